@@ -1,0 +1,52 @@
+/**
+ * One small interface between capture files and the rest of natsim (design.md §8): a reader
+ * yields records of time, interface, direction and bytes, whatever the file format or link type.
+ */
+
+/** Linux packet type as SLL/SLL2 carry it (include/uapi/linux/if_packet.h PACKET_*). */
+export enum PacketDirection {
+  Host = 0, // PACKET_HOST: to us ("In")
+  Broadcast = 1, // PACKET_BROADCAST ("B")
+  Multicast = 2, // PACKET_MULTICAST ("M")
+  OtherHost = 3, // PACKET_OTHERHOST ("P")
+  Outgoing = 4, // PACKET_OUTGOING ("Out")
+  Unknown = 255, // link types that carry no direction (Ethernet, raw IP)
+}
+
+/** The pcap LINKTYPE_* values natsim reads and writes. */
+export enum LinkType {
+  Ethernet = 1,
+  RawLegacy = 101, // LINKTYPE_RAW
+  LinuxSll = 113,
+  RawIpv4 = 228, // LINKTYPE_IPV4
+  LinuxSll2 = 276,
+}
+
+/**
+ * A captured frame, decapsulated to its network-layer payload. Readers hand the same record
+ * object to every callback, refilled (one object shape and no allocation per packet, design.md
+ * §8): like its payload, a record is valid only during the callback, so copy what you keep.
+ */
+export interface CaptureRecord {
+  /** 1-based record number in the file. */
+  readonly index: number;
+  /** Byte offset of the record header in the file. */
+  readonly offset: number;
+  /** Capture time: whole seconds since the epoch, and nanoseconds within the second. */
+  readonly sec: number;
+  readonly nsec: number;
+  /** Interface index (SLL2 carries it; 0 when the link type has none). */
+  readonly ifindex: number;
+  readonly direction: PacketDirection;
+  /** Link-layer protocol of the payload (EtherType), e.g. 0x0800 for IPv4, 0x0806 for ARP. */
+  readonly protocol: number;
+  /** The network-layer bytes (a view valid only during the callback: copy to keep). */
+  readonly payload: Uint8Array;
+}
+
+/** What a whole read reports at the end. */
+export interface CaptureSummary {
+  readonly linkType: LinkType;
+  readonly records: number;
+  readonly nanosecond: boolean;
+}

@@ -1,0 +1,83 @@
+/**
+ * `natsim check [PATH...]`: golden-output checks. Every `X.golden` (kernel style) or
+ * `X.STYLE.golden` beside an input X.pcap or X.yaml is compared with a fresh run; a mismatch
+ * prints a unified diff and makes the exit code 1. `--update` rewrites the golden files.
+ */
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+import { LineCollector } from '../trace/output.js';
+import { makePalette } from '../trace/palette.js';
+import { makeSink, TRACE_STYLES, type TraceStyle } from '../trace/sinks.js';
+import { diagnosis } from '../report/diagnosis.js';
+import { unifiedDiff } from '../report/unified-diff.js';
+import { runInput } from './run-input.js';
+import type { Output } from '../trace/output.js';
+
+export interface GoldenCase {
+  readonly golden: string;
+  readonly input: string;
+  readonly style: TraceStyle;
+}
+
+export function findGoldenCases(paths: readonly string[]): GoldenCase[] {
+  const cases: GoldenCase[] = [];
+  for (const p of paths) {
+    if (!existsSync(p)) throw new InputError({ file: p }, 'no such file or directory');
+    for (const golden of walk(p)) cases.push(goldenCase(golden));
+  }
+  return cases.sort((a, b) => a.golden.localeCompare(b.golden));
+}
+
+function* walk(path: string): Generator<string> {
+  if (statSync(path).isFile()) {
+    if (path.endsWith('.golden')) yield path;
+    return;
+  }
+  for (const name of readdirSync(path)) yield* walk(join(path, name));
+}
+
+function goldenCase(golden: string): GoldenCase {
+  let stem = golden.slice(0, -'.golden'.length);
+  let style: TraceStyle = 'kernel';
+  const dot = stem.lastIndexOf('.');
+  const maybeStyle = stem.slice(dot + 1) as TraceStyle;
+  if (dot > 0 && TRACE_STYLES.includes(maybeStyle)) {
+    style = maybeStyle;
+    stem = stem.slice(0, dot);
+  }
+  const input = [`${stem}.pcap`, `${stem}.yaml`].find((f) => existsSync(f));
+  if (!input) throw new InputError({ file: golden }, `no input beside it (${stem}.pcap or ${stem}.yaml)`);
+  return { golden, input, style };
+}
+
+/** The text a golden file holds for a case: the uncoloured trace plus the closing diagnosis. */
+export async function renderCase(c: GoldenCase): Promise<string[]> {
+  const out = new LineCollector();
+  const result = await runInput(c.input, {}, (multi) => makeSink(c.style, out, makePalette(false), multi));
+  if (c.style !== 'json') for (const line of diagnosis(result)) out.line(line);
+  return out.lines;
+}
+
+export async function checkCommand(paths: readonly string[], update: boolean, out: Output): Promise<number> {
+  const cases = findGoldenCases(paths.length > 0 ? paths : ['fixtures']);
+  let failed = 0;
+  for (const c of cases) {
+    const actual = await renderCase(c);
+    const expected = readFileSync(c.golden, 'utf8').replace(/\n$/, '').split('\n');
+    if (expected.join('\n') === actual.join('\n')) {
+      out.line(`ok      ${c.golden}`);
+      continue;
+    }
+    if (update) {
+      writeFileSync(c.golden, actual.join('\n') + '\n');
+      out.line(`updated ${c.golden}`);
+      continue;
+    }
+    failed++;
+    out.line(`FAIL    ${c.golden}`);
+    for (const line of unifiedDiff(expected, actual, c.golden, `${c.input} (--style ${c.style})`)) out.line(line);
+  }
+  out.line(`check: ${cases.length - failed}/${cases.length} golden outputs match`);
+  return failed > 0 && !update ? 1 : 0;
+}

@@ -1,0 +1,95 @@
+/**
+ * The natsim command line: one commander program, one file per command. Exit codes:
+ * 0 success, 1 a check or verification found differences, 2 bad input or usage, 70 a bug.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { InputError } from '../errors.js';
+import { Output } from '../trace/output.js';
+import { TRACE_STYLES, type TraceStyle } from '../trace/sinks.js';
+import { checkCommand } from './check.js';
+import { statsCommand } from './stats.js';
+import { traceCommand } from './trace.js';
+
+const EXIT_INPUT = 2;
+const EXIT_BUG = 70;
+
+function integer(min: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < min) throw new InvalidArgumentError(`expected a whole number ≥ ${min}`);
+    return Number(value);
+  };
+}
+
+/** Options every replaying command takes. */
+function withRunOptions(cmd: Command): Command {
+  return cmd
+    .option('--scenario <file>', 'topology and rules of the host a capture was taken on (default: the capture name with .yaml)')
+    .option('--host <name>', 'which host to trace or replay on (default: the scenario\'s "trace")')
+    .option('--seed <n>', 'seed for every random choice (default: the scenario\'s seed)', integer(0))
+    .option('--cpus <n>', 'CPUs that process packets (conntrack -S has a line per CPU)', integer(1));
+}
+
+export function buildProgram(run: (code: Promise<number>) => void): Command {
+  const program = new Command('natsim')
+    .description('Show, packet by packet, what Linux netfilter connection tracking and NAT do.\nINPUT is a scenario (.yaml) or a capture (.pcap, with its scenario beside it).')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  withRunOptions(program.command('trace').argument('<input>', 'scenario (.yaml) or capture (.pcap)'))
+    .description('replay INPUT and print what every hook did, in the style of kernel debug traces')
+    .addOption(new Option('--style <style>', 'kernel (NF-CORE lines), masq (before/after nat), json').choices(TRACE_STYLES as string[]).default('kernel'))
+    .option('--json', 'NDJSON events (same as --style json)')
+    .option('--no-color', 'no colour even on a terminal (NO_COLOR is honoured too)')
+    .action((input: string, o: Record<string, unknown>) => run(traceCommand(input, { ...o, style: (o.json ? 'json' : o.style) as TraceStyle, color: o.color !== false })));
+
+  withRunOptions(program.command('stats').argument('<input>', 'scenario (.yaml) or capture (.pcap)'))
+    .description('replay INPUT without tracing and print conntrack -S style per-CPU counters')
+    .option('--plain', 'exactly the text conntrack -S prints (the default when not on a terminal)')
+    .option('--json', 'one JSON object per host')
+    .action((input: string, o: Record<string, unknown>) => run(statsCommand(input, { ...o, plain: o.plain === true, json: o.json === true }, stdout())));
+
+  program
+    .command('check')
+    .argument('[paths...]', 'files or folders holding .golden files (default: fixtures)')
+    .description('run every input that has a .golden file beside it and diff the output (exit 1 on mismatch)')
+    .option('--update', 'rewrite the golden files with the new output')
+    .action((paths: string[], o: { update?: boolean }) => run(checkCommand(paths, o.update === true, stdout())));
+  return program;
+}
+
+let sharedOut: Output | null = null;
+function stdout(): Output {
+  sharedOut ??= new Output(1);
+  return sharedOut;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let pending: Promise<number> | null = null;
+  const program = buildProgram((p) => (pending = p));
+  try {
+    await program.parseAsync(argv as string[]);
+    const code = pending ? await pending : 0;
+    sharedOut?.flush();
+    return code;
+  } catch (e) {
+    sharedOut?.flush();
+    return reportError(e);
+  }
+}
+
+function reportError(e: unknown): number {
+  const err = e as { code?: string; exitCode?: number; message?: string };
+  if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
+    // commander has already printed help, version or the usage error
+    return err.exitCode === 0 ? 0 : EXIT_INPUT;
+  }
+  if (e instanceof InputError) {
+    process.stderr.write(`natsim: ${e.message}\n`);
+    return EXIT_INPUT;
+  }
+  process.stderr.write(`natsim: internal error: ${err.message ?? String(e)}\n`);
+  if (process.env.NATSIM_DEBUG) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
+  else process.stderr.write('natsim: this is a bug; run again with NATSIM_DEBUG=1 for details and report it\n');
+  return EXIT_BUG;
+}

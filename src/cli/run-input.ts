@@ -1,0 +1,54 @@
+/**
+ * Runs an input — a scenario file, or a capture with the scenario that describes its host —
+ * with a trace sink, and reports what happened. Shared by every command.
+ */
+import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
+import { InputError } from '../errors.js';
+import type { Host } from '../host/host.js';
+import { loadScenario } from '../scenario/load.js';
+import type { TraceSink } from '../trace/events.js';
+import { replayCapture, type ReplayResult } from '../world/capture-replay.js';
+import { World } from '../world/world.js';
+
+export interface RunOptions {
+  readonly scenario?: string;
+  readonly host?: string;
+  readonly seed?: number;
+  readonly cpus?: number;
+}
+
+export interface RunResult {
+  /** The hosts that were traced (the replayed host for a capture). */
+  readonly hosts: Host[];
+  readonly replay: ReplayResult | null;
+  readonly world: World | null;
+}
+
+const CAPTURE_EXT = new Set(['.pcap', '.cap', '.pcapng']);
+
+export function isCapture(file: string): boolean {
+  return CAPTURE_EXT.has(extname(file).toLowerCase());
+}
+
+/** x.pcap picks up x.yaml beside it when no --scenario is given. */
+export function scenarioForCapture(file: string, explicit: string | undefined): string {
+  if (explicit) return explicit;
+  const beside = file.slice(0, file.length - extname(file).length) + '.yaml';
+  if (!existsSync(beside)) throw new InputError({ file }, `a capture needs a scenario describing the host: give --scenario FILE or put ${beside} beside it`);
+  return beside;
+}
+
+export async function runInput(input: string, options: RunOptions, sinkFor: (multiHost: boolean) => TraceSink | null): Promise<RunResult> {
+  if (!existsSync(input)) throw new InputError({ file: input }, 'no such file');
+  if (isCapture(input)) {
+    const spec = loadScenario(scenarioForCapture(input, options.scenario));
+    const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, sink: sinkFor(false) });
+    return { hosts: [replay.host], replay, world: null };
+  }
+  const spec = loadScenario(input);
+  const traced = options.host ? [options.host] : spec.trace;
+  const world = new World(spec, { seed: options.seed, cpus: options.cpus, trace: traced, sink: sinkFor(traced.length > 1) });
+  world.run();
+  return { hosts: traced.map((n) => world.hosts.get(n)!), replay: null, world };
+}

@@ -1,0 +1,29 @@
+/** `natsim stats INPUT`: replay without tracing, then `conntrack -S` style counters. */
+import Table from 'cli-table3';
+import { STAT_NAMES } from '../netfilter/conntrack/stats.js';
+import { conntrackDashS } from '../report/conntrack-stats.js';
+import type { Output } from '../trace/output.js';
+import { runInput, type RunOptions } from './run-input.js';
+
+export interface StatsOptions extends RunOptions {
+  readonly plain: boolean;
+  readonly json: boolean;
+}
+
+export async function statsCommand(input: string, options: StatsOptions, out: Output): Promise<number> {
+  const result = await runInput(input, options, () => null);
+  for (const host of result.hosts) {
+    const stats = host.nf.stats;
+    if (options.json) {
+      out.line(JSON.stringify({ host: host.name, cpus: stats.cpus }));
+    } else if (options.plain || !process.stdout.isTTY) {
+      for (const line of conntrackDashS(stats)) out.line(line);
+    } else {
+      const table = new Table({ head: ['cpu', ...STAT_NAMES] });
+      stats.cpus.forEach((c, i) => table.push([i, ...STAT_NAMES.map((n) => c[n])]));
+      out.line(`${host.name}:`);
+      out.line(table.toString());
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,23 @@
+/** `natsim trace INPUT`: per-hook traces of every packet through the traced host(s). */
+import { Output } from '../trace/output.js';
+import { makePalette, wantColor } from '../trace/palette.js';
+import { makeSink, type TraceStyle } from '../trace/sinks.js';
+import { runInput, type RunOptions } from './run-input.js';
+import { diagnosis } from '../report/diagnosis.js';
+
+export interface TraceOptions extends RunOptions {
+  readonly style: TraceStyle;
+  readonly color: boolean;
+}
+
+export async function traceCommand(input: string, options: TraceOptions): Promise<number> {
+  const out = new Output(1);
+  const palette = makePalette(wantColor(process.stdout, !options.color));
+  try {
+    const result = await runInput(input, options, (multi) => makeSink(options.style, out, palette, multi));
+    if (options.style !== 'json') for (const line of diagnosis(result)) out.line(line);
+  } finally {
+    out.flush();
+  }
+  return 0;
+}

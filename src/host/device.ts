@@ -1,0 +1,61 @@
+/**
+ * A network device (struct net_device) with its IPv4 addresses (struct in_ifaddr). Addresses
+ * are kept in the kernel's list order with primary/secondary derived as __inet_insert_ifa does.
+ */
+import { inPrefix, prefixMask } from '../packet/ipv4-addr.js';
+
+/** RT_SCOPE_* values. */
+export const Scope = { Universe: 0, Site: 200, Link: 253, Host: 254, Nowhere: 255 } as const;
+
+export interface InAddr {
+  readonly local: number;
+  readonly prefixLen: number;
+  readonly scope: number;
+  /** IFA_F_SECONDARY: another address of the same subnet was there first. */
+  readonly secondary: boolean;
+}
+
+export class NetDevice {
+  readonly addrs: InAddr[] = [];
+
+  constructor(
+    readonly index: number,
+    readonly name: string,
+    /** Which link (segment) the device is plugged into, if any. */
+    readonly link: string | null = null,
+  ) {}
+
+  /**
+   * __inet_insert_ifa: an address whose subnet (same mask) matches an existing address becomes
+   * secondary and goes last; a primary goes after the last primary whose scope is not narrower.
+   * Returns an error text for what the kernel refuses (EEXIST, EINVAL).
+   */
+  addAddress(local: number, prefixLen: number, scope: number): string | null {
+    const mask = prefixMask(prefixLen);
+    let secondary = false;
+    let afterPrimary = 0;
+    for (let i = 0; i < this.addrs.length; i++) {
+      const a = this.addrs[i]!;
+      if (!a.secondary && scope <= a.scope) afterPrimary = i + 1;
+      if (prefixMask(a.prefixLen) === mask && inPrefix(local, a.local, prefixLen)) {
+        if (a.local === local) return 'address already assigned (EEXIST)';
+        if (a.scope !== scope) return 'same subnet with another scope (EINVAL)';
+        secondary = true;
+      }
+    }
+    const addr: InAddr = { local, prefixLen, scope, secondary };
+    if (secondary) this.addrs.push(addr);
+    else this.addrs.splice(afterPrimary, 0, addr);
+    return null;
+  }
+
+  /** Primary addresses in list order. */
+  primaries(): InAddr[] {
+    return this.addrs.filter((a) => !a.secondary);
+  }
+}
+
+/** inet_ifa_match: is `addr` inside the subnet of `ifa`. */
+export function ifaMatch(addr: number, ifa: InAddr): boolean {
+  return inPrefix(addr, ifa.local, ifa.prefixLen);
+}

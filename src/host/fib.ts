@@ -1,0 +1,83 @@
+/**
+ * The forwarding information base: the local and main routing tables, filled from interface
+ * addresses as fib_add_ifaddr does and from `ip route` lines, looked up as fib_lookup does with
+ * the default rules (local table, then main).
+ */
+import { inPrefix, prefixMask } from '../packet/ipv4-addr.js';
+import { Scope, type InAddr, type NetDevice } from './device.js';
+
+export type RouteType = 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit';
+export const TABLE_MAIN = 254;
+export const TABLE_LOCAL = 255;
+
+export interface Route {
+  readonly table: number;
+  readonly type: RouteType;
+  readonly dst: number;
+  readonly prefixLen: number;
+  readonly dev: NetDevice | null;
+  /** Next-hop gateway, 0 when the destination is on-link. */
+  readonly gateway: number;
+  /** Preferred source address (RTA_PREFSRC), 0 when none. */
+  readonly prefsrc: number;
+  readonly metric: number;
+  readonly scope: number;
+}
+
+export class Fib {
+  private readonly routes: Route[] = [];
+
+  add(route: Route): void {
+    this.routes.push(route);
+  }
+
+  /** fib_add_ifaddr: local /32, and for a primary its subnet route and subnet broadcast. */
+  addInterfaceRoutes(dev: NetDevice, ifa: InAddr, loopback: boolean): void {
+    const prim = ifa.secondary ? primaryFor(dev, ifa) : ifa;
+    const base = { dev, gateway: 0, prefsrc: prim.local, metric: 0 };
+    this.add({ ...base, table: TABLE_LOCAL, type: 'local', dst: ifa.local, prefixLen: 32, scope: Scope.Host });
+    if (ifa.secondary) return;
+    const mask = prefixMask(ifa.prefixLen);
+    const prefix = (ifa.local & mask) >>> 0;
+    if (prefix === 0 || (prefix === ifa.local && ifa.prefixLen === 32)) return;
+    if (loopback) {
+      this.add({ ...base, table: TABLE_LOCAL, type: 'local', dst: prefix, prefixLen: ifa.prefixLen, scope: Scope.Host });
+    } else {
+      this.add({ ...base, table: TABLE_MAIN, type: 'unicast', dst: prefix, prefixLen: ifa.prefixLen, scope: Scope.Link });
+    }
+    if (ifa.prefixLen < 31) {
+      this.add({ ...base, table: TABLE_LOCAL, type: 'broadcast', dst: (prefix | ~mask) >>> 0, prefixLen: 32, scope: Scope.Link });
+    }
+  }
+
+  /**
+   * fib_lookup with the default policy rules: the local table first, then main; within a
+   * table the longest prefix wins, then the lowest metric, then the route added first.
+   */
+  lookup(daddr: number): Route | null {
+    return this.lookupIn(TABLE_LOCAL, daddr) ?? this.lookupIn(TABLE_MAIN, daddr);
+  }
+
+  all(): readonly Route[] {
+    return this.routes;
+  }
+
+  private lookupIn(table: number, daddr: number): Route | null {
+    let best: Route | null = null;
+    for (const r of this.routes) {
+      if (r.table !== table || !inPrefix(daddr, r.dst, r.prefixLen)) continue;
+      if (!best || r.prefixLen > best.prefixLen || (r.prefixLen === best.prefixLen && r.metric < best.metric)) best = r;
+    }
+    return best;
+  }
+}
+
+function primaryFor(dev: NetDevice, ifa: InAddr): InAddr {
+  const mask = prefixMask(ifa.prefixLen);
+  return dev.addrs.find((a) => !a.secondary && prefixMask(a.prefixLen) === mask && inPrefix(ifa.local, a.local, ifa.prefixLen)) ?? ifa;
+}
+
+/** rt_nexthop: the gateway if the route has one, else the destination itself. */
+export function routeNexthop(route: Route, daddr: number): number {
+  return route.gateway !== 0 ? route.gateway : daddr;
+}

@@ -1,0 +1,143 @@
+/**
+ * One Linux host (one network namespace): devices, routing, sysctls, netfilter hooks with
+ * conntrack and NAT, and the IPv4 paths through them (ip_rcv → PRE_ROUTING → routing →
+ * LOCAL_IN | FORWARD → POST_ROUTING → transmit; local output → LOCAL_OUT → POST_ROUTING).
+ */
+import { Hook, Verdict } from '../netfilter/constants.js';
+import type { HookTable } from '../netfilter/hooks.js';
+import type { NetfilterNet } from '../netfilter/net.js';
+import { Skb } from '../netfilter/skb.js';
+import type { Ipv4Packet } from '../packet/ipv4.js';
+import { viewPacket, type TraceSink } from '../trace/events.js';
+import type { NetDevice } from './device.js';
+import { routeNexthop, type Fib, type Route } from './fib.js';
+import type { Sysctl } from './sysctl.js';
+
+/** Where a host's packets go once they leave it, and what local sockets get. */
+export interface HostPorts {
+  /** A packet leaves `dev` toward `nexthop`. */
+  transmit(host: Host, dev: NetDevice, pkt: Ipv4Packet, nexthop: number, time: number): void;
+  /** A packet reached a local socket (after LOCAL_IN). */
+  deliver(host: Host, skb: Skb): void;
+}
+
+export class Host {
+  sink: TraceSink | null = null;
+  private lastSkbId = 0;
+
+  constructor(
+    readonly name: string,
+    readonly devices: NetDevice[],
+    readonly fib: Fib,
+    readonly sysctl: Sysctl,
+    readonly nf: NetfilterNet,
+    readonly hooks: HookTable,
+    private readonly ports: HostPorts,
+    private readonly cpus: number,
+  ) {}
+
+  device(name: string): NetDevice | undefined {
+    return this.devices.find((d) => d.name === name);
+  }
+
+  deviceByIndex(index: number): NetDevice | undefined {
+    return this.devices.find((d) => d.index === index);
+  }
+
+  /** ip_rcv: a packet arrives on `dev`. */
+  receive(pkt: Ipv4Packet, dev: NetDevice, time: number): void {
+    const skb = new Skb(++this.lastSkbId, pkt, time, this.cpuFor(pkt), dev);
+    this.sink?.emit({ kind: 'receive', time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(pkt) });
+    this.input(skb, dev);
+  }
+
+  /** ip_local_out for a packet a local socket sends, routed by its destination. */
+  output(pkt: Ipv4Packet, time: number): void {
+    const skb = new Skb(++this.lastSkbId, pkt, time, this.cpuFor(pkt), null);
+    const route = this.fib.lookup(pkt.daddr);
+    if (!route || !route.dev) return this.dropped(skb, null, 'no route to host (local output)');
+    skb.route = route;
+    skb.outdev = route.dev;
+    const daddr = pkt.daddr;
+    if (!this.hook(Hook.LocalOut, skb, null, route.dev)) return;
+    if (pkt.daddr !== daddr && !this.reroute(skb)) return; // NAT OUTPUT changed the destination
+    this.postRouting(skb);
+  }
+
+  private input(skb: Skb, dev: NetDevice): void {
+    if (!this.hook(Hook.PreRouting, skb, dev, null)) return;
+    const route = this.fib.lookup(skb.pkt.daddr);
+    if (route && (route.type === 'local' || route.type === 'broadcast')) {
+      this.routeEvent(skb, 'local', route);
+      if (!this.hook(Hook.LocalIn, skb, dev, null)) return;
+      this.ports.deliver(this, skb);
+      return;
+    }
+    if (this.sysctl.num('net.ipv4.ip_forward') !== 1) return this.routeDrop(skb, 'forwarding disabled (net.ipv4.ip_forward=0)');
+    if (!route || route.type !== 'unicast' || !route.dev) return this.routeDrop(skb, route ? `route type ${route.type}` : 'no route to host');
+    this.forward(skb, route);
+  }
+
+  /** ip_forward: TTL check and decrement, FORWARD, then POST_ROUTING on the routed device. */
+  private forward(skb: Skb, route: Route): void {
+    skb.route = route;
+    skb.outdev = route.dev;
+    if (skb.pkt.ttl <= 1) return this.routeDrop(skb, 'TTL exceeded (ICMP time exceeded is not generated yet)');
+    this.routeEvent(skb, 'forward', route);
+    skb.pkt.decreaseTtl();
+    if (!this.hook(Hook.Forward, skb, skb.indev, route.dev)) return;
+    this.postRouting(skb);
+  }
+
+  private postRouting(skb: Skb): void {
+    const out = skb.outdev!;
+    if (!this.hook(Hook.PostRouting, skb, null, out)) return;
+    const nexthop = routeNexthop(skb.route!, skb.pkt.daddr);
+    this.sink?.emit({ kind: 'transmit', time: skb.time, host: this.name, skb: skb.id, dev: out.name, pkt: viewPacket(skb.pkt) });
+    this.ports.transmit(this, out, skb.pkt, nexthop, skb.time);
+  }
+
+  /** ip_route_me_harder after a destination change in LOCAL_OUT. */
+  private reroute(skb: Skb): boolean {
+    const route = this.fib.lookup(skb.pkt.daddr);
+    if (!route || !route.dev) {
+      this.routeDrop(skb, 'no route after NAT OUTPUT');
+      return false;
+    }
+    skb.route = route;
+    skb.outdev = route.dev;
+    return true;
+  }
+
+  /** Runs a hook; false (and a drop event) when the packet did not survive it. */
+  private hook(hook: Hook, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null): boolean {
+    const verdict = this.hooks.run(hook, skb, inDev, outDev, this.name, this.sink);
+    if (verdict === Verdict.Accept) return true;
+    if (verdict === Verdict.Drop) this.dropped(skb, hook, skb.drop?.reason ?? 'dropped', skb.drop?.counter ?? null);
+    return false;
+  }
+
+  private routeEvent(skb: Skb, result: 'local' | 'forward', route: Route): void {
+    this.sink?.emit({ kind: 'route', time: skb.time, host: this.name, skb: skb.id, result, dev: route.dev?.name ?? null, nexthop: routeNexthop(route, skb.pkt.daddr), reason: null });
+  }
+
+  private routeDrop(skb: Skb, reason: string): void {
+    this.sink?.emit({ kind: 'route', time: skb.time, host: this.name, skb: skb.id, result: 'drop', dev: null, nexthop: 0, reason });
+    this.dropped(skb, null, reason);
+  }
+
+  private dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null = null): void {
+    this.onDrop?.(skb, reason);
+    this.sink?.emit({ kind: 'drop', time: skb.time, host: this.name, skb: skb.id, hook, reason, counter });
+  }
+
+  /** Observer of every drop (for counts and diagnosis). */
+  onDrop: ((skb: Skb, reason: string) => void) | null = null;
+
+  /** Receive-side scaling: which CPU processes a packet (a flow hash over the CPU count). */
+  private cpuFor(pkt: Ipv4Packet): number {
+    if (this.cpus <= 1) return 0;
+    const h = Math.imul(pkt.saddr ^ pkt.daddr ^ ((pkt.sport << 16) | pkt.dport) ^ pkt.proto, 0x9e3779b1) >>> 0;
+    return h % this.cpus;
+  }
+}

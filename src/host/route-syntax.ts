@@ -1,0 +1,89 @@
+/**
+ * `ip route add` syntax, the form scenario files use for routes:
+ *   [unicast|local|broadcast|blackhole|unreachable|prohibit] PREFIX|default [via GW] [dev NAME]
+ *   [src ADDR] [metric N] [table main|local|N] [scope global|link|host] [proto X]
+ */
+import { formatIpv4, parseIpv4, parsePrefix, inPrefix } from '../packet/ipv4-addr.js';
+import { Scope, type NetDevice } from './device.js';
+import { TABLE_LOCAL, TABLE_MAIN, type Route, type RouteType } from './fib.js';
+
+const TYPES = new Set<RouteType>(['unicast', 'local', 'broadcast', 'blackhole', 'unreachable', 'prohibit']);
+const SCOPES: Record<string, number> = { global: Scope.Universe, universe: Scope.Universe, site: Scope.Site, link: Scope.Link, host: Scope.Host };
+
+/** Parses one route; `devices` resolves `dev NAME` and finds the device of an on-link gateway. Throws Error(reason). */
+export function parseRoute(text: string, devices: readonly NetDevice[]): Route {
+  const words = text.trim().split(/\s+/);
+  let i = 0;
+  let type: RouteType = 'unicast';
+  if (TYPES.has(words[0] as RouteType)) type = words[i++] as RouteType;
+  const dstWord = words[i++];
+  if (dstWord === undefined) throw new Error('route has no destination');
+  const dst = dstWord === 'default' ? { addr: 0, len: 0 } : parsePrefix(dstWord);
+  if (!dst) throw new Error(`bad destination '${dstWord}'`);
+  let gateway = 0;
+  let dev: NetDevice | null = null;
+  let prefsrc = 0;
+  let metric = 0;
+  let table = type === 'local' || type === 'broadcast' ? TABLE_LOCAL : TABLE_MAIN;
+  let scope: number | null = null;
+  while (i < words.length) {
+    const key = words[i++]!;
+    const value = words[i++];
+    if (value === undefined) throw new Error(`'${key}' needs a value`);
+    switch (key) {
+      case 'via':
+        gateway = addrOrThrow(value);
+        break;
+      case 'dev':
+        dev = devices.find((d) => d.name === value) ?? null;
+        if (!dev) throw new Error(`no device '${value}'`);
+        break;
+      case 'src':
+        prefsrc = addrOrThrow(value);
+        break;
+      case 'metric':
+      case 'priority':
+        metric = numberOrThrow(value, key);
+        break;
+      case 'table':
+        table = value === 'main' ? TABLE_MAIN : value === 'local' ? TABLE_LOCAL : numberOrThrow(value, key);
+        break;
+      case 'scope':
+        if (!(value in SCOPES)) throw new Error(`unknown scope '${value}'`);
+        scope = SCOPES[value]!;
+        break;
+      case 'proto':
+        break;
+      default:
+        throw new Error(`unsupported route keyword '${key}'`);
+    }
+  }
+  if (type === 'unicast' && !dev) dev = gateway !== 0 ? onLinkDevice(devices, gateway) : null;
+  if (type === 'unicast' && !dev) throw new Error(gateway !== 0 ? `gateway ${formatIpv4(gateway)} is not on a connected subnet (Nexthop has invalid gateway)` : 'route needs dev or via');
+  return {
+    table,
+    type,
+    dst: dst.addr,
+    prefixLen: dst.len,
+    dev,
+    gateway,
+    prefsrc,
+    metric,
+    scope: scope ?? (gateway !== 0 ? Scope.Universe : type === 'local' ? Scope.Host : Scope.Link),
+  };
+}
+
+function onLinkDevice(devices: readonly NetDevice[], gateway: number): NetDevice | null {
+  return devices.find((d) => d.addrs.some((a) => inPrefix(gateway, a.local, a.prefixLen))) ?? null;
+}
+
+function addrOrThrow(text: string): number {
+  const a = parseIpv4(text);
+  if (a === null) throw new Error(`bad address '${text}'`);
+  return a;
+}
+
+function numberOrThrow(text: string, key: string): number {
+  if (!/^\d+$/.test(text)) throw new Error(`'${key}' needs a number, got '${text}'`);
+  return Number(text);
+}

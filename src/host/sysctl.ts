@@ -1,0 +1,50 @@
+/**
+ * The sysctls natsim models, with Linux 6.18 defaults (as a fresh netns shows them). A scenario
+ * may set any of them; a name natsim does not know is an error rather than silently ignored.
+ */
+
+export const SYSCTL_DEFAULTS = {
+  'net.ipv4.ip_forward': 0,
+  'net.ipv4.ip_local_port_range': '32768 60999',
+  'net.netfilter.nf_conntrack_max': 262144,
+  'net.netfilter.nf_conntrack_buckets': 262144,
+  'net.netfilter.nf_conntrack_generic_timeout': 600,
+  'net.netfilter.nf_conntrack_icmp_timeout': 30,
+  'net.netfilter.nf_conntrack_udp_timeout': 30,
+  'net.netfilter.nf_conntrack_udp_timeout_stream': 120,
+  'net.netfilter.nf_conntrack_tcp_timeout_syn_sent': 120,
+  'net.netfilter.nf_conntrack_tcp_timeout_syn_recv': 60,
+  'net.netfilter.nf_conntrack_tcp_timeout_established': 432000,
+  'net.netfilter.nf_conntrack_tcp_timeout_fin_wait': 120,
+  'net.netfilter.nf_conntrack_tcp_timeout_close_wait': 60,
+  'net.netfilter.nf_conntrack_tcp_timeout_last_ack': 30,
+  'net.netfilter.nf_conntrack_tcp_timeout_time_wait': 120,
+  'net.netfilter.nf_conntrack_tcp_timeout_close': 10,
+  'net.netfilter.nf_conntrack_tcp_timeout_max_retrans': 300,
+  'net.netfilter.nf_conntrack_tcp_timeout_unacknowledged': 300,
+  'net.netfilter.nf_conntrack_tcp_loose': 1,
+  'net.netfilter.nf_conntrack_tcp_be_liberal': 0,
+} as const;
+
+export type SysctlName = keyof typeof SYSCTL_DEFAULTS;
+
+export class Sysctl {
+  private readonly values = new Map<string, number | string>(Object.entries(SYSCTL_DEFAULTS));
+
+  static isKnown(name: string): name is SysctlName {
+    return Object.prototype.hasOwnProperty.call(SYSCTL_DEFAULTS, name);
+  }
+
+  set(name: SysctlName, value: number | string): void {
+    this.values.set(name, value);
+  }
+
+  /** A numeric sysctl. */
+  num(name: SysctlName): number {
+    return Number(this.values.get(name));
+  }
+
+  text(name: SysctlName): string {
+    return String(this.values.get(name));
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The confirm op at POST_ROUTING and LOCAL_IN, priority INT_MAX (nf_confirm →
+ * __nf_conntrack_confirm, net/netfilter/nf_conntrack_core.c): insert a new entry into the table,
+ * or, if an entry with the same tuple got there first, resolve the clash or drop the packet.
+ */
+import { Verdict } from '../constants.js';
+import type { NetfilterNet } from '../net.js';
+import type { Skb } from '../skb.js';
+import type { HookState } from '../hooks.js';
+import { ctinfoDir, Status, type Conn } from './conn.js';
+import { allowClash } from './l4proto.js';
+import type { TupleHash } from './table.js';
+import { Dir } from './tuple.js';
+import { isExpired } from './core.js';
+
+const SECOND = 1e9;
+
+export function confirm(net: NetfilterNet, skb: Skb, state: HookState): Verdict {
+  const ct = skb.ct;
+  if (!ct || ct.confirmed) return Verdict.Accept;
+  if (ctinfoDir(skb.ctinfo) === Dir.Reply) return Verdict.Accept;
+  const clash = findConfirmed(net, ct, Dir.Original, skb.time) ?? findConfirmed(net, ct, Dir.Reply, skb.time);
+  if (clash) return resolveClash(net, skb, clash, state);
+  ct.timeout += skb.time; // relative → absolute
+  ct.status |= Status.Confirmed;
+  net.table.insert(ct);
+  return Verdict.Accept;
+}
+
+/** A confirmed, live entry holding `ct`'s tuple of direction `dir` (in either of its own directions). */
+function findConfirmed(net: NetfilterNet, ct: Conn, dir: Dir, now: number): TupleHash | null {
+  const found = net.table.find(ct.tuple[dir]);
+  if (!found) return null;
+  if (isExpired(found.conn, now)) {
+    net.destroy(found.conn);
+    return null;
+  }
+  return found;
+}
+
+/**
+ * nf_ct_resolve_clash: protocols without allow_clash (TCP, ICMP on 6.18) drop the packet;
+ * otherwise merge into the winner when that is the same flow with the same NAT
+ * (__nf_ct_resolve_clash), or insert the loser in the reply direction only
+ * (nf_ct_resolve_clash_harder).
+ */
+function resolveClash(net: NetfilterNet, skb: Skb, winner: TupleHash, state: HookState): Verdict {
+  const loser = skb.ct!;
+  if (allowClash(loser.tuple[Dir.Original].proto)) {
+    if (mergeClash(net, skb, winner.conn, state)) return Verdict.Accept;
+    if (resolveClashHarder(net, skb, state)) return Verdict.Accept;
+  }
+  net.stats.inc(skb.cpu, 'drop');
+  net.stats.inc(skb.cpu, 'insert_failed');
+  skb.drop = { reason: `insert clash with conntrack entry ${winner.conn.id} (${winner.dir === Dir.Original ? 'original' : 'reply'} tuple taken)`, counter: 'insert_failed' };
+  return Verdict.Drop;
+}
+
+/** __nf_ct_resolve_clash: the packet continues with the winner if neither did NAT or both did the same. */
+function mergeClash(net: NetfilterNet, skb: Skb, winner: Conn, state: HookState): boolean {
+  const loser = skb.ct!;
+  const natDone = Status.SrcNatDone | Status.DstNatDone;
+  const same = winner.tuple[Dir.Original].equals(loser.tuple[Dir.Original]) && winner.tuple[Dir.Reply].equals(loser.tuple[Dir.Reply]);
+  if ((winner.status & natDone) !== 0 && !same) return false;
+  net.bysource.remove(loser);
+  skb.ct = winner;
+  net.stats.inc(skb.cpu, 'clash_resolve');
+  state.notes?.push(`clash resolved: packet continues with conntrack entry ${winner.id}`);
+  return true;
+}
+
+/**
+ * nf_ct_resolve_clash_harder: if the loser's reply tuple is free, insert the loser in the reply
+ * direction only, with a fixed one-second timeout and NAT_CLASH, so replies find it but new
+ * packets keep finding the winner.
+ */
+function resolveClashHarder(net: NetfilterNet, skb: Skb, state: HookState): boolean {
+  const loser = skb.ct!;
+  const replyTaken = findConfirmed(net, loser, Dir.Reply, skb.time);
+  if (replyTaken) return mergeClash(net, skb, replyTaken.conn, state);
+  loser.timeout = skb.time + SECOND;
+  loser.status |= Status.FixedTimeout | Status.NatClash | Status.Confirmed;
+  net.table.insertReplyOnly(loser);
+  net.stats.inc(skb.cpu, 'clash_resolve');
+  state.notes?.push('clash resolved: entry inserted in reply direction only, expires in 1 s');
+  return true;
+}

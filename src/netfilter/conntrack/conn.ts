@@ -1,0 +1,72 @@
+/**
+ * struct nf_conn: one tracked connection with its two tuples, status bits and timeout, and the
+ * ctinfo values a packet carries (include/uapi/linux/netfilter/nf_conntrack_common.h).
+ */
+import { Dir, Tuple } from './tuple.js';
+
+/** enum ip_conntrack_info */
+export const enum CtInfo {
+  Established = 0,
+  Related = 1,
+  New = 2,
+  EstablishedReply = 3,
+  RelatedReply = 4,
+  Untracked = 7,
+}
+
+/** CTINFO2DIR */
+export function ctinfoDir(ctinfo: CtInfo): Dir {
+  return ctinfo >= CtInfo.EstablishedReply ? Dir.Reply : Dir.Original;
+}
+
+/** enum ip_conntrack_status bits */
+export const Status = {
+  Expected: 1 << 0,
+  SeenReply: 1 << 1,
+  Assured: 1 << 2,
+  Confirmed: 1 << 3,
+  SrcNat: 1 << 4,
+  DstNat: 1 << 5,
+  SeqAdjust: 1 << 6,
+  SrcNatDone: 1 << 7,
+  DstNatDone: 1 << 8,
+  Dying: 1 << 9,
+  FixedTimeout: 1 << 10,
+  Template: 1 << 11,
+  NatClash: 1 << 12,
+  Helper: 1 << 13,
+} as const;
+export const IPS_NAT_MASK = Status.SrcNat | Status.DstNat;
+
+/** The nat extension (struct nf_conn_nat): which interface MASQUERADE bound the entry to. */
+export interface NatExt {
+  masqIndex: number;
+}
+
+export class Conn {
+  /** tuplehash[IP_CT_DIR_ORIGINAL], tuplehash[IP_CT_DIR_REPLY] */
+  readonly tuple: [Tuple, Tuple];
+  status = 0;
+  /** Absolute expiry (virtual ns) once confirmed; the relative timeout (ns) before. */
+  timeout = 0;
+  mark = 0;
+  nat: NatExt | null = null;
+  /** UDP: when the flow counts as a stream (ct->proto.udp.stream_ts). */
+  udpStreamTs = 0;
+
+  constructor(
+    readonly id: number,
+    orig: Tuple,
+    reply: Tuple,
+  ) {
+    this.tuple = [orig, reply];
+  }
+
+  has(bit: number): boolean {
+    return (this.status & bit) !== 0;
+  }
+
+  get confirmed(): boolean {
+    return (this.status & Status.Confirmed) !== 0;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The per-protocol trackers (struct nf_conntrack_l4proto) natsim has so far: whether a packet
+ * may create or continue a connection, which timeout it sets, and whether an insert clash may be
+ * resolved (allow_clash). TCP's full state machine and window checks are not modelled yet: a TCP
+ * entry is refreshed with the established timeout once it has seen a reply.
+ */
+import { IPPROTO } from '../constants.js';
+import type { NetfilterNet } from '../net.js';
+import { ICMP_ECHO } from '../../packet/ipv4.js';
+import { CtInfo, Status, type Conn } from './conn.js';
+import { Dir } from './tuple.js';
+
+const SECOND = 1e9;
+
+/** The verdict of a tracker: the packet is valid for this entry, or invalid (detached, `invalid`++). */
+export type TrackResult = 'valid' | 'invalid';
+
+/** nf_conntrack_l4proto.allow_clash on Linux 6.18: UDP, UDPLITE, GRE and unknown protocols. */
+export function allowClash(proto: number): boolean {
+  return proto !== IPPROTO.TCP && proto !== IPPROTO.ICMP && proto !== IPPROTO.ICMPV6 && proto !== IPPROTO.SCTP;
+}
+
+/** The protocol's packet handler (nf_conntrack_{icmp,udp,tcp,generic}_packet). */
+export function trackPacket(net: NetfilterNet, ct: Conn, ctinfo: CtInfo, now: number): TrackResult {
+  switch (ct.tuple[Dir.Original].proto) {
+    case IPPROTO.ICMP:
+      return icmpPacket(net, ct, now);
+    case IPPROTO.UDP:
+    case IPPROTO.UDPLITE:
+      udpPacket(net, ct, now);
+      return 'valid';
+    case IPPROTO.TCP:
+      refresh(ct, now, secs(net, ct.has(Status.SeenReply) || ctinfo === CtInfo.EstablishedReply ? 'net.netfilter.nf_conntrack_tcp_timeout_established' : 'net.netfilter.nf_conntrack_tcp_timeout_syn_sent'));
+      return 'valid';
+    default:
+      refresh(ct, now, secs(net, 'net.netfilter.nf_conntrack_generic_timeout'));
+      return 'valid';
+  }
+}
+
+/**
+ * nf_conntrack_icmp_packet: only a request type (echo, timestamp, info, address mask) may
+ * create an entry; every packet refreshes the ICMP timeout.
+ */
+function icmpPacket(net: NetfilterNet, ct: Conn, now: number): TrackResult {
+  if (!ct.confirmed) {
+    const type = ct.tuple[Dir.Original].icmpType;
+    if (type !== ICMP_ECHO && type !== 13 && type !== 15 && type !== 17) return 'invalid';
+  }
+  refresh(ct, now, secs(net, 'net.netfilter.nf_conntrack_icmp_timeout'));
+  return 'valid';
+}
+
+/**
+ * nf_conntrack_udp_packet: unreplied timeout until a reply was seen; a flow still active two
+ * seconds after its first packet gets the stream timeout and ASSURED (never for clash losers).
+ */
+function udpPacket(net: NetfilterNet, ct: Conn, now: number): void {
+  if (!ct.has(Status.SeenReply)) {
+    if (!ct.confirmed) ct.udpStreamTs = now + 2 * SECOND;
+    refresh(ct, now, secs(net, 'net.netfilter.nf_conntrack_udp_timeout'));
+    return;
+  }
+  const stream = now > ct.udpStreamTs;
+  refresh(ct, now, secs(net, stream ? 'net.netfilter.nf_conntrack_udp_timeout_stream' : 'net.netfilter.nf_conntrack_udp_timeout'));
+  if (ct.has(Status.NatClash)) return;
+  if (stream) ct.status |= Status.Assured;
+}
+
+/** nf_ct_refresh_acct: relative while unconfirmed, absolute after; never with FIXED_TIMEOUT. */
+function refresh(ct: Conn, now: number, timeout: number): void {
+  if (ct.has(Status.FixedTimeout)) return;
+  ct.timeout = ct.confirmed ? now + timeout : timeout;
+}
+
+function secs(net: NetfilterNet, name: Parameters<NetfilterNet['sysctl']['num']>[0]): number {
+  return net.sysctl.num(name) * SECOND;
+}

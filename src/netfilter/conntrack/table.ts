@@ -1,0 +1,86 @@
+/**
+ * The conntrack hash table (nf_conntrack_hash): one index holds both directions of every
+ * confirmed entry, each as a (conn, dir) "tuplehash". Unconfirmed entries are not in it, so
+ * they are never found (nf_conntrack_find_get). Keyed by a numeric hash of the tuple.
+ */
+import { Conn } from './conn.js';
+import { Dir, hashTuple, type Tuple } from './tuple.js';
+
+export interface TupleHash {
+  readonly conn: Conn;
+  readonly dir: Dir;
+}
+
+export class ConntrackTable {
+  private readonly buckets = new Map<number, TupleHash[]>();
+  private entries = 0;
+
+  get count(): number {
+    return this.entries;
+  }
+
+  /** The bucket a tuple hashes to (empty when none): for lookups and for confirm's clash scan. */
+  bucket(t: Tuple): readonly TupleHash[] {
+    return this.buckets.get(hashTuple(t)) ?? EMPTY;
+  }
+
+  /** ____nf_conntrack_find: the entry whose tuple of either direction equals `t`. */
+  find(t: Tuple): TupleHash | null {
+    for (const h of this.bucket(t)) {
+      if (h.conn.tuple[h.dir].equals(t)) return h;
+    }
+    return null;
+  }
+
+  /** __nf_conntrack_hash_insert: both directions. */
+  insert(conn: Conn): void {
+    this.add(conn, Dir.Original);
+    this.add(conn, Dir.Reply);
+    this.entries++;
+  }
+
+  /** The reply-only insertion of a clash loser (nf_ct_resolve_clash_harder). */
+  insertReplyOnly(conn: Conn): void {
+    this.add(conn, Dir.Reply);
+    this.entries++;
+  }
+
+  remove(conn: Conn): void {
+    let removed = false;
+    for (const dir of [Dir.Original, Dir.Reply]) removed = this.drop(conn, dir) || removed;
+    if (removed) this.entries--;
+  }
+
+  /** Every confirmed connection once, in index order (listing order is not the kernel's). */
+  *connections(): IterableIterator<Conn> {
+    const seen = new Set<Conn>();
+    for (const bucket of this.buckets.values()) {
+      for (const h of bucket) {
+        if (seen.has(h.conn)) continue;
+        seen.add(h.conn);
+        yield h.conn;
+      }
+    }
+  }
+
+  private add(conn: Conn, dir: Dir): void {
+    const key = hashTuple(conn.tuple[dir]);
+    const bucket = this.buckets.get(key);
+    const h: TupleHash = { conn, dir };
+    if (bucket) bucket.push(h);
+    else this.buckets.set(key, [h]);
+  }
+
+  private drop(conn: Conn, dir: Dir): boolean {
+    const key = hashTuple(conn.tuple[dir]);
+    const bucket = this.buckets.get(key);
+    if (!bucket) return false;
+    const i = bucket.findIndex((h) => h.conn === conn && h.dir === dir);
+    if (i < 0) return false;
+    bucket.splice(i, 1);
+    if (bucket.length === 0) this.buckets.delete(key);
+    return true;
+  }
+}
+
+const EMPTY: readonly TupleHash[] = [];

@@ -1,0 +1,84 @@
+/**
+ * Hook registration and traversal (nf_register_net_hook, nf_hook_slow): each hook holds ops
+ * sorted by priority; a packet runs through them until one returns something other than
+ * ACCEPT. Among equal priorities the op registered last runs first, as nf_hook_entries_grow
+ * inserts it before the first op of equal or higher priority.
+ */
+import { Hook, Verdict } from './constants.js';
+import type { NetDevice } from '../host/device.js';
+import type { Skb } from './skb.js';
+import { viewCt, viewPacket, type NatBinding, type TraceSink } from '../trace/events.js';
+
+/** What an op may record for the trace while it runs (null when nobody traces). */
+export interface OpTrace {
+  readonly notes: string[];
+  nat: NatBinding | null;
+}
+
+export interface HookState {
+  readonly hook: Hook;
+  readonly in: NetDevice | null;
+  readonly out: NetDevice | null;
+  readonly trace: OpTrace | null;
+  /** Shorthand for trace?.notes. */
+  readonly notes: string[] | null;
+}
+
+export interface HookOp {
+  readonly hook: Hook;
+  readonly priority: number;
+  /** The kernel function it models, for traces (e.g. "ipv4_conntrack_in"). */
+  readonly name: string;
+  readonly fn: (skb: Skb, state: HookState) => Verdict;
+}
+
+export class HookTable {
+  private readonly ops: HookOp[][] = [[], [], [], [], []];
+
+  register(op: HookOp): void {
+    const list = this.ops[op.hook]!;
+    const at = list.findIndex((o) => o.priority >= op.priority);
+    list.splice(at < 0 ? list.length : at, 0, op);
+  }
+
+  opsAt(hook: Hook): readonly HookOp[] {
+    return this.ops[hook]!;
+  }
+
+  /**
+   * nf_hook_slow: run the ops of `hook` in order. Returns ACCEPT when all accepted, else the
+   * first other verdict. With a sink, every op becomes a trace event.
+   */
+  run(hook: Hook, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null, host: string, sink: TraceSink | null): Verdict {
+    for (const op of this.ops[hook]!) {
+      const verdict = sink ? this.runTraced(op, skb, inDev, outDev, host, sink) : op.fn(skb, { hook, in: inDev, out: outDev, trace: null, notes: null });
+      if (verdict !== Verdict.Accept) return verdict;
+    }
+    return Verdict.Accept;
+  }
+
+  private runTraced(op: HookOp, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null, host: string, sink: TraceSink): Verdict {
+    const trace: OpTrace = { notes: [], nat: null };
+    const before = viewPacket(skb.pkt);
+    const ctBefore = viewCt(skb.ct, skb.ctinfo);
+    const verdict = op.fn(skb, { hook: op.hook, in: inDev, out: outDev, trace, notes: trace.notes });
+    sink.emit({
+      kind: 'hook',
+      time: skb.time,
+      host,
+      skb: skb.id,
+      hook: op.hook,
+      priority: op.priority,
+      op: op.name,
+      verdict,
+      ctBefore,
+      ct: viewCt(skb.ct, skb.ctinfo),
+      before,
+      after: viewPacket(skb.pkt),
+      nat: trace.nat,
+      notes: trace.notes,
+      drop: verdict === Verdict.Drop ? skb.drop : null,
+    });
+    return verdict;
+  }
+}

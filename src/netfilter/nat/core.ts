@@ -1,0 +1,88 @@
+/**
+ * The NAT core's hook op (nf_nat_inet_fn, net/netfilter/nf_nat_core.c), registered at
+ * PRE_ROUTING −100 and LOCAL_OUT −100 (destination manip) and at POST_ROUTING 100 and
+ * LOCAL_IN 100 (source manip) once any NAT chain exists. NAT chains are not hooks of their own:
+ * they sit in this op's private list, ordered by their priority, and are consulted only for
+ * the first packet of a connection (ctinfo NEW or RELATED, manip not yet decided).
+ */
+import { Hook, Verdict } from '../constants.js';
+import type { NetDevice } from '../../host/device.js';
+import { CtInfo, ctinfoDir, type Conn } from '../conntrack/conn.js';
+import { Dir } from '../conntrack/tuple.js';
+import type { NetfilterNet } from '../net.js';
+import type { Chain, Rule, Table } from '../rules/model.js';
+import { evaluateChain, type NatAction, type RuleContext } from '../rules/eval.js';
+import type { HookState, OpTrace } from '../hooks.js';
+import type { Skb } from '../skb.js';
+import { natPacket } from './manip.js';
+import { masquerade } from './masquerade.js';
+import { natInitialized, natNullBinding, natSetupInfo } from './setup.js';
+import { ManipType, type NatSearch } from './unique-tuple.js';
+
+/** A NAT chain registered in the NAT core's list for one hook. */
+export interface NatChain {
+  readonly table: Table;
+  readonly chain: Chain;
+}
+
+/** HOOK2MANIP: source manip after routing (POST_ROUTING, LOCAL_IN), destination before. */
+export function hookManip(hook: Hook): ManipType {
+  return hook === Hook.PostRouting || hook === Hook.LocalIn ? ManipType.Src : ManipType.Dst;
+}
+
+/**
+ * nf_nat_oif_changed: a masqueraded original-direction packet that now leaves by another
+ * interface than the one its mapping was made for is dropped, and the entry killed.
+ */
+function oifChanged(hook: Hook, ctinfo: CtInfo, ct: Conn, out: NetDevice | null): boolean {
+  return ct.nat !== null && ct.nat.masqIndex !== 0 && hook === Hook.PostRouting && ctinfoDir(ctinfo) === Dir.Original && out !== null && ct.nat.masqIndex !== out.index;
+}
+
+export function natInetFn(net: NetfilterNet, chains: readonly NatChain[], devices: readonly NetDevice[], skb: Skb, state: HookState): Verdict {
+  const ct = skb.ct;
+  if (!ct) return Verdict.Accept;
+  const manip = hookManip(state.hook);
+  const search: NatSearch = { net, ct, now: skb.time, cpu: skb.cpu };
+  const firstPacket = skb.ctinfo === CtInfo.New || skb.ctinfo === CtInfo.Related || skb.ctinfo === CtInfo.RelatedReply;
+  if (firstPacket && !natInitialized(ct, manip)) {
+    const verdict = bindFromChains(search, chains, devices, skb, state, manip);
+    if (verdict !== Verdict.Accept) return verdict;
+  } else if (oifChanged(state.hook, skb.ctinfo, ct, state.out)) {
+    net.destroy(ct);
+    skb.drop = { reason: 'masqueraded connection now leaves by another interface (nf_nat_oif_changed)' };
+    return Verdict.Drop;
+  }
+  return natPacket(skb.pkt, ct, skb.ctinfo, manip);
+}
+
+/** Consult the NAT chains in order until one binds the manip; none → a null binding. */
+function bindFromChains(search: NatSearch, chains: readonly NatChain[], devices: readonly NetDevice[], skb: Skb, state: HookState, manip: ManipType): Verdict {
+  const ctx = ruleContext(skb, state);
+  for (const { table, chain } of chains) {
+    const outcome = evaluateChain(table, chain, ctx, (action, rule) => applyNat(search, action, rule, devices, skb, state));
+    if (outcome.verdict !== Verdict.Accept) {
+      if (outcome.verdict === Verdict.Drop && !skb.drop) skb.drop = { reason: `dropped by ${outcome.rule ? `rule "${outcome.rule.text}"` : `policy of chain ${chain.name}`}` };
+      return outcome.verdict;
+    }
+    if (natInitialized(search.ct, manip)) return Verdict.Accept;
+  }
+  recordBinding(state.trace, 'null', null, state.out);
+  return natNullBinding(search, manip);
+}
+
+function applyNat(search: NatSearch, action: NatAction, rule: Rule, devices: readonly NetDevice[], skb: Skb, state: HookState): Verdict {
+  recordBinding(state.trace, action.kind, rule, state.out);
+  if (action.kind === 'masquerade') return masquerade(search, skb, action.range, devices, state);
+  return natSetupInfo(search, action.range, action.kind === 'snat' ? ManipType.Src : ManipType.Dst);
+}
+
+function recordBinding(trace: OpTrace | null, kind: 'snat' | 'dnat' | 'masquerade' | 'null', rule: Rule | null, out: NetDevice | null): void {
+  if (!trace) return;
+  trace.nat = { kind, rule: rule ? rule.text : null, outdev: out ? out.name : null };
+  if (rule) trace.notes.push(`rule ${rule.place.file}:${rule.place.line}: ${rule.text}`);
+}
+
+function ruleContext(skb: Skb, state: HookState): RuleContext {
+  const p = skb.pkt;
+  return { saddr: p.saddr, daddr: p.daddr, proto: p.proto, sport: p.sport, dport: p.dport, iifname: state.in?.name ?? null, oifname: state.out?.name ?? null };
+}

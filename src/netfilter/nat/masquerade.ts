@@ -1,0 +1,37 @@
+/**
+ * nf_nat_masquerade_ipv4 (net/netfilter/nf_nat_masquerade.c): source NAT to the address the
+ * outgoing interface would use toward the route's next hop (inet_select_addr), remembering the
+ * interface so the entry dies with it.
+ */
+import { Verdict } from '../constants.js';
+import { Scope, type NetDevice } from '../../host/device.js';
+import { inetSelectAddr } from '../../host/select-addr.js';
+import { routeNexthop } from '../../host/fib.js';
+import { formatIpv4 } from '../../packet/ipv4-addr.js';
+import { Dir } from '../conntrack/tuple.js';
+import { NatFlag, type NatRange } from '../rules/model.js';
+import type { Skb } from '../skb.js';
+import type { HookState } from '../hooks.js';
+import { natSetupInfo } from './setup.js';
+import { ManipType, type NatSearch } from './unique-tuple.js';
+
+/**
+ * 1. A connection whose original source is 0.0.0.0 is left alone.
+ * 2. next hop = the route's gateway, or the destination when on-link.
+ * 3. source = inet_select_addr(out, next hop, RT_SCOPE_UNIVERSE); none → drop ("ate my IP address").
+ * 4. Record masq_index, then nf_nat_setup_info with the rule's port range and that one address.
+ */
+export function masquerade(s: NatSearch, skb: Skb, rule: NatRange, devices: readonly NetDevice[], state: HookState): Verdict {
+  if (s.ct.tuple[Dir.Original].src === 0) return Verdict.Accept;
+  const out = state.out!;
+  const nexthop = skb.route ? routeNexthop(skb.route, skb.pkt.daddr) : skb.pkt.daddr;
+  const source = inetSelectAddr(devices, out, nexthop, Scope.Universe);
+  if (source === 0) {
+    skb.drop = { reason: `${out.name} ate my IP address (no usable IPv4 address for MASQUERADE)` };
+    return Verdict.Drop;
+  }
+  state.notes?.push(`masquerade: out ${out.name}, next hop ${formatIpv4(nexthop)} → source ${formatIpv4(source)}`);
+  s.ct.nat = { masqIndex: out.index };
+  const range: NatRange = { ...rule, flags: rule.flags | NatFlag.MapIps, minAddr: source, maxAddr: source };
+  return natSetupInfo(s, range, ManipType.Src);
+}

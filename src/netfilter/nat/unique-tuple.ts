@@ -1,0 +1,189 @@
+/**
+ * get_unique_tuple and its helpers (net/netfilter/nf_nat_core.c): given the tuple a connection
+ * would have and a NAT range, choose the address and port (or ICMP id) it gets, unique among
+ * the confirmed connections if at all possible. When every candidate is taken the last one
+ * tried is returned, and the clash then happens at confirm (the "SNAT failure looks like a
+ * timeout" of the seed article).
+ */
+import { IPPROTO } from '../constants.js';
+import type { NetfilterNet } from '../net.js';
+import { NatFlag, NAT_RANGE_PROTO_RANDOM_ALL, type NatRange } from '../rules/model.js';
+import { Dir, invertTuple, Tuple } from '../conntrack/tuple.js';
+import { isExpired } from '../conntrack/core.js';
+import type { Conn } from '../conntrack/conn.js';
+import { jhash2, rawLe32, reciprocalScale } from './jhash.js';
+
+export const enum ManipType {
+  Src = 0,
+  Dst = 1,
+}
+
+/** What a search needs besides the tuple: the namespace, the connection, the time and the CPU. */
+export interface NatSearch {
+  readonly net: NetfilterNet;
+  readonly ct: Conn;
+  readonly now: number;
+  readonly cpu: number;
+}
+
+/** NF_NAT_MAX_ATTEMPTS */
+const MAX_ATTEMPTS = 128;
+
+/**
+ * nf_conntrack_tuple_taken on the reply of `t`: is there a confirmed, live entry (not `ct`)
+ * with that reply tuple? An entry with the same original tuple does not count: that is the
+ * same flow, and the confirm step merges it. Each hit bumps `found`.
+ */
+export function usedTuple(s: NatSearch, t: Tuple): boolean {
+  const reply = invertTuple(t);
+  if (!reply) return false;
+  for (const h of s.net.table.bucket(reply)) {
+    const other = h.conn;
+    if (other === s.ct || !other.tuple[h.dir].equals(reply)) continue;
+    if (isExpired(other, s.now)) continue;
+    if (other.tuple[Dir.Original].equals(s.ct.tuple[Dir.Original])) continue;
+    s.net.stats.inc(s.cpu, 'found');
+    return true;
+  }
+  return false;
+}
+
+function addrInRange(addr: number, range: NatRange): boolean {
+  return addr >= range.minAddr && addr <= range.maxAddr;
+}
+
+/** The manipulable L4 part of a tuple: source or destination port, or the ICMP id. */
+function l4Key(t: Tuple, manip: ManipType): number {
+  if (t.proto === IPPROTO.ICMP || manip === ManipType.Src) return t.srcU;
+  return t.dstU;
+}
+
+function setL4Key(t: Tuple, manip: ManipType, value: number): void {
+  if (t.proto === IPPROTO.ICMP || manip === ManipType.Src) t.srcU = value;
+  else t.dstU = value;
+}
+
+function hasL4Key(proto: number): boolean {
+  return proto === IPPROTO.ICMP || proto === IPPROTO.TCP || proto === IPPROTO.UDP || proto === IPPROTO.UDPLITE || proto === IPPROTO.SCTP;
+}
+
+/** l4proto_in_range */
+function l4InRange(t: Tuple, manip: ManipType, range: NatRange): boolean {
+  if (!hasL4Key(t.proto)) return true;
+  const key = l4Key(t, manip);
+  return key >= range.minProto && key <= range.maxProto;
+}
+
+/** in_range: would mapping the source onto this tuple satisfy the range? */
+function inRange(t: Tuple, range: NatRange): boolean {
+  if (range.flags & NatFlag.MapIps && !addrInRange(t.src, range)) return false;
+  if (!(range.flags & NatFlag.ProtoSpecified)) return true;
+  return l4InRange(t, ManipType.Src, range);
+}
+
+/**
+ * find_appropriate_src: an existing source-NATed connection from the same source
+ * (address, port, protocol) whose mapping also fits this range: reuse that mapping.
+ */
+function findAppropriateSrc(s: NatSearch, orig: Tuple, range: NatRange): Tuple | null {
+  for (const other of s.net.bysource.sameSource(orig)) {
+    if (isExpired(other, s.now)) continue;
+    const mapped = invertTuple(other.tuple[Dir.Reply]);
+    if (!mapped) continue;
+    const result = new Tuple(mapped.src, mapped.srcU, orig.dst, orig.dstU, orig.proto);
+    if (inRange(result, range)) return result;
+  }
+  return null;
+}
+
+/**
+ * find_best_ips_proto: pick the address inside [minAddr, maxAddr] by jhash2 over the source
+ * address (initval: the destination address, or 0 with `persistent`), so a client keeps its
+ * address across connections. Hashes the u32 words as a little-endian machine holds them.
+ */
+function findBestIps(t: Tuple, range: NatRange, manip: ManipType): void {
+  if (!(range.flags & NatFlag.MapIps)) return;
+  let chosen: number;
+  if (range.minAddr === range.maxAddr) {
+    chosen = range.minAddr;
+  } else {
+    const initval = range.flags & NatFlag.Persistent ? 0 : rawLe32(t.dst);
+    const j = jhash2([rawLe32(t.src), 0, 0, 0], initval);
+    chosen = (range.minAddr + reciprocalScale(j, (range.maxAddr - range.minAddr + 1) >>> 0)) >>> 0;
+  }
+  if (manip === ManipType.Src) t.src = chosen;
+  else t.dst = chosen;
+}
+
+/**
+ * nf_nat_l4proto_unique_tuple: move the port (or ICMP id) into the range until the tuple is
+ * unused. Default classes without a range: 1–511, 600–1023, 1024–65535 by the original port;
+ * a destination port is never changed without a range. The search starts at a random offset
+ * (or the PROTO_OFFSET base), tries min(range, 128) values, then retries from new random
+ * offsets with half as many attempts while more than 16 are left and less than the range.
+ */
+function l4UniqueTuple(s: NatSearch, t: Tuple, range: NatRange, manip: ManipType): void {
+  let min: number;
+  let size: number;
+  if (t.proto === IPPROTO.ICMP) {
+    if (range.flags & NatFlag.ProtoSpecified) {
+      min = range.minProto;
+      size = range.maxProto - range.minProto + 1;
+    } else {
+      min = 0;
+      size = 65536;
+    }
+  } else if (hasL4Key(t.proto)) {
+    if (range.flags & NatFlag.ProtoSpecified) {
+      const lo = Math.min(range.minProto, range.maxProto);
+      min = lo;
+      size = Math.max(range.minProto, range.maxProto) - lo + 1;
+    } else {
+      if (manip === ManipType.Dst) return;
+      const port = l4Key(t, manip);
+      if (port < 512) [min, size] = [1, 511];
+      else if (port < 1024) [min, size] = [600, 424];
+      else [min, size] = [1024, 64512];
+    }
+  } else {
+    return;
+  }
+  let off = range.flags & NatFlag.ProtoOffset ? (l4Key(t, manip) - range.baseProto) & 0xffff : s.net.prng.u16();
+  let attempts = Math.min(size, MAX_ATTEMPTS);
+  for (;;) {
+    for (let i = 0; i < attempts; i++, off = (off + 1) & 0xffff) {
+      setL4Key(t, manip, min + (off % size));
+      if (!usedTuple(s, t)) return;
+    }
+    if (attempts >= size || attempts < 16) return;
+    attempts = attempts >>> 1;
+    off = s.net.prng.u16();
+  }
+}
+
+/**
+ * get_unique_tuple: 1) for SNAT without random flags, keep the original tuple if it is in range
+ * and unused, else reuse this source's existing mapping; 2) choose the address; 3) keep the
+ * port if it is in range and unused, else search one.
+ */
+export function getUniqueTuple(s: NatSearch, orig: Tuple, range: NatRange, manip: ManipType): Tuple {
+  if (manip === ManipType.Src && !(range.flags & NAT_RANGE_PROTO_RANDOM_ALL)) {
+    if (inRange(orig, range)) {
+      if (!usedTuple(s, orig)) return orig.clone();
+    } else {
+      const mapped = findAppropriateSrc(s, orig, range);
+      if (mapped && !usedTuple(s, mapped)) return mapped;
+    }
+  }
+  const t = orig.clone();
+  findBestIps(t, range, manip);
+  if (!(range.flags & NAT_RANGE_PROTO_RANDOM_ALL)) {
+    if (range.flags & NatFlag.ProtoSpecified) {
+      if (!(range.flags & NatFlag.ProtoOffset) && l4InRange(t, manip, range) && (range.minProto === range.maxProto || !usedTuple(s, t))) return t;
+    } else if (!usedTuple(s, t)) {
+      return t;
+    }
+  }
+  l4UniqueTuple(s, t, range, manip);
+  return t;
+}

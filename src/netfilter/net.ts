@@ -1,0 +1,35 @@
+/**
+ * Per-network-namespace netfilter state (the parts of struct net natsim models): the
+ * conntrack table and counters, the NAT bysource index, the sysctls and the seeded randomness.
+ */
+import type { Sysctl } from '../host/sysctl.js';
+import type { Prng } from '../sim/prng.js';
+import type { Conn } from './conntrack/conn.js';
+import { ConntrackStats } from './conntrack/stats.js';
+import { ConntrackTable } from './conntrack/table.js';
+import { BySource } from './nat/bysource.js';
+
+export class NetfilterNet {
+  readonly table = new ConntrackTable();
+  readonly stats: ConntrackStats;
+  readonly bysource = new BySource();
+  private lastConnId = 0;
+
+  constructor(
+    readonly sysctl: Sysctl,
+    readonly prng: Prng,
+    cpus: number,
+  ) {
+    this.stats = new ConntrackStats(cpus);
+  }
+
+  /** nf_ct_delete: out of the table and the NAT bysource index. */
+  destroy(conn: Conn): void {
+    this.table.remove(conn);
+    this.bysource.remove(conn);
+  }
+
+  nextConnId(): number {
+    return ++this.lastConnId;
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * The packet as netfilter sees it (a slice of struct sk_buff): the datagram, the conntrack entry
+ * and ctinfo attached to it (skb->_nfct), the devices and the route, and why it was dropped.
+ */
+import type { Ipv4Packet } from '../packet/ipv4.js';
+import type { NetDevice } from '../host/device.js';
+import type { Route } from '../host/fib.js';
+import { CtInfo, type Conn } from './conntrack/conn.js';
+
+/** Why natsim dropped a packet: a named reason, and the kernel counter it bumped if any. */
+export interface DropReason {
+  readonly reason: string;
+  readonly counter?: string;
+}
+
+export class Skb {
+  ct: Conn | null = null;
+  ctinfo: CtInfo = CtInfo.Untracked;
+  indev: NetDevice | null;
+  outdev: NetDevice | null = null;
+  route: Route | null = null;
+  drop: DropReason | null = null;
+
+  constructor(
+    /** Stable identity for traces (printed like an skb address). */
+    readonly id: number,
+    public pkt: Ipv4Packet,
+    /** Virtual time in nanoseconds since the start of the run. */
+    readonly time: number,
+    /** The CPU that processes it (receive-side scaling). */
+    readonly cpu: number,
+    indev: NetDevice | null,
+  ) {
+    this.indev = indev;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Which hook ops a host has, as on a real box: nothing without rules; conntrack (with defrag
+ * and confirm) once a ruleset needs it; the NAT core's four ops once any NAT chain exists;
+ * one op per filter chain at its own hook and priority.
+ */
+import { Hook, Priority, Verdict } from './constants.js';
+import type { NetDevice } from '../host/device.js';
+import { HookTable, type HookState } from './hooks.js';
+import type { NetfilterNet } from './net.js';
+import type { Ruleset, Table, Chain } from './rules/model.js';
+import { evaluateChain } from './rules/eval.js';
+import { conntrackIn } from './conntrack/core.js';
+import { confirm } from './conntrack/confirm.js';
+import { natInetFn, type NatChain } from './nat/core.js';
+import type { Skb } from './skb.js';
+
+export function buildHooks(net: NetfilterNet, ruleset: Ruleset, devices: readonly NetDevice[]): HookTable {
+  const hooks = new HookTable();
+  const natChains: NatChain[][] = [[], [], [], [], []];
+  for (const table of ruleset.tables) {
+    for (const chain of table.chains.values()) {
+      if (chain.base?.type === 'nat') insertByPriority(natChains[chain.base.hook]!, { table, chain });
+    }
+  }
+  const hasNat = natChains.some((list) => list.length > 0);
+  if (hasNat) registerConntrack(hooks, net);
+  if (hasNat) registerNat(hooks, net, natChains, devices);
+  for (const table of ruleset.tables) {
+    for (const chain of table.chains.values()) {
+      if (chain.base && chain.base.type !== 'nat') registerFilterChain(hooks, table, chain);
+    }
+  }
+  return hooks;
+}
+
+/** Same ordering rule as the hooks themselves: newest first among equal priorities. */
+function insertByPriority(list: NatChain[], entry: NatChain): void {
+  const prio = entry.chain.base!.priority;
+  const at = list.findIndex((e) => e.chain.base!.priority >= prio);
+  list.splice(at < 0 ? list.length : at, 0, entry);
+}
+
+/** nf_defrag_ipv4 and ipv4_conntrack_ops. natsim does not reassemble: fragments never get here. */
+function registerConntrack(hooks: HookTable, net: NetfilterNet): void {
+  const defrag = (): Verdict => Verdict.Accept;
+  const track = (skb: Skb, state: HookState): Verdict => conntrackIn(net, skb, state);
+  const conf = (skb: Skb, state: HookState): Verdict => confirm(net, skb, state);
+  hooks.register({ hook: Hook.PreRouting, priority: Priority.ConntrackDefrag, name: 'ipv4_conntrack_defrag', fn: defrag });
+  hooks.register({ hook: Hook.LocalOut, priority: Priority.ConntrackDefrag, name: 'ipv4_conntrack_defrag', fn: defrag });
+  hooks.register({ hook: Hook.PreRouting, priority: Priority.Conntrack, name: 'ipv4_conntrack_in', fn: track });
+  hooks.register({ hook: Hook.LocalOut, priority: Priority.Conntrack, name: 'ipv4_conntrack_local', fn: track });
+  hooks.register({ hook: Hook.PostRouting, priority: Priority.ConntrackConfirm, name: 'nf_confirm', fn: conf });
+  hooks.register({ hook: Hook.LocalIn, priority: Priority.ConntrackConfirm, name: 'nf_confirm', fn: conf });
+}
+
+/** nf_nat_ipv4_ops */
+function registerNat(hooks: HookTable, net: NetfilterNet, chains: NatChain[][], devices: readonly NetDevice[]): void {
+  const ops: [Hook, number, string][] = [
+    [Hook.PreRouting, Priority.NatDst, 'nf_nat_ipv4_pre_routing'],
+    [Hook.PostRouting, Priority.NatSrc, 'nf_nat_ipv4_out'],
+    [Hook.LocalOut, Priority.NatDst, 'nf_nat_ipv4_local_fn'],
+    [Hook.LocalIn, Priority.NatSrc, 'nf_nat_ipv4_local_in'],
+  ];
+  for (const [hook, priority, name] of ops) {
+    const list = chains[hook]!;
+    hooks.register({ hook, priority, name, fn: (skb, state) => natInetFn(net, list, devices, skb, state) });
+  }
+}
+
+function registerFilterChain(hooks: HookTable, table: Table, chain: Chain): void {
+  const base = chain.base!;
+  hooks.register({
+    hook: base.hook,
+    priority: base.priority,
+    name: `${table.family} ${table.name} ${chain.name}`,
+    fn: (skb, state) => {
+      const p = skb.pkt;
+      const ctx = { saddr: p.saddr, daddr: p.daddr, proto: p.proto, sport: p.sport, dport: p.dport, iifname: state.in?.name ?? null, oifname: state.out?.name ?? null };
+      const outcome = evaluateChain(table, chain, ctx, () => {
+        throw new Error(`bug: NAT statement in ${base.type} chain ${chain.name}`);
+      });
+      if (outcome.verdict === Verdict.Drop) skb.drop = { reason: outcome.rule ? `rule "${outcome.rule.text}"` : `policy of chain ${chain.name}` };
+      return outcome.verdict;
+    },
+  });
+}
+

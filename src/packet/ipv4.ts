@@ -1,0 +1,205 @@
+/**
+ * An IPv4 datagram: the bytes plus a parsed view of the fields netfilter looks at. Setters
+ * rewrite the bytes and fix the IP and L4 checksums incrementally, as the kernel's NAT
+ * manipulation (nf_nat_ipv4_manip_pkt, nf_nat_{tcp,udp,icmp}_manip) does.
+ */
+import { checksum, csumReplace16, csumReplace32, pseudoHeaderSum, onesSum } from './checksum.js';
+import { IPPROTO } from '../netfilter/constants.js';
+
+export const ICMP_ECHOREPLY = 0;
+export const ICMP_DEST_UNREACH = 3;
+export const ICMP_ECHO = 8;
+export const ICMP_TIME_EXCEEDED = 11;
+
+/** TCP flag bits as in the header's 13th byte. */
+export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20 } as const;
+
+/** Why a frame could not be taken as an IPv4 packet natsim handles. */
+export type NotHandled =
+  | 'ipv6'
+  | 'not-ip'
+  | 'truncated'
+  | 'bad-version'
+  | 'bad-ihl'
+  | 'bad-total-length'
+  | 'fragment'
+  | 'truncated-l4';
+
+export class Ipv4Packet {
+  /** Offset of the L4 header (IHL × 4). */
+  readonly l4off: number;
+  readonly proto: number;
+  saddr: number;
+  daddr: number;
+  /** TCP/UDP ports; for ICMP the echo id sits in `sport` and `dport` is 0 (see icmpType). */
+  sport: number;
+  dport: number;
+
+  private constructor(
+    readonly data: Uint8Array,
+    l4off: number,
+  ) {
+    const d = data;
+    this.l4off = l4off;
+    this.proto = d[9]!;
+    this.saddr = readU32(d, 12);
+    this.daddr = readU32(d, 16);
+    this.sport = 0;
+    this.dport = 0;
+    if (this.hasPorts()) {
+      this.sport = readU16(d, l4off);
+      this.dport = readU16(d, l4off + 2);
+    } else if (this.proto === IPPROTO.ICMP) {
+      this.sport = readU16(d, l4off + 4);
+    }
+  }
+
+  /**
+   * Parses a copy of `bytes` as IPv4. Fragments are reported, not reassembled: natsim has no
+   * defrag yet. The L4 header must be complete for TCP (20), UDP (8) and ICMP (8).
+   */
+  static decode(bytes: Uint8Array): Ipv4Packet | NotHandled {
+    if (bytes.length < 1) return 'truncated';
+    const version = bytes[0]! >> 4;
+    if (version === 6) return 'ipv6';
+    if (version !== 4) return 'bad-version';
+    if (bytes.length < 20) return 'truncated';
+    const ihl = (bytes[0]! & 0x0f) * 4;
+    if (ihl < 20) return 'bad-ihl';
+    const total = readU16(bytes, 2);
+    if (total < ihl) return 'bad-total-length';
+    if (bytes.length < total) return 'truncated';
+    const fragField = readU16(bytes, 6);
+    if ((fragField & 0x3fff) !== 0) return 'fragment';
+    const proto = bytes[9]!;
+    const l4min = proto === IPPROTO.TCP ? 20 : proto === IPPROTO.UDP || proto === IPPROTO.ICMP ? 8 : 0;
+    if (total - ihl < l4min) return 'truncated-l4';
+    return new Ipv4Packet(bytes.slice(0, total), ihl);
+  }
+
+  hasPorts(): boolean {
+    const p = this.proto;
+    return p === IPPROTO.TCP || p === IPPROTO.UDP || p === IPPROTO.UDPLITE || p === IPPROTO.SCTP;
+  }
+
+  get length(): number {
+    return this.data.length;
+  }
+  get ttl(): number {
+    return this.data[8]!;
+  }
+  get id(): number {
+    return readU16(this.data, 4);
+  }
+  get icmpType(): number {
+    return this.data[this.l4off]!;
+  }
+  get icmpCode(): number {
+    return this.data[this.l4off + 1]!;
+  }
+  get tcpFlags(): number {
+    return this.data[this.l4off + 13]!;
+  }
+
+  /** ip_decrease_ttl: TTL - 1 with the incremental header checksum update. */
+  decreaseTtl(): void {
+    const d = this.data;
+    const oldWord = readU16(d, 8);
+    d[8] = d[8]! - 1;
+    writeU16(d, 10, csumReplace16(readU16(d, 10), oldWord, readU16(d, 8)));
+  }
+
+  setSaddr(addr: number): void {
+    this.rewriteAddr(12, this.saddr, addr);
+    this.saddr = addr;
+  }
+
+  setDaddr(addr: number): void {
+    this.rewriteAddr(16, this.daddr, addr);
+    this.daddr = addr;
+  }
+
+  /** Source port, or the ICMP echo id (nf_nat_icmp_manip rewrites the id for either manip). */
+  setSport(port: number): void {
+    this.rewriteL4Word(this.proto === IPPROTO.ICMP ? 4 : 0, this.sport, port);
+    this.sport = port;
+  }
+
+  setDport(port: number): void {
+    this.rewriteL4Word(2, this.dport, port);
+    this.dport = port;
+  }
+
+  /** True when the IP header checksum and the L4 checksum (if any, and not UDP's 0) verify. */
+  checksumsValid(): boolean {
+    const d = this.data;
+    if (checksum(d, 0, this.l4off) !== 0) return false;
+    const check = this.l4ChecksumOffset();
+    if (check < 0) return true;
+    if (this.proto === IPPROTO.UDP && readU16(d, check) === 0) return true;
+    const initial = this.proto === IPPROTO.ICMP ? 0 : pseudoHeaderSum(this.saddr, this.daddr, this.proto, d.length - this.l4off);
+    return onesSum(d, this.l4off, d.length, initial) === 0xffff;
+  }
+
+  /** Offset of the L4 checksum field, or -1 when natsim does not maintain one. */
+  private l4ChecksumOffset(): number {
+    switch (this.proto) {
+      case IPPROTO.TCP:
+        return this.l4off + 16;
+      case IPPROTO.UDP:
+        return this.l4off + 6;
+      case IPPROTO.ICMP:
+        return this.l4off + 2;
+      default:
+        return -1;
+    }
+  }
+
+  /** Address change: the IP header checksum, and for TCP/UDP the pseudo-header in the L4 checksum. */
+  private rewriteAddr(at: number, from: number, to: number): void {
+    const d = this.data;
+    writeU32(d, at, to);
+    writeU16(d, 10, csumReplace32(readU16(d, 10), from, to));
+    if (this.proto === IPPROTO.TCP || this.proto === IPPROTO.UDP) this.fixL4Checksum(from, to, true);
+  }
+
+  private rewriteL4Word(rel: number, from: number, to: number): void {
+    writeU16(this.data, this.l4off + rel, to);
+    this.fixL4Checksum(from, to, false);
+  }
+
+  /**
+   * inet_proto_csum_replace{4,2} on the L4 checksum. UDP with checksum 0 (none) stays 0, and a
+   * result of 0 becomes CSUM_MANGLED_0 (0xffff), as nf_nat_udp_manip / __udp_manip_pkt do.
+   */
+  private fixL4Checksum(from: number, to: number, wide: boolean): void {
+    const at = this.l4ChecksumOffset();
+    if (at < 0) return;
+    const d = this.data;
+    const old = readU16(d, at);
+    if (this.proto === IPPROTO.UDP && old === 0) return;
+    let next = wide ? csumReplace32(old, from, to) : csumReplace16(old, from, to);
+    if (this.proto === IPPROTO.UDP && next === 0) next = 0xffff;
+    writeU16(d, at, next);
+  }
+}
+
+export function readU16(d: Uint8Array, at: number): number {
+  return (d[at]! << 8) | d[at + 1]!;
+}
+
+export function readU32(d: Uint8Array, at: number): number {
+  return ((d[at]! << 24) | (d[at + 1]! << 16) | (d[at + 2]! << 8) | d[at + 3]!) >>> 0;
+}
+
+export function writeU16(d: Uint8Array, at: number, v: number): void {
+  d[at] = (v >>> 8) & 255;
+  d[at + 1] = v & 255;
+}
+
+export function writeU32(d: Uint8Array, at: number, v: number): void {
+  d[at] = v >>> 24;
+  d[at + 1] = (v >>> 16) & 255;
+  d[at + 2] = (v >>> 8) & 255;
+  d[at + 3] = v & 255;
+}

@@ -1,0 +1,21 @@
+/**
+ * The short answer at the end of a run (design.md §6): what went wrong, if anything, in the
+ * terms users ask about — drops by reason, and the conntrack counters that moved.
+ */
+import { STAT_NAMES } from '../netfilter/conntrack/stats.js';
+import type { RunResult } from '../cli/run-input.js';
+
+export function diagnosis(result: RunResult): string[] {
+  const lines: string[] = [];
+  for (const host of result.hosts) {
+    const total = host.nf.stats.total();
+    const moved = STAT_NAMES.filter((n) => total[n] > 0).map((n) => `${n}=${total[n]}`);
+    if (moved.length > 0) lines.push(`natsim: ${host.name}: conntrack counters: ${moved.join(' ')}`);
+    if (total.insert_failed > 0) lines.push(`natsim: ${host.name}: ${total.insert_failed} packet(s) dropped at confirm: the NAT mapping clashed with an existing connection (insert_failed); a wider SNAT port range, more addresses or --random-fully give each flow its own tuple`);
+  }
+  if (result.replay) {
+    const skipped = [...result.replay.skipped].map(([reason, n]) => `${n} ${reason}`);
+    lines.push(`natsim: replayed ${result.replay.records} records; natsim sent ${result.replay.sent.length} packets, the capture shows ${result.replay.recorded.length} sent${skipped.length ? `; not fed: ${skipped.join(', ')}` : ''}`);
+  }
+  return lines;
+}

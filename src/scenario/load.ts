@@ -1,0 +1,154 @@
+/**
+ * Reads a scenario file into a ScenarioSpec, checking its shape with line-accurate errors.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseDocument, isScalar, type Node } from 'yaml';
+import { InputError } from '../errors.js';
+import { YamlSource, yamlLineCounter } from './yaml-place.js';
+import type { HostSpec, InterfaceSpec, Located, RulesetSpec, RunStep, ScenarioSpec } from './spec.js';
+
+const TOP_KEYS = new Set(['natsim', 'name', 'about', 'seed', 'cpus', 'hosts', 'trace', 'run']);
+const HOST_KEYS = new Set(['interfaces', 'routes', 'sysctl', 'ruleset', 'ruleset-file']);
+const IFACE_KEYS = new Set(['addr', 'link', 'index']);
+
+export function loadScenario(file: string): ScenarioSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError({ file }, `cannot read: ${(e as Error).message}`);
+  }
+  return parseScenario(text, file);
+}
+
+export function parseScenario(text: string, file: string): ScenarioSpec {
+  const lines = yamlLineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const src = new YamlSource(file, doc, lines);
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0]!;
+    const pos = lines.linePos(err.pos[0]);
+    throw new InputError({ file, line: pos.line, col: pos.col }, err.message.split('\n')[0]!);
+  }
+  const fields = new Map<string, [Node | null, Node]>();
+  for (const [key, value, keyNode] of src.entries(doc.contents as Node, 'scenario')) {
+    if (!TOP_KEYS.has(key)) src.fail(keyNode, `unknown key '${key}' (expected one of: ${[...TOP_KEYS].join(', ')})`);
+    fields.set(key, [value, keyNode]);
+  }
+  const version = fields.get('natsim');
+  if (!version) return src.fail(doc.contents as Node, "missing 'natsim: 1' (the scenario format version)");
+  if (src.num(version[0], 'natsim') !== 1) src.fail(version[0], 'only scenario format version 1 is known');
+  const hostsNode = fields.get('hosts');
+  if (!hostsNode) return src.fail(doc.contents as Node, "missing 'hosts'");
+  const hosts = src.entries(hostsNode[0], 'hosts').map(([name, node, keyNode]) => readHost(src, name, node, keyNode));
+  const names = new Set(hosts.map((h) => h.name));
+  const trace = fields.has('trace') ? src.items(fields.get('trace')![0], 'trace').map((n) => hostRef(src, n, names)) : hosts.map((h) => h.name);
+  const run = fields.has('run') ? src.items(fields.get('run')![0], 'run').map((n) => readStep(src, n, names)) : [];
+  return {
+    file,
+    name: fields.has('name') ? src.text(fields.get('name')![0], 'name') : file,
+    about: fields.has('about') ? src.text(fields.get('about')![0], 'about') : '',
+    seed: fields.has('seed') ? src.num(fields.get('seed')![0], 'seed') : 1,
+    cpus: fields.has('cpus') ? positive(src, fields.get('cpus')![0], 'cpus') : 1,
+    hosts,
+    trace,
+    run: run.sort((a, b) => a.at - b.at),
+  };
+}
+
+function positive(src: YamlSource, node: Node | null, what: string): number {
+  const n = src.num(node, what);
+  if (n < 1) src.fail(node, `${what} must be at least 1`);
+  return n;
+}
+
+function hostRef(src: YamlSource, node: Node, names: Set<string>): string {
+  const name = src.text(node, 'host name');
+  if (!names.has(name)) src.fail(node, `no host '${name}'`);
+  return name;
+}
+
+function readHost(src: YamlSource, name: string, node: Node | null, keyNode: Node): HostSpec {
+  const host: { interfaces: InterfaceSpec[]; routes: Located<string>[]; sysctl: Located<[string, string | number]>[]; ruleset: RulesetSpec | null } = {
+    interfaces: [],
+    routes: [],
+    sysctl: [],
+    ruleset: null,
+  };
+  for (const [key, value, k] of node === null ? [] : src.entries(node, `host ${name}`)) {
+    if (!HOST_KEYS.has(key)) src.fail(k, `unknown key '${key}' in host ${name} (expected one of: ${[...HOST_KEYS].join(', ')})`);
+    if (key === 'interfaces') host.interfaces = src.entries(value, 'interfaces').map(([n, v, kn]) => readInterface(src, n, v, kn));
+    if (key === 'routes') host.routes = src.items(value, 'routes').map((r) => ({ value: src.text(r, 'route'), place: src.place(r) }));
+    if (key === 'sysctl') host.sysctl = src.entries(value, 'sysctl').map(([n, v, kn]) => ({ value: [n, scalar(src, v, n)], place: src.place(kn) }));
+    if (key === 'ruleset') host.ruleset = inlineRuleset(src, value);
+    if (key === 'ruleset-file') host.ruleset = rulesetFile(src, value);
+  }
+  return { name, ...host, place: src.place(keyNode) };
+}
+
+function scalar(src: YamlSource, node: Node | null, what: string): string | number {
+  if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number')) src.fail(node, `${what} must be a number or a string`);
+  return node.value;
+}
+
+function readInterface(src: YamlSource, name: string, node: Node | null, keyNode: Node): InterfaceSpec {
+  let addrs: Located<string>[] = [];
+  let link: string | null = null;
+  let index: number | null = null;
+  for (const [key, value, k] of node === null ? [] : src.entries(node, `interface ${name}`)) {
+    if (!IFACE_KEYS.has(key)) src.fail(k, `unknown key '${key}' in interface ${name} (expected one of: ${[...IFACE_KEYS].join(', ')})`);
+    if (key === 'addr') addrs = src.items(value, 'addr').map((a) => ({ value: src.text(a, 'address'), place: src.place(a) }));
+    if (key === 'link') link = src.text(value, 'link');
+    if (key === 'index') index = positive(src, value, 'index');
+  }
+  return { name, index, addrs, link, place: src.place(keyNode) };
+}
+
+/** A block scalar: its text starts on the line after its indicator, indented. */
+function inlineRuleset(src: YamlSource, node: Node | null): RulesetSpec {
+  const text = src.text(node, 'ruleset');
+  const place = src.place(node);
+  const block = isScalar(node) && (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED');
+  const indent = block ? firstIndent(src.doc.toString(), place.line! + 1) : place.col! - 1;
+  return { text, file: src.file, lineOffset: block ? place.line! : place.line! - 1, colOffset: indent };
+}
+
+function firstIndent(source: string, line: number): number {
+  const l = source.split('\n')[line - 1] ?? '';
+  return l.length - l.trimStart().length;
+}
+
+function rulesetFile(src: YamlSource, node: Node | null): RulesetSpec {
+  const rel = src.text(node, 'ruleset-file');
+  const path = join(dirname(src.file), rel);
+  try {
+    return { text: readFileSync(path, 'utf8'), file: path, lineOffset: 0, colOffset: 0 };
+  } catch (e) {
+    src.fail(node, `cannot read ruleset file '${rel}': ${(e as Error).message}`);
+  }
+}
+
+function readStep(src: YamlSource, node: Node, names: Set<string>): RunStep {
+  let at = 0;
+  let on: string | null = null;
+  let action: string | null = null;
+  for (const [key, value, k] of src.entries(node, 'run step')) {
+    if (key === 'at') at = parseDuration(src, value);
+    else if (key === 'on') on = hostRef(src, value as Node, names);
+    else if (key === 'do') action = src.text(value, 'do');
+    else src.fail(k, `unknown key '${key}' in run step (expected at, on, do)`);
+  }
+  if (on === null) src.fail(node, "run step needs 'on: HOST'");
+  if (action === null) src.fail(node, "run step needs 'do: ACTION'");
+  return { at, on, action, place: src.place(node) };
+}
+
+/** "1.5s", "200ms", "10us", or a number of seconds, to nanoseconds. */
+function parseDuration(src: YamlSource, node: Node | null): number {
+  const text = String(scalar(src, node, 'at'));
+  const m = /^(\d+(?:\.\d+)?)(s|ms|us|ns)?$/.exec(text.trim());
+  if (!m) src.fail(node, `bad time '${text}' (use e.g. 0s, 1.5s, 200ms)`);
+  const scale = { s: 1e9, ms: 1e6, us: 1e3, ns: 1 }[(m[2] ?? 's') as 's' | 'ms' | 'us' | 'ns'];
+  return Math.round(Number(m[1]) * scale);
+}

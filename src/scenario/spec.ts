@@ -1,0 +1,54 @@
+/**
+ * The scenario file (design.md §4) as data: hosts with interfaces, routes, sysctls and a
+ * ruleset; which hosts to trace; and timed actions. Every item keeps its place in the file.
+ */
+import type { SourcePlace } from '../errors.js';
+
+export interface Located<T> {
+  readonly value: T;
+  readonly place: SourcePlace;
+}
+
+export interface InterfaceSpec {
+  readonly name: string;
+  readonly index: number | null;
+  readonly addrs: Located<string>[];
+  readonly link: string | null;
+  readonly place: SourcePlace;
+}
+
+export interface RulesetSpec {
+  readonly text: string;
+  /** Where the text comes from: its file, and the line/column its first line has there. */
+  readonly file: string;
+  readonly lineOffset: number;
+  readonly colOffset: number;
+}
+
+export interface HostSpec {
+  readonly name: string;
+  readonly interfaces: InterfaceSpec[];
+  readonly routes: Located<string>[];
+  readonly sysctl: Located<[string, string | number]>[];
+  readonly ruleset: RulesetSpec | null;
+  readonly place: SourcePlace;
+}
+
+export interface RunStep {
+  /** Virtual time in nanoseconds. */
+  readonly at: number;
+  readonly on: string;
+  readonly action: string;
+  readonly place: SourcePlace;
+}
+
+export interface ScenarioSpec {
+  readonly file: string;
+  readonly name: string;
+  readonly about: string;
+  readonly seed: number;
+  readonly cpus: number;
+  readonly hosts: HostSpec[];
+  readonly trace: string[];
+  readonly run: RunStep[];
+}

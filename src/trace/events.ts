@@ -1,0 +1,106 @@
+/**
+ * Trace events: what happened to a packet, as data. The model emits them only when a formatter
+ * is listening (design.md §8); formatters turn them into text or JSON.
+ */
+import type { Hook, Verdict } from '../netfilter/constants.js';
+import type { CtInfo } from '../netfilter/conntrack/conn.js';
+import type { Tuple } from '../netfilter/conntrack/tuple.js';
+import type { Ipv4Packet } from '../packet/ipv4.js';
+import type { DropReason } from '../netfilter/skb.js';
+import type { Conn } from '../netfilter/conntrack/conn.js';
+
+export interface PacketView {
+  readonly saddr: number;
+  readonly daddr: number;
+  readonly proto: number;
+  readonly sport: number;
+  readonly dport: number;
+  readonly ipId: number;
+  readonly ttl: number;
+  readonly length: number;
+  /** ICMP type (ICMP only), TCP flags (TCP only), else 0. */
+  readonly icmpType: number;
+  readonly tcpFlags: number;
+}
+
+export interface TupleView {
+  readonly src: number;
+  readonly srcU: number;
+  readonly dst: number;
+  readonly dstU: number;
+  readonly proto: number;
+}
+
+export interface CtView {
+  readonly id: number;
+  readonly ctinfo: CtInfo;
+  readonly orig: TupleView;
+  readonly reply: TupleView;
+  readonly status: number;
+}
+
+/** The NAT rule that bound a connection at this op. */
+export interface NatBinding {
+  readonly kind: 'snat' | 'dnat' | 'masquerade' | 'null';
+  readonly rule: string | null;
+  readonly outdev: string | null;
+}
+
+interface Base {
+  readonly time: number;
+  readonly host: string;
+  readonly skb: number;
+}
+
+export type TraceEvent =
+  | (Base & { readonly kind: 'receive'; readonly dev: string; readonly pkt: PacketView })
+  | (Base & {
+      readonly kind: 'hook';
+      readonly hook: Hook;
+      readonly priority: number;
+      readonly op: string;
+      readonly verdict: Verdict;
+      readonly ctBefore: CtView | null;
+      readonly ct: CtView | null;
+      readonly before: PacketView;
+      readonly after: PacketView;
+      readonly nat: NatBinding | null;
+      readonly notes: readonly string[];
+      readonly drop: DropReason | null;
+    })
+  | (Base & { readonly kind: 'route'; readonly result: 'local' | 'forward' | 'drop'; readonly dev: string | null; readonly nexthop: number; readonly reason: string | null })
+  | (Base & { readonly kind: 'transmit'; readonly dev: string; readonly pkt: PacketView })
+  | (Base & { readonly kind: 'drop'; readonly hook: Hook | null; readonly reason: string; readonly counter: string | null })
+  | (Base & { readonly kind: 'unhandled'; readonly dev: string; readonly reason: string });
+
+export interface TraceSink {
+  emit(event: TraceEvent): void;
+}
+
+export function viewPacket(p: Ipv4Packet): PacketView {
+  return {
+    saddr: p.saddr,
+    daddr: p.daddr,
+    proto: p.proto,
+    sport: p.sport,
+    dport: p.dport,
+    ipId: p.id,
+    ttl: p.ttl,
+    length: p.length,
+    icmpType: p.proto === 1 ? p.icmpType : 0,
+    tcpFlags: p.proto === 6 ? p.tcpFlags : 0,
+  };
+}
+
+export function viewTuple(t: Tuple): TupleView {
+  return { src: t.src, srcU: t.srcU, dst: t.dst, dstU: t.dstU, proto: t.proto };
+}
+
+export function viewCt(ct: Conn | null, ctinfo: CtInfo): CtView | null {
+  if (!ct) return null;
+  return { id: ct.id, ctinfo, orig: viewTuple(ct.tuple[0]), reply: viewTuple(ct.tuple[1]), status: ct.status };
+}
+
+export function samePacket(a: PacketView, b: PacketView): boolean {
+  return a.saddr === b.saddr && a.daddr === b.daddr && a.sport === b.sport && a.dport === b.dport && a.ttl === b.ttl;
+}

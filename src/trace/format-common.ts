@@ -1,0 +1,54 @@
+/** Pieces every trace style shares: dmesg timestamps, packet and tuple text. */
+import { IPPROTO, L4PROTO_NAME } from '../netfilter/constants.js';
+import { CtInfo } from '../netfilter/conntrack/conn.js';
+import { formatIpv4 } from '../packet/ipv4-addr.js';
+import type { PacketView, TupleView } from './events.js';
+
+/** dmesg's "[%5lu.%06lu]" from a time in nanoseconds. */
+export function dmesgTime(ns: number): string {
+  const micros = Math.floor(ns / 1000);
+  const sec = Math.floor(micros / 1e6);
+  const frac = String(micros % 1e6).padStart(6, '0');
+  return `[${String(sec).padStart(5, ' ')}.${frac}]`;
+}
+
+/** The seed's packet line: "10.0.3.1 -> 192.168.206.1 protocol 1 id 16310" (id: the IP id). */
+export function packetLine(p: PacketView): string {
+  const ports = p.proto === IPPROTO.TCP || p.proto === IPPROTO.UDP ? ` sport ${p.sport} dport ${p.dport}` : p.proto === IPPROTO.ICMP ? ` icmp type ${p.icmpType} echo-id ${p.sport}` : '';
+  return `${formatIpv4(p.saddr)} -> ${formatIpv4(p.daddr)} protocol ${p.proto} id ${p.ipId}${ports} ttl ${p.ttl}`;
+}
+
+/** "src=…,dst=…" plus ports, or ICMP type/code/id, as conntrack names them. */
+export function tupleText(t: TupleView): string {
+  const base = `src=${formatIpv4(t.src)},dst=${formatIpv4(t.dst)}`;
+  if (t.proto === IPPROTO.ICMP) return `${base},type=${t.dstU >>> 8},code=${t.dstU & 0xff},id=${t.srcU}`;
+  if (t.proto === IPPROTO.TCP || t.proto === IPPROTO.UDP || t.proto === IPPROTO.UDPLITE || t.proto === IPPROTO.SCTP) return `${base},sport=${t.srcU},dport=${t.dstU}`;
+  return base;
+}
+
+export function protoName(proto: number): string {
+  return L4PROTO_NAME[proto] ?? 'unknown';
+}
+
+/** ctinfo as the seed's debug module printed it (value 3 is "REPLY"). */
+export function ctinfoName(ctinfo: CtInfo): string {
+  switch (ctinfo) {
+    case CtInfo.Established:
+      return 'ESTABLISHED';
+    case CtInfo.Related:
+      return 'RELATED';
+    case CtInfo.New:
+      return 'NEW';
+    case CtInfo.EstablishedReply:
+      return 'REPLY';
+    case CtInfo.RelatedReply:
+      return 'RELATED_REPLY';
+    default:
+      return 'UNTRACKED';
+  }
+}
+
+/** A stable fake skb address per packet, shaped like the kernel's. */
+export function skbAddress(id: number): string {
+  return `ffff8880${(0x04d00000 + id * 0x100).toString(16).padStart(8, '0')}`;
+}

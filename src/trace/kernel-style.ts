@@ -1,0 +1,48 @@
+/**
+ * The `kernel` trace style (design.md §5), after the seed 追踪一个数据包的SNAT流程: one NF-CORE
+ * line per hook op, the conntrack line after the conntrack op and after any op that changed the
+ * entry, and the packet line whenever an op rewrote it.
+ */
+import { HOOK_KERNEL_NAME, Verdict, VERDICT_KERNEL_NAME } from '../netfilter/constants.js';
+import { formatIpv4 } from '../packet/ipv4-addr.js';
+import type { CtView, TraceEvent } from './events.js';
+import { samePacket } from './events.js';
+import { ctinfoName, dmesgTime, packetLine, protoName, skbAddress, tupleText } from './format-common.js';
+import type { Palette } from './palette.js';
+
+export function kernelStyle(e: TraceEvent, c: Palette, multiHost: boolean): string[] {
+  const ts = dmesgTime(e.time) + ' ' + (multiHost ? `${e.host}: ` : '');
+  switch (e.kind) {
+    case 'receive':
+      return [ts + c.dim(`${e.dev} in: `) + packetLine(e.pkt)];
+    case 'transmit':
+      return [ts + c.dim(`${e.dev} out: `) + packetLine(e.pkt)];
+    case 'route':
+      if (e.result === 'drop') return [ts + c.bad(`routing: drop: ${e.reason}`)];
+      return [ts + `routing: ${e.result === 'local' ? 'local delivery (LOCAL_IN)' : 'forward (FORWARD)'}, outdev : ${e.dev ?? '-'}, nexthop ${formatIpv4(e.nexthop)}`];
+    case 'drop':
+      return [ts + c.bad(`drop: ${e.reason}${e.counter ? ` (conntrack counter ${e.counter})` : ''}`)];
+    case 'unhandled':
+      return [ts + c.dim(`${e.dev}: not handled: ${e.reason}`)];
+    case 'hook': {
+      const verdict = VERDICT_KERNEL_NAME[e.verdict]!;
+      const lines = [
+        ts + `NF-CORE: pf = AF_INET, hook = ${HOOK_KERNEL_NAME[e.hook]}, elem->pri = ${e.priority} verdict = ${e.verdict === Verdict.Accept ? verdict : c.bad(verdict)} skb ${skbAddress(e.skb)}` + c.dim(` (${e.op})`),
+      ];
+      for (const note of e.notes) lines.push(ts + c.dim(`  ${note}`));
+      if (e.ct && (e.op.includes('conntrack_in') || e.op.includes('conntrack_local') || ctChanged(e.ctBefore, e.ct))) lines.push(ts + c.ct(ctLine(e.ct)));
+      if (!samePacket(e.before, e.after)) lines.push(ts + c.changed(packetLine(e.after)));
+      return lines;
+    }
+  }
+}
+
+/** The seed's conntrack line: "ctinfo:NEW L3:ipv4[2],L4:icmp:[1] dir:0,src=…,dst=… dir:1,src=…,dst=…". */
+export function ctLine(ct: CtView): string {
+  return `ctinfo:${ctinfoName(ct.ctinfo)} L3:ipv4[2],L4:${protoName(ct.orig.proto)}:[${ct.orig.proto}] dir:0,${tupleText(ct.orig)} dir:1,${tupleText(ct.reply)}`;
+}
+
+function ctChanged(a: CtView | null, b: CtView): boolean {
+  if (!a || a.id !== b.id) return true;
+  return tupleText(a.reply) !== tupleText(b.reply) || tupleText(a.orig) !== tupleText(b.orig);
+}

@@ -1,0 +1,19 @@
+/** Colours for trace text: chalk on a terminal, plain text otherwise (and with NO_COLOR). */
+import { Chalk } from 'chalk';
+
+export interface Palette {
+  dim(s: string): string;
+  bad(s: string): string;
+  ct(s: string): string;
+  changed(s: string): string;
+}
+
+export function makePalette(color: boolean): Palette {
+  const ch = new Chalk({ level: color ? 1 : 0 });
+  return { dim: (s) => ch.gray(s), bad: (s) => ch.red(s), ct: (s) => ch.cyan(s), changed: (s) => ch.yellow(s) };
+}
+
+/** Colour only on a terminal, never with NO_COLOR set or --no-color. */
+export function wantColor(stream: NodeJS.WriteStream, disabled: boolean): boolean {
+  return !disabled && stream.isTTY === true && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
+}

@@ -1,0 +1,60 @@
+/**
+ * Builds a Host from its scenario description: devices (loopback first, as in the kernel's
+ * device list), addresses with their routes, scenario routes, sysctls and the ruleset's hooks.
+ */
+import { InputError } from '../errors.js';
+import { NetDevice, Scope } from '../host/device.js';
+import { Fib } from '../host/fib.js';
+import { Host, type HostPorts } from '../host/host.js';
+import { parseRoute } from '../host/route-syntax.js';
+import { Sysctl } from '../host/sysctl.js';
+import { NetfilterNet } from '../netfilter/net.js';
+import { buildHooks } from '../netfilter/stack.js';
+import { parseRuleset } from '../netfilter/rules/parse.js';
+import { parsePrefix } from '../packet/ipv4-addr.js';
+import type { Prng } from '../sim/prng.js';
+import type { HostSpec } from '../scenario/spec.js';
+
+export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: number): Host {
+  const devices = buildDevices(spec);
+  const fib = new Fib();
+  for (const dev of devices) for (const ifa of dev.addrs) fib.addInterfaceRoutes(dev, ifa, dev.name === 'lo');
+  for (const r of spec.routes) {
+    try {
+      fib.add(parseRoute(r.value, devices));
+    } catch (e) {
+      throw new InputError(r.place, `route '${r.value}': ${(e as Error).message}`);
+    }
+  }
+  const sysctl = new Sysctl();
+  for (const { value: [name, value], place } of spec.sysctl) {
+    if (!Sysctl.isKnown(name)) throw new InputError(place, `sysctl '${name}' is not modelled by natsim`);
+    sysctl.set(name, value);
+  }
+  const net = new NetfilterNet(sysctl, prng, cpus);
+  const ruleset = spec.ruleset ? parseRuleset(spec.ruleset) : { tables: [] };
+  return new Host(spec.name, devices, fib, sysctl, net, buildHooks(net, ruleset, devices), ports, cpus);
+}
+
+/** lo is index 1 with 127.0.0.1/8; the others follow in file order unless an index is given. */
+function buildDevices(spec: HostSpec): NetDevice[] {
+  const lo = new NetDevice(1, 'lo');
+  lo.addAddress(0x7f000001, 8, Scope.Host);
+  const devices = [lo];
+  let next = 2;
+  for (const ifs of spec.interfaces) {
+    if (ifs.name === 'lo') throw new InputError(ifs.place, 'lo is implicit (index 1, 127.0.0.1/8)');
+    const index = ifs.index ?? next;
+    if (devices.some((d) => d.index === index)) throw new InputError(ifs.place, `interface index ${index} is used twice`);
+    next = Math.max(next, index + 1);
+    const dev = new NetDevice(index, ifs.name, ifs.link);
+    for (const a of ifs.addrs) {
+      const prefix = parsePrefix(a.value);
+      if (!prefix || !a.value.includes('/')) throw new InputError(a.place, `bad address '${a.value}' (expected A.B.C.D/LEN)`);
+      const err = dev.addAddress(prefix.addr, prefix.len, Scope.Universe);
+      if (err) throw new InputError(a.place, `${a.value}: ${err}`);
+    }
+    devices.push(dev);
+  }
+  return devices.sort((a, b) => a.index - b.index);
+}

@@ -1,0 +1,99 @@
+/**
+ * Replays a capture through one host: frames the host received (SLL2 "In", broadcast, …) are
+ * fed to it on their interface, in capture order and at capture time; frames it sent ("Out")
+ * are what the real kernel did, kept for comparison with what natsim sends. Captures whose
+ * link type carries no direction (Ethernet, raw IP) are taken as all received.
+ */
+import { readCapture } from '../capture/index.js';
+import { PacketDirection, type CaptureRecord } from '../capture/record.js';
+import { InputError } from '../errors.js';
+import type { NetDevice } from '../host/device.js';
+import type { Host, HostPorts } from '../host/host.js';
+import type { Skb } from '../netfilter/skb.js';
+import { Ipv4Packet } from '../packet/ipv4.js';
+import { Prng } from '../sim/prng.js';
+import type { ScenarioSpec } from '../scenario/spec.js';
+import type { TraceSink } from '../trace/events.js';
+import { buildHost } from './build-host.js';
+
+const ETH_P_IP = 0x0800;
+const ETH_P_ARP = 0x0806;
+const ETH_P_IPV6 = 0x86dd;
+
+/** An IPv4 packet leaving the host: its time (ns since the first record), interface and bytes. */
+export interface SentPacket {
+  readonly time: number;
+  readonly ifindex: number;
+  readonly bytes: Uint8Array;
+}
+
+export interface ReplayResult {
+  readonly host: Host;
+  /** What natsim sent, in order. */
+  readonly sent: SentPacket[];
+  /** The capture's own outgoing IPv4 packets (what the kernel sent). */
+  readonly recorded: SentPacket[];
+  readonly records: number;
+  /** Frames not fed to the host, by reason ("ARP", "IPv6", "fragment", …). */
+  readonly skipped: Map<string, number>;
+}
+
+export interface ReplayOptions {
+  readonly host?: string;
+  readonly seed?: number;
+  readonly cpus?: number;
+  readonly sink?: TraceSink | null;
+}
+
+export async function replayCapture(file: string, spec: ScenarioSpec, options: ReplayOptions = {}): Promise<ReplayResult> {
+  const hostName = options.host ?? spec.trace[0] ?? spec.hosts[0]?.name;
+  const hostSpec = spec.hosts.find((h) => h.name === hostName);
+  if (!hostSpec) throw new InputError({ file: spec.file }, `no host '${hostName ?? ''}' in the scenario to replay the capture on`);
+  const sent: SentPacket[] = [];
+  let now = 0;
+  const ports: HostPorts = {
+    transmit: (_h: Host, dev: NetDevice, pkt: Ipv4Packet) => sent.push({ time: now, ifindex: dev.index, bytes: pkt.data.slice() }),
+    deliver: (_h: Host, _skb: Skb) => undefined,
+  };
+  const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus);
+  host.sink = options.sink ?? null;
+  const recorded: SentPacket[] = [];
+  const skipped = new Map<string, number>();
+  const skip = (reason: string): void => void skipped.set(reason, (skipped.get(reason) ?? 0) + 1);
+  let start: number | null = null;
+
+  const summary = await readCapture(file, (r: CaptureRecord) => {
+    const t = r.sec * 1e9 + r.nsec;
+    start ??= t;
+    now = t - start;
+    if (r.protocol === ETH_P_ARP) return skip('ARP');
+    if (r.protocol === ETH_P_IPV6) return noteUnhandled(host, r, now, 'IPv6 (not modelled yet)', skip);
+    if (r.protocol !== ETH_P_IP) return noteUnhandled(host, r, now, `EtherType 0x${r.protocol.toString(16).padStart(4, '0')}`, skip);
+    if (r.direction === PacketDirection.Outgoing) {
+      recorded.push({ time: now, ifindex: r.ifindex, bytes: r.payload.slice() });
+      return;
+    }
+    const pkt = Ipv4Packet.decode(r.payload);
+    if (typeof pkt === 'string') return noteUnhandled(host, r, now, `IPv4 packet not handled: ${pkt}`, skip);
+    const dev = r.ifindex !== 0 ? host.deviceByIndex(r.ifindex) : reversePathDevice(host, pkt.saddr);
+    if (!dev) {
+      if (r.ifindex !== 0) throw new InputError({ file, record: r.index, offset: r.offset }, `interface index ${r.ifindex} is not an interface of host ${host.name} in ${spec.file}`);
+      return noteUnhandled(host, r, now, 'no interface index in the capture and no route back to the source to choose one', skip);
+    }
+    host.receive(pkt, dev, now);
+  });
+  return { host, sent, recorded, records: summary.records, skipped };
+}
+
+/**
+ * Link types without an interface index (Ethernet, SLL, raw IP): the packet is taken as having
+ * arrived on the interface the host routes its source through (the reverse path).
+ */
+function reversePathDevice(host: Host, saddr: number): NetDevice | undefined {
+  return host.fib.lookup(saddr)?.dev ?? undefined;
+}
+
+function noteUnhandled(host: Host, r: CaptureRecord, time: number, reason: string, skip: (reason: string) => void): void {
+  skip(reason);
+  host.sink?.emit({ kind: 'unhandled', time, host: host.name, skb: 0, dev: host.deviceByIndex(r.ifindex)?.name ?? `if${r.ifindex}`, reason: `record ${r.index}: ${reason}` });
+}

@@ -1,0 +1,79 @@
+/**
+ * A scenario run: hosts joined by links, timed actions, and the virtual clock. A packet sent
+ * out of a device reaches, after the link delay, the host on the same link that owns the next
+ * hop address (no ARP); a packet for a local address on loopback comes straight back in.
+ */
+import { InputError } from '../errors.js';
+import type { NetDevice } from '../host/device.js';
+import type { Host, HostPorts } from '../host/host.js';
+import type { Skb } from '../netfilter/skb.js';
+import type { Ipv4Packet } from '../packet/ipv4.js';
+import { EventQueue } from '../sim/event-queue.js';
+import { Prng } from '../sim/prng.js';
+import type { ScenarioSpec } from '../scenario/spec.js';
+import type { TraceSink } from '../trace/events.js';
+import { buildHost } from './build-host.js';
+import { answerLocally } from './local-delivery.js';
+import { startAction } from './actions.js';
+
+/** Link delay: small and fixed, so runs are deterministic. */
+const LINK_DELAY_NS = 10_000;
+
+export interface WorldOptions {
+  readonly seed?: number;
+  readonly cpus?: number;
+  readonly sink?: TraceSink | null;
+  /** Hosts to trace (default: the scenario's `trace`). */
+  readonly trace?: readonly string[];
+}
+
+export class World implements HostPorts {
+  readonly hosts = new Map<string, Host>();
+  readonly queue = new EventQueue();
+  readonly prng: Prng;
+  /** Echo replies received by local ping applications. */
+  readonly replies: { host: string; time: number; from: number; seq: number }[] = [];
+
+  constructor(readonly spec: ScenarioSpec, options: WorldOptions = {}) {
+    this.prng = new Prng(options.seed ?? spec.seed);
+    const cpus = options.cpus ?? spec.cpus;
+    for (const h of spec.hosts) this.hosts.set(h.name, buildHost(h, this, this.prng, cpus));
+    for (const name of options.trace ?? spec.trace) {
+      const host = this.hosts.get(name);
+      if (!host) throw new InputError({ file: spec.file }, `no host '${name}' to trace`);
+      host.sink = options.sink ?? null;
+    }
+    for (const step of spec.run) startAction(this, step);
+  }
+
+  /** Runs the scenario until nothing is scheduled or `until` (ns) passes. */
+  run(until = Number.MAX_SAFE_INTEGER): void {
+    this.queue.runUntil(until);
+  }
+
+  transmit(host: Host, dev: NetDevice, pkt: Ipv4Packet, nexthop: number, time: number): void {
+    if (dev.name === 'lo') {
+      this.queue.at(time, () => host.receive(pkt, dev, this.queue.now));
+      return;
+    }
+    const peer = this.neighbour(host, dev, nexthop);
+    if (!peer) return; // no neighbour answers ARP for the next hop: the packet goes nowhere
+    this.queue.at(time + LINK_DELAY_NS, () => peer.host.receive(pkt, peer.dev, this.queue.now));
+  }
+
+  deliver(host: Host, skb: Skb): void {
+    answerLocally(this, host, skb);
+  }
+
+  /** The host and device on `dev`'s link that own `addr`. */
+  private neighbour(host: Host, dev: NetDevice, addr: number): { host: Host; dev: NetDevice } | null {
+    if (dev.link === null) return null;
+    for (const other of this.hosts.values()) {
+      if (other === host) continue;
+      for (const d of other.devices) {
+        if (d.link === dev.link && d.addrs.some((a) => a.local === addr)) return { host: other, dev: d };
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Golden outputs: every fixture with a .golden file beside it must render exactly that text
+ * (`natsim check` does the same from the command line; `natsim check --update` rewrites).
+ */
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findGoldenCases, renderCase } from '../../src/cli/check.js';
+import { natsim, tempDir } from './helpers.js';
+
+const cases = findGoldenCases(['fixtures']);
+
+describe('golden outputs', () => {
+  it('exist for both seed experiments in both styles', () => {
+    const names = cases.map((c) => c.golden);
+    for (const g of [
+      'fixtures/kernel/icmp-masq/capture.golden',
+      'fixtures/kernel/icmp-masq/capture.masq.golden',
+      'fixtures/kernel/masq-to-ports-multi-ip/capture.golden',
+      'fixtures/kernel/masq-to-ports-multi-ip/capture.masq.golden',
+      'fixtures/seeds/icmp-masquerade.golden',
+    ])
+      expect(names).toContain(g);
+  });
+
+  it.each(cases.map((c) => [c.golden, c] as const))('%s', async (_name, c) => {
+    const expected = readFileSync(c.golden, 'utf8');
+    expect((await renderCase(c)).join('\n') + '\n').toBe(expected);
+  });
+});
+
+describe('natsim check', () => {
+  it('passes on the fixtures', () => {
+    const run = natsim('check', 'fixtures');
+    expect(run.stdout).toContain(`check: ${cases.length}/${cases.length} golden outputs match`);
+    expect(run.code).toBe(0);
+  });
+
+  it('shows a unified diff and exits 1 when an output changed', () => {
+    const dir = tempDir();
+    for (const f of ['icmp-masquerade.yaml', 'icmp-masquerade.golden']) copyFileSync(`fixtures/seeds/${f}`, join(dir, f));
+    const golden = join(dir, 'icmp-masquerade.golden');
+    const text = readFileSync(golden, 'utf8').replace('192.168.206.250 -> 192.168.206.1', '192.168.206.251 -> 192.168.206.1');
+    writeFileSync(golden, text);
+    const run = natsim('check', dir);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`--- ${golden}`);
+    expect(run.stdout).toMatch(/^-.*192\.168\.206\.251 -> 192\.168\.206\.1/m);
+    expect(run.stdout).toMatch(/^\+.*192\.168\.206\.250 -> 192\.168\.206\.1/m);
+    expect(natsim('check', '--update', dir).code).toBe(0);
+    expect(natsim('check', dir).code).toBe(0);
+  });
+});
