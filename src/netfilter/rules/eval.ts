@@ -89,7 +89,7 @@ function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' }>, ctx: Ru
     case 'oifname':
       return nameMatches(ctx.oifname, m.name, m.prefix);
     case 'l4proto':
-      return ctx.proto === m.proto;
+      return m.protos.includes(ctx.proto);
   }
 }
 

@@ -31,7 +31,7 @@ export type Match =
   | { readonly kind: 'saddr' | 'daddr'; readonly negate: boolean; readonly prefixes: readonly Prefix[] }
   /** Interface by name; `prefix` for iptables "eth+" and nft "eth*" wildcards. */
   | { readonly kind: 'iifname' | 'oifname'; readonly negate: boolean; readonly name: string; readonly prefix: boolean }
-  | { readonly kind: 'l4proto'; readonly negate: boolean; readonly proto: number }
+  | { readonly kind: 'l4proto'; readonly negate: boolean; readonly protos: readonly number[] }
   /** Port match; implies the protocol `proto` (tcp dport 80 does not match udp). */
   | { readonly kind: 'sport' | 'dport'; readonly negate: boolean; readonly proto: number; readonly ranges: readonly PortRange[] };
 

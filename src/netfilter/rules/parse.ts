@@ -7,6 +7,7 @@ import type { RulesetSpec } from '../../scenario/spec.js';
 import { parseIptablesSave } from './iptables-parser.js';
 import type { Ruleset } from './model.js';
 import { parseNft } from './nft-parser.js';
+import { validateRuleset } from './validate.js';
 
 export function looksLikeIptablesSave(text: string): boolean {
   return /^\s*\*(nat|filter|mangle|raw|security)\s*$/m.test(text);
@@ -16,6 +17,7 @@ export function parseRuleset(spec: RulesetSpec): Ruleset {
   let ruleset: Ruleset;
   try {
     ruleset = looksLikeIptablesSave(spec.text) ? parseIptablesSave(spec.text, spec.file) : parseNft(spec.text, spec.file);
+    validateRuleset(ruleset);
   } catch (e) {
     if (!(e instanceof InputError) || spec.lineOffset === 0) throw e;
     throw new InputError(shift(e.place, spec), e.reason);

@@ -1,0 +1,62 @@
+/**
+ * nft's lexical layer (scanner.l in nftables, reduced to what natsim parses): words, quoted
+ * strings, the punctuation `{ } ; ,` and line ends, which end a statement like `;` does.
+ * `#` starts a comment to the end of the line. Every token keeps its line and column.
+ */
+import { InputError } from '../../errors.js';
+
+export interface Token {
+  /** `end` is the one token after the last, so the parser never reads past the text. */
+  readonly kind: 'word' | 'string' | 'punct' | 'eol' | 'end';
+  readonly text: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+const PUNCT = new Set(['{', '}', ';', ',']);
+
+function isWordChar(c: string): boolean {
+  return c !== ' ' && c !== '\t' && c !== '\r' && c !== '\n' && c !== '"' && c !== '#' && !PUNCT.has(c);
+}
+
+export function tokenize(text: string, file: string): Token[] {
+  const tokens: Token[] = [];
+  let line = 1;
+  let lineStart = 0;
+  let i = 0;
+  const push = (kind: Token['kind'], start: number, end: number, value = text.slice(start, end)): void => {
+    tokens.push({ kind, text: value, line, col: start - lineStart + 1 });
+  };
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '\n') {
+      push('eol', i, i + 1);
+      line++;
+      lineStart = ++i;
+    } else if (c === ' ' || c === '\t' || c === '\r') {
+      i++;
+    } else if (c === '\\' && text[i + 1] === '\n') {
+      // A backslash-newline continues the statement on the next line.
+      line++;
+      i += 2;
+      lineStart = i;
+    } else if (c === '#') {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (c === '"') {
+      const close = text.indexOf('"', i + 1);
+      const nl = text.indexOf('\n', i + 1);
+      if (close < 0 || (nl >= 0 && nl < close)) throw new InputError({ file, line, col: i - lineStart + 1 }, 'unterminated string');
+      push('string', i, close + 1, text.slice(i + 1, close));
+      i = close + 1;
+    } else if (PUNCT.has(c)) {
+      push('punct', i, i + 1);
+      i++;
+    } else {
+      const start = i;
+      while (i < text.length && isWordChar(text[i]!)) i++;
+      push('word', start, i);
+    }
+  }
+  tokens.push({ kind: 'end', text: '', line, col: i - lineStart + 1 });
+  return tokens;
+}

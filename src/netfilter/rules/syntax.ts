@@ -1,0 +1,78 @@
+/**
+ * Pieces of rule syntax that nft and iptables write the same way: protocol names, port ranges
+ * and NAT targets ("ADDR[-ADDR][:PORT[-PORT]]"), turned into the kernel's nf_nat_range2.
+ */
+import { IPPROTO } from '../constants.js';
+import { parseIpv4 } from '../../packet/ipv4-addr.js';
+import { NatFlag, type NatRange, type PortRange } from './model.js';
+
+/** /etc/protocols names both tools accept, or a number 0–255. */
+const PROTO_BY_NAME: Readonly<Record<string, number>> = {
+  icmp: IPPROTO.ICMP,
+  tcp: IPPROTO.TCP,
+  udp: IPPROTO.UDP,
+  udplite: IPPROTO.UDPLITE,
+  sctp: IPPROTO.SCTP,
+  gre: IPPROTO.GRE,
+  'ipv6-icmp': IPPROTO.ICMPV6,
+  icmpv6: IPPROTO.ICMPV6,
+};
+
+export function parseProto(text: string): number | null {
+  const named = PROTO_BY_NAME[text.toLowerCase()];
+  if (named !== undefined) return named;
+  return /^\d{1,3}$/.test(text) && Number(text) <= 255 ? Number(text) : null;
+}
+
+function parsePort(text: string): number | null {
+  return /^\d{1,5}$/.test(text) && Number(text) <= 65535 ? Number(text) : null;
+}
+
+/**
+ * "P" or "P<sep>Q" (nft and NAT targets use '-', iptables port matches ':'); iptables also
+ * allows an open end (":Q", "P:"). Null when malformed or min > max.
+ */
+export function parsePortRange(text: string, sep: '-' | ':', openEnds = false): PortRange | null {
+  const at = text.indexOf(sep);
+  if (at < 0) {
+    const p = parsePort(text);
+    return p === null ? null : { min: p, max: p };
+  }
+  const lo = at === 0 && openEnds ? 0 : parsePort(text.slice(0, at));
+  const hi = at === text.length - 1 && openEnds ? 65535 : parsePort(text.slice(at + 1));
+  if (lo === null || hi === null || lo > hi) return null;
+  return { min: lo, max: hi };
+}
+
+/**
+ * A NAT target as iptables (--to-source/--to-destination) and nft (snat to …) write it:
+ * "A", "A-B", "A:P", "A-B:P-Q", or ":P-Q" with no address (masquerade/redirect ports).
+ * Returns the range with MapIps/ProtoSpecified set as the kernel expects, or an error text.
+ */
+export function parseNatTarget(text: string, flags: number): NatRange | string {
+  const colon = text.indexOf(':');
+  const addrPart = colon < 0 ? text : text.slice(0, colon);
+  const portPart = colon < 0 ? null : text.slice(colon + 1);
+  let range: NatRange = { flags, minAddr: 0, maxAddr: 0, minProto: 0, maxProto: 0, baseProto: 0 };
+  if (addrPart !== '') {
+    const dash = addrPart.indexOf('-');
+    const lo = parseIpv4(dash < 0 ? addrPart : addrPart.slice(0, dash));
+    const hi = dash < 0 ? lo : parseIpv4(addrPart.slice(dash + 1));
+    if (lo === null || hi === null) return `bad address '${addrPart}'`;
+    if (lo > hi) return `address range '${addrPart}' runs backwards`;
+    range = { ...range, flags: range.flags | NatFlag.MapIps, minAddr: lo, maxAddr: hi };
+  }
+  if (portPart !== null) {
+    const ports = parsePortRange(portPart, '-');
+    if (ports === null) return `bad port or port range '${portPart}'`;
+    range = { ...range, flags: range.flags | NatFlag.ProtoSpecified, minProto: ports.min, maxProto: ports.max };
+  }
+  return range;
+}
+
+/** nft's NAT flag words and iptables' target options, both mapping to NF_NAT_RANGE_* bits. */
+export const NAT_FLAG_BY_NFT_WORD: Readonly<Record<string, number>> = {
+  random: NatFlag.ProtoRandom,
+  'fully-random': NatFlag.ProtoRandomFully,
+  persistent: NatFlag.Persistent,
+};

@@ -1,0 +1,61 @@
+/**
+ * The checks the kernel makes when a ruleset is loaded (nf_tables_check_loops and the
+ * expressions' validate callbacks, x_tables' checkentry): every jump has a target, no chain
+ * reaches itself, and NAT statements sit only where the NAT core can apply them —
+ * nft_nat_validate / xt_nat: snat at POST_ROUTING or LOCAL_IN, dnat at PRE_ROUTING or
+ * LOCAL_OUT; nft_masq_validate / xt_MASQUERADE: POST_ROUTING only; all in a nat chain.
+ * A regular chain is checked against every base chain that reaches it, as the kernel does.
+ */
+import { InputError } from '../../errors.js';
+import { Hook, HOOK_NFT_NAME } from '../constants.js';
+import type { Action, BaseChainSpec, Chain, Rule, Ruleset, Table } from './model.js';
+
+const NAT_HOOKS: Readonly<Record<'snat' | 'dnat' | 'masquerade', readonly Hook[]>> = {
+  snat: [Hook.PostRouting, Hook.LocalIn],
+  dnat: [Hook.PreRouting, Hook.LocalOut],
+  masquerade: [Hook.PostRouting],
+};
+
+export function validateRuleset(ruleset: Ruleset): void {
+  for (const table of ruleset.tables) {
+    for (const chain of table.chains.values()) {
+      if (chain.base) walk(table, chain, chain.base, []);
+    }
+    for (const chain of table.chains.values()) {
+      for (const rule of chain.rules) jumpTarget(table, rule);
+    }
+  }
+}
+
+function walk(table: Table, chain: Chain, base: BaseChainSpec, path: readonly string[]): void {
+  for (const rule of chain.rules) {
+    const action = rule.action;
+    if (action === null) continue;
+    if (action.kind === 'snat' || action.kind === 'dnat' || action.kind === 'masquerade') checkNat(action.kind, base, rule);
+    const target = jumpTarget(table, rule);
+    if (target === null) continue;
+    if (target.name === chain.name || path.includes(target.name)) fail(rule, `jump to '${target.name}' makes a loop (${[...path, chain.name, target.name].join(' → ')})`);
+    if (target.base) fail(rule, `cannot jump to base chain '${target.name}'`);
+    walk(table, target, base, [...path, chain.name]);
+  }
+}
+
+function jumpTarget(table: Table, rule: Rule): Chain | null {
+  const action: Action | null = rule.action;
+  if (action === null || (action.kind !== 'jump' && action.kind !== 'goto')) return null;
+  const target = table.chains.get(action.chain);
+  if (!target) fail(rule, `no chain '${action.chain}' in table ${table.family} ${table.name}`);
+  return target;
+}
+
+function checkNat(kind: 'snat' | 'dnat' | 'masquerade', base: BaseChainSpec, rule: Rule): void {
+  if (base.type !== 'nat') fail(rule, `${kind} only works in a nat chain (this rule is reached from a ${base.type} chain)`);
+  const hooks = NAT_HOOKS[kind];
+  if (!hooks.includes(base.hook)) {
+    fail(rule, `${kind} only works at ${hooks.map((h) => HOOK_NFT_NAME[h]).join(' or ')} (this rule is reached from hook ${HOOK_NFT_NAME[base.hook]})`);
+  }
+}
+
+function fail(rule: Rule, reason: string): never {
+  throw new InputError(rule.place, reason);
+}
