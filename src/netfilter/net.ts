@@ -9,10 +9,24 @@ import { ConntrackStats } from './conntrack/stats.js';
 import { ConntrackTable } from './conntrack/table.js';
 import { BySource } from './nat/bysource.js';
 
+/** The addresses and ports of a packet as the real kernel sent it (from a capture's Out side). */
+export interface WireTuple {
+  readonly saddr: number;
+  readonly sport: number;
+  readonly daddr: number;
+  readonly dport: number;
+}
+
 export class NetfilterNet {
   readonly table = new ConntrackTable();
   readonly stats: ConntrackStats;
   readonly bysource = new BySource();
+  /**
+   * When replaying a capture: how the kernel sent the packet now being processed, so that where
+   * the kernel drew a random port natsim can take the same one if the rule allows it (see
+   * nat/unique-tuple.ts followRecording). Null in scenarios and for packets the kernel did not send.
+   */
+  recorded: WireTuple | null = null;
   private lastConnId = 0;
 
   constructor(

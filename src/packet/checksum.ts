@@ -40,3 +40,14 @@ export function csumReplace16(check: number, from: number, to: number): number {
 export function csumReplace32(check: number, from: number, to: number): number {
   return csumReplace16(csumReplace16(check, from >>> 16, to >>> 16), from & 0xffff, to & 0xffff);
 }
+
+/**
+ * The same replacement on a CHECKSUM_PARTIAL field, which holds the uncomplemented
+ * pseudo-header sum the device completes later: inet_proto_csum_replace4 with pseudohdr
+ * set computes ~csum_fold(csum_unfold(sum) - from + to), i.e. no complement on either side.
+ */
+export function csumReplacePartial32(sum: number, from: number, to: number): number {
+  let s = sum + (~from >>> 16 & 0xffff) + (~from & 0xffff) + (to >>> 16) + (to & 0xffff);
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return s;
+}

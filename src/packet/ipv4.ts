@@ -3,7 +3,7 @@
  * rewrite the bytes and fix the IP and L4 checksums incrementally, as the kernel's NAT
  * manipulation (nf_nat_ipv4_manip_pkt, nf_nat_{tcp,udp,icmp}_manip) does.
  */
-import { checksum, csumReplace16, csumReplace32, pseudoHeaderSum, onesSum } from './checksum.js';
+import { checksum, csumReplace16, csumReplace32, csumReplacePartial32, pseudoHeaderSum, onesSum } from './checksum.js';
 import { IPPROTO } from '../netfilter/constants.js';
 
 export const ICMP_ECHOREPLY = 0;
@@ -34,6 +34,12 @@ export class Ipv4Packet {
   /** TCP/UDP ports; for ICMP the echo id sits in `sport` and `dport` is 0 (see icmpType). */
   sport: number;
   dport: number;
+  /**
+   * skb->ip_summed == CHECKSUM_PARTIAL: the TCP/UDP checksum field holds only the pseudo-header
+   * sum, to be completed by the device (offload). Packets from a local socket over veth arrive
+   * so, and tcpdump shows them with "bad" checksums; NAT then updates only the pseudo-header part.
+   */
+  readonly csumPartial: boolean;
 
   private constructor(
     readonly data: Uint8Array,
@@ -52,6 +58,7 @@ export class Ipv4Packet {
     } else if (this.proto === IPPROTO.ICMP) {
       this.sport = readU16(d, l4off + 4);
     }
+    this.csumPartial = this.looksPartial();
   }
 
   /**
@@ -130,15 +137,34 @@ export class Ipv4Packet {
     this.dport = port;
   }
 
-  /** True when the IP header checksum and the L4 checksum (if any, and not UDP's 0) verify. */
+  /**
+   * True when the IP header checksum verifies and the L4 checksum (if any, and not UDP's 0)
+   * verifies — or, for a CHECKSUM_PARTIAL packet, equals the current pseudo-header sum.
+   */
   checksumsValid(): boolean {
-    const d = this.data;
-    if (checksum(d, 0, this.l4off) !== 0) return false;
+    if (checksum(this.data, 0, this.l4off) !== 0) return false;
     const check = this.l4ChecksumOffset();
     if (check < 0) return true;
+    if (this.csumPartial) return readU16(this.data, check) === this.pseudoSum();
+    return this.l4ChecksumVerifies(check);
+  }
+
+  private l4ChecksumVerifies(check: number): boolean {
+    const d = this.data;
     if (this.proto === IPPROTO.UDP && readU16(d, check) === 0) return true;
-    const initial = this.proto === IPPROTO.ICMP ? 0 : pseudoHeaderSum(this.saddr, this.daddr, this.proto, d.length - this.l4off);
+    const initial = this.proto === IPPROTO.ICMP ? 0 : this.pseudoSum();
     return onesSum(d, this.l4off, d.length, initial) === 0xffff;
+  }
+
+  private pseudoSum(): number {
+    return pseudoHeaderSum(this.saddr, this.daddr, this.proto, this.data.length - this.l4off);
+  }
+
+  /** A TCP/UDP checksum that does not verify but equals the pseudo-header sum is a partial one. */
+  private looksPartial(): boolean {
+    if (this.proto !== IPPROTO.TCP && this.proto !== IPPROTO.UDP) return false;
+    const check = this.l4ChecksumOffset();
+    return readU16(this.data, check) === this.pseudoSum() && !this.l4ChecksumVerifies(check);
   }
 
   /** Offset of the L4 checksum field, or -1 when natsim does not maintain one. */
@@ -171,12 +197,18 @@ export class Ipv4Packet {
   /**
    * inet_proto_csum_replace{4,2} on the L4 checksum. UDP with checksum 0 (none) stays 0, and a
    * result of 0 becomes CSUM_MANGLED_0 (0xffff), as nf_nat_udp_manip / __udp_manip_pkt do.
+   * A CHECKSUM_PARTIAL field takes only the address (pseudo-header) change: the device sums
+   * the ports itself.
    */
   private fixL4Checksum(from: number, to: number, wide: boolean): void {
     const at = this.l4ChecksumOffset();
     if (at < 0) return;
     const d = this.data;
     const old = readU16(d, at);
+    if (this.csumPartial) {
+      if (wide) writeU16(d, at, csumReplacePartial32(old, from, to));
+      return;
+    }
     if (this.proto === IPPROTO.UDP && old === 0) return;
     let next = wide ? csumReplace32(old, from, to) : csumReplace16(old, from, to);
     if (this.proto === IPPROTO.UDP && next === 0) next = 0xffff;

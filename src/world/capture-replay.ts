@@ -15,6 +15,7 @@ import { Prng } from '../sim/prng.js';
 import type { ScenarioSpec } from '../scenario/spec.js';
 import type { TraceSink } from '../trace/events.js';
 import { buildHost } from './build-host.js';
+import { RecordedOut } from './recorded-out.js';
 
 const ETH_P_IP = 0x0800;
 const ETH_P_ARP = 0x0806;
@@ -43,6 +44,11 @@ export interface ReplayOptions {
   readonly seed?: number;
   readonly cpus?: number;
   readonly sink?: TraceSink | null;
+  /**
+   * Take the kernel's port where it drew a random one and the rule allows it (default true),
+   * so that the replies in the capture, addressed to that port, find their connection.
+   */
+  readonly followKernel?: boolean;
 }
 
 export async function replayCapture(file: string, spec: ScenarioSpec, options: ReplayOptions = {}): Promise<ReplayResult> {
@@ -57,7 +63,8 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   };
   const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus);
   host.sink = options.sink ?? null;
-  const recorded: SentPacket[] = [];
+  const { recorded, index } = await readRecordedOut(file);
+  const follow = options.followKernel ?? true;
   const skipped = new Map<string, number>();
   const skip = (reason: string): void => void skipped.set(reason, (skipped.get(reason) ?? 0) + 1);
   let start: number | null = null;
@@ -69,10 +76,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     if (r.protocol === ETH_P_ARP) return skip('ARP');
     if (r.protocol === ETH_P_IPV6) return noteUnhandled(host, r, now, 'IPv6 (not modelled yet)', skip);
     if (r.protocol !== ETH_P_IP) return noteUnhandled(host, r, now, `EtherType 0x${r.protocol.toString(16).padStart(4, '0')}`, skip);
-    if (r.direction === PacketDirection.Outgoing) {
-      recorded.push({ time: now, ifindex: r.ifindex, bytes: r.payload.slice() });
-      return;
-    }
+    if (r.direction === PacketDirection.Outgoing) return;
     const pkt = Ipv4Packet.decode(r.payload);
     if (typeof pkt === 'string') return noteUnhandled(host, r, now, `IPv4 packet not handled: ${pkt}`, skip);
     const dev = r.ifindex !== 0 ? host.deviceByIndex(r.ifindex) : reversePathDevice(host, pkt.saddr);
@@ -80,9 +84,28 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       if (r.ifindex !== 0) throw new InputError({ file, record: r.index, offset: r.offset }, `interface index ${r.ifindex} is not an interface of host ${host.name} in ${spec.file}`);
       return noteUnhandled(host, r, now, 'no interface index in the capture and no route back to the source to choose one', skip);
     }
+    host.nf.recorded = follow ? index.claim(now, pkt) : null;
     host.receive(pkt, dev, now);
+    host.nf.recorded = null;
   });
   return { host, sent, recorded, records: summary.records, skipped };
+}
+
+/** First pass: the IPv4 packets the kernel sent, as a list and indexed for pairing. */
+async function readRecordedOut(file: string): Promise<{ recorded: SentPacket[]; index: RecordedOut }> {
+  const recorded: SentPacket[] = [];
+  const index = new RecordedOut();
+  let start: number | null = null;
+  await readCapture(file, (r: CaptureRecord) => {
+    const t = r.sec * 1e9 + r.nsec;
+    start ??= t;
+    if (r.direction !== PacketDirection.Outgoing || r.protocol !== ETH_P_IP) return;
+    const sent = { time: t - start, ifindex: r.ifindex, bytes: r.payload.slice() };
+    recorded.push(sent);
+    const pkt = Ipv4Packet.decode(sent.bytes);
+    if (typeof pkt !== 'string') index.add(sent.time, pkt);
+  });
+  return { recorded, index };
 }
 
 /**

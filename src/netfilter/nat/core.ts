@@ -42,7 +42,7 @@ export function natInetFn(net: NetfilterNet, chains: readonly NatChain[], device
   const ct = skb.ct;
   if (!ct) return Verdict.Accept;
   const manip = hookManip(state.hook);
-  const search: NatSearch = { net, ct, now: skb.time, cpu: skb.cpu };
+  const search: NatSearch = { net, ct, now: skb.time, cpu: skb.cpu, notes: state.notes };
   const firstPacket = skb.ctinfo === CtInfo.New || skb.ctinfo === CtInfo.Related || skb.ctinfo === CtInfo.RelatedReply;
   if (firstPacket && !natInitialized(ct, manip)) {
     const verdict = bindFromChains(search, chains, devices, skb, state, manip);

@@ -24,6 +24,8 @@ export interface NatSearch {
   readonly ct: Conn;
   readonly now: number;
   readonly cpu: number;
+  /** Where to explain choices in the trace (null when not tracing). */
+  readonly notes: string[] | null;
 }
 
 /** NF_NAT_MAX_ATTEMPTS */
@@ -122,6 +124,29 @@ function findBestIps(t: Tuple, range: NatRange, manip: ManipType): void {
  * (or the PROTO_OFFSET base), tries min(range, 128) values, then retries from new random
  * offsets with half as many attempts while more than 16 are left and less than the range.
  */
+/**
+ * Replaying a capture, the kernel's random offset is unknown but its outcome is on the wire.
+ * Any port (or ICMP id) inside [min, min+size) that is free now is what some draw of the
+ * offset gives on the first attempt, so natsim takes the kernel's choice when it is such a
+ * port at the address natsim chose; otherwise natsim draws its own and the difference shows.
+ */
+function followRecording(s: NatSearch, t: Tuple, manip: ManipType, min: number, size: number): boolean {
+  const wire = s.net.recorded;
+  if (wire === null) return false;
+  const src = manip === ManipType.Src;
+  const addr = src ? wire.saddr : wire.daddr;
+  const key = t.proto === IPPROTO.ICMP || src ? wire.sport : wire.dport;
+  if (addr !== (src ? t.src : t.dst) || key < min || key >= min + size) return false;
+  const before = l4Key(t, manip);
+  setL4Key(t, manip, key);
+  if (usedTuple(s, t)) {
+    setL4Key(t, manip, before);
+    return false;
+  }
+  s.notes?.push(`${t.proto === IPPROTO.ICMP ? 'id' : 'port'} ${key} as in the capture: inside ${min}-${min + size - 1} and free, so one draw of the kernel's random offset gives it`);
+  return true;
+}
+
 function l4UniqueTuple(s: NatSearch, t: Tuple, range: NatRange, manip: ManipType): void {
   let min: number;
   let size: number;
@@ -148,6 +173,7 @@ function l4UniqueTuple(s: NatSearch, t: Tuple, range: NatRange, manip: ManipType
   } else {
     return;
   }
+  if (!(range.flags & NatFlag.ProtoOffset) && followRecording(s, t, manip, min, size)) return;
   let off = range.flags & NatFlag.ProtoOffset ? (l4Key(t, manip) - range.baseProto) & 0xffff : s.net.prng.u16();
   let attempts = Math.min(size, MAX_ATTEMPTS);
   for (;;) {

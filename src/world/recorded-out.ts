@@ -1,0 +1,42 @@
+/**
+ * The packets a capture shows the kernel sending, indexed so that each received packet can be
+ * paired with what became of it: same IP protocol and IP id (forwarding and NAT keep both),
+ * sent within a second of arrival, with its source or its destination untouched.
+ */
+import type { WireTuple } from '../netfilter/net.js';
+import type { Ipv4Packet } from '../packet/ipv4.js';
+
+/** How long after arrival a forwarded packet may leave and still be paired with it. */
+const PAIRING_WINDOW_NS = 1e9;
+
+interface Sent extends WireTuple {
+  readonly time: number;
+  claimed: boolean;
+}
+
+export class RecordedOut {
+  private readonly byKey = new Map<number, Sent[]>();
+
+  add(time: number, pkt: Ipv4Packet): void {
+    const key = pkt.proto * 65536 + pkt.id;
+    const list = this.byKey.get(key);
+    const sent: Sent = { time, saddr: pkt.saddr, sport: pkt.sport, daddr: pkt.daddr, dport: pkt.dport, claimed: false };
+    if (list) list.push(sent);
+    else this.byKey.set(key, [sent]);
+  }
+
+  /** The first unclaimed packet the kernel sent for `pkt` received at `time`, or null. */
+  claim(time: number, pkt: Ipv4Packet): WireTuple | null {
+    const list = this.byKey.get(pkt.proto * 65536 + pkt.id);
+    if (!list) return null;
+    for (const sent of list) {
+      if (sent.claimed || sent.time < time || sent.time - time > PAIRING_WINDOW_NS) continue;
+      const sameSource = sent.saddr === pkt.saddr && sent.sport === pkt.sport;
+      const sameDest = sent.daddr === pkt.daddr && sent.dport === pkt.dport;
+      if (!sameSource && !sameDest) continue;
+      sent.claimed = true;
+      return sent;
+    }
+    return null;
+  }
+}
