@@ -26,7 +26,8 @@ function withRunOptions(cmd: Command): Command {
     .option('--scenario <file>', 'topology and rules of the host a capture was taken on (default: the capture name with .yaml)')
     .option('--host <name>', 'which host to trace or replay on (default: the scenario\'s "trace")')
     .option('--seed <n>', 'seed for every random choice (default: the scenario\'s seed)', integer(0))
-    .option('--cpus <n>', 'CPUs that process packets (conntrack -S has a line per CPU)', integer(1));
+    .option('--cpus <n>', 'CPUs that process packets (conntrack -S has a line per CPU)', integer(1))
+    .option('--no-follow-kernel', "with a capture: draw random NAT ports from the seed instead of taking the kernel's port from the capture where the rule allows it");
 }
 
 export function buildProgram(run: (code: Promise<number>) => void): Command {

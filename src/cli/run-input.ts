@@ -16,6 +16,8 @@ export interface RunOptions {
   readonly host?: string;
   readonly seed?: number;
   readonly cpus?: number;
+  /** commander's --no-follow-kernel */
+  readonly followKernel?: boolean;
 }
 
 export interface RunResult {
@@ -43,7 +45,7 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
   if (!existsSync(input)) throw new InputError({ file: input }, 'no such file');
   if (isCapture(input)) {
     const spec = loadScenario(scenarioForCapture(input, options.scenario));
-    const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, sink: sinkFor(false) });
+    const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, followKernel: options.followKernel, sink: sinkFor(false) });
     return { hosts: [replay.host], replay, world: null };
   }
   const spec = loadScenario(input);

@@ -132,7 +132,7 @@ function findBestIps(t: Tuple, range: NatRange, manip: ManipType): void {
  */
 function followRecording(s: NatSearch, t: Tuple, manip: ManipType, min: number, size: number): boolean {
   const wire = s.net.recorded;
-  if (wire === null) return false;
+  if (wire === null || size === 1) return false;
   const src = manip === ManipType.Src;
   const addr = src ? wire.saddr : wire.daddr;
   const key = t.proto === IPPROTO.ICMP || src ? wire.sport : wire.dport;
