@@ -36,6 +36,7 @@ function builtinBase(tableName: string, table: BuiltinTable, hook: Hook, policy:
 export function parseIptablesSave(text: string, file: string): Ruleset {
   const tables: Table[] = [];
   let current: Table | null = null;
+  let currentLine = 0;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.replace(/\r$/, '');
@@ -49,6 +50,7 @@ export function parseIptablesSave(text: string, file: string): Ruleset {
       if (!BUILTIN_TABLES[name]) throw new InputError(at(col + 1), `unknown table '${name}' (raw, mangle, nat, filter, security)`);
       if (tables.some((t) => t.name === name)) throw new InputError(at(col + 1), `table ${name} appears twice`);
       current = { family: 'ip', name, chains: new Map(), source: 'iptables' };
+      currentLine = i + 1;
     } else if (current === null) {
       throw new InputError(at(col), "expected a table header such as '*nat' before this line");
     } else if (body.trimEnd() === 'COMMIT') {
@@ -61,7 +63,7 @@ export function parseIptablesSave(text: string, file: string): Ruleset {
       chain.rules.push(rule);
     }
   }
-  if (current) throw new InputError({ file, line: lines.length }, `table ${current.name} is not closed by COMMIT`);
+  if (current) throw new InputError({ file, line: currentLine, col: 1 }, `table ${current.name} is not closed by COMMIT`);
   return { tables };
 }
 

@@ -139,6 +139,7 @@ class NftParser {
       table.chains.set(name, (chain = { ...chain, base: this.baseChain() }));
     }
     for (this.skipSeparators(); !this.peekPunct('}'); this.skipSeparators()) {
+      if (this.peek().kind === 'end') this.fail(this.peek(), `chain ${name} is missing its '}'`);
       if (this.peek().kind === 'word' && this.peek().text === 'comment') {
         this.next();
         this.expectString();

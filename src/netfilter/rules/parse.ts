@@ -9,8 +9,10 @@ import type { Ruleset } from './model.js';
 import { parseNft } from './nft-parser.js';
 import { validateRuleset } from './validate.js';
 
+/** iptables-save text starts (after comments) with a table header such as `*nat`. */
 export function looksLikeIptablesSave(text: string): boolean {
-  return /^\s*\*(nat|filter|mangle|raw|security)\s*$/m.test(text);
+  const first = text.split('\n').find((line) => line.trim() !== '' && !line.trimStart().startsWith('#'));
+  return first?.trimStart().startsWith('*') ?? false;
 }
 
 export function parseRuleset(spec: RulesetSpec): Ruleset {

@@ -34,8 +34,8 @@ function walk(table: Table, chain: Chain, base: BaseChainSpec, path: readonly st
     if (action.kind === 'snat' || action.kind === 'dnat' || action.kind === 'masquerade') checkNat(action.kind, base, rule);
     const target = jumpTarget(table, rule);
     if (target === null) continue;
-    if (target.name === chain.name || path.includes(target.name)) fail(rule, `jump to '${target.name}' makes a loop (${[...path, chain.name, target.name].join(' → ')})`);
     if (target.base) fail(rule, `cannot jump to base chain '${target.name}'`);
+    if (target.name === chain.name || path.includes(target.name)) fail(rule, `jump to '${target.name}' makes a loop (${[...path, chain.name, target.name].join(' → ')})`);
     walk(table, target, base, [...path, chain.name]);
   }
 }
