@@ -3,10 +3,11 @@
  * shared/kernel-cases): natsim gets the packets the router received and must send what the
  * kernel sent.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../src/scenario/load.js';
 import { replayCapture, type ReplayOptions } from '../../src/world/capture-replay.js';
-import { formatIpv4 } from '../../src/packet/ipv4-addr.js';
+import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { expectSameBytes, pairUp } from './compare.js';
 
 async function replay(name: string, options: ReplayOptions = {}) {
@@ -65,5 +66,39 @@ describe('kernel recording masq-to-ports-multi-ip', () => {
       sources.set(formatIpv4(p.daddr), formatIpv4(p.saddr));
     }
     expect(Object.fromEntries(sources)).toEqual({ '8.8.8.8': '10.0.2.15', '1.1.1.1': '1.2.3.56' });
+  });
+});
+
+/** The kernel's `conntrack -S` after the run, summed over CPUs. */
+function kernelCounters(name: string): Record<string, number> {
+  const totals: Record<string, number> = {};
+  for (const m of readFileSync(`fixtures/kernel/${name}/conntrack-S.txt`, 'utf8').matchAll(/(\w+)=(\d+)/g)) {
+    if (m[1] !== 'cpu') totals[m[1]!] = (totals[m[1]!] ?? 0) + Number(m[2]);
+  }
+  return totals;
+}
+
+describe.each(['port-range-exhaustion-udp', 'snat-fixed-port-clash', 'tcp-lifecycle'])('kernel recording %s', (name) => {
+  it('sends exactly the packets the kernel sent, byte for byte', async () => {
+    const r = await replay(name);
+    pairUp(r.sent, r.recorded).forEach((p, i) => expectSameBytes(p, i));
+  });
+
+  it('counts insert_failed and drop as conntrack -S did', async () => {
+    const r = await replay(name);
+    const kernel = kernelCounters(name);
+    expect(r.host.nf.stats.total()).toMatchObject({ insert_failed: kernel.insert_failed, drop: kernel.drop, invalid: kernel.invalid });
+  });
+});
+
+describe('kernel recording port-range-exhaustion-udp', () => {
+  it('maps four flows onto the four ports of 50000-50003, counting at least the 8 lookups of the two that fail', async () => {
+    const r = await replay('port-range-exhaustion-udp');
+    const out = r.sent.map((s) => pairUp([s], [s])[0]!.natsim).filter((p) => p.daddr === parseIpv4('192.168.206.1'));
+    expect(out.map((p) => p.sport).sort()).toEqual([50000, 50001, 50002, 50003]);
+    // flows 5 and 6 try all four ports (found 4 each); the kernel's random offsets added 3 more
+    const found = r.host.nf.stats.total().found;
+    expect(found).toBeGreaterThanOrEqual(8);
+    expect(found).toBeLessThanOrEqual(kernelCounters('port-range-exhaustion-udp').found!);
   });
 });

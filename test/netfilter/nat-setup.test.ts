@@ -9,8 +9,8 @@ import { Conn, Status } from '../../src/netfilter/conntrack/conn.js';
 import { Dir, invertTuple, Tuple } from '../../src/netfilter/conntrack/tuple.js';
 import { NetfilterNet } from '../../src/netfilter/net.js';
 import { NatFlag, type NatRange } from '../../src/netfilter/rules/model.js';
-import { natSetupInfo } from '../../src/netfilter/nat/setup.js';
-import { ManipType } from '../../src/netfilter/nat/unique-tuple.js';
+import { natNullBinding, natSetupInfo } from '../../src/netfilter/nat/setup.js';
+import { ManipType, type NatSearch } from '../../src/netfilter/nat/unique-tuple.js';
 import { Sysctl } from '../../src/host/sysctl.js';
 import { Prng } from '../../src/sim/prng.js';
 import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
@@ -39,9 +39,13 @@ function range(min: string, max: string, ports?: [number, number], flags = 0): N
   };
 }
 
+function search(n: NetfilterNet, ct: Conn): NatSearch {
+  return { net: n, ct, now: 0, cpu: 0, notes: null };
+}
+
 /** Binds a source NAT and confirms the entry, as the packet's trip to POST_ROUTING would. */
 function snat(n: NetfilterNet, ct: Conn, r: NatRange): Tuple {
-  natSetupInfo({ net: n, ct, now: 0, cpu: 0 }, r, ManipType.Src);
+  natSetupInfo(search(n, ct), r, ManipType.Src);
   ct.status |= Status.Confirmed;
   ct.timeout = 1e12;
   n.table.insert(ct);
@@ -115,7 +119,7 @@ describe('source port selection', () => {
     expect(new Set(ports)).toEqual(new Set([50000, 50001, 50002, 50003]));
     const foundBefore = n.stats.total().found;
     const fifth = conn(n, '10.0.3.1', 42004, '192.168.206.1', 5353, 17);
-    natSetupInfo({ net: n, ct: fifth, now: 0, cpu: 0 }, r, ManipType.Src);
+    natSetupInfo(search(n, fifth), r, ManipType.Src);
     const mapped = invertTuple(fifth.tuple[Dir.Reply])!;
     expect(mapped.srcU).toBeGreaterThanOrEqual(50000);
     expect(mapped.srcU).toBeLessThanOrEqual(50003);
@@ -129,5 +133,27 @@ describe('source port selection', () => {
     const first = snat(n, conn(n, '10.10.1.10', 50000, '203.0.113.2', 80), r);
     const second = snat(n, conn(n, '10.10.1.10', 50000, '198.51.100.2', 80), r);
     expect([second.src, second.srcU]).toEqual([first.src, first.srcU]);
+  });
+});
+
+describe('destination port selection', () => {
+  it('searches a DNAT port range from its start, then the null binding moves the source (E6)', () => {
+    // E6: one client ip:port to VIP ports 80..83, each DNATed to 203.0.113.2:8000-8002 (no flags).
+    const n = net();
+    const r = range('203.0.113.2', '203.0.113.2', [8000, 8002]);
+    const chosen = [80, 81, 82, 83].map((vport) => {
+      const ct = conn(n, '10.10.1.2', 50120, '10.10.1.100', vport, 17);
+      natSetupInfo(search(n, ct), r, ManipType.Dst); // PRE_ROUTING
+      natNullBinding(search(n, ct), ManipType.Src); // POST_ROUTING, no SNAT rule
+      ct.status |= Status.Confirmed;
+      ct.timeout = 1e12;
+      n.table.insert(ct);
+      return invertTuple(ct.tuple[Dir.Reply])!;
+    });
+    expect(chosen.map((t) => t.dstU)).toEqual([8000, 8001, 8002, 8002]);
+    expect(chosen.slice(0, 3).map((t) => t.srcU)).toEqual([50120, 50120, 50120]);
+    expect(chosen[3]!.srcU).not.toBe(50120); // the null binding found 8002 taken and moved the port
+    expect(chosen[3]!.srcU).toBeGreaterThanOrEqual(1024);
+    expect(n.stats.total().found).toBe(8); // 1+2+3 in the DNAT searches, 2 in the null binding
   });
 });

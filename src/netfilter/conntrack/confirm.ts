@@ -39,8 +39,8 @@ function findConfirmed(net: NetfilterNet, ct: Conn, dir: Dir, now: number): Tupl
 }
 
 /**
- * nf_ct_resolve_clash: protocols without allow_clash (TCP, ICMP on 6.18) drop the packet;
- * otherwise merge into the winner when that is the same flow with the same NAT
+ * nf_ct_resolve_clash: protocols without allow_clash (all but UDP, UDPLITE and GRE on 6.18)
+ * drop the packet; otherwise merge into the winner when that is the same flow
  * (__nf_ct_resolve_clash), or insert the loser in the reply direction only
  * (nf_ct_resolve_clash_harder).
  */
@@ -56,12 +56,18 @@ function resolveClash(net: NetfilterNet, skb: Skb, winner: TupleHash, state: Hoo
   return Verdict.Drop;
 }
 
-/** __nf_ct_resolve_clash: the packet continues with the winner if neither did NAT or both did the same. */
+/**
+ * __nf_ct_resolve_clash / nf_ct_can_merge: the packet continues with the winner when both
+ * entries hold the same tuples (nf_ct_match) or the same ones swapped (nf_ct_match_reverse,
+ * the two directions' first packets racing), whatever NAT did.
+ */
 function mergeClash(net: NetfilterNet, skb: Skb, winner: Conn, state: HookState): boolean {
   const loser = skb.ct!;
-  const natDone = Status.SrcNatDone | Status.DstNatDone;
-  const same = winner.tuple[Dir.Original].equals(loser.tuple[Dir.Original]) && winner.tuple[Dir.Reply].equals(loser.tuple[Dir.Reply]);
-  if ((winner.status & natDone) !== 0 && !same) return false;
+  const [wo, wr] = winner.tuple;
+  const [lo, lr] = loser.tuple;
+  const same = wo.equals(lo) && wr.equals(lr);
+  const reversed = wo.equals(lr) && wr.equals(lo);
+  if (!same && !reversed) return false;
   net.bysource.remove(loser);
   skb.ct = winner;
   net.stats.inc(skb.cpu, 'clash_resolve');

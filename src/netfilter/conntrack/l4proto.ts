@@ -17,7 +17,7 @@ export type TrackResult = 'valid' | 'invalid';
 
 /** nf_conntrack_l4proto.allow_clash on Linux 6.18: UDP, UDPLITE, GRE and unknown protocols. */
 export function allowClash(proto: number): boolean {
-  return proto !== IPPROTO.TCP && proto !== IPPROTO.ICMP && proto !== IPPROTO.ICMPV6 && proto !== IPPROTO.SCTP;
+  return proto === IPPROTO.UDP || proto === IPPROTO.UDPLITE || proto === IPPROTO.GRE;
 }
 
 /** The protocol's packet handler (nf_conntrack_{icmp,udp,tcp,generic}_packet). */

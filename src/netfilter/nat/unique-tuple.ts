@@ -10,7 +10,8 @@ import type { NetfilterNet } from '../net.js';
 import { NatFlag, NAT_RANGE_PROTO_RANDOM_ALL, type NatRange } from '../rules/model.js';
 import { Dir, invertTuple, Tuple } from '../conntrack/tuple.js';
 import { isExpired } from '../conntrack/core.js';
-import type { Conn } from '../conntrack/conn.js';
+import { IPS_NAT_MASK, Status, type Conn } from '../conntrack/conn.js';
+import { allowClash } from '../conntrack/l4proto.js';
 import { jhash2, rawLe32, reciprocalScale } from './jhash.js';
 
 export const enum ManipType {
@@ -48,6 +49,24 @@ export function usedTuple(s: NatSearch, t: Tuple): boolean {
     return true;
   }
   return false;
+}
+
+/**
+ * nf_nat_used_tuple_new, for the original tuple only: as usedTuple, but a clash with the same
+ * flow seen from the other side (both directions' first packets NEW at once on two CPUs) is
+ * waived for protocols that allow clashes when neither entry uses NAT — confirm then merges
+ * them — instead of rewriting the "reply" packet's port.
+ */
+function usedTupleNew(s: NatSearch, t: Tuple): boolean {
+  if (!usedTuple(s, t)) return false;
+  const usesNat = IPS_NAT_MASK | Status.SeqAdjust;
+  if (!allowClash(t.proto) || (s.ct.status & usesNat) !== 0) return true;
+  const reply = invertTuple(t);
+  const clashing = s.net.table.find(t) ?? (reply ? s.net.table.find(reply) : null);
+  if (!clashing) return false; // the clashing entry went away
+  const other = clashing.conn;
+  if ((other.status & usesNat) !== 0) return true;
+  return !other.tuple[Dir.Original].equals(s.ct.tuple[Dir.Reply]);
 }
 
 function addrInRange(addr: number, range: NatRange): boolean {
@@ -173,8 +192,11 @@ function l4UniqueTuple(s: NatSearch, t: Tuple, range: NatRange, manip: ManipType
   } else {
     return;
   }
-  if (!(range.flags & NatFlag.ProtoOffset) && followRecording(s, t, manip, min, size)) return;
-  let off = range.flags & NatFlag.ProtoOffset ? (l4Key(t, manip) - range.baseProto) & 0xffff : s.net.prng.u16();
+  // A destination manip without random flags searches from the range's start (6.x); so only
+  // a random first offset can be the kernel's choice that followRecording takes.
+  const randomOffset = !(range.flags & NatFlag.ProtoOffset) && ((range.flags & NAT_RANGE_PROTO_RANDOM_ALL) !== 0 || manip !== ManipType.Dst);
+  if (randomOffset && followRecording(s, t, manip, min, size)) return;
+  let off = range.flags & NatFlag.ProtoOffset ? (l4Key(t, manip) - range.baseProto) & 0xffff : randomOffset ? s.net.prng.u16() : 0;
   let attempts = Math.min(size, MAX_ATTEMPTS);
   for (;;) {
     for (let i = 0; i < attempts; i++, off = (off + 1) & 0xffff) {
@@ -195,7 +217,7 @@ function l4UniqueTuple(s: NatSearch, t: Tuple, range: NatRange, manip: ManipType
 export function getUniqueTuple(s: NatSearch, orig: Tuple, range: NatRange, manip: ManipType): Tuple {
   if (manip === ManipType.Src && !(range.flags & NAT_RANGE_PROTO_RANDOM_ALL)) {
     if (inRange(orig, range)) {
-      if (!usedTuple(s, orig)) return orig.clone();
+      if (!usedTupleNew(s, orig)) return orig.clone();
     } else {
       const mapped = findAppropriateSrc(s, orig, range);
       if (mapped && !usedTuple(s, mapped)) return mapped;
