@@ -8,7 +8,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { ETH_P_IP, SLL2_HLEN } from './link-layer.js';
 import { PCAP_FILE_HEADER_LENGTH, PCAP_MAX_SNAPLEN, PCAP_RECORD_HEADER_LENGTH, emitPcapHeader } from './pcap-header.js';
-import { LinkType, type PacketDirection } from './record.js';
+import { LinkType, type CaptureRecord } from './record.js';
 
 export interface PcapWriterOptions {
   readonly linkType: LinkType.LinuxSll2 | LinkType.RawIpv4;
@@ -17,13 +17,7 @@ export interface PcapWriterOptions {
 }
 
 /** What one record needs; a CaptureRecord is one. */
-export interface WritableRecord {
-  readonly sec: number;
-  readonly nsec: number;
-  readonly ifindex: number;
-  readonly direction: PacketDirection;
-  readonly protocol: number;
-  readonly payload: Uint8Array;
+export interface WritableRecord extends Pick<CaptureRecord, 'sec' | 'nsec' | 'ifindex' | 'direction' | 'protocol' | 'payload'> {
   /** ARPHRD_* of the interface for SLL2; ARPHRD_ETHER (1) when absent. */
   readonly hatype?: number;
   /** Link-layer source address for SLL2 (the first 8 bytes are kept); none when absent. */

@@ -2,7 +2,7 @@
  * Reads a scenario file into a ScenarioSpec, checking its shape with line-accurate errors.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { parseDocument, isScalar, type Node } from 'yaml';
 import { InputError } from '../errors.js';
 import { YamlSource, yamlLineCounter } from './yaml-place.js';
@@ -121,7 +121,7 @@ function firstIndent(source: string, line: number): number {
 
 function rulesetFile(src: YamlSource, node: Node | null): RulesetSpec {
   const rel = src.text(node, 'ruleset-file');
-  const path = join(dirname(src.file), rel);
+  const path = isAbsolute(rel) ? rel : join(dirname(src.file), rel);
   try {
     return { text: readFileSync(path, 'utf8'), file: path, lineOffset: 0, colOffset: 0 };
   } catch (e) {
