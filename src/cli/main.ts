@@ -8,6 +8,7 @@ import { Output } from '../trace/output.js';
 import { TRACE_STYLES, type TraceStyle } from '../trace/sinks.js';
 import { checkCommand } from './check.js';
 import { statsCommand } from './stats.js';
+import { conntrackCommand } from './conntrack.js';
 import { traceCommand } from './trace.js';
 
 const EXIT_INPUT = 2;
@@ -49,6 +50,12 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
     .option('--plain', 'exactly the text conntrack -S prints (the default when not on a terminal)')
     .option('--json', 'one JSON object per host')
     .action((input: string, o: Record<string, unknown>) => run(statsCommand(input, { ...o, plain: o.plain === true, json: o.json === true }, stdout())));
+
+  withRunOptions(program.command('conntrack').argument('<input>', 'scenario (.yaml) or capture (.pcap)'))
+    .description('replay INPUT and list the conntrack table at the end, as conntrack -L does (--events: as conntrack -E)')
+    .option('--events', 'print NEW/UPDATE/DESTROY events as they happen, with virtual timestamps')
+    .option('--json', 'one JSON object per entry or event')
+    .action((input: string, o: Record<string, unknown>) => run(conntrackCommand(input, { ...o, events: o.events === true, json: o.json === true }, stdout())));
 
   program
     .command('check')

@@ -25,6 +25,8 @@ export interface RunResult {
   readonly hosts: Host[];
   readonly replay: ReplayResult | null;
   readonly world: World | null;
+  /** Virtual time (ns) when the run ended. */
+  readonly endTime: number;
 }
 
 const CAPTURE_EXT = new Set(['.pcap', '.cap', '.pcapng']);
@@ -46,11 +48,11 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
   if (isCapture(input)) {
     const spec = loadScenario(scenarioForCapture(input, options.scenario));
     const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, followKernel: options.followKernel, sink: sinkFor(false) });
-    return { hosts: [replay.host], replay, world: null };
+    return { hosts: [replay.host], replay, world: null, endTime: replay.endTime };
   }
   const spec = loadScenario(input);
   const traced = options.host ? [options.host] : spec.trace;
   const world = new World(spec, { seed: options.seed, cpus: options.cpus, trace: traced, sink: sinkFor(traced.length > 1) });
   world.run();
-  return { hosts: traced.map((n) => world.hosts.get(n)!), replay: null, world };
+  return { hosts: traced.map((n) => world.hosts.get(n)!), replay: null, world, endTime: world.queue.now };
 }

@@ -8,7 +8,9 @@ import type { HookTable } from '../netfilter/hooks.js';
 import type { NetfilterNet } from '../netfilter/net.js';
 import { Skb } from '../netfilter/skb.js';
 import type { Ipv4Packet } from '../packet/ipv4.js';
-import { viewPacket, type TraceSink } from '../trace/events.js';
+import { viewEntry, viewPacket, type TraceSink } from '../trace/events.js';
+import type { Conn } from '../netfilter/conntrack/conn.js';
+import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
 import type { NetDevice } from './device.js';
 import { routeNexthop, type Fib, type Route } from './fib.js';
 import type { Sysctl } from './sysctl.js';
@@ -22,7 +24,7 @@ export interface HostPorts {
 }
 
 export class Host {
-  sink: TraceSink | null = null;
+  private traceSink: TraceSink | null = null;
   private lastSkbId = 0;
 
   constructor(
@@ -35,6 +37,18 @@ export class Host {
     private readonly ports: HostPorts,
     private readonly cpus: number,
   ) {}
+
+  get sink(): TraceSink | null {
+    return this.traceSink;
+  }
+
+  /** Who hears this host's trace events, conntrack events (`conntrack -E`) included. */
+  set sink(sink: TraceSink | null) {
+    this.traceSink = sink;
+    this.nf.events = sink && {
+      emit: (event: ConntrackEventType, ct: Conn, now: number) => sink.emit({ kind: 'conntrack', time: now, host: this.name, skb: 0, event, entry: viewEntry(ct, now) }),
+    };
+  }
 
   device(name: string): NetDevice | undefined {
     return this.devices.find((d) => d.name === name);

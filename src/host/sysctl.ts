@@ -24,6 +24,8 @@ export const SYSCTL_DEFAULTS = {
   'net.netfilter.nf_conntrack_tcp_timeout_unacknowledged': 300,
   'net.netfilter.nf_conntrack_tcp_loose': 1,
   'net.netfilter.nf_conntrack_tcp_be_liberal': 0,
+  'net.netfilter.nf_conntrack_tcp_max_retrans': 3,
+  'net.netfilter.nf_conntrack_tcp_ignore_invalid_rst': 0,
 } as const;
 
 export type SysctlName = keyof typeof SYSCTL_DEFAULTS;

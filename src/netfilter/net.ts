@@ -8,6 +8,7 @@ import type { Conn } from './conntrack/conn.js';
 import { ConntrackStats } from './conntrack/stats.js';
 import { ConntrackTable } from './conntrack/table.js';
 import { BySource } from './nat/bysource.js';
+import { eventDestroy, type ConntrackEventSink } from './conntrack/ecache.js';
 
 /** The addresses and ports of a packet as the real kernel sent it (from a capture's Out side). */
 export interface WireTuple {
@@ -27,6 +28,9 @@ export class NetfilterNet {
    * nat/unique-tuple.ts followRecording). Null in scenarios and for packets the kernel did not send.
    */
   recorded: WireTuple | null = null;
+  /** Who hears conntrack events (`conntrack -E`), and what each entry last reported. */
+  events: ConntrackEventSink | null = null;
+  readonly reported = new Map<Conn, number>();
   private lastConnId = 0;
 
   constructor(
@@ -37,10 +41,11 @@ export class NetfilterNet {
     this.stats = new ConntrackStats(cpus);
   }
 
-  /** nf_ct_delete: out of the table and the NAT bysource index. */
-  destroy(conn: Conn): void {
+  /** nf_ct_delete: out of the table and the NAT bysource index, with a DESTROY event. */
+  destroy(conn: Conn, now: number): void {
     this.table.remove(conn);
     this.bysource.remove(conn);
+    eventDestroy(this, conn, now);
   }
 
   nextConnId(): number {

@@ -44,6 +44,8 @@ export class Ipv4Packet {
   private constructor(
     readonly data: Uint8Array,
     l4off: number,
+    /** The datagram an ICMP error quotes: a view into the error's bytes, usually cut short. */
+    readonly embedded = false,
   ) {
     const d = data;
     this.l4off = l4off;
@@ -58,13 +60,36 @@ export class Ipv4Packet {
     } else if (this.proto === IPPROTO.ICMP) {
       this.sport = readU16(d, l4off + 4);
     }
-    this.csumPartial = this.looksPartial();
+    this.csumPartial = !embedded && this.looksPartial();
   }
 
   /**
    * Parses a copy of `bytes` as IPv4. Fragments are reported, not reassembled: natsim has no
    * defrag yet. The L4 header must be complete for TCP (20), UDP (8) and ICMP (8).
    */
+  /**
+   * The IPv4 datagram quoted by this ICMP error (nf_ct_get_tuplepr at the ICMP payload), as a
+   * view sharing this packet's bytes, so NAT of the quote rewrites the error in place. Needs
+   * the quoted IP header and 8 bytes of its L4 header; a quoted fragment is not usable.
+   */
+  quotedPacket(): Ipv4Packet | NotHandled {
+    const bytes = this.data.subarray(this.l4off + 8);
+    if (bytes.length < 20) return 'truncated';
+    if (bytes[0]! >> 4 !== 4) return 'bad-version';
+    const ihl = (bytes[0]! & 0x0f) * 4;
+    if (ihl < 20) return 'bad-ihl';
+    if ((readU16(bytes, 6) & 0x1fff) !== 0) return 'fragment';
+    if (bytes.length < ihl + 8) return 'truncated-l4';
+    return new Ipv4Packet(bytes, ihl, true);
+  }
+
+  /** Recomputes the ICMP checksum over the whole message (after NAT of a quoted datagram). */
+  refreshIcmpChecksum(): void {
+    const at = this.l4off + 2;
+    writeU16(this.data, at, 0);
+    writeU16(this.data, at, checksum(this.data, this.l4off, this.data.length));
+  }
+
   static decode(bytes: Uint8Array): Ipv4Packet | NotHandled {
     if (bytes.length < 1) return 'truncated';
     const version = bytes[0]! >> 4;
@@ -106,6 +131,31 @@ export class Ipv4Packet {
   }
   get tcpFlags(): number {
     return this.data[this.l4off + 13]!;
+  }
+  /** TCP sequence number (tcphdr->seq). */
+  get tcpSeq(): number {
+    return readU32(this.data, this.l4off + 4);
+  }
+  /** TCP acknowledgement number (tcphdr->ack_seq). */
+  get tcpAckSeq(): number {
+    return readU32(this.data, this.l4off + 8);
+  }
+  /** TCP window field, unscaled (tcphdr->window). */
+  get tcpWindow(): number {
+    return readU16(this.data, this.l4off + 14);
+  }
+  /** TCP header length in bytes (tcphdr->doff × 4). */
+  get tcpHeaderLength(): number {
+    return (this.data[this.l4off + 12]! >> 4) * 4;
+  }
+  /** TCP payload bytes: the datagram length less the IP and TCP headers (skb->len − dataoff − doff × 4). */
+  get tcpPayloadLength(): number {
+    return this.data.length - this.l4off - this.tcpHeaderLength;
+  }
+  /** The TCP option bytes (after the 20-byte header, up to doff × 4), clipped to the datagram. */
+  tcpOptions(): Uint8Array {
+    const start = this.l4off + 20;
+    return this.data.subarray(start, Math.max(start, Math.min(this.l4off + this.tcpHeaderLength, this.data.length)));
   }
 
   /** ip_decrease_ttl: TTL - 1 with the incremental header checksum update. */
@@ -167,6 +217,14 @@ export class Ipv4Packet {
     return readU16(this.data, check) === this.pseudoSum() && !this.l4ChecksumVerifies(check);
   }
 
+  /**
+   * A quoted datagram may hold only the first 8 bytes of its TCP header: then, as
+   * tcp_manip_pkt does, the ports change but there is no checksum to update.
+   */
+  private l4HeaderComplete(): boolean {
+    return !this.embedded || this.data.length - this.l4off >= (this.proto === IPPROTO.TCP ? 20 : 8);
+  }
+
   /** Offset of the L4 checksum field, or -1 when natsim does not maintain one. */
   private l4ChecksumOffset(): number {
     switch (this.proto) {
@@ -202,7 +260,7 @@ export class Ipv4Packet {
    */
   private fixL4Checksum(from: number, to: number, wide: boolean): void {
     const at = this.l4ChecksumOffset();
-    if (at < 0) return;
+    if (at < 0 || !this.l4HeaderComplete()) return;
     const d = this.data;
     const old = readU16(d, at);
     if (this.csumPartial) {

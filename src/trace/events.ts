@@ -8,6 +8,8 @@ import type { Tuple } from '../netfilter/conntrack/tuple.js';
 import type { Ipv4Packet } from '../packet/ipv4.js';
 import type { DropReason } from '../netfilter/skb.js';
 import type { Conn } from '../netfilter/conntrack/conn.js';
+import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
+import { TCP_STATE_NAME } from '../netfilter/conntrack/tcp-state.js';
 
 export interface PacketView {
   readonly saddr: number;
@@ -18,8 +20,9 @@ export interface PacketView {
   readonly ipId: number;
   readonly ttl: number;
   readonly length: number;
-  /** ICMP type (ICMP only), TCP flags (TCP only), else 0. */
+  /** ICMP type and code (ICMP only), TCP flags (TCP only), else 0. */
   readonly icmpType: number;
+  readonly icmpCode: number;
   readonly tcpFlags: number;
 }
 
@@ -37,6 +40,21 @@ export interface CtView {
   readonly orig: TupleView;
   readonly reply: TupleView;
   readonly status: number;
+  /** TCP only: the tracker's state name. */
+  readonly tcpState: string | null;
+}
+
+/** An entry as `conntrack -L` / `-E` show it. */
+export interface CtEntryView {
+  readonly id: number;
+  readonly orig: TupleView;
+  readonly reply: TupleView;
+  /** Seconds left (rounded down, as nf_ct_expires / HZ). */
+  readonly timeout: number;
+  /** TCP only: the tracker's state name. */
+  readonly tcpState: string | null;
+  readonly status: number;
+  readonly mark: number;
 }
 
 /** The NAT rule that bound a connection at this op. */
@@ -71,7 +89,8 @@ export type TraceEvent =
   | (Base & { readonly kind: 'route'; readonly result: 'local' | 'forward' | 'drop'; readonly dev: string | null; readonly nexthop: number; readonly reason: string | null })
   | (Base & { readonly kind: 'transmit'; readonly dev: string; readonly pkt: PacketView })
   | (Base & { readonly kind: 'drop'; readonly hook: Hook | null; readonly reason: string; readonly counter: string | null })
-  | (Base & { readonly kind: 'unhandled'; readonly dev: string; readonly reason: string });
+  | (Base & { readonly kind: 'unhandled'; readonly dev: string; readonly reason: string })
+  | (Base & { readonly kind: 'conntrack'; readonly event: ConntrackEventType; readonly entry: CtEntryView });
 
 export interface TraceSink {
   emit(event: TraceEvent): void;
@@ -88,7 +107,24 @@ export function viewPacket(p: Ipv4Packet): PacketView {
     ttl: p.ttl,
     length: p.length,
     icmpType: p.proto === 1 ? p.icmpType : 0,
+    icmpCode: p.proto === 1 ? p.icmpCode : 0,
     tcpFlags: p.proto === 6 ? p.tcpFlags : 0,
+  };
+}
+
+function tcpStateName(ct: Conn): string | null {
+  return ct.tcp ? TCP_STATE_NAME[ct.tcp.state]! : null;
+}
+
+export function viewEntry(ct: Conn, now: number): CtEntryView {
+  return {
+    id: ct.id,
+    orig: viewTuple(ct.tuple[0]),
+    reply: viewTuple(ct.tuple[1]),
+    timeout: Math.max(0, Math.floor((ct.confirmed ? ct.timeout - now : ct.timeout) / 1e9)),
+    tcpState: tcpStateName(ct),
+    status: ct.status,
+    mark: ct.mark,
   };
 }
 
@@ -98,7 +134,7 @@ export function viewTuple(t: Tuple): TupleView {
 
 export function viewCt(ct: Conn | null, ctinfo: CtInfo): CtView | null {
   if (!ct) return null;
-  return { id: ct.id, ctinfo, orig: viewTuple(ct.tuple[0]), reply: viewTuple(ct.tuple[1]), status: ct.status };
+  return { id: ct.id, ctinfo, orig: viewTuple(ct.tuple[0]), reply: viewTuple(ct.tuple[1]), status: ct.status, tcpState: tcpStateName(ct) };
 }
 
 export function samePacket(a: PacketView, b: PacketView): boolean {

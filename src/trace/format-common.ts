@@ -1,6 +1,7 @@
 /** Pieces every trace style shares: dmesg timestamps, packet and tuple text. */
 import { IPPROTO, L4PROTO_NAME } from '../netfilter/constants.js';
 import { CtInfo } from '../netfilter/conntrack/conn.js';
+import { icmpIsQuery } from '../netfilter/conntrack/tuple.js';
 import { formatIpv4 } from '../packet/ipv4-addr.js';
 import type { PacketView, TupleView } from './events.js';
 
@@ -14,16 +15,24 @@ export function dmesgTime(ns: number): string {
 
 /** The seed's packet line: "10.0.3.1 -> 192.168.206.1 protocol 1 id 16310" (id: the IP id). */
 export function packetLine(p: PacketView): string {
-  const ports = p.proto === IPPROTO.TCP || p.proto === IPPROTO.UDP ? ` sport ${p.sport} dport ${p.dport}` : p.proto === IPPROTO.ICMP ? ` icmp type ${p.icmpType} echo-id ${p.sport}` : '';
+  const ports = p.proto === IPPROTO.TCP || p.proto === IPPROTO.UDP ? ` sport ${p.sport} dport ${p.dport}` : p.proto === IPPROTO.ICMP ? icmpText(p) : '';
   return `${formatIpv4(p.saddr)} -> ${formatIpv4(p.daddr)} protocol ${p.proto} id ${p.ipId}${ports} ttl ${p.ttl}`;
 }
 
-/** "src=…,dst=…" plus ports, or ICMP type/code/id, as conntrack names them. */
-export function tupleText(t: TupleView): string {
-  const base = `src=${formatIpv4(t.src)},dst=${formatIpv4(t.dst)}`;
-  if (t.proto === IPPROTO.ICMP) return `${base},type=${t.dstU >>> 8},code=${t.dstU & 0xff},id=${t.srcU}`;
-  if (t.proto === IPPROTO.TCP || t.proto === IPPROTO.UDP || t.proto === IPPROTO.UDPLITE || t.proto === IPPROTO.SCTP) return `${base},sport=${t.srcU},dport=${t.dstU}`;
-  return base;
+/** ICMP queries show their id; errors their code (the quoted packet is in the conntrack line). */
+function icmpText(p: PacketView): string {
+  return icmpIsQuery(p.icmpType) ? ` icmp type ${p.icmpType} echo-id ${p.sport}` : ` icmp type ${p.icmpType} code ${p.icmpCode}`;
+}
+
+/**
+ * "src=… dst=…" plus ports, or ICMP type/code/id, as conntrack names them; `sep` is "," in the
+ * seed's debug traces and " " in conntrack-tools' output.
+ */
+export function tupleText(t: TupleView, sep = ','): string {
+  const fields = [`src=${formatIpv4(t.src)}`, `dst=${formatIpv4(t.dst)}`];
+  if (t.proto === IPPROTO.ICMP) fields.push(`type=${t.dstU >>> 8}`, `code=${t.dstU & 0xff}`, `id=${t.srcU}`);
+  else if (t.proto === IPPROTO.TCP || t.proto === IPPROTO.UDP || t.proto === IPPROTO.UDPLITE || t.proto === IPPROTO.SCTP) fields.push(`sport=${t.srcU}`, `dport=${t.dstU}`);
+  return fields.join(sep);
 }
 
 export function protoName(proto: number): string {

@@ -9,6 +9,7 @@ import type { CtView, TraceEvent } from './events.js';
 import { samePacket } from './events.js';
 import { ctinfoName, dmesgTime, packetLine, protoName, skbAddress, tupleText } from './format-common.js';
 import type { Palette } from './palette.js';
+import { conntrackEventText } from '../report/conntrack-list.js';
 
 export function kernelStyle(e: TraceEvent, c: Palette, multiHost: boolean): string[] {
   const ts = dmesgTime(e.time) + ' ' + (multiHost ? `${e.host}: ` : '');
@@ -24,6 +25,8 @@ export function kernelStyle(e: TraceEvent, c: Palette, multiHost: boolean): stri
       return [ts + c.bad(`drop: ${e.reason}${e.counter ? ` (conntrack counter ${e.counter})` : ''}`)];
     case 'unhandled':
       return [ts + c.dim(`${e.dev}: not handled: ${e.reason}`)];
+    case 'conntrack':
+      return [ts + c.ct(`conntrack event: ${conntrackEventText(e.event, e.entry)}`)];
     case 'hook': {
       const verdict = VERDICT_KERNEL_NAME[e.verdict]!;
       const lines = [
@@ -37,12 +40,16 @@ export function kernelStyle(e: TraceEvent, c: Palette, multiHost: boolean): stri
   }
 }
 
-/** The seed's conntrack line: "ctinfo:NEW L3:ipv4[2],L4:icmp:[1] dir:0,src=…,dst=… dir:1,src=…,dst=…". */
+/**
+ * The seed's conntrack line: "ctinfo:NEW L3:ipv4[2],L4:icmp:[1] dir:0,src=…,dst=… dir:1,src=…,dst=…",
+ * with the TCP tracker's state appended for TCP (natsim's addition).
+ */
 export function ctLine(ct: CtView): string {
-  return `ctinfo:${ctinfoName(ct.ctinfo)} L3:ipv4[2],L4:${protoName(ct.orig.proto)}:[${ct.orig.proto}] dir:0,${tupleText(ct.orig)} dir:1,${tupleText(ct.reply)}`;
+  const state = ct.tcpState === null ? '' : ` state:${ct.tcpState}`;
+  return `ctinfo:${ctinfoName(ct.ctinfo)} L3:ipv4[2],L4:${protoName(ct.orig.proto)}:[${ct.orig.proto}] dir:0,${tupleText(ct.orig)} dir:1,${tupleText(ct.reply)}${state}`;
 }
 
 function ctChanged(a: CtView | null, b: CtView): boolean {
-  if (!a || a.id !== b.id) return true;
+  if (!a || a.id !== b.id || a.tcpState !== b.tcpState) return true;
   return tupleText(a.reply) !== tupleText(b.reply) || tupleText(a.orig) !== tupleText(b.orig);
 }

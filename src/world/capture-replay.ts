@@ -35,6 +35,8 @@ export interface ReplayResult {
   /** The capture's own outgoing IPv4 packets (what the kernel sent). */
   readonly recorded: SentPacket[];
   readonly records: number;
+  /** Time of the last record (ns since the first): when the run ends. */
+  readonly endTime: number;
   /** Frames not fed to the host, by reason ("ARP", "IPv6", "fragment", …). */
   readonly skipped: Map<string, number>;
 }
@@ -88,7 +90,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     host.receive(pkt, dev, now);
     host.nf.recorded = null;
   });
-  return { host, sent, recorded, records: summary.records, skipped };
+  return { host, sent, recorded, records: summary.records, endTime: now, skipped };
 }
 
 /** First pass: the IPv4 packets the kernel sent, as a list and indexed for pairing. */

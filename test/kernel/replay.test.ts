@@ -102,3 +102,37 @@ describe('kernel recording port-range-exhaustion-udp', () => {
     expect(found).toBeLessThanOrEqual(kernelCounters('port-range-exhaustion-udp').found!);
   });
 });
+
+describe('kernel recording icmp-error-related', () => {
+  const rtAddrs = new Set(['10.0.3.254', '192.168.206.250'].map((a) => parseIpv4(a)!));
+  const decoded = (s: { bytes: Uint8Array }) => pairUp([s as never], [s as never])[0]!.natsim;
+
+  it('de-NATs the forwarded ICMP errors, outer and quoted header, byte for byte', async () => {
+    const r = await replay('icmp-error-related');
+    // Not modelled: rt's own ICMP errors (time exceeded for the TTL 1 packet; host unreachable
+    // after ARP for 192.168.206.99 failed), and so the packet toward .99 that the kernel could
+    // not deliver does leave natsim.
+    const ownError = (s: { bytes: Uint8Array }) => decoded(s).proto === 1 && ![0, 8].includes(decoded(s).icmpType) && rtAddrs.has(decoded(s).saddr);
+    const kernel = r.recorded.filter((s) => !ownError(s));
+    const ours = r.sent.filter((s) => decoded(s).daddr !== parseIpv4('192.168.206.99'));
+    const pairs = pairUp(ours, kernel);
+    pairs.forEach((p, i) => expectSameBytes(p, i));
+    const errors = pairs.filter((p) => p.natsim.proto === 1 && p.natsim.icmpType !== 0 && p.natsim.icmpType !== 8);
+    expect(errors.map((p) => [p.natsim.icmpType, formatIpv4(p.natsim.daddr)])).toEqual([
+      [3, '10.0.3.1'],
+      [3, '10.0.3.1'],
+      [11, '10.0.3.1'],
+    ]);
+    for (const p of errors) {
+      const quoted = p.natsim.quotedPacket();
+      if (typeof quoted === 'string') throw new Error(quoted);
+      expect(formatIpv4(quoted.saddr)).toBe('10.0.3.1');
+    }
+  });
+
+  it('counts nothing, as conntrack -S did', async () => {
+    const r = await replay('icmp-error-related');
+    const kernel = kernelCounters('icmp-error-related');
+    expect(r.host.nf.stats.total()).toMatchObject({ invalid: kernel.invalid, error: kernel.error, insert_failed: kernel.insert_failed, drop: kernel.drop });
+  });
+});

@@ -12,18 +12,23 @@ import { allowClash } from './l4proto.js';
 import type { TupleHash } from './table.js';
 import { Dir } from './tuple.js';
 import { isExpired } from './core.js';
+import { deliverCachedEvents, eventNew } from './ecache.js';
 
 const SECOND = 1e9;
 
 export function confirm(net: NetfilterNet, skb: Skb, state: HookState): Verdict {
   const ct = skb.ct;
-  if (!ct || ct.confirmed) return Verdict.Accept;
-  if (ctinfoDir(skb.ctinfo) === Dir.Reply) return Verdict.Accept;
+  if (!ct) return Verdict.Accept;
+  if (ct.confirmed || ctinfoDir(skb.ctinfo) === Dir.Reply) {
+    deliverCachedEvents(net, ct, skb.time);
+    return Verdict.Accept;
+  }
   const clash = findConfirmed(net, ct, Dir.Original, skb.time) ?? findConfirmed(net, ct, Dir.Reply, skb.time);
   if (clash) return resolveClash(net, skb, clash, state);
   ct.timeout += skb.time; // relative → absolute
   ct.status |= Status.Confirmed;
   net.table.insert(ct);
+  eventNew(net, ct, skb.time);
   return Verdict.Accept;
 }
 
@@ -32,7 +37,7 @@ function findConfirmed(net: NetfilterNet, ct: Conn, dir: Dir, now: number): Tupl
   const found = net.table.find(ct.tuple[dir]);
   if (!found) return null;
   if (isExpired(found.conn, now)) {
-    net.destroy(found.conn);
+    net.destroy(found.conn, now);
     return null;
   }
   return found;

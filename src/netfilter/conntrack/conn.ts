@@ -3,6 +3,7 @@
  * ctinfo values a packet carries (include/uapi/linux/netfilter/nf_conntrack_common.h).
  */
 import { Dir, Tuple } from './tuple.js';
+import type { TcpConn } from './tcp.js';
 
 /** enum ip_conntrack_info */
 export const enum CtInfo {
@@ -53,6 +54,8 @@ export class Conn {
   nat: NatExt | null = null;
   /** UDP: when the flow counts as a stream (ct->proto.udp.stream_ts). */
   udpStreamTs = 0;
+  /** TCP: the tracker's state (ct->proto.tcp), set by tcp_new. */
+  tcp: TcpConn | null = null;
 
   constructor(
     readonly id: number,

@@ -10,7 +10,7 @@ import type { HookState } from '../hooks.js';
 import { Conn, CtInfo, Status } from './conn.js';
 import { trackPacket } from './l4proto.js';
 import { Dir, invertTuple, tupleFromPacket } from './tuple.js';
-import { isIcmpError } from './icmp-error.js';
+import { icmpErrorMessage } from './icmp-error.js';
 
 /** init_conntrack: a new unconfirmed entry with the inverted tuple as its reply; null if not invertible. */
 function initConntrack(net: NetfilterNet, skb: Skb): Conn | null {
@@ -35,7 +35,7 @@ function resolveNormalCt(net: NetfilterNet, skb: Skb): boolean {
     else skb.ctinfo = CtInfo.New;
     return true;
   }
-  if (found) net.destroy(found.conn);
+  if (found) net.destroy(found.conn, skb.time);
   const ct = initConntrack(net, skb);
   if (!ct) return false;
   skb.ct = ct;
@@ -50,19 +50,30 @@ export function isExpired(ct: Conn, now: number): boolean {
 /** nf_conntrack_in */
 export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verdict {
   if (skb.ct) return Verdict.Accept; // already tracked: looped back, or the same skb again
-  if (skb.pkt.proto === IPPROTO.ICMP && isIcmpError(skb.pkt.icmpType)) {
-    // nf_conntrack_icmpv4_error would look the quoted packet up and mark this RELATED; natsim
-    // does not model ICMP errors yet, so the packet passes untracked (and un-NATed).
-    state.notes?.push('ICMP error: natsim does not track RELATED ICMP errors yet; passed untracked');
-    return Verdict.Accept;
+  if (skb.pkt.proto === IPPROTO.ICMP) {
+    const icmp = icmpErrorMessage(net, skb);
+    if (icmp === 'related') return Verdict.Accept;
+    if (icmp !== null) {
+      net.stats.inc(skb.cpu, 'error');
+      state.notes?.push(`ICMP: ${icmp}; passed untracked (conntrack counter error)`);
+      return Verdict.Accept;
+    }
   }
   if (!resolveNormalCt(net, skb)) {
     net.stats.inc(skb.cpu, 'invalid');
     state.notes?.push('tuple not invertible: no conntrack entry (invalid)');
     return Verdict.Accept;
   }
-  const ct = skb.ct!;
-  if (trackPacket(net, ct, skb.ctinfo, skb.time) === 'invalid') {
+  let ct = skb.ct!;
+  let tracked = trackPacket(net, ct, skb, state.notes);
+  // -NF_REPEAT: the TCP tracker killed the entry to reopen the connection (a SYN in TIME_WAIT
+  // or CLOSE); `goto repeat` looks the packet up again, which creates a fresh entry.
+  while (tracked === 'repeat' && resolveNormalCt(net, skb)) {
+    state.notes?.push(`TCP reopen: old entry ${ct.id} killed, new entry ${skb.ct!.id}`);
+    ct = skb.ct!;
+    tracked = trackPacket(net, ct, skb, state.notes);
+  }
+  if (tracked !== 'valid') {
     skb.ct = null;
     skb.ctinfo = CtInfo.Untracked;
     net.stats.inc(skb.cpu, 'invalid');

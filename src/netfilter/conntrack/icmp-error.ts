@@ -1,4 +1,40 @@
-/** ICMP types that are errors quoting another packet (icmp_is_err). */
-export function isIcmpError(type: number): boolean {
+/**
+ * ICMP errors (nf_conntrack_icmpv4_error, nf_conntrack_inet_error in
+ * net/netfilter/nf_conntrack_proto_icmp.c): an error quoting a packet of a tracked connection
+ * belongs to that connection as RELATED (RELATED_REPLY when the quote is of its reply
+ * direction); anything else about it is an `error` and the packet passes untracked.
+ */
+import type { NetfilterNet } from '../net.js';
+import type { Skb } from '../skb.js';
+import { CtInfo } from './conn.js';
+import { isExpired } from './core.js';
+import { Dir, invertTuple, tupleFromPacket } from './tuple.js';
+
+/** NR_ICMP_TYPES: 18 is the highest type the kernel knows. */
+const NR_ICMP_TYPES = 18;
+
+/** icmp_is_err: destination unreachable, source quench, redirect, time exceeded, parameter problem. */
+function isIcmpError(type: number): boolean {
   return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
+}
+
+/**
+ * The ICMP part of nf_conntrack_in for an ICMP packet: null when it is an ordinary ICMP packet
+ * for the normal lookup, 'related' when it was attached to a connection, or the reason it is
+ * an error (counted as `error`, passed on untracked).
+ */
+export function icmpErrorMessage(net: NetfilterNet, skb: Skb): 'related' | string | null {
+  const type = skb.pkt.icmpType;
+  if (type > NR_ICMP_TYPES) return `invalid icmp type ${type}`;
+  if (!isIcmpError(type)) return null;
+  const quoted = skb.pkt.quotedPacket();
+  if (typeof quoted === 'string') return `quoted packet not usable (${quoted})`;
+  const inner = invertTuple(tupleFromPacket(quoted));
+  if (!inner) return 'quoted packet has no connection tuple';
+  const found = net.table.find(inner);
+  if (!found || isExpired(found.conn, skb.time)) return 'quotes no tracked connection';
+  if (found.conn.tuple[found.dir].dst !== skb.pkt.daddr) return 'outer destination is not the quoted connection’s';
+  skb.ct = found.conn;
+  skb.ctinfo = found.dir === Dir.Reply ? CtInfo.RelatedReply : CtInfo.Related;
+  return 'related';
 }

@@ -1,19 +1,24 @@
 /**
  * The per-protocol trackers (struct nf_conntrack_l4proto) natsim has so far: whether a packet
  * may create or continue a connection, which timeout it sets, and whether an insert clash may be
- * resolved (allow_clash). TCP's full state machine and window checks are not modelled yet: a TCP
- * entry is refreshed with the established timeout once it has seen a reply.
+ * resolved (allow_clash). TCP's state machine and window tracking live in tcp.ts.
  */
 import { IPPROTO } from '../constants.js';
 import type { NetfilterNet } from '../net.js';
 import { ICMP_ECHO } from '../../packet/ipv4.js';
-import { CtInfo, Status, type Conn } from './conn.js';
+import { ctinfoDir, Status, type Conn } from './conn.js';
 import { Dir } from './tuple.js';
+import type { Skb } from '../skb.js';
+import { tcpPacket } from './tcp.js';
 
 const SECOND = 1e9;
 
-/** The verdict of a tracker: the packet is valid for this entry, or invalid (detached, `invalid`++). */
-export type TrackResult = 'valid' | 'invalid';
+/**
+ * The verdict of a tracker: the packet is valid for this entry, or invalid (detached, `invalid`++),
+ * or — TCP only, -NF_REPEAT — the entry was killed to reopen the connection and the packet must
+ * be looked up again.
+ */
+export type TrackResult = 'valid' | 'invalid' | 'repeat';
 
 /** nf_conntrack_l4proto.allow_clash on Linux 6.18: UDP, UDPLITE, GRE and unknown protocols. */
 export function allowClash(proto: number): boolean {
@@ -21,7 +26,8 @@ export function allowClash(proto: number): boolean {
 }
 
 /** The protocol's packet handler (nf_conntrack_{icmp,udp,tcp,generic}_packet). */
-export function trackPacket(net: NetfilterNet, ct: Conn, ctinfo: CtInfo, now: number): TrackResult {
+export function trackPacket(net: NetfilterNet, ct: Conn, skb: Skb, notes: string[] | null = null): TrackResult {
+  const now = skb.time;
   switch (ct.tuple[Dir.Original].proto) {
     case IPPROTO.ICMP:
       return icmpPacket(net, ct, now);
@@ -29,9 +35,10 @@ export function trackPacket(net: NetfilterNet, ct: Conn, ctinfo: CtInfo, now: nu
     case IPPROTO.UDPLITE:
       udpPacket(net, ct, now);
       return 'valid';
-    case IPPROTO.TCP:
-      refresh(ct, now, secs(net, ct.has(Status.SeenReply) || ctinfo === CtInfo.EstablishedReply ? 'net.netfilter.nf_conntrack_tcp_timeout_established' : 'net.netfilter.nf_conntrack_tcp_timeout_syn_sent'));
-      return 'valid';
+    case IPPROTO.TCP: {
+      const verdict = tcpPacket(net, ct, skb.pkt, ctinfoDir(skb.ctinfo), now, notes);
+      return verdict === 'accept' ? 'valid' : verdict;
+    }
     default:
       refresh(ct, now, secs(net, 'net.netfilter.nf_conntrack_generic_timeout'));
       return 'valid';

@@ -51,6 +51,11 @@ const ICMP_INVERSE: ReadonlyMap<number, number> = new Map([
   [18, 17],
 ]);
 
+/** ICMP queries (echo, timestamp, info, address mask and their replies) carry an id. */
+export function icmpIsQuery(type: number): boolean {
+  return ICMP_INVERSE.has(type);
+}
+
 /** nf_ct_get_tuple for the protocols natsim tracks: the ORIGINAL-looking tuple of a packet. */
 export function tupleFromPacket(p: Ipv4Packet): Tuple {
   if (p.proto === IPPROTO.ICMP) return new Tuple(p.saddr, p.sport, p.daddr, (p.icmpType << 8) | p.icmpCode, p.proto);

@@ -15,6 +15,7 @@ import { evaluateChain, type NatAction, type RuleContext } from '../rules/eval.j
 import type { HookState, OpTrace } from '../hooks.js';
 import type { Skb } from '../skb.js';
 import { natPacket } from './manip.js';
+import { isRelatedIcmp, natIcmpReplyTranslation } from './icmp-reply.js';
 import { masquerade } from './masquerade.js';
 import { natInitialized, natNullBinding, natSetupInfo } from './setup.js';
 import { ManipType, type NatSearch } from './unique-tuple.js';
@@ -42,13 +43,19 @@ export function natInetFn(net: NetfilterNet, chains: readonly NatChain[], device
   const ct = skb.ct;
   if (!ct) return Verdict.Accept;
   const manip = hookManip(state.hook);
+  if (isRelatedIcmp(skb.pkt, skb.ctinfo)) {
+    // nf_nat_ipv4_fn: an ICMP error of a known connection never meets the NAT chains.
+    if (natIcmpReplyTranslation(skb.pkt, ct, skb.ctinfo, manip)) return Verdict.Accept;
+    skb.drop = { reason: 'ICMP error could not be translated (nf_nat_icmp_reply_translation)' };
+    return Verdict.Drop;
+  }
   const search: NatSearch = { net, ct, now: skb.time, cpu: skb.cpu, notes: state.notes };
   const firstPacket = skb.ctinfo === CtInfo.New || skb.ctinfo === CtInfo.Related || skb.ctinfo === CtInfo.RelatedReply;
   if (firstPacket && !natInitialized(ct, manip)) {
     const verdict = bindFromChains(search, chains, devices, skb, state, manip);
     if (verdict !== Verdict.Accept) return verdict;
   } else if (oifChanged(state.hook, skb.ctinfo, ct, state.out)) {
-    net.destroy(ct);
+    net.destroy(ct, skb.time);
     skb.drop = { reason: 'masqueraded connection now leaves by another interface (nf_nat_oif_changed)' };
     return Verdict.Drop;
   }

@@ -5,30 +5,30 @@
  */
 import { Verdict } from '../constants.js';
 import { ctinfoDir, CtInfo, IPS_NAT_MASK, Status, type Conn } from '../conntrack/conn.js';
-import { Dir, invertTuple } from '../conntrack/tuple.js';
+import { Dir, icmpIsQuery, invertTuple, type Tuple } from '../conntrack/tuple.js';
 import { IPPROTO } from '../constants.js';
 import type { Ipv4Packet } from '../../packet/ipv4.js';
 import { ManipType } from './unique-tuple.js';
 
 /**
- * The packet of direction `dir` must look like the inverse of the other direction's tuple:
- * a source manip writes that tuple's source address and port (or ICMP id), a destination
- * manip its destination address and port.
+ * nf_nat_ipv4_manip_pkt: make the packet carry `target`'s source (source manip) or destination
+ * (destination manip): the L4 part first — ports, or the id of an ICMP query, which
+ * icmp_manip_pkt rewrites for either manip (an ICMP error's header has none) — then the address.
  */
-function manipPacket(pkt: Ipv4Packet, ct: Conn, manip: ManipType, dir: Dir): void {
-  const target = invertTuple(ct.tuple[dir === Dir.Original ? Dir.Reply : Dir.Original])!;
-  if (manip === ManipType.Src) {
-    if (pkt.saddr !== target.src) pkt.setSaddr(target.src);
-    if (hasRewritableSource(pkt) && pkt.sport !== target.srcU) pkt.setSport(target.srcU);
-  } else {
-    if (pkt.daddr !== target.dst) pkt.setDaddr(target.dst);
-    if (pkt.hasPorts() && pkt.dport !== target.dstU) pkt.setDport(target.dstU);
-    else if (pkt.proto === IPPROTO.ICMP && pkt.sport !== target.srcU) pkt.setSport(target.srcU);
+export function manipToTarget(pkt: Ipv4Packet, target: Tuple, manip: ManipType): void {
+  if (pkt.proto === IPPROTO.ICMP) {
+    if (icmpIsQuery(pkt.icmpType) && pkt.sport !== target.srcU) pkt.setSport(target.srcU);
+  } else if (pkt.hasPorts()) {
+    if (manip === ManipType.Src && pkt.sport !== target.srcU) pkt.setSport(target.srcU);
+    if (manip === ManipType.Dst && pkt.dport !== target.dstU) pkt.setDport(target.dstU);
   }
+  if (manip === ManipType.Src && pkt.saddr !== target.src) pkt.setSaddr(target.src);
+  if (manip === ManipType.Dst && pkt.daddr !== target.dst) pkt.setDaddr(target.dst);
 }
 
-function hasRewritableSource(pkt: Ipv4Packet): boolean {
-  return pkt.hasPorts() || pkt.proto === IPPROTO.ICMP;
+/** The packet of direction `dir` must look like the inverse of the other direction's tuple. */
+function manipPacket(pkt: Ipv4Packet, ct: Conn, manip: ManipType, dir: Dir): void {
+  manipToTarget(pkt, invertTuple(ct.tuple[dir === Dir.Original ? Dir.Reply : Dir.Original])!, manip);
 }
 
 /**
@@ -37,8 +37,12 @@ function hasRewritableSource(pkt: Ipv4Packet): boolean {
  */
 export function natPacket(pkt: Ipv4Packet, ct: Conn, ctinfo: CtInfo, manip: ManipType): Verdict {
   const dir = ctinfoDir(ctinfo);
-  let statusBit: number = manip === ManipType.Src ? Status.SrcNat : Status.DstNat;
-  if (dir === Dir.Reply) statusBit ^= IPS_NAT_MASK;
-  if (ct.has(statusBit)) manipPacket(pkt, ct, manip, dir);
+  if (ct.has(natStatusBit(manip, dir))) manipPacket(pkt, ct, manip, dir);
   return Verdict.Accept;
+}
+
+/** Which NAT status bit makes a manip apply to a packet of direction `dir`. */
+export function natStatusBit(manip: ManipType, dir: Dir): number {
+  const bit: number = manip === ManipType.Src ? Status.SrcNat : Status.DstNat;
+  return dir === Dir.Reply ? bit ^ IPS_NAT_MASK : bit;
 }

@@ -1,0 +1,764 @@
+/**
+ * The TCP connection tracker of Linux 6.18.15 (net/netfilter/nf_conntrack_proto_tcp.c): the
+ * state transition table tcp_conntracks, the window tracking of tcp_in_window (after Guido van
+ * Rooij's "Real Stateful TCP Packet Filtering in IP Filter"), the handling of ignored SYN,
+ * SYN/ACK and ACK segments, RST validation, reopening a closed connection with a new SYN, and
+ * the per-state timeouts with the retransmission and unacknowledged-data shortcuts.
+ *
+ * Sequence arithmetic is on u32 as in the kernel (before/after of include/net/tcp.h). Not
+ * modelled: the checksum check of tcp_error (natsim's conntrack verifies no checksums), NAT
+ * sequence adjustment (nf_ct_seq_offset is always 0: natsim has no helpers), SYN proxy, per-ct
+ * timeout policies (nf_ct_timeout_lookup) and byte/packet accounting.
+ */
+import type { NetfilterNet } from '../net.js';
+import type { SysctlName } from '../../host/sysctl.js';
+import { TcpFlag, type Ipv4Packet } from '../../packet/ipv4.js';
+import { Status, type Conn } from './conn.js';
+import { Dir } from './tuple.js';
+import { TcpState, TCP_STATE_NAME } from './tcp-state.js';
+
+const SECOND = 1e9;
+
+/** enum tcp_bit_set: the flag class of a segment, the middle index of tcp_conntracks. */
+export enum TcpIndex {
+  Syn = 0,
+  SynAck = 1,
+  Fin = 2,
+  Ack = 3,
+  Rst = 4,
+  None = 5,
+}
+
+/** The table's pseudo-states: TCP_CONNTRACK_MAX (sIV, invalid) and TCP_CONNTRACK_IGNORE (sIG). */
+export const TCP_INVALID = 10;
+export const TCP_IGNORE = 11;
+export type TcpTransition = TcpState | typeof TCP_INVALID | typeof TCP_IGNORE;
+
+/** ip_ct_tcp_state.flags (include/uapi/linux/netfilter/nf_conntrack_tcp.h), and last_flags. */
+export const CtTcpFlag = {
+  WindowScale: 0x01,
+  SackPerm: 0x02,
+  CloseInit: 0x04,
+  BeLiberal: 0x08,
+  DataUnacknowledged: 0x10,
+  MaxackSet: 0x20,
+  ExpChallengeAck: 0x40,
+  SimultaneousOpen: 0x80,
+} as const;
+
+/** struct ip_ct_tcp_state: what the tracker knows of one direction's sender. All u32 but scale/flags (u8). */
+export interface TcpSeen {
+  /** max of seq + len */
+  tdEnd: number;
+  /** max of ack + max(win, 1) */
+  tdMaxend: number;
+  /** max(win) */
+  tdMaxwin: number;
+  /** max of ack */
+  tdMaxack: number;
+  /** window scale factor */
+  tdScale: number;
+  flags: number;
+}
+
+/** struct ip_ct_tcp (ct->proto.tcp). */
+export interface TcpConn {
+  seen: [TcpSeen, TcpSeen];
+  state: TcpState;
+  /** Direction, index, seq, ack, end, window (u16) of the last annotated packet. */
+  lastDir: Dir;
+  lastIndex: TcpIndex;
+  lastSeq: number;
+  lastAck: number;
+  lastEnd: number;
+  lastWin: number;
+  /** Window scale and flags of an ignored SYN (for the SYN/ACK that may follow). */
+  lastWscale: number;
+  lastFlags: number;
+  /** Retransmitted packets seen (u8). */
+  retrans: number;
+}
+
+/** What nf_conntrack_tcp_packet returns: NF_ACCEPT, -NF_ACCEPT (invalid) or -NF_REPEAT. */
+export type TcpVerdict = 'accept' | 'invalid' | 'repeat';
+
+/** enum nf_ct_tcp_action */
+enum WindowAction {
+  Ignore,
+  Invalid,
+  Accept,
+}
+
+function seen(): TcpSeen {
+  return { tdEnd: 0, tdMaxend: 0, tdMaxwin: 0, tdMaxack: 0, tdScale: 0, flags: 0 };
+}
+
+/** A zeroed ct->proto.tcp, as memset in tcp_new (last_index 0 is TCP_SYN_SET). */
+export function newTcpConn(): TcpConn {
+  return {
+    seen: [seen(), seen()],
+    state: TcpState.None,
+    lastDir: Dir.Original,
+    lastIndex: TcpIndex.Syn,
+    lastSeq: 0,
+    lastAck: 0,
+    lastEnd: 0,
+    lastWin: 0,
+    lastWscale: 0,
+    lastFlags: 0,
+    retrans: 0,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The transition table
+
+// (sNO, TCP_CONNTRACK_NONE, is never a new state)
+const sSS = TcpState.SynSent;
+const sSR = TcpState.SynRecv;
+const sES = TcpState.Established;
+const sFW = TcpState.FinWait;
+const sCW = TcpState.CloseWait;
+const sLA = TcpState.LastAck;
+const sTW = TcpState.TimeWait;
+const sCL = TcpState.Close;
+const sS2 = TcpState.SynSent2;
+const sIV = TCP_INVALID;
+const sIG = TCP_IGNORE;
+
+/** tcp_conntracks[dir][index][old state] */
+export const TCP_CONNTRACKS: readonly (readonly (readonly TcpTransition[])[])[] = [
+  [
+    /* ORIGINAL  sNO, sSS, sSR, sES, sFW, sCW, sLA, sTW, sCL, sS2 */
+    /* syn    */ [sSS, sSS, sIG, sIG, sIG, sIG, sIG, sSS, sSS, sS2],
+    /* synack */ [sIV, sIV, sSR, sIV, sIV, sIV, sIV, sIV, sIV, sSR],
+    /* fin    */ [sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV],
+    /* ack    */ [sES, sIV, sES, sES, sCW, sCW, sTW, sTW, sCL, sIV],
+    /* rst    */ [sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL],
+    /* none   */ [sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV],
+  ],
+  [
+    /* REPLY     sNO, sSS, sSR, sES, sFW, sCW, sLA, sTW, sCL, sS2 */
+    /* syn    */ [sIV, sS2, sIV, sIV, sIV, sIV, sIV, sSS, sIV, sS2],
+    /* synack */ [sIV, sSR, sIG, sIG, sIG, sIG, sIG, sIG, sIG, sSR],
+    /* fin    */ [sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV],
+    /* ack    */ [sIV, sIG, sSR, sES, sCW, sCW, sTW, sTW, sCL, sIG],
+    /* rst    */ [sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL],
+    /* none   */ [sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV],
+  ],
+];
+
+/** get_conntrack_index */
+export function conntrackIndex(flags: number): TcpIndex {
+  if (flags & TcpFlag.RST) return TcpIndex.Rst;
+  if (flags & TcpFlag.SYN) return flags & TcpFlag.ACK ? TcpIndex.SynAck : TcpIndex.Syn;
+  if (flags & TcpFlag.FIN) return TcpIndex.Fin;
+  if (flags & TcpFlag.ACK) return TcpIndex.Ack;
+  return TcpIndex.None;
+}
+
+// ---------------------------------------------------------------------------------------------
+// u32 sequence arithmetic (include/net/tcp.h)
+
+const u32 = (x: number): number => x >>> 0;
+const before = (a: number, b: number): boolean => ((a - b) | 0) < 0;
+const after = (a: number, b: number): boolean => before(b, a);
+
+/** segment_seq_plus_len: seq + payload length, plus one for SYN and one for FIN. */
+function segmentSeqPlusLen(pkt: Ipv4Packet): number {
+  const f = pkt.tcpFlags;
+  return u32(pkt.tcpSeq + pkt.tcpPayloadLength + (f & TcpFlag.SYN ? 1 : 0) + (f & TcpFlag.FIN ? 1 : 0));
+}
+
+/** MAXACKWINDOW(sender) */
+function maxAckWindow(sender: TcpSeen): number {
+  return sender.tdMaxwin > 66000 ? sender.tdMaxwin : 66000;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+const TCPOPT_EOL = 0;
+const TCPOPT_NOP = 1;
+const TCPOPT_WINDOW = 3;
+const TCPOPT_SACK_PERM = 4;
+const TCPOPT_SACK = 5;
+const TCP_MAX_WSCALE = 14;
+
+/** tcp_options: window scale and SACK-permitted of a SYN or SYN/ACK into `state`. */
+function tcpOptions(pkt: Ipv4Packet, state: TcpSeen): void {
+  const opt = pkt.tcpOptions();
+  let length = opt.length;
+  if (!length) return;
+  state.tdScale = 0;
+  state.flags &= CtTcpFlag.BeLiberal;
+  let p = 0;
+  while (length > 0) {
+    const opcode = opt[p++]!;
+    if (opcode === TCPOPT_EOL) return;
+    if (opcode === TCPOPT_NOP) {
+      length--;
+      continue;
+    }
+    if (length < 2) return;
+    const opsize = opt[p++]!;
+    if (opsize < 2 || opsize > length) return; // silly or partial option
+    if (opcode === TCPOPT_SACK_PERM && opsize === 2) state.flags |= CtTcpFlag.SackPerm;
+    else if (opcode === TCPOPT_WINDOW && opsize === 3) {
+      state.tdScale = Math.min(opt[p]!, TCP_MAX_WSCALE);
+      state.flags |= CtTcpFlag.WindowScale;
+    }
+    p += opsize - 2;
+    length -= opsize;
+  }
+}
+
+/** tcp_sack: the highest right edge of the SACK blocks, if after `sack`. */
+function tcpSack(pkt: Ipv4Packet, sack: number): number {
+  const opt = pkt.tcpOptions();
+  let length = opt.length;
+  if (!length) return sack;
+  // fast path: timestamp-only option (NOP, NOP, TIMESTAMP, 10)
+  if (length === 12 && opt[0] === 1 && opt[1] === 1 && opt[2] === 8 && opt[3] === 10) return sack;
+  let p = 0;
+  while (length > 0) {
+    const opcode = opt[p++]!;
+    if (opcode === TCPOPT_EOL) return sack;
+    if (opcode === TCPOPT_NOP) {
+      length--;
+      continue;
+    }
+    if (length < 2) return sack;
+    const opsize = opt[p++]!;
+    if (opsize < 2 || opsize > length) return sack;
+    if (opcode === TCPOPT_SACK && opsize >= 2 + 8 && (opsize - 2) % 8 === 0) {
+      for (let i = 0; i < opsize - 2; i += 8) {
+        const edge = u32((opt[p + i + 4]! << 24) | (opt[p + i + 5]! << 16) | (opt[p + i + 6]! << 8) | opt[p + i + 7]!);
+        if (after(edge, sack)) sack = edge;
+      }
+      return sack;
+    }
+    p += opsize - 2;
+    length -= opsize;
+  }
+  return sack;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sysctls and timeouts
+
+function sysctlOn(net: NetfilterNet, name: SysctlName): boolean {
+  return net.sysctl.num(name) !== 0;
+}
+
+/** Timeout slots beyond the states: TCP_CONNTRACK_RETRANS and TCP_CONNTRACK_UNACK. */
+type TimeoutSlot = TcpState | 'retrans' | 'unack';
+
+const TIMEOUT_SYSCTL: Record<TimeoutSlot, SysctlName | null> = {
+  [TcpState.None]: null,
+  [TcpState.SynSent]: 'net.netfilter.nf_conntrack_tcp_timeout_syn_sent',
+  [TcpState.SynRecv]: 'net.netfilter.nf_conntrack_tcp_timeout_syn_recv',
+  [TcpState.Established]: 'net.netfilter.nf_conntrack_tcp_timeout_established',
+  [TcpState.FinWait]: 'net.netfilter.nf_conntrack_tcp_timeout_fin_wait',
+  [TcpState.CloseWait]: 'net.netfilter.nf_conntrack_tcp_timeout_close_wait',
+  [TcpState.LastAck]: 'net.netfilter.nf_conntrack_tcp_timeout_last_ack',
+  [TcpState.TimeWait]: 'net.netfilter.nf_conntrack_tcp_timeout_time_wait',
+  [TcpState.Close]: 'net.netfilter.nf_conntrack_tcp_timeout_close',
+  [TcpState.SynSent2]: null,
+  retrans: 'net.netfilter.nf_conntrack_tcp_timeout_max_retrans',
+  unack: 'net.netfilter.nf_conntrack_tcp_timeout_unacknowledged',
+};
+
+/**
+ * tn->timeouts[slot] in ns. NONE (timeouts[0], set to the SYN_SENT default by
+ * nf_conntrack_tcp_init_net) and SYN_SENT2 have no sysctl: both stay at 2 minutes.
+ */
+export function tcpTimeout(net: NetfilterNet, slot: TimeoutSlot): number {
+  const name = TIMEOUT_SYSCTL[slot];
+  return (name ? net.sysctl.num(name) : 120) * SECOND;
+}
+
+/** nf_ct_refresh_acct: relative while unconfirmed, absolute after; never with FIXED_TIMEOUT. */
+function refresh(ct: Conn, now: number, timeout: number): void {
+  if (ct.has(Status.FixedTimeout)) return;
+  ct.timeout = ct.confirmed ? now + timeout : timeout;
+}
+
+/** nf_ct_kill / nf_ct_kill_acct → nf_ct_delete: DYING, out of the table. */
+function kill(net: NetfilterNet, ct: Conn, now: number): void {
+  ct.status |= Status.Dying;
+  if (ct.confirmed) net.destroy(ct, now);
+}
+
+/** nf_conntrack_tcp_established */
+function established(ct: Conn, tcp: TcpConn): boolean {
+  return tcp.state === TcpState.Established && ct.has(Status.Assured);
+}
+
+/** tcp_can_early_drop: the closing states. */
+function canEarlyDrop(state: TcpState): boolean {
+  return state === TcpState.FinWait || state === TcpState.LastAck || state === TcpState.TimeWait || state === TcpState.Close || state === TcpState.CloseWait;
+}
+
+// ---------------------------------------------------------------------------------------------
+// tcp_error, tcp_new
+
+/** tcp_valid_flags: the FIN/SYN/RST/ACK/URG combinations accepted (PSH, ECE, CWR always are). */
+const VALID_FLAGS = new Set([0x02, 0x22, 0x12, 0x04, 0x14, 0x11, 0x31, 0x10, 0x30]);
+
+/** tcp_error: truncated header or an invalid flag combination (the checksum is not checked). */
+function tcpError(pkt: Ipv4Packet, notes: string[] | null): boolean {
+  const doff = pkt.tcpHeaderLength;
+  if (doff < 20 || pkt.length - pkt.l4off < doff) {
+    notes?.push('nf_ct_proto_6: truncated packet');
+    return true;
+  }
+  if (!VALID_FLAGS.has(pkt.tcpFlags & ~(0x40 | 0x80 | TcpFlag.PSH))) {
+    notes?.push('nf_ct_proto_6: invalid tcp flag combination');
+    return true;
+  }
+  return false;
+}
+
+/**
+ * tcp_new: a SYN starts SYN_SENT with the sender's window data and options; any other segment
+ * valid in NONE (a bare ACK) is picked up mid-stream when nf_conntrack_tcp_loose is set, with
+ * SACK assumed and liberal window checking for both directions.
+ */
+function tcpNew(net: NetfilterNet, ct: Conn, pkt: Ipv4Packet, notes: string[] | null): boolean {
+  const newState = TCP_CONNTRACKS[Dir.Original]![conntrackIndex(pkt.tcpFlags)]![TcpState.None]!;
+  if (newState >= TCP_INVALID) {
+    notes?.push('nf_ct_proto_6: invalid new');
+    return false;
+  }
+  if (newState !== TcpState.SynSent && !sysctlOn(net, 'net.netfilter.nf_conntrack_tcp_loose')) return false;
+  const tcp = newTcpConn();
+  const s = tcp.seen[0];
+  s.tdEnd = segmentSeqPlusLen(pkt);
+  s.tdMaxwin = pkt.tcpWindow || 1;
+  if (newState === TcpState.SynSent) {
+    s.tdMaxend = s.tdEnd;
+    tcpOptions(pkt, s);
+  } else {
+    s.tdMaxend = u32(s.tdEnd + s.tdMaxwin);
+    tcp.seen[0].flags = tcp.seen[1].flags = CtTcpFlag.SackPerm | CtTcpFlag.BeLiberal;
+  }
+  tcp.lastIndex = TcpIndex.None; // tcp_packet will set it
+  ct.tcp = tcp;
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// tcp_in_window
+
+/** tcp_init_sender: a SYN/ACK answering a SYN, or a SYN from the reply side (simultaneous open). */
+function tcpInitSender(sender: TcpSeen, receiver: TcpSeen, pkt: Ipv4Packet, end: number, win: number, dir: Dir): void {
+  sender.tdEnd = sender.tdMaxend = end;
+  sender.tdMaxwin = win === 0 ? 1 : win;
+  tcpOptions(pkt, sender);
+  // RFC 1323: both sides must send the window scale option to enable scaling in either direction
+  if (dir === Dir.Reply && !(sender.flags & CtTcpFlag.WindowScale && receiver.flags & CtTcpFlag.WindowScale)) {
+    sender.tdScale = 0;
+    receiver.tdScale = 0;
+  }
+}
+
+/** nf_tcp_log_invalid: with a liberal sender or nf_conntrack_tcp_be_liberal, everything is accepted. */
+function logInvalid(net: NetfilterNet, sender: TcpSeen, ret: WindowAction, msg: string, notes: string[] | null): WindowAction {
+  if (sender.flags & CtTcpFlag.BeLiberal || sysctlOn(net, 'net.netfilter.nf_conntrack_tcp_be_liberal')) return WindowAction.Accept;
+  notes?.push(`nf_ct_proto_6: ${msg}`);
+  return ret;
+}
+
+/** The segment's numbers as tcp_in_window reads them. */
+interface Segment {
+  seq: number;
+  ack: number;
+  sack: number;
+  end: number;
+  win: number;
+  winRaw: number;
+}
+
+/**
+ * tcp_in_window, first part: initialise the sender's data from a SYN (or from a segment in the
+ * middle of a connection), and re-initialise it on a newer SYN in SYN_SENT/SYN_RECV.
+ * Returns true when the segment is accepted right away (a SYN without ACK).
+ */
+function initSenderFromSegment(tcp: TcpConn, sender: TcpSeen, receiver: TcpSeen, pkt: Ipv4Packet, seg: Segment, dir: Dir): boolean {
+  const syn = (pkt.tcpFlags & TcpFlag.SYN) !== 0;
+  const ack = (pkt.tcpFlags & TcpFlag.ACK) !== 0;
+  if (sender.tdMaxwin === 0) {
+    if (syn) {
+      tcpInitSender(sender, receiver, pkt, seg.end, seg.win, dir);
+      return !ack; // simultaneous open
+    }
+    // in the middle of a connection: its history is lost, use the data from the packet
+    sender.tdEnd = seg.end;
+    const swin = u32(seg.win << sender.tdScale);
+    sender.tdMaxwin = swin === 0 ? 1 : swin;
+    sender.tdMaxend = u32(seg.end + sender.tdMaxwin);
+    if (receiver.tdMaxwin === 0) {
+      // no traffic the other way yet: let checks III and IV pass until there is
+      receiver.tdEnd = receiver.tdMaxend = seg.sack;
+    } else if (seg.sack === u32(receiver.tdEnd + 1)) {
+      receiver.tdEnd = u32(receiver.tdEnd + 1); // likely a reply to a keepalive
+    }
+    return false;
+  }
+  if (syn && after(seg.end, sender.tdEnd) && (tcp.state === TcpState.SynSent || tcp.state === TcpState.SynRecv)) {
+    // RFC 793: a reinitialised TCP uses larger sequence numbers; re-init this direction
+    tcpInitSender(sender, receiver, pkt, seg.end, seg.win, dir);
+    return dir === Dir.Reply && !ack;
+  }
+  return false;
+}
+
+/**
+ * tcp_in_window, the bounds: I. seq ≤ sender.td_maxend; II. seq + len ≥ sender.td_end −
+ * receiver.td_maxwin; III. sack ≤ receiver.td_end; IV. sack ≥ receiver.td_end − MAXACKWINDOW.
+ */
+function checkBounds(net: NetfilterNet, sender: TcpSeen, receiver: TcpSeen, seg: Segment, notes: string[] | null): WindowAction | null {
+  const { sack, end } = seg;
+  const ackLow = u32(receiver.tdEnd - maxAckWindow(sender) - 1);
+  if (!before(seg.seq, u32(sender.tdMaxend + 1))) {
+    const overshot = u32(end - sender.tdMaxend + 1);
+    const inRecvWin = receiver.tdMaxwin !== 0 && after(end, u32(sender.tdEnd - receiver.tdMaxwin - 1));
+    if (inRecvWin && after(sack, ackLow) && overshot <= receiver.tdMaxwin && before(sack, u32(receiver.tdEnd + 1))) {
+      // a TCP sending more than the receive window allows: remember the data for its ACK
+      sender.tdEnd = end;
+      sender.flags |= CtTcpFlag.DataUnacknowledged;
+      return logInvalid(net, sender, WindowAction.Ignore, `${overshot} bytes more than expected`, notes);
+    }
+    return logInvalid(net, sender, WindowAction.Invalid, `SEQ is over upper bound ${u32(sender.tdMaxend + 1)} (over the window of the receiver)`, notes);
+  }
+  if (!before(sack, u32(receiver.tdEnd + 1))) {
+    return logInvalid(net, sender, WindowAction.Invalid, `ACK is over upper bound ${u32(receiver.tdEnd + 1)} (ACKed data not seen yet)`, notes);
+  }
+  const low = u32(sender.tdEnd - receiver.tdMaxwin - 1);
+  if (receiver.tdMaxwin !== 0 && !after(end, low)) {
+    return logInvalid(net, sender, WindowAction.Ignore, `SEQ is under lower bound ${low} (already ACKed data retransmitted)`, notes);
+  }
+  if (!after(sack, ackLow)) {
+    return logInvalid(net, sender, WindowAction.Ignore, `ignored ACK under lower bound ${ackLow} (possible overly delayed)`, notes);
+  }
+  return null;
+}
+
+/** tcp_in_window, the update of the sender's and receiver's data from an in-window segment. */
+function updateWindows(sender: TcpSeen, receiver: TcpSeen, pkt: Ipv4Packet, seg: Segment): void {
+  const { ack, sack, end } = seg;
+  let win = seg.win;
+  if (!(pkt.tcpFlags & TcpFlag.SYN)) win = u32(win << sender.tdScale); // RFC 1323
+  const swin = u32(win + u32(sack - ack));
+  if (sender.tdMaxwin < swin) sender.tdMaxwin = swin;
+  if (after(end, sender.tdEnd)) {
+    sender.tdEnd = end;
+    sender.flags |= CtTcpFlag.DataUnacknowledged;
+  }
+  if (pkt.tcpFlags & TcpFlag.ACK) {
+    if (!(sender.flags & CtTcpFlag.MaxackSet)) {
+      sender.tdMaxack = ack;
+      sender.flags |= CtTcpFlag.MaxackSet;
+    } else if (after(ack, sender.tdMaxack)) {
+      sender.tdMaxack = ack;
+    }
+  }
+  if (receiver.tdMaxwin !== 0 && after(end, sender.tdMaxend)) receiver.tdMaxwin = u32(receiver.tdMaxwin + u32(end - sender.tdMaxend));
+  if (after(u32(sack + win), u32(receiver.tdMaxend - 1))) {
+    receiver.tdMaxend = u32(sack + win);
+    if (win === 0) receiver.tdMaxend = u32(receiver.tdMaxend + 1);
+  }
+  if (ack === receiver.tdEnd) receiver.flags &= ~CtTcpFlag.DataUnacknowledged;
+}
+
+/** tcp_in_window, "Check retransmissions": the same ACK segment again counts as a retransmission. */
+function countRetrans(tcp: TcpConn, dir: Dir, seg: Segment): void {
+  if (tcp.lastDir === dir && tcp.lastSeq === seg.seq && tcp.lastAck === seg.ack && tcp.lastEnd === seg.end && tcp.lastWin === seg.winRaw) {
+    tcp.retrans = (tcp.retrans + 1) & 0xff;
+    return;
+  }
+  tcp.lastDir = dir;
+  tcp.lastSeq = seg.seq;
+  tcp.lastAck = seg.ack;
+  tcp.lastEnd = seg.end;
+  tcp.lastWin = seg.winRaw;
+  tcp.retrans = 0;
+}
+
+/** tcp_in_window */
+function tcpInWindow(net: NetfilterNet, tcp: TcpConn, pkt: Ipv4Packet, dir: Dir, index: TcpIndex, notes: string[] | null): WindowAction {
+  const sender = tcp.seen[dir];
+  const receiver = tcp.seen[1 - dir]!;
+  const flags = pkt.tcpFlags;
+  const ackSeq = pkt.tcpAckSeq;
+  const seg: Segment = { seq: pkt.tcpSeq, ack: ackSeq, sack: ackSeq, end: segmentSeqPlusLen(pkt), win: pkt.tcpWindow, winRaw: pkt.tcpWindow };
+  if (receiver.flags & CtTcpFlag.SackPerm) seg.sack = tcpSack(pkt, seg.sack);
+  // nf_ct_seq_offset(ct, !dir, ack - 1) is 0: natsim does no sequence adjustment
+  if (initSenderFromSegment(tcp, sender, receiver, pkt, seg, dir)) return WindowAction.Accept;
+
+  if (!(flags & TcpFlag.ACK)) {
+    seg.ack = seg.sack = receiver.tdEnd; // no ACK: pretend it was set and OK
+  } else if ((flags & (TcpFlag.ACK | TcpFlag.RST)) === (TcpFlag.ACK | TcpFlag.RST) && seg.ack === 0) {
+    seg.ack = seg.sack = receiver.tdEnd; // broken stacks: RST with ACK set and ack 0
+  }
+  if (flags & TcpFlag.RST && seg.seq === 0 && tcp.state === TcpState.SynSent) {
+    seg.seq = seg.end = sender.tdEnd; // RST answering a SYN
+  }
+  const out = checkBounds(net, sender, receiver, seg, notes);
+  if (out !== null) return out;
+  updateWindows(sender, receiver, pkt, seg);
+  if (index === TcpIndex.Ack) countRetrans(tcp, dir, seg);
+  return WindowAction.Accept;
+}
+
+/**
+ * nf_tcp_handle_invalid: an out-of-window FIN or RST of an ASSURED entry answering a FIN/RST
+ * from the other side shrinks a timeout of two minutes or more to the unacknowledged one.
+ */
+function handleInvalid(net: NetfilterNet, ct: Conn, tcp: TcpConn, dir: Dir, index: TcpIndex, now: number, notes: string[] | null): void {
+  if (!ct.has(Status.Assured) || ct.has(Status.FixedTimeout)) return;
+  if (index !== TcpIndex.Rst && index !== TcpIndex.Fin) return;
+  if (tcp.lastDir !== dir && (tcp.lastIndex === TcpIndex.Fin || tcp.lastIndex === TcpIndex.Rst)) {
+    const expires = Math.max(ct.timeout - now, 0);
+    if (expires < 120 * SECOND) return;
+    const timeout = tcpTimeout(net, 'unack');
+    if (expires > timeout) {
+      notes?.push(`nf_ct_proto_6: packet (index ${index}, dir ${dir}) response for index ${tcp.lastIndex} lower timeout to ${timeout / SECOND}`);
+      ct.timeout = now + timeout;
+    }
+    return;
+  }
+  tcp.lastIndex = index;
+  tcp.lastDir = dir;
+}
+
+// ---------------------------------------------------------------------------------------------
+// nf_conntrack_tcp_packet
+
+/** The outcome of the state switch: a final verdict, or the states to go on with. */
+type Step = { verdict: TcpVerdict } | { oldState: TcpState; newState: TcpState; checkWindow: boolean };
+
+interface PacketCtx {
+  readonly net: NetfilterNet;
+  readonly ct: Conn;
+  readonly tcp: TcpConn;
+  readonly pkt: Ipv4Packet;
+  readonly dir: Dir;
+  readonly index: TcpIndex;
+  readonly now: number;
+  readonly notes: string[] | null;
+}
+
+/**
+ * nf_conntrack_tcp_packet: the TCP tracker's verdict for a packet of `ct` in direction `dir`
+ * ('invalid' is -NF_ACCEPT: the packet passes untracked; 'repeat' is -NF_REPEAT: the entry was
+ * killed and the packet must be looked up again to create a fresh one).
+ */
+export function tcpPacket(net: NetfilterNet, ct: Conn, pkt: Ipv4Packet, dir: Dir, now: number, notes: string[] | null = null): TcpVerdict {
+  if (tcpError(pkt, notes)) return 'invalid';
+  if (!ct.confirmed && !tcpNew(net, ct, pkt, notes)) return 'invalid';
+  const tcp = ct.tcp;
+  if (!tcp) {
+    notes?.push('nf_ct_proto_6: confirmed entry without TCP state');
+    return 'invalid';
+  }
+  const c: PacketCtx = { net, ct, tcp, pkt, dir, index: conntrackIndex(pkt.tcpFlags), now, notes };
+  const step = transition(c);
+  if ('verdict' in step) return step.verdict;
+  if (step.checkWindow) {
+    const res = tcpInWindow(net, tcp, pkt, dir, c.index, notes);
+    if (res === WindowAction.Ignore) return 'accept';
+    if (res === WindowAction.Invalid) {
+      handleInvalid(net, ct, tcp, dir, c.index, now, notes);
+      return 'invalid';
+    }
+  }
+  return inWindow(c, step.oldState, step.newState);
+}
+
+/** The switch on the table's new state in nf_conntrack_tcp_packet, before tcp_in_window. */
+function transition(c: PacketCtx): Step {
+  const { tcp, dir, index } = c;
+  const oldState = tcp.state;
+  const newState = TCP_CONNTRACKS[dir]![index]![oldState]!;
+  const go = (to: TcpState, checkWindow = true): Step => ({ oldState, newState: to, checkWindow });
+  switch (newState) {
+    case TcpState.SynSent:
+      if (oldState < TcpState.TimeWait) return go(newState);
+      return reopenOrIgnore(c, oldState);
+    case TCP_IGNORE:
+      return ignored(c, oldState);
+    case TCP_INVALID:
+      // (the SYN proxy keep-alive exception does not apply: natsim has no SYN proxy)
+      c.notes?.push(`nf_ct_proto_6: packet (index ${index}) in dir ${dir} invalid, state ${TCP_STATE_NAME[oldState]}`);
+      return { verdict: 'invalid' };
+    case TcpState.TimeWait:
+      if (isChallengeAck(tcp, dir, index, oldState)) {
+        tcp.lastFlags &= ~CtTcpFlag.ExpChallengeAck;
+        c.notes?.push('nf_ct_proto_6: challenge-ack ignored');
+        return { verdict: 'accept' }; // don't change state
+      }
+      return go(newState);
+    case TcpState.SynSent2:
+      tcp.lastFlags |= CtTcpFlag.SimultaneousOpen; // the table cannot handle simultaneous open
+      return go(newState);
+    case TcpState.SynRecv:
+      if (dir === Dir.Reply && index === TcpIndex.Ack && tcp.lastFlags & CtTcpFlag.SimultaneousOpen) return go(TcpState.Established);
+      return go(newState);
+    case TcpState.Close:
+      if (index !== TcpIndex.Rst) return go(newState);
+      return rstStep(c, oldState);
+    default:
+      return go(newState);
+  }
+}
+
+/** RFC 5961: an ACK in LAST_ACK answering a SYN we let through is a challenge ACK, not the last ACK. */
+function isChallengeAck(tcp: TcpConn, dir: Dir, index: TcpIndex, oldState: TcpState): boolean {
+  return oldState === TcpState.LastAck && index === TcpIndex.Ack && tcp.lastDir !== dir && tcp.lastIndex === TcpIndex.Syn && (tcp.lastFlags & CtTcpFlag.ExpChallengeAck) !== 0;
+}
+
+/**
+ * A SYN in TIME_WAIT or CLOSE (RFC 1122): when either side started closing (CLOSE_INIT), or the
+ * same side last sent a RST, kill the entry and repeat the lookup; otherwise ignore the SYN.
+ */
+function reopenOrIgnore(c: PacketCtx, oldState: TcpState): Step {
+  const { tcp, dir } = c;
+  const closing = (tcp.seen[dir].flags | tcp.seen[1 - dir]!.flags) & CtTcpFlag.CloseInit;
+  if (closing || (tcp.lastDir === dir && tcp.lastIndex === TcpIndex.Rst)) {
+    c.notes?.push(`nf_ct_proto_6: SYN reopens the connection in ${TCP_STATE_NAME[oldState]}: entry killed, lookup repeated`);
+    kill(c.net, c.ct, c.now);
+    return { verdict: 'repeat' };
+  }
+  return ignored(c, oldState);
+}
+
+/**
+ * The TCP_CONNTRACK_IGNORE case: a SYN/ACK answering a SYN we ignored resynchronises us from
+ * the annotated SYN; any other ignored packet is annotated (last_*) and passes without changing
+ * state or timeout.
+ */
+function ignored(c: PacketCtx, oldState: TcpState): Step {
+  const { tcp, pkt, dir, index } = c;
+  if (index === TcpIndex.SynAck && tcp.lastIndex === TcpIndex.Syn && tcp.lastDir !== dir && pkt.tcpAckSeq === tcp.lastEnd) {
+    resyncFromIgnoredSyn(tcp, dir);
+    return { oldState: TcpState.SynSent, newState: TcpState.SynRecv, checkWindow: true };
+  }
+  tcp.lastIndex = index;
+  tcp.lastDir = dir;
+  tcp.lastSeq = pkt.tcpSeq;
+  tcp.lastEnd = segmentSeqPlusLen(pkt);
+  tcp.lastWin = pkt.tcpWindow;
+  if (index === TcpIndex.Syn && dir === Dir.Original) annotateIgnoredSyn(tcp, pkt, oldState);
+  // possible challenge ACK answering the SYN
+  if (oldState === TcpState.SynSent && index === TcpIndex.Ack && dir === Dir.Reply) tcp.lastAck = pkt.tcpAckSeq;
+  c.notes?.push(`nf_ct_proto_6: packet (index ${index}) in dir ${dir} ignored, state ${TCP_STATE_NAME[oldState]}`);
+  return { verdict: 'accept' };
+}
+
+/** b) the SYN/ACK acknowledges the SYN we ignored: client and server are in sync, we get in sync. */
+function resyncFromIgnoredSyn(tcp: TcpConn, dir: Dir): void {
+  const last = tcp.seen[tcp.lastDir];
+  last.tdEnd = tcp.lastEnd;
+  last.tdMaxend = tcp.lastEnd;
+  last.tdMaxwin = tcp.lastWin === 0 ? 1 : tcp.lastWin;
+  last.tdScale = tcp.lastWscale;
+  tcp.lastFlags &= ~CtTcpFlag.ExpChallengeAck;
+  last.flags = tcp.lastFlags;
+  stateReset(tcp.seen[dir]);
+}
+
+/** nf_ct_tcp_state_reset */
+function stateReset(s: TcpSeen): void {
+  s.tdEnd = s.tdMaxend = s.tdMaxwin = s.tdMaxack = s.tdScale = 0;
+  s.flags &= CtTcpFlag.BeLiberal;
+}
+
+/** a) an ignored SYN in ORIGINAL: keep its options for the SYN/ACK that may follow. */
+function annotateIgnoredSyn(tcp: TcpConn, pkt: Ipv4Packet, oldState: TcpState): void {
+  const s = seen();
+  tcp.lastFlags = tcp.lastWscale = 0;
+  tcpOptions(pkt, s);
+  if (s.flags & CtTcpFlag.WindowScale) {
+    tcp.lastFlags |= CtTcpFlag.WindowScale;
+    tcp.lastWscale = s.tdScale;
+  }
+  if (s.flags & CtTcpFlag.SackPerm) tcp.lastFlags |= CtTcpFlag.SackPerm;
+  // potential RFC 5961 challenge ACK: in LAST_ACK it would look like the last ACK
+  if (oldState === TcpState.LastAck) tcp.lastFlags |= CtTcpFlag.ExpChallengeAck;
+}
+
+/**
+ * The TCP_CONNTRACK_CLOSE case for a RST: in a closing state skip the window check; else a RST
+ * before the peer's highest ACK is invalid (unless nf_conntrack_tcp_ignore_invalid_rst), a RST
+ * of an established connection not exactly at that ACK keeps the state (challenge ACK), and a
+ * RST answering a SYN or ACK we let through skips the window check.
+ */
+function rstStep(c: PacketCtx, oldState: TcpState): Step {
+  const { ct, tcp, pkt, dir } = c;
+  let newState: TcpState = TcpState.Close;
+  const go = (checkWindow: boolean): Step => ({ oldState, newState, checkWindow });
+  if (canEarlyDrop(tcp.state)) return go(false); // tuple may be reused already: skip validation
+  const peer = tcp.seen[1 - dir]!;
+  if (peer.flags & CtTcpFlag.MaxackSet && tcp.lastIndex !== TcpIndex.Syn) {
+    const seq = pkt.tcpSeq;
+    if (seq === 0 && !established(ct, tcp)) return go(true); // answer to a SYN we let through
+    if (before(seq, peer.tdMaxack) && !sysctlOn(c.net, 'net.netfilter.nf_conntrack_tcp_ignore_invalid_rst')) {
+      c.notes?.push('nf_ct_proto_6: invalid rst');
+      return { verdict: 'invalid' };
+    }
+    if (!established(ct, tcp) || seq === peer.tdMaxack) return go(true);
+    // part of a train: data then RST at its end
+    if (tcp.lastIndex === TcpIndex.Ack && tcp.lastDir === dir && seq === tcp.lastEnd) return go(true);
+    newState = oldState; // not exactly at the ACK: keep the state to allow a challenge ACK
+  }
+  const ackSeq = pkt.tcpAckSeq;
+  if (((ct.has(Status.SeenReply) && tcp.lastIndex === TcpIndex.Syn) || (!ct.has(Status.Assured) && tcp.lastIndex === TcpIndex.Ack)) && ackSeq === tcp.lastEnd) {
+    return go(false); // RST to an invalid SYN or ACK we let through at a) or c)
+  }
+  // reset answering a challenge ACK we let through
+  if (oldState === TcpState.SynSent && tcp.lastIndex === TcpIndex.Ack && tcp.lastDir === Dir.Reply && pkt.tcpSeq === tcp.lastAck) return go(false);
+  return go(true);
+}
+
+/** The timeout of an in-window packet: the state's, or shorter after retransmissions, RST, unacked data or a zero window. */
+function stateTimeout(c: PacketCtx, newState: TcpState): number {
+  const { net, tcp } = c;
+  const t = tcpTimeout(net, newState);
+  const retrans = tcpTimeout(net, 'retrans');
+  const unack = tcpTimeout(net, 'unack');
+  if (tcp.retrans >= net.sysctl.num('net.netfilter.nf_conntrack_tcp_max_retrans') && t > retrans) return retrans;
+  if (c.index === TcpIndex.Rst) return tcpTimeout(net, TcpState.Close);
+  if ((tcp.seen[0].flags | tcp.seen[1].flags) & CtTcpFlag.DataUnacknowledged && t > unack) return unack;
+  if (tcp.lastWin === 0 && t > retrans) return retrans;
+  return t;
+}
+
+/**
+ * The in_window label of nf_conntrack_tcp_packet: commit the new state, pick the timeout, kill
+ * an entry whose only reply is a RST, keep the timeout of a retransmitted SYN, cap a picked-up
+ * connection without reply, set ASSURED on the ACK completing the handshake (or the first
+ * in-window ESTABLISHED packet after the reply of a picked-up one), and refresh.
+ */
+function inWindow(c: PacketCtx, oldState: TcpState, newState: TcpState): TcpVerdict {
+  const { net, ct, tcp, dir, index, now } = c;
+  tcp.lastIndex = index;
+  tcp.lastDir = dir;
+  tcp.state = newState;
+  if (oldState !== newState && newState === TcpState.FinWait) tcp.seen[dir].flags |= CtTcpFlag.CloseInit;
+  let timeout = stateTimeout(c, newState);
+  if (!ct.has(Status.SeenReply)) {
+    if (c.pkt.tcpFlags & TcpFlag.RST) {
+      kill(net, ct, now); // the only reply is a RST: no connection
+      return 'accept';
+    }
+    if (index === TcpIndex.Syn && oldState === TcpState.SynSent) return 'accept'; // no renewal on SYN retransmit
+    const unack = tcpTimeout(net, 'unack');
+    if (newState === TcpState.Established && timeout > unack) timeout = unack; // mid-stream pickup
+  } else if (!ct.has(Status.Assured) && (oldState === TcpState.SynRecv || oldState === TcpState.Established) && newState === TcpState.Established) {
+    ct.status |= Status.Assured;
+  }
+  refresh(ct, now, timeout);
+  return 'accept';
+}

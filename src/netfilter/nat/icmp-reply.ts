@@ -1,0 +1,33 @@
+/**
+ * nf_nat_icmp_reply_translation (net/netfilter/nf_nat_proto.c): an ICMP error RELATED to a
+ * NATed connection gets the quoted datagram rewritten back — it is a packet of the other
+ * direction, so with the other manip — and then its own header, as if it answered a packet of
+ * the connection. The NAT core's op calls this instead of the NAT chains (nf_nat_ipv4_fn).
+ */
+import { CtInfo, ctinfoDir, IPS_NAT_MASK, Status, type Conn } from '../conntrack/conn.js';
+import { Dir, invertTuple } from '../conntrack/tuple.js';
+import type { Ipv4Packet } from '../../packet/ipv4.js';
+import { IPPROTO } from '../constants.js';
+import { manipToTarget, natStatusBit } from './manip.js';
+import { ManipType } from './unique-tuple.js';
+
+const ICMP_REDIRECT = 5;
+const NAT_DONE_MASK = Status.SrcNatDone | Status.DstNatDone;
+
+export function isRelatedIcmp(pkt: Ipv4Packet, ctinfo: CtInfo): boolean {
+  return pkt.proto === IPPROTO.ICMP && (ctinfo === CtInfo.Related || ctinfo === CtInfo.RelatedReply);
+}
+
+/** True when the packet may go on; false means drop (as the kernel's return 0). */
+export function natIcmpReplyTranslation(pkt: Ipv4Packet, ct: Conn, ctinfo: CtInfo, manip: ManipType): boolean {
+  const quoted = pkt.quotedPacket();
+  if (typeof quoted === 'string') return false;
+  if (pkt.icmpType === ICMP_REDIRECT && ((ct.status & NAT_DONE_MASK) !== NAT_DONE_MASK || (ct.status & IPS_NAT_MASK) !== 0)) return false;
+  const dir = ctinfoDir(ctinfo);
+  if (!ct.has(natStatusBit(manip, dir))) return true;
+  const other = ct.tuple[dir === Dir.Original ? Dir.Reply : Dir.Original];
+  manipToTarget(quoted, other, manip === ManipType.Src ? ManipType.Dst : ManipType.Src);
+  pkt.refreshIcmpChecksum();
+  manipToTarget(pkt, invertTuple(other)!, manip);
+  return true;
+}
