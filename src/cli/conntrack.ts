@@ -3,6 +3,7 @@
  * with `--events`, the entries' lives as `conntrack -E` shows them, stamped with virtual time.
  */
 import { Status } from '../netfilter/conntrack/conn.js';
+import { gcSweep } from '../netfilter/conntrack/gc.js';
 import { conntrackEventLine, conntrackListLine } from '../report/conntrack-list.js';
 import { viewEntry, type TraceEvent, type TraceSink } from '../trace/events.js';
 import type { Output } from '../trace/output.js';
@@ -22,6 +23,8 @@ export async function conntrackCommand(input: string, options: ConntrackOptions,
     },
   });
   const result = await runInput(input, options, (multi) => (options.events ? eventSink(multi) : null));
+  // The run is over: what expired by now is gone (and, with --events, says so).
+  for (const host of result.hosts) gcSweep(host.nf, result.endTime);
   if (options.events) return 0;
   for (const host of result.hosts) {
     // Reply-only clash entries (NAT_CLASH) sit on a fake original node: a dump never shows them.

@@ -19,7 +19,7 @@ export interface WireTuple {
 }
 
 export class NetfilterNet {
-  readonly table = new ConntrackTable();
+  readonly table: ConntrackTable;
   readonly stats: ConntrackStats;
   readonly bysource = new BySource();
   /**
@@ -31,6 +31,8 @@ export class NetfilterNet {
   /** Who hears conntrack events (`conntrack -E`), and what each entry last reported. */
   events: ConntrackEventSink | null = null;
   readonly reported = new Map<Conn, number>();
+  /** When the periodic expiry scan last ran (conntrack/gc.ts). */
+  lastGc = 0;
   private lastConnId = 0;
 
   constructor(
@@ -39,6 +41,7 @@ export class NetfilterNet {
     cpus: number,
   ) {
     this.stats = new ConntrackStats(cpus);
+    this.table = new ConntrackTable(sysctl.num('net.netfilter.nf_conntrack_buckets'));
   }
 
   /** nf_ct_delete: out of the table and the NAT bysource index, with a DESTROY event. */

@@ -1,7 +1,8 @@
 /**
- * Building packets that hosts originate (echo requests and replies), with correct checksums.
+ * Building packets that hosts originate (echo requests and replies, UDP datagrams), with
+ * correct checksums.
  */
-import { checksum } from './checksum.js';
+import { checksum, pseudoHeaderSum } from './checksum.js';
 import { Ipv4Packet, writeU16, writeU32 } from './ipv4.js';
 import { IPPROTO } from '../netfilter/constants.js';
 
@@ -27,6 +28,30 @@ export function buildIcmpEcho(f: EchoFields): Ipv4Packet {
   writeU16(d, 26, f.seq);
   d.set(f.payload, 28);
   writeU16(d, 22, checksum(d, 20, total));
+  return Ipv4Packet.decode(d) as Ipv4Packet;
+}
+
+export interface UdpFields {
+  readonly saddr: number;
+  readonly daddr: number;
+  readonly sport: number;
+  readonly dport: number;
+  readonly ipId: number;
+  readonly ttl: number;
+  readonly payload: Uint8Array;
+}
+
+export function buildUdp(f: UdpFields): Ipv4Packet {
+  const udpLength = 8 + f.payload.length;
+  const total = 20 + udpLength;
+  const d = new Uint8Array(total);
+  writeIpHeader(d, total, f.ipId, f.ttl, IPPROTO.UDP, f.saddr, f.daddr);
+  writeU16(d, 20, f.sport);
+  writeU16(d, 22, f.dport);
+  writeU16(d, 24, udpLength);
+  d.set(f.payload, 28);
+  const sum = checksum(d, 20, total, pseudoHeaderSum(f.saddr, f.daddr, IPPROTO.UDP, udpLength));
+  writeU16(d, 26, sum === 0 ? 0xffff : sum);
   return Ipv4Packet.decode(d) as Ipv4Packet;
 }
 

@@ -11,21 +11,19 @@ import { Conn, CtInfo, Status } from './conn.js';
 import { trackPacket } from './l4proto.js';
 import { Dir, invertTuple, tupleFromPacket } from './tuple.js';
 import { icmpErrorMessage } from './icmp-error.js';
+import { makeRoom } from './early-drop.js';
+import { gcIfDue } from './gc.js';
 
-/** init_conntrack: a new unconfirmed entry with the inverted tuple as its reply; null if not invertible. */
-function initConntrack(net: NetfilterNet, skb: Skb): Conn | null {
-  const orig = tupleFromPacket(skb.pkt);
-  const reply = invertTuple(orig);
-  if (!reply) return null;
-  return new Conn(net.nextConnId(), orig, reply);
-}
+type Resolved = 'tracked' | 'untrackable' | 'table-full';
 
 /**
  * resolve_normal_ct: look the packet's tuple up (both directions share one index; unconfirmed
- * entries are never found) and derive ctinfo from the direction and the status bits.
+ * entries are never found) and derive ctinfo from the direction and the status bits, or
+ * allocate a new entry (init_conntrack), which a full table may refuse.
  */
-function resolveNormalCt(net: NetfilterNet, skb: Skb): boolean {
-  const found = net.table.find(tupleFromPacket(skb.pkt));
+function resolveNormalCt(net: NetfilterNet, skb: Skb): Resolved {
+  const tuple = tupleFromPacket(skb.pkt);
+  const found = net.table.find(tuple);
   if (found && !isExpired(found.conn, skb.time)) {
     const ct = found.conn;
     skb.ct = ct;
@@ -33,14 +31,29 @@ function resolveNormalCt(net: NetfilterNet, skb: Skb): boolean {
     else if (ct.has(Status.SeenReply)) skb.ctinfo = CtInfo.Established;
     else if (ct.has(Status.Expected)) skb.ctinfo = CtInfo.Related;
     else skb.ctinfo = CtInfo.New;
-    return true;
+    return 'tracked';
   }
   if (found) net.destroy(found.conn, skb.time);
-  const ct = initConntrack(net, skb);
-  if (!ct) return false;
-  skb.ct = ct;
+  const reply = invertTuple(tuple);
+  if (!reply) return 'untrackable';
+  if (!makeRoom(net, tuple, skb.cpu, skb.time)) return 'table-full';
+  skb.ct = new Conn(net.nextConnId(), tuple, reply);
   skb.ctinfo = CtInfo.New;
-  return true;
+  return 'tracked';
+}
+
+/** resolve_normal_ct's failures as nf_conntrack_in handles them; null when the skb has an entry. */
+function attachEntry(net: NetfilterNet, skb: Skb, state: HookState): Verdict | null {
+  const resolved = resolveNormalCt(net, skb);
+  if (resolved === 'tracked') return null;
+  if (resolved === 'table-full') {
+    net.stats.inc(skb.cpu, 'drop');
+    skb.drop = { reason: 'nf_conntrack: table full, dropping packet (no entry could be early-dropped)', counter: 'drop' };
+    return Verdict.Drop;
+  }
+  net.stats.inc(skb.cpu, 'invalid');
+  state.notes?.push('tuple not invertible: no conntrack entry (invalid)');
+  return Verdict.Accept;
 }
 
 export function isExpired(ct: Conn, now: number): boolean {
@@ -50,6 +63,7 @@ export function isExpired(ct: Conn, now: number): boolean {
 /** nf_conntrack_in */
 export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verdict {
   if (skb.ct) return Verdict.Accept; // already tracked: looped back, or the same skb again
+  gcIfDue(net, skb.time);
   if (skb.pkt.proto === IPPROTO.ICMP) {
     const icmp = icmpErrorMessage(net, skb);
     if (icmp === 'related') return Verdict.Accept;
@@ -59,16 +73,15 @@ export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verd
       return Verdict.Accept;
     }
   }
-  if (!resolveNormalCt(net, skb)) {
-    net.stats.inc(skb.cpu, 'invalid');
-    state.notes?.push('tuple not invertible: no conntrack entry (invalid)');
-    return Verdict.Accept;
-  }
+  const failed = attachEntry(net, skb, state);
+  if (failed !== null) return failed;
   let ct = skb.ct!;
   let tracked = trackPacket(net, ct, skb, state.notes);
   // -NF_REPEAT: the TCP tracker killed the entry to reopen the connection (a SYN in TIME_WAIT
   // or CLOSE); `goto repeat` looks the packet up again, which creates a fresh entry.
-  while (tracked === 'repeat' && resolveNormalCt(net, skb)) {
+  while (tracked === 'repeat') {
+    const again = attachEntry(net, skb, state);
+    if (again !== null) return again;
     state.notes?.push(`TCP reopen: old entry ${ct.id} killed, new entry ${skb.ct!.id}`);
     ct = skb.ct!;
     tracked = trackPacket(net, ct, skb, state.notes);

@@ -1,10 +1,13 @@
 /**
  * The conntrack hash table (nf_conntrack_hash): one index holds both directions of every
  * confirmed entry, each as a (conn, dir) "tuplehash". Unconfirmed entries are not in it, so
- * they are never found (nf_conntrack_find_get). Keyed by a numeric hash of the tuple.
+ * they are never found (nf_conntrack_find_get). A tuple's bucket is reciprocal_scale(hash,
+ * nf_conntrack_buckets) as in the kernel, so that early drop scans what the kernel would: the
+ * kernel's hash is siphash with a boot-time random key, natsim's a fixed mix.
  */
 import { Conn } from './conn.js';
 import { Dir, hashTuple, type Tuple } from './tuple.js';
+import { reciprocalScale } from '../nat/jhash.js';
 
 export interface TupleHash {
   readonly conn: Conn;
@@ -15,13 +18,25 @@ export class ConntrackTable {
   private readonly buckets = new Map<number, TupleHash[]>();
   private entries = 0;
 
+  /** `size`: net.netfilter.nf_conntrack_buckets. */
+  constructor(readonly size: number) {}
+
   get count(): number {
     return this.entries;
   }
 
+  /** hash_conntrack: the bucket number of a tuple. */
+  bucketIndex(t: Tuple): number {
+    return reciprocalScale(hashTuple(t), this.size);
+  }
+
   /** The bucket a tuple hashes to (empty when none): for lookups and for confirm's clash scan. */
   bucket(t: Tuple): readonly TupleHash[] {
-    return this.buckets.get(hashTuple(t)) ?? EMPTY;
+    return this.bucketAt(this.bucketIndex(t));
+  }
+
+  bucketAt(index: number): readonly TupleHash[] {
+    return this.buckets.get(index) ?? EMPTY;
   }
 
   /** ____nf_conntrack_find: the entry whose tuple of either direction equals `t`. */
@@ -64,7 +79,7 @@ export class ConntrackTable {
   }
 
   private add(conn: Conn, dir: Dir): void {
-    const key = hashTuple(conn.tuple[dir]);
+    const key = this.bucketIndex(conn.tuple[dir]);
     const bucket = this.buckets.get(key);
     const h: TupleHash = { conn, dir };
     if (bucket) bucket.push(h);
@@ -72,7 +87,7 @@ export class ConntrackTable {
   }
 
   private drop(conn: Conn, dir: Dir): boolean {
-    const key = hashTuple(conn.tuple[dir]);
+    const key = this.bucketIndex(conn.tuple[dir]);
     const bucket = this.buckets.get(key);
     if (!bucket) return false;
     const i = bucket.findIndex((h) => h.conn === conn && h.dir === dir);
