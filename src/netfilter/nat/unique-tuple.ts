@@ -9,10 +9,9 @@ import { IPPROTO } from '../constants.js';
 import type { NetfilterNet } from '../net.js';
 import { NatFlag, NAT_RANGE_PROTO_RANDOM_ALL, type NatRange } from '../rules/model.js';
 import { Dir, invertTuple, Tuple } from '../conntrack/tuple.js';
-import { isExpired } from '../conntrack/core.js';
-import { IPS_NAT_MASK, Status, type Conn } from '../conntrack/conn.js';
-import { allowClash } from '../conntrack/l4proto.js';
+import type { Conn } from '../conntrack/conn.js';
 import { jhash2, rawLe32, reciprocalScale } from './jhash.js';
+import { MAX_ATTEMPTS, usedTuple, usedTupleHarder, usedTupleNew } from './used-tuple.js';
 
 export const enum ManipType {
   Src = 0,
@@ -29,45 +28,6 @@ export interface NatSearch {
   readonly notes: string[] | null;
 }
 
-/** NF_NAT_MAX_ATTEMPTS */
-const MAX_ATTEMPTS = 128;
-
-/**
- * nf_conntrack_tuple_taken on the reply of `t`: is there a confirmed, live entry (not `ct`)
- * with that reply tuple? An entry with the same original tuple does not count: that is the
- * same flow, and the confirm step merges it. Each hit bumps `found`.
- */
-export function usedTuple(s: NatSearch, t: Tuple): boolean {
-  const reply = invertTuple(t);
-  if (!reply) return false;
-  for (const h of s.net.table.bucket(reply)) {
-    const other = h.conn;
-    if (other === s.ct || !other.tuple[h.dir].equals(reply)) continue;
-    if (isExpired(other, s.now)) continue;
-    if (other.tuple[Dir.Original].equals(s.ct.tuple[Dir.Original])) continue;
-    s.net.stats.inc(s.cpu, 'found');
-    return true;
-  }
-  return false;
-}
-
-/**
- * nf_nat_used_tuple_new, for the original tuple only: as usedTuple, but a clash with the same
- * flow seen from the other side (both directions' first packets NEW at once on two CPUs) is
- * waived for protocols that allow clashes when neither entry uses NAT — confirm then merges
- * them — instead of rewriting the "reply" packet's port.
- */
-function usedTupleNew(s: NatSearch, t: Tuple): boolean {
-  if (!usedTuple(s, t)) return false;
-  const usesNat = IPS_NAT_MASK | Status.SeqAdjust;
-  if (!allowClash(t.proto) || (s.ct.status & usesNat) !== 0) return true;
-  const reply = invertTuple(t);
-  const clashing = s.net.table.find(t) ?? (reply ? s.net.table.find(reply) : null);
-  if (!clashing) return false; // the clashing entry went away
-  const other = clashing.conn;
-  if ((other.status & usesNat) !== 0) return true;
-  return !other.tuple[Dir.Original].equals(s.ct.tuple[Dir.Reply]);
-}
 
 function addrInRange(addr: number, range: NatRange): boolean {
   return addr >= range.minAddr && addr <= range.maxAddr;
@@ -104,11 +64,11 @@ function inRange(t: Tuple, range: NatRange): boolean {
 
 /**
  * find_appropriate_src: an existing source-NATed connection from the same source
- * (address, port, protocol) whose mapping also fits this range: reuse that mapping.
+ * (address, port, protocol) whose mapping also fits this range: reuse that mapping. Like the
+ * kernel, it does not ask whether that entry has expired but not yet been reaped.
  */
 function findAppropriateSrc(s: NatSearch, orig: Tuple, range: NatRange): Tuple | null {
   for (const other of s.net.bysource.sameSource(orig)) {
-    if (isExpired(other, s.now)) continue;
     const mapped = invertTuple(other.tuple[Dir.Reply]);
     if (!mapped) continue;
     const result = new Tuple(mapped.src, mapped.srcU, orig.dst, orig.dstU, orig.proto);
@@ -201,7 +161,7 @@ function l4UniqueTuple(s: NatSearch, t: Tuple, range: NatRange, manip: ManipType
   for (;;) {
     for (let i = 0; i < attempts; i++, off = (off + 1) & 0xffff) {
       setL4Key(t, manip, min + (off % size));
-      if (!usedTuple(s, t)) return;
+      if (!usedTupleHarder(s, t, attempts - i)) return;
     }
     if (attempts >= size || attempts < 16) return;
     attempts = attempts >>> 1;
