@@ -141,6 +141,9 @@ export class Host {
   }
 
   private dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null = null): void {
+    // kfree_skb drops the last reference to an unconfirmed entry: nf_conntrack_destroy takes
+    // it out of the NAT bysource index too (nf_nat_cleanup_conntrack).
+    if (skb.ct && !skb.ct.confirmed) this.nf.bysource.remove(skb.ct);
     this.onDrop?.(skb, reason);
     this.sink?.emit({ kind: 'drop', time: skb.time, host: this.name, skb: skb.id, hook, reason, counter });
   }

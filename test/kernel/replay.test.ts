@@ -91,6 +91,13 @@ describe.each(['port-range-exhaustion-udp', 'snat-fixed-port-clash', 'tcp-lifecy
   });
 });
 
+describe('kernel recording snat-fixed-port-clash', () => {
+  it('counts no found: the SYNs’ one-port search runs through nf_nat_used_tuple_harder, which does not count', async () => {
+    const r = await replay('snat-fixed-port-clash');
+    expect(r.host.nf.stats.total().found).toBe(kernelCounters('snat-fixed-port-clash').found);
+  });
+});
+
 describe('kernel recording port-range-exhaustion-udp', () => {
   it('maps four flows onto the four ports of 50000-50003, counting at least the 8 lookups of the two that fail', async () => {
     const r = await replay('port-range-exhaustion-udp');

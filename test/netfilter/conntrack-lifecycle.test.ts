@@ -67,6 +67,21 @@ describe('ICMP and generic trackers', () => {
   });
 });
 
+describe('generic tracker (nf_conntrack_generic_packet)', () => {
+  it('keeps an entry of an untracked protocol (OSPF, 89) for nf_conntrack_generic_timeout', () => {
+    const n = net();
+    const d = udp(A, 0, B, 0).data.slice();
+    d[9] = 89; // protocol OSPF: no tracker of its own, no ports
+    d[10] = 0;
+    d[11] = 0;
+    const sum = checksum(d, 0, 20);
+    d[10] = sum >> 8;
+    d[11] = sum & 255;
+    const ct = pass(n, Ipv4Packet.decode(d) as Ipv4Packet, 0).skb.ct!;
+    expect(secondsLeft(ct, 0)).toBe(600);
+  });
+});
+
 describe('expiry on the virtual clock', () => {
   it('reaps an entry once its timeout passed, with a DESTROY event at the expiry time', () => {
     const n = net();

@@ -15,6 +15,8 @@ import { Sysctl } from '../../src/host/sysctl.js';
 import { Prng } from '../../src/sim/prng.js';
 import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { jhash2, rawLe32, reciprocalScale } from '../../src/netfilter/nat/jhash.js';
+import { newTcpConn } from '../../src/netfilter/conntrack/tcp.js';
+import { TcpState } from '../../src/netfilter/conntrack/tcp-state.js';
 
 const ip = (s: string): number => parseIpv4(s)!;
 const TCP = 6;
@@ -155,5 +157,44 @@ describe('destination port selection', () => {
     expect(chosen[3]!.srcU).not.toBe(50120); // the null binding found 8002 taken and moved the port
     expect(chosen[3]!.srcU).toBeGreaterThanOrEqual(1024);
     expect(n.stats.total().found).toBe(8); // 1+2+3 in the DNAT searches, 2 in the null binding
+  });
+});
+
+describe('nf_nat_used_tuple_harder (the last attempts of a TCP SYN’s port search)', () => {
+  const r = range('192.168.206.250', '192.168.206.250', [40000, 40000]);
+
+  function tcpConn(n: NetfilterNet, sport: number, state: TcpState, tdEnd: number): Conn {
+    const ct = conn(n, '10.0.3.1', sport, '192.168.206.1', 8080);
+    ct.tcp = newTcpConn();
+    ct.tcp.state = state;
+    ct.tcp.seen[0].tdEnd = tdEnd;
+    return ct;
+  }
+
+  it('evicts a source-NATed TIME_WAIT entry when the new SYN is ahead of it, without counting found', () => {
+    const n = net();
+    const old = tcpConn(n, 41000, TcpState.TimeWait, 1000);
+    snat(n, old, r);
+    const t = snat(n, tcpConn(n, 41001, TcpState.SynSent, 5000), r);
+    expect(t.srcU).toBe(40000);
+    expect([...n.table.connections()].map((c) => c.tuple[Dir.Original].srcU)).toEqual([41001]);
+    expect(n.stats.total().found).toBe(0);
+  });
+
+  it('keeps an ESTABLISHED holder (then the SYN clashes at confirm, as in snat-fixed-port-clash)', () => {
+    const n = net();
+    snat(n, tcpConn(n, 41000, TcpState.Established, 1000), r);
+    const fresh = tcpConn(n, 41001, TcpState.SynSent, 5000);
+    natSetupInfo(search(n, fresh), r, ManipType.Src);
+    expect(invertTuple(fresh.tuple[Dir.Reply])!.srcU).toBe(40000);
+    expect(n.table.count).toBe(1);
+    expect(n.stats.total().found).toBe(0);
+  });
+
+  it('keeps a TIME_WAIT holder whose sequence is not behind the new SYN', () => {
+    const n = net();
+    snat(n, tcpConn(n, 41000, TcpState.TimeWait, 5000), r);
+    natSetupInfo(search(n, tcpConn(n, 41001, TcpState.SynSent, 1000)), r, ManipType.Src);
+    expect(n.table.count).toBe(1);
   });
 });
