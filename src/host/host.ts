@@ -8,7 +8,7 @@ import type { HookTable } from '../netfilter/hooks.js';
 import type { NetfilterNet } from '../netfilter/net.js';
 import { Skb } from '../netfilter/skb.js';
 import type { Ipv4Packet } from '../packet/ipv4.js';
-import { viewEntry, viewPacket, type TraceSink } from '../trace/events.js';
+import { eventEntry, viewPacket, type TraceSink } from '../trace/events.js';
 import type { Conn } from '../netfilter/conntrack/conn.js';
 import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
 import type { NetDevice } from './device.js';
@@ -18,7 +18,7 @@ import type { Sysctl } from './sysctl.js';
 /** Where a host's packets go once they leave it, and what local sockets get. */
 export interface HostPorts {
   /** A packet leaves `dev` toward `nexthop`. */
-  transmit(host: Host, dev: NetDevice, pkt: Ipv4Packet, nexthop: number, time: number): void;
+  transmit(host: Host, dev: NetDevice, skb: Skb, nexthop: number): void;
   /** A packet reached a local socket (after LOCAL_IN). */
   deliver(host: Host, skb: Skb): void;
 }
@@ -46,7 +46,7 @@ export class Host {
   set sink(sink: TraceSink | null) {
     this.traceSink = sink;
     this.nf.events = sink && {
-      emit: (event: ConntrackEventType, ct: Conn, now: number) => sink.emit({ kind: 'conntrack', time: now, host: this.name, skb: 0, event, entry: viewEntry(ct, now) }),
+      emit: (event: ConntrackEventType, ct: Conn, now: number, protoinfo: boolean) => sink.emit({ kind: 'conntrack', time: now, host: this.name, skb: 0, event, entry: eventEntry(event, ct, now, protoinfo) }),
     };
   }
 
@@ -63,6 +63,19 @@ export class Host {
     const skb = new Skb(++this.lastSkbId, pkt, time, this.cpuFor(pkt), dev);
     this.sink?.emit({ kind: 'receive', time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(pkt) });
     this.input(skb, dev);
+  }
+
+  /**
+   * A packet sent on loopback comes back in as it left: loopback_xmit keeps skb->_nfct, so
+   * conntrack at PRE_ROUTING sees it tracked already and NAT applies the bindings made on the
+   * way out.
+   */
+  receiveLooped(skb: Skb, lo: NetDevice): void {
+    skb.indev = lo;
+    skb.outdev = null;
+    skb.route = null;
+    this.sink?.emit({ kind: 'receive', time: skb.time, host: this.name, skb: skb.id, dev: lo.name, pkt: viewPacket(skb.pkt) });
+    this.input(skb, lo);
   }
 
   /** ip_local_out for a packet a local socket sends, routed by its destination. */
@@ -108,7 +121,7 @@ export class Host {
     if (!this.hook(Hook.PostRouting, skb, null, out)) return;
     const nexthop = routeNexthop(skb.route!, skb.pkt.daddr);
     this.sink?.emit({ kind: 'transmit', time: skb.time, host: this.name, skb: skb.id, dev: out.name, pkt: viewPacket(skb.pkt) });
-    this.ports.transmit(this, out, skb.pkt, nexthop, skb.time);
+    this.ports.transmit(this, out, skb, nexthop);
   }
 
   /** ip_route_me_harder after a destination change in LOCAL_OUT. */

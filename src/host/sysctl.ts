@@ -6,6 +6,8 @@
 export const SYSCTL_DEFAULTS = {
   'net.ipv4.ip_forward': 0,
   'net.ipv4.ip_local_port_range': '32768 60999',
+  'net.ipv4.tcp_syn_retries': 6,
+  'net.ipv4.tcp_syn_linear_timeouts': 4,
   'net.netfilter.nf_conntrack_max': 262144,
   'net.netfilter.nf_conntrack_buckets': 262144,
   'net.netfilter.nf_conntrack_generic_timeout': 600,

@@ -2,42 +2,35 @@
  * conntrack-tools' text for entries (nfct_snprintf's default format): `conntrack -L` lines
  * ("tcp      6 431999 ESTABLISHED src=… [UNREPLIED] src=… [ASSURED] mark=0 use=1") and
  * `conntrack -E` lines ("[1795384573.396561]\t    [NEW] tcp      6 120 SYN_SENT src=…").
- * Event messages carry no use count, a mark only when set, and a DESTROY carries neither
- * timeout nor protocol state (ctnetlink_conntrack_event).
+ * Event messages carry no use count and a mark only when set (ctnetlink_conntrack_event); which
+ * timeout and state they carry is decided where the event is made (trace/events.ts eventEntry).
  */
 import { Status } from '../netfilter/conntrack/conn.js';
 import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
 import type { CtEntryView } from '../trace/events.js';
 import { protoName, tupleText } from '../trace/format-common.js';
 
-interface Parts {
-  readonly timeoutAndState: boolean;
-  readonly markAndUse: 'always' | 'event';
-}
-
-function entryText(e: CtEntryView, parts: Parts): string {
+function entryText(e: CtEntryView, markAndUse: 'always' | 'event'): string {
   const out = [`${protoName(e.orig.proto).padEnd(8)} ${e.orig.proto}`];
-  if (parts.timeoutAndState) {
-    out.push(String(e.timeout));
-    if (e.tcpState !== null) out.push(e.tcpState);
-  }
+  if (e.timeout !== null) out.push(String(e.timeout));
+  if (e.tcpState !== null) out.push(e.tcpState);
   out.push(tupleText(e.orig, ' '));
   if ((e.status & Status.SeenReply) === 0) out.push('[UNREPLIED]');
   out.push(tupleText(e.reply, ' '));
   if ((e.status & Status.Assured) !== 0) out.push('[ASSURED]');
-  if (parts.markAndUse === 'always') out.push(`mark=${e.mark}`, 'use=1');
+  if (markAndUse === 'always') out.push(`mark=${e.mark}`, 'use=1');
   else if (e.mark !== 0) out.push(`mark=${e.mark}`);
   return out.join(' ');
 }
 
 /** One `conntrack -L` line. */
 export function conntrackListLine(e: CtEntryView): string {
-  return entryText(e, { timeoutAndState: true, markAndUse: 'always' });
+  return entryText(e, 'always');
 }
 
 /** A `conntrack -E` event without its timestamp: "[UPDATE] tcp      6 60 SYN_RECV src=…". */
 export function conntrackEventText(type: ConntrackEventType, e: CtEntryView): string {
-  return `[${type}] ${entryText(e, { timeoutAndState: type !== 'DESTROY', markAndUse: 'event' })}`;
+  return `[${type}] ${entryText(e, 'event')}`;
 }
 
 /** One `conntrack -E` line, stamped with a time in nanoseconds. */

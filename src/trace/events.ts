@@ -49,8 +49,8 @@ export interface CtEntryView {
   readonly id: number;
   readonly orig: TupleView;
   readonly reply: TupleView;
-  /** Seconds left (rounded down, as nf_ct_expires / HZ). */
-  readonly timeout: number;
+  /** Seconds left (rounded down, as nf_ct_expires / HZ); null when not reported. */
+  readonly timeout: number | null;
   /** TCP only: the tracker's state name. */
   readonly tcpState: string | null;
   readonly status: number;
@@ -126,6 +126,15 @@ export function viewEntry(ct: Conn, now: number): CtEntryView {
     status: ct.status,
     mark: ct.mark,
   };
+}
+
+/**
+ * An entry as ctnetlink_conntrack_event puts it in an event: the TCP state only with
+ * IPCT_PROTOINFO (or on DESTROY), and a DESTROY's timeout only when not zero.
+ */
+export function eventEntry(type: ConntrackEventType, ct: Conn, now: number, protoinfo: boolean): CtEntryView {
+  const view = viewEntry(ct, now);
+  return { ...view, tcpState: protoinfo ? view.tcpState : null, timeout: type === 'DESTROY' && view.timeout === 0 ? null : view.timeout };
 }
 
 export function viewTuple(t: Tuple): TupleView {

@@ -1,47 +1,137 @@
 /**
- * Timed actions of a scenario's `run:` list. So far: `ping ADDR [count N] [interval SECONDS]`.
+ * Timed actions of a scenario's `run:` list, each an application on a host:
+ *   ping ADDR [count N] [interval S] [id N]
+ *   tcp listen PORT [reply BYTES]
+ *   tcp connect ADDR:PORT [from [ADDR]:PORT] [send BYTES] [hold S]
+ *   udp listen PORT [echo]
+ *   udp send ADDR:PORT [from PORT] [count N] [interval S] [bytes N]
  */
 import { InputError } from '../errors.js';
-import { inetSelectAddr } from '../host/select-addr.js';
 import { buildIcmpEcho } from '../packet/build.js';
 import { ICMP_ECHO } from '../packet/ipv4.js';
 import { parseIpv4 } from '../packet/ipv4-addr.js';
 import type { RunStep } from '../scenario/spec.js';
+import type { HostSockets } from '../sockets/host-sockets.js';
 import type { World } from './world.js';
 
-export function startAction(world: World, step: RunStep): void {
-  const words = step.action.trim().split(/\s+/);
-  if (words[0] === 'ping') return startPing(world, step, words.slice(1));
-  throw new InputError(step.place, `unsupported action '${words[0]}' (natsim knows: ping)`);
+const SECOND = 1e9;
+const USAGE = 'ping ADDR …, tcp listen PORT …, tcp connect ADDR:PORT …, udp listen PORT …, udp send ADDR:PORT …';
+
+/** A step's words after the command, with `key value` options and bare flags. */
+class Words {
+  private readonly options = new Map<string, string | true>();
+
+  constructor(
+    private readonly step: RunStep,
+    readonly positional: string,
+    rest: string[],
+    allowed: { readonly values: readonly string[]; readonly flags?: readonly string[] },
+  ) {
+    for (let i = 0; i < rest.length; i++) {
+      const word = rest[i]!;
+      if (allowed.flags?.includes(word)) this.options.set(word, true);
+      else if (allowed.values.includes(word) && i + 1 < rest.length) this.options.set(word, rest[++i]!);
+      else this.fail(`unexpected '${word}' (options: ${[...allowed.values.map((v) => `${v} VALUE`), ...(allowed.flags ?? [])].join(', ')})`);
+    }
+  }
+
+  fail(reason: string): never {
+    throw new InputError(this.step.place, reason);
+  }
+
+  /** When the step starts (virtual ns). */
+  get at(): number {
+    return this.step.at;
+  }
+
+  flag(name: string): boolean {
+    return this.options.get(name) === true;
+  }
+
+  text(name: string): string | null {
+    const v = this.options.get(name);
+    return typeof v === 'string' ? v : null;
+  }
+
+  /** A number option: whole unless `fraction`, within [min, max]. */
+  num(name: string, fallback: number, min: number, max: number, fraction = false): number {
+    const text = this.text(name);
+    if (text === null) return fallback;
+    const n = Number(text);
+    if (!Number.isFinite(n) || n < min || n > max || (!fraction && !Number.isInteger(n))) this.fail(`'${name}' needs ${fraction ? 'a number' : 'a whole number'} from ${min} to ${max}, got '${text}'`);
+    return n;
+  }
+
+  addr(text: string): number {
+    return parseIpv4(text) ?? this.fail(`'${text}' is not an IPv4 address`);
+  }
+
+  port(text: string): number {
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < 1 || n > 65535) this.fail(`'${text}' is not a port (1-65535)`);
+    return n;
+  }
+
+  /** ADDR:PORT */
+  endpoint(text: string): { addr: number; port: number } {
+    const colon = text.lastIndexOf(':');
+    if (colon < 0) this.fail(`'${text}' needs the form ADDR:PORT`);
+    return { addr: this.addr(text.slice(0, colon)), port: this.port(text.slice(colon + 1)) };
+  }
 }
 
-function startPing(world: World, step: RunStep, args: string[]): void {
-  const dst = parseIpv4(args[0] ?? '');
-  if (dst === null) throw new InputError(step.place, `ping needs an IPv4 address, got '${args[0] ?? ''}'`);
-  const opts = keywordArgs(step, args.slice(1), ['count', 'interval']);
-  const count = opts.count ?? 1;
-  const interval = Math.round((opts.interval ?? 1) * 1e9);
-  const host = world.hosts.get(step.on)!;
-  const echoId = world.prng.u16();
+/** Parses a step (errors name its place) and schedules it on the world's clock. */
+export function startAction(world: World, step: RunStep): void {
+  const [command = '', sub = '', ...rest] = step.action.trim().split(/\s+/);
+  const sockets = world.sockets.get(step.on)!;
+  const words = (positional: string, more: string[], allowed: ConstructorParameters<typeof Words>[3]) => new Words(step, positional, more, allowed);
+  if (command === 'ping') return startPing(world, sockets, words(sub, rest, { values: ['count', 'interval', 'id'] }));
+  if (command === 'tcp' && sub === 'listen') {
+    const w = words(rest[0] ?? '', rest.slice(1), { values: ['reply'] });
+    const [port, reply] = [w.port(w.positional), w.num('reply', 0, 0, 1 << 20)];
+    return world.queue.at(w.at, () => sockets.listenTcp(port, reply));
+  }
+  if (command === 'udp' && sub === 'listen') {
+    const w = words(rest[0] ?? '', rest.slice(1), { values: [], flags: ['echo'] });
+    const [port, echo] = [w.port(w.positional), w.flag('echo')];
+    return world.queue.at(w.at, () => sockets.listenUdp(port, echo));
+  }
+  if (command === 'tcp' && sub === 'connect') return startConnect(world, sockets, words(rest[0] ?? '', rest.slice(1), { values: ['from', 'send', 'hold'] }));
+  if (command === 'udp' && sub === 'send') return startUdpSend(world, sockets, words(rest[0] ?? '', rest.slice(1), { values: ['from', 'count', 'interval', 'bytes'] }));
+  throw new InputError(step.place, `unsupported action '${step.action.trim()}' (natsim knows: ${USAGE})`);
+}
+
+function startPing(world: World, sockets: HostSockets, w: Words): void {
+  const dst = w.addr(w.positional);
+  const count = w.num('count', 1, 1, 1_000_000);
+  const interval = Math.round(w.num('interval', 1, 0.001, 3600, true) * SECOND);
+  const echoId = w.num('id', world.prng.u16(), 0, 65535);
   const payload = new Uint8Array(56).map((_, i) => i);
   for (let seq = 1; seq <= count; seq++) {
-    world.queue.at(step.at + (seq - 1) * interval, () => {
-      const route = host.fib.lookup(dst);
-      if (!route || !route.dev) return;
-      const saddr = route.prefsrc || inetSelectAddr(host.devices, route.dev, route.gateway, route.scope);
-      host.output(buildIcmpEcho({ saddr, daddr: dst, ipId: world.prng.u16(), ttl: 64, type: ICMP_ECHO, echoId, seq, payload }), world.queue.now);
+    world.queue.at(w.at + (seq - 1) * interval, () => {
+      const saddr = sockets.sourceFor(dst);
+      if (saddr === 0) return sockets.log(`ping ${w.positional}: network unreachable`);
+      sockets.output(buildIcmpEcho({ saddr, daddr: dst, ipId: world.prng.u16(), ttl: 64, type: ICMP_ECHO, echoId, seq, payload }), world.queue.now);
     });
   }
 }
 
-function keywordArgs(step: RunStep, words: string[], allowed: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (let i = 0; i < words.length; i += 2) {
-    const key = words[i]!;
-    const value = Number(words[i + 1]);
-    if (!allowed.includes(key)) throw new InputError(step.place, `unknown option '${key}' (expected ${allowed.join(', ')})`);
-    if (!Number.isFinite(value) || value <= 0) throw new InputError(step.place, `'${key}' needs a positive number`);
-    out[key] = value;
+function startConnect(world: World, sockets: HostSockets, w: Words): void {
+  const remote = w.endpoint(w.positional);
+  const fromText = w.text('from');
+  const from = fromText === null ? {} : fromText.startsWith(':') ? { port: w.port(fromText.slice(1)) } : fromText.includes(':') ? w.endpoint(fromText) : { addr: w.addr(fromText) };
+  const send = w.num('send', 0, 0, 1 << 20);
+  const hold = w.text('hold') === null ? null : Math.round(w.num('hold', 0, 0, 86400, true) * SECOND);
+  world.queue.at(w.at, () => sockets.connectTcp(remote.addr, remote.port, from, { send, reply: 0, holdNs: hold }, world.queue.now));
+}
+
+function startUdpSend(world: World, sockets: HostSockets, w: Words): void {
+  const remote = w.endpoint(w.positional);
+  const from = w.text('from') === null ? null : w.port(w.text('from')!);
+  const count = w.num('count', 1, 1, 1_000_000);
+  const interval = Math.round(w.num('interval', 1, 0.001, 3600, true) * SECOND);
+  const bytes = w.num('bytes', 8, 0, 1472);
+  for (let i = 0; i < count; i++) {
+    world.queue.at(w.at + i * interval, () => sockets.sendUdp(remote.addr, remote.port, from, bytes, world.queue.now));
   }
-  return out;
 }

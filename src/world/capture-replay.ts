@@ -60,7 +60,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const sent: SentPacket[] = [];
   let now = 0;
   const ports: HostPorts = {
-    transmit: (_h: Host, dev: NetDevice, pkt: Ipv4Packet) => sent.push({ time: now, ifindex: dev.index, bytes: pkt.data.slice() }),
+    transmit: (_h: Host, dev: NetDevice, skb: Skb) => sent.push({ time: now, ifindex: dev.index, bytes: skb.pkt.data.slice() }),
     deliver: (_h: Host, _skb: Skb) => undefined,
   };
   const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus);

@@ -1,19 +1,19 @@
 /**
- * A scenario run: hosts joined by links, timed actions, and the virtual clock. A packet sent
- * out of a device reaches, after the link delay, the host on the same link that owns the next
- * hop address (no ARP); a packet for a local address on loopback comes straight back in.
+ * A scenario run: hosts joined by links, their sockets, timed actions, and the virtual clock.
+ * A packet sent out of a device reaches, after the link delay, the host on the same link that
+ * owns the next hop address (no ARP); a packet for a local address on loopback comes straight
+ * back in.
  */
 import { InputError } from '../errors.js';
 import type { NetDevice } from '../host/device.js';
 import type { Host, HostPorts } from '../host/host.js';
 import type { Skb } from '../netfilter/skb.js';
-import type { Ipv4Packet } from '../packet/ipv4.js';
 import { EventQueue } from '../sim/event-queue.js';
 import { Prng } from '../sim/prng.js';
 import type { ScenarioSpec } from '../scenario/spec.js';
 import type { TraceSink } from '../trace/events.js';
 import { buildHost } from './build-host.js';
-import { answerLocally } from './local-delivery.js';
+import { HostSockets, type AppEvent } from '../sockets/host-sockets.js';
 import { startAction } from './actions.js';
 
 /** Link delay: small and fixed, so runs are deterministic. */
@@ -31,13 +31,18 @@ export class World implements HostPorts {
   readonly hosts = new Map<string, Host>();
   readonly queue = new EventQueue();
   readonly prng: Prng;
-  /** Echo replies received by local ping applications. */
-  readonly replies: { host: string; time: number; from: number; seq: number }[] = [];
+  readonly sockets = new Map<string, HostSockets>();
+  /** What the applications saw (connected, timed out, refused, ping replies), in time order. */
+  readonly appEvents: AppEvent[] = [];
 
   constructor(readonly spec: ScenarioSpec, options: WorldOptions = {}) {
     this.prng = new Prng(options.seed ?? spec.seed);
     const cpus = options.cpus ?? spec.cpus;
-    for (const h of spec.hosts) this.hosts.set(h.name, buildHost(h, this, this.prng, cpus));
+    for (const h of spec.hosts) {
+      const host = buildHost(h, this, this.prng, cpus);
+      this.hosts.set(h.name, host);
+      this.sockets.set(h.name, new HostSockets(host, this.queue, this.prng, this.appEvents));
+    }
     for (const name of options.trace ?? spec.trace) {
       const host = this.hosts.get(name);
       if (!host) throw new InputError({ file: spec.file }, `no host '${name}' to trace`);
@@ -51,18 +56,19 @@ export class World implements HostPorts {
     this.queue.runUntil(until);
   }
 
-  transmit(host: Host, dev: NetDevice, pkt: Ipv4Packet, nexthop: number, time: number): void {
+  transmit(host: Host, dev: NetDevice, skb: Skb, nexthop: number): void {
     if (dev.name === 'lo') {
-      this.queue.at(time, () => host.receive(pkt, dev, this.queue.now));
+      this.queue.at(skb.time, () => host.receiveLooped(skb, dev));
       return;
     }
     const peer = this.neighbour(host, dev, nexthop);
     if (!peer) return; // no neighbour answers ARP for the next hop: the packet goes nowhere
-    this.queue.at(time + LINK_DELAY_NS, () => peer.host.receive(pkt, peer.dev, this.queue.now));
+    const pkt = skb.pkt;
+    this.queue.at(skb.time + LINK_DELAY_NS, () => peer.host.receive(pkt, peer.dev, this.queue.now));
   }
 
   deliver(host: Host, skb: Skb): void {
-    answerLocally(this, host, skb);
+    this.sockets.get(host.name)!.deliver(skb);
   }
 
   /** The host and device on `dev`'s link that own `addr`. */

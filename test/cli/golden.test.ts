@@ -11,7 +11,7 @@ import { natsim, tempDir } from './helpers.js';
 const cases = findGoldenCases(['fixtures']);
 
 describe('golden outputs', () => {
-  it('exist for both seed experiments in both styles', () => {
+  it('exist for the seed experiments and the kernel recordings they come from', () => {
     const names = cases.map((c) => c.golden);
     for (const g of [
       'fixtures/kernel/icmp-masq/capture.golden',
@@ -19,6 +19,9 @@ describe('golden outputs', () => {
       'fixtures/kernel/masq-to-ports-multi-ip/capture.golden',
       'fixtures/kernel/masq-to-ports-multi-ip/capture.masq.golden',
       'fixtures/seeds/icmp-masquerade.golden',
+      'fixtures/seeds/masquerade-multi-ip.golden',
+      'fixtures/seeds/masquerade-multi-ip.masq.golden',
+      'fixtures/seeds/snat-failure-timeout.golden',
     ])
       expect(names).toContain(g);
   });

@@ -11,7 +11,8 @@ import { Status, type Conn } from './conn.js';
 export type ConntrackEventType = 'NEW' | 'UPDATE' | 'DESTROY';
 
 export interface ConntrackEventSink {
-  emit(type: ConntrackEventType, ct: Conn, now: number): void;
+  /** `protoinfo`: the event carries the TCP state (IPCT_PROTOINFO, or any DESTROY). */
+  emit(type: ConntrackEventType, ct: Conn, now: number, protoinfo: boolean): void;
 }
 
 /** The part of an entry whose change is an event: TCP state, SEEN_REPLY, ASSURED. */
@@ -19,25 +20,31 @@ function reportable(ct: Conn): number {
   return ((ct.tcp?.state ?? 0) << 2) | (ct.has(Status.SeenReply) ? 1 : 0) | (ct.has(Status.Assured) ? 2 : 0);
 }
 
+function stateChanged(before: number | undefined, now: number): boolean {
+  return before === undefined || before >> 2 !== now >> 2;
+}
+
 export function eventNew(net: NetfilterNet, ct: Conn, now: number): void {
   const sink = net.events;
   if (!sink) return;
-  net.reported.set(ct, reportable(ct));
-  sink.emit('NEW', ct, now);
+  const state = reportable(ct);
+  net.reported.set(ct, state);
+  sink.emit('NEW', ct, now, ct.tcp !== null && stateChanged(undefined, state));
 }
 
 /** nf_ct_deliver_cached_events for a packet of an already confirmed entry. */
 export function deliverCachedEvents(net: NetfilterNet, ct: Conn, now: number): void {
   const sink = net.events;
   if (!sink) return;
+  const before = net.reported.get(ct);
   const state = reportable(ct);
-  if (net.reported.get(ct) === state) return;
+  if (before === state) return;
   net.reported.set(ct, state);
-  sink.emit('UPDATE', ct, now);
+  sink.emit('UPDATE', ct, now, ct.tcp !== null && stateChanged(before, state));
 }
 
 export function eventDestroy(net: NetfilterNet, ct: Conn, now: number): void {
   const sink = net.events;
   if (!sink || !net.reported.delete(ct)) return;
-  sink.emit('DESTROY', ct, now);
+  sink.emit('DESTROY', ct, now, ct.tcp !== null);
 }

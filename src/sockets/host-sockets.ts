@@ -1,0 +1,179 @@
+/**
+ * A host's sockets and the kernel's own answers to packets that reach LOCAL_IN: TCP
+ * listeners and connections (tcp_v4_rcv), UDP sockets (udp_rcv), echo replies (icmp_echo),
+ * and for a port nobody listens on, a RST (tcp_v4_send_reset) or an ICMP port unreachable
+ * (icmp_send, rate-limited per peer by icmpv4_xrlim_allow).
+ */
+import type { Host } from '../host/host.js';
+import { inetSelectAddr } from '../host/select-addr.js';
+import { IPPROTO } from '../netfilter/constants.js';
+import type { Skb } from '../netfilter/skb.js';
+import { buildIcmpEcho, buildIcmpError, buildTcp, buildUdp } from '../packet/build.js';
+import { ICMP_ECHO, ICMP_ECHOREPLY, TcpFlag, type Ipv4Packet } from '../packet/ipv4.js';
+import type { EventQueue } from '../sim/event-queue.js';
+import type { Prng } from '../sim/prng.js';
+import { formatIpv4 } from '../packet/ipv4-addr.js';
+import { ephemeralPort } from './ephemeral.js';
+import { IcmpRateLimit } from './icmp-ratelimit.js';
+import { Mib } from './mib.js';
+import type { SocketEnv } from './socket-env.js';
+import { endpointText, TcpSocket, TcpSockState, type Endpoint, type TcpApp } from './tcp-socket.js';
+
+const ICMP_DEST_UNREACH = 3;
+const ICMP_PORT_UNREACH = 3;
+/** MSS for an Ethernet MTU of 1500, and for loopback's 65536. */
+const MSS_ETHERNET = 1460;
+const MSS_LOOPBACK = 65495;
+
+/** An application-level outcome, for the end-of-run summary. */
+export interface AppEvent {
+  readonly host: string;
+  readonly time: number;
+  readonly text: string;
+}
+
+export class HostSockets implements SocketEnv {
+  readonly mib = new Mib();
+  private readonly listeners = new Map<number, TcpApp>();
+  private readonly connections = new Map<string, TcpSocket>();
+  private readonly udpListeners = new Map<number, { echo: boolean }>();
+  private readonly udpBound = new Set<number>();
+  private readonly icmpLimit = new IcmpRateLimit();
+
+  constructor(
+    private readonly host: Host,
+    readonly queue: EventQueue,
+    readonly prng: Prng,
+    private readonly events: AppEvent[],
+  ) {}
+
+  get sysctl(): Host['sysctl'] {
+    return this.host.sysctl;
+  }
+
+  output(pkt: Ipv4Packet, now: number): void {
+    this.host.output(pkt, now);
+  }
+
+  log(text: string): void {
+    this.events.push({ host: this.host.name, time: this.queue.now, text });
+  }
+
+  forget(socket: TcpSocket): void {
+    this.connections.delete(key(socket.local, socket.remote));
+  }
+
+  listenTcp(port: number, reply: number): void {
+    this.listeners.set(port, { send: 0, reply, holdNs: null });
+  }
+
+  listenUdp(port: number, echo: boolean): void {
+    this.udpListeners.set(port, { echo });
+  }
+
+  /** connect(): the source address from the route (or `from`), an ephemeral port unless given. */
+  connectTcp(dst: number, dport: number, from: Partial<Endpoint>, app: TcpApp, now: number): void {
+    const route = this.host.fib.lookup(dst);
+    if (!route?.dev) return this.log(`tcp connect to ${endpointText({ addr: dst, port: dport })}: network unreachable`);
+    const addr = from.addr ?? this.sourceFor(dst);
+    const remote = { addr: dst, port: dport };
+    const port = from.port ?? ephemeralPort(this.sysctl.text('net.ipv4.ip_local_port_range'), this.prng, (p) => this.connections.has(key({ addr, port: p }, remote)));
+    if (port === null) return this.log(`tcp connect to ${endpointText(remote)}: no free local port`);
+    const local = { addr, port };
+    const socket = new TcpSocket(this, local, remote, app, route.dev.name === 'lo' ? MSS_LOOPBACK : MSS_ETHERNET, TcpSockState.SynSent);
+    this.connections.set(key(local, remote), socket);
+    socket.connect(now);
+  }
+
+  sendUdp(dst: number, dport: number, sport: number | null, bytes: number, now: number): void {
+    const saddr = this.sourceFor(dst);
+    const port = sport ?? ephemeralPort(this.sysctl.text('net.ipv4.ip_local_port_range'), this.prng, (p) => this.udpBound.has(p)) ?? 0;
+    this.udpBound.add(port);
+    this.output(buildUdp({ saddr, daddr: dst, sport: port, dport, ipId: this.prng.u16(), ttl: 64, payload: new Uint8Array(bytes) }), now);
+  }
+
+  /** The route's preferred source, else inet_select_addr toward the gateway (ip_route_connect). */
+  sourceFor(dst: number): number {
+    const route = this.host.fib.lookup(dst);
+    if (!route?.dev) return 0;
+    return route.prefsrc || inetSelectAddr(this.host.devices, route.dev, route.gateway, route.scope);
+  }
+
+  /** A packet that passed LOCAL_IN. */
+  deliver(skb: Skb): void {
+    const p = skb.pkt;
+    if (p.proto === IPPROTO.TCP) this.tcpReceive(p, skb.time);
+    else if (p.proto === IPPROTO.UDP) this.udpReceive(p, skb.time);
+    else if (p.proto === IPPROTO.ICMP) this.icmpReceive(p, skb.time);
+  }
+
+  private tcpReceive(p: Ipv4Packet, now: number): void {
+    const local = { addr: p.daddr, port: p.dport };
+    const remote = { addr: p.saddr, port: p.sport };
+    const socket = this.connections.get(key(local, remote));
+    if (socket) return socket.receive(p, now);
+    const listener = this.listeners.get(p.dport);
+    const flags = p.tcpFlags;
+    if (listener && (flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) === TcpFlag.SYN) {
+      const child = new TcpSocket(this, local, remote, listener, MSS_ETHERNET, TcpSockState.SynRecv);
+      this.connections.set(key(local, remote), child);
+      return child.acceptSyn(p, now);
+    }
+    if (!(flags & TcpFlag.RST)) this.sendReset(p, now);
+  }
+
+  /** tcp_v4_send_reset: answer with the ACK number as sequence, or acknowledge what came. */
+  private sendReset(p: Ipv4Packet, now: number): void {
+    const hasAck = (p.tcpFlags & TcpFlag.ACK) !== 0;
+    const consumed = p.tcpPayloadLength + (p.tcpFlags & TcpFlag.SYN ? 1 : 0) + (p.tcpFlags & TcpFlag.FIN ? 1 : 0);
+    this.mib.inc('TcpOutRsts');
+    this.output(
+      buildTcp({
+        saddr: p.daddr,
+        daddr: p.saddr,
+        sport: p.dport,
+        dport: p.sport,
+        seq: hasAck ? p.tcpAckSeq : 0,
+        ack: hasAck ? 0 : (p.tcpSeq + consumed) >>> 0,
+        flags: hasAck ? TcpFlag.RST : TcpFlag.RST | TcpFlag.ACK,
+        window: 0,
+        ipId: 0,
+        ttl: 64,
+        payloadLength: 0,
+      }),
+      now,
+    );
+  }
+
+  private udpReceive(p: Ipv4Packet, now: number): void {
+    const listener = this.udpListeners.get(p.dport);
+    if (listener) {
+      if (listener.echo) this.output(buildUdp({ saddr: p.daddr, daddr: p.saddr, sport: p.dport, dport: p.sport, ipId: this.prng.u16(), ttl: 64, payload: p.data.subarray(p.l4off + 8) }), now);
+      return;
+    }
+    if (this.udpBound.has(p.dport)) return; // an answer to one of our own datagrams
+    this.mib.inc('UdpNoPorts');
+    if (!this.icmpLimit.allow(p.saddr, now, this.isLoopback(p.saddr))) return;
+    this.mib.inc('IcmpOutDestUnreachs');
+    this.output(buildIcmpError(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, p.daddr, p, this.prng.u16()), now);
+  }
+
+  /** icmp_echo answers an echo request; a ping application takes the reply. */
+  private icmpReceive(p: Ipv4Packet, now: number): void {
+    const seq = (p.data[p.l4off + 6]! << 8) | p.data[p.l4off + 7]!;
+    if (p.icmpType === ICMP_ECHO) {
+      const payload = p.data.subarray(p.l4off + 8);
+      this.output(buildIcmpEcho({ saddr: p.daddr, daddr: p.saddr, ipId: this.prng.u16(), ttl: 64, type: ICMP_ECHOREPLY, echoId: p.sport, seq, payload }), now);
+    } else if (p.icmpType === ICMP_ECHOREPLY) {
+      this.log(`ping: reply from ${formatIpv4(p.saddr)} icmp_seq=${seq}`);
+    }
+  }
+
+  private isLoopback(addr: number): boolean {
+    return this.host.fib.lookup(addr)?.dev?.name === 'lo';
+  }
+}
+
+function key(local: Endpoint, remote: Endpoint): string {
+  return `${local.addr}:${local.port}>${remote.addr}:${remote.port}`;
+}

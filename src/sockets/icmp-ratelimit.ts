@@ -1,0 +1,23 @@
+/**
+ * icmpv4_xrlim_allow / inet_peer_xrlim_allow (net/ipv4/icmp.c, net/ipv4/inetpeer.c): ICMP
+ * errors to one peer are limited to one per net.ipv4.icmp_ratelimit (1 s) with a burst of
+ * XRLIM_BURST_FACTOR (6); a new peer starts with a full bucket. Loopback is never limited.
+ * (The global icmp_msgs_per_sec limit is not modelled.)
+ */
+const RATELIMIT_NS = 1e9;
+const XRLIM_BURST_FACTOR = 6;
+
+export class IcmpRateLimit {
+  private readonly peers = new Map<number, { tokens: number; last: number }>();
+
+  allow(peer: number, now: number, loopback: boolean): boolean {
+    if (loopback) return true;
+    // inet_getpeer starts rate_last 60 s in the past, so the first bucket is full
+    const state = this.peers.get(peer) ?? { tokens: 0, last: now - 60e9 };
+    let tokens = Math.min(state.tokens + (now - state.last), XRLIM_BURST_FACTOR * RATELIMIT_NS);
+    const allowed = tokens >= RATELIMIT_NS;
+    if (allowed) tokens -= RATELIMIT_NS;
+    this.peers.set(peer, { tokens, last: now });
+    return allowed;
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The SNMP/netstat counters a host keeps for its sockets (include/uapi/linux/snmp.h), named as
+ * `nstat` prints them. Only the ones natsim's sockets move are here.
+ */
+export const MIB_NAMES = [
+  'TcpActiveOpens',
+  'TcpPassiveOpens',
+  'TcpAttemptFails',
+  'TcpEstabResets',
+  'TcpOutRsts',
+  'TcpExtTCPTimeouts',
+  'TcpExtTCPAbortOnTimeout',
+  'UdpNoPorts',
+  'IcmpOutDestUnreachs',
+] as const;
+
+export type MibName = (typeof MIB_NAMES)[number];
+
+export class Mib {
+  private readonly values = new Map<MibName, number>();
+
+  inc(name: MibName): void {
+    this.values.set(name, (this.values.get(name) ?? 0) + 1);
+  }
+
+  get(name: MibName): number {
+    return this.values.get(name) ?? 0;
+  }
+
+  /** The counters that moved, in nstat's order. */
+  nonZero(): [MibName, number][] {
+    return MIB_NAMES.filter((n) => this.get(n) > 0).map((n) => [n, this.get(n)]);
+  }
+}

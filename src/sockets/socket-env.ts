@@ -1,0 +1,20 @@
+/** What a socket needs from its host and the world: time, randomness, counters, output. */
+import type { Sysctl } from '../host/sysctl.js';
+import type { Ipv4Packet } from '../packet/ipv4.js';
+import type { EventQueue } from '../sim/event-queue.js';
+import type { Prng } from '../sim/prng.js';
+import type { Mib } from './mib.js';
+import type { TcpSocket } from './tcp-socket.js';
+
+export interface SocketEnv {
+  readonly queue: EventQueue;
+  readonly prng: Prng;
+  readonly mib: Mib;
+  readonly sysctl: Sysctl;
+  /** ip_local_out for a packet the host sends. */
+  output(pkt: Ipv4Packet, now: number): void;
+  /** An application-level outcome worth telling the user ("connect failed: timed out"). */
+  log(text: string): void;
+  /** The socket is closed: drop it from the host's tables. */
+  forget(socket: TcpSocket, why: string): void;
+}

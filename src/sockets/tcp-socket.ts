@@ -1,0 +1,266 @@
+/**
+ * A TCP endpoint as a Linux host runs one, reduced to what a NAT experiment shows: the
+ * three-way handshake, SYN retransmission and the connect timeout (tcp_retransmit_timer,
+ * tcp_write_timeout in net/ipv4/tcp_timer.c), data in one direction and an answer, and the
+ * FIN close from either side. Segments are never lost other than by netfilter, so data is not
+ * retransmitted; TIME_WAIT lasts TCP_TIMEWAIT_LEN (60 s).
+ */
+import { TcpFlag, type Ipv4Packet } from '../packet/ipv4.js';
+import { buildTcp } from '../packet/build.js';
+import { formatIpv4 } from '../packet/ipv4-addr.js';
+import type { SocketEnv } from './socket-env.js';
+
+export enum TcpSockState {
+  SynSent = 'SYN_SENT',
+  SynRecv = 'SYN_RECV',
+  Established = 'ESTABLISHED',
+  FinWait1 = 'FIN_WAIT1',
+  FinWait2 = 'FIN_WAIT2',
+  CloseWait = 'CLOSE_WAIT',
+  LastAck = 'LAST_ACK',
+  TimeWait = 'TIME_WAIT',
+  Closed = 'CLOSED',
+}
+
+export interface Endpoint {
+  readonly addr: number;
+  readonly port: number;
+}
+
+/** What the application does with the connection. */
+export interface TcpApp {
+  /** Bytes the client sends once connected. */
+  readonly send: number;
+  /** Bytes the server answers with once data arrived. */
+  readonly reply: number;
+  /** Client: close this long after connecting (ns); null keeps the connection open. */
+  readonly holdNs: number | null;
+}
+
+const SECOND = 1e9;
+const TCP_TIMEOUT_INIT = SECOND;
+const TCP_RTO_MAX = 120 * SECOND;
+const TCP_TIMEWAIT_LEN = 60 * SECOND;
+/** The initial window Linux advertises for an MSS of 1460 (10 segments, rounded as tcp_select_initial_window does). */
+const SYN_WINDOW = 64240;
+const WSCALE = 7;
+/** The window after the handshake, scaled: 502 << 7 = 64256 bytes. */
+const WINDOW = 502;
+
+export class TcpSocket {
+  state: TcpSockState;
+  /** The initial sequence number (random, as secure_tcp_seq makes it unpredictable). */
+  private readonly isn: number;
+  private sndNxt: number;
+  private rcvNxt = 0;
+  private ipId: number;
+  private replied = false;
+  /** SYN retransmission (client): icsk_retransmits, total_rto, icsk_rto, retrans_stamp. */
+  private retransmits = 0;
+  private totalRto = 0;
+  private rto = TCP_TIMEOUT_INIT;
+  private synSentAt = 0;
+  /** Bumped whenever a timer is armed, so a stale timer does nothing. */
+  private timerGeneration = 0;
+
+  constructor(
+    private readonly env: SocketEnv,
+    readonly local: Endpoint,
+    readonly remote: Endpoint,
+    private readonly app: TcpApp,
+    private readonly mss: number,
+    state: TcpSockState,
+  ) {
+    this.state = state;
+    this.isn = env.prng.u32();
+    this.sndNxt = this.isn;
+    this.ipId = env.prng.u16();
+  }
+
+  /** tcp_v4_connect → tcp_connect: send the SYN and arm the retransmission timer. */
+  connect(now: number): void {
+    this.env.mib.inc('TcpActiveOpens');
+    this.synSentAt = now;
+    this.sendSyn(now);
+    this.sndNxt = (this.isn + 1) >>> 0;
+    this.armRetransmit(now + this.rto);
+  }
+
+  /** A listener's child for an incoming SYN: answer with SYN-ACK (tcp_v4_send_synack). */
+  acceptSyn(syn: Ipv4Packet, now: number): void {
+    this.rcvNxt = (syn.tcpSeq + 1) >>> 0;
+    this.transmit(TcpFlag.SYN | TcpFlag.ACK, this.isn, SYN_WINDOW, 0, now, true);
+    this.sndNxt = (this.isn + 1) >>> 0;
+  }
+
+  receive(pkt: Ipv4Packet, now: number): void {
+    const flags = pkt.tcpFlags;
+    if (flags & TcpFlag.RST) return this.reset(now);
+    switch (this.state) {
+      case TcpSockState.SynSent:
+        return this.synSentReceive(pkt, now);
+      case TcpSockState.SynRecv:
+        if (!(flags & TcpFlag.ACK) || pkt.tcpAckSeq !== this.sndNxt) return;
+        this.state = TcpSockState.Established;
+        this.env.mib.inc('TcpPassiveOpens');
+        return this.dataAndFin(pkt, now);
+      default:
+        return this.dataAndFin(pkt, now);
+    }
+  }
+
+  /** The application closes: FIN (tcp_close → tcp_send_fin). */
+  close(now: number): void {
+    if (this.state === TcpSockState.Established) this.state = TcpSockState.FinWait1;
+    else if (this.state === TcpSockState.CloseWait) this.state = TcpSockState.LastAck;
+    else return;
+    this.transmit(TcpFlag.FIN | TcpFlag.ACK, this.sndNxt, WINDOW, 0, now);
+    this.sndNxt = (this.sndNxt + 1) >>> 0;
+  }
+
+  private synSentReceive(pkt: Ipv4Packet, now: number): void {
+    const flags = pkt.tcpFlags;
+    if ((flags & (TcpFlag.SYN | TcpFlag.ACK)) !== (TcpFlag.SYN | TcpFlag.ACK) || pkt.tcpAckSeq !== this.sndNxt) return;
+    this.timerGeneration++;
+    this.rcvNxt = (pkt.tcpSeq + 1) >>> 0;
+    this.state = TcpSockState.Established;
+    this.ack(now);
+    this.env.log(`${this.describe()}: connected after ${this.retransmits + 1} SYN(s)`);
+    if (this.app.send > 0) this.sendData(this.app.send, now);
+    if (this.app.holdNs !== null) {
+      const generation = this.timerGeneration;
+      this.env.queue.at(now + this.app.holdNs, () => generation === this.timerGeneration && this.close(this.env.queue.now));
+    }
+  }
+
+  /** Data and FIN in the synchronised states: acknowledge, answer, and follow the close. */
+  private dataAndFin(pkt: Ipv4Packet, now: number): void {
+    const flags = pkt.tcpFlags;
+    if (flags & TcpFlag.ACK && pkt.tcpAckSeq === this.sndNxt) {
+      if (this.state === TcpSockState.FinWait1) this.state = TcpSockState.FinWait2;
+      else if (this.state === TcpSockState.LastAck) return this.done('closed');
+    }
+    const length = pkt.tcpPayloadLength;
+    if (length > 0 && pkt.tcpSeq === this.rcvNxt) {
+      this.rcvNxt = (this.rcvNxt + length) >>> 0;
+      if (this.app.reply > 0 && !this.replied) {
+        this.replied = true;
+        this.sendData(this.app.reply, now);
+      } else {
+        this.ack(now);
+      }
+    }
+    if (flags & TcpFlag.FIN) this.finReceived(now);
+  }
+
+  private finReceived(now: number): void {
+    this.rcvNxt = (this.rcvNxt + 1) >>> 0;
+    this.ack(now);
+    if (this.state === TcpSockState.Established) {
+      // the peer closed: the application reads EOF and closes too
+      this.state = TcpSockState.CloseWait;
+      this.close(now);
+    } else if (this.state === TcpSockState.FinWait1 || this.state === TcpSockState.FinWait2) {
+      this.state = TcpSockState.TimeWait;
+      this.env.queue.at(now + TCP_TIMEWAIT_LEN, () => this.done('TIME_WAIT over'));
+    }
+  }
+
+  private reset(now: number): void {
+    if (this.state === TcpSockState.SynSent) {
+      this.env.mib.inc('TcpAttemptFails');
+      this.env.log(`${this.describe()}: connection refused (RST) at ${(now / SECOND).toFixed(3)} s`);
+    } else if (this.state === TcpSockState.Established || this.state === TcpSockState.CloseWait) {
+      this.env.mib.inc('TcpEstabResets');
+    }
+    this.done('reset');
+  }
+
+  /**
+   * tcp_retransmit_timer for a SYN: count the timeout, give up once tcp_write_timeout says so
+   * (more than tcp_syn_retries + tcp_syn_linear_timeouts retransmissions, or the time
+   * tcp_model_timeout allows for tcp_syn_retries), else send the SYN again; the RTO stays at 1 s
+   * for the first tcp_syn_linear_timeouts retransmissions and doubles after.
+   */
+  private retransmitTimer(now: number): void {
+    if (this.state !== TcpSockState.SynSent) return;
+    const net = this.env.sysctl;
+    this.env.mib.inc('TcpExtTCPTimeouts');
+    const retries = net.num('net.ipv4.tcp_syn_retries');
+    const linear = net.num('net.ipv4.tcp_syn_linear_timeouts');
+    const timedOut = this.retransmits >= retries + linear || (this.retransmits > 0 && now - this.synSentAt >= modelTimeout(retries, TCP_TIMEOUT_INIT));
+    if (timedOut) {
+      this.env.mib.inc('TcpExtTCPAbortOnTimeout');
+      this.env.mib.inc('TcpAttemptFails');
+      this.env.log(`${this.describe()}: connect failed: connection timed out after ${((now - this.synSentAt) / SECOND).toFixed(1)} s (${this.retransmits + 1} SYNs)`);
+      return this.done('timed out');
+    }
+    this.sendSyn(now);
+    this.retransmits++;
+    this.totalRto++;
+    if (this.totalRto > linear) this.rto = Math.min(this.rto * 2, TCP_RTO_MAX);
+    this.armRetransmit(now + this.rto);
+  }
+
+  private armRetransmit(at: number): void {
+    const generation = ++this.timerGeneration;
+    this.env.queue.at(at, () => generation === this.timerGeneration && this.retransmitTimer(this.env.queue.now));
+  }
+
+  private sendSyn(now: number): void {
+    this.transmit(TcpFlag.SYN, this.isn, SYN_WINDOW, 0, now, true);
+  }
+
+  private sendData(bytes: number, now: number): void {
+    for (let left = bytes; left > 0; left -= this.mss) {
+      const length = Math.min(left, this.mss);
+      this.transmit(TcpFlag.PSH | TcpFlag.ACK, this.sndNxt, WINDOW, length, now);
+      this.sndNxt = (this.sndNxt + length) >>> 0;
+    }
+  }
+
+  private ack(now: number): void {
+    this.transmit(TcpFlag.ACK, this.sndNxt, WINDOW, 0, now);
+  }
+
+  private transmit(flags: number, seq: number, window: number, payloadLength: number, now: number, syn = false): void {
+    const ack = flags & TcpFlag.ACK ? this.rcvNxt : 0;
+    const pkt = buildTcp({
+      saddr: this.local.addr,
+      daddr: this.remote.addr,
+      sport: this.local.port,
+      dport: this.remote.port,
+      seq: seq >>> 0,
+      ack,
+      flags,
+      window,
+      ipId: this.ipId,
+      ttl: 64,
+      syn: syn ? { mss: this.mss, wscale: WSCALE } : undefined,
+      payloadLength,
+    });
+    this.ipId = (this.ipId + 1) & 0xffff;
+    this.env.output(pkt, now);
+  }
+
+  private done(why: string): void {
+    this.timerGeneration++;
+    this.state = TcpSockState.Closed;
+    this.env.forget(this, why);
+  }
+
+  describe(): string {
+    return `tcp ${endpointText(this.local)} > ${endpointText(this.remote)}`;
+  }
+}
+
+/** tcp_model_timeout: how long `boundary` exponential retransmissions from `rtoBase` take. */
+function modelTimeout(boundary: number, rtoBase: number): number {
+  const linearBackoffThresh = Math.floor(Math.log2(TCP_RTO_MAX / rtoBase));
+  if (boundary <= linearBackoffThresh) return ((2 << boundary) - 1) * rtoBase;
+  return ((2 << linearBackoffThresh) - 1) * rtoBase + (boundary - linearBackoffThresh) * TCP_RTO_MAX;
+}
+
+export function endpointText(e: Endpoint): string {
+  return `${formatIpv4(e.addr)}:${e.port}`;
+}
