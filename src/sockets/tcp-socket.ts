@@ -95,7 +95,7 @@ export class TcpSocket {
 
   receive(pkt: Ipv4Packet, now: number): void {
     const flags = pkt.tcpFlags;
-    if (flags & TcpFlag.RST) return this.reset(now);
+    if (flags & TcpFlag.RST) return this.reset();
     switch (this.state) {
       case TcpSockState.SynSent:
         return this.synSentReceive(pkt, now);
@@ -166,10 +166,10 @@ export class TcpSocket {
     }
   }
 
-  private reset(now: number): void {
+  private reset(): void {
     if (this.state === TcpSockState.SynSent) {
       this.env.mib.inc('TcpAttemptFails');
-      this.env.log(`${this.describe()}: connection refused (RST) at ${(now / SECOND).toFixed(3)} s`);
+      this.env.log(`${this.describe()}: connection refused (RST)`);
     } else if (this.state === TcpSockState.Established || this.state === TcpSockState.CloseWait) {
       this.env.mib.inc('TcpEstabResets');
     }

@@ -1,0 +1,105 @@
+/**
+ * Hosts' sockets as Linux behaves: the 6.x SYN retransmission schedule and connect timeout
+ * (tcp_syn_linear_timeouts, tcp_syn_retries), RST for a closed TCP port, ICMP port unreachable
+ * for a closed UDP port with icmp_ratelimit's burst of 6.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseScenario } from '../../src/scenario/load.js';
+import { World } from '../../src/world/world.js';
+import { TcpFlag } from '../../src/packet/ipv4.js';
+import type { TraceEvent } from '../../src/trace/events.js';
+
+const S = 1e9;
+
+/** Two hosts on one link; `steps` run on `client` (or on `server` when prefixed "server: "); client is traced. */
+function world(steps: string[], clientSysctl = '{}'): { world: World; out: TraceEvent[] } {
+  const text = `natsim: 1
+name: t
+seed: 3
+hosts:
+  client:
+    sysctl: ${clientSysctl}
+    interfaces: { eth0: { addr: [10.0.0.1/24], link: lan } }
+    routes: [default via 10.0.0.254]
+  server:
+    interfaces: { eth0: { addr: [10.0.0.2/24], link: lan } }
+trace: [client]
+run:
+${steps.map((s) => (s.startsWith('server: ') ? `  - { at: 0s, on: server, do: ${s.slice(8)} }` : `  - { at: 0.1s, on: client, do: ${s} }`)).join('\n')}
+`;
+  const out: TraceEvent[] = [];
+  const w = new World(parseScenario(text, 't.yaml'), { sink: { emit: (e) => void out.push(e) } });
+  w.run();
+  return { world: w, out };
+}
+
+const sent = (out: TraceEvent[]) => out.filter((e): e is Extract<TraceEvent, { kind: 'transmit' }> => e.kind === 'transmit');
+
+describe('connect() to a black hole', () => {
+  it('with tcp_syn_retries 2 sends 6 SYNs a second apart and gives up at 7 s (snat-fixed-port-clash)', () => {
+    const { world: w, out } = world(['tcp connect 192.0.2.1:80'], '{ net.ipv4.tcp_syn_retries: 2 }');
+    expect(sent(out).map((e) => e.time / S - 0.1)).toEqual([0, 1, 2, 3, 4, 5].map((t) => expect.closeTo(t, 9)));
+    expect(w.appEvents.map((e) => [e.time / S - 0.1, e.text.replace(/^\S+ \S+ > \S+: /, '')])).toEqual([[expect.closeTo(7, 9), 'connect failed: connection timed out after 7.0 s (6 SYNs)']]);
+    expect(w.sockets.get('client')!.mib.nonZero()).toEqual([
+      ['TcpActiveOpens', 1],
+      ['TcpAttemptFails', 1],
+      ['TcpExtTCPTimeouts', 6],
+      ['TcpExtTCPAbortOnTimeout', 1],
+    ]);
+  });
+
+  it('with the default 6 retries: 4 linear retransmissions, then doubling, 11 SYNs, 131 s', () => {
+    const { world: w, out } = world(['tcp connect 192.0.2.1:80']);
+    expect(sent(out).map((e) => e.time / S - 0.1)).toEqual([0, 1, 2, 3, 4, 5, 7, 11, 19, 35, 67].map((t) => expect.closeTo(t, 9)));
+    expect(w.appEvents[0]!.time / S - 0.1).toBeCloseTo(131, 9);
+  });
+
+  it('takes an even ephemeral port from ip_local_port_range', () => {
+    const { out } = world(['tcp connect 192.0.2.1:80'], '{ net.ipv4.tcp_syn_retries: 1 }');
+    const port = sent(out)[0]!.pkt.sport;
+    expect(port % 2).toBe(0);
+    expect(port).toBeGreaterThanOrEqual(32768);
+    expect(port).toBeLessThanOrEqual(60999);
+  });
+});
+
+describe('closed ports', () => {
+  it('a SYN to a closed TCP port gets RST|ACK acknowledging it: connection refused', () => {
+    const { world: w } = world(['tcp connect 10.0.0.2:81']);
+    expect(w.appEvents.map((e) => e.text.replace(/^\S+ \S+ > \S+: /, ''))).toEqual(['connection refused (RST)']);
+    expect(w.sockets.get('server')!.mib.get('TcpOutRsts')).toBe(1);
+  });
+
+  it('UDP to a closed port gets ICMP port unreachable: a burst of six, then one a second', () => {
+    const { world: w } = world(['udp send 10.0.0.2:9 count 10 interval 0.1']);
+    const server = w.sockets.get('server')!.mib;
+    expect([server.get('UdpNoPorts'), server.get('IcmpOutDestUnreachs')]).toEqual([10, 6]);
+    // 0.2 s apart the bucket (6 s, 1 s a message) refills 0.2 s a datagram: the 7th still passes
+    const slower = world(['udp send 10.0.0.2:9 count 10 interval 0.2']).world.sockets.get('server')!.mib;
+    expect(slower.get('IcmpOutDestUnreachs')).toBe(7);
+  });
+});
+
+describe('a TCP exchange', () => {
+  it('handshake, data, answer, FIN close from the client: every segment in order', () => {
+    const { world: w, out } = world(['server: tcp listen 80 reply 21', 'tcp connect 10.0.0.2:80 send 18 hold 0.5']);
+    const F = TcpFlag;
+    const segments = out.filter((e) => e.kind === 'receive' || e.kind === 'transmit').map((e) => [e.kind === 'transmit' ? 'out' : 'in', (e as { pkt: { tcpFlags: number; length: number } }).pkt.tcpFlags, (e as { pkt: { length: number } }).pkt.length - 40]);
+    expect(segments.map(([dir, flags]) => `${dir}:${flags}`)).toEqual(
+      [
+        ['out', F.SYN],
+        ['in', F.SYN | F.ACK],
+        ['out', F.ACK],
+        ['out', F.PSH | F.ACK],
+        ['in', F.PSH | F.ACK],
+        ['out', F.ACK],
+        ['out', F.FIN | F.ACK],
+        ['in', F.ACK],
+        ['in', F.FIN | F.ACK],
+        ['out', F.ACK],
+      ].map(([d, f]) => `${d}:${f}`),
+    );
+    expect(w.appEvents.map((e) => e.text.replace(/^\S+ \S+ > \S+: /, ''))).toEqual(['connected after 1 SYN(s)']);
+    expect(w.sockets.get('server')!.mib.get('TcpPassiveOpens')).toBe(1);
+  });
+});
