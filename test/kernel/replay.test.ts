@@ -78,7 +78,7 @@ function kernelCounters(name: string): Record<string, number> {
   return totals;
 }
 
-describe.each(['port-range-exhaustion-udp', 'snat-fixed-port-clash', 'tcp-lifecycle'])('kernel recording %s', (name) => {
+describe.each(['port-range-exhaustion-udp', 'snat-fixed-port-clash', 'snat-timewait-reuse', 'tcp-lifecycle'])('kernel recording %s', (name) => {
   it('sends exactly the packets the kernel sent, byte for byte', async () => {
     const r = await replay(name);
     pairUp(r.sent, r.recorded).forEach((p, i) => expectSameBytes(p, i));
@@ -95,6 +95,15 @@ describe('kernel recording snat-fixed-port-clash', () => {
   it('counts no found: the SYNs’ one-port search runs through nf_nat_used_tuple_harder, which does not count', async () => {
     const r = await replay('snat-fixed-port-clash');
     expect(r.host.nf.stats.total().found).toBe(kernelCounters('snat-fixed-port-clash').found);
+  });
+});
+
+describe('kernel recording snat-timewait-reuse', () => {
+  it('evicts the TIME_WAIT entry holding port 40000 for the new SYN, counting nothing (nf_nat_used_tuple_harder)', async () => {
+    const r = await replay('snat-timewait-reuse');
+    const entries = [...r.host.nf.table.connections()];
+    expect(entries.map((ct) => ct.tuple[0].srcU)).toEqual([41001]);
+    expect(r.host.nf.stats.total()).toMatchObject({ found: 0, insert_failed: 0, drop: 0, early_drop: 0 });
   });
 });
 

@@ -21,7 +21,7 @@ function withoutTimeout(line: string): string {
   return line.replace(/^(\S+\s+\d+) \d+ /, '$1 T ');
 }
 
-describe.each(['icmp-masq', 'icmp-error-related', 'port-range-exhaustion-udp', 'masq-to-ports-multi-ip', 'snat-fixed-port-clash', 'tcp-lifecycle'])('conntrack -L after %s', (name) => {
+describe.each(['icmp-masq', 'icmp-error-related', 'port-range-exhaustion-udp', 'masq-to-ports-multi-ip', 'snat-fixed-port-clash', 'snat-timewait-reuse', 'tcp-lifecycle'])('conntrack -L after %s', (name) => {
   it('lists the entries the kernel listed, field for field but the timeout', async () => {
     const r = await replayCapture(`${dir(name)}/capture.pcap`, loadScenario(`${dir(name)}/capture.yaml`));
     const ours = [...r.host.nf.table.connections()].filter((ct) => !ct.has(Status.NatClash)).map((ct) => withoutTimeout(conntrackListLine(viewEntry(ct, r.endTime))));
@@ -29,7 +29,7 @@ describe.each(['icmp-masq', 'icmp-error-related', 'port-range-exhaustion-udp', '
   });
 });
 
-describe.each(['tcp-lifecycle', 'icmp-error-related'])('conntrack -E during %s', (name) => {
+describe.each(['tcp-lifecycle', 'icmp-error-related', 'snat-timewait-reuse'])('conntrack -E during %s', (name) => {
   it('shows the kernel’s events: states, timeouts and flags in order', async () => {
     const events: string[] = [];
     const sink = { emit: (e: TraceEvent) => void (e.kind === 'conntrack' && events.push(conntrackEventLine(e.event, e.time, e.entry))) };
