@@ -13,6 +13,8 @@ import type { Conn } from '../netfilter/conntrack/conn.js';
 import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
 import type { NetDevice } from './device.js';
 import { routeNexthop, type Fib, type Route } from './fib.js';
+import { IcmpRateLimit } from './icmp-ratelimit.js';
+import { icmpSend, ICMP_EXC_TTL, ICMP_TIME_EXCEEDED } from './icmp-send.js';
 import type { Sysctl } from './sysctl.js';
 
 /** Where a host's packets go once they leave it, and what local sockets get. */
@@ -26,6 +28,9 @@ export interface HostPorts {
 export class Host {
   private traceSink: TraceSink | null = null;
   private lastSkbId = 0;
+  /** The IP id of the next packet the host's kernel makes itself (ICMP errors). */
+  private ipId = 0;
+  readonly icmpLimit = new IcmpRateLimit();
 
   constructor(
     readonly name: string,
@@ -37,6 +42,15 @@ export class Host {
     private readonly ports: HostPorts,
     private readonly cpus: number,
   ) {}
+
+  nextSkbId(): number {
+    return ++this.lastSkbId;
+  }
+
+  nextIpId(): number {
+    this.ipId = (this.ipId + 1) & 0xffff;
+    return this.ipId;
+  }
 
   get sink(): TraceSink | null {
     return this.traceSink;
@@ -60,7 +74,7 @@ export class Host {
 
   /** ip_rcv: a packet arrives on `dev`. */
   receive(pkt: Ipv4Packet, dev: NetDevice, time: number): void {
-    const skb = new Skb(++this.lastSkbId, pkt, time, this.cpuFor(pkt), dev);
+    const skb = new Skb(this.nextSkbId(), pkt, time, this.cpuFor(pkt), dev);
     this.sink?.emit({ kind: 'receive', time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(pkt) });
     this.input(skb, dev);
   }
@@ -80,7 +94,12 @@ export class Host {
 
   /** ip_local_out for a packet a local socket sends, routed by its destination. */
   output(pkt: Ipv4Packet, time: number): void {
-    const skb = new Skb(++this.lastSkbId, pkt, time, this.cpuFor(pkt), null);
+    this.localOut(new Skb(this.nextSkbId(), pkt, time, this.cpuFor(pkt), null));
+  }
+
+  /** LOCAL_OUT → routing → POST_ROUTING for a locally made skb (a socket's, or icmp_send's). */
+  localOut(skb: Skb): void {
+    const pkt = skb.pkt;
     const route = this.fib.lookup(pkt.daddr);
     if (!route || !route.dev) return this.dropped(skb, null, 'no route to host (local output)');
     skb.route = route;
@@ -109,7 +128,11 @@ export class Host {
   private forward(skb: Skb, route: Route): void {
     skb.route = route;
     skb.outdev = route.dev;
-    if (skb.pkt.ttl <= 1) return this.routeDrop(skb, 'TTL exceeded (ICMP time exceeded is not generated yet)');
+    if (skb.pkt.ttl <= 1) {
+      this.routeDrop(skb, 'TTL exceeded');
+      icmpSend(this, skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
+      return;
+    }
     this.routeEvent(skb, 'forward', route);
     skb.pkt.decreaseTtl();
     if (!this.hook(Hook.Forward, skb, skb.indev, route.dev)) return;

@@ -8,19 +8,17 @@ import type { Host } from '../host/host.js';
 import { inetSelectAddr } from '../host/select-addr.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import type { Skb } from '../netfilter/skb.js';
-import { buildIcmpEcho, buildIcmpError, buildTcp, buildUdp } from '../packet/build.js';
+import { buildIcmpEcho, buildTcp, buildUdp } from '../packet/build.js';
 import { ICMP_ECHO, ICMP_ECHOREPLY, TcpFlag, type Ipv4Packet } from '../packet/ipv4.js';
 import type { EventQueue } from '../sim/event-queue.js';
 import type { Prng } from '../sim/prng.js';
 import { formatIpv4 } from '../packet/ipv4-addr.js';
 import { ephemeralPort } from './ephemeral.js';
-import { IcmpRateLimit } from './icmp-ratelimit.js';
+import { icmpSend, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH } from '../host/icmp-send.js';
 import { Mib } from './mib.js';
 import type { SocketEnv } from './socket-env.js';
 import { endpointText, TcpSocket, TcpSockState, type Endpoint, type TcpApp } from './tcp-socket.js';
 
-const ICMP_DEST_UNREACH = 3;
-const ICMP_PORT_UNREACH = 3;
 /** MSS for an Ethernet MTU of 1500, and for loopback's 65536. */
 const MSS_ETHERNET = 1460;
 const MSS_LOOPBACK = 65495;
@@ -38,7 +36,6 @@ export class HostSockets implements SocketEnv {
   private readonly connections = new Map<string, TcpSocket>();
   private readonly udpListeners = new Map<number, { echo: boolean }>();
   private readonly udpBound = new Set<number>();
-  private readonly icmpLimit = new IcmpRateLimit();
 
   constructor(
     private readonly host: Host,
@@ -103,7 +100,7 @@ export class HostSockets implements SocketEnv {
   deliver(skb: Skb): void {
     const p = skb.pkt;
     if (p.proto === IPPROTO.TCP) this.tcpReceive(p, skb.time);
-    else if (p.proto === IPPROTO.UDP) this.udpReceive(p, skb.time);
+    else if (p.proto === IPPROTO.UDP) this.udpReceive(skb, skb.time);
     else if (p.proto === IPPROTO.ICMP) this.icmpReceive(p, skb.time);
   }
 
@@ -145,7 +142,8 @@ export class HostSockets implements SocketEnv {
     );
   }
 
-  private udpReceive(p: Ipv4Packet, now: number): void {
+  private udpReceive(skb: Skb, now: number): void {
+    const p = skb.pkt;
     const listener = this.udpListeners.get(p.dport);
     if (listener) {
       if (listener.echo) this.output(buildUdp({ saddr: p.daddr, daddr: p.saddr, sport: p.dport, dport: p.sport, ipId: this.prng.u16(), ttl: 64, payload: p.data.subarray(p.l4off + 8) }), now);
@@ -153,9 +151,7 @@ export class HostSockets implements SocketEnv {
     }
     if (this.udpBound.has(p.dport)) return; // an answer to one of our own datagrams
     this.mib.inc('UdpNoPorts');
-    if (!this.icmpLimit.allow(p.saddr, now, this.isLoopback(p.saddr))) return;
-    this.mib.inc('IcmpOutDestUnreachs');
-    this.output(buildIcmpError(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, p.daddr, p, this.prng.u16()), now);
+    if (icmpSend(this.host, skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH)) this.mib.inc('IcmpOutDestUnreachs');
   }
 
   /** icmp_echo answers an echo request; a ping application takes the reply. */
@@ -167,10 +163,6 @@ export class HostSockets implements SocketEnv {
     } else if (p.icmpType === ICMP_ECHOREPLY) {
       this.log(`ping: reply from ${formatIpv4(p.saddr)} icmp_seq=${seq}`);
     }
-  }
-
-  private isLoopback(addr: number): boolean {
-    return this.host.fib.lookup(addr)?.dev?.name === 'lo';
   }
 }
 

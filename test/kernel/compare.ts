@@ -28,8 +28,11 @@ function decode(bytes: Uint8Array): Ipv4Packet {
   return p;
 }
 
-/** Byte equality, except (when `randomSport`) the source port and L4 checksum fields. */
-export function expectSameBytes(pair: Pair, i: number, ignore: { sport?: boolean; dport?: boolean } = {}): void {
+/**
+ * Byte equality, except the fields the kernel chose at random: the source or destination port
+ * (with the L4 checksum), or the IP id of a packet the kernel made itself (with the IP checksum).
+ */
+export function expectSameBytes(pair: Pair, i: number, ignore: { sport?: boolean; dport?: boolean; ipId?: boolean } = {}): void {
   const a = Uint8Array.from(pair.natsim.data);
   const b = Uint8Array.from(pair.kernel.data);
   const l4 = pair.kernel.l4off;
@@ -37,6 +40,10 @@ export function expectSameBytes(pair: Pair, i: number, ignore: { sport?: boolean
     a.fill(0, at, at + len);
     b.fill(0, at, at + len);
   };
+  if (ignore.ipId) {
+    blank(4, 2);
+    blank(10, 2);
+  }
   if (ignore.sport || ignore.dport) {
     if (ignore.sport) blank(l4, 2);
     if (ignore.dport) blank(l4 + 2, 2);

@@ -35,7 +35,7 @@ export function eventNew(net: NetfilterNet, ct: Conn, now: number): void {
 /** nf_ct_deliver_cached_events for a packet of an already confirmed entry. */
 export function deliverCachedEvents(net: NetfilterNet, ct: Conn, now: number): void {
   const sink = net.events;
-  if (!sink) return;
+  if (!sink || !ct.confirmed) return;
   const before = net.reported.get(ct);
   const state = reportable(ct);
   if (before === state) return;

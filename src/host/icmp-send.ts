@@ -1,0 +1,41 @@
+/**
+ * icmp_send (net/ipv4/icmp.c): the kernel's ICMP errors — time exceeded when forwarding runs
+ * out of TTL, port unreachable for a closed UDP port. No error answers an ICMP error or a
+ * broadcast; errors to one peer are rate-limited; the source is the address the packet was
+ * sent to when it was for this host, else the one the route back chooses. The error carries
+ * the offending packet's conntrack entry (nf_ct_attach), as RELATED in the other direction, so
+ * conntrack does not look it up again and NAT translates it like any RELATED error.
+ */
+import { CtInfo, ctinfoDir } from '../netfilter/conntrack/conn.js';
+import { Dir } from '../netfilter/conntrack/tuple.js';
+import { IPPROTO } from '../netfilter/constants.js';
+import { Skb } from '../netfilter/skb.js';
+import { buildIcmpError } from '../packet/build.js';
+import { inetSelectAddr } from './select-addr.js';
+import type { Host } from './host.js';
+
+export const ICMP_DEST_UNREACH = 3;
+export const ICMP_PORT_UNREACH = 3;
+export const ICMP_TIME_EXCEEDED = 11;
+export const ICMP_EXC_TTL = 0;
+
+/** Types icmp_is_err counts as errors: never answered with another error. */
+const ERROR_TYPES = new Set([3, 4, 5, 11, 12]);
+
+/** True when an error was sent. */
+export function icmpSend(host: Host, offending: Skb, type: number, code: number): boolean {
+  const p = offending.pkt;
+  if (p.proto === IPPROTO.ICMP && ERROR_TYPES.has(p.icmpType)) return false;
+  const back = host.fib.lookup(p.saddr);
+  if (!back?.dev || back.type !== 'unicast' && back.type !== 'local') return false;
+  const toUs = host.fib.lookup(p.daddr)?.type === 'local';
+  const saddr = toUs ? p.daddr : back.prefsrc || inetSelectAddr(host.devices, back.dev, back.gateway, back.scope);
+  if (!host.icmpLimit.allow(p.saddr, offending.time, back.dev.name === 'lo')) return false;
+  const error = new Skb(host.nextSkbId(), buildIcmpError(type, code, saddr, p, host.nextIpId()), offending.time, offending.cpu, null);
+  if (offending.ct) {
+    error.ct = offending.ct;
+    error.ctinfo = ctinfoDir(offending.ctinfo) === Dir.Original ? CtInfo.RelatedReply : CtInfo.Related;
+  }
+  host.localOut(error);
+  return true;
+}
