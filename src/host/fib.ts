@@ -62,6 +62,19 @@ export class Fib {
     return this.routes;
   }
 
+  /**
+   * inet_addr_type: what an address is to this host, from the local table — local,
+   * broadcast, multicast, else unicast (0.0.0.0 and 255.255.255.255 count as broadcast).
+   */
+  addrType(addr: number): 'local' | 'broadcast' | 'multicast' | 'unicast' {
+    if (addr >>> 28 === 0xe) return 'multicast';
+    if (addr === 0 || addr === 0xffffffff) return 'broadcast';
+    const local = this.lookupIn(TABLE_LOCAL, addr);
+    if (local?.type === 'local') return 'local';
+    if (local?.type === 'broadcast') return 'broadcast';
+    return 'unicast';
+  }
+
   private lookupIn(table: number, daddr: number): Route | null {
     let best: Route | null = null;
     for (const r of this.routes) {

@@ -15,6 +15,7 @@ import type { NetDevice } from './device.js';
 import { routeNexthop, type Fib, type Route } from './fib.js';
 import { IcmpRateLimit } from './icmp-ratelimit.js';
 import { icmpSend, ICMP_EXC_TTL, ICMP_TIME_EXCEEDED } from './icmp-send.js';
+import { sendReject } from './reject.js';
 import type { Sysctl } from './sysctl.js';
 
 /** Where a host's packets go once they leave it, and what local sockets get. */
@@ -163,7 +164,10 @@ export class Host {
   private hook(hook: Hook, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null): boolean {
     const verdict = this.hooks.run(hook, skb, inDev, outDev, this.name, this.sink);
     if (verdict === Verdict.Accept) return true;
-    if (verdict === Verdict.Drop) this.dropped(skb, hook, skb.drop?.reason ?? 'dropped', skb.drop?.counter ?? null);
+    if (verdict === Verdict.Drop) {
+      this.dropped(skb, hook, skb.drop?.reason ?? 'dropped', skb.drop?.counter ?? null);
+      if (skb.drop?.reject) sendReject(this, skb, skb.drop.reject);
+    }
     return false;
   }
 

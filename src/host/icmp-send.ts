@@ -12,6 +12,7 @@ import { IPPROTO } from '../netfilter/constants.js';
 import { Skb } from '../netfilter/skb.js';
 import { buildIcmpError } from '../packet/build.js';
 import { inetSelectAddr } from './select-addr.js';
+import type { Ipv4Packet } from '../packet/ipv4.js';
 import type { Host } from './host.js';
 
 export const ICMP_DEST_UNREACH = 3;
@@ -31,11 +32,19 @@ export function icmpSend(host: Host, offending: Skb, type: number, code: number)
   const toUs = host.fib.lookup(p.daddr)?.type === 'local';
   const saddr = toUs ? p.daddr : back.prefsrc || inetSelectAddr(host.devices, back.dev, back.gateway, back.scope);
   if (!host.icmpLimit.allow(p.saddr, offending.time, back.dev.name === 'lo')) return false;
-  const error = new Skb(host.nextSkbId(), buildIcmpError(type, code, saddr, p, host.nextIpId()), offending.time, offending.cpu, null);
-  if (offending.ct) {
-    error.ct = offending.ct;
-    error.ctinfo = ctinfoDir(offending.ctinfo) === Dir.Original ? CtInfo.RelatedReply : CtInfo.Related;
-  }
-  host.localOut(error);
+  host.localOut(answerTo(host, offending, buildIcmpError(type, code, saddr, p, host.nextIpId())));
   return true;
+}
+
+/**
+ * The skb of the kernel's answer to `offending` (an ICMP error, a RST), with the offending
+ * packet's conntrack entry attached as RELATED in the other direction (nf_ct_attach).
+ */
+export function answerTo(host: Host, offending: Skb, pkt: Ipv4Packet): Skb {
+  const answer = new Skb(host.nextSkbId(), pkt, offending.time, offending.cpu, null);
+  if (offending.ct) {
+    answer.ct = offending.ct;
+    answer.ctinfo = ctinfoDir(offending.ctinfo) === Dir.Original ? CtInfo.RelatedReply : CtInfo.Related;
+  }
+  return answer;
 }

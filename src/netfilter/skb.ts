@@ -6,16 +6,22 @@ import type { Ipv4Packet } from '../packet/ipv4.js';
 import type { NetDevice } from '../host/device.js';
 import type { Route } from '../host/fib.js';
 import { CtInfo, type Conn } from './conntrack/conn.js';
+import type { RejectWith } from './rules/model.js';
 
-/** Why natsim dropped a packet: a named reason, and the kernel counter it bumped if any. */
+/** Why natsim dropped a packet: a named reason, the kernel counter it bumped if any, and for REJECT the answer to send. */
 export interface DropReason {
   readonly reason: string;
   readonly counter?: string;
+  readonly reject?: RejectWith;
 }
 
 export class Skb {
   ct: Conn | null = null;
   ctinfo: CtInfo = CtInfo.Untracked;
+  /** NOTRACK in the raw table: conntrack leaves the packet alone (the untracked template). */
+  untracked = false;
+  /** skb->mark */
+  mark = 0;
   indev: NetDevice | null;
   outdev: NetDevice | null = null;
   route: Route | null = null;

@@ -9,12 +9,13 @@ import { HookTable, type HookState } from './hooks.js';
 import type { NetfilterNet } from './net.js';
 import type { Ruleset, Table, Chain } from './rules/model.js';
 import { evaluateChain } from './rules/eval.js';
+import { RuleContext, type RuleEnv } from './rules/context.js';
 import { conntrackIn } from './conntrack/core.js';
 import { confirm } from './conntrack/confirm.js';
 import { natInetFn, type NatChain } from './nat/core.js';
 import type { Skb } from './skb.js';
 
-export function buildHooks(net: NetfilterNet, ruleset: Ruleset, devices: readonly NetDevice[]): HookTable {
+export function buildHooks(net: NetfilterNet, ruleset: Ruleset, devices: readonly NetDevice[], env: RuleEnv): HookTable {
   const hooks = new HookTable();
   const natChains: NatChain[][] = [[], [], [], [], []];
   for (const table of ruleset.tables) {
@@ -24,10 +25,10 @@ export function buildHooks(net: NetfilterNet, ruleset: Ruleset, devices: readonl
   }
   const hasNat = natChains.some((list) => list.length > 0);
   if (hasNat) registerConntrack(hooks, net);
-  if (hasNat) registerNat(hooks, net, natChains, devices);
+  if (hasNat) registerNat(hooks, net, natChains, devices, env);
   for (const table of ruleset.tables) {
     for (const chain of table.chains.values()) {
-      if (chain.base && chain.base.type !== 'nat') registerFilterChain(hooks, table, chain);
+      if (chain.base && chain.base.type !== 'nat') registerFilterChain(hooks, table, chain, env);
     }
   }
   return hooks;
@@ -54,7 +55,7 @@ function registerConntrack(hooks: HookTable, net: NetfilterNet): void {
 }
 
 /** nf_nat_ipv4_ops */
-function registerNat(hooks: HookTable, net: NetfilterNet, chains: NatChain[][], devices: readonly NetDevice[]): void {
+function registerNat(hooks: HookTable, net: NetfilterNet, chains: NatChain[][], devices: readonly NetDevice[], env: RuleEnv): void {
   const ops: [Hook, number, string][] = [
     [Hook.PreRouting, Priority.NatDst, 'nf_nat_ipv4_pre_routing'],
     [Hook.PostRouting, Priority.NatSrc, 'nf_nat_ipv4_out'],
@@ -63,25 +64,22 @@ function registerNat(hooks: HookTable, net: NetfilterNet, chains: NatChain[][], 
   ];
   for (const [hook, priority, name] of ops) {
     const list = chains[hook]!;
-    hooks.register({ hook, priority, name, fn: (skb, state) => natInetFn(net, list, devices, skb, state) });
+    hooks.register({ hook, priority, name, fn: (skb, state) => natInetFn(net, list, devices, env, skb, state) });
   }
 }
 
-function registerFilterChain(hooks: HookTable, table: Table, chain: Chain): void {
+function registerFilterChain(hooks: HookTable, table: Table, chain: Chain, env: RuleEnv): void {
   const base = chain.base!;
   hooks.register({
     hook: base.hook,
     priority: base.priority,
     name: `${table.family} ${table.name} ${chain.name}`,
     fn: (skb, state) => {
-      const p = skb.pkt;
-      const ctx = { saddr: p.saddr, daddr: p.daddr, proto: p.proto, sport: p.sport, dport: p.dport, iifname: state.in?.name ?? null, oifname: state.out?.name ?? null };
-      const outcome = evaluateChain(table, chain, ctx, () => {
+      const outcome = evaluateChain(table, chain, new RuleContext(skb, state, env), () => {
         throw new Error(`bug: NAT statement in ${base.type} chain ${chain.name}`);
       });
-      if (outcome.verdict === Verdict.Drop) skb.drop = { reason: outcome.rule ? `rule "${outcome.rule.text}"` : `policy of chain ${chain.name}` };
+      if (outcome.verdict === Verdict.Drop) skb.drop ??= { reason: outcome.rule ? `rule "${outcome.rule.text}"` : `policy of chain ${chain.name}` };
       return outcome.verdict;
     },
   });
 }
-

@@ -3,7 +3,7 @@
  * segments, ICMP errors), with correct checksums.
  */
 import { checksum, pseudoHeaderSum } from './checksum.js';
-import { ICMP_ECHO, Ipv4Packet, writeU16, writeU32 } from './ipv4.js';
+import { ICMP_ECHO, Ipv4Packet, TcpFlag, writeU16, writeU32 } from './ipv4.js';
 import { IPPROTO } from '../netfilter/constants.js';
 
 export interface EchoFields {
@@ -96,6 +96,28 @@ export function buildTcp(f: TcpFields): Ipv4Packet {
   d.set(options, 40);
   writeU16(d, 36, checksum(d, 20, total, pseudoHeaderSum(f.saddr, f.daddr, IPPROTO.TCP, tcpLength)));
   return Ipv4Packet.decode(d) as Ipv4Packet;
+}
+
+/**
+ * The RST that answers a TCP segment (tcp_v4_send_reset, nf_reject_ip_tcphdr_put): with the
+ * segment's ACK number as sequence, or else acknowledging what it carried; IP id 0, window 0.
+ */
+export function buildTcpReset(p: Ipv4Packet): Ipv4Packet {
+  const hasAck = (p.tcpFlags & TcpFlag.ACK) !== 0;
+  const consumed = p.tcpPayloadLength + (p.tcpFlags & TcpFlag.SYN ? 1 : 0) + (p.tcpFlags & TcpFlag.FIN ? 1 : 0);
+  return buildTcp({
+    saddr: p.daddr,
+    daddr: p.saddr,
+    sport: p.dport,
+    dport: p.sport,
+    seq: hasAck ? p.tcpAckSeq : 0,
+    ack: hasAck ? 0 : (p.tcpSeq + consumed) >>> 0,
+    flags: hasAck ? TcpFlag.RST : TcpFlag.RST | TcpFlag.ACK,
+    window: 0,
+    ipId: 0,
+    ttl: 64,
+    payloadLength: 0,
+  });
 }
 
 const IPTOS_PREC_INTERNETCONTROL = 0xc0;

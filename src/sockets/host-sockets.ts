@@ -8,7 +8,7 @@ import type { Host } from '../host/host.js';
 import { inetSelectAddr } from '../host/select-addr.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import type { Skb } from '../netfilter/skb.js';
-import { buildIcmpEcho, buildTcp, buildUdp } from '../packet/build.js';
+import { buildIcmpEcho, buildTcpReset, buildUdp } from '../packet/build.js';
 import { ICMP_ECHO, ICMP_ECHOREPLY, TcpFlag, type Ipv4Packet } from '../packet/ipv4.js';
 import type { EventQueue } from '../sim/event-queue.js';
 import type { Prng } from '../sim/prng.js';
@@ -119,27 +119,10 @@ export class HostSockets implements SocketEnv {
     if (!(flags & TcpFlag.RST)) this.sendReset(p, now);
   }
 
-  /** tcp_v4_send_reset: answer with the ACK number as sequence, or acknowledge what came. */
+  /** tcp_v4_send_reset */
   private sendReset(p: Ipv4Packet, now: number): void {
-    const hasAck = (p.tcpFlags & TcpFlag.ACK) !== 0;
-    const consumed = p.tcpPayloadLength + (p.tcpFlags & TcpFlag.SYN ? 1 : 0) + (p.tcpFlags & TcpFlag.FIN ? 1 : 0);
     this.mib.inc('TcpOutRsts');
-    this.output(
-      buildTcp({
-        saddr: p.daddr,
-        daddr: p.saddr,
-        sport: p.dport,
-        dport: p.sport,
-        seq: hasAck ? p.tcpAckSeq : 0,
-        ack: hasAck ? 0 : (p.tcpSeq + consumed) >>> 0,
-        flags: hasAck ? TcpFlag.RST : TcpFlag.RST | TcpFlag.ACK,
-        window: 0,
-        ipId: 0,
-        ttl: 64,
-        payloadLength: 0,
-      }),
-      now,
-    );
+    this.output(buildTcpReset(p), now);
   }
 
   private udpReceive(skb: Skb, now: number): void {

@@ -62,7 +62,8 @@ export function isExpired(ct: Conn, now: number): boolean {
 
 /** nf_conntrack_in */
 export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verdict {
-  if (skb.ct) return Verdict.Accept; // already tracked: looped back, or the same skb again
+  // already tracked (looped back, an answer with its entry attached) or NOTRACK'ed in raw
+  if (skb.ct || skb.untracked) return Verdict.Accept;
   gcIfDue(net, skb.time);
   if (skb.pkt.proto === IPPROTO.ICMP) {
     const icmp = icmpErrorMessage(net, skb);

@@ -11,12 +11,15 @@ import { CtInfo, ctinfoDir, type Conn } from '../conntrack/conn.js';
 import { Dir } from '../conntrack/tuple.js';
 import type { NetfilterNet } from '../net.js';
 import type { Chain, Rule, Table } from '../rules/model.js';
-import { evaluateChain, type NatAction, type RuleContext } from '../rules/eval.js';
+import { evaluateChain, type NatAction } from '../rules/eval.js';
+import { RuleContext, type RuleEnv } from '../rules/context.js';
 import type { HookState, OpTrace } from '../hooks.js';
+import type { NatBinding } from '../../trace/events.js';
 import type { Skb } from '../skb.js';
 import { natPacket } from './manip.js';
 import { isRelatedIcmp, natIcmpReplyTranslation } from './icmp-reply.js';
 import { masquerade } from './masquerade.js';
+import { redirect } from './redirect.js';
 import { natInitialized, natNullBinding, natSetupInfo } from './setup.js';
 import { ManipType, type NatSearch } from './unique-tuple.js';
 
@@ -39,7 +42,7 @@ function oifChanged(hook: Hook, ctinfo: CtInfo, ct: Conn, out: NetDevice | null)
   return ct.nat !== null && ct.nat.masqIndex !== 0 && hook === Hook.PostRouting && ctinfoDir(ctinfo) === Dir.Original && out !== null && ct.nat.masqIndex !== out.index;
 }
 
-export function natInetFn(net: NetfilterNet, chains: readonly NatChain[], devices: readonly NetDevice[], skb: Skb, state: HookState): Verdict {
+export function natInetFn(net: NetfilterNet, chains: readonly NatChain[], devices: readonly NetDevice[], env: RuleEnv, skb: Skb, state: HookState): Verdict {
   const ct = skb.ct;
   if (!ct) return Verdict.Accept;
   const manip = hookManip(state.hook);
@@ -52,7 +55,7 @@ export function natInetFn(net: NetfilterNet, chains: readonly NatChain[], device
   const search: NatSearch = { net, ct, now: skb.time, cpu: skb.cpu, notes: state.notes };
   const firstPacket = skb.ctinfo === CtInfo.New || skb.ctinfo === CtInfo.Related || skb.ctinfo === CtInfo.RelatedReply;
   if (firstPacket && !natInitialized(ct, manip)) {
-    const verdict = bindFromChains(search, chains, devices, skb, state, manip);
+    const verdict = bindFromChains(search, chains, devices, new RuleContext(skb, state, env), manip);
     if (verdict !== Verdict.Accept) return verdict;
   } else if (oifChanged(state.hook, skb.ctinfo, ct, state.out)) {
     net.destroy(ct, skb.time);
@@ -63,8 +66,8 @@ export function natInetFn(net: NetfilterNet, chains: readonly NatChain[], device
 }
 
 /** Consult the NAT chains in order until one binds the manip; none → a null binding. */
-function bindFromChains(search: NatSearch, chains: readonly NatChain[], devices: readonly NetDevice[], skb: Skb, state: HookState, manip: ManipType): Verdict {
-  const ctx = ruleContext(skb, state);
+function bindFromChains(search: NatSearch, chains: readonly NatChain[], devices: readonly NetDevice[], ctx: RuleContext, manip: ManipType): Verdict {
+  const { skb, state } = ctx;
   for (const { table, chain } of chains) {
     const outcome = evaluateChain(table, chain, ctx, (action, rule) => applyNat(search, action, rule, devices, skb, state));
     if (outcome.verdict !== Verdict.Accept) {
@@ -79,17 +82,19 @@ function bindFromChains(search: NatSearch, chains: readonly NatChain[], devices:
 
 function applyNat(search: NatSearch, action: NatAction, rule: Rule, devices: readonly NetDevice[], skb: Skb, state: HookState): Verdict {
   recordBinding(state.trace, action.kind, rule, state.out);
-  if (action.kind === 'masquerade') return masquerade(search, skb, action.range, devices, state);
-  return natSetupInfo(search, action.range, action.kind === 'snat' ? ManipType.Src : ManipType.Dst);
+  switch (action.kind) {
+    case 'masquerade':
+      return masquerade(search, skb, action.range, devices, state);
+    case 'redirect':
+      return redirect(search, skb, action.range, state);
+    default:
+      return natSetupInfo(search, action.range, action.kind === 'snat' ? ManipType.Src : ManipType.Dst);
+  }
 }
 
-function recordBinding(trace: OpTrace | null, kind: 'snat' | 'dnat' | 'masquerade' | 'null', rule: Rule | null, out: NetDevice | null): void {
+function recordBinding(trace: OpTrace | null, kind: NatBinding['kind'], rule: Rule | null, out: NetDevice | null): void {
   if (!trace) return;
   trace.nat = { kind, rule: rule ? rule.text : null, outdev: out ? out.name : null };
   if (rule) trace.notes.push(`rule ${rule.place.file}:${rule.place.line}: ${rule.text}`);
 }
 
-function ruleContext(skb: Skb, state: HookState): RuleContext {
-  const p = skb.pkt;
-  return { saddr: p.saddr, daddr: p.daddr, proto: p.proto, sport: p.sport, dport: p.dport, iifname: state.in?.name ?? null, oifname: state.out?.name ?? null };
-}

@@ -1,24 +1,16 @@
 /**
  * Rule evaluation as nft_do_chain / ipt_do_table do it: rules in order, every match must hold,
  * jump/goto/return through regular chains, and the base chain's policy when nothing decided.
- * NAT statements are terminal and act through a callback (the NAT core owns the connection).
+ * MARK, LOG and NOTRACK act and let evaluation go on; NAT statements are terminal and act
+ * through a callback (the NAT core owns the connection); REJECT drops and leaves the answer to
+ * the host (skb.drop.reject).
  */
-import { Verdict } from '../constants.js';
+import { IPPROTO, Verdict } from '../constants.js';
 import { inPrefix } from '../../packet/ipv4-addr.js';
-import type { Action, Chain, Match, Rule, Table } from './model.js';
+import type { RuleContext } from './context.js';
+import type { Action, Chain, Effect, Match, Rule, Table } from './model.js';
 
-/** The packet fields rules look at. */
-export interface RuleContext {
-  readonly saddr: number;
-  readonly daddr: number;
-  readonly proto: number;
-  readonly sport: number;
-  readonly dport: number;
-  readonly iifname: string | null;
-  readonly oifname: string | null;
-}
-
-export type NatAction = Extract<Action, { kind: 'snat' | 'dnat' | 'masquerade' }>;
+export type NatAction = Extract<Action, { kind: 'snat' | 'dnat' | 'masquerade' | 'redirect' }>;
 
 export interface ChainOutcome {
   readonly verdict: Verdict;
@@ -26,7 +18,7 @@ export interface ChainOutcome {
   readonly rule: Rule | null;
 }
 
-/** nft's jump stack limit (NFT_JUMP_STACK_SIZE); deeper means a loop in the ruleset. */
+/** nft's jump stack limit (NFT_JUMP_STACK_SIZE); validation rejects loops before this. */
 const MAX_DEPTH = 16;
 
 export function evaluateChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (action: NatAction, rule: Rule) => Verdict): ChainOutcome {
@@ -40,6 +32,7 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
   if (depth > MAX_DEPTH) throw new Error(`chain '${chain.name}': jump depth over ${MAX_DEPTH} (a loop in the ruleset)`);
   for (const rule of chain.rules) {
     if (!rule.matches.every((m) => matches(m, ctx))) continue;
+    for (const effect of rule.effects) apply(effect, rule, ctx);
     const a = rule.action;
     if (a === null) continue;
     switch (a.kind) {
@@ -49,6 +42,9 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
         return { verdict: Verdict.Drop, rule };
       case 'return':
         return null;
+      case 'reject':
+        ctx.skb.drop = { reason: `rejected by rule "${rule.text}"`, reject: a.with };
+        return { verdict: Verdict.Drop, rule };
       case 'jump':
       case 'goto': {
         const target = table.chains.get(a.chain);
@@ -64,32 +60,64 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
   return null;
 }
 
-/** A port match implies its protocol, which negation does not invert (`tcp dport != 80` needs tcp). */
+function apply(a: Effect, rule: Rule, ctx: RuleContext): void {
+  switch (a.kind) {
+    case 'mark':
+      ctx.skb.mark = ((ctx.skb.mark & ~a.mask) ^ a.value) >>> 0;
+      return;
+    case 'log':
+      ctx.state.notes?.push(`LOG ${a.prefix}(rule "${rule.text}")`);
+      return;
+    case 'notrack':
+      ctx.skb.untracked = true;
+      return;
+  }
+}
+
+/** A match that implies a protocol (ports, TCP flags, ICMP type) fails on others even negated. */
 function matches(m: Match, ctx: RuleContext): boolean {
+  const p = ctx.skb.pkt;
   switch (m.kind) {
     case 'sport':
     case 'dport': {
-      if (ctx.proto !== m.proto) return false;
-      const port = m.kind === 'sport' ? ctx.sport : ctx.dport;
+      if (p.proto !== m.proto) return false;
+      const port = m.kind === 'sport' ? p.sport : p.dport;
       return m.negate !== m.ranges.some((r) => port >= r.min && port <= r.max);
     }
+    case 'tcpflags':
+      return p.proto === IPPROTO.TCP && m.negate !== ((p.tcpFlags & m.mask) === m.comp);
+    case 'icmptype':
+      return p.proto === IPPROTO.ICMP && m.negate !== (p.icmpType === m.type && (m.code === null || p.icmpCode === m.code));
     default:
       return m.negate !== matchesPositive(m, ctx);
   }
 }
 
-function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' }>, ctx: RuleContext): boolean {
+function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags' | 'icmptype' }>, ctx: RuleContext): boolean {
+  const p = ctx.skb.pkt;
   switch (m.kind) {
     case 'saddr':
-      return m.prefixes.some((p) => inPrefix(ctx.saddr, p.addr, p.len));
+      return m.prefixes.some((x) => inPrefix(p.saddr, x.addr, x.len));
     case 'daddr':
-      return m.prefixes.some((p) => inPrefix(ctx.daddr, p.addr, p.len));
+      return m.prefixes.some((x) => inPrefix(p.daddr, x.addr, x.len));
     case 'iifname':
       return nameMatches(ctx.iifname, m.name, m.prefix);
     case 'oifname':
       return nameMatches(ctx.oifname, m.name, m.prefix);
     case 'l4proto':
-      return m.protos.includes(ctx.proto);
+      return m.protos.includes(p.proto);
+    case 'mark':
+      return ((ctx.skb.mark & m.mask) >>> 0) === m.value;
+    case 'ctstate':
+      return (ctx.ctState() & m.states) !== 0;
+    case 'addrtype':
+      return (ctx.addrType(m.which === 'src' ? p.saddr : p.daddr) & m.types) !== 0;
+    case 'random':
+      return ctx.random31() < m.threshold;
+    case 'nth':
+      // xt_statistic: the counter runs 0..every; the rule matches when it reaches `packet`
+      m.counter.count = m.counter.count === m.every ? 0 : m.counter.count + 1;
+      return m.counter.count === m.packet;
   }
 }
 

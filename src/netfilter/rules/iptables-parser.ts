@@ -7,8 +7,9 @@
 import { InputError, type SourcePlace } from '../../errors.js';
 import { parseIpv4, prefixMask } from '../../packet/ipv4-addr.js';
 import { Hook, HOOK_IPTABLES_CHAIN, IPPROTO, Priority } from '../constants.js';
-import { NatFlag, type Action, type BaseChainSpec, type Chain, type ChainType, type Match, type NatRange, type PortRange, type Prefix, type Rule, type Ruleset, type Table } from './model.js';
-import { parseNatTarget, parsePortRange, parseProto } from './syntax.js';
+import { NatFlag, type Action, type BaseChainSpec, type Chain, type ChainType, type Match, type Effect, type NatRange, type PortRange, type Prefix, type Rule, type Ruleset, type Table } from './model.js';
+import { parseNatTarget, parsePortRange, parseProto, parseU32 } from './syntax.js';
+import { MODULES, parseValueMask, simpleModuleOption, StatisticOptions, type OptionReader } from './iptables-modules.js';
 
 interface BuiltinTable {
   readonly type: ChainType;
@@ -117,8 +118,6 @@ function splitWords(line: string, file: string, lineNo: number): Word[] {
   return words;
 }
 
-/** The match modules natsim evaluates; `tcp`/`udp` are also loaded implicitly by -p. */
-const MODULES = new Set(['tcp', 'udp', 'multiport', 'comment']);
 
 /** The options that take the same path for source and destination, input and output. */
 const ADDR_OPTIONS: Readonly<Record<string, 'saddr' | 'daddr'>> = { '-s': 'saddr', '--source': 'saddr', '-d': 'daddr', '--destination': 'daddr' };
@@ -140,11 +139,13 @@ function parseRuleLine(table: Table, line: string, file: string, lineNo: number)
   const chain = table.chains.get(chainWord.text) ?? fail(chainWord, `chain '${chainWord.text}' is not declared in table ${table.name}`);
 
   const matches: Match[] = [];
-  let action: Action | null = null;
+  let action: Target | null = null;
   let proto = 0;
   const modules = new Set<string>();
+  const statistic = new StatisticOptions();
   let negate = false;
   const value = (opt: Word): Word => words[w++] ?? fail(opt, `option ${opt.text} needs a value`);
+  const reader = (opt: Word, neg: boolean): OptionReader => ({ option: opt.text, negate: neg, proto, value: () => value(opt).text, fail: (reason) => fail(opt, reason) });
   // xt_check_match: the tcp/udp/multiport matches are only valid with a (not negated) -p of theirs.
   const portProto = (opt: Word): number => (proto === IPPROTO.TCP || proto === IPPROTO.UDP ? proto : fail(opt, `${opt.text} needs -p tcp or -p udp`));
 
@@ -213,12 +214,26 @@ function parseRuleLine(table: Table, line: string, file: string, lineNo: number)
         action = targetAction(table, v, opt.text === '-g' || opt.text === '--goto', fail);
         break;
       }
-      default:
-        action = targetOption(action ?? fail(opt, `unknown or unsupported option '${opt.text}'`), opt, value, proto, fail);
+      default: {
+        const r = reader(opt, neg);
+        if (action !== null) {
+          action = targetOption(action, opt, value, proto, fail);
+          break;
+        }
+        const match = simpleModuleOption(modules, r);
+        if (match) matches.push(match);
+        else if (!modules.has('statistic') || !statistic.read(r)) fail(opt, `unknown or unsupported option '${opt.text}'`);
+      }
     }
   }
   if (negate) fail(words[words.length - 1], "'!' at the end of the rule negates nothing");
-  return { chain, rule: { matches, action, place: { file, line: lineNo, col: words[0]!.col }, text: line.trim() } };
+  if (modules.has('statistic')) {
+    const match = statistic.build();
+    matches.push(typeof match === 'string' ? fail(chainWord, match) : match);
+  }
+  const place = { file, line: lineNo, col: words[0]!.col };
+  const done = action !== null && isEffect(action) ? { effects: [action], action: null } : { effects: [], action };
+  return { chain, rule: { matches, ...done, place, text: line.trim() } };
 }
 
 const PORT_PROTOS = new Set<number>([IPPROTO.TCP, IPPROTO.UDP, IPPROTO.SCTP, 33 /* DCCP */]);
@@ -227,39 +242,120 @@ const PORT_PROTOS = new Set<number>([IPPROTO.TCP, IPPROTO.UDP, IPPROTO.SCTP, 33 
 const EMPTY_RANGE: NatRange = { flags: 0, minAddr: 0, maxAddr: 0, minProto: 0, maxProto: 0, baseProto: 0 };
 
 /** -j TARGET or -g CHAIN: a declared chain of the table, else one of the targets natsim knows. */
-function targetAction(table: Table, v: Word, isGoto: boolean, fail: (w: Word, reason: string) => never): Action {
+/** -j TARGET or -g CHAIN: a declared chain of the table, else one of the targets natsim knows. */
+/** What -j names: a terminal action, or an effect after which evaluation goes on. */
+type Target = Action | Effect;
+
+function isEffect(t: Target): t is Effect {
+  return t.kind === 'mark' || t.kind === 'log' || t.kind === 'notrack';
+}
+
+function targetAction(table: Table, v: Word, isGoto: boolean, fail: (w: Word, reason: string) => never): Target {
   if (table.chains.has(v.text)) return { kind: isGoto ? 'goto' : 'jump', chain: v.text };
   if (isGoto) return fail(v, `chain '${v.text}' is not declared in table ${table.name}`);
-  switch (v.text) {
-    case 'ACCEPT':
-      return { kind: 'accept' };
-    case 'DROP':
-      return { kind: 'drop' };
-    case 'RETURN':
-      return { kind: 'return' };
-    case 'MASQUERADE':
-      return { kind: 'masquerade', range: EMPTY_RANGE };
-    case 'SNAT':
-      return { kind: 'snat', range: EMPTY_RANGE };
-    case 'DNAT':
-      return { kind: 'dnat', range: EMPTY_RANGE };
+  const target = TARGETS[v.text];
+  if (!target) return fail(v, `'${v.text}' is neither a declared chain nor a target natsim evaluates (${Object.keys(TARGETS).join(', ')})`);
+  if (target.tables && !target.tables.includes(table.name)) return fail(v, `${v.text} is only valid in the ${target.tables.join(' or ')} table`);
+  return target.action;
+}
+
+/** Each target's action before its options (the defaults iptables fills in), and where it is valid. */
+const TARGETS: Readonly<Record<string, { readonly action: Target; readonly tables?: readonly string[] }>> = {
+  ACCEPT: { action: { kind: 'accept' } },
+  DROP: { action: { kind: 'drop' } },
+  RETURN: { action: { kind: 'return' } },
+  MASQUERADE: { action: { kind: 'masquerade', range: EMPTY_RANGE }, tables: ['nat'] },
+  SNAT: { action: { kind: 'snat', range: EMPTY_RANGE }, tables: ['nat'] },
+  DNAT: { action: { kind: 'dnat', range: EMPTY_RANGE }, tables: ['nat'] },
+  REDIRECT: { action: { kind: 'redirect', range: EMPTY_RANGE }, tables: ['nat'] },
+  // REJECT's default answer is port unreachable (ICMP code 3)
+  REJECT: { action: { kind: 'reject', with: { icmpCode: 3 } }, tables: ['filter', 'mangle', 'raw', 'security'] },
+  MARK: { action: { kind: 'mark', value: 0, mask: 0 } },
+  LOG: { action: { kind: 'log', prefix: '' } },
+  NOTRACK: { action: { kind: 'notrack' }, tables: ['raw'] },
+  CT: { action: { kind: 'notrack' }, tables: ['raw'] },
+};
+
+/** REJECT --reject-with names (libipt_REJECT) and the ICMP code each sends. */
+const REJECT_WITH: Readonly<Record<string, number | 'tcp-reset'>> = {
+  'icmp-net-unreachable': 0,
+  'icmp-host-unreachable': 1,
+  'icmp-proto-unreachable': 2,
+  'icmp-port-unreachable': 3,
+  'icmp-net-prohibited': 9,
+  'icmp-host-prohibited': 10,
+  'icmp-admin-prohibited': 13,
+  'tcp-reset': 'tcp-reset',
+};
+
+/** A target's options: NAT ranges and flags, MARK's forms, LOG's prefix, REJECT's answer. */
+function targetOption(action: Target, opt: Word, value: (o: Word) => Word, proto: number, fail: (w: Word, reason: string) => never): Target {
+  const r: OptionReader = { option: opt.text, negate: false, proto, value: () => value(opt).text, fail: (reason) => fail(opt, reason) };
+  switch (action.kind) {
+    case 'snat':
+    case 'dnat':
+    case 'masquerade':
+    case 'redirect':
+      return natOption(action, opt, value, proto, fail);
+    case 'mark':
+      return markOption(opt.text, r);
+    case 'log':
+      if (opt.text === '--log-prefix') return { kind: 'log', prefix: r.value() };
+      if (opt.text === '--log-level' || opt.text === '--log-tcp-sequence' || opt.text === '--log-tcp-options' || opt.text === '--log-ip-options' || opt.text === '--log-uid') {
+        if (opt.text === '--log-level') r.value();
+        return action;
+      }
+      break;
+    case 'reject': {
+      if (opt.text !== '--reject-with') break;
+      const answer = REJECT_WITH[r.value()];
+      if (answer === undefined) return fail(opt, `unknown --reject-with (${Object.keys(REJECT_WITH).join(', ')})`);
+      if (answer === 'tcp-reset' && proto !== IPPROTO.TCP) return fail(opt, '--reject-with tcp-reset needs -p tcp');
+      return { kind: 'reject', with: answer === 'tcp-reset' ? 'tcp-reset' : { icmpCode: answer } };
+    }
+    case 'notrack':
+      if (opt.text === '--notrack') return action;
+      break;
+  }
+  return fail(opt, `option ${opt.text} does not belong to this target`);
+}
+
+/** MARK --set-xmark V/M, --set-mark V[/M], --or-mark V, --xor-mark V, --and-mark V: all are xmark (libxt_MARK). */
+function markOption(option: string, r: OptionReader): Effect {
+  switch (option) {
+    case '--set-xmark': {
+      const { value, mask } = parseValueMask(r.value(), r);
+      return { kind: 'mark', value, mask };
+    }
+    case '--set-mark': {
+      const { value, mask } = parseValueMask(r.value(), r);
+      return { kind: 'mark', value, mask: (mask | value) >>> 0 };
+    }
+    case '--or-mark':
+    case '--xor-mark':
+    case '--and-mark': {
+      const v = parseU32(r.value()) ?? r.fail(`${option} needs a number`);
+      if (option === '--or-mark') return { kind: 'mark', value: v, mask: v };
+      if (option === '--xor-mark') return { kind: 'mark', value: v, mask: 0 };
+      return { kind: 'mark', value: 0, mask: ~v >>> 0 };
+    }
     default:
-      return fail(v, `'${v.text}' is neither a declared chain nor a target natsim evaluates (ACCEPT, DROP, RETURN, SNAT, DNAT, MASQUERADE)`);
+      return r.fail(`option ${option} does not belong to MARK`);
   }
 }
 
 /** --to-ports / --to-source / --to-destination / --random / --random-fully / --persistent. */
-function targetOption(action: Action, opt: Word, value: (o: Word) => Word, proto: number, fail: (w: Word, reason: string) => never): Action {
-  if (action.kind !== 'snat' && action.kind !== 'dnat' && action.kind !== 'masquerade') return fail(opt, `option ${opt.text} does not belong to this target`);
+function natOption(action: Extract<Action, { kind: 'snat' | 'dnat' | 'masquerade' | 'redirect' }>, opt: Word, value: (o: Word) => Word, proto: number, fail: (w: Word, reason: string) => never): Action {
   const flag = { '--random': NatFlag.ProtoRandom, '--random-fully': NatFlag.ProtoRandomFully, '--persistent': NatFlag.Persistent }[opt.text];
-  if (flag !== undefined) return { kind: action.kind, range: { ...action.range, flags: action.range.flags | flag } };
-  const wanted = action.kind === 'masquerade' ? '--to-ports' : action.kind === 'snat' ? '--to-source' : '--to-destination';
+  if (flag !== undefined) return { ...action, range: { ...action.range, flags: action.range.flags | flag } };
+  const portsOnly = action.kind === 'masquerade' || action.kind === 'redirect';
+  const wanted = portsOnly ? '--to-ports' : action.kind === 'snat' ? '--to-source' : '--to-destination';
   if (opt.text !== wanted) return fail(opt, `option ${opt.text} does not belong to ${action.kind.toUpperCase()}`);
   const v = value(opt);
-  const range = parseNatTarget(action.kind === 'masquerade' ? `:${v.text}` : v.text, action.range.flags);
+  const range = parseNatTarget(portsOnly ? `:${v.text}` : v.text, action.range.flags);
   if (typeof range === 'string') return fail(v, range);
   if ((range.flags & NatFlag.ProtoSpecified) !== 0 && !PORT_PROTOS.has(proto)) return fail(v, 'a port range needs -p tcp, udp, sctp or dccp');
-  return { kind: action.kind, range };
+  return { ...action, range };
 }
 
 /** A.B.C.D, A.B.C.D/LEN or A.B.C.D/MASK (a contiguous dotted mask). */

@@ -26,6 +26,34 @@ export interface PortRange {
   readonly max: number;
 }
 
+/** Conntrack states as rules name them (-m conntrack --ctstate, -m state, nft ct state). */
+export const CtState = {
+  Invalid: 1 << 0,
+  Established: 1 << 1,
+  Related: 1 << 2,
+  New: 1 << 3,
+  Untracked: 1 << 4,
+  /** -m conntrack only: the entry's source / destination is NATed (IPS_SRC_NAT, IPS_DST_NAT). */
+  Snat: 1 << 5,
+  Dnat: 1 << 6,
+} as const;
+
+/** Address types (RTN_*) as -m addrtype and nft fib … type name them. */
+export const AddrType = {
+  Unicast: 1 << 1,
+  Local: 1 << 2,
+  Broadcast: 1 << 3,
+  Multicast: 1 << 5,
+  Blackhole: 1 << 6,
+  Unreachable: 1 << 7,
+  Prohibit: 1 << 8,
+} as const;
+
+/** -m statistic's per-rule state (xt_statistic_priv): nth mode counts packets. */
+export interface NthCounter {
+  count: number;
+}
+
 /** A match: every match of a rule must hold (logical and). `negate` inverts one match. */
 export type Match =
   | { readonly kind: 'saddr' | 'daddr'; readonly negate: boolean; readonly prefixes: readonly Prefix[] }
@@ -33,7 +61,21 @@ export type Match =
   | { readonly kind: 'iifname' | 'oifname'; readonly negate: boolean; readonly name: string; readonly prefix: boolean }
   | { readonly kind: 'l4proto'; readonly negate: boolean; readonly protos: readonly number[] }
   /** Port match; implies the protocol `proto` (tcp dport 80 does not match udp). */
-  | { readonly kind: 'sport' | 'dport'; readonly negate: boolean; readonly proto: number; readonly ranges: readonly PortRange[] };
+  | { readonly kind: 'sport' | 'dport'; readonly negate: boolean; readonly proto: number; readonly ranges: readonly PortRange[] }
+  /** skb->mark & mask == value (-m mark --mark V/M, nft meta mark). */
+  | { readonly kind: 'mark'; readonly negate: boolean; readonly value: number; readonly mask: number }
+  /** Any of the CtState bits. */
+  | { readonly kind: 'ctstate'; readonly negate: boolean; readonly states: number }
+  /** Any of the AddrType bits, for the source or the destination address. */
+  | { readonly kind: 'addrtype'; readonly negate: boolean; readonly which: 'src' | 'dst'; readonly types: number }
+  /** -m statistic --mode random: matches when a random 31-bit value is below `threshold`. */
+  | { readonly kind: 'random'; readonly negate: boolean; readonly threshold: number }
+  /** -m statistic --mode nth: the counter runs 0..every and matches at `packet`. */
+  | { readonly kind: 'nth'; readonly negate: boolean; readonly every: number; readonly packet: number; readonly counter: NthCounter }
+  /** TCP flags & mask == comp (implies TCP). */
+  | { readonly kind: 'tcpflags'; readonly negate: boolean; readonly mask: number; readonly comp: number }
+  /** ICMP type (and code, or any code when null); implies ICMP. */
+  | { readonly kind: 'icmptype'; readonly negate: boolean; readonly type: number; readonly code: number | null };
 
 /** NF_NAT_RANGE_* flags (include/uapi/linux/netfilter/nf_nat.h). */
 export const NatFlag = {
@@ -58,16 +100,32 @@ export interface NatRange {
   readonly baseProto: number;
 }
 
+/** What REJECT answers with: an ICMP destination unreachable code, or a TCP RST. */
+export type RejectWith = { readonly icmpCode: number } | 'tcp-reset';
+
 export type Action =
   | { readonly kind: 'accept' | 'drop' | 'return' }
   | { readonly kind: 'jump' | 'goto'; readonly chain: string }
   /** SNAT/DNAT: the range says which addresses (MapIps) and ports (ProtoSpecified). */
   | { readonly kind: 'snat' | 'dnat'; readonly range: NatRange }
-  /** MASQUERADE: only the port part and flags of the range are meaningful. */
-  | { readonly kind: 'masquerade'; readonly range: NatRange };
+  /** MASQUERADE and REDIRECT: only the port part and flags of the range are meaningful. */
+  | { readonly kind: 'masquerade' | 'redirect'; readonly range: NatRange }
+  /** REJECT: drop, and answer the sender. */
+  | { readonly kind: 'reject'; readonly with: RejectWith };
+
+/** What a rule does to the packet before evaluation goes on (the targets that return XT_CONTINUE). */
+export type Effect =
+  /** MARK --set-xmark V/M (every MARK form is one): mark = (mark & ~M) ^ V. */
+  | { readonly kind: 'mark'; readonly value: number; readonly mask: number }
+  /** LOG: a line in the trace. */
+  | { readonly kind: 'log'; readonly prefix: string }
+  /** NOTRACK / CT --notrack (raw table): the packet stays untracked. */
+  | { readonly kind: 'notrack' };
 
 export interface Rule {
   readonly matches: readonly Match[];
+  /** Applied in order when the matches hold. */
+  readonly effects: readonly Effect[];
   /** null: no terminal statement, evaluation continues with the next rule. */
   readonly action: Action | null;
   readonly place: SourcePlace;

@@ -6,9 +6,15 @@
 import { InputError } from '../../errors.js';
 import { parsePrefix } from '../../packet/ipv4-addr.js';
 import { HOOK_NFT_NAME, NFT_NAMED_PRIORITY, type Hook } from '../constants.js';
-import type { Action, BaseChainSpec, ChainType, Match, PortRange, Prefix, Rule, Ruleset, Table, TableFamily } from './model.js';
-import { NAT_FLAG_BY_NFT_WORD, parseNatTarget, parsePortRange, parseProto } from './syntax.js';
+import { CtState, type Action, type BaseChainSpec, type ChainType, type Effect, Match, PortRange, Prefix, Rule, Ruleset, Table, TableFamily } from './model.js';
 import { tokenize, type Token } from './nft-tokens.js';
+import { ADDR_TYPE_NAME, NAT_FLAG_BY_NFT_WORD, parseNatTarget, parsePortRange, parseProto, parseU32 } from './syntax.js';
+
+const NFT_CT_STATE: Readonly<Record<string, number>> = { invalid: CtState.Invalid, established: CtState.Established, related: CtState.Related, new: CtState.New, untracked: CtState.Untracked };
+const NFT_CT_STATUS: Readonly<Record<string, number>> = { snat: CtState.Snat, dnat: CtState.Dnat };
+const NFT_ICMP_TYPE: Readonly<Record<string, number>> = { 'echo-reply': 0, 'destination-unreachable': 3, 'source-quench': 4, redirect: 5, 'echo-request': 8, 'time-exceeded': 11, 'parameter-problem': 12, 'timestamp-request': 13, 'timestamp-reply': 14 };
+/** nft's icmp reject type names (icmp_code_tbl) and their destination unreachable codes. */
+const NFT_REJECT_CODE: Readonly<Record<string, number>> = { 'net-unreachable': 0, 'host-unreachable': 1, 'prot-unreachable': 2, 'port-unreachable': 3, 'net-prohibited': 9, 'host-prohibited': 10, 'admin-prohibited': 13 };
 
 const FAMILIES = new Set<TableFamily>(['ip', 'inet', 'ip6', 'arp', 'bridge', 'netdev']);
 /** Families whose hooks never see an IPv4 packet on a routed path: their tables are skipped. */
@@ -190,26 +196,50 @@ class NftParser {
   private rule(): Rule {
     const first = this.peek();
     const matches: Match[] = [];
+    const effects: Effect[] = [];
     let action: Action | null = null;
     while (!this.atRuleEnd()) {
       const tok = this.next();
       if (action !== null && tok.text !== 'comment') this.fail(tok, `nothing may follow a verdict or NAT statement (found '${tok.text}')`);
-      action = this.statement(tok, matches) ?? action;
+      action = this.statement(tok, matches, effects) ?? action;
     }
     const text = this.tokens.slice(this.tokens.indexOf(first), this.pos).map((t) => (t.kind === 'string' ? `"${t.text}"` : t.text)).join(' ');
-    return { matches, action, place: { file: this.file, line: first.line, col: first.col }, text };
+    return { matches, effects, action, place: { file: this.file, line: first.line, col: first.col }, text };
   }
 
-  /** Reads one statement: a match joins `matches`; a verdict or NAT statement is returned. */
-  private statement(tok: Token, matches: Match[]): Action | null {
+  /**
+   * Reads one statement: a match joins `matches`, a statement that lets evaluation go on
+   * (mark set, log, notrack) joins `effects`, a verdict or NAT statement is returned.
+   */
+  private statement(tok: Token, matches: Match[], effects: Effect[]): Action | null {
     const word = this.word(tok);
     switch (word) {
       case 'ip':
         matches.push(this.ipMatch());
         return null;
       case 'meta':
-        this.metaStatement(matches);
+        this.metaStatement(matches, effects);
         return null;
+      case 'mark':
+        this.markStatement(matches, effects);
+        return null;
+      case 'ct':
+        matches.push(this.ctMatch());
+        return null;
+      case 'fib':
+        matches.push(this.fibMatch());
+        return null;
+      case 'icmp':
+        matches.push(this.icmpMatch());
+        return null;
+      case 'log':
+        effects.push(this.logStatement());
+        return null;
+      case 'notrack':
+        effects.push({ kind: 'notrack' });
+        return null;
+      case 'reject':
+        return this.rejectStatement();
       case 'iifname':
       case 'oifname':
       case 'iif':
@@ -236,6 +266,7 @@ class NftParser {
       case 'masquerade':
       case 'snat':
       case 'dnat':
+      case 'redirect':
         return this.natStatement(word);
       default:
         return this.fail(tok, `unsupported nft statement '${tok.text}'`);
@@ -256,9 +287,11 @@ class NftParser {
     }
   }
 
-  private metaStatement(matches: Match[]): void {
+  private metaStatement(matches: Match[], effects: Effect[]): void {
     const key = this.next();
     switch (key.text) {
+      case 'mark':
+        return this.markStatement(matches, effects);
       case 'l4proto': {
         const negate = this.relation();
         matches.push({ kind: 'l4proto', negate, protos: this.values((t) => this.proto(t)) });
@@ -276,8 +309,111 @@ class NftParser {
         this.number();
         return;
       default:
-        return this.fail(key, `unsupported meta key '${key.text}' (l4proto, iifname, oifname, iif, oif, nftrace)`);
+        return this.fail(key, `unsupported meta key '${key.text}' (l4proto, iifname, oifname, iif, oif, mark, nftrace)`);
     }
+  }
+
+  /**
+   * `meta mark [!=] V`, `meta mark and M == V` (a match), or `meta mark set V`,
+   * `meta mark set mark or|xor|and V` (an effect: the xmark forms of nft_meta_set/bitwise).
+   */
+  private markStatement(matches: Match[], effects: Effect[]): void {
+    if (this.peek().text === 'set') {
+      this.next();
+      const first = this.next();
+      if (first.text !== 'mark' && first.text !== 'meta') {
+        effects.push({ kind: 'mark', value: this.u32(first), mask: 0xffffffff });
+        return;
+      }
+      if (first.text === 'meta') this.expect('mark');
+      const op = this.next();
+      const v = this.u32(this.next());
+      if (op.text === 'or' || op.text === '|') effects.push({ kind: 'mark', value: v, mask: v });
+      else if (op.text === 'xor' || op.text === '^') effects.push({ kind: 'mark', value: v, mask: 0 });
+      else if (op.text === 'and' || op.text === '&') effects.push({ kind: 'mark', value: 0, mask: ~v >>> 0 });
+      else this.fail(op, `unsupported mark operation '${op.text}' (or, xor, and)`);
+      return;
+    }
+    let mask = 0xffffffff;
+    if (this.peek().text === 'and' || this.peek().text === '&') {
+      this.next();
+      mask = this.u32(this.next());
+    }
+    const negate = this.relation();
+    matches.push({ kind: 'mark', negate, value: this.u32(this.next()), mask });
+  }
+
+  /** `ct state [!=] NAMES` and `ct status [!=] snat|dnat`. */
+  private ctMatch(): Match {
+    const key = this.next();
+    if (key.text !== 'state' && key.text !== 'status') this.fail(key, `unsupported ct key '${key.text}' (state, status)`);
+    const negate = this.relation();
+    const table = key.text === 'state' ? NFT_CT_STATE : NFT_CT_STATUS;
+    const states = this.commaValues((t) => table[t.text] ?? this.fail(t, `unknown ct ${key.text} '${t.text}' (${Object.keys(table).join(', ')})`));
+    return { kind: 'ctstate', negate, states: states.reduce((a, b) => a | b, 0) };
+  }
+
+  /** `fib saddr|daddr type [!=] TYPES` (nft_fib's address type, as inet_addr_type). */
+  private fibMatch(): Match {
+    const which = this.next();
+    if (which.text !== 'saddr' && which.text !== 'daddr') this.fail(which, "natsim reads 'fib saddr type' and 'fib daddr type'");
+    this.expect('type');
+    const negate = this.relation();
+    const types = this.commaValues((t) => ADDR_TYPE_NAME[t.text.toUpperCase()] ?? this.fail(t, `unknown address type '${t.text}'`));
+    return { kind: 'addrtype', negate, which: which.text === 'saddr' ? 'src' : 'dst', types: types.reduce((a, b) => a | b, 0) };
+  }
+
+  /** `icmp type [!=] NAME|N` */
+  private icmpMatch(): Match {
+    this.expect('type');
+    const negate = this.relation();
+    const tok = this.next();
+    const type = NFT_ICMP_TYPE[tok.text] ?? (/^\d{1,3}$/.test(tok.text) && Number(tok.text) < 256 ? Number(tok.text) : this.fail(tok, `unknown icmp type '${tok.text}'`));
+    return { kind: 'icmptype', negate, type, code: null };
+  }
+
+  /** `log [prefix "…"] [level L] [flags …]`: only the prefix matters to a trace. */
+  private logStatement(): Effect {
+    let prefix = '';
+    while (this.peek().text === 'prefix' || this.peek().text === 'level' || this.peek().text === 'flags') {
+      const key = this.next().text;
+      const v = this.next();
+      if (key === 'prefix') prefix = v.text;
+    }
+    return { kind: 'log', prefix };
+  }
+
+  /** `reject [with icmp [type] NAME | with tcp reset]` (nft_reject; the default is port unreachable). */
+  private rejectStatement(): Action {
+    if (this.peek().text !== 'with') return { kind: 'reject', with: { icmpCode: 3 } };
+    this.next();
+    const family = this.next();
+    if (family.text === 'tcp') {
+      this.expect('reset');
+      return { kind: 'reject', with: 'tcp-reset' };
+    }
+    if (family.text !== 'icmp') this.fail(family, "expected 'icmp' or 'tcp' after 'reject with'");
+    if (this.peek().text === 'type') this.next();
+    const tok = this.next();
+    const code = NFT_REJECT_CODE[tok.text] ?? this.fail(tok, `unknown icmp reject type '${tok.text}' (${Object.keys(NFT_REJECT_CODE).join(', ')})`);
+    return { kind: 'reject', with: { icmpCode: code } };
+  }
+
+  /** Comma-separated values, or an anonymous set of them. */
+  private commaValues<T>(parse: (tok: Token) => T): T[] {
+    if (this.peekPunct('{')) return this.values(parse);
+    const out = [parse(this.next())];
+    while (this.peekPunct(',')) {
+      this.next();
+      out.push(parse(this.next()));
+    }
+    return out;
+  }
+
+  private u32(tok: Token): number {
+    const v = parseU32(tok.text);
+    if (v === null) this.fail(tok, `expected a 32-bit number, found '${tok.text}'`);
+    return v;
   }
 
   /** iif/oif compare the device index; natsim's devices never change, so the name is equivalent. */
@@ -311,13 +447,13 @@ class NftParser {
    * masquerade [to :P[-Q]] [FLAGS], snat|dnat [ip] to ADDR[-ADDR][:P[-Q]] [FLAGS], with FLAGS
    * a comma-separated list of random, fully-random, persistent.
    */
-  private natStatement(kind: 'snat' | 'dnat' | 'masquerade'): Action {
+  private natStatement(kind: 'snat' | 'dnat' | 'masquerade' | 'redirect'): Action {
     if (kind !== 'masquerade' && this.peek().text === 'ip') this.next();
     let targetTok: Token | null = null;
     if (this.peek().text === 'to') {
       this.next();
       targetTok = this.next();
-    } else if (kind !== 'masquerade') {
+    } else if (kind === 'snat' || kind === 'dnat') {
       this.fail(this.peek(), `${kind} needs 'to ADDRESS'`);
     }
     let flags = 0;
@@ -329,7 +465,7 @@ class NftParser {
       flags |= flag;
     }
     if (targetTok === null) return { kind, range: { flags, minAddr: 0, maxAddr: 0, minProto: 0, maxProto: 0, baseProto: 0 } };
-    if (kind === 'masquerade' && !targetTok.text.startsWith(':')) this.fail(targetTok, 'masquerade takes only ports: to :PORT[-PORT]');
+    if ((kind === 'masquerade' || kind === 'redirect') && !targetTok.text.startsWith(':')) this.fail(targetTok, `${kind} takes only ports: to :PORT[-PORT]`);
     const range = parseNatTarget(targetTok.text, flags);
     if (typeof range === 'string') this.fail(targetTok, range);
     return { kind, range };

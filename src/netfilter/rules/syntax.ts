@@ -4,7 +4,7 @@
  */
 import { IPPROTO } from '../constants.js';
 import { parseIpv4 } from '../../packet/ipv4-addr.js';
-import { NatFlag, type NatRange, type PortRange } from './model.js';
+import { AddrType, NatFlag, type NatRange, type PortRange } from './model.js';
 
 /** /etc/protocols names both tools accept, or a number 0–255. */
 const PROTO_BY_NAME: Readonly<Record<string, number>> = {
@@ -76,3 +76,21 @@ export const NAT_FLAG_BY_NFT_WORD: Readonly<Record<string, number>> = {
   'fully-random': NatFlag.ProtoRandomFully,
   persistent: NatFlag.Persistent,
 };
+
+/** Address type names (-m addrtype, nft fib … type, in upper case). */
+export const ADDR_TYPE_NAME: Readonly<Record<string, number>> = {
+  UNICAST: AddrType.Unicast,
+  LOCAL: AddrType.Local,
+  BROADCAST: AddrType.Broadcast,
+  MULTICAST: AddrType.Multicast,
+  BLACKHOLE: AddrType.Blackhole,
+  UNREACHABLE: AddrType.Unreachable,
+  PROHIBIT: AddrType.Prohibit,
+};
+
+/** A number as both tools print marks: decimal or 0x hex, up to 32 bits. */
+export function parseU32(text: string): number | null {
+  if (!/^(0x[0-9a-fA-F]{1,8}|\d{1,10})$/.test(text)) return null;
+  const n = Number(text);
+  return n <= 0xffffffff ? n : null;
+}

@@ -2,18 +2,26 @@
  * The checks the kernel makes when a ruleset is loaded (nf_tables_check_loops and the
  * expressions' validate callbacks, x_tables' checkentry): every jump has a target, no chain
  * reaches itself, and NAT statements sit only where the NAT core can apply them —
- * nft_nat_validate / xt_nat: snat at POST_ROUTING or LOCAL_IN, dnat at PRE_ROUTING or
- * LOCAL_OUT; nft_masq_validate / xt_MASQUERADE: POST_ROUTING only; all in a nat chain.
+ * nft_nat_validate / xt_nat: snat at POST_ROUTING or LOCAL_IN, dnat and redirect at
+ * PRE_ROUTING or LOCAL_OUT; nft_masq_validate / xt_MASQUERADE: POST_ROUTING only; all in a nat
+ * chain; REJECT only where it can answer.
  * A regular chain is checked against every base chain that reaches it, as the kernel does.
  */
 import { InputError } from '../../errors.js';
 import { Hook, HOOK_NFT_NAME } from '../constants.js';
 import type { Action, BaseChainSpec, Chain, Rule, Ruleset, Table } from './model.js';
 
-const NAT_HOOKS: Readonly<Record<'snat' | 'dnat' | 'masquerade', readonly Hook[]>> = {
+const NAT_HOOKS: Readonly<Record<'snat' | 'dnat' | 'masquerade' | 'redirect', readonly Hook[]>> = {
   snat: [Hook.PostRouting, Hook.LocalIn],
   dnat: [Hook.PreRouting, Hook.LocalOut],
   masquerade: [Hook.PostRouting],
+  redirect: [Hook.PreRouting, Hook.LocalOut],
+};
+
+/** Where REJECT may answer: xt_REJECT's hooks; nft_reject_validate also allows prerouting. */
+const REJECT_HOOKS: Readonly<Record<Table['source'], readonly Hook[]>> = {
+  iptables: [Hook.LocalIn, Hook.Forward, Hook.LocalOut],
+  nft: [Hook.PreRouting, Hook.LocalIn, Hook.Forward, Hook.LocalOut],
 };
 
 export function validateRuleset(ruleset: Ruleset): void {
@@ -31,7 +39,10 @@ function walk(table: Table, chain: Chain, base: BaseChainSpec, path: readonly st
   for (const rule of chain.rules) {
     const action = rule.action;
     if (action === null) continue;
-    if (action.kind === 'snat' || action.kind === 'dnat' || action.kind === 'masquerade') checkNat(action.kind, base, rule);
+    if (action.kind === 'snat' || action.kind === 'dnat' || action.kind === 'masquerade' || action.kind === 'redirect') checkNat(action.kind, base, rule);
+    if (action.kind === 'reject' && !REJECT_HOOKS[table.source].includes(base.hook)) {
+      fail(rule, `reject only works at ${REJECT_HOOKS[table.source].map((h) => HOOK_NFT_NAME[h]).join(', ')} (this rule is reached from hook ${HOOK_NFT_NAME[base.hook]})`);
+    }
     const target = jumpTarget(table, rule);
     if (target === null) continue;
     if (target.base) fail(rule, `cannot jump to base chain '${target.name}'`);
@@ -48,7 +59,7 @@ function jumpTarget(table: Table, rule: Rule): Chain | null {
   return target;
 }
 
-function checkNat(kind: 'snat' | 'dnat' | 'masquerade', base: BaseChainSpec, rule: Rule): void {
+function checkNat(kind: keyof typeof NAT_HOOKS, base: BaseChainSpec, rule: Rule): void {
   if (base.type !== 'nat') fail(rule, `${kind} only works in a nat chain (this rule is reached from a ${base.type} chain)`);
   const hooks = NAT_HOOKS[kind];
   if (!hooks.includes(base.hook)) {

@@ -1,0 +1,65 @@
+/**
+ * What a rule looks at and changes while a chain is evaluated for one packet: the packet's
+ * fields, its mark, its conntrack state, the host's idea of an address's type, and the
+ * seeded randomness of -m statistic.
+ */
+import type { Prng } from '../../sim/prng.js';
+import { CtInfo, Status } from '../conntrack/conn.js';
+import type { HookState } from '../hooks.js';
+import type { Skb } from '../skb.js';
+import { CtState } from './model.js';
+
+/** What the host provides to rules. */
+export interface RuleEnv {
+  /** inet_addr_type: the AddrType bit of an address on this host. */
+  addrType(addr: number): number;
+  readonly prng: Prng;
+}
+
+export class RuleContext {
+  constructor(
+    readonly skb: Skb,
+    readonly state: HookState,
+    private readonly env: RuleEnv,
+  ) {}
+
+  get iifname(): string | null {
+    return this.state.in?.name ?? null;
+  }
+
+  get oifname(): string | null {
+    return this.state.out?.name ?? null;
+  }
+
+  addrType(addr: number): number {
+    return this.env.addrType(addr);
+  }
+
+  /** 31 random bits, as xt_statistic draws them (get_random_u32() & 0x7FFFFFFF). */
+  random31(): number {
+    return this.env.prng.u32() & 0x7fffffff;
+  }
+
+  /** The conntrack state bits (xt_conntrack's and nft ct state's view of skb->_nfct). */
+  ctState(): number {
+    const skb = this.skb;
+    if (skb.untracked) return CtState.Untracked;
+    const ct = skb.ct;
+    if (!ct) return CtState.Invalid;
+    let bits: number;
+    switch (skb.ctinfo) {
+      case CtInfo.New:
+        bits = CtState.New;
+        break;
+      case CtInfo.Related:
+      case CtInfo.RelatedReply:
+        bits = CtState.Related;
+        break;
+      default:
+        bits = CtState.Established;
+    }
+    if (ct.has(Status.SrcNat)) bits |= CtState.Snat;
+    if (ct.has(Status.DstNat)) bits |= CtState.Dnat;
+    return bits;
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * iptables match modules beyond addresses, interfaces, protocols and ports: their options as
+ * iptables-save writes them (libxt_mark, libxt_conntrack, libxt_state, libxt_addrtype,
+ * libxt_statistic, libxt_tcp --tcp-flags, libxt_icmp), each turned into one rule-model match.
+ */
+import { IPPROTO } from '../constants.js';
+import { CtState, type Match } from './model.js';
+import { ADDR_TYPE_NAME, parseU32 } from './syntax.js';
+
+/** The option being read: its words, negation and the protocol the rule named. */
+export interface OptionReader {
+  readonly option: string;
+  readonly negate: boolean;
+  readonly proto: number;
+  /** The next word (the option's value). */
+  value(): string;
+  fail(reason: string): never;
+}
+
+const CT_STATE_NAME: Readonly<Record<string, number>> = {
+  INVALID: CtState.Invalid,
+  ESTABLISHED: CtState.Established,
+  RELATED: CtState.Related,
+  NEW: CtState.New,
+  UNTRACKED: CtState.Untracked,
+  SNAT: CtState.Snat,
+  DNAT: CtState.Dnat,
+};
+
+
+const TCP_FLAG_NAME: Readonly<Record<string, number>> = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80, ALL: 0xff, NONE: 0 };
+
+const ICMP_TYPE_NAME: Readonly<Record<string, [number, number | null]>> = {
+  'echo-reply': [0, null],
+  'destination-unreachable': [3, null],
+  'network-unreachable': [3, 0],
+  'host-unreachable': [3, 1],
+  'protocol-unreachable': [3, 2],
+  'port-unreachable': [3, 3],
+  'fragmentation-needed': [3, 4],
+  'source-quench': [4, null],
+  redirect: [5, null],
+  'echo-request': [8, null],
+  'time-exceeded': [11, null],
+  'ttl-zero-during-transit': [11, 0],
+  'parameter-problem': [12, null],
+  'timestamp-request': [13, null],
+  'timestamp-reply': [14, null],
+};
+
+
+/** "V" or "V/M" (M defaults to all ones). */
+export function parseValueMask(text: string, r: OptionReader): { value: number; mask: number } {
+  const [v, m] = text.split('/');
+  const value = parseU32(v ?? '');
+  const mask = m === undefined ? 0xffffffff : parseU32(m);
+  if (value === null || mask === null || text.split('/').length > 2) return r.fail(`bad value '${text}' (expected VALUE[/MASK], decimal or 0x hex)`);
+  return { value, mask };
+}
+
+function names(text: string, table: Readonly<Record<string, number>>, what: string, r: OptionReader): number {
+  let bits = 0;
+  for (const name of text.split(',')) {
+    const bit = table[name];
+    if (bit === undefined) r.fail(`unknown ${what} '${name}' (${Object.keys(table).join(', ')})`);
+    bits |= bit;
+  }
+  return bits;
+}
+
+/** The options of the simple modules: one option, one match. */
+const SIMPLE: Readonly<Record<string, Readonly<Record<string, (r: OptionReader) => Match>>>> = {
+  mark: {
+    '--mark': (r) => ({ kind: 'mark', negate: r.negate, ...parseValueMask(r.value(), r) }),
+  },
+  conntrack: {
+    '--ctstate': (r) => ({ kind: 'ctstate', negate: r.negate, states: names(r.value(), CT_STATE_NAME, 'conntrack state', r) }),
+  },
+  state: {
+    '--state': (r) => ({ kind: 'ctstate', negate: r.negate, states: names(r.value(), CT_STATE_NAME, 'state', r) }),
+  },
+  addrtype: {
+    '--src-type': (r) => ({ kind: 'addrtype', negate: r.negate, which: 'src', types: names(r.value(), ADDR_TYPE_NAME, 'address type', r) }),
+    '--dst-type': (r) => ({ kind: 'addrtype', negate: r.negate, which: 'dst', types: names(r.value(), ADDR_TYPE_NAME, 'address type', r) }),
+  },
+  tcp: {
+    '--tcp-flags': (r) => {
+      if (r.proto !== IPPROTO.TCP) r.fail('--tcp-flags needs -p tcp');
+      const mask = names(r.value(), TCP_FLAG_NAME, 'TCP flag', r);
+      return { kind: 'tcpflags', negate: r.negate, mask, comp: names(r.value(), TCP_FLAG_NAME, 'TCP flag', r) };
+    },
+    '--syn': (r) => {
+      if (r.proto !== IPPROTO.TCP) r.fail('--syn needs -p tcp');
+      return { kind: 'tcpflags', negate: r.negate, mask: 0x17, comp: 0x02 };
+    },
+  },
+  icmp: {
+    '--icmp-type': (r) => {
+      if (r.proto !== IPPROTO.ICMP) r.fail('--icmp-type needs -p icmp');
+      const text = r.value();
+      const named = ICMP_TYPE_NAME[text];
+      if (named) return { kind: 'icmptype', negate: r.negate, type: named[0], code: named[1] };
+      const m = /^(\d{1,3})(?:\/(\d{1,3}))?$/.exec(text);
+      if (!m || Number(m[1]) > 255 || Number(m[2] ?? 0) > 255) return r.fail(`unknown ICMP type '${text}'`);
+      return { kind: 'icmptype', negate: r.negate, type: Number(m[1]), code: m[2] === undefined ? null : Number(m[2]) };
+    },
+  },
+};
+
+/** The modules natsim evaluates (tcp/udp ports and multiport are read by the parser itself). */
+export const MODULES = new Set(['tcp', 'udp', 'multiport', 'comment', 'statistic', ...Object.keys(SIMPLE)]);
+
+/** The match for a simple module's option, or null when no loaded module has this option. */
+export function simpleModuleOption(modules: ReadonlySet<string>, r: OptionReader): Match | null {
+  for (const module of modules) {
+    const read = SIMPLE[module]?.[r.option];
+    if (read) return read(r);
+  }
+  return null;
+}
+
+/**
+ * -m statistic: its options arrive one by one (--mode, --probability, --every, --packet) and
+ * make one match at the end of the rule.
+ */
+export class StatisticOptions {
+  private mode: 'random' | 'nth' | null = null;
+  private probability: number | null = null;
+  private every: number | null = null;
+  private packet = 0;
+  private negate = false;
+
+  /** True when the option was one of -m statistic's. */
+  read(r: OptionReader): boolean {
+    switch (r.option) {
+      case '--mode': {
+        const mode = r.value();
+        if (mode !== 'random' && mode !== 'nth') r.fail(`unknown statistic mode '${mode}' (random, nth)`);
+        this.mode = mode;
+        return true;
+      }
+      case '--probability': {
+        const text = r.value();
+        const p = Number(text);
+        if (!/^[\d.]+$/.test(text) || !(p >= 0 && p <= 1)) r.fail(`--probability needs a number from 0 to 1, got '${text}'`);
+        this.probability = p;
+        this.negate = r.negate;
+        return true;
+      }
+      case '--every':
+      case '--packet': {
+        const text = r.value();
+        const n = Number(text);
+        if (!/^\d+$/.test(text)) r.fail(`${r.option} needs a whole number, got '${text}'`);
+        if (r.option === '--every') {
+          if (n < 1) r.fail('--every needs a number of at least 1');
+          this.every = n;
+          this.negate = r.negate;
+        } else {
+          this.packet = n;
+        }
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * The match (libxt_statistic stores the probability as 0x80000000 × p, `--every N` as N - 1,
+   * and starts the counter at every - packet, so that the first packet is the one `--packet`
+   * names), or the reason the options do not make one.
+   */
+  build(): Match | string {
+    if (this.mode === 'random') {
+      if (this.probability === null) return '--mode random needs --probability';
+      return { kind: 'random', negate: this.negate, threshold: Math.round(0x80000000 * this.probability) };
+    }
+    if (this.mode === 'nth') {
+      if (this.every === null) return '--mode nth needs --every';
+      if (this.packet > this.every - 1) return '--packet must be less than --every';
+      const every = this.every - 1;
+      return { kind: 'nth', negate: this.negate, every, packet: this.packet, counter: { count: every - this.packet } };
+    }
+    return '-m statistic needs --mode random or --mode nth';
+  }
+}
