@@ -59,7 +59,7 @@ export interface CtEntryView {
 
 /** The NAT rule that bound a connection at this op. */
 export interface NatBinding {
-  readonly kind: 'snat' | 'dnat' | 'masquerade' | 'null';
+  readonly kind: 'snat' | 'dnat' | 'masquerade' | 'redirect' | 'null';
   readonly rule: string | null;
   readonly outdev: string | null;
 }

@@ -11,9 +11,12 @@ import { Sysctl } from '../host/sysctl.js';
 import { NetfilterNet } from '../netfilter/net.js';
 import { buildHooks } from '../netfilter/stack.js';
 import { parseRuleset } from '../netfilter/rules/parse.js';
+import { AddrType } from '../netfilter/rules/model.js';
 import { parsePrefix } from '../packet/ipv4-addr.js';
 import type { Prng } from '../sim/prng.js';
 import type { HostSpec } from '../scenario/spec.js';
+
+const ADDR_TYPE_BIT = { local: AddrType.Local, broadcast: AddrType.Broadcast, multicast: AddrType.Multicast, unicast: AddrType.Unicast } as const;
 
 export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: number): Host {
   const devices = buildDevices(spec);
@@ -33,7 +36,8 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   }
   const net = new NetfilterNet(sysctl, prng, cpus);
   const ruleset = spec.ruleset ? parseRuleset(spec.ruleset) : { tables: [] };
-  return new Host(spec.name, devices, fib, sysctl, net, buildHooks(net, ruleset, devices), ports, cpus);
+  const env = { addrType: (addr: number) => ADDR_TYPE_BIT[fib.addrType(addr)], prng };
+  return new Host(spec.name, devices, fib, sysctl, net, buildHooks(net, ruleset, devices, env), ports, cpus);
 }
 
 /** lo is index 1 with 127.0.0.1/8; the others follow in file order unless an index is given. */
