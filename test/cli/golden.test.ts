@@ -22,6 +22,8 @@ describe('golden outputs', () => {
       'fixtures/seeds/masquerade-multi-ip.golden',
       'fixtures/seeds/masquerade-multi-ip.masq.golden',
       'fixtures/seeds/snat-failure-timeout.golden',
+      'fixtures/seeds/kube-proxy-nodeport.golden',
+      'fixtures/seeds/kube-proxy-nodeport.masq.golden',
     ])
       expect(names).toContain(g);
   });

@@ -62,9 +62,12 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
 
 function apply(a: Effect, rule: Rule, ctx: RuleContext): void {
   switch (a.kind) {
-    case 'mark':
-      ctx.skb.mark = ((ctx.skb.mark & ~a.mask) ^ a.value) >>> 0;
+    case 'mark': {
+      const before = ctx.skb.mark;
+      ctx.skb.mark = ((before & ~a.mask) ^ a.value) >>> 0;
+      ctx.state.notes?.push(`MARK 0x${before.toString(16)} → 0x${ctx.skb.mark.toString(16)} (rule "${rule.text}")`);
       return;
+    }
     case 'log':
       ctx.state.notes?.push(`LOG ${a.prefix}(rule "${rule.text}")`);
       return;

@@ -1,0 +1,142 @@
+/**
+ * Each match and target evaluated on packets that should and should not match: a one-rule
+ * chain (iptables-save or nft text) run on a built packet, its verdict and effects checked.
+ */
+import { describe, expect, it } from 'vitest';
+import { CtInfo, Conn, Status } from '../../src/netfilter/conntrack/conn.js';
+import { invertTuple, tupleFromPacket } from '../../src/netfilter/conntrack/tuple.js';
+import { Hook, Verdict } from '../../src/netfilter/constants.js';
+import { RuleContext } from '../../src/netfilter/rules/context.js';
+import { evaluateChain } from '../../src/netfilter/rules/eval.js';
+import { AddrType } from '../../src/netfilter/rules/model.js';
+import { parseRuleset } from '../../src/netfilter/rules/parse.js';
+import { Skb } from '../../src/netfilter/skb.js';
+import { buildIcmpEcho, buildTcp, buildUdp } from '../../src/packet/build.js';
+import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
+import { TcpFlag, type Ipv4Packet } from '../../src/packet/ipv4.js';
+import { Prng } from '../../src/sim/prng.js';
+
+const ip = (s: string) => parseIpv4(s)!;
+const LOCAL = ip('192.168.1.2');
+
+const tcp = (dport: number, flags = TcpFlag.SYN) => buildTcp({ saddr: ip('10.0.0.1'), daddr: LOCAL, sport: 40000, dport, seq: 1, ack: 0, flags, window: 100, ipId: 1, ttl: 64, payloadLength: 0 });
+const udp = (daddr = LOCAL) => buildUdp({ saddr: ip('10.0.0.1'), daddr, sport: 1000, dport: 53, ipId: 1, ttl: 64, payload: new Uint8Array(4) });
+const ping = (type = 8) => buildIcmpEcho({ saddr: ip('10.0.0.1'), daddr: LOCAL, ipId: 1, ttl: 64, type, echoId: 1, seq: 1, payload: new Uint8Array(0) });
+
+interface Run {
+  readonly verdict: Verdict;
+  readonly skb: Skb;
+}
+
+/** Evaluates the FORWARD chain of `rules` (an iptables filter table's rules, or an nft chain body). */
+function run(rules: string, pkt: Ipv4Packet, setup: (skb: Skb) => void = () => undefined, prng = new Prng(1), nft = false): Run {
+  const text = nft
+    ? `table ip t { chain c { type filter hook forward priority 0; policy accept;\n${rules}\n} }`
+    : `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules}\nCOMMIT\n`;
+  const table = parseRuleset({ text, file: 'r', lineOffset: 0, colOffset: 0 }).tables[0]!;
+  const chain = [...table.chains.values()].find((c) => c.base?.hook === Hook.Forward)!;
+  const skb = new Skb(1, pkt, 0, 0, null);
+  setup(skb);
+  const env = { addrType: (a: number) => (a === LOCAL ? AddrType.Local : AddrType.Unicast), prng };
+  const state = { hook: Hook.Forward, in: null, out: null, trace: null, notes: null };
+  const outcome = evaluateChain(table, chain, new RuleContext(skb, state, env), () => Verdict.Accept);
+  return { verdict: outcome.verdict, skb };
+}
+
+const drops = (rules: string, pkt: Ipv4Packet, setup?: (skb: Skb) => void, nft = false) => run(rules, pkt, setup, new Prng(1), nft).verdict === Verdict.Drop;
+
+function tracked(skb: Skb, ctinfo: CtInfo, status = 0): void {
+  const orig = tupleFromPacket(skb.pkt);
+  skb.ct = new Conn(1, orig, invertTuple(orig)!);
+  skb.ct.status |= status;
+  skb.ctinfo = ctinfo;
+}
+
+describe('iptables matches', () => {
+  it('-m mark --mark V/M', () => {
+    const rule = '-A FORWARD -m mark --mark 0x4000/0x4000 -j DROP';
+    expect(drops(rule, udp(), (s) => void (s.mark = 0x4001))).toBe(true);
+    expect(drops(rule, udp(), (s) => void (s.mark = 0x1))).toBe(false);
+    expect(drops('-A FORWARD -m mark ! --mark 0x4000/0x4000 -j DROP', udp())).toBe(true);
+  });
+
+  it('-m conntrack --ctstate and -m state', () => {
+    const rule = '-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j DROP';
+    expect(drops(rule, udp(), (s) => tracked(s, CtInfo.EstablishedReply))).toBe(true);
+    expect(drops(rule, udp(), (s) => tracked(s, CtInfo.Related))).toBe(true);
+    expect(drops(rule, udp(), (s) => tracked(s, CtInfo.New))).toBe(false);
+    expect(drops('-A FORWARD -m state --state INVALID -j DROP', udp())).toBe(true);
+    expect(drops('-A FORWARD -m conntrack --ctstate DNAT -j DROP', udp(), (s) => tracked(s, CtInfo.New, Status.DstNat))).toBe(true);
+    expect(drops('-A FORWARD -m conntrack --ctstate UNTRACKED -j DROP', udp(), (s) => void (s.untracked = true))).toBe(true);
+  });
+
+  it('-m addrtype --dst-type LOCAL', () => {
+    const rule = '-A FORWARD -m addrtype --dst-type LOCAL -j DROP';
+    expect(drops(rule, udp(LOCAL))).toBe(true);
+    expect(drops(rule, udp(ip('8.8.8.8')))).toBe(false);
+    expect(drops('-A FORWARD -m addrtype ! --dst-type LOCAL -j DROP', udp(ip('8.8.8.8')))).toBe(true);
+  });
+
+  it('-m statistic --mode random: 0x80000000 × p against 31 random bits of the seeded PRNG', () => {
+    let hits = 0;
+    const prng = new Prng(42);
+    for (let i = 0; i < 2000; i++) if (run('-A FORWARD -m statistic --mode random --probability 0.25000000000 -j DROP', udp(), undefined, prng).verdict === Verdict.Drop) hits++;
+    expect(hits).toBeGreaterThan(430);
+    expect(hits).toBeLessThan(570);
+    expect(drops('-A FORWARD -m statistic --mode random --probability 1.0 -j DROP', udp())).toBe(true);
+    expect(drops('-A FORWARD -m statistic --mode random --probability 0 -j DROP', udp())).toBe(false);
+  });
+
+  it('-m statistic --mode nth: every Nth packet, the first one when --packet 0', () => {
+    const text = '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -m statistic --mode nth --every 3 --packet 0 -j DROP\nCOMMIT\n';
+    const table = parseRuleset({ text, file: 'r', lineOffset: 0, colOffset: 0 }).tables[0]!;
+    const chain = table.chains.get('FORWARD')!;
+    const env = { addrType: () => AddrType.Unicast, prng: new Prng(1) };
+    const verdicts = Array.from({ length: 7 }, () => evaluateChain(table, chain, new RuleContext(new Skb(1, udp(), 0, 0, null), { hook: Hook.Forward, in: null, out: null, trace: null, notes: null }, env), () => Verdict.Accept).verdict);
+    expect(verdicts.map((v) => (v === Verdict.Drop ? 1 : 0))).toEqual([1, 0, 0, 1, 0, 0, 1]);
+  });
+
+  it('-m tcp --tcp-flags and --syn; -m icmp --icmp-type', () => {
+    const syn = '-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST,ACK SYN -j DROP';
+    expect(drops(syn, tcp(80, TcpFlag.SYN))).toBe(true);
+    expect(drops(syn, tcp(80, TcpFlag.SYN | TcpFlag.ACK))).toBe(false);
+    expect(drops('-A FORWARD -p tcp -m tcp --syn -j DROP', tcp(80, TcpFlag.ACK))).toBe(false);
+    expect(drops('-A FORWARD -p icmp -m icmp --icmp-type 8 -j DROP', ping(8))).toBe(true);
+    expect(drops('-A FORWARD -p icmp -m icmp --icmp-type echo-request -j DROP', ping(0))).toBe(false);
+  });
+});
+
+describe('iptables targets', () => {
+  it('MARK: --set-xmark, --set-mark, --or-mark, --xor-mark, --and-mark, and evaluation goes on', () => {
+    const mark = (target: string, start: number) => run(`-A FORWARD -j MARK ${target}\n-A FORWARD -j ACCEPT`, udp(), (s) => void (s.mark = start)).skb.mark;
+    expect(mark('--set-xmark 0x4000/0x4000', 0x1)).toBe(0x4001);
+    expect(mark('--set-xmark 0x4000/0x0', 0x4001)).toBe(0x1);
+    expect(mark('--set-mark 0x10', 0xff)).toBe(0x10);
+    expect(mark('--or-mark 0x2', 0x1)).toBe(0x3);
+    expect(mark('--xor-mark 0x3', 0x1)).toBe(0x2);
+    expect(mark('--and-mark 0x1', 0x3)).toBe(0x1);
+  });
+
+  it('REJECT: drops and says what to answer', () => {
+    const r = run('-A FORWARD -p tcp -j REJECT --reject-with tcp-reset', tcp(80));
+    expect([r.verdict, r.skb.drop?.reject]).toEqual([Verdict.Drop, 'tcp-reset']);
+    expect(run('-A FORWARD -j REJECT', udp()).skb.drop?.reject).toEqual({ icmpCode: 3 });
+    expect(run('-A FORWARD -j REJECT --reject-with icmp-host-prohibited', udp()).skb.drop?.reject).toEqual({ icmpCode: 10 });
+  });
+
+  it('LOG goes on to the next rule', () => {
+    expect(drops('-A FORWARD -j LOG --log-prefix "x: "\n-A FORWARD -j DROP', udp())).toBe(true);
+  });
+});
+
+describe('nft expressions', () => {
+  it('meta mark, meta mark set … or, ct state, fib daddr type, icmp type, reject', () => {
+    expect(drops('meta mark and 0x4000 == 0x4000 drop', udp(), (s) => void (s.mark = 0x4000), true)).toBe(true);
+    expect(run('meta mark set mark or 0x4000 accept', udp(), (s) => void (s.mark = 1), new Prng(1), true).skb.mark).toBe(0x4001);
+    expect(drops('ct state established,related drop', udp(), (s) => tracked(s, CtInfo.Established), true)).toBe(true);
+    expect(drops('ct state { new } drop', udp(), (s) => tracked(s, CtInfo.Established), true)).toBe(false);
+    expect(drops('fib daddr type local drop', udp(LOCAL), undefined, true)).toBe(true);
+    expect(drops('icmp type echo-request drop', ping(8), undefined, true)).toBe(true);
+    expect(run('reject with icmp type admin-prohibited', udp(), undefined, new Prng(1), true).skb.drop?.reject).toEqual({ icmpCode: 13 });
+  });
+});
