@@ -53,6 +53,6 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
   const spec = loadScenario(input);
   const traced = options.host ? [options.host] : spec.trace;
   const world = new World(spec, { seed: options.seed, cpus: options.cpus, trace: traced, sink: sinkFor(traced.length > 1) });
-  world.run();
+  world.run(spec.until ?? undefined);
   return { hosts: traced.map((n) => world.hosts.get(n)!), replay: null, world, endTime: world.queue.now };
 }

@@ -8,7 +8,7 @@ import { InputError } from '../errors.js';
 import { YamlSource, yamlLineCounter } from './yaml-place.js';
 import type { HostSpec, InterfaceSpec, Located, RulesetSpec, RunStep, ScenarioSpec } from './spec.js';
 
-const TOP_KEYS = new Set(['natsim', 'name', 'about', 'seed', 'cpus', 'hosts', 'trace', 'run']);
+const TOP_KEYS = new Set(['natsim', 'name', 'about', 'seed', 'cpus', 'hosts', 'trace', 'run', 'until']);
 const HOST_KEYS = new Set(['interfaces', 'routes', 'sysctl', 'ruleset', 'ruleset-file']);
 const IFACE_KEYS = new Set(['addr', 'link', 'index']);
 
@@ -54,6 +54,7 @@ export function parseScenario(text: string, file: string): ScenarioSpec {
     hosts,
     trace,
     run: run.sort((a, b) => a.at - b.at),
+    until: fields.has('until') ? parseDuration(src, fields.get('until')![0], 'until') : null,
   };
 }
 
@@ -134,7 +135,7 @@ function readStep(src: YamlSource, node: Node, names: Set<string>): RunStep {
   let on: string | null = null;
   let action: string | null = null;
   for (const [key, value, k] of src.entries(node, 'run step')) {
-    if (key === 'at') at = parseDuration(src, value);
+    if (key === 'at') at = parseDuration(src, value, 'at');
     else if (key === 'on') on = hostRef(src, value as Node, names);
     else if (key === 'do') action = src.text(value, 'do');
     else src.fail(k, `unknown key '${key}' in run step (expected at, on, do)`);
@@ -145,8 +146,8 @@ function readStep(src: YamlSource, node: Node, names: Set<string>): RunStep {
 }
 
 /** "1.5s", "200ms", "10us", or a number of seconds, to nanoseconds. */
-function parseDuration(src: YamlSource, node: Node | null): number {
-  const text = String(scalar(src, node, 'at'));
+function parseDuration(src: YamlSource, node: Node | null, what: string): number {
+  const text = String(scalar(src, node, what));
   const m = /^(\d+(?:\.\d+)?)(s|ms|us|ns)?$/.exec(text.trim());
   if (!m) src.fail(node, `bad time '${text}' (use e.g. 0s, 1.5s, 200ms)`);
   const scale = { s: 1e9, ms: 1e6, us: 1e3, ns: 1 }[(m[2] ?? 's') as 's' | 'ms' | 'us' | 'ns'];

@@ -51,4 +51,6 @@ export interface ScenarioSpec {
   readonly hosts: HostSpec[];
   readonly trace: string[];
   readonly run: RunStep[];
+  /** The run stops at this virtual time (ns) even if events remain; null runs until none is left. */
+  readonly until: number | null;
 }
