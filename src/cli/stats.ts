@@ -1,4 +1,8 @@
-/** `natsim stats INPUT`: replay without tracing, then `conntrack -S` style counters. */
+/**
+ * `natsim stats INPUT`: replay without tracing, then `conntrack -S` style counters — exactly
+ * conntrack's text with --plain, else with natsim's own packet counts (in, out, delivered to a
+ * socket, dropped by reason) beside them.
+ */
 import Table from 'cli-table3';
 import { STAT_NAMES } from '../netfilter/conntrack/stats.js';
 import { conntrackDashS } from '../report/conntrack-stats.js';
@@ -14,8 +18,9 @@ export async function statsCommand(input: string, options: StatsOptions, out: Ou
   const result = await runInput(input, options, () => null);
   for (const host of result.hosts) {
     const stats = host.nf.stats;
+    const p = host.packets;
     if (options.json) {
-      out.line(JSON.stringify({ host: host.name, cpus: stats.cpus }));
+      out.line(JSON.stringify({ host: host.name, cpus: stats.cpus, packets: { received: p.received, sent: p.sent, delivered: p.delivered, dropped: Object.fromEntries(p.dropped) } }));
     } else if (options.plain || !process.stdout.isTTY) {
       for (const line of conntrackDashS(stats)) out.line(line);
     } else {
@@ -23,6 +28,8 @@ export async function statsCommand(input: string, options: StatsOptions, out: Ou
       stats.cpus.forEach((c, i) => table.push([i, ...STAT_NAMES.map((n) => c[n])]));
       out.line(`${host.name}:`);
       out.line(table.toString());
+      out.line(`packets: ${p.received} received, ${p.sent} sent, ${p.delivered} delivered locally`);
+      for (const [why, n] of p.dropped) out.line(`dropped: ${n} × ${why}`);
     }
   }
   return 0;

@@ -32,6 +32,8 @@ export class Host {
   /** The IP id of the next packet the host's kernel makes itself (ICMP errors). */
   private ipId = 0;
   readonly icmpLimit = new IcmpRateLimit();
+  /** natsim's own packet counts: what came in, went out, reached a socket, and why any died. */
+  readonly packets = { received: 0, sent: 0, delivered: 0, dropped: new Map<string, number>() };
 
   constructor(
     readonly name: string,
@@ -76,6 +78,7 @@ export class Host {
   /** ip_rcv: a packet arrives on `dev`. */
   receive(pkt: Ipv4Packet, dev: NetDevice, time: number): void {
     const skb = new Skb(this.nextSkbId(), pkt, time, this.cpuFor(pkt), dev);
+    this.packets.received++;
     this.sink?.emit({ kind: 'receive', time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(pkt) });
     this.input(skb, dev);
   }
@@ -89,6 +92,7 @@ export class Host {
     skb.indev = lo;
     skb.outdev = null;
     skb.route = null;
+    this.packets.received++;
     this.sink?.emit({ kind: 'receive', time: skb.time, host: this.name, skb: skb.id, dev: lo.name, pkt: viewPacket(skb.pkt) });
     this.input(skb, lo);
   }
@@ -117,6 +121,7 @@ export class Host {
     if (route && (route.type === 'local' || route.type === 'broadcast')) {
       this.routeEvent(skb, 'local', route);
       if (!this.hook(Hook.LocalIn, skb, dev, null)) return;
+      this.packets.delivered++;
       this.ports.deliver(this, skb);
       return;
     }
@@ -144,6 +149,7 @@ export class Host {
     const out = skb.outdev!;
     if (!this.hook(Hook.PostRouting, skb, null, out)) return;
     const nexthop = routeNexthop(skb.route!, skb.pkt.daddr);
+    this.packets.sent++;
     this.sink?.emit({ kind: 'transmit', time: skb.time, host: this.name, skb: skb.id, dev: out.name, pkt: viewPacket(skb.pkt) });
     this.ports.transmit(this, out, skb, nexthop);
   }
@@ -184,6 +190,8 @@ export class Host {
     // kfree_skb drops the last reference to an unconfirmed entry: nf_conntrack_destroy takes
     // it out of the NAT bysource index too (nf_nat_cleanup_conntrack).
     if (skb.ct && !skb.ct.confirmed) this.nf.bysource.remove(skb.ct);
+    const why = counter ? `conntrack ${counter}` : reason;
+    this.packets.dropped.set(why, (this.packets.dropped.get(why) ?? 0) + 1);
     this.onDrop?.(skb, reason);
     this.sink?.emit({ kind: 'drop', time: skb.time, host: this.name, skb: skb.id, hook, reason, counter });
   }

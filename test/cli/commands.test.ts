@@ -1,0 +1,46 @@
+/**
+ * The commands' outputs for scripts: `stats --plain` is conntrack -S's text, `stats --json` adds
+ * natsim's packet counts, `conntrack` is conntrack -L's, `conntrack --events --json` one object
+ * per event — for the SNAT seed, whose figures the kernel recording snat-fixed-port-clash shows.
+ */
+import { describe, expect, it } from 'vitest';
+import { natsim } from './helpers.js';
+
+const SEED = 'fixtures/seeds/snat-failure-timeout.yaml';
+
+describe('natsim stats', () => {
+  it('--plain prints exactly conntrack -S', () => {
+    const run = natsim('stats', '--plain', SEED);
+    expect(run.stdout).toBe('cpu=0   \tfound=0 invalid=0 insert=0 insert_failed=6 drop=6 early_drop=0 error=0 search_restart=0 clash_resolve=0 chaintoolong=0 \n');
+    expect(run.code).toBe(0);
+  });
+
+  it('--json adds the packets natsim saw, dropped by reason', () => {
+    const [line] = natsim('stats', '--json', SEED).stdout.trim().split('\n');
+    const stats = JSON.parse(line!);
+    expect(stats.cpus[0]).toMatchObject({ insert_failed: 6, drop: 6 });
+    expect(stats.packets.dropped).toEqual({ 'conntrack insert_failed': 6 });
+  });
+
+  it('--cpus spreads flows over CPUs by a flow hash', () => {
+    const stats = JSON.parse(natsim('stats', '--json', '--cpus', '4', SEED).stdout.trim());
+    expect(stats.cpus).toHaveLength(4);
+    expect(stats.cpus.reduce((n: number, c: { drop: number }) => n + c.drop, 0)).toBe(6);
+  });
+});
+
+describe('natsim conntrack', () => {
+  it('lists the table as conntrack -L does', () => {
+    const run = natsim('conntrack', SEED);
+    expect(run.stdout).toMatch(/^tcp {6}6 431\d{3} ESTABLISHED src=127\.0\.0\.1 dst=127\.0\.0\.1 sport=\d+ dport=8080 src=127\.0\.0\.1 dst=127\.0\.0\.1 sport=8080 dport=40000 \[ASSURED\] mark=0 use=1\n$/);
+    expect(run.stderr).toBe('natsim: host: 1 flow entries have been shown.\n');
+  });
+
+  it('--events --json gives one object per event', () => {
+    const events = natsim('conntrack', '--events', '--json', SEED)
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events.map((e) => `${e.event} ${e.entry.tcpState}`)).toEqual(['NEW SYN_SENT', 'UPDATE SYN_RECV', 'UPDATE ESTABLISHED']);
+  });
+});
