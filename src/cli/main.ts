@@ -9,6 +9,7 @@ import { TRACE_STYLES, type TraceStyle } from '../trace/sinks.js';
 import { checkCommand } from './check.js';
 import { statsCommand } from './stats.js';
 import { conntrackCommand } from './conntrack.js';
+import { lintCommand } from './lint.js';
 import { traceCommand } from './trace.js';
 
 const EXIT_INPUT = 2;
@@ -56,6 +57,12 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
     .option('--events', 'print NEW/UPDATE/DESTROY events as they happen, with virtual timestamps')
     .option('--json', 'one JSON object per entry or event')
     .action((input: string, o: Record<string, unknown>) => run(conntrackCommand(input, { ...o, events: o.events === true, json: o.json === true }, stdout())));
+
+  program
+    .command('lint')
+    .argument('<rulesets...>', 'iptables-save or nft ruleset files')
+    .description('list every rule natsim cannot evaluate or the kernel would refuse, with line and column (exit 1 if any)')
+    .action((files: string[]) => run(Promise.resolve(lintCommand(files, stdout()))));
 
   program
     .command('check')

@@ -34,7 +34,11 @@ function builtinBase(tableName: string, table: BuiltinTable, hook: Hook, policy:
   return { type, hook, priority: srcNat ? Priority.NatSrc : table.priority, policy };
 }
 
-export function parseIptablesSave(text: string, file: string): Ruleset {
+/**
+ * `onRuleError`: report a rule's error and skip the rule (natsim lint) instead of stopping at
+ * the first one.
+ */
+export function parseIptablesSave(text: string, file: string, onRuleError: ((e: InputError) => void) | null = null): Ruleset {
   const tables: Table[] = [];
   let current: Table | null = null;
   let currentLine = 0;
@@ -60,8 +64,13 @@ export function parseIptablesSave(text: string, file: string): Ruleset {
     } else if (body.startsWith(':')) {
       declareChain(current, body, at(col));
     } else {
-      const { chain, rule } = parseRuleLine(current, line, file, i + 1);
-      chain.rules.push(rule);
+      try {
+        const { chain, rule } = parseRuleLine(current, line, file, i + 1);
+        chain.rules.push(rule);
+      } catch (e) {
+        if (!onRuleError || !(e instanceof InputError)) throw e;
+        onRuleError(e);
+      }
     }
   }
   if (current) throw new InputError({ file, line: currentLine, col: 1 }, `table ${current.name} is not closed by COMMIT`);

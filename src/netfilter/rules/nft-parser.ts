@@ -21,8 +21,9 @@ const FAMILIES = new Set<TableFamily>(['ip', 'inet', 'ip6', 'arp', 'bridge', 'ne
 const NOT_IPV4 = new Set<TableFamily>(['ip6', 'arp']);
 const CHAIN_TYPES = new Set<ChainType>(['filter', 'nat', 'route']);
 
-export function parseNft(text: string, file: string): Ruleset {
-  return new NftParser(tokenize(text, file), file).parse();
+/** `onRuleError`: report a rule's error and skip to the end of its line (natsim lint). */
+export function parseNft(text: string, file: string, onRuleError: ((e: InputError) => void) | null = null): Ruleset {
+  return new NftParser(tokenize(text, file), file, onRuleError).parse();
 }
 
 class NftParser {
@@ -32,6 +33,7 @@ class NftParser {
   constructor(
     private readonly tokens: readonly Token[],
     private readonly file: string,
+    private readonly onRuleError: ((e: InputError) => void) | null,
   ) {}
 
   parse(): Ruleset {
@@ -89,7 +91,8 @@ class NftParser {
     if (table === null) return this.skipElement(nameTok);
     const chain = table.chains.get(this.word(nameTok));
     if (!chain) this.fail(nameTok, `no chain '${nameTok.text}' in table ${table.family} ${table.name}`);
-    const rule = this.rule();
+    const rule = this.ruleOrSkip();
+    if (rule === null) return;
     if (insert) chain.rules.unshift(rule);
     else chain.rules.push(rule);
   }
@@ -150,7 +153,8 @@ class NftParser {
         this.next();
         this.expectString();
       } else {
-        chain.rules.push(this.rule());
+        const rule = this.ruleOrSkip();
+        if (rule) chain.rules.push(rule);
       }
     }
     this.next();
@@ -190,6 +194,19 @@ class NftParser {
     const named = m?.[2] === undefined ? undefined : NFT_NAMED_PRIORITY[m[2]];
     if (named === undefined) this.fail(first, `bad priority '${text}' (a number, or raw, mangle, dstnat, filter, security, srcnat with an optional +/- N)`);
     return named + (m![4] === undefined ? 0 : Number(m![4]) * (m![3] === '-' ? -1 : 1));
+  }
+
+  /** A rule, or (collecting errors) null after reporting its error and skipping its line. */
+  private ruleOrSkip(): Rule | null {
+    if (!this.onRuleError) return this.rule();
+    try {
+      return this.rule();
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      this.onRuleError(e);
+      while (this.peek().kind !== 'eol' && this.peek().kind !== 'end') this.next();
+      return null;
+    }
   }
 
   /** One rule: statements up to the end of the line, `;` or the chain's closing brace. */

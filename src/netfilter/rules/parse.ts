@@ -35,3 +35,20 @@ export function parseRuleset(spec: RulesetSpec): Ruleset {
 function shift(p: SourcePlace, spec: RulesetSpec): SourcePlace {
   return { ...p, line: p.line === undefined ? undefined : p.line + spec.lineOffset, col: p.col === undefined ? undefined : p.col + spec.colOffset };
 }
+
+/**
+ * Every problem in a ruleset text at once (natsim lint): each rule natsim cannot read or that
+ * the kernel would refuse, in file order, once each; a structural error ends the list.
+ */
+export function lintRuleset(text: string, file: string): InputError[] {
+  const problems = new Map<string, InputError>();
+  const report = (e: InputError): void => void problems.set(e.message, e);
+  try {
+    const ruleset = looksLikeIptablesSave(text) ? parseIptablesSave(text, file, report) : parseNft(text, file, report);
+    validateRuleset(ruleset, report);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    report(e);
+  }
+  return [...problems.values()].sort((a, b) => (a.place.line ?? 0) - (b.place.line ?? 0) || (a.place.col ?? 0) - (b.place.col ?? 0));
+}

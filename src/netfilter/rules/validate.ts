@@ -24,31 +24,42 @@ const REJECT_HOOKS: Readonly<Record<Table['source'], readonly Hook[]>> = {
   nft: [Hook.PreRouting, Hook.LocalIn, Hook.Forward, Hook.LocalOut],
 };
 
-export function validateRuleset(ruleset: Ruleset): void {
+/** Throws the first problem, or (with `onError`) reports each and goes on. */
+export function validateRuleset(ruleset: Ruleset, onError: ((e: InputError) => void) | null = null): void {
+  const each = (check: () => void): void => {
+    try {
+      check();
+    } catch (e) {
+      if (!onError || !(e instanceof InputError)) throw e;
+      onError(e);
+    }
+  };
   for (const table of ruleset.tables) {
     for (const chain of table.chains.values()) {
-      if (chain.base) walk(table, chain, chain.base, []);
+      if (chain.base) walk(table, chain, chain.base, [], each);
     }
     for (const chain of table.chains.values()) {
-      for (const rule of chain.rules) jumpTarget(table, rule);
+      for (const rule of chain.rules) each(() => jumpTarget(table, rule));
     }
   }
 }
 
-function walk(table: Table, chain: Chain, base: BaseChainSpec, path: readonly string[]): void {
-  for (const rule of chain.rules) {
-    const action = rule.action;
-    if (action === null) continue;
-    if (action.kind === 'snat' || action.kind === 'dnat' || action.kind === 'masquerade' || action.kind === 'redirect') checkNat(action.kind, base, rule);
-    if (action.kind === 'reject' && !REJECT_HOOKS[table.source].includes(base.hook)) {
-      fail(rule, `reject only works at ${REJECT_HOOKS[table.source].map((h) => HOOK_NFT_NAME[h]).join(', ')} (this rule is reached from hook ${HOOK_NFT_NAME[base.hook]})`);
-    }
-    const target = jumpTarget(table, rule);
-    if (target === null) continue;
-    if (target.base) fail(rule, `cannot jump to base chain '${target.name}'`);
-    if (target.name === chain.name || path.includes(target.name)) fail(rule, `jump to '${target.name}' makes a loop (${[...path, chain.name, target.name].join(' → ')})`);
-    walk(table, target, base, [...path, chain.name]);
+function walk(table: Table, chain: Chain, base: BaseChainSpec, path: readonly string[], each: (check: () => void) => void): void {
+  for (const rule of chain.rules) each(() => walkRule(table, chain, base, path, rule, each));
+}
+
+function walkRule(table: Table, chain: Chain, base: BaseChainSpec, path: readonly string[], rule: Rule, each: (check: () => void) => void): void {
+  const action = rule.action;
+  if (action === null) return;
+  if (action.kind === 'snat' || action.kind === 'dnat' || action.kind === 'masquerade' || action.kind === 'redirect') checkNat(action.kind, base, rule);
+  if (action.kind === 'reject' && !REJECT_HOOKS[table.source].includes(base.hook)) {
+    fail(rule, `reject only works at ${REJECT_HOOKS[table.source].map((h) => HOOK_NFT_NAME[h]).join(', ')} (this rule is reached from hook ${HOOK_NFT_NAME[base.hook]})`);
   }
+  const target = jumpTarget(table, rule);
+  if (target === null) return;
+  if (target.base) fail(rule, `cannot jump to base chain '${target.name}'`);
+  if (target.name === chain.name || path.includes(target.name)) fail(rule, `jump to '${target.name}' makes a loop (${[...path, chain.name, target.name].join(' → ')})`);
+  walk(table, target, base, [...path, chain.name], each);
 }
 
 function jumpTarget(table: Table, rule: Rule): Chain | null {

@@ -1,0 +1,33 @@
+/** `natsim lint`: every problem of a ruleset at once, with line and column; exit 1 if any. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { natsim, tempDir } from './helpers.js';
+
+describe('natsim lint', () => {
+  it('names all three unsupported constructs of an iptables-save file, and a rule the kernel refuses', () => {
+    const file = join(tempDir(), 'rules.txt');
+    writeFileSync(
+      file,
+      ['*nat', ':PREROUTING ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', '-A PREROUTING -m recent --rcheck -j ACCEPT', '-A PREROUTING -j MASQUERADE', '-A POSTROUTING -j TPROXY', '-A POSTROUTING -p tcp -m tcp --tcp-option 8 -j ACCEPT', 'COMMIT', ''].join('\n'),
+    );
+    const run = natsim('lint', file);
+    expect(run.stdout.split('\n').filter((l) => l.startsWith(file)).map((l) => l.slice(file.length + 1).split(':').slice(0, 2).join(':'))).toEqual(['4:18', '5:1', '6:19', '7:30']);
+    expect(run.stdout).toContain('lint: 4 problem(s)');
+    expect(run.code).toBe(1);
+  });
+
+  it('goes on after a bad nft rule, line by line', () => {
+    const file = join(tempDir(), 'rules.nft');
+    writeFileSync(file, 'table ip t {\n chain c {\n  type filter hook input priority 0;\n  queue num 1\n  ip saddr 1.2.3.4 accept\n  tcp dport 99999 drop\n  ct mark 1 accept\n }\n}\n');
+    const run = natsim('lint', file);
+    expect(run.stdout).toBe(`${file}:4:3: unsupported nft statement 'queue'\n${file}:6:13: bad port or port range '99999'\n${file}:7:6: unsupported ct key 'mark' (state, status)\nlint: 3 problem(s)\n`);
+    expect(run.code).toBe(1);
+  });
+
+  it('passes the realistic kube-proxy ruleset', () => {
+    const run = natsim('lint', 'fixtures/rulesets/kube-proxy-iptables.txt');
+    expect(run.stdout).toBe('lint: 1 ruleset(s), no problems\n');
+    expect(run.code).toBe(0);
+  });
+});
