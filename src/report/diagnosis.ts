@@ -23,7 +23,7 @@ export function diagnosis(result: RunResult): string[] {
   }
   if (result.replay) {
     const skipped = [...result.replay.skipped].map(([reason, n]) => `${n} ${reason}`);
-    lines.push(`natsim: replayed ${result.replay.records} records; natsim sent ${result.replay.sent.length} packets, the capture shows ${result.replay.recorded.length} sent${skipped.length ? `; not fed: ${skipped.join(', ')}` : ''}`);
+    lines.push(`natsim: replayed ${result.replay.records} records; natsim sent ${result.replay.sentCount} packets, the capture shows ${result.replay.recordedCount} sent${skipped.length ? `; not fed: ${skipped.join(', ')}` : ''}`);
   }
   return lines;
 }

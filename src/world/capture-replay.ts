@@ -28,12 +28,20 @@ export interface SentPacket {
   readonly bytes: Uint8Array;
 }
 
-export interface ReplayResult {
-  readonly host: Host;
+/** The packets themselves, kept only when asked (memory would grow with the capture). */
+export interface KeptPackets {
   /** What natsim sent, in order. */
   readonly sent: SentPacket[];
   /** The capture's own outgoing IPv4 packets (what the kernel sent). */
   readonly recorded: SentPacket[];
+}
+
+export interface ReplayResult {
+  readonly host: Host;
+  readonly sentCount: number;
+  readonly recordedCount: number;
+  /** With `keepPackets`: every packet natsim and the kernel sent, for comparison. */
+  readonly packets: KeptPackets | null;
   readonly records: number;
   /** Time of the last record (ns since the first): when the run ends. */
   readonly endTime: number;
@@ -51,22 +59,28 @@ export interface ReplayOptions {
    * so that the replies in the capture, addressed to that port, find their connection.
    */
   readonly followKernel?: boolean;
+  /** Keep every sent packet (tests compare them with the kernel's); off for big captures. */
+  readonly keepPackets?: boolean;
 }
 
 export async function replayCapture(file: string, spec: ScenarioSpec, options: ReplayOptions = {}): Promise<ReplayResult> {
   const hostName = options.host ?? spec.trace[0] ?? spec.hosts[0]?.name;
   const hostSpec = spec.hosts.find((h) => h.name === hostName);
   if (!hostSpec) throw new InputError({ file: spec.file }, `no host '${hostName ?? ''}' in the scenario to replay the capture on`);
-  const sent: SentPacket[] = [];
+  const kept: KeptPackets | null = options.keepPackets ? { sent: [], recorded: [] } : null;
   let now = 0;
+  let sentCount = 0;
   const ports: HostPorts = {
-    transmit: (_h: Host, dev: NetDevice, skb: Skb) => sent.push({ time: now, ifindex: dev.index, bytes: skb.pkt.data.slice() }),
+    transmit: (_h: Host, dev: NetDevice, skb: Skb) => {
+      sentCount++;
+      kept?.sent.push({ time: now, ifindex: dev.index, bytes: skb.pkt.data.slice() });
+    },
     deliver: (_h: Host, _skb: Skb) => undefined,
   };
   const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus);
   host.sink = options.sink ?? null;
-  const { recorded, index } = await readRecordedOut(file);
   const follow = options.followKernel ?? true;
+  const { recordedCount, index } = await readRecordedOut(file, kept, follow);
   const skipped = new Map<string, number>();
   const skip = (reason: string): void => void skipped.set(reason, (skipped.get(reason) ?? 0) + 1);
   let start: number | null = null;
@@ -86,28 +100,32 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       if (r.ifindex !== 0) throw new InputError({ file, record: r.index, offset: r.offset }, `interface index ${r.ifindex} is not an interface of host ${host.name} in ${spec.file}`);
       return noteUnhandled(host, r, now, 'no interface index in the capture and no route back to the source to choose one', skip);
     }
-    host.nf.recorded = follow ? index.claim(now, pkt) : null;
+    host.nf.recorded = index?.claim(now, pkt) ?? null;
     host.receive(pkt, dev, now);
     host.nf.recorded = null;
   });
-  return { host, sent, recorded, records: summary.records, endTime: now, skipped };
+  return { host, sentCount, recordedCount, packets: kept, records: summary.records, endTime: now, skipped };
 }
 
-/** First pass: the IPv4 packets the kernel sent, as a list and indexed for pairing. */
-async function readRecordedOut(file: string): Promise<{ recorded: SentPacket[]; index: RecordedOut }> {
-  const recorded: SentPacket[] = [];
-  const index = new RecordedOut();
+/**
+ * First pass over the capture: the IPv4 packets the kernel sent — counted, kept when asked,
+ * and indexed for following the kernel's port choices (which holds a few numbers per packet).
+ */
+async function readRecordedOut(file: string, kept: KeptPackets | null, follow: boolean): Promise<{ recordedCount: number; index: RecordedOut | null }> {
+  const index = follow ? new RecordedOut() : null;
+  let recordedCount = 0;
   let start: number | null = null;
   await readCapture(file, (r: CaptureRecord) => {
     const t = r.sec * 1e9 + r.nsec;
     start ??= t;
     if (r.direction !== PacketDirection.Outgoing || r.protocol !== ETH_P_IP) return;
-    const sent = { time: t - start, ifindex: r.ifindex, bytes: r.payload.slice() };
-    recorded.push(sent);
-    const pkt = Ipv4Packet.decode(sent.bytes);
-    if (typeof pkt !== 'string') index.add(sent.time, pkt);
+    recordedCount++;
+    kept?.recorded.push({ time: t - start, ifindex: r.ifindex, bytes: r.payload.slice() });
+    if (!index) return;
+    const pkt = Ipv4Packet.decode(r.payload);
+    if (typeof pkt !== 'string') index.add(t - start, pkt);
   });
-  return { recorded, index };
+  return { recordedCount, index };
 }
 
 /**

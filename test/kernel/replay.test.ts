@@ -12,13 +12,13 @@ import { expectSameBytes, pairUp } from './compare.js';
 
 async function replay(name: string, options: ReplayOptions = {}) {
   const dir = `fixtures/kernel/${name}`;
-  return replayCapture(`${dir}/capture.pcap`, loadScenario(`${dir}/capture.yaml`), options);
+  return replayCapture(`${dir}/capture.pcap`, loadScenario(`${dir}/capture.yaml`), { keepPackets: true, ...options });
 }
 
 describe('kernel recording icmp-masq', () => {
   it('sends exactly the packets the kernel sent, byte for byte', async () => {
     const r = await replay('icmp-masq');
-    const pairs = pairUp(r.sent, r.recorded);
+    const pairs = pairUp(r.packets!.sent, r.packets!.recorded);
     expect(pairs).toHaveLength(6);
     pairs.forEach((p, i) => expectSameBytes(p, i));
     expect(pairs.map((p) => formatIpv4(p.natsim.saddr))).toEqual(['192.168.206.250', '192.168.206.1', '192.168.206.250', '192.168.206.1', '192.168.206.250', '192.168.206.1']);
@@ -38,7 +38,7 @@ describe('kernel recording icmp-masq', () => {
 describe('kernel recording masq-to-ports-multi-ip', () => {
   it('reproduces every packet byte for byte, following the kernel where it drew a random port', async () => {
     const r = await replay('masq-to-ports-multi-ip');
-    const pairs = pairUp(r.sent, r.recorded);
+    const pairs = pairUp(r.packets!.sent, r.packets!.recorded);
     expect(pairs).toHaveLength(34);
     pairs.forEach((p, i) => expectSameBytes(p, i));
     // The veth packets carry CHECKSUM_PARTIAL sums; NAT must update them the partial way.
@@ -47,20 +47,20 @@ describe('kernel recording masq-to-ports-multi-ip', () => {
 
   it('on its own, draws TCP ports inside --to-ports 55666-55680, one per flow, and keeps UDP ports', async () => {
     const r = await replay('masq-to-ports-multi-ip', { followKernel: false });
-    const syns = r.sent.map((s) => pairUp([s], [s])[0]!.natsim).filter((p) => p.proto === 6 && p.tcpFlags === 0x02);
+    const syns = r.packets!.sent.map((s) => pairUp([s], [s])[0]!.natsim).filter((p) => p.proto === 6 && p.tcpFlags === 0x02);
     expect(syns).toHaveLength(3);
     for (const p of syns) {
       expect(p.sport).toBeGreaterThanOrEqual(55666);
       expect(p.sport).toBeLessThanOrEqual(55680);
     }
-    const udp = r.sent.map((s) => pairUp([s], [s])[0]!.natsim).filter((p) => p.proto === 17 && p.dport === 53);
+    const udp = r.packets!.sent.map((s) => pairUp([s], [s])[0]!.natsim).filter((p) => p.proto === 17 && p.dport === 53);
     expect(udp.map((p) => p.sport)).toEqual([33894, 42676]);
   });
 
   it('picks 1.2.3.56 for 1.1.1.1 (next hop 1.2.3.4) and 10.0.2.15 otherwise', async () => {
     const r = await replay('masq-to-ports-multi-ip');
     const sources = new Map<string, string>();
-    for (const s of r.sent) {
+    for (const s of r.packets!.sent) {
       if (s.ifindex !== 3) continue;
       const p = pairUp([s], [s])[0]!.natsim;
       sources.set(formatIpv4(p.daddr), formatIpv4(p.saddr));
@@ -81,7 +81,7 @@ function kernelCounters(name: string): Record<string, number> {
 describe.each(['port-range-exhaustion-udp', 'snat-fixed-port-clash', 'snat-timewait-reuse', 'tcp-lifecycle'])('kernel recording %s', (name) => {
   it('sends exactly the packets the kernel sent, byte for byte', async () => {
     const r = await replay(name);
-    pairUp(r.sent, r.recorded).forEach((p, i) => expectSameBytes(p, i));
+    pairUp(r.packets!.sent, r.packets!.recorded).forEach((p, i) => expectSameBytes(p, i));
   });
 
   it('counts insert_failed and drop as conntrack -S did', async () => {
@@ -110,7 +110,7 @@ describe('kernel recording snat-timewait-reuse', () => {
 describe('kernel recording port-range-exhaustion-udp', () => {
   it('maps four flows onto the four ports of 50000-50003, counting at least the 8 lookups of the two that fail', async () => {
     const r = await replay('port-range-exhaustion-udp');
-    const out = r.sent.map((s) => pairUp([s], [s])[0]!.natsim).filter((p) => p.daddr === parseIpv4('192.168.206.1'));
+    const out = r.packets!.sent.map((s) => pairUp([s], [s])[0]!.natsim).filter((p) => p.daddr === parseIpv4('192.168.206.1'));
     expect(out.map((p) => p.sport).sort()).toEqual([50000, 50001, 50002, 50003]);
     // flows 5 and 6 try all four ports (found 4 each); the kernel's random offsets added 3 more
     const found = r.host.nf.stats.total().found;
@@ -128,8 +128,8 @@ describe('kernel recording icmp-error-related', () => {
     // Not modelled: neighbour resolution. The kernel's ARP for 192.168.206.99 failed, so it sent
     // host unreachable (from its own 192.168.206.250) instead of the packet; natsim sends it.
     const arpFailure = (s: { bytes: Uint8Array }) => decoded(s).proto === 1 && decoded(s).icmpType === 3 && rtAddrs.has(decoded(s).saddr);
-    const kernel = r.recorded.filter((s) => !arpFailure(s));
-    const ours = r.sent.filter((s) => decoded(s).daddr !== parseIpv4('192.168.206.99'));
+    const kernel = r.packets!.recorded.filter((s) => !arpFailure(s));
+    const ours = r.packets!.sent.filter((s) => decoded(s).daddr !== parseIpv4('192.168.206.99'));
     const pairs = pairUp(ours, kernel);
     // rt's own error has an IP id of rt's choosing
     pairs.forEach((p, i) => expectSameBytes(p, i, { ipId: rtAddrs.has(p.kernel.saddr) && p.kernel.proto === 1 && p.kernel.icmpType === 11 }));

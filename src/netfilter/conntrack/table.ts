@@ -5,7 +5,7 @@
  * nf_conntrack_buckets) as in the kernel, so that early drop scans what the kernel would: the
  * kernel's hash is siphash with a boot-time random key, natsim's a fixed mix.
  */
-import { Conn } from './conn.js';
+import { Status, type Conn } from './conn.js';
 import { Dir, hashTuple, type Tuple } from './tuple.js';
 import { reciprocalScale } from '../nat/jhash.js';
 
@@ -15,11 +15,13 @@ export interface TupleHash {
 }
 
 export class ConntrackTable {
-  private readonly buckets = new Map<number, TupleHash[]>();
+  private readonly buckets: (TupleHash[] | undefined)[];
   private entries = 0;
 
   /** `size`: net.netfilter.nf_conntrack_buckets. */
-  constructor(readonly size: number) {}
+  constructor(readonly size: number) {
+    this.buckets = new Array<TupleHash[] | undefined>(size);
+  }
 
   get count(): number {
     return this.entries;
@@ -36,7 +38,7 @@ export class ConntrackTable {
   }
 
   bucketAt(index: number): readonly TupleHash[] {
-    return this.buckets.get(index) ?? EMPTY;
+    return this.buckets[index] ?? EMPTY;
   }
 
   /** ____nf_conntrack_find: the entry whose tuple of either direction equals `t`. */
@@ -66,34 +68,33 @@ export class ConntrackTable {
     if (removed) this.entries--;
   }
 
-  /** Every confirmed connection once, in index order (listing order is not the kernel's). */
+  /**
+   * Every confirmed connection once, in bucket order (the kernel's dump order differs: its hash
+   * is keyed at boot): by its original-direction node, or its reply node for a reply-only entry.
+   */
   *connections(): IterableIterator<Conn> {
-    const seen = new Set<Conn>();
-    for (const bucket of this.buckets.values()) {
-      for (const h of bucket) {
-        if (seen.has(h.conn)) continue;
-        seen.add(h.conn);
-        yield h.conn;
-      }
+    for (const bucket of this.buckets) {
+      if (bucket === undefined) continue;
+      for (const h of bucket) if (h.dir === Dir.Original || h.conn.has(Status.NatClash)) yield h.conn;
     }
   }
 
   private add(conn: Conn, dir: Dir): void {
     const key = this.bucketIndex(conn.tuple[dir]);
-    const bucket = this.buckets.get(key);
+    const bucket = this.buckets[key];
     const h: TupleHash = { conn, dir };
     if (bucket) bucket.push(h);
-    else this.buckets.set(key, [h]);
+    else this.buckets[key] = [h];
   }
 
   private drop(conn: Conn, dir: Dir): boolean {
     const key = this.bucketIndex(conn.tuple[dir]);
-    const bucket = this.buckets.get(key);
+    const bucket = this.buckets[key];
     if (!bucket) return false;
     const i = bucket.findIndex((h) => h.conn === conn && h.dir === dir);
     if (i < 0) return false;
     bucket.splice(i, 1);
-    if (bucket.length === 0) this.buckets.delete(key);
+    if (bucket.length === 0) this.buckets[key] = undefined;
     return true;
   }
 }

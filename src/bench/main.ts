@@ -1,0 +1,133 @@
+/**
+ * `npm run bench`: how fast natsim replays a NAT router's capture, and how much memory it
+ * takes, against a floor (parsing alone) and tcpdump. Every case runs as child processes (peak
+ * RSS per run) several times, and the median is reported. Not a test: nothing here fails on a
+ * slow machine; the numbers are for comparing commits on one machine.
+ */
+import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseOptions } from './options.js';
+import { hasCommand, runMedian, type Command, type Median } from './measure.js';
+import { machine, machineLine, markdownTable, writeJson, type CaseResult } from './report.js';
+import { writeWorkload, type WorkloadSummary } from './workload.js';
+
+const NATSIM = fileURLToPath(new URL('../../bin/natsim.js', import.meta.url));
+const PARSE_FLOOR = fileURLToPath(new URL('./parse-floor.js', import.meta.url));
+const TABLE_FILL = fileURLToPath(new URL('./table-fill.js', import.meta.url));
+const NODE = process.execPath;
+/** Bytes a generated packet takes on disk, on average, with room to spare. */
+const BYTES_PER_PACKET = 650;
+
+const options = parseOptions(process.argv.slice(2));
+const began = Date.now();
+const log = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
+const host = machine();
+process.stdout.write(`${machineLine(host)}\n`);
+
+const dir = mkdtempSync(join(tmpdir(), 'natsim-bench-'));
+try {
+  checkDiskSpace(dir, Math.max(options.packets, options.largePackets));
+  const results = await runCases(dir);
+  const table = markdownTable(results);
+  process.stdout.write(`\n${table}\n\n`);
+  const out = resolve(options.out);
+  writeJson(out, { date: new Date().toISOString(), machine: host, options, totalSeconds: (Date.now() - began) / 1000, results });
+  process.stdout.write(`results: ${out}\ntotal time: ${((Date.now() - began) / 1000).toFixed(0)} s\n`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function runCases(dir: string): Promise<CaseResult[]> {
+  const results: CaseResult[] = [];
+  const { runs } = options;
+  const main = generate(dir, 'workload.pcap', options.packets);
+
+  log('(a) parse floor');
+  const floor = await runMedian({ cmd: NODE, args: [PARSE_FLOOR, main.pcap], node: true }, runs);
+  const floorRate = main.packets / floor.seconds;
+  const add = (name: string, packets: number, m: Median, notes = ''): void =>
+    void results.push({ name, packets, seconds: m.seconds, rate: packets / m.seconds, ratioToFloor: floorRate / (packets / m.seconds), peakRssMb: m.rssMb, runs, notes });
+  add('(a) parse floor: readCapture + Ipv4Packet.decode', main.packets, floor);
+
+  log('(b) natsim stats');
+  const stats = await runMedian(natsim('stats', '--plain', main.pcap), runs);
+  add('(b) natsim stats --plain', main.packets, stats, counters(stats));
+
+  log('(c) natsim trace > /dev/null');
+  add('(c) natsim trace > /dev/null', main.packets, await runMedian({ ...natsim('trace', main.pcap), discardStdout: true }, runs));
+
+  if (hasCommand('tcpdump')) {
+    log('(d) tcpdump -r -nn > /dev/null');
+    add('(d) tcpdump -r FILE -nn > /dev/null', main.packets, await runMedian({ cmd: 'tcpdump', args: ['-r', main.pcap, '-nn'], discardStdout: true }, runs));
+  } else {
+    log('(d) skipped: no tcpdump');
+  }
+  rmSync(main.pcap);
+
+  if (options.largePackets > 0) {
+    const large = generate(dir, 'large.pcap', options.largePackets);
+    log('(e) natsim stats on the large capture');
+    const m = await runMedian(natsim('stats', '--plain', large.pcap), runs);
+    const growth = m.rssMb !== null && stats.rssMb !== null ? `RSS ${(m.rssMb - stats.rssMb >= 0 ? '+' : '') + (m.rssMb - stats.rssMb).toFixed(0)} MB vs (b); ` : '';
+    add(`(e) natsim stats --plain, ${(large.packets / 1e6).toFixed(0)}M packets`, large.packets, m, growth + counters(m));
+    rmSync(large.pcap);
+  }
+
+  log(`(f) conntrack table with ${options.tableEntries.toLocaleString('en-US')} entries`);
+  results.push(await tableCase(runs));
+  return results;
+}
+
+function natsim(...args: string[]): Command {
+  return { cmd: NODE, args: [NATSIM, ...args], node: true };
+}
+
+function generate(dir: string, name: string, packets: number): WorkloadSummary {
+  log(`generating ${packets.toLocaleString('en-US')} packets`);
+  const t = Date.now();
+  const w = writeWorkload(join(dir, name), packets, options.seed);
+  log(
+    `  ${w.flows.toLocaleString('en-US')} flows (${Object.entries(w.flowsByKind).map(([k, n]) => `${k} ${n}`).join(', ')}), ` +
+      `${w.seconds.toFixed(0)} s of capture, ${(w.bytes / 2 ** 20).toFixed(0)} MB, written in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+  );
+  return w;
+}
+
+/** The non-zero conntrack -S counters of the first run (a sanity check that NAT did its work). */
+function counters(m: Median): string {
+  const line = m.samples[0]?.stdout.split('\n')[0] ?? '';
+  return line
+    .split(/\s+/)
+    .filter((kv) => /=[1-9]/.test(kv) && !kv.startsWith('cpu='))
+    .join(' ');
+}
+
+async function tableCase(runs: number): Promise<CaseResult> {
+  const m = await runMedian({ cmd: NODE, args: ['--expose-gc', TABLE_FILL, String(options.tableEntries)], node: true }, runs);
+  const parsed = m.samples.map((s) => JSON.parse(s.stdout) as { entries: number; buckets: number; bytesPerEntry: number; nsPerFind: number; lookups: number });
+  const mid = (f: (p: (typeof parsed)[number]) => number): number => [...parsed.map(f)].sort((a, b) => a - b)[parsed.length >> 1]!;
+  const bytesPerEntry = mid((p) => p.bytesPerEntry);
+  const nsPerFind = mid((p) => p.nsPerFind);
+  return {
+    name: '(f) conntrack table filled, find()',
+    packets: parsed[0]!.entries,
+    seconds: null,
+    rate: 1e9 / nsPerFind,
+    ratioToFloor: null,
+    peakRssMb: m.rssMb,
+    runs,
+    notes: `${bytesPerEntry.toFixed(0)} B heap/entry, ${nsPerFind.toFixed(0)} ns/find (50% hits), ${parsed[0]!.buckets} buckets; "packets" = entries, "packets/s" = finds/s`,
+    detail: { bytesPerEntry, nsPerFind, buckets: parsed[0]!.buckets, samples: parsed },
+  };
+}
+
+/** Refuses to start rather than fill the disk half way through. */
+function checkDiskSpace(dir: string, packets: number): void {
+  const s = statfsSync(dir);
+  const free = s.bavail * s.bsize;
+  const need = packets * BYTES_PER_PACKET;
+  if (free < need) throw new Error(`${dir}: ${(free / 2 ** 30).toFixed(1)} GB free, the capture needs about ${(need / 2 ** 30).toFixed(1)} GB`);
+  log(`${(free / 2 ** 30).toFixed(0)} GB free in ${dir}; the largest capture takes about ${(need / 2 ** 30).toFixed(1)} GB`);
+}

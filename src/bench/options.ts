@@ -1,0 +1,68 @@
+/**
+ * Command-line options of `npm run bench`. Kept to a hand-rolled parser: the bench must not
+ * pull in anything beyond what natsim already depends on.
+ */
+
+export interface BenchOptions {
+  /** Packets in the main capture (cases a–d). */
+  readonly packets: number;
+  /** Packets in the large capture of case (e); 0 skips the case. */
+  readonly largePackets: number;
+  /** Live entries for the conntrack table case (f). */
+  readonly tableEntries: number;
+  /** Runs per case; the median is reported. */
+  readonly runs: number;
+  readonly seed: number;
+  /** Where the JSON results go. */
+  readonly out: string;
+}
+
+const USAGE = `usage: npm run bench -- [--packets N] [--quick] [--runs N] [--seed N] [--out FILE]
+  --packets N   packets in the workload capture (default 1000000)
+  --quick       200000 packets and no 5,000,000-packet case (for CI-like runs)
+  --runs N      runs per case, median reported (default 3, at least 3)
+  --seed N      workload seed (default 1)
+  --out FILE    JSON results (default bench-results.json)`;
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  let packets: number | null = null;
+  let quick = false;
+  let runs = 3;
+  let seed = 1;
+  let out = 'bench-results.json';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) fail(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--packets') packets = whole(arg, value(), 1);
+    else if (arg === '--quick') quick = true;
+    else if (arg === '--runs') runs = whole(arg, value(), 3);
+    else if (arg === '--seed') seed = whole(arg, value(), 0);
+    else if (arg === '--out') out = value();
+    else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else fail(`unknown option ${arg}`);
+  }
+  return {
+    packets: packets ?? (quick ? 200_000 : 1_000_000),
+    largePackets: quick ? 0 : 5_000_000,
+    tableEntries: 1_000_000,
+    runs,
+    seed,
+    out,
+  };
+}
+
+function whole(name: string, value: string, min: number): number {
+  if (!/^\d+$/.test(value) || Number(value) < min) fail(`${name} expects a whole number ≥ ${min}, not '${value}'`);
+  return Number(value);
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
