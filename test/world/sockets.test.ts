@@ -54,6 +54,12 @@ describe('connect() to a black hole', () => {
     expect(w.appEvents[0]!.time / S - 0.1).toBeCloseTo(131, 9);
   });
 
+  it('with tcp_syn_linear_timeouts 0, as the seeds\' older kernels: doubling from 1 s, 7 SYNs, 127 s', () => {
+    const { world: w, out } = world(['tcp connect 192.0.2.1:80'], '{ net.ipv4.tcp_syn_linear_timeouts: 0 }');
+    expect(sent(out).map((e) => e.time / S - 0.1)).toEqual([0, 1, 3, 7, 15, 31, 63].map((t) => expect.closeTo(t, 9)));
+    expect(w.appEvents[0]!.time / S - 0.1).toBeCloseTo(127, 9);
+  });
+
   it('takes an even ephemeral port from ip_local_port_range', () => {
     const { out } = world(['tcp connect 192.0.2.1:80'], '{ net.ipv4.tcp_syn_retries: 1 }');
     const port = sent(out)[0]!.pkt.sport;
