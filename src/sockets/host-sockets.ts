@@ -77,7 +77,7 @@ export class HostSockets implements SocketEnv {
     const port = from.port ?? ephemeralPort(this.sysctl.text('net.ipv4.ip_local_port_range'), this.prng, (p) => this.connections.has(key({ addr, port: p }, remote)));
     if (port === null) return this.log(`tcp connect to ${endpointText(remote)}: no free local port`);
     const local = { addr, port };
-    const socket = new TcpSocket(this, local, remote, app, route.dev.name === 'lo' ? MSS_LOOPBACK : MSS_ETHERNET, TcpSockState.SynSent);
+    const socket = new TcpSocket(this, local, remote, app, this.mssToward(dst), TcpSockState.SynSent);
     this.connections.set(key(local, remote), socket);
     socket.connect(now);
   }
@@ -96,6 +96,11 @@ export class HostSockets implements SocketEnv {
     return route.prefsrc || inetSelectAddr(this.host.devices, route.dev, route.gateway, route.scope);
   }
 
+  /** The MSS a socket announces: from the MTU of the device the route toward the peer uses. */
+  private mssToward(addr: number): number {
+    return this.host.fib.lookup(addr)?.dev?.name === 'lo' ? MSS_LOOPBACK : MSS_ETHERNET;
+  }
+
   /** A packet that passed LOCAL_IN. */
   deliver(skb: Skb): void {
     const p = skb.pkt;
@@ -112,7 +117,7 @@ export class HostSockets implements SocketEnv {
     const listener = this.listeners.get(p.dport);
     const flags = p.tcpFlags;
     if (listener && (flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) === TcpFlag.SYN) {
-      const child = new TcpSocket(this, local, remote, listener, MSS_ETHERNET, TcpSockState.SynRecv);
+      const child = new TcpSocket(this, local, remote, listener, this.mssToward(p.saddr), TcpSockState.SynRecv);
       this.connections.set(key(local, remote), child);
       return child.acceptSyn(p, now);
     }
