@@ -6,6 +6,7 @@
  */
 import type { NetfilterNet } from '../net.js';
 import { isExpired } from './core.js';
+import type { Conn } from './conn.js';
 
 const GC_INTERVAL_NS = 1e9;
 
@@ -17,6 +18,9 @@ export function gcIfDue(net: NetfilterNet, now: number): void {
 /** Reaps every entry that has expired by `now`. */
 export function gcSweep(net: NetfilterNet, now: number): void {
   net.lastGc = now;
-  const expired = [...net.table.connections()].filter((ct) => isExpired(ct, now));
+  const expired: Conn[] = [];
+  net.table.forEachConn((ct) => {
+    if (isExpired(ct, now)) expired.push(ct);
+  });
   for (const ct of expired.sort((a, b) => a.timeout - b.timeout)) net.destroy(ct, ct.timeout);
 }

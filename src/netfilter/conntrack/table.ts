@@ -20,7 +20,8 @@ export class ConntrackTable {
 
   /** `size`: net.netfilter.nf_conntrack_buckets. */
   constructor(readonly size: number) {
-    this.buckets = new Array<TupleHash[] | undefined>(size);
+    // packed (not holey), so that walking it stays fast
+    this.buckets = new Array<TupleHash[] | undefined>(size).fill(undefined);
   }
 
   get count(): number {
@@ -73,9 +74,21 @@ export class ConntrackTable {
    * is keyed at boot): by its original-direction node, or its reply node for a reply-only entry.
    */
   *connections(): IterableIterator<Conn> {
-    for (const bucket of this.buckets) {
+    const all: Conn[] = [];
+    this.forEachConn((ct) => void all.push(ct));
+    yield* all;
+  }
+
+  /** The same walk as a plain loop, for the expiry scan's hot path. */
+  forEachConn(visit: (ct: Conn) => void): void {
+    const buckets = this.buckets;
+    for (let i = 0; i < buckets.length; i++) {
+      const bucket = buckets[i];
       if (bucket === undefined) continue;
-      for (const h of bucket) if (h.dir === Dir.Original || h.conn.has(Status.NatClash)) yield h.conn;
+      for (let j = 0; j < bucket.length; j++) {
+        const h = bucket[j]!;
+        if (h.dir === Dir.Original || h.conn.has(Status.NatClash)) visit(h.conn);
+      }
     }
   }
 
