@@ -16,6 +16,7 @@ import { writeWorkload, type WorkloadSummary } from './workload.js';
 const NATSIM = fileURLToPath(new URL('../../bin/natsim.js', import.meta.url));
 const PARSE_FLOOR = fileURLToPath(new URL('./parse-floor.js', import.meta.url));
 const TABLE_FILL = fileURLToPath(new URL('./table-fill.js', import.meta.url));
+const NAT_ALLOC = fileURLToPath(new URL('./nat-alloc.js', import.meta.url));
 const NODE = process.execPath;
 /** Bytes a generated packet takes on disk, on average, with room to spare. */
 const BYTES_PER_PACKET = 650;
@@ -77,7 +78,28 @@ async function runCases(dir: string): Promise<CaseResult[]> {
 
   log(`(f) conntrack table with ${options.tableEntries.toLocaleString('en-US')} entries`);
   results.push(await tableCase(runs));
+  log('(g) SNAT port allocation in a nearly full range');
+  results.push(await allocationCase(runs));
   return results;
+}
+
+/** Case (g): µs per allocation by range size and fill; the kernel's bounded search keeps it flat. */
+async function allocationCase(runs: number): Promise<CaseResult> {
+  const m = await runMedian({ cmd: NODE, args: [NAT_ALLOC], node: true }, runs);
+  const parsed = m.samples.map((s) => JSON.parse(s.stdout) as { size: number; fill: number; usPerAlloc: number }[]);
+  const cells = parsed[0]!.map((c, i) => ({ ...c, usPerAlloc: [...parsed.map((p) => p[i]!.usPerAlloc)].sort((a, b) => a - b)[parsed.length >> 1]! }));
+  const worst = Math.max(...cells.map((c) => c.usPerAlloc));
+  return {
+    name: '(g) SNAT allocation, range nearly full',
+    packets: cells.length,
+    seconds: null,
+    rate: 1e6 / worst,
+    ratioToFloor: null,
+    peakRssMb: m.rssMb,
+    runs,
+    notes: cells.map((c) => `${c.size} ports ${Math.round(c.fill * 100)}% used: ${c.usPerAlloc.toFixed(0)} µs`).join('; ') + '; "packets/s" = allocations/s at the worst',
+    detail: { cells },
+  };
 }
 
 function natsim(...args: string[]): Command {
