@@ -140,3 +140,26 @@ describe('nft expressions', () => {
     expect(run('reject with icmp type admin-prohibited', udp(), undefined, new Prng(1), true).skb.drop?.reject).toEqual({ icmpCode: 13 });
   });
 });
+
+describe('nft named sets', () => {
+  const table = (body: string) => `table ip t {\n set blocked { type ipv4_addr; flags interval; elements = { 10.0.0.0/24, 192.0.2.7 } }\n set web { type inet_service; elements = { 80, 443, 8000-8080 } }\n chain c { type filter hook forward priority 0; policy accept;\n${body}\n }\n}`;
+  const evalText = (text: string, pkt: Ipv4Packet) => {
+    const ruleset = parseRuleset({ text, file: 'r', lineOffset: 0, colOffset: 0 });
+    const t = ruleset.tables[0]!;
+    const state = { hook: Hook.Forward, in: null, out: null, trace: null, notes: null };
+    return evaluateChain(t, t.chains.get('c')!, new RuleContext(new Skb(1, pkt, 0, 0, null), state, { addrType: () => AddrType.Unicast, prng: new Prng(1) }), () => Verdict.Accept).verdict;
+  };
+
+  it('ip saddr @set and tcp dport @set match their elements', () => {
+    expect(evalText(table('ip saddr @blocked drop'), udp())).toBe(Verdict.Drop); // 10.0.0.1
+    expect(evalText(table('ip saddr != @blocked drop'), udp())).toBe(Verdict.Accept);
+    expect(evalText(table('tcp dport @web drop'), tcp(8001))).toBe(Verdict.Drop);
+    expect(evalText(table('tcp dport @web drop'), tcp(22))).toBe(Verdict.Accept);
+  });
+
+  it('add element reaches rules already written; an unknown set is an error', () => {
+    const text = 'add table ip t\nadd set ip t s { type ipv4_addr; }\nadd chain ip t c { type filter hook forward priority 0; }\nadd rule ip t c ip daddr @s drop\nadd element ip t s { 192.168.1.2 }\n';
+    expect(evalText(text, udp())).toBe(Verdict.Drop);
+    expect(() => parseRuleset({ text: table('ip saddr @nope drop'), file: 'r', lineOffset: 0, colOffset: 0 })).toThrow("no set 'nope' in this table");
+  });
+});

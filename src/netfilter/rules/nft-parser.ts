@@ -26,9 +26,19 @@ export function parseNft(text: string, file: string, onRuleError: ((e: InputErro
   return new NftParser(tokenize(text, file), file, onRuleError).parse();
 }
 
+/**
+ * A named set (`set NAME { type …; elements = { … } }`): its elements, shared by reference with
+ * every match that names it (`@NAME`), so `add element` later reaches them too.
+ */
+type NamedSet = { readonly type: 'ipv4_addr'; readonly prefixes: Prefix[] } | { readonly type: 'inet_service'; readonly ranges: PortRange[] } | { readonly type: 'inet_proto'; readonly protos: number[] };
+
 class NftParser {
   private pos = 0;
   private readonly tables = new Map<string, Table>();
+  /** Named sets by "family table name". */
+  private readonly sets = new Map<string, NamedSet>();
+  /** The table whose body or rule is being read, for resolving @NAME. */
+  private currentTable: Table | null = null;
 
   constructor(
     private readonly tokens: readonly Token[],
@@ -73,8 +83,20 @@ class NftParser {
       }
       case 'rule':
         return this.ruleCommand(false);
+      case 'set': {
+        const table = this.tableRef(false);
+        if (table) this.setDecl(table);
+        else this.skipElement(this.next());
+        return;
+      }
+      case 'element': {
+        const table = this.tableRef(false);
+        if (table) this.addElements(table, this.next());
+        else this.skipElement(this.next());
+        return;
+      }
       default:
-        this.fail(what, `cannot add '${what.text}' (natsim reads tables, chains and rules)`);
+        this.fail(what, `cannot add '${what.text}' (natsim reads tables, chains, rules, sets and set elements)`);
     }
   }
 
@@ -91,6 +113,7 @@ class NftParser {
     if (table === null) return this.skipElement(nameTok);
     const chain = table.chains.get(this.word(nameTok));
     if (!chain) this.fail(nameTok, `no chain '${nameTok.text}' in table ${table.family} ${table.name}`);
+    this.currentTable = table;
     const rule = this.ruleOrSkip();
     if (rule === null) return;
     if (insert) chain.rules.unshift(rule);
@@ -127,14 +150,16 @@ class NftParser {
       const tok = this.next();
       if (table === null) this.skipElement(tok);
       else if (this.word(tok) === 'chain') this.chainDecl(table);
+      else if (tok.text === 'set') this.setDecl(table);
       else if (tok.text === 'comment') this.expectString();
-      else this.fail(tok, `unsupported table element '${tok.text}' (natsim reads chains; named sets, maps and flowtables are not modelled)`);
+      else this.fail(tok, `unsupported table element '${tok.text}' (natsim reads chains and named sets; maps and flowtables are not modelled)`);
     }
     this.next();
   }
 
   /** chain NAME [{ [type … hook … priority …; [policy …;]] RULES }] */
   private chainDecl(table: Table): void {
+    this.currentTable = table;
     const nameTok = this.next();
     const name = this.word(nameTok);
     let chain = table.chains.get(name);
@@ -194,6 +219,63 @@ class NftParser {
     const named = m?.[2] === undefined ? undefined : NFT_NAMED_PRIORITY[m[2]];
     if (named === undefined) this.fail(first, `bad priority '${text}' (a number, or raw, mangle, dstnat, filter, security, srcnat with an optional +/- N)`);
     return named + (m![4] === undefined ? 0 : Number(m![4]) * (m![3] === '-' ? -1 : 1));
+  }
+
+  /** set NAME { type T; [flags …;] [elements = { … }] } — addresses, ports or protocols. */
+  private setDecl(table: Table): void {
+    const nameTok = this.next();
+    const name = this.word(nameTok);
+    this.expectPunct('{');
+    let set: NamedSet | null = null;
+    for (this.skipSeparators(); !this.peekPunct('}'); this.skipSeparators()) {
+      const key = this.next();
+      if (key.text === 'type') {
+        const type = this.next();
+        if (type.text === 'ipv4_addr') set = { type: 'ipv4_addr', prefixes: [] };
+        else if (type.text === 'inet_service') set = { type: 'inet_service', ranges: [] };
+        else if (type.text === 'inet_proto') set = { type: 'inet_proto', protos: [] };
+        else this.fail(type, `set type '${type.text}' is not modelled (ipv4_addr, inet_service, inet_proto)`);
+      } else if (key.text === 'flags' || key.text === 'comment' || key.text === 'size' || key.text === 'policy' || key.text === 'timeout' || key.text === 'counter') {
+        while (!this.atRuleEnd()) this.next();
+      } else if (key.text === 'elements') {
+        if (!set) this.fail(key, "'type' must come before 'elements'");
+        this.expectWordish('=');
+        this.fillSet(set, this.values((t) => t));
+      } else {
+        this.fail(key, `unsupported set property '${key.text}'`);
+      }
+    }
+    this.next();
+    if (!set) this.fail(nameTok, `set ${name} has no type`);
+    this.sets.set(`${table.family} ${table.name} ${name}`, set);
+  }
+
+  /** add element [FAMILY] TABLE SET { … } */
+  private addElements(table: Table, nameTok: Token): void {
+    const set = this.sets.get(`${table.family} ${table.name} ${this.word(nameTok)}`) ?? this.fail(nameTok, `no set '${nameTok.text}' in table ${table.family} ${table.name}`);
+    this.fillSet(set, this.values((t) => t));
+  }
+
+  private fillSet(set: NamedSet, elements: Token[]): void {
+    for (const tok of elements) {
+      if (set.type === 'ipv4_addr') set.prefixes.push(this.prefix(tok));
+      else if (set.type === 'inet_service') set.ranges.push(this.portRange(tok));
+      else set.protos.push(this.proto(tok));
+    }
+  }
+
+  /** `@NAME` in a rule: the named set of the table being read, of the type the match needs. */
+  private namedSet<T extends NamedSet['type']>(tok: Token, type: T): Extract<NamedSet, { type: T }> {
+    const table = this.currentTable;
+    const set = table ? this.sets.get(`${table.family} ${table.name} ${tok.text.slice(1)}`) : undefined;
+    if (!set) return this.fail(tok, `no set '${tok.text.slice(1)}' in this table (define it before the rules that use it)`);
+    if (set.type !== type) return this.fail(tok, `set '${tok.text.slice(1)}' holds ${set.type}, not ${type}`);
+    return set as Extract<NamedSet, { type: T }>;
+  }
+
+  private expectWordish(text: string): void {
+    const tok = this.next();
+    if (tok.text !== text) this.fail(tok, `expected '${text}', found ${describe(tok)}`);
   }
 
   /** A rule, or (collecting errors) null after reporting its error and skipping its line. */
@@ -295,10 +377,14 @@ class NftParser {
     const negate = this.relation();
     switch (field.text) {
       case 'saddr':
-      case 'daddr':
-        return { kind: field.text, negate, prefixes: this.values((t) => this.prefix(t)) };
-      case 'protocol':
-        return { kind: 'l4proto', negate, protos: this.values((t) => this.proto(t)) };
+      case 'daddr': {
+        const prefixes = this.peek().text.startsWith('@') ? this.namedSet(this.next(), 'ipv4_addr').prefixes : this.values((t) => this.prefix(t));
+        return { kind: field.text, negate, prefixes };
+      }
+      case 'protocol': {
+        const protos = this.peek().text.startsWith('@') ? this.namedSet(this.next(), 'inet_proto').protos : this.values((t) => this.proto(t));
+        return { kind: 'l4proto', negate, protos };
+      }
       default:
         return this.fail(field, `unsupported ip field '${field.text}' (saddr, daddr, protocol)`);
     }
@@ -447,7 +533,7 @@ class NftParser {
     const field = this.next();
     if (field.text !== 'sport' && field.text !== 'dport') this.fail(field, `unsupported ${protoTok.text} field '${field.text}' (sport, dport)`);
     const negate = this.relation();
-    const ranges = this.values((t) => this.portRange(t));
+    const ranges = this.peek().text.startsWith('@') ? this.namedSet(this.next(), 'inet_service').ranges : this.values((t) => this.portRange(t));
     return { kind: field.text as 'sport' | 'dport', negate, proto: parseProto(protoTok.text)!, ranges };
   }
 
@@ -512,7 +598,6 @@ class NftParser {
   }
 
   private prefix(tok: Token): Prefix {
-    if (tok.text.startsWith('@')) this.fail(tok, 'named sets are not modelled yet');
     const p = parsePrefix(tok.text);
     if (p === null) this.fail(tok, `bad IPv4 address or prefix '${tok.text}'`);
     return p;
