@@ -31,6 +31,8 @@ export interface HostSpec {
   readonly routes: Located<string>[];
   readonly sysctl: Located<[string, string | number]>[];
   readonly ruleset: RulesetSpec | null;
+  /** `ipset save` text for the ruleset's -m set matches (absent: no sets). */
+  readonly ipsets?: RulesetSpec | null;
   readonly place: SourcePlace;
 }
 

@@ -10,7 +10,7 @@ import { parseRoute } from '../host/route-syntax.js';
 import { Sysctl } from '../host/sysctl.js';
 import { NetfilterNet } from '../netfilter/net.js';
 import { buildHooks } from '../netfilter/stack.js';
-import { parseRuleset } from '../netfilter/rules/parse.js';
+import { parseIpsets, parseRuleset } from '../netfilter/rules/parse.js';
 import { AddrType } from '../netfilter/rules/model.js';
 import { parsePrefix } from '../packet/ipv4-addr.js';
 import type { Prng } from '../sim/prng.js';
@@ -35,7 +35,8 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
     sysctl.set(name, value);
   }
   const net = new NetfilterNet(sysctl, prng, cpus);
-  const ruleset = spec.ruleset ? parseRuleset(spec.ruleset) : { tables: [] };
+  const ipsets = spec.ipsets ? parseIpsets(spec.ipsets) : new Map();
+  const ruleset = spec.ruleset ? parseRuleset(spec.ruleset, ipsets) : { tables: [] };
   const env = { addrType: (addr: number) => ADDR_TYPE_BIT[fib.addrType(addr)], prng };
   return new Host(spec.name, devices, fib, sysctl, net, buildHooks(net, ruleset, devices, env), ports, cpus);
 }

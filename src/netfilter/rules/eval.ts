@@ -8,6 +8,7 @@
 import { IPPROTO, Verdict } from '../constants.js';
 import { inPrefix } from '../../packet/ipv4-addr.js';
 import type { RuleContext } from './context.js';
+import { setContains } from './ipset.js';
 import type { Action, Chain, Effect, Match, Rule, Table } from './model.js';
 
 export type NatAction = Extract<Action, { kind: 'snat' | 'dnat' | 'masquerade' | 'redirect' }>;
@@ -117,6 +118,12 @@ function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags
       return (ctx.addrType(m.which === 'src' ? p.saddr : p.daddr) & m.types) !== 0;
     case 'random':
       return ctx.random31() < m.threshold;
+    case 'ipset':
+      return setContains(m.set, m.dirs, {
+        addr: (dir) => (dir === 'src' ? p.saddr : p.daddr),
+        port: (dir) => (dir === 'src' ? p.sport : p.dport),
+        proto: p.proto,
+      });
     case 'nth':
       // xt_statistic: the counter runs 0..every; the rule matches when it reaches `packet`
       m.counter.count = m.counter.count === m.every ? 0 : m.counter.count + 1;

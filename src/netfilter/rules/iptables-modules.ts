@@ -5,11 +5,14 @@
  */
 import { IPPROTO } from '../constants.js';
 import { CtState, type Match } from './model.js';
+import type { IpSet } from './ipset.js';
 import { ADDR_TYPE_NAME, parseU32 } from './syntax.js';
 
 /** The option being read: its words, negation and the protocol the rule named. */
 export interface OptionReader {
   readonly option: string;
+  /** The host's IP sets (ipset save), for -m set. */
+  readonly ipsets: ReadonlyMap<string, IpSet>;
   readonly negate: boolean;
   readonly proto: number;
   /** The next word (the option's value). */
@@ -92,6 +95,15 @@ const SIMPLE: Readonly<Record<string, Readonly<Record<string, (r: OptionReader) 
     '--syn': (r) => {
       if (r.proto !== IPPROTO.TCP) r.fail('--syn needs -p tcp');
       return { kind: 'tcpflags', negate: r.negate, mask: 0x17, comp: 0x02 };
+    },
+  },
+  set: {
+    '--match-set': (r) => {
+      const name = r.value();
+      const set = r.ipsets.get(name) ?? r.fail(`no ip set '${name}' (give the host's \`ipset save\` output as ipsets: or ipsets-file:)`);
+      const dirs = r.value().split(',');
+      if (!dirs.every((d) => d === 'src' || d === 'dst')) r.fail(`--match-set directions must be src or dst, comma-separated`);
+      return { kind: 'ipset', negate: r.negate, set, dirs: dirs as ('src' | 'dst')[] };
     },
   },
   icmp: {

@@ -10,6 +10,7 @@ import { Hook, HOOK_IPTABLES_CHAIN, IPPROTO, Priority } from '../constants.js';
 import { NatFlag, type Action, type BaseChainSpec, type Chain, type ChainType, type Match, type Effect, type NatRange, type PortRange, type Prefix, type Rule, type Ruleset, type Table } from './model.js';
 import { parseNatTarget, parsePortRange, parseProto, parseU32 } from './syntax.js';
 import { MODULES, parseValueMask, simpleModuleOption, StatisticOptions, type OptionReader } from './iptables-modules.js';
+import type { IpSet } from './ipset.js';
 
 interface BuiltinTable {
   readonly type: ChainType;
@@ -38,7 +39,7 @@ function builtinBase(tableName: string, table: BuiltinTable, hook: Hook, policy:
  * `onRuleError`: report a rule's error and skip the rule (natsim lint) instead of stopping at
  * the first one.
  */
-export function parseIptablesSave(text: string, file: string, onRuleError: ((e: InputError) => void) | null = null): Ruleset {
+export function parseIptablesSave(text: string, file: string, onRuleError: ((e: InputError) => void) | null = null, ipsets: ReadonlyMap<string, IpSet> = new Map()): Ruleset {
   const tables: Table[] = [];
   let current: Table | null = null;
   let currentLine = 0;
@@ -65,7 +66,7 @@ export function parseIptablesSave(text: string, file: string, onRuleError: ((e: 
       declareChain(current, body, at(col));
     } else {
       try {
-        const { chain, rule } = parseRuleLine(current, line, file, i + 1);
+        const { chain, rule } = parseRuleLine(current, line, file, i + 1, ipsets);
         chain.rules.push(rule);
       } catch (e) {
         if (!onRuleError || !(e instanceof InputError)) throw e;
@@ -135,7 +136,7 @@ const PORT_OPTIONS: Readonly<Record<string, 'sport' | 'dport'>> = { '--sport': '
 const MULTIPORT_OPTIONS: Readonly<Record<string, 'sport' | 'dport'>> = { '--sports': 'sport', '--source-ports': 'sport', '--dports': 'dport', '--destination-ports': 'dport' };
 
 /** Reads "[p:b] -A CHAIN OPTIONS…" for a table whose chains are all declared already. */
-function parseRuleLine(table: Table, line: string, file: string, lineNo: number): { chain: Chain; rule: Rule } {
+function parseRuleLine(table: Table, line: string, file: string, lineNo: number, ipsets: ReadonlyMap<string, IpSet>): { chain: Chain; rule: Rule } {
   const words = splitWords(line, file, lineNo);
   let w = 0;
   const fail = (word: Word | undefined, reason: string): never => {
@@ -154,7 +155,7 @@ function parseRuleLine(table: Table, line: string, file: string, lineNo: number)
   const statistic = new StatisticOptions();
   let negate = false;
   const value = (opt: Word): Word => words[w++] ?? fail(opt, `option ${opt.text} needs a value`);
-  const reader = (opt: Word, neg: boolean): OptionReader => ({ option: opt.text, negate: neg, proto, value: () => value(opt).text, fail: (reason) => fail(opt, reason) });
+  const reader = (opt: Word, neg: boolean): OptionReader => ({ option: opt.text, negate: neg, proto, ipsets, value: () => value(opt).text, fail: (reason) => fail(opt, reason) });
   // xt_check_match: the tcp/udp/multiport matches are only valid with a (not negated) -p of theirs.
   const portProto = (opt: Word): number => (proto === IPPROTO.TCP || proto === IPPROTO.UDP ? proto : fail(opt, `${opt.text} needs -p tcp or -p udp`));
 
@@ -299,7 +300,7 @@ const REJECT_WITH: Readonly<Record<string, number | 'tcp-reset'>> = {
 
 /** A target's options: NAT ranges and flags, MARK's forms, LOG's prefix, REJECT's answer. */
 function targetOption(action: Target, opt: Word, value: (o: Word) => Word, proto: number, fail: (w: Word, reason: string) => never): Target {
-  const r: OptionReader = { option: opt.text, negate: false, proto, value: () => value(opt).text, fail: (reason) => fail(opt, reason) };
+  const r: OptionReader = { option: opt.text, negate: false, proto, ipsets: new Map(), value: () => value(opt).text, fail: (reason) => fail(opt, reason) };
   switch (action.kind) {
     case 'snat':
     case 'dnat':

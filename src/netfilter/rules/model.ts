@@ -5,6 +5,7 @@
  */
 import type { SourcePlace } from '../../errors.js';
 import type { Hook } from '../constants.js';
+import type { IpSet } from './ipset.js';
 
 export type ChainType = 'filter' | 'nat' | 'route';
 export type Policy = 'accept' | 'drop';
@@ -75,7 +76,9 @@ export type Match =
   /** TCP flags & mask == comp (implies TCP). */
   | { readonly kind: 'tcpflags'; readonly negate: boolean; readonly mask: number; readonly comp: number }
   /** ICMP type (and code, or any code when null); implies ICMP. */
-  | { readonly kind: 'icmptype'; readonly negate: boolean; readonly type: number; readonly code: number | null };
+  | { readonly kind: 'icmptype'; readonly negate: boolean; readonly type: number; readonly code: number | null }
+  /** -m set --match-set NAME src,dst: the set's dimensions taken from these directions. */
+  | { readonly kind: 'ipset'; readonly negate: boolean; readonly set: IpSet; readonly dirs: readonly ('src' | 'dst')[] };
 
 /** NF_NAT_RANGE_* flags (include/uapi/linux/netfilter/nf_nat.h). */
 export const NatFlag = {

@@ -8,6 +8,7 @@ import { parseIptablesSave } from './iptables-parser.js';
 import type { Ruleset } from './model.js';
 import { parseNft } from './nft-parser.js';
 import { validateRuleset } from './validate.js';
+import { parseIpsetSave, type IpSet } from './ipset.js';
 
 /** iptables-save text starts (after comments) with a table header such as `*nat`. */
 export function looksLikeIptablesSave(text: string): boolean {
@@ -15,15 +16,27 @@ export function looksLikeIptablesSave(text: string): boolean {
   return first?.trimStart().startsWith('*') ?? false;
 }
 
-export function parseRuleset(spec: RulesetSpec): Ruleset {
-  let ruleset: Ruleset;
+/** Runs a reader over a text that may sit inside another file, moving its errors there. */
+function placed<T>(spec: RulesetSpec, read: () => T): T {
   try {
-    ruleset = looksLikeIptablesSave(spec.text) ? parseIptablesSave(spec.text, spec.file) : parseNft(spec.text, spec.file);
-    validateRuleset(ruleset);
+    return read();
   } catch (e) {
     if (!(e instanceof InputError) || spec.lineOffset === 0) throw e;
     throw new InputError(shift(e.place, spec), e.reason);
   }
+}
+
+/** `ipset save` text (for iptables' -m set). */
+export function parseIpsets(spec: RulesetSpec): Map<string, IpSet> {
+  return placed(spec, () => parseIpsetSave(spec.text, spec.file));
+}
+
+export function parseRuleset(spec: RulesetSpec, ipsets: ReadonlyMap<string, IpSet> = new Map()): Ruleset {
+  const ruleset = placed(spec, () => {
+    const parsed = looksLikeIptablesSave(spec.text) ? parseIptablesSave(spec.text, spec.file, null, ipsets) : parseNft(spec.text, spec.file);
+    validateRuleset(parsed);
+    return parsed;
+  });
   if (spec.lineOffset !== 0) {
     for (const table of ruleset.tables) {
       for (const chain of table.chains.values()) chain.rules.splice(0, chain.rules.length, ...chain.rules.map((r) => ({ ...r, place: shift(r.place, spec) })));

@@ -1,0 +1,98 @@
+/**
+ * IP sets as `ipset save` writes them (`create NAME TYPE …`, `add NAME ELEMENT …`) for
+ * iptables' `-m set --match-set NAME src,dst`. The types natsim evaluates: hash:ip, hash:net,
+ * hash:ip,port, hash:net,port, hash:ip,port,ip, hash:ip,port,net and bitmap:port. An element
+ * matches when each of its parts matches the packet field the rule's direction flag names
+ * (ip_set_test with the flags of xt_set).
+ */
+import { InputError } from '../../errors.js';
+import { inPrefix, parsePrefix } from '../../packet/ipv4-addr.js';
+import { IPPROTO } from '../constants.js';
+import type { Prefix } from './model.js';
+import { parseProto } from './syntax.js';
+
+type Dim = 'ip' | 'net' | 'port';
+
+/** One element's part: an address prefix, or a protocol and port. */
+type Part = { readonly prefix: Prefix } | { readonly proto: number; readonly port: number };
+
+export interface IpSet {
+  readonly name: string;
+  readonly type: string;
+  readonly dims: readonly Dim[];
+  readonly elements: Part[][];
+}
+
+const TYPES: Readonly<Record<string, readonly Dim[]>> = {
+  'hash:ip': ['ip'],
+  'hash:net': ['net'],
+  'hash:ip,port': ['ip', 'port'],
+  'hash:net,port': ['net', 'port'],
+  'hash:ip,port,ip': ['ip', 'port', 'ip'],
+  'hash:ip,port,net': ['ip', 'port', 'net'],
+  'bitmap:port': ['port'],
+};
+
+export function parseIpsetSave(text: string, file: string): Map<string, IpSet> {
+  const sets = new Map<string, IpSet>();
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const words = line.split(/\s+/);
+    const fail = (word: number, reason: string): never => {
+      throw new InputError({ file, line: i + 1, col: raw.indexOf(words[word] ?? '') + 1 }, reason);
+    };
+    const [command, name, arg] = words;
+    if (command === 'create') {
+      const dims = TYPES[arg ?? ''] ?? fail(2, `ipset type '${arg ?? ''}' is not modelled (${Object.keys(TYPES).join(', ')})`);
+      if (words.includes('inet6')) return; // an IPv6 set never matches an IPv4 packet
+      sets.set(name!, { name: name!, type: arg!, dims, elements: [] });
+    } else if (command === 'add') {
+      const set = sets.get(name ?? '') ?? fail(1, `no set '${name ?? ''}' created before this line`);
+      set.elements.push(parseElement(arg ?? '', set) ?? fail(2, `bad ${set.type} element '${arg ?? ''}'`));
+    } else {
+      fail(0, `expected 'create' or 'add' (ipset save format), found '${command}'`);
+    }
+  });
+  return sets;
+}
+
+/** "10.0.0.1", "10.0.0.0/8", "10.0.0.1,tcp:80", "10.0.0.1,80,10.0.0.2", "8080" … */
+function parseElement(text: string, set: IpSet): Part[] | null {
+  const parts = text.split(',');
+  if (parts.length !== set.dims.length) return null;
+  const out: Part[] = [];
+  for (const [i, dim] of set.dims.entries()) {
+    const part = parts[i]!;
+    if (dim === 'port') {
+      const colon = part.indexOf(':');
+      const proto = colon < 0 ? IPPROTO.TCP : parseProto(part.slice(0, colon));
+      const port = Number(colon < 0 ? part : part.slice(colon + 1));
+      if (proto === null || !Number.isInteger(port) || port < 0 || port > 65535) return null;
+      out.push({ proto, port });
+    } else {
+      const prefix = parsePrefix(part);
+      if (!prefix || (dim === 'ip' && prefix.len !== 32 && !part.includes('/'))) return null;
+      out.push({ prefix });
+    }
+  }
+  return out;
+}
+
+/** The packet fields a set looks at, per dimension: source or destination. */
+export interface SetProbe {
+  readonly addr: (dir: 'src' | 'dst') => number;
+  readonly port: (dir: 'src' | 'dst') => number;
+  readonly proto: number;
+}
+
+/** ip_set_test: fewer direction flags than the set has dimensions never match. */
+export function setContains(set: IpSet, dirs: readonly ('src' | 'dst')[], probe: SetProbe): boolean {
+  if (dirs.length < set.dims.length) return false;
+  return set.elements.some((element) =>
+    element.every((part, i) => {
+      const dir = dirs[i] ?? 'src';
+      return 'prefix' in part ? inPrefix(probe.addr(dir), part.prefix.addr, part.prefix.len) : part.proto === probe.proto && part.port === probe.port(dir);
+    }),
+  );
+}
