@@ -117,6 +117,19 @@ describe('iptables targets', () => {
     expect(mark('--and-mark 0x1', 0x3)).toBe(0x1);
   });
 
+  it('CONNMARK: --set-xmark on the entry, --save-mark and --restore-mark between packet and entry; -m connmark', () => {
+    const withCt = (mark: number, ctmark: number) => (s: Skb) => {
+      tracked(s, CtInfo.New);
+      s.mark = mark;
+      s.ct!.mark = ctmark;
+    };
+    expect(run('-A FORWARD -j CONNMARK --set-xmark 0x10/0x10', udp(), withCt(0, 1)).skb.ct!.mark).toBe(0x11);
+    expect(run('-A FORWARD -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff', udp(), withCt(0x42, 0)).skb.ct!.mark).toBe(0x42);
+    expect(run('-A FORWARD -j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xffffffff', udp(), withCt(0, 0x7)).skb.mark).toBe(0x7);
+    expect(drops('-A FORWARD -m connmark --mark 0x7 -j DROP', udp(), withCt(0, 0x7))).toBe(true);
+    expect(drops('-A FORWARD -m connmark --mark 0x7 -j DROP', udp())).toBe(false); // no entry, no connection mark
+  });
+
   it('REJECT: drops and says what to answer', () => {
     const r = run('-A FORWARD -p tcp -j REJECT --reject-with tcp-reset', tcp(80));
     expect([r.verdict, r.skb.drop?.reject]).toEqual([Verdict.Drop, 'tcp-reset']);
@@ -138,6 +151,14 @@ describe('nft expressions', () => {
     expect(drops('fib daddr type local drop', udp(LOCAL), undefined, true)).toBe(true);
     expect(drops('icmp type echo-request drop', ping(8), undefined, true)).toBe(true);
     expect(run('reject with icmp type admin-prohibited', udp(), undefined, new Prng(1), true).skb.drop?.reject).toEqual({ icmpCode: 13 });
+    const ct = (s: Skb) => {
+      tracked(s, CtInfo.New);
+      s.ct!.mark = 0x5;
+    };
+    expect(drops('ct mark 0x5 drop', udp(), ct, true)).toBe(true);
+    expect(run('meta mark set ct mark accept', udp(), ct, new Prng(1), true).skb.mark).toBe(0x5);
+    // ct mark := packet mark | 0x10 (the packet's mark is 0 here)
+    expect(run('ct mark set mark or 0x10 accept', udp(), ct, new Prng(1), true).skb.ct!.mark).toBe(0x10);
   });
 });
 

@@ -112,7 +112,7 @@ add rule ip6 nat x ip6 saddr ::2 masquerade
   it.each([
     ['table ip t { chain c { type nat hook postrouting priority srcnat; ip saddr 10.0.0.300 masquerade } }', 1, 76, "bad IPv4 address or prefix '10.0.0.300'"],
     ['table ip t {\n chain c {\n  type nat hook postrouting priority srcnat;\n  queue num 1\n }\n}', 4, 3, "unsupported nft statement 'queue'"],
-    ['table ip t { chain c { type filter hook input priority 0; ct mark 1 accept } }', 1, 62, "unsupported ct key 'mark' (state, status)"],
+    ['table ip t { chain c { type filter hook input priority 0; ct helper "ftp" accept } }', 1, 62, "unsupported ct key 'helper' (state, status, mark)"],
     ['table ip t { chain c { type nat hook forward priority 0; } }', 1, 38, 'nat chains cannot hook forward (the kernel has no NAT op there)'],
     ['table ip t { chain c { type nat hook prerouting priority dstnat; masquerade } }', 1, 66, 'masquerade only works at postrouting (this rule is reached from hook prerouting)'],
     ['table ip t { chain c { type filter hook input priority 0; jump d }\n chain d { snat to 1.2.3.4 } }', 2, 12, 'snat only works in a nat chain (this rule is reached from a filter chain)'],
@@ -168,8 +168,8 @@ describe('iptables-save syntax', () => {
   });
 
   it.each([
-    [save('-A PREROUTING -j TPROXY --on-port 1'), 6, 18, "'TPROXY' is neither a declared chain nor a target natsim evaluates (ACCEPT, DROP, RETURN, MASQUERADE, SNAT, DNAT, REDIRECT, REJECT, MARK, LOG, NOTRACK, CT)"],
-    [save('-A POSTROUTING -m recent --rcheck -j ACCEPT'), 6, 19, "match module 'recent' is not supported yet (natsim evaluates tcp, udp, multiport, comment, statistic, mark, conntrack, state, addrtype, set, icmp)"],
+    [save('-A PREROUTING -j TPROXY --on-port 1'), 6, 18, "'TPROXY' is neither a declared chain nor a target natsim evaluates (ACCEPT, DROP, RETURN, MASQUERADE, SNAT, DNAT, REDIRECT, REJECT, MARK, CONNMARK, LOG, NOTRACK, CT)"],
+    [save('-A POSTROUTING -m recent --rcheck -j ACCEPT'), 6, 19, "match module 'recent' is not supported yet (natsim evaluates tcp, udp, multiport, comment, statistic, mark, connmark, conntrack, state, addrtype, set, icmp)"],
     [save('-A POSTROUTING --dport 80 -j MASQUERADE'), 6, 16, '--dport needs -p tcp or -p udp'],
     [save('-A POSTROUTING -j MASQUERADE --to-ports 1000-2000'), 6, 41, 'a port range needs -p tcp, udp, sctp or dccp'],
     [save('-A PREROUTING -s 10.0.0.0/33 -j ACCEPT'), 6, 18, "bad address '10.0.0.0/33' (expected A.B.C.D[/LEN or /MASK])"],

@@ -64,9 +64,16 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
 function apply(a: Effect, rule: Rule, ctx: RuleContext): void {
   switch (a.kind) {
     case 'mark': {
-      const before = ctx.skb.mark;
-      ctx.skb.mark = ((before & ~a.mask) ^ a.value) >>> 0;
-      ctx.state.notes?.push(`MARK 0x${before.toString(16)} → 0x${ctx.skb.mark.toString(16)} (rule "${rule.text}")`);
+      const before = markOf(ctx, a.of);
+      if (before === null) return;
+      setMark(ctx, a.of, ((before & ~a.mask) ^ a.value) >>> 0, rule);
+      return;
+    }
+    case 'copymark': {
+      const ct = ctx.skb.ct;
+      if (!ct) return;
+      if (a.to === 'conn') setMark(ctx, 'conn', ((ct.mark & ~a.ctmask) ^ (ctx.skb.mark & a.nfmask)) >>> 0, rule);
+      else setMark(ctx, 'packet', ((ctx.skb.mark & ~a.nfmask) ^ (ct.mark & a.ctmask)) >>> 0, rule);
       return;
     }
     case 'log':
@@ -110,8 +117,10 @@ function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags
       return nameMatches(ctx.oifname, m.name, m.prefix);
     case 'l4proto':
       return m.protos.includes(p.proto);
-    case 'mark':
-      return ((ctx.skb.mark & m.mask) >>> 0) === m.value;
+    case 'mark': {
+      const mark = markOf(ctx, m.of);
+      return mark !== null && ((mark & m.mask) >>> 0) === m.value;
+    }
     case 'ctstate':
       return (ctx.ctState() & m.states) !== 0;
     case 'addrtype':
@@ -129,6 +138,18 @@ function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags
       m.counter.count = m.counter.count === m.every ? 0 : m.counter.count + 1;
       return m.counter.count === m.packet;
   }
+}
+
+/** The packet's mark, or its connection's (null when it has none). */
+function markOf(ctx: RuleContext, of: 'packet' | 'conn'): number | null {
+  return of === 'packet' ? ctx.skb.mark : (ctx.skb.ct?.mark ?? null);
+}
+
+function setMark(ctx: RuleContext, of: 'packet' | 'conn', value: number, rule: Rule): void {
+  const before = markOf(ctx, of);
+  if (of === 'packet') ctx.skb.mark = value;
+  else if (ctx.skb.ct) ctx.skb.ct.mark = value;
+  ctx.state.notes?.push(`${of === 'packet' ? 'MARK' : 'CONNMARK'} 0x${(before ?? 0).toString(16)} → 0x${value.toString(16)} (rule "${rule.text}")`);
 }
 
 function nameMatches(actual: string | null, name: string, prefix: boolean): boolean {

@@ -74,7 +74,10 @@ function names(text: string, table: Readonly<Record<string, number>>, what: stri
 /** The options of the simple modules: one option, one match. */
 const SIMPLE: Readonly<Record<string, Readonly<Record<string, (r: OptionReader) => Match>>>> = {
   mark: {
-    '--mark': (r) => ({ kind: 'mark', negate: r.negate, ...parseValueMask(r.value(), r) }),
+    '--mark': (r) => ({ kind: 'mark', of: 'packet', negate: r.negate, ...parseValueMask(r.value(), r) }),
+  },
+  connmark: {
+    '--mark': (r) => ({ kind: 'mark', of: 'conn', negate: r.negate, ...parseValueMask(r.value(), r) }),
   },
   conntrack: {
     '--ctstate': (r) => ({ kind: 'ctstate', negate: r.negate, states: names(r.value(), CT_STATE_NAME, 'conntrack state', r) }),

@@ -7,7 +7,7 @@
 import { InputError, type SourcePlace } from '../../errors.js';
 import { parseIpv4, prefixMask } from '../../packet/ipv4-addr.js';
 import { Hook, HOOK_IPTABLES_CHAIN, IPPROTO, Priority } from '../constants.js';
-import { NatFlag, type Action, type BaseChainSpec, type Chain, type ChainType, type Match, type Effect, type NatRange, type PortRange, type Prefix, type Rule, type Ruleset, type Table } from './model.js';
+import { NatFlag, type Action, type BaseChainSpec, type Chain, type ChainType, type Match, type Effect, type MarkOwner, type NatRange, type PortRange, type Prefix, type Rule, type Ruleset, type Table } from './model.js';
 import { parseNatTarget, parsePortRange, parseProto, parseU32 } from './syntax.js';
 import { MODULES, parseValueMask, simpleModuleOption, StatisticOptions, type OptionReader } from './iptables-modules.js';
 import type { IpSet } from './ipset.js';
@@ -257,7 +257,7 @@ const EMPTY_RANGE: NatRange = { flags: 0, minAddr: 0, maxAddr: 0, minProto: 0, m
 type Target = Action | Effect;
 
 function isEffect(t: Target): t is Effect {
-  return t.kind === 'mark' || t.kind === 'log' || t.kind === 'notrack';
+  return t.kind === 'mark' || t.kind === 'copymark' || t.kind === 'log' || t.kind === 'notrack';
 }
 
 function targetAction(table: Table, v: Word, isGoto: boolean, fail: (w: Word, reason: string) => never): Target {
@@ -280,7 +280,8 @@ const TARGETS: Readonly<Record<string, { readonly action: Target; readonly table
   REDIRECT: { action: { kind: 'redirect', range: EMPTY_RANGE }, tables: ['nat'] },
   // REJECT's default answer is port unreachable (ICMP code 3)
   REJECT: { action: { kind: 'reject', with: { icmpCode: 3 } }, tables: ['filter', 'mangle', 'raw', 'security'] },
-  MARK: { action: { kind: 'mark', value: 0, mask: 0 } },
+  MARK: { action: { kind: 'mark', of: 'packet', value: 0, mask: 0 } },
+  CONNMARK: { action: { kind: 'mark', of: 'conn', value: 0, mask: 0 } },
   LOG: { action: { kind: 'log', prefix: '' } },
   NOTRACK: { action: { kind: 'notrack' }, tables: ['raw'] },
   CT: { action: { kind: 'notrack' }, tables: ['raw'] },
@@ -308,7 +309,9 @@ function targetOption(action: Target, opt: Word, value: (o: Word) => Word, proto
     case 'redirect':
       return natOption(action, opt, value, proto, fail);
     case 'mark':
-      return markOption(opt.text, r);
+      return markOption(action.of, opt.text, r);
+    case 'copymark':
+      return maskOption(action, opt.text, r);
     case 'log':
       if (opt.text === '--log-prefix') return { kind: 'log', prefix: r.value() };
       if (opt.text === '--log-level' || opt.text === '--log-tcp-sequence' || opt.text === '--log-tcp-options' || opt.text === '--log-ip-options' || opt.text === '--log-uid') {
@@ -330,28 +333,44 @@ function targetOption(action: Target, opt: Word, value: (o: Word) => Word, proto
   return fail(opt, `option ${opt.text} does not belong to this target`);
 }
 
-/** MARK --set-xmark V/M, --set-mark V[/M], --or-mark V, --xor-mark V, --and-mark V: all are xmark (libxt_MARK). */
-function markOption(option: string, r: OptionReader): Effect {
+/**
+ * MARK/CONNMARK --set-xmark V/M, --set-mark V[/M], --or-mark V, --xor-mark V, --and-mark V: all
+ * are xmark (libxt_MARK, libxt_CONNMARK); CONNMARK also --save-mark / --restore-mark.
+ */
+function markOption(of: MarkOwner, option: string, r: OptionReader): Effect {
   switch (option) {
     case '--set-xmark': {
       const { value, mask } = parseValueMask(r.value(), r);
-      return { kind: 'mark', value, mask };
+      return { kind: 'mark', of, value, mask };
     }
     case '--set-mark': {
       const { value, mask } = parseValueMask(r.value(), r);
-      return { kind: 'mark', value, mask: (mask | value) >>> 0 };
+      return { kind: 'mark', of, value, mask: (mask | value) >>> 0 };
     }
     case '--or-mark':
     case '--xor-mark':
     case '--and-mark': {
       const v = parseU32(r.value()) ?? r.fail(`${option} needs a number`);
-      if (option === '--or-mark') return { kind: 'mark', value: v, mask: v };
-      if (option === '--xor-mark') return { kind: 'mark', value: v, mask: 0 };
-      return { kind: 'mark', value: 0, mask: ~v >>> 0 };
+      if (option === '--or-mark') return { kind: 'mark', of, value: v, mask: v };
+      if (option === '--xor-mark') return { kind: 'mark', of, value: v, mask: 0 };
+      return { kind: 'mark', of, value: 0, mask: ~v >>> 0 };
     }
+    case '--save-mark':
+    case '--restore-mark':
+      if (of === 'conn') return { kind: 'copymark', to: option === '--save-mark' ? 'conn' : 'packet', nfmask: 0xffffffff, ctmask: 0xffffffff };
+      return r.fail(`option ${option} belongs to CONNMARK`);
     default:
-      return r.fail(`option ${option} does not belong to MARK`);
+      return r.fail(`option ${option} does not belong to ${of === 'conn' ? 'CONNMARK' : 'MARK'}`);
   }
+}
+
+/** CONNMARK --save-mark/--restore-mark's --nfmask / --ctmask (--mask sets both). */
+function maskOption(action: Extract<Effect, { kind: 'copymark' }>, option: string, r: OptionReader): Effect {
+  const v = parseU32(r.value()) ?? r.fail(`${option} needs a number`);
+  if (option === '--nfmask') return { ...action, nfmask: v };
+  if (option === '--ctmask') return { ...action, ctmask: v };
+  if (option === '--mask') return { ...action, nfmask: v, ctmask: v };
+  return r.fail(`option ${option} does not belong to CONNMARK`);
 }
 
 /** --to-ports / --to-source / --to-destination / --random / --random-fully / --persistent. */

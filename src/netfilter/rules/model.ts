@@ -63,8 +63,8 @@ export type Match =
   | { readonly kind: 'l4proto'; readonly negate: boolean; readonly protos: readonly number[] }
   /** Port match; implies the protocol `proto` (tcp dport 80 does not match udp). */
   | { readonly kind: 'sport' | 'dport'; readonly negate: boolean; readonly proto: number; readonly ranges: readonly PortRange[] }
-  /** skb->mark & mask == value (-m mark --mark V/M, nft meta mark). */
-  | { readonly kind: 'mark'; readonly negate: boolean; readonly value: number; readonly mask: number }
+  /** mark & mask == value, of the packet (-m mark, meta mark) or its connection (-m connmark, ct mark). */
+  | { readonly kind: 'mark'; readonly of: MarkOwner; readonly negate: boolean; readonly value: number; readonly mask: number }
   /** Any of the CtState bits. */
   | { readonly kind: 'ctstate'; readonly negate: boolean; readonly states: number }
   /** Any of the AddrType bits, for the source or the destination address. */
@@ -116,10 +116,18 @@ export type Action =
   /** REJECT: drop, and answer the sender. */
   | { readonly kind: 'reject'; readonly with: RejectWith };
 
+/** Whose mark: skb->mark, or the conntrack entry's ct->mark. */
+export type MarkOwner = 'packet' | 'conn';
+
 /** What a rule does to the packet before evaluation goes on (the targets that return XT_CONTINUE). */
 export type Effect =
-  /** MARK --set-xmark V/M (every MARK form is one): mark = (mark & ~M) ^ V. */
-  | { readonly kind: 'mark'; readonly value: number; readonly mask: number }
+  /** MARK / CONNMARK --set-xmark V/M (every form is one): mark = (mark & ~M) ^ V. */
+  | { readonly kind: 'mark'; readonly of: MarkOwner; readonly value: number; readonly mask: number }
+  /**
+   * CONNMARK --save-mark / --restore-mark (xt_connmark v1): the destination's bits outside its
+   * mask kept, the source's bits inside its mask copied in.
+   */
+  | { readonly kind: 'copymark'; readonly to: MarkOwner; readonly nfmask: number; readonly ctmask: number }
   /** LOG: a line in the trace. */
   | { readonly kind: 'log'; readonly prefix: string }
   /** NOTRACK / CT --notrack (raw table): the packet stays untracked. */

@@ -6,7 +6,7 @@
 import { InputError } from '../../errors.js';
 import { parsePrefix } from '../../packet/ipv4-addr.js';
 import { HOOK_NFT_NAME, NFT_NAMED_PRIORITY, type Hook } from '../constants.js';
-import { CtState, type Action, type BaseChainSpec, type ChainType, type Effect, Match, PortRange, Prefix, Rule, Ruleset, Table, TableFamily } from './model.js';
+import { CtState, type Action, type BaseChainSpec, type ChainType, type Effect, type MarkOwner, Match, PortRange, Prefix, Rule, Ruleset, Table, TableFamily } from './model.js';
 import { tokenize, type Token } from './nft-tokens.js';
 import { ADDR_TYPE_NAME, NAT_FLAG_BY_NFT_WORD, parseNatTarget, parsePortRange, parseProto, parseU32 } from './syntax.js';
 
@@ -320,10 +320,15 @@ class NftParser {
         this.metaStatement(matches, effects);
         return null;
       case 'mark':
-        this.markStatement(matches, effects);
+        this.markStatement(matches, effects, 'packet');
         return null;
       case 'ct':
-        matches.push(this.ctMatch());
+        if (this.peek().text === 'mark') {
+          this.next();
+          this.markStatement(matches, effects, 'conn');
+        } else {
+          matches.push(this.ctMatch());
+        }
         return null;
       case 'fib':
         matches.push(this.fibMatch());
@@ -394,7 +399,7 @@ class NftParser {
     const key = this.next();
     switch (key.text) {
       case 'mark':
-        return this.markStatement(matches, effects);
+        return this.markStatement(matches, effects, 'packet');
       case 'l4proto': {
         const negate = this.relation();
         matches.push({ kind: 'l4proto', negate, protos: this.values((t) => this.proto(t)) });
@@ -420,20 +425,32 @@ class NftParser {
    * `meta mark [!=] V`, `meta mark and M == V` (a match), or `meta mark set V`,
    * `meta mark set mark or|xor|and V` (an effect: the xmark forms of nft_meta_set/bitwise).
    */
-  private markStatement(matches: Match[], effects: Effect[]): void {
+  /**
+   * A mark expression of the packet (`meta mark`) or its connection (`ct mark`): a match
+   * (`… [and M] [==|!=] V`), or an effect — `set V`, `set <same mark> or|xor|and V` (the xmark
+   * forms of nft_bitwise), or `set <the other mark>` (CONNMARK's save / restore).
+   */
+  private markStatement(matches: Match[], effects: Effect[], of: MarkOwner): void {
     if (this.peek().text === 'set') {
       this.next();
       const first = this.next();
-      if (first.text !== 'mark' && first.text !== 'meta') {
-        effects.push({ kind: 'mark', value: this.u32(first), mask: 0xffffffff });
+      const source = first.text === 'ct' ? 'conn' : first.text === 'meta' || first.text === 'mark' ? 'packet' : null;
+      if (source === null) {
+        effects.push({ kind: 'mark', of, value: this.u32(first), mask: 0xffffffff });
         return;
       }
-      if (first.text === 'meta') this.expect('mark');
+      if (first.text !== 'mark') this.expect('mark');
+      // `set <other mark> [op V]`: copy it over, then apply the operation where it landed
+      if (source !== of) effects.push({ kind: 'copymark', to: of, nfmask: 0xffffffff, ctmask: 0xffffffff });
+      if (this.atRuleEnd() || !['or', '|', 'xor', '^', 'and', '&'].includes(this.peek().text)) {
+        if (source === of) this.fail(this.peek(), 'expected or, xor or and');
+        return;
+      }
       const op = this.next();
       const v = this.u32(this.next());
-      if (op.text === 'or' || op.text === '|') effects.push({ kind: 'mark', value: v, mask: v });
-      else if (op.text === 'xor' || op.text === '^') effects.push({ kind: 'mark', value: v, mask: 0 });
-      else if (op.text === 'and' || op.text === '&') effects.push({ kind: 'mark', value: 0, mask: ~v >>> 0 });
+      if (op.text === 'or' || op.text === '|') effects.push({ kind: 'mark', of, value: v, mask: v });
+      else if (op.text === 'xor' || op.text === '^') effects.push({ kind: 'mark', of, value: v, mask: 0 });
+      else if (op.text === 'and' || op.text === '&') effects.push({ kind: 'mark', of, value: 0, mask: ~v >>> 0 });
       else this.fail(op, `unsupported mark operation '${op.text}' (or, xor, and)`);
       return;
     }
@@ -443,13 +460,14 @@ class NftParser {
       mask = this.u32(this.next());
     }
     const negate = this.relation();
-    matches.push({ kind: 'mark', negate, value: this.u32(this.next()), mask });
+    matches.push({ kind: 'mark', of, negate, value: this.u32(this.next()), mask });
   }
+
 
   /** `ct state [!=] NAMES` and `ct status [!=] snat|dnat`. */
   private ctMatch(): Match {
     const key = this.next();
-    if (key.text !== 'state' && key.text !== 'status') this.fail(key, `unsupported ct key '${key.text}' (state, status)`);
+    if (key.text !== 'state' && key.text !== 'status') this.fail(key, `unsupported ct key '${key.text}' (state, status, mark)`);
     const negate = this.relation();
     const table = key.text === 'state' ? NFT_CT_STATE : NFT_CT_STATUS;
     const states = this.commaValues((t) => table[t.text] ?? this.fail(t, `unknown ct ${key.text} '${t.text}' (${Object.keys(table).join(', ')})`));
