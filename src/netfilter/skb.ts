@@ -22,6 +22,8 @@ export class Skb {
   untracked = false;
   /** skb->mark */
   mark = 0;
+  /** skb->nf_trace: `meta nftrace set 1` asked for `nft monitor trace` lines. */
+  nftrace = false;
   indev: NetDevice | null;
   outdev: NetDevice | null = null;
   route: Route | null = null;

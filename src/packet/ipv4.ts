@@ -106,7 +106,8 @@ export class Ipv4Packet {
     const proto = bytes[9]!;
     const l4min = proto === IPPROTO.TCP ? 20 : proto === IPPROTO.UDP || proto === IPPROTO.ICMP ? 8 : 0;
     if (total - ihl < l4min) return 'truncated-l4';
-    return new Ipv4Packet(bytes.slice(0, total), ihl);
+    // a copy of its own (on a Node Buffer, slice() would be a view into the reader's chunk)
+    return new Ipv4Packet(Uint8Array.prototype.slice.call(bytes, 0, total), ihl);
   }
 
   hasPorts(): boolean {

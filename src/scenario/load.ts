@@ -25,7 +25,7 @@ export function loadScenario(file: string): ScenarioSpec {
 export function parseScenario(text: string, file: string): ScenarioSpec {
   const lines = yamlLineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const src = new YamlSource(file, doc, lines);
+  const src = new YamlSource(file, doc, lines, text);
   if (doc.errors.length > 0) {
     const err = doc.errors[0]!;
     const pos = lines.linePos(err.pos[0]);
@@ -114,7 +114,7 @@ function inlineRuleset(src: YamlSource, node: Node | null): RulesetSpec {
   const text = src.text(node, 'ruleset');
   const place = src.place(node);
   const block = isScalar(node) && (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED');
-  const indent = block ? firstIndent(src.doc.toString(), place.line! + 1) : place.col! - 1;
+  const indent = block ? firstIndent(src.source, place.line! + 1) : place.col! - 1;
   return { text, file: src.file, lineOffset: block ? place.line! : place.line! - 1, colOffset: indent };
 }
 

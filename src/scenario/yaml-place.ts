@@ -9,6 +9,8 @@ export class YamlSource {
     readonly file: string,
     readonly doc: Document,
     private readonly lines: LineCounter,
+    /** The file's text as written (for block scalars' indentation). */
+    readonly source: string,
   ) {}
 
   place(node: Node | null | undefined): SourcePlace {

@@ -73,7 +73,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const ports: HostPorts = {
     transmit: (_h: Host, dev: NetDevice, skb: Skb) => {
       sentCount++;
-      kept?.sent.push({ time: now, ifindex: dev.index, bytes: skb.pkt.data.slice() });
+      kept?.sent.push({ time: now, ifindex: dev.index, bytes: Uint8Array.from(skb.pkt.data) });
     },
     deliver: (_h: Host, _skb: Skb) => undefined,
   };
@@ -120,7 +120,7 @@ async function readRecordedOut(file: string, kept: KeptPackets | null, follow: b
     start ??= t;
     if (r.direction !== PacketDirection.Outgoing || r.protocol !== ETH_P_IP) return;
     recordedCount++;
-    kept?.recorded.push({ time: t - start, ifindex: r.ifindex, bytes: r.payload.slice() });
+    kept?.recorded.push({ time: t - start, ifindex: r.ifindex, bytes: Uint8Array.from(r.payload) });
     if (!index) return;
     const pkt = Ipv4Packet.decode(r.payload);
     if (typeof pkt !== 'string') index.add(t - start, pkt);

@@ -221,3 +221,21 @@ describe('ipset and -m set', () => {
     expect(() => parseIpsets({ text: 'create S list:set\n', file: 'sets', lineOffset: 0, colOffset: 0 })).toThrow("ipset type 'list:set' is not modelled");
   });
 });
+
+describe('meta nftrace set 1', () => {
+  it('prints nft monitor trace lines: the packet once, each matching rule with its verdict, the policy', () => {
+    const text = 'table ip t {\n chain c { type filter hook forward priority 0; policy accept;\n  meta nftrace set 1\n  udp dport 53 jump dns\n }\n chain dns {\n  counter\n }\n}';
+    const ruleset = parseRuleset({ text, file: 'r', lineOffset: 0, colOffset: 0 });
+    const t = ruleset.tables[0]!;
+    const notes: string[] = [];
+    const state = { hook: Hook.Forward, in: null, out: null, trace: { notes, nat: null }, notes };
+    evaluateChain(t, t.chains.get('c')!, new RuleContext(new Skb(1, udp(), 0, 0, null), state, { addrType: () => AddrType.Unicast, prng: new Prng(1) }), () => Verdict.Accept);
+    expect(notes.map((n) => n.replace(/^trace id \w+ /, ''))).toEqual([
+      'ip t c packet: ip saddr 10.0.0.1 ip daddr 192.168.1.2 ip ttl 64 ip id 1 ip length 32 udp sport 1000 udp dport 53',
+      'ip t c rule meta nftrace set 1 (verdict continue)',
+      'ip t c rule udp dport 53 jump dns (verdict jump dns)',
+      'ip t dns rule counter (verdict continue)',
+      'ip t c policy accept ',
+    ]);
+  });
+});

@@ -9,6 +9,7 @@ import { IPPROTO, Verdict } from '../constants.js';
 import { inPrefix } from '../../packet/ipv4-addr.js';
 import type { RuleContext } from './context.js';
 import { setContains } from './ipset.js';
+import { NftTrace } from './nft-trace.js';
 import type { Action, Chain, Effect, Match, Rule, Table } from './model.js';
 
 export type NatAction = Extract<Action, { kind: 'snat' | 'dnat' | 'masquerade' | 'redirect' }>;
@@ -23,18 +24,22 @@ export interface ChainOutcome {
 const MAX_DEPTH = 16;
 
 export function evaluateChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (action: NatAction, rule: Rule) => Verdict): ChainOutcome {
-  const decided = runChain(table, chain, ctx, onNat, 0);
+  const trace = new NftTrace(table, ctx);
+  const decided = runChain(table, chain, ctx, onNat, 0, trace);
   if (decided) return decided;
-  return { verdict: chain.base?.policy === 'drop' ? Verdict.Drop : Verdict.Accept, rule: null };
+  const policy = chain.base?.policy ?? 'accept';
+  trace.policy(chain, policy);
+  return { verdict: policy === 'drop' ? Verdict.Drop : Verdict.Accept, rule: null };
 }
 
 /** Runs a chain; null means it fell off the end (or returned) without a verdict. */
-function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAction, r: Rule) => Verdict, depth: number): ChainOutcome | null {
+function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAction, r: Rule) => Verdict, depth: number, trace: NftTrace): ChainOutcome | null {
   if (depth > MAX_DEPTH) throw new Error(`chain '${chain.name}': jump depth over ${MAX_DEPTH} (a loop in the ruleset)`);
   for (const rule of chain.rules) {
     if (!rule.matches.every((m) => matches(m, ctx))) continue;
     for (const effect of rule.effects) apply(effect, rule, ctx);
     const a = rule.action;
+    trace.rule(chain, rule, a === null ? 'continue' : verdictWord(a));
     if (a === null) continue;
     switch (a.kind) {
       case 'accept':
@@ -50,7 +55,7 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
       case 'goto': {
         const target = table.chains.get(a.chain);
         if (!target) throw new Error(`chain '${a.chain}' does not exist`);
-        const outcome = runChain(table, target, ctx, onNat, depth + 1);
+        const outcome = runChain(table, target, ctx, onNat, depth + 1, trace);
         if (outcome || a.kind === 'goto') return outcome;
         continue;
       }
@@ -59,6 +64,23 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
     }
   }
   return null;
+}
+
+/** The verdict nft's trace names for a rule's action (NAT statements end in accept). */
+function verdictWord(a: Action): string {
+  switch (a.kind) {
+    case 'jump':
+    case 'goto':
+      return `${a.kind} ${a.chain}`;
+    case 'accept':
+    case 'drop':
+    case 'return':
+      return a.kind;
+    case 'reject':
+      return 'drop';
+    default:
+      return 'accept';
+  }
 }
 
 function apply(a: Effect, rule: Rule, ctx: RuleContext): void {
@@ -81,6 +103,9 @@ function apply(a: Effect, rule: Rule, ctx: RuleContext): void {
       return;
     case 'notrack':
       ctx.skb.untracked = true;
+      return;
+    case 'nftrace':
+      ctx.skb.nftrace = a.on;
       return;
   }
 }

@@ -257,7 +257,7 @@ const EMPTY_RANGE: NatRange = { flags: 0, minAddr: 0, maxAddr: 0, minProto: 0, m
 type Target = Action | Effect;
 
 function isEffect(t: Target): t is Effect {
-  return t.kind === 'mark' || t.kind === 'copymark' || t.kind === 'log' || t.kind === 'notrack';
+  return t.kind === 'mark' || t.kind === 'copymark' || t.kind === 'log' || t.kind === 'notrack' || t.kind === 'nftrace';
 }
 
 function targetAction(table: Table, v: Word, isGoto: boolean, fail: (w: Word, reason: string) => never): Target {

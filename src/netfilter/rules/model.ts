@@ -131,7 +131,9 @@ export type Effect =
   /** LOG: a line in the trace. */
   | { readonly kind: 'log'; readonly prefix: string }
   /** NOTRACK / CT --notrack (raw table): the packet stays untracked. */
-  | { readonly kind: 'notrack' };
+  | { readonly kind: 'notrack' }
+  /** meta nftrace set 0|1: trace the packet through nft chains as `nft monitor trace` does. */
+  | { readonly kind: 'nftrace'; readonly on: boolean };
 
 export interface Rule {
   readonly matches: readonly Match[];

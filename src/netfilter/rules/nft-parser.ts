@@ -411,11 +411,12 @@ class NftParser {
       case 'oif':
         matches.push(this.ifaceMatch(key.text));
         return;
-      case 'nftrace':
-        // `meta nftrace set 1` marks packets for `nft monitor trace`; it does not change their path.
+      case 'nftrace': {
+        // `meta nftrace set 1` marks the packet for `nft monitor trace`; its path does not change
         this.expect('set');
-        this.number();
+        effects.push({ kind: 'nftrace', on: this.number() !== 0 });
         return;
+      }
       default:
         return this.fail(key, `unsupported meta key '${key.text}' (l4proto, iifname, oifname, iif, oif, mark, nftrace)`);
     }
