@@ -11,6 +11,7 @@ import { statsCommand } from './stats.js';
 import { conntrackCommand } from './conntrack.js';
 import { lintCommand } from './lint.js';
 import { traceCommand } from './trace.js';
+import { verifyCommand } from '../verify/verify-command.js';
 
 const EXIT_INPUT = 2;
 const EXIT_BUG = 70;
@@ -70,6 +71,15 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
     .description('run every input that has a .golden file beside it and diff the output (exit 1 on mismatch)')
     .option('--update', 'rewrite the golden files with the new output')
     .action((paths: string[], o: { update?: boolean }) => run(checkCommand(paths, o.update === true, stdout())));
+
+  program
+    .command('verify')
+    .argument('<capture>', 'capture taken with tcpdump -i any on the machine')
+    .requiredOption('--node <dir>', 'node snapshot of that machine (ip-addr.json, ip-route.json, sysctl.txt, nft-ruleset.txt and/or iptables-save.txt)')
+    .option('--seed <n>', 'seed for the random choices natsim cannot take from the capture', integer(0))
+    .option('--json', 'one JSON object: every packet compared, and the summary')
+    .description("replay CAPTURE on the node it was taken on and check natsim sent what the kernel sent, packet by packet (exit 1 if not)")
+    .action((capture: string, o: { node: string; seed?: number; json?: boolean }) => run(verifyCommand(capture, { node: o.node, seed: o.seed, json: o.json === true }, stdout())));
   return program;
 }
 

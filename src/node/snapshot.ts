@@ -1,0 +1,232 @@
+/**
+ * A node snapshot: the folder a recorder fills on a real Linux machine — `ip -j addr`
+ * (ip-addr.json), `ip -j route show table all` (ip-route.json), `sysctl -a` (sysctl.txt) and the
+ * ruleset (nft-ruleset.txt from `nft list ruleset` and/or iptables-save.txt) — read into the
+ * HostSpec a scenario would give, so that a capture taken on that machine can be replayed on it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { InputError, type SourcePlace } from '../errors.js';
+import { Sysctl, SYSCTL_DEFAULTS } from '../host/sysctl.js';
+import type { HostSpec, InterfaceSpec, Located, RulesetSpec, ScenarioSpec } from '../scenario/spec.js';
+
+export const ADDR_FILE = 'ip-addr.json';
+export const ROUTE_FILE = 'ip-route.json';
+export const SYSCTL_FILE = 'sysctl.txt';
+export const NFT_FILE = 'nft-ruleset.txt';
+export const IPTABLES_FILE = 'iptables-save.txt';
+
+export interface NodeSnapshot {
+  readonly dir: string;
+  readonly host: HostSpec;
+  /** The ruleset file used (a path inside dir), or null when the node has none. */
+  readonly rulesetFile: string | null;
+  /** Why that file: e.g. "using iptables-save.txt (nft-ruleset.txt shows the same tables)". */
+  readonly rulesetChoice: string;
+  /** What was read but left out, one line each (routes natsim derives itself, lo's addresses, …). */
+  readonly skipped: string[];
+}
+
+/** Loads DIR; the host is named after the folder. Every problem is an InputError naming the file. */
+export function loadNode(dir: string): NodeSnapshot {
+  if (!existsSync(dir)) throw new InputError({ file: dir }, 'no such node folder');
+  const name = basename(resolve(dir));
+  const skipped: string[] = [];
+  const addrFile = join(dir, ADDR_FILE);
+  if (!existsSync(addrFile)) throw new InputError({ file: addrFile }, `a node folder needs ${ADDR_FILE} (ip -j addr)`);
+  const interfaces = readInterfaces(addrFile, skipped);
+  const routeFile = join(dir, ROUTE_FILE);
+  const routes = existsSync(routeFile) ? readRoutes(routeFile, new Set(interfaces.map((i) => i.name)), skipped) : [];
+  if (!existsSync(routeFile)) skipped.push(`${ROUTE_FILE}: not present, only the routes of the addresses`);
+  const sysctlFile = join(dir, SYSCTL_FILE);
+  const sysctl = existsSync(sysctlFile) ? readSysctl(sysctlFile) : [];
+  const choice = chooseRuleset(dir);
+  const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, place: { file: dir } };
+  return { dir, host, rulesetFile: choice.ruleset?.file ?? null, rulesetChoice: choice.why, skipped };
+}
+
+/** A one-host scenario around the node, for replaying a capture on it. */
+export function nodeScenario(node: NodeSnapshot, seed = 1): ScenarioSpec {
+  return { file: node.dir, name: node.host.name, about: `node snapshot ${node.dir}`, seed, cpus: 1, hosts: [node.host], trace: [node.host.name], run: [], until: null };
+}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError({ file }, `cannot read: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError({ file, ...jsonErrorPlace(text, (e as Error).message) }, `not JSON: ${(e as Error).message}`);
+  }
+}
+
+/** "… at position N" in V8's JSON errors → line and column. */
+function jsonErrorPlace(text: string, message: string): Partial<SourcePlace> {
+  const m = /position (\d+)/.exec(message);
+  if (!m) return {};
+  const before = text.slice(0, Number(m[1]));
+  const lines = before.split('\n');
+  return { line: lines.length, col: lines[lines.length - 1]!.length + 1 };
+}
+
+function arrayOf(file: string, value: unknown, what: string): Record<string, unknown>[] {
+  if (!Array.isArray(value)) throw new InputError({ file }, `expected a JSON array (${what})`);
+  value.forEach((v, i) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError({ file }, `entry ${i + 1}: expected an object`);
+  });
+  return value as Record<string, unknown>[];
+}
+
+/** ip -j addr: one interface per link except lo (natsim's implicit index 1), IPv4 addresses only. */
+function readInterfaces(file: string, skipped: string[]): InterfaceSpec[] {
+  const links = arrayOf(file, readJson(file), 'ip -j addr');
+  const out: InterfaceSpec[] = [];
+  links.forEach((link, i) => {
+    const entry = `entry ${i + 1}`;
+    const ifname = link.ifname;
+    const ifindex = link.ifindex;
+    if (typeof ifname !== 'string' || ifname === '') throw new InputError({ file }, `${entry}: no ifname`);
+    if (typeof ifindex !== 'number' || !Number.isInteger(ifindex) || ifindex < 1) throw new InputError({ file }, `${entry} (${ifname}): no valid ifindex`);
+    const infos = Array.isArray(link.addr_info) ? (link.addr_info as Record<string, unknown>[]) : [];
+    const inet = infos.filter((a) => a?.family === 'inet');
+    if (ifname === 'lo') {
+      const extra = inet.filter((a) => !(a.local === '127.0.0.1' && a.prefixlen === 8));
+      if (extra.length > 0) skipped.push(`${ADDR_FILE}: lo's addresses other than 127.0.0.1/8 (${extra.map((a) => `${String(a.local)}/${String(a.prefixlen)}`).join(', ')}): natsim's lo has only that one`);
+      return;
+    }
+    if (ifindex === 1) throw new InputError({ file }, `${entry} (${ifname}): index 1 is lo's in natsim`);
+    const place: SourcePlace = { file };
+    const addrs: Located<string>[] = inet.map((a, j) => {
+      if (typeof a.local !== 'string' || typeof a.prefixlen !== 'number') throw new InputError({ file }, `${entry} (${ifname}): address ${j + 1} has no local/prefixlen`);
+      return { value: `${a.local}/${a.prefixlen}`, place };
+    });
+    out.push({ name: ifname, index: ifindex, addrs, link: null, place });
+  });
+  return out;
+}
+
+const ROUTE_TYPES = new Set(['unicast', 'blackhole', 'unreachable', 'prohibit']);
+
+/**
+ * ip -j route show table all → `ip route` lines for the main table. The local table and the
+ * kernel's connected routes (proto kernel, no gateway) are what natsim derives from the addresses.
+ */
+function readRoutes(file: string, devices: ReadonlySet<string>, skipped: string[]): Located<string>[] {
+  const routes = arrayOf(file, readJson(file), 'ip -j route show table all');
+  const out: Located<string>[] = [];
+  let derivedConnected = 0;
+  let localTable = 0;
+  routes.forEach((r, i) => {
+    const entry = `entry ${i + 1}`;
+    const type = typeof r.type === 'string' ? r.type : 'unicast';
+    const table = r.table === undefined ? 'main' : String(r.table);
+    const dst = r.dst;
+    const shown = `${type === 'unicast' ? '' : `${type} `}${String(dst)}${r.gateway ? ` via ${String(r.gateway)}` : ''}${r.dev ? ` dev ${String(r.dev)}` : ''}`;
+    if (table === 'local') return void localTable++;
+    if (table !== 'main') return void skipped.push(`${ROUTE_FILE} ${entry}: '${shown}' in table ${table} (natsim models the main and local tables only)`);
+    if (!ROUTE_TYPES.has(type)) return void skipped.push(`${ROUTE_FILE} ${entry}: '${shown}': type ${type} is not modelled`);
+    if (typeof dst !== 'string' || dst === '') throw new InputError({ file }, `${entry}: route without dst`);
+    if (r.protocol === 'kernel' && r.gateway === undefined && r.nexthops === undefined) return void derivedConnected++;
+    if (r.nexthops !== undefined) return void skipped.push(`${ROUTE_FILE} ${entry}: '${shown}': multipath routes are not modelled`);
+    if (r.dev !== undefined && typeof r.dev === 'string' && r.dev !== 'lo' && !devices.has(r.dev)) {
+      return void skipped.push(`${ROUTE_FILE} ${entry}: '${shown}': device ${r.dev} has no entry in ${ADDR_FILE}`);
+    }
+    const words: string[] = [];
+    if (type !== 'unicast') words.push(type);
+    words.push(dst);
+    if (typeof r.gateway === 'string') words.push('via', r.gateway);
+    if (typeof r.dev === 'string' && type === 'unicast') words.push('dev', r.dev);
+    if (typeof r.prefsrc === 'string') words.push('src', r.prefsrc);
+    if (typeof r.metric === 'number') words.push('metric', String(r.metric));
+    if (typeof r.scope === 'string' && type === 'unicast' && ['global', 'link', 'host', 'site'].includes(r.scope)) words.push('scope', r.scope);
+    out.push({ value: words.join(' '), place: { file } });
+  });
+  if (derivedConnected > 0) skipped.push(`${ROUTE_FILE}: ${derivedConnected} connected route${derivedConnected === 1 ? '' : 's'} (proto kernel) natsim derives from the addresses`);
+  if (localTable > 0) skipped.push(`${ROUTE_FILE}: ${localTable} local-table route${localTable === 1 ? '' : 's'} natsim derives from the addresses`);
+  return out;
+}
+
+/** sysctl -a: `name = value` lines; only the sysctls natsim models are kept. */
+function readSysctl(file: string): Located<[string, string | number]>[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError({ file }, `cannot read: ${(e as Error).message}`);
+  }
+  const out: Located<[string, string | number]>[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) return;
+    const eq = line.indexOf('=');
+    const place: SourcePlace = { file, line: i + 1 };
+    if (eq < 0) throw new InputError(place, `expected 'name = value' (sysctl -a output), got '${line}'`);
+    const name = line.slice(0, eq).trim().replaceAll('/', '.');
+    if (!Sysctl.isKnown(name)) return;
+    const value = line.slice(eq + 1).trim().split(/\s+/).join(' ');
+    if (typeof SYSCTL_DEFAULTS[name] === 'number') {
+      if (!/^-?\d+$/.test(value)) throw new InputError(place, `${name}: expected a number, got '${value}'`);
+      out.push({ value: [name, Number(value)], place });
+    } else {
+      out.push({ value: [name, value], place });
+    }
+  });
+  return out;
+}
+
+/** Table names of family ip in `nft list ruleset` text, and how many tables of any family it has. */
+function nftIpTables(text: string): { ip: Set<string>; any: number } {
+  const ip = new Set<string>();
+  let any = 0;
+  for (const m of text.matchAll(/^\s*table\s+(?:(ip|ip6|inet|arp|bridge|netdev)\s+)?(\S+)\s*\{/gm)) {
+    any++;
+    if ((m[1] ?? 'ip') === 'ip') ip.add(m[2]!);
+  }
+  return { ip, any };
+}
+
+/** Table names in iptables-save text (`*nat`, `*filter`, …). */
+function iptablesTables(text: string): Set<string> {
+  return new Set([...text.matchAll(/^\*(\S+)\s*$/gm)].map((m) => m[1]!));
+}
+
+function readRuleset(file: string): RulesetSpec {
+  try {
+    return { text: readFileSync(file, 'utf8'), file, lineOffset: 0, colOffset: 0 };
+  } catch (e) {
+    throw new InputError({ file }, `cannot read: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * On an iptables-nft host `nft list ruleset` and iptables-save show the same tables: the
+ * iptables text is then the one to read (it is what was written, and natsim reads it fully).
+ */
+function chooseRuleset(dir: string): { ruleset: RulesetSpec | null; why: string } {
+  const nftPath = join(dir, NFT_FILE);
+  const iptPath = join(dir, IPTABLES_FILE);
+  const nft = existsSync(nftPath) ? readRuleset(nftPath) : null;
+  const ipt = existsSync(iptPath) ? readRuleset(iptPath) : null;
+  if (!nft && !ipt) return { ruleset: null, why: `no ruleset (neither ${NFT_FILE} nor ${IPTABLES_FILE}): empty ruleset` };
+  if (!nft) return { ruleset: ipt, why: `using ${IPTABLES_FILE}` };
+  if (!ipt) return { ruleset: nft, why: `using ${NFT_FILE}` };
+  const iptTables = iptablesTables(ipt.text);
+  const nftTables = nftIpTables(nft.text);
+  if (iptTables.size === 0) return { ruleset: nft, why: `using ${NFT_FILE} (${IPTABLES_FILE} has no tables)` };
+  if (nftTables.any === 0) return { ruleset: ipt, why: `using ${IPTABLES_FILE} (${NFT_FILE} has no tables: iptables-legacy?)` };
+  const same = nftTables.any === nftTables.ip.size && iptTables.size === nftTables.ip.size && [...iptTables].every((t) => nftTables.ip.has(t));
+  if (same) return { ruleset: ipt, why: `using ${IPTABLES_FILE} (${NFT_FILE} shows the same tables)` };
+  return {
+    ruleset: nft,
+    why: `using ${NFT_FILE} (it differs from ${IPTABLES_FILE}: nft tables ${describeNft(nft.text)}, iptables tables ${[...iptTables].join(', ')}; ${IPTABLES_FILE} ignored)`,
+  };
+}
+
+function describeNft(text: string): string {
+  const names = [...text.matchAll(/^\s*table\s+(?:(ip|ip6|inet|arp|bridge|netdev)\s+)?(\S+)\s*\{/gm)].map((m) => `${m[1] ?? 'ip'} ${m[2]!}`);
+  return names.join(', ');
+}

@@ -1,0 +1,92 @@
+/**
+ * `natsim verify CAPTURE --node DIR`: replay a capture taken with `tcpdump -i any` on a real
+ * machine, on that machine as its node snapshot describes it, and check natsim sent what the
+ * kernel sent — packet by packet, per interface. Exit 0 when every packet matches, 1 otherwise.
+ */
+import { existsSync } from 'node:fs';
+import { readCapture } from '../capture/index.js';
+import { PacketDirection, type CaptureRecord } from '../capture/record.js';
+import { InputError } from '../errors.js';
+import { loadNode, nodeScenario } from '../node/snapshot.js';
+import type { Output } from '../trace/output.js';
+import { replayCapture } from '../world/capture-replay.js';
+import { ReceivedIds, verifyPackets, type PacketResult } from './compare.js';
+
+const ETH_P_IP = 0x0800;
+
+export interface VerifyOptions {
+  readonly node: string;
+  readonly json: boolean;
+  readonly seed?: number;
+}
+
+export async function verifyCommand(capture: string, options: VerifyOptions, out: Output): Promise<number> {
+  if (!existsSync(capture)) throw new InputError({ file: capture }, 'no such file');
+  const node = loadNode(options.node);
+  const spec = nodeScenario(node, options.seed ?? 1);
+  const replay = await replayCapture(capture, spec, { keepPackets: true, followKernel: true });
+  const received = await receivedIds(capture);
+  const host = replay.host;
+  const { results, summary } = verifyPackets({
+    sent: replay.packets!.sent,
+    recorded: replay.packets!.recorded,
+    received,
+    devName: (ifindex) => host.deviceByIndex(ifindex)?.name ?? `if${ifindex}`,
+  });
+  const summaryLine = `verify: ${summary.matched}/${summary.total} packets match`;
+  const notFed = [...replay.skipped].map(([why, n]) => `${n} × ${why}`);
+  if (options.json) {
+    out.line(
+      JSON.stringify({
+        capture,
+        node: node.dir,
+        host: node.host.name,
+        ruleset: node.rulesetFile,
+        rulesetChoice: node.rulesetChoice,
+        skipped: node.skipped,
+        notFed: Object.fromEntries(replay.skipped),
+        packets: results,
+        summary: { ...summary, line: summaryLine },
+      }),
+    );
+  } else {
+    out.line(`node ${node.host.name} (${node.dir}): ${node.rulesetChoice}`);
+    for (const s of node.skipped) out.line(`  skipped ${s}`);
+    out.line(`capture ${capture}: the kernel sent ${summary.kernelSent} IPv4 packets, natsim ${summary.natsimSent}${notFed.length ? `; not fed to natsim: ${notFed.join(', ')}` : ''}`);
+    for (const r of results) if (r.outcome !== 'match') for (const line of describeResult(r)) out.line(line);
+    const tolerated = results.filter((r) => r.outcome === 'match' && r.note !== null);
+    if (tolerated.length > 0) out.line(`(${tolerated.length} matched although a value the kernel chose itself differs: ${[...new Set(tolerated.map((r) => r.note))].join('; ')})`);
+    out.line(summaryLine);
+  }
+  return summary.matched === summary.total ? 0 : 1;
+}
+
+function describeResult(r: PacketResult): string[] {
+  const where = `${r.dev} (if ${r.ifindex})`;
+  switch (r.outcome) {
+    case 'missing':
+      return [`missing  ${where} kernel #${r.kernel!.index} at ${r.kernel!.time.toFixed(6)}s: ${r.kernel!.summary} — natsim did not send it`];
+    case 'extra':
+      return [`extra    ${where} natsim #${r.natsim!.index} at ${r.natsim!.time.toFixed(6)}s: ${r.natsim!.summary} — the kernel did not send it`];
+    case 'differs':
+      return [
+        `differs  ${where} kernel #${r.kernel!.index} / natsim #${r.natsim!.index} at ${r.kernel!.time.toFixed(6)}s: ${r.kernel!.summary}`,
+        ...r.differences.map((d) => `           ${d.field}: kernel ${d.kernel}, natsim ${d.natsim}`),
+      ];
+    default:
+      return [];
+  }
+}
+
+/** The (protocol, IP id) of every IPv4 packet the capture shows arriving, with its time. */
+async function receivedIds(file: string): Promise<ReceivedIds> {
+  const ids = new ReceivedIds();
+  let start: number | null = null;
+  await readCapture(file, (r: CaptureRecord) => {
+    const t = r.sec * 1e9 + r.nsec;
+    start ??= t;
+    if (r.protocol !== ETH_P_IP || r.direction === PacketDirection.Outgoing) return;
+    ids.add(t - start, r.payload);
+  });
+  return ids;
+}

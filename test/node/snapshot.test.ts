@@ -1,0 +1,124 @@
+/**
+ * Node snapshots: the files a recorder takes on a real machine (ip -j addr, ip -j route show
+ * table all, sysctl -a, nft list ruleset and/or iptables-save) read as the host a scenario
+ * would describe — checked against the hand-written capture.yaml of every kernel recording.
+ */
+import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import { loadNode } from '../../src/node/snapshot.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import { tempDir } from '../cli/helpers.js';
+
+const CASES = readdirSync('fixtures/kernel');
+
+describe.each(CASES)('node snapshot fixtures/kernel/%s', (name) => {
+  const dir = `fixtures/kernel/${name}`;
+  const node = loadNode(dir);
+  const yaml = loadScenario(`${dir}/capture.yaml`).hosts[0]!;
+
+  it('is named after its folder', () => {
+    expect(node.host.name).toBe(name);
+  });
+
+  it('has the interfaces, indexes and addresses of capture.yaml, without lo', () => {
+    const shape = (h: typeof yaml) =>
+      h.interfaces.map((i) => ({ name: i.name, index: i.index, addrs: i.addrs.map((a) => a.value) })).sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+    expect(shape(node.host)).toEqual(shape(yaml));
+  });
+
+  it('has the routes of capture.yaml, leaving the connected and local-table routes to natsim', () => {
+    expect(node.host.routes.map((r) => r.value)).toEqual(yaml.routes.map((r) => r.value));
+    expect(node.skipped.some((s) => /connected routes? \(proto kernel\)/.test(s))).toBe(true);
+    expect(node.skipped.some((s) => /local-table routes/.test(s))).toBe(true);
+  });
+
+  it('keeps only the sysctls natsim models, ip_forward = 1 among them', () => {
+    const sysctl = new Map(node.host.sysctl.map((s) => s.value));
+    expect(sysctl.get('net.ipv4.ip_forward')).toBe(1);
+    expect(sysctl.get('net.ipv4.ip_local_port_range')).toBe('32768 60999');
+    expect(sysctl.has('net.netfilter.nf_conntrack_count')).toBe(false);
+    for (const s of node.host.sysctl) expect(s.place.line).toBeGreaterThan(0);
+  });
+
+  it('reads the ruleset file capture.yaml names, preferring iptables-save.txt when nft shows the same tables', () => {
+    expect(basename(node.rulesetFile!)).toBe(basename(yaml.ruleset!.file));
+    if (basename(node.rulesetFile!) === 'iptables-save.txt') expect(node.rulesetChoice).toBe('using iptables-save.txt (nft-ruleset.txt shows the same tables)');
+    else expect(node.rulesetChoice).toBe('using nft-ruleset.txt');
+  });
+});
+
+describe('node snapshot choices and errors', () => {
+  const dirs: string[] = [];
+  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const copy = (name: string): string => {
+    const dir = join(tempDir(), 'rt');
+    dirs.push(dir);
+    cpSync(`fixtures/kernel/${name}`, dir, { recursive: true });
+    return dir;
+  };
+  const inputError = (f: () => unknown): InputError => {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof InputError) return e;
+      throw e;
+    }
+    throw new Error('no InputError');
+  };
+
+  it('uses nft-ruleset.txt, and says so, when it shows tables iptables-save does not', () => {
+    const dir = copy('masq-to-ports-multi-ip');
+    writeFileSync(join(dir, 'nft-ruleset.txt'), 'table inet fw {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t}\n}\n', { flag: 'a' });
+    const node = loadNode(dir);
+    expect(basename(node.rulesetFile!)).toBe('nft-ruleset.txt');
+    expect(node.rulesetChoice).toMatch(/^using nft-ruleset\.txt \(it differs from iptables-save\.txt/);
+    expect(node.host.name).toBe('rt');
+  });
+
+  it('uses iptables-save.txt alone when there is no nft-ruleset.txt', () => {
+    const dir = copy('snat-fixed-port-clash');
+    rmSync(join(dir, 'nft-ruleset.txt'));
+    expect(loadNode(dir).rulesetChoice).toBe('using iptables-save.txt');
+  });
+
+  it('turns main-table static routes into ip route lines and skips other tables', () => {
+    const dir = copy('icmp-masq');
+    const routes = [
+      { dst: 'default', gateway: '192.168.206.1', dev: 'eth0', protocol: 'static', metric: 100, flags: [] },
+      { dst: '10.9.0.0/16', dev: 'eth1', scope: 'link', flags: [] },
+      { type: 'blackhole', dst: '10.66.0.0/16', flags: [] },
+      { dst: 'default', gateway: '10.0.3.1', dev: 'eth1', table: '100', flags: [] },
+      { dst: '10.0.3.0/24', dev: 'eth1', protocol: 'kernel', scope: 'link', prefsrc: '10.0.3.254', flags: [] },
+    ];
+    writeFileSync(join(dir, 'ip-route.json'), JSON.stringify(routes));
+    const node = loadNode(dir);
+    expect(node.host.routes.map((r) => r.value)).toEqual(['default via 192.168.206.1 dev eth0 metric 100', '10.9.0.0/16 dev eth1 scope link', 'blackhole 10.66.0.0/16']);
+    expect(node.skipped).toContain("ip-route.json entry 4: 'default via 10.0.3.1 dev eth1' in table 100 (natsim models the main and local tables only)");
+  });
+
+  it('names the file of a bad JSON snapshot', () => {
+    const dir = copy('icmp-masq');
+    writeFileSync(join(dir, 'ip-addr.json'), '[{"ifindex": 2,\n "ifname": }]');
+    const e = inputError(() => loadNode(dir));
+    expect(e.place.file).toBe(join(dir, 'ip-addr.json'));
+    expect(e.reason).toMatch(/not JSON/);
+  });
+
+  it('names the file and line of a bad sysctl line, and of a non-numeric value', () => {
+    const dir = copy('icmp-masq');
+    writeFileSync(join(dir, 'sysctl.txt'), 'kernel.hostname = rt\nnet.ipv4.ip_forward = 1\nnonsense\n');
+    let e = inputError(() => loadNode(dir));
+    expect([e.place.file, e.place.line]).toEqual([join(dir, 'sysctl.txt'), 3]);
+    writeFileSync(join(dir, 'sysctl.txt'), 'net.ipv4.ip_forward = yes\n');
+    e = inputError(() => loadNode(dir));
+    expect([e.place.line, e.reason]).toEqual([1, "net.ipv4.ip_forward: expected a number, got 'yes'"]);
+  });
+
+  it('needs ip-addr.json', () => {
+    const dir = copy('icmp-masq');
+    rmSync(join(dir, 'ip-addr.json'));
+    expect(inputError(() => loadNode(dir)).place.file).toBe(join(dir, 'ip-addr.json'));
+  });
+});

@@ -1,0 +1,194 @@
+/**
+ * `natsim verify CAPTURE --node DIR` on the kernel recordings: natsim, given only what the
+ * machine's snapshot shows, sends what the kernel sent — except where it does not model the
+ * kernel (neighbour resolution in icmp-error-related) — and a tampered capture is caught.
+ */
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { natsim, tempDir } from '../cli/helpers.js';
+import { loadNode, nodeScenario } from '../../src/node/snapshot.js';
+import { ReceivedIds, verifyPackets } from '../../src/verify/compare.js';
+import { replayCapture, type SentPacket } from '../../src/world/capture-replay.js';
+
+const CASES = readdirSync('fixtures/kernel');
+
+interface JsonResult {
+  outcome: 'match' | 'differs' | 'missing' | 'extra';
+  dev: string;
+  kernel: { index: number; summary: string } | null;
+  natsim: { index: number; summary: string } | null;
+  differences: { field: string; kernel: string; natsim: string }[];
+  note: string | null;
+}
+
+function verifyJson(capture: string, node: string) {
+  const run = natsim('verify', capture, '--node', node, '--json');
+  expect(run.stderr).toBe('');
+  return { code: run.code, out: JSON.parse(run.stdout) as { ruleset: string; rulesetChoice: string; packets: JsonResult[]; summary: { matched: number; total: number; line: string } } };
+}
+
+describe.each(CASES.filter((c) => c !== 'icmp-error-related'))('natsim verify on fixtures/kernel/%s', (name) => {
+  const dir = `fixtures/kernel/${name}`;
+
+  it('matches every packet the kernel sent and exits 0', () => {
+    const run = natsim('verify', `${dir}/capture.pcap`, '--node', dir);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/: using (nft-ruleset|iptables-save)\.txt/);
+    const m = /^verify: (\d+)\/(\d+) packets match$/.exec(lines.at(-1)!);
+    expect(m).not.toBeNull();
+    expect(m![1]).toBe(m![2]);
+    expect(run.stdout).not.toMatch(/^(differs|missing|extra) /m);
+  });
+
+  it('--json gives every packet as a match', () => {
+    const { code, out } = verifyJson(`${dir}/capture.pcap`, dir);
+    expect(code).toBe(0);
+    expect(out.packets.length).toBeGreaterThan(0);
+    expect(out.packets.every((p) => p.outcome === 'match')).toBe(true);
+    expect(out.summary.matched).toBe(out.summary.total);
+    expect(out.summary.line).toBe(`verify: ${out.summary.total}/${out.summary.total} packets match`);
+  });
+});
+
+describe('natsim verify on fixtures/kernel/icmp-error-related', () => {
+  const dir = 'fixtures/kernel/icmp-error-related';
+
+  it('differs only where the kernel’s ARP for 192.168.206.99 failed: its host unreachable is missing, natsim’s packet to .99 extra', () => {
+    const { code, out } = verifyJson(`${dir}/capture.pcap`, dir);
+    expect(code).toBe(1);
+    const bad = out.packets.filter((p) => p.outcome !== 'match');
+    expect(bad.map((p) => p.outcome).sort()).toEqual(['extra', 'missing']);
+    const missing = bad.find((p) => p.outcome === 'missing')!;
+    expect(missing.dev).toBe('eth1');
+    expect(missing.kernel!.summary).toMatch(/^ICMP 192\.168\.206\.250 > 10\.0\.3\.1 type 3 code 1 /);
+    const extra = bad.find((p) => p.outcome === 'extra')!;
+    expect(extra.dev).toBe('eth0');
+    expect(extra.natsim!.summary).toMatch(/> 192\.168\.206\.99:/);
+    expect(out.summary.matched).toBe(out.summary.total - 2);
+  });
+
+  it('takes rt’s own time exceeded as a match although its IP id is rt’s own choice', () => {
+    const { out } = verifyJson(`${dir}/capture.pcap`, dir);
+    const own = out.packets.filter((p) => p.outcome === 'match' && p.note !== null);
+    expect(own).toHaveLength(1);
+    expect(own[0]!.kernel!.summary).toMatch(/^ICMP 10\.0\.3\.254 > 10\.0\.3\.1 type 11 /);
+    expect(own[0]!.differences.map((d) => d.field)).toContain('ip id');
+  });
+
+  it('prints the two differences and the summary in text', () => {
+    const run = natsim('verify', `${dir}/capture.pcap`, '--node', dir);
+    expect(run.code).toBe(1);
+    expect(run.stdout.match(/^(missing|extra|differs)(?= )/gm)).toEqual(['extra', 'missing']);
+    expect(run.stdout.trim().split('\n').at(-1)).toMatch(/^verify: (\d+)\/(\d+) packets match$/);
+  });
+});
+
+/** Byte offsets of the IPv4 payloads of the Out records of an SLL2 pcap (little-endian, as tcpdump writes on x86). */
+function outPayloadOffsets(pcap: Buffer): number[] {
+  expect(pcap.readUInt32LE(20)).toBe(276); // LINKTYPE_LINUX_SLL2
+  const offsets: number[] = [];
+  for (let at = 24; at + 16 <= pcap.length; ) {
+    const incl = pcap.readUInt32LE(at + 8);
+    const data = at + 16;
+    if (pcap.readUInt16BE(data) === 0x0800 && pcap[data + 10] === 4) offsets.push(data + 20);
+    at = data + incl;
+  }
+  return offsets;
+}
+
+describe('natsim verify on a tampered capture', () => {
+  const tmp = tempDir();
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('reports the one changed Out packet as differing in its TTL, and exits 1', () => {
+    const src = 'fixtures/kernel/tcp-lifecycle';
+    const pcap = readFileSync(`${src}/capture.pcap`);
+    const outs = outPayloadOffsets(pcap);
+    expect(outs.length).toBe(11);
+    const ip = outs[3]!; // the 4th packet the kernel sent
+    const ttl = pcap[ip + 8]!;
+    pcap[ip + 8] = ttl - 1;
+    const file = join(tmp, 'capture.pcap');
+    writeFileSync(file, pcap);
+    const { code, out } = verifyJson(file, src);
+    expect(code).toBe(1);
+    const bad = out.packets.filter((p) => p.outcome !== 'match');
+    expect(bad).toHaveLength(1);
+    expect(bad[0]).toMatchObject({ outcome: 'differs', kernel: { index: 4 }, natsim: { index: 4 } });
+    expect(bad[0]!.differences).toEqual([{ field: 'ttl', kernel: String(ttl - 1), natsim: String(ttl) }]);
+    expect(out.summary.matched).toBe(out.summary.total - 1);
+    const text = natsim('verify', file, '--node', src);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(`ttl: kernel ${ttl - 1}, natsim ${ttl}`);
+  });
+
+  it('reports a changed source address field by field', () => {
+    const src = 'fixtures/kernel/masq-to-ports-multi-ip';
+    const pcap = readFileSync(`${src}/capture.pcap`);
+    const ip = outPayloadOffsets(pcap)[0]!;
+    pcap[ip + 15] = pcap[ip + 15]! ^ 1; // last byte of saddr
+    const file = join(tmp, 'masq.pcap');
+    writeFileSync(file, pcap);
+    const { code, out } = verifyJson(file, src);
+    expect(code).toBe(1);
+    const bad = out.packets.filter((p) => p.outcome !== 'match');
+    expect(bad).toHaveLength(1);
+    expect(bad[0]!.outcome).toBe('differs');
+    expect(bad[0]!.differences.map((d) => d.field)).toContain('saddr');
+  });
+
+  it('exits 2 naming the file when the node folder is not one', () => {
+    copyFileSync('fixtures/kernel/icmp-masq/capture.pcap', join(tmp, 'x.pcap'));
+    const run = natsim('verify', join(tmp, 'x.pcap'), '--node', join(tmp, 'nowhere'));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(join(tmp, 'nowhere'));
+  });
+});
+
+describe('verifyPackets alignment', () => {
+  async function kept(name: string) {
+    const dir = `fixtures/kernel/${name}`;
+    const r = await replayCapture(`${dir}/capture.pcap`, nodeScenario(loadNode(dir)), { keepPackets: true });
+    return r.packets!;
+  }
+  const run = (sent: SentPacket[], recorded: SentPacket[]) => verifyPackets({ sent, recorded, received: new ReceivedIds(), devName: (i) => `if${i}` });
+
+  it('a packet natsim did not send is one missing packet, the rest still match', async () => {
+    const { sent, recorded } = await kept('snat-timewait-reuse');
+    const { results, summary } = run(sent.filter((_, i) => i !== 5), recorded);
+    expect(results.filter((r) => r.outcome !== 'match')).toMatchObject([{ outcome: 'missing', kernel: { index: 6 } }]);
+    expect(summary).toMatchObject({ matched: recorded.length - 1, total: recorded.length });
+  });
+
+  it('a NAT port that differs consistently for a flow is the kernel’s random choice; once only, a difference', async () => {
+    const { sent, recorded } = await kept('masq-to-ports-multi-ip');
+    // natsim's first TCP flow on eth0 (ifindex 3) with another source port throughout (its
+    // checksums are CHECKSUM_PARTIAL, pseudo-header only, so the port change leaves them)
+    const first = sent.find((s) => s.ifindex === 3 && s.bytes[9] === 6)!;
+    const port = (b: Uint8Array) => (b[20]! << 8) | b[21]!;
+    const flowPort = port(first.bytes);
+    const sameFlow = (s: SentPacket) => s.ifindex === 3 && s.bytes[9] === 6 && port(s.bytes) === flowPort;
+    const moved = sent.map((s) => {
+      if (!sameFlow(s)) return s;
+      const bytes = Uint8Array.from(s.bytes);
+      bytes[21] = bytes[21]! ^ 1;
+      return { ...s, bytes };
+    });
+    const all = run(moved, recorded);
+    expect(all.summary.matched).toBe(all.summary.total);
+    expect(all.results.filter((r) => r.note?.includes('sport drawn at random')).length).toBe(sent.filter(sameFlow).length);
+    // only one packet of the flow moved: not a consistent choice
+    let once = false;
+    const one = sent.map((s) => {
+      if (once || !sameFlow(s)) return s;
+      once = true;
+      const bytes = Uint8Array.from(s.bytes);
+      bytes[21] = bytes[21]! ^ 1;
+      return { ...s, bytes };
+    });
+    const r = run(one, recorded);
+    expect(r.results.filter((x) => x.outcome !== 'match')).toMatchObject([{ outcome: 'differs', differences: [{ field: 'sport' }] }]);
+  });
+});
