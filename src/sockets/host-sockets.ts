@@ -84,7 +84,8 @@ export class HostSockets implements SocketEnv {
 
   sendUdp(dst: number, dport: number, sport: number | null, bytes: number, now: number): void {
     const saddr = this.sourceFor(dst);
-    const port = sport ?? ephemeralPort(this.sysctl.text('net.ipv4.ip_local_port_range'), this.prng, (p) => this.udpBound.has(p)) ?? 0;
+    const port = sport ?? ephemeralPort(this.sysctl.text('net.ipv4.ip_local_port_range'), this.prng, (p) => this.udpBound.has(p));
+    if (port === null) return this.log(`udp send to ${endpointText({ addr: dst, port: dport })}: no free local port (EAGAIN)`);
     this.udpBound.add(port);
     this.output(buildUdp({ saddr, daddr: dst, sport: port, dport, ipId: this.prng.u16(), ttl: 64, payload: new Uint8Array(bytes) }), now);
   }
