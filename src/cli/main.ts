@@ -30,7 +30,8 @@ function withRunOptions(cmd: Command): Command {
     .option('--host <name>', 'which host to trace or replay on (default: the scenario\'s "trace")')
     .option('--seed <n>', 'seed for every random choice (default: the scenario\'s seed)', integer(0))
     .option('--cpus <n>', 'CPUs that process packets (conntrack -S has a line per CPU)', integer(1))
-    .option('--no-follow-kernel', "with a capture: draw random NAT ports from the seed instead of taking the kernel's port from the capture where the rule allows it");
+    .option('--no-follow-kernel', "with a capture: draw random NAT ports from the seed instead of taking the kernel's port from the capture where the rule allows it")
+    .option('--write-pcap <file>', 'write every packet in and out of the traced host as a tcpdump -i any capture (LINUX_SLL2)');
 }
 
 export function buildProgram(run: (code: Promise<number>) => void): Command {

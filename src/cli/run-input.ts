@@ -10,6 +10,7 @@ import { loadScenario } from '../scenario/load.js';
 import type { TraceSink } from '../trace/events.js';
 import { replayCapture, type ReplayResult } from '../world/capture-replay.js';
 import { World } from '../world/world.js';
+import { openCaptureOut } from './write-pcap.js';
 
 export interface RunOptions {
   readonly scenario?: string;
@@ -18,6 +19,8 @@ export interface RunOptions {
   readonly cpus?: number;
   /** commander's --no-follow-kernel */
   readonly followKernel?: boolean;
+  /** --write-pcap FILE */
+  readonly writePcap?: string;
 }
 
 export interface RunResult {
@@ -45,14 +48,19 @@ export function scenarioForCapture(file: string, explicit: string | undefined): 
 
 export async function runInput(input: string, options: RunOptions, sinkFor: (multiHost: boolean) => TraceSink | null): Promise<RunResult> {
   if (!existsSync(input)) throw new InputError({ file: input }, 'no such file');
-  if (isCapture(input)) {
-    const spec = loadScenario(scenarioForCapture(input, options.scenario));
-    const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, followKernel: options.followKernel, sink: sinkFor(false) });
-    return { hosts: [replay.host], replay, world: null, endTime: replay.endTime };
+  const out = options.writePcap ? openCaptureOut(options.writePcap) : null;
+  try {
+    if (isCapture(input)) {
+      const spec = loadScenario(scenarioForCapture(input, options.scenario));
+      const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, followKernel: options.followKernel, sink: sinkFor(false), tap: out?.tap });
+      return { hosts: [replay.host], replay, world: null, endTime: replay.endTime };
+    }
+    const spec = loadScenario(input);
+    const traced = options.host ? [options.host] : spec.trace;
+    const world = new World(spec, { seed: options.seed, cpus: options.cpus, trace: traced, sink: sinkFor(traced.length > 1), tap: out?.tap });
+    world.run(spec.until ?? undefined);
+    return { hosts: traced.map((n) => world.hosts.get(n)!), replay: null, world, endTime: world.queue.now };
+  } finally {
+    out?.close();
   }
-  const spec = loadScenario(input);
-  const traced = options.host ? [options.host] : spec.trace;
-  const world = new World(spec, { seed: options.seed, cpus: options.cpus, trace: traced, sink: sinkFor(traced.length > 1) });
-  world.run(spec.until ?? undefined);
-  return { hosts: traced.map((n) => world.hosts.get(n)!), replay: null, world, endTime: world.queue.now };
 }

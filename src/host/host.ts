@@ -4,6 +4,7 @@
  * LOCAL_IN | FORWARD → POST_ROUTING → transmit; local output → LOCAL_OUT → POST_ROUTING).
  */
 import { Hook, Verdict } from '../netfilter/constants.js';
+import { PacketDirection } from '../capture/record.js';
 import type { HookTable } from '../netfilter/hooks.js';
 import type { NetfilterNet } from '../netfilter/net.js';
 import { Skb } from '../netfilter/skb.js';
@@ -26,12 +27,17 @@ export interface HostPorts {
   deliver(host: Host, skb: Skb): void;
 }
 
+/** A packet on the wire of `dev`, as tcpdump -i any sees it. */
+export type PacketTap = (direction: PacketDirection.Host | PacketDirection.Outgoing, dev: NetDevice, pkt: Ipv4Packet, time: number) => void;
+
 export class Host {
   private traceSink: TraceSink | null = null;
   private lastSkbId = 0;
   /** The IP id of the next packet the host's kernel makes itself (ICMP errors). */
   private ipId = 0;
   readonly icmpLimit = new IcmpRateLimit();
+  /** Sees every packet that arrives on or leaves an interface (for --write-pcap). */
+  tap: PacketTap | null = null;
   /** natsim's own packet counts: what came in, went out, reached a socket, and why any died. */
   readonly packets = { received: 0, sent: 0, delivered: 0, dropped: new Map<string, number>() };
 
@@ -79,6 +85,7 @@ export class Host {
   receive(pkt: Ipv4Packet, dev: NetDevice, time: number): void {
     const skb = new Skb(this.nextSkbId(), pkt, time, this.cpuFor(pkt), dev);
     this.packets.received++;
+    this.tap?.(PacketDirection.Host, dev, pkt, time);
     this.sink?.emit({ kind: 'receive', time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(pkt) });
     this.input(skb, dev);
   }
@@ -93,6 +100,7 @@ export class Host {
     skb.outdev = null;
     skb.route = null;
     this.packets.received++;
+    this.tap?.(PacketDirection.Host, lo, skb.pkt, skb.time);
     this.sink?.emit({ kind: 'receive', time: skb.time, host: this.name, skb: skb.id, dev: lo.name, pkt: viewPacket(skb.pkt) });
     this.input(skb, lo);
   }
@@ -150,6 +158,7 @@ export class Host {
     if (!this.hook(Hook.PostRouting, skb, null, out)) return;
     const nexthop = routeNexthop(skb.route!, skb.pkt.daddr);
     this.packets.sent++;
+    this.tap?.(PacketDirection.Outgoing, out, skb.pkt, skb.time);
     this.sink?.emit({ kind: 'transmit', time: skb.time, host: this.name, skb: skb.id, dev: out.name, pkt: viewPacket(skb.pkt) });
     this.ports.transmit(this, out, skb, nexthop);
   }

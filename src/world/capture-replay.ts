@@ -8,7 +8,7 @@ import { readCapture } from '../capture/index.js';
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { InputError } from '../errors.js';
 import type { NetDevice } from '../host/device.js';
-import type { Host, HostPorts } from '../host/host.js';
+import type { Host, HostPorts, PacketTap } from '../host/host.js';
 import type { Skb } from '../netfilter/skb.js';
 import { Ipv4Packet } from '../packet/ipv4.js';
 import { Prng } from '../sim/prng.js';
@@ -54,6 +54,8 @@ export interface ReplayOptions {
   readonly seed?: number;
   readonly cpus?: number;
   readonly sink?: TraceSink | null;
+  /** Sees the host's packets on its interfaces (--write-pcap). */
+  readonly tap?: PacketTap | null;
   /**
    * Take the kernel's port where it drew a random one and the rule allows it (default true),
    * so that the replies in the capture, addressed to that port, find their connection.
@@ -79,6 +81,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   };
   const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus);
   host.sink = options.sink ?? null;
+  host.tap = options.tap ?? null;
   const follow = options.followKernel ?? true;
   const { recordedCount, index } = await readRecordedOut(file, kept, follow);
   const skipped = new Map<string, number>();

@@ -6,7 +6,7 @@
  */
 import { InputError } from '../errors.js';
 import type { NetDevice } from '../host/device.js';
-import type { Host, HostPorts } from '../host/host.js';
+import type { Host, HostPorts, PacketTap } from '../host/host.js';
 import type { Skb } from '../netfilter/skb.js';
 import { EventQueue } from '../sim/event-queue.js';
 import { Prng } from '../sim/prng.js';
@@ -23,6 +23,8 @@ export interface WorldOptions {
   readonly seed?: number;
   readonly cpus?: number;
   readonly sink?: TraceSink | null;
+  /** Sees the traced hosts' packets on their interfaces (--write-pcap). */
+  readonly tap?: PacketTap | null;
   /** Hosts to trace (default: the scenario's `trace`). */
   readonly trace?: readonly string[];
 }
@@ -47,6 +49,7 @@ export class World implements HostPorts {
       const host = this.hosts.get(name);
       if (!host) throw new InputError({ file: spec.file }, `no host '${name}' to trace`);
       host.sink = options.sink ?? null;
+      host.tap = options.tap ?? null;
     }
     for (const step of spec.run) startAction(this, step);
   }
