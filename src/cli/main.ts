@@ -10,6 +10,7 @@ import { checkCommand } from './check.js';
 import { statsCommand } from './stats.js';
 import { conntrackCommand } from './conntrack.js';
 import { lintCommand } from './lint.js';
+import { snapshotCommand } from './snapshot.js';
 import { traceCommand } from './trace.js';
 import { verifyCommand } from '../verify/verify-command.js';
 
@@ -72,6 +73,13 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
     .description('run every input that has a .golden file beside it and diff the output (exit 1 on mismatch)')
     .option('--update', 'rewrite the golden files with the new output')
     .action((paths: string[], o: { update?: boolean }) => run(checkCommand(paths, o.update === true, stdout())));
+
+  program
+    .command('snapshot')
+    .argument('<dir>', 'folder to write the snapshot files to')
+    .option('--netns <name>', 'snapshot this network namespace (ip netns exec NAME …)')
+    .description('write a node snapshot of this machine (ip -j link/addr/route, sysctl -a, nft list ruleset, iptables-save, ipset save) for natsim verify --node')
+    .action((dir: string, o: { netns?: string }) => run(Promise.resolve(snapshotCommand(dir, o.netns ?? null, stdout()))));
 
   program
     .command('verify')

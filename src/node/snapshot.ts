@@ -14,6 +14,8 @@ export const ADDR_FILE = 'ip-addr.json';
 export const ROUTE_FILE = 'ip-route.json';
 export const SYSCTL_FILE = 'sysctl.txt';
 export const NFT_FILE = 'nft-ruleset.txt';
+/** `ipset save`, for iptables' -m set (optional). */
+export const IPSET_FILE = 'ipset-save.txt';
 export const IPTABLES_FILE = 'iptables-save.txt';
 
 export interface NodeSnapshot {
@@ -41,7 +43,8 @@ export function loadNode(dir: string): NodeSnapshot {
   const sysctlFile = join(dir, SYSCTL_FILE);
   const sysctl = existsSync(sysctlFile) ? readSysctl(sysctlFile) : [];
   const choice = chooseRuleset(dir);
-  const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, place: { file: dir } };
+  const ipsets = existsSync(join(dir, IPSET_FILE)) ? readRuleset(join(dir, IPSET_FILE)) : null;
+  const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, ipsets, place: { file: dir } };
   return { dir, host, rulesetFile: choice.ruleset?.file ?? null, rulesetChoice: choice.why, skipped };
 }
 
