@@ -1,0 +1,39 @@
+# Shared helpers for recording kernel cases. Source it; call setup_ns, link, then start_capture,
+# run traffic, snapshot, and the EXIT trap tears everything down.
+set -eu
+P=oq$$
+NSES=()
+TD=
+ns(){ echo "${P}$1"; }                  # namespace name for a role
+mkns(){ local n; for r in "$@"; do n=$(ns $r); ip netns add $n; NSES+=($n); ip -n $n link set lo up;
+  ip netns exec $n sysctl -qw net.ipv6.conf.all.disable_ipv6=${V6:-1} net.ipv6.conf.default.disable_ipv6=${V6:-1}; done; }
+# link ROLE_A IFNAME_A ROLE_B IFNAME_B
+link(){ ip link add $2 netns $(ns $1) type veth peer name $4 netns $(ns $3); ip -n $(ns $1) link set $2 up; ip -n $(ns $3) link set $4 up; }
+inns(){ local r=$1; shift; ip netns exec $(ns $r) "$@"; }
+teardown(){ if [ -n "$TD" ]; then kill -INT $TD 2>/dev/null || true; wait $TD 2>/dev/null || true; fi; [ -n "$TDERR" ] && rm -f "$TDERR"
+  for n in "${NSES[@]:-}"; do [ -n "$n" ] && ip netns del $n 2>/dev/null; done; true; }
+trap teardown EXIT
+# --immediate-mode makes libpcap use TPACKET_V2, whose ring slots are sized for the 262144-byte
+# snaplen: the default 2 MiB buffer holds only a few packets and a burst (every forwarded packet
+# is seen twice, In and Out) was dropped by the kernel. -B 65536 (KiB) gives it hundreds of slots;
+# stop_capture fails the recording if tcpdump still reports kernel drops.
+TDERR=
+start_capture(){ # role outdir
+  TDERR=$(mktemp)
+  ip netns exec $(ns $1) tcpdump --immediate-mode -B 65536 -i any -U -w "$2/capture.pcap" 2>"$TDERR" & TD=$!; sleep 1; }
+stop_capture(){ sleep 1; kill -INT $TD; wait $TD 2>/dev/null || true; TD=
+  local st; st=$(grep -E 'packets? (captured|received by filter|dropped by kernel)' "$TDERR" | tr '\n' ' '); rm -f "$TDERR"
+  echo "tcpdump: $st" >&2
+  case "$st" in *" 0 packets dropped by kernel"*) ;; *) echo "capture incomplete (kernel drops), record again" >&2; return 1;; esac; }
+snapshot(){ # role outdir
+  local r=$1 o=$2
+  inns $r conntrack -L > "$o/conntrack-L.txt" 2>/dev/null || true
+  inns $r conntrack -S > "$o/conntrack-S.txt" 2>/dev/null || true
+  inns $r nft list ruleset > "$o/nft-ruleset.txt" 2>/dev/null || true
+  inns $r ip -j link > "$o/ip-link.json"
+  inns $r ip -j addr > "$o/ip-addr.json"
+  inns $r ip -j route show table all > "$o/ip-route.json"
+  inns $r sysctl -a 2>/dev/null | grep -E 'nf_conntrack|ip_forward|ip_local_port_range|tcp_syn_retries' > "$o/sysctl.txt" || true
+}
+finish(){ # outdir: human-readable capture
+  tcpdump -r "$1/capture.pcap" -nn -e 2>/dev/null | sed -E 's/^([0-9:.]+) [a-z0-9]+ +/\1 /' > "$1/capture.txt"; }
