@@ -16,6 +16,7 @@ import type { Ipv4Packet } from '../packet/ipv4.js';
 import type { Host } from './host.js';
 
 export const ICMP_DEST_UNREACH = 3;
+export const ICMP_HOST_UNREACH = 1;
 export const ICMP_PORT_UNREACH = 3;
 export const ICMP_TIME_EXCEEDED = 11;
 export const ICMP_EXC_TTL = 0;
@@ -23,16 +24,16 @@ export const ICMP_EXC_TTL = 0;
 /** Types icmp_is_err counts as errors: never answered with another error. */
 const ERROR_TYPES = new Set([3, 4, 5, 11, 12]);
 
-/** True when an error was sent. */
-export function icmpSend(host: Host, offending: Skb, type: number, code: number): boolean {
+/** True when an error was sent; `now` is when (by default, when the offending packet was). */
+export function icmpSend(host: Host, offending: Skb, type: number, code: number, now = offending.time): boolean {
   const p = offending.pkt;
   if (p.proto === IPPROTO.ICMP && ERROR_TYPES.has(p.icmpType)) return false;
   const back = host.fib.lookup(p.saddr);
   if (!back?.dev || back.type !== 'unicast' && back.type !== 'local') return false;
   const toUs = host.fib.lookup(p.daddr)?.type === 'local';
   const saddr = toUs ? p.daddr : back.prefsrc || inetSelectAddr(host.devices, back.dev, back.gateway, back.scope);
-  if (!host.icmpLimit.allow(p.saddr, offending.time, back.dev.name === 'lo')) return false;
-  host.localOut(answerTo(host, offending, buildIcmpError(type, code, saddr, p, host.nextIpId())));
+  if (!host.icmpLimit.allow(p.saddr, now, back.dev.name === 'lo')) return false;
+  host.localOut(answerTo(host, offending, buildIcmpError(type, code, saddr, p, host.nextIpId()), now));
   return true;
 }
 
@@ -40,8 +41,8 @@ export function icmpSend(host: Host, offending: Skb, type: number, code: number)
  * The skb of the kernel's answer to `offending` (an ICMP error, a RST), with the offending
  * packet's conntrack entry attached as RELATED in the other direction (nf_ct_attach).
  */
-export function answerTo(host: Host, offending: Skb, pkt: Ipv4Packet): Skb {
-  const answer = new Skb(host.nextSkbId(), pkt, offending.time, offending.cpu, null);
+export function answerTo(host: Host, offending: Skb, pkt: Ipv4Packet, now = offending.time): Skb {
+  const answer = new Skb(host.nextSkbId(), pkt, now, offending.cpu, null);
   if (offending.ct) {
     answer.ct = offending.ct;
     answer.ctinfo = ctinfoDir(offending.ctinfo) === Dir.Original ? CtInfo.RelatedReply : CtInfo.Related;

@@ -16,6 +16,8 @@ import type { ScenarioSpec } from '../scenario/spec.js';
 import type { TraceSink } from '../trace/events.js';
 import { buildHost } from './build-host.js';
 import { RecordedOut } from './recorded-out.js';
+import { NEIGH_FAIL_NS, unansweredNeighbours } from './neighbours.js';
+import { icmpSend, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../host/icmp-send.js';
 
 const ETH_P_IP = 0x0800;
 const ETH_P_ARP = 0x0806;
@@ -72,12 +74,26 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const kept: KeptPackets | null = options.keepPackets ? { sent: [], recorded: [] } : null;
   let now = 0;
   let sentCount = 0;
+  const unanswered = await unansweredNeighbours(file);
+  /** Neighbour failures due later, in time order (they come NEIGH_FAIL_NS after each send). */
+  const failures: { readonly due: number; readonly skb: Skb }[] = [];
   const ports: HostPorts = {
-    transmit: (_h: Host, dev: NetDevice, skb: Skb) => {
+    transmit: (_h: Host, dev: NetDevice, skb: Skb, nexthop: number) => {
+      if (unanswered.has(nexthop)) {
+        failures.push({ due: skb.time + NEIGH_FAIL_NS, skb });
+        return;
+      }
       sentCount++;
       kept?.sent.push({ time: now, ifindex: dev.index, bytes: Uint8Array.from(skb.pkt.data) });
     },
     deliver: (_h: Host, _skb: Skb) => undefined,
+  };
+  const failNeighboursUntil = (t: number): void => {
+    while (failures.length > 0 && failures[0]!.due <= t) {
+      const { due, skb } = failures.shift()!;
+      now = due;
+      icmpSend(host, skb, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, due);
+    }
   };
   const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus);
   host.sink = options.sink ?? null;
@@ -91,6 +107,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const summary = await readCapture(file, (r: CaptureRecord) => {
     const t = r.sec * 1e9 + r.nsec;
     start ??= t;
+    failNeighboursUntil(t - start);
     now = t - start;
     if (r.protocol === ETH_P_ARP) return skip('ARP');
     if (r.protocol === ETH_P_IPV6) return noteUnhandled(host, r, now, 'IPv6 (not modelled yet)', skip);
@@ -107,6 +124,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     host.receive(pkt, dev, now);
     host.nf.recorded = null;
   });
+  failNeighboursUntil(Number.MAX_SAFE_INTEGER);
   return { host, sentCount, recordedCount, packets: kept, records: summary.records, endTime: now, skipped };
 }
 

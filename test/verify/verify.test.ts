@@ -1,7 +1,7 @@
 /**
  * `natsim verify CAPTURE --node DIR` on the kernel recordings: natsim, given only what the
- * machine's snapshot shows, sends what the kernel sent — except where it does not model the
- * kernel (neighbour resolution in icmp-error-related) — and a tampered capture is caught.
+ * machine's snapshot shows, sends what the kernel sent — every packet of every recording —
+ * and a tampered capture is caught.
  */
 import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +28,7 @@ function verifyJson(capture: string, node: string) {
   return { code: run.code, out: JSON.parse(run.stdout) as { ruleset: string; rulesetChoice: string; packets: JsonResult[]; summary: { matched: number; total: number; line: string } } };
 }
 
-describe.each(CASES.filter((c) => c !== 'icmp-error-related'))('natsim verify on fixtures/kernel/%s', (name) => {
+describe.each(CASES)('natsim verify on fixtures/kernel/%s', (name) => {
   const dir = `fixtures/kernel/${name}`;
 
   it('matches every packet the kernel sent and exits 0', () => {
@@ -55,33 +55,19 @@ describe.each(CASES.filter((c) => c !== 'icmp-error-related'))('natsim verify on
 describe('natsim verify on fixtures/kernel/icmp-error-related', () => {
   const dir = 'fixtures/kernel/icmp-error-related';
 
-  it('differs only where the kernel’s ARP for 192.168.206.99 failed: its host unreachable is missing, natsim’s packet to .99 extra', () => {
+  it('where the kernel’s ARP for 192.168.206.99 failed, sends its host unreachable too, instead of the packet', () => {
     const { code, out } = verifyJson(`${dir}/capture.pcap`, dir);
-    expect(code).toBe(1);
-    const bad = out.packets.filter((p) => p.outcome !== 'match');
-    expect(bad.map((p) => p.outcome).sort()).toEqual(['extra', 'missing']);
-    const missing = bad.find((p) => p.outcome === 'missing')!;
-    expect(missing.dev).toBe('eth1');
-    expect(missing.kernel!.summary).toMatch(/^ICMP 192\.168\.206\.250 > 10\.0\.3\.1 type 3 code 1 /);
-    const extra = bad.find((p) => p.outcome === 'extra')!;
-    expect(extra.dev).toBe('eth0');
-    expect(extra.natsim!.summary).toMatch(/> 192\.168\.206\.99:/);
-    expect(out.summary.matched).toBe(out.summary.total - 2);
+    expect(code).toBe(0);
+    const failure = out.packets.find((p) => /^ICMP 192\.168\.206\.250 > 10\.0\.3\.1 type 3 code 1 /.test(p.kernel?.summary ?? ''));
+    expect(failure?.outcome).toBe('match');
+    expect(out.packets.some((p) => /> 192\.168\.206\.99:/.test(p.natsim?.summary ?? ''))).toBe(false);
   });
 
-  it('takes rt’s own time exceeded as a match although its IP id is rt’s own choice', () => {
+  it('takes rt’s own errors as matches although their IP ids are rt’s own choice', () => {
     const { out } = verifyJson(`${dir}/capture.pcap`, dir);
     const own = out.packets.filter((p) => p.outcome === 'match' && p.note !== null);
-    expect(own).toHaveLength(1);
-    expect(own[0]!.kernel!.summary).toMatch(/^ICMP 10\.0\.3\.254 > 10\.0\.3\.1 type 11 /);
+    expect(own.map((p) => p.kernel!.summary.split(' type ')[0])).toEqual(['ICMP 10.0.3.254 > 10.0.3.1', 'ICMP 192.168.206.250 > 10.0.3.1']);
     expect(own[0]!.differences.map((d) => d.field)).toContain('ip id');
-  });
-
-  it('prints the two differences and the summary in text', () => {
-    const run = natsim('verify', `${dir}/capture.pcap`, '--node', dir);
-    expect(run.code).toBe(1);
-    expect(run.stdout.match(/^(missing|extra|differs)(?= )/gm)).toEqual(['extra', 'missing']);
-    expect(run.stdout.trim().split('\n').at(-1)).toMatch(/^verify: (\d+)\/(\d+) packets match$/);
   });
 });
 
