@@ -87,8 +87,9 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
     .requiredOption('--node <dir>', 'node snapshot of that machine (ip-addr.json, ip-route.json, sysctl.txt, nft-ruleset.txt and/or iptables-save.txt)')
     .option('--seed <n>', 'seed for the random choices natsim cannot take from the capture', integer(0))
     .option('--json', 'one JSON object: every packet compared, and the summary')
+    .option('--write-pcap <file>', "write natsim's packets in and out of the node as a tcpdump -i any capture (LINUX_SLL2)")
     .description("replay CAPTURE on the node it was taken on and check natsim sent what the kernel sent, packet by packet (exit 1 if not)")
-    .action((capture: string, o: { node: string; seed?: number; json?: boolean }) => run(verifyCommand(capture, { node: o.node, seed: o.seed, json: o.json === true }, stdout())));
+    .action((capture: string, o: { node: string; seed?: number; json?: boolean; writePcap?: string }) => run(verifyCommand(capture, { node: o.node, seed: o.seed, json: o.json === true, writePcap: o.writePcap }, stdout())));
   return program;
 }
 

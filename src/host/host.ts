@@ -21,7 +21,10 @@ import type { Sysctl } from './sysctl.js';
 
 /** Where a host's packets go once they leave it, and what local sockets get. */
 export interface HostPorts {
-  /** A packet leaves `dev` toward `nexthop`. */
+  /**
+   * A packet leaves `dev` toward `nexthop`: once the next hop resolves, it is on the wire, and
+   * the port shows it to host.tap (a packet for a neighbour that never answers is not).
+   */
   transmit(host: Host, dev: NetDevice, skb: Skb, nexthop: number): void;
   /** A packet reached a local socket (after LOCAL_IN). */
   deliver(host: Host, skb: Skb): void;
@@ -158,7 +161,6 @@ export class Host {
     if (!this.hook(Hook.PostRouting, skb, null, out)) return;
     const nexthop = routeNexthop(skb.route!, skb.pkt.daddr);
     this.packets.sent++;
-    this.tap?.(PacketDirection.Outgoing, out, skb.pkt, skb.time);
     this.sink?.emit({ kind: 'transmit', time: skb.time, host: this.name, skb: skb.id, dev: out.name, pkt: viewPacket(skb.pkt) });
     this.ports.transmit(this, out, skb, nexthop);
   }

@@ -10,6 +10,7 @@ import { InputError } from '../errors.js';
 import { loadNode, nodeScenario } from '../node/snapshot.js';
 import type { Output } from '../trace/output.js';
 import { replayCapture } from '../world/capture-replay.js';
+import { openCaptureOut } from '../cli/write-pcap.js';
 import { ReceivedIds, verifyPackets, type PacketResult } from './compare.js';
 
 const ETH_P_IP = 0x0800;
@@ -18,13 +19,16 @@ export interface VerifyOptions {
   readonly node: string;
   readonly json: boolean;
   readonly seed?: number;
+  /** --write-pcap FILE: natsim's packets as a tcpdump -i any capture. */
+  readonly writePcap?: string;
 }
 
 export async function verifyCommand(capture: string, options: VerifyOptions, out: Output): Promise<number> {
   if (!existsSync(capture)) throw new InputError({ file: capture }, 'no such file');
   const node = loadNode(options.node);
   const spec = nodeScenario(node, options.seed ?? 1);
-  const replay = await replayCapture(capture, spec, { keepPackets: true, followKernel: true });
+  const written = options.writePcap ? openCaptureOut(options.writePcap) : null;
+  const replay = await replayCapture(capture, spec, { keepPackets: true, followKernel: true, tap: written?.tap }).finally(() => written?.close());
   const received = await receivedIds(capture);
   const host = replay.host;
   const { results, summary } = verifyPackets({

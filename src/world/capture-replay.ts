@@ -84,6 +84,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
         return;
       }
       sentCount++;
+      host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
       kept?.sent.push({ time: now, ifindex: dev.index, bytes: Uint8Array.from(skb.pkt.data) });
     },
     deliver: (_h: Host, _skb: Skb) => undefined,

@@ -9,6 +9,7 @@ import type { NetDevice } from '../host/device.js';
 import type { Host, HostPorts, PacketTap } from '../host/host.js';
 import type { Skb } from '../netfilter/skb.js';
 import { EventQueue } from '../sim/event-queue.js';
+import { PacketDirection } from '../capture/record.js';
 import { Prng } from '../sim/prng.js';
 import type { ScenarioSpec } from '../scenario/spec.js';
 import type { TraceSink } from '../trace/events.js';
@@ -61,11 +62,13 @@ export class World implements HostPorts {
 
   transmit(host: Host, dev: NetDevice, skb: Skb, nexthop: number): void {
     if (dev.name === 'lo') {
+      host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
       this.queue.at(skb.time, () => host.receiveLooped(skb, dev));
       return;
     }
     const peer = this.neighbour(host, dev, nexthop);
     if (!peer) return; // no neighbour answers ARP for the next hop: the packet goes nowhere
+    host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
     const pkt = skb.pkt;
     this.queue.at(skb.time + LINK_DELAY_NS, () => peer.host.receive(pkt, peer.dev, this.queue.now));
   }

@@ -36,3 +36,23 @@ describe('--write-pcap', () => {
     expect(run.code).toBe(0);
   });
 });
+
+describe('natsim verify --write-pcap', () => {
+  it('round trip: capture → verify → written capture, with the same IPv4 packets in order, which verifies again', async () => {
+    const dir = 'fixtures/kernel/snat-timewait-reuse';
+    const written = join(tempDir(), 'natsim.pcap');
+    expect(natsim('verify', `${dir}/capture.pcap`, '--node', dir, '--write-pcap', written).code).toBe(0);
+    expect(natsim('verify', written, '--node', dir).stdout).toMatch(/verify: (\d+)\/\1 packets match/);
+    expect(await ipv4Records(written)).toEqual(await ipv4Records(`${dir}/capture.pcap`));
+  });
+
+  it('icmp-error-related: the packet the kernel never sent (ARP failed) is not in the written capture either', async () => {
+    const dir = 'fixtures/kernel/icmp-error-related';
+    const written = join(tempDir(), 'natsim.pcap');
+    expect(natsim('verify', `${dir}/capture.pcap`, '--node', dir, '--write-pcap', written).code).toBe(0);
+    const ours = await ipv4Records(written);
+    const kernel = await ipv4Records(`${dir}/capture.pcap`);
+    expect(ours.length).toBe(kernel.length);
+    expect(ours.map((r) => r.split(' ').slice(0, 2).join(' '))).toEqual(kernel.map((r) => r.split(' ').slice(0, 2).join(' ')));
+  });
+});
