@@ -3,7 +3,7 @@
  * machine's snapshot shows, sends what the kernel sent — every packet of every recording —
  * and a tampered capture is caught.
  */
-import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { natsim, tempDir } from '../cli/helpers.js';
@@ -176,5 +176,19 @@ describe('verifyPackets alignment', () => {
     });
     const r = run(one, recorded);
     expect(r.results.filter((x) => x.outcome !== 'match')).toMatchObject([{ outcome: 'differs', differences: [{ field: 'sport' }] }]);
+  });
+});
+
+describe('natsim verify with a deliberately wrong ruleset', () => {
+  it('fails, naming the first differing packet and field', () => {
+    const dir = join(tempDir(), 'rt');
+    mkdirSync(dir);
+    for (const f of readdirSync('fixtures/kernel/icmp-masq')) copyFileSync(join('fixtures/kernel/icmp-masq', f), join(dir, f));
+    writeFileSync(join(dir, 'nft-ruleset.txt'), readFileSync(join(dir, 'nft-ruleset.txt'), 'utf8').replace('masquerade', 'snat to 192.168.206.77'));
+    const run = natsim('verify', join(dir, 'capture.pcap'), '--node', dir);
+    expect(run.code).toBe(1);
+    const first = run.stdout.split('\n').find((l) => /^(differs|missing|extra) /.test(l))!;
+    expect(first).toMatch(/^differs /);
+    expect(run.stdout).toMatch(/saddr.*192\.168\.206\.250.*192\.168\.206\.77/);
   });
 });
