@@ -32,7 +32,16 @@ function withRunOptions(cmd: Command): Command {
     .option('--seed <n>', 'seed for every random choice (default: the scenario\'s seed)', integer(0))
     .option('--cpus <n>', 'CPUs that process packets (conntrack -S has a line per CPU)', integer(1))
     .option('--no-follow-kernel', "with a capture: draw random NAT ports from the seed instead of taking the kernel's port from the capture where the rule allows it")
-    .option('--write-pcap <file>', 'write every packet in and out of the traced host as a tcpdump -i any capture (LINUX_SLL2)');
+    .option('--write-pcap <file>', 'write every packet in and out of the traced host as a tcpdump -i any capture (LINUX_SLL2)')
+    .option('--until <time>', 'stop at this virtual time (e.g. 30s, 500ms): a scenario\'s clock, or the capture\'s time since its first record', duration)
+    .option('--max-packets <n>', 'stop after this many packets: the capture\'s records fed, or the packets the scenario\'s hosts receive', integer(1));
+}
+
+/** "30s", "1.5s", "200ms", "10us" or a number of seconds, in nanoseconds. */
+function duration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|ms|us|ns)?$/.exec(value);
+  if (!m) throw new InvalidArgumentError('expected a duration such as 30s, 1.5s or 200ms');
+  return Math.round(Number(m[1]) * { s: 1e9, ms: 1e6, us: 1e3, ns: 1 }[(m[2] ?? 's') as 's' | 'ms' | 'us' | 'ns']);
 }
 
 export function buildProgram(run: (code: Promise<number>) => void): Command {

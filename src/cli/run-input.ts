@@ -21,6 +21,10 @@ export interface RunOptions {
   readonly followKernel?: boolean;
   /** --write-pcap FILE */
   readonly writePcap?: string;
+  /** --until: stop at this virtual time (ns). */
+  readonly until?: number;
+  /** --max-packets: stop after this many packets in. */
+  readonly maxPackets?: number;
 }
 
 export interface RunResult {
@@ -52,13 +56,13 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
   try {
     if (isCapture(input)) {
       const spec = loadScenario(scenarioForCapture(input, options.scenario));
-      const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, followKernel: options.followKernel, sink: sinkFor(false), tap: out?.tap });
+      const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, followKernel: options.followKernel, sink: sinkFor(false), tap: out?.tap, until: options.until, maxPackets: options.maxPackets });
       return { hosts: [replay.host], replay, world: null, endTime: replay.endTime };
     }
     const spec = loadScenario(input);
     const traced = options.host ? [options.host] : spec.trace;
     const world = new World(spec, { seed: options.seed, cpus: options.cpus, trace: traced, sink: sinkFor(traced.length > 1), tap: out?.tap });
-    world.run(spec.until ?? undefined);
+    world.run(Math.min(options.until ?? Number.MAX_SAFE_INTEGER, spec.until ?? Number.MAX_SAFE_INTEGER), options.maxPackets);
     return { hosts: traced.map((n) => world.hosts.get(n)!), replay: null, world, endTime: world.queue.now };
   } finally {
     out?.close();

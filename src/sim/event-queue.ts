@@ -17,10 +17,10 @@ export class EventQueue {
     this.push({ time, seq: this.seq++, run });
   }
 
-  /** Runs events until none is left or the next is after `until` (ns). Returns how many ran. */
-  runUntil(until: number): number {
+  /** Runs events until none is left, the next is after `until` (ns), or `stop()` says so. Returns how many ran. */
+  runUntil(until: number, stop: () => boolean = () => false): number {
     let ran = 0;
-    while (this.heap.length > 0 && this.heap[0]!.time <= until) {
+    while (this.heap.length > 0 && this.heap[0]!.time <= until && !stop()) {
       const e = this.pop();
       this.now = e.time;
       e.run();

@@ -65,6 +65,10 @@ export interface ReplayOptions {
   readonly followKernel?: boolean;
   /** Keep every sent packet (tests compare them with the kernel's); off for big captures. */
   readonly keepPackets?: boolean;
+  /** Feed no record later than this (ns since the first record). */
+  readonly until?: number;
+  /** Feed at most this many records. */
+  readonly maxPackets?: number;
 }
 
 export async function replayCapture(file: string, spec: ScenarioSpec, options: ReplayOptions = {}): Promise<ReplayResult> {
@@ -105,9 +109,14 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const skip = (reason: string): void => void skipped.set(reason, (skipped.get(reason) ?? 0) + 1);
   let start: number | null = null;
 
+  const until = options.until ?? Number.MAX_SAFE_INTEGER;
+  const maxPackets = options.maxPackets ?? Number.MAX_SAFE_INTEGER;
+  let fed = 0;
   const summary = await readCapture(file, (r: CaptureRecord) => {
     const t = r.sec * 1e9 + r.nsec;
     start ??= t;
+    if (t - start > until || fed >= maxPackets) return;
+    fed++;
     failNeighboursUntil(t - start);
     now = t - start;
     if (r.protocol === ETH_P_ARP) return skip('ARP');
@@ -125,7 +134,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     host.receive(pkt, dev, now);
     host.nf.recorded = null;
   });
-  failNeighboursUntil(Number.MAX_SAFE_INTEGER);
+  failNeighboursUntil(until);
   return { host, sentCount, recordedCount, packets: kept, records: summary.records, endTime: now, skipped };
 }
 

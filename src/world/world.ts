@@ -55,9 +55,10 @@ export class World implements HostPorts {
     for (const step of spec.run) startAction(this, step);
   }
 
-  /** Runs the scenario until nothing is scheduled or `until` (ns) passes. */
-  run(until = Number.MAX_SAFE_INTEGER): void {
-    this.queue.runUntil(until);
+  /** Runs the scenario until nothing is scheduled, `until` (ns) passes, or the hosts received `maxPackets`. */
+  run(until = Number.MAX_SAFE_INTEGER, maxPackets = Number.MAX_SAFE_INTEGER): void {
+    const received = (): number => [...this.hosts.values()].reduce((n, h) => n + h.packets.received, 0);
+    this.queue.runUntil(until, () => received() >= maxPackets);
   }
 
   transmit(host: Host, dev: NetDevice, skb: Skb, nexthop: number): void {

@@ -44,3 +44,21 @@ describe('natsim conntrack', () => {
     expect(events.map((e) => `${e.event} ${e.entry.tcpState}`)).toEqual(['NEW SYN_SENT', 'UPDATE SYN_RECV', 'UPDATE ESTABLISHED']);
   });
 });
+
+describe('limits', () => {
+  it('--until stops the clock: by 3 s only 3 of the 6 SYNs have clashed', () => {
+    const stats = JSON.parse(natsim('stats', '--json', '--until', '3s', SEED).stdout.trim());
+    expect(stats.cpus[0]).toMatchObject({ insert_failed: 3, drop: 3 });
+  });
+
+  it('--max-packets stops feeding a capture', () => {
+    const stats = JSON.parse(natsim('stats', '--json', '--max-packets', '5', 'fixtures/kernel/tcp-lifecycle/capture.pcap').stdout.trim());
+    expect(stats.packets.received).toBe(1); // the first five records are ARP but for one SYN
+  });
+
+  it('a bad duration is a usage error', () => {
+    const run = natsim('stats', '--until', '3x', SEED);
+    expect(run.stderr).toContain("option '--until <time>' argument '3x' is invalid");
+    expect(run.code).toBe(2);
+  });
+});
