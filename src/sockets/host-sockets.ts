@@ -84,6 +84,7 @@ export class HostSockets implements SocketEnv {
 
   sendUdp(dst: number, dport: number, sport: number | null, bytes: number, now: number): void {
     const saddr = this.sourceFor(dst);
+    if (saddr === 0) return this.log(`udp send to ${endpointText({ addr: dst, port: dport })}: network unreachable`);
     const port = sport ?? ephemeralPort(this.sysctl.text('net.ipv4.ip_local_port_range'), this.prng, (p) => this.udpBound.has(p));
     if (port === null) return this.log(`udp send to ${endpointText({ addr: dst, port: dport })}: no free local port (EAGAIN)`);
     this.udpBound.add(port);

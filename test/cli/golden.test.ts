@@ -24,6 +24,8 @@ describe('golden outputs', () => {
       'fixtures/seeds/snat-failure-timeout.golden',
       'fixtures/seeds/kube-proxy-nodeport.golden',
       'fixtures/seeds/kube-proxy-nodeport.masq.golden',
+      'fixtures/seeds/docker-published-port.golden',
+      'fixtures/seeds/docker-published-port.masq.golden',
     ])
       expect(names).toContain(g);
   });
