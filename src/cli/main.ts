@@ -9,6 +9,7 @@ import { TRACE_STYLES, type TraceStyle } from '../trace/sinks.js';
 import { checkCommand } from './check.js';
 import { statsCommand } from './stats.js';
 import { conntrackCommand } from './conntrack.js';
+import { ipvsCommand } from './ipvs.js';
 import { lintCommand } from './lint.js';
 import { snapshotCommand } from './snapshot.js';
 import { traceCommand } from './trace.js';
@@ -69,6 +70,11 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
     .option('--events', 'print NEW/UPDATE/DESTROY events as they happen, with virtual timestamps')
     .option('--json', 'one JSON object per entry or event')
     .action((input: string, o: Record<string, unknown>) => run(conntrackCommand(input, { ...o, events: o.events === true, json: o.json === true }, stdout())));
+
+  withRunOptions(program.command('ipvs').argument('<input>', 'scenario (.yaml) or capture (.pcap)'))
+    .description('replay INPUT and list the IPVS virtual services at the end, as ipvsadm -Ln does (--connection: the connections, as ipvsadm -Lnc)')
+    .option('--connection', 'list the IPVS connection entries with their state and seconds left')
+    .action((input: string, o: Record<string, unknown>) => run(ipvsCommand(input, { ...o, connection: o.connection === true }, stdout())));
 
   program
     .command('lint')

@@ -27,6 +27,7 @@ const PROBES: readonly Probe[] = [
   { file: 'nft-ruleset.txt', argv: ['nft', 'list', 'ruleset'], from: 'nftables', optional: true },
   { file: 'iptables-save.txt', argv: ['iptables-save'], from: 'iptables', optional: true },
   { file: 'ipset-save.txt', argv: ['ipset', 'save'], from: 'ipset', optional: true },
+  { file: 'ipvsadm-save.txt', argv: ['ipvsadm', '-Sn'], from: 'ipvsadm', optional: true },
 ];
 
 export function snapshotCommand(dir: string, netns: string | null, out: Output): number {

@@ -18,6 +18,7 @@ import { IcmpRateLimit } from './icmp-ratelimit.js';
 import { icmpSend, ICMP_EXC_TTL, ICMP_TIME_EXCEEDED } from './icmp-send.js';
 import { sendReject } from './reject.js';
 import type { Sysctl } from './sysctl.js';
+import type { Ipvs } from '../netfilter/ipvs/ipvs.js';
 
 /** Where a host's packets go once they leave it, and what local sockets get. */
 export interface HostPorts {
@@ -39,6 +40,8 @@ export class Host {
   /** The IP id of the next packet the host's kernel makes itself (ICMP errors). */
   private ipId = 0;
   readonly icmpLimit = new IcmpRateLimit();
+  /** The host's IPVS virtual services and connections, when it has any. */
+  ipvs: Ipvs | null = null;
   /** Sees every packet that arrives on or leaves an interface (for --write-pcap). */
   tap: PacketTap | null = null;
   /** natsim's own packet counts: what came in, went out, reached a socket, and why any died. */
@@ -115,13 +118,18 @@ export class Host {
 
   /** LOCAL_OUT → routing → POST_ROUTING for a locally made skb (a socket's, or icmp_send's). */
   localOut(skb: Skb): void {
-    const pkt = skb.pkt;
-    const route = this.fib.lookup(pkt.daddr);
+    const route = this.fib.lookup(skb.pkt.daddr);
     if (!route || !route.dev) return this.dropped(skb, null, 'no route to host (local output)');
+    this.localOutRouted(skb, route);
+  }
+
+  /** NF_HOOK(LOCAL_OUT, ..., dst_output) for an skb whose route is already chosen. */
+  localOutRouted(skb: Skb, route: Route): void {
+    const pkt = skb.pkt;
     skb.route = route;
     skb.outdev = route.dev;
     const daddr = pkt.daddr;
-    if (!this.hook(Hook.LocalOut, skb, null, route.dev)) return;
+    if (!this.hook(Hook.LocalOut, skb, null, route.dev!)) return;
     if (pkt.daddr !== daddr && !this.reroute(skb)) return; // NAT OUTPUT changed the destination
     this.postRouting(skb);
   }
@@ -159,7 +167,7 @@ export class Host {
   private postRouting(skb: Skb): void {
     const out = skb.outdev!;
     if (!this.hook(Hook.PostRouting, skb, null, out)) return;
-    const nexthop = routeNexthop(skb.route!, skb.pkt.daddr);
+    const nexthop = skb.knownNexthop ?? routeNexthop(skb.route!, skb.pkt.daddr);
     this.packets.sent++;
     this.sink?.emit({ kind: 'transmit', time: skb.time, host: this.name, skb: skb.id, dev: out.name, pkt: viewPacket(skb.pkt) });
     this.ports.transmit(this, out, skb, nexthop);
@@ -181,6 +189,12 @@ export class Host {
   private hook(hook: Hook, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null): boolean {
     const verdict = this.hooks.run(hook, skb, inDev, outDev, this.name, this.sink);
     if (verdict === Verdict.Accept) return true;
+    if (verdict === Verdict.Stolen) {
+      const next = skb.stolenTo;
+      skb.stolenTo = null;
+      next?.();
+      return false;
+    }
     if (verdict === Verdict.Drop) {
       this.dropped(skb, hook, skb.drop?.reason ?? 'dropped', skb.drop?.counter ?? null);
       if (skb.drop?.reject) sendReject(this, skb, skb.drop.reject);
@@ -197,7 +211,8 @@ export class Host {
     this.dropped(skb, null, reason);
   }
 
-  private dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null = null): void {
+  /** kfree_skb: the packet dies here, counted and traced with its reason. */
+  dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null = null): void {
     // kfree_skb drops the last reference to an unconfirmed entry: nf_conntrack_destroy takes
     // it out of the NAT bysource index too (nf_nat_cleanup_conntrack).
     if (skb.ct && !skb.ct.confirmed) this.nf.bysource.remove(skb.ct);

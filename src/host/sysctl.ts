@@ -28,6 +28,9 @@ export const SYSCTL_DEFAULTS = {
   'net.netfilter.nf_conntrack_tcp_be_liberal': 0,
   'net.netfilter.nf_conntrack_tcp_max_retrans': 3,
   'net.netfilter.nf_conntrack_tcp_ignore_invalid_rst': 0,
+  // IPVS (Documentation/networking/ipvs-sysctl.rst)
+  'net.ipv4.vs.conntrack': 0,
+  'net.ipv4.vs.conn_reuse_mode': 1,
 } as const;
 
 export type SysctlName = keyof typeof SYSCTL_DEFAULTS;

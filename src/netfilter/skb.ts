@@ -24,6 +24,15 @@ export class Skb {
   mark = 0;
   /** skb->nf_trace: `meta nftrace set 1` asked for `nft monitor trace` lines. */
   nftrace = false;
+  /** skb->ipvs_property: IPVS has handled this packet; its hooks let it pass from now on. */
+  ipvsProperty = false;
+  /** The next hop is fixed, not the route's (IPVS direct routing: FLOWI_FLAG_KNOWN_NH). */
+  knownNexthop: number | null = null;
+  /**
+   * What happens to a packet a hook op STOLE, once the op has returned: IPVS sends it on
+   * through NF_HOOK(LOCAL_OUT) itself (ip_vs_nat_send_or_cont). Null: the op kept or freed it.
+   */
+  stolenTo: (() => void) | null = null;
   indev: NetDevice | null;
   outdev: NetDevice | null = null;
   route: Route | null = null;

@@ -1,7 +1,8 @@
 /**
  * A node snapshot: the folder a recorder fills on a real Linux machine — `ip -j addr`
  * (ip-addr.json), `ip -j route show table all` (ip-route.json), `sysctl -a` (sysctl.txt) and the
- * ruleset (nft-ruleset.txt from `nft list ruleset` and/or iptables-save.txt) — read into the
+ * ruleset (nft-ruleset.txt from `nft list ruleset` and/or iptables-save.txt), optionally
+ * ipset-save.txt and ipvsadm-save.txt (`ipvsadm -Sn`) — read into the
  * HostSpec a scenario would give, so that a capture taken on that machine can be replayed on it.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,6 +18,8 @@ export const NFT_FILE = 'nft-ruleset.txt';
 /** `ipset save`, for iptables' -m set (optional). */
 export const IPSET_FILE = 'ipset-save.txt';
 export const IPTABLES_FILE = 'iptables-save.txt';
+/** `ipvsadm -Sn`, the IPVS virtual services (optional). */
+export const IPVS_FILE = 'ipvsadm-save.txt';
 
 export interface NodeSnapshot {
   readonly dir: string;
@@ -44,7 +47,8 @@ export function loadNode(dir: string): NodeSnapshot {
   const sysctl = existsSync(sysctlFile) ? readSysctl(sysctlFile) : [];
   const choice = chooseRuleset(dir);
   const ipsets = existsSync(join(dir, IPSET_FILE)) ? readRuleset(join(dir, IPSET_FILE)) : null;
-  const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, ipsets, place: { file: dir } };
+  const ipvs = existsSync(join(dir, IPVS_FILE)) ? readRuleset(join(dir, IPVS_FILE)) : null;
+  const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, ipsets, ipvs, place: { file: dir } };
   return { dir, host, rulesetFile: choice.ruleset?.file ?? null, rulesetChoice: choice.why, skipped };
 }
 

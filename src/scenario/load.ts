@@ -9,7 +9,7 @@ import { YamlSource, yamlLineCounter } from './yaml-place.js';
 import type { HostSpec, InterfaceSpec, Located, RulesetSpec, RunStep, ScenarioSpec } from './spec.js';
 
 const TOP_KEYS = new Set(['natsim', 'name', 'about', 'seed', 'cpus', 'hosts', 'trace', 'run', 'until']);
-const HOST_KEYS = new Set(['interfaces', 'routes', 'sysctl', 'ruleset', 'ruleset-file', 'ipsets', 'ipsets-file']);
+const HOST_KEYS = new Set(['interfaces', 'routes', 'sysctl', 'ruleset', 'ruleset-file', 'ipsets', 'ipsets-file', 'ipvs', 'ipvs-file']);
 const IFACE_KEYS = new Set(['addr', 'link', 'index']);
 
 export function loadScenario(file: string): ScenarioSpec {
@@ -71,12 +71,13 @@ function hostRef(src: YamlSource, node: Node, names: Set<string>): string {
 }
 
 function readHost(src: YamlSource, name: string, node: Node | null, keyNode: Node): HostSpec {
-  const host: { interfaces: InterfaceSpec[]; routes: Located<string>[]; sysctl: Located<[string, string | number]>[]; ruleset: RulesetSpec | null; ipsets: RulesetSpec | null } = {
+  const host: { interfaces: InterfaceSpec[]; routes: Located<string>[]; sysctl: Located<[string, string | number]>[]; ruleset: RulesetSpec | null; ipsets: RulesetSpec | null; ipvs: RulesetSpec | null } = {
     interfaces: [],
     routes: [],
     sysctl: [],
     ruleset: null,
     ipsets: null,
+    ipvs: null,
   };
   for (const [key, value, k] of node === null ? [] : src.entries(node, `host ${name}`)) {
     if (!HOST_KEYS.has(key)) src.fail(k, `unknown key '${key}' in host ${name} (expected one of: ${[...HOST_KEYS].join(', ')})`);
@@ -87,6 +88,8 @@ function readHost(src: YamlSource, name: string, node: Node | null, keyNode: Nod
     if (key === 'ruleset-file') host.ruleset = rulesetFile(src, value);
     if (key === 'ipsets') host.ipsets = inlineRuleset(src, value);
     if (key === 'ipsets-file') host.ipsets = rulesetFile(src, value);
+    if (key === 'ipvs') host.ipvs = inlineRuleset(src, value);
+    if (key === 'ipvs-file') host.ipvs = rulesetFile(src, value);
   }
   return { name, ...host, place: src.place(keyNode) };
 }

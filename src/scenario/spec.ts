@@ -33,6 +33,8 @@ export interface HostSpec {
   readonly ruleset: RulesetSpec | null;
   /** `ipset save` text for the ruleset's -m set matches (absent: no sets). */
   readonly ipsets?: RulesetSpec | null;
+  /** `ipvsadm -Sn` text: the host's IPVS virtual services (absent: no IPVS). */
+  readonly ipvs?: RulesetSpec | null;
   readonly place: SourcePlace;
 }
 

@@ -132,6 +132,13 @@ export class HostSockets implements SocketEnv {
     this.output(buildTcpReset(p), now);
   }
 
+  /** icmp_unreach → tcp_v4_err: the quoted header names the local socket it is about. */
+  private icmpUnreach(p: Ipv4Packet): void {
+    const quoted = p.quotedPacket();
+    if (typeof quoted === 'string' || quoted.proto !== IPPROTO.TCP) return;
+    this.connections.get(key({ addr: quoted.saddr, port: quoted.sport }, { addr: quoted.daddr, port: quoted.dport }))?.icmpError(p.icmpCode);
+  }
+
   private udpReceive(skb: Skb, now: number): void {
     const p = skb.pkt;
     const listener = this.udpListeners.get(p.dport);
@@ -144,8 +151,9 @@ export class HostSockets implements SocketEnv {
     if (icmpSend(this.host, skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH)) this.mib.inc('IcmpOutDestUnreachs');
   }
 
-  /** icmp_echo answers an echo request; a ping application takes the reply. */
+  /** icmp_echo answers an echo request; a ping application takes the reply; errors go to their TCP socket. */
   private icmpReceive(p: Ipv4Packet, now: number): void {
+    if (p.icmpType === ICMP_DEST_UNREACH) return this.icmpUnreach(p);
     const seq = (p.data[p.l4off + 6]! << 8) | p.data[p.l4off + 7]!;
     if (p.icmpType === ICMP_ECHO) {
       const payload = p.data.subarray(p.l4off + 8);

@@ -166,6 +166,18 @@ export class TcpSocket {
     }
   }
 
+  /**
+   * tcp_v4_err: an ICMP destination unreachable for a connection still in SYN_SENT ends the
+   * connect with the error it maps to (icmp_err_convert: port unreachable is ECONNREFUSED).
+   * Later states only note a soft error, which natsim does not model.
+   */
+  icmpError(code: number): void {
+    if (this.state !== TcpSockState.SynSent) return;
+    this.env.mib.inc('TcpAttemptFails');
+    this.env.log(`${this.describe()}: connect failed: ${ICMP_UNREACH_ERRNO[code] ?? 'EHOSTUNREACH (no route to host)'} (ICMP destination unreachable, code ${code})`);
+    this.done('ICMP error');
+  }
+
   private reset(): void {
     if (this.state === TcpSockState.SynSent) {
       this.env.mib.inc('TcpAttemptFails');
@@ -253,6 +265,15 @@ export class TcpSocket {
     return `tcp ${endpointText(this.local)} > ${endpointText(this.remote)}`;
   }
 }
+
+/** icmp_err_convert for the destination-unreachable codes a connect sees. */
+const ICMP_UNREACH_ERRNO: Readonly<Record<number, string>> = {
+  0: 'ENETUNREACH (network is unreachable)',
+  1: 'EHOSTUNREACH (no route to host)',
+  2: 'ENOPROTOOPT (protocol not available)',
+  3: 'ECONNREFUSED (connection refused)',
+  13: 'EHOSTUNREACH (no route to host)',
+};
 
 /** tcp_model_timeout: how long `boundary` exponential retransmissions from `rtoBase` take. */
 function modelTimeout(boundary: number, rtoBase: number): number {

@@ -10,7 +10,9 @@ import { parseRoute } from '../host/route-syntax.js';
 import { Sysctl } from '../host/sysctl.js';
 import { NetfilterNet } from '../netfilter/net.js';
 import { buildHooks } from '../netfilter/stack.js';
-import { parseIpsets, parseRuleset } from '../netfilter/rules/parse.js';
+import { parseIpsets, parseIpvs, parseRuleset } from '../netfilter/rules/parse.js';
+import { Ipvs } from '../netfilter/ipvs/ipvs.js';
+import { registerIpvsHooks } from '../netfilter/ipvs/core.js';
 import { AddrType } from '../netfilter/rules/model.js';
 import { parsePrefix } from '../packet/ipv4-addr.js';
 import type { Prng } from '../sim/prng.js';
@@ -38,7 +40,14 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   const ipsets = spec.ipsets ? parseIpsets(spec.ipsets) : new Map();
   const ruleset = spec.ruleset ? parseRuleset(spec.ruleset, ipsets) : { tables: [] };
   const env = { addrType: (addr: number) => ADDR_TYPE_BIT[fib.addrType(addr)], prng };
-  return new Host(spec.name, devices, fib, sysctl, net, buildHooks(net, ruleset, devices, env), ports, cpus);
+  const host = new Host(spec.name, devices, fib, sysctl, net, buildHooks(net, ruleset, devices, env), ports, cpus);
+  const services = spec.ipvs ? parseIpvs(spec.ipvs) : [];
+  // ip_vs_add_service registers IPVS's hooks with the first virtual service.
+  if (services.length > 0) {
+    host.ipvs = new Ipvs(services, net, sysctl);
+    registerIpvsHooks(host, host.ipvs);
+  }
+  return host;
 }
 
 /** lo is index 1 with 127.0.0.1/8; the others follow in file order unless an index is given. */

@@ -26,6 +26,10 @@ describe('golden outputs', () => {
       'fixtures/seeds/kube-proxy-nodeport.masq.golden',
       'fixtures/seeds/docker-published-port.golden',
       'fixtures/seeds/docker-published-port.masq.golden',
+      'fixtures/seeds/lvs-nat.golden',
+      'fixtures/seeds/lvs-nat-masquerade.golden',
+      'fixtures/seeds/lvs-nat-fullnat.golden',
+      'fixtures/seeds/lvs-nat-fullnat.masq.golden',
     ])
       expect(names).toContain(g);
   });

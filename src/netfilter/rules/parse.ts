@@ -9,6 +9,8 @@ import type { Ruleset } from './model.js';
 import { parseNft } from './nft-parser.js';
 import { validateRuleset } from './validate.js';
 import { parseIpsetSave, type IpSet } from './ipset.js';
+import { parseIpvsadmSave } from '../ipvs/ipvsadm-save.js';
+import type { IpvsServiceSpec } from '../ipvs/service.js';
 
 /** iptables-save text starts (after comments) with a table header such as `*nat`. */
 export function looksLikeIptablesSave(text: string): boolean {
@@ -29,6 +31,13 @@ function placed<T>(spec: RulesetSpec, read: () => T): T {
 /** `ipset save` text (for iptables' -m set). */
 export function parseIpsets(spec: RulesetSpec): Map<string, IpSet> {
   return placed(spec, () => parseIpsetSave(spec.text, spec.file));
+}
+
+/** `ipvsadm -Sn` text (a scenario's ipvs:, a node snapshot's ipvsadm-save.txt). */
+export function parseIpvs(spec: RulesetSpec): IpvsServiceSpec[] {
+  const services = placed(spec, () => parseIpvsadmSave(spec.text, spec.file));
+  if (spec.lineOffset === 0) return services;
+  return services.map((svc) => ({ ...svc, place: shift(svc.place, spec) }));
 }
 
 export function parseRuleset(spec: RulesetSpec, ipsets: ReadonlyMap<string, IpSet> = new Map()): Ruleset {
