@@ -30,6 +30,8 @@ describe('golden outputs', () => {
       'fixtures/seeds/lvs-nat-masquerade.golden',
       'fixtures/seeds/lvs-nat-fullnat.golden',
       'fixtures/seeds/lvs-nat-fullnat.masq.golden',
+      'fixtures/seeds/kube-proxy-ipvs.golden',
+      'fixtures/seeds/kube-proxy-ipvs.masq.golden',
     ])
       expect(names).toContain(g);
   });

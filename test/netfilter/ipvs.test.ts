@@ -183,3 +183,32 @@ describe('scheduling and forwarding', () => {
     expect(connected).toHaveLength(2);
   });
 });
+
+describe('kube-proxy in ipvs mode (fixtures/seeds/kube-proxy-ipvs.yaml)', () => {
+  const { world, events } = run(loadScenario('fixtures/seeds/kube-proxy-ipvs.yaml'), ['node', 'pod-a', 'pod-b']);
+  /** Who each pod saw open a connection to its port 8080, in order. */
+  const synSources = (pod: string): string[] =>
+    received(events, pod)
+      .filter((e) => e.pkt.dport === 8080 && e.pkt.tcpFlags === TcpFlag.SYN)
+      .map((e) => formatIpv4(e.pkt.saddr));
+
+  it('a NodePort client is marked by KUBE-NODE-PORT and masqueraded to the node address toward the pod', () => {
+    expect(synSources('pod-b')[0]).toBe('192.168.1.2');
+  });
+
+  it('a pod calling the ClusterIP keeps its own address (no mark, not in KUBE-LOOP-BACK)', () => {
+    expect(synSources('pod-b')[1]).toBe('10.244.0.5');
+  });
+
+  it('a pod sent back to itself is masqueraded to cni0 by the KUBE-LOOP-BACK set (hairpin)', () => {
+    expect(synSources('pod-a')).toEqual(['10.244.0.1']);
+  });
+
+  it('every connection is answered from the address it was made to', () => {
+    expect(world.appEvents.filter((e) => e.text.includes('connected')).map((e) => e.text.replace(/:\d+ > /, ' > '))).toEqual([
+      'tcp 192.168.1.10 > 192.168.1.2:30080: connected after 1 SYN(s)',
+      'tcp 10.244.0.5 > 10.96.0.10:80: connected after 1 SYN(s)',
+      'tcp 10.244.0.5 > 10.96.0.10:80: connected after 1 SYN(s)',
+    ]);
+  });
+});
