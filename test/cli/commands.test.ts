@@ -62,3 +62,34 @@ describe('limits', () => {
     expect(run.code).toBe(2);
   });
 });
+
+describe('natsim ipvs', () => {
+  const LVS = 'fixtures/seeds/lvs-nat-fullnat.yaml';
+
+  it('lists the virtual services as ipvsadm -Ln does, with the counts the connections left', () => {
+    const run = natsim('ipvs', '--until', '0.3s', LVS);
+    expect(run.stdout).toBe(
+      [
+        'IP Virtual Server version 1.2.1 (size=4096)',
+        'Prot LocalAddress:Port Scheduler Flags',
+        '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
+        'TCP  10.0.0.254:80 rr',
+        '  -> 192.168.122.249:8080         Masq    1      1          0         ',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('--connection lists the entries as ipvsadm -Lnc does', () => {
+    const run = natsim('ipvs', '--connection', '--until', '0.3s', LVS);
+    expect(run.stdout.split('\n').slice(1, 3)).toEqual([
+      'pro expire state       source             virtual            destination',
+      'TCP 14:59  ESTABLISHED 10.0.5.119:54052   10.0.0.254:80      192.168.122.249:8080',
+    ]);
+  });
+
+  it('says so when the host has no IPVS', () => {
+    const run = natsim('ipvs', SEED);
+    expect([run.code, run.stdout, run.stderr]).toEqual([0, '', 'natsim: host: no IPVS virtual services\n']);
+  });
+});

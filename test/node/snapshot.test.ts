@@ -83,6 +83,14 @@ describe('node snapshot choices and errors', () => {
     expect(loadNode(dir).rulesetChoice).toBe('using iptables-save.txt');
   });
 
+  it('reads ipvsadm-save.txt (ipvsadm -Sn) as the node\'s IPVS services', () => {
+    const dir = copy('snat-fixed-port-clash');
+    writeFileSync(join(dir, 'ipvsadm-save.txt'), '-A -t 10.0.0.254:80 -s rr\n-a -t 10.0.0.254:80 -r 192.168.122.249:8080 -m -w 1\n');
+    const ipvs = loadNode(dir).host.ipvs!;
+    expect(ipvs.file).toBe(join(dir, 'ipvsadm-save.txt'));
+    expect(ipvs.text).toContain('-A -t 10.0.0.254:80 -s rr');
+  });
+
   it('turns main-table static routes into ip route lines and skips other tables', () => {
     const dir = copy('icmp-masq');
     const routes = [

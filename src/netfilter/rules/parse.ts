@@ -11,6 +11,7 @@ import { validateRuleset } from './validate.js';
 import { parseIpsetSave, type IpSet } from './ipset.js';
 import { parseIpvsadmSave } from '../ipvs/ipvsadm-save.js';
 import type { IpvsServiceSpec } from '../ipvs/service.js';
+import { formatIpv4 } from '../../packet/ipv4-addr.js';
 
 /** iptables-save text starts (after comments) with a table header such as `*nat`. */
 export function looksLikeIptablesSave(text: string): boolean {
@@ -35,9 +36,12 @@ export function parseIpsets(spec: RulesetSpec): Map<string, IpSet> {
 
 /** `ipvsadm -Sn` text (a scenario's ipvs:, a node snapshot's ipvsadm-save.txt). */
 export function parseIpvs(spec: RulesetSpec): IpvsServiceSpec[] {
-  const services = placed(spec, () => parseIpvsadmSave(spec.text, spec.file));
-  if (spec.lineOffset === 0) return services;
-  return services.map((svc) => ({ ...svc, place: shift(svc.place, spec) }));
+  const services = placed(spec, () => parseIpvsadmSave(spec.text, spec.file)).map((svc) => (spec.lineOffset === 0 ? svc : { ...svc, place: shift(svc.place, spec) }));
+  for (const svc of services) {
+    const tunnel = svc.dests.find((d) => d.method === 'tunnel');
+    if (tunnel) throw new InputError(svc.place, `real server ${formatIpv4(tunnel.addr)}: IPIP tunnel forwarding (-i) is not modelled by natsim; use -m (NAT) or -g (direct routing)`);
+  }
+  return services;
 }
 
 export function parseRuleset(spec: RulesetSpec, ipsets: ReadonlyMap<string, IpSet> = new Map()): Ruleset {
