@@ -4,7 +4,7 @@
  * RSS per run) several times, and the median is reported. Not a test: nothing here fails on a
  * slow machine; the numbers are for comparing commits on one machine.
  */
-import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { mkdtempSync, rmSync, statfsSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +73,7 @@ async function runCases(dir: string): Promise<CaseResult[]> {
     const m = await runMedian(natsim('stats', '--plain', large.pcap), runs);
     const growth = m.rssMb !== null && stats.rssMb !== null ? `RSS ${(m.rssMb - stats.rssMb >= 0 ? '+' : '') + (m.rssMb - stats.rssMb).toFixed(0)} MB vs (b); ` : '';
     add(`(e) natsim stats --plain, ${(large.packets / 1e6).toFixed(0)}M packets`, large.packets, m, growth + counters(m));
+    results.push(await truncatedCase(large));
     rmSync(large.pcap);
   }
 
@@ -81,6 +82,34 @@ async function runCases(dir: string): Promise<CaseResult[]> {
   log('(g) SNAT port allocation in a nearly full range');
   results.push(await allocationCase(runs));
   return results;
+}
+
+/** A cut that falls inside a record: 2 GiB and 7 bytes, or the middle of a smaller file. */
+const TRUNCATED_SIZE = 2 * 1024 ** 3 + 7;
+
+/**
+ * Case (h): the large capture cut short inside a record, as a capture copied off a full disk
+ * is. natsim must read up to the cut with bounded memory and stop with the one-line error that
+ * names the record and byte offset (exit code 2).
+ */
+async function truncatedCase(large: WorkloadSummary): Promise<CaseResult> {
+  const size = Math.min(TRUNCATED_SIZE, Math.floor(statSync(large.pcap).size / 2) + 7);
+  truncateSync(large.pcap, size);
+  log(`(h) natsim stats on the capture cut at ${size.toLocaleString('en-US')} bytes`);
+  const m = await runMedian({ ...natsim('stats', '--plain', large.pcap), exitCode: 2 }, options.runs);
+  const error = /natsim: .*/.exec(m.samples[0]!.stderr)?.[0] ?? '(no error line)';
+  // The error names the record the file ends in: every record before it was replayed.
+  const read = Number(/record (\d+)/.exec(error)?.[1] ?? 1) - 1;
+  return {
+    name: `(h) natsim stats, capture cut at ${(size / 1024 ** 3).toFixed(2)} GiB`,
+    packets: read,
+    seconds: m.seconds,
+    rate: read / m.seconds,
+    ratioToFloor: null,
+    peakRssMb: m.rssMb,
+    runs: options.runs,
+    notes: `exit 2: ${error}`,
+  };
 }
 
 /** Case (g): µs per allocation by range size and fill; the kernel's bounded search keeps it flat. */

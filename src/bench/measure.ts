@@ -11,6 +11,8 @@ export interface Sample {
   /** Peak resident set size, MB; null when nothing could measure it. */
   readonly rssMb: number | null;
   readonly stdout: string;
+  /** The last 20,000 characters of stderr. */
+  readonly stderr: string;
 }
 
 export interface Median {
@@ -38,6 +40,8 @@ export interface Command {
   readonly node?: boolean;
   /** Send stdout to /dev/null rather than collecting it (a trace is hundreds of MB). */
   readonly discardStdout?: boolean;
+  /** The exit code that counts as success (default 0; 2 for a run meant to end in an input error). */
+  readonly exitCode?: number;
 }
 
 export function runOnce(c: Command): Promise<Sample> {
@@ -61,8 +65,8 @@ export function runOnce(c: Command): Promise<Sample> {
     child.on('close', (code) => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       if (devNull !== null) closeSync(devNull);
-      if (code !== 0) return reject(new Error(`${[c.cmd, ...c.args].join(' ')} exited with ${code}:\n${stderr.slice(-2000)}`));
-      resolve({ seconds, rssMb: peakRssMb(stderr), stdout });
+      if (code !== (c.exitCode ?? 0)) return reject(new Error(`${[c.cmd, ...c.args].join(' ')} exited with ${code}:\n${stderr.slice(-2000)}`));
+      resolve({ seconds, rssMb: peakRssMb(stderr), stdout, stderr });
     });
   });
 }
