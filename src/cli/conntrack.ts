@@ -24,6 +24,8 @@ export async function conntrackCommand(input: string, options: ConntrackOptions,
   });
   const result = await runInput(input, options, (multi) => (options.events ? eventSink(multi) : null));
   // The run is over: what expired by now is gone (and, with --events, says so).
+  // IPVS connections that ran out by now take their conntrack entries along (conntrack=1).
+  for (const host of result.hosts) host.ipvs?.expire(result.endTime);
   for (const host of result.hosts) gcSweep(host.nf, result.endTime);
   if (options.events) return 0;
   for (const host of result.hosts) {

@@ -163,6 +163,26 @@ describe('scheduling and forwarding', () => {
     expect([formatIpv4(syn.pkt.saddr), formatIpv4(syn.pkt.daddr), syn.pkt.dport, syn.pkt.ttl]).toEqual(['10.0.5.119', '10.0.0.254', 80, 63]);
   });
 
+  it('a DR reply routed back through the director is found under the VIP and leaves the input-only table', () => {
+    const dr = `-A -t 10.0.0.254:80 -s rr
+-a -t 10.0.0.254:80 -r 192.168.122.249:80 -g`;
+    const { world } = run(director(dr, ['{ at: 0.1s, on: client, do: tcp connect 10.0.0.254:80 hold 0.01 }']), ['lvs'], 0.15 * S);
+    const [cp] = world.hosts.get('lvs')!.ipvs!.conns.all();
+    expect(cp!.noOutput).toBe(false);
+    expect(world.appEvents.map((e) => e.text)).toContainEqual(expect.stringMatching(/^tcp 10\.0\.5\.119:\d+ > 10\.0\.0\.254:80: connected after 1 SYN\(s\)$/));
+  });
+
+  it('a real server\'s port unreachable reaches the client from the VIP, quoting the VIP (ip_vs_out_icmp)', () => {
+    const udp = `-A -u 10.0.0.254:53 -s rr
+-a -u 10.0.0.254:53 -r 192.168.122.249:5353 -m`;
+    const { events } = run(director(udp, ['{ at: 0.1s, on: client, do: udp send 10.0.0.254:53 from 40000 }']), ['lvs'], 0.5 * S);
+    const out = events.find((e): e is Extract<TraceEvent, { kind: 'transmit' }> => e.kind === 'transmit' && e.dev === 'eth1' && e.pkt.proto === 1);
+    expect(out).toBeDefined();
+    expect([formatIpv4(out!.pkt.saddr), formatIpv4(out!.pkt.daddr), out!.pkt.icmpType, out!.pkt.icmpCode]).toEqual(['10.0.0.254', '10.0.5.119', 3, 3]);
+    const notes = events.flatMap((e) => (e.kind === 'hook' ? e.notes : []));
+    expect(notes).toContain('ip_vs_nat_icmp: ICMP error about c:10.0.5.119:40000 v:10.0.0.254:53 d:192.168.122.249:5353 now from 10.0.0.254, quoting 10.0.0.254:53');
+  });
+
   it('a service whose servers all have weight 0 answers ICMP port unreachable (ip_vs_leave), for TCP too', () => {
     const idle = `-A -t 10.0.0.254:80 -s wrr
 -a -t 10.0.0.254:80 -r 192.168.122.249:8080 -m -w 0`;

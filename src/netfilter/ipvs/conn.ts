@@ -32,8 +32,8 @@ export class IpvsConn {
     readonly dport: number,
     readonly dest: IpvsDest,
     readonly svc: IpvsService,
-    /** IP_VS_CONN_F_NFCT: net.ipv4.vs.conntrack was 1 when it was created. */
-    readonly nfct: boolean,
+    /** IP_VS_CONN_F_NFCT: net.ipv4.vs.conntrack was 1 when it was created (cleared on a reschedule). */
+    public nfct: boolean,
     /** IP_VS_CONN_F_ONE_PACKET (-o on a UDP service). */
     readonly onePacket: boolean,
     /** IP_VS_CONN_F_TEMPLATE: a persistence template (client network → real server). */
@@ -76,7 +76,20 @@ function outKey(proto: number, daddr: number, dport: number, caddr: number, cpor
   return `${proto}:${daddr}:${dport}:${caddr}:${cport}`;
 }
 
+/**
+ * ip_vs_conn_hashkey_conn for the reply side: a NAT connection's replies come from the real
+ * server, a DR or tunnel connection's (when they pass the director at all) from the VIP.
+ */
+function replyKey(cp: IpvsConn): string {
+  return cp.dest.method === 'masq' ? outKey(cp.proto, cp.daddr, cp.dport, cp.caddr, cp.cport) : outKey(cp.proto, cp.vaddr, cp.vport, cp.caddr, cp.cport);
+}
+
+/** How long a persistence template lives on while connections still depend on it (ip_vs_conn_expire's expire_later). */
+const TEMPLATE_GRACE = 60e9;
+
 export class IpvsConnTable {
+  /** No timer runs out before this (virtual ns): expiry need not look before then. */
+  private nextDue = Number.POSITIVE_INFINITY;
   private readonly byIn = new Map<string, IpvsConn>();
   private readonly byOut = new Map<string, IpvsConn>();
   private readonly templates = new Map<string, IpvsConn>();
@@ -86,7 +99,7 @@ export class IpvsConnTable {
     return this.byIn.get(inKey(proto, saddr, sport, daddr, dport));
   }
 
-  /** ip_vs_conn_out_get: a packet from the real server, by its source and the client. */
+  /** ip_vs_conn_out_get: a packet from the real server (or, DR, from the VIP), by its source and the client. */
   outGet(proto: number, saddr: number, sport: number, daddr: number, dport: number): IpvsConn | undefined {
     return this.byOut.get(outKey(proto, saddr, sport, daddr, dport));
   }
@@ -104,8 +117,9 @@ export class IpvsConnTable {
     } else {
       cp.dest.inactConns++;
       this.byIn.set(inKey(cp.proto, cp.caddr, cp.cport, cp.vaddr, cp.vport), cp);
-      this.byOut.set(outKey(cp.proto, cp.daddr, cp.dport, cp.caddr, cp.cport), cp);
+      this.byOut.set(replyKey(cp), cp);
     }
+    this.nextDue = Math.min(this.nextDue, cp.expires);
     bindOverload(cp.dest);
   }
 
@@ -116,7 +130,7 @@ export class IpvsConnTable {
       cp.dest.persistConns--;
     } else {
       this.byIn.delete(inKey(cp.proto, cp.caddr, cp.cport, cp.vaddr, cp.vport));
-      this.byOut.delete(outKey(cp.proto, cp.daddr, cp.dport, cp.caddr, cp.cport));
+      this.byOut.delete(replyKey(cp));
       if (cp.inactive) cp.dest.inactConns--;
       else cp.dest.activeConns--;
       if (cp.control) cp.control.controlled--;
@@ -124,22 +138,40 @@ export class IpvsConnTable {
     unbindOverload(cp.dest);
   }
 
-  /** Entries whose timer has run out by `now`, connections before templates. */
-  expired(now: number): IpvsConn[] {
-    const out: IpvsConn[] = [];
-    for (const cp of this.byIn.values()) if (cp.expires <= now) out.push(cp);
-    for (const cp of this.templates.values()) {
-      if (cp.expires > now) continue;
-      // ip_vs_conn_expire restarts a template's timer while connections still depend on it.
-      if (cp.controlled > 0) cp.put(now);
-      else out.push(cp);
+  /**
+   * The entry whose timer runs out first, if that is by `now`. A template that still controls
+   * connections is not due: its timer is re-armed for another minute, from when it ran out.
+   */
+  nextExpired(now: number): IpvsConn | null {
+    if (now < this.nextDue) return null;
+    let first: IpvsConn | null = null;
+    let nextDue = Number.POSITIVE_INFINITY;
+    for (const cp of this.entries()) {
+      while (cp.template && cp.controlled > 0 && cp.expires <= now) {
+        cp.timeout = TEMPLATE_GRACE;
+        cp.expires += TEMPLATE_GRACE;
+      }
+      if (cp.expires <= now && (first === null || cp.expires < first.expires)) first = cp;
+      else nextDue = Math.min(nextDue, cp.expires);
     }
-    return out;
+    this.nextDue = first ? Math.min(nextDue, first.expires) : nextDue;
+    return first;
+  }
+
+  /** ip_vs_conn_put: restart an entry's timer after a packet. */
+  put(cp: IpvsConn, now: number): void {
+    cp.put(now);
+    this.nextDue = Math.min(this.nextDue, cp.expires);
+  }
+
+  private *entries(): IterableIterator<IpvsConn> {
+    yield* this.byIn.values();
+    yield* this.templates.values();
   }
 
   /** Every entry, connections then templates, as ipvsadm -Lnc walks the table. */
   all(): IpvsConn[] {
-    return [...this.byIn.values(), ...this.templates.values()];
+    return [...this.entries()];
   }
 }
 

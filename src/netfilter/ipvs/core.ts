@@ -6,7 +6,9 @@
  *   LOCAL_OUT  NAT_DST+1 (-99) ip_vs_out_hook
  *   LOCAL_OUT  NAT_DST+2 (-98) ip_vs_in_hook   this host's own connections to a VIP
  *   FORWARD    100             ip_vs_out_hook  real servers' replies routed through (NAT mode)
- * (ip_vs_forward_icmp at FORWARD 99 serves ICMP errors, which natsim's IPVS does not handle.)
+ * ICMP errors from real servers about clients' packets are translated back (ip_vs_out_icmp);
+ * errors from clients about real servers' packets (ip_vs_in_icmp, ip_vs_forward_icmp at
+ * FORWARD 99) are not modelled.
  */
 import { Hook, IPPROTO, Priority, Verdict } from '../constants.js';
 import type { Host } from '../../host/host.js';
@@ -47,6 +49,8 @@ function ipvsInHook(host: Host, ipvs: Ipvs, skb: Skb, state: HookState): Verdict
     // belongs to a confirmed conntrack entry, which only a drop (and the client's
     // retransmission) can get rid of.
     const oldCt = skb.ct !== null && skb.ct.confirmed;
+    // Only a connection whose conntrack entry must go takes it along when it expires.
+    if (!oldCt) cp.nfct = false;
     ipvs.expireNow(cp, skb.time);
     if (oldCt) {
       skb.drop = { reason: 'IPVS: SYN reuses a finished connection still held by a confirmed conntrack entry (conn_reuse_mode)' };
@@ -66,7 +70,7 @@ function ipvsInHook(host: Host, ipvs: Ipvs, skb: Skb, state: HookState): Verdict
     state.notes?.push(`scheduled by ${svc.spec.scheduler}: ${connText(cp)} (${cp.dest.method === 'masq' ? 'Masq' : 'Route'})`);
   }
   cp.setState(IpvsDir.Input, pkt.tcpFlags);
-  cp.put(skb.time);
+  ipvs.conns.put(cp, skb.time);
   state.notes?.push(`ipvs conn ${connText(cp)} state ${stateName(cp.proto, cp.state)}`);
   return cp.dest.method === 'masq' ? natXmit(host, skb, cp, state) : drXmit(host, skb, cp, state);
 }
@@ -74,7 +78,9 @@ function ipvsInHook(host: Host, ipvs: Ipvs, skb: Skb, state: HookState): Verdict
 /** ip_vs_out_hook: a real server's packet to its client gets the VIP back as source (NAT). */
 function ipvsOutHook(host: Host, ipvs: Ipvs, skb: Skb, state: HookState): Verdict {
   const pkt = skb.pkt;
-  if (skb.ipvsProperty || !handled(pkt.proto)) return Verdict.Accept;
+  if (skb.ipvsProperty) return Verdict.Accept;
+  if (pkt.proto === IPPROTO.ICMP) return outIcmp(host, ipvs, skb, state);
+  if (!handled(pkt.proto)) return Verdict.Accept;
   ipvs.expire(skb.time);
   const cp = ipvs.conns.outGet(pkt.proto, pkt.saddr, pkt.sport, pkt.daddr, pkt.dport);
   if (!cp) return Verdict.Accept;
@@ -85,8 +91,38 @@ function ipvsOutHook(host: Host, ipvs: Ipvs, skb: Skb, state: HookState): Verdic
     state.notes?.push(`handle_response: source → ${formatIpv4(cp.vaddr)}:${cp.vport}`);
   }
   cp.setState(IpvsDir.Output, pkt.tcpFlags);
-  cp.put(skb.time);
+  ipvs.conns.put(cp, skb.time);
   state.notes?.push(`ipvs conn ${connText(cp)} state ${stateName(cp.proto, cp.state)}`);
+  skb.ipvsProperty = true;
+  if (!cp.nfct) notrack(host.nf, skb, state.notes);
+  else updateConntrack(skb, cp, false, state.notes);
+  return Verdict.Accept;
+}
+
+/** The ICMP errors IPVS relates to its connections (ip_vs_out_icmp, ip_vs_in_icmp). */
+const ICMP_ERRORS_RELATED = new Set([ICMP_DEST_UNREACH, 4 /* source quench */, 11 /* time exceeded */]);
+
+/**
+ * ip_vs_out_icmp + handle_response_icmp: an ICMP error a real server sends about a client's
+ * packet (quoting client → real server) is found by the quote, and for NAT gets the VIP as its
+ * own source and as the quote's destination (ip_vs_nat_icmp), so the client can match it.
+ */
+function outIcmp(host: Host, ipvs: Ipvs, skb: Skb, state: HookState): Verdict {
+  const pkt = skb.pkt;
+  if (!ICMP_ERRORS_RELATED.has(pkt.icmpType)) return Verdict.Accept;
+  const quoted = pkt.quotedPacket();
+  if (typeof quoted === 'string' || !handled(quoted.proto)) return Verdict.Accept;
+  ipvs.expire(skb.time);
+  // The quote holds the connection's addresses in reverse order.
+  const cp = ipvs.conns.outGet(quoted.proto, quoted.daddr, quoted.dport, quoted.saddr, quoted.sport);
+  if (!cp) return Verdict.Accept;
+  if (cp.dest.method === 'masq') {
+    quoted.setDaddr(cp.vaddr);
+    if (quoted.dport !== cp.vport) quoted.setDport(cp.vport);
+    pkt.refreshIcmpChecksum();
+    pkt.setSaddr(cp.vaddr);
+    state.notes?.push(`ip_vs_nat_icmp: ICMP error about ${connText(cp)} now from ${formatIpv4(cp.vaddr)}, quoting ${formatIpv4(cp.vaddr)}:${cp.vport}`);
+  }
   skb.ipvsProperty = true;
   if (!cp.nfct) notrack(host.nf, skb, state.notes);
   else updateConntrack(skb, cp, false, state.notes);

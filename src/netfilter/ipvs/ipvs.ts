@@ -5,7 +5,7 @@
  */
 import type { Sysctl, SysctlName } from '../../host/sysctl.js';
 import type { NetfilterNet } from '../net.js';
-import { Dir, Tuple } from '../conntrack/tuple.js';
+import { Tuple } from '../conntrack/tuple.js';
 import { IpvsConnTable, type IpvsConn } from './conn.js';
 import { findService } from './schedule.js';
 import { newDest, type IpvsService, type IpvsServiceSpec } from './service.js';
@@ -34,19 +34,20 @@ export class Ipvs {
     return findService(this.services, mark, proto, vaddr, vport);
   }
 
-  /** Run the timers that are due by `now`. */
+  /** Run the timers that are due by `now`, in the order they run out, each at its own time. */
   expire(now: number): void {
-    for (const cp of this.conns.expired(now)) this.expireNow(cp, now);
+    for (let cp = this.conns.nextExpired(now); cp !== null; cp = this.conns.nextExpired(now)) this.expireNow(cp, cp.expires);
   }
 
   /**
    * ip_vs_conn_expire: unhash the entry and, for one made with conntrack=1, kill the conntrack
-   * entry of its original direction too (ip_vs_conn_drop_conntrack).
+   * entry of the connection too (ip_vs_conn_drop_conntrack finds it by the client → VIP tuple,
+   * in either direction).
    */
   expireNow(cp: IpvsConn, now: number): void {
     this.conns.remove(cp);
     if (!cp.nfct || cp.onePacket || cp.cport === 0) return;
     const found = this.nf.table.find(new Tuple(cp.caddr, cp.cport, cp.vaddr, cp.vport, cp.proto));
-    if (found && found.dir === Dir.Original) this.nf.destroy(found.conn, now);
+    if (found) this.nf.destroy(found.conn, now);
   }
 }

@@ -13,13 +13,15 @@ import type { Skb } from '../skb.js';
 import type { IpvsConn } from './conn.js';
 import { tupleText } from '../../trace/format-common.js';
 
-/** ip_vs_notrack: drop the packet's reference to its entry; an unconfirmed one dies with it. */
+/**
+ * ip_vs_notrack: drop the packet's reference to its entry (an unconfirmed one dies with it) and
+ * mark it untracked. A packet conntrack found invalid has no entry and stays as it is.
+ */
 export function notrack(net: NetfilterNet, skb: Skb, notes: string[] | null): void {
   const ct = skb.ct;
-  if (ct) {
-    if (!ct.confirmed) net.bysource.remove(ct);
-    notes?.push(`ip_vs_notrack: conntrack entry ${ct.confirmed ? 'released' : 'freed unconfirmed'}, packet untracked (net.ipv4.vs.conntrack=0)`);
-  }
+  if (!ct) return;
+  if (!ct.confirmed) net.bysource.remove(ct);
+  notes?.push(`ip_vs_notrack: conntrack entry ${ct.confirmed ? 'released' : 'freed unconfirmed'}, packet untracked (net.ipv4.vs.conntrack=0)`);
   skb.ct = null;
   skb.ctinfo = CtInfo.Untracked;
   skb.untracked = true;

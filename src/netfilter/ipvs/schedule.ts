@@ -83,7 +83,7 @@ function newConn(svc: IpvsService, dest: IpvsDest, pkt: Ipv4Packet, ctx: Schedul
   cp.control = template;
   if (template) {
     template.controlled++;
-    template.put(ctx.now);
+    ctx.table.put(template, ctx.now);
   }
   ctx.table.add(cp);
   return cp;

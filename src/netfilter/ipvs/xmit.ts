@@ -10,7 +10,7 @@
 import { Verdict } from '../constants.js';
 import type { Host } from '../../host/host.js';
 import type { Route } from '../../host/fib.js';
-import { icmpSend, ICMP_EXC_TTL, ICMP_TIME_EXCEEDED } from '../../host/icmp-send.js';
+import { icmpSend, ICMP_DEST_UNREACH, ICMP_EXC_TTL, ICMP_HOST_UNREACH, ICMP_TIME_EXCEEDED } from '../../host/icmp-send.js';
 import type { Skb } from '../skb.js';
 import type { HookState } from '../hooks.js';
 import type { IpvsConn } from './conn.js';
@@ -25,7 +25,11 @@ type OutRoute = { readonly kind: 'local' } | { readonly kind: 'remote'; readonly
  */
 function outRoute(host: Host, skb: Skb, daddr: number): OutRoute {
   const route = host.fib.lookup(daddr);
-  if (!route || !route.dev) return { kind: 'error', why: `no route to real server ${formatIpv4(daddr)}` };
+  if (!route || !route.dev) {
+    // err_unreach: dst_link_failure → ipv4_link_failure answers host unreachable
+    icmpSend(host, skb, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH);
+    return { kind: 'error', why: `no route to real server ${formatIpv4(daddr)}` };
+  }
   if (route.type === 'local') return { kind: 'local' };
   if (skb.pkt.ttl <= 1) {
     icmpSend(host, skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
