@@ -76,6 +76,16 @@ describe('the seed experiment, step by step', () => {
     }
   });
 
+  it.each(steps)('$file: every packet on every wire has valid checksums', ({ file }) => {
+    const bad: string[] = [];
+    const world = new World(loadScenario(file), {
+      trace: [],
+      tap: (_dir, dev, pkt, time) => void (pkt.checksumsValid() || bad.push(`${time} ${dev.name} ${formatIpv4(pkt.saddr)} > ${formatIpv4(pkt.daddr)}`)),
+    });
+    world.run();
+    expect(bad).toEqual([]);
+  });
+
   it('without net.ipv4.vs.conntrack the real server\'s SYN/ACK is a new, invalid flow to conntrack', () => {
     const { world } = run(loadScenario('fixtures/seeds/lvs-nat-masquerade.yaml'), ['lvs'], 0.3 * S);
     expect(world.hosts.get('lvs')!.nf.stats.total().invalid).toBeGreaterThan(0);
