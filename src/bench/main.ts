@@ -4,14 +4,15 @@
  * RSS per run) several times, and the median is reported. Not a test: nothing here fails on a
  * slow machine; the numbers are for comparing commits on one machine.
  */
-import { mkdtempSync, rmSync, statfsSync, statSync, truncateSync } from 'node:fs';
+import { mkdtempSync, rmSync, statfsSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseOptions } from './options.js';
 import { hasCommand, runMedian, type Command, type Median } from './measure.js';
 import { machine, machineLine, markdownTable, writeJson, type CaseResult } from './report.js';
-import { writeWorkload, type WorkloadSummary } from './workload.js';
+import { routerScenario, writeWorkload, type WorkloadSummary } from './workload.js';
+import { writeRulesets } from './kube-rules.js';
 
 const NATSIM = fileURLToPath(new URL('../../bin/natsim.js', import.meta.url));
 const PARSE_FLOOR = fileURLToPath(new URL('./parse-floor.js', import.meta.url));
@@ -65,22 +66,46 @@ async function runCases(dir: string): Promise<CaseResult[]> {
   } else {
     log('(d) skipped: no tcpdump');
   }
+  results.push(...(await rulesetCases(dir, main, stats, floorRate)));
   rmSync(main.pcap);
 
   if (options.largePackets > 0) {
     const large = generate(dir, 'large.pcap', options.largePackets);
-    log('(e) natsim stats on the large capture');
+    log('(f) natsim stats on the large capture');
     const m = await runMedian(natsim('stats', '--plain', large.pcap), runs);
     const growth = m.rssMb !== null && stats.rssMb !== null ? `RSS ${(m.rssMb - stats.rssMb >= 0 ? '+' : '') + (m.rssMb - stats.rssMb).toFixed(0)} MB vs (b); ` : '';
-    add(`(e) natsim stats --plain, ${(large.packets / 1e6).toFixed(0)}M packets`, large.packets, m, growth + counters(m));
+    add(`(f) natsim stats --plain, ${(large.packets / 1e6).toFixed(0)}M packets`, large.packets, m, growth + counters(m));
     results.push(await truncatedCase(large));
     rmSync(large.pcap);
   }
 
-  log(`(f) conntrack table with ${options.tableEntries.toLocaleString('en-US')} entries`);
+  log(`(h) conntrack table with ${options.tableEntries.toLocaleString('en-US')} entries`);
   results.push(await tableCase(runs));
-  log('(g) SNAT port allocation in a nearly full range');
+  log('(i) SNAT port allocation in a nearly full range');
   results.push(await allocationCase(runs));
+  return results;
+}
+
+/** About as many rules as a big kube-proxy node has. */
+const KUBE_RULES = 10_000;
+
+/**
+ * Case (e): the same capture on the router with a 10-rule ruleset and with a kube-proxy-style
+ * one of about 10,000 rules; the ratio of their times is what the long chains cost.
+ */
+async function rulesetCases(dir: string, main: WorkloadSummary, inline: Median, floorRate: number): Promise<CaseResult[]> {
+  const counts = writeRulesets(dir, KUBE_RULES);
+  const results: CaseResult[] = [];
+  const seconds: number[] = [];
+  for (const [name, file, rules] of [['small', 'rules-small.txt', counts.small], ['kube', 'rules-kube.txt', counts.kube]] as const) {
+    const scenario = join(dir, `router-${name}.yaml`);
+    writeFileSync(scenario, routerScenario(main.packets, options.seed, `ruleset-file: ${file}`));
+    log(`(e) natsim stats with ${rules.toLocaleString('en-US')} iptables rules`);
+    const m = await runMedian(natsim('stats', '--plain', '--scenario', scenario, main.pcap), options.runs);
+    seconds.push(m.seconds);
+    const vs = name === 'kube' ? `${(m.seconds / seconds[0]!).toFixed(2)}× the ${counts.small}-rule run; ` : `inline 1-rule nft run: ${inline.seconds.toFixed(1)} s; `;
+    results.push({ name: `(e) natsim stats --plain, ${rules.toLocaleString('en-US')} iptables rules`, packets: main.packets, seconds: m.seconds, rate: main.packets / m.seconds, ratioToFloor: floorRate / (main.packets / m.seconds), peakRssMb: m.rssMb, runs: options.runs, notes: vs + counters(m) });
+  }
   return results;
 }
 
@@ -88,20 +113,20 @@ async function runCases(dir: string): Promise<CaseResult[]> {
 const TRUNCATED_SIZE = 2 * 1024 ** 3 + 7;
 
 /**
- * Case (h): the large capture cut short inside a record, as a capture copied off a full disk
+ * Case (g): the large capture cut short inside a record, as a capture copied off a full disk
  * is. natsim must read up to the cut with bounded memory and stop with the one-line error that
  * names the record and byte offset (exit code 2).
  */
 async function truncatedCase(large: WorkloadSummary): Promise<CaseResult> {
   const size = Math.min(TRUNCATED_SIZE, Math.floor(statSync(large.pcap).size / 2) + 7);
   truncateSync(large.pcap, size);
-  log(`(h) natsim stats on the capture cut at ${size.toLocaleString('en-US')} bytes`);
+  log(`(g) natsim stats on the capture cut at ${size.toLocaleString('en-US')} bytes`);
   const m = await runMedian({ ...natsim('stats', '--plain', large.pcap), exitCode: 2 }, options.runs);
   const error = /natsim: .*/.exec(m.samples[0]!.stderr)?.[0] ?? '(no error line)';
   // The error names the record the file ends in: every record before it was replayed.
   const read = Number(/record (\d+)/.exec(error)?.[1] ?? 1) - 1;
   return {
-    name: `(h) natsim stats, capture cut at ${(size / 1024 ** 3).toFixed(2)} GiB`,
+    name: `(g) natsim stats, capture cut at ${(size / 1024 ** 3).toFixed(2)} GiB`,
     packets: read,
     seconds: m.seconds,
     rate: read / m.seconds,
@@ -112,14 +137,14 @@ async function truncatedCase(large: WorkloadSummary): Promise<CaseResult> {
   };
 }
 
-/** Case (g): µs per allocation by range size and fill; the kernel's bounded search keeps it flat. */
+/** Case (i): µs per allocation by range size and fill; the kernel's bounded search keeps it flat. */
 async function allocationCase(runs: number): Promise<CaseResult> {
   const m = await runMedian({ cmd: NODE, args: [NAT_ALLOC], node: true }, runs);
   const parsed = m.samples.map((s) => JSON.parse(s.stdout) as { size: number; fill: number; usPerAlloc: number }[]);
   const cells = parsed[0]!.map((c, i) => ({ ...c, usPerAlloc: [...parsed.map((p) => p[i]!.usPerAlloc)].sort((a, b) => a - b)[parsed.length >> 1]! }));
   const worst = Math.max(...cells.map((c) => c.usPerAlloc));
   return {
-    name: '(g) SNAT allocation, range nearly full',
+    name: '(i) SNAT allocation, range nearly full',
     packets: cells.length,
     seconds: null,
     rate: 1e6 / worst,
@@ -162,7 +187,7 @@ async function tableCase(runs: number): Promise<CaseResult> {
   const bytesPerEntry = mid((p) => p.bytesPerEntry);
   const nsPerFind = mid((p) => p.nsPerFind);
   return {
-    name: '(f) conntrack table filled, find()',
+    name: '(h) conntrack table filled, find()',
     packets: parsed[0]!.entries,
     seconds: null,
     rate: 1e9 / nsPerFind,

@@ -17,9 +17,11 @@ export interface BenchOptions {
   readonly out: string;
 }
 
-const USAGE = `usage: npm run bench -- [--packets N] [--quick] [--runs N] [--seed N] [--out FILE]
+const USAGE = `usage: npm run bench -- [--packets N] [--quick | --smoke] [--runs N] [--seed N] [--out FILE]
   --packets N   packets in the workload capture (default 1000000)
-  --quick       200000 packets and no 5,000,000-packet case (for CI-like runs)
+  --quick       200000 packets and no 5,000,000-packet case
+  --smoke       20000 packets, a 20000-entry table, no large capture: only proves that
+                every case still runs (CI); its figures mean nothing
   --runs N      runs per case, median reported (default 3, at least 3)
   --seed N      workload seed (default 1)
   --out FILE    JSON results (default bench-results.json)`;
@@ -27,6 +29,7 @@ const USAGE = `usage: npm run bench -- [--packets N] [--quick] [--runs N] [--see
 export function parseOptions(argv: readonly string[]): BenchOptions {
   let packets: number | null = null;
   let quick = false;
+  let smoke = false;
   let runs = 3;
   let seed = 1;
   let out = 'bench-results.json';
@@ -39,6 +42,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     };
     if (arg === '--packets') packets = whole(arg, value(), 1);
     else if (arg === '--quick') quick = true;
+    else if (arg === '--smoke') smoke = true;
     else if (arg === '--runs') runs = whole(arg, value(), 3);
     else if (arg === '--seed') seed = whole(arg, value(), 0);
     else if (arg === '--out') out = value();
@@ -48,9 +52,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     } else fail(`unknown option ${arg}`);
   }
   return {
-    packets: packets ?? (quick ? 200_000 : 1_000_000),
-    largePackets: quick ? 0 : 5_000_000,
-    tableEntries: 1_000_000,
+    packets: packets ?? (smoke ? 20_000 : quick ? 200_000 : 1_000_000),
+    largePackets: quick || smoke ? 0 : 5_000_000,
+    tableEntries: smoke ? 20_000 : 1_000_000,
     runs,
     seed,
     out,

@@ -35,7 +35,8 @@ function withRunOptions(cmd: Command): Command {
     .option('--no-follow-kernel', "with a capture: draw random NAT ports from the seed instead of taking the kernel's port from the capture where the rule allows it")
     .option('--write-pcap <file>', 'write every packet in and out of the traced host as a tcpdump -i any capture (LINUX_SLL2)')
     .option('--until <time>', 'stop at this virtual time (e.g. 30s, 500ms): a scenario\'s clock, or the capture\'s time since its first record', duration)
-    .option('--max-packets <n>', 'stop after this many packets: the capture\'s records fed, or the packets the scenario\'s hosts receive', integer(1));
+    .option('--max-packets <n>', 'stop after this many packets: the capture\'s records fed, or the packets the scenario\'s hosts receive', integer(1))
+    .option('--quiet', 'no progress bar (one is shown on a terminal when a capture takes more than a second)');
 }
 
 /** "30s", "1.5s", "200ms", "10us" or a number of seconds, in nanoseconds. */

@@ -11,6 +11,7 @@ import type { TraceSink } from '../trace/events.js';
 import { replayCapture, type ReplayResult } from '../world/capture-replay.js';
 import { World } from '../world/world.js';
 import { openCaptureOut } from './write-pcap.js';
+import { captureProgress } from './progress.js';
 
 export interface RunOptions {
   readonly scenario?: string;
@@ -25,6 +26,8 @@ export interface RunOptions {
   readonly until?: number;
   /** --max-packets: stop after this many packets in. */
   readonly maxPackets?: number;
+  /** --quiet: no progress bar. */
+  readonly quiet?: boolean;
 }
 
 export interface RunResult {
@@ -56,8 +59,13 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
   try {
     if (isCapture(input)) {
       const spec = loadScenario(scenarioForCapture(input, options.scenario));
-      const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, followKernel: options.followKernel, sink: sinkFor(false), tap: out?.tap, until: options.until, maxPackets: options.maxPackets });
-      return { hosts: [replay.host], replay, world: null, endTime: replay.endTime };
+      const progress = captureProgress(input, options.quiet === true);
+      try {
+        const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, followKernel: options.followKernel, sink: sinkFor(false), tap: out?.tap, until: options.until, maxPackets: options.maxPackets, progress: progress?.report });
+        return { hosts: [replay.host], replay, world: null, endTime: replay.endTime };
+      } finally {
+        progress?.stop();
+      }
     }
     const spec = loadScenario(input);
     const traced = options.host ? [options.host] : spec.trace;

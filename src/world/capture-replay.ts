@@ -69,7 +69,12 @@ export interface ReplayOptions {
   readonly until?: number;
   /** Feed at most this many records. */
   readonly maxPackets?: number;
+  /** Told every few thousand records how far the replay has got (the CLI's progress bar). */
+  readonly progress?: (offset: number, packets: number) => void;
 }
+
+/** Records between two progress reports: rare enough to cost nothing per packet. */
+const PROGRESS_EVERY = 4096;
 
 export async function replayCapture(file: string, spec: ScenarioSpec, options: ReplayOptions = {}): Promise<ReplayResult> {
   const hostName = options.host ?? spec.trace[0] ?? spec.hosts[0]?.name;
@@ -117,6 +122,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     start ??= t;
     if (t - start > until || fed >= maxPackets) return;
     fed++;
+    if (fed % PROGRESS_EVERY === 0) options.progress?.(r.offset, fed);
     failNeighboursUntil(t - start);
     now = t - start;
     if (r.protocol === ETH_P_ARP) return skip('ARP');

@@ -32,6 +32,8 @@ describe('golden outputs', () => {
       'fixtures/seeds/lvs-nat-fullnat.masq.golden',
       'fixtures/seeds/kube-proxy-ipvs.golden',
       'fixtures/seeds/kube-proxy-ipvs.masq.golden',
+      'fixtures/seeds/kube-proxy-nftables.golden',
+      'fixtures/seeds/kube-proxy-nftables.masq.golden',
     ])
       expect(names).toContain(g);
   });

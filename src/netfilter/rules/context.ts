@@ -1,7 +1,7 @@
 /**
  * What a rule looks at and changes while a chain is evaluated for one packet: the packet's
  * fields, its mark, its conntrack state, the host's idea of an address's type, and the
- * seeded randomness of -m statistic.
+ * seeded randomness of -m statistic and nft numgen.
  */
 import type { Prng } from '../../sim/prng.js';
 import { CtInfo, Status } from '../conntrack/conn.js';
@@ -35,9 +35,14 @@ export class RuleContext {
     return this.env.addrType(addr);
   }
 
+  /** get_random_u32(), as nft_numgen draws it. */
+  randomU32(): number {
+    return this.env.prng.u32();
+  }
+
   /** 31 random bits, as xt_statistic draws them (get_random_u32() & 0x7FFFFFFF). */
   random31(): number {
-    return this.env.prng.u32() & 0x7fffffff;
+    return this.randomU32() & 0x7fffffff;
   }
 
   /** The conntrack state bits (xt_conntrack's and nft ct state's view of skb->_nfct). */

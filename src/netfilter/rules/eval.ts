@@ -1,6 +1,7 @@
 /**
  * Rule evaluation as nft_do_chain / ipt_do_table do it: rules in order, every match must hold,
- * jump/goto/return through regular chains, and the base chain's policy when nothing decided.
+ * jump/goto/return through regular chains (named directly or found in a verdict map), and the
+ * base chain's policy when nothing decided.
  * MARK, LOG and NOTRACK act and let evaluation go on; NAT statements are terminal and act
  * through a callback (the NAT core owns the connection); REJECT drops and leaves the answer to
  * the host (skb.drop.reject).
@@ -9,8 +10,13 @@ import { IPPROTO, Verdict } from '../constants.js';
 import { inPrefix } from '../../packet/ipv4-addr.js';
 import type { RuleContext } from './context.js';
 import { setContains } from './ipset.js';
+import { loadKey } from './nft-concat.js';
+import { setLookup } from './nft-set.js';
 import { NftTrace } from './nft-trace.js';
 import type { Action, Chain, Effect, Match, Rule, Table } from './model.js';
+
+/** An action once a verdict map has been looked up. */
+type Decided = Exclude<Action, { kind: 'vmap' }>;
 
 export type NatAction = Extract<Action, { kind: 'snat' | 'dnat' | 'masquerade' | 'redirect' }>;
 
@@ -38,9 +44,11 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
   for (const rule of chain.rules) {
     if (!rule.matches.every((m) => matches(m, ctx))) continue;
     for (const effect of rule.effects) apply(effect, rule, ctx);
-    const a = rule.action;
+    const a = rule.action?.kind === 'vmap' ? mapVerdict(rule.action, ctx) : rule.action;
+    // a verdict map without the key ends the rule untraced (NFT_BREAK)
+    if (a === undefined) continue;
     trace.rule(chain, rule, a === null ? 'continue' : verdictWord(a));
-    if (a === null) continue;
+    if (a === null || a.kind === 'continue') continue;
     switch (a.kind) {
       case 'accept':
         return { verdict: Verdict.Accept, rule };
@@ -66,8 +74,14 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
   return null;
 }
 
+/** nft_lookup_eval with a verdict register: the element's verdict, undefined on a miss. */
+function mapVerdict(a: Extract<Action, { kind: 'vmap' }>, ctx: RuleContext): Decided | undefined {
+  const key = loadKey(a.key, ctx);
+  return key === null ? undefined : (setLookup(a.map, key)?.verdict ?? undefined);
+}
+
 /** The verdict nft's trace names for a rule's action (NAT statements end in accept). */
-function verdictWord(a: Action): string {
+function verdictWord(a: Decided): string {
   switch (a.kind) {
     case 'jump':
     case 'goto':
@@ -75,6 +89,7 @@ function verdictWord(a: Action): string {
     case 'accept':
     case 'drop':
     case 'return':
+    case 'continue':
       return a.kind;
     case 'reject':
       return 'drop';
@@ -124,12 +139,17 @@ function matches(m: Match, ctx: RuleContext): boolean {
       return p.proto === IPPROTO.TCP && m.negate !== ((p.tcpFlags & m.mask) === m.comp);
     case 'icmptype':
       return p.proto === IPPROTO.ICMP && m.negate !== (p.icmpType === m.type && (m.code === null || p.icmpCode === m.code));
+    case 'lookup': {
+      // nft_lookup_eval: NFT_LOOKUP_F_INV inverts the found bit, after the key was loaded
+      const key = loadKey(m.key, ctx);
+      return key !== null && m.negate !== (setLookup(m.set, key) !== undefined);
+    }
     default:
       return m.negate !== matchesPositive(m, ctx);
   }
 }
 
-function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags' | 'icmptype' }>, ctx: RuleContext): boolean {
+function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags' | 'icmptype' | 'lookup' }>, ctx: RuleContext): boolean {
   const p = ctx.skb.pkt;
   switch (m.kind) {
     case 'saddr':

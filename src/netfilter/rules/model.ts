@@ -6,6 +6,7 @@
 import type { SourcePlace } from '../../errors.js';
 import type { Hook } from '../constants.js';
 import type { IpSet } from './ipset.js';
+import type { NftSet } from './nft-set.js';
 
 export type ChainType = 'filter' | 'nat' | 'route';
 export type Policy = 'accept' | 'drop';
@@ -55,6 +56,28 @@ export interface NthCounter {
   count: number;
 }
 
+/** nft_ng_inc's counter (numgen inc), shared by every evaluation of the expression. */
+export interface NumgenCounter {
+  value: number;
+}
+
+/**
+ * What an nft expression loads into a register for a set lookup or a verdict map; a
+ * concatenation (`a . b . c`) is a list of them, one register each.
+ */
+export type KeyExpr =
+  /** ip saddr / ip daddr (nft_payload, network header): ipv4_addr. */
+  | { readonly kind: 'saddr' | 'daddr' }
+  /** meta l4proto (nft_meta) or ip protocol (nft_payload): inet_proto; the same byte for unfragmented IPv4. */
+  | { readonly kind: 'l4proto' }
+  /**
+   * th|tcp|udp|sctp|udplite sport|dport (nft_payload, transport header): inet_service. `proto` is
+   * the `meta l4proto` dependency nft puts before tcp/udp/… fields; null for th, which has none.
+   */
+  | { readonly kind: 'sport' | 'dport'; readonly proto: number | null }
+  /** numgen random|inc mod N [offset K] (nft_numgen): an integer in [offset, offset + N). */
+  | { readonly kind: 'numgen'; readonly mode: 'random' | 'inc'; readonly modulus: number; readonly offset: number; readonly counter: NumgenCounter };
+
 /** A match: every match of a rule must hold (logical and). `negate` inverts one match. */
 export type Match =
   | { readonly kind: 'saddr' | 'daddr'; readonly negate: boolean; readonly prefixes: readonly Prefix[] }
@@ -78,7 +101,9 @@ export type Match =
   /** ICMP type (and code, or any code when null); implies ICMP. */
   | { readonly kind: 'icmptype'; readonly negate: boolean; readonly type: number; readonly code: number | null }
   /** -m set --match-set NAME src,dst: the set's dimensions taken from these directions. */
-  | { readonly kind: 'ipset'; readonly negate: boolean; readonly set: IpSet; readonly dirs: readonly ('src' | 'dst')[] };
+  | { readonly kind: 'ipset'; readonly negate: boolean; readonly set: IpSet; readonly dirs: readonly ('src' | 'dst')[] }
+  /** nft lookup: the key (one field, or a concatenation) is in the named or anonymous set or map. */
+  | { readonly kind: 'lookup'; readonly negate: boolean; readonly key: readonly KeyExpr[]; readonly set: NftSet };
 
 /** NF_NAT_RANGE_* flags (include/uapi/linux/netfilter/nf_nat.h). */
 export const NatFlag = {
@@ -106,9 +131,17 @@ export interface NatRange {
 /** What REJECT answers with: an ICMP destination unreachable code, or a TCP RST. */
 export type RejectWith = { readonly icmpCode: number } | 'tcp-reset';
 
-export type Action =
+/** A verdict, as a rule ends with it or a verdict map holds it (struct nft_verdict). */
+export type VerdictAction =
   | { readonly kind: 'accept' | 'drop' | 'return' }
-  | { readonly kind: 'jump' | 'goto'; readonly chain: string }
+  /** NFT_CONTINUE: on with the next rule (only meaningful as a verdict map's data). */
+  | { readonly kind: 'continue' }
+  | { readonly kind: 'jump' | 'goto'; readonly chain: string };
+
+export type Action =
+  | VerdictAction
+  /** `KEY vmap MAP`: the verdict of the element the key finds; a miss ends the rule (NFT_BREAK). */
+  | { readonly kind: 'vmap'; readonly key: readonly KeyExpr[]; readonly map: NftSet }
   /** SNAT/DNAT: the range says which addresses (MapIps) and ports (ProtoSpecified). */
   | { readonly kind: 'snat' | 'dnat'; readonly range: NatRange }
   /** MASQUERADE and REDIRECT: only the port part and flags of the range are meaningful. */

@@ -6,8 +6,11 @@
 import { InputError } from '../../errors.js';
 import { parsePrefix } from '../../packet/ipv4-addr.js';
 import { HOOK_NFT_NAME, NFT_NAMED_PRIORITY, type Hook } from '../constants.js';
-import { CtState, type Action, type BaseChainSpec, type ChainType, type Effect, type MarkOwner, Match, PortRange, Prefix, Rule, Ruleset, Table, TableFamily } from './model.js';
-import { tokenize, type Token } from './nft-tokens.js';
+import { CtState, type Action, type BaseChainSpec, type ChainType, type Effect, type KeyExpr, type MarkOwner, Match, PortRange, Prefix, Rule, Ruleset, Table, TableFamily } from './model.js';
+import { datatypeOf, readKey } from './nft-concat.js';
+import { keyTypeText, type NftSet } from './nft-set.js';
+import { readElements, readSetDecl, readVerdict } from './nft-set-syntax.js';
+import { NftCursor, tokenize, type Token } from './nft-tokens.js';
 import { ADDR_TYPE_NAME, NAT_FLAG_BY_NFT_WORD, parseNatTarget, parsePortRange, parseProto, parseU32 } from './syntax.js';
 
 const NFT_CT_STATE: Readonly<Record<string, number>> = { invalid: CtState.Invalid, established: CtState.Established, related: CtState.Related, new: CtState.New, untracked: CtState.Untracked };
@@ -26,25 +29,20 @@ export function parseNft(text: string, file: string, onRuleError: ((e: InputErro
   return new NftParser(tokenize(text, file), file, onRuleError).parse();
 }
 
-/**
- * A named set (`set NAME { type …; elements = { … } }`): its elements, shared by reference with
- * every match that names it (`@NAME`), so `add element` later reaches them too.
- */
-type NamedSet = { readonly type: 'ipv4_addr'; readonly prefixes: Prefix[] } | { readonly type: 'inet_service'; readonly ranges: PortRange[] } | { readonly type: 'inet_proto'; readonly protos: number[] };
-
-class NftParser {
-  private pos = 0;
+class NftParser extends NftCursor {
   private readonly tables = new Map<string, Table>();
-  /** Named sets by "family table name". */
-  private readonly sets = new Map<string, NamedSet>();
+  /** Named sets and maps by "family table name" (one namespace, as in nf_tables). */
+  private readonly sets = new Map<string, NftSet>();
   /** The table whose body or rule is being read, for resolving @NAME. */
   private currentTable: Table | null = null;
 
   constructor(
-    private readonly tokens: readonly Token[],
-    private readonly file: string,
+    tokens: readonly Token[],
+    file: string,
     private readonly onRuleError: ((e: InputError) => void) | null,
-  ) {}
+  ) {
+    super(tokens, file);
+  }
 
   parse(): Ruleset {
     for (this.skipSeparators(); this.peek().kind !== 'end'; this.skipSeparators()) this.command(this.next());
@@ -72,7 +70,8 @@ class NftParser {
 
   private addCommand(): void {
     const what = this.next();
-    switch (this.word(what)) {
+    const kind = this.word(what);
+    switch (kind) {
       case 'table':
         return this.tableCommand();
       case 'chain': {
@@ -83,9 +82,10 @@ class NftParser {
       }
       case 'rule':
         return this.ruleCommand(false);
-      case 'set': {
+      case 'set':
+      case 'map': {
         const table = this.tableRef(false);
-        if (table) this.setDecl(table);
+        if (table) this.setDecl(table, kind);
         else this.skipElement(this.next());
         return;
       }
@@ -96,7 +96,7 @@ class NftParser {
         return;
       }
       default:
-        this.fail(what, `cannot add '${what.text}' (natsim reads tables, chains, rules, sets and set elements)`);
+        this.fail(what, `cannot add '${what.text}' (natsim reads tables, chains, rules, sets, maps and their elements)`);
     }
   }
 
@@ -150,9 +150,9 @@ class NftParser {
       const tok = this.next();
       if (table === null) this.skipElement(tok);
       else if (this.word(tok) === 'chain') this.chainDecl(table);
-      else if (tok.text === 'set') this.setDecl(table);
+      else if (tok.text === 'set' || tok.text === 'map') this.setDecl(table, tok.text);
       else if (tok.text === 'comment') this.expectString();
-      else this.fail(tok, `unsupported table element '${tok.text}' (natsim reads chains and named sets; maps and flowtables are not modelled)`);
+      else this.fail(tok, `unsupported table element '${tok.text}' (natsim reads chains, sets and maps; flowtables and stateful objects are not modelled)`);
     }
     this.next();
   }
@@ -221,61 +221,27 @@ class NftParser {
     return named + (m![4] === undefined ? 0 : Number(m![4]) * (m![3] === '-' ? -1 : 1));
   }
 
-  /** set NAME { type T; [flags …;] [elements = { … }] } — addresses, ports or protocols. */
-  private setDecl(table: Table): void {
+  /** set|map NAME { … } */
+  private setDecl(table: Table, kind: 'set' | 'map'): void {
     const nameTok = this.next();
-    const name = this.word(nameTok);
-    this.expectPunct('{');
-    let set: NamedSet | null = null;
-    for (this.skipSeparators(); !this.peekPunct('}'); this.skipSeparators()) {
-      const key = this.next();
-      if (key.text === 'type') {
-        const type = this.next();
-        if (type.text === 'ipv4_addr') set = { type: 'ipv4_addr', prefixes: [] };
-        else if (type.text === 'inet_service') set = { type: 'inet_service', ranges: [] };
-        else if (type.text === 'inet_proto') set = { type: 'inet_proto', protos: [] };
-        else this.fail(type, `set type '${type.text}' is not modelled (ipv4_addr, inet_service, inet_proto)`);
-      } else if (key.text === 'flags' || key.text === 'comment' || key.text === 'size' || key.text === 'policy' || key.text === 'timeout' || key.text === 'counter') {
-        while (!this.atRuleEnd()) this.next();
-      } else if (key.text === 'elements') {
-        if (!set) this.fail(key, "'type' must come before 'elements'");
-        this.expectWordish('=');
-        this.fillSet(set, this.values((t) => t));
-      } else {
-        this.fail(key, `unsupported set property '${key.text}'`);
-      }
-    }
-    this.next();
-    if (!set) this.fail(nameTok, `set ${name} has no type`);
-    this.sets.set(`${table.family} ${table.name} ${name}`, set);
+    this.word(nameTok);
+    this.sets.set(`${table.family} ${table.name} ${nameTok.text}`, readSetDecl(this, nameTok, kind));
   }
 
   /** add element [FAMILY] TABLE SET { … } */
   private addElements(table: Table, nameTok: Token): void {
     const set = this.sets.get(`${table.family} ${table.name} ${this.word(nameTok)}`) ?? this.fail(nameTok, `no set '${nameTok.text}' in table ${table.family} ${table.name}`);
-    this.fillSet(set, this.values((t) => t));
+    readElements(this, set);
   }
 
-  private fillSet(set: NamedSet, elements: Token[]): void {
-    for (const tok of elements) {
-      if (set.type === 'ipv4_addr') set.prefixes.push(this.prefix(tok));
-      else if (set.type === 'inet_service') set.ranges.push(this.portRange(tok));
-      else set.protos.push(this.proto(tok));
-    }
-  }
-
-  /** `@NAME` in a rule: the named set of the table being read, of the type the match needs. */
-  private namedSet<T extends NamedSet['type']>(tok: Token, type: T): Extract<NamedSet, { type: T }> {
+  /** `@NAME` in a rule: the named set or map of the table being read, keyed as the rule's key. */
+  private namedSet(tok: Token, key: readonly KeyExpr[]): NftSet {
     const table = this.currentTable;
     const set = table ? this.sets.get(`${table.family} ${table.name} ${tok.text.slice(1)}`) : undefined;
     if (!set) return this.fail(tok, `no set '${tok.text.slice(1)}' in this table (define it before the rules that use it)`);
-    if (set.type !== type) return this.fail(tok, `set '${tok.text.slice(1)}' holds ${set.type}, not ${type}`);
-    return set as Extract<NamedSet, { type: T }>;
-  }
-
-  private expectWordish(text: string): void {
-    const tok = this.next();
-    if (tok.text !== text) this.fail(tok, `expected '${text}', found ${describe(tok)}`);
+    const want = keyTypeText(key.map(datatypeOf));
+    if (keyTypeText(set.key) !== want) return this.fail(tok, `set '${tok.text.slice(1)}' holds ${keyTypeText(set.key)}, not ${want}`);
+    return set;
   }
 
   /** A rule, or (collecting errors) null after reporting its error and skipping its line. */
@@ -314,9 +280,15 @@ class NftParser {
     const word = this.word(tok);
     switch (word) {
       case 'ip':
-        matches.push(this.ipMatch());
-        return null;
+      case 'th':
+      case 'tcp':
+      case 'udp':
+      case 'sctp':
+      case 'udplite':
+      case 'numgen':
+        return this.keyStatement(tok, matches);
       case 'meta':
+        if (this.peek().text === 'l4proto') return this.keyStatement(tok, matches);
         this.metaStatement(matches, effects);
         return null;
       case 'mark':
@@ -350,10 +322,6 @@ class NftParser {
       case 'oif':
         matches.push(this.ifaceMatch(tok.text));
         return null;
-      case 'tcp':
-      case 'udp':
-        matches.push(this.portMatch(tok));
-        return null;
       case 'counter':
         this.counter();
         return null;
@@ -363,10 +331,10 @@ class NftParser {
       case 'accept':
       case 'drop':
       case 'return':
-        return { kind: word };
+      case 'continue':
       case 'jump':
       case 'goto':
-        return { kind: word, chain: this.word(this.next()) };
+        return readVerdict(this, tok);
       case 'masquerade':
       case 'snat':
       case 'dnat':
@@ -377,21 +345,49 @@ class NftParser {
     }
   }
 
-  private ipMatch(): Match {
-    const field = this.next();
+  /**
+   * A statement that starts with a key (one field or a concatenation): `KEY vmap MAP`, an
+   * action, or `KEY [!=] VALUE|{ … }|@SET`, a match. The single-field comparisons iptables also
+   * has keep their match kinds; the rest are set lookups (nft_lookup).
+   */
+  private keyStatement(first: Token, matches: Match[]): Action | null {
+    const key = readKey(this, first);
+    if (this.peek().text === 'vmap') {
+      this.next();
+      return { kind: 'vmap', key, map: this.setOperand(key, true) };
+    }
     const negate = this.relation();
-    switch (field.text) {
+    const field = key.length === 1 && !this.peek().text.startsWith('@') ? this.fieldMatch(key[0]!, negate) : null;
+    matches.push(field ?? { kind: 'lookup', negate, key, set: this.setOperand(key, false) });
+    return null;
+  }
+
+  /** `@NAME`, or an anonymous set or map: `{ … }` or a single value. */
+  private setOperand(key: readonly KeyExpr[], verdictMap: boolean): NftSet {
+    if (this.peek().text.startsWith('@')) {
+      const tok = this.next();
+      const set = this.namedSet(tok, key);
+      if (verdictMap && !set.verdictMap) this.fail(tok, `'${set.name}' is not a verdict map`);
+      return set;
+    }
+    const set: NftSet = { name: null, key: key.map(datatypeOf), verdictMap, elements: [] };
+    readElements(this, set);
+    return set;
+  }
+
+  /** ip saddr|daddr, ip protocol, meta l4proto, tcp|udp|… sport|dport against values; null for th and numgen. */
+  private fieldMatch(k: KeyExpr, negate: boolean): Match | null {
+    switch (k.kind) {
       case 'saddr':
-      case 'daddr': {
-        const prefixes = this.peek().text.startsWith('@') ? this.namedSet(this.next(), 'ipv4_addr').prefixes : this.values((t) => this.prefix(t));
-        return { kind: field.text, negate, prefixes };
-      }
-      case 'protocol': {
-        const protos = this.peek().text.startsWith('@') ? this.namedSet(this.next(), 'inet_proto').protos : this.values((t) => this.proto(t));
-        return { kind: 'l4proto', negate, protos };
-      }
-      default:
-        return this.fail(field, `unsupported ip field '${field.text}' (saddr, daddr, protocol)`);
+      case 'daddr':
+        return { kind: k.kind, negate, prefixes: this.values((t) => this.prefix(t)) };
+      case 'l4proto':
+        return { kind: 'l4proto', negate, protos: this.values((t) => this.proto(t)) };
+      case 'sport':
+      case 'dport':
+        return k.proto === null ? null : { kind: k.kind, negate, proto: k.proto, ranges: this.values((t) => this.portRange(t)) };
+      case 'numgen':
+        return null;
     }
   }
 
@@ -400,11 +396,6 @@ class NftParser {
     switch (key.text) {
       case 'mark':
         return this.markStatement(matches, effects, 'packet');
-      case 'l4proto': {
-        const negate = this.relation();
-        matches.push({ kind: 'l4proto', negate, protos: this.values((t) => this.proto(t)) });
-        return;
-      }
       case 'iifname':
       case 'oifname':
       case 'iif':
@@ -548,14 +539,6 @@ class NftParser {
     return { kind: key.startsWith('i') ? 'iifname' : 'oifname', negate, name, prefix: wildcard };
   }
 
-  private portMatch(protoTok: Token): Match {
-    const field = this.next();
-    if (field.text !== 'sport' && field.text !== 'dport') this.fail(field, `unsupported ${protoTok.text} field '${field.text}' (sport, dport)`);
-    const negate = this.relation();
-    const ranges = this.peek().text.startsWith('@') ? this.namedSet(this.next(), 'inet_service').ranges : this.values((t) => this.portRange(t));
-    return { kind: field.text as 'sport' | 'dport', negate, proto: parseProto(protoTok.text)!, ranges };
-  }
-
   /** counter [packets N bytes M]: the recorded figures are not the simulation's. */
   private counter(): void {
     if (this.peek().text !== 'packets') return;
@@ -640,32 +623,6 @@ class NftParser {
     return Number(tok.text);
   }
 
-  // ---- cursor ----
-
-  private peek(): Token {
-    return this.tokens[this.pos]!;
-  }
-
-  private next(): Token {
-    const tok = this.tokens[this.pos]!;
-    if (this.pos < this.tokens.length - 1) this.pos++;
-    return tok;
-  }
-
-  private peekPunct(p: string): boolean {
-    const tok = this.peek();
-    return tok.kind === 'punct' && tok.text === p;
-  }
-
-  private atRuleEnd(): boolean {
-    const tok = this.peek();
-    return tok.kind === 'eol' || tok.kind === 'end' || (tok.kind === 'punct' && (tok.text === ';' || tok.text === '}'));
-  }
-
-  private skipSeparators(): void {
-    while (this.peek().kind === 'eol' || this.peekPunct(';')) this.next();
-  }
-
   /** Skips one element of a skipped table or command, braces balanced. */
   private skipElement(first: Token): void {
     let depth = first.kind === 'punct' && first.text === '{' ? 1 : 0;
@@ -676,34 +633,4 @@ class NftParser {
       else if (tok.kind === 'punct' && tok.text === '}') depth--;
     }
   }
-
-  private word(tok: Token): string {
-    if (tok.kind !== 'word' && tok.kind !== 'string') this.fail(tok, `unexpected ${describe(tok)}`);
-    return tok.text;
-  }
-
-  private expect(word: string): void {
-    const tok = this.next();
-    if (tok.text !== word || tok.kind !== 'word') this.fail(tok, `expected '${word}', found ${describe(tok)}`);
-  }
-
-  private expectPunct(p: string): void {
-    const tok = this.next();
-    if (tok.kind !== 'punct' || tok.text !== p) this.fail(tok, `expected '${p}', found ${describe(tok)}`);
-  }
-
-  private expectString(): void {
-    const tok = this.next();
-    if (tok.kind !== 'string' && tok.kind !== 'word') this.fail(tok, 'expected a quoted string');
-  }
-
-  private fail(tok: Token, reason: string): never {
-    throw new InputError({ file: this.file, line: tok.line, col: tok.col }, reason);
-  }
-}
-
-function describe(tok: Token): string {
-  if (tok.kind === 'end') return 'end of text';
-  if (tok.kind === 'eol') return 'end of line';
-  return `'${tok.text}'`;
 }

@@ -60,3 +60,67 @@ export function tokenize(text: string, file: string): Token[] {
   tokens.push({ kind: 'end', text: '', line, col: i - lineStart + 1 });
   return tokens;
 }
+
+/** A read position in the tokens, shared by the nft readers (rules, sets and maps). */
+export class NftCursor {
+  protected pos = 0;
+
+  constructor(
+    protected readonly tokens: readonly Token[],
+    protected readonly file: string,
+  ) {}
+
+  peek(): Token {
+    return this.tokens[this.pos]!;
+  }
+
+  next(): Token {
+    const tok = this.tokens[this.pos]!;
+    if (this.pos < this.tokens.length - 1) this.pos++;
+    return tok;
+  }
+
+  peekPunct(p: string): boolean {
+    const tok = this.peek();
+    return tok.kind === 'punct' && tok.text === p;
+  }
+
+  atRuleEnd(): boolean {
+    const tok = this.peek();
+    return tok.kind === 'eol' || tok.kind === 'end' || (tok.kind === 'punct' && (tok.text === ';' || tok.text === '}'));
+  }
+
+  skipSeparators(): void {
+    while (this.peek().kind === 'eol' || this.peekPunct(';')) this.next();
+  }
+
+  word(tok: Token): string {
+    if (tok.kind !== 'word' && tok.kind !== 'string') this.fail(tok, `unexpected ${describe(tok)}`);
+    return tok.text;
+  }
+
+  expect(word: string): void {
+    const tok = this.next();
+    if (tok.text !== word || tok.kind !== 'word') this.fail(tok, `expected '${word}', found ${describe(tok)}`);
+  }
+
+  expectPunct(p: string): void {
+    const tok = this.next();
+    if (tok.kind !== 'punct' || tok.text !== p) this.fail(tok, `expected '${p}', found ${describe(tok)}`);
+  }
+
+  expectString(): void {
+    const tok = this.next();
+    if (tok.kind !== 'string' && tok.kind !== 'word') this.fail(tok, 'expected a quoted string');
+  }
+
+  fail(tok: Token, reason: string): never {
+    throw new InputError({ file: this.file, line: tok.line, col: tok.col }, reason);
+  }
+}
+
+export function describe(tok: Token): string {
+  if (tok.kind === 'end') return 'end of text';
+  if (tok.kind === 'eol') return 'end of line';
+  return `'${tok.text}'`;
+}

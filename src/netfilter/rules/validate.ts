@@ -1,7 +1,8 @@
 /**
  * The checks the kernel makes when a ruleset is loaded (nf_tables_check_loops and the
  * expressions' validate callbacks, x_tables' checkentry): every jump has a target, no chain
- * reaches itself, and NAT statements sit only where the NAT core can apply them —
+ * reaches itself (through a verdict map's jumps and gotos too, as nft_lookup_validate walks
+ * them), and NAT statements sit only where the NAT core can apply them —
  * nft_nat_validate / xt_nat: snat at POST_ROUTING or LOCAL_IN, dnat and redirect at
  * PRE_ROUTING or LOCAL_OUT; nft_masq_validate / xt_MASQUERADE: POST_ROUTING only; all in a nat
  * chain; REJECT only where it can answer.
@@ -39,7 +40,7 @@ export function validateRuleset(ruleset: Ruleset, onError: ((e: InputError) => v
       if (chain.base) walk(table, chain, chain.base, [], each);
     }
     for (const chain of table.chains.values()) {
-      for (const rule of chain.rules) each(() => jumpTarget(table, rule));
+      for (const rule of chain.rules) each(() => jumpTargets(table, rule));
     }
   }
 }
@@ -55,19 +56,19 @@ function walkRule(table: Table, chain: Chain, base: BaseChainSpec, path: readonl
   if (action.kind === 'reject' && !REJECT_HOOKS[table.source].includes(base.hook)) {
     fail(rule, `reject only works at ${REJECT_HOOKS[table.source].map((h) => HOOK_NFT_NAME[h]).join(', ')} (this rule is reached from hook ${HOOK_NFT_NAME[base.hook]})`);
   }
-  const target = jumpTarget(table, rule);
-  if (target === null) return;
-  if (target.base) fail(rule, `cannot jump to base chain '${target.name}'`);
-  if (target.name === chain.name || path.includes(target.name)) fail(rule, `jump to '${target.name}' makes a loop (${[...path, chain.name, target.name].join(' → ')})`);
-  walk(table, target, base, [...path, chain.name], each);
+  for (const target of jumpTargets(table, rule)) {
+    if (target.base) fail(rule, `cannot jump to base chain '${target.name}'`);
+    if (target.name === chain.name || path.includes(target.name)) fail(rule, `jump to '${target.name}' makes a loop (${[...path, chain.name, target.name].join(' → ')})`);
+    walk(table, target, base, [...path, chain.name], each);
+  }
 }
 
-function jumpTarget(table: Table, rule: Rule): Chain | null {
+/** The chains a rule's jump or goto names, or every one its verdict map's elements name. */
+function jumpTargets(table: Table, rule: Rule): Chain[] {
   const action: Action | null = rule.action;
-  if (action === null || (action.kind !== 'jump' && action.kind !== 'goto')) return null;
-  const target = table.chains.get(action.chain);
-  if (!target) fail(rule, `no chain '${action.chain}' in table ${table.family} ${table.name}`);
-  return target;
+  const verdicts = action?.kind === 'vmap' ? action.map.elements.map((e) => e.verdict) : [action];
+  const names = new Set(verdicts.flatMap((v) => (v?.kind === 'jump' || v?.kind === 'goto' ? [v.chain] : [])));
+  return [...names].map((name) => table.chains.get(name) ?? fail(rule, `no chain '${name}' in table ${table.family} ${table.name}`));
 }
 
 function checkNat(kind: keyof typeof NAT_HOOKS, base: BaseChainSpec, rule: Rule): void {
