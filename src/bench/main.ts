@@ -21,6 +21,10 @@ const NAT_ALLOC = fileURLToPath(new URL('./nat-alloc.js', import.meta.url));
 const NODE = process.execPath;
 /** Bytes a generated packet takes on disk, on average, with room to spare. */
 const BYTES_PER_PACKET = 650;
+/** About as many rules as a big kube-proxy node has (case e). */
+const KUBE_RULES = 10_000;
+/** Case (g) cuts the large capture inside a record: 2 GiB and 7 bytes, or the middle of a smaller file. */
+const TRUNCATED_SIZE = 2 * 1024 ** 3 + 7;
 
 const options = parseOptions(process.argv.slice(2));
 const began = Date.now();
@@ -86,9 +90,6 @@ async function runCases(dir: string): Promise<CaseResult[]> {
   return results;
 }
 
-/** About as many rules as a big kube-proxy node has. */
-const KUBE_RULES = 10_000;
-
 /**
  * Case (e): the same capture on the router with a 10-rule ruleset and with a kube-proxy-style
  * one of about 10,000 rules; the ratio of their times is what the long chains cost.
@@ -108,9 +109,6 @@ async function rulesetCases(dir: string, main: WorkloadSummary, inline: Median, 
   }
   return results;
 }
-
-/** A cut that falls inside a record: 2 GiB and 7 bytes, or the middle of a smaller file. */
-const TRUNCATED_SIZE = 2 * 1024 ** 3 + 7;
 
 /**
  * Case (g): the large capture cut short inside a record, as a capture copied off a full disk
