@@ -34,6 +34,8 @@ describe('golden outputs', () => {
       'fixtures/seeds/kube-proxy-ipvs.masq.golden',
       'fixtures/seeds/kube-proxy-nftables.golden',
       'fixtures/seeds/kube-proxy-nftables.masq.golden',
+      'fixtures/seeds/flannel-node.golden',
+      'fixtures/seeds/flannel-node.masq.golden',
     ])
       expect(names).toContain(g);
   });

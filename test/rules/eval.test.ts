@@ -77,6 +77,14 @@ describe('iptables matches', () => {
     expect(drops('-A FORWARD -m addrtype ! --dst-type LOCAL -j DROP', udp(ip('8.8.8.8')))).toBe(true);
   });
 
+  it('-m physdev on a routed packet (natsim has no bridges): only inverted conditions hold, as physdev_mt says', () => {
+    expect(drops('-A FORWARD -m physdev --physdev-is-bridged -j DROP', udp())).toBe(false);
+    expect(drops('-A FORWARD -m physdev ! --physdev-is-bridged -j DROP', udp())).toBe(true);
+    expect(drops('-A FORWARD -m physdev --physdev-in veth0 -j DROP', udp())).toBe(false);
+    expect(drops('-A FORWARD -m physdev ! --physdev-in veth0 ! --physdev-is-out -j DROP', udp())).toBe(true);
+    expect(drops('-A FORWARD -m physdev ! --physdev-in veth0 --physdev-is-out -j DROP', udp())).toBe(false);
+  });
+
   it('-m statistic --mode random: 0x80000000 × p against 31 random bits of the seeded PRNG', () => {
     let hits = 0;
     const prng = new Prng(42);

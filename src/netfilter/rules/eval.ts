@@ -170,6 +170,10 @@ function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags
       return (ctx.ctState() & m.states) !== 0;
     case 'addrtype':
       return (ctx.addrType(m.which === 'src' ? p.saddr : p.daddr) & m.types) !== 0;
+    case 'physdev':
+      // physdev_mt on a packet that was not bridged (!nf_bridge_info_exists): every condition
+      // is false, so a rule matches only where each physdev option it uses is inverted.
+      return false;
     case 'random':
       return ctx.random31() < m.threshold;
     case 'ipset':

@@ -109,6 +109,15 @@ const SIMPLE: Readonly<Record<string, Readonly<Record<string, (r: OptionReader) 
       return { kind: 'ipset', negate: r.negate, set, dirs: dirs as ('src' | 'dst')[] };
     },
   },
+  // xt_physdev: natsim has no bridges, so the bridge port options only say what a routed
+  // packet is not (see the 'physdev' match in eval.ts).
+  physdev: {
+    '--physdev-in': (r) => ({ kind: 'physdev', negate: r.negate, option: 'in', port: r.value() }),
+    '--physdev-out': (r) => ({ kind: 'physdev', negate: r.negate, option: 'out', port: r.value() }),
+    '--physdev-is-in': (r) => ({ kind: 'physdev', negate: r.negate, option: 'is-in', port: null }),
+    '--physdev-is-out': (r) => ({ kind: 'physdev', negate: r.negate, option: 'is-out', port: null }),
+    '--physdev-is-bridged': (r) => ({ kind: 'physdev', negate: r.negate, option: 'is-bridged', port: null }),
+  },
   icmp: {
     '--icmp-type': (r) => {
       if (r.proto !== IPPROTO.ICMP) r.fail('--icmp-type needs -p icmp');

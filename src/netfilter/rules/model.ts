@@ -92,6 +92,8 @@ export type Match =
   | { readonly kind: 'ctstate'; readonly negate: boolean; readonly states: number }
   /** Any of the AddrType bits, for the source or the destination address. */
   | { readonly kind: 'addrtype'; readonly negate: boolean; readonly which: 'src' | 'dst'; readonly types: number }
+  /** -m physdev: one bridge-port condition (--physdev-in NAME, --physdev-is-bridged, …). */
+  | { readonly kind: 'physdev'; readonly negate: boolean; readonly option: 'in' | 'out' | 'is-in' | 'is-out' | 'is-bridged'; readonly port: string | null }
   /** -m statistic --mode random: matches when a random 31-bit value is below `threshold`. */
   | { readonly kind: 'random'; readonly negate: boolean; readonly threshold: number }
   /** -m statistic --mode nth: the counter runs 0..every and matches at `packet`. */
