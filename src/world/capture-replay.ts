@@ -10,17 +10,16 @@ import { InputError } from '../errors.js';
 import type { NetDevice } from '../host/device.js';
 import type { Host, HostPorts, PacketTap } from '../host/host.js';
 import type { Skb } from '../netfilter/skb.js';
-import { Ipv4Packet } from '../packet/ipv4.js';
+import { Ipv4Packet, type NotHandled } from '../packet/ipv4.js';
 import { Prng } from '../sim/prng.js';
 import type { ScenarioSpec } from '../scenario/spec.js';
 import type { TraceSink } from '../trace/events.js';
 import { buildHost } from './build-host.js';
 import { RecordedOut } from './recorded-out.js';
-import { NEIGH_FAIL_NS, unansweredNeighbours } from './neighbours.js';
+import { ETH_P_ARP, NEIGH_FAIL_NS, NeighbourWatch } from './neighbours.js';
 import { icmpSend, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../host/icmp-send.js';
 
 const ETH_P_IP = 0x0800;
-const ETH_P_ARP = 0x0806;
 const ETH_P_IPV6 = 0x86dd;
 
 /** An IPv4 packet leaving the host: its time (ns since the first record), interface and bytes. */
@@ -76,6 +75,25 @@ export interface ReplayOptions {
 /** Records between two progress reports: rare enough to cost nothing per packet. */
 const PROGRESS_EVERY = 4096;
 
+/**
+ * How far ahead of the record it feeds the replay reads: far enough to have seen what the
+ * kernel sent for it (the pairing window, 1 s) and any ARP answer that could still save its
+ * next hop (NEIGH_FAIL_NS), so one pass over the file serves all three.
+ */
+const LOOKAHEAD_NS = 2 * NEIGH_FAIL_NS;
+
+/** A record read but not fed yet: what feeding it needs (the reader reuses its record). */
+interface Pending {
+  readonly time: number;
+  readonly index: number;
+  readonly offset: number;
+  readonly ifindex: number;
+  readonly protocol: number;
+  readonly outgoing: boolean;
+  /** The decoded packet of a received IPv4 frame (a copy), or why it could not be decoded. */
+  readonly pkt: Ipv4Packet | NotHandled | null;
+}
+
 export async function replayCapture(file: string, spec: ScenarioSpec, options: ReplayOptions = {}): Promise<ReplayResult> {
   const hostName = options.host ?? spec.trace[0] ?? spec.hosts[0]?.name;
   const hostSpec = spec.hosts.find((h) => h.name === hostName);
@@ -83,12 +101,13 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const kept: KeptPackets | null = options.keepPackets ? { sent: [], recorded: [] } : null;
   let now = 0;
   let sentCount = 0;
-  const unanswered = await unansweredNeighbours(file);
+  let recordedCount = 0;
+  const neighbours = new NeighbourWatch();
   /** Neighbour failures due later, in time order (they come NEIGH_FAIL_NS after each send). */
   const failures: { readonly due: number; readonly skb: Skb }[] = [];
   const ports: HostPorts = {
     transmit: (_h: Host, dev: NetDevice, skb: Skb, nexthop: number) => {
-      if (unanswered.has(nexthop)) {
+      if (neighbours.fails(nexthop, skb.time)) {
         failures.push({ due: skb.time + NEIGH_FAIL_NS, skb });
         return;
       }
@@ -108,61 +127,69 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus);
   host.sink = options.sink ?? null;
   host.tap = options.tap ?? null;
-  const follow = options.followKernel ?? true;
-  const { recordedCount, index } = await readRecordedOut(file, kept, follow);
+  const index = (options.followKernel ?? true) ? new RecordedOut() : null;
   const skipped = new Map<string, number>();
   const skip = (reason: string): void => void skipped.set(reason, (skipped.get(reason) ?? 0) + 1);
-  let start: number | null = null;
-
   const until = options.until ?? Number.MAX_SAFE_INTEGER;
   const maxPackets = options.maxPackets ?? Number.MAX_SAFE_INTEGER;
   let fed = 0;
-  const summary = await readCapture(file, (r: CaptureRecord) => {
-    const t = r.sec * 1e9 + r.nsec;
-    start ??= t;
-    if (t - start > until || fed >= maxPackets) return;
+
+  const feed = (r: Pending): void => {
+    if (r.time > until || fed >= maxPackets) return;
     fed++;
-    if (fed % PROGRESS_EVERY === 0) options.progress?.(r.offset, fed);
-    failNeighboursUntil(t - start);
-    now = t - start;
+    failNeighboursUntil(r.time);
+    now = r.time;
     if (r.protocol === ETH_P_ARP) return skip('ARP');
     if (r.protocol === ETH_P_IPV6) return noteUnhandled(host, r, now, 'IPv6 (not modelled yet)', skip);
     if (r.protocol !== ETH_P_IP) return noteUnhandled(host, r, now, `EtherType 0x${r.protocol.toString(16).padStart(4, '0')}`, skip);
-    if (r.direction === PacketDirection.Outgoing) return;
-    const pkt = Ipv4Packet.decode(r.payload);
+    if (r.outgoing) return;
+    const pkt = r.pkt!;
     if (typeof pkt === 'string') return noteUnhandled(host, r, now, `IPv4 packet not handled: ${pkt}`, skip);
     const dev = r.ifindex !== 0 ? host.deviceByIndex(r.ifindex) : reversePathDevice(host, pkt.saddr);
     if (!dev) {
       if (r.ifindex !== 0) throw new InputError({ file, record: r.index, offset: r.offset }, `interface index ${r.ifindex} is not an interface of host ${host.name} in ${spec.file}`);
       return noteUnhandled(host, r, now, 'no interface index in the capture and no route back to the source to choose one', skip);
     }
+    index?.forget(now);
     host.nf.recorded = index?.claim(now, pkt) ?? null;
     host.receive(pkt, dev, now);
     host.nf.recorded = null;
-  });
-  failNeighboursUntil(until);
-  return { host, sentCount, recordedCount, packets: kept, records: summary.records, endTime: now, skipped };
-}
+  };
 
-/**
- * First pass over the capture: the IPv4 packets the kernel sent — counted, kept when asked,
- * and indexed for following the kernel's port choices (which holds a few numbers per packet).
- */
-async function readRecordedOut(file: string, kept: KeptPackets | null, follow: boolean): Promise<{ recordedCount: number; index: RecordedOut | null }> {
-  const index = follow ? new RecordedOut() : null;
-  let recordedCount = 0;
+  // One pass: what the kernel sent and its ARP traffic are indexed as they are read; received
+  // frames wait in `pending` until the reader is LOOKAHEAD_NS past them.
+  const pending: Pending[] = [];
+  let head = 0;
   let start: number | null = null;
-  await readCapture(file, (r: CaptureRecord) => {
+  let read = 0;
+  const summary = await readCapture(file, (r: CaptureRecord) => {
     const t = r.sec * 1e9 + r.nsec;
     start ??= t;
-    if (r.direction !== PacketDirection.Outgoing || r.protocol !== ETH_P_IP) return;
+    const time = t - start;
+    if (++read % PROGRESS_EVERY === 0) options.progress?.(r.offset, read);
+    const outgoing = r.direction === PacketDirection.Outgoing;
+    if (r.protocol === ETH_P_ARP) neighbours.observe(r, time);
+    if (outgoing && r.protocol === ETH_P_IP) recordOut(r, time);
+    const pkt = !outgoing && r.protocol === ETH_P_IP ? Ipv4Packet.decode(r.payload) : null;
+    pending.push({ time, index: r.index, offset: r.offset, ifindex: r.ifindex, protocol: r.protocol, outgoing, pkt });
+    while (pending[head]!.time <= time - LOOKAHEAD_NS) feed(pending[head++]!);
+    if (head > 4096 && head * 2 > pending.length) {
+      pending.splice(0, head); // drop what was fed, now and then rather than per record
+      head = 0;
+    }
+  });
+  while (head < pending.length) feed(pending[head++]!);
+  failNeighboursUntil(until);
+  return { host, sentCount, recordedCount, packets: kept, records: summary.records, endTime: now, skipped };
+
+  /** A packet the kernel sent: counted, kept for comparison, and indexed for pairing. */
+  function recordOut(r: CaptureRecord, time: number): void {
     recordedCount++;
-    kept?.recorded.push({ time: t - start, ifindex: r.ifindex, bytes: Uint8Array.from(r.payload) });
+    kept?.recorded.push({ time, ifindex: r.ifindex, bytes: Uint8Array.from(r.payload) });
     if (!index) return;
     const pkt = Ipv4Packet.decode(r.payload);
-    if (typeof pkt !== 'string') index.add(t - start, pkt);
-  });
-  return { recordedCount, index };
+    if (typeof pkt !== 'string') index.add(time, pkt);
+  }
 }
 
 /**
@@ -173,7 +200,7 @@ function reversePathDevice(host: Host, saddr: number): NetDevice | undefined {
   return host.fib.lookup(saddr)?.dev ?? undefined;
 }
 
-function noteUnhandled(host: Host, r: CaptureRecord, time: number, reason: string, skip: (reason: string) => void): void {
+function noteUnhandled(host: Host, r: Pending, time: number, reason: string, skip: (reason: string) => void): void {
   skip(reason);
   host.sink?.emit({ kind: 'unhandled', time, host: host.name, skb: 0, dev: host.deviceByIndex(r.ifindex)?.name ?? `if${r.ifindex}`, reason: `record ${r.index}: ${reason}` });
 }

@@ -1,30 +1,57 @@
 /**
  * Neighbour resolution as a capture shows it: the addresses the host asked for with ARP (Out
- * who-has) and never got an answer for (no In is-at). A packet the host routes to such a next
- * hop never leaves: after the kernel's probes run out (mcast_solicit 3 × retrans_time 1 s) the
+ * who-has) and got no answer for (no In is-at). A packet the host routes to such a next hop
+ * never leaves: after the kernel's probes run out (mcast_solicit 3 × retrans_time 1 s) the
  * neighbour fails and each queued packet is answered with host unreachable (ipv4_link_failure).
+ * The replay reads the capture NEIGH_FAIL_NS and more ahead of the packet it feeds, so any
+ * answer that could still come in time has been seen when a packet is sent.
  */
-import { readCapture } from '../capture/index.js';
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { readU16, readU32 } from '../packet/ipv4.js';
 
-const ETH_P_ARP = 0x0806;
+export const ETH_P_ARP = 0x0806;
 const ARPOP_REQUEST = 1;
 const ARPOP_REPLY = 2;
 
 /** How long after the first probe the neighbour entry fails (NUD_FAILED). */
 export const NEIGH_FAIL_NS = 3e9;
 
-/** The next hops the capture shows ARP failing for. */
-export async function unansweredNeighbours(file: string): Promise<Set<number>> {
-  const asked = new Set<number>();
-  const answered = new Set<number>();
-  await readCapture(file, (r: CaptureRecord) => {
-    if (r.protocol !== ETH_P_ARP || r.payload.length < 28) return;
+/** How soon after a packet its next hop's ARP request shows in the capture. */
+const REQUEST_WINDOW_NS = 1e9;
+
+export class NeighbourWatch {
+  /** Per address: when the host asked (Out who-has) and when it was answered (In is-at), in time order. */
+  private readonly asked = new Map<number, number[]>();
+  private readonly answered = new Map<number, number[]>();
+
+  /** An ARP frame of the capture, as it is read (`time`: ns since the first record). */
+  observe(r: CaptureRecord, time: number): void {
+    if (r.payload.length < 28) return;
     const op = readU16(r.payload, 6);
-    if (op === ARPOP_REQUEST && r.direction === PacketDirection.Outgoing) asked.add(readU32(r.payload, 24));
-    if (op === ARPOP_REPLY && r.direction !== PacketDirection.Outgoing) answered.add(readU32(r.payload, 14));
-  });
-  for (const addr of answered) asked.delete(addr);
-  return asked;
+    if (op === ARPOP_REQUEST && r.direction === PacketDirection.Outgoing) push(this.asked, readU32(r.payload, 24), time);
+    if (op === ARPOP_REPLY && r.direction !== PacketDirection.Outgoing) push(this.answered, readU32(r.payload, 14), time);
+  }
+
+  /**
+   * Whether a packet sent toward `addr` at `time` waits on a resolution that fails: the host
+   * was asking for it then (a request from NEIGH_FAIL_NS before to shortly after), and no
+   * answer came within NEIGH_FAIL_NS of that request.
+   */
+  fails(addr: number, time: number): boolean {
+    const request = lastAtMost(this.asked.get(addr) ?? [], time + REQUEST_WINDOW_NS);
+    if (request === null || request < time - NEIGH_FAIL_NS) return false;
+    return !(this.answered.get(addr) ?? []).some((t) => t >= request && t <= request + NEIGH_FAIL_NS);
+  }
+}
+
+/** The latest of the (ascending) times that is at most `limit`. */
+function lastAtMost(times: readonly number[], limit: number): number | null {
+  for (let i = times.length - 1; i >= 0; i--) if (times[i]! <= limit) return times[i]!;
+  return null;
+}
+
+function push(map: Map<number, number[]>, addr: number, time: number): void {
+  const list = map.get(addr);
+  if (list) list.push(time);
+  else map.set(addr, [time]);
 }

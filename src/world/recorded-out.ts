@@ -16,6 +16,8 @@ interface Sent extends WireTuple {
 
 export class RecordedOut {
   private readonly byKey = new Map<number, Sent[]>();
+  /** When forget() last ran. */
+  private forgotten = 0;
 
   add(time: number, pkt: Ipv4Packet): void {
     const key = pkt.proto * 65536 + pkt.id;
@@ -38,5 +40,20 @@ export class RecordedOut {
       return sent;
     }
     return null;
+  }
+
+  /**
+   * Received packets come in time order and pair only with what was sent after them: once the
+   * replay is at `now`, anything sent earlier can go. Runs once per pairing window of capture
+   * time, so the index holds a few seconds of the capture, whatever its length.
+   */
+  forget(now: number): void {
+    if (now - this.forgotten < PAIRING_WINDOW_NS) return;
+    this.forgotten = now;
+    for (const [key, list] of this.byKey) {
+      const live = list.filter((s) => !s.claimed && s.time >= now);
+      if (live.length === 0) this.byKey.delete(key);
+      else if (live.length !== list.length) this.byKey.set(key, live);
+    }
   }
 }
