@@ -10,7 +10,8 @@ import { InputError } from '../errors.js';
 import type { NetDevice } from '../host/device.js';
 import type { Host, HostPorts, PacketTap } from '../host/host.js';
 import type { Skb } from '../netfilter/skb.js';
-import { Ipv4Packet, type NotHandled } from '../packet/ipv4.js';
+import { Ipv4Packet } from '../packet/ipv4.js';
+import { SlabCopier } from './slab-copier.js';
 import { Prng } from '../sim/prng.js';
 import type { ScenarioSpec } from '../scenario/spec.js';
 import type { TraceSink } from '../trace/events.js';
@@ -77,10 +78,11 @@ const PROGRESS_EVERY = 4096;
 
 /**
  * How far ahead of the record it feeds the replay reads: far enough to have seen what the
- * kernel sent for it (the pairing window, 1 s) and any ARP answer that could still save its
- * next hop (NEIGH_FAIL_NS), so one pass over the file serves all three.
+ * kernel sent for it (the pairing window, 1 s) and the ARP answers that decide whether its next
+ * hop resolves (an answer later than this after the send counts as none). One pass over the
+ * file serves all three, and memory holds only this much of the capture.
  */
-const LOOKAHEAD_NS = 2 * NEIGH_FAIL_NS;
+const LOOKAHEAD_NS = 1.2e9;
 
 /** A record read but not fed yet: what feeding it needs (the reader reuses its record). */
 interface Pending {
@@ -90,8 +92,8 @@ interface Pending {
   readonly ifindex: number;
   readonly protocol: number;
   readonly outgoing: boolean;
-  /** The decoded packet of a received IPv4 frame (a copy), or why it could not be decoded. */
-  readonly pkt: Ipv4Packet | NotHandled | null;
+  /** A received IPv4 frame's bytes (decoded when fed); null for the others. */
+  readonly bytes: Uint8Array | null;
 }
 
 export async function replayCapture(file: string, spec: ScenarioSpec, options: ReplayOptions = {}): Promise<ReplayResult> {
@@ -143,7 +145,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     if (r.protocol === ETH_P_IPV6) return noteUnhandled(host, r, now, 'IPv6 (not modelled yet)', skip);
     if (r.protocol !== ETH_P_IP) return noteUnhandled(host, r, now, `EtherType 0x${r.protocol.toString(16).padStart(4, '0')}`, skip);
     if (r.outgoing) return;
-    const pkt = r.pkt!;
+    const pkt = Ipv4Packet.decode(r.bytes!);
     if (typeof pkt === 'string') return noteUnhandled(host, r, now, `IPv4 packet not handled: ${pkt}`, skip);
     const dev = r.ifindex !== 0 ? host.deviceByIndex(r.ifindex) : reversePathDevice(host, pkt.saddr);
     if (!dev) {
@@ -159,6 +161,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   // One pass: what the kernel sent and its ARP traffic are indexed as they are read; received
   // frames wait in `pending` until the reader is LOOKAHEAD_NS past them.
   const pending: Pending[] = [];
+  const copier = new SlabCopier();
   let head = 0;
   let start: number | null = null;
   let read = 0;
@@ -170,10 +173,10 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     const outgoing = r.direction === PacketDirection.Outgoing;
     if (r.protocol === ETH_P_ARP) neighbours.observe(r, time);
     if (outgoing && r.protocol === ETH_P_IP) recordOut(r, time);
-    const pkt = !outgoing && r.protocol === ETH_P_IP ? Ipv4Packet.decode(r.payload) : null;
-    pending.push({ time, index: r.index, offset: r.offset, ifindex: r.ifindex, protocol: r.protocol, outgoing, pkt });
-    while (pending[head]!.time <= time - LOOKAHEAD_NS) feed(pending[head++]!);
-    if (head > 4096 && head * 2 > pending.length) {
+    const bytes = !outgoing && r.protocol === ETH_P_IP ? copier.copy(r.payload) : null;
+    pending.push({ time, index: r.index, offset: r.offset, ifindex: r.ifindex, protocol: r.protocol, outgoing, bytes });
+    while (head < pending.length && pending[head]!.time <= time - LOOKAHEAD_NS) feed(pending[head++]!);
+    if (head >= 1024) {
       pending.splice(0, head); // drop what was fed, now and then rather than per record
       head = 0;
     }
