@@ -78,9 +78,9 @@ const PROGRESS_EVERY = 4096;
 
 /**
  * How far ahead of the record it feeds the replay reads: far enough to have seen what the
- * kernel sent for it (the pairing window, 1 s) and the ARP answers that decide whether its next
- * hop resolves (an answer later than this after the send counts as none). One pass over the
- * file serves all three, and memory holds only this much of the capture.
+ * kernel sent for it (recorded-out.ts pairs within 1 s) and its next hop's ARP request and
+ * answer, if any (neighbours.ts). One pass over the file serves all three, and memory holds
+ * only this much of the capture, however long it is.
  */
 const LOOKAHEAD_NS = 1.2e9;
 

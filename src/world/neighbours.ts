@@ -3,8 +3,9 @@
  * who-has) and got no answer for (no In is-at). A packet the host routes to such a next hop
  * never leaves: after the kernel's probes run out (mcast_solicit 3 × retrans_time 1 s) the
  * neighbour fails and each queued packet is answered with host unreachable (ipv4_link_failure).
- * The replay reads the capture NEIGH_FAIL_NS and more ahead of the packet it feeds, so any
- * answer that could still come in time has been seen when a packet is sent.
+ * The replay reads the capture a little ahead of the packet it feeds (capture-replay.ts
+ * LOOKAHEAD_NS): the request for a next hop follows the packet within REQUEST_WINDOW_NS, and an
+ * answer not read by then counts as none (on a LAN answers take microseconds).
  */
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { readU16, readU32 } from '../packet/ipv4.js';
