@@ -116,7 +116,8 @@ async function rulesetCases(dir: string, main: WorkloadSummary, inline: Median, 
  * names the record and byte offset (exit code 2).
  */
 async function truncatedCase(large: WorkloadSummary): Promise<CaseResult> {
-  const size = Math.min(TRUNCATED_SIZE, Math.floor(statSync(large.pcap).size / 2) + 7);
+  const full = statSync(large.pcap).size;
+  const size = full > TRUNCATED_SIZE ? TRUNCATED_SIZE : Math.floor(full / 2) + 7;
   truncateSync(large.pcap, size);
   log(`(g) natsim stats on the capture cut at ${size.toLocaleString('en-US')} bytes`);
   const m = await runMedian({ ...natsim('stats', '--plain', large.pcap), exitCode: 2 }, options.runs);
