@@ -23,8 +23,8 @@ export interface SchedFlags {
   readonly port: boolean;
 }
 
-/** One real server (struct ip_vs_dest). */
-export interface IpvsDest {
+/** A real server as ipvsadm -a gives it. */
+export interface IpvsDestSpec {
   readonly addr: number;
   readonly port: number;
   readonly method: ForwardMethod;
@@ -32,6 +32,10 @@ export interface IpvsDest {
   /** -x / -y: connection thresholds; 0 = none. */
   readonly upperThreshold: number;
   readonly lowerThreshold: number;
+}
+
+/** One real server at run time (struct ip_vs_dest): its spec and the counters its connections keep. */
+export interface IpvsDest extends IpvsDestSpec {
   /** Connections in an active state (TCP ESTABLISHED, SYN_*; see ipvs/conn-state.ts). */
   activeConns: number;
   /** Connections in any other state. */
@@ -72,18 +76,11 @@ export interface IpvsServiceSpec {
   readonly place: SourcePlace;
 }
 
-export interface IpvsDestSpec {
-  readonly addr: number;
-  readonly port: number;
-  readonly method: ForwardMethod;
-  readonly weight: number;
-  readonly upperThreshold: number;
-  readonly lowerThreshold: number;
-}
 
 /** A service at run time: its spec, live destinations and the scheduler bound to it. */
 export interface IpvsService {
   readonly spec: IpvsServiceSpec;
+  /** In -a order; the kernel's list is the reverse (list_add_rcu), which the schedulers walk. */
   readonly dests: IpvsDest[];
   readonly scheduler: Scheduler;
 }
