@@ -56,7 +56,12 @@ export interface WorldCase {
   readonly cpus: number;
   readonly syntax: 'nft' | 'iptables';
   readonly nat: NatKind;
-  readonly dnat: boolean;
+  /**
+   * What answers at the VIP: nothing, an nft/iptables DNAT to server 0, or the router's IPVS
+   * (NAT mode over every server; the router owns the VIP) with or without net.ipv4.vs.conntrack.
+   */
+  readonly vip: 'none' | 'dnat' | 'ipvs';
+  readonly ipvs: { readonly scheduler: 'rr' | 'wlc' | 'sh'; readonly conntrack: boolean };
   readonly clients: number;
   readonly servers: number;
   /** Clients' net.ipv4.ip_local_port_range, narrowed to force equal source ports. */
@@ -96,7 +101,8 @@ export const worldArb: fc.Arbitrary<WorldCase> = fc
       cpus: fc.constantFrom(1, 1, 2),
       syntax: fc.constantFrom('nft' as const, 'iptables' as const),
       nat: natKind,
-      dnat: fc.boolean(),
+      vip: fc.constantFrom('none' as const, 'dnat' as const, 'ipvs' as const),
+      ipvs: fc.record({ scheduler: fc.constantFrom('rr' as const, 'wlc' as const, 'sh' as const), conntrack: fc.boolean() }),
       clients: fc.constant(clients),
       servers: fc.constant(servers),
       clientPorts: fc.option(fc.record({ lo: fc.constant(40000), n: fc.integer({ min: 1, max: 4 }) }), { freq: 3 }),
@@ -166,14 +172,14 @@ function ruleset(w: WorldCase): string {
   const server0 = serverAddr(0);
   if (w.syntax === 'nft') {
     const lines = ['table ip nat {'];
-    if (w.dnat) {
+    if (w.vip === 'dnat') {
       lines.push('  chain prerouting {', '    type nat hook prerouting priority dstnat; policy accept;', `    ip daddr ${VIP} tcp dport 80 dnat to ${server0}:80`, '  }');
     }
     lines.push('  chain postrouting {', '    type nat hook postrouting priority srcnat; policy accept;', ...post.nft.map((r) => `    ${r}`), '  }', '}');
     return lines.join('\n');
   }
   const lines = ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]'];
-  if (w.dnat) lines.push(`-A PREROUTING -d ${VIP}/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination ${server0}:80`);
+  if (w.vip === 'dnat') lines.push(`-A PREROUTING -d ${VIP}/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination ${server0}:80`);
   lines.push(...post.ipt, 'COMMIT');
   return lines.join('\n');
 }
@@ -189,13 +195,20 @@ export function worldYaml(w: WorldCase): string {
     out.push(`    interfaces: { eth0: { addr: [${clientAddr(i)}/24], link: lan } }`);
     out.push(`    routes: [default via ${ROUTER_LAN}]`);
   }
-  out.push('  router:', '    sysctl: { net.ipv4.ip_forward: 1 }', '    interfaces:');
+  const ipvs = w.vip === 'ipvs';
+  out.push('  router:', `    sysctl: { net.ipv4.ip_forward: 1${ipvs ? `, net.ipv4.vs.conntrack: ${w.ipvs.conntrack ? 1 : 0}` : ''} }`, '    interfaces:');
   out.push(`      eth0: { addr: [${ROUTER_LAN}/24], link: lan }`);
-  out.push(`      eth1: { addr: [${ROUTER_WAN[0]}/24, ${ROUTER_WAN[1]}/24], link: wan }`);
+  out.push(`      eth1: { addr: [${ROUTER_WAN[0]}/24, ${ROUTER_WAN[1]}/24${ipvs ? `, ${VIP}/32` : ''}], link: wan }`);
   out.push('    ruleset: |');
   for (const l of ruleset(w).split('\n')) out.push(`      ${l}`);
+  if (ipvs) {
+    out.push('    ipvs: |', `      -A -t ${VIP}:80 -s ${w.ipvs.scheduler}`);
+    for (let j = 0; j < w.servers; j++) out.push(`      -a -t ${VIP}:80 -r ${serverAddr(j)}:80 -m`);
+  }
   for (let j = 0; j < w.servers; j++) {
     out.push(`  s${j}:`, `    interfaces: { eth0: { addr: [${serverAddr(j)}/24], link: wan } }`);
+    // With IPVS and no conntrack the client's own address reaches the server (the LVS seed).
+    if (ipvs) out.push(`    routes: [${LAN_PREFIX}.0/24 via ${ROUTER_WAN[0]}]`);
   }
   out.push('run:');
   for (let j = 0; j < w.servers; j++) {

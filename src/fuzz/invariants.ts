@@ -12,7 +12,7 @@
  *       event of any skb is one count in packets.dropped);
  *   (d) determinism: the same text and seed give byte-identical NDJSON traces and app events;
  *   (e) NAT transparency (worlds where NAT has a mapping for every flow): every TCP connect to
- *       a listening server (directly or through the DNAT VIP) logs "connected" with the
+ *       a listening server (directly, or through the VIP by DNAT or IPVS) logs "connected" with the
  *       client's own address and the address it dialled; every connect to a closed port is
  *       refused; every ping of a server gets every reply, from the address pinged; every UDP
  *       datagram to an echo server comes back to the client from the address:port it was sent
@@ -175,6 +175,7 @@ export function checkDeterminism(text: string, file: string, first: WorldRun): v
  * client port range holds every ephemeral port a client needs.
  */
 export function natIsGenerous(w: WorldCase): boolean {
+  if (ipvsRepliesCanCollide(w)) return false;
   const fixed = fixedPorts(w);
   const mappings = (f: WorldCase['flows'][number], k: number) => (f.kind === 'tcp' ? 1 : f.kind === 'udp' ? (fixed[k] !== null ? 1 : f.count) : 0);
   if (w.nat.ports && w.nat.ports.n < w.flows.reduce((s, f, k) => s + mappings(f, k), 0)) return false;
@@ -195,6 +196,17 @@ export interface TransparencyStats {
   udp: number;
 }
 
+/**
+ * A client that reaches a real server both directly and through the IPVS VIP may use one source
+ * port for both; the direct connection's replies, de-NATed back to that port, then match the
+ * IPVS connection at FORWARD (ip_vs_out_hook looks up real server and client only) and come back
+ * from the VIP — the kernel does the same, so (e) does not hold there.
+ */
+function ipvsRepliesCanCollide(w: WorldCase): boolean {
+  if (w.vip !== 'ipvs') return false;
+  return Array.from({ length: w.clients }, (_, i) => w.flows.filter((f) => f.client === i && f.kind === 'tcp')).some((mine) => mine.some((f) => f.target === 'vip') && mine.some((f) => f.target === 'server'));
+}
+
 /** (e) */
 export function checkTransparency(w: WorldCase, run: WorldRun, stats: TransparencyStats): void {
   if (!natIsGenerous(w)) return;
@@ -209,9 +221,10 @@ export function checkTransparency(w: WorldCase, run: WorldRun, stats: Transparen
     const host = `c${f.client}`;
     const dst = flowTarget(w, f);
     if (f.target === 'dead') return;
-    const reachable = f.target === 'server' || (f.target === 'vip' && w.dnat && f.kind === 'tcp' && f.openPort);
+    const reachable = f.target === 'server' || (f.target === 'vip' && w.vip !== 'none' && f.kind === 'tcp' && f.openPort);
     if (f.kind === 'tcp') {
-      if (f.target === 'router') return add(expectRefused, `${host} ${dst}:${flowPort(f)}`);
+      // The router's own addresses (and with IPVS the VIP it owns) refuse a closed port.
+      if (f.target === 'router' || (f.target === 'vip' && w.vip === 'ipvs' && !f.openPort)) return add(expectRefused, `${host} ${dst}:${flowPort(f)}`);
       if (!reachable) return;
       if (f.openPort) add(expectConnected, `${host} ${dst}:80`);
       else add(expectRefused, `${host} ${dst}:81`);
