@@ -193,6 +193,21 @@ describe('scheduling and forwarding', () => {
     expect(notes).toContain('ip_vs_nat_icmp: ICMP error about c:10.0.5.119:40000 v:10.0.0.254:53 d:192.168.122.249:5353 now from 10.0.0.254, quoting 10.0.0.254:53');
   });
 
+  it('replies of a direct connection from the same client port are taken by IPVS (ip_vs_out_hook matches real server and client only)', () => {
+    const one = `-A -t 10.0.0.254:80 -s rr
+-a -t 10.0.0.254:80 -r 192.168.122.249:8080 -m`;
+    const steps = [
+      '{ at: 0.1s, on: client, do: tcp connect 10.0.0.254:80 from :40000 hold 5 }',
+      '{ at: 0.2s, on: client, do: tcp connect 192.168.122.249:8080 from :40000 }',
+    ];
+    const { world, events } = run(director(one, steps), ['lvs']);
+    const synAcks = events.filter((e): e is Extract<TraceEvent, { kind: 'transmit' }> => e.kind === 'transmit' && e.dev === 'eth1' && e.pkt.tcpFlags === (TcpFlag.SYN | TcpFlag.ACK));
+    // the direct connection's SYN/ACK leaves the director from the VIP, not from the real server
+    expect(synAcks.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(synAcks.map((e) => formatIpv4(e.pkt.saddr)))).toEqual(new Set(['10.0.0.254']));
+    expect(world.appEvents.map((e) => e.text)).toContainEqual(expect.stringMatching(/^tcp 10\.0\.5\.119:40000 > 192\.168\.122\.249:8080: connect failed: connection timed out/));
+  });
+
   it('a service whose servers all have weight 0 answers ICMP port unreachable (ip_vs_leave), for TCP too', () => {
     const idle = `-A -t 10.0.0.254:80 -s wrr
 -a -t 10.0.0.254:80 -r 192.168.122.249:8080 -m -w 0`;
