@@ -8,22 +8,9 @@
 # was behind on the boot this was first recorded on (no reuse, SYN dropped at confirm; README.md).
 . "$(dirname "$0")/lib.sh"
 out=${1:?out dir}; mkdir -p "$out"
-mkns c rt w
-link c eth0 rt eth1 ; link rt eth0 w eth0
-inns c ip addr add 10.0.3.1/24 dev eth0; inns c ip route add default via 10.0.3.254
+. "$(dirname "$0")/topo-basic.sh"
 inns c sysctl -qw net.ipv4.tcp_syn_retries=2   # bounds a failing kernel connect (KERNEL2=1) to ~7 s
-inns rt ip addr add 10.0.3.254/24 dev eth1; inns rt ip addr add 192.168.206.250/24 dev eth0
-inns rt sysctl -qw net.ipv4.ip_forward=1
-inns w ip addr add 192.168.206.1/24 dev eth0; inns w ip route add default via 192.168.206.250
-inns rt iptables-restore <<'R'
-*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A POSTROUTING -d 192.168.206.1/32 -p tcp -m tcp --dport 8080 -j SNAT --to-source 192.168.206.250:40000
-COMMIT
-R
+snat_fixed_port
 inns rt iptables-save > "$out/iptables-save.txt"
 # server: per connection, read the request, answer, wait for the client's FIN, then close
 ip netns exec $(ns w) python3 -c '
