@@ -25,6 +25,7 @@ export type LinkDecoder = (frame: Uint8Array, out: LinkFrame) => string | undefi
 
 export const ETH_P_IP = 0x0800;
 export const ETH_P_IPV6 = 0x86dd;
+export const ETH_P_ARP = 0x0806;
 export const ETH_P_8021Q = 0x8100;
 export const ETH_P_8021AD = 0x88a8;
 /** Values below this in the EtherType field are 802.3 lengths (include/uapi/linux/if_ether.h). */

@@ -6,10 +6,10 @@
  */
 import { LinkType, PacketDirection } from '../capture/record.js';
 import { PcapWriter } from '../capture/pcap-writer.js';
+import { ETH_P_IP } from '../capture/link-layer.js';
 import { InputError } from '../errors.js';
 import type { PacketTap } from '../host/host.js';
 
-const ETH_P_IP = 0x0800;
 
 export interface CaptureOut {
   readonly tap: PacketTap;

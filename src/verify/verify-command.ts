@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readCapture } from '../capture/index.js';
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
+import { ETH_P_IP } from '../capture/link-layer.js';
 import { InputError } from '../errors.js';
 import { loadNode, nodeScenario } from '../node/snapshot.js';
 import type { Output } from '../trace/output.js';
@@ -13,7 +14,6 @@ import { replayCapture } from '../world/capture-replay.js';
 import { openCaptureOut } from '../cli/write-pcap.js';
 import { ReceivedIds, verifyPackets, type PacketResult } from './compare.js';
 
-const ETH_P_IP = 0x0800;
 
 export interface VerifyOptions {
   readonly node: string;

@@ -17,11 +17,10 @@ import type { ScenarioSpec } from '../scenario/spec.js';
 import type { TraceSink } from '../trace/events.js';
 import { buildHost } from './build-host.js';
 import { RecordedOut } from './recorded-out.js';
-import { ETH_P_ARP, NEIGH_FAIL_NS, NeighbourWatch } from './neighbours.js';
+import { NEIGH_FAIL_NS, NeighbourWatch } from './neighbours.js';
+import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
 import { icmpSend, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../host/icmp-send.js';
 
-const ETH_P_IP = 0x0800;
-const ETH_P_IPV6 = 0x86dd;
 
 /** An IPv4 packet leaving the host: its time (ns since the first record), interface and bytes. */
 export interface SentPacket {

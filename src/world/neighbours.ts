@@ -10,7 +10,6 @@
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { readU16, readU32 } from '../packet/ipv4.js';
 
-export const ETH_P_ARP = 0x0806;
 const ARPOP_REQUEST = 1;
 const ARPOP_REPLY = 2;
 

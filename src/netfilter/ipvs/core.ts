@@ -12,7 +12,7 @@
  */
 import { Hook, IPPROTO, Priority, Verdict } from '../constants.js';
 import type { Host } from '../../host/host.js';
-import { icmpSend, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH } from '../../host/icmp-send.js';
+import { icmpSend, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMP_TIME_EXCEEDED } from '../../host/icmp-send.js';
 import type { HookState } from '../hooks.js';
 import type { Skb } from '../skb.js';
 import { TcpFlag } from '../../packet/ipv4.js';
@@ -100,7 +100,8 @@ function ipvsOutHook(host: Host, ipvs: Ipvs, skb: Skb, state: HookState): Verdic
 }
 
 /** The ICMP errors IPVS relates to its connections (ip_vs_out_icmp, ip_vs_in_icmp). */
-const ICMP_ERRORS_RELATED = new Set([ICMP_DEST_UNREACH, 4 /* source quench */, 11 /* time exceeded */]);
+const ICMP_SOURCE_QUENCH = 4;
+const ICMP_ERRORS_RELATED = new Set([ICMP_DEST_UNREACH, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED]);
 
 /**
  * ip_vs_out_icmp + handle_response_icmp: an ICMP error a real server sends about a client's
