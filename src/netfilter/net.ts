@@ -8,6 +8,7 @@ import type { Conn } from './conntrack/conn.js';
 import { ConntrackStats } from './conntrack/stats.js';
 import { ConntrackTable } from './conntrack/table.js';
 import { BySource } from './nat/bysource.js';
+import { ExpiryWheel } from './conntrack/expiry.js';
 import { eventDestroy, type ConntrackEventSink } from './conntrack/ecache.js';
 
 /** The addresses and ports of a packet as the real kernel sent it (from a capture's Out side). */
@@ -31,6 +32,8 @@ export class NetfilterNet {
   /** Who hears conntrack events (`conntrack -E`), and what each entry last reported. */
   events: ConntrackEventSink | null = null;
   readonly reported = new Map<Conn, number>();
+  /** When each confirmed entry expires (conntrack/expiry.ts). */
+  readonly expiry = new ExpiryWheel();
   /** When the periodic expiry scan last ran (conntrack/gc.ts). */
   lastGc = 0;
   private lastConnId = 0;
@@ -47,6 +50,7 @@ export class NetfilterNet {
   /** nf_ct_delete: out of the table and the NAT bysource index, with a DESTROY event. */
   destroy(conn: Conn, now: number): void {
     this.table.remove(conn);
+    this.expiry.unschedule(conn);
     this.bysource.remove(conn);
     eventDestroy(this, conn, now);
   }

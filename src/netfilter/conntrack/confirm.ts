@@ -28,6 +28,7 @@ export function confirm(net: NetfilterNet, skb: Skb, state: HookState): Verdict 
   ct.timeout += skb.time; // relative → absolute
   ct.status |= Status.Confirmed;
   net.table.insert(ct);
+  net.expiry.schedule(ct);
   eventNew(net, ct, skb.time);
   return Verdict.Accept;
 }
@@ -92,6 +93,7 @@ function resolveClashHarder(net: NetfilterNet, skb: Skb, state: HookState): bool
   loser.timeout = skb.time + SECOND;
   loser.status |= Status.FixedTimeout | Status.NatClash | Status.Confirmed;
   net.table.insertReplyOnly(loser);
+  net.expiry.schedule(loser);
   net.stats.inc(skb.cpu, 'clash_resolve');
   state.notes?.push('clash resolved: entry inserted in reply direction only, expires in 1 s');
   return true;

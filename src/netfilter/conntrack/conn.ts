@@ -50,6 +50,8 @@ export class Conn {
   status = 0;
   /** Absolute expiry (virtual ns) once confirmed; the relative timeout (ns) before. */
   timeout = 0;
+  /** The expiry wheel's slot holding the entry (conntrack/expiry.ts), or NO_SLOT (-1). */
+  expirySlot = -1;
   mark = 0;
   nat: NatExt | null = null;
   /** UDP: when the flow counts as a stream (ct->proto.udp.stream_ts). */

@@ -10,6 +10,7 @@ import { ctinfoDir, Status, type Conn } from './conn.js';
 import { Dir } from './tuple.js';
 import type { Skb } from '../skb.js';
 import { tcpPacket } from './tcp.js';
+import { refreshTimeout } from './expiry.js';
 
 const SECOND = 1e9;
 
@@ -40,7 +41,7 @@ export function trackPacket(net: NetfilterNet, ct: Conn, skb: Skb, notes: string
       return verdict === 'accept' ? 'valid' : verdict;
     }
     default:
-      refresh(ct, now, secs(net, 'net.netfilter.nf_conntrack_generic_timeout'));
+      refreshTimeout(net, ct, now, secs(net, 'net.netfilter.nf_conntrack_generic_timeout'));
       return 'valid';
   }
 }
@@ -54,7 +55,7 @@ function icmpPacket(net: NetfilterNet, ct: Conn, now: number): TrackResult {
     const type = ct.tuple[Dir.Original].icmpType;
     if (type !== ICMP_ECHO && type !== 13 && type !== 15 && type !== 17) return 'invalid';
   }
-  refresh(ct, now, secs(net, 'net.netfilter.nf_conntrack_icmp_timeout'));
+  refreshTimeout(net, ct, now, secs(net, 'net.netfilter.nf_conntrack_icmp_timeout'));
   return 'valid';
 }
 
@@ -65,19 +66,13 @@ function icmpPacket(net: NetfilterNet, ct: Conn, now: number): TrackResult {
 function udpPacket(net: NetfilterNet, ct: Conn, now: number): void {
   if (!ct.has(Status.SeenReply)) {
     if (!ct.confirmed) ct.udpStreamTs = now + 2 * SECOND;
-    refresh(ct, now, secs(net, 'net.netfilter.nf_conntrack_udp_timeout'));
+    refreshTimeout(net, ct, now, secs(net, 'net.netfilter.nf_conntrack_udp_timeout'));
     return;
   }
   const stream = now > ct.udpStreamTs;
-  refresh(ct, now, secs(net, stream ? 'net.netfilter.nf_conntrack_udp_timeout_stream' : 'net.netfilter.nf_conntrack_udp_timeout'));
+  refreshTimeout(net, ct, now, secs(net, stream ? 'net.netfilter.nf_conntrack_udp_timeout_stream' : 'net.netfilter.nf_conntrack_udp_timeout'));
   if (ct.has(Status.NatClash)) return;
   if (stream) ct.status |= Status.Assured;
-}
-
-/** nf_ct_refresh_acct: relative while unconfirmed, absolute after; never with FIXED_TIMEOUT. */
-function refresh(ct: Conn, now: number, timeout: number): void {
-  if (ct.has(Status.FixedTimeout)) return;
-  ct.timeout = ct.confirmed ? now + timeout : timeout;
 }
 
 function secs(net: NetfilterNet, name: Parameters<NetfilterNet['sysctl']['num']>[0]): number {

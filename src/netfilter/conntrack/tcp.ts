@@ -16,6 +16,7 @@ import { TcpFlag, type Ipv4Packet } from '../../packet/ipv4.js';
 import { Status, type Conn } from './conn.js';
 import { Dir } from './tuple.js';
 import { TcpState, TCP_STATE_NAME } from './tcp-state.js';
+import { refreshTimeout, setExpiry } from './expiry.js';
 
 const SECOND = 1e9;
 
@@ -278,12 +279,6 @@ export function tcpTimeout(net: NetfilterNet, slot: TimeoutSlot): number {
   return (name ? net.sysctl.num(name) : 120) * SECOND;
 }
 
-/** nf_ct_refresh_acct: relative while unconfirmed, absolute after; never with FIXED_TIMEOUT. */
-function refresh(ct: Conn, now: number, timeout: number): void {
-  if (ct.has(Status.FixedTimeout)) return;
-  ct.timeout = ct.confirmed ? now + timeout : timeout;
-}
-
 /** nf_ct_kill / nf_ct_kill_acct → nf_ct_delete: DYING, out of the table. */
 function kill(net: NetfilterNet, ct: Conn, now: number): void {
   ct.status |= Status.Dying;
@@ -525,7 +520,7 @@ function handleInvalid(net: NetfilterNet, ct: Conn, tcp: TcpConn, dir: Dir, inde
     const timeout = tcpTimeout(net, 'unack');
     if (expires > timeout) {
       notes?.push(`nf_ct_proto_6: packet (index ${index}, dir ${dir}) response for index ${tcp.lastIndex} lower timeout to ${timeout / SECOND}`);
-      ct.timeout = now + timeout;
+      setExpiry(net, ct, now + timeout);
     }
     return;
   }
@@ -759,6 +754,6 @@ function inWindow(c: PacketCtx, oldState: TcpState, newState: TcpState): TcpVerd
   } else if (!ct.has(Status.Assured) && (oldState === TcpState.SynRecv || oldState === TcpState.Established) && newState === TcpState.Established) {
     ct.status |= Status.Assured;
   }
-  refresh(ct, now, timeout);
+  refreshTimeout(net, ct, now, timeout);
   return 'accept';
 }
