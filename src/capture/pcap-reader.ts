@@ -1,54 +1,26 @@
 /**
- * Classic pcap through pcap-parser 0.2.1 (design.md §8: the walking skeleton's reader, kept
- * behind the CaptureRecord interface so it can be replaced). pcap-parser is used unmodified;
- * natsim works around what it gets wrong or does not check:
+ * Classic pcap (libpcap's savefile format, 2.4, microsecond or nanosecond magic, either byte
+ * order), read through one reused buffer: the file comes in 4 MiB reads, records are parsed
+ * in place, and each is handed on as a view into that buffer (design.md §8; issue 9 asks for
+ * exactly this). A record cut by the end of a read is moved to the front of the buffer and
+ * completed by the next read, so nothing is allocated per packet and memory stays flat
+ * however long the file is.
  *
- * 1. It knows only the microsecond magic, and its version check (`major != 2 && minor != 4`)
- *    lets almost anything through. So natsim reads and checks the 24-byte file header itself
- *    first (pcap-header.ts), and feeds pcap-parser a stream that starts with that header.
- * 2. It silently drops a truncated last record. So natsim counts the bytes the stream
- *    delivered and, at the end, compares them with 24 + Σ(16 + caplen) of the records seen.
- * 3. It would wait for (and buffer) whatever caplen a record header claims. So natsim refuses
- *    a caplen beyond the snapshot length when the record header arrives, and stops reading.
- *
- * Memory stays flat: the file is streamed in 64 KiB chunks and pcap-parser keeps only the
- * unparsed tail of what it was given. pcap-parser allocates with the deprecated `new Buffer`,
- * but Node (since 10) raises DEP0005 only for calls from outside node_modules, so nothing is
- * printed unless the user asks for --pending-deprecation; natsim does not suppress it then.
+ * natsim used pcap-parser (0.2.1) here until issue 9: its per-record Buffer objects, events and
+ * stream machinery were a quarter of the time of a whole `natsim stats`, and it needed three
+ * work-arounds besides (it knew no nanosecond magic, dropped a truncated last record silently,
+ * and would buffer whatever caplen a record header claimed). What it did is small enough to
+ * own: every check it made, and those it lacked, are below.
  */
-import type { EventEmitter } from 'node:events';
 import type { FileHandle } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { Readable } from 'node:stream';
 import { InputError } from '../errors.js';
 import { openCapture, readError, readHead } from './capture-file.js';
 import { linkDecoderFor, newLinkFrame, type LinkDecoder } from './link-layer.js';
-import {
-  PCAP_FILE_HEADER_LENGTH,
-  PCAP_MAGIC_USEC,
-  PCAP_RECORD_HEADER_LENGTH,
-  parsePcapHeader,
-  type PcapFileHeader,
-} from './pcap-header.js';
+import { PCAP_FILE_HEADER_LENGTH, PCAP_RECORD_HEADER_LENGTH, parsePcapHeader, type PcapFileHeader } from './pcap-header.js';
 import { PacketDirection, type CaptureRecord, type CaptureSummary } from './record.js';
 
-/** The part of pcap-parser's CommonJS API natsim uses. */
-interface PcapParserModule {
-  parse(input: NodeJS.ReadableStream): EventEmitter;
-}
-interface PcapParserRecordHeader {
-  timestampSeconds: number;
-  timestampMicroseconds: number;
-  capturedLength: number;
-}
-interface PcapParserPacket {
-  header: PcapParserRecordHeader;
-  data: Buffer;
-}
-
-const pcapParser = createRequire(import.meta.url)('pcap-parser') as PcapParserModule;
-
-const CHUNK_SIZE = 64 * 1024;
+/** Bytes per read; holds the largest record (16 + 262144 bytes) many times over. */
+const BUFFER_BYTES = 4 << 20;
 
 /**
  * Streams the classic pcap file at `path`, calling `onRecord` for each record as it is parsed.
@@ -60,7 +32,7 @@ export async function readPcap(path: string, onRecord: (r: CaptureRecord) => voi
   try {
     const head = await readHead(path, file, PCAP_FILE_HEADER_LENGTH);
     const header = parsePcapHeader(path, head);
-    return await new PcapRecordReader(path, header, onRecord).run(file, head);
+    return await new PcapRecordReader(path, header, onRecord).run(file);
   } finally {
     await file.close();
   }
@@ -78,18 +50,16 @@ class RecordSlot implements CaptureRecord {
   payload: Uint8Array = new Uint8Array(0);
 }
 
-/** One pass over the records of one file: pcap-parser's events in, CaptureRecords out. */
+/** One pass over the records of one file. */
 class PcapRecordReader {
   private readonly decode: LinkDecoder;
   private readonly frame = newLinkFrame();
   private readonly slot = new RecordSlot();
+  private readonly buffer = new Uint8Array(BUFFER_BYTES);
+  private readonly view = new DataView(this.buffer.buffer);
   /** Complete records so far, and the file offset just past the last of them. */
   private records = 0;
   private consumed = PCAP_FILE_HEADER_LENGTH;
-  /** caplen of the record whose header was parsed last. */
-  private pendingCaplen = 0;
-  /** Bytes the stream delivered after the file header. */
-  private streamed = 0;
 
   constructor(
     private readonly path: string,
@@ -99,94 +69,79 @@ class PcapRecordReader {
     this.decode = linkDecoderFor(header.linkType)!;
   }
 
-  /** Drives pcap-parser over the file; settles once, on the first failure or at the end. */
-  run(file: FileHandle, head: Buffer): Promise<CaptureSummary> {
-    return new Promise((resolve, reject) => {
-      const source = Readable.from(this.bytes(file, head));
-      let failed = false;
-      const fail = (err: unknown): void => {
-        if (failed) return;
-        failed = true;
-        source.destroy();
-        reject(err);
-      };
-      const parser = pcapParser.parse(source);
-      parser.on('packetHeader', (h: PcapParserRecordHeader) => {
-        if (!failed) this.checkCaplen(h.capturedLength, fail);
-      });
-      parser.on('packet', (p: PcapParserPacket) => {
-        if (failed) return;
-        try {
-          this.deliver(p);
-        } catch (err) {
-          fail(err);
-        }
-      });
-      parser.on('error', (err: unknown) => fail(readError(this.path, err)));
-      parser.on('end', () => {
-        const truncated = this.truncation();
-        if (truncated !== undefined) fail(truncated);
-        else if (!failed) resolve({ linkType: this.header.linkType, records: this.records, nanosecond: this.header.nanosecond });
-      });
-    });
+  async run(file: FileHandle): Promise<CaptureSummary> {
+    const buffer = this.buffer;
+    let filePos = PCAP_FILE_HEADER_LENGTH;
+    /** buffer[start, end): read but not parsed yet (the head of a record cut by the read). */
+    let start = 0;
+    let end = 0;
+    for (;;) {
+      if (start > 0) {
+        buffer.copyWithin(0, start, end);
+        end -= start;
+        start = 0;
+      }
+      const got = await this.read(file, end, filePos);
+      if (got === 0) break;
+      filePos += got;
+      end += got;
+      start = this.parseRecords(start, end);
+    }
+    this.checkComplete(start, end);
+    return { linkType: this.header.linkType, records: this.records, nanosecond: this.header.nanosecond };
   }
 
-  /**
-   * The bytes pcap-parser parses: the file header, then the rest of the file in chunks.
-   * pcap-parser does not know the nanosecond magic, so for nanosecond files the header it gets
-   * carries the microsecond magic of the same byte order; its "microseconds" field then holds
-   * nanoseconds, which deliver() takes as such.
-   */
-  private async *bytes(file: FileHandle, head: Buffer): AsyncGenerator<Buffer> {
-    if (this.header.nanosecond) {
-      const patched = Buffer.from(head);
-      if (this.header.littleEndian) patched.writeUInt32LE(PCAP_MAGIC_USEC, 0);
-      else patched.writeUInt32BE(PCAP_MAGIC_USEC, 0);
-      yield patched;
-    } else {
-      yield head;
-    }
-    const rest = file.createReadStream({ start: PCAP_FILE_HEADER_LENGTH, highWaterMark: CHUNK_SIZE, autoClose: false });
-    for await (const chunk of rest as AsyncIterable<Buffer>) {
-      this.streamed += chunk.length;
-      yield chunk;
+  private async read(file: FileHandle, at: number, position: number): Promise<number> {
+    try {
+      const { bytesRead } = await file.read(this.buffer, at, this.buffer.length - at, position);
+      return bytesRead;
+    } catch (err) {
+      throw readError(this.path, err);
     }
   }
 
-  /** Refuses a record longer than the snapshot length before pcap-parser waits for its body. */
-  private checkCaplen(caplen: number, fail: (err: unknown) => void): void {
-    this.pendingCaplen = caplen;
-    if (caplen > this.header.snaplen) {
-      fail(this.error(`record length ${caplen} exceeds the snapshot length ${this.header.snaplen}`));
+  /** Hands on every complete record in buffer[at, end); returns where the first incomplete one starts. */
+  private parseRecords(at: number, end: number): number {
+    const le = this.header.littleEndian;
+    const view = this.view;
+    while (end - at >= PCAP_RECORD_HEADER_LENGTH) {
+      const caplen = view.getUint32(at + 8, le);
+      // refused before waiting for its body: a corrupt length must not make the reader buffer it
+      if (caplen > this.header.snaplen) throw this.error(`record length ${caplen} exceeds the snapshot length ${this.header.snaplen}`);
+      const body = at + PCAP_RECORD_HEADER_LENGTH;
+      if (end - body < caplen) break;
+      this.deliver(view.getUint32(at, le), view.getUint32(at + 4, le), this.buffer.subarray(body, body + caplen));
+      at = body + caplen;
     }
+    return at;
   }
 
-  private deliver(p: PcapParserPacket): void {
-    const reason = this.decode(p.data, this.frame);
+  private deliver(sec: number, frac: number, data: Uint8Array): void {
+    const reason = this.decode(data, this.frame);
     if (reason !== undefined) throw this.error(reason);
     const r = this.slot;
     r.index = this.records + 1;
     r.offset = this.consumed;
-    r.sec = p.header.timestampSeconds;
-    r.nsec = this.header.nanosecond ? p.header.timestampMicroseconds : p.header.timestampMicroseconds * 1000;
+    r.sec = sec;
+    r.nsec = this.header.nanosecond ? frac : frac * 1000;
     r.ifindex = this.frame.ifindex;
     r.direction = this.frame.direction;
     r.protocol = this.frame.protocol;
-    r.payload = p.data.subarray(this.frame.payloadOffset);
+    r.payload = data.subarray(this.frame.payloadOffset);
     this.records++;
-    this.consumed += PCAP_RECORD_HEADER_LENGTH + p.data.length;
+    this.consumed += PCAP_RECORD_HEADER_LENGTH + data.length;
     this.onRecord(r);
   }
 
-  /** At the end of the stream: the partial record pcap-parser silently dropped, if any. */
-  private truncation(): InputError | undefined {
-    const left = PCAP_FILE_HEADER_LENGTH + this.streamed - this.consumed;
-    if (left === 0) return undefined;
+  /** At the end of the file: a record it cuts short is an error, not silently dropped. */
+  private checkComplete(start: number, end: number): void {
+    const left = end - start;
+    if (left === 0) return;
     if (left < PCAP_RECORD_HEADER_LENGTH) {
-      return this.error(`file ends inside the record header (${left} of ${PCAP_RECORD_HEADER_LENGTH} bytes)`);
+      throw this.error(`file ends inside the record header (${left} of ${PCAP_RECORD_HEADER_LENGTH} bytes)`);
     }
-    const body = left - PCAP_RECORD_HEADER_LENGTH;
-    return this.error(`file ends inside the record body (${body} of ${this.pendingCaplen} bytes)`);
+    const caplen = this.view.getUint32(start + 8, this.header.littleEndian);
+    throw this.error(`file ends inside the record body (${left - PCAP_RECORD_HEADER_LENGTH} of ${caplen} bytes)`);
   }
 
   /** An InputError at the record being read (the one after the last complete record). */
