@@ -50,8 +50,16 @@ export class HookTable {
    * first other verdict. With a sink, every op becomes a trace event.
    */
   run(hook: Hook, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null, host: string, sink: TraceSink | null): Verdict {
+    if (sink) {
+      for (const op of this.ops[hook]!) {
+        const verdict = this.runTraced(op, skb, inDev, outDev, host, sink);
+        if (verdict !== Verdict.Accept) return verdict;
+      }
+      return Verdict.Accept;
+    }
+    const state: HookState = { hook, in: inDev, out: outDev, trace: null, notes: null }; // one for all ops: none changes it
     for (const op of this.ops[hook]!) {
-      const verdict = sink ? this.runTraced(op, skb, inDev, outDev, host, sink) : op.fn(skb, { hook, in: inDev, out: outDev, trace: null, notes: null });
+      const verdict = op.fn(skb, state);
       if (verdict !== Verdict.Accept) return verdict;
     }
     return Verdict.Accept;

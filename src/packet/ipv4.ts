@@ -64,10 +64,6 @@ export class Ipv4Packet {
   }
 
   /**
-   * Parses a copy of `bytes` as IPv4. Fragments are reported, not reassembled: natsim has no
-   * defrag yet. The L4 header must be complete for TCP (20), UDP (8) and ICMP (8).
-   */
-  /**
    * The IPv4 datagram quoted by this ICMP error (nf_ct_get_tuplepr at the ICMP payload), as a
    * view sharing this packet's bytes, so NAT of the quote rewrites the error in place. Needs
    * the quoted IP header and 8 bytes of its L4 header; a quoted fragment is not usable.
@@ -90,7 +86,24 @@ export class Ipv4Packet {
     writeU16(this.data, at, checksum(this.data, this.l4off, this.data.length));
   }
 
+  /**
+   * Parses a copy of `bytes` as IPv4. Fragments are reported, not reassembled: natsim has no
+   * defrag yet. The L4 header must be complete for TCP (20), UDP (8) and ICMP (8).
+   */
   static decode(bytes: Uint8Array): Ipv4Packet | NotHandled {
+    return Ipv4Packet.parse(bytes, true);
+  }
+
+  /**
+   * Parses `bytes` as decode() does, but in place: the packet takes them as its own (NAT
+   * rewrites them), so the caller hands over bytes nothing else uses — the capture replay's
+   * private copy of a frame — and saves a second copy of every packet.
+   */
+  static adopt(bytes: Uint8Array): Ipv4Packet | NotHandled {
+    return Ipv4Packet.parse(bytes, false);
+  }
+
+  private static parse(bytes: Uint8Array, copy: boolean): Ipv4Packet | NotHandled {
     if (bytes.length < 1) return 'truncated';
     const version = bytes[0]! >> 4;
     if (version === 6) return 'ipv6';
@@ -107,7 +120,7 @@ export class Ipv4Packet {
     const l4min = proto === IPPROTO.TCP ? 20 : proto === IPPROTO.UDP || proto === IPPROTO.ICMP ? 8 : 0;
     if (total - ihl < l4min) return 'truncated-l4';
     // a copy of its own (on a Node Buffer, slice() would be a view into the reader's chunk)
-    return new Ipv4Packet(Uint8Array.prototype.slice.call(bytes, 0, total), ihl);
+    return new Ipv4Packet(copy ? Uint8Array.prototype.slice.call(bytes, 0, total) : total === bytes.length ? bytes : bytes.subarray(0, total), ihl);
   }
 
   hasPorts(): boolean {
@@ -153,10 +166,14 @@ export class Ipv4Packet {
   get tcpPayloadLength(): number {
     return this.data.length - this.l4off - this.tcpHeaderLength;
   }
-  /** The TCP option bytes (after the 20-byte header, up to doff × 4), clipped to the datagram. */
-  tcpOptions(): Uint8Array {
+  /** Where the TCP option bytes start in `data` (after the 20-byte header). */
+  get tcpOptionsOffset(): number {
+    return this.l4off + 20;
+  }
+  /** How many TCP option bytes there are (up to doff × 4), clipped to the datagram. */
+  get tcpOptionsLength(): number {
     const start = this.l4off + 20;
-    return this.data.subarray(start, Math.max(start, Math.min(this.l4off + this.tcpHeaderLength, this.data.length)));
+    return Math.max(0, Math.min(this.l4off + this.tcpHeaderLength, this.data.length) - start);
   }
 
   /** ip_decrease_ttl: TTL - 1 with the incremental header checksum update. */

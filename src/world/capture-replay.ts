@@ -84,15 +84,59 @@ const PROGRESS_EVERY = 4096;
 const LOOKAHEAD_NS = 1.2e9;
 
 /** A record read but not fed yet: what feeding it needs (the reader reuses its record). */
-interface Pending {
-  readonly time: number;
-  readonly index: number;
-  readonly offset: number;
-  readonly ifindex: number;
-  readonly protocol: number;
-  readonly outgoing: boolean;
+class Pending {
+  time = 0;
+  index = 0;
+  offset = 0;
+  ifindex = 0;
+  protocol = 0;
+  outgoing = false;
   /** A received IPv4 frame's bytes (decoded when fed); null for the others. */
-  readonly bytes: Uint8Array | null;
+  bytes: Uint8Array | null = null;
+}
+
+/**
+ * The records inside the lookahead, oldest first: a ring of Pending slots refilled in place,
+ * so that holding tens of thousands of records allocates nothing per record once it has grown.
+ */
+class PendingRing {
+  private slots: Pending[] = [];
+  private head = 0;
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The oldest record (the ring must not be empty). */
+  oldest(): Pending {
+    return this.slots[this.head]!;
+  }
+
+  /** A slot for a new record, after every held one; fill it at once. */
+  push(): Pending {
+    if (this.count === this.slots.length) this.grow();
+    const slot = this.slots[(this.head + this.count) % this.slots.length]!;
+    this.count++;
+    return slot;
+  }
+
+  /** Drops the oldest record; its slot is reused (its bytes are let go now). */
+  shift(): void {
+    this.slots[this.head]!.bytes = null;
+    this.head = (this.head + 1) % this.slots.length;
+    this.count--;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    const grown: Pending[] = [];
+    for (let i = 0; i < this.count; i++) grown.push(old[(this.head + i) % old.length]!);
+    const more = Math.max(1024, old.length);
+    for (let i = 0; i < more; i++) grown.push(new Pending());
+    this.slots = grown;
+    this.head = 0;
+  }
 }
 
 export async function replayCapture(file: string, spec: ScenarioSpec, options: ReplayOptions = {}): Promise<ReplayResult> {
@@ -144,7 +188,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     if (r.protocol === ETH_P_IPV6) return noteUnhandled(host, r, now, 'IPv6 (not modelled yet)', skip);
     if (r.protocol !== ETH_P_IP) return noteUnhandled(host, r, now, `EtherType 0x${r.protocol.toString(16).padStart(4, '0')}`, skip);
     if (r.outgoing) return;
-    const pkt = Ipv4Packet.decode(r.bytes!);
+    const pkt = Ipv4Packet.adopt(r.bytes!);
     if (typeof pkt === 'string') return noteUnhandled(host, r, now, `IPv4 packet not handled: ${pkt}`, skip);
     const dev = r.ifindex !== 0 ? host.deviceByIndex(r.ifindex) : reversePathDevice(host, pkt.saddr);
     if (!dev) {
@@ -159,9 +203,12 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
 
   // One pass: what the kernel sent and its ARP traffic are indexed as they are read; received
   // frames wait in `pending` until the reader is LOOKAHEAD_NS past them.
-  const pending: Pending[] = [];
+  const pending = new PendingRing();
   const copier = new SlabCopier();
-  let head = 0;
+  const feedOldest = (): void => {
+    feed(pending.oldest());
+    pending.shift();
+  };
   let start: number | null = null;
   let read = 0;
   const summary = await readCapture(file, (r: CaptureRecord) => {
@@ -172,15 +219,17 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     const outgoing = r.direction === PacketDirection.Outgoing;
     if (r.protocol === ETH_P_ARP) neighbours.observe(r, time);
     if (outgoing && r.protocol === ETH_P_IP) recordOut(r, time);
-    const bytes = !outgoing && r.protocol === ETH_P_IP ? copier.copy(r.payload) : null;
-    pending.push({ time, index: r.index, offset: r.offset, ifindex: r.ifindex, protocol: r.protocol, outgoing, bytes });
-    while (head < pending.length && pending[head]!.time <= time - LOOKAHEAD_NS) feed(pending[head++]!);
-    if (head >= 1024) {
-      pending.splice(0, head); // drop what was fed, now and then rather than per record
-      head = 0;
-    }
+    const p = pending.push();
+    p.time = time;
+    p.index = r.index;
+    p.offset = r.offset;
+    p.ifindex = r.ifindex;
+    p.protocol = r.protocol;
+    p.outgoing = outgoing;
+    p.bytes = !outgoing && r.protocol === ETH_P_IP ? copier.copy(r.payload) : null;
+    while (pending.size > 0 && pending.oldest().time <= time - LOOKAHEAD_NS) feedOldest();
   });
-  while (head < pending.length) feed(pending[head++]!);
+  while (pending.size > 0) feedOldest();
   failNeighboursUntil(until);
   return { host, sentCount, recordedCount, packets: kept, records: summary.records, endTime: now, skipped };
 

@@ -188,12 +188,12 @@ const TCP_MAX_WSCALE = 14;
 
 /** tcp_options: window scale and SACK-permitted of a SYN or SYN/ACK into `state`. */
 function tcpOptions(pkt: Ipv4Packet, state: TcpSeen): void {
-  const opt = pkt.tcpOptions();
-  let length = opt.length;
+  const opt = pkt.data;
+  let length = pkt.tcpOptionsLength;
   if (!length) return;
   state.tdScale = 0;
   state.flags &= CtTcpFlag.BeLiberal;
-  let p = 0;
+  let p = pkt.tcpOptionsOffset;
   while (length > 0) {
     const opcode = opt[p++]!;
     if (opcode === TCPOPT_EOL) return;
@@ -216,12 +216,12 @@ function tcpOptions(pkt: Ipv4Packet, state: TcpSeen): void {
 
 /** tcp_sack: the highest right edge of the SACK blocks, if after `sack`. */
 function tcpSack(pkt: Ipv4Packet, sack: number): number {
-  const opt = pkt.tcpOptions();
-  let length = opt.length;
+  const opt = pkt.data;
+  let length = pkt.tcpOptionsLength;
   if (!length) return sack;
+  let p = pkt.tcpOptionsOffset;
   // fast path: timestamp-only option (NOP, NOP, TIMESTAMP, 10)
-  if (length === 12 && opt[0] === 1 && opt[1] === 1 && opt[2] === 8 && opt[3] === 10) return sack;
-  let p = 0;
+  if (length === 12 && opt[p] === 1 && opt[p + 1] === 1 && opt[p + 2] === 8 && opt[p + 3] === 10) return sack;
   while (length > 0) {
     const opcode = opt[p++]!;
     if (opcode === TCPOPT_EOL) return sack;
