@@ -1,10 +1,11 @@
 /**
  * Classic pcap (libpcap's savefile format, 2.4, microsecond or nanosecond magic, either byte
- * order), read through one reused buffer: the file comes in 4 MiB reads, records are parsed
- * in place, and each is handed on as a view into that buffer (design.md §8; issue 9 asks for
- * exactly this). A record cut by the end of a read is moved to the front of the buffer and
- * completed by the next read, so nothing is allocated per packet and memory stays flat
- * however long the file is.
+ * order), read in 4 MiB chunks: records are parsed in place, and each is handed on as a view
+ * into its chunk (design.md §8). A chunk is never written again once read — a record cut by
+ * its end is copied to the start of the next — so a consumer may keep a payload without
+ * copying it; the chunk lives as long as something holds a view into it. Nothing is allocated
+ * per packet besides the view, and memory stays flat however long the file is: what is held
+ * is what the consumer still holds.
  *
  * natsim used pcap-parser (0.2.1) here until issue 9: its per-record Buffer objects, events and
  * stream machinery were a quarter of the time of a whole `natsim stats`, and it needed three
@@ -55,8 +56,9 @@ class PcapRecordReader {
   private readonly decode: LinkDecoder;
   private readonly frame = newLinkFrame();
   private readonly slot = new RecordSlot();
-  private readonly buffer = new Uint8Array(BUFFER_BYTES);
-  private readonly view = new DataView(this.buffer.buffer);
+  /** The chunk being parsed, and a DataView on it for the record headers. */
+  private buffer = new Uint8Array(BUFFER_BYTES);
+  private view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
   /** Complete records so far, and the file offset just past the last of them. */
   private records = 0;
   private consumed = PCAP_FILE_HEADER_LENGTH;
@@ -70,14 +72,13 @@ class PcapRecordReader {
   }
 
   async run(file: FileHandle): Promise<CaptureSummary> {
-    const buffer = this.buffer;
     let filePos = PCAP_FILE_HEADER_LENGTH;
     /** buffer[start, end): read but not parsed yet (the head of a record cut by the read). */
     let start = 0;
     let end = 0;
     for (;;) {
       if (start > 0) {
-        buffer.copyWithin(0, start, end);
+        this.nextChunk(start, end);
         end -= start;
         start = 0;
       }
@@ -89,6 +90,14 @@ class PcapRecordReader {
     }
     this.checkComplete(start, end);
     return { linkType: this.header.linkType, records: this.records, nanosecond: this.header.nanosecond };
+  }
+
+  /** A fresh chunk starting with buffer[start, end) of the old one, which stays as it is. */
+  private nextChunk(start: number, end: number): void {
+    const next = new Uint8Array(BUFFER_BYTES);
+    next.set(this.buffer.subarray(start, end));
+    this.buffer = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.length);
   }
 
   private async read(file: FileHandle, at: number, position: number): Promise<number> {

@@ -25,7 +25,8 @@ export enum LinkType {
 /**
  * A captured frame, decapsulated to its network-layer payload. Readers hand the same record
  * object to every callback, refilled (one object shape and no allocation per packet, design.md
- * §8): like its payload, a record is valid only during the callback, so copy what you keep.
+ * §8): its fields are valid only during the callback. Its payload is a view into bytes the
+ * reader never writes again, so it may be kept (and changed by its keeper) without a copy.
  */
 export interface CaptureRecord {
   /** 1-based record number in the file. */
@@ -40,7 +41,7 @@ export interface CaptureRecord {
   readonly direction: PacketDirection;
   /** Link-layer protocol of the payload (EtherType), e.g. 0x0800 for IPv4, 0x0806 for ARP. */
   readonly protocol: number;
-  /** The network-layer bytes (a view valid only during the callback: copy to keep). */
+  /** The network-layer bytes: a view the reader does not reuse (see above), so it may be kept. */
   readonly payload: Uint8Array;
 }
 

@@ -11,7 +11,6 @@ import type { NetDevice } from '../host/device.js';
 import type { Host, HostPorts, PacketTap } from '../host/host.js';
 import type { Skb } from '../netfilter/skb.js';
 import { Ipv4Packet } from '../packet/ipv4.js';
-import { SlabCopier } from './slab-copier.js';
 import { Prng } from '../sim/prng.js';
 import type { ScenarioSpec } from '../scenario/spec.js';
 import type { TraceSink } from '../trace/events.js';
@@ -204,7 +203,6 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   // One pass: what the kernel sent and its ARP traffic are indexed as they are read; received
   // frames wait in `pending` until the reader is LOOKAHEAD_NS past them.
   const pending = new PendingRing();
-  const copier = new SlabCopier();
   const feedOldest = (): void => {
     feed(pending.oldest());
     pending.shift();
@@ -226,7 +224,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     p.ifindex = r.ifindex;
     p.protocol = r.protocol;
     p.outgoing = outgoing;
-    p.bytes = !outgoing && r.protocol === ETH_P_IP ? copier.copy(r.payload) : null;
+    p.bytes = !outgoing && r.protocol === ETH_P_IP ? r.payload : null; // the reader never reuses it
     while (pending.size > 0 && pending.oldest().time <= time - LOOKAHEAD_NS) feedOldest();
   });
   while (pending.size > 0) feedOldest();
