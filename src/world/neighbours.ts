@@ -38,9 +38,9 @@ export class NeighbourWatch {
    * answer came within NEIGH_FAIL_NS of that request.
    */
   fails(addr: number, time: number): boolean {
-    const request = lastAtMost(this.asked.get(addr) ?? [], time + REQUEST_WINDOW_NS);
+    const request = lastAtMost(this.asked.get(addr) ?? NONE, time + REQUEST_WINDOW_NS);
     if (request === null || request < time - NEIGH_FAIL_NS) return false;
-    return !(this.answered.get(addr) ?? []).some((t) => t >= request && t <= request + NEIGH_FAIL_NS);
+    return !(this.answered.get(addr) ?? NONE).some((t) => t >= request && t <= request + NEIGH_FAIL_NS);
   }
 }
 
@@ -55,3 +55,6 @@ function push(map: Map<number, number[]>, addr: number, time: number): void {
   if (list) list.push(time);
   else map.set(addr, [time]);
 }
+
+/** No ARP traffic seen for an address (shared, so asking allocates nothing). */
+const NONE: readonly number[] = [];
