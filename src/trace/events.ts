@@ -146,6 +146,10 @@ export function viewCt(ct: Conn | null, ctinfo: CtInfo): CtView | null {
   return { id: ct.id, ctinfo, orig: viewTuple(ct.tuple[0]), reply: viewTuple(ct.tuple[1]), status: ct.status, tcpState: tcpStateName(ct) };
 }
 
+export function sameTuple(a: TupleView, b: TupleView): boolean {
+  return a.src === b.src && a.dst === b.dst && a.srcU === b.srcU && a.dstU === b.dstU && a.proto === b.proto;
+}
+
 export function samePacket(a: PacketView, b: PacketView): boolean {
   return a.saddr === b.saddr && a.daddr === b.daddr && a.sport === b.sport && a.dport === b.dport && a.ttl === b.ttl;
 }

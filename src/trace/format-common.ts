@@ -5,8 +5,14 @@ import { icmpIsQuery } from '../netfilter/conntrack/tuple.js';
 import { formatIpv4 } from '../packet/ipv4-addr.js';
 import type { PacketView, TupleView } from './events.js';
 
-/** dmesg's "[%5lu.%06lu]" from a time in nanoseconds. */
+/** dmesg's "[%5lu.%06lu]" from a time in nanoseconds; a packet's many lines share one. */
 export function dmesgTime(ns: number): string {
+  if (ns !== lastTime.ns) lastTime = { ns, text: formatDmesgTime(ns) };
+  return lastTime.text;
+}
+let lastTime = { ns: -1, text: '' };
+
+function formatDmesgTime(ns: number): string {
   const micros = Math.floor(ns / 1000);
   const sec = Math.floor(micros / 1e6);
   const frac = String(micros % 1e6).padStart(6, '0');
@@ -29,10 +35,10 @@ function icmpText(p: PacketView): string {
  * seed's debug traces and " " in conntrack-tools' output.
  */
 export function tupleText(t: TupleView, sep = ','): string {
-  const fields = [`src=${formatIpv4(t.src)}`, `dst=${formatIpv4(t.dst)}`];
-  if (t.proto === IPPROTO.ICMP) fields.push(`type=${t.dstU >>> 8}`, `code=${t.dstU & 0xff}`, `id=${t.srcU}`);
-  else if (t.proto === IPPROTO.TCP || t.proto === IPPROTO.UDP || t.proto === IPPROTO.UDPLITE || t.proto === IPPROTO.SCTP) fields.push(`sport=${t.srcU}`, `dport=${t.dstU}`);
-  return fields.join(sep);
+  const addrs = `src=${formatIpv4(t.src)}${sep}dst=${formatIpv4(t.dst)}`;
+  if (t.proto === IPPROTO.ICMP) return `${addrs}${sep}type=${t.dstU >>> 8}${sep}code=${t.dstU & 0xff}${sep}id=${t.srcU}`;
+  if (t.proto === IPPROTO.TCP || t.proto === IPPROTO.UDP || t.proto === IPPROTO.UDPLITE || t.proto === IPPROTO.SCTP) return `${addrs}${sep}sport=${t.srcU}${sep}dport=${t.dstU}`;
+  return addrs;
 }
 
 export function protoName(proto: number): string {

@@ -6,7 +6,7 @@
 import { HOOK_KERNEL_NAME, Verdict, VERDICT_KERNEL_NAME } from '../netfilter/constants.js';
 import { formatIpv4 } from '../packet/ipv4-addr.js';
 import type { CtView, TraceEvent } from './events.js';
-import { samePacket } from './events.js';
+import { samePacket, sameTuple } from './events.js';
 import { ctinfoName, dmesgTime, packetLine, protoName, skbAddress, tupleText } from './format-common.js';
 import type { Palette } from './palette.js';
 import { conntrackEventText } from '../report/conntrack-list.js';
@@ -51,5 +51,5 @@ export function ctLine(ct: CtView): string {
 
 function ctChanged(a: CtView | null, b: CtView): boolean {
   if (!a || a.id !== b.id || a.tcpState !== b.tcpState) return true;
-  return tupleText(a.reply) !== tupleText(b.reply) || tupleText(a.orig) !== tupleText(b.orig);
+  return !sameTuple(a.reply, b.reply) || !sameTuple(a.orig, b.orig);
 }

@@ -15,12 +15,16 @@ export interface LineSink {
 export function makeSink(style: TraceStyle, out: LineSink, palette: Palette, multiHost: boolean): TraceSink {
   switch (style) {
     case 'kernel':
-      return { emit: (e) => kernelStyle(e, palette, multiHost).forEach((l) => out.line(l)) };
+      return { emit: (e) => lines(out, kernelStyle(e, palette, multiHost)) };
     case 'masq':
-      return { emit: (e) => masqStyle(e, palette).forEach((l) => out.line(l)) };
+      return { emit: (e) => lines(out, masqStyle(e, palette)) };
     case 'json':
       return { emit: (e) => out.line(JSON.stringify(e, jsonValue)) };
   }
+}
+
+function lines(out: LineSink, texts: readonly string[]): void {
+  for (let i = 0; i < texts.length; i++) out.line(texts[i]!);
 }
 
 const ADDRESS_KEYS = new Set(['saddr', 'daddr', 'src', 'dst', 'nexthop']);

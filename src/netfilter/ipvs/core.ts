@@ -88,7 +88,7 @@ function ipvsOutHook(host: Host, ipvs: Ipvs, skb: Skb, state: HookState): Verdic
   if (cp.dest.method === 'masq') {
     if (pkt.hasPorts() && pkt.sport !== cp.vport) pkt.setSport(cp.vport);
     pkt.setSaddr(cp.vaddr);
-    state.notes?.push(`handle_response: source → ${formatIpv4(cp.vaddr)}:${cp.vport}`);
+    state.notes?.push(`handle_response: source -> ${formatIpv4(cp.vaddr)}:${cp.vport}`);
   }
   cp.setState(IpvsDir.Output, pkt.tcpFlags);
   ipvs.conns.put(cp, skb.time);

@@ -30,7 +30,7 @@ export function masquerade(s: NatSearch, skb: Skb, rule: NatRange, devices: read
     skb.drop = { reason: `${out.name} ate my IP address (no usable IPv4 address for MASQUERADE)` };
     return Verdict.Drop;
   }
-  state.notes?.push(`masquerade: out ${out.name}, next hop ${formatIpv4(nexthop)} → source ${formatIpv4(source)}`);
+  state.notes?.push(`masquerade: out ${out.name}, next hop ${formatIpv4(nexthop)} -> source ${formatIpv4(source)}`);
   s.ct.nat = { masqIndex: out.index };
   const range: NatRange = { ...rule, flags: rule.flags | NatFlag.MapIps, minAddr: source, maxAddr: source };
   return natSetupInfo(s, range, ManipType.Src);

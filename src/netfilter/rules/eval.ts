@@ -198,7 +198,7 @@ function setMark(ctx: RuleContext, of: 'packet' | 'conn', value: number, rule: R
   const before = markOf(ctx, of);
   if (of === 'packet') ctx.skb.mark = value;
   else if (ctx.skb.ct) ctx.skb.ct.mark = value;
-  ctx.state.notes?.push(`${of === 'packet' ? 'MARK' : 'CONNMARK'} 0x${(before ?? 0).toString(16)} → 0x${value.toString(16)} (rule "${rule.text}")`);
+  ctx.state.notes?.push(`${of === 'packet' ? 'MARK' : 'CONNMARK'} 0x${(before ?? 0).toString(16)} -> 0x${value.toString(16)} (rule "${rule.text}")`);
 }
 
 function nameMatches(actual: string | null, name: string, prefix: boolean): boolean {
