@@ -7,7 +7,7 @@
 import { Hook, Verdict } from './constants.js';
 import type { NetDevice } from '../host/device.js';
 import type { Skb } from './skb.js';
-import { viewCt, viewPacket, type NatBinding, type TraceSink } from '../trace/events.js';
+import { ctAsViewed, packetAsViewed, viewCt, viewPacket, type NatBinding, type TraceSink } from '../trace/events.js';
 
 /** What an op may record for the trace while it runs (null when nobody traces). */
 export interface OpTrace {
@@ -50,13 +50,7 @@ export class HookTable {
    * first other verdict. With a sink, every op becomes a trace event.
    */
   run(hook: Hook, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null, host: string, sink: TraceSink | null): Verdict {
-    if (sink) {
-      for (const op of this.ops[hook]!) {
-        const verdict = this.runTraced(op, skb, inDev, outDev, host, sink);
-        if (verdict !== Verdict.Accept) return verdict;
-      }
-      return Verdict.Accept;
-    }
+    if (sink) return this.runTraced(hook, skb, inDev, outDev, host, sink);
     const state: HookState = { hook, in: inDev, out: outDev, trace: null, notes: null }; // one for all ops: none changes it
     for (const op of this.ops[hook]!) {
       const verdict = op.fn(skb, state);
@@ -65,28 +59,39 @@ export class HookTable {
     return Verdict.Accept;
   }
 
-  private runTraced(op: HookOp, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null, host: string, sink: TraceSink): Verdict {
-    const trace: OpTrace = { notes: [], nat: null };
-    const before = viewPacket(skb.pkt);
-    const ctBefore = viewCt(skb.ct, skb.ctinfo);
-    const verdict = op.fn(skb, { hook: op.hook, in: inDev, out: outDev, trace, notes: trace.notes });
-    sink.emit({
-      kind: 'hook',
-      time: skb.time,
-      host,
-      skb: skb.id,
-      hook: op.hook,
-      priority: op.priority,
-      op: op.name,
-      verdict,
-      ctBefore,
-      ct: viewCt(skb.ct, skb.ctinfo),
-      before,
-      after: viewPacket(skb.pkt),
-      nat: trace.nat,
-      notes: trace.notes,
-      drop: verdict === Verdict.Drop ? skb.drop : null,
-    });
-    return verdict;
+  /**
+   * run() with every op as a trace event. An op's "after" views are new objects only when the
+   * op changed the packet or its entry; otherwise the events share them (they are read-only).
+   */
+  private runTraced(hook: Hook, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null, host: string, sink: TraceSink): Verdict {
+    let pkt = viewPacket(skb.pkt);
+    let ct = viewCt(skb.ct, skb.ctinfo);
+    for (const op of this.ops[hook]!) {
+      const trace: OpTrace = { notes: [], nat: null };
+      const before = pkt;
+      const ctBefore = ct;
+      const verdict = op.fn(skb, { hook, in: inDev, out: outDev, trace, notes: trace.notes });
+      if (!packetAsViewed(skb.pkt, pkt)) pkt = viewPacket(skb.pkt);
+      if (!ctAsViewed(skb.ct, skb.ctinfo, ct)) ct = viewCt(skb.ct, skb.ctinfo);
+      sink.emit({
+        kind: 'hook',
+        time: skb.time,
+        host,
+        skb: skb.id,
+        hook,
+        priority: op.priority,
+        op: op.name,
+        verdict,
+        ctBefore,
+        ct,
+        before,
+        after: pkt,
+        nat: trace.nat,
+        notes: trace.notes,
+        drop: verdict === Verdict.Drop ? skb.drop : null,
+      });
+      if (verdict !== Verdict.Accept) return verdict;
+    }
+    return Verdict.Accept;
   }
 }

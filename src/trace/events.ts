@@ -137,6 +137,35 @@ export function eventEntry(type: ConntrackEventType, ct: Conn, now: number, prot
   return { ...view, tcpState: protoinfo ? view.tcpState : null, timeout: type === 'DESTROY' && view.timeout === 0 ? null : view.timeout };
 }
 
+/** Whether `view` still shows `p` (no field of the view changed since it was taken). */
+export function packetAsViewed(p: Ipv4Packet, view: PacketView): boolean {
+  return (
+    p.saddr === view.saddr &&
+    p.daddr === view.daddr &&
+    p.proto === view.proto &&
+    p.sport === view.sport &&
+    p.dport === view.dport &&
+    p.id === view.ipId &&
+    p.ttl === view.ttl &&
+    p.length === view.length &&
+    (p.proto === 1 ? p.icmpType === view.icmpType && p.icmpCode === view.icmpCode : true) &&
+    (p.proto === 6 ? p.tcpFlags === view.tcpFlags : true)
+  );
+}
+
+/** Whether `view` still shows the entry (and ctinfo) a packet carries. */
+export function ctAsViewed(ct: Conn | null, ctinfo: CtInfo, view: CtView | null): boolean {
+  if (ct === null || view === null) return ct === null && view === null;
+  return (
+    ct.id === view.id &&
+    ctinfo === view.ctinfo &&
+    ct.status === view.status &&
+    tcpStateName(ct) === view.tcpState &&
+    sameTuple(ct.tuple[0], view.orig) &&
+    sameTuple(ct.tuple[1], view.reply)
+  );
+}
+
 export function viewTuple(t: Tuple): TupleView {
   return { src: t.src, srcU: t.srcU, dst: t.dst, dstU: t.dstU, proto: t.proto };
 }
