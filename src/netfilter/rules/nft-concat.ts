@@ -62,7 +62,7 @@ export function datatypeOf(k: KeyExpr): SetDatatype {
 }
 
 /** NFT_REG32_COUNT: a key spans at most this many 32-bit registers, one per field here. */
-export const MAX_KEY_FIELDS = 16;
+const MAX_KEY_FIELDS = 16;
 
 /**
  * struct nft_regs' data registers: one file for every evaluation. A lookup, vmap or dynset

@@ -9,7 +9,7 @@ import { HOOK_NFT_NAME, NFT_NAMED_PRIORITY, type Hook } from '../constants.js';
 import { CtState, type Action, type BaseChainSpec, type ChainType, type Effect, type KeyExpr, type MarkOwner, Match, PortRange, Prefix, Rule, Ruleset, Table, TableFamily } from './model.js';
 import { datatypeOf, readKey } from './nft-concat.js';
 import { readDynset } from './nft-dynset.js';
-import { keyTypeText, plainSet, SetFlag, type NftSet } from './nft-set.js';
+import { anonymousSet, keyTypeText, type NftSet } from './nft-set.js';
 import { readElements, readSetDecl, readVerdict } from './nft-set-syntax.js';
 import { NftCursor, tokenize, type Token } from './nft-tokens.js';
 import { ADDR_TYPE_NAME, NAT_FLAG_BY_NFT_WORD, parseNatTarget, parsePortRange, parseProto, parseU32 } from './syntax.js';
@@ -375,7 +375,7 @@ class NftParser extends NftCursor {
       if (verdictMap && !set.verdictMap) this.fail(tok, `'${set.name}' is not a verdict map`);
       return set;
     }
-    const set = plainSet(null, key.map(datatypeOf), verdictMap, SetFlag.Constant);
+    const set = anonymousSet(key.map(datatypeOf), verdictMap);
     readElements(this, set);
     return set;
   }

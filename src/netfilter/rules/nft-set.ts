@@ -74,9 +74,9 @@ export interface NftSet {
 /** nft_set_gc_interval: one second (HZ jiffies) unless `gc-interval` says otherwise. */
 export const DEFAULT_GC_INTERVAL = 1e9;
 
-/** A set or map with no timeouts and no size, as a rule's `{ … }` or a plain declaration makes it. */
-export function plainSet(name: string | null, key: readonly SetDatatype[], verdictMap: boolean, flags = 0): NftSet {
-  return { name, key, verdictMap, flags, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL, elements: [], lastGc: 0 };
+/** The set or map a rule's `{ … }` makes: anonymous and constant, without timeouts. */
+export function anonymousSet(key: readonly SetDatatype[], verdictMap: boolean): NftSet {
+  return { name: null, key, verdictMap, flags: SetFlag.Constant, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL, elements: [], lastGc: 0 };
 }
 
 /** One field of an element as nft prints it: an address, prefix or range; a protocol; a port or range; a number. */
@@ -106,7 +106,7 @@ function range(min: number | null, max: number | null): FieldRange | null {
 }
 
 /** __nft_set_elem_expired: the element has a timeout and `now` has reached its expiration. */
-export function isExpired(e: SetElement, now: number): boolean {
+function elementExpired(e: SetElement, now: number): boolean {
   return e.expiry !== null && now >= e.expiry.expiration;
 }
 
@@ -118,7 +118,7 @@ export function setLookup(set: NftSet, regs: ArrayLike<number>, now: number): Se
   const elements = set.elements;
   for (let i = 0; i < elements.length; i++) {
     const e = elements[i]!;
-    if (holds(e, regs) && !isExpired(e, now)) return e;
+    if (holds(e, regs) && !elementExpired(e, now)) return e;
   }
   return undefined;
 }
@@ -142,7 +142,7 @@ export function collectExpired(set: NftSet, now: number): void {
   if (tick <= set.lastGc) return;
   set.lastGc = tick;
   let kept = 0;
-  for (const e of set.elements) if (!isExpired(e, tick)) set.elements[kept++] = e;
+  for (const e of set.elements) if (!elementExpired(e, tick)) set.elements[kept++] = e;
   set.elements.length = kept;
 }
 

@@ -4,7 +4,7 @@
  * kernel milliseconds; natsim's clock counts nanoseconds, so the readers here return those.
  */
 
-export const NS_PER_MS = 1e6;
+const NS_PER_MS = 1e6;
 
 /** The units time_parse knows, each allowed once, in any order. */
 const UNIT_MS: Readonly<Record<string, number>> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 };

@@ -62,7 +62,7 @@ export interface RecentCheck {
 
 export type RecentCommand = { readonly op: 'set' } | { readonly op: 'remove' } | { readonly op: 'rcheck' | 'update'; readonly check: RecentCheck };
 
-export type RecentMatch = Extract<Match, { kind: 'recent' }>;
+type RecentMatch = Extract<Match, { kind: 'recent' }>;
 
 /** recent_mt: whether the rule's recent condition holds, after recording what the command records. */
 export function recentMatch(m: RecentMatch, rule: Rule, ctx: RuleContext): boolean {
@@ -73,7 +73,8 @@ export function recentMatch(m: RecentMatch, rule: Rule, ctx: RuleContext): boole
   const ttl = ctx.state.out !== null && ctx.skb.indev !== null ? (p.ttl + 1) & 0xff : p.ttl;
   const now = ctx.skb.time;
   const cmd = m.command;
-  const e = entryLookup(t, addr, cmd.op === 'rcheck' || cmd.op === 'update' ? (cmd.check.rttl ? ttl : 0) : 0);
+  // recent_entry_lookup compares TTLs only for --rttl (0 agrees with any)
+  const e = entryLookup(t, addr, 'check' in cmd && cmd.check.rttl ? ttl : 0);
   if (e === undefined) {
     if (cmd.op !== 'set') return m.negate;
     entryInit(t, addr, ttl, now);
