@@ -11,7 +11,10 @@ mkns(){ local n; for r in "$@"; do n=$(ns $r); ip netns add $n; NSES+=($n); ip -
 link(){ ip link add $2 netns $(ns $1) type veth peer name $4 netns $(ns $3); ip -n $(ns $1) link set $2 up; ip -n $(ns $3) link set $4 up; }
 inns(){ local r=$1; shift; ip netns exec $(ns $r) "$@"; }
 teardown(){ if [ -n "$TD" ]; then kill -INT $TD 2>/dev/null || true; wait $TD 2>/dev/null || true; fi; [ -n "$TDERR" ] && rm -f "$TDERR"
-  for n in "${NSES[@]:-}"; do [ -n "$n" ] && ip netns del $n 2>/dev/null; done; true; }
+  # a namespace can be busy for a moment after its processes were killed: try again, and go on
+  # to the others (under set -e a failed del ended the trap and left them all behind)
+  for n in "${NSES[@]:-}"; do [ -n "$n" ] || continue
+    ip netns del $n 2>/dev/null || { sleep 1; ip netns del $n; } || echo "could not delete namespace $n" >&2; done; true; }
 trap teardown EXIT
 # --immediate-mode makes libpcap use TPACKET_V2, whose ring slots are sized for the 262144-byte
 # snaplen: the default 2 MiB buffer holds only a few packets and a burst (every forwarded packet

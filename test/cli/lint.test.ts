@@ -9,7 +9,7 @@ describe('natsim lint', () => {
     const file = join(tempDir(), 'rules.txt');
     writeFileSync(
       file,
-      ['*nat', ':PREROUTING ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', '-A PREROUTING -m recent --rcheck -j ACCEPT', '-A PREROUTING -j MASQUERADE', '-A POSTROUTING -j TPROXY', '-A POSTROUTING -p tcp -m tcp --tcp-option 8 -j ACCEPT', 'COMMIT', ''].join('\n'),
+      ['*nat', ':PREROUTING ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', '-A PREROUTING -m hashlimit --hashlimit-upto 1/sec -j ACCEPT', '-A PREROUTING -j MASQUERADE', '-A POSTROUTING -j TPROXY', '-A POSTROUTING -p tcp -m tcp --tcp-option 8 -j ACCEPT', 'COMMIT', ''].join('\n'),
     );
     const run = natsim('lint', file);
     expect(run.stdout.split('\n').filter((l) => l.startsWith(file)).map((l) => l.slice(file.length + 1).split(':').slice(0, 2).join(':'))).toEqual(['4:18', '5:1', '6:19', '7:30']);
@@ -23,6 +23,19 @@ describe('natsim lint', () => {
     const run = natsim('lint', file);
     expect(run.stdout).toBe(`${file}:4:3: unsupported nft statement 'queue'\n${file}:6:13: bad port or port range '99999'\n${file}:7:6: unsupported ct key 'helper' (state, status, mark)\nlint: 3 problem(s)\n`);
     expect(run.code).toBe(1);
+  });
+
+  it('passes session affinity as kube-proxy writes it (nft typeof/timeout sets and update @set, -m recent)', () => {
+    const run = natsim('lint', 'fixtures/rulesets/kube-proxy-nftables-affinity.txt', 'fixtures/rulesets/kube-proxy-iptables-affinity.txt', 'fixtures/rulesets/nft-dynamic-sets.txt');
+    expect(run.stdout).toBe('lint: 3 ruleset(s), no problems\n');
+    expect(run.code).toBe(0);
+  });
+
+  it('names what the kernel would refuse of sets rules add to, and goes on', () => {
+    const file = join(tempDir(), 'sets.nft');
+    writeFileSync(file, 'table ip t {\n set c { type ipv4_addr; flags constant; }\n set s { type ipv4_addr; }\n chain x {\n  update @c { ip saddr }\n  add @s { ip saddr timeout 1s }\n  update @s { ip saddr }\n }\n}\n');
+    const run = natsim('lint', file);
+    expect(run.stdout).toBe(`${file}:5:10: set 'c' is constant: rules cannot add to it\n${file}:6:21: set 's' has no timeouts ('flags timeout' or a 'timeout')\nlint: 2 problem(s)\n`);
   });
 
   it('passes the realistic kube-proxy ruleset', () => {

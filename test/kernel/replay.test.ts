@@ -9,6 +9,8 @@ import { loadScenario } from '../../src/scenario/load.js';
 import { replayCapture, type ReplayOptions } from '../../src/world/capture-replay.js';
 import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { expectSameBytes, pairUp } from './compare.js';
+import { parseRuleset } from '../../src/netfilter/rules/parse.js';
+import { formatNftTime } from '../../src/netfilter/rules/nft-time.js';
 
 async function replay(name: string, options: ReplayOptions = {}) {
   const dir = `fixtures/kernel/${name}`;
@@ -147,5 +149,43 @@ describe('kernel recording icmp-error-related', () => {
     const r = await replay('icmp-error-related');
     const kernel = kernelCounters('icmp-error-related');
     expect(r.host.nf.stats.total()).toMatchObject({ invalid: kernel.invalid, error: kernel.error, insert_failed: kernel.insert_failed, drop: kernel.drop });
+  });
+});
+
+/** The endpoint each SYN of a replayed session-affinity recording was DNATed to. */
+async function affinityPicks(name: string, edit: (ruleset: string) => string = (t) => t): Promise<string[]> {
+  const spec = loadScenario(`fixtures/kernel/${name}/capture.yaml`);
+  const host = spec.hosts[0]!;
+  const ruleset = { ...host.ruleset!, text: edit(host.ruleset!.text) };
+  const r = await replayCapture(`fixtures/kernel/${name}/capture.pcap`, { ...spec, hosts: [{ ...host, ruleset }] }, { keepPackets: true });
+  const sent = r.packets!.sent.map((s) => pairUp([s], [s])[0]!.natsim);
+  return sent.filter((p) => p.proto === 6 && p.tcpFlags === 0x02).map((p) => formatIpv4(p.daddr));
+}
+
+const AFFINITY_PICKS = ['192.168.206.1', '192.168.206.1', '192.168.206.1', '192.168.206.2', '192.168.206.2'];
+
+describe.each(['nft-session-affinity', 'iptables-session-affinity'])('kernel recording %s', (name) => {
+  it('sends every packet byte for byte: affinity kept while fresh, lapsed after the timeout', async () => {
+    const r = await replay(name);
+    pairUp(r.packets!.sent, r.packets!.recorded).forEach((p, i) => expectSameBytes(p, i));
+    expect(await affinityPicks(name)).toEqual(AFFINITY_PICKS);
+  });
+});
+
+describe('kernel recording nft-session-affinity', () => {
+  it('reads back what nft listed after the last connection: 10.0.3.1 in 192.168.206.2’s set, 2s864ms left', () => {
+    const after = parseRuleset({ text: readFileSync('fixtures/kernel/nft-session-affinity/affinity-after.txt', 'utf8'), file: 'after', lineOffset: 0, colOffset: 0 }).tables[0]!;
+    const filled = [...after.chains.values()].flatMap((c) => c.rules).flatMap((rule) => rule.matches).flatMap((m) => (m.kind === 'lookup' && m.set.elements.length > 0 ? [m.set] : []));
+    expect(filled.map((set) => [set.name, set.elements.map((e) => [formatIpv4(e.key[0]!.min), formatNftTime(e.expiry!.expiration)])])).toEqual([['affinity-BBBBBBBB-default/web/tcp/http__192.168.206.2/8080', [['10.0.3.1', '2s864ms']]]]);
+  });
+
+  it('tells the rules apart: with add for update (no restart), the 3.5 s connection goes to the other endpoint', async () => {
+    expect(await affinityPicks('nft-session-affinity', (t) => t.replaceAll('\tupdate @', '\tadd @'))).toEqual(['192.168.206.1', '192.168.206.1', '192.168.206.2', '192.168.206.1', '192.168.206.1']);
+  });
+});
+
+describe('kernel recording iptables-session-affinity', () => {
+  it('tells the rules apart: with --seconds 2 the 1 s sighting is too old for the 3.5 s connection', async () => {
+    expect(await affinityPicks('iptables-session-affinity', (t) => t.replaceAll('--seconds 3', '--seconds 2'))).toEqual(['192.168.206.1', '192.168.206.1', '192.168.206.2', '192.168.206.1', '192.168.206.1']);
   });
 });

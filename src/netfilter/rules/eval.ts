@@ -11,9 +11,11 @@ import { inPrefix } from '../../packet/ipv4-addr.js';
 import type { RuleContext } from './context.js';
 import { setContains } from './ipset.js';
 import { loadKey } from './nft-concat.js';
+import { dynsetEval } from './nft-dynset.js';
 import { setLookup } from './nft-set.js';
 import { NftTrace } from './nft-trace.js';
 import type { Action, Chain, Effect, Match, Rule, Table } from './model.js';
+import { recentMatch } from './xt-recent.js';
 
 /** An action once a verdict map has been looked up. */
 type Decided = Exclude<Action, { kind: 'vmap' }>;
@@ -42,7 +44,7 @@ export function evaluateChain(table: Table, chain: Chain, ctx: RuleContext, onNa
 function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAction, r: Rule) => Verdict, depth: number, trace: NftTrace): ChainOutcome | null {
   if (depth > MAX_DEPTH) throw new Error(`chain '${chain.name}': jump depth over ${MAX_DEPTH} (a loop in the ruleset)`);
   for (const rule of chain.rules) {
-    if (!rule.matches.every((m) => matches(m, ctx))) continue;
+    if (!allMatch(rule, ctx)) continue;
     for (const effect of rule.effects) apply(effect, rule, ctx);
     const a = rule.action?.kind === 'vmap' ? mapVerdict(rule.action, ctx) : rule.action;
     // a verdict map without the key ends the rule untraced (NFT_BREAK)
@@ -77,7 +79,7 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
 /** nft_lookup_eval with a verdict register: the element's verdict, undefined on a miss. */
 function mapVerdict(a: Extract<Action, { kind: 'vmap' }>, ctx: RuleContext): Decided | undefined {
   const key = loadKey(a.key, ctx);
-  return key === null ? undefined : (setLookup(a.map, key)?.verdict ?? undefined);
+  return key === null ? undefined : (setLookup(a.map, key, ctx.skb.time)?.verdict ?? undefined);
 }
 
 /** The verdict nft's trace names for a rule's action (NAT statements end in accept). */
@@ -125,8 +127,15 @@ function apply(a: Effect, rule: Rule, ctx: RuleContext): void {
   }
 }
 
+/** The rule's matches in order, up to the first that fails. */
+function allMatch(rule: Rule, ctx: RuleContext): boolean {
+  const ms = rule.matches;
+  for (let i = 0; i < ms.length; i++) if (!matches(ms[i]!, rule, ctx)) return false;
+  return true;
+}
+
 /** A match that implies a protocol (ports, TCP flags, ICMP type) fails on others even negated. */
-function matches(m: Match, ctx: RuleContext): boolean {
+function matches(m: Match, rule: Rule, ctx: RuleContext): boolean {
   const p = ctx.skb.pkt;
   switch (m.kind) {
     case 'sport':
@@ -142,14 +151,18 @@ function matches(m: Match, ctx: RuleContext): boolean {
     case 'lookup': {
       // nft_lookup_eval: NFT_LOOKUP_F_INV inverts the found bit, after the key was loaded
       const key = loadKey(m.key, ctx);
-      return key !== null && m.negate !== (setLookup(m.set, key) !== undefined);
+      return key !== null && m.negate !== (setLookup(m.set, key, ctx.skb.time) !== undefined);
     }
+    case 'dynset':
+      return dynsetEval(m, rule, ctx);
+    case 'recent':
+      return recentMatch(m, rule, ctx);
     default:
       return m.negate !== matchesPositive(m, ctx);
   }
 }
 
-function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags' | 'icmptype' | 'lookup' }>, ctx: RuleContext): boolean {
+function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags' | 'icmptype' | 'lookup' | 'dynset' | 'recent' }>, ctx: RuleContext): boolean {
   const p = ctx.skb.pkt;
   switch (m.kind) {
     case 'saddr':

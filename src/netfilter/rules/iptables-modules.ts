@@ -131,8 +131,8 @@ const SIMPLE: Readonly<Record<string, Readonly<Record<string, (r: OptionReader) 
   },
 };
 
-/** The modules natsim evaluates (tcp/udp ports and multiport are read by the parser itself). */
-export const MODULES = new Set(['tcp', 'udp', 'multiport', 'comment', 'statistic', ...Object.keys(SIMPLE)]);
+/** The modules natsim evaluates (tcp/udp ports and multiport are read by the parser itself, recent by xt-recent.ts). */
+export const MODULES = new Set(['tcp', 'udp', 'multiport', 'comment', 'statistic', 'recent', ...Object.keys(SIMPLE)]);
 
 /** The match for a simple module's option, or null when no loaded module has this option. */
 export function simpleModuleOption(modules: ReadonlySet<string>, r: OptionReader): Match | null {

@@ -11,6 +11,7 @@ import { NatFlag, type Action, type BaseChainSpec, type Chain, type ChainType, t
 import { parseNatTarget, parsePortRange, parseProto, parseU32 } from './syntax.js';
 import { MODULES, parseValueMask, simpleModuleOption, StatisticOptions, type OptionReader } from './iptables-modules.js';
 import type { IpSet } from './ipset.js';
+import { RecentOptions, type RecentTables } from './xt-recent.js';
 
 interface BuiltinTable {
   readonly type: ChainType;
@@ -41,6 +42,8 @@ function builtinBase(tableName: string, table: BuiltinTable, hook: Hook, policy:
  */
 export function parseIptablesSave(text: string, file: string, onRuleError: ((e: InputError) => void) | null = null, ipsets: ReadonlyMap<string, IpSet> = new Map()): Ruleset {
   const tables: Table[] = [];
+  // xt_recent's tables belong to the namespace: one per name, whichever rule names it
+  const recentTables: RecentTables = new Map();
   let current: Table | null = null;
   let currentLine = 0;
   const lines = text.split('\n');
@@ -66,7 +69,7 @@ export function parseIptablesSave(text: string, file: string, onRuleError: ((e: 
       declareChain(current, body, at(col));
     } else {
       try {
-        const { chain, rule } = parseRuleLine(current, line, file, i + 1, ipsets);
+        const { chain, rule } = parseRuleLine(current, line, file, i + 1, { ipsets, recentTables });
         chain.rules.push(rule);
       } catch (e) {
         if (!onRuleError || !(e instanceof InputError)) throw e;
@@ -135,8 +138,14 @@ const IFACE_OPTIONS: Readonly<Record<string, 'iifname' | 'oifname'>> = { '-i': '
 const PORT_OPTIONS: Readonly<Record<string, 'sport' | 'dport'>> = { '--sport': 'sport', '--source-port': 'sport', '--dport': 'dport', '--destination-port': 'dport' };
 const MULTIPORT_OPTIONS: Readonly<Record<string, 'sport' | 'dport'>> = { '--sports': 'sport', '--source-ports': 'sport', '--dports': 'dport', '--destination-ports': 'dport' };
 
+/** What the namespace holds that rules refer to by name: ipset's sets, xt_recent's tables. */
+interface NamedState {
+  readonly ipsets: ReadonlyMap<string, IpSet>;
+  readonly recentTables: RecentTables;
+}
+
 /** Reads "[p:b] -A CHAIN OPTIONS…" for a table whose chains are all declared already. */
-function parseRuleLine(table: Table, line: string, file: string, lineNo: number, ipsets: ReadonlyMap<string, IpSet>): { chain: Chain; rule: Rule } {
+function parseRuleLine(table: Table, line: string, file: string, lineNo: number, { ipsets, recentTables }: NamedState): { chain: Chain; rule: Rule } {
   const words = splitWords(line, file, lineNo);
   let w = 0;
   const fail = (word: Word | undefined, reason: string): never => {
@@ -153,6 +162,14 @@ function parseRuleLine(table: Table, line: string, file: string, lineNo: number,
   let proto = 0;
   const modules = new Set<string>();
   const statistic = new StatisticOptions();
+  // -m recent's options, from its -m to the next -m, the target or the end of the rule
+  let recent: { readonly options: RecentOptions; readonly at: Word } | null = null;
+  const endRecent = (): void => {
+    if (recent === null) return;
+    const at = recent.at;
+    matches.push(recent.options.build(recentTables, (reason) => fail(at, reason)));
+    recent = null;
+  };
   let negate = false;
   const value = (opt: Word): Word => words[w++] ?? fail(opt, `option ${opt.text} needs a value`);
   const reader = (opt: Word, neg: boolean): OptionReader => ({ option: opt.text, negate: neg, proto, ipsets, value: () => value(opt).text, fail: (reason) => fail(opt, reason) });
@@ -209,6 +226,8 @@ function parseRuleLine(table: Table, line: string, file: string, lineNo: number,
       case '--match': {
         const v = value(opt);
         if (!MODULES.has(v.text)) fail(v, `match module '${v.text}' is not supported yet (natsim evaluates ${[...MODULES].join(', ')})`);
+        endRecent();
+        if (v.text === 'recent') recent = { options: new RecentOptions(), at: v };
         modules.add(v.text);
         break;
       }
@@ -221,6 +240,7 @@ function parseRuleLine(table: Table, line: string, file: string, lineNo: number,
       case '-g':
       case '--goto': {
         const v = value(opt);
+        endRecent();
         action = targetAction(table, v, opt.text === '-g' || opt.text === '--goto', fail);
         break;
       }
@@ -230,6 +250,7 @@ function parseRuleLine(table: Table, line: string, file: string, lineNo: number,
           action = targetOption(action, opt, value, proto, fail);
           break;
         }
+        if (recent?.options.read(r)) break;
         const match = simpleModuleOption(modules, r);
         if (match) matches.push(match);
         else if (!modules.has('statistic') || !statistic.read(r)) fail(opt, `unknown or unsupported option '${opt.text}'`);
@@ -237,6 +258,7 @@ function parseRuleLine(table: Table, line: string, file: string, lineNo: number,
     }
   }
   if (negate) fail(words[words.length - 1], "'!' at the end of the rule negates nothing");
+  endRecent();
   if (modules.has('statistic')) {
     const match = statistic.build();
     matches.push(typeof match === 'string' ? fail(chainWord, match) : match);

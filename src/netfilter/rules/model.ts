@@ -7,6 +7,7 @@ import type { SourcePlace } from '../../errors.js';
 import type { Hook } from '../constants.js';
 import type { IpSet } from './ipset.js';
 import type { NftSet } from './nft-set.js';
+import type { RecentCommand, RecentTable } from './xt-recent.js';
 
 export type ChainType = 'filter' | 'nat' | 'route';
 export type Policy = 'accept' | 'drop';
@@ -78,7 +79,10 @@ export type KeyExpr =
   /** numgen random|inc mod N [offset K] (nft_numgen): an integer in [offset, offset + N). */
   | { readonly kind: 'numgen'; readonly mode: 'random' | 'inc'; readonly modulus: number; readonly offset: number; readonly counter: NumgenCounter };
 
-/** A match: every match of a rule must hold (logical and). `negate` inverts one match. */
+/**
+ * A match: every match of a rule must hold (logical and), tested in the rule's order; `negate`
+ * inverts one match. Some record what they see (-m recent, nft dynset) as they are tested.
+ */
 export type Match =
   | { readonly kind: 'saddr' | 'daddr'; readonly negate: boolean; readonly prefixes: readonly Prefix[] }
   /** Interface by name; `prefix` for iptables "eth+" and nft "eth*" wildcards. */
@@ -105,7 +109,15 @@ export type Match =
   /** -m set --match-set NAME src,dst: the set's dimensions taken from these directions. */
   | { readonly kind: 'ipset'; readonly negate: boolean; readonly set: IpSet; readonly dirs: readonly ('src' | 'dst')[] }
   /** nft lookup: the key (one field, or a concatenation) is in the named or anonymous set or map. */
-  | { readonly kind: 'lookup'; readonly negate: boolean; readonly key: readonly KeyExpr[]; readonly set: NftSet };
+  | { readonly kind: 'lookup'; readonly negate: boolean; readonly key: readonly KeyExpr[]; readonly set: NftSet }
+  /**
+   * nft `add|update @set { KEY [timeout T] }` (nft_dynset): a statement that puts the key in the
+   * set, and ends the rule (NFT_BREAK) only when the set is full — so it sits among the matches,
+   * in the rule's order. `timeout` 0: the set's.
+   */
+  | { readonly kind: 'dynset'; readonly op: 'add' | 'update'; readonly key: readonly KeyExpr[]; readonly set: NftSet; readonly timeout: number }
+  /** -m recent (xt_recent): the address of `side` in the namespace's table, per the command. */
+  | { readonly kind: 'recent'; readonly negate: boolean; readonly table: RecentTable; readonly side: 'src' | 'dst'; readonly command: RecentCommand };
 
 /** NF_NAT_RANGE_* flags (include/uapi/linux/netfilter/nf_nat.h). */
 export const NatFlag = {

@@ -39,7 +39,8 @@ export function readKeyField(cur: NftCursor, first: Token): KeyExpr {
 export function readKey(cur: NftCursor, first: Token): KeyExpr[] {
   const key = [readKeyField(cur, first)];
   while (cur.peek().kind === 'word' && cur.peek().text === '.') {
-    cur.next();
+    const dot = cur.next();
+    if (key.length === MAX_KEY_FIELDS) cur.fail(dot, `a concatenation has at most ${MAX_KEY_FIELDS} fields`);
     key.push(readKeyField(cur, cur.next()));
   }
   return key;
@@ -60,15 +61,24 @@ export function datatypeOf(k: KeyExpr): SetDatatype {
   }
 }
 
-/** The registers of a concatenation, left to right; null when a field breaks the rule. */
-export function loadKey(key: readonly KeyExpr[], ctx: RuleContext): number[] | null {
-  const values: number[] = [];
-  for (const k of key) {
-    const v = loadField(k, ctx);
+/** NFT_REG32_COUNT: a key spans at most this many 32-bit registers, one per field here. */
+const MAX_KEY_FIELDS = 16;
+
+/**
+ * struct nft_regs' data registers: one file for every evaluation. A lookup, vmap or dynset
+ * reads its key right after loadKey wrote it, and no key is loaded in between, so sharing
+ * them costs no allocation per packet.
+ */
+const regs = new Float64Array(MAX_KEY_FIELDS);
+
+/** Loads a concatenation into the registers, left to right; null when a field breaks the rule. */
+export function loadKey(key: readonly KeyExpr[], ctx: RuleContext): Float64Array | null {
+  for (let i = 0; i < key.length; i++) {
+    const v = loadField(key[i]!, ctx);
     if (v === null) return null;
-    values.push(v);
+    regs[i] = v;
   }
-  return values;
+  return regs;
 }
 
 function loadField(k: KeyExpr, ctx: RuleContext): number | null {

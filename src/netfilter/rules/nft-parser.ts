@@ -8,7 +8,8 @@ import { parsePrefix } from '../../packet/ipv4-addr.js';
 import { HOOK_NFT_NAME, NFT_NAMED_PRIORITY, type Hook } from '../constants.js';
 import { CtState, type Action, type BaseChainSpec, type ChainType, type Effect, type KeyExpr, type MarkOwner, Match, PortRange, Prefix, Rule, Ruleset, Table, TableFamily } from './model.js';
 import { datatypeOf, readKey } from './nft-concat.js';
-import { keyTypeText, type NftSet } from './nft-set.js';
+import { readDynset } from './nft-dynset.js';
+import { anonymousSet, keyTypeText, type NftSet } from './nft-set.js';
 import { readElements, readSetDecl, readVerdict } from './nft-set-syntax.js';
 import { NftCursor, tokenize, type Token } from './nft-tokens.js';
 import { ADDR_TYPE_NAME, NAT_FLAG_BY_NFT_WORD, parseNatTarget, parsePortRange, parseProto, parseU32 } from './syntax.js';
@@ -308,6 +309,10 @@ class NftParser extends NftCursor {
       case 'icmp':
         matches.push(this.icmpMatch());
         return null;
+      case 'add':
+      case 'update':
+        matches.push(readDynset(this, tok, (t, key) => this.namedSet(t, key)));
+        return null;
       case 'log':
         effects.push(this.logStatement());
         return null;
@@ -370,7 +375,7 @@ class NftParser extends NftCursor {
       if (verdictMap && !set.verdictMap) this.fail(tok, `'${set.name}' is not a verdict map`);
       return set;
     }
-    const set: NftSet = { name: null, key: key.map(datatypeOf), verdictMap, elements: [] };
+    const set = anonymousSet(key.map(datatypeOf), verdictMap);
     readElements(this, set);
     return set;
   }

@@ -1,49 +1,86 @@
 /**
  * Sets and maps as `nft list ruleset` prints them and `nft -f` reads them: declarations
- * (`set|map NAME { type A . B [: verdict]; flags …; elements = { … } }`), element lists
- * (`KEY [comment "…"] [: VERDICT]`, KEY the fields joined by ` . `), and the anonymous sets and
- * maps written in a rule. What natsim does not evaluate (typeof declarations, non-verdict
- * data, element timeouts) is refused at its token.
+ * (`set|map NAME { type A . B [: verdict] | typeof EXPR [. EXPR] [: verdict]; size N; flags …;
+ * timeout T; gc-interval T; elements = { … } }`), element lists (`KEY [timeout T] [expires T]
+ * [comment "…"] [: VERDICT]`, KEY the fields joined by ` . `), and the anonymous sets and maps
+ * written in a rule. Timeouts are checked as nft_add_set_elem checks them; what natsim does not
+ * evaluate (non-verdict data) is refused at its token.
  */
 import type { VerdictAction } from './model.js';
-import { DECLARABLE_DATATYPES, parseField, SET_FLAGS, type FieldRange, type NftSet, type SetDatatype, type SetElement } from './nft-set.js';
+import { datatypeOf, readKey } from './nft-concat.js';
+import { DECLARABLE_DATATYPES, DEFAULT_GC_INTERVAL, parseField, SET_FLAG_BY_WORD, SetFlag, type ElementExpiry, type FieldRange, type NftSet, type SetDatatype, type SetElement } from './nft-set.js';
+import { parseNftTime } from './nft-time.js';
 import { describe, type NftCursor, type Token } from './nft-tokens.js';
+import { parseU32 } from './syntax.js';
+
+/** A declaration's properties until its elements (or its end) fix them. */
+interface SetDecl {
+  key: SetDatatype[] | null;
+  verdictMap: boolean;
+  flags: number;
+  timeout: number;
+  size: number;
+  gcInterval: number;
+}
 
 /** After `set|map NAME`: the `{ … }` body. */
 export function readSetDecl(cur: NftCursor, nameTok: Token, kind: 'set' | 'map'): NftSet {
   cur.expectPunct('{');
+  const decl: SetDecl = { key: null, verdictMap: false, flags: 0, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL };
   let set: NftSet | null = null;
   for (cur.skipSeparators(); !cur.peekPunct('}'); cur.skipSeparators()) {
     const prop = cur.next();
+    if (set !== null && prop.text !== 'comment') cur.fail(prop, `'${prop.text}' must come before 'elements'`);
     switch (prop.text) {
       case 'type':
-        set = { name: nameTok.text, key: readDeclaredKey(cur), verdictMap: readMapData(cur, kind), elements: [] };
+        decl.key = readDeclaredKey(cur);
+        decl.verdictMap = readMapData(cur, kind);
+        break;
+      case 'typeof':
+        decl.key = readTypeofKey(cur);
+        decl.verdictMap = readMapData(cur, kind);
         break;
       case 'flags':
-        readFlags(cur);
+        decl.flags |= readFlags(cur);
+        break;
+      case 'timeout':
+        decl.timeout = readTime(cur);
+        break;
+      case 'gc-interval':
+        decl.gcInterval = readTime(cur);
+        if (decl.gcInterval === 0) cur.fail(prop, 'gc-interval must be more than 0');
+        break;
+      case 'size':
+        decl.size = readCount(cur);
         break;
       case 'elements':
-        if (!set) cur.fail(prop, "'type' must come before 'elements'");
+        set = declaredSet(cur, nameTok, prop, decl, kind);
         cur.expect('=');
         readElements(cur, set);
         break;
       case 'comment':
-      case 'size':
       case 'policy':
-      case 'timeout':
-      case 'gc-interval':
       case 'counter':
       case 'auto-merge':
         while (!cur.atRuleEnd()) cur.next();
         break;
-      case 'typeof':
-        return cur.fail(prop, `'typeof' ${kind} declarations are not modelled (natsim reads 'type ${DECLARABLE_DATATYPES.join('|')} [. …]')`);
       default:
         return cur.fail(prop, `unsupported ${kind} property '${prop.text}'`);
     }
   }
-  cur.next();
-  return set ?? cur.fail(nameTok, `${kind} ${nameTok.text} has no type`);
+  const end = cur.next();
+  return set ?? declaredSet(cur, nameTok, end, decl, kind);
+}
+
+/**
+ * The set a declaration describes. A timeout implies `flags timeout` (nft's set_evaluate); no
+ * backend keeps elements added by rules in intervals (only nft_set_rhash has ->update).
+ */
+function declaredSet(cur: NftCursor, nameTok: Token, at: Token, decl: SetDecl, kind: 'set' | 'map'): NftSet {
+  if (decl.key === null) return at.text === 'elements' ? cur.fail(at, "'type' must come before 'elements'") : cur.fail(nameTok, `${kind} ${nameTok.text} has no type`);
+  const flags = decl.timeout > 0 ? decl.flags | SetFlag.Timeout : decl.flags;
+  if ((flags & SetFlag.Eval) !== 0 && (flags & SetFlag.Interval) !== 0) cur.fail(nameTok, `${kind} ${nameTok.text}: no set backend takes both 'dynamic' and 'interval' (nft_set_rhash, the one rules add to, holds single values)`);
+  return { name: nameTok.text, key: decl.key, verdictMap: decl.verdictMap, flags, timeout: decl.timeout, size: decl.size, gcInterval: decl.gcInterval, elements: [], lastGc: 0 };
 }
 
 /** `A [. B]…` of declarable datatypes. */
@@ -55,6 +92,14 @@ function readDeclaredKey(cur: NftCursor): SetDatatype[] {
     const type = DECLARABLE_DATATYPES.find((t) => t === tok.text) ?? cur.fail(tok, `set type '${tok.text}' is not modelled (${DECLARABLE_DATATYPES.join(', ')})`);
     key.push(type);
   } while (cur.peek().text === '.');
+  return key;
+}
+
+/** `typeof EXPR [. EXPR]…`: the datatypes of the expressions, as nft derives them. */
+function readTypeofKey(cur: NftCursor): SetDatatype[] {
+  const first = cur.next();
+  const key = readKey(cur, first).map(datatypeOf);
+  if (key.includes('integer')) cur.fail(first, `typeof numgen is not modelled (typeof ip saddr|daddr|protocol, meta l4proto, th|tcp|udp|sctp|udplite sport|dport)`);
   return key;
 }
 
@@ -70,13 +115,27 @@ function readMapData(cur: NftCursor, kind: 'set' | 'map'): boolean {
   return true;
 }
 
-/** `flags F[,F]…`: checked, not needed to evaluate (every backend matches the same elements). */
-function readFlags(cur: NftCursor): void {
+/** `flags F[,F]…`: their SetFlag bits. */
+function readFlags(cur: NftCursor): number {
+  let flags = 0;
   do {
     if (cur.peekPunct(',')) cur.next();
     const tok = cur.next();
-    if (!SET_FLAGS.includes(tok.text)) cur.fail(tok, `unknown set flag '${tok.text}' (${SET_FLAGS.join(', ')})`);
+    const bit = SET_FLAG_BY_WORD[tok.text] ?? cur.fail(tok, `unknown set flag '${tok.text}' (${Object.keys(SET_FLAG_BY_WORD).join(', ')})`);
+    flags |= bit;
   } while (cur.peekPunct(','));
+  return flags;
+}
+
+/** A relative time (`3h`, `10800s`, `1d2h3m4s5ms`, `30`), in ns. */
+export function readTime(cur: NftCursor): number {
+  const tok = cur.next();
+  return parseNftTime(tok.text) ?? cur.fail(tok, `bad time '${tok.text}' (nft writes e.g. 3h, 10800s, 1d2h3m4s5ms)`);
+}
+
+function readCount(cur: NftCursor): number {
+  const tok = cur.next();
+  return parseU32(tok.text) ?? cur.fail(tok, `expected a number, found ${describe(tok)}`);
 }
 
 /** `{ ELEMENT, … }`, or one element (a rule's `th dport 80`, `ip daddr . tcp dport 10.0.0.1 . 80`). */
@@ -94,7 +153,7 @@ export function readElements(cur: NftCursor, set: NftSet): void {
     set.elements.push(readElement(cur, set, tok));
     const after = cur.peek();
     if (after.kind !== 'eol' && !(after.kind === 'punct' && (after.text === ',' || after.text === '}'))) {
-      cur.fail(after, `unexpected ${describe(after)} in a ${set.verdictMap ? 'map' : 'set'} element (natsim reads KEY [comment "…"]${set.verdictMap ? ' : VERDICT' : ''})`);
+      cur.fail(after, `unexpected ${describe(after)} in a ${set.verdictMap ? 'map' : 'set'} element (natsim reads KEY [timeout T] [expires T] [comment "…"]${set.verdictMap ? ' : VERDICT' : ''})`);
     }
   }
   if (set.name === null && set.elements.length === 0) cur.fail(open, 'empty set');
@@ -110,13 +169,39 @@ function readElement(cur: NftCursor, set: NftSet, first: Token): SetElement {
     }
     key.push(parseField(type, tok.text) ?? cur.fail(tok, `bad ${type} '${tok.text}'`));
   }
-  if (cur.peek().text === 'comment') {
-    cur.next();
-    cur.expectString();
-  }
-  if (!set.verdictMap) return { key, verdict: null };
+  const expiry = readElementOptions(cur, set);
+  if (!set.verdictMap) return { key, verdict: null, expiry };
   cur.expect(':');
-  return { key, verdict: readVerdict(cur, cur.next()) };
+  return { key, verdict: readVerdict(cur, cur.next()), expiry };
+}
+
+/**
+ * `[timeout T] [expires E] [comment "…"]` after a key, checked as nft_add_set_elem does: a
+ * timeout needs a set with the timeout flag, which also gives its elements the set's timeout;
+ * `expires` (the time left, as `nft list` prints it) needs a timeout and cannot exceed it.
+ * The ruleset is loaded at virtual time 0, so the element runs out at E (or T).
+ */
+function readElementOptions(cur: NftCursor, set: NftSet): ElementExpiry | null {
+  let timeout = (set.flags & SetFlag.Timeout) !== 0 ? set.timeout : 0;
+  let expires: { tok: Token; ns: number } | null = null;
+  for (;;) {
+    const word = cur.peek().text;
+    if (word === 'comment') {
+      cur.next();
+      cur.expectString();
+    } else if (word === 'timeout' || word === 'expires') {
+      const tok = cur.next();
+      if ((set.flags & SetFlag.Timeout) === 0) cur.fail(tok, `'${word}' needs a set with timeouts (${set.name ?? 'an anonymous set'} has no 'flags timeout' and no 'timeout')`);
+      const ns = readTime(cur);
+      if (word === 'timeout') timeout = ns;
+      else expires = { tok, ns };
+    } else {
+      break;
+    }
+  }
+  if (expires !== null && timeout === 0) cur.fail(expires.tok, "'expires' needs a timeout (the element's or the set's)");
+  if (expires !== null && expires.ns > timeout) cur.fail(expires.tok, "'expires' cannot exceed the element's timeout");
+  return timeout === 0 ? null : { timeout, expiration: expires?.ns || timeout };
 }
 
 /** A verdict word (and its chain): a rule's last statement, or a verdict map's data. */

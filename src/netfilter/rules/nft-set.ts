@@ -4,6 +4,8 @@
  * the data kube-proxy's vmaps hold). One element model stands for the kernel's backends, which
  * agree on what matches: exact keys (nft_set_hash.c), intervals of a single field with `flags
  * interval` (nft_set_rbtree.c), and ranges per field of a concatenation (nft_set_pipapo.c).
+ * Elements may time out (NFT_SET_EXT_TIMEOUT): an expired element matches nothing, and
+ * nft_rhash_gc takes it out of the set a garbage-collection interval later.
  * The lookup is nft_lookup_eval (net/netfilter/nft_lookup.c).
  */
 import { parseIpv4, parsePrefix, prefixMask } from '../../packet/ipv4-addr.js';
@@ -16,8 +18,17 @@ export type SetDatatype = 'ipv4_addr' | 'inet_proto' | 'inet_service' | 'integer
 /** The datatypes a `type` declaration may name (nft has no declared `integer` set). */
 export const DECLARABLE_DATATYPES: readonly SetDatatype[] = ['ipv4_addr', 'inet_proto', 'inet_service'];
 
-/** The set flags nft prints (NFT_SET_CONSTANT, _INTERVAL, _TIMEOUT, _EVAL as `dynamic`). */
-export const SET_FLAGS: readonly string[] = ['constant', 'interval', 'timeout', 'dynamic'];
+/** The NFT_SET_* flags (include/uapi/linux/netfilter/nf_tables.h) natsim acts on. */
+export const SetFlag = {
+  Constant: 0x2,
+  Interval: 0x4,
+  Timeout: 0x10,
+  /** `dynamic`: rules add elements (nft_dynset); only the hash backend can (nft_set_rhash_type). */
+  Eval: 0x20,
+} as const;
+
+/** The set flag words nft prints, and their bits. */
+export const SET_FLAG_BY_WORD: Readonly<Record<string, number>> = { constant: SetFlag.Constant, interval: SetFlag.Interval, timeout: SetFlag.Timeout, dynamic: SetFlag.Eval };
 
 /** An element's value for one field: an inclusive range (a single value has min = max). */
 export interface FieldRange {
@@ -25,10 +36,19 @@ export interface FieldRange {
   readonly max: number;
 }
 
+/** NFT_SET_EXT_TIMEOUT of an element that expires: its timeout and when it runs out (virtual ns). */
+export interface ElementExpiry {
+  readonly timeout: number;
+  /** Moved on by `update @set` (nft_dynset_eval). */
+  expiration: number;
+}
+
 export interface SetElement {
   readonly key: readonly FieldRange[];
   /** A verdict map's data; null in a set. */
   readonly verdict: VerdictAction | null;
+  /** null: the element never expires (no timeout extension, or a timeout of 0). */
+  readonly expiry: ElementExpiry | null;
 }
 
 export interface NftSet {
@@ -37,8 +57,26 @@ export interface NftSet {
   readonly key: readonly SetDatatype[];
   /** A verdict map (`type … : verdict`, or an anonymous `vmap { … }`). */
   readonly verdictMap: boolean;
+  /** SetFlag bits. */
+  readonly flags: number;
+  /** The elements' default timeout (`timeout 3h`), ns; 0 for none. */
+  readonly timeout: number;
+  /** `size N`: the most elements rules may add; 0 when not declared. */
+  readonly size: number;
+  /** `gc-interval`, ns: how often nft_rhash_gc collects expired elements. */
+  readonly gcInterval: number;
   /** Shared with every rule that names the set, so `add element` later reaches them too. */
   readonly elements: SetElement[];
+  /** The garbage-collection tick that ran last (virtual ns), see collectExpired. */
+  lastGc: number;
+}
+
+/** nft_set_gc_interval: one second (HZ jiffies) unless `gc-interval` says otherwise. */
+export const DEFAULT_GC_INTERVAL = 1e9;
+
+/** The set or map a rule's `{ … }` makes: anonymous and constant, without timeouts. */
+export function anonymousSet(key: readonly SetDatatype[], verdictMap: boolean): NftSet {
+  return { name: null, key, verdictMap, flags: SetFlag.Constant, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL, elements: [], lastGc: 0 };
 }
 
 /** One field of an element as nft prints it: an address, prefix or range; a protocol; a port or range; a number. */
@@ -67,9 +105,45 @@ function range(min: number | null, max: number | null): FieldRange | null {
   return min === null || max === null || min > max ? null : { min, max };
 }
 
-/** The element holding the key, each field within its element's range; undefined for none. */
-export function setLookup(set: NftSet, key: readonly number[]): SetElement | undefined {
-  return set.elements.find((e) => e.key.every((f, i) => key[i]! >= f.min && key[i]! <= f.max));
+/** __nft_set_elem_expired: the element has a timeout and `now` has reached its expiration. */
+function elementExpired(e: SetElement, now: number): boolean {
+  return e.expiry !== null && now >= e.expiry.expiration;
+}
+
+/**
+ * The live element holding the key (the registers `regs`, one per field), each field within
+ * its element's range; undefined for none. Expired elements are skipped, as nft_rhash_cmp does.
+ */
+export function setLookup(set: NftSet, regs: ArrayLike<number>, now: number): SetElement | undefined {
+  const elements = set.elements;
+  for (let i = 0; i < elements.length; i++) {
+    const e = elements[i]!;
+    if (holds(e, regs) && !elementExpired(e, now)) return e;
+  }
+  return undefined;
+}
+
+function holds(e: SetElement, regs: ArrayLike<number>): boolean {
+  const key = e.key;
+  for (let f = 0; f < key.length; f++) {
+    const v = regs[f]!;
+    if (v < key[f]!.min || v > key[f]!.max) return false;
+  }
+  return true;
+}
+
+/**
+ * nft_rhash_gc, run every gcInterval from the time the ruleset was loaded (virtual time 0): the
+ * ticks due by `now` take out every element that had expired at the last of them. Until then
+ * an expired element still counts against the set's size, as it does in the kernel.
+ */
+export function collectExpired(set: NftSet, now: number): void {
+  const tick = Math.floor(now / set.gcInterval) * set.gcInterval;
+  if (tick <= set.lastGc) return;
+  set.lastGc = tick;
+  let kept = 0;
+  for (const e of set.elements) if (!elementExpired(e, tick)) set.elements[kept++] = e;
+  set.elements.length = kept;
 }
 
 /** The key type as nft prints it: `ipv4_addr . inet_proto . inet_service`. */
