@@ -55,7 +55,7 @@ async function runCases(dir: string): Promise<CaseResult[]> {
   const floorRate = main.packets / floor.seconds;
   const add = (name: string, packets: number, m: Median, notes = ''): void =>
     void results.push({ name, packets, seconds: m.seconds, rate: packets / m.seconds, ratioToFloor: floorRate / (packets / m.seconds), peakRssMb: m.rssMb, runs, notes });
-  add('(a) parse floor: readCapture + Ipv4Packet.decode', main.packets, floor);
+  add('(a) parse floor: readCapture + Ipv4Packet.adopt', main.packets, floor);
 
   log('(b) natsim stats');
   const stats = await runMedian(natsim('stats', '--plain', main.pcap), runs);

@@ -12,7 +12,7 @@ if (!file) throw new Error('usage: parse-floor FILE.pcap');
 let decoded = 0;
 let protoSum = 0;
 await readCapture(file, (r) => {
-  const pkt = Ipv4Packet.decode(r.payload);
+  const pkt = Ipv4Packet.adopt(r.payload); // in place, as the replay takes its packets
   if (typeof pkt === 'string') return;
   decoded++;
   protoSum += pkt.proto; // uses the result, so the decode cannot be optimised away
