@@ -1,7 +1,7 @@
 /**
  * Kernel profiles: the behaviours natsim models that differ between the Linux versions it can
- * behave as, and only those. Everything else — the TCP tracker, timeouts, address choice,
- * MASQUERADE, hook order — is 6.18's for every profile.
+ * behave as, and only those. Everything else — the TCP tracker, the other timeouts, address
+ * choice, MASQUERADE, hook order — is 6.18's for every profile.
  *
  * - 6.18, the default: the kernel of the recordings in fixtures/kernel (source 6.18.15).
  * - 5.4: linux-5.4.214 (cross-checked with 5.4.18). The first of these behaviours that 5.x has
@@ -106,7 +106,7 @@ export interface KernelProfile {
    * entry (loopback) or is untracked.
    */
   readonly stats: readonly StatName[];
-  /** tcp_retransmit_timer counts LINUX_MIB_TCPTIMEOUTS at every RTO (4.20 on) or only at the first (4.15). */
+  /** tcp_retransmit_timer counts LINUX_MIB_TCPTIMEOUTS at every RTO (as 4.20 does, and 5.4, 6.18) or only at the first (4.15). */
   readonly tcpTimeoutsEveryRto: boolean;
   /** Where the kernel's sysctls differ from 6.18's table (host/sysctl.ts). */
   readonly sysctls: Partial<Record<SysctlName, SysctlOnKernel>>;

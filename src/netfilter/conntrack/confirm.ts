@@ -48,8 +48,8 @@ function findConfirmed(net: NetfilterNet, ct: Conn, dir: Dir, now: number): Tupl
  * nf_ct_resolve_clash, by the kernel's rules (KernelProfile.conntrack.clash). Protocols
  * without allow_clash always drop the packet. Otherwise 6.x merges into the winner when that
  * is the same flow (__nf_ct_resolve_clash) or inserts the loser in the reply direction only
- * (nf_ct_resolve_clash_harder); kernels up to 5.9 merge into a winner without NAT (or, 5.4,
- * with the loser's very tuples). 6.x counts `insert_failed` with `drop`; up to 5.9
+ * (nf_ct_resolve_clash_harder); 4.15 and 5.4 merge into a winner without NAT (5.4 also into
+ * one with the loser's very tuples). 6.x counts `insert_failed` with `drop`; up to 5.9
  * __nf_conntrack_confirm counts it for every clash, resolved or not.
  */
 function resolveClash(net: NetfilterNet, skb: Skb, winner: TupleHash, state: HookState): Verdict {
@@ -88,9 +88,9 @@ function mergeClash(net: NetfilterNet, skb: Skb, winner: Conn, state: HookState)
 }
 
 /**
- * nf_ct_resolve_clash up to 5.9: the winner takes the packet if it has no NAT decided —
- * 4.15 and 5.4: `((ct->status & IPS_NAT_DONE_MASK) == 0)`, which a null binding sets too — or,
- * 5.4, if its tuples equal the loser's (`|| nf_ct_match(ct, loser_ct)`). No counter of its own.
+ * nf_ct_resolve_clash of 4.15 and 5.4: the winner takes the packet if it has no NAT decided —
+ * `((ct->status & IPS_NAT_DONE_MASK) == 0)`, which a null binding sets too — or, on 5.4, if its
+ * tuples equal the loser's (`|| nf_ct_match(ct, loser_ct)`). No counter of its own.
  */
 function mergeIntoNatFree(net: NetfilterNet, skb: Skb, winner: Conn, rules: ClashResolution, state: HookState): boolean {
   const loser = skb.ct!;

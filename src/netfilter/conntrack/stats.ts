@@ -32,10 +32,6 @@ export class ConntrackStats {
     this.cpus = Array.from({ length: cpuCount }, () => zeroStats());
   }
 
-  get cpuCount(): number {
-    return this.cpus.length;
-  }
-
   /** NF_CT_STAT_INC on the CPU the packet is processed on. */
   inc(cpu: number, name: StatName, by = 1): void {
     if (!this.fields.includes(name)) throw new Error(`bug: this kernel has no conntrack counter '${name}'`);

@@ -2,9 +2,9 @@
  * get_unique_tuple and its helpers (net/netfilter/nf_nat_core.c, 6.18; where older kernels
  * differ, their KernelProfile says how): given the tuple a connection would have and a NAT
  * range, choose the address and port (or ICMP id) it gets, unique among the confirmed
- * connections if at all possible. When every candidate is taken the last one
- * tried is returned, and the clash then happens at confirm (the "SNAT failure looks like a
- * timeout" of the seed article).
+ * connections if at all possible. When every candidate is taken the last one tried is
+ * returned, and the clash then happens at confirm (the "SNAT failure looks like a timeout" of
+ * the seed article).
  */
 import { IPPROTO } from '../constants.js';
 import type { NetfilterNet } from '../net.js';
