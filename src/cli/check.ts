@@ -2,6 +2,8 @@
  * `natsim check [PATH...]`: golden-output checks. Every `X.golden` (kernel style) or
  * `X.STYLE.golden` beside an input X.pcap or X.yaml is compared with a fresh run; a mismatch
  * prints a unified diff and makes the exit code 1. `--update` rewrites the golden files.
+ * `X.linux-V.golden` and `X.linux-V.STYLE.golden` run X as `--kernel V` does: one experiment
+ * on several kernels.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,11 +15,14 @@ import { diagnosis } from '../report/diagnosis.js';
 import { unifiedDiff } from '../report/unified-diff.js';
 import { runInput } from './run-input.js';
 import type { Output } from '../trace/output.js';
+import { isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from '../kernel/profile.js';
 
 export interface GoldenCase {
   readonly golden: string;
   readonly input: string;
   readonly style: TraceStyle;
+  /** From `.linux-V` in the name; undefined: the input's own kernel. */
+  readonly kernel?: KernelVersion;
 }
 
 export function findGoldenCases(paths: readonly string[]): GoldenCase[] {
@@ -46,15 +51,23 @@ function goldenCase(golden: string): GoldenCase {
     style = maybeStyle;
     stem = stem.slice(0, dot);
   }
+  let kernel: KernelVersion | undefined;
+  const linux = /\.linux-([^/]+)$/.exec(stem);
+  if (linux) {
+    const version = linux[1]!;
+    if (!isKernelVersion(version)) throw new InputError({ file: golden }, `unknown kernel '${version}' in the name (natsim has profiles for Linux ${KERNEL_VERSIONS.join(', ')})`);
+    kernel = version;
+    stem = stem.slice(0, linux.index);
+  }
   const input = [`${stem}.pcap`, `${stem}.yaml`].find((f) => existsSync(f));
   if (!input) throw new InputError({ file: golden }, `no input beside it (${stem}.pcap or ${stem}.yaml)`);
-  return { golden, input, style };
+  return { golden, input, style, kernel };
 }
 
 /** The text a golden file holds for a case: the uncoloured trace plus the closing diagnosis. */
 export async function renderCase(c: GoldenCase): Promise<string[]> {
   const out = new LineCollector();
-  const result = await runInput(c.input, {}, (multi) => makeSink(c.style, out, makePalette(false), multi));
+  const result = await runInput(c.input, { kernel: c.kernel }, (multi) => makeSink(c.style, out, makePalette(false), multi));
   if (c.style !== 'json') for (const line of diagnosis(result)) out.line(line);
   return out.lines;
 }
@@ -76,7 +89,7 @@ export async function checkCommand(paths: readonly string[], update: boolean, ou
     }
     failed++;
     out.line(`FAIL    ${c.golden}`);
-    for (const line of unifiedDiff(expected, actual, c.golden, `${c.input} (--style ${c.style})`)) out.line(line);
+    for (const line of unifiedDiff(expected, actual, c.golden, `${c.input} (--style ${c.style}${c.kernel ? ` --kernel ${c.kernel}` : ''})`)) out.line(line);
   }
   out.line(`check: ${cases.length - failed}/${cases.length} golden outputs match`);
   return failed > 0 && !update ? 1 : 0;

@@ -14,6 +14,7 @@ import { lintCommand } from './lint.js';
 import { snapshotCommand } from './snapshot.js';
 import { traceCommand } from './trace.js';
 import { verifyCommand } from '../verify/verify-command.js';
+import { DEFAULT_KERNEL, isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from '../kernel/profile.js';
 
 const EXIT_INPUT = 2;
 const EXIT_BUG = 70;
@@ -32,11 +33,17 @@ function withRunOptions(cmd: Command): Command {
     .option('--host <name>', 'which host to trace or replay on (default: the scenario\'s "trace")')
     .option('--seed <n>', 'seed for every random choice (default: the scenario\'s seed)', integer(0))
     .option('--cpus <n>', 'CPUs that process packets (conntrack -S has a line per CPU)', integer(1))
+    .option('--kernel <version>', `Linux version to behave as, over the scenario's "kernel" (${KERNEL_VERSIONS.join(', ')}; default ${DEFAULT_KERNEL.version})`, kernelVersion)
     .option('--no-follow-kernel', "with a capture: draw random NAT ports from the seed instead of taking the kernel's port from the capture where the rule allows it")
     .option('--write-pcap <file>', 'write every packet in and out of the traced host as a tcpdump -i any capture (LINUX_SLL2)')
     .option('--until <time>', 'stop at this virtual time (e.g. 30s, 500ms): a scenario\'s clock, or the capture\'s time since its first record', duration)
     .option('--max-packets <n>', 'stop after this many packets: the capture\'s records fed, or the packets the scenario\'s hosts receive', integer(1))
     .option('--quiet', 'no progress bar (one is shown on a terminal when a capture takes more than a second)');
+}
+
+function kernelVersion(value: string): KernelVersion {
+  if (!isKernelVersion(value)) throw new InvalidArgumentError(`natsim has profiles for Linux ${KERNEL_VERSIONS.join(', ')}`);
+  return value;
 }
 
 /** "30s", "1.5s", "200ms", "10us" or a number of seconds, in nanoseconds. */

@@ -12,12 +12,15 @@ import { replayCapture, type ReplayResult } from '../world/capture-replay.js';
 import { World } from '../world/world.js';
 import { openCaptureOut } from './write-pcap.js';
 import { captureProgress } from './progress.js';
+import type { KernelVersion } from '../kernel/profile.js';
 
 export interface RunOptions {
   readonly scenario?: string;
   readonly host?: string;
   readonly seed?: number;
   readonly cpus?: number;
+  /** --kernel: the Linux version to behave as, over the scenario's `kernel`. */
+  readonly kernel?: KernelVersion;
   /** commander's --no-follow-kernel */
   readonly followKernel?: boolean;
   /** --write-pcap FILE */
@@ -61,7 +64,7 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
       const spec = loadScenario(scenarioForCapture(input, options.scenario));
       const progress = captureProgress(input, options.quiet === true);
       try {
-        const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, followKernel: options.followKernel, sink: sinkFor(false), tap: out?.tap, until: options.until, maxPackets: options.maxPackets, progress: progress?.report });
+        const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, kernel: options.kernel, followKernel: options.followKernel, sink: sinkFor(false), tap: out?.tap, until: options.until, maxPackets: options.maxPackets, progress: progress?.report });
         return { hosts: [replay.host], replay, world: null, endTime: replay.endTime };
       } finally {
         progress?.stop();
@@ -69,7 +72,7 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
     }
     const spec = loadScenario(input);
     const traced = options.host ? [options.host] : spec.trace;
-    const world = new World(spec, { seed: options.seed, cpus: options.cpus, trace: traced, sink: sinkFor(traced.length > 1), tap: out?.tap });
+    const world = new World(spec, { seed: options.seed, cpus: options.cpus, kernel: options.kernel, trace: traced, sink: sinkFor(traced.length > 1), tap: out?.tap });
     world.run(Math.min(options.until ?? Number.MAX_SAFE_INTEGER, spec.until ?? Number.MAX_SAFE_INTEGER), options.maxPackets);
     return { hosts: traced.map((n) => world.hosts.get(n)!), replay: null, world, endTime: world.queue.now };
   } finally {

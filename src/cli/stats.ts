@@ -4,7 +4,6 @@
  * socket, dropped by reason) beside them.
  */
 import Table from 'cli-table3';
-import { STAT_NAMES } from '../netfilter/conntrack/stats.js';
 import { conntrackDashS } from '../report/conntrack-stats.js';
 import type { Output } from '../trace/output.js';
 import { runInput, type RunOptions } from './run-input.js';
@@ -20,12 +19,12 @@ export async function statsCommand(input: string, options: StatsOptions, out: Ou
     const stats = host.nf.stats;
     const p = host.packets;
     if (options.json) {
-      out.line(JSON.stringify({ host: host.name, cpus: stats.cpus, packets: { received: p.received, sent: p.sent, delivered: p.delivered, dropped: Object.fromEntries(p.dropped) } }));
+      out.line(JSON.stringify({ host: host.name, cpus: stats.rows(), packets: { received: p.received, sent: p.sent, delivered: p.delivered, dropped: Object.fromEntries(p.dropped) } }));
     } else if (options.plain || !process.stdout.isTTY) {
       for (const line of conntrackDashS(stats)) out.line(line);
     } else {
-      const table = new Table({ head: ['cpu', ...STAT_NAMES] });
-      stats.cpus.forEach((c, i) => table.push([i, ...STAT_NAMES.map((n) => c[n])]));
+      const table = new Table({ head: ['cpu', ...stats.fields] });
+      stats.rows().forEach((row, i) => table.push([i, ...Object.values(row)]));
       out.line(`${host.name}:`);
       out.line(table.toString());
       out.line(`packets: ${p.received} received, ${p.sent} sent, ${p.delivered} delivered locally`);

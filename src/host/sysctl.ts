@@ -1,7 +1,10 @@
 /**
- * The sysctls natsim models, with Linux 6.18 defaults (as a fresh netns shows them). A scenario
- * may set any of them; a name natsim does not know is an error rather than silently ignored.
+ * The sysctls natsim models, with Linux 6.18 defaults (as a fresh netns shows them); a kernel
+ * profile (kernel/profile.ts) changes a default or removes a name its kernel does not have. A
+ * scenario may set any of them; a name natsim does not know, or the kernel does not have, is an
+ * error rather than silently ignored.
  */
+import { DEFAULT_KERNEL, type KernelProfile } from '../kernel/profile.js';
 
 export const SYSCTL_DEFAULTS = {
   'net.ipv4.ip_forward': 0,
@@ -38,8 +41,19 @@ export type SysctlName = keyof typeof SYSCTL_DEFAULTS;
 export class Sysctl {
   private readonly values = new Map<string, number | string>(Object.entries(SYSCTL_DEFAULTS));
 
+  /** The kernel whose sysctls these are: a name it lacks holds the value its code acts as. */
+  constructor(readonly kernel: KernelProfile = DEFAULT_KERNEL) {
+    for (const [name, on] of Object.entries(kernel.sysctls)) this.values.set(name, 'value' in on ? on.value : on.behavesAs);
+  }
+
   static isKnown(name: string): name is SysctlName {
     return Object.prototype.hasOwnProperty.call(SYSCTL_DEFAULTS, name);
+  }
+
+  /** Does this kernel have the sysctl (one natsim models)? */
+  exists(name: SysctlName): boolean {
+    const on = this.kernel.sysctls[name];
+    return on === undefined || !('absent' in on);
   }
 
   set(name: SysctlName, value: number | string): void {

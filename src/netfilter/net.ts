@@ -1,8 +1,10 @@
 /**
  * Per-network-namespace netfilter state (the parts of struct net natsim models): the
- * conntrack table and counters, the NAT bysource index, the sysctls and the seeded randomness.
+ * conntrack table and counters, the NAT bysource index, the sysctls and the seeded randomness —
+ * and the kernel it runs on, with that kernel's global NAT port rovers.
  */
 import type { Sysctl } from '../host/sysctl.js';
+import type { KernelProfile } from '../kernel/profile.js';
 import type { Prng } from '../sim/prng.js';
 import type { Conn } from './conntrack/conn.js';
 import { ConntrackStats } from './conntrack/stats.js';
@@ -20,6 +22,8 @@ export interface WireTuple {
 }
 
 export class NetfilterNet {
+  /** The kernel's behaviours where versions differ (the one its sysctls belong to). */
+  readonly kernel: KernelProfile;
   readonly table: ConntrackTable;
   readonly stats: ConntrackStats;
   readonly bysource = new BySource();
@@ -36,6 +40,12 @@ export class NetfilterNet {
   readonly expiry = new ExpiryWheel();
   /** When the periodic expiry scan last ran (conntrack/gc.ts). */
   lastGc = 0;
+  /**
+   * 4.15's port rovers (nat/port-rover.ts), by protocol. In the kernel each is a static u16 of
+   * its nf_nat_proto_*.c, shared by every namespace; natsim runs one namespace per simulated
+   * kernel (a host), so the host's namespace is where the kernel's rovers live.
+   */
+  readonly portRovers = new Map<number, number>();
   private lastConnId = 0;
 
   constructor(
@@ -43,7 +53,8 @@ export class NetfilterNet {
     readonly prng: Prng,
     cpus: number,
   ) {
-    this.stats = new ConntrackStats(cpus);
+    this.kernel = sysctl.kernel;
+    this.stats = new ConntrackStats(cpus, this.kernel.stats);
     this.table = new ConntrackTable(sysctl.num('net.netfilter.nf_conntrack_buckets'));
   }
 

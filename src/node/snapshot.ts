@@ -10,6 +10,7 @@ import { basename, join, resolve } from 'node:path';
 import { InputError, type SourcePlace } from '../errors.js';
 import { Sysctl, SYSCTL_DEFAULTS } from '../host/sysctl.js';
 import type { HostSpec, InterfaceSpec, Located, RulesetSpec, ScenarioSpec } from '../scenario/spec.js';
+import { DEFAULT_KERNEL } from '../kernel/profile.js';
 
 export const ADDR_FILE = 'ip-addr.json';
 export const ROUTE_FILE = 'ip-route.json';
@@ -54,7 +55,7 @@ export function loadNode(dir: string): NodeSnapshot {
 
 /** A one-host scenario around the node, for replaying a capture on it. */
 export function nodeScenario(node: NodeSnapshot, seed = 1): ScenarioSpec {
-  return { file: node.dir, name: node.host.name, about: `node snapshot ${node.dir}`, seed, cpus: 1, hosts: [node.host], trace: [node.host.name], run: [], until: null };
+  return { file: node.dir, name: node.host.name, about: `node snapshot ${node.dir}`, seed, cpus: 1, kernel: DEFAULT_KERNEL.version, hosts: [node.host], trace: [node.host.name], run: [], until: null };
 }
 
 function readJson(file: string): unknown {

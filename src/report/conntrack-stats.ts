@@ -1,9 +1,10 @@
 /**
  * `conntrack -S` output: one line per CPU, "cpu=N" padded to 8 then a tab, then name=value
- * pairs each followed by a space (conntrack-tools' format, as the kernel recordings show).
+ * pairs each followed by a space (conntrack-tools' format, as the kernel recordings show), for
+ * the counters the kernel reports (ctnetlink_ct_stat_cpu_fill_info of its version).
  */
-import { STAT_NAMES, type ConntrackStats } from '../netfilter/conntrack/stats.js';
+import type { ConntrackStats } from '../netfilter/conntrack/stats.js';
 
 export function conntrackDashS(stats: ConntrackStats): string[] {
-  return stats.cpus.map((c, cpu) => `${`cpu=${cpu}`.padEnd(8)}\t${STAT_NAMES.map((n) => `${n}=${c[n]} `).join('')}`);
+  return stats.rows().map((row, cpu) => `${`cpu=${cpu}`.padEnd(8)}\t${Object.entries(row).map(([n, v]) => `${n}=${v} `).join('')}`);
 }

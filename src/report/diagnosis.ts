@@ -3,14 +3,13 @@
  * terms users ask about — the conntrack counters that moved, what the applications saw
  * (connected, refused, timed out), and the hosts' socket counters as nstat names them.
  */
-import { STAT_NAMES } from '../netfilter/conntrack/stats.js';
 import type { RunResult } from '../cli/run-input.js';
 
 export function diagnosis(result: RunResult): string[] {
   const lines: string[] = [];
   for (const host of result.hosts) {
     const total = host.nf.stats.total();
-    const moved = STAT_NAMES.filter((n) => total[n] > 0).map((n) => `${n}=${total[n]}`);
+    const moved = host.nf.stats.fields.filter((n) => total[n] > 0).map((n) => `${n}=${total[n]}`);
     if (moved.length > 0) lines.push(`natsim: ${host.name}: conntrack counters: ${moved.join(' ')}`);
     if (total.insert_failed > 0) lines.push(`natsim: ${host.name}: ${total.insert_failed} packet(s) dropped at confirm: the NAT mapping clashed with an existing connection (insert_failed); a wider SNAT port range, more addresses or --random-fully give each flow its own tuple`);
   }

@@ -7,8 +7,9 @@ import { parseDocument, isScalar, type Node } from 'yaml';
 import { InputError } from '../errors.js';
 import { YamlSource, yamlLineCounter } from './yaml-place.js';
 import type { HostSpec, InterfaceSpec, Located, RulesetSpec, RunStep, ScenarioSpec } from './spec.js';
+import { DEFAULT_KERNEL, isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from '../kernel/profile.js';
 
-const TOP_KEYS = new Set(['natsim', 'name', 'about', 'seed', 'cpus', 'hosts', 'trace', 'run', 'until']);
+const TOP_KEYS = new Set(['natsim', 'name', 'about', 'seed', 'cpus', 'kernel', 'hosts', 'trace', 'run', 'until']);
 const HOST_KEYS = new Set(['interfaces', 'routes', 'sysctl', 'ruleset', 'ruleset-file', 'ipsets', 'ipsets-file', 'ipvs', 'ipvs-file']);
 const IFACE_KEYS = new Set(['addr', 'link', 'index']);
 
@@ -51,6 +52,7 @@ export function parseScenario(text: string, file: string): ScenarioSpec {
     about: fields.has('about') ? src.text(fields.get('about')![0], 'about') : '',
     seed: fields.has('seed') ? src.num(fields.get('seed')![0], 'seed') : 1,
     cpus: fields.has('cpus') ? positive(src, fields.get('cpus')![0], 'cpus') : 1,
+    kernel: fields.has('kernel') ? kernelVersion(src, fields.get('kernel')![0]) : DEFAULT_KERNEL.version,
     hosts,
     trace,
     run: run.sort((a, b) => a.at - b.at),
@@ -62,6 +64,17 @@ function positive(src: YamlSource, node: Node | null, what: string): number {
   const n = src.num(node, what);
   if (n < 1) src.fail(node, `${what} must be at least 1`);
   return n;
+}
+
+/**
+ * `kernel: 4.15` or `kernel: "4.15"`: read as written, since YAML would read 5.10 as the
+ * number 5.1.
+ */
+function kernelVersion(src: YamlSource, node: Node | null): KernelVersion {
+  src.text(node, 'kernel');
+  const written = src.source.slice(node!.range![0], node!.range![1]).trim().replace(/^(["'])(.*)\1$/, '$2');
+  if (!isKernelVersion(written)) src.fail(node, `unknown kernel '${written}' (natsim has profiles for Linux ${KERNEL_VERSIONS.join(', ')})`);
+  return written;
 }
 
 function hostRef(src: YamlSource, node: Node, names: Set<string>): string {

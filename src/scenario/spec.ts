@@ -3,6 +3,7 @@
  * ruleset; which hosts to trace; and timed actions. Every item keeps its place in the file.
  */
 import type { SourcePlace } from '../errors.js';
+import type { KernelVersion } from '../kernel/profile.js';
 
 export interface Located<T> {
   readonly value: T;
@@ -52,6 +53,8 @@ export interface ScenarioSpec {
   readonly about: string;
   readonly seed: number;
   readonly cpus: number;
+  /** The Linux version every host behaves as (kernel/profile.ts; `kernel:`, default 6.18). */
+  readonly kernel: KernelVersion;
   readonly hosts: HostSpec[];
   readonly trace: string[];
   readonly run: RunStep[];

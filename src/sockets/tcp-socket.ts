@@ -192,15 +192,18 @@ export class TcpSocket {
    * tcp_retransmit_timer for a SYN: count the timeout, give up once tcp_write_timeout says so
    * (more than tcp_syn_retries + tcp_syn_linear_timeouts retransmissions, or the time
    * tcp_model_timeout allows for tcp_syn_retries), else send the SYN again; the RTO stays at 1 s
-   * for the first tcp_syn_linear_timeouts retransmissions and doubles after.
+   * for the first tcp_syn_linear_timeouts retransmissions and doubles after. Kernels before
+   * 6.5 have no tcp_syn_linear_timeouts: their SYNs double from the first (kernel/profile.ts).
    */
   private retransmitTimer(now: number): void {
     if (this.state !== TcpSockState.SynSent) return;
     const net = this.env.sysctl;
-    this.env.mib.inc('TcpExtTCPTimeouts');
     const retries = net.num('net.ipv4.tcp_syn_retries');
     const linear = net.num('net.ipv4.tcp_syn_linear_timeouts');
     const timedOut = this.retransmits >= retries + linear || (this.retransmits > 0 && now - this.synSentAt >= modelTimeout(retries, TCP_TIMEOUT_INIT));
+    // LINUX_MIB_TCPTIMEOUTS at every RTO; 4.15 counts it after tcp_write_timeout, and only while
+    // icsk_retransmits is 0 (`if (icsk->icsk_retransmits == 0) { … mib_idx = LINUX_MIB_TCPTIMEOUTS;`)
+    if (net.kernel.tcpTimeoutsEveryRto || (!timedOut && this.retransmits === 0)) this.env.mib.inc('TcpExtTCPTimeouts');
     if (timedOut) {
       this.env.mib.inc('TcpExtTCPAbortOnTimeout');
       this.env.mib.inc('TcpAttemptFails');

@@ -16,11 +16,12 @@ import { registerIpvsHooks } from '../netfilter/ipvs/core.js';
 import { AddrType } from '../netfilter/rules/model.js';
 import { parsePrefix } from '../packet/ipv4-addr.js';
 import type { Prng } from '../sim/prng.js';
+import type { KernelProfile } from '../kernel/profile.js';
 import type { HostSpec } from '../scenario/spec.js';
 
 const ADDR_TYPE_BIT = { local: AddrType.Local, broadcast: AddrType.Broadcast, multicast: AddrType.Multicast, unicast: AddrType.Unicast } as const;
 
-export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: number): Host {
+export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: number, kernel: KernelProfile): Host {
   const devices = buildDevices(spec);
   const fib = new Fib();
   for (const dev of devices) for (const ifa of dev.addrs) fib.addInterfaceRoutes(dev, ifa, dev.name === 'lo');
@@ -31,9 +32,10 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
       throw new InputError(r.place, `route '${r.value}': ${(e as Error).message}`);
     }
   }
-  const sysctl = new Sysctl();
+  const sysctl = new Sysctl(kernel);
   for (const { value: [name, value], place } of spec.sysctl) {
     if (!Sysctl.isKnown(name)) throw new InputError(place, `sysctl '${name}' is not modelled by natsim`);
+    if (!sysctl.exists(name)) throw new InputError(place, `sysctl '${name}' does not exist on Linux ${kernel.version}`);
     sysctl.set(name, value);
   }
   const net = new NetfilterNet(sysctl, prng, cpus);

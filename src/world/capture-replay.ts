@@ -19,6 +19,7 @@ import { RecordedOut } from './recorded-out.js';
 import { NEIGH_FAIL_NS, NeighbourWatch } from './neighbours.js';
 import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
 import { icmpSend, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../host/icmp-send.js';
+import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 
 
 /** An IPv4 packet leaving the host: its time (ns since the first record), interface and bytes. */
@@ -53,6 +54,8 @@ export interface ReplayOptions {
   readonly host?: string;
   readonly seed?: number;
   readonly cpus?: number;
+  /** The kernel the host behaves as (default: the scenario's `kernel`). */
+  readonly kernel?: KernelVersion;
   readonly sink?: TraceSink | null;
   /** Sees the host's packets on its interfaces (--write-pcap). */
   readonly tap?: PacketTap | null;
@@ -168,7 +171,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       icmpSend(host, skb, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, due);
     }
   };
-  const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus);
+  const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus, KERNEL_PROFILES[options.kernel ?? spec.kernel]);
   host.sink = options.sink ?? null;
   host.tap = options.tap ?? null;
   const index = (options.followKernel ?? true) ? new RecordedOut() : null;

@@ -16,6 +16,7 @@ import type { TraceSink } from '../trace/events.js';
 import { buildHost } from './build-host.js';
 import { HostSockets, type AppEvent } from '../sockets/host-sockets.js';
 import { startAction } from './actions.js';
+import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 
 /** Link delay: small and fixed, so runs are deterministic. */
 const LINK_DELAY_NS = 10_000;
@@ -23,6 +24,8 @@ const LINK_DELAY_NS = 10_000;
 export interface WorldOptions {
   readonly seed?: number;
   readonly cpus?: number;
+  /** The kernel every host behaves as (default: the scenario's `kernel`). */
+  readonly kernel?: KernelVersion;
   readonly sink?: TraceSink | null;
   /** Sees the traced hosts' packets on their interfaces (--write-pcap). */
   readonly tap?: PacketTap | null;
@@ -41,8 +44,9 @@ export class World implements HostPorts {
   constructor(readonly spec: ScenarioSpec, options: WorldOptions = {}) {
     this.prng = new Prng(options.seed ?? spec.seed);
     const cpus = options.cpus ?? spec.cpus;
+    const kernel = KERNEL_PROFILES[options.kernel ?? spec.kernel];
     for (const h of spec.hosts) {
-      const host = buildHost(h, this, this.prng, cpus);
+      const host = buildHost(h, this, this.prng, cpus, kernel);
       this.hosts.set(h.name, host);
       this.sockets.set(h.name, new HostSockets(host, this.queue, this.prng, this.appEvents));
     }

@@ -29,6 +29,25 @@ describe('natsim stats', () => {
   });
 });
 
+describe('--kernel', () => {
+  const ARTICLE = 'fixtures/seeds/snat-failure-timeout-seed.yaml'; // kernel: "5.4"
+
+  it.each([
+    [[], 'cpu=0   \tfound=7 invalid=0 ignore=5 insert=0 insert_failed=7 drop=7 early_drop=0 error=0 search_restart=0 \n'],
+    [['--kernel', '4.15'], 'cpu=0   \tfound=0 invalid=0 ignore=5 insert=0 insert_failed=7 drop=7 early_drop=0 error=0 search_restart=0 \n'],
+    [['--kernel', '6.18'], 'cpu=0   \tfound=0 invalid=0 insert=0 insert_failed=11 drop=11 early_drop=0 error=0 search_restart=0 clash_resolve=0 chaintoolong=0 \n'],
+  ])('stats --plain %j prints that kernel\'s conntrack -S fields, over the scenario\'s kernel', (args, line) => {
+    const run = natsim('stats', '--plain', ...args, ARTICLE);
+    expect([run.code, run.stdout]).toEqual([0, line]);
+  });
+
+  it('a version natsim has no profile for is a usage error', () => {
+    const run = natsim('stats', '--kernel', '4.9', SEED);
+    expect(run.stderr).toContain("option '--kernel <version>' argument '4.9' is invalid. natsim has profiles for Linux 4.15, 5.4, 6.18");
+    expect(run.code).toBe(2);
+  });
+});
+
 describe('natsim conntrack', () => {
   it('lists the table as conntrack -L does', () => {
     const run = natsim('conntrack', SEED);

@@ -22,6 +22,10 @@ describe('golden outputs', () => {
       'fixtures/seeds/masquerade-multi-ip.golden',
       'fixtures/seeds/masquerade-multi-ip.masq.golden',
       'fixtures/seeds/snat-failure-timeout.golden',
+      'fixtures/seeds/snat-failure-timeout-seed.golden',
+      'fixtures/seeds/snat-failure-timeout-seed.linux-4.15.golden',
+      'fixtures/seeds/snat-failure-timeout-seed.linux-6.18.golden',
+      'fixtures/seeds/masquerade-multi-ip.linux-4.15.masq.golden',
       'fixtures/seeds/kube-proxy-nodeport.golden',
       'fixtures/seeds/kube-proxy-nodeport.masq.golden',
       'fixtures/seeds/docker-published-port.golden',
@@ -38,6 +42,21 @@ describe('golden outputs', () => {
       'fixtures/seeds/flannel-node.masq.golden',
     ])
       expect(names).toContain(g);
+  });
+
+  it('X.linux-V[.STYLE].golden runs X as that kernel', () => {
+    const c = cases.find((g) => g.golden === 'fixtures/seeds/masquerade-multi-ip.linux-4.15.masq.golden');
+    expect(c).toEqual({ golden: c!.golden, input: 'fixtures/seeds/masquerade-multi-ip.yaml', style: 'masq', kernel: '4.15' });
+    expect(cases.find((g) => g.golden === 'fixtures/seeds/masquerade-multi-ip.masq.golden')!.kernel).toBeUndefined();
+  });
+
+  it('a .linux-V golden of a kernel natsim has no profile for is an error', () => {
+    const dir = tempDir();
+    for (const f of ['icmp-masquerade.yaml', 'icmp-masquerade.golden']) copyFileSync(`fixtures/seeds/${f}`, join(dir, f));
+    copyFileSync('fixtures/seeds/icmp-masquerade.golden', join(dir, 'icmp-masquerade.linux-3.10.golden'));
+    const run = natsim('check', dir);
+    expect(run.stderr).toBe(`natsim: ${join(dir, 'icmp-masquerade.linux-3.10.golden')}: unknown kernel '3.10' in the name (natsim has profiles for Linux 4.15, 5.4, 6.18)\n`);
+    expect(run.code).toBe(2);
   });
 
   it.each(cases.map((c) => [c.golden, c] as const))('%s', async (_name, c) => {

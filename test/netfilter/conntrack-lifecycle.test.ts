@@ -18,14 +18,15 @@ import { buildIcmpEcho, buildUdp } from '../../src/packet/build.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { Ipv4Packet } from '../../src/packet/ipv4.js';
 import { checksum } from '../../src/packet/checksum.js';
+import { KERNEL_PROFILES, type KernelVersion } from '../../src/kernel/profile.js';
 
 const S = 1e9;
 const ip = (s: string) => parseIpv4(s)!;
 const A = ip('10.0.0.1');
 const B = ip('10.0.0.2');
 
-function net(sysctls: [SysctlName, number][] = []): NetfilterNet {
-  const sysctl = new Sysctl();
+function net(sysctls: [SysctlName, number][] = [], kernel: KernelVersion = '6.18'): NetfilterNet {
+  const sysctl = new Sysctl(KERNEL_PROFILES[kernel]);
   for (const [k, v] of sysctls) sysctl.set(k, v);
   return new NetfilterNet(sysctl, new Prng(1), 1);
 }
@@ -53,6 +54,15 @@ describe('UDP tracker (nf_conntrack_udp_packet)', () => {
     expect([secondsLeft(ct, 1 * S), ct.has(Status.SeenReply), ct.has(Status.Assured)]).toEqual([30, true, false]);
     pass(n, udp(A, 1000, B, 53), 3 * S);
     expect([secondsLeft(ct, 3 * S), ct.has(Status.Assured)]).toEqual([120, true]);
+  });
+
+  it('on 4.15 gives the stream timeout, 180 s, and ASSURED to the first packet after a reply, however soon (udp_packet)', () => {
+    const n = net([], '4.15');
+    const ct = pass(n, udp(A, 1000, B, 53), 0).skb.ct!;
+    pass(n, udp(B, 53, A, 1000), 1 * S);
+    expect([secondsLeft(ct, 1 * S), ct.has(Status.Assured)]).toEqual([30, false]);
+    pass(n, udp(A, 1000, B, 53), 1.5 * S);
+    expect([secondsLeft(ct, 1.5 * S), ct.has(Status.Assured)]).toEqual([180, true]);
   });
 });
 
@@ -180,5 +190,25 @@ describe('ICMP errors (nf_conntrack_inet_error)', () => {
     expect(pass(n, icmpError(B, A, 3, echo(A, ip('10.9.9.9'), 8)), 1 * S).skb.ct).toBeNull();
     expect(pass(n, icmpError(B, ip('10.0.0.77'), 3, request), 1 * S).skb.ct).toBeNull();
     expect(n.stats.total().error).toBe(2);
+  });
+
+  it.each(['4.15', '5.4'] as const)('on %s such an error counts invalid too (fixed in 5.10)', (kernel) => {
+    const n = net([], kernel);
+    pass(n, icmpError(B, A, 3, echo(A, ip('10.9.9.9'), 8)), 1 * S);
+    expect(n.stats.total()).toMatchObject({ error: 1, invalid: 1 });
+  });
+});
+
+describe('the ignore counter (up to 5.9)', () => {
+  it.each([
+    ['4.15', 1],
+    ['5.4', 1],
+    ['6.18', 0],
+  ] as const)('%s: a packet that comes back with its entry (loopback) counts ignore %i times', (kernel, ignored) => {
+    const n = net([], kernel);
+    const { skb } = pass(n, udp(A, 1000, B, 53), 0);
+    conntrackIn(n, skb, { hook: Hook.PreRouting, in: null, out: null, trace: null, notes: null });
+    expect(n.stats.total().ignore).toBe(ignored);
+    expect(n.stats.fields.includes('ignore')).toBe(ignored === 1);
   });
 });

@@ -5,54 +5,17 @@
  * tuple returned when a range is exhausted.
  */
 import { describe, expect, it } from 'vitest';
-import { Conn, Status } from '../../src/netfilter/conntrack/conn.js';
-import { Dir, invertTuple, Tuple } from '../../src/netfilter/conntrack/tuple.js';
-import { NetfilterNet } from '../../src/netfilter/net.js';
-import { NatFlag, type NatRange } from '../../src/netfilter/rules/model.js';
+import type { Conn } from '../../src/netfilter/conntrack/conn.js';
+import { Dir, invertTuple } from '../../src/netfilter/conntrack/tuple.js';
+import type { NetfilterNet } from '../../src/netfilter/net.js';
+import { NatFlag } from '../../src/netfilter/rules/model.js';
 import { natNullBinding, natSetupInfo } from '../../src/netfilter/nat/setup.js';
-import { ManipType, type NatSearch } from '../../src/netfilter/nat/unique-tuple.js';
-import { Sysctl } from '../../src/host/sysctl.js';
-import { Prng } from '../../src/sim/prng.js';
-import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
+import { ManipType } from '../../src/netfilter/nat/unique-tuple.js';
+import { formatIpv4 } from '../../src/packet/ipv4-addr.js';
 import { jhash2, rawLe32, reciprocalScale } from '../../src/netfilter/nat/jhash.js';
 import { newTcpConn } from '../../src/netfilter/conntrack/tcp.js';
 import { TcpState } from '../../src/netfilter/conntrack/tcp-state.js';
-
-const ip = (s: string): number => parseIpv4(s)!;
-const TCP = 6;
-
-function net(seed = 1): NetfilterNet {
-  return new NetfilterNet(new Sysctl(), new Prng(seed), 1);
-}
-
-function conn(n: NetfilterNet, src: string, sport: number, dst: string, dport: number, proto = TCP): Conn {
-  const orig = new Tuple(ip(src), sport, ip(dst), dport, proto);
-  return new Conn(n.nextConnId(), orig, invertTuple(orig)!);
-}
-
-function range(min: string, max: string, ports?: [number, number], flags = 0): NatRange {
-  return {
-    flags: NatFlag.MapIps | (ports ? NatFlag.ProtoSpecified : 0) | flags,
-    minAddr: ip(min),
-    maxAddr: ip(max),
-    minProto: ports?.[0] ?? 0,
-    maxProto: ports?.[1] ?? 0,
-    baseProto: 0,
-  };
-}
-
-function search(n: NetfilterNet, ct: Conn): NatSearch {
-  return { net: n, ct, now: 0, cpu: 0, notes: null };
-}
-
-/** Binds a source NAT and confirms the entry, as the packet's trip to POST_ROUTING would. */
-function snat(n: NetfilterNet, ct: Conn, r: NatRange): Tuple {
-  natSetupInfo(search(n, ct), r, ManipType.Src);
-  ct.status |= Status.Confirmed;
-  ct.timeout = 1e12;
-  n.table.insert(ct);
-  return invertTuple(ct.tuple[Dir.Reply])!;
-}
+import { conn, confirmEntry, ip, net, range, search, snat } from './nat-helpers.js';
 
 describe('jhash2', () => {
   it('matches the reference value of jhash_pick.py', () => {
@@ -147,9 +110,7 @@ describe('destination port selection', () => {
       const ct = conn(n, '10.10.1.2', 50120, '10.10.1.100', vport, 17);
       natSetupInfo(search(n, ct), r, ManipType.Dst); // PRE_ROUTING
       natNullBinding(search(n, ct), ManipType.Src); // POST_ROUTING, no SNAT rule
-      ct.status |= Status.Confirmed;
-      ct.timeout = 1e12;
-      n.table.insert(ct);
+      confirmEntry(n, ct);
       return invertTuple(ct.tuple[Dir.Reply])!;
     });
     expect(chosen.map((t) => t.dstU)).toEqual([8000, 8001, 8002, 8002]);

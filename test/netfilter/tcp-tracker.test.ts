@@ -20,6 +20,7 @@ import { Prng } from '../../src/sim/prng.js';
 import { Ipv4Packet, writeU16, writeU32 } from '../../src/packet/ipv4.js';
 import { checksum, pseudoHeaderSum } from '../../src/packet/checksum.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
+import { KERNEL_PROFILES, type KernelVersion } from '../../src/kernel/profile.js';
 
 const S = 1e9;
 const FIN = 0x01;
@@ -119,8 +120,8 @@ function tcp(dir: Dir, s: Seg): Ipv4Packet {
 /** mss 1460, sackOK, nop, wscale 7 */
 const SYN_OPTIONS = [2, 4, 5, 180, 4, 2, 1, 3, 3, 7, 0, 0];
 
-function net(sysctls: Partial<Record<SysctlName, number>> = {}): NetfilterNet {
-  const sysctl = new Sysctl();
+function net(sysctls: Partial<Record<SysctlName, number>> = {}, kernel: KernelVersion = '6.18'): NetfilterNet {
+  const sysctl = new Sysctl(KERNEL_PROFILES[kernel]);
   for (const [k, v] of Object.entries(sysctls)) sysctl.set(k as SysctlName, v);
   return new NetfilterNet(sysctl, new Prng(1), 1);
 }
@@ -414,6 +415,18 @@ describe('reopening', () => {
     expect(f.n.stats.total().invalid).toBe(0);
   });
 
+  it('on 4.15 the reopen counts invalid: nf_conntrack_in counts before it sees -NF_REPEAT', () => {
+    const f = new Flow(net({}, '4.15'));
+    f.handshake();
+    f.step(Dir.Original, FIN | ACK);
+    f.step(Dir.Reply, FIN | ACK);
+    f.step(Dir.Original, ACK);
+    f.c += 100_000;
+    f.step(Dir.Original, SYN, 0, { options: SYN_OPTIONS });
+    expect(f.state).toBe(TcpState.SynSent);
+    expect(f.n.stats.total().invalid).toBe(1);
+  });
+
   it('a SYN in ESTABLISHED is ignored: it passes, the state stays', () => {
     const f = new Flow(net());
     f.handshake();
@@ -430,5 +443,14 @@ describe('tcp_error', () => {
       expect(send(n, tcp(Dir.Original, { flags, seq: 1 }), S).ct, `flags ${flags}`).toBeNull();
       expect(n.stats.total().invalid).toBe(1);
     }
+  });
+
+  it.each([
+    ['4.15', { error: 1, invalid: 1 }],
+    ['5.4', { error: 0, invalid: 1 }],
+  ] as const)('on %s counts %o (4.15: tcp_error is l4proto->error, before the lookup)', (kernel, counters) => {
+    const n = net({}, kernel);
+    expect(send(n, tcp(Dir.Original, { flags: SYN | FIN, seq: 1 }), S).ct).toBeNull();
+    expect(n.stats.total()).toMatchObject(counters);
   });
 });

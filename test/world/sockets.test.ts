@@ -1,7 +1,7 @@
 /**
  * Hosts' sockets as Linux behaves: the 6.x SYN retransmission schedule and connect timeout
- * (tcp_syn_linear_timeouts, tcp_syn_retries), RST for a closed TCP port, ICMP port unreachable
- * for a closed UDP port with icmp_ratelimit's burst of 6.
+ * (tcp_syn_linear_timeouts, tcp_syn_retries) and the older kernels' doubling, RST for a closed
+ * TCP port, ICMP port unreachable for a closed UDP port with icmp_ratelimit's burst of 6.
  */
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/scenario/load.js';
@@ -12,10 +12,11 @@ import type { TraceEvent } from '../../src/trace/events.js';
 const S = 1e9;
 
 /** Two hosts on one link; `steps` run on `client` (or on `server` when prefixed "server: "); client is traced. */
-function world(steps: string[], clientSysctl = '{}'): { world: World; out: TraceEvent[] } {
+function world(steps: string[], clientSysctl = '{}', kernel = '6.18'): { world: World; out: TraceEvent[] } {
   const text = `natsim: 1
 name: t
 seed: 3
+kernel: "${kernel}"
 hosts:
   client:
     sysctl: ${clientSysctl}
@@ -58,6 +59,22 @@ describe('connect() to a black hole', () => {
     const { world: w, out } = world(['tcp connect 192.0.2.1:80'], '{ net.ipv4.tcp_syn_linear_timeouts: 0 }');
     expect(sent(out).map((e) => e.time / S - 0.1)).toEqual([0, 1, 3, 7, 15, 31, 63].map((t) => expect.closeTo(t, 9)));
     expect(w.appEvents[0]!.time / S - 0.1).toBeCloseTo(127, 9);
+  });
+
+  it.each([
+    ['5.4', 7],
+    ['4.15', 1],
+  ])('on %s (no tcp_syn_linear_timeouts): 7 SYNs doubling from 1 s, aborted at 127 s, TCPTimeouts %i', (kernel, timeouts) => {
+    const { world: w, out } = world(['tcp connect 192.0.2.1:80'], '{}', kernel);
+    expect(sent(out).map((e) => e.time / S - 0.1)).toEqual([0, 1, 3, 7, 15, 31, 63].map((t) => expect.closeTo(t, 9)));
+    expect(w.appEvents.map((e) => [e.time / S - 0.1, e.text.replace(/^\S+ \S+ > \S+: /, '')])).toEqual([[expect.closeTo(127, 9), 'connect failed: connection timed out after 127.0 s (7 SYNs)']]);
+    // 5.4 counts every RTO, the last included; 4.15 only the first (icsk_retransmits == 0)
+    expect(w.sockets.get('client')!.mib.nonZero()).toEqual([
+      ['TcpActiveOpens', 1],
+      ['TcpAttemptFails', 1],
+      ['TcpExtTCPTimeouts', timeouts],
+      ['TcpExtTCPAbortOnTimeout', 1],
+    ]);
   });
 
   it('takes an even ephemeral port from ip_local_port_range', () => {

@@ -13,6 +13,7 @@ import type { TupleHash } from './table.js';
 import { Dir } from './tuple.js';
 import { isExpired } from './core.js';
 import { deliverCachedEvents, eventNew } from './ecache.js';
+import type { ClashResolution } from '../../kernel/profile.js';
 
 const SECOND = 1e9;
 
@@ -45,25 +46,33 @@ function findConfirmed(net: NetfilterNet, ct: Conn, dir: Dir, now: number): Tupl
 }
 
 /**
- * nf_ct_resolve_clash: protocols without allow_clash (all but UDP, UDPLITE and GRE on 6.18)
- * drop the packet; otherwise merge into the winner when that is the same flow
- * (__nf_ct_resolve_clash), or insert the loser in the reply direction only
- * (nf_ct_resolve_clash_harder).
+ * nf_ct_resolve_clash, by the kernel's rules (KernelProfile.conntrack.clash). Protocols
+ * without allow_clash always drop the packet. Otherwise 6.x merges into the winner when that
+ * is the same flow (__nf_ct_resolve_clash) or inserts the loser in the reply direction only
+ * (nf_ct_resolve_clash_harder); 4.15 and 5.4 merge into a winner without NAT (5.4 also into
+ * one with the loser's very tuples). 6.x counts `insert_failed` with `drop`; up to 5.9
+ * __nf_conntrack_confirm counts it for every clash, resolved or not.
  */
 function resolveClash(net: NetfilterNet, skb: Skb, winner: TupleHash, state: HookState): Verdict {
+  const rules = net.kernel.conntrack.clash;
   const loser = skb.ct!;
-  if (allowClash(loser.tuple[Dir.Original].proto)) {
-    if (mergeClash(net, skb, winner.conn, state)) return Verdict.Accept;
-    if (resolveClashHarder(net, skb, state)) return Verdict.Accept;
-  }
+  const resolved = allowClash(net.kernel, loser.tuple[Dir.Original].proto) && (rules === 'merge-or-reply-only' ? mergeClash(net, skb, winner.conn, state) || resolveClashHarder(net, skb, state) : mergeIntoNatFree(net, skb, winner.conn, rules, state));
+  if (!resolved || rules !== 'merge-or-reply-only') net.stats.inc(skb.cpu, 'insert_failed');
+  if (resolved) return Verdict.Accept;
   net.stats.inc(skb.cpu, 'drop');
-  net.stats.inc(skb.cpu, 'insert_failed');
   skb.drop = { reason: `insert clash with conntrack entry ${winner.conn.id} (${winner.dir === Dir.Original ? 'original' : 'reply'} tuple taken)`, counter: 'insert_failed' };
   return Verdict.Drop;
 }
 
+/** The packet continues with the entry that won the race; the loser dies with the packet's reference. */
+function adoptWinner(net: NetfilterNet, skb: Skb, winner: Conn, state: HookState): void {
+  net.bysource.remove(skb.ct!);
+  skb.ct = winner;
+  state.notes?.push(`clash resolved: packet continues with conntrack entry ${winner.id}`);
+}
+
 /**
- * __nf_ct_resolve_clash / nf_ct_can_merge: the packet continues with the winner when both
+ * __nf_ct_resolve_clash / nf_ct_can_merge (6.x): the packet continues with the winner when both
  * entries hold the same tuples (nf_ct_match) or the same ones swapped (nf_ct_match_reverse,
  * the two directions' first packets racing), whatever NAT did.
  */
@@ -74,10 +83,22 @@ function mergeClash(net: NetfilterNet, skb: Skb, winner: Conn, state: HookState)
   const same = wo.equals(lo) && wr.equals(lr);
   const reversed = wo.equals(lr) && wr.equals(lo);
   if (!same && !reversed) return false;
-  net.bysource.remove(loser);
-  skb.ct = winner;
+  adoptWinner(net, skb, winner, state);
   net.stats.inc(skb.cpu, 'clash_resolve');
-  state.notes?.push(`clash resolved: packet continues with conntrack entry ${winner.id}`);
+  return true;
+}
+
+/**
+ * nf_ct_resolve_clash of 4.15 and 5.4: the winner takes the packet if it has no NAT decided —
+ * `((ct->status & IPS_NAT_DONE_MASK) == 0)`, which a null binding sets too — or, on 5.4, if its
+ * tuples equal the loser's (`|| nf_ct_match(ct, loser_ct)`). No counter of its own.
+ */
+function mergeIntoNatFree(net: NetfilterNet, skb: Skb, winner: Conn, rules: ClashResolution, state: HookState): boolean {
+  const loser = skb.ct!;
+  const natFree = (winner.status & (Status.SrcNatDone | Status.DstNatDone)) === 0;
+  const identical = rules === 'nat-free-or-identical' && winner.tuple[Dir.Original].equals(loser.tuple[Dir.Original]) && winner.tuple[Dir.Reply].equals(loser.tuple[Dir.Reply]);
+  if (!natFree && !identical) return false;
+  adoptWinner(net, skb, winner, state);
   return true;
 }
 

@@ -9,10 +9,12 @@ import type { Skb } from '../skb.js';
 import type { HookState } from '../hooks.js';
 import { Conn, CtInfo, Status } from './conn.js';
 import { trackPacket } from './l4proto.js';
+import { tcpError } from './tcp.js';
 import { Dir, invertTuple, tupleFromPacket } from './tuple.js';
 import { icmpErrorMessage } from './icmp-error.js';
 import { makeRoom } from './early-drop.js';
 import { gcIfDue } from './gc.js';
+import type { StatName } from './stats.js';
 
 type Resolved = 'tracked' | 'untrackable' | 'table-full';
 
@@ -60,19 +62,39 @@ export function isExpired(ct: Conn, now: number): boolean {
   return ct.confirmed && now >= ct.timeout;
 }
 
-/** nf_conntrack_in */
-export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verdict {
-  // already tracked (looped back, an answer with its entry attached) or NOTRACK'ed in raw
-  if (skb.ct || skb.untracked) return Verdict.Accept;
-  gcIfDue(net, skb.time);
+/**
+ * What nf_conntrack_in finds before the lookup: an ICMP error that belongs to a connection
+ * ('related'), a broken packet (why), or nothing. ICMP errors are checked by every kernel;
+ * 4.15 checks TCP headers here too (tcp_error as l4proto->error), later kernels in the tracker.
+ */
+function checkBeforeLookup(net: NetfilterNet, skb: Skb, notes: string[] | null): 'related' | string | null {
   if (skb.pkt.proto === IPPROTO.ICMP) {
     const icmp = icmpErrorMessage(net, skb);
-    if (icmp === 'related') return Verdict.Accept;
-    if (icmp !== null) {
-      net.stats.inc(skb.cpu, 'error');
-      state.notes?.push(`ICMP: ${icmp}; passed untracked (conntrack counter error)`);
-      return Verdict.Accept;
-    }
+    return icmp === 'related' || icmp === null ? icmp : `ICMP: ${icmp}`;
+  }
+  if (skb.pkt.proto === IPPROTO.TCP && net.kernel.conntrack.tcpErrorBeforeLookup && tcpError(skb.pkt, notes)) return 'TCP: bad header (tcp_error)';
+  return null;
+}
+
+/**
+ * nf_conntrack_in. Counters by kernel (KernelProfile): up to 5.9 a packet that already has an
+ * entry or is untracked counts `ignore`, and one broken before the lookup counts `invalid`
+ * beside `error`; 4.15 counts `invalid` for a TCP reopen too.
+ */
+export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verdict {
+  // already tracked (looped back, an answer with its entry attached) or NOTRACK'ed in raw
+  if (skb.ct || skb.untracked) {
+    if (net.stats.fields.includes('ignore')) net.stats.inc(skb.cpu, 'ignore');
+    return Verdict.Accept;
+  }
+  gcIfDue(net, skb.time);
+  const broken = checkBeforeLookup(net, skb, state.notes);
+  if (broken === 'related') return Verdict.Accept;
+  if (broken !== null) {
+    const counters: StatName[] = net.kernel.conntrack.errorCountsInvalid ? ['error', 'invalid'] : ['error'];
+    for (const c of counters) net.stats.inc(skb.cpu, c);
+    state.notes?.push(`${broken}; passed untracked (conntrack counter ${counters.join(', ')})`);
+    return Verdict.Accept;
   }
   const failed = attachEntry(net, skb, state);
   if (failed !== null) return failed;
@@ -81,6 +103,7 @@ export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verd
   // -NF_REPEAT: the TCP tracker killed the entry to reopen the connection (a SYN in TIME_WAIT
   // or CLOSE); `goto repeat` looks the packet up again, which creates a fresh entry.
   while (tracked === 'repeat') {
+    if (net.kernel.conntrack.repeatCountsInvalid) net.stats.inc(skb.cpu, 'invalid');
     const again = attachEntry(net, skb, state);
     if (again !== null) return again;
     state.notes?.push(`TCP reopen: old entry ${ct.id} killed, new entry ${skb.ct!.id}`);

@@ -11,6 +11,7 @@ import { Dir } from './tuple.js';
 import type { Skb } from '../skb.js';
 import { tcpPacket } from './tcp.js';
 import { refreshTimeout } from './expiry.js';
+import type { KernelProfile } from '../../kernel/profile.js';
 
 const SECOND = 1e9;
 
@@ -21,9 +22,9 @@ const SECOND = 1e9;
  */
 export type TrackResult = 'valid' | 'invalid' | 'repeat';
 
-/** nf_conntrack_l4proto.allow_clash on Linux 6.18: UDP, UDPLITE, GRE and unknown protocols. */
-export function allowClash(proto: number): boolean {
-  return proto === IPPROTO.UDP || proto === IPPROTO.UDPLITE || proto === IPPROTO.GRE;
+/** nf_conntrack_l4proto.allow_clash: UDP and UDPLITE, and on 6.18 GRE (KernelProfile.conntrack.allowClash). */
+export function allowClash(kernel: KernelProfile, proto: number): boolean {
+  return kernel.conntrack.allowClash.includes(proto);
 }
 
 /** The protocol's packet handler (nf_conntrack_{icmp,udp,tcp,generic}_packet). */
@@ -62,6 +63,7 @@ function icmpPacket(net: NetfilterNet, ct: Conn, now: number): TrackResult {
 /**
  * nf_conntrack_udp_packet: unreplied timeout until a reply was seen; a flow still active two
  * seconds after its first packet gets the stream timeout and ASSURED (never for clash losers).
+ * 4.15's udp_packet gives them to any packet after a reply.
  */
 function udpPacket(net: NetfilterNet, ct: Conn, now: number): void {
   if (!ct.has(Status.SeenReply)) {
@@ -69,7 +71,7 @@ function udpPacket(net: NetfilterNet, ct: Conn, now: number): void {
     refreshTimeout(net, ct, now, secs(net, 'net.netfilter.nf_conntrack_udp_timeout'));
     return;
   }
-  const stream = now > ct.udpStreamTs;
+  const stream = !net.kernel.conntrack.udpStreamAfter2s || now > ct.udpStreamTs;
   refreshTimeout(net, ct, now, secs(net, stream ? 'net.netfilter.nf_conntrack_udp_timeout_stream' : 'net.netfilter.nf_conntrack_udp_timeout'));
   if (ct.has(Status.NatClash)) return;
   if (stream) ct.status |= Status.Assured;

@@ -302,7 +302,7 @@ function canEarlyDrop(state: TcpState): boolean {
 const VALID_FLAGS = new Set([0x02, 0x22, 0x12, 0x04, 0x14, 0x11, 0x31, 0x10, 0x30]);
 
 /** tcp_error: truncated header or an invalid flag combination (the checksum is not checked). */
-function tcpError(pkt: Ipv4Packet, notes: string[] | null): boolean {
+export function tcpError(pkt: Ipv4Packet, notes: string[] | null): boolean {
   const doff = pkt.tcpHeaderLength;
   if (doff < 20 || pkt.length - pkt.l4off < doff) {
     notes?.push('nf_ct_proto_6: truncated packet');

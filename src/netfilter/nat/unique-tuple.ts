@@ -1,9 +1,10 @@
 /**
- * get_unique_tuple and its helpers (net/netfilter/nf_nat_core.c): given the tuple a connection
- * would have and a NAT range, choose the address and port (or ICMP id) it gets, unique among
- * the confirmed connections if at all possible. When every candidate is taken the last one
- * tried is returned, and the clash then happens at confirm (the "SNAT failure looks like a
- * timeout" of the seed article).
+ * get_unique_tuple and its helpers (net/netfilter/nf_nat_core.c, 6.18; where older kernels
+ * differ, their KernelProfile says how): given the tuple a connection would have and a NAT
+ * range, choose the address and port (or ICMP id) it gets, unique among the confirmed
+ * connections if at all possible. When every candidate is taken the last one tried is
+ * returned, and the clash then happens at confirm (the "SNAT failure looks like a timeout" of
+ * the seed article).
  */
 import { IPPROTO } from '../constants.js';
 import type { NetfilterNet } from '../net.js';
@@ -12,6 +13,8 @@ import { Dir, invertTuple, Tuple } from '../conntrack/tuple.js';
 import type { Conn } from '../conntrack/conn.js';
 import { jhash2, rawLe32, reciprocalScale } from './jhash.js';
 import { MAX_ATTEMPTS, usedTuple, usedTupleHarder, usedTupleNew } from './used-tuple.js';
+import { roverSearch, roverStartsRandom, type KeySpace } from './port-rover.js';
+import type { PortSearch } from '../../kernel/profile.js';
 
 export const enum ManipType {
   Src = 0,
@@ -97,19 +100,12 @@ function findBestIps(t: Tuple, range: NatRange, manip: ManipType): void {
 }
 
 /**
- * nf_nat_l4proto_unique_tuple: move the port (or ICMP id) into the range until the tuple is
- * unused. Default classes without a range: 1–511, 600–1023, 1024–65535 by the original port;
- * a destination port is never changed without a range. The search starts at a random offset
- * (or the PROTO_OFFSET base), tries min(range, 128) values, then retries from new random
- * offsets with half as many attempts while more than 16 are left and less than the range.
- */
-/**
  * Replaying a capture, the kernel's random offset is unknown but its outcome is on the wire.
  * Any port (or ICMP id) inside [min, min+size) that is free now is what some draw of the
  * offset gives on the first attempt, so natsim takes the kernel's choice when it is such a
  * port at the address natsim chose; otherwise natsim draws its own and the difference shows.
  */
-function followRecording(s: NatSearch, t: Tuple, manip: ManipType, min: number, size: number): boolean {
+function followRecording(s: NatSearch, t: Tuple, manip: ManipType, { min, size }: KeySpace): boolean {
   const wire = s.net.recorded;
   if (wire === null || size === 1) return false;
   const src = manip === ManipType.Src;
@@ -126,47 +122,82 @@ function followRecording(s: NatSearch, t: Tuple, manip: ManipType, min: number, 
   return true;
 }
 
-function l4UniqueTuple(s: NatSearch, t: Tuple, range: NatRange, manip: ManipType): void {
-  let min: number;
-  let size: number;
+/**
+ * The keys a search may give: the range's ports (or ids), or without one the class of the
+ * original port — 1–511, 600–1023, 1024–65535 — and any ICMP id (0–65535; 4.15's
+ * icmp_unique_tuple: `range_size = 0xFFFF` from the range's min). A destination port is never
+ * changed without a range. Null: nothing to search.
+ */
+function keySpace(t: Tuple, range: NatRange, manip: ManipType, search: PortSearch): KeySpace | null {
+  const specified = (range.flags & NatFlag.ProtoSpecified) !== 0;
   if (t.proto === IPPROTO.ICMP) {
-    if (range.flags & NatFlag.ProtoSpecified) {
-      min = range.minProto;
-      size = range.maxProto - range.minProto + 1;
-    } else {
-      min = 0;
-      size = 65536;
-    }
-  } else if (hasL4Key(t.proto)) {
-    if (range.flags & NatFlag.ProtoSpecified) {
-      const lo = Math.min(range.minProto, range.maxProto);
-      min = lo;
-      size = Math.max(range.minProto, range.maxProto) - lo + 1;
-    } else {
-      if (manip === ManipType.Dst) return;
-      const port = l4Key(t, manip);
-      if (port < 512) [min, size] = [1, 511];
-      else if (port < 1024) [min, size] = [600, 424];
-      else [min, size] = [1024, 64512];
-    }
-  } else {
-    return;
+    if (specified) return { min: range.minProto, size: range.maxProto - range.minProto + 1 };
+    return search.kind === 'rover' ? { min: range.minProto, size: 0xffff } : { min: 0, size: 65536 };
   }
-  // A destination manip without random flags searches from the range's start (6.x); so only
-  // a random first offset can be the kernel's choice that followRecording takes.
-  const randomOffset = !(range.flags & NatFlag.ProtoOffset) && ((range.flags & NAT_RANGE_PROTO_RANDOM_ALL) !== 0 || manip !== ManipType.Dst);
-  if (randomOffset && followRecording(s, t, manip, min, size)) return;
-  let off = range.flags & NatFlag.ProtoOffset ? (l4Key(t, manip) - range.baseProto) & 0xffff : randomOffset ? s.net.prng.u16() : 0;
+  if (!hasL4Key(t.proto)) return null;
+  if (specified) {
+    const min = Math.min(range.minProto, range.maxProto);
+    return { min, size: Math.max(range.minProto, range.maxProto) - min + 1 };
+  }
+  if (manip === ManipType.Dst) return null;
+  const port = l4Key(t, manip);
+  if (port < 512) return { min: 1, size: 511 };
+  if (port < 1024) return { min: 600, size: 424 };
+  return { min: 1024, size: 64512 };
+}
+
+/**
+ * Does the search start at a random offset (the only starts followRecording may stand for)?
+ * The rover's own rule; otherwise yes unless PROTO_OFFSET gives the start, or (6.x) a
+ * destination manip without random flags searches from the range's start.
+ */
+function startsRandom(t: Tuple, range: NatRange, manip: ManipType, search: PortSearch): boolean {
+  if (search.kind === 'rover') return roverStartsRandom(t.proto, range.flags);
+  if (range.flags & NatFlag.ProtoOffset) return false;
+  return (range.flags & NAT_RANGE_PROTO_RANDOM_ALL) !== 0 || manip !== ManipType.Dst || !search.dnatFromRangeStart;
+}
+
+/**
+ * The bounded search (5.0 on): from a random offset (or the PROTO_OFFSET base, or 6.x's range
+ * start for DNAT), try min(range, 128) keys, then retry from new random offsets with half as
+ * many attempts while more than 16 are left and less than the range. Each attempt asks
+ * nf_nat_used_tuple (5.x), or on 6.x nf_nat_used_tuple_harder, which in the last attempts may
+ * evict a closing TCP connection.
+ */
+function boundedSearch(s: NatSearch, t: Tuple, range: NatRange, manip: ManipType, { min, size }: KeySpace, random: boolean, evictClosing: boolean): void {
+  let off = range.flags & NatFlag.ProtoOffset ? (l4Key(t, manip) - range.baseProto) & 0xffff : random ? s.net.prng.u16() : 0;
   let attempts = Math.min(size, MAX_ATTEMPTS);
   for (;;) {
     for (let i = 0; i < attempts; i++, off = (off + 1) & 0xffff) {
       setL4Key(t, manip, min + (off % size));
-      if (!usedTupleHarder(s, t, attempts - i)) return;
+      if (!(evictClosing ? usedTupleHarder(s, t, attempts - i) : usedTuple(s, t))) return;
     }
     if (attempts >= size || attempts < 16) return;
     attempts = attempts >>> 1;
     off = s.net.prng.u16();
   }
+}
+
+/**
+ * nf_nat_l4proto_unique_tuple: move the port (or ICMP id) into its key space until the tuple
+ * is unused — by the kernel's search: 4.15's rover (port-rover.ts) or the bounded one.
+ */
+function l4UniqueTuple(s: NatSearch, t: Tuple, range: NatRange, manip: ManipType): void {
+  const search = s.net.kernel.nat.portSearch;
+  const space = keySpace(t, range, manip, search);
+  if (!space) return;
+  const random = startsRandom(t, range, manip, search);
+  if (random && followRecording(s, t, manip, space)) return;
+  if (search.kind === 'rover') {
+    roverSearch(s.net, t.proto, range.flags, space, (key) => setL4Key(t, manip, key), () => usedTuple(s, t));
+  } else {
+    boundedSearch(s, t, range, manip, space, random, search.evictClosing);
+  }
+}
+
+/** Is the connection's original tuple taken? 6.x asks nf_nat_used_tuple_new, older kernels nf_nat_used_tuple. */
+function originalTaken(s: NatSearch, orig: Tuple): boolean {
+  return s.net.kernel.nat.keepOriginal === 'used-tuple-new' ? usedTupleNew(s, orig) : usedTuple(s, orig);
 }
 
 /**
@@ -177,7 +208,7 @@ function l4UniqueTuple(s: NatSearch, t: Tuple, range: NatRange, manip: ManipType
 export function getUniqueTuple(s: NatSearch, orig: Tuple, range: NatRange, manip: ManipType): Tuple {
   if (manip === ManipType.Src && !(range.flags & NAT_RANGE_PROTO_RANDOM_ALL)) {
     if (inRange(orig, range)) {
-      if (!usedTupleNew(s, orig)) return orig.clone();
+      if (!originalTaken(s, orig)) return orig.clone();
     } else {
       const mapped = findAppropriateSrc(s, orig, range);
       if (mapped && !usedTuple(s, mapped)) return mapped;

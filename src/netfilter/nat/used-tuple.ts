@@ -19,8 +19,9 @@ const HARDER_THRESH = MAX_ATTEMPTS / 4;
 
 /**
  * nf_conntrack_tuple_taken on the reply of `t`: is there a confirmed, live entry (not `ct`)
- * with that reply tuple? An entry with the same original tuple does not count: that is the
- * same flow, and the confirm step merges it. Each hit bumps `found`.
+ * with that reply tuple? Since 5.x an entry with the same original tuple does not count: that
+ * is the same flow, and the confirm step merges it (4.15 counts it as taken). Each hit bumps
+ * `found`.
  */
 export function usedTuple(s: NatSearch, t: Tuple): boolean {
   const reply = invertTuple(t);
@@ -34,7 +35,7 @@ export function usedTuple(s: NatSearch, t: Tuple): boolean {
       (expired ??= []).push(other); // nf_ct_gc_expired: reaped on the way
       continue;
     }
-    if (other.tuple[Dir.Original].equals(s.ct.tuple[Dir.Original])) continue;
+    if (s.net.kernel.nat.takenSkipsSameFlow && other.tuple[Dir.Original].equals(s.ct.tuple[Dir.Original])) continue;
     s.net.stats.inc(s.cpu, 'found');
     taken = true;
     break;
@@ -52,7 +53,7 @@ export function usedTuple(s: NatSearch, t: Tuple): boolean {
 export function usedTupleNew(s: NatSearch, t: Tuple): boolean {
   if (!usedTuple(s, t)) return false;
   const usesNat = IPS_NAT_MASK | Status.SeqAdjust;
-  if (!allowClash(t.proto) || (s.ct.status & usesNat) !== 0) return true;
+  if (!allowClash(s.net.kernel, t.proto) || (s.ct.status & usesNat) !== 0) return true;
   const reply = invertTuple(t);
   const clashing = s.net.table.find(t) ?? (reply ? s.net.table.find(reply) : null);
   if (!clashing) return false; // the clashing entry went away
