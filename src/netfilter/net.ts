@@ -26,7 +26,7 @@ export class NetfilterNet {
   readonly kernel: KernelProfile;
   readonly table: ConntrackTable;
   readonly stats: ConntrackStats;
-  readonly bysource = new BySource();
+  readonly bysource: BySource;
   /**
    * When replaying a capture: how the kernel sent the packet now being processed, so that where
    * the kernel drew a random port natsim can take the same one if the rule allows it (see
@@ -56,6 +56,7 @@ export class NetfilterNet {
     this.kernel = sysctl.kernel;
     this.stats = new ConntrackStats(cpus, this.kernel.stats);
     this.table = new ConntrackTable(sysctl.num('net.netfilter.nf_conntrack_buckets'));
+    this.bysource = new BySource(this.table.size);
   }
 
   /** nf_ct_delete: out of the table and the NAT bysource index, with a DESTROY event. */

@@ -52,6 +52,8 @@ export class Conn {
   timeout = 0;
   /** The expiry wheel's slot holding the entry (conntrack/expiry.ts), or NO_SLOT (-1). */
   expirySlot = -1;
+  /** The next entry in this one's NAT bysource bucket (ct->nat_bysource; nat/bysource.ts). */
+  bysourceNext: Conn | null = null;
   mark = 0;
   nat: NatExt | null = null;
   /** UDP: when the flow counts as a stream (ct->proto.udp.stream_ts). */

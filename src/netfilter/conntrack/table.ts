@@ -9,19 +9,27 @@ import { Status, type Conn } from './conn.js';
 import { Dir, hashTuple, type Tuple } from './tuple.js';
 import { reciprocalScale } from '../nat/jhash.js';
 
-export interface TupleHash {
-  readonly conn: Conn;
-  readonly dir: Dir;
+/**
+ * struct nf_conntrack_tuple_hash: one direction of a confirmed entry in the table, chained to
+ * the next node of its bucket (hnnode), as the kernel threads its hlist_nulls through them.
+ */
+export class TupleHash {
+  next: TupleHash | null = null;
+
+  constructor(
+    readonly conn: Conn,
+    readonly dir: Dir,
+  ) {}
 }
 
 export class ConntrackTable {
-  private readonly buckets: (TupleHash[] | undefined)[];
+  private readonly heads: (TupleHash | null)[];
   private entries = 0;
 
   /** `size`: net.netfilter.nf_conntrack_buckets. */
   constructor(readonly size: number) {
     // packed (not holey), so that walking it stays fast
-    this.buckets = new Array<TupleHash[] | undefined>(size).fill(undefined);
+    this.heads = new Array<TupleHash | null>(size).fill(null);
   }
 
   get count(): number {
@@ -33,18 +41,21 @@ export class ConntrackTable {
     return reciprocalScale(hashTuple(t), this.size);
   }
 
-  /** The bucket a tuple hashes to (empty when none): for lookups and for confirm's clash scan. */
-  bucket(t: Tuple): readonly TupleHash[] {
+  /** The nodes of the bucket a tuple hashes to, as a list (for confirm's and NAT's scans). */
+  bucket(t: Tuple): TupleHash[] {
     return this.bucketAt(this.bucketIndex(t));
   }
 
-  bucketAt(index: number): readonly TupleHash[] {
-    return this.buckets[index] ?? EMPTY;
+  /** The nodes of bucket `index`, newest first, as a list the caller may change the table under. */
+  bucketAt(index: number): TupleHash[] {
+    const nodes: TupleHash[] = [];
+    for (let h: TupleHash | null = this.heads[index]!; h !== null; h = h.next) nodes.push(h);
+    return nodes;
   }
 
   /** ____nf_conntrack_find: the entry whose tuple of either direction equals `t`. */
   find(t: Tuple): TupleHash | null {
-    for (const h of this.bucket(t)) {
+    for (let h: TupleHash | null = this.heads[this.bucketIndex(t)]!; h !== null; h = h.next) {
       if (h.conn.tuple[h.dir].equals(t)) return h;
     }
     return null;
@@ -64,9 +75,9 @@ export class ConntrackTable {
   }
 
   remove(conn: Conn): void {
-    let removed = false;
-    for (const dir of [Dir.Original, Dir.Reply]) removed = this.drop(conn, dir) || removed;
-    if (removed) this.entries--;
+    const original = this.drop(conn, Dir.Original);
+    const reply = this.drop(conn, Dir.Reply);
+    if (original || reply) this.entries--;
   }
 
   /**
@@ -75,41 +86,31 @@ export class ConntrackTable {
    */
   *connections(): IterableIterator<Conn> {
     const all: Conn[] = [];
-    this.forEachConn((ct) => void all.push(ct));
+    for (let i = 0; i < this.heads.length; i++) {
+      for (let h: TupleHash | null = this.heads[i]!; h !== null; h = h.next) {
+        if (h.dir === Dir.Original || h.conn.has(Status.NatClash)) all.push(h.conn);
+      }
+    }
     yield* all;
   }
 
-  /** The same walk as a plain loop, for the expiry scan's hot path. */
-  forEachConn(visit: (ct: Conn) => void): void {
-    const buckets = this.buckets;
-    for (let i = 0; i < buckets.length; i++) {
-      const bucket = buckets[i];
-      if (bucket === undefined) continue;
-      for (let j = 0; j < bucket.length; j++) {
-        const h = bucket[j]!;
-        if (h.dir === Dir.Original || h.conn.has(Status.NatClash)) visit(h.conn);
-      }
-    }
-  }
-
+  /** hlist_nulls_add_head_rcu: a new node goes first in its bucket. */
   private add(conn: Conn, dir: Dir): void {
     const key = this.bucketIndex(conn.tuple[dir]);
-    const bucket = this.buckets[key];
-    const h: TupleHash = { conn, dir };
-    if (bucket) bucket.push(h);
-    else this.buckets[key] = [h];
+    const h = new TupleHash(conn, dir);
+    h.next = this.heads[key]!;
+    this.heads[key] = h;
   }
 
   private drop(conn: Conn, dir: Dir): boolean {
     const key = this.bucketIndex(conn.tuple[dir]);
-    const bucket = this.buckets[key];
-    if (!bucket) return false;
-    const i = bucket.findIndex((h) => h.conn === conn && h.dir === dir);
-    if (i < 0) return false;
-    bucket.splice(i, 1);
-    if (bucket.length === 0) this.buckets[key] = undefined;
-    return true;
+    let prev: TupleHash | null = null;
+    for (let h: TupleHash | null = this.heads[key]!; h !== null; prev = h, h = h.next) {
+      if (h.conn !== conn || h.dir !== dir) continue;
+      if (prev === null) this.heads[key] = h.next;
+      else prev.next = h.next;
+      return true;
+    }
+    return false;
   }
 }
-
-const EMPTY: readonly TupleHash[] = [];

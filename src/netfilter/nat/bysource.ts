@@ -1,37 +1,57 @@
 /**
- * The NAT "bysource" index (nf_nat_bysource): source-NATed connections by their original
+ * The NAT "bysource" hash (nf_nat_bysource): source-NATed connections by their original
  * source (address, port or id, protocol), so that a source keeps its mapping across
- * destinations (find_appropriate_src). Entries leave it when their connection is destroyed.
+ * destinations (find_appropriate_src). As in the kernel, each bucket is a list threaded through
+ * the entries themselves (ct->nat_bysource, here Conn.bysourceNext), newest first
+ * (hlist_add_head_rcu), and the table has as many buckets as conntrack's
+ * (nf_nat_htable_size = nf_conntrack_htable_size). Entries leave it when their connection is
+ * destroyed. The kernel hashes with a boot-time random key; natsim with a fixed mix.
  */
 import type { Conn } from '../conntrack/conn.js';
 import { Dir, type Tuple } from '../conntrack/tuple.js';
+import { reciprocalScale } from './jhash.js';
 
 export class BySource {
-  private readonly index = new Map<string, Conn[]>();
+  private readonly heads: (Conn | null)[];
 
-  add(conn: Conn): void {
-    const key = sourceKey(conn.tuple[Dir.Original]);
-    const list = this.index.get(key);
-    if (list) list.unshift(conn); // hlist_add_head_rcu: newest first
-    else this.index.set(key, [conn]);
+  constructor(size: number) {
+    this.heads = new Array<Conn | null>(size).fill(null);
   }
 
+  add(conn: Conn): void {
+    const b = this.bucketOf(conn.tuple[Dir.Original]);
+    conn.bysourceNext = this.heads[b]!;
+    this.heads[b] = conn;
+  }
+
+  /** Unlinks `conn` if it is in the index (nf_nat_cleanup_conntrack); a no-op otherwise. */
   remove(conn: Conn): void {
-    const key = sourceKey(conn.tuple[Dir.Original]);
-    const list = this.index.get(key);
-    if (!list) return;
-    const i = list.indexOf(conn);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.index.delete(key);
+    const b = this.bucketOf(conn.tuple[Dir.Original]);
+    let prev: Conn | null = null;
+    for (let c: Conn | null = this.heads[b]!; c !== null; prev = c, c = c.bysourceNext) {
+      if (c !== conn) continue;
+      if (prev === null) this.heads[b] = c.bysourceNext;
+      else prev.bysourceNext = c.bysourceNext;
+      conn.bysourceNext = null;
+      return;
+    }
   }
 
   /** Connections whose original source matches `t`'s (same_src), newest first. */
-  sameSource(t: Tuple): readonly Conn[] {
-    return this.index.get(sourceKey(t)) ?? [];
+  sameSource(t: Tuple): Conn[] {
+    const found: Conn[] = [];
+    for (let c: Conn | null = this.heads[this.bucketOf(t)]!; c !== null; c = c.bysourceNext) {
+      const o = c.tuple[Dir.Original];
+      if (o.proto === t.proto && o.src === t.src && o.srcU === t.srcU) found.push(c);
+    }
+    return found;
   }
-}
 
-/** Only NAT setup (once per connection) touches this index, so a string key is off the hot path. */
-function sourceKey(t: Tuple): string {
-  return `${t.proto}/${t.src}/${t.srcU}`;
+  /** hash_by_src: the source address, port (or id) and protocol. */
+  private bucketOf(t: Tuple): number {
+    let h = Math.imul(t.src ^ 0x9e3779b9, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13) ^ t.srcU, 0xc2b2ae35);
+    h = Math.imul(h ^ (h >>> 16) ^ t.proto, 0x27d4eb2f);
+    return reciprocalScale((h ^ (h >>> 15)) >>> 0, this.heads.length);
+  }
 }
