@@ -10,14 +10,14 @@
 import { openCapture, readHead } from './capture-file.js';
 import { identifyCapture, notPcapError } from './pcap-header.js';
 import { readPcap } from './pcap-reader.js';
-import type { CaptureRecord, CaptureSummary } from './record.js';
+import type { CaptureSummary, RecordCallback } from './record.js';
 
-export { LinkType, PacketDirection, type CaptureRecord, type CaptureSummary } from './record.js';
+export { LinkType, PacketDirection, type CaptureRecord, type CaptureSummary, type RecordCallback } from './record.js';
 export { readPcap } from './pcap-reader.js';
 export { PcapWriter, type PcapWriterOptions, type WritableRecord } from './pcap-writer.js';
 
 /** Streams the capture at `path` to `onRecord`, whatever its format (see readPcap for the contract). */
-export async function readCapture(path: string, onRecord: (r: CaptureRecord) => void): Promise<CaptureSummary> {
+export async function readCapture(path: string, onRecord: RecordCallback): Promise<CaptureSummary> {
   const file = await openCapture(path);
   let head: Buffer;
   try {

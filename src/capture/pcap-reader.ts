@@ -18,17 +18,18 @@ import { InputError } from '../errors.js';
 import { openCapture, readError, readHead } from './capture-file.js';
 import { linkDecoderFor, newLinkFrame, type LinkDecoder } from './link-layer.js';
 import { PCAP_FILE_HEADER_LENGTH, PCAP_RECORD_HEADER_LENGTH, parsePcapHeader, type PcapFileHeader } from './pcap-header.js';
-import { PacketDirection, type CaptureRecord, type CaptureSummary } from './record.js';
+import { PacketDirection, type CaptureRecord, type CaptureSummary, type RecordCallback } from './record.js';
 
 /** Bytes per read; holds the largest record (16 + 262144 bytes) many times over. */
 const BUFFER_BYTES = 4 << 20;
 
 /**
- * Streams the classic pcap file at `path`, calling `onRecord` for each record as it is parsed.
- * Rejects with an InputError for anything malformed, with the record and byte offset; an error
- * thrown by `onRecord` stops the read and rejects with that error.
+ * Streams the classic pcap file at `path`, calling `onRecord` for each record as it is parsed,
+ * until the end of the file or until `onRecord` returns false. Rejects with an InputError for
+ * anything malformed, with the record and byte offset; an error thrown by `onRecord` stops the
+ * read and rejects with that error. `records` in the summary counts the records read.
  */
-export async function readPcap(path: string, onRecord: (r: CaptureRecord) => void): Promise<CaptureSummary> {
+export async function readPcap(path: string, onRecord: RecordCallback): Promise<CaptureSummary> {
   const file = await openCapture(path);
   try {
     const head = await readHead(path, file, PCAP_FILE_HEADER_LENGTH);
@@ -62,11 +63,13 @@ class PcapRecordReader {
   /** Complete records so far, and the file offset just past the last of them. */
   private records = 0;
   private consumed = PCAP_FILE_HEADER_LENGTH;
+  /** The callback asked for no more records. */
+  private stopped = false;
 
   constructor(
     private readonly path: string,
     private readonly header: PcapFileHeader,
-    private readonly onRecord: (r: CaptureRecord) => void,
+    private readonly onRecord: RecordCallback,
   ) {
     this.decode = linkDecoderFor(header.linkType)!;
   }
@@ -87,8 +90,9 @@ class PcapRecordReader {
       filePos += got;
       end += got;
       start = this.parseRecords(start, end);
+      if (this.stopped) break;
     }
-    this.checkComplete(start, end);
+    if (!this.stopped) this.checkComplete(start, end);
     return { linkType: this.header.linkType, records: this.records, nanosecond: this.header.nanosecond };
   }
 
@@ -113,7 +117,7 @@ class PcapRecordReader {
   private parseRecords(at: number, end: number): number {
     const le = this.header.littleEndian;
     const view = this.view;
-    while (end - at >= PCAP_RECORD_HEADER_LENGTH) {
+    while (!this.stopped && end - at >= PCAP_RECORD_HEADER_LENGTH) {
       const caplen = view.getUint32(at + 8, le);
       // refused before waiting for its body: a corrupt length must not make the reader buffer it
       if (caplen > this.header.snaplen) throw this.error(`record length ${caplen} exceeds the snapshot length ${this.header.snaplen}`);
@@ -139,7 +143,7 @@ class PcapRecordReader {
     r.payload = data.subarray(this.frame.payloadOffset);
     this.records++;
     this.consumed += PCAP_RECORD_HEADER_LENGTH + data.length;
-    this.onRecord(r);
+    if (this.onRecord(r) === false) this.stopped = true;
   }
 
   /** At the end of the file: a record it cuts short is an error, not silently dropped. */

@@ -45,6 +45,9 @@ export interface CaptureRecord {
   readonly payload: Uint8Array;
 }
 
+/** Called for each record in file order; returning false stops the read there (nothing later is read). */
+export type RecordCallback = (r: CaptureRecord) => void | boolean;
+
 /** What a whole read reports at the end. */
 export interface CaptureSummary {
   readonly linkType: LinkType;

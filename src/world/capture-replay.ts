@@ -43,6 +43,7 @@ export interface ReplayResult {
   readonly recordedCount: number;
   /** With `keepPackets`: every packet natsim and the kernel sent, for comparison. */
   readonly packets: KeptPackets | null;
+  /** Records replayed: every record within --until and --max-packets, in or out. */
   readonly records: number;
   /** Time of the last record (ns since the first): when the run ends. */
   readonly endTime: number;
@@ -212,7 +213,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   };
   let start: number | null = null;
   let read = 0;
-  const summary = await readCapture(file, (r: CaptureRecord) => {
+  await readCapture(file, (r: CaptureRecord) => {
     const t = r.sec * 1e9 + r.nsec;
     start ??= t;
     const time = t - start;
@@ -229,10 +230,12 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     p.outgoing = outgoing;
     p.bytes = !outgoing && r.protocol === ETH_P_IP ? r.payload : null; // the reader never reuses it
     while (pending.size > 0 && pending.oldest().time <= time - LOOKAHEAD_NS) feedOldest();
+    // past --until or --max-packets by the lookahead: nothing later can be fed, so stop reading
+    return time <= until + LOOKAHEAD_NS && fed < maxPackets;
   });
   while (pending.size > 0) feedOldest();
   failNeighboursUntil(until);
-  return { host, sentCount, recordedCount, packets: kept, records: summary.records, endTime: now, skipped };
+  return { host, sentCount, recordedCount, packets: kept, records: fed, endTime: now, skipped };
 
   /** A packet the kernel sent: counted, kept for comparison, and indexed for pairing. */
   function recordOut(r: CaptureRecord, time: number): void {

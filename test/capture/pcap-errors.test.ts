@@ -84,6 +84,14 @@ describe('records', () => {
     expect(f.reason).toBe(`file ends inside the record body (50 of ${frame.length} bytes)`);
   });
 
+  it('a read the callback stops never reaches the damage beyond (--max-packets on a cut file)', async () => {
+    const path = tmp.file('cut.pcap', file([...good, { sec: 3, frac: 0, frame }]).subarray(0, third + 16 + 50));
+    let seen = 0;
+    const summary = await readPcap(path, () => ++seen < 2);
+    expect(seen).toBe(2);
+    expect(summary.records).toBe(2);
+  });
+
   it('caplen beyond the snapshot length', async () => {
     const f = await failure(file([...good, { sec: 3, frac: 0, frame }], 100));
     expect(f.place).toEqual({ file: f.path, record: 1, offset: 24 });

@@ -24,8 +24,7 @@ type Resolved = 'tracked' | 'untrackable' | 'table-full';
  * allocate a new entry (init_conntrack), which a full table may refuse.
  */
 function resolveNormalCt(net: NetfilterNet, skb: Skb): Resolved {
-  const tuple = tupleFromPacket(skb.pkt);
-  const found = net.table.find(tuple);
+  const found = net.table.findPacket(skb.pkt);
   if (found && !isExpired(found.conn, skb.time)) {
     const ct = found.conn;
     skb.ct = ct;
@@ -36,6 +35,7 @@ function resolveNormalCt(net: NetfilterNet, skb: Skb): Resolved {
     return 'tracked';
   }
   if (found) net.destroy(found.conn, skb.time);
+  const tuple = tupleFromPacket(skb.pkt);
   const reply = invertTuple(tuple);
   if (!reply) return 'untrackable';
   if (!makeRoom(net, tuple, skb.cpu, skb.time)) return 'table-full';

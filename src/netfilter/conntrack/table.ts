@@ -6,7 +6,8 @@
  * kernel's hash is siphash with a boot-time random key, natsim's a fixed mix.
  */
 import { Status, type Conn } from './conn.js';
-import { Dir, hashTuple, type Tuple } from './tuple.js';
+import { Dir, hashTuple, hashTupleFields, packetDstU, type Tuple } from './tuple.js';
+import type { Ipv4Packet } from '../../packet/ipv4.js';
 import { reciprocalScale } from '../nat/jhash.js';
 
 /**
@@ -55,8 +56,18 @@ export class ConntrackTable {
 
   /** ____nf_conntrack_find: the entry whose tuple of either direction equals `t`. */
   find(t: Tuple): TupleHash | null {
-    for (let h: TupleHash | null = this.heads[this.bucketIndex(t)]!; h !== null; h = h.next) {
-      if (h.conn.tuple[h.dir].equals(t)) return h;
+    return this.findFields(t.src, t.srcU, t.dst, t.dstU, t.proto);
+  }
+
+  /** find() of a packet's own tuple (tupleFromPacket) without building it: every packet's lookup. */
+  findPacket(p: Ipv4Packet): TupleHash | null {
+    return this.findFields(p.saddr, p.sport, p.daddr, packetDstU(p), p.proto);
+  }
+
+  private findFields(src: number, srcU: number, dst: number, dstU: number, proto: number): TupleHash | null {
+    const bucket = reciprocalScale(hashTupleFields(src, srcU, dst, dstU, proto), this.size);
+    for (let h: TupleHash | null = this.heads[bucket]!; h !== null; h = h.next) {
+      if (h.conn.tuple[h.dir].equalsFields(src, srcU, dst, dstU, proto)) return h;
     }
     return null;
   }

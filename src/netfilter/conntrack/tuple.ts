@@ -25,7 +25,11 @@ export class Tuple {
   }
 
   equals(o: Tuple): boolean {
-    return this.src === o.src && this.dst === o.dst && this.srcU === o.srcU && this.dstU === o.dstU && this.proto === o.proto;
+    return this.equalsFields(o.src, o.srcU, o.dst, o.dstU, o.proto);
+  }
+
+  equalsFields(src: number, srcU: number, dst: number, dstU: number, proto: number): boolean {
+    return this.src === src && this.dst === dst && this.srcU === srcU && this.dstU === dstU && this.proto === proto;
   }
 
   get icmpType(): number {
@@ -58,8 +62,12 @@ export function icmpIsQuery(type: number): boolean {
 
 /** nf_ct_get_tuple for the protocols natsim tracks: the ORIGINAL-looking tuple of a packet. */
 export function tupleFromPacket(p: Ipv4Packet): Tuple {
-  if (p.proto === IPPROTO.ICMP) return new Tuple(p.saddr, p.sport, p.daddr, (p.icmpType << 8) | p.icmpCode, p.proto);
-  return new Tuple(p.saddr, p.sport, p.daddr, p.dport, p.proto);
+  return new Tuple(p.saddr, p.sport, p.daddr, packetDstU(p), p.proto);
+}
+
+/** The destination L4 part of a packet's tuple: its port, or for ICMP type << 8 | code. */
+export function packetDstU(p: Ipv4Packet): number {
+  return p.proto === IPPROTO.ICMP ? (p.icmpType << 8) | p.icmpCode : p.dport;
 }
 
 /** nf_ct_invert_tuple; null when the protocol cannot invert it (an ICMP type with no reply). */
@@ -77,9 +85,14 @@ export function invertTuple(t: Tuple): Tuple | null {
  * the netns; any good mix serves a simulator, as bucket order is not observable here).
  */
 export function hashTuple(t: Tuple): number {
-  let h = Math.imul(t.src ^ 0x9e3779b9, 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13) ^ t.dst, 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 16) ^ ((t.srcU << 16) | t.dstU), 0x27d4eb2f);
-  h = Math.imul(h ^ (h >>> 15) ^ t.proto, 0x165667b1);
+  return hashTupleFields(t.src, t.srcU, t.dst, t.dstU, t.proto);
+}
+
+/** hashTuple of the tuple these fields would make, without making it. */
+export function hashTupleFields(src: number, srcU: number, dst: number, dstU: number, proto: number): number {
+  let h = Math.imul(src ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ dst, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16) ^ ((srcU << 16) | dstU), 0x27d4eb2f);
+  h = Math.imul(h ^ (h >>> 15) ^ proto, 0x165667b1);
   return (h ^ (h >>> 16)) >>> 0;
 }
