@@ -52,9 +52,9 @@ export function natInetFn(net: NetfilterNet, chains: readonly NatChain[], device
     skb.drop = { reason: 'ICMP error could not be translated (nf_nat_icmp_reply_translation)' };
     return Verdict.Drop;
   }
-  const search: NatSearch = { net, ct, now: skb.time, cpu: skb.cpu, notes: state.notes };
   const firstPacket = skb.ctinfo === CtInfo.New || skb.ctinfo === CtInfo.Related || skb.ctinfo === CtInfo.RelatedReply;
   if (firstPacket && !natInitialized(ct, manip)) {
+    const search: NatSearch = { net, ct, now: skb.time, cpu: skb.cpu, notes: state.notes };
     const verdict = bindFromChains(search, chains, devices, new RuleContext(skb, state, env), manip);
     if (verdict !== Verdict.Accept) return verdict;
   } else if (oifChanged(state.hook, skb.ctinfo, ct, state.out)) {
