@@ -65,5 +65,8 @@ export function ctinfoName(ctinfo: CtInfo): string {
 
 /** A stable fake skb address per packet, shaped like the kernel's. */
 export function skbAddress(id: number): string {
-  return `ffff8880${(0x04d00000 + id * 0x100).toString(16).padStart(8, '0')}`;
+  if (id !== lastSkb.id) lastSkb = { id, text: `ffff8880${(0x04d00000 + id * 0x100).toString(16).padStart(8, '0')}` };
+  return lastSkb.text;
 }
+/** A packet's lines come together: its address is made once for all of them. */
+let lastSkb = { id: -1, text: '' };
