@@ -76,6 +76,9 @@ class RecordSlot implements CaptureRecord {
   direction = PacketDirection.Unknown;
   protocol = 0;
   payload: Uint8Array = new Uint8Array(0);
+  frame: Uint8Array = new Uint8Array(0);
+  hwSourceAt = -1;
+  hwDestAt = -1;
 }
 
 /** One pass over the records of one file: pcap-parser's events in, CaptureRecords out. */
@@ -173,6 +176,9 @@ class PcapRecordReader {
     r.direction = this.frame.direction;
     r.protocol = this.frame.protocol;
     r.payload = p.data.subarray(this.frame.payloadOffset);
+    r.frame = p.data;
+    r.hwSourceAt = this.frame.hwSourceAt;
+    r.hwDestAt = this.frame.hwDestAt;
     this.records++;
     this.consumed += PCAP_RECORD_HEADER_LENGTH + p.data.length;
     this.onRecord(r);

@@ -42,6 +42,11 @@ export interface CaptureRecord {
   readonly protocol: number;
   /** The network-layer bytes (a view valid only during the callback: copy to keep). */
   readonly payload: Uint8Array;
+  /** The whole captured frame, link-layer header included (valid only during the callback). */
+  readonly frame: Uint8Array;
+  /** Where the frame holds the sender's and the receiver's 6-byte link-layer address; -1: nowhere. */
+  readonly hwSourceAt: number;
+  readonly hwDestAt: number;
 }
 
 /** What a whole read reports at the end. */

@@ -8,10 +8,13 @@ import { Hook, Verdict } from './constants.js';
 import type { NetDevice } from '../host/device.js';
 import type { Skb } from './skb.js';
 import { viewCt, viewPacket, type NatBinding, type TraceSink } from '../trace/events.js';
+import type { NfLogEntry } from './log/nf-log.js';
 
 /** What an op may record for the trace while it runs (null when nobody traces). */
 export interface OpTrace {
   readonly notes: string[];
+  /** Kernel log lines (LOG, TRACE) the op printed, in order. */
+  readonly logs: NfLogEntry[];
   nat: NatBinding | null;
 }
 
@@ -58,7 +61,7 @@ export class HookTable {
   }
 
   private runTraced(op: HookOp, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null, host: string, sink: TraceSink): Verdict {
-    const trace: OpTrace = { notes: [], nat: null };
+    const trace: OpTrace = { notes: [], logs: [], nat: null };
     const before = viewPacket(skb.pkt);
     const ctBefore = viewCt(skb.ct, skb.ctinfo);
     const verdict = op.fn(skb, { hook: op.hook, in: inDev, out: outDev, trace, notes: trace.notes });
@@ -77,6 +80,7 @@ export class HookTable {
       after: viewPacket(skb.pkt),
       nat: trace.nat,
       notes: trace.notes,
+      logs: trace.logs,
       drop: verdict === Verdict.Drop ? skb.drop : null,
     });
     return verdict;

@@ -4,6 +4,8 @@ import type { TraceEvent, TraceSink } from './events.js';
 import { kernelStyle } from './kernel-style.js';
 import { masqStyle } from './masq-style.js';
 import type { Palette } from './palette.js';
+import { nfLogLine } from '../netfilter/log/nf-log-syslog.js';
+import type { NfLogEntry } from '../netfilter/log/nf-log.js';
 
 export type TraceStyle = 'kernel' | 'masq' | 'json';
 export const TRACE_STYLES: readonly TraceStyle[] = ['kernel', 'masq', 'json'];
@@ -25,9 +27,12 @@ export function makeSink(style: TraceStyle, out: LineSink, palette: Palette, mul
 
 const ADDRESS_KEYS = new Set(['saddr', 'daddr', 'src', 'dst', 'nexthop']);
 
-/** NDJSON with addresses as dotted quads. */
+/** NDJSON with addresses as dotted quads, bytes in hex, and each kernel log entry with its line. */
 function jsonValue(key: string, value: unknown): unknown {
-  return ADDRESS_KEYS.has(key) && typeof value === 'number' ? formatIpv4(value) : value;
+  if (ADDRESS_KEYS.has(key) && typeof value === 'number') return formatIpv4(value);
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
+  if (key === 'logs' && Array.isArray(value)) return (value as NfLogEntry[]).map((entry) => ({ ...entry, line: nfLogLine(entry) }));
+  return value;
 }
 
 export type { TraceEvent };

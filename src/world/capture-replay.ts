@@ -20,6 +20,7 @@ import { RecordedOut } from './recorded-out.js';
 import { NEIGH_FAIL_NS, NeighbourWatch } from './neighbours.js';
 import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
 import { icmpSend, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../host/icmp-send.js';
+import { captureLink, receivedHeader, type CapturedLink } from './link-header.js';
 
 
 /** An IPv4 packet leaving the host: its time (ns since the first record), interface and bytes. */
@@ -93,6 +94,8 @@ interface Pending {
   readonly outgoing: boolean;
   /** A received IPv4 frame's bytes (decoded when fed); null for the others. */
   readonly bytes: Uint8Array | null;
+  /** A received IPv4 frame's link header, kept only while a trace is printed (LOG's MAC=). */
+  readonly link: CapturedLink | null;
 }
 
 export async function replayCapture(file: string, spec: ScenarioSpec, options: ReplayOptions = {}): Promise<ReplayResult> {
@@ -125,7 +128,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       icmpSend(host, skb, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, due);
     }
   };
-  const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus);
+  const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus, false);
   host.sink = options.sink ?? null;
   host.tap = options.tap ?? null;
   const index = (options.followKernel ?? true) ? new RecordedOut() : null;
@@ -153,7 +156,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     }
     index?.forget(now);
     host.nf.recorded = index?.claim(now, pkt) ?? null;
-    host.receive(pkt, dev, now);
+    host.receive(pkt, dev, now, r.link && receivedHeader(r.link, dev, pkt.daddr));
     host.nf.recorded = null;
   };
 
@@ -161,6 +164,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   // frames wait in `pending` until the reader is LOOKAHEAD_NS past them.
   const pending: Pending[] = [];
   const copier = new SlabCopier();
+  const tracing = host.sink !== null;
   let head = 0;
   let start: number | null = null;
   let read = 0;
@@ -172,8 +176,10 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     const outgoing = r.direction === PacketDirection.Outgoing;
     if (r.protocol === ETH_P_ARP) neighbours.observe(r, time);
     if (outgoing && r.protocol === ETH_P_IP) recordOut(r, time);
-    const bytes = !outgoing && r.protocol === ETH_P_IP ? copier.copy(r.payload) : null;
-    pending.push({ time, index: r.index, offset: r.offset, ifindex: r.ifindex, protocol: r.protocol, outgoing, bytes });
+    const received = !outgoing && r.protocol === ETH_P_IP;
+    const bytes = received ? copier.copy(r.payload) : null;
+    const link = received && tracing ? captureLink(r, copier) : null;
+    pending.push({ time, index: r.index, offset: r.offset, ifindex: r.ifindex, protocol: r.protocol, outgoing, bytes, link });
     while (head < pending.length && pending[head]!.time <= time - LOOKAHEAD_NS) feed(pending[head++]!);
     if (head >= 1024) {
       pending.splice(0, head); // drop what was fed, now and then rather than per record

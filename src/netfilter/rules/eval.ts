@@ -2,7 +2,7 @@
  * Rule evaluation as nft_do_chain / ipt_do_table do it: rules in order, every match must hold,
  * jump/goto/return through regular chains (named directly or found in a verdict map), and the
  * base chain's policy when nothing decided.
- * MARK, LOG and NOTRACK act and let evaluation go on; NAT statements are terminal and act
+ * MARK, LOG (a kernel log line, nf-log.ts), TRACE and NOTRACK act and let evaluation go on; NAT statements are terminal and act
  * through a callback (the NAT core owns the connection); REJECT drops and leaves the answer to
  * the host (skb.drop.reject).
  */
@@ -13,6 +13,9 @@ import { setContains } from './ipset.js';
 import { loadKey } from './nft-concat.js';
 import { setLookup } from './nft-set.js';
 import { NftTrace } from './nft-trace.js';
+import { IptTrace } from '../log/ipt-trace.js';
+import { nfLogPacket } from '../log/nf-log.js';
+import type { ChainTrace } from './chain-trace.js';
 import type { Action, Chain, Effect, Match, Rule, Table } from './model.js';
 
 /** An action once a verdict map has been looked up. */
@@ -30,24 +33,40 @@ export interface ChainOutcome {
 const MAX_DEPTH = 16;
 
 export function evaluateChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (action: NatAction, rule: Rule) => Verdict): ChainOutcome {
-  const trace = new NftTrace(table, ctx);
+  const trace = chainTrace(table, ctx);
   const decided = runChain(table, chain, ctx, onNat, 0, trace);
   if (decided) return decided;
   const policy = chain.base?.policy ?? 'accept';
-  trace.policy(chain, policy);
+  trace?.policy(chain, policy);
   return { verdict: policy === 'drop' ? Verdict.Drop : Verdict.Accept, rule: null };
 }
 
+/** The table's tracer while a trace is printed (none otherwise): x_tables' or nf_tables'. */
+function chainTrace(table: Table, ctx: RuleContext): ChainTrace | null {
+  if (ctx.state.trace === null) return null;
+  switch (table.source) {
+    case 'iptables-legacy':
+      return new IptTrace(table, ctx);
+    case 'nft':
+      return new NftTrace(table, ctx);
+    case 'iptables-nft':
+      return null;
+  }
+}
+
 /** Runs a chain; null means it fell off the end (or returned) without a verdict. */
-function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAction, r: Rule) => Verdict, depth: number, trace: NftTrace): ChainOutcome | null {
+function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAction, r: Rule) => Verdict, depth: number, trace: ChainTrace | null): ChainOutcome | null {
   if (depth > MAX_DEPTH) throw new Error(`chain '${chain.name}': jump depth over ${MAX_DEPTH} (a loop in the ruleset)`);
-  for (const rule of chain.rules) {
+  const rules = chain.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
     if (!rule.matches.every((m) => matches(m, ctx))) continue;
+    trace?.matched(chain, rule, i);
     for (const effect of rule.effects) apply(effect, rule, ctx);
     const a = rule.action?.kind === 'vmap' ? mapVerdict(rule.action, ctx) : rule.action;
     // a verdict map without the key ends the rule untraced (NFT_BREAK)
     if (a === undefined) continue;
-    trace.rule(chain, rule, a === null ? 'continue' : verdictWord(a));
+    trace?.decided(chain, rule, a === null ? 'continue' : verdictWord(a));
     if (a === null || a.kind === 'continue') continue;
     switch (a.kind) {
       case 'accept':
@@ -71,6 +90,7 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
         return { verdict: onNat(a, rule), rule };
     }
   }
+  if (!chain.base) trace?.fellOff(chain);
   return null;
 }
 
@@ -114,7 +134,7 @@ function apply(a: Effect, rule: Rule, ctx: RuleContext): void {
       return;
     }
     case 'log':
-      ctx.state.notes?.push(`LOG ${a.prefix}(rule "${rule.text}")`);
+      nfLogPacket(ctx.skb, ctx.state, { kind: 'log', prefix: a.prefix }, a.info);
       return;
     case 'notrack':
       ctx.skb.untracked = true;

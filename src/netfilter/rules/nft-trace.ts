@@ -6,10 +6,11 @@
  */
 import { formatIpv4 } from '../../packet/ipv4-addr.js';
 import { IPPROTO } from '../constants.js';
+import type { ChainTrace } from './chain-trace.js';
 import type { RuleContext } from './context.js';
-import type { Chain, Rule, Table } from './model.js';
+import type { Chain, Policy, Rule, Table } from './model.js';
 
-export class NftTrace {
+export class NftTrace implements ChainTrace {
   private packetShown = false;
 
   constructor(
@@ -17,21 +18,21 @@ export class NftTrace {
     private readonly ctx: RuleContext,
   ) {}
 
-  /** On only for nft tables, a traced packet, and a run that is being traced. */
-  get on(): boolean {
-    return this.table.source === 'nft' && this.ctx.skb.nftrace && this.ctx.state.notes !== null;
-  }
+  matched(): void {}
 
-  rule(chain: Chain, rule: Rule, verdict: string): void {
+  decided(chain: Chain, rule: Rule, verdict: string): void {
     this.line(chain, `rule ${rule.text} (verdict ${verdict})`);
   }
 
-  policy(chain: Chain, policy: string): void {
+  /** nft monitor shows no line for a regular chain's implicit return. */
+  fellOff(): void {}
+
+  policy(chain: Chain, policy: Policy): void {
     this.line(chain, `policy ${policy} `);
   }
 
   private line(chain: Chain, text: string): void {
-    if (!this.on) return;
+    if (!this.ctx.skb.nftrace) return;
     if (!this.packetShown) {
       this.packetShown = true;
       this.emit(chain, `packet: ${this.packetText()}`);
