@@ -1,0 +1,64 @@
+/**
+ * The kernel log of the Linux 6.18 recordings log-trace-legacy and log-trace-nft
+ * (scripts/record/log-trace.sh): replayed on the router's node snapshot, natsim prints the same
+ * LOG and TRACE lines as dmesg showed, at the same printk levels, in the same order. Only the
+ * timestamp is left out: the kernel's is its monotonic clock, natsim's the time since the
+ * capture's first record.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadNode, nodeScenario } from '../../src/node/snapshot.js';
+import { replayCapture } from '../../src/world/capture-replay.js';
+import { nfLogLine } from '../../src/netfilter/log/nf-log-syslog.js';
+import type { TraceEvent } from '../../src/trace/events.js';
+import { natsim } from '../cli/helpers.js';
+
+/** `dmesg -r` lines without the timestamp: "<level>text". */
+function kernelLines(dir: string): string[] {
+  return readFileSync(`${dir}/dmesg.txt`, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.replace(/^(<[0-7]>)\[ *\d+\.\d{6}\] /, '$1'));
+}
+
+async function natsimLines(dir: string): Promise<string[]> {
+  const lines: string[] = [];
+  const emit = (e: TraceEvent): void => {
+    if (e.kind === 'hook') for (const entry of e.logs) lines.push(`<${entry.info.level}>${nfLogLine(entry)}`);
+  };
+  await replayCapture(`${dir}/capture.pcap`, nodeScenario(loadNode(dir)), { sink: { emit } });
+  return lines;
+}
+
+describe.each(['log-trace-legacy', 'log-trace-nft'])('kernel recording %s', (name) => {
+  const dir = `fixtures/kernel/${name}`;
+
+  it("prints dmesg's LOG and TRACE lines, level and text, in order", async () => {
+    const kernel = kernelLines(dir);
+    expect(kernel.every((l) => /^<[0-7]>(TRACE: |lt-)/.test(l))).toBe(true);
+    expect(await natsimLines(dir)).toEqual(kernel);
+  });
+});
+
+describe('kernel recording log-trace-legacy', () => {
+  const dir = 'fixtures/kernel/log-trace-legacy';
+
+  it('has a TRACE line for every rule the traced packets met: 57 of 69 lines', async () => {
+    const lines = await natsimLines(dir);
+    expect(lines.filter((l) => l.startsWith('<4>TRACE: '))).toHaveLength(57);
+    // mangle FORWARD's unconditional -j ACCEPT is rule 1, which ip_tables' trace calls the policy
+    const mangleForward = lines.filter((l) => l.startsWith('<4>TRACE: mangle:FORWARD:'));
+    expect(mangleForward.every((l) => l.startsWith('<4>TRACE: mangle:FORWARD:policy:1 '))).toBe(true);
+  });
+
+  it('natsim trace prints each line before its op\'s NF-CORE line, and --json gives it with the entry', () => {
+    const kernel = kernelLines(dir).map((l) => l.slice(3));
+    const text = natsim('trace', `${dir}/capture.pcap`).stdout.split('\n');
+    const printed = text.filter((l) => /^\[ *\d+\.\d{6}\] (TRACE: |lt-)/.test(l));
+    expect(printed.map((l) => l.replace(/^\[ *\d+\.\d{6}\] /, ''))).toEqual(kernel);
+    expect(text[text.indexOf(printed[0]!) + 1]).toMatch(/NF-CORE: pf = AF_INET, hook = NF_INET_FORWARD, elem->pri = 0 .*\(ip filter FORWARD\)$/);
+    const json = natsim('trace', '--json', `${dir}/capture.pcap`).stdout.split('\n').filter((l) => l.includes('"logs":[{'));
+    const lines = json.flatMap((l) => (JSON.parse(l) as { logs: { line: string }[] }).logs.map((entry) => entry.line));
+    expect(lines).toEqual(kernel);
+  });
+});
