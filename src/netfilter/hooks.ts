@@ -9,12 +9,15 @@ import type { NetDevice } from '../host/device.js';
 import type { Skb } from './skb.js';
 import { viewCt, viewPacket, type NatBinding, type TraceSink } from '../trace/events.js';
 import type { NfLogEntry } from './log/nf-log.js';
+import type { NftTraceEvent } from './rules/nft-trace.js';
 
 /** What an op may record for the trace while it runs (null when nobody traces). */
 export interface OpTrace {
   readonly notes: string[];
   /** Kernel log lines (LOG, TRACE) the op printed, in order. */
   readonly logs: NfLogEntry[];
+  /** nf_tables trace events the op sent (nft_trace_notify), in order. */
+  readonly nftTrace: NftTraceEvent[];
   nat: NatBinding | null;
 }
 
@@ -61,7 +64,7 @@ export class HookTable {
   }
 
   private runTraced(op: HookOp, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null, host: string, sink: TraceSink): Verdict {
-    const trace: OpTrace = { notes: [], logs: [], nat: null };
+    const trace: OpTrace = { notes: [], logs: [], nftTrace: [], nat: null };
     const before = viewPacket(skb.pkt);
     const ctBefore = viewCt(skb.ct, skb.ctinfo);
     const verdict = op.fn(skb, { hook: op.hook, in: inDev, out: outDev, trace, notes: trace.notes });
@@ -81,6 +84,7 @@ export class HookTable {
       nat: trace.nat,
       notes: trace.notes,
       logs: trace.logs,
+      nftTrace: trace.nftTrace,
       drop: verdict === Verdict.Drop ? skb.drop : null,
     });
     return verdict;

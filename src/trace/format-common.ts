@@ -61,3 +61,8 @@ export function ctinfoName(ctinfo: CtInfo): string {
 export function skbAddress(id: number): string {
   return `ffff8880${(0x04d00000 + id * 0x100).toString(16).padStart(8, '0')}`;
 }
+
+/** NFTA_TRACE_ID as nft monitor and xtables-monitor print it: %08x. */
+export function traceId(id: number): string {
+  return id.toString(16).padStart(8, '0');
+}

@@ -3,13 +3,15 @@
  * (scripts/record/log-trace.sh): replayed on the router's node snapshot, natsim prints the same
  * LOG and TRACE lines as dmesg showed, at the same printk levels, in the same order. Only the
  * timestamp is left out: the kernel's is its monotonic clock, natsim's the time since the
- * capture's first record.
+ * capture's first record. With iptables-nft, TRACE's events are what `xtables-monitor --trace`
+ * printed, but for the trace id (a siphash of the skb's address under a random boot-time key).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadNode, nodeScenario } from '../../src/node/snapshot.js';
 import { replayCapture } from '../../src/world/capture-replay.js';
 import { nfLogLine } from '../../src/netfilter/log/nf-log-syslog.js';
+import { traceToolLines } from '../../src/trace/trace-tools.js';
 import type { TraceEvent } from '../../src/trace/events.js';
 import { natsim } from '../cli/helpers.js';
 
@@ -21,14 +23,23 @@ function kernelLines(dir: string): string[] {
     .map((l) => l.replace(/^(<[0-7]>)\[ *\d+\.\d{6}\] /, '$1'));
 }
 
-async function natsimLines(dir: string): Promise<string[]> {
-  const lines: string[] = [];
+/** What natsim's replay on the node snapshot logs, and the nf_tables trace tool's lines. */
+async function replayed(dir: string): Promise<{ log: string[]; monitor: string[] }> {
+  const log: string[] = [];
+  const monitor: string[] = [];
   const emit = (e: TraceEvent): void => {
-    if (e.kind === 'hook') for (const entry of e.logs) lines.push(`<${entry.info.level}>${nfLogLine(entry)}`);
+    if (e.kind !== 'hook') return;
+    for (const entry of e.logs) log.push(`<${entry.info.level}>${nfLogLine(entry)}`);
+    for (const event of e.nftTrace) monitor.push(...traceToolLines(event));
   };
   await replayCapture(`${dir}/capture.pcap`, nodeScenario(loadNode(dir)), { sink: { emit } });
-  return lines;
+  return { log, monitor };
 }
+
+const natsimLines = async (dir: string): Promise<string[]> => (await replayed(dir)).log;
+
+/** xtables-monitor lines with the trace id blanked. */
+const withoutId = (lines: readonly string[]): string[] => lines.map((l) => l.replace(/^(PACKET: 2| TRACE: 2) [0-9a-f]{8} /, '$1 ID '));
 
 describe.each(['log-trace-legacy', 'log-trace-nft'])('kernel recording %s', (name) => {
   const dir = `fixtures/kernel/${name}`;
@@ -60,5 +71,16 @@ describe('kernel recording log-trace-legacy', () => {
     const json = natsim('trace', '--json', `${dir}/capture.pcap`).stdout.split('\n').filter((l) => l.includes('"logs":[{'));
     const lines = json.flatMap((l) => (JSON.parse(l) as { logs: { line: string }[] }).logs.map((entry) => entry.line));
     expect(lines).toEqual(kernel);
+  });
+});
+
+describe('kernel recording log-trace-nft', () => {
+  const dir = 'fixtures/kernel/log-trace-nft';
+
+  it('prints what xtables-monitor --trace printed: 96 lines, rule handles included, trace ids aside', async () => {
+    const kernel = readFileSync(`${dir}/xtables-monitor.txt`, 'utf8').split('\n').filter((l) => l !== '');
+    const { monitor } = await replayed(dir);
+    expect(withoutId(monitor)).toEqual(withoutId(kernel));
+    expect(kernel).toHaveLength(96);
   });
 });

@@ -15,6 +15,8 @@ import { buildIcmpEcho, buildTcp, buildUdp } from '../../src/packet/build.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { TcpFlag, type Ipv4Packet } from '../../src/packet/ipv4.js';
 import { Prng } from '../../src/sim/prng.js';
+import type { NftTraceEvent } from '../../src/netfilter/rules/nft-trace.js';
+import { nftMonitorLines } from '../../src/trace/nft-monitor.js';
 
 const ip = (s: string) => parseIpv4(s)!;
 const LOCAL = ip('192.168.1.2');
@@ -236,9 +238,11 @@ describe('meta nftrace set 1', () => {
     const ruleset = parseRuleset({ text, file: 'r', lineOffset: 0, colOffset: 0 });
     const t = ruleset.tables[0]!;
     const notes: string[] = [];
-    const state = { hook: Hook.Forward, in: null, out: null, trace: { notes, nat: null }, notes };
+    const nftTrace: NftTraceEvent[] = [];
+    const state = { hook: Hook.Forward, in: null, out: null, trace: { notes, logs: [], nftTrace, nat: null }, notes };
     evaluateChain(t, t.chains.get('c')!, new RuleContext(new Skb(1, udp(), 0, 0, null), state, { addrType: () => AddrType.Unicast, prng: new Prng(1) }), () => Verdict.Accept);
-    expect(notes.map((n) => n.replace(/^trace id \w+ /, ''))).toEqual([
+    expect(notes).toEqual([]);
+    expect(nftTrace.flatMap(nftMonitorLines).map((n) => n.replace(/^trace id \w+ /, ''))).toEqual([
       'ip t c packet: ip saddr 10.0.0.1 ip daddr 192.168.1.2 ip ttl 64 ip id 1 ip length 32 udp sport 1000 udp dport 53',
       'ip t c rule meta nftrace set 1 (verdict continue)',
       'ip t c rule udp dport 53 jump dns (verdict jump dns)',

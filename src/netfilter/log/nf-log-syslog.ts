@@ -6,6 +6,7 @@
  * included, as printk gets it. A formatter calls it; the model only keeps the entry's data.
  */
 import { formatIpv4 } from '../../packet/ipv4-addr.js';
+import { readU16 as u16, readU32 as u32 } from '../../packet/ipv4.js';
 import { IPPROTO } from '../constants.js';
 import { NfLogFlag, type LinkHeaderView, type NfLogEntry, type NfLogOrigin } from './nf-log.js';
 
@@ -48,16 +49,9 @@ function hex(v: number, digits: number): string {
   return v.toString(16).padStart(digits, '0');
 }
 
-function hexUpper(bytes: Uint8Array): string {
+/** Bytes as "%02X" each, as nf_log prints IP and TCP options. */
+export function hexUpper(bytes: Uint8Array): string {
   return [...bytes].map((b) => hex(b, 2).toUpperCase()).join('');
-}
-
-function u16(b: Uint8Array, at: number): number {
-  return (b[at]! << 8) | b[at + 1]!;
-}
-
-function u32(b: Uint8Array, at: number): number {
-  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 }
 
 const IP_CE = 0x8000;

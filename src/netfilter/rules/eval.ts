@@ -16,7 +16,7 @@ import { NftTrace } from './nft-trace.js';
 import { IptTrace } from '../log/ipt-trace.js';
 import { nfLogPacket } from '../log/nf-log.js';
 import type { ChainTrace } from './chain-trace.js';
-import type { Action, Chain, Effect, Match, Rule, Table } from './model.js';
+import type { Action, Chain, Effect, Match, Rule, Table, VerdictAction } from './model.js';
 
 /** An action once a verdict map has been looked up. */
 type Decided = Exclude<Action, { kind: 'vmap' }>;
@@ -48,9 +48,8 @@ function chainTrace(table: Table, ctx: RuleContext): ChainTrace | null {
     case 'iptables-legacy':
       return new IptTrace(table, ctx);
     case 'nft':
-      return new NftTrace(table, ctx);
     case 'iptables-nft':
-      return null;
+      return new NftTrace(table, table.source, ctx);
   }
 }
 
@@ -66,7 +65,7 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
     const a = rule.action?.kind === 'vmap' ? mapVerdict(rule.action, ctx) : rule.action;
     // a verdict map without the key ends the rule untraced (NFT_BREAK)
     if (a === undefined) continue;
-    trace?.decided(chain, rule, a === null ? 'continue' : verdictWord(a));
+    trace?.decided(chain, rule, a === null ? CONTINUE : traceVerdict(a));
     if (a === null || a.kind === 'continue') continue;
     switch (a.kind) {
       case 'accept':
@@ -100,21 +99,24 @@ function mapVerdict(a: Extract<Action, { kind: 'vmap' }>, ctx: RuleContext): Dec
   return key === null ? undefined : (setLookup(a.map, key)?.verdict ?? undefined);
 }
 
-/** The verdict nft's trace names for a rule's action (NAT statements end in accept). */
-function verdictWord(a: Decided): string {
+const CONTINUE: VerdictAction = { kind: 'continue' };
+const ACCEPT: VerdictAction = { kind: 'accept' };
+const DROP: VerdictAction = { kind: 'drop' };
+
+/** The verdict register after a rule's action: NAT statements end in accept, reject in drop. */
+function traceVerdict(a: Decided): VerdictAction {
   switch (a.kind) {
     case 'jump':
     case 'goto':
-      return `${a.kind} ${a.chain}`;
     case 'accept':
     case 'drop':
     case 'return':
     case 'continue':
-      return a.kind;
+      return a;
     case 'reject':
-      return 'drop';
+      return DROP;
     default:
-      return 'accept';
+      return ACCEPT;
   }
 }
 

@@ -59,6 +59,8 @@ export function parseIptablesSave(text: string, file: string, onRuleError: ((e: 
   let current: Table | null = null;
   let currentLine = 0;
   let backend: TableSource = 'iptables-nft';
+  /** The table's next nf_tables handle (iptables-nft): chains and rules take them in file order. */
+  let handle = 1;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.replace(/\r$/, '');
@@ -73,6 +75,7 @@ export function parseIptablesSave(text: string, file: string, onRuleError: ((e: 
       if (!BUILTIN_TABLES[name]) throw new InputError(at(col + 1), `unknown table '${name}' (raw, mangle, nat, filter, security)`);
       if (tables.some((t) => t.name === name)) throw new InputError(at(col + 1), `table ${name} appears twice`);
       current = { family: 'ip', name, chains: new Map(), source: backend };
+      handle = 1;
       currentLine = i + 1;
     } else if (current === null) {
       throw new InputError(at(col), "expected a table header such as '*nat' before this line");
@@ -81,10 +84,12 @@ export function parseIptablesSave(text: string, file: string, onRuleError: ((e: 
       current = null;
     } else if (body.startsWith(':')) {
       declareChain(current, body, at(col));
+      handle++;
     } else {
       try {
         const { chain, rule } = parseRuleLine(current, line, file, i + 1, ipsets);
-        chain.rules.push(rule);
+        chain.rules.push(current.source === 'iptables-nft' ? { ...rule, handle } : rule);
+        handle++;
       } catch (e) {
         if (!onRuleError || !(e instanceof InputError)) throw e;
         onRuleError(e);

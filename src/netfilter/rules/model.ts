@@ -190,6 +190,12 @@ export interface Rule {
    * verdict "policy" or "return", as if it were the chain's tail.
    */
   readonly unconditional?: true;
+  /**
+   * iptables-nft rules only: the nf_tables rule handle iptables-nft-restore of this text gives it
+   * in a new table (nf_tables_alloc_handle counts the chains and rules as they are added), which
+   * xtables-monitor prints. A table changed since it was restored numbers its rules otherwise.
+   */
+  readonly handle?: number;
 }
 
 export interface Chain {
