@@ -52,7 +52,7 @@ describe('LOG lines in a scenario', () => {
     expect(lines[0]).toMatch(/^fwd: IN=eth1 OUT=eth0 MACSRC=ca:da:66:74:00:76 MACDST=f2:b5:54:fc:89:c5 MACPROTO=0800 SRC=10\.0\.3\.1 DST=192\.168\.206\.1 LEN=84 .* TTL=63 .* PROTO=ICMP TYPE=8 CODE=0 ID=7 SEQ=1 $/);
   });
 
-  it('shows a forwarded packet's input device and link header at POST_ROUTING too', () => {
+  it("shows a forwarded packet's input device and link header at POST_ROUTING too", () => {
     expect(lines[1]).toMatch(/^post: IN=eth1 OUT=eth0 MAC=f2:b5:54:fc:89:c5:ca:da:66:74:00:76:08:00 SRC=10\.0\.3\.1 /);
     // the reply came from srv, whose address natsim made up: locally administered, unicast
     expect(lines[2]).toMatch(/^post: IN=eth0 OUT=eth1 MAC=([0-9a-f]{2}:){5}[0-9a-f]{2}:([0-9a-f]{2}):([0-9a-f]{2}:){4}[0-9a-f]{2}:08:00 SRC=192\.168\.206\.1 /);
