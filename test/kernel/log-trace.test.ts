@@ -9,6 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadNode, nodeScenario } from '../../src/node/snapshot.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import type { ScenarioSpec } from '../../src/scenario/spec.js';
 import { replayCapture } from '../../src/world/capture-replay.js';
 import { nfLogLine } from '../../src/netfilter/log/nf-log-syslog.js';
 import { traceToolLines } from '../../src/trace/trace-tools.js';
@@ -24,7 +26,7 @@ function kernelLines(dir: string): string[] {
 }
 
 /** What natsim's replay on the node snapshot logs, and the nf_tables trace tool's lines. */
-async function replayed(dir: string): Promise<{ log: string[]; monitor: string[] }> {
+async function replayed(dir: string, spec: ScenarioSpec = nodeScenario(loadNode(dir))): Promise<{ log: string[]; monitor: string[] }> {
   const log: string[] = [];
   const monitor: string[] = [];
   const emit = (e: TraceEvent): void => {
@@ -32,7 +34,7 @@ async function replayed(dir: string): Promise<{ log: string[]; monitor: string[]
     for (const entry of e.logs) log.push(`<${entry.info.level}>${nfLogLine(entry)}`);
     for (const event of e.nftTrace) monitor.push(...traceToolLines(event));
   };
-  await replayCapture(`${dir}/capture.pcap`, nodeScenario(loadNode(dir)), { sink: { emit } });
+  await replayCapture(`${dir}/capture.pcap`, spec, { sink: { emit } });
   return { log, monitor };
 }
 
@@ -82,5 +84,12 @@ describe('kernel recording log-trace-nft', () => {
     const { monitor } = await replayed(dir);
     expect(withoutId(monitor)).toEqual(withoutId(kernel));
     expect(kernel).toHaveLength(96);
+  });
+
+  it("prints dmesg's 12 lines from nft list ruleset too (nft's log statement, tcp flags)", async () => {
+    const yaml = readFileSync(`${dir}/capture.yaml`, 'utf8').replace('ruleset-file: iptables-save.txt', 'ruleset-file: nft-ruleset.txt');
+    const { log, monitor } = await replayed(dir, parseScenario(yaml, `${dir}/capture.yaml`));
+    expect(log).toEqual(kernelLines(dir));
+    expect(monitor[0]).toMatch(/^trace id [0-9a-f]{8} ip raw PREROUTING packet: iif "eth1" ip saddr 10\.0\.3\.1 /);
   });
 });

@@ -170,6 +170,19 @@ describe('nft expressions', () => {
     // ct mark := packet mark | 0x10 (the packet's mark is 0 here)
     expect(run('ct mark set mark or 0x10 accept', udp(), ct, new Prng(1), true).skb.ct!.mark).toBe(0x10);
   });
+
+  it('tcp flags as nft list ruleset prints them: FLAGS / MASK, & MASK == FLAGS, == FLAGS, one flag alone', () => {
+    const synAck = tcp(80, TcpFlag.SYN | TcpFlag.ACK);
+    expect(drops('tcp flags syn / syn,rst,ack drop', tcp(80, TcpFlag.SYN), undefined, true)).toBe(true);
+    expect(drops('tcp flags syn / syn,rst,ack drop', synAck, undefined, true)).toBe(false);
+    expect(drops('tcp flags != syn / syn,rst,ack drop', synAck, undefined, true)).toBe(true);
+    expect(drops('tcp flags & fin == fin drop', tcp(80, TcpFlag.FIN | TcpFlag.ACK), undefined, true)).toBe(true);
+    expect(drops('tcp flags == syn drop', synAck, undefined, true)).toBe(false);
+    expect(drops('tcp flags ack drop', synAck, undefined, true)).toBe(true);
+    expect(drops('tcp flags ack drop', udp(), undefined, true)).toBe(false);
+    expect(() => run('tcp flags syn,ack drop', synAck, undefined, new Prng(1), true)).toThrow("r:2:11: 'tcp flags' with several flags and no mask matches any of them");
+    expect(() => run('tcp flags syn / bogus drop', synAck, undefined, new Prng(1), true)).toThrow("r:2:17: unknown tcp flag 'bogus'");
+  });
 });
 
 describe('nft named sets', () => {

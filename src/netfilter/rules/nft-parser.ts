@@ -11,6 +11,7 @@ import { datatypeOf, readKey } from './nft-concat.js';
 import { keyTypeText, type NftSet } from './nft-set.js';
 import { readElements, readSetDecl, readVerdict } from './nft-set-syntax.js';
 import { readLogStatement } from './nft-log-syntax.js';
+import { readTcpFlags } from './nft-tcp-flags.js';
 import { NftCursor, tokenize, type Token } from './nft-tokens.js';
 import { ADDR_TYPE_NAME, NAT_FLAG_BY_NFT_WORD, parseNatTarget, parsePortRange, parseProto, parseU32 } from './syntax.js';
 
@@ -280,9 +281,13 @@ class NftParser extends NftCursor {
   private statement(tok: Token, matches: Match[], effects: Effect[]): Action | null {
     const word = this.word(tok);
     switch (word) {
+      case 'tcp':
+        if (this.peek().text !== 'flags') return this.keyStatement(tok, matches);
+        this.next();
+        matches.push(readTcpFlags(this, () => this.relation()));
+        return null;
       case 'ip':
       case 'th':
-      case 'tcp':
       case 'udp':
       case 'sctp':
       case 'udplite':
