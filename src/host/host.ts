@@ -108,6 +108,7 @@ export class Host {
   receiveLooped(skb: Skb, lo: NetDevice): void {
     skb.indev = lo;
     skb.mac = LOOPBACK_HEADER;
+    skb.appSocket = false; // loopback_xmit orphans the skb
     skb.outdev = null;
     skb.route = null;
     this.packets.received++;
@@ -116,9 +117,11 @@ export class Host {
     this.input(skb, lo);
   }
 
-  /** ip_local_out for a packet a local socket sends, routed by its destination. */
-  output(pkt: Ipv4Packet, time: number): void {
-    this.localOut(new Skb(this.nextSkbId(), pkt, time, this.cpuFor(pkt), null));
+  /** ip_local_out for a packet a local socket sends, routed by its destination (see Skb.appSocket). */
+  output(pkt: Ipv4Packet, time: number, appSocket: boolean): void {
+    const skb = new Skb(this.nextSkbId(), pkt, time, this.cpuFor(pkt), null);
+    skb.appSocket = appSocket;
+    this.localOut(skb);
   }
 
   /** LOCAL_OUT → routing → POST_ROUTING for a locally made skb (a socket's, or icmp_send's). */

@@ -29,6 +29,11 @@ export class Skb {
    * packet the host made; the inputs fill it only while a trace is printed (its only reader).
    */
   mac: EthHeader | null = null;
+  /**
+   * skb->sk is an application's socket, a full socket with a file (not a request or control
+   * socket of the kernel's): LOG's --log-uid prints its owner. natsim's applications run as root.
+   */
+  appSocket = false;
   /** skb->ipvs_property: IPVS has handled this packet; its hooks let it pass from now on. */
   ipvsProperty = false;
   /** The next hop is fixed, not the route's (IPVS direct routing: FLOWI_FLAG_KNOWN_NH). */

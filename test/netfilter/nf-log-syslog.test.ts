@@ -27,6 +27,7 @@ function entry(packet: string, over: Partial<NfLogEntry> = {}): NfLogEntry {
     link: null,
     packet: bytes(packet),
     mark: 0,
+    owner: null,
     ...over,
   };
 }
@@ -88,6 +89,13 @@ describe('nf_log_syslog: ICMP', () => {
 
   it('prints an echo by id and sequence', () => {
     expect(nfLogLine(entry(ipHeader({ len: 28, proto: 1 }) + '0800 0000 4cb4 0001'))).toMatch(/ PROTO=ICMP TYPE=8 CODE=0 ID=19636 SEQ=1 $/);
+  });
+
+  it("prints an application socket's owner with --log-uid, before the mark, for the outer packet only", () => {
+    const error = ipHeader({ len: 56, proto: 1 }) + '0303 0000 00000000' + quoted;
+    const owned = { owner: { uid: 1000, gid: 100 }, mark: 5 };
+    expect(nfLogLine(entry(error, { ...owned, info: { level: 4, flags: NfLogFlag.Uid } }))).toMatch(/ LEN=8 \] UID=1000 GID=100 MARK=0x5 $/);
+    expect(nfLogLine(entry(error, owned))).toMatch(/ LEN=8 \] MARK=0x5 $/);
   });
 
   it('quotes the packet of an error once, in brackets, and the MTU of fragmentation needed', () => {

@@ -1,8 +1,9 @@
 /**
  * LOG in a simulated world: frames between hosts carry both interfaces' Ethernet addresses
  * (given in the scenario, or made up as a veth's random one would be), a forwarded packet shows
- * its input device and link header at POST_ROUTING too (ip_output), and a packet the router makes
- * itself has no input device and no MAC= at all.
+ * its input device and link header at POST_ROUTING too (ip_output), a packet the router makes
+ * itself has no input device and no MAC= at all, and --log-uid names the owner of an
+ * application's socket — root, as natsim's applications run — but not the kernel's.
  */
 import { describe, expect, it } from 'vitest';
 import { nfLogLine } from '../../src/netfilter/log/nf-log-syslog.js';
@@ -17,6 +18,10 @@ hosts:
   pc:
     interfaces: { eth0: { addr: [10.0.3.1/24], link: lan, mac: "ca:da:66:74:00:76" } }
     routes: [default via 10.0.3.254]
+    ruleset: |
+      table ip t {
+        chain out { type filter hook output priority 0; policy accept; log prefix "out: " flags skuid }
+      }
   rt:
     sysctl: { net.ipv4.ip_forward: 1 }
     interfaces:
@@ -30,10 +35,16 @@ hosts:
   srv:
     interfaces: { eth0: { addr: [192.168.206.1/24], link: wan } }
     routes: [default via 192.168.206.250]
-trace: [rt]
+    ruleset: |
+      table ip t {
+        chain out { type filter hook output priority 0; policy accept; log prefix "srv-out: " flags skuid }
+      }
+trace: [rt, pc, srv]
 run:
   - { at: 0s, on: pc, do: ping 192.168.206.1 count 1 id 7 }
   - { at: 1s, on: pc, do: udp send 10.0.3.254:9 from 40000 }
+  - { at: 2s, on: srv, do: tcp listen 80 reply 100 }
+  - { at: 2s, on: pc, do: tcp connect 192.168.206.1:80 from :40001 send 10 }
 `;
 
 function logLines(): string[] {
@@ -46,7 +57,8 @@ function logLines(): string[] {
 }
 
 describe('LOG lines in a scenario', () => {
-  const lines = logLines();
+  const all = logLines();
+  const lines = all.filter((l) => l.startsWith('fwd: ') || l.startsWith('post: '));
 
   it('decodes the Ethernet header the echo request came with, from the addresses the scenario gives', () => {
     expect(lines[0]).toMatch(/^fwd: IN=eth1 OUT=eth0 MACSRC=ca:da:66:74:00:76 MACDST=f2:b5:54:fc:89:c5 MACPROTO=0800 SRC=10\.0\.3\.1 DST=192\.168\.206\.1 LEN=84 .* TTL=63 .* PROTO=ICMP TYPE=8 CODE=0 ID=7 SEQ=1 $/);
@@ -62,6 +74,18 @@ describe('LOG lines in a scenario', () => {
 
   it('prints no link header for the port unreachable the router makes itself', () => {
     expect(lines[3]).toMatch(/^post: IN= OUT=eth1 SRC=10\.0\.3\.254 DST=10\.0\.3\.1 .* PROTO=ICMP TYPE=3 CODE=3 \[SRC=10\.0\.3\.1 DST=10\.0\.3\.254 .* PROTO=UDP SPT=40000 DPT=9 LEN=\d+ \] $/);
-    expect(lines).toHaveLength(4);
+  });
+
+  it("adds UID=0 GID=0 for an application's packets, not for the kernel's", () => {
+    const out = (prefix: string, proto: string) => all.filter((l) => l.startsWith(prefix) && l.includes(` PROTO=${proto} `));
+    expect(out('out: ', 'ICMP')[0]).toMatch(/^out: IN= OUT=eth0 SRC=10\.0\.3\.1 .* TYPE=8 CODE=0 ID=7 SEQ=1 UID=0 GID=0 $/);
+    expect(out('out: ', 'UDP')[0]).toMatch(/ SPT=40000 DPT=9 LEN=\d+ UID=0 GID=0 $/);
+    expect(out('out: ', 'TCP').every((l) => l.endsWith(' UID=0 GID=0 '))).toBe(true);
+    // srv: the echo reply is the kernel's, the SYN-ACK its request socket's, the rest the accepted socket's
+    expect(out('srv-out: ', 'ICMP')[0]).toMatch(/ TYPE=0 CODE=0 ID=7 SEQ=1 $/);
+    const srvTcp = out('srv-out: ', 'TCP');
+    expect(srvTcp[0]).toMatch(/ ACK SYN URGP=0 $/);
+    expect(srvTcp.length).toBeGreaterThan(1);
+    expect(srvTcp.slice(1).every((l) => l.endsWith(' UID=0 GID=0 '))).toBe(true);
   });
 });

@@ -21,8 +21,7 @@ export const NfLogFlag = {
 /** NF_LOG_DEFAULT_MASK: the flags of ip_tables' trace_loginfo. */
 export const NF_LOG_DEFAULT_MASK = 0x0f;
 
-/** printk levels (KERN_EMERG 0 … KERN_DEBUG 7), as LOG's --log-level and nft's `level` name them. */
-export const LOG_LEVEL_NAMES = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
+/** printk levels, KERN_EMERG 0 … KERN_DEBUG 7. */
 export type LogLevel = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
 /** LOGLEVEL_WARNING: the level of LOG without --log-level, nft log without `level`, and TRACE. */
@@ -62,7 +61,17 @@ export interface NfLogEntry {
   readonly packet: Uint8Array;
   /** skb->mark (MARK=0x… when not zero). */
   readonly mark: number;
+  /** The owner of skb->sk when it is an application's socket (nf_log_dump_sk_uid_gid's fsuid and fsgid). */
+  readonly owner: SocketOwner | null;
 }
+
+export interface SocketOwner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** natsim's applications run as root. */
+const ROOT: SocketOwner = { uid: 0, gid: 0 };
 
 /**
  * nf_log_packet / nf_log_trace for an IPv4 packet at a hook: the entry the formatter will print,
@@ -79,6 +88,7 @@ export function nfLogPacket(skb: Skb, state: HookState, origin: NfLogOrigin, inf
     link: state.in ? linkHeader(skb, state.hook === Hook.PostRouting ? state.out! : state.in) : null,
     packet: Uint8Array.from(skb.pkt.data),
     mark: skb.mark,
+    owner: skb.appSocket ? ROOT : null,
   });
 }
 

@@ -2,9 +2,10 @@
  * Rule evaluation as nft_do_chain / ipt_do_table do it: rules in order, every match must hold,
  * jump/goto/return through regular chains (named directly or found in a verdict map), and the
  * base chain's policy when nothing decided.
- * MARK, LOG (a kernel log line, nf-log.ts), TRACE and NOTRACK act and let evaluation go on; NAT statements are terminal and act
- * through a callback (the NAT core owns the connection); REJECT drops and leaves the answer to
- * the host (skb.drop.reject).
+ * MARK, LOG (a kernel log line, nf-log.ts), TRACE and NOTRACK act and let evaluation go on; NAT
+ * statements are terminal and act through a callback (the NAT core owns the connection); REJECT
+ * drops and leaves the answer to the host (skb.drop.reject). A packet with nf_trace set is
+ * traced as the table's front-end has it (chain-trace.ts).
  */
 import { IPPROTO, Verdict } from '../constants.js';
 import { inPrefix } from '../../packet/ipv4-addr.js';
