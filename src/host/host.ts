@@ -5,6 +5,7 @@
  */
 import { Hook, Verdict } from '../netfilter/constants.js';
 import { PacketDirection } from '../capture/record.js';
+import { ETH_P_IP } from '../capture/link-layer.js';
 import type { HookTable } from '../netfilter/hooks.js';
 import type { NetfilterNet } from '../netfilter/net.js';
 import { Skb } from '../netfilter/skb.js';
@@ -21,7 +22,7 @@ import type { Sysctl } from './sysctl.js';
 import type { Ipvs } from '../netfilter/ipvs/ipvs.js';
 
 /** What loopback_xmit's eth_type_trans finds: lo's all-zero addresses and ETH_P_IP. */
-const LOOPBACK_HEADER: EthHeader = { dest: new Uint8Array(6), source: new Uint8Array(6), proto: 0x0800 };
+const LOOPBACK_HEADER: EthHeader = { dest: new Uint8Array(6), source: new Uint8Array(6), proto: ETH_P_IP };
 
 /** Where a host's packets go once they leave it, and what local sockets get. */
 export interface HostPorts {
