@@ -21,7 +21,7 @@ import { nftMonitorLines } from '../../src/trace/nft-monitor.js';
 const ip = (s: string) => parseIpv4(s)!;
 const LOCAL = ip('192.168.1.2');
 
-const tcp = (dport: number, flags = TcpFlag.SYN) => buildTcp({ saddr: ip('10.0.0.1'), daddr: LOCAL, sport: 40000, dport, seq: 1, ack: 0, flags, window: 100, ipId: 1, ttl: 64, payloadLength: 0 });
+const tcp = (dport: number, flags: number = TcpFlag.SYN) => buildTcp({ saddr: ip('10.0.0.1'), daddr: LOCAL, sport: 40000, dport, seq: 1, ack: 0, flags, window: 100, ipId: 1, ttl: 64, payloadLength: 0 });
 const udp = (daddr = LOCAL) => buildUdp({ saddr: ip('10.0.0.1'), daddr, sport: 1000, dport: 53, ipId: 1, ttl: 64, payload: new Uint8Array(4) });
 const ping = (type = 8) => buildIcmpEcho({ saddr: ip('10.0.0.1'), daddr: LOCAL, ipId: 1, ttl: 64, type, echoId: 1, seq: 1, payload: new Uint8Array(0) });
 
