@@ -17,7 +17,7 @@ const NF_LOG_PREFIXLEN = 128;
 export function nfLogLine(e: NfLogEntry): string {
   const out: string[] = [`${prefixText(e.origin)}IN=${e.in ?? ''} OUT=${e.out ?? ''} `];
   if (e.link) dumpMacHeader(out, e.info.flags, e.link);
-  dumpIpv4Packet(out, e.info.flags, e.packet, 0, e);
+  dumpIpv4Packet(out, e.packet, 0, e);
   return out.join('');
 }
 
@@ -64,7 +64,8 @@ const IP_OFFSET = 0x1fff;
  * length); an ICMP error's quoted packet is dumped once, recursively, between brackets. The
  * socket's owner and the mark belong to the outer packet only.
  */
-function dumpIpv4Packet(out: string[], flags: number, skb: Uint8Array, iphoff: number, e: NfLogEntry): void {
+function dumpIpv4Packet(out: string[], skb: Uint8Array, iphoff: number, e: NfLogEntry): void {
+  const flags = e.info.flags;
   if (skb.length < iphoff + 20) {
     out.push('TRUNCATED');
     return;
@@ -87,22 +88,22 @@ function dumpIpv4Packet(out: string[], flags: number, skb: Uint8Array, iphoff: n
   }
   const l4 = iphoff + ihl;
   const fragment = (fragOff & IP_OFFSET) !== 0;
-  if (!dumpTransport(out, flags, skb, ih[9]!, fragment, l4, iphoff, e)) return;
+  if (!dumpTransport(out, skb, ih[9]!, fragment, l4, iphoff, e)) return;
   if (iphoff !== 0) return;
   if ((flags & NfLogFlag.Uid) !== 0 && e.owner) out.push(`UID=${e.owner.uid} GID=${e.owner.gid} `);
   if (e.mark !== 0) out.push(`MARK=0x${e.mark.toString(16)} `);
 }
 
 /** The protocol part of dump_ipv4_packet; false where the kernel returns early (nothing after it). */
-function dumpTransport(out: string[], flags: number, skb: Uint8Array, proto: number, fragment: boolean, l4: number, iphoff: number, e: NfLogEntry): boolean {
+function dumpTransport(out: string[], skb: Uint8Array, proto: number, fragment: boolean, l4: number, iphoff: number, e: NfLogEntry): boolean {
   switch (proto) {
     case IPPROTO.TCP:
-      return dumpTcpHeader(out, flags, skb, fragment, l4);
+      return dumpTcpHeader(out, e.info.flags, skb, fragment, l4);
     case IPPROTO.UDP:
     case IPPROTO.UDPLITE:
       return dumpUdpHeader(out, skb, proto, fragment, l4);
     case IPPROTO.ICMP:
-      dumpIcmp(out, flags, skb, fragment, l4, iphoff, e);
+      dumpIcmp(out, skb, fragment, l4, iphoff, e);
       return true;
     case IPPROTO_AH:
     case IPPROTO_ESP:
@@ -186,7 +187,7 @@ const ICMP_PARAMETERPROB = 12;
 const ICMP_FRAG_NEEDED = 4;
 
 /** The ICMP case of dump_ipv4_packet; an error's quoted datagram is dumped only from the outer header. */
-function dumpIcmp(out: string[], flags: number, skb: Uint8Array, fragment: boolean, offset: number, iphoff: number, e: NfLogEntry): void {
+function dumpIcmp(out: string[], skb: Uint8Array, fragment: boolean, offset: number, iphoff: number, e: NfLogEntry): void {
   out.push('PROTO=ICMP ');
   if (fragment) return;
   if (skb.length < offset + 8) {
@@ -211,20 +212,20 @@ function dumpIcmp(out: string[], flags: number, skb: Uint8Array, fragment: boole
       return;
     case ICMP_REDIRECT:
       out.push(`GATEWAY=${formatIpv4(u32(skb, offset + 4))} `);
-      dumpIcmpError(out, flags, skb, type, code, offset, iphoff, e);
+      dumpIcmpError(out, skb, type, code, offset, iphoff, e);
       return;
     case ICMP_DEST_UNREACH:
     case ICMP_SOURCE_QUENCH:
     case ICMP_TIME_EXCEEDED:
-      dumpIcmpError(out, flags, skb, type, code, offset, iphoff, e);
+      dumpIcmpError(out, skb, type, code, offset, iphoff, e);
   }
 }
 
 /** The quoted datagram in brackets (one level deep), then the MTU of a fragmentation-needed error. */
-function dumpIcmpError(out: string[], flags: number, skb: Uint8Array, type: number, code: number, offset: number, iphoff: number, e: NfLogEntry): void {
+function dumpIcmpError(out: string[], skb: Uint8Array, type: number, code: number, offset: number, iphoff: number, e: NfLogEntry): void {
   if (iphoff === 0) {
     out.push('[');
-    dumpIpv4Packet(out, flags, skb, offset + 8, e);
+    dumpIpv4Packet(out, skb, offset + 8, e);
     out.push('] ');
   }
   if (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) out.push(`MTU=${u16(skb, offset + 6)} `);
