@@ -14,8 +14,9 @@ NATSIM="$(cd "$(dirname "$0")/../.." && pwd)/bin/natsim.js"
 . "$(dirname "$0")/topo-basic.sh"
 OLD_ALL_NETNS=$(sysctl -n net.netfilter.nf_log_all_netns)
 MON=()
-cleanup(){ for p in "${MON[@]:-}"; do [ -n "$p" ] && kill -TERM $p 2>/dev/null; done; wait 2>/dev/null || true
-  sysctl -qw net.netfilter.nf_log_all_netns=$OLD_ALL_NETNS; teardown; }
+# the monitors ignore SIGINT in the background (no job control): TERM them, then wait for them only
+stop_monitors(){ for p in "${MON[@]:-}"; do [ -n "$p" ] && { kill -TERM $p 2>/dev/null; wait $p 2>/dev/null || true; }; done; MON=(); }
+cleanup(){ stop_monitors; sysctl -qw net.netfilter.nf_log_all_netns=$OLD_ALL_NETNS; teardown; }
 trap cleanup EXIT
 sysctl -qw net.netfilter.nf_log_all_netns=1
 # TRACE (nf_log_trace) needs the netns's own logger; nf_log_syslog binds it in every netns
@@ -82,7 +83,7 @@ inns c ping -n -c 2 -i 0.5 -W 1 192.168.206.1 >> "$out/client.txt" 2>&1 || true
 stop_capture
 echo "natsim-record $P end" > /dev/kmsg
 wait $SRV 2>/dev/null || true
-for p in "${MON[@]:-}"; do [ -n "$p" ] && kill -TERM $p 2>/dev/null; done; wait 2>/dev/null || true; MON=()
+stop_monitors
 # the run's lines: between the markers, only this recording's prefixes (other netns may log too)
 dmesg -r | sed -n "/natsim-record $P start/,/natsim-record $P end/p" | grep -E '\] (TRACE: [a-z]+:[^ ]+ |lt-[a-z]+: )IN=' > "$out/dmesg.txt"
 node "$NATSIM" snapshot "$out" --netns $(ns rt) > /dev/null
