@@ -15,6 +15,13 @@ export interface LinkFrame {
   protocol: number;
   /** Where the network-layer payload starts in the frame. */
   payloadOffset: number;
+  /**
+   * Where the sender's 6-byte link-layer address is in the frame (Ethernet's source, the
+   * address field of SLL/SLL2 when it holds 6 bytes), and the receiver's (Ethernet only); -1
+   * when the header has none.
+   */
+  hwSourceAt: number;
+  hwDestAt: number;
 }
 
 /**
@@ -33,13 +40,14 @@ const ETH_P_802_3_MIN = 0x0600;
 const ETH_P_802_3 = 0x0001;
 const ETH_P_802_2 = 0x0004;
 
+export const ETH_ALEN = 6;
 export const ETH_HLEN = 14;
 export const VLAN_HLEN = 4;
 export const SLL_HLEN = 16;
 export const SLL2_HLEN = 20;
 
 export function newLinkFrame(): LinkFrame {
-  return { ifindex: 0, direction: PacketDirection.Unknown, protocol: 0, payloadOffset: 0 };
+  return { ifindex: 0, direction: PacketDirection.Unknown, protocol: 0, payloadOffset: 0, hwSourceAt: -1, hwDestAt: -1 };
 }
 
 /** The decoder for a pcap link type, or undefined when natsim does not read that link type. */
@@ -96,6 +104,8 @@ function decodeEthernet(frame: Uint8Array, out: LinkFrame): string | undefined {
   out.direction = PacketDirection.Unknown;
   out.protocol = type;
   out.payloadOffset = payloadOffset;
+  out.hwSourceAt = ETH_ALEN;
+  out.hwDestAt = 0;
   return undefined;
 }
 
@@ -106,6 +116,8 @@ function decodeSll(frame: Uint8Array, out: LinkFrame): string | undefined {
   out.direction = directionOf(readU16(frame, 0));
   out.protocol = readU16(frame, 14);
   out.payloadOffset = SLL_HLEN;
+  out.hwSourceAt = readU16(frame, 4) === ETH_ALEN ? 6 : -1;
+  out.hwDestAt = -1;
   return undefined;
 }
 
@@ -116,6 +128,8 @@ function decodeSll2(frame: Uint8Array, out: LinkFrame): string | undefined {
   out.direction = directionOf(frame[10]!);
   out.protocol = readU16(frame, 0);
   out.payloadOffset = SLL2_HLEN;
+  out.hwSourceAt = frame[11] === ETH_ALEN ? 12 : -1;
+  out.hwDestAt = -1;
   return undefined;
 }
 
@@ -129,6 +143,8 @@ function decodeRawIp(frame: Uint8Array, out: LinkFrame): string | undefined {
   out.ifindex = 0;
   out.direction = PacketDirection.Unknown;
   out.payloadOffset = 0;
+  out.hwSourceAt = -1;
+  out.hwDestAt = -1;
   return undefined;
 }
 
@@ -139,5 +155,7 @@ function decodeRawIpv4(frame: Uint8Array, out: LinkFrame): string | undefined {
   out.direction = PacketDirection.Unknown;
   out.protocol = ETH_P_IP;
   out.payloadOffset = 0;
+  out.hwSourceAt = -1;
+  out.hwDestAt = -1;
   return undefined;
 }

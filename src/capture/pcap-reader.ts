@@ -50,6 +50,9 @@ class RecordSlot implements CaptureRecord {
   direction = PacketDirection.Unknown;
   protocol = 0;
   payload: Uint8Array = new Uint8Array(0);
+  frame: Uint8Array = new Uint8Array(0);
+  hwSourceAt = -1;
+  hwDestAt = -1;
 }
 
 /** One pass over the records of one file. */
@@ -141,6 +144,9 @@ class PcapRecordReader {
     r.direction = this.frame.direction;
     r.protocol = this.frame.protocol;
     r.payload = data.subarray(this.frame.payloadOffset);
+    r.frame = data;
+    r.hwSourceAt = this.frame.hwSourceAt;
+    r.hwDestAt = this.frame.hwDestAt;
     this.records++;
     this.consumed += PCAP_RECORD_HEADER_LENGTH + data.length;
     if (this.onRecord(r) === false) this.stopped = true;

@@ -43,6 +43,11 @@ export interface CaptureRecord {
   readonly protocol: number;
   /** The network-layer bytes: a view the reader does not reuse (see above), so it may be kept. */
   readonly payload: Uint8Array;
+  /** The whole captured frame, link-layer header included (like payload, never reused). */
+  readonly frame: Uint8Array;
+  /** Where the frame holds the sender's and the receiver's 6-byte link-layer address; -1: nowhere. */
+  readonly hwSourceAt: number;
+  readonly hwDestAt: number;
 }
 
 /** Called for each record in file order; returning false stops the read there (nothing later is read). */

@@ -17,6 +17,8 @@ interface Probe {
   readonly from: string;
   /** A ruleset or set tool: the snapshot can do without it. */
   readonly optional: boolean;
+  /** Written only when the tool printed something (iptables-legacy-save prints nothing without legacy tables). */
+  readonly onlyIfAny?: true;
 }
 
 const PROBES: readonly Probe[] = [
@@ -26,9 +28,13 @@ const PROBES: readonly Probe[] = [
   { file: 'sysctl.txt', argv: ['sysctl', '-a'], from: 'procps', optional: false },
   { file: 'nft-ruleset.txt', argv: ['nft', 'list', 'ruleset'], from: 'nftables', optional: true },
   { file: 'iptables-save.txt', argv: ['iptables-save'], from: 'iptables', optional: true },
+  // x_tables tables (iptables-legacy) next to the nf_tables ones, which iptables-save (nft) only warns about
+  { file: 'iptables-legacy-save.txt', argv: ['iptables-legacy-save'], from: 'iptables', optional: true, onlyIfAny: true },
   { file: 'ipset-save.txt', argv: ['ipset', 'save'], from: 'ipset', optional: true },
   { file: 'ipvsadm-save.txt', argv: ['ipvsadm', '-Sn'], from: 'ipvsadm', optional: true },
 ];
+
+const RULESET_FILES = new Set(['nft-ruleset.txt', 'iptables-save.txt', 'iptables-legacy-save.txt']);
 
 export function snapshotCommand(dir: string, netns: string | null, out: Output): number {
   mkdirSync(dir, { recursive: true });
@@ -54,8 +60,9 @@ export function snapshotCommand(dir: string, netns: string | null, out: Output):
       }
       throw new InputError(place, denied ? `'${argv.join(' ')}' was refused: ${why} (run as root)` : `'${argv.join(' ')}' failed: ${why}`);
     }
+    if (probe.onlyIfAny && run.stdout.trim() === '') continue;
     writeFileSync(place.file, run.stdout);
-    if (probe.file === 'nft-ruleset.txt' || probe.file === 'iptables-save.txt') rulesets++;
+    if (RULESET_FILES.has(probe.file)) rulesets++;
     out.line(`snapshot: wrote ${place.file}`);
   }
   if (rulesets === 0) out.line('snapshot: no ruleset tool answered: natsim will see an empty ruleset');

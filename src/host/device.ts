@@ -15,6 +15,20 @@ export interface InAddr {
   readonly secondary: boolean;
 }
 
+/** dev->type: ARPHRD_ETHER (veth, Ethernet) or ARPHRD_LOOPBACK (lo); both have 14-byte headers. */
+export type LinkType = 'ether' | 'loopback';
+
+/**
+ * The Ethernet header a packet arrived with (skb_mac_header): an address is null where the
+ * input did not tell it (a capture without link layer, an interface whose address is not known).
+ */
+export interface EthHeader {
+  readonly dest: Uint8Array | null;
+  readonly source: Uint8Array | null;
+  /** EtherType (h_proto). */
+  readonly proto: number;
+}
+
 export class NetDevice {
   readonly addrs: InAddr[] = [];
 
@@ -23,6 +37,9 @@ export class NetDevice {
     readonly name: string,
     /** Which link (segment) the device is plugged into, if any. */
     readonly link: string | null = null,
+    /** dev->dev_addr (6 bytes), or null when natsim is not told it. */
+    readonly mac: Uint8Array | null = null,
+    readonly type: LinkType = 'ether',
   ) {}
 
   /**
@@ -53,6 +70,12 @@ export class NetDevice {
   primaries(): InAddr[] {
     return this.addrs.filter((a) => !a.secondary);
   }
+}
+
+/** "aa:bb:cc:dd:ee:ff" (as ip link shows a device's address) → its 6 bytes, or null. */
+export function parseMac(text: string): Uint8Array | null {
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(text)) return null;
+  return Uint8Array.from(text.split(':').map((b) => parseInt(b, 16)));
 }
 
 /** inet_ifa_match: is `addr` inside the subnet of `ifa`. */

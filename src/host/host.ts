@@ -5,6 +5,7 @@
  */
 import { Hook, Verdict } from '../netfilter/constants.js';
 import { PacketDirection } from '../capture/record.js';
+import { ETH_P_IP } from '../capture/link-layer.js';
 import type { HookTable } from '../netfilter/hooks.js';
 import type { NetfilterNet } from '../netfilter/net.js';
 import { Skb } from '../netfilter/skb.js';
@@ -12,13 +13,16 @@ import type { Ipv4Packet } from '../packet/ipv4.js';
 import { eventEntry, viewPacket, type TraceSink } from '../trace/events.js';
 import type { Conn } from '../netfilter/conntrack/conn.js';
 import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
-import type { NetDevice } from './device.js';
+import type { EthHeader, NetDevice } from './device.js';
 import { routeNexthop, type Fib, type Route } from './fib.js';
 import { IcmpRateLimit } from './icmp-ratelimit.js';
 import { icmpSend, ICMP_EXC_TTL, ICMP_TIME_EXCEEDED } from './icmp-send.js';
 import { sendReject } from './reject.js';
 import type { Sysctl } from './sysctl.js';
 import type { Ipvs } from '../netfilter/ipvs/ipvs.js';
+
+/** What loopback_xmit's eth_type_trans finds: lo's all-zero addresses and ETH_P_IP. */
+const LOOPBACK_HEADER: EthHeader = { dest: new Uint8Array(6), source: new Uint8Array(6), proto: ETH_P_IP };
 
 /** Where a host's packets go once they leave it, and what local sockets get. */
 export interface HostPorts {
@@ -87,9 +91,10 @@ export class Host {
     return this.devices.find((d) => d.index === index);
   }
 
-  /** ip_rcv: a packet arrives on `dev`. */
-  receive(pkt: Ipv4Packet, dev: NetDevice, time: number): void {
+  /** ip_rcv: a packet arrives on `dev` with link header `mac` (see Skb.mac). */
+  receive(pkt: Ipv4Packet, dev: NetDevice, time: number, mac: EthHeader | null): void {
     const skb = new Skb(this.nextSkbId(), pkt, time, this.cpuFor(pkt), dev);
+    skb.mac = mac;
     this.packets.received++;
     this.tap?.(PacketDirection.Host, dev, pkt, time);
     this.sink?.emit({ kind: 'receive', time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(pkt) });
@@ -103,6 +108,8 @@ export class Host {
    */
   receiveLooped(skb: Skb, lo: NetDevice): void {
     skb.indev = lo;
+    skb.mac = LOOPBACK_HEADER;
+    skb.appSocket = false; // loopback_xmit orphans the skb
     skb.outdev = null;
     skb.route = null;
     this.packets.received++;
@@ -111,9 +118,11 @@ export class Host {
     this.input(skb, lo);
   }
 
-  /** ip_local_out for a packet a local socket sends, routed by its destination. */
-  output(pkt: Ipv4Packet, time: number): void {
-    this.localOut(new Skb(this.nextSkbId(), pkt, time, this.cpuFor(pkt), null));
+  /** ip_local_out for a packet a local socket sends, routed by its destination (see Skb.appSocket). */
+  output(pkt: Ipv4Packet, time: number, appSocket: boolean): void {
+    const skb = new Skb(this.nextSkbId(), pkt, time, this.cpuFor(pkt), null);
+    skb.appSocket = appSocket;
+    this.localOut(skb);
   }
 
   /** LOCAL_OUT → routing → POST_ROUTING for a locally made skb (a socket's, or icmp_send's). */
@@ -164,9 +173,13 @@ export class Host {
     this.postRouting(skb);
   }
 
+  /**
+   * ip_output: POST_ROUTING's input device is skb->dev as it was — the device a forwarded
+   * packet came in by (IPVS's too, sent on through LOCAL_OUT), none for one the host made.
+   */
   private postRouting(skb: Skb): void {
     const out = skb.outdev!;
-    if (!this.hook(Hook.PostRouting, skb, null, out)) return;
+    if (!this.hook(Hook.PostRouting, skb, skb.indev, out)) return;
     const nexthop = skb.knownNexthop ?? routeNexthop(skb.route!, skb.pkt.daddr);
     this.packets.sent++;
     this.sink?.emit({ kind: 'transmit', time: skb.time, host: this.name, skb: skb.id, dev: out.name, pkt: viewPacket(skb.pkt) });

@@ -8,10 +8,16 @@ import { Hook, Verdict } from './constants.js';
 import type { NetDevice } from '../host/device.js';
 import type { Skb } from './skb.js';
 import { ctAsViewed, packetAsViewed, viewCt, viewPacket, type NatBinding, type TraceSink } from '../trace/events.js';
+import type { NfLogEntry } from './log/nf-log.js';
+import type { NftTraceEvent } from './rules/nft-trace.js';
 
 /** What an op may record for the trace while it runs (null when nobody traces). */
 export interface OpTrace {
   readonly notes: string[];
+  /** Kernel log lines (LOG, TRACE) the op printed, in order. */
+  readonly logs: NfLogEntry[];
+  /** nf_tables trace events the op sent (nft_trace_notify), in order. */
+  readonly nftTrace: NftTraceEvent[];
   nat: NatBinding | null;
 }
 
@@ -67,7 +73,7 @@ export class HookTable {
     let pkt = viewPacket(skb.pkt);
     let ct = viewCt(skb.ct, skb.ctinfo);
     for (const op of this.ops[hook]!) {
-      const trace: OpTrace = { notes: [], nat: null };
+      const trace: OpTrace = { notes: [], logs: [], nftTrace: [], nat: null };
       const before = pkt;
       const ctBefore = ct;
       const verdict = op.fn(skb, { hook, in: inDev, out: outDev, trace, notes: trace.notes });
@@ -88,6 +94,8 @@ export class HookTable {
         after: pkt,
         nat: trace.nat,
         notes: trace.notes,
+        logs: trace.logs,
+        nftTrace: trace.nftTrace,
         drop: verdict === Verdict.Drop ? skb.drop : null,
       });
       if (verdict !== Verdict.Accept) return verdict;

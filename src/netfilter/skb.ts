@@ -3,7 +3,7 @@
  * and ctinfo attached to it (skb->_nfct), the devices and the route, and why it was dropped.
  */
 import type { Ipv4Packet } from '../packet/ipv4.js';
-import type { NetDevice } from '../host/device.js';
+import type { EthHeader, NetDevice } from '../host/device.js';
 import type { Route } from '../host/fib.js';
 import { CtInfo, type Conn } from './conntrack/conn.js';
 import type { RejectWith } from './rules/model.js';
@@ -22,8 +22,18 @@ export class Skb {
   untracked = false;
   /** skb->mark */
   mark = 0;
-  /** skb->nf_trace: `meta nftrace set 1` asked for `nft monitor trace` lines. */
+  /** skb->nf_trace: set by `meta nftrace set 1` or iptables' TRACE; the packet's rules are traced. */
   nftrace = false;
+  /**
+   * skb_mac_header: the link header the packet arrived with, for LOG's MAC= field. Null for a
+   * packet the host made; the inputs fill it only while a trace is printed (its only reader).
+   */
+  mac: EthHeader | null = null;
+  /**
+   * skb->sk is an application's socket, a full socket with a file (not a request or control
+   * socket of the kernel's): LOG's --log-uid prints its owner. natsim's applications run as root.
+   */
+  appSocket = false;
   /** skb->ipvs_property: IPVS has handled this packet; its hooks let it pass from now on. */
   ipvsProperty = false;
   /** The next hop is fixed, not the route's (IPVS direct routing: FLOWI_FLAG_KNOWN_NH). */

@@ -1,7 +1,8 @@
 /**
  * A node snapshot: the folder a recorder fills on a real Linux machine — `ip -j addr`
  * (ip-addr.json), `ip -j route show table all` (ip-route.json), `sysctl -a` (sysctl.txt) and the
- * ruleset (nft-ruleset.txt from `nft list ruleset` and/or iptables-save.txt), optionally
+ * ruleset (nft-ruleset.txt from `nft list ruleset` and/or iptables-save.txt, or
+ * iptables-legacy-save.txt on an iptables-legacy node), optionally
  * ipset-save.txt and ipvsadm-save.txt (`ipvsadm -Sn`) — read into the
  * HostSpec a scenario would give, so that a capture taken on that machine can be replayed on it.
  */
@@ -9,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError, type SourcePlace } from '../errors.js';
 import { Sysctl, SYSCTL_DEFAULTS } from '../host/sysctl.js';
+import { parseMac } from '../host/device.js';
 import type { HostSpec, InterfaceSpec, Located, RulesetSpec, ScenarioSpec } from '../scenario/spec.js';
 import { DEFAULT_KERNEL } from '../kernel/profile.js';
 
@@ -19,6 +21,8 @@ export const NFT_FILE = 'nft-ruleset.txt';
 /** `ipset save`, for iptables' -m set (optional). */
 export const IPSET_FILE = 'ipset-save.txt';
 export const IPTABLES_FILE = 'iptables-save.txt';
+/** `iptables-legacy-save`: x_tables tables, written by natsim snapshot only when there are any. */
+export const IPTABLES_LEGACY_FILE = 'iptables-legacy-save.txt';
 /** `ipvsadm -Sn`, the IPVS virtual services (optional). */
 export const IPVS_FILE = 'ipvsadm-save.txt';
 
@@ -89,7 +93,7 @@ function arrayOf(file: string, value: unknown, what: string): Record<string, unk
   return value as Record<string, unknown>[];
 }
 
-/** ip -j addr: one interface per link except lo (natsim's implicit index 1), IPv4 addresses only. */
+/** ip -j addr: one interface per link except lo (natsim's implicit index 1), its Ethernet address and IPv4 addresses. */
 function readInterfaces(file: string, skipped: string[]): InterfaceSpec[] {
   const links = arrayOf(file, readJson(file), 'ip -j addr');
   const out: InterfaceSpec[] = [];
@@ -112,7 +116,8 @@ function readInterfaces(file: string, skipped: string[]): InterfaceSpec[] {
       if (typeof a.local !== 'string' || typeof a.prefixlen !== 'number') throw new InputError({ file }, `${entry} (${ifname}): address ${j + 1} has no local/prefixlen`);
       return { value: `${a.local}/${a.prefixlen}`, place };
     });
-    out.push({ name: ifname, index: ifindex, addrs, link: null, place });
+    const mac = link.link_type === 'ether' && typeof link.address === 'string' ? parseMac(link.address) : null;
+    out.push({ name: ifname, index: ifindex, addrs, link: null, mac, place });
   });
   return out;
 }
@@ -210,11 +215,33 @@ function readRuleset(file: string): RulesetSpec {
   }
 }
 
+interface RulesetChoice {
+  readonly ruleset: RulesetSpec | null;
+  readonly why: string;
+}
+
+/**
+ * An iptables-legacy node keeps its rules in x_tables, which only iptables-legacy-save shows;
+ * natsim reads one ruleset, so the legacy tables are read when the node has no nf_tables ones.
+ */
+function chooseRuleset(dir: string): RulesetChoice {
+  const legacyPath = join(dir, IPTABLES_LEGACY_FILE);
+  const legacy = existsSync(legacyPath) ? readRuleset(legacyPath) : null;
+  const other = chooseNfTables(dir);
+  if (!legacy || iptablesTables(legacy.text).size === 0) return other;
+  if (!other.ruleset || rulesetTables(other.ruleset) === 0) return { ruleset: legacy, why: `using ${IPTABLES_LEGACY_FILE} (x_tables: the node has no nf_tables rules)` };
+  return { ...other, why: `${other.why}; ${IPTABLES_LEGACY_FILE} ignored (natsim reads one ruleset, and the node has nf_tables rules too)` };
+}
+
+function rulesetTables(spec: RulesetSpec): number {
+  return spec.file.endsWith(NFT_FILE) ? nftIpTables(spec.text).any : iptablesTables(spec.text).size;
+}
+
 /**
  * On an iptables-nft host `nft list ruleset` and iptables-save show the same tables: the
  * iptables text is then the one to read (it is what was written, and natsim reads it fully).
  */
-function chooseRuleset(dir: string): { ruleset: RulesetSpec | null; why: string } {
+function chooseNfTables(dir: string): RulesetChoice {
   const nftPath = join(dir, NFT_FILE);
   const iptPath = join(dir, IPTABLES_FILE);
   const nft = existsSync(nftPath) ? readRuleset(nftPath) : null;

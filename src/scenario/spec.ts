@@ -15,6 +15,8 @@ export interface InterfaceSpec {
   readonly index: number | null;
   readonly addrs: Located<string>[];
   readonly link: string | null;
+  /** The device's link-layer address (6 bytes), when the file gives it. */
+  readonly mac: Uint8Array | null;
   readonly place: SourcePlace;
 }
 

@@ -48,8 +48,8 @@ export class HostSockets implements SocketEnv {
     return this.host.sysctl;
   }
 
-  output(pkt: Ipv4Packet, now: number): void {
-    this.host.output(pkt, now);
+  output(pkt: Ipv4Packet, now: number, appSocket: boolean): void {
+    this.host.output(pkt, now, appSocket);
   }
 
   log(text: string): void {
@@ -88,7 +88,7 @@ export class HostSockets implements SocketEnv {
     const port = sport ?? ephemeralPort(this.sysctl.text('net.ipv4.ip_local_port_range'), this.prng, (p) => this.udpBound.has(p));
     if (port === null) return this.log(`udp send to ${endpointText({ addr: dst, port: dport })}: no free local port (EAGAIN)`);
     this.udpBound.add(port);
-    this.output(buildUdp({ saddr, daddr: dst, sport: port, dport, ipId: this.prng.u16(), ttl: 64, payload: new Uint8Array(bytes) }), now);
+    this.output(buildUdp({ saddr, daddr: dst, sport: port, dport, ipId: this.prng.u16(), ttl: 64, payload: new Uint8Array(bytes) }), now, true);
   }
 
   /** The route's preferred source, else inet_select_addr toward the gateway (ip_route_connect). */
@@ -129,7 +129,7 @@ export class HostSockets implements SocketEnv {
   /** tcp_v4_send_reset */
   private sendReset(p: Ipv4Packet, now: number): void {
     this.mib.inc('TcpOutRsts');
-    this.output(buildTcpReset(p), now);
+    this.output(buildTcpReset(p), now, false);
   }
 
   /** icmp_unreach → tcp_v4_err: the quoted header names the local socket it is about. */
@@ -143,7 +143,7 @@ export class HostSockets implements SocketEnv {
     const p = skb.pkt;
     const listener = this.udpListeners.get(p.dport);
     if (listener) {
-      if (listener.echo) this.output(buildUdp({ saddr: p.daddr, daddr: p.saddr, sport: p.dport, dport: p.sport, ipId: this.prng.u16(), ttl: 64, payload: p.data.subarray(p.l4off + 8) }), now);
+      if (listener.echo) this.output(buildUdp({ saddr: p.daddr, daddr: p.saddr, sport: p.dport, dport: p.sport, ipId: this.prng.u16(), ttl: 64, payload: p.data.subarray(p.l4off + 8) }), now, true);
       return;
     }
     if (this.udpBound.has(p.dport)) return; // an answer to one of our own datagrams
@@ -157,7 +157,7 @@ export class HostSockets implements SocketEnv {
     const seq = (p.data[p.l4off + 6]! << 8) | p.data[p.l4off + 7]!;
     if (p.icmpType === ICMP_ECHO) {
       const payload = p.data.subarray(p.l4off + 8);
-      this.output(buildIcmpEcho({ saddr: p.daddr, daddr: p.saddr, ipId: this.prng.u16(), ttl: 64, type: ICMP_ECHOREPLY, echoId: p.sport, seq, payload }), now);
+      this.output(buildIcmpEcho({ saddr: p.daddr, daddr: p.saddr, ipId: this.prng.u16(), ttl: 64, type: ICMP_ECHOREPLY, echoId: p.sport, seq, payload }), now, false);
     } else if (p.icmpType === ICMP_ECHOREPLY) {
       this.log(`ping: reply from ${formatIpv4(p.saddr)} icmp_seq=${seq}`);
     }

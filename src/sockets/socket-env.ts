@@ -11,8 +11,8 @@ export interface SocketEnv {
   readonly prng: Prng;
   readonly mib: Mib;
   readonly sysctl: Sysctl;
-  /** ip_local_out for a packet the host sends. */
-  output(pkt: Ipv4Packet, now: number): void;
+  /** ip_local_out for a packet the host sends: from the application's socket, or the kernel's (Skb.appSocket). */
+  output(pkt: Ipv4Packet, now: number, appSocket: boolean): void;
   /** An application-level outcome worth telling the user ("connect failed: timed out"). */
   log(text: string): void;
   /** The socket is closed: drop it from the host's tables. */

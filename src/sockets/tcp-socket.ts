@@ -255,7 +255,8 @@ export class TcpSocket {
       payloadLength,
     });
     this.ipId = (this.ipId + 1) & 0xffff;
-    this.env.output(pkt, now);
+    // a SYN-ACK leaves from the listener's request socket, not a full one (tcp_v4_send_synack)
+    this.env.output(pkt, now, flags !== (TcpFlag.SYN | TcpFlag.ACK));
   }
 
   private done(why: string): void {

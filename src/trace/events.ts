@@ -10,6 +10,8 @@ import type { DropReason } from '../netfilter/skb.js';
 import type { Conn } from '../netfilter/conntrack/conn.js';
 import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
 import { TCP_STATE_NAME } from '../netfilter/conntrack/tcp-state.js';
+import type { NfLogEntry } from '../netfilter/log/nf-log.js';
+import type { NftTraceEvent } from '../netfilter/rules/nft-trace.js';
 
 export interface PacketView {
   readonly saddr: number;
@@ -84,6 +86,10 @@ export type TraceEvent =
       readonly after: PacketView;
       readonly nat: NatBinding | null;
       readonly notes: readonly string[];
+      /** The kernel log lines the op printed while it ran (LOG, ip_tables' TRACE). */
+      readonly logs: readonly NfLogEntry[];
+      /** The nf_tables trace events it sent (meta nftrace, iptables-nft's TRACE). */
+      readonly nftTrace: readonly NftTraceEvent[];
       readonly drop: DropReason | null;
     })
   | (Base & { readonly kind: 'route'; readonly result: 'local' | 'forward' | 'drop'; readonly dev: string | null; readonly nexthop: number; readonly reason: string | null })

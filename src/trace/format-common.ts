@@ -70,3 +70,8 @@ export function skbAddress(id: number): string {
 }
 /** A packet's lines come together: its address is made once for all of them. */
 let lastSkb = { id: -1, text: '' };
+
+/** NFTA_TRACE_ID as nft monitor and xtables-monitor print it: %08x. */
+export function traceId(id: number): string {
+  return id.toString(16).padStart(8, '0');
+}

@@ -1,7 +1,9 @@
 /**
  * The `kernel` trace style (design.md §5), after the seed 追踪一个数据包的SNAT流程: one NF-CORE
  * line per hook op, the conntrack line after the conntrack op and after any op that changed the
- * entry, and the packet line whenever an op rewrote it.
+ * entry, and the packet line whenever an op rewrote it. The kernel log lines of LOG and TRACE
+ * rules come before their op's NF-CORE line, as in dmesg; the nf_tables trace after it, as the
+ * monitor tool prints it, with the op's notes.
  */
 import { HOOK_KERNEL_NAME, Verdict, VERDICT_KERNEL_NAME } from '../netfilter/constants.js';
 import { formatIpv4 } from '../packet/ipv4-addr.js';
@@ -10,6 +12,8 @@ import { samePacket, sameTuple } from './events.js';
 import { ctinfoName, dmesgTime, packetLine, protoName, skbAddress, tupleText } from './format-common.js';
 import type { Palette } from './palette.js';
 import { conntrackEventText } from '../report/conntrack-list.js';
+import { nfLogLine } from '../netfilter/log/nf-log-syslog.js';
+import { traceToolLines } from './trace-tools.js';
 
 export function kernelStyle(e: TraceEvent, c: Palette, multiHost: boolean): string[] {
   const ts = dmesgTime(e.time) + ' ' + (multiHost ? `${e.host}: ` : '');
@@ -29,9 +33,12 @@ export function kernelStyle(e: TraceEvent, c: Palette, multiHost: boolean): stri
       return [ts + c.ct(`conntrack event: ${conntrackEventText(e.event, e.entry)}`)];
     case 'hook': {
       const verdict = VERDICT_KERNEL_NAME[e.verdict]!;
-      const lines = [
+      // the LOG and TRACE lines were printed while the op ran, before it returned its verdict
+      const lines = e.logs.map((entry) => ts + nfLogLine(entry));
+      lines.push(
         ts + `NF-CORE: pf = AF_INET, hook = ${HOOK_KERNEL_NAME[e.hook]}, elem->pri = ${e.priority} verdict = ${e.verdict === Verdict.Accept ? verdict : c.bad(verdict)} skb ${skbAddress(e.skb)}` + c.dim(` (${e.op})`),
-      ];
+      );
+      for (const line of e.nftTrace.flatMap(traceToolLines)) lines.push(ts + c.dim(`  ${line}`));
       for (const note of e.notes) lines.push(ts + c.dim(`  ${note}`));
       if (e.ct && (e.op.includes('conntrack_in') || e.op.includes('conntrack_local') || ctChanged(e.ctBefore, e.ct))) lines.push(ts + c.ct(ctLine(e.ct)));
       if (!samePacket(e.before, e.after)) lines.push(ts + c.changed(packetLine(e.after)));

@@ -4,6 +4,10 @@ import type { TraceEvent, TraceSink } from './events.js';
 import { kernelStyle } from './kernel-style.js';
 import { masqStyle } from './masq-style.js';
 import type { Palette } from './palette.js';
+import { nfLogLine } from '../netfilter/log/nf-log-syslog.js';
+import type { NfLogEntry } from '../netfilter/log/nf-log.js';
+import type { NftTraceEvent } from '../netfilter/rules/nft-trace.js';
+import { traceToolLines } from './trace-tools.js';
 
 export type TraceStyle = 'kernel' | 'masq' | 'json';
 export const TRACE_STYLES: readonly TraceStyle[] = ['kernel', 'masq', 'json'];
@@ -29,9 +33,16 @@ function lines(out: LineSink, texts: readonly string[]): void {
 
 const ADDRESS_KEYS = new Set(['saddr', 'daddr', 'src', 'dst', 'nexthop']);
 
-/** NDJSON with addresses as dotted quads. */
+/**
+ * NDJSON with addresses as dotted quads, bytes in hex, each kernel log entry with its line and
+ * each nf_tables trace event with its monitor lines (its rule as written).
+ */
 function jsonValue(key: string, value: unknown): unknown {
-  return ADDRESS_KEYS.has(key) && typeof value === 'number' ? formatIpv4(value) : value;
+  if (ADDRESS_KEYS.has(key) && typeof value === 'number') return formatIpv4(value);
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
+  if (key === 'logs' && Array.isArray(value)) return (value as NfLogEntry[]).map((entry) => ({ ...entry, line: nfLogLine(entry) }));
+  if (key === 'nftTrace' && Array.isArray(value)) return (value as NftTraceEvent[]).map((e) => ({ ...e, rule: e.rule?.text ?? null, lines: traceToolLines(e) }));
+  return value;
 }
 
 export type { TraceEvent };

@@ -111,7 +111,7 @@ function startPing(world: World, sockets: HostSockets, w: Words): void {
     world.queue.at(w.at + (seq - 1) * interval, () => {
       const saddr = sockets.sourceFor(dst);
       if (saddr === 0) return sockets.log(`ping ${w.positional}: network unreachable`);
-      sockets.output(buildIcmpEcho({ saddr, daddr: dst, ipId: world.prng.u16(), ttl: 64, type: ICMP_ECHO, echoId, seq, payload }), world.queue.now);
+      sockets.output(buildIcmpEcho({ saddr, daddr: dst, ipId: world.prng.u16(), ttl: 64, type: ICMP_ECHO, echoId, seq, payload }), world.queue.now, true);
     });
   }
 }

@@ -21,8 +21,12 @@ import type { HostSpec } from '../scenario/spec.js';
 
 const ADDR_TYPE_BIT = { local: AddrType.Local, broadcast: AddrType.Broadcast, multicast: AddrType.Multicast, unicast: AddrType.Unicast } as const;
 
-export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: number, kernel: KernelProfile): Host {
-  const devices = buildDevices(spec);
+/**
+ * `inventMacs`: give an interface the file says no address for one of its own (a simulated
+ * world, where every frame needs both ends'); a capture replay leaves it unknown instead.
+ */
+export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: number, kernel: KernelProfile, inventMacs: boolean): Host {
+  const devices = buildDevices(spec, inventMacs);
   const fib = new Fib();
   for (const dev of devices) for (const ifa of dev.addrs) fib.addInterfaceRoutes(dev, ifa, dev.name === 'lo');
   for (const r of spec.routes) {
@@ -53,8 +57,8 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
 }
 
 /** lo is index 1 with 127.0.0.1/8; the others follow in file order unless an index is given. */
-function buildDevices(spec: HostSpec): NetDevice[] {
-  const lo = new NetDevice(1, 'lo');
+function buildDevices(spec: HostSpec, inventMacs: boolean): NetDevice[] {
+  const lo = new NetDevice(1, 'lo', null, new Uint8Array(6), 'loopback');
   lo.addAddress(0x7f000001, 8, Scope.Host);
   const devices = [lo];
   let next = 2;
@@ -63,7 +67,7 @@ function buildDevices(spec: HostSpec): NetDevice[] {
     const index = ifs.index ?? next;
     if (devices.some((d) => d.index === index)) throw new InputError(ifs.place, `interface index ${index} is used twice`);
     next = Math.max(next, index + 1);
-    const dev = new NetDevice(index, ifs.name, ifs.link);
+    const dev = new NetDevice(index, ifs.name, ifs.link, ifs.mac ?? (inventMacs ? inventedMac(spec.name, ifs.name) : null));
     for (const a of ifs.addrs) {
       const prefix = parsePrefix(a.value);
       if (!prefix || !a.value.includes('/')) throw new InputError(a.place, `bad address '${a.value}' (expected A.B.C.D/LEN)`);
@@ -73,4 +77,19 @@ function buildDevices(spec: HostSpec): NetDevice[] {
     devices.push(dev);
   }
   return devices.sort((a, b) => a.index - b.index);
+}
+
+/**
+ * An address of the kind eth_random_addr gives a veth (locally administered, unicast), made
+ * from the host's and the interface's names so that a run repeats.
+ */
+function inventedMac(host: string, ifname: string): Uint8Array {
+  let h = 0x811c9dc5;
+  const mac = new Uint8Array(6);
+  for (let i = 0; i < mac.length; i++) {
+    for (const ch of `${host}/${ifname}/${i}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+    mac[i] = h & 0xff;
+  }
+  mac[0] = (mac[0]! & 0xfe) | 0x02;
+  return mac;
 }

@@ -20,6 +20,7 @@ import { NEIGH_FAIL_NS, NeighbourWatch } from './neighbours.js';
 import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
 import { icmpSend, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../host/icmp-send.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
+import { captureLink, receivedHeader, type CapturedLink } from './link-header.js';
 
 
 /** An IPv4 packet leaving the host: its time (ns since the first record), interface and bytes. */
@@ -96,6 +97,8 @@ class Pending {
   outgoing = false;
   /** A received IPv4 frame's bytes (decoded when fed); null for the others. */
   bytes: Uint8Array | null = null;
+  /** A received IPv4 frame's link header, kept only while a trace is printed (LOG's MAC=). */
+  link: CapturedLink | null = null;
 }
 
 /**
@@ -126,7 +129,9 @@ class PendingRing {
 
   /** Drops the oldest record; its slot is reused (its bytes are let go now). */
   shift(): void {
-    this.slots[this.head]!.bytes = null;
+    const oldest = this.slots[this.head]!;
+    oldest.bytes = null;
+    oldest.link = null;
     this.head = (this.head + 1) % this.slots.length;
     this.count--;
   }
@@ -172,7 +177,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       icmpSend(host, skb, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, due);
     }
   };
-  const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus, KERNEL_PROFILES[options.kernel ?? spec.kernel]);
+  const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus, KERNEL_PROFILES[options.kernel ?? spec.kernel], false);
   host.sink = options.sink ?? null;
   host.tap = options.tap ?? null;
   const index = (options.followKernel ?? true) ? new RecordedOut() : null;
@@ -200,7 +205,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     }
     index?.forget(now);
     host.nf.recorded = index?.claim(now, pkt) ?? null;
-    host.receive(pkt, dev, now);
+    host.receive(pkt, dev, now, r.link && receivedHeader(r.link, dev, pkt.daddr));
     host.nf.recorded = null;
   };
 
@@ -211,6 +216,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     feed(pending.oldest());
     pending.shift();
   };
+  const tracing = host.sink !== null;
   let start: number | null = null;
   let read = 0;
   await readCapture(file, (r: CaptureRecord) => {
@@ -228,7 +234,9 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     p.ifindex = r.ifindex;
     p.protocol = r.protocol;
     p.outgoing = outgoing;
-    p.bytes = !outgoing && r.protocol === ETH_P_IP ? r.payload : null; // the reader never reuses it
+    const received = !outgoing && r.protocol === ETH_P_IP;
+    p.bytes = received ? r.payload : null; // the reader never reuses it
+    p.link = received && tracing ? captureLink(r) : null;
     while (pending.size > 0 && pending.oldest().time <= time - LOOKAHEAD_NS) feedOldest();
     // past --until or --max-packets by the lookahead: nothing later can be fed, so stop reading
     return time <= until + LOOKAHEAD_NS && fed < maxPackets;

@@ -5,7 +5,8 @@
  * back in.
  */
 import { InputError } from '../errors.js';
-import type { NetDevice } from '../host/device.js';
+import type { EthHeader, NetDevice } from '../host/device.js';
+import { ETH_P_IP } from '../capture/link-layer.js';
 import type { Host, HostPorts, PacketTap } from '../host/host.js';
 import type { Skb } from '../netfilter/skb.js';
 import { EventQueue } from '../sim/event-queue.js';
@@ -46,7 +47,7 @@ export class World implements HostPorts {
     const cpus = options.cpus ?? spec.cpus;
     const kernel = KERNEL_PROFILES[options.kernel ?? spec.kernel];
     for (const h of spec.hosts) {
-      const host = buildHost(h, this, this.prng, cpus, kernel);
+      const host = buildHost(h, this, this.prng, cpus, kernel, true);
       this.hosts.set(h.name, host);
       this.sockets.set(h.name, new HostSockets(host, this.queue, this.prng, this.appEvents));
     }
@@ -75,7 +76,9 @@ export class World implements HostPorts {
     if (!peer) return; // no neighbour answers ARP for the next hop: the packet goes nowhere
     host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
     const pkt = skb.pkt;
-    this.queue.at(skb.time + LINK_DELAY_NS, () => peer.host.receive(pkt, peer.dev, this.queue.now));
+    // the link header only LOG reads (Skb.mac), made while the receiver is traced
+    const mac: EthHeader | null = peer.host.sink ? { dest: peer.dev.mac, source: dev.mac, proto: ETH_P_IP } : null;
+    this.queue.at(skb.time + LINK_DELAY_NS, () => peer.host.receive(pkt, peer.dev, this.queue.now, mac));
   }
 
   deliver(host: Host, skb: Skb): void {

@@ -88,11 +88,14 @@ export function sll2Frame(f: {
 }
 
 /** A plain copy of a record, safe to keep after the callback. */
-export type KeptRecord = Omit<CaptureRecord, 'payload'> & { payload: Uint8Array };
+export type KeptRecord = Pick<CaptureRecord, 'index' | 'offset' | 'sec' | 'nsec' | 'ifindex' | 'direction' | 'protocol'> & { payload: Uint8Array };
 
+/** The records' fields that round trips keep (the link-layer addresses are link-layer.test's). */
 export async function collect(path: string): Promise<{ summary: CaptureSummary; records: KeptRecord[] }> {
   const records: KeptRecord[] = [];
-  const summary = await readPcap(path, (r) => records.push({ ...r, payload: Uint8Array.from(r.payload) }));
+  const summary = await readPcap(path, (r) =>
+    records.push({ index: r.index, offset: r.offset, sec: r.sec, nsec: r.nsec, ifindex: r.ifindex, direction: r.direction, protocol: r.protocol, payload: Uint8Array.from(r.payload) }),
+  );
   return { summary, records };
 }
 

@@ -20,6 +20,8 @@ describe('Ethernet', () => {
       direction: PacketDirection.Unknown,
       protocol: 0x0800,
       payloadOffset: 14,
+      hwSourceAt: 6,
+      hwDestAt: 0,
     });
   });
 
@@ -51,6 +53,8 @@ describe('Linux SLL', () => {
       direction: PacketDirection.Outgoing,
       protocol: 0x0800,
       payloadOffset: 16,
+      hwSourceAt: 6,
+      hwDestAt: -1,
     });
   });
 
@@ -74,14 +78,17 @@ describe('Linux SLL2', () => {
       direction: PacketDirection.Host,
       protocol: 0x0800,
       payloadOffset: 20,
+      hwSourceAt: 12,
+      hwDestAt: -1,
     });
   });
 
-  it('reads the whole unsigned 32-bit ifindex', () => {
+  it('reads the whole unsigned 32-bit ifindex; an address of another length is not an Ethernet one', () => {
     expect(decode(LinkType.LinuxSll2, hex('0806 0000 fffffffe 0001 01 00 0000000000000000'))).toMatchObject({
       ifindex: 0xfffffffe,
       direction: PacketDirection.Broadcast,
       protocol: 0x0806,
+      hwSourceAt: -1,
     });
   });
 
@@ -97,6 +104,8 @@ describe('raw IP', () => {
       direction: PacketDirection.Unknown,
       protocol: 0x0800,
       payloadOffset: 0,
+      hwSourceAt: -1,
+      hwDestAt: -1,
     });
     expect(decode(LinkType.RawLegacy, hex(ipv6))).toMatchObject({ protocol: 0x86dd, payloadOffset: 0 });
     expect(decode(LinkType.RawLegacy, hex('50'))).toBe('raw IP frame with IP version 5');

@@ -44,6 +44,17 @@ describe('natsim snapshot', () => {
     expect(verify.stdout).toContain('verify: 34/34 packets match');
   });
 
+  it('writes iptables-legacy-save.txt when the node has x_tables tables, and nothing when it has none', () => {
+    const legacy = resolve('fixtures/kernel/log-trace-legacy');
+    const tools = { ip: IP, sysctl: `/bin/cat ${CASE}/sysctl.txt`, 'iptables-save': 'exit 0' };
+    const dir = join(tempDir(), 'rt');
+    expect(snapshot(fakeTools({ ...tools, 'iptables-legacy-save': `/bin/cat ${legacy}/iptables-legacy-save.txt` }), dir).stdout).toContain(`snapshot: wrote ${join(dir, 'iptables-legacy-save.txt')}`);
+    expect(readFileSync(join(dir, 'iptables-legacy-save.txt'), 'utf8')).toBe(readFileSync(join(legacy, 'iptables-legacy-save.txt'), 'utf8'));
+    const none = join(tempDir(), 'rt');
+    expect(snapshot(fakeTools({ ...tools, 'iptables-legacy-save': 'exit 0' }), none).code).toBe(0);
+    expect(existsSync(join(none, 'iptables-legacy-save.txt'))).toBe(false);
+  });
+
   it('a missing ip is an error naming the package', () => {
     const run = snapshot(fakeTools({ sysctl: 'exit 0' }), join(tempDir(), 'x'));
     expect(run.stderr).toMatch(/ip-link\.json: 'ip' is not installed \(package iproute2\)\n$/);

@@ -44,8 +44,17 @@ describe.each(CASES)('node snapshot fixtures/kernel/%s', (name) => {
 
   it('reads the ruleset file capture.yaml names, preferring iptables-save.txt when nft shows the same tables', () => {
     expect(basename(node.rulesetFile!)).toBe(basename(yaml.ruleset!.file));
-    if (basename(node.rulesetFile!) === 'iptables-save.txt') expect(node.rulesetChoice).toBe('using iptables-save.txt (nft-ruleset.txt shows the same tables)');
-    else expect(node.rulesetChoice).toBe('using nft-ruleset.txt');
+    const why: Record<string, string> = {
+      'iptables-save.txt': 'using iptables-save.txt (nft-ruleset.txt shows the same tables)',
+      'iptables-legacy-save.txt': 'using iptables-legacy-save.txt (x_tables: the node has no nf_tables rules)',
+      'nft-ruleset.txt': 'using nft-ruleset.txt',
+    };
+    expect(node.rulesetChoice).toBe(why[basename(node.rulesetFile!)]);
+  });
+
+  it('has the Ethernet addresses capture.yaml gives', () => {
+    const macs = (h: typeof yaml) => h.interfaces.filter((i) => yaml.interfaces.find((y) => y.name === i.name)?.mac).map((i) => [i.name, Buffer.from(i.mac!).toString('hex')]);
+    expect(macs(node.host)).toEqual(macs(yaml));
   });
 });
 
@@ -75,6 +84,12 @@ describe('node snapshot choices and errors', () => {
     expect(basename(node.rulesetFile!)).toBe('nft-ruleset.txt');
     expect(node.rulesetChoice).toMatch(/^using nft-ruleset\.txt \(it differs from iptables-save\.txt/);
     expect(node.host.name).toBe('rt');
+  });
+
+  it('ignores iptables-legacy-save.txt, and says so, when the node has nf_tables rules too', () => {
+    const dir = copy('snat-fixed-port-clash');
+    cpSync('fixtures/kernel/log-trace-legacy/iptables-legacy-save.txt', join(dir, 'iptables-legacy-save.txt'));
+    expect(loadNode(dir).rulesetChoice).toBe('using iptables-save.txt (nft-ruleset.txt shows the same tables); iptables-legacy-save.txt ignored (natsim reads one ruleset, and the node has nf_tables rules too)');
   });
 
   it('uses iptables-save.txt alone when there is no nft-ruleset.txt', () => {

@@ -15,11 +15,13 @@ import { buildIcmpEcho, buildTcp, buildUdp } from '../../src/packet/build.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { TcpFlag, type Ipv4Packet } from '../../src/packet/ipv4.js';
 import { Prng } from '../../src/sim/prng.js';
+import type { NftTraceEvent } from '../../src/netfilter/rules/nft-trace.js';
+import { nftMonitorLines } from '../../src/trace/nft-monitor.js';
 
 const ip = (s: string) => parseIpv4(s)!;
 const LOCAL = ip('192.168.1.2');
 
-const tcp = (dport: number, flags = TcpFlag.SYN) => buildTcp({ saddr: ip('10.0.0.1'), daddr: LOCAL, sport: 40000, dport, seq: 1, ack: 0, flags, window: 100, ipId: 1, ttl: 64, payloadLength: 0 });
+const tcp = (dport: number, flags: number = TcpFlag.SYN) => buildTcp({ saddr: ip('10.0.0.1'), daddr: LOCAL, sport: 40000, dport, seq: 1, ack: 0, flags, window: 100, ipId: 1, ttl: 64, payloadLength: 0 });
 const udp = (daddr = LOCAL) => buildUdp({ saddr: ip('10.0.0.1'), daddr, sport: 1000, dport: 53, ipId: 1, ttl: 64, payload: new Uint8Array(4) });
 const ping = (type = 8) => buildIcmpEcho({ saddr: ip('10.0.0.1'), daddr: LOCAL, ipId: 1, ttl: 64, type, echoId: 1, seq: 1, payload: new Uint8Array(0) });
 
@@ -168,6 +170,19 @@ describe('nft expressions', () => {
     // ct mark := packet mark | 0x10 (the packet's mark is 0 here)
     expect(run('ct mark set mark or 0x10 accept', udp(), ct, new Prng(1), true).skb.ct!.mark).toBe(0x10);
   });
+
+  it('tcp flags as nft list ruleset prints them: FLAGS / MASK, & MASK == FLAGS, == FLAGS, one flag alone', () => {
+    const synAck = tcp(80, TcpFlag.SYN | TcpFlag.ACK);
+    expect(drops('tcp flags syn / syn,rst,ack drop', tcp(80, TcpFlag.SYN), undefined, true)).toBe(true);
+    expect(drops('tcp flags syn / syn,rst,ack drop', synAck, undefined, true)).toBe(false);
+    expect(drops('tcp flags != syn / syn,rst,ack drop', synAck, undefined, true)).toBe(true);
+    expect(drops('tcp flags & fin == fin drop', tcp(80, TcpFlag.FIN | TcpFlag.ACK), undefined, true)).toBe(true);
+    expect(drops('tcp flags == syn drop', synAck, undefined, true)).toBe(false);
+    expect(drops('tcp flags ack drop', synAck, undefined, true)).toBe(true);
+    expect(drops('tcp flags ack drop', udp(), undefined, true)).toBe(false);
+    expect(() => run('tcp flags syn,ack drop', synAck, undefined, new Prng(1), true)).toThrow("r:2:11: 'tcp flags' with several flags and no mask matches any of them");
+    expect(() => run('tcp flags syn / bogus drop', synAck, undefined, new Prng(1), true)).toThrow("r:2:17: unknown tcp flag 'bogus'");
+  });
 });
 
 describe('nft named sets', () => {
@@ -236,9 +251,11 @@ describe('meta nftrace set 1', () => {
     const ruleset = parseRuleset({ text, file: 'r', lineOffset: 0, colOffset: 0 });
     const t = ruleset.tables[0]!;
     const notes: string[] = [];
-    const state = { hook: Hook.Forward, in: null, out: null, trace: { notes, nat: null }, notes };
+    const nftTrace: NftTraceEvent[] = [];
+    const state = { hook: Hook.Forward, in: null, out: null, trace: { notes, logs: [], nftTrace, nat: null }, notes };
     evaluateChain(t, t.chains.get('c')!, new RuleContext(new Skb(1, udp(), 0, 0, null), state, { addrType: () => AddrType.Unicast, prng: new Prng(1) }), () => Verdict.Accept);
-    expect(notes.map((n) => n.replace(/^trace id \w+ /, ''))).toEqual([
+    expect(notes).toEqual([]);
+    expect(nftTrace.flatMap(nftMonitorLines).map((n) => n.replace(/^trace id \w+ /, ''))).toEqual([
       'ip t c packet: ip saddr 10.0.0.1 ip daddr 192.168.1.2 ip ttl 64 ip id 1 ip length 32 udp sport 1000 udp dport 53',
       'ip t c rule meta nftrace set 1 (verdict continue)',
       'ip t c rule udp dport 53 jump dns (verdict jump dns)',

@@ -2,9 +2,10 @@
  * Rule evaluation as nft_do_chain / ipt_do_table do it: rules in order, every match must hold,
  * jump/goto/return through regular chains (named directly or found in a verdict map), and the
  * base chain's policy when nothing decided.
- * MARK, LOG and NOTRACK act and let evaluation go on; NAT statements are terminal and act
- * through a callback (the NAT core owns the connection); REJECT drops and leaves the answer to
- * the host (skb.drop.reject).
+ * MARK, LOG (a kernel log line, nf-log.ts), TRACE and NOTRACK act and let evaluation go on; NAT
+ * statements are terminal and act through a callback (the NAT core owns the connection); REJECT
+ * drops and leaves the answer to the host (skb.drop.reject). A packet with nf_trace set is
+ * traced as the table's front-end has it (chain-trace.ts).
  */
 import { IPPROTO, Verdict } from '../constants.js';
 import { inPrefix } from '../../packet/ipv4-addr.js';
@@ -14,8 +15,11 @@ import { loadKey } from './nft-concat.js';
 import { dynsetEval } from './nft-dynset.js';
 import { setLookup } from './nft-set.js';
 import { NftTrace } from './nft-trace.js';
-import type { Action, Chain, Effect, Match, Rule, Table } from './model.js';
 import { recentMatch } from './xt-recent.js';
+import { IptTrace } from '../log/ipt-trace.js';
+import { nfLogPacket } from '../log/nf-log.js';
+import type { ChainTrace } from './chain-trace.js';
+import type { Action, Chain, Effect, Match, Rule, Table, VerdictAction } from './model.js';
 
 /** An action once a verdict map has been looked up. */
 type Decided = Exclude<Action, { kind: 'vmap' }>;
@@ -32,24 +36,39 @@ export interface ChainOutcome {
 const MAX_DEPTH = 16;
 
 export function evaluateChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (action: NatAction, rule: Rule) => Verdict): ChainOutcome {
-  const trace = new NftTrace(table, ctx);
+  const trace = chainTrace(table, ctx);
   const decided = runChain(table, chain, ctx, onNat, 0, trace);
   if (decided) return decided;
   const policy = chain.base?.policy ?? 'accept';
-  trace.policy(chain, policy);
+  trace?.policy(chain, policy);
   return { verdict: policy === 'drop' ? Verdict.Drop : Verdict.Accept, rule: null };
 }
 
+/** The table's tracer while a trace is printed (none otherwise): x_tables' or nf_tables'. */
+function chainTrace(table: Table, ctx: RuleContext): ChainTrace | null {
+  if (ctx.state.trace === null) return null;
+  switch (table.source) {
+    case 'iptables-legacy':
+      return new IptTrace(table, ctx);
+    case 'nft':
+    case 'iptables-nft':
+      return new NftTrace(table, table.source, ctx);
+  }
+}
+
 /** Runs a chain; null means it fell off the end (or returned) without a verdict. */
-function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAction, r: Rule) => Verdict, depth: number, trace: NftTrace): ChainOutcome | null {
+function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAction, r: Rule) => Verdict, depth: number, trace: ChainTrace | null): ChainOutcome | null {
   if (depth > MAX_DEPTH) throw new Error(`chain '${chain.name}': jump depth over ${MAX_DEPTH} (a loop in the ruleset)`);
-  for (const rule of chain.rules) {
+  const rules = chain.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
     if (!allMatch(rule, ctx)) continue;
+    trace?.matched(chain, rule, i);
     for (const effect of rule.effects) apply(effect, rule, ctx);
     const a = rule.action?.kind === 'vmap' ? mapVerdict(rule.action, ctx) : rule.action;
     // a verdict map without the key ends the rule untraced (NFT_BREAK)
     if (a === undefined) continue;
-    trace.rule(chain, rule, a === null ? 'continue' : verdictWord(a));
+    trace?.decided(chain, rule, a === null ? CONTINUE : traceVerdict(a));
     if (a === null || a.kind === 'continue') continue;
     switch (a.kind) {
       case 'accept':
@@ -73,6 +92,7 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
         return { verdict: onNat(a, rule), rule };
     }
   }
+  if (!chain.base) trace?.fellOff(chain);
   return null;
 }
 
@@ -82,21 +102,24 @@ function mapVerdict(a: Extract<Action, { kind: 'vmap' }>, ctx: RuleContext): Dec
   return key === null ? undefined : (setLookup(a.map, key, ctx.skb.time)?.verdict ?? undefined);
 }
 
-/** The verdict nft's trace names for a rule's action (NAT statements end in accept). */
-function verdictWord(a: Decided): string {
+const CONTINUE: VerdictAction = { kind: 'continue' };
+const ACCEPT: VerdictAction = { kind: 'accept' };
+const DROP: VerdictAction = { kind: 'drop' };
+
+/** The verdict register after a rule's action: NAT statements end in accept, reject in drop. */
+function traceVerdict(a: Decided): VerdictAction {
   switch (a.kind) {
     case 'jump':
     case 'goto':
-      return `${a.kind} ${a.chain}`;
     case 'accept':
     case 'drop':
     case 'return':
     case 'continue':
-      return a.kind;
+      return a;
     case 'reject':
-      return 'drop';
+      return DROP;
     default:
-      return 'accept';
+      return ACCEPT;
   }
 }
 
@@ -116,7 +139,7 @@ function apply(a: Effect, rule: Rule, ctx: RuleContext): void {
       return;
     }
     case 'log':
-      ctx.state.notes?.push(`LOG ${a.prefix}(rule "${rule.text}")`);
+      nfLogPacket(ctx.skb, ctx.state, { kind: 'log', prefix: a.prefix }, a.info);
       return;
     case 'notrack':
       ctx.skb.untracked = true;

@@ -8,6 +8,7 @@ import type { Hook } from '../constants.js';
 import type { IpSet } from './ipset.js';
 import type { NftSet } from './nft-set.js';
 import type { RecentCommand, RecentTable } from './xt-recent.js';
+import type { NfLogInfo } from '../log/nf-log.js';
 
 export type ChainType = 'filter' | 'nat' | 'route';
 export type Policy = 'accept' | 'drop';
@@ -175,11 +176,15 @@ export type Effect =
    * mask kept, the source's bits inside its mask copied in.
    */
   | { readonly kind: 'copymark'; readonly to: MarkOwner; readonly nfmask: number; readonly ctmask: number }
-  /** LOG: a line in the trace. */
-  | { readonly kind: 'log'; readonly prefix: string }
+  /** LOG / nft log: nf_log_packet with this prefix, level and flags (a kernel log line). */
+  | { readonly kind: 'log'; readonly prefix: string; readonly info: NfLogInfo }
   /** NOTRACK / CT --notrack (raw table): the packet stays untracked. */
   | { readonly kind: 'notrack' }
-  /** meta nftrace set 0|1: trace the packet through nft chains as `nft monitor trace` does. */
+  /**
+   * meta nftrace set 0|1, iptables' TRACE (xt_TRACE): skb->nf_trace, which makes nf_tables
+   * chains send trace events (`nft monitor trace`, `xtables-monitor --trace`) and x_tables
+   * tables log each rule the packet meets (ipt_do_table's trace_packet).
+   */
   | { readonly kind: 'nftrace'; readonly on: boolean };
 
 export interface Rule {
@@ -191,6 +196,18 @@ export interface Rule {
   readonly place: SourcePlace;
   /** The rule as written, for traces. */
   readonly text: string;
+  /**
+   * iptables rules only: no selector (-s -d -i -o -p) and no -m match, what x_tables'
+   * unconditional() tests — the trace of ipt_do_table names such a rule with a negative
+   * verdict "policy" or "return", as if it were the chain's tail.
+   */
+  readonly unconditional?: true;
+  /**
+   * iptables-nft rules only: the nf_tables rule handle iptables-nft-restore of this text gives it
+   * in a new table (nf_tables_alloc_handle counts the chains and rules as they are added), which
+   * xtables-monitor prints. A table changed since it was restored numbers its rules otherwise.
+   */
+  readonly handle?: number;
 }
 
 export interface Chain {
@@ -201,12 +218,17 @@ export interface Chain {
 
 export type TableFamily = 'ip' | 'inet' | 'ip6' | 'arp' | 'bridge' | 'netdev';
 
+/**
+ * Which front-end described a table: nft text, or iptables-save text written by iptables-nft
+ * (nf_tables underneath) or by iptables-legacy (x_tables, ip_tables.c).
+ */
+export type TableSource = 'nft' | 'iptables-nft' | 'iptables-legacy';
+
 export interface Table {
   readonly family: TableFamily;
   readonly name: string;
   readonly chains: Map<string, Chain>;
-  /** Which front-end described it. */
-  readonly source: 'nft' | 'iptables';
+  readonly source: TableSource;
 }
 
 export interface Ruleset {

@@ -11,6 +11,8 @@ import { datatypeOf, readKey } from './nft-concat.js';
 import { readDynset } from './nft-dynset.js';
 import { anonymousSet, keyTypeText, type NftSet } from './nft-set.js';
 import { readElements, readSetDecl, readVerdict } from './nft-set-syntax.js';
+import { readLogStatement } from './nft-log-syntax.js';
+import { readTcpFlags } from './nft-tcp-flags.js';
 import { NftCursor, tokenize, type Token } from './nft-tokens.js';
 import { ADDR_TYPE_NAME, NAT_FLAG_BY_NFT_WORD, parseNatTarget, parsePortRange, parseProto, parseU32 } from './syntax.js';
 
@@ -280,9 +282,13 @@ class NftParser extends NftCursor {
   private statement(tok: Token, matches: Match[], effects: Effect[]): Action | null {
     const word = this.word(tok);
     switch (word) {
+      case 'tcp':
+        if (this.peek().text !== 'flags') return this.keyStatement(tok, matches);
+        this.next();
+        matches.push(readTcpFlags(this, () => this.relation()));
+        return null;
       case 'ip':
       case 'th':
-      case 'tcp':
       case 'udp':
       case 'sctp':
       case 'udplite':
@@ -314,7 +320,7 @@ class NftParser extends NftCursor {
         matches.push(readDynset(this, tok, (t, key) => this.namedSet(t, key)));
         return null;
       case 'log':
-        effects.push(this.logStatement());
+        effects.push(readLogStatement(this));
         return null;
       case 'notrack':
         effects.push({ kind: 'notrack' });
@@ -488,17 +494,6 @@ class NftParser extends NftCursor {
     const tok = this.next();
     const type = NFT_ICMP_TYPE[tok.text] ?? (/^\d{1,3}$/.test(tok.text) && Number(tok.text) < 256 ? Number(tok.text) : this.fail(tok, `unknown icmp type '${tok.text}'`));
     return { kind: 'icmptype', negate, type, code: null };
-  }
-
-  /** `log [prefix "…"] [level L] [flags …]`: only the prefix matters to a trace. */
-  private logStatement(): Effect {
-    let prefix = '';
-    while (this.peek().text === 'prefix' || this.peek().text === 'level' || this.peek().text === 'flags') {
-      const key = this.next().text;
-      const v = this.next();
-      if (key === 'prefix') prefix = v.text;
-    }
-    return { kind: 'log', prefix };
   }
 
   /** `reject [with icmp [type] NAME | with tcp reset]` (nft_reject; the default is port unreachable). */

@@ -1,61 +1,87 @@
 /**
- * `nft monitor trace` lines for a packet with `meta nftrace set 1` (nft_trace_packet,
- * net/netfilter/nf_tables_trace.c, as the nft tool prints the netlink events): the packet once
- * per base chain run, then every rule that matched with its verdict, and the chain's policy.
- * natsim has no link layer, so the packet line starts at the IP header.
+ * nf_tables' trace events for a packet with skb->nf_trace (nft_trace_notify,
+ * net/netfilter/nf_tables_trace.c), kept as data: what the netlink message carries — table,
+ * chain, rule, verdict, mark, and with the first event of each base chain run the devices and
+ * the packet's headers. `nft monitor trace` and `xtables-monitor --trace` print them
+ * (src/trace/nft-monitor.ts, src/trace/xtables-monitor.ts). Made only while a trace is printed.
  */
-import { formatIpv4 } from '../../packet/ipv4-addr.js';
-import { IPPROTO } from '../constants.js';
+import type { LinkHeaderView } from '../log/nf-log.js';
+import type { ChainTrace } from './chain-trace.js';
 import type { RuleContext } from './context.js';
-import type { Chain, Rule, Table } from './model.js';
+import type { Chain, Policy, Rule, Table, TableFamily, TableSource, VerdictAction } from './model.js';
 
-export class NftTrace {
-  private packetShown = false;
+/** The devices and headers nf_trace_fill_dev_info / nf_trace_fill_pkt_info add, once per base chain run. */
+export interface NftTracePacket {
+  readonly iif: string | null;
+  readonly oif: string | null;
+  /** The link header, when the packet has one (skb_mac_header_was_set); its type is the input device's. */
+  readonly link: LinkHeaderView | null;
+  /** The IPv4 datagram (a copy): the network and transport headers are read from it. */
+  readonly datagram: Uint8Array;
+}
+
+export interface NftTraceEvent {
+  /** NFTA_TRACE_ID: the kernel's is a keyed hash of the skb's address; natsim's is its own per packet. */
+  readonly id: number;
+  /** Who loaded the table, and so which tool a user reads the trace with. */
+  readonly source: Exclude<TableSource, 'iptables-legacy'>;
+  readonly family: TableFamily;
+  readonly table: string;
+  readonly chain: string;
+  /** NFT_TRACETYPE_RULE (a rule with its verdict) or NFT_TRACETYPE_POLICY. */
+  readonly type: 'rule' | 'policy';
+  readonly rule: Rule | null;
+  readonly verdict: VerdictAction;
+  /** skb->mark when the event was sent. */
+  readonly mark: number;
+  readonly packet: NftTracePacket | null;
+}
+
+export class NftTrace implements ChainTrace {
+  /** nft_traceinfo.packet_dumped: the packet goes with the first event of this base chain run. */
+  private packetDumped = false;
 
   constructor(
     private readonly table: Table,
+    private readonly source: NftTraceEvent['source'],
     private readonly ctx: RuleContext,
   ) {}
 
-  /** On only for nft tables, a traced packet, and a run that is being traced. */
-  get on(): boolean {
-    return this.table.source === 'nft' && this.ctx.skb.nftrace && this.ctx.state.notes !== null;
+  matched(): void {}
+
+  decided(chain: Chain, rule: Rule, verdict: VerdictAction): void {
+    this.notify(chain, 'rule', rule, verdict);
   }
 
-  rule(chain: Chain, rule: Rule, verdict: string): void {
-    this.line(chain, `rule ${rule.text} (verdict ${verdict})`);
+  /** A regular chain's implicit return is a rule event without a rule, which neither tool prints. */
+  fellOff(): void {}
+
+  policy(chain: Chain, policy: Policy): void {
+    this.notify(chain, 'policy', null, { kind: policy });
   }
 
-  policy(chain: Chain, policy: string): void {
-    this.line(chain, `policy ${policy} `);
+  private notify(chain: Chain, type: NftTraceEvent['type'], rule: Rule | null, verdict: VerdictAction): void {
+    const { skb, state } = this.ctx;
+    if (!skb.nftrace) return;
+    state.trace!.nftTrace.push({
+      id: (skb.id * 0x9e3779b1) >>> 0,
+      source: this.source,
+      family: this.table.family,
+      table: this.table.name,
+      chain: chain.name,
+      type,
+      rule,
+      verdict,
+      mark: skb.mark,
+      packet: this.packetDumped ? null : this.packet(),
+    });
+    this.packetDumped = true;
   }
 
-  private line(chain: Chain, text: string): void {
-    if (!this.on) return;
-    if (!this.packetShown) {
-      this.packetShown = true;
-      this.emit(chain, `packet: ${this.packetText()}`);
-    }
-    this.emit(chain, text);
-  }
-
-  private emit(chain: Chain, text: string): void {
-    const id = (this.ctx.skb.id * 0x9e3779b1 >>> 0).toString(16).padStart(8, '0');
-    this.ctx.state.notes!.push(`trace id ${id} ${this.table.family} ${this.table.name} ${chain.name} ${text}`);
-  }
-
-  private packetText(): string {
-    const p = this.ctx.skb.pkt;
-    const parts: string[] = [];
-    if (this.ctx.iifname) parts.push(`iif "${this.ctx.iifname}"`);
-    if (this.ctx.oifname) parts.push(`oif "${this.ctx.oifname}"`);
-    parts.push(`ip saddr ${formatIpv4(p.saddr)} ip daddr ${formatIpv4(p.daddr)} ip ttl ${p.ttl} ip id ${p.id} ip length ${p.length}`);
-    if (p.proto === IPPROTO.TCP || p.proto === IPPROTO.UDP) {
-      const l4 = p.proto === IPPROTO.TCP ? 'tcp' : 'udp';
-      parts.push(`${l4} sport ${p.sport} ${l4} dport ${p.dport}`);
-    } else if (p.proto === IPPROTO.ICMP) {
-      parts.push(`icmp type ${p.icmpType} icmp code ${p.icmpCode}`);
-    }
-    return parts.join(' ');
+  private packet(): NftTracePacket {
+    const { skb, state } = this.ctx;
+    // a received packet keeps its link header up to POST_ROUTING; the input device gives its type
+    const link = state.in && skb.mac ? { type: state.in.type, header: skb.mac } : null;
+    return { iif: state.in?.name ?? null, oif: state.out?.name ?? null, link, datagram: Uint8Array.from(skb.pkt.data) };
   }
 }

@@ -21,7 +21,8 @@ const NAT_HOOKS: Readonly<Record<'snat' | 'dnat' | 'masquerade' | 'redirect', re
 
 /** Where REJECT may answer: xt_REJECT's hooks; nft_reject_validate also allows prerouting. */
 const REJECT_HOOKS: Readonly<Record<Table['source'], readonly Hook[]>> = {
-  iptables: [Hook.LocalIn, Hook.Forward, Hook.LocalOut],
+  'iptables-nft': [Hook.LocalIn, Hook.Forward, Hook.LocalOut],
+  'iptables-legacy': [Hook.LocalIn, Hook.Forward, Hook.LocalOut],
   nft: [Hook.PreRouting, Hook.LocalIn, Hook.Forward, Hook.LocalOut],
 };
 

@@ -1,0 +1,247 @@
+/**
+ * The IPv4 logger's text (nf_log_ip_packet, net/netfilter/nf_log_syslog.c): the line LOG, nft
+ * `log` and ip_tables' TRACE put in the kernel log, e.g.
+ * `lt: IN=eth1 OUT=eth0 MAC=… SRC=10.0.3.1 DST=192.168.206.1 LEN=60 TOS=0x00 PREC=0x00 TTL=63
+ * ID=3772 DF PROTO=TCP SPT=41000 DPT=8080 WINDOW=64240 RES=0x00 SYN URGP=0 ` — trailing space
+ * included, as printk gets it. A formatter calls it; the model only keeps the entry's data.
+ */
+import { formatIpv4 } from '../../packet/ipv4-addr.js';
+import { readU16 as u16, readU32 as u32 } from '../../packet/ipv4.js';
+import { IPPROTO } from '../constants.js';
+import { NfLogFlag, type LinkHeaderView, type NfLogEntry, type NfLogOrigin } from './nf-log.js';
+
+/** NF_LOG_PREFIXLEN: nf_log_packet formats the prefix into 128 bytes. */
+const NF_LOG_PREFIXLEN = 128;
+
+/** nf_log_ip_packet: the common part, the link header when there is an input device, the packet. */
+export function nfLogLine(e: NfLogEntry): string {
+  const out: string[] = [`${prefixText(e.origin)}IN=${e.in ?? ''} OUT=${e.out ?? ''} `];
+  if (e.link) dumpMacHeader(out, e.info.flags, e.link);
+  dumpIpv4Packet(out, e.packet, 0, e);
+  return out.join('');
+}
+
+/** LOG's prefix (vsnprintf'd into NF_LOG_PREFIXLEN), or trace_packet's "TRACE: %s:%s:%s:%u ". */
+function prefixText(o: NfLogOrigin): string {
+  const text = o.kind === 'log' ? o.prefix : `TRACE: ${o.table}:${o.chain}:${o.comment}:${o.rulenum} `;
+  return text.slice(0, NF_LOG_PREFIXLEN - 1);
+}
+
+/**
+ * dump_mac_header: MACSRC/MACDST/MACPROTO with NF_LOG_MACDECODE on Ethernet, else the
+ * hard_header_len (ETH_HLEN for Ethernet and loopback alike) bytes of the header, if any.
+ */
+function dumpMacHeader(out: string[], flags: number, link: LinkHeaderView): void {
+  const eth = link.header;
+  if (eth && (flags & NfLogFlag.MacDecode) !== 0 && link.type === 'ether') {
+    out.push(`MACSRC=${macText(eth.source)} MACDST=${macText(eth.dest)} MACPROTO=${hex(eth.proto, 4)} `);
+    return;
+  }
+  out.push(eth ? `MAC=${macText(eth.dest)}:${macText(eth.source)}:${hex(eth.proto >> 8, 2)}:${hex(eth.proto & 0xff, 2)} ` : 'MAC= ');
+}
+
+/** %pM; "??" for each byte natsim does not know (the input did not carry it). */
+function macText(addr: Uint8Array | null): string {
+  return addr === null ? '??:??:??:??:??:??' : [...addr].map((b) => hex(b, 2)).join(':');
+}
+
+function hex(v: number, digits: number): string {
+  return v.toString(16).padStart(digits, '0');
+}
+
+/** Bytes as "%02X" each, as nf_log prints IP and TCP options. */
+export function hexUpper(bytes: Uint8Array): string {
+  return [...bytes].map((b) => hex(b, 2).toUpperCase()).join('');
+}
+
+const IP_CE = 0x8000;
+const IP_DF = 0x4000;
+const IP_MF = 0x2000;
+const IP_OFFSET = 0x1fff;
+
+/**
+ * dump_ipv4_packet for the header at `iphoff` of `skb` (the whole datagram: skb->len is its
+ * length); an ICMP error's quoted packet is dumped once, recursively, between brackets. The
+ * socket's owner and the mark belong to the outer packet only.
+ */
+function dumpIpv4Packet(out: string[], skb: Uint8Array, iphoff: number, e: NfLogEntry): void {
+  const flags = e.info.flags;
+  if (skb.length < iphoff + 20) {
+    out.push('TRUNCATED');
+    return;
+  }
+  const ih = skb.subarray(iphoff);
+  const ihl = (ih[0]! & 0x0f) * 4;
+  const fragOff = u16(ih, 6);
+  out.push(`SRC=${formatIpv4(u32(ih, 12))} DST=${formatIpv4(u32(ih, 16))} `);
+  out.push(`LEN=${u16(ih, 2)} TOS=0x${hex(ih[1]! & 0x1e, 2).toUpperCase()} PREC=0x${hex(ih[1]! & 0xe0, 2).toUpperCase()} TTL=${ih[8]} ID=${u16(ih, 4)} `);
+  if (fragOff & IP_CE) out.push('CE ');
+  if (fragOff & IP_DF) out.push('DF ');
+  if (fragOff & IP_MF) out.push('MF ');
+  if (fragOff & IP_OFFSET) out.push(`FRAG:${fragOff & IP_OFFSET} `);
+  if ((flags & NfLogFlag.IpOpt) !== 0 && ihl > 20) {
+    if (skb.length < iphoff + ihl) {
+      out.push('TRUNCATED');
+      return;
+    }
+    out.push(`OPT (${hexUpper(ih.subarray(20, ihl))}) `);
+  }
+  const l4 = iphoff + ihl;
+  const fragment = (fragOff & IP_OFFSET) !== 0;
+  if (!dumpTransport(out, skb, ih[9]!, fragment, l4, iphoff, e)) return;
+  if (iphoff !== 0) return;
+  if ((flags & NfLogFlag.Uid) !== 0 && e.owner) out.push(`UID=${e.owner.uid} GID=${e.owner.gid} `);
+  if (e.mark !== 0) out.push(`MARK=0x${e.mark.toString(16)} `);
+}
+
+/** The protocol part of dump_ipv4_packet; false where the kernel returns early (nothing after it). */
+function dumpTransport(out: string[], skb: Uint8Array, proto: number, fragment: boolean, l4: number, iphoff: number, e: NfLogEntry): boolean {
+  switch (proto) {
+    case IPPROTO.TCP:
+      return dumpTcpHeader(out, e.info.flags, skb, fragment, l4);
+    case IPPROTO.UDP:
+    case IPPROTO.UDPLITE:
+      return dumpUdpHeader(out, skb, proto, fragment, l4);
+    case IPPROTO.ICMP:
+      dumpIcmp(out, skb, fragment, l4, iphoff, e);
+      return true;
+    case IPPROTO_AH:
+    case IPPROTO_ESP:
+      dumpIpsec(out, skb, proto, fragment, l4);
+      return true;
+    default:
+      out.push(`PROTO=${proto} `);
+      return true;
+  }
+}
+
+const IPPROTO_ESP = 50;
+const IPPROTO_AH = 51;
+
+/** "INCOMPLETE [%u bytes] ": what is left of the skb from `offset`. */
+function incomplete(skb: Uint8Array, offset: number): string {
+  return `INCOMPLETE [${Math.max(0, skb.length - offset)} bytes] `;
+}
+
+/** nf_log_dump_tcp_header */
+function dumpTcpHeader(out: string[], flags: number, skb: Uint8Array, fragment: boolean, offset: number): boolean {
+  out.push('PROTO=TCP ');
+  if (fragment) return true;
+  if (skb.length < offset + 20) {
+    out.push(incomplete(skb, offset));
+    return false;
+  }
+  const th = skb.subarray(offset);
+  out.push(`SPT=${u16(th, 0)} DPT=${u16(th, 2)} `);
+  if ((flags & NfLogFlag.TcpSeq) !== 0) out.push(`SEQ=${u32(th, 4)} ACK=${u32(th, 8)} `);
+  out.push(`WINDOW=${u16(th, 14)} `);
+  // TCP_RESERVED_BITS of the flag word, shifted right by 22
+  out.push(`RES=0x${hex((th[12]! & 0x0e) << 2, 2)} `);
+  if (th[12]! & 0x01) out.push('AE ');
+  for (const [bit, name] of TCP_FLAG_NAMES) if (th[13]! & bit) out.push(`${name} `);
+  out.push(`URGP=${u16(th, 18)} `);
+  const doff = (th[12]! >> 4) * 4;
+  if ((flags & NfLogFlag.TcpOpt) === 0 || doff <= 20) return true;
+  if (skb.length < offset + doff) {
+    out.push('OPT (TRUNCATED)');
+    return false;
+  }
+  out.push(`OPT (${hexUpper(th.subarray(20, doff))}) `);
+  return true;
+}
+
+/** The flag bits of the 14th header byte, in the order nf_log_dump_tcp_header prints them. */
+const TCP_FLAG_NAMES: readonly (readonly [number, string])[] = [
+  [0x80, 'CWR'],
+  [0x40, 'ECE'],
+  [0x20, 'URG'],
+  [0x10, 'ACK'],
+  [0x08, 'PSH'],
+  [0x04, 'RST'],
+  [0x02, 'SYN'],
+  [0x01, 'FIN'],
+];
+
+/** nf_log_dump_udp_header */
+function dumpUdpHeader(out: string[], skb: Uint8Array, proto: number, fragment: boolean, offset: number): boolean {
+  out.push(proto === IPPROTO.UDP ? 'PROTO=UDP ' : 'PROTO=UDPLITE ');
+  if (fragment) return true;
+  if (skb.length < offset + 8) {
+    out.push(incomplete(skb, offset));
+    return false;
+  }
+  out.push(`SPT=${u16(skb, offset)} DPT=${u16(skb, offset + 2)} LEN=${u16(skb, offset + 4)} `);
+  return true;
+}
+
+/** dump_ipv4_packet's required_len: how much of an ICMP message of each type must be there. */
+const ICMP_REQUIRED_LEN: Readonly<Record<number, number>> = { 0: 4, 3: 28, 4: 28, 5: 28, 8: 4, 11: 28, 12: 28, 13: 20, 14: 20, 17: 12, 18: 12 };
+
+const ICMP_ECHOREPLY = 0;
+const ICMP_DEST_UNREACH = 3;
+const ICMP_SOURCE_QUENCH = 4;
+const ICMP_REDIRECT = 5;
+const ICMP_ECHO = 8;
+const ICMP_TIME_EXCEEDED = 11;
+const ICMP_PARAMETERPROB = 12;
+const ICMP_FRAG_NEEDED = 4;
+
+/** The ICMP case of dump_ipv4_packet; an error's quoted datagram is dumped only from the outer header. */
+function dumpIcmp(out: string[], skb: Uint8Array, fragment: boolean, offset: number, iphoff: number, e: NfLogEntry): void {
+  out.push('PROTO=ICMP ');
+  if (fragment) return;
+  if (skb.length < offset + 8) {
+    out.push(incomplete(skb, offset));
+    return;
+  }
+  const type = skb[offset]!;
+  const code = skb[offset + 1]!;
+  out.push(`TYPE=${type} CODE=${code} `);
+  const required = ICMP_REQUIRED_LEN[type];
+  if (required !== undefined && skb.length - offset < required) {
+    out.push(incomplete(skb, offset));
+    return;
+  }
+  switch (type) {
+    case ICMP_ECHOREPLY:
+    case ICMP_ECHO:
+      out.push(`ID=${u16(skb, offset + 4)} SEQ=${u16(skb, offset + 6)} `);
+      return;
+    case ICMP_PARAMETERPROB:
+      out.push(`PARAMETER=${skb[offset + 4]} `);
+      return;
+    case ICMP_REDIRECT:
+      out.push(`GATEWAY=${formatIpv4(u32(skb, offset + 4))} `);
+      dumpIcmpError(out, skb, type, code, offset, iphoff, e);
+      return;
+    case ICMP_DEST_UNREACH:
+    case ICMP_SOURCE_QUENCH:
+    case ICMP_TIME_EXCEEDED:
+      dumpIcmpError(out, skb, type, code, offset, iphoff, e);
+  }
+}
+
+/** The quoted datagram in brackets (one level deep), then the MTU of a fragmentation-needed error. */
+function dumpIcmpError(out: string[], skb: Uint8Array, type: number, code: number, offset: number, iphoff: number, e: NfLogEntry): void {
+  if (iphoff === 0) {
+    out.push('[');
+    dumpIpv4Packet(out, skb, offset + 8, e);
+    out.push('] ');
+  }
+  if (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) out.push(`MTU=${u16(skb, offset + 6)} `);
+}
+
+/** The AH and ESP cases: the SPI (AH says nothing at all for a non-first fragment). */
+function dumpIpsec(out: string[], skb: Uint8Array, proto: number, fragment: boolean, offset: number): void {
+  const ah = proto === IPPROTO_AH;
+  if (ah && fragment) return;
+  out.push(ah ? 'PROTO=AH ' : 'PROTO=ESP ');
+  if (fragment) return;
+  const spiAt = ah ? 4 : 0;
+  // struct ip_auth_hdr is 12 bytes, struct ip_esp_hdr 8
+  if (skb.length < offset + (ah ? 12 : 8)) {
+    out.push(incomplete(skb, offset));
+    return;
+  }
+  out.push(`SPI=0x${u32(skb, offset + spiAt).toString(16)} `);
+}

@@ -1,0 +1,11 @@
+/**
+ * The tool a user reads nf_tables trace events with: `nft monitor trace` for nft tables,
+ * `xtables-monitor --trace` for the ones iptables-nft made.
+ */
+import type { NftTraceEvent } from '../netfilter/rules/nft-trace.js';
+import { nftMonitorLines } from './nft-monitor.js';
+import { xtablesMonitorLines } from './xtables-monitor.js';
+
+export function traceToolLines(e: NftTraceEvent): string[] {
+  return e.source === 'nft' ? nftMonitorLines(e) : xtablesMonitorLines(e);
+}

@@ -1,0 +1,43 @@
+/**
+ * The link header a captured frame arrived with, as skb_mac_header holds it for LOG's MAC=
+ * field. An Ethernet capture has it whole; SLL and SLL2 keep only the sender's address, so the
+ * receiver's is the one the packet type implies — the interface's own address (PACKET_HOST, from
+ * the node snapshot or the scenario), the broadcast address, or the multicast group's
+ * (ip_eth_mc_map); it stays unknown otherwise.
+ */
+import { PacketDirection, type CaptureRecord } from '../capture/record.js';
+import { ETH_ALEN } from '../capture/link-layer.js';
+import type { EthHeader, NetDevice } from '../host/device.js';
+
+/** What a record tells of its link header (views into the frame: the reader never reuses it). */
+export interface CapturedLink {
+  readonly direction: PacketDirection;
+  readonly source: Uint8Array | null;
+  readonly dest: Uint8Array | null;
+  readonly proto: number;
+}
+
+export function captureLink(r: CaptureRecord): CapturedLink {
+  const address = (at: number): Uint8Array | null => (at < 0 ? null : r.frame.subarray(at, at + ETH_ALEN));
+  return { direction: r.direction, source: address(r.hwSourceAt), dest: address(r.hwDestAt), proto: r.protocol };
+}
+
+const BROADCAST = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+
+/** The header of a frame received on `dev` for IPv4 destination `daddr`. */
+export function receivedHeader(link: CapturedLink, dev: NetDevice, daddr: number): EthHeader {
+  return { dest: link.dest ?? impliedDest(link.direction, dev, daddr), source: link.source, proto: link.proto };
+}
+
+function impliedDest(direction: PacketDirection, dev: NetDevice, daddr: number): Uint8Array | null {
+  switch (direction) {
+    case PacketDirection.Host:
+      return dev.mac;
+    case PacketDirection.Broadcast:
+      return BROADCAST;
+    case PacketDirection.Multicast:
+      return new Uint8Array([0x01, 0x00, 0x5e, (daddr >>> 16) & 0x7f, (daddr >>> 8) & 0xff, daddr & 0xff]);
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The kernel log of the Linux 6.18 recordings log-trace-legacy and log-trace-nft
+ * (scripts/record/log-trace.sh): replayed on the router's node snapshot, natsim prints the same
+ * LOG and TRACE lines as dmesg showed, at the same printk levels, in the same order. Only the
+ * timestamp is left out: the kernel's is its monotonic clock, natsim's the time since the
+ * capture's first record. With iptables-nft, TRACE's events are what `xtables-monitor --trace`
+ * printed, but for the trace id (a siphash of the skb's address under a random boot-time key).
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadNode, nodeScenario } from '../../src/node/snapshot.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import type { ScenarioSpec } from '../../src/scenario/spec.js';
+import { replayCapture } from '../../src/world/capture-replay.js';
+import { nfLogLine } from '../../src/netfilter/log/nf-log-syslog.js';
+import { traceToolLines } from '../../src/trace/trace-tools.js';
+import type { TraceEvent } from '../../src/trace/events.js';
+import { natsim } from '../cli/helpers.js';
+
+/** `dmesg -r` lines without the timestamp: "<level>text". */
+function kernelLines(dir: string): string[] {
+  return readFileSync(`${dir}/dmesg.txt`, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.replace(/^(<[0-7]>)\[ *\d+\.\d{6}\] /, '$1'));
+}
+
+/** What natsim's replay on the node snapshot logs, and the nf_tables trace tool's lines. */
+async function replayed(dir: string, spec: ScenarioSpec = nodeScenario(loadNode(dir))): Promise<{ log: string[]; monitor: string[] }> {
+  const log: string[] = [];
+  const monitor: string[] = [];
+  const emit = (e: TraceEvent): void => {
+    if (e.kind !== 'hook') return;
+    for (const entry of e.logs) log.push(`<${entry.info.level}>${nfLogLine(entry)}`);
+    for (const event of e.nftTrace) monitor.push(...traceToolLines(event));
+  };
+  await replayCapture(`${dir}/capture.pcap`, spec, { sink: { emit } });
+  return { log, monitor };
+}
+
+const natsimLines = async (dir: string): Promise<string[]> => (await replayed(dir)).log;
+
+/** xtables-monitor lines with the trace id blanked. */
+const withoutId = (lines: readonly string[]): string[] => lines.map((l) => l.replace(/^(PACKET: 2| TRACE: 2) [0-9a-f]{8} /, '$1 ID '));
+
+describe.each(['log-trace-legacy', 'log-trace-nft'])('kernel recording %s', (name) => {
+  const dir = `fixtures/kernel/${name}`;
+
+  it("prints dmesg's LOG and TRACE lines, level and text, in order", async () => {
+    const kernel = kernelLines(dir);
+    expect(kernel.every((l) => /^<[0-7]>(TRACE: |lt-)/.test(l))).toBe(true);
+    expect(await natsimLines(dir)).toEqual(kernel);
+  });
+});
+
+describe('kernel recording log-trace-legacy', () => {
+  const dir = 'fixtures/kernel/log-trace-legacy';
+
+  it('has a TRACE line for every rule the traced packets met: 57 of 69 lines', async () => {
+    const lines = await natsimLines(dir);
+    expect(lines.filter((l) => l.startsWith('<4>TRACE: '))).toHaveLength(57);
+    // mangle FORWARD's unconditional -j ACCEPT is rule 1, which ip_tables' trace calls the policy
+    const mangleForward = lines.filter((l) => l.startsWith('<4>TRACE: mangle:FORWARD:'));
+    expect(mangleForward.every((l) => l.startsWith('<4>TRACE: mangle:FORWARD:policy:1 '))).toBe(true);
+  });
+
+  it('natsim trace prints each line before its op\'s NF-CORE line, and --json gives it with the entry', () => {
+    const kernel = kernelLines(dir).map((l) => l.slice(3));
+    const text = natsim('trace', `${dir}/capture.pcap`).stdout.split('\n');
+    const printed = text.filter((l) => /^\[ *\d+\.\d{6}\] (TRACE: |lt-)/.test(l));
+    expect(printed.map((l) => l.replace(/^\[ *\d+\.\d{6}\] /, ''))).toEqual(kernel);
+    expect(text[text.indexOf(printed[0]!) + 1]).toMatch(/NF-CORE: pf = AF_INET, hook = NF_INET_FORWARD, elem->pri = 0 .*\(ip filter FORWARD\)$/);
+    const json = natsim('trace', '--json', `${dir}/capture.pcap`).stdout.split('\n').filter((l) => l.includes('"logs":[{'));
+    const lines = json.flatMap((l) => (JSON.parse(l) as { logs: { line: string }[] }).logs.map((entry) => entry.line));
+    expect(lines).toEqual(kernel);
+  });
+});
+
+describe('kernel recording log-trace-nft', () => {
+  const dir = 'fixtures/kernel/log-trace-nft';
+
+  it('prints what xtables-monitor --trace printed: 96 lines, rule handles included, trace ids aside', async () => {
+    const kernel = readFileSync(`${dir}/xtables-monitor.txt`, 'utf8').split('\n').filter((l) => l !== '');
+    const { monitor } = await replayed(dir);
+    expect(withoutId(monitor)).toEqual(withoutId(kernel));
+    expect(kernel).toHaveLength(96);
+  });
+
+  it("prints dmesg's 12 lines from nft list ruleset too (nft's log statement, tcp flags)", async () => {
+    const yaml = readFileSync(`${dir}/capture.yaml`, 'utf8').replace('ruleset-file: iptables-save.txt', 'ruleset-file: nft-ruleset.txt');
+    const { log, monitor } = await replayed(dir, parseScenario(yaml, `${dir}/capture.yaml`));
+    expect(log).toEqual(kernelLines(dir));
+    expect(monitor[0]).toMatch(/^trace id [0-9a-f]{8} ip raw PREROUTING packet: iif "eth1" ip saddr 10\.0\.3\.1 /);
+  });
+});
