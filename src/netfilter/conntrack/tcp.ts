@@ -481,13 +481,24 @@ function countRetrans(tcp: TcpConn, dir: Dir, seg: Segment): void {
   tcp.retrans = 0;
 }
 
+/**
+ * The segment tcp_in_window works on. One object serves every call (the tracker runs one
+ * packet at a time and nothing keeps it): sequence numbers are doubles above 2^31, and a fresh
+ * object per packet would box five of them.
+ */
+const SEGMENT: Segment = { seq: 0, ack: 0, sack: 0, end: 0, win: 0, winRaw: 0 };
+
 /** tcp_in_window */
 function tcpInWindow(net: NetfilterNet, tcp: TcpConn, pkt: Ipv4Packet, dir: Dir, index: TcpIndex, notes: string[] | null): WindowAction {
   const sender = tcp.seen[dir];
   const receiver = tcp.seen[1 - dir]!;
   const flags = pkt.tcpFlags;
   const ackSeq = pkt.tcpAckSeq;
-  const seg: Segment = { seq: pkt.tcpSeq, ack: ackSeq, sack: ackSeq, end: segmentSeqPlusLen(pkt), win: pkt.tcpWindow, winRaw: pkt.tcpWindow };
+  const seg = SEGMENT;
+  seg.seq = pkt.tcpSeq;
+  seg.ack = seg.sack = ackSeq;
+  seg.end = segmentSeqPlusLen(pkt);
+  seg.win = seg.winRaw = pkt.tcpWindow;
   if (receiver.flags & CtTcpFlag.SackPerm) seg.sack = tcpSack(pkt, seg.sack);
   // nf_ct_seq_offset(ct, !dir, ack - 1) is 0: natsim does no sequence adjustment
   if (initSenderFromSegment(tcp, sender, receiver, pkt, seg, dir)) return WindowAction.Accept;
@@ -577,10 +588,9 @@ function transition(c: PacketCtx): Step {
   const { tcp, dir, index } = c;
   const oldState = tcp.state;
   const newState = TCP_CONNTRACKS[dir]![index]![oldState]!;
-  const go = (to: TcpState, checkWindow = true): Step => ({ oldState, newState: to, checkWindow });
   switch (newState) {
     case TcpState.SynSent:
-      if (oldState < TcpState.TimeWait) return go(newState);
+      if (oldState < TcpState.TimeWait) return advance(oldState, newState);
       return reopenOrIgnore(c, oldState);
     case TCP_IGNORE:
       return ignored(c, oldState);
@@ -594,19 +604,24 @@ function transition(c: PacketCtx): Step {
         c.notes?.push('nf_ct_proto_6: challenge-ack ignored');
         return { verdict: 'accept' }; // don't change state
       }
-      return go(newState);
+      return advance(oldState, newState);
     case TcpState.SynSent2:
       tcp.lastFlags |= CtTcpFlag.SimultaneousOpen; // the table cannot handle simultaneous open
-      return go(newState);
+      return advance(oldState, newState);
     case TcpState.SynRecv:
-      if (dir === Dir.Reply && index === TcpIndex.Ack && tcp.lastFlags & CtTcpFlag.SimultaneousOpen) return go(TcpState.Established);
-      return go(newState);
+      if (dir === Dir.Reply && index === TcpIndex.Ack && tcp.lastFlags & CtTcpFlag.SimultaneousOpen) return advance(oldState, TcpState.Established);
+      return advance(oldState, newState);
     case TcpState.Close:
-      if (index !== TcpIndex.Rst) return go(newState);
+      if (index !== TcpIndex.Rst) return advance(oldState, newState);
       return rstStep(c, oldState);
     default:
-      return go(newState);
+      return advance(oldState, newState);
   }
+}
+
+/** A step from `oldState` to `to`, through tcp_in_window unless told otherwise. */
+function advance(oldState: TcpState, to: TcpState, checkWindow = true): Step {
+  return { oldState, newState: to, checkWindow };
 }
 
 /** RFC 5961: an ACK in LAST_ACK answering a SYN we let through is a challenge ACK, not the last ACK. */
@@ -638,7 +653,7 @@ function ignored(c: PacketCtx, oldState: TcpState): Step {
   const { tcp, pkt, dir, index } = c;
   if (index === TcpIndex.SynAck && tcp.lastIndex === TcpIndex.Syn && tcp.lastDir !== dir && pkt.tcpAckSeq === tcp.lastEnd) {
     resyncFromIgnoredSyn(tcp, dir);
-    return { oldState: TcpState.SynSent, newState: TcpState.SynRecv, checkWindow: true };
+    return advance(TcpState.SynSent, TcpState.SynRecv);
   }
   tcp.lastIndex = index;
   tcp.lastDir = dir;
@@ -693,28 +708,27 @@ function annotateIgnoredSyn(tcp: TcpConn, pkt: Ipv4Packet, oldState: TcpState): 
 function rstStep(c: PacketCtx, oldState: TcpState): Step {
   const { ct, tcp, pkt, dir } = c;
   let newState: TcpState = TcpState.Close;
-  const go = (checkWindow: boolean): Step => ({ oldState, newState, checkWindow });
-  if (canEarlyDrop(tcp.state)) return go(false); // tuple may be reused already: skip validation
+  if (canEarlyDrop(tcp.state)) return advance(oldState, newState, false); // tuple may be reused already: skip validation
   const peer = tcp.seen[1 - dir]!;
   if (peer.flags & CtTcpFlag.MaxackSet && tcp.lastIndex !== TcpIndex.Syn) {
     const seq = pkt.tcpSeq;
-    if (seq === 0 && !established(ct, tcp)) return go(true); // answer to a SYN we let through
+    if (seq === 0 && !established(ct, tcp)) return advance(oldState, newState, true); // answer to a SYN we let through
     if (before(seq, peer.tdMaxack) && !sysctlOn(c.net, 'net.netfilter.nf_conntrack_tcp_ignore_invalid_rst')) {
       c.notes?.push('nf_ct_proto_6: invalid rst');
       return { verdict: 'invalid' };
     }
-    if (!established(ct, tcp) || seq === peer.tdMaxack) return go(true);
+    if (!established(ct, tcp) || seq === peer.tdMaxack) return advance(oldState, newState, true);
     // part of a train: data then RST at its end
-    if (tcp.lastIndex === TcpIndex.Ack && tcp.lastDir === dir && seq === tcp.lastEnd) return go(true);
+    if (tcp.lastIndex === TcpIndex.Ack && tcp.lastDir === dir && seq === tcp.lastEnd) return advance(oldState, newState, true);
     newState = oldState; // not exactly at the ACK: keep the state to allow a challenge ACK
   }
   const ackSeq = pkt.tcpAckSeq;
   if (((ct.has(Status.SeenReply) && tcp.lastIndex === TcpIndex.Syn) || (!ct.has(Status.Assured) && tcp.lastIndex === TcpIndex.Ack)) && ackSeq === tcp.lastEnd) {
-    return go(false); // RST to an invalid SYN or ACK we let through at a) or c)
+    return advance(oldState, newState, false); // RST to an invalid SYN or ACK we let through at a) or c)
   }
   // reset answering a challenge ACK we let through
-  if (oldState === TcpState.SynSent && tcp.lastIndex === TcpIndex.Ack && tcp.lastDir === Dir.Reply && pkt.tcpSeq === tcp.lastAck) return go(false);
-  return go(true);
+  if (oldState === TcpState.SynSent && tcp.lastIndex === TcpIndex.Ack && tcp.lastDir === Dir.Reply && pkt.tcpSeq === tcp.lastAck) return advance(oldState, newState, false);
+  return advance(oldState, newState, true);
 }
 
 /** The timeout of an in-window packet: the state's, or shorter after retransmissions, RST, unacked data or a zero window. */

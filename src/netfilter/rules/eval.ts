@@ -16,6 +16,7 @@ import { dynsetEval } from './nft-dynset.js';
 import { setLookup } from './nft-set.js';
 import { NftTrace } from './nft-trace.js';
 import { recentMatch } from './xt-recent.js';
+import { candidateRules } from './chain-index.js';
 import { IptTrace } from '../log/ipt-trace.js';
 import { nfLogPacket } from '../log/nf-log.js';
 import type { ChainTrace } from './chain-trace.js';
@@ -60,7 +61,10 @@ function chainTrace(table: Table, ctx: RuleContext): ChainTrace | null {
 function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAction, r: Rule) => Verdict, depth: number, trace: ChainTrace | null): ChainOutcome | null {
   if (depth > MAX_DEPTH) throw new Error(`chain '${chain.name}': jump depth over ${MAX_DEPTH} (a loop in the ruleset)`);
   const rules = chain.rules;
-  for (let i = 0; i < rules.length; i++) {
+  const only = candidateRules(chain, ctx.skb.pkt.daddr);
+  const count = only === null ? rules.length : only.length;
+  for (let k = 0; k < count; k++) {
+    const i = only === null ? k : only[k]!;
     const rule = rules[i]!;
     if (!allMatch(rule, ctx)) continue;
     trace?.matched(chain, rule, i);

@@ -1,0 +1,88 @@
+/**
+ * Which rules of a chain a packet can match, by its destination address. The kernel walks a
+ * chain rule by rule (ipt_do_table, nft_do_chain) — that is why a kube-proxy node with
+ * thousands of Services is slow — and natsim gives every verdict, trace line and counter the
+ * walk gives, but skips the rules that cannot match: a rule that asks for exact destination
+ * addresses (`-d VIP/32`, `ip daddr { a, b }`) fails for any other destination, and when no
+ * match before that one has an effect (`-m statistic`, `-m recent`, `update @set`), skipping
+ * it changes nothing. KUBE-SERVICES is such a chain: a packet to no Service meets none of it.
+ *
+ * The index holds, for each such address, the positions of its rules merged with those of the
+ * rules that may match anything, in chain order; built once per chain, when first walked.
+ */
+import type { Chain, Match, Rule } from './model.js';
+
+/** Below this many rules a chain is walked whole: the index would not pay for itself. */
+const MIN_RULES = 32;
+/** Merged lists cost (addresses × other rules) entries; beyond this the chain is walked whole. */
+const MAX_ENTRIES = 1 << 17;
+
+/** Ascending rule positions: the candidates for one destination. */
+export type Positions = readonly number[];
+
+class DestIndex {
+  constructor(
+    private readonly byDest: ReadonlyMap<number, Positions>,
+    /** The rules that may match any destination (for a destination no rule names). */
+    private readonly anyDest: Positions,
+  ) {}
+
+  candidates(daddr: number): Positions {
+    return this.byDest.get(daddr >>> 0) ?? this.anyDest;
+  }
+}
+
+const built = new WeakMap<Chain, DestIndex | null>();
+
+/** The positions of `chain`'s rules a packet to `daddr` can match, or null: walk them all. */
+export function candidateRules(chain: Chain, daddr: number): Positions | null {
+  let index = built.get(chain);
+  if (index === undefined) {
+    index = buildIndex(chain.rules);
+    built.set(chain, index);
+  }
+  return index === null ? null : index.candidates(daddr);
+}
+
+function buildIndex(rules: readonly Rule[]): DestIndex | null {
+  if (rules.length < MIN_RULES) return null;
+  const exact = new Map<number, number[]>();
+  const anyDest: number[] = [];
+  rules.forEach((rule, i) => {
+    const dests = exactDestinations(rule);
+    if (dests === null) anyDest.push(i);
+    else for (const d of dests) (exact.get(d) ?? exact.set(d, []).get(d)!).push(i);
+  });
+  if (exact.size === 0 || exact.size * anyDest.length > MAX_ENTRIES) return null;
+  const byDest = new Map<number, Positions>();
+  for (const [d, own] of exact) byDest.set(d, mergeAscending(own, anyDest));
+  return new DestIndex(byDest, anyDest);
+}
+
+/**
+ * The addresses a rule requires the destination to be one of, when a positive match of /32
+ * prefixes says so before any match with an effect; null when the rule may match any.
+ */
+function exactDestinations(rule: Rule): readonly number[] | null {
+  for (const m of rule.matches) {
+    if (m.kind === 'daddr' && !m.negate && m.prefixes.every((p) => p.len === 32)) return m.prefixes.map((p) => p.addr >>> 0);
+    if (hasEffect(m)) return null;
+  }
+  return null;
+}
+
+/** Matches that change state when evaluated: the walk must reach them as the kernel does. */
+function hasEffect(m: Match): boolean {
+  return m.kind === 'random' || m.kind === 'nth' || m.kind === 'dynset' || m.kind === 'recent';
+}
+
+function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]! < b[j]!)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
+}
