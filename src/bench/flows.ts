@@ -7,12 +7,13 @@
  * flows as a real stack's, and every checksum is right (the builders compute them).
  */
 import { buildIcmpEcho, buildIcmpError, buildTcp, buildUdp, type SynOptions } from '../packet/build.js';
-import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, TcpFlag } from '../packet/ipv4.js';
+import { TcpFlag } from '../packet/ipv4.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import type { Prng } from '../sim/prng.js';
 import { AddressPools, LAN_IFINDEX, RESOLVERS, WAN_ADDR, WAN_IFINDEX, serverTtl } from './addresses.js';
 import type { PortBook } from './port-book.js';
 import type { TimedPacket } from './packet-queue.js';
+import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_PORT_UNREACH } from '../packet/icmp.js';
 
 export interface FlowEnv {
   readonly prng: Prng;
@@ -30,7 +31,6 @@ const EPHEMERAL_LO = 32768; // net.ipv4.ip_local_port_range
 const EPHEMERAL_HI = 60999;
 const SYN_OPTIONS: SynOptions = { mss: 1460, wscale: 7 };
 const MSS = 1448; // 1460 less the timestamps Linux would add; the exact size does not matter
-const ICMP_PORT_UNREACH = 3;
 const ECHO_PAYLOAD = new Uint8Array(56).map((_, i) => (0x10 + i) & 0xff);
 const { FIN, SYN, RST, PSH, ACK } = TcpFlag;
 

@@ -16,10 +16,11 @@ import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
 import type { EthHeader, NetDevice } from './device.js';
 import { routeNexthop, type Fib, type Route } from './fib.js';
 import { IcmpRateLimit } from './icmp-ratelimit.js';
-import { icmpSend, ICMP_EXC_TTL, ICMP_TIME_EXCEEDED } from './icmp-send.js';
+import { icmpSend } from './icmp-send.js';
 import { sendReject } from './reject.js';
 import type { Sysctl } from './sysctl.js';
 import type { Ipvs } from '../netfilter/ipvs/ipvs.js';
+import { ICMP_EXC_TTL, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
 
 /** What loopback_xmit's eth_type_trans finds: lo's all-zero addresses and ETH_P_IP. */
 const LOOPBACK_HEADER: EthHeader = { dest: new Uint8Array(6), source: new Uint8Array(6), proto: ETH_P_IP };

@@ -12,17 +12,13 @@ import { IPPROTO } from '../netfilter/constants.js';
 import { Skb } from '../netfilter/skb.js';
 import { buildIcmpError } from '../packet/build.js';
 import { inetSelectAddr } from './select-addr.js';
+import { ICMP_DEST_UNREACH, ICMP_PARAMETERPROB, ICMP_REDIRECT, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
 import type { Ipv4Packet } from '../packet/ipv4.js';
 import type { Host } from './host.js';
 
-export const ICMP_DEST_UNREACH = 3;
-export const ICMP_HOST_UNREACH = 1;
-export const ICMP_PORT_UNREACH = 3;
-export const ICMP_TIME_EXCEEDED = 11;
-export const ICMP_EXC_TTL = 0;
 
 /** Types icmp_is_err counts as errors: never answered with another error. */
-const ERROR_TYPES = new Set([3, 4, 5, 11, 12]);
+const ERROR_TYPES = new Set([ICMP_DEST_UNREACH, ICMP_SOURCE_QUENCH, ICMP_REDIRECT, ICMP_TIME_EXCEEDED, ICMP_PARAMETERPROB]);
 
 /** True when an error was sent; `now` is when (by default, when the offending packet was). */
 export function icmpSend(host: Host, offending: Skb, type: number, code: number, now = offending.time): boolean {

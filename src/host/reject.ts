@@ -9,7 +9,8 @@ import type { Skb } from '../netfilter/skb.js';
 import { buildTcpReset } from '../packet/build.js';
 import { TcpFlag } from '../packet/ipv4.js';
 import type { Host } from './host.js';
-import { answerTo, ICMP_DEST_UNREACH, icmpSend } from './icmp-send.js';
+import { answerTo, icmpSend } from './icmp-send.js';
+import { ICMP_DEST_UNREACH } from '../packet/icmp.js';
 
 export function sendReject(host: Host, skb: Skb, answer: RejectWith): void {
   if (answer !== 'tcp-reset') {

@@ -3,8 +3,9 @@
  * segments, ICMP errors), with correct checksums.
  */
 import { checksum, pseudoHeaderSum } from './checksum.js';
-import { ICMP_ECHO, Ipv4Packet, TcpFlag, writeU16, writeU32 } from './ipv4.js';
+import { Ipv4Packet, TcpFlag, writeU16, writeU32 } from './ipv4.js';
 import { IPPROTO } from '../netfilter/constants.js';
+import { ICMP_ECHO } from './icmp.js';
 
 export interface EchoFields {
   readonly saddr: number;

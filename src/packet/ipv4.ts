@@ -6,10 +6,6 @@
 import { checksum, csumReplace16, csumReplace32, csumReplacePartial32, pseudoHeaderSum, onesSum } from './checksum.js';
 import { IPPROTO } from '../netfilter/constants.js';
 
-export const ICMP_ECHOREPLY = 0;
-export const ICMP_DEST_UNREACH = 3;
-export const ICMP_ECHO = 8;
-export const ICMP_TIME_EXCEEDED = 11;
 
 /** TCP flag bits as in the header's 13th byte. */
 export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20 } as const;

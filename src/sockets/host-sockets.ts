@@ -9,15 +9,16 @@ import { inetSelectAddr } from '../host/select-addr.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import type { Skb } from '../netfilter/skb.js';
 import { buildIcmpEcho, buildTcpReset, buildUdp } from '../packet/build.js';
-import { ICMP_ECHO, ICMP_ECHOREPLY, TcpFlag, type Ipv4Packet } from '../packet/ipv4.js';
+import { TcpFlag, type Ipv4Packet } from '../packet/ipv4.js';
 import type { EventQueue } from '../sim/event-queue.js';
 import type { Prng } from '../sim/prng.js';
 import { formatIpv4 } from '../packet/ipv4-addr.js';
 import { ephemeralPort } from './ephemeral.js';
-import { icmpSend, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH } from '../host/icmp-send.js';
+import { icmpSend } from '../host/icmp-send.js';
 import { Mib } from './mib.js';
 import type { SocketEnv } from './socket-env.js';
 import { endpointText, TcpSocket, TcpSockState, type Endpoint, type TcpApp } from './tcp-socket.js';
+import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_PORT_UNREACH } from '../packet/icmp.js';
 
 /** MSS for an Ethernet MTU of 1500, and for loopback's 65536. */
 const MSS_ETHERNET = 1460;

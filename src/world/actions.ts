@@ -8,11 +8,11 @@
  */
 import { InputError } from '../errors.js';
 import { buildIcmpEcho } from '../packet/build.js';
-import { ICMP_ECHO } from '../packet/ipv4.js';
 import { parseIpv4 } from '../packet/ipv4-addr.js';
 import type { RunStep } from '../scenario/spec.js';
 import type { HostSockets } from '../sockets/host-sockets.js';
 import type { World } from './world.js';
+import { ICMP_ECHO } from '../packet/icmp.js';
 
 const SECOND = 1e9;
 const USAGE = 'ping ADDR …, tcp listen PORT …, tcp connect ADDR:PORT …, udp listen PORT …, udp send ADDR:PORT …';

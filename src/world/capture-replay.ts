@@ -18,9 +18,10 @@ import { buildHost } from './build-host.js';
 import { RecordedOut } from './recorded-out.js';
 import { NEIGH_FAIL_NS, NeighbourWatch } from './neighbours.js';
 import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
-import { icmpSend, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../host/icmp-send.js';
+import { icmpSend } from '../host/icmp-send.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 import { captureLink, receivedHeader, type CapturedLink } from './link-header.js';
+import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../packet/icmp.js';
 
 
 /** An IPv4 packet leaving the host: its time (ns since the first record), interface and bytes. */

@@ -93,9 +93,9 @@ export type KeptRecord = Pick<CaptureRecord, 'index' | 'offset' | 'sec' | 'nsec'
 /** The records' fields that round trips keep (the link-layer addresses are link-layer.test's). */
 export async function collect(path: string): Promise<{ summary: CaptureSummary; records: KeptRecord[] }> {
   const records: KeptRecord[] = [];
-  const summary = await readPcap(path, (r) =>
-    records.push({ index: r.index, offset: r.offset, sec: r.sec, nsec: r.nsec, ifindex: r.ifindex, direction: r.direction, protocol: r.protocol, payload: Uint8Array.from(r.payload) }),
-  );
+  const summary = await readPcap(path, (r) => {
+    records.push({ index: r.index, offset: r.offset, sec: r.sec, nsec: r.nsec, ifindex: r.ifindex, direction: r.direction, protocol: r.protocol, payload: Uint8Array.from(r.payload) });
+  });
   return { summary, records };
 }
 

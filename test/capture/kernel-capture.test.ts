@@ -80,7 +80,7 @@ describe('fixtures/kernel/icmp-masq/capture.pcap', async () => {
 
   it('reads the same through readCapture', async () => {
     let n = 0;
-    await expect(readCapture(pcap, () => n++)).resolves.toEqual(summary);
+    await expect(readCapture(pcap, () => void n++)).resolves.toEqual(summary);
     expect(n).toBe(16);
   });
 });

@@ -123,7 +123,6 @@ describe('kernel recording port-range-exhaustion-udp', () => {
 
 describe('kernel recording icmp-error-related', () => {
   const rtAddrs = new Set(['10.0.3.254', '192.168.206.250'].map((a) => parseIpv4(a)!));
-  const decoded = (s: { bytes: Uint8Array }) => pairUp([s as never], [s as never])[0]!.natsim;
 
   it('de-NATs the forwarded ICMP errors, outer and quoted header, and sends its own errors, byte for byte', async () => {
     const r = await replay('icmp-error-related');

@@ -5,7 +5,7 @@
  * implicit return, the policy, and the unconditional rules the trace mistakes for either.
  */
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
+import { errorOf, parse } from './helpers.js';
 import { NetDevice } from '../../src/host/device.js';
 import { Hook, Verdict } from '../../src/netfilter/constants.js';
 import type { HookState } from '../../src/netfilter/hooks.js';
@@ -15,23 +15,13 @@ import { RuleContext } from '../../src/netfilter/rules/context.js';
 import { evaluateChain } from '../../src/netfilter/rules/eval.js';
 import { iptablesBackend } from '../../src/netfilter/rules/iptables-parser.js';
 import { AddrType, type Effect, type Ruleset } from '../../src/netfilter/rules/model.js';
-import { lintRuleset, parseRuleset } from '../../src/netfilter/rules/parse.js';
+import { lintRuleset } from '../../src/netfilter/rules/parse.js';
 import { Skb } from '../../src/netfilter/skb.js';
 import { buildUdp } from '../../src/packet/build.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { Prng } from '../../src/sim/prng.js';
 
-const parse = (text: string): Ruleset => parseRuleset({ text, file: 'r', lineOffset: 0, colOffset: 0 });
 
-function errorOf(text: string): string {
-  try {
-    parse(text);
-  } catch (e) {
-    if (e instanceof InputError) return e.message;
-    throw e;
-  }
-  throw new Error('no error');
-}
 
 const filter = (rules: string, header = ''): string => `${header}*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:user - [0:0]\n${rules}\nCOMMIT\n`;
 const firstEffect = (r: Ruleset): Effect => r.tables[0]!.chains.get('FORWARD')!.rules[0]!.effects[0]!;

@@ -7,14 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
+import { errorOf, parse } from './helpers.js';
 import { Hook, Verdict } from '../../src/netfilter/constants.js';
 import { RuleContext } from '../../src/netfilter/rules/context.js';
 import { evaluateChain } from '../../src/netfilter/rules/eval.js';
 import { AddrType, type Table } from '../../src/netfilter/rules/model.js';
 import { SetFlag, type NftSet } from '../../src/netfilter/rules/nft-set.js';
 import { formatNftTime, parseNftTime } from '../../src/netfilter/rules/nft-time.js';
-import { parseRuleset } from '../../src/netfilter/rules/parse.js';
 import { Skb } from '../../src/netfilter/skb.js';
 import { buildTcp, buildUdp } from '../../src/packet/build.js';
 import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
@@ -26,17 +25,7 @@ import { World } from '../../src/world/world.js';
 
 const S = 1e9;
 const ip = (s: string) => parseIpv4(s)!;
-const parse = (text: string, file = 'r') => parseRuleset({ text, file, lineOffset: 0, colOffset: 0 });
 
-function errorOf(text: string): string {
-  try {
-    parse(text);
-  } catch (e) {
-    if (e instanceof InputError) return e.message;
-    throw e;
-  }
-  throw new Error('no error');
-}
 
 /** A table `t` with `decls` and a forward chain `c` holding `rules`. */
 function table(rules: string, decls: string): Table {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
+import { errorOf, parse } from './helpers.js';
 import { Hook, Verdict } from '../../src/netfilter/constants.js';
 import { RuleContext } from '../../src/netfilter/rules/context.js';
 import { evaluateChain } from '../../src/netfilter/rules/eval.js';
@@ -27,7 +27,6 @@ const tcp = (dport: number, daddr = LOCAL) => buildTcp({ saddr: ip('10.0.0.1'), 
 const udp = (dport: number) => buildUdp({ saddr: ip('10.0.0.1'), daddr: LOCAL, sport: 1000, dport, ipId: 1, ttl: 64, payload: new Uint8Array(4) });
 const ping = () => buildIcmpEcho({ saddr: ip('10.0.0.1'), daddr: LOCAL, ipId: 1, ttl: 64, type: 8, echoId: 1, seq: 1, payload: new Uint8Array(0) });
 
-const parse = (text: string) => parseRuleset({ text, file: 'r', lineOffset: 0, colOffset: 0 });
 
 /** A table `t` with `decls` (sets, maps, extra chains) and a forward chain `c` holding `rules`. */
 function table(rules: string, decls = ''): Table {
@@ -45,15 +44,6 @@ function evaluate(t: Table, pkt: Ipv4Packet, prng = new Prng(1)): { verdict: Ver
 
 const verdictOf = (t: Table, pkt: Ipv4Packet) => evaluate(t, pkt).verdict;
 
-function errorOf(text: string): string {
-  try {
-    parse(text);
-  } catch (e) {
-    if (e instanceof InputError) return e.message;
-    throw e;
-  }
-  throw new Error('no error');
-}
 
 describe('concatenated set membership (nft_lookup, field by field)', () => {
   const SVC = ' set svc { type ipv4_addr . inet_proto . inet_service; elements = { 192.168.1.2 . tcp . 80, 192.168.1.2 . udp . 53 } }';

@@ -6,13 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
+import { errorOf, parse } from './helpers.js';
 import { NetDevice } from '../../src/host/device.js';
 import { Hook, Verdict } from '../../src/netfilter/constants.js';
 import { RuleContext } from '../../src/netfilter/rules/context.js';
 import { evaluateChain } from '../../src/netfilter/rules/eval.js';
 import { AddrType, type Match, type Table } from '../../src/netfilter/rules/model.js';
-import { parseRuleset } from '../../src/netfilter/rules/parse.js';
 import { IP_LIST_TOT } from '../../src/netfilter/rules/xt-recent.js';
 import { Skb } from '../../src/netfilter/skb.js';
 import { buildUdp } from '../../src/packet/build.js';
@@ -26,18 +25,8 @@ import { World } from '../../src/world/world.js';
 const S = 1e9;
 const ip = (s: string) => parseIpv4(s)!;
 const save = (rules: string) => `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules}\nCOMMIT\n`;
-const parse = (text: string) => parseRuleset({ text, file: 'r', lineOffset: 0, colOffset: 0 });
 const filter = (rules: string): Table => parse(save(rules)).tables[0]!;
 
-function errorOf(text: string): string {
-  try {
-    parse(text);
-  } catch (e) {
-    if (e instanceof InputError) return e.message;
-    throw e;
-  }
-  throw new Error('no error');
-}
 
 interface Packet {
   readonly saddr?: string;

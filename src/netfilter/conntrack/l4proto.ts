@@ -5,13 +5,13 @@
  */
 import { IPPROTO } from '../constants.js';
 import type { NetfilterNet } from '../net.js';
-import { ICMP_ECHO } from '../../packet/ipv4.js';
 import { ctinfoDir, Status, type Conn } from './conn.js';
 import { Dir } from './tuple.js';
 import type { Skb } from '../skb.js';
 import { tcpPacket } from './tcp.js';
 import { refreshTimeout } from './expiry.js';
 import type { KernelProfile } from '../../kernel/profile.js';
+import { ICMP_ECHO } from '../../packet/icmp.js';
 
 const SECOND = 1e9;
 

@@ -4,7 +4,8 @@
  * `dstU` is the destination port, or ICMP (type << 8 | code).
  */
 import { IPPROTO } from '../constants.js';
-import { ICMP_ECHO, ICMP_ECHOREPLY, type Ipv4Packet } from '../../packet/ipv4.js';
+import { type Ipv4Packet } from '../../packet/ipv4.js';
+import { ICMP_ECHO, ICMP_ECHOREPLY } from '../../packet/icmp.js';
 
 export const enum Dir {
   Original = 0,

@@ -12,7 +12,7 @@
  */
 import { Hook, IPPROTO, Priority, Verdict } from '../constants.js';
 import type { Host } from '../../host/host.js';
-import { icmpSend, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMP_TIME_EXCEEDED } from '../../host/icmp-send.js';
+import { icmpSend } from '../../host/icmp-send.js';
 import type { HookState } from '../hooks.js';
 import type { Skb } from '../skb.js';
 import { TcpFlag } from '../../packet/ipv4.js';
@@ -23,6 +23,7 @@ import type { Ipvs } from './ipvs.js';
 import { schedule } from './schedule.js';
 import { notrack, updateConntrack } from './nfct.js';
 import { drXmit, natXmit } from './xmit.js';
+import { ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED } from '../../packet/icmp.js';
 
 export function registerIpvsHooks(host: Host, ipvs: Ipvs): void {
   const inHook = (skb: Skb, state: HookState): Verdict => ipvsInHook(host, ipvs, skb, state);
@@ -100,7 +101,6 @@ function ipvsOutHook(host: Host, ipvs: Ipvs, skb: Skb, state: HookState): Verdic
 }
 
 /** The ICMP errors IPVS relates to its connections (ip_vs_out_icmp, ip_vs_in_icmp). */
-const ICMP_SOURCE_QUENCH = 4;
 const ICMP_ERRORS_RELATED = new Set([ICMP_DEST_UNREACH, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED]);
 
 /**

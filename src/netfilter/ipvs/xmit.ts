@@ -10,12 +10,13 @@
 import { Verdict } from '../constants.js';
 import type { Host } from '../../host/host.js';
 import type { Route } from '../../host/fib.js';
-import { icmpSend, ICMP_DEST_UNREACH, ICMP_EXC_TTL, ICMP_HOST_UNREACH, ICMP_TIME_EXCEEDED } from '../../host/icmp-send.js';
+import { icmpSend } from '../../host/icmp-send.js';
 import type { Skb } from '../skb.js';
 import type { HookState } from '../hooks.js';
 import type { IpvsConn } from './conn.js';
 import { notrack, updateConntrack } from './nfct.js';
 import { formatIpv4 } from '../../packet/ipv4-addr.js';
+import { ICMP_DEST_UNREACH, ICMP_EXC_TTL, ICMP_HOST_UNREACH, ICMP_TIME_EXCEEDED } from '../../packet/icmp.js';
 
 type OutRoute = { readonly kind: 'local' } | { readonly kind: 'remote'; readonly route: Route } | { readonly kind: 'error'; readonly why: string };
 

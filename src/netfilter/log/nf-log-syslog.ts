@@ -9,6 +9,7 @@ import { formatIpv4 } from '../../packet/ipv4-addr.js';
 import { readU16 as u16, readU32 as u32 } from '../../packet/ipv4.js';
 import { IPPROTO } from '../constants.js';
 import { NfLogFlag, type LinkHeaderView, type NfLogEntry, type NfLogOrigin } from './nf-log.js';
+import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_FRAG_NEEDED, ICMP_PARAMETERPROB, ICMP_REDIRECT, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED } from '../../packet/icmp.js';
 
 /** NF_LOG_PREFIXLEN: nf_log_packet formats the prefix into 128 bytes. */
 const NF_LOG_PREFIXLEN = 128;
@@ -177,14 +178,6 @@ function dumpUdpHeader(out: string[], skb: Uint8Array, proto: number, fragment: 
 /** dump_ipv4_packet's required_len: how much of an ICMP message of each type must be there. */
 const ICMP_REQUIRED_LEN: Readonly<Record<number, number>> = { 0: 4, 3: 28, 4: 28, 5: 28, 8: 4, 11: 28, 12: 28, 13: 20, 14: 20, 17: 12, 18: 12 };
 
-const ICMP_ECHOREPLY = 0;
-const ICMP_DEST_UNREACH = 3;
-const ICMP_SOURCE_QUENCH = 4;
-const ICMP_REDIRECT = 5;
-const ICMP_ECHO = 8;
-const ICMP_TIME_EXCEEDED = 11;
-const ICMP_PARAMETERPROB = 12;
-const ICMP_FRAG_NEEDED = 4;
 
 /** The ICMP case of dump_ipv4_packet; an error's quoted datagram is dumped only from the outer header. */
 function dumpIcmp(out: string[], skb: Uint8Array, fragment: boolean, offset: number, iphoff: number, e: NfLogEntry): void {

@@ -10,8 +10,8 @@ import type { Ipv4Packet } from '../../packet/ipv4.js';
 import { IPPROTO } from '../constants.js';
 import { manipToTarget, natStatusBit } from './manip.js';
 import { ManipType } from './unique-tuple.js';
+import { ICMP_REDIRECT } from '../../packet/icmp.js';
 
-const ICMP_REDIRECT = 5;
 const NAT_DONE_MASK = Status.SrcNatDone | Status.DstNatDone;
 
 export function isRelatedIcmp(pkt: Ipv4Packet, ctinfo: CtInfo): boolean {
