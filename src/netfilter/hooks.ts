@@ -40,6 +40,8 @@ export interface HookOp {
 
 export class HookTable {
   private readonly ops: HookOp[][] = [[], [], [], [], []];
+  /** The untraced states met so far, by hook and devices: read-only, so runs share them. */
+  private readonly states = new Map<number, HookState>();
 
   register(op: HookOp): void {
     const list = this.ops[op.hook]!;
@@ -57,12 +59,23 @@ export class HookTable {
    */
   run(hook: Hook, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null, host: string, sink: TraceSink | null): Verdict {
     if (sink) return this.runTraced(hook, skb, inDev, outDev, host, sink);
-    const state: HookState = { hook, in: inDev, out: outDev, trace: null, notes: null }; // one for all ops: none changes it
+    const state = this.untracedState(hook, inDev, outDev);
     for (const op of this.ops[hook]!) {
       const verdict = op.fn(skb, state);
       if (verdict !== Verdict.Accept) return verdict;
     }
     return Verdict.Accept;
+  }
+
+  /** The state of an untraced run: one object per (hook, in, out), as no op changes it. */
+  private untracedState(hook: Hook, inDev: NetDevice | null, outDev: NetDevice | null): HookState {
+    const key = hook + 8 * ((inDev?.index ?? 0) + 65536 * (outDev?.index ?? 0));
+    let state = this.states.get(key);
+    if (state === undefined || state.in !== inDev || state.out !== outDev) {
+      state = { hook, in: inDev, out: outDev, trace: null, notes: null };
+      this.states.set(key, state);
+    }
+    return state;
   }
 
   /**
