@@ -25,10 +25,12 @@ export interface LinkFrame {
 }
 
 /**
- * Fills `out` from `frame` and returns undefined, or returns why the frame cannot be decoded
- * (then `out` is unspecified). Reasons are constant strings on the common paths.
+ * Fills `out` from the frame `buf[at, at + length)` and returns undefined, or returns why the
+ * frame cannot be decoded (then `out` is unspecified). Offsets in `out` count from the frame's
+ * start. Reasons are constant strings on the common paths. The frame is read in place, where
+ * the reader has it, so that decoding makes no view of it.
  */
-export type LinkDecoder = (frame: Uint8Array, out: LinkFrame) => string | undefined;
+export type LinkDecoder = (buf: Uint8Array, at: number, length: number, out: LinkFrame) => string | undefined;
 
 export const ETH_P_IP = 0x0800;
 export const ETH_P_IPV6 = 0x86dd;
@@ -86,18 +88,18 @@ function directionOf(packetType: number): PacketDirection {
  * below 0x0600 is an 802.3 length and becomes ETH_P_802_3 (raw IPX) or ETH_P_802_2 (LLC), as
  * eth_type_trans() decides.
  */
-function decodeEthernet(frame: Uint8Array, out: LinkFrame): string | undefined {
-  if (frame.length < ETH_HLEN) return 'frame shorter than an Ethernet header';
+function decodeEthernet(buf: Uint8Array, at: number, length: number, out: LinkFrame): string | undefined {
+  if (length < ETH_HLEN) return 'frame shorter than an Ethernet header';
   let typeAt = ETH_HLEN - 2;
-  let type = readU16(frame, typeAt);
+  let type = readU16(buf, at + typeAt);
   while (type === ETH_P_8021Q || type === ETH_P_8021AD) {
     typeAt += VLAN_HLEN;
-    if (frame.length < typeAt + 2) return 'frame ends inside a VLAN tag';
-    type = readU16(frame, typeAt);
+    if (length < typeAt + 2) return 'frame ends inside a VLAN tag';
+    type = readU16(buf, at + typeAt);
   }
   const payloadOffset = typeAt + 2;
   if (type < ETH_P_802_3_MIN) {
-    const rawIpx = frame.length >= payloadOffset + 2 && readU16(frame, payloadOffset) === 0xffff;
+    const rawIpx = length >= payloadOffset + 2 && readU16(buf, at + payloadOffset) === 0xffff;
     type = rawIpx ? ETH_P_802_3 : ETH_P_802_2;
   }
   out.ifindex = 0;
@@ -110,33 +112,33 @@ function decodeEthernet(frame: Uint8Array, out: LinkFrame): string | undefined {
 }
 
 /** LINKTYPE_LINUX_SLL: packet type, ARPHRD, address length, 8 address bytes, protocol. */
-function decodeSll(frame: Uint8Array, out: LinkFrame): string | undefined {
-  if (frame.length < SLL_HLEN) return 'frame shorter than a Linux SLL header';
+function decodeSll(buf: Uint8Array, at: number, length: number, out: LinkFrame): string | undefined {
+  if (length < SLL_HLEN) return 'frame shorter than a Linux SLL header';
   out.ifindex = 0;
-  out.direction = directionOf(readU16(frame, 0));
-  out.protocol = readU16(frame, 14);
+  out.direction = directionOf(readU16(buf, at + 0));
+  out.protocol = readU16(buf, at + 14);
   out.payloadOffset = SLL_HLEN;
-  out.hwSourceAt = readU16(frame, 4) === ETH_ALEN ? 6 : -1;
+  out.hwSourceAt = readU16(buf, at + 4) === ETH_ALEN ? 6 : -1;
   out.hwDestAt = -1;
   return undefined;
 }
 
 /** LINKTYPE_LINUX_SLL2: protocol, reserved, ifindex, ARPHRD, packet type, address length, 8 address bytes. */
-function decodeSll2(frame: Uint8Array, out: LinkFrame): string | undefined {
-  if (frame.length < SLL2_HLEN) return 'frame shorter than a Linux SLL2 header';
-  out.ifindex = readU32(frame, 4);
-  out.direction = directionOf(frame[10]!);
-  out.protocol = readU16(frame, 0);
+function decodeSll2(buf: Uint8Array, at: number, length: number, out: LinkFrame): string | undefined {
+  if (length < SLL2_HLEN) return 'frame shorter than a Linux SLL2 header';
+  out.ifindex = readU32(buf, at + 4);
+  out.direction = directionOf(buf[at + 10]!);
+  out.protocol = readU16(buf, at + 0);
   out.payloadOffset = SLL2_HLEN;
-  out.hwSourceAt = frame[11] === ETH_ALEN ? 12 : -1;
+  out.hwSourceAt = buf[at + 11] === ETH_ALEN ? 12 : -1;
   out.hwDestAt = -1;
   return undefined;
 }
 
 /** LINKTYPE_RAW: IPv4 or IPv6, told apart by the version nibble. */
-function decodeRawIp(frame: Uint8Array, out: LinkFrame): string | undefined {
-  if (frame.length < 1) return 'empty frame';
-  const version = frame[0]! >> 4;
+function decodeRawIp(buf: Uint8Array, at: number, length: number, out: LinkFrame): string | undefined {
+  if (length < 1) return 'empty frame';
+  const version = buf[at + 0]! >> 4;
   if (version === 4) out.protocol = ETH_P_IP;
   else if (version === 6) out.protocol = ETH_P_IPV6;
   else return `raw IP frame with IP version ${version}`;
@@ -149,8 +151,8 @@ function decodeRawIp(frame: Uint8Array, out: LinkFrame): string | undefined {
 }
 
 /** LINKTYPE_IPV4: always IPv4; the IPv4 decoder judges the bytes. */
-function decodeRawIpv4(frame: Uint8Array, out: LinkFrame): string | undefined {
-  if (frame.length < 1) return 'empty frame';
+function decodeRawIpv4(_buf: Uint8Array, _at: number, length: number, out: LinkFrame): string | undefined {
+  if (length < 1) return 'empty frame';
   out.ifindex = 0;
   out.direction = PacketDirection.Unknown;
   out.protocol = ETH_P_IP;

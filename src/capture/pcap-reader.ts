@@ -50,7 +50,8 @@ class RecordSlot implements CaptureRecord {
   direction = PacketDirection.Unknown;
   protocol = 0;
   payload: Uint8Array = new Uint8Array(0);
-  frame: Uint8Array = new Uint8Array(0);
+  chunk: Uint8Array = new Uint8Array(0);
+  frameAt = 0;
   hwSourceAt = -1;
   hwDestAt = -1;
 }
@@ -126,14 +127,16 @@ class PcapRecordReader {
       if (caplen > this.header.snaplen) throw this.error(`record length ${caplen} exceeds the snapshot length ${this.header.snaplen}`);
       const body = at + PCAP_RECORD_HEADER_LENGTH;
       if (end - body < caplen) break;
-      this.deliver(view.getUint32(at, le), view.getUint32(at + 4, le), this.buffer.subarray(body, body + caplen));
+      this.deliver(view.getUint32(at, le), view.getUint32(at + 4, le), body, caplen);
       at = body + caplen;
     }
     return at;
   }
 
-  private deliver(sec: number, frac: number, data: Uint8Array): void {
-    const reason = this.decode(data, this.frame);
+  /** Hands on the record whose frame is buffer[at, at + caplen). */
+  private deliver(sec: number, frac: number, at: number, caplen: number): void {
+    const buffer = this.buffer;
+    const reason = this.decode(buffer, at, caplen, this.frame);
     if (reason !== undefined) throw this.error(reason);
     const r = this.slot;
     r.index = this.records + 1;
@@ -143,12 +146,13 @@ class PcapRecordReader {
     r.ifindex = this.frame.ifindex;
     r.direction = this.frame.direction;
     r.protocol = this.frame.protocol;
-    r.payload = data.subarray(this.frame.payloadOffset);
-    r.frame = data;
+    r.payload = buffer.subarray(at + this.frame.payloadOffset, at + caplen);
+    r.chunk = buffer;
+    r.frameAt = at;
     r.hwSourceAt = this.frame.hwSourceAt;
     r.hwDestAt = this.frame.hwDestAt;
     this.records++;
-    this.consumed += PCAP_RECORD_HEADER_LENGTH + data.length;
+    this.consumed += PCAP_RECORD_HEADER_LENGTH + caplen;
     if (this.onRecord(r) === false) this.stopped = true;
   }
 

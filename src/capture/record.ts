@@ -43,9 +43,14 @@ export interface CaptureRecord {
   readonly protocol: number;
   /** The network-layer bytes: a view the reader does not reuse (see above), so it may be kept. */
   readonly payload: Uint8Array;
-  /** The whole captured frame, link-layer header included (like payload, never reused). */
-  readonly frame: Uint8Array;
-  /** Where the frame holds the sender's and the receiver's 6-byte link-layer address; -1: nowhere. */
+  /**
+   * The whole captured frame, link-layer header included, is `chunk` from `frameAt` on (bytes
+   * the reader does not reuse, like payload's): not a view of its own, which most records
+   * would never use.
+   */
+  readonly chunk: Uint8Array;
+  readonly frameAt: number;
+  /** Where the frame holds the sender's and the receiver's 6-byte link-layer address (from frameAt); -1: nowhere. */
   readonly hwSourceAt: number;
   readonly hwDestAt: number;
 }

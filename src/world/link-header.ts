@@ -18,7 +18,7 @@ export interface CapturedLink {
 }
 
 export function captureLink(r: CaptureRecord): CapturedLink {
-  const address = (at: number): Uint8Array | null => (at < 0 ? null : r.frame.subarray(at, at + ETH_ALEN));
+  const address = (at: number): Uint8Array | null => (at < 0 ? null : r.chunk.subarray(r.frameAt + at, r.frameAt + at + ETH_ALEN));
   return { direction: r.direction, source: address(r.hwSourceAt), dest: address(r.hwDestAt), proto: r.protocol };
 }
 

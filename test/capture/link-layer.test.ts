@@ -6,7 +6,7 @@ const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'h
 
 function decode(linkType: LinkType, frame: Uint8Array): LinkFrame | string {
   const out = newLinkFrame();
-  return linkDecoderFor(linkType)!(frame, out) ?? out;
+  return linkDecoderFor(linkType)!(frame, 0, frame.length, out) ?? out;
 }
 
 const ipv4 = '4500001c 00000000 4001 0000 0a000301 c0a8ce01 08000000 00000000';
