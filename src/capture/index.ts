@@ -10,14 +10,16 @@
 import { openCapture, readHead } from './capture-file.js';
 import { identifyCapture, notPcapError } from './pcap-header.js';
 import { readPcap } from './pcap-reader.js';
+import type { ChunkPool } from './chunk-pool.js';
 import type { CaptureSummary, RecordCallback } from './record.js';
 
 export { LinkType, PacketDirection, type CaptureRecord, type CaptureSummary, type RecordCallback } from './record.js';
 export { readPcap } from './pcap-reader.js';
+export { ChunkPool, type Chunk } from './chunk-pool.js';
 export { PcapWriter, type PcapWriterOptions, type WritableRecord } from './pcap-writer.js';
 
 /** Streams the capture at `path` to `onRecord`, whatever its format (see readPcap for the contract). */
-export async function readCapture(path: string, onRecord: RecordCallback): Promise<CaptureSummary> {
+export async function readCapture(path: string, onRecord: RecordCallback, pool: ChunkPool | null = null): Promise<CaptureSummary> {
   const file = await openCapture(path);
   let head: Buffer;
   try {
@@ -27,7 +29,7 @@ export async function readCapture(path: string, onRecord: RecordCallback): Promi
   }
   switch (identifyCapture(head)) {
     case 'pcap':
-      return readPcap(path, onRecord);
+      return readPcap(path, onRecord, pool);
     default:
       throw notPcapError(path, head);
   }

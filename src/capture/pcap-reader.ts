@@ -1,11 +1,13 @@
 /**
  * Classic pcap (libpcap's savefile format, 2.4, microsecond or nanosecond magic, either byte
  * order), read in 4 MiB chunks: records are parsed in place, and each is handed on as a view
- * into its chunk (design.md §8). A chunk is never written again once read — a record cut by
- * its end is copied to the start of the next — so a consumer may keep a payload without
- * copying it; the chunk lives as long as something holds a view into it. Nothing is allocated
- * per packet besides the view, and memory stays flat however long the file is: what is held
- * is what the consumer still holds.
+ * into its chunk (design.md §8). A record cut by a chunk's end is copied to the start of the
+ * next chunk, so a chunk is not written again while anyone holds it, and a consumer may keep
+ * a payload without copying it:
+ * - without a ChunkPool, chunks are never reused: a kept view keeps its chunk alive;
+ * - with one (chunk-pool.ts), the consumer holds the chunk of each record it keeps and
+ *   releases it when done, and a chunk nobody holds is read into again.
+ * Nothing is allocated per packet besides the view.
  *
  * natsim used pcap-parser (0.2.1) here until issue 9: its per-record Buffer objects, events and
  * stream machinery were a quarter of the time of a whole `natsim stats`, and it needed three
@@ -19,9 +21,8 @@ import { openCapture, readError, readHead } from './capture-file.js';
 import { linkDecoderFor, newLinkFrame, type LinkDecoder } from './link-layer.js';
 import { PCAP_FILE_HEADER_LENGTH, PCAP_RECORD_HEADER_LENGTH, parsePcapHeader, type PcapFileHeader } from './pcap-header.js';
 import { PacketDirection, type CaptureRecord, type CaptureSummary, type RecordCallback } from './record.js';
+import { Chunk, CHUNK_BYTES, type ChunkPool } from './chunk-pool.js';
 
-/** Bytes per read; holds the largest record (16 + 262144 bytes) many times over. */
-const BUFFER_BYTES = 4 << 20;
 
 /**
  * Streams the classic pcap file at `path`, calling `onRecord` for each record as it is parsed,
@@ -29,12 +30,12 @@ const BUFFER_BYTES = 4 << 20;
  * anything malformed, with the record and byte offset; an error thrown by `onRecord` stops the
  * read and rejects with that error. `records` in the summary counts the records read.
  */
-export async function readPcap(path: string, onRecord: RecordCallback): Promise<CaptureSummary> {
+export async function readPcap(path: string, onRecord: RecordCallback, pool: ChunkPool | null = null): Promise<CaptureSummary> {
   const file = await openCapture(path);
   try {
     const head = await readHead(path, file, PCAP_FILE_HEADER_LENGTH);
     const header = parsePcapHeader(path, head);
-    return await new PcapRecordReader(path, header, onRecord).run(file);
+    return await new PcapRecordReader(path, header, onRecord, pool).run(file);
   } finally {
     await file.close();
   }
@@ -50,20 +51,23 @@ class RecordSlot implements CaptureRecord {
   direction = PacketDirection.Unknown;
   protocol = 0;
   payload: Uint8Array = new Uint8Array(0);
-  chunk: Uint8Array = new Uint8Array(0);
+  chunk = NO_CHUNK;
   frameAt = 0;
   hwSourceAt = -1;
   hwDestAt = -1;
 }
+
+const NO_CHUNK = new Chunk(new Uint8Array(0));
 
 /** One pass over the records of one file. */
 class PcapRecordReader {
   private readonly decode: LinkDecoder;
   private readonly frame = newLinkFrame();
   private readonly slot = new RecordSlot();
-  /** The chunk being parsed, and a DataView on it for the record headers. */
-  private buffer = new Uint8Array(BUFFER_BYTES);
-  private view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
+  /** The chunk being parsed, its bytes, and a DataView on them for the record headers. */
+  private chunk: Chunk;
+  private buffer: Uint8Array;
+  private view: DataView;
   /** Complete records so far, and the file offset just past the last of them. */
   private records = 0;
   private consumed = PCAP_FILE_HEADER_LENGTH;
@@ -74,8 +78,12 @@ class PcapRecordReader {
     private readonly path: string,
     private readonly header: PcapFileHeader,
     private readonly onRecord: RecordCallback,
+    private readonly pool: ChunkPool | null,
   ) {
     this.decode = linkDecoderFor(header.linkType)!;
+    this.chunk = this.takeChunk();
+    this.buffer = this.chunk.bytes;
+    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
   }
 
   async run(file: FileHandle): Promise<CaptureSummary> {
@@ -96,16 +104,23 @@ class PcapRecordReader {
       start = this.parseRecords(start, end);
       if (this.stopped) break;
     }
+    this.pool?.release(this.chunk);
     if (!this.stopped) this.checkComplete(start, end);
     return { linkType: this.header.linkType, records: this.records, nanosecond: this.header.nanosecond };
   }
 
-  /** A fresh chunk starting with buffer[start, end) of the old one, which stays as it is. */
+  /** Another chunk, starting with buffer[start, end) of the old one, which stays as it is. */
   private nextChunk(start: number, end: number): void {
-    const next = new Uint8Array(BUFFER_BYTES);
-    next.set(this.buffer.subarray(start, end));
-    this.buffer = next;
-    this.view = new DataView(next.buffer, next.byteOffset, next.length);
+    const next = this.takeChunk();
+    next.bytes.set(this.buffer.subarray(start, end));
+    this.pool?.release(this.chunk);
+    this.chunk = next;
+    this.buffer = next.bytes;
+    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
+  }
+
+  private takeChunk(): Chunk {
+    return this.pool ? this.pool.take() : new Chunk(new Uint8Array(CHUNK_BYTES));
   }
 
   private async read(file: FileHandle, at: number, position: number): Promise<number> {
@@ -147,7 +162,7 @@ class PcapRecordReader {
     r.direction = this.frame.direction;
     r.protocol = this.frame.protocol;
     r.payload = buffer.subarray(at + this.frame.payloadOffset, at + caplen);
-    r.chunk = buffer;
+    r.chunk = this.chunk;
     r.frameAt = at;
     r.hwSourceAt = this.frame.hwSourceAt;
     r.hwDestAt = this.frame.hwDestAt;

@@ -3,6 +3,8 @@
  * yields records of time, interface, direction and bytes, whatever the file format or link type.
  */
 
+import type { Chunk } from './chunk-pool.js';
+
 /** Linux packet type as SLL/SLL2 carry it (include/uapi/linux/if_packet.h PACKET_*). */
 export enum PacketDirection {
   Host = 0, // PACKET_HOST: to us ("In")
@@ -25,8 +27,9 @@ export enum LinkType {
 /**
  * A captured frame, decapsulated to its network-layer payload. Readers hand the same record
  * object to every callback, refilled (one object shape and no allocation per packet, design.md
- * §8): its fields are valid only during the callback. Its payload is a view into bytes the
- * reader never writes again, so it may be kept (and changed by its keeper) without a copy.
+ * §8): its fields are valid only during the callback. Its payload is a view into a chunk the
+ * reader does not write again while the consumer holds it (pcap-reader.ts), so it may be kept
+ * (and changed by its keeper) without a copy.
  */
 export interface CaptureRecord {
   /** 1-based record number in the file. */
@@ -41,14 +44,14 @@ export interface CaptureRecord {
   readonly direction: PacketDirection;
   /** Link-layer protocol of the payload (EtherType), e.g. 0x0800 for IPv4, 0x0806 for ARP. */
   readonly protocol: number;
-  /** The network-layer bytes: a view the reader does not reuse (see above), so it may be kept. */
+  /** The network-layer bytes: a view into `chunk` (see above), which may be kept. */
   readonly payload: Uint8Array;
   /**
-   * The whole captured frame, link-layer header included, is `chunk` from `frameAt` on (bytes
-   * the reader does not reuse, like payload's): not a view of its own, which most records
-   * would never use.
+   * The chunk of the file the record is in (payload is a view into it). The whole captured
+   * frame, link-layer header included, is `chunk.bytes` from `frameAt` on: not a view of its
+   * own, which most records would never use.
    */
-  readonly chunk: Uint8Array;
+  readonly chunk: Chunk;
   readonly frameAt: number;
   /** Where the frame holds the sender's and the receiver's 6-byte link-layer address (from frameAt); -1: nowhere. */
   readonly hwSourceAt: number;

@@ -119,6 +119,11 @@ export class Ipv4Packet {
     return new Ipv4Packet(copy ? Uint8Array.prototype.slice.call(bytes, 0, total) : total === bytes.length ? bytes : bytes.subarray(0, total), ihl);
   }
 
+  /** The same packet with bytes of its own (to keep it past the life of the bytes it was parsed in). */
+  copy(): Ipv4Packet {
+    return new Ipv4Packet(this.data.slice(), this.l4off, this.embedded);
+  }
+
   hasPorts(): boolean {
     const p = this.proto;
     return p === IPPROTO.TCP || p === IPPROTO.UDP || p === IPPROTO.UDPLITE || p === IPPROTO.SCTP;

@@ -4,7 +4,7 @@
  * are what the real kernel did, kept for comparison with what natsim sends. Captures whose
  * link type carries no direction (Ethernet, raw IP) are taken as all received.
  */
-import { readCapture } from '../capture/index.js';
+import { ChunkPool, readCapture, type Chunk } from '../capture/index.js';
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { InputError } from '../errors.js';
 import type { NetDevice } from '../host/device.js';
@@ -98,6 +98,8 @@ class Pending {
   outgoing = false;
   /** A received IPv4 frame's bytes (decoded when fed); null for the others. */
   bytes: Uint8Array | null = null;
+  /** The chunk `bytes` are in, held until the record has been fed. */
+  chunk: Chunk | null = null;
   /** A received IPv4 frame's link header, kept only while a trace is printed (LOG's MAC=). */
   link: CapturedLink | null = null;
 }
@@ -108,6 +110,8 @@ class Pending {
  */
 class PendingRing {
   private slots: Pending[] = [];
+
+  constructor(private readonly chunks: ChunkPool) {}
   private head = 0;
   private count = 0;
 
@@ -128,9 +132,11 @@ class PendingRing {
     return slot;
   }
 
-  /** Drops the oldest record; its slot is reused (its bytes are let go now). */
+  /** Drops the oldest record; its slot is reused, and its bytes and their chunk let go. */
   shift(): void {
     const oldest = this.slots[this.head]!;
+    if (oldest.chunk) this.chunks.release(oldest.chunk);
+    oldest.chunk = null;
     oldest.bytes = null;
     oldest.link = null;
     this.head = (this.head + 1) % this.slots.length;
@@ -162,6 +168,8 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const ports: HostPorts = {
     transmit: (_h: Host, dev: NetDevice, skb: Skb, nexthop: number) => {
       if (neighbours.fails(nexthop, skb.time)) {
+        // kept past its record: its bytes must not be in a chunk the reader fills again
+        skb.pkt = skb.pkt.copy();
         failures.push({ due: skb.time + NEIGH_FAIL_NS, skb });
         return;
       }
@@ -212,7 +220,8 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
 
   // One pass: what the kernel sent and its ARP traffic are indexed as they are read; received
   // frames wait in `pending` until the reader is LOOKAHEAD_NS past them.
-  const pending = new PendingRing();
+  const chunks = new ChunkPool();
+  const pending = new PendingRing(chunks);
   const feedOldest = (): void => {
     feed(pending.oldest());
     pending.shift();
@@ -236,12 +245,14 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     p.protocol = r.protocol;
     p.outgoing = outgoing;
     const received = !outgoing && r.protocol === ETH_P_IP;
-    p.bytes = received ? r.payload : null; // the reader never reuses it
+    p.bytes = received ? r.payload : null;
+    p.chunk = received ? r.chunk : null;
+    if (p.chunk) chunks.hold(p.chunk); // the reader fills it again only once every record in it is fed
     p.link = received && tracing ? captureLink(r) : null;
     while (pending.size > 0 && pending.oldest().time <= time - LOOKAHEAD_NS) feedOldest();
     // past --until or --max-packets by the lookahead: nothing later can be fed, so stop reading
     return time <= until + LOOKAHEAD_NS && fed < maxPackets;
-  });
+  }, chunks);
   while (pending.size > 0) feedOldest();
   failNeighboursUntil(until);
   return { host, sentCount, recordedCount, packets: kept, records: fed, endTime: now, skipped };

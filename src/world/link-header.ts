@@ -9,7 +9,7 @@ import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { ETH_ALEN } from '../capture/link-layer.js';
 import type { EthHeader, NetDevice } from '../host/device.js';
 
-/** What a record tells of its link header (views into the frame: the reader never reuses it). */
+/** What a record tells of its link header. */
 export interface CapturedLink {
   readonly direction: PacketDirection;
   readonly source: Uint8Array | null;
@@ -18,7 +18,8 @@ export interface CapturedLink {
 }
 
 export function captureLink(r: CaptureRecord): CapturedLink {
-  const address = (at: number): Uint8Array | null => (at < 0 ? null : r.chunk.subarray(r.frameAt + at, r.frameAt + at + ETH_ALEN));
+  // copied: the chunk is read into again once the record is fed
+  const address = (at: number): Uint8Array | null => (at < 0 ? null : r.chunk.bytes.slice(r.frameAt + at, r.frameAt + at + ETH_ALEN));
   return { direction: r.direction, source: address(r.hwSourceAt), dest: address(r.hwDestAt), proto: r.protocol };
 }
 

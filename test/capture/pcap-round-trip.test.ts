@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PcapWriter, type WritableRecord } from '../../src/capture/pcap-writer.js';
 import { readPcap } from '../../src/capture/pcap-reader.js';
+import { ChunkPool, type Chunk } from '../../src/capture/chunk-pool.js';
 import { LinkType, PacketDirection } from '../../src/capture/record.js';
 import { collect, pcapBytes, sll2Frame, tempDir } from './helpers.js';
 
@@ -127,8 +128,8 @@ describe('streaming', () => {
 });
 
 describe('readPcap across its reads', () => {
-  it('reads a file many times its 4 MiB buffer, with records of every size cut by the reads, exactly', async () => {
-    // 12 MiB of raw IPv4 records from 20 bytes to the 262144-byte maximum (big-endian, by hand)
+  /** 12 MiB of raw IPv4 records from 20 bytes to the 262144-byte maximum (big-endian, by hand). */
+  function bigCapture(): { path: string; frames: Uint8Array[] } {
     const frames: Uint8Array[] = [];
     let bytes = 0;
     for (let i = 0; bytes < 12 << 20; i++) {
@@ -140,7 +141,11 @@ describe('readPcap across its reads', () => {
       frames.push(frame);
       bytes += 16 + size;
     }
-    const path = tmp.file('big.pcap', pcapBytes({ littleEndian: false, linkType: LinkType.RawIpv4 }, frames.map((frame, i) => ({ sec: i, frac: i % 1000000, frame }))));
+    return { path: tmp.file('big.pcap', pcapBytes({ littleEndian: false, linkType: LinkType.RawIpv4 }, frames.map((frame, i) => ({ sec: i, frac: i % 1000000, frame })))), frames };
+  }
+
+  it('reads a file many times its 4 MiB buffer, with records of every size cut by the reads, exactly', async () => {
+    const { path, frames } = bigCapture();
     let n = 0;
     let offset = 24;
     const summary = await readPcap(path, (r) => {
@@ -155,5 +160,32 @@ describe('readPcap across its reads', () => {
     });
     expect(summary.records).toBe(frames.length);
     expect(n).toBe(frames.length);
+  });
+
+  it('with a pool, reads into a chunk again once nobody holds it, and never while someone does', async () => {
+    const { path, frames } = bigCapture();
+    const unheld = new Set<Chunk>();
+    await readPcap(path, (r) => void unheld.add(r.chunk), new ChunkPool());
+    expect(unheld.size).toBe(2); // the chunk being read and the one the reader moved to, over and over
+
+    const pool = new ChunkPool();
+    const kept: { payload: Uint8Array; chunk: Chunk; i: number }[] = [];
+    const recent: Chunk[] = [];
+    const seen = new Set<Chunk>();
+    let n = 0;
+    await readPcap(
+      path,
+      (r) => {
+        pool.hold(r.chunk); // every tenth record is kept to the end, the others for ten records
+        seen.add(r.chunk);
+        if (n % 10 === 0) kept.push({ payload: r.payload, chunk: r.chunk, i: n });
+        else recent.push(r.chunk);
+        if (recent.length > 10) pool.release(recent.shift()!);
+        n++;
+      },
+      pool,
+    );
+    for (const h of kept) expect([h.payload[1], h.payload[h.payload.length - 1]]).toEqual([frames[h.i]![1], frames[h.i]![frames[h.i]!.length - 1]]);
+    expect(seen.size).toBeGreaterThan(2); // held chunks were not read into again
   });
 });
