@@ -4,7 +4,7 @@
  * this floor. Prints one JSON line: packets decoded and peak RSS (process.resourceUsage, for
  * machines without /usr/bin/time).
  */
-import { readCapture } from '../capture/index.js';
+import { ChunkPool, readCapture } from '../capture/index.js';
 import { Ipv4Packet } from '../packet/ipv4.js';
 
 const file = process.argv[2];
@@ -16,5 +16,5 @@ await readCapture(file, (r) => {
   if (typeof pkt === 'string') return;
   decoded++;
   protoSum += pkt.proto; // uses the result, so the decode cannot be optimised away
-});
+}, new ChunkPool()); // read as the replay reads: into chunks used again
 process.stdout.write(`${JSON.stringify({ packets: decoded, protoSum, maxRssKb: process.resourceUsage().maxRSS })}\n`);
