@@ -51,6 +51,7 @@ class RecordSlot implements CaptureRecord {
   direction = PacketDirection.Unknown;
   protocol = 0;
   payload: Uint8Array = new Uint8Array(0);
+  payloadAt = 0;
   chunk = NO_CHUNK;
   frameAt = 0;
   hwSourceAt = -1;
@@ -161,7 +162,8 @@ class PcapRecordReader {
     r.ifindex = this.frame.ifindex;
     r.direction = this.frame.direction;
     r.protocol = this.frame.protocol;
-    r.payload = buffer.subarray(at + this.frame.payloadOffset, at + caplen);
+    r.payloadAt = at + this.frame.payloadOffset;
+    r.payload = buffer.subarray(r.payloadAt, at + caplen);
     r.chunk = this.chunk;
     r.frameAt = at;
     r.hwSourceAt = this.frame.hwSourceAt;

@@ -21,6 +21,7 @@ import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
 import { icmpSend } from '../host/icmp-send.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 import { captureLink, receivedHeader, type CapturedLink } from './link-header.js';
+import { HeapWatch } from './heap-watch.js';
 import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../packet/icmp.js';
 
 
@@ -96,10 +97,14 @@ class Pending {
   ifindex = 0;
   protocol = 0;
   outgoing = false;
-  /** A received IPv4 frame's bytes (decoded when fed); null for the others. */
-  bytes: Uint8Array | null = null;
-  /** The chunk `bytes` are in, held until the record has been fed. */
+  /**
+   * A received IPv4 frame's bytes (decoded when fed), as chunk.bytes[at, at + length); chunk
+   * is null for the others. Held as numbers, not as a view: a view kept for the lookahead's
+   * second would outlive the young generation, and old-space garbage would grow with the file.
+   */
   chunk: Chunk | null = null;
+  at = 0;
+  length = 0;
   /** A received IPv4 frame's link header, kept only while a trace is printed (LOG's MAC=). */
   link: CapturedLink | null = null;
 }
@@ -137,7 +142,6 @@ class PendingRing {
     const oldest = this.slots[this.head]!;
     if (oldest.chunk) this.chunks.release(oldest.chunk);
     oldest.chunk = null;
-    oldest.bytes = null;
     oldest.link = null;
     this.head = (this.head + 1) % this.slots.length;
     this.count--;
@@ -205,7 +209,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     if (r.protocol === ETH_P_IPV6) return noteUnhandled(host, r, now, 'IPv6 (not modelled yet)', skip);
     if (r.protocol !== ETH_P_IP) return noteUnhandled(host, r, now, `EtherType 0x${r.protocol.toString(16).padStart(4, '0')}`, skip);
     if (r.outgoing) return;
-    const pkt = Ipv4Packet.adopt(r.bytes!);
+    const pkt = Ipv4Packet.adopt(r.chunk!.bytes.subarray(r.at, r.at + r.length));
     if (typeof pkt === 'string') return noteUnhandled(host, r, now, `IPv4 packet not handled: ${pkt}`, skip);
     const dev = r.ifindex !== 0 ? host.deviceByIndex(r.ifindex) : reversePathDevice(host, pkt.saddr);
     if (!dev) {
@@ -221,6 +225,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   // One pass: what the kernel sent and its ARP traffic are indexed as they are read; received
   // frames wait in `pending` until the reader is LOOKAHEAD_NS past them.
   const chunks = new ChunkPool();
+  const heap = new HeapWatch();
   const pending = new PendingRing(chunks);
   const feedOldest = (): void => {
     feed(pending.oldest());
@@ -233,7 +238,10 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     const t = r.sec * 1e9 + r.nsec;
     start ??= t;
     const time = t - start;
-    if (++read % PROGRESS_EVERY === 0) options.progress?.(r.offset, read);
+    if (++read % PROGRESS_EVERY === 0) {
+      options.progress?.(r.offset, read);
+      heap.check();
+    }
     const outgoing = r.direction === PacketDirection.Outgoing;
     if (r.protocol === ETH_P_ARP) neighbours.observe(r, time);
     if (outgoing && r.protocol === ETH_P_IP) recordOut(r, time);
@@ -245,8 +253,9 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     p.protocol = r.protocol;
     p.outgoing = outgoing;
     const received = !outgoing && r.protocol === ETH_P_IP;
-    p.bytes = received ? r.payload : null;
     p.chunk = received ? r.chunk : null;
+    p.at = r.payloadAt;
+    p.length = r.payload.length;
     if (p.chunk) chunks.hold(p.chunk); // the reader fills it again only once every record in it is fed
     p.link = received && tracing ? captureLink(r) : null;
     while (pending.size > 0 && pending.oldest().time <= time - LOOKAHEAD_NS) feedOldest();
