@@ -78,7 +78,7 @@ export interface ReplayOptions {
   readonly progress?: (offset: number, packets: number) => void;
 }
 
-/** Records between two progress reports: rare enough to cost nothing per packet. */
+/** Records between two progress reports and heap checks: rare enough to cost nothing per packet. */
 const PROGRESS_EVERY = 4096;
 
 /**
