@@ -1,11 +1,12 @@
 /**
  * Which rules of a chain a packet can match, by its destination address. The kernel walks a
  * chain rule by rule (ipt_do_table, nft_do_chain) — that is why a kube-proxy node with
- * thousands of Services is slow — and natsim gives every verdict, trace line and counter the
- * walk gives, but skips the rules that cannot match: a rule that asks for exact destination
- * addresses (`-d VIP/32`, `ip daddr { a, b }`) fails for any other destination, and when no
- * match before that one has an effect (`-m statistic`, `-m recent`, `update @set`), skipping
- * it changes nothing. KUBE-SERVICES is such a chain: a packet to no Service meets none of it.
+ * thousands of Services is slow. natsim gives every verdict, mark, random draw and trace line
+ * that walk gives, but skips the rules that cannot match: a rule that asks for exact
+ * destination addresses (`-d VIP/32`, `ip daddr { a, b }`) fails for any other destination,
+ * and when no match before that one has an effect (`-m statistic`, `-m recent`, `update @set`),
+ * skipping it changes nothing. KUBE-SERVICES is such a chain: a packet to no Service meets
+ * none of it.
  *
  * The index holds, for each such address, the positions of its rules merged with those of the
  * rules that may match anything, in chain order; built once per chain, when first walked.
