@@ -27,8 +27,19 @@ const ruleText = fc.oneof(
   fc.constantFrom('-d 10.96.0.0/16 -j MARK --set-xmark 0x10/0x10', '-m statistic --mode random --probability 0.3 -j MARK --set-xmark 0x20/0x20', '-p udp --dport 53 -j MARK --set-xmark 0x40/0x40'),
 );
 
-function evaluate(rules: readonly string[], daddr: string, seed: number): { verdict: Verdict; mark: number; next: number } {
-  const text = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules.map((r) => `-A FORWARD ${r}`).join('\n')}\nCOMMIT\n`;
+/** nft rules, where a match runs where it is written: a numgen before `ip daddr` must be drawn. */
+const nftRuleText = fc.oneof(
+  fc.record({ d: fc.constantFrom(...DESTS), a: fc.constantFrom('drop', 'accept', 'return', 'meta mark set 0x1') }).map(({ d, a }) => `ip daddr ${d} ${a}`),
+  fc.record({ d: fc.constantFrom(...DESTS), a: fc.constantFrom('drop', 'meta mark set 0x2') }).map(({ d, a }) => `numgen random mod 2 0 ip daddr ${d} ${a}`),
+  fc.record({ d: fc.constantFrom(...DESTS), a: fc.constantFrom('accept', 'meta mark set 0x4') }).map(({ d, a }) => `ip daddr ${d} numgen random mod 2 1 ${a}`),
+  fc.record({ d: fc.constantFrom(...DESTS), a: fc.constantFrom('drop', 'meta mark set 0x8') }).map(({ d, a }) => `ip daddr != ${d} ${a}`),
+  fc.constantFrom('ip daddr 10.96.0.0/16 meta mark set 0x10', 'numgen random mod 4 0 meta mark set 0x20', 'udp dport 53 meta mark set 0x40'),
+);
+
+function evaluate(rules: readonly string[], daddr: string, seed: number, nft = false): { verdict: Verdict; mark: number; next: number } {
+  const text = nft
+    ? `table ip t { chain FORWARD { type filter hook forward priority 0; policy accept;\n${rules.join('\n')}\n} }`
+    : `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules.map((r) => `-A FORWARD ${r}`).join('\n')}\nCOMMIT\n`;
   const table = parseRuleset({ text, file: 'r', lineOffset: 0, colOffset: 0 }).tables[0]!;
   const chain = table.chains.get('FORWARD')!;
   const pkt = buildUdp({ saddr: parseIpv4('10.0.0.1')!, daddr: parseIpv4(daddr)!, sport: 1000, dport: 53, ipId: 1, ttl: 64, payload: new Uint8Array(4) });
@@ -42,6 +53,7 @@ function evaluate(rules: readonly string[], daddr: string, seed: number): { verd
 
 /** Rules that no packet here matches, enough to make the chain long enough for the index. */
 const PADDING = Array.from({ length: 32 }, (_, i) => `-d 203.0.113.${i + 1}/32 -j DROP`);
+const NFT_PADDING = Array.from({ length: 32 }, (_, i) => `ip daddr 203.0.113.${i + 1} drop`);
 
 describe('chain destination index', () => {
   it('skips the rules for other destinations and keeps the others in order', () => {
@@ -62,6 +74,15 @@ describe('chain destination index', () => {
         expect(evaluate([...rules, ...PADDING], daddr, seed)).toEqual(evaluate(rules, daddr, seed));
       }),
       { seed: 11, numRuns: 400 },
+    );
+  });
+
+  it('gives the whole walk\'s results for nft rules, whose matches run in the order written (property)', () => {
+    fc.assert(
+      fc.property(fc.array(nftRuleText, { minLength: 1, maxLength: 30 }), fc.constantFrom(...DESTS), fc.nat(1000), (rules, daddr, seed) => {
+        expect(evaluate([...rules, ...NFT_PADDING], daddr, seed, true)).toEqual(evaluate(rules, daddr, seed, true));
+      }),
+      { seed: 13, numRuns: 400 },
     );
   });
 });

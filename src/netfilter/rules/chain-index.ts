@@ -4,9 +4,9 @@
  * thousands of Services is slow. natsim gives every verdict, mark, random draw and trace line
  * that walk gives, but skips the rules that cannot match: a rule that asks for exact
  * destination addresses (`-d VIP/32`, `ip daddr { a, b }`) fails for any other destination,
- * and when no match before that one has an effect (`-m statistic`, `-m recent`, `update @set`),
- * skipping it changes nothing. KUBE-SERVICES is such a chain: a packet to no Service meets
- * none of it.
+ * and when no match before that one has an effect (`-m statistic`, `-m recent`, `update @set`,
+ * `numgen`), skipping it changes nothing. KUBE-SERVICES is such a chain: a packet to no
+ * Service meets none of it.
  *
  * The index holds, for each such address, the positions of its rules merged with those of the
  * rules that may match anything, in chain order; built once per chain, when first walked.
@@ -72,8 +72,12 @@ function exactDestinations(rule: Rule): readonly number[] | null {
   return null;
 }
 
-/** Matches that change state when evaluated: the walk must reach them as the kernel does. */
+/**
+ * Matches that change state when evaluated, so the walk must reach them as the kernel does:
+ * -m statistic, -m recent, nft dynset, and a lookup whose key draws a `numgen`.
+ */
 function hasEffect(m: Match): boolean {
+  if (m.kind === 'lookup') return m.key.some((k) => k.kind === 'numgen');
   return m.kind === 'random' || m.kind === 'nth' || m.kind === 'dynset' || m.kind === 'recent';
 }
 
