@@ -51,7 +51,6 @@ class RecordSlot implements CaptureRecord {
   direction = PacketDirection.Unknown;
   protocol = 0;
   payload: Uint8Array = new Uint8Array(0);
-  payloadAt = 0;
   chunk = NO_CHUNK;
   frameAt = 0;
   hwSourceAt = -1;
@@ -162,8 +161,7 @@ class PcapRecordReader {
     r.ifindex = this.frame.ifindex;
     r.direction = this.frame.direction;
     r.protocol = this.frame.protocol;
-    r.payloadAt = at + this.frame.payloadOffset;
-    r.payload = buffer.subarray(r.payloadAt, at + caplen);
+    r.payload = buffer.subarray(at + this.frame.payloadOffset, at + caplen);
     r.chunk = this.chunk;
     r.frameAt = at;
     r.hwSourceAt = this.frame.hwSourceAt;

@@ -46,8 +46,6 @@ export interface CaptureRecord {
   readonly protocol: number;
   /** The network-layer bytes: a view into `chunk` (see above), which may be kept. */
   readonly payload: Uint8Array;
-  /** Where payload starts in `chunk.bytes`: to keep the bytes without keeping a view object. */
-  readonly payloadAt: number;
   /**
    * The chunk of the file the record is in (payload is a view into it). The whole captured
    * frame, link-layer header included, is `chunk.bytes` from `frameAt` on: not a view of its
