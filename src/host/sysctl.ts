@@ -40,10 +40,13 @@ export type SysctlName = keyof typeof SYSCTL_DEFAULTS;
 
 export class Sysctl {
   private readonly values = new Map<string, number | string>(Object.entries(SYSCTL_DEFAULTS));
+  /** Every value as a number, converted when set: the conntrack trackers read them per packet. */
+  private readonly numbers = new Map<string, number>();
 
   /** The kernel whose sysctls these are: a name it lacks holds the value its code acts as. */
   constructor(readonly kernel: KernelProfile = DEFAULT_KERNEL) {
     for (const [name, on] of Object.entries(kernel.sysctls)) this.values.set(name, 'value' in on ? on.value : on.behavesAs);
+    for (const [name, value] of this.values) this.numbers.set(name, Number(value));
   }
 
   static isKnown(name: string): name is SysctlName {
@@ -58,11 +61,12 @@ export class Sysctl {
 
   set(name: SysctlName, value: number | string): void {
     this.values.set(name, value);
+    this.numbers.set(name, Number(value));
   }
 
   /** A numeric sysctl. */
   num(name: SysctlName): number {
-    return Number(this.values.get(name));
+    return this.numbers.get(name)!;
   }
 
   text(name: SysctlName): string {

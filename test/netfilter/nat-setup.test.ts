@@ -13,7 +13,7 @@ import { natNullBinding, natSetupInfo } from '../../src/netfilter/nat/setup.js';
 import { ManipType } from '../../src/netfilter/nat/unique-tuple.js';
 import { formatIpv4 } from '../../src/packet/ipv4-addr.js';
 import { jhash2, rawLe32, reciprocalScale } from '../../src/netfilter/nat/jhash.js';
-import { newTcpConn } from '../../src/netfilter/conntrack/tcp.js';
+import { TcpConn } from '../../src/netfilter/conntrack/tcp.js';
 import { TcpState } from '../../src/netfilter/conntrack/tcp-state.js';
 import { conn, confirmEntry, ip, net, range, search, snat } from './nat-helpers.js';
 
@@ -126,7 +126,7 @@ describe('nf_nat_used_tuple_harder (the last attempts of a TCP SYN’s port sear
 
   function tcpConn(n: NetfilterNet, sport: number, state: TcpState, tdEnd: number): Conn {
     const ct = conn(n, '10.0.3.1', sport, '192.168.206.1', 8080);
-    ct.tcp = newTcpConn();
+    ct.tcp = new TcpConn();
     ct.tcp.state = state;
     ct.tcp.seen[0].tdEnd = tdEnd;
     return ct;

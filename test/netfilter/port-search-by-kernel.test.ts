@@ -10,7 +10,7 @@ import { Dir, invertTuple } from '../../src/netfilter/conntrack/tuple.js';
 import { NatFlag } from '../../src/netfilter/rules/model.js';
 import { natSetupInfo } from '../../src/netfilter/nat/setup.js';
 import { ManipType } from '../../src/netfilter/nat/unique-tuple.js';
-import { newTcpConn } from '../../src/netfilter/conntrack/tcp.js';
+import { TcpConn } from '../../src/netfilter/conntrack/tcp.js';
 import { TcpState } from '../../src/netfilter/conntrack/tcp-state.js';
 import type { Conn } from '../../src/netfilter/conntrack/conn.js';
 import type { NetfilterNet } from '../../src/netfilter/net.js';
@@ -141,7 +141,7 @@ describe('6.18: the last attempts evict or count nothing', () => {
     const one = range('127.0.0.1', '127.0.0.1', [40000, 40000]);
     snat(n, conn(n, '127.0.0.1', 48820, '127.0.0.1', 8080), one);
     const syn: Conn = conn(n, '127.0.0.1', 42732, '127.0.0.1', 8080);
-    syn.tcp = newTcpConn();
+    syn.tcp = new TcpConn();
     syn.tcp.state = TcpState.SynSent;
     natSetupInfo(search(n, syn), one, ManipType.Src);
     expect(found(n)).toBe(0);

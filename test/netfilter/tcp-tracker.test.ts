@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Conn, Status } from '../../src/netfilter/conntrack/conn.js';
 import { Dir, invertTuple, Tuple } from '../../src/netfilter/conntrack/tuple.js';
 import { TcpState, TCP_STATE_NAME } from '../../src/netfilter/conntrack/tcp-state.js';
-import { CtTcpFlag, newTcpConn, TcpIndex, tcpPacket } from '../../src/netfilter/conntrack/tcp.js';
+import { CtTcpFlag, TcpConn, TcpIndex, tcpPacket } from '../../src/netfilter/conntrack/tcp.js';
 import { conntrackIn } from '../../src/netfilter/conntrack/core.js';
 import { confirm } from '../../src/netfilter/conntrack/confirm.js';
 import { NetfilterNet } from '../../src/netfilter/net.js';
@@ -197,7 +197,7 @@ describe('tcp_conntracks, cell by cell', () => {
       ct.status |= Status.Confirmed | Status.SeenReply;
       ct.timeout = 1000 * S;
       n.table.insert(ct);
-      ct.tcp = newTcpConn();
+      ct.tcp = new TcpConn();
       ct.tcp.state = old;
       ct.tcp.lastIndex = TcpIndex.None;
       // a closed connection (FIN seen): what makes a SYN in TIME_WAIT/CLOSE reopen it

@@ -47,37 +47,86 @@ export const CtTcpFlag = {
   SimultaneousOpen: 0x80,
 } as const;
 
-/** struct ip_ct_tcp_state: what the tracker knows of one direction's sender. All u32 but scale/flags (u8). */
-export interface TcpSeen {
-  /** max of seq + len */
-  tdEnd: number;
-  /** max of ack + max(win, 1) */
-  tdMaxend: number;
-  /** max(win) */
-  tdMaxwin: number;
-  /** max of ack */
-  tdMaxack: number;
+/**
+ * struct ip_ct_tcp_state: what the tracker knows of one direction's sender. All u32 but
+ * scale/flags (u8). The u32 fields are kept as int32 behind accessors, as Tuple's addresses
+ * are (tuple.ts): a sequence number is 2^31 or more half the time, and V8 would then give every
+ * entry's field a heap number of its own.
+ */
+export class TcpSeen {
+  private end32 = 0;
+  private maxend32 = 0;
+  private maxwin32 = 0;
+  private maxack32 = 0;
   /** window scale factor */
-  tdScale: number;
-  flags: number;
+  tdScale = 0;
+  flags = 0;
+
+  /** max of seq + len */
+  get tdEnd(): number {
+    return this.end32 >>> 0;
+  }
+  set tdEnd(v: number) {
+    this.end32 = v | 0;
+  }
+  /** max of ack + max(win, 1) */
+  get tdMaxend(): number {
+    return this.maxend32 >>> 0;
+  }
+  set tdMaxend(v: number) {
+    this.maxend32 = v | 0;
+  }
+  /** max(win) */
+  get tdMaxwin(): number {
+    return this.maxwin32 >>> 0;
+  }
+  set tdMaxwin(v: number) {
+    this.maxwin32 = v | 0;
+  }
+  /** max of ack */
+  get tdMaxack(): number {
+    return this.maxack32 >>> 0;
+  }
+  set tdMaxack(v: number) {
+    this.maxack32 = v | 0;
+  }
 }
 
-/** struct ip_ct_tcp (ct->proto.tcp). */
-export interface TcpConn {
-  seen: [TcpSeen, TcpSeen];
-  state: TcpState;
+/** struct ip_ct_tcp (ct->proto.tcp), zeroed as tcp_new's memset leaves it (last_index 0 is TCP_SYN_SET). */
+export class TcpConn {
+  readonly seen: [TcpSeen, TcpSeen] = [new TcpSeen(), new TcpSeen()];
+  state = TcpState.None;
   /** Direction, index, seq, ack, end, window (u16) of the last annotated packet. */
-  lastDir: Dir;
-  lastIndex: TcpIndex;
-  lastSeq: number;
-  lastAck: number;
-  lastEnd: number;
-  lastWin: number;
+  lastDir = Dir.Original;
+  lastIndex = TcpIndex.Syn;
+  private lastSeq32 = 0;
+  private lastAck32 = 0;
+  private lastEnd32 = 0;
+  lastWin = 0;
   /** Window scale and flags of an ignored SYN (for the SYN/ACK that may follow). */
-  lastWscale: number;
-  lastFlags: number;
+  lastWscale = 0;
+  lastFlags = 0;
   /** Retransmitted packets seen (u8). */
-  retrans: number;
+  retrans = 0;
+
+  get lastSeq(): number {
+    return this.lastSeq32 >>> 0;
+  }
+  set lastSeq(v: number) {
+    this.lastSeq32 = v | 0;
+  }
+  get lastAck(): number {
+    return this.lastAck32 >>> 0;
+  }
+  set lastAck(v: number) {
+    this.lastAck32 = v | 0;
+  }
+  get lastEnd(): number {
+    return this.lastEnd32 >>> 0;
+  }
+  set lastEnd(v: number) {
+    this.lastEnd32 = v | 0;
+  }
 }
 
 /** What nf_conntrack_tcp_packet returns: NF_ACCEPT, -NF_ACCEPT (invalid) or -NF_REPEAT. */
@@ -88,27 +137,6 @@ enum WindowAction {
   Ignore,
   Invalid,
   Accept,
-}
-
-function seen(): TcpSeen {
-  return { tdEnd: 0, tdMaxend: 0, tdMaxwin: 0, tdMaxack: 0, tdScale: 0, flags: 0 };
-}
-
-/** A zeroed ct->proto.tcp, as memset in tcp_new (last_index 0 is TCP_SYN_SET). */
-export function newTcpConn(): TcpConn {
-  return {
-    seen: [seen(), seen()],
-    state: TcpState.None,
-    lastDir: Dir.Original,
-    lastIndex: TcpIndex.Syn,
-    lastSeq: 0,
-    lastAck: 0,
-    lastEnd: 0,
-    lastWin: 0,
-    lastWscale: 0,
-    lastFlags: 0,
-    retrans: 0,
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -327,7 +355,7 @@ function tcpNew(net: NetfilterNet, ct: Conn, pkt: Ipv4Packet, notes: string[] | 
     return false;
   }
   if (newState !== TcpState.SynSent && !sysctlOn(net, 'net.netfilter.nf_conntrack_tcp_loose')) return false;
-  const tcp = newTcpConn();
+  const tcp = new TcpConn();
   const s = tcp.seen[0];
   s.tdEnd = segmentSeqPlusLen(pkt);
   s.tdMaxwin = pkt.tcpWindow || 1;
@@ -687,7 +715,7 @@ function stateReset(s: TcpSeen): void {
 
 /** a) an ignored SYN in ORIGINAL: keep its options for the SYN/ACK that may follow. */
 function annotateIgnoredSyn(tcp: TcpConn, pkt: Ipv4Packet, oldState: TcpState): void {
-  const s = seen();
+  const s = new TcpSeen();
   tcp.lastFlags = tcp.lastWscale = 0;
   tcpOptions(pkt, s);
   if (s.flags & CtTcpFlag.WindowScale) {
