@@ -56,7 +56,7 @@ function tupleKey(t: Tuple): string {
 export function checkConntrackUnique(host: Host): void {
   const seen = new Map<string, Conn>();
   for (const ct of host.nf.table.connections()) {
-    const tuples = ct.has(Status.NatClash) ? [ct.tuple[1]] : [ct.tuple[0], ct.tuple[1]];
+    const tuples = ct.has(Status.NatClash) ? [ct.tuple(1)] : [ct.tuple(0), ct.tuple(1)];
     for (const t of tuples) {
       const k = tupleKey(t);
       const other = seen.get(k);

@@ -125,8 +125,8 @@ function tcpStateName(ct: Conn): string | null {
 export function viewEntry(ct: Conn, now: number): CtEntryView {
   return {
     id: ct.id,
-    orig: viewTuple(ct.tuple[0]),
-    reply: viewTuple(ct.tuple[1]),
+    orig: viewTuple(ct.tuple(0)),
+    reply: viewTuple(ct.tuple(1)),
     timeout: Math.max(0, Math.floor((ct.confirmed ? ct.timeout - now : ct.timeout) / 1e9)),
     tcpState: tcpStateName(ct),
     status: ct.status,
@@ -167,8 +167,8 @@ export function ctAsViewed(ct: Conn | null, ctinfo: CtInfo, view: CtView | null)
     ctinfo === view.ctinfo &&
     ct.status === view.status &&
     tcpStateName(ct) === view.tcpState &&
-    sameTuple(ct.tuple[0], view.orig) &&
-    sameTuple(ct.tuple[1], view.reply)
+    sameTuple(ct.tuple(0), view.orig) &&
+    sameTuple(ct.tuple(1), view.reply)
   );
 }
 
@@ -178,7 +178,7 @@ export function viewTuple(t: Tuple): TupleView {
 
 export function viewCt(ct: Conn | null, ctinfo: CtInfo): CtView | null {
   if (!ct) return null;
-  return { id: ct.id, ctinfo, orig: viewTuple(ct.tuple[0]), reply: viewTuple(ct.tuple[1]), status: ct.status, tcpState: tcpStateName(ct) };
+  return { id: ct.id, ctinfo, orig: viewTuple(ct.tuple(0)), reply: viewTuple(ct.tuple(1)), status: ct.status, tcpState: tcpStateName(ct) };
 }
 
 export function sameTuple(a: TupleView, b: TupleView): boolean {

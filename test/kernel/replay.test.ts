@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../src/scenario/load.js';
 import { replayCapture, type ReplayOptions } from '../../src/world/capture-replay.js';
 import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
+import { Dir } from '../../src/netfilter/conntrack/tuple.js';
 import { expectSameBytes, pairUp } from './compare.js';
 import { parseRuleset } from '../../src/netfilter/rules/parse.js';
 import { formatNftTime } from '../../src/netfilter/rules/nft-time.js';
@@ -30,7 +31,7 @@ describe('kernel recording icmp-masq', () => {
     const r = await replay('icmp-masq');
     const entries = [...r.host.nf.table.connections()];
     expect(entries).toHaveLength(1);
-    const [orig, reply] = entries[0]!.tuple;
+    const [orig, reply] = [entries[0]!.tuple(Dir.Original), entries[0]!.tuple(Dir.Reply)];
     expect([formatIpv4(orig.src), formatIpv4(orig.dst), orig.srcU]).toEqual(['10.0.3.1', '192.168.206.1', 4716]);
     expect([formatIpv4(reply.src), formatIpv4(reply.dst), reply.srcU]).toEqual(['192.168.206.1', '192.168.206.250', 4716]);
     expect(r.host.nf.stats.total()).toMatchObject({ found: 0, invalid: 0, insert_failed: 0, drop: 0 });
@@ -104,7 +105,7 @@ describe('kernel recording snat-timewait-reuse', () => {
   it('evicts the TIME_WAIT entry holding port 40000 for the new SYN, counting nothing (nf_nat_used_tuple_harder)', async () => {
     const r = await replay('snat-timewait-reuse');
     const entries = [...r.host.nf.table.connections()];
-    expect(entries.map((ct) => ct.tuple[0].srcU)).toEqual([41001]);
+    expect(entries.map((ct) => ct.tuple(0).srcU)).toEqual([41001]);
     expect(r.host.nf.stats.total()).toMatchObject({ found: 0, insert_failed: 0, drop: 0, early_drop: 0 });
   });
 });

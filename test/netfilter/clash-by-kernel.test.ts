@@ -86,7 +86,7 @@ describe('a UDP clash where the loser was NATed elsewhere', () => {
     nullBound(r.winner);
     nullBound(r.loser);
     r.loser.status |= Status.SrcNat;
-    r.loser.tuple[1] = new Tuple(DNS, 53, ip('192.0.2.1'), 61000, 17); // replies to another source
+    r.loser.setReply(new Tuple(DNS, 53, ip('192.0.2.1'), 61000, 17)); // replies to another source
     return r;
   }
 

@@ -67,11 +67,11 @@ describe('the seed experiment, step by step', () => {
   it.each(steps)('$file: conntrack keeps $entries entry for the client', ({ file, entries }) => {
     const { world } = run(loadScenario(file), ['lvs'], 0.3 * S);
     const lvs = world.hosts.get('lvs')!;
-    const client = [...lvs.nf.table.connections()].filter((ct) => ct.tuple[Dir.Original].src === parseIpv4('10.0.5.119'));
+    const client = [...lvs.nf.table.connections()].filter((ct) => ct.tuple(Dir.Original).src === parseIpv4('10.0.5.119'));
     expect(client).toHaveLength(entries);
     if (entries === 1) {
       // ip_vs_update_conntrack pointed the reply at the real server, MASQUERADE at the director.
-      const reply = client[0]!.tuple[Dir.Reply];
+      const reply = client[0]!.tuple(Dir.Reply);
       expect([formatIpv4(reply.src), reply.srcU, formatIpv4(reply.dst)]).toEqual(['192.168.122.249', 8080, '192.168.122.11']);
     }
   });

@@ -52,5 +52,5 @@ export function confirmEntry(n: NetfilterNet, ct: Conn): void {
 export function snat(n: NetfilterNet, ct: Conn, r: NatRange): Tuple {
   natSetupInfo(search(n, ct), r, ManipType.Src);
   confirmEntry(n, ct);
-  return invertTuple(ct.tuple[Dir.Reply])!;
+  return invertTuple(ct.tuple(Dir.Reply))!;
 }

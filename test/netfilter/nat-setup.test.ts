@@ -85,7 +85,7 @@ describe('source port selection', () => {
     const foundBefore = n.stats.total().found;
     const fifth = conn(n, '10.0.3.1', 42004, '192.168.206.1', 5353, 17);
     natSetupInfo(search(n, fifth), r, ManipType.Src);
-    const mapped = invertTuple(fifth.tuple[Dir.Reply])!;
+    const mapped = invertTuple(fifth.tuple(Dir.Reply))!;
     expect(mapped.srcU).toBeGreaterThanOrEqual(50000);
     expect(mapped.srcU).toBeLessThanOrEqual(50003);
     // every one of the four ports was tried and found taken
@@ -111,7 +111,7 @@ describe('destination port selection', () => {
       natSetupInfo(search(n, ct), r, ManipType.Dst); // PRE_ROUTING
       natNullBinding(search(n, ct), ManipType.Src); // POST_ROUTING, no SNAT rule
       confirmEntry(n, ct);
-      return invertTuple(ct.tuple[Dir.Reply])!;
+      return invertTuple(ct.tuple(Dir.Reply))!;
     });
     expect(chosen.map((t) => t.dstU)).toEqual([8000, 8001, 8002, 8002]);
     expect(chosen.slice(0, 3).map((t) => t.srcU)).toEqual([50120, 50120, 50120]);
@@ -138,7 +138,7 @@ describe('nf_nat_used_tuple_harder (the last attempts of a TCP SYN’s port sear
     snat(n, old, r);
     const t = snat(n, tcpConn(n, 41001, TcpState.SynSent, 5000), r);
     expect(t.srcU).toBe(40000);
-    expect([...n.table.connections()].map((c) => c.tuple[Dir.Original].srcU)).toEqual([41001]);
+    expect([...n.table.connections()].map((c) => c.tuple(Dir.Original).srcU)).toEqual([41001]);
     expect(n.stats.total().found).toBe(0);
   });
 
@@ -147,7 +147,7 @@ describe('nf_nat_used_tuple_harder (the last attempts of a TCP SYN’s port sear
     snat(n, tcpConn(n, 41000, TcpState.Established, 1000), r);
     const fresh = tcpConn(n, 41001, TcpState.SynSent, 5000);
     natSetupInfo(search(n, fresh), r, ManipType.Src);
-    expect(invertTuple(fresh.tuple[Dir.Reply])!.srcU).toBe(40000);
+    expect(invertTuple(fresh.tuple(Dir.Reply))!.srcU).toBe(40000);
     expect(n.table.count).toBe(1);
     expect(n.stats.total().found).toBe(0);
   });

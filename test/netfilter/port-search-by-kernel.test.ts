@@ -55,7 +55,7 @@ describe('4.15: the per-protocol rover', () => {
     snat(n, conn(n, '127.0.0.1', 48820, '127.0.0.1', 8080), one);
     const second = conn(n, '127.0.0.1', 42732, '127.0.0.1', 8080);
     natSetupInfo(search(n, second), one, ManipType.Src);
-    expect(invertTuple(second.tuple[Dir.Reply])!.srcU).toBe(40000);
+    expect(invertTuple(second.tuple(Dir.Reply))!.srcU).toBe(40000);
     expect(found(n)).toBe(0);
   });
 
@@ -87,7 +87,7 @@ describe('4.15: the per-protocol rover', () => {
     const fifth = conn(n, '10.0.3.1', 42004, '192.168.206.1', 5353, UDP);
     natSetupInfo(search(n, fifth), four, ManipType.Src);
     expect(found(n) - before).toBe(3);
-    expect(invertTuple(fifth.tuple[Dir.Reply])!.srcU).toBe(50002); // rover 3 + 3 steps, mod 4
+    expect(invertTuple(fifth.tuple(Dir.Reply))!.srcU).toBe(50002); // rover 3 + 3 steps, mod 4
   });
 
   it('starts from a random offset with random-fully and leaves the rover alone', () => {
@@ -127,7 +127,7 @@ describe('5.4: random offset, 128 attempts, every attempt asks nf_nat_used_tuple
         const n = net(seed, kernel);
         const ct = conn(n, '10.10.1.2', 50120, '10.10.1.100', 80);
         natSetupInfo(search(n, ct), range('203.0.113.2', '203.0.113.2', [8000, 8009]), ManipType.Dst);
-        return invertTuple(ct.tuple[Dir.Reply])!.dstU;
+        return invertTuple(ct.tuple(Dir.Reply))!.dstU;
       });
     // the original port 80 is outside the range, so each kernel's search picks the port
     expect(new Set(dnatPorts('6.18'))).toEqual(new Set([8000]));

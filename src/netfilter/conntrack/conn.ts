@@ -2,7 +2,7 @@
  * struct nf_conn: one tracked connection with its two tuples, status bits and timeout, and the
  * ctinfo values a packet carries (include/uapi/linux/netfilter/nf_conntrack_common.h).
  */
-import { Dir, Tuple } from './tuple.js';
+import { Dir, TupleHash, type Tuple } from './tuple.js';
 import type { TcpConn } from './tcp.js';
 
 /** enum ip_conntrack_info */
@@ -45,8 +45,10 @@ export interface NatExt {
 }
 
 export class Conn {
-  /** tuplehash[IP_CT_DIR_ORIGINAL], tuplehash[IP_CT_DIR_REPLY] */
-  readonly tuple: [Tuple, Tuple];
+  /** tuplehash[IP_CT_DIR_ORIGINAL] */
+  private readonly original: TupleHash;
+  /** tuplehash[IP_CT_DIR_REPLY] */
+  private reply: TupleHash;
   status = 0;
   /** Absolute expiry (virtual ns) once confirmed; the relative timeout (ns) before. */
   timeout = 0;
@@ -66,7 +68,22 @@ export class Conn {
     orig: Tuple,
     reply: Tuple,
   ) {
-    this.tuple = [orig, reply];
+    this.original = new TupleHash(this, Dir.Original, orig);
+    this.reply = new TupleHash(this, Dir.Reply, reply);
+  }
+
+  /** ct->tuplehash[dir].tuple */
+  tuple(dir: Dir): TupleHash {
+    return dir === Dir.Original ? this.original : this.reply;
+  }
+
+  /**
+   * nf_conntrack_alter_reply: NAT or IPVS chose the reply tuple of an entry not yet confirmed
+   * (so not yet in the table, whose node the tuple is).
+   */
+  setReply(t: Tuple): void {
+    if (this.confirmed) throw new Error(`conntrack entry ${this.id}: reply tuple changed after confirmation`);
+    this.reply = new TupleHash(this, Dir.Reply, t);
   }
 
   has(bit: number): boolean {

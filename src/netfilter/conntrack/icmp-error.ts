@@ -33,7 +33,7 @@ export function icmpErrorMessage(net: NetfilterNet, skb: Skb): 'related' | strin
   if (!inner) return 'quoted packet has no connection tuple';
   const found = net.table.find(inner);
   if (!found || isExpired(found.conn, skb.time)) return 'quotes no tracked connection';
-  if (found.conn.tuple[found.dir].dst !== skb.pkt.daddr) return "outer destination is not the quoted connection's";
+  if (found.conn.tuple(found.dir).dst !== skb.pkt.daddr) return "outer destination is not the quoted connection's";
   skb.ct = found.conn;
   skb.ctinfo = found.dir === Dir.Reply ? CtInfo.RelatedReply : CtInfo.Related;
   return 'related';

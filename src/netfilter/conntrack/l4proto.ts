@@ -30,7 +30,7 @@ export function allowClash(kernel: KernelProfile, proto: number): boolean {
 /** The protocol's packet handler (nf_conntrack_{icmp,udp,tcp,generic}_packet). */
 export function trackPacket(net: NetfilterNet, ct: Conn, skb: Skb, notes: string[] | null = null): TrackResult {
   const now = skb.time;
-  switch (ct.tuple[Dir.Original].proto) {
+  switch (ct.tuple(Dir.Original).proto) {
     case IPPROTO.ICMP:
       return icmpPacket(net, ct, now);
     case IPPROTO.UDP:
@@ -53,7 +53,7 @@ export function trackPacket(net: NetfilterNet, ct: Conn, skb: Skb, notes: string
  */
 function icmpPacket(net: NetfilterNet, ct: Conn, now: number): TrackResult {
   if (!ct.confirmed) {
-    const type = ct.tuple[Dir.Original].icmpType;
+    const type = ct.tuple(Dir.Original).icmpType;
     if (type !== ICMP_ECHO && type !== 13 && type !== 15 && type !== 17) return 'invalid';
   }
   refreshTimeout(net, ct, now, secs(net, 'net.netfilter.nf_conntrack_icmp_timeout'));

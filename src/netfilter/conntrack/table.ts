@@ -6,22 +6,9 @@
  * kernel's hash is siphash with a boot-time random key, natsim's a fixed mix.
  */
 import { Status, type Conn } from './conn.js';
-import { Dir, hashTuple, hashTupleFields, packetDstU, type Tuple } from './tuple.js';
+import { Dir, hashTuple, hashTupleFields, packetDstU, type Tuple, type TupleHash } from './tuple.js';
 import type { Ipv4Packet } from '../../packet/ipv4.js';
 import { reciprocalScale } from '../nat/jhash.js';
-
-/**
- * struct nf_conntrack_tuple_hash: one direction of a confirmed entry in the table, chained to
- * the next node of its bucket (hnnode), as the kernel threads its hlist_nulls through them.
- */
-export class TupleHash {
-  next: TupleHash | null = null;
-
-  constructor(
-    readonly conn: Conn,
-    readonly dir: Dir,
-  ) {}
-}
 
 export class ConntrackTable {
   private readonly heads: (TupleHash | null)[];
@@ -67,7 +54,7 @@ export class ConntrackTable {
   private findFields(src: number, srcU: number, dst: number, dstU: number, proto: number): TupleHash | null {
     const bucket = reciprocalScale(hashTupleFields(src, srcU, dst, dstU, proto), this.size);
     for (let h: TupleHash | null = this.heads[bucket]!; h !== null; h = h.next) {
-      if (h.conn.tuple[h.dir].equalsFields(src, srcU, dst, dstU, proto)) return h;
+      if (h.equalsFields(src, srcU, dst, dstU, proto)) return h;
     }
     return null;
   }
@@ -107,19 +94,21 @@ export class ConntrackTable {
 
   /** hlist_nulls_add_head_rcu: a new node goes first in its bucket. */
   private add(conn: Conn, dir: Dir): void {
-    const key = this.bucketIndex(conn.tuple[dir]);
-    const h = new TupleHash(conn, dir);
+    const h = conn.tuple(dir);
+    const key = this.bucketIndex(h);
     h.next = this.heads[key]!;
     this.heads[key] = h;
   }
 
   private drop(conn: Conn, dir: Dir): boolean {
-    const key = this.bucketIndex(conn.tuple[dir]);
+    const node = conn.tuple(dir);
+    const key = this.bucketIndex(node);
     let prev: TupleHash | null = null;
     for (let h: TupleHash | null = this.heads[key]!; h !== null; prev = h, h = h.next) {
-      if (h.conn !== conn || h.dir !== dir) continue;
+      if (h !== node) continue;
       if (prev === null) this.heads[key] = h.next;
       else prev.next = h.next;
+      h.next = null;
       return true;
     }
     return false;

@@ -6,6 +6,7 @@
 import { IPPROTO } from '../constants.js';
 import { type Ipv4Packet } from '../../packet/ipv4.js';
 import { ICMP_ECHO, ICMP_ECHOREPLY } from '../../packet/icmp.js';
+import type { Conn } from './conn.js';
 
 export const enum Dir {
   Original = 0,
@@ -62,6 +63,24 @@ export class Tuple {
   }
   get icmpCode(): number {
     return this.dstU & 0xff;
+  }
+}
+
+/**
+ * struct nf_conntrack_tuple_hash: one direction's tuple of an entry, which is also its node in
+ * the conntrack table, chained to the next node of its bucket (hnnode), as the kernel threads
+ * its hlist_nulls through the entries themselves. Never changed once made: NAT gives an
+ * unconfirmed entry a new reply tuple instead (Conn.setReply).
+ */
+export class TupleHash extends Tuple {
+  next: TupleHash | null = null;
+
+  constructor(
+    readonly conn: Conn,
+    readonly dir: Dir,
+    t: Tuple,
+  ) {
+    super(t.src, t.srcU, t.dst, t.dstU, t.proto);
   }
 }
 

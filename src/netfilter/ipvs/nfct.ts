@@ -38,7 +38,7 @@ export function updateConntrack(skb: Skb, cp: IpvsConn, outin: boolean, notes: s
   if (!ct || ct.confirmed) return;
   if (cp.dest.method !== 'masq' || cp.onePacket) return;
   if (ctinfoDir(skb.ctinfo) !== Dir.Original) return;
-  const reply = ct.tuple[Dir.Reply].clone();
+  const reply = ct.tuple(Dir.Reply).clone();
   const ports = reply.proto !== IPPROTO.ICMP;
   if (outin) {
     reply.src = cp.daddr;
@@ -47,6 +47,6 @@ export function updateConntrack(skb: Skb, cp: IpvsConn, outin: boolean, notes: s
     reply.dst = cp.vaddr;
     if (ports) reply.dstU = cp.vport;
   }
-  ct.tuple[Dir.Reply] = reply;
+  ct.setReply(reply);
   notes?.push(`ip_vs_update_conntrack: reply tuple now ${tupleText(reply)}`);
 }

@@ -19,14 +19,14 @@ export class BySource {
   }
 
   add(conn: Conn): void {
-    const b = this.bucketOf(conn.tuple[Dir.Original]);
+    const b = this.bucketOf(conn.tuple(Dir.Original));
     conn.bysourceNext = this.heads[b]!;
     this.heads[b] = conn;
   }
 
   /** Unlinks `conn` if it is in the index (nf_nat_cleanup_conntrack); a no-op otherwise. */
   remove(conn: Conn): void {
-    const b = this.bucketOf(conn.tuple[Dir.Original]);
+    const b = this.bucketOf(conn.tuple(Dir.Original));
     let prev: Conn | null = null;
     for (let c: Conn | null = this.heads[b]!; c !== null; prev = c, c = c.bysourceNext) {
       if (c !== conn) continue;
@@ -41,7 +41,7 @@ export class BySource {
   sameSource(t: Tuple): Conn[] {
     const found: Conn[] = [];
     for (let c: Conn | null = this.heads[this.bucketOf(t)]!; c !== null; c = c.bysourceNext) {
-      const o = c.tuple[Dir.Original];
+      const o = c.tuple(Dir.Original);
       if (o.proto === t.proto && o.src === t.src && o.srcU === t.srcU) found.push(c);
     }
     return found;

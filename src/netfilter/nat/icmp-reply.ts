@@ -25,7 +25,7 @@ export function natIcmpReplyTranslation(pkt: Ipv4Packet, ct: Conn, ctinfo: CtInf
   if (pkt.icmpType === ICMP_REDIRECT && ((ct.status & NAT_DONE_MASK) !== NAT_DONE_MASK || (ct.status & IPS_NAT_MASK) !== 0)) return false;
   const dir = ctinfoDir(ctinfo);
   if (!ct.has(natStatusBit(manip, dir))) return true;
-  const other = ct.tuple[dir === Dir.Original ? Dir.Reply : Dir.Original];
+  const other = ct.tuple(dir === Dir.Original ? Dir.Reply : Dir.Original);
   manipToTarget(quoted, other, manip === ManipType.Src ? ManipType.Dst : ManipType.Src);
   pkt.refreshIcmpChecksum();
   manipToTarget(pkt, invertTuple(other)!, manip);

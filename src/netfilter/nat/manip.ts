@@ -28,7 +28,7 @@ export function manipToTarget(pkt: Ipv4Packet, target: Tuple, manip: ManipType):
 
 /** The packet of direction `dir` must look like the inverse of the other direction's tuple. */
 function manipPacket(pkt: Ipv4Packet, ct: Conn, manip: ManipType, dir: Dir): void {
-  manipToTarget(pkt, invertTuple(ct.tuple[dir === Dir.Original ? Dir.Reply : Dir.Original])!, manip);
+  manipToTarget(pkt, invertTuple(ct.tuple(dir === Dir.Original ? Dir.Reply : Dir.Original))!, manip);
 }
 
 /**

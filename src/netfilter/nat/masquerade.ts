@@ -22,7 +22,7 @@ import { ManipType, type NatSearch } from './unique-tuple.js';
  * 4. Record masq_index, then nf_nat_setup_info with the rule's port range and that one address.
  */
 export function masquerade(s: NatSearch, skb: Skb, rule: NatRange, devices: readonly NetDevice[], state: HookState): Verdict {
-  if (s.ct.tuple[Dir.Original].src === 0) return Verdict.Accept;
+  if (s.ct.tuple(Dir.Original).src === 0) return Verdict.Accept;
   const out = state.out!;
   const nexthop = skb.route ? routeNexthop(skb.route, skb.pkt.daddr) : skb.pkt.daddr;
   const source = inetSelectAddr(devices, out, nexthop, Scope.Universe);

@@ -72,7 +72,7 @@ function inRange(t: Tuple, range: NatRange): boolean {
  */
 function findAppropriateSrc(s: NatSearch, orig: Tuple, range: NatRange): Tuple | null {
   for (const other of s.net.bysource.sameSource(orig)) {
-    const mapped = invertTuple(other.tuple[Dir.Reply]);
+    const mapped = invertTuple(other.tuple(Dir.Reply));
     if (!mapped) continue;
     const result = new Tuple(mapped.src, mapped.srcU, orig.dst, orig.dstU, orig.proto);
     if (inRange(result, range)) return result;

@@ -30,12 +30,12 @@ export function usedTuple(s: NatSearch, t: Tuple): boolean {
   let taken = false;
   for (const h of s.net.table.bucket(reply)) {
     const other = h.conn;
-    if (other === s.ct || !other.tuple[h.dir].equals(reply)) continue;
+    if (other === s.ct || !other.tuple(h.dir).equals(reply)) continue;
     if (isExpired(other, s.now)) {
       (expired ??= []).push(other); // nf_ct_gc_expired: reaped on the way
       continue;
     }
-    if (s.net.kernel.nat.takenSkipsSameFlow && other.tuple[Dir.Original].equals(s.ct.tuple[Dir.Original])) continue;
+    if (s.net.kernel.nat.takenSkipsSameFlow && other.tuple(Dir.Original).equals(s.ct.tuple(Dir.Original))) continue;
     s.net.stats.inc(s.cpu, 'found');
     taken = true;
     break;
@@ -59,7 +59,7 @@ export function usedTupleNew(s: NatSearch, t: Tuple): boolean {
   if (!clashing) return false; // the clashing entry went away
   const other = clashing.conn;
   if ((other.status & usesNat) !== 0) return true;
-  return !other.tuple[Dir.Original].equals(s.ct.tuple[Dir.Reply]);
+  return !other.tuple(Dir.Original).equals(s.ct.tuple(Dir.Reply));
 }
 
 /**
