@@ -9,7 +9,7 @@ import { IPPROTO } from '../netfilter/constants.js';
 import { Conn, Status } from '../netfilter/conntrack/conn.js';
 import { TcpConn } from '../netfilter/conntrack/tcp.js';
 import { TcpState } from '../netfilter/conntrack/tcp-state.js';
-import { Tuple } from '../netfilter/conntrack/tuple.js';
+import { Dir, Tuple } from '../netfilter/conntrack/tuple.js';
 import { NetfilterNet } from '../netfilter/net.js';
 import { Prng } from '../sim/prng.js';
 
@@ -35,7 +35,7 @@ for (let i = 0; i < entries; i++) {
   const conn = new Conn(net.nextConnId(), new Tuple(client, sport, server, 443, IPPROTO.TCP), new Tuple(server, 443, WAN, sport, IPPROTO.TCP));
   conn.status = Status.Confirmed | Status.SeenReply | Status.Assured | Status.SrcNat | Status.SrcNatDone;
   conn.timeout = 432_000e9;
-  conn.nat = { masqIndex: 3 };
+  conn.masqIndex = 3;
   conn.tcp = established(new TcpConn());
   net.table.insert(conn);
   net.bysource.add(conn);
@@ -78,7 +78,7 @@ process.stdout.write(
  * engine may store differently from small ones, so zeros would under-report an entry's size).
  */
 function established(tcp: TcpConn): TcpConn {
-  for (const s of tcp.seen) {
+  for (const s of [tcp.seen(Dir.Original), tcp.seen(Dir.Reply)]) {
     s.tdEnd = prng.u32();
     s.tdMaxend = prng.u32();
     s.tdMaxwin = 64240;

@@ -128,7 +128,7 @@ describe('nf_nat_used_tuple_harder (the last attempts of a TCP SYN’s port sear
     const ct = conn(n, '10.0.3.1', sport, '192.168.206.1', 8080);
     ct.tcp = new TcpConn();
     ct.tcp.state = state;
-    ct.tcp.seen[0].tdEnd = tdEnd;
+    ct.tcp.seen(Dir.Original).tdEnd = tdEnd;
     return ct;
   }
 

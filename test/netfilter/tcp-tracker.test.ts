@@ -201,7 +201,7 @@ describe('tcp_conntracks, cell by cell', () => {
       ct.tcp.state = old;
       ct.tcp.lastIndex = TcpIndex.None;
       // a closed connection (FIN seen): what makes a SYN in TIME_WAIT/CLOSE reopen it
-      if (old === TcpState.TimeWait || old === TcpState.Close) ct.tcp.seen[0].flags |= CtTcpFlag.CloseInit;
+      if (old === TcpState.TimeWait || old === TcpState.Close) ct.tcp.seen(Dir.Original).flags |= CtTcpFlag.CloseInit;
     }
     const verdict = tcpPacket(n, ct, tcp(dir, { flags: INDEX_FLAGS[index]!, seq: 1000, ack: 0 }), dir, 10 * S);
     const stateAfter = ct.tcp?.state ?? TcpState.None;

@@ -39,11 +39,6 @@ export const Status = {
 } as const;
 export const IPS_NAT_MASK = Status.SrcNat | Status.DstNat;
 
-/** The nat extension (struct nf_conn_nat): which interface MASQUERADE bound the entry to. */
-export interface NatExt {
-  masqIndex: number;
-}
-
 export class Conn {
   /** tuplehash[IP_CT_DIR_ORIGINAL] */
   private readonly original: TupleHash;
@@ -57,7 +52,11 @@ export class Conn {
   /** The next entry in this one's NAT bysource bucket (ct->nat_bysource; nat/bysource.ts). */
   bysourceNext: Conn | null = null;
   mark = 0;
-  nat: NatExt | null = null;
+  /**
+   * The nat extension's masq_index (struct nf_conn_nat): the interface MASQUERADE bound the
+   * entry to, whose going down would kill it; 0 when no MASQUERADE did (no interface is 0).
+   */
+  masqIndex = 0;
   /** UDP: when the flow counts as a stream (ct->proto.udp.stream_ts). */
   udpStreamTs = 0;
   /** TCP: the tracker's state (ct->proto.tcp), set by tcp_new. */

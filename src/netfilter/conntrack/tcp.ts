@@ -14,7 +14,7 @@ import type { NetfilterNet } from '../net.js';
 import type { SysctlName } from '../../host/sysctl.js';
 import { TcpFlag, type Ipv4Packet } from '../../packet/ipv4.js';
 import { Status, type Conn } from './conn.js';
-import { Dir } from './tuple.js';
+import { Dir, otherDir } from './tuple.js';
 import { TcpState, TCP_STATE_NAME } from './tcp-state.js';
 import { refreshTimeout, setExpiry } from './expiry.js';
 
@@ -94,7 +94,9 @@ export class TcpSeen {
 
 /** struct ip_ct_tcp (ct->proto.tcp), zeroed as tcp_new's memset leaves it (last_index 0 is TCP_SYN_SET). */
 export class TcpConn {
-  readonly seen: [TcpSeen, TcpSeen] = [new TcpSeen(), new TcpSeen()];
+  /** seen[IP_CT_DIR_ORIGINAL], seen[IP_CT_DIR_REPLY]: two fields, not an array (one object less per entry) */
+  private readonly seenOriginal = new TcpSeen();
+  private readonly seenReply = new TcpSeen();
   state = TcpState.None;
   /** Direction, index, seq, ack, end, window (u16) of the last annotated packet. */
   lastDir = Dir.Original;
@@ -108,6 +110,11 @@ export class TcpConn {
   lastFlags = 0;
   /** Retransmitted packets seen (u8). */
   retrans = 0;
+
+  /** seen[dir]: what the tracker knows of the sender in that direction. */
+  seen(dir: Dir): TcpSeen {
+    return dir === Dir.Original ? this.seenOriginal : this.seenReply;
+  }
 
   get lastSeq(): number {
     return this.lastSeq32 >>> 0;
@@ -356,7 +363,7 @@ function tcpNew(net: NetfilterNet, ct: Conn, pkt: Ipv4Packet, notes: string[] | 
   }
   if (newState !== TcpState.SynSent && !sysctlOn(net, 'net.netfilter.nf_conntrack_tcp_loose')) return false;
   const tcp = new TcpConn();
-  const s = tcp.seen[0];
+  const s = tcp.seen(0);
   s.tdEnd = segmentSeqPlusLen(pkt);
   s.tdMaxwin = pkt.tcpWindow || 1;
   if (newState === TcpState.SynSent) {
@@ -364,7 +371,7 @@ function tcpNew(net: NetfilterNet, ct: Conn, pkt: Ipv4Packet, notes: string[] | 
     tcpOptions(pkt, s);
   } else {
     s.tdMaxend = u32(s.tdEnd + s.tdMaxwin);
-    tcp.seen[0].flags = tcp.seen[1].flags = CtTcpFlag.SackPerm | CtTcpFlag.BeLiberal;
+    tcp.seen(0).flags = tcp.seen(1).flags = CtTcpFlag.SackPerm | CtTcpFlag.BeLiberal;
   }
   tcp.lastIndex = TcpIndex.None; // tcp_packet will set it
   ct.tcp = tcp;
@@ -518,8 +525,8 @@ const SEGMENT: Segment = { seq: 0, ack: 0, sack: 0, end: 0, win: 0, winRaw: 0 };
 
 /** tcp_in_window */
 function tcpInWindow(net: NetfilterNet, tcp: TcpConn, pkt: Ipv4Packet, dir: Dir, index: TcpIndex, notes: string[] | null): WindowAction {
-  const sender = tcp.seen[dir];
-  const receiver = tcp.seen[1 - dir]!;
+  const sender = tcp.seen(dir);
+  const receiver = tcp.seen(otherDir(dir));
   const flags = pkt.tcpFlags;
   const ackSeq = pkt.tcpAckSeq;
   const seg = SEGMENT;
@@ -663,7 +670,7 @@ function isChallengeAck(tcp: TcpConn, dir: Dir, index: TcpIndex, oldState: TcpSt
  */
 function reopenOrIgnore(c: PacketCtx, oldState: TcpState): Step {
   const { tcp, dir } = c;
-  const closing = (tcp.seen[dir].flags | tcp.seen[1 - dir]!.flags) & CtTcpFlag.CloseInit;
+  const closing = (tcp.seen(dir).flags | tcp.seen(otherDir(dir)).flags) & CtTcpFlag.CloseInit;
   if (closing || (tcp.lastDir === dir && tcp.lastIndex === TcpIndex.Rst)) {
     c.notes?.push(`nf_ct_proto_6: SYN reopens the connection in ${TCP_STATE_NAME[oldState]}: entry killed, lookup repeated`);
     kill(c.net, c.ct, c.now);
@@ -697,14 +704,14 @@ function ignored(c: PacketCtx, oldState: TcpState): Step {
 
 /** b) the SYN/ACK acknowledges the SYN we ignored: client and server are in sync, we get in sync. */
 function resyncFromIgnoredSyn(tcp: TcpConn, dir: Dir): void {
-  const last = tcp.seen[tcp.lastDir];
+  const last = tcp.seen(tcp.lastDir);
   last.tdEnd = tcp.lastEnd;
   last.tdMaxend = tcp.lastEnd;
   last.tdMaxwin = tcp.lastWin === 0 ? 1 : tcp.lastWin;
   last.tdScale = tcp.lastWscale;
   tcp.lastFlags &= ~CtTcpFlag.ExpChallengeAck;
   last.flags = tcp.lastFlags;
-  stateReset(tcp.seen[dir]);
+  stateReset(tcp.seen(dir));
 }
 
 /** nf_ct_tcp_state_reset */
@@ -737,7 +744,7 @@ function rstStep(c: PacketCtx, oldState: TcpState): Step {
   const { ct, tcp, pkt, dir } = c;
   let newState: TcpState = TcpState.Close;
   if (canEarlyDrop(tcp.state)) return advance(oldState, newState, false); // tuple may be reused already: skip validation
-  const peer = tcp.seen[1 - dir]!;
+  const peer = tcp.seen(otherDir(dir));
   if (peer.flags & CtTcpFlag.MaxackSet && tcp.lastIndex !== TcpIndex.Syn) {
     const seq = pkt.tcpSeq;
     if (seq === 0 && !established(ct, tcp)) return advance(oldState, newState, true); // answer to a SYN we let through
@@ -767,7 +774,7 @@ function stateTimeout(c: PacketCtx, newState: TcpState): number {
   const unack = tcpTimeout(net, 'unack');
   if (tcp.retrans >= net.sysctl.num('net.netfilter.nf_conntrack_tcp_max_retrans') && t > retrans) return retrans;
   if (c.index === TcpIndex.Rst) return tcpTimeout(net, TcpState.Close);
-  if ((tcp.seen[0].flags | tcp.seen[1].flags) & CtTcpFlag.DataUnacknowledged && t > unack) return unack;
+  if ((tcp.seen(0).flags | tcp.seen(1).flags) & CtTcpFlag.DataUnacknowledged && t > unack) return unack;
   if (tcp.lastWin === 0 && t > retrans) return retrans;
   return t;
 }
@@ -783,7 +790,7 @@ function inWindow(c: PacketCtx, oldState: TcpState, newState: TcpState): TcpVerd
   tcp.lastIndex = index;
   tcp.lastDir = dir;
   tcp.state = newState;
-  if (oldState !== newState && newState === TcpState.FinWait) tcp.seen[dir].flags |= CtTcpFlag.CloseInit;
+  if (oldState !== newState && newState === TcpState.FinWait) tcp.seen(dir).flags |= CtTcpFlag.CloseInit;
   let timeout = stateTimeout(c, newState);
   if (!ct.has(Status.SeenReply)) {
     if (c.pkt.tcpFlags & TcpFlag.RST) {

@@ -13,6 +13,11 @@ export const enum Dir {
   Reply = 1,
 }
 
+/** The other direction (!dir in the kernel). */
+export function otherDir(dir: Dir): Dir {
+  return dir === Dir.Original ? Dir.Reply : Dir.Original;
+}
+
 /**
  * The addresses are u32, but kept as int32 (`| 0`) and read back through accessors: V8 stores
  * a field that ever holds a number of 2^31 or more as a separate heap number in every object of

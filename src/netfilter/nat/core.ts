@@ -39,7 +39,7 @@ export function hookManip(hook: Hook): ManipType {
  * interface than the one its mapping was made for is dropped, and the entry killed.
  */
 function oifChanged(hook: Hook, ctinfo: CtInfo, ct: Conn, out: NetDevice | null): boolean {
-  return ct.nat !== null && ct.nat.masqIndex !== 0 && hook === Hook.PostRouting && ctinfoDir(ctinfo) === Dir.Original && out !== null && ct.nat.masqIndex !== out.index;
+  return ct.masqIndex !== 0 && hook === Hook.PostRouting && ctinfoDir(ctinfo) === Dir.Original && out !== null && ct.masqIndex !== out.index;
 }
 
 export function natInetFn(net: NetfilterNet, chains: readonly NatChain[], devices: readonly NetDevice[], env: RuleEnv, skb: Skb, state: HookState): Verdict {

@@ -5,7 +5,7 @@
  * the connection. The NAT core's op calls this instead of the NAT chains (nf_nat_ipv4_fn).
  */
 import { CtInfo, ctinfoDir, IPS_NAT_MASK, Status, type Conn } from '../conntrack/conn.js';
-import { Dir, invertTuple } from '../conntrack/tuple.js';
+import { invertTuple, otherDir } from '../conntrack/tuple.js';
 import type { Ipv4Packet } from '../../packet/ipv4.js';
 import { IPPROTO } from '../constants.js';
 import { manipToTarget, natStatusBit } from './manip.js';
@@ -25,7 +25,7 @@ export function natIcmpReplyTranslation(pkt: Ipv4Packet, ct: Conn, ctinfo: CtInf
   if (pkt.icmpType === ICMP_REDIRECT && ((ct.status & NAT_DONE_MASK) !== NAT_DONE_MASK || (ct.status & IPS_NAT_MASK) !== 0)) return false;
   const dir = ctinfoDir(ctinfo);
   if (!ct.has(natStatusBit(manip, dir))) return true;
-  const other = ct.tuple(dir === Dir.Original ? Dir.Reply : Dir.Original);
+  const other = ct.tuple(otherDir(dir));
   manipToTarget(quoted, other, manip === ManipType.Src ? ManipType.Dst : ManipType.Src);
   pkt.refreshIcmpChecksum();
   manipToTarget(pkt, invertTuple(other)!, manip);

@@ -5,7 +5,7 @@
  */
 import { Verdict } from '../constants.js';
 import { ctinfoDir, CtInfo, IPS_NAT_MASK, Status, type Conn } from '../conntrack/conn.js';
-import { Dir, icmpIsQuery, invertTuple, type Tuple } from '../conntrack/tuple.js';
+import { Dir, icmpIsQuery, invertTuple, otherDir, type Tuple } from '../conntrack/tuple.js';
 import { IPPROTO } from '../constants.js';
 import type { Ipv4Packet } from '../../packet/ipv4.js';
 import { ManipType } from './unique-tuple.js';
@@ -28,7 +28,7 @@ export function manipToTarget(pkt: Ipv4Packet, target: Tuple, manip: ManipType):
 
 /** The packet of direction `dir` must look like the inverse of the other direction's tuple. */
 function manipPacket(pkt: Ipv4Packet, ct: Conn, manip: ManipType, dir: Dir): void {
-  manipToTarget(pkt, invertTuple(ct.tuple(dir === Dir.Original ? Dir.Reply : Dir.Original))!, manip);
+  manipToTarget(pkt, invertTuple(ct.tuple(otherDir(dir)))!, manip);
 }
 
 /**

@@ -31,7 +31,7 @@ export function masquerade(s: NatSearch, skb: Skb, rule: NatRange, devices: read
     return Verdict.Drop;
   }
   state.notes?.push(`masquerade: out ${out.name}, next hop ${formatIpv4(nexthop)} -> source ${formatIpv4(source)}`);
-  s.ct.nat = { masqIndex: out.index };
+  s.ct.masqIndex = out.index;
   const range: NatRange = { ...rule, flags: rule.flags | NatFlag.MapIps, minAddr: source, maxAddr: source };
   return natSetupInfo(s, range, ManipType.Src);
 }

@@ -88,5 +88,5 @@ function mayKill(ct: Conn): boolean {
 
 /** nf_seq_has_advanced: the new SYN's sequence is after what the old connection sent. */
 function seqHasAdvanced(old: Conn, fresh: Conn): boolean {
-  return ((fresh.tcp!.seen[0].tdEnd - old.tcp!.seen[0].tdEnd) | 0) > 0;
+  return ((fresh.tcp!.seen(Dir.Original).tdEnd - old.tcp!.seen(Dir.Original).tdEnd) | 0) > 0;
 }
