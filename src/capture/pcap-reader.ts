@@ -7,7 +7,7 @@
  * - without a ChunkPool, chunks are never reused: a kept view keeps its chunk alive;
  * - with one (chunk-pool.ts), the consumer holds the chunk of each record it keeps and
  *   releases it when done, and a chunk nobody holds is read into again.
- * Nothing is allocated per packet besides the view.
+ * Nothing is allocated per packet: a record is offsets into its chunk.
  *
  * natsim used pcap-parser (0.2.1) here until issue 9: its per-record Buffer objects, events and
  * stream machinery were a quarter of the time of a whole `natsim stats`, and it needed three
@@ -50,11 +50,16 @@ class RecordSlot implements CaptureRecord {
   ifindex = 0;
   direction = PacketDirection.Unknown;
   protocol = 0;
-  payload: Uint8Array = new Uint8Array(0);
+  payloadAt = 0;
+  payloadLength = 0;
   chunk = NO_CHUNK;
   frameAt = 0;
   hwSourceAt = -1;
   hwDestAt = -1;
+
+  get payload(): Uint8Array {
+    return this.chunk.bytes.subarray(this.payloadAt, this.payloadAt + this.payloadLength);
+  }
 }
 
 const NO_CHUNK = new Chunk(new Uint8Array(0));
@@ -161,7 +166,8 @@ class PcapRecordReader {
     r.ifindex = this.frame.ifindex;
     r.direction = this.frame.direction;
     r.protocol = this.frame.protocol;
-    r.payload = buffer.subarray(at + this.frame.payloadOffset, at + caplen);
+    r.payloadAt = at + this.frame.payloadOffset;
+    r.payloadLength = caplen - this.frame.payloadOffset;
     r.chunk = this.chunk;
     r.frameAt = at;
     r.hwSourceAt = this.frame.hwSourceAt;

@@ -44,8 +44,14 @@ export interface CaptureRecord {
   readonly direction: PacketDirection;
   /** Link-layer protocol of the payload (EtherType), e.g. 0x0800 for IPv4, 0x0806 for ARP. */
   readonly protocol: number;
-  /** The network-layer bytes: a view into `chunk` (see above), which may be kept. */
+  /**
+   * The network-layer bytes, chunk.bytes[payloadAt, payloadAt + payloadLength): made as a view
+   * (see above; it may be kept) only when asked for, as a replay that takes the bytes by offset
+   * never asks, and a view is the one allocation a record would otherwise cost.
+   */
   readonly payload: Uint8Array;
+  readonly payloadAt: number;
+  readonly payloadLength: number;
   /**
    * The chunk of the file the record is in (payload is a view into it). The whole captured
    * frame, link-layer header included, is `chunk.bytes` from `frameAt` on: not a view of its

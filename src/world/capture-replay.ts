@@ -254,8 +254,8 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     p.outgoing = outgoing;
     const received = !outgoing && r.protocol === ETH_P_IP;
     p.chunk = received ? r.chunk : null;
-    p.at = r.payload.byteOffset - r.chunk.bytes.byteOffset; // where payload sits in its chunk
-    p.length = r.payload.length;
+    p.at = r.payloadAt;
+    p.length = r.payloadLength;
     if (p.chunk) chunks.hold(p.chunk); // the reader fills it again only once every record in it is fed
     p.link = received && tracing ? captureLink(r) : null;
     while (pending.size > 0 && pending.oldest().time <= time - LOOKAHEAD_NS) feedOldest();
