@@ -25,10 +25,19 @@ export interface Route {
 }
 
 export class Fib {
-  private readonly routes: Route[] = [];
+  /**
+   * The routes of each table in the order a lookup prefers them: longest prefix first, then
+   * lowest metric, then the one added first (a stable sort on insertion), so the first route
+   * that matches is the one fib_lookup finds.
+   */
+  private readonly tables = new Map<number, Route[]>();
 
   add(route: Route): void {
-    this.routes.push(route);
+    let routes = this.tables.get(route.table);
+    if (!routes) this.tables.set(route.table, (routes = []));
+    let at = routes.length;
+    while (at > 0 && preferred(route, routes[at - 1]!)) at--;
+    routes.splice(at, 0, route);
   }
 
   /** fib_add_ifaddr: local /32, and for a primary its subnet route and subnet broadcast. */
@@ -58,10 +67,6 @@ export class Fib {
     return this.lookupIn(TABLE_LOCAL, daddr) ?? this.lookupIn(TABLE_MAIN, daddr);
   }
 
-  all(): readonly Route[] {
-    return this.routes;
-  }
-
   /**
    * inet_addr_type: what an address is to this host, from the local table — local,
    * broadcast, multicast, else unicast (0.0.0.0 and 255.255.255.255 count as broadcast).
@@ -76,13 +81,15 @@ export class Fib {
   }
 
   private lookupIn(table: number, daddr: number): Route | null {
-    let best: Route | null = null;
-    for (const r of this.routes) {
-      if (r.table !== table || !inPrefix(daddr, r.dst, r.prefixLen)) continue;
-      if (!best || r.prefixLen > best.prefixLen || (r.prefixLen === best.prefixLen && r.metric < best.metric)) best = r;
-    }
-    return best;
+    const routes = this.tables.get(table);
+    if (routes) for (const r of routes) if (inPrefix(daddr, r.dst, r.prefixLen)) return r;
+    return null;
   }
+}
+
+/** Is `a` looked up before `b`: a longer prefix, or the same prefix with a lower metric? */
+function preferred(a: Route, b: Route): boolean {
+  return a.prefixLen > b.prefixLen || (a.prefixLen === b.prefixLen && a.metric < b.metric);
 }
 
 function primaryFor(dev: NetDevice, ifa: InAddr): InAddr {
