@@ -64,6 +64,13 @@ class RecordSlot implements CaptureRecord {
 
 const NO_CHUNK = new Chunk(new Uint8Array(0));
 
+/**
+ * A chunk is read in pieces, each while the records of the one before are handed on: the
+ * read runs on libuv's thread pool, so that the replay does not wait for it (it had waited
+ * for 5–7% of its time when a chunk was read whole between two runs of records).
+ */
+const READ_PIECE = CHUNK_BYTES / 8;
+
 /** One pass over the records of one file. */
 class PcapRecordReader {
   private readonly decode: LinkDecoder;
@@ -96,18 +103,29 @@ class PcapRecordReader {
     /** buffer[start, end): read but not parsed yet (the head of a record cut by the read). */
     let start = 0;
     let end = 0;
-    for (;;) {
-      if (start > 0) {
-        this.nextChunk(start, end);
-        end -= start;
-        start = 0;
+    /** The read of the piece after buffer[0, end), in flight while the records before it are handed on. */
+    let ahead: Promise<number> | null = this.read(file, end, filePos);
+    try {
+      for (;;) {
+        const got = await ahead!;
+        ahead = null;
+        if (got === 0) break;
+        filePos += got;
+        end += got;
+        if (end < this.buffer.length) ahead = this.read(file, end, filePos);
+        start = this.parseRecords(start, end);
+        if (this.stopped) break;
+        if (ahead === null) {
+          // the chunk is full: go on in another, which starts with the record the read cut
+          this.nextChunk(start, end);
+          end -= start;
+          start = 0;
+          ahead = this.read(file, end, filePos);
+        }
       }
-      const got = await this.read(file, end, filePos);
-      if (got === 0) break;
-      filePos += got;
-      end += got;
-      start = this.parseRecords(start, end);
-      if (this.stopped) break;
+    } finally {
+      // stopped or failed with a read in flight: it must end before the file is closed
+      if (ahead) await ahead.catch(() => 0);
     }
     this.pool?.release(this.chunk);
     if (!this.stopped) this.checkComplete(start, end);
@@ -128,9 +146,10 @@ class PcapRecordReader {
     return this.pool ? this.pool.take() : new Chunk(new Uint8Array(CHUNK_BYTES));
   }
 
+  /** Reads the file from `position` into buffer[at, ...), at most a piece (READ_PIECE). */
   private async read(file: FileHandle, at: number, position: number): Promise<number> {
     try {
-      const { bytesRead } = await file.read(this.buffer, at, this.buffer.length - at, position);
+      const { bytesRead } = await file.read(this.buffer, at, Math.min(READ_PIECE, this.buffer.length - at), position);
       return bytesRead;
     } catch (err) {
       throw readError(this.path, err);

@@ -162,6 +162,21 @@ describe('readPcap across its reads', () => {
     expect(n).toBe(frames.length);
   });
 
+  it('stops where the consumer says, or fails with its error, while the next piece is being read', async () => {
+    const { path, frames } = bigCapture();
+    let n = 0;
+    const summary = await readPcap(path, () => ++n < 1000);
+    expect([n, summary.records]).toEqual([1000, 1000]);
+    expect(frames.length).toBeGreaterThan(1000);
+
+    const boom = new Error('consumer failed');
+    await expect(
+      readPcap(path, (r) => {
+        if (r.index === 1000) throw boom;
+      }),
+    ).rejects.toBe(boom);
+  });
+
   it('with a pool, reads into a chunk again once nobody holds it, and never while someone does', async () => {
     const { path, frames } = bigCapture();
     const unheld = new Set<Chunk>();
