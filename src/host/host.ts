@@ -54,7 +54,7 @@ export class Host {
 
   constructor(
     readonly name: string,
-    readonly devices: NetDevice[],
+    readonly devices: readonly NetDevice[],
     readonly fib: Fib,
     readonly sysctl: Sysctl,
     readonly nf: NetfilterNet,
@@ -88,8 +88,10 @@ export class Host {
     return this.devices.find((d) => d.name === name);
   }
 
+  /** dev_get_by_index: a loop, not find(), as every captured packet asks (no closure per call). */
   deviceByIndex(index: number): NetDevice | undefined {
-    return this.devices.find((d) => d.index === index);
+    for (const d of this.devices) if (d.index === index) return d;
+    return undefined;
   }
 
   /** ip_rcv: a packet arrives on `dev` with link header `mac` (see Skb.mac). */
