@@ -770,12 +770,20 @@ function rstStep(c: PacketCtx, oldState: TcpState): Step {
 function stateTimeout(c: PacketCtx, newState: TcpState): number {
   const { net, tcp } = c;
   const t = tcpTimeout(net, newState);
-  const retrans = tcpTimeout(net, 'retrans');
-  const unack = tcpTimeout(net, 'unack');
-  if (tcp.retrans >= net.sysctl.num('net.netfilter.nf_conntrack_tcp_max_retrans') && t > retrans) return retrans;
+  // each timeout is read only where the kernel's if/else chain reads it
+  if (tcp.retrans >= net.sysctl.num('net.netfilter.nf_conntrack_tcp_max_retrans')) {
+    const retrans = tcpTimeout(net, 'retrans');
+    if (t > retrans) return retrans;
+  }
   if (c.index === TcpIndex.Rst) return tcpTimeout(net, TcpState.Close);
-  if ((tcp.seen(0).flags | tcp.seen(1).flags) & CtTcpFlag.DataUnacknowledged && t > unack) return unack;
-  if (tcp.lastWin === 0 && t > retrans) return retrans;
+  if ((tcp.seen(0).flags | tcp.seen(1).flags) & CtTcpFlag.DataUnacknowledged) {
+    const unack = tcpTimeout(net, 'unack');
+    if (t > unack) return unack;
+  }
+  if (tcp.lastWin === 0) {
+    const retrans = tcpTimeout(net, 'retrans');
+    if (t > retrans) return retrans;
+  }
   return t;
 }
 
