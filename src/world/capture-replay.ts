@@ -132,7 +132,7 @@ class PendingRing {
   /** A slot for a new record, after every held one; fill it at once. */
   push(): Pending {
     if (this.count === this.slots.length) this.grow();
-    const slot = this.slots[(this.head + this.count) % this.slots.length]!;
+    const slot = this.slots[(this.head + this.count) & (this.slots.length - 1)]!;
     this.count++;
     return slot;
   }
@@ -143,14 +143,15 @@ class PendingRing {
     if (oldest.chunk) this.chunks.release(oldest.chunk);
     oldest.chunk = null;
     oldest.link = null;
-    this.head = (this.head + 1) % this.slots.length;
+    this.head = (this.head + 1) & (this.slots.length - 1);
     this.count--;
   }
 
+  /** Doubles the ring (its size stays a power of two, so that a mask wraps an index). */
   private grow(): void {
     const old = this.slots;
     const grown: Pending[] = [];
-    for (let i = 0; i < this.count; i++) grown.push(old[(this.head + i) % old.length]!);
+    for (let i = 0; i < this.count; i++) grown.push(old[(this.head + i) & (old.length - 1)]!);
     const more = Math.max(1024, old.length);
     for (let i = 0; i < more; i++) grown.push(new Pending());
     this.slots = grown;
