@@ -1,7 +1,7 @@
 /**
  * Classic pcap (libpcap's savefile format, 2.4, microsecond or nanosecond magic, either byte
- * order), read in 4 MiB chunks: records are parsed in place, and each is handed on as a view
- * into its chunk (design.md §8). A record cut by a chunk's end is copied to the start of the
+ * order), read in 4 MiB chunks: records are parsed in place, and each is handed on as offsets
+ * into its chunk (design.md §8), its payload a view made when asked for. A record cut by a chunk's end is copied to the start of the
  * next chunk, so a chunk is not written again while anyone holds it, and a consumer may keep
  * a payload without copying it:
  * - without a ChunkPool, chunks are never reused: a kept view keeps its chunk alive;
