@@ -81,7 +81,7 @@ export class Conn {
    * (so not yet in the table, whose node the tuple is).
    */
   setReply(t: Tuple): void {
-    if (this.confirmed) throw new Error(`conntrack entry ${this.id}: reply tuple changed after confirmation`);
+    if (this.confirmed) throw new Error(`bug: conntrack entry ${this.id}: reply tuple changed after confirmation`);
     this.reply = new TupleHash(this, Dir.Reply, t);
   }
 
