@@ -1,9 +1,9 @@
 /**
  * Classic pcap (libpcap's savefile format, 2.4, microsecond or nanosecond magic, either byte
  * order), read in 4 MiB chunks: records are parsed in place, and each is handed on as offsets
- * into its chunk (design.md §8), its payload a view made when asked for. A record cut by a chunk's end is copied to the start of the
- * next chunk, so a chunk is not written again while anyone holds it, and a consumer may keep
- * a payload without copying it:
+ * into its chunk (design.md §8), its payload a view made when asked for. A record cut by a
+ * chunk's end is copied to the start of the next chunk, so a chunk is not written again while
+ * anyone holds it, and a consumer may keep a payload without copying it:
  * - without a ChunkPool, chunks are never reused: a kept view keeps its chunk alive;
  * - with one (chunk-pool.ts), the consumer holds the chunk of each record it keeps and
  *   releases it when done, and a chunk nobody holds is read into again.

@@ -40,17 +40,10 @@ export type SysctlName = keyof typeof SYSCTL_DEFAULTS;
 
 export class Sysctl {
   private readonly values = new Map<string, number | string>(Object.entries(SYSCTL_DEFAULTS));
-  /**
-   * Every value as a number, converted when set: the conntrack trackers read several per
-   * packet. An object of fixed shape, not a Map, so that num() with a constant name, once
-   * inlined, is a plain property load.
-   */
-  private readonly numbers = { ...SYSCTL_DEFAULTS } as unknown as Record<SysctlName, number>;
 
   /** The kernel whose sysctls these are: a name it lacks holds the value its code acts as. */
   constructor(readonly kernel: KernelProfile = DEFAULT_KERNEL) {
     for (const [name, on] of Object.entries(kernel.sysctls)) this.values.set(name, 'value' in on ? on.value : on.behavesAs);
-    for (const [name, value] of this.values) this.numbers[name as SysctlName] = Number(value);
   }
 
   static isKnown(name: string): name is SysctlName {
@@ -65,12 +58,11 @@ export class Sysctl {
 
   set(name: SysctlName, value: number | string): void {
     this.values.set(name, value);
-    this.numbers[name] = Number(value);
   }
 
   /** A numeric sysctl. */
   num(name: SysctlName): number {
-    return this.numbers[name];
+    return Number(this.values.get(name));
   }
 
   text(name: SysctlName): string {
