@@ -1,7 +1,14 @@
-/** Rule-test helpers: ruleset text parsed as a file named "r", and the one-line error it gives. */
+/**
+ * Rule-test helpers: ruleset text parsed as a file named "r", the one-line error it gives, and
+ * the connections a kube-proxy affinity seed's node sends on.
+ */
 import { InputError } from '../../src/errors.js';
 import type { Ruleset } from '../../src/netfilter/rules/model.js';
 import { parseRuleset } from '../../src/netfilter/rules/parse.js';
+import { TcpFlag } from '../../src/packet/ipv4.js';
+import type { ScenarioSpec } from '../../src/scenario/spec.js';
+import type { TraceEvent } from '../../src/trace/events.js';
+import { World } from '../../src/world/world.js';
 
 export function parse(text: string, file = 'r'): Ruleset {
   return parseRuleset({ text, file, lineOffset: 0, colOffset: 0 });
@@ -16,4 +23,13 @@ export function errorOf(text: string): string {
     throw e;
   }
   throw new Error('no error');
+}
+
+type Transmit = Extract<TraceEvent, { kind: 'transmit' }>;
+
+/** The SYNs host `node` sends to a pod's port 8080, in order: which pod each connection went to. */
+export function podSyns(spec: ScenarioSpec): Transmit[] {
+  const events: TraceEvent[] = [];
+  new World(spec, { trace: ['node'], sink: { emit: (e) => void events.push(e) } }).run(Number.MAX_SAFE_INTEGER);
+  return events.filter((e): e is Transmit => e.kind === 'transmit' && e.host === 'node' && e.pkt.dport === 8080 && e.pkt.tcpFlags === TcpFlag.SYN);
 }

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { errorOf, parse } from './helpers.js';
+import { errorOf, parse, podSyns } from './helpers.js';
 import { Hook, Verdict } from '../../src/netfilter/constants.js';
 import { RuleContext } from '../../src/netfilter/rules/context.js';
 import { evaluateChain } from '../../src/netfilter/rules/eval.js';
@@ -20,8 +20,6 @@ import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { TcpFlag } from '../../src/packet/ipv4.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { Prng } from '../../src/sim/prng.js';
-import type { TraceEvent } from '../../src/trace/events.js';
-import { World } from '../../src/world/world.js';
 
 const S = 1e9;
 const ip = (s: string) => parseIpv4(s)!;
@@ -258,13 +256,8 @@ describe('add @set and update @set (nft_dynset_eval)', () => {
 });
 
 describe('kube-proxy session affinity in nftables mode (fixtures/seeds/kube-proxy-nftables-affinity.yaml)', () => {
-  type Tx = Extract<TraceEvent, { kind: 'transmit' }>;
-
   it('the second connection goes to the first one’s pod while the affinity element lives, the third to numgen’s pick after it expired', () => {
-    const events: TraceEvent[] = [];
-    const world = new World(loadScenario('fixtures/seeds/kube-proxy-nftables-affinity.yaml'), { trace: ['node'], sink: { emit: (e) => void events.push(e) } });
-    world.run(Number.MAX_SAFE_INTEGER);
-    const syns = events.filter((e): e is Tx => e.kind === 'transmit' && e.host === 'node' && e.pkt.dport === 8080 && e.pkt.tcpFlags === TcpFlag.SYN);
+    const syns = podSyns(loadScenario('fixtures/seeds/kube-proxy-nftables-affinity.yaml'));
     expect(syns.map((e) => [e.time / S, formatIpv4(e.pkt.daddr)])).toEqual([
       [expect.closeTo(0.1, 3), '10.244.0.5'],
       [expect.closeTo(3, 3), '10.244.0.5'],
@@ -276,10 +269,7 @@ describe('kube-proxy session affinity in nftables mode (fixtures/seeds/kube-prox
     const spec = loadScenario('fixtures/seeds/kube-proxy-nftables-affinity.yaml');
     const ruleset = spec.hosts.find((h) => h.name === 'node')!.ruleset!;
     const text = ruleset.text.replace(/^\t\tip saddr @affinity-.*\n/gm, '');
-    const sent: TraceEvent[] = [];
-    const world = new World({ ...spec, hosts: spec.hosts.map((h) => (h.name === 'node' ? { ...h, ruleset: { ...ruleset, text } } : h)) }, { trace: ['node'], sink: { emit: (e) => void sent.push(e) } });
-    world.run(Number.MAX_SAFE_INTEGER);
-    const pods = sent.filter((e): e is Tx => e.kind === 'transmit' && e.host === 'node' && e.pkt.dport === 8080 && e.pkt.tcpFlags === TcpFlag.SYN).map((e) => formatIpv4(e.pkt.daddr));
+    const pods = podSyns({ ...spec, hosts: spec.hosts.map((h) => (h.name === 'node' ? { ...h, ruleset: { ...ruleset, text } } : h)) }).map((e) => formatIpv4(e.pkt.daddr));
     expect(pods[1]).not.toBe(pods[0]);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { errorOf, parse } from './helpers.js';
+import { errorOf, parse, podSyns } from './helpers.js';
 import { NetDevice } from '../../src/host/device.js';
 import { Hook, Verdict } from '../../src/netfilter/constants.js';
 import { RuleContext } from '../../src/netfilter/rules/context.js';
@@ -16,11 +16,8 @@ import { IP_LIST_TOT } from '../../src/netfilter/rules/xt-recent.js';
 import { Skb } from '../../src/netfilter/skb.js';
 import { buildUdp } from '../../src/packet/build.js';
 import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
-import { TcpFlag } from '../../src/packet/ipv4.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { Prng } from '../../src/sim/prng.js';
-import type { TraceEvent } from '../../src/trace/events.js';
-import { World } from '../../src/world/world.js';
 
 const S = 1e9;
 const ip = (s: string) => parseIpv4(s)!;
@@ -198,13 +195,8 @@ function recentTable(t: Table): ReadonlyMap<number, unknown> {
 }
 
 describe('kube-proxy session affinity in iptables mode (fixtures/seeds/kube-proxy-iptables-affinity.yaml)', () => {
-  type Tx = Extract<TraceEvent, { kind: 'transmit' }>;
-
   it('the second connection goes to the first one’s pod within --seconds, the third to the statistic rule’s pick after', () => {
-    const events: TraceEvent[] = [];
-    const world = new World(loadScenario('fixtures/seeds/kube-proxy-iptables-affinity.yaml'), { trace: ['node'], sink: { emit: (e) => void events.push(e) } });
-    world.run(Number.MAX_SAFE_INTEGER);
-    const syns = events.filter((e): e is Tx => e.kind === 'transmit' && e.host === 'node' && e.pkt.dport === 8080 && e.pkt.tcpFlags === TcpFlag.SYN);
+    const syns = podSyns(loadScenario('fixtures/seeds/kube-proxy-iptables-affinity.yaml'));
     expect(syns.map((e) => formatIpv4(e.pkt.daddr))).toEqual(['10.244.0.5', '10.244.0.5', '10.244.0.6']);
   });
 });
