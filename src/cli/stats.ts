@@ -18,6 +18,7 @@ export async function statsCommand(input: string, options: StatsOptions, out: Ou
   for (const host of result.hosts) {
     const stats = host.nf.stats;
     const p = host.packets;
+    if (host.cpu.ownDraw) process.stderr.write(`natsim: ${host.name}: which CPU ran each packet is natsim's draw (seeded): a capture does not record the CPU the kernel used\n`);
     if (options.json) {
       out.line(JSON.stringify({ host: host.name, cpus: stats.rows(), packets: { received: p.received, sent: p.sent, delivered: p.delivered, dropped: Object.fromEntries(p.dropped) } }));
     } else if (options.plain || !process.stdout.isTTY) {

@@ -21,6 +21,7 @@ import { sendReject } from './reject.js';
 import type { Sysctl } from './sysctl.js';
 import type { Ipvs } from '../netfilter/ipvs/ipvs.js';
 import { ICMP_EXC_TTL, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
+import type { BacklogCpu } from './backlog-cpu.js';
 
 /** What loopback_xmit's eth_type_trans finds: lo's all-zero addresses and ETH_P_IP. */
 const LOOPBACK_HEADER: EthHeader = { dest: new Uint8Array(6), source: new Uint8Array(6), proto: ETH_P_IP };
@@ -60,7 +61,8 @@ export class Host {
     readonly nf: NetfilterNet,
     readonly hooks: HookTable,
     private readonly ports: HostPorts,
-    private readonly cpus: number,
+    /** Which CPU runs each packet (conntrack -S counts per CPU). */
+    readonly cpu: BacklogCpu,
   ) {}
 
   nextSkbId(): number {
@@ -94,9 +96,12 @@ export class Host {
     return undefined;
   }
 
-  /** ip_rcv: a packet arrives on `dev` with link header `mac` (see Skb.mac). */
-  receive(pkt: Ipv4Packet, dev: NetDevice, time: number, mac: EthHeader | null): void {
-    const skb = new Skb(this.nextSkbId(), pkt, time, this.cpuFor(pkt), dev);
+  /**
+   * ip_rcv: a packet arrives on `dev` with link header `mac` (see Skb.mac), processed on
+   * `cpu` when the sender's CPU is known (a veth peer in the same world), else on a drawn one.
+   */
+  receive(pkt: Ipv4Packet, dev: NetDevice, time: number, mac: EthHeader | null, cpu: number | null = null): void {
+    const skb = new Skb(this.nextSkbId(), pkt, time, cpu ?? this.cpu.next(), dev);
     skb.mac = mac;
     this.packets.received++;
     this.tap?.(PacketDirection.Host, dev, pkt, time);
@@ -123,7 +128,7 @@ export class Host {
 
   /** ip_local_out for a packet a local socket sends, routed by its destination (see Skb.appSocket). */
   output(pkt: Ipv4Packet, time: number, appSocket: boolean): void {
-    const skb = new Skb(this.nextSkbId(), pkt, time, this.cpuFor(pkt), null);
+    const skb = new Skb(this.nextSkbId(), pkt, time, this.cpu.next(), null);
     skb.appSocket = appSocket;
     this.localOut(skb);
   }
@@ -240,11 +245,4 @@ export class Host {
 
   /** Observer of every drop (for counts and diagnosis). */
   onDrop: ((skb: Skb, reason: string) => void) | null = null;
-
-  /** Receive-side scaling: which CPU processes a packet (a flow hash over the CPU count). */
-  private cpuFor(pkt: Ipv4Packet): number {
-    if (this.cpus <= 1) return 0;
-    const h = Math.imul(pkt.saddr ^ pkt.daddr ^ ((pkt.sport << 16) | pkt.dport) ^ pkt.proto, 0x9e3779b1) >>> 0;
-    return h % this.cpus;
-  }
 }

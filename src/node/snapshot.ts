@@ -3,7 +3,7 @@
  * (ip-addr.json), `ip -j route show table all` (ip-route.json), `sysctl -a` (sysctl.txt) and the
  * ruleset (nft-ruleset.txt from `nft list ruleset` and/or iptables-save.txt, or
  * iptables-legacy-save.txt on an iptables-legacy node), optionally
- * ipset-save.txt and ipvsadm-save.txt (`ipvsadm -Sn`) — read into the
+ * ipset-save.txt, ipvsadm-save.txt (`ipvsadm -Sn`) and the CPU count (cpu-count.ts) — read into the
  * HostSpec a scenario would give, so that a capture taken on that machine can be replayed on it.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { Sysctl, SYSCTL_DEFAULTS } from '../host/sysctl.js';
 import { parseMac } from '../host/device.js';
 import type { HostSpec, InterfaceSpec, Located, RulesetSpec, ScenarioSpec } from '../scenario/spec.js';
 import { DEFAULT_KERNEL } from '../kernel/profile.js';
+import { readCpuCount } from './cpu-count.js';
 
 export const ADDR_FILE = 'ip-addr.json';
 export const ROUTE_FILE = 'ip-route.json';
@@ -33,6 +34,8 @@ export interface NodeSnapshot {
   readonly rulesetFile: string | null;
   /** Why that file: e.g. "using iptables-save.txt (nft-ruleset.txt shows the same tables)". */
   readonly rulesetChoice: string;
+  /** CPUs the node has (cpu-online.txt or nproc.txt; 1 without either). */
+  readonly cpus: number;
   /** What was read but left out, one line each (routes natsim derives itself, lo's addresses, …). */
   readonly skipped: string[];
 }
@@ -54,12 +57,12 @@ export function loadNode(dir: string): NodeSnapshot {
   const ipsets = existsSync(join(dir, IPSET_FILE)) ? readRuleset(join(dir, IPSET_FILE)) : null;
   const ipvs = existsSync(join(dir, IPVS_FILE)) ? readRuleset(join(dir, IPVS_FILE)) : null;
   const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, ipsets, ipvs, place: { file: dir } };
-  return { dir, host, rulesetFile: choice.ruleset?.file ?? null, rulesetChoice: choice.why, skipped };
+  return { dir, host, cpus: readCpuCount(dir), rulesetFile: choice.ruleset?.file ?? null, rulesetChoice: choice.why, skipped };
 }
 
 /** A one-host scenario around the node, for replaying a capture on it. */
 export function nodeScenario(node: NodeSnapshot, seed = 1): ScenarioSpec {
-  return { file: node.dir, name: node.host.name, about: `node snapshot ${node.dir}`, seed, cpus: 1, kernel: DEFAULT_KERNEL.version, hosts: [node.host], trace: [node.host.name], run: [], until: null };
+  return { file: node.dir, name: node.host.name, about: `node snapshot ${node.dir}`, seed, cpus: node.cpus, kernel: DEFAULT_KERNEL.version, hosts: [node.host], trace: [node.host.name], run: [], until: null };
 }
 
 function readJson(file: string): unknown {

@@ -8,6 +8,7 @@ import { InputError } from '../errors.js';
 import { parseMac } from '../host/device.js';
 import { YamlSource, yamlLineCounter } from './yaml-place.js';
 import type { HostSpec, InterfaceSpec, Located, RulesetSpec, RunStep, ScenarioSpec } from './spec.js';
+import { readCpuCount } from '../node/cpu-count.js';
 import { DEFAULT_KERNEL, isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from '../kernel/profile.js';
 
 const TOP_KEYS = new Set(['natsim', 'name', 'about', 'seed', 'cpus', 'kernel', 'hosts', 'trace', 'run', 'until']);
@@ -52,7 +53,8 @@ export function parseScenario(text: string, file: string): ScenarioSpec {
     name: fields.has('name') ? src.text(fields.get('name')![0], 'name') : file,
     about: fields.has('about') ? src.text(fields.get('about')![0], 'about') : '',
     seed: fields.has('seed') ? src.num(fields.get('seed')![0], 'seed') : 1,
-    cpus: fields.has('cpus') ? positive(src, fields.get('cpus')![0], 'cpus') : 1,
+    // without `cpus`, a scenario beside a node snapshot has that node's CPUs (1 otherwise)
+    cpus: fields.has('cpus') ? positive(src, fields.get('cpus')![0], 'cpus') : readCpuCount(dirname(file)),
     kernel: fields.has('kernel') ? kernelVersion(src, fields.get('kernel')![0]) : DEFAULT_KERNEL.version,
     hosts,
     trace,

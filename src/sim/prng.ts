@@ -9,7 +9,10 @@ export class Prng {
   private s2: number;
   private s3: number;
 
-  constructor(seed: number) {
+  constructor(
+    /** The seed this source started from. */
+    readonly seed: number,
+  ) {
     let x = seed >>> 0;
     const next = (): number => {
       x = (x + 0x9e3779b9) >>> 0;

@@ -18,6 +18,7 @@ import { parsePrefix } from '../packet/ipv4-addr.js';
 import type { Prng } from '../sim/prng.js';
 import type { KernelProfile } from '../kernel/profile.js';
 import type { HostSpec } from '../scenario/spec.js';
+import { BacklogCpu } from '../host/backlog-cpu.js';
 
 const ADDR_TYPE_BIT = { local: AddrType.Local, broadcast: AddrType.Broadcast, multicast: AddrType.Multicast, unicast: AddrType.Unicast } as const;
 
@@ -46,7 +47,7 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   const ipsets = spec.ipsets ? parseIpsets(spec.ipsets) : new Map();
   const ruleset = spec.ruleset ? parseRuleset(spec.ruleset, ipsets) : { tables: [] };
   const env = { addrType: (addr: number) => ADDR_TYPE_BIT[fib.addrType(addr)], prng };
-  const host = new Host(spec.name, devices, fib, sysctl, net, buildHooks(net, ruleset, devices, env), ports, cpus);
+  const host = new Host(spec.name, devices, fib, sysctl, net, buildHooks(net, ruleset, devices, env), ports, new BacklogCpu(cpus, prng.seed, spec.name));
   const services = spec.ipvs ? parseIpvs(spec.ipvs) : [];
   // ip_vs_add_service registers IPVS's hooks with the first virtual service.
   if (services.length > 0) {

@@ -76,9 +76,10 @@ export class World implements HostPorts {
     if (!peer) return; // no neighbour answers ARP for the next hop: the packet goes nowhere
     host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
     const pkt = skb.pkt;
+    const cpu = skb.cpu; // veth_xmit: the peer processes it on the sender's CPU
     // the link header only LOG reads (Skb.mac), made while the receiver is traced
     const mac: EthHeader | null = peer.host.sink ? { dest: peer.dev.mac, source: dev.mac, proto: ETH_P_IP } : null;
-    this.queue.at(skb.time + LINK_DELAY_NS, () => peer.host.receive(pkt, peer.dev, this.queue.now, mac));
+    this.queue.at(skb.time + LINK_DELAY_NS, () => peer.host.receive(pkt, peer.dev, this.queue.now, mac, cpu));
   }
 
   deliver(host: Host, skb: Skb): void {

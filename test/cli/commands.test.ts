@@ -22,10 +22,18 @@ describe('natsim stats', () => {
     expect(stats.packets.dropped).toEqual({ 'conntrack insert_failed': 6 });
   });
 
-  it('--cpus spreads flows over CPUs by a flow hash', () => {
-    const stats = JSON.parse(natsim('stats', '--json', '--cpus', '4', SEED).stdout.trim());
+  it("--cpus N: a line per CPU, the packets spread over them by natsim's draw, which it says", () => {
+    const run = natsim('stats', '--json', '--cpus', '4', SEED);
+    const stats = JSON.parse(run.stdout.trim());
     expect(stats.cpus).toHaveLength(4);
     expect(stats.cpus.reduce((n: number, c: { drop: number }) => n + c.drop, 0)).toBe(6);
+    expect(stats.cpus.filter((c: { drop: number }) => c.drop > 0).length).toBeGreaterThan(1); // one flow, several CPUs
+    expect(run.stderr).toMatch(/which CPU ran each packet is natsim's draw/);
+  });
+
+  it('a capture beside a node snapshot has its CPUs (cpu-online.txt): a line for each', () => {
+    const lines = natsim('stats', '--plain', 'fixtures/kernel/tcp-lifecycle/capture.pcap').stdout.trim().split('\n');
+    expect(lines.map((l) => l.slice(0, 5))).toEqual(['cpu=0', 'cpu=1']);
   });
 });
 

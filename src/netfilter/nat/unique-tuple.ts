@@ -12,7 +12,8 @@ import { NatFlag, NAT_RANGE_PROTO_RANDOM_ALL, type NatRange } from '../rules/mod
 import { Dir, invertTuple, Tuple } from '../conntrack/tuple.js';
 import type { Conn } from '../conntrack/conn.js';
 import { jhash2, rawLe32, reciprocalScale } from './jhash.js';
-import { MAX_ATTEMPTS, usedTuple, usedTupleHarder, usedTupleNew } from './used-tuple.js';
+import { evictable, MAX_ATTEMPTS, tupleHolder, usedTuple, usedTupleHarder, usedTupleNew } from './used-tuple.js';
+import { TcpState } from '../conntrack/tcp-state.js';
 import { roverSearch, roverStartsRandom, type KeySpace } from './port-rover.js';
 import type { PortSearch } from '../../kernel/profile.js';
 
@@ -100,26 +101,53 @@ function findBestIps(t: Tuple, range: NatRange, manip: ManipType): void {
 }
 
 /**
- * Replaying a capture, the kernel's random offset is unknown but its outcome is on the wire.
- * Any port (or ICMP id) inside [min, min+size) that is free now is what some draw of the
- * offset gives on the first attempt, so natsim takes the kernel's choice when it is such a
- * port at the address natsim chose; otherwise natsim draws its own and the difference shows.
+ * Replaying a capture, the kernel's random offset is unknown but its outcome is on the wire:
+ * the port (or ICMP id) it sent, when that is inside [min, min+size) at the address natsim
+ * chose and free now — what some draw of the offset gives. Null: natsim draws its own.
  */
-function followRecording(s: NatSearch, t: Tuple, manip: ManipType, { min, size }: KeySpace): boolean {
+function recordedKey(s: NatSearch, t: Tuple, manip: ManipType, { min, size }: KeySpace): number | null {
   const wire = s.net.recorded;
-  if (wire === null || size === 1) return false;
+  if (wire === null || size === 1) return null;
   const src = manip === ManipType.Src;
   const addr = src ? wire.saddr : wire.daddr;
   const key = t.proto === IPPROTO.ICMP || src ? wire.sport : wire.dport;
-  if (addr !== (src ? t.src : t.dst) || key < min || key >= min + size) return false;
-  const before = l4Key(t, manip);
-  setL4Key(t, manip, key);
-  if (usedTuple(s, t)) {
-    setL4Key(t, manip, before);
-    return false;
-  }
-  s.notes?.push(`${t.proto === IPPROTO.ICMP ? 'id' : 'port'} ${key} as in the capture: inside ${min}-${min + size - 1} and free, so one draw of the kernel's random offset gives it`);
-  return true;
+  if (addr !== (src ? t.src : t.dst) || key < min || key >= min + size) return null;
+  return isFree(s, t, manip, key) ? key : null;
+}
+
+/** Would the kernel's check find `key` free (tupleHolder, or a holder the 6.x search evicts)? */
+function isFree(s: NatSearch, t: Tuple, manip: ManipType, key: number): boolean {
+  const probe = t.clone();
+  setL4Key(probe, manip, key);
+  if (tupleHolder(s, probe) === null) return true;
+  const search = s.net.kernel.nat.portSearch;
+  if (search.kind === 'rover' || !search.evictClosing || probe.proto !== IPPROTO.TCP || s.ct.tcp?.state !== TcpState.SynSent) return false;
+  const found = s.net.table.find(invertTuple(probe)!);
+  return found !== null && evictable(s, found) !== null;
+}
+
+function followNote(s: NatSearch, t: Tuple, key: number, space: KeySpace, before: number): void {
+  const what = t.proto === IPPROTO.ICMP ? 'id' : 'port';
+  const walk = before === 0 ? 'so one draw of the kernel\'s random offset gives it' : `the kernel's search started ${before} taken ${what}${before > 1 ? 's' : ''} before it (natsim's draw among the starts that give it)`;
+  s.notes?.push(`${what} ${key} as in the capture: inside ${space.min}-${space.min + space.size - 1} and free, ${walk}`);
+}
+
+/**
+ * The offset the bounded search starts from to end at the recorded key: the kernel walked
+ * forward from its random offset over taken keys (each bumping `found`) to the first free one,
+ * so any start in the run of taken keys just before the recorded one, or the key itself, gives
+ * it. natsim draws one of those starts (each as likely, as get_random_u16 makes them), so that
+ * `found` counts a walk the kernel could have made.
+ */
+function recordedStart(s: NatSearch, t: Tuple, manip: ManipType, space: KeySpace): number | null {
+  const key = recordedKey(s, t, manip, space);
+  if (key === null) return null;
+  const at = (back: number): number => space.min + ((key - space.min - back + space.size * MAX_ATTEMPTS) % space.size);
+  let taken = 0;
+  while (taken + 1 < Math.min(space.size, MAX_ATTEMPTS) && !isFree(s, t, manip, at(taken + 1))) taken++;
+  const back = taken === 0 ? 0 : s.net.prng.below(taken + 1);
+  followNote(s, t, key, space, back);
+  return at(back) - space.min;
 }
 
 /**
@@ -164,8 +192,8 @@ function startsRandom(t: Tuple, range: NatRange, manip: ManipType, search: PortS
  * nf_nat_used_tuple (5.x), or on 6.x nf_nat_used_tuple_harder, which in the last attempts may
  * evict a closing TCP connection.
  */
-function boundedSearch(s: NatSearch, t: Tuple, range: NatRange, manip: ManipType, { min, size }: KeySpace, random: boolean, evictClosing: boolean): void {
-  let off = range.flags & NatFlag.ProtoOffset ? (l4Key(t, manip) - range.baseProto) & 0xffff : random ? s.net.prng.u16() : 0;
+function boundedSearch(s: NatSearch, t: Tuple, manip: ManipType, { min, size }: KeySpace, start: number, evictClosing: boolean): void {
+  let off = start;
   let attempts = Math.min(size, MAX_ATTEMPTS);
   for (;;) {
     for (let i = 0; i < attempts; i++, off = (off + 1) & 0xffff) {
@@ -180,19 +208,26 @@ function boundedSearch(s: NatSearch, t: Tuple, range: NatRange, manip: ManipType
 
 /**
  * nf_nat_l4proto_unique_tuple: move the port (or ICMP id) into its key space until the tuple
- * is unused — by the kernel's search: 4.15's rover (port-rover.ts) or the bounded one.
+ * is unused — by the kernel's search: 4.15's rover (port-rover.ts) or the bounded one, from a
+ * random offset (the recorded outcome's, replaying a capture), the PROTO_OFFSET base, or 0.
  */
 function l4UniqueTuple(s: NatSearch, t: Tuple, range: NatRange, manip: ManipType): void {
   const search = s.net.kernel.nat.portSearch;
   const space = keySpace(t, range, manip, search);
   if (!space) return;
   const random = startsRandom(t, range, manip, search);
-  if (random && followRecording(s, t, manip, space)) return;
   if (search.kind === 'rover') {
-    roverSearch(s.net, t.proto, range.flags, space, (key) => setL4Key(t, manip, key), () => usedTuple(s, t));
-  } else {
-    boundedSearch(s, t, range, manip, space, random, search.evictClosing);
+    const key = random ? recordedKey(s, t, manip, space) : null;
+    if (key !== null) {
+      setL4Key(t, manip, key);
+      followNote(s, t, key, space, 0);
+      return;
+    }
+    roverSearch(s.net, t.proto, range.flags, space, (k) => setL4Key(t, manip, k), () => usedTuple(s, t));
+    return;
   }
+  const start = range.flags & NatFlag.ProtoOffset ? (l4Key(t, manip) - range.baseProto) & 0xffff : random ? (recordedStart(s, t, manip, space) ?? s.net.prng.u16()) : 0;
+  boundedSearch(s, t, manip, space, start, search.evictClosing);
 }
 
 /** Is the connection's original tuple taken? 6.x asks nf_nat_used_tuple_new, older kernels nf_nat_used_tuple. */

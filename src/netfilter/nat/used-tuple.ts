@@ -8,7 +8,7 @@ import { isExpired } from '../conntrack/core.js';
 import { IPS_NAT_MASK, Status, type Conn } from '../conntrack/conn.js';
 import { allowClash } from '../conntrack/l4proto.js';
 import { TcpState } from '../conntrack/tcp-state.js';
-import { Dir, invertTuple, type Tuple } from '../conntrack/tuple.js';
+import { Dir, invertTuple, type Tuple, type TupleHash } from '../conntrack/tuple.js';
 import type { NatSearch } from './unique-tuple.js';
 
 /** NF_NAT_MAX_ATTEMPTS: how many tuples one round of the port search tries at most. */
@@ -18,30 +18,36 @@ export const MAX_ATTEMPTS = 128;
 const HARDER_THRESH = MAX_ATTEMPTS / 4;
 
 /**
- * nf_conntrack_tuple_taken on the reply of `t`: is there a confirmed, live entry (not `ct`)
- * with that reply tuple? Since 5.x an entry with the same original tuple does not count: that
- * is the same flow, and the confirm step merges it (4.15 counts it as taken). Each hit bumps
- * `found`.
+ * nf_conntrack_tuple_taken on the reply of `t` without its count: the confirmed, live entry
+ * (not `ct`) with that reply tuple, or null. Since 5.x an entry with the same original tuple
+ * does not count: that is the same flow, and the confirm step merges it (4.15 counts it as
+ * taken). Expired entries met on the way are reaped (nf_ct_gc_expired).
  */
-export function usedTuple(s: NatSearch, t: Tuple): boolean {
+export function tupleHolder(s: NatSearch, t: Tuple): Conn | null {
   const reply = invertTuple(t);
-  if (!reply) return false;
+  if (!reply) return null;
   let expired: Conn[] | null = null;
-  let taken = false;
+  let holder: Conn | null = null;
   for (const h of s.net.table.bucket(reply)) {
     const other = h.conn;
     if (other === s.ct || !other.tuple(h.dir).equals(reply)) continue;
     if (isExpired(other, s.now)) {
-      (expired ??= []).push(other); // nf_ct_gc_expired: reaped on the way
+      (expired ??= []).push(other);
       continue;
     }
     if (s.net.kernel.nat.takenSkipsSameFlow && other.tuple(Dir.Original).equals(s.ct.tuple(Dir.Original))) continue;
-    s.net.stats.inc(s.cpu, 'found');
-    taken = true;
+    holder = other;
     break;
   }
   for (const ct of expired ?? []) s.net.destroy(ct, s.now);
-  return taken;
+  return holder;
+}
+
+/** nf_conntrack_tuple_taken: is `t` taken? Each hit bumps `found` (NF_CT_STAT_INC_ATOMIC). */
+export function usedTuple(s: NatSearch, t: Tuple): boolean {
+  if (tupleHolder(s, t) === null) return false;
+  s.net.stats.inc(s.cpu, 'found');
+  return true;
 }
 
 /**
@@ -72,11 +78,18 @@ export function usedTupleHarder(s: NatSearch, t: Tuple, attemptsLeft: number): b
   if (attemptsLeft > HARDER_THRESH || t.proto !== IPPROTO.TCP || s.ct.tcp?.state !== TcpState.SynSent) return usedTuple(s, t);
   const found = s.net.table.find(invertTuple(t)!);
   if (!found || isExpired(found.conn, s.now)) return false;
-  const other = found.conn;
-  if (found.dir === Dir.Original || other === s.ct || !mayKill(other) || !seqHasAdvanced(other, s.ct)) return true;
-  s.net.destroy(other, s.now);
-  s.notes?.push(`port ${t.srcU}: closing connection ${other.id} (${other.tcp!.state === TcpState.TimeWait ? 'TIME_WAIT' : 'closing'}) evicted to reuse it (nf_nat_used_tuple_harder)`);
+  const victim = evictable(s, found);
+  if (victim === null) return true;
+  s.net.destroy(victim, s.now);
+  s.notes?.push(`port ${t.srcU}: closing connection ${victim.id} (${victim.tcp!.state === TcpState.TimeWait ? 'TIME_WAIT' : 'closing'}) evicted to reuse it (nf_nat_used_tuple_harder)`);
   return false;
+}
+
+/** The connection nf_nat_used_tuple_harder would kill to free the tuple `found` holds, if any. */
+export function evictable(s: NatSearch, found: TupleHash): Conn | null {
+  const other = found.conn;
+  if (found.dir === Dir.Original || other === s.ct || !mayKill(other) || !seqHasAdvanced(other, s.ct)) return null;
+  return other;
 }
 
 /** nf_nat_may_kill */

@@ -1,0 +1,33 @@
+/**
+ * How many CPUs a node has, from its snapshot: `cpu-online.txt` (/sys/devices/system/cpu/online,
+ * a cpulist such as "0-3,6") or `nproc.txt` (`nproc`, one number). conntrack -S prints a line
+ * per possible CPU (ctnetlink_ct_stat_cpu_dump walks cpu_possible); on the recorded nodes the
+ * possible and online CPUs are the same. Neither file: one CPU, as before snapshots had them.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../errors.js';
+
+export const CPU_ONLINE_FILE = 'cpu-online.txt';
+export const NPROC_FILE = 'nproc.txt';
+
+export function readCpuCount(dir: string): number {
+  const online = join(dir, CPU_ONLINE_FILE);
+  if (existsSync(online)) return cpulistCount(online, readFileSync(online, 'utf8').trim());
+  const nproc = join(dir, NPROC_FILE);
+  if (!existsSync(nproc)) return 1;
+  const text = readFileSync(nproc, 'utf8').trim();
+  if (!/^[1-9]\d*$/.test(text)) throw new InputError({ file: nproc, line: 1 }, `expected the number nproc prints, not '${text}'`);
+  return Number(text);
+}
+
+/** bitmap_parselist's format: comma-separated CPUs and ranges; the count is the highest + 1. */
+function cpulistCount(file: string, text: string): number {
+  let highest = -1;
+  for (const part of text.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m || (m[2] !== undefined && Number(m[2]) < Number(m[1]))) throw new InputError({ file, line: 1 }, `expected a CPU list such as 0-3, not '${text}'`);
+    highest = Math.max(highest, Number(m[2] ?? m[1]));
+  }
+  return highest + 1;
+}
