@@ -26,7 +26,7 @@ function conn(net: NetfilterNet, client: number, sport: number): Conn {
 
 /** Fills `used` ports of a range of `size` with confirmed entries, then times new allocations. */
 function measure(size: number, used: number): number {
-  const net = new NetfilterNet(new Sysctl(), new Prng(3), 1);
+  const net = new NetfilterNet(new Sysctl(), new Prng(3), 1, 3);
   const range: NatRange = { flags: NatFlag.MapIps | NatFlag.ProtoSpecified, minAddr: WAN, maxAddr: WAN, minProto: 10000, maxProto: 10000 + size - 1, baseProto: 0 };
   const search = (ct: Conn) => ({ net, ct, now: 0, cpu: 0, notes: null });
   for (let i = 0; i < used; i++) {

@@ -22,7 +22,7 @@ const WAN = 0xcb007101; // 203.0.113.1
 const prng = new Prng(7);
 const sysctl = new Sysctl();
 sysctl.set('net.netfilter.nf_conntrack_max', entries); // the table must take them all
-const net = new NetfilterNet(sysctl, prng, 1);
+const net = new NetfilterNet(sysctl, prng, 1, prng.seed);
 
 gc();
 const before = process.memoryUsage().heapUsed;

@@ -1,12 +1,15 @@
 /**
- * `natsim conntrack INPUT`: the conntrack table when the run ends, as `conntrack -L` lists it;
- * with `--events`, the entries' lives as `conntrack -E` shows them, stamped with virtual time.
+ * `natsim conntrack INPUT`: the conntrack table when the run ends, as `conntrack -L` lists it —
+ * in the kernel's dump order for the host's hash key (ConntrackTable.connections), with
+ * conntrack-tools' count on stderr; with `--events`, the entries' lives as
+ * `conntrack -E -o timestamp` shows them, stamped with the capture's own time.
  */
 import { Status } from '../netfilter/conntrack/conn.js';
 import { gcSweep } from '../netfilter/conntrack/gc.js';
-import { conntrackEventLine, conntrackListLine } from '../report/conntrack-list.js';
+import { conntrackEventLine, conntrackJsonEntry, conntrackListFooter, conntrackListLine } from '../report/conntrack-list.js';
 import { viewEntry, type TraceEvent, type TraceSink } from '../trace/events.js';
 import type { Output } from '../trace/output.js';
+import { ClockOrigin } from '../capture/clock-origin.js';
 import { runInput, type RunOptions } from './run-input.js';
 
 export interface ConntrackOptions extends RunOptions {
@@ -15,14 +18,16 @@ export interface ConntrackOptions extends RunOptions {
 }
 
 export async function conntrackCommand(input: string, options: ConntrackOptions, out: Output): Promise<number> {
+  // set from a capture's first record, before any event
+  const origin = new ClockOrigin();
   const eventSink = (multiHost: boolean): TraceSink => ({
     emit(e: TraceEvent): void {
       if (e.kind !== 'conntrack') return;
-      if (options.json) out.line(JSON.stringify({ host: e.host, time: e.time, event: e.event, entry: e.entry }));
-      else out.line(`${multiHost ? `${e.host}: ` : ''}${conntrackEventLine(e.event, e.time, e.entry)}`);
+      if (options.json) out.line(JSON.stringify({ host: e.host, time: e.time, event: e.event, entry: conntrackJsonEntry(e.entry) }));
+      else out.line(`${multiHost ? `${e.host}: ` : ''}${conntrackEventLine(e.event, origin.wall(e.time), e.entry)}`);
     },
   });
-  const result = await runInput(input, options, (multi) => (options.events ? eventSink(multi) : null));
+  const result = await runInput(input, { ...options, origin }, (multi) => (options.events ? eventSink(multi) : null));
   // The run is over: what expired by now is gone (and, with --events, says so).
   // IPVS connections that ran out by now take their conntrack entries along (conntrack=1).
   for (const host of result.hosts) host.ipvs?.expire(result.endTime);
@@ -30,13 +35,13 @@ export async function conntrackCommand(input: string, options: ConntrackOptions,
   if (options.events) return 0;
   for (const host of result.hosts) {
     // Reply-only clash entries (NAT_CLASH) sit on a fake original node: a dump never shows them.
-    const entries = [...host.nf.table.connections()].filter((ct) => !ct.has(Status.NatClash)).sort((a, b) => a.id - b.id);
+    const entries = [...host.nf.table.connections()].filter((ct) => !ct.has(Status.NatClash));
     if (result.hosts.length > 1 && !options.json) out.line(`${host.name}:`);
     for (const ct of entries) {
       const view = viewEntry(ct, result.endTime);
-      out.line(options.json ? JSON.stringify({ host: host.name, entry: view }) : conntrackListLine(view));
+      out.line(options.json ? JSON.stringify({ host: host.name, entry: conntrackJsonEntry(view) }) : conntrackListLine(view));
     }
-    process.stderr.write(`natsim: ${host.name}: ${entries.length} flow entries have been shown.\n`);
+    if (!options.json) process.stderr.write(`${conntrackListFooter(entries.length)}\n`);
   }
   return 0;
 }

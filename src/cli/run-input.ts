@@ -11,6 +11,7 @@ import type { TraceSink } from '../trace/events.js';
 import { replayCapture, type ReplayResult } from '../world/capture-replay.js';
 import { World } from '../world/world.js';
 import { openCaptureOut } from './write-pcap.js';
+import { ClockOrigin } from '../capture/clock-origin.js';
 import { captureProgress } from './progress.js';
 import type { KernelVersion } from '../kernel/profile.js';
 
@@ -31,6 +32,8 @@ export interface RunOptions {
   readonly maxPackets?: number;
   /** --quiet: no progress bar. */
   readonly quiet?: boolean;
+  /** Told the wall-clock time of virtual time 0 (a capture's first record). */
+  readonly origin?: ClockOrigin;
 }
 
 export interface RunResult {
@@ -58,13 +61,14 @@ export function scenarioForCapture(file: string, explicit: string | undefined): 
 
 export async function runInput(input: string, options: RunOptions, sinkFor: (multiHost: boolean) => TraceSink | null): Promise<RunResult> {
   if (!existsSync(input)) throw new InputError({ file: input }, 'no such file');
-  const out = options.writePcap ? openCaptureOut(options.writePcap) : null;
+  const origin = options.origin ?? new ClockOrigin();
+  const out = options.writePcap ? openCaptureOut(options.writePcap, origin) : null;
   try {
     if (isCapture(input)) {
       const spec = loadScenario(scenarioForCapture(input, options.scenario));
       const progress = captureProgress(input, options.quiet === true);
       try {
-        const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, kernel: options.kernel, followKernel: options.followKernel, sink: sinkFor(false), tap: out?.tap, until: options.until, maxPackets: options.maxPackets, progress: progress?.report });
+        const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, kernel: options.kernel, followKernel: options.followKernel, sink: sinkFor(false), tap: out?.tap, until: options.until, maxPackets: options.maxPackets, progress: progress?.report, origin });
         return { hosts: [replay.host], replay, world: null, endTime: replay.endTime };
       } finally {
         progress?.stop();

@@ -9,7 +9,7 @@
  * stream of its own (seeded by the run's seed and the host's name, apart from the kernel's
  * random draws), and says the split is its own (`ownDraw`).
  */
-import { Prng } from '../sim/prng.js';
+import { Prng, streamSeed } from '../sim/prng.js';
 
 export class BacklogCpu {
   private readonly draws: Prng;
@@ -20,9 +20,7 @@ export class BacklogCpu {
     seed: number,
     host: string,
   ) {
-    let h = seed >>> 0;
-    for (let i = 0; i < host.length; i++) h = Math.imul(h ^ host.charCodeAt(i), 0x01000193) >>> 0;
-    this.draws = new Prng(h ^ 0x6e657472);
+    this.draws = new Prng(streamSeed(seed, `cpu ${host}`));
   }
 
   /** The CPU a packet arriving from outside the host (or made by one of its tasks) runs on. */

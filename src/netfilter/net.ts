@@ -19,6 +19,8 @@ export interface WireTuple {
   readonly sport: number;
   readonly daddr: number;
   readonly dport: number;
+  /** When it left (virtual ns). */
+  readonly time: number;
 }
 
 export class NetfilterNet {
@@ -52,10 +54,12 @@ export class NetfilterNet {
     readonly sysctl: Sysctl,
     readonly prng: Prng,
     cpus: number,
+    /** This boot's conntrack hash key (hashTuple). */
+    hashKey: number,
   ) {
     this.kernel = sysctl.kernel;
     this.stats = new ConntrackStats(cpus, this.kernel.stats);
-    this.table = new ConntrackTable(sysctl.num('net.netfilter.nf_conntrack_buckets'));
+    this.table = new ConntrackTable(sysctl.num('net.netfilter.nf_conntrack_buckets'), hashKey);
     this.bysource = new BySource(this.table.size);
   }
 

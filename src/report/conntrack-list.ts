@@ -7,7 +7,8 @@
  */
 import { Status } from '../netfilter/conntrack/conn.js';
 import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
-import type { CtEntryView } from '../trace/events.js';
+import type { CtEntryView, TupleView } from '../trace/events.js';
+import { formatIpv4 } from '../packet/ipv4-addr.js';
 import { protoName, tupleText } from '../trace/format-common.js';
 
 function entryText(e: CtEntryView, markAndUse: 'always' | 'event'): string {
@@ -33,9 +34,25 @@ export function conntrackEventText(type: ConntrackEventType, e: CtEntryView): st
   return `[${type}] ${entryText(e, 'event')}`;
 }
 
-/** One `conntrack -E` line, stamped with a time in nanoseconds. */
-export function conntrackEventLine(type: ConntrackEventType, timeNs: number, e: CtEntryView): string {
-  const micros = Math.floor(timeNs / 1000);
-  const stamp = `[${Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, '0')}]`;
+/** One `conntrack -E -o timestamp` line, stamped with a wall-clock time ("[sec.usec]"). */
+export function conntrackEventLine(type: ConntrackEventType, at: { sec: number; nsec: number }, e: CtEntryView): string {
+  const stamp = `[${at.sec}.${String(Math.floor(at.nsec / 1000)).padStart(6, '0')}]`;
   return `${stamp}\t${' '.repeat(Math.max(0, 9 - type.length - 2))}${conntrackEventText(type, e)}`;
+}
+
+/**
+ * What `conntrack -L` writes to stderr after the entries (conntrack-tools' conntrack.c:
+ * "%s v%s (conntrack-tools): %d flow entries have been shown.").
+ */
+export function conntrackListFooter(count: number): string {
+  return `conntrack v${CONNTRACK_TOOLS_VERSION} (conntrack-tools): ${count} flow entries have been shown.`;
+}
+
+/** The conntrack-tools release whose output natsim prints. */
+const CONNTRACK_TOOLS_VERSION = '1.4.7';
+
+/** An entry for --json: the view with its addresses dotted ("10.0.3.1"), not 32-bit numbers. */
+export function conntrackJsonEntry(e: CtEntryView): object {
+  const tuple = (t: TupleView): object => ({ ...t, src: formatIpv4(t.src), dst: formatIpv4(t.dst) });
+  return { ...e, orig: tuple(e.orig), reply: tuple(e.reply) };
 }

@@ -12,7 +12,7 @@ import { readCpuCount } from '../node/cpu-count.js';
 import { DEFAULT_KERNEL, isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from '../kernel/profile.js';
 
 const TOP_KEYS = new Set(['natsim', 'name', 'about', 'seed', 'cpus', 'kernel', 'hosts', 'trace', 'run', 'until']);
-const HOST_KEYS = new Set(['interfaces', 'routes', 'sysctl', 'ruleset', 'ruleset-file', 'ipsets', 'ipsets-file', 'ipvs', 'ipvs-file']);
+const HOST_KEYS = new Set(['interfaces', 'routes', 'sysctl', 'ruleset', 'ruleset-file', 'ipsets', 'ipsets-file', 'ipvs', 'ipvs-file', 'conntrack-hash-seed']);
 const IFACE_KEYS = new Set(['addr', 'link', 'index', 'mac']);
 
 export function loadScenario(file: string): ScenarioSpec {
@@ -87,13 +87,14 @@ function hostRef(src: YamlSource, node: Node, names: Set<string>): string {
 }
 
 function readHost(src: YamlSource, name: string, node: Node | null, keyNode: Node): HostSpec {
-  const host: { interfaces: InterfaceSpec[]; routes: Located<string>[]; sysctl: Located<[string, string | number]>[]; ruleset: RulesetSpec | null; ipsets: RulesetSpec | null; ipvs: RulesetSpec | null } = {
+  const host: { interfaces: InterfaceSpec[]; routes: Located<string>[]; sysctl: Located<[string, string | number]>[]; ruleset: RulesetSpec | null; ipsets: RulesetSpec | null; ipvs: RulesetSpec | null; conntrackHashSeed: number | null } = {
     interfaces: [],
     routes: [],
     sysctl: [],
     ruleset: null,
     ipsets: null,
     ipvs: null,
+    conntrackHashSeed: null,
   };
   for (const [key, value, k] of node === null ? [] : src.entries(node, `host ${name}`)) {
     if (!HOST_KEYS.has(key)) src.fail(k, `unknown key '${key}' in host ${name} (expected one of: ${[...HOST_KEYS].join(', ')})`);
@@ -106,6 +107,7 @@ function readHost(src: YamlSource, name: string, node: Node | null, keyNode: Nod
     if (key === 'ipsets-file') host.ipsets = rulesetFile(src, value);
     if (key === 'ipvs') host.ipvs = inlineRuleset(src, value);
     if (key === 'ipvs-file') host.ipvs = rulesetFile(src, value);
+    if (key === 'conntrack-hash-seed') host.conntrackHashSeed = src.num(value, key) >>> 0;
   }
   return { name, ...host, place: src.place(keyNode) };
 }

@@ -38,6 +38,11 @@ export interface HostSpec {
   readonly ipsets?: RulesetSpec | null;
   /** `ipvsadm -Sn` text: the host's IPVS virtual services (absent: no IPVS). */
   readonly ipvs?: RulesetSpec | null;
+  /**
+   * The key of the host's conntrack hash (nf_conntrack_hash_rnd, random per boot), which decides
+   * the order conntrack -L lists in; absent: drawn from the run's seed.
+   */
+  readonly conntrackHashSeed?: number | null;
   readonly place: SourcePlace;
 }
 

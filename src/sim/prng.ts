@@ -54,6 +54,17 @@ export class Prng {
   }
 }
 
+/**
+ * The seed of a stream of draws of its own (`label`: what it is for, and whose), from the
+ * run's seed: draws the kernel makes apart from its get_random_* calls (which CPU runs a
+ * packet, a boot's hash key) must not move the run's other draws.
+ */
+export function streamSeed(seed: number, label: string): number {
+  let h = (seed ^ 0x811c9dc5) >>> 0;
+  for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }

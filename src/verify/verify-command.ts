@@ -12,6 +12,7 @@ import { loadNode, nodeScenario } from '../node/snapshot.js';
 import type { Output } from '../trace/output.js';
 import { replayCapture } from '../world/capture-replay.js';
 import { openCaptureOut } from '../cli/write-pcap.js';
+import { ClockOrigin } from '../capture/clock-origin.js';
 import { ReceivedIds, verifyPackets, type PacketResult } from './compare.js';
 
 
@@ -27,8 +28,9 @@ export async function verifyCommand(capture: string, options: VerifyOptions, out
   if (!existsSync(capture)) throw new InputError({ file: capture }, 'no such file');
   const node = loadNode(options.node);
   const spec = nodeScenario(node, options.seed ?? 1);
-  const written = options.writePcap ? openCaptureOut(options.writePcap) : null;
-  const replay = await replayCapture(capture, spec, { keepPackets: true, followKernel: true, tap: written?.tap }).finally(() => written?.close());
+  const origin = new ClockOrigin();
+  const written = options.writePcap ? openCaptureOut(options.writePcap, origin) : null;
+  const replay = await replayCapture(capture, spec, { keepPackets: true, followKernel: true, tap: written?.tap, origin }).finally(() => written?.close());
   const received = await receivedIds(capture);
   const host = replay.host;
   const { results, summary } = verifyPackets({

@@ -15,7 +15,7 @@ import { Ipvs } from '../netfilter/ipvs/ipvs.js';
 import { registerIpvsHooks } from '../netfilter/ipvs/core.js';
 import { AddrType } from '../netfilter/rules/model.js';
 import { parsePrefix } from '../packet/ipv4-addr.js';
-import type { Prng } from '../sim/prng.js';
+import { streamSeed, type Prng } from '../sim/prng.js';
 import type { KernelProfile } from '../kernel/profile.js';
 import type { HostSpec } from '../scenario/spec.js';
 import { BacklogCpu } from '../host/backlog-cpu.js';
@@ -43,7 +43,7 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
     if (!sysctl.exists(name)) throw new InputError(place, `sysctl '${name}' does not exist on Linux ${kernel.version}`);
     sysctl.set(name, value);
   }
-  const net = new NetfilterNet(sysctl, prng, cpus);
+  const net = new NetfilterNet(sysctl, prng, cpus, spec.conntrackHashSeed ?? streamSeed(prng.seed, `hash ${spec.name}`));
   const ipsets = spec.ipsets ? parseIpsets(spec.ipsets) : new Map();
   const ruleset = spec.ruleset ? parseRuleset(spec.ruleset, ipsets) : { tables: [] };
   const env = { addrType: (addr: number) => ADDR_TYPE_BIT[fib.addrType(addr)], prng };

@@ -10,6 +10,7 @@ import { InputError } from '../errors.js';
 import type { NetDevice } from '../host/device.js';
 import type { Host, HostPorts, PacketTap } from '../host/host.js';
 import type { Skb } from '../netfilter/skb.js';
+import type { WireTuple } from '../netfilter/net.js';
 import { Ipv4Packet } from '../packet/ipv4.js';
 import { Prng } from '../sim/prng.js';
 import type { ScenarioSpec } from '../scenario/spec.js';
@@ -22,6 +23,7 @@ import { icmpSend } from '../host/icmp-send.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 import { captureLink, receivedHeader, type CapturedLink } from './link-header.js';
 import { HeapWatch } from './heap-watch.js';
+import { ClockOrigin } from '../capture/clock-origin.js';
 import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../packet/icmp.js';
 
 
@@ -74,6 +76,8 @@ export interface ReplayOptions {
   readonly until?: number;
   /** Feed at most this many records. */
   readonly maxPackets?: number;
+  /** Set from the capture's first record: the wall-clock time of virtual time 0. */
+  readonly origin?: ClockOrigin;
   /** Told every few thousand records how far the replay has got (the CLI's progress bar). */
   readonly progress?: (offset: number, packets: number) => void;
 }
@@ -179,7 +183,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
         return;
       }
       sentCount++;
-      host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
+      host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, kernelTime(host.nf.recorded, skb));
       kept?.sent.push({ time: now, ifindex: dev.index, bytes: Uint8Array.from(skb.pkt.data) });
     },
     deliver: (_h: Host, _skb: Skb) => undefined,
@@ -233,12 +237,11 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     pending.shift();
   };
   const tracing = host.sink !== null;
-  let start: number | null = null;
+  const origin = options.origin ?? new ClockOrigin();
   let read = 0;
   await readCapture(file, (r: CaptureRecord) => {
-    const t = r.sec * 1e9 + r.nsec;
-    start ??= t;
-    const time = t - start;
+    if (read === 0) origin.setFirstRecord(r.sec, r.nsec);
+    const time = origin.since(r.sec, r.nsec);
     if (++read % PROGRESS_EVERY === 0) {
       options.progress?.(r.offset, read);
       heap.check();
@@ -275,6 +278,17 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     const pkt = Ipv4Packet.decode(r.payload);
     if (typeof pkt !== 'string') index.add(time, pkt);
   }
+}
+
+/**
+ * When the kernel sent this packet, if the capture shows it (the packet it sent for the one being
+ * fed, with the same addresses and ports): a capture natsim writes keeps the capture's times.
+ * Otherwise natsim's own time: it sends a packet at the instant it receives its cause.
+ */
+function kernelTime(wire: WireTuple | null, skb: Skb): number {
+  const p = skb.pkt;
+  if (wire === null || wire.saddr !== p.saddr || wire.sport !== p.sport || wire.daddr !== p.daddr || wire.dport !== p.dport) return skb.time;
+  return wire.time;
 }
 
 /**

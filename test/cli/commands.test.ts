@@ -60,7 +60,7 @@ describe('natsim conntrack', () => {
   it('lists the table as conntrack -L does', () => {
     const run = natsim('conntrack', SEED);
     expect(run.stdout).toMatch(/^tcp {6}6 431\d{3} ESTABLISHED src=127\.0\.0\.1 dst=127\.0\.0\.1 sport=\d+ dport=8080 src=127\.0\.0\.1 dst=127\.0\.0\.1 sport=8080 dport=40000 \[ASSURED\] mark=0 use=1\n$/);
-    expect(run.stderr).toBe('natsim: host: 1 flow entries have been shown.\n');
+    expect(run.stderr).toBe('conntrack v1.4.7 (conntrack-tools): 1 flow entries have been shown.\n');
   });
 
   it('--events --json gives one object per event', () => {

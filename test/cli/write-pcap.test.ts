@@ -28,6 +28,18 @@ describe('--write-pcap', () => {
     expect(await ipv4Records(written)).toEqual(original);
   });
 
+  it.each(['tcp-lifecycle', 'port-range-exhaustion-udp', 'masq-to-ports-multi-ip'])('keeps the capture\'s timestamps, the kernel\'s for what it sent, in tcpdump\'s order (%s)', async (name) => {
+    const dir = `fixtures/kernel/${name}`;
+    const written = join(tempDir(), 'natsim.pcap');
+    expect(natsim('stats', '--plain', '--write-pcap', written, `${dir}/capture.pcap`).code).toBe(0);
+    const stamped = async (file: string): Promise<string[]> => {
+      const out: string[] = [];
+      await readCapture(file, (r: CaptureRecord) => void (r.protocol === 0x0800 && out.push(`${r.sec}.${String(r.nsec).padStart(9, '0')} ${r.direction === PacketDirection.Outgoing ? 'out' : 'in'} ${r.ifindex}`)));
+      return out;
+    };
+    expect(await stamped(written)).toEqual(await stamped(`${dir}/capture.pcap`));
+  });
+
   it('natsim verify reads it as a kernel capture', () => {
     const written = join(tempDir(), 'natsim.pcap');
     natsim('stats', '--plain', '--write-pcap', written, 'fixtures/kernel/masq-to-ports-multi-ip/capture.pcap');

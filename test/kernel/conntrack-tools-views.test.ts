@@ -1,6 +1,10 @@
 /**
  * The issue's done-when: on every kernel recording, `natsim stats --plain` prints the recorded
- * `conntrack -S` (conntrack-S.txt) as it is.
+ * `conntrack -S` (conntrack-S.txt) as it is, and `natsim conntrack` the recorded `conntrack -L`
+ * (conntrack-L.txt) but for the timeouts (they depend on when the real command ran), in its
+ * order, with conntrack-tools' count on stderr (the recorder kept only stdout). The kernel's
+ * random draws — which CPU ran a packet, where a port search started, the boot's hash key —
+ * are not in a recording: each capture.yaml holds a seed and conntrack-hash-seed that give them.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +17,14 @@ describe.each(RECORDINGS)('kernel recording %s', (name) => {
 
   it('natsim stats --plain prints conntrack-S.txt', () => {
     expect(natsim('stats', '--plain', `${dir}/capture.pcap`).stdout).toBe(readFileSync(`${dir}/conntrack-S.txt`, 'utf8'));
+  });
+
+  it('natsim conntrack prints conntrack-L.txt but for the timeouts, and the count on stderr', () => {
+    const run = natsim('conntrack', `${dir}/capture.pcap`);
+    const recorded = readFileSync(`${dir}/conntrack-L.txt`, 'utf8');
+    const timeoutMasked = (text: string): string => text.replace(/^(\S+\s+\d+) \d+ /gm, '$1 T ');
+    expect(timeoutMasked(run.stdout)).toBe(timeoutMasked(recorded));
+    expect(run.stderr).toBe(`conntrack v1.4.7 (conntrack-tools): ${recorded.split('\n').filter(Boolean).length} flow entries have been shown.\n`);
   });
 });
 

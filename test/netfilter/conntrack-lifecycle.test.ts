@@ -29,7 +29,7 @@ const B = ip('10.0.0.2');
 function net(sysctls: [SysctlName, number][] = [], kernel: KernelVersion = '6.18'): NetfilterNet {
   const sysctl = new Sysctl(KERNEL_PROFILES[kernel]);
   for (const [k, v] of sysctls) sysctl.set(k, v);
-  return new NetfilterNet(sysctl, new Prng(1), 1);
+  return new NetfilterNet(sysctl, new Prng(1), 1, 1);
 }
 
 let skbId = 0;

@@ -18,7 +18,7 @@ export const TCP = 6;
 export const UDP = 17;
 
 export function net(seed = 1, kernel: KernelVersion = '6.18'): NetfilterNet {
-  return new NetfilterNet(new Sysctl(KERNEL_PROFILES[kernel]), new Prng(seed), 1);
+  return new NetfilterNet(new Sysctl(KERNEL_PROFILES[kernel]), new Prng(seed), 1, seed);
 }
 
 export function conn(n: NetfilterNet, src: string, sport: number, dst: string, dport: number, proto = TCP): Conn {

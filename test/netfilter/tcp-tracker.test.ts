@@ -123,7 +123,7 @@ const SYN_OPTIONS = [2, 4, 5, 180, 4, 2, 1, 3, 3, 7, 0, 0];
 function net(sysctls: Partial<Record<SysctlName, number>> = {}, kernel: KernelVersion = '6.18'): NetfilterNet {
   const sysctl = new Sysctl(KERNEL_PROFILES[kernel]);
   for (const [k, v] of Object.entries(sysctls)) sysctl.set(k as SysctlName, v);
-  return new NetfilterNet(sysctl, new Prng(1), 1);
+  return new NetfilterNet(sysctl, new Prng(1), 1, 1);
 }
 
 let skbId = 0;

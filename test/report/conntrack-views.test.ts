@@ -9,6 +9,7 @@ import { conntrackEventLine, conntrackListLine } from '../../src/report/conntrac
 import { loadScenario } from '../../src/scenario/load.js';
 import { viewEntry, type TraceEvent } from '../../src/trace/events.js';
 import { replayCapture } from '../../src/world/capture-replay.js';
+import { ClockOrigin } from '../../src/capture/clock-origin.js';
 
 const dir = (name: string) => `fixtures/kernel/${name}`;
 
@@ -32,8 +33,9 @@ describe.each(['icmp-masq', 'icmp-error-related', 'port-range-exhaustion-udp', '
 describe.each(['tcp-lifecycle', 'icmp-error-related', 'snat-timewait-reuse'])('conntrack -E during %s', (name) => {
   it('shows the kernel’s events: states, timeouts and flags in order', async () => {
     const events: string[] = [];
-    const sink = { emit: (e: TraceEvent) => void (e.kind === 'conntrack' && events.push(conntrackEventLine(e.event, e.time, e.entry))) };
-    await replayCapture(`${dir(name)}/capture.pcap`, loadScenario(`${dir(name)}/capture.yaml`), { sink });
+    const origin = new ClockOrigin();
+    const sink = { emit: (e: TraceEvent) => void (e.kind === 'conntrack' && events.push(conntrackEventLine(e.event, origin.wall(e.time), e.entry))) };
+    await replayCapture(`${dir(name)}/capture.pcap`, loadScenario(`${dir(name)}/capture.yaml`), { sink, origin });
     const dropStamp = (l: string) => l.replace(/^\[[\d.]+\]\t/, '');
     expect(events.map(dropStamp)).toEqual(kernelLines(`${dir(name)}/conntrack-E.txt`).map(dropStamp));
   });

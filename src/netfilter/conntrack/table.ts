@@ -2,8 +2,8 @@
  * The conntrack hash table (nf_conntrack_hash): one index holds both directions of every
  * confirmed entry, each as a (conn, dir) "tuplehash". Unconfirmed entries are not in it, so
  * they are never found (nf_conntrack_find_get). A tuple's bucket is reciprocal_scale(hash,
- * nf_conntrack_buckets) as in the kernel, so that early drop scans what the kernel would: the
- * kernel's hash is siphash with a boot-time random key, natsim's a fixed mix.
+ * nf_conntrack_buckets) as in the kernel, so that early drop scans what the kernel would and a
+ * dump lists in the kernel's order for the hash key (see hashTuple).
  */
 import { Status, type Conn } from './conn.js';
 import { Dir, hashTuple, hashTupleFields, packetDstU, type Tuple, type TupleHash } from './tuple.js';
@@ -14,8 +14,11 @@ export class ConntrackTable {
   private readonly heads: (TupleHash | null)[];
   private entries = 0;
 
-  /** `size`: net.netfilter.nf_conntrack_buckets. */
-  constructor(readonly size: number) {
+  /** `size`: net.netfilter.nf_conntrack_buckets; `hashKey`: this boot's key (hashTuple). */
+  constructor(
+    readonly size: number,
+    private readonly hashKey: number,
+  ) {
     // packed (not holey), so that walking it stays fast
     this.heads = new Array<TupleHash | null>(size).fill(null);
   }
@@ -26,7 +29,7 @@ export class ConntrackTable {
 
   /** hash_conntrack: the bucket number of a tuple. */
   bucketIndex(t: Tuple): number {
-    return reciprocalScale(hashTuple(t), this.size);
+    return reciprocalScale(hashTuple(this.hashKey, t), this.size);
   }
 
   /** The nodes of the bucket a tuple hashes to, as a list (for confirm's and NAT's scans). */
@@ -52,7 +55,7 @@ export class ConntrackTable {
   }
 
   private findFields(src: number, srcU: number, dst: number, dstU: number, proto: number): TupleHash | null {
-    const bucket = reciprocalScale(hashTupleFields(src, srcU, dst, dstU, proto), this.size);
+    const bucket = reciprocalScale(hashTupleFields(this.hashKey, src, srcU, dst, dstU, proto), this.size);
     for (let h: TupleHash | null = this.heads[bucket]!; h !== null; h = h.next) {
       if (h.equalsFields(src, srcU, dst, dstU, proto)) return h;
     }
@@ -79,8 +82,9 @@ export class ConntrackTable {
   }
 
   /**
-   * Every confirmed connection once, in bucket order (the kernel's dump order differs: its hash
-   * is keyed at boot): by its original-direction node, or its reply node for a reply-only entry.
+   * Every confirmed connection once, in bucket order and newest first within a bucket — the
+   * order ctnetlink_dump_table gives conntrack -L: by its original-direction node, or its reply
+   * node for a reply-only entry (which a dump skips: the caller filters NAT_CLASH).
    */
   *connections(): IterableIterator<Conn> {
     const all: Conn[] = [];

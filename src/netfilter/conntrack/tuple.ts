@@ -130,18 +130,20 @@ export function invertTuple(t: Tuple): Tuple | null {
 }
 
 /**
- * A 32-bit hash of a tuple for the table's index (the kernel uses siphash over the tuple and
- * the netns; any good mix serves a simulator, as bucket order is not observable here).
+ * hash_conntrack_raw: a 32-bit hash of a tuple, keyed. The kernel's is siphash over the tuple
+ * with nf_conntrack_hash_rnd (random once per boot) and the netns' net_hash_mix; natsim's is a
+ * keyed mix of the same fields — one key stands for one boot, and the table's bucket order
+ * (what conntrack -L lists in) follows from it as the kernel's follows from its key.
  */
-export function hashTuple(t: Tuple): number {
-  return hashTupleFields(t.src, t.srcU, t.dst, t.dstU, t.proto);
+export function hashTuple(key: number, t: Tuple): number {
+  return hashTupleFields(key, t.src, t.srcU, t.dst, t.dstU, t.proto);
 }
 
 /** hashTuple of the tuple these fields would make, without making it. */
-export function hashTupleFields(src: number, srcU: number, dst: number, dstU: number, proto: number): number {
-  let h = Math.imul(src ^ 0x9e3779b9, 0x85ebca6b);
+export function hashTupleFields(key: number, src: number, srcU: number, dst: number, dstU: number, proto: number): number {
+  let h = Math.imul(src ^ key, 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13) ^ dst, 0xc2b2ae35);
   h = Math.imul(h ^ (h >>> 16) ^ ((srcU << 16) | dstU), 0x27d4eb2f);
-  h = Math.imul(h ^ (h >>> 15) ^ proto, 0x165667b1);
+  h = Math.imul(h ^ (h >>> 15) ^ proto ^ (key >>> 7), 0x165667b1);
   return (h ^ (h >>> 16)) >>> 0;
 }
