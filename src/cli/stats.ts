@@ -3,31 +3,35 @@
  * conntrack's text with --plain, else with natsim's own packet counts (in, out, delivered to a
  * socket, dropped by reason) beside them.
  */
-import Table from 'cli-table3';
 import { conntrackDashS } from '../report/conntrack-stats.js';
+import { statsTables } from '../report/stats-table.js';
+import { wantColor } from '../trace/palette.js';
 import type { Output } from '../trace/output.js';
 import { runInput, type RunOptions } from './run-input.js';
 
 export interface StatsOptions extends RunOptions {
   readonly plain: boolean;
   readonly json: boolean;
+  /** false with --no-color (NO_COLOR is honoured too). */
+  readonly color?: boolean;
 }
+
+/** A terminal's width when it does not say (process.stdout.columns is undefined off a TTY). */
+const DEFAULT_COLUMNS = 80;
 
 export async function statsCommand(input: string, options: StatsOptions, out: Output): Promise<number> {
   const result = await runInput(input, options, () => null);
   for (const host of result.hosts) {
     const stats = host.nf.stats;
     const p = host.packets;
-    if (host.cpu.ownDraw) process.stderr.write(`natsim: ${host.name}: which CPU ran each packet is natsim's draw (seeded): a capture does not record the CPU the kernel used\n`);
+    if (host.cpu.ownDraw) process.stderr.write(`natsim: ${host.name}: the per-CPU split is natsim's draw; a capture has no CPU numbers\n`);
     if (options.json) {
       out.line(JSON.stringify({ host: host.name, cpus: stats.rows(), packets: { received: p.received, sent: p.sent, delivered: p.delivered, dropped: Object.fromEntries(p.dropped) } }));
     } else if (options.plain || !process.stdout.isTTY) {
       for (const line of conntrackDashS(stats)) out.line(line);
     } else {
-      const table = new Table({ head: ['cpu', ...stats.fields] });
-      stats.rows().forEach((row, i) => table.push([i, ...Object.values(row)]));
       out.line(`${host.name}:`);
-      out.line(table.toString());
+      for (const table of statsTables(stats, process.stdout.columns ?? DEFAULT_COLUMNS, wantColor(process.stdout, options.color === false))) out.line(table);
       out.line(`packets: ${p.received} received, ${p.sent} sent, ${p.delivered} delivered locally`);
       for (const [why, n] of p.dropped) out.line(`dropped: ${n} × ${why}`);
     }

@@ -28,7 +28,7 @@ describe('natsim stats', () => {
     expect(stats.cpus).toHaveLength(4);
     expect(stats.cpus.reduce((n: number, c: { drop: number }) => n + c.drop, 0)).toBe(6);
     expect(stats.cpus.filter((c: { drop: number }) => c.drop > 0).length).toBeGreaterThan(1); // one flow, several CPUs
-    expect(run.stderr).toMatch(/which CPU ran each packet is natsim's draw/);
+    expect(run.stderr).toMatch(/the per-CPU split is natsim's draw/);
   });
 
   it('a capture beside a node snapshot has its CPUs (cpu-online.txt): a line for each', () => {
