@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { InputError } from '../errors.js';
 import { Output } from '../trace/output.js';
 import { TRACE_STYLES, type TraceStyle } from '../trace/sinks.js';
+import { TRACE_COUNTERS, type TraceCounters } from '../trace/nft-rule-listing.js';
 import { checkCommand } from './check.js';
 import { statsCommand } from './stats.js';
 import { conntrackCommand } from './conntrack.js';
@@ -65,7 +66,8 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
     .addOption(new Option('--style <style>', 'kernel (NF-CORE lines), masq (before/after nat), json').choices(TRACE_STYLES as string[]).default('kernel'))
     .option('--json', 'NDJSON events (same as --style json)')
     .option('--no-color', 'no colour even on a terminal (NO_COLOR is honoured too)')
-    .action((input: string, o: Record<string, unknown>) => run(traceCommand(input, { ...o, style: (o.json ? 'json' : o.style) as TraceStyle, color: o.color !== false })));
+    .addOption(new Option('--trace-counters <from>', "rule counters in nft monitor trace lines: zero (a ruleset loaded just before the capture) or the ruleset file's").choices(TRACE_COUNTERS as string[]).default('zero'))
+    .action((input: string, o: Record<string, unknown>) => run(traceCommand(input, { ...o, style: (o.json ? 'json' : o.style) as TraceStyle, color: o.color !== false, traceCounters: o.traceCounters as TraceCounters })));
 
   withRunOptions(program.command('stats').argument('<input>', 'scenario (.yaml) or capture (.pcap)'))
     .description('replay INPUT without tracing and print conntrack -S style per-CPU counters')

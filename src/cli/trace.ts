@@ -4,17 +4,20 @@ import { makePalette, wantColor } from '../trace/palette.js';
 import { makeSink, type TraceStyle } from '../trace/sinks.js';
 import { runInput, type RunOptions } from './run-input.js';
 import { diagnosis } from '../report/diagnosis.js';
+import type { TraceCounters } from '../trace/nft-rule-listing.js';
 
 export interface TraceOptions extends RunOptions {
   readonly style: TraceStyle;
   readonly color: boolean;
+  /** What nft monitor trace lines show as rule counters. */
+  readonly traceCounters: TraceCounters;
 }
 
 export async function traceCommand(input: string, options: TraceOptions): Promise<number> {
   const out = new Output(1);
   const palette = makePalette(wantColor(process.stdout, !options.color));
   try {
-    const result = await runInput(input, options, (multi) => makeSink(options.style, out, palette, multi));
+    const result = await runInput(input, options, (multi) => makeSink(options.style, out, palette, multi, options.traceCounters));
     if (options.style !== 'json') for (const line of diagnosis(result)) out.line(line);
   } finally {
     out.flush();

@@ -14,8 +14,9 @@ import type { Palette } from './palette.js';
 import { conntrackEventText } from '../report/conntrack-list.js';
 import { nfLogLine } from '../netfilter/log/nf-log-syslog.js';
 import { traceToolLines } from './trace-tools.js';
+import type { TraceCounters } from './nft-rule-listing.js';
 
-export function kernelStyle(e: TraceEvent, c: Palette, multiHost: boolean): string[] {
+export function kernelStyle(e: TraceEvent, c: Palette, multiHost: boolean, counters: TraceCounters): string[] {
   const ts = dmesgTime(e.time) + ' ' + (multiHost ? `${e.host}: ` : '');
   switch (e.kind) {
     case 'receive':
@@ -38,7 +39,7 @@ export function kernelStyle(e: TraceEvent, c: Palette, multiHost: boolean): stri
       lines.push(
         ts + `NF-CORE: pf = AF_INET, hook = ${HOOK_KERNEL_NAME[e.hook]}, elem->pri = ${e.priority} verdict = ${e.verdict === Verdict.Accept ? verdict : c.bad(verdict)} skb ${skbAddress(e.skb)}` + c.dim(` (${e.op})`),
       );
-      for (const line of e.nftTrace.flatMap(traceToolLines)) lines.push(ts + c.dim(`  ${line}`));
+      for (const line of e.nftTrace.flatMap((t) => traceToolLines(t, counters))) lines.push(ts + c.dim(`  ${line}`));
       for (const note of e.notes) lines.push(ts + c.dim(`  ${note}`));
       if (e.ct && (e.op.includes('conntrack_in') || e.op.includes('conntrack_local') || ctChanged(e.ctBefore, e.ct))) lines.push(ts + c.ct(ctLine(e.ct)));
       if (!samePacket(e.before, e.after)) lines.push(ts + c.changed(packetLine(e.after)));

@@ -8,6 +8,7 @@ import { nfLogLine } from '../netfilter/log/nf-log-syslog.js';
 import type { NfLogEntry } from '../netfilter/log/nf-log.js';
 import type { NftTraceEvent } from '../netfilter/rules/nft-trace.js';
 import { traceToolLines } from './trace-tools.js';
+import type { TraceCounters } from './nft-rule-listing.js';
 
 export type TraceStyle = 'kernel' | 'masq' | 'json';
 export const TRACE_STYLES: readonly TraceStyle[] = ['kernel', 'masq', 'json'];
@@ -16,14 +17,17 @@ export interface LineSink {
   line(text: string): void;
 }
 
-export function makeSink(style: TraceStyle, out: LineSink, palette: Palette, multiHost: boolean): TraceSink {
+/** `counters`: the rule counters `nft monitor trace` lines show (nft-rule-listing.ts). */
+export function makeSink(style: TraceStyle, out: LineSink, palette: Palette, multiHost: boolean, counters: TraceCounters = 'zero'): TraceSink {
   switch (style) {
     case 'kernel':
-      return { emit: (e) => lines(out, kernelStyle(e, palette, multiHost)) };
+      return { emit: (e) => lines(out, kernelStyle(e, palette, multiHost, counters)) };
     case 'masq':
       return { emit: (e) => lines(out, masqStyle(e, palette)) };
-    case 'json':
-      return { emit: (e) => out.line(JSON.stringify(e, jsonValue)) };
+    case 'json': {
+      const replacer = jsonValue(counters);
+      return { emit: (e) => out.line(JSON.stringify(e, replacer)) };
+    }
   }
 }
 
@@ -37,12 +41,14 @@ const ADDRESS_KEYS = new Set(['saddr', 'daddr', 'src', 'dst', 'nexthop']);
  * NDJSON with addresses as dotted quads, bytes in hex, each kernel log entry with its line and
  * each nf_tables trace event with its monitor lines (its rule as written).
  */
-function jsonValue(key: string, value: unknown): unknown {
-  if (ADDRESS_KEYS.has(key) && typeof value === 'number') return formatIpv4(value);
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
-  if (key === 'logs' && Array.isArray(value)) return (value as NfLogEntry[]).map((entry) => ({ ...entry, line: nfLogLine(entry) }));
-  if (key === 'nftTrace' && Array.isArray(value)) return (value as NftTraceEvent[]).map((e) => ({ ...e, rule: e.rule?.text ?? null, lines: traceToolLines(e) }));
-  return value;
+function jsonValue(counters: TraceCounters): (key: string, value: unknown) => unknown {
+  return (key, value) => {
+    if (ADDRESS_KEYS.has(key) && typeof value === 'number') return formatIpv4(value);
+    if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
+    if (key === 'logs' && Array.isArray(value)) return (value as NfLogEntry[]).map((entry) => ({ ...entry, line: nfLogLine(entry) }));
+    if (key === 'nftTrace' && Array.isArray(value)) return (value as NftTraceEvent[]).map((e) => ({ ...e, rule: e.rule?.text ?? null, lines: traceToolLines(e, counters) }));
+    return value;
+  };
 }
 
 export type { TraceEvent };

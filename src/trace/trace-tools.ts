@@ -5,7 +5,9 @@
 import type { NftTraceEvent } from '../netfilter/rules/nft-trace.js';
 import { nftMonitorLines } from './nft-monitor.js';
 import { xtablesMonitorLines } from './xtables-monitor.js';
+import type { TraceCounters } from './nft-rule-listing.js';
 
-export function traceToolLines(e: NftTraceEvent): string[] {
-  return e.source === 'nft' ? nftMonitorLines(e) : xtablesMonitorLines(e);
+/** `counters`: what nft's rule cache holds (xtables-monitor prints no counters). */
+export function traceToolLines(e: NftTraceEvent, counters: TraceCounters): string[] {
+  return e.source === 'nft' ? nftMonitorLines(e, counters) : xtablesMonitorLines(e);
 }

@@ -6,7 +6,8 @@
  * capture's first record. With iptables-nft, TRACE's events are what `xtables-monitor --trace`
  * printed, but for the trace id (a siphash of the skb's address under a random boot-time key).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadNode, nodeScenario } from '../../src/node/snapshot.js';
 import { parseScenario } from '../../src/scenario/load.js';
@@ -15,7 +16,7 @@ import { replayCapture } from '../../src/world/capture-replay.js';
 import { nfLogLine } from '../../src/netfilter/log/nf-log-syslog.js';
 import { traceToolLines } from '../../src/trace/trace-tools.js';
 import type { TraceEvent } from '../../src/trace/events.js';
-import { natsim } from '../cli/helpers.js';
+import { natsim, tempDir } from '../cli/helpers.js';
 
 /** `dmesg -r` lines without the timestamp: "<level>text". */
 function kernelLines(dir: string): string[] {
@@ -32,7 +33,7 @@ async function replayed(dir: string, spec: ScenarioSpec = nodeScenario(loadNode(
   const emit = (e: TraceEvent): void => {
     if (e.kind !== 'hook') return;
     for (const entry of e.logs) log.push(`<${entry.info.level}>${nfLogLine(entry)}`);
-    for (const event of e.nftTrace) monitor.push(...traceToolLines(event));
+    for (const event of e.nftTrace) monitor.push(...traceToolLines(event, 'zero'));
   };
   await replayCapture(`${dir}/capture.pcap`, spec, { sink: { emit } });
   return { log, monitor };
@@ -90,6 +91,21 @@ describe('kernel recording log-trace-nft', () => {
     const yaml = readFileSync(`${dir}/capture.yaml`, 'utf8').replace('ruleset-file: iptables-save.txt', 'ruleset-file: nft-ruleset.txt');
     const { log, monitor } = await replayed(dir, parseScenario(yaml, `${dir}/capture.yaml`));
     expect(log).toEqual(kernelLines(dir));
-    expect(monitor[0]).toMatch(/^trace id [0-9a-f]{8} ip raw PREROUTING packet: iif "eth1" ip saddr 10\.0\.3\.1 /);
+    // nft monitor trace: ether addresses, dscp/ecn, tcp flags and window, icmp id and sequence and
+    // the bytes past them; rule counters from the monitor's cache (zero: the ruleset was new)
+    const recorded = readFileSync(`${dir}/nft-monitor-trace.txt`, 'utf8').split('\n').filter((l) => l !== '');
+    const noId = (lines: readonly string[]): string[] => lines.map((l) => l.replace(/^trace id [0-9a-f]{8} /, 'trace id ID '));
+    expect(noId(monitor)).toEqual(noId(recorded));
+    expect(recorded).toHaveLength(96);
+  });
+
+  it("nft monitor trace lines of natsim trace: --trace-counters ruleset shows the ruleset file's counters", () => {
+    const yaml = readFileSync(`${dir}/capture.yaml`, 'utf8').replace('ruleset-file: iptables-save.txt', 'ruleset-file: nft-ruleset.txt');
+    const scenario = join(tempDir(), 'capture.yaml');
+    writeFileSync(scenario, yaml.replace('nft-ruleset.txt', resolve(dir, 'nft-ruleset.txt')));
+    const rule = (counters: string): string | undefined =>
+      natsim('trace', '--scenario', scenario, '--trace-counters', counters, `${dir}/capture.pcap`).stdout.split('\n').find((l) => l.includes('ip raw PREROUTING rule iifname "eth1" tcp dport 8080'));
+    expect(rule('zero')).toContain('counter packets 0 bytes 0 meta nftrace set 1');
+    expect(rule('ruleset')).toContain('counter packets 5 bytes 274 meta nftrace set 1');
   });
 });
