@@ -38,3 +38,14 @@ describe('found on port-range-exhaustion-udp', () => {
     expect(found).toBeLessThanOrEqual(12);
   });
 });
+
+describe.each(['tcp-lifecycle', 'icmp-error-related', 'snat-timewait-reuse'])('conntrack -E -o timestamp of %s', (name) => {
+  // the kernel's stamp is when conntrack read the event, a little after the packet's capture time
+  it('stamps each event with the capture\'s time, within a millisecond of the recorded stamp', () => {
+    const stamps = (text: string): number[] => [...text.matchAll(/^\[(\d+\.\d{6})\]\t/gm)].map((m) => Number(m[1]));
+    const ours = stamps(natsim('conntrack', '--events', `fixtures/kernel/${name}/capture.pcap`).stdout);
+    const kernel = stamps(readFileSync(`fixtures/kernel/${name}/conntrack-E.txt`, 'utf8'));
+    expect(ours).toHaveLength(kernel.length);
+    ours.forEach((t, i) => expect(Math.abs(t - kernel[i]!), `event ${i + 1}`).toBeLessThan(1e-3));
+  });
+});
