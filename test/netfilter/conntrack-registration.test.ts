@@ -1,6 +1,6 @@
 /**
  * When a namespace runs conntrack (nf_ct_netns_get): checked against what Linux 6.18 did for each
- * ruleset of fixtures/kernel/conntrack-registration (scripts/record/conntrack-registration.sh),
+ * ruleset of fixtures/kernel-experiments/conntrack-registration (scripts/record/conntrack-registration.sh),
  * and a stateful firewall without NAT letting its replies through.
  */
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { parseScenario } from '../../src/scenario/load.js';
 import { World } from '../../src/world/world.js';
 import type { TraceEvent } from '../../src/trace/events.js';
 
-const CASES = 'fixtures/kernel/conntrack-registration/cases.txt';
+const CASES = 'fixtures/kernel-experiments/conntrack-registration/cases.txt';
 
 /** The recorder's blocks: "== LABEL: entries=N" and the ruleset text below it. */
 function recordedCases(): { label: string; tracked: boolean; text: string }[] {
@@ -32,7 +32,7 @@ describe('conntrack registration, as the 6.18 recording shows it', () => {
   });
   for (const c of cases) {
     it(`${c.label}: ${c.tracked ? 'tracked' : 'not tracked'}`, () => {
-      const ruleset = parseRuleset({ text: c.text, file: CASES, lineOffset: 0 });
+      const ruleset = parseRuleset({ text: c.text, file: CASES, lineOffset: 0, colOffset: 0 });
       expect(conntrackWanted(ruleset, [])).toBe(c.tracked);
     });
   }

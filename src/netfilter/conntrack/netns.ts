@@ -9,7 +9,7 @@
  * XT_CT_NOTRACK; nft_notrack has no init). The functions each case mirrors are named below; the
  * switches are exhaustive, so a new kind of match cannot be added without deciding this.
  *
- * Recorded on Linux 6.18 (fixtures/kernel/conntrack-registration): a table with only a nat chain,
+ * Recorded on Linux 6.18 (fixtures/kernel-experiments/conntrack-registration): a table with only a nat chain,
  * or only `notrack`, or `ct state` in an ip6 table, tracks nothing; `ct state`, `ct mark` in an ip
  * or inet table, or a masquerade rule, does.
  */
