@@ -50,6 +50,7 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   const services = spec.ipvs ? parseIpvs(spec.ipvs) : [];
   const hooks = buildHooks(net, ruleset, conntrackWanted(ruleset, services), devices, env);
   const host = new Host(spec.name, devices, fib, sysctl, net, hooks, ports, cpus);
+  host.ruleset = ruleset;
   // ip_vs_add_service registers IPVS's hooks with the first virtual service.
   if (services.length > 0) {
     host.ipvs = new Ipvs(services, net, sysctl);
