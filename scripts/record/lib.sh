@@ -40,3 +40,8 @@ snapshot(){ # role outdir
 }
 finish(){ # outdir: human-readable capture
   tcpdump -r "$1/capture.pcap" -nn -e 2>/dev/null | sed -E 's/^([0-9:.]+) [a-z0-9]+ +/\1 /' > "$1/capture.txt"; }
+# crafted packets (raw sockets; ping may be missing): python3 "$CRAFT" ping|tcp|icmp-unreach ...
+CRAFT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/craft.py"
+sockets(){ # role outdir: the role's sockets (ss, /proc/net/tcp, /proc/net/udp)
+  inns $1 ss -tuanpH > "$2/sockets.txt" 2>/dev/null || true
+  inns $1 cat /proc/net/tcp > "$2/proc-net-tcp.txt"; inns $1 cat /proc/net/udp > "$2/proc-net-udp.txt"; }
