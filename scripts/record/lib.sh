@@ -38,8 +38,8 @@ snapshot(){ # role outdir
   inns $r ip -j route show table all > "$o/ip-route.json"
   inns $r sysctl -a 2>/dev/null | grep -E 'nf_conntrack|ip_forward|ip_local_port_range|tcp_syn_retries' > "$o/sysctl.txt" || true
 }
-finish(){ # outdir: human-readable capture
-  tcpdump -r "$1/capture.pcap" -nn -e 2>/dev/null | sed -E 's/^([0-9:.]+) [a-z0-9]+ +/\1 /' > "$1/capture.txt"; }
+finish(){ # outdir: human-readable capture (interface names, or "?" where the reading host has none, dropped)
+  tcpdump -r "$1/capture.pcap" -nn -e 2>/dev/null | sed -E 's/^([0-9:.]+) ([a-z0-9]+|\?) +/\1 /' > "$1/capture.txt"; }
 # crafted packets (raw sockets; ping may be missing): python3 "$CRAFT" ping|tcp|icmp-unreach ...
 CRAFT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/craft.py"
 sockets(){ # role outdir: the role's sockets (ss, /proc/net/tcp, /proc/net/udp)
