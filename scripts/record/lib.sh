@@ -45,3 +45,12 @@ CRAFT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/craft.py"
 sockets(){ # role outdir: the role's sockets (ss, /proc/net/tcp, /proc/net/udp)
   inns $1 ss -tuanpH > "$2/sockets.txt" 2>/dev/null || true
   inns $1 cat /proc/net/tcp > "$2/proc-net-tcp.txt"; inns $1 cat /proc/net/udp > "$2/proc-net-udp.txt"; }
+# pcapng instead (dumpcap, from wireshark-common), LINUX_SLL2 as tcpdump -i any writes it;
+# stop_capture_pcapng fails the recording if dumpcap reports drops
+start_capture_pcapng(){ # role outdir
+  TDERR=$(mktemp)
+  ip netns exec $(ns $1) dumpcap -q -i any -y LINUX_SLL2 -B 64 -w "$2/capture.pcapng" 2>"$TDERR" & TD=$!; sleep 1.5; }
+stop_capture_pcapng(){ sleep 1; kill -INT $TD; wait $TD 2>/dev/null || true; TD=
+  local st; st=$(grep -E 'Packets (captured|received/dropped)' "$TDERR" | tr '\n' ' '); rm -f "$TDERR"
+  echo "dumpcap: $st" >&2
+  case "$st" in *"received/dropped on interface 'any': "*"/0 (pcap:0/dumpcap:0/flushed:0"*) ;; *) echo "capture incomplete (drops), record again" >&2; return 1;; esac; }
