@@ -1,7 +1,8 @@
 /**
  * The packets a capture shows the kernel sending, indexed so that each received packet can be
  * paired with what became of it: same IP protocol and IP id (forwarding and NAT keep both),
- * sent within a second of arrival, with its source or its destination untouched.
+ * sent within a second of arrival, with its source or its destination untouched — or, when NAT
+ * changed both, the only such packet of the same length and TCP sequence number.
  */
 import type { WireTuple } from '../netfilter/net.js';
 import type { Ipv4Packet } from '../packet/ipv4.js';
@@ -48,16 +49,25 @@ export class RecordedOut {
     const list = this.byKey.get(pkt.proto * 65536 + pkt.id);
     if (!list) return null;
     let found: Sent | null = null;
+    let alike: Sent | null = null;
+    let alikeCount = 0;
     for (const sent of list) {
       if (sent.claimed || sent.time < time || sent.time - time > PAIRING_WINDOW_NS) continue;
-      if (sent.length === pkt.length && sent.seq === tcpSeq(pkt)) sent.forwarded = true;
+      if (sent.length === pkt.length && sent.seq === tcpSeq(pkt)) {
+        sent.forwarded = true;
+        alike = sent;
+        alikeCount++;
+      }
       if (found) continue;
       const sameSource = sent.saddr === pkt.saddr && sent.sport === pkt.sport;
       const sameDest = sent.daddr === pkt.daddr && sent.dport === pkt.dport;
       if (!sameSource && !sameDest) continue;
-      sent.claimed = true;
       found = sent;
     }
+    // NAT of both ends (DNAT and masquerade) leaves no address to pair by: then the one packet
+    // of the same length and TCP sequence number is this one forwarded
+    found ??= alikeCount === 1 ? alike : null;
+    if (found) found.claimed = true;
     return found;
   }
 
