@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""IPv6 client/server traffic for the IPv6 recorders (run inside a namespace with `ip netns exec`).
+"""IPv6 (and, for serve/tcp/udp, IPv4) client/server traffic for the IPv6 recorders (run inside a namespace with `ip netns exec`).
 
   client6.py serve ADDR [TCPPORT [UDPPORT [N]]]  N (default 1) TCP connections on TCPPORT
                                          (answer "pong:" + data, wait for the client's close) and
@@ -17,9 +17,14 @@ import errno, select, socket, struct, sys, threading, time
 IPV6_RECVERR = getattr(socket, "IPV6_RECVERR", 25)
 
 
+def fam(addr):
+    """AF_INET6 for an IPv6 address, AF_INET for an IPv4 one (the dual-stack recorders use both)."""
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def serve(addr, tport, uport, n):
     def tcp():
-        s = socket.socket(socket.AF_INET6)
+        s = socket.socket(fam(addr))
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((addr, tport)); s.listen(8); s.settimeout(15)
         for _ in range(n):
@@ -29,7 +34,7 @@ def serve(addr, tport, uport, n):
             print("server tcp from [%s]:%d" % (a[0], a[1]), flush=True)
 
     def udp():
-        u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        u = socket.socket(fam(addr), socket.SOCK_DGRAM)
         u.bind((addr, uport)); u.settimeout(15)
         d, a = u.recvfrom(100); u.sendto(b"answer:" + d, a)
         print("server udp from [%s]:%d" % (a[0], a[1]), flush=True)
@@ -42,7 +47,7 @@ def serve(addr, tport, uport, n):
 
 
 def tcp(src, sport, dst, dport):
-    s = socket.socket(socket.AF_INET6); s.settimeout(5)
+    s = socket.socket(fam(dst)); s.settimeout(5)
     s.bind((src, sport))
     s.connect((dst, dport))
     me = s.getsockname()
@@ -52,7 +57,7 @@ def tcp(src, sport, dst, dport):
 
 
 def udp(src, sport, dst, dport):
-    u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.settimeout(3)
+    u = socket.socket(fam(dst), socket.SOCK_DGRAM); u.settimeout(3)
     u.bind((src, sport))
     u.sendto(b"query", (dst, dport))
     d, a = u.recvfrom(100)
