@@ -6,6 +6,8 @@
   craft.py tcp SRC SPORT DST DPORT FLAGS [SEQ [ACK]]
                                              one TCP segment with the given flags (e.g. SF, SR, S, A),
                                              valid checksum, no reply expected
+  craft.py ping6 SRC DST COUNT [ID]          ICMPv6 echo requests over a raw socket (the kernel fills
+                                             in the checksum), 0.2 s apart, printing each reply
   craft.py icmp-unreach SRC DST QSRC QSPORT QDST QDPORT
                                              an ICMP port unreachable from SRC to DST quoting a UDP
                                              datagram QSRC:QSPORT -> QDST:QDPORT that never existed
@@ -58,6 +60,33 @@ def ping(src, dst, count, ident):
         time.sleep(0.2)
 
 
+def ping6(src, dst, count, ident):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
+    s.bind((src, 0))
+    for seq in range(1, count + 1):
+        payload = struct.pack("!d", time.time()) + bytes(range(48))
+        h = struct.pack("!BBHHH", 128, 0, 0, ident, seq) + payload
+        t = time.time()
+        s.sendto(h, (dst, 0))
+        got = None
+        end = t + 1.0
+        while time.time() < end and got is None:
+            r, _, _ = select.select([s], [], [], max(0, end - time.time()))
+            if not r:
+                break
+            d, anc, _, a = s.recvmsg(2048, 64)
+            typ, _, _, rid, rseq = struct.unpack("!BBHHH", d[:8])
+            if typ == 129 and rid == ident and rseq == seq:
+                hl = [struct.unpack("i", c[2][:4])[0] for c in anc if c[1] == socket.IPV6_HOPLIMIT]
+                got = (a[0], hl[0] if hl else -1, time.time() - t)
+        if got:
+            print("%d bytes from %s: icmp_seq=%d hlim=%d time=%.3f ms" % (len(h), got[0], seq, got[1], got[2] * 1000), flush=True)
+        else:
+            print("no reply for icmp_seq=%d" % seq, flush=True)
+        time.sleep(0.2)
+
+
 FLAGS = {"F": 1, "S": 2, "R": 4, "P": 8, "A": 16, "U": 32}
 
 
@@ -88,6 +117,8 @@ if __name__ == "__main__":
     a = sys.argv[1:]
     if a[0] == "ping":
         ping(a[1], a[2], int(a[3]), int(a[4]) if len(a) > 4 else 0x4242)
+    elif a[0] == "ping6":
+        ping6(a[1], a[2], int(a[3]), int(a[4]) if len(a) > 4 else 0x4242)
     elif a[0] == "tcp":
         tcp(a[1], int(a[2]), a[3], int(a[4]), a[5], *[int(x) for x in a[6:8]])
     elif a[0] == "icmp-unreach":
