@@ -28,7 +28,8 @@ export const SCENARIO_HELP = `A scenario (.yaml; README "Inputs", examples in fi
     tcp connect ADDR:PORT [from [ADDR]:PORT] [send BYTES] [hold T] | udp listen PORT [echo] |
     udp send ADDR:PORT [from PORT] [count N] [interval T] [bytes N]
   Times (at, until, hold, interval, --until): 2m, 1.5s, 500ms, 10us, or a bare number of seconds.
-A capture x.pcap takes the host from --node DIR, --scenario FILE, or x.yaml beside it.`;
+A capture x.pcap takes its host from --node DIR, --scenario FILE, x.yaml beside it, or the
+node snapshot folder it is in.`;
 
 export const NODE_HELP = `A node snapshot (--node DIR, written by 'natsim snapshot DIR') holds:
 ${SNAPSHOT_FILES.map((f) => `  ${f.file.padEnd(26)}${f.command}${f.optional ? ' (optional)' : ''}`).join('\n')}

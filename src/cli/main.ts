@@ -21,7 +21,7 @@ import { UsageError } from './usage-error.js';
 const EXIT_INPUT = 2;
 const EXIT_BUG = 70;
 
-const INPUT = 'scenario (.yaml), or capture (.pcap, .pcapng) with --node, --scenario or a .yaml beside it';
+const INPUT = 'scenario (.yaml), or capture (.pcap, .pcapng) with --node, --scenario, a .yaml beside it, or in a node snapshot folder';
 
 /** A command that replays INPUT: the shared replay options, then its own. */
 function replayCommand(program: Command, name: string, description: string): Command {
@@ -31,7 +31,7 @@ function replayCommand(program: Command, name: string, description: string): Com
 
 export function buildProgram(run: (code: Promise<number>) => void): Command {
   const program = new Command('natsim')
-    .description('Show, packet by packet, what Linux netfilter connection tracking and NAT do.\nINPUT is a scenario (.yaml) or a capture (.pcap, with --node DIR or its scenario beside it).')
+    .description('Show, packet by packet, what Linux netfilter connection tracking and NAT do.\nINPUT is a scenario (.yaml) or a capture (.pcap, with --node DIR, its scenario beside it, or in a node snapshot folder).')
     .version('0.1.0')
     // commander's usage errors as the one line every natsim error is; subcommands inherit both
     .configureOutput({ outputError: (text, write) => write(`natsim: ${text.replace(/^error: /, '').trimEnd()} (see --help)\n`) })

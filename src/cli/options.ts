@@ -66,7 +66,7 @@ function duration(value: string): number {
 
 /** Each option's flags, default help and argument parser. */
 const TABLE: Record<SharedOptionName, { readonly flags: string; readonly help: string; readonly parse?: (value: string) => unknown }> = {
-  scenario: { flags: '--scenario <file>', help: 'topology and rules of the host a capture was taken on (default: the capture name with .yaml)' },
+  scenario: { flags: '--scenario <file>', help: 'topology and rules of the host a capture was taken on (default: the capture name with .yaml, else the node snapshot folder the capture is in)' },
   node: { flags: '--node <dir>', help: 'node snapshot of the machine a capture was taken on (natsim snapshot wrote it), instead of a scenario' },
   host: { flags: '--host <name>', help: 'which host to trace or replay on (default: the scenario\'s "trace")' },
   seed: { flags: '--seed <n>', help: 'seed for every random choice (default: the scenario\'s seed, 1 for a node)', parse: integer(0) },

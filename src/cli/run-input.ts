@@ -4,7 +4,7 @@
  * with a trace sink, and reports what happened. Shared by every command.
  */
 import { existsSync } from 'node:fs';
-import { extname } from 'node:path';
+import { dirname, extname } from 'node:path';
 import { InputError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { loadScenario } from '../scenario/load.js';
@@ -15,7 +15,7 @@ import { openCaptureOut } from './write-pcap.js';
 import { captureProgress } from './progress.js';
 import type { SharedValues } from './options.js';
 import { openNode } from './node-input.js';
-import { nodeScenario } from '../node/snapshot.js';
+import { ADDR_FILE, isNodeFolder, nodeScenario } from '../node/snapshot.js';
 import { UsageError } from './usage-error.js';
 import { requireFile } from './input-file.js';
 import type { ScenarioSpec } from '../scenario/spec.js';
@@ -36,14 +36,6 @@ const CAPTURE_EXT = new Set(['.pcap', '.cap', '.pcapng']);
 
 export function isCapture(file: string): boolean {
   return CAPTURE_EXT.has(extname(file).toLowerCase());
-}
-
-/** x.pcap picks up x.yaml beside it when neither --scenario nor --node is given. */
-export function scenarioForCapture(file: string, explicit: string | undefined): string {
-  if (explicit) return requireFile(explicit);
-  const beside = file.slice(0, file.length - extname(file).length) + '.yaml';
-  if (!existsSync(beside)) throw new InputError({ file }, `a capture needs a scenario describing the host: give --node DIR or --scenario FILE, or put ${beside} beside it`);
-  return beside;
 }
 
 export async function runInput(input: string, options: RunOptions, sinkFor: (multiHost: boolean) => TraceSink | null): Promise<RunResult> {
@@ -72,7 +64,15 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
   }
 }
 
-/** The capture's host: its node snapshot (--node) or the scenario that describes it. */
+/**
+ * The capture's host: --node DIR, --scenario FILE, else x.yaml beside x.pcap, else the folder
+ * the capture is in when it is a node snapshot (natsim snapshot DIR, then tcpdump -w DIR/x.pcap).
+ */
 function captureHost(capture: string, options: RunOptions): ScenarioSpec {
-  return options.node !== undefined ? nodeScenario(openNode(options.node), options.seed) : loadScenario(scenarioForCapture(capture, options.scenario));
+  if (options.node !== undefined) return nodeScenario(openNode(options.node), options.seed);
+  if (options.scenario !== undefined) return loadScenario(requireFile(options.scenario));
+  const beside = capture.slice(0, capture.length - extname(capture).length) + '.yaml';
+  if (existsSync(beside)) return loadScenario(beside);
+  if (isNodeFolder(dirname(capture))) return nodeScenario(openNode(dirname(capture)), options.seed);
+  throw new InputError({ file: capture }, `a capture needs the host it was taken on: give --node DIR or --scenario FILE, or put ${beside} or a node snapshot (${ADDR_FILE}, …) beside it`);
 }

@@ -59,6 +59,11 @@ interface Ipv6Seen {
   routes: number;
 }
 
+/** Whether DIR holds a node snapshot: the one file a replay cannot do without. */
+export function isNodeFolder(dir: string): boolean {
+  return existsSync(join(dir, ADDR_FILE));
+}
+
 /** Loads DIR; the host is named after the folder. Every problem is an InputError naming the file. */
 export function loadNode(dir: string): NodeSnapshot {
   const stat = statSync(dir, { throwIfNoEntry: false });
