@@ -1,7 +1,6 @@
 /**
  * Runs an input — a scenario file, or a capture with the scenario or node snapshot that
- * describes its host —
- * with a trace sink, and reports what happened. Shared by every command.
+ * describes its host — with a trace sink, and reports what happened. Shared by every command.
  */
 import { existsSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
