@@ -12,8 +12,8 @@ import { runInput, type RunOptions } from './run-input.js';
 export interface StatsOptions extends RunOptions {
   readonly plain: boolean;
   readonly json: boolean;
-  /** false with --no-color (NO_COLOR is honoured too). */
-  readonly color?: boolean;
+  /** false with --no-color; NO_COLOR and a non-terminal turn colour off too (wantColor). */
+  readonly color: boolean;
 }
 
 /** A terminal's width when it does not say (process.stdout.columns is undefined off a TTY). */
@@ -24,14 +24,14 @@ export async function statsCommand(input: string, options: StatsOptions, out: Ou
   for (const host of result.hosts) {
     const stats = host.nf.stats;
     const p = host.packets;
-    if (host.cpu.ownDraw) process.stderr.write(`natsim: ${host.name}: the per-CPU split is natsim's draw; a capture has no CPU numbers\n`);
+    if (host.cpu.ownDraw) process.stderr.write(`natsim: ${host.name}: the per-CPU split is natsim's draw (not recorded)\n`);
     if (options.json) {
       out.line(JSON.stringify({ host: host.name, cpus: stats.rows(), packets: { received: p.received, sent: p.sent, delivered: p.delivered, dropped: Object.fromEntries(p.dropped) } }));
     } else if (options.plain || !process.stdout.isTTY) {
       for (const line of conntrackDashS(stats)) out.line(line);
     } else {
       out.line(`${host.name}:`);
-      for (const table of statsTables(stats, process.stdout.columns ?? DEFAULT_COLUMNS, wantColor(process.stdout, options.color === false))) out.line(table);
+      for (const table of statsTables(stats, process.stdout.columns ?? DEFAULT_COLUMNS, wantColor(process.stdout, !options.color))) out.line(table);
       out.line(`packets: ${p.received} received, ${p.sent} sent, ${p.delivered} delivered locally`);
       for (const [why, n] of p.dropped) out.line(`dropped: ${n} × ${why}`);
     }

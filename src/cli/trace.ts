@@ -9,15 +9,15 @@ import type { TraceCounters } from '../trace/nft-rule-listing.js';
 export interface TraceOptions extends RunOptions {
   readonly style: TraceStyle;
   readonly color: boolean;
-  /** What nft monitor trace lines show as rule counters. */
-  readonly traceCounters: TraceCounters;
+  /** What nft monitor trace lines show as rule counters (--trace-counters; absent: zero). */
+  readonly traceCounters?: TraceCounters;
 }
 
 export async function traceCommand(input: string, options: TraceOptions): Promise<number> {
   const out = new Output(1);
   const palette = makePalette(wantColor(process.stdout, !options.color));
   try {
-    const result = await runInput(input, options, (multi) => makeSink(options.style, out, palette, multi, options.traceCounters));
+    const result = await runInput(input, options, (multi) => makeSink(options.style, out, palette, multi, options.traceCounters ?? 'zero'));
     if (options.style !== 'json') for (const line of diagnosis(result)) out.line(line);
   } finally {
     out.flush();

@@ -12,6 +12,7 @@ import { ETH_P_IP } from '../capture/link-layer.js';
 import type { ClockOrigin } from '../capture/clock-origin.js';
 import { InputError } from '../errors.js';
 import type { PacketTap } from '../host/host.js';
+import { requireOutputFile } from './input-file.js';
 
 export interface CaptureOut {
   readonly tap: PacketTap;
@@ -26,6 +27,7 @@ interface Held {
 }
 
 export function openCaptureOut(path: string, origin: ClockOrigin): CaptureOut {
+  requireOutputFile(path);
   let writer: PcapWriter;
   try {
     writer = new PcapWriter(path, { linkType: LinkType.LinuxSll2, nanosecond: true });

@@ -7,9 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-
-export const CPU_ONLINE_FILE = 'cpu-online.txt';
-export const NPROC_FILE = 'nproc.txt';
+import { CPU_ONLINE_FILE, NPROC_FILE } from './snapshot.js';
 
 export function readCpuCount(dir: string): number {
   const online = join(dir, CPU_ONLINE_FILE);

@@ -2,6 +2,7 @@
  * The scenario file (design.md §4) as data: hosts with interfaces, routes, sysctls and a
  * ruleset; which hosts to trace; and timed actions. Every item keeps its place in the file.
  */
+import type { NodeSocket } from '../node/sockets.js';
 import type { SourcePlace } from '../errors.js';
 import type { KernelVersion } from '../kernel/profile.js';
 
@@ -43,6 +44,8 @@ export interface HostSpec {
    * the order conntrack -L lists in; absent: drawn from the run's seed.
    */
   readonly conntrackHashSeed?: number | null;
+  /** A node snapshot's sockets (sockets.txt): where its own packets in a capture were addressed. */
+  readonly sockets?: readonly NodeSocket[];
   readonly place: SourcePlace;
 }
 

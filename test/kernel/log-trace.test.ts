@@ -6,11 +6,10 @@
  * capture's first record. With iptables-nft, TRACE's events are what `xtables-monitor --trace`
  * printed, but for the trace id (a siphash of the skb's address under a random boot-time key).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadNode, nodeScenario } from '../../src/node/snapshot.js';
-import { parseScenario } from '../../src/scenario/load.js';
 import type { ScenarioSpec } from '../../src/scenario/spec.js';
 import { replayCapture } from '../../src/world/capture-replay.js';
 import { nfLogLine } from '../../src/netfilter/log/nf-log-syslog.js';
@@ -88,8 +87,10 @@ describe('kernel recording log-trace-nft', () => {
   });
 
   it("prints dmesg's 12 lines from nft list ruleset too (nft's log statement, tcp flags)", async () => {
-    const yaml = readFileSync(`${dir}/capture.yaml`, 'utf8').replace('ruleset-file: iptables-save.txt', 'ruleset-file: nft-ruleset.txt');
-    const { log, monitor } = await replayed(dir, parseScenario(yaml, `${dir}/capture.yaml`));
+    // the snapshot's iptables-save.txt shows the same tables, and natsim reads that one: read the other
+    const spec = nodeScenario(loadNode(dir));
+    const nft = { text: readFileSync(`${dir}/nft-ruleset.txt`, 'utf8'), file: `${dir}/nft-ruleset.txt`, lineOffset: 0, colOffset: 0 };
+    const { log, monitor } = await replayed(dir, { ...spec, hosts: [{ ...spec.hosts[0]!, ruleset: nft }] });
     expect(log).toEqual(kernelLines(dir));
     // nft monitor trace: ether addresses, dscp/ecn, tcp flags and window, icmp id and sequence and
     // the bytes past them; rule counters from the monitor's cache (zero: the ruleset was new)
@@ -100,11 +101,12 @@ describe('kernel recording log-trace-nft', () => {
   });
 
   it("nft monitor trace lines of natsim trace: --trace-counters ruleset shows the ruleset file's counters", () => {
-    const yaml = readFileSync(`${dir}/capture.yaml`, 'utf8').replace('ruleset-file: iptables-save.txt', 'ruleset-file: nft-ruleset.txt');
-    const scenario = join(tempDir(), 'capture.yaml');
-    writeFileSync(scenario, yaml.replace('nft-ruleset.txt', resolve(dir, 'nft-ruleset.txt')));
+    // the snapshot without its iptables-save.txt, so that natsim reads nft-ruleset.txt
+    const node = join(tempDir(), 'log-trace-nft');
+    cpSync(dir, node, { recursive: true });
+    rmSync(join(node, 'iptables-save.txt'));
     const rule = (counters: string): string | undefined =>
-      natsim('trace', '--scenario', scenario, '--trace-counters', counters, `${dir}/capture.pcap`).stdout.split('\n').find((l) => l.includes('ip raw PREROUTING rule iifname "eth1" tcp dport 8080'));
+      natsim('trace', '--trace-counters', counters, `${node}/capture.pcap`).stdout.split('\n').find((l) => l.includes('ip raw PREROUTING rule iifname "eth1" tcp dport 8080'));
     expect(rule('zero')).toContain('counter packets 0 bytes 0 meta nftrace set 1');
     expect(rule('ruleset')).toContain('counter packets 5 bytes 274 meta nftrace set 1');
   });

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadScenario } from '../../src/scenario/load.js';
+import { loadNode, nodeScenario } from '../../src/node/snapshot.js';
 import { replayCapture, type ReplayOptions } from '../../src/world/capture-replay.js';
 import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { Dir } from '../../src/netfilter/conntrack/tuple.js';
@@ -15,7 +15,7 @@ import { formatNftTime } from '../../src/netfilter/rules/nft-time.js';
 
 async function replay(name: string, options: ReplayOptions = {}) {
   const dir = `fixtures/kernel/${name}`;
-  return replayCapture(`${dir}/capture.pcap`, loadScenario(`${dir}/capture.yaml`), { keepPackets: true, ...options });
+  return replayCapture(`${dir}/capture.pcap`, nodeScenario(loadNode(dir)), { keepPackets: true, ...options });
 }
 
 describe('kernel recording icmp-masq', () => {
@@ -112,7 +112,8 @@ describe('kernel recording snat-timewait-reuse', () => {
 
 describe('kernel recording port-range-exhaustion-udp', () => {
   it('maps four flows onto the four ports of 50000-50003, counting at least the 8 lookups of the two that fail', async () => {
-    const r = await replay('port-range-exhaustion-udp');
+    // seed 2: natsim's draws as the kernel's were (test/kernel/conntrack-tools-views.test.ts fits it)
+    const r = await replay('port-range-exhaustion-udp', { seed: 2 });
     const out = r.packets!.sent.map((s) => pairUp([s], [s])[0]!.natsim).filter((p) => p.daddr === parseIpv4('192.168.206.1'));
     expect(out.map((p) => p.sport).sort()).toEqual([50000, 50001, 50002, 50003]);
     // flows 5 and 6 try all four ports (found 4 each); the kernel's random offsets added 3 more
@@ -154,7 +155,7 @@ describe('kernel recording icmp-error-related', () => {
 
 /** The endpoint each SYN of a replayed session-affinity recording was DNATed to. */
 async function affinityPicks(name: string, edit: (ruleset: string) => string = (t) => t): Promise<string[]> {
-  const spec = loadScenario(`fixtures/kernel/${name}/capture.yaml`);
+  const spec = nodeScenario(loadNode(`fixtures/kernel/${name}`));
   const host = spec.hosts[0]!;
   const ruleset = { ...host.ruleset!, text: edit(host.ruleset!.text) };
   const r = await replayCapture(`fixtures/kernel/${name}/capture.pcap`, { ...spec, hosts: [{ ...host, ruleset }] }, { keepPackets: true });

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { conntrackEventLine } from '../../src/report/conntrack-list.js';
-import { loadScenario } from '../../src/scenario/load.js';
+import { loadNode, nodeScenario } from '../../src/node/snapshot.js';
 import type { TraceEvent } from '../../src/trace/events.js';
 import { replayCapture } from '../../src/world/capture-replay.js';
 import { ClockOrigin } from '../../src/capture/clock-origin.js';
@@ -21,7 +21,7 @@ describe.each(['tcp-lifecycle', 'icmp-error-related', 'snat-timewait-reuse'])('c
     const events: string[] = [];
     const origin = new ClockOrigin();
     const sink = { emit: (e: TraceEvent) => void (e.kind === 'conntrack' && events.push(conntrackEventLine(e.event, origin.wall(e.time), e.entry))) };
-    await replayCapture(`${dir(name)}/capture.pcap`, loadScenario(`${dir(name)}/capture.yaml`), { sink, origin });
+    await replayCapture(`${dir(name)}/capture.pcap`, nodeScenario(loadNode(dir(name))), { sink, origin });
     const dropStamp = (l: string) => l.replace(/^\[[\d.]+\]\t/, '');
     expect(events.map(dropStamp)).toEqual(kernelLines(`${dir(name)}/conntrack-E.txt`).map(dropStamp));
   });

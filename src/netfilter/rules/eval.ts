@@ -215,7 +215,7 @@ function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags
       // is false, so a rule matches only where each physdev option it uses is inverted.
       return false;
     case 'random':
-      return ctx.random31() < m.threshold;
+      return ctx.statisticRandom(m);
     case 'ipset':
       return setContains(m.set, m.dirs, {
         addr: (dir) => (dir === 'src' ? p.saddr : p.daddr),
