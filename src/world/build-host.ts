@@ -45,7 +45,7 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   const net = new NetfilterNet(sysctl, prng, cpus);
   const ipsets = spec.ipsets ? parseIpsets(spec.ipsets) : new Map();
   const ruleset = spec.ruleset ? parseRuleset(spec.ruleset, ipsets) : { tables: [] };
-  const env = { addrType: (addr: number) => ADDR_TYPE_BIT[fib.addrType(addr)], prng };
+  const env = { addrType: (addr: number) => ADDR_TYPE_BIT[fib.addrType(addr)], prng, routeTo: (addr: number) => fib.lookup(addr) };
   const host = new Host(spec.name, devices, fib, sysctl, net, buildHooks(net, ruleset, devices, env), ports, cpus);
   const services = spec.ipvs ? parseIpvs(spec.ipvs) : [];
   // ip_vs_add_service registers IPVS's hooks with the first virtual service.
