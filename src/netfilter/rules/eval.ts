@@ -231,6 +231,7 @@ function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags
     case 'physdev':
       // physdev_mt on a packet that was not bridged (!nf_bridge_info_exists): every condition
       // is false, so a rule matches only where each physdev option it uses is inverted.
+      ctx.state.notes?.push(`physdev --physdev-${m.option}: natsim models no bridges, so a routed packet has no bridge port and the condition is false`);
       return false;
     case 'random':
       return ctx.random31() < m.threshold;

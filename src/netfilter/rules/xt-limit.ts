@@ -11,7 +11,7 @@
 import type { RuleContext } from './context.js';
 import type { OptionReader } from './iptables-modules.js';
 import { HZ, jiffiesAt } from './jiffies.js';
-import type { Match, XtMatch } from './model.js';
+import type { Match, Rule, XtMatch } from './model.js';
 import { noInvert, wholeOption, type XtCheck, type XtMatchOptions } from './xt-options.js';
 
 /** XT_LIMIT_SCALE: avg is in 1/10000 s. */
@@ -51,7 +51,7 @@ class XtLimit implements XtMatch {
   }
 
   /** limit_mt: the jiffies since the last test earn credits (in a u32), capped; a pass costs `cost`. */
-  match(ctx: RuleContext): boolean {
+  match(ctx: RuleContext, rule: Rule): boolean {
     const now = jiffiesAt(ctx.skb.time);
     const increase = ((now - this.prev) * CREDITS_PER_JIFFY) % U32;
     this.prev = now;
@@ -59,8 +59,14 @@ class XtLimit implements XtMatch {
     if (credit > this.creditCap) credit = this.creditCap;
     const pass = credit >= this.cost;
     this.credit = pass ? credit - this.cost : credit;
-    return pass;
+    return noted(ctx, rule, pass);
   }
+}
+
+/** The trace's word on a limit's decision (a rule over its limit is skipped). */
+function noted(ctx: RuleContext, rule: Rule, pass: boolean): boolean {
+  ctx.state.notes?.push(`LIMIT: ${pass ? 'under' : 'over'} the limit (rule "${rule.text}")`);
+  return pass;
 }
 
 const NSEC_PER_SEC = 1e9;
@@ -84,14 +90,14 @@ class NftLimitPkts implements XtMatch {
   }
 
   /** nft_limit_eval: the time since the last packet earns tokens, capped; over the limit is NFT_BREAK. */
-  match(ctx: RuleContext): boolean {
+  match(ctx: RuleContext, rule: Rule): boolean {
     const now = ctx.skb.time;
     let tokens = this.tokens + now - this.last;
     if (tokens > this.tokensMax) tokens = this.tokensMax;
     this.last = now;
     const delta = tokens - this.cost;
     this.tokens = delta >= 0 ? delta : tokens;
-    return delta >= 0;
+    return noted(ctx, rule, delta >= 0);
   }
 }
 
