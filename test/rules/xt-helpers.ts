@@ -50,6 +50,8 @@ export interface RunOptions {
   readonly mac?: EthHeader | null;
   readonly route?: Route | null;
   readonly routeTo?: (addr: number) => Route | null;
+  /** Sent by a local application's socket (skb->sk with a file). */
+  readonly appSocket?: boolean;
 }
 
 /** Runs a chain (INPUT at LOCAL_IN unless said) on `pkt`, traced, at virtual time `seconds`. */
@@ -58,6 +60,7 @@ export function runChain(t: Table, pkt: Ipv4Packet, o: RunOptions = {}): Run {
   const skb = new Skb(1, pkt, (o.seconds ?? 0) * S, 0, indev);
   skb.mac = o.mac ?? null;
   skb.route = o.route ?? null;
+  skb.appSocket = o.appSocket ?? false;
   const notes: string[] = [];
   const env = { addrType: () => AddrType.Unicast, prng: new Prng(1), ...(o.routeTo ? { routeTo: o.routeTo } : {}) };
   const state = { hook: o.hook ?? Hook.LocalIn, in: indev, out: o.outdev ?? null, trace: null, notes };

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Hook, Verdict } from '../../src/netfilter/constants.js';
 import { ETH_P_IP } from '../../src/capture/link-layer.js';
+import { Ipv4Packet } from '../../src/packet/ipv4.js';
 import { errorOf } from './helpers.js';
 import { ETH1, runChain, udp, xtTable } from './xt-helpers.js';
 
@@ -86,5 +87,69 @@ describe('-m mac (xt_mac.c mac_mt)', () => {
   it('is evaluated at PRE_ROUTING too', () => {
     const t = xtTable(rules.replace('INPUT', 'PREROUTING'), { policy: 'DROP', table: 'raw', chains: ['PREROUTING'] });
     expect(runChain(t, udp(), { chain: 'PREROUTING', hook: Hook.PreRouting, ...from([0, 0, 0xf1, 5, 0xa0, 0xe0]) }).verdict).toBe(Verdict.Accept);
+  });
+});
+
+describe('-m length (xt_length.c length_mt)', () => {
+  it.each([
+    ['--length 32', true],
+    ['--length 0:31', false],
+    ['--length 32:', true],
+    [':100', true],
+    ['! --length 1:40', false],
+  ] as const)('%s on a 32-byte datagram: %s', (opt, match) => {
+    const option = opt.startsWith(':') ? `--length ${opt}` : opt;
+    expect(verdictOf(`-A INPUT -m length ${option} -j ACCEPT`)).toBe(match ? Verdict.Accept : Verdict.Drop);
+  });
+
+  it('refuses a range the wrong way round', () => {
+    expect(errorOf('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m length --length 100:10\nCOMMIT\n')).toBe("r:3:20: bad --length '100:10' (N or N:M, 0 to 65535)");
+  });
+});
+
+describe('-m dscp and -m tos (xt_dscp.c dscp_mt, tos_mt)', () => {
+  const withTos = (tos: number) => {
+    const p = udp();
+    const d = p.data.slice();
+    d[1] = tos;
+    return Ipv4Packet.decode(d) as Ipv4Packet;
+  };
+  const run = (rule: string, tos: number) => runChain(xtTable(rule, { policy: 'DROP' }), withTos(tos)).verdict;
+
+  it('compares the upper six bits with --dscp and --dscp-class', () => {
+    expect(run('-A INPUT -m dscp --dscp 0x2e -j ACCEPT', 0xb8)).toBe(Verdict.Accept);
+    expect(run('-A INPUT -m dscp --dscp-class EF -j ACCEPT', 0xb9)).toBe(Verdict.Accept);
+    expect(run('-A INPUT -m dscp ! --dscp 0x2e -j ACCEPT', 0xb8)).toBe(Verdict.Drop);
+  });
+
+  it('compares tos & mask with --tos, symbolic values under the mask 0x3f', () => {
+    expect(run('-A INPUT -m tos --tos 0x10/0x3f -j ACCEPT', 0xd0)).toBe(Verdict.Accept);
+    expect(run('-A INPUT -m tos --tos Minimize-Delay -j ACCEPT', 0x10)).toBe(Verdict.Accept);
+    expect(run('-A INPUT -m tos --tos 0x10 -j ACCEPT', 0xd0)).toBe(Verdict.Drop);
+  });
+});
+
+describe('-m owner (xt_owner.c owner_mt)', () => {
+  const out = (rule: string, appSocket: boolean) => {
+    const t = xtTable(rule.replace('INPUT', 'OUTPUT'), { policy: 'DROP' });
+    return runChain(t, udp(), { chain: 'OUTPUT', hook: Hook.LocalOut, indev: null, outdev: ETH1, appSocket }).verdict;
+  };
+
+  it("matches the sending application's uid and gid (natsim's applications run as root)", () => {
+    expect(out('-A INPUT -m owner --uid-owner 0 -j ACCEPT', true)).toBe(Verdict.Accept);
+    expect(out('-A INPUT -m owner --uid-owner root --gid-owner 0 -j ACCEPT', true)).toBe(Verdict.Accept);
+    expect(out('-A INPUT -m owner --uid-owner 1000-2000 -j ACCEPT', true)).toBe(Verdict.Drop);
+    expect(out('-A INPUT -m owner ! --uid-owner 0 -j ACCEPT', true)).toBe(Verdict.Drop);
+  });
+
+  it('matches a packet without an application socket only where every condition is inverted', () => {
+    expect(out('-A INPUT -m owner --uid-owner 0 -j ACCEPT', false)).toBe(Verdict.Drop);
+    expect(out('-A INPUT -m owner ! --uid-owner 0 -j ACCEPT', false)).toBe(Verdict.Accept);
+    expect(out('-A INPUT -m owner ! --uid-owner 0 --gid-owner 0 -j ACCEPT', false)).toBe(Verdict.Drop);
+  });
+
+  it('is refused at INPUT, and with --socket-exists', () => {
+    expect(errorOf('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m owner --uid-owner 0 -j ACCEPT\nCOMMIT\n')).toBe('r:3:1: -m owner only works at output, postrouting (this rule is reached from hook input)');
+    expect(errorOf('*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -m owner --socket-exists -j ACCEPT\nCOMMIT\n')).toMatch(/^r:3:20: -m owner --socket-exists is not modelled/);
   });
 });

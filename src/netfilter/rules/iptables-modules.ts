@@ -131,7 +131,10 @@ const SIMPLE: Readonly<Record<string, Readonly<Record<string, (r: OptionReader) 
   },
 };
 
-/** The modules natsim evaluates (tcp/udp ports and multiport are read by the parser itself, recent by xt-recent.ts). */
+/**
+ * The modules natsim evaluates here (tcp/udp ports and multiport are read by the parser itself,
+ * recent by xt-recent.ts, and the ones of xt-registry.ts by their own files).
+ */
 export const MODULES = new Set(['tcp', 'udp', 'multiport', 'comment', 'statistic', 'recent', ...Object.keys(SIMPLE)]);
 
 /** The match for a simple module's option, or null when no loaded module has this option. */

@@ -363,16 +363,24 @@ const TARGETS: Readonly<Record<string, { readonly action: Target; readonly table
   NOTRACK: { action: { kind: 'notrack' }, tables: ['raw'] },
 };
 
-/** REJECT --reject-with names (libipt_REJECT) and the ICMP code each sends. */
+/** REJECT --reject-with names and aliases (libipt_REJECT's reject_table) and the ICMP code each sends. */
 const REJECT_WITH: Readonly<Record<string, number | 'tcp-reset'>> = {
   'icmp-net-unreachable': 0,
+  'net-unreach': 0,
   'icmp-host-unreachable': 1,
+  'host-unreach': 1,
   'icmp-proto-unreachable': 2,
+  'proto-unreach': 2,
   'icmp-port-unreachable': 3,
+  'port-unreach': 3,
   'icmp-net-prohibited': 9,
+  'net-prohib': 9,
   'icmp-host-prohibited': 10,
+  'host-prohib': 10,
   'icmp-admin-prohibited': 13,
+  'admin-prohib': 13,
   'tcp-reset': 'tcp-reset',
+  'tcp-rst': 'tcp-reset',
 };
 
 /** A target's options: NAT ranges and flags, MARK's forms, LOG's level, prefix and flags, REJECT's answer. */

@@ -5,11 +5,14 @@
 import type { XtMatchOptions, XtTargetOptions } from './xt-options.js';
 import { ChecksumOptions } from './xt-checksum.js';
 import { CtOptions } from './xt-ct.js';
+import { DscpOptions, TosOptions } from './xt-dscp.js';
 import { HashlimitOptions } from './xt-hashlimit.js';
+import { LengthOptions } from './xt-length.js';
 import { LimitOptions } from './xt-limit.js';
 import { MacOptions } from './xt-mac.js';
 import { NfacctOptions } from './xt-nfacct.js';
 import { NflogOptions } from './xt-nflog.js';
+import { OwnerOptions } from './xt-owner.js';
 import { PkttypeOptions } from './xt-pkttype.js';
 import { TcpmssOptions } from './xt-tcpmss.js';
 import { TtlOptions } from './xt-ttl.js';
@@ -21,6 +24,10 @@ export const XT_MATCHES: Readonly<Record<string, () => XtMatchOptions>> = {
   ttl: () => new TtlOptions(),
   pkttype: () => new PkttypeOptions(),
   mac: () => new MacOptions(),
+  length: () => new LengthOptions(),
+  dscp: () => new DscpOptions(),
+  tos: () => new TosOptions(),
+  owner: () => new OwnerOptions(),
 };
 
 /** Each target's options, and the tables its xt_target.table allows (any when absent). */
