@@ -8,7 +8,8 @@ import { Hook, Verdict } from '../../src/netfilter/constants.js';
 import { ETH_P_IP } from '../../src/capture/link-layer.js';
 import { Ipv4Packet } from '../../src/packet/ipv4.js';
 import { errorOf } from './helpers.js';
-import { ETH1, runChain, udp, xtTable } from './xt-helpers.js';
+import { buildIcmpEcho } from '../../src/packet/build.js';
+import { ETH1, ip, runChain, udp, xtTable } from './xt-helpers.js';
 
 const verdictOf = (rules: string, o: Parameters<typeof runChain>[2] = {}, ttl = 64) => runChain(xtTable(rules, { policy: 'DROP' }), udp('10.0.0.1', '192.168.1.2', { ttl }), o).verdict;
 
@@ -151,5 +152,23 @@ describe('-m owner (xt_owner.c owner_mt)', () => {
   it('is refused at INPUT, and with --socket-exists', () => {
     expect(errorOf('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m owner --uid-owner 0 -j ACCEPT\nCOMMIT\n')).toBe('r:3:1: -m owner only works at output, postrouting (this rule is reached from hook input)');
     expect(errorOf('*filter\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -m owner --socket-exists -j ACCEPT\nCOMMIT\n')).toMatch(/^r:3:20: -m owner --socket-exists is not modelled/);
+  });
+});
+
+describe('-m icmp --icmp-type names (libxt_icmp icmp_codes)', () => {
+  const ping = () => buildIcmpEcho({ saddr: ip('10.0.0.1'), daddr: ip('192.168.1.2'), ipId: 1, ttl: 64, type: 8, echoId: 1, seq: 1, payload: new Uint8Array(8) });
+  const run = (type: string) => runChain(xtTable(`-A INPUT -p icmp -m icmp --icmp-type ${type} -j ACCEPT`, { policy: 'DROP' }), ping()).verdict;
+
+  it('takes names, aliases and unambiguous beginnings; any matches every type', () => {
+    expect(run('echo-request')).toBe(Verdict.Accept);
+    expect(run('ping')).toBe(Verdict.Accept);
+    expect(run('echo-req')).toBe(Verdict.Accept);
+    expect(run('any')).toBe(Verdict.Accept);
+    expect(run('8/0')).toBe(Verdict.Accept);
+    expect(run('pong')).toBe(Verdict.Drop);
+  });
+
+  it('refuses an ambiguous beginning, as libxt_icmp does', () => {
+    expect(errorOf('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p icmp -m icmp --icmp-type host-un -j ACCEPT\nCOMMIT\n')).toBe("r:3:26: ambiguous ICMP type 'host-un': host-unreachable or host-unknown?");
   });
 });

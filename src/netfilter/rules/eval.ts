@@ -190,7 +190,8 @@ function matches(m: Match, rule: Rule, ctx: RuleContext): boolean {
     case 'tcpflags':
       return p.proto === IPPROTO.TCP && m.negate !== ((p.tcpFlags & m.mask) === m.comp);
     case 'icmptype':
-      return p.proto === IPPROTO.ICMP && m.negate !== (p.icmpType === m.type && (m.code === null || p.icmpCode === m.code));
+      // icmp_type_code_match: type 0xff (iptables' "any") matches every type
+      return p.proto === IPPROTO.ICMP && m.negate !== (m.type === 0xff || (p.icmpType === m.type && (m.code === null || p.icmpCode === m.code)));
     case 'lookup': {
       // nft_lookup_eval: NFT_LOOKUP_F_INV inverts the found bit, after the key was loaded
       const key = loadKey(m.key, ctx);

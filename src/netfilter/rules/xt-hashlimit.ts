@@ -78,7 +78,8 @@ export class HashlimitTable {
 
   /**
    * htable_gc, run lazily: the runs due by `now` free every bucket expired at the last of them
-   * (no packet came in between, so the earlier runs freed a subset of those).
+   * (no packet came in between, so the earlier runs freed a subset of those). The kernel queues
+   * it as deferrable work, which an idle CPU may run a little late; natsim runs it on time.
    */
   collect(now: number): void {
     if (now < this.nextGc) return;
