@@ -38,5 +38,19 @@ snapshot(){ # role outdir
   inns $r ip -j route show table all > "$o/ip-route.json"
   inns $r sysctl -a 2>/dev/null | grep -E 'nf_conntrack|ip_forward|ip_local_port_range|tcp_syn_retries' > "$o/sysctl.txt" || true
 }
-finish(){ # outdir: human-readable capture
-  tcpdump -r "$1/capture.pcap" -nn -e 2>/dev/null | sed -E 's/^([0-9:.]+) [a-z0-9]+ +/\1 /' > "$1/capture.txt"; }
+finish(){ # outdir: human-readable capture (interface names, or "?" where the reading host has none, dropped)
+  tcpdump -r "$1/capture.pcap" -nn -e 2>/dev/null | sed -E 's/^([0-9:.]+) ([a-z0-9]+|\?) +/\1 /' > "$1/capture.txt"; }
+# crafted packets (raw sockets; ping may be missing): python3 "$CRAFT" ping|tcp|icmp-unreach ...
+CRAFT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/craft.py"
+sockets(){ # role outdir: the role's sockets (ss, /proc/net/tcp, /proc/net/udp)
+  inns $1 ss -tuanpH > "$2/sockets.txt" 2>/dev/null || true
+  inns $1 cat /proc/net/tcp > "$2/proc-net-tcp.txt"; inns $1 cat /proc/net/udp > "$2/proc-net-udp.txt"; }
+# pcapng instead (dumpcap, from wireshark-common), LINUX_SLL2 as tcpdump -i any writes it;
+# stop_capture_pcapng fails the recording if dumpcap reports drops
+start_capture_pcapng(){ # role outdir
+  TDERR=$(mktemp)
+  ip netns exec $(ns $1) dumpcap -q -i any -y LINUX_SLL2 -B 64 -w "$2/capture.pcapng" 2>"$TDERR" & TD=$!; sleep 1.5; }
+stop_capture_pcapng(){ sleep 1; kill -INT $TD; wait $TD 2>/dev/null || true; TD=
+  local st; st=$(grep -E 'Packets (captured|received/dropped)' "$TDERR" | tr '\n' ' '); rm -f "$TDERR"
+  echo "dumpcap: $st" >&2
+  case "$st" in *"received/dropped on interface 'any': "*"/0 (pcap:0/dumpcap:0/flushed:0"*) ;; *) echo "capture incomplete (drops), record again" >&2; return 1;; esac; }

@@ -6,7 +6,7 @@
  * on several kernels.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { LineCollector } from '../trace/output.js';
 import { makePalette } from '../trace/palette.js';
@@ -34,12 +34,20 @@ export function findGoldenCases(paths: readonly string[]): GoldenCase[] {
   return cases.sort((a, b) => a.golden.localeCompare(b.golden));
 }
 
+/** A folder: every golden below it; a golden: itself; an input X.yaml or X.pcap: the goldens of X beside it. */
 function* walk(path: string): Generator<string> {
   if (statSync(path).isFile()) {
     if (path.endsWith('.golden')) yield path;
+    else yield* goldensOf(path);
     return;
   }
   for (const name of readdirSync(path)) yield* walk(join(path, name));
+}
+
+function* goldensOf(input: string): Generator<string> {
+  const dir = dirname(input);
+  const stem = basename(input).replace(/\.(yaml|pcap)$/, '');
+  for (const name of readdirSync(dir)) if (name.startsWith(`${stem}.`) && name.endsWith('.golden')) yield join(dir, name);
 }
 
 function goldenCase(golden: string): GoldenCase {
@@ -74,6 +82,11 @@ export async function renderCase(c: GoldenCase): Promise<string[]> {
 
 export async function checkCommand(paths: readonly string[], update: boolean, out: Output): Promise<number> {
   const cases = findGoldenCases(paths.length > 0 ? paths : ['fixtures']);
+  if (cases.length === 0) {
+    // A check that compared nothing must not pass.
+    out.line(`check: no .golden file for ${paths.join(', ')}: nothing compared`);
+    return 1;
+  }
   let failed = 0;
   for (const c of cases) {
     const actual = await renderCase(c);

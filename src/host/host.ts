@@ -19,7 +19,9 @@ import { IcmpRateLimit } from './icmp-ratelimit.js';
 import { icmpSend } from './icmp-send.js';
 import { sendReject } from './reject.js';
 import type { Sysctl } from './sysctl.js';
+import { inetSelectAddr } from './select-addr.js';
 import type { Ipvs } from '../netfilter/ipvs/ipvs.js';
+import type { Ruleset } from '../netfilter/rules/model.js';
 import { ICMP_EXC_TTL, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
 
 /** What loopback_xmit's eth_type_trans finds: lo's all-zero addresses and ETH_P_IP. */
@@ -47,6 +49,8 @@ export class Host {
   readonly icmpLimit = new IcmpRateLimit();
   /** The host's IPVS virtual services and connections, when it has any. */
   ipvs: Ipvs | null = null;
+  /** The rules its hooks evaluate (a capture replay reads them to undo nat OUTPUT: world/own-output.ts). */
+  ruleset: Ruleset = { tables: [] };
   /** Sees every packet that arrives on or leaves an interface (for --write-pcap). */
   tap: PacketTap | null = null;
   /** natsim's own packet counts: what came in, went out, reached a socket, and why any died. */
@@ -121,11 +125,29 @@ export class Host {
     this.input(skb, lo);
   }
 
+  /** An unbound socket's source toward `dst`: the route's preferred source, else inet_select_addr toward the gateway (ip_route_connect). */
+  sourceFor(dst: number): number {
+    const route = this.fib.lookup(dst);
+    if (!route?.dev) return 0;
+    return route.prefsrc || inetSelectAddr(this.devices, route.dev, route.gateway, route.scope);
+  }
+
   /** ip_local_out for a packet a local socket sends, routed by its destination (see Skb.appSocket). */
   output(pkt: Ipv4Packet, time: number, appSocket: boolean): void {
+    this.localOut(this.localSkb(pkt, time, appSocket));
+  }
+
+  /** A packet of the node's own stack taken from a capture (world/own-output.ts): shown, then ip_local_out. */
+  outputCaptured(pkt: Ipv4Packet, time: number, note: string | null): void {
+    const skb = this.localSkb(pkt, time, true);
+    this.sink?.emit({ kind: 'output', time, host: this.name, skb: skb.id, pkt: viewPacket(pkt), note });
+    this.localOut(skb);
+  }
+
+  private localSkb(pkt: Ipv4Packet, time: number, appSocket: boolean): Skb {
     const skb = new Skb(this.nextSkbId(), pkt, time, this.cpuFor(pkt), null);
     skb.appSocket = appSocket;
-    this.localOut(skb);
+    return skb;
   }
 
   /** LOCAL_OUT → routing → POST_ROUTING for a locally made skb (a socket's, or icmp_send's). */

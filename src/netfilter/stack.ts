@@ -1,7 +1,8 @@
 /**
  * Which hook ops a host has, as on a real box: nothing without rules; conntrack (with defrag
- * and confirm) once a ruleset needs it; the NAT core's four ops once any NAT chain exists;
- * one op per filter chain at its own hook and priority.
+ * and confirm) once something asks for it (conntrack/netns.ts: nf_ct_netns_get); the NAT core's
+ * four ops once any NAT chain exists (nf_nat_register_fn); one op per filter chain at its own
+ * hook and priority.
  */
 import { Hook, Priority, Verdict } from './constants.js';
 import type { NetDevice } from '../host/device.js';
@@ -15,7 +16,7 @@ import { confirm } from './conntrack/confirm.js';
 import { natInetFn, type NatChain } from './nat/core.js';
 import type { Skb } from './skb.js';
 
-export function buildHooks(net: NetfilterNet, ruleset: Ruleset, devices: readonly NetDevice[], env: RuleEnv): HookTable {
+export function buildHooks(net: NetfilterNet, ruleset: Ruleset, tracked: boolean, devices: readonly NetDevice[], env: RuleEnv): HookTable {
   const hooks = new HookTable();
   const natChains: NatChain[][] = [[], [], [], [], []];
   for (const table of ruleset.tables) {
@@ -23,9 +24,8 @@ export function buildHooks(net: NetfilterNet, ruleset: Ruleset, devices: readonl
       if (chain.base?.type === 'nat') insertByPriority(natChains[chain.base.hook]!, { table, chain });
     }
   }
-  const hasNat = natChains.some((list) => list.length > 0);
-  if (hasNat) registerConntrack(hooks, net);
-  if (hasNat) registerNat(hooks, net, natChains, devices, env);
+  if (tracked) registerConntrack(hooks, net);
+  if (natChains.some((list) => list.length > 0)) registerNat(hooks, net, natChains, devices, env);
   for (const table of ruleset.tables) {
     for (const chain of table.chains.values()) {
       if (chain.base && chain.base.type !== 'nat') registerFilterChain(hooks, table, chain, env);

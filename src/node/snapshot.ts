@@ -11,6 +11,7 @@ import { basename, join, resolve } from 'node:path';
 import { InputError, type SourcePlace } from '../errors.js';
 import { Sysctl, SYSCTL_DEFAULTS } from '../host/sysctl.js';
 import { parseMac } from '../host/device.js';
+import { readSockets, SOCKETS_FILE } from './sockets.js';
 import type { HostSpec, InterfaceSpec, Located, RulesetSpec, ScenarioSpec } from '../scenario/spec.js';
 import { DEFAULT_KERNEL } from '../kernel/profile.js';
 
@@ -53,7 +54,9 @@ export function loadNode(dir: string): NodeSnapshot {
   const choice = chooseRuleset(dir);
   const ipsets = existsSync(join(dir, IPSET_FILE)) ? readRuleset(join(dir, IPSET_FILE)) : null;
   const ipvs = existsSync(join(dir, IPVS_FILE)) ? readRuleset(join(dir, IPVS_FILE)) : null;
-  const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, ipsets, ipvs, place: { file: dir } };
+  const sockets = existsSync(join(dir, SOCKETS_FILE)) ? readSockets(join(dir, SOCKETS_FILE)) : null;
+  if (sockets) skipped.push(...sockets.skipped);
+  const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, ipsets, ipvs, sockets: sockets?.sockets ?? [], place: { file: dir } };
   return { dir, host, rulesetFile: choice.ruleset?.file ?? null, rulesetChoice: choice.why, skipped };
 }
 

@@ -2,6 +2,7 @@
  * The scenario file (design.md §4) as data: hosts with interfaces, routes, sysctls and a
  * ruleset; which hosts to trace; and timed actions. Every item keeps its place in the file.
  */
+import type { NodeSocket } from '../node/sockets.js';
 import type { SourcePlace } from '../errors.js';
 import type { KernelVersion } from '../kernel/profile.js';
 
@@ -38,6 +39,8 @@ export interface HostSpec {
   readonly ipsets?: RulesetSpec | null;
   /** `ipvsadm -Sn` text: the host's IPVS virtual services (absent: no IPVS). */
   readonly ipvs?: RulesetSpec | null;
+  /** A node snapshot's sockets (sockets.txt): where its own packets in a capture were addressed. */
+  readonly sockets?: readonly NodeSocket[];
   readonly place: SourcePlace;
 }
 

@@ -5,7 +5,6 @@
  * (icmp_send, rate-limited per peer by icmpv4_xrlim_allow).
  */
 import type { Host } from '../host/host.js';
-import { inetSelectAddr } from '../host/select-addr.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import type { Skb } from '../netfilter/skb.js';
 import { buildIcmpEcho, buildTcpReset, buildUdp } from '../packet/build.js';
@@ -92,11 +91,8 @@ export class HostSockets implements SocketEnv {
     this.output(buildUdp({ saddr, daddr: dst, sport: port, dport, ipId: this.prng.u16(), ttl: 64, payload: new Uint8Array(bytes) }), now, true);
   }
 
-  /** The route's preferred source, else inet_select_addr toward the gateway (ip_route_connect). */
   sourceFor(dst: number): number {
-    const route = this.host.fib.lookup(dst);
-    if (!route?.dev) return 0;
-    return route.prefsrc || inetSelectAddr(this.host.devices, route.dev, route.gateway, route.scope);
+    return this.host.sourceFor(dst);
   }
 
   /** The MSS a socket announces: from the MTU of the device the route toward the peer uses. */

@@ -94,6 +94,8 @@ export type TraceEvent =
     })
   | (Base & { readonly kind: 'route'; readonly result: 'local' | 'forward' | 'drop'; readonly dev: string | null; readonly nexthop: number; readonly reason: string | null })
   | (Base & { readonly kind: 'transmit'; readonly dev: string; readonly pkt: PacketView })
+  /** A packet of the node's own stack, taken from a capture and fed at LOCAL_OUT (world/own-output.ts). */
+  | (Base & { readonly kind: 'output'; readonly pkt: PacketView; readonly note: string | null })
   | (Base & { readonly kind: 'drop'; readonly hook: Hook | null; readonly reason: string; readonly counter: string | null })
   | (Base & { readonly kind: 'unhandled'; readonly dev: string; readonly reason: string })
   | (Base & { readonly kind: 'conntrack'; readonly event: ConntrackEventType; readonly entry: CtEntryView });

@@ -22,6 +22,8 @@ export function kernelStyle(e: TraceEvent, c: Palette, multiHost: boolean): stri
       return [ts + c.dim(`${e.dev} in: `) + packetLine(e.pkt)];
     case 'transmit':
       return [ts + c.dim(`${e.dev} out: `) + packetLine(e.pkt)];
+    case 'output':
+      return [ts + c.dim('local out: ') + packetLine(e.pkt) + c.dim(` (the node's own packet, from the capture${e.note ? `: ${e.note}` : ''})`)];
     case 'route':
       if (e.result === 'drop') return [ts + c.bad(`routing: drop: ${e.reason}`)];
       return [ts + `routing: ${e.result === 'local' ? 'local delivery (LOCAL_IN)' : 'forward (FORWARD)'}, outdev : ${e.dev ?? '-'}, nexthop ${formatIpv4(e.nexthop)}`];

@@ -10,6 +10,8 @@ import { parseRoute } from '../host/route-syntax.js';
 import { Sysctl } from '../host/sysctl.js';
 import { NetfilterNet } from '../netfilter/net.js';
 import { buildHooks } from '../netfilter/stack.js';
+import { conntrackWanted } from '../netfilter/conntrack/netns.js';
+import { DrawFollower } from '../netfilter/rules/follow-draw.js';
 import { parseIpsets, parseIpvs, parseRuleset } from '../netfilter/rules/parse.js';
 import { Ipvs } from '../netfilter/ipvs/ipvs.js';
 import { registerIpvsHooks } from '../netfilter/ipvs/core.js';
@@ -45,9 +47,12 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   const net = new NetfilterNet(sysctl, prng, cpus);
   const ipsets = spec.ipsets ? parseIpsets(spec.ipsets) : new Map();
   const ruleset = spec.ruleset ? parseRuleset(spec.ruleset, ipsets) : { tables: [] };
-  const env = { addrType: (addr: number) => ADDR_TYPE_BIT[fib.addrType(addr)], prng, routeTo: (addr: number) => fib.lookup(addr) };
-  const host = new Host(spec.name, devices, fib, sysctl, net, buildHooks(net, ruleset, devices, env), ports, cpus);
+  const follow = new DrawFollower(ruleset, () => net.recorded);
+  const env = { addrType: (addr: number) => ADDR_TYPE_BIT[fib.addrType(addr)], prng, follow, routeTo: (addr: number) => fib.lookup(addr) };
   const services = spec.ipvs ? parseIpvs(spec.ipvs) : [];
+  const hooks = buildHooks(net, ruleset, conntrackWanted(ruleset, services), devices, env);
+  const host = new Host(spec.name, devices, fib, sysctl, net, hooks, ports, cpus);
+  host.ruleset = ruleset;
   // ip_vs_add_service registers IPVS's hooks with the first virtual service.
   if (services.length > 0) {
     host.ipvs = new Ipvs(services, net, sysctl);

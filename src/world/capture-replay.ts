@@ -15,7 +15,8 @@ import { Prng } from '../sim/prng.js';
 import type { ScenarioSpec } from '../scenario/spec.js';
 import type { TraceSink } from '../trace/events.js';
 import { buildHost } from './build-host.js';
-import { RecordedOut } from './recorded-out.js';
+import { RecordedOut, type Sent } from './recorded-out.js';
+import { OwnOutput } from './own-output.js';
 import { NEIGH_FAIL_NS, NeighbourWatch } from './neighbours.js';
 import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
 import { icmpSend } from '../host/icmp-send.js';
@@ -97,9 +98,11 @@ class Pending {
   ifindex = 0;
   protocol = 0;
   outgoing = false;
+  /** A sent IPv4 frame: the kernel's packet as indexed for pairing (claimed once a received one pairs with it). */
+  sent: Sent | null = null;
   /**
-   * A received IPv4 frame's bytes (decoded when fed), as chunk.bytes[at, at + length); chunk
-   * is null for the others. Held as numbers, not as a view: a view kept for the lookahead's
+   * An IPv4 frame's bytes (decoded when fed), as chunk.bytes[at, at + length); chunk is null
+   * for the others. Held as numbers, not as a view: a view kept for the lookahead's
    * second would outlive the young generation, and old-space garbage would grow with the file.
    */
   chunk: Chunk | null = null;
@@ -143,6 +146,7 @@ class PendingRing {
     if (oldest.chunk) this.chunks.release(oldest.chunk);
     oldest.chunk = null;
     oldest.link = null;
+    oldest.sent = null;
     this.head = (this.head + 1) & (this.slots.length - 1);
     this.count--;
   }
@@ -179,6 +183,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
         return;
       }
       sentCount++;
+      own.sent(skb);
       host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
       kept?.sent.push({ time: now, ifindex: dev.index, bytes: Uint8Array.from(skb.pkt.data) });
     },
@@ -194,7 +199,9 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus, KERNEL_PROFILES[options.kernel ?? spec.kernel], false);
   host.sink = options.sink ?? null;
   host.tap = options.tap ?? null;
-  const index = (options.followKernel ?? true) ? new RecordedOut() : null;
+  const followKernel = options.followKernel ?? true;
+  const index = new RecordedOut();
+  const own = new OwnOutput(host, hostSpec.sockets ?? []);
   const skipped = new Map<string, number>();
   const skip = (reason: string): void => void skipped.set(reason, (skipped.get(reason) ?? 0) + 1);
   const until = options.until ?? Number.MAX_SAFE_INTEGER;
@@ -209,7 +216,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     if (r.protocol === ETH_P_ARP) return skip('ARP');
     if (r.protocol === ETH_P_IPV6) return noteUnhandled(host, r, now, 'IPv6 (not modelled yet)', skip);
     if (r.protocol !== ETH_P_IP) return noteUnhandled(host, r, now, `EtherType 0x${r.protocol.toString(16).padStart(4, '0')}`, skip);
-    if (r.outgoing) return;
+    if (r.outgoing) return feedOwn(r);
     const pkt = Ipv4Packet.adopt(r.chunk!.bytes.subarray(r.at, r.at + r.length));
     if (typeof pkt === 'string') return noteUnhandled(host, r, now, `IPv4 packet not handled: ${pkt}`, skip);
     const dev = r.ifindex !== 0 ? host.deviceByIndex(r.ifindex) : reversePathDevice(host, pkt.saddr);
@@ -217,9 +224,26 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       if (r.ifindex !== 0) throw new InputError({ file, record: r.index, offset: r.offset }, `interface index ${r.ifindex} is not an interface of host ${host.name} in ${spec.file}`);
       return noteUnhandled(host, r, now, 'no interface index in the capture and no route back to the source to choose one', skip);
     }
-    index?.forget(now);
-    host.nf.recorded = index?.claim(now, pkt) ?? null;
+    // loopback shows the node's own packet twice, Out and In: it is fed once, as it left (feedOwn)
+    if (dev.name === 'lo') return skip('loopback In (fed once, as it was sent)');
+    index.forget(now);
+    const claimed = index.claim(now, pkt);
+    host.nf.recorded = followKernel ? claimed : null;
     host.receive(pkt, dev, now, r.link && receivedHeader(r.link, dev, pkt.daddr));
+    host.nf.recorded = null;
+  };
+
+  /** A packet the kernel sent that no received packet claimed: the node's own (own-output.ts). */
+  const feedOwn = (r: Pending): void => {
+    if (r.sent === null || r.sent.claimed || r.sent.forwarded) return;
+    const pkt = Ipv4Packet.decode(r.chunk!.bytes.subarray(r.at, r.at + r.length));
+    if (typeof pkt === 'string') return;
+    const wire = { saddr: pkt.saddr, sport: pkt.sport, daddr: pkt.daddr, dport: pkt.dport };
+    const what = own.classify(pkt, now);
+    if (what.kind === 'made') return;
+    if (what.kind === 'skip') return noteUnhandled(host, r, now, what.reason, skip);
+    host.nf.recorded = followKernel ? wire : null;
+    own.feed(what.pkt, () => host.outputCaptured(what.pkt, now, what.note));
     host.nf.recorded = null;
   };
 
@@ -245,8 +269,8 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     }
     const outgoing = r.direction === PacketDirection.Outgoing;
     if (r.protocol === ETH_P_ARP) neighbours.observe(r, time);
-    if (outgoing && r.protocol === ETH_P_IP) recordOut(r, time);
     const p = pending.push();
+    p.sent = outgoing && r.protocol === ETH_P_IP ? recordOut(r, time) : null;
     p.time = time;
     p.index = r.index;
     p.offset = r.offset;
@@ -254,7 +278,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     p.protocol = r.protocol;
     p.outgoing = outgoing;
     const received = !outgoing && r.protocol === ETH_P_IP;
-    p.chunk = received ? r.chunk : null;
+    p.chunk = received || p.sent !== null ? r.chunk : null;
     p.at = r.payloadAt;
     p.length = r.payloadLength;
     if (p.chunk) chunks.hold(p.chunk); // the reader fills it again only once every record in it is fed
@@ -268,12 +292,11 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   return { host, sentCount, recordedCount, packets: kept, records: fed, endTime: now, skipped };
 
   /** A packet the kernel sent: counted, kept for comparison, and indexed for pairing. */
-  function recordOut(r: CaptureRecord, time: number): void {
+  function recordOut(r: CaptureRecord, time: number): Sent | null {
     recordedCount++;
     kept?.recorded.push({ time, ifindex: r.ifindex, bytes: Uint8Array.from(r.payload) });
-    if (!index) return;
     const pkt = Ipv4Packet.decode(r.payload);
-    if (typeof pkt !== 'string') index.add(time, pkt);
+    return typeof pkt === 'string' ? null : index.add(time, pkt);
   }
 }
 

@@ -8,7 +8,8 @@ import type { Route } from '../../host/fib.js';
 import { CtInfo, Status } from '../conntrack/conn.js';
 import type { HookState } from '../hooks.js';
 import type { Skb } from '../skb.js';
-import { CtState } from './model.js';
+import { CtState, type KeyExpr, type Match } from './model.js';
+import type { DrawFollower } from './follow-draw.js';
 
 /** What the host provides to rules. */
 export interface RuleEnv {
@@ -17,6 +18,8 @@ export interface RuleEnv {
   readonly prng: Prng;
   /** fib_lookup toward an address (TCPMSS's route MTUs); absent where no FIB is at hand. */
   routeTo?(addr: number): Route | null;
+  /** Replaying a capture: random choices taken from what the kernel sent (follow-draw.ts). */
+  readonly follow?: DrawFollower;
 }
 
 export class RuleContext {
@@ -57,6 +60,16 @@ export class RuleContext {
   /** 31 random bits, as xt_statistic draws them (get_random_u32() & 0x7FFFFFFF). */
   random31(): number {
     return this.randomU32() & 0x7fffffff;
+  }
+
+  /** statistic_mt's random mode: a draw below the threshold, or the outcome the capture shows. */
+  statisticRandom(m: Extract<Match, { kind: 'random' }>): boolean {
+    return this.env.follow?.statisticOutcome(m, this.state.notes) ?? this.random31() < m.threshold;
+  }
+
+  /** The value the capture shows for a numgen random, or null to draw one. */
+  followedNumgen(ng: Extract<KeyExpr, { kind: 'numgen' }>): number | null {
+    return this.env.follow?.numgenValue(ng, (n) => this.env.prng.below(n), this.state.notes) ?? null;
   }
 
   /** The conntrack state bits (xt_conntrack's and nft ct state's view of skb->_nfct). */

@@ -235,7 +235,7 @@ function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags
       ctx.state.notes?.push(`physdev --physdev-${m.option}: natsim models no bridges, so a routed packet has no bridge port and the condition is false`);
       return false;
     case 'random':
-      return ctx.random31() < m.threshold;
+      return ctx.statisticRandom(m);
     case 'ipset':
       return setContains(m.set, m.dirs, {
         addr: (dir) => (dir === 'src' ? p.saddr : p.daddr),

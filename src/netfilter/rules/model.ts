@@ -134,6 +134,8 @@ export interface XtMatch {
   readonly hooks?: readonly Hook[];
   /** It changes state when tested (a token bucket, a counter), so no rule index may skip it. */
   readonly stateful: boolean;
+  /** Its checkentry calls nf_ct_netns_get: the namespace then tracks connections (netns.ts). */
+  readonly needsConntrack: boolean;
   match(ctx: RuleContext, rule: Rule): boolean;
 }
 
@@ -146,6 +148,8 @@ export interface XtTarget {
   readonly name: string;
   /** xt_target.hooks: where xt_check_target accepts it; every hook when absent. */
   readonly hooks?: readonly Hook[];
+  /** Its checkentry calls nf_ct_netns_get: the namespace then tracks connections (netns.ts). */
+  readonly needsConntrack: boolean;
   /** The target function: true for XT_CONTINUE, false for NF_DROP (a reason set on the skb). */
   target(ctx: RuleContext, rule: Rule): boolean;
 }

@@ -13,7 +13,7 @@ type Numgen = Extract<KeyExpr, { kind: 'numgen' }>;
 
 /** nft_ng_random_eval / nft_ng_inc_eval. */
 export function numgenValue(ng: Numgen, ctx: RuleContext): number {
-  if (ng.mode === 'random') return reciprocalScale(ctx.randomU32(), ng.modulus) + ng.offset;
+  if (ng.mode === 'random') return ctx.followedNumgen(ng) ?? reciprocalScale(ctx.randomU32(), ng.modulus) + ng.offset;
   ng.counter.value = ng.counter.value + 1 < ng.modulus ? ng.counter.value + 1 : 0;
   return ng.counter.value + ng.offset;
 }

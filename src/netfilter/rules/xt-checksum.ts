@@ -14,6 +14,7 @@ import { noInvert, type XtCheck, type XtTargetOptions } from './xt-options.js';
 
 class XtChecksum implements XtTarget {
   readonly name = 'CHECKSUM';
+  readonly needsConntrack = false;
 
   target(ctx: RuleContext, rule: Rule): boolean {
     const p = ctx.skb.pkt;

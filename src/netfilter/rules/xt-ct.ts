@@ -33,6 +33,8 @@ const NOTRACK: Effect = { kind: 'notrack' };
 
 class XtCtHelper implements XtTarget {
   readonly name = 'CT';
+  // xt_ct_tg_check: a template (helper or none) takes nf_ct_netns_get
+  readonly needsConntrack = true;
 
   constructor(private readonly helper: string) {}
 
@@ -43,7 +45,7 @@ class XtCtHelper implements XtTarget {
 }
 
 /** A template with nothing natsim models: nf_conntrack_in resolves the packet as without it. */
-const PLAIN: XtTarget = { name: 'CT', target: () => true };
+const PLAIN: XtTarget = { name: 'CT', needsConntrack: true, target: () => true };
 
 const REFUSED: Readonly<Record<string, string>> = {
   '--zone': 'conntrack zones are not modelled by natsim',

@@ -14,6 +14,7 @@ const DSCP_SHIFT = 2;
 
 class XtTosBits implements XtMatch {
   readonly stateful = false;
+  readonly needsConntrack = false;
 
   constructor(
     readonly name: 'dscp' | 'tos',

@@ -108,6 +108,7 @@ function bucketKey(cfg: HashlimitConfig, ctx: RuleContext): string {
 class XtHashlimit implements XtMatch {
   readonly name = 'hashlimit';
   readonly stateful = true;
+  readonly needsConntrack = false;
 
   constructor(
     private readonly table: HashlimitTable,

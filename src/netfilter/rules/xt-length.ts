@@ -10,6 +10,7 @@ import type { XtCheck, XtMatchOptions } from './xt-options.js';
 class XtLength implements XtMatch {
   readonly name = 'length';
   readonly stateful = false;
+  readonly needsConntrack = false;
 
   constructor(
     private readonly min: number,

@@ -38,6 +38,7 @@ export function user2credits(user: number): number {
 class XtLimit implements XtMatch {
   readonly name = 'limit';
   readonly stateful = true;
+  readonly needsConntrack = false;
   private prev = 0;
   private credit: number;
   private readonly creditCap: number;
@@ -79,6 +80,7 @@ const NFT_MULT = [XT_LIMIT_SCALE * 24 * 60 * 60, XT_LIMIT_SCALE * 60 * 60, XT_LI
 class NftLimitPkts implements XtMatch {
   readonly name = 'limit';
   readonly stateful = true;
+  readonly needsConntrack = false;
   private last = 0;
   private tokens: number;
 

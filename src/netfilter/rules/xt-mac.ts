@@ -14,6 +14,7 @@ import type { XtCheck, XtMatchOptions } from './xt-options.js';
 class XtMac implements XtMatch {
   readonly name = 'mac';
   readonly stateful = false;
+  readonly needsConntrack = false;
   /** xt_mac's hooks: only where a received frame's header is still there. */
   readonly hooks = [Hook.PreRouting, Hook.LocalIn, Hook.Forward];
 

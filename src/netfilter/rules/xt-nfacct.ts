@@ -27,6 +27,7 @@ const NAME_MAX = 32;
 class XtNfacct implements XtMatch {
   readonly name = 'nfacct';
   readonly stateful = true;
+  readonly needsConntrack = false;
 
   constructor(private readonly acct: NfAcct) {}
 

@@ -15,6 +15,7 @@ const PREFIX_SIZE = 64;
 
 class XtNflog implements XtTarget {
   readonly name = 'NFLOG';
+  readonly needsConntrack = false;
 
   constructor(
     private readonly group: number,

@@ -26,6 +26,7 @@ interface IdRange {
 class XtOwner implements XtMatch {
   readonly name = 'owner';
   readonly stateful = false;
+  readonly needsConntrack = false;
   readonly hooks = [Hook.LocalOut, Hook.PostRouting];
 
   constructor(

@@ -38,6 +38,7 @@ export function pktType(skb: Skb): number {
 class XtPkttype implements XtMatch {
   readonly name = 'pkttype';
   readonly stateful = false;
+  readonly needsConntrack = false;
 
   constructor(
     private readonly type: number,

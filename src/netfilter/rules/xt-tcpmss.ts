@@ -39,6 +39,7 @@ type MssSetting = 'clamp' | number;
 
 class XtTcpmss implements XtTarget {
   readonly name = 'TCPMSS';
+  readonly needsConntrack = false;
   readonly hooks: readonly Hook[] | undefined;
 
   constructor(private readonly mss: MssSetting) {

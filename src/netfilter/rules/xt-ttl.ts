@@ -14,6 +14,7 @@ type TtlMode = 'eq' | 'ne' | 'lt' | 'gt';
 class XtTtl implements XtMatch {
   readonly name = 'ttl';
   readonly stateful = false;
+  readonly needsConntrack = false;
 
   constructor(
     private readonly mode: TtlMode,

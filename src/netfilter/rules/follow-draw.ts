@@ -1,0 +1,157 @@
+/**
+ * Random rule choices taken from the capture. Replaying a capture, the kernel's draw for
+ * `-m statistic --mode random` or `numgen random` is unknown, but where it led is on the wire:
+ * the packet the kernel sent shows which endpoint a DNAT (or SNAT) chose. Any outcome a draw can
+ * have is what some draw gives, so natsim takes the outcome whose branch can NAT the packet to
+ * what the kernel sent, and says so in the trace; when no branch (or every branch) can, it
+ * draws its own. This is the rule-level twin of nat/unique-tuple.ts followRecording.
+ *
+ * What a branch can do is read from the ruleset once: the NAT statements reachable from a
+ * rule's action (through jump, goto and verdict maps), each with the range it maps into.
+ */
+import { formatIpv4 } from '../../packet/ipv4-addr.js';
+import type { WireTuple } from '../net.js';
+import { NatFlag, type Action, type Chain, type KeyExpr, type Match, type NatRange, type Ruleset, type Table, type VerdictAction } from './model.js';
+import type { NftSet } from './nft-set.js';
+
+type Numgen = Extract<KeyExpr, { kind: 'numgen' }>;
+type Statistic = Extract<Match, { kind: 'random' }>;
+
+/** A NAT statement a branch can reach: which end it maps, and where to. */
+interface NatTarget {
+  readonly manip: 'src' | 'dst';
+  /** null: masquerade or redirect, whose address the range does not say. */
+  readonly range: NatRange | null;
+}
+
+/** xt_statistic's threshold for a probability of 1: every draw below it (random31 < 2^31). */
+const ALWAYS = 0x80000000;
+
+export class DrawFollower {
+  /** For a statistic match: what the rule's action can NAT to when it holds, and what the rules after it can when it does not. */
+  private readonly statistic = new Map<Statistic, { readonly taken: readonly NatTarget[]; readonly after: readonly NatTarget[] }>();
+  /** For a numgen that alone keys a verdict map: per value (less the offset), what its element's verdict can NAT to. */
+  private readonly numgen = new Map<Numgen, (readonly NatTarget[])[]>();
+  private readonly memo = new Map<Chain, readonly NatTarget[]>();
+
+  constructor(
+    ruleset: Ruleset,
+    /** What the kernel sent for the packet being evaluated (NetfilterNet.recorded). */
+    private readonly recorded: () => WireTuple | null,
+  ) {
+    for (const table of ruleset.tables) {
+      for (const chain of table.chains.values()) {
+        // from the last rule up, what the rules after each one can NAT to (a match that fails)
+        let after: readonly NatTarget[] = [];
+        for (let i = chain.rules.length - 1; i >= 0; i--) {
+          const rule = chain.rules[i]!;
+          const a = rule.action;
+          if (!a) continue;
+          const taken = this.actionTargets(table, a);
+          for (const m of rule.matches) if (m.kind === 'random') this.statistic.set(m, { taken, after });
+          after = after.concat(taken);
+          const ng = a.kind === 'vmap' && a.key.length === 1 && a.key[0]!.kind === 'numgen' ? a.key[0] : null;
+          if (ng?.kind === 'numgen' && ng.mode === 'random') this.numgen.set(ng, this.valueTargets(table, ng, a.kind === 'vmap' ? a.map : null));
+        }
+      }
+    }
+  }
+
+  /** The outcome of a statistic match the capture shows, or null to draw. */
+  statisticOutcome(m: Statistic, notes: string[] | null): boolean | null {
+    const wire = this.recorded();
+    const branches = this.statistic.get(m);
+    if (!wire || !branches || m.threshold === 0 || m.threshold >= ALWAYS) return null;
+    const taken = leadsTo(branches.taken, wire);
+    const after = leadsTo(branches.after, wire);
+    // only when one outcome leads where the kernel sent it and the other cannot
+    if (taken === null || after === null || taken === after) return null;
+    notes?.push(`statistic random: ${taken ? 'matched' : 'did not match'} as in the capture (${taken ? "the rule's branch" : 'the rules after it'} NAT the packet to ${wireText(wire)}, where the kernel sent it)`);
+    return taken;
+  }
+
+  /** The value of a numgen the capture shows (one of those whose element leads there), or null to draw. */
+  numgenValue(ng: Numgen, draw: (n: number) => number, notes: string[] | null): number | null {
+    const wire = this.recorded();
+    const perValue = this.numgen.get(ng);
+    if (!wire || !perValue) return null;
+    const fits: number[] = [];
+    perValue.forEach((targets, v) => {
+      if (leadsTo(targets, wire) === true) fits.push(v);
+    });
+    if (fits.length === 0 || fits.length === perValue.length) return null;
+    const value = fits[fits.length === 1 ? 0 : draw(fits.length)]! + ng.offset;
+    notes?.push(`numgen random mod ${ng.modulus}: ${value} as in the capture (its element's branch NATs the packet to ${wireText(wire)}, where the kernel sent it)`);
+    return value;
+  }
+
+  private valueTargets(table: Table, ng: Numgen, map: NftSet | null): (readonly NatTarget[])[] {
+    const out: (readonly NatTarget[])[] = [];
+    for (let v = 0; v < ng.modulus; v++) {
+      const element = map?.elements.find((e) => e.key[0]!.min <= v + ng.offset && v + ng.offset <= e.key[0]!.max);
+      out.push(element?.verdict ? this.actionTargets(table, element.verdict) : []);
+    }
+    return out;
+  }
+
+  /** The NAT statements an action can reach. */
+  private actionTargets(table: Table, a: Action | VerdictAction): readonly NatTarget[] {
+    switch (a.kind) {
+      case 'snat':
+        return [{ manip: 'src', range: a.range }];
+      case 'dnat':
+        return [{ manip: 'dst', range: a.range }];
+      case 'masquerade':
+        return [{ manip: 'src', range: null }];
+      case 'redirect':
+        return [{ manip: 'dst', range: null }];
+      case 'jump':
+      case 'goto': {
+        const chain = table.chains.get(a.chain);
+        return chain ? this.chainTargets(table, chain) : [];
+      }
+      case 'vmap':
+        return a.map.elements.flatMap((e) => (e.verdict ? this.actionTargets(table, e.verdict) : []));
+      case 'accept':
+      case 'drop':
+      case 'return':
+      case 'continue':
+      case 'reject':
+        return [];
+    }
+  }
+
+  /** Every NAT statement of a chain and of the chains it reaches (validation has ruled out loops). */
+  private chainTargets(table: Table, chain: Chain): readonly NatTarget[] {
+    const known = this.memo.get(chain);
+    if (known) return known;
+    this.memo.set(chain, []); // a chain met again while it is being read adds nothing new
+    const targets = chain.rules.flatMap((r) => (r.action ? this.actionTargets(table, r.action) : []));
+    this.memo.set(chain, targets);
+    return targets;
+  }
+}
+
+/**
+ * Can one of `targets` have made `wire`? true / false, or null when a masquerade or redirect
+ * could have (its address is the host's choice, which a range does not show).
+ */
+function leadsTo(targets: readonly NatTarget[], wire: WireTuple): boolean | null {
+  let unknown = false;
+  for (const t of targets) {
+    if (t.range === null) {
+      unknown = true;
+      continue;
+    }
+    const [addr, port] = t.manip === 'dst' ? [wire.daddr, wire.dport] : [wire.saddr, wire.sport];
+    const r = t.range;
+    const addrFits = !(r.flags & NatFlag.MapIps) || (r.minAddr <= addr && addr <= r.maxAddr);
+    const portFits = !(r.flags & NatFlag.ProtoSpecified) || (r.minProto <= port && port <= r.maxProto);
+    if (addrFits && portFits) return true;
+  }
+  return unknown ? null : false;
+}
+
+function wireText(w: WireTuple): string {
+  return `${formatIpv4(w.saddr)}:${w.sport} -> ${formatIpv4(w.daddr)}:${w.dport}`;
+}
