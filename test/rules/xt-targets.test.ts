@@ -11,7 +11,8 @@ import { Hook, IPPROTO, Verdict } from '../../src/netfilter/constants.js';
 import { pseudoHeaderSum } from '../../src/packet/checksum.js';
 import { buildTcp } from '../../src/packet/build.js';
 import { Ipv4Packet, readU16, TcpFlag, writeU16 } from '../../src/packet/ipv4.js';
-import { errorOf } from './helpers.js';
+import { conntrackWanted } from '../../src/netfilter/conntrack/netns.js';
+import { errorOf, parse } from './helpers.js';
 import { ETH0, ETH1, ip, LEGACY, runChain, udp, xtTable } from './xt-helpers.js';
 
 const route = (dev: typeof ETH0): Route => ({ table: 254, type: 'unicast', dst: 0, prefixLen: 0, dev, gateway: 0, prefsrc: 0, metric: 0, scope: 0 });
@@ -119,3 +120,17 @@ describe('CT (xt_CT.c)', () => {
 function syn1723(): Ipv4Packet {
   return buildTcp({ saddr: ip('10.0.0.1'), daddr: ip('192.168.1.2'), sport: 40000, dport: 1723, seq: 1, ack: 0, flags: TcpFlag.SYN, window: 64240, ipId: 1, ttl: 64, payloadLength: 0 });
 }
+
+describe('which x_tables modules make the namespace track connections (nf_ct_netns_get)', () => {
+  const wanted = (rules: string, table = 'raw', chain = 'PREROUTING') => conntrackWanted(parse(`*${table}\n:${chain} ACCEPT [0:0]\n${rules}\nCOMMIT\n`), []);
+
+  it('CT with a helper or none does (xt_ct_tg_check), CT --notrack does not', () => {
+    expect(wanted('-A PREROUTING -p tcp -m tcp --dport 21 -j CT --helper ftp')).toBe(true);
+    expect(wanted('-A PREROUTING -j CT')).toBe(true);
+    expect(wanted('-A PREROUTING -j CT --notrack')).toBe(false);
+  });
+
+  it('the rate, counting and header matches and NFLOG do not', () => {
+    expect(wanted('-A INPUT -m limit --limit 1/s -m hashlimit --hashlimit-upto 1/s --hashlimit-name t -m nfacct --nfacct-name n -m ttl --ttl-eq 1 -j NFLOG', 'filter', 'INPUT')).toBe(false);
+  });
+});
