@@ -25,7 +25,7 @@ const NAMES: Readonly<Record<string, number>> = {
 };
 
 /** eth_type_trans's choice from the received destination address. */
-export function pktType(skb: Skb): number {
+function pktType(skb: Skb): number {
   const dest = skb.mac?.dest ?? null;
   const dev = skb.indev;
   // an unknown destination: natsim only delivers frames addressed to the host
