@@ -49,7 +49,7 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   const ipsets = spec.ipsets ? parseIpsets(spec.ipsets) : new Map();
   const ruleset = spec.ruleset ? parseRuleset(spec.ruleset, ipsets) : { tables: [] };
   const follow = new DrawFollower(ruleset, () => net.recorded);
-  const env = { addrType: (addr: number) => ADDR_TYPE_BIT[fib.addrType(addr)], prng, follow };
+  const env = { addrType: (addr: number) => ADDR_TYPE_BIT[fib.addrType(addr)], prng, follow, routeTo: (addr: number) => fib.lookup(addr) };
   const services = spec.ipvs ? parseIpvs(spec.ipvs) : [];
   const hooks = buildHooks(net, ruleset, conntrackWanted(ruleset, services), devices, env);
   const host = new Host(spec.name, devices, fib, sysctl, net, hooks, ports, new BacklogCpu(cpus, prng.seed, spec.name));

@@ -77,8 +77,8 @@ export class World implements HostPorts {
     host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
     const pkt = skb.pkt;
     const cpu = skb.cpu; // veth_xmit: the peer processes it on the sender's CPU
-    // the link header only LOG reads (Skb.mac), made while the receiver is traced
-    const mac: EthHeader | null = peer.host.sink ? { dest: peer.dev.mac, source: dev.mac, proto: ETH_P_IP } : null;
+    // the link header LOG's MAC= and -m mac read (Skb.mac): one per pair of devices, made once
+    const mac = linkHeader(dev, peer.dev);
     this.queue.at(skb.time + LINK_DELAY_NS, () => peer.host.receive(pkt, peer.dev, this.queue.now, mac, cpu));
   }
 
@@ -97,4 +97,15 @@ export class World implements HostPorts {
     }
     return null;
   }
+}
+
+const LINK_HEADERS = new WeakMap<NetDevice, Map<NetDevice, EthHeader>>();
+
+/** The Ethernet header of a frame from `from` to `to` (eth_header), shared by every such frame. */
+function linkHeader(from: NetDevice, to: NetDevice): EthHeader {
+  let byDest = LINK_HEADERS.get(from);
+  if (byDest === undefined) LINK_HEADERS.set(from, (byDest = new Map()));
+  let header = byDest.get(to);
+  if (header === undefined) byDest.set(to, (header = { dest: to.mac, source: from.mac, proto: ETH_P_IP }));
+  return header;
 }

@@ -59,6 +59,8 @@ function matchWants(m: Match): boolean {
     case 'ipset':
     case 'recent':
       return false;
+    case 'xt':
+      return m.module.needsConntrack;
   }
 }
 
@@ -74,6 +76,8 @@ function effectWants(e: Effect): boolean {
     case 'notrack':
     case 'nftrace':
       return false;
+    case 'xt':
+      return e.target.needsConntrack;
   }
 }
 

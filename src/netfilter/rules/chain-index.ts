@@ -74,10 +74,12 @@ function exactDestinations(rule: Rule): readonly number[] | null {
 
 /**
  * Matches that change state when evaluated, so the walk must reach them as the kernel does:
- * -m statistic, -m recent, nft dynset, and a lookup whose key draws a `numgen`.
+ * -m statistic, -m recent, nft dynset, a lookup whose key draws a `numgen`, and the stateful
+ * x_tables modules (-m limit, -m hashlimit, -m nfacct).
  */
 function hasEffect(m: Match): boolean {
   if (m.kind === 'lookup') return m.key.some((k) => k.kind === 'numgen');
+  if (m.kind === 'xt') return m.module.stateful;
   return m.kind === 'random' || m.kind === 'nth' || m.kind === 'dynset' || m.kind === 'recent';
 }
 

@@ -4,6 +4,7 @@
  * seeded randomness of -m statistic and nft numgen.
  */
 import type { Prng } from '../../sim/prng.js';
+import type { Route } from '../../host/fib.js';
 import { CtInfo, Status } from '../conntrack/conn.js';
 import type { HookState } from '../hooks.js';
 import type { Skb } from '../skb.js';
@@ -15,11 +16,19 @@ export interface RuleEnv {
   /** inet_addr_type: the AddrType bit of an address on this host. */
   addrType(addr: number): number;
   readonly prng: Prng;
+  /** fib_lookup toward an address (TCPMSS's route MTUs); absent where no FIB is at hand. */
+  routeTo?(addr: number): Route | null;
   /** Replaying a capture: random choices taken from what the kernel sent (follow-draw.ts). */
   readonly follow?: DrawFollower;
 }
 
 export class RuleContext {
+  /**
+   * xt_action_param.hotdrop: a match that failed this way drops the packet at once (ipt_do_table
+   * returns NF_DROP); the reason, or null.
+   */
+  hotdrop: string | null = null;
+
   constructor(
     readonly skb: Skb,
     readonly state: HookState,
@@ -36,6 +45,11 @@ export class RuleContext {
 
   addrType(addr: number): number {
     return this.env.addrType(addr);
+  }
+
+  /** The host's route toward an address, or null. */
+  routeTo(addr: number): Route | null {
+    return this.env.routeTo?.(addr) ?? null;
   }
 
   /** get_random_u32(), as nft_numgen draws it. */

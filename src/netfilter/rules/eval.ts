@@ -66,9 +66,13 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
   for (let k = 0; k < count; k++) {
     const i = only === null ? k : only[k]!;
     const rule = rules[i]!;
-    if (!allMatch(rule, ctx)) continue;
+    if (!allMatch(rule, ctx)) {
+      if (ctx.hotdrop === null) continue;
+      ctx.skb.drop = { reason: ctx.hotdrop };
+      return { verdict: Verdict.Drop, rule };
+    }
     trace?.matched(chain, rule, i);
-    for (const effect of rule.effects) apply(effect, rule, ctx);
+    if (!applyEffects(rule, ctx)) return { verdict: Verdict.Drop, rule };
     const a = rule.action?.kind === 'vmap' ? mapVerdict(rule.action, ctx) : rule.action;
     // a verdict map without the key ends the rule untraced (NFT_BREAK)
     if (a === undefined) continue;
@@ -127,7 +131,19 @@ function traceVerdict(a: Decided): VerdictAction {
   }
 }
 
-function apply(a: Effect, rule: Rule, ctx: RuleContext): void {
+/** The rule's effects in order; false when an x_tables target returned NF_DROP. */
+function applyEffects(rule: Rule, ctx: RuleContext): boolean {
+  const effects = rule.effects;
+  for (let i = 0; i < effects.length; i++) {
+    const effect = effects[i]!;
+    if (effect.kind === 'xt') {
+      if (!effect.target.target(ctx, rule)) return false;
+    } else apply(effect, rule, ctx);
+  }
+  return true;
+}
+
+function apply(a: Exclude<Effect, { kind: 'xt' }>, rule: Rule, ctx: RuleContext): void {
   switch (a.kind) {
     case 'mark': {
       const before = markOf(ctx, a.of);
@@ -174,7 +190,8 @@ function matches(m: Match, rule: Rule, ctx: RuleContext): boolean {
     case 'tcpflags':
       return p.proto === IPPROTO.TCP && m.negate !== ((p.tcpFlags & m.mask) === m.comp);
     case 'icmptype':
-      return p.proto === IPPROTO.ICMP && m.negate !== (p.icmpType === m.type && (m.code === null || p.icmpCode === m.code));
+      // icmp_type_code_match: type 0xff (iptables' "any") matches every type
+      return p.proto === IPPROTO.ICMP && m.negate !== (m.type === 0xff || (p.icmpType === m.type && (m.code === null || p.icmpCode === m.code)));
     case 'lookup': {
       // nft_lookup_eval: NFT_LOOKUP_F_INV inverts the found bit, after the key was loaded
       const key = loadKey(m.key, ctx);
@@ -184,12 +201,14 @@ function matches(m: Match, rule: Rule, ctx: RuleContext): boolean {
       return dynsetEval(m, rule, ctx);
     case 'recent':
       return recentMatch(m, rule, ctx);
+    case 'xt':
+      return m.module.match(ctx, rule);
     default:
       return m.negate !== matchesPositive(m, ctx);
   }
 }
 
-function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags' | 'icmptype' | 'lookup' | 'dynset' | 'recent' }>, ctx: RuleContext): boolean {
+function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags' | 'icmptype' | 'lookup' | 'dynset' | 'recent' | 'xt' }>, ctx: RuleContext): boolean {
   const p = ctx.skb.pkt;
   switch (m.kind) {
     case 'saddr':
@@ -213,6 +232,7 @@ function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags
     case 'physdev':
       // physdev_mt on a packet that was not bridged (!nf_bridge_info_exists): every condition
       // is false, so a rule matches only where each physdev option it uses is inverted.
+      ctx.state.notes?.push(`physdev --physdev-${m.option}: natsim models no bridges, so a routed packet has no bridge port and the condition is false`);
       return false;
     case 'random':
       return ctx.statisticRandom(m);

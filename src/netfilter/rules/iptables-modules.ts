@@ -33,24 +33,58 @@ const CT_STATE_NAME: Readonly<Record<string, number>> = {
 
 const TCP_FLAG_NAME: Readonly<Record<string, number>> = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80, ALL: 0xff, NONE: 0 };
 
+/** libxt_icmp's names (icmp_codes): a type with any code (null), or a type and code; type 0xff is any. */
 const ICMP_TYPE_NAME: Readonly<Record<string, [number, number | null]>> = {
+  any: [0xff, null],
   'echo-reply': [0, null],
+  pong: [0, null],
   'destination-unreachable': [3, null],
   'network-unreachable': [3, 0],
   'host-unreachable': [3, 1],
   'protocol-unreachable': [3, 2],
   'port-unreachable': [3, 3],
   'fragmentation-needed': [3, 4],
+  'source-route-failed': [3, 5],
+  'network-unknown': [3, 6],
+  'host-unknown': [3, 7],
+  'network-prohibited': [3, 9],
+  'host-prohibited': [3, 10],
+  'TOS-network-unreachable': [3, 11],
+  'TOS-host-unreachable': [3, 12],
+  'communication-prohibited': [3, 13],
+  'host-precedence-violation': [3, 14],
+  'precedence-cutoff': [3, 15],
   'source-quench': [4, null],
   redirect: [5, null],
+  'network-redirect': [5, 0],
+  'host-redirect': [5, 1],
+  'TOS-network-redirect': [5, 2],
+  'TOS-host-redirect': [5, 3],
   'echo-request': [8, null],
+  ping: [8, null],
+  'router-advertisement': [9, null],
+  'router-solicitation': [10, null],
   'time-exceeded': [11, null],
+  'ttl-exceeded': [11, null],
   'ttl-zero-during-transit': [11, 0],
+  'ttl-zero-during-reassembly': [11, 1],
   'parameter-problem': [12, null],
+  'ip-header-bad': [12, 0],
+  'required-option-missing': [12, 1],
   'timestamp-request': [13, null],
   'timestamp-reply': [14, null],
+  'address-mask-request': [17, null],
+  'address-mask-reply': [18, null],
 };
 
+
+/** libxt_icmp's parse_icmp: a name or an unambiguous beginning of one, in any case. */
+function icmpTypeName(text: string, r: OptionReader): [number, number | null] {
+  const found = Object.keys(ICMP_TYPE_NAME).filter((name) => name.toLowerCase().startsWith(text.toLowerCase()));
+  if (found.length > 1 && !found.some((name) => name.toLowerCase() === text.toLowerCase())) r.fail(`ambiguous ICMP type '${text}': ${found.join(' or ')}?`);
+  const name = found.find((n) => n.toLowerCase() === text.toLowerCase()) ?? found[0];
+  return name === undefined ? r.fail(`unknown ICMP type '${text}' (iptables -p icmp -h lists them)`) : ICMP_TYPE_NAME[name]!;
+}
 
 /** "V" or "V/M" (M defaults to all ones). */
 export function parseValueMask(text: string, r: OptionReader): { value: number; mask: number } {
@@ -122,16 +156,21 @@ const SIMPLE: Readonly<Record<string, Readonly<Record<string, (r: OptionReader) 
     '--icmp-type': (r) => {
       if (r.proto !== IPPROTO.ICMP) r.fail('--icmp-type needs -p icmp');
       const text = r.value();
-      const named = ICMP_TYPE_NAME[text];
-      if (named) return { kind: 'icmptype', negate: r.negate, type: named[0], code: named[1] };
       const m = /^(\d{1,3})(?:\/(\d{1,3}))?$/.exec(text);
-      if (!m || Number(m[1]) > 255 || Number(m[2] ?? 0) > 255) return r.fail(`unknown ICMP type '${text}'`);
+      if (!m) {
+        const [type, code] = icmpTypeName(text, r);
+        return { kind: 'icmptype', negate: r.negate, type, code };
+      }
+      if (Number(m[1]) > 255 || Number(m[2] ?? 0) > 255) return r.fail(`ICMP type and code go up to 255, got '${text}'`);
       return { kind: 'icmptype', negate: r.negate, type: Number(m[1]), code: m[2] === undefined ? null : Number(m[2]) };
     },
   },
 };
 
-/** The modules natsim evaluates (tcp/udp ports and multiport are read by the parser itself, recent by xt-recent.ts). */
+/**
+ * The modules natsim evaluates here (tcp/udp ports and multiport are read by the parser itself,
+ * recent by xt-recent.ts, and the ones of xt-registry.ts by their own files).
+ */
 export const MODULES = new Set(['tcp', 'udp', 'multiport', 'comment', 'statistic', 'recent', ...Object.keys(SIMPLE)]);
 
 /** The match for a simple module's option, or null when no loaded module has this option. */

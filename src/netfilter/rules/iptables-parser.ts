@@ -16,6 +16,8 @@ import { MODULES, parseValueMask, simpleModuleOption, StatisticOptions, type Opt
 import type { IpSet } from './ipset.js';
 import { RecentOptions, type RecentTables } from './xt-recent.js';
 import { logOption } from './log-options.js';
+import { newXtNamespace, type XtCheck, type XtMatchOptions, type XtNamespace, type XtTargetOptions } from './xt-options.js';
+import { XT_MATCHES, XT_TARGETS } from './xt-registry.js';
 
 interface BuiltinTable {
   readonly type: ChainType;
@@ -59,6 +61,8 @@ export function parseIptablesSave(text: string, file: string, onRuleError: ((e: 
   const tables: Table[] = [];
   // xt_recent's tables belong to the namespace: one per name, whichever rule names it
   const recentTables: RecentTables = new Map();
+  // and so are xt_hashlimit's tables and nfnetlink_acct's objects
+  const xt = newXtNamespace();
   let current: Table | null = null;
   let currentLine = 0;
   let backend: TableSource = 'iptables-nft';
@@ -90,7 +94,7 @@ export function parseIptablesSave(text: string, file: string, onRuleError: ((e: 
       handle++;
     } else {
       try {
-        const { chain, rule } = parseRuleLine(current, line, file, i + 1, { ipsets, recentTables });
+        const { chain, rule } = parseRuleLine(current, line, file, i + 1, { ipsets, recentTables, xt });
         chain.rules.push(current.source === 'iptables-nft' ? { ...rule, handle } : rule);
         handle++;
       } catch (e) {
@@ -160,14 +164,15 @@ const IFACE_OPTIONS: Readonly<Record<string, 'iifname' | 'oifname'>> = { '-i': '
 const PORT_OPTIONS: Readonly<Record<string, 'sport' | 'dport'>> = { '--sport': 'sport', '--source-port': 'sport', '--dport': 'dport', '--destination-port': 'dport' };
 const MULTIPORT_OPTIONS: Readonly<Record<string, 'sport' | 'dport'>> = { '--sports': 'sport', '--source-ports': 'sport', '--dports': 'dport', '--destination-ports': 'dport' };
 
-/** What the namespace holds that rules refer to by name: ipset's sets, xt_recent's tables. */
+/** What the namespace holds that rules refer to by name: ipset's sets, xt_recent's tables, … */
 interface NamedState {
   readonly ipsets: ReadonlyMap<string, IpSet>;
   readonly recentTables: RecentTables;
+  readonly xt: XtNamespace;
 }
 
 /** Reads "[p:b] -A CHAIN OPTIONS…" for a table whose chains are all declared already. */
-function parseRuleLine(table: Table, line: string, file: string, lineNo: number, { ipsets, recentTables }: NamedState): { chain: Chain; rule: Rule } {
+function parseRuleLine(table: Table, line: string, file: string, lineNo: number, { ipsets, recentTables, xt }: NamedState): { chain: Chain; rule: Rule } {
   const words = splitWords(line, file, lineNo);
   let w = 0;
   const fail = (word: Word | undefined, reason: string): never => {
@@ -191,6 +196,16 @@ function parseRuleLine(table: Table, line: string, file: string, lineNo: number,
     const at = recent.at;
     matches.push(recent.options.build(recentTables, (reason) => fail(at, reason)));
     recent = null;
+  };
+  // the options of a module or target with a file of its own (xt-registry.ts), from its name on
+  let xtMatch: { readonly options: XtMatchOptions; readonly at: Word } | null = null;
+  let xtTarget: { readonly options: XtTargetOptions; readonly at: Word } | null = null;
+  const check = (at: Word): XtCheck => ({ table, proto, matches, namespace: xt, fail: (reason) => fail(at, reason) });
+  const endModule = (): void => {
+    endRecent();
+    if (xtMatch === null) return;
+    matches.push(xtMatch.options.build(check(xtMatch.at)));
+    xtMatch = null;
   };
   let negate = false;
   const value = (opt: Word): Word => words[w++] ?? fail(opt, `option ${opt.text} needs a value`);
@@ -247,9 +262,11 @@ function parseRuleLine(table: Table, line: string, file: string, lineNo: number,
       case '-m':
       case '--match': {
         const v = value(opt);
-        if (!MODULES.has(v.text)) fail(v, `match module '${v.text}' is not supported yet (natsim evaluates ${[...MODULES].join(', ')})`);
-        endRecent();
+        const xtOptions = XT_MATCHES[v.text];
+        if (!MODULES.has(v.text) && !xtOptions) fail(v, `match module '${v.text}' is not supported yet (natsim evaluates ${[...MODULES, ...Object.keys(XT_MATCHES)].join(', ')})`);
+        endModule();
         if (v.text === 'recent') recent = { options: new RecentOptions(), at: v };
+        if (xtOptions) xtMatch = { options: xtOptions(), at: v };
         modules.add(v.text);
         break;
       }
@@ -262,12 +279,24 @@ function parseRuleLine(table: Table, line: string, file: string, lineNo: number,
       case '-g':
       case '--goto': {
         const v = value(opt);
-        endRecent();
-        action = targetAction(table, v, opt.text === '-g' || opt.text === '--goto', fail);
+        endModule();
+        const isGoto = opt.text === '-g' || opt.text === '--goto';
+        const xtOptions = isGoto || table.chains.has(v.text) ? undefined : XT_TARGETS[v.text];
+        if (!xtOptions) {
+          action = targetAction(table, v, isGoto, fail);
+          break;
+        }
+        if (xtOptions.tables && !xtOptions.tables.includes(table.name)) fail(v, `${v.text} is only valid in the ${xtOptions.tables.join(' or ')} table`);
+        xtTarget = { options: xtOptions.options(), at: v };
         break;
       }
       default: {
         const r = reader(opt, neg);
+        if (xtTarget !== null) {
+          if (!xtTarget.options.read(r)) fail(opt, `option ${opt.text} does not belong to ${xtTarget.at.text}`);
+          break;
+        }
+        if (xtMatch?.options.read(r)) break;
         if (action !== null) {
           action = targetOption(action, opt, value, proto, fail);
           break;
@@ -280,7 +309,8 @@ function parseRuleLine(table: Table, line: string, file: string, lineNo: number,
     }
   }
   if (negate) fail(words[words.length - 1], "'!' at the end of the rule negates nothing");
-  endRecent();
+  endModule();
+  if (xtTarget !== null) action = xtTarget.options.build(check(xtTarget.at));
   if (modules.has('statistic')) {
     const match = statistic.build();
     matches.push(typeof match === 'string' ? fail(chainWord, match) : match);
@@ -301,7 +331,7 @@ const EMPTY_RANGE: NatRange = { flags: 0, minAddr: 0, maxAddr: 0, minProto: 0, m
 type Target = Action | Effect;
 
 function isEffect(t: Target): t is Effect {
-  return t.kind === 'mark' || t.kind === 'copymark' || t.kind === 'log' || t.kind === 'notrack' || t.kind === 'nftrace';
+  return t.kind === 'mark' || t.kind === 'copymark' || t.kind === 'log' || t.kind === 'notrack' || t.kind === 'nftrace' || t.kind === 'xt';
 }
 
 /** -j TARGET or -g CHAIN: a declared chain of the table, else one of the targets natsim knows. */
@@ -309,7 +339,7 @@ function targetAction(table: Table, v: Word, isGoto: boolean, fail: (w: Word, re
   if (table.chains.has(v.text)) return { kind: isGoto ? 'goto' : 'jump', chain: v.text };
   if (isGoto) return fail(v, `chain '${v.text}' is not declared in table ${table.name}`);
   const target = TARGETS[v.text];
-  if (!target) return fail(v, `'${v.text}' is neither a declared chain nor a target natsim evaluates (${Object.keys(TARGETS).join(', ')})`);
+  if (!target) return fail(v, `'${v.text}' is neither a declared chain nor a target natsim evaluates (${[...Object.keys(TARGETS), ...Object.keys(XT_TARGETS)].join(', ')})`);
   if (target.tables && !target.tables.includes(table.name)) return fail(v, `${v.text} is only valid in the ${target.tables.join(' or ')} table`);
   return target.action;
 }
@@ -331,19 +361,26 @@ const TARGETS: Readonly<Record<string, { readonly action: Target; readonly table
   // xt_TRACE (raw only) sets skb->nf_trace; iptables-nft makes it `meta nftrace set 1`
   TRACE: { action: { kind: 'nftrace', on: true }, tables: ['raw'] },
   NOTRACK: { action: { kind: 'notrack' }, tables: ['raw'] },
-  CT: { action: { kind: 'notrack' }, tables: ['raw'] },
 };
 
-/** REJECT --reject-with names (libipt_REJECT) and the ICMP code each sends. */
+/** REJECT --reject-with names and aliases (libipt_REJECT's reject_table) and the ICMP code each sends. */
 const REJECT_WITH: Readonly<Record<string, number | 'tcp-reset'>> = {
   'icmp-net-unreachable': 0,
+  'net-unreach': 0,
   'icmp-host-unreachable': 1,
+  'host-unreach': 1,
   'icmp-proto-unreachable': 2,
+  'proto-unreach': 2,
   'icmp-port-unreachable': 3,
+  'port-unreach': 3,
   'icmp-net-prohibited': 9,
+  'net-prohib': 9,
   'icmp-host-prohibited': 10,
+  'host-prohib': 10,
   'icmp-admin-prohibited': 13,
+  'admin-prohib': 13,
   'tcp-reset': 'tcp-reset',
+  'tcp-rst': 'tcp-reset',
 };
 
 /** A target's options: NAT ranges and flags, MARK's forms, LOG's level, prefix and flags, REJECT's answer. */
@@ -368,9 +405,6 @@ function targetOption(action: Target, opt: Word, value: (o: Word) => Word, proto
       if (answer === 'tcp-reset' && proto !== IPPROTO.TCP) return fail(opt, '--reject-with tcp-reset needs -p tcp');
       return { kind: 'reject', with: answer === 'tcp-reset' ? 'tcp-reset' : { icmpCode: answer } };
     }
-    case 'notrack':
-      if (opt.text === '--notrack') return action;
-      break;
   }
   return fail(opt, `option ${opt.text} does not belong to this target`);
 }

@@ -9,6 +9,7 @@ import type { IpSet } from './ipset.js';
 import type { NftSet } from './nft-set.js';
 import type { RecentCommand, RecentTable } from './xt-recent.js';
 import type { NfLogInfo } from '../log/nf-log.js';
+import type { RuleContext } from './context.js';
 
 export type ChainType = 'filter' | 'nat' | 'route';
 export type Policy = 'accept' | 'drop';
@@ -118,7 +119,40 @@ export type Match =
    */
   | { readonly kind: 'dynset'; readonly op: 'add' | 'update'; readonly key: readonly KeyExpr[]; readonly set: NftSet; readonly timeout: number }
   /** -m recent (xt_recent): the address of `side` in the namespace's table, per the command. */
-  | { readonly kind: 'recent'; readonly negate: boolean; readonly table: RecentTable; readonly side: 'src' | 'dst'; readonly command: RecentCommand };
+  | { readonly kind: 'recent'; readonly negate: boolean; readonly table: RecentTable; readonly side: 'src' | 'dst'; readonly command: RecentCommand }
+  /** An x_tables match module with a file of its own (xt-limit.ts, xt-ttl.ts, …). */
+  | { readonly kind: 'xt'; readonly module: XtMatch };
+
+/**
+ * An x_tables match as the kernel registers it (struct xt_match): its match function, which
+ * applies the rule's inversion flags itself as each module does, and the hooks it accepts.
+ */
+export interface XtMatch {
+  /** The module's name, as after -m. */
+  readonly name: string;
+  /** xt_match.hooks: where xt_check_match accepts it; every hook when absent. */
+  readonly hooks?: readonly Hook[];
+  /** It changes state when tested (a token bucket, a counter), so no rule index may skip it. */
+  readonly stateful: boolean;
+  /** Its checkentry calls nf_ct_netns_get: the namespace then tracks connections (netns.ts). */
+  readonly needsConntrack: boolean;
+  match(ctx: RuleContext, rule: Rule): boolean;
+}
+
+/**
+ * An x_tables target that lets evaluation go on (struct xt_target returning XT_CONTINUE), with a
+ * file of its own (xt-nflog.ts, xt-tcpmss.ts, …).
+ */
+export interface XtTarget {
+  /** The target's name, as after -j. */
+  readonly name: string;
+  /** xt_target.hooks: where xt_check_target accepts it; every hook when absent. */
+  readonly hooks?: readonly Hook[];
+  /** Its checkentry calls nf_ct_netns_get: the namespace then tracks connections (netns.ts). */
+  readonly needsConntrack: boolean;
+  /** The target function: true for XT_CONTINUE, false for NF_DROP (a reason set on the skb). */
+  target(ctx: RuleContext, rule: Rule): boolean;
+}
 
 /** NF_NAT_RANGE_* flags (include/uapi/linux/netfilter/nf_nat.h). */
 export const NatFlag = {
@@ -185,7 +219,9 @@ export type Effect =
    * chains send trace events (`nft monitor trace`, `xtables-monitor --trace`) and x_tables
    * tables log each rule the packet meets (ipt_do_table's trace_packet).
    */
-  | { readonly kind: 'nftrace'; readonly on: boolean };
+  | { readonly kind: 'nftrace'; readonly on: boolean }
+  /** An x_tables target with a file of its own (XtTarget). */
+  | { readonly kind: 'xt'; readonly target: XtTarget };
 
 export interface Rule {
   readonly matches: readonly Match[];

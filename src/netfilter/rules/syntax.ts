@@ -14,6 +14,9 @@ const PROTO_BY_NAME: Readonly<Record<string, number>> = {
   udplite: IPPROTO.UDPLITE,
   sctp: IPPROTO.SCTP,
   gre: IPPROTO.GRE,
+  igmp: 2,
+  esp: 50,
+  ah: 51,
   'ipv6-icmp': IPPROTO.ICMPV6,
   icmpv6: IPPROTO.ICMPV6,
 };

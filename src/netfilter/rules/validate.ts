@@ -5,7 +5,7 @@
  * them), and NAT statements sit only where the NAT core can apply them —
  * nft_nat_validate / xt_nat: snat at POST_ROUTING or LOCAL_IN, dnat and redirect at
  * PRE_ROUTING or LOCAL_OUT; nft_masq_validate / xt_MASQUERADE: POST_ROUTING only; all in a nat
- * chain; REJECT only where it can answer.
+ * chain; REJECT only where it can answer; an x_tables match or target only at its hooks.
  * A regular chain is checked against every base chain that reaches it, as the kernel does.
  */
 import { InputError } from '../../errors.js';
@@ -51,6 +51,7 @@ function walk(table: Table, chain: Chain, base: BaseChainSpec, path: readonly st
 }
 
 function walkRule(table: Table, chain: Chain, base: BaseChainSpec, path: readonly string[], rule: Rule, each: (check: () => void) => void): void {
+  checkXtHooks(base, rule);
   const action = rule.action;
   if (action === null) return;
   if (action.kind === 'snat' || action.kind === 'dnat' || action.kind === 'masquerade' || action.kind === 'redirect') checkNat(action.kind, base, rule);
@@ -70,6 +71,16 @@ function jumpTargets(table: Table, rule: Rule): Chain[] {
   const verdicts = action?.kind === 'vmap' ? action.map.elements.map((e) => e.verdict) : [action];
   const names = new Set(verdicts.flatMap((v) => (v?.kind === 'jump' || v?.kind === 'goto' ? [v.chain] : [])));
   return [...names].map((name) => table.chains.get(name) ?? fail(rule, `no chain '${name}' in table ${table.family} ${table.name}`));
+}
+
+/** xt_check_match / xt_check_target: an x_tables module only at the hooks it registered for. */
+function checkXtHooks(base: BaseChainSpec, rule: Rule): void {
+  for (const m of rule.matches) if (m.kind === 'xt' && m.module.hooks) onlyAt(`-m ${m.module.name}`, m.module.hooks, base, rule);
+  for (const e of rule.effects) if (e.kind === 'xt' && e.target.hooks) onlyAt(e.target.name, e.target.hooks, base, rule);
+}
+
+function onlyAt(what: string, hooks: readonly Hook[], base: BaseChainSpec, rule: Rule): void {
+  if (!hooks.includes(base.hook)) fail(rule, `${what} only works at ${hooks.map((h) => HOOK_NFT_NAME[h]).join(', ')} (this rule is reached from hook ${HOOK_NFT_NAME[base.hook]})`);
 }
 
 function checkNat(kind: keyof typeof NAT_HOOKS, base: BaseChainSpec, rule: Rule): void {
