@@ -2,7 +2,7 @@
  * The natsim command line: one commander program, one file per command. Exit codes:
  * 0 success, 1 a check or verification found differences, 2 bad input or usage, 70 a bug.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { InputError } from '../errors.js';
 import { Output } from '../trace/output.js';
 import { TRACE_STYLES, type TraceStyle } from '../trace/sinks.js';
@@ -14,105 +14,93 @@ import { lintCommand } from './lint.js';
 import { snapshotCommand } from './snapshot.js';
 import { traceCommand } from './trace.js';
 import { verifyCommand } from '../verify/verify-command.js';
-import { DEFAULT_KERNEL, isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from '../kernel/profile.js';
+import { addSharedOptions, REPLAY_OPTIONS, sharedValues } from './options.js';
+import { COLOR_HELP, EXIT_CODES_HELP, helpAfter, NODE_HELP, SCENARIO_HELP } from './help.js';
+import { UsageError } from './usage-error.js';
 
 const EXIT_INPUT = 2;
 const EXIT_BUG = 70;
 
-function integer(min: number) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < min) throw new InvalidArgumentError(`expected a whole number ≥ ${min}`);
-    return Number(value);
-  };
-}
+const INPUT = 'scenario (.yaml), or capture (.pcap, .pcapng) with --node, --scenario, a .yaml beside it, or in a node snapshot folder';
 
-/** Options every replaying command takes. */
-function withRunOptions(cmd: Command): Command {
-  return cmd
-    .option('--scenario <file>', 'topology and rules of the host a capture was taken on (default: the capture name with .yaml)')
-    .option('--host <name>', 'which host to trace or replay on (default: the scenario\'s "trace")')
-    .option('--seed <n>', 'seed for every random choice (default: the scenario\'s seed)', integer(0))
-    .option('--cpus <n>', 'CPUs that process packets (conntrack -S has a line per CPU)', integer(1))
-    .option('--kernel <version>', `Linux version to behave as, over the scenario's "kernel" (${KERNEL_VERSIONS.join(', ')}; default ${DEFAULT_KERNEL.version})`, kernelVersion)
-    .option('--no-follow-kernel', "with a capture: draw random NAT ports from the seed instead of taking the kernel's port from the capture where the rule allows it")
-    .option('--write-pcap <file>', 'write every packet in and out of the traced host as a tcpdump -i any capture (LINUX_SLL2)')
-    .option('--until <time>', 'stop at this virtual time (e.g. 30s, 500ms): a scenario\'s clock, or the capture\'s time since its first record', duration)
-    .option('--max-packets <n>', 'stop after this many packets: the capture\'s records fed, or the packets the scenario\'s hosts receive', integer(1))
-    .option('--quiet', 'no progress bar (one is shown on a terminal when a capture takes more than a second)');
-}
-
-function kernelVersion(value: string): KernelVersion {
-  if (!isKernelVersion(value)) throw new InvalidArgumentError(`natsim has profiles for Linux ${KERNEL_VERSIONS.join(', ')}`);
-  return value;
-}
-
-/** "30s", "1.5s", "200ms", "10us" or a number of seconds, in nanoseconds. */
-function duration(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(s|ms|us|ns)?$/.exec(value);
-  if (!m) throw new InvalidArgumentError('expected a duration such as 30s, 1.5s or 200ms');
-  return Math.round(Number(m[1]) * { s: 1e9, ms: 1e6, us: 1e3, ns: 1 }[(m[2] ?? 's') as 's' | 'ms' | 'us' | 'ns']);
+/** A command that replays INPUT: the shared replay options, then its own. */
+function replayCommand(program: Command, name: string, description: string): Command {
+  const cmd = program.command(name).argument('<input>', INPUT).description(description);
+  return helpAfter(cmd, SCENARIO_HELP, NODE_HELP, EXIT_CODES_HELP);
 }
 
 export function buildProgram(run: (code: Promise<number>) => void): Command {
   const program = new Command('natsim')
-    .description('Show, packet by packet, what Linux netfilter connection tracking and NAT do.\nINPUT is a scenario (.yaml) or a capture (.pcap, with its scenario beside it).')
+    .description('Show, packet by packet, what Linux netfilter connection tracking and NAT do.\nINPUT is a scenario (.yaml) or a capture (.pcap, with --node DIR, its scenario beside it, or in a node snapshot folder).')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
+    // commander's usage errors as the one line every natsim error is; subcommands inherit both
+    .configureOutput({ outputError: (text, write) => write(`natsim: ${text.replace(/^error: /, '').trimEnd()} (see --help)\n`) })
     .exitOverride();
+  helpAfter(program, EXIT_CODES_HELP, COLOR_HELP);
 
-  withRunOptions(program.command('trace').argument('<input>', 'scenario (.yaml) or capture (.pcap)'))
-    .description('replay INPUT and print what every hook did, in the style of kernel debug traces')
+  const trace = replayCommand(program, 'trace', 'replay INPUT and print what every hook did, in the style of kernel debug traces');
+  addSharedOptions(trace, [...REPLAY_OPTIONS, 'json', 'color'], { help: { json: 'NDJSON events (same as --style json)' } })
     .addOption(new Option('--style <style>', 'kernel (NF-CORE lines), masq (before/after nat), json').choices(TRACE_STYLES as string[]).default('kernel'))
-    .option('--json', 'NDJSON events (same as --style json)')
-    .option('--no-color', 'no colour even on a terminal (NO_COLOR is honoured too)')
-    .action((input: string, o: Record<string, unknown>) => run(traceCommand(input, { ...o, style: (o.json ? 'json' : o.style) as TraceStyle, color: o.color !== false })));
+    .action((input: string, o: Record<string, unknown>) => {
+      const v = sharedValues(o);
+      run(traceCommand(input, { ...v, style: v.json ? 'json' : (o.style as TraceStyle) }));
+    });
+  helpAfter(trace, COLOR_HELP);
 
-  withRunOptions(program.command('stats').argument('<input>', 'scenario (.yaml) or capture (.pcap)'))
-    .description('replay INPUT without tracing and print conntrack -S style per-CPU counters')
+  const stats = replayCommand(program, 'stats', 'replay INPUT without tracing and print conntrack -S style per-CPU counters');
+  addSharedOptions(stats, [...REPLAY_OPTIONS, 'json', 'color'], { help: { json: 'one JSON object per host', color: 'no colour in the table on a terminal (NO_COLOR=1 does the same)' } })
     .option('--plain', 'exactly the text conntrack -S prints (the default when not on a terminal)')
-    .option('--json', 'one JSON object per host')
-    .action((input: string, o: Record<string, unknown>) => run(statsCommand(input, { ...o, plain: o.plain === true, json: o.json === true }, stdout())));
+    .action((input: string, o: Record<string, unknown>) => run(statsCommand(input, { ...sharedValues(o), plain: o.plain === true }, stdout())));
+  helpAfter(stats, COLOR_HELP);
 
-  withRunOptions(program.command('conntrack').argument('<input>', 'scenario (.yaml) or capture (.pcap)'))
-    .description('replay INPUT and list the conntrack table at the end, as conntrack -L does (--events: as conntrack -E)')
+  const conntrack = replayCommand(program, 'conntrack', 'replay INPUT and list the conntrack table at the end, as conntrack -L does (--events: as conntrack -E)');
+  addSharedOptions(conntrack, [...REPLAY_OPTIONS, 'json'], { help: { json: 'one JSON object per entry or event' } })
     .option('--events', 'print NEW/UPDATE/DESTROY events as they happen, with virtual timestamps')
-    .option('--json', 'one JSON object per entry or event')
-    .action((input: string, o: Record<string, unknown>) => run(conntrackCommand(input, { ...o, events: o.events === true, json: o.json === true }, stdout())));
+    .action((input: string, o: Record<string, unknown>) => run(conntrackCommand(input, { ...sharedValues(o), events: o.events === true }, stdout())));
 
-  withRunOptions(program.command('ipvs').argument('<input>', 'scenario (.yaml) or capture (.pcap)'))
-    .description('replay INPUT and list the IPVS virtual services at the end, as ipvsadm -Ln does (--connection: the connections, as ipvsadm -Lnc)')
+  // --cpus: IPVS keeps no per-CPU state that ipvsadm shows
+  const ipvs = replayCommand(program, 'ipvs', 'replay INPUT and list the IPVS virtual services at the end, as ipvsadm -Ln does (--connection: the connections, as ipvsadm -Lnc)');
+  addSharedOptions(ipvs, REPLAY_OPTIONS.filter((name) => name !== 'cpus'))
     .option('--connection', 'list the IPVS connection entries with their state and seconds left')
-    .action((input: string, o: Record<string, unknown>) => run(ipvsCommand(input, { ...o, connection: o.connection === true }, stdout())));
+    .action((input: string, o: Record<string, unknown>) => run(ipvsCommand(input, { ...sharedValues(o), connection: o.connection === true }, stdout())));
 
-  program
+  const verify = program
+    .command('verify')
+    .argument('<capture>', 'capture taken with tcpdump -i any on the machine')
+    .description("replay CAPTURE on the node it was taken on and check natsim sent what the kernel sent, packet by packet (exit 1 if not, or if no packet could be compared)");
+  addSharedOptions(verify, ['node', 'seed', 'kernel', 'writePcap', 'quiet', 'json'], {
+    required: ['node'],
+    help: {
+      node: 'node snapshot of that machine (natsim snapshot wrote it)',
+      seed: 'seed for the random choices natsim cannot take from the capture',
+      writePcap: "write natsim's packets in and out of the node as a tcpdump -i any capture (LINUX_SLL2)",
+      json: 'one JSON object: every packet compared, the records not compared, and the summary',
+    },
+  }).action((capture: string, o: Record<string, unknown>) => run(verifyCommand(capture, { ...sharedValues(o), node: o.node as string }, stdout())));
+  helpAfter(verify, NODE_HELP, EXIT_CODES_HELP);
+
+  const lint = program
     .command('lint')
-    .argument('<rulesets...>', 'iptables-save or nft ruleset files')
+    .argument('<files...>', 'iptables-save or nft ruleset files, or scenarios (.yaml: their inline rulesets and ruleset files)')
     .description('list every rule natsim cannot evaluate or the kernel would refuse, with line and column (exit 1 if any)')
     .action((files: string[]) => run(Promise.resolve(lintCommand(files, stdout()))));
+  helpAfter(lint, EXIT_CODES_HELP);
 
-  program
+  const check = program
     .command('check')
     .argument('[paths...]', 'files or folders holding .golden files (default: fixtures)')
     .description('run every input that has a .golden file beside it and diff the output (exit 1 on mismatch)')
     .option('--update', 'rewrite the golden files with the new output')
     .action((paths: string[], o: { update?: boolean }) => run(checkCommand(paths, o.update === true, stdout())));
+  helpAfter(check, 'X.golden is the kernel-style trace of X.pcap or X.yaml beside it; X.STYLE.golden another --style; X.linux-V.golden runs as --kernel V.', EXIT_CODES_HELP);
 
-  program
+  const snapshot = program
     .command('snapshot')
-    .argument('<dir>', 'folder to write the snapshot files to')
+    .argument('<dir>', 'folder to write the snapshot files to (made if missing)')
     .option('--netns <name>', 'snapshot this network namespace (ip netns exec NAME …)')
-    .description('write a node snapshot of this machine (ip -j link/addr/route, sysctl -a, nft list ruleset, iptables-save, ipset save) for natsim verify --node')
+    .description('write a node snapshot of this machine for --node (trace, stats, conntrack, ipvs, verify)')
     .action((dir: string, o: { netns?: string }) => run(Promise.resolve(snapshotCommand(dir, o.netns ?? null, stdout()))));
-
-  program
-    .command('verify')
-    .argument('<capture>', 'capture taken with tcpdump -i any on the machine')
-    .requiredOption('--node <dir>', 'node snapshot of that machine (ip-addr.json, ip-route.json, sysctl.txt, nft-ruleset.txt and/or iptables-save.txt)')
-    .option('--seed <n>', 'seed for the random choices natsim cannot take from the capture', integer(0))
-    .option('--json', 'one JSON object: every packet compared, and the summary')
-    .option('--write-pcap <file>', "write natsim's packets in and out of the node as a tcpdump -i any capture (LINUX_SLL2)")
-    .description("replay CAPTURE on the node it was taken on and check natsim sent what the kernel sent, packet by packet (exit 1 if not)")
-    .action((capture: string, o: { node: string; seed?: number; json?: boolean; writePcap?: string }) => run(verifyCommand(capture, { node: o.node, seed: o.seed, json: o.json === true, writePcap: o.writePcap }, stdout())));
+  helpAfter(snapshot, NODE_HELP, EXIT_CODES_HELP);
   return program;
 }
 
@@ -139,10 +127,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 function reportError(e: unknown): number {
   const err = e as { code?: string; exitCode?: number; message?: string };
   if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
-    // commander has already printed help, version or the usage error
+    // commander has already printed help, version or the usage error (one line: configureOutput)
     return err.exitCode === 0 ? 0 : EXIT_INPUT;
   }
-  if (e instanceof InputError) {
+  if (e instanceof InputError || e instanceof UsageError) {
     process.stderr.write(`natsim: ${e.message}\n`);
     return EXIT_INPUT;
   }

@@ -1,9 +1,9 @@
 /**
- * Runs an input — a scenario file, or a capture with the scenario that describes its host —
- * with a trace sink, and reports what happened. Shared by every command.
+ * Runs an input — a scenario file, or a capture with the scenario or node snapshot that
+ * describes its host — with a trace sink, and reports what happened. Shared by every command.
  */
 import { existsSync } from 'node:fs';
-import { extname } from 'node:path';
+import { dirname, extname } from 'node:path';
 import { InputError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { loadScenario } from '../scenario/load.js';
@@ -12,26 +12,15 @@ import { replayCapture, type ReplayResult } from '../world/capture-replay.js';
 import { World } from '../world/world.js';
 import { openCaptureOut } from './write-pcap.js';
 import { captureProgress } from './progress.js';
-import type { KernelVersion } from '../kernel/profile.js';
+import type { SharedValues } from './options.js';
+import { openNode } from './node-input.js';
+import { ADDR_FILE, isNodeFolder, nodeScenario } from '../node/snapshot.js';
+import { UsageError } from './usage-error.js';
+import { requireFile } from './input-file.js';
+import type { ScenarioSpec } from '../scenario/spec.js';
 
-export interface RunOptions {
-  readonly scenario?: string;
-  readonly host?: string;
-  readonly seed?: number;
-  readonly cpus?: number;
-  /** --kernel: the Linux version to behave as, over the scenario's `kernel`. */
-  readonly kernel?: KernelVersion;
-  /** commander's --no-follow-kernel */
-  readonly followKernel?: boolean;
-  /** --write-pcap FILE */
-  readonly writePcap?: string;
-  /** --until: stop at this virtual time (ns). */
-  readonly until?: number;
-  /** --max-packets: stop after this many packets in. */
-  readonly maxPackets?: number;
-  /** --quiet: no progress bar. */
-  readonly quiet?: boolean;
-}
+/** What a run takes of the shared options (options.ts); every one may be absent. */
+export type RunOptions = Partial<Pick<SharedValues, 'scenario' | 'node' | 'host' | 'seed' | 'cpus' | 'kernel' | 'followKernel' | 'writePcap' | 'until' | 'maxPackets' | 'quiet'>>;
 
 export interface RunResult {
   /** The hosts that were traced (the replayed host for a capture). */
@@ -48,20 +37,14 @@ export function isCapture(file: string): boolean {
   return CAPTURE_EXT.has(extname(file).toLowerCase());
 }
 
-/** x.pcap picks up x.yaml beside it when no --scenario is given. */
-export function scenarioForCapture(file: string, explicit: string | undefined): string {
-  if (explicit) return explicit;
-  const beside = file.slice(0, file.length - extname(file).length) + '.yaml';
-  if (!existsSync(beside)) throw new InputError({ file }, `a capture needs a scenario describing the host: give --scenario FILE or put ${beside} beside it`);
-  return beside;
-}
-
 export async function runInput(input: string, options: RunOptions, sinkFor: (multiHost: boolean) => TraceSink | null): Promise<RunResult> {
-  if (!existsSync(input)) throw new InputError({ file: input }, 'no such file');
+  requireFile(input);
+  if (options.node !== undefined && options.scenario !== undefined) throw new UsageError('give --node or --scenario, not both: each describes the host the capture was taken on');
+  if (options.node !== undefined && !isCapture(input)) throw new UsageError(`--node describes the host of a capture (.pcap, .pcapng); ${input} is a scenario, which has its hosts`);
   const out = options.writePcap ? openCaptureOut(options.writePcap) : null;
   try {
     if (isCapture(input)) {
-      const spec = loadScenario(scenarioForCapture(input, options.scenario));
+      const spec = captureHost(input, options);
       const progress = captureProgress(input, options.quiet === true);
       try {
         const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, kernel: options.kernel, followKernel: options.followKernel, sink: sinkFor(false), tap: out?.tap, until: options.until, maxPackets: options.maxPackets, progress: progress?.report });
@@ -78,4 +61,17 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
   } finally {
     out?.close();
   }
+}
+
+/**
+ * The capture's host: --node DIR, --scenario FILE, else x.yaml beside x.pcap, else the folder
+ * the capture is in when it is a node snapshot (natsim snapshot DIR, then tcpdump -w DIR/x.pcap).
+ */
+function captureHost(capture: string, options: RunOptions): ScenarioSpec {
+  if (options.node !== undefined) return nodeScenario(openNode(options.node), options.seed);
+  if (options.scenario !== undefined) return loadScenario(requireFile(options.scenario));
+  const beside = capture.slice(0, capture.length - extname(capture).length) + '.yaml';
+  if (existsSync(beside)) return loadScenario(beside);
+  if (isNodeFolder(dirname(capture))) return nodeScenario(openNode(dirname(capture)), options.seed);
+  throw new InputError({ file: capture }, `a capture needs the host it was taken on: give --node DIR or --scenario FILE, or put ${beside} or a node snapshot (${ADDR_FILE}, …) beside it`);
 }

@@ -7,11 +7,17 @@ import Table from 'cli-table3';
 import { conntrackDashS } from '../report/conntrack-stats.js';
 import type { Output } from '../trace/output.js';
 import { runInput, type RunOptions } from './run-input.js';
+import { wantColor } from '../trace/palette.js';
 
 export interface StatsOptions extends RunOptions {
   readonly plain: boolean;
   readonly json: boolean;
+  /** false with --no-color; NO_COLOR and a non-terminal turn colour off too (wantColor). */
+  readonly color: boolean;
 }
+
+/** cli-table3 colours its header red and its border grey unless told no colour at all. */
+const NO_COLOR_STYLE = { head: [], border: [] };
 
 export async function statsCommand(input: string, options: StatsOptions, out: Output): Promise<number> {
   const result = await runInput(input, options, () => null);
@@ -23,7 +29,7 @@ export async function statsCommand(input: string, options: StatsOptions, out: Ou
     } else if (options.plain || !process.stdout.isTTY) {
       for (const line of conntrackDashS(stats)) out.line(line);
     } else {
-      const table = new Table({ head: ['cpu', ...stats.fields] });
+      const table = new Table({ head: ['cpu', ...stats.fields], ...(wantColor(process.stdout, !options.color) ? {} : { style: NO_COLOR_STYLE }) });
       stats.rows().forEach((row, i) => table.push([i, ...Object.values(row)]));
       out.line(`${host.name}:`);
       out.line(table.toString());

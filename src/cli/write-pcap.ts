@@ -9,6 +9,7 @@ import { PcapWriter } from '../capture/pcap-writer.js';
 import { ETH_P_IP } from '../capture/link-layer.js';
 import { InputError } from '../errors.js';
 import type { PacketTap } from '../host/host.js';
+import { requireOutputFile } from './input-file.js';
 
 
 export interface CaptureOut {
@@ -17,6 +18,7 @@ export interface CaptureOut {
 }
 
 export function openCaptureOut(path: string): CaptureOut {
+  requireOutputFile(path);
   let writer: PcapWriter;
   try {
     writer = new PcapWriter(path, { linkType: LinkType.LinuxSll2, nanosecond: true });

@@ -18,7 +18,7 @@ export interface Reproducer {
   readonly bytes?: Uint8Array;
   /** For a scenario: the file name it was parsed as (ruleset-file paths resolve from it). */
   readonly file?: string;
-  /** For a capture: the fixture directory whose capture.yaml it is replayed with. */
+  /** For a capture: the fixture directory, a node snapshot, it is replayed on. */
   readonly scenarioDir?: string;
 }
 

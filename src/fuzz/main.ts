@@ -72,7 +72,7 @@ function writeReproducer(dir: string, repro: Reproducer, info: Record<string, un
   if (repro.bytes) {
     input = `${stem}.pcap`;
     writeFileSync(input, repro.bytes);
-    rerun = `node bin/natsim.js trace ${input} --scenario ${join(repro.scenarioDir!, 'capture.yaml')}`;
+    rerun = `node bin/natsim.js trace ${input} --node ${repro.scenarioDir!}`;
   } else {
     input = `${stem}.yaml`;
     writeFileSync(input, repro.text!);

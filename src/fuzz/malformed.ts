@@ -4,9 +4,9 @@
  * Anything else (another exception, or a case running longer than its bound) is a Crash.
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import { loadScenario, parseScenario } from '../scenario/load.js';
+import { parseScenario } from '../scenario/load.js';
+import { loadNode, nodeScenario } from '../node/snapshot.js';
 import type { ScenarioSpec } from '../scenario/spec.js';
 import { replayCapture } from '../world/capture-replay.js';
 import { World } from '../world/world.js';
@@ -54,11 +54,11 @@ export function checkMutatedScenario(text: string, file: string): { outcome: Out
 
 const specs = new Map<string, ScenarioSpec>();
 
-/** The capture's own scenario (fixtures/kernel/NAME/capture.yaml). */
+/** The capture's own host: the node snapshot it sits in (fixtures/kernel/NAME). */
 export function captureScenario(seed: SeedCapture): ScenarioSpec {
   let spec = specs.get(seed.dir);
   if (!spec) {
-    spec = loadScenario(join(seed.dir, 'capture.yaml'));
+    spec = nodeScenario(loadNode(seed.dir));
     specs.set(seed.dir, spec);
   }
   return spec;

@@ -5,14 +5,15 @@
  * iptables-legacy-save.txt on an iptables-legacy node), optionally
  * ipset-save.txt and ipvsadm-save.txt (`ipvsadm -Sn`) — read into the
  * HostSpec a scenario would give, so that a capture taken on that machine can be replayed on it.
+ * A dual-stack node's IPv6 addresses and routes are in those files too; natsim replays IPv4,
+ * so they are left out, and the user is told once.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError, type SourcePlace } from '../errors.js';
 import { Sysctl, SYSCTL_DEFAULTS } from '../host/sysctl.js';
-import { parseMac } from '../host/device.js';
-import { deviceMtu, MAX_MTU, MIN_MTU } from '../host/device.js';
-import { readSockets, SOCKETS_FILE } from './sockets.js';
+import { deviceMtu, MAX_MTU, MIN_MTU, parseMac } from '../host/device.js';
+import { readSockets } from './sockets.js';
 import type { HostSpec, InterfaceSpec, Located, RulesetSpec, ScenarioSpec } from '../scenario/spec.js';
 import { DEFAULT_KERNEL } from '../kernel/profile.js';
 
@@ -27,6 +28,15 @@ export const IPTABLES_FILE = 'iptables-save.txt';
 export const IPTABLES_LEGACY_FILE = 'iptables-legacy-save.txt';
 /** `ipvsadm -Sn`, the IPVS virtual services (optional). */
 export const IPVS_FILE = 'ipvsadm-save.txt';
+/** `ss -tuanpH`: the node's TCP and UDP sockets, listening and connected (saved, not read yet). */
+export const SOCKETS_FILE = 'sockets.txt';
+/** /proc/net/tcp and /proc/net/udp, saved instead of sockets.txt where there is no ss. */
+export const PROC_TCP_FILE = 'proc-net-tcp.txt';
+export const PROC_UDP_FILE = 'proc-net-udp.txt';
+/** `nproc`: the node's CPU count (saved, not read yet). */
+export const NPROC_FILE = 'nproc.txt';
+/** /sys/devices/system/cpu/online (e.g. `0-3`), saved instead of nproc.txt where there is no nproc. */
+export const CPU_ONLINE_FILE = 'cpu-online.txt';
 
 export interface NodeSnapshot {
   readonly dir: string;
@@ -37,18 +47,37 @@ export interface NodeSnapshot {
   readonly rulesetChoice: string;
   /** What was read but left out, one line each (routes natsim derives itself, lo's addresses, …). */
   readonly skipped: string[];
+  /**
+   * What changes the replay and the user may not expect, one line each, for stderr: IPv6 left
+   * out, a ruleset file set aside because it does not show the node's rules.
+   */
+  readonly notes: string[];
+}
+
+/** What readInterfaces and readRoutes left out because it is IPv6. */
+interface Ipv6Seen {
+  addrs: number;
+  routes: number;
+}
+
+/** Whether DIR holds a node snapshot: the one file a replay cannot do without. */
+export function isNodeFolder(dir: string): boolean {
+  return existsSync(join(dir, ADDR_FILE));
 }
 
 /** Loads DIR; the host is named after the folder. Every problem is an InputError naming the file. */
 export function loadNode(dir: string): NodeSnapshot {
-  if (!existsSync(dir)) throw new InputError({ file: dir }, 'no such node folder');
+  const stat = statSync(dir, { throwIfNoEntry: false });
+  if (stat === undefined) throw new InputError({ file: dir }, 'no such node folder');
+  if (!stat.isDirectory()) throw new InputError({ file: dir }, 'is a file: a node snapshot is a folder (natsim snapshot DIR writes one)');
   const name = basename(resolve(dir));
   const skipped: string[] = [];
+  const ipv6: Ipv6Seen = { addrs: 0, routes: 0 };
   const addrFile = join(dir, ADDR_FILE);
   if (!existsSync(addrFile)) throw new InputError({ file: addrFile }, `a node folder needs ${ADDR_FILE} (ip -j addr)`);
-  const interfaces = readInterfaces(addrFile, skipped);
+  const interfaces = readInterfaces(addrFile, skipped, ipv6);
   const routeFile = join(dir, ROUTE_FILE);
-  const routes = existsSync(routeFile) ? readRoutes(routeFile, new Set(interfaces.map((i) => i.name)), skipped) : [];
+  const routes = existsSync(routeFile) ? readRoutes(routeFile, new Set(interfaces.map((i) => i.name)), skipped, ipv6) : [];
   if (!existsSync(routeFile)) skipped.push(`${ROUTE_FILE}: not present, only the routes of the addresses`);
   const sysctlFile = join(dir, SYSCTL_FILE);
   const sysctl = existsSync(sysctlFile) ? readSysctl(sysctlFile) : [];
@@ -58,7 +87,13 @@ export function loadNode(dir: string): NodeSnapshot {
   const sockets = existsSync(join(dir, SOCKETS_FILE)) ? readSockets(join(dir, SOCKETS_FILE)) : null;
   if (sockets) skipped.push(...sockets.skipped);
   const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, ipsets, ipvs, sockets: sockets?.sockets ?? [], place: { file: dir } };
-  return { dir, host, rulesetFile: choice.ruleset?.file ?? null, rulesetChoice: choice.why, skipped };
+  const notes = choice.note === undefined ? [] : [`${name}: ${choice.note}`];
+  if (ipv6.addrs + ipv6.routes > 0) notes.push(`${name}: IPv6 left out (${plural(ipv6.addrs, 'address', 'addresses')} in ${ADDR_FILE}, ${plural(ipv6.routes, 'route', 'routes')} in ${ROUTE_FILE}): natsim replays IPv4`);
+  return { dir, host, rulesetFile: choice.ruleset?.file ?? null, rulesetChoice: choice.why, skipped, notes };
+}
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** A one-host scenario around the node, for replaying a capture on it. */
@@ -98,7 +133,7 @@ function arrayOf(file: string, value: unknown, what: string): Record<string, unk
 }
 
 /** ip -j addr: one interface per link except lo (natsim's implicit index 1), its Ethernet address and IPv4 addresses. */
-function readInterfaces(file: string, skipped: string[]): InterfaceSpec[] {
+function readInterfaces(file: string, skipped: string[], ipv6: Ipv6Seen): InterfaceSpec[] {
   const links = arrayOf(file, readJson(file), 'ip -j addr');
   const out: InterfaceSpec[] = [];
   links.forEach((link, i) => {
@@ -109,6 +144,7 @@ function readInterfaces(file: string, skipped: string[]): InterfaceSpec[] {
     if (typeof ifindex !== 'number' || !Number.isInteger(ifindex) || ifindex < 1) throw new InputError({ file }, `${entry} (${ifname}): no valid ifindex`);
     const infos = Array.isArray(link.addr_info) ? (link.addr_info as Record<string, unknown>[]) : [];
     const inet = infos.filter((a) => a?.family === 'inet');
+    ipv6.addrs += infos.filter((a) => a?.family === 'inet6').length;
     if (ifname === 'lo') {
       const extra = inet.filter((a) => !(a.local === '127.0.0.1' && a.prefixlen === 8));
       if (extra.length > 0) skipped.push(`${ADDR_FILE}: lo's addresses other than 127.0.0.1/8 (${extra.map((a) => `${String(a.local)}/${String(a.prefixlen)}`).join(', ')}): natsim's lo has only that one`);
@@ -133,8 +169,9 @@ const ROUTE_TYPES = new Set(['unicast', 'blackhole', 'unreachable', 'prohibit'])
 /**
  * ip -j route show table all → `ip route` lines for the main table. The local table and the
  * kernel's connected routes (proto kernel, no gateway) are what natsim derives from the addresses.
+ * `table all` lists both families (iproute2 dumps AF_UNSPEC when no one table is asked for).
  */
-function readRoutes(file: string, devices: ReadonlySet<string>, skipped: string[]): Located<string>[] {
+function readRoutes(file: string, devices: ReadonlySet<string>, skipped: string[], ipv6: Ipv6Seen): Located<string>[] {
   const routes = arrayOf(file, readJson(file), 'ip -j route show table all');
   const out: Located<string>[] = [];
   let derivedConnected = 0;
@@ -145,6 +182,7 @@ function readRoutes(file: string, devices: ReadonlySet<string>, skipped: string[
     const table = r.table === undefined ? 'main' : String(r.table);
     const dst = r.dst;
     const shown = `${type === 'unicast' ? '' : `${type} `}${String(dst)}${r.gateway ? ` via ${String(r.gateway)}` : ''}${r.dev ? ` dev ${String(r.dev)}` : ''}`;
+    if (isIpv6Route(r)) return void ipv6.routes++;
     if (table === 'local') return void localTable++;
     if (table !== 'main') return void skipped.push(`${ROUTE_FILE} ${entry}: '${shown}' in table ${table} (natsim models the main and local tables only)`);
     if (!ROUTE_TYPES.has(type)) return void skipped.push(`${ROUTE_FILE} ${entry}: '${shown}': type ${type} is not modelled`);
@@ -167,6 +205,14 @@ function readRoutes(file: string, devices: ReadonlySet<string>, skipped: string[
   if (derivedConnected > 0) skipped.push(`${ROUTE_FILE}: ${derivedConnected} connected route${derivedConnected === 1 ? '' : 's'} (proto kernel) natsim derives from the addresses`);
   if (localTable > 0) skipped.push(`${ROUTE_FILE}: ${localTable} local-table route${localTable === 1 ? '' : 's'} natsim derives from the addresses`);
   return out;
+}
+
+/**
+ * ip -j route prints no family; an IPv6 route has an IPv6 destination, gateway or source, or
+ * `pref` (RTA_PREF, which only IPv6 routes carry: `default dev wg0` has nothing else to tell).
+ */
+function isIpv6Route(r: Record<string, unknown>): boolean {
+  return 'pref' in r || [r.dst, r.gateway, r.prefsrc].some((v) => typeof v === 'string' && v.includes(':'));
 }
 
 /** sysctl -a: `name = value` lines; only the sysctls natsim models are kept. */
@@ -224,6 +270,17 @@ function readRuleset(file: string): RulesetSpec {
 interface RulesetChoice {
   readonly ruleset: RulesetSpec | null;
   readonly why: string;
+  /** Said on stderr too: a choice the user would not expect from the files alone. */
+  readonly note?: string;
+}
+
+/**
+ * The tables iptables-nft's save says it cannot show (a base chain of its table that nft,
+ * not iptables, made): `# Table `nat' contains incompatible base-chains, use 'nft' tool to list
+ * them.` (iptables 1.8.10 on), `# Table `nat' is incompatible, use 'nft' tool.` before.
+ */
+function incompatibleTables(text: string): string[] {
+  return [...text.matchAll(/^# Table `([^']+)' (?:contains incompatible base-chains|is incompatible)/gm)].map((m) => m[1]!);
 }
 
 /**
@@ -253,8 +310,12 @@ function chooseNfTables(dir: string): RulesetChoice {
   const nft = existsSync(nftPath) ? readRuleset(nftPath) : null;
   const ipt = existsSync(iptPath) ? readRuleset(iptPath) : null;
   if (!nft && !ipt) return { ruleset: null, why: `no ruleset (neither ${NFT_FILE} nor ${IPTABLES_FILE}): empty ruleset` };
+  const hidden = ipt ? incompatibleTables(ipt.text) : [];
+  const unshown = `${IPTABLES_FILE} does not show table${hidden.length === 1 ? '' : 's'} ${hidden.join(', ')} (iptables-nft: "incompatible base-chains")`;
+  if (!nft && hidden.length > 0) return { ruleset: ipt, why: `using ${IPTABLES_FILE}; ${unshown}`, note: `${unshown}, and there is no ${NFT_FILE}: natsim runs without the rules of those tables` };
   if (!nft) return { ruleset: ipt, why: `using ${IPTABLES_FILE}` };
   if (!ipt) return { ruleset: nft, why: `using ${NFT_FILE}` };
+  if (hidden.length > 0) return { ruleset: nft, why: `using ${NFT_FILE} (${unshown})`, note: `using ${NFT_FILE}: ${unshown}` };
   const iptTables = iptablesTables(ipt.text);
   const nftTables = nftIpTables(nft.text);
   if (iptTables.size === 0) return { ruleset: nft, why: `using ${NFT_FILE} (${IPTABLES_FILE} has no tables)` };

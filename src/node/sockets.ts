@@ -9,8 +9,6 @@ import { InputError } from '../errors.js';
 import { parseIpv4 } from '../packet/ipv4-addr.js';
 import { IPPROTO } from '../netfilter/constants.js';
 
-export const SOCKETS_FILE = 'sockets.txt';
-
 export interface SocketEnd {
   /** 0 for a wildcard address (0.0.0.0 or *). */
   readonly addr: number;

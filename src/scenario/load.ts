@@ -7,6 +7,7 @@ import { parseDocument, isScalar, type Node } from 'yaml';
 import { InputError } from '../errors.js';
 import { deviceMtu, MAX_MTU, MIN_MTU, parseMac } from '../host/device.js';
 import { YamlSource, yamlLineCounter } from './yaml-place.js';
+import { DURATION_HINT, parseDuration } from '../sim/duration.js';
 import type { HostSpec, InterfaceSpec, Located, RulesetSpec, RunStep, ScenarioSpec } from './spec.js';
 import { DEFAULT_KERNEL, isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from '../kernel/profile.js';
 
@@ -57,7 +58,7 @@ export function parseScenario(text: string, file: string): ScenarioSpec {
     hosts,
     trace,
     run: run.sort((a, b) => a.at - b.at),
-    until: fields.has('until') ? parseDuration(src, fields.get('until')![0], 'until') : null,
+    until: fields.has('until') ? duration(src, fields.get('until')![0], 'until') : null,
   };
 }
 
@@ -159,7 +160,7 @@ function readStep(src: YamlSource, node: Node, names: Set<string>): RunStep {
   let on: string | null = null;
   let action: string | null = null;
   for (const [key, value, k] of src.entries(node, 'run step')) {
-    if (key === 'at') at = parseDuration(src, value, 'at');
+    if (key === 'at') at = duration(src, value, 'at');
     else if (key === 'on') on = hostRef(src, value as Node, names);
     else if (key === 'do') action = src.text(value, 'do');
     else src.fail(k, `unknown key '${key}' in run step (expected at, on, do)`);
@@ -169,11 +170,8 @@ function readStep(src: YamlSource, node: Node, names: Set<string>): RunStep {
   return { at, on, action, place: src.place(node) };
 }
 
-/** "1.5s", "200ms", "10us", or a number of seconds, to nanoseconds. */
-function parseDuration(src: YamlSource, node: Node | null, what: string): number {
+/** A duration (sim/duration.ts) to nanoseconds. */
+function duration(src: YamlSource, node: Node | null, what: string): number {
   const text = String(scalar(src, node, what));
-  const m = /^(\d+(?:\.\d+)?)(s|ms|us|ns)?$/.exec(text.trim());
-  if (!m) src.fail(node, `bad time '${text}' (use e.g. 0s, 1.5s, 200ms)`);
-  const scale = { s: 1e9, ms: 1e6, us: 1e3, ns: 1 }[(m[2] ?? 's') as 's' | 'ms' | 'us' | 'ns'];
-  return Math.round(Number(m[1]) * scale);
+  return parseDuration(text) ?? src.fail(node, `bad time '${text}' (expected ${DURATION_HINT})`);
 }

@@ -1,10 +1,11 @@
 /**
  * Timed actions of a scenario's `run:` list, each an application on a host:
- *   ping ADDR [count N] [interval S] [id N]
+ *   ping ADDR [count N] [interval T] [id N]
  *   tcp listen PORT [reply BYTES]
- *   tcp connect ADDR:PORT [from [ADDR]:PORT] [send BYTES] [hold S]
+ *   tcp connect ADDR:PORT [from [ADDR]:PORT] [send BYTES] [hold T]
  *   udp listen PORT [echo]
- *   udp send ADDR:PORT [from PORT] [count N] [interval S] [bytes N]
+ *   udp send ADDR:PORT [from PORT] [count N] [interval T] [bytes N]
+ * T is a duration as everywhere in natsim (sim/duration.ts): 1s, 500ms, or a number of seconds.
  */
 import { InputError } from '../errors.js';
 import { buildIcmpEcho } from '../packet/build.js';
@@ -13,6 +14,7 @@ import type { RunStep } from '../scenario/spec.js';
 import type { HostSockets } from '../sockets/host-sockets.js';
 import type { World } from './world.js';
 import { ICMP_ECHO } from '../packet/icmp.js';
+import { DURATION_HINT, parseDuration } from '../sim/duration.js';
 
 const SECOND = 1e9;
 const USAGE = 'ping ADDR …, tcp listen PORT …, tcp connect ADDR:PORT …, udp listen PORT …, udp send ADDR:PORT …';
@@ -53,13 +55,22 @@ class Words {
     return typeof v === 'string' ? v : null;
   }
 
-  /** A number option: whole unless `fraction`, within [min, max]. */
-  num(name: string, fallback: number, min: number, max: number, fraction = false): number {
+  /** A whole-number option within [min, max]. */
+  num(name: string, fallback: number, min: number, max: number): number {
     const text = this.text(name);
     if (text === null) return fallback;
     const n = Number(text);
-    if (!Number.isFinite(n) || n < min || n > max || (!fraction && !Number.isInteger(n))) this.fail(`'${name}' needs ${fraction ? 'a number' : 'a whole number'} from ${min} to ${max}, got '${text}'`);
+    if (!Number.isInteger(n) || n < min || n > max) this.fail(`'${name}' needs a whole number from ${min} to ${max}, got '${text}'`);
     return n;
+  }
+
+  /** A duration option, in nanoseconds, within [min, max] seconds. */
+  duration(name: string, fallback: number, min: number, max: number): number {
+    const text = this.text(name);
+    if (text === null) return fallback;
+    const ns = parseDuration(text);
+    if (ns === null || ns < min * SECOND || ns > max * SECOND) this.fail(`'${name}' needs ${DURATION_HINT}, from ${min} s to ${max} s, got '${text}'`);
+    return ns;
   }
 
   addr(text: string): number {
@@ -104,7 +115,7 @@ export function startAction(world: World, step: RunStep): void {
 function startPing(world: World, sockets: HostSockets, w: Words): void {
   const dst = w.addr(w.positional);
   const count = w.num('count', 1, 1, 1_000_000);
-  const interval = Math.round(w.num('interval', 1, 0.001, 3600, true) * SECOND);
+  const interval = w.duration('interval', SECOND, 0.001, 3600);
   const echoId = w.num('id', world.prng.u16(), 0, 65535);
   const payload = new Uint8Array(56).map((_, i) => i);
   for (let seq = 1; seq <= count; seq++) {
@@ -121,7 +132,7 @@ function startConnect(world: World, sockets: HostSockets, w: Words): void {
   const fromText = w.text('from');
   const from = fromText === null ? {} : fromText.startsWith(':') ? { port: w.port(fromText.slice(1)) } : fromText.includes(':') ? w.endpoint(fromText) : { addr: w.addr(fromText) };
   const send = w.num('send', 0, 0, 1 << 20);
-  const hold = w.text('hold') === null ? null : Math.round(w.num('hold', 0, 0, 86400, true) * SECOND);
+  const hold = w.text('hold') === null ? null : w.duration('hold', 0, 0, 86400);
   world.queue.at(w.at, () => sockets.connectTcp(remote.addr, remote.port, from, { send, reply: 0, holdNs: hold }, world.queue.now));
 }
 
@@ -129,7 +140,7 @@ function startUdpSend(world: World, sockets: HostSockets, w: Words): void {
   const remote = w.endpoint(w.positional);
   const from = w.text('from') === null ? null : w.port(w.text('from')!);
   const count = w.num('count', 1, 1, 1_000_000);
-  const interval = Math.round(w.num('interval', 1, 0.001, 3600, true) * SECOND);
+  const interval = w.duration('interval', SECOND, 0.001, 3600);
   const bytes = w.num('bytes', 8, 0, 1472);
   for (let i = 0; i < count; i++) {
     world.queue.at(w.at + i * interval, () => sockets.sendUdp(remote.addr, remote.port, from, bytes, world.queue.now));

@@ -13,8 +13,7 @@ const CASE = 'fixtures/kernel/icmp-masq';
 function brokenCapture(mutate: (bytes: Buffer) => Buffer): string {
   const dir = tempDir();
   writeFileSync(join(dir, 'capture.pcap'), mutate(readFileSync(`${CASE}/capture.pcap`)));
-  copyFileSync(`${CASE}/capture.yaml`, join(dir, 'capture.yaml'));
-  copyFileSync(`${CASE}/nft-ruleset.txt`, join(dir, 'nft-ruleset.txt'));
+  for (const f of ['ip-addr.json', 'ip-route.json', 'sysctl.txt', 'nft-ruleset.txt']) copyFileSync(`${CASE}/${f}`, join(dir, f));
   return join(dir, 'capture.pcap');
 }
 

@@ -14,7 +14,11 @@ const CASE = resolve('fixtures/kernel/masq-to-ports-multi-ip');
 
 /** A bin folder whose tools print the recording's files (or fail as `failing` says). */
 function fakeTools(tools: Record<string, string>): string {
-  const bin = tempDir();
+  return writeTools(tempDir(), tools);
+}
+
+/** Shell scripts named after the tools they stand for, in bin. */
+function writeTools(bin: string, tools: Record<string, string>): string {
   for (const [name, body] of Object.entries(tools)) {
     writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
     chmodSync(join(bin, name), 0o755);
@@ -66,5 +70,78 @@ describe('natsim snapshot', () => {
     const run = snapshot(bin, join(tempDir(), 'x'));
     expect(run.stderr).toMatch(/nft-ruleset\.txt: 'nft list ruleset' was refused: Error: Could not process rule: Operation not permitted \(run as root\)\n$/);
     expect(run.code).toBe(2);
+  });
+});
+
+describe('natsim snapshot, where it cannot write or the namespace is not there', () => {
+  const tools = () => fakeTools({ ip: `if [ "$1" = netns ]; then echo 'Cannot open network namespace "nope": No such file or directory' >&2; exit 1; fi\n${IP}`, sysctl: `/bin/cat ${CASE}/sysctl.txt` });
+
+  it('a folder under /proc is one error line and exit 2, at once', () => {
+    const r = spawnSync(process.execPath, ['bin/natsim.js', 'snapshot', '/proc/natsim-test/node'], { encoding: 'utf8', env: { PATH: tools(), NO_COLOR: '1' }, timeout: 20_000 });
+    expect(r.signal).toBeNull();
+    expect(r.stderr).toMatch(/^natsim: \/proc\/natsim-test\/node: cannot create the folder: ENOENT[^\n]*\n$/);
+    expect(r.status).toBe(2);
+  });
+
+  it('--netns with a namespace that does not exist leaves no folder behind', () => {
+    const dir = join(tempDir(), 'rt');
+    const r = spawnSync(process.execPath, ['bin/natsim.js', 'snapshot', '--netns', 'nope', dir], { encoding: 'utf8', env: { PATH: tools(), NO_COLOR: '1' } });
+    expect(r.stderr).toBe(`natsim: ${join(dir, 'ip-link.json')}: 'ip netns exec nope ip -j link' failed: Cannot open network namespace "nope": No such file or directory\n`);
+    expect(r.status).toBe(2);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('natsim snapshot: the node sockets and CPUs', () => {
+  const base = { ip: IP, sysctl: `/bin/cat ${CASE}/sysctl.txt`, 'iptables-save': `/bin/cat ${CASE}/iptables-save.txt` };
+
+  it('saves ss -tuanpH as sockets.txt and nproc as nproc.txt', () => {
+    const dir = join(tempDir(), 'rt');
+    const ss = 'tcp   LISTEN 0      4096         0.0.0.0:22        0.0.0.0:*     users:(("sshd",pid=1,fd=3))';
+    expect(snapshot(fakeTools({ ...base, ss: `echo '${ss}'`, nproc: 'echo 4' }), dir).code).toBe(0);
+    expect(readFileSync(join(dir, 'sockets.txt'), 'utf8')).toBe(`${ss}\n`);
+    expect(readFileSync(join(dir, 'nproc.txt'), 'utf8')).toBe('4\n');
+    expect(existsSync(join(dir, 'proc-net-tcp.txt'))).toBe(false);
+    expect(existsSync(join(dir, 'cpu-online.txt'))).toBe(false);
+  });
+
+  it('without ss and nproc, saves /proc/net/tcp, /proc/net/udp and /sys/devices/system/cpu/online instead', () => {
+    const dir = join(tempDir(), 'rt');
+    const cat = 'case "$1" in /proc/net/tcp) echo "  sl  local_address tcp";; /proc/net/udp) echo "  sl  local_address udp";; /sys/devices/system/cpu/online) echo 0-1;; esac';
+    expect(snapshot(fakeTools({ ...base, cat }), dir).code).toBe(0);
+    expect(['proc-net-tcp.txt', 'proc-net-udp.txt', 'cpu-online.txt'].map((f) => readFileSync(join(dir, f), 'utf8'))).toEqual(['  sl  local_address tcp\n', '  sl  local_address udp\n', '0-1\n']);
+    expect(existsSync(join(dir, 'sockets.txt'))).toBe(false);
+  });
+});
+
+describe('a dual-stack node', () => {
+  /** The recording's ip -j addr and route output as a dual-stack machine prints them (IPv6 beside IPv4). */
+  function dualStackTools(): string {
+    const bin = tempDir();
+    const addrs = JSON.parse(readFileSync(`${CASE}/ip-addr.json`, 'utf8')) as { ifname: string; addr_info: object[] }[];
+    for (const link of addrs) link.addr_info.push({ family: 'inet6', local: link.ifname === 'lo' ? '::1' : 'fd00::2', prefixlen: link.ifname === 'lo' ? 128 : 64, scope: 'global' });
+    const routes = JSON.parse(readFileSync(`${CASE}/ip-route.json`, 'utf8')) as object[];
+    routes.push(
+      { dst: 'fd00::/64', dev: 'eth0', protocol: 'kernel', metric: 256, flags: [], pref: 'medium' },
+      { dst: 'default', gateway: 'fd00::1', dev: 'eth0', metric: 1024, flags: [], pref: 'medium' },
+      { dst: 'default', dev: 'docker0', metric: 2048, flags: [], pref: 'medium' },
+      { type: 'local', dst: '::1', dev: 'lo', table: 'local', protocol: 'kernel', metric: 0, flags: [], pref: 'medium' },
+    );
+    writeFileSync(join(bin, 'addr.json'), JSON.stringify(addrs));
+    writeFileSync(join(bin, 'route.json'), JSON.stringify(routes));
+    const ip = `case "$2" in link) /bin/cat ${CASE}/ip-link.json;; addr) /bin/cat ${bin}/addr.json;; route) /bin/cat ${bin}/route.json;; esac`;
+    return writeTools(bin, { ip, sysctl: `/bin/cat ${CASE}/sysctl.txt`, 'iptables-save': `/bin/cat ${CASE}/iptables-save.txt` });
+  }
+
+  it('keeps the IPv6 addresses and routes in the snapshot, and the IPv4 replay leaves them out with one note', () => {
+    const bin = dualStackTools();
+    const dir = join(tempDir(), 'rt');
+    expect(snapshot(bin, dir).code).toBe(0);
+    expect(readFileSync(join(dir, 'ip-route.json'), 'utf8')).toBe(readFileSync(join(bin, 'route.json'), 'utf8'));
+    expect(readFileSync(join(dir, 'ip-addr.json'), 'utf8')).toContain('fd00::2');
+    const verify = natsim('verify', `${CASE}/capture.pcap`, '--node', dir);
+    expect(verify.stderr).toBe('natsim: note: rt: IPv6 left out (3 addresses in ip-addr.json, 4 routes in ip-route.json): natsim replays IPv4\n');
+    expect(verify.stdout).toContain('verify: 34/34 packets match');
+    expect(natsim('conntrack', `${CASE}/capture.pcap`, '--node', dir).stdout).toBe(natsim('conntrack', `${CASE}/capture.pcap`, '--node', CASE).stdout);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadScenario } from '../../src/scenario/load.js';
+import { loadNode, nodeScenario } from '../../src/node/snapshot.js';
 import { replayCapture, type ReplayOptions } from '../../src/world/capture-replay.js';
 import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { Dir } from '../../src/netfilter/conntrack/tuple.js';
@@ -15,7 +15,7 @@ import { formatNftTime } from '../../src/netfilter/rules/nft-time.js';
 
 async function replay(name: string, options: ReplayOptions = {}) {
   const dir = `fixtures/kernel/${name}`;
-  return replayCapture(`${dir}/capture.pcap`, loadScenario(`${dir}/capture.yaml`), { keepPackets: true, ...options });
+  return replayCapture(`${dir}/capture.pcap`, nodeScenario(loadNode(dir)), { keepPackets: true, ...options });
 }
 
 describe('kernel recording icmp-masq', () => {
@@ -154,7 +154,7 @@ describe('kernel recording icmp-error-related', () => {
 
 /** The endpoint each SYN of a replayed session-affinity recording was DNATed to. */
 async function affinityPicks(name: string, edit: (ruleset: string) => string = (t) => t): Promise<string[]> {
-  const spec = loadScenario(`fixtures/kernel/${name}/capture.yaml`);
+  const spec = nodeScenario(loadNode(`fixtures/kernel/${name}`));
   const host = spec.hosts[0]!;
   const ruleset = { ...host.ruleset!, text: edit(host.ruleset!.text) };
   const r = await replayCapture(`fixtures/kernel/${name}/capture.pcap`, { ...spec, hosts: [{ ...host, ruleset }] }, { keepPackets: true });

@@ -1,35 +1,70 @@
 /**
  * Node snapshots: the files a recorder takes on a real machine (ip -j addr, ip -j route show
  * table all, sysctl -a, nft list ruleset and/or iptables-save) read as the host a scenario
- * would describe — checked against the hand-written capture.yaml of every kernel recording.
+ * would describe — checked against how each kernel recording's script set its router up.
  */
 import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { loadNode } from '../../src/node/snapshot.js';
-import { loadScenario } from '../../src/scenario/load.js';
 import { tempDir } from '../cli/helpers.js';
 
 const CASES = readdirSync('fixtures/kernel');
 
+/** The router of most recordings (scripts/record/topo-basic.sh): LAN on eth1, WAN on eth0. */
+const ROUTER = [
+  { name: 'eth1', index: 2, addrs: ['10.0.3.254/24'] },
+  { name: 'eth0', index: 3, addrs: ['192.168.206.250/24'] },
+];
+
+/**
+ * What each recording's router was, as its recording script set it up (the hand-written
+ * scenarios that once stood beside the captures said the same): interfaces, static routes,
+ * the ruleset file natsim should read, and the Ethernet addresses the LOG lines show.
+ */
+const EXPECTED: Record<string, { interfaces?: typeof ROUTER; routes?: string[]; ruleset: string; macs?: Record<string, string> }> = {
+  'icmp-error-related': { routes: ['198.51.100.0/24 via 192.168.206.1 dev eth0'], ruleset: 'nft-ruleset.txt' },
+  'icmp-masq': { ruleset: 'nft-ruleset.txt' },
+  'iptables-session-affinity': { ruleset: 'iptables-save.txt' },
+  'log-trace-legacy': { ruleset: 'iptables-legacy-save.txt', macs: { eth1: 'b22af6ca32c0', eth0: '6e58ce8c3060' } },
+  'log-trace-nft': { ruleset: 'iptables-save.txt', macs: { eth1: 'ee74215b77bf', eth0: 'f2f9a89eab5b' } },
+  'masq-to-ports-multi-ip': {
+    interfaces: [
+      { name: 'docker0', index: 2, addrs: ['172.18.0.1/16'] },
+      { name: 'eth0', index: 3, addrs: ['10.0.2.15/24', '1.2.3.56/24'] },
+    ],
+    routes: ['default via 10.0.2.2 dev eth0', '1.1.1.1 via 1.2.3.4 dev eth0'],
+    ruleset: 'iptables-save.txt',
+  },
+  'nft-session-affinity': { ruleset: 'nft-ruleset.txt' },
+  'port-range-exhaustion-udp': { ruleset: 'iptables-save.txt' },
+  'snat-fixed-port-clash': { ruleset: 'iptables-save.txt' },
+  'snat-timewait-reuse': { ruleset: 'iptables-save.txt' },
+  'tcp-lifecycle': { ruleset: 'nft-ruleset.txt' },
+  'filter-only-router': { ruleset: 'nft-ruleset.txt' },
+  'kube-proxy-numgen-vmap': { interfaces: [...ROUTER, { name: 'eth2', index: 4, addrs: ['10.0.1.254/24'] }], ruleset: 'nft-ruleset.txt' },
+  'output-dnat-local': { routes: ['default via 192.168.206.1 dev eth0'], ruleset: 'nft-ruleset.txt' },
+  'pcapng-capture': { ruleset: 'nft-ruleset.txt' },
+  'redirect-local-listener': { ruleset: 'iptables-save.txt' },
+};
+
 describe.each(CASES)('node snapshot fixtures/kernel/%s', (name) => {
   const dir = `fixtures/kernel/${name}`;
   const node = loadNode(dir);
-  const yaml = loadScenario(`${dir}/capture.yaml`).hosts[0]!;
+  const expected = EXPECTED[name]!;
 
   it('is named after its folder', () => {
     expect(node.host.name).toBe(name);
   });
 
-  it('has the interfaces, indexes and addresses of capture.yaml, without lo', () => {
-    const shape = (h: typeof yaml) =>
-      h.interfaces.map((i) => ({ name: i.name, index: i.index, addrs: i.addrs.map((a) => a.value) })).sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
-    expect(shape(node.host)).toEqual(shape(yaml));
+  it('has the interfaces, indexes and addresses of the recorded router, without lo', () => {
+    const shape = node.host.interfaces.map((i) => ({ name: i.name, index: i.index, addrs: i.addrs.map((a) => a.value) })).sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+    expect(shape).toEqual(expected.interfaces ?? ROUTER);
   });
 
-  it('has the routes of capture.yaml, leaving the connected and local-table routes to natsim', () => {
-    expect(node.host.routes.map((r) => r.value)).toEqual(yaml.routes.map((r) => r.value));
+  it('has the static routes of the recorded router, leaving the connected and local-table routes to natsim', () => {
+    expect(node.host.routes.map((r) => r.value)).toEqual(expected.routes ?? []);
     expect(node.skipped.some((s) => /connected routes? \(proto kernel\)/.test(s))).toBe(true);
     expect(node.skipped.some((s) => /local-table routes/.test(s))).toBe(true);
   });
@@ -42,19 +77,20 @@ describe.each(CASES)('node snapshot fixtures/kernel/%s', (name) => {
     for (const s of node.host.sysctl) expect(s.place.line).toBeGreaterThan(0);
   });
 
-  it('reads the ruleset file capture.yaml names, preferring iptables-save.txt when nft shows the same tables', () => {
-    expect(basename(node.rulesetFile!)).toBe(basename(yaml.ruleset!.file));
+  it('reads the ruleset the router ran, preferring iptables-save.txt when nft shows the same tables', () => {
+    expect(basename(node.rulesetFile!)).toBe(expected.ruleset);
     const why: Record<string, string> = {
       'iptables-save.txt': 'using iptables-save.txt (nft-ruleset.txt shows the same tables)',
       'iptables-legacy-save.txt': 'using iptables-legacy-save.txt (x_tables: the node has no nf_tables rules)',
       'nft-ruleset.txt': 'using nft-ruleset.txt',
     };
-    expect(node.rulesetChoice).toBe(why[basename(node.rulesetFile!)]);
+    expect(node.rulesetChoice).toBe(why[expected.ruleset]);
+    expect(node.notes).toEqual([]);
   });
 
-  it('has the Ethernet addresses capture.yaml gives', () => {
-    const macs = (h: typeof yaml) => h.interfaces.filter((i) => yaml.interfaces.find((y) => y.name === i.name)?.mac).map((i) => [i.name, Buffer.from(i.mac!).toString('hex')]);
-    expect(macs(node.host)).toEqual(macs(yaml));
+  it('has the Ethernet addresses the LOG lines show', () => {
+    const macs = Object.fromEntries(node.host.interfaces.filter((i) => expected.macs?.[i.name] !== undefined).map((i) => [i.name, Buffer.from(i.mac!).toString('hex')]));
+    expect(macs).toEqual(expected.macs ?? {});
   });
 });
 

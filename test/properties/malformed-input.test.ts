@@ -8,7 +8,7 @@
  *     snaplen, link type, caplen, origlen; truncation, flipped, inserted and deleted bytes; SLL2
  *     fields; IPv4 IHL, total length, fragment bits, version, protocol; TCP data offset; L4 cut
  *     short; ICMP errors with a truncated or broken quote) go through replayCapture with the
- *     fixture's capture.yaml, and either finish or throw InputError.
+ *     fixture's node snapshot, and either finish or throw InputError.
  * Never another exception, and every case within CASE_BOUND_MS of wall-clock time.
  */
 import fc from 'fast-check';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Status } from '../../src/netfilter/conntrack/conn.js';
 import { conntrackEventLine, conntrackListLine } from '../../src/report/conntrack-list.js';
-import { loadScenario } from '../../src/scenario/load.js';
+import { loadNode, nodeScenario } from '../../src/node/snapshot.js';
 import { viewEntry, type TraceEvent } from '../../src/trace/events.js';
 import { replayCapture } from '../../src/world/capture-replay.js';
 
@@ -23,7 +23,7 @@ function withoutTimeout(line: string): string {
 
 describe.each(['icmp-masq', 'icmp-error-related', 'port-range-exhaustion-udp', 'masq-to-ports-multi-ip', 'snat-fixed-port-clash', 'snat-timewait-reuse', 'tcp-lifecycle'])('conntrack -L after %s', (name) => {
   it('lists the entries the kernel listed, field for field but the timeout', async () => {
-    const r = await replayCapture(`${dir(name)}/capture.pcap`, loadScenario(`${dir(name)}/capture.yaml`));
+    const r = await replayCapture(`${dir(name)}/capture.pcap`, nodeScenario(loadNode(dir(name))));
     const ours = [...r.host.nf.table.connections()].filter((ct) => !ct.has(Status.NatClash)).map((ct) => withoutTimeout(conntrackListLine(viewEntry(ct, r.endTime))));
     expect(ours.sort()).toEqual(kernelLines(`${dir(name)}/conntrack-L.txt`).map(withoutTimeout).sort());
   });
@@ -33,7 +33,7 @@ describe.each(['tcp-lifecycle', 'icmp-error-related', 'snat-timewait-reuse'])('c
   it('shows the kernel’s events: states, timeouts and flags in order', async () => {
     const events: string[] = [];
     const sink = { emit: (e: TraceEvent) => void (e.kind === 'conntrack' && events.push(conntrackEventLine(e.event, e.time, e.entry))) };
-    await replayCapture(`${dir(name)}/capture.pcap`, loadScenario(`${dir(name)}/capture.yaml`), { sink });
+    await replayCapture(`${dir(name)}/capture.pcap`, nodeScenario(loadNode(dir(name))), { sink });
     const dropStamp = (l: string) => l.replace(/^\[[\d.]+\]\t/, '');
     expect(events.map(dropStamp)).toEqual(kernelLines(`${dir(name)}/conntrack-E.txt`).map(dropStamp));
   });

@@ -58,7 +58,8 @@ export function parseRuleset(spec: RulesetSpec, ipsets: ReadonlyMap<string, IpSe
   return ruleset;
 }
 
-function shift(p: SourcePlace, spec: RulesetSpec): SourcePlace {
+/** A place in a ruleset text, moved to where that text sits in its file (a scenario's inline ruleset). */
+export function shift(p: SourcePlace, spec: RulesetSpec): SourcePlace {
   return { ...p, line: p.line === undefined ? undefined : p.line + spec.lineOffset, col: p.col === undefined ? undefined : p.col + spec.colOffset };
 }
 

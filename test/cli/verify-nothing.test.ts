@@ -1,0 +1,47 @@
+/**
+ * natsim verify never passes on nothing: a capture none of whose packets natsim models (here
+ * IPv6 only) exits 1, and the records not compared are counted by reason in the summary and in
+ * --json.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PcapWriter } from '../../src/capture/pcap-writer.js';
+import { LinkType, PacketDirection } from '../../src/capture/record.js';
+import { ETH_P_IPV6 } from '../../src/capture/link-layer.js';
+import { natsim, tempDir } from './helpers.js';
+
+const NODE = 'fixtures/kernel/icmp-masq';
+
+/** A tcpdump -i any capture of `count` IPv6 frames in and out (their bytes do not matter: natsim does not read them). */
+function ipv6Capture(count: number): string {
+  const file = join(tempDir(), 'v6.pcap');
+  const w = new PcapWriter(file, { linkType: LinkType.LinuxSll2, nanosecond: true });
+  for (let i = 0; i < count; i++) {
+    const direction = i % 2 === 0 ? PacketDirection.Host : PacketDirection.Outgoing;
+    w.write({ sec: 1, nsec: i * 1000, ifindex: 2, direction, protocol: ETH_P_IPV6, payload: new Uint8Array(40).fill(0x60, 0, 1) });
+  }
+  w.close();
+  return file;
+}
+
+describe('natsim verify on a capture natsim cannot compare', () => {
+  it('exits 1 and says nothing was compared, and which records were not', () => {
+    const run = natsim('verify', ipv6Capture(4), '--node', NODE);
+    expect(run.code).toBe(1);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines.slice(-2)).toEqual(['not compared: 4 records (4 × IPv6 (not modelled yet))', 'verify: 0/0 packets match: nothing was compared, so nothing is verified']);
+  });
+
+  it('--json has the records not compared by reason in the summary', () => {
+    const run = natsim('verify', ipv6Capture(3), '--node', NODE, '--json');
+    expect(run.code).toBe(1);
+    const summary = JSON.parse(run.stdout).summary;
+    expect(summary).toMatchObject({ total: 0, matched: 0, notCompared: { total: 3, byReason: { 'IPv6 (not modelled yet)': 3 } } });
+  });
+
+  it('a kernel recording still passes, its ARP counted as not compared', () => {
+    const run = natsim('verify', `${NODE}/capture.pcap`, '--node', NODE, '--json');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).summary).toMatchObject({ matched: 6, total: 6, notCompared: { total: 4, byReason: { ARP: 4 } } });
+  });
+});
