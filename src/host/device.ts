@@ -29,8 +29,19 @@ export interface EthHeader {
   readonly proto: number;
 }
 
+/** IPv4's smallest MTU (RFC 791, ip_mtu_min 68) and the largest natsim's devices take (IP_MAX_MTU is 65535). */
+export const MIN_MTU = 68;
+export const MAX_MTU = 65535;
+
+/** An MTU a device can have, or null. */
+export function deviceMtu(mtu: number): number | null {
+  return Number.isInteger(mtu) && mtu >= MIN_MTU && mtu <= MAX_MTU ? mtu : null;
+}
+
 export class NetDevice {
   readonly addrs: InAddr[] = [];
+  /** dev->mtu: Ethernet's 1500 unless told otherwise; loopback's is 65536. */
+  mtu = 1500;
 
   constructor(
     readonly index: number,

@@ -22,8 +22,11 @@ import type { Sysctl } from './sysctl.js';
 import { inetSelectAddr } from './select-addr.js';
 import type { Ipvs } from '../netfilter/ipvs/ipvs.js';
 import type { Ruleset } from '../netfilter/rules/model.js';
-import { ICMP_EXC_TTL, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
+import { ICMP_DEST_UNREACH, ICMP_EXC_TTL, ICMP_FRAG_NEEDED, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
 import type { BacklogCpu } from './backlog-cpu.js';
+import { exceedsMtu } from './ip-forward.js';
+import { ipFinishOutput } from './ip-fragment.js';
+import { DefragUser } from './ip-defrag.js';
 
 /** What loopback_xmit's eth_type_trans finds: lo's all-zero addresses and ETH_P_IP. */
 const LOOPBACK_HEADER: EthHeader = { dest: new Uint8Array(6), source: new Uint8Array(6), proto: ETH_P_IP };
@@ -178,6 +181,7 @@ export class Host {
     const route = this.fib.lookup(skb.pkt.daddr);
     if (route && (route.type === 'local' || route.type === 'broadcast')) {
       this.routeEvent(skb, 'local', route);
+      if (skb.pkt.isFragment() && !this.localDefrag(skb)) return;
       if (!this.hook(Hook.LocalIn, skb, dev, null)) return;
       this.packets.delivered++;
       this.ports.deliver(this, skb);
@@ -188,6 +192,18 @@ export class Host {
     this.forward(skb, route);
   }
 
+  /** ip_local_deliver: a fragment for this host waits for its datagram (ip_defrag, IP_DEFRAG_LOCAL_DELIVER). */
+  private localDefrag(skb: Skb): boolean {
+    const result = this.nf.defrag.defrag(skb.pkt, DefragUser.LocalDeliver, skb.time);
+    if (result.kind === 'queued') return false;
+    if (result.kind === 'dropped') {
+      this.dropped(skb, null, `${result.reason} (ip_defrag)`);
+      return false;
+    }
+    skb.pkt = result.pkt;
+    return true;
+  }
+
   /** ip_forward: TTL check and decrement, FORWARD, then POST_ROUTING on the routed device. */
   private forward(skb: Skb, route: Route): void {
     skb.route = route;
@@ -195,6 +211,15 @@ export class Host {
     if (skb.pkt.ttl <= 1) {
       this.routeDrop(skb, 'TTL exceeded');
       icmpSend(this, skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
+      return;
+    }
+    // ip_exceeds_mtu: a DF packet (or a fragment it was reassembled from) larger than the
+    // route's MTU is refused with fragmentation needed, before FORWARD
+    const mtu = route.dev!.mtu;
+    if (exceedsMtu(skb, mtu)) {
+      this.nf.mib.inc('IpFragFails');
+      this.routeDrop(skb, `packet of ${skb.pkt.length} bytes with DF set does not fit the MTU ${mtu} of ${route.dev!.name} (ip_exceeds_mtu)`);
+      icmpSend(this, skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, skb.time, mtu);
       return;
     }
     this.routeEvent(skb, 'forward', route);
@@ -211,6 +236,27 @@ export class Host {
     const out = skb.outdev!;
     if (!this.hook(Hook.PostRouting, skb, skb.indev, out)) return;
     const nexthop = skb.knownNexthop ?? routeNexthop(skb.route!, skb.pkt.daddr);
+    const frag = ipFinishOutput(skb, out.mtu);
+    if (frag.kind === 'frag-needed') {
+      this.nf.mib.inc('IpFragFails');
+      this.dropped(skb, null, `packet of ${skb.pkt.length} bytes with DF set does not fit the MTU ${out.mtu} of ${out.name} (ip_fragment)`);
+      icmpSend(this, skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, skb.time, frag.mtu);
+      return;
+    }
+    if (frag.kind === 'whole') return this.xmit(skb, out, nexthop);
+    // ip_do_fragment: each piece its own skb, sent in order
+    this.nf.mib.inc('IpFragOKs');
+    for (const pkt of frag.pkts) {
+      this.nf.mib.inc('IpFragCreates');
+      const piece = new Skb(this.nextSkbId(), pkt, skb.time, skb.cpu, skb.indev);
+      piece.ct = skb.ct;
+      piece.ctinfo = skb.ctinfo;
+      this.xmit(piece, out, nexthop);
+    }
+  }
+
+  /** ip_finish_output2: one packet onto the device. */
+  private xmit(skb: Skb, out: NetDevice, nexthop: number): void {
     this.packets.sent++;
     this.sink?.emit({ kind: 'transmit', time: skb.time, host: this.name, skb: skb.id, dev: out.name, pkt: viewPacket(skb.pkt) });
     this.ports.transmit(this, out, skb, nexthop);

@@ -20,8 +20,11 @@ import type { Host } from './host.js';
 /** Types icmp_is_err counts as errors: never answered with another error. */
 const ERROR_TYPES = new Set([ICMP_DEST_UNREACH, ICMP_SOURCE_QUENCH, ICMP_REDIRECT, ICMP_TIME_EXCEEDED, ICMP_PARAMETERPROB]);
 
-/** True when an error was sent; `now` is when (by default, when the offending packet was). */
-export function icmpSend(host: Host, offending: Skb, type: number, code: number, now = offending.time): boolean {
+/**
+ * True when an error was sent; `now` is when (by default, when the offending packet was);
+ * `info` the header's second word (icmp_send's info: the next-hop MTU of fragmentation needed).
+ */
+export function icmpSend(host: Host, offending: Skb, type: number, code: number, now = offending.time, info = 0): boolean {
   const p = offending.pkt;
   if (p.proto === IPPROTO.ICMP && ERROR_TYPES.has(p.icmpType)) return false;
   const back = host.fib.lookup(p.saddr);
@@ -29,7 +32,7 @@ export function icmpSend(host: Host, offending: Skb, type: number, code: number,
   const toUs = host.fib.lookup(p.daddr)?.type === 'local';
   const saddr = toUs ? p.daddr : back.prefsrc || inetSelectAddr(host.devices, back.dev, back.gateway, back.scope);
   if (!host.icmpLimit.allow(p.saddr, now, back.dev.name === 'lo')) return false;
-  host.localOut(answerTo(host, offending, buildIcmpError(type, code, saddr, p, host.nextIpId()), now));
+  host.localOut(answerTo(host, offending, buildIcmpError(type, code, saddr, p, host.nextIpId(), info), now));
   return true;
 }
 

@@ -8,6 +8,8 @@ import type { KernelProfile } from '../kernel/profile.js';
 import type { Prng } from '../sim/prng.js';
 import type { Conn } from './conntrack/conn.js';
 import { ConntrackStats } from './conntrack/stats.js';
+import { Mib } from '../sockets/mib.js';
+import { IpDefrag } from '../host/ip-defrag.js';
 import { ConntrackTable } from './conntrack/table.js';
 import { BySource } from './nat/bysource.js';
 import { ExpiryWheel } from './conntrack/expiry.js';
@@ -48,6 +50,10 @@ export class NetfilterNet {
    * kernel (a host), so the host's namespace is where the kernel's rovers live.
    */
   readonly portRovers = new Map<number, number>();
+  /** The namespace's SNMP counters (`nstat`): IP reassembly and fragmentation among them. */
+  readonly mib = new Mib();
+  /** net->ipv4.fqdir: the IPv4 reassembly queues nf_defrag_ipv4 fills. */
+  readonly defrag: IpDefrag;
   private lastConnId = 0;
 
   constructor(
@@ -61,6 +67,7 @@ export class NetfilterNet {
     this.stats = new ConntrackStats(cpus, this.kernel.stats);
     this.table = new ConntrackTable(sysctl.num('net.netfilter.nf_conntrack_buckets'), hashKey);
     this.bysource = new BySource(this.table.size);
+    this.defrag = new IpDefrag(sysctl, this.mib);
   }
 
   /** nf_ct_delete: out of the table and the NAT bysource index, with a DESTROY event. */

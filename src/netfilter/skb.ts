@@ -43,6 +43,15 @@ export class Skb {
    * through NF_HOOK(LOCAL_OUT) itself (ip_vs_nat_send_or_cont). Null: the op kept or freed it.
    */
   stolenTo: (() => void) | null = null;
+  /**
+   * IPCB(skb)->frag_max_size: conntrack reassembled this datagram, whose largest fragment had
+   * this size (0: it arrived whole). ip_fragment cuts it again no larger.
+   */
+  fragMaxSize = 0;
+  /** The data sizes of the fragments it was reassembled from (the frag_list ip_do_fragment's fast path keeps). */
+  fragPieces: readonly number[] | null = null;
+  /** skb->ignore_df: reassembled from fragments without DF, so it may be fragmented again. */
+  ignoreDf = false;
   indev: NetDevice | null;
   outdev: NetDevice | null = null;
   route: Route | null = null;

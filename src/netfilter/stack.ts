@@ -15,6 +15,7 @@ import { conntrackIn } from './conntrack/core.js';
 import { confirm } from './conntrack/confirm.js';
 import { natInetFn, type NatChain } from './nat/core.js';
 import type { Skb } from './skb.js';
+import { ipv4ConntrackDefrag } from './defrag.js';
 
 export function buildHooks(net: NetfilterNet, ruleset: Ruleset, tracked: boolean, devices: readonly NetDevice[], env: RuleEnv): HookTable {
   const hooks = new HookTable();
@@ -41,9 +42,9 @@ function insertByPriority(list: NatChain[], entry: NatChain): void {
   list.splice(at < 0 ? list.length : at, 0, entry);
 }
 
-/** nf_defrag_ipv4 and ipv4_conntrack_ops. natsim does not reassemble: fragments never get here. */
+/** nf_defrag_ipv4 and ipv4_conntrack_ops: conntrack only ever sees whole datagrams. */
 function registerConntrack(hooks: HookTable, net: NetfilterNet): void {
-  const defrag = (): Verdict => Verdict.Accept;
+  const defrag = (skb: Skb, state: HookState): Verdict => ipv4ConntrackDefrag(net, skb, state);
   const track = (skb: Skb, state: HookState): Verdict => conntrackIn(net, skb, state);
   const conf = (skb: Skb, state: HookState): Verdict => confirm(net, skb, state);
   hooks.register({ hook: Hook.PreRouting, priority: Priority.ConntrackDefrag, name: 'ipv4_conntrack_defrag', fn: defrag });

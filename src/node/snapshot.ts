@@ -12,7 +12,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError, type SourcePlace } from '../errors.js';
 import { Sysctl, SYSCTL_DEFAULTS } from '../host/sysctl.js';
-import { parseMac } from '../host/device.js';
+import { deviceMtu, MAX_MTU, MIN_MTU, parseMac } from '../host/device.js';
 import { readSockets } from './sockets.js';
 import type { HostSpec, InterfaceSpec, Located, RulesetSpec, ScenarioSpec } from '../scenario/spec.js';
 import { DEFAULT_KERNEL } from '../kernel/profile.js';
@@ -160,7 +160,9 @@ function readInterfaces(file: string, skipped: string[], ipv6: Ipv6Seen): Interf
       return { value: `${a.local}/${a.prefixlen}`, place };
     });
     const mac = link.link_type === 'ether' && typeof link.address === 'string' ? parseMac(link.address) : null;
-    out.push({ name: ifname, index: ifindex, addrs, link: null, mac, place });
+    const mtu = typeof link.mtu === 'number' ? deviceMtu(link.mtu) : null;
+    if (link.mtu !== undefined && mtu === null) throw new InputError({ file }, `${entry} (${ifname}): mtu ${String(link.mtu)} is not one natsim models (${MIN_MTU}-${MAX_MTU})`);
+    out.push({ name: ifname, index: ifindex, addrs, link: null, mac, mtu, place });
   });
   return out;
 }

@@ -41,13 +41,15 @@ export interface UdpFields {
   readonly ipId: number;
   readonly ttl: number;
   readonly payload: Uint8Array;
+  /** Don't-fragment (default: set, as path MTU discovery does). */
+  readonly df?: boolean;
 }
 
 export function buildUdp(f: UdpFields): Ipv4Packet {
   const udpLength = 8 + f.payload.length;
   const total = 20 + udpLength;
   const d = new Uint8Array(total);
-  writeIpHeader(d, total, f.ipId, f.ttl, IPPROTO.UDP, f.saddr, f.daddr);
+  writeIpHeader(d, total, f.ipId, f.ttl, IPPROTO.UDP, f.saddr, f.daddr, 0, f.df ?? true);
   writeU16(d, 20, f.sport);
   writeU16(d, 22, f.dport);
   writeU16(d, 24, udpLength);
@@ -128,7 +130,7 @@ const IPTOS_TOS_MASK = 0x1e;
 const ICMP_ERROR_MAX = 576;
 
 /** An ICMP error about `quoted` (icmp_send): the quoted datagram's start, as much as fits. */
-export function buildIcmpError(type: number, code: number, saddr: number, quoted: Ipv4Packet, ipId: number): Ipv4Packet {
+export function buildIcmpError(type: number, code: number, saddr: number, quoted: Ipv4Packet, ipId: number, info = 0): Ipv4Packet {
   const quote = quoted.data.subarray(0, Math.min(quoted.data.length, ICMP_ERROR_MAX - 28));
   const total = 28 + quote.length;
   const d = new Uint8Array(total);
@@ -136,6 +138,7 @@ export function buildIcmpError(type: number, code: number, saddr: number, quoted
   writeIpHeader(d, total, ipId, 64, IPPROTO.ICMP, saddr, quoted.saddr, IPTOS_PREC_INTERNETCONTROL | (quoted.data[1]! & IPTOS_TOS_MASK), false);
   d[20] = type;
   d[21] = code;
+  writeU32(d, 24, info);
   d.set(quote, 28);
   writeU16(d, 22, checksum(d, 20, total));
   return Ipv4Packet.decode(d) as Ipv4Packet;

@@ -7,6 +7,9 @@ import { checksum, csumReplace16, csumReplace32, csumReplacePartial32, pseudoHea
 import { IPPROTO } from '../netfilter/constants.js';
 
 
+/** The fragment offset bits of frag_off (in 8-byte units). */
+export const IP_OFFSET = 0x1fff;
+
 /** TCP flag bits as in the header's 13th byte. */
 export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20 } as const;
 
@@ -36,6 +39,11 @@ export class Ipv4Packet {
    * so, and tcpdump shows them with "bad" checksums; NAT then updates only the pseudo-header part.
    */
   readonly csumPartial: boolean;
+  /**
+   * The fragment offset in bytes ((frag_off & IP_OFFSET) << 3): 0 for a whole datagram and a
+   * first fragment. A later fragment has no L4 header, so its ports (and ICMP fields) read 0.
+   */
+  readonly fragOffset: number;
 
   private constructor(
     readonly data: Uint8Array,
@@ -50,13 +58,34 @@ export class Ipv4Packet {
     this.daddr = readU32(d, 16);
     this.sport = 0;
     this.dport = 0;
+    this.fragOffset = (readU16(d, 6) & IP_OFFSET) << 3;
+    if (this.fragOffset !== 0) {
+      this.csumPartial = false;
+      return;
+    }
     if (this.hasPorts()) {
       this.sport = readU16(d, l4off);
       this.dport = readU16(d, l4off + 2);
     } else if (this.proto === IPPROTO.ICMP) {
       this.sport = readU16(d, l4off + 4);
     }
-    this.csumPartial = !embedded && this.looksPartial();
+    // a first fragment's L4 checksum covers bytes it does not hold
+    this.csumPartial = !embedded && !this.moreFragments && this.looksPartial();
+  }
+
+  /** IP_MF: more fragments follow. */
+  get moreFragments(): boolean {
+    return (this.data[6]! & 0x20) !== 0;
+  }
+
+  /** IP_DF: don't fragment. */
+  get dontFragment(): boolean {
+    return (this.data[6]! & 0x40) !== 0;
+  }
+
+  /** ip_is_fragment: MF set or a non-zero offset. */
+  isFragment(): boolean {
+    return this.fragOffset !== 0 || this.moreFragments;
   }
 
   /**
@@ -83,8 +112,9 @@ export class Ipv4Packet {
   }
 
   /**
-   * Parses a copy of `bytes` as IPv4. Fragments are reported, not reassembled: natsim has no
-   * defrag yet. The L4 header must be complete for TCP (20), UDP (8) and ICMP (8).
+   * Parses a copy of `bytes` as IPv4. A fragment is a packet too (netfilter/defrag.ts
+   * reassembles it for conntrack). The L4 header must be complete for TCP (20), UDP (8) and
+   * ICMP (8) in a whole datagram or a first fragment.
    */
   static decode(bytes: Uint8Array): Ipv4Packet | NotHandled {
     return Ipv4Packet.parse(bytes, true);
@@ -110,11 +140,9 @@ export class Ipv4Packet {
     const total = readU16(bytes, 2);
     if (total < ihl) return 'bad-total-length';
     if (bytes.length < total) return 'truncated';
-    const fragField = readU16(bytes, 6);
-    if ((fragField & 0x3fff) !== 0) return 'fragment';
     const proto = bytes[9]!;
     const l4min = proto === IPPROTO.TCP ? 20 : proto === IPPROTO.UDP || proto === IPPROTO.ICMP ? 8 : 0;
-    if (total - ihl < l4min) return 'truncated-l4';
+    if ((readU16(bytes, 6) & IP_OFFSET) === 0 && total - ihl < l4min) return 'truncated-l4';
     // a copy of its own (on a Node Buffer, slice() would be a view into the reader's chunk)
     return new Ipv4Packet(copy ? Uint8Array.prototype.slice.call(bytes, 0, total) : total === bytes.length ? bytes : bytes.subarray(0, total), ihl);
   }

@@ -5,16 +5,16 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parseDocument, isScalar, type Node } from 'yaml';
 import { InputError } from '../errors.js';
-import { parseMac } from '../host/device.js';
+import { deviceMtu, MAX_MTU, MIN_MTU, parseMac } from '../host/device.js';
 import { YamlSource, yamlLineCounter } from './yaml-place.js';
 import { DURATION_HINT, parseDuration } from '../sim/duration.js';
 import type { HostSpec, InterfaceSpec, Located, RulesetSpec, RunStep, ScenarioSpec } from './spec.js';
 import { readCpuCount } from '../node/cpu-count.js';
 import { DEFAULT_KERNEL, isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from '../kernel/profile.js';
+const HOST_KEYS = new Set(['interfaces', 'routes', 'sysctl', 'ruleset', 'ruleset-file', 'ipsets', 'ipsets-file', 'ipvs', 'ipvs-file', 'conntrack-hash-seed']);
+const IFACE_KEYS = new Set(['addr', 'link', 'index', 'mac', 'mtu']);
 
 const TOP_KEYS = new Set(['natsim', 'name', 'about', 'seed', 'cpus', 'kernel', 'hosts', 'trace', 'run', 'until']);
-const HOST_KEYS = new Set(['interfaces', 'routes', 'sysctl', 'ruleset', 'ruleset-file', 'ipsets', 'ipsets-file', 'ipvs', 'ipvs-file', 'conntrack-hash-seed']);
-const IFACE_KEYS = new Set(['addr', 'link', 'index', 'mac']);
 
 export function loadScenario(file: string): ScenarioSpec {
   let text: string;
@@ -123,14 +123,16 @@ function readInterface(src: YamlSource, name: string, node: Node | null, keyNode
   let link: string | null = null;
   let index: number | null = null;
   let mac: Uint8Array | null = null;
+  let mtu: number | null = null;
   for (const [key, value, k] of node === null ? [] : src.entries(node, `interface ${name}`)) {
     if (!IFACE_KEYS.has(key)) src.fail(k, `unknown key '${key}' in interface ${name} (expected one of: ${[...IFACE_KEYS].join(', ')})`);
     if (key === 'addr') addrs = src.items(value, 'addr').map((a) => ({ value: src.text(a, 'address'), place: src.place(a) }));
     if (key === 'link') link = src.text(value, 'link');
     if (key === 'index') index = positive(src, value, 'index');
     if (key === 'mac') mac = parseMac(src.text(value, 'mac')) ?? src.fail(value, 'mac must be six hex bytes joined by colons (aa:bb:cc:dd:ee:ff)');
+    if (key === 'mtu') mtu = deviceMtu(positive(src, value, 'mtu')) ?? src.fail(value, `mtu must be from ${MIN_MTU} to ${MAX_MTU} (IPv4's minimum, the largest an Ethernet-like device takes)`);
   }
-  return { name, index, addrs, link, mac, place: src.place(keyNode) };
+  return { name, index, addrs, link, mac, mtu, place: src.place(keyNode) };
 }
 
 /** A block scalar: its text starts on the line after its indicator, indented. */

@@ -18,6 +18,8 @@ export interface InterfaceSpec {
   readonly link: string | null;
   /** The device's link-layer address (6 bytes), when the file gives it. */
   readonly mac: Uint8Array | null;
+  /** dev->mtu; null: Ethernet's 1500. */
+  readonly mtu: number | null;
   readonly place: SourcePlace;
 }
 

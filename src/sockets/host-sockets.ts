@@ -88,7 +88,16 @@ export class HostSockets implements SocketEnv {
     const port = sport ?? ephemeralPort(this.sysctl.text('net.ipv4.ip_local_port_range'), this.prng, (p) => this.udpBound.has(p));
     if (port === null) return this.log(`udp send to ${endpointText({ addr: dst, port: dport })}: no free local port (EAGAIN)`);
     this.udpBound.add(port);
-    this.output(buildUdp({ saddr, daddr: dst, sport: port, dport, ipId: this.prng.u16(), ttl: 64, payload: new Uint8Array(bytes) }), now, true);
+    this.udpOut(saddr, dst, port, dport, new Uint8Array(bytes), now);
+  }
+
+  /**
+   * A UDP socket's datagram. IP_PMTUDISC_WANT (__ip_make_skb): DF only on a datagram that fits
+   * the route's MTU; a larger one leaves in fragments (ip_fragment).
+   */
+  private udpOut(saddr: number, daddr: number, sport: number, dport: number, payload: Uint8Array, now: number): void {
+    const df = 28 + payload.length <= (this.host.fib.lookup(daddr)?.dev?.mtu ?? 1500);
+    this.output(buildUdp({ saddr, daddr, sport, dport, ipId: this.prng.u16(), ttl: 64, payload, df }), now, true);
   }
 
   sourceFor(dst: number): number {
@@ -140,7 +149,7 @@ export class HostSockets implements SocketEnv {
     const p = skb.pkt;
     const listener = this.udpListeners.get(p.dport);
     if (listener) {
-      if (listener.echo) this.output(buildUdp({ saddr: p.daddr, daddr: p.saddr, sport: p.dport, dport: p.sport, ipId: this.prng.u16(), ttl: 64, payload: p.data.subarray(p.l4off + 8) }), now, true);
+      if (listener.echo) this.udpOut(p.daddr, p.saddr, p.dport, p.sport, p.data.subarray(p.l4off + 8), now);
       return;
     }
     if (this.udpBound.has(p.dport)) return; // an answer to one of our own datagrams

@@ -1,6 +1,6 @@
 /**
- * The SNMP/netstat counters a host keeps for its sockets (include/uapi/linux/snmp.h), named as
- * `nstat` prints them. Only the ones natsim's sockets move are here.
+ * The SNMP/netstat counters a host keeps (include/uapi/linux/snmp.h), named as `nstat` prints
+ * them. Only the ones natsim moves are here: its sockets', and IP reassembly and fragmentation.
  */
 export const MIB_NAMES = [
   'TcpActiveOpens',
@@ -12,6 +12,14 @@ export const MIB_NAMES = [
   'TcpExtTCPAbortOnTimeout',
   'UdpNoPorts',
   'IcmpOutDestUnreachs',
+  'IpReasmReqds',
+  'IpReasmOKs',
+  'IpReasmFails',
+  'IpReasmTimeout',
+  'IpReasmOverlaps',
+  'IpFragOKs',
+  'IpFragFails',
+  'IpFragCreates',
 ] as const;
 
 export type MibName = (typeof MIB_NAMES)[number];

@@ -26,6 +26,9 @@ export interface PacketView {
   readonly icmpType: number;
   readonly icmpCode: number;
   readonly tcpFlags: number;
+  /** A fragment's offset in bytes and its MF bit (0 and false for a whole datagram). */
+  readonly fragOffset: number;
+  readonly moreFragments: boolean;
 }
 
 export interface TupleView {
@@ -114,9 +117,12 @@ export function viewPacket(p: Ipv4Packet): PacketView {
     ipId: p.id,
     ttl: p.ttl,
     length: p.length,
-    icmpType: p.proto === 1 ? p.icmpType : 0,
-    icmpCode: p.proto === 1 ? p.icmpCode : 0,
-    tcpFlags: p.proto === 6 ? p.tcpFlags : 0,
+    // a fragment after the first has no L4 header to read
+    icmpType: p.proto === 1 && p.fragOffset === 0 ? p.icmpType : 0,
+    icmpCode: p.proto === 1 && p.fragOffset === 0 ? p.icmpCode : 0,
+    tcpFlags: p.proto === 6 && p.fragOffset === 0 ? p.tcpFlags : 0,
+    fragOffset: p.fragOffset,
+    moreFragments: p.moreFragments,
   };
 }
 
@@ -188,5 +194,5 @@ export function sameTuple(a: TupleView, b: TupleView): boolean {
 }
 
 export function samePacket(a: PacketView, b: PacketView): boolean {
-  return a.saddr === b.saddr && a.daddr === b.daddr && a.sport === b.sport && a.dport === b.dport && a.ttl === b.ttl;
+  return a.saddr === b.saddr && a.daddr === b.daddr && a.sport === b.sport && a.dport === b.dport && a.ttl === b.ttl && a.fragOffset === b.fragOffset && a.moreFragments === b.moreFragments;
 }

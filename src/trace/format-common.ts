@@ -21,8 +21,18 @@ function formatDmesgTime(ns: number): string {
 
 /** The seed's packet line: "10.0.3.1 -> 192.168.206.1 protocol 1 id 16310" (id: the IP id). */
 export function packetLine(p: PacketView): string {
-  const ports = p.proto === IPPROTO.TCP || p.proto === IPPROTO.UDP ? ` sport ${p.sport} dport ${p.dport}` : p.proto === IPPROTO.ICMP ? icmpText(p) : '';
-  return `${formatIpv4(p.saddr)} -> ${formatIpv4(p.daddr)} protocol ${p.proto} id ${p.ipId}${ports} ttl ${p.ttl}`;
+  return `${formatIpv4(p.saddr)} -> ${formatIpv4(p.daddr)} protocol ${p.proto} id ${p.ipId}${l4Text(p)}${fragText(p)} ttl ${p.ttl}`;
+}
+
+/** Ports or ICMP fields; none for a fragment after the first, which has no L4 header. */
+function l4Text(p: PacketView): string {
+  if (p.fragOffset !== 0) return '';
+  return p.proto === IPPROTO.TCP || p.proto === IPPROTO.UDP ? ` sport ${p.sport} dport ${p.dport}` : p.proto === IPPROTO.ICMP ? icmpText(p) : '';
+}
+
+/** A fragment: its offset and length, MF as tcpdump writes it ("+"). */
+function fragText(p: PacketView): string {
+  return p.fragOffset !== 0 || p.moreFragments ? ` frag ${p.fragOffset}:${p.length}${p.moreFragments ? '+' : ''}` : '';
 }
 
 /** ICMP queries show their id; errors their code (the quoted packet is in the conntrack line). */

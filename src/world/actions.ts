@@ -141,7 +141,8 @@ function startUdpSend(world: World, sockets: HostSockets, w: Words): void {
   const from = w.text('from') === null ? null : w.port(w.text('from')!);
   const count = w.num('count', 1, 1, 1_000_000);
   const interval = w.duration('interval', SECOND, 0.001, 3600);
-  const bytes = w.num('bytes', 8, 0, 1472);
+  // the largest UDP payload an IPv4 datagram holds (65535 − 20 − 8); over the MTU it is fragmented
+  const bytes = w.num('bytes', 8, 0, 65507);
   for (let i = 0; i < count; i++) {
     world.queue.at(w.at + i * interval, () => sockets.sendUdp(remote.addr, remote.port, from, bytes, world.queue.now));
   }

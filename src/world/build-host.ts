@@ -65,6 +65,7 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
 /** lo is index 1 with 127.0.0.1/8; the others follow in file order unless an index is given. */
 function buildDevices(spec: HostSpec, inventMacs: boolean): NetDevice[] {
   const lo = new NetDevice(1, 'lo', null, new Uint8Array(6), 'loopback');
+  lo.mtu = 65536;
   lo.addAddress(0x7f000001, 8, Scope.Host);
   const devices = [lo];
   let next = 2;
@@ -74,6 +75,7 @@ function buildDevices(spec: HostSpec, inventMacs: boolean): NetDevice[] {
     if (devices.some((d) => d.index === index)) throw new InputError(ifs.place, `interface index ${index} is used twice`);
     next = Math.max(next, index + 1);
     const dev = new NetDevice(index, ifs.name, ifs.link, ifs.mac ?? (inventMacs ? inventedMac(spec.name, ifs.name) : null));
+    if (ifs.mtu !== null) dev.mtu = ifs.mtu;
     for (const a of ifs.addrs) {
       const prefix = parsePrefix(a.value);
       if (!prefix || !a.value.includes('/')) throw new InputError(a.place, `bad address '${a.value}' (expected A.B.C.D/LEN)`);

@@ -56,10 +56,8 @@ const CLASSES: readonly { name: string; frame: Uint8Array; note: string }[] = [
   { name: 'IHL below 5', frame: edit(udp(), (b) => (b[0] = 0x44)), note: 'record 1: IPv4 packet not handled: bad-ihl' },
   { name: 'total length below the header', frame: edit(udp(), (b) => ((b[2] = 0), (b[3] = 12))), note: 'record 2: IPv4 packet not handled: bad-total-length' },
   { name: 'total length beyond the frame', frame: edit(udp(), (b) => ((b[2] = 0x05), (b[3] = 0xdc))), note: 'record 3: IPv4 packet not handled: truncated' },
-  { name: 'a non-first fragment', frame: edit(udp(), (b) => (b[7] = 0x10)), note: 'record 4: IPv4 packet not handled: fragment' },
-  { name: 'a first fragment (more fragments)', frame: edit(udp(), (b) => (b[6] = 0x20)), note: 'record 5: IPv4 packet not handled: fragment' },
-  { name: 'TCP shorter than its header', frame: tcpSyn().slice(0, 30), note: 'record 6: IPv4 packet not handled: truncated' },
-  { name: 'version 5', frame: edit(udp(), (b) => (b[0] = 0x55)), note: 'record 7: IPv4 packet not handled: bad-version' },
+  { name: 'TCP shorter than its header', frame: tcpSyn().slice(0, 30), note: 'record 4: IPv4 packet not handled: truncated' },
+  { name: 'version 5', frame: edit(udp(), (b) => (b[0] = 0x55)), note: 'record 5: IPv4 packet not handled: bad-version' },
 ];
 
 describe('malformed packets in a capture', () => {
@@ -77,13 +75,12 @@ describe('malformed packets in a capture', () => {
   }
 
   it('skips what the IPv4 layer would refuse, each with its note, and replays the rest', async () => {
-    const { events, result } = await replay([...CLASSES.map((c) => c.frame), udp()]);
+    const { events } = await replay([...CLASSES.map((c) => c.frame), udp()]);
     const notes = events.filter((e) => e.kind === 'unhandled').map((e) => (e.kind === 'unhandled' ? e.reason : ''));
     expect(notes).toEqual(CLASSES.map((c) => c.note));
     // the good datagram after them went through and out, masqueraded
     const sent = events.flatMap((e) => (e.kind === 'transmit' ? [e.pkt.saddr] : []));
     expect(sent).toEqual([parseIpv4('203.0.113.1')]);
-    expect(result.skipped.get('IPv4 packet not handled: fragment')).toBe(2);
   });
 
   it('a TCP header with a data offset below 5 words reaches conntrack, which calls it invalid (tcp_error)', async () => {

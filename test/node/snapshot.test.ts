@@ -47,6 +47,7 @@ const EXPECTED: Record<string, { interfaces?: typeof ROUTER; routes?: string[]; 
   'output-dnat-local': { routes: ['default via 192.168.206.1 dev eth0'], ruleset: 'nft-ruleset.txt' },
   'pcapng-capture': { ruleset: 'nft-ruleset.txt' },
   'redirect-local-listener': { ruleset: 'iptables-save.txt' },
+  'udp-frag-mtu1400': { ruleset: 'nft-ruleset.txt' },
 };
 
 describe.each(CASES)('node snapshot fixtures/kernel/%s', (name) => {

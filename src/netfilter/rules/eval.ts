@@ -177,18 +177,22 @@ function allMatch(rule: Rule, ctx: RuleContext): boolean {
   return true;
 }
 
-/** A match that implies a protocol (ports, TCP flags, ICMP type) fails on others even negated. */
+/**
+ * A match that implies a protocol (ports, TCP flags, ICMP type) fails on others even negated,
+ * and on a fragment after the first, which has no L4 header (tcp_mt, udp_mt, icmp_match:
+ * `if (par->fragoff != 0) return false`; nft_payload's transport base breaks on pkt->fragoff).
+ */
 function matches(m: Match, rule: Rule, ctx: RuleContext): boolean {
   const p = ctx.skb.pkt;
   switch (m.kind) {
     case 'sport':
     case 'dport': {
-      if (p.proto !== m.proto) return false;
+      if (p.proto !== m.proto || p.fragOffset !== 0) return false;
       const port = m.kind === 'sport' ? p.sport : p.dport;
       return m.negate !== m.ranges.some((r) => port >= r.min && port <= r.max);
     }
     case 'tcpflags':
-      return p.proto === IPPROTO.TCP && m.negate !== ((p.tcpFlags & m.mask) === m.comp);
+      return p.proto === IPPROTO.TCP && p.fragOffset === 0 && m.negate !== ((p.tcpFlags & m.mask) === m.comp);
     case 'icmptype':
       // icmp_type_code_match: type 0xff (iptables' "any") matches every type
       return p.proto === IPPROTO.ICMP && m.negate !== (m.type === 0xff || (p.icmpType === m.type && (m.code === null || p.icmpCode === m.code)));

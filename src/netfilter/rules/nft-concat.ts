@@ -93,7 +93,7 @@ function loadField(k: KeyExpr, ctx: RuleContext): number | null {
     case 'sport':
     case 'dport': {
       // tcp/udp/…: the l4proto dependency's cmp fails first; th reads whatever header is there
-      if (k.proto !== null && p.proto !== k.proto) return null;
+      if ((k.proto !== null && p.proto !== k.proto) || p.fragOffset !== 0) return null;
       const at = p.l4off + (k.kind === 'sport' ? 0 : 2);
       return at + 2 <= p.data.length ? readU16(p.data, at) : null;
     }

@@ -1,0 +1,195 @@
+/**
+ * IPv4 reassembly (net/ipv4/ip_fragment.c ip_defrag, ip_frag_queue, ip_frag_reasm; the queue
+ * insertion of net/ipv4/inet_fragment.c inet_frag_queue_insert), as nf_defrag_ipv4 calls it
+ * for conntrack at PRE_ROUTING and LOCAL_OUT: a fragment waits in the queue of its datagram —
+ * keyed by source, destination, IP id, protocol and the defrag user — until the whole datagram
+ * is there, and then goes on as that datagram.
+ *
+ * What natsim does not model: the per-boot hash of the queues (no effect but speed), the ECN
+ * combination check of ip_frag_ecn_table, and the ICMP "fragment reassembly time exceeded" of
+ * ip_expire for a datagram addressed to the host (natsim drops the queue and counts it).
+ * Memory is accounted as the kernel does, by each fragment's skb->truesize, here its length
+ * plus the sk_buff and skb_shared_info (SKB_TRUESIZE; kmalloc's rounding is left out).
+ */
+import { checksum } from '../packet/checksum.js';
+import { Ipv4Packet, writeU16 } from '../packet/ipv4.js';
+import type { Mib } from '../sockets/mib.js';
+import type { Sysctl } from './sysctl.js';
+
+/** Which caller reassembles (enum ip_defrag_users): queues of different users never mix. */
+export const enum DefragUser {
+  LocalDeliver = 0,
+  ConntrackIn = 1,
+  ConntrackOut = 2,
+}
+
+/** SKB_DATA_ALIGN(sizeof(struct sk_buff)) + SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) on x86_64. */
+const SKB_OVERHEAD = 256 + 320;
+
+const IP_DF = 0x4000;
+
+interface Fragment {
+  /** Offset and end of its data in the datagram (bytes). */
+  readonly offset: number;
+  readonly end: number;
+  readonly pkt: Ipv4Packet;
+}
+
+/** struct ipq: one datagram being reassembled. */
+interface Queue {
+  readonly key: string;
+  /** In offset order, none overlapping. */
+  readonly fragments: Fragment[];
+  /** q.len: the datagram's data length as known so far (the last fragment's end once it came). */
+  len: number;
+  firstIn: boolean;
+  lastIn: boolean;
+  /** q.meat: data bytes held. */
+  meat: number;
+  /** q.max_size / max_df_size: the largest fragment (IP header included), of all and of those with DF. */
+  maxSize: number;
+  maxDfSize: number;
+  truesize: number;
+  /** When ip_expire runs (ns). */
+  readonly expires: number;
+}
+
+/** What ip_defrag made of a fragment. */
+export type DefragResult =
+  /** The datagram is whole: this is it, its largest fragment (IPCB frag_max_size) and the data sizes it came in. */
+  | { readonly kind: 'whole'; readonly pkt: Ipv4Packet; readonly fragMaxSize: number; readonly pieces: readonly number[] }
+  /** Held in its queue (NF_STOLEN). */
+  | { readonly kind: 'queued' }
+  /** Dropped, with why. */
+  | { readonly kind: 'dropped'; readonly reason: string };
+
+export class IpDefrag {
+  private readonly queues = new Map<string, Queue>();
+  /** fqdir->mem: the truesize of every fragment held. */
+  private mem = 0;
+
+  constructor(
+    private readonly sysctl: Sysctl,
+    private readonly mib: Mib,
+  ) {}
+
+  /** ip_defrag: `pkt` is a fragment (ip_is_fragment) arriving at `now`. */
+  defrag(pkt: Ipv4Packet, user: DefragUser, now: number): DefragResult {
+    this.mib.inc('IpReasmReqds');
+    this.expire(now);
+    const key = `${user} ${pkt.saddr} ${pkt.daddr} ${pkt.id} ${pkt.proto}`;
+    let q = this.queues.get(key);
+    if (!q) {
+      // inet_frag_find: no new queue while the fragments held are over ipfrag_high_thresh
+      if (this.mem > this.sysctl.num('net.ipv4.ipfrag_high_thresh')) return this.fail('reassembly memory over net.ipv4.ipfrag_high_thresh (inet_frag_find)');
+      q = { key, fragments: [], len: 0, firstIn: false, lastIn: false, meat: 0, maxSize: 0, maxDfSize: 0, truesize: 0, expires: now + this.sysctl.num('net.ipv4.ipfrag_time') * 1e9 };
+      this.queues.set(key, q);
+    }
+    return this.queue(q, pkt);
+  }
+
+  /** ip_frag_queue. */
+  private queue(q: Queue, pkt: Ipv4Packet): DefragResult {
+    const ihl = pkt.l4off;
+    const offset = pkt.fragOffset;
+    let end = offset + pkt.length - ihl;
+    if (!pkt.moreFragments) {
+      // the last fragment: nothing may lie beyond it, and a second last one must agree
+      if (end < q.len || (q.lastIn && end !== q.len)) return this.kill(q, 'a last fragment that ends before data already held (ip_frag_queue)');
+      q.lastIn = true;
+      q.len = end;
+    } else {
+      end &= ~7; // a fragment that is not the last carries a multiple of 8 bytes
+      if (end > q.len) {
+        if (q.lastIn) return this.kill(q, 'a fragment beyond the datagram\'s end (ip_frag_queue)');
+        q.len = end;
+      }
+    }
+    if (end === offset) return this.kill(q, 'an empty fragment (ip_frag_queue)');
+    const inserted = insert(q.fragments, { offset, end, pkt: pkt.copy() });
+    if (inserted === 'dup') return { kind: 'dropped', reason: 'a duplicate fragment (IPFRAG_DUP)' };
+    if (inserted === 'overlap') {
+      this.mib.inc('IpReasmOverlaps');
+      return this.kill(q, 'fragments overlap (IPFRAG_OVERLAP: the whole datagram is dropped)');
+    }
+    q.meat += end - offset;
+    const truesize = pkt.length + SKB_OVERHEAD;
+    q.truesize += truesize;
+    this.mem += truesize;
+    if (offset === 0) q.firstIn = true;
+    const fragsize = pkt.length;
+    if (fragsize > q.maxSize) q.maxSize = fragsize;
+    if (pkt.dontFragment && fragsize > q.maxDfSize) q.maxDfSize = fragsize;
+    if (q.firstIn && q.lastIn && q.meat === q.len) return this.reasm(q);
+    return { kind: 'queued' };
+  }
+
+  /**
+   * ip_frag_reasm: the first fragment's header over all the data, tot_len set, frag_off DF
+   * only when every fragment had it (max_df_size == max_size), the header checksum redone.
+   */
+  private reasm(q: Queue): DefragResult {
+    this.forget(q);
+    const head = q.fragments[0]!.pkt;
+    const ihl = head.l4off;
+    const bytes = new Uint8Array(ihl + q.len);
+    bytes.set(head.data.subarray(0, ihl));
+    for (const f of q.fragments) bytes.set(f.pkt.data.subarray(f.pkt.l4off, f.pkt.l4off + (f.end - f.offset)), ihl + f.offset);
+    writeU16(bytes, 2, bytes.length);
+    writeU16(bytes, 6, q.maxDfSize === q.maxSize ? IP_DF : 0);
+    writeU16(bytes, 10, 0);
+    writeU16(bytes, 10, checksum(bytes, 0, ihl));
+    const pkt = Ipv4Packet.adopt(bytes);
+    if (typeof pkt === 'string') return this.fail(`the reassembled datagram is not one natsim handles (${pkt})`);
+    this.mib.inc('IpReasmOKs');
+    return { kind: 'whole', pkt, fragMaxSize: Math.max(q.maxDfSize, q.maxSize), pieces: q.fragments.map((f) => f.end - f.offset) };
+  }
+
+  /** ip_expire for every queue whose timer has run out by `now` (ipfrag_time after its first fragment). */
+  private expire(now: number): void {
+    for (const q of this.queues.values()) {
+      if (q.expires > now) continue;
+      this.forget(q);
+      this.mib.inc('IpReasmFails');
+      this.mib.inc('IpReasmTimeout');
+    }
+  }
+
+  /** inet_frag_kill and IPSTATS_MIB_REASMFAILS: the queue and what it held are gone. */
+  private kill(q: Queue, reason: string): DefragResult {
+    this.forget(q);
+    return this.fail(reason);
+  }
+
+  private fail(reason: string): DefragResult {
+    this.mib.inc('IpReasmFails');
+    return { kind: 'dropped', reason };
+  }
+
+  private forget(q: Queue): void {
+    this.queues.delete(q.key);
+    this.mem -= q.truesize;
+  }
+}
+
+/**
+ * inet_frag_queue_insert: in offset order. Fragments that follow each other without a gap make
+ * a run; a fragment that lies inside a run is a duplicate, one that overlaps a run in part
+ * makes the datagram unusable (RFC 5722; IPv4 too since 4.19).
+ */
+function insert(list: Fragment[], f: Fragment): 'ok' | 'dup' | 'overlap' {
+  for (let i = 0; i < list.length; ) {
+    const runStart = list[i]!.offset;
+    let j = i;
+    while (j + 1 < list.length && list[j + 1]!.offset === list[j]!.end) j++;
+    const runEnd = list[j]!.end;
+    if (f.end <= runStart) {
+      list.splice(i, 0, f);
+      return 'ok';
+    }
+    if (f.offset < runEnd) return f.offset >= runStart && f.end <= runEnd ? 'dup' : 'overlap';
+    i = j + 1;
+  }
+  list.push(f);
+  return 'ok';
+}

@@ -1,0 +1,77 @@
+/**
+ * Fragmentation on output (net/ipv4/ip_output.c __ip_finish_output, ip_fragment,
+ * ip_do_fragment): a packet longer than the device's MTU, or one conntrack reassembled
+ * (IPCB(skb)->frag_max_size set), leaves in fragments. The size is the MTU, cut down to the
+ * largest fragment the packet arrived in, so a reassembled datagram never leaves in pieces
+ * larger than it came in. A packet with DF set that does not fit is refused with "fragmentation
+ * needed" instead (unless conntrack made it from DF-less fragments).
+ *
+ * ip_do_fragment's fast path sends a reassembled datagram in the very pieces it arrived in when
+ * every one fits; its slow path cuts the data into (MTU − header) & ~7 byte pieces. Options
+ * that are not copied into later fragments (ip_options_fragment) are not modelled: a packet
+ * with IP options is fragmented with its header copied whole.
+ */
+import { checksum } from '../packet/checksum.js';
+import { Ipv4Packet, IP_OFFSET, writeU16 } from '../packet/ipv4.js';
+import type { Skb } from '../netfilter/skb.js';
+
+const IP_DF = 0x4000;
+const IP_MF = 0x2000;
+
+/** What ip_finish_output does with `skb` on a device of MTU `mtu`. */
+export type FragmentResult =
+  | { readonly kind: 'whole' }
+  | { readonly kind: 'fragments'; readonly pkts: readonly Ipv4Packet[] }
+  /** ip_fragment's refusal: ICMP fragmentation needed with this MTU. */
+  | { readonly kind: 'frag-needed'; readonly mtu: number };
+
+export function ipFinishOutput(skb: Skb, mtu: number): FragmentResult {
+  const pkt = skb.pkt;
+  if (pkt.length <= mtu && skb.fragMaxSize === 0) return { kind: 'whole' };
+  // ip_fragment: DF set and not made of DF-less fragments by conntrack (ignore_df), or one of
+  // those fragments itself did not fit
+  if (pkt.dontFragment && (!skb.ignoreDf || skb.fragMaxSize > mtu)) return { kind: 'frag-needed', mtu };
+  const size = skb.fragMaxSize !== 0 && skb.fragMaxSize < mtu ? skb.fragMaxSize : mtu;
+  if (pkt.length <= size) return { kind: 'whole' };
+  // IPSKB_FRAG_PMTU: ip_frag_reasm set DF because its largest fragment had it; the pieces keep it
+  return { kind: 'fragments', pkts: ipDoFragment(pkt, size, skb.fragPieces, pkt.dontFragment && skb.fragMaxSize !== 0) };
+}
+
+/**
+ * ip_do_fragment at `mtu` (already lowered to frag_max_size): the pieces the datagram arrived
+ * in when each fits (the frag_list fast path), else the slow path's.
+ */
+export function ipDoFragment(pkt: Ipv4Packet, mtu: number, arrived: readonly number[] | null, keepDf: boolean): Ipv4Packet[] {
+  const hlen = pkt.l4off;
+  const room = mtu - hlen;
+  const data = pkt.length - hlen;
+  const fast = arrived !== null && arrived.every((len, i) => len <= room && (i === arrived.length - 1 || len % 8 === 0));
+  const sizes: number[] = fast ? [...arrived] : [];
+  if (!fast) {
+    // ip_frag_next: the room, to a multiple of 8 unless it is the rest
+    for (let left = data; left > 0; ) {
+      const len = left > room ? room & ~7 : left;
+      sizes.push(len);
+      left -= len;
+    }
+  }
+  const base = pkt.fragOffset;
+  const lastWasMore = pkt.moreFragments;
+  const out: Ipv4Packet[] = [];
+  let at = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    const len = sizes[i]!;
+    const bytes = new Uint8Array(hlen + len);
+    bytes.set(pkt.data.subarray(0, hlen));
+    bytes.set(pkt.data.subarray(hlen + at, hlen + at + len), hlen);
+    const more = i < sizes.length - 1 || lastWasMore;
+    writeU16(bytes, 2, bytes.length);
+    // ip_frag_next / ip_fraglist_prepare: the offset, MF but on the last, DF with IPSKB_FRAG_PMTU
+    writeU16(bytes, 6, (keepDf ? IP_DF : 0) | (more ? IP_MF : 0) | (((base + at) >> 3) & IP_OFFSET));
+    writeU16(bytes, 10, 0);
+    writeU16(bytes, 10, checksum(bytes, 0, hlen));
+    out.push(Ipv4Packet.adopt(bytes) as Ipv4Packet);
+    at += len;
+  }
+  return out;
+}

@@ -1,0 +1,34 @@
+/**
+ * nf_defrag_ipv4 (net/ipv4/netfilter/nf_defrag_ipv4.c ipv4_conntrack_defrag): at PRE_ROUTING
+ * and LOCAL_OUT −400, before conntrack, a fragment is handed to ip_defrag (host/ip-defrag.ts)
+ * and stolen until its datagram is whole; the fragment that completes it goes on through the
+ * hook as the whole datagram (nf_ct_ipv4_gather_frags), with ignore_df set so that output may
+ * fragment it again, no larger than it came (IPCB frag_max_size).
+ */
+import { DefragUser } from '../host/ip-defrag.js';
+import { Hook, Verdict } from './constants.js';
+import type { HookState } from './hooks.js';
+import type { NetfilterNet } from './net.js';
+import type { Skb } from './skb.js';
+
+export function ipv4ConntrackDefrag(net: NetfilterNet, skb: Skb, state: HookState): Verdict {
+  // "previously seen (loopback)": a looped-back packet keeps its entry and is left alone
+  if (skb.ct || !skb.pkt.isFragment()) return Verdict.Accept;
+  const user = state.hook === Hook.LocalOut ? DefragUser.ConntrackOut : DefragUser.ConntrackIn;
+  const result = net.defrag.defrag(skb.pkt, user, skb.time);
+  switch (result.kind) {
+    case 'queued':
+      state.notes?.push(`fragment at offset ${skb.pkt.fragOffset} held for reassembly (ip_defrag)`);
+      return Verdict.Stolen;
+    case 'dropped':
+      skb.drop = { reason: `${result.reason} (ip_defrag)` };
+      return Verdict.Drop;
+    case 'whole':
+      state.notes?.push(`reassembled: ${result.pieces.length} fragments, ${result.pkt.length} bytes (ip_frag_reasm)`);
+      skb.pkt = result.pkt;
+      skb.fragMaxSize = result.fragMaxSize;
+      skb.fragPieces = result.pieces;
+      skb.ignoreDf = true;
+      return Verdict.Accept;
+  }
+}
