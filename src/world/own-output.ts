@@ -19,10 +19,9 @@
  */
 import { IPPROTO } from '../netfilter/constants.js';
 import { Status } from '../netfilter/conntrack/conn.js';
-import { invertTuple, otherDir, tupleFromPacket, type Tuple } from '../netfilter/conntrack/tuple.js';
+import { icmpIsQuery, invertTuple, otherDir, tupleFromPacket, type Tuple } from '../netfilter/conntrack/tuple.js';
 import { manipToTarget } from '../netfilter/nat/manip.js';
 import { ManipType } from '../netfilter/nat/unique-tuple.js';
-import { icmpIsQuery } from '../netfilter/conntrack/tuple.js';
 import { formatIpv4 } from '../packet/ipv4-addr.js';
 import type { Host } from '../host/host.js';
 import type { Skb } from '../netfilter/skb.js';
@@ -108,12 +107,15 @@ export class OwnOutput {
 
   /** Did natsim send this very packet (same addresses, protocol and ports) within a second? */
   private claimMade(pkt: Ipv4Packet, time: number): boolean {
-    const times = this.made.get(wireKey(pkt));
+    const key = wireKey(pkt);
+    const times = this.made.get(key);
     if (!times) return false;
     while (times.length > 0 && time - times[0]! > SAME_PACKET_NS) times.shift();
-    if (times.length === 0 || times[0]! > time) return false;
-    times.shift();
-    return true;
+    const made = times.length > 0 && times[0]! <= time;
+    if (made) times.shift();
+    // a key with nothing left goes, so the map holds only the last second's packets
+    if (times.length === 0) this.made.delete(key);
+    return made;
   }
 
   /**
