@@ -24,6 +24,8 @@ import type { ScenarioSpec } from '../scenario/spec.js';
 export type RunOptions = Partial<Pick<SharedValues, 'scenario' | 'node' | 'host' | 'seed' | 'cpus' | 'kernel' | 'followKernel' | 'writePcap' | 'until' | 'maxPackets' | 'quiet' | 'conntrackHashSeed'>> & {
   /** Told the wall-clock time of virtual time 0 (a capture's first record). */
   readonly origin?: ClockOrigin;
+  /** Told each traced host once it is built, before the run starts. */
+  readonly onHost?: (host: Host) => void;
 };
 
 export interface RunResult {
@@ -53,7 +55,7 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
       const spec = withConntrackHashSeed(given, [options.host ?? given.trace[0] ?? given.hosts[0]?.name ?? ''], options.conntrackHashSeed);
       const progress = captureProgress(input, options.quiet === true);
       try {
-        const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, kernel: options.kernel, followKernel: options.followKernel, sink: sinkFor(false), tap: out?.tap, until: options.until, maxPackets: options.maxPackets, progress: progress?.report, origin });
+        const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, kernel: options.kernel, followKernel: options.followKernel, sink: sinkFor(false), tap: out?.tap, until: options.until, maxPackets: options.maxPackets, progress: progress?.report, origin, onHost: options.onHost });
         return { hosts: [replay.host], replay, world: null, endTime: replay.endTime };
       } finally {
         progress?.stop();
@@ -63,6 +65,7 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
     const traced = options.host ? [options.host] : scenario.trace;
     const spec = withConntrackHashSeed(scenario, traced, options.conntrackHashSeed);
     const world = new World(spec, { seed: options.seed, cpus: options.cpus, kernel: options.kernel, trace: traced, sink: sinkFor(traced.length > 1), tap: out?.tap });
+    for (const name of traced) options.onHost?.(world.hosts.get(name)!);
     world.run(Math.min(options.until ?? Number.MAX_SAFE_INTEGER, spec.until ?? Number.MAX_SAFE_INTEGER), options.maxPackets);
     return { hosts: traced.map((n) => world.hosts.get(n)!), replay: null, world, endTime: world.queue.now };
   } finally {

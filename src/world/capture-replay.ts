@@ -81,6 +81,8 @@ export interface ReplayOptions {
   readonly origin?: ClockOrigin;
   /** Told every few thousand records how far the replay has got (the CLI's progress bar). */
   readonly progress?: (offset: number, packets: number) => void;
+  /** Told the host once it is built, before any record is fed (natsim report samples its counters). */
+  readonly onHost?: (host: Host) => void;
 }
 
 /** Records between two progress reports and heap checks: rare enough to cost nothing per packet. */
@@ -203,6 +205,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus, KERNEL_PROFILES[options.kernel ?? spec.kernel], false);
   host.sink = options.sink ?? null;
   host.tap = options.tap ?? null;
+  options.onHost?.(host);
   const followKernel = options.followKernel ?? true;
   const index = new RecordedOut();
   const own = new OwnOutput(host, hostSpec.sockets ?? []);

@@ -1,0 +1,43 @@
+/**
+ * `natsim report INPUT -o FILE`: replay INPUT and write one self-contained HTML page about it
+ * (src/report/html/): the hook diagram with a selected packet's path, each flow's ladder, the
+ * conntrack table over time and the counters. The page's data is gathered from the trace
+ * events as they come, bounded by what the page shows, so a capture of any length fits.
+ */
+import { writeFileSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import type { TraceEvent, TraceSink } from '../trace/events.js';
+import type { Output } from '../trace/output.js';
+import { ReportCollector } from '../report/html/collector.js';
+import type { FindingsSource } from '../report/html/findings.js';
+import { reportPage } from '../report/html/page.js';
+import { runInput, type RunOptions } from './run-input.js';
+
+export interface ReportOptions extends RunOptions {
+  readonly output: string;
+}
+
+/** `findings`: explain's source for the page's findings section (none: the section is left out). */
+export async function reportCommand(input: string, options: ReportOptions, out: Output, findings: FindingsSource | null = null): Promise<number> {
+  const collector = new ReportCollector();
+  const sink = findings === null ? collector : both(collector, findings.sink);
+  const result = await runInput(input, { ...options, onHost: collector.onHost }, () => sink);
+  const data = collector.finish(input, result.endTime);
+  const html = reportPage(data, findings === null ? null : findings.findings(result));
+  try {
+    writeFileSync(options.output, html);
+  } catch (e) {
+    throw new InputError({ file: options.output }, `cannot write: ${(e as Error).message}`);
+  }
+  out.line(`natsim: wrote ${options.output}: ${(Buffer.byteLength(html) / 1024).toFixed(0)} KiB, ${data.totals.flows} flows, ${data.totals.packets} packets`);
+  return 0;
+}
+
+function both(a: TraceSink, b: TraceSink): TraceSink {
+  return {
+    emit(e: TraceEvent): void {
+      a.emit(e);
+      b.emit(e);
+    },
+  };
+}
