@@ -1,7 +1,10 @@
 /**
  * Builds the report's data from the trace events of one host as the replay emits them, in
- * memory bounded by what the page shows: a live flow per conntrack entry (the kernel holds
- * those too), the first packets of each flow, and the finished flows FlowSelection keeps.
+ * memory bounded by what the page shows: a flow per live conntrack entry (the kernel holds
+ * those too) with its counters and states, the first packets of the flows still active, and
+ * the flows FlowSelection keeps. A flow settles when it has been quiet for a while or its TCP
+ * connection is closing; it is offered to the selection then, and its packets go unless the
+ * page will draw them.
  */
 import { CtInfo, Status } from '../../netfilter/conntrack/conn.js';
 import { Hook, Verdict } from '../../netfilter/constants.js';
@@ -14,10 +17,13 @@ import { StatsSampler } from './stats-sampler.js';
 
 /** Packets in flight at once (an ICMP error made while its cause is in the hooks, a fragment held). */
 const IN_FLIGHT = 256;
-/** Events between two sweeps for flows that never got an entry (a clash's loser, an untracked host). */
-const SWEEP_EVERY = 4096;
-/** A flow without a confirmed entry ends when it has been quiet this long (virtual ns). */
-const IDLE_NS = 120e9;
+/** A flow settles when it has had no packet for this long (virtual ns). */
+const QUIET_NS = 5e9;
+/** At most this many flows hold their packets unsettled; beyond, the quietest settles early. */
+const ACTIVE = 5000;
+/** TCP states in which a connection is over but for its timer. */
+const CLOSING = new Set(['TIME_WAIT', 'CLOSE']);
+const NO_NOTES: readonly string[] = [];
 
 const HOOKS: readonly Hook[] = [Hook.PreRouting, Hook.LocalIn, Hook.Forward, Hook.LocalOut, Hook.PostRouting];
 
@@ -34,10 +40,14 @@ export class ReportCollector implements TraceSink {
   private hooks: HookTable | null = null;
   private sampler: StatsSampler | null = null;
   private readonly inFlight = new Map<number, InFlight>();
+  /** Flows by original tuple, until their entry is destroyed (or, never confirmed, they settle). */
   private readonly live = new Map<string, FlowRecord>();
+  /** Flows not settled, the longest quiet first. */
+  private readonly active = new Set<FlowRecord>();
   private readonly selection = new FlowSelection();
   private nextIndex = 1;
-  private events = 0;
+  private packets = 0;
+  private entries = 0;
 
   /** run-input's onHost: the first traced host is the report's; its counters are sampled. */
   readonly onHost = (host: Host): void => {
@@ -53,9 +63,9 @@ export class ReportCollector implements TraceSink {
   emit(e: TraceEvent): void {
     if (e.host !== this.hostName) return;
     this.sampler?.at(e.time);
-    if (++this.events % SWEEP_EVERY === 0) this.sweep(e.time);
     switch (e.kind) {
       case 'receive':
+        this.settleQuiet(e.time);
         this.start(e.skb, e.time, e.dev, e.pkt);
         return;
       case 'output':
@@ -91,33 +101,34 @@ export class ReportCollector implements TraceSink {
     }
   }
 
-  /** The page's data once the run is over (flows still live end with it). */
+  /** The page's data once the run is over (flows still active settle with it). */
   finish(input: string, endTime: number): ReportData {
     for (const [skb, p] of this.inFlight) this.end(skb, p);
-    for (const flow of this.live.values()) this.selection.add(flow);
+    for (const flow of [...this.active]) this.settle(flow);
     this.live.clear();
     this.sampler?.finish(endTime);
     const s = this.selection;
-    const drawn = new Set([...s.top, ...s.failed.slice(0, LIMITS.failedDrawn)]);
+    const drawn = new Set([...s.failed.slice(0, LIMITS.failedDrawn), ...s.top]);
     const sampled = s.sample.filter((f) => !drawn.has(f));
     const shownEntries = [...drawn, ...sampled].filter((f) => f.created !== null).length;
+    const flows = this.nextIndex - 1;
     return {
       input,
       host: this.hostName ?? '',
       otherHosts: this.others,
       endTime,
-      totals: { flows: s.flows, packets: s.packets, failed: s.failedCount, entries: s.entries },
+      totals: { flows, packets: this.packets, failed: s.failedCount, entries: this.entries },
       hooks: this.hookOps(),
       topFlows: s.top,
       failedFlows: s.failed,
       sampledFlows: sampled,
       stats: this.sampler?.series ?? { fields: [], times: [], values: [] },
       leftOut: {
-        flows: s.flows - drawn.size,
-        packets: s.packets - [...drawn].reduce((n, f) => n + f.kept.length, 0),
+        flows: flows - drawn.size,
+        packets: this.packets - [...drawn].reduce((n, f) => n + f.kept.length, 0),
         failedUnlisted: s.failedCount - s.failed.length,
         failedUndrawn: Math.max(0, s.failed.length - LIMITS.failedDrawn),
-        entries: s.entries - shownEntries,
+        entries: this.entries - shownEntries,
       },
     };
   }
@@ -160,7 +171,7 @@ export class ReportCollector implements TraceSink {
       changed: samePacket(e.before, e.after) ? null : { before: e.before, after: e.after },
       ct: ctChanged ? { orig: e.ct!.orig, reply: e.ct!.reply, state: e.ct!.tcpState } : null,
       rule: e.rule,
-      notes: e.notes,
+      notes: e.notes.length === 0 ? NO_NOTES : e.notes,
       drop: e.drop?.reason ?? null,
     };
     p.record.ops.push(step);
@@ -171,19 +182,40 @@ export class ReportCollector implements TraceSink {
   /** The packet belongs to the flow of `orig` (a new one when none is live). */
   private join(p: InFlight, orig: TupleView, dir: Direction): void {
     const key = tupleKey(orig);
-    let flow = this.live.get(key);
-    if (flow === undefined) {
-      flow = newFlow(this.nextIndex++, key, orig, p.record.time);
-      this.live.set(key, flow);
-    }
+    const flow = this.live.get(key) ?? this.newFlow(key, orig, p.record.time);
     p.flow = flow;
     p.record.direction = dir;
+    this.packets++;
     flow.packets++;
     flow.bytes += (p.record.inPkt ?? p.firstSeen)?.length ?? 0;
     flow.last = p.record.time;
+    this.active.delete(flow);
+    this.active.add(flow);
+    if (this.active.size > ACTIVE) this.settle(this.active.values().next().value!);
     if (flow.kept.length < LIMITS.packetsPerFlow) {
       flow.kept.push(p.record);
       p.record.kept = true;
+    }
+  }
+
+  private newFlow(key: string, orig: TupleView, time: number): FlowRecord {
+    const flow: FlowRecord = { index: this.nextIndex++, key, proto: orig.proto, orig, reply: null, first: time, last: time, packets: 0, bytes: 0, drops: 0, dropReasons: new Map(), clashes: 0, created: null, destroyed: null, states: [], status: 0, kept: [] };
+    this.live.set(key, flow);
+    return flow;
+  }
+
+  /** Offered to the selection; its packets go unless the page draws them. */
+  private settle(flow: FlowRecord): void {
+    this.active.delete(flow);
+    if (!this.selection.offer(flow)) flow.kept.length = 0;
+    // with no entry there is nothing more to wait for
+    if (flow.created === null && this.live.get(flow.key) === flow) this.live.delete(flow.key);
+  }
+
+  private settleQuiet(now: number): void {
+    for (const flow of this.active) {
+      if (now - flow.last < QUIET_NS) return;
+      this.settle(flow);
     }
   }
 
@@ -209,6 +241,8 @@ export class ReportCollector implements TraceSink {
       flow.kept.push(p.record);
       p.record.kept = true;
     }
+    // a settled flow that now failed is offered again
+    if (!this.active.has(flow) && !this.selection.offer(flow)) flow.kept.length = 0;
   }
 
   private conntrack(time: number, event: 'NEW' | 'UPDATE' | 'DESTROY', entry: CtEntryView): void {
@@ -216,36 +250,26 @@ export class ReportCollector implements TraceSink {
     let flow = this.live.get(key);
     if (flow === undefined) {
       if (event !== 'NEW') return;
-      flow = newFlow(this.nextIndex++, key, entry.orig, time);
-      this.live.set(key, flow);
+      flow = this.newFlow(key, entry.orig, time);
     }
     flow.reply = entry.reply;
     flow.status = entry.status;
-    if (event === 'NEW') flow.created ??= time;
+    if (event === 'NEW' && flow.created === null) {
+      flow.created = time;
+      this.entries++;
+    }
     const state = entryState(entry, flow);
     if (event !== 'DESTROY' && flow.states.at(-1)?.state !== state && flow.states.length < LIMITS.stateChanges) flow.states.push({ time, state });
-    if (event !== 'DESTROY') return;
-    flow.destroyed = time;
-    this.live.delete(key);
-    this.selection.add(flow);
-  }
-
-  /** Flows that never had a confirmed entry end once they have been quiet for IDLE_NS. */
-  private sweep(now: number): void {
-    for (const [key, flow] of this.live) {
-      if (flow.created !== null || now - flow.last < IDLE_NS) continue;
+    if (event === 'DESTROY') {
+      flow.destroyed = time;
       this.live.delete(key);
-      this.selection.add(flow);
     }
+    if (this.active.has(flow) && (event === 'DESTROY' || CLOSING.has(state))) this.settle(flow);
   }
 }
 
 function newRecord(skb: number, time: number): PacketRecord {
   return { skb, time, direction: 'original', inDev: null, inPkt: null, ops: [], route: null, outDev: null, outPkt: null, drop: null, stolen: false, local: false, kept: false };
-}
-
-function newFlow(index: number, key: string, orig: TupleView, time: number): FlowRecord {
-  return { index, key, proto: orig.proto, orig, reply: null, first: time, last: time, packets: 0, bytes: 0, drops: 0, dropReasons: new Map(), clashes: 0, created: null, destroyed: null, states: [], status: 0, kept: [] };
 }
 
 function direction(ct: CtView): Direction {

@@ -27,6 +27,7 @@ export function hookDiagram(host: string, ops: readonly HookOpInfo[]): string {
     ['a-in', '→', 'a packet arrives'],
     ['a-pre', '→', ''],
     ['a-fwd', '→', ''],
+    ['a-f2p', '→', ''],
     ['a-post', '→', 'the packet leaves'],
     ['a-lin', '↓', ''],
     ['a-local', '↓', ''],

@@ -40,7 +40,6 @@ export interface PageElement {
 }
 
 export interface PageEvent {
-  readonly key?: string;
   readonly target: PageElement | null;
   preventDefault(): void;
 }
@@ -93,20 +92,13 @@ export function pageScript(doc: PageDocument): void {
   };
 
   const picked = (event: PageEvent): string | null => event.target?.closest('[data-pkt]')?.dataset.pkt ?? null;
+  // buttons and links: Enter and Space click them, so the keyboard needs nothing more
   doc.body.addEventListener('click', (event) => {
     const id = picked(event);
     if (id === null) return;
     event.preventDefault();
     select(id, event.target?.closest('a') !== null);
   });
-  doc.body.addEventListener('keydown', (event) => {
-    if (event.key !== 'Enter' && event.key !== ' ') return;
-    const id = picked(event);
-    if (id === null) return;
-    event.preventDefault();
-    select(id, event.target?.closest('a') !== null);
-  });
-
   const fromHash = /^#pkt-(\d+)$/.exec(doc.location.hash)?.[1];
   const first = fromHash ?? all('.flow.failed [data-pkt]')[0]?.dataset.pkt ?? all('[data-pkt]')[0]?.dataset.pkt;
   if (first !== undefined) select(first, false);

@@ -26,7 +26,7 @@ nav ul{display:flex;gap:1.2em;list-style:none;padding:0}
 .leftout{background:#fff8e1;border:1px solid #e0c060;padding:.5em 1em}
 .badge{font-size:.75em;padding:.1em .5em;border-radius:.8em;background:#eee}.badge.bad{background:#fde0dc;color:#9b1c1c}
 .hookmap{display:grid;gap:6px;align-items:start;grid-template-columns:44px minmax(230px,1.3fr) 26px 130px 26px minmax(180px,1fr) 26px minmax(230px,1.3fr) 44px;
-grid-template-areas:"a-in pre a-pre route a-fwd fwd . post a-post" ". . . a-lin . . . a-lout ." ". . . lin . . . lout ." ". . . a-local . . . . ." ". . . proc proc proc proc proc ."}
+grid-template-areas:"a-in pre a-pre route a-fwd fwd a-f2p post a-post" ". . . a-lin . . . a-lout ." ". . lin lin lin lin . lout ." ". . . a-local . . . . ." ". . proc proc proc proc proc proc ."}
 .hook,.routing,.process{border:2px solid #555;border-radius:6px;padding:.3em .6em;background:#fafafa}
 .hook h3,.routing h3,.process h3{margin:.1em 0 .3em;font-size:1em}.routing{border-style:dashed;text-align:center}.process{text-align:center;background:#f0f0f0}
 .hook ol{margin:0;padding-left:1.2em}.hook li{font:12px ui-monospace,monospace;padding:1px 3px;border:2px solid transparent;border-radius:3px}
