@@ -1,7 +1,8 @@
 /**
  * The conntrack -S counters along a run, in at most 2 × LIMITS.statsPoints samples however
- * long it is: samples are taken every `step` ns of virtual time, and when there are too many
- * every other one goes and the step doubles, so the points stay evenly spread.
+ * long it is: a sample at the first event of every `step` ns of virtual time, and when there
+ * are too many the step doubles and each new interval keeps its first, so the points stay
+ * evenly spread.
  */
 import type { ConntrackStats } from '../../netfilter/conntrack/stats.js';
 import { LIMITS, type StatsSeries } from './model.js';
@@ -37,15 +38,20 @@ export class StatsSampler {
     this.series.values.push(this.series.fields.map((f) => total[f]));
   }
 
+  /** Doubles the step until the samples fit, keeping the first of each step's interval. */
   private thin(): void {
     const { times, values } = this.series;
-    let w = 0;
-    for (let r = 0; r < times.length; r += 2, w++) {
-      times[w] = times[r]!;
-      values[w] = values[r]!;
+    while (times.length > LIMITS.statsPoints) {
+      this.step *= 2;
+      let w = 0;
+      for (let r = 0; r < times.length; r++) {
+        if (w > 0 && Math.floor(times[r]! / this.step) === Math.floor(times[w - 1]! / this.step)) continue;
+        times[w] = times[r]!;
+        values[w++] = values[r]!;
+      }
+      times.length = w;
+      values.length = w;
     }
-    times.length = w;
-    values.length = w;
-    this.step *= 2;
+    this.next = (Math.floor(times.at(-1)! / this.step) + 1) * this.step;
   }
 }
