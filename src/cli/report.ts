@@ -6,8 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import type { TraceEvent, TraceSink } from '../trace/events.js';
-import type { Output } from '../trace/output.js';
+import type { LineSink } from '../trace/sinks.js';
 import { ReportCollector } from '../report/html/collector.js';
 import type { FindingsSource } from '../report/html/findings.js';
 import { reportPage } from '../report/html/page.js';
@@ -18,10 +17,9 @@ export interface ReportOptions extends RunOptions {
 }
 
 /** `findings`: explain's source for the page's findings section (none: the section is left out). */
-export async function reportCommand(input: string, options: ReportOptions, out: Output, findings: FindingsSource | null = null): Promise<number> {
+export async function reportCommand(input: string, options: ReportOptions, out: LineSink, findings: FindingsSource | null = null): Promise<number> {
   const collector = new ReportCollector();
-  const sink = findings === null ? collector : both(collector, findings.sink);
-  const result = await runInput(input, { ...options, onHost: collector.onHost }, () => sink);
+  const result = await runInput(input, { ...options, ...findings?.runOptions, onHost: collector.onHost }, () => collector);
   const data = collector.finish(input, result.endTime);
   const html = reportPage(data, findings === null ? null : findings.findings(result));
   try {
@@ -31,13 +29,4 @@ export async function reportCommand(input: string, options: ReportOptions, out: 
   }
   out.line(`natsim: wrote ${options.output}: ${(Buffer.byteLength(html) / 1024).toFixed(0)} KiB, ${data.totals.flows} flows, ${data.totals.packets} packets`);
   return 0;
-}
-
-function both(a: TraceSink, b: TraceSink): TraceSink {
-  return {
-    emit(e: TraceEvent): void {
-      a.emit(e);
-      b.emit(e);
-    },
-  };
 }

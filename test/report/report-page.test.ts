@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { natsim, tempDir } from '../cli/helpers.js';
 import { dumpDom, Page, requireChromium, screenshot } from './chromium.js';
+import { reportCommand } from '../../src/cli/report.js';
+import type { FindingsSource } from '../../src/report/html/findings.js';
+import { LineCollector } from '../../src/trace/output.js';
 
 const CLASH = 'fixtures/kernel/snat-fixed-port-clash';
 
@@ -106,6 +109,32 @@ describe('natsim report in chromium', () => {
       expect(await page.evaluate('document.getElementById("path-title").textContent')).toMatch(new RegExp(`^Packet ${focused} at 0\\.000035 s: flow 1, original direction, sent on eth0`));
       expect(await page.evaluate('document.querySelector("[data-op=\\"4/2147483647/nf_confirm\\"]").className')).toBe('passed');
       expect(await page.evaluate(`document.querySelector('tr[data-pkt="${focused}"]').getAttribute('aria-current')`)).toBe('true');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("puts explain's findings first, linked to their packets: following a link selects the packet", async () => {
+    requireChromium();
+    const out = join(dir, 'findings.html');
+    const clash = { proto: 'tcp', src: '10.0.3.1', sport: 41001, dst: '192.168.206.1', dport: 8080 };
+    const source: FindingsSource = {
+      runOptions: {},
+      findings: (result) => [
+        { severity: 'problem', title: `nat-clash on ${result.hosts[0]!.name}`, detail: 'SNAT to one port: the tuple is taken', packets: [{ flow: clash, time: 1_016_065_000 }, { flow: clash, time: 99e9 }] },
+      ],
+    };
+    await reportCommand(`${CLASH}/capture.pcap`, { node: CLASH, quiet: true, output: out }, new LineCollector(), source);
+    const page = await Page.open(out);
+    try {
+      await page.until('document.body.dataset.ready === "true"');
+      expect(await page.evaluate('document.querySelector("main > section").id')).toBe('findings');
+      expect(await page.evaluate('document.querySelector("#findings strong").textContent')).toBe('problem: nat-clash on snat-fixed-port-clash');
+      // the second packet of the finding is not on the page: its flow is linked instead
+      expect(await page.evaluate('[...document.querySelectorAll("#findings a")].map((a) => a.getAttribute("href")).join(" ")')).toBe('#pkt-5 #flow-2');
+      await page.evaluate('document.querySelector("#findings a").click()');
+      expect(await page.evaluate('document.body.dataset.selected')).toBe('5');
+      expect(await page.evaluate('document.getElementById("path-title").textContent')).toMatch(/^Packet 5 at 1\.016065 s: flow 2, original direction, dropped: insert clash/);
     } finally {
       await page.close();
     }

@@ -17,10 +17,9 @@ import { styleSheet } from './style.js';
 export function reportPage(data: ReportData, findings: readonly ReportFinding[] | null): string {
   const drawn = [...new Set([...data.failedFlows.slice(0, LIMITS.failedDrawn), ...data.topFlows])];
   const packets = Object.fromEntries(drawn.flatMap((f) => f.kept.map((p) => [String(p.skb), clientPacket(p, f)])));
-  const drawnSkbs = new Set(drawn.flatMap((f) => f.kept.map((p) => p.skb)));
   const drawnSet = new Set<FlowRecord>(drawn);
   const sections = [
-    findingsSection(findings, drawnSkbs),
+    findingsSection(findings, drawn),
     hookDiagram(data.host, data.hooks),
     flowsSection(drawn, data.failedFlows.slice(LIMITS.failedDrawn), data.host),
     conntrackTimeline([...drawn, ...data.sampledFlows], drawnSet, data.endTime, data.totals.entries),
