@@ -23,7 +23,7 @@ export function conntrackTimeline(flows: readonly FlowRecord[], drawn: ReadonlyS
   const x = (t: number): number => LABEL_W + (Math.min(t, span) / span) * CHART_W;
   const height = TOP + rows.length * ROW_H + 8;
   const ticks = Array.from({ length: TICKS + 1 }, (_, i) => (span * i) / TICKS)
-    .map((t) => `<line x1="${x(t)}" y1="${TOP - 6}" x2="${x(t)}" y2="${height}" class="tick"/><text x="${x(t)}" y="${TOP - 10}" class="tl">${(t / 1e9).toFixed(span < 1e10 ? 3 : 1)} s</text>`)
+    .map((t) => `<line x1="${x(t)}" y1="${TOP - 6}" x2="${x(t)}" y2="${height}" class="tick"/><text x="${x(t)}" y="${TOP - 10}" class="tl">${tickText(t, span)}</text>`)
     .join('');
   const bars = rows.map((f, i) => row(f, drawn.has(f), TOP + i * ROW_H, x, endTime)).join('');
   const shown = rows.filter((f) => f.created !== null).length;
@@ -53,6 +53,13 @@ function row(f: FlowRecord, linked: boolean, y: number, x: (t: number) => number
     body += `<text x="${x(p.time)}" y="${y + 12}" class="${isClash(p.drop) ? 'mark clash' : 'mark drop'}">${isClash(p.drop) ? '▲' : '✕'}<title>${esc(`${seconds(p.time)}: ${p.drop}`)}</title></text>`;
   }
   return `<g class="entry">${label}${body}</g>`;
+}
+
+/** A tick's time in the unit the run's length calls for: µs, ms or s. */
+function tickText(t: number, span: number): string {
+  if (span < 1e6) return `${(t / 1e3).toFixed(1)} µs`;
+  if (span < 1e9) return `${(t / 1e6).toFixed(2)} ms`;
+  return `${(t / 1e9).toFixed(span < 1e10 ? 3 : 1)} s`;
 }
 
 function legend(): string {

@@ -10,8 +10,9 @@ import type { FlowRecord, PacketRecord } from './model.js';
 import { fate } from './packet-fate.js';
 import { wireLabel } from './wire-text.js';
 
-const WIDTH = 900;
-const X = { time: 8, client: 190, node: 490, server: 790 } as const;
+const WIDTH = 1000;
+/** Columns far enough apart for a label of ports, flags and an ICMP id on each side of the node. */
+const X = { time: 8, client: 110, node: 500, server: 890 } as const;
 const TOP = 56;
 const ROW = 40;
 

@@ -19,7 +19,7 @@ const STATE_COLOUR: Record<(typeof STATE_ORDER)[number], string> = {
 
 export function styleSheet(): string {
   const states = STATE_ORDER.map((s) => `.st-${s}{fill:${STATE_COLOUR[s]};background:${STATE_COLOUR[s]}}`).join('\n');
-  return `body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;padding:0 1.5em 3em;max-width:1200px;color:#1d1d1d;background:#fff}
+  return `body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;padding:0 1.5em 3em;max-width:1240px;color:#1d1d1d;background:#fff}
 h1{font-size:1.6em;margin:.8em 0 .2em}h2{border-bottom:2px solid #ccc;margin-top:2em}
 code{font:12px ui-monospace,monospace}
 nav ul{display:flex;gap:1.2em;list-style:none;padding:0}
