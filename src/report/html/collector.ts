@@ -78,6 +78,7 @@ export class ReportCollector implements TraceSink {
         const p = this.packet(e.skb, e.time);
         p.record.route = e.result === 'drop' ? `drop: ${e.reason ?? ''}` : `${e.result === 'local' ? 'local delivery' : 'forward'}${e.dev ? ` via ${e.dev}` : ''}`;
         p.record.local = e.result === 'local';
+        p.record.routeAt = p.record.ops.length;
         return;
       }
       case 'transmit': {
@@ -269,7 +270,7 @@ export class ReportCollector implements TraceSink {
 }
 
 function newRecord(skb: number, time: number): PacketRecord {
-  return { skb, time, direction: 'original', inDev: null, inPkt: null, ops: [], route: null, outDev: null, outPkt: null, drop: null, stolen: false, local: false, kept: false };
+  return { skb, time, direction: 'original', inDev: null, inPkt: null, ops: [], route: null, routeAt: 0, outDev: null, outPkt: null, drop: null, stolen: false, local: false, kept: false };
 }
 
 function direction(ct: CtView): Direction {

@@ -56,6 +56,8 @@ export interface PacketRecord {
   inPkt: PacketView | null;
   ops: OpStep[];
   route: string | null;
+  /** How many of `ops` came before the routing decision. */
+  routeAt: number;
   outDev: string | null;
   outPkt: PacketView | null;
   /** The reason it died, if it did. */

@@ -30,8 +30,11 @@ export function clientPacket(p: PacketRecord, flow: FlowRecord): ClientPacket {
   const steps: ClientStep[] = [];
   const step = (kind: ClientStep['kind'], label: string, lines: string[], op: string | null = null, changed = false, bad = false): void => void steps.push({ kind, op, label, lines, changed, bad });
   step('in', p.inDev === null ? 'made by the node' : `${p.inDev} in`, p.inPkt ? [packetLine(p.inPkt)] : []);
-  for (const o of p.ops) step('op', opLabel(o), opLines(o), opKey(o.hook, o.priority, o.op), o.changed !== null || o.ct !== null, o.verdict === Verdict.Drop);
-  if (p.route !== null) step('route', 'routing decision', [p.route]);
+  p.ops.forEach((o, i) => {
+    if (i === p.routeAt && p.route !== null) step('route', 'routing decision', [p.route]);
+    step('op', opLabel(o), opLines(o), opKey(o.hook, o.priority, o.op), o.changed !== null || o.ct !== null, o.verdict === Verdict.Drop);
+  });
+  if (p.routeAt >= p.ops.length && p.route !== null) step('route', 'routing decision', [p.route]);
   const end = fate(p);
   step(end.kind === 'sent' ? 'out' : 'end', fateText(end), p.outPkt ? [packetLine(p.outPkt)] : [], null, false, end.kind === 'dropped');
   return { title: `Packet ${p.skb} at ${seconds(p.time)}: flow ${flow.index}, ${p.direction} direction, ${fateText(end)}`, steps };
