@@ -13,6 +13,7 @@ import { ipvsCommand } from './ipvs.js';
 import { lintCommand } from './lint.js';
 import { snapshotCommand } from './snapshot.js';
 import { traceCommand } from './trace.js';
+import { explainCommand } from './explain.js';
 import { verifyCommand } from '../verify/verify-command.js';
 import { addSharedOptions, REPLAY_OPTIONS, sharedValues } from './options.js';
 import { COLOR_HELP, EXIT_CODES_HELP, helpAfter, NODE_HELP, SCENARIO_HELP } from './help.js';
@@ -57,6 +58,11 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
   addSharedOptions(conntrack, [...REPLAY_OPTIONS, 'json'], { help: { json: 'one JSON object per entry or event' } })
     .option('--events', 'print NEW/UPDATE/DESTROY events as they happen, with virtual timestamps')
     .action((input: string, o: Record<string, unknown>) => run(conntrackCommand(input, { ...sharedValues(o), events: o.events === true }, stdout())));
+
+  const explain = replayCommand(program, 'explain', 'replay INPUT and say, for every flow that did not complete, what happened and why, in the kernel\'s terms (summary first)');
+  addSharedOptions(explain, [...REPLAY_OPTIONS, 'json'], { help: { json: 'one JSON object per host: the summary and every finding' } })
+    .option('--flow <filter>', 'only flows matching every term: tcp|udp|icmp, ADDR, ADDR:PORT or :PORT (either end, before or after NAT)')
+    .action((input: string, o: Record<string, unknown>) => run(explainCommand(input, { ...sharedValues(o), flow: o.flow as string | undefined }, stdout())));
 
   // --cpus: IPVS keeps no per-CPU state that ipvsadm shows;
   const ipvs = replayCommand(program, 'ipvs', 'replay INPUT and list the IPVS virtual services at the end, as ipvsadm -Ln does (--connection: the connections, as ipvsadm -Lnc)');

@@ -27,6 +27,7 @@ import type { BacklogCpu } from './backlog-cpu.js';
 import { exceedsMtu } from './ip-forward.js';
 import { ipFinishOutput } from './ip-fragment.js';
 import { DefragUser } from './ip-defrag.js';
+import type { FateProbe } from '../netfilter/probe.js';
 
 /** What loopback_xmit's eth_type_trans finds: lo's all-zero addresses and ETH_P_IP. */
 const LOOPBACK_HEADER: EthHeader = { dest: new Uint8Array(6), source: new Uint8Array(6), proto: ETH_P_IP };
@@ -91,6 +92,15 @@ export class Host {
     this.nf.events = sink && {
       emit: (event: ConntrackEventType, ct: Conn, now: number, protoinfo: boolean) => sink.emit({ kind: 'conntrack', time: now, host: this.name, skb: 0, event, entry: eventEntry(event, ct, now, protoinfo) }),
     };
+  }
+
+  get probe(): FateProbe | null {
+    return this.nf.probe;
+  }
+
+  /** Who hears the fate of the host's packets and entries (netfilter/probe.ts). */
+  set probe(probe: FateProbe | null) {
+    this.nf.probe = probe;
   }
 
   device(name: string): NetDevice | undefined {
@@ -161,7 +171,7 @@ export class Host {
   /** LOCAL_OUT → routing → POST_ROUTING for a locally made skb (a socket's, or icmp_send's). */
   localOut(skb: Skb): void {
     const route = this.fib.lookup(skb.pkt.daddr);
-    if (!route || !route.dev) return this.dropped(skb, null, 'no route to host (local output)');
+    if (!route || !route.dev) return this.dropped(skb, null, 'no route to host (local output)', null, 'ip_route_output_key');
     this.localOutRouted(skb, route);
   }
 
@@ -187,8 +197,8 @@ export class Host {
       this.ports.deliver(this, skb);
       return;
     }
-    if (this.sysctl.num('net.ipv4.ip_forward') !== 1) return this.routeDrop(skb, 'forwarding disabled (net.ipv4.ip_forward=0)');
-    if (!route || route.type !== 'unicast' || !route.dev) return this.routeDrop(skb, route ? `route type ${route.type}` : 'no route to host');
+    if (this.sysctl.num('net.ipv4.ip_forward') !== 1) return this.routeDrop(skb, 'forwarding disabled (net.ipv4.ip_forward=0)', 'ip_route_input_slow');
+    if (!route || route.type !== 'unicast' || !route.dev) return this.routeDrop(skb, route ? `route type ${route.type}` : 'no route to host', 'ip_route_input_slow');
     this.forward(skb, route);
   }
 
@@ -197,7 +207,7 @@ export class Host {
     const result = this.nf.defrag.defrag(skb.pkt, DefragUser.LocalDeliver, skb.time);
     if (result.kind === 'queued') return false;
     if (result.kind === 'dropped') {
-      this.dropped(skb, null, `${result.reason} (ip_defrag)`);
+      this.dropped(skb, null, `${result.reason} (ip_defrag)`, null, 'ip_defrag');
       return false;
     }
     skb.pkt = result.pkt;
@@ -209,7 +219,7 @@ export class Host {
     skb.route = route;
     skb.outdev = route.dev;
     if (skb.pkt.ttl <= 1) {
-      this.routeDrop(skb, 'TTL exceeded');
+      this.routeDrop(skb, 'TTL exceeded', 'ip_forward');
       icmpSend(this, skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
       return;
     }
@@ -218,7 +228,7 @@ export class Host {
     const mtu = route.dev!.mtu;
     if (exceedsMtu(skb, mtu)) {
       this.nf.mib.inc('IpFragFails');
-      this.routeDrop(skb, `packet of ${skb.pkt.length} bytes with DF set does not fit the MTU ${mtu} of ${route.dev!.name} (ip_exceeds_mtu)`);
+      this.routeDrop(skb, `packet of ${skb.pkt.length} bytes with DF set does not fit the MTU ${mtu} of ${route.dev!.name} (ip_exceeds_mtu)`, 'ip_forward');
       icmpSend(this, skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, skb.time, mtu);
       return;
     }
@@ -239,7 +249,7 @@ export class Host {
     const frag = ipFinishOutput(skb, out.mtu);
     if (frag.kind === 'frag-needed') {
       this.nf.mib.inc('IpFragFails');
-      this.dropped(skb, null, `packet of ${skb.pkt.length} bytes with DF set does not fit the MTU ${out.mtu} of ${out.name} (ip_fragment)`);
+      this.dropped(skb, null, `packet of ${skb.pkt.length} bytes with DF set does not fit the MTU ${out.mtu} of ${out.name} (ip_fragment)`, null, 'ip_fragment');
       icmpSend(this, skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, skb.time, frag.mtu);
       return;
     }
@@ -266,7 +276,7 @@ export class Host {
   private reroute(skb: Skb): boolean {
     const route = this.fib.lookup(skb.pkt.daddr);
     if (!route || !route.dev) {
-      this.routeDrop(skb, 'no route after NAT OUTPUT');
+      this.routeDrop(skb, 'no route after NAT OUTPUT', 'ip_route_me_harder');
       return false;
     }
     skb.route = route;
@@ -295,22 +305,23 @@ export class Host {
     this.sink?.emit({ kind: 'route', time: skb.time, host: this.name, skb: skb.id, result, dev: route.dev?.name ?? null, nexthop: routeNexthop(route, skb.pkt.daddr), reason: null });
   }
 
-  private routeDrop(skb: Skb, reason: string): void {
+  /** A drop by routing or forwarding; `fn` the kernel function that refused the packet. */
+  private routeDrop(skb: Skb, reason: string, fn: string): void {
     this.sink?.emit({ kind: 'route', time: skb.time, host: this.name, skb: skb.id, result: 'drop', dev: null, nexthop: 0, reason });
-    this.dropped(skb, null, reason);
+    this.dropped(skb, null, reason, null, fn);
   }
 
-  /** kfree_skb: the packet dies here, counted and traced with its reason. */
-  dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null = null): void {
+  /**
+   * kfree_skb: the packet dies here, counted and traced with its reason. `fn`: the kernel
+   * function that dropped it off the hooks (on a hook, the op that returned NF_DROP says).
+   */
+  dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null = null, fn: string | null = null): void {
     // kfree_skb drops the last reference to an unconfirmed entry: nf_conntrack_destroy takes
     // it out of the NAT bysource index too (nf_nat_cleanup_conntrack).
     if (skb.ct && !skb.ct.confirmed) this.nf.bysource.remove(skb.ct);
     const why = counter ? `conntrack ${counter}` : reason;
     this.packets.dropped.set(why, (this.packets.dropped.get(why) ?? 0) + 1);
-    this.onDrop?.(skb, reason);
+    this.nf.probe?.dropped(skb, hook, reason, counter, fn);
     this.sink?.emit({ kind: 'drop', time: skb.time, host: this.name, skb: skb.id, hook, reason, counter });
   }
-
-  /** Observer of every drop (for counts and diagnosis). */
-  onDrop: ((skb: Skb, reason: string) => void) | null = null;
 }

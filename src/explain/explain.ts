@@ -1,0 +1,25 @@
+/**
+ * `natsim explain`'s findings for one host, once its replay is over: every failed flow
+ * classified (classify.ts), counted by cause, with MASQUERADE's choices and the conntrack
+ * counters that moved. Also marks each flow's fate with its cause, for `natsim diff`.
+ */
+import type { FlowCollector } from './collect.js';
+import { classify, masqueradeFact } from './classify.js';
+import type { CauseKind, Explanation } from './finding.js';
+
+export function explanation(c: FlowCollector, endTime: number): Explanation {
+  c.finish(endTime);
+  const findings = [...c.failed.entries()].map(([id, f]) => {
+    const finding = classify(f);
+    const fate = c.fates?.get(id);
+    if (fate) fate.reason = finding.cause.kind;
+    return finding;
+  });
+  const byCause = new Map<CauseKind, number>();
+  for (const f of findings) byCause.set(f.cause.kind, (byCause.get(f.cause.kind) ?? 0) + 1);
+  const summary = [...byCause].map(([cause, flows]) => ({ cause, flows })).sort((a, b) => b.flows - a.flows || a.cause.localeCompare(b.cause));
+  const masquerade = [...c.masquerades.values()].map(({ choice, flows }) => ({ ...masqueradeFact(choice), flows }));
+  const total = c.host.nf.stats.total();
+  const counters = Object.fromEntries(c.host.nf.stats.fields.filter((n) => total[n] > 0).map((n) => [n, total[n]]));
+  return { host: c.host.name, flows: c.flows, summary, masquerade, counters, findings };
+}
