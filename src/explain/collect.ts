@@ -18,7 +18,7 @@ import type { Host } from '../host/host.js';
 import type { ConnRef, FlowTuple, Moment } from './finding.js';
 import { newConnFacts, type ClashFact, type ConnEnd, type ConnFacts, type DropFact, type FailedFlow } from './flow-facts.js';
 import { flowTuple, tupleText } from './flow-tuple.js';
-import type { FlowFate } from './fate.js';
+import type { TrackedFate } from './fate.js';
 
 /** Ranges up to this many tuples are counted tuple by tuple when a clash needs it. */
 const COUNTABLE_RANGE = 65536;
@@ -40,7 +40,7 @@ export class FlowCollector implements FateProbe {
   /** Failed flows by key and life, in the order they first failed. */
   readonly failed = new Map<string, FailedFlow>();
   /** Every flow's fate (only when `fates` was asked for). */
-  readonly fates: Map<string, FlowFate> | null;
+  readonly fates: Map<string, TrackedFate> | null;
   /** MASQUERADE's choices (device, next hop, address) and how many flows each. */
   readonly masquerades = new Map<string, { readonly choice: MasqueradeChoice; flows: number }>();
   /** Flows seen: entries confirmed plus untracked flows that died. */
@@ -89,7 +89,7 @@ export class FlowCollector implements FateProbe {
     this.flows++;
     if (this.fates === null) return;
     const orig = ct.tuple(Dir.Original);
-    this.fates.set(this.flowId(orig), { fate: hook === Hook.LocalIn ? 'local' : 'forwarded', where: HOOK_IPTABLES_CHAIN[hook]!, reason: null, translated: translatedOf(ct), dropped: 0 });
+    this.fates.set(this.flowId(orig), { flow: flowTuple(orig), fate: { fate: hook === Hook.LocalIn ? 'local' : 'forwarded', where: HOOK_IPTABLES_CHAIN[hook]!, reason: null, translated: translatedOf(ct), dropped: 0 } });
   }
 
   clashDropped(skb: Skb, winner: Conn, dir: Dir): void {
@@ -175,9 +175,9 @@ export class FlowCollector implements FateProbe {
       neighbour,
     };
     if (this.fates === null) return;
-    const fate = this.fates.get(id);
-    if (fate) fate.dropped++;
-    else this.fates.set(id, { fate: 'dropped', where: hook === null ? (fn ?? 'routing') : `${HOOK_IPTABLES_CHAIN[hook]!} ${fn ?? skb.verdictOp ?? ''}`.trim(), reason: null, translated: ct ? translatedOf(ct) : null, dropped: 1 });
+    const tracked = this.fates.get(id);
+    if (tracked) tracked.fate.dropped++;
+    else this.fates.set(id, { flow: flow.flow, fate: { fate: 'dropped', where: hook === null ? (fn ?? 'routing') : `${HOOK_IPTABLES_CHAIN[hook]!} ${fn ?? skb.verdictOp ?? ''}`.trim(), reason: null, translated: ct ? translatedOf(ct) : null, dropped: 1 } });
   }
 
   /** The id of the flow an original tuple names now. */

@@ -11,8 +11,8 @@ export function explanation(c: FlowCollector, endTime: number): Explanation {
   c.finish(endTime);
   const findings = [...c.failed.entries()].map(([id, f]) => {
     const finding = classify(f);
-    const fate = c.fates?.get(id);
-    if (fate) fate.reason = finding.cause.kind;
+    const tracked = c.fates?.get(id);
+    if (tracked) tracked.fate.reason = finding.cause.kind;
     return finding;
   });
   const byCause = new Map<CauseKind, number>();

@@ -15,3 +15,9 @@ export interface FlowFate {
   /** Packets of it that died. */
   dropped: number;
 }
+
+/** A fate with the flow it belongs to, as a run collects them. */
+export interface TrackedFate {
+  readonly flow: FlowTuple;
+  readonly fate: FlowFate;
+}
