@@ -188,7 +188,8 @@ export class FlowCollector implements FateProbe {
 
   private connEnd(ct: Conn, now: number, expired: boolean): ConnEnd {
     const tcp = ct.tcp;
-    const reset = tcp !== null && !ct.has(Status.Assured) && tcp.state === TcpState.Close && ct.has(Status.SeenReply);
+    // a RST before the connection was ASSURED: the tracker closed (and killed) the entry
+    const reset = tcp !== null && !ct.has(Status.Assured) && tcp.state === TcpState.Close;
     return {
       at: this.moment(now),
       expired,
