@@ -4,7 +4,7 @@
  */
 import type { Host } from '../host/host.js';
 import { FlowCollector } from '../explain/collect.js';
-import { explanation } from '../explain/explain.js';
+import { explanation, summarize } from '../explain/explain.js';
 import type { Explanation } from '../explain/finding.js';
 import { flowFilter } from '../explain/flow-filter.js';
 import { renderJson } from '../explain/render-json.js';
@@ -34,7 +34,8 @@ export async function explainRun(input: string, options: RunOptions, fates: bool
 export function filtered(x: Explanation, filter: string | undefined): Explanation {
   if (filter === undefined) return x;
   const keep = flowFilter(filter);
-  return { ...x, findings: x.findings.filter((f) => keep([f.flow, f.nat?.translated ?? null])) };
+  const findings = x.findings.filter((f) => keep([f.flow, f.nat?.translated ?? null]));
+  return { ...x, findings, summary: summarize(findings) };
 }
 
 export async function explainCommand(input: string, options: ExplainOptions, out: Output): Promise<number> {

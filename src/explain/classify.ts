@@ -10,14 +10,14 @@ import { ifaMatch } from '../host/device.js';
 import { formatIpv4 } from '../packet/ipv4-addr.js';
 import type { NatRuleBinding, MasqueradeChoice } from '../netfilter/probe.js';
 import { NatFlag, type NatRange, type Rule } from '../netfilter/rules/model.js';
-import type { Cause, Evidence, Finding, MasqueradeFact, Moment, NatFact, RuleRef, StaleDnat } from './finding.js';
+import type { Cause, Evidence, Finding, FlowTuple, MasqueradeFact, Moment, NatFact, RuleRef, StaleDnat } from './finding.js';
 import type { ConnEnd, ConnFacts, DropFact, FailedFlow } from './flow-facts.js';
-import type { FlowTuple } from './finding.js';
+import { tupleText } from './flow-tuple.js';
 
 export function classify(f: FailedFlow): Finding {
   const [cause, evidence] = f.drop ? fromDrop(f.drop, f.conn) : fromEnd(f.conn!, f.end!, f.first);
   const nat = f.conn?.nat ? natFact(f.conn.nat, f.conn.masq, f.translated ?? f.flow) : null;
-  return { key: f.key, life: f.life, flow: f.flow, first: f.first, dropped: f.dropped, evidence, cause, nat };
+  return { key: tupleText(f.flow), life: f.life, flow: f.flow, first: f.first, dropped: f.dropped, evidence, cause, nat };
 }
 
 export function ruleRef(rule: Rule): RuleRef {
@@ -86,7 +86,7 @@ function fromEnd(conn: ConnFacts, end: ConnEnd, first: Moment): [Cause, Evidence
   if (conn.icmp) {
     const i = conn.icmp;
     const stale = end.dnat && i.type === 3 && (i.code === 1 || i.code === 0) ? staleOf(conn, end) : null;
-    return [{ kind: 'icmp-error', type: i.type, code: i.code, text: icmpText(i.type, i.code), from: formatIpv4(i.from), stale }, evidence(i.at, null, 'nf_conntrack_icmpv4_error (RELATED)', null, null)];
+    return [{ kind: 'icmp-error', type: i.type, code: i.code, text: icmpText(i.type, i.code), from: formatIpv4(i.from), stale }, evidence(i.at, i.hook, 'nf_conntrack_icmpv4_error (RELATED)', null, null)];
   }
   if (conn.evicted) return [{ kind: 'early-dropped' }, evidence(conn.evicted, null, 'early_drop', null, 'early_drop')];
   if (end.reset) return [{ kind: 'reset' }, evidence(end.at, null, 'nf_conntrack_tcp_packet (RST: CLOSE)', null, null)];

@@ -17,13 +17,18 @@ import type { NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
 import type { ConnRef, FlowTuple, Moment } from './finding.js';
 import { newConnFacts, type ClashFact, type ConnEnd, type ConnFacts, type DropFact, type FailedFlow } from './flow-facts.js';
-import { flowTuple, tupleText } from './flow-tuple.js';
+import { flowTuple } from './flow-tuple.js';
 import type { TrackedFate } from './fate.js';
 
 /** Ranges up to this many tuples are counted tuple by tuple when a clash needs it. */
 const COUNTABLE_RANGE = 65536;
 /** Holders a finding names at most. */
 const HOLDERS_SHOWN = 8;
+
+/** A flow's identity in the maps: its original tuple's numbers (text is made only for what is shown). */
+function keyOf(t: Tuple): string {
+  return `${t.proto} ${t.src} ${t.srcU} ${t.dst} ${t.dstU}`;
+}
 
 /** The tuple NAT gave an entry, as its peer sees it: the inverse of the reply tuple. */
 function translatedOf(ct: Conn): FlowTuple {
@@ -107,11 +112,11 @@ export class FlowCollector implements FateProbe {
     if (ct) this.noteAsymmetric(ct, skb.time);
   }
 
-  icmpError(skb: Skb): void {
+  icmpError(skb: Skb, hook: Hook): void {
     const ct = skb.ct;
     if (!ct) return;
     const f = this.facts(ct, skb.time);
-    f.icmp ??= { at: this.moment(skb.time), type: skb.pkt.icmpType, code: skb.pkt.icmpCode, from: skb.pkt.saddr };
+    f.icmp ??= { at: this.moment(skb.time), hook, type: skb.pkt.icmpType, code: skb.pkt.icmpCode, from: skb.pkt.saddr };
   }
 
   unresolved(skb: Skb, dev: NetDevice, nexthop: number): void {
@@ -126,8 +131,7 @@ export class FlowCollector implements FateProbe {
     const f = this.live.get(ct);
     this.live.delete(ct);
     if (!ct.confirmed || ct.has(Status.NatClash)) return;
-    const orig = ct.tuple(Dir.Original);
-    const key = tupleText(flowTuple(orig));
+    const key = keyOf(ct.tuple(Dir.Original));
     if (f) this.settle(ct, f, key, this.connEnd(ct, now, now >= ct.timeout));
     this.lives.set(key, (this.lives.get(key) ?? 0) + 1);
   }
@@ -136,7 +140,7 @@ export class FlowCollector implements FateProbe {
   finish(now: number): void {
     for (const [ct, f] of this.live) {
       if (!ct.confirmed || ct.has(Status.NatClash)) continue;
-      this.settle(ct, f, tupleText(flowTuple(ct.tuple(Dir.Original))), this.connEnd(ct, now, false));
+      this.settle(ct, f, keyOf(ct.tuple(Dir.Original)), this.connEnd(ct, now, false));
     }
     this.live.clear();
   }
@@ -148,11 +152,11 @@ export class FlowCollector implements FateProbe {
     this.lastInvalid = null;
     const ct = skb.ct;
     const tuple = ct ? ct.tuple(Dir.Original) : (invalid?.tuple ?? tupleFromPacket(skb.pkt));
-    const key = tupleText(flowTuple(tuple));
+    const key = keyOf(tuple);
     const id = `${key}#${this.lives.get(key) ?? 0}`;
     let flow = this.failed.get(id);
     if (flow === undefined) {
-      flow = { key, life: this.lives.get(key) ?? 0, flow: flowTuple(tuple), first: this.moment(skb.time), dropped: 0, drop: null, conn: null, end: null, translated: ct ? translatedOf(ct) : null };
+      flow = { life: this.lives.get(key) ?? 0, flow: flowTuple(tuple), first: this.moment(skb.time), dropped: 0, drop: null, conn: null, end: null, translated: ct ? translatedOf(ct) : null };
       this.failed.set(id, flow);
       if (!ct?.confirmed) this.flows++;
     }
@@ -182,7 +186,7 @@ export class FlowCollector implements FateProbe {
 
   /** The id of the flow an original tuple names now. */
   private flowId(orig: Tuple): string {
-    const key = tupleText(flowTuple(orig));
+    const key = keyOf(orig);
     return `${key}#${this.lives.get(key) ?? 0}`;
   }
 
@@ -213,7 +217,7 @@ export class FlowCollector implements FateProbe {
     }
     if (!broke) return;
     const flow = flowTuple(ct.tuple(Dir.Original));
-    this.failed.set(id, { key, life: this.lives.get(key) ?? 0, flow, first: f.first, dropped: 0, drop: null, conn: f, end, translated: translatedOf(ct) });
+    this.failed.set(id, { life: this.lives.get(key) ?? 0, flow, first: f.first, dropped: 0, drop: null, conn: f, end, translated: translatedOf(ct) });
   }
 
   /** A packet INVALID because it answers a reply this host never saw: the client got it straight from the DNAT target. */

@@ -14,7 +14,7 @@ export interface ConnFacts {
   nat: NatRuleBinding | null;
   masq: MasqueradeChoice | null;
   confirmedAt: Hook | null;
-  icmp: { readonly at: Moment; readonly type: number; readonly code: number; readonly from: number } | null;
+  icmp: { readonly at: Moment; readonly hook: Hook; readonly type: number; readonly code: number; readonly from: number } | null;
   neighbour: { readonly at: Moment; readonly dev: string; readonly nexthop: number } | null;
   /** The client answered this DNAT entry's reply, which reached it without being de-NATed. */
   asymmetric: Moment | null;
@@ -58,7 +58,6 @@ export interface DropFact {
 
 /** A flow that did not complete, before classification. */
 export interface FailedFlow {
-  readonly key: string;
   readonly life: number;
   readonly flow: FlowTuple;
   readonly first: Moment;

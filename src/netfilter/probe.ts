@@ -46,8 +46,8 @@ export interface FateProbe {
   evicted(victim: Conn, now: number): void;
   /** The packet was found broken or INVALID (tcp_error, tcp_in_window, an unrelated ICMP error); `why` the tracker's words. */
   invalid(skb: Skb, ct: Conn | null, why: readonly string[]): void;
-  /** An ICMP error attached to its connection as RELATED (nf_conntrack_icmpv4_error). */
-  icmpError(skb: Skb): void;
+  /** An ICMP error attached to its connection as RELATED at `hook` (nf_conntrack_icmpv4_error). */
+  icmpError(skb: Skb, hook: Hook): void;
   /** nf_ct_delete: the entry left the table (expired if `now` is at or past its timeout). */
   destroyed(ct: Conn, now: number): void;
   /** kfree_skb: at `hook` (skb.verdictOp decided), or off the hooks by the kernel function `fn`. */

@@ -92,7 +92,7 @@ export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verd
   const notes = state.notes ?? net.probe?.scratchNotes() ?? null;
   const broken = checkBeforeLookup(net, skb, notes);
   if (broken === 'related') {
-    net.probe?.icmpError(skb);
+    net.probe?.icmpError(skb, state.hook);
     return Verdict.Accept;
   }
   if (broken !== null) {
