@@ -113,7 +113,7 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
     .description('run every input that has a .golden file beside it and diff the output (exit 1 on mismatch)')
     .option('--update', 'rewrite the golden files with the new output')
     .action((paths: string[], o: { update?: boolean }) => run(checkCommand(paths, o.update === true, stdout())));
-  helpAfter(check, 'X.golden is the kernel-style trace of X.pcap or X.yaml beside it; X.STYLE.golden another --style; X.linux-V.golden runs as --kernel V.', EXIT_CODES_HELP);
+  helpAfter(check, 'X.golden is the kernel-style trace of X.pcap or X.yaml beside it; X.STYLE.golden another --style; X.explain.golden natsim explain X; X.linux-V.golden runs as --kernel V.', EXIT_CODES_HELP);
 
   const snapshot = program
     .command('snapshot')
