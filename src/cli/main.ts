@@ -74,7 +74,8 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
     .option('--set-node <dir>', 'the second run replays the capture on this node snapshot')
     .addOption(new Option('--kernel <version>', 'the second run behaves as this Linux version').argParser(kernelVersion))
     .action((input: string, o: Record<string, unknown>) =>
-      run(diffCommand(input, { ...sharedValues(o), changes: { ruleset: o.ruleset as string | undefined, sysctl: o.sysctl as string[], setNode: o.setNode as string | undefined, kernel: o.kernel as KernelVersion | undefined } }, stdout())),
+      // --kernel is the second run's change, not the first run's kernel
+      run(diffCommand(input, { ...sharedValues(o), kernel: undefined, changes: { ruleset: o.ruleset as string | undefined, sysctl: o.sysctl as string[], setNode: o.setNode as string | undefined, kernel: o.kernel as KernelVersion | undefined } }, stdout())),
     );
   helpAfter(diff, 'Exit status: 0 nothing changed, 1 some flow or counter changed, 2 bad input or usage.');
 
