@@ -15,7 +15,7 @@ import type { ConnEnd, ConnFacts, DropFact, FailedFlow } from './flow-facts.js';
 import { tupleText } from './flow-tuple.js';
 
 export function classify(f: FailedFlow): Finding {
-  const [cause, evidence] = f.drop ? fromDrop(f.drop, f.conn) : fromEnd(f.conn!, f.end!, f.first);
+  const [cause, evidence] = f.drop ? fromDrop(f.drop, f.conn, f.end) : fromEnd(f.conn!, f.end!, f.first);
   const nat = f.conn?.nat ? natFact(f.conn.nat, f.conn.masq, f.translated ?? f.flow) : null;
   return { key: tupleText(f.flow), life: f.life, flow: f.flow, first: f.first, dropped: f.dropped, evidence, cause, nat };
 }
@@ -29,7 +29,7 @@ function evidence(at: Moment, hook: number | null, fn: string, rule: Rule | null
 }
 
 /** What the first dropped packet shows. */
-function fromDrop(d: DropFact, conn: ConnFacts | null): [Cause, Evidence] {
+function fromDrop(d: DropFact, conn: ConnFacts | null, end: ConnEnd | null): [Cause, Evidence] {
   const natRule = conn?.nat?.rule ?? null;
   if (d.clash) {
     const c = d.clash;
@@ -49,7 +49,7 @@ function fromDrop(d: DropFact, conn: ConnFacts | null): [Cause, Evidence] {
   }
   if (d.table) return [{ kind: 'table-full', max: d.table.max, count: d.table.count }, evidence(d.at, d.hook, '__nf_conntrack_alloc (early_drop found nothing to evict)', null, 'drop')];
   if (d.neighbour) {
-    const stale = conn ? staleOf(conn, null) : null;
+    const stale = conn && end?.dnat ? staleOf(conn, end) : null;
     return [{ kind: 'neighbour', dev: d.neighbour.dev, nexthop: formatIpv4(d.neighbour.nexthop), stale }, evidence(d.at, null, 'neigh_resolve_output (arp_solicit unanswered)', natRule, null)];
   }
   if (d.fn === 'ip_route_input_slow' || d.fn === 'ip_route_output_key' || d.fn === 'ip_route_me_harder') return [{ kind: 'no-route', reason: d.reason }, evidence(d.at, null, d.fn, null, null)];

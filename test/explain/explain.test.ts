@@ -152,3 +152,20 @@ describe('explain on the explain seeds', () => {
     expect(f!.evidence).toMatchObject({ fn: 'tcp_in_window', counter: 'invalid', rule: { text: 'ct state invalid drop' } });
   });
 });
+
+describe('a stale DNAT entry', () => {
+  it('keeps sending the flow to an endpoint that answered and then vanished', () => {
+    const world = new World(loadScenario('fixtures/seeds/explain-stale-dnat.yaml'));
+    const rt = world.hosts.get('rt1')!;
+    const collector = new FlowCollector(rt, false);
+    rt.probe = collector;
+    world.run(0.5e9); // the first query and its answer
+    world.hosts.delete('dns'); // the endpoint goes away; the entry stays
+    world.run(10e9);
+    const [f] = explanation(collector, world.queue.now).findings;
+    expect(f!.flow).toMatchObject({ proto: 'udp', sport: 40053, dst: '10.0.1.254', dport: 53 });
+    expect(cause(f!, 'neighbour')).toEqual({ kind: 'neighbour', dev: 'eth0', nexthop: '10.0.2.2', stale: { endpoint: '10.0.2.2', answeredBefore: true } });
+    expect(f!.dropped).toBe(2); // the second and third queries
+    expect(f!.evidence.time).toBeCloseTo(1, 3);
+  });
+});
