@@ -11,6 +11,7 @@ import { statsCommand } from './stats.js';
 import { conntrackCommand } from './conntrack.js';
 import { ipvsCommand } from './ipvs.js';
 import { reportCommand } from './report.js';
+import { explainFindings } from '../report/html/explain-findings.js';
 import { lintCommand } from './lint.js';
 import { snapshotCommand } from './snapshot.js';
 import { traceCommand } from './trace.js';
@@ -90,7 +91,7 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
   const report = replayCommand(program, 'report', 'replay INPUT and write one self-contained HTML page: the hook diagram with each packet\'s path, per-flow ladders, the conntrack table over time, the counters');
   addSharedOptions(report, REPLAY_OPTIONS)
     .requiredOption('-o, --output <file>', 'the HTML file to write (it opens offline: nothing is fetched)')
-    .action((input: string, o: Record<string, unknown>) => run(reportCommand(input, { ...sharedValues(o), output: o.output as string }, stdout())));
+    .action((input: string, o: Record<string, unknown>) => run(reportCommand(input, { ...sharedValues(o), output: o.output as string }, stdout(), explainFindings())));
 
   const verify = program
     .command('verify')

@@ -55,6 +55,7 @@ describe('natsim report in chromium', () => {
     expect(dom).toContain('data-ready="true"');
     const t = text(dom);
     expect(t).toContain('Netfilter hooks of rt1');
+    expect(t).toContain('Findings explain found nothing wrong.');
     expect(t).toContain('Flow 1: icmp 10.0.3.1 → 192.168.206.1');
     expect(t).toContain('fixtures/seeds/icmp-masquerade.yaml:18: ip saddr 10.0.3.0/24 oif "eth0" masquerade');
     // the echo request on each side of the node: masqueraded to eth0's address
@@ -86,6 +87,9 @@ describe('natsim report in chromium', () => {
     expect(dom.match(/class="mark clash"/g)?.length).toBe(6);
     expect(dom).toMatch(/<td data-counter="insert_failed">6<\/td>/);
     expect(dom).toMatch(/<td data-counter="drop">6<\/td>/);
+    // explain's finding comes first and links to the first packet that died
+    expect(t).toContain('Findings problem: tcp 10.0.3.1:41001 -> 192.168.206.1:8080: NAT clash dropped at confirm');
+    expect(dom).toMatch(/<a href="#pkt-4" data-pkt="4"[^>]*>tcp 10\.0\.3\.1:41001 → 192\.168\.206\.1:8080 at 0\.000238 s<\/a>/);
     // a failed flow's packet is selected first, and the op that dropped it is red
     expect(t).toMatch(/Selected packet Packet 4 at 0\.000238 s: flow 2, original direction, dropped: insert clash/);
     expect(dom).toMatch(/<li data-op="4\/2147483647\/nf_confirm" class="passed bad">/);

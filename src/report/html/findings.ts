@@ -7,8 +7,8 @@
 import type { RunOptions, RunResult } from '../../cli/run-input.js';
 import { formatIpv4 } from '../../packet/ipv4-addr.js';
 import { protoName } from '../../trace/format-common.js';
-import { esc, seconds } from './markup.js';
-import type { FlowRecord, PacketRecord } from './model.js';
+import { count, esc, seconds } from './markup.js';
+import { LIMITS, type FlowRecord, type PacketRecord } from './model.js';
 
 /** A flow as explain names it (explain/finding.ts FlowTuple): dotted addresses, ICMP's id as `sport`. */
 export interface FindingFlow {
@@ -46,6 +46,7 @@ const SAME_TIME_NS = 1000;
 export function findingsSection(findings: readonly ReportFinding[] | null, drawn: readonly FlowRecord[]): string {
   if (findings === null) return '';
   const items = findings
+    .slice(0, LIMITS.findings)
     .map((f) => {
       const links = f.packets.map((p) => packetLink(p, drawn));
       return `<li class="finding ${f.severity}"><strong>${esc(f.severity)}: ${esc(f.title)}</strong><p>${esc(f.detail)}</p>${links.length ? `<p>Packets: ${links.join(', ')}</p>` : ''}</li>`;
@@ -54,6 +55,7 @@ export function findingsSection(findings: readonly ReportFinding[] | null, drawn
   return `<section id="findings" aria-labelledby="findings-h">
 <h2 id="findings-h">Findings</h2>
 ${findings.length === 0 ? '<p>explain found nothing wrong.</p>' : `<ol class="findings">${items}</ol>`}
+${findings.length > LIMITS.findings ? `<p>And ${count(findings.length - LIMITS.findings)} more findings, left out here: <code>natsim explain</code> lists them all.</p>` : ''}
 </section>`;
 }
 

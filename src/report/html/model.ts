@@ -24,6 +24,8 @@ export const LIMITS = {
   sampledEntries: 300,
   /** State changes kept per entry. */
   stateChanges: 24,
+  /** Findings listed at the top (explain's, the first ones). */
+  findings: 200,
   /** Points of the conntrack -S chart. */
   statsPoints: 200,
 } as const;
