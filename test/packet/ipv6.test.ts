@@ -8,8 +8,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readCapture, PacketDirection, type CaptureRecord } from '../../src/capture/index.js';
-import { ETH_P_IPV6 } from '../../src/capture/link-layer.js';
+import { PacketDirection } from '../../src/capture/index.js';
+import { ipv6Frames } from '../ipv6/capture6.js';
 import { IPPROTO } from '../../src/netfilter/constants.js';
 import { ipv6SkipExthdr, NEXTHDR } from '../../src/ipv6/exthdrs-core.js';
 import { ICMPV6, Ipv6Packet } from '../../src/packet/ipv6.js';
@@ -17,22 +17,6 @@ import { formatIpv6, parseIpv6 } from '../../src/packet/ipv6-addr.js';
 
 const CAPTURE = 'fixtures/kernel-pending/ip6-masq-router/capture.pcap';
 const v6 = (s: string): number => parseIpv6(s)!;
-
-interface Frame {
-  readonly dir: PacketDirection;
-  readonly pkt: Ipv6Packet;
-}
-
-async function frames(path: string): Promise<Frame[]> {
-  const out: Frame[] = [];
-  await readCapture(path, (r: CaptureRecord) => {
-    if (r.protocol !== ETH_P_IPV6) return;
-    const pkt = Ipv6Packet.decode(r.payload);
-    if (typeof pkt === 'string') throw new Error(`record ${r.index}: ${pkt}`);
-    out.push({ dir: r.direction, pkt });
-  });
-  return out;
-}
 
 /** A packet: the fixed header, then `chain` (extension headers as [type, bytes]), then `l4`. */
 function packet(chain: readonly [number, readonly number[]][], proto: number, l4: readonly number[]): Uint8Array {
@@ -111,7 +95,7 @@ describe('IPv6 NAT on the kernel recording ip6-masq-router', () => {
   const WAN = v6('fd00:206::250');
 
   it('decodes every IPv6 frame, NDP included, with valid checksums', async () => {
-    const all = await frames(CAPTURE);
+    const all = await ipv6Frames(CAPTURE);
     expect(all.length).toBe(51);
     for (const { pkt } of all) expect(pkt.checksumsValid()).toBe(true);
     const ndp = all.filter(({ pkt }) => pkt.proto === IPPROTO.ICMPV6 && pkt.icmpType >= ICMPV6.NDISC_ROUTER_SOLICITATION && pkt.icmpType <= ICMPV6.NDISC_REDIRECT);
@@ -120,7 +104,7 @@ describe('IPv6 NAT on the kernel recording ip6-masq-router', () => {
   });
 
   it('each masqueraded packet is its In bytes with hop limit − 1 and the new address, checksums updated incrementally', async () => {
-    const all = await frames(CAPTURE);
+    const all = await ipv6Frames(CAPTURE);
     const isNdp = (p: Ipv6Packet): boolean => p.proto === IPPROTO.ICMPV6 && p.icmpType >= ICMPV6.NDISC_ROUTER_SOLICITATION && p.icmpType <= ICMPV6.NDISC_REDIRECT;
     const used = new Set<number>();
     let checked = 0;
@@ -151,7 +135,7 @@ describe('IPv6 NAT on the kernel recording ip6-masq-router', () => {
   });
 
   it('reads the echo id, the flow label and the quoted packet of the port unreachable', async () => {
-    const all = await frames(CAPTURE);
+    const all = await ipv6Frames(CAPTURE);
     const echo = all.find(({ pkt }) => pkt.proto === IPPROTO.ICMPV6 && pkt.icmpType === ICMPV6.ECHO_REQUEST)!.pkt;
     expect(echo.sport).toBe(16962);
     const error = all.find(({ pkt }) => pkt.isIcmpv6Error() && pkt.icmpType === ICMPV6.DEST_UNREACH && pkt.icmpCode === 4)!.pkt;

@@ -129,6 +129,17 @@ const ICMP_INVERSE: ReadonlyMap<number, number> = new Map([
   [18, 17],
 ]);
 
+/**
+ * ICMPv6 types whose inverse is known (nf_conntrack_proto_icmpv6.c invmap): echo and node
+ * information query ↔ reply.
+ */
+const ICMPV6_INVERSE: ReadonlyMap<number, number> = new Map([
+  [128, 129],
+  [129, 128],
+  [139, 140],
+  [140, 139],
+]);
+
 /** ICMP queries (echo, timestamp, info, address mask and their replies) carry an id. */
 export function icmpIsQuery(type: number): boolean {
   return ICMP_INVERSE.has(type);
@@ -144,10 +155,10 @@ export function packetDstU(p: Ipv4Packet): number {
   return p.proto === IPPROTO.ICMP ? (p.icmpType << 8) | p.icmpCode : p.dport;
 }
 
-/** nf_ct_invert_tuple; null when the protocol cannot invert it (an ICMP type with no reply). */
+/** nf_ct_invert_tuple; null when the protocol cannot invert it (an ICMP or ICMPv6 type with no reply). */
 export function invertTuple(t: Tuple): Tuple | null {
-  if (t.proto === IPPROTO.ICMP) {
-    const inverse = ICMP_INVERSE.get(t.icmpType);
+  if (t.proto === IPPROTO.ICMP || t.proto === IPPROTO.ICMPV6) {
+    const inverse = (t.proto === IPPROTO.ICMP ? ICMP_INVERSE : ICMPV6_INVERSE).get(t.icmpType);
     if (inverse === undefined) return null;
     return new Tuple(t.dst, t.srcU, t.src, (inverse << 8) | t.icmpCode, t.proto);
   }
