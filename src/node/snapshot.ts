@@ -6,8 +6,8 @@
  * ipset-save.txt, ipvsadm-save.txt (`ipvsadm -Sn`) and the CPU count (cpu-count.ts) — read into the
  * HostSpec a scenario would give, so that a capture taken on that machine can be replayed on it.
  * A dual-stack node's IPv6 addresses and routes are in those files too: the addresses are kept
- * on their devices (with their flags, in the kernel's order: source selection needs both),
- * the routes left out, as natsim replays IPv4 packets only; the user is told once.
+ * on their devices (with their flags, in the kernel's order: source selection needs both) and
+ * the routes in the host's IPv6 FIB, though natsim replays IPv4 packets only; the user is told once.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -21,6 +21,9 @@ import { readCpuCount } from './cpu-count.js';
 
 export const ADDR_FILE = 'ip-addr.json';
 export const ROUTE_FILE = 'ip-route.json';
+/** `ip -j -6 route show table all`: the IPv6 routes alone (ip-route.json has them too, with this iproute2). */
+export const ROUTE6_FILE = 'ip6-route.json';
+export const IP6TABLES_FILE = 'ip6tables-save.txt';
 export const SYSCTL_FILE = 'sysctl.txt';
 export const NFT_FILE = 'nft-ruleset.txt';
 /** `ipset save`, for iptables' -m set (optional). */
@@ -95,7 +98,7 @@ export function loadNode(dir: string): NodeSnapshot {
   if (sockets) skipped.push(...sockets.skipped);
   const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, ipsets, ipvs, sockets: sockets?.sockets ?? [], place: { file: dir } };
   const notes = choice.note === undefined ? [] : [`${name}: ${choice.note}`];
-  if (ipv6.addrs + ipv6.routes > 0) notes.push(`${name}: IPv6 packets are not replayed (${plural(ipv6.addrs, 'address', 'addresses')} in ${ADDR_FILE} kept, ${plural(ipv6.routes, 'route', 'routes')} in ${ROUTE_FILE} left out): natsim replays IPv4`);
+  if (ipv6.addrs + ipv6.routes > 0) notes.push(`${name}: IPv6 packets are not replayed (${plural(ipv6.addrs, 'address', 'addresses')} in ${ADDR_FILE} and ${plural(ipv6.routes, 'route', 'routes')} in ${ROUTE_FILE} read): natsim replays IPv4`);
   return { dir, host, cpus: readCpuCount(dir), rulesetFile: choice.ruleset?.file ?? null, rulesetChoice: choice.why, skipped, notes };
 }
 
@@ -197,7 +200,11 @@ function readRoutes(file: string, devices: ReadonlySet<string>, skipped: string[
     const table = r.table === undefined ? 'main' : String(r.table);
     const dst = r.dst;
     const shown = `${type === 'unicast' ? '' : `${type} `}${String(dst)}${r.gateway ? ` via ${String(r.gateway)}` : ''}${r.dev ? ` dev ${String(r.dev)}` : ''}`;
-    if (isIpv6Route(r)) return void ipv6.routes++;
+    if (isIpv6Route(r)) {
+      ipv6.routes++;
+      // what addrconf derives (proto kernel, the local table) and what natsim's FIB6 does not model is left to it
+      if (table !== 'main' || !ROUTE_TYPES.has(type) || r.nexthops !== undefined || (r.protocol === 'kernel' && r.gateway === undefined)) return;
+    }
     if (table === 'local') return void localTable++;
     if (table !== 'main') return void skipped.push(`${ROUTE_FILE} ${entry}: '${shown}' in table ${table} (natsim models the main and local tables only)`);
     if (!ROUTE_TYPES.has(type)) return void skipped.push(`${ROUTE_FILE} ${entry}: '${shown}': type ${type} is not modelled`);
@@ -212,9 +219,11 @@ function readRoutes(file: string, devices: ReadonlySet<string>, skipped: string[
     words.push(dst);
     if (typeof r.gateway === 'string') words.push('via', r.gateway);
     if (typeof r.dev === 'string' && type === 'unicast') words.push('dev', r.dev);
+
     if (typeof r.prefsrc === 'string') words.push('src', r.prefsrc);
     if (typeof r.metric === 'number') words.push('metric', String(r.metric));
     if (typeof r.scope === 'string' && type === 'unicast' && ['global', 'link', 'host', 'site'].includes(r.scope)) words.push('scope', r.scope);
+    if (typeof r.pref === 'string') words.push('pref', r.pref); // an IPv6 route's mark in the route line (isRoute6)
     out.push({ value: words.join(' '), place: { file } });
   });
   if (derivedConnected > 0) skipped.push(`${ROUTE_FILE}: ${derivedConnected} connected route${derivedConnected === 1 ? '' : 's'} (proto kernel) natsim derives from the addresses`);

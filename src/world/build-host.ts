@@ -21,6 +21,7 @@ import { streamSeed, type Prng } from '../sim/prng.js';
 import type { KernelProfile } from '../kernel/profile.js';
 import type { HostSpec, Located } from '../scenario/spec.js';
 import { parseInet6Ifaddr, type Inet6Ifaddr } from '../ipv6/addrconf.js';
+import { isRoute6, parseRoute6 } from '../ipv6/route.js';
 import { BacklogCpu } from '../host/backlog-cpu.js';
 
 const ADDR_TYPE_BIT = { local: AddrType.Local, broadcast: AddrType.Broadcast, multicast: AddrType.Multicast, unicast: AddrType.Unicast } as const;
@@ -35,6 +36,7 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   for (const dev of devices) for (const ifa of dev.addrs) fib.addInterfaceRoutes(dev, ifa, dev.name === 'lo');
   for (const r of spec.routes) {
     try {
+      if (isRoute6(r.value)) continue; // below, once the host has its FIB6
       fib.add(parseRoute(r.value, devices));
     } catch (e) {
       throw new InputError(r.place, `route '${r.value}': ${(e as Error).message}`);
@@ -55,6 +57,7 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   const hooks = buildHooks(net, ruleset, conntrackWanted(ruleset, services), devices, env);
   const host = new Host(spec.name, devices, fib, sysctl, net, hooks, ports, new BacklogCpu(cpus, prng.seed, spec.name));
   host.ruleset = ruleset;
+  buildFib6(host, spec);
   // ip_vs_add_service registers IPVS's hooks with the first virtual service.
   if (services.length > 0) {
     host.ipvs = new Ipvs(services, net, sysctl);
@@ -91,6 +94,19 @@ export function buildDevices(spec: HostSpec, inventMacs: boolean): NetDevice[] {
     devices.push(dev);
   }
   return devices.sort((a, b) => a.index - b.index);
+}
+
+/** The IPv6 routes of the addresses, then the IPv6 ones the spec gives. */
+function buildFib6(host: Host, spec: HostSpec): void {
+  for (const dev of host.devices) for (const ifa of dev.addrs6) host.fib6.addAddressRoutes(dev, ifa);
+  for (const r of spec.routes) {
+    if (!isRoute6(r.value)) continue;
+    try {
+      host.fib6.add(parseRoute6(r.value, host.devices));
+    } catch (e) {
+      throw new InputError(r.place, `route '${r.value}': ${(e as Error).message}`);
+    }
+  }
 }
 
 /** ::1/128, which the kernel gives lo once IPv6 is up (init_loopback). */
