@@ -11,6 +11,10 @@ import { loadNode } from '../../src/node/snapshot.js';
 import { buildDevices } from '../../src/world/build-host.js';
 import { IFA_F, ipv6DevGetSaddr, ipv6LinkDevAddr, parseInet6Ifaddr, type Inet6Dev, type Inet6Ifaddr } from '../../src/ipv6/addrconf.js';
 import { formatIpv6, parseIpv6 } from '../../src/packet/ipv6-addr.js';
+import { ICMPV6, type Ipv6Packet } from '../../src/packet/ipv6.js';
+import { IPPROTO } from '../../src/netfilter/constants.js';
+import { PacketDirection } from '../../src/capture/index.js';
+import { ipv6Frames } from './capture6.js';
 
 const DIR = 'fixtures/kernel-pending/ip6-masq-source-selection';
 const v6 = (s: string): number => parseIpv6(s)!;
@@ -82,5 +86,21 @@ describe('addresses', () => {
     ['fd00::1/64 permanent', "unknown address flag 'permanent' (nodad, optimistic, dadfailed, home, deprecated, tentative)"],
   ])('%s is refused: %s', (text, why) => {
     expect(parseInet6Ifaddr(text)).toBe(why);
+  });
+});
+
+describe('the sources MASQUERADE picked in the ip6-masq-source-selection capture', () => {
+  it('every masqueraded packet out of eth0 has the source ipv6_dev_get_saddr gives for its destination', async () => {
+    const { devices, eth0 } = node();
+    const frames = await ipv6Frames(`${DIR}/capture.pcap`);
+    const ndp = (p: Ipv6Packet): boolean => p.proto === IPPROTO.ICMPV6 && p.icmpType >= ICMPV6.NDISC_ROUTER_SOLICITATION && p.icmpType <= ICMPV6.NDISC_REDIRECT;
+    const masqueraded = frames.filter(({ dir, ifindex, pkt }) => dir === PacketDirection.Outgoing && ifindex === eth0.index && !ndp(pkt));
+    expect(masqueraded.length).toBe(18); // 3 echo requests and the client's TCP segments, to each destination
+    const picked = new Map<string, string>();
+    for (const { pkt } of masqueraded) {
+      expect(formatIpv6(pkt.saddr)).toBe(formatIpv6(ipv6DevGetSaddr(devices, eth0, pkt.daddr)!));
+      picked.set(formatIpv6(pkt.daddr), formatIpv6(pkt.saddr));
+    }
+    expect(Object.fromEntries(picked)).toEqual({ 'fd00:206::1': 'fd00:207::251', 'fd00:208:ff::1': 'fd00:208::250' });
   });
 });
