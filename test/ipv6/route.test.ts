@@ -6,21 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadNode } from '../../src/node/snapshot.js';
-import { buildDevices } from '../../src/world/build-host.js';
-import { Fib6, isRoute6, parseRoute6 } from '../../src/ipv6/route.js';
+import { isRoute6, parseRoute6 } from '../../src/ipv6/route.js';
+import { node6 } from './node6.js';
 import { formatIpv6, parseIpv6 } from '../../src/packet/ipv6-addr.js';
 
 const DIR = 'fixtures/kernel-pending/ip6-masq-source-selection';
 
-function nodeFib() {
-  const spec = loadNode(DIR).host;
-  const devices = buildDevices(spec, false);
-  const fib = new Fib6();
-  for (const dev of devices) for (const ifa of dev.addrs6) fib.addAddressRoutes(dev, ifa);
-  for (const r of spec.routes) if (isRoute6(r.value)) fib.add(parseRoute6(r.value, devices));
-  return { fib, devices };
-}
+const nodeFib = () => node6(DIR);
 
 describe('IPv6 FIB of ip6-masq-source-selection', () => {
   const gets = readFileSync(`${DIR}/ip6-route-get.txt`, 'utf8').trim().split('\n');
