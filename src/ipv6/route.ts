@@ -11,6 +11,7 @@
  */
 import type { NetDevice } from '../host/device.js';
 import { TABLE_LOCAL, TABLE_MAIN } from '../host/fib.js';
+import { readRouteOptions } from '../host/route-syntax.js';
 import { formatIpv6, ipv6Bytes, ipv6Handle, ipv6PrefixEqual, parseIpv6, parseIpv6Prefix } from '../packet/ipv6-addr.js';
 import { ipv6AddrType, type Inet6Ifaddr } from './addrconf.js';
 
@@ -96,57 +97,16 @@ export function parseRoute6(text: string, devices: readonly NetDevice[]): Route6
   if (dstWord === undefined) throw new Error('route has no destination');
   const dst = dstWord === 'default' ? { addr: parseIpv6('::')!, len: 0 } : parseIpv6Prefix(dstWord);
   if (!dst) throw new Error(`bad destination '${dstWord}'`);
-  let gateway: number | null = null;
-  let dev: NetDevice | null = null;
-  let prefsrc: number | null = null;
-  let metric = PRIO_USER;
-  let table = type === 'local' ? TABLE_LOCAL : TABLE_MAIN;
-  while (i < words.length) {
-    const key = words[i++]!;
-    const value = words[i++];
-    if (value === undefined) throw new Error(`'${key}' needs a value`);
-    switch (key) {
-      case 'via':
-        gateway = addr6OrThrow(value);
-        break;
-      case 'dev':
-        dev = devices.find((d) => d.name === value) ?? null;
-        if (!dev) throw new Error(`no device '${value}'`);
-        break;
-      case 'src':
-        prefsrc = addr6OrThrow(value);
-        break;
-      case 'metric':
-      case 'priority':
-        if (!/^\d+$/.test(value)) throw new Error(`'${key}' needs a number, got '${value}'`);
-        metric = Number(value);
-        break;
-      case 'table':
-        if (!/^(main|local|\d+)$/.test(value)) throw new Error(`'table' needs main, local or a number, got '${value}'`);
-        table = value === 'main' ? TABLE_MAIN : value === 'local' ? TABLE_LOCAL : Number(value);
-        break;
-      case 'pref':
-        if (!['low', 'medium', 'high'].includes(value)) throw new Error(`unknown pref '${value}'`);
-        break;
-      case 'proto':
-        break;
-      default:
-        throw new Error(`unsupported route keyword '${key}'`);
-    }
-  }
+  const o = readRouteOptions(words.slice(i), devices, parseIpv6, 'ipv6');
+  const gateway = o.gateway;
+  let dev = o.dev;
   if (gateway !== null && ipv6AddrType(gateway).multicast) throw new Error(`gateway ${formatIpv6(gateway)} is a multicast address`);
   if (type === 'unicast' && !dev && gateway !== null) dev = onLinkDevice(devices, gateway);
   if (type === 'unicast' && !dev) throw new Error(gateway !== null ? `gateway ${formatIpv6(gateway)} is not on a connected prefix (Nexthop has invalid gateway)` : 'route needs dev or via');
-  return { table, type, dst: maskedPrefix(dst.addr, dst.len), prefixLen: dst.len, dev, gateway, prefsrc, metric };
+  return { table: o.table ?? (type === 'local' ? TABLE_LOCAL : TABLE_MAIN), type, dst: maskedPrefix(dst.addr, dst.len), prefixLen: dst.len, dev, gateway, prefsrc: o.prefsrc, metric: o.metric ?? PRIO_USER };
 }
 
 /** The device whose address prefix holds an on-link gateway. */
 function onLinkDevice(devices: readonly NetDevice[], gateway: number): NetDevice | null {
   return devices.find((d) => d.addrs6.some((a) => ipv6PrefixEqual(gateway, a.addr, a.prefixLen))) ?? null;
-}
-
-function addr6OrThrow(text: string): number {
-  const a = parseIpv6(text);
-  if (a === null) throw new Error(`bad address '${text}'`);
-  return a;
 }
