@@ -69,7 +69,9 @@ export type RecordCallback = (r: CaptureRecord) => void | boolean;
 
 /** What a whole read reports at the end. */
 export interface CaptureSummary {
+  /** The file's link type; for pcapng, that of its first interface. */
   readonly linkType: LinkType;
   readonly records: number;
+  /** Timestamps finer than microseconds (pcapng: on any interface). */
   readonly nanosecond: boolean;
 }
