@@ -1,6 +1,7 @@
 /**
  * Capture input: one entry point that looks at a file's magic and hands it to the reader for
- * its format, classic pcap or pcapng; both read through one chunk loop (chunk-reader.ts).
+ * its format, classic pcap or pcapng; both read through one chunk loop (chunk-reader.ts). And
+ * output: the writer for a file's name.
  *
  * Not supported, each refused with an InputError rather than misread: pcap versions other than
  * 2.4 and the "modified" pcap magics (0xa1b2cd34 and friends); pcapng versions other than 1.0
@@ -12,12 +13,16 @@ import { identifyCapture, notPcapError } from './pcap-header.js';
 import { readPcapSync } from './pcap-reader.js';
 import { readPcapngSync } from './pcapng-reader.js';
 import type { ChunkPool } from './chunk-pool.js';
+import type { CaptureWriter, PcapWriterOptions } from './capture-writer.js';
+import { PcapWriter } from './pcap-writer.js';
+import { PcapngWriter } from './pcapng-writer.js';
 import type { CaptureSummary, RecordCallback } from './record.js';
 
 export { LinkType, PacketDirection, type CaptureRecord, type CaptureSummary, type RecordCallback } from './record.js';
 export { readPcap } from './pcap-reader.js';
 export { ChunkPool, type Chunk } from './chunk-pool.js';
-export { PcapWriter, type PcapWriterOptions, type WritableRecord } from './pcap-writer.js';
+export { PcapWriter, PcapngWriter };
+export { type CaptureWriter, type PcapWriterOptions, type WritableRecord } from './capture-writer.js';
 
 /** Streams the capture at `path` to `onRecord`, whatever its format (see readPcap for the contract). */
 export async function readCapture(path: string, onRecord: RecordCallback, pool: ChunkPool | null = null): Promise<CaptureSummary> {
@@ -35,4 +40,9 @@ export function readCaptureSync(path: string, onRecord: RecordCallback, pool: Ch
     case undefined:
       throw notPcapError(path, head);
   }
+}
+
+/** A writer for `path`: pcapng when its name ends in `.pcapng`, classic pcap otherwise. */
+export function openCaptureWriter(path: string, options: PcapWriterOptions): CaptureWriter {
+  return path.toLowerCase().endsWith('.pcapng') ? new PcapngWriter(path, options) : new PcapWriter(path, options);
 }

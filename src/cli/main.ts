@@ -74,7 +74,7 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
     help: {
       node: 'node snapshot of that machine (natsim snapshot wrote it)',
       seed: 'seed for the random choices natsim cannot take from the capture',
-      writePcap: "write natsim's packets in and out of the node as a tcpdump -i any capture (LINUX_SLL2)",
+      writePcap: "write natsim's packets in and out of the node as a tcpdump -i any capture (LINUX_SLL2; pcapng when FILE ends in .pcapng)",
       json: 'one JSON object: every packet compared, the records not compared, and the summary',
     },
   }).action((capture: string, o: Record<string, unknown>) => run(verifyCommand(capture, { ...sharedValues(o), node: o.node as string }, stdout())));
