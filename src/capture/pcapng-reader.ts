@@ -164,7 +164,10 @@ class PcapngBlockReader implements ChunkParser {
   finish(chunk: Chunk, at: number, end: number): void {
     const left = end - at;
     if (left === 0) return;
-    if (left < 8) throw this.error(`file ends inside a block header (${left} of 8 bytes)`);
+    // a section header's length is in the byte order its magic (bytes 8-11) gives
+    const header = left >= 4 && chunk.view.getUint32(at, false) === BLOCK_SHB ? 12 : 8;
+    if (left < header) throw this.error(`file ends inside a block header (${left} of ${header} bytes)`);
+    if (header === 12) this.le = this.sectionByteOrder(chunk.view, at);
     const length = this.checkLength(chunk.view.getUint32(at + 4, this.le));
     throw this.error(`file ends inside a block (${left} of its ${length} bytes)`);
   }

@@ -4,9 +4,10 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCapture } from '../../src/capture/index.js';
-import { PacketDirection } from '../../src/capture/record.js';
+import { PacketDirection, type CaptureSummary } from '../../src/capture/record.js';
 import { InputError } from '../../src/errors.js';
-import { rejection, sll2Frame, tempDir, type KeptRecord } from './helpers.js';
+import { rejection, sll2Frame, tempDir } from './helpers.js';
+import { records } from './pcapng-read.js';
 import { ethFrame, ifName, ipv4, Ng, tsresol } from './pcapng-helpers.js';
 
 const tmp = tempDir();
@@ -21,11 +22,9 @@ const sll2 = (packetType: number, ifindex = 2) => sll2Frame({ protocol: 0x0800, 
 const T0 = 1_704_067_200n;
 
 async function read(bytes: Uint8Array) {
-  const records: KeptRecord[] = [];
-  const summary = await readCapture(tmp.file('t.pcapng', bytes), (r) => {
-    records.push({ index: r.index, offset: r.offset, sec: r.sec, nsec: r.nsec, ifindex: r.ifindex, direction: r.direction, protocol: r.protocol, payload: Uint8Array.from(r.payload) });
-  });
-  return { summary, records };
+  const path = tmp.file('t.pcapng', bytes);
+  const summary: CaptureSummary = await readCapture(path, () => {});
+  return { summary, records: await records(path) };
 }
 
 async function failure(bytes: Uint8Array): Promise<InputError> {
