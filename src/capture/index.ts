@@ -9,16 +9,17 @@
  * those with FCS flags in the link-type field's upper bits.
  */
 import { readHead, withCaptureFd } from './capture-file.js';
-import { identifyCapture, notPcapError } from './pcap-header.js';
+import { identifyCapture, notPcapError, parsePcapHeader, PCAP_FILE_HEADER_LENGTH } from './pcap-header.js';
 import { readPcapSync } from './pcap-reader.js';
 import { readPcapngSync } from './pcapng-reader.js';
 import type { ChunkPool } from './chunk-pool.js';
 import type { CaptureWriter, PcapWriterOptions } from './capture-writer.js';
 import { PcapWriter } from './pcap-writer.js';
 import { PcapngWriter } from './pcapng-writer.js';
-import type { CaptureSummary, RecordCallback } from './record.js';
+import { LinkType, type CaptureSummary, type RecordCallback } from './record.js';
 
-export { LinkType, PacketDirection, type CaptureRecord, type CaptureSummary, type RecordCallback } from './record.js';
+export { LinkType };
+export { PacketDirection, type CaptureRecord, type CaptureSummary, type RecordCallback } from './record.js';
 export { readPcap } from './pcap-reader.js';
 export { ChunkPool, type Chunk } from './chunk-pool.js';
 export { PcapWriter, PcapngWriter };
@@ -45,4 +46,16 @@ export function readCaptureSync(path: string, onRecord: RecordCallback, pool: Ch
 /** A writer for `path`: pcapng when its name ends in `.pcapng`, classic pcap otherwise. */
 export function openCaptureWriter(path: string, options: PcapWriterOptions): CaptureWriter {
   return path.toLowerCase().endsWith('.pcapng') ? new PcapngWriter(path, options) : new PcapWriter(path, options);
+}
+
+/**
+ * Whether records of the capture at `path` can be outgoing ("Out"): a classic pcap file's link
+ * type says it once for all its records (the Linux cooked headers carry the packet type;
+ * Ethernet and raw IP carry none), while any pcapng packet may say it in its epb_flags.
+ */
+export function mayHoldOutgoing(path: string): boolean {
+  const head = withCaptureFd(path, (fd) => readHead(path, fd, PCAP_FILE_HEADER_LENGTH));
+  if (identifyCapture(head) !== 'pcap') return true; // pcapng, or an error readCapture reports
+  const { linkType } = parsePcapHeader(path, head);
+  return linkType === LinkType.LinuxSll || linkType === LinkType.LinuxSll2;
 }

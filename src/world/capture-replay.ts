@@ -4,7 +4,7 @@
  * are what the real kernel did, kept for comparison with what natsim sends. Captures whose
  * link type carries no direction (Ethernet, raw IP) are taken as all received.
  */
-import { ChunkPool, readCapture, type Chunk } from '../capture/index.js';
+import { ChunkPool, mayHoldOutgoing, readCapture, type Chunk } from '../capture/index.js';
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { InputError } from '../errors.js';
 import type { NetDevice } from '../host/device.js';
@@ -90,7 +90,9 @@ const PROGRESS_EVERY = 4096;
  * How far ahead of the record it feeds the replay reads: far enough to have seen what the
  * kernel sent for it (recorded-out.ts pairs within 1 s) and its next hop's ARP request and
  * answer, if any (neighbours.ts). One pass over the file serves all three, and memory holds
- * only this much of the capture, however long it is.
+ * only this much of the capture, however long it is. A capture that cannot hold what the kernel
+ * sent (Ethernet or raw IP pcap: every record is taken as received) has nothing to pair and no
+ * ARP request of the host's to see, so its records are fed as they are read (lookahead 0).
  */
 const LOOKAHEAD_NS = 1.2e9;
 
@@ -262,6 +264,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   };
   const tracing = host.sink !== null;
   const origin = options.origin ?? new ClockOrigin();
+  const lookahead = mayHoldOutgoing(file) ? LOOKAHEAD_NS : 0;
   let read = 0;
   await readCapture(file, (r: CaptureRecord) => {
     if (read === 0) origin.setFirstRecord(r.sec, r.nsec);
@@ -286,9 +289,9 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     p.length = r.payloadLength;
     if (p.chunk) chunks.hold(p.chunk); // the reader fills it again only once every record in it is fed
     p.link = received && tracing ? captureLink(r) : null;
-    while (pending.size > 0 && pending.oldest().time <= time - LOOKAHEAD_NS) feedOldest();
+    while (pending.size > 0 && pending.oldest().time <= time - lookahead) feedOldest();
     // past --until or --max-packets by the lookahead: nothing later can be fed, so stop reading
-    return time <= until + LOOKAHEAD_NS && fed < maxPackets;
+    return time <= until + lookahead && fed < maxPackets;
   }, chunks);
   while (pending.size > 0) feedOldest();
   failNeighboursUntil(until);
