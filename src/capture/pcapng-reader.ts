@@ -71,10 +71,6 @@ export function readPcapngSync(path: string, onRecord: RecordCallback, pool: Chu
   });
 }
 
-export async function readPcapng(path: string, onRecord: RecordCallback, pool: ChunkPool | null = null): Promise<CaptureSummary> {
-  return readPcapngSync(path, onRecord, pool);
-}
-
 /** An Interface Description Block, as its packets need it. */
 interface Interface {
   readonly number: number;

@@ -23,7 +23,7 @@ import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
 import { icmpSend } from '../host/icmp-send.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 import { captureLink, receivedHeader, type CapturedLink } from './link-header.js';
-import { HeapWatch } from './heap-watch.js';
+import { boundHeapGrowth } from './heap-growth.js';
 import { ClockOrigin } from '../capture/clock-origin.js';
 import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../packet/icmp.js';
 
@@ -83,7 +83,7 @@ export interface ReplayOptions {
   readonly progress?: (offset: number, packets: number) => void;
 }
 
-/** Records between two progress reports and heap checks: rare enough to cost nothing per packet. */
+/** Records between two progress reports: rare enough to cost nothing per packet. */
 const PROGRESS_EVERY = 4096;
 
 /**
@@ -256,7 +256,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   // One pass: what the kernel sent and its ARP traffic are indexed as they are read; received
   // frames wait in `pending` until the reader is LOOKAHEAD_NS past them.
   const chunks = new ChunkPool();
-  const heap = new HeapWatch();
+  boundHeapGrowth();
   const pending = new PendingRing(chunks);
   const feedOldest = (): void => {
     feed(pending.oldest());
@@ -269,10 +269,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   await readCapture(file, (r: CaptureRecord) => {
     if (read === 0) origin.setFirstRecord(r.sec, r.nsec);
     const time = origin.since(r.sec, r.nsec);
-    if (++read % PROGRESS_EVERY === 0) {
-      options.progress?.(r.offset, read);
-      heap.check();
-    }
+    if (++read % PROGRESS_EVERY === 0) options.progress?.(r.offset, read);
     const outgoing = r.direction === PacketDirection.Outgoing;
     if (r.protocol === ETH_P_ARP) neighbours.observe(r, time);
     const p = pending.push();
