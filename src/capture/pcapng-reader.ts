@@ -79,7 +79,6 @@ interface Interface {
   /** Undefined for a link type natsim does not read: refused at its first packet. */
   readonly decode: LinkDecoder | undefined;
   readonly snaplen: number;
-  readonly resolution: TsResolution;
   readonly toTime: TimeConverter;
   /** if_tsoffset: seconds added to every timestamp. */
   readonly tsOffset: number;
@@ -205,7 +204,7 @@ class PcapngBlockReader implements ChunkParser {
     const linkType = view.getUint16(at + 8, le);
     const snaplen = view.getUint32(at + 12, le);
     let name = '';
-    let resolution = DEFAULT_TSRESOL;
+    let resolution: TsResolution = DEFAULT_TSRESOL;
     let tsOffset = 0;
     const reason = forEachOption(view, at + 16, at + length - 4, le, (code, valueAt, size) => {
       if (code === IF_TSRESOL) {
@@ -228,7 +227,6 @@ class PcapngBlockReader implements ChunkParser {
       linkType,
       decode: linkDecoderFor(linkType),
       snaplen: snaplen === 0 || snaplen > PCAP_MAX_SNAPLEN ? PCAP_MAX_SNAPLEN : snaplen,
-      resolution,
       toTime: timeConverter(resolution),
       tsOffset,
     });
