@@ -8,6 +8,7 @@
  * A block is: type (4 bytes), total length (4), body, total length again (4); the length is a
  * multiple of 4, and options (code 2, length 2, value padded to 4) fill the body's tail.
  */
+import { PacketDirection } from './record.js';
 
 export const BLOCK_SHB = 0x0a0d0d0a;
 export const BLOCK_IDB = 0x00000001;
@@ -45,12 +46,58 @@ export function pad4(n: number): number {
 }
 
 /** epb_flags bits 0-1: the direction (0 when the capture does not say; 3 is undefined). */
-export const EPB_INBOUND = 1;
-export const EPB_OUTBOUND = 2;
+const EPB_INBOUND = 1;
+const EPB_OUTBOUND = 2;
 /** epb_flags bits 2-4: how an inbound packet was addressed (0 unspecified, 1 unicast). */
-export const EPB_MULTICAST = 2;
-export const EPB_BROADCAST = 3;
-export const EPB_PROMISCUOUS = 4;
+const EPB_UNICAST = 1;
+const EPB_MULTICAST = 2;
+const EPB_BROADCAST = 3;
+const EPB_PROMISCUOUS = 4;
+
+/**
+ * epb_flags as SLL's packet type says it (include/uapi/linux/if_packet.h PACKET_*): outbound
+ * is PACKET_OUTGOING, inbound PACKET_HOST unless the reception type says multicast, broadcast
+ * or promiscuous; null for the undefined direction bits 11.
+ */
+export function flagsDirection(flags: number): PacketDirection | null {
+  switch (flags & 3) {
+    case 0:
+      return PacketDirection.Unknown;
+    case EPB_OUTBOUND:
+      return PacketDirection.Outgoing;
+    case EPB_INBOUND:
+      switch ((flags >>> 2) & 7) {
+        case EPB_MULTICAST:
+          return PacketDirection.Multicast;
+        case EPB_BROADCAST:
+          return PacketDirection.Broadcast;
+        case EPB_PROMISCUOUS:
+          return PacketDirection.OtherHost;
+        default:
+          return PacketDirection.Host;
+      }
+    default:
+      return null;
+  }
+}
+
+/** The packet type as epb_flags says it (flagsDirection's inverse); 0 when it is not known. */
+export function directionFlags(direction: PacketDirection): number {
+  switch (direction) {
+    case PacketDirection.Host:
+      return EPB_INBOUND | (EPB_UNICAST << 2);
+    case PacketDirection.Broadcast:
+      return EPB_INBOUND | (EPB_BROADCAST << 2);
+    case PacketDirection.Multicast:
+      return EPB_INBOUND | (EPB_MULTICAST << 2);
+    case PacketDirection.OtherHost:
+      return EPB_INBOUND | (EPB_PROMISCUOUS << 2);
+    case PacketDirection.Outgoing:
+      return EPB_OUTBOUND;
+    case PacketDirection.Unknown:
+      return 0;
+  }
+}
 
 /**
  * An interface's timestamp unit. if_tsresol is one byte: its high bit clear, 10^-n seconds;

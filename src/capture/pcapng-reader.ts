@@ -36,12 +36,8 @@ import {
   BLOCK_SPB,
   BYTE_ORDER_MAGIC,
   DEFAULT_TSRESOL,
-  EPB_BROADCAST,
   EPB_FLAGS,
-  EPB_INBOUND,
-  EPB_MULTICAST,
-  EPB_OUTBOUND,
-  EPB_PROMISCUOUS,
+  flagsDirection,
   forEachOption,
   IF_NAME,
   IF_TSOFFSET,
@@ -133,13 +129,13 @@ class PcapngBlockReader implements ChunkParser {
       if (trailer !== length) throw this.error(`block length mismatch: the header says ${length} bytes, the trailer ${trailer}`);
       switch (type) {
         case BLOCK_EPB:
-          this.enhancedPacket(chunk, at, length);
+          this.timedPacket(chunk, at, length, MIN_EPB_LENGTH, 'Enhanced Packet Block', view.getUint32(at + 8, this.le));
           break;
         case BLOCK_SPB:
           this.simplePacket(chunk, at, length);
           break;
         case BLOCK_OPB:
-          this.obsoletePacket(chunk, at, length);
+          this.timedPacket(chunk, at, length, MIN_OPB_LENGTH, 'Packet Block', view.getUint16(at + 8, this.le));
           break;
         case BLOCK_IDB:
           this.interfaceDescription(view, at, length);
@@ -234,20 +230,14 @@ class PcapngBlockReader implements ChunkParser {
     if (resolution.base === 2 ? resolution.exponent > 19 : resolution.exponent > 6) this.nanosecond = true;
   }
 
-  /** EPB: interface (4 bytes), timestamp (8), captured and original length, data, options. */
-  private enhancedPacket(chunk: Chunk, at: number, length: number): void {
-    this.requireLength(length, MIN_EPB_LENGTH, 'Enhanced Packet Block');
+  /**
+   * EPB: interface (4 bytes), timestamp (8), captured and original length, data, options; the
+   * obsolete Packet Block the same with a 16-bit interface and a 16-bit drop count.
+   */
+  private timedPacket(chunk: Chunk, at: number, length: number, min: number, what: string, interfaceId: number): void {
+    this.requireLength(length, min, what);
     const view = chunk.view;
-    const iface = this.interfaceOf(view.getUint32(at + 8, this.le));
-    this.stamp(iface, view.getUint32(at + 12, this.le), view.getUint32(at + 16, this.le));
-    this.packet(chunk, iface, at, length, 28, view.getUint32(at + 20, this.le));
-  }
-
-  /** The obsolete Packet Block: as an EPB, with a 16-bit interface and a 16-bit drop count. */
-  private obsoletePacket(chunk: Chunk, at: number, length: number): void {
-    this.requireLength(length, MIN_OPB_LENGTH, 'Packet Block');
-    const view = chunk.view;
-    const iface = this.interfaceOf(view.getUint16(at + 8, this.le));
+    const iface = this.interfaceOf(interfaceId);
     this.stamp(iface, view.getUint32(at + 12, this.le), view.getUint32(at + 16, this.le));
     this.packet(chunk, iface, at, length, 28, view.getUint32(at + 20, this.le));
   }
@@ -285,7 +275,7 @@ class PcapngBlockReader implements ChunkParser {
     const r = this.slot;
     const reason = r.fillFrame(iface.decode, chunk, at, caplen);
     if (reason !== undefined) throw this.packetError(reason);
-    if (r.direction === PacketDirection.Unknown && this.flags !== 0) r.direction = this.flagsDirection(this.flags);
+    if (r.direction === PacketDirection.Unknown && this.flags !== 0) r.direction = this.flagsDirection();
     r.index = this.records + 1;
     r.offset = this.consumed;
     r.sec = this.time.sec;
@@ -302,27 +292,11 @@ class PcapngBlockReader implements ChunkParser {
     if (t.sec < 0 || !Number.isSafeInteger(t.sec)) throw this.packetError(`timestamp of ${t.sec} s is outside natsim's clock`);
   }
 
-  /** epb_flags as SLL's packet type would say it (include/uapi/linux/if_packet.h PACKET_*). */
-  private flagsDirection(flags: number): PacketDirection {
-    switch (flags & 3) {
-      case EPB_OUTBOUND:
-        return PacketDirection.Outgoing;
-      case EPB_INBOUND:
-        switch ((flags >>> 2) & 7) {
-          case EPB_MULTICAST:
-            return PacketDirection.Multicast;
-          case EPB_BROADCAST:
-            return PacketDirection.Broadcast;
-          case EPB_PROMISCUOUS:
-            return PacketDirection.OtherHost;
-          default:
-            return PacketDirection.Host;
-        }
-      case 0:
-        return PacketDirection.Unknown;
-      default:
-        throw this.packetError(`epb_flags 0x${hex(flags)} has direction bits 11, which pcapng leaves undefined`);
-    }
+  /** The packet's epb_flags direction (the link type carried none). */
+  private flagsDirection(): PacketDirection {
+    const direction = flagsDirection(this.flags);
+    if (direction === null) throw this.packetError(`epb_flags 0x${hex(this.flags)} has direction bits 11, which pcapng leaves undefined`);
+    return direction;
   }
 
   private interfaceOf(id: number): Interface {

@@ -12,12 +12,8 @@ import {
   BLOCK_IDB,
   BLOCK_SHB,
   BYTE_ORDER_MAGIC,
-  EPB_BROADCAST,
+  directionFlags,
   EPB_FLAGS,
-  EPB_INBOUND,
-  EPB_MULTICAST,
-  EPB_OUTBOUND,
-  EPB_PROMISCUOUS,
   IF_NAME,
   IF_TSRESOL,
   MIN_EPB_LENGTH,
@@ -26,7 +22,6 @@ import {
   SHB_USERAPPL,
   VERSION_MAJOR,
 } from './pcapng-blocks.js';
-import { PacketDirection } from './record.js';
 
 /** epb_flags (8 bytes) and opt_endofopt (4). */
 const FLAGS_OPTIONS_LENGTH = 12;
@@ -65,7 +60,7 @@ export class PcapngWriter extends BufferedCaptureWriter {
     let at = this.used;
     b.fill(0, at, at + pad4(caplen) - caplen);
     at += pad4(caplen) - caplen;
-    const flags = epbFlags(r.direction);
+    const flags = directionFlags(r.direction);
     if (flags !== 0) {
       b.writeUInt16LE(EPB_FLAGS, at);
       b.writeUInt16LE(4, at + 2);
@@ -90,25 +85,7 @@ export class PcapngWriter extends BufferedCaptureWriter {
 }
 
 function epbLength(r: WritableRecord, caplen: number): number {
-  return MIN_EPB_LENGTH + pad4(caplen) + (epbFlags(r.direction) === 0 ? 0 : FLAGS_OPTIONS_LENGTH);
-}
-
-/** The packet type as epb_flags says it: bits 0-1 direction, 2-4 reception type. */
-function epbFlags(direction: PacketDirection): number {
-  switch (direction) {
-    case PacketDirection.Host:
-      return EPB_INBOUND | (1 << 2);
-    case PacketDirection.Broadcast:
-      return EPB_INBOUND | (EPB_BROADCAST << 2);
-    case PacketDirection.Multicast:
-      return EPB_INBOUND | (EPB_MULTICAST << 2);
-    case PacketDirection.OtherHost:
-      return EPB_INBOUND | (EPB_PROMISCUOUS << 2);
-    case PacketDirection.Outgoing:
-      return EPB_OUTBOUND;
-    case PacketDirection.Unknown:
-      return 0;
-  }
+  return MIN_EPB_LENGTH + pad4(caplen) + (directionFlags(r.direction) === 0 ? 0 : FLAGS_OPTIONS_LENGTH);
 }
 
 /** Byte-order magic, version 1.0, section length unknown (-1), shb_userappl "natsim". */
