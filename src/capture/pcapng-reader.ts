@@ -80,6 +80,9 @@ interface Interface {
   readonly tsOffset: number;
 }
 
+/** Options that are epb_flags (8 bytes) and opt_endofopt (4) alone. */
+const FLAGS_ONLY = 12;
+
 /** The largest block natsim reads: a chunk (a packet block needs at most 262144 + 32 bytes and options). */
 const MAX_BLOCK = CHUNK_BYTES;
 
@@ -261,8 +264,13 @@ class PcapngBlockReader implements ChunkParser {
     if (optionsAt > optionsEnd) throw this.packetError(`captured length ${caplen} runs past the end of the ${length}-byte block`);
     if (caplen > iface.snaplen) throw this.packetError(`captured length ${caplen} exceeds the snapshot length ${iface.snaplen} of ${describe(iface)}`);
     this.flags = 0;
-    if (optionsAt < optionsEnd) {
-      const reason = forEachOption(chunk.view, optionsAt, optionsEnd, this.le, this.onPacketOption);
+    const view = chunk.view;
+    const le = this.le;
+    if (optionsEnd - optionsAt === FLAGS_ONLY && view.getUint16(optionsAt, le) === EPB_FLAGS && view.getUint16(optionsAt + 2, le) === 4 && view.getUint32(optionsAt + 8, le) === 0) {
+      // epb_flags and opt_endofopt, as dumpcap and natsim write them: read without the option walk
+      this.flags = view.getUint32(optionsAt + 4, le);
+    } else if (optionsAt < optionsEnd) {
+      const reason = forEachOption(view, optionsAt, optionsEnd, le, this.onPacketOption);
       if (reason !== undefined) throw this.packetError(reason);
     }
     this.deliver(chunk, iface, at + dataAt, caplen);
