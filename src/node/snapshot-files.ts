@@ -1,6 +1,9 @@
 /** The files of a node snapshot, by name: apart from their readers, so that the command line's help names them without loading those. */
 export const ADDR_FILE = 'ip-addr.json';
 export const ROUTE_FILE = 'ip-route.json';
+/** `ip -j -6 route show table all`: the IPv6 routes alone (ip-route.json has them too, with this iproute2). */
+export const ROUTE6_FILE = 'ip6-route.json';
+export const IP6TABLES_FILE = 'ip6tables-save.txt';
 export const SYSCTL_FILE = 'sysctl.txt';
 export const NFT_FILE = 'nft-ruleset.txt';
 /** `ipset save`, for iptables' -m set (optional). */
