@@ -58,6 +58,7 @@ async function runCases(dir: string): Promise<CaseResult[]> {
   const add = (name: string, packets: number, m: Median, notes = ''): void =>
     void results.push({ name, packets, seconds: m.seconds, rate: packets / m.seconds, ratioToFloor: floorRate / (packets / m.seconds), peakRssMb: m.rssMb, runs, notes });
   add('(a) parse floor: readCapture + Ipv4Packet.adopt', main.packets, floor);
+  results.push(await pcapngCase(dir, main, floor, floorRate));
 
   log('(b) natsim stats');
   const stats = await runMedian(natsim('stats', '--plain', main.pcap), runs);
@@ -105,6 +106,27 @@ async function runCases(dir: string): Promise<CaseResult[]> {
   log('(i) SNAT port allocation in a nearly full range');
   results.push(await allocationCase(runs));
   return results;
+}
+
+/**
+ * Case (a2): the parse floor on the same packets written as pcapng (dumpcap's layout: EPBs with
+ * epb_flags), against (a) in this run: reading pcapng must cost about what pcap does.
+ */
+async function pcapngCase(dir: string, main: WorkloadSummary, pcapFloor: Median, floorRate: number): Promise<CaseResult> {
+  const ng = generate(dir, 'workload.pcapng', main.packets);
+  log('(a2) parse floor on the pcapng copy');
+  const m = await runMedian({ cmd: NODE, args: [PARSE_FLOOR, ng.pcap], node: true }, options.runs);
+  rmSync(ng.pcap);
+  return {
+    name: '(a2) parse floor, the same capture as pcapng',
+    packets: ng.packets,
+    seconds: m.seconds,
+    rate: ng.packets / m.seconds,
+    ratioToFloor: floorRate / (ng.packets / m.seconds),
+    peakRssMb: m.rssMb,
+    runs: options.runs,
+    notes: `${(m.seconds / pcapFloor.seconds).toFixed(2)}× the pcap read of (a); ${(ng.bytes / 2 ** 20).toFixed(0)} MB vs ${(main.bytes / 2 ** 20).toFixed(0)} MB`,
+  };
 }
 
 /**

@@ -1,13 +1,14 @@
 /**
  * Writes the benchmark's capture: a NAT router's LINUX_SLL2 capture of `packets` packets the
  * router received (direction In on lan0 or wan0; natsim replays only those), with the scenario
- * describing the router beside it (x.pcap → x.yaml, where natsim looks by default). Flows start
+ * describing the router beside it (x.pcap → x.yaml, where natsim looks by default); pcapng when
+ * the name ends in .pcapng, with the same packets for the same seed. Flows start
  * at random (exponential) intervals, about 800 a second, so a 1,000,000-packet capture spans
  * about 100 s with some 80,000 flows, and the conntrack table stays at a steady size however
  * long the capture: a longer file has more flows, not more live ones.
  */
-import { writeFileSync } from 'node:fs';
-import { PcapWriter } from '../capture/pcap-writer.js';
+import { statSync, writeFileSync } from 'node:fs';
+import { openCaptureWriter } from '../capture/index.js';
 import { LinkType, PacketDirection } from '../capture/record.js';
 import { ETH_P_IP } from '../capture/link-layer.js';
 import { Prng } from '../sim/prng.js';
@@ -38,11 +39,10 @@ export function writeWorkload(pcap: string, packets: number, seed: number): Work
   const env: FlowEnv = { prng, pools: new AddressPools(prng), ports: new PortBook(), emit: (p) => queue.push(p) };
   const flowsByKind = Object.fromEntries(FLOW_MIX.map(([kind]) => [kind, 0])) as Record<FlowKind, number>;
   const totalWeight = FLOW_MIX.reduce((sum, [, weight]) => sum + weight, 0);
-  const writer = new PcapWriter(pcap, { linkType: LinkType.LinuxSll2 });
+  const writer = openCaptureWriter(pcap, { linkType: LinkType.LinuxSll2 });
   let flows = 0;
   let nextStart = 0;
   let written = 0;
-  let bytes = 24;
   let last = 0;
   try {
     while (written < packets) {
@@ -65,16 +65,15 @@ export function writeWorkload(pcap: string, packets: number, seed: number): Work
         protocol: ETH_P_IP,
         payload: p.bytes,
       });
-      bytes += 16 + 20 + p.bytes.length;
       last = p.time;
       written++;
     }
   } finally {
     writer.close();
   }
-  const scenario = pcap.replace(/\.pcap$/, '.yaml');
+  const scenario = pcap.replace(/\.pcap(ng)?$/, '.yaml');
   writeFileSync(scenario, routerScenario(packets, seed, INLINE_MASQUERADE));
-  return { pcap, scenario, packets: written, flows, flowsByKind, seconds: last / 1e6, bytes };
+  return { pcap, scenario, packets: written, flows, flowsByKind, seconds: last / 1e6, bytes: statSync(pcap).size };
 }
 
 /** The bench router's one rule, as an inline nft ruleset. */

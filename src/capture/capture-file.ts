@@ -1,33 +1,45 @@
 /**
- * Opening a capture and reading its first bytes, with the operating system's refusals (missing
- * file, permission, a directory) turned into InputErrors naming the file, so a bad path is a
- * one-line message and exit 2 rather than a stack trace.
+ * Opening a capture and reading it, synchronously (chunk-reader.ts says why), with the
+ * operating system's refusals (missing file, permission, a directory) turned into InputErrors
+ * naming the file, so a bad path is a one-line message and exit 2 rather than a stack trace.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../errors.js';
 
-export async function openCapture(path: string): Promise<FileHandle> {
+/** Runs `body` on the open file and closes it, however `body` ends. */
+export function withCaptureFd<T>(path: string, body: (fd: number) => T): T {
+  let fd: number;
   try {
-    return await open(path, 'r');
+    fd = openSync(path, 'r');
   } catch (err) {
     throw readError(path, err);
+  }
+  try {
+    return body(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
 /** Up to `length` bytes from the start of the file; fewer only when the file is shorter. */
-export async function readHead(path: string, file: FileHandle, length: number): Promise<Buffer> {
+export function readHead(path: string, fd: number, length: number): Buffer {
   const head = Buffer.alloc(length);
-  let filled = 0;
+  return head.subarray(0, readFully(path, fd, head, 0, length, 0));
+}
+
+/** Reads into `into[at, at + length)` from file byte `position` until full or the file ends; returns how many came. */
+export function readFully(path: string, fd: number, into: Uint8Array, at: number, length: number, position: number): number {
+  let got = 0;
   try {
-    while (filled < length) {
-      const { bytesRead } = await file.read(head, filled, length - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
+    while (got < length) {
+      const n = readSync(fd, into, at + got, length - got, position + got);
+      if (n === 0) break;
+      got += n;
     }
   } catch (err) {
     throw readError(path, err);
   }
-  return head.subarray(0, filled);
+  return got;
 }
 
 /** An I/O failure on `path` as an InputError ("cannot read: ENOENT: no such file or directory"). */

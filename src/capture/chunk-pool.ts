@@ -6,14 +6,21 @@
  * were about 70 MB of a replay's peak RSS.
  */
 
-/** Bytes per read; holds the largest pcap record (16 + 262144 bytes) many times over. */
+/**
+ * Bytes per read; holds the largest pcap record (16 + 262144 bytes) many times over, and is
+ * the largest pcapng block natsim reads.
+ */
 export const CHUNK_BYTES = 4 << 20;
 
 /** A part of the file in memory, and how many holders still read it. */
 export class Chunk {
   refs = 0;
+  /** The same bytes, for the readers' multi-byte fields in the file's byte order. */
+  readonly view: DataView;
 
-  constructor(readonly bytes: Uint8Array) {}
+  constructor(readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
 }
 
 export class ChunkPool {

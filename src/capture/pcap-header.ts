@@ -38,15 +38,13 @@ export function identifyCapture(head: Uint8Array): CaptureFormat | undefined {
   return magicByteOrder(magic) === undefined ? undefined : 'pcap';
 }
 
-/** The error for a file that is not classic pcap: pcapng gets its workaround, anything else what was found. */
+/** The error for a file that is not classic pcap: what was found. */
 export function notPcapError(file: string, head: Uint8Array): InputError {
   const place = { file, offset: 0 };
-  if (identifyCapture(head) === 'pcapng') {
-    return new InputError(place, 'pcapng is not supported yet; convert with: editcap -F pcap IN OUT');
-  }
+  if (identifyCapture(head) === 'pcapng') return new InputError(place, 'a pcapng file, not classic pcap (readCapture reads both)');
   if (head.length < 4) return new InputError(place, `file of ${head.length} bytes is too short to be a capture`);
   const found = Buffer.from(head.buffer, head.byteOffset, 4).toString('hex');
-  return new InputError(place, `not a pcap capture: magic 0x${found}, expected a1b2c3d4 or a1b23c4d in either byte order`);
+  return new InputError(place, `not a pcap capture: magic 0x${found}, expected a1b2c3d4 or a1b23c4d in either byte order, or pcapng's 0a0d0d0a`);
 }
 
 /**
@@ -109,6 +107,6 @@ function magicByteOrder(magicBE: number): { littleEndian: boolean; nanosecond: b
   }
 }
 
-function byteSwap32(x: number): number {
+export function byteSwap32(x: number): number {
   return (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
 }

@@ -28,7 +28,7 @@ export enum LinkType {
  * A captured frame, decapsulated to its network-layer payload. Readers hand the same record
  * object to every callback, refilled (one object shape and no allocation per packet, design.md
  * §8): its fields are valid only during the callback. Its payload is a view into a chunk the
- * reader does not write again while the consumer holds it (pcap-reader.ts), so it may be kept
+ * reader does not write again while the consumer holds it (chunk-reader.ts), so it may be kept
  * (and changed by its keeper) without a copy.
  */
 export interface CaptureRecord {
@@ -69,7 +69,9 @@ export type RecordCallback = (r: CaptureRecord) => void | boolean;
 
 /** What a whole read reports at the end. */
 export interface CaptureSummary {
+  /** The file's link type; for pcapng, that of its first interface. */
   readonly linkType: LinkType;
   readonly records: number;
+  /** Timestamps finer than microseconds (pcapng: on any interface). */
   readonly nanosecond: boolean;
 }

@@ -84,7 +84,7 @@ const TABLE: Record<SharedOptionName, { readonly flags: string; readonly help: s
     parse: kernelVersion,
   },
   followKernel: { flags: '--no-follow-kernel', help: "with a capture: draw random NAT ports from the seed instead of taking the kernel's port from the capture where the rule allows it" },
-  writePcap: { flags: '--write-pcap <file>', help: 'write every packet in and out of the traced host as a tcpdump -i any capture (LINUX_SLL2)' },
+  writePcap: { flags: '--write-pcap <file>', help: 'write every packet in and out of the traced host as a tcpdump -i any capture (LINUX_SLL2; pcapng when FILE ends in .pcapng)' },
   until: { flags: '--until <time>', help: "stop at this virtual time (2m, 30s, 500ms; a bare number is seconds): a scenario's clock, or the capture's time since its first record", parse: duration },
   maxPackets: { flags: '--max-packets <n>', help: "stop after this many packets: the capture's records fed, or the packets the scenario's hosts receive", parse: integer(1) },
   quiet: { flags: '--quiet', help: 'no progress bar (one is shown on a terminal when a capture takes more than a second)' },

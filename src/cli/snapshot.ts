@@ -11,7 +11,7 @@ import { InputError } from '../errors.js';
 import type { Output } from '../trace/output.js';
 import {
   ADDR_FILE, CPU_ONLINE_FILE, IP6TABLES_FILE, IPSET_FILE, IPTABLES_FILE, IPTABLES_LEGACY_FILE, IPVS_FILE, NFT_FILE, NPROC_FILE, PROC_TCP_FILE, PROC_UDP_FILE, ROUTE_FILE, ROUTE6_FILE, SOCKETS_FILE, SYSCTL_FILE,
-} from '../node/snapshot.js';
+} from '../node/snapshot-files.js';
 
 interface Probe {
   readonly file: string;

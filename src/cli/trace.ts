@@ -1,7 +1,8 @@
 /** `natsim trace INPUT`: per-hook traces of every packet through the traced host(s). */
 import { Output } from '../trace/output.js';
 import { makePalette, wantColor } from '../trace/palette.js';
-import { makeSink, type TraceStyle } from '../trace/sinks.js';
+import { makeSink } from '../trace/sinks.js';
+import type { TraceStyle } from '../trace/styles.js';
 import { runInput, type RunOptions } from './run-input.js';
 import { diagnosis } from '../report/diagnosis.js';
 import type { TraceCounters } from '../trace/nft-rule-listing.js';

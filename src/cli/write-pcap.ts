@@ -1,13 +1,13 @@
 /**
  * --write-pcap FILE: every IPv4 packet that arrives on or leaves the traced host, as
  * `tcpdump -i any` writes it (LINUX_SLL2 with interface index and direction, nanosecond
- * timestamps), so Wireshark or `tcpdump -r -nn -e` can read natsim's packets beside a real
- * capture. Replaying a capture, times are the capture's own (ClockOrigin; a packet the kernel
+ * timestamps; pcapng, as dumpcap writes it, when FILE ends in .pcapng), so Wireshark or
+ * `tcpdump -r -nn -e` can read natsim's packets beside a real capture. Replaying a capture, times are the capture's own (ClockOrigin; a packet the kernel
  * sent too has the kernel's time) and packets are in time order, as tcpdump saw them: a packet
  * the kernel sent later than the next one arrived is written after that one.
  */
 import { LinkType, PacketDirection } from '../capture/record.js';
-import { PcapWriter } from '../capture/pcap-writer.js';
+import { openCaptureWriter, type CaptureWriter } from '../capture/index.js';
 import { ETH_P_IP } from '../capture/link-layer.js';
 import type { ClockOrigin } from '../capture/clock-origin.js';
 import { InputError } from '../errors.js';
@@ -28,9 +28,9 @@ interface Held {
 
 export function openCaptureOut(path: string, origin: ClockOrigin): CaptureOut {
   requireOutputFile(path);
-  let writer: PcapWriter;
+  let writer: CaptureWriter;
   try {
-    writer = new PcapWriter(path, { linkType: LinkType.LinuxSll2, nanosecond: true });
+    writer = openCaptureWriter(path, { linkType: LinkType.LinuxSll2, nanosecond: true });
   } catch (e) {
     throw new InputError({ file: path }, `cannot write: ${(e as Error).message}`);
   }

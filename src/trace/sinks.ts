@@ -10,8 +10,7 @@ import type { NftTraceEvent } from '../netfilter/rules/nft-trace.js';
 import { traceToolLines } from './trace-tools.js';
 import type { TraceCounters } from './nft-rule-listing.js';
 
-export type TraceStyle = 'kernel' | 'masq' | 'json';
-export const TRACE_STYLES: readonly TraceStyle[] = ['kernel', 'masq', 'json'];
+import type { TraceStyle } from './styles.js';
 
 export interface LineSink {
   line(text: string): void;

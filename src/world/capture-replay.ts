@@ -5,7 +5,7 @@
  * link type carries no direction (Ethernet, raw IP) are taken as all received.
  */
 import type { FateProbe } from '../netfilter/probe.js';
-import { ChunkPool, readCapture, type Chunk } from '../capture/index.js';
+import { ChunkPool, mayHoldOutgoing, readCapture, type Chunk } from '../capture/index.js';
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { InputError } from '../errors.js';
 import type { NetDevice } from '../host/device.js';
@@ -24,7 +24,7 @@ import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
 import { icmpSend } from '../ipv4/icmp.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 import { captureLink, receivedHeader, type CapturedLink } from './link-header.js';
-import { HeapWatch } from './heap-watch.js';
+import { boundHeapGrowth } from './heap-growth.js';
 import { ClockOrigin } from '../capture/clock-origin.js';
 import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../packet/icmp.js';
 
@@ -88,14 +88,16 @@ export interface ReplayOptions {
   readonly onHost?: (host: Host) => void;
 }
 
-/** Records between two progress reports and heap checks: rare enough to cost nothing per packet. */
+/** Records between two progress reports: rare enough to cost nothing per packet. */
 const PROGRESS_EVERY = 4096;
 
 /**
  * How far ahead of the record it feeds the replay reads: far enough to have seen what the
  * kernel sent for it (recorded-out.ts pairs within 1 s) and its next hop's ARP request and
  * answer, if any (neighbours.ts). One pass over the file serves all three, and memory holds
- * only this much of the capture, however long it is.
+ * only this much of the capture, however long it is. A capture that cannot hold what the kernel
+ * sent (Ethernet or raw IP pcap: every record is taken as received) has nothing to pair and no
+ * ARP request of the host's to see, so its records are fed as they are read (lookahead 0).
  */
 const LOOKAHEAD_NS = 1.2e9;
 
@@ -264,7 +266,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   // One pass: what the kernel sent and its ARP traffic are indexed as they are read; received
   // frames wait in `pending` until the reader is LOOKAHEAD_NS past them.
   const chunks = new ChunkPool();
-  const heap = new HeapWatch();
+  boundHeapGrowth();
   const pending = new PendingRing(chunks);
   const feedOldest = (): void => {
     feed(pending.oldest());
@@ -272,14 +274,12 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   };
   const tracing = host.sink !== null;
   const origin = options.origin ?? new ClockOrigin();
+  const lookahead = mayHoldOutgoing(file) ? LOOKAHEAD_NS : 0;
   let read = 0;
   await readCapture(file, (r: CaptureRecord) => {
     if (read === 0) origin.setFirstRecord(r.sec, r.nsec);
     const time = origin.since(r.sec, r.nsec);
-    if (++read % PROGRESS_EVERY === 0) {
-      options.progress?.(r.offset, read);
-      heap.check();
-    }
+    if (++read % PROGRESS_EVERY === 0) options.progress?.(r.offset, read);
     const outgoing = r.direction === PacketDirection.Outgoing;
     if (r.protocol === ETH_P_ARP) neighbours.observe(r, time);
     const p = pending.push();
@@ -296,9 +296,9 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     p.length = r.payloadLength;
     if (p.chunk) chunks.hold(p.chunk); // the reader fills it again only once every record in it is fed
     p.link = received && tracing ? captureLink(r) : null;
-    while (pending.size > 0 && pending.oldest().time <= time - LOOKAHEAD_NS) feedOldest();
+    while (pending.size > 0 && pending.oldest().time <= time - lookahead) feedOldest();
     // past --until or --max-packets by the lookahead: nothing later can be fed, so stop reading
-    return time <= until + LOOKAHEAD_NS && fed < maxPackets;
+    return time <= until + lookahead && fed < maxPackets;
   }, chunks);
   while (pending.size > 0) feedOldest();
   failNeighboursUntil(until);

@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPcap } from '../../src/capture/pcap-reader.js';
+import { readCapture } from '../../src/capture/index.js';
+import { InputError } from '../../src/errors.js';
 import type { CaptureRecord, CaptureSummary } from '../../src/capture/record.js';
 
 export interface TempDir {
@@ -107,4 +109,14 @@ export async function rejection(p: Promise<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error('expected a rejection');
+}
+
+/** Reads `path` (either format): its record count, or the InputError; any other failure is thrown. */
+export async function readOutcome(path: string): Promise<number | InputError> {
+  try {
+    return (await readCapture(path, () => {})).records;
+  } catch (err) {
+    if (err instanceof InputError) return err;
+    throw err;
+  }
 }

@@ -3,6 +3,7 @@
  * writing what natsim saw gives the recording's IPv4 packets back, in order, In and Out; and
  * natsim verify accepts the written capture as if the kernel had made it.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCapture } from '../../src/capture/index.js';
@@ -38,6 +39,19 @@ describe('--write-pcap', () => {
       return out;
     };
     expect(await stamped(written)).toEqual(await stamped(`${dir}/capture.pcap`));
+  });
+
+  it('FILE.pcapng: pcapng (SHB, IDB, EPBs) with the same packets and times as FILE.pcap', async () => {
+    const dir = 'fixtures/kernel/tcp-lifecycle';
+    const [pcap, pcapng] = ['natsim.pcap', 'natsim.pcapng'].map((name) => join(tempDir(), name));
+    for (const file of [pcap!, pcapng!]) expect(natsim('stats', '--plain', '--write-pcap', file, `${dir}/capture.pcap`).code).toBe(0);
+    expect(readFileSync(pcapng!).readUInt32LE(0)).toBe(0x0a0d0d0a);
+    const timed = async (file: string): Promise<string[]> => {
+      const out: string[] = [];
+      await readCapture(file, (r: CaptureRecord) => void out.push(`${r.sec}.${r.nsec} ${r.direction} ${r.ifindex} ${Buffer.from(r.payload).toString('hex')}`));
+      return out;
+    };
+    expect(await timed(pcapng!)).toEqual(await timed(pcap!));
   });
 
   it('natsim verify reads it as a kernel capture', () => {

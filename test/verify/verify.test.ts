@@ -52,6 +52,18 @@ describe.each(CASES)('natsim verify on fixtures/kernel/%s', (name) => {
   });
 });
 
+describe('natsim verify on fixtures/kernel/pcapng-capture/capture.pcapng (dumpcap’s file, read as pcapng)', () => {
+  const dir = 'fixtures/kernel/pcapng-capture';
+
+  it('matches every packet, as its classic-pcap copy does', () => {
+    const ng = verifyJson(`${dir}/capture.pcapng`, dir);
+    const pcap = verifyJson(`${dir}/capture.pcap`, dir);
+    expect(ng.code).toBe(0);
+    expect(ng.out.summary.line).toBe('verify: 16/16 packets match');
+    expect(ng.out.packets.map((p) => [p.outcome, p.kernel?.summary])).toEqual(pcap.out.packets.map((p) => [p.outcome, p.kernel?.summary]));
+  });
+});
+
 describe('natsim verify on fixtures/kernel/icmp-error-related', () => {
   const dir = 'fixtures/kernel/icmp-error-related';
 
