@@ -55,7 +55,7 @@ function setOf(t: Table, name: string): NftSet {
 /** An element list as `nft list ruleset` prints it at virtual time `now` (comments aside). */
 function printElements(set: NftSet, now: number): string {
   const parts = set.elements.map((e) => {
-    const key = e.key.map((f, i) => (set.key[i] === 'ipv4_addr' ? formatIpv4(f.min) : set.key[i] === 'inet_proto' ? 'tcp' : String(f.min))).join(' . ');
+    const key = e.key.map((f, i) => (set.key[i] === 'ipv4_addr' ? formatIpv4(f.min as number) : set.key[i] === 'inet_proto' ? 'tcp' : String(f.min))).join(' . ');
     const timeout = e.expiry && e.expiry.timeout !== set.timeout ? ` timeout ${formatNftTime(e.expiry.timeout)}` : '';
     const expires = e.expiry ? ` expires ${formatNftTime(e.expiry.expiration - now)}` : '';
     return `${key}${timeout}${expires}`;

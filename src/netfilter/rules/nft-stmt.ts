@@ -1,0 +1,80 @@
+/**
+ * nf_tables statements that natsim evaluates without a model of what they hand over to:
+ * `ct helper set "NAME"` (nft_ct_helper_obj_eval: the helper that would watch the connection for
+ * expectations — natsim models no helper), `flow add @FT` (nft_flow_offload_eval: the
+ * connection would be offloaded to the flowtable's fast path — natsim goes on as the slow path),
+ * and `meta|ct mark set EXPR map M` (nft_lookup into a register, then nft_meta_set_eval /
+ * nft_ct_set_eval; a key the map lacks ends the rule, NFT_BREAK).
+ */
+import type { RuleContext } from './context.js';
+import type { KeyExpr, MarkOwner, NftExpr, Rule } from './model.js';
+import { loadKey } from './nft-concat.js';
+import { setLookup, type NftSet } from './nft-set.js';
+
+/** ct helper set "NAME": nft_ct_helper_obj_init calls nf_ct_netns_get. */
+export class NftCtHelperSet implements NftExpr {
+  readonly stateful = false;
+  readonly needsConntrack = true;
+  readonly name: string;
+
+  constructor(private readonly helper: string) {
+    this.name = `ct helper set "${helper}"`;
+  }
+
+  eval(ctx: RuleContext, rule: Rule): boolean {
+    ctx.state.notes?.push(`ct helper "${this.helper}": the helper is not modelled (no expectations, no RELATED connections from it); the packet goes on (rule "${rule.text}")`);
+    return true;
+  }
+}
+
+/** flow add|offload @FT: nft_flow_offload_init calls nf_ct_netns_get. */
+export class NftFlowOffload implements NftExpr {
+  readonly stateful = false;
+  readonly needsConntrack = true;
+  readonly name: string;
+
+  constructor(private readonly flowtable: string) {
+    this.name = `flow add @${flowtable}`;
+  }
+
+  eval(ctx: RuleContext, rule: Rule): boolean {
+    ctx.state.notes?.push(`flowtable ${this.flowtable}: offload is not modelled; the packet goes on through the hooks as the slow path does (rule "${rule.text}")`);
+    return true;
+  }
+}
+
+/** meta mark set … map / ct mark set … map: the mark is the data of the element the key finds. */
+export class NftMarkFromMap implements NftExpr {
+  readonly stateful = false;
+  readonly needsConntrack: boolean;
+  readonly name: string;
+
+  constructor(
+    private readonly of: MarkOwner,
+    private readonly key: readonly KeyExpr[],
+    private readonly map: NftSet,
+    text: string,
+  ) {
+    // nft_ct_set_init calls nf_ct_netns_get, and so does nft_ct_get_init for a `ct …` key
+    this.needsConntrack = of === 'conn' || key.some(readsCt);
+    this.name = text;
+  }
+
+  eval(ctx: RuleContext, rule: Rule): boolean {
+    const regs = loadKey(this.key, ctx);
+    const found = regs === null ? undefined : setLookup(this.map, regs, ctx.skb.time);
+    const value = found?.data?.[0]?.min;
+    if (typeof value !== 'number') return false;
+    const skb = ctx.skb;
+    const before = this.of === 'packet' ? skb.mark : (skb.ct?.mark ?? 0);
+    if (this.of === 'packet') skb.mark = value;
+    else if (skb.ct) skb.ct.mark = value;
+    else return true;
+    ctx.state.notes?.push(`${this.of === 'packet' ? 'MARK' : 'CONNMARK'} 0x${before.toString(16)} -> 0x${value.toString(16)} (rule "${rule.text}")`);
+    return true;
+  }
+}
+
+function readsCt(k: KeyExpr): boolean {
+  return k.kind === 'ct' || (k.kind === 'bitwise' && readsCt(k.of));
+}
