@@ -119,6 +119,8 @@ export function readIpv6(cur: NftCursor, first: Token): KeyExpr {
 export function readBitwise(cur: NftCursor, of: KeyExpr, datatype: SetDatatype): KeyExpr {
   cur.next();
   const text = readMaskText(cur);
+  // an IPv6 field never loads for IPv4: its mask is read, not used
+  if (of.kind === 'ipv6') return of;
   const mask = datatype === 'ipv4_addr' ? parseIpv4(text) : datatype === 'tcp_flag' ? parseBitmask(TCP_FLAG, text) : parseU32(text);
   if (mask === null) return cur.fail(cur.peek(), `bad mask '${text}' for a ${datatype}`);
   return { kind: 'bitwise', of, mask, xor: 0 };

@@ -14,12 +14,12 @@ import { readMaskText } from './nft-expr.js';
 import { NftLimit, readLimitSpec } from './nft-limit.js';
 import { readQuota } from './nft-quota.js';
 import { expandScript } from './nft-script.js';
-import { NftCtHelperSet, NftFlowOffload, NftMarkFromMap } from './nft-stmt.js';
+import { NftCtHelperSet, NftFlowOffload, NftMarkFromMap, NftPayloadSet } from './nft-stmt.js';
+import { NftMssSet } from './nft-tcpmss.js';
 import { readDynset } from './nft-dynset.js';
 import { anonymousSet, keyTypeText, type NftSet } from './nft-set.js';
 import { readElements, readSetDecl, readVerdict } from './nft-set-syntax.js';
 import { readLogStatement } from './nft-log-syntax.js';
-import { readTcpFlags } from './nft-tcp-flags.js';
 import { NftCursor, tokenize, type Token } from './nft-tokens.js';
 import { ADDR_TYPE_NAME, NAT_FLAG_BY_NFT_WORD, parseNatTarget, parsePortRange, parseProto, parseU32 } from './syntax.js';
 
@@ -41,8 +41,6 @@ const UNMODELLED_STATEMENT: Readonly<Record<string, string>> = {
   xt: 'xt (an x_tables extension that nft cannot translate) is not modelled',
   set: "a bare 'set' statement is not nft syntax here (meta|ct KEY set VALUE, or add|update @SET)",
 };
-/** tcp_flag names, to tell `tcp flags syn,ack` (any of) from the equality forms. */
-const TCP_FLAG_WORDS: Readonly<Record<string, true>> = { fin: true, syn: true, rst: true, psh: true, ack: true, urg: true, ecn: true, cwr: true };
 
 /** nft's relational operators (parser_bison.y relational_op). */
 const RELATIONS: Readonly<Record<string, '==' | '!=' | '<' | '>' | '<=' | '>='>> = { '==': '==', eq: '==', '!=': '!=', ne: '!=', '<': '<', lt: '<', '>': '>', gt: '>', '<=': '<=', le: '<=', '>=': '>=', ge: '>=' };
@@ -61,6 +59,11 @@ const CT_UNMODELLED: Readonly<Record<string, string>> = {
 const ICMPX_TO_ICMP: readonly number[] = [0, 3, 1, 13];
 /** nft's icmpv6 reject codes (icmpv6_code_tbl). */
 const ICMPV6_REJECT = new Set(['no-route', 'admin-prohibited', 'addr-unreachable', 'port-unreachable', 'policy-fail', 'reject-route']);
+
+/** nft's `meta nfproto ipv6` dependency of an IPv6 statement in an inet table: never holds for IPv4. */
+function ipv6Only(): Match {
+  return { kind: 'lookup', negate: false, key: [{ kind: 'ipv6', name: 'meta nfproto ipv6', datatype: 'nf_proto' }], set: singleValue('nf_proto', 10) };
+}
 
 /** A set of one value. */
 function singleValue(type: SetDatatype, v: number): NftSet {
@@ -561,10 +564,6 @@ class NftParser extends NftCursor {
     const word = this.word(tok);
     switch (word) {
       case 'tcp':
-        if (this.peek().text !== 'flags' || this.flagsUseGenericForm()) return this.keyStatement(tok, matches);
-        this.next();
-        matches.push(readTcpFlags(this, () => this.relation()));
-        return null;
       case 'ip':
       case 'ip6':
       case 'icmpv6':
@@ -687,18 +686,6 @@ class NftParser extends NftCursor {
     return { kind: 'queue', num, bypass };
   }
 
-  /** `tcp flags …` that readTcpFlags's equality forms do not cover: a set, a map or a bitmask of several. */
-  private flagsUseGenericForm(): boolean {
-    for (let i = this.pos + 1; i < this.tokens.length; i++) {
-      const t = this.tokens[i]!;
-      if (t.kind !== 'word' || t.text === 'vmap' || t.text.startsWith('@')) return t.kind === 'punct' && t.text === '{' ? true : t.kind === 'word';
-      if (t.text === '&' || t.text === '==' || t.text === '!=' || t.text === '/') return false;
-      if (/[|,(]/.test(t.text)) return true;
-      if (!(t.text in TCP_FLAG_WORDS)) return false;
-    }
-    return false;
-  }
-
   /** Whether the operand after a key is a set, map or `.` concatenation (a lookup, not a name). */
   private operandIsSetOrMap(): boolean {
     let i = this.pos;
@@ -721,6 +708,10 @@ class NftParser extends NftCursor {
       this.next();
       return { kind: 'vmap', key, map: this.setOperand(key, 'verdict') };
     }
+    if (this.peek().text === 'set') {
+      matches.push(this.setStatement(key, this.next()));
+      return null;
+    }
     const opTok = this.peek();
     const op = RELATIONS[opTok.text] ?? null;
     if (op !== null) this.next();
@@ -732,13 +723,49 @@ class NftParser extends NftCursor {
       return null;
     }
     const type = only === null ? null : datatypeOf(only);
-    if (only !== null && (op === null || this.peek().text === '/') && type !== null && BITMASK_TYPES.has(type) && !this.peekPunct('{') && !this.peek().text.startsWith('@')) {
+    if (only !== null && (op === null || this.slashAhead()) && type !== null && BITMASK_TYPES.has(type) && !this.peekPunct('{') && !this.peek().text.startsWith('@')) {
       matches.push(this.bitmaskMatch(only, type, negate));
       return null;
     }
     const field = only !== null && !this.peek().text.startsWith('@') && !this.operandHasAddressRange() ? this.fieldMatch(only, negate) : null;
     matches.push(field ?? { kind: 'lookup', negate, key, set: this.setOperand(key, 'set') });
     return null;
+  }
+
+  /**
+   * `KEY set VALUE` for a header field: `ip dscp set 0x1`, `tcp option maxseg size set rt mtu`;
+   * on an IPv6 field, the `meta nfproto ipv6` dependency that keeps it from IPv4 packets.
+   */
+  private setStatement(key: readonly KeyExpr[], setTok: Token): Match {
+    const k = key.length === 1 ? key[0]! : null;
+    if (k?.kind === 'ipv6') {
+      while (!this.atRuleEnd() && this.peek().text !== 'comment') this.next();
+      return ipv6Only();
+    }
+    const valueTok = this.next();
+    if (k?.kind === 'tcpopt' && k.option === 2 && k.field === 'value') {
+      if (valueTok.text === 'rt') {
+        this.expect('mtu');
+        return { kind: 'nft', expr: new NftMssSet('rt') };
+      }
+      return { kind: 'nft', expr: new NftMssSet(this.u32(valueTok)) };
+    }
+    if (k?.kind === 'payload' && k.base === 'network') {
+      const v = this.u32(valueTok);
+      if (v >= 2 ** k.bits) this.fail(valueTok, `${k.name} has ${k.bits} bits`);
+      return { kind: 'nft', expr: new NftPayloadSet(k, v) };
+    }
+    return this.fail(setTok, 'setting this field is not modelled (natsim sets ip header fields, tcp option maxseg size, meta mark and ct mark)');
+  }
+
+  /** A `/` before the end of the rule: the `VALUE / MASK` form. */
+  private slashAhead(): boolean {
+    for (let i = this.pos; i < this.tokens.length; i++) {
+      const t = this.tokens[i]!;
+      if (t.text === '/') return true;
+      if (t.kind !== 'word' && !(t.kind === 'punct' && t.text === ',')) return false;
+    }
+    return false;
   }
 
   /** `KEY [!=] A[,B…]` of a bitmask type: any of the bits (KEY & V != 0), or `V / MASK`: KEY & MASK == V. */
@@ -881,12 +908,14 @@ class NftParser extends NftCursor {
         if (source === of) this.fail(this.peek(), 'expected or, xor or and');
         return;
       }
-      const op = this.next();
-      const v = this.u32(this.next());
-      if (op.text === 'or' || op.text === '|') effects.push({ kind: 'mark', of, value: v, mask: v });
-      else if (op.text === 'xor' || op.text === '^') effects.push({ kind: 'mark', of, value: v, mask: 0 });
-      else if (op.text === 'and' || op.text === '&') effects.push({ kind: 'mark', of, value: 0, mask: ~v >>> 0 });
-      else this.fail(op, `unsupported mark operation '${op.text}' (or, xor, and)`);
+      // nft folds a chain of operations (`and M xor V`) into one nft_bitwise; applied in turn they give the same
+      while (['or', '|', 'xor', '^', 'and', '&'].includes(this.peek().text)) {
+        const op = this.next();
+        const v = this.u32(this.next());
+        if (op.text === 'or' || op.text === '|') effects.push({ kind: 'mark', of, value: v, mask: v });
+        else if (op.text === 'xor' || op.text === '^') effects.push({ kind: 'mark', of, value: v, mask: 0 });
+        else effects.push({ kind: 'mark', of, value: 0, mask: ~v >>> 0 });
+      }
       return;
     }
     let mask = 0xffffffff;
@@ -1010,7 +1039,7 @@ class NftParser extends NftCursor {
     const tok = this.next();
     if (family.text === 'icmpv6') {
       if (parseField('icmpv6_type', tok.text) === null && !ICMPV6_REJECT.has(tok.text)) this.fail(tok, `unknown icmpv6 reject type '${tok.text}' (${[...ICMPV6_REJECT].join(', ')})`);
-      matches.push({ kind: 'lookup', negate: false, key: [{ kind: 'ipv6', name: 'meta nfproto ipv6', datatype: 'nf_proto' }], set: singleValue('nf_proto', 10) });
+      matches.push(ipv6Only());
       return { kind: 'reject', with: { icmpCode: 3 } };
     }
     if (family.text === 'icmpx') {
@@ -1068,11 +1097,11 @@ class NftParser extends NftCursor {
    * random, fully-random, persistent. `ip6` NAT carries nft's `meta nfproto ipv6` dependency.
    */
   private natStatement(kind: 'snat' | 'dnat' | 'masquerade' | 'redirect', matches: Match[]): Action {
-    const fam = this.peek().text;
-    if (kind !== 'masquerade' && (fam === 'ip' || fam === 'ip6')) {
-      this.next();
-      if (fam === 'ip6') matches.push({ kind: 'lookup', negate: false, key: [{ kind: 'ipv6', name: 'meta nfproto ipv6', datatype: 'nf_proto' }], set: singleValue('nf_proto', 10) });
-    }
+    const famTok = this.peek().text;
+    if (kind !== 'masquerade' && (famTok === 'ip' || famTok === 'ip6')) this.next();
+    // an IPv6 target without the family word makes nft infer ip6 as well
+    const fam = famTok === 'ip6' || this.ipv6Target() ? 'ip6' : 'ip';
+    if (fam === 'ip6') matches.push(ipv6Only());
     if (this.peek().text === 'addr' && this.tokens[this.pos + 1]?.text === '.') {
       this.next();
       this.next();
@@ -1103,12 +1132,17 @@ class NftParser extends NftCursor {
     }
     if (targetTok === null) return { kind, range: { flags, minAddr: 0, maxAddr: 0, minProto: 0, maxProto: 0, baseProto: 0 } };
     // `redirect to 26` (a bare port) is `redirect to :26`
-    const target = (kind === 'masquerade' || kind === 'redirect') && /^\d/.test(targetTok.text) ? `:${targetTok.text}` : targetTok.text;
+    const target = (kind === 'masquerade' || kind === 'redirect') && /^\d+(-\d+)?$/.test(targetTok.text) ? `:${targetTok.text}` : targetTok.text;
     if ((kind === 'masquerade' || kind === 'redirect') && !target.startsWith(':')) this.fail(targetTok, `${kind} takes only ports: to :PORT[-PORT]`);
-    if (target.includes('::') || /^\[/.test(target)) this.fail(targetTok, `an IPv6 ${kind} target needs '${kind} ip6 to …' in an inet table`);
     const range = parseNatTarget(target, flags);
     if (typeof range === 'string') this.fail(targetTok, range);
     return { kind, range };
+  }
+
+  /** Whether the NAT target ahead is an IPv6 address (`[2001:db8::1]:25`, `2001:db8::1`, `::99`). */
+  private ipv6Target(): boolean {
+    const t = this.peek().text === 'to' ? this.tokens[this.pos + 1] : this.peek();
+    return t !== undefined && (/^\[/.test(t.text) || /^[0-9a-f]*:[0-9a-f]*:/i.test(t.text));
   }
 
   /** `EXPR map MAP` as a NAT target: the data are an address or range, and maybe a port or range. */

@@ -196,7 +196,15 @@ function readFields(cur: NftCursor, types: readonly SetDatatype[], first: Token)
       cur.expect('.');
       tok = cur.next();
     }
-    out.push(parseField(type, tok.text) ?? cur.fail(tok, `bad ${type} '${tok.text}'`));
+    const lo = parseField(type, tok.text) ?? cur.fail(tok, `bad ${type} '${tok.text}'`);
+    if (cur.peek().text === '-') {
+      // `"21:51:23"-"23:51:23"`: a range of two quoted values
+      cur.next();
+      const hiTok = cur.next();
+      const hi = parseField(type, hiTok.text) ?? cur.fail(hiTok, `bad ${type} '${hiTok.text}'`);
+      if (hi.max < lo.min) cur.fail(hiTok, `the range ${tok.text}-${hiTok.text} is empty`);
+      out.push({ min: lo.min, max: hi.max });
+    } else out.push(lo);
   }
   return out;
 }

@@ -4,8 +4,10 @@
  * expectations — natsim models no helper), `flow add @FT` (nft_flow_offload_eval: the
  * connection would be offloaded to the flowtable's fast path — natsim goes on as the slow path),
  * and `meta|ct mark set EXPR map M` (nft_lookup into a register, then nft_meta_set_eval /
- * nft_ct_set_eval; a key the map lacks ends the rule, NFT_BREAK).
+ * nft_ct_set_eval; a key the map lacks ends the rule, NFT_BREAK), and `ip FIELD set V`.
  */
+import { csumReplace16 } from '../../packet/checksum.js';
+import { readU16, writeU16 } from '../../packet/ipv4.js';
 import type { RuleContext } from './context.js';
 import type { KeyExpr, MarkOwner, NftExpr, Rule } from './model.js';
 import { loadKey } from './nft-concat.js';
@@ -77,4 +79,36 @@ export class NftMarkFromMap implements NftExpr {
 
 function readsCt(k: KeyExpr): boolean {
   return k.kind === 'ct' || (k.kind === 'bitwise' && readsCt(k.of));
+}
+
+/**
+ * `ip FIELD set V` on a network-header field (nft_payload_set_eval): the bits are written and,
+ * as NFT_PAYLOAD_CSUM_INET asks, the header checksum is updated for the changed 16-bit word.
+ */
+export class NftPayloadSet implements NftExpr {
+  readonly stateful = false;
+  readonly needsConntrack = false;
+  readonly name: string;
+
+  constructor(
+    private readonly field: Extract<KeyExpr, { kind: 'payload' }>,
+    private readonly value: number,
+  ) {
+    this.name = `${field.name} set ${value}`;
+  }
+
+  eval(ctx: RuleContext, rule: Rule): boolean {
+    const d = ctx.skb.pkt.data;
+    const { at, bits } = this.field;
+    const word = (at >> 4) * 2;
+    if (word + 2 > d.length) return false;
+    const old = readU16(d, word);
+    const shift = 16 - (at - word * 8) - bits;
+    const mask = ((2 ** bits - 1) << shift) & 0xffff;
+    const now = (old & ~mask) | ((this.value << shift) & mask);
+    writeU16(d, word, now);
+    writeU16(d, 10, csumReplace16(readU16(d, 10), old, now));
+    ctx.state.notes?.push(`${this.field.name} set ${this.value} (rule "${rule.text}")`);
+    return true;
+  }
 }
