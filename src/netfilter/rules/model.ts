@@ -93,8 +93,11 @@ export type KeyExpr =
   | { readonly kind: 'payload'; readonly name: string; readonly base: 'network' | 'transport'; readonly proto: number | null; readonly at: number; readonly bits: number; readonly datatype: SetDatatype }
   /** `tcp option NAME [FIELD]` (nft_exthdr_tcp_eval): the field of a TCP option, or whether it is there. */
   | { readonly kind: 'tcpopt'; readonly name: string; readonly option: number; readonly field: 'exists' | 'kind' | 'length' | 'value'; readonly offset: number; readonly bytes: number; readonly datatype: SetDatatype }
-  /** EXPR & MASK ^ XOR (nft_bitwise_eval_bool). */
-  | { readonly kind: 'bitwise'; readonly of: KeyExpr; readonly mask: number; readonly xor: number }
+  /**
+   * EXPR & MASK ^ XOR (nft_bitwise_eval_mask_xor), or EXPR and|or|xor EXPR2 of a second
+   * register (nft_bitwise_eval_and/_or/_xor, `ip saddr ^ ip daddr`) when `by` is there.
+   */
+  | { readonly kind: 'bitwise'; readonly of: KeyExpr; readonly mask: number; readonly xor: number; readonly by?: { readonly op: 'and' | 'or' | 'xor'; readonly expr: KeyExpr } }
   /**
    * An expression of IPv6 (ip6 …, icmpv6 …, meta nfproto ipv6 dependencies): nft puts a
    * `meta nfproto ipv6` (or the ip6 family) before it, so it never loads for an IPv4 packet.

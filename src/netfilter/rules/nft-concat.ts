@@ -10,7 +10,7 @@ import type { KeyExpr } from './model.js';
 import type { SetDatatype } from './nft-set.js';
 import { numgenValue, readNumgen } from './nft-numgen.js';
 import { describe, type NftCursor, type Token } from './nft-tokens.js';
-import { BARE_META_KEYS, exprDatatype, loadCt, loadMeta, loadPayload, loadTcpOpt, readBitwise, readCt, readIpv6, readMeta, readPayload, readTcpOption } from './nft-expr.js';
+import { BARE_META_KEYS, BITWISE_OPS, exprDatatype, loadCt, loadMeta, loadPayload, loadTcpOpt, readBitwise, readCt, readIpv6, readMeta, readPayload, readTcpOption } from './nft-expr.js';
 import { parseProto } from './syntax.js';
 
 /** Transport protocols whose header nft names with their own keyword for sport/dport. */
@@ -35,8 +35,7 @@ const NOT_MODELLED: Readonly<Record<string, string>> = {
  */
 export function readKeyField(cur: NftCursor, first: Token): KeyExpr {
   const field = readBareField(cur, first);
-  const next = cur.peek().text;
-  return next === '&' || next === 'and' ? readBitwise(cur, field, datatypeOf(field)) : field;
+  return BITWISE_OPS.has(cur.peek().text) ? readBitwise(cur, field, datatypeOf(field), (t) => readBareField(cur, t)) : field;
 }
 
 function readBareField(cur: NftCursor, first: Token): KeyExpr {
@@ -141,7 +140,11 @@ export function loadField(k: KeyExpr, ctx: RuleContext): number | string | null 
       return loadTcpOpt(k, ctx);
     case 'bitwise': {
       const v = loadField(k.of, ctx);
-      return typeof v === 'number' ? ((v & k.mask) ^ k.xor) >>> 0 : null;
+      if (typeof v !== 'number') return null;
+      if (!k.by) return ((v & k.mask) ^ k.xor) >>> 0;
+      const w = loadField(k.by.expr, ctx);
+      if (typeof w !== 'number') return null;
+      return (k.by.op === 'and' ? v & w : k.by.op === 'or' ? v | w : v ^ w) >>> 0;
     }
     case 'ipv6':
       return null;

@@ -26,6 +26,7 @@ export type SetDatatype =
   | 'tcp_flag'
   | 'icmp_type'
   | 'icmpv6_type'
+  | 'icmp_code'
   | 'icmpx_code'
   | 'day'
   | 'hour'
@@ -55,10 +56,15 @@ const PKT_TYPE: Readonly<Record<string, number>> = { host: 0, broadcast: 1, mult
 export const TCP_FLAG: Readonly<Record<string, number>> = { fin: 0x01, syn: 0x02, rst: 0x04, psh: 0x08, ack: 0x10, urg: 0x20, ecn: 0x40, cwr: 0x80 };
 const ICMP_TYPE: Readonly<Record<string, number>> = { 'echo-reply': 0, 'destination-unreachable': 3, 'source-quench': 4, redirect: 5, 'echo-request': 8, 'router-advertisement': 9, 'router-solicitation': 10, 'time-exceeded': 11, 'parameter-problem': 12, 'timestamp-request': 13, 'timestamp-reply': 14, 'info-request': 15, 'info-reply': 16, 'address-mask-request': 17, 'address-mask-reply': 18 };
 const ICMPV6_TYPE = new Set(['destination-unreachable', 'packet-too-big', 'time-exceeded', 'parameter-problem', 'echo-request', 'echo-reply', 'mld-listener-query', 'mld-listener-report', 'mld-listener-done', 'mld-listener-reduction', 'nd-router-solicit', 'nd-router-advert', 'nd-neighbor-solicit', 'nd-neighbor-advert', 'nd-redirect', 'router-renumbering', 'ind-neighbor-solicit', 'ind-neighbor-advert', 'mld2-listener-report']);
+/** nft's icmp_code names (ICMP destination unreachable codes). */
+const ICMP_CODE: Readonly<Record<string, number>> = { 'net-unreachable': 0, 'host-unreachable': 1, 'prot-unreachable': 2, 'port-unreachable': 3, 'frag-needed': 4, 'net-prohibited': 9, 'host-prohibited': 10, 'admin-prohibited': 13 };
 /** nft's icmpx codes (NFT_REJECT_ICMPX_*). */
 export const ICMPX_CODE: Readonly<Record<string, number>> = { 'no-route': 0, 'port-unreachable': 1, 'host-unreachable': 2, 'admin-prohibited': 3 };
 /** Sunday is 0, as nft_meta_weekday counts. */
 const DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+
+/** Datatypes nft treats as bitmasks: a value may be `a|b`, and a value alone matches any of its bits. */
+export const BITMASK_TYPES: ReadonlySet<SetDatatype> = new Set<SetDatatype>(['ct_state', 'ct_status', 'tcp_flag']);
 
 /** A name of a table, or a number that fits `bits`. */
 function named(table: Readonly<Record<string, number>>, text: string, bits = 32): number | null {
@@ -112,9 +118,9 @@ function scalar(type: SetDatatype, text: string): number | null {
     case 'mark':
       return parseU32(text);
     case 'ct_state':
-      return named(CT_STATE, text);
+      return parseBitmask(CT_STATE, text);
     case 'ct_status':
-      return named(CT_STATUS, text);
+      return parseBitmask(CT_STATUS, text);
     case 'ct_dir':
       return named(CT_DIR, text, 8);
     case 'nf_proto':
@@ -125,6 +131,8 @@ function scalar(type: SetDatatype, text: string): number | null {
       return parseBitmask(TCP_FLAG, text);
     case 'icmp_type':
       return named(ICMP_TYPE, text, 8);
+    case 'icmp_code':
+      return named(ICMP_CODE, text, 8);
     case 'icmpx_code':
       return named(ICMPX_CODE, text, 8);
     case 'day': {

@@ -52,7 +52,7 @@ const FIELDS: Readonly<Record<string, Readonly<Record<string, readonly [Payload[
   tcp: { sequence: ['transport', 32, 32, 'integer'], ackseq: ['transport', 64, 32, 'integer'], doff: ['transport', 96, 4, 'integer'], flags: ['transport', 104, 8, 'tcp_flag'], window: ['transport', 112, 16, 'integer'], checksum: ['transport', 128, 16, 'integer'], urgptr: ['transport', 144, 16, 'integer'] },
   udp: { length: ['transport', 32, 16, 'integer'], checksum: ['transport', 48, 16, 'integer'] },
   udplite: { checksum: ['transport', 48, 16, 'integer'] },
-  icmp: { type: ['transport', 0, 8, 'icmp_type'], code: ['transport', 8, 8, 'integer'], checksum: ['transport', 16, 16, 'integer'], id: ['transport', 32, 16, 'integer'], sequence: ['transport', 48, 16, 'integer'], mtu: ['transport', 48, 16, 'integer'], gateway: ['transport', 32, 32, 'ipv4_addr'] },
+  icmp: { type: ['transport', 0, 8, 'icmp_type'], code: ['transport', 8, 8, 'icmp_code'], checksum: ['transport', 16, 16, 'integer'], id: ['transport', 32, 16, 'integer'], sequence: ['transport', 48, 16, 'integer'], mtu: ['transport', 48, 16, 'integer'], gateway: ['transport', 32, 32, 'ipv4_addr'] },
 };
 const FIELD_PROTO: Readonly<Record<string, number | null>> = { ip: null, tcp: IPPROTO.TCP, udp: IPPROTO.UDP, udplite: IPPROTO.UDPLITE, icmp: IPPROTO.ICMP };
 
@@ -115,15 +115,32 @@ export function readIpv6(cur: NftCursor, first: Token): KeyExpr {
   return { kind: 'ipv6', name: `${first.text} ${field.text}`, datatype };
 }
 
-/** `& MASK` / `and MASK` after a field (nft_bitwise), its mask written in the field's datatype. */
-export function readBitwise(cur: NftCursor, of: KeyExpr, datatype: SetDatatype): KeyExpr {
-  cur.next();
+/** The operators of nft_bitwise after a field, as nft writes them. */
+export const BITWISE_OPS: ReadonlyMap<string, 'and' | 'or' | 'xor'> = new Map([
+  ['&', 'and'],
+  ['and', 'and'],
+  ['|', 'or'],
+  ['or', 'or'],
+  ['^', 'xor'],
+  ['xor', 'xor'],
+]);
+/** Words that start an expression, where a bitwise operand is a second register rather than a constant. */
+const EXPR_WORDS = new Set(['ip', 'meta', 'ct', 'tcp', 'udp', 'th', 'numgen', 'mark', 'iif', 'oif']);
+
+/**
+ * `& MASK`, `| V`, `^ V` after a field (nft_bitwise), the constant written in the field's
+ * datatype, or `^ EXPR` of a second register (`readOperand` reads it).
+ */
+export function readBitwise(cur: NftCursor, of: KeyExpr, datatype: SetDatatype, readOperand: (first: Token) => KeyExpr): KeyExpr {
+  const op = BITWISE_OPS.get(cur.next().text)!;
+  if (EXPR_WORDS.has(cur.peek().text)) return { kind: 'bitwise', of, mask: 0xffffffff, xor: 0, by: { op, expr: readOperand(cur.next()) } };
   const text = readMaskText(cur);
   // an IPv6 field never loads for IPv4: its mask is read, not used
   if (of.kind === 'ipv6') return of;
-  const mask = datatype === 'ipv4_addr' ? parseIpv4(text) : datatype === 'tcp_flag' ? parseBitmask(TCP_FLAG, text) : parseU32(text);
-  if (mask === null) return cur.fail(cur.peek(), `bad mask '${text}' for a ${datatype}`);
-  return { kind: 'bitwise', of, mask, xor: 0 };
+  const v = datatype === 'ipv4_addr' ? parseIpv4(text) : datatype === 'tcp_flag' ? parseBitmask(TCP_FLAG, text) : parseU32(text);
+  if (v === null) return cur.fail(cur.peek(), `bad operand '${text}' for a ${datatype}`);
+  if (op === 'and') return { kind: 'bitwise', of, mask: v, xor: 0 };
+  return op === 'xor' ? { kind: 'bitwise', of, mask: 0xffffffff, xor: v } : { kind: 'bitwise', of, mask: ~v >>> 0, xor: v };
 }
 
 /** A mask or flag list as written: `0xff`, `syn`, `(fin | syn | rst)` (spaces inside parentheses). */

@@ -9,12 +9,12 @@ import { HOOK_NFT_NAME, NFT_NAMED_PRIORITY, type Hook } from '../constants.js';
 import { IPPROTO } from '../constants.js';
 import { type Action, type NatMap, type BaseChainSpec, type Chain, type ChainType, type Effect, type KeyExpr, type MarkOwner, Match, type NftExpr, PortRange, Prefix, Rule, Ruleset, Table, TableFamily } from './model.js';
 import { datatypeOf, readKey } from './nft-concat.js';
-import { CT_STATE, ICMPX_CODE, parseField, type SetDatatype } from './nft-datatype.js';
+import { BITMASK_TYPES, CT_STATE, ICMPX_CODE, parseField, type SetDatatype } from './nft-datatype.js';
 import { readMaskText } from './nft-expr.js';
 import { NftLimit, readLimitSpec } from './nft-limit.js';
 import { readQuota } from './nft-quota.js';
 import { expandScript } from './nft-script.js';
-import { NftCtHelperSet, NftFlowOffload, NftMarkFromMap, NftPayloadSet } from './nft-stmt.js';
+import { NftCtHelperSet, NftFlowOffload, NftMarkFromMap, NftNote, NftPayloadSet } from './nft-stmt.js';
 import { NftMssSet } from './nft-tcpmss.js';
 import { readDynset } from './nft-dynset.js';
 import { anonymousSet, keyTypeText, type NftSet } from './nft-set.js';
@@ -44,8 +44,6 @@ const UNMODELLED_STATEMENT: Readonly<Record<string, string>> = {
 
 /** nft's relational operators (parser_bison.y relational_op). */
 const RELATIONS: Readonly<Record<string, '==' | '!=' | '<' | '>' | '<=' | '>='>> = { '==': '==', eq: '==', '!=': '!=', ne: '!=', '<': '<', lt: '<', '>': '>', gt: '>', '<=': '<=', le: '<=', '>=': '>=', ge: '>=' };
-/** Datatypes nft treats as bitmasks (a value alone matches any of its bits). */
-const BITMASK_TYPES = new Set<SetDatatype>(['ct_state', 'ct_status', 'tcp_flag']);
 const CT_UNMODELLED: Readonly<Record<string, string>> = {
   timeout: 'per-connection timeout policies would change how long entries live',
   expectation: 'expectations created by rules are not modelled',
@@ -524,7 +522,8 @@ class NftParser extends NftCursor {
     const set = table ? this.sets.get(`${table.family} ${table.name} ${tok.text.slice(1)}`) : undefined;
     if (!set) return this.fail(tok, `no set '${tok.text.slice(1)}' in this table (define it before the rules that use it)`);
     const want = keyTypeText(key.map(datatypeOf));
-    if (keyTypeText(set.key) !== want) return this.fail(tok, `set '${tok.text.slice(1)}' holds ${keyTypeText(set.key)}, not ${want}`);
+    // an IPv6 field never loads for IPv4, so its set's type does not matter to natsim
+    if (keyTypeText(set.key) !== want && !key.some((k) => k.kind === 'ipv6')) return this.fail(tok, `set '${tok.text.slice(1)}' holds ${keyTypeText(set.key)}, not ${want}`);
     return set;
   }
 
@@ -671,12 +670,24 @@ class NftParser extends NftCursor {
     while (!this.atRuleEnd() && this.peek().text !== 'comment') {
       const t = this.next();
       if (t.text === 'flags') {
-        for (const f of readMaskText(this).split(/[,|]/)) {
-          if (f === 'bypass') bypass = true;
-          else if (f !== 'fanout') this.fail(t, `unknown queue flag '${f}' (bypass, fanout)`);
-        }
+        do {
+          if (this.peekPunct(',')) this.next();
+          const f = this.next();
+          if (f.text === 'bypass') bypass = true;
+          else if (f.text !== 'fanout') this.fail(f, `unknown queue flag '${f.text}' (bypass, fanout)`);
+        } while (this.peekPunct(','));
       } else if (t.text === 'num' || t.text === 'to') {
         const n = this.next();
+        if (n.text === 'symhash' || n.text === 'jhash' || n.text === 'numgen') {
+          // the queue is chosen by a hash or numgen (nft_queue_sreg_eval); no queue has a listener, so which does not matter
+          if (n.text === 'jhash') readKey(this, this.next());
+          if (n.text === 'numgen') readKey(this, n);
+          else {
+            this.expect('mod');
+            this.number();
+          }
+          continue;
+        }
         const r = parsePortRange(n.text, '-');
         if (r === null) this.fail(n, `bad queue number '${n.text}'`);
         num = r.min;
@@ -868,6 +879,7 @@ class NftParser extends NftCursor {
       effects.push({ kind: 'nftrace', on: this.number() !== 0 });
       return null;
     }
+    if (key.text === 'secmark' && this.tokens[this.pos + 1]?.text === 'set') return this.secmarkSet(matches);
     if (this.tokens[this.pos + 1]?.text === 'set') this.fail(key, `meta ${key.text} set is not modelled (natsim sets meta mark and nftrace)`);
     if ((key.text === 'iifname' || key.text === 'oifname' || key.text === 'iif' || key.text === 'oif') && !this.nextOperandIsSetOrMap(1)) {
       this.next();
@@ -980,10 +992,12 @@ class NftParser extends NftCursor {
         this.next();
         matches.push(this.ctMatch());
         return null;
+      case 'secmark':
+        if (this.tokens[this.pos + 1]?.text === 'set') return this.secmarkSet(matches);
+        return this.fail(key, `ct secmark is not modelled (${CT_UNMODELLED.secmark})`);
       case 'timeout':
       case 'expectation':
       case 'zone':
-      case 'secmark':
       case 'label':
       case 'count':
         return this.fail(key, `ct ${key.text} is not modelled (${CT_UNMODELLED[key.text]})`);
@@ -991,6 +1005,17 @@ class NftParser extends NftCursor {
         if (this.tokens[this.pos + 1]?.text === 'set') this.fail(key, `ct ${key.text} set is not modelled (natsim sets ct mark and ct helper)`);
     }
     return this.keyStatement(first, matches);
+  }
+
+  /** `meta|ct secmark set …` (SELinux's label, nft_secmark / nft_meta_set_eval): nothing natsim models reads it. */
+  private secmarkSet(matches: Match[]): null {
+    const start = this.pos - 1;
+    this.next();
+    this.next();
+    while (!this.atRuleEnd() && this.peek().text !== 'comment') this.next();
+    const text = this.tokens.slice(start, this.pos).map((t) => (t.kind === 'string' ? `"${t.text}"` : t.text)).join(' ');
+    matches.push({ kind: 'nft', expr: new NftNote(text, `${text}: SELinux labels are not modelled; nothing on the packet's path reads them`, this.tokens[start]!.text === 'ct') });
+    return null;
   }
 
   /** `ct state [!=] NAMES` (any of them). */

@@ -9,7 +9,7 @@
 import type { VerdictAction } from './model.js';
 import { datatypeOf, readKey } from './nft-concat.js';
 import { DEFAULT_GC_INTERVAL, SET_FLAG_BY_WORD, SetFlag, type ElementExpiry, type FieldRange, type NftSet, type SetDatatype, type SetElement } from './nft-set.js';
-import { DECLARABLE_DATATYPES, parseField } from './nft-datatype.js';
+import { BITMASK_TYPES, DECLARABLE_DATATYPES, parseField } from './nft-datatype.js';
 import { parseNftTime } from './nft-time.js';
 import { describe, type NftCursor, type Token } from './nft-tokens.js';
 import { parseU32 } from './syntax.js';
@@ -196,7 +196,10 @@ function readFields(cur: NftCursor, types: readonly SetDatatype[], first: Token)
       cur.expect('.');
       tok = cur.next();
     }
-    const lo = parseField(type, tok.text) ?? cur.fail(tok, `bad ${type} '${tok.text}'`);
+    let text = tok.text;
+    // `syn | ack`, `(syn | ack )`: one bitmask value written with spaces
+    if (BITMASK_TYPES.has(type)) while ((text.startsWith('(') && !text.includes(')')) || text.endsWith('|') || cur.peek().text.startsWith('|') || cur.peek().text === ')') text += cur.next().text;
+    const lo = parseField(type, text) ?? cur.fail(tok, `bad ${type} '${text}'`);
     if (cur.peek().text === '-') {
       // `"21:51:23"-"23:51:23"`: a range of two quoted values
       cur.next();

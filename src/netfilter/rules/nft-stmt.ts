@@ -29,6 +29,23 @@ export class NftCtHelperSet implements NftExpr {
   }
 }
 
+/** A statement whose effect nothing natsim models reads (secmark labels): it says so and lets the rule go on. */
+export class NftNote implements NftExpr {
+  readonly stateful = false;
+
+  constructor(
+    readonly name: string,
+    private readonly note: string,
+    /** `ct secmark set`: nft_ct_set_init calls nf_ct_netns_get. */
+    readonly needsConntrack: boolean,
+  ) {}
+
+  eval(ctx: RuleContext, rule: Rule): boolean {
+    ctx.state.notes?.push(`${this.note} (rule "${rule.text}")`);
+    return true;
+  }
+}
+
 /** flow add|offload @FT: nft_flow_offload_init calls nf_ct_netns_get. */
 export class NftFlowOffload implements NftExpr {
   readonly stateful = false;
