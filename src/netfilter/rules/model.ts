@@ -88,9 +88,10 @@ export type KeyExpr =
   | { readonly kind: 'ct'; readonly key: NftCtKey }
   /**
    * A header field (nft_payload_eval) of `bits` bits at bit `at` of the network or transport
-   * header, `proto` the l4proto dependency nft adds before a transport field (null: none).
+   * header or what follows the transport header (`@ih`), `proto` the l4proto dependency nft adds
+   * before a transport field (null: none).
    */
-  | { readonly kind: 'payload'; readonly name: string; readonly base: 'network' | 'transport'; readonly proto: number | null; readonly at: number; readonly bits: number; readonly datatype: SetDatatype }
+  | { readonly kind: 'payload'; readonly name: string; readonly base: 'network' | 'transport' | 'inner'; readonly proto: number | null; readonly at: number; readonly bits: number; readonly datatype: SetDatatype }
   /** `tcp option NAME [FIELD]` (nft_exthdr_tcp_eval): the field of a TCP option, or whether it is there. */
   | { readonly kind: 'tcpopt'; readonly name: string; readonly option: number; readonly field: 'exists' | 'kind' | 'length' | 'value'; readonly offset: number; readonly bytes: number; readonly datatype: SetDatatype }
   /**

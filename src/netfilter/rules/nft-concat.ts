@@ -10,7 +10,7 @@ import type { KeyExpr } from './model.js';
 import type { SetDatatype } from './nft-set.js';
 import { numgenValue, readNumgen } from './nft-numgen.js';
 import { describe, type NftCursor, type Token } from './nft-tokens.js';
-import { BARE_META_KEYS, BITWISE_OPS, exprDatatype, loadCt, loadMeta, loadPayload, loadTcpOpt, readBitwise, readCt, readIpv6, readMeta, readPayload, readTcpOption } from './nft-expr.js';
+import { BARE_META_KEYS, BITWISE_OPS, exprDatatype, loadCt, loadMeta, loadPayload, loadTcpOpt, readBitwise, readCt, readIpv6, readMeta, readPayload, readRawPayload, readTcpOption } from './nft-expr.js';
 import { parseProto } from './syntax.js';
 
 /** Transport protocols whose header nft names with their own keyword for sport/dport. */
@@ -23,6 +23,7 @@ const NOT_MODELLED: Readonly<Record<string, string>> = {
   socket: 'socket (nft_socket: a lookup of the local socket) is not modelled',
   vlan: 'vlan headers are not modelled (natsim replays IPv4 without 802.1Q tags)',
   ether: 'ether header fields are not modelled (natsim keys rules on the IPv4 packet)',
+  '@ll': 'raw link-layer payloads are not modelled (natsim keys rules on the IPv4 packet)',
   arp: 'arp header fields are not modelled',
   rt: 'rt (routing header / route metadata, nft_rt) is not modelled',
   ipsec: 'ipsec (xfrm state, nft_xfrm) is not modelled',
@@ -42,6 +43,8 @@ function readBareField(cur: NftCursor, first: Token): KeyExpr {
   if (first.text === 'numgen') return readNumgen(cur);
   if (BARE_META_KEYS.has(first.text)) return readMeta(cur, first);
   if (IPV6_WORDS.has(first.text)) return readIpv6(cur, first);
+  const raw = readRawPayload(cur, first);
+  if (raw !== null) return raw;
   const reason = NOT_MODELLED[first.text];
   if (reason !== undefined) return cur.fail(first, reason);
   if (first.kind !== 'word') return cur.fail(first, `expected an expression, found ${describe(first)}`);

@@ -32,6 +32,8 @@ export type SetDatatype =
   | 'hour'
   | 'time'
   | 'ether_addr'
+  /** A raw payload wider than 32 bits (`@th,160,128`): its value as lower-case hex; compared whole. */
+  | 'wide_integer'
   /** A field of an IPv6 header (ip6 hoplimit, ip6 nexthdr …): any value, never compared. */
   | 'ipv6_only';
 
@@ -100,6 +102,11 @@ export function parseField(type: SetDatatype, text: string): FieldRange | null {
       return text === '' ? null : { min: text, max: text };
     case 'ether_addr':
       return /^([0-9a-f]{1,2}:){5}[0-9a-f]{1,2}$/i.test(text) ? { min: text.toLowerCase(), max: text.toLowerCase() } : null;
+    case 'wide_integer': {
+      if (!/^(0x[0-9a-f]+|\d+)$/i.test(text)) return null;
+      const v = BigInt(text).toString(16);
+      return { min: v, max: v };
+    }
     case 'hour':
       return rangeOf(text, parseHour);
     case 'time':

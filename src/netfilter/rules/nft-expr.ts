@@ -90,6 +90,22 @@ export function readPayload(cur: NftCursor, protoTok: Token, fieldTok: Token): P
   return { kind: 'payload', name: `${protoTok.text} ${fieldTok.text}`, base: f[0], proto: FIELD_PROTO[protoTok.text] ?? null, at: f[1], bits: f[2], datatype: f[3] };
 }
 
+const RAW_BASE: Readonly<Record<string, Payload['base']>> = { '@nh': 'network', '@th': 'transport', '@ih': 'inner' };
+
+/** `@nh|@th|@ih,OFFSET,LENGTH` (raw payload, bits; NFT_PAYLOAD_*_HEADER); null for another word. */
+export function readRawPayload(cur: NftCursor, first: Token): Payload | null {
+  const base = RAW_BASE[first.text];
+  if (base === undefined) return null;
+  cur.expectPunct(',');
+  const atTok = cur.next();
+  cur.expectPunct(',');
+  const bitsTok = cur.next();
+  const at = parseU32(atTok.text) ?? cur.fail(atTok, `bad offset '${atTok.text}'`);
+  const bits = parseU32(bitsTok.text) ?? cur.fail(bitsTok, `bad length '${bitsTok.text}'`);
+  if (bits === 0 || bits > 128) cur.fail(bitsTok, 'natsim loads raw payloads of 1 to 128 bits (NFT_REG_SIZE * 8)');
+  return { kind: 'payload', name: `${first.text},${at},${bits}`, base, proto: null, at, bits, datatype: bits > 32 ? 'wide_integer' : 'integer' };
+}
+
 /** After `tcp option`: NAME [FIELD]; a name alone is the option's presence (`exists` / `missing`). */
 export function readTcpOption(cur: NftCursor): TcpOpt {
   const nameTok = cur.next();
@@ -232,19 +248,30 @@ export function loadCt(k: Ct, ctx: RuleContext): number | null {
 }
 
 /** nft_payload_eval: the transport header needs the protocol nft guards it with, and no fragment offset. */
-export function loadPayload(k: Payload, ctx: RuleContext): number | null {
+export function loadPayload(k: Payload, ctx: RuleContext): number | string | null {
   const p = ctx.skb.pkt;
   let start = 0;
-  if (k.base === 'transport') {
+  if (k.base !== 'network') {
     if ((k.proto !== null && p.proto !== k.proto) || p.fragOffset !== 0) return null;
     start = p.l4off;
+  }
+  if (k.base === 'inner') {
+    // __nft_payload_inner_offset: after the TCP header (doff) or the UDP header; other protocols break
+    if (p.proto === IPPROTO.TCP) start += p.tcpHeaderLength;
+    else if (p.proto === IPPROTO.UDP) start += 8;
+    else return null;
   }
   const first = start + (k.at >> 3);
   const last = start + ((k.at + k.bits - 1) >> 3);
   if (last >= p.data.length) return null;
+  const spare = (last - first + 1) * 8 - (k.at & 7) - k.bits;
+  if (k.bits > 32) {
+    let w = 0n;
+    for (let i = first; i <= last; i++) w = w * 256n + BigInt(p.data[i]!);
+    return ((w >> BigInt(spare)) % (1n << BigInt(k.bits))).toString(16);
+  }
   let v = 0;
   for (let i = first; i <= last; i++) v = v * 256 + p.data[i]!;
-  const spare = (last - first + 1) * 8 - (k.at & 7) - k.bits;
   return Math.floor(v / 2 ** spare) % 2 ** k.bits;
 }
 

@@ -9,7 +9,7 @@ import { HOOK_NFT_NAME, NFT_NAMED_PRIORITY, type Hook } from '../constants.js';
 import { IPPROTO } from '../constants.js';
 import { type Action, type NatMap, type BaseChainSpec, type Chain, type ChainType, type Effect, type KeyExpr, type MarkOwner, Match, type NftExpr, PortRange, Prefix, Rule, Ruleset, Table, TableFamily } from './model.js';
 import { datatypeOf, readKey } from './nft-concat.js';
-import { BITMASK_TYPES, CT_STATE, ICMPX_CODE, parseField, type SetDatatype } from './nft-datatype.js';
+import { BITMASK_TYPES, ICMPX_CODE, parseField, type SetDatatype } from './nft-datatype.js';
 import { readMaskText } from './nft-expr.js';
 import { NftLimit, readLimitSpec } from './nft-limit.js';
 import { readQuota } from './nft-quota.js';
@@ -571,6 +571,9 @@ class NftParser extends NftCursor {
       case 'sctp':
       case 'udplite':
       case 'numgen':
+      case '@nh':
+      case '@th':
+      case '@ih':
         return this.keyStatement(tok, matches);
       case 'meta':
         return this.metaStatement(tok, matches, effects);
@@ -1021,8 +1024,7 @@ class NftParser extends NftCursor {
   /** `ct state [!=] NAMES` (any of them). */
   private ctMatch(): Match {
     const negate = this.relation();
-    const states = this.commaValues((t) => CT_STATE[t.text] ?? this.fail(t, `unknown ct state '${t.text}' (${Object.keys(CT_STATE).join(', ')})`));
-    return { kind: 'ctstate', negate, states: states.reduce((a, b) => a | b, 0) };
+    return { kind: 'ctstate', negate, states: this.bitmaskValue('ct_state') };
   }
 
   /** `fib saddr|daddr type [!=] TYPES` (nft_fib's address type, as inet_addr_type). */
