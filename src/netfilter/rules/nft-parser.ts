@@ -817,7 +817,7 @@ class NftParser extends NftCursor {
     const tok = this.next();
     const v = parseField(type, tok.text);
     if (v === null || typeof v.min !== 'number' || typeof v.max !== 'number') return this.fail(tok, `bad ${type} '${tok.text}' to compare with '${op}'`);
-    const top = type === 'ipv4_addr' || type === 'integer' || type === 'mark' ? 0xffffffff : type === 'inet_service' ? 0xffff : type === 'time' ? Number.MAX_SAFE_INTEGER : 0xffffffff;
+    const top = type === 'ipv4_addr' || type === 'integer' || type === 'mark' ? 0xffffffff : type === 'inet_service' ? 0xffff : type === 'time' ? Number.POSITIVE_INFINITY : 0xffffffff;
     const [min, max] = op === '<' ? [0, v.min - 1] : op === '<=' ? [0, v.max] : op === '>' ? [v.max + 1, top] : [v.min, top];
     const set = anonymousSet([type], false);
     if (min <= max) set.elements.push({ key: [{ min, max }], verdict: null, data: null, expiry: null });
