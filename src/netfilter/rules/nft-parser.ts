@@ -542,6 +542,7 @@ class NftParser extends NftCursor {
 
   /** One rule: statements up to the end of the line, `;` or the chain's closing brace. */
   private rule(): Rule {
+    const start = this.pos;
     const first = this.peek();
     const matches: Match[] = [];
     const effects: Effect[] = [];
@@ -551,7 +552,7 @@ class NftParser extends NftCursor {
       if (action !== null && tok.text !== 'comment') this.fail(tok, `nothing may follow a verdict or NAT statement (found '${tok.text}')`);
       action = this.statement(tok, matches, effects) ?? action;
     }
-    const text = this.tokens.slice(this.tokens.indexOf(first), this.pos).map((t) => (t.kind === 'string' ? `"${t.text}"` : t.text)).join(' ');
+    const text = this.tokens.slice(start, this.pos).map((t) => (t.kind === 'string' ? `"${t.text}"` : t.text)).join(' ');
     return { matches, effects, action, place: { file: this.file, line: first.line, col: first.col }, text };
   }
 
