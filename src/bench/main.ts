@@ -26,6 +26,8 @@ const BYTES_PER_PACKET = 650;
 const KUBE_RULES = 10_000;
 /** Case (g) cuts the large capture inside a record: 2 GiB and 7 bytes, or the middle of a smaller file. */
 const TRUNCATED_SIZE = 2 * 1024 ** 3 + 7;
+/** Case (k)'s what-if: "what breaks if nf_conntrack_max is halved?" — nothing, for this workload (exit 0). */
+const DIFF_CHANGE = 'net.netfilter.nf_conntrack_max=131072';
 
 const options = parseOptions(process.argv.slice(2));
 const began = Date.now();
@@ -62,6 +64,14 @@ async function runCases(dir: string): Promise<CaseResult[]> {
   const stats = await runMedian(natsim('stats', '--plain', main.pcap), runs);
   add('(b) natsim stats --plain', main.packets, stats, counters(stats));
 
+  // issue 20: explain and diff at no more than 2.5× a stats run of the same capture
+  log('(j) natsim explain > /dev/null');
+  const explain = await runMedian({ ...natsim('explain', main.pcap), discardStdout: true }, runs);
+  add('(j) natsim explain > /dev/null', main.packets, explain, `${(explain.seconds / stats.seconds).toFixed(2)}× (b)`);
+  log(`(k) natsim diff --sysctl ${DIFF_CHANGE} > /dev/null`);
+  const diff = await runMedian({ ...natsim('diff', '--sysctl', DIFF_CHANGE, main.pcap), discardStdout: true }, runs);
+  add('(k) natsim diff --sysctl … > /dev/null', main.packets, diff, `${(diff.seconds / stats.seconds).toFixed(2)}× (b); the changed replay in a worker thread`);
+
   log('(c) natsim trace > /dev/null');
   add('(c) natsim trace > /dev/null', main.packets, await runMedian({ ...natsim('trace', main.pcap), discardStdout: true }, runs));
 
@@ -84,8 +94,10 @@ async function runCases(dir: string): Promise<CaseResult[]> {
     rmSync(large.pcap);
   }
 
-  log(`(h) conntrack table with ${options.tableEntries.toLocaleString('en-US')} entries`);
-  results.push(await tableCase(runs));
+  for (const family of ['ipv4', 'ipv6', 'mixed'] as const) {
+    log(`(h) conntrack table with ${options.tableEntries.toLocaleString('en-US')} ${family} entries`);
+    results.push(await tableCase(runs, family));
+  }
   log('(i) SNAT port allocation in a nearly full range');
   results.push(await allocationCase(runs));
   return results;
@@ -187,14 +199,15 @@ function counters(m: Median): string {
     .join(' ');
 }
 
-async function tableCase(runs: number): Promise<CaseResult> {
-  const m = await runMedian({ cmd: NODE, args: ['--expose-gc', TABLE_FILL, String(options.tableEntries)], node: true }, runs);
+/** Case (h) for connections of one family, or both (every other one IPv6). */
+async function tableCase(runs: number, family: 'ipv4' | 'ipv6' | 'mixed'): Promise<CaseResult> {
+  const m = await runMedian({ cmd: NODE, args: ['--expose-gc', TABLE_FILL, String(options.tableEntries), family], node: true }, runs);
   const parsed = m.samples.map((s) => JSON.parse(s.stdout) as { entries: number; buckets: number; bytesPerEntry: number; nsPerFind: number; lookups: number });
   const mid = (f: (p: (typeof parsed)[number]) => number): number => [...parsed.map(f)].sort((a, b) => a - b)[parsed.length >> 1]!;
   const bytesPerEntry = mid((p) => p.bytesPerEntry);
   const nsPerFind = mid((p) => p.nsPerFind);
   return {
-    name: '(h) conntrack table filled, find()',
+    name: `(h) conntrack table filled, find(), ${family}`,
     packets: parsed[0]!.entries,
     seconds: null,
     rate: 1e9 / nsPerFind,
