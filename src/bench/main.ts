@@ -104,7 +104,7 @@ async function runCases(dir: string): Promise<CaseResult[]> {
 }
 
 /**
- * Case (e): the same capture on the router with a 10-rule ruleset and with a kube-proxy-style
+ * Cases (e) and (l): the same capture on the router with a 10-rule ruleset and with a kube-proxy-style
  * one of about 10,000 rules; the ratio of their times is what the long chains cost.
  */
 async function rulesetCases(dir: string, main: WorkloadSummary, inline: Median, floorRate: number): Promise<CaseResult[]> {
@@ -113,7 +113,7 @@ async function rulesetCases(dir: string, main: WorkloadSummary, inline: Median, 
   const results: CaseResult[] = [];
   const cases = [
     ['(e)', 'iptables', 'rules-small.txt', counts.small, 'rules-kube.txt', counts.kube],
-    ['(j)', 'nft (fw4-style: vmaps, sets, limit, maps, icmpx, ip6)', 'rules-nft-small.txt', nft.small, 'rules-nft-large.txt', nft.large],
+    ['(l)', 'nft (fw4-style: vmaps, sets, limit, maps, icmpx, ip6)', 'rules-nft-small.txt', nft.small, 'rules-nft-large.txt', nft.large],
   ] as const;
   for (const [label, kind, smallFile, smallRules, largeFile, largeRules] of cases) {
     let small = 0;

@@ -1,5 +1,5 @@
 /**
- * Rulesets for case (j): the bench router with an OpenWrt-fw4-style nft ruleset of about N rules
+ * Rulesets for case (l): the bench router with an OpenWrt-fw4-style nft ruleset of about N rules
  * using the constructs of real rulesets (define, ct state vmap, interface sets, bitwise tcp
  * flags, limit objects, maps with data, reject with icmpx, IPv6 rules of an inet table, chain
  * bindings), against the same router with 10 such rules. Most of the long chain's rules name one
