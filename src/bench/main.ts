@@ -104,8 +104,9 @@ async function runCases(dir: string): Promise<CaseResult[]> {
 }
 
 /**
- * Cases (e) and (l): the same capture on the router with a 10-rule ruleset and with a kube-proxy-style
- * one of about 10,000 rules; the ratio of their times is what the long chains cost.
+ * Cases (e) and (l): the same capture on the router with a 10-rule ruleset and with one of about
+ * 10,000 rules (kube-proxy-style iptables, fw4-style nft); the ratio of their times is what the
+ * long chains cost.
  */
 async function rulesetCases(dir: string, main: WorkloadSummary, inline: Median, floorRate: number): Promise<CaseResult[]> {
   const counts = writeRulesets(dir, KUBE_RULES);
