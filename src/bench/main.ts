@@ -13,6 +13,7 @@ import { hasCommand, runMedian, type Command, type Median } from './measure.js';
 import { machine, machineLine, markdownTable, writeJson, type CaseResult } from './report.js';
 import { routerScenario, writeWorkload, type WorkloadSummary } from './workload.js';
 import { writeRulesets } from './kube-rules.js';
+import { writeNftRulesets } from './nft-rules.js';
 
 const NATSIM = fileURLToPath(new URL('../../bin/natsim.js', import.meta.url));
 const PARSE_FLOOR = fileURLToPath(new URL('./parse-floor.js', import.meta.url));
@@ -130,21 +131,29 @@ async function pcapngCase(dir: string, main: WorkloadSummary, pcapFloor: Median,
 }
 
 /**
- * Case (e): the same capture on the router with a 10-rule ruleset and with a kube-proxy-style
- * one of about 10,000 rules; the ratio of their times is what the long chains cost.
+ * Cases (e) and (m): the same capture on the router with a 10-rule ruleset and with one of about
+ * 10,000 rules (kube-proxy-style iptables, fw4-style nft); the ratio of their times is what the
+ * long chains cost.
  */
 async function rulesetCases(dir: string, main: WorkloadSummary, inline: Median, floorRate: number): Promise<CaseResult[]> {
   const counts = writeRulesets(dir, KUBE_RULES);
+  const nft = writeNftRulesets(dir, KUBE_RULES);
   const results: CaseResult[] = [];
-  const seconds: number[] = [];
-  for (const [name, file, rules] of [['small', 'rules-small.txt', counts.small], ['kube', 'rules-kube.txt', counts.kube]] as const) {
-    const scenario = join(dir, `router-${name}.yaml`);
-    writeFileSync(scenario, routerScenario(main.packets, options.seed, `ruleset-file: ${file}`));
-    log(`(e) natsim stats with ${rules.toLocaleString('en-US')} iptables rules`);
-    const m = await runMedian(natsim('stats', '--plain', '--scenario', scenario, main.pcap), options.runs);
-    seconds.push(m.seconds);
-    const vs = name === 'kube' ? `${(m.seconds / seconds[0]!).toFixed(2)}× the ${counts.small}-rule run; ` : `inline 1-rule nft run: ${inline.seconds.toFixed(1)} s; `;
-    results.push({ name: `(e) natsim stats --plain, ${rules.toLocaleString('en-US')} iptables rules`, packets: main.packets, seconds: m.seconds, rate: main.packets / m.seconds, ratioToFloor: floorRate / (main.packets / m.seconds), peakRssMb: m.rssMb, runs: options.runs, notes: vs + counters(m) });
+  const cases = [
+    ['(e)', 'iptables', 'rules-small.txt', counts.small, 'rules-kube.txt', counts.kube],
+    ['(m)', 'nft (fw4-style: vmaps, sets, limit, maps, icmpx, ip6)', 'rules-nft-small.txt', nft.small, 'rules-nft-large.txt', nft.large],
+  ] as const;
+  for (const [label, kind, smallFile, smallRules, largeFile, largeRules] of cases) {
+    let small = 0;
+    for (const [file, rules] of [[smallFile, smallRules], [largeFile, largeRules]] as const) {
+      const scenario = join(dir, `router-${file}.yaml`);
+      writeFileSync(scenario, routerScenario(main.packets, options.seed, `ruleset-file: ${file}`));
+      log(`${label} natsim stats with ${rules.toLocaleString('en-US')} ${kind} rules`);
+      const m = await runMedian(natsim('stats', '--plain', '--scenario', scenario, main.pcap), options.runs);
+      const vs = file === largeFile ? `${(m.seconds / small).toFixed(2)}× the ${smallRules}-rule run; ` : `inline 1-rule nft run: ${inline.seconds.toFixed(1)} s; `;
+      if (file === smallFile) small = m.seconds;
+      results.push({ name: `${label} natsim stats --plain, ${rules.toLocaleString('en-US')} ${kind} rules`, packets: main.packets, seconds: m.seconds, rate: main.packets / m.seconds, ratioToFloor: floorRate / (main.packets / m.seconds), peakRssMb: m.rssMb, runs: options.runs, notes: vs + counters(m) });
+    }
   }
   return results;
 }

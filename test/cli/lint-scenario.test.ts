@@ -22,7 +22,7 @@ hosts:
       table ip t {
         chain c {
           type filter hook input priority 0;
-          queue num 1
+          tproxy to :1
           tcp dport 99999 drop
         }
       }

@@ -27,6 +27,7 @@ const FITTED: Readonly<Record<string, { readonly seed?: number; readonly hashSee
   'icmp-error-related': { seed: 1, hashSeed: 262 },
   'iptables-session-affinity': { seed: 1, hashSeed: 40 },
   'kube-proxy-numgen-vmap': { seed: 1, anyOrder: true },
+  'nft-dnat-numgen-map': { anyOrder: true },
   'log-trace-legacy': { seed: 1, hashSeed: 5 },
   'log-trace-nft': { seed: 1, hashSeed: 2 },
   'masq-to-ports-multi-ip': { seed: 1, hashSeed: 33 },

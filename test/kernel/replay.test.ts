@@ -176,8 +176,8 @@ describe.each(['nft-session-affinity', 'iptables-session-affinity'])('kernel rec
 describe('kernel recording nft-session-affinity', () => {
   it('reads back what nft listed after the last connection: 10.0.3.1 in 192.168.206.2’s set, 2s864ms left', () => {
     const after = parseRuleset({ text: readFileSync('fixtures/kernel/nft-session-affinity/affinity-after.txt', 'utf8'), file: 'after', lineOffset: 0, colOffset: 0 }).tables[0]!;
-    const filled = [...after.chains.values()].flatMap((c) => c.rules).flatMap((rule) => rule.matches).flatMap((m) => (m.kind === 'lookup' && m.set.elements.length > 0 ? [m.set] : []));
-    expect(filled.map((set) => [set.name, set.elements.map((e) => [formatIpv4(e.key[0]!.min), formatNftTime(e.expiry!.expiration)])])).toEqual([['affinity-BBBBBBBB-default/web/tcp/http__192.168.206.2/8080', [['10.0.3.1', '2s864ms']]]]);
+    const filled = [...after.chains.values()].flatMap((c) => c.rules).flatMap((rule) => rule.matches).flatMap((m) => (m.kind === 'lookup' && m.set.name !== null && m.set.elements.length > 0 ? [m.set] : []));
+    expect(filled.map((set) => [set.name, set.elements.map((e) => [formatIpv4(e.key[0]!.min as number), formatNftTime(e.expiry!.expiration)])])).toEqual([['affinity-BBBBBBBB-default/web/tcp/http__192.168.206.2/8080', [['10.0.3.1', '2s864ms']]]]);
   });
 
   it('tells the rules apart: with add for update (no restart), the 3.5 s connection goes to the other endpoint', async () => {

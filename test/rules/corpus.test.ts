@@ -22,6 +22,11 @@ import { Skb } from '../../src/netfilter/skb.js';
 import { buildIcmpEcho, buildTcp } from '../../src/packet/build.js';
 import { TcpFlag } from '../../src/packet/ipv4.js';
 import { Prng } from '../../src/sim/prng.js';
+import fc from 'fast-check';
+import { NetDevice } from '../../src/host/device.js';
+import { CtInfo, Conn } from '../../src/netfilter/conntrack/conn.js';
+import { invertTuple, tupleFromPacket } from '../../src/netfilter/conntrack/tuple.js';
+import type { Ipv4Packet } from '../../src/packet/ipv4.js';
 import { ETH0, ETH1, ip, udp } from './xt-helpers.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -102,9 +107,10 @@ function evaluateAll(text: string, file: string): Verdict[] {
 }
 
 describe('the corpus of real rulesets (../shared/corpus)', () => {
-  it('evaluates every clean iptables-save file: each chain gives a verdict for UDP, TCP and ICMP', () => {
+  it('evaluates every clean iptables-save, OpenWrt and Docker nft file: each chain gives a verdict for UDP, TCP and ICMP', () => {
     const dir = requireCorpus();
-    const clean = readBaseline().filter((f) => f.endsWith('.ipt'));
+    const clean = readBaseline().filter((f) => f.endsWith('.ipt') || f.startsWith('openwrt-firewall4/') || f.startsWith('moby/'));
+    expect(clean.filter((f) => f.startsWith('openwrt-firewall4/')).length).toBe(27);
     expect(clean.length).toBeGreaterThan(0);
     for (const f of clean) {
       const verdicts = evaluateAll(readFileSync(join(dir, f), 'utf8'), f);
@@ -131,5 +137,74 @@ describe('the corpus of real rulesets (../shared/corpus)', () => {
     const regressed = baseline.filter((f) => problems.get(f)?.length !== 0).map((f) => (problems.has(f) ? `${f}:\n  ${problems.get(f)!.join('\n  ')}` : `${f}: no longer in the corpus`));
     expect(regressed, 'files in corpus-clean.txt that no longer lint clean').toEqual([]);
     expect(clean.length).toBeGreaterThanOrEqual(baseline.length);
+  });
+});
+
+/** A device of a corpus node (br-lan, pppoe-wan, br-dummy …). */
+const dev = (index: number, name: string) => new NetDevice(index, name, null, new Uint8Array([2, 0, 0, 0, 0, index]));
+
+/** Runs a base chain of a corpus file on a packet between two named devices, conntrack state given. */
+function verdictAt(file: string, chainName: string, pkt: Ipv4Packet, inDev: NetDevice | null, outDev: NetDevice | null, ctinfo: CtInfo | null): { verdict: Verdict; skb: Skb } {
+  const text = readFileSync(join(requireCorpus(), file), 'utf8');
+  const table = parseRuleset({ text, file, lineOffset: 0, colOffset: 0 }).tables[0]!;
+  const chain = table.chains.get(chainName)!;
+  const skb = new Skb(1, pkt, 0, 0, inDev);
+  if (ctinfo !== null) {
+    const orig = tupleFromPacket(pkt);
+    skb.ct = new Conn(1, orig, invertTuple(orig)!);
+    skb.ctinfo = ctinfo;
+  }
+  const state = { hook: chain.base!.hook, in: inDev, out: outDev, trace: null, notes: [] };
+  const env = { addrType: (a: number) => (a === ip('10.0.0.1') ? AddrType.Local : AddrType.Unicast), prng: new Prng(1) };
+  return { verdict: evaluateChain(table, chain, new RuleContext(skb, state, env), () => Verdict.Accept).verdict, skb };
+}
+
+const syn = (saddr: string, daddr: string, dport: number) => buildTcp({ saddr: ip(saddr), daddr: ip(daddr), sport: 40000, dport, seq: 1, ack: 0, flags: TcpFlag.SYN, window: 64240, ipId: 2, ttl: 64, payloadLength: 0 });
+const echo = (saddr: string, daddr: string) => buildIcmpEcho({ saddr: ip(saddr), daddr: ip(daddr), ipId: 3, ttl: 64, type: 8, echoId: 7, seq: 1, payload: new Uint8Array(8) });
+
+describe('packets through real rulesets: the verdicts their rules imply', () => {
+  const lan = dev(4, 'br-lan');
+  const wan = dev(5, 'pppoe-wan');
+  const fw4 = 'openwrt-firewall4/01_configuration_01_ruleset.nft';
+
+  it('OpenWrt fw4: lan to wan forwarded, wan to lan rejected unless established, ping to the router accepted, ssh from wan rejected', () => {
+    expect(verdictAt(fw4, 'forward', syn('10.0.0.5', '8.8.8.8', 443), lan, wan, CtInfo.New).verdict).toBe(Verdict.Accept);
+    const inbound = verdictAt(fw4, 'forward', syn('8.8.8.8', '10.0.0.5', 22), wan, lan, CtInfo.New);
+    expect([inbound.verdict, inbound.skb.drop?.reject]).toEqual([Verdict.Drop, 'tcp-reset']);
+    expect(verdictAt(fw4, 'forward', syn('8.8.8.8', '10.0.0.5', 22), wan, lan, CtInfo.EstablishedReply).verdict).toBe(Verdict.Accept);
+    expect(verdictAt(fw4, 'input', echo('8.8.8.8', '10.11.12.194'), wan, null, CtInfo.New).verdict).toBe(Verdict.Accept);
+    expect(verdictAt(fw4, 'input', syn('8.8.8.8', '10.11.12.194', 22), wan, null, CtInfo.New).verdict).toBe(Verdict.Drop);
+  });
+
+  it('Docker nftables: ICC between containers dropped, traffic from outside to a container accepted (unprotected), replies accepted', () => {
+    const moby = 'moby/TestNftabler_hairpin-false_internal-false_icc-false_masq-true_snat-true_gwm-nat-unprotected_bindlh-true__ip.nft';
+    const br = dev(6, 'br-dummy');
+    expect(verdictAt(moby, 'filter-FORWARD', syn('192.168.0.2', '192.168.0.3', 80), br, br, CtInfo.New).verdict).toBe(Verdict.Drop);
+    expect(verdictAt(moby, 'filter-FORWARD', syn('10.9.9.9', '192.168.0.2', 80), ETH0, br, CtInfo.New).verdict).toBe(Verdict.Accept);
+    expect(verdictAt(moby, 'filter-FORWARD', syn('192.168.0.3', '192.168.0.2', 80), br, br, CtInfo.Established).verdict).toBe(Verdict.Accept);
+  });
+});
+
+/** A line of a corpus file mangled: characters cut, a token put in, or the line cut short. */
+const mangling = fc.record({ file: fc.nat(), line: fc.nat(), at: fc.nat(), len: fc.integer({ min: 0, max: 12 }), insert: fc.constantFrom('', '{', '}', ';', ',', '"', '.', ':', '@x', '$v', 'vmap', 'map', '&', '|', '(', ')', '-', '!=', '0x', 'ip', 'meta', 'ct', 'jump', 'limit rate', 'dnat to', '\\\n') });
+
+describe('the parser on mangled corpus lines (fast-check)', () => {
+  it('never throws anything but a refusal, and every refusal names file:line:col', () => {
+    const dir = requireCorpus();
+    const files = rulesetFiles(dir).filter((f) => f.endsWith('.nft'));
+    const texts = files.map((f) => readFileSync(join(dir, f), 'utf8'));
+    fc.assert(
+      fc.property(mangling, (m) => {
+        const i = m.file % files.length;
+        const lines = texts[i]!.split('\n');
+        const n = m.line % lines.length;
+        const line = lines[n]!;
+        const at = m.at % (line.length + 1);
+        lines[n] = line.slice(0, at) + m.insert + line.slice(at + m.len);
+        const problems = lintRuleset(lines.join('\n'), files[i]!);
+        for (const p of problems) expect(p.message).toMatch(/^[^:]+\.nft:\d+:\d+: \S/);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

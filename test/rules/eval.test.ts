@@ -180,8 +180,12 @@ describe('nft expressions', () => {
     expect(drops('tcp flags == syn drop', synAck, undefined, true)).toBe(false);
     expect(drops('tcp flags ack drop', synAck, undefined, true)).toBe(true);
     expect(drops('tcp flags ack drop', udp(), undefined, true)).toBe(false);
-    expect(() => run('tcp flags syn,ack drop', synAck, undefined, new Prng(1), true)).toThrow("r:2:11: 'tcp flags' with several flags and no mask matches any of them");
-    expect(() => run('tcp flags syn / bogus drop', synAck, undefined, new Prng(1), true)).toThrow("r:2:17: unknown tcp flag 'bogus'");
+    // several flags alone: any of them (nft's `tcp flags & (syn|ack) != 0`)
+    expect(drops('tcp flags syn,ack drop', tcp(80, TcpFlag.ACK), undefined, true)).toBe(true);
+    expect(drops('tcp flags syn,rst drop', tcp(80, TcpFlag.ACK), undefined, true)).toBe(false);
+    expect(drops('tcp flags & (fin | syn | rst | ack) == syn drop', tcp(80, TcpFlag.SYN), undefined, true)).toBe(true);
+    expect(drops('tcp flags & (fin | syn | rst | ack) == syn drop', synAck, undefined, true)).toBe(false);
+    expect(() => run('tcp flags syn / bogus drop', synAck, undefined, new Prng(1), true)).toThrow("r:2:17: bad tcp_flag 'bogus'");
   });
 });
 

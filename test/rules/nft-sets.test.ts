@@ -147,16 +147,16 @@ describe('what is not modelled is refused at its token', () => {
   it.each([
     ['table ip t {\n map m {\n  type inet_service : verdict\n  elements = { 80 : queue }\n }\n}', "r:4:21: unsupported verdict 'queue' (accept, drop, return, continue, jump CHAIN, goto CHAIN)"],
     ['table ip t {\n map m {\n  type inet_service : verdict\n  elements = { 80 timeout 10s : drop }\n }\n}', "r:4:19: 'timeout' needs a set with timeouts (m has no 'flags timeout' and no 'timeout')"],
-    ['table ip t {\n set s {\n  type ipv4_addr\n  elements = { 10.0.0.1 : drop }\n }\n}', 'r:4:25: unexpected \':\' in a set element (natsim reads KEY [timeout T] [expires T] [comment "…"])'],
-    ['table ip t {\n map m {\n  type ipv4_addr : ipv4_addr\n }\n}', "r:3:20: map data type 'ipv4_addr' is not modelled (natsim evaluates verdict maps)"],
-    ['table ip t {\n set s {\n  type ether_addr\n }\n}', "r:3:8: set type 'ether_addr' is not modelled (ipv4_addr, inet_proto, inet_service)"],
+    ['table ip t {\n set s {\n  type ipv4_addr\n  elements = { 10.0.0.1 : drop }\n }\n}', 'r:4:25: unexpected \':\' in a set element (natsim reads KEY [timeout T] [expires T] [counter] [comment "…"])'],
+    ['table ip t {\n map m {\n  type ipv4_addr : counter\n }\n}', 'r:3:20: maps of counter objects are not modelled (natsim evaluates verdict maps and maps of values)'],
+    ['table ip t {\n set s {\n  type arphrd\n }\n}', "r:3:8: set type 'arphrd' is not modelled (ipv4_addr, ipv6_addr, inet_proto, inet_service, mark, ifname, iface_index, ct_state, ct_status, ct_dir, nf_proto, pkt_type, tcp_flag, icmp_type, icmpv6_type, day, hour, time, ether_addr)"],
     ['table ip t {\n set s {\n  type ipv4_addr\n  flags dynamic,sometimes\n }\n}', "r:4:17: unknown set flag 'sometimes' (constant, interval, timeout, dynamic)"],
     ['table ip t {\n chain c {\n  numgen random mod 2 vmap { 0 : goto a, 1 : queue }\n }\n}', "r:3:46: unsupported verdict 'queue' (accept, drop, return, continue, jump CHAIN, goto CHAIN)"],
     ['table ip t {\n chain c {\n  numgen random mod 0 vmap { 0 : drop }\n }\n}', 'r:3:21: numgen modulus must be at least 1'],
     ['table ip t {\n set s { type ipv4_addr; }\n chain c {\n  ip daddr . th dport @s drop\n }\n}', "r:4:23: set 's' holds ipv4_addr, not ipv4_addr . inet_service"],
     ['table ip t {\n set s { type ipv4_addr; }\n chain c {\n  ip daddr vmap @s\n }\n}', "r:4:17: 's' is not a verdict map"],
     ['table ip t {\n set s { type ipv4_addr; }\n chain c {\n  delete @s { ip saddr }\n }\n}', "r:4:3: unsupported nft statement 'delete'"],
-    ['table ip t {\n chain c {\n  ip daddr . meta mark { 1.2.3.4 . 1 } drop\n }\n}', 'r:3:19: meta mark cannot be part of a set key here (natsim concatenates meta l4proto)'],
+    ['table ip t {\n chain c {\n  ip daddr . meta secmark { 1.2.3.4 . 1 } drop\n }\n}', 'r:3:19: meta secmark is not modelled (natsim reads meta nfproto|iifname|oifname|iif|oif|iiftype|oiftype|mark|random|time|day|hour|pkttype|length|protocol|cpu|skuid|skgid, l4proto)'],
   ])('%j', (text, message) => {
     expect(errorOf(text)).toBe(message);
   });

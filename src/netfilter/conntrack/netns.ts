@@ -61,6 +61,9 @@ function matchWants(m: Match): boolean {
       return false;
     case 'xt':
       return m.module.needsConntrack;
+    case 'nft':
+      // nft_ct_helper_obj_init, nft_flow_offload_init, nft_ct_set_init (ct mark set … map)
+      return m.expr.needsConntrack;
   }
 }
 
@@ -99,6 +102,7 @@ function actionWants(a: Action): boolean {
     case 'jump':
     case 'goto':
     case 'reject':
+    case 'queue':
       return false;
   }
 }
@@ -111,7 +115,16 @@ function keyWants(k: KeyExpr): boolean {
     case 'sport':
     case 'dport':
     case 'numgen':
+    case 'meta':
+    case 'payload':
+    case 'tcpopt':
+    case 'ipv6':
       return false;
+    case 'ct':
+      // nft_ct_get_init calls nf_ct_netns_get for every key
+      return true;
+    case 'bitwise':
+      return keyWants(k.of);
   }
 }
 

@@ -50,6 +50,8 @@ function buildIndex(rules: readonly Rule[]): DestIndex | null {
   const exact = new Map<number, number[]>();
   const anyDest: number[] = [];
   rules.forEach((rule, i) => {
+    // an inet table's IPv6 rule (nft's meta nfproto ipv6 dependency) never holds for an IPv4 packet
+    if (ipv6Only(rule)) return;
     const dests = exactDestinations(rule);
     if (dests === null) anyDest.push(i);
     else for (const d of dests) (exact.get(d) ?? exact.set(d, []).get(d)!).push(i);
@@ -77,9 +79,19 @@ function exactDestinations(rule: Rule): readonly number[] | null {
  * -m statistic, -m recent, nft dynset, a lookup whose key draws a `numgen`, and the stateful
  * x_tables modules (-m limit, -m hashlimit, -m nfacct).
  */
+/** A rule with a key that never loads for IPv4 (ip6 …, icmpv6 …): it breaks before any later match runs. */
+function ipv6Only(rule: Rule): boolean {
+  for (const m of rule.matches) {
+    if (m.kind === 'lookup' && m.key.some((k) => k.kind === 'ipv6')) return true;
+    if (hasEffect(m)) return false;
+  }
+  return false;
+}
+
 function hasEffect(m: Match): boolean {
-  if (m.kind === 'lookup') return m.key.some((k) => k.kind === 'numgen');
+  if (m.kind === 'lookup') return m.key.some((k) => k.kind === 'numgen' || (k.kind === 'meta' && k.key === 'random'));
   if (m.kind === 'xt') return m.module.stateful;
+  if (m.kind === 'nft') return m.expr.stateful;
   return m.kind === 'random' || m.kind === 'nth' || m.kind === 'dynset' || m.kind === 'recent';
 }
 

@@ -8,7 +8,7 @@ import type { Route } from '../../host/fib.js';
 import { CtInfo, Status } from '../conntrack/conn.js';
 import type { HookState } from '../hooks.js';
 import type { Skb } from '../skb.js';
-import { CtState, type KeyExpr, type Match } from './model.js';
+import { AddrType, CtState, type KeyExpr, type Match } from './model.js';
 import type { DrawFollower } from './follow-draw.js';
 
 /** What the host provides to rules. */
@@ -20,6 +20,8 @@ export interface RuleEnv {
   routeTo?(addr: number): Route | null;
   /** Replaying a capture: random choices taken from what the kernel sent (follow-draw.ts). */
   readonly follow?: DrawFollower;
+  /** ktime_get_real_ns() at a virtual time; virtual time itself (a scenario's clock starts at the epoch) when absent. */
+  wallNs?(time: number): number;
 }
 
 export class RuleContext {
@@ -50,6 +52,17 @@ export class RuleContext {
   /** The host's route toward an address, or null. */
   routeTo(addr: number): Route | null {
     return this.env.routeTo?.(addr) ?? null;
+  }
+
+  /** ktime_get_real_ns() now (nft meta time, day, hour). */
+  wallNs(): number {
+    return this.env.wallNs?.(this.skb.time) ?? this.skb.time;
+  }
+
+  /** skb->pkt_type for an IPv4 packet that reached the host: by its destination's address type. */
+  pktType(): number {
+    const type = this.env.addrType(this.skb.pkt.daddr);
+    return type & AddrType.Broadcast ? 1 : type & AddrType.Multicast ? 2 : 0;
   }
 
   /** get_random_u32(), as nft_numgen draws it. */

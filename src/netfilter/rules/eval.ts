@@ -14,6 +14,7 @@ import { setContains } from './ipset.js';
 import { loadKey } from './nft-concat.js';
 import { dynsetEval } from './nft-dynset.js';
 import { setLookup } from './nft-set.js';
+import { natFromMap } from './nft-nat.js';
 import { NftTrace } from './nft-trace.js';
 import { recentMatch } from './xt-recent.js';
 import { candidateRules } from './chain-index.js';
@@ -92,8 +93,8 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
     }
     trace?.matched(frame.chain, rule, i);
     if (!applyEffects(rule, ctx)) return { verdict: Verdict.Drop, rule };
-    const a = rule.action?.kind === 'vmap' ? mapVerdict(rule.action, ctx) : rule.action;
-    // a verdict map without the key ends the rule untraced (NFT_BREAK)
+    const a = decide(rule.action, ctx);
+    // a verdict or NAT map without the key ends the rule untraced (NFT_BREAK)
     if (a === undefined) continue;
     trace?.decided(frame.chain, rule, a === null ? CONTINUE : traceVerdict(a));
     if (a === null || a.kind === 'continue') continue;
@@ -108,6 +109,8 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
       case 'reject':
         ctx.skb.drop = { reason: `rejected by rule "${rule.text}"`, reject: a.with };
         return { verdict: Verdict.Drop, rule };
+      case 'queue':
+        return { verdict: queueVerdict(a, rule, ctx), rule };
       case 'jump':
       case 'goto': {
         const target = table.chains.get(a.chain);
@@ -123,10 +126,32 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
   return null;
 }
 
+/** The rule's action once its maps are looked up; undefined when a map lacks the key (NFT_BREAK). */
+function decide(a: Action | null, ctx: RuleContext): Decided | null | undefined {
+  if (a === null) return null;
+  if (a.kind === 'vmap') return mapVerdict(a, ctx);
+  if ((a.kind === 'snat' || a.kind === 'dnat') && a.map) return natFromMap(a, ctx) ?? undefined;
+  return a;
+}
+
 /** nft_lookup_eval with a verdict register: the element's verdict, undefined on a miss. */
 function mapVerdict(a: Extract<Action, { kind: 'vmap' }>, ctx: RuleContext): Decided | undefined {
   const key = loadKey(a.key, ctx);
   return key === null ? undefined : (setLookup(a.map, key, ctx.skb.time)?.verdict ?? undefined);
+}
+
+/**
+ * nf_queue with no userspace program on the queue: __nf_queue finds no instance (-ESRCH), so
+ * nf_hook_slow drops the packet — unless the verdict carries NF_VERDICT_FLAG_QUEUE_BYPASS, when
+ * it goes on to the next hook as if accepted.
+ */
+function queueVerdict(a: Extract<Action, { kind: 'queue' }>, rule: Rule, ctx: RuleContext): Verdict {
+  if (a.bypass) {
+    ctx.state.notes?.push(`queue ${a.num}: no userspace program listens on the queue; bypass: the packet goes on as accepted (rule "${rule.text}")`);
+    return Verdict.Accept;
+  }
+  ctx.skb.drop = { reason: `queue ${a.num}: no userspace program listens on the queue (nf_queue: -ESRCH), dropped (rule "${rule.text}")` };
+  return Verdict.Drop;
 }
 
 const CONTINUE: VerdictAction = { kind: 'continue' };
@@ -145,6 +170,8 @@ function traceVerdict(a: Decided): VerdictAction {
       return a;
     case 'reject':
       return DROP;
+    case 'queue':
+      return a.bypass ? ACCEPT : DROP;
     default:
       return ACCEPT;
   }
@@ -226,12 +253,14 @@ function matches(m: Match, rule: Rule, ctx: RuleContext): boolean {
       return recentMatch(m, rule, ctx);
     case 'xt':
       return m.module.match(ctx, rule);
+    case 'nft':
+      return m.expr.eval(ctx, rule);
     default:
       return m.negate !== matchesPositive(m, ctx);
   }
 }
 
-function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags' | 'icmptype' | 'lookup' | 'dynset' | 'recent' | 'xt' }>, ctx: RuleContext): boolean {
+function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags' | 'icmptype' | 'lookup' | 'dynset' | 'recent' | 'xt' | 'nft' }>, ctx: RuleContext): boolean {
   const p = ctx.skb.pkt;
   switch (m.kind) {
     case 'saddr':

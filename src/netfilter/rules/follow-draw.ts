@@ -12,7 +12,8 @@
 import { formatIpv4 } from '../../packet/ipv4-addr.js';
 import type { WireTuple } from '../net.js';
 import { NatFlag, type Action, type Chain, type KeyExpr, type Match, type NatRange, type Ruleset, type Table, type VerdictAction } from './model.js';
-import type { NftSet } from './nft-set.js';
+import type { FieldRange, NftSet } from './nft-set.js';
+import { rangeFromData } from './nft-nat.js';
 
 type Numgen = Extract<KeyExpr, { kind: 'numgen' }>;
 type Statistic = Extract<Match, { kind: 'random' }>;
@@ -33,6 +34,8 @@ export class DrawFollower {
   /** For a numgen that alone keys a verdict map: per value (less the offset), what its element's verdict can NAT to. */
   private readonly numgen = new Map<Numgen, (readonly NatTarget[])[]>();
   private readonly memo = new Map<Chain, readonly NatTarget[]>();
+  /** The numgens whose map's data are the NAT target itself (not a verdict leading to one). */
+  private readonly natData = new Set<Numgen>();
   /** The chains chainTargets is reading the called chains of. */
   private readonly open = new Set<Chain>();
 
@@ -52,8 +55,10 @@ export class DrawFollower {
           const taken = this.actionTargets(table, a);
           for (const m of rule.matches) if (m.kind === 'random') this.statistic.set(m, { taken, after });
           after = after.concat(taken);
-          const ng = a.kind === 'vmap' && a.key.length === 1 && a.key[0]!.kind === 'numgen' ? a.key[0] : null;
-          if (ng?.kind === 'numgen' && ng.mode === 'random') this.numgen.set(ng, this.valueTargets(table, ng, a.kind === 'vmap' ? a.map : null));
+          // a numgen that alone keys a verdict map, or the map a NAT statement takes its target from
+          const keyed = a.kind === 'vmap' ? { key: a.key, map: a.map } : (a.kind === 'snat' || a.kind === 'dnat') && a.map ? { key: a.map.key, map: a.map.set } : null;
+          const ng = keyed && keyed.key.length === 1 && keyed.key[0]!.kind === 'numgen' ? keyed.key[0] : null;
+          if (ng?.kind === 'numgen' && ng.mode === 'random') this.numgen.set(ng, this.valueTargets(table, ng, keyed!.map, a));
         }
       }
     }
@@ -83,15 +88,19 @@ export class DrawFollower {
     });
     if (fits.length === 0 || fits.length === perValue.length) return null;
     const value = fits[fits.length === 1 ? 0 : draw(fits.length)]! + ng.offset;
-    notes?.push(`numgen random mod ${ng.modulus}: ${value} as in the capture (its element's branch NATs the packet to ${wireText(wire)}, where the kernel sent it)`);
+    notes?.push(`numgen random mod ${ng.modulus}: ${value} as in the capture (its element ${this.natData.has(ng) ? 'is the NAT target' : "'s branch NATs the packet to"} ${wireText(wire)}, where the kernel sent it)`);
     return value;
   }
 
-  private valueTargets(table: Table, ng: Numgen, map: NftSet | null): (readonly NatTarget[])[] {
+  /** Per value of the numgen: what its element leads to — the verdict's branch, or the NAT target its data are. */
+  private valueTargets(table: Table, ng: Numgen, map: NftSet, a: Action): (readonly NatTarget[])[] {
     const out: (readonly NatTarget[])[] = [];
+    const nat = a.kind === 'snat' || a.kind === 'dnat' ? a : null;
+    if (nat) this.natData.add(ng);
     for (let v = 0; v < ng.modulus; v++) {
-      const element = map?.elements.find((e) => e.key[0]!.min <= v + ng.offset && v + ng.offset <= e.key[0]!.max);
-      out.push(element?.verdict ? this.actionTargets(table, element.verdict) : []);
+      const element = map.elements.find((e) => (e.key[0]!.min as number) <= v + ng.offset && v + ng.offset <= (e.key[0]!.max as number));
+      if (nat) out.push(element?.data ? [dataTarget(nat, element.data)] : []);
+      else out.push(element?.verdict ? this.actionTargets(table, element.verdict) : []);
     }
     return out;
   }
@@ -100,9 +109,11 @@ export class DrawFollower {
   private actionTargets(table: Table, a: Action | VerdictAction): readonly NatTarget[] {
     switch (a.kind) {
       case 'snat':
-        return [{ manip: 'src', range: a.range }];
-      case 'dnat':
-        return [{ manip: 'dst', range: a.range }];
+      case 'dnat': {
+        const map = a.map;
+        if (map) return map.set.elements.flatMap((e) => (e.data ? [dataTarget(a, e.data)] : []));
+        return [{ manip: a.kind === 'snat' ? 'src' : 'dst', range: a.range }];
+      }
       case 'masquerade':
         return [{ manip: 'src', range: null }];
       case 'redirect':
@@ -117,6 +128,7 @@ export class DrawFollower {
       case 'return':
       case 'continue':
       case 'reject':
+      case 'queue':
         return [];
     }
   }
@@ -180,6 +192,11 @@ function leadsTo(targets: readonly NatTarget[], wire: WireTuple): boolean | null
     if (addrFits && portFits) return true;
   }
   return unknown ? null : false;
+}
+
+/** The NAT target a map element's data make: the address (range) and, when there, the port (range). */
+function dataTarget(a: Extract<Action, { kind: 'snat' | 'dnat' }>, data: readonly FieldRange[]): NatTarget {
+  return { manip: a.kind === 'snat' ? 'src' : 'dst', range: rangeFromData(a.range, data) };
 }
 
 function wireText(w: WireTuple): string {

@@ -6,7 +6,7 @@
 import type { SourcePlace } from '../../errors.js';
 import type { Hook } from '../constants.js';
 import type { IpSet } from './ipset.js';
-import type { NftSet } from './nft-set.js';
+import type { NftSet, SetDatatype } from './nft-set.js';
 import type { RecentCommand, RecentTable } from './xt-recent.js';
 import type { NfLogInfo } from '../log/nf-log.js';
 import type { RuleContext } from './context.js';
@@ -52,6 +52,8 @@ export const AddrType = {
   Blackhole: 1 << 6,
   Unreachable: 1 << 7,
   Prohibit: 1 << 8,
+  /** RTN_ANYCAST: inet_addr_type gives it only for an anycast route, which natsim's FIB has none of. */
+  Anycast: 1 << 4,
 } as const;
 
 /** -m statistic's per-rule state (xt_statistic_priv): nth mode counts packets. */
@@ -79,7 +81,34 @@ export type KeyExpr =
    */
   | { readonly kind: 'sport' | 'dport'; readonly proto: number | null }
   /** numgen random|inc mod N [offset K] (nft_numgen): an integer in [offset, offset + N). */
-  | { readonly kind: 'numgen'; readonly mode: 'random' | 'inc'; readonly modulus: number; readonly offset: number; readonly counter: NumgenCounter };
+  | { readonly kind: 'numgen'; readonly mode: 'random' | 'inc'; readonly modulus: number; readonly offset: number; readonly counter: NumgenCounter }
+  /** meta KEY (nft_meta_get_eval). */
+  | { readonly kind: 'meta'; readonly key: NftMetaKey }
+  /** ct KEY (nft_ct_get_eval). */
+  | { readonly kind: 'ct'; readonly key: NftCtKey }
+  /**
+   * A header field (nft_payload_eval) of `bits` bits at bit `at` of the network or transport
+   * header or what follows the transport header (`@ih`), `proto` the l4proto dependency nft adds
+   * before a transport field (null: none).
+   */
+  | { readonly kind: 'payload'; readonly name: string; readonly base: 'network' | 'transport' | 'inner'; readonly proto: number | null; readonly at: number; readonly bits: number; readonly datatype: SetDatatype }
+  /** `tcp option NAME [FIELD]` (nft_exthdr_tcp_eval): the field of a TCP option, or whether it is there. */
+  | { readonly kind: 'tcpopt'; readonly name: string; readonly option: number; readonly field: 'exists' | 'kind' | 'length' | 'value'; readonly offset: number; readonly bytes: number; readonly datatype: SetDatatype }
+  /**
+   * EXPR & MASK ^ XOR (nft_bitwise_eval_mask_xor), or EXPR and|or|xor EXPR2 of a second
+   * register (nft_bitwise_eval_and/_or/_xor, `ip saddr ^ ip daddr`) when `by` is there.
+   */
+  | { readonly kind: 'bitwise'; readonly of: KeyExpr; readonly mask: number; readonly xor: number; readonly by?: { readonly op: 'and' | 'or' | 'xor'; readonly expr: KeyExpr } }
+  /**
+   * An expression of IPv6 (ip6 …, icmpv6 …, meta nfproto ipv6 dependencies): nft puts a
+   * `meta nfproto ipv6` (or the ip6 family) before it, so it never loads for an IPv4 packet.
+   */
+  | { readonly kind: 'ipv6'; readonly name: string; readonly datatype: SetDatatype };
+
+/** The meta keys natsim loads (enum nft_meta_keys). */
+export type NftMetaKey = 'nfproto' | 'iifname' | 'oifname' | 'iif' | 'oif' | 'iiftype' | 'oiftype' | 'mark' | 'random' | 'time' | 'day' | 'hour' | 'pkttype' | 'length' | 'protocol' | 'cpu' | 'skuid' | 'skgid';
+/** The ct keys natsim loads (enum nft_ct_keys). */
+export type NftCtKey = 'state' | 'status' | 'direction' | 'mark' | 'l3proto' | 'protocol' | 'expiration';
 
 /**
  * A match: every match of a rule must hold (logical and), tested in the rule's order; `negate`
@@ -121,7 +150,24 @@ export type Match =
   /** -m recent (xt_recent): the address of `side` in the namespace's table, per the command. */
   | { readonly kind: 'recent'; readonly negate: boolean; readonly table: RecentTable; readonly side: 'src' | 'dst'; readonly command: RecentCommand }
   /** An x_tables match module with a file of its own (xt-limit.ts, xt-ttl.ts, …). */
-  | { readonly kind: 'xt'; readonly module: XtMatch };
+  | { readonly kind: 'xt'; readonly module: XtMatch }
+  /** An nf_tables statement with a file of its own (nft-limit.ts, nft-quota.ts, …), in the rule's order. */
+  | { readonly kind: 'nft'; readonly expr: NftExpr };
+
+/**
+ * An nf_tables expression or statement that is neither a plain comparison nor a verdict
+ * (struct nft_expr_ops): its eval either lets the rule go on or sets NFT_BREAK.
+ */
+export interface NftExpr {
+  /** The statement as nft writes it (`limit rate 10/second`), for traces. */
+  readonly name: string;
+  /** It changes state when evaluated (a token bucket, a quota), so no rule index may skip it. */
+  readonly stateful: boolean;
+  /** Its init calls nf_ct_netns_get (nft_ct_helper_obj_init, nft_flow_offload_init …): conntrack then runs (netns.ts). */
+  readonly needsConntrack: boolean;
+  /** The eval function: true to go on with the rule, false for NFT_BREAK. */
+  eval(ctx: RuleContext, rule: Rule): boolean;
+}
 
 /**
  * An x_tables match as the kernel registers it (struct xt_match): its match function, which
@@ -191,12 +237,28 @@ export type Action =
   | VerdictAction
   /** `KEY vmap MAP`: the verdict of the element the key finds; a miss ends the rule (NFT_BREAK). */
   | { readonly kind: 'vmap'; readonly key: readonly KeyExpr[]; readonly map: NftSet }
-  /** SNAT/DNAT: the range says which addresses (MapIps) and ports (ProtoSpecified). */
-  | { readonly kind: 'snat' | 'dnat'; readonly range: NatRange }
+  /**
+   * SNAT/DNAT: the range says which addresses (MapIps) and ports (ProtoSpecified). With `map`,
+   * the addresses (and ports) are the data of the element the key finds (`dnat to ip daddr map
+   * { … }`: nft_lookup into the NAT registers), and a miss ends the rule (NFT_BREAK).
+   */
+  | { readonly kind: 'snat' | 'dnat'; readonly range: NatRange; readonly map?: NatMap }
   /** MASQUERADE and REDIRECT: only the port part and flags of the range are meaningful. */
   | { readonly kind: 'masquerade' | 'redirect'; readonly range: NatRange }
   /** REJECT: drop, and answer the sender. */
-  | { readonly kind: 'reject'; readonly with: RejectWith };
+  | { readonly kind: 'reject'; readonly with: RejectWith }
+  /**
+   * nft queue / NFQUEUE: to the userspace program on queue `num` (nf_queue). natsim runs none,
+   * so __nf_queue finds no instance (-ESRCH): the packet is dropped, or with `bypass` goes on
+   * as if accepted.
+   */
+  | { readonly kind: 'queue'; readonly num: number; readonly bypass: boolean };
+
+/** The map a NAT statement takes its target from: the data are an address (range) and maybe a port (range). */
+export interface NatMap {
+  readonly key: readonly KeyExpr[];
+  readonly set: NftSet;
+}
 
 /** Whose mark: skb->mark, or the conntrack entry's ct->mark. */
 export type MarkOwner = 'packet' | 'conn';

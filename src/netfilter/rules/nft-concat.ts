@@ -9,30 +9,55 @@ import type { RuleContext } from './context.js';
 import type { KeyExpr } from './model.js';
 import type { SetDatatype } from './nft-set.js';
 import { numgenValue, readNumgen } from './nft-numgen.js';
-import type { NftCursor, Token } from './nft-tokens.js';
+import { describe, type NftCursor, type Token } from './nft-tokens.js';
+import { BARE_META_KEYS, BITWISE_OPS, exprDatatype, loadCt, loadMeta, loadPayload, loadTcpOpt, readBitwise, readCt, readIpv6, readMeta, readPayload, readRawPayload, readTcpOption } from './nft-expr.js';
 import { parseProto } from './syntax.js';
 
 /** Transport protocols whose header nft names with their own keyword for sport/dport. */
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'udplite']);
+/** Words that start an IPv6 expression (never loaded for IPv4, see nft-expr.ts). */
+const IPV6_WORDS = new Set(['ip6', 'icmpv6']);
+/** Expressions natsim does not load, and why. */
+const NOT_MODELLED: Readonly<Record<string, string>> = {
+  osf: 'osf (passive OS fingerprinting, nft_osf) is not modelled',
+  socket: 'socket (nft_socket: a lookup of the local socket) is not modelled',
+  vlan: 'vlan headers are not modelled (natsim replays IPv4 without 802.1Q tags)',
+  ether: 'ether header fields are not modelled (natsim keys rules on the IPv4 packet)',
+  '@ll': 'raw link-layer payloads are not modelled (natsim keys rules on the IPv4 packet)',
+  arp: 'arp header fields are not modelled',
+  rt: 'rt (routing header / route metadata, nft_rt) is not modelled',
+  ipsec: 'ipsec (xfrm state, nft_xfrm) is not modelled',
+  exthdr: 'IPv6 extension headers are not modelled',
+};
 
-/** Reads one field after its first word: ip saddr|daddr|protocol, meta l4proto, th|tcp|… sport|dport, numgen …. */
+/**
+ * Reads one field after its first word (ip saddr, meta iifname, ct state, tcp flags, numgen …),
+ * with a `& MASK` after it.
+ */
 export function readKeyField(cur: NftCursor, first: Token): KeyExpr {
+  const field = readBareField(cur, first);
+  return BITWISE_OPS.has(cur.peek().text) ? readBitwise(cur, field, datatypeOf(field), (t) => readBareField(cur, t)) : field;
+}
+
+function readBareField(cur: NftCursor, first: Token): KeyExpr {
   if (first.text === 'numgen') return readNumgen(cur);
+  if (BARE_META_KEYS.has(first.text)) return readMeta(cur, first);
+  if (IPV6_WORDS.has(first.text)) return readIpv6(cur, first);
+  const raw = readRawPayload(cur, first);
+  if (raw !== null) return raw;
+  const reason = NOT_MODELLED[first.text];
+  if (reason !== undefined) return cur.fail(first, reason);
+  if (first.kind !== 'word') return cur.fail(first, `expected an expression, found ${describe(first)}`);
   const field = cur.next();
   if (first.text === 'ip') {
     if (field.text === 'saddr' || field.text === 'daddr') return { kind: field.text };
     if (field.text === 'protocol') return { kind: 'l4proto' };
-    return cur.fail(field, `unsupported ip field '${field.text}' (saddr, daddr, protocol)`);
   }
-  if (first.text === 'meta') {
-    if (field.text === 'l4proto') return { kind: 'l4proto' };
-    return cur.fail(field, `meta ${field.text} cannot be part of a set key here (natsim concatenates meta l4proto)`);
-  }
-  if (first.text === 'th' || PORT_PROTOCOLS.has(first.text)) {
-    if (field.text !== 'sport' && field.text !== 'dport') cur.fail(field, `unsupported ${first.text} field '${field.text}' (sport, dport)`);
-    return { kind: field.text, proto: first.text === 'th' ? null : parseProto(first.text) };
-  }
-  return cur.fail(first, `unsupported key expression '${first.text}' (ip saddr|daddr|protocol, meta l4proto, th|tcp|udp|sctp|udplite sport|dport, numgen)`);
+  if (first.text === 'meta') return field.text === 'l4proto' ? { kind: 'l4proto' } : readMeta(cur, field);
+  if (first.text === 'ct') return readCt(cur, field);
+  if ((first.text === 'th' || PORT_PROTOCOLS.has(first.text)) && (field.text === 'sport' || field.text === 'dport')) return { kind: field.text, proto: first.text === 'th' ? null : parseProto(first.text) };
+  if (first.text === 'tcp' && field.text === 'option') return readTcpOption(cur);
+  return readPayload(cur, first, field) ?? cur.fail(first, `unsupported expression '${first.text} ${field.text}' (natsim reads ip, ip6, tcp, udp, th, icmp, icmpv6 fields, meta, ct and numgen)`);
 }
 
 /** Reads `FIELD [. FIELD]…` from its first word. */
@@ -58,6 +83,15 @@ export function datatypeOf(k: KeyExpr): SetDatatype {
       return 'inet_service';
     case 'numgen':
       return 'integer';
+    case 'bitwise':
+      return datatypeOf(k.of);
+    case 'ipv6':
+      return k.datatype;
+    case 'meta':
+    case 'ct':
+    case 'payload':
+    case 'tcpopt':
+      return exprDatatype(k);
   }
 }
 
@@ -69,10 +103,10 @@ const MAX_KEY_FIELDS = 16;
  * reads its key right after loadKey wrote it, and no key is loaded in between, so sharing
  * them costs no allocation per packet.
  */
-const regs = new Float64Array(MAX_KEY_FIELDS);
+const regs: (number | string)[] = new Array<number | string>(MAX_KEY_FIELDS).fill(0);
 
 /** Loads a concatenation into the registers, left to right; null when a field breaks the rule. */
-export function loadKey(key: readonly KeyExpr[], ctx: RuleContext): Float64Array | null {
+export function loadKey(key: readonly KeyExpr[], ctx: RuleContext): readonly (number | string)[] | null {
   for (let i = 0; i < key.length; i++) {
     const v = loadField(key[i]!, ctx);
     if (v === null) return null;
@@ -81,7 +115,7 @@ export function loadKey(key: readonly KeyExpr[], ctx: RuleContext): Float64Array
   return regs;
 }
 
-function loadField(k: KeyExpr, ctx: RuleContext): number | null {
+export function loadField(k: KeyExpr, ctx: RuleContext): number | string | null {
   const p = ctx.skb.pkt;
   switch (k.kind) {
     case 'saddr':
@@ -99,5 +133,23 @@ function loadField(k: KeyExpr, ctx: RuleContext): number | null {
     }
     case 'numgen':
       return numgenValue(k, ctx);
+    case 'meta':
+      return loadMeta(k, ctx);
+    case 'ct':
+      return loadCt(k, ctx);
+    case 'payload':
+      return loadPayload(k, ctx);
+    case 'tcpopt':
+      return loadTcpOpt(k, ctx);
+    case 'bitwise': {
+      const v = loadField(k.of, ctx);
+      if (typeof v !== 'number') return null;
+      if (!k.by) return ((v & k.mask) ^ k.xor) >>> 0;
+      const w = loadField(k.by.expr, ctx);
+      if (typeof w !== 'number') return null;
+      return (k.by.op === 'and' ? v & w : k.by.op === 'or' ? v | w : v ^ w) >>> 0;
+    }
+    case 'ipv6':
+      return null;
   }
 }

@@ -62,7 +62,7 @@ export function dynsetEval(d: Dynset, rule: Rule, ctx: RuleContext): boolean {
  * nft_dynset_new: a new element, if the set has room (expired elements count until
  * nft_rhash_gc has collected them), with a timeout when the set has timeouts and one is set.
  */
-function dynsetNew(d: Dynset, regs: Float64Array, rule: Rule, ctx: RuleContext): boolean {
+function dynsetNew(d: Dynset, regs: readonly (number | string)[], rule: Rule, ctx: RuleContext): boolean {
   const set = d.set;
   const now = ctx.skb.time;
   collectExpired(set, now);
@@ -73,18 +73,19 @@ function dynsetNew(d: Dynset, regs: Float64Array, rule: Rule, ctx: RuleContext):
   }
   const timeout = d.timeout || set.timeout;
   const expiry = (set.flags & SetFlag.Timeout) !== 0 && timeout > 0 ? { timeout, expiration: now + timeout } : null;
-  const element: SetElement = { key: Array.from(regs.subarray(0, d.key.length), (v) => ({ min: v, max: v })), verdict: null, expiry };
+  const element: SetElement = { key: regs.slice(0, d.key.length).map((v) => ({ min: v, max: v })), verdict: null, data: null, expiry };
   set.elements.push(element);
   ctx.state.notes?.push(`SET @${set.name}: ${keyText(set.key, regs)} added${expiry ? `, expires in ${formatNftTime(timeout)}` : ''} (rule "${rule.text}")`);
   return true;
 }
 
 /** The key as nft prints an element: fields joined by ` . `. */
-function keyText(types: readonly SetDatatype[], regs: Float64Array): string {
+function keyText(types: readonly SetDatatype[], regs: readonly (number | string)[]): string {
   return types.map((t, i) => fieldText(t, regs[i]!)).join(' . ');
 }
 
-function fieldText(type: SetDatatype, v: number): string {
+function fieldText(type: SetDatatype, v: number | string): string {
+  if (typeof v === 'string') return `"${v}"`;
   if (type === 'ipv4_addr') return formatIpv4(v);
   return type === 'inet_proto' ? (L4PROTO_NAME[v] ?? String(v)) : String(v);
 }

@@ -1,11 +1,13 @@
 /**
  * nft's log statement as `nft list ruleset` prints it and `nft -f` reads it:
  * `log [prefix "…"] [level L] [flags tcp sequence,options | flags ip options | flags skuid |
- * flags ether | flags all]…` (nft_log: level warn when none is given). `log group N` (nflog)
- * and `level audit` send nothing to the kernel log as nf_log_syslog writes it, and are refused.
+ * flags ether | flags all]…` (nft_log: level warn when none is given). `log group N` goes to
+ * nfnetlink_log as NFLOG does (no listener: nothing is sent, the packet goes on); `level audit`
+ * writes audit records, which natsim does not model, and is refused.
  */
 import { LOG_LEVEL_WARNING, NfLogFlag, type LogLevel, type NfLogInfo } from '../log/nf-log.js';
 import type { Effect } from './model.js';
+import { nflogEffect } from './xt-nflog.js';
 import { describe, type NftCursor } from './nft-tokens.js';
 
 /** nft's level names (syslog's, with warn for warning). */
@@ -20,6 +22,7 @@ const MAX_PREFIX = 127;
 /** After `log`: its options, up to the next statement. */
 export function readLogStatement(cur: NftCursor): Effect {
   let prefix = '';
+  let group: number | null = null;
   let info: NfLogInfo = { level: LOG_LEVEL_WARNING, flags: 0 };
   for (;;) {
     const key = cur.peek();
@@ -37,12 +40,16 @@ export function readLogStatement(cur: NftCursor): Effect {
       cur.next();
       info = { ...info, flags: info.flags | readFlags(cur) };
     } else if (key.text === 'group' || key.text === 'snaplen' || key.text === 'queue-threshold') {
-      cur.fail(key, `log ${key.text} sends packets to nfnetlink_log, which natsim does not model (only kernel log lines)`);
+      // nfnetlink_log's options: what a listener would get (nft_log_eval with NF_LOG_TYPE_ULOG)
+      cur.next();
+      const n = cur.next();
+      if (!/^\d+$/.test(n.text) || Number(n.text) > (key.text === 'group' ? 65535 : 0xffffffff)) cur.fail(n, `bad log ${key.text} '${n.text}'`);
+      if (key.text === 'group') group = Number(n.text);
     } else {
       break;
     }
   }
-  return { kind: 'log', prefix, info };
+  return group === null ? { kind: 'log', prefix, info } : nflogEffect(group, prefix);
 }
 
 function readLevel(cur: NftCursor): LogLevel {

@@ -6,21 +6,72 @@
 import { InputError } from '../../errors.js';
 import { parsePrefix } from '../../packet/ipv4-addr.js';
 import { HOOK_NFT_NAME, NFT_NAMED_PRIORITY, type Hook } from '../constants.js';
-import { CtState, type Action, type BaseChainSpec, type ChainType, type Effect, type KeyExpr, type MarkOwner, Match, PortRange, Prefix, Rule, Ruleset, Table, TableFamily } from './model.js';
+import { IPPROTO } from '../constants.js';
+import { type Action, type NatMap, type BaseChainSpec, type Chain, type ChainType, type Effect, type KeyExpr, type MarkOwner, Match, type NftExpr, PortRange, Prefix, Rule, Ruleset, Table, TableFamily } from './model.js';
 import { datatypeOf, readKey } from './nft-concat.js';
+import { BITMASK_TYPES, ICMPX_CODE, parseField, type SetDatatype } from './nft-datatype.js';
+import { readMaskText } from './nft-expr.js';
+import { NftLimit, readLimitSpec } from './nft-limit.js';
+import { readQuota } from './nft-quota.js';
+import { expandScript } from './nft-script.js';
+import { NftCtHelperSet, NftFlowOffload, NftMarkFromMap, NftNote, NftPayloadSet } from './nft-stmt.js';
+import { NftMssSet } from './nft-tcpmss.js';
 import { readDynset } from './nft-dynset.js';
 import { anonymousSet, keyTypeText, type NftSet } from './nft-set.js';
 import { readElements, readSetDecl, readVerdict } from './nft-set-syntax.js';
 import { readLogStatement } from './nft-log-syntax.js';
-import { readTcpFlags } from './nft-tcp-flags.js';
 import { NftCursor, tokenize, type Token } from './nft-tokens.js';
 import { ADDR_TYPE_NAME, NAT_FLAG_BY_NFT_WORD, parseNatTarget, parsePortRange, parseProto, parseU32 } from './syntax.js';
 
-const NFT_CT_STATE: Readonly<Record<string, number>> = { invalid: CtState.Invalid, established: CtState.Established, related: CtState.Related, new: CtState.New, untracked: CtState.Untracked };
-const NFT_CT_STATUS: Readonly<Record<string, number>> = { snat: CtState.Snat, dnat: CtState.Dnat };
 const NFT_ICMP_TYPE: Readonly<Record<string, number>> = { 'echo-reply': 0, 'destination-unreachable': 3, 'source-quench': 4, redirect: 5, 'echo-request': 8, 'time-exceeded': 11, 'parameter-problem': 12, 'timestamp-request': 13, 'timestamp-reply': 14 };
 /** nft's icmp reject type names (icmp_code_tbl) and their destination unreachable codes. */
 const NFT_REJECT_CODE: Readonly<Record<string, number>> = { 'net-unreachable': 0, 'host-unreachable': 1, 'prot-unreachable': 2, 'port-unreachable': 3, 'net-prohibited': 9, 'host-prohibited': 10, 'admin-prohibited': 13 };
+
+/** Stateful object types a table may declare and `delete` may name. */
+const OBJECT_TYPES = new Set(['counter', 'quota', 'limit', 'ct', 'secmark', 'synproxy']);
+
+/** nf_tables statements natsim does not model, and why. */
+const UNMODELLED_STATEMENT: Readonly<Record<string, string>> = {
+  tproxy: 'tproxy (transparent proxying to a local socket, nft_tproxy) is not modelled',
+  synproxy: 'synproxy (SYN cookies answered by the firewall, nft_synproxy) is not modelled',
+  osf: 'osf (passive OS fingerprinting, nft_osf) is not modelled',
+  socket: 'socket (a lookup of the local socket, nft_socket) is not modelled',
+  dup: 'dup (packet duplication to another host, nft_dup) is not modelled',
+  fwd: 'fwd (forwarding from the ingress hook, nft_fwd) is not modelled',
+  xt: 'xt (an x_tables extension that nft cannot translate) is not modelled',
+  set: "a bare 'set' statement is not nft syntax here (meta|ct KEY set VALUE, or add|update @SET)",
+};
+
+/** nft's relational operators (parser_bison.y relational_op). */
+const RELATIONS: Readonly<Record<string, '==' | '!=' | '<' | '>' | '<=' | '>='>> = { '==': '==', eq: '==', '!=': '!=', ne: '!=', '<': '<', lt: '<', '>': '>', gt: '>', '<=': '<=', le: '<=', '>=': '>=', ge: '>=' };
+const CT_UNMODELLED: Readonly<Record<string, string>> = {
+  timeout: 'per-connection timeout policies would change how long entries live',
+  expectation: 'expectations created by rules are not modelled',
+  zone: 'conntrack zones are not modelled',
+  secmark: 'SELinux labels are not modelled',
+  label: 'conntrack labels are not modelled',
+  count: 'connection counting (nft_connlimit) is not modelled',
+};
+
+/** nft_reject_icmp_code: NFT_REJECT_ICMPX_NO_ROUTE, _PORT_UNREACH, _HOST_UNREACH, _ADMIN_PROHIBITED as ICMP codes. */
+const ICMPX_TO_ICMP: readonly number[] = [0, 3, 1, 13];
+/** nft's icmpv6 reject codes (icmpv6_code_tbl). */
+const ICMPV6_REJECT = new Set(['no-route', 'admin-prohibited', 'addr-unreachable', 'port-unreachable', 'policy-fail', 'reject-route']);
+
+/** nft's `meta nfproto ipv6` dependency of an IPv6 statement in an inet table: never holds for IPv4. */
+function ipv6Only(): Match {
+  return { kind: 'lookup', negate: false, key: [{ kind: 'ipv6', name: 'meta nfproto ipv6', datatype: 'nf_proto' }], set: singleValue('nf_proto', 10) };
+}
+
+/** A set of one value. */
+function singleValue(type: SetDatatype, v: number): NftSet {
+  const set = anonymousSet([type], false);
+  set.elements.push({ key: [{ min: v, max: v }], verdict: null, data: null, expiry: null });
+  return set;
+}
+
+/** Words that start a key expression where a NAT target could also be an address. */
+const MAP_KEY_WORDS = new Set(['ip', 'ip6', 'tcp', 'udp', 'th', 'sctp', 'meta', 'ct', 'numgen', 'iifname', 'oifname', 'iif', 'oif', 'mark']);
 
 const FAMILIES = new Set<TableFamily>(['ip', 'inet', 'ip6', 'arp', 'bridge', 'netdev']);
 /** Families whose hooks never see an IPv4 packet on a routed path: their tables are skipped. */
@@ -29,7 +80,7 @@ const CHAIN_TYPES = new Set<ChainType>(['filter', 'nat', 'route']);
 
 /** `onRuleError`: report a rule's error and skip to the end of its line (natsim lint). */
 export function parseNft(text: string, file: string, onRuleError: ((e: InputError) => void) | null = null): Ruleset {
-  return new NftParser(tokenize(text, file), file, onRuleError).parse();
+  return new NftParser(expandScript(tokenize(text, file), file), file, onRuleError).parse();
 }
 
 class NftParser extends NftCursor {
@@ -38,6 +89,12 @@ class NftParser extends NftCursor {
   private readonly sets = new Map<string, NftSet>();
   /** The table whose body or rule is being read, for resolving @NAME. */
   private currentTable: Table | null = null;
+  /** Named stateful objects by "family table type name": their shared state (null: nothing to evaluate). */
+  private readonly objects = new Map<string, NftExpr | null>();
+  /** Flowtables by "family table name". */
+  private readonly flowtables = new Set<string>();
+  /** Chain bindings (`jump { … }`) made so far, for their names (nft's __chain%d). */
+  private bindings = 0;
 
   constructor(
     tokens: readonly Token[],
@@ -48,8 +105,41 @@ class NftParser extends NftCursor {
   }
 
   parse(): Ruleset {
-    for (this.skipSeparators(); this.peek().kind !== 'end'; this.skipSeparators()) this.command(this.next());
+    for (this.skipSeparators(); this.peek().kind !== 'end'; this.skipSeparators()) this.guarded(() => this.command(this.next()));
     return { tables: [...this.tables.values()] };
+  }
+
+  /**
+   * Runs one command or table element; collecting errors (lint), an error is reported and the
+   * rest of the element skipped, braces balanced, so that every refusal is listed.
+   */
+  private guarded(read: () => void): void {
+    const start = this.pos;
+    if (!this.onRuleError) return read();
+    try {
+      read();
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      this.onRuleError(e);
+      this.skipFrom(start);
+    }
+  }
+
+  /** From token `start` to the end of its element: its line, or its balanced `{ … }` block. */
+  private skipFrom(start: number): void {
+    let depth = 0;
+    for (let i = start; i < this.pos; i++) {
+      const t = this.tokens[i]!;
+      if (t.kind === 'punct' && t.text === '{') depth++;
+      else if (t.kind === 'punct' && t.text === '}') depth--;
+    }
+    while (this.peek().kind !== 'end' && (depth > 0 || !this.atRuleEnd())) {
+      const t = this.next();
+      if (t.kind === 'punct' && t.text === '{') depth++;
+      else if (t.kind === 'punct' && t.text === '}') depth--;
+    }
+    // a closing brace that ended the element belongs to the block around it (unless it was the element)
+    if (depth < 0 && this.pos - 1 > start) this.pos--;
   }
 
   private command(tok: Token): void {
@@ -57,18 +147,113 @@ class NftParser extends NftCursor {
       case 'table':
         return this.tableCommand();
       case 'flush':
-        this.expect('ruleset');
-        this.tables.clear();
-        return;
+        return this.flushCommand();
       case 'add':
       case 'create':
         return this.addCommand();
       case 'insert':
         this.expect('rule');
         return this.ruleCommand(true);
+      case 'delete':
+      case 'destroy':
+        return this.deleteCommand(tok);
       default:
-        this.fail(tok, `unsupported nft command '${tok.text}' (natsim reads table blocks, add/insert and flush ruleset)`);
+        this.fail(tok, `unsupported nft command '${tok.text}' (natsim reads table blocks, add, insert, delete, flush and define/include)`);
     }
+  }
+
+  /** flush ruleset | table T | chain T C | set|map T S (nft's do_command_flush). */
+  private flushCommand(): void {
+    const what = this.next();
+    switch (what.text) {
+      case 'ruleset':
+        this.tables.clear();
+        this.sets.clear();
+        return;
+      case 'table': {
+        // flushes the rules of every chain; chains, sets and objects stay
+        const table = this.tableRef(false);
+        if (table) for (const chain of table.chains.values()) chain.rules.length = 0;
+        return;
+      }
+      case 'chain': {
+        const table = this.tableRef(false);
+        const nameTok = this.next();
+        if (table) this.chainOf(table, nameTok).rules.length = 0;
+        return;
+      }
+      case 'set':
+      case 'map': {
+        const table = this.tableRef(false);
+        const nameTok = this.next();
+        if (table) this.setOf(table, nameTok).elements.length = 0;
+        return;
+      }
+      default:
+        this.fail(what, `unsupported flush '${what.text}' (ruleset, table, chain, set, map)`);
+    }
+  }
+
+  /** delete table T | chain T C | set|map T S | element T S { … } | OBJECT T NAME. */
+  private deleteCommand(verb: Token): void {
+    const what = this.next();
+    switch (what.text) {
+      case 'table': {
+        const table = this.tableRef(false);
+        if (table) this.tables.delete(`${table.family} ${table.name}`);
+        return;
+      }
+      case 'chain': {
+        const table = this.tableRef(false);
+        const nameTok = this.next();
+        if (table) {
+          this.chainOf(table, nameTok);
+          table.chains.delete(nameTok.text);
+        }
+        return;
+      }
+      case 'set':
+      case 'map': {
+        const table = this.tableRef(false);
+        const nameTok = this.next();
+        if (table) {
+          this.setOf(table, nameTok);
+          this.sets.delete(`${table.family} ${table.name} ${nameTok.text}`);
+        }
+        return;
+      }
+      case 'element': {
+        const table = this.tableRef(false);
+        const nameTok = this.next();
+        if (!table) return this.skipElement(this.next());
+        const set = this.setOf(table, nameTok);
+        const gone = anonymousSet(set.key, set.verdictMap, set.data);
+        readElements(this, gone);
+        for (const e of gone.elements) {
+          const at = set.elements.findIndex((x) => x.key.every((f, i) => f.min === e.key[i]!.min && f.max === e.key[i]!.max));
+          if (at < 0) this.fail(nameTok, `${verb.text} element: '${nameTok.text}' holds no such element`);
+          set.elements.splice(at, 1);
+        }
+        return;
+      }
+      case 'rule':
+        return this.fail(what, `${verb.text} rule needs a rule handle, which natsim does not number for nft text (list the ruleset as it ends up)`);
+      default:
+        if (OBJECT_TYPES.has(what.text)) {
+          this.tableRef(false);
+          this.next();
+          return;
+        }
+        this.fail(what, `unsupported ${verb.text} '${what.text}'`);
+    }
+  }
+
+  private chainOf(table: Table, nameTok: Token): Chain {
+    return table.chains.get(this.word(nameTok)) ?? this.fail(nameTok, `no chain '${nameTok.text}' in table ${table.family} ${table.name}`);
+  }
+
+  private setOf(table: Table, nameTok: Token): NftSet {
+    return this.sets.get(`${table.family} ${table.name} ${this.word(nameTok)}`) ?? this.fail(nameTok, `no set '${nameTok.text}' in table ${table.family} ${table.name}`);
   }
 
   private addCommand(): void {
@@ -98,8 +283,12 @@ class NftParser extends NftCursor {
         else this.skipElement(this.next());
         return;
       }
-      default:
-        this.fail(what, `cannot add '${what.text}' (natsim reads tables, chains, rules, sets, maps and their elements)`);
+      default: {
+        if (!OBJECT_TYPES.has(kind) && kind !== 'flowtable') this.fail(what, `cannot add '${what.text}' (natsim reads tables, chains, rules, sets, maps, their elements, flowtables and stateful objects)`);
+        const table = this.tableRef(false);
+        if (table) this.tableElement(table, what);
+        else this.skipElement(this.next());
+      }
     }
   }
 
@@ -150,14 +339,99 @@ class NftParser extends NftCursor {
   private tableBody(table: Table | null): void {
     this.expectPunct('{');
     for (this.skipSeparators(); !this.peekPunct('}'); this.skipSeparators()) {
-      const tok = this.next();
-      if (table === null) this.skipElement(tok);
-      else if (this.word(tok) === 'chain') this.chainDecl(table);
-      else if (tok.text === 'set' || tok.text === 'map') this.setDecl(table, tok.text);
-      else if (tok.text === 'comment') this.expectString();
-      else this.fail(tok, `unsupported table element '${tok.text}' (natsim reads chains, sets and maps; flowtables and stateful objects are not modelled)`);
+      if (this.peek().kind === 'end') this.fail(this.peek(), "missing '}' at the end of the table");
+      this.guarded(() => {
+        const tok = this.next();
+        if (table === null) this.skipElement(tok);
+        else this.tableElement(table, tok);
+      });
     }
     this.next();
+  }
+
+  /** One element of a table block (or of an `add` command). */
+  private tableElement(table: Table, tok: Token): void {
+    switch (this.word(tok)) {
+      case 'chain':
+        return this.chainDecl(table);
+      case 'set':
+      case 'map':
+        return this.setDecl(table, tok.text as 'set' | 'map');
+      case 'comment':
+        return this.expectString();
+      case 'flags': {
+        const flag = this.next();
+        if (flag.text === 'dormant') this.fail(flag, 'a dormant table runs no chains; natsim does not model table flags that stop it (drop the flag, or the table)');
+        return;
+      }
+      case 'flowtable':
+        return this.flowtableDecl(table);
+      case 'counter':
+      case 'quota':
+      case 'limit':
+      case 'ct':
+      case 'secmark':
+      case 'synproxy':
+        return this.objectDecl(table, tok);
+      default:
+        this.fail(tok, `unsupported table element '${tok.text}' (natsim reads chains, sets, maps, flowtables, counter, quota, limit and ct helper objects)`);
+    }
+  }
+
+  /** flowtable NAME { hook ingress priority P; devices = { … }; [counter;] [flags offload;] } */
+  private flowtableDecl(table: Table): void {
+    const nameTok = this.next();
+    this.flowtables.add(`${table.family} ${table.name} ${this.word(nameTok)}`);
+    if (this.peekPunct('{')) this.skipElement(this.next());
+  }
+
+  /**
+   * A named stateful object: counter, quota, limit (evaluated where a rule names it), ct helper
+   * (assigned by `ct helper set`, not modelled itself), ct timeout / expectation, secmark, synproxy
+   * (declared; a rule that uses them is refused there).
+   */
+  private objectDecl(table: Table, typeTok: Token): void {
+    let type = typeTok.text;
+    if (type === 'ct') {
+      const sub = this.next();
+      if (sub.text !== 'helper' && sub.text !== 'timeout' && sub.text !== 'expectation') this.fail(sub, `unsupported ct object '${sub.text}' (helper, timeout, expectation)`);
+      type = `ct ${sub.text}`;
+    }
+    const nameTok = this.next();
+    const name = this.word(nameTok);
+    const key = `${table.family} ${table.name} ${type} ${name}`;
+    if (!this.peekPunct('{')) {
+      this.objects.set(key, null);
+      return;
+    }
+    this.next();
+    let obj: NftExpr | null = null;
+    for (this.skipSeparators(); !this.peekPunct('}'); this.skipSeparators()) {
+      const prop = this.next();
+      if (prop.kind === 'end') this.fail(prop, `${type} ${name} is missing its '}'`);
+      if (type === 'limit' && prop.text === 'rate') {
+        this.pos--;
+        obj = new NftLimit(readLimitSpec(this, `limit name "${name}"`));
+      } else if (type === 'quota' && /^(over|until|\d)/.test(prop.text)) {
+        this.pos--;
+        obj = readQuota(this, `quota name "${name}"`);
+      } else {
+        while (!this.atRuleEnd()) if (this.next().text === '{') this.skipElement(this.tokens[this.pos - 1]!);
+      }
+    }
+    this.next();
+    this.objects.set(key, obj);
+  }
+
+  /** `TYPE name "NAME"` in a rule: the table's object, or an error naming what is missing. */
+  private objectRef(type: string): NftExpr | null {
+    this.expect('name');
+    const nameTok = this.next();
+    if (nameTok.kind !== 'string' && nameTok.kind !== 'word') this.fail(nameTok, `${type} name takes the object's name (a map of ${type} objects is not modelled)`);
+    const table = this.currentTable;
+    const key = table ? `${table.family} ${table.name} ${type} ${nameTok.text}` : '';
+    if (!this.objects.has(key)) this.fail(nameTok, `no ${type} object '${nameTok.text}' in this table (declare it before the rules that use it)`);
+    return this.objects.get(key) ?? null;
   }
 
   /** chain NAME [{ [type … hook … priority …; [policy …;]] RULES }] */
@@ -175,8 +449,13 @@ class NftParser extends NftCursor {
       if (chain.base) this.fail(typeTok, `chain ${name} already has a hook`);
       table.chains.set(name, (chain = { ...chain, base: this.baseChain() }));
     }
+    this.chainRules(chain);
+  }
+
+  /** A chain's rules up to its closing brace (which is read). */
+  private chainRules(chain: Chain): void {
     for (this.skipSeparators(); !this.peekPunct('}'); this.skipSeparators()) {
-      if (this.peek().kind === 'end') this.fail(this.peek(), `chain ${name} is missing its '}'`);
+      if (this.peek().kind === 'end') this.fail(this.peek(), `chain ${chain.name} is missing its '}'`);
       if (this.peek().kind === 'word' && this.peek().text === 'comment') {
         this.next();
         this.expectString();
@@ -243,7 +522,8 @@ class NftParser extends NftCursor {
     const set = table ? this.sets.get(`${table.family} ${table.name} ${tok.text.slice(1)}`) : undefined;
     if (!set) return this.fail(tok, `no set '${tok.text.slice(1)}' in this table (define it before the rules that use it)`);
     const want = keyTypeText(key.map(datatypeOf));
-    if (keyTypeText(set.key) !== want) return this.fail(tok, `set '${tok.text.slice(1)}' holds ${keyTypeText(set.key)}, not ${want}`);
+    // an IPv6 field never loads for IPv4, so its set's type does not matter to natsim
+    if (keyTypeText(set.key) !== want && !key.some((k) => k.kind === 'ipv6')) return this.fail(tok, `set '${tok.text.slice(1)}' holds ${keyTypeText(set.key)}, not ${want}`);
     return set;
   }
 
@@ -262,6 +542,7 @@ class NftParser extends NftCursor {
 
   /** One rule: statements up to the end of the line, `;` or the chain's closing brace. */
   private rule(): Rule {
+    const start = this.pos;
     const first = this.peek();
     const matches: Match[] = [];
     const effects: Effect[] = [];
@@ -271,7 +552,7 @@ class NftParser extends NftCursor {
       if (action !== null && tok.text !== 'comment') this.fail(tok, `nothing may follow a verdict or NAT statement (found '${tok.text}')`);
       action = this.statement(tok, matches, effects) ?? action;
     }
-    const text = this.tokens.slice(this.tokens.indexOf(first), this.pos).map((t) => (t.kind === 'string' ? `"${t.text}"` : t.text)).join(' ');
+    const text = this.tokens.slice(start, this.pos).map((t) => (t.kind === 'string' ? `"${t.text}"` : t.text)).join(' ');
     return { matches, effects, action, place: { file: this.file, line: first.line, col: first.col }, text };
   }
 
@@ -283,36 +564,30 @@ class NftParser extends NftCursor {
     const word = this.word(tok);
     switch (word) {
       case 'tcp':
-        if (this.peek().text !== 'flags') return this.keyStatement(tok, matches);
-        this.next();
-        matches.push(readTcpFlags(this, () => this.relation()));
-        return null;
       case 'ip':
+      case 'ip6':
+      case 'icmpv6':
       case 'th':
       case 'udp':
       case 'sctp':
       case 'udplite':
       case 'numgen':
+      case '@nh':
+      case '@th':
+      case '@ih':
         return this.keyStatement(tok, matches);
       case 'meta':
-        if (this.peek().text === 'l4proto') return this.keyStatement(tok, matches);
-        this.metaStatement(matches, effects);
-        return null;
+        return this.metaStatement(tok, matches, effects);
       case 'mark':
         this.markStatement(matches, effects, 'packet');
         return null;
       case 'ct':
-        if (this.peek().text === 'mark') {
-          this.next();
-          this.markStatement(matches, effects, 'conn');
-        } else {
-          matches.push(this.ctMatch());
-        }
-        return null;
+        return this.ctStatement(tok, matches, effects);
       case 'fib':
         matches.push(this.fibMatch());
         return null;
       case 'icmp':
+        if (this.peek().text !== 'type' || this.tokens[this.pos + 1]?.kind !== 'word' || !(this.tokens[this.pos + 1]!.text in NFT_ICMP_TYPE) || this.tokens[this.pos + 2]?.text === 'vmap') return this.keyStatement(tok, matches);
         matches.push(this.icmpMatch());
         return null;
       case 'add':
@@ -326,67 +601,258 @@ class NftParser extends NftCursor {
         effects.push({ kind: 'notrack' });
         return null;
       case 'reject':
-        return this.rejectStatement();
+        return this.rejectStatement(matches);
       case 'iifname':
       case 'oifname':
       case 'iif':
       case 'oif':
+        if (this.operandIsSetOrMap()) return this.keyStatement(tok, matches);
         matches.push(this.ifaceMatch(tok.text));
         return null;
       case 'counter':
         this.counter();
         return null;
+      case 'limit':
+        matches.push({ kind: 'nft', expr: this.peek().text === 'name' ? (this.objectRef('limit') ?? this.fail(tok, 'limit object without a rate')) : new NftLimit(readLimitSpec(this, null)) });
+        return null;
+      case 'quota':
+        matches.push({ kind: 'nft', expr: this.peek().text === 'name' ? (this.objectRef('quota') ?? this.fail(tok, 'quota object without a quota')) : readQuota(this, null) });
+        return null;
+      case 'flow':
+        matches.push({ kind: 'nft', expr: this.flowStatement() });
+        return null;
+      case 'queue':
+        return this.queueStatement();
       case 'comment':
         this.expectString();
         return null;
+      case 'jump':
+      case 'goto':
+        if (this.peekPunct('{')) return { kind: word, chain: this.chainBinding() };
+        return readVerdict(this, tok);
       case 'accept':
       case 'drop':
       case 'return':
       case 'continue':
-      case 'jump':
-      case 'goto':
         return readVerdict(this, tok);
       case 'masquerade':
       case 'snat':
       case 'dnat':
       case 'redirect':
-        return this.natStatement(word);
+        return this.natStatement(word, matches);
       default:
-        return this.fail(tok, `unsupported nft statement '${tok.text}'`);
+        return this.fail(tok, UNMODELLED_STATEMENT[word] ?? `unsupported nft statement '${tok.text}'`);
     }
+  }
+
+  /** `jump { RULES }` (a chain binding): an anonymous chain, named as nft names it (__chain%d). */
+  private chainBinding(): string {
+    const table = this.currentTable!;
+    this.next();
+    const name = `__chain${this.bindings++}`;
+    const chain: Chain = { name, rules: [] };
+    table.chains.set(name, chain);
+    this.chainRules(chain);
+    this.currentTable = table;
+    return name;
+  }
+
+  /** `flow add|offload @FT`. */
+  private flowStatement(): NftExpr {
+    const op = this.next();
+    if (op.text !== 'add' && op.text !== 'offload') this.fail(op, "expected 'flow add @FLOWTABLE'");
+    const ft = this.next();
+    const table = this.currentTable;
+    if (!ft.text.startsWith('@') || !table || !this.flowtables.has(`${table.family} ${table.name} ${ft.text.slice(1)}`)) this.fail(ft, `no flowtable '${ft.text.replace(/^@/, '')}' in this table`);
+    return new NftFlowOffload(ft.text.slice(1));
+  }
+
+  /** `queue [flags bypass[,fanout]] [num N[-M] | to N[-M]] [bypass] [fanout]`. */
+  private queueStatement(): Action {
+    let bypass = false;
+    let num = 0;
+    while (!this.atRuleEnd() && this.peek().text !== 'comment') {
+      const t = this.next();
+      if (t.text === 'flags') {
+        do {
+          if (this.peekPunct(',')) this.next();
+          const f = this.next();
+          if (f.text === 'bypass') bypass = true;
+          else if (f.text !== 'fanout') this.fail(f, `unknown queue flag '${f.text}' (bypass, fanout)`);
+        } while (this.peekPunct(','));
+      } else if (t.text === 'num' || t.text === 'to') {
+        const n = this.next();
+        if (n.text === 'symhash' || n.text === 'jhash' || n.text === 'numgen') {
+          // the queue is chosen by a hash or numgen (nft_queue_sreg_eval); no queue has a listener, so which does not matter
+          if (n.text === 'jhash') readKey(this, this.next());
+          if (n.text === 'numgen') readKey(this, n);
+          else {
+            this.expect('mod');
+            this.number();
+          }
+          continue;
+        }
+        const r = parsePortRange(n.text, '-');
+        if (r === null) this.fail(n, `bad queue number '${n.text}'`);
+        num = r.min;
+      } else if (t.text === 'bypass') bypass = true;
+      else if (t.text !== 'fanout') this.fail(t, `unexpected '${t.text}' in a queue statement`);
+    }
+    return { kind: 'queue', num, bypass };
+  }
+
+  /** Whether the operand after a key is a set, map or `.` concatenation (a lookup, not a name). */
+  private operandIsSetOrMap(): boolean {
+    let i = this.pos;
+    if (this.tokens[i]?.text === '!=' || this.tokens[i]?.text === '==') i++;
+    const t = this.tokens[i];
+    return t !== undefined && ((t.kind === 'punct' && t.text === '{') || t.text === 'vmap' || t.text === '.' || t.text === 'map' || t.text.startsWith('@'));
   }
 
   /**
    * A statement that starts with a key (one field or a concatenation): `KEY vmap MAP`, an
-   * action, or `KEY [!=] VALUE|{ … }|@SET`, a match. The single-field comparisons iptables also
-   * has keep their match kinds; the rest are set lookups (nft_lookup).
+   * action, or `KEY [OP] VALUE|{ … }|@SET`, a match. The single-field comparisons iptables also
+   * has keep their match kinds; the rest are set lookups (nft_lookup) — a `<`/`>` comparison is
+   * a lookup in the one range it leaves (nft_cmp and nft_range agree with it), and a bitmask
+   * type with a value alone (`ct status dnat`, `tcp flags syn,ack`) is `KEY & VALUE != 0`, as
+   * nft writes it (a `VALUE / MASK` is `KEY & MASK == VALUE`).
    */
   private keyStatement(first: Token, matches: Match[]): Action | null {
     const key = readKey(this, first);
     if (this.peek().text === 'vmap') {
       this.next();
-      return { kind: 'vmap', key, map: this.setOperand(key, true) };
+      return { kind: 'vmap', key, map: this.setOperand(key, 'verdict') };
     }
-    const negate = this.relation();
-    const field = key.length === 1 && !this.peek().text.startsWith('@') ? this.fieldMatch(key[0]!, negate) : null;
-    matches.push(field ?? { kind: 'lookup', negate, key, set: this.setOperand(key, false) });
+    if (this.peek().text === 'set') {
+      matches.push(this.setStatement(key, this.next()));
+      return null;
+    }
+    const opTok = this.peek();
+    const op = RELATIONS[opTok.text] ?? null;
+    if (op !== null) this.next();
+    const negate = op === '!=';
+    const only = key.length === 1 ? key[0]! : null;
+    if (op !== null && op !== '==' && op !== '!=') {
+      if (only === null) this.fail(opTok, `'${opTok.text}' compares one field, not a concatenation`);
+      matches.push({ kind: 'lookup', negate: false, key, set: this.orderedRange(only, op) });
+      return null;
+    }
+    const type = only === null ? null : datatypeOf(only);
+    if (only !== null && (op === null || this.slashAhead()) && type !== null && BITMASK_TYPES.has(type) && !this.peekPunct('{') && !this.peek().text.startsWith('@')) {
+      matches.push(this.bitmaskMatch(only, type, negate));
+      return null;
+    }
+    const field = only !== null && !this.peek().text.startsWith('@') && !this.operandHasAddressRange() ? this.fieldMatch(only, negate) : null;
+    matches.push(field ?? { kind: 'lookup', negate, key, set: this.setOperand(key, 'set') });
     return null;
   }
 
+  /**
+   * `KEY set VALUE` for a header field: `ip dscp set 0x1`, `tcp option maxseg size set rt mtu`;
+   * on an IPv6 field, the `meta nfproto ipv6` dependency that keeps it from IPv4 packets.
+   */
+  private setStatement(key: readonly KeyExpr[], setTok: Token): Match {
+    const k = key.length === 1 ? key[0]! : null;
+    if (k?.kind === 'ipv6') {
+      while (!this.atRuleEnd() && this.peek().text !== 'comment') this.next();
+      return ipv6Only();
+    }
+    const valueTok = this.next();
+    if (k?.kind === 'tcpopt' && k.option === 2 && k.field === 'value') {
+      if (valueTok.text === 'rt') {
+        this.expect('mtu');
+        return { kind: 'nft', expr: new NftMssSet('rt') };
+      }
+      return { kind: 'nft', expr: new NftMssSet(this.u32(valueTok)) };
+    }
+    if (k?.kind === 'payload' && k.base === 'network') {
+      const v = this.u32(valueTok);
+      if (v >= 2 ** k.bits) this.fail(valueTok, `${k.name} has ${k.bits} bits`);
+      return { kind: 'nft', expr: new NftPayloadSet(k, v) };
+    }
+    return this.fail(setTok, 'setting this field is not modelled (natsim sets ip header fields, tcp option maxseg size, meta mark and ct mark)');
+  }
+
+  /** A `/` before the end of the rule: the `VALUE / MASK` form. */
+  private slashAhead(): boolean {
+    for (let i = this.pos; i < this.tokens.length; i++) {
+      const t = this.tokens[i]!;
+      if (t.text === '/') return true;
+      if (t.kind !== 'word' && !(t.kind === 'punct' && t.text === ',')) return false;
+    }
+    return false;
+  }
+
+  /** `KEY [!=] A[,B…]` of a bitmask type: any of the bits (KEY & V != 0), or `V / MASK`: KEY & MASK == V. */
+  private bitmaskMatch(k: KeyExpr, type: SetDatatype, negate: boolean): Match {
+    const at = this.peek();
+    const value = this.bitmaskValue(type);
+    if (this.peek().text === '/') {
+      this.next();
+      const mask = this.bitmaskValue(type);
+      return { kind: 'lookup', negate, key: [{ kind: 'bitwise', of: k, mask, xor: 0 }], set: singleValue(type, value) };
+    }
+    if (value === 0) this.fail(at, 'a bitmask of 0 matches nothing');
+    return { kind: 'lookup', negate: !negate, key: [{ kind: 'bitwise', of: k, mask: value, xor: 0 }], set: singleValue(type, 0) };
+  }
+
+  /** `a,b`, `a|b`, `(a | b)` or a number, of a bitmask type. */
+  private bitmaskValue(type: SetDatatype): number {
+    let bits = 0;
+    for (;;) {
+      const tok = this.peek();
+      const text = readMaskText(this);
+      for (const part of text.replace(/[()]/g, '').split('|')) {
+        const v = parseField(type, part);
+        if (v === null || typeof v.min !== 'number') this.fail(tok, `bad ${type} '${part}'`);
+        bits |= v.min;
+      }
+      if (!this.peekPunct(',')) return bits;
+      this.next();
+    }
+  }
+
+  /** `< V`, `> V`, `<= V`, `>= V`: the range of values that holds. */
+  private orderedRange(k: KeyExpr, op: '<' | '>' | '<=' | '>='): NftSet {
+    const type = datatypeOf(k);
+    const tok = this.next();
+    const v = parseField(type, tok.text);
+    if (v === null || typeof v.min !== 'number' || typeof v.max !== 'number') return this.fail(tok, `bad ${type} '${tok.text}' to compare with '${op}'`);
+    const top = type === 'ipv4_addr' || type === 'integer' || type === 'mark' ? 0xffffffff : type === 'inet_service' ? 0xffff : type === 'time' ? Number.POSITIVE_INFINITY : 0xffffffff;
+    const [min, max] = op === '<' ? [0, v.min - 1] : op === '<=' ? [0, v.max] : op === '>' ? [v.max + 1, top] : [v.min, top];
+    const set = anonymousSet([type], false);
+    if (min <= max) set.elements.push({ key: [{ min, max }], verdict: null, data: null, expiry: null });
+    return set;
+  }
+
+  /** Whether the operand holds an address range (`10.0.0.1-10.0.0.9`), which only a set lookup reads. */
+  private operandHasAddressRange(): boolean {
+    let depth = 0;
+    for (let i = this.pos; i < this.tokens.length; i++) {
+      const t = this.tokens[i]!;
+      if (t.kind === 'punct' && t.text === '{') depth++;
+      else if (t.kind === 'punct' && t.text === '}') depth--;
+      else if (/^\d+\.\d+\.\d+\.\d+-/.test(t.text)) return true;
+      if (depth <= 0 && (t.kind !== 'punct' || t.text === '}')) return false;
+    }
+    return false;
+  }
+
   /** `@NAME`, or an anonymous set or map: `{ … }` or a single value. */
-  private setOperand(key: readonly KeyExpr[], verdictMap: boolean): NftSet {
+  private setOperand(key: readonly KeyExpr[], want: 'set' | 'verdict' | 'data', data: readonly SetDatatype[] | null = null): NftSet {
     if (this.peek().text.startsWith('@')) {
       const tok = this.next();
       const set = this.namedSet(tok, key);
-      if (verdictMap && !set.verdictMap) this.fail(tok, `'${set.name}' is not a verdict map`);
+      if (want === 'verdict' && !set.verdictMap) this.fail(tok, `'${set.name}' is not a verdict map`);
+      if (want === 'data' && !set.data) this.fail(tok, `'${set.name}' is not a map of values`);
       return set;
     }
-    const set = anonymousSet(key.map(datatypeOf), verdictMap);
+    const set = anonymousSet(key.map(datatypeOf), want === 'verdict', want === 'data' ? data : null);
     readElements(this, set);
     return set;
   }
 
-  /** ip saddr|daddr, ip protocol, meta l4proto, tcp|udp|… sport|dport against values; null for th and numgen. */
+  /** ip saddr|daddr, ip protocol, meta l4proto, tcp|udp|… sport|dport against values; null for the rest (a lookup). */
   private fieldMatch(k: KeyExpr, negate: boolean): Match | null {
     switch (k.kind) {
       case 'saddr':
@@ -397,48 +863,57 @@ class NftParser extends NftCursor {
       case 'sport':
       case 'dport':
         return k.proto === null ? null : { kind: k.kind, negate, proto: k.proto, ranges: this.values((t) => this.portRange(t)) };
-      case 'numgen':
+      default:
         return null;
     }
   }
 
-  private metaStatement(matches: Match[], effects: Effect[]): void {
-    const key = this.next();
-    switch (key.text) {
-      case 'mark':
-        return this.markStatement(matches, effects, 'packet');
-      case 'iifname':
-      case 'oifname':
-      case 'iif':
-      case 'oif':
-        matches.push(this.ifaceMatch(key.text));
-        return;
-      case 'nftrace': {
-        // `meta nftrace set 1` marks the packet for `nft monitor trace`; its path does not change
-        this.expect('set');
-        effects.push({ kind: 'nftrace', on: this.number() !== 0 });
-        return;
-      }
-      default:
-        return this.fail(key, `unsupported meta key '${key.text}' (l4proto, iifname, oifname, iif, oif, mark, nftrace)`);
+  /** `meta KEY …`: a comparison, or `meta mark|nftrace set …`. */
+  private metaStatement(first: Token, matches: Match[], effects: Effect[]): Action | null {
+    const key = this.peek();
+    if (key.text === 'mark' && this.tokens[this.pos + 1]?.text === 'set') {
+      this.next();
+      this.markStatement(matches, effects, 'packet');
+      return null;
     }
+    if (key.text === 'nftrace') {
+      // `meta nftrace set 1` marks the packet for `nft monitor trace`; its path does not change
+      this.next();
+      this.expect('set');
+      effects.push({ kind: 'nftrace', on: this.number() !== 0 });
+      return null;
+    }
+    if (key.text === 'secmark' && this.tokens[this.pos + 1]?.text === 'set') return this.secmarkSet(matches);
+    if (this.tokens[this.pos + 1]?.text === 'set') this.fail(key, `meta ${key.text} set is not modelled (natsim sets meta mark and nftrace)`);
+    if ((key.text === 'iifname' || key.text === 'oifname' || key.text === 'iif' || key.text === 'oif') && !this.nextOperandIsSetOrMap(1)) {
+      this.next();
+      matches.push(this.ifaceMatch(key.text));
+      return null;
+    }
+    return this.keyStatement(first, matches);
+  }
+
+  /** operandIsSetOrMap, `skip` tokens ahead. */
+  private nextOperandIsSetOrMap(skip: number): boolean {
+    this.pos += skip;
+    const yes = this.operandIsSetOrMap();
+    this.pos -= skip;
+    return yes;
   }
 
   /**
-   * `meta mark [!=] V`, `meta mark and M == V` (a match), or `meta mark set V`,
-   * `meta mark set mark or|xor|and V` (an effect: the xmark forms of nft_meta_set/bitwise).
-   */
-  /**
    * A mark expression of the packet (`meta mark`) or its connection (`ct mark`): a match
    * (`… [and M] [==|!=] V`), or an effect — `set V`, `set <same mark> or|xor|and V` (the xmark
-   * forms of nft_bitwise), or `set <the other mark>` (CONNMARK's save / restore).
+   * forms of nft_bitwise), `set <the other mark>` (CONNMARK's save / restore), or
+   * `set EXPR map M` (the data of the element the key finds).
    */
   private markStatement(matches: Match[], effects: Effect[], of: MarkOwner): void {
     if (this.peek().text === 'set') {
-      this.next();
+      const setTok = this.next();
       const first = this.next();
-      const source = first.text === 'ct' ? 'conn' : first.text === 'meta' || first.text === 'mark' ? 'packet' : null;
+      const source = first.text === 'ct' && this.peek().text === 'mark' ? 'conn' : (first.text === 'meta' && this.peek().text === 'mark') || first.text === 'mark' ? 'packet' : null;
       if (source === null) {
+        if (parseU32(first.text) === null && !this.atRuleEnd()) return this.markFromMap(matches, of, first, setTok);
         effects.push({ kind: 'mark', of, value: this.u32(first), mask: 0xffffffff });
         return;
       }
@@ -449,12 +924,14 @@ class NftParser extends NftCursor {
         if (source === of) this.fail(this.peek(), 'expected or, xor or and');
         return;
       }
-      const op = this.next();
-      const v = this.u32(this.next());
-      if (op.text === 'or' || op.text === '|') effects.push({ kind: 'mark', of, value: v, mask: v });
-      else if (op.text === 'xor' || op.text === '^') effects.push({ kind: 'mark', of, value: v, mask: 0 });
-      else if (op.text === 'and' || op.text === '&') effects.push({ kind: 'mark', of, value: 0, mask: ~v >>> 0 });
-      else this.fail(op, `unsupported mark operation '${op.text}' (or, xor, and)`);
+      // nft folds a chain of operations (`and M xor V`) into one nft_bitwise; applied in turn they give the same
+      while (['or', '|', 'xor', '^', 'and', '&'].includes(this.peek().text)) {
+        const op = this.next();
+        const v = this.u32(this.next());
+        if (op.text === 'or' || op.text === '|') effects.push({ kind: 'mark', of, value: v, mask: v });
+        else if (op.text === 'xor' || op.text === '^') effects.push({ kind: 'mark', of, value: v, mask: 0 });
+        else effects.push({ kind: 'mark', of, value: 0, mask: ~v >>> 0 });
+      }
       return;
     }
     let mask = 0xffffffff;
@@ -462,19 +939,93 @@ class NftParser extends NftCursor {
       this.next();
       mask = this.u32(this.next());
     }
+    if (this.operandIsSetOrMap() || (RELATIONS[this.peek().text] !== undefined && this.peek().text !== '==' && this.peek().text !== '!=')) {
+      const mark: KeyExpr = of === 'packet' ? { kind: 'meta', key: 'mark' } : { kind: 'ct', key: 'mark' };
+      this.keyTail([mask === 0xffffffff ? mark : { kind: 'bitwise', of: mark, mask, xor: 0 }], matches, this.peek());
+      return;
+    }
     const negate = this.relation();
     matches.push({ kind: 'mark', of, negate, value: this.u32(this.next()), mask });
   }
 
-
-  /** `ct state [!=] NAMES` and `ct status [!=] snat|dnat`. */
-  private ctMatch(): Match {
-    const key = this.next();
-    if (key.text !== 'state' && key.text !== 'status') this.fail(key, `unsupported ct key '${key.text}' (state, status, mark)`);
+  /** A key already read: the rest of keyStatement (its operator and operand). */
+  private keyTail(key: KeyExpr[], matches: Match[], at: Token): void {
     const negate = this.relation();
-    const table = key.text === 'state' ? NFT_CT_STATE : NFT_CT_STATUS;
-    const states = this.commaValues((t) => table[t.text] ?? this.fail(t, `unknown ct ${key.text} '${t.text}' (${Object.keys(table).join(', ')})`));
-    return { kind: 'ctstate', negate, states: states.reduce((a, b) => a | b, 0) };
+    if (RELATIONS[this.peek().text] !== undefined) {
+      const op = RELATIONS[this.next().text]! as '<' | '>' | '<=' | '>=';
+      matches.push({ kind: 'lookup', negate: false, key, set: this.orderedRange(key[0]!, op) });
+      return;
+    }
+    if (this.peek().text === 'vmap') this.fail(at, 'a mark verdict map is not modelled here (write meta mark vmap …)');
+    matches.push({ kind: 'lookup', negate, key, set: this.setOperand(key, 'set') });
+  }
+
+  /** `meta|ct mark set EXPR map M` (its first word read). */
+  private markFromMap(matches: Match[], of: MarkOwner, first: Token, setTok: Token): void {
+    const start = this.pos - 1;
+    const key = readKey(this, first);
+    this.expect('map');
+    const map = this.setOperand(key, 'data', ['mark']);
+    if (map.data?.length !== 1 || (map.data[0] !== 'mark' && map.data[0] !== 'integer')) this.fail(setTok, `map '${map.name ?? '{…}'}' does not hold marks`);
+    const text = this.tokens.slice(start - 2, this.pos).map((t) => t.text).join(' ');
+    matches.push({ kind: 'nft', expr: new NftMarkFromMap(of, key, map, `${of === 'packet' ? 'meta' : 'ct'} mark set ${text.split(' set ')[1] ?? text}`) });
+  }
+
+  /** `ct …`: ct mark, ct state lists, ct helper set, or a comparison of another key. */
+  private ctStatement(first: Token, matches: Match[], effects: Effect[]): Action | null {
+    const key = this.peek();
+    switch (key.text) {
+      case 'mark':
+        this.next();
+        this.markStatement(matches, effects, 'conn');
+        return null;
+      case 'helper':
+        if (this.tokens[this.pos + 1]?.text !== 'set') break;
+        this.next();
+        this.next();
+        {
+          const name = this.next();
+          if (name.kind !== 'string') this.fail(name, 'ct helper set takes the name of a ct helper object (a map of helpers is not modelled)');
+          const table = this.currentTable;
+          if (!table || !this.objects.has(`${table.family} ${table.name} ct helper ${name.text}`)) this.fail(name, `no ct helper object '${name.text}' in this table (declare it with ct helper ${name.text} { type … protocol …; })`);
+          matches.push({ kind: 'nft', expr: new NftCtHelperSet(name.text) });
+        }
+        return null;
+      case 'state':
+        if (this.operandIsSetOrMap() || this.nextOperandIsSetOrMap(1)) break;
+        this.next();
+        matches.push(this.ctMatch());
+        return null;
+      case 'secmark':
+        if (this.tokens[this.pos + 1]?.text === 'set') return this.secmarkSet(matches);
+        return this.fail(key, `ct secmark is not modelled (${CT_UNMODELLED.secmark})`);
+      case 'timeout':
+      case 'expectation':
+      case 'zone':
+      case 'label':
+      case 'count':
+        return this.fail(key, `ct ${key.text} is not modelled (${CT_UNMODELLED[key.text]})`);
+      default:
+        if (this.tokens[this.pos + 1]?.text === 'set') this.fail(key, `ct ${key.text} set is not modelled (natsim sets ct mark and ct helper)`);
+    }
+    return this.keyStatement(first, matches);
+  }
+
+  /** `meta|ct secmark set …` (SELinux's label, nft_secmark / nft_meta_set_eval): nothing natsim models reads it. */
+  private secmarkSet(matches: Match[]): null {
+    const start = this.pos - 1;
+    this.next();
+    this.next();
+    while (!this.atRuleEnd() && this.peek().text !== 'comment') this.next();
+    const text = this.tokens.slice(start, this.pos).map((t) => (t.kind === 'string' ? `"${t.text}"` : t.text)).join(' ');
+    matches.push({ kind: 'nft', expr: new NftNote(text, `${text}: SELinux labels are not modelled; nothing on the packet's path reads them`, this.tokens[start]!.text === 'ct') });
+    return null;
+  }
+
+  /** `ct state [!=] NAMES` (any of them). */
+  private ctMatch(): Match {
+    const negate = this.relation();
+    return { kind: 'ctstate', negate, states: this.bitmaskValue('ct_state') };
   }
 
   /** `fib saddr|daddr type [!=] TYPES` (nft_fib's address type, as inet_addr_type). */
@@ -496,18 +1047,33 @@ class NftParser extends NftCursor {
     return { kind: 'icmptype', negate, type, code: null };
   }
 
-  /** `reject [with icmp [type] NAME | with tcp reset]` (nft_reject; the default is port unreachable). */
-  private rejectStatement(): Action {
+  /**
+   * `reject [with icmp|icmpx|icmpv6 [type] NAME | with tcp reset]` (nft_reject_inet_eval; the
+   * default is port unreachable). nft adds the dependency each form needs to the rule: `meta
+   * l4proto tcp` for a reset, `meta nfproto ipv6` for icmpv6 (so such a rule never rejects an
+   * IPv4 packet); icmpx picks the ICMP code for the packet's family (nft_reject_icmp_code).
+   */
+  private rejectStatement(matches: Match[]): Action {
     if (this.peek().text !== 'with') return { kind: 'reject', with: { icmpCode: 3 } };
     this.next();
     const family = this.next();
     if (family.text === 'tcp') {
       this.expect('reset');
+      matches.push({ kind: 'l4proto', negate: false, protos: [IPPROTO.TCP] });
       return { kind: 'reject', with: 'tcp-reset' };
     }
-    if (family.text !== 'icmp') this.fail(family, "expected 'icmp' or 'tcp' after 'reject with'");
+    if (family.text !== 'icmp' && family.text !== 'icmpx' && family.text !== 'icmpv6') this.fail(family, "expected 'icmp', 'icmpx', 'icmpv6' or 'tcp' after 'reject with'");
     if (this.peek().text === 'type') this.next();
     const tok = this.next();
+    if (family.text === 'icmpv6') {
+      if (parseField('icmpv6_type', tok.text) === null && !ICMPV6_REJECT.has(tok.text)) this.fail(tok, `unknown icmpv6 reject type '${tok.text}' (${[...ICMPV6_REJECT].join(', ')})`);
+      matches.push(ipv6Only());
+      return { kind: 'reject', with: { icmpCode: 3 } };
+    }
+    if (family.text === 'icmpx') {
+      const x = ICMPX_CODE[tok.text] ?? this.fail(tok, `unknown icmpx reject type '${tok.text}' (${Object.keys(ICMPX_CODE).join(', ')})`);
+      return { kind: 'reject', with: { icmpCode: ICMPX_TO_ICMP[x]! } };
+    }
     const code = NFT_REJECT_CODE[tok.text] ?? this.fail(tok, `unknown icmp reject type '${tok.text}' (${Object.keys(NFT_REJECT_CODE).join(', ')})`);
     return { kind: 'reject', with: { icmpCode: code } };
   }
@@ -539,8 +1105,12 @@ class NftParser extends NftCursor {
     return { kind: key.startsWith('i') ? 'iifname' : 'oifname', negate, name, prefix: wildcard };
   }
 
-  /** counter [packets N bytes M]: the recorded figures are not the simulation's. */
+  /** counter [packets N bytes M] | counter name "NAME": the recorded figures are not the simulation's. */
   private counter(): void {
+    if (this.peek().text === 'name') {
+      this.objectRef('counter');
+      return;
+    }
     if (this.peek().text !== 'packets') return;
     this.next();
     this.number();
@@ -549,17 +1119,31 @@ class NftParser extends NftCursor {
   }
 
   /**
-   * masquerade [to :P[-Q]] [FLAGS], snat|dnat [ip] to ADDR[-ADDR][:P[-Q]] [FLAGS], with FLAGS
-   * a comma-separated list of random, fully-random, persistent.
+   * masquerade [to :P[-Q]] [FLAGS], redirect [to [:]P[-Q]] [FLAGS], snat|dnat [ip|ip6] [addr .
+   * port] [to] TARGET [FLAGS], with TARGET `ADDR[-ADDR][:P[-Q]]` or `EXPR map MAP` (the address,
+   * or address . port, of the element the key finds) and FLAGS a comma-separated list of
+   * random, fully-random, persistent. `ip6` NAT carries nft's `meta nfproto ipv6` dependency.
    */
-  private natStatement(kind: 'snat' | 'dnat' | 'masquerade' | 'redirect'): Action {
-    if (kind !== 'masquerade' && this.peek().text === 'ip') this.next();
+  private natStatement(kind: 'snat' | 'dnat' | 'masquerade' | 'redirect', matches: Match[]): Action {
+    const famTok = this.peek().text;
+    if (kind !== 'masquerade' && (famTok === 'ip' || famTok === 'ip6')) this.next();
+    // an IPv6 target without the family word makes nft infer ip6 as well
+    const fam = famTok === 'ip6' || this.ipv6Target() ? 'ip6' : 'ip';
+    if (fam === 'ip6') matches.push(ipv6Only());
+    if (this.peek().text === 'addr' && this.tokens[this.pos + 1]?.text === '.') {
+      this.next();
+      this.next();
+      this.expect('port');
+    }
     let targetTok: Token | null = null;
+    let map: NatMap | null = null;
     if (this.peek().text === 'to') {
       this.next();
-      targetTok = this.next();
+      if (MAP_KEY_WORDS.has(this.peek().text)) map = this.natMap(kind);
+      else targetTok = this.next();
     } else if (kind === 'snat' || kind === 'dnat') {
-      this.fail(this.peek(), `${kind} needs 'to ADDRESS'`);
+      if (this.atRuleEnd() || this.peek().text === 'comment') this.fail(this.peek(), `${kind} needs 'to ADDRESS'`);
+      targetTok = this.next();
     }
     let flags = 0;
     while (!this.atRuleEnd() && this.peek().text !== 'comment') {
@@ -569,11 +1153,45 @@ class NftParser extends NftCursor {
       if (flag === undefined) this.fail(tok, `unknown ${kind} flag '${tok.text}' (random, fully-random, persistent)`);
       flags |= flag;
     }
+    if (fam === 'ip6') return { kind, range: { flags, minAddr: 0, maxAddr: 0, minProto: 0, maxProto: 0, baseProto: 0 } };
+    if (map !== null) {
+      if (kind !== 'snat' && kind !== 'dnat') this.fail(this.peek(), `${kind} to a map is not modelled (snat and dnat are)`);
+      return { kind, range: { flags, minAddr: 0, maxAddr: 0, minProto: 0, maxProto: 0, baseProto: 0 }, map };
+    }
     if (targetTok === null) return { kind, range: { flags, minAddr: 0, maxAddr: 0, minProto: 0, maxProto: 0, baseProto: 0 } };
-    if ((kind === 'masquerade' || kind === 'redirect') && !targetTok.text.startsWith(':')) this.fail(targetTok, `${kind} takes only ports: to :PORT[-PORT]`);
-    const range = parseNatTarget(targetTok.text, flags);
+    // `redirect to 26` (a bare port) is `redirect to :26`
+    const target = (kind === 'masquerade' || kind === 'redirect') && /^\d+(-\d+)?$/.test(targetTok.text) ? `:${targetTok.text}` : targetTok.text;
+    if ((kind === 'masquerade' || kind === 'redirect') && !target.startsWith(':')) this.fail(targetTok, `${kind} takes only ports: to :PORT[-PORT]`);
+    const range = parseNatTarget(target, flags);
     if (typeof range === 'string') this.fail(targetTok, range);
     return { kind, range };
+  }
+
+  /** Whether the NAT target ahead is an IPv6 address (`[2001:db8::1]:25`, `2001:db8::1`, `::99`). */
+  private ipv6Target(): boolean {
+    const t = this.peek().text === 'to' ? this.tokens[this.pos + 1] : this.peek();
+    return t !== undefined && (/^\[/.test(t.text) || /^[0-9a-f]*:[0-9a-f]*:/i.test(t.text));
+  }
+
+  /** `EXPR map MAP` as a NAT target: the data are an address or range, and maybe a port or range. */
+  private natMap(kind: string): NatMap {
+    const at = this.peek();
+    const key = readKey(this, this.next());
+    this.expect('map');
+    const set = this.setOperand(key, 'data', this.natDataShape());
+    const data = set.data ?? [];
+    if (data[0] !== 'ipv4_addr' || data.length > 2 || (data.length === 2 && data[1] !== 'inet_service')) this.fail(at, `${kind} to a map needs data ipv4_addr [. inet_service] (this map holds ${data.join(' . ') || 'verdicts'})`);
+    return { key, set };
+  }
+
+  /** An anonymous NAT map's data, from its first element: an address, or address . port. */
+  private natDataShape(): SetDatatype[] {
+    for (let i = this.pos; i < this.tokens.length; i++) {
+      const t = this.tokens[i]!;
+      if (t.text === ':') return this.tokens[i + 2]?.text === '.' ? ['ipv4_addr', 'inet_service'] : ['ipv4_addr'];
+      if (t.kind === 'punct' && t.text === '}') break;
+    }
+    return ['ipv4_addr'];
   }
 
   /** A single value or an anonymous set `{ a, b, … }`. */

@@ -8,7 +8,8 @@
  */
 import type { VerdictAction } from './model.js';
 import { datatypeOf, readKey } from './nft-concat.js';
-import { DECLARABLE_DATATYPES, DEFAULT_GC_INTERVAL, parseField, SET_FLAG_BY_WORD, SetFlag, type ElementExpiry, type FieldRange, type NftSet, type SetDatatype, type SetElement } from './nft-set.js';
+import { DEFAULT_GC_INTERVAL, SET_FLAG_BY_WORD, SetFlag, type ElementExpiry, type FieldRange, type NftSet, type SetDatatype, type SetElement } from './nft-set.js';
+import { BITMASK_TYPES, DECLARABLE_DATATYPES, parseField } from './nft-datatype.js';
 import { parseNftTime } from './nft-time.js';
 import { describe, type NftCursor, type Token } from './nft-tokens.js';
 import { parseU32 } from './syntax.js';
@@ -17,6 +18,7 @@ import { parseU32 } from './syntax.js';
 interface SetDecl {
   key: SetDatatype[] | null;
   verdictMap: boolean;
+  data: SetDatatype[] | null;
   flags: number;
   timeout: number;
   size: number;
@@ -26,7 +28,7 @@ interface SetDecl {
 /** After `set|map NAME`: the `{ … }` body. */
 export function readSetDecl(cur: NftCursor, nameTok: Token, kind: 'set' | 'map'): NftSet {
   cur.expectPunct('{');
-  const decl: SetDecl = { key: null, verdictMap: false, flags: 0, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL };
+  const decl: SetDecl = { key: null, verdictMap: false, data: null, flags: 0, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL };
   let set: NftSet | null = null;
   for (cur.skipSeparators(); !cur.peekPunct('}'); cur.skipSeparators()) {
     const prop = cur.next();
@@ -34,11 +36,11 @@ export function readSetDecl(cur: NftCursor, nameTok: Token, kind: 'set' | 'map')
     switch (prop.text) {
       case 'type':
         decl.key = readDeclaredKey(cur);
-        decl.verdictMap = readMapData(cur, kind);
+        Object.assign(decl, readMapData(cur, kind, readDeclaredKey));
         break;
       case 'typeof':
         decl.key = readTypeofKey(cur);
-        decl.verdictMap = readMapData(cur, kind);
+        Object.assign(decl, readMapData(cur, kind, readTypeofKey));
         break;
       case 'flags':
         decl.flags |= readFlags(cur);
@@ -80,7 +82,7 @@ function declaredSet(cur: NftCursor, nameTok: Token, at: Token, decl: SetDecl, k
   if (decl.key === null) return at.text === 'elements' ? cur.fail(at, "'type' must come before 'elements'") : cur.fail(nameTok, `${kind} ${nameTok.text} has no type`);
   const flags = decl.timeout > 0 ? decl.flags | SetFlag.Timeout : decl.flags;
   if ((flags & SetFlag.Eval) !== 0 && (flags & SetFlag.Interval) !== 0) cur.fail(nameTok, `${kind} ${nameTok.text}: no set backend takes both 'dynamic' and 'interval' (nft_set_rhash, the one rules add to, holds single values)`);
-  return { name: nameTok.text, key: decl.key, verdictMap: decl.verdictMap, flags, timeout: decl.timeout, size: decl.size, gcInterval: decl.gcInterval, elements: [], lastGc: 0 };
+  return { name: nameTok.text, key: decl.key, verdictMap: decl.verdictMap, data: decl.data, flags, timeout: decl.timeout, size: decl.size, gcInterval: decl.gcInterval, elements: [], lastGc: 0 };
 }
 
 /** `A [. B]…` of declarable datatypes. */
@@ -97,23 +99,31 @@ function readDeclaredKey(cur: NftCursor): SetDatatype[] {
 
 /** `typeof EXPR [. EXPR]…`: the datatypes of the expressions, as nft derives them. */
 function readTypeofKey(cur: NftCursor): SetDatatype[] {
-  const first = cur.next();
-  const key = readKey(cur, first).map(datatypeOf);
-  if (key.includes('integer')) cur.fail(first, `typeof numgen is not modelled (typeof ip saddr|daddr|protocol, meta l4proto, th|tcp|udp|sctp|udplite sport|dport)`);
-  return key;
+  return readKey(cur, cur.next()).map(datatypeOf);
 }
 
-/** A map's `: verdict` (the only data natsim evaluates); a set has none. */
-function readMapData(cur: NftCursor, kind: 'set' | 'map'): boolean {
+/**
+ * A map's data after `:` — `verdict`, or datatypes (`[interval] ipv4_addr . inet_service`,
+ * `mark`), read as the key is; a set has none. Maps of stateful objects are not modelled.
+ */
+function readMapData(cur: NftCursor, kind: 'set' | 'map', readTypes: (cur: NftCursor) => SetDatatype[]): { verdictMap: boolean; data: SetDatatype[] | null } {
   if (kind === 'set') {
     if (cur.peek().text === ':') cur.fail(cur.peek(), 'a set holds no data (declare a map)');
-    return false;
+    return { verdictMap: false, data: null };
   }
   cur.expect(':');
-  const tok = cur.next();
-  if (tok.text !== 'verdict') cur.fail(tok, `map data type '${tok.text}' is not modelled (natsim evaluates verdict maps)`);
-  return true;
+  const tok = cur.peek();
+  if (tok.text === 'verdict') {
+    cur.next();
+    return { verdictMap: true, data: null };
+  }
+  if (OBJECT_DATA.has(tok.text)) cur.fail(tok, `maps of ${tok.text} objects are not modelled (natsim evaluates verdict maps and maps of values)`);
+  if (tok.text === 'interval') cur.next();
+  return { verdictMap: false, data: readTypes(cur) };
 }
+
+/** Map data that names stateful objects (nft_objref). */
+const OBJECT_DATA = new Set(['counter', 'quota', 'limit', 'ct', 'secmark', 'synproxy']);
 
 /** `flags F[,F]…`: their SetFlag bits. */
 function readFlags(cur: NftCursor): number {
@@ -145,34 +155,61 @@ export function readElements(cur: NftCursor, set: NftSet): void {
     return;
   }
   const open = cur.next();
+  // a `$set` inside braces brings its own braces: nft merges the inner set into the outer one
+  let depth = 1;
   for (;;) {
     const tok = cur.next();
     if (tok.kind === 'eol' || (tok.kind === 'punct' && tok.text === ',')) continue;
-    if (tok.kind === 'punct' && tok.text === '}') break;
+    if (tok.kind === 'punct' && tok.text === '{') {
+      depth++;
+      continue;
+    }
+    if (tok.kind === 'punct' && tok.text === '}') {
+      if (--depth === 0) break;
+      continue;
+    }
     if (tok.kind === 'end') cur.fail(tok, "missing '}'");
     set.elements.push(readElement(cur, set, tok));
     const after = cur.peek();
     if (after.kind !== 'eol' && !(after.kind === 'punct' && (after.text === ',' || after.text === '}'))) {
-      cur.fail(after, `unexpected ${describe(after)} in a ${set.verdictMap ? 'map' : 'set'} element (natsim reads KEY [timeout T] [expires T] [comment "…"]${set.verdictMap ? ' : VERDICT' : ''})`);
+      cur.fail(after, `unexpected ${describe(after)} in a ${set.verdictMap || set.data ? 'map' : 'set'} element (natsim reads KEY [timeout T] [expires T] [counter] [comment "…"]${set.verdictMap ? ' : VERDICT' : set.data ? ' : DATA' : ''})`);
     }
   }
   if (set.name === null && set.elements.length === 0) cur.fail(open, 'empty set');
 }
 
 function readElement(cur: NftCursor, set: NftSet, first: Token): SetElement {
-  const key: FieldRange[] = [];
+  const key = readFields(cur, set.key, first);
+  const expiry = readElementOptions(cur, set);
+  if (!set.verdictMap && !set.data) return { key, verdict: null, data: null, expiry };
+  cur.expect(':');
+  if (set.verdictMap) return { key, verdict: readVerdict(cur, cur.next()), data: null, expiry };
+  return { key, verdict: null, data: readFields(cur, set.data!, cur.next()), expiry };
+}
+
+/** FIELD [. FIELD]… of the given datatypes, from its first token. */
+function readFields(cur: NftCursor, types: readonly SetDatatype[], first: Token): FieldRange[] {
+  const out: FieldRange[] = [];
   let tok = first;
-  for (const type of set.key) {
-    if (key.length > 0) {
+  for (const type of types) {
+    if (out.length > 0) {
       cur.expect('.');
       tok = cur.next();
     }
-    key.push(parseField(type, tok.text) ?? cur.fail(tok, `bad ${type} '${tok.text}'`));
+    let text = tok.text;
+    // `syn | ack`, `(syn | ack )`: one bitmask value written with spaces
+    if (BITMASK_TYPES.has(type)) while ((text.startsWith('(') && !text.includes(')')) || text.endsWith('|') || cur.peek().text.startsWith('|') || cur.peek().text === ')') text += cur.next().text;
+    const lo = parseField(type, text) ?? cur.fail(tok, `bad ${type} '${text}'`);
+    if (cur.peek().text === '-') {
+      // `"21:51:23"-"23:51:23"`: a range of two quoted values
+      cur.next();
+      const hiTok = cur.next();
+      const hi = parseField(type, hiTok.text) ?? cur.fail(hiTok, `bad ${type} '${hiTok.text}'`);
+      if (hi.max < lo.min) cur.fail(hiTok, `the range ${tok.text}-${hiTok.text} is empty`);
+      out.push({ min: lo.min, max: hi.max });
+    } else out.push(lo);
   }
-  const expiry = readElementOptions(cur, set);
-  if (!set.verdictMap) return { key, verdict: null, expiry };
-  cur.expect(':');
-  return { key, verdict: readVerdict(cur, cur.next()), expiry };
+  return out;
 }
 
 /**
@@ -189,6 +226,15 @@ function readElementOptions(cur: NftCursor, set: NftSet): ElementExpiry | null {
     if (word === 'comment') {
       cur.next();
       cur.expectString();
+    } else if (word === 'counter') {
+      // an element's counter extension (NFT_SET_EXT_EXPRESSIONS): counts, changes nothing
+      cur.next();
+      if (cur.peek().text === 'packets') {
+        cur.next();
+        cur.next();
+        cur.expect('bytes');
+        cur.next();
+      }
     } else if (word === 'timeout' || word === 'expires') {
       const tok = cur.next();
       if ((set.flags & SetFlag.Timeout) === 0) cur.fail(tok, `'${word}' needs a set with timeouts (${set.name ?? 'an anonymous set'} has no 'flags timeout' and no 'timeout')`);

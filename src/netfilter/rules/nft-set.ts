@@ -8,15 +8,10 @@
  * nft_rhash_gc takes it out of the set a garbage-collection interval later.
  * The lookup is nft_lookup_eval (net/netfilter/nft_lookup.c).
  */
-import { parseIpv4, parsePrefix, prefixMask } from '../../packet/ipv4-addr.js';
 import type { VerdictAction } from './model.js';
-import { parsePortRange, parseProto, parseU32 } from './syntax.js';
+import type { FieldRange, SetDatatype } from './nft-datatype.js';
 
-/** The datatypes a key field can have: nft's names, and `integer` for numgen's values. */
-export type SetDatatype = 'ipv4_addr' | 'inet_proto' | 'inet_service' | 'integer';
-
-/** The datatypes a `type` declaration may name (nft has no declared `integer` set). */
-export const DECLARABLE_DATATYPES: readonly SetDatatype[] = ['ipv4_addr', 'inet_proto', 'inet_service'];
+export type { FieldRange, SetDatatype } from './nft-datatype.js';
 
 /** The NFT_SET_* flags (include/uapi/linux/netfilter/nf_tables.h) natsim acts on. */
 export const SetFlag = {
@@ -30,12 +25,6 @@ export const SetFlag = {
 /** The set flag words nft prints, and their bits. */
 export const SET_FLAG_BY_WORD: Readonly<Record<string, number>> = { constant: SetFlag.Constant, interval: SetFlag.Interval, timeout: SetFlag.Timeout, dynamic: SetFlag.Eval };
 
-/** An element's value for one field: an inclusive range (a single value has min = max). */
-export interface FieldRange {
-  readonly min: number;
-  readonly max: number;
-}
-
 /** NFT_SET_EXT_TIMEOUT of an element that expires: its timeout and when it runs out (virtual ns). */
 export interface ElementExpiry {
   readonly timeout: number;
@@ -47,6 +36,8 @@ export interface SetElement {
   readonly key: readonly FieldRange[];
   /** A verdict map's data; null in a set. */
   readonly verdict: VerdictAction | null;
+  /** A data map's value, a range per data field (`: 10.0.0.1 . 80`, `: 10.0.0.1-10.0.0.9`); null otherwise. */
+  readonly data: readonly FieldRange[] | null;
   /** null: the element never expires (no timeout extension, or a timeout of 0). */
   readonly expiry: ElementExpiry | null;
 }
@@ -57,6 +48,8 @@ export interface NftSet {
   readonly key: readonly SetDatatype[];
   /** A verdict map (`type … : verdict`, or an anonymous `vmap { … }`). */
   readonly verdictMap: boolean;
+  /** A data map's data fields (`type ipv4_addr : ipv4_addr . inet_service`); null for a set or verdict map. */
+  readonly data: readonly SetDatatype[] | null;
   /** SetFlag bits. */
   readonly flags: number;
   /** The elements' default timeout (`timeout 3h`), ns; 0 for none. */
@@ -75,34 +68,8 @@ export interface NftSet {
 export const DEFAULT_GC_INTERVAL = 1e9;
 
 /** The set or map a rule's `{ … }` makes: anonymous and constant, without timeouts. */
-export function anonymousSet(key: readonly SetDatatype[], verdictMap: boolean): NftSet {
-  return { name: null, key, verdictMap, flags: SetFlag.Constant, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL, elements: [], lastGc: 0 };
-}
-
-/** One field of an element as nft prints it: an address, prefix or range; a protocol; a port or range; a number. */
-export function parseField(type: SetDatatype, text: string): FieldRange | null {
-  const dash = text.indexOf('-');
-  switch (type) {
-    case 'ipv4_addr': {
-      if (dash > 0) return range(parseIpv4(text.slice(0, dash)), parseIpv4(text.slice(dash + 1)));
-      const p = parsePrefix(text);
-      if (p === null) return null;
-      const min = (p.addr & prefixMask(p.len)) >>> 0;
-      return { min, max: (min | ~prefixMask(p.len)) >>> 0 };
-    }
-    case 'inet_proto': {
-      const proto = parseProto(text);
-      return proto === null ? null : { min: proto, max: proto };
-    }
-    case 'inet_service':
-      return parsePortRange(text, '-');
-    case 'integer':
-      return dash > 0 ? range(parseU32(text.slice(0, dash)), parseU32(text.slice(dash + 1))) : range(parseU32(text), parseU32(text));
-  }
-}
-
-function range(min: number | null, max: number | null): FieldRange | null {
-  return min === null || max === null || min > max ? null : { min, max };
+export function anonymousSet(key: readonly SetDatatype[], verdictMap: boolean, data: readonly SetDatatype[] | null = null): NftSet {
+  return { name: null, key, verdictMap, data, flags: SetFlag.Constant, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL, elements: [], lastGc: 0 };
 }
 
 /** __nft_set_elem_expired: the element has a timeout and `now` has reached its expiration. */
@@ -114,7 +81,7 @@ function elementExpired(e: SetElement, now: number): boolean {
  * The live element holding the key (the registers `regs`, one per field), each field within
  * its element's range; undefined for none. Expired elements are skipped, as nft_rhash_cmp does.
  */
-export function setLookup(set: NftSet, regs: ArrayLike<number>, now: number): SetElement | undefined {
+export function setLookup(set: NftSet, regs: ArrayLike<number | string>, now: number): SetElement | undefined {
   const elements = set.elements;
   for (let i = 0; i < elements.length; i++) {
     const e = elements[i]!;
@@ -123,7 +90,7 @@ export function setLookup(set: NftSet, regs: ArrayLike<number>, now: number): Se
   return undefined;
 }
 
-function holds(e: SetElement, regs: ArrayLike<number>): boolean {
+function holds(e: SetElement, regs: ArrayLike<number | string>): boolean {
   const key = e.key;
   for (let f = 0; f < key.length; f++) {
     const v = regs[f]!;

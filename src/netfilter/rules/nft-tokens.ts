@@ -11,6 +11,8 @@ export interface Token {
   readonly text: string;
   readonly line: number;
   readonly col: number;
+  /** The file the token was read from, when an `include` brought it in. */
+  readonly file?: string;
 }
 
 const PUNCT = new Set(['{', '}', ';', ',']);
@@ -115,7 +117,7 @@ export class NftCursor {
   }
 
   fail(tok: Token, reason: string): never {
-    throw new InputError({ file: this.file, line: tok.line, col: tok.col }, reason);
+    throw new InputError({ file: tok.file ?? this.file, line: tok.line, col: tok.col }, reason);
   }
 }
 

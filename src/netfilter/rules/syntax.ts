@@ -87,6 +87,7 @@ export const ADDR_TYPE_NAME: Readonly<Record<string, number>> = {
   BROADCAST: AddrType.Broadcast,
   MULTICAST: AddrType.Multicast,
   BLACKHOLE: AddrType.Blackhole,
+  ANYCAST: AddrType.Anycast,
   UNREACHABLE: AddrType.Unreachable,
   PROHIBIT: AddrType.Prohibit,
 };

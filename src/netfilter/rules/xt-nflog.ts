@@ -29,6 +29,11 @@ class XtNflog implements XtTarget {
   }
 }
 
+/** NFLOG to a group, as -j NFLOG and nft's `log group N` (nft_log_eval with NF_LOG_TYPE_ULOG) both do it. */
+export function nflogEffect(group: number, prefix: string): Effect {
+  return { kind: 'xt', target: new XtNflog(group, prefix) };
+}
+
 export class NflogOptions implements XtTargetOptions {
   private group = 0;
   private prefix = '';
@@ -62,6 +67,6 @@ export class NflogOptions implements XtTargetOptions {
   }
 
   build(): Effect {
-    return { kind: 'xt', target: new XtNflog(this.group, this.prefix) };
+    return nflogEffect(this.group, this.prefix);
   }
 }

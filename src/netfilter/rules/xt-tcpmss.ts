@@ -24,7 +24,7 @@ const MINLEN = 40;
 /** dst_mtu's value when there is no route (tcpmss_reverse_mtu starts from ~0U). */
 const NO_MTU = 0xffffffff;
 
-function devMtu(dev: NetDevice | null): number {
+export function devMtu(dev: NetDevice | null): number {
   if (dev === null) return NO_MTU;
   return dev.type === 'loopback' ? 65536 : 1500;
 }
