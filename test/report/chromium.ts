@@ -26,8 +26,16 @@ function withProfile<T>(run: (profile: string) => T): T {
   try {
     return run(profile);
   } finally {
-    rmSync(profile, { recursive: true, force: true });
+    removeProfile(profile);
   }
+}
+
+/**
+ * Chromium's helper processes (crashpad, renderers) may still be writing in the profile when the
+ * browser process has exited: retry on ENOTEMPTY, as rmSync's maxRetries does, instead of failing.
+ */
+function removeProfile(profile: string): void {
+  rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
 }
 
 /** The DOM once the page loaded and its scripts ran. */
@@ -102,10 +110,12 @@ export class Page {
 
   /** Ends the browser and, once it has exited, removes its profile. */
   async close(): Promise<void> {
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    if (this.child.exitCode === null) this.child.kill();
-    await exited;
-    rmSync(this.profile, { recursive: true, force: true });
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      this.child.kill();
+      await exited;
+    }
+    removeProfile(this.profile);
   }
 
   private send(method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
