@@ -3,6 +3,7 @@
  * are kept in the kernel's list order with primary/secondary derived as __inet_insert_ifa does.
  */
 import { inPrefix, prefixMask } from '../packet/ipv4-addr.js';
+import type { Bridge, BridgePort } from '../bridge/bridge.js';
 
 /** RT_SCOPE_* values. */
 export const Scope = { Universe: 0, Site: 200, Link: 253, Host: 254, Nowhere: 255 } as const;
@@ -42,6 +43,10 @@ export class NetDevice {
   readonly addrs: InAddr[] = [];
   /** dev->mtu: Ethernet's 1500 unless told otherwise; loopback's is 65536. */
   mtu = 1500;
+  /** netif_is_bridge_master: this device is a bridge (its net_bridge). */
+  bridge: Bridge | null = null;
+  /** br_port_get_rcu: this device is a port of a bridge, which takes every frame it receives. */
+  brPort: BridgePort | null = null;
 
   constructor(
     readonly index: number,

@@ -27,6 +27,9 @@ import type { BacklogCpu } from './backlog-cpu.js';
 import { exceedsMtu } from './ip-forward.js';
 import { ipFinishOutput } from './ip-fragment.js';
 import { DefragUser } from './ip-defrag.js';
+import { brHandleFrame } from '../bridge/br-input.js';
+import { brDevXmit } from '../bridge/br-device.js';
+import { ipSabotageIn } from '../bridge/br-netfilter.js';
 
 /** What loopback_xmit's eth_type_trans finds: lo's all-zero addresses and ETH_P_IP. */
 const LOOPBACK_HEADER: EthHeader = { dest: new Uint8Array(6), source: new Uint8Array(6), proto: ETH_P_IP };
@@ -40,6 +43,14 @@ export interface HostPorts {
   transmit(host: Host, dev: NetDevice, skb: Skb, nexthop: number): void;
   /** A packet reached a local socket (after LOCAL_IN). */
   deliver(host: Host, skb: Skb): void;
+  /** The neighbour entry for `addr` on `dev` at `time`: its link address, and whether it is NUD_CONNECTED. */
+  neighbour(host: Host, dev: NetDevice, addr: number, time: number): Neighbour;
+}
+
+/** What the host's neighbour table holds for an address (struct neighbour, as far as natsim needs it). */
+export interface Neighbour {
+  readonly mac: Uint8Array | null;
+  readonly connected: boolean;
 }
 
 /** A packet on the wire of `dev`, as tcpdump -i any sees it. */
@@ -113,7 +124,21 @@ export class Host {
     this.packets.received++;
     this.tap?.(PacketDirection.Host, dev, pkt, time);
     this.sink?.emit({ kind: 'receive', time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(pkt) });
+    // __netif_receive_skb_core: a bridge port's rx_handler takes the frame (br_handle_frame)
+    if (dev.brPort) return brHandleFrame(this, dev.brPort, skb);
     this.input(skb, dev);
+  }
+
+  /** netif_receive_skb on a bridge device: a frame br_pass_frame_up sends up the stack. */
+  netifReceive(skb: Skb, dev: NetDevice): void {
+    skb.indev = dev;
+    this.tap?.(PacketDirection.Host, dev, skb.pkt, skb.time);
+    this.sink?.emit({ kind: 'receive', time: skb.time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(skb.pkt) });
+    this.input(skb, dev);
+  }
+
+  neighbour(dev: NetDevice, addr: number, time: number): Neighbour {
+    return this.ports.neighbour(this, dev, addr, time);
   }
 
   /**
@@ -177,7 +202,7 @@ export class Host {
   }
 
   private input(skb: Skb, dev: NetDevice): void {
-    if (!this.hook(Hook.PreRouting, skb, dev, null)) return;
+    if (!ipSabotageIn(skb) && !this.hook(Hook.PreRouting, skb, dev, null)) return;
     const route = this.fib.lookup(skb.pkt.daddr);
     if (route && (route.type === 'local' || route.type === 'broadcast')) {
       this.routeEvent(skb, 'local', route);
@@ -255,8 +280,14 @@ export class Host {
     }
   }
 
-  /** ip_finish_output2: one packet onto the device. */
+  /** ip_finish_output2: one packet onto the device; a bridge device sends it on to its ports (br_dev_xmit). */
   private xmit(skb: Skb, out: NetDevice, nexthop: number): void {
+    this.devTap(skb, out, nexthop);
+    if (out.bridge) brDevXmit(this, out.bridge, skb, nexthop);
+  }
+
+  /** dev_queue_xmit: the packet is on `out` (tcpdump sees it Out there). */
+  devTap(skb: Skb, out: NetDevice, nexthop: number): void {
     this.packets.sent++;
     this.sink?.emit({ kind: 'transmit', time: skb.time, host: this.name, skb: skb.id, dev: out.name, pkt: viewPacket(skb.pkt) });
     this.ports.transmit(this, out, skb, nexthop);
@@ -272,6 +303,11 @@ export class Host {
     skb.route = route;
     skb.outdev = route.dev;
     return true;
+  }
+
+  /** NF_HOOK for br_netfilter: the IPv4 hook with the devices it gives. */
+  nfHook(hook: Hook, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null): boolean {
+    return this.hook(hook, skb, inDev, outDev);
   }
 
   /** Runs a hook; false (and a drop event) when the packet did not survive it. */

@@ -7,6 +7,7 @@ import type { EthHeader, NetDevice } from '../host/device.js';
 import type { Route } from '../host/fib.js';
 import { CtInfo, type Conn } from './conntrack/conn.js';
 import type { RejectWith } from './rules/model.js';
+import type { NfBridgeInfo } from '../bridge/br-netfilter.js';
 
 /** Why natsim dropped a packet: a named reason, the kernel counter it bumped if any, and for REJECT the answer to send. */
 export interface DropReason {
@@ -56,6 +57,8 @@ export class Skb {
   outdev: NetDevice | null = null;
   route: Route | null = null;
   drop: DropReason | null = null;
+  /** skb->nf_bridge: br_netfilter passed this bridged frame to the IPv4 hooks (br-netfilter.ts). */
+  nfBridge: NfBridgeInfo | null = null;
 
   constructor(
     /** Stable identity for traces (printed like an skb address). */
@@ -68,5 +71,18 @@ export class Skb {
     indev: NetDevice | null,
   ) {
     this.indev = indev;
+  }
+
+  /** skb_clone, for a frame the bridge floods: a copy of the datagram with the same entry, mark and link header. */
+  clone(id: number): Skb {
+    const c = new Skb(id, this.pkt.copy(), this.time, this.cpu, this.indev);
+    c.ct = this.ct;
+    c.ctinfo = this.ctinfo;
+    c.untracked = this.untracked;
+    c.mark = this.mark;
+    c.nftrace = this.nftrace;
+    c.mac = this.mac;
+    c.nfBridge = this.nfBridge && { ...this.nfBridge };
+    return c;
   }
 }

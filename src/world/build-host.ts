@@ -21,6 +21,7 @@ import { streamSeed, type Prng } from '../sim/prng.js';
 import type { KernelProfile } from '../kernel/profile.js';
 import type { HostSpec } from '../scenario/spec.js';
 import { BacklogCpu } from '../host/backlog-cpu.js';
+import { Bridge } from '../bridge/bridge.js';
 
 const ADDR_TYPE_BIT = { local: AddrType.Local, broadcast: AddrType.Broadcast, multicast: AddrType.Multicast, unicast: AddrType.Unicast } as const;
 
@@ -84,7 +85,22 @@ function buildDevices(spec: HostSpec, inventMacs: boolean): NetDevice[] {
     }
     devices.push(dev);
   }
-  return devices.sort((a, b) => a.index - b.index);
+  devices.sort((a, b) => a.index - b.index);
+  addBridges(spec, devices);
+  return devices;
+}
+
+/** ip link add … type bridge, then ip link set PORT master BRIDGE, ports in index order (br_add_if). */
+function addBridges(spec: HostSpec, devices: NetDevice[]): void {
+  const byName = new Map(devices.map((d) => [d.name, d]));
+  for (const ifs of spec.interfaces) if (ifs.bridge) new Bridge(byName.get(ifs.name)!, ifs.bridge.ageingTime);
+  for (const dev of devices) {
+    const port = spec.interfaces.find((i) => i.name === dev.name)?.port;
+    if (!port) continue;
+    const master = byName.get(port.master)?.bridge;
+    if (!master) throw new InputError(port.place, `interface ${dev.name}: master '${port.master}' is not a bridge of host ${spec.name}`);
+    master.addPort(dev, port.flags);
+  }
 }
 
 /**

@@ -24,6 +24,10 @@ import { icmpSend } from '../host/icmp-send.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 import { captureLink, receivedHeader, type CapturedLink } from './link-header.js';
 import { HeapWatch } from './heap-watch.js';
+import { L2Addresses } from './l2-addresses.js';
+import type { BridgePort } from '../bridge/bridge.js';
+import { brFdbLearn } from '../bridge/br-input.js';
+import { ifaMatch, type EthHeader } from '../host/device.js';
 import { ClockOrigin } from '../capture/clock-origin.js';
 import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../packet/icmp.js';
 
@@ -192,7 +196,9 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       kept?.sent.push({ time: now, ifindex: dev.index, bytes: Uint8Array.from(skb.pkt.data) });
     },
     deliver: (_h: Host, _skb: Skb) => undefined,
+    neighbour: (_h: Host, _dev: NetDevice, addr: number, time: number) => ({ mac: l2.macOf(addr), connected: neighbours.connected(addr, time) }),
   };
+  const l2 = new L2Addresses();
   const failNeighboursUntil = (t: number): void => {
     while (failures.length > 0 && failures[0]!.due <= t) {
       const { due, skb } = failures.shift()!;
@@ -217,6 +223,9 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     fed++;
     failNeighboursUntil(r.time);
     now = r.time;
+    const port = r.outgoing ? null : (host.deviceByIndex(r.ifindex)?.brPort ?? null);
+    // br_handle_frame_finish learns from every frame a port brings; natsim bridges only IPv4
+    if (port && r.protocol !== ETH_P_IP && r.link?.source && port.flags.learning) brFdbLearn(host, port, r.link.source, now);
     if (r.protocol === ETH_P_ARP) return skip('ARP');
     if (r.protocol === ETH_P_IPV6) return noteUnhandled(host, r, now, 'IPv6 (not modelled yet)', skip);
     if (r.protocol !== ETH_P_IP) return noteUnhandled(host, r, now, `EtherType 0x${r.protocol.toString(16).padStart(4, '0')}`, skip);
@@ -230,10 +239,12 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     }
     // loopback shows the node's own packet twice, Out and In: it is fed once, as it left (feedOwn)
     if (dev.name === 'lo') return skip('loopback In (fed once, as it was sent)');
+    // what a bridge passed up shows In on it too: the frame is fed once, on the port it came by
+    if (dev.bridge) return skip('bridge In (fed once, on the port it came in by)');
     index.forget(now);
     const claimed = index.claim(now, pkt);
     host.nf.recorded = followKernel ? claimed : null;
-    host.receive(pkt, dev, now, r.link && receivedHeader(r.link, dev, pkt.daddr));
+    host.receive(pkt, dev, now, port ? portFrame(port, r.link!, pkt) : r.link && receivedHeader(r.link, dev, pkt.daddr));
     host.nf.recorded = null;
   };
 
@@ -271,7 +282,10 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       heap.check();
     }
     const outgoing = r.direction === PacketDirection.Outgoing;
-    if (r.protocol === ETH_P_ARP) neighbours.observe(r, time);
+    if (r.protocol === ETH_P_ARP) {
+      neighbours.observe(r, time);
+      l2.observeArp(r);
+    }
     const p = pending.push();
     p.sent = outgoing && r.protocol === ETH_P_IP ? recordOut(r, time) : null;
     p.time = time;
@@ -285,7 +299,8 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     p.at = r.payloadAt;
     p.length = r.payloadLength;
     if (p.chunk) chunks.hold(p.chunk); // the reader fills it again only once every record in it is fed
-    p.link = received && tracing ? captureLink(r) : null;
+    // a bridge port's frames need their source address (the FDB learns it); the others only for a trace (LOG's MAC=)
+    p.link = (received && tracing) || (!outgoing && host.deviceByIndex(r.ifindex)?.brPort) ? captureLink(r) : null;
     while (pending.size > 0 && pending.oldest().time <= time - LOOKAHEAD_NS) feedOldest();
     // past --until or --max-packets by the lookahead: nothing later can be fed, so stop reading
     return time <= until + LOOKAHEAD_NS && fed < maxPackets;
@@ -293,6 +308,12 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   while (pending.size > 0) feedOldest();
   failNeighboursUntil(until);
   return { host, sentCount, recordedCount, packets: kept, records: fed, endTime: now, skipped };
+
+  /** The link header of an IPv4 frame that entered a bridge port; its sender, if on the bridge's subnet, has its source address. */
+  function portFrame(port: BridgePort, link: CapturedLink, pkt: Ipv4Packet): EthHeader {
+    if (link.source && port.br.dev.addrs.some((a) => ifaMatch(pkt.saddr, a))) l2.learn(pkt.saddr, link.source);
+    return l2.portFrame(port, link.direction, link.source, pkt);
+  }
 
   /** A packet the kernel sent: counted, kept for comparison, and indexed for pairing. */
   function recordOut(r: CaptureRecord, time: number): Sent | null {

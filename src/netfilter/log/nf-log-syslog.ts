@@ -42,7 +42,7 @@ function dumpMacHeader(out: string[], flags: number, link: LinkHeaderView): void
 }
 
 /** %pM; "??" for each byte natsim does not know (the input did not carry it). */
-function macText(addr: Uint8Array | null): string {
+export function macText(addr: Uint8Array | null): string {
   return addr === null ? '??:??:??:??:??:??' : [...addr].map((b) => hex(b, 2)).join(':');
 }
 
