@@ -9,6 +9,8 @@ import type { EthHeader, NetDevice } from '../host/device.js';
 import { ETH_P_IP } from '../capture/link-layer.js';
 import type { Host, HostPorts, Neighbour, PacketTap } from '../host/host.js';
 import { isMulticastEther, macKey } from '../bridge/br-fdb.js';
+import type { Bridge, BridgePort } from '../bridge/bridge.js';
+import { brFdbLearn } from '../bridge/br-input.js';
 import type { Skb } from '../netfilter/skb.js';
 import { EventQueue } from '../sim/event-queue.js';
 import { PacketDirection } from '../capture/record.js';
@@ -101,18 +103,38 @@ export class World implements HostPorts {
     if (direct && direct.dev.link === dev.link) return { peer: direct, mac: linkHeader(dev, direct.dev) };
     const port = this.linkPeer(host, dev);
     if (!port?.dev.brPort || !direct) return null;
+    if (this.firstResolution(host, dev, nexthop)) this.arpThroughBridge(port.host, port.dev.brPort.br, port.dev.brPort, dev.mac, direct.dev, skb.time);
     return { peer: port, mac: { dest: direct.dev.mac, source: dev.mac, proto: ETH_P_IP } };
   }
 
-  /** The neighbour entry a host has for `addr` on `dev`: the owner's address; NUD_CONNECTED once it has been resolved before (the first packet waits for ARP). */
-  neighbour(host: Host, dev: NetDevice, addr: number, _time: number): Neighbour {
+  /** Whether `host` resolves `addr` on `dev` now for the first time (neighbour entries never expire in a scenario). */
+  private firstResolution(host: Host, dev: NetDevice, addr: number): boolean {
     const key = `${host.name}/${dev.name}/${addr}`;
-    const connected = this.resolved.has(key);
+    if (this.resolved.has(key)) return false;
     this.resolved.add(key);
+    return true;
+  }
+
+  /**
+   * The ARP exchange a first resolution makes, as far as the bridge sees it (the scenario sends
+   * no ARP itself): the request teaches the FDB the asker's address on its port (null: the bridge
+   * asked), the answer the owner's on the port its link reaches (none: the owner is the bridge).
+   */
+  private arpThroughBridge(brHost: Host, br: Bridge, askerPort: BridgePort | null, asker: Uint8Array | null, owner: NetDevice, time: number): void {
+    if (askerPort && asker && askerPort.flags.learning) brFdbLearn(brHost, askerPort, asker, time);
+    const ownerPort = br.ports.find((p) => p.dev.link !== null && p.dev.link === owner.link);
+    if (ownerPort && owner.mac && ownerPort.flags.learning) brFdbLearn(brHost, ownerPort, owner.mac, time);
+  }
+
+  /** The neighbour entry a host has for `addr` on `dev`: the owner's address; NUD_CONNECTED once it has been resolved before (the first packet waits for ARP). */
+  neighbour(host: Host, dev: NetDevice, addr: number, time: number): Neighbour {
+    const connected = !this.firstResolution(host, dev, addr);
     const links = dev.bridge ? dev.bridge.ports.map((p) => p.dev.link) : [dev.link];
     for (const link of links) {
       const owner = this.owner(host, link, addr);
-      if (owner) return { mac: owner.dev.mac, connected };
+      if (!owner) continue;
+      if (!connected && dev.bridge) this.arpThroughBridge(host, dev.bridge, null, null, owner.dev, time);
+      return { mac: owner.dev.mac, connected };
     }
     return { mac: null, connected };
   }

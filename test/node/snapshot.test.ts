@@ -3,7 +3,7 @@
  * table all, sysctl -a, nft list ruleset and/or iptables-save) read as the host a scenario
  * would describe — checked against how each kernel recording's script set its router up.
  */
-import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
@@ -18,12 +18,22 @@ const ROUTER = [
   { name: 'eth0', index: 3, addrs: ['192.168.206.250/24'] },
 ];
 
+/** The docker host of scripts/record/docker-bridge.sh: the uplink, the bridge and its two ports. */
+const DOCKER_HOST = [
+  { name: 'eth0', index: 2, addrs: ['192.168.206.250/24'] },
+  { name: 'docker0', index: 3, addrs: ['172.17.0.1/16'] },
+  { name: 'vethc1', index: 4, addrs: [] },
+  { name: 'vethc2', index: 5, addrs: [] },
+];
+
 /**
  * What each recording's router was, as its recording script set it up (the hand-written
  * scenarios that once stood beside the captures said the same): interfaces, static routes,
  * the ruleset file natsim should read, and the Ethernet addresses the LOG lines show.
  */
 const EXPECTED: Record<string, { interfaces?: typeof ROUTER; routes?: string[]; ruleset: string; macs?: Record<string, string> }> = {
+  'docker-bridge-brnf-on': { interfaces: DOCKER_HOST, ruleset: 'iptables-save.txt' },
+  'docker-bridge-brnf-off': { interfaces: DOCKER_HOST, ruleset: 'iptables-save.txt' },
   'icmp-error-related': { routes: ['198.51.100.0/24 via 192.168.206.1 dev eth0'], ruleset: 'nft-ruleset.txt' },
   'icmp-masq': { ruleset: 'nft-ruleset.txt' },
   'iptables-session-affinity': { ruleset: 'iptables-save.txt' },
@@ -133,6 +143,24 @@ describe('node snapshot choices and errors', () => {
     const dir = copy('snat-fixed-port-clash');
     rmSync(join(dir, 'nft-ruleset.txt'));
     expect(loadNode(dir).rulesetChoice).toBe('using iptables-save.txt');
+  });
+
+  it('reads the bridge and its ports from ip-link-details.json (ip -j -d link): ageing_time in centiseconds, hairpin', () => {
+    const node = loadNode('fixtures/kernel/docker-bridge-brnf-on');
+    const byName = new Map(node.host.interfaces.map((i) => [i.name, i]));
+    expect(byName.get('docker0')!.bridge).toEqual({ ageingTime: 300e9 });
+    expect(byName.get('docker0')!.port ?? null).toBeNull();
+    for (const port of ['vethc1', 'vethc2']) expect(byName.get(port)!.port).toMatchObject({ master: 'docker0', flags: { hairpin: true, learning: true, flood: true } });
+    expect(byName.get('eth0')!.bridge ?? null).toBeNull();
+  });
+
+  it('refuses a port whose master ip-addr.json names without ip-link-details.json, and a port not forwarding', () => {
+    const dir = copy('docker-bridge-brnf-off');
+    const details = readFileSync(join(dir, 'ip-link-details.json'), 'utf8');
+    rmSync(join(dir, 'ip-link-details.json'));
+    expect(inputError(() => loadNode(dir)).message).toMatch(/ip-addr\.json: vethc1 is a port of docker0, but the snapshot has no ip-link-details\.json \(ip -j -d link\)/);
+    writeFileSync(join(dir, 'ip-link-details.json'), details.replace('"state":"forwarding"', '"state":"blocking"'));
+    expect(inputError(() => loadNode(dir)).message).toMatch(/ip-link-details\.json: vethc1: bridge port state 'blocking' is not modelled/);
   });
 
   it('reads ipvsadm-save.txt (ipvsadm -Sn) as the node\'s IPVS services', () => {

@@ -419,6 +419,12 @@ class NftParser extends NftCursor {
         effects.push({ kind: 'nftrace', on: this.number() !== 0 });
         return;
       }
+      case 'ibrname':
+      case 'obrname':
+        // nft_meta_bridge registers these keys for the bridge family only: nft_meta_get_init
+        // refuses them in an ip or inet table (EOPNOTSUPP), where a bridged packet's in/out
+        // are the bridge itself (iifname "docker0")
+        return this.fail(key, `meta ${key.text} is the bridge family's (nft_meta_bridge): the kernel refuses it in an ip or inet table, where iifname/oifname name the bridge of a bridged packet`);
       default:
         return this.fail(key, `unsupported meta key '${key.text}' (l4proto, iifname, oifname, iif, oif, mark, nftrace)`);
     }
