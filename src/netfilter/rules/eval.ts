@@ -34,12 +34,9 @@ export interface ChainOutcome {
   readonly rule: Rule | null;
 }
 
-/** nft's jump stack limit (NFT_JUMP_STACK_SIZE); validation rejects loops before this. */
-const MAX_DEPTH = 16;
-
 export function evaluateChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (action: NatAction, rule: Rule) => Verdict): ChainOutcome {
   const trace = chainTrace(table, ctx);
-  const decided = runChain(table, chain, ctx, onNat, 0, trace);
+  const decided = runChain(table, chain, ctx, onNat, trace);
   if (decided) return decided;
   const policy = chain.base?.policy ?? 'accept';
   trace?.policy(chain, policy);
@@ -58,26 +55,48 @@ function chainTrace(table: Table, ctx: RuleContext): ChainTrace | null {
   }
 }
 
-/** Runs a chain; null means it fell off the end (or returned) without a verdict. */
-function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAction, r: Rule) => Verdict, depth: number, trace: ChainTrace | null): ChainOutcome | null {
-  if (depth > MAX_DEPTH) throw new Error(`chain '${chain.name}': jump depth over ${MAX_DEPTH} (a loop in the ruleset)`);
-  const rules = chain.rules;
+/** A chain being run: its rules (all, or the indexed candidates) and the next one to try. */
+interface Frame {
+  readonly chain: Chain;
+  readonly only: readonly number[] | null;
+  readonly count: number;
+  next: number;
+}
+
+function enter(chain: Chain, ctx: RuleContext): Frame {
   const only = candidateRules(chain, ctx.skb.pkt.daddr);
-  const count = only === null ? rules.length : only.length;
-  for (let k = 0; k < count; k++) {
-    const i = only === null ? k : only[k]!;
-    const rule = rules[i]!;
+  return { chain, only, count: only === null ? chain.rules.length : only.length, next: 0 };
+}
+
+/**
+ * Runs a base chain; null means it fell off the end (or returned) without a verdict.
+ * A jump pushes where to go on and a goto does not, and a return or the end of a regular chain
+ * pops, as nft_do_chain's jumpstack and ipt_do_table's do: on the heap, so any depth the load
+ * checks let through (validate.ts) runs.
+ */
+function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAction, r: Rule) => Verdict, trace: ChainTrace | null): ChainOutcome | null {
+  const stack: Frame[] = [];
+  let frame: Frame | undefined = enter(chain, ctx);
+  while (frame !== undefined) {
+    if (frame.next === frame.count) {
+      if (!frame.chain.base) trace?.fellOff(frame.chain);
+      frame = stack.pop();
+      continue;
+    }
+    const k = frame.next++;
+    const i = frame.only === null ? k : frame.only[k]!;
+    const rule = frame.chain.rules[i]!;
     if (!allMatch(rule, ctx)) {
       if (ctx.hotdrop === null) continue;
       ctx.skb.drop = { reason: ctx.hotdrop };
       return { verdict: Verdict.Drop, rule };
     }
-    trace?.matched(chain, rule, i);
+    trace?.matched(frame.chain, rule, i);
     if (!applyEffects(rule, ctx)) return { verdict: Verdict.Drop, rule };
     const a = rule.action?.kind === 'vmap' ? mapVerdict(rule.action, ctx) : rule.action;
     // a verdict map without the key ends the rule untraced (NFT_BREAK)
     if (a === undefined) continue;
-    trace?.decided(chain, rule, a === null ? CONTINUE : traceVerdict(a));
+    trace?.decided(frame.chain, rule, a === null ? CONTINUE : traceVerdict(a));
     if (a === null || a.kind === 'continue') continue;
     switch (a.kind) {
       case 'accept':
@@ -85,7 +104,8 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
       case 'drop':
         return { verdict: Verdict.Drop, rule };
       case 'return':
-        return null;
+        frame = stack.pop();
+        continue;
       case 'reject':
         ctx.skb.drop = { reason: `rejected by rule "${rule.text}"`, reject: a.with };
         return { verdict: Verdict.Drop, rule };
@@ -93,15 +113,14 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
       case 'goto': {
         const target = table.chains.get(a.chain);
         if (!target) throw new Error(`chain '${a.chain}' does not exist`);
-        const outcome = runChain(table, target, ctx, onNat, depth + 1, trace);
-        if (outcome || a.kind === 'goto') return outcome;
+        if (a.kind === 'jump') stack.push(frame);
+        frame = enter(target, ctx);
         continue;
       }
       default:
         return { verdict: onNat(a, rule), rule };
     }
   }
-  if (!chain.base) trace?.fellOff(chain);
   return null;
 }
 

@@ -33,6 +33,8 @@ export class DrawFollower {
   /** For a numgen that alone keys a verdict map: per value (less the offset), what its element's verdict can NAT to. */
   private readonly numgen = new Map<Numgen, (readonly NatTarget[])[]>();
   private readonly memo = new Map<Chain, readonly NatTarget[]>();
+  /** The chains chainTargets is reading the called chains of. */
+  private readonly open = new Set<Chain>();
 
   constructor(
     ruleset: Ruleset,
@@ -106,10 +108,8 @@ export class DrawFollower {
       case 'redirect':
         return [{ manip: 'dst', range: null }];
       case 'jump':
-      case 'goto': {
-        const chain = table.chains.get(a.chain);
-        return chain ? this.chainTargets(table, chain) : [];
-      }
+      case 'goto':
+        return this.jumpTargets(table, a.chain);
       case 'vmap':
         return a.map.elements.flatMap((e) => (e.verdict ? this.actionTargets(table, e.verdict) : []));
       case 'accept':
@@ -121,15 +121,45 @@ export class DrawFollower {
     }
   }
 
-  /** Every NAT statement of a chain and of the chains it reaches (validation has ruled out loops). */
-  private chainTargets(table: Table, chain: Chain): readonly NatTarget[] {
-    const known = this.memo.get(chain);
-    if (known) return known;
-    this.memo.set(chain, []); // a chain met again while it is being read adds nothing new
-    const targets = chain.rules.flatMap((r) => (r.action ? this.actionTargets(table, r.action) : []));
-    this.memo.set(chain, targets);
-    return targets;
+  /**
+   * Every NAT statement of a chain and of the chains it reaches, each once: the called chains
+   * are read first, on an explicit stack (a chain jumped to twice is not read twice, and a chain
+   * nested 10,000 deep does not recurse). A chain met again while it is open adds nothing new.
+   */
+  private chainTargets(table: Table, root: Chain): readonly NatTarget[] {
+    const open = this.open;
+    const todo = [root];
+    while (todo.length > 0) {
+      const chain = todo[todo.length - 1]!;
+      if (this.memo.has(chain)) {
+        todo.pop();
+        continue;
+      }
+      const waiting = open.has(chain) ? [] : calledChains(table, chain).filter((c) => !this.memo.has(c) && !open.has(c));
+      if (waiting.length > 0) {
+        open.add(chain);
+        todo.push(...waiting);
+        continue;
+      }
+      todo.pop();
+      open.delete(chain);
+      this.memo.set(chain, [...new Set(chain.rules.flatMap((r) => (r.action ? this.actionTargets(table, r.action) : [])))]);
+    }
+    return this.memo.get(root)!;
   }
+
+  /** The NAT statements a jump or goto can reach: the chain's, once read (chainTargets). */
+  private jumpTargets(table: Table, name: string): readonly NatTarget[] {
+    const chain = table.chains.get(name);
+    if (!chain || this.open.has(chain)) return [];
+    return this.memo.get(chain) ?? this.chainTargets(table, chain);
+  }
+}
+
+/** The chains a chain's rules jump or go to, directly or through a verdict map. */
+function calledChains(table: Table, chain: Chain): Chain[] {
+  const names = chain.rules.flatMap((r) => (r.action?.kind === 'vmap' ? r.action.map.elements.map((e) => e.verdict) : [r.action]));
+  return names.flatMap((v) => (v && (v.kind === 'jump' || v.kind === 'goto') ? [table.chains.get(v.chain)].filter((c) => c !== undefined) : []));
 }
 
 /**
