@@ -19,7 +19,7 @@ import { AddrType } from '../netfilter/rules/model.js';
 import { parsePrefix } from '../packet/ipv4-addr.js';
 import { streamSeed, type Prng } from '../sim/prng.js';
 import type { KernelProfile } from '../kernel/profile.js';
-import type { HostSpec } from '../scenario/spec.js';
+import type { HostSpec, RulesetSpec } from '../scenario/spec.js';
 import { BacklogCpu } from '../host/backlog-cpu.js';
 import { Bridge } from '../bridge/bridge.js';
 
@@ -46,6 +46,7 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
     if (!sysctl.exists(name)) throw new InputError(place, `sysctl '${name}' does not exist on Linux ${kernel.version}`);
     sysctl.set(name, value);
   }
+  if (devices.some((d) => d.bridge) && spec.ruleset) refuseArptablesForward(spec.ruleset, sysctl);
   const net = new NetfilterNet(sysctl, prng, cpus, spec.conntrackHashSeed ?? streamSeed(prng.seed, `hash ${spec.name}`));
   const ipsets = spec.ipsets ? parseIpsets(spec.ipsets) : new Map();
   const ruleset = spec.ruleset ? parseRuleset(spec.ruleset, ipsets) : { tables: [] };
@@ -88,6 +89,20 @@ function buildDevices(spec: HostSpec, inventMacs: boolean): NetDevice[] {
   devices.sort((a, b) => a.index - b.index);
   addBridges(spec, devices);
   return devices;
+}
+
+/**
+ * br_nf_forward_arp hands bridged ARP to an arp table's forward chain when
+ * bridge-nf-call-arptables=1; natsim runs no ARP through rules (arp tables are skipped), so a
+ * ruleset that has such a chain is refused rather than replayed as if it let ARP through.
+ */
+function refuseArptablesForward(ruleset: RulesetSpec, sysctl: Sysctl): void {
+  if (sysctl.num('net.bridge.bridge-nf-call-arptables') !== 1) return;
+  const m = /^[ \t]*table[ \t]+arp[ \t]+\S+[ \t]*\{[^}]*?\bhook\s+forward\b/m.exec(ruleset.text);
+  if (!m) return;
+  const before = ruleset.text.slice(0, m.index).split('\n');
+  const col = ruleset.colOffset + before.at(-1)!.length + m[0].length - m[0].trimStart().length + 1;
+  throw new InputError({ file: ruleset.file, line: ruleset.lineOffset + before.length, col }, 'an arp table with a forward chain and net.bridge.bridge-nf-call-arptables=1: natsim runs no bridged ARP through arptables (br_nf_forward_arp); set the sysctl to 0 or leave the table out');
 }
 
 /** ip link add … type bridge, then ip link set PORT master BRIDGE, ports in index order (br_add_if). */
