@@ -11,6 +11,13 @@ import { InputError } from '../../src/errors.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { World } from '../../src/world/world.js';
 
+/** One fault: the line it rewrites (0-based in BASE), the new line, and what the error must say. */
+interface Fault {
+  readonly line: number;
+  readonly text: string;
+  readonly reason: RegExp;
+}
+
 const BASE = [
   'natsim: 1',
   'hosts:',
@@ -30,13 +37,6 @@ const BASE = [
 const ETH0 = 5;
 const BRIDGE = 6;
 const PORT = 7;
-
-/** One fault: the line it rewrites (0-based in BASE), the new line, and what the error must say. */
-interface Fault {
-  readonly line: number;
-  readonly text: string;
-  readonly reason: RegExp;
-}
 
 const word = fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/);
 const notBool = fc.oneof(fc.integer({ min: -5, max: 5 }).map(String), word.filter((w) => !['true', 'false', 'yes', 'no', 'on', 'off', 'null'].includes(w)), fc.constant('"true"'));
