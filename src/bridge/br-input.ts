@@ -6,7 +6,6 @@
  */
 import type { Host } from '../host/host.js';
 import type { Skb } from '../netfilter/skb.js';
-import { ETH_P_IP } from '../capture/link-layer.js';
 import type { BridgePort } from './bridge.js';
 import { groupFlood, isMulticastEther, isValidEther } from './br-fdb.js';
 import { brFlood, brForward } from './br-forward.js';
@@ -19,8 +18,8 @@ export function brHandleFrame(host: Host, port: BridgePort, skb: Skb): void {
   const mac = skb.mac;
   host.sink?.emit({ kind: 'bridge', time: skb.time, host: host.name, skb: skb.id, bridge: br.dev.name, step: { step: 'frame', port: port.dev.name, source: macText(mac?.source ?? null), dest: macText(mac?.dest ?? null) } });
   if (mac?.source && !isValidEther(mac.source)) return bridgeDrop(host, port, skb, 'invalid source address (br_handle_frame)');
-  // NF_BR_PRE_ROUTING: br_nf_pre_routing takes IPv4 when bridge-nf-call-iptables is set
-  if (mac?.proto === ETH_P_IP && brnfCallIptables(host)) return brNfPreRouting(host, port, skb);
+  // NF_BR_PRE_ROUTING: br_nf_pre_routing takes IPv4 (every skb natsim bridges) when bridge-nf-call-iptables is set
+  if (brnfCallIptables(host)) return brNfPreRouting(host, port, skb);
   brHandleFrameFinish(host, port, skb);
 }
 

@@ -12,7 +12,7 @@ import type { Output } from '../trace/output.js';
 import {
   ADDR_FILE, CPU_ONLINE_FILE, IPSET_FILE, IPTABLES_FILE, IPTABLES_LEGACY_FILE, IPVS_FILE, NFT_FILE, NPROC_FILE, PROC_TCP_FILE, PROC_UDP_FILE, ROUTE_FILE, SOCKETS_FILE, SYSCTL_FILE,
 } from '../node/snapshot.js';
-import { LINK_DETAILS_FILE } from '../node/bridge-links.js';
+import { BRIDGE_FDB_FILE, LINK_DETAILS_FILE } from '../node/bridge-links.js';
 
 interface Probe {
   readonly file: string;
@@ -33,6 +33,8 @@ const PROBES: readonly Probe[] = [
   { file: ADDR_FILE, argv: ['ip', '-j', 'addr'], from: 'iproute2', optional: false },
   // bridges and their ports in detail (kind, ageing_time, port state and hairpin): node/bridge-links.ts
   { file: LINK_DETAILS_FILE, argv: ['ip', '-j', '-d', 'link'], from: 'iproute2', optional: true, onlyIfAny: true },
+  // what the bridges have learned, with its age (node/bridge-links.ts)
+  { file: BRIDGE_FDB_FILE, argv: ['bridge', '-j', '-s', 'fdb', 'show'], from: 'iproute2', optional: true, onlyIfAny: true },
   // `table all` lists IPv6 routes too: kept, for what the file is, though natsim replays IPv4
   { file: ROUTE_FILE, argv: ['ip', '-j', 'route', 'show', 'table', 'all'], from: 'iproute2', optional: false },
   { file: SYSCTL_FILE, argv: ['sysctl', '-a'], from: 'procps', optional: false },

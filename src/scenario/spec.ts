@@ -31,6 +31,15 @@ export interface InterfaceSpec {
 export interface BridgeSpec {
   /** br->ageing_time in ns (`ageing-time:`, ip -d link's ageing_time). */
   readonly ageingTime: number;
+  /** FDB entries learned before the run (a node snapshot's bridge-fdb.json). */
+  readonly learned?: readonly LearnedFdbEntry[];
+}
+
+/** A learned FDB entry: the address, its port, and how long before the run it was last refreshed (ns). */
+export interface LearnedFdbEntry {
+  readonly mac: Uint8Array;
+  readonly port: string;
+  readonly ago: number;
 }
 
 export interface PortSpec {

@@ -22,6 +22,7 @@ import type { KernelProfile } from '../kernel/profile.js';
 import type { HostSpec, RulesetSpec } from '../scenario/spec.js';
 import { BacklogCpu } from '../host/backlog-cpu.js';
 import { Bridge } from '../bridge/bridge.js';
+import { macText } from '../netfilter/log/nf-log-syslog.js';
 
 const ADDR_TYPE_BIT = { local: AddrType.Local, broadcast: AddrType.Broadcast, multicast: AddrType.Multicast, unicast: AddrType.Unicast } as const;
 
@@ -115,6 +116,14 @@ function addBridges(spec: HostSpec, devices: NetDevice[]): void {
     const master = byName.get(port.master)?.bridge;
     if (!master) throw new InputError(port.place, `interface ${dev.name}: master '${port.master}' is not a bridge of host ${spec.name}`);
     master.addPort(dev, port.flags);
+  }
+  // what the FDB had learned when the snapshot was taken, as old as it was then
+  for (const ifs of spec.interfaces) {
+    for (const e of ifs.bridge?.learned ?? []) {
+      const port = byName.get(e.port)?.brPort;
+      if (!port || port.br.dev.name !== ifs.name) throw new InputError(ifs.place, `FDB entry ${macText(e.mac)}: ${e.port} is not a port of ${ifs.name}`);
+      port.br.fdb.update(port, e.mac, -e.ago);
+    }
   }
 }
 

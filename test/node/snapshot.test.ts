@@ -8,6 +8,9 @@ import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { loadNode } from '../../src/node/snapshot.js';
+import { buildHost } from '../../src/world/build-host.js';
+import { Prng } from '../../src/sim/prng.js';
+import { DEFAULT_KERNEL } from '../../src/kernel/profile.js';
 import { tempDir } from '../cli/helpers.js';
 
 const CASES = readdirSync('fixtures/kernel');
@@ -148,10 +151,25 @@ describe('node snapshot choices and errors', () => {
   it('reads the bridge and its ports from ip-link-details.json (ip -j -d link): ageing_time in centiseconds, hairpin', () => {
     const node = loadNode('fixtures/kernel/docker-bridge-brnf-on');
     const byName = new Map(node.host.interfaces.map((i) => [i.name, i]));
-    expect(byName.get('docker0')!.bridge).toEqual({ ageingTime: 300e9 });
+    expect(byName.get('docker0')!.bridge).toEqual({ ageingTime: 300e9, learned: [] });
     expect(byName.get('docker0')!.port ?? null).toBeNull();
     for (const port of ['vethc1', 'vethc2']) expect(byName.get(port)!.port).toMatchObject({ master: 'docker0', flags: { hairpin: true, learning: true, flood: true } });
     expect(byName.get('eth0')!.bridge ?? null).toBeNull();
+  });
+
+  it('takes the addresses bridge-fdb.json shows learned, as old as they were, and refuses a static entry', () => {
+    const dir = copy('docker-bridge-brnf-on');
+    const fdb = JSON.parse(readFileSync(join(dir, 'bridge-fdb.json'), 'utf8')) as object[];
+    const learned = { mac: 'c6:9d:05:52:08:0d', ifname: 'vethc2', used: 1, updated: 10, flags: [], master: 'docker0', state: '' };
+    writeFileSync(join(dir, 'bridge-fdb.json'), JSON.stringify([...fdb, learned]));
+    const docker0 = loadNode(dir).host.interfaces.find((i) => i.name === 'docker0')!;
+    expect(docker0.bridge!.learned).toEqual([{ mac: Uint8Array.from([0xc6, 0x9d, 0x05, 0x52, 0x08, 0x0d]), port: 'vethc2', ago: 10e9 }]);
+    const host = buildHost(loadNode(dir).host, { transmit: () => undefined, deliver: () => undefined, neighbour: () => ({ mac: null, connected: false }) }, new Prng(1), 1, DEFAULT_KERNEL, false);
+    const fdbOf = host.device('docker0')!.bridge!.fdb;
+    expect(fdbOf.find(docker0.bridge!.learned![0]!.mac, 290e9 - 1)?.port?.dev.name).toBe('vethc2');
+    expect(fdbOf.find(docker0.bridge!.learned![0]!.mac, 290e9)).toBeNull();
+    writeFileSync(join(dir, 'bridge-fdb.json'), JSON.stringify([...fdb, { ...learned, state: 'static' }]));
+    expect(inputError(() => loadNode(dir)).message).toMatch(/bridge-fdb\.json: entry 11 \(c6:9d:05:52:08:0d on vethc2\): static FDB entries are not modelled/);
   });
 
   it('refuses a port whose master ip-addr.json names without ip-link-details.json, and a port not forwarding', () => {
