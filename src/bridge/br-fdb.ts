@@ -83,14 +83,4 @@ export class Fdb {
     entry.port = port;
     return 'moved';
   }
-
-  /** br_fdb_cleanup: the garbage collector deletes what has aged out. */
-  cleanup(now: number): void {
-    for (const [key, entry] of this.entries) if (this.expired(entry, now)) this.entries.delete(key);
-  }
-
-  /** Every entry, in insertion order (`bridge fdb show`). */
-  list(): readonly FdbEntry[] {
-    return [...this.entries.values()];
-  }
 }
