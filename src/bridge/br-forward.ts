@@ -20,7 +20,7 @@ function shouldDeliver(to: BridgePort, from: BridgePort | null): boolean {
 export function brForward(host: Host, to: BridgePort, skb: Skb, from: BridgePort | null): void {
   if (!shouldDeliver(to, from)) {
     emit(host, to.br, skb, { step: 'no-hairpin', port: to.dev.name });
-    return host.dropped(skb, null, `bridged back out ${to.dev.name}, the port it came in by, without hairpin mode (should_deliver)`);
+    return host.dropped(skb, null, `bridged back out ${to.dev.name}, the port it came in by, without hairpin mode (should_deliver)`, null, 'br_forward');
   }
   emit(host, to.br, skb, { step: 'forward', port: to.dev.name, hairpin: to === from });
   brForwardOne(host, to, skb, from);
@@ -30,7 +30,7 @@ export function brForward(host: Host, to: BridgePort, skb: Skb, from: BridgePort
 export function brFlood(host: Host, br: Bridge, skb: Skb, from: BridgePort | null, why: 'unknown destination' | 'broadcast' | 'multicast'): void {
   const ports = br.ports.filter((p) => shouldDeliver(p, from) && (why !== 'unknown destination' || p.flags.flood));
   emit(host, br, skb, { step: 'flood', ports: ports.map((p) => p.dev.name), why });
-  if (ports.length === 0) return host.dropped(skb, null, 'flooded to no port (br_flood)');
+  if (ports.length === 0) return host.dropped(skb, null, 'flooded to no port (br_flood)', null, 'br_flood');
   ports.forEach((p, i) => brForwardOne(host, p, i === ports.length - 1 ? skb : skb.clone(host.nextSkbId()), from));
 }
 

@@ -65,5 +65,5 @@ function brPassFrameUp(host: Host, port: BridgePort, skb: Skb): void {
 
 function bridgeDrop(host: Host, port: BridgePort, skb: Skb, reason: string): void {
   host.sink?.emit({ kind: 'bridge', time: skb.time, host: host.name, skb: skb.id, bridge: port.br.dev.name, step: { step: 'drop', reason } });
-  host.dropped(skb, null, reason);
+  host.dropped(skb, null, reason, null, 'br_handle_frame');
 }

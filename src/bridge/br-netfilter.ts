@@ -69,12 +69,12 @@ function brNfPreRoutingFinish(host: Host, port: BridgePort, skb: Skb): void {
   const forwarding = host.sysctl.num('net.ipv4.ip_forward') === 1;
   // ip_route_input fails with forwarding off; ip_route_output's route out the bridge still
   // bridges it ("Bridged-and-DNAT'ed traffic doesn't require ip_forwarding")
-  if (route === null || (route.type === 'unicast' && route.dev === null)) return host.dropped(skb, Hook.PreRouting, 'no route for the DNATed destination (br_nf_pre_routing_finish)');
+  if (route === null || (route.type === 'unicast' && route.dev === null)) return host.dropped(skb, Hook.PreRouting, 'no route for the DNATed destination (br_nf_pre_routing_finish)', null, 'br_nf_pre_routing_finish');
   if (route.type === 'unicast' && route.dev === br.dev) {
     skb.route = route;
     return brNfPreRoutingFinishBridge(host, port, skb, routeNexthop(route, skb.pkt.daddr));
   }
-  if (!forwarding && route.type === 'unicast') return host.dropped(skb, Hook.PreRouting, 'DNATed to a routed destination with forwarding disabled (br_nf_pre_routing_finish)');
+  if (!forwarding && route.type === 'unicast') return host.dropped(skb, Hook.PreRouting, 'DNATed to a routed destination with forwarding disabled (br_nf_pre_routing_finish)', null, 'br_nf_pre_routing_finish');
   host.sink?.emit({ kind: 'bridge', time: skb.time, host: host.name, skb: skb.id, bridge: br.dev.name, step: { step: 'dnat-routed' } });
   skb.mac = { dest: br.dev.mac, source: skb.mac?.source ?? null, proto: skb.mac?.proto ?? 0x0800 };
   brHandleFrameFinish(host, port, skb);

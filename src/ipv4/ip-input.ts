@@ -26,8 +26,8 @@ function ipRcvFinish(host: Host, skb: Skb, dev: NetDevice): void {
     ipLocalDeliver(host, skb, dev);
     return;
   }
-  if (host.sysctl.num('net.ipv4.ip_forward') !== 1) return host.routeDrop(skb, 'forwarding disabled (net.ipv4.ip_forward=0)');
-  if (!route || route.type !== 'unicast' || !route.dev) return host.routeDrop(skb, route ? `route type ${route.type}` : 'no route to host');
+  if (host.sysctl.num('net.ipv4.ip_forward') !== 1) return host.routeDrop(skb, 'forwarding disabled (net.ipv4.ip_forward=0)', 'ip_route_input_slow');
+  if (!route || route.type !== 'unicast' || !route.dev) return host.routeDrop(skb, route ? `route type ${route.type}` : 'no route to host', 'ip_route_input_slow');
   ipForward(host, skb, route);
 }
 
@@ -43,7 +43,7 @@ function localDefrag(host: Host, skb: Skb): boolean {
   const result = host.nf.defrag.defrag(skb.pkt, DefragUser.LocalDeliver, skb.time);
   if (result.kind === 'queued') return false;
   if (result.kind === 'dropped') {
-    host.dropped(skb, null, `${result.reason} (ip_defrag)`);
+    host.dropped(skb, null, `${result.reason} (ip_defrag)`, null, 'ip_defrag');
     return false;
   }
   skb.pkt = result.pkt;

@@ -21,6 +21,7 @@ import { buildHost } from './build-host.js';
 import { HostSockets, type AppEvent } from '../sockets/host-sockets.js';
 import { startAction } from './actions.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
+import type { FateProbe } from '../netfilter/probe.js';
 
 /** Link delay: small and fixed, so runs are deterministic. */
 const LINK_DELAY_NS = 10_000;
@@ -35,6 +36,8 @@ export interface WorldOptions {
   readonly tap?: PacketTap | null;
   /** Hosts to trace (default: the scenario's `trace`). */
   readonly trace?: readonly string[];
+  /** A fate probe for each traced host (netfilter/probe.ts; explain and diff). */
+  readonly probeFor?: ((host: Host) => FateProbe) | null;
 }
 
 export class World implements HostPorts {
@@ -59,6 +62,7 @@ export class World implements HostPorts {
       if (!host) throw new InputError({ file: spec.file }, `no host '${name}' to trace`);
       host.sink = options.sink ?? null;
       host.tap = options.tap ?? null;
+      if (options.probeFor) host.probe = options.probeFor(host);
     }
     for (const step of spec.run) startAction(this, step);
   }
@@ -78,7 +82,11 @@ export class World implements HostPorts {
     // br_dev_xmit sends a bridge device's packet on by its ports (src/bridge), each a transmit of its own
     if (dev.bridge) return host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
     const frame = this.frameTo(host, dev, skb, nexthop);
-    if (!frame) return; // no neighbour answers ARP for the next hop: the packet goes nowhere
+    if (!frame) {
+      // no neighbour answers ARP for the next hop: the packet goes nowhere
+      host.probe?.unresolved(skb, dev, nexthop);
+      return;
+    }
     host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
     const { peer, mac } = frame;
     // ip_rcv drops a frame for another host's address (PACKET_OTHERHOST), as a flooded one is

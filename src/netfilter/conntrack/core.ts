@@ -88,9 +88,15 @@ export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verd
     return Verdict.Accept;
   }
   gcIfDue(net, skb.time);
-  const broken = checkBeforeLookup(net, skb, state.notes);
-  if (broken === 'related') return Verdict.Accept;
+  // without a trace, a probe still hears the tracker's reasons (the only reader of these notes)
+  const notes = state.notes ?? net.probe?.scratchNotes() ?? null;
+  const broken = checkBeforeLookup(net, skb, notes);
+  if (broken === 'related') {
+    net.probe?.icmpError(skb, state.hook);
+    return Verdict.Accept;
+  }
   if (broken !== null) {
+    net.probe?.invalid(skb, null, notes === null || notes.length === 0 ? [broken] : [...notes, broken]);
     const counters: StatName[] = net.kernel.conntrack.errorCountsInvalid ? ['error', 'invalid'] : ['error'];
     for (const c of counters) net.stats.inc(skb.cpu, c);
     state.notes?.push(`${broken}; passed untracked (conntrack counter ${counters.join(', ')})`);
@@ -99,7 +105,7 @@ export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verd
   const failed = attachEntry(net, skb, state);
   if (failed !== null) return failed;
   let ct = skb.ct!;
-  let tracked = trackPacket(net, ct, skb, state.notes);
+  let tracked = trackPacket(net, ct, skb, notes);
   // -NF_REPEAT: the TCP tracker killed the entry to reopen the connection (a SYN in TIME_WAIT
   // or CLOSE); `goto repeat` looks the packet up again, which creates a fresh entry.
   while (tracked === 'repeat') {
@@ -108,9 +114,10 @@ export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verd
     if (again !== null) return again;
     state.notes?.push(`TCP reopen: old entry ${ct.id} killed, new entry ${skb.ct!.id}`);
     ct = skb.ct!;
-    tracked = trackPacket(net, ct, skb, state.notes);
+    tracked = trackPacket(net, ct, skb, notes);
   }
   if (tracked !== 'valid') {
+    net.probe?.invalid(skb, ct, notes ?? []);
     skb.ct = null;
     skb.ctinfo = CtInfo.Untracked;
     net.stats.inc(skb.cpu, 'invalid');
