@@ -74,6 +74,11 @@ async function runCases(dir: string): Promise<CaseResult[]> {
   log('(c) natsim trace > /dev/null');
   add('(c) natsim trace > /dev/null', main.packets, await runMedian({ ...natsim('trace', main.pcap), discardStdout: true }, runs));
 
+  log('(l) natsim report -o page.html');
+  const page = join(dir, 'report.html');
+  const report = await runMedian(natsim('report', '--quiet', main.pcap, '-o', page), runs);
+  add('(l) natsim report -o page.html', main.packets, report, `page ${(statSync(page).size / 2 ** 20).toFixed(1)} MB (natsim report's limit: 20 MB)`);
+
   if (hasCommand('tcpdump')) {
     log('(d) tcpdump -r -nn > /dev/null');
     add('(d) tcpdump -r FILE -nn > /dev/null', main.packets, await runMedian({ cmd: 'tcpdump', args: ['-r', main.pcap, '-nn'], discardStdout: true }, runs));

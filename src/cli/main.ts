@@ -10,6 +10,8 @@ import { checkCommand } from './check.js';
 import { statsCommand } from './stats.js';
 import { conntrackCommand } from './conntrack.js';
 import { ipvsCommand } from './ipvs.js';
+import { reportCommand } from './report.js';
+import { explainFindings } from '../report/html/explain-findings.js';
 import { lintCommand } from './lint.js';
 import { snapshotCommand } from './snapshot.js';
 import { traceCommand } from './trace.js';
@@ -85,6 +87,11 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
   addSharedOptions(ipvs, REPLAY_OPTIONS.filter((name) => name !== 'cpus' && name !== 'conntrackHashSeed'))
     .option('--connection', 'list the IPVS connection entries with their state and seconds left')
     .action((input: string, o: Record<string, unknown>) => run(ipvsCommand(input, { ...sharedValues(o), connection: o.connection === true }, stdout())));
+
+  const report = replayCommand(program, 'report', 'replay INPUT and write one self-contained HTML page: the hook diagram with each packet\'s path, per-flow ladders, the conntrack table over time, the counters');
+  addSharedOptions(report, REPLAY_OPTIONS)
+    .requiredOption('-o, --output <file>', 'the HTML file to write (it opens offline: nothing is fetched)')
+    .action((input: string, o: Record<string, unknown>) => run(reportCommand(input, { ...sharedValues(o), output: o.output as string }, stdout(), explainFindings())));
 
   const verify = program
     .command('verify')

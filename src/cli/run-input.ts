@@ -25,6 +25,8 @@ import type { FateProbe } from '../netfilter/probe.js';
 export type RunOptions = Partial<Pick<SharedValues, 'scenario' | 'node' | 'host' | 'seed' | 'cpus' | 'kernel' | 'followKernel' | 'writePcap' | 'until' | 'maxPackets' | 'quiet' | 'conntrackHashSeed'>> & {
   /** Told the wall-clock time of virtual time 0 (a capture's first record). */
   readonly origin?: ClockOrigin;
+  /** Told each traced host once it is built, before the run starts. */
+  readonly onHost?: (host: Host) => void;
   /** A fate probe for each replayed host (explain, diff). */
   readonly probeFor?: (host: Host) => FateProbe;
   /** Changes the input's scenario before the run (diff's what-ifs): the spec and the hosts replayed. */
@@ -59,7 +61,7 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
       const spec = withConntrackHashSeed(options.alter ? options.alter(given, replayed) : given, replayed, options.conntrackHashSeed);
       const progress = captureProgress(input, options.quiet === true);
       try {
-        const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, kernel: options.kernel, followKernel: options.followKernel, sink: sinkFor(false), probeFor: options.probeFor, tap: out?.tap, until: options.until, maxPackets: options.maxPackets, progress: progress?.report, origin });
+        const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, kernel: options.kernel, followKernel: options.followKernel, sink: sinkFor(false), probeFor: options.probeFor, tap: out?.tap, until: options.until, maxPackets: options.maxPackets, progress: progress?.report, origin, onHost: options.onHost });
         return { hosts: [replay.host], replay, world: null, endTime: replay.endTime };
       } finally {
         progress?.stop();
@@ -69,6 +71,7 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
     const traced = options.host ? [options.host] : scenario.trace;
     const spec = withConntrackHashSeed(options.alter ? options.alter(scenario, traced) : scenario, traced, options.conntrackHashSeed);
     const world = new World(spec, { seed: options.seed, cpus: options.cpus, kernel: options.kernel, trace: traced, sink: sinkFor(traced.length > 1), probeFor: options.probeFor, tap: out?.tap });
+    for (const name of traced) options.onHost?.(world.hosts.get(name)!);
     world.run(Math.min(options.until ?? Number.MAX_SAFE_INTEGER, spec.until ?? Number.MAX_SAFE_INTEGER), options.maxPackets);
     return { hosts: traced.map((n) => world.hosts.get(n)!), replay: null, world, endTime: world.queue.now };
   } finally {

@@ -38,7 +38,7 @@ function natIntro(nat: NatFact | null): string {
   return `${nat.kind.toUpperCase()} by rule ${rule(nat.rule)}`;
 }
 
-function paragraph(f: Finding): string {
+export function paragraph(f: Finding): string {
   const c = f.cause;
   const died = f.dropped > 1 ? ` ${f.dropped} packets of the flow died so (every retransmission).` : '';
   switch (c.kind) {

@@ -7,7 +7,7 @@
 import { Hook, Verdict } from './constants.js';
 import type { NetDevice } from '../host/device.js';
 import type { Skb } from './skb.js';
-import { ctAsViewed, packetAsViewed, viewCt, viewPacket, type NatBinding, type TraceSink } from '../trace/events.js';
+import { ctAsViewed, packetAsViewed, viewCt, viewPacket, type NatBinding, type RuleRef, type TraceSink } from '../trace/events.js';
 import type { NfLogEntry } from './log/nf-log.js';
 import type { NftTraceEvent } from './rules/nft-trace.js';
 
@@ -19,6 +19,8 @@ export interface OpTrace {
   /** nf_tables trace events the op sent (nft_trace_notify), in order. */
   readonly nftTrace: NftTraceEvent[];
   nat: NatBinding | null;
+  /** The rule that decided the op's verdict or bound its NAT. */
+  rule: RuleRef | null;
 }
 
 export interface HookState {
@@ -89,7 +91,7 @@ export class HookTable {
     let pkt = viewPacket(skb.pkt);
     let ct = viewCt(skb.ct, skb.ctinfo);
     for (const op of this.ops[hook]!) {
-      const trace: OpTrace = { notes: [], logs: [], nftTrace: [], nat: null };
+      const trace: OpTrace = { notes: [], logs: [], nftTrace: [], nat: null, rule: null };
       const before = pkt;
       const ctBefore = ct;
       const verdict = op.fn(skb, { hook, in: inDev, out: outDev, trace, notes: trace.notes });
@@ -109,6 +111,7 @@ export class HookTable {
         before,
         after: pkt,
         nat: trace.nat,
+        rule: trace.rule,
         notes: trace.notes,
         logs: trace.logs,
         nftTrace: trace.nftTrace,

@@ -17,6 +17,7 @@ import { confirm } from './conntrack/confirm.js';
 import { natInetFn, type NatChain } from './nat/core.js';
 import { chainDrop } from './skb.js';
 import { ipv4ConntrackDefrag } from '../ipv4/nf-defrag-ipv4.js';
+import { ruleRef } from '../trace/events.js';
 
 export function buildHooks(net: NetfilterNet, ruleset: Ruleset, tracked: boolean, devices: readonly NetDevice[], env: RuleEnv): HookTable {
   const hooks = new HookTable();
@@ -73,6 +74,7 @@ function registerFilterChain(hooks: HookTable, table: Table, chain: Chain, env: 
       const outcome = evaluateChain(table, chain, new RuleContext(skb, state, env), () => {
         throw new Error(`bug: NAT statement in ${base.type} chain ${chain.name}`);
       });
+      if (state.trace && outcome.rule) state.trace.rule = ruleRef(outcome.rule);
       if (outcome.verdict === Verdict.Drop) skb.drop = chainDrop(skb.drop, table, chain, outcome.rule, outcome.rule ? `rule "${outcome.rule.text}"` : `policy of chain ${chain.name}`);
       return outcome.verdict;
     },

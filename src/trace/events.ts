@@ -12,6 +12,7 @@ import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
 import { TCP_STATE_NAME } from '../netfilter/conntrack/tcp-state.js';
 import type { NfLogEntry } from '../netfilter/log/nf-log.js';
 import type { NftTraceEvent } from '../netfilter/rules/nft-trace.js';
+import type { Rule } from '../netfilter/rules/model.js';
 
 export interface PacketView {
   readonly saddr: number;
@@ -69,6 +70,17 @@ export interface NatBinding {
   readonly outdev: string | null;
 }
 
+/** The rule that decided an op's verdict or bound its NAT, where it is written (natsim report links it). */
+export interface RuleRef {
+  readonly file: string;
+  readonly line: number | null;
+  readonly text: string;
+}
+
+export function ruleRef(rule: Rule): RuleRef {
+  return { file: rule.place.file, line: rule.place.line ?? null, text: rule.text };
+}
+
 interface Base {
   readonly time: number;
   readonly host: string;
@@ -88,6 +100,8 @@ export type TraceEvent =
       readonly before: PacketView;
       readonly after: PacketView;
       readonly nat: NatBinding | null;
+      /** The rule that decided the verdict (a filter chain's) or bound the NAT; null for a policy or no rule. */
+      readonly rule: RuleRef | null;
       readonly notes: readonly string[];
       /** The kernel log lines the op printed while it ran (LOG, ip_tables' TRACE). */
       readonly logs: readonly NfLogEntry[];

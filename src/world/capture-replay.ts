@@ -88,6 +88,8 @@ export interface ReplayOptions {
   readonly origin?: ClockOrigin;
   /** Told every few thousand records how far the replay has got (the CLI's progress bar). */
   readonly progress?: (offset: number, packets: number) => void;
+  /** Told the host once it is built, before any record is fed (natsim report samples its counters). */
+  readonly onHost?: (host: Host) => void;
 }
 
 /** Records between two progress reports and heap checks: rare enough to cost nothing per packet. */
@@ -214,6 +216,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   host.sink = options.sink ?? null;
   host.tap = options.tap ?? null;
   if (options.probeFor) host.probe = options.probeFor(host);
+  options.onHost?.(host);
   const followKernel = options.followKernel ?? true;
   const index = new RecordedOut();
   const own = new OwnOutput(host, hostSpec.sockets ?? []);

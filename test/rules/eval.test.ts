@@ -267,7 +267,7 @@ describe('meta nftrace set 1', () => {
     const t = ruleset.tables[0]!;
     const notes: string[] = [];
     const nftTrace: NftTraceEvent[] = [];
-    const state = { hook: Hook.Forward, in: null, out: null, trace: { notes, logs: [], nftTrace, nat: null }, notes };
+    const state = { hook: Hook.Forward, in: null, out: null, trace: { notes, logs: [], nftTrace, nat: null, rule: null }, notes };
     evaluateChain(t, t.chains.get('c')!, new RuleContext(new Skb(1, udp(), 0, 0, null), state, { addrType: () => AddrType.Unicast, prng: new Prng(1) }), () => Verdict.Accept);
     expect(notes).toEqual([]);
     expect(nftTrace.flatMap((e) => nftMonitorLines(e, 'zero')).map((n) => n.replace(/^trace id \w+ /, ''))).toEqual([

@@ -90,7 +90,7 @@ function traceOf(text: string, nftrace: boolean): { logs: NfLogEntry[]; nftTrace
   const chain = table.chains.get('FORWARD')!;
   const skb = new Skb(1, buildUdp({ saddr: ip('10.0.3.1'), daddr: ip('192.168.206.1'), sport: 1000, dport: 53, ipId: 1, ttl: 64, payload: new Uint8Array(4) }), 0, 0, ETH1);
   skb.nftrace = nftrace;
-  const trace = { notes: [], logs: [] as NfLogEntry[], nftTrace: [] as NftTraceEvent[], nat: null };
+  const trace = { notes: [], logs: [] as NfLogEntry[], nftTrace: [] as NftTraceEvent[], nat: null, rule: null };
   const state: HookState = { hook: Hook.Forward, in: ETH1, out: ETH0, trace, notes: trace.notes };
   const env = { addrType: () => AddrType.Unicast, prng: new Prng(1) };
   evaluateChain(table, chain, new RuleContext(skb, state, env), () => Verdict.Accept);

@@ -14,7 +14,7 @@ import type { Chain, Rule, Table } from '../rules/model.js';
 import { evaluateChain, type NatAction } from '../rules/eval.js';
 import { RuleContext, type RuleEnv } from '../rules/context.js';
 import type { HookState, OpTrace } from '../hooks.js';
-import type { NatBinding } from '../../trace/events.js';
+import { ruleRef, type NatBinding } from '../../trace/events.js';
 import { chainDrop, type Skb } from '../skb.js';
 import { natPacket } from './manip.js';
 import { isRelatedIcmp, natIcmpReplyTranslation } from './icmp-reply.js';
@@ -96,6 +96,7 @@ function applyNat(search: NatSearch, action: NatAction, rule: Rule, devices: rea
 function recordBinding(trace: OpTrace | null, kind: NatBinding['kind'], rule: Rule | null, out: NetDevice | null): void {
   if (!trace) return;
   trace.nat = { kind, rule: rule ? rule.text : null, outdev: out ? out.name : null };
+  trace.rule = rule ? ruleRef(rule) : null;
   if (rule) trace.notes.push(`rule ${rule.place.file}:${rule.place.line}: ${rule.text}`);
 }
 

@@ -1,0 +1,121 @@
+/**
+ * The report's collector on a NAT router's capture of 60,000 packets (the benchmark's
+ * workload: TCP, DNS, pings, refused and unsolicited traffic): what it keeps is bounded by
+ * what the page shows, whatever the capture's length, and the page says what it left out —
+ * the packets drawn and the packets only counted add up to every packet replayed.
+ */
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { runInput } from '../../src/cli/run-input.js';
+import { writeWorkload } from '../../src/bench/workload.js';
+import { ReportCollector } from '../../src/report/html/collector.js';
+import { FlowSelection } from '../../src/report/html/flow-selection.js';
+import { flowFailed, LIMITS, type FlowRecord, type ReportData } from '../../src/report/html/model.js';
+import { reportPage } from '../../src/report/html/page.js';
+import { StatsSampler } from '../../src/report/html/stats-sampler.js';
+import { ConntrackStats, STAT_NAMES } from '../../src/netfilter/conntrack/stats.js';
+import { tempDir } from '../cli/helpers.js';
+
+const PACKETS = 60_000;
+
+describe('the report collector on a 60,000-packet capture', () => {
+  let data: ReportData;
+  beforeAll(async () => {
+    const pcap = join(tempDir(), 'router.pcap');
+    writeWorkload(pcap, PACKETS, 7);
+    const collector = new ReportCollector();
+    const result = await runInput(pcap, { quiet: true, onHost: collector.onHost }, () => collector);
+    data = collector.finish(pcap, result.endTime);
+  });
+
+  it('counts every packet and keeps only what the page draws', () => {
+    expect(data.totals.packets).toBe(PACKETS);
+    const drawn = new Set([...data.failedFlows.slice(0, LIMITS.failedDrawn), ...data.topFlows]);
+    for (const f of drawn) expect(f.kept.length).toBeLessThanOrEqual(LIMITS.packetsPerFlow + LIMITS.dropsPerFlow);
+    for (const f of data.failedFlows.slice(LIMITS.failedDrawn)) expect(f.kept).toEqual([]);
+    const keptDrawn = [...drawn].reduce((n, f) => n + f.kept.length, 0);
+    expect(keptDrawn + data.leftOut.packets).toBe(PACKETS);
+    expect(data.topFlows.length).toBeLessThanOrEqual(LIMITS.topFlows);
+    expect(data.sampledFlows.length).toBeLessThanOrEqual(LIMITS.sampledEntries);
+    expect(data.leftOut.flows).toBe(data.totals.flows - drawn.size);
+  });
+
+  it('lists the failed flows and draws the busiest others, busiest first', () => {
+    expect(data.totals.failed).toBeGreaterThan(0);
+    expect(data.failedFlows.every(flowFailed)).toBe(true);
+    expect(data.failedFlows.length).toBe(Math.min(data.totals.failed, LIMITS.failedListed));
+    const counts = data.topFlows.map((f) => f.packets);
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+    expect(data.topFlows.some(flowFailed)).toBe(false);
+  });
+
+  it('samples the counters along the run', () => {
+    const { times, values, fields } = data.stats;
+    expect(times.length).toBeGreaterThan(10);
+    expect(times.length).toBeLessThanOrEqual(2 * LIMITS.statsPoints + 1);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    // counters only grow
+    for (let f = 0; f < fields.length; f++) for (let i = 1; i < values.length; i++) expect(values[i]![f]).toBeGreaterThanOrEqual(values[i - 1]![f]!);
+  });
+
+  it('makes a page well under 20 MB that says what it left out', () => {
+    const page = reportPage(data, null);
+    expect(Buffer.byteLength(page)).toBeLessThan(20 * 2 ** 20);
+    expect(page).toContain('Left out to keep the page small:');
+  });
+});
+
+function flow(index: number, packets: number, drops: number): FlowRecord {
+  const orig = { src: index, srcU: 1, dst: 2, dstU: 3, proto: 17 };
+  return { index, key: String(index), proto: 17, orig, reply: null, first: index, last: index, packets, bytes: 0, drops, dropReasons: new Map(), clashes: 0, created: null, destroyed: null, states: [], status: 0, kept: [] };
+}
+
+describe('FlowSelection', () => {
+  it('keeps the busiest flows that did not fail and every failed one up to its cap', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(1000), fc.boolean()), { maxLength: 400 }), (specs) => {
+        const s = new FlowSelection();
+        const flows = specs.map(([packets, failed], i) => flow(i + 1, packets, failed ? 1 : 0));
+        for (const f of flows) s.offer(f);
+        const ok = flows.filter((f) => f.drops === 0).sort((a, b) => b.packets - a.packets);
+        expect(s.top.map((f) => f.packets)).toEqual(ok.slice(0, LIMITS.topFlows).map((f) => f.packets));
+        expect(s.failedCount).toBe(flows.length - ok.length);
+        expect(s.failed).toEqual(flows.filter((f) => f.drops > 0).slice(0, LIMITS.failedListed));
+        expect(s.sample.length).toBe(Math.min(flows.length, LIMITS.sampledEntries));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('moves a flow that fails after it was offered from the busiest to the failed', () => {
+    const s = new FlowSelection();
+    const f = flow(1, 10, 0);
+    expect(s.offer(f)).toBe(true);
+    f.drops = 1;
+    expect(s.offer(f)).toBe(true);
+    expect(s.top).toEqual([]);
+    expect(s.failed).toEqual([f]);
+    expect(s.failedCount).toBe(1);
+  });
+});
+
+describe('StatsSampler', () => {
+  it('keeps at most twice its points however long the run, evenly spread, ending with the last counters', () => {
+    const stats = new ConntrackStats(1, STAT_NAMES);
+    const sampler = new StatsSampler(stats);
+    const end = 3600e9;
+    for (let t = 0; t <= end; t += 1e8) {
+      stats.inc(0, 'found');
+      sampler.at(t);
+    }
+    sampler.finish(end + 1);
+    const { times, values } = sampler.series;
+    expect(times.length).toBeLessThanOrEqual(2 * LIMITS.statsPoints + 1);
+    expect(times.length).toBeGreaterThan(LIMITS.statsPoints / 2);
+    expect(times.at(-1)).toBe(end + 1);
+    expect(values.at(-1)![0]).toBe(stats.total().found);
+    const gaps = times.slice(1, -1).map((t, i) => t - times[i]!);
+    expect(Math.max(...gaps) / Math.min(...gaps)).toBeLessThanOrEqual(2.01);
+  });
+});
