@@ -84,6 +84,11 @@ try:
 except OSError as e: print("%s %s:%d -> %s:%d: failed: %s" % (what,src,sport,dst,dport,e), flush=True)
 time.sleep(0.3)
 '
+# docker0's own IGMP reports from when it came up are tracked before the capture starts: flush them,
+# so that conntrack-L.txt holds only what the capture shows
+inns rt conntrack -F 2>/dev/null || true
+# the bridge's forwarding database as the capture starts (bridge_fdb: learned entries and their age)
+inns rt bridge -j -s fdb show br docker0 > "$out/bridge-fdb.json"
 start_capture rt "$out"
 {
   inns ct1 python3 -c "$CLIENT" container-to-container 172.17.0.2 40001 172.17.0.3 81
@@ -95,6 +100,9 @@ start_capture rt "$out"
 stop_capture
 snapshot rt "$out"
 inns rt sysctl -a 2>/dev/null | grep -E '^net\.bridge\.bridge-nf' >> "$out/sysctl.txt" || true
-inns rt ip -j link show master docker0 > "$out/bridge-ports.json"
+# the bridge and its ports in detail (kind, ageing_time, each port's state, hairpin, learning, flood)
+inns rt ip -j -d link > "$out/ip-link-details.json"
+cat /sys/devices/system/cpu/online > "$out/cpu-online.txt"   # conntrack -S has a line per CPU
+inns rt bridge -j -d link show > "$out/bridge-ports.json"
 kill $EV $S1 $S2 $S3 2>/dev/null || true; wait $EV $S1 $S2 $S3 2>/dev/null || true
 finish "$out"

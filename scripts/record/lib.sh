@@ -1,7 +1,7 @@
 # Shared helpers for recording kernel cases. Source it; call setup_ns, link, then start_capture,
 # run traffic, snapshot, and the EXIT trap tears everything down.
 set -eu
-P=oq$$
+P=${NS_PREFIX:-oq}$$
 NSES=()
 TD=
 ns(){ echo "${P}$1"; }                  # namespace name for a role

@@ -12,6 +12,7 @@ import type { Output } from '../trace/output.js';
 import {
   ADDR_FILE, CPU_ONLINE_FILE, IP6TABLES_FILE, IPSET_FILE, IPTABLES_FILE, IPTABLES_LEGACY_FILE, IPVS_FILE, NFT_FILE, NPROC_FILE, PROC_TCP_FILE, PROC_UDP_FILE, ROUTE_FILE, ROUTE6_FILE, SOCKETS_FILE, SYSCTL_FILE,
 } from '../node/snapshot-files.js';
+import { BRIDGE_FDB_FILE, LINK_DETAILS_FILE } from '../node/bridge-links.js';
 
 interface Probe {
   readonly file: string;
@@ -30,6 +31,10 @@ interface Probe {
 const PROBES: readonly Probe[] = [
   { file: 'ip-link.json', argv: ['ip', '-j', 'link'], from: 'iproute2', optional: false },
   { file: ADDR_FILE, argv: ['ip', '-j', 'addr'], from: 'iproute2', optional: false },
+  // bridges and their ports in detail (kind, ageing_time, port state and hairpin): node/bridge-links.ts
+  { file: LINK_DETAILS_FILE, argv: ['ip', '-j', '-d', 'link'], from: 'iproute2', optional: true, onlyIfAny: true },
+  // what the bridges have learned, with its age (node/bridge-links.ts)
+  { file: BRIDGE_FDB_FILE, argv: ['bridge', '-j', '-s', 'fdb', 'show'], from: 'iproute2', optional: true, onlyIfAny: true },
   // `table all` lists IPv6 routes too (natsim reads them from here into the host's IPv6 FIB)
   { file: ROUTE_FILE, argv: ['ip', '-j', 'route', 'show', 'table', 'all'], from: 'iproute2', optional: false },
   // the IPv6 routes alone, as the kernel recordings keep them; optional: a kernel may have no IPv6

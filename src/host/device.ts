@@ -4,6 +4,7 @@
  * primary/secondary derived as __inet_insert_ifa does; IPv6 ones as ipv6_link_dev_addr orders them.
  */
 import { inPrefix, prefixMask } from '../packet/ipv4-addr.js';
+import type { Bridge, BridgePort } from '../bridge/bridge.js';
 import { formatIpv6 } from '../packet/ipv6-addr.js';
 import { ipv6LinkDevAddr, type Inet6Ifaddr } from '../ipv6/addrconf.js';
 
@@ -47,6 +48,10 @@ export class NetDevice {
   readonly addrs6: Inet6Ifaddr[] = [];
   /** dev->mtu: Ethernet's 1500 unless told otherwise; loopback's is 65536. */
   mtu = 1500;
+  /** netif_is_bridge_master: this device is a bridge (its net_bridge). */
+  bridge: Bridge | null = null;
+  /** br_port_get_rcu: this device is a port of a bridge, which takes every frame it receives. */
+  brPort: BridgePort | null = null;
 
   constructor(
     readonly index: number,

@@ -26,6 +26,8 @@ import type { BacklogCpu } from './backlog-cpu.js';
 import { ipRcv } from '../ipv4/ip-input.js';
 import { Fib6 } from '../ipv6/route.js';
 import { ipLocalOut, ipLocalOutRouted } from '../ipv4/ip-output.js';
+import { brHandleFrame } from '../bridge/br-input.js';
+import { brDevXmit } from '../bridge/br-device.js';
 import type { FateProbe } from '../netfilter/probe.js';
 
 /** What loopback_xmit's eth_type_trans finds: lo's all-zero addresses and ETH_P_IP. */
@@ -40,6 +42,14 @@ export interface HostPorts {
   transmit(host: Host, dev: NetDevice, skb: Skb, nexthop: number): void;
   /** A packet reached a local socket (after LOCAL_IN). */
   deliver(host: Host, skb: Skb): void;
+  /** The neighbour entry for `addr` on `dev` at `time`: its link address, and whether it is NUD_CONNECTED. */
+  neighbour(host: Host, dev: NetDevice, addr: number, time: number): Neighbour;
+}
+
+/** What the host's neighbour table holds for an address (struct neighbour, as far as natsim needs it). */
+export interface Neighbour {
+  readonly mac: Uint8Array | null;
+  readonly connected: boolean;
 }
 
 /** A packet on the wire of `dev`, as tcpdump -i any sees it. */
@@ -124,7 +134,21 @@ export class Host {
     this.packets.received++;
     this.tap?.(PacketDirection.Host, dev, pkt, time);
     this.sink?.emit({ kind: 'receive', time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(pkt) });
+    // __netif_receive_skb_core: a bridge port's rx_handler takes the frame (br_handle_frame)
+    if (dev.brPort) return brHandleFrame(this, dev.brPort, skb);
     ipRcv(this, skb, dev);
+  }
+
+  /** netif_receive_skb on a bridge device: a frame br_pass_frame_up sends up the stack. */
+  netifReceive(skb: Skb, dev: NetDevice): void {
+    skb.indev = dev;
+    this.tap?.(PacketDirection.Host, dev, skb.pkt, skb.time);
+    this.sink?.emit({ kind: 'receive', time: skb.time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(skb.pkt) });
+    ipRcv(this, skb, dev);
+  }
+
+  neighbour(dev: NetDevice, addr: number, time: number): Neighbour {
+    return this.ports.neighbour(this, dev, addr, time);
   }
 
   /**
@@ -185,8 +209,14 @@ export class Host {
     this.ports.deliver(this, skb);
   }
 
-  /** ip_finish_output2 → dev_queue_xmit: one packet onto the device, toward `nexthop`. */
+  /** ip_finish_output2 → dev_queue_xmit: one packet onto the device, toward `nexthop`; a bridge device sends it on to its ports (br_dev_xmit). */
   devQueueXmit(skb: Skb, out: NetDevice, nexthop: number): void {
+    this.devTap(skb, out, nexthop);
+    if (out.bridge) brDevXmit(this, out.bridge, skb, nexthop);
+  }
+
+  /** The packet is on `out` (tcpdump sees it Out there). */
+  devTap(skb: Skb, out: NetDevice, nexthop: number): void {
     this.packets.sent++;
     this.sink?.emit({ kind: 'transmit', time: skb.time, host: this.name, skb: skb.id, dev: out.name, pkt: viewPacket(skb.pkt) });
     this.ports.transmit(this, out, skb, nexthop);

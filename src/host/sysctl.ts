@@ -34,6 +34,11 @@ export const SYSCTL_DEFAULTS = {
   'net.netfilter.nf_conntrack_tcp_be_liberal': 0,
   'net.netfilter.nf_conntrack_tcp_max_retrans': 3,
   'net.netfilter.nf_conntrack_tcp_ignore_invalid_rst': 0,
+  // br_netfilter (net/bridge/br_netfilter_hooks.c): 0 here is the module not loaded, which a
+  // snapshot without these lines in sysctl.txt means; `modprobe br_netfilter` makes them 1
+  'net.bridge.bridge-nf-call-iptables': 0,
+  'net.bridge.bridge-nf-call-ip6tables': 0,
+  'net.bridge.bridge-nf-call-arptables': 0,
   // IPVS (Documentation/networking/ipvs-sysctl.rst)
   'net.ipv4.vs.conntrack': 0,
   'net.ipv4.vs.conn_reuse_mode': 1,

@@ -9,10 +9,12 @@ import type { NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
 import { ipForward } from './ip-forward.js';
 import { DefragUser } from './ip-fragment.js';
+import { ipSabotageIn } from '../bridge/br-netfilter.js';
 
 /** ip_rcv: a packet that arrived on `dev` (the host has counted and shown it). */
 export function ipRcv(host: Host, skb: Skb, dev: NetDevice): void {
-  if (!host.nfHook(Hook.PreRouting, skb, dev, null)) return;
+  // ip_sabotage_in (NF_IP_PRI_FIRST): a frame br_netfilter ran through PRE_ROUTING on the bridge skips the hook
+  if (!ipSabotageIn(skb) && !host.nfHook(Hook.PreRouting, skb, dev, null)) return;
   ipRcvFinish(host, skb, dev);
 }
 

@@ -6,6 +6,7 @@ import type { Ipv4Packet } from '../packet/ipv4.js';
 import type { EthHeader, NetDevice } from '../host/device.js';
 import type { Route } from '../host/fib.js';
 import { CtInfo, type Conn } from './conntrack/conn.js';
+import type { NfBridgeInfo } from '../bridge/br-netfilter.js';
 import type { Chain, RejectWith, Rule, Table } from './rules/model.js';
 
 /** The chain whose verdict dropped a packet: the rule that decided, or null for the chain's policy. */
@@ -73,6 +74,8 @@ export class Skb {
   outdev: NetDevice | null = null;
   route: Route | null = null;
   drop: DropReason | null = null;
+  /** skb->nf_bridge: br_netfilter passed this bridged frame to the IPv4 hooks (br-netfilter.ts). */
+  nfBridge: NfBridgeInfo | null = null;
   /** The hook op that returned the last verdict other than ACCEPT: the kernel function that decided. */
   verdictOp: string | null = null;
 
@@ -87,5 +90,18 @@ export class Skb {
     indev: NetDevice | null,
   ) {
     this.indev = indev;
+  }
+
+  /** skb_clone, for a frame the bridge floods: a copy of the datagram with the same entry, mark and link header. */
+  clone(id: number): Skb {
+    const c = new Skb(id, this.pkt.copy(), this.time, this.cpu, this.indev);
+    c.ct = this.ct;
+    c.ctinfo = this.ctinfo;
+    c.untracked = this.untracked;
+    c.mark = this.mark;
+    c.nftrace = this.nftrace;
+    c.mac = this.mac;
+    c.nfBridge = this.nfBridge && { ...this.nfBridge };
+    return c;
   }
 }

@@ -18,6 +18,7 @@ import { readSockets } from './sockets.js';
 import type { HostSpec, InterfaceSpec, Located, RulesetSpec, ScenarioSpec } from '../scenario/spec.js';
 import { DEFAULT_KERNEL } from '../kernel/profile.js';
 import { readCpuCount } from './cpu-count.js';
+import { withBridges } from './bridge-links.js';
 
 export * from './snapshot-files.js';
 import { ADDR_FILE, ROUTE_FILE, SYSCTL_FILE, NFT_FILE, IPSET_FILE, IPTABLES_FILE, IPTABLES_LEGACY_FILE, IPVS_FILE, SOCKETS_FILE } from './snapshot-files.js';
@@ -64,7 +65,8 @@ export function loadNode(dir: string): NodeSnapshot {
   const ipv6: Ipv6Seen = { addrs: 0, routes: 0 };
   const addrFile = join(dir, ADDR_FILE);
   if (!existsSync(addrFile)) throw new InputError({ file: addrFile }, `a node folder needs ${ADDR_FILE} (ip -j addr)`);
-  const interfaces = readInterfaces(addrFile, skipped, ipv6);
+  const masters = new Map<string, string>();
+  const interfaces = withBridges(dir, readInterfaces(addrFile, skipped, ipv6, masters), (file) => arrayOf(file, readJson(file), 'ip -j -d link'), masters);
   const routeFile = join(dir, ROUTE_FILE);
   const routes = existsSync(routeFile) ? readRoutes(routeFile, new Set(interfaces.map((i) => i.name)), skipped, ipv6) : [];
   if (!existsSync(routeFile)) skipped.push(`${ROUTE_FILE}: not present, only the routes of the addresses`);
@@ -122,7 +124,7 @@ function arrayOf(file: string, value: unknown, what: string): Record<string, unk
 }
 
 /** ip -j addr: one interface per link except lo (natsim's implicit index 1), its Ethernet address and IPv4 addresses. */
-function readInterfaces(file: string, skipped: string[], ipv6: Ipv6Seen): InterfaceSpec[] {
+function readInterfaces(file: string, skipped: string[], ipv6: Ipv6Seen, masters: Map<string, string>): InterfaceSpec[] {
   const links = arrayOf(file, readJson(file), 'ip -j addr');
   const out: InterfaceSpec[] = [];
   links.forEach((link, i) => {
@@ -141,6 +143,7 @@ function readInterfaces(file: string, skipped: string[], ipv6: Ipv6Seen): Interf
       return;
     }
     if (ifindex === 1) throw new InputError({ file }, `${entry} (${ifname}): index 1 is lo's in natsim`);
+    if (typeof link.master === 'string') masters.set(ifname, link.master);
     const place: SourcePlace = { file };
     const addrs: Located<string>[] = inet.map((a, j) => {
       if (typeof a.local !== 'string' || typeof a.prefixlen !== 'number') throw new InputError({ file }, `${entry} (${ifname}): address ${j + 1} has no local/prefixlen`);

@@ -8,11 +8,12 @@ import { InputError } from '../errors.js';
 import { deviceMtu, MAX_MTU, MIN_MTU, parseMac } from '../host/device.js';
 import { YamlSource, yamlLineCounter } from './yaml-place.js';
 import { DURATION_HINT, parseDuration } from '../sim/duration.js';
-import type { HostSpec, InterfaceSpec, Located, RulesetSpec, RunStep, ScenarioSpec } from './spec.js';
+import type { BridgeSpec, HostSpec, InterfaceSpec, Located, PortSpec, RulesetSpec, RunStep, ScenarioSpec } from './spec.js';
+import { DEFAULT_AGEING_TIME_NS, DEFAULT_PORT_FLAGS, type PortFlags } from '../bridge/bridge.js';
 import { readCpuCount } from '../node/cpu-count.js';
 import { DEFAULT_KERNEL, isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from '../kernel/profile.js';
 const HOST_KEYS = new Set(['interfaces', 'routes', 'sysctl', 'ruleset', 'ruleset-file', 'ipsets', 'ipsets-file', 'ipvs', 'ipvs-file', 'conntrack-hash-seed']);
-const IFACE_KEYS = new Set(['addr', 'link', 'index', 'mac', 'mtu']);
+const IFACE_KEYS = new Set(['addr', 'link', 'index', 'mac', 'mtu', 'kind', 'ageing-time', 'master', 'hairpin', 'learning', 'flood']);
 
 const TOP_KEYS = new Set(['natsim', 'name', 'about', 'seed', 'cpus', 'kernel', 'hosts', 'trace', 'run', 'until']);
 
@@ -99,7 +100,7 @@ function readHost(src: YamlSource, name: string, node: Node | null, keyNode: Nod
   };
   for (const [key, value, k] of node === null ? [] : src.entries(node, `host ${name}`)) {
     if (!HOST_KEYS.has(key)) src.fail(k, `unknown key '${key}' in host ${name} (expected one of: ${[...HOST_KEYS].join(', ')})`);
-    if (key === 'interfaces') host.interfaces = src.entries(value, 'interfaces').map(([n, v, kn]) => readInterface(src, n, v, kn));
+    if (key === 'interfaces') host.interfaces = checkBridges(src.entries(value, 'interfaces').map(([n, v, kn]) => readInterface(src, n, v, kn)));
     if (key === 'routes') host.routes = src.items(value, 'routes').map((r) => ({ value: src.text(r, 'route'), place: src.place(r) }));
     if (key === 'sysctl') host.sysctl = src.entries(value, 'sysctl').map(([n, v, kn]) => ({ value: [n, scalar(src, v, n)], place: src.place(kn) }));
     if (key === 'ruleset') host.ruleset = inlineRuleset(src, value);
@@ -124,6 +125,7 @@ function readInterface(src: YamlSource, name: string, node: Node | null, keyNode
   let index: number | null = null;
   let mac: Uint8Array | null = null;
   let mtu: number | null = null;
+  const bridge = new BridgeKeys();
   for (const [key, value, k] of node === null ? [] : src.entries(node, `interface ${name}`)) {
     if (!IFACE_KEYS.has(key)) src.fail(k, `unknown key '${key}' in interface ${name} (expected one of: ${[...IFACE_KEYS].join(', ')})`);
     if (key === 'addr') addrs = src.items(value, 'addr').map((a) => ({ value: src.text(a, 'address'), place: src.place(a) }));
@@ -131,8 +133,59 @@ function readInterface(src: YamlSource, name: string, node: Node | null, keyNode
     if (key === 'index') index = positive(src, value, 'index');
     if (key === 'mac') mac = parseMac(src.text(value, 'mac')) ?? src.fail(value, 'mac must be six hex bytes joined by colons (aa:bb:cc:dd:ee:ff)');
     if (key === 'mtu') mtu = deviceMtu(positive(src, value, 'mtu')) ?? src.fail(value, `mtu must be from ${MIN_MTU} to ${MAX_MTU} (IPv4's minimum, the largest an Ethernet-like device takes)`);
+    bridge.read(src, key, value, k);
   }
-  return { name, index, addrs, link, mac, mtu, place: src.place(keyNode) };
+  return { name, index, addrs, link, mac, mtu, ...bridge.spec(src, name), place: src.place(keyNode) };
+}
+
+/** An interface's bridge keys: `kind: bridge` with `ageing-time`, or `master` with the port flags. */
+class BridgeKeys {
+  private kind: Node | null = null;
+  private ageing: [Node | null, Node] | null = null;
+  private master: [string, Node] | null = null;
+  private readonly flags: Partial<Record<keyof PortFlags, boolean>> = {};
+  private readonly flagNodes: Node[] = [];
+
+  read(src: YamlSource, key: string, value: Node | null, keyNode: Node): void {
+    if (key === 'kind') {
+      if (src.text(value, 'kind') !== 'bridge') src.fail(value, "kind must be 'bridge' (the only device kind natsim models besides a plain interface)");
+      this.kind = keyNode;
+    }
+    if (key === 'ageing-time') this.ageing = [value, keyNode];
+    if (key === 'master') this.master = [src.text(value, 'master'), value ?? keyNode];
+    if (key === 'hairpin' || key === 'learning' || key === 'flood') {
+      if (!isScalar(value) || typeof value.value !== 'boolean') src.fail(value ?? keyNode, `${key} must be true or false`);
+      this.flags[key] = value.value;
+      this.flagNodes.push(keyNode);
+    }
+  }
+
+  spec(src: YamlSource, name: string): { bridge: BridgeSpec | null; port: PortSpec | null } {
+    if (this.ageing !== null && this.kind === null) src.fail(this.ageing[1], `ageing-time is a bridge's: interface ${name} needs 'kind: bridge'`);
+    if (this.flagNodes.length > 0 && this.master === null) src.fail(this.flagNodes[0]!, `hairpin, learning and flood are a bridge port's: interface ${name} needs 'master: BRIDGE'`);
+    if (this.kind !== null && this.master !== null) src.fail(this.master[1], `interface ${name} is a bridge: natsim models no bridge as a port of another`);
+    const bridge = this.kind === null ? null : { ageingTime: this.ageing === null ? DEFAULT_AGEING_TIME_NS : duration(src, this.ageing[0], 'ageing-time') };
+    const port = this.master === null ? null : { master: this.master[0], flags: { ...DEFAULT_PORT_FLAGS, ...this.flags }, place: src.place(this.master[1]) };
+    return { bridge, port };
+  }
+}
+
+/**
+ * The bridges of a host as `ip link` would take them: a port's master is a bridge of the same
+ * host, not itself; a port has no IPv4 address (the bridge takes all its frames, so ip_rcv
+ * never sees one on it); a bridge plugs into no link of its own (its ports do).
+ */
+function checkBridges(interfaces: InterfaceSpec[]): InterfaceSpec[] {
+  const byName = new Map(interfaces.map((i) => [i.name, i]));
+  for (const i of interfaces) {
+    if (i.bridge && i.link !== null) throw new InputError(i.place, `bridge ${i.name} has a link: a bridge joins the links of its ports ('master: ${i.name}' on them), not one of its own`);
+    if (!i.port) continue;
+    const master = byName.get(i.port.master);
+    if (master === undefined) throw new InputError(i.port.place, `interface ${i.name}: master '${i.port.master}' is not an interface of this host`);
+    if (!master.bridge) throw new InputError(i.port.place, `interface ${i.name}: master '${i.port.master}' is not a bridge (give it 'kind: bridge')`);
+    if (i.addrs.length > 0) throw new InputError(i.addrs[0]!.place, `interface ${i.name} is a port of ${master.name}: its frames go to the bridge, so an IPv4 address on it is never used (put it on ${master.name})`);
+  }
+  return interfaces;
 }
 
 /** A block scalar: its text starts on the line after its indicator, indented. */

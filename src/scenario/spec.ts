@@ -5,6 +5,7 @@
 import type { NodeSocket } from '../node/sockets.js';
 import type { SourcePlace } from '../errors.js';
 import type { KernelVersion } from '../kernel/profile.js';
+import type { PortFlags } from '../bridge/bridge.js';
 
 export interface Located<T> {
   readonly value: T;
@@ -20,6 +21,31 @@ export interface InterfaceSpec {
   readonly mac: Uint8Array | null;
   /** dev->mtu; null: Ethernet's 1500. */
   readonly mtu: number | null;
+  /** `kind: bridge` (ip link add NAME type bridge): the device is a bridge. */
+  readonly bridge?: BridgeSpec | null;
+  /** `master: BRIDGE` (ip link set NAME master BRIDGE): the device is a port of that bridge. */
+  readonly port?: PortSpec | null;
+  readonly place: SourcePlace;
+}
+
+export interface BridgeSpec {
+  /** br->ageing_time in ns (`ageing-time:`, ip -d link's ageing_time). */
+  readonly ageingTime: number;
+  /** FDB entries learned before the run (a node snapshot's bridge-fdb.json). */
+  readonly learned?: readonly LearnedFdbEntry[];
+}
+
+/** A learned FDB entry: the address, its port, and how long before the run it was last refreshed (ns). */
+export interface LearnedFdbEntry {
+  readonly mac: Uint8Array;
+  readonly port: string;
+  readonly ago: number;
+}
+
+export interface PortSpec {
+  readonly master: string;
+  readonly flags: PortFlags;
+  /** Where `master:` is written (a node snapshot: its file). */
   readonly place: SourcePlace;
 }
 

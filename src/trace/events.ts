@@ -115,7 +115,32 @@ export type TraceEvent =
   | (Base & { readonly kind: 'output'; readonly pkt: PacketView; readonly note: string | null })
   | (Base & { readonly kind: 'drop'; readonly hook: Hook | null; readonly reason: string; readonly counter: string | null })
   | (Base & { readonly kind: 'unhandled'; readonly dev: string; readonly reason: string })
-  | (Base & { readonly kind: 'conntrack'; readonly event: ConntrackEventType; readonly entry: CtEntryView });
+  | (Base & { readonly kind: 'conntrack'; readonly event: ConntrackEventType; readonly entry: CtEntryView })
+  /** What a bridge did with a frame (src/bridge): where it learned, sent it, and where br_netfilter ran the IPv4 hooks. */
+  | (Base & { readonly kind: 'bridge'; readonly bridge: string; readonly step: BridgeStep });
+
+/** One step of a frame through a bridge, named after the kernel function that takes it. */
+export type BridgeStep =
+  /** br_handle_frame on a port (the frame's addresses, `??` where natsim is not told them). */
+  | { readonly step: 'frame'; readonly port: string; readonly source: string; readonly dest: string }
+  /** br_fdb_update: a source address new on the port (or moved to it). */
+  | { readonly step: 'learn'; readonly mac: string; readonly port: string; readonly moved: boolean }
+  /** br_forward to the port the FDB names; `hairpin`: back out the port it came in by. */
+  | { readonly step: 'forward'; readonly port: string; readonly hairpin: boolean }
+  /** br_flood: to every port that may have it (unknown unicast, broadcast, multicast). */
+  | { readonly step: 'flood'; readonly ports: readonly string[]; readonly why: 'unknown destination' | 'broadcast' | 'multicast' }
+  /** br_pass_frame_up: for the host itself, up the stack on the bridge device. */
+  | { readonly step: 'local' }
+  /** should_deliver refused: back out the port it came in by without hairpin mode. */
+  | { readonly step: 'no-hairpin'; readonly port: string }
+  /** br_netfilter calls the IPv4 hook with in/out set to the bridge (physin/physout the ports). */
+  | { readonly step: 'brnf'; readonly fn: 'br_nf_pre_routing' | 'br_nf_forward_ip' | 'br_nf_post_routing'; readonly physin: string | null; readonly physout: string | null }
+  /** br_nf_pre_routing_finish: DNAT gave a destination on the same bridge; bridged to its neighbour (fast: neighbour known, else through neigh->output and docker0). */
+  | { readonly step: 'bridged-dnat'; readonly neighbour: 'connected' | 'resolving' }
+  /** br_nf_pre_routing_finish: DNAT gave a destination routed elsewhere; up the stack to be routed. */
+  | { readonly step: 'dnat-routed' }
+  /** br_handle_frame drops it (invalid source address, port not forwarding). */
+  | { readonly step: 'drop'; readonly reason: string };
 
 export interface TraceSink {
   emit(event: TraceEvent): void;

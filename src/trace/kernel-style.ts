@@ -7,7 +7,7 @@
  */
 import { HOOK_KERNEL_NAME, Verdict, VERDICT_KERNEL_NAME } from '../netfilter/constants.js';
 import { formatIpv4 } from '../packet/ipv4-addr.js';
-import type { CtView, TraceEvent } from './events.js';
+import type { BridgeStep, CtView, TraceEvent } from './events.js';
 import { samePacket, sameTuple } from './events.js';
 import { ctinfoName, dmesgTime, packetLine, protoName, skbAddress, tupleText } from './format-common.js';
 import type { Palette } from './palette.js';
@@ -34,6 +34,8 @@ export function kernelStyle(e: TraceEvent, c: Palette, multiHost: boolean, count
       return [ts + c.dim(`${e.dev}: not handled: ${e.reason}`)];
     case 'conntrack':
       return [ts + c.ct(`conntrack event: ${conntrackEventText(e.event, e.entry)}`)];
+    case 'bridge':
+      return [ts + (e.step.step === 'drop' || e.step.step === 'no-hairpin' ? c.bad : c.dim)(`bridge ${e.bridge}: ${bridgeStepText(e.step)}`)];
     case 'hook': {
       const verdict = VERDICT_KERNEL_NAME[e.verdict]!;
       // the LOG and TRACE lines were printed while the op ran, before it returned its verdict
@@ -49,6 +51,34 @@ export function kernelStyle(e: TraceEvent, c: Palette, multiHost: boolean, count
     }
   }
 }
+
+/** A bridge step in words, named after the kernel function that takes it. */
+export function bridgeStepText(s: BridgeStep): string {
+  switch (s.step) {
+    case 'frame':
+      return `br_handle_frame on ${s.port}: ${s.source} > ${s.dest}`;
+    case 'learn':
+      return `br_fdb_update: ${s.mac} ${s.moved ? 'moved to' : 'learned on'} ${s.port}`;
+    case 'forward':
+      return `br_forward to ${s.port}${s.hairpin ? ' (hairpin: the port it came in by)' : ''}`;
+    case 'flood':
+      return `br_flood (${s.why}) to ${s.ports.length > 0 ? s.ports.join(', ') : 'no port'}`;
+    case 'local':
+      return 'br_pass_frame_up: for this host';
+    case 'no-hairpin':
+      return `should_deliver: not back out ${s.port} (hairpin mode off)`;
+    case 'brnf':
+      return `${s.fn}: IPv4 ${BRNF_HOOK[s.fn]} with the bridge as ${s.fn === 'br_nf_pre_routing' ? 'in' : s.fn === 'br_nf_forward_ip' ? 'in and out' : 'out'}, PHYSIN=${s.physin ?? ''}${s.physout === null ? '' : ` PHYSOUT=${s.physout}`}`;
+    case 'bridged-dnat':
+      return `br_nf_pre_routing_finish: DNATed to a neighbour on this bridge, bridged to it${s.neighbour === 'connected' ? '' : ' through neigh->output (the neighbour is not NUD_CONNECTED)'}`;
+    case 'dnat-routed':
+      return 'br_nf_pre_routing_finish: DNATed to a routed destination, up the stack to be routed';
+    case 'drop':
+      return `drop: ${s.reason}`;
+  }
+}
+
+const BRNF_HOOK = { br_nf_pre_routing: 'PRE_ROUTING', br_nf_forward_ip: 'FORWARD', br_nf_post_routing: 'POST_ROUTING' } as const;
 
 /**
  * The seed's conntrack line: "ctinfo:NEW L3:ipv4[2],L4:icmp:[1] dir:0,src=…,dst=… dir:1,src=…,dst=…",

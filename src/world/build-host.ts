@@ -19,10 +19,12 @@ import { AddrType } from '../netfilter/rules/model.js';
 import { parsePrefix } from '../packet/ipv4-addr.js';
 import { streamSeed, type Prng } from '../sim/prng.js';
 import type { KernelProfile } from '../kernel/profile.js';
-import type { HostSpec, Located } from '../scenario/spec.js';
+import type { HostSpec, Located, RulesetSpec } from '../scenario/spec.js';
 import { parseInet6Ifaddr, type Inet6Ifaddr } from '../ipv6/addrconf.js';
 import { isRoute6, parseRoute6 } from '../ipv6/route.js';
 import { BacklogCpu } from '../host/backlog-cpu.js';
+import { Bridge } from '../bridge/bridge.js';
+import { macText } from '../netfilter/log/nf-log-syslog.js';
 
 const ADDR_TYPE_BIT = { local: AddrType.Local, broadcast: AddrType.Broadcast, multicast: AddrType.Multicast, unicast: AddrType.Unicast } as const;
 
@@ -48,6 +50,7 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
     if (!sysctl.exists(name)) throw new InputError(place, `sysctl '${name}' does not exist on Linux ${kernel.version}`);
     sysctl.set(name, value);
   }
+  if (devices.some((d) => d.bridge) && spec.ruleset) refuseArptablesForward(spec.ruleset, sysctl);
   const net = new NetfilterNet(sysctl, prng, cpus, spec.conntrackHashSeed ?? streamSeed(prng.seed, `hash ${spec.name}`));
   const ipsets = spec.ipsets ? parseIpsets(spec.ipsets) : new Map();
   const ruleset = spec.ruleset ? parseRuleset(spec.ruleset, ipsets) : { tables: [] };
@@ -93,7 +96,44 @@ export function buildDevices(spec: HostSpec, inventMacs: boolean): NetDevice[] {
     }
     devices.push(dev);
   }
-  return devices.sort((a, b) => a.index - b.index);
+  devices.sort((a, b) => a.index - b.index);
+  addBridges(spec, devices);
+  return devices;
+}
+
+/**
+ * br_nf_forward_arp hands bridged ARP to an arp table's forward chain when
+ * bridge-nf-call-arptables=1; natsim runs no ARP through rules (arp tables are skipped), so a
+ * ruleset that has such a chain is refused rather than replayed as if it let ARP through.
+ */
+function refuseArptablesForward(ruleset: RulesetSpec, sysctl: Sysctl): void {
+  if (sysctl.num('net.bridge.bridge-nf-call-arptables') !== 1) return;
+  const m = /^[ \t]*table[ \t]+arp[ \t]+\S+[ \t]*\{[^}]*?\bhook\s+forward\b/m.exec(ruleset.text);
+  if (!m) return;
+  const before = ruleset.text.slice(0, m.index).split('\n');
+  const col = ruleset.colOffset + before.at(-1)!.length + m[0].length - m[0].trimStart().length + 1;
+  throw new InputError({ file: ruleset.file, line: ruleset.lineOffset + before.length, col }, 'an arp table with a forward chain and net.bridge.bridge-nf-call-arptables=1: natsim runs no bridged ARP through arptables (br_nf_forward_arp); set the sysctl to 0 or leave the table out');
+}
+
+/** ip link add … type bridge, then ip link set PORT master BRIDGE, ports in index order (br_add_if). */
+function addBridges(spec: HostSpec, devices: NetDevice[]): void {
+  const byName = new Map(devices.map((d) => [d.name, d]));
+  for (const ifs of spec.interfaces) if (ifs.bridge) new Bridge(byName.get(ifs.name)!, ifs.bridge.ageingTime);
+  for (const dev of devices) {
+    const port = spec.interfaces.find((i) => i.name === dev.name)?.port;
+    if (!port) continue;
+    const master = byName.get(port.master)?.bridge;
+    if (!master) throw new InputError(port.place, `interface ${dev.name}: master '${port.master}' is not a bridge of host ${spec.name}`);
+    master.addPort(dev, port.flags);
+  }
+  // what the FDB had learned when the snapshot was taken, as old as it was then
+  for (const ifs of spec.interfaces) {
+    for (const e of ifs.bridge?.learned ?? []) {
+      const port = byName.get(e.port)?.brPort;
+      if (!port || port.br.dev.name !== ifs.name) throw new InputError(ifs.place, `FDB entry ${macText(e.mac)}: ${e.port} is not a port of ${ifs.name}`);
+      port.br.fdb.update(port, e.mac, -e.ago);
+    }
+  }
 }
 
 /** The IPv6 routes of the addresses, then the IPv6 ones the spec gives. */

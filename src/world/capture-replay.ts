@@ -25,6 +25,10 @@ import { icmpSend } from '../ipv4/icmp.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 import { captureLink, receivedHeader, type CapturedLink } from './link-header.js';
 import { boundHeapGrowth } from './heap-growth.js';
+import { L2Addresses } from './l2-addresses.js';
+import type { BridgePort } from '../bridge/bridge.js';
+import { brFdbLearn } from '../bridge/br-input.js';
+import { ifaMatch, type EthHeader } from '../host/device.js';
 import { ClockOrigin } from '../capture/clock-origin.js';
 import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../packet/icmp.js';
 
@@ -200,7 +204,9 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       kept?.sent.push({ time: now, ifindex: dev.index, bytes: Uint8Array.from(skb.pkt.data) });
     },
     deliver: (_h: Host, _skb: Skb) => undefined,
+    neighbour: (_h: Host, _dev: NetDevice, addr: number, time: number) => ({ mac: l2.macOf(addr), connected: neighbours.connected(addr, time) }),
   };
+  const l2 = new L2Addresses();
   const failNeighboursUntil = (t: number): void => {
     while (failures.length > 0 && failures[0]!.due <= t) {
       const { due, skb } = failures.shift()!;
@@ -227,6 +233,9 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     fed++;
     failNeighboursUntil(r.time);
     now = r.time;
+    const port = r.outgoing ? null : (host.deviceByIndex(r.ifindex)?.brPort ?? null);
+    // br_handle_frame_finish learns from every frame a port brings; natsim bridges only IPv4
+    if (port && r.protocol !== ETH_P_IP && r.link?.source && port.flags.learning) brFdbLearn(host, port, r.link.source, now);
     if (r.protocol === ETH_P_ARP) return skip('ARP');
     if (r.protocol === ETH_P_IPV6) return noteUnhandled(host, r, now, 'IPv6 (not modelled yet)', skip);
     if (r.protocol !== ETH_P_IP) return noteUnhandled(host, r, now, `EtherType 0x${r.protocol.toString(16).padStart(4, '0')}`, skip);
@@ -240,11 +249,13 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     }
     // loopback shows the node's own packet twice, Out and In: it is fed once, as it left (feedOwn)
     if (dev.name === 'lo') return skip('loopback In (fed once, as it was sent)');
+    // what a bridge passed up shows In on it too: the frame is fed once, on the port it came by
+    if (dev.bridge) return skip('bridge In (fed once, on the port it came in by)');
     index.forget(now);
     const claimed = index.claim(now, pkt);
     host.nf.recorded = followKernel ? claimed : null;
     if (host.probe) host.probe.record = r.index;
-    host.receive(pkt, dev, now, r.link && receivedHeader(r.link, dev, pkt.daddr));
+    host.receive(pkt, dev, now, port ? portFrame(port, r.link!, pkt) : r.link && receivedHeader(r.link, dev, pkt.daddr));
     host.nf.recorded = null;
   };
 
@@ -281,7 +292,10 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     const time = origin.since(r.sec, r.nsec);
     if (++read % PROGRESS_EVERY === 0) options.progress?.(r.offset, read);
     const outgoing = r.direction === PacketDirection.Outgoing;
-    if (r.protocol === ETH_P_ARP) neighbours.observe(r, time);
+    if (r.protocol === ETH_P_ARP) {
+      neighbours.observe(r, time);
+      l2.observeArp(r);
+    }
     const p = pending.push();
     p.sent = outgoing && r.protocol === ETH_P_IP ? recordOut(r, time) : null;
     p.time = time;
@@ -295,7 +309,8 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     p.at = r.payloadAt;
     p.length = r.payloadLength;
     if (p.chunk) chunks.hold(p.chunk); // the reader fills it again only once every record in it is fed
-    p.link = received && tracing ? captureLink(r) : null;
+    // a bridge port's frames need their source address (the FDB learns it); the others only for a trace (LOG's MAC=)
+    p.link = (received && tracing) || (!outgoing && host.deviceByIndex(r.ifindex)?.brPort) ? captureLink(r) : null;
     while (pending.size > 0 && pending.oldest().time <= time - lookahead) feedOldest();
     // past --until or --max-packets by the lookahead: nothing later can be fed, so stop reading
     return time <= until + lookahead && fed < maxPackets;
@@ -303,6 +318,12 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   while (pending.size > 0) feedOldest();
   failNeighboursUntil(until);
   return { host, sentCount, recordedCount, packets: kept, records: fed, endTime: now, skipped };
+
+  /** The link header of an IPv4 frame that entered a bridge port; its sender, if on the bridge's subnet, has its source address. */
+  function portFrame(port: BridgePort, link: CapturedLink, pkt: Ipv4Packet): EthHeader {
+    if (link.source && port.br.dev.addrs.some((a) => ifaMatch(pkt.saddr, a))) l2.learn(pkt.saddr, link.source);
+    return l2.portFrame(port, link.direction, link.source, pkt);
+  }
 
   /** A packet the kernel sent: counted, kept for comparison, and indexed for pairing. */
   function recordOut(r: CaptureRecord, time: number): Sent | null {

@@ -37,8 +37,13 @@ function impliedDest(direction: PacketDirection, dev: NetDevice, daddr: number):
     case PacketDirection.Broadcast:
       return BROADCAST;
     case PacketDirection.Multicast:
-      return new Uint8Array([0x01, 0x00, 0x5e, (daddr >>> 16) & 0x7f, (daddr >>> 8) & 0xff, daddr & 0xff]);
+      return multicastMac(daddr);
     default:
       return null;
   }
+}
+
+/** ip_eth_mc_map: the Ethernet group address of an IPv4 multicast group. */
+export function multicastMac(daddr: number): Uint8Array {
+  return new Uint8Array([0x01, 0x00, 0x5e, (daddr >>> 16) & 0x7f, (daddr >>> 8) & 0xff, daddr & 0xff]);
 }

@@ -42,7 +42,19 @@ export class NeighbourWatch {
     if (request === null || request < time - NEIGH_FAIL_NS) return false;
     return !(this.answered.get(addr) ?? NONE).some((t) => t >= request && t <= request + NEIGH_FAIL_NS);
   }
+
+  /** Whether the host's entry for `addr` is NUD_CONNECTED at `time`: an answer came within REACHABLE_NS before. */
+  connected(addr: number, time: number): boolean {
+    const answer = lastAtMost(this.answered.get(addr) ?? NONE, time);
+    return answer !== null && answer > time - REACHABLE_NS;
+  }
 }
+
+/**
+ * How long an answered neighbour stays NUD_REACHABLE: base_reachable_time (30 s; the kernel
+ * draws reachable_time between half and one and a half times it).
+ */
+const REACHABLE_NS = 30e9;
 
 /** The latest of the (ascending) times that is at most `limit`. */
 function lastAtMost(times: readonly number[], limit: number): number | null {

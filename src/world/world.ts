@@ -7,7 +7,10 @@
 import { InputError } from '../errors.js';
 import type { EthHeader, NetDevice } from '../host/device.js';
 import { ETH_P_IP } from '../capture/link-layer.js';
-import type { Host, HostPorts, PacketTap } from '../host/host.js';
+import type { Host, HostPorts, Neighbour, PacketTap } from '../host/host.js';
+import { isMulticastEther, macKey } from '../bridge/br-fdb.js';
+import type { Bridge, BridgePort } from '../bridge/bridge.js';
+import { brFdbLearn } from '../bridge/br-input.js';
 import type { Skb } from '../netfilter/skb.js';
 import { EventQueue } from '../sim/event-queue.js';
 import { PacketDirection } from '../capture/record.js';
@@ -76,35 +79,129 @@ export class World implements HostPorts {
       this.queue.at(skb.time, () => host.receiveLooped(skb, dev));
       return;
     }
-    const peer = this.neighbour(host, dev, nexthop);
-    if (!peer) {
+    // br_dev_xmit sends a bridge device's packet on by its ports (src/bridge), each a transmit of its own
+    if (dev.bridge) return host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
+    const frame = this.frameTo(host, dev, skb, nexthop);
+    if (!frame) {
       // no neighbour answers ARP for the next hop: the packet goes nowhere
       host.probe?.unresolved(skb, dev, nexthop);
       return;
     }
     host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
+    const { peer, mac } = frame;
+    // ip_rcv drops a frame for another host's address (PACKET_OTHERHOST), as a flooded one is
+    if (!peer.dev.brPort && mac.dest !== null && !isMulticastEther(mac.dest) && !sameMac(mac.dest, peer.dev.mac)) return;
     const pkt = skb.pkt;
     const cpu = skb.cpu; // veth_xmit: the peer processes it on the sender's CPU
-    // the link header LOG's MAC= and -m mac read (Skb.mac): one per pair of devices, made once
-    const mac = linkHeader(dev, peer.dev);
     this.queue.at(skb.time + LINK_DELAY_NS, () => peer.host.receive(pkt, peer.dev, this.queue.now, mac, cpu));
+  }
+
+  /**
+   * Who gets a frame `dev` sends, and its link header: out of a bridge port, the device at the
+   * other end of the port's link, the frame as the bridge sends it; otherwise the next hop's
+   * owner on the link, or — where the link ends in a bridge port — the port, the frame addressed
+   * to the next hop's owner on the bridge's segment (the header LOG's MAC= and -m mac read).
+   */
+  private frameTo(host: Host, dev: NetDevice, skb: Skb, nexthop: number): { peer: Attached; mac: EthHeader } | null {
+    if (dev.brPort) {
+      const peer = this.linkPeer(host, dev);
+      return peer && { peer, mac: skb.mac ?? linkHeader(dev, peer.dev) };
+    }
+    const direct = this.owner(host, dev.link, nexthop);
+    if (direct && direct.dev.link === dev.link) return { peer: direct, mac: linkHeader(dev, direct.dev) };
+    const port = this.linkPeer(host, dev);
+    if (!port?.dev.brPort || !direct) return null;
+    if (this.firstResolution(host, dev, nexthop)) this.arpThroughBridge(port.host, port.dev.brPort.br, port.dev.brPort, dev.mac, direct.dev, skb.time);
+    return { peer: port, mac: { dest: direct.dev.mac, source: dev.mac, proto: ETH_P_IP } };
+  }
+
+  /** Whether `host` resolves `addr` on `dev` now for the first time (neighbour entries never expire in a scenario). */
+  private firstResolution(host: Host, dev: NetDevice, addr: number): boolean {
+    const key = `${host.name}/${dev.name}/${addr}`;
+    if (this.resolved.has(key)) return false;
+    this.resolved.add(key);
+    return true;
+  }
+
+  /**
+   * The ARP exchange a first resolution makes, as far as the bridge sees it (the scenario sends
+   * no ARP itself): the request teaches the FDB the asker's address on its port (null: the bridge
+   * asked), the answer the owner's on the port its link reaches (none: the owner is the bridge).
+   */
+  private arpThroughBridge(brHost: Host, br: Bridge, askerPort: BridgePort | null, asker: Uint8Array | null, owner: NetDevice, time: number): void {
+    if (askerPort && asker && askerPort.flags.learning) brFdbLearn(brHost, askerPort, asker, time);
+    const ownerPort = br.ports.find((p) => p.dev.link !== null && p.dev.link === owner.link);
+    if (ownerPort && owner.mac && ownerPort.flags.learning) brFdbLearn(brHost, ownerPort, owner.mac, time);
+  }
+
+  /** The neighbour entry a host has for `addr` on `dev`: the owner's address; NUD_CONNECTED once it has been resolved before (the first packet waits for ARP). */
+  neighbour(host: Host, dev: NetDevice, addr: number, time: number): Neighbour {
+    const connected = !this.firstResolution(host, dev, addr);
+    const links = dev.bridge ? dev.bridge.ports.map((p) => p.dev.link) : [dev.link];
+    for (const link of links) {
+      const owner = this.owner(host, link, addr);
+      if (!owner) continue;
+      if (!connected && dev.bridge) this.arpThroughBridge(host, dev.bridge, null, null, owner.dev, time);
+      return { mac: owner.dev.mac, connected };
+    }
+    return { mac: null, connected };
+  }
+
+  /** Neighbour entries resolved so far, by host, device and address. */
+  private readonly resolved = new Set<string>();
+
+  /** The other host's device on `dev`'s link (a veth pair's other end). */
+  private linkPeer(host: Host, dev: NetDevice): Attached | null {
+    if (dev.link === null) return null;
+    for (const other of this.hosts.values()) {
+      if (other === host) continue;
+      for (const d of other.devices) if (d.link === dev.link) return { host: other, dev: d };
+    }
+    return null;
+  }
+
+  /**
+   * The device that owns `addr` on the Ethernet segment of `link`: a device on the link itself,
+   * or on any link joined to it by a bridge (its ports' links), or that bridge's own device.
+   */
+  private owner(host: Host, link: string | null, addr: number): Attached | null {
+    if (link === null) return null;
+    const links = new Set([link]);
+    const seen = new Set<NetDevice>();
+    const queue: string[] = [link];
+    while (queue.length > 0) {
+      const l = queue.shift()!;
+      for (const h of this.hosts.values()) {
+        for (const d of h.devices) {
+          if (d.link !== l || !d.brPort || seen.has(d)) continue;
+          seen.add(d);
+          const br = d.brPort.br;
+          if (h !== host && br.dev.addrs.some((a) => a.local === addr)) return { host: h, dev: br.dev };
+          for (const p of br.ports) if (p.dev.link !== null && !links.has(p.dev.link)) (links.add(p.dev.link), queue.push(p.dev.link));
+        }
+      }
+    }
+    for (const h of this.hosts.values()) {
+      if (h === host) continue;
+      for (const d of h.devices) if (d.link !== null && links.has(d.link) && !d.brPort && d.addrs.some((a) => a.local === addr)) return { host: h, dev: d };
+    }
+    return null;
   }
 
   deliver(host: Host, skb: Skb): void {
     this.sockets.get(host.name)!.deliver(skb);
   }
 
-  /** The host and device on `dev`'s link that own `addr`. */
-  private neighbour(host: Host, dev: NetDevice, addr: number): { host: Host; dev: NetDevice } | null {
-    if (dev.link === null) return null;
-    for (const other of this.hosts.values()) {
-      if (other === host) continue;
-      for (const d of other.devices) {
-        if (d.link === dev.link && d.addrs.some((a) => a.local === addr)) return { host: other, dev: d };
-      }
-    }
-    return null;
-  }
+}
+
+/** A device of a host in the world. */
+interface Attached {
+  readonly host: Host;
+  readonly dev: NetDevice;
+}
+
+function sameMac(a: Uint8Array, b: Uint8Array | null): boolean {
+  return b !== null && macKey(a) === macKey(b);
 }
 
 const LINK_HEADERS = new WeakMap<NetDevice, Map<NetDevice, EthHeader>>();

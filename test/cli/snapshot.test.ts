@@ -48,6 +48,16 @@ describe('natsim snapshot', () => {
     expect(verify.stdout).toContain('verify: 34/34 packets match');
   });
 
+  it('writes ip-link-details.json (ip -j -d link) for a docker bridge host, and the snapshot verifies its capture', () => {
+    const docker = resolve('fixtures/kernel/docker-bridge-brnf-on');
+    const ip = `case "$*" in "-j link") /bin/cat ${docker}/ip-link.json;; "-j -d link") /bin/cat ${docker}/ip-link-details.json;; "-j addr") /bin/cat ${docker}/ip-addr.json;; "-j route"*) /bin/cat ${docker}/ip-route.json;; esac`;
+    const bin = fakeTools({ ip, sysctl: `/bin/cat ${docker}/sysctl.txt`, 'iptables-save': `/bin/cat ${docker}/iptables-save.txt` });
+    const dir = join(tempDir(), 'rt');
+    expect(snapshot(bin, dir).code).toBe(0);
+    expect(readFileSync(join(dir, 'ip-link-details.json'), 'utf8')).toBe(readFileSync(join(docker, 'ip-link-details.json'), 'utf8'));
+    expect(natsim('verify', `${docker}/capture.pcap`, '--node', dir).stdout).toContain('verify: 61/61 packets match');
+  });
+
   it('writes iptables-legacy-save.txt when the node has x_tables tables, and nothing when it has none', () => {
     const legacy = resolve('fixtures/kernel/log-trace-legacy');
     const tools = { ip: IP, sysctl: `/bin/cat ${CASE}/sysctl.txt`, 'iptables-save': 'exit 0' };

@@ -24,6 +24,8 @@ function entry(packet: string, over: Partial<NfLogEntry> = {}): NfLogEntry {
     info: { level: 4, flags: 0 },
     in: null,
     out: 'eth0',
+    physin: null,
+    physout: null,
     link: null,
     packet: bytes(packet),
     mark: 0,
@@ -137,5 +139,11 @@ describe('nf_log_syslog: prefix, devices and the link header', () => {
   it("prints ip_tables' trace position as the prefix, and cuts a prefix at 127 characters", () => {
     expect(nfLogLine(entry(p, { origin: { kind: 'trace', table: 'raw', chain: 'PREROUTING', comment: 'policy', rulenum: 3 } }))).toMatch(/^TRACE: raw:PREROUTING:policy:3 IN= OUT=eth0 SRC=/);
     expect(nfLogLine(entry(p, { origin: { kind: 'log', prefix: 'x'.repeat(200) } }))).toMatch(/^x{127}IN= /);
+  });
+
+  it("prints a bridged frame's ports as PHYSIN=/PHYSOUT= only where they differ from IN/OUT (nf_log_dump_packet_common)", () => {
+    expect(nfLogLine(entry(p, { in: 'docker0', out: 'docker0', physin: 'vethc1', physout: 'vethc2' }))).toMatch(/^p: IN=docker0 OUT=docker0 PHYSIN=vethc1 PHYSOUT=vethc2 SRC=/);
+    expect(nfLogLine(entry(p, { in: 'docker0', out: null, physin: 'vethc1', physout: null }))).toMatch(/^p: IN=docker0 OUT= PHYSIN=vethc1 SRC=/);
+    expect(nfLogLine(entry(p, { in: 'vethc1', out: 'eth0', physin: 'vethc1', physout: null }))).toMatch(/^p: IN=vethc1 OUT=eth0 SRC=/);
   });
 });

@@ -3,11 +3,14 @@
  * table all, sysctl -a, nft list ruleset and/or iptables-save) read as the host a scenario
  * would describe — checked against how each kernel recording's script set its router up.
  */
-import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { loadNode } from '../../src/node/snapshot.js';
+import { buildHost } from '../../src/world/build-host.js';
+import { Prng } from '../../src/sim/prng.js';
+import { DEFAULT_KERNEL } from '../../src/kernel/profile.js';
 import { tempDir } from '../cli/helpers.js';
 
 const CASES = readdirSync('fixtures/kernel');
@@ -18,12 +21,22 @@ const ROUTER = [
   { name: 'eth0', index: 3, addrs: ['192.168.206.250/24'] },
 ];
 
+/** The docker host of scripts/record/docker-bridge.sh: the uplink, the bridge and its two ports. */
+const DOCKER_HOST = [
+  { name: 'eth0', index: 2, addrs: ['192.168.206.250/24'] },
+  { name: 'docker0', index: 3, addrs: ['172.17.0.1/16'] },
+  { name: 'vethc1', index: 4, addrs: [] },
+  { name: 'vethc2', index: 5, addrs: [] },
+];
+
 /**
  * What each recording's router was, as its recording script set it up (the hand-written
  * scenarios that once stood beside the captures said the same): interfaces, static routes,
  * the ruleset file natsim should read, and the Ethernet addresses the LOG lines show.
  */
 const EXPECTED: Record<string, { interfaces?: typeof ROUTER; routes?: string[]; ruleset: string; macs?: Record<string, string> }> = {
+  'docker-bridge-brnf-on': { interfaces: DOCKER_HOST, ruleset: 'iptables-save.txt' },
+  'docker-bridge-brnf-off': { interfaces: DOCKER_HOST, ruleset: 'iptables-save.txt' },
   'icmp-error-related': { routes: ['198.51.100.0/24 via 192.168.206.1 dev eth0'], ruleset: 'nft-ruleset.txt' },
   'icmp-masq': { ruleset: 'nft-ruleset.txt' },
   'iptables-session-affinity': { ruleset: 'iptables-save.txt' },
@@ -134,6 +147,39 @@ describe('node snapshot choices and errors', () => {
     const dir = copy('snat-fixed-port-clash');
     rmSync(join(dir, 'nft-ruleset.txt'));
     expect(loadNode(dir).rulesetChoice).toBe('using iptables-save.txt');
+  });
+
+  it('reads the bridge and its ports from ip-link-details.json (ip -j -d link): ageing_time in centiseconds, hairpin', () => {
+    const node = loadNode('fixtures/kernel/docker-bridge-brnf-on');
+    const byName = new Map(node.host.interfaces.map((i) => [i.name, i]));
+    expect(byName.get('docker0')!.bridge).toEqual({ ageingTime: 300e9, learned: [] });
+    expect(byName.get('docker0')!.port ?? null).toBeNull();
+    for (const port of ['vethc1', 'vethc2']) expect(byName.get(port)!.port).toMatchObject({ master: 'docker0', flags: { hairpin: true, learning: true, flood: true } });
+    expect(byName.get('eth0')!.bridge ?? null).toBeNull();
+  });
+
+  it('takes the addresses bridge-fdb.json shows learned, as old as they were, and refuses a static entry', () => {
+    const dir = copy('docker-bridge-brnf-on');
+    const fdb = JSON.parse(readFileSync(join(dir, 'bridge-fdb.json'), 'utf8')) as object[];
+    const learned = { mac: 'c6:9d:05:52:08:0d', ifname: 'vethc2', used: 1, updated: 10, flags: [], master: 'docker0', state: '' };
+    writeFileSync(join(dir, 'bridge-fdb.json'), JSON.stringify([...fdb, learned]));
+    const docker0 = loadNode(dir).host.interfaces.find((i) => i.name === 'docker0')!;
+    expect(docker0.bridge!.learned).toEqual([{ mac: Uint8Array.from([0xc6, 0x9d, 0x05, 0x52, 0x08, 0x0d]), port: 'vethc2', ago: 10e9 }]);
+    const host = buildHost(loadNode(dir).host, { transmit: () => undefined, deliver: () => undefined, neighbour: () => ({ mac: null, connected: false }) }, new Prng(1), 1, DEFAULT_KERNEL, false);
+    const fdbOf = host.device('docker0')!.bridge!.fdb;
+    expect(fdbOf.find(docker0.bridge!.learned![0]!.mac, 290e9 - 1)?.port?.dev.name).toBe('vethc2');
+    expect(fdbOf.find(docker0.bridge!.learned![0]!.mac, 290e9)).toBeNull();
+    writeFileSync(join(dir, 'bridge-fdb.json'), JSON.stringify([...fdb, { ...learned, state: 'static' }]));
+    expect(inputError(() => loadNode(dir)).message).toMatch(/bridge-fdb\.json: entry 11 \(c6:9d:05:52:08:0d on vethc2\): static FDB entries are not modelled/);
+  });
+
+  it('refuses a port whose master ip-addr.json names without ip-link-details.json, and a port not forwarding', () => {
+    const dir = copy('docker-bridge-brnf-off');
+    const details = readFileSync(join(dir, 'ip-link-details.json'), 'utf8');
+    rmSync(join(dir, 'ip-link-details.json'));
+    expect(inputError(() => loadNode(dir)).message).toMatch(/ip-addr\.json: vethc1 is a port of docker0, but the snapshot has no ip-link-details\.json \(ip -j -d link\)/);
+    writeFileSync(join(dir, 'ip-link-details.json'), details.replace('"state":"forwarding"', '"state":"blocking"'));
+    expect(inputError(() => loadNode(dir)).message).toMatch(/ip-link-details\.json: vethc1: bridge port state 'blocking' is not modelled/);
   });
 
   it('reads ipvsadm-save.txt (ipvsadm -Sn) as the node\'s IPVS services', () => {

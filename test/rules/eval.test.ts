@@ -11,6 +11,7 @@ import { evaluateChain } from '../../src/netfilter/rules/eval.js';
 import { AddrType } from '../../src/netfilter/rules/model.js';
 import { parseIpsets, parseRuleset } from '../../src/netfilter/rules/parse.js';
 import { Skb } from '../../src/netfilter/skb.js';
+import { NetDevice } from '../../src/host/device.js';
 import { buildIcmpEcho, buildTcp, buildUdp } from '../../src/packet/build.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { TcpFlag, type Ipv4Packet } from '../../src/packet/ipv4.js';
@@ -79,7 +80,21 @@ describe('iptables matches', () => {
     expect(drops('-A FORWARD -m addrtype ! --dst-type LOCAL -j DROP', udp(ip('8.8.8.8')))).toBe(true);
   });
 
-  it('-m physdev on a routed packet (natsim has no bridges): only inverted conditions hold, as physdev_mt says', () => {
+  it('-m physdev on a bridged packet: its ports in and (from FORWARD on) out, names with + as prefixes', () => {
+    const c1 = new NetDevice(4, 'vethc1');
+    const c2 = new NetDevice(5, 'vethc2');
+    const atPrerouting = (skb: Skb) => void (skb.nfBridge = { physindev: c1, physoutdev: null, inPrerouting: true, ipv4Daddr: skb.pkt.daddr });
+    const atForward = (skb: Skb) => void (skb.nfBridge = { physindev: c1, physoutdev: c2, inPrerouting: false, ipv4Daddr: skb.pkt.daddr });
+    expect(drops('-A FORWARD -m physdev --physdev-is-bridged -j DROP', udp(), atForward)).toBe(true);
+    expect(drops('-A FORWARD -m physdev --physdev-is-bridged -j DROP', udp(), atPrerouting)).toBe(false);
+    expect(drops('-A FORWARD -m physdev --physdev-is-in -j DROP', udp(), atPrerouting)).toBe(true);
+    expect(drops('-A FORWARD -m physdev --physdev-in vethc1 --physdev-out vethc2 -j DROP', udp(), atForward)).toBe(true);
+    expect(drops('-A FORWARD -m physdev --physdev-in veth+ ! --physdev-out vethc2 -j DROP', udp(), atForward)).toBe(false);
+    expect(drops('-A FORWARD -m physdev --physdev-out vethc2 -j DROP', udp(), atPrerouting)).toBe(false);
+    expect(drops('-A FORWARD -m physdev ! --physdev-out vethc2 -j DROP', udp(), atPrerouting)).toBe(true);
+  });
+
+  it('-m physdev on a routed packet (br_netfilter did not hand it over): only inverted conditions hold, as physdev_mt says', () => {
     expect(drops('-A FORWARD -m physdev --physdev-is-bridged -j DROP', udp())).toBe(false);
     expect(drops('-A FORWARD -m physdev ! --physdev-is-bridged -j DROP', udp())).toBe(true);
     expect(drops('-A FORWARD -m physdev --physdev-in veth0 -j DROP', udp())).toBe(false);

@@ -17,6 +17,9 @@ const NF_LOG_PREFIXLEN = 128;
 /** nf_log_ip_packet: the common part, the link header when there is an input device, the packet. */
 export function nfLogLine(e: NfLogEntry): string {
   const out: string[] = [`${prefixText(e.origin)}IN=${e.in ?? ''} OUT=${e.out ?? ''} `];
+  // nf_log_dump_packet_common: a bridged frame's ports where they are not the devices above
+  if (e.physin !== null && e.physin !== e.in) out.push(`PHYSIN=${e.physin} `);
+  if (e.physout !== null && e.physout !== e.out) out.push(`PHYSOUT=${e.physout} `);
   if (e.link) dumpMacHeader(out, e.info.flags, e.link);
   dumpIpv4Packet(out, e.packet, 0, e);
   return out.join('');
@@ -42,7 +45,7 @@ function dumpMacHeader(out: string[], flags: number, link: LinkHeaderView): void
 }
 
 /** %pM; "??" for each byte natsim does not know (the input did not carry it). */
-function macText(addr: Uint8Array | null): string {
+export function macText(addr: Uint8Array | null): string {
   return addr === null ? '??:??:??:??:??:??' : [...addr].map((b) => hex(b, 2)).join(':');
 }
 

@@ -55,6 +55,9 @@ export interface NfLogEntry {
   /** state->in / state->out names (IN= / OUT=). */
   readonly in: string | null;
   readonly out: string | null;
+  /** A bridged frame's ports (skb->nf_bridge), printed as PHYSIN=/PHYSOUT= where they are not IN/OUT. */
+  readonly physin: string | null;
+  readonly physout: string | null;
   /** Printed only when there is an input device (nf_log_ip_packet: `if (in) dump_mac_header`). */
   readonly link: LinkHeaderView | null;
   /** The IPv4 datagram as the rule saw it (a copy). */
@@ -85,6 +88,8 @@ export function nfLogPacket(skb: Skb, state: HookState, origin: NfLogOrigin, inf
     info,
     in: state.in?.name ?? null,
     out: state.out?.name ?? null,
+    physin: skb.nfBridge?.physindev.name ?? null,
+    physout: skb.nfBridge?.physoutdev?.name ?? null,
     link: state.in ? linkHeader(skb, state.hook === Hook.PostRouting ? state.out! : state.in) : null,
     packet: Uint8Array.from(skb.pkt.data),
     mark: skb.mark,

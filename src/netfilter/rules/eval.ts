@@ -21,6 +21,7 @@ import { candidateRules } from './chain-index.js';
 import { IptTrace } from '../log/ipt-trace.js';
 import { nfLogPacket } from '../log/nf-log.js';
 import type { ChainTrace } from './chain-trace.js';
+import type { Skb } from '../skb.js';
 import type { Action, Chain, Effect, Match, Rule, Table, VerdictAction } from './model.js';
 
 /** An action once a verdict map has been looked up. */
@@ -282,10 +283,7 @@ function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags
     case 'addrtype':
       return (ctx.addrType(m.which === 'src' ? p.saddr : p.daddr) & m.types) !== 0;
     case 'physdev':
-      // physdev_mt on a packet that was not bridged (!nf_bridge_info_exists): every condition
-      // is false, so a rule matches only where each physdev option it uses is inverted.
-      ctx.state.notes?.push(`physdev --physdev-${m.option}: natsim models no bridges, so a routed packet has no bridge port and the condition is false`);
-      return false;
+      return physdevMatches(ctx.skb, m);
     case 'random':
       return ctx.statisticRandom(m);
     case 'ipset':
@@ -311,6 +309,28 @@ function setMark(ctx: RuleContext, of: 'packet' | 'conn', value: number, rule: R
   if (of === 'packet') ctx.skb.mark = value;
   else if (ctx.skb.ct) ctx.skb.ct.mark = value;
   ctx.state.notes?.push(`${of === 'packet' ? 'MARK' : 'CONNMARK'} 0x${(before ?? 0).toString(16)} -> 0x${value.toString(16)} (rule "${rule.text}")`);
+}
+
+/**
+ * physdev_mt, one option (the rule's options are a conjunction, as the kernel checks them one by
+ * one): a packet br_netfilter did not hand over (no skb->nf_bridge) meets none; a bridged one
+ * has its port in (physindev) and, from FORWARD on, its port out (physoutdev). A name ending in
+ * `+` is a prefix (ifname_compare_aligned with the mask iptables gives it).
+ */
+function physdevMatches(skb: Skb, m: Extract<Match, { kind: 'physdev' }>): boolean {
+  const info = skb.nfBridge;
+  if (info === null) return false;
+  switch (m.option) {
+    case 'is-bridged':
+    case 'is-out':
+      return info.physoutdev !== null;
+    case 'is-in':
+      return true;
+    case 'in':
+      return nameMatches(info.physindev.name, m.port!.replace(/\+$/, ''), m.port!.endsWith('+'));
+    case 'out':
+      return nameMatches(info.physoutdev?.name ?? null, m.port!.replace(/\+$/, ''), m.port!.endsWith('+'));
+  }
 }
 
 function nameMatches(actual: string | null, name: string, prefix: boolean): boolean {

@@ -143,8 +143,7 @@ const SIMPLE: Readonly<Record<string, Readonly<Record<string, (r: OptionReader) 
       return { kind: 'ipset', negate: r.negate, set, dirs: dirs as ('src' | 'dst')[] };
     },
   },
-  // xt_physdev: natsim has no bridges, so the bridge port options only say what a routed
-  // packet is not (see the 'physdev' match in eval.ts).
+  // xt_physdev: the bridge ports of a frame br_netfilter handed to the IPv4 hooks (eval.ts physdevMatches)
   physdev: {
     '--physdev-in': (r) => ({ kind: 'physdev', negate: r.negate, option: 'in', port: r.value() }),
     '--physdev-out': (r) => ({ kind: 'physdev', negate: r.negate, option: 'out', port: r.value() }),

@@ -884,6 +884,12 @@ class NftParser extends NftCursor {
       return null;
     }
     if (key.text === 'secmark' && this.tokens[this.pos + 1]?.text === 'set') return this.secmarkSet(matches);
+    if (key.text === 'ibrname' || key.text === 'obrname') {
+      // nft_meta_bridge registers these keys for the bridge family only: nft_meta_get_init
+      // refuses them in an ip or inet table (EOPNOTSUPP), where a bridged packet's in/out
+      // are the bridge itself (iifname "docker0")
+      this.fail(key, `meta ${key.text} is the bridge family's (nft_meta_bridge): the kernel refuses it in an ip or inet table, where iifname/oifname name the bridge of a bridged packet`);
+    }
     if (this.tokens[this.pos + 1]?.text === 'set') this.fail(key, `meta ${key.text} set is not modelled (natsim sets meta mark and nftrace)`);
     if ((key.text === 'iifname' || key.text === 'oifname' || key.text === 'iif' || key.text === 'oif') && !this.nextOperandIsSetOrMap(1)) {
       this.next();
