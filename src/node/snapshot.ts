@@ -8,7 +8,7 @@
  * A dual-stack node's IPv6 addresses and routes are in those files too; natsim replays IPv4,
  * so they are left out, and the user is told once.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError, type SourcePlace } from '../errors.js';
 import { Sysctl, SYSCTL_DEFAULTS } from '../host/sysctl.js';
@@ -17,6 +17,7 @@ import { readSockets } from './sockets.js';
 import type { HostSpec, InterfaceSpec, Located, RulesetSpec, ScenarioSpec } from '../scenario/spec.js';
 import { DEFAULT_KERNEL } from '../kernel/profile.js';
 import { readCpuCount } from './cpu-count.js';
+import { readTextInput } from '../text-input.js';
 
 export const ADDR_FILE = 'ip-addr.json';
 export const ROUTE_FILE = 'ip-route.json';
@@ -105,12 +106,7 @@ export function nodeScenario(node: NodeSnapshot, seed = 1): ScenarioSpec {
 }
 
 function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError({ file }, `cannot read: ${(e as Error).message}`);
-  }
+  const text = readTextInput(file);
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -220,12 +216,7 @@ function isIpv6Route(r: Record<string, unknown>): boolean {
 
 /** sysctl -a: `name = value` lines; only the sysctls natsim models are kept. */
 function readSysctl(file: string): Located<[string, string | number]>[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError({ file }, `cannot read: ${(e as Error).message}`);
-  }
+  const text = readTextInput(file);
   const out: Located<[string, string | number]>[] = [];
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
@@ -263,11 +254,7 @@ function iptablesTables(text: string): Set<string> {
 }
 
 function readRuleset(file: string): RulesetSpec {
-  try {
-    return { text: readFileSync(file, 'utf8'), file, lineOffset: 0, colOffset: 0 };
-  } catch (e) {
-    throw new InputError({ file }, `cannot read: ${(e as Error).message}`);
-  }
+  return { text: readTextInput(file), file, lineOffset: 0, colOffset: 0 };
 }
 
 interface RulesetChoice {

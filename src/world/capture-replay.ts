@@ -25,6 +25,7 @@ import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 import { captureLink, receivedHeader, type CapturedLink } from './link-header.js';
 import { HeapWatch } from './heap-watch.js';
 import { ClockOrigin } from '../capture/clock-origin.js';
+import { RecordClock } from './record-clock.js';
 import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../packet/icmp.js';
 
 
@@ -81,6 +82,12 @@ export interface ReplayOptions {
   readonly origin?: ClockOrigin;
   /** Told every few thousand records how far the replay has got (the CLI's progress bar). */
   readonly progress?: (offset: number, packets: number) => void;
+  /** Told what the replay does with an odd capture (default: a line on stderr). */
+  readonly warn?: (line: string) => void;
+}
+
+function warnOnStderr(line: string): void {
+  process.stderr.write(`natsim: warning: ${line}\n`);
 }
 
 /** Records between two progress reports and heap checks: rare enough to cost nothing per packet. */
@@ -261,11 +268,10 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     pending.shift();
   };
   const tracing = host.sink !== null;
-  const origin = options.origin ?? new ClockOrigin();
+  const clock = new RecordClock(file, options.origin ?? new ClockOrigin(), options.warn ?? warnOnStderr);
   let read = 0;
   await readCapture(file, (r: CaptureRecord) => {
-    if (read === 0) origin.setFirstRecord(r.sec, r.nsec);
-    const time = origin.since(r.sec, r.nsec);
+    const time = clock.at(r);
     if (++read % PROGRESS_EVERY === 0) {
       options.progress?.(r.offset, read);
       heap.check();
