@@ -1,7 +1,8 @@
 /**
  * One Linux host (one network namespace): devices, routing, sysctls, netfilter hooks with
- * conntrack and NAT, and the IPv4 paths through them (ip_rcv → PRE_ROUTING → routing →
- * LOCAL_IN | FORWARD → POST_ROUTING → transmit; local output → LOCAL_OUT → POST_ROUTING).
+ * conntrack and NAT — the glue between the devices and the IP paths of ipv4/ (ip_rcv →
+ * PRE_ROUTING → routing → LOCAL_IN | FORWARD → POST_ROUTING → transmit; local output →
+ * LOCAL_OUT → POST_ROUTING).
  */
 import { Hook, Verdict } from '../netfilter/constants.js';
 import { PacketDirection } from '../capture/record.js';
@@ -15,18 +16,15 @@ import type { Conn } from '../netfilter/conntrack/conn.js';
 import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
 import type { EthHeader, NetDevice } from './device.js';
 import { routeNexthop, type Fib, type Route } from './fib.js';
-import { IcmpRateLimit } from './icmp-ratelimit.js';
-import { icmpSend } from './icmp-send.js';
-import { sendReject } from './reject.js';
+import { IcmpRateLimit } from '../ipv4/icmp-ratelimit.js';
+import { sendReject } from '../ipv4/nf-reject-ipv4.js';
 import type { Sysctl } from './sysctl.js';
-import { inetSelectAddr } from './select-addr.js';
+import { inetSelectAddr } from '../ipv4/devinet.js';
 import type { Ipvs } from '../netfilter/ipvs/ipvs.js';
 import type { Ruleset } from '../netfilter/rules/model.js';
-import { ICMP_DEST_UNREACH, ICMP_EXC_TTL, ICMP_FRAG_NEEDED, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
 import type { BacklogCpu } from './backlog-cpu.js';
-import { exceedsMtu } from './ip-forward.js';
-import { ipFinishOutput } from './ip-fragment.js';
-import { DefragUser } from './ip-defrag.js';
+import { ipRcv } from '../ipv4/ip-input.js';
+import { ipLocalOut, ipLocalOutRouted } from '../ipv4/ip-output.js';
 
 /** What loopback_xmit's eth_type_trans finds: lo's all-zero addresses and ETH_P_IP. */
 const LOOPBACK_HEADER: EthHeader = { dest: new Uint8Array(6), source: new Uint8Array(6), proto: ETH_P_IP };
@@ -113,7 +111,7 @@ export class Host {
     this.packets.received++;
     this.tap?.(PacketDirection.Host, dev, pkt, time);
     this.sink?.emit({ kind: 'receive', time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(pkt) });
-    this.input(skb, dev);
+    ipRcv(this, skb, dev);
   }
 
   /**
@@ -130,7 +128,7 @@ export class Host {
     this.packets.received++;
     this.tap?.(PacketDirection.Host, lo, skb.pkt, skb.time);
     this.sink?.emit({ kind: 'receive', time: skb.time, host: this.name, skb: skb.id, dev: lo.name, pkt: viewPacket(skb.pkt) });
-    this.input(skb, lo);
+    ipRcv(this, skb, lo);
   }
 
   /** An unbound socket's source toward `dst`: the route's preferred source, else inet_select_addr toward the gateway (ip_route_connect). */
@@ -160,122 +158,29 @@ export class Host {
 
   /** LOCAL_OUT → routing → POST_ROUTING for a locally made skb (a socket's, or icmp_send's). */
   localOut(skb: Skb): void {
-    const route = this.fib.lookup(skb.pkt.daddr);
-    if (!route || !route.dev) return this.dropped(skb, null, 'no route to host (local output)');
-    this.localOutRouted(skb, route);
+    ipLocalOut(this, skb);
   }
 
   /** NF_HOOK(LOCAL_OUT, ..., dst_output) for an skb whose route is already chosen. */
   localOutRouted(skb: Skb, route: Route): void {
-    const pkt = skb.pkt;
-    skb.route = route;
-    skb.outdev = route.dev;
-    const daddr = pkt.daddr;
-    if (!this.hook(Hook.LocalOut, skb, null, route.dev!)) return;
-    if (pkt.daddr !== daddr && !this.reroute(skb)) return; // NAT OUTPUT changed the destination
-    this.postRouting(skb);
+    ipLocalOutRouted(this, skb, route);
   }
 
-  private input(skb: Skb, dev: NetDevice): void {
-    if (!this.hook(Hook.PreRouting, skb, dev, null)) return;
-    const route = this.fib.lookup(skb.pkt.daddr);
-    if (route && (route.type === 'local' || route.type === 'broadcast')) {
-      this.routeEvent(skb, 'local', route);
-      if (skb.pkt.isFragment() && !this.localDefrag(skb)) return;
-      if (!this.hook(Hook.LocalIn, skb, dev, null)) return;
-      this.packets.delivered++;
-      this.ports.deliver(this, skb);
-      return;
-    }
-    if (this.sysctl.num('net.ipv4.ip_forward') !== 1) return this.routeDrop(skb, 'forwarding disabled (net.ipv4.ip_forward=0)');
-    if (!route || route.type !== 'unicast' || !route.dev) return this.routeDrop(skb, route ? `route type ${route.type}` : 'no route to host');
-    this.forward(skb, route);
+  /** The packet reached a local socket (after LOCAL_IN). */
+  deliverLocal(skb: Skb): void {
+    this.packets.delivered++;
+    this.ports.deliver(this, skb);
   }
 
-  /** ip_local_deliver: a fragment for this host waits for its datagram (ip_defrag, IP_DEFRAG_LOCAL_DELIVER). */
-  private localDefrag(skb: Skb): boolean {
-    const result = this.nf.defrag.defrag(skb.pkt, DefragUser.LocalDeliver, skb.time);
-    if (result.kind === 'queued') return false;
-    if (result.kind === 'dropped') {
-      this.dropped(skb, null, `${result.reason} (ip_defrag)`);
-      return false;
-    }
-    skb.pkt = result.pkt;
-    return true;
-  }
-
-  /** ip_forward: TTL check and decrement, FORWARD, then POST_ROUTING on the routed device. */
-  private forward(skb: Skb, route: Route): void {
-    skb.route = route;
-    skb.outdev = route.dev;
-    if (skb.pkt.ttl <= 1) {
-      this.routeDrop(skb, 'TTL exceeded');
-      icmpSend(this, skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
-      return;
-    }
-    // ip_exceeds_mtu: a DF packet (or a fragment it was reassembled from) larger than the
-    // route's MTU is refused with fragmentation needed, before FORWARD
-    const mtu = route.dev!.mtu;
-    if (exceedsMtu(skb, mtu)) {
-      this.nf.mib.inc('IpFragFails');
-      this.routeDrop(skb, `packet of ${skb.pkt.length} bytes with DF set does not fit the MTU ${mtu} of ${route.dev!.name} (ip_exceeds_mtu)`);
-      icmpSend(this, skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, skb.time, mtu);
-      return;
-    }
-    this.routeEvent(skb, 'forward', route);
-    skb.pkt.decreaseTtl();
-    if (!this.hook(Hook.Forward, skb, skb.indev, route.dev)) return;
-    this.postRouting(skb);
-  }
-
-  /**
-   * ip_output: POST_ROUTING's input device is skb->dev as it was — the device a forwarded
-   * packet came in by (IPVS's too, sent on through LOCAL_OUT), none for one the host made.
-   */
-  private postRouting(skb: Skb): void {
-    const out = skb.outdev!;
-    if (!this.hook(Hook.PostRouting, skb, skb.indev, out)) return;
-    const nexthop = skb.knownNexthop ?? routeNexthop(skb.route!, skb.pkt.daddr);
-    const frag = ipFinishOutput(skb, out.mtu);
-    if (frag.kind === 'frag-needed') {
-      this.nf.mib.inc('IpFragFails');
-      this.dropped(skb, null, `packet of ${skb.pkt.length} bytes with DF set does not fit the MTU ${out.mtu} of ${out.name} (ip_fragment)`);
-      icmpSend(this, skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, skb.time, frag.mtu);
-      return;
-    }
-    if (frag.kind === 'whole') return this.xmit(skb, out, nexthop);
-    // ip_do_fragment: each piece its own skb, sent in order
-    this.nf.mib.inc('IpFragOKs');
-    for (const pkt of frag.pkts) {
-      this.nf.mib.inc('IpFragCreates');
-      const piece = new Skb(this.nextSkbId(), pkt, skb.time, skb.cpu, skb.indev);
-      piece.ct = skb.ct;
-      piece.ctinfo = skb.ctinfo;
-      this.xmit(piece, out, nexthop);
-    }
-  }
-
-  /** ip_finish_output2: one packet onto the device. */
-  private xmit(skb: Skb, out: NetDevice, nexthop: number): void {
+  /** ip_finish_output2 → dev_queue_xmit: one packet onto the device, toward `nexthop`. */
+  devQueueXmit(skb: Skb, out: NetDevice, nexthop: number): void {
     this.packets.sent++;
     this.sink?.emit({ kind: 'transmit', time: skb.time, host: this.name, skb: skb.id, dev: out.name, pkt: viewPacket(skb.pkt) });
     this.ports.transmit(this, out, skb, nexthop);
   }
 
-  /** ip_route_me_harder after a destination change in LOCAL_OUT. */
-  private reroute(skb: Skb): boolean {
-    const route = this.fib.lookup(skb.pkt.daddr);
-    if (!route || !route.dev) {
-      this.routeDrop(skb, 'no route after NAT OUTPUT');
-      return false;
-    }
-    skb.route = route;
-    skb.outdev = route.dev;
-    return true;
-  }
-
-  /** Runs a hook; false (and a drop event) when the packet did not survive it. */
-  private hook(hook: Hook, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null): boolean {
+  /** NF_HOOK: runs a hook; false (and a drop event) when the packet did not survive it. */
+  nfHook(hook: Hook, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null): boolean {
     const verdict = this.hooks.run(hook, skb, inDev, outDev, this.name, this.sink);
     if (verdict === Verdict.Accept) return true;
     if (verdict === Verdict.Stolen) {
@@ -291,11 +196,11 @@ export class Host {
     return false;
   }
 
-  private routeEvent(skb: Skb, result: 'local' | 'forward', route: Route): void {
+  routeEvent(skb: Skb, result: 'local' | 'forward', route: Route): void {
     this.sink?.emit({ kind: 'route', time: skb.time, host: this.name, skb: skb.id, result, dev: route.dev?.name ?? null, nexthop: routeNexthop(route, skb.pkt.daddr), reason: null });
   }
 
-  private routeDrop(skb: Skb, reason: string): void {
+  routeDrop(skb: Skb, reason: string): void {
     this.sink?.emit({ kind: 'route', time: skb.time, host: this.name, skb: skb.id, result: 'drop', dev: null, nexthop: 0, reason });
     this.dropped(skb, null, reason);
   }

@@ -9,7 +9,7 @@ import type { Prng } from '../sim/prng.js';
 import type { Conn } from './conntrack/conn.js';
 import { ConntrackStats } from './conntrack/stats.js';
 import { Mib } from '../sockets/mib.js';
-import { IpDefrag } from '../host/ip-defrag.js';
+import { IpDefrag } from '../ipv4/ip-fragment.js';
 import { ConntrackTable } from './conntrack/table.js';
 import { BySource } from './nat/bysource.js';
 import { ExpiryWheel } from './conntrack/expiry.js';

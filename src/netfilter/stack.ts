@@ -4,9 +4,10 @@
  * four ops once any NAT chain exists (nf_nat_register_fn); one op per filter chain at its own
  * hook and priority.
  */
-import { Hook, Priority, Verdict } from './constants.js';
+import { Verdict } from './constants.js';
 import type { NetDevice } from '../host/device.js';
-import { HookTable, type HookState } from './hooks.js';
+import { HookTable, type HookOp } from './hooks.js';
+import { IPV4_CONNTRACK_OPS, IPV4_NAT_OPS, type ConntrackOpRole } from './hook-ops.js';
 import type { NetfilterNet } from './net.js';
 import type { Ruleset, Table, Chain } from './rules/model.js';
 import { evaluateChain } from './rules/eval.js';
@@ -14,8 +15,7 @@ import { RuleContext, type RuleEnv } from './rules/context.js';
 import { conntrackIn } from './conntrack/core.js';
 import { confirm } from './conntrack/confirm.js';
 import { natInetFn, type NatChain } from './nat/core.js';
-import type { Skb } from './skb.js';
-import { ipv4ConntrackDefrag } from './defrag.js';
+import { ipv4ConntrackDefrag } from '../ipv4/nf-defrag-ipv4.js';
 
 export function buildHooks(net: NetfilterNet, ruleset: Ruleset, tracked: boolean, devices: readonly NetDevice[], env: RuleEnv): HookTable {
   const hooks = new HookTable();
@@ -44,26 +44,19 @@ function insertByPriority(list: NatChain[], entry: NatChain): void {
 
 /** nf_defrag_ipv4 and ipv4_conntrack_ops: conntrack only ever sees whole datagrams. */
 function registerConntrack(hooks: HookTable, net: NetfilterNet): void {
-  const defrag = (skb: Skb, state: HookState): Verdict => ipv4ConntrackDefrag(net, skb, state);
-  const track = (skb: Skb, state: HookState): Verdict => conntrackIn(net, skb, state);
-  const conf = (skb: Skb, state: HookState): Verdict => confirm(net, skb, state);
-  hooks.register({ hook: Hook.PreRouting, priority: Priority.ConntrackDefrag, name: 'ipv4_conntrack_defrag', fn: defrag });
-  hooks.register({ hook: Hook.LocalOut, priority: Priority.ConntrackDefrag, name: 'ipv4_conntrack_defrag', fn: defrag });
-  hooks.register({ hook: Hook.PreRouting, priority: Priority.Conntrack, name: 'ipv4_conntrack_in', fn: track });
-  hooks.register({ hook: Hook.LocalOut, priority: Priority.Conntrack, name: 'ipv4_conntrack_local', fn: track });
-  hooks.register({ hook: Hook.PostRouting, priority: Priority.ConntrackConfirm, name: 'nf_confirm', fn: conf });
-  hooks.register({ hook: Hook.LocalIn, priority: Priority.ConntrackConfirm, name: 'nf_confirm', fn: conf });
+  const fns: Record<ConntrackOpRole, HookOp['fn']> = {
+    defrag: (skb, state) => ipv4ConntrackDefrag(net, skb, state),
+    conntrack: (skb, state) => conntrackIn(net, skb, state),
+    confirm: (skb, state) => confirm(net, skb, state),
+  };
+  for (const op of IPV4_CONNTRACK_OPS) {
+    hooks.register({ hook: op.hook, priority: op.priority, name: op.name, fn: fns[op.role] });
+  }
 }
 
-/** nf_nat_ipv4_ops */
+/** nf_nat_ipv4_ops: each op runs the NAT chains of its hook. */
 function registerNat(hooks: HookTable, net: NetfilterNet, chains: NatChain[][], devices: readonly NetDevice[], env: RuleEnv): void {
-  const ops: [Hook, number, string][] = [
-    [Hook.PreRouting, Priority.NatDst, 'nf_nat_ipv4_pre_routing'],
-    [Hook.PostRouting, Priority.NatSrc, 'nf_nat_ipv4_out'],
-    [Hook.LocalOut, Priority.NatDst, 'nf_nat_ipv4_local_fn'],
-    [Hook.LocalIn, Priority.NatSrc, 'nf_nat_ipv4_local_in'],
-  ];
-  for (const [hook, priority, name] of ops) {
+  for (const { hook, priority, name } of IPV4_NAT_OPS) {
     const list = chains[hook]!;
     hooks.register({ hook, priority, name, fn: (skb, state) => natInetFn(net, list, devices, env, skb, state) });
   }

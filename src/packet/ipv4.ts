@@ -112,7 +112,7 @@ export class Ipv4Packet {
   }
 
   /**
-   * Parses a copy of `bytes` as IPv4. A fragment is a packet too (netfilter/defrag.ts
+   * Parses a copy of `bytes` as IPv4. A fragment is a packet too (ipv4/nf-defrag-ipv4.ts
    * reassembles it for conntrack). The L4 header must be complete for TCP (20), UDP (8) and
    * ICMP (8) in a whole datagram or a first fragment.
    */

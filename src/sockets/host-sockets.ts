@@ -13,7 +13,7 @@ import type { EventQueue } from '../sim/event-queue.js';
 import type { Prng } from '../sim/prng.js';
 import { formatIpv4 } from '../packet/ipv4-addr.js';
 import { ephemeralPort } from './ephemeral.js';
-import { icmpSend } from '../host/icmp-send.js';
+import { icmpSend } from '../ipv4/icmp.js';
 import { Mib } from './mib.js';
 import type { SocketEnv } from './socket-env.js';
 import { endpointText, TcpSocket, TcpSockState, type Endpoint, type TcpApp } from './tcp-socket.js';

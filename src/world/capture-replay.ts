@@ -20,7 +20,7 @@ import { RecordedOut, type Sent } from './recorded-out.js';
 import { OwnOutput } from './own-output.js';
 import { NEIGH_FAIL_NS, NeighbourWatch } from './neighbours.js';
 import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
-import { icmpSend } from '../host/icmp-send.js';
+import { icmpSend } from '../ipv4/icmp.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 import { captureLink, receivedHeader, type CapturedLink } from './link-header.js';
 import { HeapWatch } from './heap-watch.js';

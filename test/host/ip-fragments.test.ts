@@ -1,13 +1,13 @@
 /**
- * IPv4 fragments: reassembly as ip_defrag does it (host/ip-defrag.ts) and fragmentation on
- * output as ip_do_fragment does it (host/ip-fragment.ts). The kernel recording
+ * IPv4 fragments: reassembly as ip_defrag does it (ipv4/ip-fragment.ts) and fragmentation on
+ * output as ip_do_fragment does it (ipv4/ip-output.ts). The kernel recording
  * fixtures/kernel/udp-frag-mtu1400 checks both end to end through a masquerading router
  * (test/verify: 1500/1500/68 in, 1396/1396/276 out, and fragmentation needed for DF).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DefragUser, IpDefrag } from '../../src/host/ip-defrag.js';
-import { ipDoFragment, ipFinishOutput } from '../../src/host/ip-fragment.js';
+import { DefragUser, IpDefrag } from '../../src/ipv4/ip-fragment.js';
+import { ipDoFragment, ipFinishOutput } from '../../src/ipv4/ip-output.js';
 import { Sysctl } from '../../src/host/sysctl.js';
 import { Skb } from '../../src/netfilter/skb.js';
 import { buildUdp } from '../../src/packet/build.js';

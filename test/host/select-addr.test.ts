@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NetDevice, Scope } from '../../src/host/device.js';
-import { inetSelectAddr } from '../../src/host/select-addr.js';
+import { inetSelectAddr } from '../../src/ipv4/devinet.js';
 import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
 
 const ip = (s: string): number => parseIpv4(s)!;

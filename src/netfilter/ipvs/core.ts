@@ -12,7 +12,7 @@
  */
 import { Hook, IPPROTO, Priority, Verdict } from '../constants.js';
 import type { Host } from '../../host/host.js';
-import { icmpSend } from '../../host/icmp-send.js';
+import { icmpSend } from '../../ipv4/icmp.js';
 import type { HookState } from '../hooks.js';
 import type { Skb } from '../skb.js';
 import { TcpFlag } from '../../packet/ipv4.js';

@@ -10,7 +10,7 @@
 import { Verdict } from '../constants.js';
 import type { Host } from '../../host/host.js';
 import type { Route } from '../../host/fib.js';
-import { icmpSend } from '../../host/icmp-send.js';
+import { icmpSend } from '../../ipv4/icmp.js';
 import type { Skb } from '../skb.js';
 import type { HookState } from '../hooks.js';
 import type { IpvsConn } from './conn.js';

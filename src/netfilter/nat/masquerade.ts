@@ -5,7 +5,7 @@
  */
 import { Verdict } from '../constants.js';
 import { Scope, type NetDevice } from '../../host/device.js';
-import { inetSelectAddr } from '../../host/select-addr.js';
+import { inetSelectAddr } from '../../ipv4/devinet.js';
 import { routeNexthop } from '../../host/fib.js';
 import { formatIpv4 } from '../../packet/ipv4-addr.js';
 import { Dir } from '../conntrack/tuple.js';

@@ -14,7 +14,7 @@
 import { checksum } from '../packet/checksum.js';
 import { Ipv4Packet, writeU16 } from '../packet/ipv4.js';
 import type { Mib } from '../sockets/mib.js';
-import type { Sysctl } from './sysctl.js';
+import type { Sysctl } from '../host/sysctl.js';
 
 /** Which caller reassembles (enum ip_defrag_users): queues of different users never mix. */
 export const enum DefragUser {

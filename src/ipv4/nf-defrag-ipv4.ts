@@ -1,15 +1,15 @@
 /**
  * nf_defrag_ipv4 (net/ipv4/netfilter/nf_defrag_ipv4.c ipv4_conntrack_defrag): at PRE_ROUTING
- * and LOCAL_OUT −400, before conntrack, a fragment is handed to ip_defrag (host/ip-defrag.ts)
+ * and LOCAL_OUT −400, before conntrack, a fragment is handed to ip_defrag (ipv4/ip-fragment.ts)
  * and stolen until its datagram is whole; the fragment that completes it goes on through the
  * hook as the whole datagram (nf_ct_ipv4_gather_frags), with ignore_df set so that output may
  * fragment it again, no larger than it came (IPCB frag_max_size).
  */
-import { DefragUser } from '../host/ip-defrag.js';
-import { Hook, Verdict } from './constants.js';
-import type { HookState } from './hooks.js';
-import type { NetfilterNet } from './net.js';
-import type { Skb } from './skb.js';
+import { DefragUser } from './ip-fragment.js';
+import { Hook, Verdict } from '../netfilter/constants.js';
+import type { HookState } from '../netfilter/hooks.js';
+import type { NetfilterNet } from '../netfilter/net.js';
+import type { Skb } from '../netfilter/skb.js';
 
 export function ipv4ConntrackDefrag(net: NetfilterNet, skb: Skb, state: HookState): Verdict {
   // "previously seen (loopback)": a looped-back packet keeps its entry and is left alone

@@ -8,8 +8,8 @@ import { IPPROTO } from '../netfilter/constants.js';
 import type { Skb } from '../netfilter/skb.js';
 import { buildTcpReset } from '../packet/build.js';
 import { TcpFlag } from '../packet/ipv4.js';
-import type { Host } from './host.js';
-import { answerTo, icmpSend } from './icmp-send.js';
+import type { Host } from '../host/host.js';
+import { answerTo, icmpSend } from './icmp.js';
 import { ICMP_DEST_UNREACH } from '../packet/icmp.js';
 
 export function sendReject(host: Host, skb: Skb, answer: RejectWith): void {

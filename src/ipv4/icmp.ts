@@ -11,10 +11,10 @@ import { Dir } from '../netfilter/conntrack/tuple.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import { Skb } from '../netfilter/skb.js';
 import { buildIcmpError } from '../packet/build.js';
-import { inetSelectAddr } from './select-addr.js';
+import { inetSelectAddr } from './devinet.js';
 import { ICMP_DEST_UNREACH, ICMP_PARAMETERPROB, ICMP_REDIRECT, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
 import type { Ipv4Packet } from '../packet/ipv4.js';
-import type { Host } from './host.js';
+import type { Host } from '../host/host.js';
 
 
 /** Types icmp_is_err counts as errors: never answered with another error. */

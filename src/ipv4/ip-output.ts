@@ -1,6 +1,9 @@
 /**
- * Fragmentation on output (net/ipv4/ip_output.c __ip_finish_output, ip_fragment,
- * ip_do_fragment): a packet longer than the device's MTU, or one conntrack reassembled
+ * The IPv4 output path (net/ipv4/ip_output.c): ip_local_out → NF_HOOK(LOCAL_OUT) → dst_output
+ * → ip_output → NF_HOOK(POST_ROUTING) → ip_finish_output → ip_finish_output2, and the
+ * fragmentation on the way (__ip_finish_output, ip_fragment, ip_do_fragment).
+ *
+ * Fragmentation: a packet longer than the device's MTU, or one conntrack reassembled
  * (IPCB(skb)->frag_max_size set), leaves in fragments. The size is the MTU, cut down to the
  * largest fragment the packet arrived in, so a reassembled datagram never leaves in pieces
  * larger than it came in. A packet with DF set that does not fit is refused with "fragmentation
@@ -13,12 +16,75 @@
  */
 import { checksum } from '../packet/checksum.js';
 import { Ipv4Packet, IP_OFFSET, writeU16 } from '../packet/ipv4.js';
-import type { Skb } from '../netfilter/skb.js';
+import { Hook } from '../netfilter/constants.js';
+import { Skb } from '../netfilter/skb.js';
+import { routeNexthop, type Route } from '../host/fib.js';
+import type { Host } from '../host/host.js';
+import { ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED } from '../packet/icmp.js';
+import { icmpSend } from './icmp.js';
 
 const IP_DF = 0x4000;
 const IP_MF = 0x2000;
 
-/** What ip_finish_output does with `skb` on a device of MTU `mtu`. */
+/** ip_local_out for a locally made skb (a socket's, or icmp_send's): routed by its destination. */
+export function ipLocalOut(host: Host, skb: Skb): void {
+  const route = host.fib.lookup(skb.pkt.daddr);
+  if (!route || !route.dev) return host.dropped(skb, null, 'no route to host (local output)');
+  ipLocalOutRouted(host, skb, route);
+}
+
+/** __ip_local_out: NF_HOOK(LOCAL_OUT, ..., dst_output) for an skb whose route is already chosen. */
+export function ipLocalOutRouted(host: Host, skb: Skb, route: Route): void {
+  const pkt = skb.pkt;
+  skb.route = route;
+  skb.outdev = route.dev;
+  const daddr = pkt.daddr;
+  if (!host.nfHook(Hook.LocalOut, skb, null, route.dev!)) return;
+  if (pkt.daddr !== daddr && !ipRouteMeHarder(host, skb)) return; // NAT OUTPUT changed the destination
+  ipOutput(host, skb);
+}
+
+/** ip_route_me_harder (net/ipv4/netfilter.c) after a destination change in LOCAL_OUT. */
+function ipRouteMeHarder(host: Host, skb: Skb): boolean {
+  const route = host.fib.lookup(skb.pkt.daddr);
+  if (!route || !route.dev) {
+    host.routeDrop(skb, 'no route after NAT OUTPUT');
+    return false;
+  }
+  skb.route = route;
+  skb.outdev = route.dev;
+  return true;
+}
+
+/**
+ * ip_output: POST_ROUTING's input device is skb->dev as it was — the device a forwarded
+ * packet came in by (IPVS's too, sent on through LOCAL_OUT), none for one the host made —
+ * then ip_finish_output: whole, in fragments, or refused.
+ */
+export function ipOutput(host: Host, skb: Skb): void {
+  const out = skb.outdev!;
+  if (!host.nfHook(Hook.PostRouting, skb, skb.indev, out)) return;
+  const nexthop = skb.knownNexthop ?? routeNexthop(skb.route!, skb.pkt.daddr);
+  const frag = ipFinishOutput(skb, out.mtu);
+  if (frag.kind === 'frag-needed') {
+    host.nf.mib.inc('IpFragFails');
+    host.dropped(skb, null, `packet of ${skb.pkt.length} bytes with DF set does not fit the MTU ${out.mtu} of ${out.name} (ip_fragment)`);
+    icmpSend(host, skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, skb.time, frag.mtu);
+    return;
+  }
+  if (frag.kind === 'whole') return host.devQueueXmit(skb, out, nexthop);
+  // ip_do_fragment: each piece its own skb, sent in order
+  host.nf.mib.inc('IpFragOKs');
+  for (const pkt of frag.pkts) {
+    host.nf.mib.inc('IpFragCreates');
+    const piece = new Skb(host.nextSkbId(), pkt, skb.time, skb.cpu, skb.indev);
+    piece.ct = skb.ct;
+    piece.ctinfo = skb.ctinfo;
+    host.devQueueXmit(piece, out, nexthop);
+  }
+}
+
+/** What __ip_finish_output does with `skb` on a device of MTU `mtu`. */
 export type FragmentResult =
   | { readonly kind: 'whole' }
   | { readonly kind: 'fragments'; readonly pkts: readonly Ipv4Packet[] }

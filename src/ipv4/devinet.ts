@@ -2,7 +2,7 @@
  * inet_select_addr (net/ipv4/devinet.c): which local address a host uses as the source toward
  * `dst` out of `dev`. MASQUERADE calls it with the route's next hop and RT_SCOPE_UNIVERSE.
  */
-import { ifaMatch, Scope, type NetDevice } from './device.js';
+import { ifaMatch, Scope, type NetDevice } from '../host/device.js';
 
 /**
  * 1. On `dev`, the first primary address of acceptable scope whose subnet holds `dst`; failing

@@ -1,0 +1,49 @@
+/**
+ * The IPv4 receive path (net/ipv4/ip_input.c): ip_rcv → NF_HOOK(PRE_ROUTING) → ip_rcv_finish,
+ * where the route decides → ip_local_deliver (reassembly, NF_HOOK(LOCAL_IN), the socket) or
+ * ip_forward (ipv4/ip-forward.ts).
+ */
+import { Hook } from '../netfilter/constants.js';
+import type { Skb } from '../netfilter/skb.js';
+import type { NetDevice } from '../host/device.js';
+import type { Host } from '../host/host.js';
+import { ipForward } from './ip-forward.js';
+import { DefragUser } from './ip-fragment.js';
+
+/** ip_rcv: a packet that arrived on `dev` (the host has counted and shown it). */
+export function ipRcv(host: Host, skb: Skb, dev: NetDevice): void {
+  if (!host.nfHook(Hook.PreRouting, skb, dev, null)) return;
+  ipRcvFinish(host, skb, dev);
+}
+
+/** ip_rcv_finish → ip_route_input_noref: local delivery, or forwarding when it is on. */
+function ipRcvFinish(host: Host, skb: Skb, dev: NetDevice): void {
+  const route = host.fib.lookup(skb.pkt.daddr);
+  if (route && (route.type === 'local' || route.type === 'broadcast')) {
+    host.routeEvent(skb, 'local', route);
+    ipLocalDeliver(host, skb, dev);
+    return;
+  }
+  if (host.sysctl.num('net.ipv4.ip_forward') !== 1) return host.routeDrop(skb, 'forwarding disabled (net.ipv4.ip_forward=0)');
+  if (!route || route.type !== 'unicast' || !route.dev) return host.routeDrop(skb, route ? `route type ${route.type}` : 'no route to host');
+  ipForward(host, skb, route);
+}
+
+/** ip_local_deliver: a fragment for this host waits for its datagram, then LOCAL_IN and the socket. */
+function ipLocalDeliver(host: Host, skb: Skb, dev: NetDevice): void {
+  if (skb.pkt.isFragment() && !localDefrag(host, skb)) return;
+  if (!host.nfHook(Hook.LocalIn, skb, dev, null)) return;
+  host.deliverLocal(skb);
+}
+
+/** ip_defrag with IP_DEFRAG_LOCAL_DELIVER: true once `skb` holds the whole datagram. */
+function localDefrag(host: Host, skb: Skb): boolean {
+  const result = host.nf.defrag.defrag(skb.pkt, DefragUser.LocalDeliver, skb.time);
+  if (result.kind === 'queued') return false;
+  if (result.kind === 'dropped') {
+    host.dropped(skb, null, `${result.reason} (ip_defrag)`);
+    return false;
+  }
+  skb.pkt = result.pkt;
+  return true;
+}
