@@ -9,6 +9,9 @@ import { DEFAULT_KERNEL, type KernelProfile } from '../kernel/profile.js';
 export const SYSCTL_DEFAULTS = {
   'net.ipv4.ip_forward': 0,
   'net.ipv4.ip_local_port_range': '32768 60999',
+  // the receive path's source checks (ipv4/route-input.ts); per-device values are not modelled
+  'net.ipv4.conf.all.rp_filter': 0,
+  'net.ipv4.conf.all.route_localnet': 0,
   // IPv4 reassembly (Documentation/networking/ip-sysctl.rst): queue memory and timeout
   'net.ipv4.ipfrag_high_thresh': 4194304,
   'net.ipv4.ipfrag_time': 30,

@@ -109,6 +109,8 @@ class Pending {
   ifindex = 0;
   protocol = 0;
   outgoing = false;
+  /** SLL/SLL2 packet type PACKET_OTHERHOST: a frame for another host's MAC (ip_rcv drops it). */
+  otherHost = false;
   /** A sent IPv4 frame: the kernel's packet as indexed for pairing (claimed once a received one pairs with it). */
   sent: Sent | null = null;
   /**
@@ -240,7 +242,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     index.forget(now);
     const claimed = index.claim(now, pkt);
     host.nf.recorded = followKernel ? claimed : null;
-    host.receive(pkt, dev, now, r.link && receivedHeader(r.link, dev, pkt.daddr));
+    host.receive(pkt, dev, now, r.link && receivedHeader(r.link, dev, pkt.daddr), null, r.otherHost);
     host.nf.recorded = null;
   };
 
@@ -286,6 +288,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     p.ifindex = r.ifindex;
     p.protocol = r.protocol;
     p.outgoing = outgoing;
+    p.otherHost = r.direction === PacketDirection.OtherHost;
     const received = !outgoing && r.protocol === ETH_P_IP;
     p.chunk = received || p.sent !== null ? r.chunk : null;
     p.at = r.payloadAt;
