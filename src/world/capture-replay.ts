@@ -20,7 +20,7 @@ import { RecordedOut, type Sent } from './recorded-out.js';
 import { OwnOutput } from './own-output.js';
 import { NEIGH_FAIL_NS, NeighbourWatch } from './neighbours.js';
 import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
-import { icmpSend } from '../ipv4/icmp.js';
+import { icmpEcho, icmpSend } from '../ipv4/icmp.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 import { captureLink, receivedHeader, type CapturedLink } from './link-header.js';
 import { HeapWatch } from './heap-watch.js';
@@ -187,6 +187,8 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const neighbours = new NeighbourWatch();
   /** Neighbour failures due later, in time order (they come NEIGH_FAIL_NS after each send). */
   const failures: { readonly due: number; readonly skb: Skb }[] = [];
+  // the IP IDs of the echo replies natsim makes (the kernel's ip_select_ident hash is not known)
+  const echoIds = new Prng((options.seed ?? spec.seed) ^ 0x1c3);
   const ports: HostPorts = {
     transmit: (_h: Host, dev: NetDevice, skb: Skb, nexthop: number) => {
       if (neighbours.fails(nexthop, skb.time)) {
@@ -200,7 +202,8 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, kernelTime(host.nf.recorded, skb));
       kept?.sent.push({ time: now, ifindex: dev.index, bytes: Uint8Array.from(skb.pkt.data) });
     },
-    deliver: (_h: Host, _skb: Skb) => undefined,
+    // the kernel itself answers an echo request for the node (icmp_echo); sockets' data is the capture's
+    deliver: (h: Host, skb: Skb) => icmpEcho(h, skb, echoIds.u16()),
   };
   const failNeighboursUntil = (t: number): void => {
     while (failures.length > 0 && failures[0]!.due <= t) {
