@@ -83,13 +83,21 @@ export class HostSockets implements SocketEnv {
     socket.connect(now);
   }
 
-  sendUdp(dst: number, dport: number, sport: number | null, bytes: number, now: number): void {
+  /** sendto() on a UDP socket bound to `sport`, or autobound to an ephemeral port: the port, or null when none was free. */
+  sendUdp(dst: number, dport: number, sport: number | null, bytes: number, now: number): number | null {
     const saddr = this.sourceFor(dst);
-    if (saddr === 0) return this.log(`udp send to ${endpointText({ addr: dst, port: dport })}: network unreachable`);
+    if (saddr === 0) {
+      this.log(`udp send to ${endpointText({ addr: dst, port: dport })}: network unreachable`);
+      return null;
+    }
     const port = sport ?? ephemeralPort(this.sysctl.text('net.ipv4.ip_local_port_range'), this.prng, (p) => this.udpBound.has(p));
-    if (port === null) return this.log(`udp send to ${endpointText({ addr: dst, port: dport })}: no free local port (EAGAIN)`);
+    if (port === null) {
+      this.log(`udp send to ${endpointText({ addr: dst, port: dport })}: no free local port (EAGAIN)`);
+      return null;
+    }
     this.udpBound.add(port);
     this.udpOut(saddr, dst, port, dport, new Uint8Array(bytes), now);
+    return port;
   }
 
   /**

@@ -59,3 +59,25 @@ run:
     expect(devs).toContain('receive lo');
   });
 });
+
+describe('udp send count N', () => {
+  it('is one socket: every datagram from the port it was autobound to at the first send', () => {
+    const spec = parseScenario(
+      `natsim: 1
+hosts:
+  a:
+    interfaces: { eth0: { addr: [10.0.0.1/24], link: l1 } }
+  b:
+    interfaces: { eth0: { addr: [10.0.0.2/24], link: l1 } }
+trace: [a]
+run:
+  - { at: 0s, on: a, do: udp send 10.0.0.2:9 count 5 interval 0.001 }
+`,
+      'u.yaml',
+    );
+    const events: TraceEvent[] = [];
+    new World(spec, { trace: ['a'], sink: { emit: (e) => void events.push(e) } }).run(5e9);
+    const ports = new Set(events.flatMap((e) => (e.kind === 'transmit' && e.pkt.proto === 17 ? [e.pkt.sport] : [])));
+    expect(ports.size).toBe(1);
+  });
+});
