@@ -6,7 +6,7 @@
  *   0.0.0.0/8, or 127.0.0.0/8 from outside. The kernel keeps these counts in
  *   /proc/net/stat/rt_cache (in_martian_src, in_martian_dst), not in nstat.
  * - fib_validate_source on a packet routed locally or forwarded: the host's own address as the
- *   source is refused (accept_local 0); with rp_filter (the larger of conf.all and the
+ *   source is refused unless accept_local is 1; with rp_filter (the larger of conf.all and the
  *   device's), the reverse route must be unicast, and with strict rp_filter (1) leave by the
  *   device the packet came in on — else -EXDEV, counted as TcpExtIPReversePathFilter.
  * natsim models the conf.all values; per-device rp_filter is not read.
@@ -41,7 +41,8 @@ export function martianReason(host: Host, skb: Skb): string | null {
  */
 export function validateSource(host: Host, skb: Skb, dev: NetDevice): string | null {
   const saddr = skb.pkt.saddr;
-  if (host.devices.some((d) => d.addrs.some((a) => a.local === saddr))) return `martian source ${formatIpv4(saddr)}: the host's own address (fib_validate_source, accept_local=0)`;
+  const acceptLocal = host.sysctl.num('net.ipv4.conf.all.accept_local') === 1;
+  if (!acceptLocal && host.devices.some((d) => d.addrs.some((a) => a.local === saddr))) return `martian source ${formatIpv4(saddr)}: the host's own address (fib_validate_source, accept_local=0)`;
   const rpf = host.sysctl.num('net.ipv4.conf.all.rp_filter');
   if (rpf === 0) return null;
   const back = host.fib.lookup(saddr);

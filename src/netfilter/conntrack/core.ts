@@ -3,7 +3,7 @@
  * nf_conntrack_core.c): find the entry of a packet in either direction or create an unconfirmed
  * one, run the protocol tracker, and attach (ct, ctinfo) to the packet.
  */
-import { Verdict, IPPROTO } from '../constants.js';
+import { Hook, Verdict, IPPROTO } from '../constants.js';
 import type { NetfilterNet } from '../net.js';
 import type { Skb } from '../skb.js';
 import type { HookState } from '../hooks.js';
@@ -63,12 +63,27 @@ export function isExpired(ct: Conn, now: number): boolean {
 }
 
 /**
+ * nf_checksum at PRE_ROUTING with nf_conntrack_checksum on: natsim takes a packet whose L4
+ * checksum does not verify as CHECKSUM_NONE (a raw socket's on a veth, or one a NIC found bad)
+ * and checks it; one holding only the pseudo-header sum as CHECKSUM_PARTIAL (a veth peer's
+ * socket left it to offload), which nf_checksum does not check.
+ */
+function badChecksum(net: NetfilterNet, skb: Skb, state: HookState): boolean {
+  return state.hook === Hook.PreRouting && net.sysctl.num('net.netfilter.nf_conntrack_checksum') === 1 && skb.pkt.l4ChecksumBad();
+}
+
+const BAD_CHECKSUM = 'bad checksum (nf_checksum with nf_conntrack_checksum=1: natsim takes a checksum that does not verify as CHECKSUM_NONE, checked, and a pseudo-header-only one as CHECKSUM_PARTIAL from a veth peer, not checked)';
+
+/**
  * What nf_conntrack_in finds before the lookup: an ICMP error that belongs to a connection
  * ('related'), a broken packet (why), or nothing. ICMP errors are checked by every kernel;
  * 4.15 checks TCP headers here too (tcp_error as l4proto->error), later kernels in the tracker.
  */
-function checkBeforeLookup(net: NetfilterNet, skb: Skb, notes: string[] | null): 'related' | string | null {
+function checkBeforeLookup(net: NetfilterNet, skb: Skb, state: HookState): 'related' | string | null {
+  const notes = state.notes;
   if (skb.pkt.proto === IPPROTO.ICMP) {
+    // nf_conntrack_icmpv4_error checks the checksum of every ICMP message first
+    if (badChecksum(net, skb, state)) return `ICMP: ${BAD_CHECKSUM}`;
     const icmp = icmpErrorMessage(net, skb);
     return icmp === 'related' || icmp === null ? icmp : `ICMP: ${icmp}`;
   }
@@ -88,12 +103,18 @@ export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verd
     return Verdict.Accept;
   }
   gcIfDue(net, skb.time);
-  const broken = checkBeforeLookup(net, skb, state.notes);
+  const broken = checkBeforeLookup(net, skb, state);
   if (broken === 'related') return Verdict.Accept;
   if (broken !== null) {
     const counters: StatName[] = net.kernel.conntrack.errorCountsInvalid ? ['error', 'invalid'] : ['error'];
     for (const c of counters) net.stats.inc(skb.cpu, c);
     state.notes?.push(`${broken}; passed untracked (conntrack counter ${counters.join(', ')})`);
+    return Verdict.Accept;
+  }
+  if ((skb.pkt.proto === IPPROTO.TCP || skb.pkt.proto === IPPROTO.UDP) && badChecksum(net, skb, state)) {
+    // tcp_error / udp_error in the tracker: -NF_ACCEPT, the new entry freed, the packet invalid
+    net.stats.inc(skb.cpu, 'invalid');
+    state.notes?.push(`${skb.pkt.proto === IPPROTO.TCP ? 'TCP' : 'UDP'}: ${BAD_CHECKSUM}; passed untracked (conntrack counter invalid)`);
     return Verdict.Accept;
   }
   const failed = attachEntry(net, skb, state);
