@@ -17,7 +17,7 @@ import type { TraceEvent } from '../../src/trace/events.js';
 
 const ip = (s: string) => parseIpv4(s)!;
 
-function router(sysctl = '') {
+function router(sysctl = '', ruleset = '') {
   const spec = parseScenario(
     `natsim: 1
 hosts:
@@ -26,7 +26,7 @@ hosts:
     interfaces:
       eth0: { addr: [10.0.0.2/24], link: l1 }
       eth1: { addr: [10.0.1.2/24], link: l2 }
-  b:
+${ruleset}  b:
     interfaces: { eth0: { addr: [10.0.1.1/24], link: l2 } }
     routes: [default via 10.0.1.2]
 trace: [r]
@@ -127,5 +127,34 @@ describe('ip_route_input_slow and fib_validate_source', () => {
     r.sysctl.set('net.ipv4.ip_forward', 0);
     expect(receive(udp('10.0.0.1', '10.0.1.1'))).toMatch(/^forwarding disabled .*IpInAddrErrors/);
     expect(r.nf.mib.get('IpInAddrErrors')).toBe(1);
+  });
+});
+
+/** A ruleset that needs conntrack, so its hooks are registered. */
+const TRACKED = '    ruleset: "table ip t { chain f { type filter hook forward priority 0; ct state new accept } }"\n';
+
+describe('nf_checksum at PRE_ROUTING (nf_conntrack_checksum)', () => {
+  const notes = (events: TraceEvent[]) => events.flatMap((e) => (e.kind === 'hook' ? e.notes : []));
+
+  it('a UDP checksum that does not verify makes the packet invalid; a partial (pseudo-header) one is taken as CHECKSUM_PARTIAL', () => {
+    const { r, receive, events } = router('', TRACKED);
+    const bad = udp('10.0.0.1', '10.0.1.1');
+    bad.data[bad.l4off + 6]! ^= 0x55;
+    const stillBad = Ipv4Packet.adopt(bad.data);
+    if (typeof stillBad === 'string') throw new Error(stillBad);
+    expect(receive(stillBad)).toBeNull();
+    expect(notes(events).some((n) => n.startsWith('UDP: bad checksum (nf_checksum with nf_conntrack_checksum=1'))).toBe(true);
+    expect(r.nf.table.count).toBe(0);
+  });
+
+  it('with nf_conntrack_checksum=0 the same packet is tracked', () => {
+    const { r, receive, events } = router(', net.netfilter.nf_conntrack_checksum: 0', TRACKED);
+    const bad = udp('10.0.0.1', '10.0.1.1');
+    bad.data[bad.l4off + 6]! ^= 0x55;
+    const stillBad = Ipv4Packet.adopt(bad.data);
+    if (typeof stillBad === 'string') throw new Error(stillBad);
+    receive(stillBad);
+    expect(notes(events).some((n) => n.includes('bad checksum'))).toBe(false);
+    expect(r.nf.table.count).toBe(1);
   });
 });
