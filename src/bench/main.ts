@@ -25,6 +25,8 @@ const BYTES_PER_PACKET = 650;
 const KUBE_RULES = 10_000;
 /** Case (g) cuts the large capture inside a record: 2 GiB and 7 bytes, or the middle of a smaller file. */
 const TRUNCATED_SIZE = 2 * 1024 ** 3 + 7;
+/** Case (k)'s what-if: "what breaks if nf_conntrack_max is halved?" — nothing, for this workload (exit 0). */
+const DIFF_CHANGE = 'net.netfilter.nf_conntrack_max=131072';
 
 const options = parseOptions(process.argv.slice(2));
 const began = Date.now();
@@ -60,6 +62,14 @@ async function runCases(dir: string): Promise<CaseResult[]> {
   log('(b) natsim stats');
   const stats = await runMedian(natsim('stats', '--plain', main.pcap), runs);
   add('(b) natsim stats --plain', main.packets, stats, counters(stats));
+
+  // issue 20: explain and diff at no more than 2.5× a stats run of the same capture
+  log('(j) natsim explain > /dev/null');
+  const explain = await runMedian({ ...natsim('explain', main.pcap), discardStdout: true }, runs);
+  add('(j) natsim explain > /dev/null', main.packets, explain, `${(explain.seconds / stats.seconds).toFixed(2)}× (b)`);
+  log(`(k) natsim diff --sysctl ${DIFF_CHANGE} > /dev/null`);
+  const diff = await runMedian({ ...natsim('diff', '--sysctl', DIFF_CHANGE, main.pcap), discardStdout: true }, runs);
+  add('(k) natsim diff --sysctl … > /dev/null', main.packets, diff, `${(diff.seconds / stats.seconds).toFixed(2)}× (b); the changed replay in a worker thread`);
 
   log('(c) natsim trace > /dev/null');
   add('(c) natsim trace > /dev/null', main.packets, await runMedian({ ...natsim('trace', main.pcap), discardStdout: true }, runs));

@@ -3,7 +3,7 @@
  * `X.STYLE.golden` beside an input X.pcap or X.yaml is compared with a fresh run; a mismatch
  * prints a unified diff and makes the exit code 1. `--update` rewrites the golden files.
  * `X.linux-V.golden` and `X.linux-V.STYLE.golden` run X as `--kernel V` does: one experiment
- * on several kernels.
+ * on several kernels. `X.explain.golden` holds `natsim explain X`'s text.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -16,11 +16,16 @@ import { unifiedDiff } from '../report/unified-diff.js';
 import { runInput } from './run-input.js';
 import type { Output } from '../trace/output.js';
 import { isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from '../kernel/profile.js';
+import { explainRun } from './explain.js';
+import { renderText } from '../explain/render-text.js';
+
+/** What a golden holds: a trace in one of its styles, or `natsim explain`'s text (X.explain.golden). */
+export type GoldenOutput = TraceStyle | 'explain';
 
 export interface GoldenCase {
   readonly golden: string;
   readonly input: string;
-  readonly style: TraceStyle;
+  readonly style: GoldenOutput;
   /** From `.linux-V` in the name; undefined: the input's own kernel. */
   readonly kernel?: KernelVersion;
 }
@@ -35,13 +40,14 @@ export function findGoldenCases(paths: readonly string[]): GoldenCase[] {
 }
 
 /** A folder: every golden below it; a golden: itself; an input X.yaml or X.pcap: the goldens of X beside it. */
-function* walk(path: string): Generator<string> {
+function* walk(path: string, named = true): Generator<string> {
   if (statSync(path).isFile()) {
     if (path.endsWith('.golden')) yield path;
-    else yield* goldensOf(path);
+    // an input found in a folder brings no goldens of its own: the folder's walk meets them
+    else if (named) yield* goldensOf(path);
     return;
   }
-  for (const name of readdirSync(path)) yield* walk(join(path, name));
+  for (const name of readdirSync(path)) yield* walk(join(path, name), false);
 }
 
 function* goldensOf(input: string): Generator<string> {
@@ -52,10 +58,10 @@ function* goldensOf(input: string): Generator<string> {
 
 function goldenCase(golden: string): GoldenCase {
   let stem = golden.slice(0, -'.golden'.length);
-  let style: TraceStyle = 'kernel';
+  let style: GoldenOutput = 'kernel';
   const dot = stem.lastIndexOf('.');
-  const maybeStyle = stem.slice(dot + 1) as TraceStyle;
-  if (dot > 0 && TRACE_STYLES.includes(maybeStyle)) {
+  const maybeStyle = stem.slice(dot + 1) as GoldenOutput;
+  if (dot > 0 && (maybeStyle === 'explain' || TRACE_STYLES.includes(maybeStyle))) {
     style = maybeStyle;
     stem = stem.slice(0, dot);
   }
@@ -74,9 +80,14 @@ function goldenCase(golden: string): GoldenCase {
 
 /** The text a golden file holds for a case: the uncoloured trace plus the closing diagnosis. */
 export async function renderCase(c: GoldenCase): Promise<string[]> {
+  const style = c.style;
+  if (style === 'explain') {
+    const { explanations } = await explainRun(c.input, { kernel: c.kernel }, false);
+    return explanations.flatMap((x) => renderText(x, explanations.length > 1));
+  }
   const out = new LineCollector();
-  const result = await runInput(c.input, { kernel: c.kernel }, (multi) => makeSink(c.style, out, makePalette(false), multi));
-  if (c.style !== 'json') for (const line of diagnosis(result)) out.line(line);
+  const result = await runInput(c.input, { kernel: c.kernel }, (multi) => makeSink(style, out, makePalette(false), multi));
+  if (style !== 'json') for (const line of diagnosis(result)) out.line(line);
   return out.lines;
 }
 
@@ -102,7 +113,7 @@ export async function checkCommand(paths: readonly string[], update: boolean, ou
     }
     failed++;
     out.line(`FAIL    ${c.golden}`);
-    for (const line of unifiedDiff(expected, actual, c.golden, `${c.input} (--style ${c.style}${c.kernel ? ` --kernel ${c.kernel}` : ''})`)) out.line(line);
+    for (const line of unifiedDiff(expected, actual, c.golden, `${c.input} (${c.style === 'explain' ? 'explain' : `--style ${c.style}`}${c.kernel ? ` --kernel ${c.kernel}` : ''})`)) out.line(line);
   }
   out.line(`check: ${cases.length - failed}/${cases.length} golden outputs match`);
   return failed > 0 && !update ? 1 : 0;

@@ -13,8 +13,11 @@ import { ipvsCommand } from './ipvs.js';
 import { lintCommand } from './lint.js';
 import { snapshotCommand } from './snapshot.js';
 import { traceCommand } from './trace.js';
+import { explainCommand } from './explain.js';
+import { diffCommand } from './diff.js';
+import type { KernelVersion } from '../kernel/profile.js';
 import { verifyCommand } from '../verify/verify-command.js';
-import { addSharedOptions, REPLAY_OPTIONS, sharedValues } from './options.js';
+import { addSharedOptions, kernelVersion, REPLAY_OPTIONS, sharedValues } from './options.js';
 import { COLOR_HELP, EXIT_CODES_HELP, helpAfter, NODE_HELP, SCENARIO_HELP } from './help.js';
 import { UsageError } from './usage-error.js';
 
@@ -58,6 +61,24 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
     .option('--events', 'print NEW/UPDATE/DESTROY events as they happen, with virtual timestamps')
     .action((input: string, o: Record<string, unknown>) => run(conntrackCommand(input, { ...sharedValues(o), events: o.events === true }, stdout())));
 
+  const explain = replayCommand(program, 'explain', 'replay INPUT and say, for every flow that did not complete, what happened and why, in the kernel\'s terms (summary first)');
+  addSharedOptions(explain, [...REPLAY_OPTIONS, 'json'], { help: { json: 'one JSON object per host: the summary and every finding' } })
+    .option('--flow <filter>', 'only flows matching every term: tcp|udp|icmp, ADDR, ADDR:PORT or :PORT (either end, before or after NAT)')
+    .action((input: string, o: Record<string, unknown>) => run(explainCommand(input, { ...sharedValues(o), flow: o.flow as string | undefined }, stdout())));
+
+  const diff = replayCommand(program, 'diff', 'replay INPUT twice, as it is and changed, and report every flow whose fate changed and the counters that moved (exit 1 if any)');
+  // --kernel is a change here; --write-pcap would have two runs to write
+  addSharedOptions(diff, [...REPLAY_OPTIONS.filter((n) => n !== 'kernel' && n !== 'writePcap'), 'json'], { help: { json: 'one JSON object per changed flow (flow, before, after), then one with the counters' } })
+    .option('--ruleset <file>', 'the second run uses this ruleset (nft or iptables-save) on the replayed host')
+    .option('--sysctl <key=value>', 'the second run sets this sysctl on the replayed host (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--set-node <dir>', 'the second run replays the capture on this node snapshot')
+    .addOption(new Option('--kernel <version>', 'the second run behaves as this Linux version').argParser(kernelVersion))
+    .action((input: string, o: Record<string, unknown>) =>
+      // --kernel is the second run's change, not the first run's kernel
+      run(diffCommand(input, { ...sharedValues(o), kernel: undefined, changes: { ruleset: o.ruleset as string | undefined, sysctl: o.sysctl as string[], setNode: o.setNode as string | undefined, kernel: o.kernel as KernelVersion | undefined } }, stdout())),
+    );
+  helpAfter(diff, 'Exit status: 0 nothing changed, 1 some flow or counter changed, 2 bad input or usage.');
+
   // --cpus: IPVS keeps no per-CPU state that ipvsadm shows;
   const ipvs = replayCommand(program, 'ipvs', 'replay INPUT and list the IPVS virtual services at the end, as ipvsadm -Ln does (--connection: the connections, as ipvsadm -Lnc)');
   // --conntrack-hash-seed: ipvsadm's listing has its own order, not conntrack's
@@ -93,7 +114,7 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
     .description('run every input that has a .golden file beside it and diff the output (exit 1 on mismatch)')
     .option('--update', 'rewrite the golden files with the new output')
     .action((paths: string[], o: { update?: boolean }) => run(checkCommand(paths, o.update === true, stdout())));
-  helpAfter(check, 'X.golden is the kernel-style trace of X.pcap or X.yaml beside it; X.STYLE.golden another --style; X.linux-V.golden runs as --kernel V.', EXIT_CODES_HELP);
+  helpAfter(check, 'X.golden is the kernel-style trace of X.pcap or X.yaml beside it; X.STYLE.golden another --style; X.explain.golden natsim explain X; X.linux-V.golden runs as --kernel V.', EXIT_CODES_HELP);
 
   const snapshot = program
     .command('snapshot')

@@ -60,7 +60,7 @@ function integer(min: number) {
   };
 }
 
-function kernelVersion(value: string): KernelVersion {
+export function kernelVersion(value: string): KernelVersion {
   if (!isKernelVersion(value)) throw new InvalidArgumentError(`natsim has profiles for Linux ${KERNEL_VERSIONS.join(', ')}`);
   return value;
 }

@@ -20,11 +20,16 @@ import { UsageError } from './usage-error.js';
 import { requireFile } from './input-file.js';
 import { refuseCompressedFile } from '../compression.js';
 import type { ScenarioSpec } from '../scenario/spec.js';
+import type { FateProbe } from '../netfilter/probe.js';
 
 /** What a run takes of the shared options (options.ts); every one may be absent. */
 export type RunOptions = Partial<Pick<SharedValues, 'scenario' | 'node' | 'host' | 'seed' | 'cpus' | 'kernel' | 'followKernel' | 'writePcap' | 'until' | 'maxPackets' | 'quiet' | 'conntrackHashSeed'>> & {
   /** Told the wall-clock time of virtual time 0 (a capture's first record). */
   readonly origin?: ClockOrigin;
+  /** A fate probe for each replayed host (explain, diff). */
+  readonly probeFor?: (host: Host) => FateProbe;
+  /** Changes the input's scenario before the run (diff's what-ifs): the spec and the hosts replayed. */
+  readonly alter?: (spec: ScenarioSpec, hosts: readonly string[]) => ScenarioSpec;
 };
 
 export interface RunResult {
@@ -52,10 +57,11 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
   try {
     if (isCapture(input)) {
       const given = captureHost(input, options);
-      const spec = withConntrackHashSeed(given, [options.host ?? given.trace[0] ?? given.hosts[0]?.name ?? ''], options.conntrackHashSeed);
+      const replayed = [options.host ?? given.trace[0] ?? given.hosts[0]?.name ?? ''];
+      const spec = withConntrackHashSeed(options.alter ? options.alter(given, replayed) : given, replayed, options.conntrackHashSeed);
       const progress = captureProgress(input, options.quiet === true);
       try {
-        const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, kernel: options.kernel, followKernel: options.followKernel, sink: sinkFor(false), tap: out?.tap, until: options.until, maxPackets: options.maxPackets, progress: progress?.report, origin });
+        const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, kernel: options.kernel, followKernel: options.followKernel, sink: sinkFor(false), probeFor: options.probeFor, tap: out?.tap, until: options.until, maxPackets: options.maxPackets, progress: progress?.report, origin });
         return { hosts: [replay.host], replay, world: null, endTime: replay.endTime };
       } finally {
         progress?.stop();
@@ -63,8 +69,8 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
     }
     const scenario = loadScenario(input);
     const traced = options.host ? [options.host] : scenario.trace;
-    const spec = withConntrackHashSeed(scenario, traced, options.conntrackHashSeed);
-    const world = new World(spec, { seed: options.seed, cpus: options.cpus, kernel: options.kernel, trace: traced, sink: sinkFor(traced.length > 1), tap: out?.tap });
+    const spec = withConntrackHashSeed(options.alter ? options.alter(scenario, traced) : scenario, traced, options.conntrackHashSeed);
+    const world = new World(spec, { seed: options.seed, cpus: options.cpus, kernel: options.kernel, trace: traced, sink: sinkFor(traced.length > 1), probeFor: options.probeFor, tap: out?.tap });
     world.run(Math.min(options.until ?? Number.MAX_SAFE_INTEGER, spec.until ?? Number.MAX_SAFE_INTEGER), options.maxPackets);
     return { hosts: traced.map((n) => world.hosts.get(n)!), replay: null, world, endTime: world.queue.now };
   } finally {

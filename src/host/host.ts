@@ -25,6 +25,7 @@ import type { Ruleset } from '../netfilter/rules/model.js';
 import type { BacklogCpu } from './backlog-cpu.js';
 import { ipRcv } from '../ipv4/ip-input.js';
 import { ipLocalOut, ipLocalOutRouted } from '../ipv4/ip-output.js';
+import type { FateProbe } from '../netfilter/probe.js';
 
 /** What loopback_xmit's eth_type_trans finds: lo's all-zero addresses and ETH_P_IP. */
 const LOOPBACK_HEADER: EthHeader = { dest: new Uint8Array(6), source: new Uint8Array(6), proto: ETH_P_IP };
@@ -89,6 +90,15 @@ export class Host {
     this.nf.events = sink && {
       emit: (event: ConntrackEventType, ct: Conn, now: number, protoinfo: boolean) => sink.emit({ kind: 'conntrack', time: now, host: this.name, skb: 0, event, entry: eventEntry(event, ct, now, protoinfo) }),
     };
+  }
+
+  get probe(): FateProbe | null {
+    return this.nf.probe;
+  }
+
+  /** Who hears the fate of the host's packets and entries (netfilter/probe.ts). */
+  set probe(probe: FateProbe | null) {
+    this.nf.probe = probe;
   }
 
   device(name: string): NetDevice | undefined {
@@ -201,22 +211,23 @@ export class Host {
     this.sink?.emit({ kind: 'route', time: skb.time, host: this.name, skb: skb.id, result, dev: route.dev?.name ?? null, nexthop: routeNexthop(route, skb.pkt.daddr), reason: null });
   }
 
-  routeDrop(skb: Skb, reason: string): void {
+  /** A drop by routing or forwarding; `fn` the kernel function that refused the packet. */
+  routeDrop(skb: Skb, reason: string, fn: string): void {
     this.sink?.emit({ kind: 'route', time: skb.time, host: this.name, skb: skb.id, result: 'drop', dev: null, nexthop: 0, reason });
-    this.dropped(skb, null, reason);
+    this.dropped(skb, null, reason, null, fn);
   }
 
-  /** kfree_skb: the packet dies here, counted and traced with its reason. */
-  dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null = null): void {
+  /**
+   * kfree_skb: the packet dies here, counted and traced with its reason. `fn`: the kernel
+   * function that dropped it off the hooks (on a hook, the op that returned NF_DROP says).
+   */
+  dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null = null, fn: string | null = null): void {
     // kfree_skb drops the last reference to an unconfirmed entry: nf_conntrack_destroy takes
     // it out of the NAT bysource index too (nf_nat_cleanup_conntrack).
     if (skb.ct && !skb.ct.confirmed) this.nf.bysource.remove(skb.ct);
     const why = counter ? `conntrack ${counter}` : reason;
     this.packets.dropped.set(why, (this.packets.dropped.get(why) ?? 0) + 1);
-    this.onDrop?.(skb, reason);
+    this.nf.probe?.dropped(skb, hook, reason, counter, fn);
     this.sink?.emit({ kind: 'drop', time: skb.time, host: this.name, skb: skb.id, hook, reason, counter });
   }
-
-  /** Observer of every drop (for counts and diagnosis). */
-  onDrop: ((skb: Skb, reason: string) => void) | null = null;
 }

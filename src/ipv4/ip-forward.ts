@@ -14,7 +14,7 @@ export function ipForward(host: Host, skb: Skb, route: Route): void {
   skb.route = route;
   skb.outdev = route.dev;
   if (skb.pkt.ttl <= 1) {
-    host.routeDrop(skb, 'TTL exceeded');
+    host.routeDrop(skb, 'TTL exceeded', 'ip_forward');
     icmpSend(host, skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
     return;
   }
@@ -23,7 +23,7 @@ export function ipForward(host: Host, skb: Skb, route: Route): void {
   const mtu = route.dev!.mtu;
   if (exceedsMtu(skb, mtu)) {
     host.nf.mib.inc('IpFragFails');
-    host.routeDrop(skb, `packet of ${skb.pkt.length} bytes with DF set does not fit the MTU ${mtu} of ${route.dev!.name} (ip_exceeds_mtu)`);
+    host.routeDrop(skb, `packet of ${skb.pkt.length} bytes with DF set does not fit the MTU ${mtu} of ${route.dev!.name} (ip_exceeds_mtu)`, 'ip_forward');
     icmpSend(host, skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, skb.time, mtu);
     return;
   }

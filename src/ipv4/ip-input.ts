@@ -28,11 +28,11 @@ function ipRcvFinish(host: Host, skb: Skb, dev: NetDevice): void {
   // a looped-back packet keeps the route it was sent by (loopback_xmit leaves skb_dst): no input route lookup
   const looped = dev.type === 'loopback';
   const martian = looped ? null : martianReason(host, skb);
-  if (martian) return host.routeDrop(skb, martian);
+  if (martian) return host.routeDrop(skb, martian, 'ip_route_input_slow');
   const route = host.fib.lookup(skb.pkt.daddr);
   if (route && (route.type === 'local' || route.type === 'broadcast')) {
     const refused = route.type === 'local' && !looped ? validateSource(host, skb, dev) : null;
-    if (refused) return host.routeDrop(skb, refused);
+    if (refused) return host.routeDrop(skb, refused, 'fib_validate_source');
     if (!ipRcvOptions(host, skb)) return;
     host.routeEvent(skb, 'local', route);
     ipLocalDeliver(host, skb, dev);
@@ -41,11 +41,11 @@ function ipRcvFinish(host: Host, skb: Skb, dev: NetDevice): void {
   if (host.sysctl.num('net.ipv4.ip_forward') !== 1) {
     // ip_route_input_slow: -EHOSTUNREACH, and ip_error counts it (IN_DEV_FORWARD off)
     host.nf.mib.inc('IpInAddrErrors');
-    return host.routeDrop(skb, 'forwarding disabled (net.ipv4.ip_forward=0; IpInAddrErrors)');
+    return host.routeDrop(skb, 'forwarding disabled (net.ipv4.ip_forward=0; IpInAddrErrors)', 'ip_route_input_slow');
   }
-  if (!route || route.type !== 'unicast' || !route.dev) return host.routeDrop(skb, route ? `route type ${route.type}` : 'no route to host');
+  if (!route || route.type !== 'unicast' || !route.dev) return host.routeDrop(skb, route ? `route type ${route.type}` : 'no route to host', 'ip_route_input_slow');
   const refused = looped ? null : validateSource(host, skb, dev);
-  if (refused) return host.routeDrop(skb, refused);
+  if (refused) return host.routeDrop(skb, refused, 'fib_validate_source');
   if (!ipRcvOptions(host, skb)) return;
   ipForward(host, skb, route);
 }
@@ -62,7 +62,7 @@ function localDefrag(host: Host, skb: Skb): boolean {
   const result = host.nf.defrag.defrag(skb.pkt, DefragUser.LocalDeliver, skb.time);
   if (result.kind === 'queued') return false;
   if (result.kind === 'dropped') {
-    host.dropped(skb, null, `${result.reason} (ip_defrag)`);
+    host.dropped(skb, null, `${result.reason} (ip_defrag)`, null, 'ip_defrag');
     return false;
   }
   skb.pkt = result.pkt;

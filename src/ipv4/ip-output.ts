@@ -29,7 +29,7 @@ const IP_MF = 0x2000;
 /** ip_local_out for a locally made skb (a socket's, or icmp_send's): routed by its destination. */
 export function ipLocalOut(host: Host, skb: Skb): void {
   const route = ipRouteOutput(host, skb.pkt.daddr);
-  if (!route || !route.dev) return host.dropped(skb, null, 'no route to host (local output)');
+  if (!route || !route.dev) return host.dropped(skb, null, 'no route to host (local output)', null, 'ip_route_output_key');
   ipLocalOutRouted(host, skb, route);
 }
 
@@ -60,7 +60,7 @@ export function ipLocalOutRouted(host: Host, skb: Skb, route: Route): void {
 function ipRouteMeHarder(host: Host, skb: Skb): boolean {
   const route = ipRouteOutput(host, skb.pkt.daddr);
   if (!route || !route.dev) {
-    host.routeDrop(skb, 'no route after NAT OUTPUT');
+    host.routeDrop(skb, 'no route after NAT OUTPUT', 'ip_route_me_harder');
     return false;
   }
   skb.route = route;
@@ -80,7 +80,7 @@ export function ipOutput(host: Host, skb: Skb): void {
   const frag = ipFinishOutput(skb, out.mtu);
   if (frag.kind === 'frag-needed') {
     host.nf.mib.inc('IpFragFails');
-    host.dropped(skb, null, `packet of ${skb.pkt.length} bytes with DF set does not fit the MTU ${out.mtu} of ${out.name} (ip_fragment)`);
+    host.dropped(skb, null, `packet of ${skb.pkt.length} bytes with DF set does not fit the MTU ${out.mtu} of ${out.name} (ip_fragment)`, null, 'ip_fragment');
     icmpSend(host, skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, skb.time, frag.mtu);
     return;
   }

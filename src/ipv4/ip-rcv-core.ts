@@ -23,7 +23,7 @@ const IPOPT_SSRR = 137;
 /** True when the packet goes on to PRE_ROUTING; otherwise it was counted and dropped here. */
 export function ipRcvCore(host: Host, skb: Skb): boolean {
   if (skb.otherHost) {
-    host.dropped(skb, null, 'PACKET_OTHERHOST: the frame was addressed to another host (ip_rcv_core)');
+    host.dropped(skb, null, 'PACKET_OTHERHOST: the frame was addressed to another host (ip_rcv_core)', null, 'ip_rcv_core');
     return false;
   }
   const data = skb.pkt.data;
@@ -31,7 +31,7 @@ export function ipRcvCore(host: Host, skb: Skb): boolean {
   if (checksum(data, 0, ihl) !== 0) {
     host.nf.mib.inc('IpExtInCsumErrors');
     host.nf.mib.inc('IpInHdrErrors');
-    host.dropped(skb, null, 'bad IPv4 header checksum (ip_rcv_core: IpInHdrErrors, IpExtInCsumErrors)');
+    host.dropped(skb, null, 'bad IPv4 header checksum (ip_rcv_core: IpInHdrErrors, IpExtInCsumErrors)', null, 'ip_rcv_core');
     return false;
   }
   return true;
@@ -45,11 +45,11 @@ export function ipRcvOptions(host: Host, skb: Skb): boolean {
   if (bad.kind === 'error') {
     host.nf.mib.inc('IpInHdrErrors');
     icmpSend(host, skb, ICMP_PARAMETERPROB, 0, skb.time, (bad.pointer << 24) >>> 0);
-    host.dropped(skb, null, `malformed IP options: ${bad.why} (ip_options_compile: IpInHdrErrors, parameter problem at byte ${bad.pointer})`);
+    host.dropped(skb, null, `malformed IP options: ${bad.why} (ip_options_compile: IpInHdrErrors, parameter problem at byte ${bad.pointer})`, null, 'ip_options_compile');
     return false;
   }
   if (bad.kind === 'source-route') {
-    host.dropped(skb, null, 'source route option with accept_source_route=0 (ip_rcv_options)');
+    host.dropped(skb, null, 'source route option with accept_source_route=0 (ip_rcv_options)', null, 'ip_rcv_options');
     return false;
   }
   return true;

@@ -62,7 +62,10 @@ export class HookTable {
     const state = this.untracedState(hook, inDev, outDev);
     for (const op of this.ops[hook]!) {
       const verdict = op.fn(skb, state);
-      if (verdict !== Verdict.Accept) return verdict;
+      if (verdict !== Verdict.Accept) {
+        skb.verdictOp = op.name;
+        return verdict;
+      }
     }
     return Verdict.Accept;
   }
@@ -111,7 +114,10 @@ export class HookTable {
         nftTrace: trace.nftTrace,
         drop: verdict === Verdict.Drop ? skb.drop : null,
       });
-      if (verdict !== Verdict.Accept) return verdict;
+      if (verdict !== Verdict.Accept) {
+        skb.verdictOp = op.name;
+        return verdict;
+      }
     }
     return Verdict.Accept;
   }

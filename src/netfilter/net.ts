@@ -14,6 +14,7 @@ import { ConntrackTable } from './conntrack/table.js';
 import { BySource } from './nat/bysource.js';
 import { ExpiryWheel } from './conntrack/expiry.js';
 import { eventDestroy, type ConntrackEventSink } from './conntrack/ecache.js';
+import type { FateProbe } from './probe.js';
 
 /** The addresses and ports of a packet as the real kernel sent it (from a capture's Out side). */
 export interface WireTuple {
@@ -40,6 +41,8 @@ export class NetfilterNet {
   /** Who hears conntrack events (`conntrack -E`), and what each entry last reported. */
   events: ConntrackEventSink | null = null;
   readonly reported = new Map<Conn, number>();
+  /** Who hears the decisions on packets and entries (`natsim explain`, `natsim diff`). */
+  probe: FateProbe | null = null;
   /** When each confirmed entry expires (conntrack/expiry.ts). */
   readonly expiry = new ExpiryWheel();
   /** When the periodic expiry scan last ran (conntrack/gc.ts). */
@@ -76,6 +79,7 @@ export class NetfilterNet {
     this.expiry.unschedule(conn);
     this.bysource.remove(conn);
     eventDestroy(this, conn, now);
+    this.probe?.destroyed(conn, now);
   }
 
   nextConnId(): number {

@@ -6,13 +6,30 @@ import type { Ipv4Packet } from '../packet/ipv4.js';
 import type { EthHeader, NetDevice } from '../host/device.js';
 import type { Route } from '../host/fib.js';
 import { CtInfo, type Conn } from './conntrack/conn.js';
-import type { RejectWith } from './rules/model.js';
+import type { Chain, RejectWith, Rule, Table } from './rules/model.js';
+
+/** The chain whose verdict dropped a packet: the rule that decided, or null for the chain's policy. */
+export interface ChainDecision {
+  readonly table: Table;
+  readonly chain: string;
+  readonly rule: Rule | null;
+}
 
 /** Why natsim dropped a packet: a named reason, the kernel counter it bumped if any, and for REJECT the answer to send. */
 export interface DropReason {
   readonly reason: string;
   readonly counter?: string;
   readonly reject?: RejectWith;
+  /** A rule's or a policy's verdict (absent: the kernel's own code dropped it). */
+  readonly decision?: ChainDecision;
+}
+
+/**
+ * A chain's DROP (or REJECT) as the drop reason: what the rule already said (REJECT's answer, a
+ * hotdrop's reason) with the chain and rule that decided; `fallback` when nothing said why.
+ */
+export function chainDrop(said: DropReason | null, table: Table, chain: Chain, rule: Rule | null, fallback: string): DropReason {
+  return { ...(said ?? { reason: fallback }), decision: { table, chain: chain.name, rule } };
 }
 
 export class Skb {
@@ -58,6 +75,8 @@ export class Skb {
   outdev: NetDevice | null = null;
   route: Route | null = null;
   drop: DropReason | null = null;
+  /** The hook op that returned the last verdict other than ACCEPT: the kernel function that decided. */
+  verdictOp: string | null = null;
 
   constructor(
     /** Stable identity for traces (printed like an skb address). */

@@ -15,6 +15,7 @@ import { RuleContext, type RuleEnv } from './rules/context.js';
 import { conntrackIn } from './conntrack/core.js';
 import { confirm } from './conntrack/confirm.js';
 import { natInetFn, type NatChain } from './nat/core.js';
+import { chainDrop } from './skb.js';
 import { ipv4ConntrackDefrag } from '../ipv4/nf-defrag-ipv4.js';
 
 export function buildHooks(net: NetfilterNet, ruleset: Ruleset, tracked: boolean, devices: readonly NetDevice[], env: RuleEnv): HookTable {
@@ -72,7 +73,7 @@ function registerFilterChain(hooks: HookTable, table: Table, chain: Chain, env: 
       const outcome = evaluateChain(table, chain, new RuleContext(skb, state, env), () => {
         throw new Error(`bug: NAT statement in ${base.type} chain ${chain.name}`);
       });
-      if (outcome.verdict === Verdict.Drop) skb.drop ??= { reason: outcome.rule ? `rule "${outcome.rule.text}"` : `policy of chain ${chain.name}` };
+      if (outcome.verdict === Verdict.Drop) skb.drop = chainDrop(skb.drop, table, chain, outcome.rule, outcome.rule ? `rule "${outcome.rule.text}"` : `policy of chain ${chain.name}`);
       return outcome.verdict;
     },
   });

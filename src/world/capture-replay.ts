@@ -4,6 +4,7 @@
  * are what the real kernel did, kept for comparison with what natsim sends. Captures whose
  * link type carries no direction (Ethernet, raw IP) are taken as all received.
  */
+import type { FateProbe } from '../netfilter/probe.js';
 import { ChunkPool, readCapture, type Chunk } from '../capture/index.js';
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { InputError } from '../errors.js';
@@ -65,6 +66,8 @@ export interface ReplayOptions {
   /** The kernel the host behaves as (default: the scenario's `kernel`). */
   readonly kernel?: KernelVersion;
   readonly sink?: TraceSink | null;
+  /** A fate probe for the host (netfilter/probe.ts; explain and diff). */
+  readonly probeFor?: ((host: Host) => FateProbe) | null;
   /** Sees the host's packets on its interfaces (--write-pcap). */
   readonly tap?: PacketTap | null;
   /**
@@ -192,6 +195,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const ports: HostPorts = {
     transmit: (_h: Host, dev: NetDevice, skb: Skb, nexthop: number) => {
       if (neighbours.fails(nexthop, skb.time)) {
+        host.probe?.unresolved(skb, dev, nexthop);
         // kept past its record: its bytes must not be in a chunk the reader fills again
         skb.pkt = skb.pkt.copy();
         failures.push({ due: skb.time + NEIGH_FAIL_NS, skb });
@@ -215,6 +219,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus, KERNEL_PROFILES[options.kernel ?? spec.kernel], false);
   host.sink = options.sink ?? null;
   host.tap = options.tap ?? null;
+  if (options.probeFor) host.probe = options.probeFor(host);
   const followKernel = options.followKernel ?? true;
   const index = new RecordedOut();
   const own = new OwnOutput(host, hostSpec.sockets ?? []);
@@ -245,6 +250,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     index.forget(now);
     const claimed = index.claim(now, pkt);
     host.nf.recorded = followKernel ? claimed : null;
+    if (host.probe) host.probe.record = r.index;
     host.receive(pkt, dev, now, r.link && receivedHeader(r.link, dev, pkt.daddr), null, r.otherHost);
     host.nf.recorded = null;
   };
@@ -259,6 +265,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     if (what.kind === 'made') return;
     if (what.kind === 'skip') return noteUnhandled(host, r, now, what.reason, skip);
     host.nf.recorded = followKernel ? wire : null;
+    if (host.probe) host.probe.record = r.index;
     own.feed(what.pkt, () => host.outputCaptured(what.pkt, now, what.note));
     host.nf.recorded = null;
   };

@@ -18,6 +18,7 @@ import { buildHost } from './build-host.js';
 import { HostSockets, type AppEvent } from '../sockets/host-sockets.js';
 import { startAction } from './actions.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
+import type { FateProbe } from '../netfilter/probe.js';
 
 /** Link delay: small and fixed, so runs are deterministic. */
 const LINK_DELAY_NS = 10_000;
@@ -32,6 +33,8 @@ export interface WorldOptions {
   readonly tap?: PacketTap | null;
   /** Hosts to trace (default: the scenario's `trace`). */
   readonly trace?: readonly string[];
+  /** A fate probe for each traced host (netfilter/probe.ts; explain and diff). */
+  readonly probeFor?: ((host: Host) => FateProbe) | null;
 }
 
 export class World implements HostPorts {
@@ -56,6 +59,7 @@ export class World implements HostPorts {
       if (!host) throw new InputError({ file: spec.file }, `no host '${name}' to trace`);
       host.sink = options.sink ?? null;
       host.tap = options.tap ?? null;
+      if (options.probeFor) host.probe = options.probeFor(host);
     }
     for (const step of spec.run) startAction(this, step);
   }
@@ -73,7 +77,11 @@ export class World implements HostPorts {
       return;
     }
     const peer = this.neighbour(host, dev, nexthop);
-    if (!peer) return; // no neighbour answers ARP for the next hop: the packet goes nowhere
+    if (!peer) {
+      // no neighbour answers ARP for the next hop: the packet goes nowhere
+      host.probe?.unresolved(skb, dev, nexthop);
+      return;
+    }
     host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
     const pkt = skb.pkt;
     const cpu = skb.cpu; // veth_xmit: the peer processes it on the sender's CPU

@@ -31,6 +31,7 @@ export function confirm(net: NetfilterNet, skb: Skb, state: HookState): Verdict 
   net.table.insert(ct);
   net.expiry.schedule(ct);
   eventNew(net, ct, skb.time);
+  net.probe?.confirmed(skb, state.hook);
   return Verdict.Accept;
 }
 
@@ -60,6 +61,7 @@ function resolveClash(net: NetfilterNet, skb: Skb, winner: TupleHash, state: Hoo
   if (!resolved || rules !== 'merge-or-reply-only') net.stats.inc(skb.cpu, 'insert_failed');
   if (resolved) return Verdict.Accept;
   net.stats.inc(skb.cpu, 'drop');
+  net.probe?.clashDropped(skb, winner.conn, winner.dir);
   skb.drop = { reason: `insert clash with conntrack entry ${winner.conn.id} (${winner.dir === Dir.Original ? 'original' : 'reply'} tuple taken)`, counter: 'insert_failed' };
   return Verdict.Drop;
 }

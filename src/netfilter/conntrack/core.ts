@@ -79,8 +79,7 @@ const BAD_CHECKSUM = 'bad checksum (nf_checksum with nf_conntrack_checksum=1: na
  * ('related'), a broken packet (why), or nothing. ICMP errors are checked by every kernel;
  * 4.15 checks TCP headers here too (tcp_error as l4proto->error), later kernels in the tracker.
  */
-function checkBeforeLookup(net: NetfilterNet, skb: Skb, state: HookState): 'related' | string | null {
-  const notes = state.notes;
+function checkBeforeLookup(net: NetfilterNet, skb: Skb, state: HookState, notes: string[] | null): 'related' | string | null {
   if (skb.pkt.proto === IPPROTO.ICMP) {
     // nf_conntrack_icmpv4_error checks the checksum of every ICMP message first
     if (badChecksum(net, skb, state)) return `ICMP: ${BAD_CHECKSUM}`;
@@ -103,9 +102,15 @@ export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verd
     return Verdict.Accept;
   }
   gcIfDue(net, skb.time);
-  const broken = checkBeforeLookup(net, skb, state);
-  if (broken === 'related') return Verdict.Accept;
+  // without a trace, a probe still hears the tracker's reasons (the only reader of these notes)
+  const notes = state.notes ?? net.probe?.scratchNotes() ?? null;
+  const broken = checkBeforeLookup(net, skb, state, notes);
+  if (broken === 'related') {
+    net.probe?.icmpError(skb, state.hook);
+    return Verdict.Accept;
+  }
   if (broken !== null) {
+    net.probe?.invalid(skb, null, notes === null || notes.length === 0 ? [broken] : [...notes, broken]);
     const counters: StatName[] = net.kernel.conntrack.errorCountsInvalid ? ['error', 'invalid'] : ['error'];
     for (const c of counters) net.stats.inc(skb.cpu, c);
     state.notes?.push(`${broken}; passed untracked (conntrack counter ${counters.join(', ')})`);
@@ -113,14 +118,16 @@ export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verd
   }
   if ((skb.pkt.proto === IPPROTO.TCP || skb.pkt.proto === IPPROTO.UDP) && badChecksum(net, skb, state)) {
     // tcp_error / udp_error in the tracker: -NF_ACCEPT, the new entry freed, the packet invalid
+    const why = `${skb.pkt.proto === IPPROTO.TCP ? 'TCP' : 'UDP'}: ${BAD_CHECKSUM}`;
+    net.probe?.invalid(skb, null, [why]);
     net.stats.inc(skb.cpu, 'invalid');
-    state.notes?.push(`${skb.pkt.proto === IPPROTO.TCP ? 'TCP' : 'UDP'}: ${BAD_CHECKSUM}; passed untracked (conntrack counter invalid)`);
+    state.notes?.push(`${why}; passed untracked (conntrack counter invalid)`);
     return Verdict.Accept;
   }
   const failed = attachEntry(net, skb, state);
   if (failed !== null) return failed;
   let ct = skb.ct!;
-  let tracked = trackPacket(net, ct, skb, state.notes);
+  let tracked = trackPacket(net, ct, skb, notes);
   // -NF_REPEAT: the TCP tracker killed the entry to reopen the connection (a SYN in TIME_WAIT
   // or CLOSE); `goto repeat` looks the packet up again, which creates a fresh entry.
   while (tracked === 'repeat') {
@@ -129,9 +136,10 @@ export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verd
     if (again !== null) return again;
     state.notes?.push(`TCP reopen: old entry ${ct.id} killed, new entry ${skb.ct!.id}`);
     ct = skb.ct!;
-    tracked = trackPacket(net, ct, skb, state.notes);
+    tracked = trackPacket(net, ct, skb, notes);
   }
   if (tracked !== 'valid') {
+    net.probe?.invalid(skb, ct, notes ?? []);
     skb.ct = null;
     skb.ctinfo = CtInfo.Untracked;
     net.stats.inc(skb.cpu, 'invalid');

@@ -39,6 +39,7 @@ function earlyDropList(net: NetfilterNet, bucket: number, now: number): number {
       continue;
     }
     if (ct.has(Status.Assured)) continue;
+    net.probe?.evicted(ct, now);
     net.destroy(ct, now);
     drops++;
   }

@@ -15,7 +15,7 @@ import { evaluateChain, type NatAction } from '../rules/eval.js';
 import { RuleContext, type RuleEnv } from '../rules/context.js';
 import type { HookState, OpTrace } from '../hooks.js';
 import type { NatBinding } from '../../trace/events.js';
-import type { Skb } from '../skb.js';
+import { chainDrop, type Skb } from '../skb.js';
 import { natPacket } from './manip.js';
 import { isRelatedIcmp, natIcmpReplyTranslation } from './icmp-reply.js';
 import { masquerade } from './masquerade.js';
@@ -71,7 +71,7 @@ function bindFromChains(search: NatSearch, chains: readonly NatChain[], devices:
   for (const { table, chain } of chains) {
     const outcome = evaluateChain(table, chain, ctx, (action, rule) => applyNat(search, action, rule, devices, skb, state));
     if (outcome.verdict !== Verdict.Accept) {
-      if (outcome.verdict === Verdict.Drop && !skb.drop) skb.drop = { reason: `dropped by ${outcome.rule ? `rule "${outcome.rule.text}"` : `policy of chain ${chain.name}`}` };
+      if (outcome.verdict === Verdict.Drop) skb.drop = chainDrop(skb.drop, table, chain, outcome.rule, `dropped by ${outcome.rule ? `rule "${outcome.rule.text}"` : `policy of chain ${chain.name}`}`);
       return outcome.verdict;
     }
     if (natInitialized(search.ct, manip)) return Verdict.Accept;
@@ -82,6 +82,7 @@ function bindFromChains(search: NatSearch, chains: readonly NatChain[], devices:
 
 function applyNat(search: NatSearch, action: NatAction, rule: Rule, devices: readonly NetDevice[], skb: Skb, state: HookState): Verdict {
   recordBinding(state.trace, action.kind, rule, state.out);
+  search.net.probe?.natBound(search.ct, { kind: action.kind, rule, range: action.range, hook: state.hook, time: skb.time });
   switch (action.kind) {
     case 'masquerade':
       return masquerade(search, skb, action.range, devices, state);

@@ -31,6 +31,7 @@ export function masquerade(s: NatSearch, skb: Skb, rule: NatRange, devices: read
     return Verdict.Drop;
   }
   state.notes?.push(`masquerade: out ${out.name}, next hop ${formatIpv4(nexthop)} -> source ${formatIpv4(source)}`);
+  s.net.probe?.masqueraded(s.ct, { out, nexthop, gateway: skb.route?.gateway ?? 0, source });
   s.ct.masqIndex = out.index;
   const range: NatRange = { ...rule, flags: rule.flags | NatFlag.MapIps, minAddr: source, maxAddr: source };
   return natSetupInfo(s, range, ManipType.Src);

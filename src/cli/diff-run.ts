@@ -1,0 +1,87 @@
+/**
+ * One of diff's two replays, as plain data that crosses a worker boundary: the changed run
+ * goes to a worker thread (diff-worker.ts) while this thread replays the input as it is, so
+ * that a diff takes about the time of one replay where a second core is free.
+ */
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { InputError } from '../errors.js';
+import type { KernelVersion } from '../kernel/profile.js';
+import type { HostSpec, ScenarioSpec } from '../scenario/spec.js';
+import type { RunFates } from '../explain/diff.js';
+import type { FlowCollector } from '../explain/collect.js';
+import type { TrackedFate } from '../explain/fate.js';
+import { explainRun } from './explain.js';
+import type { RunOptions } from './run-input.js';
+import { requireFile } from './input-file.js';
+import { UsageError } from './usage-error.js';
+
+export interface DiffChanges {
+  readonly ruleset?: string;
+  readonly sysctl: readonly string[];
+  readonly setNode?: string;
+  readonly kernel?: KernelVersion;
+}
+
+/** What a run gives diff: per replayed host, its name and fates. */
+export interface HostFates extends RunFates {
+  readonly host: string;
+}
+
+/** What crosses from the worker: fates as entries, or the error that ended the run. */
+export type WorkerReply = { readonly hosts: { readonly host: string; readonly fates: [string, TrackedFate][]; readonly counters: Record<string, number> }[] } | { readonly error: string; readonly usage: boolean };
+
+/** KEY=VALUE, the value a number when it is one (as a scenario's sysctl map gives it). */
+function sysctlPair(text: string): [string, string | number] {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new UsageError(`--sysctl: expected KEY=VALUE, got '${text}'`);
+  const value = text.slice(at + 1).trim();
+  return [text.slice(0, at).trim(), /^-?\d+$/.test(value) ? Number(value) : value];
+}
+
+function readRuleset(file: string): string {
+  requireFile(file);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError({ file }, `cannot read: ${(e as Error).message}`);
+  }
+}
+
+/** The run options of the changed replay: the replayed hosts' ruleset and sysctls, the node, the kernel. */
+export function changedOptions(options: RunOptions, changes: DiffChanges): RunOptions {
+  const ruleset = changes.ruleset === undefined ? undefined : { text: readRuleset(changes.ruleset), file: changes.ruleset, lineOffset: 0, colOffset: 0 };
+  const sysctls = changes.sysctl.map(sysctlPair);
+  const change = (h: HostSpec): HostSpec => ({
+    ...h,
+    ruleset: ruleset ?? h.ruleset,
+    sysctl: [...h.sysctl, ...sysctls.map((value) => ({ value, place: { file: `--sysctl ${value[0]}=${value[1]}` } }))],
+  });
+  const alter = (spec: ScenarioSpec, hosts: readonly string[]): ScenarioSpec => ({ ...spec, hosts: spec.hosts.map((h) => (hosts.includes(h.name) ? change(h) : h)) });
+  return { ...options, node: changes.setNode ?? options.node, kernel: changes.kernel ?? options.kernel, alter };
+}
+
+function hostFates(c: FlowCollector): HostFates {
+  const total = c.host.nf.stats.total();
+  const counters: Record<string, number> = Object.fromEntries(c.host.nf.stats.fields.map((n) => [n, total[n]]));
+  for (const [why, n] of c.host.packets.dropped) counters[`dropped: ${why}`] = n;
+  return { host: c.host.name, fates: c.fates!, counters };
+}
+
+/** One replay with every flow's fate kept. */
+export async function fatesRun(input: string, options: RunOptions): Promise<HostFates[]> {
+  return (await explainRun(input, options, true)).collectors.map(hostFates);
+}
+
+/** The changed replay in a worker thread. */
+export function fatesInWorker(input: string, options: RunOptions, changes: DiffChanges): Promise<HostFates[]> {
+  const { probeFor: _p, alter: _a, origin: _o, ...plain } = options;
+  const worker = new Worker(new URL('./diff-worker.js', import.meta.url), { workerData: { input, options: { ...plain, quiet: true }, changes } });
+  return new Promise((resolve, reject) => {
+    worker.once('message', (reply: WorkerReply) => {
+      if ('error' in reply) reject(reply.usage ? new UsageError(reply.error) : new Error(reply.error));
+      else resolve(reply.hosts.map((h) => ({ host: h.host, fates: new Map(h.fates), counters: h.counters })));
+    });
+    worker.once('error', reject);
+  });
+}

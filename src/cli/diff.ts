@@ -1,0 +1,37 @@
+/**
+ * `natsim diff INPUT (--ruleset FILE | --sysctl KEY=VALUE | --set-node DIR | --kernel V)...`:
+ * replay INPUT as it is and once changed (the two at once: diff-run.ts), and report every flow
+ * whose fate changed and the counters that moved. Exit 0 when nothing changed, 1 when
+ * something did (CI can gate a ruleset change on it), 2 for bad input.
+ */
+import { counterChanges, flowChanges } from '../explain/diff.js';
+import { diffJson, diffText } from '../explain/render-diff.js';
+import type { Output } from '../trace/output.js';
+import { changedOptions, fatesInWorker, fatesRun, type DiffChanges } from './diff-run.js';
+import { isCapture, type RunOptions } from './run-input.js';
+import { UsageError } from './usage-error.js';
+
+export interface DiffOptions extends RunOptions {
+  readonly json: boolean;
+  readonly changes: DiffChanges;
+}
+
+export async function diffCommand(input: string, options: DiffOptions, out: Output): Promise<number> {
+  const { changes, json, ...run } = options;
+  if (changes.ruleset === undefined && changes.sysctl.length === 0 && changes.setNode === undefined && changes.kernel === undefined) {
+    throw new UsageError('diff needs at least one change: --ruleset FILE, --sysctl KEY=VALUE, --set-node DIR or --kernel V');
+  }
+  if (changes.setNode !== undefined && !isCapture(input)) throw new UsageError(`--set-node replaces the node snapshot of a capture; ${input} is a scenario`);
+  changedOptions(run, changes); // a bad change is a usage error before either replay
+  const [before, after] = await Promise.all([fatesRun(input, run), fatesInWorker(input, run, changes)]);
+  let moved = 0;
+  for (const [i, b] of before.entries()) {
+    const a = after[i]!;
+    const flows = flowChanges(b, a);
+    const counters = counterChanges(b, a);
+    moved += flows.length + counters.length;
+    if (before.length > 1 && !json) out.line(`${b.host}:`);
+    for (const line of json ? diffJson(flows, counters) : diffText(flows, counters, new Set([...b.fates.keys(), ...a.fates.keys()]).size)) out.line(line);
+  }
+  return moved > 0 ? 1 : 0;
+}

@@ -1,0 +1,131 @@
+/**
+ * Classifying: a failed flow's facts (flow-facts.ts) → its cause, in the kernel's terms, and
+ * the evidence — which packet, which hook, which rule, which kernel function, which counter.
+ * A drop decides over what the entry showed later; among an entry's troubles the most
+ * specific wins (an asymmetric reply, then the neighbour, then an ICMP error, then early_drop,
+ * then a reset, then no reply at all).
+ */
+import { HOOK_IPTABLES_CHAIN } from '../netfilter/constants.js';
+import { ifaMatch } from '../host/device.js';
+import { formatIpv4 } from '../packet/ipv4-addr.js';
+import type { NatRuleBinding, MasqueradeChoice } from '../netfilter/probe.js';
+import { NatFlag, type NatRange, type Rule } from '../netfilter/rules/model.js';
+import type { Cause, Evidence, Finding, FlowTuple, MasqueradeFact, Moment, NatFact, RuleRef, StaleDnat } from './finding.js';
+import type { ConnEnd, ConnFacts, DropFact, FailedFlow } from './flow-facts.js';
+import { tupleText } from './flow-tuple.js';
+
+export function classify(f: FailedFlow): Finding {
+  const [cause, evidence] = f.drop ? fromDrop(f.drop, f.conn, f.end) : fromEnd(f.conn!, f.end!, f.first);
+  const nat = f.conn?.nat ? natFact(f.conn.nat, f.conn.masq, f.translated ?? f.flow) : null;
+  return { key: tupleText(f.flow), life: f.life, flow: f.flow, first: f.first, dropped: f.dropped, evidence, cause, nat };
+}
+
+export function ruleRef(rule: Rule): RuleRef {
+  return { file: rule.place.file, line: rule.place.line ?? 0, text: rule.text };
+}
+
+function evidence(at: Moment, hook: number | null, fn: string, rule: Rule | null, counter: string | null): Evidence {
+  return { ...at, hook: hook === null ? null : HOOK_IPTABLES_CHAIN[hook]!, fn, rule: rule ? ruleRef(rule) : null, counter };
+}
+
+/** What the first dropped packet shows. */
+function fromDrop(d: DropFact, conn: ConnFacts | null, end: ConnEnd | null): [Cause, Evidence] {
+  const natRule = conn?.nat?.rule ?? null;
+  if (d.clash) {
+    const c = d.clash;
+    const ev = evidence(d.at, d.hook, '__nf_conntrack_confirm (nf_ct_resolve_clash)', natRule, 'insert_failed');
+    if (c.rangeSize !== null && c.held !== null && c.rangeSize > 1 && c.held >= c.rangeSize) return [{ kind: 'nat-exhausted', holder: c.holder, held: c.held, holders: c.holders }, ev];
+    const why = c.rangeSize === 1 ? 'only-tuple' : c.holderLater ? 'holder-unconfirmed' : 'search-gave-up';
+    return [{ kind: 'nat-clash', holder: c.holder, why, held: c.held }, ev];
+  }
+  if (d.invalid !== null) {
+    const rule = d.decision?.rule ?? null;
+    return [{ kind: 'invalid', check: d.invalid, dropped: d.decision !== null }, evidence(d.at, d.hook, invalidFn(d.invalid), rule, d.invalid.startsWith('ICMP') ? 'error' : 'invalid')];
+  }
+  if (d.decision) {
+    const fn = d.decision.table.source === 'iptables-legacy' ? 'ipt_do_table' : 'nft_do_chain';
+    const cause: Cause = { kind: 'rule', verdict: d.reject ? 'reject' : 'drop', table: `${d.decision.table.family} ${d.decision.table.name}`, chain: d.decision.chain, policy: d.decision.rule === null };
+    return [cause, evidence(d.at, d.hook, fn, d.decision.rule, null)];
+  }
+  if (d.table) return [{ kind: 'table-full', max: d.table.max, count: d.table.count }, evidence(d.at, d.hook, '__nf_conntrack_alloc (early_drop found nothing to evict)', null, 'drop')];
+  if (d.neighbour) {
+    const stale = conn && end?.dnat ? staleOf(conn, end) : null;
+    return [{ kind: 'neighbour', dev: d.neighbour.dev, nexthop: formatIpv4(d.neighbour.nexthop), stale }, evidence(d.at, null, 'neigh_resolve_output (arp_solicit unanswered)', natRule, null)];
+  }
+  if (d.fn === 'ip_route_input_slow' || d.fn === 'ip_route_output_key' || d.fn === 'ip_route_me_harder') return [{ kind: 'no-route', reason: d.reason }, evidence(d.at, null, d.fn, null, null)];
+  return [{ kind: 'other-drop', reason: d.reason }, evidence(d.at, d.hook, d.fn ?? 'kfree_skb', null, d.counter)];
+}
+
+/** The tracker's words name the check that failed. */
+function invalidFn(why: string): string {
+  if (why.startsWith('ICMP')) return 'nf_conntrack_icmpv4_error';
+  if (/flag combination|truncated/.test(why)) return 'tcp_error';
+  if (/bound|window/.test(why)) return 'tcp_in_window';
+  if (/invalid rst/.test(why)) return 'nf_conntrack_tcp_packet (RST below the peer\'s last ACK)';
+  if (/invalid new/.test(why)) return 'tcp_new';
+  return 'nf_conntrack_tcp_packet';
+}
+
+/** What a DNAT entry that had seen replies says about its endpoint when it stops answering. */
+function staleOf(conn: ConnFacts, end: ConnEnd | null): StaleDnat | null {
+  const nat = conn.nat;
+  if (!nat || nat.kind !== 'dnat') return null;
+  return { endpoint: formatIpv4(nat.range.minAddr), answeredBefore: end?.replied ?? false };
+}
+
+/** What the entry showed by its end (or the run's). */
+function fromEnd(conn: ConnFacts, end: ConnEnd, first: Moment): [Cause, Evidence] {
+  const natRule = conn.nat?.rule ?? null;
+  if (conn.asymmetric) {
+    return [{ kind: 'asymmetric-reply', server: conn.nat ? formatIpv4(conn.nat.range.minAddr) : '?', reaction: conn.asymmetric }, evidence(conn.asymmetric, null, 'tcp_new (the client answered a reply this host never de-NATed)', natRule, 'invalid')];
+  }
+  if (conn.neighbour) {
+    const n = conn.neighbour;
+    return [{ kind: 'neighbour', dev: n.dev, nexthop: formatIpv4(n.nexthop), stale: end.dnat ? staleOf(conn, end) : null }, evidence(n.at, null, 'neigh_resolve_output (arp_solicit unanswered)', natRule, null)];
+  }
+  if (conn.icmp) {
+    const i = conn.icmp;
+    const stale = end.dnat && i.type === 3 && (i.code === 1 || i.code === 0) ? staleOf(conn, end) : null;
+    return [{ kind: 'icmp-error', type: i.type, code: i.code, text: icmpText(i.type, i.code), from: formatIpv4(i.from), stale }, evidence(i.at, i.hook, 'nf_conntrack_icmpv4_error (RELATED)', null, null)];
+  }
+  if (conn.evicted) return [{ kind: 'early-dropped' }, evidence(conn.evicted, null, 'early_drop', null, 'early_drop')];
+  if (end.reset) return [{ kind: 'reset' }, evidence(end.at, null, 'nf_conntrack_tcp_packet (RST: CLOSE)', null, null)];
+  return [{ kind: 'timeout', expired: end.expired, state: end.tcpState, timeout: end.timeout }, evidence(end.expired ? end.at : first, null, end.expired ? 'gc_worker (nf_ct_gc_expired)' : 'nf_conntrack_in (no reply yet)', natRule, null)];
+}
+
+const UNREACH = ['net unreachable', 'host unreachable', 'protocol unreachable', 'port unreachable', 'fragmentation needed', 'source route failed'];
+
+function icmpText(type: number, code: number): string {
+  if (type === 3) return `destination unreachable: ${UNREACH[code] ?? `code ${code}`}`;
+  if (type === 11) return code === 0 ? 'time exceeded: TTL' : 'time exceeded: reassembly';
+  if (type === 12) return 'parameter problem';
+  return `type ${type} code ${code}`;
+}
+
+/** A range as iptables writes it: 192.168.206.250:50000-50003. */
+function rangeText(r: NatRange, masq: MasqueradeChoice | null): string {
+  const addrs = masq ? formatIpv4(masq.source) : r.flags & NatFlag.MapIps ? (r.minAddr === r.maxAddr ? formatIpv4(r.minAddr) : `${formatIpv4(r.minAddr)}-${formatIpv4(r.maxAddr)}`) : '(address kept)';
+  if (!(r.flags & NatFlag.ProtoSpecified)) return addrs;
+  return `${addrs}:${r.minProto === r.maxProto ? r.minProto : `${r.minProto}-${r.maxProto}`}`;
+}
+
+export function rangeSize(r: NatRange, masq: MasqueradeChoice | null): number {
+  const addrs = masq || !(r.flags & NatFlag.MapIps) ? 1 : r.maxAddr - r.minAddr + 1;
+  return addrs * (r.flags & NatFlag.ProtoSpecified ? Math.abs(r.maxProto - r.minProto) + 1 : 1);
+}
+
+function natFact(b: NatRuleBinding, masq: MasqueradeChoice | null, translated: FlowTuple): NatFact {
+  return { kind: b.kind, rule: ruleRef(b.rule), range: rangeText(b.range, masq), rangeSize: rangeSize(b.range, masq), translated, masquerade: masq ? masqueradeFact(masq) : null };
+}
+
+/** inet_select_addr's reason for its pick, re-read from the device's addresses. */
+export function masqueradeFact(m: MasqueradeChoice): MasqueradeFact {
+  const onDev = m.out.addrs.find((a) => a.local === m.source && !a.secondary);
+  const holds = onDev !== undefined && ifaMatch(m.nexthop, onDev);
+  const why = holds
+    ? `the primary address of ${m.out.name} whose subnet holds the next hop`
+    : onDev
+      ? `no primary address of ${m.out.name} holds the next hop in its subnet: its first primary address`
+      : `${m.out.name} has no usable address: the first primary address of another device`;
+  return { dev: m.out.name, nexthop: formatIpv4(m.nexthop), viaGateway: m.gateway !== 0, source: formatIpv4(m.source), why };
+}

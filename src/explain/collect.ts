@@ -1,0 +1,282 @@
+/**
+ * Collecting facts: a FateProbe (netfilter/probe.ts) on one host that builds, as the replay
+ * runs, what `natsim explain` says about every flow that did not complete, and (for `natsim
+ * diff`) every flow's fate. Per live entry it keeps the few facts NAT, confirm and the errors
+ * gave; a flow that completes leaves nothing behind but its fate; nothing is kept per packet.
+ * A flow is an original tuple; `life` counts the entries that tuple had before (a port reused
+ * after its entry died is a new flow).
+ */
+import { Hook, HOOK_IPTABLES_CHAIN, IPPROTO } from '../netfilter/constants.js';
+import { Status, type Conn } from '../netfilter/conntrack/conn.js';
+import { Dir, invertTuple, Tuple, tupleFromPacket } from '../netfilter/conntrack/tuple.js';
+import { TCP_STATE_NAME, TcpState } from '../netfilter/conntrack/tcp-state.js';
+import type { FateProbe, MasqueradeChoice, NatRuleBinding } from '../netfilter/probe.js';
+import { NatFlag } from '../netfilter/rules/model.js';
+import type { Skb } from '../netfilter/skb.js';
+import type { NetDevice } from '../host/device.js';
+import type { Host } from '../host/host.js';
+import type { ConnRef, FlowTuple, Moment } from './finding.js';
+import { newConnFacts, type ClashFact, type ConnEnd, type ConnFacts, type DropFact, type FailedFlow } from './flow-facts.js';
+import { flowTuple } from './flow-tuple.js';
+import type { TrackedFate } from './fate.js';
+
+/** Ranges up to this many tuples are counted tuple by tuple when a clash needs it. */
+const COUNTABLE_RANGE = 65536;
+/** Holders a finding names at most. */
+const HOLDERS_SHOWN = 8;
+
+/** A flow's identity in the maps: its original tuple's numbers (text is made only for what is shown). */
+function keyOf(t: Tuple): string {
+  return `${t.proto} ${t.src} ${t.srcU} ${t.dst} ${t.dstU}`;
+}
+
+/** The tuple NAT gave an entry, as its peer sees it: the inverse of the reply tuple. */
+function translatedOf(ct: Conn): FlowTuple {
+  const reply = ct.tuple(Dir.Reply);
+  return flowTuple(invertTuple(reply) ?? reply);
+}
+
+export class FlowCollector implements FateProbe {
+  record = 0;
+  private readonly scratch: string[] = [];
+  private readonly live = new Map<Conn, ConnFacts>();
+  /** Entries each original tuple had that are gone (its flows' `life`). */
+  private readonly lives = new Map<string, number>();
+  /** Failed flows by key and life, in the order they first failed. */
+  readonly failed = new Map<string, FailedFlow>();
+  /** Every flow's fate (only when `fates` was asked for). */
+  readonly fates: Map<string, TrackedFate> | null;
+  /** MASQUERADE's choices (device, next hop, address) and how many flows each. */
+  readonly masquerades = new Map<string, { readonly choice: MasqueradeChoice; flows: number }>();
+  /** Flows seen: entries confirmed plus untracked flows that died. */
+  flows = 0;
+  private lastClash: { readonly skb: Skb; readonly fact: ClashFact } | null = null;
+  private lastInvalid: { readonly skb: Skb; readonly tuple: Tuple; readonly why: string } | null = null;
+
+  constructor(
+    readonly host: Host,
+    fates: boolean,
+  ) {
+    this.fates = fates ? new Map() : null;
+  }
+
+  scratchNotes(): string[] {
+    this.scratch.length = 0;
+    return this.scratch;
+  }
+
+  private moment(time: number): Moment {
+    return { record: this.record === 0 ? null : this.record, time: time / 1e9 };
+  }
+
+  private facts(ct: Conn, time: number): ConnFacts {
+    let f = this.live.get(ct);
+    if (f === undefined) this.live.set(ct, (f = newConnFacts(this.moment(time))));
+    return f;
+  }
+
+  natBound(ct: Conn, binding: NatRuleBinding): void {
+    this.facts(ct, binding.time).nat = binding;
+  }
+
+  masqueraded(ct: Conn, choice: MasqueradeChoice): void {
+    const f = this.live.get(ct);
+    if (f) f.masq = choice;
+    const key = `${choice.out.name} ${choice.nexthop} ${choice.source}`;
+    const seen = this.masquerades.get(key);
+    if (seen) seen.flows++;
+    else this.masquerades.set(key, { choice, flows: 1 });
+  }
+
+  confirmed(skb: Skb, hook: Hook): void {
+    const ct = skb.ct!;
+    this.facts(ct, skb.time).confirmedAt = hook;
+    this.flows++;
+    if (this.fates === null) return;
+    const orig = ct.tuple(Dir.Original);
+    this.fates.set(this.flowId(orig), { flow: flowTuple(orig), fate: { fate: hook === Hook.LocalIn ? 'local' : 'forwarded', where: HOOK_IPTABLES_CHAIN[hook]!, reason: null, translated: translatedOf(ct), dropped: 0 } });
+  }
+
+  clashDropped(skb: Skb, winner: Conn, dir: Dir): void {
+    this.lastClash = { skb, fact: this.clashFact(skb.ct!, winner, dir) };
+  }
+
+  evicted(victim: Conn, now: number): void {
+    const f = this.live.get(victim);
+    if (f) f.evicted = this.moment(now);
+  }
+
+  invalid(skb: Skb, ct: Conn | null, why: readonly string[]): void {
+    const tuple = ct ? ct.tuple(Dir.Original).clone() : tupleFromPacket(skb.pkt);
+    this.lastInvalid = { skb, tuple, why: why.join('; ') || 'invalid' };
+    if (ct) this.noteAsymmetric(ct, skb.time);
+  }
+
+  icmpError(skb: Skb, hook: Hook): void {
+    const ct = skb.ct;
+    if (!ct) return;
+    const f = this.facts(ct, skb.time);
+    f.icmp ??= { at: this.moment(skb.time), hook, type: skb.pkt.icmpType, code: skb.pkt.icmpCode, from: skb.pkt.saddr };
+  }
+
+  unresolved(skb: Skb, dev: NetDevice, nexthop: number): void {
+    if (skb.ct) {
+      const f = this.facts(skb.ct, skb.time);
+      f.neighbour ??= { at: this.moment(skb.time), dev: dev.name, nexthop };
+    }
+    this.dropped(skb, null, `the next hop ${nexthop} on ${dev.name} never answered ARP`, null, 'neigh_resolve_output', { dev: dev.name, nexthop });
+  }
+
+  destroyed(ct: Conn, now: number): void {
+    const f = this.live.get(ct);
+    this.live.delete(ct);
+    if (!ct.confirmed || ct.has(Status.NatClash)) return;
+    const key = keyOf(ct.tuple(Dir.Original));
+    if (f) this.settle(ct, f, key, this.connEnd(ct, now, now >= ct.timeout));
+    this.lives.set(key, (this.lives.get(key) ?? 0) + 1);
+  }
+
+  /** The run is over: the entries still in the table settle as they stand. */
+  finish(now: number): void {
+    for (const [ct, f] of this.live) {
+      if (!ct.confirmed || ct.has(Status.NatClash)) continue;
+      this.settle(ct, f, keyOf(ct.tuple(Dir.Original)), this.connEnd(ct, now, false));
+    }
+    this.live.clear();
+  }
+
+  dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null, fn: string | null, neighbour: DropFact['neighbour'] = null): void {
+    const clash = this.lastClash?.skb === skb ? this.lastClash.fact : null;
+    const invalid = this.lastInvalid?.skb === skb ? this.lastInvalid : null;
+    this.lastClash = null;
+    this.lastInvalid = null;
+    const ct = skb.ct;
+    const tuple = ct ? ct.tuple(Dir.Original) : (invalid?.tuple ?? tupleFromPacket(skb.pkt));
+    const key = keyOf(tuple);
+    const id = `${key}#${this.lives.get(key) ?? 0}`;
+    let flow = this.failed.get(id);
+    if (flow === undefined) {
+      flow = { life: this.lives.get(key) ?? 0, flow: flowTuple(tuple), first: this.moment(skb.time), dropped: 0, drop: null, conn: null, end: null, translated: ct ? translatedOf(ct) : null };
+      this.failed.set(id, flow);
+      if (!ct?.confirmed) this.flows++;
+    }
+    flow.dropped++;
+    if (ct && !ct.confirmed) {
+      flow.conn ??= this.live.get(ct) ?? null;
+      this.live.delete(ct); // the unconfirmed entry dies with the packet
+    }
+    flow.drop ??= {
+      at: this.moment(skb.time),
+      hook,
+      fn: fn ?? skb.verdictOp,
+      reason,
+      counter,
+      decision: skb.drop?.decision ?? null,
+      reject: skb.drop?.reject !== undefined,
+      clash,
+      invalid: invalid?.why ?? null,
+      table: counter === 'drop' && clash === null ? { max: this.host.sysctl.num('net.netfilter.nf_conntrack_max'), count: this.host.nf.table.count } : null,
+      neighbour,
+    };
+    if (this.fates === null) return;
+    const tracked = this.fates.get(id);
+    if (tracked) tracked.fate.dropped++;
+    else this.fates.set(id, { flow: flow.flow, fate: { fate: 'dropped', where: hook === null ? (fn ?? 'routing') : `${HOOK_IPTABLES_CHAIN[hook]!} ${fn ?? skb.verdictOp ?? ''}`.trim(), reason: null, translated: ct ? translatedOf(ct) : null, dropped: 1 } });
+  }
+
+  /** The id of the flow an original tuple names now. */
+  private flowId(orig: Tuple): string {
+    const key = keyOf(orig);
+    return `${key}#${this.lives.get(key) ?? 0}`;
+  }
+
+  private connEnd(ct: Conn, now: number, expired: boolean): ConnEnd {
+    const tcp = ct.tcp;
+    // a RST before the connection was ASSURED: the tracker closed (and killed) the entry
+    const reset = tcp !== null && !ct.has(Status.Assured) && tcp.state === TcpState.Close;
+    return {
+      at: this.moment(now),
+      expired,
+      replied: ct.has(Status.SeenReply),
+      dnat: ct.has(Status.DstNat),
+      tcpState: tcp ? TCP_STATE_NAME[tcp.state]! : null,
+      reset,
+      timeout: Math.max(0, Math.round((ct.timeout - now) / 1e9)),
+    };
+  }
+
+  /** An entry's life is over (or the run is): did its flow complete? */
+  private settle(ct: Conn, f: ConnFacts, key: string, end: ConnEnd): void {
+    const id = `${key}#${this.lives.get(key) ?? 0}`;
+    const failed = this.failed.get(id);
+    const broke = f.asymmetric !== null || f.neighbour !== null || f.icmp !== null || f.evicted !== null || end.reset || !end.replied;
+    if (failed) {
+      failed.conn ??= f;
+      failed.end = end;
+      return;
+    }
+    if (!broke) return;
+    const flow = flowTuple(ct.tuple(Dir.Original));
+    this.failed.set(id, { life: this.lives.get(key) ?? 0, flow, first: f.first, dropped: 0, drop: null, conn: f, end, translated: translatedOf(ct) });
+  }
+
+  /** A packet INVALID because it answers a reply this host never saw: the client got it straight from the DNAT target. */
+  private noteAsymmetric(ct: Conn, time: number): void {
+    const back = invertTuple(ct.tuple(Dir.Original));
+    if (!back) return;
+    const found = this.host.nf.table.find(back);
+    if (!found || found.dir !== Dir.Reply || !found.conn.has(Status.DstNat)) return;
+    const f = this.live.get(found.conn);
+    if (f) f.asymmetric ??= this.moment(time);
+  }
+
+  private connRef(ct: Conn): ConnRef {
+    const since = this.live.get(ct)?.first ?? null;
+    return { id: ct.id, flow: flowTuple(ct.tuple(Dir.Original)), reply: flowTuple(ct.tuple(Dir.Reply)), since };
+  }
+
+  /**
+   * The clash as it stands: who holds the loser's tuple, and how many of the tuples its NAT
+   * range offers are held by confirmed entries (the port search sees only those).
+   */
+  private clashFact(loser: Conn, winner: Conn, _dir: Dir): ClashFact {
+    const nat = this.live.get(loser)?.nat ?? null;
+    const holderLater = nat !== null && (this.live.get(winner)?.first.time ?? 0) * 1e9 > nat.time;
+    const range = nat ? this.rangeOf(loser, nat) : null;
+    if (nat === null || range === null) return { holder: this.connRef(winner), held: null, rangeSize: null, holders: [], holderLater };
+    const reply = loser.tuple(Dir.Reply);
+    const src = nat.hook === Hook.PostRouting || nat.hook === Hook.LocalIn;
+    const holders = new Map<Conn, true>();
+    for (let a = range.minAddr; a <= range.maxAddr; a++) {
+      for (let p = range.minProto; p <= range.maxProto; p++) {
+        const probe = this.candidate(reply, src, a, p);
+        const found = this.host.nf.table.find(probe);
+        if (found) holders.set(found.conn, true);
+      }
+    }
+    const shown = [...holders.keys()].slice(0, HOLDERS_SHOWN).map((c) => this.connRef(c));
+    return { holder: this.connRef(winner), held: holders.size, rangeSize: range.size, holders: shown, holderLater };
+  }
+
+  /** The reply tuple the loser would have with NAT address `a` and port (or ICMP id) `p`. */
+  private candidate(reply: Tuple, src: boolean, a: number, p: number): Tuple {
+    const icmp = reply.proto === IPPROTO.ICMP;
+    if (src) return new Tuple(reply.src, icmp ? p : reply.srcU, a, icmp ? reply.dstU : p, reply.proto);
+    return new Tuple(a, p, reply.dst, reply.dstU, reply.proto);
+  }
+
+  /** The range's addresses and ports as this flow met it (MASQUERADE: the one address it chose). */
+  private rangeOf(loser: Conn, nat: NatRuleBinding): { minAddr: number; maxAddr: number; minProto: number; maxProto: number; size: number } | null {
+    const masq = this.live.get(loser)?.masq ?? null;
+    const r = nat.range;
+    const reply = loser.tuple(Dir.Reply);
+    const src = nat.hook === Hook.PostRouting || nat.hook === Hook.LocalIn;
+    const mapped = src ? reply.dst : reply.src;
+    const [minAddr, maxAddr] = masq ? [masq.source, masq.source] : r.flags & NatFlag.MapIps ? [r.minAddr, r.maxAddr] : [mapped, mapped];
+    // without a port range the search walks the port's whole class: too many to count
+    if (!(r.flags & NatFlag.ProtoSpecified)) return null;
+    const [minProto, maxProto] = [Math.min(r.minProto, r.maxProto), Math.max(r.minProto, r.maxProto)];
+    const size = (maxAddr - minAddr + 1) * (maxProto - minProto + 1);
+    return size > 0 && size <= COUNTABLE_RANGE ? { minAddr, maxAddr, minProto, maxProto, size } : null;
+  }
+}

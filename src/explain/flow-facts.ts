@@ -1,0 +1,84 @@
+/**
+ * The facts a failed flow's paragraph needs, as the probe (collect.ts) gathers them: per live
+ * entry only what NAT, confirm and the errors said about it, and per failed flow its first
+ * drop. Nothing is kept per packet.
+ */
+import type { Hook } from '../netfilter/constants.js';
+import type { MasqueradeChoice, NatRuleBinding } from '../netfilter/probe.js';
+import type { ChainDecision } from '../netfilter/skb.js';
+import type { ConnRef, FlowTuple, Moment } from './finding.js';
+
+/** What the probe heard about one live entry. */
+export interface ConnFacts {
+  readonly first: Moment;
+  nat: NatRuleBinding | null;
+  masq: MasqueradeChoice | null;
+  confirmedAt: Hook | null;
+  icmp: { readonly at: Moment; readonly hook: Hook; readonly type: number; readonly code: number; readonly from: number } | null;
+  neighbour: { readonly at: Moment; readonly dev: string; readonly nexthop: number } | null;
+  /** The client answered this DNAT entry's reply, which reached it without being de-NATed. */
+  asymmetric: Moment | null;
+  evicted: Moment | null;
+}
+
+export function newConnFacts(first: Moment): ConnFacts {
+  return { first, nat: null, masq: null, confirmedAt: null, icmp: null, neighbour: null, asymmetric: null, evicted: null };
+}
+
+/** The clash at confirm, as it stood when the packet died. */
+export interface ClashFact {
+  readonly holder: ConnRef;
+  /** Tuples of the NAT range held by confirmed entries then (null: no range, or too large to count). */
+  readonly held: number | null;
+  readonly rangeSize: number | null;
+  /** Some holders of the range's tuples (for exhaustion). */
+  readonly holders: readonly ConnRef[];
+  /** The holder was confirmed after this flow's NAT chose its tuple: the search could not see it. */
+  readonly holderLater: boolean;
+}
+
+/** The first packet of a flow that died, and everything known of why. */
+export interface DropFact {
+  readonly at: Moment;
+  readonly hook: Hook | null;
+  /** The hook op that returned NF_DROP, or the kernel function that dropped it off the hooks. */
+  readonly fn: string | null;
+  readonly reason: string;
+  readonly counter: string | null;
+  readonly decision: ChainDecision | null;
+  readonly reject: boolean;
+  readonly clash: ClashFact | null;
+  /** conntrack's words when the packet was INVALID. */
+  readonly invalid: string | null;
+  /** nf_conntrack_max and the entries then, for a full table. */
+  readonly table: { readonly max: number; readonly count: number } | null;
+  /** The next hop that never answered. */
+  readonly neighbour: { readonly dev: string; readonly nexthop: number } | null;
+}
+
+/** A flow that did not complete, before classification. */
+export interface FailedFlow {
+  readonly life: number;
+  readonly flow: FlowTuple;
+  readonly first: Moment;
+  dropped: number;
+  drop: DropFact | null;
+  /** The entry's facts (for a confirmed entry, or the unconfirmed one a dropped packet had). */
+  conn: ConnFacts | null;
+  /** The entry's end: its state and whether it saw a reply. */
+  end: ConnEnd | null;
+  /** The tuple NAT gave it, as the peer sees it (null: no entry). */
+  translated: FlowTuple | null;
+}
+
+export interface ConnEnd {
+  readonly at: Moment;
+  readonly expired: boolean;
+  readonly replied: boolean;
+  readonly dnat: boolean;
+  readonly tcpState: string | null;
+  /** TCP: the peer reset the connection before it was established. */
+  readonly reset: boolean;
+  /** Seconds of timeout the entry had (left, when the run ended first). */
+  readonly timeout: number;
+}

@@ -1,0 +1,57 @@
+/**
+ * Fate probes: the points where the kernel decides what becomes of a packet or a connection —
+ * the places its tracepoints and drop reasons sit (kfree_skb's SKB_DROP_REASON_*, the
+ * nf_conntrack events, nf_ct_resolve_clash, early_drop, nf_nat_setup_info). `natsim explain`
+ * and `natsim diff` listen here instead of to the trace: every call is on a decision, never on
+ * the path an ordinary packet of an established flow takes, so a replay with a probe runs at
+ * the speed of one without a trace.
+ */
+import type { Hook } from './constants.js';
+import type { Conn } from './conntrack/conn.js';
+import type { Dir } from './conntrack/tuple.js';
+import type { NatRange, Rule } from './rules/model.js';
+import type { Skb } from './skb.js';
+import type { NetDevice } from '../host/device.js';
+
+/** The NAT rule that bound a new connection (a rule's SNAT/DNAT/MASQUERADE/REDIRECT target). */
+export interface NatRuleBinding {
+  readonly kind: 'snat' | 'dnat' | 'masquerade' | 'redirect';
+  readonly rule: Rule;
+  readonly range: NatRange;
+  readonly hook: Hook;
+  readonly time: number;
+}
+
+/** What nf_nat_masquerade_ipv4 chose: the device, the route's next hop and inet_select_addr's address. */
+export interface MasqueradeChoice {
+  readonly out: NetDevice;
+  readonly nexthop: number;
+  /** The route's gateway (0 when the destination is on-link). */
+  readonly gateway: number;
+  readonly source: number;
+}
+
+export interface FateProbe {
+  /** The capture record being fed (0 in a scenario), for evidence. */
+  record: number;
+  /** A scratch list for the tracker's reasons while no trace is taken (reset per packet). */
+  scratchNotes(): string[];
+  natBound(ct: Conn, binding: NatRuleBinding): void;
+  masqueraded(ct: Conn, choice: MasqueradeChoice): void;
+  /** __nf_conntrack_confirm inserted the packet's new entry at `hook`. */
+  confirmed(skb: Skb, hook: Hook): void;
+  /** nf_ct_resolve_clash could not resolve: the packet's entry lost to `winner`'s tuple of `dir`. */
+  clashDropped(skb: Skb, winner: Conn, dir: Dir): void;
+  /** early_drop killed `victim` to make room for a new entry. */
+  evicted(victim: Conn, now: number): void;
+  /** The packet was found broken or INVALID (tcp_error, tcp_in_window, an unrelated ICMP error); `why` the tracker's words. */
+  invalid(skb: Skb, ct: Conn | null, why: readonly string[]): void;
+  /** An ICMP error attached to its connection as RELATED at `hook` (nf_conntrack_icmpv4_error). */
+  icmpError(skb: Skb, hook: Hook): void;
+  /** nf_ct_delete: the entry left the table (expired if `now` is at or past its timeout). */
+  destroyed(ct: Conn, now: number): void;
+  /** kfree_skb: at `hook` (skb.verdictOp decided), or off the hooks by the kernel function `fn`. */
+  dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null, fn: string | null): void;
+  /** The next hop never answered ARP: the packet waits in the neighbour queue and is lost. */
+  unresolved(skb: Skb, dev: NetDevice, nexthop: number): void;
+}

@@ -1,0 +1,123 @@
+/**
+ * natsim diff: the what-ifs users ask, each answered on a kernel recording or an explain seed,
+ * with the exit code CI gates on (0 nothing changed, 1 something did, 2 bad usage).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { natsim, tempDir } from './helpers.js';
+
+const CLASH = 'fixtures/kernel/snat-fixed-port-clash';
+const EXHAUSTION = 'fixtures/kernel/port-range-exhaustion-udp';
+
+/** The recording's iptables-save with `from` replaced, in a temporary file. */
+function ruleset(dir: string, from: string, to: string): string {
+  const text = readFileSync(join(dir, 'iptables-save.txt'), 'utf8');
+  expect(text).toContain(from);
+  const file = join(tempDir(), 'rules.txt');
+  writeFileSync(file, text.replace(from, to));
+  return file;
+}
+
+function jsonLines(stdout: string): Record<string, any>[] {
+  return stdout.trim().split('\n').map((l) => JSON.parse(l));
+}
+
+describe('natsim diff', () => {
+  it('does a wider --to-source port range stop the drops? exactly the two dropped flows get through', () => {
+    const rules = ruleset(EXHAUSTION, '192.168.206.250:50000-50003', '192.168.206.250:50000-50007');
+    const run = natsim('diff', `${EXHAUSTION}/capture.pcap`, '--ruleset', rules, '--json');
+    expect(run.code).toBe(1);
+    const lines = jsonLines(run.stdout);
+    const flows = lines.filter((l) => 'flow' in l);
+    expect(flows.map((f) => f.flow.sport)).toEqual([42004, 42005]);
+    for (const f of flows) {
+      expect(f.before).toMatchObject({ fate: 'dropped', where: 'POSTROUTING nf_confirm', reason: 'nat-exhausted' });
+      expect(f.after).toMatchObject({ fate: 'forwarded', where: 'POSTROUTING', dropped: 0 });
+      expect(f.after.translated.sport).toBeGreaterThanOrEqual(50004); // the four old ports stay held
+    }
+    expect(lines.at(-1)!.counters).toMatchObject({ insert_failed: { before: 2, after: 0 }, drop: { before: 2, after: 0 } });
+  });
+
+  it('does --random-fully remove the clash? no: a one-port range has no other tuple to draw', () => {
+    const rules = ruleset(CLASH, '--to-source 192.168.206.250:40000', '--to-source 192.168.206.250:40000 --random-fully');
+    const run = natsim('diff', `${CLASH}/capture.pcap`, '--ruleset', rules);
+    expect(run.stdout).toBe('diff: 0 of 2 flows changed\n');
+    expect(run.code).toBe(0);
+  });
+
+  it('a second port removes it: the SYNs once dropped at confirm leave as port 40001', () => {
+    const rules = ruleset(CLASH, '--to-source 192.168.206.250:40000', '--to-source 192.168.206.250:40000-40001');
+    const run = natsim('diff', `${CLASH}/capture.pcap`, '--ruleset', rules);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('tcp 10.0.3.1:41001 -> 192.168.206.1:8080\n  before: dropped at POSTROUTING nf_confirm, as tcp 192.168.206.250:40000 -> 192.168.206.1:8080, NAT clash dropped at confirm (6 packets)\n  after:  forwarded (confirmed at POSTROUTING), as tcp 192.168.206.250:40001 -> 192.168.206.1:8080');
+    expect(run.stdout).toContain('counters: insert_failed 6 -> 0, drop 6 -> 0');
+  });
+
+  it('what breaks if nf_conntrack_max is halved? the second TCP connection finds the table full', () => {
+    const run = natsim('diff', 'fixtures/seeds/explain-table-full.yaml', '--sysctl', 'net.netfilter.nf_conntrack_max=1', '--json');
+    expect(run.code).toBe(1);
+    const flows = jsonLines(run.stdout).filter((l) => 'flow' in l);
+    expect(flows).toEqual([
+      {
+        flow: { proto: 'tcp', src: '10.0.3.1', sport: 41001, dst: '192.168.206.1', dport: 80 },
+        life: 0,
+        before: { fate: 'forwarded', where: 'POSTROUTING', reason: null, translated: { proto: 'tcp', src: '192.168.206.250', sport: 41001, dst: '192.168.206.1', dport: 80 }, dropped: 0 },
+        after: { fate: 'dropped', where: 'PREROUTING ipv4_conntrack_in', reason: 'table-full', translated: null, dropped: 10 },
+      },
+    ]);
+  });
+
+  it('halving the default table changes nothing for six flows: exit 0', () => {
+    const run = natsim('diff', `${EXHAUSTION}/capture.pcap`, '--sysctl', 'net.netfilter.nf_conntrack_max=131072');
+    expect(run.stdout).toBe('diff: 0 of 6 flows changed\n');
+    expect(run.code).toBe(0);
+  });
+
+  it('--kernel: the SNAT timeout seed as 5.4 against 6.18: doubling SYN timeouts, fewer SYNs by the end, found counted', () => {
+    const run = natsim('diff', 'fixtures/seeds/snat-failure-timeout.yaml', '--kernel', '5.4');
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('NAT clash dropped at confirm (6 packets)\n  after:  dropped at POSTROUTING nf_confirm, as tcp 127.0.0.1:40000 -> 127.0.0.1:8080, NAT clash dropped at confirm (3 packets)');
+    expect(run.stdout).toMatch(/^counters: found 0 -> 3, insert_failed 6 -> 3, drop 6 -> 3/m);
+  });
+
+  it('--set-node: the capture replayed on another snapshot', () => {
+    const run = natsim('diff', `${EXHAUSTION}/capture.pcap`, '--node', EXHAUSTION, '--set-node', EXHAUSTION);
+    expect(run.stdout).toBe('diff: 0 of 6 flows changed\n');
+    expect(run.code).toBe(0);
+  });
+
+  it('usage errors are one line and exit 2', () => {
+    const none = natsim('diff', `${CLASH}/capture.pcap`);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/^natsim: diff needs at least one change/);
+    const bad = natsim('diff', `${CLASH}/capture.pcap`, '--sysctl', 'nonsense');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe("natsim: --sysctl: expected KEY=VALUE, got 'nonsense'\n");
+    const unknown = natsim('diff', `${CLASH}/capture.pcap`, '--sysctl', 'net.foo=1');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("natsim: --sysctl net.foo=1: sysctl 'net.foo' is not modelled by natsim\n");
+    const scenarioNode = natsim('diff', 'fixtures/seeds/explain-table-full.yaml', '--set-node', EXHAUSTION);
+    expect(scenarioNode.code).toBe(2);
+  });
+});
+
+describe('natsim explain (command line)', () => {
+  it('--json: one object per host with the summary and the findings', () => {
+    const run = natsim('explain', '--json', `${EXHAUSTION}/capture.pcap`);
+    expect(run.code).toBe(0);
+    const [x] = jsonLines(run.stdout);
+    expect(x!.summary).toEqual([{ cause: 'nat-exhausted', flows: 2 }]);
+    expect(x!.findings[0].cause.kind).toBe('nat-exhausted');
+  });
+
+  it('--flow keeps the flows every term matches, before or after NAT', () => {
+    const byPort = natsim('explain', '--flow', 'udp :42005', `${EXHAUSTION}/capture.pcap`);
+    expect(byPort.stdout).toMatch(/^6 flows, 1 did not complete\n      1 × NAT port exhaustion/);
+    const byNat = natsim('explain', '--json', '--flow', '192.168.206.250:50002', `${EXHAUSTION}/capture.pcap`);
+    expect(jsonLines(byNat.stdout)[0]!.findings.map((f: { flow: { sport: number } }) => f.flow.sport)).toEqual([42004]);
+    const bad = natsim('explain', '--flow', 'bogus', `${EXHAUSTION}/capture.pcap`);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^natsim: --flow: 'bogus' is not a protocol/);
+  });
+});
