@@ -72,6 +72,13 @@ function badChecksum(net: NetfilterNet, skb: Skb, state: HookState): boolean {
   return state.hook === Hook.PreRouting && net.sysctl.num('net.netfilter.nf_conntrack_checksum') === 1 && skb.pkt.l4ChecksumBad();
 }
 
+/** tcp_error's first test: a data offset under 5 words or past the packet's end. */
+function tcpTruncated(skb: Skb): boolean {
+  const p = skb.pkt;
+  const doff = (p.data[p.l4off + 12]! >> 4) * 4;
+  return doff < 20 || p.data.length - p.l4off < doff;
+}
+
 const BAD_CHECKSUM = 'bad checksum (nf_checksum with nf_conntrack_checksum=1: natsim takes a checksum that does not verify as CHECKSUM_NONE, checked, and a pseudo-header-only one as CHECKSUM_PARTIAL from a veth peer, not checked)';
 
 /**
@@ -116,7 +123,8 @@ export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verd
     state.notes?.push(`${broken}; passed untracked (conntrack counter ${counters.join(', ')})`);
     return Verdict.Accept;
   }
-  if ((skb.pkt.proto === IPPROTO.TCP || skb.pkt.proto === IPPROTO.UDP) && badChecksum(net, skb, state)) {
+  // tcp_error looks at the header's length before the checksum
+  if ((skb.pkt.proto === IPPROTO.UDP || (skb.pkt.proto === IPPROTO.TCP && !tcpTruncated(skb))) && badChecksum(net, skb, state)) {
     // tcp_error / udp_error in the tracker: -NF_ACCEPT, the new entry freed, the packet invalid
     const why = `${skb.pkt.proto === IPPROTO.TCP ? 'TCP' : 'UDP'}: ${BAD_CHECKSUM}`;
     net.probe?.invalid(skb, null, [why]);
