@@ -93,8 +93,10 @@ async function runCases(dir: string): Promise<CaseResult[]> {
     rmSync(large.pcap);
   }
 
-  log(`(h) conntrack table with ${options.tableEntries.toLocaleString('en-US')} entries`);
-  results.push(await tableCase(runs));
+  for (const family of ['ipv4', 'ipv6', 'mixed'] as const) {
+    log(`(h) conntrack table with ${options.tableEntries.toLocaleString('en-US')} ${family} entries`);
+    results.push(await tableCase(runs, family));
+  }
   log('(i) SNAT port allocation in a nearly full range');
   results.push(await allocationCase(runs));
   return results;
@@ -189,14 +191,15 @@ function counters(m: Median): string {
     .join(' ');
 }
 
-async function tableCase(runs: number): Promise<CaseResult> {
-  const m = await runMedian({ cmd: NODE, args: ['--expose-gc', TABLE_FILL, String(options.tableEntries)], node: true }, runs);
+/** Case (h) for connections of one family, or both (every other one IPv6). */
+async function tableCase(runs: number, family: 'ipv4' | 'ipv6' | 'mixed'): Promise<CaseResult> {
+  const m = await runMedian({ cmd: NODE, args: ['--expose-gc', TABLE_FILL, String(options.tableEntries), family], node: true }, runs);
   const parsed = m.samples.map((s) => JSON.parse(s.stdout) as { entries: number; buckets: number; bytesPerEntry: number; nsPerFind: number; lookups: number });
   const mid = (f: (p: (typeof parsed)[number]) => number): number => [...parsed.map(f)].sort((a, b) => a - b)[parsed.length >> 1]!;
   const bytesPerEntry = mid((p) => p.bytesPerEntry);
   const nsPerFind = mid((p) => p.nsPerFind);
   return {
-    name: '(h) conntrack table filled, find()',
+    name: `(h) conntrack table filled, find(), ${family}`,
     packets: parsed[0]!.entries,
     seconds: null,
     rate: 1e9 / nsPerFind,

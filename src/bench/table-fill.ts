@@ -1,8 +1,9 @@
 /**
- * Case (f), run as its own process with --expose-gc: a conntrack table holding `entries` live,
+ * Case (h), run as its own process with --expose-gc: a conntrack table holding `entries` live,
  * masqueraded TCP connections, built directly on NetfilterNet (table and NAT bysource index, as
  * confirm and MASQUERADE leave them), without packets. Reports the heap each entry costs and
- * how long a lookup (ConntrackTable.find) takes, for hits and misses, as one JSON line.
+ * how long a lookup (ConntrackTable.find) takes, for hits and misses, as one JSON line. The
+ * second argument is the family of the connections: ipv4, ipv6, or mixed (every other one IPv6).
  */
 import { Sysctl } from '../host/sysctl.js';
 import { IPPROTO } from '../netfilter/constants.js';
@@ -12,13 +13,24 @@ import { TcpState } from '../netfilter/conntrack/tcp-state.js';
 import { Dir, Tuple } from '../netfilter/conntrack/tuple.js';
 import { NetfilterNet } from '../netfilter/net.js';
 import { Prng } from '../sim/prng.js';
+import { handleOfWords, parseIpv6 } from '../packet/ipv6-addr.js';
 
 const entries = Number(process.argv[2] ?? 1_000_000);
+const family = process.argv[3] ?? 'ipv4';
+if (family !== 'ipv4' && family !== 'ipv6' && family !== 'mixed') throw new Error(`table-fill: family ${family}: ipv4, ipv6 or mixed`);
 const lookups = 2_000_000;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('table-fill needs node --expose-gc');
 
-const WAN = 0xcb007101; // 203.0.113.1
+const WAN4 = 0xcb007101; // 203.0.113.1
+const WAN6 = parseIpv6('2001:db8:ffff::1')!;
+
+/** Connection i's client, server and masquerading address: 10.x.y.z → 93.0.x.y, or fd00::i → 2001:db8::x. */
+function addresses(i: number): { client: number; server: number; wan: number } {
+  if (family === 'ipv4' || (family === 'mixed' && i % 2 === 0)) return { client: (0x0a000000 | (i + 1)) >>> 0, server: (0x5d000000 | (i & 0xffff)) >>> 0, wan: WAN4 };
+  const w = new Uint32Array([0xfd000000, 0, i >>> 16, (i + 1) & 0xffff]);
+  return { client: handleOfWords(w), server: handleOfWords(new Uint32Array([0x20010db8, 0, 0, i & 0xffff])), wan: WAN6 };
+}
 const prng = new Prng(7);
 const sysctl = new Sysctl();
 sysctl.set('net.netfilter.nf_conntrack_max', entries); // the table must take them all
@@ -29,10 +41,9 @@ const before = process.memoryUsage().heapUsed;
 // Client i: 10.x.y.z (16M addresses), a port, to one of 65536 servers on 443; the reply tuple
 // is the masqueraded one. Distinct clients keep every tuple unique.
 for (let i = 0; i < entries; i++) {
-  const client = (0x0a000000 | (i + 1)) >>> 0;
-  const server = (0x5d000000 | (i & 0xffff)) >>> 0;
+  const { client, server, wan } = addresses(i);
   const sport = 32768 + (i % 28232);
-  const conn = new Conn(net.nextConnId(), new Tuple(client, sport, server, 443, IPPROTO.TCP), new Tuple(server, 443, WAN, sport, IPPROTO.TCP));
+  const conn = new Conn(net.nextConnId(), new Tuple(client, sport, server, 443, IPPROTO.TCP), new Tuple(server, 443, wan, sport, IPPROTO.TCP));
   conn.status = Status.Confirmed | Status.SeenReply | Status.Assured | Status.SrcNat | Status.SrcNatDone;
   conn.timeout = 432_000e9;
   conn.masqIndex = 3;
@@ -48,9 +59,9 @@ const after = process.memoryUsage().heapUsed;
 const queries: Tuple[] = [];
 for (let i = 0; i < lookups; i++) {
   const k = prng.below(entries);
-  const server = (0x5d000000 | (k & 0xffff)) >>> 0;
+  const { server, wan } = addresses(k);
   const sport = 32768 + (k % 28232);
-  queries.push(i % 2 === 0 ? new Tuple(server, 443, WAN, sport, IPPROTO.TCP) : new Tuple(server, 80, WAN, sport, IPPROTO.TCP));
+  queries.push(new Tuple(server, i % 2 === 0 ? 443 : 80, wan, sport, IPPROTO.TCP));
 }
 let hits = 0;
 for (let i = 0; i < 100_000; i++) if (net.table.find(queries[i]!)) hits++; // warm-up: let the JIT settle
@@ -61,6 +72,7 @@ const ns = Number(process.hrtime.bigint() - t0);
 
 process.stdout.write(
   `${JSON.stringify({
+    family,
     entries: net.table.count,
     buckets: net.table.size,
     bytesPerEntry: (after - before) / entries,

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import type { Output } from '../trace/output.js';
 import {
-  ADDR_FILE, CPU_ONLINE_FILE, IPSET_FILE, IPTABLES_FILE, IPTABLES_LEGACY_FILE, IPVS_FILE, NFT_FILE, NPROC_FILE, PROC_TCP_FILE, PROC_UDP_FILE, ROUTE_FILE, SOCKETS_FILE, SYSCTL_FILE,
+  ADDR_FILE, CPU_ONLINE_FILE, IP6TABLES_FILE, IPSET_FILE, IPTABLES_FILE, IPTABLES_LEGACY_FILE, IPVS_FILE, NFT_FILE, NPROC_FILE, PROC_TCP_FILE, PROC_UDP_FILE, ROUTE_FILE, ROUTE6_FILE, SOCKETS_FILE, SYSCTL_FILE,
 } from '../node/snapshot.js';
 
 interface Probe {
@@ -30,13 +30,17 @@ interface Probe {
 const PROBES: readonly Probe[] = [
   { file: 'ip-link.json', argv: ['ip', '-j', 'link'], from: 'iproute2', optional: false },
   { file: ADDR_FILE, argv: ['ip', '-j', 'addr'], from: 'iproute2', optional: false },
-  // `table all` lists IPv6 routes too: kept, for what the file is, though natsim replays IPv4
+  // `table all` lists IPv6 routes too (natsim reads them from here into the host's IPv6 FIB)
   { file: ROUTE_FILE, argv: ['ip', '-j', 'route', 'show', 'table', 'all'], from: 'iproute2', optional: false },
+  // the IPv6 routes alone, as the kernel recordings keep them; optional: a kernel may have no IPv6
+  { file: ROUTE6_FILE, argv: ['ip', '-j', '-6', 'route', 'show', 'table', 'all'], from: 'iproute2', optional: true },
   { file: SYSCTL_FILE, argv: ['sysctl', '-a'], from: 'procps', optional: false },
   { file: NFT_FILE, argv: ['nft', 'list', 'ruleset'], from: 'nftables', optional: true },
   { file: IPTABLES_FILE, argv: ['iptables-save'], from: 'iptables', optional: true },
   // x_tables tables (iptables-legacy) next to the nf_tables ones, which iptables-save (nft) only warns about
   { file: IPTABLES_LEGACY_FILE, argv: ['iptables-legacy-save'], from: 'iptables', optional: true, onlyIfAny: true },
+  // the ip6tables rules (natsim does not read them yet: it replays IPv4)
+  { file: IP6TABLES_FILE, argv: ['ip6tables-save'], from: 'iptables', optional: true, onlyIfAny: true },
   { file: IPSET_FILE, argv: ['ipset', 'save'], from: 'ipset', optional: true },
   { file: IPVS_FILE, argv: ['ipvsadm', '-Sn'], from: 'ipvsadm', optional: true },
   // The node's own listening and connected sockets (a REDIRECT's local proxy, its own connections)

@@ -1,8 +1,11 @@
 /**
- * A network device (struct net_device) with its IPv4 addresses (struct in_ifaddr). Addresses
- * are kept in the kernel's list order with primary/secondary derived as __inet_insert_ifa does.
+ * A network device (struct net_device) with its IPv4 addresses (struct in_ifaddr) and IPv6
+ * addresses (struct inet6_ifaddr). IPv4 addresses are kept in the kernel's list order with
+ * primary/secondary derived as __inet_insert_ifa does; IPv6 ones as ipv6_link_dev_addr orders them.
  */
 import { inPrefix, prefixMask } from '../packet/ipv4-addr.js';
+import { formatIpv6 } from '../packet/ipv6-addr.js';
+import { ipv6LinkDevAddr, type Inet6Ifaddr } from '../ipv6/addrconf.js';
 
 /** RT_SCOPE_* values. */
 export const Scope = { Universe: 0, Site: 200, Link: 253, Host: 254, Nowhere: 255 } as const;
@@ -40,6 +43,8 @@ export function deviceMtu(mtu: number): number | null {
 
 export class NetDevice {
   readonly addrs: InAddr[] = [];
+  /** idev->addr_list */
+  readonly addrs6: Inet6Ifaddr[] = [];
   /** dev->mtu: Ethernet's 1500 unless told otherwise; loopback's is 65536. */
   mtu = 1500;
 
@@ -74,6 +79,13 @@ export class NetDevice {
     const addr: InAddr = { local, prefixLen, scope, secondary };
     if (secondary) this.addrs.push(addr);
     else this.addrs.splice(afterPrimary, 0, addr);
+    return null;
+  }
+
+  /** ipv6_add_addr: EEXIST for an address the device has, else in ipv6_link_dev_addr's place. */
+  addAddress6(ifa: Inet6Ifaddr): string | null {
+    if (this.addrs6.some((a) => a.addr === ifa.addr)) return `${formatIpv6(ifa.addr)}: address already assigned (EEXIST)`;
+    ipv6LinkDevAddr(this.addrs6, ifa);
     return null;
   }
 

@@ -24,6 +24,7 @@ import type { Ipvs } from '../netfilter/ipvs/ipvs.js';
 import type { Ruleset } from '../netfilter/rules/model.js';
 import type { BacklogCpu } from './backlog-cpu.js';
 import { ipRcv } from '../ipv4/ip-input.js';
+import { Fib6 } from '../ipv6/route.js';
 import { ipLocalOut, ipLocalOutRouted } from '../ipv4/ip-output.js';
 import type { FateProbe } from '../netfilter/probe.js';
 
@@ -56,6 +57,8 @@ export class Host {
   ruleset: Ruleset = { tables: [] };
   /** Sees every packet that arrives on or leaves an interface (for --write-pcap). */
   tap: PacketTap | null = null;
+  /** The IPv6 FIB (addresses' routes and the node's IPv6 routes); natsim routes no IPv6 packet yet. */
+  readonly fib6 = new Fib6();
   /** natsim's own packet counts: what came in, went out, reached a socket, and why any died. */
   readonly packets = { received: 0, sent: 0, delivered: 0, dropped: new Map<string, number>() };
 

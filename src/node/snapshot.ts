@@ -5,8 +5,9 @@
  * iptables-legacy-save.txt on an iptables-legacy node), optionally
  * ipset-save.txt, ipvsadm-save.txt (`ipvsadm -Sn`) and the CPU count (cpu-count.ts) — read into the
  * HostSpec a scenario would give, so that a capture taken on that machine can be replayed on it.
- * A dual-stack node's IPv6 addresses and routes are in those files too; natsim replays IPv4,
- * so they are left out, and the user is told once.
+ * A dual-stack node's IPv6 addresses and routes are in those files too: the addresses are kept
+ * on their devices (with their flags, in the kernel's order: source selection needs both) and
+ * the routes in the host's IPv6 FIB, though natsim replays IPv4 packets only; the user is told once.
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -21,6 +22,9 @@ import { readTextInput } from '../text-input.js';
 
 export const ADDR_FILE = 'ip-addr.json';
 export const ROUTE_FILE = 'ip-route.json';
+/** `ip -j -6 route show table all`: the IPv6 routes alone (ip-route.json has them too, with this iproute2). */
+export const ROUTE6_FILE = 'ip6-route.json';
+export const IP6TABLES_FILE = 'ip6tables-save.txt';
 export const SYSCTL_FILE = 'sysctl.txt';
 export const NFT_FILE = 'nft-ruleset.txt';
 /** `ipset save`, for iptables' -m set (optional). */
@@ -58,7 +62,10 @@ export interface NodeSnapshot {
   readonly notes: string[];
 }
 
-/** What readInterfaces and readRoutes left out because it is IPv6. */
+/** The IPv6 address flags ip -j addr prints as `"nodad": true` and so on (natsim's address flag words). */
+const IPV6_FLAGS = ['nodad', 'deprecated', 'tentative', 'optimistic', 'dadfailed', 'home'] as const;
+
+/** What readInterfaces and readRoutes saw of IPv6. */
 interface Ipv6Seen {
   addrs: number;
   routes: number;
@@ -92,7 +99,7 @@ export function loadNode(dir: string): NodeSnapshot {
   if (sockets) skipped.push(...sockets.skipped);
   const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, ipsets, ipvs, sockets: sockets?.sockets ?? [], place: { file: dir } };
   const notes = choice.note === undefined ? [] : [`${name}: ${choice.note}`];
-  if (ipv6.addrs + ipv6.routes > 0) notes.push(`${name}: IPv6 left out (${plural(ipv6.addrs, 'address', 'addresses')} in ${ADDR_FILE}, ${plural(ipv6.routes, 'route', 'routes')} in ${ROUTE_FILE}): natsim replays IPv4`);
+  if (ipv6.addrs + ipv6.routes > 0) notes.push(`${name}: IPv6 packets are not replayed (${plural(ipv6.addrs, 'address', 'addresses')} in ${ADDR_FILE} and ${plural(ipv6.routes, 'route', 'routes')} in ${ROUTE_FILE} read): natsim replays IPv4`);
   return { dir, host, cpus: readCpuCount(dir), rulesetFile: choice.ruleset?.file ?? null, rulesetChoice: choice.why, skipped, notes };
 }
 
@@ -143,7 +150,8 @@ function readInterfaces(file: string, skipped: string[], ipv6: Ipv6Seen): Interf
     if (typeof ifindex !== 'number' || !Number.isInteger(ifindex) || ifindex < 1) throw new InputError({ file }, `${entry} (${ifname}): no valid ifindex`);
     const infos = Array.isArray(link.addr_info) ? (link.addr_info as Record<string, unknown>[]) : [];
     const inet = infos.filter((a) => a?.family === 'inet');
-    ipv6.addrs += infos.filter((a) => a?.family === 'inet6').length;
+    const inet6 = infos.filter((a) => a?.family === 'inet6');
+    ipv6.addrs += inet6.length;
     if (ifname === 'lo') {
       const extra = inet.filter((a) => !(a.local === '127.0.0.1' && a.prefixlen === 8));
       if (extra.length > 0) skipped.push(`${ADDR_FILE}: lo's addresses other than 127.0.0.1/8 (${extra.map((a) => `${String(a.local)}/${String(a.prefixlen)}`).join(', ')}): natsim's lo has only that one`);
@@ -155,6 +163,13 @@ function readInterfaces(file: string, skipped: string[], ipv6: Ipv6Seen): Interf
       if (typeof a.local !== 'string' || typeof a.prefixlen !== 'number') throw new InputError({ file }, `${entry} (${ifname}): address ${j + 1} has no local/prefixlen`);
       return { value: `${a.local}/${a.prefixlen}`, place };
     });
+    // ip -j addr lists IPv6 addresses in the kernel's list order; added oldest first they take
+    // the same places again (ipv6_link_dev_addr), so they go in reversed
+    for (const [j, a] of [...inet6.entries()].reverse()) {
+      if (typeof a.local !== 'string' || typeof a.prefixlen !== 'number') throw new InputError({ file }, `${entry} (${ifname}): IPv6 address ${j + 1} has no local/prefixlen`);
+      const flags = IPV6_FLAGS.filter((f) => a[f] === true);
+      addrs.push({ value: [`${a.local}/${a.prefixlen}`, ...flags].join(' '), place });
+    }
     const mac = link.link_type === 'ether' && typeof link.address === 'string' ? parseMac(link.address) : null;
     const mtu = typeof link.mtu === 'number' ? deviceMtu(link.mtu) : null;
     if (link.mtu !== undefined && mtu === null) throw new InputError({ file }, `${entry} (${ifname}): mtu ${String(link.mtu)} is not one natsim models (${MIN_MTU}-${MAX_MTU})`);
@@ -181,7 +196,11 @@ function readRoutes(file: string, devices: ReadonlySet<string>, skipped: string[
     const table = r.table === undefined ? 'main' : String(r.table);
     const dst = r.dst;
     const shown = `${type === 'unicast' ? '' : `${type} `}${String(dst)}${r.gateway ? ` via ${String(r.gateway)}` : ''}${r.dev ? ` dev ${String(r.dev)}` : ''}`;
-    if (isIpv6Route(r)) return void ipv6.routes++;
+    if (isIpv6Route(r)) {
+      ipv6.routes++;
+      // what addrconf derives (proto kernel, the local table) and what natsim's FIB6 does not model is left to it
+      if (table !== 'main' || !ROUTE_TYPES.has(type) || r.nexthops !== undefined || (r.protocol === 'kernel' && r.gateway === undefined)) return;
+    }
     if (table === 'local') return void localTable++;
     if (table !== 'main') return void skipped.push(`${ROUTE_FILE} ${entry}: '${shown}' in table ${table} (natsim models the main and local tables only)`);
     if (!ROUTE_TYPES.has(type)) return void skipped.push(`${ROUTE_FILE} ${entry}: '${shown}': type ${type} is not modelled`);
@@ -196,9 +215,11 @@ function readRoutes(file: string, devices: ReadonlySet<string>, skipped: string[
     words.push(dst);
     if (typeof r.gateway === 'string') words.push('via', r.gateway);
     if (typeof r.dev === 'string' && type === 'unicast') words.push('dev', r.dev);
+
     if (typeof r.prefsrc === 'string') words.push('src', r.prefsrc);
     if (typeof r.metric === 'number') words.push('metric', String(r.metric));
     if (typeof r.scope === 'string' && type === 'unicast' && ['global', 'link', 'host', 'site'].includes(r.scope)) words.push('scope', r.scope);
+    if (typeof r.pref === 'string') words.push('pref', r.pref); // an IPv6 route's mark in the route line (isRoute6)
     out.push({ value: words.join(' '), place: { file } });
   });
   if (derivedConnected > 0) skipped.push(`${ROUTE_FILE}: ${derivedConnected} connected route${derivedConnected === 1 ? '' : 's'} (proto kernel) natsim derives from the addresses`);

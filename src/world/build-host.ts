@@ -19,7 +19,9 @@ import { AddrType } from '../netfilter/rules/model.js';
 import { parsePrefix } from '../packet/ipv4-addr.js';
 import { streamSeed, type Prng } from '../sim/prng.js';
 import type { KernelProfile } from '../kernel/profile.js';
-import type { HostSpec } from '../scenario/spec.js';
+import type { HostSpec, Located } from '../scenario/spec.js';
+import { parseInet6Ifaddr, type Inet6Ifaddr } from '../ipv6/addrconf.js';
+import { isRoute6, parseRoute6 } from '../ipv6/route.js';
 import { BacklogCpu } from '../host/backlog-cpu.js';
 
 const ADDR_TYPE_BIT = { local: AddrType.Local, broadcast: AddrType.Broadcast, multicast: AddrType.Multicast, unicast: AddrType.Unicast } as const;
@@ -34,6 +36,7 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   for (const dev of devices) for (const ifa of dev.addrs) fib.addInterfaceRoutes(dev, ifa, dev.name === 'lo');
   for (const r of spec.routes) {
     try {
+      if (isRoute6(r.value)) continue; // below, once the host has its FIB6
       fib.add(parseRoute(r.value, devices));
     } catch (e) {
       throw new InputError(r.place, `route '${r.value}': ${(e as Error).message}`);
@@ -54,6 +57,7 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   const hooks = buildHooks(net, ruleset, conntrackWanted(ruleset, services), devices, env);
   const host = new Host(spec.name, devices, fib, sysctl, net, hooks, ports, new BacklogCpu(cpus, prng.seed, spec.name));
   host.ruleset = ruleset;
+  buildFib6(host, spec);
   // ip_vs_add_service registers IPVS's hooks with the first virtual service.
   if (services.length > 0) {
     host.ipvs = new Ipvs(services, net, sysctl);
@@ -62,11 +66,12 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   return host;
 }
 
-/** lo is index 1 with 127.0.0.1/8; the others follow in file order unless an index is given. */
-function buildDevices(spec: HostSpec, inventMacs: boolean): NetDevice[] {
+/** lo is index 1 with 127.0.0.1/8 and ::1/128; the others follow in file order unless an index is given. */
+export function buildDevices(spec: HostSpec, inventMacs: boolean): NetDevice[] {
   const lo = new NetDevice(1, 'lo', null, new Uint8Array(6), 'loopback');
   lo.mtu = 65536;
   lo.addAddress(0x7f000001, 8, Scope.Host);
+  lo.addAddress6(LOOPBACK6);
   const devices = [lo];
   let next = 2;
   for (const ifs of spec.interfaces) {
@@ -77,14 +82,42 @@ function buildDevices(spec: HostSpec, inventMacs: boolean): NetDevice[] {
     const dev = new NetDevice(index, ifs.name, ifs.link, ifs.mac ?? (inventMacs ? inventedMac(spec.name, ifs.name) : null));
     if (ifs.mtu !== null) dev.mtu = ifs.mtu;
     for (const a of ifs.addrs) {
+      if (a.value.includes(':')) {
+        addAddress6(dev, a);
+        continue;
+      }
       const prefix = parsePrefix(a.value);
-      if (!prefix || !a.value.includes('/')) throw new InputError(a.place, `bad address '${a.value}' (expected A.B.C.D/LEN)`);
+      if (!prefix || !a.value.includes('/')) throw new InputError(a.place, `bad address '${a.value}' (expected A.B.C.D/LEN or IPV6-ADDRESS/LEN)`);
       const err = dev.addAddress(prefix.addr, prefix.len, Scope.Universe);
       if (err) throw new InputError(a.place, `${a.value}: ${err}`);
     }
     devices.push(dev);
   }
   return devices.sort((a, b) => a.index - b.index);
+}
+
+/** The IPv6 routes of the addresses, then the IPv6 ones the spec gives. */
+function buildFib6(host: Host, spec: HostSpec): void {
+  for (const dev of host.devices) for (const ifa of dev.addrs6) host.fib6.addAddressRoutes(dev, ifa);
+  for (const r of spec.routes) {
+    if (!isRoute6(r.value)) continue;
+    try {
+      host.fib6.add(parseRoute6(r.value, host.devices));
+    } catch (e) {
+      throw new InputError(r.place, `route '${r.value}': ${(e as Error).message}`);
+    }
+  }
+}
+
+/** ::1/128, which the kernel gives lo once IPv6 is up (init_loopback). */
+const LOOPBACK6 = parseInet6Ifaddr('::1/128') as Inet6Ifaddr;
+
+/** An IPv6 address of an interface: "fd00:3::254/64", with any flags after it ("nodad deprecated"). */
+function addAddress6(dev: NetDevice, a: Located<string>): void {
+  const ifa = parseInet6Ifaddr(a.value);
+  if (typeof ifa === 'string') throw new InputError(a.place, `bad address '${a.value}': ${ifa}`);
+  const err = dev.addAddress6(ifa);
+  if (err) throw new InputError(a.place, err);
 }
 
 /**

@@ -129,18 +129,22 @@ describe('a dual-stack node', () => {
     );
     writeFileSync(join(bin, 'addr.json'), JSON.stringify(addrs));
     writeFileSync(join(bin, 'route.json'), JSON.stringify(routes));
-    const ip = `case "$2" in link) /bin/cat ${CASE}/ip-link.json;; addr) /bin/cat ${bin}/addr.json;; route) /bin/cat ${bin}/route.json;; esac`;
-    return writeTools(bin, { ip, sysctl: `/bin/cat ${CASE}/sysctl.txt`, 'iptables-save': `/bin/cat ${CASE}/iptables-save.txt` });
+    writeFileSync(join(bin, 'route6.json'), JSON.stringify(routes.filter((r) => 'pref' in r)));
+    const ip = `case "$2" in link) /bin/cat ${CASE}/ip-link.json;; addr) /bin/cat ${bin}/addr.json;; route) /bin/cat ${bin}/route.json;; -6) /bin/cat ${bin}/route6.json;; esac`;
+    const ip6tables = `echo '*nat'; echo ':POSTROUTING ACCEPT [0:0]'; echo '-A POSTROUTING -o eth0 -j MASQUERADE'; echo COMMIT`;
+    return writeTools(bin, { ip, sysctl: `/bin/cat ${CASE}/sysctl.txt`, 'iptables-save': `/bin/cat ${CASE}/iptables-save.txt`, 'ip6tables-save': ip6tables });
   }
 
-  it('keeps the IPv6 addresses and routes in the snapshot, and the IPv4 replay leaves them out with one note', () => {
+  it('keeps the IPv6 addresses and routes in the snapshot, and the IPv4 replay says once that IPv6 packets are not replayed', () => {
     const bin = dualStackTools();
     const dir = join(tempDir(), 'rt');
     expect(snapshot(bin, dir).code).toBe(0);
     expect(readFileSync(join(dir, 'ip-route.json'), 'utf8')).toBe(readFileSync(join(bin, 'route.json'), 'utf8'));
     expect(readFileSync(join(dir, 'ip-addr.json'), 'utf8')).toContain('fd00::2');
+    expect(readFileSync(join(dir, 'ip6-route.json'), 'utf8')).toBe(readFileSync(join(bin, 'route6.json'), 'utf8'));
+    expect(readFileSync(join(dir, 'ip6tables-save.txt'), 'utf8')).toContain('-A POSTROUTING -o eth0 -j MASQUERADE');
     const verify = natsim('verify', `${CASE}/capture.pcap`, '--node', dir);
-    expect(verify.stderr).toBe('natsim: note: rt: IPv6 left out (3 addresses in ip-addr.json, 4 routes in ip-route.json): natsim replays IPv4\n');
+    expect(verify.stderr).toBe('natsim: note: rt: IPv6 packets are not replayed (3 addresses in ip-addr.json and 4 routes in ip-route.json read): natsim replays IPv4\n');
     expect(verify.stdout).toContain('verify: 34/34 packets match');
     // the hash key is drawn per host name (rt here): one key for both, so that they list alike
     const listed = (node: string) => natsim('conntrack', `${CASE}/capture.pcap`, '--node', node, '--conntrack-hash-seed', '1').stdout;

@@ -1,12 +1,21 @@
 /**
- * struct nf_conntrack_tuple for IPv4: addresses, the per-protocol "manipulable" parts and the
- * protocol. As in the kernel's unions, `srcU` is the source port, or the ICMP echo id;
+ * struct nf_conntrack_tuple: addresses (IPv4, or IPv6 handles: packet/ipv6-addr.ts), the
+ * per-protocol "manipulable" parts and the protocol. As in the kernel's unions, `srcU` is the source port, or the ICMP echo id;
  * `dstU` is the destination port, or ICMP (type << 8 | code).
  */
 import { IPPROTO } from '../constants.js';
 import { type Ipv4Packet } from '../../packet/ipv4.js';
 import { ICMP_ECHO, ICMP_ECHOREPLY } from '../../packet/icmp.js';
+import { IPV6_HANDLE_BASE, ipv6Fold } from '../../packet/ipv6-addr.js';
 import type { Conn } from './conn.js';
+
+/** Added to a tuple's protocol number when it is IPv6: above every protocol number. */
+const L3_IPV6 = 0x100;
+
+/** The protocol and family of a tuple whose source is `src`; 0x100000000 is IPV6_HANDLE_BASE, written out so the JIT compares with a constant. */
+function l3proto(src: number, proto: number): number {
+  return src >= 0x100000000 ? proto | L3_IPV6 : proto;
+}
 
 export const enum Dir {
   Original = 0,
@@ -22,30 +31,46 @@ export function otherDir(dir: Dir): Dir {
  * The addresses are u32, but kept as int32 (`| 0`) and read back through accessors: V8 stores
  * a field that ever holds a number of 2^31 or more as a separate heap number in every object of
  * the class, which a public address does, so two int32 fields save two allocations per tuple.
+ * An IPv6 tuple keeps its handles' low 32 bits there too (the index of the address), and the
+ * family (src.l3num) shares a small integer with the protocol (dst.protonum): an IPv4 tuple
+ * has no field more than before, and one comparison checks both.
  */
 export class Tuple {
   private src32: number;
   private dst32: number;
+  /** The protocol, plus L3_IPV6 for an IPv6 tuple. */
+  private readonly l3proto: number;
 
   constructor(
     src: number,
     public srcU: number,
     dst: number,
     public dstU: number,
-    public proto: number,
+    proto: number,
   ) {
     this.src32 = src | 0;
     this.dst32 = dst | 0;
+    this.l3proto = l3proto(src, proto);
+  }
+
+  get proto(): number {
+    return this.l3proto & 0xff;
+  }
+
+  /** Whether the tuple is IPv6 (its l3num). */
+  get isIpv6(): boolean {
+    return this.l3proto >= L3_IPV6;
   }
 
   get src(): number {
-    return this.src32 >>> 0;
+    return this.l3proto < L3_IPV6 ? this.src32 >>> 0 : IPV6_HANDLE_BASE + (this.src32 >>> 0);
   }
+  /** NAT's new address, of the tuple's own family. */
   set src(addr: number) {
     this.src32 = addr | 0;
   }
   get dst(): number {
-    return this.dst32 >>> 0;
+    return this.l3proto < L3_IPV6 ? this.dst32 >>> 0 : IPV6_HANDLE_BASE + (this.dst32 >>> 0);
   }
   set dst(addr: number) {
     this.dst32 = addr | 0;
@@ -60,7 +85,7 @@ export class Tuple {
   }
 
   equalsFields(src: number, srcU: number, dst: number, dstU: number, proto: number): boolean {
-    return this.src32 === (src | 0) && this.dst32 === (dst | 0) && this.srcU === srcU && this.dstU === dstU && this.proto === proto;
+    return this.src32 === (src | 0) && this.dst32 === (dst | 0) && this.srcU === srcU && this.dstU === dstU && this.l3proto === l3proto(src, proto);
   }
 
   get icmpType(): number {
@@ -104,6 +129,17 @@ const ICMP_INVERSE: ReadonlyMap<number, number> = new Map([
   [18, 17],
 ]);
 
+/**
+ * ICMPv6 types whose inverse is known (nf_conntrack_proto_icmpv6.c invmap): echo and node
+ * information query ↔ reply.
+ */
+const ICMPV6_INVERSE: ReadonlyMap<number, number> = new Map([
+  [128, 129],
+  [129, 128],
+  [139, 140],
+  [140, 139],
+]);
+
 /** ICMP queries (echo, timestamp, info, address mask and their replies) carry an id. */
 export function icmpIsQuery(type: number): boolean {
   return ICMP_INVERSE.has(type);
@@ -119,10 +155,10 @@ export function packetDstU(p: Ipv4Packet): number {
   return p.proto === IPPROTO.ICMP ? (p.icmpType << 8) | p.icmpCode : p.dport;
 }
 
-/** nf_ct_invert_tuple; null when the protocol cannot invert it (an ICMP type with no reply). */
+/** nf_ct_invert_tuple; null when the protocol cannot invert it (an ICMP or ICMPv6 type with no reply). */
 export function invertTuple(t: Tuple): Tuple | null {
-  if (t.proto === IPPROTO.ICMP) {
-    const inverse = ICMP_INVERSE.get(t.icmpType);
+  if (t.proto === IPPROTO.ICMP || t.proto === IPPROTO.ICMPV6) {
+    const inverse = (t.proto === IPPROTO.ICMP ? ICMP_INVERSE : ICMPV6_INVERSE).get(t.icmpType);
     if (inverse === undefined) return null;
     return new Tuple(t.dst, t.srcU, t.src, (inverse << 8) | t.icmpCode, t.proto);
   }
@@ -139,8 +175,12 @@ export function hashTuple(key: number, t: Tuple): number {
   return hashTupleFields(key, t.src, t.srcU, t.dst, t.dstU, t.proto);
 }
 
-/** hashTuple of the tuple these fields would make, without making it. */
+/** hashTuple of the tuple these fields would make, without making it. An IPv6 tuple hashes its addresses' bits, not their handles. */
 export function hashTupleFields(key: number, src: number, srcU: number, dst: number, dstU: number, proto: number): number {
+  if (src >= 0x100000000) {
+    src = ipv6Fold(src);
+    dst = ipv6Fold(dst) ^ 0x6;
+  }
   let h = Math.imul(src ^ key, 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13) ^ dst, 0xc2b2ae35);
   h = Math.imul(h ^ (h >>> 16) ^ ((srcU << 16) | dstU), 0x27d4eb2f);

@@ -1,0 +1,181 @@
+/**
+ * IPv6 addresses of a device (struct inet6_ifaddr on idev->addr_list) and source address
+ * selection, as net/ipv6/addrconf.c does them: ipv6_link_dev_addr's list order,
+ * __ipv6_addr_type's scopes, and ipv6_dev_get_saddr — RFC 6724's rules in the kernel's order
+ * and with its tie-break (a candidate replaces the best so far only when strictly better at the
+ * first rule where they differ). This is what nf_nat_masquerade_ipv6 picks and what `ip -6 route
+ * get` shows as src.
+ *
+ * Not modelled: temporary addresses and use_tempaddr (rule 7: every candidate ties), optimistic DAD
+ * (optimistic_dad is off by default: an optimistic address counts as deprecated), source
+ * preferences from a socket (prefs 0), use_oif_addrs_only and L3 master devices (VRF).
+ */
+import { formatIpv6, ipv6Words, parseIpv6Prefix } from '../packet/ipv6-addr.js';
+import { ipv6AddrLabel } from './addrlabel.js';
+
+/** IFA_F_* flags natsim keeps (include/uapi/linux/if_addr.h). */
+export const IFA_F = { NODAD: 0x02, OPTIMISTIC: 0x04, DADFAILED: 0x08, HOMEADDRESS: 0x10, DEPRECATED: 0x20, TENTATIVE: 0x40, PERMANENT: 0x80 } as const;
+
+/** The `ip addr` words for the flags, as ip -6 addr prints them (and ip-addr.json names them). */
+const FLAG_WORDS: Readonly<Record<string, number>> = { nodad: IFA_F.NODAD, optimistic: IFA_F.OPTIMISTIC, dadfailed: IFA_F.DADFAILED, home: IFA_F.HOMEADDRESS, deprecated: IFA_F.DEPRECATED, tentative: IFA_F.TENTATIVE };
+
+/** IPV6_ADDR_SCOPE_* (RFC 4291 scope values), what __ipv6_addr_src_scope returns. */
+export const Ipv6Scope = { NodeLocal: 0x01, LinkLocal: 0x02, SiteLocal: 0x05, Global: 0x0e } as const;
+
+export interface Inet6Ifaddr {
+  readonly addr: number;
+  readonly prefixLen: number;
+  /** IFA_F_* */
+  readonly flags: number;
+}
+
+/** What __ipv6_addr_type tells source selection about an address. */
+export interface Ipv6AddrType {
+  readonly any: boolean;
+  readonly multicast: boolean;
+  readonly loopback: boolean;
+  /** IPV6_ADDR_MAPPED or IPV6_ADDR_COMPATv4: ipv6_saddr_preferred takes them as preferred. */
+  readonly v4: boolean;
+  /** __ipv6_addr_src_scope */
+  readonly scope: number;
+}
+
+/** __ipv6_addr_type and __ipv6_addr_src_scope, for unicast and multicast addresses. */
+export function ipv6AddrType(addr: number): Ipv6AddrType {
+  const [w0, w1, w2, w3] = ipv6Words(addr) as unknown as [number, number, number, number];
+  const no = { any: false, multicast: false, loopback: false, v4: false };
+  if (w0 >>> 24 === 0xff) {
+    // a multicast address's scope is its scope field (interface-local is node-local)
+    return { ...no, multicast: true, scope: (w0 >>> 16) & 0x0f };
+  }
+  if (w0 >>> 22 === 0x3fa) return { ...no, scope: Ipv6Scope.LinkLocal }; // fe80::/10
+  if (w0 >>> 22 === 0x3fb) return { ...no, scope: Ipv6Scope.SiteLocal }; // fec0::/10
+  if ((w0 | w1) === 0) {
+    if (w2 === 0) {
+      if (w3 === 0) return { ...no, any: true, scope: Ipv6Scope.Global };
+      if (w3 === 1) return { ...no, loopback: true, scope: Ipv6Scope.LinkLocal }; // IPV6_ADDR_LOOPBACK's scope is link-local
+      return { ...no, v4: true, scope: Ipv6Scope.Global };
+    }
+    if (w2 === 0x0000ffff) return { ...no, v4: true, scope: Ipv6Scope.Global };
+  }
+  return { ...no, scope: Ipv6Scope.Global };
+}
+
+/**
+ * An address as a scenario or `ip addr` gives it: "fd00:3::254/64", optionally followed by
+ * flag words (nodad, deprecated, tentative, optimistic, home). Returns an error text for what
+ * is not one.
+ */
+export function parseInet6Ifaddr(text: string): Inet6Ifaddr | string {
+  const [first, ...words] = text.trim().split(/\s+/);
+  const prefix = parseIpv6Prefix(first ?? '');
+  if (!prefix || !first!.includes('/')) return `'${first}' is not an IPv6 address/prefix length`;
+  const type = ipv6AddrType(prefix.addr);
+  if (type.any || type.multicast) return `${formatIpv6(prefix.addr)} is not a unicast address`;
+  let flags = 0;
+  for (const w of words) {
+    const flag = FLAG_WORDS[w];
+    if (flag === undefined) return `unknown address flag '${w}' (${Object.keys(FLAG_WORDS).join(', ')})`;
+    flags |= flag;
+  }
+  return { addr: prefix.addr, prefixLen: prefix.len, flags };
+}
+
+/**
+ * ipv6_link_dev_addr: a new address goes before the first one of the same or a smaller scope
+ * (so globals come before link-local ones, and among equals the newest is first).
+ */
+export function ipv6LinkDevAddr(list: Inet6Ifaddr[], ifa: Inet6Ifaddr): void {
+  const scope = ipv6AddrType(ifa.addr).scope;
+  const at = list.findIndex((a) => scope >= ipv6AddrType(a.addr).scope);
+  list.splice(at < 0 ? list.length : at, 0, ifa);
+}
+
+/** A device as source selection sees it: its index and IPv6 addresses in list order. */
+export interface Inet6Dev {
+  readonly index: number;
+  readonly addrs6: readonly Inet6Ifaddr[];
+}
+
+/** struct ipv6_saddr_dst */
+interface SaddrDst {
+  readonly addr: number;
+  readonly ifindex: number;
+  readonly scope: number;
+  readonly label: number;
+}
+
+/**
+ * ipv6_dev_get_saddr(net, dst_dev, daddr, 0, &saddr): the source for `daddr` sent out of
+ * `dstDev` (null: no device), or null (-EADDRNOTAVAIL). For a multicast or link-local (or
+ * narrower) destination only the outgoing device's addresses are candidates; otherwise every
+ * device's, in device order.
+ */
+export function ipv6DevGetSaddr(devices: readonly Inet6Dev[], dstDev: Inet6Dev | null, daddr: number): number | null {
+  const type = ipv6AddrType(daddr);
+  const dst: SaddrDst = { addr: daddr, ifindex: dstDev?.index ?? 0, scope: type.scope, label: ipv6AddrLabel(daddr) };
+  const useOif = dstDev !== null && (type.multicast || dst.scope <= Ipv6Scope.LinkLocal);
+  let best: { ifa: Inet6Ifaddr; dev: Inet6Dev } | null = null;
+  for (const dev of useOif ? [dstDev] : devices) {
+    for (const ifa of dev.addrs6) {
+      // a tentative address is not assigned yet (unless optimistic); never the unspecified or a multicast address
+      if (ifa.flags & IFA_F.TENTATIVE && !(ifa.flags & IFA_F.OPTIMISTIC)) continue;
+      const t = ipv6AddrType(ifa.addr);
+      if (t.any || t.multicast) continue;
+      if (best === null || better(dst, ifa, dev, best.ifa, best.dev)) best = { ifa, dev };
+    }
+  }
+  return best?.ifa.addr ?? null;
+}
+
+/** The rules of ipv6_get_saddr_eval from IPV6_SADDR_RULE_LOCAL on: the candidate wins only where it scores higher first. */
+function better(dst: SaddrDst, cand: Inet6Ifaddr, candDev: Inet6Dev, best: Inet6Ifaddr, bestDev: Inet6Dev): boolean {
+  for (const rule of RULES) {
+    const a = rule(dst, cand, candDev);
+    const b = rule(dst, best, bestDev);
+    if (a !== b) return a > b;
+  }
+  return false;
+}
+
+type Rule = (dst: SaddrDst, ifa: Inet6Ifaddr, dev: Inet6Dev) => number;
+
+const RULES: readonly Rule[] = [
+  // Rule 1: prefer the same address
+  (dst, ifa) => (ifa.addr === dst.addr ? 1 : 0),
+  // Rule 2: prefer appropriate scope — the smallest that is enough for the destination, else the largest
+  (dst, ifa) => {
+    const scope = ipv6AddrType(ifa.addr).scope;
+    return scope >= dst.scope ? -scope : scope - 128;
+  },
+  // Rule 3: avoid deprecated and (optimistic_dad being off) optimistic addresses
+  (_dst, ifa) => (ipv6AddrType(ifa.addr).v4 || ipv6AddrType(ifa.addr).loopback || !(ifa.flags & (IFA_F.DEPRECATED | IFA_F.OPTIMISTIC)) ? 1 : 0),
+  // Rule 4: prefer home addresses (prefs without IPV6_PREFER_SRC_COA)
+  (_dst, ifa) => (ifa.flags & IFA_F.HOMEADDRESS ? 1 : 0),
+  // Rule 5: prefer the outgoing interface
+  (dst, _ifa, dev) => (dst.ifindex === 0 || dst.ifindex === dev.index ? 1 : 0),
+  // Rule 6: prefer matching label
+  (dst, ifa) => (ipv6AddrLabel(ifa.addr) === dst.label ? 1 : 0),
+  // Rule 7 (public over temporary) ties: no temporary addresses. ORCHID: both or neither
+  (dst, ifa) => (isOrchid(ifa.addr) === isOrchid(dst.addr) ? 1 : 0),
+  // Rule 8: the longest matching prefix, no longer than the candidate's prefix length
+  (dst, ifa) => Math.min(commonPrefix(ifa.addr, dst.addr), ifa.prefixLen),
+  // and optimistic addresses after all preferred ones
+  (_dst, ifa) => (ifa.flags & IFA_F.OPTIMISTIC ? 0 : 1),
+];
+
+/** ipv6_addr_orchid: 2001:10::/28. */
+function isOrchid(addr: number): boolean {
+  return (ipv6Words(addr)[0]! & 0xfffffff0) === 0x20010010;
+}
+
+/** ipv6_addr_diff: the number of leading bits two addresses share. */
+function commonPrefix(a: number, b: number): number {
+  const wa = ipv6Words(a);
+  const wb = ipv6Words(b);
+  for (let i = 0; i < 4; i++) {
+    const x = (wa[i]! ^ wb[i]!) >>> 0;
+    if (x !== 0) return 32 * i + Math.clz32(x);
+  }
+  return 128;
+}

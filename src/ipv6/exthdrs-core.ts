@@ -1,0 +1,47 @@
+/**
+ * ipv6_skip_exthdr (net/ipv6/exthdrs_core.c): walks the extension headers after the fixed
+ * IPv6 header to the upper-layer protocol, as conntrack does (ipv6_get_l4proto) to find its
+ * L4 header. Hop-by-hop, routing and destination options are skipped by their length
+ * ((hdrlen + 1) × 8), AH by its own ((hdrlen + 2) × 4); a fragment header is 8 bytes, and a
+ * non-first fragment stops the walk there (its offset is returned). ESP and unknown headers are
+ * not extension headers to it: the walk ends on them as the protocol. No next header (59) or a
+ * chain that runs past the packet gives -1.
+ */
+
+export const NEXTHDR = { HOP: 0, TCP: 6, UDP: 17, ROUTING: 43, FRAGMENT: 44, ESP: 50, AUTH: 51, ICMP: 58, NONE: 59, DEST: 60 } as const;
+
+/** ipv6_ext_hdr: the header types the walk goes through. */
+function isExtHdr(nexthdr: number): boolean {
+  return nexthdr === NEXTHDR.HOP || nexthdr === NEXTHDR.ROUTING || nexthdr === NEXTHDR.FRAGMENT || nexthdr === NEXTHDR.AUTH || nexthdr === NEXTHDR.NONE || nexthdr === NEXTHDR.DEST;
+}
+
+export interface SkipResult {
+  /** Offset of the upper-layer header (or of a non-first fragment's fragment header); -1 when the chain cannot be walked. */
+  readonly offset: number;
+  /** The protocol found there (NEXTHDR_FRAGMENT for a non-first fragment). */
+  readonly nexthdr: number;
+  /** The fragment header's frag_off field (offset << 3 | M), 0 when there is none. */
+  readonly fragOff: number;
+}
+
+/** ipv6_skip_exthdr(skb, start, &nexthdr, &frag_off) on `data` (the packet from its IPv6 header). */
+export function ipv6SkipExthdr(data: Uint8Array, start: number, nexthdr: number): SkipResult {
+  let fragOff = 0;
+  while (isExtHdr(nexthdr)) {
+    if (nexthdr === NEXTHDR.NONE || start + 2 > data.length) return { offset: -1, nexthdr, fragOff };
+    let hdrlen: number;
+    if (nexthdr === NEXTHDR.FRAGMENT) {
+      if (start + 4 > data.length) return { offset: -1, nexthdr, fragOff };
+      fragOff = (data[start + 2]! << 8) | data[start + 3]!;
+      if (fragOff & ~0x7) break; // a non-first fragment: nothing after its header is ours to read
+      hdrlen = 8;
+    } else if (nexthdr === NEXTHDR.AUTH) {
+      hdrlen = (data[start + 1]! + 2) << 2;
+    } else {
+      hdrlen = (data[start + 1]! + 1) << 3;
+    }
+    nexthdr = data[start]!;
+    start += hdrlen;
+  }
+  return { offset: start, nexthdr, fragOff };
+}

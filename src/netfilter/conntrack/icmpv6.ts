@@ -1,0 +1,56 @@
+/**
+ * What conntrack makes of an IPv6 packet before its table lookup (nf_conntrack_in with
+ * pf = NFPROTO_IPV6): ipv6_get_l4proto finds the upper layer through the extension headers (no
+ * protocol: `invalid`, the packet passes untracked), nf_conntrack_icmpv6_error leaves neighbour
+ * discovery and MLD untracked (noct_valid_new) and sends ICMPv6 errors to the RELATED lookup of
+ * the packet they quote (nf_conntrack_inet_error), and nf_ct_get_tuple makes the tuple of the
+ * rest — the ICMPv6 echo id as its key. nf_conntrack_icmpv6_packet lets only a request type
+ * create an entry (valid_new).
+ */
+import { IPPROTO } from '../constants.js';
+import { ICMPV6, type Ipv6Packet } from '../../packet/ipv6.js';
+import { invertTuple, Tuple } from './tuple.js';
+
+/** noct_valid_new: MLD query, report and done, router and neighbour discovery (not redirect), MLDv2 report. */
+const NOCT_VALID_NEW = new Set([130, 131, 132, ICMPV6.NDISC_ROUTER_SOLICITATION, ICMPV6.NDISC_ROUTER_ADVERTISEMENT, ICMPV6.NDISC_NEIGHBOUR_SOLICITATION, ICMPV6.NDISC_NEIGHBOUR_ADVERTISEMENT, 143]);
+
+/** valid_new of nf_conntrack_icmpv6_packet: echo request and node information query. */
+export function icmpv6ValidNew(type: number): boolean {
+  return type === ICMPV6.ECHO_REQUEST || type === 139;
+}
+
+export type Ipv6Conntrack =
+  /** ipv6_get_l4proto found no protocol: `invalid`++, untracked. */
+  | { readonly kind: 'invalid'; readonly reason: string }
+  /** nf_ct_set(skb, NULL, IP_CT_UNTRACKED): NDP and MLD. */
+  | { readonly kind: 'untracked' }
+  /** An ICMPv6 error: the tuple of the connection it would be RELATED to, or why there is none. */
+  | { readonly kind: 'error'; readonly related: Tuple | string }
+  /** The tuple to look up (or to create an entry for). */
+  | { readonly kind: 'lookup'; readonly tuple: Tuple };
+
+export function ipv6Conntrack(pkt: Ipv6Packet): Ipv6Conntrack {
+  if (pkt.l4off < 0) return { kind: 'invalid', reason: "can't find proto in pkt (ipv6_get_l4proto)" };
+  if (pkt.proto === IPPROTO.ICMPV6) {
+    if (pkt.l4off + 8 > pkt.length) return { kind: 'invalid', reason: 'short packet (icmpv6_pkt_to_tuple)' };
+    const type = pkt.icmpType;
+    if (NOCT_VALID_NEW.has(type)) return { kind: 'untracked' };
+    if (type < 128) return { kind: 'error', related: relatedTuple(pkt) };
+  }
+  return { kind: 'lookup', tuple: ipv6PktToTuple(pkt) };
+}
+
+/** nf_ct_get_tuple for IPv6: ports, or for ICMPv6 the id and type << 8 | code. */
+export function ipv6PktToTuple(pkt: Ipv6Packet): Tuple {
+  const dstU = pkt.proto === IPPROTO.ICMPV6 ? (pkt.icmpType << 8) | pkt.icmpCode : pkt.dport;
+  return new Tuple(pkt.saddr, pkt.sport, pkt.daddr, dstU, pkt.proto);
+}
+
+/** nf_conntrack_inet_error: the quoted packet's tuple, inverted — the direction the error travels in. */
+function relatedTuple(pkt: Ipv6Packet): Tuple | string {
+  const quoted = pkt.quotedPacket();
+  if (typeof quoted === 'string') return `quoted packet not usable (${quoted})`;
+  if (quoted.l4off < 0) return "can't find proto in the quoted packet";
+  const inner = invertTuple(ipv6PktToTuple(quoted));
+  return inner ?? "couldn't get reverse tuple";
+}

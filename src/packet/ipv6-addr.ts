@@ -1,0 +1,213 @@
+/**
+ * IPv6 addresses (struct in6_addr): 16 bytes, their text forms, and the numbers natsim passes
+ * them around as.
+ *
+ * natsim's packet path, conntrack tuples and NAT carry an address as one JavaScript number —
+ * an IPv4 address is its u32 value. An IPv6 address is a handle: 2^32 plus its index in this
+ * module's table of the addresses met so far (interned, so one address is one handle and two
+ * handles are equal exactly when the addresses are). The IPv4 path keeps its plain numbers and
+ * pays one comparison where the families meet; whatever needs the 128 bits (prefixes, text,
+ * hashing, checksums) reads them back with ipv6Bytes/ipv6Words. The table only grows; it holds
+ * each distinct address once, 16 bytes and a key.
+ */
+
+/** Handles start here: every IPv4 address is below, every IPv6 handle at or above. */
+export const IPV6_HANDLE_BASE = 2 ** 32;
+
+const byKey = new Map<string, number>();
+/** The four big-endian u32 words of each interned address, by index. */
+const words: Uint32Array[] = [];
+/** A 32-bit fold of each address, for hashing tuples by the address (not by the handle). */
+const folds: number[] = [];
+
+/** Whether `addr` is an IPv6 handle (else an IPv4 address). */
+export function isIpv6(addr: number): boolean {
+  return addr >= IPV6_HANDLE_BASE;
+}
+
+/** The handle of the address in `bytes[at..at+16)`. */
+export function ipv6Handle(bytes: Uint8Array, at = 0): number {
+  const w = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) {
+    const o = at + 4 * i;
+    w[i] = ((bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!) >>> 0;
+  }
+  return handleOfWords(w);
+}
+
+/** The handle of the address with these four big-endian u32 words. */
+export function handleOfWords(w: Uint32Array): number {
+  const key = `${w[0]},${w[1]},${w[2]},${w[3]}`;
+  const known = byKey.get(key);
+  if (known !== undefined) return known;
+  const index = words.length;
+  words.push(Uint32Array.from(w));
+  folds.push((w[0]! ^ w[1]! ^ w[2]! ^ Math.imul(w[3]!, 0x9e3779b1)) >>> 0);
+  const handle = IPV6_HANDLE_BASE + index;
+  byKey.set(key, handle);
+  return handle;
+}
+
+/** The four big-endian u32 words of a handle's address (read-only). */
+export function ipv6Words(handle: number): Uint32Array {
+  const w = words[handle - IPV6_HANDLE_BASE];
+  if (w === undefined) throw new Error(`bug: ${handle} is not an IPv6 address handle`);
+  return w;
+}
+
+/** A handle's address as 16 bytes. */
+export function ipv6Bytes(handle: number): Uint8Array {
+  const w = ipv6Words(handle);
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 4; i++) {
+    out[4 * i] = w[i]! >>> 24;
+    out[4 * i + 1] = w[i]! >>> 16;
+    out[4 * i + 2] = w[i]! >>> 8;
+    out[4 * i + 3] = w[i]!;
+  }
+  return out;
+}
+
+/** A 32-bit value of the address itself, the same in every run whatever order addresses were met in. */
+export function ipv6Fold(handle: number): number {
+  return folds[handle - IPV6_HANDLE_BASE]!;
+}
+
+/**
+ * inet_pton(AF_INET6): eight groups of one to four hex digits, one "::" standing for one or
+ * more zero groups, and optionally a dotted quad as the last 32 bits. Null when malformed.
+ */
+export function parseIpv6(text: string): number | null {
+  const groups = parseGroups(text);
+  if (groups === null) return null;
+  const w = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) w[i] = ((groups[2 * i]! << 16) | groups[2 * i + 1]!) >>> 0;
+  return handleOfWords(w);
+}
+
+function parseGroups(text: string): number[] | null {
+  if (text.length === 0 || text.length > 45) return null;
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const head = halves[0] === '' ? [] : halves[0]!.split(':');
+  const tail = halves.length === 2 ? (halves[1] === '' ? [] : halves[1]!.split(':')) : null;
+  const all = tail ?? head;
+  const parts: number[][] = [];
+  for (const list of tail === null ? [head] : [head, tail]) {
+    const out: number[] = [];
+    for (let i = 0; i < list.length; i++) {
+      const g = list[i]!;
+      // a dotted quad only as the very last part of the address
+      if (g.includes('.')) {
+        if (list !== all || i !== list.length - 1) return null;
+        const v4 = dottedQuad(g);
+        if (v4 === null) return null;
+        out.push(v4 >>> 16, v4 & 0xffff);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+        out.push(parseInt(g, 16));
+      }
+    }
+    parts.push(out);
+  }
+  if (tail === null) return parts[0]!.length === 8 ? parts[0]! : null;
+  const missing = 8 - parts[0]!.length - parts[1]!.length;
+  if (missing < 1) return null;
+  return [...parts[0]!, ...new Array<number>(missing).fill(0), ...parts[1]!];
+}
+
+function dottedQuad(text: string): number | null {
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
+  let v = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return null;
+    v = v * 256 + Number(p);
+  }
+  return v;
+}
+
+/** The eight 16-bit groups of a handle's address. */
+function groupsOf(handle: number): number[] {
+  const w = ipv6Words(handle);
+  const g: number[] = [];
+  for (let i = 0; i < 4; i++) g.push(w[i]! >>> 16, w[i]! & 0xffff);
+  return g;
+}
+
+/**
+ * inet_ntop(AF_INET6) as glibc writes it, the form conntrack, ip and nft print: lower-case hex
+ * without leading zeros, the longest run of two or more zero groups (the first of equal runs)
+ * as "::", and the last 32 bits as a dotted quad when the address is six zero groups and two
+ * more (::a.b.c.d, where the seventh is not zero) or IPv4-mapped (::ffff:a.b.c.d).
+ */
+export function formatIpv6(handle: number): string {
+  const g = groupsOf(handle);
+  let best = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestLen < 2) best = -1;
+  const v4 = best === 0 && (bestLen === 6 || (bestLen === 5 && g[5] === 0xffff));
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === best) {
+      out += i === 0 ? '::' : ':';
+      i += bestLen - 1;
+      continue;
+    }
+    if (v4 && i === 6) {
+      out += `${g[6]! >>> 8}.${g[6]! & 255}.${g[7]! >>> 8}.${g[7]! & 255}`;
+      break;
+    }
+    out += g[i]!.toString(16) + (i < 7 ? ':' : '');
+  }
+  return out;
+}
+
+/**
+ * The kernel's %pI6 (lib/vsprintf.c ip6_string): all eight groups, four hex digits each, as
+ * the LOG target prints IPv6 addresses.
+ */
+export function formatIpv6Full(handle: number): string {
+  return groupsOf(handle)
+    .map((x) => x.toString(16).padStart(4, '0'))
+    .join(':');
+}
+
+/** Whether the first `len` bits of two addresses agree (ipv6_prefix_equal). */
+export function ipv6PrefixEqual(a: number, b: number, len: number): boolean {
+  const wa = ipv6Words(a);
+  const wb = ipv6Words(b);
+  for (let i = 0; i < 4 && len > 0; i++, len -= 32) {
+    const mask = len >= 32 ? 0xffffffff : (0xffffffff << (32 - len)) >>> 0;
+    if (((wa[i]! ^ wb[i]!) & mask) !== 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Parses "addr/len" or "addr" (a /128); null when malformed. The prefix is kept as given, host
+ * bits and all (as `ip -6 route` shows a destination).
+ */
+export function parseIpv6Prefix(text: string): { addr: number; len: number } | null {
+  const slash = text.indexOf('/');
+  const addr = parseIpv6(slash < 0 ? text : text.slice(0, slash));
+  if (addr === null) return null;
+  if (slash < 0) return { addr, len: 128 };
+  const lenText = text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(lenText)) return null;
+  const len = Number(lenText);
+  return len > 128 ? null : { addr, len };
+}
