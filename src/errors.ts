@@ -4,10 +4,13 @@
  * Packet fate is never an exception: drops are verdicts with reasons (see netfilter/verdict.ts).
  */
 
+import { characterColumn } from './text-columns.js';
+
 /** Where in an input file a problem is: 1-based line and column for text, a byte offset for binary. */
 export interface SourcePlace {
   readonly file: string;
   readonly line?: number;
+  /** In UTF-16 units, as the line's string is indexed; said in characters (text-columns.ts). */
   readonly col?: number;
   /** Byte offset in a binary file (captures). */
   readonly offset?: number;
@@ -29,7 +32,7 @@ export function formatPlace(p: SourcePlace): string {
   let s = p.file;
   if (p.line !== undefined) {
     s += `:${p.line}`;
-    if (p.col !== undefined) s += `:${p.col}`;
+    if (p.col !== undefined) s += `:${characterColumn(p.file, p.line, p.col)}`;
   }
   const extra: string[] = [];
   if (p.record !== undefined) extra.push(`record ${p.record}`);

@@ -5,7 +5,6 @@
  * they are: an inline ruleset's problems at their line and column in the YAML, a ruleset-file's
  * in that file. Exit 0 when clean, 1 when anything was found.
  */
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { InputError } from '../errors.js';
 import { lintRuleset, shift } from '../netfilter/rules/parse.js';
@@ -13,6 +12,7 @@ import { loadScenario } from '../scenario/load.js';
 import type { RulesetSpec } from '../scenario/spec.js';
 import type { Output } from '../trace/output.js';
 import { requireFile } from './input-file.js';
+import { readTextInput } from '../text-input.js';
 
 const SCENARIO_EXT = new Set(['.yaml', '.yml']);
 
@@ -35,9 +35,5 @@ export function lintCommand(files: readonly string[], out: Output): number {
 /** The ruleset a file is, or the rulesets of a scenario's hosts. */
 function rulesetsOf(file: string): RulesetSpec[] {
   if (SCENARIO_EXT.has(extname(file).toLowerCase())) return loadScenario(file).hosts.flatMap((h) => (h.ruleset ? [h.ruleset] : []));
-  try {
-    return [{ text: readFileSync(file, 'utf8'), file, lineOffset: 0, colOffset: 0 }];
-  } catch (e) {
-    throw new InputError({ file }, `cannot read: ${(e as Error).message}`);
-  }
+  return [{ text: readTextInput(file), file, lineOffset: 0, colOffset: 0 }];
 }

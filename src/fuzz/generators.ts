@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { hostileScenarioArb } from './hostile.js';
 
 /** The checkout's fixtures directory, from src/fuzz (vitest) and from dist/fuzz alike. */
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
@@ -321,6 +322,7 @@ export function mutatedScenarioArb(seeds: readonly SeedText[]): fc.Arbitrary<Mut
   const base = fc.oneof(
     { weight: 3, arbitrary: fc.constantFrom(...seeds) },
     { weight: 1, arbitrary: worldArb.map((w) => ({ file: `${FIXTURES}seeds/generated.yaml`, text: worldYaml(w) })) },
+    { weight: 1, arbitrary: hostileScenarioArb.map((text) => ({ file: `${FIXTURES}seeds/hostile.yaml`, text })) },
   );
   return fc.record({ seed: base, mutations: fc.array(textMutation, { minLength: 1, maxLength: 4 }) }).map(({ seed, mutations }) => ({
     file: seed.file,

@@ -128,9 +128,10 @@ export class Host {
    * ip_rcv: a packet arrives on `dev` with link header `mac` (see Skb.mac), processed on
    * `cpu` when the sender's CPU is known (a veth peer in the same world), else on a drawn one.
    */
-  receive(pkt: Ipv4Packet, dev: NetDevice, time: number, mac: EthHeader | null, cpu: number | null = null): void {
+  receive(pkt: Ipv4Packet, dev: NetDevice, time: number, mac: EthHeader | null, cpu: number | null = null, otherHost = false): void {
     const skb = new Skb(this.nextSkbId(), pkt, time, cpu ?? this.cpu.next(), dev);
     skb.mac = mac;
+    skb.otherHost = otherHost;
     this.packets.received++;
     this.tap?.(PacketDirection.Host, dev, pkt, time);
     this.sink?.emit({ kind: 'receive', time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(pkt) });

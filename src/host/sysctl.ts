@@ -9,12 +9,17 @@ import { DEFAULT_KERNEL, type KernelProfile } from '../kernel/profile.js';
 export const SYSCTL_DEFAULTS = {
   'net.ipv4.ip_forward': 0,
   'net.ipv4.ip_local_port_range': '32768 60999',
+  // the receive path's source checks (ipv4/route-input.ts); per-device values are not modelled
+  'net.ipv4.conf.all.rp_filter': 0,
+  'net.ipv4.conf.all.route_localnet': 0,
+  'net.ipv4.conf.all.accept_local': 0,
   // IPv4 reassembly (Documentation/networking/ip-sysctl.rst): queue memory and timeout
   'net.ipv4.ipfrag_high_thresh': 4194304,
   'net.ipv4.ipfrag_time': 30,
   'net.ipv4.tcp_syn_retries': 6,
   'net.ipv4.tcp_syn_linear_timeouts': 4,
   'net.netfilter.nf_conntrack_max': 262144,
+  'net.netfilter.nf_conntrack_checksum': 1,
   'net.netfilter.nf_conntrack_buckets': 262144,
   'net.netfilter.nf_conntrack_generic_timeout': 600,
   'net.netfilter.nf_conntrack_icmp_timeout': 30,

@@ -10,12 +10,24 @@ import { CtInfo, ctinfoDir } from '../netfilter/conntrack/conn.js';
 import { Dir } from '../netfilter/conntrack/tuple.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import { Skb } from '../netfilter/skb.js';
-import { buildIcmpError } from '../packet/build.js';
+import { buildIcmpEcho, buildIcmpError } from '../packet/build.js';
 import { inetSelectAddr } from './devinet.js';
-import { ICMP_DEST_UNREACH, ICMP_PARAMETERPROB, ICMP_REDIRECT, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
+import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_PARAMETERPROB, ICMP_REDIRECT, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
 import type { Ipv4Packet } from '../packet/ipv4.js';
 import type { Host } from '../host/host.js';
 
+
+/**
+ * icmp_echo: the kernel answers an echo request for this host itself (no socket needed), from
+ * the address it was sent to, with the request's identifier, sequence and data. `ipId` is the
+ * reply's IP ID (ip_select_ident's hash, which natsim draws).
+ */
+export function icmpEcho(host: Host, request: Skb, ipId: number): void {
+  const p = request.pkt;
+  if (p.proto !== IPPROTO.ICMP || p.icmpType !== ICMP_ECHO) return;
+  const seq = (p.data[p.l4off + 6]! << 8) | p.data[p.l4off + 7]!;
+  host.output(buildIcmpEcho({ saddr: p.daddr, daddr: p.saddr, ipId, ttl: 64, type: ICMP_ECHOREPLY, echoId: p.sport, seq, payload: p.data.subarray(p.l4off + 8) }), request.time, false);
+}
 
 /** Types icmp_is_err counts as errors: never answered with another error. */
 const ERROR_TYPES = new Set([ICMP_DEST_UNREACH, ICMP_SOURCE_QUENCH, ICMP_REDIRECT, ICMP_TIME_EXCEEDED, ICMP_PARAMETERPROB]);

@@ -10,24 +10,45 @@ import type { Host } from '../host/host.js';
 import { ipForward } from './ip-forward.js';
 import { DefragUser } from './ip-fragment.js';
 import { ipSabotageIn } from '../bridge/br-netfilter.js';
+import { ipRcvCore, ipRcvOptions } from './ip-rcv-core.js';
+import { martianReason, validateSource } from './route-input.js';
 
 /** ip_rcv: a packet that arrived on `dev` (the host has counted and shown it). */
 export function ipRcv(host: Host, skb: Skb, dev: NetDevice): void {
+  if (!ipRcvCore(host, skb)) return;
   // ip_sabotage_in (NF_IP_PRI_FIRST): a frame br_netfilter ran through PRE_ROUTING on the bridge skips the hook
   if (!ipSabotageIn(skb) && !host.nfHook(Hook.PreRouting, skb, dev, null)) return;
   ipRcvFinish(host, skb, dev);
 }
 
-/** ip_rcv_finish → ip_route_input_noref: local delivery, or forwarding when it is on. */
+/**
+ * ip_rcv_finish → ip_route_input_noref: local delivery, or forwarding when it is on; martian
+ * addresses and a source fib_validate_source refuses are dropped there. The options are
+ * checked once the route is known (ip_rcv_options).
+ */
 function ipRcvFinish(host: Host, skb: Skb, dev: NetDevice): void {
+  // a looped-back packet keeps the route it was sent by (loopback_xmit leaves skb_dst): no input route lookup
+  const looped = dev.type === 'loopback';
+  const martian = looped ? null : martianReason(host, skb);
+  if (martian) return host.routeDrop(skb, martian, 'ip_route_input_slow');
   const route = host.fib.lookup(skb.pkt.daddr);
   if (route && (route.type === 'local' || route.type === 'broadcast')) {
+    const refused = route.type === 'local' && !looped ? validateSource(host, skb, dev) : null;
+    if (refused) return host.routeDrop(skb, refused, 'fib_validate_source');
+    if (!ipRcvOptions(host, skb)) return;
     host.routeEvent(skb, 'local', route);
     ipLocalDeliver(host, skb, dev);
     return;
   }
-  if (host.sysctl.num('net.ipv4.ip_forward') !== 1) return host.routeDrop(skb, 'forwarding disabled (net.ipv4.ip_forward=0)', 'ip_route_input_slow');
+  if (host.sysctl.num('net.ipv4.ip_forward') !== 1) {
+    // ip_route_input_slow: -EHOSTUNREACH, and ip_error counts it (IN_DEV_FORWARD off)
+    host.nf.mib.inc('IpInAddrErrors');
+    return host.routeDrop(skb, 'forwarding disabled (net.ipv4.ip_forward=0; IpInAddrErrors)', 'ip_route_input_slow');
+  }
   if (!route || route.type !== 'unicast' || !route.dev) return host.routeDrop(skb, route ? `route type ${route.type}` : 'no route to host', 'ip_route_input_slow');
+  const refused = looped ? null : validateSource(host, skb, dev);
+  if (refused) return host.routeDrop(skb, refused, 'fib_validate_source');
+  if (!ipRcvOptions(host, skb)) return;
   ipForward(host, skb, route);
 }
 

@@ -28,9 +28,21 @@ const IP_MF = 0x2000;
 
 /** ip_local_out for a locally made skb (a socket's, or icmp_send's): routed by its destination. */
 export function ipLocalOut(host: Host, skb: Skb): void {
-  const route = host.fib.lookup(skb.pkt.daddr);
+  const route = ipRouteOutput(host, skb.pkt.daddr);
   if (!route || !route.dev) return host.dropped(skb, null, 'no route to host (local output)', null, 'ip_route_output_key');
   ipLocalOutRouted(host, skb, route);
+}
+
+/**
+ * ip_route_output_key_hash_rcu: the route a locally made packet takes. One to an address of
+ * this host (RTN_LOCAL, found in the local table whatever device holds the address) leaves by
+ * loopback: dev_out = net->loopback_dev.
+ */
+export function ipRouteOutput(host: Host, daddr: number): Route | null {
+  const route = host.fib.lookup(daddr);
+  if (route?.type !== 'local') return route;
+  const lo = host.device('lo');
+  return lo && route.dev !== lo ? { ...route, dev: lo } : route;
 }
 
 /** __ip_local_out: NF_HOOK(LOCAL_OUT, ..., dst_output) for an skb whose route is already chosen. */
@@ -46,7 +58,7 @@ export function ipLocalOutRouted(host: Host, skb: Skb, route: Route): void {
 
 /** ip_route_me_harder (net/ipv4/netfilter.c) after a destination change in LOCAL_OUT. */
 function ipRouteMeHarder(host: Host, skb: Skb): boolean {
-  const route = host.fib.lookup(skb.pkt.daddr);
+  const route = ipRouteOutput(host, skb.pkt.daddr);
   if (!route || !route.dev) {
     host.routeDrop(skb, 'no route after NAT OUTPUT', 'ip_route_me_harder');
     return false;

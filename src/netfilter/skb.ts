@@ -52,6 +52,8 @@ export class Skb {
    * socket of the kernel's): LOG's --log-uid prints its owner. natsim's applications run as root.
    */
   appSocket = false;
+  /** skb->pkt_type is PACKET_OTHERHOST: the capture shows the frame was for another host's MAC. */
+  otherHost = false;
   /** skb->ipvs_property: IPVS has handled this packet; its hooks let it pass from now on. */
   ipvsProperty = false;
   /** The next hop is fixed, not the route's (IPVS direct routing: FLOWI_FLAG_KNOWN_NH). */

@@ -9,7 +9,7 @@
  * on their devices (with their flags, in the kernel's order: source selection needs both) and
  * the routes in the host's IPv6 FIB, though natsim replays IPv4 packets only; the user is told once.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError, type SourcePlace } from '../errors.js';
 import { Sysctl, SYSCTL_DEFAULTS } from '../host/sysctl.js';
@@ -19,6 +19,7 @@ import type { HostSpec, InterfaceSpec, Located, RulesetSpec, ScenarioSpec } from
 import { DEFAULT_KERNEL } from '../kernel/profile.js';
 import { readCpuCount } from './cpu-count.js';
 import { withBridges } from './bridge-links.js';
+import { readTextInput } from '../text-input.js';
 
 export * from './snapshot-files.js';
 import { ADDR_FILE, ROUTE_FILE, SYSCTL_FILE, NFT_FILE, IPSET_FILE, IPTABLES_FILE, IPTABLES_LEGACY_FILE, IPVS_FILE, SOCKETS_FILE } from './snapshot-files.js';
@@ -93,12 +94,7 @@ export function nodeScenario(node: NodeSnapshot, seed = 1): ScenarioSpec {
 }
 
 function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError({ file }, `cannot read: ${(e as Error).message}`);
-  }
+  const text = readTextInput(file);
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -223,12 +219,7 @@ function isIpv6Route(r: Record<string, unknown>): boolean {
 
 /** sysctl -a: `name = value` lines; only the sysctls natsim models are kept. */
 function readSysctl(file: string): Located<[string, string | number]>[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError({ file }, `cannot read: ${(e as Error).message}`);
-  }
+  const text = readTextInput(file);
   const out: Located<[string, string | number]>[] = [];
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
@@ -266,11 +257,7 @@ function iptablesTables(text: string): Set<string> {
 }
 
 function readRuleset(file: string): RulesetSpec {
-  try {
-    return { text: readFileSync(file, 'utf8'), file, lineOffset: 0, colOffset: 0 };
-  } catch (e) {
-    throw new InputError({ file }, `cannot read: ${(e as Error).message}`);
-  }
+  return { text: readTextInput(file), file, lineOffset: 0, colOffset: 0 };
 }
 
 interface RulesetChoice {

@@ -4,7 +4,7 @@
  * needs them to tell where a local application addressed a packet before nat OUTPUT changed
  * it (own-output.ts). IPv6 sockets are kept out (natsim replays IPv4) and counted.
  */
-import { readFileSync } from 'node:fs';
+import { readTextInput } from '../text-input.js';
 import { InputError } from '../errors.js';
 import { parseIpv4 } from '../packet/ipv4-addr.js';
 import { IPPROTO } from '../netfilter/constants.js';
@@ -59,7 +59,7 @@ export function parseSockets(text: string, file: string): SocketsRead {
 }
 
 export function readSockets(file: string): SocketsRead {
-  return parseSockets(readFileSync(file, 'utf8'), file);
+  return parseSockets(readTextInput(file), file);
 }
 
 /** "A.B.C.D:P", "0.0.0.0:*", "*:P", "A.B.C.D%dev:P" (ss's bound-device suffix). */

@@ -246,6 +246,16 @@ export class Ipv4Packet {
     return this.l4ChecksumVerifies(check);
   }
 
+  /**
+   * nf_checksum's verdict on a whole packet whose checksum no device vouched for
+   * (CHECKSUM_NONE): the TCP, UDP or ICMP checksum does not verify. A CHECKSUM_PARTIAL packet
+   * (csumPartial) has nothing to verify yet and is never bad.
+   */
+  l4ChecksumBad(): boolean {
+    const check = this.l4ChecksumOffset();
+    return check >= 0 && !this.csumPartial && !this.embedded && !this.isFragment() && !this.l4ChecksumVerifies(check);
+  }
+
   private l4ChecksumVerifies(check: number): boolean {
     const d = this.data;
     if (this.proto === IPPROTO.UDP && readU16(d, check) === 0) return true;

@@ -1,16 +1,17 @@
 /**
  * Reads a scenario file into a ScenarioSpec, checking its shape with line-accurate errors.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parseDocument, isScalar, type Node } from 'yaml';
 import { InputError } from '../errors.js';
 import { deviceMtu, MAX_MTU, MIN_MTU, parseMac } from '../host/device.js';
 import { YamlSource, yamlLineCounter } from './yaml-place.js';
-import { DURATION_HINT, parseDuration } from '../sim/duration.js';
+import { CLOCK_LIMIT_TEXT, DURATION_HINT, MAX_CLOCK_NS, parseDuration } from '../sim/duration.js';
 import type { BridgeSpec, HostSpec, InterfaceSpec, Located, PortSpec, RulesetSpec, RunStep, ScenarioSpec } from './spec.js';
 import { DEFAULT_AGEING_TIME_NS, DEFAULT_PORT_FLAGS, type PortFlags } from '../bridge/bridge.js';
-import { readCpuCount } from '../node/cpu-count.js';
+import { readCpuCount, withinNrCpus } from '../node/cpu-count.js';
+import { CANNOT_READ, readTextInput } from '../text-input.js';
+import { rememberText } from '../text-columns.js';
 import { DEFAULT_KERNEL, isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from '../kernel/profile.js';
 const HOST_KEYS = new Set(['interfaces', 'routes', 'sysctl', 'ruleset', 'ruleset-file', 'ipsets', 'ipsets-file', 'ipvs', 'ipvs-file', 'conntrack-hash-seed']);
 const IFACE_KEYS = new Set(['addr', 'link', 'index', 'mac', 'mtu', 'kind', 'ageing-time', 'master', 'hairpin', 'learning', 'flood']);
@@ -18,23 +19,20 @@ const IFACE_KEYS = new Set(['addr', 'link', 'index', 'mac', 'mtu', 'kind', 'agei
 const TOP_KEYS = new Set(['natsim', 'name', 'about', 'seed', 'cpus', 'kernel', 'hosts', 'trace', 'run', 'until']);
 
 export function loadScenario(file: string): ScenarioSpec {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError({ file }, `cannot read: ${(e as Error).message}`);
-  }
-  return parseScenario(text, file);
+  return parseScenario(readTextInput(file), file);
 }
 
 export function parseScenario(text: string, file: string): ScenarioSpec {
+  rememberText(file, text);
   const lines = yamlLineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const src = new YamlSource(file, doc, lines, text);
   if (doc.errors.length > 0) {
     const err = doc.errors[0]!;
     const pos = lines.linePos(err.pos[0]);
-    throw new InputError({ file, line: pos.line, col: pos.col }, err.message.split('\n')[0]!);
+    // the yaml reader recurses per nesting level and stops (RESOURCE_EXHAUSTION) when the stack does
+    const reason = err.code === 'RESOURCE_EXHAUSTION' ? 'YAML nested too deeply to read (a scenario nests a few levels: hosts, interfaces, addresses)' : err.message.split('\n')[0]!;
+    throw new InputError({ file, line: pos.line, col: pos.col }, reason);
   }
   const fields = new Map<string, [Node | null, Node]>();
   for (const [key, value, keyNode] of src.entries(doc.contents as Node, 'scenario')) {
@@ -56,13 +54,17 @@ export function parseScenario(text: string, file: string): ScenarioSpec {
     about: fields.has('about') ? src.text(fields.get('about')![0], 'about') : '',
     seed: fields.has('seed') ? src.num(fields.get('seed')![0], 'seed') : 1,
     // without `cpus`, a scenario beside a node snapshot has that node's CPUs (1 otherwise)
-    cpus: fields.has('cpus') ? positive(src, fields.get('cpus')![0], 'cpus') : readCpuCount(dirname(file)),
+    cpus: fields.has('cpus') ? cpuCount(src, fields.get('cpus')![0]) : readCpuCount(dirname(file)),
     kernel: fields.has('kernel') ? kernelVersion(src, fields.get('kernel')![0]) : DEFAULT_KERNEL.version,
     hosts,
     trace,
     run: run.sort((a, b) => a.at - b.at),
     until: fields.has('until') ? duration(src, fields.get('until')![0], 'until') : null,
   };
+}
+
+function cpuCount(src: YamlSource, node: Node | null): number {
+  return withinNrCpus(positive(src, node, 'cpus'), src.place(node));
 }
 
 function positive(src: YamlSource, node: Node | null, what: string): number {
@@ -206,9 +208,11 @@ function rulesetFile(src: YamlSource, node: Node | null): RulesetSpec {
   const rel = src.text(node, 'ruleset-file');
   const path = isAbsolute(rel) ? rel : join(dirname(src.file), rel);
   try {
-    return { text: readFileSync(path, 'utf8'), file: path, lineOffset: 0, colOffset: 0 };
+    return { text: readTextInput(path), file: path, lineOffset: 0, colOffset: 0 };
   } catch (e) {
-    src.fail(node, `cannot read ruleset file '${rel}': ${(e as Error).message}`);
+    // a file too large is said about the file itself; one that is not there, where it is named
+    if (!(e instanceof InputError) || !e.reason.startsWith(CANNOT_READ)) throw e;
+    src.fail(node, `cannot read ruleset file '${rel}': ${e.reason.slice(CANNOT_READ.length)}`);
   }
 }
 
@@ -230,5 +234,7 @@ function readStep(src: YamlSource, node: Node, names: Set<string>): RunStep {
 /** A duration (sim/duration.ts) to nanoseconds. */
 function duration(src: YamlSource, node: Node | null, what: string): number {
   const text = String(scalar(src, node, what));
-  return parseDuration(text) ?? src.fail(node, `bad time '${text}' (expected ${DURATION_HINT})`);
+  const ns = parseDuration(text) ?? src.fail(node, `bad time '${text}' (expected ${DURATION_HINT})`);
+  if (ns > MAX_CLOCK_NS) src.fail(node, `time '${text}' is too late: ${CLOCK_LIMIT_TEXT}`);
+  return ns;
 }

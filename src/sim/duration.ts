@@ -7,6 +7,15 @@
 const UNIT_NS = { h: 3600e9, m: 60e9, s: 1e9, ms: 1e6, us: 1e3, ns: 1 } as const;
 type Unit = keyof typeof UNIT_NS;
 
+/**
+ * The latest time natsim's clock holds: it counts nanoseconds in a double, exact up to 2^53 ns
+ * (about 104 days). A later time is refused where it is written, never run inexactly or skipped.
+ */
+export const MAX_CLOCK_NS = Number.MAX_SAFE_INTEGER;
+
+/** MAX_CLOCK_NS said for an error message. */
+export const CLOCK_LIMIT_TEXT = "natsim's clock counts nanoseconds exactly up to 2^53 ns (about 104 days)";
+
 /** What to show a user who wrote something else. */
 export const DURATION_HINT = 'a duration such as 2m, 1.5s, 500ms or 5 (seconds)';
 

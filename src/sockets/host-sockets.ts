@@ -7,13 +7,14 @@
 import type { Host } from '../host/host.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import type { Skb } from '../netfilter/skb.js';
-import { buildIcmpEcho, buildTcpReset, buildUdp } from '../packet/build.js';
+import { buildTcpReset, buildUdp } from '../packet/build.js';
 import { TcpFlag, type Ipv4Packet } from '../packet/ipv4.js';
 import type { EventQueue } from '../sim/event-queue.js';
 import type { Prng } from '../sim/prng.js';
 import { formatIpv4 } from '../packet/ipv4-addr.js';
 import { ephemeralPort } from './ephemeral.js';
-import { icmpSend } from '../ipv4/icmp.js';
+import { icmpEcho, icmpSend } from '../ipv4/icmp.js';
+import { ipRouteOutput } from '../ipv4/ip-output.js';
 import { Mib } from './mib.js';
 import type { SocketEnv } from './socket-env.js';
 import { endpointText, TcpSocket, TcpSockState, type Endpoint, type TcpApp } from './tcp-socket.js';
@@ -82,13 +83,21 @@ export class HostSockets implements SocketEnv {
     socket.connect(now);
   }
 
-  sendUdp(dst: number, dport: number, sport: number | null, bytes: number, now: number): void {
+  /** sendto() on a UDP socket bound to `sport`, or autobound to an ephemeral port: the port, or null when none was free. */
+  sendUdp(dst: number, dport: number, sport: number | null, bytes: number, now: number): number | null {
     const saddr = this.sourceFor(dst);
-    if (saddr === 0) return this.log(`udp send to ${endpointText({ addr: dst, port: dport })}: network unreachable`);
+    if (saddr === 0) {
+      this.log(`udp send to ${endpointText({ addr: dst, port: dport })}: network unreachable`);
+      return null;
+    }
     const port = sport ?? ephemeralPort(this.sysctl.text('net.ipv4.ip_local_port_range'), this.prng, (p) => this.udpBound.has(p));
-    if (port === null) return this.log(`udp send to ${endpointText({ addr: dst, port: dport })}: no free local port (EAGAIN)`);
+    if (port === null) {
+      this.log(`udp send to ${endpointText({ addr: dst, port: dport })}: no free local port (EAGAIN)`);
+      return null;
+    }
     this.udpBound.add(port);
     this.udpOut(saddr, dst, port, dport, new Uint8Array(bytes), now);
+    return port;
   }
 
   /**
@@ -106,7 +115,7 @@ export class HostSockets implements SocketEnv {
 
   /** The MSS a socket announces: from the MTU of the device the route toward the peer uses. */
   private mssToward(addr: number): number {
-    return this.host.fib.lookup(addr)?.dev?.name === 'lo' ? MSS_LOOPBACK : MSS_ETHERNET;
+    return ipRouteOutput(this.host, addr)?.dev?.name === 'lo' ? MSS_LOOPBACK : MSS_ETHERNET;
   }
 
   /** A packet that passed LOCAL_IN. */
@@ -114,7 +123,7 @@ export class HostSockets implements SocketEnv {
     const p = skb.pkt;
     if (p.proto === IPPROTO.TCP) this.tcpReceive(p, skb.time);
     else if (p.proto === IPPROTO.UDP) this.udpReceive(skb, skb.time);
-    else if (p.proto === IPPROTO.ICMP) this.icmpReceive(p, skb.time);
+    else if (p.proto === IPPROTO.ICMP) this.icmpReceive(skb);
   }
 
   private tcpReceive(p: Ipv4Packet, now: number): void {
@@ -158,15 +167,12 @@ export class HostSockets implements SocketEnv {
   }
 
   /** icmp_echo answers an echo request; a ping application takes the reply; errors go to their TCP socket. */
-  private icmpReceive(p: Ipv4Packet, now: number): void {
+  private icmpReceive(skb: Skb): void {
+    const p = skb.pkt;
     if (p.icmpType === ICMP_DEST_UNREACH) return this.icmpUnreach(p);
+    if (p.icmpType === ICMP_ECHO) return icmpEcho(this.host, skb, this.prng.u16());
     const seq = (p.data[p.l4off + 6]! << 8) | p.data[p.l4off + 7]!;
-    if (p.icmpType === ICMP_ECHO) {
-      const payload = p.data.subarray(p.l4off + 8);
-      this.output(buildIcmpEcho({ saddr: p.daddr, daddr: p.saddr, ipId: this.prng.u16(), ttl: 64, type: ICMP_ECHOREPLY, echoId: p.sport, seq, payload }), now, false);
-    } else if (p.icmpType === ICMP_ECHOREPLY) {
-      this.log(`ping: reply from ${formatIpv4(p.saddr)} icmp_seq=${seq}`);
-    }
+    if (p.icmpType === ICMP_ECHOREPLY) this.log(`ping: reply from ${formatIpv4(p.saddr)} icmp_seq=${seq}`);
   }
 }
 

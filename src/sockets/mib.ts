@@ -10,8 +10,11 @@ export const MIB_NAMES = [
   'TcpOutRsts',
   'TcpExtTCPTimeouts',
   'TcpExtTCPAbortOnTimeout',
+  'TcpExtIPReversePathFilter',
   'UdpNoPorts',
   'IcmpOutDestUnreachs',
+  'IpInHdrErrors',
+  'IpInAddrErrors',
   'IpReasmReqds',
   'IpReasmOKs',
   'IpReasmFails',
@@ -20,6 +23,7 @@ export const MIB_NAMES = [
   'IpFragOKs',
   'IpFragFails',
   'IpFragCreates',
+  'IpExtInCsumErrors',
 ] as const;
 
 export type MibName = (typeof MIB_NAMES)[number];

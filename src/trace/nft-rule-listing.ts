@@ -7,7 +7,7 @@
  * The text is the rule's line in the ruleset file — `nft list ruleset` wrote it as nft prints
  * rules — or natsim's rendering when that line cannot be read.
  */
-import { readFileSync } from 'node:fs';
+import { readTextInput } from '../text-input.js';
 import type { Rule } from '../netfilter/rules/model.js';
 
 /** Which counters the monitor's cache holds: zero, or those the ruleset file shows. */
@@ -34,7 +34,7 @@ function listedText(rule: Rule): string {
 
 function readLines(file: string): readonly string[] | null {
   try {
-    return readFileSync(file, 'utf8').split('\n');
+    return readTextInput(file).split('\n');
   } catch {
     return null;
   }

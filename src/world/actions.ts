@@ -143,7 +143,9 @@ function startUdpSend(world: World, sockets: HostSockets, w: Words): void {
   const interval = w.duration('interval', SECOND, 0.001, 3600);
   // the largest UDP payload an IPv4 datagram holds (65535 − 20 − 8); over the MTU it is fragmented
   const bytes = w.num('bytes', 8, 0, 65507);
+  // one socket sends them all: it is bound to its port at the first sendto (inet_autobind) and keeps it
+  let port = from;
   for (let i = 0; i < count; i++) {
-    world.queue.at(w.at + i * interval, () => sockets.sendUdp(remote.addr, remote.port, from, bytes, world.queue.now));
+    world.queue.at(w.at + i * interval, () => void (port = sockets.sendUdp(remote.addr, remote.port, port, bytes, world.queue.now) ?? port));
   }
 }

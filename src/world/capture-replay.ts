@@ -21,7 +21,7 @@ import { RecordedOut, type Sent } from './recorded-out.js';
 import { OwnOutput } from './own-output.js';
 import { NEIGH_FAIL_NS, NeighbourWatch } from './neighbours.js';
 import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
-import { icmpSend } from '../ipv4/icmp.js';
+import { icmpEcho, icmpSend } from '../ipv4/icmp.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 import { captureLink, receivedHeader, type CapturedLink } from './link-header.js';
 import { boundHeapGrowth } from './heap-growth.js';
@@ -30,6 +30,7 @@ import type { BridgePort } from '../bridge/bridge.js';
 import { brFdbLearn } from '../bridge/br-input.js';
 import { ifaMatch, type EthHeader } from '../host/device.js';
 import { ClockOrigin } from '../capture/clock-origin.js';
+import { RecordClock } from './record-clock.js';
 import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../packet/icmp.js';
 
 
@@ -90,6 +91,12 @@ export interface ReplayOptions {
   readonly progress?: (offset: number, packets: number) => void;
   /** Told the host once it is built, before any record is fed (natsim report samples its counters). */
   readonly onHost?: (host: Host) => void;
+  /** Told what the replay does with an odd capture (default: a line on stderr). */
+  readonly warn?: (line: string) => void;
+}
+
+function warnOnStderr(line: string): void {
+  process.stderr.write(`natsim: warning: ${line}\n`);
 }
 
 /** Records between two progress reports: rare enough to cost nothing per packet. */
@@ -113,6 +120,8 @@ class Pending {
   ifindex = 0;
   protocol = 0;
   outgoing = false;
+  /** SLL/SLL2 packet type PACKET_OTHERHOST: a frame for another host's MAC (ip_rcv drops it). */
+  otherHost = false;
   /** A sent IPv4 frame: the kernel's packet as indexed for pairing (claimed once a received one pairs with it). */
   sent: Sent | null = null;
   /**
@@ -189,6 +198,8 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const neighbours = new NeighbourWatch();
   /** Neighbour failures due later, in time order (they come NEIGH_FAIL_NS after each send). */
   const failures: { readonly due: number; readonly skb: Skb }[] = [];
+  // the IP IDs of the echo replies natsim makes (the kernel's ip_select_ident hash is not known)
+  const echoIds = new Prng((options.seed ?? spec.seed) ^ 0x1c3);
   const ports: HostPorts = {
     transmit: (_h: Host, dev: NetDevice, skb: Skb, nexthop: number) => {
       if (neighbours.fails(nexthop, skb.time)) {
@@ -203,7 +214,8 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, kernelTime(host.nf.recorded, skb));
       kept?.sent.push({ time: now, ifindex: dev.index, bytes: Uint8Array.from(skb.pkt.data) });
     },
-    deliver: (_h: Host, _skb: Skb) => undefined,
+    // the kernel itself answers an echo request for the node (icmp_echo); sockets' data is the capture's
+    deliver: (h: Host, skb: Skb) => icmpEcho(h, skb, echoIds.u16()),
     neighbour: (_h: Host, _dev: NetDevice, addr: number, time: number) => ({ mac: l2.macOf(addr), connected: neighbours.connected(addr, time) }),
   };
   const l2 = new L2Addresses();
@@ -255,7 +267,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     const claimed = index.claim(now, pkt);
     host.nf.recorded = followKernel ? claimed : null;
     if (host.probe) host.probe.record = r.index;
-    host.receive(pkt, dev, now, port ? portFrame(port, r.link!, pkt) : r.link && receivedHeader(r.link, dev, pkt.daddr));
+    host.receive(pkt, dev, now, port ? portFrame(port, r.link!, pkt) : r.link && receivedHeader(r.link, dev, pkt.daddr), null, r.otherHost);
     host.nf.recorded = null;
   };
 
@@ -284,12 +296,11 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     pending.shift();
   };
   const tracing = host.sink !== null;
-  const origin = options.origin ?? new ClockOrigin();
+  const clock = new RecordClock(file, options.origin ?? new ClockOrigin(), options.warn ?? warnOnStderr);
   const lookahead = mayHoldOutgoing(file) ? LOOKAHEAD_NS : 0;
   let read = 0;
   await readCapture(file, (r: CaptureRecord) => {
-    if (read === 0) origin.setFirstRecord(r.sec, r.nsec);
-    const time = origin.since(r.sec, r.nsec);
+    const time = clock.at(r);
     if (++read % PROGRESS_EVERY === 0) options.progress?.(r.offset, read);
     const outgoing = r.direction === PacketDirection.Outgoing;
     if (r.protocol === ETH_P_ARP) {
@@ -304,6 +315,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     p.ifindex = r.ifindex;
     p.protocol = r.protocol;
     p.outgoing = outgoing;
+    p.otherHost = r.direction === PacketDirection.OtherHost;
     const received = !outgoing && r.protocol === ETH_P_IP;
     p.chunk = received || p.sent !== null ? r.chunk : null;
     p.at = r.payloadAt;

@@ -10,6 +10,7 @@ import { PcapWriter } from '../../src/capture/pcap-writer.js';
 import { ETH_P_IP } from '../../src/capture/link-layer.js';
 import { LinkType, PacketDirection } from '../../src/capture/record.js';
 import { buildIcmpError, buildTcp, buildUdp } from '../../src/packet/build.js';
+import { checksum } from '../../src/packet/checksum.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { replayCapture } from '../../src/world/capture-replay.js';
@@ -45,9 +46,17 @@ function udp(): Uint8Array {
   return buildUdp({ saddr: LAN, daddr: WAN, sport: 5353, dport: 53, ipId: 2, ttl: 64, payload: new Uint8Array(4) }).data;
 }
 
+/** The bytes changed by `change`, the IP header checksum made right again (else ip_rcv_core drops them first). */
 function edit(bytes: Uint8Array, change: (b: Uint8Array) => void): Uint8Array {
   const copy = Uint8Array.from(bytes);
   change(copy);
+  const ihl = (copy[0]! & 0x0f) * 4;
+  if (ihl >= 20 && copy.length >= ihl) {
+    copy[10] = copy[11] = 0;
+    const c = checksum(copy, 0, ihl);
+    copy[10] = c >> 8;
+    copy[11] = c & 0xff;
+  }
   return copy;
 }
 

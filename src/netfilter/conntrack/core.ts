@@ -3,7 +3,7 @@
  * nf_conntrack_core.c): find the entry of a packet in either direction or create an unconfirmed
  * one, run the protocol tracker, and attach (ct, ctinfo) to the packet.
  */
-import { Verdict, IPPROTO } from '../constants.js';
+import { Hook, Verdict, IPPROTO } from '../constants.js';
 import type { NetfilterNet } from '../net.js';
 import type { Skb } from '../skb.js';
 import type { HookState } from '../hooks.js';
@@ -63,12 +63,33 @@ export function isExpired(ct: Conn, now: number): boolean {
 }
 
 /**
+ * nf_checksum at PRE_ROUTING with nf_conntrack_checksum on: natsim takes a packet whose L4
+ * checksum does not verify as CHECKSUM_NONE (a raw socket's on a veth, or one a NIC found bad)
+ * and checks it; one holding only the pseudo-header sum as CHECKSUM_PARTIAL (a veth peer's
+ * socket left it to offload), which nf_checksum does not check.
+ */
+function badChecksum(net: NetfilterNet, skb: Skb, state: HookState): boolean {
+  return state.hook === Hook.PreRouting && net.sysctl.num('net.netfilter.nf_conntrack_checksum') === 1 && skb.pkt.l4ChecksumBad();
+}
+
+/** tcp_error's first test: a data offset under 5 words or past the packet's end. */
+function tcpTruncated(skb: Skb): boolean {
+  const p = skb.pkt;
+  const doff = (p.data[p.l4off + 12]! >> 4) * 4;
+  return doff < 20 || p.data.length - p.l4off < doff;
+}
+
+const BAD_CHECKSUM = 'bad checksum (nf_checksum with nf_conntrack_checksum=1: natsim takes a checksum that does not verify as CHECKSUM_NONE, checked, and a pseudo-header-only one as CHECKSUM_PARTIAL from a veth peer, not checked)';
+
+/**
  * What nf_conntrack_in finds before the lookup: an ICMP error that belongs to a connection
  * ('related'), a broken packet (why), or nothing. ICMP errors are checked by every kernel;
  * 4.15 checks TCP headers here too (tcp_error as l4proto->error), later kernels in the tracker.
  */
-function checkBeforeLookup(net: NetfilterNet, skb: Skb, notes: string[] | null): 'related' | string | null {
+function checkBeforeLookup(net: NetfilterNet, skb: Skb, state: HookState, notes: string[] | null): 'related' | string | null {
   if (skb.pkt.proto === IPPROTO.ICMP) {
+    // nf_conntrack_icmpv4_error checks the checksum of every ICMP message first
+    if (badChecksum(net, skb, state)) return `ICMP: ${BAD_CHECKSUM}`;
     const icmp = icmpErrorMessage(net, skb);
     return icmp === 'related' || icmp === null ? icmp : `ICMP: ${icmp}`;
   }
@@ -90,7 +111,7 @@ export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verd
   gcIfDue(net, skb.time);
   // without a trace, a probe still hears the tracker's reasons (the only reader of these notes)
   const notes = state.notes ?? net.probe?.scratchNotes() ?? null;
-  const broken = checkBeforeLookup(net, skb, notes);
+  const broken = checkBeforeLookup(net, skb, state, notes);
   if (broken === 'related') {
     net.probe?.icmpError(skb, state.hook);
     return Verdict.Accept;
@@ -100,6 +121,15 @@ export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verd
     const counters: StatName[] = net.kernel.conntrack.errorCountsInvalid ? ['error', 'invalid'] : ['error'];
     for (const c of counters) net.stats.inc(skb.cpu, c);
     state.notes?.push(`${broken}; passed untracked (conntrack counter ${counters.join(', ')})`);
+    return Verdict.Accept;
+  }
+  // tcp_error looks at the header's length before the checksum
+  if ((skb.pkt.proto === IPPROTO.UDP || (skb.pkt.proto === IPPROTO.TCP && !tcpTruncated(skb))) && badChecksum(net, skb, state)) {
+    // tcp_error / udp_error in the tracker: -NF_ACCEPT, the new entry freed, the packet invalid
+    const why = `${skb.pkt.proto === IPPROTO.TCP ? 'TCP' : 'UDP'}: ${BAD_CHECKSUM}`;
+    net.probe?.invalid(skb, null, [why]);
+    net.stats.inc(skb.cpu, 'invalid');
+    state.notes?.push(`${why}; passed untracked (conntrack counter invalid)`);
     return Verdict.Accept;
   }
   const failed = attachEntry(net, skb, state);

@@ -1,0 +1,53 @@
+/**
+ * What ip_route_input_slow (net/ipv4/route.c) refuses before it routes a received packet, and
+ * fib_validate_source's check of the source (net/ipv4/fib_frontend.c):
+ * - a martian source: multicast or limited broadcast, 0.0.0.0/8 (except the DHCP client's
+ *   0.0.0.0 → broadcast), 127.0.0.0/8 while route_localnet is 0; a martian destination:
+ *   0.0.0.0/8, or 127.0.0.0/8 from outside. The kernel keeps these counts in
+ *   /proc/net/stat/rt_cache (in_martian_src, in_martian_dst), not in nstat.
+ * - fib_validate_source on a packet routed locally or forwarded: the host's own address as the
+ *   source is refused unless accept_local is 1; with rp_filter (the larger of conf.all and the
+ *   device's), the reverse route must be unicast, and with strict rp_filter (1) leave by the
+ *   device the packet came in on — else -EXDEV, counted as TcpExtIPReversePathFilter.
+ * natsim models the conf.all values; per-device rp_filter is not read.
+ */
+import type { NetDevice } from '../host/device.js';
+import type { Host } from '../host/host.js';
+import type { Skb } from '../netfilter/skb.js';
+import { formatIpv4 } from '../packet/ipv4-addr.js';
+
+const BROADCAST = 0xffffffff;
+const isMulticast = (a: number): boolean => a >>> 28 === 0xe;
+const isZeronet = (a: number): boolean => a >>> 24 === 0;
+const isLoopback = (a: number): boolean => a >>> 24 === 127;
+
+/** The reason ip_route_input_slow refuses the packet's addresses before routing, or null. */
+export function martianReason(host: Host, skb: Skb): string | null {
+  const { saddr, daddr } = skb.pkt;
+  const localnet = host.sysctl.num('net.ipv4.conf.all.route_localnet') === 1;
+  const src = `martian source ${formatIpv4(saddr)}`;
+  if (isMulticast(saddr) || saddr === BROADCAST) return `${src}: a multicast or broadcast source (ip_route_input_slow)`;
+  if (daddr === BROADCAST || (saddr === 0 && daddr === 0)) return null;
+  if (isZeronet(saddr)) return `${src}: 0.0.0.0/8 (ip_route_input_slow)`;
+  if (isZeronet(daddr)) return `martian destination ${formatIpv4(daddr)}: 0.0.0.0/8 (ip_route_input_slow)`;
+  if (isLoopback(daddr)) return localnet ? null : `martian destination ${formatIpv4(daddr)}: loopback from outside, route_localnet=0 (ip_route_input_slow)`;
+  if (isLoopback(saddr) && !localnet) return `${src}: 127.0.0.0/8 from outside, route_localnet=0 (ip_route_input_slow)`;
+  return null;
+}
+
+/**
+ * fib_validate_source for a packet about to be delivered or forwarded: null when the source
+ * passes, else the drop reason (having counted an rp_filter drop).
+ */
+export function validateSource(host: Host, skb: Skb, dev: NetDevice): string | null {
+  const saddr = skb.pkt.saddr;
+  const acceptLocal = host.sysctl.num('net.ipv4.conf.all.accept_local') === 1;
+  if (!acceptLocal && host.devices.some((d) => d.addrs.some((a) => a.local === saddr))) return `martian source ${formatIpv4(saddr)}: the host's own address (fib_validate_source, accept_local=0)`;
+  const rpf = host.sysctl.num('net.ipv4.conf.all.rp_filter');
+  if (rpf === 0) return null;
+  const back = host.fib.lookup(saddr);
+  if (back && back.type !== 'unicast') return `martian source ${formatIpv4(saddr)}: its reverse route is ${back.type} (fib_validate_source)`;
+  if (back && (rpf !== 1 || back.dev === dev)) return null;
+  host.nf.mib.inc('TcpExtIPReversePathFilter');
+  return `rp_filter=${rpf}: ${back ? `the route back to ${formatIpv4(saddr)} leaves by ${back.dev?.name ?? 'no device'}, not ${dev.name}` : `no route back to ${formatIpv4(saddr)}`} (fib_validate_source -EXDEV, TcpExtIPReversePathFilter)`;
+}

@@ -1,0 +1,52 @@
+/**
+ * Every text input (scenario, ruleset, ipset and ipvs files, node snapshot files, lint targets)
+ * is read here: in bounded chunks up to a size limit, so an endless stream (/dev/zero, a FIFO
+ * nobody closes) or a huge file is refused by name instead of read until memory runs out.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { InputError } from './errors.js';
+import { rememberText } from './text-columns.js';
+import { refuseCompressed } from './compression.js';
+
+/** The largest text input natsim reads; parsing one this size stays well under 1 GB of memory. */
+export const TEXT_INPUT_LIMIT_MB = 64;
+const LIMIT = TEXT_INPUT_LIMIT_MB * 1024 * 1024;
+const CHUNK = 1024 * 1024;
+/** How the reason of a file that cannot be opened or read begins. */
+export const CANNOT_READ = 'cannot read: ';
+
+/** The file's text (UTF-8); an InputError naming the file when it cannot be read or is too large. */
+export function readTextInput(file: string): string {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw new InputError({ file }, `${CANNOT_READ}${(e as Error).message}`);
+  }
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(CHUNK);
+      const n = readChunk(fd, chunk, file);
+      if (n === 0) break;
+      if (total === 0) refuseCompressed(file, chunk.subarray(0, n));
+      total += n;
+      if (total > LIMIT) throw new InputError({ file }, `larger than ${TEXT_INPUT_LIMIT_MB} MB (natsim reads text inputs up to that size)`);
+      chunks.push(chunk.subarray(0, n));
+    }
+    const text = Buffer.concat(chunks, total).toString('utf8');
+    rememberText(file, text);
+    return text;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readChunk(fd: number, into: Buffer, file: string): number {
+  try {
+    return readSync(fd, into, 0, into.length, null);
+  } catch (e) {
+    throw new InputError({ file }, `${CANNOT_READ}${(e as Error).message}`);
+  }
+}

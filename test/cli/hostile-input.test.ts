@@ -1,0 +1,119 @@
+/**
+ * Hostile and odd input (issue 23) ends in one clear line, exit 2, within bounded time and
+ * memory — or in what the kernel does, said where natsim chose: endless streams and huge files,
+ * YAML nested past the reader, impossible CPU counts, compressed captures, times past the clock,
+ * times that go backwards, columns after characters outside the BMP.
+ */
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { natsim, tempDir, type CliRun } from './helpers.js';
+
+const CASE = 'fixtures/kernel/icmp-masq';
+
+function expectOneLineError(run: CliRun, ...fragments: string[]): void {
+  expect(run.code).toBe(2);
+  const lines = run.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  for (const f of fragments) expect(lines[0]).toContain(f);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+}
+
+/** A copy of the icmp-masq node snapshot, its capture's bytes changed by `mutate`. */
+function nodeCopy(mutate: (bytes: Buffer) => Buffer, name = 'capture.pcap'): { dir: string; capture: string } {
+  const dir = tempDir();
+  for (const f of ['ip-addr.json', 'ip-route.json', 'sysctl.txt', 'nft-ruleset.txt']) copyFileSync(`${CASE}/${f}`, join(dir, f));
+  const capture = join(dir, name);
+  writeFileSync(capture, mutate(readFileSync(`${CASE}/capture.pcap`)));
+  return { dir, capture };
+}
+
+/** The byte offsets of each record header of a little-endian classic pcap. */
+function recordOffsets(b: Buffer): number[] {
+  const out: number[] = [];
+  for (let at = 24; at + 16 <= b.length; at += 16 + b.readUInt32LE(at + 8)) out.push(at);
+  return out;
+}
+
+/** The capture with record `n`'s seconds set to the first record's plus `delta`. */
+function shifted(n: number, delta: number): (b: Buffer) => Buffer {
+  return (b) => {
+    const c = Buffer.from(b);
+    const offsets = recordOffsets(c);
+    c.writeUInt32LE(c.readUInt32LE(offsets[0]!) + delta, offsets[n - 1]!);
+    return c;
+  };
+}
+
+function scenarioFile(text: string): string {
+  const file = join(tempDir(), 's.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('text inputs are read with a size limit', () => {
+  it('/dev/zero as a scenario, a lint target, a ruleset file and --scenario', () => {
+    expectOneLineError(natsim('trace', '/dev/zero'), '/dev/zero: larger than 64 MB');
+    expectOneLineError(natsim('lint', '/dev/zero'), '/dev/zero: larger than 64 MB');
+    const s = scenarioFile('natsim: 1\nhosts:\n  a:\n    interfaces: { eth0: { addr: [10.0.0.1/24] } }\n    ruleset-file: /dev/zero\n');
+    expectOneLineError(natsim('trace', s), '/dev/zero: larger than 64 MB');
+    const { capture } = nodeCopy((b) => b);
+    expectOneLineError(natsim('trace', capture, '--scenario', '/dev/zero'), '/dev/zero: larger than 64 MB');
+  });
+
+  it('a missing ruleset file is still said where the scenario names it', () => {
+    const s = scenarioFile('natsim: 1\nhosts:\n  a:\n    interfaces: { eth0: { addr: [10.0.0.1/24] } }\n    ruleset-file: nowhere.nft\n');
+    expectOneLineError(natsim('trace', s), `${s}:5:19: cannot read ruleset file 'nowhere.nft': ENOENT`);
+  });
+});
+
+describe('odd scenarios', () => {
+  it('YAML nested past what the reader holds gives a reason, not the JS stack', () => {
+    const run = natsim('trace', scenarioFile(`natsim: 1\nhosts: ${'['.repeat(20000)}${']'.repeat(20000)}\n`));
+    expectOneLineError(run, 'YAML nested too deeply to read');
+    expect(run.stderr).not.toContain('call stack');
+  });
+
+  it('cpus beyond NR_CPUS (8192) is refused; 8192 is not', () => {
+    expectOneLineError(natsim('trace', scenarioFile('natsim: 1\ncpus: 100000000\nhosts: {}\n')), ':2:7: 100000000 CPUs: the kernel has at most 8192 (NR_CPUS)');
+    expect(natsim('trace', scenarioFile('natsim: 1\ncpus: 8192\nhosts:\n  a:\n    interfaces: { eth0: { addr: [10.0.0.1/24] } }\n')).code).toBe(0);
+  });
+
+  it('a step later than the clock holds (2^53 ns) is refused, not skipped', () => {
+    const s = scenarioFile('natsim: 1\nhosts:\n  a:\n    interfaces: { eth0: { addr: [10.0.0.1/24] } }\nrun:\n  - { at: 2600h, on: a, do: ping 10.0.0.2 }\n');
+    expectOneLineError(natsim('trace', s), ":6:11: time '2600h' is too late: natsim's clock counts nanoseconds exactly up to 2^53 ns");
+  });
+
+  it('columns count characters: an emoji before the error is one column', () => {
+    const file = join(tempDir(), 'r.nft');
+    writeFileSync(file, 'table ip t { chain c { type filter hook input priority 0; iifname "\u{1F600}\u{1F600}" bogus } }\n');
+    expect(natsim('lint', file).stdout).toContain(`${file}:1:72: unsupported nft statement 'bogus'`);
+  });
+});
+
+describe('odd captures', () => {
+  it('a gzip-compressed capture is refused by name, whatever it is called', () => {
+    for (const name of ['capture.pcap.gz', 'capture.pcap']) {
+      const { capture, dir } = nodeCopy((b) => gzipSync(b), name);
+      expectOneLineError(natsim('trace', capture, '--node', dir), `${capture}: gzip-compressed`, 'gunzip -k');
+    }
+  });
+
+  it('a record more than 2^53 ns after the first is refused with its number', () => {
+    const { capture, dir } = nodeCopy(shifted(3, 200 * 86400));
+    expectOneLineError(natsim('trace', capture, '--node', dir), `${capture} (record 3, byte offset`, "200.0 days after the first record: natsim's clock");
+  });
+
+  it('a record earlier than the one before is replayed in the capture order, warned about once', () => {
+    const { capture, dir } = nodeCopy((b) => shifted(4, -5)(shifted(6, -7)(b)));
+    const run = natsim('trace', capture, '--node', dir);
+    expect(run.code).toBe(0);
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^natsim: warning: ${capture}: record 4: time goes back \\d+\\.\\d{6} s; replaying in the capture's order`));
+    const times = [...run.stdout.matchAll(/^\[\s*([\d.]+)\]/gm)].map((m) => Number(m[1]));
+    expect(times.length).toBeGreaterThan(0);
+    expect(times.every((t, i) => i === 0 || t >= times[i - 1]!)).toBe(true);
+  });
+});
