@@ -73,6 +73,7 @@ export function loadNode(dir: string): NodeSnapshot {
   if (!existsSync(routeFile)) skipped.push(`${ROUTE_FILE}: not present, only the routes of the addresses`);
   const sysctlFile = join(dir, SYSCTL_FILE);
   const sysctl = existsSync(sysctlFile) ? readSysctl(sysctlFile) : [];
+  const perDevice = existsSync(sysctlFile) ? perDeviceConf(sysctlFile, sysctl) : [];
   const choice = chooseRuleset(dir);
   const ipsets = existsSync(join(dir, IPSET_FILE)) ? readRuleset(join(dir, IPSET_FILE)) : null;
   const ipvs = existsSync(join(dir, IPVS_FILE)) ? readRuleset(join(dir, IPVS_FILE)) : null;
@@ -80,6 +81,7 @@ export function loadNode(dir: string): NodeSnapshot {
   if (sockets) skipped.push(...sockets.skipped);
   const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, ipsets, ipvs, sockets: sockets?.sockets ?? [], place: { file: dir } };
   const notes = choice.note === undefined ? [] : [`${name}: ${choice.note}`];
+  for (const line of perDevice) notes.push(`${name}: ${SYSCTL_FILE}: ${line}`);
   if (ipv6.addrs + ipv6.routes > 0) notes.push(`${name}: IPv6 packets are not replayed (${plural(ipv6.addrs, 'address', 'addresses')} in ${ADDR_FILE} and ${plural(ipv6.routes, 'route', 'routes')} in ${ROUTE_FILE} read): natsim replays IPv4`);
   return { dir, host, cpus: readCpuCount(dir), rulesetFile: choice.ruleset?.file ?? null, rulesetChoice: choice.why, skipped, notes };
 }
@@ -215,6 +217,25 @@ function readRoutes(file: string, devices: ReadonlySet<string>, skipped: string[
  */
 function isIpv6Route(r: Record<string, unknown>): boolean {
   return 'pref' in r || [r.dst, r.gateway, r.prefsrc].some((v) => typeof v === 'string' && v.includes(':'));
+}
+
+/**
+ * The receive path's per-device conf values that would change what the kernel does: it takes
+ * the larger of conf.all and the device's rp_filter (IN_DEV_RPFILTER), and accept_local or
+ * route_localnet from either (IN_DEV_ORCONF), while natsim reads conf.all only — so each such
+ * value is named rather than silently left out.
+ */
+function perDeviceConf(file: string, read: readonly Located<[string, string | number]>[]): string[] {
+  const all = new Map(read.map((r) => r.value));
+  const out: string[] = [];
+  for (const raw of readTextInput(file).split('\n')) {
+    const m = /^net[./]ipv4[./]conf[./]([^./\s]+)[./](rp_filter|accept_local|route_localnet)\s*=\s*(\d+)\s*$/.exec(raw.trim());
+    if (!m || m[1] === 'all' || m[1] === 'default') continue;
+    const [, dev, key, value] = m;
+    const base = Number(all.get(`net.ipv4.conf.all.${key}`) ?? 0);
+    if (Number(value) > base) out.push(`net.ipv4.conf.${dev}.${key} = ${value} is not applied: natsim reads net.ipv4.conf.all.${key} (${base}) only, where the kernel takes ${key === 'rp_filter' ? 'the larger of the two' : 'either'}`);
+  }
+  return out;
 }
 
 /** sysctl -a: `name = value` lines; only the sysctls natsim models are kept. */

@@ -128,6 +128,15 @@ describe('node snapshot choices and errors', () => {
     throw new Error('no InputError');
   };
 
+  it('names a per-device rp_filter, accept_local or route_localnet that natsim does not apply', () => {
+    const dir = copy('masq-to-ports-multi-ip');
+    writeFileSync(join(dir, 'sysctl.txt'), 'net.ipv4.conf.eth0.rp_filter = 1\nnet.ipv4.conf.eth1.rp_filter = 0\nnet.ipv4.conf.default.accept_local = 1\nnet.ipv4.conf.eth1.route_localnet = 1\n', { flag: 'a' });
+    expect(loadNode(dir).notes).toEqual([
+      'rt: sysctl.txt: net.ipv4.conf.eth0.rp_filter = 1 is not applied: natsim reads net.ipv4.conf.all.rp_filter (0) only, where the kernel takes the larger of the two',
+      'rt: sysctl.txt: net.ipv4.conf.eth1.route_localnet = 1 is not applied: natsim reads net.ipv4.conf.all.route_localnet (0) only, where the kernel takes either',
+    ]);
+  });
+
   it('uses nft-ruleset.txt, and says so, when it shows tables iptables-save does not', () => {
     const dir = copy('masq-to-ports-multi-ip');
     writeFileSync(join(dir, 'nft-ruleset.txt'), 'table inet fw {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t}\n}\n', { flag: 'a' });
