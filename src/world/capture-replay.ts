@@ -267,7 +267,9 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     const claimed = index.claim(now, pkt);
     host.nf.recorded = followKernel ? claimed : null;
     if (host.probe) host.probe.record = r.index;
-    host.receive(pkt, dev, now, port ? portFrame(port, r.link!, pkt) : r.link && receivedHeader(r.link, dev, pkt.daddr), null, r.otherHost);
+    // a bridge port's rx_handler (br_handle_frame) takes every frame before ip_rcv sees its
+    // pkt_type (__netif_receive_skb_core): OTHERHOST on a port is the bridge's to forward, not a drop
+    host.receive(pkt, dev, now, port ? portFrame(port, r.link!, pkt) : r.link && receivedHeader(r.link, dev, pkt.daddr), null, !port && r.otherHost);
     host.nf.recorded = null;
   };
 
