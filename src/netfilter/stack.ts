@@ -9,7 +9,7 @@ import type { NetDevice } from '../host/device.js';
 import { HookTable, type HookOp } from './hooks.js';
 import { IPV4_CONNTRACK_OPS, IPV4_NAT_OPS, type ConntrackOpRole } from './hook-ops.js';
 import type { NetfilterNet } from './net.js';
-import type { Ruleset, Table, Chain } from './rules/model.js';
+import { NFPROTO_IPV4, tablesOfFamily, type Ruleset, type Table, type Chain } from './rules/model.js';
 import { evaluateChain } from './rules/eval.js';
 import { RuleContext, type RuleEnv } from './rules/context.js';
 import { conntrackIn } from './conntrack/core.js';
@@ -22,14 +22,16 @@ import { ruleRef } from '../trace/events.js';
 export function buildHooks(net: NetfilterNet, ruleset: Ruleset, tracked: boolean, devices: readonly NetDevice[], env: RuleEnv): HookTable {
   const hooks = new HookTable();
   const natChains: NatChain[][] = [[], [], [], [], []];
-  for (const table of ruleset.tables) {
+  // the IPv4 hooks: an ip6 table's chains are registered for IPv6 only
+  const tables = tablesOfFamily(ruleset, NFPROTO_IPV4);
+  for (const table of tables) {
     for (const chain of table.chains.values()) {
       if (chain.base?.type === 'nat') insertByPriority(natChains[chain.base.hook]!, { table, chain });
     }
   }
   if (tracked) registerConntrack(hooks, net);
   if (natChains.some((list) => list.length > 0)) registerNat(hooks, net, natChains, devices, env);
-  for (const table of ruleset.tables) {
+  for (const table of tables) {
     for (const chain of table.chains.values()) {
       if (chain.base && chain.base.type !== 'nat') registerFilterChain(hooks, table, chain, env);
     }
