@@ -9,8 +9,8 @@ import { PacketDirection } from '../capture/record.js';
 import { ETH_P_IP } from '../capture/link-layer.js';
 import type { HookTable } from '../netfilter/hooks.js';
 import type { NetfilterNet } from '../netfilter/net.js';
-import { Skb } from '../netfilter/skb.js';
-import type { Ipv4Packet } from '../packet/ipv4.js';
+import { ipv4Path, Skb, type Ipv4Skb } from '../netfilter/skb.js';
+import type { L3Packet } from '../packet/l3-packet.js';
 import { eventEntry, viewPacket, type TraceSink } from '../trace/events.js';
 import type { Conn } from '../netfilter/conntrack/conn.js';
 import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
@@ -41,7 +41,7 @@ export interface HostPorts {
    */
   transmit(host: Host, dev: NetDevice, skb: Skb, nexthop: number): void;
   /** A packet reached a local socket (after LOCAL_IN). */
-  deliver(host: Host, skb: Skb): void;
+  deliver(host: Host, skb: Ipv4Skb): void;
   /** The neighbour entry for `addr` on `dev` at `time`: its link address, and whether it is NUD_CONNECTED. */
   neighbour(host: Host, dev: NetDevice, addr: number, time: number): Neighbour;
 }
@@ -53,7 +53,7 @@ export interface Neighbour {
 }
 
 /** A packet on the wire of `dev`, as tcpdump -i any sees it. */
-export type PacketTap = (direction: PacketDirection.Host | PacketDirection.Outgoing, dev: NetDevice, pkt: Ipv4Packet, time: number) => void;
+export type PacketTap = (direction: PacketDirection.Host | PacketDirection.Outgoing, dev: NetDevice, pkt: L3Packet, time: number) => void;
 
 export class Host {
   private traceSink: TraceSink | null = null;
@@ -78,7 +78,7 @@ export class Host {
     readonly fib: Fib,
     readonly sysctl: Sysctl,
     readonly nf: NetfilterNet,
-    readonly hooks: HookTable,
+    readonly hooks: HookTable<Ipv4Skb>,
     private readonly ports: HostPorts,
     /** Which CPU runs each packet (conntrack -S counts per CPU). */
     readonly cpu: BacklogCpu,
@@ -128,7 +128,7 @@ export class Host {
    * ip_rcv: a packet arrives on `dev` with link header `mac` (see Skb.mac), processed on
    * `cpu` when the sender's CPU is known (a veth peer in the same world), else on a drawn one.
    */
-  receive(pkt: Ipv4Packet, dev: NetDevice, time: number, mac: EthHeader | null, cpu: number | null = null, otherHost = false): void {
+  receive(pkt: L3Packet, dev: NetDevice, time: number, mac: EthHeader | null, cpu: number | null = null, otherHost = false): void {
     const skb = new Skb(this.nextSkbId(), pkt, time, cpu ?? this.cpu.next(), dev);
     skb.mac = mac;
     skb.otherHost = otherHost;
@@ -137,7 +137,7 @@ export class Host {
     this.sink?.emit({ kind: 'receive', time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(pkt) });
     // __netif_receive_skb_core: a bridge port's rx_handler takes the frame (br_handle_frame)
     if (dev.brPort) return brHandleFrame(this, dev.brPort, skb);
-    ipRcv(this, skb, dev);
+    ipRcv(this, ipv4Path(skb), dev);
   }
 
   /** netif_receive_skb on a bridge device: a frame br_pass_frame_up sends up the stack. */
@@ -145,7 +145,7 @@ export class Host {
     skb.indev = dev;
     this.tap?.(PacketDirection.Host, dev, skb.pkt, skb.time);
     this.sink?.emit({ kind: 'receive', time: skb.time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(skb.pkt) });
-    ipRcv(this, skb, dev);
+    ipRcv(this, ipv4Path(skb), dev);
   }
 
   neighbour(dev: NetDevice, addr: number, time: number): Neighbour {
@@ -166,7 +166,7 @@ export class Host {
     this.packets.received++;
     this.tap?.(PacketDirection.Host, lo, skb.pkt, skb.time);
     this.sink?.emit({ kind: 'receive', time: skb.time, host: this.name, skb: skb.id, dev: lo.name, pkt: viewPacket(skb.pkt) });
-    ipRcv(this, skb, lo);
+    ipRcv(this, ipv4Path(skb), lo);
   }
 
   /** An unbound socket's source toward `dst`: the route's preferred source, else inet_select_addr toward the gateway (ip_route_connect). */
@@ -177,18 +177,18 @@ export class Host {
   }
 
   /** ip_local_out for a packet a local socket sends, routed by its destination (see Skb.appSocket). */
-  output(pkt: Ipv4Packet, time: number, appSocket: boolean): void {
+  output(pkt: L3Packet, time: number, appSocket: boolean): void {
     this.localOut(this.localSkb(pkt, time, appSocket));
   }
 
   /** A packet of the node's own stack taken from a capture (world/own-output.ts): shown, then ip_local_out. */
-  outputCaptured(pkt: Ipv4Packet, time: number, note: string | null): void {
+  outputCaptured(pkt: L3Packet, time: number, note: string | null): void {
     const skb = this.localSkb(pkt, time, true);
     this.sink?.emit({ kind: 'output', time, host: this.name, skb: skb.id, pkt: viewPacket(pkt), note });
     this.localOut(skb);
   }
 
-  private localSkb(pkt: Ipv4Packet, time: number, appSocket: boolean): Skb {
+  private localSkb(pkt: L3Packet, time: number, appSocket: boolean): Skb {
     const skb = new Skb(this.nextSkbId(), pkt, time, this.cpu.next(), null);
     skb.appSocket = appSocket;
     return skb;
@@ -196,18 +196,18 @@ export class Host {
 
   /** LOCAL_OUT → routing → POST_ROUTING for a locally made skb (a socket's, or icmp_send's). */
   localOut(skb: Skb): void {
-    ipLocalOut(this, skb);
+    ipLocalOut(this, ipv4Path(skb));
   }
 
   /** NF_HOOK(LOCAL_OUT, ..., dst_output) for an skb whose route is already chosen. */
   localOutRouted(skb: Skb, route: Route): void {
-    ipLocalOutRouted(this, skb, route);
+    ipLocalOutRouted(this, ipv4Path(skb), route);
   }
 
   /** The packet reached a local socket (after LOCAL_IN). */
   deliverLocal(skb: Skb): void {
     this.packets.delivered++;
-    this.ports.deliver(this, skb);
+    this.ports.deliver(this, ipv4Path(skb));
   }
 
   /** ip_finish_output2 → dev_queue_xmit: one packet onto the device, toward `nexthop`; a bridge device sends it on to its ports (br_dev_xmit). */
@@ -225,7 +225,7 @@ export class Host {
 
   /** NF_HOOK: runs a hook; false (and a drop event) when the packet did not survive it. */
   nfHook(hook: Hook, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null): boolean {
-    const verdict = this.hooks.run(hook, skb, inDev, outDev, this.name, this.sink);
+    const verdict = this.hooks.run(hook, ipv4Path(skb), inDev, outDev, this.name, this.sink);
     if (verdict === Verdict.Accept) return true;
     if (verdict === Verdict.Stolen) {
       const next = skb.stolenTo;
@@ -235,7 +235,7 @@ export class Host {
     }
     if (verdict === Verdict.Drop) {
       this.dropped(skb, hook, skb.drop?.reason ?? 'dropped', skb.drop?.counter ?? null);
-      if (skb.drop?.reject) sendReject(this, skb, skb.drop.reject);
+      if (skb.drop?.reject) sendReject(this, ipv4Path(skb), skb.drop.reject);
     }
     return false;
   }
@@ -264,3 +264,4 @@ export class Host {
     this.sink?.emit({ kind: 'drop', time: skb.time, host: this.name, skb: skb.id, hook, reason, counter });
   }
 }
+

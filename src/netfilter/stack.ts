@@ -7,6 +7,7 @@
 import { Verdict } from './constants.js';
 import type { NetDevice } from '../host/device.js';
 import { HookTable, type HookOp } from './hooks.js';
+import type { Ipv4Skb } from './skb.js';
 import { IPV4_CONNTRACK_OPS, IPV4_NAT_OPS, type ConntrackOpRole } from './hook-ops.js';
 import type { NetfilterNet } from './net.js';
 import type { Ruleset, Table, Chain } from './rules/model.js';
@@ -19,8 +20,8 @@ import { chainDrop } from './skb.js';
 import { ipv4ConntrackDefrag } from '../ipv4/nf-defrag-ipv4.js';
 import { ruleRef } from '../trace/events.js';
 
-export function buildHooks(net: NetfilterNet, ruleset: Ruleset, tracked: boolean, devices: readonly NetDevice[], env: RuleEnv): HookTable {
-  const hooks = new HookTable();
+export function buildHooks(net: NetfilterNet, ruleset: Ruleset, tracked: boolean, devices: readonly NetDevice[], env: RuleEnv): HookTable<Ipv4Skb> {
+  const hooks = new HookTable<Ipv4Skb>();
   const natChains: NatChain[][] = [[], [], [], [], []];
   for (const table of ruleset.tables) {
     for (const chain of table.chains.values()) {
@@ -45,8 +46,8 @@ function insertByPriority(list: NatChain[], entry: NatChain): void {
 }
 
 /** nf_defrag_ipv4 and ipv4_conntrack_ops: conntrack only ever sees whole datagrams. */
-function registerConntrack(hooks: HookTable, net: NetfilterNet): void {
-  const fns: Record<ConntrackOpRole, HookOp['fn']> = {
+function registerConntrack(hooks: HookTable<Ipv4Skb>, net: NetfilterNet): void {
+  const fns: Record<ConntrackOpRole, HookOp<Ipv4Skb>['fn']> = {
     defrag: (skb, state) => ipv4ConntrackDefrag(net, skb, state),
     conntrack: (skb, state) => conntrackIn(net, skb, state),
     confirm: (skb, state) => confirm(net, skb, state),
@@ -57,14 +58,14 @@ function registerConntrack(hooks: HookTable, net: NetfilterNet): void {
 }
 
 /** nf_nat_ipv4_ops: each op runs the NAT chains of its hook. */
-function registerNat(hooks: HookTable, net: NetfilterNet, chains: NatChain[][], devices: readonly NetDevice[], env: RuleEnv): void {
+function registerNat(hooks: HookTable<Ipv4Skb>, net: NetfilterNet, chains: NatChain[][], devices: readonly NetDevice[], env: RuleEnv): void {
   for (const { hook, priority, name } of IPV4_NAT_OPS) {
     const list = chains[hook]!;
     hooks.register({ hook, priority, name, fn: (skb, state) => natInetFn(net, list, devices, env, skb, state) });
   }
 }
 
-function registerFilterChain(hooks: HookTable, table: Table, chain: Chain, env: RuleEnv): void {
+function registerFilterChain(hooks: HookTable<Ipv4Skb>, table: Table, chain: Chain, env: RuleEnv): void {
   const base = chain.base!;
   hooks.register({
     hook: base.hook,

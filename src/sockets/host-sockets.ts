@@ -6,7 +6,7 @@
  */
 import type { Host } from '../host/host.js';
 import { IPPROTO } from '../netfilter/constants.js';
-import type { Skb } from '../netfilter/skb.js';
+import type { Ipv4Skb } from '../netfilter/skb.js';
 import { buildTcpReset, buildUdp } from '../packet/build.js';
 import { TcpFlag, type Ipv4Packet } from '../packet/ipv4.js';
 import type { EventQueue } from '../sim/event-queue.js';
@@ -119,7 +119,7 @@ export class HostSockets implements SocketEnv {
   }
 
   /** A packet that passed LOCAL_IN. */
-  deliver(skb: Skb): void {
+  deliver(skb: Ipv4Skb): void {
     const p = skb.pkt;
     if (p.proto === IPPROTO.TCP) this.tcpReceive(p, skb.time);
     else if (p.proto === IPPROTO.UDP) this.udpReceive(skb, skb.time);
@@ -154,7 +154,7 @@ export class HostSockets implements SocketEnv {
     this.connections.get(key({ addr: quoted.saddr, port: quoted.sport }, { addr: quoted.daddr, port: quoted.dport }))?.icmpError(p.icmpCode);
   }
 
-  private udpReceive(skb: Skb, now: number): void {
+  private udpReceive(skb: Ipv4Skb, now: number): void {
     const p = skb.pkt;
     const listener = this.udpListeners.get(p.dport);
     if (listener) {
@@ -167,7 +167,7 @@ export class HostSockets implements SocketEnv {
   }
 
   /** icmp_echo answers an echo request; a ping application takes the reply; errors go to their TCP socket. */
-  private icmpReceive(skb: Skb): void {
+  private icmpReceive(skb: Ipv4Skb): void {
     const p = skb.pkt;
     if (p.icmpType === ICMP_DEST_UNREACH) return this.icmpUnreach(p);
     if (p.icmpType === ICMP_ECHO) return icmpEcho(this.host, skb, this.prng.u16());

@@ -10,7 +10,7 @@ import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { InputError } from '../errors.js';
 import type { NetDevice } from '../host/device.js';
 import type { Host, HostPorts, PacketTap } from '../host/host.js';
-import type { Skb } from '../netfilter/skb.js';
+import { ipv4Path, type Ipv4Skb, type Skb } from '../netfilter/skb.js';
 import type { WireTuple } from '../netfilter/net.js';
 import { Ipv4Packet } from '../packet/ipv4.js';
 import { Prng } from '../sim/prng.js';
@@ -215,7 +215,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       kept?.sent.push({ time: now, ifindex: dev.index, bytes: Uint8Array.from(skb.pkt.data) });
     },
     // the kernel itself answers an echo request for the node (icmp_echo); sockets' data is the capture's
-    deliver: (h: Host, skb: Skb) => icmpEcho(h, skb, echoIds.u16()),
+    deliver: (h: Host, skb: Ipv4Skb) => icmpEcho(h, skb, echoIds.u16()),
     neighbour: (_h: Host, _dev: NetDevice, addr: number, time: number) => ({ mac: l2.macOf(addr), connected: neighbours.connected(addr, time) }),
   };
   const l2 = new L2Addresses();
@@ -223,7 +223,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     while (failures.length > 0 && failures[0]!.due <= t) {
       const { due, skb } = failures.shift()!;
       now = due;
-      icmpSend(host, skb, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, due);
+      icmpSend(host, ipv4Path(skb), ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, due);
     }
   };
   const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus, KERNEL_PROFILES[options.kernel ?? spec.kernel], false);

@@ -26,6 +26,7 @@ import { formatIpv4 } from '../packet/ipv4-addr.js';
 import type { Host } from '../host/host.js';
 import type { Skb } from '../netfilter/skb.js';
 import type { Ipv4Packet } from '../packet/ipv4.js';
+import type { L3Packet } from '../packet/l3-packet.js';
 import type { NodeSocket } from '../node/sockets.js';
 import { outputDnatOrigins, type DnatOrigin } from './output-dnat-origin.js';
 
@@ -160,7 +161,7 @@ export class OwnOutput {
   }
 }
 
-function wireKey(pkt: Ipv4Packet): string {
-  const l4 = pkt.proto === IPPROTO.ICMP ? `${pkt.icmpType}/${pkt.icmpCode}/${pkt.sport}` : `${pkt.sport}/${pkt.dport}`;
+function wireKey(pkt: L3Packet): string {
+  const l4 = pkt.proto === IPPROTO.ICMP || pkt.proto === IPPROTO.ICMPV6 ? `${pkt.icmpType}/${pkt.icmpCode}/${pkt.sport}` : `${pkt.sport}/${pkt.dport}`;
   return `${pkt.proto} ${pkt.saddr} ${pkt.daddr} ${l4}`;
 }

@@ -6,7 +6,7 @@
  */
 import { CtInfo, ctinfoDir, IPS_NAT_MASK, Status, type Conn } from '../conntrack/conn.js';
 import { invertTuple, otherDir } from '../conntrack/tuple.js';
-import type { Ipv4Packet } from '../../packet/ipv4.js';
+import type { L3Packet } from '../../packet/l3-packet.js';
 import { IPPROTO } from '../constants.js';
 import { manipToTarget, natStatusBit } from './manip.js';
 import { ManipType } from './unique-tuple.js';
@@ -14,12 +14,12 @@ import { ICMP_REDIRECT } from '../../packet/icmp.js';
 
 const NAT_DONE_MASK = Status.SrcNatDone | Status.DstNatDone;
 
-export function isRelatedIcmp(pkt: Ipv4Packet, ctinfo: CtInfo): boolean {
+export function isRelatedIcmp(pkt: L3Packet, ctinfo: CtInfo): boolean {
   return pkt.proto === IPPROTO.ICMP && (ctinfo === CtInfo.Related || ctinfo === CtInfo.RelatedReply);
 }
 
 /** True when the packet may go on; false means drop (as the kernel's return 0). */
-export function natIcmpReplyTranslation(pkt: Ipv4Packet, ct: Conn, ctinfo: CtInfo, manip: ManipType): boolean {
+export function natIcmpReplyTranslation(pkt: L3Packet, ct: Conn, ctinfo: CtInfo, manip: ManipType): boolean {
   const quoted = pkt.quotedPacket();
   if (typeof quoted === 'string') return false;
   if (pkt.icmpType === ICMP_REDIRECT && ((ct.status & NAT_DONE_MASK) !== NAT_DONE_MASK || (ct.status & IPS_NAT_MASK) !== 0)) return false;
