@@ -52,7 +52,10 @@ export function buildProgram(run: (code: Promise<number>) => void): Command {
   const conntrack = replayCommand(program, 'conntrack', 'replay INPUT and list the conntrack table at the end, as conntrack -L does (--events: as conntrack -E)');
   addSharedOptions(conntrack, [...REPLAY_OPTIONS, 'json'], { help: { json: 'one JSON object per entry or event' } })
     .option('--events', 'print NEW/UPDATE/DESTROY events as they happen, with virtual timestamps')
-    .action((input: string, o: Record<string, unknown>) => run(import('./conntrack.js').then((m) => m.conntrackCommand(input, { ...sharedValues(o), events: o.events === true }, stdout()))));
+    .addOption(new Option('-f, --family <family>', 'only entries of this family, as conntrack -f does (conntrack -L lists both)').choices(['ipv4', 'ipv6']))
+    .action((input: string, o: Record<string, unknown>) =>
+      run(import('./conntrack.js').then((m) => m.conntrackCommand(input, { ...sharedValues(o), events: o.events === true, family: (o.family as 'ipv4' | 'ipv6' | undefined) ?? null }, stdout()))),
+    );
 
   const explain = replayCommand(program, 'explain', 'replay INPUT and say, for every flow that did not complete, what happened and why, in the kernel\'s terms (summary first)');
   addSharedOptions(explain, [...REPLAY_OPTIONS, 'json'], { help: { json: 'one JSON object per host: the summary and every finding' } })

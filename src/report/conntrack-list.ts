@@ -8,7 +8,7 @@
 import { Status } from '../netfilter/conntrack/conn.js';
 import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
 import type { CtEntryView, TupleView } from '../trace/events.js';
-import { formatIpv4 } from '../packet/ipv4-addr.js';
+import { formatInetAddr } from '../packet/inet-addr.js';
 import { protoName, tupleText } from '../trace/format-common.js';
 
 function entryText(e: CtEntryView, markAndUse: 'always' | 'event'): string {
@@ -51,8 +51,8 @@ export function conntrackListFooter(count: number): string {
 /** The conntrack-tools release whose output natsim prints. */
 const CONNTRACK_TOOLS_VERSION = '1.4.7';
 
-/** An entry for --json: the view with its addresses dotted ("10.0.3.1"), not 32-bit numbers. */
+/** An entry for --json: the view with its addresses as text ("10.0.3.1", "fd00:3::1"), not numbers or handles. */
 export function conntrackJsonEntry(e: CtEntryView): object {
-  const tuple = (t: TupleView): object => ({ ...t, src: formatIpv4(t.src), dst: formatIpv4(t.dst) });
+  const tuple = (t: TupleView): object => ({ ...t, src: formatInetAddr(t.src), dst: formatInetAddr(t.dst) });
   return { ...e, orig: tuple(e.orig), reply: tuple(e.reply) };
 }

@@ -2,7 +2,9 @@
 import { IPPROTO, L4PROTO_NAME } from '../netfilter/constants.js';
 import { CtInfo } from '../netfilter/conntrack/conn.js';
 import { icmpIsQuery } from '../netfilter/conntrack/tuple.js';
-import { formatIpv4 } from '../packet/ipv4-addr.js';
+import { formatInetAddr } from '../packet/inet-addr.js';
+import { isIpv6 } from '../packet/ipv6-addr.js';
+import { ICMPV6 } from '../packet/ipv6.js';
 import type { PacketView, TupleView } from './events.js';
 
 /** dmesg's "[%5lu.%06lu]" from a time in nanoseconds; a packet's many lines share one. */
@@ -19,15 +21,23 @@ function formatDmesgTime(ns: number): string {
   return `[${String(sec).padStart(5, ' ')}.${frac}]`;
 }
 
-/** The seed's packet line: "10.0.3.1 -> 192.168.206.1 protocol 1 id 16310" (id: the IP id). */
+/**
+ * The seed's packet line: "10.0.3.1 -> 192.168.206.1 protocol 1 id 16310 … ttl 64" (id: the IP
+ * id). An IPv6 packet has no id and a hop limit for a TTL: "fd00:3::1 -> fd00:206::1 protocol
+ * 58 icmp type 128 echo-id 7 hoplimit 64" (`protocol` the upper layer ipv6_skip_exthdr found).
+ */
 export function packetLine(p: PacketView): string {
-  return `${formatIpv4(p.saddr)} -> ${formatIpv4(p.daddr)} protocol ${p.proto} id ${p.ipId}${l4Text(p)}${fragText(p)} ttl ${p.ttl}`;
+  const addrs = `${formatInetAddr(p.saddr)} -> ${formatInetAddr(p.daddr)} protocol ${p.proto}`;
+  if (isIpv6(p.saddr)) return `${addrs}${l4Text(p)}${fragText(p)} hoplimit ${p.ttl}`;
+  return `${addrs} id ${p.ipId}${l4Text(p)}${fragText(p)} ttl ${p.ttl}`;
 }
 
 /** Ports or ICMP fields; none for a fragment after the first, which has no L4 header. */
 function l4Text(p: PacketView): string {
   if (p.fragOffset !== 0) return '';
-  return p.proto === IPPROTO.TCP || p.proto === IPPROTO.UDP ? ` sport ${p.sport} dport ${p.dport}` : p.proto === IPPROTO.ICMP ? icmpText(p) : '';
+  if (p.proto === IPPROTO.TCP || p.proto === IPPROTO.UDP) return ` sport ${p.sport} dport ${p.dport}`;
+  if (p.proto === IPPROTO.ICMP) return icmpText(p, icmpIsQuery(p.icmpType));
+  return p.proto === IPPROTO.ICMPV6 ? icmpText(p, p.icmpType === ICMPV6.ECHO_REQUEST || p.icmpType === ICMPV6.ECHO_REPLY) : '';
 }
 
 /** A fragment: its offset and length, MF as tcpdump writes it ("+"). */
@@ -35,9 +45,9 @@ function fragText(p: PacketView): string {
   return p.fragOffset !== 0 || p.moreFragments ? ` frag ${p.fragOffset}:${p.length}${p.moreFragments ? '+' : ''}` : '';
 }
 
-/** ICMP queries show their id; errors their code (the quoted packet is in the conntrack line). */
-function icmpText(p: PacketView): string {
-  return icmpIsQuery(p.icmpType) ? ` icmp type ${p.icmpType} echo-id ${p.sport}` : ` icmp type ${p.icmpType} code ${p.icmpCode}`;
+/** ICMP (and ICMPv6) queries show their id; errors their code (the quoted packet is in the conntrack line). */
+function icmpText(p: PacketView, query: boolean): string {
+  return query ? ` icmp type ${p.icmpType} echo-id ${p.sport}` : ` icmp type ${p.icmpType} code ${p.icmpCode}`;
 }
 
 /**
@@ -45,10 +55,22 @@ function icmpText(p: PacketView): string {
  * seed's debug traces and " " in conntrack-tools' output.
  */
 export function tupleText(t: TupleView, sep = ','): string {
-  const addrs = `src=${formatIpv4(t.src)}${sep}dst=${formatIpv4(t.dst)}`;
-  if (t.proto === IPPROTO.ICMP) return `${addrs}${sep}type=${t.dstU >>> 8}${sep}code=${t.dstU & 0xff}${sep}id=${t.srcU}`;
+  const addrs = `src=${formatInetAddr(t.src)}${sep}dst=${formatInetAddr(t.dst)}`;
+  // nf_conntrack_icmpv6's tuple has the ICMP layout: the id, and type << 8 | code
+  if (t.proto === IPPROTO.ICMP || t.proto === IPPROTO.ICMPV6) return `${addrs}${sep}type=${t.dstU >>> 8}${sep}code=${t.dstU & 0xff}${sep}id=${t.srcU}`;
   if (t.proto === IPPROTO.TCP || t.proto === IPPROTO.UDP || t.proto === IPPROTO.UDPLITE || t.proto === IPPROTO.SCTP) return `${addrs}${sep}sport=${t.srcU}${sep}dport=${t.dstU}`;
   return addrs;
+}
+
+/**
+ * The family as nf_ct_l3num prints it in the seed's conntrack line (L3:ipv4[2], L3:ipv6[10]:
+ * the NFPROTO number) and NF-CORE's pf (AF_INET, AF_INET6), by an address of the tuple or packet.
+ */
+export function l3Text(addr: number): string {
+  return isIpv6(addr) ? 'ipv6[10]' : 'ipv4[2]';
+}
+export function pfName(addr: number): string {
+  return isIpv6(addr) ? 'AF_INET6' : 'AF_INET';
 }
 
 export function protoName(proto: number): string {

@@ -6,10 +6,10 @@
  * monitor tool prints it, with the op's notes.
  */
 import { HOOK_KERNEL_NAME, Verdict, VERDICT_KERNEL_NAME } from '../netfilter/constants.js';
-import { formatIpv4 } from '../packet/ipv4-addr.js';
+import { formatInetAddr } from '../packet/inet-addr.js';
 import type { BridgeStep, CtView, TraceEvent } from './events.js';
 import { samePacket, sameTuple } from './events.js';
-import { ctinfoName, dmesgTime, packetLine, protoName, skbAddress, tupleText } from './format-common.js';
+import { ctinfoName, dmesgTime, l3Text, packetLine, pfName, protoName, skbAddress, tupleText } from './format-common.js';
 import type { Palette } from './palette.js';
 import { conntrackEventText } from '../report/conntrack-list.js';
 import { nfLogLine } from '../netfilter/log/nf-log-syslog.js';
@@ -27,7 +27,7 @@ export function kernelStyle(e: TraceEvent, c: Palette, multiHost: boolean, count
       return [ts + c.dim('local out: ') + packetLine(e.pkt) + c.dim(` (the node's own packet, from the capture${e.note ? `: ${e.note}` : ''})`)];
     case 'route':
       if (e.result === 'drop') return [ts + c.bad(`routing: drop: ${e.reason}`)];
-      return [ts + `routing: ${e.result === 'local' ? 'local delivery (LOCAL_IN)' : 'forward (FORWARD)'}, outdev : ${e.dev ?? '-'}, nexthop ${formatIpv4(e.nexthop)}`];
+      return [ts + `routing: ${e.result === 'local' ? 'local delivery (LOCAL_IN)' : 'forward (FORWARD)'}, outdev : ${e.dev ?? '-'}, nexthop ${formatInetAddr(e.nexthop)}`];
     case 'drop':
       return [ts + c.bad(`drop: ${e.reason}${e.counter ? ` (conntrack counter ${e.counter})` : ''}`)];
     case 'unhandled':
@@ -41,7 +41,7 @@ export function kernelStyle(e: TraceEvent, c: Palette, multiHost: boolean, count
       // the LOG and TRACE lines were printed while the op ran, before it returned its verdict
       const lines = e.logs.map((entry) => ts + nfLogLine(entry));
       lines.push(
-        ts + `NF-CORE: pf = AF_INET, hook = ${HOOK_KERNEL_NAME[e.hook]}, elem->pri = ${e.priority} verdict = ${e.verdict === Verdict.Accept ? verdict : c.bad(verdict)} skb ${skbAddress(e.skb)}` + c.dim(` (${e.op})`),
+        ts + `NF-CORE: pf = ${pfName(e.before.saddr)}, hook = ${HOOK_KERNEL_NAME[e.hook]}, elem->pri = ${e.priority} verdict = ${e.verdict === Verdict.Accept ? verdict : c.bad(verdict)} skb ${skbAddress(e.skb)}` + c.dim(` (${e.op})`),
       );
       for (const line of e.nftTrace.flatMap((t) => traceToolLines(t, counters))) lines.push(ts + c.dim(`  ${line}`));
       for (const note of e.notes) lines.push(ts + c.dim(`  ${note}`));
@@ -86,7 +86,7 @@ const BRNF_HOOK = { br_nf_pre_routing: 'PRE_ROUTING', br_nf_forward_ip: 'FORWARD
  */
 export function ctLine(ct: CtView): string {
   const state = ct.tcpState === null ? '' : ` state:${ct.tcpState}`;
-  return `ctinfo:${ctinfoName(ct.ctinfo)} L3:ipv4[2],L4:${protoName(ct.orig.proto)}:[${ct.orig.proto}] dir:0,${tupleText(ct.orig)} dir:1,${tupleText(ct.reply)}${state}`;
+  return `ctinfo:${ctinfoName(ct.ctinfo)} L3:${l3Text(ct.orig.src)},L4:${protoName(ct.orig.proto)}:[${ct.orig.proto}] dir:0,${tupleText(ct.orig)} dir:1,${tupleText(ct.reply)}${state}`;
 }
 
 function ctChanged(a: CtView | null, b: CtView): boolean {

@@ -1,0 +1,33 @@
+/**
+ * Addresses of either family where the two meet (rules, tuples, tool output): an IPv4 address
+ * is its u32, an IPv6 address its handle (ipv6-addr.ts). What depends on the family is decided
+ * here once, so that no caller tests the family itself.
+ */
+import { formatIpv4, inPrefix, parsePrefix } from './ipv4-addr.js';
+import { formatIpv6, ipv6PrefixEqual, isIpv6, parseIpv6Prefix } from './ipv6-addr.js';
+
+/** inet_ntop(AF_INET or AF_INET6) as conntrack-tools, ip and nft print an address: 10.0.3.1, fd00:3::1. */
+export function formatInetAddr(addr: number): string {
+  return isIpv6(addr) ? formatIpv6(addr) : formatIpv4(addr);
+}
+
+/** A prefix of either family: its family is its address's. */
+export interface InetPrefix {
+  readonly addr: number;
+  readonly len: number;
+}
+
+/** "a.b.c.d[/len]" or "IPv6[/len]" (host bits kept as written); null when neither. */
+export function parseInetPrefix(text: string): InetPrefix | null {
+  return text.includes(':') ? parseIpv6Prefix(text) : parsePrefix(text);
+}
+
+/**
+ * Whether `addr` lies in the prefix: of the prefix's own family only (an IPv4 prefix never
+ * holds an IPv6 address, as an ip rule never sees an IPv6 packet), then the first `len` bits
+ * (inet_addr_match / ipv6_masked_addr_cmp).
+ */
+export function inInetPrefix(addr: number, prefix: InetPrefix): boolean {
+  if (isIpv6(prefix.addr)) return isIpv6(addr) && ipv6PrefixEqual(addr, prefix.addr, prefix.len);
+  return !isIpv6(addr) && inPrefix(addr, prefix.addr, prefix.len);
+}
