@@ -9,7 +9,7 @@ import { PacketDirection } from '../capture/record.js';
 import { ETH_P_IP } from '../capture/link-layer.js';
 import type { HookTable } from '../netfilter/hooks.js';
 import type { NetfilterNet } from '../netfilter/net.js';
-import { ipv4Path, Skb, type Ipv4Skb } from '../netfilter/skb.js';
+import { ipv4Path, isIpv6Skb, Skb, type Ipv4Skb, type Ipv6Skb } from '../netfilter/skb.js';
 import type { L3Packet } from '../packet/l3-packet.js';
 import { eventEntry, viewPacket, type TraceSink } from '../trace/events.js';
 import type { Conn } from '../netfilter/conntrack/conn.js';
@@ -24,6 +24,8 @@ import type { Ipvs } from '../netfilter/ipvs/ipvs.js';
 import type { Ruleset } from '../netfilter/rules/model.js';
 import type { BacklogCpu } from './backlog-cpu.js';
 import { ipRcv } from '../ipv4/ip-input.js';
+import { ipv6Rcv } from '../ipv6/ip6-input.js';
+import { ip6LocalOut } from '../ipv6/ip6-output.js';
 import { Fib6 } from '../ipv6/route.js';
 import { ipLocalOut, ipLocalOutRouted } from '../ipv4/ip-output.js';
 import { brHandleFrame } from '../bridge/br-input.js';
@@ -41,7 +43,7 @@ export interface HostPorts {
    */
   transmit(host: Host, dev: NetDevice, skb: Skb, nexthop: number): void;
   /** A packet reached a local socket (after LOCAL_IN). */
-  deliver(host: Host, skb: Ipv4Skb): void;
+  deliver(host: Host, skb: Skb): void;
   /** The neighbour entry for `addr` on `dev` at `time`: its link address, and whether it is NUD_CONNECTED. */
   neighbour(host: Host, dev: NetDevice, addr: number, time: number): Neighbour;
 }
@@ -67,7 +69,7 @@ export class Host {
   ruleset: Ruleset = { tables: [] };
   /** Sees every packet that arrives on or leaves an interface (for --write-pcap). */
   tap: PacketTap | null = null;
-  /** The IPv6 FIB (addresses' routes and the node's IPv6 routes); natsim routes no IPv6 packet yet. */
+  /** The IPv6 FIB (addresses' routes and the node's IPv6 routes). */
   readonly fib6 = new Fib6();
   /** natsim's own packet counts: what came in, went out, reached a socket, and why any died. */
   readonly packets = { received: 0, sent: 0, delivered: 0, dropped: new Map<string, number>() };
@@ -79,6 +81,8 @@ export class Host {
     readonly sysctl: Sysctl,
     readonly nf: NetfilterNet,
     readonly hooks: HookTable<Ipv4Skb>,
+    /** The IPv6 hook table (nf_hooks_ipv6). */
+    readonly hooks6: HookTable<Ipv6Skb>,
     private readonly ports: HostPorts,
     /** Which CPU runs each packet (conntrack -S counts per CPU). */
     readonly cpu: BacklogCpu,
@@ -137,7 +141,7 @@ export class Host {
     this.sink?.emit({ kind: 'receive', time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(pkt) });
     // __netif_receive_skb_core: a bridge port's rx_handler takes the frame (br_handle_frame)
     if (dev.brPort) return brHandleFrame(this, dev.brPort, skb);
-    ipRcv(this, ipv4Path(skb), dev);
+    this.l3Rcv(skb, dev);
   }
 
   /** netif_receive_skb on a bridge device: a frame br_pass_frame_up sends up the stack. */
@@ -145,7 +149,13 @@ export class Host {
     skb.indev = dev;
     this.tap?.(PacketDirection.Host, dev, skb.pkt, skb.time);
     this.sink?.emit({ kind: 'receive', time: skb.time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(skb.pkt) });
-    ipRcv(this, ipv4Path(skb), dev);
+    this.l3Rcv(skb, dev);
+  }
+
+  /** __netif_receive_skb_core's protocol handler by ethertype: ip_rcv or ipv6_rcv. */
+  private l3Rcv(skb: Skb, dev: NetDevice): void {
+    if (isIpv6Skb(skb)) ipv6Rcv(this, skb, dev);
+    else ipRcv(this, ipv4Path(skb), dev);
   }
 
   neighbour(dev: NetDevice, addr: number, time: number): Neighbour {
@@ -166,7 +176,7 @@ export class Host {
     this.packets.received++;
     this.tap?.(PacketDirection.Host, lo, skb.pkt, skb.time);
     this.sink?.emit({ kind: 'receive', time: skb.time, host: this.name, skb: skb.id, dev: lo.name, pkt: viewPacket(skb.pkt) });
-    ipRcv(this, ipv4Path(skb), lo);
+    this.l3Rcv(skb, lo);
   }
 
   /** An unbound socket's source toward `dst`: the route's preferred source, else inet_select_addr toward the gateway (ip_route_connect). */
@@ -196,18 +206,19 @@ export class Host {
 
   /** LOCAL_OUT → routing → POST_ROUTING for a locally made skb (a socket's, or icmp_send's). */
   localOut(skb: Skb): void {
-    ipLocalOut(this, ipv4Path(skb));
+    if (isIpv6Skb(skb)) ip6LocalOut(this, skb);
+    else ipLocalOut(this, ipv4Path(skb));
   }
 
   /** NF_HOOK(LOCAL_OUT, ..., dst_output) for an skb whose route is already chosen. */
-  localOutRouted(skb: Skb, route: Route): void {
-    ipLocalOutRouted(this, ipv4Path(skb), route);
+  localOutRouted(skb: Ipv4Skb, route: Route): void {
+    ipLocalOutRouted(this, skb, route);
   }
 
   /** The packet reached a local socket (after LOCAL_IN). */
   deliverLocal(skb: Skb): void {
     this.packets.delivered++;
-    this.ports.deliver(this, ipv4Path(skb));
+    this.ports.deliver(this, skb);
   }
 
   /** ip_finish_output2 → dev_queue_xmit: one packet onto the device, toward `nexthop`; a bridge device sends it on to its ports (br_dev_xmit). */
@@ -225,7 +236,7 @@ export class Host {
 
   /** NF_HOOK: runs a hook; false (and a drop event) when the packet did not survive it. */
   nfHook(hook: Hook, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null): boolean {
-    const verdict = this.hooks.run(hook, ipv4Path(skb), inDev, outDev, this.name, this.sink);
+    const verdict = isIpv6Skb(skb) ? this.hooks6.run(hook, skb, inDev, outDev, this.name, this.sink) : this.hooks.run(hook, ipv4Path(skb), inDev, outDev, this.name, this.sink);
     if (verdict === Verdict.Accept) return true;
     if (verdict === Verdict.Stolen) {
       const next = skb.stolenTo;
@@ -235,7 +246,8 @@ export class Host {
     }
     if (verdict === Verdict.Drop) {
       this.dropped(skb, hook, skb.drop?.reason ?? 'dropped', skb.drop?.counter ?? null);
-      if (skb.drop?.reject) sendReject(this, ipv4Path(skb), skb.drop.reject);
+      // REJECT for IPv6 (nf_reject_ipv6) is not modelled: an ip6 table's REJECT only drops
+      if (skb.drop?.reject && !isIpv6Skb(skb)) sendReject(this, ipv4Path(skb), skb.drop.reject);
     }
     return false;
   }

@@ -7,6 +7,7 @@ import { Ipv4Packet } from '../packet/ipv4.js';
 import { Ipv6Packet } from '../packet/ipv6.js';
 import type { EthHeader, NetDevice } from '../host/device.js';
 import type { Route } from '../host/fib.js';
+import type { Route6 } from '../ipv6/route.js';
 import { CtInfo, type Conn } from './conntrack/conn.js';
 import type { NfBridgeInfo } from '../bridge/br-netfilter.js';
 import type { Chain, RejectWith, Rule, Table } from './rules/model.js';
@@ -83,6 +84,8 @@ export class Skb<P extends L3Packet = L3Packet> {
   indev: NetDevice | null;
   outdev: NetDevice | null = null;
   route: Route | null = null;
+  /** The IPv6 route (skb_dst of an IPv6 skb; `route` is the IPv4 one). */
+  route6: Route6 | null = null;
   drop: DropReason | null = null;
   /** skb->nf_bridge: br_netfilter passed this bridged frame to the IPv4 hooks (br-netfilter.ts). */
   nfBridge: NfBridgeInfo | null = null;

@@ -11,7 +11,7 @@ import type { Host, HostPorts, Neighbour, PacketTap } from '../host/host.js';
 import { isMulticastEther, macKey } from '../bridge/br-fdb.js';
 import type { Bridge, BridgePort } from '../bridge/bridge.js';
 import { brFdbLearn } from '../bridge/br-input.js';
-import type { Ipv4Skb, Skb } from '../netfilter/skb.js';
+import type { Skb } from '../netfilter/skb.js';
 import { EventQueue } from '../sim/event-queue.js';
 import { PacketDirection } from '../capture/record.js';
 import { Prng } from '../sim/prng.js';
@@ -188,7 +188,7 @@ export class World implements HostPorts {
     return null;
   }
 
-  deliver(host: Host, skb: Ipv4Skb): void {
+  deliver(host: Host, skb: Skb): void {
     this.sockets.get(host.name)!.deliver(skb);
   }
 

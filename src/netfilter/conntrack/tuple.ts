@@ -140,9 +140,9 @@ const ICMPV6_INVERSE: ReadonlyMap<number, number> = new Map([
   [140, 139],
 ]);
 
-/** ICMP queries (echo, timestamp, info, address mask and their replies) carry an id. */
-export function icmpIsQuery(type: number): boolean {
-  return ICMP_INVERSE.has(type);
+/** ICMP queries (echo, timestamp, info, address mask and their replies) carry an id; ICMPv6's are echo and node information. */
+export function icmpIsQuery(type: number, proto: number = IPPROTO.ICMP): boolean {
+  return (proto === IPPROTO.ICMPV6 ? ICMPV6_INVERSE : ICMP_INVERSE).has(type);
 }
 
 /** nf_ct_get_tuple for the protocols natsim tracks: the ORIGINAL-looking tuple of a packet. */

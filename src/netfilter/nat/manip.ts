@@ -6,7 +6,7 @@
 import { Verdict } from '../constants.js';
 import { ctinfoDir, CtInfo, IPS_NAT_MASK, Status, type Conn } from '../conntrack/conn.js';
 import { Dir, icmpIsQuery, invertTuple, otherDir, type Tuple } from '../conntrack/tuple.js';
-import { IPPROTO } from '../constants.js';
+import { isIcmp } from '../constants.js';
 import type { L3Packet } from '../../packet/l3-packet.js';
 import { ManipType } from './unique-tuple.js';
 
@@ -16,8 +16,8 @@ import { ManipType } from './unique-tuple.js';
  * icmp_manip_pkt rewrites for either manip (an ICMP error's header has none) — then the address.
  */
 export function manipToTarget(pkt: L3Packet, target: Tuple, manip: ManipType): void {
-  if (pkt.proto === IPPROTO.ICMP) {
-    if (icmpIsQuery(pkt.icmpType) && pkt.sport !== target.srcU) pkt.setSport(target.srcU);
+  if (isIcmp(pkt.proto)) {
+    if (icmpIsQuery(pkt.icmpType, pkt.proto) && pkt.sport !== target.srcU) pkt.setSport(target.srcU);
   } else if (pkt.hasPorts()) {
     if (manip === ManipType.Src && pkt.sport !== target.srcU) pkt.setSport(target.srcU);
     if (manip === ManipType.Dst && pkt.dport !== target.dstU) pkt.setDport(target.dstU);
