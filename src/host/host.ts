@@ -9,8 +9,8 @@ import { PacketDirection } from '../capture/record.js';
 import { ETH_P_IP } from '../capture/link-layer.js';
 import type { HookTable } from '../netfilter/hooks.js';
 import type { NetfilterNet } from '../netfilter/net.js';
-import { Skb } from '../netfilter/skb.js';
-import type { Ipv4Packet } from '../packet/ipv4.js';
+import { ipv4Path, isIpv6Skb, Skb, type Ipv4Skb, type Ipv6Skb } from '../netfilter/skb.js';
+import type { L3Packet } from '../packet/l3-packet.js';
 import { eventEntry, viewPacket, type TraceSink } from '../trace/events.js';
 import type { Conn } from '../netfilter/conntrack/conn.js';
 import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
@@ -24,6 +24,8 @@ import type { Ipvs } from '../netfilter/ipvs/ipvs.js';
 import type { Ruleset } from '../netfilter/rules/model.js';
 import type { BacklogCpu } from './backlog-cpu.js';
 import { ipRcv } from '../ipv4/ip-input.js';
+import { ipv6Rcv } from '../ipv6/ip6-input.js';
+import { ip6LocalOut } from '../ipv6/ip6-output.js';
 import { Fib6 } from '../ipv6/route.js';
 import { ipLocalOut, ipLocalOutRouted } from '../ipv4/ip-output.js';
 import { brHandleFrame } from '../bridge/br-input.js';
@@ -53,7 +55,7 @@ export interface Neighbour {
 }
 
 /** A packet on the wire of `dev`, as tcpdump -i any sees it. */
-export type PacketTap = (direction: PacketDirection.Host | PacketDirection.Outgoing, dev: NetDevice, pkt: Ipv4Packet, time: number) => void;
+export type PacketTap = (direction: PacketDirection.Host | PacketDirection.Outgoing, dev: NetDevice, pkt: L3Packet, time: number) => void;
 
 export class Host {
   private traceSink: TraceSink | null = null;
@@ -67,7 +69,7 @@ export class Host {
   ruleset: Ruleset = { tables: [] };
   /** Sees every packet that arrives on or leaves an interface (for --write-pcap). */
   tap: PacketTap | null = null;
-  /** The IPv6 FIB (addresses' routes and the node's IPv6 routes); natsim routes no IPv6 packet yet. */
+  /** The IPv6 FIB (addresses' routes and the node's IPv6 routes). */
   readonly fib6 = new Fib6();
   /** natsim's own packet counts: what came in, went out, reached a socket, and why any died. */
   readonly packets = { received: 0, sent: 0, delivered: 0, dropped: new Map<string, number>() };
@@ -78,7 +80,9 @@ export class Host {
     readonly fib: Fib,
     readonly sysctl: Sysctl,
     readonly nf: NetfilterNet,
-    readonly hooks: HookTable,
+    readonly hooks: HookTable<Ipv4Skb>,
+    /** The IPv6 hook table (nf_hooks_ipv6). */
+    readonly hooks6: HookTable<Ipv6Skb>,
     private readonly ports: HostPorts,
     /** Which CPU runs each packet (conntrack -S counts per CPU). */
     readonly cpu: BacklogCpu,
@@ -128,7 +132,7 @@ export class Host {
    * ip_rcv: a packet arrives on `dev` with link header `mac` (see Skb.mac), processed on
    * `cpu` when the sender's CPU is known (a veth peer in the same world), else on a drawn one.
    */
-  receive(pkt: Ipv4Packet, dev: NetDevice, time: number, mac: EthHeader | null, cpu: number | null = null, otherHost = false): void {
+  receive(pkt: L3Packet, dev: NetDevice, time: number, mac: EthHeader | null, cpu: number | null = null, otherHost = false): void {
     const skb = new Skb(this.nextSkbId(), pkt, time, cpu ?? this.cpu.next(), dev);
     skb.mac = mac;
     skb.otherHost = otherHost;
@@ -137,7 +141,7 @@ export class Host {
     this.sink?.emit({ kind: 'receive', time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(pkt) });
     // __netif_receive_skb_core: a bridge port's rx_handler takes the frame (br_handle_frame)
     if (dev.brPort) return brHandleFrame(this, dev.brPort, skb);
-    ipRcv(this, skb, dev);
+    this.l3Rcv(skb, dev);
   }
 
   /** netif_receive_skb on a bridge device: a frame br_pass_frame_up sends up the stack. */
@@ -145,7 +149,13 @@ export class Host {
     skb.indev = dev;
     this.tap?.(PacketDirection.Host, dev, skb.pkt, skb.time);
     this.sink?.emit({ kind: 'receive', time: skb.time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(skb.pkt) });
-    ipRcv(this, skb, dev);
+    this.l3Rcv(skb, dev);
+  }
+
+  /** __netif_receive_skb_core's protocol handler by ethertype: ip_rcv or ipv6_rcv. */
+  private l3Rcv(skb: Skb, dev: NetDevice): void {
+    if (isIpv6Skb(skb)) ipv6Rcv(this, skb, dev);
+    else ipRcv(this, ipv4Path(skb), dev);
   }
 
   neighbour(dev: NetDevice, addr: number, time: number): Neighbour {
@@ -166,7 +176,7 @@ export class Host {
     this.packets.received++;
     this.tap?.(PacketDirection.Host, lo, skb.pkt, skb.time);
     this.sink?.emit({ kind: 'receive', time: skb.time, host: this.name, skb: skb.id, dev: lo.name, pkt: viewPacket(skb.pkt) });
-    ipRcv(this, skb, lo);
+    this.l3Rcv(skb, lo);
   }
 
   /** An unbound socket's source toward `dst`: the route's preferred source, else inet_select_addr toward the gateway (ip_route_connect). */
@@ -177,18 +187,18 @@ export class Host {
   }
 
   /** ip_local_out for a packet a local socket sends, routed by its destination (see Skb.appSocket). */
-  output(pkt: Ipv4Packet, time: number, appSocket: boolean): void {
+  output(pkt: L3Packet, time: number, appSocket: boolean): void {
     this.localOut(this.localSkb(pkt, time, appSocket));
   }
 
   /** A packet of the node's own stack taken from a capture (world/own-output.ts): shown, then ip_local_out. */
-  outputCaptured(pkt: Ipv4Packet, time: number, note: string | null): void {
+  outputCaptured(pkt: L3Packet, time: number, note: string | null): void {
     const skb = this.localSkb(pkt, time, true);
     this.sink?.emit({ kind: 'output', time, host: this.name, skb: skb.id, pkt: viewPacket(pkt), note });
     this.localOut(skb);
   }
 
-  private localSkb(pkt: Ipv4Packet, time: number, appSocket: boolean): Skb {
+  private localSkb(pkt: L3Packet, time: number, appSocket: boolean): Skb {
     const skb = new Skb(this.nextSkbId(), pkt, time, this.cpu.next(), null);
     skb.appSocket = appSocket;
     return skb;
@@ -196,11 +206,12 @@ export class Host {
 
   /** LOCAL_OUT → routing → POST_ROUTING for a locally made skb (a socket's, or icmp_send's). */
   localOut(skb: Skb): void {
-    ipLocalOut(this, skb);
+    if (isIpv6Skb(skb)) ip6LocalOut(this, skb);
+    else ipLocalOut(this, ipv4Path(skb));
   }
 
   /** NF_HOOK(LOCAL_OUT, ..., dst_output) for an skb whose route is already chosen. */
-  localOutRouted(skb: Skb, route: Route): void {
+  localOutRouted(skb: Ipv4Skb, route: Route): void {
     ipLocalOutRouted(this, skb, route);
   }
 
@@ -225,7 +236,7 @@ export class Host {
 
   /** NF_HOOK: runs a hook; false (and a drop event) when the packet did not survive it. */
   nfHook(hook: Hook, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null): boolean {
-    const verdict = this.hooks.run(hook, skb, inDev, outDev, this.name, this.sink);
+    const verdict = isIpv6Skb(skb) ? this.hooks6.run(hook, skb, inDev, outDev, this.name, this.sink) : this.hooks.run(hook, ipv4Path(skb), inDev, outDev, this.name, this.sink);
     if (verdict === Verdict.Accept) return true;
     if (verdict === Verdict.Stolen) {
       const next = skb.stolenTo;
@@ -235,7 +246,8 @@ export class Host {
     }
     if (verdict === Verdict.Drop) {
       this.dropped(skb, hook, skb.drop?.reason ?? 'dropped', skb.drop?.counter ?? null);
-      if (skb.drop?.reject) sendReject(this, skb, skb.drop.reject);
+      // REJECT for IPv6 (nf_reject_ipv6) is not modelled: an ip6 table's REJECT only drops
+      if (skb.drop?.reject && !isIpv6Skb(skb)) sendReject(this, ipv4Path(skb), skb.drop.reject);
     }
     return false;
   }
@@ -264,3 +276,4 @@ export class Host {
     this.sink?.emit({ kind: 'drop', time: skb.time, host: this.name, skb: skb.id, hook, reason, counter });
   }
 }
+

@@ -12,6 +12,9 @@ export const SYSCTL_DEFAULTS = {
   // the receive path's source checks (ipv4/route-input.ts); per-device values are not modelled
   'net.ipv4.conf.all.rp_filter': 0,
   'net.ipv4.conf.all.route_localnet': 0,
+  // IPv6 forwarding (ip6_forward reads the "all" value) and icmpv6_xrlim_allow's interval in ms
+  'net.ipv6.conf.all.forwarding': 0,
+  'net.ipv6.icmp.ratelimit': 100,
   'net.ipv4.conf.all.accept_local': 0,
   // IPv4 reassembly (Documentation/networking/ip-sysctl.rst): queue memory and timeout
   'net.ipv4.ipfrag_high_thresh': 4194304,
@@ -23,6 +26,7 @@ export const SYSCTL_DEFAULTS = {
   'net.netfilter.nf_conntrack_buckets': 262144,
   'net.netfilter.nf_conntrack_generic_timeout': 600,
   'net.netfilter.nf_conntrack_icmp_timeout': 30,
+  'net.netfilter.nf_conntrack_icmpv6_timeout': 30,
   'net.netfilter.nf_conntrack_udp_timeout': 30,
   'net.netfilter.nf_conntrack_udp_timeout_stream': 120,
   'net.netfilter.nf_conntrack_tcp_timeout_syn_sent': 120,

@@ -10,13 +10,14 @@ const XRLIM_BURST_FACTOR = 6;
 export class IcmpRateLimit {
   private readonly peers = new Map<number, { tokens: number; last: number }>();
 
-  allow(peer: number, now: number, loopback: boolean): boolean {
+  /** `interval`: the ns one error costs (net.ipv4.icmp_ratelimit; icmpv6_xrlim_allow passes its own). */
+  allow(peer: number, now: number, loopback: boolean, interval = RATELIMIT_NS): boolean {
     if (loopback) return true;
     // inet_getpeer starts rate_last 60 s in the past, so the first bucket is full
     const state = this.peers.get(peer) ?? { tokens: 0, last: now - 60e9 };
-    let tokens = Math.min(state.tokens + (now - state.last), XRLIM_BURST_FACTOR * RATELIMIT_NS);
-    const allowed = tokens >= RATELIMIT_NS;
-    if (allowed) tokens -= RATELIMIT_NS;
+    let tokens = Math.min(state.tokens + (now - state.last), XRLIM_BURST_FACTOR * interval);
+    const allowed = tokens >= interval;
+    if (allowed) tokens -= interval;
     this.peers.set(peer, { tokens, last: now });
     return allowed;
   }

@@ -9,7 +9,7 @@
 import { CtInfo, ctinfoDir } from '../netfilter/conntrack/conn.js';
 import { Dir } from '../netfilter/conntrack/tuple.js';
 import { IPPROTO } from '../netfilter/constants.js';
-import { Skb } from '../netfilter/skb.js';
+import { Skb, type Ipv4Skb } from '../netfilter/skb.js';
 import { buildIcmpEcho, buildIcmpError } from '../packet/build.js';
 import { inetSelectAddr } from './devinet.js';
 import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_PARAMETERPROB, ICMP_REDIRECT, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
@@ -22,7 +22,7 @@ import type { Host } from '../host/host.js';
  * the address it was sent to, with the request's identifier, sequence and data. `ipId` is the
  * reply's IP ID (ip_select_ident's hash, which natsim draws).
  */
-export function icmpEcho(host: Host, request: Skb, ipId: number): void {
+export function icmpEcho(host: Host, request: Ipv4Skb, ipId: number): void {
   const p = request.pkt;
   if (p.proto !== IPPROTO.ICMP || p.icmpType !== ICMP_ECHO) return;
   const seq = (p.data[p.l4off + 6]! << 8) | p.data[p.l4off + 7]!;
@@ -36,7 +36,7 @@ const ERROR_TYPES = new Set([ICMP_DEST_UNREACH, ICMP_SOURCE_QUENCH, ICMP_REDIREC
  * True when an error was sent; `now` is when (by default, when the offending packet was);
  * `info` the header's second word (icmp_send's info: the next-hop MTU of fragmentation needed).
  */
-export function icmpSend(host: Host, offending: Skb, type: number, code: number, now = offending.time, info = 0): boolean {
+export function icmpSend(host: Host, offending: Ipv4Skb, type: number, code: number, now = offending.time, info = 0): boolean {
   const p = offending.pkt;
   if (p.proto === IPPROTO.ICMP && ERROR_TYPES.has(p.icmpType)) return false;
   const back = host.fib.lookup(p.saddr);
@@ -52,7 +52,7 @@ export function icmpSend(host: Host, offending: Skb, type: number, code: number,
  * The skb of the kernel's answer to `offending` (an ICMP error, a RST), with the offending
  * packet's conntrack entry attached as RELATED in the other direction (nf_ct_attach).
  */
-export function answerTo(host: Host, offending: Skb, pkt: Ipv4Packet, now = offending.time): Skb {
+export function answerTo(host: Host, offending: Ipv4Skb, pkt: Ipv4Packet, now = offending.time): Ipv4Skb {
   const answer = new Skb(host.nextSkbId(), pkt, now, offending.cpu, null);
   if (offending.ct) {
     answer.ct = offending.ct;

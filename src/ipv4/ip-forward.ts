@@ -3,14 +3,14 @@
  * (ip_exceeds_mtu), NF_HOOK(FORWARD), then ip_output on the routed device.
  */
 import { Hook } from '../netfilter/constants.js';
-import type { Skb } from '../netfilter/skb.js';
+import type { Ipv4Skb } from '../netfilter/skb.js';
 import type { Route } from '../host/fib.js';
 import type { Host } from '../host/host.js';
 import { ICMP_DEST_UNREACH, ICMP_EXC_TTL, ICMP_FRAG_NEEDED, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
 import { icmpSend } from './icmp.js';
 import { ipOutput } from './ip-output.js';
 
-export function ipForward(host: Host, skb: Skb, route: Route): void {
+export function ipForward(host: Host, skb: Ipv4Skb, route: Route): void {
   skb.route = route;
   skb.outdev = route.dev;
   if (skb.pkt.ttl <= 1) {
@@ -38,7 +38,7 @@ export function ipForward(host: Host, skb: Skb, route: Route): void {
  * are refused; one conntrack reassembled is judged by the largest fragment it came in (IPCB
  * frag_max_size), and otherwise let through if ignore_df.
  */
-export function exceedsMtu(skb: Skb, mtu: number): boolean {
+export function exceedsMtu(skb: Ipv4Skb, mtu: number): boolean {
   if (skb.pkt.length <= mtu) return false;
   if (!skb.pkt.dontFragment) return false;
   if (skb.fragMaxSize > mtu) return true;

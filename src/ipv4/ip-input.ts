@@ -4,7 +4,7 @@
  * ip_forward (ipv4/ip-forward.ts).
  */
 import { Hook } from '../netfilter/constants.js';
-import type { Skb } from '../netfilter/skb.js';
+import type { Ipv4Skb } from '../netfilter/skb.js';
 import type { NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
 import { ipForward } from './ip-forward.js';
@@ -14,7 +14,7 @@ import { ipRcvCore, ipRcvOptions } from './ip-rcv-core.js';
 import { martianReason, validateSource } from './route-input.js';
 
 /** ip_rcv: a packet that arrived on `dev` (the host has counted and shown it). */
-export function ipRcv(host: Host, skb: Skb, dev: NetDevice): void {
+export function ipRcv(host: Host, skb: Ipv4Skb, dev: NetDevice): void {
   if (!ipRcvCore(host, skb)) return;
   // ip_sabotage_in (NF_IP_PRI_FIRST): a frame br_netfilter ran through PRE_ROUTING on the bridge skips the hook
   if (!ipSabotageIn(skb) && !host.nfHook(Hook.PreRouting, skb, dev, null)) return;
@@ -26,7 +26,7 @@ export function ipRcv(host: Host, skb: Skb, dev: NetDevice): void {
  * addresses and a source fib_validate_source refuses are dropped there. The options are
  * checked once the route is known (ip_rcv_options).
  */
-function ipRcvFinish(host: Host, skb: Skb, dev: NetDevice): void {
+function ipRcvFinish(host: Host, skb: Ipv4Skb, dev: NetDevice): void {
   // a looped-back packet keeps the route it was sent by (loopback_xmit leaves skb_dst): no input route lookup
   const looped = dev.type === 'loopback';
   const martian = looped ? null : martianReason(host, skb);
@@ -53,14 +53,14 @@ function ipRcvFinish(host: Host, skb: Skb, dev: NetDevice): void {
 }
 
 /** ip_local_deliver: a fragment for this host waits for its datagram, then LOCAL_IN and the socket. */
-function ipLocalDeliver(host: Host, skb: Skb, dev: NetDevice): void {
+function ipLocalDeliver(host: Host, skb: Ipv4Skb, dev: NetDevice): void {
   if (skb.pkt.isFragment() && !localDefrag(host, skb)) return;
   if (!host.nfHook(Hook.LocalIn, skb, dev, null)) return;
   host.deliverLocal(skb);
 }
 
 /** ip_defrag with IP_DEFRAG_LOCAL_DELIVER: true once `skb` holds the whole datagram. */
-function localDefrag(host: Host, skb: Skb): boolean {
+function localDefrag(host: Host, skb: Ipv4Skb): boolean {
   const result = host.nf.defrag.defrag(skb.pkt, DefragUser.LocalDeliver, skb.time);
   if (result.kind === 'queued') return false;
   if (result.kind === 'dropped') {

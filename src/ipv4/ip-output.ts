@@ -17,7 +17,7 @@
 import { checksum } from '../packet/checksum.js';
 import { Ipv4Packet, IP_OFFSET, writeU16 } from '../packet/ipv4.js';
 import { Hook } from '../netfilter/constants.js';
-import { Skb } from '../netfilter/skb.js';
+import { Skb, type Ipv4Skb } from '../netfilter/skb.js';
 import { routeNexthop, type Route } from '../host/fib.js';
 import type { Host } from '../host/host.js';
 import { ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED } from '../packet/icmp.js';
@@ -27,7 +27,7 @@ const IP_DF = 0x4000;
 const IP_MF = 0x2000;
 
 /** ip_local_out for a locally made skb (a socket's, or icmp_send's): routed by its destination. */
-export function ipLocalOut(host: Host, skb: Skb): void {
+export function ipLocalOut(host: Host, skb: Ipv4Skb): void {
   const route = ipRouteOutput(host, skb.pkt.daddr);
   if (!route || !route.dev) return host.dropped(skb, null, 'no route to host (local output)', null, 'ip_route_output_key');
   ipLocalOutRouted(host, skb, route);
@@ -46,7 +46,7 @@ export function ipRouteOutput(host: Host, daddr: number): Route | null {
 }
 
 /** __ip_local_out: NF_HOOK(LOCAL_OUT, ..., dst_output) for an skb whose route is already chosen. */
-export function ipLocalOutRouted(host: Host, skb: Skb, route: Route): void {
+export function ipLocalOutRouted(host: Host, skb: Ipv4Skb, route: Route): void {
   const pkt = skb.pkt;
   skb.route = route;
   skb.outdev = route.dev;
@@ -57,7 +57,7 @@ export function ipLocalOutRouted(host: Host, skb: Skb, route: Route): void {
 }
 
 /** ip_route_me_harder (net/ipv4/netfilter.c) after a destination change in LOCAL_OUT. */
-function ipRouteMeHarder(host: Host, skb: Skb): boolean {
+function ipRouteMeHarder(host: Host, skb: Ipv4Skb): boolean {
   const route = ipRouteOutput(host, skb.pkt.daddr);
   if (!route || !route.dev) {
     host.routeDrop(skb, 'no route after NAT OUTPUT', 'ip_route_me_harder');
@@ -73,7 +73,7 @@ function ipRouteMeHarder(host: Host, skb: Skb): boolean {
  * packet came in by (IPVS's too, sent on through LOCAL_OUT), none for one the host made —
  * then ip_finish_output: whole, in fragments, or refused.
  */
-export function ipOutput(host: Host, skb: Skb): void {
+export function ipOutput(host: Host, skb: Ipv4Skb): void {
   const out = skb.outdev!;
   if (!host.nfHook(Hook.PostRouting, skb, skb.indev, out)) return;
   const nexthop = skb.knownNexthop ?? routeNexthop(skb.route!, skb.pkt.daddr);
@@ -103,7 +103,7 @@ export type FragmentResult =
   /** ip_fragment's refusal: ICMP fragmentation needed with this MTU. */
   | { readonly kind: 'frag-needed'; readonly mtu: number };
 
-export function ipFinishOutput(skb: Skb, mtu: number): FragmentResult {
+export function ipFinishOutput(skb: Ipv4Skb, mtu: number): FragmentResult {
   const pkt = skb.pkt;
   if (pkt.length <= mtu && skb.fragMaxSize === 0) return { kind: 'whole' };
   // ip_fragment: DF set and not made of DF-less fragments by conntrack (ignore_df), or one of

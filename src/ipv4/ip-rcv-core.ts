@@ -8,7 +8,7 @@
  * were checked when the bytes became a packet (Ipv4Packet.adopt).
  */
 import type { Host } from '../host/host.js';
-import type { Skb } from '../netfilter/skb.js';
+import type { Ipv4Skb } from '../netfilter/skb.js';
 import { checksum } from '../packet/checksum.js';
 import { ICMP_PARAMETERPROB } from '../packet/icmp.js';
 import { icmpSend } from './icmp.js';
@@ -21,7 +21,7 @@ const IPOPT_LSRR = 131;
 const IPOPT_SSRR = 137;
 
 /** True when the packet goes on to PRE_ROUTING; otherwise it was counted and dropped here. */
-export function ipRcvCore(host: Host, skb: Skb): boolean {
+export function ipRcvCore(host: Host, skb: Ipv4Skb): boolean {
   if (skb.otherHost) {
     host.dropped(skb, null, 'PACKET_OTHERHOST: the frame was addressed to another host (ip_rcv_core)', null, 'ip_rcv_core');
     return false;
@@ -38,7 +38,7 @@ export function ipRcvCore(host: Host, skb: Skb): boolean {
 }
 
 /** ip_rcv_options: true when the packet's options (if any) let it go on to routing. */
-export function ipRcvOptions(host: Host, skb: Skb): boolean {
+export function ipRcvOptions(host: Host, skb: Ipv4Skb): boolean {
   const ihl = skb.pkt.l4off;
   if (ihl === 20) return true;
   const bad = compileOptions(skb.pkt.data, ihl);

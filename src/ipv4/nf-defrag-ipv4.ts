@@ -9,9 +9,9 @@ import { DefragUser } from './ip-fragment.js';
 import { Hook, Verdict } from '../netfilter/constants.js';
 import type { HookState } from '../netfilter/hooks.js';
 import type { NetfilterNet } from '../netfilter/net.js';
-import type { Skb } from '../netfilter/skb.js';
+import type { Ipv4Skb } from '../netfilter/skb.js';
 
-export function ipv4ConntrackDefrag(net: NetfilterNet, skb: Skb, state: HookState): Verdict {
+export function ipv4ConntrackDefrag(net: NetfilterNet, skb: Ipv4Skb, state: HookState): Verdict {
   // "previously seen (loopback)": a looped-back packet keeps its entry and is left alone
   if (skb.ct || !skb.pkt.isFragment()) return Verdict.Accept;
   const user = state.hook === Hook.LocalOut ? DefragUser.ConntrackOut : DefragUser.ConntrackIn;

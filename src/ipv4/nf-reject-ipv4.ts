@@ -5,14 +5,14 @@
  */
 import type { RejectWith } from '../netfilter/rules/model.js';
 import { IPPROTO } from '../netfilter/constants.js';
-import type { Skb } from '../netfilter/skb.js';
+import type { Ipv4Skb } from '../netfilter/skb.js';
 import { buildTcpReset } from '../packet/build.js';
 import { TcpFlag } from '../packet/ipv4.js';
 import type { Host } from '../host/host.js';
 import { answerTo, icmpSend } from './icmp.js';
 import { ICMP_DEST_UNREACH } from '../packet/icmp.js';
 
-export function sendReject(host: Host, skb: Skb, answer: RejectWith): void {
+export function sendReject(host: Host, skb: Ipv4Skb, answer: RejectWith): void {
   if (answer !== 'tcp-reset') {
     icmpSend(host, skb, ICMP_DEST_UNREACH, answer.icmpCode);
     return;

@@ -13,7 +13,7 @@
  */
 import type { NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
-import type { Skb } from '../netfilter/skb.js';
+import type { Ipv4Skb } from '../netfilter/skb.js';
 import { formatIpv4 } from '../packet/ipv4-addr.js';
 
 const BROADCAST = 0xffffffff;
@@ -22,7 +22,7 @@ const isZeronet = (a: number): boolean => a >>> 24 === 0;
 const isLoopback = (a: number): boolean => a >>> 24 === 127;
 
 /** The reason ip_route_input_slow refuses the packet's addresses before routing, or null. */
-export function martianReason(host: Host, skb: Skb): string | null {
+export function martianReason(host: Host, skb: Ipv4Skb): string | null {
   const { saddr, daddr } = skb.pkt;
   const localnet = host.sysctl.num('net.ipv4.conf.all.route_localnet') === 1;
   const src = `martian source ${formatIpv4(saddr)}`;
@@ -39,7 +39,7 @@ export function martianReason(host: Host, skb: Skb): string | null {
  * fib_validate_source for a packet about to be delivered or forwarded: null when the source
  * passes, else the drop reason (having counted an rp_filter drop).
  */
-export function validateSource(host: Host, skb: Skb, dev: NetDevice): string | null {
+export function validateSource(host: Host, skb: Ipv4Skb, dev: NetDevice): string | null {
   const saddr = skb.pkt.saddr;
   const acceptLocal = host.sysctl.num('net.ipv4.conf.all.accept_local') === 1;
   if (!acceptLocal && host.devices.some((d) => d.addrs.some((a) => a.local === saddr))) return `martian source ${formatIpv4(saddr)}: the host's own address (fib_validate_source, accept_local=0)`;

@@ -9,12 +9,14 @@
  * an ICMPv6 error (icmpv6_err_convert's is_ineligible).
  */
 import type { NetDevice } from '../host/device.js';
+import type { Host } from '../host/host.js';
+import { Skb, type Ipv6Skb } from '../netfilter/skb.js';
 import type { Fib6 } from './route.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import { ipv6Bytes } from '../packet/ipv6-addr.js';
-import { IPV6_HDR_LEN, Ipv6Packet } from '../packet/ipv6.js';
+import { ICMPV6, IPV6_HDR_LEN, Ipv6Packet } from '../packet/ipv6.js';
 import { writeU16 } from '../packet/ipv4.js';
-import { ipv6DevGetSaddr } from './addrconf.js';
+import { ipv6AddrType, ipv6DevGetSaddr } from './addrconf.js';
 
 /** IPV6_MIN_MTU */
 const MIN_MTU = 1280;
@@ -33,21 +35,85 @@ export function icmpv6ErrorSource(fib6: Fib6, devices: readonly NetDevice[], off
 export function buildIcmpv6Error(type: number, code: number, info: number, saddr: number, offending: Ipv6Packet, flowLabel: number, hopLimit = DEFAULT_HOP_LIMIT): Ipv6Packet | null {
   if (offending.isIcmpv6Error()) return null;
   const quoted = offending.data.subarray(0, Math.min(offending.length, MIN_MTU - IPV6_HDR_LEN - 8));
-  const bytes = new Uint8Array(IPV6_HDR_LEN + 8 + quoted.length);
+  return buildIcmpv6({ saddr, daddr: offending.saddr, type, code, word: info, body: quoted, flowLabel, hopLimit });
+}
+
+export interface Icmpv6Message {
+  readonly saddr: number;
+  readonly daddr: number;
+  readonly type: number;
+  readonly code: number;
+  /** The header's second 32-bit word (an error's info, an echo's id << 16 | seq). */
+  readonly word: number;
+  readonly body: Uint8Array;
+  readonly flowLabel: number;
+  readonly hopLimit: number;
+}
+
+/** An ICMPv6 message in its own IPv6 packet, checksum over the pseudo-header computed. */
+export function buildIcmpv6(m: Icmpv6Message): Ipv6Packet {
+  const bytes = new Uint8Array(IPV6_HDR_LEN + 8 + m.body.length);
   bytes[0] = 0x60;
-  bytes[1] = (flowLabel >>> 16) & 0x0f;
-  writeU16(bytes, 2, flowLabel & 0xffff);
-  writeU16(bytes, 4, 8 + quoted.length);
+  bytes[1] = (m.flowLabel >>> 16) & 0x0f;
+  writeU16(bytes, 2, m.flowLabel & 0xffff);
+  writeU16(bytes, 4, 8 + m.body.length);
   bytes[6] = IPPROTO.ICMPV6;
-  bytes[7] = hopLimit;
-  bytes.set(ipv6Bytes(saddr), 8);
-  bytes.set(ipv6Bytes(offending.saddr), 24);
-  bytes[40] = type;
-  bytes[41] = code;
-  writeU16(bytes, 44, info >>> 16);
-  writeU16(bytes, 46, info & 0xffff);
-  bytes.set(quoted, 48);
-  const pkt = Ipv6Packet.decode(bytes) as Ipv6Packet;
+  bytes[7] = m.hopLimit;
+  bytes.set(ipv6Bytes(m.saddr), 8);
+  bytes.set(ipv6Bytes(m.daddr), 24);
+  bytes[40] = m.type;
+  bytes[41] = m.code;
+  writeU16(bytes, 44, m.word >>> 16);
+  writeU16(bytes, 46, m.word & 0xffff);
+  bytes.set(m.body, 48);
+  const pkt = Ipv6Packet.adopt(bytes) as Ipv6Packet;
   pkt.refreshIcmpChecksum();
   return pkt;
+}
+
+/**
+ * icmpv6_echo_reply: the kernel answers an echo request for this host itself, from the address
+ * it was sent to (a unicast one; for a multicast request the source selection toward the
+ * sender), with the request's identifier, sequence and data, hop limit 64, flow label 0 (see icmpv6Send).
+ */
+export function icmpv6Echo(host: Host, request: Ipv6Skb): void {
+  const p = request.pkt;
+  if (p.proto !== IPPROTO.ICMPV6 || p.icmpType !== ICMPV6.ECHO_REQUEST || p.l4off + 8 > p.length) return;
+  const saddr = ipv6AddrType(p.daddr).multicast ? ipv6DevGetSaddr(host.devices, request.indev, p.saddr) : p.daddr;
+  if (saddr === null) return;
+  const word = ((p.data[p.l4off + 4]! << 24) | (p.data[p.l4off + 5]! << 16) | (p.data[p.l4off + 6]! << 8) | p.data[p.l4off + 7]!) >>> 0;
+  const reply = buildIcmpv6({ saddr, daddr: p.saddr, type: ICMPV6.ECHO_REPLY, code: 0, word, body: p.data.subarray(p.l4off + 8), flowLabel: 0, hopLimit: DEFAULT_HOP_LIMIT });
+  host.localOut(new Skb(host.nextSkbId(), reply, request.time, request.cpu, null));
+}
+
+/** net.ipv6.icmp.ratemask's default, 0-1,3-127: every error but packet too big is rate-limited (informational types never are). */
+function rateLimited(type: number): boolean {
+  return type < 128 && type !== ICMPV6_PKT_TOOBIG;
+}
+const ICMPV6_PKT_TOOBIG = 2;
+
+/**
+ * icmp6_send: the kernel's ICMPv6 error about `offending`, sent through ip6_local_out (IPv6
+ * output's LOCAL_OUT, where conntrack finds the connection it is RELATED to). Not for a packet
+ * from the unspecified or a multicast source, nor about an ICMPv6 error; without a route back
+ * nothing is sent; icmpv6_xrlim_allow limits errors per peer to one per net.ipv6.icmp.ratelimit
+ * ms, the interval shifted right by (128 − the route's prefix length) / 32 (a /64 route back:
+ * a quarter), never toward loopback. True when the error was sent. The flow label is 0: the
+ * kernel's (ip6_make_flowlabel) hashes the flow with a per-boot secret.
+ */
+export function icmpv6Send(host: Host, offending: Ipv6Skb, type: number, code: number, now = offending.time, info = 0): boolean {
+  const p = offending.pkt;
+  const src = ipv6AddrType(p.saddr);
+  if (src.any || src.multicast) return false;
+  const saddr = icmpv6ErrorSource(host.fib6, host.devices, p);
+  if (saddr === null) return false;
+  const back = host.fib6.lookup(p.saddr)!;
+  if (rateLimited(type) && back.type !== 'local') {
+    const interval = (host.sysctl.num('net.ipv6.icmp.ratelimit') * 1e6) / 2 ** ((128 - back.prefixLen) >> 5);
+    if (!host.icmpLimit.allow(p.saddr, now, false, interval)) return false;
+  }
+  const error = buildIcmpv6Error(type, code, info, saddr, p, 0);
+  if (error === null) return false;
+  host.localOut(new Skb(host.nextSkbId(), error, now, offending.cpu, null));
+  return true;
 }

@@ -68,6 +68,11 @@ export const VERDICT_KERNEL_NAME: readonly string[] = ['NF_DROP', 'NF_ACCEPT', '
 /** IP protocol numbers natsim knows by name. */
 export const IPPROTO = { ICMP: 1, TCP: 6, UDP: 17, UDPLITE: 136, SCTP: 132, GRE: 47, ICMPV6: 58 } as const;
 
+/** ICMP or ICMPv6: the protocols whose tuple holds an echo id and type << 8 | code. */
+export function isIcmp(proto: number): boolean {
+  return proto === IPPROTO.ICMP || proto === IPPROTO.ICMPV6;
+}
+
 export const L4PROTO_NAME: Readonly<Record<number, string>> = {
   1: 'icmp',
   6: 'tcp',

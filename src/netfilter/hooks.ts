@@ -32,26 +32,27 @@ export interface HookState {
   readonly notes: string[] | null;
 }
 
-export interface HookOp {
+/** An op of one family's hook table (S: the skbs of that family, as nf_hooks_ipv4 / nf_hooks_ipv6 hold ops). */
+export interface HookOp<S extends Skb = Skb> {
   readonly hook: Hook;
   readonly priority: number;
   /** The kernel function it models, for traces (e.g. "ipv4_conntrack_in"). */
   readonly name: string;
-  readonly fn: (skb: Skb, state: HookState) => Verdict;
+  readonly fn: (skb: S, state: HookState) => Verdict;
 }
 
-export class HookTable {
-  private readonly ops: HookOp[][] = [[], [], [], [], []];
+export class HookTable<S extends Skb = Skb> {
+  private readonly ops: HookOp<S>[][] = [[], [], [], [], []];
   /** The untraced states met so far, by hook and devices: read-only, so runs share them. */
   private readonly states = new Map<number, HookState>();
 
-  register(op: HookOp): void {
+  register(op: HookOp<S>): void {
     const list = this.ops[op.hook]!;
     const at = list.findIndex((o) => o.priority >= op.priority);
     list.splice(at < 0 ? list.length : at, 0, op);
   }
 
-  opsAt(hook: Hook): readonly HookOp[] {
+  opsAt(hook: Hook): readonly HookOp<S>[] {
     return this.ops[hook]!;
   }
 
@@ -59,7 +60,7 @@ export class HookTable {
    * nf_hook_slow: run the ops of `hook` in order. Returns ACCEPT when all accepted, else the
    * first other verdict. With a sink, every op becomes a trace event.
    */
-  run(hook: Hook, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null, host: string, sink: TraceSink | null): Verdict {
+  run(hook: Hook, skb: S, inDev: NetDevice | null, outDev: NetDevice | null, host: string, sink: TraceSink | null): Verdict {
     if (sink) return this.runTraced(hook, skb, inDev, outDev, host, sink);
     const state = this.untracedState(hook, inDev, outDev);
     for (const op of this.ops[hook]!) {
@@ -87,7 +88,7 @@ export class HookTable {
    * run() with every op as a trace event. An op's "after" views are new objects only when the
    * op changed the packet or its entry; otherwise the events share them (they are read-only).
    */
-  private runTraced(hook: Hook, skb: Skb, inDev: NetDevice | null, outDev: NetDevice | null, host: string, sink: TraceSink): Verdict {
+  private runTraced(hook: Hook, skb: S, inDev: NetDevice | null, outDev: NetDevice | null, host: string, sink: TraceSink): Verdict {
     let pkt = viewPacket(skb.pkt);
     let ct = viewCt(skb.ct, skb.ctinfo);
     for (const op of this.ops[hook]!) {

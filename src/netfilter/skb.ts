@@ -2,9 +2,12 @@
  * The packet as netfilter sees it (a slice of struct sk_buff): the datagram, the conntrack entry
  * and ctinfo attached to it (skb->_nfct), the devices and the route, and why it was dropped.
  */
-import type { Ipv4Packet } from '../packet/ipv4.js';
+import type { L3Packet } from '../packet/l3-packet.js';
+import { Ipv4Packet } from '../packet/ipv4.js';
+import { Ipv6Packet } from '../packet/ipv6.js';
 import type { EthHeader, NetDevice } from '../host/device.js';
 import type { Route } from '../host/fib.js';
+import type { Route6 } from '../ipv6/route.js';
 import { CtInfo, type Conn } from './conntrack/conn.js';
 import type { NfBridgeInfo } from '../bridge/br-netfilter.js';
 import type { Chain, RejectWith, Rule, Table } from './rules/model.js';
@@ -33,7 +36,13 @@ export function chainDrop(said: DropReason | null, table: Table, chain: Chain, r
   return { ...(said ?? { reason: fallback }), decision: { table, chain: chain.name, rule } };
 }
 
-export class Skb {
+/**
+ * The skb of either family (P: what its data holds). The family-independent code takes Skb; the
+ * IPv4 and IPv6 halves of the packet path (ipv4/, ipv6/) take Skb<Ipv4Packet> or Skb<Ipv6Packet>,
+ * reached through isIpv4Skb / isIpv6Skb, as the kernel's ip_rcv and ipv6_rcv are reached by the
+ * frame's ethertype.
+ */
+export class Skb<P extends L3Packet = L3Packet> {
   ct: Conn | null = null;
   ctinfo: CtInfo = CtInfo.Untracked;
   /** NOTRACK in the raw table: conntrack leaves the packet alone (the untracked template). */
@@ -75,6 +84,8 @@ export class Skb {
   indev: NetDevice | null;
   outdev: NetDevice | null = null;
   route: Route | null = null;
+  /** The IPv6 route (skb_dst of an IPv6 skb; `route` is the IPv4 one). */
+  route6: Route6 | null = null;
   drop: DropReason | null = null;
   /** skb->nf_bridge: br_netfilter passed this bridged frame to the IPv4 hooks (br-netfilter.ts). */
   nfBridge: NfBridgeInfo | null = null;
@@ -84,7 +95,7 @@ export class Skb {
   constructor(
     /** Stable identity for traces (printed like an skb address). */
     readonly id: number,
-    public pkt: Ipv4Packet,
+    public pkt: P,
     /** Virtual time in nanoseconds since the start of the run. */
     readonly time: number,
     /** The CPU that processes it (receive-side scaling). */
@@ -95,8 +106,8 @@ export class Skb {
   }
 
   /** skb_clone, for a frame the bridge floods: a copy of the datagram with the same entry, mark and link header. */
-  clone(id: number): Skb {
-    const c = new Skb(id, this.pkt.copy(), this.time, this.cpu, this.indev);
+  clone(id: number): Skb<P> {
+    const c = new Skb<P>(id, this.pkt.copy() as P, this.time, this.cpu, this.indev);
     c.ct = this.ct;
     c.ctinfo = this.ctinfo;
     c.untracked = this.untracked;
@@ -106,4 +117,23 @@ export class Skb {
     c.nfBridge = this.nfBridge && { ...this.nfBridge };
     return c;
   }
+}
+
+export type Ipv4Skb = Skb<Ipv4Packet>;
+export type Ipv6Skb = Skb<Ipv6Packet>;
+
+/** skb->protocol == ETH_P_IP. */
+export function isIpv4Skb(skb: Skb): skb is Ipv4Skb {
+  return skb.pkt instanceof Ipv4Packet;
+}
+
+/** skb->protocol == ETH_P_IPV6. */
+export function isIpv6Skb(skb: Skb): skb is Ipv6Skb {
+  return skb.pkt instanceof Ipv6Packet;
+}
+
+/** The IPv4 half of the packet path takes only IPv4 skbs (the IPv6 half is not wired yet). */
+export function ipv4Path(skb: Skb): Ipv4Skb {
+  if (!isIpv4Skb(skb)) throw new Error('bug: an IPv6 skb on the IPv4 path');
+  return skb;
 }

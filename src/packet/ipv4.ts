@@ -5,6 +5,9 @@
  */
 import { checksum, csumReplace16, csumReplace32, csumReplacePartial32, pseudoHeaderSum, onesSum } from './checksum.js';
 import { IPPROTO } from '../netfilter/constants.js';
+import { L3PacketBase, readU16, readU32, writeU16, writeU32 } from './l3-packet.js';
+
+export { readU16, readU32, writeU16, writeU32 };
 
 
 /** The fragment offset bits of frag_off (in 8-byte units). */
@@ -24,7 +27,7 @@ export type NotHandled =
   | 'fragment'
   | 'truncated-l4';
 
-export class Ipv4Packet {
+export class Ipv4Packet extends L3PacketBase {
   /** Offset of the L4 header (IHL × 4). */
   readonly l4off: number;
   readonly proto: number;
@@ -51,6 +54,7 @@ export class Ipv4Packet {
     /** The datagram an ICMP error quotes: a view into the error's bytes, usually cut short. */
     readonly embedded = false,
   ) {
+    super();
     const d = data;
     this.l4off = l4off;
     this.proto = d[9]!;
@@ -152,57 +156,11 @@ export class Ipv4Packet {
     return new Ipv4Packet(this.data.slice(), this.l4off, this.embedded);
   }
 
-  hasPorts(): boolean {
-    const p = this.proto;
-    return p === IPPROTO.TCP || p === IPPROTO.UDP || p === IPPROTO.UDPLITE || p === IPPROTO.SCTP;
-  }
-
-  get length(): number {
-    return this.data.length;
-  }
   get ttl(): number {
     return this.data[8]!;
   }
   get id(): number {
     return readU16(this.data, 4);
-  }
-  get icmpType(): number {
-    return this.data[this.l4off]!;
-  }
-  get icmpCode(): number {
-    return this.data[this.l4off + 1]!;
-  }
-  get tcpFlags(): number {
-    return this.data[this.l4off + 13]!;
-  }
-  /** TCP sequence number (tcphdr->seq). */
-  get tcpSeq(): number {
-    return readU32(this.data, this.l4off + 4);
-  }
-  /** TCP acknowledgement number (tcphdr->ack_seq). */
-  get tcpAckSeq(): number {
-    return readU32(this.data, this.l4off + 8);
-  }
-  /** TCP window field, unscaled (tcphdr->window). */
-  get tcpWindow(): number {
-    return readU16(this.data, this.l4off + 14);
-  }
-  /** TCP header length in bytes (tcphdr->doff × 4). */
-  get tcpHeaderLength(): number {
-    return (this.data[this.l4off + 12]! >> 4) * 4;
-  }
-  /** TCP payload bytes: the datagram length less the IP and TCP headers (skb->len − dataoff − doff × 4). */
-  get tcpPayloadLength(): number {
-    return this.data.length - this.l4off - this.tcpHeaderLength;
-  }
-  /** Where the TCP option bytes start in `data` (after the 20-byte header). */
-  get tcpOptionsOffset(): number {
-    return this.l4off + 20;
-  }
-  /** How many TCP option bytes there are (up to doff × 4), clipped to the datagram. */
-  get tcpOptionsLength(): number {
-    const start = this.l4off + 20;
-    return Math.max(0, Math.min(this.l4off + this.tcpHeaderLength, this.data.length) - start);
   }
 
   /** ip_decrease_ttl: TTL - 1 with the incremental header checksum update. */
@@ -329,24 +287,4 @@ export class Ipv4Packet {
     if (this.proto === IPPROTO.UDP && next === 0) next = 0xffff;
     writeU16(d, at, next);
   }
-}
-
-export function readU16(d: Uint8Array, at: number): number {
-  return (d[at]! << 8) | d[at + 1]!;
-}
-
-export function readU32(d: Uint8Array, at: number): number {
-  return ((d[at]! << 24) | (d[at + 1]! << 16) | (d[at + 2]! << 8) | d[at + 3]!) >>> 0;
-}
-
-export function writeU16(d: Uint8Array, at: number, v: number): void {
-  d[at] = (v >>> 8) & 255;
-  d[at + 1] = v & 255;
-}
-
-export function writeU32(d: Uint8Array, at: number, v: number): void {
-  d[at] = v >>> 24;
-  d[at + 1] = (v >>> 16) & 255;
-  d[at + 2] = (v >>> 8) & 255;
-  d[at + 3] = v & 255;
 }

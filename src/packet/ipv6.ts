@@ -10,7 +10,7 @@ import { csumReplace16, csumReplace32, csumReplacePartial32, onesSum } from './c
 import { IPPROTO } from '../netfilter/constants.js';
 import { ipv6SkipExthdr, NEXTHDR } from '../ipv6/exthdrs-core.js';
 import { ipv6Handle, ipv6Words } from './ipv6-addr.js';
-import { readU16, writeU16, writeU32 } from './ipv4.js';
+import { L3PacketBase, readU16, writeU16, writeU32 } from './l3-packet.js';
 
 /** The fixed header's length. */
 export const IPV6_HDR_LEN = 40;
@@ -33,7 +33,7 @@ export const ICMPV6 = {
 /** Why bytes could not be taken as an IPv6 packet. */
 export type Ipv6NotHandled = 'not-ipv6' | 'truncated' | 'bad-payload-length';
 
-export class Ipv6Packet {
+export class Ipv6Packet extends L3PacketBase {
   /** The first next-header field (of the fixed header). */
   readonly nexthdr: number;
   /**
@@ -59,6 +59,7 @@ export class Ipv6Packet {
     /** The packet an ICMPv6 error quotes: a view into the error's bytes, usually cut short. */
     readonly embedded = false,
   ) {
+    super();
     const d = data;
     this.nexthdr = d[6]!;
     this.saddr = ipv6Handle(d, 8);
@@ -86,22 +87,27 @@ export class Ipv6Packet {
    * length 0 with a hop-by-hop jumbo option) is not modelled and refused as a bad length.
    */
   static decode(bytes: Uint8Array): Ipv6Packet | Ipv6NotHandled {
+    return Ipv6Packet.parse(bytes, true);
+  }
+
+  /** Parses `bytes` as decode() does, but takes them as its own (see Ipv4Packet.adopt). */
+  static adopt(bytes: Uint8Array): Ipv6Packet | Ipv6NotHandled {
+    return Ipv6Packet.parse(bytes, false);
+  }
+
+  private static parse(bytes: Uint8Array, copy: boolean): Ipv6Packet | Ipv6NotHandled {
     if (bytes.length < 1 || bytes[0]! >> 4 !== 6) return bytes.length < 1 ? 'truncated' : 'not-ipv6';
     if (bytes.length < IPV6_HDR_LEN) return 'truncated';
     const total = IPV6_HDR_LEN + readU16(bytes, 4);
     if (total === IPV6_HDR_LEN && bytes.length > IPV6_HDR_LEN && bytes[6] === NEXTHDR.HOP) return 'bad-payload-length';
     if (bytes.length < total) return 'truncated';
-    return new Ipv6Packet(Uint8Array.prototype.slice.call(bytes, 0, total));
+    return new Ipv6Packet(copy ? Uint8Array.prototype.slice.call(bytes, 0, total) : total === bytes.length ? bytes : bytes.subarray(0, total));
   }
 
-  hasPorts(): boolean {
-    const p = this.proto;
-    return p === IPPROTO.TCP || p === IPPROTO.UDP || p === IPPROTO.UDPLITE || p === IPPROTO.SCTP;
+  copy(): Ipv6Packet {
+    return new Ipv6Packet(this.data.slice(), this.embedded);
   }
 
-  get length(): number {
-    return this.data.length;
-  }
   get payloadLength(): number {
     return readU16(this.data, 4);
   }
@@ -115,13 +121,6 @@ export class Ipv6Packet {
   get flowLabel(): number {
     return ((this.data[1]! & 0x0f) << 16) | readU16(this.data, 2);
   }
-  get icmpType(): number {
-    return this.data[this.l4off]!;
-  }
-  get icmpCode(): number {
-    return this.data[this.l4off + 1]!;
-  }
-
   /** An echo request or reply: the types whose id is the tuple's key. */
   private icmpIsEcho(): boolean {
     const t = this.data[this.l4off]!;
@@ -180,6 +179,31 @@ export class Ipv6Packet {
     if (check < 0) return true;
     if (this.csumPartial) return readU16(this.data, check) === this.pseudoSum();
     return onesSum(this.data, this.l4off, this.data.length, this.pseudoSum()) === 0xffff;
+  }
+
+  get moreFragments(): boolean {
+    return (this.fragOff & 1) !== 0;
+  }
+  /** The hop limit under the name the family-independent code reads (L3PacketBase.ttl). */
+  get ttl(): number {
+    return this.data[7]!;
+  }
+  /** The flow label, as L3PacketBase.id says. */
+  get id(): number {
+    return this.flowLabel;
+  }
+
+  /** The fragment header's offset in bytes (its M bit masked off). */
+  get fragOffset(): number {
+    return this.fragOff & ~0x7;
+  }
+
+  /**
+   * nf_ip6_checksum on a packet with CHECKSUM_NONE: a TCP, UDP or ICMPv6 checksum that does not
+   * verify over the pseudo-header. A partial checksum, a quoted packet and a fragment are not checked.
+   */
+  l4ChecksumBad(): boolean {
+    return this.checksumOffset() >= 0 && !this.csumPartial && !this.embedded && this.fragOff === 0 && !this.checksumsValid();
   }
 
   /** Recomputes the ICMPv6 checksum over the whole message (after NAT of a quoted packet). */

@@ -6,7 +6,10 @@
  */
 import type { Host } from '../host/host.js';
 import { IPPROTO } from '../netfilter/constants.js';
-import type { Skb } from '../netfilter/skb.js';
+import { ipv4Path, isIpv6Skb, type Ipv4Skb, type Ipv6Skb, type Skb } from '../netfilter/skb.js';
+import { icmpv6Echo } from '../ipv6/icmp.js';
+import { ICMPV6 } from '../packet/ipv6.js';
+import { formatIpv6 } from '../packet/ipv6-addr.js';
 import { buildTcpReset, buildUdp } from '../packet/build.js';
 import { TcpFlag, type Ipv4Packet } from '../packet/ipv4.js';
 import type { EventQueue } from '../sim/event-queue.js';
@@ -120,10 +123,27 @@ export class HostSockets implements SocketEnv {
 
   /** A packet that passed LOCAL_IN. */
   deliver(skb: Skb): void {
-    const p = skb.pkt;
+    if (isIpv6Skb(skb)) return this.deliver6(skb);
+    const p = ipv4Path(skb).pkt;
     if (p.proto === IPPROTO.TCP) this.tcpReceive(p, skb.time);
-    else if (p.proto === IPPROTO.UDP) this.udpReceive(skb, skb.time);
-    else if (p.proto === IPPROTO.ICMP) this.icmpReceive(skb);
+    else if (p.proto === IPPROTO.UDP) this.udpReceive(ipv4Path(skb), skb.time);
+    else if (p.proto === IPPROTO.ICMP) this.icmpReceive(ipv4Path(skb));
+  }
+
+  /**
+   * icmpv6_rcv for this host: an echo request is answered (icmpv6_echo_reply), an echo reply
+   * reaches ping. natsim's TCP and UDP sockets are IPv4 ones: an IPv6 segment or datagram for
+   * the host is dropped by name rather than answered as if nothing listened.
+   */
+  private deliver6(skb: Ipv6Skb): void {
+    const p = skb.pkt;
+    if (p.proto === IPPROTO.ICMPV6 && p.icmpType === ICMPV6.ECHO_REQUEST) return icmpv6Echo(this.host, skb);
+    if (p.proto === IPPROTO.ICMPV6 && p.icmpType === ICMPV6.ECHO_REPLY) {
+      this.log(`ping: reply from ${formatIpv6(p.saddr)} icmp_seq=${(p.data[p.l4off + 6]! << 8) | p.data[p.l4off + 7]!}`);
+      return;
+    }
+    if (p.proto === IPPROTO.ICMPV6) return;
+    this.host.dropped(skb, null, 'IPv6 sockets (TCP and UDP over IPv6) are not modelled by natsim', null, 'ip6_protocol_deliver_rcu');
   }
 
   private tcpReceive(p: Ipv4Packet, now: number): void {
@@ -154,7 +174,7 @@ export class HostSockets implements SocketEnv {
     this.connections.get(key({ addr: quoted.saddr, port: quoted.sport }, { addr: quoted.daddr, port: quoted.dport }))?.icmpError(p.icmpCode);
   }
 
-  private udpReceive(skb: Skb, now: number): void {
+  private udpReceive(skb: Ipv4Skb, now: number): void {
     const p = skb.pkt;
     const listener = this.udpListeners.get(p.dport);
     if (listener) {
@@ -167,7 +187,7 @@ export class HostSockets implements SocketEnv {
   }
 
   /** icmp_echo answers an echo request; a ping application takes the reply; errors go to their TCP socket. */
-  private icmpReceive(skb: Skb): void {
+  private icmpReceive(skb: Ipv4Skb): void {
     const p = skb.pkt;
     if (p.icmpType === ICMP_DEST_UNREACH) return this.icmpUnreach(p);
     if (p.icmpType === ICMP_ECHO) return icmpEcho(this.host, skb, this.prng.u16());

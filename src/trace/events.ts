@@ -5,7 +5,7 @@
 import type { Hook, Verdict } from '../netfilter/constants.js';
 import type { CtInfo } from '../netfilter/conntrack/conn.js';
 import type { Tuple } from '../netfilter/conntrack/tuple.js';
-import type { Ipv4Packet } from '../packet/ipv4.js';
+import type { L3Packet } from '../packet/l3-packet.js';
 import type { DropReason } from '../netfilter/skb.js';
 import type { Conn } from '../netfilter/conntrack/conn.js';
 import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
@@ -146,7 +146,7 @@ export interface TraceSink {
   emit(event: TraceEvent): void;
 }
 
-export function viewPacket(p: Ipv4Packet): PacketView {
+export function viewPacket(p: L3Packet): PacketView {
   return {
     saddr: p.saddr,
     daddr: p.daddr,
@@ -191,7 +191,7 @@ export function eventEntry(type: ConntrackEventType, ct: Conn, now: number, prot
 }
 
 /** Whether `view` still shows `p` (no field of the view changed since it was taken). */
-export function packetAsViewed(p: Ipv4Packet, view: PacketView): boolean {
+export function packetAsViewed(p: L3Packet, view: PacketView): boolean {
   return (
     p.saddr === view.saddr &&
     p.daddr === view.daddr &&

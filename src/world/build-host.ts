@@ -10,6 +10,7 @@ import { parseRoute } from '../host/route-syntax.js';
 import { Sysctl } from '../host/sysctl.js';
 import { NetfilterNet } from '../netfilter/net.js';
 import { buildHooks } from '../netfilter/stack.js';
+import { NFPROTO_IPV4, NFPROTO_IPV6, tablesOfFamily } from '../netfilter/rules/model.js';
 import { conntrackWanted } from '../netfilter/conntrack/netns.js';
 import { DrawFollower } from '../netfilter/rules/follow-draw.js';
 import { parseIpsets, parseIpvs, parseRuleset } from '../netfilter/rules/parse.js';
@@ -57,8 +58,13 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   const follow = new DrawFollower(ruleset, () => net.recorded);
   const env = { addrType: (addr: number) => ADDR_TYPE_BIT[fib.addrType(addr)], prng, follow, routeTo: (addr: number) => fib.lookup(addr) };
   const services = spec.ipvs ? parseIpvs(spec.ipvs) : [];
-  const hooks = buildHooks(net, ruleset, conntrackWanted(ruleset, services), devices, env);
-  const host = new Host(spec.name, devices, fib, sysctl, net, hooks, ports, new BacklogCpu(cpus, prng.seed, spec.name));
+  // nf_ct_netns_get per family: an ip or inet table (or IPVS) for IPv4, an ip6 or inet table for IPv6
+  const tracked = {
+    ipv4: conntrackWanted(tablesOfFamily(ruleset, NFPROTO_IPV4), services),
+    ipv6: conntrackWanted(tablesOfFamily(ruleset, NFPROTO_IPV6), []),
+  };
+  const hooks = buildHooks(net, ruleset, tracked, devices, env);
+  const host = new Host(spec.name, devices, fib, sysctl, net, hooks.ipv4, hooks.ipv6, ports, new BacklogCpu(cpus, prng.seed, spec.name));
   host.ruleset = ruleset;
   buildFib6(host, spec);
   // ip_vs_add_service registers IPVS's hooks with the first virtual service.

@@ -10,7 +10,7 @@ import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { InputError } from '../errors.js';
 import type { NetDevice } from '../host/device.js';
 import type { Host, HostPorts, PacketTap } from '../host/host.js';
-import type { Skb } from '../netfilter/skb.js';
+import { ipv4Path, isIpv6Skb, type Skb } from '../netfilter/skb.js';
 import type { WireTuple } from '../netfilter/net.js';
 import { Ipv4Packet } from '../packet/ipv4.js';
 import { Prng } from '../sim/prng.js';
@@ -22,6 +22,9 @@ import { OwnOutput } from './own-output.js';
 import { NEIGH_FAIL_NS, NeighbourWatch } from './neighbours.js';
 import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
 import { icmpEcho, icmpSend } from '../ipv4/icmp.js';
+import { icmpv6Echo, icmpv6Send } from '../ipv6/icmp.js';
+import { ICMPV6, Ipv6Packet } from '../packet/ipv6.js';
+import type { L3Packet } from '../packet/l3-packet.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 import { captureLink, receivedHeader, type CapturedLink } from './link-header.js';
 import { boundHeapGrowth } from './heap-growth.js';
@@ -132,6 +135,8 @@ class Pending {
   chunk: Chunk | null = null;
   at = 0;
   length = 0;
+  /** An NDP frame (ICMPv6 neighbour or router discovery), which the replay reads as it reads ARP. */
+  ndp = false;
   /** A received IPv4 frame's link header, kept only while a trace is printed (LOG's MAC=). */
   link: CapturedLink | null = null;
 }
@@ -215,7 +220,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       kept?.sent.push({ time: now, ifindex: dev.index, bytes: Uint8Array.from(skb.pkt.data) });
     },
     // the kernel itself answers an echo request for the node (icmp_echo); sockets' data is the capture's
-    deliver: (h: Host, skb: Skb) => icmpEcho(h, skb, echoIds.u16()),
+    deliver: (h: Host, skb: Skb) => (isIpv6Skb(skb) ? icmpv6Echo(h, skb) : icmpEcho(h, ipv4Path(skb), echoIds.u16())),
     neighbour: (_h: Host, _dev: NetDevice, addr: number, time: number) => ({ mac: l2.macOf(addr), connected: neighbours.connected(addr, time) }),
   };
   const l2 = new L2Addresses();
@@ -223,7 +228,9 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     while (failures.length > 0 && failures[0]!.due <= t) {
       const { due, skb } = failures.shift()!;
       now = due;
-      icmpSend(host, skb, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, due);
+      // ipv4_link_failure / ip6_link_failure
+      if (isIpv6Skb(skb)) icmpv6Send(host, skb, ICMPV6.DEST_UNREACH, ICMPV6_ADDR_UNREACH, due);
+      else icmpSend(host, ipv4Path(skb), ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, due);
     }
   };
   const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus, KERNEL_PROFILES[options.kernel ?? spec.kernel], false);
@@ -249,11 +256,12 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     // br_handle_frame_finish learns from every frame a port brings; natsim bridges only IPv4
     if (port && r.protocol !== ETH_P_IP && r.link?.source && port.flags.learning) brFdbLearn(host, port, r.link.source, now);
     if (r.protocol === ETH_P_ARP) return skip('ARP');
-    if (r.protocol === ETH_P_IPV6) return noteUnhandled(host, r, now, 'IPv6 (not modelled yet)', skip);
-    if (r.protocol !== ETH_P_IP) return noteUnhandled(host, r, now, `EtherType 0x${r.protocol.toString(16).padStart(4, '0')}`, skip);
+    if (r.protocol === ETH_P_IPV6 && r.ndp) return skip('NDP (neighbour discovery: read for which neighbours answer, as ARP is; the host\'s own not compared)');
+    if (r.protocol !== ETH_P_IP && r.protocol !== ETH_P_IPV6) return noteUnhandled(host, r, now, `EtherType 0x${r.protocol.toString(16).padStart(4, '0')}`, skip);
     if (r.outgoing) return feedOwn(r);
-    const pkt = Ipv4Packet.adopt(r.chunk!.bytes.subarray(r.at, r.at + r.length));
-    if (typeof pkt === 'string') return noteUnhandled(host, r, now, `IPv4 packet not handled: ${pkt}`, skip);
+    const bytes = r.chunk!.bytes.subarray(r.at, r.at + r.length);
+    const pkt = r.protocol === ETH_P_IPV6 ? Ipv6Packet.adopt(bytes) : Ipv4Packet.adopt(bytes);
+    if (typeof pkt === 'string') return noteUnhandled(host, r, now, `${r.protocol === ETH_P_IPV6 ? 'IPv6' : 'IPv4'} packet not handled: ${pkt}`, skip);
     const dev = r.ifindex !== 0 ? host.deviceByIndex(r.ifindex) : reversePathDevice(host, pkt.saddr);
     if (!dev) {
       if (r.ifindex !== 0) throw new InputError({ file, record: r.index, offset: r.offset }, `interface index ${r.ifindex} is not an interface of host ${host.name} in ${spec.file}`);
@@ -263,20 +271,21 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     if (dev.name === 'lo') return skip('loopback In (fed once, as it was sent)');
     // what a bridge passed up shows In on it too: the frame is fed once, on the port it came by
     if (dev.bridge) return skip('bridge In (fed once, on the port it came in by)');
+    if (port && pkt instanceof Ipv6Packet) return noteUnhandled(host, r, now, 'IPv6 frame on a bridge port (natsim bridges IPv4 only)', skip);
     index.forget(now);
     const claimed = index.claim(now, pkt);
     host.nf.recorded = followKernel ? claimed : null;
     if (host.probe) host.probe.record = r.index;
     // a bridge port's rx_handler (br_handle_frame) takes every frame before ip_rcv sees its
     // pkt_type (__netif_receive_skb_core): OTHERHOST on a port is the bridge's to forward, not a drop
-    host.receive(pkt, dev, now, port ? portFrame(port, r.link!, pkt) : r.link && receivedHeader(r.link, dev, pkt.daddr), null, !port && r.otherHost);
+    host.receive(pkt, dev, now, port && pkt instanceof Ipv4Packet ? portFrame(port, r.link!, pkt) : r.link && receivedHeader(r.link, dev, pkt.daddr), null, !port && r.otherHost);
     host.nf.recorded = null;
   };
 
   /** A packet the kernel sent that no received packet claimed: the node's own (own-output.ts). */
   const feedOwn = (r: Pending): void => {
     if (r.sent === null || r.sent.claimed || r.sent.forwarded) return;
-    const pkt = Ipv4Packet.decode(r.chunk!.bytes.subarray(r.at, r.at + r.length));
+    const pkt = decodeL3(r.protocol, r.chunk!.bytes.subarray(r.at, r.at + r.length));
     if (typeof pkt === 'string') return;
     const wire = { saddr: pkt.saddr, sport: pkt.sport, daddr: pkt.daddr, dport: pkt.dport, time: r.sent.time };
     const what = own.classify(pkt, now);
@@ -309,8 +318,12 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       neighbours.observe(r, time);
       l2.observeArp(r);
     }
+    const ndp = r.protocol === ETH_P_IPV6 && isNdp(r.payload);
+    if (ndp) neighbours.observeNdp(r, time);
+    const ip = r.protocol === ETH_P_IP || (r.protocol === ETH_P_IPV6 && !ndp);
     const p = pending.push();
-    p.sent = outgoing && r.protocol === ETH_P_IP ? recordOut(r, time) : null;
+    p.ndp = ndp;
+    p.sent = outgoing && ip ? recordOut(r, time) : null;
     p.time = time;
     p.index = r.index;
     p.offset = r.offset;
@@ -318,7 +331,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     p.protocol = r.protocol;
     p.outgoing = outgoing;
     p.otherHost = r.direction === PacketDirection.OtherHost;
-    const received = !outgoing && r.protocol === ETH_P_IP;
+    const received = !outgoing && ip;
     p.chunk = received || p.sent !== null ? r.chunk : null;
     p.at = r.payloadAt;
     p.length = r.payloadLength;
@@ -343,7 +356,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   function recordOut(r: CaptureRecord, time: number): Sent | null {
     recordedCount++;
     kept?.recorded.push({ time, ifindex: r.ifindex, bytes: Uint8Array.from(r.payload) });
-    const pkt = Ipv4Packet.decode(r.payload);
+    const pkt = decodeL3(r.protocol, r.payload);
     return typeof pkt === 'string' ? null : index.add(time, pkt);
   }
 }
@@ -370,4 +383,17 @@ function reversePathDevice(host: Host, saddr: number): NetDevice | undefined {
 function noteUnhandled(host: Host, r: Pending, time: number, reason: string, skip: (reason: string) => void): void {
   skip(reason);
   host.sink?.emit({ kind: 'unhandled', time, host: host.name, skb: 0, dev: host.deviceByIndex(r.ifindex)?.name ?? `if${r.ifindex}`, reason: `record ${r.index}: ${reason}` });
+}
+
+/** ICMPV6_ADDR_UNREACH: ip6_link_failure's code. */
+const ICMPV6_ADDR_UNREACH = 3;
+
+/** An IP frame's packet, IPv4 or IPv6 by its EtherType. */
+function decodeL3(protocol: number, bytes: Uint8Array): L3Packet | string {
+  return protocol === ETH_P_IPV6 ? Ipv6Packet.decode(bytes) : Ipv4Packet.decode(bytes);
+}
+
+/** Router solicitation and advertisement, neighbour solicitation and advertisement, redirect (ICMPv6 133–137) right after the fixed header. */
+function isNdp(payload: Uint8Array): boolean {
+  return payload.length > 40 && payload[6] === 58 && payload[40]! >= ICMPV6.NDISC_ROUTER_SOLICITATION && payload[40]! <= ICMPV6.NDISC_REDIRECT;
 }

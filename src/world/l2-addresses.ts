@@ -11,7 +11,7 @@ import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { readU16, readU32 } from '../packet/ipv4.js';
 import { ifaMatch, type EthHeader } from '../host/device.js';
 import type { BridgePort } from '../bridge/bridge.js';
-import type { Ipv4Packet } from '../packet/ipv4.js';
+import type { L3Packet } from '../packet/l3-packet.js';
 import { ETH_P_IP } from '../capture/link-layer.js';
 import { macKey } from '../bridge/br-fdb.js';
 import { multicastMac } from './link-header.js';
@@ -40,7 +40,7 @@ export class L2Addresses {
   }
 
   /** The header of an IPv4 frame that entered `port`, from its packet type, source and IPv4 destination. */
-  portFrame(port: BridgePort, direction: PacketDirection, source: Uint8Array | null, pkt: Ipv4Packet): EthHeader {
+  portFrame(port: BridgePort, direction: PacketDirection, source: Uint8Array | null, pkt: L3Packet): EthHeader {
     return { dest: this.destOf(port, direction, pkt.daddr), source, proto: ETH_P_IP };
   }
 

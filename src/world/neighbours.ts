@@ -9,9 +9,12 @@
  */
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { readU16, readU32 } from '../packet/ipv4.js';
+import { ipv6Handle } from '../packet/ipv6-addr.js';
 
 const ARPOP_REQUEST = 1;
 const ARPOP_REPLY = 2;
+const NDISC_NEIGHBOUR_SOLICITATION = 135;
+const NDISC_NEIGHBOUR_ADVERTISEMENT = 136;
 
 /** How long after the first probe the neighbour entry fails (NUD_FAILED). */
 export const NEIGH_FAIL_NS = 3e9;
@@ -30,6 +33,14 @@ export class NeighbourWatch {
     const op = readU16(r.payload, 6);
     if (op === ARPOP_REQUEST && r.direction === PacketDirection.Outgoing) push(this.asked, readU32(r.payload, 24), time);
     if (op === ARPOP_REPLY && r.direction !== PacketDirection.Outgoing) push(this.answered, readU32(r.payload, 14), time);
+  }
+
+  /** An NDP frame: the host's neighbour solicitation (Out) and an advertisement to it (In), by target address. */
+  observeNdp(r: CaptureRecord, time: number): void {
+    if (r.payload.length < 64) return;
+    const type = r.payload[40];
+    if (type === NDISC_NEIGHBOUR_SOLICITATION && r.direction === PacketDirection.Outgoing) push(this.asked, ipv6Handle(r.payload, 48), time);
+    if (type === NDISC_NEIGHBOUR_ADVERTISEMENT && r.direction !== PacketDirection.Outgoing) push(this.answered, ipv6Handle(r.payload, 48), time);
   }
 
   /**

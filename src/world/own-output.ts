@@ -26,6 +26,8 @@ import { formatIpv4 } from '../packet/ipv4-addr.js';
 import type { Host } from '../host/host.js';
 import type { Skb } from '../netfilter/skb.js';
 import type { Ipv4Packet } from '../packet/ipv4.js';
+import type { L3Packet } from '../packet/l3-packet.js';
+import { Ipv6Packet } from '../packet/ipv6.js';
 import type { NodeSocket } from '../node/sockets.js';
 import { outputDnatOrigins, type DnatOrigin } from './output-dnat-origin.js';
 
@@ -71,8 +73,10 @@ export class OwnOutput {
   }
 
   /** The Out record `pkt` (its own copy) at `time`, which no received packet claimed. */
-  classify(pkt: Ipv4Packet, time: number): OwnPacket {
+  classify(pkt: L3Packet, time: number): OwnPacket {
     if (this.claimMade(pkt, time)) return { kind: 'made' };
+    // natsim's IPv6 sockets are not modelled: only what its own stack makes (errors, echo replies) is matched
+    if (pkt instanceof Ipv6Packet) return { kind: 'skip', reason: "the node's own IPv6 packet, not one natsim made (IPv6 sockets are not modelled)" };
     if (pkt.proto === IPPROTO.ICMP && !icmpIsQuery(pkt.icmpType)) return this.icmpError(pkt);
     if (pkt.proto !== IPPROTO.ICMP && !pkt.hasPorts()) return { kind: 'feed', pkt, note: null };
     const wire = tupleFromPacket(pkt);
@@ -106,7 +110,7 @@ export class OwnOutput {
   }
 
   /** Did natsim send this very packet (same addresses, protocol and ports) within a second? */
-  private claimMade(pkt: Ipv4Packet, time: number): boolean {
+  private claimMade(pkt: L3Packet, time: number): boolean {
     const key = wireKey(pkt);
     const times = this.made.get(key);
     if (!times) return false;
@@ -160,7 +164,7 @@ export class OwnOutput {
   }
 }
 
-function wireKey(pkt: Ipv4Packet): string {
-  const l4 = pkt.proto === IPPROTO.ICMP ? `${pkt.icmpType}/${pkt.icmpCode}/${pkt.sport}` : `${pkt.sport}/${pkt.dport}`;
+function wireKey(pkt: L3Packet): string {
+  const l4 = pkt.proto === IPPROTO.ICMP || pkt.proto === IPPROTO.ICMPV6 ? `${pkt.icmpType}/${pkt.icmpCode}/${pkt.sport}` : `${pkt.sport}/${pkt.dport}`;
   return `${pkt.proto} ${pkt.saddr} ${pkt.daddr} ${l4}`;
 }

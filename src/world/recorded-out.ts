@@ -5,11 +5,11 @@
  * changed both, the only such packet of the same length and TCP sequence number.
  */
 import type { WireTuple } from '../netfilter/net.js';
-import type { Ipv4Packet } from '../packet/ipv4.js';
+import type { L3Packet } from '../packet/l3-packet.js';
 import { IPPROTO } from '../netfilter/constants.js';
 
 /** A TCP segment's sequence number, which forwarding and NAT keep (0 for other protocols). */
-function tcpSeq(pkt: Ipv4Packet): number {
+function tcpSeq(pkt: L3Packet): number {
   return pkt.proto === IPPROTO.TCP ? pkt.tcpSeq : 0;
 }
 
@@ -35,7 +35,7 @@ export class RecordedOut {
   /** When forget() last ran. */
   private forgotten = 0;
 
-  add(time: number, pkt: Ipv4Packet): Sent {
+  add(time: number, pkt: L3Packet): Sent {
     const key = pkt.proto * 65536 + pkt.id;
     const list = this.byKey.get(key);
     const sent: Sent = { time, saddr: pkt.saddr, sport: pkt.sport, daddr: pkt.daddr, dport: pkt.dport, claimed: false, forwarded: false, length: pkt.length, seq: tcpSeq(pkt) };
@@ -45,7 +45,7 @@ export class RecordedOut {
   }
 
   /** The first unclaimed packet the kernel sent for `pkt` received at `time`, or null. */
-  claim(time: number, pkt: Ipv4Packet): WireTuple | null {
+  claim(time: number, pkt: L3Packet): WireTuple | null {
     const list = this.byKey.get(pkt.proto * 65536 + pkt.id);
     if (!list) return null;
     let found: Sent | null = null;

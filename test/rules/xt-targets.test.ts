@@ -11,6 +11,7 @@ import { Hook, IPPROTO, Verdict } from '../../src/netfilter/constants.js';
 import { pseudoHeaderSum } from '../../src/packet/checksum.js';
 import { buildTcp } from '../../src/packet/build.js';
 import { Ipv4Packet, readU16, TcpFlag, writeU16 } from '../../src/packet/ipv4.js';
+import type { L3Packet } from '../../src/packet/l3-packet.js';
 import { conntrackWanted } from '../../src/netfilter/conntrack/netns.js';
 import { errorOf, parse } from './helpers.js';
 import { ETH0, ETH1, ip, LEGACY, runChain, udp, xtTable } from './xt-helpers.js';
@@ -59,7 +60,7 @@ describe('CHECKSUM (xt_CHECKSUM.c checksum_tg)', () => {
 
 describe('TCPMSS (xt_TCPMSS.c tcpmss_tg4)', () => {
   const syn = (mss: number | null) => buildTcp({ saddr: ip('10.0.0.1'), daddr: ip('192.168.1.2'), sport: 40000, dport: 80, seq: 1, ack: 0, flags: TcpFlag.SYN, window: 64240, ipId: 1, ttl: 63, payloadLength: 0, ...(mss === null ? {} : { syn: { mss, wscale: 7 } }) });
-  const mssOf = (p: Ipv4Packet) => readU16(p.data, p.l4off + 22);
+  const mssOf = (p: L3Packet) => readU16(p.data, p.l4off + 22);
   const clamp = (legacy = false) => xtTable('-A FORWARD -p tcp -m tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu', { legacy });
 
   it('clamps the MSS to the smaller route MTU less 40, with the checksum updated', () => {
@@ -122,7 +123,7 @@ function syn1723(): Ipv4Packet {
 }
 
 describe('which x_tables modules make the namespace track connections (nf_ct_netns_get)', () => {
-  const wanted = (rules: string, table = 'raw', chain = 'PREROUTING') => conntrackWanted(parse(`*${table}\n:${chain} ACCEPT [0:0]\n${rules}\nCOMMIT\n`), []);
+  const wanted = (rules: string, table = 'raw', chain = 'PREROUTING') => conntrackWanted(parse(`*${table}\n:${chain} ACCEPT [0:0]\n${rules}\nCOMMIT\n`).tables, []);
 
   it('CT with a helper or none does (xt_ct_tg_check), CT --notrack does not', () => {
     expect(wanted('-A PREROUTING -p tcp -m tcp --dport 21 -j CT --helper ftp')).toBe(true);

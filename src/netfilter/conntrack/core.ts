@@ -11,7 +11,9 @@ import { Conn, CtInfo, Status } from './conn.js';
 import { trackPacket } from './l4proto.js';
 import { tcpError } from './tcp.js';
 import { Dir, invertTuple, tupleFromPacket } from './tuple.js';
-import { icmpErrorMessage } from './icmp-error.js';
+import { icmpErrorMessage, relateError } from './icmp-error.js';
+import { ipv6Conntrack } from './icmpv6.js';
+import { Ipv6Packet } from '../../packet/ipv6.js';
 import { makeRoom } from './early-drop.js';
 import { gcIfDue } from './gc.js';
 import type { StatName } from './stats.js';
@@ -86,7 +88,15 @@ const BAD_CHECKSUM = 'bad checksum (nf_checksum with nf_conntrack_checksum=1: na
  * ('related'), a broken packet (why), or nothing. ICMP errors are checked by every kernel;
  * 4.15 checks TCP headers here too (tcp_error as l4proto->error), later kernels in the tracker.
  */
-function checkBeforeLookup(net: NetfilterNet, skb: Skb, state: HookState, notes: string[] | null): 'related' | string | null {
+function checkBeforeLookup(net: NetfilterNet, skb: Skb, state: HookState, notes: string[] | null): 'related' | 'untracked' | string | null {
+  if (skb.pkt instanceof Ipv6Packet) {
+    const v6 = ipv6Conntrack(skb.pkt);
+    if (v6.kind === 'untracked' || v6.kind === 'invalid') return v6.kind === 'untracked' ? 'untracked' : v6.reason;
+    // nf_conntrack_icmpv6_error checks the checksum of every ICMPv6 message first
+    if (skb.pkt.proto === IPPROTO.ICMPV6 && badChecksum(net, skb, state)) return `ICMPv6: ${BAD_CHECKSUM}`;
+    if (v6.kind === 'error') return typeof v6.related === 'string' ? `ICMPv6: ${v6.related}` : prefixed('ICMPv6', relateError(net, skb, v6.related));
+    return null;
+  }
   if (skb.pkt.proto === IPPROTO.ICMP) {
     // nf_conntrack_icmpv4_error checks the checksum of every ICMP message first
     if (badChecksum(net, skb, state)) return `ICMP: ${BAD_CHECKSUM}`;
@@ -95,6 +105,10 @@ function checkBeforeLookup(net: NetfilterNet, skb: Skb, state: HookState, notes:
   }
   if (skb.pkt.proto === IPPROTO.TCP && net.kernel.conntrack.tcpErrorBeforeLookup && tcpError(skb.pkt, notes)) return 'TCP: bad header (tcp_error)';
   return null;
+}
+
+function prefixed(proto: string, outcome: string): string {
+  return outcome === 'related' ? outcome : `${proto}: ${outcome}`;
 }
 
 /**
@@ -112,6 +126,12 @@ export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verd
   // without a trace, a probe still hears the tracker's reasons (the only reader of these notes)
   const notes = state.notes ?? net.probe?.scratchNotes() ?? null;
   const broken = checkBeforeLookup(net, skb, state, notes);
+  if (broken === 'untracked') {
+    // nf_conntrack_icmpv6_error: neighbour discovery and MLD get the untracked template
+    skb.untracked = true;
+    state.notes?.push('ICMPv6 neighbour discovery / MLD: untracked (noct_valid_new)');
+    return Verdict.Accept;
+  }
   if (broken === 'related') {
     net.probe?.icmpError(skb, state.hook);
     return Verdict.Accept;

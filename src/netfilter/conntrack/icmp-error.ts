@@ -8,7 +8,7 @@ import type { NetfilterNet } from '../net.js';
 import type { Skb } from '../skb.js';
 import { CtInfo } from './conn.js';
 import { isExpired } from './core.js';
-import { Dir, invertTuple, tupleFromPacket } from './tuple.js';
+import { Dir, invertTuple, tupleFromPacket, type Tuple } from './tuple.js';
 
 /** NR_ICMP_TYPES: 18 is the highest type the kernel knows. */
 const NR_ICMP_TYPES = 18;
@@ -31,6 +31,14 @@ export function icmpErrorMessage(net: NetfilterNet, skb: Skb): 'related' | strin
   if (typeof quoted === 'string') return `quoted packet not usable (${quoted})`;
   const inner = invertTuple(tupleFromPacket(quoted));
   if (!inner) return 'quoted packet has no connection tuple';
+  return relateError(net, skb, inner);
+}
+
+/**
+ * nf_conntrack_inet_error after the quoted tuple is known (shared by ICMP and ICMPv6): the
+ * connection it belongs to, in the direction the error travels, attached as RELATED(_REPLY).
+ */
+export function relateError(net: NetfilterNet, skb: Skb, inner: Tuple): 'related' | string {
   const found = net.table.find(inner);
   if (!found || isExpired(found.conn, skb.time)) return 'quotes no tracked connection';
   if (found.conn.tuple(found.dir).dst !== skb.pkt.daddr) return "outer destination is not the quoted connection's";

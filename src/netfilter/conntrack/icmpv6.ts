@@ -9,7 +9,7 @@
  */
 import { IPPROTO } from '../constants.js';
 import { ICMPV6, type Ipv6Packet } from '../../packet/ipv6.js';
-import { invertTuple, Tuple } from './tuple.js';
+import { invertTuple, tupleFromPacket, type Tuple } from './tuple.js';
 
 /** noct_valid_new: MLD query, report and done, router and neighbour discovery (not redirect), MLDv2 report. */
 const NOCT_VALID_NEW = new Set([130, 131, 132, ICMPV6.NDISC_ROUTER_SOLICITATION, ICMPV6.NDISC_ROUTER_ADVERTISEMENT, ICMPV6.NDISC_NEIGHBOUR_SOLICITATION, ICMPV6.NDISC_NEIGHBOUR_ADVERTISEMENT, 143]);
@@ -37,13 +37,7 @@ export function ipv6Conntrack(pkt: Ipv6Packet): Ipv6Conntrack {
     if (NOCT_VALID_NEW.has(type)) return { kind: 'untracked' };
     if (type < 128) return { kind: 'error', related: relatedTuple(pkt) };
   }
-  return { kind: 'lookup', tuple: ipv6PktToTuple(pkt) };
-}
-
-/** nf_ct_get_tuple for IPv6: ports, or for ICMPv6 the id and type << 8 | code. */
-export function ipv6PktToTuple(pkt: Ipv6Packet): Tuple {
-  const dstU = pkt.proto === IPPROTO.ICMPV6 ? (pkt.icmpType << 8) | pkt.icmpCode : pkt.dport;
-  return new Tuple(pkt.saddr, pkt.sport, pkt.daddr, dstU, pkt.proto);
+  return { kind: 'lookup', tuple: tupleFromPacket(pkt) };
 }
 
 /** nf_conntrack_inet_error: the quoted packet's tuple, inverted — the direction the error travels in. */
@@ -51,6 +45,6 @@ function relatedTuple(pkt: Ipv6Packet): Tuple | string {
   const quoted = pkt.quotedPacket();
   if (typeof quoted === 'string') return `quoted packet not usable (${quoted})`;
   if (quoted.l4off < 0) return "can't find proto in the quoted packet";
-  const inner = invertTuple(ipv6PktToTuple(quoted));
+  const inner = invertTuple(tupleFromPacket(quoted));
   return inner ?? "couldn't get reverse tuple";
 }

@@ -12,6 +12,7 @@ import { tcpPacket } from './tcp.js';
 import { refreshTimeout } from './expiry.js';
 import type { KernelProfile } from '../../kernel/profile.js';
 import { ICMP_ECHO } from '../../packet/icmp.js';
+import { icmpv6ValidNew } from './icmpv6.js';
 
 const SECOND = 1e9;
 
@@ -33,6 +34,8 @@ export function trackPacket(net: NetfilterNet, ct: Conn, skb: Skb, notes: string
   switch (ct.tuple(Dir.Original).proto) {
     case IPPROTO.ICMP:
       return icmpPacket(net, ct, now);
+    case IPPROTO.ICMPV6:
+      return icmpv6Packet(net, ct, now);
     case IPPROTO.UDP:
     case IPPROTO.UDPLITE:
       udpPacket(net, ct, now);
@@ -57,6 +60,13 @@ function icmpPacket(net: NetfilterNet, ct: Conn, now: number): TrackResult {
     if (type !== ICMP_ECHO && type !== 13 && type !== 15 && type !== 17) return 'invalid';
   }
   refreshTimeout(net, ct, now, secs(net, 'net.netfilter.nf_conntrack_icmp_timeout'));
+  return 'valid';
+}
+
+/** nf_conntrack_icmpv6_packet: only echo request and node information query may create an entry (valid_new); the ICMPv6 timeout. */
+function icmpv6Packet(net: NetfilterNet, ct: Conn, now: number): TrackResult {
+  if (!ct.confirmed && !icmpv6ValidNew(ct.tuple(Dir.Original).icmpType)) return 'invalid';
+  refreshTimeout(net, ct, now, secs(net, 'net.netfilter.nf_conntrack_icmpv6_timeout'));
   return 'valid';
 }
 

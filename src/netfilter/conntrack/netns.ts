@@ -13,16 +13,16 @@
  * or only `notrack`, or `ct state` in an ip6 table, tracks nothing; `ct state`, `ct mark` in an ip
  * or inet table, or a masquerade rule, does.
  */
-import { NFPROTO_IPV4, tablesOfFamily, type Action, type Effect, type KeyExpr, type Match, type Ruleset, type Table } from '../rules/model.js';
+import type { Action, Effect, KeyExpr, Match, Table } from '../rules/model.js';
 import type { IpvsServiceSpec } from '../ipvs/service.js';
 
 /**
- * True when the ruleset or the IPVS services make the kernel call nf_ct_netns_get(NFPROTO_IPV4):
- * a rule of an ip or inet table (an inet table's gets both families, nf_ct_netns_inet_get; an
- * ip6 table's only IPv6).
+ * True when the tables a family's hooks see (model.ts tablesOfFamily: an inet table's rules get
+ * both families, nf_ct_netns_inet_get; an ip6 table's only IPv6) or the IPVS services make the
+ * kernel call nf_ct_netns_get for that family.
  */
-export function conntrackWanted(ruleset: Ruleset, services: readonly IpvsServiceSpec[]): boolean {
-  return tablesOfFamily(ruleset, NFPROTO_IPV4).some(tableWantsConntrack) || services.some(ipvsWantsConntrack);
+export function conntrackWanted(tables: readonly Table[], services: readonly IpvsServiceSpec[]): boolean {
+  return tables.some(tableWantsConntrack) || services.some(ipvsWantsConntrack);
 }
 
 /** A table (nft, iptables-nft, iptables-legacy) whose rules ask for conntrack. */

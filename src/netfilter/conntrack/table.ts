@@ -7,7 +7,7 @@
  */
 import { Status, type Conn } from './conn.js';
 import { Dir, hashTuple, hashTupleFields, packetDstU, type Tuple, type TupleHash } from './tuple.js';
-import type { Ipv4Packet } from '../../packet/ipv4.js';
+import type { L3Packet } from '../../packet/l3-packet.js';
 import { reciprocalScale } from '../nat/jhash.js';
 
 export class ConntrackTable {
@@ -50,7 +50,7 @@ export class ConntrackTable {
   }
 
   /** find() of a packet's own tuple (tupleFromPacket) without building it: every packet's lookup. */
-  findPacket(p: Ipv4Packet): TupleHash | null {
+  findPacket(p: L3Packet): TupleHash | null {
     return this.findFields(p.saddr, p.sport, p.daddr, packetDstU(p), p.proto);
   }
 

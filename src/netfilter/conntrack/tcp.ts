@@ -12,7 +12,8 @@
  */
 import type { NetfilterNet } from '../net.js';
 import type { SysctlName } from '../../host/sysctl.js';
-import { TcpFlag, type Ipv4Packet } from '../../packet/ipv4.js';
+import { TcpFlag } from '../../packet/ipv4.js';
+import type { L3Packet } from '../../packet/l3-packet.js';
 import { Status, type Conn } from './conn.js';
 import { Dir, otherDir } from './tuple.js';
 import { TcpState, TCP_STATE_NAME } from './tcp-state.js';
@@ -201,7 +202,7 @@ const before = (a: number, b: number): boolean => ((a - b) | 0) < 0;
 const after = (a: number, b: number): boolean => before(b, a);
 
 /** segment_seq_plus_len: seq + payload length, plus one for SYN and one for FIN. */
-function segmentSeqPlusLen(pkt: Ipv4Packet): number {
+function segmentSeqPlusLen(pkt: L3Packet): number {
   const f = pkt.tcpFlags;
   return u32(pkt.tcpSeq + pkt.tcpPayloadLength + (f & TcpFlag.SYN ? 1 : 0) + (f & TcpFlag.FIN ? 1 : 0));
 }
@@ -222,7 +223,7 @@ const TCPOPT_SACK = 5;
 const TCP_MAX_WSCALE = 14;
 
 /** tcp_options: window scale and SACK-permitted of a SYN or SYN/ACK into `state`. */
-function tcpOptions(pkt: Ipv4Packet, state: TcpSeen): void {
+function tcpOptions(pkt: L3Packet, state: TcpSeen): void {
   const opt = pkt.data;
   let length = pkt.tcpOptionsLength;
   if (!length) return;
@@ -250,7 +251,7 @@ function tcpOptions(pkt: Ipv4Packet, state: TcpSeen): void {
 }
 
 /** tcp_sack: the highest right edge of the SACK blocks, if after `sack`. */
-function tcpSack(pkt: Ipv4Packet, sack: number): number {
+function tcpSack(pkt: L3Packet, sack: number): number {
   const opt = pkt.data;
   let length = pkt.tcpOptionsLength;
   if (!length) return sack;
@@ -337,7 +338,7 @@ function canEarlyDrop(state: TcpState): boolean {
 const VALID_FLAGS = new Set([0x02, 0x22, 0x12, 0x04, 0x14, 0x11, 0x31, 0x10, 0x30]);
 
 /** tcp_error: truncated header or an invalid flag combination (the checksum is not checked). */
-export function tcpError(pkt: Ipv4Packet, notes: string[] | null): boolean {
+export function tcpError(pkt: L3Packet, notes: string[] | null): boolean {
   const doff = pkt.tcpHeaderLength;
   if (doff < 20 || pkt.length - pkt.l4off < doff) {
     notes?.push('nf_ct_proto_6: truncated packet');
@@ -355,7 +356,7 @@ export function tcpError(pkt: Ipv4Packet, notes: string[] | null): boolean {
  * valid in NONE (a bare ACK) is picked up mid-stream when nf_conntrack_tcp_loose is set, with
  * SACK assumed and liberal window checking for both directions.
  */
-function tcpNew(net: NetfilterNet, ct: Conn, pkt: Ipv4Packet, notes: string[] | null): boolean {
+function tcpNew(net: NetfilterNet, ct: Conn, pkt: L3Packet, notes: string[] | null): boolean {
   const newState = TCP_CONNTRACKS[Dir.Original]![conntrackIndex(pkt.tcpFlags)]![TcpState.None]!;
   if (newState >= TCP_INVALID) {
     notes?.push('nf_ct_proto_6: invalid new');
@@ -382,7 +383,7 @@ function tcpNew(net: NetfilterNet, ct: Conn, pkt: Ipv4Packet, notes: string[] | 
 // tcp_in_window
 
 /** tcp_init_sender: a SYN/ACK answering a SYN, or a SYN from the reply side (simultaneous open). */
-function tcpInitSender(sender: TcpSeen, receiver: TcpSeen, pkt: Ipv4Packet, end: number, win: number, dir: Dir): void {
+function tcpInitSender(sender: TcpSeen, receiver: TcpSeen, pkt: L3Packet, end: number, win: number, dir: Dir): void {
   sender.tdEnd = sender.tdMaxend = end;
   sender.tdMaxwin = win === 0 ? 1 : win;
   tcpOptions(pkt, sender);
@@ -415,7 +416,7 @@ interface Segment {
  * middle of a connection), and re-initialise it on a newer SYN in SYN_SENT/SYN_RECV.
  * Returns true when the segment is accepted right away (a SYN without ACK).
  */
-function initSenderFromSegment(tcp: TcpConn, sender: TcpSeen, receiver: TcpSeen, pkt: Ipv4Packet, seg: Segment, dir: Dir): boolean {
+function initSenderFromSegment(tcp: TcpConn, sender: TcpSeen, receiver: TcpSeen, pkt: L3Packet, seg: Segment, dir: Dir): boolean {
   const syn = (pkt.tcpFlags & TcpFlag.SYN) !== 0;
   const ack = (pkt.tcpFlags & TcpFlag.ACK) !== 0;
   if (sender.tdMaxwin === 0) {
@@ -476,7 +477,7 @@ function checkBounds(net: NetfilterNet, sender: TcpSeen, receiver: TcpSeen, seg:
 }
 
 /** tcp_in_window, the update of the sender's and receiver's data from an in-window segment. */
-function updateWindows(sender: TcpSeen, receiver: TcpSeen, pkt: Ipv4Packet, seg: Segment): void {
+function updateWindows(sender: TcpSeen, receiver: TcpSeen, pkt: L3Packet, seg: Segment): void {
   const { ack, sack, end } = seg;
   let win = seg.win;
   if (!(pkt.tcpFlags & TcpFlag.SYN)) win = u32(win << sender.tdScale); // RFC 1323
@@ -524,7 +525,7 @@ function countRetrans(tcp: TcpConn, dir: Dir, seg: Segment): void {
 const SEGMENT: Segment = { seq: 0, ack: 0, sack: 0, end: 0, win: 0, winRaw: 0 };
 
 /** tcp_in_window */
-function tcpInWindow(net: NetfilterNet, tcp: TcpConn, pkt: Ipv4Packet, dir: Dir, index: TcpIndex, notes: string[] | null): WindowAction {
+function tcpInWindow(net: NetfilterNet, tcp: TcpConn, pkt: L3Packet, dir: Dir, index: TcpIndex, notes: string[] | null): WindowAction {
   const sender = tcp.seen(dir);
   const receiver = tcp.seen(otherDir(dir));
   const flags = pkt.tcpFlags;
@@ -584,7 +585,7 @@ interface PacketCtx {
   readonly net: NetfilterNet;
   readonly ct: Conn;
   readonly tcp: TcpConn;
-  readonly pkt: Ipv4Packet;
+  readonly pkt: L3Packet;
   readonly dir: Dir;
   readonly index: TcpIndex;
   readonly now: number;
@@ -596,7 +597,7 @@ interface PacketCtx {
  * ('invalid' is -NF_ACCEPT: the packet passes untracked; 'repeat' is -NF_REPEAT: the entry was
  * killed and the packet must be looked up again to create a fresh one).
  */
-export function tcpPacket(net: NetfilterNet, ct: Conn, pkt: Ipv4Packet, dir: Dir, now: number, notes: string[] | null = null): TcpVerdict {
+export function tcpPacket(net: NetfilterNet, ct: Conn, pkt: L3Packet, dir: Dir, now: number, notes: string[] | null = null): TcpVerdict {
   if (tcpError(pkt, notes)) return 'invalid';
   if (!ct.confirmed && !tcpNew(net, ct, pkt, notes)) return 'invalid';
   const tcp = ct.tcp;
@@ -721,7 +722,7 @@ function stateReset(s: TcpSeen): void {
 }
 
 /** a) an ignored SYN in ORIGINAL: keep its options for the SYN/ACK that may follow. */
-function annotateIgnoredSyn(tcp: TcpConn, pkt: Ipv4Packet, oldState: TcpState): void {
+function annotateIgnoredSyn(tcp: TcpConn, pkt: L3Packet, oldState: TcpState): void {
   const s = new TcpSeen();
   tcp.lastFlags = tcp.lastWscale = 0;
   tcpOptions(pkt, s);

@@ -4,7 +4,7 @@
  * `dstU` is the destination port, or ICMP (type << 8 | code).
  */
 import { IPPROTO } from '../constants.js';
-import { type Ipv4Packet } from '../../packet/ipv4.js';
+import type { L3Packet } from '../../packet/l3-packet.js';
 import { ICMP_ECHO, ICMP_ECHOREPLY } from '../../packet/icmp.js';
 import { IPV6_HANDLE_BASE, ipv6Fold } from '../../packet/ipv6-addr.js';
 import type { Conn } from './conn.js';
@@ -140,19 +140,19 @@ const ICMPV6_INVERSE: ReadonlyMap<number, number> = new Map([
   [140, 139],
 ]);
 
-/** ICMP queries (echo, timestamp, info, address mask and their replies) carry an id. */
-export function icmpIsQuery(type: number): boolean {
-  return ICMP_INVERSE.has(type);
+/** ICMP queries (echo, timestamp, info, address mask and their replies) carry an id; ICMPv6's are echo and node information. */
+export function icmpIsQuery(type: number, proto: number = IPPROTO.ICMP): boolean {
+  return (proto === IPPROTO.ICMPV6 ? ICMPV6_INVERSE : ICMP_INVERSE).has(type);
 }
 
 /** nf_ct_get_tuple for the protocols natsim tracks: the ORIGINAL-looking tuple of a packet. */
-export function tupleFromPacket(p: Ipv4Packet): Tuple {
+export function tupleFromPacket(p: L3Packet): Tuple {
   return new Tuple(p.saddr, p.sport, p.daddr, packetDstU(p), p.proto);
 }
 
-/** The destination L4 part of a packet's tuple: its port, or for ICMP type << 8 | code. */
-export function packetDstU(p: Ipv4Packet): number {
-  return p.proto === IPPROTO.ICMP ? (p.icmpType << 8) | p.icmpCode : p.dport;
+/** The destination L4 part of a packet's tuple: its port, or for ICMP and ICMPv6 type << 8 | code. */
+export function packetDstU(p: L3Packet): number {
+  return p.proto === IPPROTO.ICMP || p.proto === IPPROTO.ICMPV6 ? (p.icmpType << 8) | p.icmpCode : p.dport;
 }
 
 /** nf_ct_invert_tuple; null when the protocol cannot invert it (an ICMP or ICMPv6 type with no reply). */

@@ -14,7 +14,7 @@ import { Hook, IPPROTO, Priority, Verdict } from '../constants.js';
 import type { Host } from '../../host/host.js';
 import { icmpSend } from '../../ipv4/icmp.js';
 import type { HookState } from '../hooks.js';
-import type { Skb } from '../skb.js';
+import type { Ipv4Skb } from '../skb.js';
 import { TcpFlag } from '../../packet/ipv4.js';
 import { formatIpv4 } from '../../packet/ipv4-addr.js';
 import { IpvsDir, IpvsTcpState, stateName } from './conn-state.js';
@@ -26,8 +26,8 @@ import { drXmit, natXmit } from './xmit.js';
 import { ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED } from '../../packet/icmp.js';
 
 export function registerIpvsHooks(host: Host, ipvs: Ipvs): void {
-  const inHook = (skb: Skb, state: HookState): Verdict => ipvsInHook(host, ipvs, skb, state);
-  const outHook = (skb: Skb, state: HookState): Verdict => ipvsOutHook(host, ipvs, skb, state);
+  const inHook = (skb: Ipv4Skb, state: HookState): Verdict => ipvsInHook(host, ipvs, skb, state);
+  const outHook = (skb: Ipv4Skb, state: HookState): Verdict => ipvsOutHook(host, ipvs, skb, state);
   host.hooks.register({ hook: Hook.LocalIn, priority: Priority.NatSrc - 2, name: 'ip_vs_out_hook', fn: outHook });
   host.hooks.register({ hook: Hook.LocalIn, priority: Priority.NatSrc - 1, name: 'ip_vs_in_hook', fn: inHook });
   host.hooks.register({ hook: Hook.LocalOut, priority: Priority.NatDst + 1, name: 'ip_vs_out_hook', fn: outHook });
@@ -40,7 +40,7 @@ function handled(proto: number): boolean {
 }
 
 /** ip_vs_in_hook: find or schedule the client's connection and transmit to its real server. */
-function ipvsInHook(host: Host, ipvs: Ipvs, skb: Skb, state: HookState): Verdict {
+function ipvsInHook(host: Host, ipvs: Ipvs, skb: Ipv4Skb, state: HookState): Verdict {
   const pkt = skb.pkt;
   if (skb.ipvsProperty || !handled(pkt.proto)) return Verdict.Accept;
   ipvs.expire(skb.time);
@@ -77,7 +77,7 @@ function ipvsInHook(host: Host, ipvs: Ipvs, skb: Skb, state: HookState): Verdict
 }
 
 /** ip_vs_out_hook: a real server's packet to its client gets the VIP back as source (NAT). */
-function ipvsOutHook(host: Host, ipvs: Ipvs, skb: Skb, state: HookState): Verdict {
+function ipvsOutHook(host: Host, ipvs: Ipvs, skb: Ipv4Skb, state: HookState): Verdict {
   const pkt = skb.pkt;
   if (skb.ipvsProperty) return Verdict.Accept;
   if (pkt.proto === IPPROTO.ICMP) return outIcmp(host, ipvs, skb, state);
@@ -108,7 +108,7 @@ const ICMP_ERRORS_RELATED = new Set([ICMP_DEST_UNREACH, ICMP_SOURCE_QUENCH, ICMP
  * packet (quoting client → real server) is found by the quote, and for NAT gets the VIP as its
  * own source and as the quote's destination (ip_vs_nat_icmp), so the client can match it.
  */
-function outIcmp(host: Host, ipvs: Ipvs, skb: Skb, state: HookState): Verdict {
+function outIcmp(host: Host, ipvs: Ipvs, skb: Ipv4Skb, state: HookState): Verdict {
   const pkt = skb.pkt;
   if (!ICMP_ERRORS_RELATED.has(pkt.icmpType)) return Verdict.Accept;
   const quoted = pkt.quotedPacket();
@@ -131,14 +131,14 @@ function outIcmp(host: Host, ipvs: Ipvs, skb: Skb, state: HookState): Verdict {
 }
 
 /** tcp_conn_schedule / udp_conn_schedule: only a TCP SYN (without RST) opens a connection. */
-function schedulable(skb: Skb): boolean {
+function schedulable(skb: Ipv4Skb): boolean {
   if (skb.pkt.proto !== IPPROTO.TCP) return true;
   const flags = skb.pkt.tcpFlags;
   return (flags & TcpFlag.SYN) !== 0 && (flags & TcpFlag.RST) === 0;
 }
 
 /** is_new_conn */
-function isNewConn(skb: Skb): boolean {
+function isNewConn(skb: Ipv4Skb): boolean {
   return skb.pkt.proto === IPPROTO.TCP && (skb.pkt.tcpFlags & TcpFlag.SYN) !== 0;
 }
 
@@ -149,7 +149,7 @@ function reuseExpected(cp: IpvsConn, mode: number): boolean {
 }
 
 /** ip_vs_leave: a service with no usable server answers port unreachable, for TCP too. */
-function leave(host: Host, skb: Skb, state: HookState, why: string): Verdict {
+function leave(host: Host, skb: Ipv4Skb, state: HookState, why: string): Verdict {
   state.notes?.push(`ip_vs_leave: ${why}`);
   icmpSend(host, skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH);
   skb.drop = { reason: `IPVS: ${why}` };

@@ -11,7 +11,7 @@ import { Verdict } from '../constants.js';
 import type { Host } from '../../host/host.js';
 import type { Route } from '../../host/fib.js';
 import { icmpSend } from '../../ipv4/icmp.js';
-import type { Skb } from '../skb.js';
+import type { Ipv4Skb } from '../skb.js';
 import type { HookState } from '../hooks.js';
 import type { IpvsConn } from './conn.js';
 import { notrack, updateConntrack } from './nfct.js';
@@ -24,7 +24,7 @@ type OutRoute = { readonly kind: 'local' } | { readonly kind: 'remote'; readonly
  * __ip_vs_get_out_rt: the route to the real server; local addresses are delivered here, and a
  * remote one costs the packet a TTL (decrement_ttl, with time exceeded when it runs out).
  */
-function outRoute(host: Host, skb: Skb, daddr: number): OutRoute {
+function outRoute(host: Host, skb: Ipv4Skb, daddr: number): OutRoute {
   const route = host.fib.lookup(daddr);
   if (!route || !route.dev) {
     // err_unreach: dst_link_failure → ipv4_link_failure answers host unreachable
@@ -41,14 +41,14 @@ function outRoute(host: Host, skb: Skb, daddr: number): OutRoute {
 }
 
 /** tx_error: the packet is freed, and the op still answers NF_STOLEN. */
-function txError(host: Host, skb: Skb, state: HookState, why: string): Verdict {
+function txError(host: Host, skb: Ipv4Skb, state: HookState, why: string): Verdict {
   state.notes?.push(`tx_error: ${why}`);
   skb.stolenTo = () => host.dropped(skb, state.hook, `IPVS: ${why}`);
   return Verdict.Stolen;
 }
 
 /** ip_vs_nat_xmit: destination → real server address and port, then ip_vs_nat_send_or_cont. */
-export function natXmit(host: Host, skb: Skb, cp: IpvsConn, state: HookState): Verdict {
+export function natXmit(host: Host, skb: Ipv4Skb, cp: IpvsConn, state: HookState): Verdict {
   const out = outRoute(host, skb, cp.daddr);
   if (out.kind === 'error') return txError(host, skb, state, out.why);
   const pkt = skb.pkt;
@@ -58,7 +58,7 @@ export function natXmit(host: Host, skb: Skb, cp: IpvsConn, state: HookState): V
 }
 
 /** ip_vs_dr_xmit: the packet stays addressed to the VIP; the real server is the next hop. */
-export function drXmit(host: Host, skb: Skb, cp: IpvsConn, state: HookState): Verdict {
+export function drXmit(host: Host, skb: Ipv4Skb, cp: IpvsConn, state: HookState): Verdict {
   const out = outRoute(host, skb, cp.daddr);
   if (out.kind === 'error') return txError(host, skb, state, out.why);
   if (out.kind === 'remote') skb.knownNexthop = cp.daddr;
@@ -70,7 +70,7 @@ export function drXmit(host: Host, skb: Skb, cp: IpvsConn, state: HookState): Ve
  * entry go (conntrack=0) or, for NAT, point the reply at the real server (conntrack=1); then
  * send it through LOCAL_OUT and POST_ROUTING ourselves (STOLEN) or give a local one back.
  */
-function sendOrCont(host: Host, skb: Skb, cp: IpvsConn, state: HookState, out: OutRoute & { kind: 'local' | 'remote' }, nat: boolean): Verdict {
+function sendOrCont(host: Host, skb: Ipv4Skb, cp: IpvsConn, state: HookState, out: OutRoute & { kind: 'local' | 'remote' }, nat: boolean): Verdict {
   skb.ipvsProperty = true;
   if (!cp.nfct) notrack(host.nf, skb, state.notes);
   else if (nat) updateConntrack(skb, cp, true, state.notes);

@@ -2,27 +2,31 @@
  * nf_nat_icmp_reply_translation (net/netfilter/nf_nat_proto.c): an ICMP error RELATED to a
  * NATed connection gets the quoted datagram rewritten back — it is a packet of the other
  * direction, so with the other manip — and then its own header, as if it answered a packet of
- * the connection. The NAT core's op calls this instead of the NAT chains (nf_nat_ipv4_fn).
+ * the connection. The NAT core's op calls this instead of the NAT chains (nf_nat_ipv4_fn);
+ * nf_nat_icmpv6_reply_translation does the same for an ICMPv6 error (types below 128), its
+ * checksum over the IPv6 pseudo-header.
  */
 import { CtInfo, ctinfoDir, IPS_NAT_MASK, Status, type Conn } from '../conntrack/conn.js';
 import { invertTuple, otherDir } from '../conntrack/tuple.js';
-import type { Ipv4Packet } from '../../packet/ipv4.js';
+import type { L3Packet } from '../../packet/l3-packet.js';
 import { IPPROTO } from '../constants.js';
 import { manipToTarget, natStatusBit } from './manip.js';
 import { ManipType } from './unique-tuple.js';
 import { ICMP_REDIRECT } from '../../packet/icmp.js';
+import { Ipv6Packet } from '../../packet/ipv6.js';
 
 const NAT_DONE_MASK = Status.SrcNatDone | Status.DstNatDone;
 
-export function isRelatedIcmp(pkt: Ipv4Packet, ctinfo: CtInfo): boolean {
-  return pkt.proto === IPPROTO.ICMP && (ctinfo === CtInfo.Related || ctinfo === CtInfo.RelatedReply);
+export function isRelatedIcmp(pkt: L3Packet, ctinfo: CtInfo): boolean {
+  const error = pkt.proto === IPPROTO.ICMP || (pkt instanceof Ipv6Packet && pkt.isIcmpv6Error());
+  return error && (ctinfo === CtInfo.Related || ctinfo === CtInfo.RelatedReply);
 }
 
 /** True when the packet may go on; false means drop (as the kernel's return 0). */
-export function natIcmpReplyTranslation(pkt: Ipv4Packet, ct: Conn, ctinfo: CtInfo, manip: ManipType): boolean {
+export function natIcmpReplyTranslation(pkt: L3Packet, ct: Conn, ctinfo: CtInfo, manip: ManipType): boolean {
   const quoted = pkt.quotedPacket();
   if (typeof quoted === 'string') return false;
-  if (pkt.icmpType === ICMP_REDIRECT && ((ct.status & NAT_DONE_MASK) !== NAT_DONE_MASK || (ct.status & IPS_NAT_MASK) !== 0)) return false;
+  if (pkt.proto === IPPROTO.ICMP && pkt.icmpType === ICMP_REDIRECT && ((ct.status & NAT_DONE_MASK) !== NAT_DONE_MASK || (ct.status & IPS_NAT_MASK) !== 0)) return false;
   const dir = ctinfoDir(ctinfo);
   if (!ct.has(natStatusBit(manip, dir))) return true;
   const other = ct.tuple(otherDir(dir));

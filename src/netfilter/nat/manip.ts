@@ -6,8 +6,8 @@
 import { Verdict } from '../constants.js';
 import { ctinfoDir, CtInfo, IPS_NAT_MASK, Status, type Conn } from '../conntrack/conn.js';
 import { Dir, icmpIsQuery, invertTuple, otherDir, type Tuple } from '../conntrack/tuple.js';
-import { IPPROTO } from '../constants.js';
-import type { Ipv4Packet } from '../../packet/ipv4.js';
+import { isIcmp } from '../constants.js';
+import type { L3Packet } from '../../packet/l3-packet.js';
 import { ManipType } from './unique-tuple.js';
 
 /**
@@ -15,9 +15,9 @@ import { ManipType } from './unique-tuple.js';
  * (destination manip): the L4 part first — ports, or the id of an ICMP query, which
  * icmp_manip_pkt rewrites for either manip (an ICMP error's header has none) — then the address.
  */
-export function manipToTarget(pkt: Ipv4Packet, target: Tuple, manip: ManipType): void {
-  if (pkt.proto === IPPROTO.ICMP) {
-    if (icmpIsQuery(pkt.icmpType) && pkt.sport !== target.srcU) pkt.setSport(target.srcU);
+export function manipToTarget(pkt: L3Packet, target: Tuple, manip: ManipType): void {
+  if (isIcmp(pkt.proto)) {
+    if (icmpIsQuery(pkt.icmpType, pkt.proto) && pkt.sport !== target.srcU) pkt.setSport(target.srcU);
   } else if (pkt.hasPorts()) {
     if (manip === ManipType.Src && pkt.sport !== target.srcU) pkt.setSport(target.srcU);
     if (manip === ManipType.Dst && pkt.dport !== target.dstU) pkt.setDport(target.dstU);
@@ -27,7 +27,7 @@ export function manipToTarget(pkt: Ipv4Packet, target: Tuple, manip: ManipType):
 }
 
 /** The packet of direction `dir` must look like the inverse of the other direction's tuple. */
-function manipPacket(pkt: Ipv4Packet, ct: Conn, manip: ManipType, dir: Dir): void {
+function manipPacket(pkt: L3Packet, ct: Conn, manip: ManipType, dir: Dir): void {
   manipToTarget(pkt, invertTuple(ct.tuple(otherDir(dir)))!, manip);
 }
 
@@ -35,7 +35,7 @@ function manipPacket(pkt: Ipv4Packet, ct: Conn, manip: ManipType, dir: Dir): voi
  * nf_nat_packet: a source manip applies to original-direction packets of an SRC_NAT entry and
  * to reply packets of a DST_NAT entry (de-DNAT); a destination manip the other way round.
  */
-export function natPacket(pkt: Ipv4Packet, ct: Conn, ctinfo: CtInfo, manip: ManipType): Verdict {
+export function natPacket(pkt: L3Packet, ct: Conn, ctinfo: CtInfo, manip: ManipType): Verdict {
   const dir = ctinfoDir(ctinfo);
   if (ct.has(natStatusBit(manip, dir))) manipPacket(pkt, ct, manip, dir);
   return Verdict.Accept;

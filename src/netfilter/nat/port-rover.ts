@@ -11,7 +11,7 @@
  * attempt limit, and the range_size-th candidate is returned without asking whether it is
  * used: with a single port nothing is looked up at all, so no `found` is counted.
  */
-import { IPPROTO } from '../constants.js';
+import { isIcmp } from '../constants.js';
 import { NAT_RANGE_PROTO_RANDOM_ALL } from '../rules/model.js';
 import type { NetfilterNet } from '../net.js';
 
@@ -27,7 +27,7 @@ export interface KeySpace {
  * whose search knows no flags.
  */
 export function roverStartsRandom(proto: number, rangeFlags: number): boolean {
-  return proto !== IPPROTO.ICMP && (rangeFlags & NAT_RANGE_PROTO_RANDOM_ALL) !== 0;
+  return !isIcmp(proto) && (rangeFlags & NAT_RANGE_PROTO_RANDOM_ALL) !== 0;
 }
 
 /**

@@ -6,7 +6,7 @@
  * returned, and the clash then happens at confirm (the "SNAT failure looks like a timeout" of
  * the seed article).
  */
-import { IPPROTO } from '../constants.js';
+import { IPPROTO, isIcmp } from '../constants.js';
 import type { NetfilterNet } from '../net.js';
 import { NatFlag, NAT_RANGE_PROTO_RANDOM_ALL, type NatRange } from '../rules/model.js';
 import { Dir, invertTuple, Tuple } from '../conntrack/tuple.js';
@@ -39,17 +39,17 @@ function addrInRange(addr: number, range: NatRange): boolean {
 
 /** The manipulable L4 part of a tuple: source or destination port, or the ICMP id. */
 function l4Key(t: Tuple, manip: ManipType): number {
-  if (t.proto === IPPROTO.ICMP || manip === ManipType.Src) return t.srcU;
+  if (isIcmp(t.proto) || manip === ManipType.Src) return t.srcU;
   return t.dstU;
 }
 
 function setL4Key(t: Tuple, manip: ManipType, value: number): void {
-  if (t.proto === IPPROTO.ICMP || manip === ManipType.Src) t.srcU = value;
+  if (isIcmp(t.proto) || manip === ManipType.Src) t.srcU = value;
   else t.dstU = value;
 }
 
 function hasL4Key(proto: number): boolean {
-  return proto === IPPROTO.ICMP || proto === IPPROTO.TCP || proto === IPPROTO.UDP || proto === IPPROTO.UDPLITE || proto === IPPROTO.SCTP;
+  return isIcmp(proto) || proto === IPPROTO.TCP || proto === IPPROTO.UDP || proto === IPPROTO.UDPLITE || proto === IPPROTO.SCTP;
 }
 
 /** l4proto_in_range */
@@ -110,7 +110,7 @@ function recordedKey(s: NatSearch, t: Tuple, manip: ManipType, { min, size }: Ke
   if (wire === null || size === 1) return null;
   const src = manip === ManipType.Src;
   const addr = src ? wire.saddr : wire.daddr;
-  const key = t.proto === IPPROTO.ICMP || src ? wire.sport : wire.dport;
+  const key = isIcmp(t.proto) || src ? wire.sport : wire.dport;
   if (addr !== (src ? t.src : t.dst) || key < min || key >= min + size) return null;
   return isFree(s, t, manip, key) ? key : null;
 }
@@ -127,7 +127,7 @@ function isFree(s: NatSearch, t: Tuple, manip: ManipType, key: number): boolean 
 }
 
 function followNote(s: NatSearch, t: Tuple, key: number, space: KeySpace, before: number): void {
-  const what = t.proto === IPPROTO.ICMP ? 'id' : 'port';
+  const what = isIcmp(t.proto) ? 'id' : 'port';
   const walk = before === 0 ? 'so one draw of the kernel\'s random offset gives it' : `the kernel's search started ${before} taken ${what}${before > 1 ? 's' : ''} before it (natsim's draw among the starts that give it)`;
   s.notes?.push(`${what} ${key} as in the capture: inside ${space.min}-${space.min + space.size - 1} and free, ${walk}`);
 }
@@ -158,7 +158,7 @@ function recordedStart(s: NatSearch, t: Tuple, manip: ManipType, space: KeySpace
  */
 function keySpace(t: Tuple, range: NatRange, manip: ManipType, search: PortSearch): KeySpace | null {
   const specified = (range.flags & NatFlag.ProtoSpecified) !== 0;
-  if (t.proto === IPPROTO.ICMP) {
+  if (isIcmp(t.proto)) {
     if (specified) return { min: range.minProto, size: range.maxProto - range.minProto + 1 };
     return search.kind === 'rover' ? { min: range.minProto, size: 0xffff } : { min: 0, size: 65536 };
   }

@@ -85,6 +85,11 @@ class XtTcpmss implements XtTarget {
     }
     // data after the header, or no room in doff: the SYN goes on unchanged
     if (len > hdrlen || hdrlen >= 15 * 4) return 0;
+    // tcpmss_tg6 grows an IPv6 packet the same way; natsim grows only IPv4 ones so far
+    if (!(p instanceof Ipv4Packet)) {
+      ctx.state.notes?.push('TCPMSS: adding an MSS option to an IPv6 SYN is not modelled; left unchanged');
+      return 0;
+    }
     skb.pkt = withMssOption(p, Math.min(newmss, 536));
     ctx.state.notes?.push(`TCPMSS: MSS option ${Math.min(newmss, 536)} added`);
     return TCPOLEN_MSS;

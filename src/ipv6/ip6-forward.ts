@@ -1,0 +1,47 @@
+/**
+ * ip6_forward (net/ipv6/ip6_output.c): forwarding on (net.ipv6.conf.all.forwarding), the hop
+ * limit (time exceeded at 1, icmpv6_send's rate limit applies), a link-local source refused
+ * with "beyond scope of source address", the path MTU (packet too big: IPv6 routers never
+ * fragment), the hop limit decrement, NF_HOOK(FORWARD), then ip6_output. The twin of
+ * ipv4/ip-forward.ts. A redirect for a packet leaving by the device it came in by
+ * (ndisc_send_redirect) is not modelled: the packet is forwarded and no redirect is sent.
+ */
+import { Hook } from '../netfilter/constants.js';
+import type { Ipv6Skb } from '../netfilter/skb.js';
+import type { Host } from '../host/host.js';
+import type { Route6 } from './route.js';
+import { ICMPV6 } from '../packet/ipv6.js';
+import { ipv6AddrType, Ipv6Scope } from './addrconf.js';
+import { icmpv6Send } from './icmp.js';
+import { ip6Output } from './ip6-output.js';
+
+/** ICMPV6_EXC_HOPLIMIT, ICMPV6_NOT_NEIGHBOUR (beyond scope of source address). */
+const ICMPV6_EXC_HOPLIMIT = 0;
+const ICMPV6_NOT_NEIGHBOUR = 2;
+/** IPV6_MIN_MTU: the MTU ip6_forward never goes under. */
+const IPV6_MIN_MTU = 1280;
+
+export function ip6Forward(host: Host, skb: Ipv6Skb, route: Route6): void {
+  skb.route6 = route;
+  skb.outdev = route.dev;
+  if (host.sysctl.num('net.ipv6.conf.all.forwarding') === 0) return host.routeDrop(skb, 'forwarding disabled (net.ipv6.conf.all.forwarding=0; IPSTATS_MIB_INADDRERRORS)', 'ip6_forward');
+  if (skb.pkt.hopLimit <= 1) {
+    icmpv6Send(host, skb, ICMPV6.TIME_EXCEED, ICMPV6_EXC_HOPLIMIT);
+    return host.routeDrop(skb, 'hop limit exceeded (IPSTATS_MIB_INHDRERRORS)', 'ip6_forward');
+  }
+  const src = ipv6AddrType(skb.pkt.saddr);
+  if (src.any || src.multicast || src.loopback) return host.routeDrop(skb, 'source address may not be forwarded (IPSTATS_MIB_INADDRERRORS)', 'ip6_forward');
+  if (src.scope === Ipv6Scope.LinkLocal) {
+    icmpv6Send(host, skb, ICMPV6.DEST_UNREACH, ICMPV6_NOT_NEIGHBOUR);
+    return host.routeDrop(skb, 'link-local source may not be forwarded (IPSTATS_MIB_INADDRERRORS)', 'ip6_forward');
+  }
+  const mtu = Math.max(route.dev!.mtu, IPV6_MIN_MTU);
+  if (skb.pkt.length > mtu) {
+    icmpv6Send(host, skb, ICMPV6.PKT_TOOBIG, 0, skb.time, mtu);
+    return host.routeDrop(skb, `packet of ${skb.pkt.length} bytes does not fit the MTU ${mtu} of ${route.dev!.name} (ip6_pkt_too_big)`, 'ip6_forward');
+  }
+  host.sink?.emit({ kind: 'route', time: skb.time, host: host.name, skb: skb.id, result: 'forward', dev: route.dev!.name, nexthop: route.gateway ?? skb.pkt.daddr, reason: null });
+  skb.pkt.decreaseHopLimit();
+  if (!host.nfHook(Hook.Forward, skb, skb.indev, route.dev)) return;
+  ip6Output(host, skb);
+}
