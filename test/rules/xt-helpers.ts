@@ -12,6 +12,7 @@ import { AddrType, type Table } from '../../src/netfilter/rules/model.js';
 import { Skb } from '../../src/netfilter/skb.js';
 import { buildUdp } from '../../src/packet/build.js';
 import type { Ipv4Packet } from '../../src/packet/ipv4.js';
+import type { L3Packet } from '../../src/packet/l3-packet.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { Prng } from '../../src/sim/prng.js';
 import { parse } from './helpers.js';
@@ -55,7 +56,7 @@ export interface RunOptions {
 }
 
 /** Runs a chain (INPUT at LOCAL_IN unless said) on `pkt`, traced, at virtual time `seconds`. */
-export function runChain(t: Table, pkt: Ipv4Packet, o: RunOptions = {}): Run {
+export function runChain(t: Table, pkt: L3Packet, o: RunOptions = {}): Run {
   const indev = o.indev === undefined ? ETH1 : o.indev;
   const skb = new Skb(1, pkt, (o.seconds ?? 0) * S, 0, indev);
   skb.mac = o.mac ?? null;
