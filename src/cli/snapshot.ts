@@ -44,7 +44,7 @@ const PROBES: readonly Probe[] = [
   { file: IPTABLES_FILE, argv: ['iptables-save'], from: 'iptables', optional: true },
   // x_tables tables (iptables-legacy) next to the nf_tables ones, which iptables-save (nft) only warns about
   { file: IPTABLES_LEGACY_FILE, argv: ['iptables-legacy-save'], from: 'iptables', optional: true, onlyIfAny: true },
-  // the ip6tables rules (natsim does not read them yet: it replays IPv4)
+  // the ip6tables rules: the IPv6 family's x_tables tables (snapshot.ts reads them as ip6 tables)
   { file: IP6TABLES_FILE, argv: ['ip6tables-save'], from: 'iptables', optional: true, onlyIfAny: true },
   { file: IPSET_FILE, argv: ['ipset', 'save'], from: 'ipset', optional: true },
   { file: IPVS_FILE, argv: ['ipvsadm', '-Sn'], from: 'ipvsadm', optional: true },

@@ -22,7 +22,7 @@ import { withBridges } from './bridge-links.js';
 import { readTextInput } from '../text-input.js';
 
 export * from './snapshot-files.js';
-import { ADDR_FILE, ROUTE_FILE, SYSCTL_FILE, NFT_FILE, IPSET_FILE, IPTABLES_FILE, IPTABLES_LEGACY_FILE, IPVS_FILE, SOCKETS_FILE } from './snapshot-files.js';
+import { ADDR_FILE, ROUTE_FILE, SYSCTL_FILE, NFT_FILE, IPSET_FILE, IP6TABLES_FILE, IPTABLES_FILE, IPTABLES_LEGACY_FILE, IPVS_FILE, SOCKETS_FILE } from './snapshot-files.js';
 
 export interface NodeSnapshot {
   readonly dir: string;
@@ -79,7 +79,7 @@ export function loadNode(dir: string): NodeSnapshot {
   const ipvs = existsSync(join(dir, IPVS_FILE)) ? readRuleset(join(dir, IPVS_FILE)) : null;
   const sockets = existsSync(join(dir, SOCKETS_FILE)) ? readSockets(join(dir, SOCKETS_FILE)) : null;
   if (sockets) skipped.push(...sockets.skipped);
-  const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, ipsets, ipvs, sockets: sockets?.sockets ?? [], place: { file: dir } };
+  const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, ip6tables: choice.ip6tables ?? null, ipsets, ipvs, sockets: sockets?.sockets ?? [], place: { file: dir } };
   const notes = choice.note === undefined ? [] : [`${name}: ${choice.note}`];
   for (const line of perDevice) notes.push(`${name}: ${SYSCTL_FILE}: ${line}`);
   if (ipv6.addrs + ipv6.routes > 0) notes.push(`${name}: IPv6 packets are not replayed (${plural(ipv6.addrs, 'address', 'addresses')} in ${ADDR_FILE} and ${plural(ipv6.routes, 'route', 'routes')} in ${ROUTE_FILE} read): natsim replays IPv4`);
@@ -261,15 +261,18 @@ function readSysctl(file: string): Located<[string, string | number]>[] {
   return out;
 }
 
-/** Table names of family ip in `nft list ruleset` text, and how many tables of any family it has. */
-function nftIpTables(text: string): { ip: Set<string>; any: number } {
+/** Table names of families ip and ip6 in `nft list ruleset` text, and how many tables of any family it has. */
+function nftIpTables(text: string): { ip: Set<string>; ip6: Set<string>; any: number } {
   const ip = new Set<string>();
+  const ip6 = new Set<string>();
   let any = 0;
   for (const m of text.matchAll(/^\s*table\s+(?:(ip|ip6|inet|arp|bridge|netdev)\s+)?(\S+)\s*\{/gm)) {
     any++;
-    if ((m[1] ?? 'ip') === 'ip') ip.add(m[2]!);
+    const family = m[1] ?? 'ip';
+    if (family === 'ip') ip.add(m[2]!);
+    if (family === 'ip6') ip6.add(m[2]!);
   }
-  return { ip, any };
+  return { ip, ip6, any };
 }
 
 /** Table names in iptables-save text (`*nat`, `*filter`, …). */
@@ -283,6 +286,8 @@ function readRuleset(file: string): RulesetSpec {
 
 interface RulesetChoice {
   readonly ruleset: RulesetSpec | null;
+  /** ip6tables-save.txt, when it is read (next to iptables-save.txt, or alone). */
+  readonly ip6tables?: RulesetSpec | null;
   readonly why: string;
   /** Said on stderr too: a choice the user would not expect from the files alone. */
   readonly note?: string;
@@ -315,30 +320,40 @@ function rulesetTables(spec: RulesetSpec): number {
 }
 
 /**
- * On an iptables-nft host `nft list ruleset` and iptables-save show the same tables: the
- * iptables text is then the one to read (it is what was written, and natsim reads it fully).
+ * On an iptables-nft host `nft list ruleset` and iptables-save (ip6tables-save for the ip6
+ * tables) show the same tables: the iptables texts are then the ones to read (they are what
+ * was written, and natsim reads them fully).
  */
 function chooseNfTables(dir: string): RulesetChoice {
   const nftPath = join(dir, NFT_FILE);
   const iptPath = join(dir, IPTABLES_FILE);
+  const ip6Path = join(dir, IP6TABLES_FILE);
   const nft = existsSync(nftPath) ? readRuleset(nftPath) : null;
   const ipt = existsSync(iptPath) ? readRuleset(iptPath) : null;
-  if (!nft && !ipt) return { ruleset: null, why: `no ruleset (neither ${NFT_FILE} nor ${IPTABLES_FILE}): empty ruleset` };
+  const ip6t = existsSync(ip6Path) ? readRuleset(ip6Path) : null;
+  const ip6Tables = ip6t ? iptablesTables(ip6t.text) : new Set<string>();
+  const ip6tables = ip6Tables.size > 0 ? ip6t : null;
+  const with6 = (why: string): string => (ip6tables ? `${why} and ${IP6TABLES_FILE}` : why);
+  if (!nft && !ipt) return ip6tables ? { ruleset: null, ip6tables, why: `using ${IP6TABLES_FILE} (no ${NFT_FILE} nor ${IPTABLES_FILE})` } : { ruleset: null, why: `no ruleset (neither ${NFT_FILE} nor ${IPTABLES_FILE}): empty ruleset` };
   const hidden = ipt ? incompatibleTables(ipt.text) : [];
   const unshown = `${IPTABLES_FILE} does not show table${hidden.length === 1 ? '' : 's'} ${hidden.join(', ')} (iptables-nft: "incompatible base-chains")`;
-  if (!nft && hidden.length > 0) return { ruleset: ipt, why: `using ${IPTABLES_FILE}; ${unshown}`, note: `${unshown}, and there is no ${NFT_FILE}: natsim runs without the rules of those tables` };
-  if (!nft) return { ruleset: ipt, why: `using ${IPTABLES_FILE}` };
-  if (!ipt) return { ruleset: nft, why: `using ${NFT_FILE}` };
-  if (hidden.length > 0) return { ruleset: nft, why: `using ${NFT_FILE} (${unshown})`, note: `using ${NFT_FILE}: ${unshown}` };
-  const iptTables = iptablesTables(ipt.text);
+  if (!nft && hidden.length > 0) return { ruleset: ipt, ip6tables, why: with6(`using ${IPTABLES_FILE}`) + `; ${unshown}`, note: `${unshown}, and there is no ${NFT_FILE}: natsim runs without the rules of those tables` };
+  if (!nft) return { ruleset: ipt, ip6tables, why: with6(`using ${IPTABLES_FILE}`) };
+  const ip6Aside = ip6tables ? `; ${IP6TABLES_FILE} ignored (natsim reads the ip6 tables of ${NFT_FILE})` : '';
+  if (!ipt && !ip6tables) return { ruleset: nft, why: `using ${NFT_FILE}` };
+  if (hidden.length > 0) return { ruleset: nft, why: `using ${NFT_FILE} (${unshown})${ip6Aside}`, note: `using ${NFT_FILE}: ${unshown}` };
+  const iptTables = ipt ? iptablesTables(ipt.text) : new Set<string>();
   const nftTables = nftIpTables(nft.text);
-  if (iptTables.size === 0) return { ruleset: nft, why: `using ${NFT_FILE} (${IPTABLES_FILE} has no tables)` };
-  if (nftTables.any === 0) return { ruleset: ipt, why: `using ${IPTABLES_FILE} (${NFT_FILE} has no tables: iptables-legacy?)` };
-  const same = nftTables.any === nftTables.ip.size && iptTables.size === nftTables.ip.size && [...iptTables].every((t) => nftTables.ip.has(t));
-  if (same) return { ruleset: ipt, why: `using ${IPTABLES_FILE} (${NFT_FILE} shows the same tables)` };
+  if (iptTables.size === 0 && !ip6tables) return { ruleset: nft, why: `using ${NFT_FILE} (${IPTABLES_FILE} has no tables)` };
+  const read = [...(iptTables.size > 0 ? [IPTABLES_FILE] : []), ...(ip6tables ? [IP6TABLES_FILE] : [])].join(' and ');
+  const iptRuleset = iptTables.size > 0 ? ipt : null;
+  if (nftTables.any === 0) return { ruleset: iptRuleset, ip6tables, why: `using ${read} (${NFT_FILE} has no tables: iptables-legacy?)` };
+  const sameSet = (a: Set<string>, b: Set<string>): boolean => a.size === b.size && [...a].every((t) => b.has(t));
+  const same = nftTables.any === nftTables.ip.size + nftTables.ip6.size && sameSet(iptTables, nftTables.ip) && sameSet(ip6Tables, nftTables.ip6);
+  if (same) return { ruleset: iptRuleset, ip6tables, why: `using ${read} (${NFT_FILE} shows the same tables)` };
   return {
     ruleset: nft,
-    why: `using ${NFT_FILE} (it differs from ${IPTABLES_FILE}: nft tables ${describeNft(nft.text)}, iptables tables ${[...iptTables].join(', ')}; ${IPTABLES_FILE} ignored)`,
+    why: `using ${NFT_FILE} (it differs from ${[IPTABLES_FILE, ...(ip6tables ? [IP6TABLES_FILE] : [])].join(' and ')}: nft tables ${describeNft(nft.text)}, iptables tables ${[...iptTables, ...[...ip6Tables].map((t) => `ip6 ${t}`)].join(', ')}; ${[IPTABLES_FILE, ...(ip6tables ? [IP6TABLES_FILE] : [])].join(' and ')} ignored)`,
   };
 }
 

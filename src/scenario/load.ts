@@ -13,7 +13,7 @@ import { readCpuCount, withinNrCpus } from '../node/cpu-count.js';
 import { CANNOT_READ, readTextInput } from '../text-input.js';
 import { rememberText } from '../text-columns.js';
 import { DEFAULT_KERNEL, isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from '../kernel/profile.js';
-const HOST_KEYS = new Set(['interfaces', 'routes', 'sysctl', 'ruleset', 'ruleset-file', 'ipsets', 'ipsets-file', 'ipvs', 'ipvs-file', 'conntrack-hash-seed']);
+const HOST_KEYS = new Set(['interfaces', 'routes', 'sysctl', 'ruleset', 'ruleset-file', 'ip6tables', 'ip6tables-file', 'ipsets', 'ipsets-file', 'ipvs', 'ipvs-file', 'conntrack-hash-seed']);
 const IFACE_KEYS = new Set(['addr', 'link', 'index', 'mac', 'mtu', 'kind', 'ageing-time', 'master', 'hairpin', 'learning', 'flood']);
 
 const TOP_KEYS = new Set(['natsim', 'name', 'about', 'seed', 'cpus', 'kernel', 'hosts', 'trace', 'run', 'until']);
@@ -91,11 +91,12 @@ function hostRef(src: YamlSource, node: Node, names: Set<string>): string {
 }
 
 function readHost(src: YamlSource, name: string, node: Node | null, keyNode: Node): HostSpec {
-  const host: { interfaces: InterfaceSpec[]; routes: Located<string>[]; sysctl: Located<[string, string | number]>[]; ruleset: RulesetSpec | null; ipsets: RulesetSpec | null; ipvs: RulesetSpec | null; conntrackHashSeed: number | null } = {
+  const host: { interfaces: InterfaceSpec[]; routes: Located<string>[]; sysctl: Located<[string, string | number]>[]; ruleset: RulesetSpec | null; ip6tables: RulesetSpec | null; ipsets: RulesetSpec | null; ipvs: RulesetSpec | null; conntrackHashSeed: number | null } = {
     interfaces: [],
     routes: [],
     sysctl: [],
     ruleset: null,
+    ip6tables: null,
     ipsets: null,
     ipvs: null,
     conntrackHashSeed: null,
@@ -107,6 +108,8 @@ function readHost(src: YamlSource, name: string, node: Node | null, keyNode: Nod
     if (key === 'sysctl') host.sysctl = src.entries(value, 'sysctl').map(([n, v, kn]) => ({ value: [n, scalar(src, v, n)], place: src.place(kn) }));
     if (key === 'ruleset') host.ruleset = inlineRuleset(src, value);
     if (key === 'ruleset-file') host.ruleset = rulesetFile(src, value);
+    if (key === 'ip6tables') host.ip6tables = inlineRuleset(src, value);
+    if (key === 'ip6tables-file') host.ip6tables = rulesetFile(src, value);
     if (key === 'ipsets') host.ipsets = inlineRuleset(src, value);
     if (key === 'ipsets-file') host.ipsets = rulesetFile(src, value);
     if (key === 'ipvs') host.ipvs = inlineRuleset(src, value);

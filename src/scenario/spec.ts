@@ -63,6 +63,11 @@ export interface HostSpec {
   readonly routes: Located<string>[];
   readonly sysctl: Located<[string, string | number]>[];
   readonly ruleset: RulesetSpec | null;
+  /**
+   * `ip6tables-save` text: the IPv6 family's iptables rules (a snapshot's ip6tables-save.txt, a
+   * scenario's ip6tables: / ip6tables-file:), read as ip6 tables next to the ruleset's; absent: none.
+   */
+  readonly ip6tables?: RulesetSpec | null;
   /** `ipset save` text for the ruleset's -m set matches (absent: no sets). */
   readonly ipsets?: RulesetSpec | null;
   /** `ipvsadm -Sn` text: the host's IPVS virtual services (absent: no IPVS). */

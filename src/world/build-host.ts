@@ -55,6 +55,7 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   const net = new NetfilterNet(sysctl, prng, cpus, spec.conntrackHashSeed ?? streamSeed(prng.seed, `hash ${spec.name}`));
   const ipsets = spec.ipsets ? parseIpsets(spec.ipsets) : new Map();
   const ruleset = spec.ruleset ? parseRuleset(spec.ruleset, ipsets) : { tables: [] };
+  if (spec.ip6tables) ruleset.tables.push(...parseRuleset(spec.ip6tables, ipsets, NFPROTO_IPV6).tables);
   const follow = new DrawFollower(ruleset, () => net.recorded);
   const env = { addrType: (addr: number) => ADDR_TYPE_BIT[fib.addrType(addr)], prng, follow, routeTo: (addr: number) => fib.lookup(addr) };
   const services = spec.ipvs ? parseIpvs(spec.ipvs) : [];

@@ -19,6 +19,8 @@ import { ICMPV6, type Ipv6Packet } from '../../src/packet/ipv6.js';
 import type { L3Packet } from '../../src/packet/l3-packet.js';
 import { Prng } from '../../src/sim/prng.js';
 import { ipv6Frames } from '../ipv6/capture6.js';
+import { loadNode, nodeScenario } from '../../src/node/snapshot.js';
+import { World } from '../../src/world/world.js';
 import { ETH0, ETH1, udp } from './xt-helpers.js';
 
 const PENDING = 'fixtures/kernel-pending';
@@ -200,5 +202,20 @@ describe('IPv6 input natsim refuses, by file:line:col', () => {
     expect(ip6save('-A FORWARD -s fd00::/129 -j DROP')).toBe("r:3:15: bad address 'fd00::/129' (expected an IPv6 address[/LEN])");
     expect(ip6save('-A FORWARD -s 10.0.0.1 -j DROP')).toBe("r:3:15: bad address '10.0.0.1' (expected an IPv6 address[/LEN])");
     expect(ip6save('-A FORWARD -p icmp -m icmp --icmp-type 8 -j DROP')).toBe('r:3:28: --icmp-type belongs to iptables (ICMP); this is ip6tables-save text');
+  });
+});
+
+describe('a node snapshot with ip6tables-save.txt (ip6tables-masq)', () => {
+  it('reads ip6tables-save.txt for the ip6 tables when nft-ruleset.txt shows the same ones (iptables-nft)', () => {
+    const node = loadNode(`${PENDING}/ip6tables-masq`);
+    expect(node.rulesetChoice).toBe('using ip6tables-save.txt (nft-ruleset.txt shows the same tables)');
+    expect(node.host.ruleset).toBeNull();
+    expect(node.host.ip6tables?.file).toBe(`${PENDING}/ip6tables-masq/ip6tables-save.txt`);
+    const host = new World(nodeScenario(node), {}).hosts.get(node.host.name)!;
+    expect(host.ruleset.tables.map((t) => `${t.family} ${t.name} ${t.source}`)).toEqual(['ip6 nat iptables-nft']);
+  });
+
+  it('keeps nft-ruleset.txt when it shows tables ip6tables-save.txt does not', () => {
+    expect(loadNode(`${PENDING}/dual-stack-router`).rulesetChoice).toBe('using nft-ruleset.txt');
   });
 });

@@ -5,7 +5,7 @@
 import { InputError, type SourcePlace } from '../../errors.js';
 import type { RulesetSpec } from '../../scenario/spec.js';
 import { parseIptablesSave } from './iptables-parser.js';
-import type { Ruleset } from './model.js';
+import { NFPROTO_IPV4, NFPROTO_IPV6, type NfProto, type Ruleset } from './model.js';
 import { parseNft } from './nft-parser.js';
 import { validateRuleset } from './validate.js';
 import { parseIpsetSave, type IpSet } from './ipset.js';
@@ -44,9 +44,15 @@ export function parseIpvs(spec: RulesetSpec): IpvsServiceSpec[] {
   return services;
 }
 
-export function parseRuleset(spec: RulesetSpec, ipsets: ReadonlyMap<string, IpSet> = new Map()): Ruleset {
+/**
+ * `nfproto` NFPROTO_IPV6: the text is ip6tables-save's (a host's ip6tables), which nft text
+ * cannot be: nft names each table's family itself.
+ */
+export function parseRuleset(spec: RulesetSpec, ipsets: ReadonlyMap<string, IpSet> = new Map(), nfproto: NfProto = NFPROTO_IPV4): Ruleset {
   const ruleset = placed(spec, () => {
-    const parsed = looksLikeIptablesSave(spec.text) ? parseIptablesSave(spec.text, spec.file, null, ipsets) : parseNft(spec.text, spec.file);
+    const iptables = looksLikeIptablesSave(spec.text);
+    if (!iptables && nfproto === NFPROTO_IPV6) throw new InputError({ file: spec.file, line: 1, col: 1 }, 'expected ip6tables-save text (a table header such as *nat first); nft rules go in the ruleset, with their family');
+    const parsed = iptables ? parseIptablesSave(spec.text, spec.file, null, ipsets, nfproto) : parseNft(spec.text, spec.file);
     validateRuleset(parsed);
     return parsed;
   });
