@@ -3,10 +3,14 @@
  * iptables' `-m set --match-set NAME src,dst`. The types natsim evaluates: hash:ip, hash:net,
  * hash:ip,port, hash:net,port, hash:ip,port,ip, hash:ip,port,net and bitmap:port. An element
  * matches when each of its parts matches the packet field the rule's direction flag names
- * (ip_set_test with the flags of xt_set).
+ * (ip_set_test with the flags of xt_set). A set is of one family (`family inet6`: IPv6
+ * addresses); ip_set_test finds nothing in a set of the other family (`set->family !=
+ * opt->family`), so it never matches a packet of that family (a negated -m set then does).
  */
 import { InputError } from '../../errors.js';
-import { inPrefix, parsePrefix } from '../../packet/ipv4-addr.js';
+import { parsePrefix } from '../../packet/ipv4-addr.js';
+import { inInetPrefix } from '../../packet/inet-addr.js';
+import { parseIpv6Prefix } from '../../packet/ipv6-addr.js';
 import { IPPROTO } from '../constants.js';
 import type { Prefix } from './model.js';
 import { parseProto } from './syntax.js';
@@ -20,6 +24,8 @@ export interface IpSet {
   readonly name: string;
   readonly type: string;
   readonly dims: readonly Dim[];
+  /** `family inet` (the default) or `family inet6`: the family of the set's addresses. */
+  readonly family: 'inet' | 'inet6';
   readonly elements: Part[][];
 }
 
@@ -45,8 +51,10 @@ export function parseIpsetSave(text: string, file: string): Map<string, IpSet> {
     const [command, name, arg] = words;
     if (command === 'create') {
       const dims = TYPES[arg ?? ''] ?? fail(2, `ipset type '${arg ?? ''}' is not modelled (${Object.keys(TYPES).join(', ')})`);
-      if (words.includes('inet6')) return; // an IPv6 set never matches an IPv4 packet
-      sets.set(name!, { name: name!, type: arg!, dims, elements: [] });
+      const at = words.indexOf('family');
+      const family = at < 0 ? 'inet' : words[at + 1];
+      if (family !== 'inet' && family !== 'inet6') return fail(at + 1, `family '${family ?? ''}' (inet or inet6)`);
+      sets.set(name!, { name: name!, type: arg!, dims, family, elements: [] });
     } else if (command === 'add') {
       const set = sets.get(name ?? '') ?? fail(1, `no set '${name ?? ''}' created before this line`);
       set.elements.push(parseElement(arg ?? '', set) ?? fail(2, `bad ${set.type} element '${arg ?? ''}'`));
@@ -57,7 +65,7 @@ export function parseIpsetSave(text: string, file: string): Map<string, IpSet> {
   return sets;
 }
 
-/** "10.0.0.1", "10.0.0.0/8", "10.0.0.1,tcp:80", "10.0.0.1,80,10.0.0.2", "8080" … */
+/** "10.0.0.1", "10.0.0.0/8", "10.0.0.1,tcp:80", "10.0.0.1,80,10.0.0.2", "8080", "fd00::/64,udp:53" … */
 function parseElement(text: string, set: IpSet): Part[] | null {
   const parts = text.split(',');
   if (parts.length !== set.dims.length) return null;
@@ -71,8 +79,8 @@ function parseElement(text: string, set: IpSet): Part[] | null {
       if (proto === null || !Number.isInteger(port) || port < 0 || port > 65535) return null;
       out.push({ proto, port });
     } else {
-      const prefix = parsePrefix(part);
-      if (!prefix || (dim === 'ip' && prefix.len !== 32 && !part.includes('/'))) return null;
+      const prefix = set.family === 'inet6' ? parseIpv6Prefix(part) : parsePrefix(part);
+      if (!prefix || (dim === 'ip' && prefix.len !== (set.family === 'inet6' ? 128 : 32) && !part.includes('/'))) return null;
       out.push({ prefix });
     }
   }
@@ -92,7 +100,7 @@ export function setContains(set: IpSet, dirs: readonly ('src' | 'dst')[], probe:
   return set.elements.some((element) =>
     element.every((part, i) => {
       const dir = dirs[i] ?? 'src';
-      return 'prefix' in part ? inPrefix(probe.addr(dir), part.prefix.addr, part.prefix.len) : part.proto === probe.proto && part.port === probe.port(dir);
+      return 'prefix' in part ? inInetPrefix(probe.addr(dir), part.prefix) : part.proto === probe.proto && part.port === probe.port(dir);
     }),
   );
 }
