@@ -1,11 +1,14 @@
 /**
- * The IPv4 logger's text (nf_log_ip_packet, net/netfilter/nf_log_syslog.c): the line LOG, nft
- * `log` and ip_tables' TRACE put in the kernel log, e.g.
- * `lt: IN=eth1 OUT=eth0 MAC=… SRC=10.0.3.1 DST=192.168.206.1 LEN=60 TOS=0x00 PREC=0x00 TTL=63
- * ID=3772 DF PROTO=TCP SPT=41000 DPT=8080 WINDOW=64240 RES=0x00 SYN URGP=0 ` — trailing space
- * included, as printk gets it. A formatter calls it; the model only keeps the entry's data.
+ * The IPv4 and IPv6 loggers' text (nf_log_ip_packet, nf_log_ip6_packet,
+ * net/netfilter/nf_log_syslog.c): the line LOG, nft `log` and ip_tables' TRACE put in the kernel
+ * log, e.g. `lt: IN=eth1 OUT=eth0 MAC=… SRC=10.0.3.1 DST=192.168.206.1 LEN=60 TOS=0x00
+ * PREC=0x00 TTL=63 ID=3772 DF PROTO=TCP SPT=41000 DPT=8080 WINDOW=64240 RES=0x00 SYN URGP=0 `, or
+ * for IPv6 `SRC=fd00:0003:0000:0000:0000:0000:0000:0001 DST=… LEN=104 TC=0 HOPLIMIT=63
+ * FLOWLBL=0 PROTO=ICMPv6 TYPE=128 CODE=0 ID=1 SEQ=1 ` (%pI6: every group in full) — trailing
+ * space included, as printk gets it. A formatter calls it; the model only keeps the entry's data.
  */
 import { formatIpv4 } from '../../packet/ipv4-addr.js';
+import { formatIpv6Full, ipv6Handle } from '../../packet/ipv6-addr.js';
 import { readU16 as u16, readU32 as u32 } from '../../packet/ipv4.js';
 import { IPPROTO } from '../constants.js';
 import { NfLogFlag, type LinkHeaderView, type NfLogEntry, type NfLogOrigin } from './nf-log.js';
@@ -14,14 +17,16 @@ import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_FRAG_NEEDED, ICMP_PA
 /** NF_LOG_PREFIXLEN: nf_log_packet formats the prefix into 128 bytes. */
 const NF_LOG_PREFIXLEN = 128;
 
-/** nf_log_ip_packet: the common part, the link header when there is an input device, the packet. */
+/** nf_log_ip_packet / nf_log_ip6_packet: the common part, the link header when there is an input device, the packet. */
 export function nfLogLine(e: NfLogEntry): string {
   const out: string[] = [`${prefixText(e.origin)}IN=${e.in ?? ''} OUT=${e.out ?? ''} `];
   // nf_log_dump_packet_common: a bridged frame's ports where they are not the devices above
   if (e.physin !== null && e.physin !== e.in) out.push(`PHYSIN=${e.physin} `);
   if (e.physout !== null && e.physout !== e.out) out.push(`PHYSOUT=${e.physout} `);
+  // dump_ipv4_mac_header and dump_ipv6_mac_header agree but for SIT tunnels, which natsim has none of
   if (e.link) dumpMacHeader(out, e.info.flags, e.link);
-  dumpIpv4Packet(out, e.packet, 0, e);
+  if (e.packet.length > 0 && e.packet[0]! >> 4 === 6) dumpIpv6Packet(out, e.packet, 0, e);
+  else dumpIpv4Packet(out, e.packet, 0, e);
   return out.join('');
 }
 
@@ -93,9 +98,151 @@ function dumpIpv4Packet(out: string[], skb: Uint8Array, iphoff: number, e: NfLog
   const l4 = iphoff + ihl;
   const fragment = (fragOff & IP_OFFSET) !== 0;
   if (!dumpTransport(out, skb, ih[9]!, fragment, l4, iphoff, e)) return;
-  if (iphoff !== 0) return;
-  if ((flags & NfLogFlag.Uid) !== 0 && e.owner) out.push(`UID=${e.owner.uid} GID=${e.owner.gid} `);
+  if (iphoff === 0) dumpOwnerAndMark(out, e);
+}
+
+/** The outer packet's tail (recurse): the socket's owner with NF_LOG_UID, the mark when set. */
+function dumpOwnerAndMark(out: string[], e: NfLogEntry): void {
+  if ((e.info.flags & NfLogFlag.Uid) !== 0 && e.owner) out.push(`UID=${e.owner.uid} GID=${e.owner.gid} `);
   if (e.mark !== 0) out.push(`MARK=0x${e.mark.toString(16)} `);
+}
+
+/** nf_ip6_ext_hdr: the next-header values dump_ipv6_packet walks (NEXTHDR_NONE ends the walk first). */
+const IPV6_EXT = { HOP: 0, ROUTING: 43, FRAGMENT: 44, ESP: 50, AUTH: 51, NONE: 59, DEST: 60 } as const;
+const IPV6_EXT_HEADERS = new Set<number>(Object.values(IPV6_EXT));
+
+/**
+ * dump_ipv6_packet for the header at `ip6hoff`: addresses, length, traffic class, hop limit and
+ * flow label, the extension headers it walks (fragment offset and id; options in brackets
+ * with NF_LOG_IPOPT), then the upper layer; an ICMPv6 error's quoted packet is dumped once.
+ */
+function dumpIpv6Packet(out: string[], skb: Uint8Array, ip6hoff: number, e: NfLogEntry): void {
+  const flags = e.info.flags;
+  const opts = (flags & NfLogFlag.IpOpt) !== 0;
+  if (skb.length < ip6hoff + 40) {
+    out.push('TRUNCATED');
+    return;
+  }
+  const ih = skb.subarray(ip6hoff);
+  const first = u32(ih, 0);
+  out.push(`SRC=${formatIpv6Full(ipv6Handle(ih, 8))} DST=${formatIpv6Full(ipv6Handle(ih, 24))} `);
+  out.push(`LEN=${u16(ih, 4) + 40} TC=${(first & 0x0ff00000) >>> 20} HOPLIMIT=${ih[7]} FLOWLBL=${first & 0x000fffff} `);
+  let fragment = false;
+  let ptr = ip6hoff + 40;
+  let current = ih[6]!;
+  while (current !== IPV6_EXT.NONE && IPV6_EXT_HEADERS.has(current)) {
+    if (skb.length < ptr + 2) {
+      out.push('TRUNCATED');
+      return;
+    }
+    if (opts) out.push('OPT ( ');
+    let hdrlen: number;
+    switch (current) {
+      case IPV6_EXT.FRAGMENT: {
+        out.push('FRAG:');
+        if (skb.length < ptr + 8) {
+          out.push('TRUNCATED ');
+          return;
+        }
+        const fragOff = u16(skb, ptr + 2);
+        out.push(`${fragOff & 0xfff8} `);
+        if (fragOff & 0x0001) out.push('INCOMPLETE ');
+        out.push(`ID:${hex(u32(skb, ptr + 4), 8)} `);
+        if (fragOff & 0xfff8) fragment = true;
+        hdrlen = 8;
+        break;
+      }
+      case IPV6_EXT.DEST:
+      case IPV6_EXT.ROUTING:
+      case IPV6_EXT.HOP:
+        if (fragment) {
+          if (opts) out.push(')');
+          return;
+        }
+        // ipv6_optlen
+        hdrlen = (skb[ptr + 1]! + 1) << 3;
+        break;
+      case IPV6_EXT.AUTH:
+        if (opts) {
+          out.push('AH ');
+          if (fragment) {
+            out.push(')');
+            return;
+          }
+          if (skb.length < ptr + 12) {
+            out.push(`INCOMPLETE [${skb.length - ptr} bytes] )`);
+            return;
+          }
+          out.push(`SPI=0x${u32(skb, ptr + 4).toString(16)} `);
+        }
+        // ipv6_authlen
+        hdrlen = (skb[ptr + 1]! + 2) << 2;
+        break;
+      default:
+        // ESP: the rest is encrypted
+        if (opts) {
+          out.push('ESP ');
+          if (fragment) {
+            out.push(')');
+            return;
+          }
+          out.push(skb.length < ptr + 8 ? `INCOMPLETE [${skb.length - ptr} bytes] )` : `SPI=0x${u32(skb, ptr).toString(16)} )`);
+        }
+        return;
+    }
+    if (opts) out.push(') ');
+    current = skb[ptr]!;
+    ptr += hdrlen;
+  }
+  switch (current) {
+    case IPPROTO.TCP:
+      if (dumpTcpHeader(out, flags, skb, fragment, ptr)) return;
+      break;
+    case IPPROTO.UDP:
+    case IPPROTO.UDPLITE:
+      if (dumpUdpHeader(out, skb, current, fragment, ptr)) return;
+      break;
+    case IPPROTO.ICMPV6:
+      if (!dumpIcmpv6(out, skb, fragment, ptr, ip6hoff, e)) return;
+      break;
+    default:
+      out.push(`PROTO=${current} `);
+  }
+  if (ip6hoff === 0) dumpOwnerAndMark(out, e);
+}
+
+/** ICMPv6 types dump_ipv6_packet names. */
+const ICMPV6_LOG = { DEST_UNREACH: 1, PKT_TOOBIG: 2, TIME_EXCEED: 3, PARAMPROB: 4, ECHO_REQUEST: 128, ECHO_REPLY: 129 } as const;
+
+/** The ICMPv6 case of dump_ipv6_packet; false where the kernel returns (a header cut short). */
+function dumpIcmpv6(out: string[], skb: Uint8Array, fragment: boolean, ptr: number, ip6hoff: number, e: NfLogEntry): boolean {
+  out.push('PROTO=ICMPv6 ');
+  if (fragment) return true;
+  if (skb.length < ptr + 8) {
+    out.push(incomplete(skb, ptr));
+    return false;
+  }
+  const type = skb[ptr]!;
+  out.push(`TYPE=${type} CODE=${skb[ptr + 1]} `);
+  switch (type) {
+    case ICMPV6_LOG.ECHO_REQUEST:
+    case ICMPV6_LOG.ECHO_REPLY:
+      out.push(`ID=${u16(skb, ptr + 4)} SEQ=${u16(skb, ptr + 6)} `);
+      break;
+    case ICMPV6_LOG.PARAMPROB:
+    case ICMPV6_LOG.DEST_UNREACH:
+    case ICMPV6_LOG.PKT_TOOBIG:
+    case ICMPV6_LOG.TIME_EXCEED:
+      if (type === ICMPV6_LOG.PARAMPROB) out.push(`POINTER=${hex(u32(skb, ptr + 4), 8)} `);
+      // the quote once (recurse), from the outer header only
+      if (ip6hoff === 0) {
+        out.push('[');
+        dumpIpv6Packet(out, skb, ptr + 8, e);
+        out.push('] ');
+      }
+      if (type === ICMPV6_LOG.PKT_TOOBIG) out.push(`MTU=${u32(skb, ptr + 4)} `);
+  }
+  return true;
 }
 
 /** The protocol part of dump_ipv4_packet; false where the kernel returns early (nothing after it). */

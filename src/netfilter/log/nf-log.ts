@@ -60,7 +60,7 @@ export interface NfLogEntry {
   readonly physout: string | null;
   /** Printed only when there is an input device (nf_log_ip_packet: `if (in) dump_mac_header`). */
   readonly link: LinkHeaderView | null;
-  /** The IPv4 datagram as the rule saw it (a copy). */
+  /** The IPv4 or IPv6 datagram as the rule saw it (a copy). */
   readonly packet: Uint8Array;
   /** skb->mark (MARK=0x… when not zero). */
   readonly mark: number;
