@@ -11,7 +11,7 @@ import { HookTable, type HookOp, type HookState } from './hooks.js';
 import type { Ipv4Skb, Ipv6Skb, Skb } from './skb.js';
 import { IPV4_CONNTRACK_OPS, IPV4_NAT_OPS, IPV6_CONNTRACK_OPS, IPV6_NAT_OPS, type ConntrackOpRole, type HookOpSpec } from './hook-ops.js';
 import type { NetfilterNet } from './net.js';
-import type { Ruleset, Table, Chain } from './rules/model.js';
+import { NFPROTO_IPV4, NFPROTO_IPV6, tablesOfFamily, type Ruleset, type Table, type Chain } from './rules/model.js';
 import { evaluateChain } from './rules/eval.js';
 import { RuleContext, type RuleEnv } from './rules/context.js';
 import { conntrackIn } from './conntrack/core.js';
@@ -34,17 +34,12 @@ export interface Tracked {
   readonly ipv6: boolean;
 }
 
-/** Whether a table's chains hook into the family's table (ip → IPv4, ip6 → IPv6, inet → both). */
-export function tableInFamily(table: Table, family: 'ipv4' | 'ipv6'): boolean {
-  return table.family === 'inet' || table.family === (family === 'ipv4' ? 'ip' : 'ip6');
-}
-
 export function buildHooks(net: NetfilterNet, ruleset: Ruleset, tracked: Tracked, devices: readonly NetDevice[], env: RuleEnv): FamilyHooks {
   const ipv4 = new HookTable<Ipv4Skb>();
   const ipv6 = new HookTable<Ipv6Skb>();
   const defrag4 = (skb: Ipv4Skb, state: HookState): Verdict => ipv4ConntrackDefrag(net, skb, state);
-  buildFamily(ipv4, net, ruleset.tables.filter((t) => tableInFamily(t, 'ipv4')), tracked.ipv4 ? IPV4_CONNTRACK_OPS : null, IPV4_NAT_OPS, defrag4, devices, env);
-  buildFamily(ipv6, net, ruleset.tables.filter((t) => tableInFamily(t, 'ipv6')), tracked.ipv6 ? IPV6_CONNTRACK_OPS : null, IPV6_NAT_OPS, ipv6Defrag, devices, env);
+  buildFamily(ipv4, net, tablesOfFamily(ruleset, NFPROTO_IPV4), tracked.ipv4 ? IPV4_CONNTRACK_OPS : null, IPV4_NAT_OPS, defrag4, devices, env);
+  buildFamily(ipv6, net, tablesOfFamily(ruleset, NFPROTO_IPV6), tracked.ipv6 ? IPV6_CONNTRACK_OPS : null, IPV6_NAT_OPS, ipv6Defrag, devices, env);
   return { ipv4, ipv6 };
 }
 

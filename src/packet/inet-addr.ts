@@ -4,7 +4,7 @@
  * here once, so that no caller tests the family itself.
  */
 import { formatIpv4, inPrefix, parsePrefix } from './ipv4-addr.js';
-import { formatIpv6, ipv6PrefixEqual, isIpv6, parseIpv6Prefix } from './ipv6-addr.js';
+import { formatIpv6, ipv6PrefixEqual, ipv6Words, isIpv6, parseIpv6Prefix } from './ipv6-addr.js';
 
 /** inet_ntop(AF_INET or AF_INET6) as conntrack-tools, ip and nft print an address: 10.0.3.1, fd00:3::1. */
 export function formatInetAddr(addr: number): string {
@@ -30,4 +30,16 @@ export function parseInetPrefix(text: string): InetPrefix | null {
 export function inInetPrefix(addr: number, prefix: InetPrefix): boolean {
   if (isIpv6(prefix.addr)) return isIpv6(addr) && ipv6PrefixEqual(addr, prefix.addr, prefix.len);
   return !isIpv6(addr) && inPrefix(addr, prefix.addr, prefix.len);
+}
+
+/**
+ * The order of two addresses of one family by their bits (a NAT range's ends: IPv6 handles are
+ * numbered as the addresses were met, not by value); negative, zero or positive.
+ */
+export function compareInetAddr(a: number, b: number): number {
+  if (!isIpv6(a) || !isIpv6(b)) return a - b;
+  const wa = ipv6Words(a);
+  const wb = ipv6Words(b);
+  for (let i = 0; i < 4; i++) if (wa[i] !== wb[i]) return wa[i]! - wb[i]!;
+  return 0;
 }

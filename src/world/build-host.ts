@@ -9,7 +9,8 @@ import { Host, type HostPorts } from '../host/host.js';
 import { parseRoute } from '../host/route-syntax.js';
 import { Sysctl } from '../host/sysctl.js';
 import { NetfilterNet } from '../netfilter/net.js';
-import { buildHooks, tableInFamily } from '../netfilter/stack.js';
+import { buildHooks } from '../netfilter/stack.js';
+import { NFPROTO_IPV4, NFPROTO_IPV6, tablesOfFamily } from '../netfilter/rules/model.js';
 import { conntrackWanted } from '../netfilter/conntrack/netns.js';
 import { DrawFollower } from '../netfilter/rules/follow-draw.js';
 import { parseIpsets, parseIpvs, parseRuleset } from '../netfilter/rules/parse.js';
@@ -59,8 +60,8 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   const services = spec.ipvs ? parseIpvs(spec.ipvs) : [];
   // nf_ct_netns_get per family: an ip or inet table (or IPVS) for IPv4, an ip6 or inet table for IPv6
   const tracked = {
-    ipv4: conntrackWanted({ ...ruleset, tables: ruleset.tables.filter((t) => tableInFamily(t, 'ipv4')) }, services),
-    ipv6: conntrackWanted({ ...ruleset, tables: ruleset.tables.filter((t) => tableInFamily(t, 'ipv6')) }, []),
+    ipv4: conntrackWanted(tablesOfFamily(ruleset, NFPROTO_IPV4), services),
+    ipv6: conntrackWanted(tablesOfFamily(ruleset, NFPROTO_IPV6), []),
   };
   const hooks = buildHooks(net, ruleset, tracked, devices, env);
   const host = new Host(spec.name, devices, fib, sysctl, net, hooks.ipv4, hooks.ipv6, ports, new BacklogCpu(cpus, prng.seed, spec.name));

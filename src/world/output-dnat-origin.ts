@@ -7,7 +7,7 @@
  * wire shows it, and the trace says which.
  */
 import { Hook } from '../netfilter/constants.js';
-import { NatFlag, type Chain, type Match, type Rule, type Ruleset, type Table } from '../netfilter/rules/model.js';
+import { NatFlag, NFPROTO_IPV4, tablesOfFamily, type Chain, type Match, type Rule, type Ruleset, type Table } from '../netfilter/rules/model.js';
 import { formatPlace } from '../errors.js';
 import type { Ipv4Packet } from '../packet/ipv4.js';
 
@@ -21,7 +21,7 @@ export interface DnatOrigin {
 /** The origins the wire packet `pkt` can have come from (duplicates of one origin merged). */
 export function outputDnatOrigins(ruleset: Ruleset, pkt: Ipv4Packet): DnatOrigin[] {
   const found = new Map<string, DnatOrigin>();
-  for (const table of ruleset.tables) {
+  for (const table of tablesOfFamily(ruleset, NFPROTO_IPV4)) {
     for (const chain of table.chains.values()) {
       if (chain.base?.type !== 'nat' || chain.base.hook !== Hook.LocalOut) continue;
       for (const rule of reachableRules(table, chain)) {

@@ -158,8 +158,8 @@ describe('iptables targets', () => {
   it('REJECT: drops and says what to answer', () => {
     const r = run('-A FORWARD -p tcp -j REJECT --reject-with tcp-reset', tcp(80));
     expect([r.verdict, r.skb.drop?.reject]).toEqual([Verdict.Drop, 'tcp-reset']);
-    expect(run('-A FORWARD -j REJECT', udp()).skb.drop?.reject).toEqual({ icmpCode: 3 });
-    expect(run('-A FORWARD -j REJECT --reject-with icmp-host-prohibited', udp()).skb.drop?.reject).toEqual({ icmpCode: 10 });
+    expect(run('-A FORWARD -j REJECT', udp()).skb.drop?.reject).toEqual({ icmpCode: 3, icmpv6Code: 4 });
+    expect(run('-A FORWARD -j REJECT --reject-with icmp-host-prohibited', udp()).skb.drop?.reject).toEqual({ icmpCode: 10, icmpv6Code: 4 });
   });
 
   it('LOG goes on to the next rule', () => {
@@ -175,7 +175,7 @@ describe('nft expressions', () => {
     expect(drops('ct state { new } drop', udp(), (s) => tracked(s, CtInfo.Established), true)).toBe(false);
     expect(drops('fib daddr type local drop', udp(LOCAL), undefined, true)).toBe(true);
     expect(drops('icmp type echo-request drop', ping(8), undefined, true)).toBe(true);
-    expect(run('reject with icmp type admin-prohibited', udp(), undefined, new Prng(1), true).skb.drop?.reject).toEqual({ icmpCode: 13 });
+    expect(run('reject with icmp type admin-prohibited', udp(), undefined, new Prng(1), true).skb.drop?.reject).toEqual({ icmpCode: 13, icmpv6Code: 4 });
     const ct = (s: Skb) => {
       tracked(s, CtInfo.New);
       s.ct!.mark = 0x5;

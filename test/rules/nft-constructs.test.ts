@@ -209,7 +209,8 @@ describe('statements', () => {
 
   it('reject with icmpx, icmpv6 (never for IPv4) and tcp reset (implies meta l4proto tcp)', () => {
     const r = fwd(table('reject with icmpx type admin-prohibited'));
-    expect([r.verdict, r.skb.drop?.reject]).toEqual([Verdict.Drop, { icmpCode: 13 }]);
+    // nft_reject_icmp_code / nft_reject_icmpv6_code: admin prohibited is ICMP code 13, ICMPv6 code 1
+    expect([r.verdict, r.skb.drop?.reject]).toEqual([Verdict.Drop, { icmpCode: 13, icmpv6Code: 1 }]);
     expect(verdictOf('reject with icmpv6 type admin-prohibited')).toBe(Verdict.Accept);
     expect(verdictOf('reject with tcp reset')).toBe(Verdict.Accept);
     expect(fwd(table('reject with tcp reset'), tcp(80)).skb.drop?.reject).toBe('tcp-reset');

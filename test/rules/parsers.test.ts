@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { Hook, Priority } from '../../src/netfilter/constants.js';
-import { NatFlag, type Match, type Ruleset } from '../../src/netfilter/rules/model.js';
+import { NatFlag, NFPROTO_IPV4, tablesOfFamily, type Match, type Ruleset } from '../../src/netfilter/rules/model.js';
 import { parseRuleset } from '../../src/netfilter/rules/parse.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 
@@ -96,7 +96,7 @@ describe('nft syntax', () => {
     expect(snat!.action).toMatchObject({ kind: 'snat', range: { flags: NatFlag.MapIps | NatFlag.ProtoRandomFully, minAddr: parseIpv4('1.2.3.4'), maxAddr: parseIpv4('1.2.3.9') } });
   });
 
-  it('takes nft -f command form and flush ruleset, and skips ip6 tables', () => {
+  it('takes nft -f command form and flush ruleset, and keeps ip6 tables off the IPv4 hooks', () => {
     const r = parse(`flush ruleset
 add table ip nat
 add chain ip nat POSTROUTING { type nat hook postrouting priority 100 ; policy accept ; }
@@ -105,8 +105,11 @@ insert rule ip nat POSTROUTING ip saddr 10.0.0.1 accept
 table ip6 nat { chain x { type nat hook postrouting priority 100; ip6 saddr ::1 masquerade } }
 add rule ip6 nat x ip6 saddr ::2 masquerade
 `);
-    expect(r.tables).toHaveLength(1);
-    expect(r.tables[0]!.chains.get('POSTROUTING')!.rules.map((x) => x.action?.kind)).toEqual(['accept', 'masquerade']);
+    expect(r.tables.map((t) => t.family)).toEqual(['ip', 'ip6']);
+    expect(r.tables[1]!.chains.get('x')!.rules).toHaveLength(2);
+    const ipv4 = tablesOfFamily(r, NFPROTO_IPV4);
+    expect(ipv4.map((t) => t.family)).toEqual(['ip']);
+    expect(ipv4[0]!.chains.get('POSTROUTING')!.rules.map((x) => x.action?.kind)).toEqual(['accept', 'masquerade']);
   });
 
   it.each([
@@ -169,7 +172,7 @@ describe('iptables-save syntax', () => {
 
   it.each([
     [save('-A PREROUTING -j TPROXY --on-port 1'), 6, 18, "'TPROXY' is neither a declared chain nor a target natsim evaluates (ACCEPT, DROP, RETURN, MASQUERADE, SNAT, DNAT, REDIRECT, REJECT, MARK, CONNMARK, LOG, TRACE, NOTRACK, NFLOG, CHECKSUM, TCPMSS, CT)"],
-    [save('-A POSTROUTING -m string --string x --algo bm -j ACCEPT'), 6, 19, "match module 'string' is not supported yet (natsim evaluates tcp, udp, multiport, comment, statistic, recent, mark, connmark, conntrack, state, addrtype, set, physdev, icmp, limit, hashlimit, nfacct, ttl, pkttype, mac, length, dscp, tos, owner)"],
+    [save('-A POSTROUTING -m string --string x --algo bm -j ACCEPT'), 6, 19, "match module 'string' is not supported yet (natsim evaluates tcp, udp, multiport, comment, statistic, recent, mark, connmark, conntrack, state, addrtype, set, physdev, icmp, icmp6, limit, hashlimit, nfacct, ttl, pkttype, mac, length, dscp, tos, owner)"],
     [save('-A POSTROUTING -m hashlimit --hashlimit-upto 1/sec -j ACCEPT'), 6, 19, '-m hashlimit needs --hashlimit-name'],
     [save('-A POSTROUTING --dport 80 -j MASQUERADE'), 6, 16, '--dport needs -p tcp or -p udp'],
     [save('-A POSTROUTING -j MASQUERADE --to-ports 1000-2000'), 6, 41, 'a port range needs -p tcp, udp, sctp or dccp'],

@@ -123,7 +123,7 @@ function syn1723(): Ipv4Packet {
 }
 
 describe('which x_tables modules make the namespace track connections (nf_ct_netns_get)', () => {
-  const wanted = (rules: string, table = 'raw', chain = 'PREROUTING') => conntrackWanted(parse(`*${table}\n:${chain} ACCEPT [0:0]\n${rules}\nCOMMIT\n`), []);
+  const wanted = (rules: string, table = 'raw', chain = 'PREROUTING') => conntrackWanted(parse(`*${table}\n:${chain} ACCEPT [0:0]\n${rules}\nCOMMIT\n`).tables, []);
 
   it('CT with a helper or none does (xt_ct_tg_check), CT --notrack does not', () => {
     expect(wanted('-A PREROUTING -p tcp -m tcp --dport 21 -j CT --helper ftp')).toBe(true);

@@ -13,15 +13,19 @@
  * or only `notrack`, or `ct state` in an ip6 table, tracks nothing; `ct state`, `ct mark` in an ip
  * or inet table, or a masquerade rule, does.
  */
-import type { Action, Effect, KeyExpr, Match, Ruleset, Table } from '../rules/model.js';
+import type { Action, Effect, KeyExpr, Match, Table } from '../rules/model.js';
 import type { IpvsServiceSpec } from '../ipvs/service.js';
 
-/** True when the ruleset or the IPVS services make the kernel call nf_ct_netns_get(NFPROTO_IPV4). */
-export function conntrackWanted(ruleset: Ruleset, services: readonly IpvsServiceSpec[]): boolean {
-  return ruleset.tables.some(tableWantsConntrack) || services.some(ipvsWantsConntrack);
+/**
+ * True when the tables a family's hooks see (model.ts tablesOfFamily: an inet table's rules get
+ * both families, nf_ct_netns_inet_get; an ip6 table's only IPv6) or the IPVS services make the
+ * kernel call nf_ct_netns_get for that family.
+ */
+export function conntrackWanted(tables: readonly Table[], services: readonly IpvsServiceSpec[]): boolean {
+  return tables.some(tableWantsConntrack) || services.some(ipvsWantsConntrack);
 }
 
-/** An ip or inet table (nft, iptables-nft, iptables-legacy): the only families natsim keeps. */
+/** A table (nft, iptables-nft, iptables-legacy) whose rules ask for conntrack. */
 function tableWantsConntrack(table: Table): boolean {
   for (const chain of table.chains.values()) {
     for (const rule of chain.rules) {
@@ -118,12 +122,12 @@ function keyWants(k: KeyExpr): boolean {
     case 'meta':
     case 'payload':
     case 'tcpopt':
-    case 'ipv6':
       return false;
     case 'ct':
       // nft_ct_get_init calls nf_ct_netns_get for every key
       return true;
     case 'bitwise':
+    case 'mask128':
       return keyWants(k.of);
   }
 }

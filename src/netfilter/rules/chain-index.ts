@@ -11,7 +11,9 @@
  * The index holds, for each such address, the positions of its rules merged with those of the
  * rules that may match anything, in chain order; built once per chain, when first walked.
  */
-import type { Chain, Match, Rule } from './model.js';
+import { NFPROTO_IPV6, type Chain, type KeyExpr, type Match, type Rule } from './model.js';
+import type { SetElement } from './nft-set.js';
+import { isIpv6 } from '../../packet/ipv6-addr.js';
 
 /** Below this many rules a chain is walked whole: the index would not pay for itself. */
 const MIN_RULES = 32;
@@ -35,8 +37,12 @@ class DestIndex {
 
 const built = new WeakMap<Chain, DestIndex | null>();
 
-/** The positions of `chain`'s rules a packet to `daddr` can match, or null: walk them all. */
+/**
+ * The positions of `chain`'s rules a packet to `daddr` can match, or null: walk them all. The
+ * index is of IPv4 destinations: an IPv6 packet walks the chain whole.
+ */
 export function candidateRules(chain: Chain, daddr: number): Positions | null {
+  if (isIpv6(daddr)) return null;
   let index = built.get(chain);
   if (index === undefined) {
     index = buildIndex(chain.rules);
@@ -79,13 +85,22 @@ function exactDestinations(rule: Rule): readonly number[] | null {
  * -m statistic, -m recent, nft dynset, a lookup whose key draws a `numgen`, and the stateful
  * x_tables modules (-m limit, -m hashlimit, -m nfacct).
  */
-/** A rule with a key that never loads for IPv4 (ip6 …, icmpv6 …): it breaks before any later match runs. */
+/**
+ * A rule with a key that never loads for IPv4 (ip6 …, icmpv6 …, nft's `meta nfproto ipv6`
+ * dependency): it breaks before any later match runs.
+ */
 function ipv6Only(rule: Rule): boolean {
   for (const m of rule.matches) {
-    if (m.kind === 'lookup' && m.key.some((k) => k.kind === 'ipv6')) return true;
+    if (m.kind === 'lookup' && m.key.some((k) => (k.kind === 'payload' && k.nfproto === NFPROTO_IPV6) || isNfprotoIpv6(m.key, m.set.elements))) return true;
     if (hasEffect(m)) return false;
   }
   return false;
+}
+
+/** `meta nfproto ipv6`: the key is the family alone, and the set holds IPv6 alone. */
+function isNfprotoIpv6(key: readonly KeyExpr[], elements: readonly SetElement[]): boolean {
+  const k = key[0]!;
+  return key.length === 1 && k.kind === 'meta' && k.key === 'nfproto' && elements.length > 0 && elements.every((e) => e.key[0]!.min === NFPROTO_IPV6 && e.key[0]!.max === NFPROTO_IPV6);
 }
 
 function hasEffect(m: Match): boolean {

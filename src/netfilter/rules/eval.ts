@@ -8,7 +8,8 @@
  * traced as the table's front-end has it (chain-trace.ts).
  */
 import { IPPROTO, Verdict } from '../constants.js';
-import { inPrefix } from '../../packet/ipv4-addr.js';
+import { inInetPrefix } from '../../packet/inet-addr.js';
+import { isIpv6 } from '../../packet/ipv6-addr.js';
 import type { RuleContext } from './context.js';
 import { setContains } from './ipset.js';
 import { loadKey } from './nft-concat.js';
@@ -241,8 +242,16 @@ function matches(m: Match, rule: Rule, ctx: RuleContext): boolean {
     case 'tcpflags':
       return p.proto === IPPROTO.TCP && p.fragOffset === 0 && m.negate !== ((p.tcpFlags & m.mask) === m.comp);
     case 'icmptype':
-      // icmp_type_code_match: type 0xff (iptables' "any") matches every type
-      return p.proto === IPPROTO.ICMP && m.negate !== (m.type === 0xff || (p.icmpType === m.type && (m.code === null || p.icmpCode === m.code)));
+      // icmp_type_code_match: type 0xff (iptables' "any", ICMP only) matches every type; ICMP
+      // is IPv4's and ICMPv6 IPv6's (nft's nfproto dependency, the x_tables module's family)
+      return p.proto === m.proto && isIpv6(p.saddr) === (m.proto === IPPROTO.ICMPV6) && p.fragOffset === 0 && m.negate !== ((m.type === 0xff && m.proto === IPPROTO.ICMP) || (p.icmpType === m.type && (m.code === null || p.icmpCode === m.code)));
+    case 'saddr':
+    case 'daddr': {
+      // a prefix of the other family: nft's meta nfproto dependency breaks the rule, negated or not
+      const addr = m.kind === 'saddr' ? p.saddr : p.daddr;
+      if (isIpv6(addr) !== isIpv6(m.prefixes[0]!.addr)) return false;
+      return m.negate !== m.prefixes.some((x) => inInetPrefix(addr, x));
+    }
     case 'lookup': {
       // nft_lookup_eval: NFT_LOOKUP_F_INV inverts the found bit, after the key was loaded
       const key = loadKey(m.key, ctx);
@@ -261,13 +270,9 @@ function matches(m: Match, rule: Rule, ctx: RuleContext): boolean {
   }
 }
 
-function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags' | 'icmptype' | 'lookup' | 'dynset' | 'recent' | 'xt' | 'nft' }>, ctx: RuleContext): boolean {
+function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags' | 'icmptype' | 'saddr' | 'daddr' | 'lookup' | 'dynset' | 'recent' | 'xt' | 'nft' }>, ctx: RuleContext): boolean {
   const p = ctx.skb.pkt;
   switch (m.kind) {
-    case 'saddr':
-      return m.prefixes.some((x) => inPrefix(p.saddr, x.addr, x.len));
-    case 'daddr':
-      return m.prefixes.some((x) => inPrefix(p.daddr, x.addr, x.len));
     case 'iifname':
       return nameMatches(ctx.iifname, m.name, m.prefix);
     case 'oifname':

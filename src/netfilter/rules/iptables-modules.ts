@@ -1,10 +1,10 @@
 /**
  * iptables match modules beyond addresses, interfaces, protocols and ports: their options as
  * iptables-save writes them (libxt_mark, libxt_conntrack, libxt_state, libxt_addrtype,
- * libxt_statistic, libxt_tcp --tcp-flags, libxt_icmp), each turned into one rule-model match.
+ * libxt_statistic, libxt_tcp --tcp-flags, libxt_icmp, libip6t_icmp6), each turned into one rule-model match.
  */
 import { IPPROTO } from '../constants.js';
-import { CtState, type Match } from './model.js';
+import { CtState, NFPROTO_IPV4, NFPROTO_IPV6, type Match, type NfProto } from './model.js';
 import type { IpSet } from './ipset.js';
 import { ADDR_TYPE_NAME, parseU32 } from './syntax.js';
 
@@ -15,6 +15,8 @@ export interface OptionReader {
   readonly ipsets: ReadonlyMap<string, IpSet>;
   readonly negate: boolean;
   readonly proto: number;
+  /** The family of the table being read: iptables-save's (NFPROTO_IPV4) or ip6tables-save's (NFPROTO_IPV6). */
+  readonly nfproto: NfProto;
   /** The next word (the option's value). */
   value(): string;
   fail(reason: string): never;
@@ -78,12 +80,60 @@ const ICMP_TYPE_NAME: Readonly<Record<string, [number, number | null]>> = {
 };
 
 
-/** libxt_icmp's parse_icmp: a name or an unambiguous beginning of one, in any case. */
-function icmpTypeName(text: string, r: OptionReader): [number, number | null] {
-  const found = Object.keys(ICMP_TYPE_NAME).filter((name) => name.toLowerCase().startsWith(text.toLowerCase()));
-  if (found.length > 1 && !found.some((name) => name.toLowerCase() === text.toLowerCase())) r.fail(`ambiguous ICMP type '${text}': ${found.join(' or ')}?`);
+/** libip6t_icmp6's names (icmpv6_codes): a type with any code (null), or a type and code. */
+const ICMPV6_TYPE_NAME: Readonly<Record<string, [number, number | null]>> = {
+  'destination-unreachable': [1, null],
+  'no-route': [1, 0],
+  'communication-prohibited': [1, 1],
+  'beyond-scope': [1, 2],
+  'address-unreachable': [1, 3],
+  'port-unreachable': [1, 4],
+  'failed-policy': [1, 5],
+  'reject-route': [1, 6],
+  'packet-too-big': [2, null],
+  'time-exceeded': [3, null],
+  'ttl-exceeded': [3, null],
+  'ttl-zero-during-transit': [3, 0],
+  'ttl-zero-during-reassembly': [3, 1],
+  'parameter-problem': [4, null],
+  'bad-header': [4, 0],
+  'unknown-header-type': [4, 1],
+  'unknown-option': [4, 2],
+  'echo-request': [128, null],
+  ping: [128, null],
+  'echo-reply': [129, null],
+  pong: [129, null],
+  'router-solicitation': [133, null],
+  'router-advertisement': [134, null],
+  'neighbour-solicitation': [135, null],
+  'neighbor-solicitation': [135, null],
+  'neighbour-advertisement': [136, null],
+  'neighbor-advertisement': [136, null],
+  redirect: [137, null],
+};
+
+/** libxt_icmp's parse_icmp and libip6t_icmp6's parse_icmpv6: a name or an unambiguous beginning of one, in any case. */
+function icmpTypeName(text: string, table: Readonly<Record<string, [number, number | null]>>, what: string, r: OptionReader): [number, number | null] {
+  const found = Object.keys(table).filter((name) => name.toLowerCase().startsWith(text.toLowerCase()));
+  if (found.length > 1 && !found.some((name) => name.toLowerCase() === text.toLowerCase())) r.fail(`ambiguous ${what} type '${text}': ${found.join(' or ')}?`);
   const name = found.find((n) => n.toLowerCase() === text.toLowerCase()) ?? found[0];
-  return name === undefined ? r.fail(`unknown ICMP type '${text}' (iptables -p icmp -h lists them)`) : ICMP_TYPE_NAME[name]!;
+  return name === undefined ? r.fail(`unknown ${what} type '${text}' (${what === 'ICMP' ? 'iptables -p icmp' : 'ip6tables -p ipv6-icmp'} -h lists them)`) : table[name]!;
+}
+
+/** --icmp-type / --icmpv6-type TYPE[/CODE] or a name: the type and code icmp_match / icmp6_match compare. */
+function icmpTypeOption(r: OptionReader, proto: number): Match {
+  const [what, table, family, pOpt] = proto === IPPROTO.ICMP ? (['ICMP', ICMP_TYPE_NAME, NFPROTO_IPV4, '-p icmp'] as const) : (['ICMPv6', ICMPV6_TYPE_NAME, NFPROTO_IPV6, '-p ipv6-icmp'] as const);
+  // the module exists for one family only (xt_register_match's family): ip6tables has no icmp, iptables no icmp6
+  if (r.nfproto !== family) r.fail(`${r.option} belongs to ${family === NFPROTO_IPV4 ? 'iptables' : 'ip6tables'} (${what}); this is ${r.nfproto === NFPROTO_IPV4 ? 'iptables' : 'ip6tables'}-save text`);
+  if (r.proto !== proto) r.fail(`${r.option} needs ${pOpt}`);
+  const text = r.value();
+  const m = /^(\d{1,3})(?:\/(\d{1,3}))?$/.exec(text);
+  if (!m) {
+    const [type, code] = icmpTypeName(text, table, what, r);
+    return { kind: 'icmptype', negate: r.negate, proto, type, code };
+  }
+  if (Number(m[1]) > 255 || Number(m[2] ?? 0) > 255) return r.fail(`${what} type and code go up to 255, got '${text}'`);
+  return { kind: 'icmptype', negate: r.negate, proto, type: Number(m[1]), code: m[2] === undefined ? null : Number(m[2]) };
 }
 
 /** "V" or "V/M" (M defaults to all ones). */
@@ -151,19 +201,8 @@ const SIMPLE: Readonly<Record<string, Readonly<Record<string, (r: OptionReader) 
     '--physdev-is-out': (r) => ({ kind: 'physdev', negate: r.negate, option: 'is-out', port: null }),
     '--physdev-is-bridged': (r) => ({ kind: 'physdev', negate: r.negate, option: 'is-bridged', port: null }),
   },
-  icmp: {
-    '--icmp-type': (r) => {
-      if (r.proto !== IPPROTO.ICMP) r.fail('--icmp-type needs -p icmp');
-      const text = r.value();
-      const m = /^(\d{1,3})(?:\/(\d{1,3}))?$/.exec(text);
-      if (!m) {
-        const [type, code] = icmpTypeName(text, r);
-        return { kind: 'icmptype', negate: r.negate, type, code };
-      }
-      if (Number(m[1]) > 255 || Number(m[2] ?? 0) > 255) return r.fail(`ICMP type and code go up to 255, got '${text}'`);
-      return { kind: 'icmptype', negate: r.negate, type: Number(m[1]), code: m[2] === undefined ? null : Number(m[2]) };
-    },
-  },
+  icmp: { '--icmp-type': (r) => icmpTypeOption(r, IPPROTO.ICMP) },
+  icmp6: { '--icmpv6-type': (r) => icmpTypeOption(r, IPPROTO.ICMPV6) },
 };
 
 /**

@@ -1,7 +1,8 @@
 /**
  * One rule model for every front-end (nft text, iptables-save text): tables hold chains, base
  * chains sit at a hook with a priority, rules are matches plus an optional action. Addresses are
- * IPv4 numbers (unsigned 32-bit, host order); ports are numbers.
+ * IPv4 numbers (unsigned 32-bit, host order) or IPv6 handles (packet/ipv6-addr.ts), the
+ * family the address's own; ports are numbers.
  */
 import type { SourcePlace } from '../../errors.js';
 import type { Hook } from '../constants.js';
@@ -21,6 +22,7 @@ export interface BaseChainSpec {
   readonly policy: Policy;
 }
 
+/** An address prefix of either family (packet/inet-addr.ts): len up to 32 for IPv4, 128 for IPv6. */
 export interface Prefix {
   readonly addr: number;
   readonly len: number;
@@ -71,7 +73,7 @@ export interface NumgenCounter {
  * concatenation (`a . b . c`) is a list of them, one register each.
  */
 export type KeyExpr =
-  /** ip saddr / ip daddr (nft_payload, network header): ipv4_addr. */
+  /** ip saddr / ip daddr (nft_payload, network header): ipv4_addr; an IPv6 packet breaks the rule (nft's meta nfproto ipv4 dependency). */
   | { readonly kind: 'saddr' | 'daddr' }
   /** meta l4proto (nft_meta) or ip protocol (nft_payload): inet_proto; the same byte for unfragmented IPv4. */
   | { readonly kind: 'l4proto' }
@@ -89,9 +91,11 @@ export type KeyExpr =
   /**
    * A header field (nft_payload_eval) of `bits` bits at bit `at` of the network or transport
    * header or what follows the transport header (`@ih`), `proto` the l4proto dependency nft adds
-   * before a transport field (null: none).
+   * before a transport field (null: none), `nfproto` the family dependency nft adds before a
+   * field of the ip or ip6 header or of icmpv6 (`meta nfproto ipv4|ipv6` in an inet table; the
+   * table's family elsewhere): a packet of the other family breaks the rule. Null: either family.
    */
-  | { readonly kind: 'payload'; readonly name: string; readonly base: 'network' | 'transport' | 'inner'; readonly proto: number | null; readonly at: number; readonly bits: number; readonly datatype: SetDatatype }
+  | { readonly kind: 'payload'; readonly name: string; readonly base: 'network' | 'transport' | 'inner'; readonly proto: number | null; readonly nfproto: NfProto | null; readonly at: number; readonly bits: number; readonly datatype: SetDatatype }
   /** `tcp option NAME [FIELD]` (nft_exthdr_tcp_eval): the field of a TCP option, or whether it is there. */
   | { readonly kind: 'tcpopt'; readonly name: string; readonly option: number; readonly field: 'exists' | 'kind' | 'length' | 'value'; readonly offset: number; readonly bytes: number; readonly datatype: SetDatatype }
   /**
@@ -100,10 +104,15 @@ export type KeyExpr =
    */
   | { readonly kind: 'bitwise'; readonly of: KeyExpr; readonly mask: number; readonly xor: number; readonly by?: { readonly op: 'and' | 'or' | 'xor'; readonly expr: KeyExpr } }
   /**
-   * An expression of IPv6 (ip6 …, icmpv6 …, meta nfproto ipv6 dependencies): nft puts a
-   * `meta nfproto ipv6` (or the ip6 family) before it, so it never loads for an IPv4 packet.
+   * `ip6 saddr & ::ffff` (nft_bitwise_eval_mask_xor on four registers): a 128-bit field ANDed
+   * with a mask, both as their register text (nft-datatype.ts ipv6Register).
    */
-  | { readonly kind: 'ipv6'; readonly name: string; readonly datatype: SetDatatype };
+  | { readonly kind: 'mask128'; readonly of: KeyExpr; readonly mask: string };
+
+/** NFPROTO_IPV4 and NFPROTO_IPV6: the family of a packet, as meta nfproto and ct l3proto load it. */
+export type NfProto = 2 | 10;
+export const NFPROTO_IPV4: NfProto = 2;
+export const NFPROTO_IPV6: NfProto = 10;
 
 /** The meta keys natsim loads (enum nft_meta_keys). */
 export type NftMetaKey = 'nfproto' | 'iifname' | 'oifname' | 'iif' | 'oif' | 'iiftype' | 'oiftype' | 'mark' | 'random' | 'time' | 'day' | 'hour' | 'pkttype' | 'length' | 'protocol' | 'cpu' | 'skuid' | 'skgid';
@@ -135,8 +144,8 @@ export type Match =
   | { readonly kind: 'nth'; readonly negate: boolean; readonly every: number; readonly packet: number; readonly counter: NthCounter }
   /** TCP flags & mask == comp (implies TCP). */
   | { readonly kind: 'tcpflags'; readonly negate: boolean; readonly mask: number; readonly comp: number }
-  /** ICMP type (and code, or any code when null); implies ICMP. */
-  | { readonly kind: 'icmptype'; readonly negate: boolean; readonly type: number; readonly code: number | null }
+  /** ICMP or ICMPv6 type (and code, or any code when null); implies `proto` (IPPROTO_ICMP or IPPROTO_ICMPV6). */
+  | { readonly kind: 'icmptype'; readonly negate: boolean; readonly proto: number; readonly type: number; readonly code: number | null }
   /** -m set --match-set NAME src,dst: the set's dimensions taken from these directions. */
   | { readonly kind: 'ipset'; readonly negate: boolean; readonly set: IpSet; readonly dirs: readonly ('src' | 'dst')[] }
   /** nft lookup: the key (one field, or a concatenation) is in the named or anonymous set or map. */
@@ -212,7 +221,11 @@ export const NatFlag = {
 } as const;
 export const NAT_RANGE_PROTO_RANDOM_ALL = NatFlag.ProtoRandom | NatFlag.ProtoRandomFully;
 
-/** struct nf_nat_range2 for IPv4: addresses host-order u32, ports host-order u16. */
+/**
+ * struct nf_nat_range2: addresses host-order u32 for IPv4, IPv6 handles for IPv6 (minAddr and
+ * maxAddr the first and last address, in the order of the addresses' 128 bits, not of the
+ * handles: compareInetAddr), ports host-order u16.
+ */
 export interface NatRange {
   readonly flags: number;
   readonly minAddr: number;
@@ -223,8 +236,13 @@ export interface NatRange {
   readonly baseProto: number;
 }
 
-/** What REJECT answers with: an ICMP destination unreachable code, or a TCP RST. */
-export type RejectWith = { readonly icmpCode: number } | 'tcp-reset';
+/**
+ * What REJECT answers with: a TCP RST, or a destination unreachable with the ICMP code an IPv4
+ * packet gets (nf_send_unreach) and the ICMPv6 code an IPv6 packet gets (nf_send_unreach6).
+ * A family's reject (`with icmp`, `with icmpv6`) has a dependency that keeps the other family
+ * away, whose code is then its default, never sent.
+ */
+export type RejectWith = { readonly icmpCode: number; readonly icmpv6Code: number } | 'tcp-reset';
 
 /** A verdict, as a rule ends with it or a verdict map holds it (struct nft_verdict). */
 export type VerdictAction =
@@ -331,4 +349,14 @@ export interface Table {
 
 export interface Ruleset {
   readonly tables: Table[];
+}
+
+/**
+ * The tables whose base chains a packet of this family meets: an ip (or ip6) table's hooks are
+ * registered for its family only (nf_register_net_hooks with pf = table->family), an inet
+ * table's for both (nft_register_basechain_hooks: NFPROTO_INET registers on each family).
+ */
+export function tablesOfFamily(ruleset: Ruleset, nfproto: NfProto): Table[] {
+  const own: TableFamily = nfproto === NFPROTO_IPV6 ? 'ip6' : 'ip';
+  return ruleset.tables.filter((t) => t.family === own || t.family === 'inet');
 }

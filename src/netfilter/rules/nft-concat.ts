@@ -10,13 +10,12 @@ import type { KeyExpr } from './model.js';
 import type { SetDatatype } from './nft-set.js';
 import { numgenValue, readNumgen } from './nft-numgen.js';
 import { describe, type NftCursor, type Token } from './nft-tokens.js';
-import { BARE_META_KEYS, BITWISE_OPS, exprDatatype, loadCt, loadMeta, loadPayload, loadTcpOpt, readBitwise, readCt, readIpv6, readMeta, readPayload, readRawPayload, readTcpOption } from './nft-expr.js';
+import { BARE_META_KEYS, BITWISE_OPS, exprDatatype, loadCt, loadMeta, loadPayload, loadTcpOpt, readBitwise, readCt, readMeta, and128, readPayload, readRawPayload, readTcpOption } from './nft-expr.js';
 import { parseProto } from './syntax.js';
+import { isIpv6 } from '../../packet/ipv6-addr.js';
 
 /** Transport protocols whose header nft names with their own keyword for sport/dport. */
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'udplite']);
-/** Words that start an IPv6 expression (never loaded for IPv4, see nft-expr.ts). */
-const IPV6_WORDS = new Set(['ip6', 'icmpv6']);
 /** Expressions natsim does not load, and why. */
 const NOT_MODELLED: Readonly<Record<string, string>> = {
   osf: 'osf (passive OS fingerprinting, nft_osf) is not modelled',
@@ -42,7 +41,6 @@ export function readKeyField(cur: NftCursor, first: Token): KeyExpr {
 function readBareField(cur: NftCursor, first: Token): KeyExpr {
   if (first.text === 'numgen') return readNumgen(cur);
   if (BARE_META_KEYS.has(first.text)) return readMeta(cur, first);
-  if (IPV6_WORDS.has(first.text)) return readIpv6(cur, first);
   const raw = readRawPayload(cur, first);
   if (raw !== null) return raw;
   const reason = NOT_MODELLED[first.text];
@@ -85,8 +83,8 @@ export function datatypeOf(k: KeyExpr): SetDatatype {
       return 'integer';
     case 'bitwise':
       return datatypeOf(k.of);
-    case 'ipv6':
-      return k.datatype;
+    case 'mask128':
+      return 'ipv6_addr';
     case 'meta':
     case 'ct':
     case 'payload':
@@ -118,10 +116,11 @@ export function loadKey(key: readonly KeyExpr[], ctx: RuleContext): readonly (nu
 export function loadField(k: KeyExpr, ctx: RuleContext): number | string | null {
   const p = ctx.skb.pkt;
   switch (k.kind) {
+    // ip saddr|daddr: nft's meta nfproto ipv4 dependency breaks the rule for an IPv6 packet
     case 'saddr':
-      return p.saddr;
+      return isIpv6(p.saddr) ? null : p.saddr;
     case 'daddr':
-      return p.daddr;
+      return isIpv6(p.daddr) ? null : p.daddr;
     case 'l4proto':
       return p.proto;
     case 'sport':
@@ -149,7 +148,9 @@ export function loadField(k: KeyExpr, ctx: RuleContext): number | string | null 
       if (typeof w !== 'number') return null;
       return (k.by.op === 'and' ? v & w : k.by.op === 'or' ? v | w : v ^ w) >>> 0;
     }
-    case 'ipv6':
-      return null;
+    case 'mask128': {
+      const v = loadField(k.of, ctx);
+      return typeof v === 'string' ? and128(v, k.mask) : null;
+    }
   }
 }

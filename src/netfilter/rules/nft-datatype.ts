@@ -2,10 +2,12 @@
  * nft's datatypes (nftables src/datatype.c, meta.c, ct.c, proto.c): how a value of each is
  * written and what the kernel's register holds for it. Numbers are host-order; interface names
  * are strings (an `eth*` wildcard is the range of names that start with `eth`, as nft's
- * ifname intervals are). IPv6 values are checked and kept as their text: natsim replays IPv4
- * only, and an IPv6 key never loads for an IPv4 packet, so they never compare.
+ * ifname intervals are). An IPv6 address is 128 bits, wider than a JavaScript number: its
+ * register holds it as 32 lower-case hex digits (ipv6Register), so that strings of one length
+ * order as the addresses do, and prefixes and ranges are intervals of them.
  */
 import { parseIpv4, parsePrefix, prefixMask } from '../../packet/ipv4-addr.js';
+import { handleOfWords, ipv6Words, parseIpv6, parseIpv6Prefix } from '../../packet/ipv6-addr.js';
 import { parsePortRange, parseProto, parseU32 } from './syntax.js';
 import { CtState } from './model.js';
 
@@ -33,9 +35,7 @@ export type SetDatatype =
   | 'time'
   | 'ether_addr'
   /** A raw payload wider than 32 bits (`@th,160,128`): its value as lower-case hex; compared whole. */
-  | 'wide_integer'
-  /** A field of an IPv6 header (ip6 hoplimit, ip6 nexthdr …): any value, never compared. */
-  | 'ipv6_only';
+  | 'wide_integer';
 
 /** A value for one field: an inclusive range (a single value has min = max). */
 export interface FieldRange {
@@ -57,7 +57,28 @@ export const NFPROTO: Readonly<Record<string, number>> = { ipv4: 2, ipv6: 10 };
 const PKT_TYPE: Readonly<Record<string, number>> = { host: 0, broadcast: 1, multicast: 2, other: 3 };
 export const TCP_FLAG: Readonly<Record<string, number>> = { fin: 0x01, syn: 0x02, rst: 0x04, psh: 0x08, ack: 0x10, urg: 0x20, ecn: 0x40, cwr: 0x80 };
 const ICMP_TYPE: Readonly<Record<string, number>> = { 'echo-reply': 0, 'destination-unreachable': 3, 'source-quench': 4, redirect: 5, 'echo-request': 8, 'router-advertisement': 9, 'router-solicitation': 10, 'time-exceeded': 11, 'parameter-problem': 12, 'timestamp-request': 13, 'timestamp-reply': 14, 'info-request': 15, 'info-reply': 16, 'address-mask-request': 17, 'address-mask-reply': 18 };
-const ICMPV6_TYPE = new Set(['destination-unreachable', 'packet-too-big', 'time-exceeded', 'parameter-problem', 'echo-request', 'echo-reply', 'mld-listener-query', 'mld-listener-report', 'mld-listener-done', 'mld-listener-reduction', 'nd-router-solicit', 'nd-router-advert', 'nd-neighbor-solicit', 'nd-neighbor-advert', 'nd-redirect', 'router-renumbering', 'ind-neighbor-solicit', 'ind-neighbor-advert', 'mld2-listener-report']);
+/** nft's icmpv6_type names (proto.c icmp6_type_tbl) and their ICMPv6 types. */
+export const ICMPV6_TYPE: Readonly<Record<string, number>> = {
+  'destination-unreachable': 1,
+  'packet-too-big': 2,
+  'time-exceeded': 3,
+  'parameter-problem': 4,
+  'echo-request': 128,
+  'echo-reply': 129,
+  'mld-listener-query': 130,
+  'mld-listener-report': 131,
+  'mld-listener-done': 132,
+  'mld-listener-reduction': 132,
+  'nd-router-solicit': 133,
+  'nd-router-advert': 134,
+  'nd-neighbor-solicit': 135,
+  'nd-neighbor-advert': 136,
+  'nd-redirect': 137,
+  'router-renumbering': 138,
+  'ind-neighbor-solicit': 141,
+  'ind-neighbor-advert': 142,
+  'mld2-listener-report': 143,
+};
 /** nft's icmp_code names (ICMP destination unreachable codes). */
 const ICMP_CODE: Readonly<Record<string, number>> = { 'net-unreachable': 0, 'host-unreachable': 1, 'prot-unreachable': 2, 'port-unreachable': 3, 'frag-needed': 4, 'net-prohibited': 9, 'host-prohibited': 10, 'admin-prohibited': 13 };
 /** nft's icmpx codes (NFT_REJECT_ICMPX_*). */
@@ -95,11 +116,7 @@ export function parseField(type: SetDatatype, text: string): FieldRange | null {
       if (text.length === 0 || text.length > 16) return null;
       return text.endsWith('*') ? { min: text.slice(0, -1), max: `${text.slice(0, -1)}\uffff` } : { min: text, max: text };
     case 'ipv6_addr':
-      return /^[0-9a-f:.]*:[0-9a-f:.]*(\/\d{1,3})?(-[0-9a-f:.]+)?$/i.test(text.replace(/^\[|\]$/g, '')) ? { min: text, max: text } : null;
-    case 'icmpv6_type':
-      return ICMPV6_TYPE.has(text) || /^\d{1,3}$/.test(text) ? { min: text, max: text } : null;
-    case 'ipv6_only':
-      return text === '' ? null : { min: text, max: text };
+      return ipv6Field(text.replace(/^\[(.*)\]$/, '$1'));
     case 'ether_addr':
       return /^([0-9a-f]{1,2}:){5}[0-9a-f]{1,2}$/i.test(text) ? { min: text.toLowerCase(), max: text.toLowerCase() } : null;
     case 'wide_integer': {
@@ -138,6 +155,8 @@ function scalar(type: SetDatatype, text: string): number | null {
       return parseBitmask(TCP_FLAG, text);
     case 'icmp_type':
       return named(ICMP_TYPE, text, 8);
+    case 'icmpv6_type':
+      return named(ICMPV6_TYPE, text, 8);
     case 'icmp_code':
       return named(ICMP_CODE, text, 8);
     case 'icmpx_code':
@@ -163,6 +182,51 @@ export function parseBitmask(table: Readonly<Record<string, number>>, text: stri
     bits |= v;
   }
   return bits;
+}
+
+/**
+ * An IPv6 address as its register holds it (see the module comment): the same for every run,
+ * whatever handle the address has.
+ */
+export function ipv6Register(handle: number): string {
+  return wordsRegister(ipv6Words(handle));
+}
+
+function wordsRegister(w: ArrayLike<number>): string {
+  let out = '';
+  for (let i = 0; i < 4; i++) out += w[i]!.toString(16).padStart(8, '0');
+  return out;
+}
+
+/** The handle of the address a register holds (a NAT map's data). */
+export function ipv6FromRegister(reg: string): number {
+  const w = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) w[i] = parseInt(reg.slice(8 * i, 8 * i + 8), 16);
+  return handleOfWords(w);
+}
+
+/** `ADDR`, `ADDR/LEN` (the interval of the prefix, host bits cleared) or `ADDR-ADDR`. */
+function ipv6Field(text: string): FieldRange | null {
+  const dash = text.indexOf('-');
+  if (dash > 0) {
+    const lo = parseIpv6(text.slice(0, dash).replace(/^\[(.*)\]$/, '$1'));
+    const hi = parseIpv6(text.slice(dash + 1).replace(/^\[(.*)\]$/, '$1'));
+    if (lo === null || hi === null) return null;
+    const [min, max] = [ipv6Register(lo), ipv6Register(hi)];
+    return min <= max ? { min, max } : null;
+  }
+  const p = parseIpv6Prefix(text);
+  if (p === null) return null;
+  const w = ipv6Words(p.addr);
+  const lo = new Uint32Array(4);
+  const hi = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) {
+    const bits = Math.max(0, Math.min(32, p.len - 32 * i));
+    const mask = prefixMask(bits);
+    lo[i] = (w[i]! & mask) >>> 0;
+    hi[i] = (w[i]! | ~mask) >>> 0;
+  }
+  return { min: wordsRegister(lo), max: wordsRegister(hi) };
 }
 
 function rangeOf(text: string, one: (t: string) => number | null): FieldRange | null {

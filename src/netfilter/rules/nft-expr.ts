@@ -1,16 +1,18 @@
 /**
  * The nft expressions that load a register beyond addresses, protocols and ports: meta keys
  * (nft_meta.c, nft_meta_get_eval), ct keys (nft_ct.c, nft_ct_get_eval), header fields
- * (nft_payload.c, nft_payload_eval), TCP options (nft_exthdr.c, nft_exthdr_tcp_eval), `& MASK`
- * (nft_bitwise.c) and the IPv6 expressions of an inet table, which nft guards with
- * `meta nfproto ipv6` so that they never load for an IPv4 packet. A load that fails is null:
- * the rule ends there (NFT_BREAK), whatever the comparison's `!=`.
+ * (nft_payload.c, nft_payload_eval), TCP options (nft_exthdr.c, nft_exthdr_tcp_eval) and `& MASK`
+ * (nft_bitwise.c). A field of the ip or ip6 header (or icmp, icmpv6) carries the family
+ * dependency nft puts before it (`meta nfproto ipv4|ipv6` in an inet table), so that it never
+ * loads for a packet of the other family. A load that fails is null: the rule ends there
+ * (NFT_BREAK), whatever the comparison's `!=`.
  */
 import { parseIpv4 } from '../../packet/ipv4-addr.js';
 import { ctinfoDir } from '../conntrack/conn.js';
-import { CtState, type KeyExpr, type NftCtKey, type NftMetaKey } from './model.js';
+import { CtState, NFPROTO_IPV4, NFPROTO_IPV6, type KeyExpr, type NfProto, type NftCtKey, type NftMetaKey } from './model.js';
+import { isIpv6, parseIpv6 } from '../../packet/ipv6-addr.js';
 import type { RuleContext } from './context.js';
-import { NFPROTO, parseBitmask, TCP_FLAG, type SetDatatype } from './nft-datatype.js';
+import { ipv6Register, parseBitmask, TCP_FLAG, type SetDatatype } from './nft-datatype.js';
 import type { NftCursor, Token } from './nft-tokens.js';
 import { parseU32 } from './syntax.js';
 import { IPPROTO } from '../constants.js';
@@ -53,8 +55,18 @@ const FIELDS: Readonly<Record<string, Readonly<Record<string, readonly [Payload[
   udp: { length: ['transport', 32, 16, 'integer'], checksum: ['transport', 48, 16, 'integer'] },
   udplite: { checksum: ['transport', 48, 16, 'integer'] },
   icmp: { type: ['transport', 0, 8, 'icmp_type'], code: ['transport', 8, 8, 'icmp_code'], checksum: ['transport', 16, 16, 'integer'], id: ['transport', 32, 16, 'integer'], sequence: ['transport', 48, 16, 'integer'], mtu: ['transport', 48, 16, 'integer'], gateway: ['transport', 32, 32, 'ipv4_addr'] },
+  // struct ipv6hdr: `ip6 nexthdr` is the fixed header's next header, not the upper layer (that is meta l4proto)
+  ip6: { version: ['network', 0, 4, 'integer'], dscp: ['network', 4, 6, 'integer'], ecn: ['network', 10, 2, 'integer'], flowlabel: ['network', 12, 20, 'integer'], length: ['network', 32, 16, 'integer'], nexthdr: ['network', 48, 8, 'inet_proto'], hoplimit: ['network', 56, 8, 'integer'], saddr: ['network', 64, 128, 'ipv6_addr'], daddr: ['network', 192, 128, 'ipv6_addr'] },
+  icmpv6: { type: ['transport', 0, 8, 'icmpv6_type'], code: ['transport', 8, 8, 'integer'], checksum: ['transport', 16, 16, 'integer'], id: ['transport', 32, 16, 'integer'], sequence: ['transport', 48, 16, 'integer'], mtu: ['transport', 32, 32, 'integer'], 'max-delay': ['transport', 32, 16, 'integer'] },
 };
-const FIELD_PROTO: Readonly<Record<string, number | null>> = { ip: null, tcp: IPPROTO.TCP, udp: IPPROTO.UDP, udplite: IPPROTO.UDPLITE, icmp: IPPROTO.ICMP };
+const FIELD_PROTO: Readonly<Record<string, number | null>> = { ip: null, ip6: null, tcp: IPPROTO.TCP, udp: IPPROTO.UDP, udplite: IPPROTO.UDPLITE, icmp: IPPROTO.ICMP, icmpv6: IPPROTO.ICMPV6 };
+/** The family nft's dependency ties a protocol's fields to (proto.c: ip and icmp hang off ipv4, ip6 and icmpv6 off ipv6). */
+const FIELD_NFPROTO: Readonly<Record<string, NfProto>> = { ip: NFPROTO_IPV4, icmp: NFPROTO_IPV4, ip6: NFPROTO_IPV6, icmpv6: NFPROTO_IPV6 };
+
+/** NFPROTO_IPV4 or NFPROTO_IPV6: the family of the packet (nft_pktinfo's pf). */
+export function packetNfproto(ctx: RuleContext): NfProto {
+  return isIpv6(ctx.skb.pkt.saddr) ? NFPROTO_IPV6 : NFPROTO_IPV4;
+}
 
 /** TCP option kinds (tcpopt.c's tcpopt_protocols) and the field each names after it: [offset, bytes]. */
 const TCP_OPTIONS: Readonly<Record<string, { readonly kind: number; readonly fields: Readonly<Record<string, readonly [number, number]>> }>> = {
@@ -87,7 +99,7 @@ export function readPayload(cur: NftCursor, protoTok: Token, fieldTok: Token): P
   const table = FIELDS[protoTok.text];
   if (!table) return null;
   const f = table[fieldTok.text] ?? cur.fail(fieldTok, `${protoTok.text} ${fieldTok.text} is not modelled (natsim reads ${protoTok.text} ${Object.keys(table).join('|')})`);
-  return { kind: 'payload', name: `${protoTok.text} ${fieldTok.text}`, base: f[0], proto: FIELD_PROTO[protoTok.text] ?? null, at: f[1], bits: f[2], datatype: f[3] };
+  return { kind: 'payload', name: `${protoTok.text} ${fieldTok.text}`, base: f[0], proto: FIELD_PROTO[protoTok.text] ?? null, nfproto: FIELD_NFPROTO[protoTok.text] ?? null, at: f[1], bits: f[2], datatype: f[3] };
 }
 
 const RAW_BASE: Readonly<Record<string, Payload['base']>> = { '@nh': 'network', '@th': 'transport', '@ih': 'inner' };
@@ -103,7 +115,7 @@ export function readRawPayload(cur: NftCursor, first: Token): Payload | null {
   const at = parseU32(atTok.text) ?? cur.fail(atTok, `bad offset '${atTok.text}'`);
   const bits = parseU32(bitsTok.text) ?? cur.fail(bitsTok, `bad length '${bitsTok.text}'`);
   if (bits === 0 || bits > 128) cur.fail(bitsTok, 'natsim loads raw payloads of 1 to 128 bits (NFT_REG_SIZE * 8)');
-  return { kind: 'payload', name: `${first.text},${at},${bits}`, base, proto: null, at, bits, datatype: bits > 32 ? 'wide_integer' : 'integer' };
+  return { kind: 'payload', name: `${first.text},${at},${bits}`, base, proto: null, nfproto: null, at, bits, datatype: bits > 32 ? 'wide_integer' : 'integer' };
 }
 
 /** After `tcp option`: NAME [FIELD]; a name alone is the option's presence (`exists` / `missing`). */
@@ -123,14 +135,6 @@ export function readTcpOption(cur: NftCursor): TcpOpt {
   return { kind: 'tcpopt', name: nameTok.text, option: opt.kind, field: 'exists', offset: 0, bytes: 0, datatype: 'integer' };
 }
 
-/** `ip6 FIELD`, `icmpv6 FIELD` and the like: read, never loaded for IPv4. */
-export function readIpv6(cur: NftCursor, first: Token): KeyExpr {
-  const field = cur.next();
-  cur.word(field);
-  const datatype: SetDatatype = first.text === 'ip6' && (field.text === 'saddr' || field.text === 'daddr') ? 'ipv6_addr' : first.text === 'icmpv6' && field.text === 'type' ? 'icmpv6_type' : 'ipv6_only';
-  return { kind: 'ipv6', name: `${first.text} ${field.text}`, datatype };
-}
-
 /** The operators of nft_bitwise after a field, as nft writes them. */
 export const BITWISE_OPS: ReadonlyMap<string, 'and' | 'or' | 'xor'> = new Map([
   ['&', 'and'],
@@ -141,7 +145,7 @@ export const BITWISE_OPS: ReadonlyMap<string, 'and' | 'or' | 'xor'> = new Map([
   ['xor', 'xor'],
 ]);
 /** Words that start an expression, where a bitwise operand is a second register rather than a constant. */
-const EXPR_WORDS = new Set(['ip', 'meta', 'ct', 'tcp', 'udp', 'th', 'numgen', 'mark', 'iif', 'oif']);
+const EXPR_WORDS = new Set(['ip', 'ip6', 'meta', 'ct', 'tcp', 'udp', 'th', 'numgen', 'mark', 'iif', 'oif']);
 
 /**
  * `& MASK`, `| V`, `^ V` after a field (nft_bitwise), the constant written in the field's
@@ -150,9 +154,13 @@ const EXPR_WORDS = new Set(['ip', 'meta', 'ct', 'tcp', 'udp', 'th', 'numgen', 'm
 export function readBitwise(cur: NftCursor, of: KeyExpr, datatype: SetDatatype, readOperand: (first: Token) => KeyExpr): KeyExpr {
   const op = BITWISE_OPS.get(cur.next().text)!;
   if (EXPR_WORDS.has(cur.peek().text)) return { kind: 'bitwise', of, mask: 0xffffffff, xor: 0, by: { op, expr: readOperand(cur.next()) } };
+  const at = cur.peek();
   const text = readMaskText(cur);
-  // an IPv6 field never loads for IPv4: its mask is read, not used
-  if (of.kind === 'ipv6') return of;
+  if (datatype === 'ipv6_addr' && op === 'and') {
+    const mask = parseIpv6(text);
+    return mask === null ? cur.fail(at, `bad IPv6 mask '${text}'`) : { kind: 'mask128', of, mask: ipv6Register(mask) };
+  }
+  if (datatype === 'ipv6_addr' || datatype === 'wide_integer') return cur.fail(at, `'${text}' with ${op} on a field wider than 32 bits is not modelled (natsim masks IPv6 addresses with &)`);
   const v = datatype === 'ipv4_addr' ? parseIpv4(text) : datatype === 'tcp_flag' ? parseBitmask(TCP_FLAG, text) : parseU32(text);
   if (v === null) return cur.fail(cur.peek(), `bad operand '${text}' for a ${datatype}`);
   if (op === 'and') return { kind: 'bitwise', of, mask: v, xor: 0 };
@@ -184,9 +192,10 @@ export function loadMeta(k: Meta, ctx: RuleContext): number | string | null {
   const skb = ctx.skb;
   switch (k.key) {
     case 'nfproto':
+      return packetNfproto(ctx);
     case 'protocol':
-      // natsim's packets are IPv4: NFPROTO_IPV4, ETH_P_IP
-      return k.key === 'nfproto' ? NFPROTO.ipv4! : 0x0800;
+      // skb->protocol: ETH_P_IP or ETH_P_IPV6
+      return packetNfproto(ctx) === NFPROTO_IPV6 ? 0x86dd : 0x0800;
     case 'iifname':
     case 'iif':
       // nft_meta_store_ifname: "" without a device (LOCAL_OUT); natsim's devices never change, so the name stands for the index
@@ -239,7 +248,8 @@ export function loadCt(k: Ct, ctx: RuleContext): number | null {
     case 'mark':
       return ct.mark;
     case 'l3proto':
-      return NFPROTO.ipv4!;
+      // nf_ct_l3num: the family of the entry's tuples
+      return ct.tuple(0).isIpv6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
     case 'protocol':
       return ctx.skb.pkt.proto;
     case 'expiration':
@@ -247,14 +257,21 @@ export function loadCt(k: Ct, ctx: RuleContext): number | null {
   }
 }
 
-/** nft_payload_eval: the transport header needs the protocol nft guards it with, and no fragment offset. */
+/**
+ * nft_payload_eval: a field of the other family breaks (its nfproto dependency); the transport
+ * header needs the protocol nft guards it with, one found (an IPv6 packet's may not be:
+ * nft_set_pktinfo_ipv6 leaves no thoff), and no fragment offset.
+ */
 export function loadPayload(k: Payload, ctx: RuleContext): number | string | null {
   const p = ctx.skb.pkt;
+  if (k.nfproto !== null && packetNfproto(ctx) !== k.nfproto) return null;
   let start = 0;
   if (k.base !== 'network') {
-    if ((k.proto !== null && p.proto !== k.proto) || p.fragOffset !== 0) return null;
+    if ((k.proto !== null && p.proto !== k.proto) || p.fragOffset !== 0 || p.l4off < 0) return null;
     start = p.l4off;
   }
+  // an IPv6 address compares as its register text (nft-datatype.ts)
+  if (k.datatype === 'ipv6_addr') return ipv6Register(k.at === 64 ? p.saddr : p.daddr);
   if (k.base === 'inner') {
     // __nft_payload_inner_offset: after the TCP header (doff) or the UDP header; other protocols break
     if (p.proto === IPPROTO.TCP) start += p.tcpHeaderLength;
@@ -297,4 +314,11 @@ function optionField(k: TcpOpt, data: Uint8Array, at: number, len: number): numb
   let v = 0;
   for (let i = at + k.offset; i < at + k.offset + k.bytes; i++) v = v * 256 + data[i]!;
   return v;
+}
+
+/** `REG & MASK` on a 128-bit register (both 32 hex digits), eight digits at a time. */
+export function and128(reg: string, mask: string): string {
+  let out = '';
+  for (let i = 0; i < 32; i += 8) out += ((parseInt(reg.slice(i, i + 8), 16) & parseInt(mask.slice(i, i + 8), 16)) >>> 0).toString(16).padStart(8, '0');
+  return out;
 }

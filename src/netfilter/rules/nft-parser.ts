@@ -7,7 +7,7 @@ import { InputError } from '../../errors.js';
 import { parsePrefix } from '../../packet/ipv4-addr.js';
 import { HOOK_NFT_NAME, NFT_NAMED_PRIORITY, type Hook } from '../constants.js';
 import { IPPROTO } from '../constants.js';
-import { type Action, type NatMap, type BaseChainSpec, type Chain, type ChainType, type Effect, type KeyExpr, type MarkOwner, Match, type NftExpr, PortRange, Prefix, Rule, Ruleset, Table, TableFamily } from './model.js';
+import { type Action, type NatMap, type BaseChainSpec, type Chain, type ChainType, type Effect, type KeyExpr, type MarkOwner, Match, type NftExpr, NFPROTO_IPV4, NFPROTO_IPV6, type NfProto, PortRange, Prefix, Rule, Ruleset, Table, TableFamily } from './model.js';
 import { datatypeOf, readKey } from './nft-concat.js';
 import { BITMASK_TYPES, ICMPX_CODE, parseField, type SetDatatype } from './nft-datatype.js';
 import { readMaskText } from './nft-expr.js';
@@ -55,12 +55,29 @@ const CT_UNMODELLED: Readonly<Record<string, string>> = {
 
 /** nft_reject_icmp_code: NFT_REJECT_ICMPX_NO_ROUTE, _PORT_UNREACH, _HOST_UNREACH, _ADMIN_PROHIBITED as ICMP codes. */
 const ICMPX_TO_ICMP: readonly number[] = [0, 3, 1, 13];
-/** nft's icmpv6 reject codes (icmpv6_code_tbl). */
-const ICMPV6_REJECT = new Set(['no-route', 'admin-prohibited', 'addr-unreachable', 'port-unreachable', 'policy-fail', 'reject-route']);
+/** nft's icmpv6 reject codes (icmpv6_code_tbl): ICMPv6 destination unreachable codes. */
+const ICMPV6_REJECT: Readonly<Record<string, number>> = { 'no-route': 0, 'admin-prohibited': 1, 'addr-unreachable': 3, 'port-unreachable': 4, 'policy-fail': 5, 'reject-route': 6 };
+/** nft_reject_icmpv6_code: NFT_REJECT_ICMPX_NO_ROUTE, _PORT_UNREACH, _HOST_UNREACH, _ADMIN_PROHIBITED as ICMPv6 codes. */
+const ICMPX_TO_ICMPV6: readonly number[] = [0, 4, 3, 1];
+/** What a plain `reject` answers (nft_reject_inet_eval's default): port unreachable, in each family's code. */
+const PORT_UNREACHABLE = { icmpCode: 3, icmpv6Code: 4 } as const;
 
-/** nft's `meta nfproto ipv6` dependency of an IPv6 statement in an inet table: never holds for IPv4. */
-function ipv6Only(): Match {
-  return { kind: 'lookup', negate: false, key: [{ kind: 'ipv6', name: 'meta nfproto ipv6', datatype: 'nf_proto' }], set: singleValue('nf_proto', 10) };
+/**
+ * nft's `meta nfproto ipv4|ipv6` dependency of a family's statement in an inet table (in an ip
+ * or ip6 table it always holds): a packet of the other family breaks the rule there.
+ */
+function nfprotoDependency(nfproto: NfProto): Match {
+  return { kind: 'lookup', negate: false, key: [{ kind: 'meta', key: 'nfproto' }], set: singleValue('nf_proto', nfproto) };
+}
+
+/** The family a key's fields are tied to (ip saddr, ip6 daddr, icmpv6 type, …); null for none. */
+function keyFamily(key: readonly KeyExpr[]): NfProto | null {
+  for (const k of key) {
+    const of = k.kind === 'bitwise' || k.kind === 'mask128' ? k.of : k;
+    if (of.kind === 'saddr' || of.kind === 'daddr') return NFPROTO_IPV4;
+    if (of.kind === 'payload' && of.nfproto !== null) return of.nfproto;
+  }
+  return null;
 }
 
 /** A set of one value. */
@@ -74,8 +91,11 @@ function singleValue(type: SetDatatype, v: number): NftSet {
 const MAP_KEY_WORDS = new Set(['ip', 'ip6', 'tcp', 'udp', 'th', 'sctp', 'meta', 'ct', 'numgen', 'iifname', 'oifname', 'iif', 'oif', 'mark']);
 
 const FAMILIES = new Set<TableFamily>(['ip', 'inet', 'ip6', 'arp', 'bridge', 'netdev']);
-/** Families whose hooks never see an IPv4 packet on a routed path: their tables are skipped. */
-const NOT_IPV4 = new Set<TableFamily>(['ip6', 'arp']);
+/** Families whose hooks never see an IP packet on a routed path: their tables are skipped. */
+const NOT_IP = new Set<TableFamily>(['arp']);
+/** The one family the hooks of an ip or ip6 table see. */
+const TABLE_NFPROTO: Partial<Record<TableFamily, NfProto>> = { ip: NFPROTO_IPV4, ip6: NFPROTO_IPV6 };
+const NFPROTO_WORD: Readonly<Record<NfProto, string>> = { 2: 'ip', 10: 'ip6' };
 const CHAIN_TYPES = new Set<ChainType>(['filter', 'nat', 'route']);
 
 /** `onRuleError`: report a rule's error and skip to the end of its line (natsim lint). */
@@ -314,7 +334,7 @@ class NftParser extends NftCursor {
 
   /**
    * [FAMILY] NAME (family ip when left out). Returns null for a family whose hooks never see
-   * an IPv4 packet; `create` false means the table must exist already.
+   * an IP packet; `create` false means the table must exist already.
    */
   private tableRef(create: boolean): Table | null {
     let family: TableFamily = 'ip';
@@ -325,7 +345,7 @@ class NftParser extends NftCursor {
       nameTok = this.next();
     }
     const name = this.word(nameTok);
-    if (NOT_IPV4.has(family)) return null;
+    if (NOT_IP.has(family)) return null;
     const key = `${family} ${name}`;
     let table = this.tables.get(key);
     if (!table) {
@@ -522,8 +542,7 @@ class NftParser extends NftCursor {
     const set = table ? this.sets.get(`${table.family} ${table.name} ${tok.text.slice(1)}`) : undefined;
     if (!set) return this.fail(tok, `no set '${tok.text.slice(1)}' in this table (define it before the rules that use it)`);
     const want = keyTypeText(key.map(datatypeOf));
-    // an IPv6 field never loads for IPv4, so its set's type does not matter to natsim
-    if (keyTypeText(set.key) !== want && !key.some((k) => k.kind === 'ipv6')) return this.fail(tok, `set '${tok.text.slice(1)}' holds ${keyTypeText(set.key)}, not ${want}`);
+    if (keyTypeText(set.key) !== want) return this.fail(tok, `set '${tok.text.slice(1)}' holds ${keyTypeText(set.key)}, not ${want}`);
     return set;
   }
 
@@ -588,6 +607,7 @@ class NftParser extends NftCursor {
         return null;
       case 'icmp':
         if (this.peek().text !== 'type' || this.tokens[this.pos + 1]?.kind !== 'word' || !(this.tokens[this.pos + 1]!.text in NFT_ICMP_TYPE) || this.tokens[this.pos + 2]?.text === 'vmap') return this.keyStatement(tok, matches);
+        this.checkFamily(tok, NFPROTO_IPV4);
         matches.push(this.icmpMatch());
         return null;
       case 'add':
@@ -719,6 +739,7 @@ class NftParser extends NftCursor {
    */
   private keyStatement(first: Token, matches: Match[]): Action | null {
     const key = readKey(this, first);
+    this.checkFamily(first, keyFamily(key));
     if (this.peek().text === 'vmap') {
       this.next();
       return { kind: 'vmap', key, map: this.setOperand(key, 'verdict') };
@@ -748,15 +769,27 @@ class NftParser extends NftCursor {
   }
 
   /**
-   * `KEY set VALUE` for a header field: `ip dscp set 0x1`, `tcp option maxseg size set rt mtu`;
-   * on an IPv6 field, the `meta nfproto ipv6` dependency that keeps it from IPv4 packets.
+   * A statement of one family's fields (ip …, ip6 …, icmpv6 …) in a table of the other: nft
+   * refuses it ("conflicting protocols specified"). In an inet table nft puts its `meta
+   * nfproto` dependency first; natsim's loads of such fields check the family themselves
+   * (nft-expr.ts loadPayload, nft-concat.ts loadField), so the IPv4 path has no extra match.
    */
+  private checkFamily(at: Token, nfproto: NfProto | null): void {
+    if (nfproto === null) return;
+    const table = this.currentTable;
+    const own = table ? TABLE_NFPROTO[table.family] : undefined;
+    if (own !== undefined && own !== nfproto) this.fail(at, `conflicting protocols specified: ${NFPROTO_WORD[own]} vs. ${NFPROTO_WORD[nfproto]} ('${at.text}' in table ${table!.family} ${table!.name})`);
+  }
+
+  /** checkFamily, and in an inet table nft's `meta nfproto` dependency, for a statement no load guards (reject, NAT). */
+  private familyDependency(at: Token, nfproto: NfProto, matches: Match[]): void {
+    this.checkFamily(at, nfproto);
+    if (this.currentTable?.family === 'inet') matches.push(nfprotoDependency(nfproto));
+  }
+
+  /** `KEY set VALUE` for a header field: `ip dscp set 0x1`, `tcp option maxseg size set rt mtu`. */
   private setStatement(key: readonly KeyExpr[], setTok: Token): Match {
     const k = key.length === 1 ? key[0]! : null;
-    if (k?.kind === 'ipv6') {
-      while (!this.atRuleEnd() && this.peek().text !== 'comment') this.next();
-      return ipv6Only();
-    }
     const valueTok = this.next();
     if (k?.kind === 'tcpopt' && k.option === 2 && k.field === 'value') {
       if (valueTok.text === 'rt') {
@@ -1050,17 +1083,19 @@ class NftParser extends NftCursor {
     const negate = this.relation();
     const tok = this.next();
     const type = NFT_ICMP_TYPE[tok.text] ?? (/^\d{1,3}$/.test(tok.text) && Number(tok.text) < 256 ? Number(tok.text) : this.fail(tok, `unknown icmp type '${tok.text}'`));
-    return { kind: 'icmptype', negate, type, code: null };
+    return { kind: 'icmptype', negate, proto: IPPROTO.ICMP, type, code: null };
   }
 
   /**
    * `reject [with icmp|icmpx|icmpv6 [type] NAME | with tcp reset]` (nft_reject_inet_eval; the
    * default is port unreachable). nft adds the dependency each form needs to the rule: `meta
-   * l4proto tcp` for a reset, `meta nfproto ipv6` for icmpv6 (so such a rule never rejects an
-   * IPv4 packet); icmpx picks the ICMP code for the packet's family (nft_reject_icmp_code).
+   * l4proto tcp` for a reset, `meta nfproto ipv4|ipv6` for icmp and icmpv6 in an inet table (so
+   * such a rule never rejects a packet of the other family); icmpx picks the code for the
+   * packet's family (nft_reject_icmp_code, nft_reject_icmpv6_code). The answer holds a code for
+   * each family: the family the dependency rules out gets its default, never sent.
    */
   private rejectStatement(matches: Match[]): Action {
-    if (this.peek().text !== 'with') return { kind: 'reject', with: { icmpCode: 3 } };
+    if (this.peek().text !== 'with') return { kind: 'reject', with: PORT_UNREACHABLE };
     this.next();
     const family = this.next();
     if (family.text === 'tcp') {
@@ -1072,16 +1107,17 @@ class NftParser extends NftCursor {
     if (this.peek().text === 'type') this.next();
     const tok = this.next();
     if (family.text === 'icmpv6') {
-      if (parseField('icmpv6_type', tok.text) === null && !ICMPV6_REJECT.has(tok.text)) this.fail(tok, `unknown icmpv6 reject type '${tok.text}' (${[...ICMPV6_REJECT].join(', ')})`);
-      matches.push(ipv6Only());
-      return { kind: 'reject', with: { icmpCode: 3 } };
+      const code = ICMPV6_REJECT[tok.text] ?? (/^\d{1,3}$/.test(tok.text) && Number(tok.text) < 256 ? Number(tok.text) : this.fail(tok, `unknown icmpv6 reject type '${tok.text}' (${Object.keys(ICMPV6_REJECT).join(', ')})`));
+      this.familyDependency(family, NFPROTO_IPV6, matches);
+      return { kind: 'reject', with: { ...PORT_UNREACHABLE, icmpv6Code: code } };
     }
     if (family.text === 'icmpx') {
       const x = ICMPX_CODE[tok.text] ?? this.fail(tok, `unknown icmpx reject type '${tok.text}' (${Object.keys(ICMPX_CODE).join(', ')})`);
-      return { kind: 'reject', with: { icmpCode: ICMPX_TO_ICMP[x]! } };
+      return { kind: 'reject', with: { icmpCode: ICMPX_TO_ICMP[x]!, icmpv6Code: ICMPX_TO_ICMPV6[x]! } };
     }
     const code = NFT_REJECT_CODE[tok.text] ?? this.fail(tok, `unknown icmp reject type '${tok.text}' (${Object.keys(NFT_REJECT_CODE).join(', ')})`);
-    return { kind: 'reject', with: { icmpCode: code } };
+    this.familyDependency(family, NFPROTO_IPV4, matches);
+    return { kind: 'reject', with: { ...PORT_UNREACHABLE, icmpCode: code } };
   }
 
   /** Comma-separated values, or an anonymous set of them. */
@@ -1128,14 +1164,19 @@ class NftParser extends NftCursor {
    * masquerade [to :P[-Q]] [FLAGS], redirect [to [:]P[-Q]] [FLAGS], snat|dnat [ip|ip6] [addr .
    * port] [to] TARGET [FLAGS], with TARGET `ADDR[-ADDR][:P[-Q]]` or `EXPR map MAP` (the address,
    * or address . port, of the element the key finds) and FLAGS a comma-separated list of
-   * random, fully-random, persistent. `ip6` NAT carries nft's `meta nfproto ipv6` dependency.
+   * random, fully-random, persistent. The target's family is the word's, else the address's
+   * (`[fd00::1]:80` is ip6), else the table's; a snat or dnat to an address in an inet table
+   * carries nft's `meta nfproto` dependency on it (NFTA_NAT_FAMILY), so it never NATs a packet
+   * of the other family; masquerade and redirect, without an address, NAT both.
    */
   private natStatement(kind: 'snat' | 'dnat' | 'masquerade' | 'redirect', matches: Match[]): Action {
-    const famTok = this.peek().text;
-    if (kind !== 'masquerade' && (famTok === 'ip' || famTok === 'ip6')) this.next();
-    // an IPv6 target without the family word makes nft infer ip6 as well
-    const fam = famTok === 'ip6' || this.ipv6Target() ? 'ip6' : 'ip';
-    if (fam === 'ip6') matches.push(ipv6Only());
+    const famTok = this.peek();
+    const worded = kind !== 'masquerade' && (famTok.text === 'ip' || famTok.text === 'ip6');
+    if (worded) this.next();
+    const tableFamily = this.currentTable ? TABLE_NFPROTO[this.currentTable.family] : undefined;
+    const fam: NfProto = worded ? (famTok.text === 'ip6' ? NFPROTO_IPV6 : NFPROTO_IPV4) : this.ipv6Target() ? NFPROTO_IPV6 : (tableFamily ?? NFPROTO_IPV4);
+    const addressed = (kind === 'snat' || kind === 'dnat') && (worded || !this.atRuleEnd());
+    if (addressed) this.familyDependency(worded ? famTok : this.peek(), fam, matches);
     if (this.peek().text === 'addr' && this.tokens[this.pos + 1]?.text === '.') {
       this.next();
       this.next();
@@ -1159,8 +1200,8 @@ class NftParser extends NftCursor {
       if (flag === undefined) this.fail(tok, `unknown ${kind} flag '${tok.text}' (random, fully-random, persistent)`);
       flags |= flag;
     }
-    if (fam === 'ip6') return { kind, range: { flags, minAddr: 0, maxAddr: 0, minProto: 0, maxProto: 0, baseProto: 0 } };
     if (map !== null) {
+      if (fam === NFPROTO_IPV6) this.fail(famTok, `${kind} ip6 to a map is not modelled (natsim maps IPv4 NAT targets)`);
       if (kind !== 'snat' && kind !== 'dnat') this.fail(this.peek(), `${kind} to a map is not modelled (snat and dnat are)`);
       return { kind, range: { flags, minAddr: 0, maxAddr: 0, minProto: 0, maxProto: 0, baseProto: 0 }, map };
     }
@@ -1168,7 +1209,7 @@ class NftParser extends NftCursor {
     // `redirect to 26` (a bare port) is `redirect to :26`
     const target = (kind === 'masquerade' || kind === 'redirect') && /^\d+(-\d+)?$/.test(targetTok.text) ? `:${targetTok.text}` : targetTok.text;
     if ((kind === 'masquerade' || kind === 'redirect') && !target.startsWith(':')) this.fail(targetTok, `${kind} takes only ports: to :PORT[-PORT]`);
-    const range = parseNatTarget(target, flags);
+    const range = parseNatTarget(target, flags, fam === NFPROTO_IPV6 ? 'ipv6' : 'ipv4');
     if (typeof range === 'string') this.fail(targetTok, range);
     return { kind, range };
   }

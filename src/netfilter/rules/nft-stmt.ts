@@ -9,7 +9,8 @@
 import { csumReplace16 } from '../../packet/checksum.js';
 import { readU16, writeU16 } from '../../packet/ipv4.js';
 import type { RuleContext } from './context.js';
-import type { KeyExpr, MarkOwner, NftExpr, Rule } from './model.js';
+import { NFPROTO_IPV4, type KeyExpr, type MarkOwner, type NftExpr, type Rule } from './model.js';
+import { packetNfproto } from './nft-expr.js';
 import { loadKey } from './nft-concat.js';
 import { setLookup, type NftSet } from './nft-set.js';
 
@@ -114,7 +115,13 @@ export class NftPayloadSet implements NftExpr {
     this.name = `${field.name} set ${value}`;
   }
 
+  /**
+   * nft_payload_set_eval: a field of the other family breaks (its nfproto dependency); the IPv4
+   * header's checksum is fixed (NFT_PAYLOAD_CSUM_INET), IPv6 has none.
+   */
   eval(ctx: RuleContext, rule: Rule): boolean {
+    const nfproto = packetNfproto(ctx);
+    if (this.field.nfproto !== null && nfproto !== this.field.nfproto) return false;
     const d = ctx.skb.pkt.data;
     const { at, bits } = this.field;
     const word = (at >> 4) * 2;
@@ -124,7 +131,7 @@ export class NftPayloadSet implements NftExpr {
     const mask = ((2 ** bits - 1) << shift) & 0xffff;
     const now = (old & ~mask) | ((this.value << shift) & mask);
     writeU16(d, word, now);
-    writeU16(d, 10, csumReplace16(readU16(d, 10), old, now));
+    if (nfproto === NFPROTO_IPV4) writeU16(d, 10, csumReplace16(readU16(d, 10), old, now));
     ctx.state.notes?.push(`${this.field.name} set ${this.value} (rule "${rule.text}")`);
     return true;
   }

@@ -4,6 +4,8 @@
  */
 import { IPPROTO } from '../constants.js';
 import { parseIpv4 } from '../../packet/ipv4-addr.js';
+import { parseIpv6 } from '../../packet/ipv6-addr.js';
+import { compareInetAddr } from '../../packet/inet-addr.js';
 import { AddrType, NatFlag, type NatRange, type PortRange } from './model.js';
 
 /** /etc/protocols names both tools accept, or a number 0–255. */
@@ -49,20 +51,23 @@ export function parsePortRange(text: string, sep: '-' | ':', openEnds = false): 
 
 /**
  * A NAT target as iptables (--to-source/--to-destination) and nft (snat to …) write it:
- * "A", "A-B", "A:P", "A-B:P-Q", or ":P-Q" with no address (masquerade/redirect ports).
- * Returns the range with MapIps/ProtoSpecified set as the kernel expects, or an error text.
+ * "A", "A-B", "A:P", "A-B:P-Q", or ":P-Q" with no address (masquerade/redirect ports); an IPv6
+ * address in brackets when a port follows ("[A]:P", "[A]-[B]:P-Q", as libip6t_DNAT and nft
+ * read it), bare otherwise ("A", "A-B"). Returns the range with MapIps/ProtoSpecified set as
+ * the kernel expects, or an error text.
  */
-export function parseNatTarget(text: string, flags: number): NatRange | string {
-  const colon = text.indexOf(':');
-  const addrPart = colon < 0 ? text : text.slice(0, colon);
-  const portPart = colon < 0 ? null : text.slice(colon + 1);
+export function parseNatTarget(text: string, flags: number, family: 'ipv4' | 'ipv6'): NatRange | string {
+  const split = family === 'ipv6' ? splitIpv6Target(text) : splitAt(text, text.indexOf(':'));
+  if (typeof split === 'string') return split;
+  const [addrPart, portPart] = split;
   let range: NatRange = { flags, minAddr: 0, maxAddr: 0, minProto: 0, maxProto: 0, baseProto: 0 };
   if (addrPart !== '') {
+    const parse = family === 'ipv6' ? (t: string) => parseIpv6(t.replace(/^\[(.*)\]$/, '$1')) : parseIpv4;
     const dash = addrPart.indexOf('-');
-    const lo = parseIpv4(dash < 0 ? addrPart : addrPart.slice(0, dash));
-    const hi = dash < 0 ? lo : parseIpv4(addrPart.slice(dash + 1));
-    if (lo === null || hi === null) return `bad address '${addrPart}'`;
-    if (lo > hi) return `address range '${addrPart}' runs backwards`;
+    const lo = parse(dash < 0 ? addrPart : addrPart.slice(0, dash));
+    const hi = dash < 0 ? lo : parse(addrPart.slice(dash + 1));
+    if (lo === null || hi === null) return `bad ${family === 'ipv6' ? 'IPv6 ' : ''}address '${addrPart}'`;
+    if (compareInetAddr(lo, hi) > 0) return `address range '${addrPart}' runs backwards`;
     range = { ...range, flags: range.flags | NatFlag.MapIps, minAddr: lo, maxAddr: hi };
   }
   if (portPart !== null) {
@@ -71,6 +76,21 @@ export function parseNatTarget(text: string, flags: number): NatRange | string {
     range = { ...range, flags: range.flags | NatFlag.ProtoSpecified, minProto: ports.min, maxProto: ports.max };
   }
   return range;
+}
+
+/** The address part and the port part (null: none) either side of `at` (-1: all address). */
+function splitAt(text: string, at: number): [string, string | null] {
+  return at < 0 ? [text, null] : [text.slice(0, at), text.slice(at + 1)];
+}
+
+/** "[A]…:P" splits after the last bracket; without brackets the colons are the address's. */
+function splitIpv6Target(text: string): [string, string | null] | string {
+  if (!text.startsWith('[')) return text.startsWith(':') && !text.startsWith('::') ? splitAt(text, 0) : [text, null];
+  const close = text.lastIndexOf(']');
+  if (close < 0) return `'${text}': '[' without ']'`;
+  const rest = text.slice(close + 1);
+  if (rest !== '' && !rest.startsWith(':')) return `'${text}': expected ':PORT' after ']'`;
+  return [text.slice(0, close + 1), rest === '' ? null : rest.slice(1)];
 }
 
 /** nft's NAT flag words and iptables' target options, both mapping to NF_NAT_RANGE_* bits. */
