@@ -13,7 +13,7 @@ import { Skb, type Ipv4Skb } from '../netfilter/skb.js';
 import { buildIcmpEcho, buildIcmpError } from '../packet/build.js';
 import { inetSelectAddr } from './devinet.js';
 import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_PARAMETERPROB, ICMP_REDIRECT, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
-import type { Ipv4Packet } from '../packet/ipv4.js';
+import type { L3Packet } from '../packet/l3-packet.js';
 import type { Host } from '../host/host.js';
 
 
@@ -49,11 +49,12 @@ export function icmpSend(host: Host, offending: Ipv4Skb, type: number, code: num
 }
 
 /**
- * The skb of the kernel's answer to `offending` (an ICMP error, a RST), with the offending
- * packet's conntrack entry attached as RELATED in the other direction (nf_ct_attach).
+ * The skb of the kernel's answer to `offending` (an ICMP or ICMPv6 error, a RST), with the
+ * offending packet's conntrack entry attached as RELATED in the other direction (nf_ct_attach;
+ * for ICMPv6 in icmpv6_getfrag, for error types only).
  */
-export function answerTo(host: Host, offending: Ipv4Skb, pkt: Ipv4Packet, now = offending.time): Ipv4Skb {
-  const answer = new Skb(host.nextSkbId(), pkt, now, offending.cpu, null);
+export function answerTo<P extends L3Packet>(host: Host, offending: Skb, pkt: P, now = offending.time): Skb<P> {
+  const answer = new Skb<P>(host.nextSkbId(), pkt, now, offending.cpu, null);
   if (offending.ct) {
     answer.ct = offending.ct;
     answer.ctinfo = ctinfoDir(offending.ctinfo) === Dir.Original ? CtInfo.RelatedReply : CtInfo.Related;

@@ -10,6 +10,7 @@
  */
 import type { NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
+import { answerTo } from '../ipv4/icmp.js';
 import { Skb, type Ipv6Skb } from '../netfilter/skb.js';
 import type { Fib6 } from './route.js';
 import { IPPROTO } from '../netfilter/constants.js';
@@ -98,7 +99,8 @@ const ICMPV6_PKT_TOOBIG = 2;
  * from the unspecified or a multicast source, nor about an ICMPv6 error; without a route back
  * nothing is sent; icmpv6_xrlim_allow limits errors per peer to one per net.ipv6.icmp.ratelimit
  * ms, the interval shifted right by (128 − the route's prefix length) / 32 (a /64 route back:
- * a quarter), never toward loopback. True when the error was sent. The flow label is 0: the
+ * a quarter), never toward loopback. The error carries the offending packet's entry
+ * (icmpv6_getfrag's nf_ct_attach), so conntrack does not look it up. True when the error was sent. The flow label is 0: the
  * kernel's (ip6_make_flowlabel) hashes the flow with a per-boot secret.
  */
 export function icmpv6Send(host: Host, offending: Ipv6Skb, type: number, code: number, now = offending.time, info = 0): boolean {
@@ -114,6 +116,6 @@ export function icmpv6Send(host: Host, offending: Ipv6Skb, type: number, code: n
   }
   const error = buildIcmpv6Error(type, code, info, saddr, p, 0);
   if (error === null) return false;
-  host.localOut(new Skb(host.nextSkbId(), error, now, offending.cpu, null));
+  host.localOut(answerTo(host, offending, error, now));
   return true;
 }

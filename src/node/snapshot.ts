@@ -45,12 +45,6 @@ export interface NodeSnapshot {
 /** The IPv6 address flags ip -j addr prints as `"nodad": true` and so on (natsim's address flag words). */
 const IPV6_FLAGS = ['nodad', 'deprecated', 'tentative', 'optimistic', 'dadfailed', 'home'] as const;
 
-/** What readInterfaces and readRoutes saw of IPv6. */
-interface Ipv6Seen {
-  addrs: number;
-  routes: number;
-}
-
 /** Whether DIR holds a node snapshot: the one file a replay cannot do without. */
 export function isNodeFolder(dir: string): boolean {
   return existsSync(join(dir, ADDR_FILE));
@@ -63,13 +57,12 @@ export function loadNode(dir: string): NodeSnapshot {
   if (!stat.isDirectory()) throw new InputError({ file: dir }, 'is a file: a node snapshot is a folder (natsim snapshot DIR writes one)');
   const name = basename(resolve(dir));
   const skipped: string[] = [];
-  const ipv6: Ipv6Seen = { addrs: 0, routes: 0 };
   const addrFile = join(dir, ADDR_FILE);
   if (!existsSync(addrFile)) throw new InputError({ file: addrFile }, `a node folder needs ${ADDR_FILE} (ip -j addr)`);
   const masters = new Map<string, string>();
-  const interfaces = withBridges(dir, readInterfaces(addrFile, skipped, ipv6, masters), (file) => arrayOf(file, readJson(file), 'ip -j -d link'), masters);
+  const interfaces = withBridges(dir, readInterfaces(addrFile, skipped, masters), (file) => arrayOf(file, readJson(file), 'ip -j -d link'), masters);
   const routeFile = join(dir, ROUTE_FILE);
-  const routes = existsSync(routeFile) ? readRoutes(routeFile, new Set(interfaces.map((i) => i.name)), skipped, ipv6) : [];
+  const routes = existsSync(routeFile) ? readRoutes(routeFile, new Set(interfaces.map((i) => i.name)), skipped) : [];
   if (!existsSync(routeFile)) skipped.push(`${ROUTE_FILE}: not present, only the routes of the addresses`);
   const sysctlFile = join(dir, SYSCTL_FILE);
   const sysctl = existsSync(sysctlFile) ? readSysctl(sysctlFile) : [];
@@ -82,13 +75,9 @@ export function loadNode(dir: string): NodeSnapshot {
   const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, ip6tables: choice.ip6tables ?? null, ipsets, ipvs, sockets: sockets?.sockets ?? [], place: { file: dir } };
   const notes = choice.note === undefined ? [] : [`${name}: ${choice.note}`];
   for (const line of perDevice) notes.push(`${name}: ${SYSCTL_FILE}: ${line}`);
-  if (ipv6.addrs + ipv6.routes > 0) notes.push(`${name}: IPv6 packets are not replayed (${plural(ipv6.addrs, 'address', 'addresses')} in ${ADDR_FILE} and ${plural(ipv6.routes, 'route', 'routes')} in ${ROUTE_FILE} read): natsim replays IPv4`);
   return { dir, host, cpus: readCpuCount(dir), rulesetFile: choice.ruleset?.file ?? null, rulesetChoice: choice.why, skipped, notes };
 }
 
-function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
 
 /** A one-host scenario around the node, for replaying a capture on it. */
 export function nodeScenario(node: NodeSnapshot, seed = 1): ScenarioSpec {
@@ -122,7 +111,7 @@ function arrayOf(file: string, value: unknown, what: string): Record<string, unk
 }
 
 /** ip -j addr: one interface per link except lo (natsim's implicit index 1), its Ethernet address and IPv4 addresses. */
-function readInterfaces(file: string, skipped: string[], ipv6: Ipv6Seen, masters: Map<string, string>): InterfaceSpec[] {
+function readInterfaces(file: string, skipped: string[], masters: Map<string, string>): InterfaceSpec[] {
   const links = arrayOf(file, readJson(file), 'ip -j addr');
   const out: InterfaceSpec[] = [];
   links.forEach((link, i) => {
@@ -134,7 +123,6 @@ function readInterfaces(file: string, skipped: string[], ipv6: Ipv6Seen, masters
     const infos = Array.isArray(link.addr_info) ? (link.addr_info as Record<string, unknown>[]) : [];
     const inet = infos.filter((a) => a?.family === 'inet');
     const inet6 = infos.filter((a) => a?.family === 'inet6');
-    ipv6.addrs += inet6.length;
     if (ifname === 'lo') {
       const extra = inet.filter((a) => !(a.local === '127.0.0.1' && a.prefixlen === 8));
       if (extra.length > 0) skipped.push(`${ADDR_FILE}: lo's addresses other than 127.0.0.1/8 (${extra.map((a) => `${String(a.local)}/${String(a.prefixlen)}`).join(', ')}): natsim's lo has only that one`);
@@ -169,7 +157,7 @@ const ROUTE_TYPES = new Set(['unicast', 'blackhole', 'unreachable', 'prohibit'])
  * kernel's connected routes (proto kernel, no gateway) are what natsim derives from the addresses.
  * `table all` lists both families (iproute2 dumps AF_UNSPEC when no one table is asked for).
  */
-function readRoutes(file: string, devices: ReadonlySet<string>, skipped: string[], ipv6: Ipv6Seen): Located<string>[] {
+function readRoutes(file: string, devices: ReadonlySet<string>, skipped: string[]): Located<string>[] {
   const routes = arrayOf(file, readJson(file), 'ip -j route show table all');
   const out: Located<string>[] = [];
   let derivedConnected = 0;
@@ -181,7 +169,6 @@ function readRoutes(file: string, devices: ReadonlySet<string>, skipped: string[
     const dst = r.dst;
     const shown = `${type === 'unicast' ? '' : `${type} `}${String(dst)}${r.gateway ? ` via ${String(r.gateway)}` : ''}${r.dev ? ` dev ${String(r.dev)}` : ''}`;
     if (isIpv6Route(r)) {
-      ipv6.routes++;
       // what addrconf derives (proto kernel, the local table) and what natsim's FIB6 does not model is left to it
       if (table !== 'main' || !ROUTE_TYPES.has(type) || r.nexthops !== undefined || (r.protocol === 'kernel' && r.gateway === undefined)) return;
     }

@@ -1,11 +1,12 @@
 /**
- * Matches what natsim sent with what the kernel sent (the capture's Out IPv4 packets): in order,
+ * Matches what natsim sent with what the kernel sent (the capture's Out IPv4 and IPv6 packets): in order,
  * interface by interface, byte for byte — except the values the kernel chose itself where
  * natsim may choose differently and still be right: the IP id of a packet the kernel made
  * itself (an ICMP error, a reset; not a forwarded packet, whose id it keeps), and a NAT port
  * drawn at random, when natsim used one port for the flow wherever the kernel used another.
  */
 import { formatIpv4 } from '../packet/ipv4-addr.js';
+import { formatIpv6, ipv6Handle } from '../packet/ipv6-addr.js';
 import type { SentPacket } from '../world/capture-replay.js';
 
 export type Outcome = 'match' | 'differs' | 'missing' | 'extra';
@@ -52,7 +53,7 @@ export class ReceivedIds {
 
   add(time: number, bytes: Uint8Array): void {
     if (bytes.length < 20) return;
-    const key = bytes[9]! * 65536 + readU16(bytes, 4);
+    const key = idKey(bytes);
     const list = this.times.get(key);
     if (list) list.push(time);
     else this.times.set(key, [time]);
@@ -61,11 +62,36 @@ export class ReceivedIds {
   /** Was a packet with this protocol and id received in the second before `time`? */
   receivedBefore(time: number, bytes: Uint8Array): boolean {
     if (bytes.length < 20) return false;
-    const list = this.times.get(bytes[9]! * 65536 + readU16(bytes, 4));
+    const list = this.times.get(idKey(bytes));
     return list?.some((t) => t <= time && time - t <= 1e9) ?? false;
   }
 }
 
+/**
+ * What tells a forwarded packet from one the kernel made: IPv4's protocol and IP id; IPv6's
+ * next header and flow label (forwarding keeps the label; the kernel's own packets get its
+ * hash), kept apart from IPv4's keys.
+ */
+function idKey(d: Uint8Array): number {
+  if (isV6(d)) return 2 ** 32 + d[6]! * 2 ** 20 + flowLabel(d);
+  return d[9]! * 65536 + readU16(d, 4);
+}
+
+function isV6(d: Uint8Array): boolean {
+  return d.length >= 40 && d[0]! >> 4 === 6;
+}
+
+function flowLabel(d: Uint8Array): number {
+  return ((d[1]! & 0x0f) << 16) | readU16(d, 2);
+}
+
+/** The protocol and the offset of its header: IPv4's protocol after IHL, IPv6's next header after the fixed header (extension headers are payload here). */
+function l4Of(d: Uint8Array): { proto: number; l4: number; frag: boolean } {
+  if (isV6(d)) return { proto: d[6]!, l4: 40, frag: false };
+  return { proto: d[9]!, l4: (d[0]! & 0x0f) * 4, frag: d.length >= 8 && (readU16(d, 6) & 0x1fff) !== 0 };
+}
+
+const IPPROTO_ICMPV6 = 58;
 const IPPROTO_ICMP = 1;
 const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
@@ -91,6 +117,8 @@ const hex16 = (at: number) => (d: Uint8Array) => `0x${readU16(d, at).toString(16
 const dec16 = (at: number) => (d: Uint8Array) => String(readU16(d, at));
 const dec8 = (at: number) => (d: Uint8Array) => String(d[at]!);
 const addr = (at: number) => (d: Uint8Array) => formatIpv4(readU32(d, at));
+const addr6 = (at: number) => (d: Uint8Array) => formatIpv6(ipv6Handle(d, at));
+const hex8 = (at: number) => (d: Uint8Array) => `0x${d[at]!.toString(16).padStart(2, '0')}`;
 const TCP_FLAG_NAMES = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR'];
 
 function tcpFlagText(bits: number): string {
@@ -98,8 +126,23 @@ function tcpFlagText(bits: number): string {
   return names.length ? names.join('|') : 'none';
 }
 
-/** The header fields of an IPv4 packet and its TCP/UDP/ICMP header, by byte range. */
+/** The fixed IPv6 header's fields. */
+function ipv6Fields(): Field[] {
+  return [
+    { name: 'version/traffic class', start: 0, end: 1, show: hex8(0) },
+    { name: 'traffic class/flow label', start: 1, end: 2, show: hex8(1) },
+    { name: 'flow label', start: 2, end: 4, show: (x) => `0x${flowLabel(x).toString(16)}` },
+    { name: 'payload length', start: 4, end: 6, show: dec16(4) },
+    { name: 'next header', start: 6, end: 7, show: dec8(6) },
+    { name: 'hop limit', start: 7, end: 8, show: dec8(7) },
+    { name: 'saddr', start: 8, end: 24, show: addr6(8) },
+    { name: 'daddr', start: 24, end: 40, show: addr6(24) },
+  ];
+}
+
+/** The header fields of an IPv4 or IPv6 packet and its TCP/UDP/ICMP/ICMPv6 header, by byte range. */
 function fieldsOf(d: Uint8Array): Field[] {
+  if (isV6(d)) return [...ipv6Fields(), ...l4Fields(d, d[6]!, 40)];
   const ihl = d.length > 0 ? (d[0]! & 0x0f) * 4 : 20;
   const fields: Field[] = [
     { name: 'version/ihl', start: 0, end: 1, show: (x) => `0x${x[0]!.toString(16)}` },
@@ -114,10 +157,14 @@ function fieldsOf(d: Uint8Array): Field[] {
     { name: 'daddr', start: 16, end: 20, show: addr(16) },
   ];
   if (ihl > 20) fields.push({ name: 'ip options', start: 20, end: ihl, show: (x) => Buffer.from(x.subarray(20, ihl)).toString('hex') });
-  const l4 = ihl;
   const fragOff = d.length >= 8 ? readU16(d, 6) & 0x1fff : 0;
   if (fragOff !== 0) return fields;
-  const proto = d[9];
+  return [...fields, ...l4Fields(d, d[9]!, ihl)];
+}
+
+/** The L4 header's fields at `l4`: TCP, UDP, ICMP, ICMPv6 (echo id as `sport`, as NAT treats it). */
+function l4Fields(d: Uint8Array, proto: number, l4: number): Field[] {
+  const fields: Field[] = [];
   if (proto === IPPROTO_TCP) {
     fields.push(
       { name: 'sport', start: l4, end: l4 + 2, show: dec16(l4) },
@@ -139,14 +186,13 @@ function fieldsOf(d: Uint8Array): Field[] {
       { name: 'udp length', start: l4 + 4, end: l4 + 6, show: dec16(l4 + 4) },
       { name: 'l4 checksum', start: l4 + 6, end: l4 + 8, show: hex16(l4 + 6) },
     );
-  } else if (proto === IPPROTO_ICMP) {
+  } else if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
     fields.push(
       { name: 'icmp type', start: l4, end: l4 + 1, show: dec8(l4) },
       { name: 'icmp code', start: l4 + 1, end: l4 + 2, show: dec8(l4 + 1) },
       { name: 'l4 checksum', start: l4 + 2, end: l4 + 4, show: hex16(l4 + 2) },
     );
-    const type = d[l4];
-    if (type === 0 || type === 8 || type === 13 || type === 14) {
+    if (isEcho(proto, d[l4]!)) {
       // the echo id is what NAT treats as the ICMP "port"
       fields.push({ name: 'sport', start: l4 + 4, end: l4 + 6, show: dec16(l4 + 4) }, { name: 'icmp seq', start: l4 + 6, end: l4 + 8, show: dec16(l4 + 6) });
     } else {
@@ -194,9 +240,34 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/** An echo (or, for ICMP, timestamp) request or reply: the types whose id is the "port". */
+function isEcho(proto: number, type: number): boolean {
+  return proto === IPPROTO_ICMPV6 ? type === 128 || type === 129 : type === 0 || type === 8 || type === 13 || type === 14;
+}
+
+/** An IPv6 packet in one line, tcpdump-like. */
+function describeIpv6(d: Uint8Array): string {
+  const proto = d[6]!;
+  const src = formatIpv6(ipv6Handle(d, 8));
+  const dst = formatIpv6(ipv6Handle(d, 24));
+  const tail = `hlim ${d[7]} flow 0x${flowLabel(d).toString(16)} len ${d.length}`;
+  if ((proto === IPPROTO_TCP || proto === IPPROTO_UDP) && d.length >= 44) {
+    const ports = `[${src}]:${readU16(d, 40)} > [${dst}]:${readU16(d, 42)}`;
+    if (proto === IPPROTO_TCP && d.length >= 54) return `TCP ${ports} [${tcpFlagText(d[53]!)}] ${tail}`;
+    return `${proto === IPPROTO_TCP ? 'TCP' : 'UDP'} ${ports} ${tail}`;
+  }
+  if (proto === IPPROTO_ICMPV6 && d.length >= 48) {
+    const type = d[40]!;
+    const what = isEcho(proto, type) ? ` id ${readU16(d, 44)} seq ${readU16(d, 46)}` : ` code ${d[41]!}`;
+    return `ICMPv6 ${src} > ${dst} type ${type}${what} ${tail}`;
+  }
+  return `next header ${proto} ${src} > ${dst} ${tail}`;
+}
+
 /** A one-line description of a packet, tcpdump-like. */
 export function describePacket(d: Uint8Array): string {
-  if (d.length < 20 || d[0]! >> 4 !== 4) return `${d.length} bytes, not IPv4`;
+  if (isV6(d)) return describeIpv6(d);
+  if (d.length < 20 || d[0]! >> 4 !== 4) return `${d.length} bytes, not IP`;
   const ihl = (d[0]! & 0x0f) * 4;
   const proto = d[9]!;
   const src = formatIpv4(readU32(d, 12));
@@ -223,9 +294,11 @@ interface Indexed extends SentPacket {
 }
 
 /** How two packets compare: equal, equal but for a value the kernel chose itself, or not. */
-type Judgement = { kind: 'equal' } | { kind: 'own-id'; diffs: FieldDifference[] } | { kind: 'port'; field: 'sport' | 'dport'; diffs: FieldDifference[] } | { kind: 'different' };
+type Judgement = { kind: 'equal' } | { kind: 'own-id' | 'own-flow-label'; diffs: FieldDifference[] } | { kind: 'port'; field: 'sport' | 'dport'; diffs: FieldDifference[] } | { kind: 'different' };
 
 const IGNORABLE_WITH_ID = new Set(['ip id', 'ip checksum']);
+/** An IPv6 packet the kernel made: its flow label is ip6_make_flowlabel's hash under a per-boot secret; the ICMPv6 checksum covers it through nothing (it is not in the pseudo-header), so only the label differs. */
+const IGNORABLE_WITH_FLOW_LABEL = new Set(['flow label', 'traffic class/flow label']);
 
 function judge(k: Indexed, n: Indexed, received: ReceivedIds): Judgement {
   if (k.ifindex !== n.ifindex) return { kind: 'different' };
@@ -236,6 +309,9 @@ function judge(k: Indexed, n: Indexed, received: ReceivedIds): Judgement {
   if (names.includes('ip id') && names.every((f) => IGNORABLE_WITH_ID.has(f)) && !received.receivedBefore(k.time, k.bytes)) {
     return { kind: 'own-id', diffs };
   }
+  if (isV6(k.bytes) && names.length > 0 && names.every((f) => IGNORABLE_WITH_FLOW_LABEL.has(f)) && !received.receivedBefore(k.time, k.bytes)) {
+    return { kind: 'own-flow-label', diffs };
+  }
   const ports = names.filter((f) => f === 'sport' || f === 'dport');
   if (ports.length === 1 && names.every((f) => f === ports[0] || f === 'l4 checksum')) return { kind: 'port', field: ports[0] as 'sport' | 'dport', diffs };
   return { kind: 'different' };
@@ -245,6 +321,7 @@ function judge(k: Indexed, n: Indexed, received: ReceivedIds): Judgement {
 function similar(k: Indexed, n: Indexed): boolean {
   const a = k.bytes;
   const b = n.bytes;
+  if (isV6(a) || isV6(b)) return isV6(a) && isV6(b) && a[6] === b[6] && differingIpv6(a, b) <= 2;
   if (a.length < 20 || b.length < 20 || a[9] !== b[9]) return false;
   let differing = 0;
   if (readU32(a, 12) !== readU32(b, 12)) differing++;
@@ -257,6 +334,20 @@ function similar(k: Indexed, n: Indexed): boolean {
     if (readU16(a, l4a + 2) !== readU16(b, l4b + 2)) differing++;
   }
   return differing <= 2;
+}
+
+/** How many of source, destination, flow label and the two ports two IPv6 packets differ in. */
+function differingIpv6(a: Uint8Array, b: Uint8Array): number {
+  const same = (s: number, e: number): boolean => a.subarray(s, e).every((x, i) => x === b[s + i]);
+  let n = 0;
+  if (!same(8, 24)) n++;
+  if (!same(24, 40)) n++;
+  if (flowLabel(a) !== flowLabel(b)) n++;
+  if (a.length >= 44 && b.length >= 44) {
+    if (!same(40, 42)) n++;
+    if (!same(42, 44)) n++;
+  }
+  return n;
 }
 
 interface Step {
@@ -336,16 +427,17 @@ function pairGap(ks: Indexed[], ns: Indexed[]): Step[] {
 
 /** A flow as one side sent it, including the port in `field` (the one a NAT may have drawn). */
 function flowKey(d: Uint8Array, field: 'sport' | 'dport'): string {
-  return `${d[9]}/${readU32(d, 12)}/${readU32(d, 16)}/${field}/${portOf(d, 'sport')}/${portOf(d, 'dport')}`;
+  const addrs = isV6(d) ? `${ipv6Handle(d, 8)}/${ipv6Handle(d, 24)}` : `${readU32(d, 12)}/${readU32(d, 16)}`;
+  return `${l4Of(d).proto}/${addrs}/${field}/${portOf(d, 'sport')}/${portOf(d, 'dport')}`;
 }
 
 /** The TCP/UDP port (or ICMP echo id, as `sport`) in `field`, or null when the packet has none. */
 function portOf(d: Uint8Array, field: 'sport' | 'dport'): number | null {
-  if (d.length < 20 || (readU16(d, 6) & 0x1fff) !== 0) return null;
-  const l4 = (d[0]! & 0x0f) * 4;
-  const proto = d[9];
+  if (d.length < 20) return null;
+  const { proto, l4, frag } = l4Of(d);
+  if (frag) return null;
   if ((proto === IPPROTO_TCP || proto === IPPROTO_UDP) && d.length >= l4 + 4) return readU16(d, field === 'sport' ? l4 : l4 + 2);
-  if (proto === IPPROTO_ICMP && field === 'sport' && d.length >= l4 + 8 && (d[l4] === 0 || d[l4] === 8)) return readU16(d, l4 + 4);
+  if ((proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) && field === 'sport' && d.length >= l4 + 8 && isEcho(proto, d[l4]!) && d[l4] !== 13 && d[l4] !== 14) return readU16(d, l4 + 4);
   return null;
 }
 
@@ -390,6 +482,7 @@ export function verifyPackets(input: VerifyInput): { results: PacketResult[]; su
     const jd = s.judgement!;
     if (jd.kind === 'equal') return { ...base, outcome: 'match', differences: [], note: null };
     if (jd.kind === 'own-id') return { ...base, outcome: 'match', differences: jd.diffs, note: 'IP id of a packet the kernel made itself: its own choice' };
+    if (jd.kind === 'own-flow-label') return { ...base, outcome: 'match', differences: jd.diffs, note: 'flow label of an IPv6 packet the kernel made itself: a hash under its per-boot secret' };
     if (jd.kind === 'port' && consistent(s.k, s.n, jd.field)) {
       return { ...base, outcome: 'match', differences: jd.diffs, note: `${jd.field} drawn at random: the kernel's and natsim's choices differ consistently for this flow` };
     }

@@ -6,7 +6,7 @@
  */
 import { readCapture } from '../capture/index.js';
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
-import { ETH_P_IP } from '../capture/link-layer.js';
+import { ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
 import { nodeScenario } from '../node/snapshot.js';
 import type { Output } from '../trace/output.js';
 import { replayCapture } from '../world/capture-replay.js';
@@ -60,7 +60,7 @@ export async function verifyCommand(capture: string, options: VerifyOptions, out
   } else {
     out.line(`node ${node.host.name} (${node.dir}): ${node.rulesetChoice}`);
     for (const s of node.skipped) out.line(`  skipped ${s}`);
-    out.line(`capture ${capture}: the kernel sent ${summary.kernelSent} IPv4 packets, natsim ${summary.natsimSent}`);
+    out.line(`capture ${capture}: the kernel sent ${summary.kernelSent} IP packets, natsim ${summary.natsimSent}`);
     for (const r of results) if (r.outcome !== 'match') for (const line of describeResult(r)) out.line(line);
     const tolerated = results.filter((r) => r.outcome === 'match' && r.note !== null);
     if (tolerated.length > 0) out.line(`(${tolerated.length} matched although a value the kernel chose itself differs: ${[...new Set(tolerated.map((r) => r.note))].join('; ')})`);
@@ -87,14 +87,14 @@ function describeResult(r: PacketResult): string[] {
   }
 }
 
-/** The (protocol, IP id) of every IPv4 packet the capture shows arriving, with its time. */
+/** The (protocol, IP id) of every IPv4 packet, (next header, flow label) of every IPv6 one, the capture shows arriving, with its time. */
 async function receivedIds(file: string): Promise<ReceivedIds> {
   const ids = new ReceivedIds();
   let start: number | null = null;
   await readCapture(file, (r: CaptureRecord) => {
     const t = r.sec * 1e9 + r.nsec;
     start ??= t;
-    if (r.protocol !== ETH_P_IP || r.direction === PacketDirection.Outgoing) return;
+    if ((r.protocol !== ETH_P_IP && r.protocol !== ETH_P_IPV6) || r.direction === PacketDirection.Outgoing) return;
     ids.add(t - start, r.payload);
   });
   return ids;

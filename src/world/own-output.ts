@@ -36,7 +36,7 @@ const SAME_PACKET_NS = 1e9;
 
 /** What to do with an Out record no received packet accounts for. */
 export type OwnPacket =
-  | { readonly kind: 'feed'; readonly pkt: Ipv4Packet; readonly note: string | null }
+  | { readonly kind: 'feed'; readonly pkt: L3Packet; readonly note: string | null }
   /** natsim itself sent this packet already (an ICMP error, a REJECT's answer, an echo reply). */
   | { readonly kind: 'made' }
   /** Not modelled: the reason is counted among the records not fed. */
@@ -46,7 +46,7 @@ export class OwnOutput {
   /** Packets natsim's own stack made (no input device), by wire key, with when. */
   private readonly made = new Map<string, number[]>();
   /** The captured packet being fed now: natsim's sending it on is not natsim making one. */
-  private feeding: Ipv4Packet | null = null;
+  private feeding: L3Packet | null = null;
 
   constructor(
     private readonly host: Host,
@@ -63,7 +63,7 @@ export class OwnOutput {
   }
 
   /** Runs `send` with `pkt` as the captured packet being fed. */
-  feed(pkt: Ipv4Packet, send: () => void): void {
+  feed(pkt: L3Packet, send: () => void): void {
     this.feeding = pkt;
     try {
       send();
@@ -75,8 +75,14 @@ export class OwnOutput {
   /** The Out record `pkt` (its own copy) at `time`, which no received packet claimed. */
   classify(pkt: L3Packet, time: number): OwnPacket {
     if (this.claimMade(pkt, time)) return { kind: 'made' };
-    // natsim's IPv6 sockets are not modelled: only what its own stack makes (errors, echo replies) is matched
-    if (pkt instanceof Ipv6Packet) return { kind: 'skip', reason: "the node's own IPv6 packet, not one natsim made (IPv6 sockets are not modelled)" };
+    // an IPv6 packet of the node's sockets (a reset of its TCP stack) is fed as the wire shows it:
+    // undoing an OUTPUT NAT of IPv6 is not modelled
+    if (pkt instanceof Ipv6Packet) {
+      const wire = tupleFromPacket(pkt);
+      const known = this.beforeNatOfKnown(wire);
+      if (known && !known.equals(wire)) return { kind: 'skip', reason: "the node's own IPv6 packet of a NATed connection (undoing its NAT is not modelled)" };
+      return { kind: 'feed', pkt, note: null };
+    }
     if (pkt.proto === IPPROTO.ICMP && !icmpIsQuery(pkt.icmpType)) return this.icmpError(pkt);
     if (pkt.proto !== IPPROTO.ICMP && !pkt.hasPorts()) return { kind: 'feed', pkt, note: null };
     const wire = tupleFromPacket(pkt);

@@ -1,6 +1,6 @@
 /**
  * IPv6 source address selection (ipv6_dev_get_saddr) against what the kernel chose in the
- * recording fixtures/kernel-pending/ip6-masq-source-selection: rt's addresses from its snapshot
+ * recording fixtures/kernel/ip6-masq-source-selection: rt's addresses from its snapshot
  * (ip-addr.json, in the kernel's list order, B deprecated), and the sources `ip -6 route get`
  * printed (ip6-route-get.txt, ip6-route-get-whatif.txt) — the same MASQUERADE picked in the
  * capture. Also the list order ipv6_link_dev_addr gives, and the address flags.
@@ -16,7 +16,7 @@ import { IPPROTO } from '../../src/netfilter/constants.js';
 import { PacketDirection } from '../../src/capture/index.js';
 import { ipv6Frames } from './capture6.js';
 
-const DIR = 'fixtures/kernel-pending/ip6-masq-source-selection';
+const DIR = 'fixtures/kernel/ip6-masq-source-selection';
 const v6 = (s: string): number => parseIpv6(s)!;
 const ifa = (text: string): Inet6Ifaddr => parseInet6Ifaddr(text) as Inet6Ifaddr;
 

@@ -15,7 +15,7 @@ import { ICMPV6 } from '../../src/packet/ipv6.js';
 import { formatIpv6 } from '../../src/packet/ipv6-addr.js';
 import { ipv6Frames } from './capture6.js';
 
-const DIR = 'fixtures/kernel-pending/ip6-masq-router';
+const DIR = 'fixtures/kernel/ip6-masq-router';
 const LAN_IFINDEX = 2;
 
 /** A tuple as conntrack -L prints a direction of it. */

@@ -12,7 +12,7 @@ import { formatIpv6 } from '../../src/packet/ipv6-addr.js';
 import { ipv6Frames } from './capture6.js';
 import { node6 } from './node6.js';
 
-const DIR = 'fixtures/kernel-pending/ip6-masq-router';
+const DIR = 'fixtures/kernel/ip6-masq-router';
 
 describe('icmp6_send on ip6-masq-router', () => {
   it('time exceeded for the hop-limit-1 datagram, as rt sent it', async () => {

@@ -1,6 +1,6 @@
 /**
  * The IPv6 FIB of a node snapshot: the routes addrconf derives from the addresses and the
- * static route of ip-route.json (fixtures/kernel-pending/ip6-masq-source-selection), looked up
+ * static route of ip-route.json (fixtures/kernel/ip6-masq-source-selection), looked up
  * as the kernel's `ip -6 route get` answered (ip6-route-get.txt: device, gateway, metric), and
  * `ip -6 route` lines as scenarios give them, with the errors for bad ones.
  */
@@ -10,7 +10,7 @@ import { isRoute6, parseRoute6 } from '../../src/ipv6/route.js';
 import { node6 } from './node6.js';
 import { formatIpv6, parseIpv6 } from '../../src/packet/ipv6-addr.js';
 
-const DIR = 'fixtures/kernel-pending/ip6-masq-source-selection';
+const DIR = 'fixtures/kernel/ip6-masq-source-selection';
 
 const nodeFib = () => node6(DIR);
 

@@ -1,6 +1,6 @@
 /**
  * IPv6 packets: the extension header walk as ipv6_skip_exthdr does it, and the packet layer
- * against the kernel's own bytes. fixtures/kernel-pending/ip6-masq-router/capture.pcap holds
+ * against the kernel's own bytes. fixtures/kernel/ip6-masq-router/capture.pcap holds
  * each forwarded packet as it came In and went Out of the masquerading router: taking the In
  * bytes, decrementing the hop limit and rewriting the address (and for the ICMPv6 error the
  * quoted packet, then the ICMPv6 checksum) must give the Out bytes exactly — the incremental
@@ -15,7 +15,7 @@ import { ipv6SkipExthdr, NEXTHDR } from '../../src/ipv6/exthdrs-core.js';
 import { ICMPV6, Ipv6Packet } from '../../src/packet/ipv6.js';
 import { formatIpv6, parseIpv6 } from '../../src/packet/ipv6-addr.js';
 
-const CAPTURE = 'fixtures/kernel-pending/ip6-masq-router/capture.pcap';
+const CAPTURE = 'fixtures/kernel/ip6-masq-router/capture.pcap';
 const v6 = (s: string): number => parseIpv6(s)!;
 
 /** A packet: the fixed header, then `chain` (extension headers as [type, bytes]), then `l4`. */

@@ -15,8 +15,8 @@ import type { CtEntryView, TupleView } from '../../src/trace/events.js';
 import { parseInetPrefix } from '../../src/packet/inet-addr.js';
 import { natsim } from '../cli/helpers.js';
 
-const PENDING = 'fixtures/kernel-pending';
-const IPV6_CASES = readdirSync(PENDING).filter((d) => existsSync(`${PENDING}/${d}/conntrack-L-ipv6.txt`));
+const RECORDINGS = 'fixtures/kernel';
+const IPV6_CASES = readdirSync(RECORDINGS).filter((d) => existsSync(`${RECORDINGS}/${d}/conntrack-L-ipv6.txt`));
 
 function lines(file: string): string[] {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
@@ -63,7 +63,7 @@ function entryOf(text: string): CtEntryView {
 
 describe.each(IPV6_CASES)('conntrack -L -f ipv6 of %s', (name) => {
   it('each recorded entry prints as the kernel listed it', () => {
-    const recorded = lines(`${PENDING}/${name}/conntrack-L-ipv6.txt`);
+    const recorded = lines(`${RECORDINGS}/${name}/conntrack-L-ipv6.txt`);
     expect(recorded.length).toBeGreaterThan(0);
     for (const line of recorded) expect(conntrackListLine(entryOf(line))).toBe(line);
   });
@@ -71,7 +71,7 @@ describe.each(IPV6_CASES)('conntrack -L -f ipv6 of %s', (name) => {
 
 describe('conntrack -E of dual-stack-router', () => {
   it('prints the IPv6 events as recorded, stamps and all', () => {
-    const ipv6 = lines(`${PENDING}/dual-stack-router/conntrack-E.txt`).filter((l) => l.includes('src=fd00:'));
+    const ipv6 = lines(`${RECORDINGS}/dual-stack-router/conntrack-E.txt`).filter((l) => l.includes('src=fd00:'));
     expect(ipv6.length).toBeGreaterThanOrEqual(8);
     for (const line of ipv6) {
       const m = /^\[(\d+)\.(\d{6})\]\t\s*\[(\w+)\] (.*)$/.exec(line)!;
@@ -82,7 +82,7 @@ describe('conntrack -E of dual-stack-router', () => {
 });
 
 describe('natsim conntrack -f on dual-stack-router (IPv4 replayed, IPv6 not yet)', () => {
-  const dir = `${PENDING}/dual-stack-router`;
+  const dir = `${RECORDINGS}/dual-stack-router`;
   const masked = (text: string[]): string[] => text.map((l) => l.replace(/^(\S+\s+\d+) \d+ /, '$1 T ')).sort();
 
   it('-f ipv4 lists the entries conntrack -L -f ipv4 listed (timeouts aside)', () => {

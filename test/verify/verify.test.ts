@@ -83,6 +83,49 @@ describe('natsim verify on fixtures/kernel/icmp-error-related', () => {
   });
 });
 
+describe('natsim verify on the IPv6 recordings (issue 18)', () => {
+  it('ip6-masq-router: masquerades ping6, TCP and UDP to fd00:206::250 and de-NATs the replies and the port unreachable', () => {
+    const { code, out } = verifyJson('fixtures/kernel/ip6-masq-router/capture.pcap', 'fixtures/kernel/ip6-masq-router');
+    expect(code).toBe(0);
+    const summaries = out.packets.map((p) => p.kernel?.summary ?? '');
+    expect(summaries.filter((s) => s.startsWith('ICMPv6 fd00:206::250 > fd00:206::1 type 128 id 16962'))).toHaveLength(3);
+    expect(summaries.some((s) => s.startsWith('TCP [fd00:206::250]:43000 > [fd00:206::1]:80 [SYN]'))).toBe(true);
+    // w's port unreachable, RELATED and de-NATed on its way to the client (forwarded: its flow label kept)
+    const unreach = out.packets.find((p) => /^ICMPv6 fd00:206::1 > fd00:3::1 type 1 code 4 /.test(p.kernel?.summary ?? ''));
+    expect(unreach).toMatchObject({ outcome: 'match', note: null, differences: [] });
+  });
+
+  it("ip6-masq-router: rt's own time exceeded and address unreachable match but for the kernel's flow label", () => {
+    const { out } = verifyJson('fixtures/kernel/ip6-masq-router/capture.pcap', 'fixtures/kernel/ip6-masq-router');
+    const own = out.packets.filter((p) => p.note !== null);
+    // time exceeded from fd00:3::254 (ip6_forward, hop limit 1); address unreachable about the NATed
+    // datagram after the failed solicitations, NATed back in rt's output (fd00:206::250 > fd00:3::1)
+    expect(own.map((p) => p.kernel!.summary.split(' hlim ')[0])).toEqual(['ICMPv6 fd00:3::254 > fd00:3::1 type 3 code 0', 'ICMPv6 fd00:206::250 > fd00:3::1 type 1 code 3']);
+    for (const p of own) {
+      expect(p.outcome).toBe('match');
+      expect(p.differences.map((d) => d.field).every((f) => f.includes('flow label'))).toBe(true);
+    }
+    expect(out.packets.some((p) => /fd00:206::99/.test(p.natsim?.summary.split(' type ')[0] ?? ''))).toBe(false);
+  });
+
+  it('dnat66-port-forward: DNAT to [fd00:3::2]:8080 and back, and the RST from rt', () => {
+    const { code, out } = verifyJson('fixtures/kernel/dnat66-port-forward/capture.pcap', 'fixtures/kernel/dnat66-port-forward');
+    expect(code).toBe(0);
+    const summaries = out.packets.map((p) => p.natsim?.summary ?? '');
+    expect(summaries.filter((s) => / > \[fd00:3::2\]:8080 \[SYN\]/.test(s))).toHaveLength(3);
+    expect(summaries.some((s) => s.startsWith('TCP [fd00:206::250]:81 > [fd00:206::1]:41004 [RST|ACK]'))).toBe(true);
+  });
+
+  it('dual-stack-router: both families through one inet table, compared alike', () => {
+    const { code, out } = verifyJson('fixtures/kernel/dual-stack-router/capture.pcap', 'fixtures/kernel/dual-stack-router');
+    expect(code).toBe(0);
+    // describePacket writes IPv6 ports as [addr]:port and ICMPv6 by name
+    const kinds = out.packets.map((p) => (/^ICMPv6 |\[/.test(p.kernel!.summary) ? 6 : 4));
+    expect(kinds.filter((k) => k === 4).length).toBeGreaterThan(0);
+    expect(kinds.filter((k) => k === 6).length).toBeGreaterThan(0);
+  });
+});
+
 /** Byte offsets of the IPv4 payloads of the Out records of an SLL2 pcap (little-endian, as tcpdump writes on x86). */
 function outPayloadOffsets(pcap: Buffer): number[] {
   expect(pcap.readUInt32LE(20)).toBe(276); // LINKTYPE_LINUX_SLL2
