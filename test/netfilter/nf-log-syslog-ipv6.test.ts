@@ -13,7 +13,7 @@ import { nfLogLine } from '../../src/netfilter/log/nf-log-syslog.js';
 import { ICMPV6, type Ipv6Packet } from '../../src/packet/ipv6.js';
 import { ipv6Frames } from '../ipv6/capture6.js';
 
-const DIR = 'fixtures/kernel-pending/ip6-masq-router';
+const DIR = 'fixtures/kernel/ip6-masq-router';
 
 function entry(packet: Uint8Array, over: Partial<NfLogEntry> = {}): NfLogEntry {
   return { origin: { kind: 'log', prefix: 'v6: ' }, info: { level: 4, flags: 0 }, in: 'eth1', out: 'eth0', physin: null, physout: null, link: null, packet, mark: 0, owner: null, ...over };

@@ -51,7 +51,7 @@ describe('a bad IPv6 address says where it is', () => {
 
   it('a snapshot: ip6tables-save.txt with a bad address, ip-addr.json with a bad inet6 local', () => {
     const node = join(tmp, 'ip6tables-masq');
-    cpSync('fixtures/kernel-pending/ip6tables-masq', node, { recursive: true });
+    cpSync('fixtures/kernel/ip6tables-masq', node, { recursive: true });
     writeFileSync(join(node, 'ip6tables-save.txt'), readFileSync(join(node, 'ip6tables-save.txt'), 'utf8').replace('-A POSTROUTING -o eth0 -j MASQUERADE', '-A POSTROUTING -d fd00::1::2 -j MASQUERADE'));
     const snap = loadNode(node);
     expect(snap.rulesetChoice).toBe('using ip6tables-save.txt (nft-ruleset.txt shows the same tables)');

@@ -1,7 +1,7 @@
 /**
  * Rules on IPv6 packets (issue 18): nft's ip6 and icmpv6 fields, the IPv6 half of inet tables
  * and ip6tables-save, evaluated on the IPv6 packets of the kernel recordings in
- * fixtures/kernel-pending, and the IPv4 half kept off IPv6 packets (and back) as nft's `meta
+ * fixtures/kernel, and the IPv4 half kept off IPv6 packets (and back) as nft's `meta
  * nfproto` dependencies and the tables' families keep them.
  */
 import { readFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { loadNode, nodeScenario } from '../../src/node/snapshot.js';
 import { World } from '../../src/world/world.js';
 import { ETH0, ETH1, udp } from './xt-helpers.js';
 
-const PENDING = 'fixtures/kernel-pending';
+const RECORDED = 'fixtures/kernel';
 const v6 = (t: string): number => parseIpv6(t)!;
 
 /** Runs `chain` of `t` at `hook` on the packet; the NAT actions it takes are collected. */
@@ -43,12 +43,12 @@ const nftTable = (body: string, family = 'inet'): Table => parseRuleset({ text: 
 const dropped = (body: string, pkt: L3Packet, family = 'inet'): boolean => run(nftTable(`${body} drop`, family), 'c', pkt).verdict === Verdict.Drop;
 
 async function framesOf(name: string): Promise<Ipv6Packet[]> {
-  return (await ipv6Frames(`${PENDING}/${name}/capture.pcap`)).filter((f) => f.dir === PacketDirection.Host).map((f) => f.pkt);
+  return (await ipv6Frames(`${RECORDED}/${name}/capture.pcap`)).filter((f) => f.dir === PacketDirection.Host).map((f) => f.pkt);
 }
 
 describe('dnat66-port-forward: the recorded nft ruleset on the recorded packets', () => {
   it('ip6 daddr … tcp dport 80 dnat to [fd00:3::2]:8080 takes the three connections and nothing else', async () => {
-    const ruleset = parseRuleset({ text: readFileSync(`${PENDING}/dnat66-port-forward/nft-ruleset.txt`, 'utf8'), file: 'nft-ruleset.txt', lineOffset: 0, colOffset: 0 });
+    const ruleset = parseRuleset({ text: readFileSync(`${RECORDED}/dnat66-port-forward/nft-ruleset.txt`, 'utf8'), file: 'nft-ruleset.txt', lineOffset: 0, colOffset: 0 });
     const [t] = tablesOfFamily(ruleset, NFPROTO_IPV6);
     expect(tablesOfFamily(ruleset, NFPROTO_IPV4)).toEqual([]);
     const frames = await framesOf('dnat66-port-forward');
@@ -68,7 +68,7 @@ describe('dnat66-port-forward: the recorded nft ruleset on the recorded packets'
 
 describe('dual-stack-router: one inet filter for both families', () => {
   it('ct state and iifname hold for IPv6 packets as for IPv4: unsolicited WAN packets meet the drop policy', async () => {
-    const ruleset = parseRuleset({ text: readFileSync(`${PENDING}/dual-stack-router/nft-ruleset.txt`, 'utf8'), file: 'nft-ruleset.txt', lineOffset: 0, colOffset: 0 });
+    const ruleset = parseRuleset({ text: readFileSync(`${RECORDED}/dual-stack-router/nft-ruleset.txt`, 'utf8'), file: 'nft-ruleset.txt', lineOffset: 0, colOffset: 0 });
     const filter = tablesOfFamily(ruleset, NFPROTO_IPV6).find((t) => t.name === 'filter')!;
     expect(tablesOfFamily(ruleset, NFPROTO_IPV4)).toContain(filter);
     const fromWan = (await framesOf('dual-stack-router')).filter((p) => formatIpv6(p.saddr).startsWith('fd00:206:'));
@@ -88,7 +88,7 @@ describe('nft fields of IPv6, on the recorded packets of ip6-masq-router', () =>
     const frames = await framesOf('ip6-masq-router');
     const echo = frames.find((p) => p.proto === IPPROTO.ICMPV6 && p.icmpType === ICMPV6.ECHO_REQUEST && formatIpv6(p.saddr) === 'fd00:3::1')!;
     // the router's own neighbour solicitations (it sends them; NDP it receives is mostly advertisements)
-    const ns = (await ipv6Frames(`${PENDING}/ip6-masq-router/capture.pcap`)).map((f) => f.pkt).find((p) => p.proto === IPPROTO.ICMPV6 && p.icmpType === ICMPV6.NDISC_NEIGHBOUR_SOLICITATION)!;
+    const ns = (await ipv6Frames(`${RECORDED}/ip6-masq-router/capture.pcap`)).map((f) => f.pkt).find((p) => p.proto === IPPROTO.ICMPV6 && p.icmpType === ICMPV6.NDISC_NEIGHBOUR_SOLICITATION)!;
     expect(echo).toBeDefined();
     expect(ns).toBeDefined();
     expect(dropped('ip6 saddr fd00:3::/64', echo)).toBe(true);
@@ -153,7 +153,7 @@ describe('nft fields of IPv6, on the recorded packets of ip6-masq-router', () =>
 
 describe('ip6tables-save', () => {
   it('ip6tables-masq: the recorded ip6tables-save.txt is an ip6 nat table with its MASQUERADE', () => {
-    const text = readFileSync(`${PENDING}/ip6tables-masq/ip6tables-save.txt`, 'utf8');
+    const text = readFileSync(`${RECORDED}/ip6tables-masq/ip6tables-save.txt`, 'utf8');
     const r = parseIptablesSave(text, 'ip6tables-save.txt', null, new Map(), NFPROTO_IPV6);
     expect(r.tables.map((t) => `${t.family} ${t.name} ${t.source}`)).toEqual(['ip6 nat iptables-nft']);
     expect(r.tables[0]!.chains.get('POSTROUTING')!.rules.map((x) => x.action?.kind)).toEqual(['masquerade']);
@@ -207,16 +207,16 @@ describe('IPv6 input natsim refuses, by file:line:col', () => {
 
 describe('a node snapshot with ip6tables-save.txt (ip6tables-masq)', () => {
   it('reads ip6tables-save.txt for the ip6 tables when nft-ruleset.txt shows the same ones (iptables-nft)', () => {
-    const node = loadNode(`${PENDING}/ip6tables-masq`);
+    const node = loadNode(`${RECORDED}/ip6tables-masq`);
     expect(node.rulesetChoice).toBe('using ip6tables-save.txt (nft-ruleset.txt shows the same tables)');
     expect(node.host.ruleset).toBeNull();
-    expect(node.host.ip6tables?.file).toBe(`${PENDING}/ip6tables-masq/ip6tables-save.txt`);
+    expect(node.host.ip6tables?.file).toBe(`${RECORDED}/ip6tables-masq/ip6tables-save.txt`);
     const host = new World(nodeScenario(node), {}).hosts.get(node.host.name)!;
     expect(host.ruleset.tables.map((t) => `${t.family} ${t.name} ${t.source}`)).toEqual(['ip6 nat iptables-nft']);
   });
 
   it('keeps nft-ruleset.txt when it shows tables ip6tables-save.txt does not', () => {
-    expect(loadNode(`${PENDING}/dual-stack-router`).rulesetChoice).toBe('using nft-ruleset.txt');
+    expect(loadNode(`${RECORDED}/dual-stack-router`).rulesetChoice).toBe('using nft-ruleset.txt');
   });
 });
 
