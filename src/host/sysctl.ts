@@ -19,6 +19,9 @@ export const SYSCTL_DEFAULTS = {
   // IPv4 reassembly (Documentation/networking/ip-sysctl.rst): queue memory and timeout
   'net.ipv4.ipfrag_high_thresh': 4194304,
   'net.ipv4.ipfrag_time': 30,
+  // IPv6 reassembly for conntrack (nf_conntrack_reasm.c: IPV6_FRAG_TIMEOUT, IPV6_FRAG_HIGH_THRESH)
+  'net.netfilter.nf_conntrack_frag6_timeout': 60,
+  'net.netfilter.nf_conntrack_frag6_high_thresh': 4194304,
   'net.ipv4.tcp_syn_retries': 6,
   'net.ipv4.tcp_syn_linear_timeouts': 4,
   'net.netfilter.nf_conntrack_max': 262144,

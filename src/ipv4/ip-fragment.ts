@@ -15,6 +15,7 @@ import { checksum } from '../packet/checksum.js';
 import { Ipv4Packet, writeU16 } from '../packet/ipv4.js';
 import type { Mib } from '../sockets/mib.js';
 import type { Sysctl } from '../host/sysctl.js';
+import { fragQueueInsert, SKB_OVERHEAD, type FragRange } from '../netfilter/inet-fragment.js';
 
 /** Which caller reassembles (enum ip_defrag_users): queues of different users never mix. */
 export const enum DefragUser {
@@ -23,15 +24,9 @@ export const enum DefragUser {
   ConntrackOut = 2,
 }
 
-/** SKB_DATA_ALIGN(sizeof(struct sk_buff)) + SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) on x86_64. */
-const SKB_OVERHEAD = 256 + 320;
-
 const IP_DF = 0x4000;
 
-interface Fragment {
-  /** Offset and end of its data in the datagram (bytes). */
-  readonly offset: number;
-  readonly end: number;
+interface Fragment extends FragRange {
   readonly pkt: Ipv4Packet;
 }
 
@@ -106,7 +101,7 @@ export class IpDefrag {
       }
     }
     if (end === offset) return this.kill(q, 'an empty fragment (ip_frag_queue)');
-    const inserted = insert(q.fragments, { offset, end, pkt: pkt.copy() });
+    const inserted = fragQueueInsert(q.fragments, { offset, end, pkt: pkt.copy() });
     if (inserted === 'dup') return { kind: 'dropped', reason: 'a duplicate fragment (IPFRAG_DUP)' };
     if (inserted === 'overlap') {
       this.mib.inc('IpReasmOverlaps');
@@ -170,26 +165,4 @@ export class IpDefrag {
     this.queues.delete(q.key);
     this.mem -= q.truesize;
   }
-}
-
-/**
- * inet_frag_queue_insert: in offset order. Fragments that follow each other without a gap make
- * a run; a fragment that lies inside a run is a duplicate, one that overlaps a run in part
- * makes the datagram unusable (RFC 5722; IPv4 too since 4.19).
- */
-function insert(list: Fragment[], f: Fragment): 'ok' | 'dup' | 'overlap' {
-  for (let i = 0; i < list.length; ) {
-    const runStart = list[i]!.offset;
-    let j = i;
-    while (j + 1 < list.length && list[j + 1]!.offset === list[j]!.end) j++;
-    const runEnd = list[j]!.end;
-    if (f.end <= runStart) {
-      list.splice(i, 0, f);
-      return 'ok';
-    }
-    if (f.offset < runEnd) return f.offset >= runStart && f.end <= runEnd ? 'dup' : 'overlap';
-    i = j + 1;
-  }
-  list.push(f);
-  return 'ok';
 }

@@ -20,6 +20,8 @@ export const MIB_NAMES = [
   'IpReasmFails',
   'IpReasmTimeout',
   'IpReasmOverlaps',
+  'Ip6ReasmFails',
+  'Ip6ReasmTimeout',
   'IpFragOKs',
   'IpFragFails',
   'IpFragCreates',
