@@ -91,8 +91,14 @@ class Words {
     return n;
   }
 
-  /** ADDR:PORT */
+  /** ADDR:PORT; [IPV6]:PORT is refused by name, natsim's TCP and UDP sockets being IPv4 ones. */
   endpoint(text: string): { addr: number; port: number } {
+    if (text.startsWith('[')) {
+      const close = text.indexOf(']');
+      const inner = close < 0 ? null : parseIpv6(text.slice(1, close));
+      if (inner === null) this.fail(`'${text}' needs the form [IPV6]:PORT with an IPv6 address in the brackets`);
+      this.fail(`'${text}': TCP and UDP over IPv6 are not modelled (natsim's sockets are IPv4; ping takes IPv6 addresses)`);
+    }
     const colon = text.lastIndexOf(':');
     if (colon < 0) this.fail(`'${text}' needs the form ADDR:PORT`);
     return { addr: this.addr(text.slice(0, colon)), port: this.port(text.slice(colon + 1)) };
