@@ -25,7 +25,9 @@ import type { Ruleset } from '../netfilter/rules/model.js';
 import type { BacklogCpu } from './backlog-cpu.js';
 import { ipRcv } from '../ipv4/ip-input.js';
 import { ipv6Rcv } from '../ipv6/ip6-input.js';
-import { ip6LocalOut } from '../ipv6/ip6-output.js';
+import { ip6LocalOut, ip6RouteOutput } from '../ipv6/ip6-output.js';
+import { ipv6DevGetSaddr } from '../ipv6/addrconf.js';
+import { isIpv6 } from '../packet/ipv6-addr.js';
 import { Fib6 } from '../ipv6/route.js';
 import { ipLocalOut, ipLocalOutRouted } from '../ipv4/ip-output.js';
 import { brHandleFrame } from '../bridge/br-input.js';
@@ -179,8 +181,17 @@ export class Host {
     this.l3Rcv(skb, lo);
   }
 
-  /** An unbound socket's source toward `dst`: the route's preferred source, else inet_select_addr toward the gateway (ip_route_connect). */
+  /**
+   * An unbound socket's source toward `dst`: the route's preferred source, else inet_select_addr
+   * toward the gateway (ip_route_connect); for IPv6 the route's preferred source, else
+   * ipv6_dev_get_saddr out of the route's device (ip6_route_get_saddr). 0: no route.
+   */
   sourceFor(dst: number): number {
+    if (isIpv6(dst)) {
+      const route = ip6RouteOutput(this, dst);
+      if (!route) return 0;
+      return route.prefsrc ?? ipv6DevGetSaddr(this.devices, route.dev, dst) ?? 0;
+    }
     const route = this.fib.lookup(dst);
     if (!route?.dev) return 0;
     return route.prefsrc || inetSelectAddr(this.devices, route.dev, route.gateway, route.scope);

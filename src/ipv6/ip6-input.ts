@@ -10,7 +10,8 @@ import type { Host } from '../host/host.js';
 import { ipv6AddrType } from './addrconf.js';
 import { ip6Forward } from './ip6-forward.js';
 import { icmpv6Send } from './icmp.js';
-import { ICMPV6 } from '../packet/ipv6.js';
+import { ICMPV6, IPV6_HDR_LEN } from '../packet/ipv6.js';
+import { NEXTHDR } from './exthdrs-core.js';
 import { ipv6Words } from '../packet/ipv6-addr.js';
 
 /** ICMPV6_NOROUTE and ICMPV6_ADM_PROHIBITED: ip6_pkt_discard's and ip6_pkt_prohibit's codes. */
@@ -25,7 +26,11 @@ export function ipv6Rcv(host: Host, skb: Ipv6Skb, dev: NetDevice): void {
   ip6RcvFinish(host, skb, dev);
 }
 
-/** ip6_rcv_core's checks on the fixed header (the lengths were checked when the packet was read); the reason for a drop, or null. */
+/**
+ * ip6_rcv_core's checks on the fixed header (the lengths were checked when the packet was read)
+ * and the hop-by-hop header it parses; the reason for a drop, or null. Other extension headers
+ * are not read here: a chain truncated after them reaches conntrack, which finds no protocol.
+ */
 function ip6RcvCore(skb: Ipv6Skb, dev: NetDevice): string | null {
   if (skb.otherHost) return 'frame for another host (PACKET_OTHERHOST)';
   const src = ipv6AddrType(skb.pkt.saddr);
@@ -36,6 +41,9 @@ function ip6RcvCore(skb: Ipv6Skb, dev: NetDevice): string | null {
   if (dev.type !== 'loopback' && (src.loopback || dst.loopback)) return 'loopback address on a non-loopback device (IPSTATS_MIB_INHDRERRORS)';
   // RFC 4291 2.7: interface-local multicast only on loopback
   if (dev.type !== 'loopback' && dst.multicast && dst.scope === 1) return 'interface-local multicast from outside (IPSTATS_MIB_INHDRERRORS)';
+  // ipv6_parse_hopopts: a hop-by-hop header must be all there (its options are not modelled)
+  const p = skb.pkt;
+  if (p.nexthdr === NEXTHDR.HOP && (p.length < IPV6_HDR_LEN + 8 || p.length < IPV6_HDR_LEN + (p.data[IPV6_HDR_LEN + 1]! + 1) * 8)) return 'truncated hop-by-hop options header (ipv6_parse_hopopts; IPSTATS_MIB_INHDRERRORS)';
   return null;
 }
 

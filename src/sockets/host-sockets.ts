@@ -8,6 +8,7 @@ import type { Host } from '../host/host.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import { ipv4Path, isIpv6Skb, type Ipv4Skb, type Ipv6Skb, type Skb } from '../netfilter/skb.js';
 import { icmpv6Echo } from '../ipv6/icmp.js';
+import type { L3Packet } from '../packet/l3-packet.js';
 import { ICMPV6 } from '../packet/ipv6.js';
 import { formatIpv6 } from '../packet/ipv6-addr.js';
 import { buildTcpReset, buildUdp } from '../packet/build.js';
@@ -52,7 +53,7 @@ export class HostSockets implements SocketEnv {
     return this.host.sysctl;
   }
 
-  output(pkt: Ipv4Packet, now: number, appSocket: boolean): void {
+  output(pkt: L3Packet, now: number, appSocket: boolean): void {
     this.host.output(pkt, now, appSocket);
   }
 

@@ -2,7 +2,7 @@
  * Trace events: what happened to a packet, as data. The model emits them only when a formatter
  * is listening (design.md §8); formatters turn them into text or JSON.
  */
-import type { Hook, Verdict } from '../netfilter/constants.js';
+import { isIcmp, type Hook, type Verdict } from '../netfilter/constants.js';
 import type { CtInfo } from '../netfilter/conntrack/conn.js';
 import type { Tuple } from '../netfilter/conntrack/tuple.js';
 import type { L3Packet } from '../packet/l3-packet.js';
@@ -147,6 +147,8 @@ export interface TraceSink {
 }
 
 export function viewPacket(p: L3Packet): PacketView {
+  // a fragment after the first, or an ICMP header cut short, has no ICMP fields to read
+  const icmp = isIcmp(p.proto) && p.fragOffset === 0 && p.l4off + 2 <= p.length;
   return {
     saddr: p.saddr,
     daddr: p.daddr,
@@ -156,9 +158,8 @@ export function viewPacket(p: L3Packet): PacketView {
     ipId: p.id,
     ttl: p.ttl,
     length: p.length,
-    // a fragment after the first has no L4 header to read
-    icmpType: p.proto === 1 && p.fragOffset === 0 ? p.icmpType : 0,
-    icmpCode: p.proto === 1 && p.fragOffset === 0 ? p.icmpCode : 0,
+    icmpType: icmp ? p.icmpType : 0,
+    icmpCode: icmp ? p.icmpCode : 0,
     tcpFlags: p.proto === 6 && p.fragOffset === 0 ? p.tcpFlags : 0,
     fragOffset: p.fragOffset,
     moreFragments: p.moreFragments,
@@ -201,7 +202,7 @@ export function packetAsViewed(p: L3Packet, view: PacketView): boolean {
     p.id === view.ipId &&
     p.ttl === view.ttl &&
     p.length === view.length &&
-    (p.proto === 1 ? p.icmpType === view.icmpType && p.icmpCode === view.icmpCode : true) &&
+    (isIcmp(p.proto) ? p.icmpType === view.icmpType && p.icmpCode === view.icmpCode : true) &&
     (p.proto === 6 ? p.tcpFlags === view.tcpFlags : true)
   );
 }

@@ -1,6 +1,6 @@
 /**
  * Timed actions of a scenario's `run:` list, each an application on a host:
- *   ping ADDR [count N] [interval T] [id N]
+ *   ping ADDR [count N] [interval T] [id N]   (ADDR IPv4 or IPv6; ping6 ADDR the same)
  *   tcp listen PORT [reply BYTES]
  *   tcp connect ADDR:PORT [from [ADDR]:PORT] [send BYTES] [hold T]
  *   udp listen PORT [echo]
@@ -10,6 +10,9 @@
 import { InputError } from '../errors.js';
 import { buildIcmpEcho } from '../packet/build.js';
 import { parseIpv4 } from '../packet/ipv4-addr.js';
+import { isIpv6, parseIpv6 } from '../packet/ipv6-addr.js';
+import { ICMPV6 } from '../packet/ipv6.js';
+import { buildIcmpv6, DEFAULT_HOP_LIMIT } from '../ipv6/icmp.js';
 import type { RunStep } from '../scenario/spec.js';
 import type { HostSockets } from '../sockets/host-sockets.js';
 import type { World } from './world.js';
@@ -17,7 +20,7 @@ import { ICMP_ECHO } from '../packet/icmp.js';
 import { DURATION_HINT, parseDuration } from '../sim/duration.js';
 
 const SECOND = 1e9;
-const USAGE = 'ping ADDR …, tcp listen PORT …, tcp connect ADDR:PORT …, udp listen PORT …, udp send ADDR:PORT …';
+const USAGE = 'ping ADDR … (ping6 ADDR …), tcp listen PORT …, tcp connect ADDR:PORT …, udp listen PORT …, udp send ADDR:PORT …';
 
 /** A step's words after the command, with `key value` options and bare flags. */
 class Words {
@@ -77,14 +80,25 @@ class Words {
     return parseIpv4(text) ?? this.fail(`'${text}' is not an IPv4 address`);
   }
 
+  /** An IPv4 or an IPv6 address (ping takes either, as ping(8) of iputils does). */
+  inetAddr(text: string): number {
+    return parseIpv4(text) ?? parseIpv6(text) ?? this.fail(`'${text}' is not an IPv4 or IPv6 address`);
+  }
+
   port(text: string): number {
     const n = Number(text);
     if (!/^\d+$/.test(text) || n < 1 || n > 65535) this.fail(`'${text}' is not a port (1-65535)`);
     return n;
   }
 
-  /** ADDR:PORT */
+  /** ADDR:PORT; [IPV6]:PORT is refused by name, natsim's TCP and UDP sockets being IPv4 ones. */
   endpoint(text: string): { addr: number; port: number } {
+    if (text.startsWith('[')) {
+      const close = text.indexOf(']');
+      const inner = close < 0 ? null : parseIpv6(text.slice(1, close));
+      if (inner === null) this.fail(`'${text}' needs the form [IPV6]:PORT with an IPv6 address in the brackets`);
+      this.fail(`'${text}': TCP and UDP over IPv6 are not modelled (natsim's sockets are IPv4; ping takes IPv6 addresses)`);
+    }
     const colon = text.lastIndexOf(':');
     if (colon < 0) this.fail(`'${text}' needs the form ADDR:PORT`);
     return { addr: this.addr(text.slice(0, colon)), port: this.port(text.slice(colon + 1)) };
@@ -96,7 +110,7 @@ export function startAction(world: World, step: RunStep): void {
   const [command = '', sub = '', ...rest] = step.action.trim().split(/\s+/);
   const sockets = world.sockets.get(step.on)!;
   const words = (positional: string, more: string[], allowed: ConstructorParameters<typeof Words>[3]) => new Words(step, positional, more, allowed);
-  if (command === 'ping') return startPing(world, sockets, words(sub, rest, { values: ['count', 'interval', 'id'] }));
+  if (command === 'ping' || command === 'ping6') return startPing(world, sockets, words(sub, rest, { values: ['count', 'interval', 'id'] }));
   if (command === 'tcp' && sub === 'listen') {
     const w = words(rest[0] ?? '', rest.slice(1), { values: ['reply'] });
     const [port, reply] = [w.port(w.positional), w.num('reply', 0, 0, 1 << 20)];
@@ -113,7 +127,7 @@ export function startAction(world: World, step: RunStep): void {
 }
 
 function startPing(world: World, sockets: HostSockets, w: Words): void {
-  const dst = w.addr(w.positional);
+  const dst = w.inetAddr(w.positional);
   const count = w.num('count', 1, 1, 1_000_000);
   const interval = w.duration('interval', SECOND, 0.001, 3600);
   const echoId = w.num('id', world.prng.u16(), 0, 65535);
@@ -122,7 +136,10 @@ function startPing(world: World, sockets: HostSockets, w: Words): void {
     world.queue.at(w.at + (seq - 1) * interval, () => {
       const saddr = sockets.sourceFor(dst);
       if (saddr === 0) return sockets.log(`ping ${w.positional}: network unreachable`);
-      sockets.output(buildIcmpEcho({ saddr, daddr: dst, ipId: world.prng.u16(), ttl: 64, type: ICMP_ECHO, echoId, seq, payload }), world.queue.now, true);
+      const echo = isIpv6(dst)
+        ? buildIcmpv6({ saddr, daddr: dst, type: ICMPV6.ECHO_REQUEST, code: 0, word: ((echoId << 16) | seq) >>> 0, body: payload, flowLabel: 0, hopLimit: DEFAULT_HOP_LIMIT })
+        : buildIcmpEcho({ saddr, daddr: dst, ipId: world.prng.u16(), ttl: 64, type: ICMP_ECHO, echoId, seq, payload });
+      sockets.output(echo, world.queue.now, true);
     });
   }
 }

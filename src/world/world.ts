@@ -183,7 +183,7 @@ export class World implements HostPorts {
     }
     for (const h of this.hosts.values()) {
       if (h === host) continue;
-      for (const d of h.devices) if (d.link !== null && links.has(d.link) && !d.brPort && d.addrs.some((a) => a.local === addr)) return { host: h, dev: d };
+      for (const d of h.devices) if (d.link !== null && links.has(d.link) && !d.brPort && (d.addrs.some((a) => a.local === addr) || d.addrs6.some((a) => a.addr === addr))) return { host: h, dev: d };
     }
     return null;
   }

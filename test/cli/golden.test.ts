@@ -40,6 +40,9 @@ describe('golden outputs', () => {
       'fixtures/seeds/kube-proxy-nftables.masq.golden',
       'fixtures/seeds/flannel-node.golden',
       'fixtures/seeds/flannel-node.masq.golden',
+      'fixtures/seeds/dual-stack-masquerade.golden',
+      'fixtures/kernel/dual-stack-router/capture.golden',
+      'fixtures/kernel/ip6-masq-router/capture.golden',
     ])
       expect(names).toContain(g);
   });

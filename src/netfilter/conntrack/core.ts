@@ -88,10 +88,11 @@ const BAD_CHECKSUM = 'bad checksum (nf_checksum with nf_conntrack_checksum=1: na
  * ('related'), a broken packet (why), or nothing. ICMP errors are checked by every kernel;
  * 4.15 checks TCP headers here too (tcp_error as l4proto->error), later kernels in the tracker.
  */
-function checkBeforeLookup(net: NetfilterNet, skb: Skb, state: HookState, notes: string[] | null): 'related' | 'untracked' | string | null {
+function checkBeforeLookup(net: NetfilterNet, skb: Skb, state: HookState, notes: string[] | null): 'related' | 'untracked' | { readonly invalid: string } | string | null {
   if (skb.pkt instanceof Ipv6Packet) {
     const v6 = ipv6Conntrack(skb.pkt);
-    if (v6.kind === 'untracked' || v6.kind === 'invalid') return v6.kind === 'untracked' ? 'untracked' : v6.reason;
+    if (v6.kind === 'untracked') return 'untracked';
+    if (v6.kind === 'invalid') return { invalid: v6.reason };
     // nf_conntrack_icmpv6_error checks the checksum of every ICMPv6 message first
     if (skb.pkt.proto === IPPROTO.ICMPV6 && badChecksum(net, skb, state)) return `ICMPv6: ${BAD_CHECKSUM}`;
     if (v6.kind === 'error') return typeof v6.related === 'string' ? `ICMPv6: ${v6.related}` : prefixed('ICMPv6', relateError(net, skb, v6.related));
@@ -126,6 +127,14 @@ export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verd
   // without a trace, a probe still hears the tracker's reasons (the only reader of these notes)
   const notes = state.notes ?? net.probe?.scratchNotes() ?? null;
   const broken = checkBeforeLookup(net, skb, state, notes);
+  if (typeof broken === 'object' && broken !== null) {
+    // nf_conntrack_in: get_l4proto found no protocol (a truncated extension header chain):
+    // `invalid`++ and NF_ACCEPT, untracked
+    net.probe?.invalid(skb, null, [broken.invalid]);
+    net.stats.inc(skb.cpu, 'invalid');
+    state.notes?.push(`${broken.invalid}; passed untracked (conntrack counter invalid)`);
+    return Verdict.Accept;
+  }
   if (broken === 'untracked') {
     // nf_conntrack_icmpv6_error: neighbour discovery and MLD get the untracked template
     skb.untracked = true;

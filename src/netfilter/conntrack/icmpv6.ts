@@ -37,6 +37,8 @@ export function ipv6Conntrack(pkt: Ipv6Packet): Ipv6Conntrack {
     if (NOCT_VALID_NEW.has(type)) return { kind: 'untracked' };
     if (type < 128) return { kind: 'error', related: relatedTuple(pkt) };
   }
+  // nf_ct_get_tuple reads the ports with skb_header_pointer: a chain that ends past the packet has none
+  if (pkt.hasPorts() && pkt.l4off + 4 > pkt.length) return { kind: 'invalid', reason: "can't get tuple: the L4 header is past the packet's end (nf_ct_get_tuple)" };
   return { kind: 'lookup', tuple: tupleFromPacket(pkt) };
 }
 
