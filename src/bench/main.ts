@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseOptions } from './options.js';
 import { hasCommand, runMedian, type Command, type Median } from './measure.js';
 import { machine, machineLine, markdownTable, writeJson, type CaseResult } from './report.js';
-import { routerScenario, writeWorkload, type WorkloadSummary } from './workload.js';
+import { routerScenario, writeWorkload, type WorkloadFamily, type WorkloadSummary } from './workload.js';
 import { writeRulesets } from './kube-rules.js';
 import { writeNftRulesets } from './nft-rules.js';
 
@@ -89,6 +89,15 @@ async function runCases(dir: string): Promise<CaseResult[]> {
   }
   results.push(...(await rulesetCases(dir, main, stats, floorRate)));
   rmSync(main.pcap);
+
+  // issue 18: the same flows over IPv6, and half of them (by remote host), through one inet masquerade
+  for (const family of ['ipv6', 'mixed'] as const) {
+    const w = generate(dir, `workload-${family}.pcap`, options.packets, family);
+    log(`(n) natsim stats, ${family} workload`);
+    const m = await runMedian(natsim('stats', '--plain', w.pcap), runs);
+    add(`(n) natsim stats --plain, ${family} workload`, w.packets, m, `${(m.seconds / stats.seconds).toFixed(2)}× (b); ${counters(m)}`);
+    rmSync(w.pcap);
+  }
 
   if (options.largePackets > 0) {
     const large = generate(dir, 'large.pcap', options.largePackets);
@@ -207,10 +216,10 @@ function natsim(...args: string[]): Command {
   return { cmd: NODE, args: [NATSIM, ...args], node: true };
 }
 
-function generate(dir: string, name: string, packets: number): WorkloadSummary {
+function generate(dir: string, name: string, packets: number, family: WorkloadFamily = 'ipv4'): WorkloadSummary {
   log(`generating ${packets.toLocaleString('en-US')} packets`);
   const t = Date.now();
-  const w = writeWorkload(join(dir, name), packets, options.seed);
+  const w = writeWorkload(join(dir, name), packets, options.seed, family);
   log(
     `  ${w.flows.toLocaleString('en-US')} flows (${Object.entries(w.flowsByKind).map(([k, n]) => `${k} ${n}`).join(', ')}), ` +
       `${w.seconds.toFixed(0)} s of capture, ${(w.bytes / 2 ** 20).toFixed(0)} MB, written in ${((Date.now() - t) / 1000).toFixed(1)} s`,

@@ -208,9 +208,15 @@ export class Ipv6Packet extends L3PacketBase {
 
   /** Recomputes the ICMPv6 checksum over the whole message (after NAT of a quoted packet). */
   refreshIcmpChecksum(): void {
-    const at = this.l4off + 2;
+    this.fillL4Checksum();
+  }
+
+  /** Computes the TCP, UDP or ICMPv6 checksum afresh over the pseudo-header (a UDP 0 sent as 0xffff). */
+  fillL4Checksum(): void {
+    const at = this.checksumOffset();
+    if (at < 0) return;
     writeU16(this.data, at, 0);
-    writeU16(this.data, at, ~onesSum(this.data, this.l4off, this.data.length, this.pseudoSum()) & 0xffff);
+    writeU16(this.data, at, this.mangled(~onesSum(this.data, this.l4off, this.data.length, this.pseudoSum()) & 0xffff));
   }
 
   /** csum_ipv6_magic's sum: both addresses, the upper-layer length and the protocol. */
