@@ -41,8 +41,9 @@ function matchWants(m: Match): boolean {
       // conntrack_mt_check (-m conntrack), state_mt_check (-m state), nft_ct_get_init (ct state).
       return true;
     case 'lookup':
-    case 'dynset':
       return m.key.some(keyWants);
+    case 'dynset':
+      return m.key.some(keyWants) || (m.data?.some(keyWants) ?? false);
     case 'saddr':
     case 'daddr':
     case 'iifname':
@@ -119,6 +120,7 @@ function keyWants(k: KeyExpr): boolean {
     case 'payload':
     case 'tcpopt':
     case 'ipv6':
+    case 'const':
       return false;
     case 'ct':
       // nft_ct_get_init calls nf_ct_netns_get for every key

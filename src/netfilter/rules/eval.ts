@@ -13,7 +13,7 @@ import type { RuleContext } from './context.js';
 import { setContains } from './ipset.js';
 import { loadKey } from './nft-concat.js';
 import { dynsetEval } from './nft-dynset.js';
-import { setLookup } from './nft-set.js';
+import { lookupEval, setLookup } from './nft-set.js';
 import { natFromMap } from './nft-nat.js';
 import { NftTrace } from './nft-trace.js';
 import { recentMatch } from './xt-recent.js';
@@ -94,7 +94,7 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
     }
     trace?.matched(frame.chain, rule, i);
     if (!applyEffects(rule, ctx)) return { verdict: Verdict.Drop, rule };
-    const a = decide(rule.action, ctx);
+    const a = decide(rule, ctx);
     // a verdict or NAT map without the key ends the rule untraced (NFT_BREAK)
     if (a === undefined) continue;
     trace?.decided(frame.chain, rule, a === null ? CONTINUE : traceVerdict(a));
@@ -128,17 +128,17 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
 }
 
 /** The rule's action once its maps are looked up; undefined when a map lacks the key (NFT_BREAK). */
-function decide(a: Action | null, ctx: RuleContext): Decided | null | undefined {
+function decide(rule: Rule, ctx: RuleContext): Decided | null | undefined {
+  const a = rule.action;
   if (a === null) return null;
-  if (a.kind === 'vmap') return mapVerdict(a, ctx);
-  if ((a.kind === 'snat' || a.kind === 'dnat') && a.map) return natFromMap(a, ctx) ?? undefined;
+  if (a.kind === 'vmap') return mapVerdict(a, rule, ctx);
+  if ((a.kind === 'snat' || a.kind === 'dnat' || a.kind === 'redirect') && a.map) return natFromMap(a, rule, ctx) ?? undefined;
   return a;
 }
 
 /** nft_lookup_eval with a verdict register: the element's verdict, undefined on a miss. */
-function mapVerdict(a: Extract<Action, { kind: 'vmap' }>, ctx: RuleContext): Decided | undefined {
-  const key = loadKey(a.key, ctx);
-  return key === null ? undefined : (setLookup(a.map, key, ctx.skb.time)?.verdict ?? undefined);
+function mapVerdict(a: Extract<Action, { kind: 'vmap' }>, rule: Rule, ctx: RuleContext): Decided | undefined {
+  return lookupEval(a.map, loadKey(a.key, ctx), ctx, rule)?.verdict ?? undefined;
 }
 
 /**
@@ -245,8 +245,10 @@ function matches(m: Match, rule: Rule, ctx: RuleContext): boolean {
       return p.proto === IPPROTO.ICMP && m.negate !== (m.type === 0xff || (p.icmpType === m.type && (m.code === null || p.icmpCode === m.code)));
     case 'lookup': {
       // nft_lookup_eval: NFT_LOOKUP_F_INV inverts the found bit, after the key was loaded
+      // (6.18 takes the catch-all element before inverting); a found element's expressions run
       const key = loadKey(m.key, ctx);
-      return key !== null && m.negate !== (setLookup(m.set, key, ctx.skb.time) !== undefined);
+      if (key === null) return false;
+      return m.negate ? setLookup(m.set, key, ctx.skb.time) === undefined : lookupEval(m.set, key, ctx, rule) !== undefined;
     }
     case 'dynset':
       return dynsetEval(m, rule, ctx);

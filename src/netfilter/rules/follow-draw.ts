@@ -12,7 +12,7 @@
 import { formatIpv4 } from '../../packet/ipv4-addr.js';
 import type { WireTuple } from '../net.js';
 import { NatFlag, type Action, type Chain, type KeyExpr, type Match, type NatRange, type Ruleset, type Table, type VerdictAction } from './model.js';
-import type { FieldRange, NftSet } from './nft-set.js';
+import { setLookup, type FieldRange, type NftSet } from './nft-set.js';
 import { rangeFromData } from './nft-nat.js';
 
 type Numgen = Extract<KeyExpr, { kind: 'numgen' }>;
@@ -98,7 +98,8 @@ export class DrawFollower {
     const nat = a.kind === 'snat' || a.kind === 'dnat' ? a : null;
     if (nat) this.natData.add(ng);
     for (let v = 0; v < ng.modulus; v++) {
-      const element = map.elements.find((e) => (e.key[0]!.min as number) <= v + ng.offset && v + ng.offset <= (e.key[0]!.max as number));
+      // the element as the ruleset was loaded (virtual time 0), the catch-all for a value no other holds
+      const element = setLookup(map, [v + ng.offset], 0);
       if (nat) out.push(element?.data ? [dataTarget(nat, element.data)] : []);
       else out.push(element?.verdict ? this.actionTargets(table, element.verdict) : []);
     }

@@ -103,7 +103,9 @@ export type KeyExpr =
    * An expression of IPv6 (ip6 …, icmpv6 …, meta nfproto ipv6 dependencies): nft puts a
    * `meta nfproto ipv6` (or the ip6 family) before it, so it never loads for an IPv4 packet.
    */
-  | { readonly kind: 'ipv6'; readonly name: string; readonly datatype: SetDatatype };
+  | { readonly kind: 'ipv6'; readonly name: string; readonly datatype: SetDatatype }
+  /** A constant in a concatenation (`ip saddr . 10002`), loaded by nft_immediate; typed by the set's field. */
+  | { readonly kind: 'const'; readonly value: number | string; readonly datatype: SetDatatype };
 
 /** The meta keys natsim loads (enum nft_meta_keys). */
 export type NftMetaKey = 'nfproto' | 'iifname' | 'oifname' | 'iif' | 'oif' | 'iiftype' | 'oiftype' | 'mark' | 'random' | 'time' | 'day' | 'hour' | 'pkttype' | 'length' | 'protocol' | 'cpu' | 'skuid' | 'skgid';
@@ -142,11 +144,13 @@ export type Match =
   /** nft lookup: the key (one field, or a concatenation) is in the named or anonymous set or map. */
   | { readonly kind: 'lookup'; readonly negate: boolean; readonly key: readonly KeyExpr[]; readonly set: NftSet }
   /**
-   * nft `add|update @set { KEY [timeout T] }` (nft_dynset): a statement that puts the key in the
-   * set, and ends the rule (NFT_BREAK) only when the set is full — so it sits among the matches,
-   * in the rule's order. `timeout` 0: the set's.
+   * nft `add|update|delete @set { KEY [timeout T] [STATEMENT…] [: DATA] }` (nft_dynset): a
+   * statement that puts the key (and a map's data) in the set or takes it out, and ends the rule
+   * (NFT_BREAK) only when the set is full or an element's statement says so — so it sits among
+   * the matches, in the rule's order. `timeout` 0: the set's. `exprs`: the statements each new
+   * element gets a copy of (nft_dynset_expr_setup).
    */
-  | { readonly kind: 'dynset'; readonly op: 'add' | 'update'; readonly key: readonly KeyExpr[]; readonly set: NftSet; readonly timeout: number }
+  | { readonly kind: 'dynset'; readonly op: 'add' | 'update' | 'delete'; readonly key: readonly KeyExpr[]; readonly data: readonly KeyExpr[] | null; readonly set: NftSet; readonly timeout: number; readonly exprs: readonly NftElementExpr[] }
   /** -m recent (xt_recent): the address of `side` in the namespace's table, per the command. */
   | { readonly kind: 'recent'; readonly negate: boolean; readonly table: RecentTable; readonly side: 'src' | 'dst'; readonly command: RecentCommand }
   /** An x_tables match module with a file of its own (xt-limit.ts, xt-ttl.ts, …). */
@@ -167,6 +171,14 @@ export interface NftExpr {
   readonly needsConntrack: boolean;
   /** The eval function: true to go on with the rule, false for NFT_BREAK. */
   eval(ctx: RuleContext, rule: Rule): boolean;
+}
+
+/**
+ * A stateful expression a set element can carry (NFT_EXPR_STATEFUL with a clone op): each new
+ * element gets its own copy of the rule's template (nft_expr_clone at virtual time `now`).
+ */
+export interface NftElementExpr extends NftExpr {
+  clone(now: number): NftElementExpr;
 }
 
 /**
@@ -244,7 +256,9 @@ export type Action =
    */
   | { readonly kind: 'snat' | 'dnat'; readonly range: NatRange; readonly map?: NatMap }
   /** MASQUERADE and REDIRECT: only the port part and flags of the range are meaningful. */
-  | { readonly kind: 'masquerade' | 'redirect'; readonly range: NatRange }
+  | { readonly kind: 'masquerade'; readonly range: NatRange }
+  /** REDIRECT; with `map`, the port (range) is the data of the element the key finds, and a miss ends the rule. */
+  | { readonly kind: 'redirect'; readonly range: NatRange; readonly map?: NatMap }
   /** REJECT: drop, and answer the sender. */
   | { readonly kind: 'reject'; readonly with: RejectWith }
   /**

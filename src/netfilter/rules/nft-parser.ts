@@ -230,7 +230,7 @@ class NftParser extends NftCursor {
         const gone = anonymousSet(set.key, set.verdictMap, set.data);
         readElements(this, gone);
         for (const e of gone.elements) {
-          const at = set.elements.findIndex((x) => x.key.every((f, i) => f.min === e.key[i]!.min && f.max === e.key[i]!.max));
+          const at = set.elements.findIndex((x) => x.key.length === e.key.length && x.key.every((f, i) => f.min === e.key[i]!.min && f.max === e.key[i]!.max));
           if (at < 0) this.fail(nameTok, `${verb.text} element: '${nameTok.text}' holds no such element`);
           set.elements.splice(at, 1);
         }
@@ -516,11 +516,23 @@ class NftParser extends NftCursor {
     readElements(this, set);
   }
 
-  /** `@NAME` in a rule: the named set or map of the table being read, keyed as the rule's key. */
-  private namedSet(tok: Token, key: readonly KeyExpr[]): NftSet {
+  /** The key types of the `@SET` the key being read is looked up in (`ip saddr . "lo" @s`), or null. */
+  private setTypesAhead(): readonly SetDatatype[] | null {
+    for (let i = this.pos; i < this.tokens.length; i++) {
+      const t = this.tokens[i]!;
+      if (t.kind === 'eol' || t.kind === 'end' || (t.kind === 'punct' && t.text !== ',')) return null;
+      // @nh,OFFSET,LENGTH is a raw payload, not a set
+      if (t.text.startsWith('@') && this.tokens[i + 1]?.text !== ',') return this.namedSet(t, null).key;
+    }
+    return null;
+  }
+
+  /** `@NAME` in a rule: the named set or map of the table being read, keyed as the rule's key (null: not checked). */
+  private namedSet(tok: Token, key: readonly KeyExpr[] | null): NftSet {
     const table = this.currentTable;
     const set = table ? this.sets.get(`${table.family} ${table.name} ${tok.text.slice(1)}`) : undefined;
     if (!set) return this.fail(tok, `no set '${tok.text.slice(1)}' in this table (define it before the rules that use it)`);
+    if (key === null) return set;
     const want = keyTypeText(key.map(datatypeOf));
     // an IPv6 field never loads for IPv4, so its set's type does not matter to natsim
     if (keyTypeText(set.key) !== want && !key.some((k) => k.kind === 'ipv6')) return this.fail(tok, `set '${tok.text.slice(1)}' holds ${keyTypeText(set.key)}, not ${want}`);
@@ -592,6 +604,7 @@ class NftParser extends NftCursor {
         return null;
       case 'add':
       case 'update':
+      case 'delete':
         matches.push(readDynset(this, tok, (t, key) => this.namedSet(t, key)));
         return null;
       case 'log':
@@ -718,7 +731,7 @@ class NftParser extends NftCursor {
    * nft writes it (a `VALUE / MASK` is `KEY & MASK == VALUE`).
    */
   private keyStatement(first: Token, matches: Match[]): Action | null {
-    const key = readKey(this, first);
+    const key = readKey(this, first, () => this.setTypesAhead());
     if (this.peek().text === 'vmap') {
       this.next();
       return { kind: 'vmap', key, map: this.setOperand(key, 'verdict') };
@@ -1145,7 +1158,9 @@ class NftParser extends NftCursor {
     let map: NatMap | null = null;
     if (this.peek().text === 'to') {
       this.next();
-      if (MAP_KEY_WORDS.has(this.peek().text)) map = this.natMap(kind);
+      const portKey = kind === 'redirect' ? this.portMapKey() : null;
+      if (portKey !== null) map = this.natMap(kind, portKey);
+      else if (MAP_KEY_WORDS.has(this.peek().text)) map = this.natMap(kind, this.next());
       else targetTok = this.next();
     } else if (kind === 'snat' || kind === 'dnat') {
       if (this.atRuleEnd() || this.peek().text === 'comment') this.fail(this.peek(), `${kind} needs 'to ADDRESS'`);
@@ -1161,7 +1176,7 @@ class NftParser extends NftCursor {
     }
     if (fam === 'ip6') return { kind, range: { flags, minAddr: 0, maxAddr: 0, minProto: 0, maxProto: 0, baseProto: 0 } };
     if (map !== null) {
-      if (kind !== 'snat' && kind !== 'dnat') this.fail(this.peek(), `${kind} to a map is not modelled (snat and dnat are)`);
+      if (kind === 'masquerade') this.fail(this.peek(), `${kind} to a map is not modelled (snat, dnat and redirect are)`);
       return { kind, range: { flags, minAddr: 0, maxAddr: 0, minProto: 0, maxProto: 0, baseProto: 0 }, map };
     }
     if (targetTok === null) return { kind, range: { flags, minAddr: 0, maxAddr: 0, minProto: 0, maxProto: 0, baseProto: 0 } };
@@ -1179,14 +1194,30 @@ class NftParser extends NftCursor {
     return t !== undefined && (/^\[/.test(t.text) || /^[0-9a-f]*:[0-9a-f]*:/i.test(t.text));
   }
 
-  /** `EXPR map MAP` as a NAT target: the data are an address or range, and maybe a port or range. */
-  private natMap(kind: string): NatMap {
-    const at = this.peek();
-    const key = readKey(this, this.next());
+  /**
+   * `redirect to :EXPR map MAP` (the port of the element the key finds): the key's first word
+   * without its colon (`:tcp`), or null for a port target (`:8080`).
+   */
+  private portMapKey(): Token | null {
+    const t = this.peek();
+    const word = t.text.slice(1);
+    if (!t.text.startsWith(':') || !MAP_KEY_WORDS.has(word)) return null;
+    this.next();
+    return { ...t, text: word, col: t.col + 1 };
+  }
+
+  /**
+   * `EXPR map MAP` as a NAT target (its first token read): the data are an address or range, and
+   * maybe a port or range; for redirect a port or range.
+   */
+  private natMap(kind: string, first: Token): NatMap {
+    const key = readKey(this, first);
     this.expect('map');
-    const set = this.setOperand(key, 'data', this.natDataShape());
+    const ports = kind === 'redirect';
+    const set = this.setOperand(key, 'data', ports ? ['inet_service'] : this.natDataShape());
     const data = set.data ?? [];
-    if (data[0] !== 'ipv4_addr' || data.length > 2 || (data.length === 2 && data[1] !== 'inet_service')) this.fail(at, `${kind} to a map needs data ipv4_addr [. inet_service] (this map holds ${data.join(' . ') || 'verdicts'})`);
+    const fits = ports ? data.length === 1 && data[0] === 'inet_service' : data[0] === 'ipv4_addr' && (data.length === 1 || (data.length === 2 && data[1] === 'inet_service'));
+    if (!fits) this.fail(first, `${kind} to a map needs data ${ports ? 'inet_service' : 'ipv4_addr [. inet_service]'} (this map holds ${data.join(' . ') || 'verdicts'})`);
     return { key, set };
   }
 

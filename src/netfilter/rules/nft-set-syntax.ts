@@ -179,7 +179,8 @@ export function readElements(cur: NftCursor, set: NftSet): void {
 }
 
 function readElement(cur: NftCursor, set: NftSet, first: Token): SetElement {
-  const key = readFields(cur, set.key, first);
+  // `*`: the catch-all element (NFT_SET_ELEM_CATCHALL), which has no key
+  const key = first.text === '*' ? [] : readFields(cur, set.key, first);
   const expiry = readElementOptions(cur, set);
   if (!set.verdictMap && !set.data) return { key, verdict: null, data: null, expiry };
   cur.expect(':');
