@@ -121,6 +121,7 @@ function keyWants(k: KeyExpr): boolean {
     case 'tcpopt':
     case 'ipv6':
     case 'const':
+    case 'fib':
       return false;
     case 'ct':
       // nft_ct_get_init calls nf_ct_netns_get for every key

@@ -104,13 +104,18 @@ export type KeyExpr =
    * `meta nfproto ipv6` (or the ip6 family) before it, so it never loads for an IPv4 packet.
    */
   | { readonly kind: 'ipv6'; readonly name: string; readonly datatype: SetDatatype }
+  /**
+   * fib saddr|daddr [. iif|oif] oif|oifname (nft_fib4_eval): the device the route toward the
+   * address leaves by, `dev` the packet's device it must be (null: any).
+   */
+  | { readonly kind: 'fib'; readonly daddr: boolean; readonly dev: 'in' | 'out' | null; readonly result: 'oif' | 'oifname' }
   /** A constant in a concatenation (`ip saddr . 10002`), loaded by nft_immediate; typed by the set's field. */
   | { readonly kind: 'const'; readonly value: number | string; readonly datatype: SetDatatype };
 
 /** The meta keys natsim loads (enum nft_meta_keys). */
 export type NftMetaKey = 'nfproto' | 'iifname' | 'oifname' | 'iif' | 'oif' | 'iiftype' | 'oiftype' | 'mark' | 'random' | 'time' | 'day' | 'hour' | 'pkttype' | 'length' | 'protocol' | 'cpu' | 'skuid' | 'skgid';
 /** The ct keys natsim loads (enum nft_ct_keys). */
-export type NftCtKey = 'state' | 'status' | 'direction' | 'mark' | 'l3proto' | 'protocol' | 'expiration';
+export type NftCtKey = 'state' | 'status' | 'direction' | 'mark' | 'l3proto' | 'protocol' | 'expiration' | 'zone';
 
 /**
  * A match: every match of a rule must hold (logical and), tested in the rule's order; `negate`

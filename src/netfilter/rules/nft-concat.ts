@@ -9,6 +9,7 @@ import type { RuleContext } from './context.js';
 import type { KeyExpr } from './model.js';
 import type { SetDatatype } from './nft-set.js';
 import { parseField } from './nft-datatype.js';
+import { loadFib, readFib } from './nft-fib.js';
 import { numgenValue, readNumgen } from './nft-numgen.js';
 import { describe, type NftCursor, type Token } from './nft-tokens.js';
 import { BARE_META_KEYS, BITWISE_OPS, exprDatatype, loadCt, loadMeta, loadPayload, loadTcpOpt, readBitwise, readCt, readIpv6, readMeta, readPayload, readRawPayload, readTcpOption } from './nft-expr.js';
@@ -18,6 +19,13 @@ import { parseProto } from './syntax.js';
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'udplite']);
 /** Words that start an IPv6 expression (never loaded for IPv4, see nft-expr.ts). */
 const IPV6_WORDS = new Set(['ip6', 'icmpv6']);
+/**
+ * The IPv6 routing header's fields (`rt type 0`, nft's exthdr rt): nft loads them with
+ * nft_exthdr_ipv6_eval behind a `meta nfproto ipv6` dependency in an inet table (and refuses
+ * them in an ip table), so they never load for IPv4. `rt classid|nexthop|mtu|ipsec` are
+ * nft_rt's route keys, which natsim does not load.
+ */
+const RT_HEADER_FIELDS = new Set(['nexthdr', 'hdrlength', 'type', 'seg-left']);
 /** Expressions natsim does not load, and why. */
 const NOT_MODELLED: Readonly<Record<string, string>> = {
   osf: 'osf (passive OS fingerprinting, nft_osf) is not modelled',
@@ -67,8 +75,9 @@ function readConstant(cur: NftCursor, tok: Token, index: number, constTypes: Con
 
 function readBareField(cur: NftCursor, first: Token): KeyExpr {
   if (first.text === 'numgen') return readNumgen(cur);
+  if (first.text === 'fib') return readFib(cur);
   if (BARE_META_KEYS.has(first.text)) return readMeta(cur, first);
-  if (IPV6_WORDS.has(first.text)) return readIpv6(cur, first);
+  if (IPV6_WORDS.has(first.text) || (first.text === 'rt' && RT_HEADER_FIELDS.has(cur.peek().text))) return readIpv6(cur, first);
   const raw = readRawPayload(cur, first);
   if (raw !== null) return raw;
   const reason = NOT_MODELLED[first.text];
@@ -109,6 +118,8 @@ export function datatypeOf(k: KeyExpr): SetDatatype {
       return 'inet_service';
     case 'numgen':
       return 'integer';
+    case 'fib':
+      return k.result === 'oif' ? 'iface_index' : 'ifname';
     case 'bitwise':
       return datatypeOf(k.of);
     case 'ipv6':
@@ -160,6 +171,8 @@ export function loadField(k: KeyExpr, ctx: RuleContext): number | string | null 
     }
     case 'numgen':
       return numgenValue(k, ctx);
+    case 'fib':
+      return loadFib(k, ctx);
     case 'meta':
       return loadMeta(k, ctx);
     case 'ct':

@@ -47,7 +47,7 @@ const RELATIONS: Readonly<Record<string, '==' | '!=' | '<' | '>' | '<=' | '>='>>
 const CT_UNMODELLED: Readonly<Record<string, string>> = {
   timeout: 'per-connection timeout policies would change how long entries live',
   expectation: 'expectations created by rules are not modelled',
-  zone: 'conntrack zones are not modelled',
+  zone: 'conntrack zones are not modelled: natsim keeps every entry in zone 0',
   secmark: 'SELinux labels are not modelled',
   label: 'conntrack labels are not modelled',
   count: 'connection counting (nft_connlimit) is not modelled',
@@ -587,6 +587,7 @@ class NftParser extends NftCursor {
       case '@nh':
       case '@th':
       case '@ih':
+      case 'rt':
         return this.keyStatement(tok, matches);
       case 'meta':
         return this.metaStatement(tok, matches, effects);
@@ -596,6 +597,8 @@ class NftParser extends NftCursor {
       case 'ct':
         return this.ctStatement(tok, matches, effects);
       case 'fib':
+        // `fib saddr|daddr type …` is the address type; the route's device is a key (nft-fib.ts)
+        if (this.peekAt(1).text !== 'type') return this.keyStatement(tok, matches);
         matches.push(this.fibMatch());
         return null;
       case 'icmp':
@@ -1018,9 +1021,12 @@ class NftParser extends NftCursor {
       case 'secmark':
         if (this.tokens[this.pos + 1]?.text === 'set') return this.secmarkSet(matches);
         return this.fail(key, `ct secmark is not modelled (${CT_UNMODELLED.secmark})`);
+      case 'zone':
+        // reading the zone is a key (nft-expr.ts); setting one is not modelled
+        if (this.peekAt(1).text === 'set') return this.fail(key, `ct zone set is not modelled (${CT_UNMODELLED.zone})`);
+        break;
       case 'timeout':
       case 'expectation':
-      case 'zone':
       case 'label':
       case 'count':
         return this.fail(key, `ct ${key.text} is not modelled (${CT_UNMODELLED[key.text]})`);

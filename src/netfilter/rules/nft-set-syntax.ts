@@ -117,13 +117,17 @@ function readMapData(cur: NftCursor, kind: 'set' | 'map', readTypes: (cur: NftCu
     cur.next();
     return { verdictMap: true, data: null };
   }
-  if (OBJECT_DATA.has(tok.text)) cur.fail(tok, `maps of ${tok.text} objects are not modelled (natsim evaluates verdict maps and maps of values)`);
+  // `ct helper|timeout|expectation` names objects; `typeof … : ct mark|zone` is a value
+  const objects = tok.text === 'ct' ? CT_OBJECTS.has(cur.peekAt(1).text) : OBJECT_DATA.has(tok.text);
+  if (objects) cur.fail(tok, `maps of ${tok.text} objects are not modelled (natsim evaluates verdict maps and maps of values)`);
   if (tok.text === 'interval') cur.next();
   return { verdictMap: false, data: readTypes(cur) };
 }
 
 /** Map data that names stateful objects (nft_objref). */
-const OBJECT_DATA = new Set(['counter', 'quota', 'limit', 'ct', 'secmark', 'synproxy']);
+const OBJECT_DATA = new Set(['counter', 'quota', 'limit', 'secmark', 'synproxy']);
+/** The ct object types (nft_ct_helper_obj, nft_ct_timeout_obj, nft_ct_expect_obj). */
+const CT_OBJECTS = new Set(['helper', 'timeout', 'expectation']);
 
 /** `flags F[,F]…`: their SetFlag bits. */
 function readFlags(cur: NftCursor): number {
