@@ -227,7 +227,9 @@ class NftParser extends NftCursor {
         const nameTok = this.next();
         if (!table) return this.skipElement(this.next());
         const set = this.setOf(table, nameTok);
-        const gone = anonymousSet(set.key, set.verdictMap, set.data);
+        // a map's elements are named by their keys, with their data or without (`{ KEY }`, `{ * }`)
+        const withData = this.elementsHoldData();
+        const gone = anonymousSet(set.key, withData && set.verdictMap, withData ? set.data : null);
         readElements(this, gone);
         for (const e of gone.elements) {
           const at = set.elements.findIndex((x) => x.key.length === e.key.length && x.key.every((f, i) => f.min === e.key[i]!.min && f.max === e.key[i]!.max));
@@ -245,6 +247,17 @@ class NftParser extends NftCursor {
           return;
         }
         this.fail(what, `unsupported ${verb.text} '${what.text}'`);
+    }
+  }
+
+  /** Whether the `{ … }` element list ahead has a `:` (elements written with their data). */
+  private elementsHoldData(): boolean {
+    for (let i = 1, depth = 0; ; i++) {
+      const t = this.peekAt(i - 1);
+      if (t.kind === 'end') return false;
+      if (t.kind === 'punct' && t.text === '{') depth++;
+      else if (t.kind === 'punct' && t.text === '}' && --depth <= 0) return false;
+      else if (t.text === ':') return true;
     }
   }
 
