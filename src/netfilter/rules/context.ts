@@ -80,6 +80,11 @@ export class RuleContext {
     return this.env.follow?.statisticOutcome(m, this.state.notes) ?? this.random31() < m.threshold;
   }
 
+  /** The outcome the capture shows for a `meta random` comparison, or null to draw (follow-draw.ts). */
+  followedRandomLookup(m: Extract<Match, { kind: 'lookup' }>): boolean | null {
+    return this.env.follow?.randomLookupOutcome(m, this.state.notes) ?? null;
+  }
+
   /** The value the capture shows for a numgen random, or null to draw one. */
   followedNumgen(ng: Extract<KeyExpr, { kind: 'numgen' }>): number | null {
     return this.env.follow?.numgenValue(ng, (n) => this.env.prng.below(n), this.state.notes) ?? null;

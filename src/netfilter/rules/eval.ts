@@ -15,6 +15,7 @@ import { loadKey } from './nft-concat.js';
 import { dynsetEval } from './nft-dynset.js';
 import { lookupEval, setLookup } from './nft-set.js';
 import { natFromMap } from './nft-nat.js';
+import { keyIsRandomDraw } from './follow-draw.js';
 import { NftTrace } from './nft-trace.js';
 import { recentMatch } from './xt-recent.js';
 import { candidateRules } from './chain-index.js';
@@ -246,6 +247,9 @@ function matches(m: Match, rule: Rule, ctx: RuleContext): boolean {
     case 'lookup': {
       // nft_lookup_eval: NFT_LOOKUP_F_INV inverts the found bit, after the key was loaded
       // (6.18 takes the catch-all element before inverting); a found element's expressions run
+      // a `meta random` comparison follows the capture where it shows the outcome (follow-draw.ts)
+      const followed = m.key.length === 1 && keyIsRandomDraw(m.key[0]!) ? ctx.followedRandomLookup(m) : null;
+      if (followed !== null) return followed;
       const key = loadKey(m.key, ctx);
       if (key === null) return false;
       return m.negate ? setLookup(m.set, key, ctx.skb.time) === undefined : lookupEval(m.set, key, ctx, rule) !== undefined;
