@@ -18,7 +18,7 @@ import type { KeyExpr, Match, NftElementExpr, Rule } from './model.js';
 import { loadKey, readKey } from './nft-concat.js';
 import { NftLimit, readLimitSpec } from './nft-limit.js';
 import { collectExpired, elementExprsPass, findElement, SetFlag, type NftSet, type SetDatatype, type SetElement } from './nft-set.js';
-import { readTime } from './nft-set-syntax.js';
+import { readElementCounter, readTime } from './nft-set-syntax.js';
 import { formatNftTime } from './nft-time.js';
 import type { NftCursor, Token } from './nft-tokens.js';
 
@@ -82,14 +82,7 @@ function readElementStatements(cur: NftCursor, set: NftSet): { exprs: NftElement
       cur.next();
       exprs.push(new NftLimit(readLimitSpec(cur, null)));
     } else if (word === 'counter') {
-      // an element's counter counts and changes nothing
-      cur.next();
-      if (cur.peek().text === 'packets') {
-        cur.next();
-        cur.next();
-        cur.expect('bytes');
-        cur.next();
-      }
+      readElementCounter(cur);
     } else if (ELEMENT_STMT_UNMODELLED[word] !== undefined) {
       return cur.fail(cur.peek(), `${ELEMENT_STMT_UNMODELLED[word]} (set '${set.name}')`);
     } else return { exprs, count };

@@ -232,14 +232,7 @@ function readElementOptions(cur: NftCursor, set: NftSet): ElementExpiry | null {
       cur.next();
       cur.expectString();
     } else if (word === 'counter') {
-      // an element's counter extension (NFT_SET_EXT_EXPRESSIONS): counts, changes nothing
-      cur.next();
-      if (cur.peek().text === 'packets') {
-        cur.next();
-        cur.next();
-        cur.expect('bytes');
-        cur.next();
-      }
+      readElementCounter(cur);
     } else if (word === 'timeout' || word === 'expires') {
       const tok = cur.next();
       if ((set.flags & SetFlag.Timeout) === 0) cur.fail(tok, `'${word}' needs a set with timeouts (${set.name ?? 'an anonymous set'} has no 'flags timeout' and no 'timeout')`);
@@ -253,6 +246,16 @@ function readElementOptions(cur: NftCursor, set: NftSet): ElementExpiry | null {
   if (expires !== null && timeout === 0) cur.fail(expires.tok, "'expires' needs a timeout (the element's or the set's)");
   if (expires !== null && expires.ns > timeout) cur.fail(expires.tok, "'expires' cannot exceed the element's timeout");
   return timeout === 0 ? null : { timeout, expiration: expires?.ns || timeout };
+}
+
+/** `counter [packets N bytes M]`, an element's counter extension (NFT_SET_EXT_EXPRESSIONS): it counts and changes nothing. */
+export function readElementCounter(cur: NftCursor): void {
+  cur.expect('counter');
+  if (cur.peek().text !== 'packets') return;
+  cur.next();
+  cur.next();
+  cur.expect('bytes');
+  cur.next();
 }
 
 /** A verdict word (and its chain): a rule's last statement, or a verdict map's data. */
