@@ -11,7 +11,8 @@
  * The index holds, for each such address, the positions of its rules merged with those of the
  * rules that may match anything, in chain order; built once per chain, when first walked.
  */
-import type { Chain, Match, Rule } from './model.js';
+import type { Chain, KeyExpr, Match, Rule } from './model.js';
+import { SetFlag } from './nft-set.js';
 
 /** Below this many rules a chain is walked whole: the index would not pay for itself. */
 const MIN_RULES = 32;
@@ -76,7 +77,8 @@ function exactDestinations(rule: Rule): readonly number[] | null {
 
 /**
  * Matches that change state when evaluated, so the walk must reach them as the kernel does:
- * -m statistic, -m recent, nft dynset, a lookup whose key draws a `numgen`, and the stateful
+ * -m statistic, -m recent, nft dynset, a lookup whose key draws a `numgen` or `meta random` or
+ * whose dynamic set's elements may carry statements, and the stateful
  * x_tables modules (-m limit, -m hashlimit, -m nfacct).
  */
 /** A rule with a key that never loads for IPv4 (ip6 …, icmpv6 …): it breaks before any later match runs. */
@@ -89,10 +91,17 @@ function ipv6Only(rule: Rule): boolean {
 }
 
 function hasEffect(m: Match): boolean {
-  if (m.kind === 'lookup') return m.key.some((k) => k.kind === 'numgen' || (k.kind === 'meta' && k.key === 'random'));
+  // a dynamic set's elements may carry statements (`update @s { ip saddr limit … }`) the lookup runs
+  if (m.kind === 'lookup') return m.key.some(drawsRandom) || (m.set.flags & SetFlag.Eval) !== 0;
   if (m.kind === 'xt') return m.module.stateful;
   if (m.kind === 'nft') return m.expr.stateful;
   return m.kind === 'random' || m.kind === 'nth' || m.kind === 'dynset' || m.kind === 'recent';
+}
+
+/** A key that draws a random number (`numgen random|inc`, `meta random`, also under `& MASK`). */
+function drawsRandom(k: KeyExpr): boolean {
+  if (k.kind === 'bitwise') return drawsRandom(k.of) || (k.by !== undefined && drawsRandom(k.by.expr));
+  return k.kind === 'numgen' || (k.kind === 'meta' && k.key === 'random');
 }
 
 function mergeAscending(a: readonly number[], b: readonly number[]): number[] {
