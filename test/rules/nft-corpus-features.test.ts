@@ -195,6 +195,10 @@ describe('dynset with map data, delete, and per-element statements (nft_dynset.c
     expect(errorOf('table ip t {\n set s { type ipv4_addr; }\n chain c {\n  add @s { ip saddr limit rate 1/second }\n }\n}')).toBe("r:4:21: statements in add @s { … } need a set with 'flags dynamic' (nft_dynset_init: EINVAL)");
     expect(errorOf('table ip t {\n set s { type ipv4_addr; flags dynamic; }\n chain c {\n  add @s { ip saddr quota 10 bytes }\n }\n}')).toBe("r:4:21: an element's own quota (nft_quota_clone) is not modelled (set 's')");
     expect(errorOf('table ip t {\n set s { type ipv4_addr; flags dynamic; }\n chain c {\n  add @s { ip saddr ct count 2 }\n }\n}')).toBe("r:4:21: an element's ct count (nft_connlimit: connections counted per element) is not modelled (set 's')");
+    // the set's declared counter is what each element carries: a rule may give that counter, or nothing
+    const counted = ' set s { type ipv4_addr; flags dynamic; counter; }';
+    expect(errorOf(`table ip t {\n${counted}\n chain c {\n  add @s { ip saddr limit rate 1/second }\n }\n}`)).toBe("r:4:21: set 's' declares counter: the statements in add @s { … } must be that counter (nft_dynset_init: EOPNOTSUPP)");
+    expect(run(table('add @s { ip saddr counter }\n add @s { ip saddr } accept', counted), udp()).verdict).toBe(Verdict.Accept);
   });
 });
 

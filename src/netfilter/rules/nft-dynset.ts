@@ -51,7 +51,7 @@ export function readDynset(cur: NftCursor, opTok: Token, namedSet: (tok: Token, 
   const timeoutTok = cur.peek().text === 'timeout' ? cur.next() : null;
   const timeout = timeoutTok === null ? 0 : readTime(cur);
   const stmtTok = cur.peek();
-  const { exprs, count } = readElementStatements(cur, set);
+  const { exprs, kinds } = readElementStatements(cur, set);
   let data: KeyExpr[] | null = null;
   if (cur.peek().text === ':') {
     const colon = cur.next();
@@ -66,18 +66,22 @@ export function readDynset(cur: NftCursor, opTok: Token, namedSet: (tok: Token, 
   if ((set.flags & SetFlag.Constant) !== 0) cur.fail(nameTok, `set '${set.name}' is constant: rules cannot ${op === 'delete' ? 'delete from' : 'add to'} it`);
   if ((set.flags & SetFlag.Interval) !== 0) cur.fail(nameTok, `set '${set.name}' has flags interval: rules add only to hash sets (nft_set_rhash)`);
   if (timeoutTok !== null && (set.flags & SetFlag.Timeout) === 0) cur.fail(timeoutTok, `set '${set.name}' has no timeouts ('flags timeout' or a 'timeout')`);
-  if (count > 0 && (set.flags & SetFlag.Eval) === 0) cur.fail(stmtTok, `statements in ${op} @${set.name} { … } need a set with 'flags dynamic' (nft_dynset_init: EINVAL)`);
+  if (kinds.length > 0 && (set.flags & SetFlag.Eval) === 0) cur.fail(stmtTok, `statements in ${op} @${set.name} { … } need a set with 'flags dynamic' (nft_dynset_init: EINVAL)`);
+  // nft_dynset_init: the rule's statements must be the ones the set declares (its elements' set->exprs)
+  if (set.counter && kinds.length > 0 && kinds.join() !== 'counter') cur.fail(stmtTok, `set '${set.name}' declares counter: the statements in ${op} @${set.name} { … } must be that counter (nft_dynset_init: EOPNOTSUPP)`);
   return { kind: 'dynset', op, key, data, set, timeout, exprs };
 }
 
 /**
  * `[counter [packets N bytes M]] [limit rate …]` after a key: the statements each new element
- * gets that change what rules do, and how many statements there were.
+ * gets that change what rules do, and the kinds of all of them in order.
  */
-function readElementStatements(cur: NftCursor, set: NftSet): { exprs: NftElementExpr[]; count: number } {
+function readElementStatements(cur: NftCursor, set: NftSet): { exprs: NftElementExpr[]; kinds: string[] } {
   const exprs: NftElementExpr[] = [];
-  for (let count = 0; ; count++) {
+  const kinds: string[] = [];
+  for (;;) {
     const word = cur.peek().text;
+    if (word === 'limit' || word === 'counter') kinds.push(word);
     if (word === 'limit') {
       cur.next();
       exprs.push(new NftLimit(readLimitSpec(cur, null)));
@@ -85,7 +89,7 @@ function readElementStatements(cur: NftCursor, set: NftSet): { exprs: NftElement
       readElementCounter(cur);
     } else if (ELEMENT_STMT_UNMODELLED[word] !== undefined) {
       return cur.fail(cur.peek(), `${ELEMENT_STMT_UNMODELLED[word]} (set '${set.name}')`);
-    } else return { exprs, count };
+    } else return { exprs, kinds };
   }
 }
 

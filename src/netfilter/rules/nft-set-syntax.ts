@@ -23,12 +23,13 @@ interface SetDecl {
   timeout: number;
   size: number;
   gcInterval: number;
+  counter: boolean;
 }
 
 /** After `set|map NAME`: the `{ … }` body. */
 export function readSetDecl(cur: NftCursor, nameTok: Token, kind: 'set' | 'map'): NftSet {
   cur.expectPunct('{');
-  const decl: SetDecl = { key: null, verdictMap: false, data: null, flags: 0, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL };
+  const decl: SetDecl = { key: null, verdictMap: false, data: null, flags: 0, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL, counter: false };
   let set: NftSet | null = null;
   for (cur.skipSeparators(); !cur.peekPunct('}'); cur.skipSeparators()) {
     const prop = cur.next();
@@ -60,9 +61,12 @@ export function readSetDecl(cur: NftCursor, nameTok: Token, kind: 'set' | 'map')
         cur.expect('=');
         readElements(cur, set);
         break;
+      case 'counter':
+        decl.counter = true;
+        while (!cur.atRuleEnd()) cur.next();
+        break;
       case 'comment':
       case 'policy':
-      case 'counter':
       case 'auto-merge':
         while (!cur.atRuleEnd()) cur.next();
         break;
@@ -82,7 +86,7 @@ function declaredSet(cur: NftCursor, nameTok: Token, at: Token, decl: SetDecl, k
   if (decl.key === null) return at.text === 'elements' ? cur.fail(at, "'type' must come before 'elements'") : cur.fail(nameTok, `${kind} ${nameTok.text} has no type`);
   const flags = decl.timeout > 0 ? decl.flags | SetFlag.Timeout : decl.flags;
   if ((flags & SetFlag.Eval) !== 0 && (flags & SetFlag.Interval) !== 0) cur.fail(nameTok, `${kind} ${nameTok.text}: no set backend takes both 'dynamic' and 'interval' (nft_set_rhash, the one rules add to, holds single values)`);
-  return { name: nameTok.text, key: decl.key, verdictMap: decl.verdictMap, data: decl.data, flags, timeout: decl.timeout, size: decl.size, gcInterval: decl.gcInterval, elements: [], lastGc: 0 };
+  return { name: nameTok.text, key: decl.key, verdictMap: decl.verdictMap, data: decl.data, flags, timeout: decl.timeout, size: decl.size, gcInterval: decl.gcInterval, counter: decl.counter, elements: [], lastGc: 0 };
 }
 
 /** `A [. B]…` of declarable datatypes. */

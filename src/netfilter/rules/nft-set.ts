@@ -68,6 +68,8 @@ export interface NftSet {
   readonly size: number;
   /** `gc-interval`, ns: how often nft_rhash_gc collects expired elements. */
   readonly gcInterval: number;
+  /** `counter` in the declaration: every element gets one (set->exprs), the statement a rule's add or update must then give. */
+  readonly counter: boolean;
   /** Shared with every rule that names the set, so `add element` later reaches them too. */
   readonly elements: SetElement[];
   /** The garbage-collection tick that ran last (virtual ns), see collectExpired. */
@@ -79,7 +81,7 @@ export const DEFAULT_GC_INTERVAL = 1e9;
 
 /** The set or map a rule's `{ … }` makes: anonymous and constant, without timeouts. */
 export function anonymousSet(key: readonly SetDatatype[], verdictMap: boolean, data: readonly SetDatatype[] | null = null): NftSet {
-  return { name: null, key, verdictMap, data, flags: SetFlag.Constant, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL, elements: [], lastGc: 0 };
+  return { name: null, key, verdictMap, data, flags: SetFlag.Constant, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL, counter: false, elements: [], lastGc: 0 };
 }
 
 /** __nft_set_elem_expired: the element has a timeout and `now` has reached its expiration. */
