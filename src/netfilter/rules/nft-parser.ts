@@ -252,8 +252,8 @@ class NftParser extends NftCursor {
 
   /** Whether the `{ … }` element list ahead has a `:` (elements written with their data). */
   private elementsHoldData(): boolean {
-    for (let i = 1, depth = 0; ; i++) {
-      const t = this.peekAt(i - 1);
+    for (let i = 0, depth = 0; ; i++) {
+      const t = this.peekAt(i);
       if (t.kind === 'end') return false;
       if (t.kind === 'punct' && t.text === '{') depth++;
       else if (t.kind === 'punct' && t.text === '}' && --depth <= 0) return false;
