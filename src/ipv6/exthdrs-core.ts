@@ -45,3 +45,30 @@ export function ipv6SkipExthdr(data: Uint8Array, start: number, nexthdr: number)
   }
   return { offset: start, nexthdr, fragOff };
 }
+
+/**
+ * ipv6_find_hdr(skb, &offset, target, NULL, NULL) (net/ipv6/exthdrs_core.c): the offset of the
+ * first extension header of type `target` in the chain after the fixed header, or -1 when the
+ * chain ends (an upper-layer protocol, no next header, a non-first fragment) or runs past the
+ * packet before it.
+ */
+export function ipv6FindHdr(data: Uint8Array, target: number): number {
+  let start = 40;
+  let nexthdr = data[6]!;
+  while (nexthdr !== target) {
+    if (!isExtHdr(nexthdr) || nexthdr === NEXTHDR.NONE || start + 2 > data.length) return -1;
+    let hdrlen: number;
+    if (nexthdr === NEXTHDR.FRAGMENT) {
+      if (start + 4 > data.length) return -1;
+      if (((data[start + 2]! << 8) | data[start + 3]!) & ~0x7) return -1;
+      hdrlen = 8;
+    } else if (nexthdr === NEXTHDR.AUTH) {
+      hdrlen = (data[start + 1]! + 2) << 2;
+    } else {
+      hdrlen = (data[start + 1]! + 1) << 3;
+    }
+    nexthdr = data[start]!;
+    start += hdrlen;
+  }
+  return start + 2 > data.length ? -1 : start;
+}

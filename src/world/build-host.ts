@@ -2,6 +2,7 @@
  * Builds a Host from its scenario description: devices (loopback first, as in the kernel's
  * device list), addresses with their routes, scenario routes, sysctls and the ruleset's hooks.
  */
+import { isIpv6 } from '../packet/ipv6-addr.js';
 import { InputError } from '../errors.js';
 import { NetDevice, Scope } from '../host/device.js';
 import { Fib } from '../host/fib.js';
@@ -57,7 +58,7 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   const ruleset = spec.ruleset ? parseRuleset(spec.ruleset, ipsets) : { tables: [] };
   if (spec.ip6tables) ruleset.tables.push(...parseRuleset(spec.ip6tables, ipsets, NFPROTO_IPV6).tables);
   const follow = new DrawFollower(ruleset, () => net.recorded);
-  const env = { addrType: (addr: number) => ADDR_TYPE_BIT[fib.addrType(addr)], prng, follow, routeTo: (addr: number) => fib.lookup(addr) };
+  const env = { addrType: (addr: number) => ADDR_TYPE_BIT[fib.addrType(addr)], prng, follow, routeTo: (addr: number) => (isIpv6(addr) ? host.fib6.lookup(addr) : fib.lookup(addr)) };
   const services = spec.ipvs ? parseIpvs(spec.ipvs) : [];
   // nf_ct_netns_get per family: an ip or inet table (or IPVS) for IPv4, an ip6 or inet table for IPv6
   const tracked = {

@@ -21,7 +21,7 @@ describe('natsim lint', () => {
     const file = join(tempDir(), 'rules.nft');
     writeFileSync(file, 'table ip t {\n chain c {\n  type filter hook input priority 0;\n  tproxy to :1\n  ip saddr 1.2.3.4 accept\n  tcp dport 99999 drop\n  ct helper \"ftp\" accept\n }\n}\n');
     const run = natsim('lint', file);
-    expect(run.stdout).toBe(`${file}:4:3: tproxy (transparent proxying to a local socket, nft_tproxy) is not modelled\n${file}:6:13: bad port or port range '99999'\n${file}:7:6: ct helper is not modelled (natsim reads ct state|status|direction|mark|l3proto|protocol|expiration)\nlint: 3 problem(s)\n`);
+    expect(run.stdout).toBe(`${file}:4:3: tproxy (transparent proxying to a local socket, nft_tproxy) is not modelled\n${file}:6:13: bad port or port range '99999'\n${file}:7:6: ct helper is not modelled (natsim reads ct state|status|direction|mark|l3proto|protocol|expiration|zone)\nlint: 3 problem(s)\n`);
     expect(run.code).toBe(1);
   });
 

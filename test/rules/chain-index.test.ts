@@ -33,12 +33,15 @@ const nftRuleText = fc.oneof(
   fc.record({ d: fc.constantFrom(...DESTS), a: fc.constantFrom('drop', 'meta mark set 0x2') }).map(({ d, a }) => `numgen random mod 2 0 ip daddr ${d} ${a}`),
   fc.record({ d: fc.constantFrom(...DESTS), a: fc.constantFrom('accept', 'meta mark set 0x4') }).map(({ d, a }) => `ip daddr ${d} numgen random mod 2 1 ${a}`),
   fc.record({ d: fc.constantFrom(...DESTS), a: fc.constantFrom('drop', 'meta mark set 0x8') }).map(({ d, a }) => `ip daddr != ${d} ${a}`),
-  fc.constantFrom('ip daddr 10.96.0.0/16 meta mark set 0x10', 'numgen random mod 4 0 meta mark set 0x20', 'udp dport 53 meta mark set 0x40'),
+  // iptables-translate's statistic match, and a dynamic set whose elements carry a limit the lookup runs
+  fc.record({ d: fc.constantFrom(...DESTS), a: fc.constantFrom('drop', 'meta mark set 0x80') }).map(({ d, a }) => `meta random & 2147483647 < 1073741824 ip daddr ${d} ${a}`),
+  fc.record({ d: fc.constantFrom(...DESTS), a: fc.constantFrom('accept', 'meta mark set 0x100') }).map(({ d, a }) => `ip saddr @s ip daddr ${d} ${a}`),
+  fc.constantFrom('ip daddr 10.96.0.0/16 meta mark set 0x10', 'numgen random mod 4 0 meta mark set 0x20', 'udp dport 53 meta mark set 0x40', 'update @s { ip saddr limit rate 1/second burst 2 packets }'),
 );
 
 function evaluate(rules: readonly string[], daddr: string, seed: number, nft = false): { verdict: Verdict; mark: number; next: number } {
   const text = nft
-    ? `table ip t { chain FORWARD { type filter hook forward priority 0; policy accept;\n${rules.join('\n')}\n} }`
+    ? `table ip t { set s { type ipv4_addr; flags dynamic; }\n chain FORWARD { type filter hook forward priority 0; policy accept;\n${rules.join('\n')}\n} }`
     : `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rules.map((r) => `-A FORWARD ${r}`).join('\n')}\nCOMMIT\n`;
   const table = parseRuleset({ text, file: 'r', lineOffset: 0, colOffset: 0 }).tables[0]!;
   const chain = table.chains.get('FORWARD')!;

@@ -47,6 +47,15 @@ const NFT = `table ip kp {
 }
 `;
 
+/** What iptables-translate writes for the statistic match of IPTABLES (a probability of 0.5). */
+const NFT_RANDOM = (bound: string) => `table ip kp {
+  chain pre { type nat hook prerouting priority dstnat; policy accept;
+    ip daddr 10.96.0.10 tcp dport 80 meta random & 2147483647 < ${bound} dnat to 10.0.1.2:8080
+    ip daddr 10.96.0.10 tcp dport 80 dnat to 10.0.1.3:8080
+  }
+}
+`;
+
 /** The DNAT target each of `runs` evaluations of the prerouting chain chose, with the notes. */
 function targets(text: string, recorded: WireTuple | null, runs: number): { chosen: string[]; notes: string[] } {
   const ruleset = parseRuleset({ text, file: 'r', lineOffset: 0, colOffset: 0 });
@@ -71,6 +80,7 @@ describe('random rule choices follow the capture', () => {
   for (const [name, text, endpoints] of [
     ['-m statistic --mode random', IPTABLES, ['10.0.1.2', '10.0.1.3']],
     ['numgen random mod 3 vmap', NFT, ['10.0.1.2', '10.0.1.3', '10.0.1.4']],
+    ['meta random & 2147483647 < 1073741824', NFT_RANDOM('1073741824'), ['10.0.1.2', '10.0.1.3']],
   ] as const) {
     it(`${name}: without a recording, the draws reach every endpoint`, () => {
       expect(new Set(targets(text, null, 60).chosen)).toEqual(new Set(endpoints.map((e) => `${e}:8080`)));
@@ -88,4 +98,12 @@ describe('random rule choices follow the capture', () => {
       expect(notes).toEqual([]);
     });
   }
+});
+
+describe('a meta random comparison the draw does not decide', () => {
+  it('one that always holds (every 31-bit value is below 2^31) is not bent to the capture', () => {
+    const { chosen, notes } = targets(NFT_RANDOM('2147483648'), sentTo('10.0.1.3'), 10);
+    expect(new Set(chosen)).toEqual(new Set(['10.0.1.2:8080']));
+    expect(notes).toEqual([]);
+  });
 });

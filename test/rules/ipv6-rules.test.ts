@@ -14,8 +14,9 @@ import { AddrType, NatFlag, NFPROTO_IPV4, NFPROTO_IPV6, tablesOfFamily, type Tab
 import { parseIptablesSave } from '../../src/netfilter/rules/iptables-parser.js';
 import { lintRuleset, parseIpsets, parseRuleset } from '../../src/netfilter/rules/parse.js';
 import { Skb } from '../../src/netfilter/skb.js';
-import { formatIpv6, parseIpv6 } from '../../src/packet/ipv6-addr.js';
-import { ICMPV6, type Ipv6Packet } from '../../src/packet/ipv6.js';
+import { formatIpv6, ipv6Bytes, parseIpv6 } from '../../src/packet/ipv6-addr.js';
+import { ICMPV6, Ipv6Packet } from '../../src/packet/ipv6.js';
+import { NetDevice } from '../../src/host/device.js';
 import type { L3Packet } from '../../src/packet/l3-packet.js';
 import { Prng } from '../../src/sim/prng.js';
 import { ipv6Frames } from '../ipv6/capture6.js';
@@ -242,5 +243,51 @@ describe('ipset family inet6 with ip6tables -m set', () => {
     expect(read('create S hash:ip family inet6\nadd S 10.0.0.1\n')).toThrow("sets:2:7: bad hash:ip element '10.0.0.1'");
     expect(read('create S hash:net family inet6\nadd S fd00::/129\n')).toThrow("sets:2:7: bad hash:net element 'fd00::/129'");
     expect(read('create S hash:ip family inet7\n')).toThrow("sets:1:25: family 'inet7' (inet or inet6)");
+  });
+});
+
+/** A UDP datagram over IPv6 from `src`, with a type-`rtType` routing header before UDP when given. */
+function udp6(src: string, rtType: number | null): Ipv6Packet {
+  const ext = rtType === null ? 0 : 8;
+  const b = new Uint8Array(40 + ext + 8);
+  b[0] = 0x60;
+  b[5] = ext + 8; // payload length
+  b[6] = rtType === null ? IPPROTO.UDP : 43; // NEXTHDR_ROUTING
+  b[7] = 64;
+  b.set(ipv6Bytes(v6(src)), 8);
+  b.set(ipv6Bytes(v6('fd00:206::1')), 24);
+  if (rtType !== null) b.set([IPPROTO.UDP, 0, rtType, 0], 40); // nexthdr, hdrlen (8 bytes), type, segments left
+  b.set([0x9c, 0x41, 0, 9, 0, 8], 40 + ext); // ports 40001 -> 9, length 8
+  const p = Ipv6Packet.adopt(b);
+  if (typeof p === 'string') throw new Error(p);
+  return p;
+}
+
+describe('rt FIELD: the IPv6 routing header wherever the chain has it (nft_exthdr_ipv6_eval, ipv6_find_hdr)', () => {
+  it('rt type 0 drops an IPv6 packet with a type 0 routing header, not one with type 2 or none, and never an IPv4 packet', () => {
+    expect(dropped('rt type 0', udp6('fd00:3::1', 0))).toBe(true);
+    expect(dropped('rt type 0', udp6('fd00:3::1', 2))).toBe(false);
+    expect(dropped('rt type 0', udp6('fd00:3::1', null))).toBe(false);
+    // the routing header does not hide the transport header from conntrack's walk
+    expect(udp6('fd00:3::1', 0).proto).toBe(IPPROTO.UDP);
+    expect(dropped('rt type 0', udp())).toBe(false);
+  });
+});
+
+describe('fib saddr . iif oif on IPv6 (nft_fib6_eval)', () => {
+  it('a link-local source is looked up on the input device alone (nft_fib6_flowi_init: RT6_LOOKUP_F_IFACE)', () => {
+    const withLl = new NetDevice(7, 'lan0', null, new Uint8Array([2, 0, 0, 0, 0, 7]));
+    withLl.addAddress6({ addr: v6('fe80::7'), prefixLen: 64, flags: 0 });
+    const noLl = new NetDevice(8, 'lan1', null, new Uint8Array([2, 0, 0, 0, 0, 8]));
+    const t = nftTable('fib saddr . iif oif 0 drop');
+    const verdictOn = (dev: NetDevice): Verdict => {
+      const skb = new Skb(1, udp6('fe80::1', null), 0, 0, dev);
+      const state = { hook: Hook.PreRouting, in: dev, out: null, trace: null, notes: [] };
+      // a route lookup would find some other device's fe80::/64: the test's FIB has none
+      const env = { addrType: () => AddrType.Unicast, prng: new Prng(1), routeTo: () => null };
+      return evaluateChain(t, t.chains.get('c')!, new RuleContext(skb, state, env), () => Verdict.Accept).verdict;
+    };
+    expect(verdictOn(withLl)).toBe(Verdict.Accept);
+    expect(verdictOn(noLl)).toBe(Verdict.Drop);
   });
 });

@@ -88,7 +88,7 @@ describe('nft script commands (nftables front end)', () => {
     expect(lintRuleset(text, 'f.nft').map((e) => e.message)).toEqual([
       "f.nft:2:2: unsupported table element 'tproxy' (natsim reads chains, sets, maps, flowtables, counter, quota, limit and ct helper objects)",
       'f.nft:4:3: osf (passive OS fingerprinting, nft_osf) is not modelled',
-      'f.nft:6:6: ct zone is not modelled (conntrack zones are not modelled)',
+      'f.nft:6:6: ct zone set is not modelled (conntrack zones are not modelled: natsim keeps every entry in zone 0)',
     ]);
   });
 });

@@ -155,7 +155,7 @@ describe('what is not modelled is refused at its token', () => {
     ['table ip t {\n chain c {\n  numgen random mod 0 vmap { 0 : drop }\n }\n}', 'r:3:21: numgen modulus must be at least 1'],
     ['table ip t {\n set s { type ipv4_addr; }\n chain c {\n  ip daddr . th dport @s drop\n }\n}', "r:4:23: set 's' holds ipv4_addr, not ipv4_addr . inet_service"],
     ['table ip t {\n set s { type ipv4_addr; }\n chain c {\n  ip daddr vmap @s\n }\n}', "r:4:17: 's' is not a verdict map"],
-    ['table ip t {\n set s { type ipv4_addr; }\n chain c {\n  delete @s { ip saddr }\n }\n}', "r:4:3: unsupported nft statement 'delete'"],
+    ['table ip t {\n set s { type ipv4_addr; flags constant; }\n chain c {\n  delete @s { ip saddr }\n }\n}', "r:4:10: set 's' is constant: rules cannot delete from it"],
     ['table ip t {\n chain c {\n  ip daddr . meta secmark { 1.2.3.4 . 1 } drop\n }\n}', 'r:3:19: meta secmark is not modelled (natsim reads meta nfproto|iifname|oifname|iif|oif|iiftype|oiftype|mark|random|time|day|hour|pkttype|length|protocol|cpu|skuid|skgid, l4proto)'],
   ])('%j', (text, message) => {
     expect(errorOf(text)).toBe(message);

@@ -115,7 +115,7 @@ add rule ip6 nat x ip6 saddr ::2 masquerade
   it.each([
     ['table ip t { chain c { type nat hook postrouting priority srcnat; ip saddr 10.0.0.300 masquerade } }', 1, 76, "bad IPv4 address or prefix '10.0.0.300'"],
     ['table ip t {\n chain c {\n  type nat hook postrouting priority srcnat;\n  tproxy to :1\n }\n}', 4, 3, 'tproxy (transparent proxying to a local socket, nft_tproxy) is not modelled'],
-    ['table ip t { chain c { type filter hook input priority 0; ct helper "ftp" accept } }', 1, 62, 'ct helper is not modelled (natsim reads ct state|status|direction|mark|l3proto|protocol|expiration)'],
+    ['table ip t { chain c { type filter hook input priority 0; ct helper "ftp" accept } }', 1, 62, 'ct helper is not modelled (natsim reads ct state|status|direction|mark|l3proto|protocol|expiration|zone)'],
     ['table ip t { chain c { type nat hook forward priority 0; } }', 1, 38, 'nat chains cannot hook forward (the kernel has no NAT op there)'],
     ['table ip t { chain c { type nat hook prerouting priority dstnat; masquerade } }', 1, 66, 'masquerade only works at postrouting (this rule is reached from hook prerouting)'],
     ['table ip t { chain c { type filter hook input priority 0; jump d }\n chain d { snat to 1.2.3.4 } }', 2, 12, 'snat only works in a nat chain (this rule is reached from a filter chain)'],

@@ -45,8 +45,9 @@ function matchWants(m: Match): boolean {
       // conntrack_mt_check (-m conntrack), state_mt_check (-m state), nft_ct_get_init (ct state).
       return true;
     case 'lookup':
-    case 'dynset':
       return m.key.some(keyWants);
+    case 'dynset':
+      return m.key.some(keyWants) || (m.data?.some(keyWants) ?? false);
     case 'saddr':
     case 'daddr':
     case 'iifname':
@@ -122,6 +123,9 @@ function keyWants(k: KeyExpr): boolean {
     case 'meta':
     case 'payload':
     case 'tcpopt':
+    case 'const':
+    case 'fib':
+    case 'exthdr6':
       return false;
     case 'ct':
       // nft_ct_get_init calls nf_ct_netns_get for every key

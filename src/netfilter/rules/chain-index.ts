@@ -12,7 +12,7 @@
  * rules that may match anything, in chain order; built once per chain, when first walked.
  */
 import { NFPROTO_IPV6, type Chain, type KeyExpr, type Match, type Rule } from './model.js';
-import type { SetElement } from './nft-set.js';
+import { SetFlag, type SetElement } from './nft-set.js';
 import { isIpv6 } from '../../packet/ipv6-addr.js';
 
 /** Below this many rules a chain is walked whole: the index would not pay for itself. */
@@ -82,7 +82,8 @@ function exactDestinations(rule: Rule): readonly number[] | null {
 
 /**
  * Matches that change state when evaluated, so the walk must reach them as the kernel does:
- * -m statistic, -m recent, nft dynset, a lookup whose key draws a `numgen`, and the stateful
+ * -m statistic, -m recent, nft dynset, a lookup whose key draws a `numgen` or `meta random` or
+ * whose dynamic set's elements may carry statements, and the stateful
  * x_tables modules (-m limit, -m hashlimit, -m nfacct).
  */
 /**
@@ -104,10 +105,17 @@ function isNfprotoIpv6(key: readonly KeyExpr[], elements: readonly SetElement[])
 }
 
 function hasEffect(m: Match): boolean {
-  if (m.kind === 'lookup') return m.key.some((k) => k.kind === 'numgen' || (k.kind === 'meta' && k.key === 'random'));
+  // a dynamic set's elements may carry statements (`update @s { ip saddr limit … }`) the lookup runs
+  if (m.kind === 'lookup') return m.key.some(drawsRandom) || (m.set.flags & SetFlag.Eval) !== 0;
   if (m.kind === 'xt') return m.module.stateful;
   if (m.kind === 'nft') return m.expr.stateful;
   return m.kind === 'random' || m.kind === 'nth' || m.kind === 'dynset' || m.kind === 'recent';
+}
+
+/** A key that draws a random number (`numgen random|inc`, `meta random`, also under `& MASK`). */
+function drawsRandom(k: KeyExpr): boolean {
+  if (k.kind === 'bitwise') return drawsRandom(k.of) || (k.by !== undefined && drawsRandom(k.by.expr));
+  return k.kind === 'numgen' || (k.kind === 'meta' && k.key === 'random');
 }
 
 function mergeAscending(a: readonly number[], b: readonly number[]): number[] {

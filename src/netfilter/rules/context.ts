@@ -5,6 +5,7 @@
  */
 import type { Prng } from '../../sim/prng.js';
 import type { Route } from '../../host/fib.js';
+import type { Route6 } from '../../ipv6/route.js';
 import { CtInfo, Status } from '../conntrack/conn.js';
 import type { HookState } from '../hooks.js';
 import type { Skb } from '../skb.js';
@@ -16,8 +17,8 @@ export interface RuleEnv {
   /** inet_addr_type: the AddrType bit of an address on this host. */
   addrType(addr: number): number;
   readonly prng: Prng;
-  /** fib_lookup toward an address (TCPMSS's route MTUs); absent where no FIB is at hand. */
-  routeTo?(addr: number): Route | null;
+  /** fib_lookup (or fib6_lookup for an IPv6 address) toward an address: nft fib, TCPMSS's route MTUs; absent where no FIB is at hand. */
+  routeTo?(addr: number): Route | Route6 | null;
   /** Replaying a capture: random choices taken from what the kernel sent (follow-draw.ts). */
   readonly follow?: DrawFollower;
   /** ktime_get_real_ns() at a virtual time; virtual time itself (a scenario's clock starts at the epoch) when absent. */
@@ -50,7 +51,7 @@ export class RuleContext {
   }
 
   /** The host's route toward an address, or null. */
-  routeTo(addr: number): Route | null {
+  routeTo(addr: number): Route | Route6 | null {
     return this.env.routeTo?.(addr) ?? null;
   }
 
@@ -78,6 +79,11 @@ export class RuleContext {
   /** statistic_mt's random mode: a draw below the threshold, or the outcome the capture shows. */
   statisticRandom(m: Extract<Match, { kind: 'random' }>): boolean {
     return this.env.follow?.statisticOutcome(m, this.state.notes) ?? this.random31() < m.threshold;
+  }
+
+  /** The outcome the capture shows for a `meta random` comparison, or null to draw (follow-draw.ts). */
+  followedRandomLookup(m: Extract<Match, { kind: 'lookup' }>): boolean | null {
+    return this.env.follow?.randomLookupOutcome(m, this.state.notes) ?? null;
   }
 
   /** The value the capture shows for a numgen random, or null to draw one. */

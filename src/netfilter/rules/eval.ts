@@ -14,8 +14,9 @@ import type { RuleContext } from './context.js';
 import { setContains } from './ipset.js';
 import { loadKey } from './nft-concat.js';
 import { dynsetEval } from './nft-dynset.js';
-import { setLookup } from './nft-set.js';
+import { lookupEval, setLookup } from './nft-set.js';
 import { natFromMap } from './nft-nat.js';
+import { keyIsRandomDraw } from './follow-draw.js';
 import { NftTrace } from './nft-trace.js';
 import { recentMatch } from './xt-recent.js';
 import { candidateRules } from './chain-index.js';
@@ -95,7 +96,7 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
     }
     trace?.matched(frame.chain, rule, i);
     if (!applyEffects(rule, ctx)) return { verdict: Verdict.Drop, rule };
-    const a = decide(rule.action, ctx);
+    const a = decide(rule, ctx);
     // a verdict or NAT map without the key ends the rule untraced (NFT_BREAK)
     if (a === undefined) continue;
     trace?.decided(frame.chain, rule, a === null ? CONTINUE : traceVerdict(a));
@@ -129,17 +130,17 @@ function runChain(table: Table, chain: Chain, ctx: RuleContext, onNat: (a: NatAc
 }
 
 /** The rule's action once its maps are looked up; undefined when a map lacks the key (NFT_BREAK). */
-function decide(a: Action | null, ctx: RuleContext): Decided | null | undefined {
+function decide(rule: Rule, ctx: RuleContext): Decided | null | undefined {
+  const a = rule.action;
   if (a === null) return null;
-  if (a.kind === 'vmap') return mapVerdict(a, ctx);
-  if ((a.kind === 'snat' || a.kind === 'dnat') && a.map) return natFromMap(a, ctx) ?? undefined;
+  if (a.kind === 'vmap') return mapVerdict(a, rule, ctx);
+  if ((a.kind === 'snat' || a.kind === 'dnat' || a.kind === 'redirect') && a.map) return natFromMap(a, rule, ctx) ?? undefined;
   return a;
 }
 
 /** nft_lookup_eval with a verdict register: the element's verdict, undefined on a miss. */
-function mapVerdict(a: Extract<Action, { kind: 'vmap' }>, ctx: RuleContext): Decided | undefined {
-  const key = loadKey(a.key, ctx);
-  return key === null ? undefined : (setLookup(a.map, key, ctx.skb.time)?.verdict ?? undefined);
+function mapVerdict(a: Extract<Action, { kind: 'vmap' }>, rule: Rule, ctx: RuleContext): Decided | undefined {
+  return lookupEval(a.map, loadKey(a.key, ctx), ctx, rule)?.verdict ?? undefined;
 }
 
 /**
@@ -254,8 +255,13 @@ function matches(m: Match, rule: Rule, ctx: RuleContext): boolean {
     }
     case 'lookup': {
       // nft_lookup_eval: NFT_LOOKUP_F_INV inverts the found bit, after the key was loaded
+      // (6.18 takes the catch-all element before inverting); a found element's expressions run
+      // a `meta random` comparison follows the capture where it shows the outcome (follow-draw.ts)
+      const followed = m.key.length === 1 && keyIsRandomDraw(m.key[0]!) ? ctx.followedRandomLookup(m) : null;
+      if (followed !== null) return followed;
       const key = loadKey(m.key, ctx);
-      return key !== null && m.negate !== (setLookup(m.set, key, ctx.skb.time) !== undefined);
+      if (key === null) return false;
+      return m.negate ? setLookup(m.set, key, ctx.skb.time) === undefined : lookupEval(m.set, key, ctx, rule) !== undefined;
     }
     case 'dynset':
       return dynsetEval(m, rule, ctx);

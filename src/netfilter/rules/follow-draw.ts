@@ -1,6 +1,8 @@
 /**
  * Random rule choices taken from the capture. Replaying a capture, the kernel's draw for
- * `-m statistic --mode random` or `numgen random` is unknown, but where it led is on the wire:
+ * `-m statistic --mode random`, `numgen random` or `meta random` (what iptables-translate writes
+ * for the statistic match: `meta random & 2147483647 < 1073741824`) is unknown, but where it led
+ * is on the wire:
  * the packet the kernel sent shows which endpoint a DNAT (or SNAT) chose. Any outcome a draw can
  * have is what some draw gives, so natsim takes the outcome whose branch can NAT the packet to
  * what the kernel sent, and says so in the trace; when no branch (or every branch) can, it
@@ -12,11 +14,17 @@
 import { formatIpv4 } from '../../packet/ipv4-addr.js';
 import type { WireTuple } from '../net.js';
 import { NatFlag, type Action, type Chain, type KeyExpr, type Match, type NatRange, type Ruleset, type Table, type VerdictAction } from './model.js';
-import type { FieldRange, NftSet } from './nft-set.js';
+import { setLookup, type FieldRange, type NftSet } from './nft-set.js';
 import { rangeFromData } from './nft-nat.js';
 
 type Numgen = Extract<KeyExpr, { kind: 'numgen' }>;
 type Statistic = Extract<Match, { kind: 'random' }>;
+type Lookup = Extract<Match, { kind: 'lookup' }>;
+/** What a random choice leads to: the rule's action when it holds, the rules after it when not. */
+interface Branches {
+  readonly taken: readonly NatTarget[];
+  readonly after: readonly NatTarget[];
+}
 
 /** A NAT statement a branch can reach: which end it maps, and where to. */
 interface NatTarget {
@@ -30,7 +38,9 @@ const ALWAYS = 0x80000000;
 
 export class DrawFollower {
   /** For a statistic match: what the rule's action can NAT to when it holds, and what the rules after it can when it does not. */
-  private readonly statistic = new Map<Statistic, { readonly taken: readonly NatTarget[]; readonly after: readonly NatTarget[] }>();
+  private readonly statistic = new Map<Statistic, Branches>();
+  /** For a `meta random` comparison whose outcome the draw decides (randomLookupIsChance). */
+  private readonly randomLookup = new Map<Lookup, Branches>();
   /** For a numgen that alone keys a verdict map: per value (less the offset), what its element's verdict can NAT to. */
   private readonly numgen = new Map<Numgen, (readonly NatTarget[])[]>();
   private readonly memo = new Map<Chain, readonly NatTarget[]>();
@@ -53,7 +63,10 @@ export class DrawFollower {
           const a = rule.action;
           if (!a) continue;
           const taken = this.actionTargets(table, a);
-          for (const m of rule.matches) if (m.kind === 'random') this.statistic.set(m, { taken, after });
+          for (const m of rule.matches) {
+            if (m.kind === 'random') this.statistic.set(m, { taken, after });
+            else if (m.kind === 'lookup' && randomLookupIsChance(m)) this.randomLookup.set(m, { taken, after });
+          }
           after = after.concat(taken);
           // a numgen that alone keys a verdict map, or the map a NAT statement takes its target from
           const keyed = a.kind === 'vmap' ? { key: a.key, map: a.map } : (a.kind === 'snat' || a.kind === 'dnat') && a.map ? { key: a.map.key, map: a.map.set } : null;
@@ -66,14 +79,23 @@ export class DrawFollower {
 
   /** The outcome of a statistic match the capture shows, or null to draw. */
   statisticOutcome(m: Statistic, notes: string[] | null): boolean | null {
+    if (m.threshold === 0 || m.threshold >= ALWAYS) return null;
+    return this.outcome(this.statistic.get(m), 'statistic random', notes);
+  }
+
+  /** The outcome of a `meta random` comparison the capture shows, or null to draw. */
+  randomLookupOutcome(m: Lookup, notes: string[] | null): boolean | null {
+    return this.outcome(this.randomLookup.get(m), 'meta random', notes);
+  }
+
+  private outcome(branches: Branches | undefined, what: string, notes: string[] | null): boolean | null {
     const wire = this.recorded();
-    const branches = this.statistic.get(m);
-    if (!wire || !branches || m.threshold === 0 || m.threshold >= ALWAYS) return null;
+    if (!wire || !branches) return null;
     const taken = leadsTo(branches.taken, wire);
     const after = leadsTo(branches.after, wire);
     // only when one outcome leads where the kernel sent it and the other cannot
     if (taken === null || after === null || taken === after) return null;
-    notes?.push(`statistic random: ${taken ? 'matched' : 'did not match'} as in the capture (${taken ? "the rule's branch" : 'the rules after it'} NAT the packet to ${wireText(wire)}, where the kernel sent it)`);
+    notes?.push(`${what}: ${taken ? 'matched' : 'did not match'} as in the capture (${taken ? "the rule's branch" : 'the rules after it'} NAT the packet to ${wireText(wire)}, where the kernel sent it)`);
     return taken;
   }
 
@@ -98,7 +120,8 @@ export class DrawFollower {
     const nat = a.kind === 'snat' || a.kind === 'dnat' ? a : null;
     if (nat) this.natData.add(ng);
     for (let v = 0; v < ng.modulus; v++) {
-      const element = map.elements.find((e) => (e.key[0]!.min as number) <= v + ng.offset && v + ng.offset <= (e.key[0]!.max as number));
+      // the element as the ruleset was loaded (virtual time 0), the catch-all for a value no other holds
+      const element = setLookup(map, [v + ng.offset], 0);
       if (nat) out.push(element?.data ? [dataTarget(nat, element.data)] : []);
       else out.push(element?.verdict ? this.actionTargets(table, element.verdict) : []);
     }
@@ -166,6 +189,34 @@ export class DrawFollower {
     if (!chain || this.open.has(chain)) return [];
     return this.memo.get(chain) ?? this.chainTargets(table, chain);
   }
+}
+
+/** `meta random`, or `meta random & (2^k - 1)`: the draw alone decides the comparison's key. */
+export function keyIsRandomDraw(k: KeyExpr): boolean {
+  const of = k.kind === 'bitwise' && !k.by && k.xor === 0 && (k.mask & (k.mask + 1)) === 0 ? k.of : k;
+  return of.kind === 'meta' && of.key === 'random';
+}
+
+/**
+ * A `meta random [& MASK] CMP|{ … }` comparison whose outcome the draw decides: some value the
+ * draw can give (0 … MASK) matches and some does not. One that always or never holds is left
+ * to itself, as a statistic probability of 0 or 1 is.
+ */
+function randomLookupIsChance(m: Lookup): boolean {
+  const k = m.key.length === 1 ? m.key[0]! : null;
+  if (k === null || !keyIsRandomDraw(k)) return false;
+  const top = k.kind === 'bitwise' ? k.mask : 0xffffffff;
+  const ranges = m.set.elements.flatMap((e) => (e.key.length === 1 && typeof e.key[0]!.min === 'number' && typeof e.key[0]!.max === 'number' ? [[Math.max(e.key[0]!.min, 0), Math.min(e.key[0]!.max, top)] as const] : []));
+  if (ranges.length !== m.set.elements.length) return false;
+  // how many of the values 0 … top the elements hold, overlaps counted once
+  let held = 0;
+  let next = 0;
+  for (const [lo, hi] of ranges.filter(([lo, hi]) => lo <= hi).sort((a, b) => a[0] - b[0])) {
+    const from = Math.max(lo, next);
+    if (hi >= from) held += hi - from + 1;
+    next = Math.max(next, hi + 1);
+  }
+  return held > 0 && held < top + 1;
 }
 
 /** The chains a chain's rules jump or go to, directly or through a verdict map. */

@@ -107,7 +107,20 @@ export type KeyExpr =
    * `ip6 saddr & ::ffff` (nft_bitwise_eval_mask_xor on four registers): a 128-bit field ANDed
    * with a mask, both as their register text (nft-datatype.ts ipv6Register).
    */
-  | { readonly kind: 'mask128'; readonly of: KeyExpr; readonly mask: string };
+  | { readonly kind: 'mask128'; readonly of: KeyExpr; readonly mask: string }
+  /**
+   * A field of an IPv6 extension header (`rt type 0`: nft_exthdr_ipv6_eval), found by
+   * ipv6_find_hdr wherever the header sits in the chain; an IPv6-only key, and a packet
+   * without the header breaks the rule.
+   */
+  | { readonly kind: 'exthdr6'; readonly name: string; readonly hdr: number; readonly offset: number; readonly bytes: number; readonly datatype: SetDatatype }
+  /**
+   * fib saddr|daddr [. iif|oif] oif|oifname (nft_fib4_eval): the device the route toward the
+   * address leaves by, `dev` the packet's device it must be (null: any).
+   */
+  | { readonly kind: 'fib'; readonly daddr: boolean; readonly dev: 'in' | 'out' | null; readonly result: 'oif' | 'oifname' }
+  /** A constant in a concatenation (`ip saddr . 10002`), loaded by nft_immediate; typed by the set's field. */
+  | { readonly kind: 'const'; readonly value: number | string; readonly datatype: SetDatatype };
 
 /** NFPROTO_IPV4 and NFPROTO_IPV6: the family of a packet, as meta nfproto and ct l3proto load it. */
 export type NfProto = 2 | 10;
@@ -117,7 +130,7 @@ export const NFPROTO_IPV6: NfProto = 10;
 /** The meta keys natsim loads (enum nft_meta_keys). */
 export type NftMetaKey = 'nfproto' | 'iifname' | 'oifname' | 'iif' | 'oif' | 'iiftype' | 'oiftype' | 'mark' | 'random' | 'time' | 'day' | 'hour' | 'pkttype' | 'length' | 'protocol' | 'cpu' | 'skuid' | 'skgid';
 /** The ct keys natsim loads (enum nft_ct_keys). */
-export type NftCtKey = 'state' | 'status' | 'direction' | 'mark' | 'l3proto' | 'protocol' | 'expiration';
+export type NftCtKey = 'state' | 'status' | 'direction' | 'mark' | 'l3proto' | 'protocol' | 'expiration' | 'zone';
 
 /**
  * A match: every match of a rule must hold (logical and), tested in the rule's order; `negate`
@@ -151,11 +164,13 @@ export type Match =
   /** nft lookup: the key (one field, or a concatenation) is in the named or anonymous set or map. */
   | { readonly kind: 'lookup'; readonly negate: boolean; readonly key: readonly KeyExpr[]; readonly set: NftSet }
   /**
-   * nft `add|update @set { KEY [timeout T] }` (nft_dynset): a statement that puts the key in the
-   * set, and ends the rule (NFT_BREAK) only when the set is full — so it sits among the matches,
-   * in the rule's order. `timeout` 0: the set's.
+   * nft `add|update|delete @set { KEY [timeout T] [STATEMENT…] [: DATA] }` (nft_dynset): a
+   * statement that puts the key (and a map's data) in the set or takes it out, and ends the rule
+   * (NFT_BREAK) only when the set is full or an element's statement says so — so it sits among
+   * the matches, in the rule's order. `timeout` 0: the set's. `exprs`: the statements each new
+   * element gets a copy of (nft_dynset_expr_setup).
    */
-  | { readonly kind: 'dynset'; readonly op: 'add' | 'update'; readonly key: readonly KeyExpr[]; readonly set: NftSet; readonly timeout: number }
+  | { readonly kind: 'dynset'; readonly op: 'add' | 'update' | 'delete'; readonly key: readonly KeyExpr[]; readonly data: readonly KeyExpr[] | null; readonly set: NftSet; readonly timeout: number; readonly exprs: readonly NftElementExpr[] }
   /** -m recent (xt_recent): the address of `side` in the namespace's table, per the command. */
   | { readonly kind: 'recent'; readonly negate: boolean; readonly table: RecentTable; readonly side: 'src' | 'dst'; readonly command: RecentCommand }
   /** An x_tables match module with a file of its own (xt-limit.ts, xt-ttl.ts, …). */
@@ -176,6 +191,14 @@ export interface NftExpr {
   readonly needsConntrack: boolean;
   /** The eval function: true to go on with the rule, false for NFT_BREAK. */
   eval(ctx: RuleContext, rule: Rule): boolean;
+}
+
+/**
+ * A stateful expression a set element can carry (NFT_EXPR_STATEFUL with a clone op): each new
+ * element gets its own copy of the rule's template (nft_expr_clone at virtual time `now`).
+ */
+export interface NftElementExpr extends NftExpr {
+  clone(now: number): NftElementExpr;
 }
 
 /**
@@ -262,7 +285,9 @@ export type Action =
    */
   | { readonly kind: 'snat' | 'dnat'; readonly range: NatRange; readonly map?: NatMap }
   /** MASQUERADE and REDIRECT: only the port part and flags of the range are meaningful. */
-  | { readonly kind: 'masquerade' | 'redirect'; readonly range: NatRange }
+  | { readonly kind: 'masquerade'; readonly range: NatRange }
+  /** REDIRECT; with `map`, the port (range) is the data of the element the key finds, and a miss ends the rule. */
+  | { readonly kind: 'redirect'; readonly range: NatRange; readonly map?: NatMap }
   /** REJECT: drop, and answer the sender. */
   | { readonly kind: 'reject'; readonly with: RejectWith }
   /**

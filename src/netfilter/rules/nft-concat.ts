@@ -8,6 +8,9 @@ import { readU16 } from '../../packet/ipv4.js';
 import type { RuleContext } from './context.js';
 import type { KeyExpr } from './model.js';
 import type { SetDatatype } from './nft-set.js';
+import { parseField } from './nft-datatype.js';
+import { loadFib, readFib } from './nft-fib.js';
+import { isRtHeaderField, loadExthdr6, readRtHeader } from './nft-exthdr6.js';
 import { numgenValue, readNumgen } from './nft-numgen.js';
 import { describe, type NftCursor, type Token } from './nft-tokens.js';
 import { BARE_META_KEYS, BITWISE_OPS, exprDatatype, loadCt, loadMeta, loadPayload, loadTcpOpt, readBitwise, readCt, readMeta, and128, readPayload, readRawPayload, readTcpOption } from './nft-expr.js';
@@ -30,17 +33,44 @@ const NOT_MODELLED: Readonly<Record<string, string>> = {
 };
 
 /**
- * Reads one field after its first word (ip saddr, meta iifname, ct state, tcp flags, numgen …),
- * with a `& MASK` after it.
+ * The datatypes of the set a key is looked up in or added to, for the constants in the key;
+ * null where there is none (an anonymous set takes its types from the key).
  */
-export function readKeyField(cur: NftCursor, first: Token): KeyExpr {
+export type ConstTypes = () => readonly SetDatatype[] | null;
+
+/**
+ * Reads field `index` of a key after its first word (ip saddr, meta iifname, ct state, tcp
+ * flags, numgen …), with a `& MASK` after it, or a constant (`ip saddr . 10002`, `. "lo"`).
+ */
+export function readKeyField(cur: NftCursor, first: Token, index = 0, constTypes: ConstTypes | null = null): KeyExpr {
+  if (isConstant(first)) return readConstant(cur, first, index, constTypes);
   const field = readBareField(cur, first);
   return BITWISE_OPS.has(cur.peek().text) ? readBitwise(cur, field, datatypeOf(field), (t) => readBareField(cur, t)) : field;
 }
 
+/** A quoted string or a word that starts with a digit: a value, not an expression. */
+function isConstant(tok: Token): boolean {
+  return tok.kind === 'string' || (tok.kind === 'word' && /^[0-9]/.test(tok.text));
+}
+
+/**
+ * A constant field of a key, in the datatype of the set's field at its place: nft loads it
+ * with nft_immediate into the field's register, where the lookup or dynset reads it.
+ */
+function readConstant(cur: NftCursor, tok: Token, index: number, constTypes: ConstTypes | null): KeyExpr {
+  const types = constTypes?.() ?? null;
+  if (types === null) return cur.fail(tok, `expected an expression, found ${describe(tok)} (a constant in a key takes its type from the named set it is looked up in or added to)`);
+  const datatype = types[index] ?? cur.fail(tok, `the set's key has ${types.length} field${types.length === 1 ? '' : 's'}; ${describe(tok)} would be field ${index + 1}`);
+  const v = parseField(datatype, tok.text);
+  if (v === null || v.min !== v.max) return cur.fail(tok, `bad ${datatype} constant ${describe(tok)}`);
+  return { kind: 'const', value: v.min, datatype };
+}
+
 function readBareField(cur: NftCursor, first: Token): KeyExpr {
   if (first.text === 'numgen') return readNumgen(cur);
+  if (first.text === 'fib') return readFib(cur);
   if (BARE_META_KEYS.has(first.text)) return readMeta(cur, first);
+  if (first.text === 'rt' && isRtHeaderField(cur.peek().text)) return readRtHeader(cur);
   const raw = readRawPayload(cur, first);
   if (raw !== null) return raw;
   const reason = NOT_MODELLED[first.text];
@@ -58,13 +88,13 @@ function readBareField(cur: NftCursor, first: Token): KeyExpr {
   return readPayload(cur, first, field) ?? cur.fail(first, `unsupported expression '${first.text} ${field.text}' (natsim reads ip, ip6, tcp, udp, th, icmp, icmpv6 fields, meta, ct and numgen)`);
 }
 
-/** Reads `FIELD [. FIELD]…` from its first word. */
-export function readKey(cur: NftCursor, first: Token): KeyExpr[] {
-  const key = [readKeyField(cur, first)];
+/** Reads `FIELD [. FIELD]…` from its first word; `constTypes` types the constants among them. */
+export function readKey(cur: NftCursor, first: Token, constTypes: ConstTypes | null = null): KeyExpr[] {
+  const key = [readKeyField(cur, first, 0, constTypes)];
   while (cur.peek().kind === 'word' && cur.peek().text === '.') {
     const dot = cur.next();
     if (key.length === MAX_KEY_FIELDS) cur.fail(dot, `a concatenation has at most ${MAX_KEY_FIELDS} fields`);
-    key.push(readKeyField(cur, cur.next()));
+    key.push(readKeyField(cur, cur.next(), key.length, constTypes));
   }
   return key;
 }
@@ -81,10 +111,15 @@ export function datatypeOf(k: KeyExpr): SetDatatype {
       return 'inet_service';
     case 'numgen':
       return 'integer';
+    case 'fib':
+      return k.result === 'oif' ? 'iface_index' : 'ifname';
     case 'bitwise':
       return datatypeOf(k.of);
     case 'mask128':
       return 'ipv6_addr';
+    case 'const':
+    case 'exthdr6':
+      return k.datatype;
     case 'meta':
     case 'ct':
     case 'payload':
@@ -132,6 +167,8 @@ export function loadField(k: KeyExpr, ctx: RuleContext): number | string | null 
     }
     case 'numgen':
       return numgenValue(k, ctx);
+    case 'fib':
+      return loadFib(k, ctx);
     case 'meta':
       return loadMeta(k, ctx);
     case 'ct':
@@ -152,5 +189,9 @@ export function loadField(k: KeyExpr, ctx: RuleContext): number | string | null 
       const v = loadField(k.of, ctx);
       return typeof v === 'string' ? and128(v, k.mask) : null;
     }
+    case 'const':
+      return k.value;
+    case 'exthdr6':
+      return loadExthdr6(k, ctx);
   }
 }

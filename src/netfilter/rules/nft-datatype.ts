@@ -112,6 +112,8 @@ export function parseField(type: SetDatatype, text: string): FieldRange | null {
       return parsePortRange(text, '-');
     case 'ifname':
     case 'iface_index':
+      // index 0 is no device, which natsim loads as "" (meta iif without one, fib … oif with no route)
+      if (type === 'iface_index' && text === '0') return { min: '', max: '' };
       // IFNAMSIZ: 15 characters and the NUL; `eth*` is every name starting with eth
       if (text.length === 0 || text.length > 16) return null;
       return text.endsWith('*') ? { min: text.slice(0, -1), max: `${text.slice(0, -1)}\uffff` } : { min: text, max: text };

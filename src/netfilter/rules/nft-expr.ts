@@ -43,7 +43,7 @@ const META_TYPE: Readonly<Record<NftMetaKey, SetDatatype>> = {
   skgid: 'integer',
 };
 
-const CT_TYPE: Readonly<Record<NftCtKey, SetDatatype>> = { state: 'ct_state', status: 'ct_status', direction: 'ct_dir', mark: 'mark', l3proto: 'nf_proto', protocol: 'inet_proto', expiration: 'integer' };
+const CT_TYPE: Readonly<Record<NftCtKey, SetDatatype>> = { state: 'ct_state', status: 'ct_status', direction: 'ct_dir', mark: 'mark', l3proto: 'nf_proto', protocol: 'inet_proto', expiration: 'integer', zone: 'integer' };
 
 /** Meta keys nft also reads without the `meta` word. */
 export const BARE_META_KEYS = new Set<string>(['iifname', 'oifname', 'iif', 'oif', 'iiftype', 'oiftype', 'mark', 'skuid', 'skgid']);
@@ -254,6 +254,10 @@ export function loadCt(k: Ct, ctx: RuleContext): number | null {
       return ctx.skb.pkt.proto;
     case 'expiration':
       return Math.max(0, Math.floor((ct.timeout - ctx.skb.time) / 1e6));
+    case 'zone':
+      // nf_ct_zone(ct)->id: natsim refuses whatever would put an entry in another zone (CT
+      // --zone, ct zone set, a snapshot's zone=), so every entry is in nf_ct_zone_dflt, zone 0
+      return 0;
   }
 }
 

@@ -7,7 +7,7 @@
  * full when the ruleset is loaded, at virtual time 0.
  */
 import type { RuleContext } from './context.js';
-import type { NftExpr, Rule } from './model.js';
+import type { NftElementExpr, Rule } from './model.js';
 import type { NftCursor } from './nft-tokens.js';
 
 /** NFT_LIMIT_PKT_BURST_DEFAULT. */
@@ -26,8 +26,11 @@ export interface LimitSpec {
   readonly text: string;
 }
 
-/** struct nft_limit / nft_limit_priv: one bucket, shared by every rule naming the object. */
-export class NftLimit implements NftExpr {
+/**
+ * struct nft_limit / nft_limit_priv: one bucket, shared by every rule naming the object; a
+ * set element's limit (`update @s { ip saddr limit rate 12/minute }`) has a bucket of its own.
+ */
+export class NftLimit implements NftElementExpr {
   readonly stateful = true;
   readonly needsConntrack = false;
   readonly name: string;
@@ -46,6 +49,13 @@ export class NftLimit implements NftExpr {
     this.tokensMax = spec.bytes ? Math.floor((this.nsecs * (spec.rate + burst)) / spec.rate) : Math.floor(this.nsecs / spec.rate) * burst;
     this.tokens = this.tokensMax;
     this.cost = Math.floor(this.nsecs / spec.rate);
+  }
+
+  /** nft_limit_clone: the same rate and burst, a full bucket that starts filling now. */
+  clone(now: number): NftLimit {
+    const copy = new NftLimit(this.spec);
+    copy.last = now;
+    return copy;
   }
 
   /** nft_limit_pkts_eval / nft_limit_bytes_eval over nft_limit_eval. */

@@ -47,7 +47,7 @@ const RELATIONS: Readonly<Record<string, '==' | '!=' | '<' | '>' | '<=' | '>='>>
 const CT_UNMODELLED: Readonly<Record<string, string>> = {
   timeout: 'per-connection timeout policies would change how long entries live',
   expectation: 'expectations created by rules are not modelled',
-  zone: 'conntrack zones are not modelled',
+  zone: 'conntrack zones are not modelled: natsim keeps every entry in zone 0',
   secmark: 'SELinux labels are not modelled',
   label: 'conntrack labels are not modelled',
   count: 'connection counting (nft_connlimit) is not modelled',
@@ -76,6 +76,7 @@ function keyFamily(key: readonly KeyExpr[]): NfProto | null {
     const of = k.kind === 'bitwise' || k.kind === 'mask128' ? k.of : k;
     if (of.kind === 'saddr' || of.kind === 'daddr') return NFPROTO_IPV4;
     if (of.kind === 'payload' && of.nfproto !== null) return of.nfproto;
+    if (of.kind === 'exthdr6') return NFPROTO_IPV6;
   }
   return null;
 }
@@ -247,10 +248,12 @@ class NftParser extends NftCursor {
         const nameTok = this.next();
         if (!table) return this.skipElement(this.next());
         const set = this.setOf(table, nameTok);
-        const gone = anonymousSet(set.key, set.verdictMap, set.data);
+        // a map's elements are named by their keys, with their data or without (`{ KEY }`, `{ * }`)
+        const withData = this.elementsHoldData();
+        const gone = anonymousSet(set.key, withData && set.verdictMap, withData ? set.data : null);
         readElements(this, gone);
         for (const e of gone.elements) {
-          const at = set.elements.findIndex((x) => x.key.every((f, i) => f.min === e.key[i]!.min && f.max === e.key[i]!.max));
+          const at = set.elements.findIndex((x) => x.key.length === e.key.length && x.key.every((f, i) => f.min === e.key[i]!.min && f.max === e.key[i]!.max));
           if (at < 0) this.fail(nameTok, `${verb.text} element: '${nameTok.text}' holds no such element`);
           set.elements.splice(at, 1);
         }
@@ -265,6 +268,17 @@ class NftParser extends NftCursor {
           return;
         }
         this.fail(what, `unsupported ${verb.text} '${what.text}'`);
+    }
+  }
+
+  /** Whether the `{ … }` element list ahead has a `:` (elements written with their data). */
+  private elementsHoldData(): boolean {
+    for (let i = 0, depth = 0; ; i++) {
+      const t = this.peekAt(i);
+      if (t.kind === 'end') return false;
+      if (t.kind === 'punct' && t.text === '{') depth++;
+      else if (t.kind === 'punct' && t.text === '}' && --depth <= 0) return false;
+      else if (t.text === ':') return true;
     }
   }
 
@@ -536,11 +550,23 @@ class NftParser extends NftCursor {
     readElements(this, set);
   }
 
-  /** `@NAME` in a rule: the named set or map of the table being read, keyed as the rule's key. */
-  private namedSet(tok: Token, key: readonly KeyExpr[]): NftSet {
+  /** The key types of the `@SET` the key being read is looked up in (`ip saddr . "lo" @s`), or null. */
+  private setTypesAhead(): readonly SetDatatype[] | null {
+    for (let i = this.pos; i < this.tokens.length; i++) {
+      const t = this.tokens[i]!;
+      if (t.kind === 'eol' || t.kind === 'end' || (t.kind === 'punct' && t.text !== ',')) return null;
+      // @nh,OFFSET,LENGTH is a raw payload, not a set
+      if (t.text.startsWith('@') && this.tokens[i + 1]?.text !== ',') return this.namedSet(t, null).key;
+    }
+    return null;
+  }
+
+  /** `@NAME` in a rule: the named set or map of the table being read, keyed as the rule's key (null: not checked). */
+  private namedSet(tok: Token, key: readonly KeyExpr[] | null): NftSet {
     const table = this.currentTable;
     const set = table ? this.sets.get(`${table.family} ${table.name} ${tok.text.slice(1)}`) : undefined;
     if (!set) return this.fail(tok, `no set '${tok.text.slice(1)}' in this table (define it before the rules that use it)`);
+    if (key === null) return set;
     const want = keyTypeText(key.map(datatypeOf));
     if (keyTypeText(set.key) !== want) return this.fail(tok, `set '${tok.text.slice(1)}' holds ${keyTypeText(set.key)}, not ${want}`);
     return set;
@@ -594,6 +620,7 @@ class NftParser extends NftCursor {
       case '@nh':
       case '@th':
       case '@ih':
+      case 'rt':
         return this.keyStatement(tok, matches);
       case 'meta':
         return this.metaStatement(tok, matches, effects);
@@ -603,6 +630,8 @@ class NftParser extends NftCursor {
       case 'ct':
         return this.ctStatement(tok, matches, effects);
       case 'fib':
+        // `fib saddr|daddr type …` is the address type; the route's device is a key (nft-fib.ts)
+        if (this.peekAt(1).text !== 'type') return this.keyStatement(tok, matches);
         matches.push(this.fibMatch());
         return null;
       case 'icmp':
@@ -612,6 +641,7 @@ class NftParser extends NftCursor {
         return null;
       case 'add':
       case 'update':
+      case 'delete':
         matches.push(readDynset(this, tok, (t, key) => this.namedSet(t, key)));
         return null;
       case 'log':
@@ -738,7 +768,7 @@ class NftParser extends NftCursor {
    * nft writes it (a `VALUE / MASK` is `KEY & MASK == VALUE`).
    */
   private keyStatement(first: Token, matches: Match[]): Action | null {
-    const key = readKey(this, first);
+    const key = readKey(this, first, () => this.setTypesAhead());
     this.checkFamily(first, keyFamily(key));
     if (this.peek().text === 'vmap') {
       this.next();
@@ -1038,9 +1068,12 @@ class NftParser extends NftCursor {
       case 'secmark':
         if (this.tokens[this.pos + 1]?.text === 'set') return this.secmarkSet(matches);
         return this.fail(key, `ct secmark is not modelled (${CT_UNMODELLED.secmark})`);
+      case 'zone':
+        // reading the zone is a key (nft-expr.ts); setting one is not modelled
+        if (this.peekAt(1).text === 'set') return this.fail(key, `ct zone set is not modelled (${CT_UNMODELLED.zone})`);
+        break;
       case 'timeout':
       case 'expectation':
-      case 'zone':
       case 'label':
       case 'count':
         return this.fail(key, `ct ${key.text} is not modelled (${CT_UNMODELLED[key.text]})`);
@@ -1186,7 +1219,9 @@ class NftParser extends NftCursor {
     let map: NatMap | null = null;
     if (this.peek().text === 'to') {
       this.next();
-      if (MAP_KEY_WORDS.has(this.peek().text)) map = this.natMap(kind);
+      const portKey = kind === 'redirect' ? this.portMapKey() : null;
+      if (portKey !== null) map = this.natMap(kind, portKey);
+      else if (MAP_KEY_WORDS.has(this.peek().text)) map = this.natMap(kind, this.next());
       else targetTok = this.next();
     } else if (kind === 'snat' || kind === 'dnat') {
       if (this.atRuleEnd() || this.peek().text === 'comment') this.fail(this.peek(), `${kind} needs 'to ADDRESS'`);
@@ -1202,7 +1237,7 @@ class NftParser extends NftCursor {
     }
     if (map !== null) {
       if (fam === NFPROTO_IPV6) this.fail(famTok, `${kind} ip6 to a map is not modelled (natsim maps IPv4 NAT targets)`);
-      if (kind !== 'snat' && kind !== 'dnat') this.fail(this.peek(), `${kind} to a map is not modelled (snat and dnat are)`);
+      if (kind === 'masquerade') this.fail(this.peek(), `${kind} to a map is not modelled (snat, dnat and redirect are)`);
       return { kind, range: { flags, minAddr: 0, maxAddr: 0, minProto: 0, maxProto: 0, baseProto: 0 }, map };
     }
     if (targetTok === null) return { kind, range: { flags, minAddr: 0, maxAddr: 0, minProto: 0, maxProto: 0, baseProto: 0 } };
@@ -1220,14 +1255,30 @@ class NftParser extends NftCursor {
     return t !== undefined && (/^\[/.test(t.text) || /^[0-9a-f]*:[0-9a-f]*:/i.test(t.text));
   }
 
-  /** `EXPR map MAP` as a NAT target: the data are an address or range, and maybe a port or range. */
-  private natMap(kind: string): NatMap {
-    const at = this.peek();
-    const key = readKey(this, this.next());
+  /**
+   * `redirect to :EXPR map MAP` (the port of the element the key finds): the key's first word
+   * without its colon (`:tcp`), or null for a port target (`:8080`).
+   */
+  private portMapKey(): Token | null {
+    const t = this.peek();
+    const word = t.text.slice(1);
+    if (!t.text.startsWith(':') || !MAP_KEY_WORDS.has(word)) return null;
+    this.next();
+    return { ...t, text: word, col: t.col + 1 };
+  }
+
+  /**
+   * `EXPR map MAP` as a NAT target (its first token read): the data are an address or range, and
+   * maybe a port or range; for redirect a port or range.
+   */
+  private natMap(kind: string, first: Token): NatMap {
+    const key = readKey(this, first);
     this.expect('map');
-    const set = this.setOperand(key, 'data', this.natDataShape());
+    const ports = kind === 'redirect';
+    const set = this.setOperand(key, 'data', ports ? ['inet_service'] : this.natDataShape());
     const data = set.data ?? [];
-    if (data[0] !== 'ipv4_addr' || data.length > 2 || (data.length === 2 && data[1] !== 'inet_service')) this.fail(at, `${kind} to a map needs data ipv4_addr [. inet_service] (this map holds ${data.join(' . ') || 'verdicts'})`);
+    const fits = ports ? data.length === 1 && data[0] === 'inet_service' : data[0] === 'ipv4_addr' && (data.length === 1 || (data.length === 2 && data[1] === 'inet_service'));
+    if (!fits) this.fail(first, `${kind} to a map needs data ${ports ? 'inet_service' : 'ipv4_addr [. inet_service]'} (this map holds ${data.join(' . ') || 'verdicts'})`);
     return { key, set };
   }
 

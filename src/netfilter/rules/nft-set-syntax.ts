@@ -23,12 +23,13 @@ interface SetDecl {
   timeout: number;
   size: number;
   gcInterval: number;
+  counter: boolean;
 }
 
 /** After `set|map NAME`: the `{ … }` body. */
 export function readSetDecl(cur: NftCursor, nameTok: Token, kind: 'set' | 'map'): NftSet {
   cur.expectPunct('{');
-  const decl: SetDecl = { key: null, verdictMap: false, data: null, flags: 0, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL };
+  const decl: SetDecl = { key: null, verdictMap: false, data: null, flags: 0, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL, counter: false };
   let set: NftSet | null = null;
   for (cur.skipSeparators(); !cur.peekPunct('}'); cur.skipSeparators()) {
     const prop = cur.next();
@@ -60,9 +61,12 @@ export function readSetDecl(cur: NftCursor, nameTok: Token, kind: 'set' | 'map')
         cur.expect('=');
         readElements(cur, set);
         break;
+      case 'counter':
+        decl.counter = true;
+        while (!cur.atRuleEnd()) cur.next();
+        break;
       case 'comment':
       case 'policy':
-      case 'counter':
       case 'auto-merge':
         while (!cur.atRuleEnd()) cur.next();
         break;
@@ -82,7 +86,7 @@ function declaredSet(cur: NftCursor, nameTok: Token, at: Token, decl: SetDecl, k
   if (decl.key === null) return at.text === 'elements' ? cur.fail(at, "'type' must come before 'elements'") : cur.fail(nameTok, `${kind} ${nameTok.text} has no type`);
   const flags = decl.timeout > 0 ? decl.flags | SetFlag.Timeout : decl.flags;
   if ((flags & SetFlag.Eval) !== 0 && (flags & SetFlag.Interval) !== 0) cur.fail(nameTok, `${kind} ${nameTok.text}: no set backend takes both 'dynamic' and 'interval' (nft_set_rhash, the one rules add to, holds single values)`);
-  return { name: nameTok.text, key: decl.key, verdictMap: decl.verdictMap, data: decl.data, flags, timeout: decl.timeout, size: decl.size, gcInterval: decl.gcInterval, elements: [], lastGc: 0 };
+  return { name: nameTok.text, key: decl.key, verdictMap: decl.verdictMap, data: decl.data, flags, timeout: decl.timeout, size: decl.size, gcInterval: decl.gcInterval, counter: decl.counter, elements: [], lastGc: 0 };
 }
 
 /** `A [. B]…` of declarable datatypes. */
@@ -117,13 +121,17 @@ function readMapData(cur: NftCursor, kind: 'set' | 'map', readTypes: (cur: NftCu
     cur.next();
     return { verdictMap: true, data: null };
   }
-  if (OBJECT_DATA.has(tok.text)) cur.fail(tok, `maps of ${tok.text} objects are not modelled (natsim evaluates verdict maps and maps of values)`);
+  // `ct helper|timeout|expectation` names objects; `typeof … : ct mark|zone` is a value
+  const objects = tok.text === 'ct' ? CT_OBJECTS.has(cur.peekAt(1).text) : OBJECT_DATA.has(tok.text);
+  if (objects) cur.fail(tok, `maps of ${tok.text} objects are not modelled (natsim evaluates verdict maps and maps of values)`);
   if (tok.text === 'interval') cur.next();
   return { verdictMap: false, data: readTypes(cur) };
 }
 
 /** Map data that names stateful objects (nft_objref). */
-const OBJECT_DATA = new Set(['counter', 'quota', 'limit', 'ct', 'secmark', 'synproxy']);
+const OBJECT_DATA = new Set(['counter', 'quota', 'limit', 'secmark', 'synproxy']);
+/** The ct object types (nft_ct_helper_obj, nft_ct_timeout_obj, nft_ct_expect_obj). */
+const CT_OBJECTS = new Set(['helper', 'timeout', 'expectation']);
 
 /** `flags F[,F]…`: their SetFlag bits. */
 function readFlags(cur: NftCursor): number {
@@ -179,7 +187,8 @@ export function readElements(cur: NftCursor, set: NftSet): void {
 }
 
 function readElement(cur: NftCursor, set: NftSet, first: Token): SetElement {
-  const key = readFields(cur, set.key, first);
+  // `*`: the catch-all element (NFT_SET_ELEM_CATCHALL), which has no key
+  const key = first.text === '*' ? [] : readFields(cur, set.key, first);
   const expiry = readElementOptions(cur, set);
   if (!set.verdictMap && !set.data) return { key, verdict: null, data: null, expiry };
   cur.expect(':');
@@ -227,14 +236,7 @@ function readElementOptions(cur: NftCursor, set: NftSet): ElementExpiry | null {
       cur.next();
       cur.expectString();
     } else if (word === 'counter') {
-      // an element's counter extension (NFT_SET_EXT_EXPRESSIONS): counts, changes nothing
-      cur.next();
-      if (cur.peek().text === 'packets') {
-        cur.next();
-        cur.next();
-        cur.expect('bytes');
-        cur.next();
-      }
+      readElementCounter(cur);
     } else if (word === 'timeout' || word === 'expires') {
       const tok = cur.next();
       if ((set.flags & SetFlag.Timeout) === 0) cur.fail(tok, `'${word}' needs a set with timeouts (${set.name ?? 'an anonymous set'} has no 'flags timeout' and no 'timeout')`);
@@ -248,6 +250,16 @@ function readElementOptions(cur: NftCursor, set: NftSet): ElementExpiry | null {
   if (expires !== null && timeout === 0) cur.fail(expires.tok, "'expires' needs a timeout (the element's or the set's)");
   if (expires !== null && expires.ns > timeout) cur.fail(expires.tok, "'expires' cannot exceed the element's timeout");
   return timeout === 0 ? null : { timeout, expiration: expires?.ns || timeout };
+}
+
+/** `counter [packets N bytes M]`, an element's counter extension (NFT_SET_EXT_EXPRESSIONS): it counts and changes nothing. */
+export function readElementCounter(cur: NftCursor): void {
+  cur.expect('counter');
+  if (cur.peek().text !== 'packets') return;
+  cur.next();
+  cur.next();
+  cur.expect('bytes');
+  cur.next();
 }
 
 /** A verdict word (and its chain): a rule's last statement, or a verdict map's data. */

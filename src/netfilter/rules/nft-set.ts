@@ -6,9 +6,12 @@
  * interval` (nft_set_rbtree.c), and ranges per field of a concatenation (nft_set_pipapo.c).
  * Elements may time out (NFT_SET_EXT_TIMEOUT): an expired element matches nothing, and
  * nft_rhash_gc takes it out of the set a garbage-collection interval later.
+ * A catch-all element (`*`, NFT_SET_ELEM_CATCHALL) has no key: a lookup that finds no other
+ * element takes it (nft_set_catchall_lookup), the backends' update (nft_dynset) never does.
  * The lookup is nft_lookup_eval (net/netfilter/nft_lookup.c).
  */
-import type { VerdictAction } from './model.js';
+import type { RuleContext } from './context.js';
+import type { NftExpr, Rule, VerdictAction } from './model.js';
 import type { FieldRange, SetDatatype } from './nft-datatype.js';
 
 export type { FieldRange, SetDatatype } from './nft-datatype.js';
@@ -33,6 +36,7 @@ export interface ElementExpiry {
 }
 
 export interface SetElement {
+  /** A range per key field; empty for the catch-all element (`*`). */
   readonly key: readonly FieldRange[];
   /** A verdict map's data; null in a set. */
   readonly verdict: VerdictAction | null;
@@ -40,6 +44,12 @@ export interface SetElement {
   readonly data: readonly FieldRange[] | null;
   /** null: the element never expires (no timeout extension, or a timeout of 0). */
   readonly expiry: ElementExpiry | null;
+  /**
+   * NFT_SET_EXT_EXPRESSIONS that change what a rule does (an element's own `limit`, which
+   * nft_dynset_expr_setup cloned for it), run by nft_set_elem_update_expr when the element is
+   * found. Counters are left out: they count and change nothing.
+   */
+  readonly exprs?: readonly NftExpr[];
 }
 
 export interface NftSet {
@@ -58,6 +68,8 @@ export interface NftSet {
   readonly size: number;
   /** `gc-interval`, ns: how often nft_rhash_gc collects expired elements. */
   readonly gcInterval: number;
+  /** `counter` in the declaration: every element gets one (set->exprs), the statement a rule's add or update must then give. */
+  readonly counter: boolean;
   /** Shared with every rule that names the set, so `add element` later reaches them too. */
   readonly elements: SetElement[];
   /** The garbage-collection tick that ran last (virtual ns), see collectExpired. */
@@ -69,7 +81,7 @@ export const DEFAULT_GC_INTERVAL = 1e9;
 
 /** The set or map a rule's `{ … }` makes: anonymous and constant, without timeouts. */
 export function anonymousSet(key: readonly SetDatatype[], verdictMap: boolean, data: readonly SetDatatype[] | null = null): NftSet {
-  return { name: null, key, verdictMap, data, flags: SetFlag.Constant, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL, elements: [], lastGc: 0 };
+  return { name: null, key, verdictMap, data, flags: SetFlag.Constant, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL, counter: false, elements: [], lastGc: 0 };
 }
 
 /** __nft_set_elem_expired: the element has a timeout and `now` has reached its expiration. */
@@ -78,16 +90,46 @@ function elementExpired(e: SetElement, now: number): boolean {
 }
 
 /**
- * The live element holding the key (the registers `regs`, one per field), each field within
- * its element's range; undefined for none. Expired elements are skipped, as nft_rhash_cmp does.
+ * nft_lookup_eval's element: the live element holding the key (the registers `regs`, one per
+ * field), each field within its element's range, else the live catch-all element; undefined
+ * for none. Expired elements are skipped, as nft_rhash_cmp does.
  */
 export function setLookup(set: NftSet, regs: ArrayLike<number | string>, now: number): SetElement | undefined {
+  return findElement(set, regs, now, true);
+}
+
+/**
+ * The backend's own lookup (set->ops->update in nft_dynset_eval): `catchAll` false leaves the
+ * catch-all element out, as nft_rhash_update does.
+ */
+export function findElement(set: NftSet, regs: ArrayLike<number | string>, now: number, catchAll = false): SetElement | undefined {
   const elements = set.elements;
+  let star: SetElement | undefined;
   for (let i = 0; i < elements.length; i++) {
     const e = elements[i]!;
-    if (holds(e, regs) && !elementExpired(e, now)) return e;
+    if (e.key.length === 0) {
+      if (catchAll && !elementExpired(e, now)) star = e;
+    } else if (holds(e, regs) && !elementExpired(e, now)) return e;
   }
-  return undefined;
+  return star;
+}
+
+/**
+ * nft_lookup_eval without NFT_LOOKUP_F_INV (a set match, a map's data or verdict): the element
+ * the key (null: a field that did not load) finds, once its expressions have let the rule go on
+ * (nft_set_elem_update_expr); undefined for NFT_BREAK.
+ */
+export function lookupEval(set: NftSet, regs: ArrayLike<number | string> | null, ctx: RuleContext, rule: Rule): SetElement | undefined {
+  if (regs === null) return undefined;
+  const e = setLookup(set, regs, ctx.skb.time);
+  return e !== undefined && elementExprsPass(e, ctx, rule) ? e : undefined;
+}
+
+/** nft_set_elem_update_expr: the element's expressions in turn; false when one ends the rule (NFT_BREAK). */
+export function elementExprsPass(e: SetElement, ctx: RuleContext, rule: Rule): boolean {
+  const exprs = e.exprs;
+  if (exprs) for (const x of exprs) if (!x.eval(ctx, rule)) return false;
+  return true;
 }
 
 function holds(e: SetElement, regs: ArrayLike<number | string>): boolean {

@@ -12,7 +12,7 @@ import type { RuleContext } from './context.js';
 import { NFPROTO_IPV4, type KeyExpr, type MarkOwner, type NftExpr, type Rule } from './model.js';
 import { packetNfproto } from './nft-expr.js';
 import { loadKey } from './nft-concat.js';
-import { setLookup, type NftSet } from './nft-set.js';
+import { lookupEval, type NftSet } from './nft-set.js';
 
 /** ct helper set "NAME": nft_ct_helper_obj_init calls nf_ct_netns_get. */
 export class NftCtHelperSet implements NftExpr {
@@ -82,7 +82,7 @@ export class NftMarkFromMap implements NftExpr {
 
   eval(ctx: RuleContext, rule: Rule): boolean {
     const regs = loadKey(this.key, ctx);
-    const found = regs === null ? undefined : setLookup(this.map, regs, ctx.skb.time);
+    const found = lookupEval(this.map, regs, ctx, rule);
     const value = found?.data?.[0]?.min;
     if (typeof value !== 'number') return false;
     const skb = ctx.skb;

@@ -76,6 +76,11 @@ export class NftCursor {
     return this.tokens[this.pos]!;
   }
 
+  /** The token `n` after the next one (the `end` token past the last). */
+  peekAt(n: number): Token {
+    return this.tokens[Math.min(this.pos + n, this.tokens.length - 1)]!;
+  }
+
   next(): Token {
     const tok = this.tokens[this.pos]!;
     if (this.pos < this.tokens.length - 1) this.pos++;
