@@ -1,8 +1,9 @@
 /**
  * One Linux host (one network namespace): devices, routing, sysctls, netfilter hooks with
- * conntrack and NAT — the glue between the devices and the IP paths of ipv4/ (ip_rcv →
- * PRE_ROUTING → routing → LOCAL_IN | FORWARD → POST_ROUTING → transmit; local output →
- * LOCAL_OUT → POST_ROUTING).
+ * conntrack and NAT — the glue between the devices and the IP paths of ipv4/ and ipv6/ (ip_rcv
+ * or ipv6_rcv by the frame's family → PRE_ROUTING → routing → LOCAL_IN | FORWARD →
+ * POST_ROUTING → transmit; local output → LOCAL_OUT → POST_ROUTING), each family with its own
+ * hook table (nf_hooks_ipv4, nf_hooks_ipv6).
  */
 import { Hook, Verdict } from '../netfilter/constants.js';
 import { PacketDirection } from '../capture/record.js';

@@ -132,7 +132,10 @@ export function isIpv6Skb(skb: Skb): skb is Ipv6Skb {
   return skb.pkt instanceof Ipv6Packet;
 }
 
-/** The IPv4 half of the packet path takes only IPv4 skbs (the IPv6 half is not wired yet). */
+/**
+ * An skb the caller has told apart from IPv6 already (isIpv6Skb false), as the IPv4 half of the
+ * path takes it; the check can only fail on a bug.
+ */
 export function ipv4Path(skb: Skb): Ipv4Skb {
   if (!isIpv4Skb(skb)) throw new Error('bug: an IPv6 skb on the IPv4 path');
   return skb;

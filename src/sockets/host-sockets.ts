@@ -125,10 +125,11 @@ export class HostSockets implements SocketEnv {
   /** A packet that passed LOCAL_IN. */
   deliver(skb: Skb): void {
     if (isIpv6Skb(skb)) return this.deliver6(skb);
-    const p = ipv4Path(skb).pkt;
+    const v4 = ipv4Path(skb);
+    const p = v4.pkt;
     if (p.proto === IPPROTO.TCP) this.tcpReceive(p, skb.time);
-    else if (p.proto === IPPROTO.UDP) this.udpReceive(ipv4Path(skb), skb.time);
-    else if (p.proto === IPPROTO.ICMP) this.icmpReceive(ipv4Path(skb));
+    else if (p.proto === IPPROTO.UDP) this.udpReceive(v4, skb.time);
+    else if (p.proto === IPPROTO.ICMP) this.icmpReceive(v4);
   }
 
   /**

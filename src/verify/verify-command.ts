@@ -2,7 +2,7 @@
  * `natsim verify CAPTURE --node DIR`: replay a capture taken with `tcpdump -i any` on a real
  * machine, on that machine as its node snapshot describes it, and check natsim sent what the
  * kernel sent — packet by packet, per interface. Exit 0 when every packet matches, 1 otherwise,
- * and 1 when no packet could be compared at all (an IPv6-only capture): a pass on nothing is none.
+ * and 1 when no packet could be compared at all (a capture of ARP and NDP only): a pass on nothing is none.
  */
 import { readCapture } from '../capture/index.js';
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';

@@ -37,7 +37,7 @@ import { RecordClock } from './record-clock.js';
 import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../packet/icmp.js';
 
 
-/** An IPv4 packet leaving the host: its time (ns since the first record), interface and bytes. */
+/** An IP packet (IPv4 or IPv6) leaving the host: its time (ns since the first record), interface and bytes. */
 export interface SentPacket {
   readonly time: number;
   readonly ifindex: number;
@@ -48,7 +48,7 @@ export interface SentPacket {
 export interface KeptPackets {
   /** What natsim sent, in order. */
   readonly sent: SentPacket[];
-  /** The capture's own outgoing IPv4 packets (what the kernel sent). */
+  /** The capture's own outgoing IP packets, NDP and ARP aside (what the kernel sent). */
   readonly recorded: SentPacket[];
 }
 
@@ -125,10 +125,10 @@ class Pending {
   outgoing = false;
   /** SLL/SLL2 packet type PACKET_OTHERHOST: a frame for another host's MAC (ip_rcv drops it). */
   otherHost = false;
-  /** A sent IPv4 frame: the kernel's packet as indexed for pairing (claimed once a received one pairs with it). */
+  /** A sent IP frame: the kernel's packet as indexed for pairing (claimed once a received one pairs with it). */
   sent: Sent | null = null;
   /**
-   * An IPv4 frame's bytes (decoded when fed), as chunk.bytes[at, at + length); chunk is null
+   * An IP frame's bytes (decoded when fed), as chunk.bytes[at, at + length); chunk is null
    * for the others. Held as numbers, not as a view: a view kept for the lookahead's
    * second would outlive the young generation, and old-space garbage would grow with the file.
    */

@@ -1,7 +1,7 @@
 /**
- * natsim verify never passes on nothing: a capture none of whose packets natsim models (here
- * IPv6 only) exits 1, and the records not compared are counted by reason in the summary and in
- * --json.
+ * natsim verify never passes on nothing: a capture none of whose packets natsim compares (here
+ * IPv6 neighbour discovery only, which it reads as it reads ARP) exits 1, and the records not
+ * compared are counted by reason in the summary and in --json.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,13 +12,28 @@ import { natsim, tempDir } from './helpers.js';
 
 const NODE = 'fixtures/kernel/icmp-masq';
 
-/** A tcpdump -i any capture of `count` IPv6 frames in and out (their bytes do not matter: natsim does not read them). */
+const NDP = 'NDP (neighbour discovery: read for which neighbours answer, as ARP is; the host\'s own not compared)';
+
+/** A neighbour solicitation for fd00::1 (ICMPv6 135 right after the fixed header). */
+function solicitation(): Uint8Array {
+  const b = new Uint8Array(64);
+  b[0] = 0x60;
+  b[5] = 24;
+  b[6] = 58;
+  b[7] = 255;
+  b[40] = 135;
+  b[48] = 0xfd;
+  b[63] = 1;
+  return b;
+}
+
+/** A tcpdump -i any capture of `count` neighbour solicitations in and out. */
 function ipv6Capture(count: number): string {
   const file = join(tempDir(), 'v6.pcap');
   const w = new PcapWriter(file, { linkType: LinkType.LinuxSll2, nanosecond: true });
   for (let i = 0; i < count; i++) {
     const direction = i % 2 === 0 ? PacketDirection.Host : PacketDirection.Outgoing;
-    w.write({ sec: 1, nsec: i * 1000, ifindex: 2, direction, protocol: ETH_P_IPV6, payload: new Uint8Array(40).fill(0x60, 0, 1) });
+    w.write({ sec: 1, nsec: i * 1000, ifindex: 2, direction, protocol: ETH_P_IPV6, payload: solicitation() });
   }
   w.close();
   return file;
@@ -29,14 +44,14 @@ describe('natsim verify on a capture natsim cannot compare', () => {
     const run = natsim('verify', ipv6Capture(4), '--node', NODE);
     expect(run.code).toBe(1);
     const lines = run.stdout.trim().split('\n');
-    expect(lines.slice(-2)).toEqual(['not compared: 4 records (4 × IPv6 (not modelled yet))', 'verify: 0/0 packets match: nothing was compared, so nothing is verified']);
+    expect(lines.slice(-2)).toEqual([`not compared: 4 records (4 × ${NDP})`, 'verify: 0/0 packets match: nothing was compared, so nothing is verified']);
   });
 
   it('--json has the records not compared by reason in the summary', () => {
     const run = natsim('verify', ipv6Capture(3), '--node', NODE, '--json');
     expect(run.code).toBe(1);
     const summary = JSON.parse(run.stdout).summary;
-    expect(summary).toMatchObject({ total: 0, matched: 0, notCompared: { total: 3, byReason: { 'IPv6 (not modelled yet)': 3 } } });
+    expect(summary).toMatchObject({ total: 0, matched: 0, notCompared: { total: 3, byReason: { [NDP]: 3 } } });
   });
 
   it('a kernel recording still passes, its ARP counted as not compared', () => {

@@ -34,7 +34,28 @@ const DOCKER_HOST = [
  * scenarios that once stood beside the captures said the same): interfaces, static routes,
  * the ruleset file natsim should read, and the Ethernet addresses the LOG lines show.
  */
-const EXPECTED: Record<string, { interfaces?: typeof ROUTER; routes?: string[]; ruleset: string; macs?: Record<string, string> }> = {
+/** The IPv6 router of scripts/record/lib6.sh (issue 18): link-local and global addresses, no IPv4 unless dual-stack. */
+function router6(lan: string, wan: string, v4 = false, extra: { lan?: string[]; wan?: string[] } = {}): typeof ROUTER {
+  return [
+    { name: 'eth1', index: 2, addrs: [...(v4 ? ['10.0.3.254/24'] : []), lan, 'fd00:3::254/64 nodad', ...(extra.lan ?? [])] },
+    { name: 'eth0', index: 3, addrs: [...(v4 ? ['192.168.206.250/24'] : []), wan, ...(extra.wan ?? ['fd00:206::250/64 nodad'])] },
+  ];
+}
+
+const EXPECTED: Record<string, { interfaces?: typeof ROUTER; routes?: string[]; ruleset: string; macs?: Record<string, string>; family?: 'ipv6' | 'dual' }> = {
+  'ip6-masq-router': { interfaces: router6('fe80::f45b:d4ff:fe9a:fe72/64', 'fe80::acef:ccff:feaf:ac74/64'), ruleset: 'nft-ruleset.txt', family: 'ipv6' },
+  'ip6tables-masq': { interfaces: router6('fe80::c4cf:90ff:fee1:ad95/64', 'fe80::704b:6fff:fe8e:d5aa/64'), ruleset: 'nft-ruleset.txt', family: 'ipv6' },
+  'dnat66-port-forward': { interfaces: router6('fe80::1443:d1ff:fe90:72f5/64', 'fe80::5866:8fff:feb6:f237/64'), ruleset: 'nft-ruleset.txt', family: 'ipv6' },
+  'dual-stack-router': { interfaces: router6('fe80::9489:d8ff:fea6:fb78/64', 'fe80::7cef:afff:fe0f:4032/64', true), ruleset: 'nft-ruleset.txt', family: 'dual' },
+  'ip6-masq-source-selection': {
+    interfaces: router6('fe80::bc08:f7ff:fe92:7ea0/64', 'fe80::78e9:4dff:fe98:ba99/64', false, {
+      lan: ['fd00:208:fe::254/64 nodad'],
+      wan: ['fd00:207::250/64 nodad', 'fd00:206::251/64 nodad deprecated', 'fd00:208::250/64 nodad', 'fd00:207::251/64 nodad'],
+    }),
+    routes: ['fd00:208:ff::/64 via fd00:206::1 dev eth0 metric 1024 pref medium'],
+    ruleset: 'nft-ruleset.txt',
+    family: 'ipv6',
+  },
   'docker-bridge-brnf-on': { interfaces: DOCKER_HOST, ruleset: 'iptables-save.txt' },
   'docker-bridge-brnf-off': { interfaces: DOCKER_HOST, ruleset: 'iptables-save.txt' },
   'icmp-error-related': { routes: ['198.51.100.0/24 via 192.168.206.1 dev eth0'], ruleset: 'nft-ruleset.txt' },
@@ -80,13 +101,15 @@ describe.each(CASES)('node snapshot fixtures/kernel/%s', (name) => {
 
   it('has the static routes of the recorded router, leaving the connected and local-table routes to natsim', () => {
     expect(node.host.routes.map((r) => r.value)).toEqual(expected.routes ?? []);
-    expect(node.skipped.some((s) => /connected routes? \(proto kernel\)/.test(s))).toBe(true);
+    // an IPv6-only router has no IPv4 connected routes (its IPv6 prefix routes are addrconf's, not in ip-route.json's main table as proto kernel IPv4)
+    if (expected.family !== 'ipv6') expect(node.skipped.some((s) => /connected routes? \(proto kernel\)/.test(s))).toBe(true);
     expect(node.skipped.some((s) => /local-table routes/.test(s))).toBe(true);
   });
 
-  it('keeps only the sysctls natsim models, ip_forward = 1 among them', () => {
+  it('keeps only the sysctls natsim models, ip_forward = 1 among them (an IPv6 router: net.ipv6.conf.all.forwarding = 1)', () => {
     const sysctl = new Map(node.host.sysctl.map((s) => s.value));
-    expect(sysctl.get('net.ipv4.ip_forward')).toBe(1);
+    expect(sysctl.get('net.ipv4.ip_forward')).toBe(expected.family === 'ipv6' ? 0 : 1);
+    if (expected.family) expect(sysctl.get('net.ipv6.conf.all.forwarding')).toBe(1);
     expect(sysctl.get('net.ipv4.ip_local_port_range')).toBe('32768 60999');
     expect(sysctl.has('net.netfilter.nf_conntrack_count')).toBe(false);
     for (const s of node.host.sysctl) expect(s.place.line).toBeGreaterThan(0);
