@@ -142,17 +142,21 @@ describe('natsim diff: what changes if br_netfilter is turned on or off? (docker
   // (br_nf_pre_routing calls the IPv4 hooks), and hairpin-other is answered only with it (ct1's
   // SYN-ACK, bridged straight to ct2, is de-DNATed only in br_netfilter's PREROUTING)
   const expected = changedBetween(on, off);
+  /** diff's changed flows for the recording in `dir` with bridge-nf-call-iptables set to `value`; they must be those the recordings differ in. */
+  const changedFlows = (dir: string, value: 0 | 1): Record<string, any>[] => {
+    const run = natsim('diff', `${dir}/capture.pcap`, '--node', dir, '--sysctl', `net.bridge.bridge-nf-call-iptables=${value}`, '--json');
+    expect(run.code).toBe(1);
+    const flows = jsonLines(run.stdout).filter((l) => 'flow' in l);
+    expect(flows.map((f) => flowName(f.flow)).sort()).toEqual(expected);
+    return flows;
+  };
 
   it('the recordings differ in two flows: the bridged one (tracked only when on) and hairpin-other (unanswered when off)', () => {
     expect(expected).toEqual(['tcp 172.17.0.2:40001 -> 172.17.0.3:81', 'tcp 172.17.0.3:40002 -> 192.168.206.250:8080']);
   });
 
   it('turned off on the on recording: the bridged flow is no longer tracked, hairpin-other gets no reply; nothing else moves', () => {
-    const run = natsim('diff', `${ON}/capture.pcap`, '--node', ON, '--sysctl', 'net.bridge.bridge-nf-call-iptables=0', '--json');
-    expect(run.code).toBe(1);
-    const flows = jsonLines(run.stdout).filter((l) => 'flow' in l);
-    expect(flows.map((f) => flowName(f.flow)).sort()).toEqual(expected);
-    for (const f of flows) {
+    for (const f of changedFlows(ON, 0)) {
       const before = on.get(flowName(f.flow))!;
       const after = off.get(flowName(f.flow));
       expect(f.before).toEqual({ fate: 'forwarded', where: 'POSTROUTING', reason: null, translated: before.translated, dropped: 0 });
@@ -162,11 +166,7 @@ describe('natsim diff: what changes if br_netfilter is turned on or off? (docker
   });
 
   it('turned on on the off recording: the bridged flow is tracked as the on recording lists it, and hairpin-other is answered', () => {
-    const run = natsim('diff', `${OFF}/capture.pcap`, '--node', OFF, '--sysctl', 'net.bridge.bridge-nf-call-iptables=1', '--json');
-    expect(run.code).toBe(1);
-    const flows = jsonLines(run.stdout).filter((l) => 'flow' in l);
-    expect(flows.map((f) => flowName(f.flow)).sort()).toEqual(expected);
-    for (const f of flows) {
+    for (const f of changedFlows(OFF, 1)) {
       const before = off.get(flowName(f.flow));
       const after = on.get(flowName(f.flow))!;
       expect(f.after.translated).toEqual(after.translated);
