@@ -8,6 +8,8 @@ export interface CaseResult {
   readonly packets: number;
   /** Median wall time of a run, seconds (null for the table case, which times lookups only). */
   readonly seconds: number | null;
+  /** Median CPU time (user + system, every thread) of a run, seconds, where it was measured. */
+  readonly cpuSeconds?: number | null;
   /** Packets per second (for the table case: lookups per second). */
   readonly rate: number;
   /** How many times the floor's time per packet this case takes; null where meaningless. */
@@ -43,19 +45,21 @@ export function machineLine(m: Machine): string {
 
 export function markdownTable(results: readonly CaseResult[]): string {
   const rows = [
-    ['case', 'packets', 'packets/s', '× floor', 'peak RSS MB', 'notes'],
+    ['case', 'packets', 'packets/s', 'CPU s', '× floor', 'peak RSS MB', 'notes'],
     ...results.map((r) => [
       r.name,
       r.packets.toLocaleString('en-US'),
       Math.round(r.rate).toLocaleString('en-US'),
+      r.cpuSeconds === undefined || r.cpuSeconds === null ? '–' : r.cpuSeconds.toFixed(2),
       r.ratioToFloor === null ? '–' : r.ratioToFloor.toFixed(2),
       r.peakRssMb === null ? '–' : r.peakRssMb.toFixed(0),
       r.notes,
     ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  const line = (row: string[]): string => `| ${row.map((cell, i) => (i === 0 || i === 5 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (i === 0 || i === 5 ? `-${'-'.repeat(w)}-` : `-${'-'.repeat(w)}:`)).join('|')}|`;
+  const left = (i: number): boolean => i === 0 || i === rows[0]!.length - 1; // the case and its notes
+  const line = (row: string[]): string => `| ${row.map((cell, i) => (left(i) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (left(i) ? `-${'-'.repeat(w)}-` : `-${'-'.repeat(w)}:`)).join('|')}|`;
   return [line(rows[0]!), rule, ...rows.slice(1).map(line)].join('\n');
 }
 

@@ -83,7 +83,7 @@ function goldenCase(golden: string): GoldenCase {
 export async function renderCase(c: GoldenCase): Promise<string[]> {
   const style = c.style;
   if (style === 'explain') {
-    const { explanations } = await explainRun(c.input, { kernel: c.kernel }, false);
+    const { explanations } = await explainRun(c.input, { kernel: c.kernel });
     return explanations.flatMap((x) => renderText(x, explanations.length > 1));
   }
   const out = new LineCollector();

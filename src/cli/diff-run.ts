@@ -10,8 +10,9 @@ import type { KernelVersion } from '../kernel/profile.js';
 import type { HostSpec, ScenarioSpec } from '../scenario/spec.js';
 import type { RunFates } from '../explain/diff.js';
 import type { FlowCollector } from '../explain/collect.js';
-import type { TrackedFate } from '../explain/fate.js';
-import { explainRun } from './explain.js';
+import { fateSignature } from '../explain/fate.js';
+import { collectRun } from './explain.js';
+import { markFates } from '../explain/explain.js';
 import type { RunOptions } from './run-input.js';
 import { requireFile } from './input-file.js';
 import { UsageError } from './usage-error.js';
@@ -28,8 +29,30 @@ export interface HostFates extends RunFates {
   readonly host: string;
 }
 
-/** What crosses from the worker: fates as entries, or the error that ended the run. */
-export type WorkerReply = { readonly hosts: { readonly host: string; readonly fates: [string, TrackedFate][]; readonly counters: Record<string, number> }[] } | { readonly error: string; readonly usage: boolean };
+/**
+ * What crosses from the worker: per host its flow ids and their fates' signatures, each list
+ * one string of lines (a string is copied whole; 80,000 little objects are cloned one by one),
+ * or the error that ended the run.
+ */
+export type WorkerReply = { readonly hosts: readonly WorkerHost[] } | { readonly error: string; readonly usage: boolean };
+
+export interface WorkerHost {
+  readonly host: string;
+  readonly ids: string;
+  readonly signatures: string;
+  readonly counters: Record<string, number>;
+}
+
+/** A host's fates as the worker sends them. */
+export function toWorkerHost(h: HostFates): WorkerHost {
+  return { host: h.host, ids: [...h.fates.keys()].join('\n'), signatures: [...h.fates.values()].join('\n'), counters: { ...h.counters } };
+}
+
+function fromWorkerHost(h: WorkerHost): HostFates {
+  const ids = h.ids === '' ? [] : h.ids.split('\n');
+  const signatures = h.signatures.split('\n');
+  return { host: h.host, fates: new Map(ids.map((id, i) => [id, signatures[i]!])), counters: h.counters };
+}
 
 /** KEY=VALUE, the value a number when it is one (as a scenario's sysctl map gives it). */
 function sysctlPair(text: string): [string, string | number] {
@@ -65,12 +88,16 @@ function hostFates(c: FlowCollector): HostFates {
   const total = c.host.nf.stats.total();
   const counters: Record<string, number> = Object.fromEntries(c.host.nf.stats.fields.map((n) => [n, total[n]]));
   for (const [why, n] of c.host.packets.dropped) counters[`dropped: ${why}`] = n;
-  return { host: c.host.name, fates: c.fates!, counters };
+  const fates = new Map<string, string>();
+  for (const [id, r] of c.fates!) fates.set(id, fateSignature(r));
+  return { host: c.host.name, fates, counters };
 }
 
 /** One replay with every flow's fate kept. */
 export async function fatesRun(input: string, options: RunOptions): Promise<HostFates[]> {
-  return (await explainRun(input, options, true)).collectors.map(hostFates);
+  const { collectors, endTime } = await collectRun(input, options, true);
+  for (const c of collectors) markFates(c, endTime);
+  return collectors.map(hostFates);
 }
 
 /** The changed replay in a worker thread. */
@@ -80,7 +107,7 @@ export function fatesInWorker(input: string, options: RunOptions, changes: DiffC
   return new Promise((resolve, reject) => {
     worker.once('message', (reply: WorkerReply) => {
       if ('error' in reply) reject(reply.usage ? new UsageError(reply.error) : new Error(reply.error));
-      else resolve(reply.hosts.map((h) => ({ host: h.host, fates: new Map(h.fates), counters: h.counters })));
+      else resolve(reply.hosts.map(fromWorkerHost));
     });
     worker.once('error', reject);
   });

@@ -18,8 +18,8 @@ export interface ExplainOptions extends RunOptions {
   readonly flow?: string;
 }
 
-/** Replays `input` with a collector on every replayed host; their explanations, in host order. */
-export async function explainRun(input: string, options: RunOptions, fates: boolean): Promise<{ explanations: Explanation[]; collectors: FlowCollector[] }> {
+/** Replays `input` with a collector on every replayed host (keeping every flow's fate if `fates`); the collectors in host order. */
+export async function collectRun(input: string, options: RunOptions, fates: boolean): Promise<{ collectors: FlowCollector[]; endTime: number }> {
   const collectors: FlowCollector[] = [];
   const probeFor = (host: Host): FlowCollector => {
     const c = new FlowCollector(host, fates);
@@ -27,8 +27,13 @@ export async function explainRun(input: string, options: RunOptions, fates: bool
     return c;
   };
   const result = await runInput(input, { ...options, probeFor }, () => null);
-  const ordered = result.hosts.map((h) => collectors.find((c) => c.host === h)!);
-  return { explanations: ordered.map((c) => explanation(c, result.endTime)), collectors: ordered };
+  return { collectors: result.hosts.map((h) => collectors.find((c) => c.host === h)!), endTime: result.endTime };
+}
+
+/** Replays `input` with a collector on every replayed host; their explanations, in host order. */
+export async function explainRun(input: string, options: RunOptions): Promise<{ explanations: Explanation[]; collectors: FlowCollector[] }> {
+  const { collectors, endTime } = await collectRun(input, options, false);
+  return { explanations: collectors.map((c) => explanation(c, endTime)), collectors };
 }
 
 export function filtered(x: Explanation, filter: string | undefined): Explanation {
@@ -40,7 +45,7 @@ export function filtered(x: Explanation, filter: string | undefined): Explanatio
 
 export async function explainCommand(input: string, options: ExplainOptions, out: Output): Promise<number> {
   if (options.flow !== undefined) flowFilter(options.flow); // a bad filter is a usage error before the replay
-  const { explanations } = await explainRun(input, options, false);
+  const { explanations } = await explainRun(input, options);
   for (const x of explanations.map((e) => filtered(e, options.flow))) {
     if (options.json) out.line(renderJson(x));
     else for (const line of renderText(x, explanations.length > 1)) out.line(line);

@@ -15,9 +15,19 @@ import type { ConnEnd, ConnFacts, DropFact, FailedFlow } from './flow-facts.js';
 import { tupleText } from './flow-tuple.js';
 
 export function classify(f: FailedFlow): Finding {
-  const [cause, evidence] = f.drop ? fromDrop(f.drop, f.conn, f.end) : fromEnd(f.conn!, f.end!, f.first);
+  const [cause, evidence] = causeAndEvidence(f);
   const nat = f.conn?.nat ? natFact(f.conn.nat, f.conn.masq, f.translated ?? f.flow) : null;
   return { key: tupleText(f.flow), life: f.life, flow: f.flow, first: f.first, dropped: f.dropped, evidence, cause, nat };
+}
+
+/** What a failed flow's first drop shows, else what its entry showed by its end. */
+function causeAndEvidence(f: FailedFlow): [Cause, Evidence] {
+  return f.drop ? fromDrop(f.drop, f.conn, f.end) : fromEnd(f.conn!, f.end!, f.first);
+}
+
+/** The cause alone (diff marks fates with it). */
+export function causeOf(f: FailedFlow): Cause {
+  return causeAndEvidence(f)[0];
 }
 
 export function ruleRef(rule: Rule): RuleRef {

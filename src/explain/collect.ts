@@ -18,22 +18,21 @@ import type { Host } from '../host/host.js';
 import type { ConnRef, FlowTuple, Moment } from './finding.js';
 import { newConnFacts, type ClashFact, type ConnEnd, type ConnFacts, type DropFact, type FailedFlow } from './flow-facts.js';
 import { flowTuple } from './flow-tuple.js';
-import type { TrackedFate } from './fate.js';
+import { FateRecord, tupleKey } from './fate.js';
 
 /** Ranges up to this many tuples are counted tuple by tuple when a clash needs it. */
 const COUNTABLE_RANGE = 65536;
 /** Holders a finding names at most. */
 const HOLDERS_SHOWN = 8;
 
-/** A flow's identity in the maps: its original tuple's numbers (text is made only for what is shown). */
-function keyOf(t: Tuple): string {
-  return `${t.proto} ${t.src} ${t.srcU} ${t.dst} ${t.dstU}`;
+/** The tuple NAT gave an entry, as its peer sees it: the inverse of the reply tuple (a copy, numbers only). */
+function translatedTuple(ct: Conn): Tuple {
+  const reply = ct.tuple(Dir.Reply);
+  return invertTuple(reply) ?? reply.clone();
 }
 
-/** The tuple NAT gave an entry, as its peer sees it: the inverse of the reply tuple. */
 function translatedOf(ct: Conn): FlowTuple {
-  const reply = ct.tuple(Dir.Reply);
-  return flowTuple(invertTuple(reply) ?? reply);
+  return flowTuple(translatedTuple(ct));
 }
 
 export class FlowCollector implements FateProbe {
@@ -45,9 +44,11 @@ export class FlowCollector implements FateProbe {
   /** Failed flows by key and life, in the order they first failed. */
   readonly failed = new Map<string, FailedFlow>();
   /** Every flow's fate (only when `fates` was asked for). */
-  readonly fates: Map<string, TrackedFate> | null;
+  readonly fates: Map<string, FateRecord> | null;
   /** MASQUERADE's choices (device, next hop, address) and how many flows each. */
   readonly masquerades = new Map<string, { readonly choice: MasqueradeChoice; flows: number }>();
+  /** The choice the last flow got: most flows get the one before theirs, found without a key. */
+  private lastMasquerade: { readonly choice: MasqueradeChoice; flows: number } | null = null;
   /** Flows seen: entries confirmed plus untracked flows that died. */
   flows = 0;
   private lastClash: { readonly skb: Skb; readonly fact: ClashFact } | null = null;
@@ -82,19 +83,27 @@ export class FlowCollector implements FateProbe {
   masqueraded(ct: Conn, choice: MasqueradeChoice): void {
     const f = this.live.get(ct);
     if (f) f.masq = choice;
+    const last = this.lastMasquerade?.choice;
+    if (last && last.out === choice.out && last.nexthop === choice.nexthop && last.source === choice.source) {
+      this.lastMasquerade!.flows++;
+      return;
+    }
     const key = `${choice.out.name} ${choice.nexthop} ${choice.source}`;
-    const seen = this.masquerades.get(key);
+    let seen = this.masquerades.get(key);
     if (seen) seen.flows++;
-    else this.masquerades.set(key, { choice, flows: 1 });
+    else this.masquerades.set(key, (seen = { choice, flows: 1 }));
+    this.lastMasquerade = seen;
   }
 
   confirmed(skb: Skb, hook: Hook): void {
     const ct = skb.ct!;
-    this.facts(ct, skb.time).confirmedAt = hook;
+    const f = this.facts(ct, skb.time);
+    f.confirmedAt = hook;
+    // the flow's key, made once: its end (destroyed, finish) and its fate use it
+    const key = (f.key = tupleKey(ct.tuple(Dir.Original)));
     this.flows++;
     if (this.fates === null) return;
-    const orig = ct.tuple(Dir.Original);
-    this.fates.set(this.flowId(orig), { flow: flowTuple(orig), fate: { fate: hook === Hook.LocalIn ? 'local' : 'forwarded', where: HOOK_IPTABLES_CHAIN[hook]!, reason: null, translated: translatedOf(ct), dropped: 0 } });
+    this.fates.set(`${key}#${this.lives.get(key) ?? 0}`, new FateRecord(hook === Hook.LocalIn ? 'local' : 'forwarded', HOOK_IPTABLES_CHAIN[hook]!, translatedTuple(ct), 0));
   }
 
   clashDropped(skb: Skb, winner: Conn, dir: Dir): void {
@@ -131,8 +140,8 @@ export class FlowCollector implements FateProbe {
     const f = this.live.get(ct);
     this.live.delete(ct);
     if (!ct.confirmed || ct.has(Status.NatClash)) return;
-    const key = keyOf(ct.tuple(Dir.Original));
-    if (f) this.settle(ct, f, key, this.connEnd(ct, now, now >= ct.timeout));
+    const key = f?.key ?? tupleKey(ct.tuple(Dir.Original));
+    if (f) this.settle(ct, f, key, now, now >= ct.timeout);
     this.lives.set(key, (this.lives.get(key) ?? 0) + 1);
   }
 
@@ -140,7 +149,7 @@ export class FlowCollector implements FateProbe {
   finish(now: number): void {
     for (const [ct, f] of this.live) {
       if (!ct.confirmed || ct.has(Status.NatClash)) continue;
-      this.settle(ct, f, keyOf(ct.tuple(Dir.Original)), this.connEnd(ct, now, false));
+      this.settle(ct, f, f.key ?? tupleKey(ct.tuple(Dir.Original)), now, false);
     }
     this.live.clear();
   }
@@ -152,7 +161,7 @@ export class FlowCollector implements FateProbe {
     this.lastInvalid = null;
     const ct = skb.ct;
     const tuple = ct ? ct.tuple(Dir.Original) : (invalid?.tuple ?? tupleFromPacket(skb.pkt));
-    const key = keyOf(tuple);
+    const key = tupleKey(tuple);
     const id = `${key}#${this.lives.get(key) ?? 0}`;
     let flow = this.failed.get(id);
     if (flow === undefined) {
@@ -180,20 +189,12 @@ export class FlowCollector implements FateProbe {
     };
     if (this.fates === null) return;
     const tracked = this.fates.get(id);
-    if (tracked) tracked.fate.dropped++;
-    else this.fates.set(id, { flow: flow.flow, fate: { fate: 'dropped', where: hook === null ? (fn ?? 'routing') : `${HOOK_IPTABLES_CHAIN[hook]!} ${fn ?? skb.verdictOp ?? ''}`.trim(), reason: null, translated: ct ? translatedOf(ct) : null, dropped: 1 } });
+    if (tracked) tracked.dropped++;
+    else this.fates.set(id, new FateRecord('dropped', hook === null ? (fn ?? 'routing') : `${HOOK_IPTABLES_CHAIN[hook]!} ${fn ?? skb.verdictOp ?? ''}`.trim(), ct ? translatedTuple(ct) : null, 1));
   }
 
-  /** The id of the flow an original tuple names now. */
-  private flowId(orig: Tuple): string {
-    const key = keyOf(orig);
-    return `${key}#${this.lives.get(key) ?? 0}`;
-  }
-
-  private connEnd(ct: Conn, now: number, expired: boolean): ConnEnd {
+  private connEnd(ct: Conn, now: number, expired: boolean, reset: boolean): ConnEnd {
     const tcp = ct.tcp;
-    // a RST before the connection was ASSURED: the tracker closed (and killed) the entry
-    const reset = tcp !== null && !ct.has(Status.Assured) && tcp.state === TcpState.Close;
     return {
       at: this.moment(now),
       expired,
@@ -205,17 +206,21 @@ export class FlowCollector implements FateProbe {
     };
   }
 
-  /** An entry's life is over (or the run is): did its flow complete? */
-  private settle(ct: Conn, f: ConnFacts, key: string, end: ConnEnd): void {
+  /** An entry's life is over (or the run is): did its flow complete? Its end is written down only if not. */
+  private settle(ct: Conn, f: ConnFacts, key: string, now: number, expired: boolean): void {
     const id = `${key}#${this.lives.get(key) ?? 0}`;
     const failed = this.failed.get(id);
-    const broke = f.asymmetric !== null || f.neighbour !== null || f.icmp !== null || f.evicted !== null || end.reset || !end.replied;
+    const tcp = ct.tcp;
+    // a RST before the connection was ASSURED: the tracker closed (and killed) the entry
+    const reset = tcp !== null && !ct.has(Status.Assured) && tcp.state === TcpState.Close;
+    const broke = f.asymmetric !== null || f.neighbour !== null || f.icmp !== null || f.evicted !== null || reset || !ct.has(Status.SeenReply);
+    if (!failed && !broke) return;
+    const end = this.connEnd(ct, now, expired, reset);
     if (failed) {
       failed.conn ??= f;
       failed.end = end;
       return;
     }
-    if (!broke) return;
     const flow = flowTuple(ct.tuple(Dir.Original));
     this.failed.set(id, { life: this.lives.get(key) ?? 0, flow, first: f.first, dropped: 0, drop: null, conn: f, end, translated: translatedOf(ct) });
   }

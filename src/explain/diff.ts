@@ -3,7 +3,7 @@
  * translated tuple or dropped packets differ, in the order the first run met them (then the
  * flows only the second met), and every counter that moved.
  */
-import type { FlowFate, TrackedFate } from './fate.js';
+import { fateOfSignature, flowOfId, type FlowFate } from './fate.js';
 import type { FlowTuple } from './finding.js';
 
 export interface FlowChange {
@@ -21,32 +21,21 @@ export interface CounterChange {
   readonly after: number;
 }
 
-/** A run's fates by flow id (`key#life`), and its counters. */
+/** A run's fates by flow id (`key#life`) as signatures (fate.ts fateSignature), and its counters. */
 export interface RunFates {
-  readonly fates: ReadonlyMap<string, TrackedFate>;
+  readonly fates: ReadonlyMap<string, string>;
   readonly counters: Readonly<Record<string, number>>;
 }
 
-function sameTuple(a: FlowTuple | null, b: FlowTuple | null): boolean {
-  if (a === null || b === null) return a === b;
-  return a.proto === b.proto && a.src === b.src && a.sport === b.sport && a.dst === b.dst && a.dport === b.dport;
-}
-
-function sameFate(a: FlowFate | null, b: FlowFate | null): boolean {
-  if (a === null || b === null) return a === b;
-  return a.fate === b.fate && a.where === b.where && a.reason === b.reason && a.dropped === b.dropped && sameTuple(a.translated, b.translated);
-}
-
+/** Equal signatures are equal fates: only a changed flow is turned back into objects. */
 export function flowChanges(before: RunFates, after: RunFates): FlowChange[] {
-  const ids = [...before.fates.keys(), ...[...after.fates.keys()].filter((id) => !before.fates.has(id))];
   const changes: FlowChange[] = [];
-  for (const id of ids) {
-    const b = before.fates.get(id) ?? null;
-    const a = after.fates.get(id) ?? null;
-    if (sameFate(b?.fate ?? null, a?.fate ?? null)) continue;
-    const flow = (b ?? a)!.flow;
-    changes.push({ flow, life: Number(id.slice(id.lastIndexOf('#') + 1)), before: b?.fate ?? null, after: a?.fate ?? null });
-  }
+  const change = (id: string, b: string | undefined, a: string | undefined): void => {
+    if (b === a) return;
+    changes.push({ ...flowOfId(id), before: b === undefined ? null : fateOfSignature(b), after: a === undefined ? null : fateOfSignature(a) });
+  };
+  for (const [id, b] of before.fates) change(id, b, after.fates.get(id));
+  for (const [id, a] of after.fates) if (!before.fates.has(id)) change(id, undefined, a);
   return changes;
 }
 

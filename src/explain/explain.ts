@@ -4,21 +4,28 @@
  * counters that moved. Also marks each flow's fate with its cause, for `natsim diff`.
  */
 import type { FlowCollector } from './collect.js';
-import { classify, masqueradeFact } from './classify.js';
+import { causeOf, classify, masqueradeFact } from './classify.js';
 import type { CauseKind, Explanation, Finding } from './finding.js';
 
 export function explanation(c: FlowCollector, endTime: number): Explanation {
   c.finish(endTime);
-  const findings = [...c.failed.entries()].map(([id, f]) => {
-    const finding = classify(f);
-    const tracked = c.fates?.get(id);
-    if (tracked) tracked.fate.reason = finding.cause.kind;
-    return finding;
-  });
+  const findings = [...c.failed.values()].map(classify);
   const masquerade = [...c.masquerades.values()].map(({ choice, flows }) => ({ ...masqueradeFact(choice), flows }));
   const total = c.host.nf.stats.total();
   const counters = Object.fromEntries(c.host.nf.stats.fields.filter((n) => total[n] > 0).map((n) => [n, total[n]]));
   return { host: c.host.name, flows: c.flows, summary: summarize(findings), masquerade, counters, findings };
+}
+
+/**
+ * For `natsim diff`, once the replay is over: each failed flow's fate marked with its cause —
+ * the cause only, not explain's whole finding (its evidence, NAT facts and text).
+ */
+export function markFates(c: FlowCollector, endTime: number): void {
+  c.finish(endTime);
+  for (const [id, f] of c.failed) {
+    const tracked = c.fates?.get(id);
+    if (tracked) tracked.reason = causeOf(f).kind;
+  }
 }
 
 /** Failed flows counted by cause, most first. */

@@ -11,6 +11,8 @@ import type { ConnRef, FlowTuple, Moment } from './finding.js';
 /** What the probe heard about one live entry. */
 export interface ConnFacts {
   readonly first: Moment;
+  /** The flow's key (fate.ts tupleKey), made when the entry is confirmed. */
+  key: string | null;
   nat: NatRuleBinding | null;
   masq: MasqueradeChoice | null;
   confirmedAt: Hook | null;
@@ -22,7 +24,7 @@ export interface ConnFacts {
 }
 
 export function newConnFacts(first: Moment): ConnFacts {
-  return { first, nat: null, masq: null, confirmedAt: null, icmp: null, neighbour: null, asymmetric: null, evicted: null };
+  return { first, key: null, nat: null, masq: null, confirmedAt: null, icmp: null, neighbour: null, asymmetric: null, evicted: null };
 }
 
 /** The clash at confirm, as it stood when the packet died. */

@@ -6,7 +6,7 @@ import { CAUSE_TITLE } from './render-text.js';
 
 function fateText(f: FlowFate | null): string {
   if (f === null) return 'not seen (untracked, or never sent)';
-  const where = f.fate === 'dropped' ? `dropped at ${f.where ?? '?'}` : `${f.fate} (confirmed at ${f.where ?? '?'})`;
+  const where = f.fate === 'dropped' ? `dropped at ${f.where}` : `${f.fate} (confirmed at ${f.where})`;
   const nat = f.translated ? `, as ${tupleText(f.translated)}` : '';
   const why = f.reason ? `, ${CAUSE_TITLE[f.reason]}` : '';
   const died = f.dropped > 0 && f.fate !== 'dropped' ? `, ${f.dropped} packet${f.dropped === 1 ? '' : 's'} dropped` : f.dropped > 1 ? ` (${f.dropped} packets)` : '';

@@ -102,6 +102,96 @@ describe('natsim diff', () => {
   });
 });
 
+/** A conntrack -L line's original tuple (the flow's name, as diff's `flow`), the tuple its peer saw, and whether it was answered. */
+interface RecordedEntry {
+  readonly flow: string;
+  readonly translated: { proto: string; src: string; sport: number; dst: string; dport: number };
+  readonly replied: boolean;
+}
+
+/** A recording's conntrack-L.txt (what the kernel tracked), by original tuple. */
+function recordedEntries(dir: string): Map<string, RecordedEntry> {
+  const entries = new Map<string, RecordedEntry>();
+  for (const line of readFileSync(join(dir, 'conntrack-L.txt'), 'utf8').split('\n').filter((l) => l.trim() !== '')) {
+    const proto = line.split(/\s+/)[0]!;
+    const [orig, reply] = [...line.matchAll(/src=(\S+) dst=(\S+) sport=(\d+) dport=(\d+)/g)];
+    expect(orig && reply, line).toBeTruthy();
+    entries.set(`${proto} ${orig![1]}:${orig![3]} -> ${orig![2]}:${orig![4]}`, {
+      flow: `${proto} ${orig![1]}:${orig![3]} -> ${orig![2]}:${orig![4]}`,
+      // the peer sees the reply tuple turned round: the original's source, NAT's destination
+      translated: { proto, src: reply![2]!, sport: Number(reply![4]), dst: reply![1]!, dport: Number(reply![3]) },
+      replied: !line.includes('[UNREPLIED]'),
+    });
+  }
+  return entries;
+}
+
+/** The flows whose entry differs between two recordings: tracked in one only, or answered in one only. */
+function changedBetween(a: Map<string, RecordedEntry>, b: Map<string, RecordedEntry>): string[] {
+  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k)?.replied !== b.get(k)?.replied).sort();
+}
+
+const flowName = (f: { proto: string; src: string; sport: number; dst: string; dport: number }): string => `${f.proto} ${f.src}:${f.sport} -> ${f.dst}:${f.dport}`;
+
+describe('natsim diff: what changes if br_netfilter is turned on or off? (docker-bridge-brnf-on/off)', () => {
+  const ON = 'fixtures/kernel/docker-bridge-brnf-on';
+  const OFF = 'fixtures/kernel/docker-bridge-brnf-off';
+  const on = recordedEntries(ON);
+  const off = recordedEntries(OFF);
+  // the recordings: the bridged container-to-container flow is tracked only with br_netfilter
+  // (br_nf_pre_routing calls the IPv4 hooks), and hairpin-other is answered only with it (ct1's
+  // SYN-ACK, bridged straight to ct2, is de-DNATed only in br_netfilter's PREROUTING)
+  const expected = changedBetween(on, off);
+  /** diff's changed flows for the recording in `dir` with bridge-nf-call-iptables set to `value`; they must be those the recordings differ in. */
+  const changedFlows = (dir: string, value: 0 | 1): Record<string, any>[] => {
+    const run = natsim('diff', `${dir}/capture.pcap`, '--node', dir, '--sysctl', `net.bridge.bridge-nf-call-iptables=${value}`, '--json');
+    expect(run.code).toBe(1);
+    const flows = jsonLines(run.stdout).filter((l) => 'flow' in l);
+    expect(flows.map((f) => flowName(f.flow)).sort()).toEqual(expected);
+    return flows;
+  };
+
+  it('the recordings differ in two flows: the bridged one (tracked only when on) and hairpin-other (unanswered when off)', () => {
+    expect(expected).toEqual(['tcp 172.17.0.2:40001 -> 172.17.0.3:81', 'tcp 172.17.0.3:40002 -> 192.168.206.250:8080']);
+  });
+
+  it('turned off on the on recording: the bridged flow is no longer tracked, hairpin-other gets no reply; nothing else moves', () => {
+    for (const f of changedFlows(ON, 0)) {
+      const before = on.get(flowName(f.flow))!;
+      const after = off.get(flowName(f.flow));
+      expect(f.before).toEqual({ fate: 'forwarded', where: 'POSTROUTING', reason: null, translated: before.translated, dropped: 0 });
+      if (after === undefined) expect(f.after).toBeNull(); // passed untracked: the bridge forwarded it off the hooks
+      else expect(f.after).toEqual({ fate: 'forwarded', where: 'POSTROUTING', reason: after.replied ? null : 'timeout', translated: after.translated, dropped: 0 });
+    }
+  });
+
+  it('turned on on the off recording: the bridged flow is tracked as the on recording lists it, and hairpin-other is answered', () => {
+    for (const f of changedFlows(OFF, 1)) {
+      const before = off.get(flowName(f.flow));
+      const after = on.get(flowName(f.flow))!;
+      expect(f.after.translated).toEqual(after.translated);
+      if (before === undefined) {
+        expect(f.before).toBeNull();
+        expect(f.after).toEqual({ fate: 'forwarded', where: 'POSTROUTING', reason: null, translated: after.translated, dropped: 0 });
+      } else {
+        expect(f.before).toMatchObject({ fate: 'forwarded', reason: 'timeout', translated: before.translated });
+        // answered now; but this capture's ct2 got the SYN-ACK un-de-NATed (its RSTs are in it),
+        // and a RST answering the reply tuple is what explain calls an asymmetric reply
+        expect(f.after.reason).toBe('asymmetric-reply');
+      }
+    }
+  });
+
+  it('with FORWARD accepting only routed traffic, turning br_netfilter on makes the policy DROP cut the bridged flow', () => {
+    const rules = ruleset(OFF, '-A FORWARD -i docker0 -o docker0 -j ACCEPT', '-A FORWARD -i docker0 -o docker0 -m physdev ! --physdev-is-bridged -j ACCEPT');
+    const run = natsim('diff', `${OFF}/capture.pcap`, '--node', OFF, '--ruleset', rules, '--sysctl', 'net.bridge.bridge-nf-call-iptables=1', '--json');
+    expect(run.code).toBe(1);
+    const bridged = jsonLines(run.stdout).find((l) => 'flow' in l && flowName(l.flow) === 'tcp 172.17.0.2:40001 -> 172.17.0.3:81')!;
+    expect(bridged.before).toBeNull();
+    expect(bridged.after).toMatchObject({ fate: 'dropped', where: 'FORWARD ip filter FORWARD', reason: 'rule' });
+  });
+});
+
 describe('natsim explain (command line)', () => {
   it('--json: one object per host with the summary and the findings', () => {
     const run = natsim('explain', '--json', `${EXHAUSTION}/capture.pcap`);

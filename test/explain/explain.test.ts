@@ -13,7 +13,7 @@ import { buildTcp } from '../../src/packet/build.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 
 async function explain(input: string): Promise<Explanation> {
-  const { explanations } = await explainRun(input, { quiet: true }, false);
+  const { explanations } = await explainRun(input, { quiet: true });
   expect(explanations).toHaveLength(1);
   return explanations[0]!;
 }
