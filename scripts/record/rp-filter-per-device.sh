@@ -16,22 +16,15 @@ inns rt sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter
   net.ipv4.conf.eth0.rp_filter=1 net.ipv4.conf.eth1.rp_filter=0
 inns rt nstat -n >/dev/null 2>&1 || true
 start_capture rt "$out"
+syn(){ # role src sport dst seq what: a crafted SYN to port 22, then a pause
+  echo "# $1 $2:$3 -> $4:22 SYN ($6)"; inns $1 python3 "$CRAFT" tcp $2 $3 $4 22 S $5; sleep 0.3; }
 {
-  echo "# 1. w 192.168.206.1:41000 -> c 10.0.3.1:22 SYN (legitimate: forwarded, c answers RST)"
-  inns w python3 "$CRAFT" tcp 192.168.206.1 41000 10.0.3.1 22 S 5000
-  sleep 0.3
-  echo "# 2. w spoofs 10.0.3.77:41001 -> 10.0.3.1:22 SYN (eth0 strict: route back by eth1, dropped)"
-  inns w python3 "$CRAFT" tcp 10.0.3.77 41001 10.0.3.1 22 S 5001
-  sleep 0.3
-  echo "# 3. w spoofs 198.51.100.7:41002 -> 10.0.3.1:22 SYN (eth0 strict: no route back, dropped)"
-  inns w python3 "$CRAFT" tcp 198.51.100.7 41002 10.0.3.1 22 S 5002
-  sleep 0.3
-  echo "# 4. c spoofs 192.168.206.77:42000 -> 192.168.206.1:22 SYN (eth1 rp_filter 0: forwarded)"
-  inns c python3 "$CRAFT" tcp 192.168.206.77 42000 192.168.206.1 22 S 6000
-  sleep 0.3
-  echo "# 5. c spoofs 198.51.100.8:42001 -> 192.168.206.1:22 SYN (eth1 rp_filter 0: forwarded)"
-  inns c python3 "$CRAFT" tcp 198.51.100.8 42001 192.168.206.1 22 S 6001
-  sleep 0.5
+  syn w 192.168.206.1 41000 10.0.3.1 5000 "legitimate: forwarded, c answers RST"
+  syn w 10.0.3.77 41001 10.0.3.1 5001 "eth0 strict: route back by eth1, dropped"
+  syn w 198.51.100.7 41002 10.0.3.1 5002 "eth0 strict: no route back, dropped"
+  syn c 192.168.206.77 42000 192.168.206.1 6000 "eth1 rp_filter 0: forwarded"
+  syn c 198.51.100.8 42001 192.168.206.1 6001 "eth1 rp_filter 0: forwarded"
+  sleep 0.2
 } > "$out/client.txt" 2>&1
 stop_capture
 snapshot rt "$out"
