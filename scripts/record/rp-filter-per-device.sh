@@ -29,4 +29,5 @@ syn(){ # role src sport dst seq what: a crafted SYN to port 22, then a pause
 stop_capture
 snapshot rt "$out"
 inns rt nstat -az TcpExtIPReversePathFilter IpInAddrErrors IpForwDatagrams > "$out/nstat.txt" 2>&1 || true
+cat /sys/devices/system/cpu/online > "$out/cpu-online.txt"   # conntrack -S has a line per CPU
 finish "$out"

@@ -63,6 +63,7 @@ const EXPECTED: Record<string, { interfaces?: typeof ROUTER; routes?: string[]; 
   'pcapng-capture': { ruleset: 'nft-ruleset.txt' },
   'redirect-local-listener': { ruleset: 'iptables-save.txt' },
   'udp-frag-mtu1400': { ruleset: 'nft-ruleset.txt' },
+  'rp-filter-per-device': { ruleset: 'nft-ruleset.txt' },
 };
 
 describe.each(CASES)('node snapshot fixtures/kernel/%s', (name) => {
