@@ -10,6 +10,7 @@ import { loadScenario } from '../scenario/load.js';
 import type { TraceSink } from '../trace/events.js';
 import { replayCapture, type ReplayResult } from '../world/capture-replay.js';
 import { World } from '../world/world.js';
+import { boundHeapGrowth } from '../world/heap-growth.js';
 import { openCaptureOut } from './write-pcap.js';
 import { ClockOrigin } from '../capture/clock-origin.js';
 import { captureProgress } from './progress.js';
@@ -69,6 +70,8 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
         progress?.stop();
       }
     }
+    // a long run list is read in slices, each garbage once read: let V8 collect near what is alive
+    boundHeapGrowth();
     const scenario = loadScenario(input);
     const traced = options.host ? [options.host] : scenario.trace;
     const spec = withConntrackHashSeed(options.alter ? options.alter(scenario, traced) : scenario, traced, options.conntrackHashSeed);

@@ -2,7 +2,9 @@
  * Hostile scenario texts (issue 23), as bases for the scenario target: nested and laddered
  * jumps in nft, iptables-nft and iptables-legacy text (depths around nf_tables' limit of 16 and
  * far past it), YAML nested past the reader, CPU counts around NR_CPUS, step times around the
- * clock's 2^53 ns, UDP bursts to a closed port, characters outside the BMP before an error.
+ * clock's 2^53 ns, UDP bursts to a closed port, characters outside the BMP before an error,
+ * thousands of separate steps (read in slices, started as the clock reaches them), per-device
+ * conf values (any device name, any value).
  * Each must end in an InputError or a run, within the case bound.
  */
 import fc from 'fast-check';
@@ -63,6 +65,10 @@ const otherCase = fc.oneof(
   fc.constantFrom(1, 8191, 8192, 8193, 100_000_000).map((cpus) => world(ACCEPT_ALL, undefined, `cpus: ${cpus}\n`)),
   fc.constantFrom('2500h', '2502h', '2503h', '9007199s', '9007200s').map((at) => world(ACCEPT_ALL, `  - { at: ${at}, on: a, do: ping 10.0.1.1 }`)),
   fc.integer({ min: 1, max: 20000 }).map((n) => world(ACCEPT_ALL, `  - { at: 0s, on: a, do: udp send 10.0.1.1:9 count ${n} interval 0.001 }`)),
+  fc.integer({ min: 1, max: 5000 }).map((n) => world(ACCEPT_ALL, Array.from({ length: n }, (_, i) => `  - { at: ${i}ms, on: a, do: udp send 10.0.1.1:9 hold 2ms }`).join('\n'))),
+  fc
+    .record({ dev: fc.constantFrom('all', 'eth0', 'eth1', 'lo', 'default', 'eth9', 'eth0/1'), key: fc.constantFrom('rp_filter', 'accept_local', 'route_localnet'), value: fc.constantFrom('0', '1', '2', '-1', 'x', '1.5') })
+    .map(({ dev, key, value }) => world(ACCEPT_ALL).replace('net.ipv4.ip_forward: 1', `net.ipv4.ip_forward: 1, net.ipv4.conf.${dev}.${key}: ${value}`)),
   fc.constantFrom('\u{1F600}', '\u{10FFFF}', 'é', '\u{1D11E}').map((ch) => world(`table ip t { chain f { type filter hook forward priority 0; iifname "${ch}${ch}" bogus } }`)),
 );
 

@@ -5,11 +5,12 @@
  * error rather than silently ignored.
  */
 import { DEFAULT_KERNEL, type KernelProfile } from '../kernel/profile.js';
+import type { DevConfKey } from '../ipv4/devconf.js';
 
 export const SYSCTL_DEFAULTS = {
   'net.ipv4.ip_forward': 0,
   'net.ipv4.ip_local_port_range': '32768 60999',
-  // the receive path's source checks (ipv4/route-input.ts); per-device values are not modelled
+  // the receive path's source checks (ipv4/route-input.ts), each with a per-device value (ipv4/devconf.ts)
   'net.ipv4.conf.all.rp_filter': 0,
   'net.ipv4.conf.all.route_localnet': 0,
   // IPv6 forwarding (ip6_forward reads the "all" value) and icmpv6_xrlim_allow's interval in ms
@@ -60,6 +61,8 @@ export type SysctlName = keyof typeof SYSCTL_DEFAULTS;
 
 export class Sysctl {
   private readonly values = new Map<string, number | string>(Object.entries(SYSCTL_DEFAULTS));
+  /** net.ipv4.conf.DEV.KEY values set, by `DEV KEY`; one not set is 0. */
+  private readonly perDevice = new Map<string, number>();
 
   /** The kernel whose sysctls these are: a name it lacks holds the value its code acts as. */
   constructor(readonly kernel: KernelProfile = DEFAULT_KERNEL) {
@@ -78,6 +81,15 @@ export class Sysctl {
 
   set(name: SysctlName, value: number | string): void {
     this.values.set(name, value);
+  }
+
+  setDevConf(dev: string, key: DevConfKey, value: number): void {
+    this.perDevice.set(`${dev} ${key}`, value);
+  }
+
+  /** The device's own value of a conf key (ipv4/devconf.ts combines it with conf.all). */
+  devConf(dev: string, key: DevConfKey): number {
+    return this.perDevice.get(`${dev} ${key}`) ?? 0;
   }
 
   /** A numeric sysctl. */

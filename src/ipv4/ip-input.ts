@@ -29,7 +29,7 @@ export function ipRcv(host: Host, skb: Ipv4Skb, dev: NetDevice): void {
 function ipRcvFinish(host: Host, skb: Ipv4Skb, dev: NetDevice): void {
   // a looped-back packet keeps the route it was sent by (loopback_xmit leaves skb_dst): no input route lookup
   const looped = dev.type === 'loopback';
-  const martian = looped ? null : martianReason(host, skb);
+  const martian = looped ? null : martianReason(host, skb, dev);
   if (martian) return host.routeDrop(skb, martian, 'ip_route_input_slow');
   const route = host.fib.lookup(skb.pkt.daddr);
   if (route && (route.type === 'local' || route.type === 'broadcast')) {

@@ -9,22 +9,23 @@
  *   source is refused unless accept_local is 1; with rp_filter (the larger of conf.all and the
  *   device's), the reverse route must be unicast, and with strict rp_filter (1) leave by the
  *   device the packet came in on — else -EXDEV, counted as TcpExtIPReversePathFilter.
- * natsim models the conf.all values; per-device rp_filter is not read.
+ * Each conf value is the input device's combined with conf.all (ipv4/devconf.ts).
  */
 import type { NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
 import type { Ipv4Skb } from '../netfilter/skb.js';
 import { formatIpv4 } from '../packet/ipv4-addr.js';
+import { inDevAcceptLocal, inDevRouteLocalnet, inDevRpFilter } from './devconf.js';
 
 const BROADCAST = 0xffffffff;
 const isMulticast = (a: number): boolean => a >>> 28 === 0xe;
 const isZeronet = (a: number): boolean => a >>> 24 === 0;
 const isLoopback = (a: number): boolean => a >>> 24 === 127;
 
-/** The reason ip_route_input_slow refuses the packet's addresses before routing, or null. */
-export function martianReason(host: Host, skb: Ipv4Skb): string | null {
+/** The reason ip_route_input_slow refuses the addresses of a packet `dev` received before routing, or null. */
+export function martianReason(host: Host, skb: Ipv4Skb, dev: NetDevice): string | null {
   const { saddr, daddr } = skb.pkt;
-  const localnet = host.sysctl.num('net.ipv4.conf.all.route_localnet') === 1;
+  const localnet = inDevRouteLocalnet(host.sysctl, dev.name);
   const src = `martian source ${formatIpv4(saddr)}`;
   if (isMulticast(saddr) || saddr === BROADCAST) return `${src}: a multicast or broadcast source (ip_route_input_slow)`;
   if (daddr === BROADCAST || (saddr === 0 && daddr === 0)) return null;
@@ -41,9 +42,9 @@ export function martianReason(host: Host, skb: Ipv4Skb): string | null {
  */
 export function validateSource(host: Host, skb: Ipv4Skb, dev: NetDevice): string | null {
   const saddr = skb.pkt.saddr;
-  const acceptLocal = host.sysctl.num('net.ipv4.conf.all.accept_local') === 1;
+  const acceptLocal = inDevAcceptLocal(host.sysctl, dev.name);
   if (!acceptLocal && host.devices.some((d) => d.addrs.some((a) => a.local === saddr))) return `martian source ${formatIpv4(saddr)}: the host's own address (fib_validate_source, accept_local=0)`;
-  const rpf = host.sysctl.num('net.ipv4.conf.all.rp_filter');
+  const rpf = inDevRpFilter(host.sysctl, dev.name);
   if (rpf === 0) return null;
   const back = host.fib.lookup(saddr);
   if (back && back.type !== 'unicast') return `martian source ${formatIpv4(saddr)}: its reverse route is ${back.type} (fib_validate_source)`;

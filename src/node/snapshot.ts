@@ -12,6 +12,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError, type SourcePlace } from '../errors.js';
+import { devConfName } from '../ipv4/devconf.js';
 import { Sysctl, SYSCTL_DEFAULTS } from '../host/sysctl.js';
 import { deviceMtu, MAX_MTU, MIN_MTU, parseMac } from '../host/device.js';
 import { readSockets } from './sockets.js';
@@ -65,8 +66,7 @@ export function loadNode(dir: string): NodeSnapshot {
   const routes = existsSync(routeFile) ? readRoutes(routeFile, new Set(interfaces.map((i) => i.name)), skipped) : [];
   if (!existsSync(routeFile)) skipped.push(`${ROUTE_FILE}: not present, only the routes of the addresses`);
   const sysctlFile = join(dir, SYSCTL_FILE);
-  const sysctl = existsSync(sysctlFile) ? readSysctl(sysctlFile) : [];
-  const perDevice = existsSync(sysctlFile) ? perDeviceConf(sysctlFile, sysctl) : [];
+  const sysctl = existsSync(sysctlFile) ? readSysctl(sysctlFile, new Set(interfaces.map((i) => i.name))) : [];
   const choice = chooseRuleset(dir);
   const ipsets = existsSync(join(dir, IPSET_FILE)) ? readRuleset(join(dir, IPSET_FILE)) : null;
   const ipvs = existsSync(join(dir, IPVS_FILE)) ? readRuleset(join(dir, IPVS_FILE)) : null;
@@ -74,7 +74,6 @@ export function loadNode(dir: string): NodeSnapshot {
   if (sockets) skipped.push(...sockets.skipped);
   const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, ip6tables: choice.ip6tables ?? null, ipsets, ipvs, sockets: sockets?.sockets ?? [], place: { file: dir } };
   const notes = choice.note === undefined ? [] : [`${name}: ${choice.note}`];
-  for (const line of perDevice) notes.push(`${name}: ${SYSCTL_FILE}: ${line}`);
   return { dir, host, cpus: readCpuCount(dir), rulesetFile: choice.ruleset?.file ?? null, rulesetChoice: choice.why, skipped, notes };
 }
 
@@ -207,26 +206,11 @@ function isIpv6Route(r: Record<string, unknown>): boolean {
 }
 
 /**
- * The receive path's per-device conf values that would change what the kernel does: it takes
- * the larger of conf.all and the device's rp_filter (IN_DEV_RPFILTER), and accept_local or
- * route_localnet from either (IN_DEV_ORCONF), while natsim reads conf.all only — so each such
- * value is named rather than silently left out.
+ * sysctl -a: `name = value` lines; only the sysctls natsim models are kept, with the per-device
+ * conf values of the node's devices (conf.default is left out: it is what a device created
+ * later starts with, and the node's devices are listed with their own values).
  */
-function perDeviceConf(file: string, read: readonly Located<[string, string | number]>[]): string[] {
-  const all = new Map(read.map((r) => r.value));
-  const out: string[] = [];
-  for (const raw of readTextInput(file).split('\n')) {
-    const m = /^net[./]ipv4[./]conf[./]([^./\s]+)[./](rp_filter|accept_local|route_localnet)\s*=\s*(\d+)\s*$/.exec(raw.trim());
-    if (!m || m[1] === 'all' || m[1] === 'default') continue;
-    const [, dev, key, value] = m;
-    const base = Number(all.get(`net.ipv4.conf.all.${key}`) ?? 0);
-    if (Number(value) > base) out.push(`net.ipv4.conf.${dev}.${key} = ${value} is not applied: natsim reads net.ipv4.conf.all.${key} (${base}) only, where the kernel takes ${key === 'rp_filter' ? 'the larger of the two' : 'either'}`);
-  }
-  return out;
-}
-
-/** sysctl -a: `name = value` lines; only the sysctls natsim models are kept. */
-function readSysctl(file: string): Located<[string, string | number]>[] {
+function readSysctl(file: string, devices: ReadonlySet<string>): Located<[string, string | number]>[] {
   const text = readTextInput(file);
   const out: Located<[string, string | number]>[] = [];
   text.split('\n').forEach((raw, i) => {
@@ -235,9 +219,16 @@ function readSysctl(file: string): Located<[string, string | number]>[] {
     const eq = line.indexOf('=');
     const place: SourcePlace = { file, line: i + 1 };
     if (eq < 0) throw new InputError(place, `expected 'name = value' (sysctl -a output), got '${line}'`);
+    const value = line.slice(eq + 1).trim().split(/\s+/).join(' ');
+    const conf = devConfName(line.slice(0, eq).trim());
+    if (conf) {
+      if (!devices.has(conf.dev)) return;
+      if (!/^\d+$/.test(value)) throw new InputError(place, `net.ipv4.conf.${conf.dev}.${conf.key}: expected a number, got '${value}'`);
+      out.push({ value: [`net.ipv4.conf.${conf.dev}.${conf.key}`, Number(value)], place });
+      return;
+    }
     const name = line.slice(0, eq).trim().replaceAll('/', '.');
     if (!Sysctl.isKnown(name)) return;
-    const value = line.slice(eq + 1).trim().split(/\s+/).join(' ');
     if (typeof SYSCTL_DEFAULTS[name] === 'number') {
       if (!/^-?\d+$/.test(value)) throw new InputError(place, `${name}: expected a number, got '${value}'`);
       out.push({ value: [name, Number(value)], place });

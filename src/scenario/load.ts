@@ -2,10 +2,11 @@
  * Reads a scenario file into a ScenarioSpec, checking its shape with line-accurate errors.
  */
 import { dirname, isAbsolute, join } from 'node:path';
-import { parseDocument, isScalar, type Node } from 'yaml';
+import { parseDocument, isMap, isScalar, isSeq, type Node } from 'yaml';
 import { InputError } from '../errors.js';
 import { deviceMtu, MAX_MTU, MIN_MTU, parseMac } from '../host/device.js';
-import { YamlSource, yamlLineCounter } from './yaml-place.js';
+import { YamlSource, yamlLineCounter, type LineShift } from './yaml-place.js';
+import { splitRunList, type RunSlice } from './run-list.js';
 import { CLOCK_LIMIT_TEXT, DURATION_HINT, MAX_CLOCK_NS, parseDuration } from '../sim/duration.js';
 import type { BridgeSpec, HostSpec, InterfaceSpec, Located, PortSpec, RulesetSpec, RunStep, ScenarioSpec } from './spec.js';
 import { DEFAULT_AGEING_TIME_NS, DEFAULT_PORT_FLAGS, type PortFlags } from '../bridge/bridge.js';
@@ -24,16 +25,60 @@ export function loadScenario(file: string): ScenarioSpec {
 
 export function parseScenario(text: string, file: string): ScenarioSpec {
   rememberText(file, text);
+  const split = splitRunList(text);
+  if (split) {
+    const head = readDocument(split.head, file, { after: split.runLine, by: split.runLines });
+    const run = topField(head, 'run');
+    // the head's `run:` must be the key the cut was made under, now empty; else read it whole
+    if (run !== undefined && (run[0] === null || (isScalar(run[0]) && run[0].value === null)) && head.place(run[1]).line === split.runLine) {
+      const spec = readSpec(head, file, (names) => readSlices(split.slices, file, names));
+      if (spec !== null) return spec;
+    }
+  }
+  return readSpec(readDocument(text, file), file, null)!;
+}
+
+/** Parses one YAML document; its first error, if any, is the file's. */
+function readDocument(text: string, file: string, shift?: LineShift): YamlSource {
   const lines = yamlLineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const src = new YamlSource(file, doc, lines, text);
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
-    const pos = lines.linePos(err.pos[0]);
+  const src = new YamlSource(file, doc, lines, text, shift);
+  const err = doc.errors[0];
+  if (err !== undefined) {
     // the yaml reader recurses per nesting level and stops (RESOURCE_EXHAUSTION) when the stack does
     const reason = err.code === 'RESOURCE_EXHAUSTION' ? 'YAML nested too deeply to read (a scenario nests a few levels: hosts, interfaces, addresses)' : err.message.split('\n')[0]!;
-    throw new InputError({ file, line: pos.line, col: pos.col }, reason);
+    throw new InputError(src.placeAt(err.pos[0]), reason);
   }
+  return src;
+}
+
+function topField(src: YamlSource, name: string): [Node | null, Node] | undefined {
+  if (!isMap(src.doc.contents)) return undefined;
+  const entry = src.entries(src.doc.contents, 'scenario').find(([key]) => key === name);
+  return entry && [entry[1], entry[2]];
+}
+
+/**
+ * The run list of a scenario read in slices (scenario/run-list.ts); null when a slice does not
+ * hold the items the cut counted (the whole document is read instead).
+ */
+function readSlices(slices: readonly RunSlice[], file: string, names: Set<string>): RunStep[] | null {
+  const run: RunStep[] = [];
+  for (const slice of slices) {
+    const src = readDocument(slice.text, file, { after: 0, by: slice.firstLine - 1 });
+    const items = src.doc.contents;
+    if (!isSeq(items) || items.items.length !== slice.items) return null;
+    for (const n of items.items) run.push(readStep(src, n as Node, names));
+  }
+  return run;
+}
+
+/**
+ * The scenario from its document; `slicedRun`, when the run list was cut out of it, reads the
+ * list (null from it: the cut was wrong, read the whole document).
+ */
+function readSpec(src: YamlSource, file: string, slicedRun: ((names: Set<string>) => RunStep[] | null) | null): ScenarioSpec | null {
+  const doc = src.doc;
   const fields = new Map<string, [Node | null, Node]>();
   for (const [key, value, keyNode] of src.entries(doc.contents as Node, 'scenario')) {
     if (!TOP_KEYS.has(key)) src.fail(keyNode, `unknown key '${key}' (expected one of: ${[...TOP_KEYS].join(', ')})`);
@@ -47,7 +92,8 @@ export function parseScenario(text: string, file: string): ScenarioSpec {
   const hosts = src.entries(hostsNode[0], 'hosts').map(([name, node, keyNode]) => readHost(src, name, node, keyNode));
   const names = new Set(hosts.map((h) => h.name));
   const trace = fields.has('trace') ? src.items(fields.get('trace')![0], 'trace').map((n) => hostRef(src, n, names)) : hosts.map((h) => h.name);
-  const run = fields.has('run') ? src.items(fields.get('run')![0], 'run').map((n) => readStep(src, n, names)) : [];
+  const run = slicedRun ? slicedRun(names) : fields.has('run') ? src.items(fields.get('run')![0], 'run').map((n) => readStep(src, n, names)) : [];
+  if (run === null) return null;
   return {
     file,
     name: fields.has('name') ? src.text(fields.get('name')![0], 'name') : file,
@@ -198,13 +244,17 @@ function inlineRuleset(src: YamlSource, node: Node | null): RulesetSpec {
   const text = src.text(node, 'ruleset');
   const place = src.place(node);
   const block = isScalar(node) && (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED');
-  const indent = block ? firstIndent(src.source, place.line! + 1) : place.col! - 1;
+  const indent = block ? firstIndent(src.source, node!.range![0]) : place.col! - 1;
   return { text, file: src.file, lineOffset: block ? place.line! : place.line! - 1, colOffset: indent };
 }
 
-function firstIndent(source: string, line: number): number {
-  const l = source.split('\n')[line - 1] ?? '';
-  return l.length - l.trimStart().length;
+/** The indentation of the line after the one `offset` is on. */
+function firstIndent(source: string, offset: number): number {
+  const nl = source.indexOf('\n', offset);
+  if (nl < 0) return 0;
+  let i = nl + 1;
+  while (source[i] === ' ' || source[i] === '\t') i++;
+  return i - nl - 1;
 }
 
 function rulesetFile(src: YamlSource, node: Node | null): RulesetSpec {

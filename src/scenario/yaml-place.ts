@@ -4,19 +4,32 @@
 import { LineCounter, isMap, isScalar, isSeq, type Node, type Document } from 'yaml';
 import { InputError, type SourcePlace } from '../errors.js';
 
+export interface LineShift {
+  readonly after: number;
+  readonly by: number;
+}
+
+const NO_SHIFT: LineShift = { after: 0, by: 0 };
+
 export class YamlSource {
   constructor(
     readonly file: string,
     readonly doc: Document,
     private readonly lines: LineCounter,
-    /** The file's text as written (for block scalars' indentation). */
+    /** The document's text as written (for block scalars' indentation). */
     readonly source: string,
+    /** The document's lines after `after` are the file's `by` lines further on (a document cut from the file: scenario/run-list.ts). */
+    private readonly shift: LineShift = NO_SHIFT,
   ) {}
 
   place(node: Node | null | undefined): SourcePlace {
-    const offset = node?.range?.[0] ?? 0;
+    return this.placeAt(node?.range?.[0] ?? 0);
+  }
+
+  /** The place of an offset in the document's text. */
+  placeAt(offset: number): SourcePlace {
     const pos = this.lines.linePos(offset);
-    return { file: this.file, line: pos.line, col: pos.col };
+    return { file: this.file, line: pos.line > this.shift.after ? pos.line + this.shift.by : pos.line, col: pos.col };
   }
 
   fail(node: Node | null | undefined, reason: string): never {

@@ -22,6 +22,7 @@ import { ipRouteOutput } from '../ipv4/ip-output.js';
 import { Mib } from './mib.js';
 import type { SocketEnv } from './socket-env.js';
 import { endpointText, TcpSocket, TcpSockState, type Endpoint, type TcpApp } from './tcp-socket.js';
+import { UdpSocket, type UdpHost } from './udp-socket.js';
 import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_PORT_UNREACH } from '../packet/icmp.js';
 
 /** MSS for an Ethernet MTU of 1500, and for loopback's 65536. */
@@ -35,12 +36,13 @@ export interface AppEvent {
   readonly text: string;
 }
 
-export class HostSockets implements SocketEnv {
+export class HostSockets implements SocketEnv, UdpHost {
   readonly mib = new Mib();
   private readonly listeners = new Map<number, TcpApp>();
   private readonly connections = new Map<string, TcpSocket>();
   private readonly udpListeners = new Map<number, { echo: boolean }>();
-  private readonly udpBound = new Set<number>();
+  /** The UDP ports sockets are bound to, and how many sockets each (bind() checks no reuse). */
+  private readonly udpBound = new Map<number, number>();
 
   constructor(
     private readonly host: Host,
@@ -87,28 +89,37 @@ export class HostSockets implements SocketEnv {
     socket.connect(now);
   }
 
-  /** sendto() on a UDP socket bound to `sport`, or autobound to an ephemeral port: the port, or null when none was free. */
-  sendUdp(dst: number, dport: number, sport: number | null, bytes: number, now: number): number | null {
-    const saddr = this.sourceFor(dst);
-    if (saddr === 0) {
-      this.log(`udp send to ${endpointText({ addr: dst, port: dport })}: network unreachable`);
-      return null;
-    }
-    const port = sport ?? ephemeralPort(this.sysctl.text('net.ipv4.ip_local_port_range'), this.prng, (p) => this.udpBound.has(p));
-    if (port === null) {
-      this.log(`udp send to ${endpointText({ addr: dst, port: dport })}: no free local port (EAGAIN)`);
-      return null;
-    }
-    this.udpBound.add(port);
-    this.udpOut(saddr, dst, port, dport, new Uint8Array(bytes), now);
+  /** A UDP socket, bound to `from` or unbound until its first datagram. */
+  openUdp(from: number | null): UdpSocket {
+    return new UdpSocket(this, from);
+  }
+
+  autobind(): number | null {
+    const port = ephemeralPort(this.sysctl.text('net.ipv4.ip_local_port_range'), this.prng, (p) => this.udpBound.has(p));
+    if (port !== null) this.bind(port);
     return port;
+  }
+
+  bind(port: number): void {
+    this.udpBound.set(port, (this.udpBound.get(port) ?? 0) + 1);
+  }
+
+  unhash(port: number): void {
+    const left = this.udpBound.get(port)! - 1;
+    if (left === 0) this.udpBound.delete(port);
+    else this.udpBound.set(port, left);
+  }
+
+  /** UDP ports bound now. */
+  get udpPortsBound(): number {
+    return this.udpBound.size;
   }
 
   /**
    * A UDP socket's datagram. IP_PMTUDISC_WANT (__ip_make_skb): DF only on a datagram that fits
    * the route's MTU; a larger one leaves in fragments (ip_fragment).
    */
-  private udpOut(saddr: number, daddr: number, sport: number, dport: number, payload: Uint8Array, now: number): void {
+  udpOut(saddr: number, daddr: number, sport: number, dport: number, payload: Uint8Array, now: number): void {
     const df = 28 + payload.length <= (this.host.fib.lookup(daddr)?.dev?.mtu ?? 1500);
     this.output(buildUdp({ saddr, daddr, sport, dport, ipId: this.prng.u16(), ttl: 64, payload, df }), now, true);
   }

@@ -4,8 +4,12 @@
  *   tcp listen PORT [reply BYTES]
  *   tcp connect ADDR:PORT [from [ADDR]:PORT] [send BYTES] [hold T]
  *   udp listen PORT [echo]
- *   udp send ADDR:PORT [from PORT] [count N] [interval T] [bytes N]
+ *   udp send ADDR:PORT [from PORT] [count N] [interval T] [bytes N] [hold T]
  * T is a duration as everywhere in natsim (sim/duration.ts): 1s, 500ms, or a number of seconds.
+ *
+ * Every step is read when the scenario is loaded (a bad one is refused before the run starts),
+ * but started only when the clock reaches it, and a step of N repetitions schedules each after
+ * the one before: a run holds a few events however many steps and repetitions it has.
  */
 import { InputError } from '../errors.js';
 import { buildIcmpEcho } from '../packet/build.js';
@@ -15,6 +19,7 @@ import { ICMPV6 } from '../packet/ipv6.js';
 import { buildIcmpv6, DEFAULT_HOP_LIMIT } from '../ipv6/icmp.js';
 import type { RunStep } from '../scenario/spec.js';
 import type { HostSockets } from '../sockets/host-sockets.js';
+import type { Endpoint } from '../sockets/tcp-socket.js';
 import type { World } from './world.js';
 import { ICMP_ECHO } from '../packet/icmp.js';
 import { DURATION_HINT, parseDuration } from '../sim/duration.js';
@@ -105,64 +110,109 @@ class Words {
   }
 }
 
-/** Parses a step (errors name its place) and schedules it on the world's clock. */
-export function startAction(world: World, step: RunStep): void {
+/** A step as read: what it does, with its options. */
+export type Action =
+  | { readonly kind: 'ping'; readonly dst: number; readonly dstText: string; readonly count: number; readonly interval: number; readonly id: number | null }
+  | { readonly kind: 'tcp listen'; readonly port: number; readonly reply: number }
+  | { readonly kind: 'udp listen'; readonly port: number; readonly echo: boolean }
+  | { readonly kind: 'tcp connect'; readonly remote: Endpoint; readonly from: Partial<Endpoint>; readonly send: number; readonly hold: number | null }
+  | { readonly kind: 'udp send'; readonly remote: Endpoint; readonly from: number | null; readonly count: number; readonly interval: number; readonly bytes: number; readonly hold: number };
+
+/** How long a `udp send` socket stays open after its last datagram unless `hold` says: answers to it are taken, not refused. */
+const UDP_HOLD_NS = SECOND;
+
+/** Reads a step; an error names its place. */
+export function parseAction(step: RunStep): Action {
   const [command = '', sub = '', ...rest] = step.action.trim().split(/\s+/);
-  const sockets = world.sockets.get(step.on)!;
   const words = (positional: string, more: string[], allowed: ConstructorParameters<typeof Words>[3]) => new Words(step, positional, more, allowed);
-  if (command === 'ping' || command === 'ping6') return startPing(world, sockets, words(sub, rest, { values: ['count', 'interval', 'id'] }));
+  if (command === 'ping' || command === 'ping6') {
+    const w = words(sub, rest, { values: ['count', 'interval', 'id'] });
+    const [dst, count, interval] = [w.inetAddr(w.positional), w.num('count', 1, 1, 1_000_000), w.duration('interval', SECOND, 0.001, 3600)];
+    return { kind: 'ping', dst, dstText: w.positional, count, interval, id: w.text('id') === null ? null : w.num('id', 0, 0, 65535) };
+  }
   if (command === 'tcp' && sub === 'listen') {
     const w = words(rest[0] ?? '', rest.slice(1), { values: ['reply'] });
-    const [port, reply] = [w.port(w.positional), w.num('reply', 0, 0, 1 << 20)];
-    return world.queue.at(w.at, () => sockets.listenTcp(port, reply));
+    return { kind: 'tcp listen', port: w.port(w.positional), reply: w.num('reply', 0, 0, 1 << 20) };
   }
   if (command === 'udp' && sub === 'listen') {
     const w = words(rest[0] ?? '', rest.slice(1), { values: [], flags: ['echo'] });
-    const [port, echo] = [w.port(w.positional), w.flag('echo')];
-    return world.queue.at(w.at, () => sockets.listenUdp(port, echo));
+    return { kind: 'udp listen', port: w.port(w.positional), echo: w.flag('echo') };
   }
-  if (command === 'tcp' && sub === 'connect') return startConnect(world, sockets, words(rest[0] ?? '', rest.slice(1), { values: ['from', 'send', 'hold'] }));
-  if (command === 'udp' && sub === 'send') return startUdpSend(world, sockets, words(rest[0] ?? '', rest.slice(1), { values: ['from', 'count', 'interval', 'bytes'] }));
+  if (command === 'tcp' && sub === 'connect') {
+    const w = words(rest[0] ?? '', rest.slice(1), { values: ['from', 'send', 'hold'] });
+    const remote = w.endpoint(w.positional);
+    const fromText = w.text('from');
+    const from = fromText === null ? {} : fromText.startsWith(':') ? { port: w.port(fromText.slice(1)) } : fromText.includes(':') ? w.endpoint(fromText) : { addr: w.addr(fromText) };
+    const send = w.num('send', 0, 0, 1 << 20);
+    return { kind: 'tcp connect', remote, from, send, hold: w.text('hold') === null ? null : w.duration('hold', 0, 0, 86400) };
+  }
+  if (command === 'udp' && sub === 'send') {
+    const w = words(rest[0] ?? '', rest.slice(1), { values: ['from', 'count', 'interval', 'bytes', 'hold'] });
+    const remote = w.endpoint(w.positional);
+    const from = w.text('from') === null ? null : w.port(w.text('from')!);
+    const [count, interval] = [w.num('count', 1, 1, 1_000_000), w.duration('interval', SECOND, 0.001, 3600)];
+    // the largest UDP payload an IPv4 datagram holds (65535 − 20 − 8); over the MTU it is fragmented
+    const bytes = w.num('bytes', 8, 0, 65507);
+    return { kind: 'udp send', remote, from, count, interval, bytes, hold: w.duration('hold', UDP_HOLD_NS, 0, 86400) };
+  }
   throw new InputError(step.place, `unsupported action '${step.action.trim()}' (natsim knows: ${USAGE})`);
 }
 
-function startPing(world: World, sockets: HostSockets, w: Words): void {
-  const dst = w.inetAddr(w.positional);
-  const count = w.num('count', 1, 1, 1_000_000);
-  const interval = w.duration('interval', SECOND, 0.001, 3600);
-  const echoId = w.num('id', world.prng.u16(), 0, 65535);
-  const payload = new Uint8Array(56).map((_, i) => i);
-  for (let seq = 1; seq <= count; seq++) {
-    world.queue.at(w.at + (seq - 1) * interval, () => {
-      const saddr = sockets.sourceFor(dst);
-      if (saddr === 0) return sockets.log(`ping ${w.positional}: network unreachable`);
-      const echo = isIpv6(dst)
-        ? buildIcmpv6({ saddr, daddr: dst, type: ICMPV6.ECHO_REQUEST, code: 0, word: ((echoId << 16) | seq) >>> 0, body: payload, flowLabel: 0, hopLimit: DEFAULT_HOP_LIMIT })
-        : buildIcmpEcho({ saddr, daddr: dst, ipId: world.prng.u16(), ttl: 64, type: ICMP_ECHO, echoId, seq, payload });
-      sockets.output(echo, world.queue.now, true);
-    });
+/**
+ * Starts the `index`-th step of the run list, now (its time): its first repetition runs at
+ * once, each later one is scheduled by the one before. `echoId` is the id a ping without `id`
+ * uses (drawn for every ping step when the world is built, in step order, as natsim always has).
+ */
+export function startAction(world: World, index: number, step: RunStep, echoId: number): void {
+  const action = parseAction(step);
+  const sockets = world.sockets.get(step.on)!;
+  const now = world.queue.now;
+  switch (action.kind) {
+    case 'ping':
+      return repeat(world, index, action, (rep) => ping(world, sockets, action, action.id ?? echoId, rep + 1));
+    case 'tcp listen':
+      return sockets.listenTcp(action.port, action.reply);
+    case 'udp listen':
+      return sockets.listenUdp(action.port, action.echo);
+    case 'tcp connect':
+      return sockets.connectTcp(action.remote.addr, action.remote.port, action.from, { send: action.send, reply: 0, holdNs: action.hold }, now);
+    case 'udp send':
+      return udpSend(world, index, sockets, action);
   }
 }
 
-function startConnect(world: World, sockets: HostSockets, w: Words): void {
-  const remote = w.endpoint(w.positional);
-  const fromText = w.text('from');
-  const from = fromText === null ? {} : fromText.startsWith(':') ? { port: w.port(fromText.slice(1)) } : fromText.includes(':') ? w.endpoint(fromText) : { addr: w.addr(fromText) };
-  const send = w.num('send', 0, 0, 1 << 20);
-  const hold = w.text('hold') === null ? null : w.duration('hold', 0, 0, 86400);
-  world.queue.at(w.at, () => sockets.connectTcp(remote.addr, remote.port, from, { send, reply: 0, holdNs: hold }, world.queue.now));
+/**
+ * Runs `each(0)` now and `each(n)` `n` intervals after it, each scheduled by the one before;
+ * `last` runs with the last repetition's time.
+ */
+function repeat(world: World, index: number, a: { readonly count: number; readonly interval: number }, each: (rep: number) => void, last?: (time: number) => void): void {
+  const start = world.queue.now;
+  const fire = (rep: number): void => {
+    each(rep);
+    if (rep + 1 < a.count) world.queue.atStep(start + (rep + 1) * a.interval, index, rep + 1, () => fire(rep + 1));
+    else last?.(start + rep * a.interval);
+  };
+  fire(0);
 }
 
-function startUdpSend(world: World, sockets: HostSockets, w: Words): void {
-  const remote = w.endpoint(w.positional);
-  const from = w.text('from') === null ? null : w.port(w.text('from')!);
-  const count = w.num('count', 1, 1, 1_000_000);
-  const interval = w.duration('interval', SECOND, 0.001, 3600);
-  // the largest UDP payload an IPv4 datagram holds (65535 − 20 − 8); over the MTU it is fragmented
-  const bytes = w.num('bytes', 8, 0, 65507);
-  // one socket sends them all: it is bound to its port at the first sendto (inet_autobind) and keeps it
-  let port = from;
-  for (let i = 0; i < count; i++) {
-    world.queue.at(w.at + i * interval, () => void (port = sockets.sendUdp(remote.addr, remote.port, port, bytes, world.queue.now) ?? port));
-  }
+function ping(world: World, sockets: HostSockets, a: Extract<Action, { kind: 'ping' }>, echoId: number, seq: number): void {
+  const saddr = sockets.sourceFor(a.dst);
+  if (saddr === 0) return sockets.log(`ping ${a.dstText}: network unreachable`);
+  const echo = isIpv6(a.dst)
+    ? buildIcmpv6({ saddr, daddr: a.dst, type: ICMPV6.ECHO_REQUEST, code: 0, word: ((echoId << 16) | seq) >>> 0, body: PING_PAYLOAD, flowLabel: 0, hopLimit: DEFAULT_HOP_LIMIT })
+    : buildIcmpEcho({ saddr, daddr: a.dst, ipId: world.prng.u16(), ttl: 64, type: ICMP_ECHO, echoId, seq, payload: PING_PAYLOAD });
+  sockets.output(echo, world.queue.now, true);
+}
+
+/** ping's 56 data bytes. */
+const PING_PAYLOAD = new Uint8Array(56).map((_, i) => i);
+
+/**
+ * One socket sends them all: bound to `from` (bind()) or, at its first sendto, to an
+ * ephemeral port (inet_autobind); it closes `hold` after the last datagram, which frees the
+ * port (udp_lib_unhash).
+ */
+function udpSend(world: World, index: number, sockets: HostSockets, a: Extract<Action, { kind: 'udp send' }>): void {
+  const socket = sockets.openUdp(a.from);
+  repeat(world, index, a, () => socket.send(a.remote, a.bytes, world.queue.now), (time) => world.queue.atStep(time + a.hold, index, a.count, () => socket.close()));
 }

@@ -3,12 +3,13 @@
  * device list), addresses with their routes, scenario routes, sysctls and the ruleset's hooks.
  */
 import { isIpv6 } from '../packet/ipv6-addr.js';
-import { InputError } from '../errors.js';
+import { InputError, type SourcePlace } from '../errors.js';
 import { NetDevice, Scope } from '../host/device.js';
 import { Fib } from '../host/fib.js';
 import { Host, type HostPorts } from '../host/host.js';
 import { parseRoute } from '../host/route-syntax.js';
-import { Sysctl } from '../host/sysctl.js';
+import { Sysctl, SYSCTL_DEFAULTS } from '../host/sysctl.js';
+import { devConfName, type DevConfKey } from '../ipv4/devconf.js';
 import { NetfilterNet } from '../netfilter/net.js';
 import { buildHooks } from '../netfilter/stack.js';
 import { NFPROTO_IPV4, NFPROTO_IPV6, tablesOfFamily } from '../netfilter/rules/model.js';
@@ -48,8 +49,14 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   }
   const sysctl = new Sysctl(kernel);
   for (const { value: [name, value], place } of spec.sysctl) {
+    const conf = devConfName(name);
+    if (conf) {
+      setDevConf(sysctl, conf, value, devices, place);
+      continue;
+    }
     if (!Sysctl.isKnown(name)) throw new InputError(place, `sysctl '${name}' is not modelled by natsim`);
     if (!sysctl.exists(name)) throw new InputError(place, `sysctl '${name}' does not exist on Linux ${kernel.version}`);
+    if (typeof SYSCTL_DEFAULTS[name] === 'number' && typeof value !== 'number') throw new InputError(place, `sysctl '${name}' needs a number, got '${value}'`);
     sysctl.set(name, value);
   }
   if (devices.some((d) => d.bridge) && spec.ruleset) refuseArptablesForward(spec.ruleset, sysctl);
@@ -114,6 +121,18 @@ export function buildDevices(spec: HostSpec, inventMacs: boolean): NetDevice[] {
  * bridge-nf-call-arptables=1; natsim runs no ARP through rules (arp tables are skipped), so a
  * ruleset that has such a chain is refused rather than replayed as if it let ARP through.
  */
+/**
+ * net.ipv4.conf.DEV.KEY: the device's own value. `default` is refused: it is what a device
+ * created later starts with, and a scenario's devices have no creation order to apply it by.
+ */
+function setDevConf(sysctl: Sysctl, conf: { dev: string; key: DevConfKey }, value: string | number, devices: readonly NetDevice[], place: SourcePlace): void {
+  const { dev, key } = conf;
+  if (dev === 'default') throw new InputError(place, `sysctl 'net.ipv4.conf.default.${key}' is what devices created later start with, and a scenario's devices all exist from the start: set net.ipv4.conf.all.${key} or net.ipv4.conf.DEV.${key}`);
+  if (!devices.some((d) => d.name === dev)) throw new InputError(place, `sysctl 'net.ipv4.conf.${dev}.${key}': this host has no device '${dev}' (it has ${devices.map((d) => d.name).join(', ')})`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new InputError(place, `sysctl 'net.ipv4.conf.${dev}.${key}' needs a whole number (0 off${key === 'rp_filter' ? ', 1 strict, 2 loose' : ', 1 on'}), got '${value}'`);
+  sysctl.setDevConf(dev, key, value);
+}
+
 function refuseArptablesForward(ruleset: RulesetSpec, sysctl: Sysctl): void {
   if (sysctl.num('net.bridge.bridge-nf-call-arptables') !== 1) return;
   const m = /^[ \t]*table[ \t]+arp[ \t]+\S+[ \t]*\{[^}]*?\bhook\s+forward\b/m.exec(ruleset.text);

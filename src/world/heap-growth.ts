@@ -9,6 +9,8 @@
  * natsim forced full collections for this before (heap-watch.ts, with --expose-gc): 181 MB, but
  * 20.6 s of CPU against 16.3 s with the growing factor and 14.8 s with neither (issue 22, one
  * run each on a loaded 2-core machine), and on 1M packets they bought no memory at all.
+ * A scenario run sets it too: its run list is read in slices (scenario/run-list.ts), each
+ * slice's YAML tree garbage once its steps are read.
  */
 import v8 from 'node:v8';
 

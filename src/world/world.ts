@@ -19,7 +19,7 @@ import type { ScenarioSpec } from '../scenario/spec.js';
 import type { TraceSink } from '../trace/events.js';
 import { buildHost } from './build-host.js';
 import { HostSockets, type AppEvent } from '../sockets/host-sockets.js';
-import { startAction } from './actions.js';
+import { scheduleSteps } from './run-steps.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 import type { FateProbe } from '../netfilter/probe.js';
 
@@ -64,7 +64,7 @@ export class World implements HostPorts {
       host.tap = options.tap ?? null;
       if (options.probeFor) host.probe = options.probeFor(host);
     }
-    for (const step of spec.run) startAction(this, step);
+    scheduleSteps(this, spec.run);
   }
 
   /** Runs the scenario until nothing is scheduled, `until` (ns) passes, or the hosts received `maxPackets`. */

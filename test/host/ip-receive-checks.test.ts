@@ -36,9 +36,9 @@ trace: [r]
   const events: TraceEvent[] = [];
   const world = new World(spec, { trace: ['r'], sink: { emit: (e) => void events.push(e) } });
   const r = world.hosts.get('r')!;
-  const receive = (pkt: Ipv4Packet, otherHost = false): string | null => {
+  const receive = (pkt: Ipv4Packet, otherHost = false, dev = 'eth0'): string | null => {
     events.length = 0;
-    r.receive(pkt, r.device('eth0')!, 1000, null, null, otherHost);
+    r.receive(pkt, r.device(dev)!, 1000, null, null, otherHost);
     const drop = events.find((e): e is Extract<TraceEvent, { kind: 'drop' }> => e.kind === 'drop');
     return drop?.reason ?? null;
   };
@@ -127,6 +127,43 @@ describe('ip_route_input_slow and fib_validate_source', () => {
     r.sysctl.set('net.ipv4.ip_forward', 0);
     expect(receive(udp('10.0.0.1', '10.0.1.1'))).toMatch(/^forwarding disabled .*IpInAddrErrors/);
     expect(r.nf.mib.get('IpInAddrErrors')).toBe(1);
+  });
+});
+
+/**
+ * Documentation/networking/ip-sysctl.rst: "The max value from conf/{all,interface}/rp_filter is
+ * used when doing source validation on the {interface}"; accept_local and route_localnet count
+ * when set in either (IN_DEV_ORCONF). r's route back to 10.0.1.1 leaves by eth1.
+ */
+describe('per-device conf values (IN_DEV_RPFILTER, IN_DEV_ACCEPT_LOCAL, IN_DEV_NET_ROUTE_LOCALNET)', () => {
+  const cases: [number, number][] = [0, 1, 2].flatMap((all) => [0, 1, 2].map((dev): [number, number] => [all, dev]));
+  it.each(cases)('conf.all.rp_filter=%i, conf.eth0.rp_filter=%i: eth0 checks with the larger', (all, dev) => {
+    const { receive } = router(`, net.ipv4.conf.all.rp_filter: ${all}, net.ipv4.conf.eth0.rp_filter: ${dev}`);
+    const rpf = Math.max(all, dev);
+    // 10.0.1.1 came in on eth0, its route back leaves by eth1: only strict mode (1) refuses it
+    expect(receive(udp('10.0.1.1', '10.0.0.2'))).toEqual(rpf === 1 ? expect.stringMatching(/^rp_filter=1: the route back to 10\.0\.1\.1 leaves by eth1, not eth0/) : null);
+    // no route back at all: strict and loose both refuse it
+    expect(receive(udp('192.0.2.1', '10.0.0.2'))).toEqual(rpf === 0 ? null : expect.stringMatching(new RegExp(`^rp_filter=${rpf}: `)));
+    // eth1's own value is 0: a packet it receives is checked with conf.all alone
+    expect(receive(udp('10.0.0.1', '10.0.1.2'), false, 'eth1')).toEqual(all === 1 ? expect.stringMatching(/^rp_filter=1: the route back to 10\.0\.0\.1 leaves by eth0, not eth1/) : null);
+  });
+
+  it("accept_local on the receiving device lets the host's own address in as a source; on another device it does not", () => {
+    expect(router(', net.ipv4.conf.eth0.accept_local: 1').receive(udp('10.0.1.2', '10.0.0.2'))).toBeNull();
+    expect(router(', net.ipv4.conf.eth1.accept_local: 1').receive(udp('10.0.1.2', '10.0.0.2'))).toMatch(/^martian source 10\.0\.1\.2: the host's own address/);
+  });
+
+  it('route_localnet on the receiving device makes 127.0.0.0/8 no martian destination; on another device it does not', () => {
+    expect(router(', net.ipv4.conf.eth0.route_localnet: 1').receive(udp('10.0.0.1', '127.0.0.1'))).toBeNull();
+    expect(router(', net.ipv4.conf.eth1.route_localnet: 1').receive(udp('10.0.0.1', '127.0.0.1'))).toMatch(/^martian destination 127\.0\.0\.1/);
+  });
+
+  it.each([
+    [', net.ipv4.conf.eth9.rp_filter: 1', /r\.yaml:4:\d+: sysctl 'net\.ipv4\.conf\.eth9\.rp_filter': this host has no device 'eth9'/],
+    [', net.ipv4.conf.default.rp_filter: 1', /sysctl 'net\.ipv4\.conf\.default\.rp_filter' is what devices created later start with/],
+    [', net.ipv4.conf.eth0.rp_filter: strict', /sysctl 'net\.ipv4\.conf\.eth0\.rp_filter' needs a whole number/],
+  ])('refuses %s by name', (sysctl, error) => {
+    expect(() => router(sysctl)).toThrow(error);
   });
 });
 

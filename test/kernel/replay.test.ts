@@ -190,3 +190,20 @@ describe('kernel recording iptables-session-affinity', () => {
     expect(await affinityPicks('iptables-session-affinity', (t) => t.replaceAll('--seconds 3', '--seconds 2'))).toEqual(['192.168.206.1', '192.168.206.1', '192.168.206.2', '192.168.206.1', '192.168.206.1']);
   });
 });
+
+describe('kernel recording rp-filter-per-device', () => {
+  it('drops on eth0 (conf.eth0.rp_filter=1, conf.all 0) the spoofed sources the kernel dropped, forwards what eth1 (0) let through', async () => {
+    const r = await replay('rp-filter-per-device');
+    const pairs = pairUp(r.packets!.sent, r.packets!.recorded);
+    expect(r.packets!.sent).toHaveLength(5);
+    expect(pairs).toHaveLength(5);
+    pairs.forEach((p, i) => expectSameBytes(p, i));
+    // neither spoofed SYN w sent in on eth0 left rt
+    expect(pairs.map((p) => formatIpv4(p.natsim.saddr))).not.toContain('10.0.3.77');
+    expect(pairs.map((p) => formatIpv4(p.natsim.saddr))).not.toContain('198.51.100.7');
+    const nstat = readFileSync('fixtures/kernel/rp-filter-per-device/nstat.txt', 'utf8');
+    const kernel = Number(/^TcpExtIPReversePathFilter\s+(\d+)/m.exec(nstat)![1]);
+    expect(kernel).toBe(2);
+    expect(r.host.nf.mib.get('TcpExtIPReversePathFilter')).toBe(kernel);
+  });
+});

@@ -12,6 +12,7 @@ import { buildHost } from '../../src/world/build-host.js';
 import { Prng } from '../../src/sim/prng.js';
 import { DEFAULT_KERNEL } from '../../src/kernel/profile.js';
 import { tempDir } from '../cli/helpers.js';
+import { inDevAcceptLocal, inDevRouteLocalnet, inDevRpFilter } from '../../src/ipv4/devconf.js';
 
 const CASES = readdirSync('fixtures/kernel');
 
@@ -83,6 +84,7 @@ const EXPECTED: Record<string, { interfaces?: typeof ROUTER; routes?: string[]; 
   'pcapng-capture': { ruleset: 'nft-ruleset.txt' },
   'redirect-local-listener': { ruleset: 'iptables-save.txt' },
   'udp-frag-mtu1400': { ruleset: 'nft-ruleset.txt' },
+  'rp-filter-per-device': { ruleset: 'nft-ruleset.txt' },
 };
 
 describe.each(CASES)('node snapshot fixtures/kernel/%s', (name) => {
@@ -151,13 +153,19 @@ describe('node snapshot choices and errors', () => {
     throw new Error('no InputError');
   };
 
-  it('names a per-device rp_filter, accept_local or route_localnet that natsim does not apply', () => {
+  it('applies per-device rp_filter, accept_local and route_localnet as the kernel combines them with conf.all; leaves conf.default and devices the node has not out', () => {
     const dir = copy('masq-to-ports-multi-ip');
-    writeFileSync(join(dir, 'sysctl.txt'), 'net.ipv4.conf.eth0.rp_filter = 1\nnet.ipv4.conf.eth1.rp_filter = 0\nnet.ipv4.conf.default.accept_local = 1\nnet.ipv4.conf.eth1.route_localnet = 1\n', { flag: 'a' });
-    expect(loadNode(dir).notes).toEqual([
-      'rt: sysctl.txt: net.ipv4.conf.eth0.rp_filter = 1 is not applied: natsim reads net.ipv4.conf.all.rp_filter (0) only, where the kernel takes the larger of the two',
-      'rt: sysctl.txt: net.ipv4.conf.eth1.route_localnet = 1 is not applied: natsim reads net.ipv4.conf.all.route_localnet (0) only, where the kernel takes either',
+    writeFileSync(join(dir, 'sysctl.txt'), 'net.ipv4.conf.eth0.rp_filter = 1\nnet.ipv4.conf.docker0.rp_filter = 0\nnet.ipv4.conf.default.accept_local = 1\nnet.ipv4.conf.docker0.route_localnet = 1\nnet.ipv4.conf.nosuchdev.rp_filter = 2\n', { flag: 'a' });
+    const node = loadNode(dir);
+    expect(node.notes.filter((n) => n.includes('conf.'))).toEqual([]);
+    expect(node.host.sysctl.map((s) => s.value).filter(([name]) => /conf\.(?!all)/.test(name))).toEqual([
+      ['net.ipv4.conf.eth0.rp_filter', 1],
+      ['net.ipv4.conf.docker0.rp_filter', 0],
+      ['net.ipv4.conf.docker0.route_localnet', 1],
     ]);
+    const rt = buildHost(node.host, { transmit: () => undefined, deliver: () => undefined, neighbour: () => ({ mac: null, connected: false }) }, new Prng(1), 1, DEFAULT_KERNEL, false);
+    expect([inDevRpFilter(rt.sysctl, 'eth0'), inDevRpFilter(rt.sysctl, 'docker0')]).toEqual([1, 0]);
+    expect([inDevRouteLocalnet(rt.sysctl, 'eth0'), inDevRouteLocalnet(rt.sysctl, 'docker0'), inDevAcceptLocal(rt.sysctl, 'eth0')]).toEqual([false, true, false]);
   });
 
   it('uses nft-ruleset.txt, and says so, when it shows tables iptables-save does not', () => {

@@ -1,0 +1,37 @@
+/**
+ * The per-device IPv4 conf values the receive path reads (net.ipv4.conf.DEV.KEY, struct
+ * ipv4_devconf of each in_device), combined with conf.all as include/linux/inetdevice.h does:
+ * rp_filter is the larger of the two (IN_DEV_RPFILTER = IN_DEV_MAXCONF), accept_local and
+ * route_localnet hold when either is set (IN_DEV_ACCEPT_LOCAL, IN_DEV_NET_ROUTE_LOCALNET =
+ * IN_DEV_ORCONF). A device's own value starts at 0, as ipv4_devconf_dflt gives a new device.
+ */
+import type { Sysctl } from '../host/sysctl.js';
+
+export const DEV_CONF_KEYS = ['rp_filter', 'accept_local', 'route_localnet'] as const;
+export type DevConfKey = (typeof DEV_CONF_KEYS)[number];
+
+/**
+ * A per-device name of a key above: `net.ipv4.conf.DEV.KEY`, in sysctl(8)'s dotted form (a dot
+ * in the device's name written as a slash, as `sysctl -a` prints eth0.100's) or as a /proc path;
+ * null for any other name, and for `all`, which the fixed table holds.
+ */
+export function devConfName(name: string): { readonly dev: string; readonly key: DevConfKey } | null {
+  const m = /^net[./]ipv4[./]conf[./](.+)[./](rp_filter|accept_local|route_localnet)$/.exec(name);
+  if (!m || m[1] === 'all') return null;
+  return { dev: m[1]!.replaceAll('/', '.'), key: m[2] as DevConfKey };
+}
+
+/** IN_DEV_RPFILTER: 0 off, 1 strict, 2 loose. */
+export function inDevRpFilter(sysctl: Sysctl, dev: string): number {
+  return Math.max(sysctl.num('net.ipv4.conf.all.rp_filter'), sysctl.devConf(dev, 'rp_filter'));
+}
+
+/** IN_DEV_ACCEPT_LOCAL */
+export function inDevAcceptLocal(sysctl: Sysctl, dev: string): boolean {
+  return sysctl.num('net.ipv4.conf.all.accept_local') !== 0 || sysctl.devConf(dev, 'accept_local') !== 0;
+}
+
+/** IN_DEV_NET_ROUTE_LOCALNET */
+export function inDevRouteLocalnet(sysctl: Sysctl, dev: string): boolean {
+  return sysctl.num('net.ipv4.conf.all.route_localnet') !== 0 || sysctl.devConf(dev, 'route_localnet') !== 0;
+}
