@@ -129,11 +129,22 @@ export function timeConverter(res: TsResolution): TimeConverter {
 }
 
 /**
- * (hi·2^32 + lo) / perSecond by long division in 16-bit digits, so that no intermediate passes
- * 2^53: perSecond is at most 10^9 < 2^30, and each partial dividend below 2^46.
+ * (hi·2^32 + lo) / perSecond. While the count is below 2^53 (hi < 2^21: 285 years of
+ * microseconds, the usual capture) it is an exact double, and one division gives the seconds:
+ * a quotient k - 1/perSecond cannot round up to k, as k·perSecond < 2^53 keeps 1/perSecond
+ * above half of k's last place. Beyond 2^53, long division in 16-bit digits, so that no
+ * intermediate passes 2^53: perSecond is at most 10^9 < 2^30, and each partial dividend below
+ * 2^46.
  */
 function decimalConverter(perSecond: number, nsPerUnit: number): TimeConverter {
   return (hi, lo, out) => {
+    if (hi < EXACT_HI) {
+      const units = hi * 4294967296 + lo;
+      const sec = Math.floor(units / perSecond);
+      out.sec = sec;
+      out.nsec = (units - sec * perSecond) * nsPerUnit;
+      return;
+    }
     const q1 = Math.floor(hi / perSecond);
     let r = hi - q1 * perSecond;
     const x = r * 65536 + (lo >>> 16);
@@ -146,6 +157,9 @@ function decimalConverter(perSecond: number, nsPerUnit: number): TimeConverter {
     out.nsec = r * nsPerUnit;
   };
 }
+
+/** The high words below which a 64-bit count is an exact double (2^53 / 2^32). */
+const EXACT_HI = 1 << 21;
 
 /**
  * Calls `each` for every option in view[at, end) (the options area of a block) until

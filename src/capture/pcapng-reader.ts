@@ -82,6 +82,9 @@ interface Interface {
 
 /** Options that are epb_flags (8 bytes) and opt_endofopt (4) alone. */
 const FLAGS_ONLY = 12;
+/** epb_flags' option code and length 4, read as one 32-bit word in the section's byte order. */
+const FLAGS_HEAD_LE = (4 << 16) | EPB_FLAGS;
+const FLAGS_HEAD_BE = (EPB_FLAGS << 16) | 4;
 
 /** The largest block natsim reads: a chunk (a packet block needs at most 262144 + 32 bytes and options). */
 const MAX_BLOCK = CHUNK_BYTES;
@@ -98,8 +101,6 @@ class PcapngBlockReader implements ChunkParser {
   private interfaces: Interface[] = [];
   private firstLinkType: number | null = null;
   private nanosecond = false;
-  /** The last packet's time: a Simple Packet Block has none of its own. */
-  private readonly time = { sec: 0, nsec: 0 };
   /** epb_flags of the packet block being read (0 when absent), set by onPacketOption. */
   private flags = 0;
   private readonly onPacketOption = (code: number, at: number, length: number): string | undefined => {
@@ -240,9 +241,25 @@ class PcapngBlockReader implements ChunkParser {
   private timedPacket(chunk: Chunk, at: number, length: number, min: number, what: string, interfaceId: number): void {
     this.requireLength(length, min, what);
     const view = chunk.view;
+    const le = this.le;
     const iface = this.interfaceOf(interfaceId);
-    this.stamp(iface, view.getUint32(at + 12, this.le), view.getUint32(at + 16, this.le));
-    this.packet(chunk, iface, at, length, 28, view.getUint32(at + 20, this.le));
+    this.stamp(iface, view.getUint32(at + 12, le), view.getUint32(at + 16, le));
+    const caplen = view.getUint32(at + 20, le);
+    const optionsAt = at + 28 + pad4(caplen);
+    const optionsEnd = at + length - 4;
+    if (optionsAt > optionsEnd) throw this.packetError(`captured length ${caplen} runs past the end of the ${length}-byte block`);
+    if (caplen > iface.snaplen) throw this.packetError(`captured length ${caplen} exceeds the snapshot length ${iface.snaplen} of ${describe(iface)}`);
+    if (optionsEnd - optionsAt === FLAGS_ONLY && view.getUint32(optionsAt, le) === (le ? FLAGS_HEAD_LE : FLAGS_HEAD_BE) && view.getUint32(optionsAt + 8, le) === 0) {
+      // epb_flags and opt_endofopt, as dumpcap and natsim write them: read without the option walk
+      this.flags = view.getUint32(optionsAt + 4, le);
+    } else {
+      this.flags = 0;
+      if (optionsAt < optionsEnd) {
+        const reason = forEachOption(view, optionsAt, optionsEnd, le, this.onPacketOption);
+        if (reason !== undefined) throw this.packetError(reason);
+      }
+    }
+    this.deliver(chunk, iface, at + 28, caplen);
   }
 
   /** SPB: original length, then the data, on interface 0, captured up to its snapshot length. */
@@ -257,25 +274,6 @@ class PcapngBlockReader implements ChunkParser {
     this.deliver(chunk, iface, at + 12, caplen);
   }
 
-  /** The captured bytes at `at + dataAt`, then the options after them to the trailer. */
-  private packet(chunk: Chunk, iface: Interface, at: number, length: number, dataAt: number, caplen: number): void {
-    const optionsAt = at + dataAt + pad4(caplen);
-    const optionsEnd = at + length - 4;
-    if (optionsAt > optionsEnd) throw this.packetError(`captured length ${caplen} runs past the end of the ${length}-byte block`);
-    if (caplen > iface.snaplen) throw this.packetError(`captured length ${caplen} exceeds the snapshot length ${iface.snaplen} of ${describe(iface)}`);
-    this.flags = 0;
-    const view = chunk.view;
-    const le = this.le;
-    if (optionsEnd - optionsAt === FLAGS_ONLY && view.getUint16(optionsAt, le) === EPB_FLAGS && view.getUint16(optionsAt + 2, le) === 4 && view.getUint32(optionsAt + 8, le) === 0) {
-      // epb_flags and opt_endofopt, as dumpcap and natsim write them: read without the option walk
-      this.flags = view.getUint32(optionsAt + 4, le);
-    } else if (optionsAt < optionsEnd) {
-      const reason = forEachOption(view, optionsAt, optionsEnd, le, this.onPacketOption);
-      if (reason !== undefined) throw this.packetError(reason);
-    }
-    this.deliver(chunk, iface, at + dataAt, caplen);
-  }
-
   private deliver(chunk: Chunk, iface: Interface, at: number, caplen: number): void {
     if (iface.decode === undefined) {
       throw this.packetError(`${describe(iface)} has link type ${iface.linkType}; natsim reads Ethernet (1), raw IP (101, 228), Linux SLL (113) and SLL2 (276)`);
@@ -286,15 +284,16 @@ class PcapngBlockReader implements ChunkParser {
     if (r.direction === PacketDirection.Unknown && this.flags !== 0) r.direction = this.flagsDirection();
     r.index = this.records + 1;
     r.offset = this.consumed;
-    r.sec = this.time.sec;
-    r.nsec = this.time.nsec;
     this.records++;
     if (this.onRecord(r) === false) this.stopped = true;
   }
 
-  /** The packet's time from its 64-bit timestamp in the interface's units, plus if_tsoffset. */
+  /**
+   * The packet's time from its 64-bit timestamp in the interface's units, plus if_tsoffset,
+   * into the record slot, where it stays for a Simple Packet Block after it.
+   */
   private stamp(iface: Interface, hi: number, lo: number): void {
-    const t = this.time;
+    const t = this.slot;
     iface.toTime(hi, lo, t);
     t.sec += iface.tsOffset;
     if (t.sec < 0 || !Number.isSafeInteger(t.sec)) throw this.packetError(`timestamp of ${t.sec} s is outside natsim's clock`);

@@ -71,6 +71,19 @@ describe.each([
     expect([records[0]!.sec, records[0]!.nsec]).toEqual([Number(sec), nsec]);
   });
 
+  // just below a whole second near 2^53 units, one float division rounds up to the next second
+  it.each([
+    ['2^53 - 1 ns', 9, (1n << 53n) - 1n],
+    ['one ns short of a second, below 2^53', 9, (((1n << 53n) / 1_000_000_000n) * 1_000_000_000n) - 1n],
+    ['one µs short of a second, below 2^53', 6, (((1n << 53n) / 1_000_000n) * 1_000_000n) - 1n],
+    ['2^53 ns (long division)', 9, 1n << 53n],
+    ['one ns short of a second, above 2^53', 9, (((1n << 60n) / 1_000_000_000n) * 1_000_000_000n) - 1n],
+  ])('%s: the seconds and nanoseconds BigInt division gives', async (_what, resol, units) => {
+    const perSecond = 10n ** BigInt(resol);
+    const { records } = await read(Buffer.concat([ng.shb(), ng.idb(LINKTYPE_ETHERNET, 0, [tsresol(resol)]), ng.epb(0, units, eth)]));
+    expect([records[0]!.sec, records[0]!.nsec]).toEqual([Number(units / perSecond), Number(((units % perSecond) * 1_000_000_000n) / perSecond)]);
+  });
+
   it('if_tsoffset adds seconds to every timestamp, either sign', async () => {
     for (const offset of [3600n, -3600n]) {
       const { records } = await read(Buffer.concat([ng.shb(), ng.idb(LINKTYPE_ETHERNET, 0, [ng.tsoffset(offset)]), ng.epb(0, T0 * 1_000_000n, eth)]));

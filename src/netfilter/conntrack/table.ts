@@ -12,6 +12,8 @@ import { reciprocalScale } from '../nat/jhash.js';
 
 export class ConntrackTable {
   private readonly heads: (TupleHash | null)[];
+  /** Bit b set when bucket b is not empty: a dump visits the used buckets, not all 262144. */
+  private readonly used: Uint32Array;
   private entries = 0;
 
   /** `size`: net.netfilter.nf_conntrack_buckets; `hashKey`: this boot's key (hashTuple). */
@@ -21,6 +23,7 @@ export class ConntrackTable {
   ) {
     // packed (not holey), so that walking it stays fast
     this.heads = new Array<TupleHash | null>(size).fill(null);
+    this.used = new Uint32Array((size + 31) >>> 5);
   }
 
   get count(): number {
@@ -88,9 +91,14 @@ export class ConntrackTable {
    */
   *connections(): IterableIterator<Conn> {
     const all: Conn[] = [];
-    for (let i = 0; i < this.heads.length; i++) {
-      for (let h: TupleHash | null = this.heads[i]!; h !== null; h = h.next) {
-        if (h.dir === Dir.Original || h.conn.has(Status.NatClash)) all.push(h.conn);
+    const used = this.used;
+    for (let word = 0; word < used.length; word++) {
+      // the word's buckets in ascending order, lowest set bit first
+      for (let bits = used[word]!; bits !== 0; bits &= bits - 1) {
+        const i = (word << 5) + 31 - Math.clz32(bits & -bits);
+        for (let h: TupleHash | null = this.heads[i]!; h !== null; h = h.next) {
+          if (h.dir === Dir.Original || h.conn.has(Status.NatClash)) all.push(h.conn);
+        }
       }
     }
     yield* all;
@@ -102,6 +110,7 @@ export class ConntrackTable {
     const key = this.bucketIndex(h);
     h.next = this.heads[key]!;
     this.heads[key] = h;
+    this.used[key >>> 5] |= 1 << (key & 31);
   }
 
   private drop(conn: Conn, dir: Dir): boolean {
@@ -113,6 +122,7 @@ export class ConntrackTable {
       if (prev === null) this.heads[key] = h.next;
       else prev.next = h.next;
       h.next = null;
+      if (this.heads[key] === null) this.used[key >>> 5] &= ~(1 << (key & 31));
       return true;
     }
     return false;
