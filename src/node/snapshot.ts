@@ -75,7 +75,7 @@ export function loadNode(dir: string): NodeSnapshot {
   const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, ip6tables: choice.ip6tables ?? null, ipsets, ipvs, sockets: sockets?.sockets ?? [], place: { file: dir } };
   const notes = choice.note === undefined ? [] : [`${name}: ${choice.note}`];
   for (const line of perDevice) notes.push(`${name}: ${SYSCTL_FILE}: ${line}`);
-  return { dir, host, cpus: readCpuCount(dir), rulesetFile: choice.ruleset?.file ?? null, rulesetChoice: choice.why, skipped, notes };
+  return { dir, host, cpus: readCpuCount(dir), rulesetFile: (choice.ruleset ?? choice.ip6tables)?.file ?? null, rulesetChoice: choice.why, skipped, notes };
 }
 
 
