@@ -74,7 +74,7 @@ export function loadNode(dir: string): NodeSnapshot {
   if (sockets) skipped.push(...sockets.skipped);
   const host: HostSpec = { name, interfaces, routes, sysctl, ruleset: choice.ruleset, ip6tables: choice.ip6tables ?? null, ipsets, ipvs, sockets: sockets?.sockets ?? [], place: { file: dir } };
   const notes = choice.note === undefined ? [] : [`${name}: ${choice.note}`];
-  return { dir, host, cpus: readCpuCount(dir), rulesetFile: choice.ruleset?.file ?? null, rulesetChoice: choice.why, skipped, notes };
+  return { dir, host, cpus: readCpuCount(dir), rulesetFile: (choice.ruleset ?? choice.ip6tables)?.file ?? null, rulesetChoice: choice.why, skipped, notes };
 }
 
 

@@ -31,31 +31,38 @@ const DOCKER_HOST = [
 ];
 
 /**
+ * The link-local address the kernel gives a device from its Ethernet address (addrconf's EUI-64
+ * interface id: the universal/local bit flipped, ff:fe in the middle), as ip -j addr lists it.
+ */
+function linkLocal(mac: Uint8Array): string {
+  const g = (a: number, b: number): string => ((a << 8) | b).toString(16);
+  return `fe80::${g(mac[0]! ^ 2, mac[1]!)}:${g(mac[2]!, 0xff)}:${g(0xfe, mac[3]!)}:${g(mac[4]!, mac[5]!)}/64`;
+}
+
+/** The IPv6 router of scripts/record/lib6.sh: fd00:3::254 on eth1, fd00:206::250 on eth0 (nodad), each with its link-local first; `v4` the IPv4 addresses of a dual-stack one. */
+function router6(v4 = false, extra: { eth1?: string[]; eth0?: string[] } = {}): (macs: Map<string, Uint8Array>) => typeof ROUTER {
+  return (macs) => [
+    { name: 'eth1', index: 2, addrs: [...(v4 ? ['10.0.3.254/24'] : []), linkLocal(macs.get('eth1')!), ...(extra.eth1 ?? ['fd00:3::254/64 nodad'])] },
+    { name: 'eth0', index: 3, addrs: [...(v4 ? ['192.168.206.250/24'] : []), linkLocal(macs.get('eth0')!), ...(extra.eth0 ?? ['fd00:206::250/64 nodad'])] },
+  ];
+}
+
+/**
  * What each recording's router was, as its recording script set it up (the hand-written
  * scenarios that once stood beside the captures said the same): interfaces, static routes,
  * the ruleset file natsim should read, and the Ethernet addresses the LOG lines show.
  */
-/** The IPv6 router of scripts/record/lib6.sh (issue 18): link-local and global addresses, no IPv4 unless dual-stack. */
-function router6(lan: string, wan: string, v4 = false, extra: { lan?: string[]; wan?: string[] } = {}): typeof ROUTER {
-  return [
-    { name: 'eth1', index: 2, addrs: [...(v4 ? ['10.0.3.254/24'] : []), lan, 'fd00:3::254/64 nodad', ...(extra.lan ?? [])] },
-    { name: 'eth0', index: 3, addrs: [...(v4 ? ['192.168.206.250/24'] : []), wan, ...(extra.wan ?? ['fd00:206::250/64 nodad'])] },
-  ];
-}
-
-const EXPECTED: Record<string, { interfaces?: typeof ROUTER; routes?: string[]; ruleset: string; macs?: Record<string, string>; family?: 'ipv6' | 'dual' }> = {
-  'ip6-masq-router': { interfaces: router6('fe80::f45b:d4ff:fe9a:fe72/64', 'fe80::acef:ccff:feaf:ac74/64'), ruleset: 'nft-ruleset.txt', family: 'ipv6' },
-  'ip6tables-masq': { interfaces: router6('fe80::c4cf:90ff:fee1:ad95/64', 'fe80::704b:6fff:fe8e:d5aa/64'), ruleset: 'nft-ruleset.txt', family: 'ipv6' },
-  'dnat66-port-forward': { interfaces: router6('fe80::1443:d1ff:fe90:72f5/64', 'fe80::5866:8fff:feb6:f237/64'), ruleset: 'nft-ruleset.txt', family: 'ipv6' },
-  'dual-stack-router': { interfaces: router6('fe80::9489:d8ff:fea6:fb78/64', 'fe80::7cef:afff:fe0f:4032/64', true), ruleset: 'nft-ruleset.txt', family: 'dual' },
+const EXPECTED: Record<string, { interfaces?: typeof ROUTER | ((macs: Map<string, Uint8Array>) => typeof ROUTER); routes?: string[]; ruleset: string; macs?: Record<string, string>; ipv6Only?: true }> = {
+  'ip6-masq-router': { interfaces: router6(), ruleset: 'nft-ruleset.txt', ipv6Only: true },
+  'ip6tables-masq': { interfaces: router6(), ruleset: 'ip6tables-save.txt', ipv6Only: true },
+  'dnat66-port-forward': { interfaces: router6(), ruleset: 'nft-ruleset.txt', ipv6Only: true },
+  'dual-stack-router': { interfaces: router6(true), ruleset: 'nft-ruleset.txt' },
   'ip6-masq-source-selection': {
-    interfaces: router6('fe80::bc08:f7ff:fe92:7ea0/64', 'fe80::78e9:4dff:fe98:ba99/64', false, {
-      lan: ['fd00:208:fe::254/64 nodad'],
-      wan: ['fd00:207::250/64 nodad', 'fd00:206::251/64 nodad deprecated', 'fd00:208::250/64 nodad', 'fd00:207::251/64 nodad'],
-    }),
+    // several global WAN addresses, one deprecated (ipv6_dev_get_saddr's rules), and a route to a second WAN prefix
+    interfaces: router6(false, { eth1: ['fd00:3::254/64 nodad', 'fd00:208:fe::254/64 nodad'], eth0: ['fd00:207::250/64 nodad', 'fd00:206::251/64 nodad deprecated', 'fd00:208::250/64 nodad', 'fd00:207::251/64 nodad'] }),
     routes: ['fd00:208:ff::/64 via fd00:206::1 dev eth0 metric 1024 pref medium'],
     ruleset: 'nft-ruleset.txt',
-    family: 'ipv6',
+    ipv6Only: true,
   },
   'docker-bridge-brnf-on': { interfaces: DOCKER_HOST, ruleset: 'iptables-save.txt' },
   'docker-bridge-brnf-off': { interfaces: DOCKER_HOST, ruleset: 'iptables-save.txt' },
@@ -98,20 +105,21 @@ describe.each(CASES)('node snapshot fixtures/kernel/%s', (name) => {
 
   it('has the interfaces, indexes and addresses of the recorded router, without lo', () => {
     const shape = node.host.interfaces.map((i) => ({ name: i.name, index: i.index, addrs: i.addrs.map((a) => a.value) })).sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
-    expect(shape).toEqual(expected.interfaces ?? ROUTER);
+    const want = typeof expected.interfaces === 'function' ? expected.interfaces(new Map(node.host.interfaces.map((i) => [i.name, i.mac!]))) : expected.interfaces;
+    expect(shape).toEqual(want ?? ROUTER);
   });
 
   it('has the static routes of the recorded router, leaving the connected and local-table routes to natsim', () => {
     expect(node.host.routes.map((r) => r.value)).toEqual(expected.routes ?? []);
-    // an IPv6-only router has no IPv4 connected routes (its IPv6 prefix routes are addrconf's, not in ip-route.json's main table as proto kernel IPv4)
-    if (expected.family !== 'ipv6') expect(node.skipped.some((s) => /connected routes? \(proto kernel\)/.test(s))).toBe(true);
+    // ip -j route lists no IPv4 connected route on an IPv6-only router (its IPv6 ones are in ip6-route.json)
+    expect(node.skipped.some((s) => /connected routes? \(proto kernel\)/.test(s))).toBe(!expected.ipv6Only);
     expect(node.skipped.some((s) => /local-table routes/.test(s))).toBe(true);
   });
 
-  it('keeps only the sysctls natsim models, ip_forward = 1 among them (an IPv6 router: net.ipv6.conf.all.forwarding = 1)', () => {
+  it('keeps only the sysctls natsim models, ip_forward as the router set it', () => {
     const sysctl = new Map(node.host.sysctl.map((s) => s.value));
-    expect(sysctl.get('net.ipv4.ip_forward')).toBe(expected.family === 'ipv6' ? 0 : 1);
-    if (expected.family) expect(sysctl.get('net.ipv6.conf.all.forwarding')).toBe(1);
+    // an IPv6-only router (scripts/record/lib6.sh) forwards IPv6 only
+    expect(sysctl.get('net.ipv4.ip_forward')).toBe(expected.ipv6Only ? 0 : 1);
     expect(sysctl.get('net.ipv4.ip_local_port_range')).toBe('32768 60999');
     expect(sysctl.has('net.netfilter.nf_conntrack_count')).toBe(false);
     for (const s of node.host.sysctl) expect(s.place.line).toBeGreaterThan(0);
@@ -123,6 +131,7 @@ describe.each(CASES)('node snapshot fixtures/kernel/%s', (name) => {
       'iptables-save.txt': 'using iptables-save.txt (nft-ruleset.txt shows the same tables)',
       'iptables-legacy-save.txt': 'using iptables-legacy-save.txt (x_tables: the node has no nf_tables rules)',
       'nft-ruleset.txt': 'using nft-ruleset.txt',
+      'ip6tables-save.txt': 'using ip6tables-save.txt (nft-ruleset.txt shows the same tables)',
     };
     expect(node.rulesetChoice).toBe(why[expected.ruleset]);
     expect(node.notes).toEqual([]);

@@ -35,7 +35,7 @@ describe.each(CASES)('natsim verify on fixtures/kernel/%s', (name) => {
     const run = natsim('verify', `${dir}/capture.pcap`, '--node', dir);
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/: using (nft-ruleset|iptables-save|iptables-legacy-save)\.txt/);
+    expect(lines[0]).toMatch(/: using (nft-ruleset|iptables-save|iptables-legacy-save|ip6tables-save)\.txt/);
     const m = /^verify: (\d+)\/(\d+) packets match$/.exec(lines.at(-1)!);
     expect(m).not.toBeNull();
     expect(m![1]).toBe(m![2]);
