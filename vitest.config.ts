@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,5 +9,9 @@ export default defineConfig({
     // test that hangs.
     testTimeout: 600_000,
     hookTimeout: 600_000,
+    // every core (vitest's default leaves one to itself, which on 2 cores ran the files one at a
+    // time): the CLI tests run the CLI in their own process (test/cli/helpers.ts), so a file's
+    // worker is the only process it keeps busy
+    maxWorkers: availableParallelism(),
   },
 });
