@@ -9,9 +9,7 @@ export default defineConfig({
     // test that hangs.
     testTimeout: 600_000,
     hookTimeout: 600_000,
-    // every core (vitest's default leaves one to itself, which on 2 cores ran the files one at a
-    // time): the CLI tests run the CLI in their own process (test/cli/helpers.ts), so a file's
-    // worker is the only process it keeps busy
+    // every core: vitest's default (cores - 1) ran the files one at a time on 2 cores
     maxWorkers: availableParallelism(),
   },
 });
