@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,5 +9,7 @@ export default defineConfig({
     // test that hangs.
     testTimeout: 600_000,
     hookTimeout: 600_000,
+    // every core: vitest's default (cores - 1) ran the files one at a time on 2 cores
+    maxWorkers: availableParallelism(),
   },
 });
