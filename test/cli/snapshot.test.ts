@@ -87,7 +87,7 @@ describe('natsim snapshot, where it cannot write or the namespace is not there',
   const tools = () => fakeTools({ ip: `if [ "$1" = netns ]; then echo 'Cannot open network namespace "nope": No such file or directory' >&2; exit 1; fi\n${IP}`, sysctl: `/bin/cat ${CASE}/sysctl.txt` });
 
   it('a folder under /proc is one error line and exit 2, at once', () => {
-    const r = spawnSync(process.execPath, ['bin/natsim.js', 'snapshot', '/proc/natsim-test/node'], { encoding: 'utf8', env: { PATH: tools(), NO_COLOR: '1' }, timeout: 20_000 });
+    const r = spawnSync(process.execPath, ['bin/natsim.js', 'snapshot', '/proc/natsim-test/node'], { encoding: 'utf8', env: { PATH: tools(), NO_COLOR: '1' }, timeout: 120_000 });
     expect(r.signal).toBeNull();
     expect(r.stderr).toMatch(/^natsim: \/proc\/natsim-test\/node: cannot create the folder: ENOENT[^\n]*\n$/);
     expect(r.status).toBe(2);

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CAPTURE_MUTATION_CLASSES, mutatedCaptureArb, mutatedScenarioArb, seedCaptures, seedScenarios } from '../../src/fuzz/generators.js';
-import { checkMutatedCapture, checkMutatedScenario, reasonClass } from '../../src/fuzz/malformed.js';
+import { checkMutatedCapture, checkMutatedScenario, NO_BOUND, reasonClass } from '../../src/fuzz/malformed.js';
 
 const SEED = 20250118;
 const dir = mkdtempSync(join(tmpdir(), 'natsim-malformed-'));
@@ -35,7 +35,7 @@ describe('malformed input', () => {
     fc.assert(
       fc.property(mutatedScenarioArb(seeds), (m) => {
         try {
-          const r = checkMutatedScenario(m.text, m.file);
+          const r = checkMutatedScenario(m.text, m.file, NO_BOUND);
           bump(outcomes, r.outcome);
           bump(reasons, reasonClass(r.reason));
           for (const op of m.mutations) bump(ops, op.op);
@@ -72,7 +72,7 @@ describe('malformed input', () => {
     await fc.assert(
       fc.asyncProperty(mutatedCaptureArb(seeds), async (m) => {
         try {
-          const r = await checkMutatedCapture(m.bytes, m.seed, join(dir, `case-${n++}.pcap`));
+          const r = await checkMutatedCapture(m.bytes, m.seed, join(dir, `case-${n++}.pcap`), NO_BOUND);
           bump(outcomes, r.outcome);
           bump(reasons, reasonClass(r.reason));
           for (const c of m.classes) bump(classes, c);
