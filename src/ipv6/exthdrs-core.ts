@@ -24,21 +24,36 @@ export interface SkipResult {
   readonly fragOff: number;
 }
 
+/**
+ * The length of the extension header `nexthdr` at `start` as both walks step over it: a
+ * fragment header 8 bytes, AH (hdrlen + 2) × 4, the others (hdrlen + 1) × 8; -1 when it runs
+ * past the packet, or for a non-first fragment's header (nothing after it is ours to read).
+ */
+function extHdrLen(data: Uint8Array, start: number, nexthdr: number): number {
+  if (start + 2 > data.length) return -1;
+  if (nexthdr === NEXTHDR.FRAGMENT) {
+    if (start + 4 > data.length) return -1;
+    return fragOffAt(data, start) & ~0x7 ? -1 : 8;
+  }
+  return nexthdr === NEXTHDR.AUTH ? (data[start + 1]! + 2) << 2 : (data[start + 1]! + 1) << 3;
+}
+
+/** A fragment header's frag_off field (offset << 3 | M). */
+function fragOffAt(data: Uint8Array, start: number): number {
+  return (data[start + 2]! << 8) | data[start + 3]!;
+}
+
 /** ipv6_skip_exthdr(skb, start, &nexthdr, &frag_off) on `data` (the packet from its IPv6 header). */
 export function ipv6SkipExthdr(data: Uint8Array, start: number, nexthdr: number): SkipResult {
   let fragOff = 0;
   while (isExtHdr(nexthdr)) {
-    if (nexthdr === NEXTHDR.NONE || start + 2 > data.length) return { offset: -1, nexthdr, fragOff };
-    let hdrlen: number;
-    if (nexthdr === NEXTHDR.FRAGMENT) {
-      if (start + 4 > data.length) return { offset: -1, nexthdr, fragOff };
-      fragOff = (data[start + 2]! << 8) | data[start + 3]!;
-      if (fragOff & ~0x7) break; // a non-first fragment: nothing after its header is ours to read
-      hdrlen = 8;
-    } else if (nexthdr === NEXTHDR.AUTH) {
-      hdrlen = (data[start + 1]! + 2) << 2;
-    } else {
-      hdrlen = (data[start + 1]! + 1) << 3;
+    if (nexthdr === NEXTHDR.NONE) return { offset: -1, nexthdr, fragOff };
+    if (nexthdr === NEXTHDR.FRAGMENT && start + 4 <= data.length) fragOff = fragOffAt(data, start);
+    const hdrlen = extHdrLen(data, start, nexthdr);
+    if (hdrlen < 0) {
+      // a non-first fragment ends the walk at its fragment header
+      if (nexthdr === NEXTHDR.FRAGMENT && start + 4 <= data.length) break;
+      return { offset: -1, nexthdr, fragOff };
     }
     nexthdr = data[start]!;
     start += hdrlen;
@@ -56,17 +71,9 @@ export function ipv6FindHdr(data: Uint8Array, target: number): number {
   let start = 40;
   let nexthdr = data[6]!;
   while (nexthdr !== target) {
-    if (!isExtHdr(nexthdr) || nexthdr === NEXTHDR.NONE || start + 2 > data.length) return -1;
-    let hdrlen: number;
-    if (nexthdr === NEXTHDR.FRAGMENT) {
-      if (start + 4 > data.length) return -1;
-      if (((data[start + 2]! << 8) | data[start + 3]!) & ~0x7) return -1;
-      hdrlen = 8;
-    } else if (nexthdr === NEXTHDR.AUTH) {
-      hdrlen = (data[start + 1]! + 2) << 2;
-    } else {
-      hdrlen = (data[start + 1]! + 1) << 3;
-    }
+    if (!isExtHdr(nexthdr) || nexthdr === NEXTHDR.NONE) return -1;
+    const hdrlen = extHdrLen(data, start, nexthdr);
+    if (hdrlen < 0) return -1;
     nexthdr = data[start]!;
     start += hdrlen;
   }
