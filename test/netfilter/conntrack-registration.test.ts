@@ -9,8 +9,8 @@ import { conntrackWanted } from '../../src/netfilter/conntrack/netns.js';
 import { parseRuleset } from '../../src/netfilter/rules/parse.js';
 import { NFPROTO_IPV4, tablesOfFamily } from '../../src/netfilter/rules/model.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import { World } from '../../src/world/world.js';
 import type { TraceEvent } from '../../src/trace/events.js';
+import { runWorld } from '../support/run-world.js';
 
 const CASES = 'fixtures/kernel-experiments/conntrack-registration/cases.txt';
 
@@ -42,9 +42,7 @@ describe('conntrack registration, as the 6.18 recording shows it', () => {
 
 describe('a stateful firewall without NAT (fixtures/seeds/stateful-firewall.yaml)', () => {
   const file = 'fixtures/seeds/stateful-firewall.yaml';
-  const out: TraceEvent[] = [];
-  const world = new World(parseScenario(readFileSync(file, 'utf8'), file), { sink: { emit: (e) => void out.push(e) } });
-  world.run();
+  const { world, events: out } = runWorld(parseScenario(readFileSync(file, 'utf8'), file));
   const app = world.appEvents.map((e) => `${e.host}: ${e.text}`);
   const forwardedToLan = out.filter((e): e is Extract<TraceEvent, { kind: 'transmit' }> => e.kind === 'transmit' && e.dev === 'eth1');
 

@@ -13,16 +13,12 @@ import { Hook, Verdict } from '../../src/netfilter/constants.js';
 import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { TcpFlag } from '../../src/packet/ipv4.js';
 import type { TraceEvent } from '../../src/trace/events.js';
+import { runWorld } from '../support/run-world.js';
 import { Dir } from '../../src/netfilter/conntrack/tuple.js';
 
 const S = 1e9;
 
-function run(spec: ScenarioSpec, trace: string[], until = Number.MAX_SAFE_INTEGER): { world: World; events: TraceEvent[] } {
-  const events: TraceEvent[] = [];
-  const world = new World(spec, { trace, sink: { emit: (e) => void events.push(e) } });
-  world.run(until);
-  return { world, events };
-}
+const run = (spec: ScenarioSpec, trace: string[], until?: number) => runWorld(spec, { trace }, until);
 
 type Received = Extract<TraceEvent, { kind: 'receive' }>;
 const received = (events: TraceEvent[], host: string): Received[] => events.filter((e): e is Received => e.kind === 'receive' && e.host === host);

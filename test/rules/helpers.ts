@@ -8,7 +8,7 @@ import { parseRuleset } from '../../src/netfilter/rules/parse.js';
 import { TcpFlag } from '../../src/packet/ipv4.js';
 import type { ScenarioSpec } from '../../src/scenario/spec.js';
 import type { TraceEvent } from '../../src/trace/events.js';
-import { World } from '../../src/world/world.js';
+import { runWorld } from '../support/run-world.js';
 
 export function parse(text: string, file = 'r'): Ruleset {
   return parseRuleset({ text, file, lineOffset: 0, colOffset: 0 });
@@ -29,7 +29,5 @@ type Transmit = Extract<TraceEvent, { kind: 'transmit' }>;
 
 /** The SYNs host `node` sends to a pod's port 8080, in order: which pod each connection went to. */
 export function podSyns(spec: ScenarioSpec): Transmit[] {
-  const events: TraceEvent[] = [];
-  new World(spec, { trace: ['node'], sink: { emit: (e) => void events.push(e) } }).run(Number.MAX_SAFE_INTEGER);
-  return events.filter((e): e is Transmit => e.kind === 'transmit' && e.host === 'node' && e.pkt.dport === 8080 && e.pkt.tcpFlags === TcpFlag.SYN);
+  return runWorld(spec, { trace: ['node'] }).events.filter((e): e is Transmit => e.kind === 'transmit' && e.host === 'node' && e.pkt.dport === 8080 && e.pkt.tcpFlags === TcpFlag.SYN);
 }

@@ -19,7 +19,7 @@ import { TcpFlag, type Ipv4Packet } from '../../src/packet/ipv4.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { Prng } from '../../src/sim/prng.js';
 import type { TraceEvent } from '../../src/trace/events.js';
-import { World } from '../../src/world/world.js';
+import { runWorld } from '../support/run-world.js';
 
 const ip = (s: string) => parseIpv4(s)!;
 const LOCAL = ip('192.168.1.2');
@@ -175,9 +175,7 @@ describe('the kube-proxy-nftables fixture', () => {
   });
 
   it('NodePort: DNAT to an endpoint, masqueraded; the pod calling the ClusterIP reaches itself masqueraded', () => {
-    const events: TraceEvent[] = [];
-    const world = new World(loadScenario('fixtures/seeds/kube-proxy-nftables.yaml'), { trace: ['node'], sink: { emit: (e) => void events.push(e) } });
-    world.run(Number.MAX_SAFE_INTEGER);
+    const { world, events } = runWorld(loadScenario('fixtures/seeds/kube-proxy-nftables.yaml'), { trace: ['node'] });
     expect(world.appEvents.map((e) => e.text)).toEqual(expect.arrayContaining([expect.stringMatching(/^tcp 192\.168\.1\.10:\d+ > 192\.168\.1\.2:30080: connected/), expect.stringMatching(/^tcp 10\.244\.0\.5:\d+ > 10\.96\.0\.10:80: connected/)]));
     const toPods = events.filter((e): e is Tx => e.kind === 'transmit' && e.host === 'node' && e.pkt.dport === 8080);
     const flows = new Set(toPods.map((e) => `${formatIpv4(e.pkt.saddr)} > ${formatIpv4(e.pkt.daddr)}`));

@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/scenario/load.js';
-import type { TraceEvent } from '../../src/trace/events.js';
-import { World } from '../../src/world/world.js';
+import { runWorld } from '../support/run-world.js';
 
 const scenario = `natsim: 1
 name: xt-router
@@ -41,8 +40,7 @@ run:
 
 describe('x_tables modules in a world', () => {
   it('passes the burst of pings, then NFLOGs (to no listener) and drops the rest', () => {
-    const events: TraceEvent[] = [];
-    new World(parseScenario(scenario, 'xt-router.yaml'), { trace: ['rt'], sink: { emit: (e) => void events.push(e) } }).run(Number.MAX_SAFE_INTEGER);
+    const { events } = runWorld(parseScenario(scenario, 'xt-router.yaml'), { trace: ['rt'] });
     const replies = events.filter((e) => e.kind === 'transmit' && e.host === 'rt' && e.dev === 'eth1');
     expect(replies).toHaveLength(2);
     const notes = events.flatMap((e) => (e.kind === 'hook' ? e.notes : []));

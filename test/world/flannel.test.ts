@@ -4,15 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../src/scenario/load.js';
-import { World } from '../../src/world/world.js';
 import { formatIpv4 } from '../../src/packet/ipv4-addr.js';
 import { TcpFlag } from '../../src/packet/ipv4.js';
-import type { TraceEvent } from '../../src/trace/events.js';
+import { runWorld } from '../support/run-world.js';
 
 describe('flannel node', () => {
-  const events: TraceEvent[] = [];
-  const world = new World(loadScenario('fixtures/seeds/flannel-node.yaml'), { trace: ['node1', 'pod-b', 'gateway'], sink: { emit: (e) => void events.push(e) } });
-  world.run();
+  const { world, events } = runWorld(loadScenario('fixtures/seeds/flannel-node.yaml'), { trace: ['node1', 'pod-b', 'gateway'] });
   const openedFrom = (host: string): string[] =>
     events.flatMap((e) => (e.kind === 'receive' && e.host === host && e.pkt.proto === 6 && e.pkt.tcpFlags === TcpFlag.SYN ? [formatIpv4(e.pkt.saddr)] : []));
 

@@ -1,8 +1,7 @@
 /**
  * Echo requests to the host's own addresses get the kernel's answer (icmp_echo): in a capture
- * replay natsim makes the reply itself (the capture's copy of it, if any, is claimed as made);
- * in a scenario, a ping of the host's own eth0 address goes over loopback (the local table's
- * route), never out of eth0.
+ * replay natsim makes the reply itself (the capture's copy of it, if any, is claimed as made).
+ * A scenario's ping of the host's own address is in sockets.test.ts.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,9 +15,6 @@ import { buildIcmpEcho } from '../../src/packet/build.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { Ipv4Packet } from '../../src/packet/ipv4.js';
 import { replayCapture } from '../../src/world/capture-replay.js';
-import { parseScenario } from '../../src/scenario/load.js';
-import { World } from '../../src/world/world.js';
-import type { TraceEvent } from '../../src/trace/events.js';
 
 const ip = (s: string) => parseIpv4(s)!;
 const NODE = 'fixtures/kernel/icmp-masq';
@@ -36,48 +32,5 @@ describe('echo requests to the host itself', () => {
     if (typeof reply === 'string') throw new Error(reply);
     expect([reply.saddr, reply.daddr, reply.icmpType, reply.sport]).toEqual([ip('192.168.206.250'), ip('192.168.206.1'), 0, 0x1234]);
     expect(r.packets!.sent[0]!.ifindex).toBe(3);
-  });
-
-  it('a scenario ping of the host’s own eth0 address goes over lo', () => {
-    const spec = parseScenario(
-      `natsim: 1
-hosts:
-  a:
-    interfaces: { eth0: { addr: [10.0.0.1/24], link: l1 } }
-  b:
-    interfaces: { eth0: { addr: [10.0.0.2/24], link: l1 } }
-trace: [a]
-run:
-  - { at: 0s, on: a, do: ping 10.0.0.1 }
-`,
-      'p.yaml',
-    );
-    const events: TraceEvent[] = [];
-    new World(spec, { trace: ['a'], sink: { emit: (e) => void events.push(e) } }).run(5e9);
-    const devs = events.flatMap((e) => (e.kind === 'transmit' || e.kind === 'receive' ? [`${e.kind} ${e.dev}`] : []));
-    expect(devs).not.toContain('transmit eth0');
-    expect(devs).toContain('receive lo');
-  });
-});
-
-describe('udp send count N', () => {
-  it('is one socket: every datagram from the port it was autobound to at the first send', () => {
-    const spec = parseScenario(
-      `natsim: 1
-hosts:
-  a:
-    interfaces: { eth0: { addr: [10.0.0.1/24], link: l1 } }
-  b:
-    interfaces: { eth0: { addr: [10.0.0.2/24], link: l1 } }
-trace: [a]
-run:
-  - { at: 0s, on: a, do: udp send 10.0.0.2:9 count 5 interval 0.001 }
-`,
-      'u.yaml',
-    );
-    const events: TraceEvent[] = [];
-    new World(spec, { trace: ['a'], sink: { emit: (e) => void events.push(e) } }).run(5e9);
-    const ports = new Set(events.flatMap((e) => (e.kind === 'transmit' && e.pkt.proto === 17 ? [e.pkt.sport] : [])));
-    expect(ports.size).toBe(1);
   });
 });

@@ -6,17 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../src/scenario/load.js';
-import { World } from '../../src/world/world.js';
-import type { TraceEvent } from '../../src/trace/events.js';
 import type { KernelVersion } from '../../src/kernel/profile.js';
+import { runWorld } from '../support/run-world.js';
 
 const S = 1e9;
 const SEED = 'fixtures/seeds/snat-failure-timeout-seed.yaml';
 
 function run(kernel?: KernelVersion) {
-  const events: TraceEvent[] = [];
-  const world = new World(loadScenario(SEED), { kernel, sink: { emit: (e) => void events.push(e) } });
-  world.run();
+  const { world, events } = runWorld(loadScenario(SEED), { kernel });
   const host = world.hosts.get('host')!;
   // the second connection's SYNs, each dropped at confirm
   const clashes = events.filter((e) => e.kind === 'drop' && e.counter === 'insert_failed');

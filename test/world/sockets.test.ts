@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/scenario/load.js';
-import { World } from '../../src/world/world.js';
+import type { World } from '../../src/world/world.js';
 import { TcpFlag } from '../../src/packet/ipv4.js';
 import type { TraceEvent } from '../../src/trace/events.js';
+import { runWorld } from '../support/run-world.js';
 
 const S = 1e9;
 
@@ -28,10 +29,8 @@ trace: [client]
 run:
 ${steps.map((s) => (s.startsWith('server: ') ? `  - { at: 0s, on: server, do: ${s.slice(8)} }` : `  - { at: 0.1s, on: client, do: ${s} }`)).join('\n')}
 `;
-  const out: TraceEvent[] = [];
-  const w = new World(parseScenario(text, 't.yaml'), { sink: { emit: (e) => void out.push(e) } });
-  w.run();
-  return { world: w, out };
+  const { world, events } = runWorld(parseScenario(text, 't.yaml'));
+  return { world, out: events };
 }
 
 const sent = (out: TraceEvent[]) => out.filter((e): e is Extract<TraceEvent, { kind: 'transmit' }> => e.kind === 'transmit');
@@ -124,5 +123,19 @@ describe('a TCP exchange', () => {
     );
     expect(w.appEvents.map((e) => e.text.replace(/^\S+ \S+ > \S+: /, ''))).toEqual(['connected after 1 SYN(s)']);
     expect(w.sockets.get('server')!.mib.get('TcpPassiveOpens')).toBe(1);
+  });
+});
+
+describe('own addresses and autobound ports', () => {
+  it('a ping of the host’s own eth0 address goes over lo (the local table’s route), never out of eth0', () => {
+    const { out } = world(['ping 10.0.0.1']);
+    const devs = out.flatMap((e) => (e.kind === 'transmit' || e.kind === 'receive' ? [`${e.kind} ${e.dev}`] : []));
+    expect(devs).not.toContain('transmit eth0');
+    expect(devs).toContain('receive lo');
+  });
+
+  it('udp send count N is one socket: every datagram from the port it was autobound to at the first send', () => {
+    const ports = new Set(sent(world(['udp send 10.0.0.2:9 count 5 interval 0.001']).out).flatMap((e) => (e.pkt.proto === 17 ? [e.pkt.sport] : [])));
+    expect(ports.size).toBe(1);
   });
 });
