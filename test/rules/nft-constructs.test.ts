@@ -207,6 +207,20 @@ describe('statements', () => {
     expect(verdictOf('counter name "c" drop', udp(), ' counter c { packets 0 bytes 0 }')).toBe(Verdict.Drop);
   });
 
+  it('byte units are data_unit_parse’s: bytes, kbytes, mbytes for quota and limit alike; gbytes is refused as nft refuses it', () => {
+    const refusal = (rule: string) => {
+      try {
+        table(rule);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'parsed';
+    };
+    expect(refusal('quota over 2 mbytes drop')).toBe('parsed');
+    expect(refusal('quota over 1 gbytes drop')).toBe("r:4:14: bad quota unit 'gbytes': wrong unit format, expecting bytes, kbytes or mbytes");
+    expect(refusal('limit rate 1 gbytes/second accept')).toBe("r:4:14: bad limit unit 'gbytes': wrong unit format, expecting bytes, kbytes or mbytes");
+  });
+
   it('reject with icmpx, icmpv6 (never for IPv4) and tcp reset (implies meta l4proto tcp)', () => {
     const r = fwd(table('reject with icmpx type admin-prohibited'));
     // nft_reject_icmp_code / nft_reject_icmpv6_code: admin prohibited is ICMP code 13, ICMPv6 code 1

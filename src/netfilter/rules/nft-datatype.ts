@@ -261,3 +261,11 @@ function parseDate(text: string): number | null {
   const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0));
   return Number.isNaN(ms) ? null : ms * 1e6;
 }
+
+/**
+ * data_unit_parse: the byte units nft takes in `limit rate N UNIT/…` and `quota N UNIT` (and
+ * prints with get_rate). nft 1.1 refuses any other ("Wrong unit format, expecting bytes, kbytes
+ * or mbytes"), gbytes included.
+ */
+export const DATA_UNITS: Readonly<Record<string, number>> = { bytes: 1, kbytes: 1024, mbytes: 1024 * 1024 };
+export const DATA_UNIT_ERROR = 'wrong unit format, expecting bytes, kbytes or mbytes';

@@ -9,11 +9,11 @@
 import type { RuleContext } from './context.js';
 import type { NftElementExpr, Rule } from './model.js';
 import type { NftCursor } from './nft-tokens.js';
+import { DATA_UNITS, DATA_UNIT_ERROR } from './nft-datatype.js';
 
 /** NFT_LIMIT_PKT_BURST_DEFAULT. */
 const PKT_BURST_DEFAULT = 5;
 const UNIT_SECONDS: Readonly<Record<string, number>> = { second: 1, minute: 60, hour: 3600, day: 86400, week: 604800 };
-const BYTE_UNITS: Readonly<Record<string, number>> = { bytes: 1, kbytes: 1024, mbytes: 1024 * 1024 };
 
 /** What nft sends the kernel for a limit (NFTA_LIMIT_*). */
 export interface LimitSpec {
@@ -89,10 +89,10 @@ export function readLimitSpec(cur: NftCursor, label: string | null): LimitSpec {
   let unitText = m[2];
   if (unitText === undefined) {
     const unitTok = cur.next();
-    const um = /^(bytes|kbytes|mbytes)\/(\w+)$/.exec(unitTok.text);
+    const um = /^([a-z]+)\/(\w+)$/.exec(unitTok.text);
     if (!um) return cur.fail(unitTok, `bad limit unit '${unitTok.text}' (bytes|kbytes|mbytes/second…)`);
     bytes = true;
-    scale = BYTE_UNITS[um[1]!]!;
+    scale = DATA_UNITS[um[1]!] ?? cur.fail(unitTok, `bad limit unit '${um[1]}': ${DATA_UNIT_ERROR}`);
     unitText = um[2]!;
   }
   const unit = UNIT_SECONDS[unitText] ?? cur.fail(rateTok, `bad limit unit '${unitText}' (second, minute, hour, day, week)`);
@@ -103,10 +103,10 @@ export function readLimitSpec(cur: NftCursor, label: string | null): LimitSpec {
     const b = cur.next();
     if (!/^\d+$/.test(b.text)) cur.fail(b, `bad burst '${b.text}'`);
     const what = cur.peek().text;
-    const burstScale = BYTE_UNITS[what] ?? 1;
-    if (what === 'packets' || BYTE_UNITS[what] !== undefined) cur.next();
+    const burstScale = DATA_UNITS[what] ?? 1;
+    if (what === 'packets' || DATA_UNITS[what] !== undefined) cur.next();
     burst = Number(b.text) * burstScale;
   }
-  const text = label ?? `limit rate ${invert ? 'over ' : ''}${rate}${bytes ? ` ${Object.keys(BYTE_UNITS).find((u) => BYTE_UNITS[u] === scale)}` : ''}/${unitText}${burst ? ` burst ${burst}` : ''}`;
+  const text = label ?? `limit rate ${invert ? 'over ' : ''}${rate}${bytes ? ` ${Object.keys(DATA_UNITS).find((u) => DATA_UNITS[u] === scale)}` : ''}/${unitText}${burst ? ` burst ${burst}` : ''}`;
   return { rate: rate * scale, unit, burst, bytes, invert, text };
 }

@@ -6,8 +6,8 @@
 import type { RuleContext } from './context.js';
 import type { NftExpr, Rule } from './model.js';
 import type { NftCursor } from './nft-tokens.js';
+import { DATA_UNITS, DATA_UNIT_ERROR } from './nft-datatype.js';
 
-const BYTE_UNITS: Readonly<Record<string, number>> = { bytes: 1, kbytes: 1024, mbytes: 1024 * 1024, gbytes: 1024 * 1024 * 1024 };
 
 /** struct nft_quota: shared by every rule naming the object. */
 export class NftQuota implements NftExpr {
@@ -47,9 +47,10 @@ export function readQuota(cur: NftCursor, label: string | null): NftQuota {
 /** `N UNIT` or `NUNIT`. */
 function readBytes(cur: NftCursor): number {
   const tok = cur.next();
-  const m = /^(\d+)(bytes|kbytes|mbytes|gbytes)?$/.exec(tok.text);
-  if (!m) return cur.fail(tok, `bad quota '${tok.text}' (N bytes|kbytes|mbytes|gbytes)`);
-  const unit = m[2] ?? cur.next().text;
-  const scale = BYTE_UNITS[unit] ?? cur.fail(tok, `bad quota unit '${unit}' (bytes, kbytes, mbytes, gbytes)`);
+  const m = /^(\d+)([a-z]+)?$/.exec(tok.text);
+  if (!m) return cur.fail(tok, `bad quota '${tok.text}' (N bytes|kbytes|mbytes)`);
+  const unitTok = m[2] === undefined ? cur.next() : tok;
+  const unit = m[2] ?? unitTok.text;
+  const scale = DATA_UNITS[unit] ?? cur.fail(unitTok, `bad quota unit '${unit}': ${DATA_UNIT_ERROR}`);
   return Number(m[1]) * scale;
 }
