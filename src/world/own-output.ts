@@ -45,6 +45,12 @@ export type OwnPacket =
 export class OwnOutput {
   /** Packets natsim's own stack made (no input device), by wire key, with when. */
   private readonly made = new Map<string, number[]>();
+  /**
+   * The same packets in the order made, so that those the capture never showed are forgotten
+   * a second later: memory holds the last second's packets, however long the capture.
+   */
+  private readonly madeOrder: { readonly key: string; readonly time: number }[] = [];
+  private madeHead = 0;
   /** The captured packet being fed now: natsim's sending it on is not natsim making one. */
   private feeding: L3Packet | null = null;
 
@@ -56,10 +62,37 @@ export class OwnOutput {
   /** Every packet natsim transmits; only the ones its own stack made are remembered. */
   sent(skb: Skb): void {
     if (skb.indev !== null || skb.pkt === this.feeding) return;
+    this.forgetBefore(skb.time - SAME_PACKET_NS);
     const key = wireKey(skb.pkt);
     const times = this.made.get(key);
     if (times) times.push(skb.time);
     else this.made.set(key, [skb.time]);
+    this.madeOrder.push({ key, time: skb.time });
+  }
+
+  /** How many packets natsim made are still waiting for their copy in the capture. */
+  get waiting(): number {
+    let n = 0;
+    for (const times of this.made.values()) n += times.length;
+    return n;
+  }
+
+  /** Forgets the made packets older than `oldest` that no Out record claimed. */
+  private forgetBefore(oldest: number): void {
+    const order = this.madeOrder;
+    while (this.madeHead < order.length && order[this.madeHead]!.time < oldest) {
+      const { key, time } = order[this.madeHead++]!;
+      const times = this.made.get(key);
+      // a key's times are in order: if its first is later, this packet was claimed already
+      if (times?.[0] === time) {
+        times.shift();
+        if (times.length === 0) this.made.delete(key);
+      }
+    }
+    if (this.madeHead > 4096 && this.madeHead * 2 > order.length) {
+      order.splice(0, this.madeHead);
+      this.madeHead = 0;
+    }
   }
 
   /** Runs `send` with `pkt` as the captured packet being fed. */
