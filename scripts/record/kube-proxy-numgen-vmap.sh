@@ -8,33 +8,13 @@
 . "$(dirname "$0")/lib.sh"
 out=${1:?out dir}; mkdir -p "$out"
 . "$(dirname "$0")/topo-basic.sh"
-mkns b
-link rt eth2 b eth0
-inns rt ip addr add 10.0.1.254/24 dev eth2
-inns b ip addr add 10.0.1.2/24 dev eth0; inns b ip addr add 10.0.1.3/24 dev eth0; inns b ip route add default via 10.0.1.254
+. "$(dirname "$0")/kube-proxy-nft.sh"
+backend_b
 A=endpoint-AAAAAAAA-default/web/tcp/http__10.0.1.2/8080
 B=endpoint-BBBBBBBB-default/web/tcp/http__10.0.1.3/8080
 SVC=service-HRJQDJ3Y-default/web/tcp/http
 inns rt nft -f - <<R
-add table ip kube-proxy { comment "rules for kube-proxy" ; }
-add chain ip kube-proxy mark-for-masquerade
-add rule ip kube-proxy mark-for-masquerade mark set mark or 0x4000
-add chain ip kube-proxy masquerading
-add rule ip kube-proxy masquerading mark and 0x4000 == 0 return
-add rule ip kube-proxy masquerading mark set mark xor 0x4000
-add rule ip kube-proxy masquerading masquerade fully-random
-add chain ip kube-proxy services
-add chain ip kube-proxy nat-prerouting { type nat hook prerouting priority -100 ; }
-add rule ip kube-proxy nat-prerouting jump services
-add chain ip kube-proxy nat-output { type nat hook output priority -100 ; }
-add rule ip kube-proxy nat-output jump services
-add chain ip kube-proxy nat-postrouting { type nat hook postrouting priority 100 ; }
-add rule ip kube-proxy nat-postrouting jump masquerading
-add map ip kube-proxy service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }
-add rule ip kube-proxy services ip daddr . meta l4proto . th dport vmap @service-ips
-add chain ip kube-proxy $SVC
-add chain ip kube-proxy $A
-add chain ip kube-proxy $B
+$(kube_proxy_base)
 add rule ip kube-proxy $SVC ip daddr 10.96.0.10 tcp dport 80 ip saddr != 10.0.3.0/24 jump mark-for-masquerade
 add rule ip kube-proxy $SVC numgen random mod 2 vmap { 0 : goto $A , 1 : goto $B }
 add rule ip kube-proxy $A ip saddr 10.0.1.2 jump mark-for-masquerade

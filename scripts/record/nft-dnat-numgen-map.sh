@@ -5,10 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 out=${1:?out dir}; mkdir -p "$out"
 . "$(dirname "$0")/topo-basic.sh"
-mkns b
-link rt eth2 b eth0
-inns rt ip addr add 10.0.1.254/24 dev eth2
-inns b ip addr add 10.0.1.2/24 dev eth0; inns b ip addr add 10.0.1.3/24 dev eth0; inns b ip route add default via 10.0.1.254
+backend_b
 inns rt nft -f - <<'R'
 table ip nat {
 	chain prerouting {

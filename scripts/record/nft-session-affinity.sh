@@ -10,30 +10,13 @@
 . "$(dirname "$0")/lib.sh"
 out=${1:?out dir}; mkdir -p "$out"
 . "$(dirname "$0")/topo-basic.sh"
+. "$(dirname "$0")/kube-proxy-nft.sh"
 . "$(dirname "$0")/affinity-traffic.sh"
 A=endpoint-AAAAAAAA-default/web/tcp/http__192.168.206.1/8080
 B=endpoint-BBBBBBBB-default/web/tcp/http__192.168.206.2/8080
 SVC=service-HRJQDJ3Y-default/web/tcp/http
 inns rt nft -f - <<R
-add table ip kube-proxy { comment "rules for kube-proxy" ; }
-add chain ip kube-proxy mark-for-masquerade
-add rule ip kube-proxy mark-for-masquerade mark set mark or 0x4000
-add chain ip kube-proxy masquerading
-add rule ip kube-proxy masquerading mark and 0x4000 == 0 return
-add rule ip kube-proxy masquerading mark set mark xor 0x4000
-add rule ip kube-proxy masquerading masquerade fully-random
-add chain ip kube-proxy services
-add chain ip kube-proxy nat-prerouting { type nat hook prerouting priority -100 ; }
-add rule ip kube-proxy nat-prerouting jump services
-add chain ip kube-proxy nat-output { type nat hook output priority -100 ; }
-add rule ip kube-proxy nat-output jump services
-add chain ip kube-proxy nat-postrouting { type nat hook postrouting priority 100 ; }
-add rule ip kube-proxy nat-postrouting jump masquerading
-add map ip kube-proxy service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }
-add rule ip kube-proxy services ip daddr . meta l4proto . th dport vmap @service-ips
-add chain ip kube-proxy $SVC
-add chain ip kube-proxy $A
-add chain ip kube-proxy $B
+$(kube_proxy_base)
 add set ip kube-proxy affinity-${A#endpoint-} { type ipv4_addr ; flags dynamic,timeout ; timeout 3s ; }
 add set ip kube-proxy affinity-${B#endpoint-} { type ipv4_addr ; flags dynamic,timeout ; timeout 3s ; }
 add rule ip kube-proxy $SVC ip daddr 10.96.0.10 tcp dport 80 ip saddr != 10.0.3.0/24 jump mark-for-masquerade
