@@ -73,6 +73,16 @@ describe('nft script commands (nftables front end)', () => {
     expect(() => parseRuleset({ text: 'include "gone.nft"\n', file: main, lineOffset: 0, colOffset: 0 })).toThrow(/main\.nft:1:9: include "gone\.nft": no such file/);
   });
 
+  it('nft text is read up to 16 MB with what it includes, refused by name beyond; an endless include is not read to the end', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natsim-include-'));
+    const main = join(dir, 'main.nft');
+    const comment = `# ${'x'.repeat(1022)}\n`;
+    writeFileSync(join(dir, 'half.nft'), `${comment.repeat(9 * 1024)}add table ip t\n`);
+    expect(parseRuleset({ text: 'include "half.nft"\n', file: main, lineOffset: 0, colOffset: 0 }).tables).toHaveLength(1);
+    expect(() => parseRuleset({ text: 'include "half.nft"\ninclude "half.nft"\n', file: main, lineOffset: 0, colOffset: 0 })).toThrow(/half\.nft: nft text larger than 16 MB with what it includes/);
+    expect(() => parseRuleset({ text: 'include "/dev/zero"\n', file: main, lineOffset: 0, colOffset: 0 })).toThrow(/main\.nft:1:9: include "\/dev\/zero": \/dev\/zero: larger than 64 MB/);
+  });
+
   it('an undefined $var is refused at its use', () => {
     expect(lintRuleset('table ip t {\n chain c {\n  iifname $nope drop\n }\n}\n', 'r').map((e) => e.message)).toEqual(["r:3:11: '$nope' is not defined (define nope = … before it is used)"]);
   });

@@ -11,7 +11,7 @@ import { InputError, type SourcePlace } from '../../errors.js';
 import { parseIpv4, prefixMask } from '../../packet/ipv4-addr.js';
 import { parseIpv6Prefix } from '../../packet/ipv6-addr.js';
 import { Hook, HOOK_IPTABLES_CHAIN, IPPROTO, Priority } from '../constants.js';
-import { NatFlag, NFPROTO_IPV4, NFPROTO_IPV6, type NfProto, type Action, type BaseChainSpec, type Chain, type ChainType, type Match, type Effect, type MarkOwner, type NatRange, type PortRange, type Prefix, type Rule, type Ruleset, type Table, type TableSource } from './model.js';
+import { NatFlag, NO_EFFECTS, NFPROTO_IPV4, NFPROTO_IPV6, type NfProto, type Action, type BaseChainSpec, type Chain, type ChainType, type Match, type Effect, type MarkOwner, type NatRange, type PortRange, type Prefix, type Rule, type Ruleset, type Table, type TableSource } from './model.js';
 import { parseNatTarget, parsePortRange, parseProto, parseU32 } from './syntax.js';
 import { LOG_LEVEL_WARNING } from '../log/nf-log.js';
 import { MODULES, parseValueMask, simpleModuleOption, StatisticOptions, type OptionReader } from './iptables-modules.js';
@@ -96,8 +96,8 @@ export function parseIptablesSave(text: string, file: string, onRuleError: ((e: 
       handle++;
     } else {
       try {
-        const { chain, rule } = parseRuleLine(current, nfproto, line, file, i + 1, { ipsets, recentTables, xt });
-        chain.rules.push(current.source === 'iptables-nft' ? { ...rule, handle } : rule);
+        const { chain, rule } = parseRuleLine(current, nfproto, line, file, i + 1, { ipsets, recentTables, xt }, current.source === 'iptables-nft' ? handle : undefined);
+        chain.rules.push(rule);
         handle++;
       } catch (e) {
         if (!onRuleError || !(e instanceof InputError)) throw e;
@@ -174,7 +174,7 @@ interface NamedState {
 }
 
 /** Reads "[p:b] -A CHAIN OPTIONS…" for a table whose chains are all declared already. */
-function parseRuleLine(table: Table, nfproto: NfProto, line: string, file: string, lineNo: number, { ipsets, recentTables, xt }: NamedState): { chain: Chain; rule: Rule } {
+function parseRuleLine(table: Table, nfproto: NfProto, line: string, file: string, lineNo: number, { ipsets, recentTables, xt }: NamedState, handle: number | undefined): { chain: Chain; rule: Rule } {
   const words = splitWords(line, file, lineNo);
   let w = 0;
   const fail = (word: Word | undefined, reason: string): never => {
@@ -318,10 +318,13 @@ function parseRuleLine(table: Table, nfproto: NfProto, line: string, file: strin
     matches.push(typeof match === 'string' ? fail(chainWord, match) : match);
   }
   const place = { file, line: lineNo, col: words[0]!.col };
-  const done = action !== null && isEffect(action) ? { effects: [action], action: null } : { effects: [], action };
+  const done = action !== null && isEffect(action) ? { effects: [action], action: null } : { effects: NO_EFFECTS, action };
   // no selector and no -m: the entry's ipt_ip is all zero and its target follows it directly
-  const unconditional = matches.length === 0 && modules.size === 0 ? { unconditional: true as const } : {};
-  return { chain, rule: { matches, ...done, place, text: line.trim(), ...unconditional } };
+  const unconditional = matches.length === 0 && modules.size === 0 ? true : undefined;
+  // one object of one shape, its arrays of their exact length: a ruleset of a million rules is
+  // held whole, and an array grown by push keeps room for 17
+  const rule: Rule = { matches: matches.slice(), effects: done.effects, action: done.action, place, text: line.trim(), unconditional, handle };
+  return { chain, rule };
 }
 
 const PORT_PROTOS = new Set<number>([IPPROTO.TCP, IPPROTO.UDP, IPPROTO.SCTP, 33 /* DCCP */]);

@@ -328,6 +328,9 @@ export type Effect =
   /** An x_tables target with a file of its own (XtTarget). */
   | { readonly kind: 'xt'; readonly target: XtTarget };
 
+/** The effects of a rule that has none, shared: a ruleset of a million rules is held whole. */
+export const NO_EFFECTS: readonly Effect[] = Object.freeze([]);
+
 export interface Rule {
   readonly matches: readonly Match[];
   /** Applied in order when the matches hold. */

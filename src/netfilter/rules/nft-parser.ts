@@ -7,7 +7,7 @@ import { InputError } from '../../errors.js';
 import { parsePrefix } from '../../packet/ipv4-addr.js';
 import { HOOK_NFT_NAME, NFT_NAMED_PRIORITY, type Hook } from '../constants.js';
 import { IPPROTO } from '../constants.js';
-import { type Action, type NatMap, type BaseChainSpec, type Chain, type ChainType, type Effect, type KeyExpr, type MarkOwner, Match, type NftExpr, NFPROTO_IPV4, NFPROTO_IPV6, type NfProto, PortRange, Prefix, Rule, Ruleset, Table, TableFamily } from './model.js';
+import { type Action, NO_EFFECTS, type NatMap, type BaseChainSpec, type Chain, type ChainType, type Effect, type KeyExpr, type MarkOwner, Match, type NftExpr, NFPROTO_IPV4, NFPROTO_IPV6, type NfProto, PortRange, Prefix, Rule, Ruleset, Table, TableFamily } from './model.js';
 import { datatypeOf, readKey } from './nft-concat.js';
 import { BITMASK_TYPES, ICMPX_CODE, parseField, type SetDatatype } from './nft-datatype.js';
 import { readMaskText } from './nft-expr.js';
@@ -20,7 +20,7 @@ import { readDynset } from './nft-dynset.js';
 import { anonymousSet, keyTypeText, type NftSet } from './nft-set.js';
 import { readElements, readSetDecl, readVerdict } from './nft-set-syntax.js';
 import { readLogStatement } from './nft-log-syntax.js';
-import { NftCursor, tokenize, type Token } from './nft-tokens.js';
+import { NftCursor, type Token } from './nft-tokens.js';
 import { ADDR_TYPE_NAME, NAT_FLAG_BY_NFT_WORD, parseNatTarget, parsePortRange, parseProto, parseU32 } from './syntax.js';
 
 const NFT_ICMP_TYPE: Readonly<Record<string, number>> = { 'echo-reply': 0, 'destination-unreachable': 3, 'source-quench': 4, redirect: 5, 'echo-request': 8, 'time-exceeded': 11, 'parameter-problem': 12, 'timestamp-request': 13, 'timestamp-reply': 14 };
@@ -101,7 +101,7 @@ const CHAIN_TYPES = new Set<ChainType>(['filter', 'nat', 'route']);
 
 /** `onRuleError`: report a rule's error and skip to the end of its line (natsim lint). */
 export function parseNft(text: string, file: string, onRuleError: ((e: InputError) => void) | null = null): Ruleset {
-  return new NftParser(expandScript(tokenize(text, file), file), file, onRuleError).parse();
+  return new NftParser(expandScript(text, file), file, onRuleError).parse();
 }
 
 class NftParser extends NftCursor {
@@ -598,7 +598,8 @@ class NftParser extends NftCursor {
       action = this.statement(tok, matches, effects) ?? action;
     }
     const text = this.tokens.slice(start, this.pos).map((t) => (t.kind === 'string' ? `"${t.text}"` : t.text)).join(' ');
-    return { matches, effects, action, place: { file: this.file, line: first.line, col: first.col }, text };
+    // arrays of their exact length (one grown by push keeps room for 17): a ruleset's rules are held whole
+    return { matches: matches.slice(), effects: effects.length === 0 ? NO_EFFECTS : effects.slice(), action, place: { file: first.file, line: first.line, col: first.col }, text };
   }
 
   /**

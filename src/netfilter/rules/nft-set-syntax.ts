@@ -262,6 +262,14 @@ export function readElementCounter(cur: NftCursor): void {
   cur.next();
 }
 
+/** The verdicts without a chain, one object each: a million rules need not hold a million of them. */
+const VERDICTS = {
+  accept: { kind: 'accept' },
+  drop: { kind: 'drop' },
+  return: { kind: 'return' },
+  continue: { kind: 'continue' },
+} as const satisfies Record<string, VerdictAction>;
+
 /** A verdict word (and its chain): a rule's last statement, or a verdict map's data. */
 export function readVerdict(cur: NftCursor, tok: Token): VerdictAction {
   switch (tok.text) {
@@ -269,7 +277,7 @@ export function readVerdict(cur: NftCursor, tok: Token): VerdictAction {
     case 'drop':
     case 'return':
     case 'continue':
-      return { kind: tok.text };
+      return VERDICTS[tok.text];
     case 'jump':
     case 'goto':
       return { kind: tok.text, chain: cur.word(cur.next()) };

@@ -11,8 +11,8 @@ export interface Token {
   readonly text: string;
   readonly line: number;
   readonly col: number;
-  /** The file the token was read from, when an `include` brought it in. */
-  readonly file?: string;
+  /** The file the token was read from (an `include` brings in others). */
+  readonly file: string;
 }
 
 const PUNCT = new Set(['{', '}', ';', ',']);
@@ -27,7 +27,7 @@ export function tokenize(text: string, file: string): Token[] {
   let lineStart = 0;
   let i = 0;
   const push = (kind: Token['kind'], start: number, end: number, value = text.slice(start, end)): void => {
-    tokens.push({ kind, text: value, line, col: start - lineStart + 1 });
+    tokens.push({ kind, text: value, line, col: start - lineStart + 1, file });
   };
   while (i < text.length) {
     const c = text[i]!;
@@ -59,7 +59,7 @@ export function tokenize(text: string, file: string): Token[] {
       push('word', start, i);
     }
   }
-  tokens.push({ kind: 'end', text: '', line, col: i - lineStart + 1 });
+  tokens.push({ kind: 'end', text: '', line, col: i - lineStart + 1, file });
   return tokens;
 }
 
@@ -122,7 +122,7 @@ export class NftCursor {
   }
 
   fail(tok: Token, reason: string): never {
-    throw new InputError({ file: tok.file ?? this.file, line: tok.line, col: tok.col }, reason);
+    throw new InputError({ file: tok.file, line: tok.line, col: tok.col }, reason);
   }
 }
 
