@@ -30,6 +30,8 @@ const TRUNCATED_SIZE = 2 * 1024 ** 3 + 7;
 const DIFF_CHANGE = 'net.netfilter.nf_conntrack_max=131072';
 
 const options = parseOptions(process.argv.slice(2));
+/** Whether `--only` left case `letter` in (every case runs without it). */
+const wants = (letter: string): boolean => options.only === null || options.only.has(letter);
 const began = Date.now();
 const log = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
 const host = machine();
@@ -37,7 +39,7 @@ process.stdout.write(`${machineLine(host)}\n`);
 
 const dir = mkdtempSync(join(tmpdir(), 'natsim-bench-'));
 try {
-  checkDiskSpace(dir, Math.max(options.packets, options.largePackets));
+  checkDiskSpace(dir, Math.max(options.packets, wants('f') ? options.largePackets : 0));
   const results = await runCases(dir);
   const table = markdownTable(results);
   process.stdout.write(`\n${table}\n\n`);
@@ -53,18 +55,19 @@ async function runCases(dir: string): Promise<CaseResult[]> {
   const { runs } = options;
   const main = generate(dir, 'workload.pcap', options.packets);
 
-  log('(a) parse floor');
-  const floor = await runMedian({ cmd: NODE, args: [PARSE_FLOOR, main.pcap], node: true }, runs);
-  const floorRate = main.packets / floor.seconds;
+  // the floor and stats are what other cases compare with: run when any case that needs them is
+  const floor = wants('a') || wants('e') || wants('m') || (wants('f') && options.largePackets > 0) ? await floorCase(main) : null;
+  const floorRate = floor === null ? null : main.packets / floor.seconds;
   const add = (name: string, packets: number, m: Median, notes = ''): void =>
-    void results.push({ name, packets, seconds: m.seconds, cpuSeconds: m.cpuSeconds, rate: packets / m.seconds, ratioToFloor: floorRate / (packets / m.seconds), peakRssMb: m.rssMb, runs, notes });
-  add('(a) parse floor: readCapture + Ipv4Packet.adopt', main.packets, floor);
-  results.push(await pcapngCase(dir, main, floor, floorRate));
+    void results.push({ name, packets, seconds: m.seconds, cpuSeconds: m.cpuSeconds, rate: packets / m.seconds, ratioToFloor: floorRate === null ? null : floorRate / (packets / m.seconds), peakRssMb: m.rssMb, runs, notes });
+  if (wants('a')) {
+    add('(a) parse floor: readCapture + Ipv4Packet.adopt', main.packets, floor!);
+    results.push(await pcapngCase(dir, main, floor!, floorRate!));
+  }
 
-  log('(b) natsim stats');
   const statsCmd = natsim('stats', '--plain', main.pcap);
-  const stats = await runMedian(statsCmd, runs);
-  add('(b) natsim stats --plain', main.packets, stats, counters(stats));
+  const stats = wants('b') || wants('e') || wants('m') || wants('n') || wants('f') ? await statsCase(statsCmd) : null;
+  if (stats !== null) add('(b) natsim stats --plain', main.packets, stats, counters(stats));
 
   // issue 20: explain and diff at no more than 2.5× a stats run of the same capture, in CPU
   // time (diff's two replays run on two threads: its wall time depends on a free second core)
@@ -74,52 +77,70 @@ async function runCases(dir: string): Promise<CaseResult[]> {
     const cpu = m.cpuRatio === null ? 'CPU not measured' : `CPU ${m.cpuRatio.toFixed(2)}× stats (user+sys, median of ${runs} side-by-side pairs; target ≤ 2.5×)`;
     add(label, main.packets, m.case, `${cpu}; wall ${(m.case.seconds / m.base.seconds).toFixed(2)}× stats`);
   };
-  await againstStats('(j) natsim explain > /dev/null', natsim('explain', main.pcap));
-  await againstStats(`(k) natsim diff --sysctl ${DIFF_CHANGE} > /dev/null`, natsim('diff', '--sysctl', DIFF_CHANGE, main.pcap));
+  if (wants('j')) await againstStats('(j) natsim explain > /dev/null', natsim('explain', main.pcap));
+  if (wants('k')) await againstStats(`(k) natsim diff --sysctl ${DIFF_CHANGE} > /dev/null`, natsim('diff', '--sysctl', DIFF_CHANGE, main.pcap));
 
-  log('(c) natsim trace > /dev/null');
-  add('(c) natsim trace > /dev/null', main.packets, await runMedian({ ...natsim('trace', main.pcap), discardStdout: true }, runs));
+  if (wants('c')) {
+    log('(c) natsim trace > /dev/null');
+    add('(c) natsim trace > /dev/null', main.packets, await runMedian({ ...natsim('trace', main.pcap), discardStdout: true }, runs));
+  }
 
-  log('(l) natsim report -o page.html');
-  const page = join(dir, 'report.html');
-  const report = await runMedian(natsim('report', '--quiet', main.pcap, '-o', page), runs);
-  add('(l) natsim report -o page.html', main.packets, report, `page ${(statSync(page).size / 2 ** 20).toFixed(1)} MB (natsim report's limit: 20 MB)`);
+  if (wants('l')) {
+    log('(l) natsim report -o page.html');
+    const page = join(dir, 'report.html');
+    const report = await runMedian(natsim('report', '--quiet', main.pcap, '-o', page), runs);
+    add('(l) natsim report -o page.html', main.packets, report, `page ${(statSync(page).size / 2 ** 20).toFixed(1)} MB (natsim report's limit: 20 MB)`);
+  }
 
-  if (hasCommand('tcpdump')) {
+  if (wants('d') && hasCommand('tcpdump')) {
     log('(d) tcpdump -r -nn > /dev/null');
     add('(d) tcpdump -r FILE -nn > /dev/null', main.packets, await runMedian({ cmd: 'tcpdump', args: ['-r', main.pcap, '-nn'], discardStdout: true }, runs));
-  } else {
+  } else if (wants('d')) {
     log('(d) skipped: no tcpdump');
   }
-  results.push(...(await rulesetCases(dir, main, stats, floorRate)));
+  if (wants('e') || wants('m')) results.push(...(await rulesetCases(dir, main, stats!, floorRate!)));
   rmSync(main.pcap);
 
   // issue 18: the same flows over IPv6, and half of them (by remote host), through one inet masquerade
-  for (const family of ['ipv6', 'mixed'] as const) {
+  for (const family of wants('n') ? (['ipv6', 'mixed'] as const) : []) {
     const w = generate(dir, `workload-${family}.pcap`, options.packets, family);
     log(`(n) natsim stats, ${family} workload`);
     const m = await runMedian(natsim('stats', '--plain', w.pcap), runs);
-    add(`(n) natsim stats --plain, ${family} workload`, w.packets, m, `${(m.seconds / stats.seconds).toFixed(2)}× (b); ${counters(m)}`);
+    add(`(n) natsim stats --plain, ${family} workload`, w.packets, m, `${(m.seconds / stats!.seconds).toFixed(2)}× (b); ${counters(m)}`);
     rmSync(w.pcap);
   }
 
-  if (options.largePackets > 0) {
+  if (options.largePackets > 0 && wants('f')) {
     const large = generate(dir, 'large.pcap', options.largePackets);
     log('(f) natsim stats on the large capture');
     const m = await runMedian(natsim('stats', '--plain', large.pcap), runs);
-    const growth = m.rssMb !== null && stats.rssMb !== null ? `RSS ${(m.rssMb - stats.rssMb >= 0 ? '+' : '') + (m.rssMb - stats.rssMb).toFixed(0)} MB vs (b); ` : '';
+    const growth = m.rssMb !== null && stats!.rssMb !== null ? `RSS ${(m.rssMb - stats!.rssMb >= 0 ? '+' : '') + (m.rssMb - stats!.rssMb).toFixed(0)} MB vs (b); ` : '';
     add(`(f) natsim stats --plain, ${(large.packets / 1e6).toFixed(0)}M packets`, large.packets, m, growth + counters(m));
     results.push(await truncatedCase(large));
     rmSync(large.pcap);
   }
 
-  for (const family of ['ipv4', 'ipv6', 'mixed'] as const) {
+  for (const family of wants('h') ? (['ipv4', 'ipv6', 'mixed'] as const) : []) {
     log(`(h) conntrack table with ${options.tableEntries.toLocaleString('en-US')} ${family} entries`);
     results.push(await tableCase(runs, family));
   }
-  log('(i) SNAT port allocation in a nearly full range');
-  results.push(await allocationCase(runs));
+  if (wants('i')) {
+    log('(i) SNAT port allocation in a nearly full range');
+    results.push(await allocationCase(runs));
+  }
   return results;
+}
+
+/** Case (b): the replay without a trace, what the other natsim cases are measured against. */
+async function statsCase(statsCmd: Command): Promise<Median> {
+  log('(b) natsim stats');
+  return runMedian(statsCmd, options.runs);
+}
+
+/** Case (a): reading and decoding the capture, nothing more. */
+async function floorCase(main: WorkloadSummary): Promise<Median> {
+  log('(a) parse floor');
+  return runMedian({ cmd: NODE, args: [PARSE_FLOOR, main.pcap], node: true }, options.runs);
 }
 
 /**

@@ -15,7 +15,12 @@ export interface BenchOptions {
   readonly seed: number;
   /** Where the JSON results go. */
   readonly out: string;
+  /** The cases to run, by letter (`--only b,k`); null runs every case. */
+  readonly only: ReadonlySet<string> | null;
 }
+
+/** The case letters `--only` takes: (a2) is a, (f) runs (g) on its capture, (h) is the table, (n) the IPv6 and mixed workloads. */
+const CASES = new Set(['a', 'b', 'c', 'd', 'e', 'f', 'h', 'i', 'j', 'k', 'l', 'm', 'n']);
 
 const USAGE = `usage: npm run bench -- [--packets N] [--quick | --smoke] [--runs N] [--seed N] [--out FILE]
   --packets N   packets in the workload capture (default 1000000)
@@ -24,6 +29,7 @@ const USAGE = `usage: npm run bench -- [--packets N] [--quick | --smoke] [--runs
                 every case still runs (CI); its figures mean nothing
   --runs N      runs per case, median reported (default 3, at least 3)
   --seed N      workload seed (default 1)
+  --only LIST   only these cases, by letter (e.g. --only j,k: explain and diff beside stats)
   --out FILE    JSON results (default bench-results.json)`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -33,6 +39,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   let runs = 3;
   let seed = 1;
   let out = 'bench-results.json';
+  let only: Set<string> | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -46,6 +53,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     else if (arg === '--runs') runs = whole(arg, value(), 3);
     else if (arg === '--seed') seed = whole(arg, value(), 0);
     else if (arg === '--out') out = value();
+    else if (arg === '--only') only = caseLetters(value());
     else if (arg === '--help' || arg === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -58,7 +66,14 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     runs,
     seed,
     out,
+    only,
   };
+}
+
+function caseLetters(list: string): Set<string> {
+  const letters = new Set(list.split(',').map((c) => c.trim()));
+  for (const c of letters) if (!CASES.has(c)) fail(`--only: no case '${c}' (cases: ${[...CASES].join(',')})`);
+  return letters;
 }
 
 function whole(name: string, value: string, min: number): number {

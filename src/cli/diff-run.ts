@@ -10,7 +10,7 @@ import type { KernelVersion } from '../kernel/profile.js';
 import type { HostSpec, ScenarioSpec } from '../scenario/spec.js';
 import type { RunFates } from '../explain/diff.js';
 import type { FlowCollector } from '../explain/collect.js';
-import { fateSignature } from '../explain/fate.js';
+import { FateTable, type FateColumns } from '../explain/fate.js';
 import { collectRun } from './explain.js';
 import { markFates } from '../explain/explain.js';
 import type { RunOptions } from './run-input.js';
@@ -30,28 +30,31 @@ export interface HostFates extends RunFates {
 }
 
 /**
- * What crosses from the worker: per host its flow ids and their fates' signatures, each list
- * one string of lines (a string is copied whole; 80,000 little objects are cloned one by one),
- * or the error that ended the run.
+ * What crosses from the worker: per host its tuples and fates as typed arrays (handed over, not
+ * copied: workerReply's transfer list), or the error that ended the run.
  */
 export type WorkerReply = { readonly hosts: readonly WorkerHost[] } | { readonly error: string; readonly usage: boolean };
 
 export interface WorkerHost {
   readonly host: string;
-  readonly ids: string;
-  readonly signatures: string;
+  readonly tuples: Float64Array;
+  readonly fates: FateColumns;
   readonly counters: Record<string, number>;
 }
 
 /** A host's fates as the worker sends them. */
 export function toWorkerHost(h: HostFates): WorkerHost {
-  return { host: h.host, ids: [...h.fates.keys()].join('\n'), signatures: [...h.fates.values()].join('\n'), counters: { ...h.counters } };
+  return { host: h.host, tuples: h.tuples, fates: h.fates.columns(), counters: { ...h.counters } };
+}
+
+/** The buffers of a reply, which postMessage moves to the parent instead of copying. */
+export function replyBuffers(reply: WorkerReply): ArrayBuffer[] {
+  if ('error' in reply) return [];
+  return reply.hosts.flatMap((h) => [h.tuples.buffer, h.fates.ints.buffer, h.fates.translated.buffer] as ArrayBuffer[]);
 }
 
 function fromWorkerHost(h: WorkerHost): HostFates {
-  const ids = h.ids === '' ? [] : h.ids.split('\n');
-  const signatures = h.signatures.split('\n');
-  return { host: h.host, fates: new Map(ids.map((id, i) => [id, signatures[i]!])), counters: h.counters };
+  return { host: h.host, tuples: h.tuples, fates: new FateTable(h.fates), counters: h.counters };
 }
 
 /** KEY=VALUE, the value a number when it is one (as a scenario's sysctl map gives it). */
@@ -88,9 +91,7 @@ function hostFates(c: FlowCollector): HostFates {
   const total = c.host.nf.stats.total();
   const counters: Record<string, number> = Object.fromEntries(c.host.nf.stats.fields.map((n) => [n, total[n]]));
   for (const [why, n] of c.host.packets.dropped) counters[`dropped: ${why}`] = n;
-  const fates = new Map<string, string>();
-  for (const [id, r] of c.fates!) fates.set(id, fateSignature(r));
-  return { host: c.host.name, fates, counters };
+  return { host: c.host.name, tuples: c.tuples.columns(), fates: c.fates!, counters };
 }
 
 /** One replay with every flow's fate kept. */

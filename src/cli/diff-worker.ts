@@ -1,7 +1,7 @@
 /** diff's changed replay, run in a worker thread (diff-run.ts); replies with its fates or its error. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { InputError } from '../errors.js';
-import { changedOptions, fatesRun, toWorkerHost, type DiffChanges, type WorkerReply } from './diff-run.js';
+import { changedOptions, fatesRun, replyBuffers, toWorkerHost, type DiffChanges, type WorkerReply } from './diff-run.js';
 import type { RunOptions } from './run-input.js';
 import { UsageError } from './usage-error.js';
 
@@ -17,4 +17,5 @@ async function run(): Promise<WorkerReply> {
   }
 }
 
-parentPort!.postMessage(await run());
+const reply = await run();
+parentPort!.postMessage(reply, replyBuffers(reply));

@@ -27,11 +27,11 @@ export async function diffCommand(input: string, options: DiffOptions, out: Outp
   let moved = 0;
   for (const [i, b] of before.entries()) {
     const a = after[i]!;
-    const flows = flowChanges(b, a);
+    const { flows, changes } = flowChanges(b, a);
     const counters = counterChanges(b, a);
-    moved += flows.length + counters.length;
+    moved += changes.length + counters.length;
     if (before.length > 1 && !json) out.line(`${b.host}:`);
-    for (const line of json ? diffJson(flows, counters) : diffText(flows, counters, new Set([...b.fates.keys(), ...a.fates.keys()]).size)) out.line(line);
+    for (const line of json ? diffJson(changes, counters) : diffText(changes, counters, flows)) out.line(line);
   }
   return moved > 0 ? 1 : 0;
 }

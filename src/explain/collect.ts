@@ -4,7 +4,8 @@
  * diff`) every flow's fate. Per live entry it keeps the few facts NAT, confirm and the errors
  * gave; a flow that completes leaves nothing behind but its fate; nothing is kept per packet.
  * A flow is an original tuple; `life` counts the entries that tuple had before (a port reused
- * after its entry died is a new flow).
+ * after its entry died is a new flow). Flows are told apart by number (flow-index.ts): no key
+ * text is built per flow.
  */
 import { Hook, HOOK_IPTABLES_CHAIN, IPPROTO } from '../netfilter/constants.js';
 import { Status, type Conn } from '../netfilter/conntrack/conn.js';
@@ -18,7 +19,8 @@ import type { Host } from '../host/host.js';
 import type { ConnRef, FlowTuple, Moment } from './finding.js';
 import { newConnFacts, type ClashFact, type ConnEnd, type ConnFacts, type DropFact, type FailedFlow } from './flow-facts.js';
 import { flowTuple } from './flow-tuple.js';
-import { FateRecord, tupleKey } from './fate.js';
+import { FateTable } from './fate.js';
+import { flowKey, TupleIndex } from './flow-index.js';
 
 /** Ranges up to this many tuples are counted tuple by tuple when a clash needs it. */
 const COUNTABLE_RANGE = 65536;
@@ -39,12 +41,13 @@ export class FlowCollector implements FateProbe {
   record = 0;
   private readonly scratch: string[] = [];
   private readonly live = new Map<Conn, ConnFacts>();
-  /** Entries each original tuple had that are gone (its flows' `life`). */
-  private readonly lives = new Map<string, number>();
-  /** Failed flows by key and life, in the order they first failed. */
-  readonly failed = new Map<string, FailedFlow>();
-  /** Every flow's fate (only when `fates` was asked for). */
-  readonly fates: Map<string, FateRecord> | null;
+  /** The original tuples met, numbered, and the entries each had that are gone (its flows' `life`). */
+  readonly tuples = new TupleIndex();
+  /** Failed flows by flowKey, in the order they first failed. */
+  readonly failed = new Map<number, FailedFlow>();
+  /** Every flow's fate (only when `fates` was asked for), and its row by flowKey. */
+  readonly fates: FateTable | null;
+  private readonly fateRows = new Map<number, number>();
   /** MASQUERADE's choices (device, next hop, address) and how many flows each. */
   readonly masquerades = new Map<string, { readonly choice: MasqueradeChoice; flows: number }>();
   /** The choice the last flow got: most flows get the one before theirs, found without a key. */
@@ -58,7 +61,7 @@ export class FlowCollector implements FateProbe {
     readonly host: Host,
     fates: boolean,
   ) {
-    this.fates = fates ? new Map() : null;
+    this.fates = fates ? new FateTable() : null;
   }
 
   scratchNotes(): string[] {
@@ -99,11 +102,26 @@ export class FlowCollector implements FateProbe {
     const ct = skb.ct!;
     const f = this.facts(ct, skb.time);
     f.confirmedAt = hook;
-    // the flow's key, made once: its end (destroyed, finish) and its fate use it
-    const key = (f.key = tupleKey(ct.tuple(Dir.Original)));
+    // the flow's tuple, numbered once: its end (destroyed, finish) and its fate use it
+    const tuple = (f.tuple = this.tuples.idOf(ct.tuple(Dir.Original)));
     this.flows++;
     if (this.fates === null) return;
-    this.fates.set(`${key}#${this.lives.get(key) ?? 0}`, new FateRecord(hook === Hook.LocalIn ? 'local' : 'forwarded', HOOK_IPTABLES_CHAIN[hook]!, translatedTuple(ct), 0));
+    // a fate the flow had (its first packets dropped) is replaced in its place
+    this.fates.set(this.fateRow(tuple), hook === Hook.LocalIn ? 'local' : 'forwarded', HOOK_IPTABLES_CHAIN[hook]!, translatedTuple(ct), 0);
+  }
+
+  /** The row of the flow the tuple's live entry is, made if it has none. */
+  private fateRow(tuple: number): number {
+    const life = this.tuples.life(tuple);
+    const key = flowKey(tuple, life);
+    let row = this.fateRows.get(key);
+    if (row === undefined) this.fateRows.set(key, (row = this.fates!.add(tuple, life)));
+    return row;
+  }
+
+  /** The fate row of a failed flow (by its flowKey), if fates are kept and it has one. */
+  fateRowOf(key: number): number | undefined {
+    return this.fateRows.get(key);
   }
 
   clashDropped(skb: Skb, winner: Conn, dir: Dir): void {
@@ -140,16 +158,16 @@ export class FlowCollector implements FateProbe {
     const f = this.live.get(ct);
     this.live.delete(ct);
     if (!ct.confirmed || ct.has(Status.NatClash)) return;
-    const key = f?.key ?? tupleKey(ct.tuple(Dir.Original));
-    if (f) this.settle(ct, f, key, now, now >= ct.timeout);
-    this.lives.set(key, (this.lives.get(key) ?? 0) + 1);
+    const tuple = f?.tuple ?? this.tuples.idOf(ct.tuple(Dir.Original));
+    if (f) this.settle(ct, f, tuple, now, now >= ct.timeout);
+    this.tuples.died(tuple);
   }
 
   /** The run is over: the entries still in the table settle as they stand. */
   finish(now: number): void {
     for (const [ct, f] of this.live) {
       if (!ct.confirmed || ct.has(Status.NatClash)) continue;
-      this.settle(ct, f, f.key ?? tupleKey(ct.tuple(Dir.Original)), now, false);
+      this.settle(ct, f, f.tuple ?? this.tuples.idOf(ct.tuple(Dir.Original)), now, false);
     }
     this.live.clear();
   }
@@ -161,12 +179,13 @@ export class FlowCollector implements FateProbe {
     this.lastInvalid = null;
     const ct = skb.ct;
     const tuple = ct ? ct.tuple(Dir.Original) : (invalid?.tuple ?? tupleFromPacket(skb.pkt));
-    const key = tupleKey(tuple);
-    const id = `${key}#${this.lives.get(key) ?? 0}`;
-    let flow = this.failed.get(id);
+    const number = this.tuples.idOf(tuple);
+    const life = this.tuples.life(number);
+    const key = flowKey(number, life);
+    let flow = this.failed.get(key);
     if (flow === undefined) {
-      flow = { life: this.lives.get(key) ?? 0, flow: flowTuple(tuple), first: this.moment(skb.time), dropped: 0, drop: null, conn: null, end: null, translated: ct ? translatedOf(ct) : null };
-      this.failed.set(id, flow);
+      flow = { life, flow: flowTuple(tuple), first: this.moment(skb.time), dropped: 0, drop: null, conn: null, end: null, translated: ct ? translatedOf(ct) : null };
+      this.failed.set(key, flow);
       if (!ct?.confirmed) this.flows++;
     }
     flow.dropped++;
@@ -188,9 +207,9 @@ export class FlowCollector implements FateProbe {
       neighbour,
     };
     if (this.fates === null) return;
-    const tracked = this.fates.get(id);
-    if (tracked) tracked.dropped++;
-    else this.fates.set(id, new FateRecord('dropped', hook === null ? (fn ?? 'routing') : `${HOOK_IPTABLES_CHAIN[hook]!} ${fn ?? skb.verdictOp ?? ''}`.trim(), ct ? translatedTuple(ct) : null, 1));
+    const tracked = this.fateRows.get(key);
+    if (tracked !== undefined) this.fates.addDropped(tracked);
+    else this.fates.set(this.fateRow(number), 'dropped', hook === null ? (fn ?? 'routing') : `${HOOK_IPTABLES_CHAIN[hook]!} ${fn ?? skb.verdictOp ?? ''}`.trim(), ct ? translatedTuple(ct) : null, 1);
   }
 
   private connEnd(ct: Conn, now: number, expired: boolean, reset: boolean): ConnEnd {
@@ -207,9 +226,10 @@ export class FlowCollector implements FateProbe {
   }
 
   /** An entry's life is over (or the run is): did its flow complete? Its end is written down only if not. */
-  private settle(ct: Conn, f: ConnFacts, key: string, now: number, expired: boolean): void {
-    const id = `${key}#${this.lives.get(key) ?? 0}`;
-    const failed = this.failed.get(id);
+  private settle(ct: Conn, f: ConnFacts, tuple: number, now: number, expired: boolean): void {
+    const life = this.tuples.life(tuple);
+    const key = flowKey(tuple, life);
+    const failed = this.failed.get(key);
     const tcp = ct.tcp;
     // a RST before the connection was ASSURED: the tracker closed (and killed) the entry
     const reset = tcp !== null && !ct.has(Status.Assured) && tcp.state === TcpState.Close;
@@ -222,7 +242,7 @@ export class FlowCollector implements FateProbe {
       return;
     }
     const flow = flowTuple(ct.tuple(Dir.Original));
-    this.failed.set(id, { life: this.lives.get(key) ?? 0, flow, first: f.first, dropped: 0, drop: null, conn: f, end, translated: translatedOf(ct) });
+    this.failed.set(key, { life, flow, first: f.first, dropped: 0, drop: null, conn: f, end, translated: translatedOf(ct) });
   }
 
   /** A packet INVALID because it answers a reply this host never saw: the client got it straight from the DNAT target. */

@@ -22,9 +22,9 @@ export function explanation(c: FlowCollector, endTime: number): Explanation {
  */
 export function markFates(c: FlowCollector, endTime: number): void {
   c.finish(endTime);
-  for (const [id, f] of c.failed) {
-    const tracked = c.fates?.get(id);
-    if (tracked) tracked.reason = causeOf(f).kind;
+  for (const [key, f] of c.failed) {
+    const row = c.fateRowOf(key);
+    if (row !== undefined) c.fates!.setReason(row, causeOf(f).kind);
   }
 }
 

@@ -2,16 +2,17 @@
  * A flow's fate, as `natsim diff` compares two runs: where its first packet went (forwarded,
  * delivered locally, or dropped and where), the tuple NAT gave it, and why it failed if it did.
  *
- * A run keeps one small FateRecord per flow (numbers and an interned hook name, no text), and
- * hands its fates over as one signature string per flow: diff compares signatures and turns
- * back into FlowFates only the flows whose fate changed — a 1M-packet capture has some 80,000
- * flows, of which a what-if usually changes a handful.
+ * A run keeps its fates as columns of numbers, one row per flow (a 1M-packet capture has some
+ * 80,000 flows, of which a what-if usually changes a handful): no object per flow for the
+ * garbage collector to trace, and plain data that crosses to diff's worker thread without a
+ * copy. Only the flows whose fate changed are turned into FlowFates.
  */
 import { Tuple } from '../netfilter/conntrack/tuple.js';
 import type { CauseKind, FlowTuple } from './finding.js';
 import { flowTuple } from './flow-tuple.js';
 
 export type FateKind = 'forwarded' | 'local' | 'dropped';
+const FATE_KINDS: readonly FateKind[] = ['forwarded', 'local', 'dropped'];
 
 export interface FlowFate {
   readonly fate: FateKind;
@@ -25,52 +26,143 @@ export interface FlowFate {
   readonly dropped: number;
 }
 
-/** A flow's fate while its run goes on: explain sets the reason, later drops count up. */
-export class FateRecord {
-  reason: CauseKind | null = null;
-  dropped: number;
+/** A row's whole numbers: its flow (the run's tuple number and life), then its fate. */
+const enum Col {
+  Tuple,
+  Life,
+  Kind,
+  /** `where`, as an index into the table's names. */
+  Where,
+  /** The cause's name index, or NONE. */
+  Reason,
+  Dropped,
+  Count,
+}
+/** The translated tuple's numbers: src, srcU, dst, dstU, proto (src NaN: none). */
+const TUPLE_FIELDS = 5;
+const NONE = -1;
+const INITIAL_ROWS = 1024;
 
-  constructor(
-    readonly fate: FateKind,
-    readonly where: string,
-    /** The translated tuple, numbers only (a copy: nothing of the entry is kept). */
-    readonly translated: Tuple | null,
-    dropped: number,
-  ) {
-    this.dropped = dropped;
+/** A fate table as plain data (typed arrays and strings), for postMessage. */
+export interface FateColumns {
+  readonly rows: number;
+  readonly ints: Int32Array;
+  readonly translated: Float64Array;
+  readonly names: readonly string[];
+}
+
+export class FateTable {
+  private ints: Int32Array;
+  private translated: Float64Array;
+  private readonly names: string[];
+  private readonly nameIds = new Map<string, number>();
+  rows: number;
+
+  constructor(data: FateColumns = { rows: 0, ints: new Int32Array(INITIAL_ROWS * Col.Count), translated: new Float64Array(INITIAL_ROWS * TUPLE_FIELDS), names: [] }) {
+    this.rows = data.rows;
+    this.ints = data.ints;
+    this.translated = data.translated;
+    this.names = [...data.names];
+    this.names.forEach((n, i) => this.nameIds.set(n, i));
   }
-}
 
-/** A flow's identity in a run, before its `#life` (collect.ts): its original tuple's numbers. */
-export function tupleKey(t: Tuple): string {
-  return `${t.proto} ${t.src} ${t.srcU} ${t.dst} ${t.dstU}`;
-}
+  /** A new row for the flow (tuple number, life); fill it with `set`. */
+  add(tuple: number, life: number): number {
+    if (this.rows * Col.Count === this.ints.length) this.grow();
+    const row = this.rows++;
+    this.ints[row * Col.Count + Col.Tuple] = tuple;
+    this.ints[row * Col.Count + Col.Life] = life;
+    return row;
+  }
 
-function keyTuple(key: string): Tuple {
-  const [proto, src, srcU, dst, dstU] = key.split(' ').map(Number);
-  return new Tuple(src!, srcU!, dst!, dstU!, proto!);
-}
+  /** The row's fate, from scratch: no reason yet. */
+  set(row: number, fate: FateKind, where: string, translated: Tuple | null, dropped: number): void {
+    const at = row * Col.Count;
+    this.ints[at + Col.Kind] = FATE_KINDS.indexOf(fate);
+    this.ints[at + Col.Where] = this.nameId(where);
+    this.ints[at + Col.Reason] = NONE;
+    this.ints[at + Col.Dropped] = dropped;
+    const t = row * TUPLE_FIELDS;
+    if (translated === null) {
+      this.translated[t] = NaN;
+      return;
+    }
+    this.translated[t] = translated.src;
+    this.translated[t + 1] = translated.srcU;
+    this.translated[t + 2] = translated.dst;
+    this.translated[t + 3] = translated.dstU;
+    this.translated[t + 4] = translated.proto;
+  }
 
-/** The original tuple a flow id (`key#life`) names, and the life. */
-export function flowOfId(id: string): { readonly flow: FlowTuple; readonly life: number } {
-  const hash = id.lastIndexOf('#');
-  return { flow: flowTuple(keyTuple(id.slice(0, hash))), life: Number(id.slice(hash + 1)) };
-}
+  /** Another packet of the row's flow died. */
+  addDropped(row: number): void {
+    this.ints[row * Col.Count + Col.Dropped]!++;
+  }
 
-/** One line that is equal for two records exactly when their fates are: `where` last, as it may hold spaces. */
-export function fateSignature(r: FateRecord): string {
-  return `${r.fate},${r.reason ?? ''},${r.dropped},${r.translated === null ? '' : tupleKey(r.translated)},${r.where}`;
-}
+  setReason(row: number, reason: CauseKind): void {
+    this.ints[row * Col.Count + Col.Reason] = this.nameId(reason);
+  }
 
-/** The fate a signature stands for. */
-export function fateOfSignature(sig: string): FlowFate {
-  const parts = sig.split(',');
-  const [fate, reason, dropped, translated] = parts;
-  return {
-    fate: fate as FateKind,
-    where: parts.slice(4).join(','),
-    reason: reason === '' ? null : (reason as CauseKind),
-    translated: translated === '' ? null : flowTuple(keyTuple(translated!)),
-    dropped: Number(dropped),
-  };
+  tuple(row: number): number {
+    return this.ints[row * Col.Count + Col.Tuple]!;
+  }
+
+  life(row: number): number {
+    return this.ints[row * Col.Count + Col.Life]!;
+  }
+
+  /** Whether this row's fate and `o`'s row of `other` are the same in every part a FlowFate has. */
+  sameFate(row: number, other: FateTable, o: number): boolean {
+    const a = row * Col.Count;
+    const b = o * Col.Count;
+    if (this.ints[a + Col.Kind] !== other.ints[b + Col.Kind] || this.ints[a + Col.Dropped] !== other.ints[b + Col.Dropped]) return false;
+    if (this.name(this.ints[a + Col.Where]!) !== other.name(other.ints[b + Col.Where]!) || this.name(this.ints[a + Col.Reason]!) !== other.name(other.ints[b + Col.Reason]!)) return false;
+    const t = row * TUPLE_FIELDS;
+    const u = o * TUPLE_FIELDS;
+    const none = Number.isNaN(this.translated[t]!);
+    if (none || Number.isNaN(other.translated[u]!)) return none && Number.isNaN(other.translated[u]!);
+    for (let i = 0; i < TUPLE_FIELDS; i++) if (this.translated[t + i] !== other.translated[u + i]) return false;
+    return true;
+  }
+
+  fate(row: number): FlowFate {
+    const at = row * Col.Count;
+    const t = row * TUPLE_FIELDS;
+    const tr = this.translated;
+    return {
+      fate: FATE_KINDS[this.ints[at + Col.Kind]!]!,
+      where: this.name(this.ints[at + Col.Where]!)!,
+      reason: this.name(this.ints[at + Col.Reason]!) as CauseKind | null,
+      translated: Number.isNaN(tr[t]!) ? null : flowTuple(new Tuple(tr[t]!, tr[t + 1]!, tr[t + 2]!, tr[t + 3]!, tr[t + 4]!)),
+      dropped: this.ints[at + Col.Dropped]!,
+    };
+  }
+
+  /** The table as plain data, trimmed to its rows. */
+  columns(): FateColumns {
+    return { rows: this.rows, ints: this.ints.slice(0, this.rows * Col.Count), translated: this.translated.slice(0, this.rows * TUPLE_FIELDS), names: this.names };
+  }
+
+  private name(id: number): string | null {
+    return id === NONE ? null : this.names[id]!;
+  }
+
+  private nameId(name: string): number {
+    let id = this.nameIds.get(name);
+    if (id === undefined) {
+      id = this.names.push(name) - 1;
+      this.nameIds.set(name, id);
+    }
+    return id;
+  }
+
+  private grow(): void {
+    const rows = Math.max(INITIAL_ROWS, this.rows * 2);
+    const ints = new Int32Array(rows * Col.Count);
+    ints.set(this.ints);
+    this.ints = ints;
+    const translated = new Float64Array(rows * TUPLE_FIELDS);
+    translated.set(this.translated);
+    this.translated = translated;
+  }
 }

@@ -11,8 +11,8 @@ import type { ConnRef, FlowTuple, Moment } from './finding.js';
 /** What the probe heard about one live entry. */
 export interface ConnFacts {
   readonly first: Moment;
-  /** The flow's key (fate.ts tupleKey), made when the entry is confirmed. */
-  key: string | null;
+  /** The flow's tuple's number (flow-index.ts), given when the entry is confirmed. */
+  tuple: number | null;
   nat: NatRuleBinding | null;
   masq: MasqueradeChoice | null;
   confirmedAt: Hook | null;
@@ -24,7 +24,7 @@ export interface ConnFacts {
 }
 
 export function newConnFacts(first: Moment): ConnFacts {
-  return { first, key: null, nat: null, masq: null, confirmedAt: null, icmp: null, neighbour: null, asymmetric: null, evicted: null };
+  return { first, tuple: null, nat: null, masq: null, confirmedAt: null, icmp: null, neighbour: null, asymmetric: null, evicted: null };
 }
 
 /** The clash at confirm, as it stood when the packet died. */
