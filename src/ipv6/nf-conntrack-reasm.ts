@@ -6,7 +6,8 @@
  * whole datagram is there, and then goes on as that datagram, the fragment header taken out.
  * Queue order, duplicates and overlaps are inet_frag_queue_insert's (netfilter/inet-fragment.ts,
  * shared with IPv4): an overlap drops the whole datagram (RFC 5722). A queue lives
- * nf_conntrack_frag6_timeout seconds; at its expiry (ip6frag_expire_frag_queue) Ip6ReasmFails
+ * nf_conntrack_frag6_timeout seconds (armTimer tells the host when each new queue's timer is to
+ * run); at its expiry (ip6frag_expire_frag_queue) Ip6ReasmFails
  * and Ip6ReasmTimeout are counted and, when the first fragment had come, the host owes the
  * source an ICMPv6 "fragment reassembly time exceeded" (returned to the caller, which sends it).
  *
@@ -68,6 +69,8 @@ export interface Frag6Expired {
 export class NfCtFrag6 {
   /** net->nf_frag.fqdir */
   private readonly fqdir = new Fqdir<FragQueue>();
+  /** Arms the timer of a new queue (inet_frag_create's mod_timer): expire() is to run at that time. */
+  armTimer: ((at: number) => void) | null = null;
 
   constructor(
     private readonly sysctl: Sysctl,
@@ -93,7 +96,11 @@ export class NfCtFrag6 {
     const id = ((d[where.fhoff + 4]! << 24) | (d[where.fhoff + 5]! << 16) | (d[where.fhoff + 6]! << 8) | d[where.fhoff + 7]!) >>> 0;
     // struct frag_v6_compare_key: saddr, daddr, user, id, iif
     const key = `${user} ${pkt.saddr} ${pkt.daddr} ${id} ${iif}`;
-    const q = this.fqdir.find(key, this.sysctl.num('net.netfilter.nf_conntrack_frag6_high_thresh'), () => ({ ...emptyQueue(key, now + this.sysctl.num('net.netfilter.nf_conntrack_frag6_timeout') * 1e9), nhoff: 0, iif }));
+    const q = this.fqdir.find(key, this.sysctl.num('net.netfilter.nf_conntrack_frag6_high_thresh'), () => {
+      const expires = now + this.sysctl.num('net.netfilter.nf_conntrack_frag6_timeout') * 1e9;
+      this.armTimer?.(expires);
+      return { ...emptyQueue(key, expires), nhoff: 0, iif };
+    });
     if (!q) return { kind: 'dropped', reason: 'reassembly memory over net.netfilter.nf_conntrack_frag6_high_thresh (fq_find: -ENOMEM)' };
     return this.queue(q, pkt, where.fhoff, where.nhoff);
   }
