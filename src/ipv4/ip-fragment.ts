@@ -15,7 +15,7 @@ import { checksum } from '../packet/checksum.js';
 import { Ipv4Packet, writeU16 } from '../packet/ipv4.js';
 import type { Mib } from '../sockets/mib.js';
 import type { Sysctl } from '../host/sysctl.js';
-import { emptyQueue, Fqdir, fragQueueComplete, SKB_OVERHEAD, type FragRange, type InetFragQueue } from '../netfilter/inet-fragment.js';
+import { emptyQueue, Fqdir, fragQueueComplete, SKB_OVERHEAD, type FragRange, type InetFragQueue, type Reassembled } from '../netfilter/inet-fragment.js';
 
 /** Which caller reassembles (enum ip_defrag_users): queues of different users never mix. */
 export const enum DefragUser {
@@ -35,8 +35,8 @@ type Ipq = InetFragQueue<Fragment, { maxDfSize: number }>;
 
 /** What ip_defrag made of a fragment. */
 export type DefragResult =
-  /** The datagram is whole: this is it, its largest fragment (IPCB frag_max_size) and the data sizes it came in. */
-  | { readonly kind: 'whole'; readonly pkt: Ipv4Packet; readonly fragMaxSize: number; readonly pieces: readonly number[] }
+  /** The datagram is whole. */
+  | Reassembled<Ipv4Packet>
   /** Held in its queue (NF_STOLEN). */
   | { readonly kind: 'queued' }
   /** Dropped, with why. */

@@ -17,7 +17,7 @@
  * 0 there, after the queue is killed). Not modelled: the ECN combination check
  * (ip_frag_ecn_table), like IPv4's.
  */
-import { emptyQueue, Fqdir, fragQueueComplete, SKB_OVERHEAD, type FragRange, type InetFragQueue } from '../netfilter/inet-fragment.js';
+import { emptyQueue, Fqdir, fragQueueComplete, SKB_OVERHEAD, type FragRange, type InetFragQueue, type Reassembled } from '../netfilter/inet-fragment.js';
 import type { Sysctl } from '../host/sysctl.js';
 import type { Mib } from '../sockets/mib.js';
 import { writeU16 } from '../packet/l3-packet.js';
@@ -51,8 +51,8 @@ type FragQueue = InetFragQueue<Fragment, { nhoff: number; readonly iif: number }
 export type Frag6Result =
   /** Returned 0 without queueing it: not a fragment to reassemble (why). */
   | { readonly kind: 'pass'; readonly why: string }
-  /** The datagram is whole: this is it, its IP6CB frag_max_size and the data sizes it came in. */
-  | { readonly kind: 'whole'; readonly pkt: Ipv6Packet; readonly fragMaxSize: number; readonly pieces: readonly number[] }
+  /** The datagram is whole (frag_max_size: 40 + the largest payload length). */
+  | Reassembled<Ipv6Packet>
   /** Held in its queue, or a duplicate (dropped, but "pretend they got queued"): -EINPROGRESS. */
   | { readonly kind: 'queued'; readonly duplicate: boolean }
   /** -EINVAL or -ENOMEM: dropped, with why. */

@@ -16,6 +16,7 @@ import type { NetfilterNet } from '../netfilter/net.js';
 import { Skb, type Ipv6Skb } from '../netfilter/skb.js';
 import type { Host } from '../host/host.js';
 import { ICMPV6 } from '../packet/ipv6.js';
+import { continueReassembled } from '../netfilter/inet-fragment.js';
 import { Frag6User } from './nf-conntrack-reasm.js';
 import { icmpv6Send } from './icmp.js';
 
@@ -38,12 +39,7 @@ export function ipv6Defrag(net: NetfilterNet, skb: Ipv6Skb, state: HookState): V
       skb.drop = { reason: `${result.reason} (nf_ct_frag6_gather)` };
       return Verdict.Drop;
     case 'whole':
-      state.notes?.push(`reassembled: ${result.pieces.length} fragments, ${result.pkt.length} bytes (nf_ct_frag6_reasm)`);
-      skb.pkt = result.pkt;
-      skb.fragMaxSize = result.fragMaxSize;
-      skb.fragPieces = result.pieces;
-      skb.ignoreDf = true;
-      return Verdict.Accept;
+      return continueReassembled(skb, state, result, 'nf_ct_frag6_reasm');
   }
 }
 

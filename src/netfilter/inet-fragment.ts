@@ -7,6 +7,11 @@
  * (nf_ct_frag6_queue) decide the rest for their family.
  */
 
+import { Verdict } from './constants.js';
+import type { HookState } from './hooks.js';
+import type { Skb } from './skb.js';
+import type { L3Packet } from '../packet/l3-packet.js';
+
 /** SKB_DATA_ALIGN(sizeof(struct sk_buff)) + SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) on x86_64: a fragment's truesize is its length plus this. */
 export const SKB_OVERHEAD = 256 + 320;
 
@@ -124,4 +129,27 @@ function fragQueueInsert<F extends FragRange>(list: F[], f: F): 'ok' | 'dup' | '
   }
   list.push(f);
   return 'ok';
+}
+
+/** A datagram its last missing fragment completed: it, its largest fragment (IPCB / IP6CB frag_max_size) and the data sizes it came in. */
+export interface Reassembled<P extends L3Packet> {
+  readonly kind: 'whole';
+  readonly pkt: P;
+  readonly fragMaxSize: number;
+  readonly pieces: readonly number[];
+}
+
+/**
+ * The defrag hook's skb that completed a datagram goes on through the hook as that datagram
+ * (the head ip_frag_reasm and nf_ct_frag6_reasm make of it), frag_max_size and its pieces
+ * recorded, ignore_df set so that output may cut it again no larger than it came. `fn` names
+ * the family's reassembly for the trace.
+ */
+export function continueReassembled<P extends L3Packet>(skb: Skb<P>, state: HookState, r: Reassembled<P>, fn: string): Verdict {
+  state.notes?.push(`reassembled: ${r.pieces.length} fragments, ${r.pkt.length} bytes (${fn})`);
+  skb.pkt = r.pkt;
+  skb.fragMaxSize = r.fragMaxSize;
+  skb.fragPieces = r.pieces;
+  skb.ignoreDf = true;
+  return Verdict.Accept;
 }
