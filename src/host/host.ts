@@ -34,6 +34,7 @@ import { ipLocalOut, ipLocalOutRouted } from '../ipv4/ip-output.js';
 import { brHandleFrame } from '../bridge/br-input.js';
 import { brDevXmit } from '../bridge/br-device.js';
 import type { FateProbe } from '../netfilter/probe.js';
+import { nfCtFrag6Expire } from '../ipv6/nf-defrag-ipv6.js';
 
 /** What loopback_xmit's eth_type_trans finds: lo's all-zero addresses and ETH_P_IP. */
 const LOOPBACK_HEADER: EthHeader = { dest: new Uint8Array(6), source: new Uint8Array(6), proto: ETH_P_IP };
@@ -49,6 +50,8 @@ export interface HostPorts {
   deliver(host: Host, skb: Skb): void;
   /** The neighbour entry for `addr` on `dev` at `time`: its link address, and whether it is NUD_CONNECTED. */
   neighbour(host: Host, dev: NetDevice, addr: number, time: number): Neighbour;
+  /** A kernel timer (mod_timer): `run` is called when the clock reaches `at` (ns). */
+  timer(host: Host, at: number, run: () => void): void;
 }
 
 /** What the host's neighbour table holds for an address (struct neighbour, as far as natsim needs it). */
@@ -89,7 +92,10 @@ export class Host {
     private readonly ports: HostPorts,
     /** Which CPU runs each packet (conntrack -S counts per CPU). */
     readonly cpu: BacklogCpu,
-  ) {}
+  ) {
+    // inet_frag_create's timer for each new IPv6 reassembly queue: nf_ct_frag6_expire
+    nf.frag6.armTimer = (at) => ports.timer(this, at, () => nfCtFrag6Expire(this, at));
+  }
 
   nextSkbId(): number {
     return ++this.lastSkbId;

@@ -15,7 +15,7 @@ import { checksum } from '../packet/checksum.js';
 import { Ipv4Packet, writeU16 } from '../packet/ipv4.js';
 import type { Mib } from '../sockets/mib.js';
 import type { Sysctl } from '../host/sysctl.js';
-import { fragQueueInsert, SKB_OVERHEAD, type FragRange } from '../netfilter/inet-fragment.js';
+import { emptyQueue, Fqdir, fragQueueComplete, SKB_OVERHEAD, type FragRange, type InetFragQueue, type Reassembled } from '../netfilter/inet-fragment.js';
 
 /** Which caller reassembles (enum ip_defrag_users): queues of different users never mix. */
 export const enum DefragUser {
@@ -30,38 +30,21 @@ interface Fragment extends FragRange {
   readonly pkt: Ipv4Packet;
 }
 
-/** struct ipq: one datagram being reassembled. */
-interface Queue {
-  readonly key: string;
-  /** In offset order, none overlapping. */
-  readonly fragments: Fragment[];
-  /** q.len: the datagram's data length as known so far (the last fragment's end once it came). */
-  len: number;
-  firstIn: boolean;
-  lastIn: boolean;
-  /** q.meat: data bytes held. */
-  meat: number;
-  /** q.max_size / max_df_size: the largest fragment (IP header included), of all and of those with DF. */
-  maxSize: number;
-  maxDfSize: number;
-  truesize: number;
-  /** When ip_expire runs (ns). */
-  readonly expires: number;
-}
+/** struct ipq: one datagram being reassembled; max_df_size the largest of its fragments with DF. */
+type Ipq = InetFragQueue<Fragment, { maxDfSize: number }>;
 
 /** What ip_defrag made of a fragment. */
 export type DefragResult =
-  /** The datagram is whole: this is it, its largest fragment (IPCB frag_max_size) and the data sizes it came in. */
-  | { readonly kind: 'whole'; readonly pkt: Ipv4Packet; readonly fragMaxSize: number; readonly pieces: readonly number[] }
+  /** The datagram is whole. */
+  | Reassembled<Ipv4Packet>
   /** Held in its queue (NF_STOLEN). */
   | { readonly kind: 'queued' }
   /** Dropped, with why. */
   | { readonly kind: 'dropped'; readonly reason: string };
 
 export class IpDefrag {
-  private readonly queues = new Map<string, Queue>();
-  /** fqdir->mem: the truesize of every fragment held. */
-  private mem = 0;
+  /** net->ipv4.fqdir */
+  private readonly fqdir = new Fqdir<Ipq>();
 
   constructor(
     private readonly sysctl: Sysctl,
@@ -73,18 +56,13 @@ export class IpDefrag {
     this.mib.inc('IpReasmReqds');
     this.expire(now);
     const key = `${user} ${pkt.saddr} ${pkt.daddr} ${pkt.id} ${pkt.proto}`;
-    let q = this.queues.get(key);
-    if (!q) {
-      // inet_frag_find: no new queue while the fragments held are over ipfrag_high_thresh
-      if (this.mem > this.sysctl.num('net.ipv4.ipfrag_high_thresh')) return this.fail('reassembly memory over net.ipv4.ipfrag_high_thresh (inet_frag_find)');
-      q = { key, fragments: [], len: 0, firstIn: false, lastIn: false, meat: 0, maxSize: 0, maxDfSize: 0, truesize: 0, expires: now + this.sysctl.num('net.ipv4.ipfrag_time') * 1e9 };
-      this.queues.set(key, q);
-    }
+    const q = this.fqdir.find(key, this.sysctl.num('net.ipv4.ipfrag_high_thresh'), () => ({ ...emptyQueue(key, now + this.sysctl.num('net.ipv4.ipfrag_time') * 1e9), maxDfSize: 0 }));
+    if (!q) return this.fail('reassembly memory over net.ipv4.ipfrag_high_thresh (inet_frag_find)');
     return this.queue(q, pkt);
   }
 
   /** ip_frag_queue. */
-  private queue(q: Queue, pkt: Ipv4Packet): DefragResult {
+  private queue(q: Ipq, pkt: Ipv4Packet): DefragResult {
     const ihl = pkt.l4off;
     const offset = pkt.fragOffset;
     let end = offset + pkt.length - ihl;
@@ -101,21 +79,16 @@ export class IpDefrag {
       }
     }
     if (end === offset) return this.kill(q, 'an empty fragment (ip_frag_queue)');
-    const inserted = fragQueueInsert(q.fragments, { offset, end, pkt: pkt.copy() });
+    const inserted = this.fqdir.insert(q, { offset, end, pkt: pkt.copy() }, pkt.length + SKB_OVERHEAD);
     if (inserted === 'dup') return { kind: 'dropped', reason: 'a duplicate fragment (IPFRAG_DUP)' };
     if (inserted === 'overlap') {
       this.mib.inc('IpReasmOverlaps');
       return this.kill(q, 'fragments overlap (IPFRAG_OVERLAP: the whole datagram is dropped)');
     }
-    q.meat += end - offset;
-    const truesize = pkt.length + SKB_OVERHEAD;
-    q.truesize += truesize;
-    this.mem += truesize;
-    if (offset === 0) q.firstIn = true;
     const fragsize = pkt.length;
     if (fragsize > q.maxSize) q.maxSize = fragsize;
     if (pkt.dontFragment && fragsize > q.maxDfSize) q.maxDfSize = fragsize;
-    if (q.firstIn && q.lastIn && q.meat === q.len) return this.reasm(q);
+    if (fragQueueComplete(q)) return this.reasm(q);
     return { kind: 'queued' };
   }
 
@@ -123,8 +96,8 @@ export class IpDefrag {
    * ip_frag_reasm: the first fragment's header over all the data, tot_len set, frag_off DF
    * only when every fragment had it (max_df_size == max_size), the header checksum redone.
    */
-  private reasm(q: Queue): DefragResult {
-    this.forget(q);
+  private reasm(q: Ipq): DefragResult {
+    this.fqdir.kill(q);
     const head = q.fragments[0]!.pkt;
     const ihl = head.l4off;
     const bytes = new Uint8Array(ihl + q.len);
@@ -142,27 +115,20 @@ export class IpDefrag {
 
   /** ip_expire for every queue whose timer has run out by `now` (ipfrag_time after its first fragment). */
   private expire(now: number): void {
-    for (const q of this.queues.values()) {
-      if (q.expires > now) continue;
-      this.forget(q);
+    for (let n = this.fqdir.expire(now).length; n > 0; n--) {
       this.mib.inc('IpReasmFails');
       this.mib.inc('IpReasmTimeout');
     }
   }
 
   /** inet_frag_kill and IPSTATS_MIB_REASMFAILS: the queue and what it held are gone. */
-  private kill(q: Queue, reason: string): DefragResult {
-    this.forget(q);
+  private kill(q: Ipq, reason: string): DefragResult {
+    this.fqdir.kill(q);
     return this.fail(reason);
   }
 
   private fail(reason: string): DefragResult {
     this.mib.inc('IpReasmFails');
     return { kind: 'dropped', reason };
-  }
-
-  private forget(q: Queue): void {
-    this.queues.delete(q.key);
-    this.mem -= q.truesize;
   }
 }

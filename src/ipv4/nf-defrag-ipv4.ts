@@ -6,6 +6,7 @@
  * fragment it again, no larger than it came (IPCB frag_max_size).
  */
 import { DefragUser } from './ip-fragment.js';
+import { continueReassembled } from '../netfilter/inet-fragment.js';
 import { Hook, Verdict } from '../netfilter/constants.js';
 import type { HookState } from '../netfilter/hooks.js';
 import type { NetfilterNet } from '../netfilter/net.js';
@@ -24,11 +25,6 @@ export function ipv4ConntrackDefrag(net: NetfilterNet, skb: Ipv4Skb, state: Hook
       skb.drop = { reason: `${result.reason} (ip_defrag)` };
       return Verdict.Drop;
     case 'whole':
-      state.notes?.push(`reassembled: ${result.pieces.length} fragments, ${result.pkt.length} bytes (ip_frag_reasm)`);
-      skb.pkt = result.pkt;
-      skb.fragMaxSize = result.fragMaxSize;
-      skb.fragPieces = result.pieces;
-      skb.ignoreDf = true;
-      return Verdict.Accept;
+      return continueReassembled(skb, state, result, 'ip_frag_reasm');
   }
 }

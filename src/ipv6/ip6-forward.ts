@@ -1,8 +1,9 @@
 /**
  * ip6_forward (net/ipv6/ip6_output.c): forwarding on (net.ipv6.conf.all.forwarding), the hop
  * limit (time exceeded at 1, icmpv6_send's rate limit applies), a link-local source refused
- * with "beyond scope of source address", the path MTU (packet too big: IPv6 routers never
- * fragment), the hop limit decrement, NF_HOOK(FORWARD), then ip6_output. The twin of
+ * with "beyond scope of source address", the path MTU (ip6_pkt_too_big: Packet Too Big, as
+ * IPv6 routers never fragment what they forward — but a datagram conntrack reassembled is
+ * judged by the largest fragment it came in, and is refragmented on output), the hop limit decrement, NF_HOOK(FORWARD), then ip6_output. The twin of
  * ipv4/ip-forward.ts. A redirect for a packet leaving by the device it came in by
  * (ndisc_send_redirect) is not modelled: the packet is forwarded and no redirect is sent.
  */
@@ -36,12 +37,26 @@ export function ip6Forward(host: Host, skb: Ipv6Skb, route: Route6): void {
     return host.routeDrop(skb, 'link-local source may not be forwarded (IPSTATS_MIB_INADDRERRORS)', 'ip6_forward');
   }
   const mtu = Math.max(route.dev!.mtu, IPV6_MIN_MTU);
-  if (skb.pkt.length > mtu) {
+  if (ip6PktTooBig(skb, mtu)) {
     icmpv6Send(host, skb, ICMPV6.PKT_TOOBIG, 0, skb.time, mtu);
-    return host.routeDrop(skb, `packet of ${skb.pkt.length} bytes does not fit the MTU ${mtu} of ${route.dev!.name} (ip6_pkt_too_big)`, 'ip6_forward');
+    host.nf.mib.inc('Ip6InTooBigErrors');
+    host.nf.mib.inc('Ip6FragFails');
+    const what = skb.fragMaxSize !== 0 ? `reassembled packet whose largest fragment (${skb.fragMaxSize} bytes)` : `packet of ${skb.pkt.length} bytes`;
+    return host.routeDrop(skb, `${what} does not fit the MTU ${mtu} of ${route.dev!.name} (ip6_pkt_too_big)`, 'ip6_forward');
   }
   host.sink?.emit({ kind: 'route', time: skb.time, host: host.name, skb: skb.id, result: 'forward', dev: route.dev!.name, nexthop: route.gateway ?? skb.pkt.daddr, reason: null });
   skb.pkt.decreaseHopLimit();
   if (!host.nfHook(Hook.Forward, skb, skb.indev, route.dev)) return;
   ip6Output(host, skb);
+}
+
+/**
+ * ip6_pkt_too_big: whether ip6_forward must refuse a packet for the route's MTU. One conntrack
+ * reassembled is judged by the largest fragment it came in (IP6CB frag_max_size), and
+ * otherwise let through for its ignore_df.
+ */
+export function ip6PktTooBig(skb: Ipv6Skb, mtu: number): boolean {
+  if (skb.pkt.length <= mtu) return false;
+  if (skb.fragMaxSize !== 0 && skb.fragMaxSize > mtu) return true;
+  return !skb.ignoreDf;
 }

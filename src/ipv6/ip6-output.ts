@@ -3,13 +3,15 @@
  * NF_HOOK(LOCAL_OUT) → dst_output (ip6_route_me_harder when NAT changed the destination) →
  * ip6_output → NF_HOOK(POST_ROUTING) → ip6_finish_output2, which hands the packet to the
  * neighbour of the route's gateway (or of the destination when on-link). The twin of
- * ipv4/ip-output.ts. A locally made packet larger than the device's MTU would be fragmented
- * by ip6_fragment, which natsim does not model: it is refused by name.
+ * ipv4/ip-output.ts. On the way, __ip6_finish_output sends a packet larger than the device's
+ * MTU, or one conntrack reassembled that is larger than the largest fragment it arrived in, to
+ * ip6_fragment (ipv6/ip6-fragment.ts).
  */
 import { Hook } from '../netfilter/constants.js';
 import type { Ipv6Skb } from '../netfilter/skb.js';
 import type { Host } from '../host/host.js';
 import type { Route6 } from './route.js';
+import { ip6Fragment } from './ip6-fragment.js';
 
 /** ip6_local_out for a locally made skb (icmp6_send's, a socket's): routed by its destination. */
 export function ip6LocalOut(host: Host, skb: Ipv6Skb): void {
@@ -47,10 +49,13 @@ function ip6RouteMeHarder(host: Host, skb: Ipv6Skb): boolean {
   return true;
 }
 
-/** ip6_output → NF_HOOK(POST_ROUTING) → ip6_finish_output → ip6_finish_output2. */
+/** ip6_output → NF_HOOK(POST_ROUTING) → ip6_finish_output → ip6_finish_output2, or ip6_fragment on the way. */
 export function ip6Output(host: Host, skb: Ipv6Skb): void {
   const out = skb.outdev!;
   if (!host.nfHook(Hook.PostRouting, skb, skb.indev, out)) return;
-  if (skb.pkt.length > out.mtu) return host.dropped(skb, null, `packet of ${skb.pkt.length} bytes over the MTU ${out.mtu} of ${out.name}: ip6_fragment is not modelled`, null, 'ip6_fragment');
-  host.devQueueXmit(skb, out, skb.route6?.gateway ?? skb.pkt.daddr);
+  const nexthop = skb.route6?.gateway ?? skb.pkt.daddr;
+  const len = skb.pkt.length;
+  // __ip6_finish_output (ip6_skb_dst_mtu: the route's device's MTU for a packet without a socket)
+  if (len > out.mtu || (skb.fragMaxSize !== 0 && len > skb.fragMaxSize)) return ip6Fragment(host, skb, out, nexthop);
+  host.devQueueXmit(skb, out, nexthop);
 }

@@ -6,7 +6,8 @@
  * whole datagram is there, and then goes on as that datagram, the fragment header taken out.
  * Queue order, duplicates and overlaps are inet_frag_queue_insert's (netfilter/inet-fragment.ts,
  * shared with IPv4): an overlap drops the whole datagram (RFC 5722). A queue lives
- * nf_conntrack_frag6_timeout seconds; at its expiry (ip6frag_expire_frag_queue) Ip6ReasmFails
+ * nf_conntrack_frag6_timeout seconds (armTimer tells the host when each new queue's timer is to
+ * run); at its expiry (ip6frag_expire_frag_queue) Ip6ReasmFails
  * and Ip6ReasmTimeout are counted and, when the first fragment had come, the host owes the
  * source an ICMPv6 "fragment reassembly time exceeded" (returned to the caller, which sends it).
  *
@@ -16,7 +17,7 @@
  * 0 there, after the queue is killed). Not modelled: the ECN combination check
  * (ip_frag_ecn_table), like IPv4's.
  */
-import { fragQueueInsert, SKB_OVERHEAD, type FragRange } from '../netfilter/inet-fragment.js';
+import { emptyQueue, Fqdir, fragQueueComplete, SKB_OVERHEAD, type FragRange, type InetFragQueue, type Reassembled } from '../netfilter/inet-fragment.js';
 import type { Sysctl } from '../host/sysctl.js';
 import type { Mib } from '../sockets/mib.js';
 import { writeU16 } from '../packet/l3-packet.js';
@@ -40,30 +41,18 @@ interface Fragment extends FragRange {
   readonly fhoff: number;
 }
 
-/** struct frag_queue: one datagram being reassembled. */
-interface Queue {
-  readonly key: string;
-  /** In offset order, none overlapping. */
-  readonly fragments: Fragment[];
-  len: number;
-  firstIn: boolean;
-  lastIn: boolean;
-  meat: number;
-  /** q.max_size: the largest payload length of its fragments. */
-  maxSize: number;
-  /** fq->nhoffset: the first fragment's next-header byte that pointed at its fragment header. */
-  nhoff: number;
-  truesize: number;
-  readonly iif: number;
-  readonly expires: number;
-}
+/**
+ * struct frag_queue: one datagram being reassembled, with the input device's index and
+ * fq->nhoffset, the first fragment's next-header byte that pointed at its fragment header.
+ */
+type FragQueue = InetFragQueue<Fragment, { nhoff: number; readonly iif: number }>;
 
 /** What nf_ct_frag6_gather made of a packet (ipv6_defrag: 0 → NF_ACCEPT, -EINPROGRESS → NF_STOLEN, else NF_DROP). */
 export type Frag6Result =
   /** Returned 0 without queueing it: not a fragment to reassemble (why). */
   | { readonly kind: 'pass'; readonly why: string }
-  /** The datagram is whole: this is it, its IP6CB frag_max_size and the data sizes it came in. */
-  | { readonly kind: 'whole'; readonly pkt: Ipv6Packet; readonly fragMaxSize: number; readonly pieces: readonly number[] }
+  /** The datagram is whole (frag_max_size: 40 + the largest payload length). */
+  | Reassembled<Ipv6Packet>
   /** Held in its queue, or a duplicate (dropped, but "pretend they got queued"): -EINPROGRESS. */
   | { readonly kind: 'queued'; readonly duplicate: boolean }
   /** -EINVAL or -ENOMEM: dropped, with why. */
@@ -73,12 +62,15 @@ export type Frag6Result =
 export interface Frag6Expired {
   readonly head: Ipv6Packet | null;
   readonly iif: number;
+  /** When its timer ran (ns). */
+  readonly time: number;
 }
 
 export class NfCtFrag6 {
-  private readonly queues = new Map<string, Queue>();
-  /** fqdir->mem of the nf_frag fqdir. */
-  private mem = 0;
+  /** net->nf_frag.fqdir */
+  private readonly fqdir = new Fqdir<FragQueue>();
+  /** Arms the timer of a new queue (inet_frag_create's mod_timer): expire() is to run at that time. */
+  armTimer: ((at: number) => void) | null = null;
 
   constructor(
     private readonly sysctl: Sysctl,
@@ -87,7 +79,7 @@ export class NfCtFrag6 {
 
   /** Fragments held (fqdir->mem, by truesize): what nf_conntrack_frag6_high_thresh is compared with. */
   get memory(): number {
-    return this.mem;
+    return this.fqdir.memory;
   }
 
   /**
@@ -104,18 +96,17 @@ export class NfCtFrag6 {
     const id = ((d[where.fhoff + 4]! << 24) | (d[where.fhoff + 5]! << 16) | (d[where.fhoff + 6]! << 8) | d[where.fhoff + 7]!) >>> 0;
     // struct frag_v6_compare_key: saddr, daddr, user, id, iif
     const key = `${user} ${pkt.saddr} ${pkt.daddr} ${id} ${iif}`;
-    let q = this.queues.get(key);
-    if (!q) {
-      // inet_frag_find: no new queue while the fragments held are over the high threshold
-      if (this.mem > this.sysctl.num('net.netfilter.nf_conntrack_frag6_high_thresh')) return { kind: 'dropped', reason: 'reassembly memory over net.netfilter.nf_conntrack_frag6_high_thresh (fq_find: -ENOMEM)' };
-      q = { key, fragments: [], len: 0, firstIn: false, lastIn: false, meat: 0, maxSize: 0, nhoff: 0, truesize: 0, iif, expires: now + this.sysctl.num('net.netfilter.nf_conntrack_frag6_timeout') * 1e9 };
-      this.queues.set(key, q);
-    }
+    const q = this.fqdir.find(key, this.sysctl.num('net.netfilter.nf_conntrack_frag6_high_thresh'), () => {
+      const expires = now + this.sysctl.num('net.netfilter.nf_conntrack_frag6_timeout') * 1e9;
+      this.armTimer?.(expires);
+      return { ...emptyQueue(key, expires), nhoff: 0, iif };
+    });
+    if (!q) return { kind: 'dropped', reason: 'reassembly memory over net.netfilter.nf_conntrack_frag6_high_thresh (fq_find: -ENOMEM)' };
     return this.queue(q, pkt, where.fhoff, where.nhoff);
   }
 
   /** nf_ct_frag6_queue. */
-  private queue(q: Queue, pkt: Ipv6Packet, fhoff: number, nhoff: number): Frag6Result {
+  private queue(q: FragQueue, pkt: Ipv6Packet, fhoff: number, nhoff: number): Frag6Result {
     const d = pkt.data;
     const payloadLen = pkt.payloadLength;
     const fragOff = (d[fhoff + 2]! << 8) | d[fhoff + 3]!;
@@ -130,7 +121,7 @@ export class NfCtFrag6 {
     } else {
       if (end & 0x7) {
         // -EPROTO: the queue is killed, and nf_ct_frag6_gather lets the packet pass as it is
-        this.forget(q);
+        this.fqdir.kill(q);
         return { kind: 'pass', why: 'a fragment whose end is not a multiple of 8 (the queue is killed: -EPROTO)' };
       }
       if (end > q.len) {
@@ -139,22 +130,15 @@ export class NfCtFrag6 {
       }
     }
     if (end === offset) return { kind: 'dropped', reason: 'an empty fragment (nf_ct_frag6_queue)' };
-    const inserted = fragQueueInsert(q.fragments, { offset, end, fhoff, pkt: pkt.copy() });
+    const inserted = this.fqdir.insert(q, { offset, end, fhoff, pkt: pkt.copy() }, pkt.length + SKB_OVERHEAD);
     if (inserted === 'dup') return { kind: 'queued', duplicate: true };
     if (inserted === 'overlap') {
-      this.forget(q);
+      this.fqdir.kill(q);
       return { kind: 'dropped', reason: 'fragments overlap (IPFRAG_OVERLAP: RFC 5722, the whole datagram is dropped)' };
     }
-    q.meat += end - offset;
     if (payloadLen > q.maxSize) q.maxSize = payloadLen;
-    const truesize = pkt.length + SKB_OVERHEAD;
-    q.truesize += truesize;
-    this.mem += truesize;
-    if (offset === 0) {
-      q.nhoff = nhoff;
-      q.firstIn = true;
-    }
-    if (q.firstIn && q.lastIn && q.meat === q.len) return this.reasm(q);
+    if (offset === 0) q.nhoff = nhoff;
+    if (fragQueueComplete(q)) return this.reasm(q);
     return { kind: 'queued', duplicate: false };
   }
 
@@ -163,8 +147,8 @@ export class NfCtFrag6 {
    * byte that pointed at it given the fragment header's, then every fragment's data in order;
    * the payload length set, frag_max_size the largest fragment (40 + its payload length).
    */
-  private reasm(q: Queue): Frag6Result {
-    this.forget(q);
+  private reasm(q: FragQueue): Frag6Result {
+    this.fqdir.kill(q);
     const head = q.fragments[0]!;
     const payloadLen = head.fhoff - IPV6_HDR_LEN + q.len;
     if (payloadLen > IPV6_MAXPLEN) return { kind: 'dropped', reason: `reassembled payload length ${payloadLen} over 65535 (nf_ct_frag6_reasm)` };
@@ -188,22 +172,14 @@ export class NfCtFrag6 {
    */
   expire(now: number): Frag6Expired[] {
     const out: Frag6Expired[] = [];
-    for (const q of this.queues.values()) {
-      if (q.expires > now) continue;
-      this.forget(q);
+    for (const q of this.fqdir.expire(now)) {
       // dev_get_by_index_rcu(net, fq->iif): no device (a LOCAL_OUT queue), no counters nor error
       if (q.iif === 0) continue;
       this.mib.inc('Ip6ReasmFails');
       this.mib.inc('Ip6ReasmTimeout');
-      out.push({ head: q.firstIn ? q.fragments[0]!.pkt : null, iif: q.iif });
+      out.push({ head: q.firstIn ? q.fragments[0]!.pkt : null, iif: q.iif, time: q.expires });
     }
     return out;
-  }
-
-  /** inet_frag_kill: the queue and what it held are gone. */
-  private forget(q: Queue): void {
-    this.queues.delete(q.key);
-    this.mem -= q.truesize;
   }
 }
 

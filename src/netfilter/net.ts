@@ -10,6 +10,7 @@ import type { Conn } from './conntrack/conn.js';
 import { ConntrackStats } from './conntrack/stats.js';
 import { Mib } from '../sockets/mib.js';
 import { IpDefrag } from '../ipv4/ip-fragment.js';
+import { NfCtFrag6 } from '../ipv6/nf-conntrack-reasm.js';
 import { ConntrackTable } from './conntrack/table.js';
 import { BySource } from './nat/bysource.js';
 import { ExpiryWheel } from './conntrack/expiry.js';
@@ -57,6 +58,8 @@ export class NetfilterNet {
   readonly mib = new Mib();
   /** net->ipv4.fqdir: the IPv4 reassembly queues nf_defrag_ipv4 fills. */
   readonly defrag: IpDefrag;
+  /** net->nf_frag.fqdir: the IPv6 reassembly queues nf_defrag_ipv6 fills. */
+  readonly frag6: NfCtFrag6;
   private lastConnId = 0;
 
   constructor(
@@ -71,6 +74,7 @@ export class NetfilterNet {
     this.table = new ConntrackTable(sysctl.num('net.netfilter.nf_conntrack_buckets'), hashKey);
     this.bysource = new BySource(this.table.size);
     this.defrag = new IpDefrag(sysctl, this.mib);
+    this.frag6 = new NfCtFrag6(sysctl, this.mib);
   }
 
   /** nf_ct_delete: out of the table and the NAT bysource index, with a DESTROY event. */

@@ -38,8 +38,9 @@ export function buildHooks(net: NetfilterNet, ruleset: Ruleset, tracked: Tracked
   const ipv4 = new HookTable<Ipv4Skb>();
   const ipv6 = new HookTable<Ipv6Skb>();
   const defrag4 = (skb: Ipv4Skb, state: HookState): Verdict => ipv4ConntrackDefrag(net, skb, state);
+  const defrag6 = (skb: Ipv6Skb, state: HookState): Verdict => ipv6Defrag(net, skb, state);
   buildFamily(ipv4, net, tablesOfFamily(ruleset, NFPROTO_IPV4), tracked.ipv4 ? IPV4_CONNTRACK_OPS : null, IPV4_NAT_OPS, defrag4, devices, env);
-  buildFamily(ipv6, net, tablesOfFamily(ruleset, NFPROTO_IPV6), tracked.ipv6 ? IPV6_CONNTRACK_OPS : null, IPV6_NAT_OPS, ipv6Defrag, devices, env);
+  buildFamily(ipv6, net, tablesOfFamily(ruleset, NFPROTO_IPV6), tracked.ipv6 ? IPV6_CONNTRACK_OPS : null, IPV6_NAT_OPS, defrag6, devices, env);
   return { ipv4, ipv6 };
 }
 

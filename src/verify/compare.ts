@@ -2,8 +2,10 @@
  * Matches what natsim sent with what the kernel sent (the capture's Out IPv4 and IPv6 packets): in order,
  * interface by interface, byte for byte — except the values the kernel chose itself where
  * natsim may choose differently and still be right: the IP id of a packet the kernel made
- * itself (an ICMP error, a reset; not a forwarded packet, whose id it keeps), and a NAT port
- * drawn at random, when natsim used one port for the flow wherever the kernel used another.
+ * itself (an ICMP error, a reset; not a forwarded packet, whose id it keeps), the fragment
+ * identification of IPv6 fragments the kernel cut itself (ipv6_select_ident draws it at random;
+ * forwarded fragments keep theirs), and a NAT port drawn at random, when natsim used one port
+ * for the flow wherever the kernel used another.
  */
 import { formatIpv4 } from '../packet/ipv4-addr.js';
 import { formatIpv6, ipv6Handle } from '../packet/ipv6-addr.js';
@@ -47,24 +49,48 @@ export interface VerifySummary {
   readonly natsimSent: number;
 }
 
-/** Received IPv4 packets by protocol and IP id, with their times (ns), to tell forwarded packets from the kernel's own. */
+/**
+ * Received packets by protocol and IP id (IPv6: next header and flow label), and IPv6 fragments
+ * by identification, with their times (ns), to tell forwarded packets from the kernel's own.
+ */
 export class ReceivedIds {
   private readonly times = new Map<number, number[]>();
 
   add(time: number, bytes: Uint8Array): void {
     if (bytes.length < 20) return;
-    const key = idKey(bytes);
+    this.note(idKey(bytes), time);
+    if (isV6Fragment(bytes)) this.note(fragKey(bytes), time);
+  }
+
+  /** Was a packet with this protocol and id received in the second before `time`? */
+  receivedBefore(time: number, bytes: Uint8Array): boolean {
+    return bytes.length >= 20 && this.seen(idKey(bytes), time);
+  }
+
+  /** Was an IPv6 fragment with this fragment's identification received in the second before `time`? */
+  fragmentReceivedBefore(time: number, bytes: Uint8Array): boolean {
+    return isV6Fragment(bytes) && this.seen(fragKey(bytes), time);
+  }
+
+  private note(key: number, time: number): void {
     const list = this.times.get(key);
     if (list) list.push(time);
     else this.times.set(key, [time]);
   }
 
-  /** Was a packet with this protocol and id received in the second before `time`? */
-  receivedBefore(time: number, bytes: Uint8Array): boolean {
-    if (bytes.length < 20) return false;
-    const list = this.times.get(idKey(bytes));
-    return list?.some((t) => t <= time && time - t <= 1e9) ?? false;
+  private seen(key: number, time: number): boolean {
+    return this.times.get(key)?.some((t) => t <= time && time - t <= 1e9) ?? false;
   }
+}
+
+/** An IPv6 packet whose fixed header is followed by a fragment header (next header 44). */
+function isV6Fragment(d: Uint8Array): boolean {
+  return isV6(d) && d[6] === IPPROTO_FRAGMENT && d.length >= 48;
+}
+
+/** An IPv6 fragment's identification, kept apart from idKey's keys (all under 2^33). */
+function fragKey(d: Uint8Array): number {
+  return 2 ** 33 + readU32(d, 44);
 }
 
 /**
@@ -92,6 +118,8 @@ function l4Of(d: Uint8Array): { proto: number; l4: number; frag: boolean } {
 }
 
 const IPPROTO_ICMPV6 = 58;
+/** NEXTHDR_FRAGMENT */
+const IPPROTO_FRAGMENT = 44;
 const IPPROTO_ICMP = 1;
 const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
@@ -142,6 +170,7 @@ function ipv6Fields(): Field[] {
 
 /** The header fields of an IPv4 or IPv6 packet and its TCP/UDP/ICMP/ICMPv6 header, by byte range. */
 function fieldsOf(d: Uint8Array): Field[] {
+  if (isV6Fragment(d)) return [...ipv6Fields(), ...fragmentFields(d)];
   if (isV6(d)) return [...ipv6Fields(), ...l4Fields(d, d[6]!, 40)];
   const ihl = d.length > 0 ? (d[0]! & 0x0f) * 4 : 20;
   const fields: Field[] = [
@@ -160,6 +189,16 @@ function fieldsOf(d: Uint8Array): Field[] {
   const fragOff = d.length >= 8 ? readU16(d, 6) & 0x1fff : 0;
   if (fragOff !== 0) return fields;
   return [...fields, ...l4Fields(d, d[9]!, ihl)];
+}
+
+/** An IPv6 fragment header right after the fixed header, and the L4 header of a first fragment after it. */
+function fragmentFields(d: Uint8Array): Field[] {
+  const fields: Field[] = [
+    { name: 'fragment next header', start: 40, end: 41, show: dec8(40) },
+    { name: 'fragment offset/M', start: 42, end: 44, show: hex16(42) },
+    { name: 'fragment id', start: 44, end: 48, show: (x) => `0x${readU32(x, 44).toString(16).padStart(8, '0')}` },
+  ];
+  return (readU16(d, 42) & ~7) === 0 ? [...fields, ...l4Fields(d, d[40]!, 48)] : fields;
 }
 
 /** The L4 header's fields at `l4`: TCP, UDP, ICMP, ICMPv6 (echo id as `sport`, as NAT treats it). */
@@ -294,7 +333,7 @@ interface Indexed extends SentPacket {
 }
 
 /** How two packets compare: equal, equal but for a value the kernel chose itself, or not. */
-type Judgement = { kind: 'equal' } | { kind: 'own-id' | 'own-flow-label'; diffs: FieldDifference[] } | { kind: 'port'; field: 'sport' | 'dport'; diffs: FieldDifference[] } | { kind: 'different' };
+type Judgement = { kind: 'equal' } | { kind: 'own-id' | 'own-flow-label' | 'own-fragment-id'; diffs: FieldDifference[] } | { kind: 'port'; field: 'sport' | 'dport'; diffs: FieldDifference[] } | { kind: 'different' };
 
 const IGNORABLE_WITH_ID = new Set(['ip id', 'ip checksum']);
 /** An IPv6 packet the kernel made: its flow label is ip6_make_flowlabel's hash under a per-boot secret; the ICMPv6 checksum covers it through nothing (it is not in the pseudo-header), so only the label differs. */
@@ -312,6 +351,7 @@ function judge(k: Indexed, n: Indexed, received: ReceivedIds): Judgement {
   if (isV6(k.bytes) && names.length > 0 && names.every((f) => IGNORABLE_WITH_FLOW_LABEL.has(f)) && !received.receivedBefore(k.time, k.bytes)) {
     return { kind: 'own-flow-label', diffs };
   }
+  if (names.length === 1 && names[0] === 'fragment id' && !received.fragmentReceivedBefore(k.time, k.bytes)) return { kind: 'own-fragment-id', diffs };
   const ports = names.filter((f) => f === 'sport' || f === 'dport');
   if (ports.length === 1 && names.every((f) => f === ports[0] || f === 'l4 checksum')) return { kind: 'port', field: ports[0] as 'sport' | 'dport', diffs };
   return { kind: 'different' };
@@ -482,6 +522,7 @@ export function verifyPackets(input: VerifyInput): { results: PacketResult[]; su
     const jd = s.judgement!;
     if (jd.kind === 'equal') return { ...base, outcome: 'match', differences: [], note: null };
     if (jd.kind === 'own-id') return { ...base, outcome: 'match', differences: jd.diffs, note: 'IP id of a packet the kernel made itself: its own choice' };
+    if (jd.kind === 'own-fragment-id') return { ...base, outcome: 'match', differences: jd.diffs, note: 'fragment identification of IPv6 fragments the kernel cut itself: ipv6_select_ident draws it at random' };
     if (jd.kind === 'own-flow-label') return { ...base, outcome: 'match', differences: jd.diffs, note: 'flow label of an IPv6 packet the kernel made itself: a hash under its per-boot secret' };
     if (jd.kind === 'port' && consistent(s.k, s.n, jd.field)) {
       return { ...base, outcome: 'match', differences: jd.diffs, note: `${jd.field} drawn at random: the kernel's and natsim's choices differ consistently for this flow` };

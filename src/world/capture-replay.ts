@@ -201,8 +201,12 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   let sentCount = 0;
   let recordedCount = 0;
   const neighbours = new NeighbourWatch();
-  /** Neighbour failures due later, in time order (they come NEIGH_FAIL_NS after each send). */
-  const failures: { readonly due: number; readonly skb: Skb }[] = [];
+  /** What the kernel does later, in time order: neighbour failures (NEIGH_FAIL_NS after each send) and its timers. */
+  const later: { readonly due: number; readonly run: () => void }[] = [];
+  const atLater = (due: number, run: () => void): void => {
+    const at = later.findIndex((e) => e.due > due);
+    later.splice(at < 0 ? later.length : at, 0, { due, run });
+  };
   // the IP IDs of the echo replies natsim makes (the kernel's ip_select_ident hash is not known)
   const echoIds = new Prng((options.seed ?? spec.seed) ^ 0x1c3);
   const ports: HostPorts = {
@@ -211,7 +215,9 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
         host.probe?.unresolved(skb, dev, nexthop);
         // kept past its record: its bytes must not be in a chunk the reader fills again
         skb.pkt = skb.pkt.copy();
-        failures.push({ due: skb.time + NEIGH_FAIL_NS, skb });
+        const due = skb.time + NEIGH_FAIL_NS;
+        // ipv4_link_failure / ip6_link_failure
+        atLater(due, () => (isIpv6Skb(skb) ? icmpv6Send(host, skb, ICMPV6.DEST_UNREACH, ICMPV6_ADDR_UNREACH, due) : icmpSend(host, ipv4Path(skb), ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, due)));
         return;
       }
       sentCount++;
@@ -222,15 +228,14 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     // the kernel itself answers an echo request for the node (icmp_echo); sockets' data is the capture's
     deliver: (h: Host, skb: Skb) => (isIpv6Skb(skb) ? icmpv6Echo(h, skb) : icmpEcho(h, ipv4Path(skb), echoIds.u16())),
     neighbour: (_h: Host, _dev: NetDevice, addr: number, time: number) => ({ mac: l2.macOf(addr), connected: neighbours.connected(addr, time) }),
+    timer: (_h: Host, at: number, run: () => void) => atLater(at, run),
   };
   const l2 = new L2Addresses();
-  const failNeighboursUntil = (t: number): void => {
-    while (failures.length > 0 && failures[0]!.due <= t) {
-      const { due, skb } = failures.shift()!;
+  const runLaterUntil = (t: number): void => {
+    while (later.length > 0 && later[0]!.due <= t) {
+      const { due, run } = later.shift()!;
       now = due;
-      // ipv4_link_failure / ip6_link_failure
-      if (isIpv6Skb(skb)) icmpv6Send(host, skb, ICMPV6.DEST_UNREACH, ICMPV6_ADDR_UNREACH, due);
-      else icmpSend(host, ipv4Path(skb), ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, due);
+      run();
     }
   };
   const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus, KERNEL_PROFILES[options.kernel ?? spec.kernel], false);
@@ -250,7 +255,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const feed = (r: Pending): void => {
     if (r.time > until || fed >= maxPackets) return;
     fed++;
-    failNeighboursUntil(r.time);
+    runLaterUntil(r.time);
     now = r.time;
     const port = r.outgoing ? null : (host.deviceByIndex(r.ifindex)?.brPort ?? null);
     // br_handle_frame_finish learns from every frame a port brings; natsim bridges only IPv4
@@ -343,7 +348,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     return time <= until + lookahead && fed < maxPackets;
   }, chunks);
   while (pending.size > 0) feedOldest();
-  failNeighboursUntil(until);
+  runLaterUntil(until);
   return { host, sentCount, recordedCount, packets: kept, records: fed, endTime: now, skipped };
 
   /** The link header of an IPv4 frame that entered a bridge port; its sender, if on the bridge's subnet, has its source address. */

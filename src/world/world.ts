@@ -73,6 +73,10 @@ export class World implements HostPorts {
     this.queue.runUntil(until, () => received() >= maxPackets);
   }
 
+  timer(_host: Host, at: number, run: () => void): void {
+    this.queue.at(at, run);
+  }
+
   transmit(host: Host, dev: NetDevice, skb: Skb, nexthop: number): void {
     if (dev.name === 'lo') {
       host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);

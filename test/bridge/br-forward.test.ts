@@ -43,6 +43,7 @@ hosts:
     transmit: (_h, dev) => void sent.push(dev.name),
     deliver: () => undefined,
     neighbour: () => ({ mac: null, connected: true }),
+    timer: () => undefined,
   };
   const h: Host = buildHost(spec, ports, new Prng(1), 1, DEFAULT_KERNEL, false);
   const received: string[] = [];

@@ -163,7 +163,7 @@ describe('nf_ct_frag6_gather', () => {
     expect(reasm.memory).toBe(0);
     // without its first fragment: counted, no ICMPv6 error owed
     reasm.gather(frags[1]!, Frag6User.ConntrackIn, IIF, 61 * S);
-    expect(reasm.expire(121 * S)).toEqual([{ head: null, iif: IIF }]);
+    expect(reasm.expire(121 * S)).toEqual([{ head: null, iif: IIF, time: 121 * S }]);
     // a LOCAL_OUT queue has no input device: dev_get_by_index_rcu finds none, nothing counted
     reasm.gather(frags[1]!, Frag6User.ConntrackOut, 0, 0);
     expect(reasm.expire(200 * S)).toEqual([]);

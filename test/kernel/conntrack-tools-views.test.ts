@@ -31,6 +31,7 @@ const FITTED: Readonly<Record<string, { readonly seed?: number; readonly hashSee
   'icmp-error-related': { seed: 1, hashSeed: 262 },
   'iptables-session-affinity': { seed: 1, hashSeed: 40 },
   'ip6-masq-router': { seed: 1, hashSeed: 8 },
+  'ip6-udp-frag-mtu1400': { seed: 1, hashSeed: 1 },
   'ip6tables-masq': { seed: 1, hashSeed: 77 },
   'ip6-masq-source-selection': { seed: 1, hashSeed: 24 },
   'kube-proxy-numgen-vmap': { seed: 1, anyOrder: true },

@@ -54,6 +54,7 @@ function router6(v4 = false, extra: { eth1?: string[]; eth0?: string[] } = {}): 
  */
 const EXPECTED: Record<string, { interfaces?: typeof ROUTER | ((macs: Map<string, Uint8Array>) => typeof ROUTER); routes?: string[]; ruleset: string; macs?: Record<string, string>; ipv6Only?: true }> = {
   'ip6-masq-router': { interfaces: router6(), ruleset: 'nft-ruleset.txt', ipv6Only: true },
+  'ip6-udp-frag-mtu1400': { interfaces: router6(), ruleset: 'nft-ruleset.txt', ipv6Only: true },
   'ip6tables-masq': { interfaces: router6(), ruleset: 'ip6tables-save.txt', ipv6Only: true },
   'dnat66-port-forward': { interfaces: router6(), ruleset: 'nft-ruleset.txt', ipv6Only: true },
   'dual-stack-router': { interfaces: router6(true), ruleset: 'nft-ruleset.txt' },
@@ -172,7 +173,7 @@ describe('node snapshot choices and errors', () => {
       ['net.ipv4.conf.docker0.rp_filter', 0],
       ['net.ipv4.conf.docker0.route_localnet', 1],
     ]);
-    const rt = buildHost(node.host, { transmit: () => undefined, deliver: () => undefined, neighbour: () => ({ mac: null, connected: false }) }, new Prng(1), 1, DEFAULT_KERNEL, false);
+    const rt = buildHost(node.host, { transmit: () => undefined, deliver: () => undefined, neighbour: () => ({ mac: null, connected: false }), timer: () => undefined }, new Prng(1), 1, DEFAULT_KERNEL, false);
     expect([inDevRpFilter(rt.sysctl, 'eth0'), inDevRpFilter(rt.sysctl, 'docker0')]).toEqual([1, 0]);
     expect([inDevRouteLocalnet(rt.sysctl, 'eth0'), inDevRouteLocalnet(rt.sysctl, 'docker0'), inDevAcceptLocal(rt.sysctl, 'eth0')]).toEqual([false, true, false]);
   });
@@ -214,7 +215,7 @@ describe('node snapshot choices and errors', () => {
     writeFileSync(join(dir, 'bridge-fdb.json'), JSON.stringify([...fdb, learned]));
     const docker0 = loadNode(dir).host.interfaces.find((i) => i.name === 'docker0')!;
     expect(docker0.bridge!.learned).toEqual([{ mac: Uint8Array.from([0xc6, 0x9d, 0x05, 0x52, 0x08, 0x0d]), port: 'vethc2', ago: 10e9 }]);
-    const host = buildHost(loadNode(dir).host, { transmit: () => undefined, deliver: () => undefined, neighbour: () => ({ mac: null, connected: false }) }, new Prng(1), 1, DEFAULT_KERNEL, false);
+    const host = buildHost(loadNode(dir).host, { transmit: () => undefined, deliver: () => undefined, neighbour: () => ({ mac: null, connected: false }), timer: () => undefined }, new Prng(1), 1, DEFAULT_KERNEL, false);
     const fdbOf = host.device('docker0')!.bridge!.fdb;
     expect(fdbOf.find(docker0.bridge!.learned![0]!.mac, 290e9 - 1)?.port?.dev.name).toBe('vethc2');
     expect(fdbOf.find(docker0.bridge!.learned![0]!.mac, 290e9)).toBeNull();
