@@ -8,7 +8,7 @@
 import { Hook, Verdict } from '../netfilter/constants.js';
 import { PacketDirection } from '../capture/record.js';
 import { ETH_P_IP } from '../capture/link-layer.js';
-import type { HookTable } from '../netfilter/hooks.js';
+import type { StackHooks } from '../netfilter/stack.js';
 import type { NetfilterNet } from '../netfilter/net.js';
 import { ipv4Path, isIpv6Skb, Skb, type Ipv4Skb, type Ipv6Skb } from '../netfilter/skb.js';
 import type { L3Packet } from '../packet/l3-packet.js';
@@ -83,9 +83,9 @@ export class Host {
     readonly fib: Fib,
     readonly sysctl: Sysctl,
     readonly nf: NetfilterNet,
-    readonly hooks: HookTable<Ipv4Skb>,
+    readonly hooks: StackHooks<Ipv4Skb>,
     /** The IPv6 hook table (nf_hooks_ipv6). */
-    readonly hooks6: HookTable<Ipv6Skb>,
+    readonly hooks6: StackHooks<Ipv6Skb>,
     private readonly ports: HostPorts,
     /** Which CPU runs each packet (conntrack -S counts per CPU). */
     readonly cpu: BacklogCpu,
