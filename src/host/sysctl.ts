@@ -70,8 +70,12 @@ export type DevConf = Record<DevConfKey, number>;
 
 export class Sysctl {
   private readonly values = new Map<string, number | string>(Object.entries(SYSCTL_DEFAULTS));
-  /** The values as numbers, kept with `values`. */
-  private readonly numbers = Object.fromEntries(Object.entries(SYSCTL_DEFAULTS).map(([name, v]) => [name, Number(v)])) as SysctlNumbers;
+  /**
+   * The values as numbers, kept with `values`. The packet path reads a property of it by name
+   * (`sysctl.n['net.ipv4.ip_forward']`): each such read site sees one name, so it stays a plain
+   * property load, where num() sees every caller's name.
+   */
+  readonly n: Readonly<SysctlNumbers> = Object.fromEntries(Object.entries(SYSCTL_DEFAULTS).map(([name, v]) => [name, Number(v)])) as SysctlNumbers;
   /** net.ipv4.conf.DEV.* by device name; a device without an entry has every value 0. */
   private readonly perDevice = new Map<string, DevConf>();
 
@@ -92,7 +96,7 @@ export class Sysctl {
 
   set(name: SysctlName, value: number | string): void {
     this.values.set(name, value);
-    this.numbers[name] = Number(value);
+    (this.n as SysctlNumbers)[name] = Number(value);
   }
 
   setDevConf(dev: string, key: DevConfKey, value: number): void {
@@ -106,9 +110,9 @@ export class Sysctl {
     return this.perDevice.get(dev) ?? null;
   }
 
-  /** A numeric sysctl. */
+  /** A numeric sysctl (for the packet path, read `n` instead). */
   num(name: SysctlName): number {
-    return this.numbers[name];
+    return this.n[name];
   }
 
   text(name: SysctlName): string {
