@@ -30,7 +30,13 @@ const SECOND = 1_000_000;
 const EPHEMERAL_LO = 32768; // net.ipv4.ip_local_port_range
 const EPHEMERAL_HI = 60999;
 const SYN_OPTIONS: SynOptions = { mss: 1460, wscale: 7 };
-const MSS = 1448; // 1460 less the timestamps Linux would add; the exact size does not matter
+/**
+ * The data in a full segment: IPv6's MSS on a 1500-byte link (1440) less the timestamps Linux
+ * would add, so that the IPv6 twin of a full segment (to-ipv6.ts: 20 bytes longer) fits the
+ * router's MTU as the IPv4 one does. Any larger and the IPv6 cases would measure ip6_forward's
+ * packet-too-big errors (IPv6 routers never fragment) instead of forwarding.
+ */
+const MSS = 1428;
 const ECHO_PAYLOAD = new Uint8Array(56).map((_, i) => (0x10 + i) & 0xff);
 const { FIN, SYN, RST, PSH, ACK } = TcpFlag;
 

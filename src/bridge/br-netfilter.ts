@@ -28,7 +28,7 @@ export interface NfBridgeInfo {
 
 /** brnf_call_iptables: does br_netfilter hand IPv4 frames to the IPv4 hooks. */
 export function brnfCallIptables(host: Host): boolean {
-  return host.sysctl.num('net.bridge.bridge-nf-call-iptables') === 1;
+  return host.sysctl.n['net.bridge.bridge-nf-call-iptables'] === 1;
 }
 
 /**
@@ -66,7 +66,7 @@ function brNfPreRoutingFinish(host: Host, port: BridgePort, skb: Skb): void {
   skb.indev = port.dev;
   if (skb.pkt.daddr === info.ipv4Daddr) return brHandleFrameFinish(host, port, skb);
   const route = host.fib.lookup(skb.pkt.daddr);
-  const forwarding = host.sysctl.num('net.ipv4.ip_forward') === 1;
+  const forwarding = host.sysctl.n['net.ipv4.ip_forward'] === 1;
   // ip_route_input fails with forwarding off; ip_route_output's route out the bridge still
   // bridges it ("Bridged-and-DNAT'ed traffic doesn't require ip_forwarding")
   if (route === null || (route.type === 'unicast' && route.dev === null)) return host.dropped(skb, Hook.PreRouting, 'no route for the DNATed destination (br_nf_pre_routing_finish)', null, 'br_nf_pre_routing_finish');

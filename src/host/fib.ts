@@ -1,14 +1,15 @@
 /**
  * The forwarding information base: the local and main routing tables, filled from interface
  * addresses as fib_add_ifaddr does and from `ip route` lines, looked up as fib_lookup does with
- * the default rules (local table, then main).
+ * the default rules (local table, then main: fib-tables.ts).
  */
 import { inPrefix, prefixMask } from '../packet/ipv4-addr.js';
 import { Scope, type InAddr, type NetDevice } from './device.js';
+import { FibTables, TABLE_LOCAL, TABLE_MAIN } from './fib-tables.js';
+
+export { TABLE_LOCAL, TABLE_MAIN };
 
 export type RouteType = 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit';
-export const TABLE_MAIN = 254;
-export const TABLE_LOCAL = 255;
 
 export interface Route {
   readonly table: number;
@@ -24,20 +25,9 @@ export interface Route {
   readonly scope: number;
 }
 
-export class Fib {
-  /**
-   * The routes of each table in the order a lookup prefers them: longest prefix first, then
-   * lowest metric, then the one added first (a stable sort on insertion), so the first route
-   * that matches is the one fib_lookup finds.
-   */
-  private readonly tables = new Map<number, Route[]>();
-
-  add(route: Route): void {
-    let routes = this.tables.get(route.table);
-    if (!routes) this.tables.set(route.table, (routes = []));
-    let at = routes.length;
-    while (at > 0 && preferred(route, routes[at - 1]!)) at--;
-    routes.splice(at, 0, route);
+export class Fib extends FibTables<Route> {
+  protected matches(daddr: number, route: Route): boolean {
+    return inPrefix(daddr, route.dst, route.prefixLen);
   }
 
   /** fib_add_ifaddr: local /32, and for a primary its subnet route and subnet broadcast. */
@@ -60,14 +50,6 @@ export class Fib {
   }
 
   /**
-   * fib_lookup with the default policy rules: the local table first, then main; within a
-   * table the longest prefix wins, then the lowest metric, then the route added first.
-   */
-  lookup(daddr: number): Route | null {
-    return this.lookupIn(TABLE_LOCAL, daddr) ?? this.lookupIn(TABLE_MAIN, daddr);
-  }
-
-  /**
    * inet_addr_type: what an address is to this host, from the local table — local,
    * broadcast, multicast, else unicast (0.0.0.0 and 255.255.255.255 count as broadcast).
    */
@@ -79,17 +61,6 @@ export class Fib {
     if (local?.type === 'broadcast') return 'broadcast';
     return 'unicast';
   }
-
-  private lookupIn(table: number, daddr: number): Route | null {
-    const routes = this.tables.get(table);
-    if (routes) for (const r of routes) if (inPrefix(daddr, r.dst, r.prefixLen)) return r;
-    return null;
-  }
-}
-
-/** Is `a` looked up before `b`: a longer prefix, or the same prefix with a lower metric? */
-function preferred(a: Route, b: Route): boolean {
-  return a.prefixLen > b.prefixLen || (a.prefixLen === b.prefixLen && a.metric < b.metric);
 }
 
 function primaryFor(dev: NetDevice, ifa: InAddr): InAddr {

@@ -8,7 +8,7 @@
 import { Hook, Verdict } from '../netfilter/constants.js';
 import { PacketDirection } from '../capture/record.js';
 import { ETH_P_IP } from '../capture/link-layer.js';
-import type { HookTable } from '../netfilter/hooks.js';
+import type { StackHooks } from '../netfilter/stack.js';
 import type { NetfilterNet } from '../netfilter/net.js';
 import { ipv4Path, isIpv6Skb, Skb, type Ipv4Skb, type Ipv6Skb } from '../netfilter/skb.js';
 import type { L3Packet } from '../packet/l3-packet.js';
@@ -77,6 +77,12 @@ export class Host {
   tap: PacketTap | null = null;
   /** The IPv6 FIB (addresses' routes and the node's IPv6 routes). */
   readonly fib6 = new Fib6();
+  /**
+   * Reuse one skb for every received packet (its last one, remade: rxSkb), as a capture replay
+   * asks: it feeds one record at a time, and marks held any skb it keeps past its record.
+   */
+  recycleRx = false;
+  private spareRx: Skb | null = null;
   /** natsim's own packet counts: what came in, went out, reached a socket, and why any died. */
   readonly packets = { received: 0, sent: 0, delivered: 0, dropped: new Map<string, number>() };
 
@@ -86,9 +92,9 @@ export class Host {
     readonly fib: Fib,
     readonly sysctl: Sysctl,
     readonly nf: NetfilterNet,
-    readonly hooks: HookTable<Ipv4Skb>,
+    readonly hooks: StackHooks<Ipv4Skb>,
     /** The IPv6 hook table (nf_hooks_ipv6). */
-    readonly hooks6: HookTable<Ipv6Skb>,
+    readonly hooks6: StackHooks<Ipv6Skb>,
     private readonly ports: HostPorts,
     /** Which CPU runs each packet (conntrack -S counts per CPU). */
     readonly cpu: BacklogCpu,
@@ -142,15 +148,32 @@ export class Host {
    * `cpu` when the sender's CPU is known (a veth peer in the same world), else on a drawn one.
    */
   receive(pkt: L3Packet, dev: NetDevice, time: number, mac: EthHeader | null, cpu: number | null = null, otherHost = false): void {
-    const skb = new Skb(this.nextSkbId(), pkt, time, cpu ?? this.cpu.next(), dev);
+    const skb = this.rxSkb(pkt, time, cpu, dev);
     skb.mac = mac;
     skb.otherHost = otherHost;
     this.packets.received++;
     this.tap?.(PacketDirection.Host, dev, pkt, time);
     this.sink?.emit({ kind: 'receive', time, host: this.name, skb: skb.id, dev: dev.name, pkt: viewPacket(pkt) });
     // __netif_receive_skb_core: a bridge port's rx_handler takes the frame (br_handle_frame)
-    if (dev.brPort) return brHandleFrame(this, dev.brPort, skb);
-    this.l3Rcv(skb, dev);
+    if (dev.brPort) brHandleFrame(this, dev.brPort, skb);
+    else this.l3Rcv(skb, dev);
+    if (this.recycleRx) this.spareRx = skb;
+  }
+
+  /**
+   * The skb for a received packet: the last one received, remade, when the host may reuse it —
+   * recycleRx is set, it has come back from its packet's whole path (spareRx, taken while in
+   * use, so a receive inside another gets its own), nothing holds it (Skb.held), and nobody
+   * watches skbs (a trace sink or a fate probe may compare or keep them past the packet).
+   */
+  private rxSkb(pkt: L3Packet, time: number, cpu: number | null, dev: NetDevice): Skb {
+    const id = this.nextSkbId();
+    const on = cpu ?? this.cpu.next();
+    const spare = this.spareRx;
+    this.spareRx = null;
+    if (spare === null || spare.held || this.traceSink !== null || this.nf.probe !== null) return new Skb(id, pkt, time, on, dev);
+    spare.init(id, pkt, time, on, dev);
+    return spare;
   }
 
   /** netif_receive_skb on a bridge device: a frame br_pass_frame_up sends up the stack. */

@@ -59,14 +59,29 @@ export const SYSCTL_DEFAULTS = {
 
 export type SysctlName = keyof typeof SYSCTL_DEFAULTS;
 
+/**
+ * Every sysctl's value as a number (NaN for a text one), each a property of one fixed-shape
+ * object: the packet path reads several per packet, and a property load is what it can afford.
+ */
+export type SysctlNumbers = Record<SysctlName, number>;
+
+/** A device's own conf values (struct ipv4_devconf of its in_device, as far as natsim models it). */
+export type DevConf = Record<DevConfKey, number>;
+
 export class Sysctl {
   private readonly values = new Map<string, number | string>(Object.entries(SYSCTL_DEFAULTS));
-  /** net.ipv4.conf.DEV.KEY values set, by `DEV KEY`; one not set is 0. */
-  private readonly perDevice = new Map<string, number>();
+  /**
+   * The values as numbers, kept with `values`. The packet path reads a property of it by name
+   * (`sysctl.n['net.ipv4.ip_forward']`): each such read site sees one name, so it stays a plain
+   * property load, where num() sees every caller's name.
+   */
+  readonly n: Readonly<SysctlNumbers> = Object.fromEntries(Object.entries(SYSCTL_DEFAULTS).map(([name, v]) => [name, Number(v)])) as SysctlNumbers;
+  /** net.ipv4.conf.DEV.* by device name; a device without an entry has every value 0. */
+  private readonly perDevice = new Map<string, DevConf>();
 
   /** The kernel whose sysctls these are: a name it lacks holds the value its code acts as. */
   constructor(readonly kernel: KernelProfile = DEFAULT_KERNEL) {
-    for (const [name, on] of Object.entries(kernel.sysctls)) this.values.set(name, 'value' in on ? on.value : on.behavesAs);
+    for (const [name, on] of Object.entries(kernel.sysctls)) this.set(name as SysctlName, 'value' in on ? on.value : on.behavesAs);
   }
 
   static isKnown(name: string): name is SysctlName {
@@ -81,20 +96,23 @@ export class Sysctl {
 
   set(name: SysctlName, value: number | string): void {
     this.values.set(name, value);
+    (this.n as SysctlNumbers)[name] = Number(value);
   }
 
   setDevConf(dev: string, key: DevConfKey, value: number): void {
-    this.perDevice.set(`${dev} ${key}`, value);
+    let conf = this.perDevice.get(dev);
+    if (!conf) this.perDevice.set(dev, (conf = { rp_filter: 0, accept_local: 0, route_localnet: 0 }));
+    conf[key] = value;
   }
 
-  /** The device's own value of a conf key (ipv4/devconf.ts combines it with conf.all). */
-  devConf(dev: string, key: DevConfKey): number {
-    return this.perDevice.get(`${dev} ${key}`) ?? 0;
+  /** The device's own conf values (ipv4/devconf.ts combines them with conf.all); null when none was set. */
+  devConf(dev: string): Readonly<DevConf> | null {
+    return this.perDevice.get(dev) ?? null;
   }
 
-  /** A numeric sysctl. */
+  /** A numeric sysctl (for the packet path, read `n` instead). */
   num(name: SysctlName): number {
-    return Number(this.values.get(name));
+    return this.n[name];
   }
 
   text(name: SysctlName): string {

@@ -23,15 +23,15 @@ export function devConfName(name: string): { readonly dev: string; readonly key:
 
 /** IN_DEV_RPFILTER: 0 off, 1 strict, 2 loose. */
 export function inDevRpFilter(sysctl: Sysctl, dev: string): number {
-  return Math.max(sysctl.num('net.ipv4.conf.all.rp_filter'), sysctl.devConf(dev, 'rp_filter'));
+  return Math.max(sysctl.n['net.ipv4.conf.all.rp_filter'], sysctl.devConf(dev)?.rp_filter ?? 0);
 }
 
 /** IN_DEV_ACCEPT_LOCAL */
 export function inDevAcceptLocal(sysctl: Sysctl, dev: string): boolean {
-  return sysctl.num('net.ipv4.conf.all.accept_local') !== 0 || sysctl.devConf(dev, 'accept_local') !== 0;
+  return sysctl.n['net.ipv4.conf.all.accept_local'] !== 0 || (sysctl.devConf(dev)?.accept_local ?? 0) !== 0;
 }
 
 /** IN_DEV_NET_ROUTE_LOCALNET */
 export function inDevRouteLocalnet(sysctl: Sysctl, dev: string): boolean {
-  return sysctl.num('net.ipv4.conf.all.route_localnet') !== 0 || sysctl.devConf(dev, 'route_localnet') !== 0;
+  return sysctl.n['net.ipv4.conf.all.route_localnet'] !== 0 || (sysctl.devConf(dev)?.route_localnet ?? 0) !== 0;
 }

@@ -40,7 +40,7 @@ function ipRcvFinish(host: Host, skb: Ipv4Skb, dev: NetDevice): void {
     ipLocalDeliver(host, skb, dev);
     return;
   }
-  if (host.sysctl.num('net.ipv4.ip_forward') !== 1) {
+  if (host.sysctl.n['net.ipv4.ip_forward'] !== 1) {
     // ip_route_input_slow: -EHOSTUNREACH, and ip_error counts it (IN_DEV_FORWARD off)
     host.nf.mib.inc('IpInAddrErrors');
     return host.routeDrop(skb, 'forwarding disabled (net.ipv4.ip_forward=0; IpInAddrErrors)', 'ip_route_input_slow');

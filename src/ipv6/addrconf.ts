@@ -40,25 +40,36 @@ export interface Ipv6AddrType {
   readonly scope: number;
 }
 
+/** An address type of each kind, made once: ipv6AddrType runs for every packet's addresses. */
+function addrType(scope: number, kind: 'any' | 'multicast' | 'loopback' | 'v4' | null = null): Ipv6AddrType {
+  return Object.freeze({ any: kind === 'any', multicast: kind === 'multicast', loopback: kind === 'loopback', v4: kind === 'v4', scope });
+}
+const GLOBAL = addrType(Ipv6Scope.Global);
+const LINK_LOCAL = addrType(Ipv6Scope.LinkLocal);
+const SITE_LOCAL = addrType(Ipv6Scope.SiteLocal);
+const ANY = addrType(Ipv6Scope.Global, 'any');
+/** IPV6_ADDR_LOOPBACK's scope is link-local. */
+const LOOPBACK = addrType(Ipv6Scope.LinkLocal, 'loopback');
+const V4 = addrType(Ipv6Scope.Global, 'v4');
+/** A multicast address's scope is its scope field (interface-local is node-local), by that field. */
+const MULTICAST = Array.from({ length: 16 }, (_, scope) => addrType(scope, 'multicast'));
+
 /** __ipv6_addr_type and __ipv6_addr_src_scope, for unicast and multicast addresses. */
 export function ipv6AddrType(addr: number): Ipv6AddrType {
-  const [w0, w1, w2, w3] = ipv6Words(addr) as unknown as [number, number, number, number];
-  const no = { any: false, multicast: false, loopback: false, v4: false };
-  if (w0 >>> 24 === 0xff) {
-    // a multicast address's scope is its scope field (interface-local is node-local)
-    return { ...no, multicast: true, scope: (w0 >>> 16) & 0x0f };
-  }
-  if (w0 >>> 22 === 0x3fa) return { ...no, scope: Ipv6Scope.LinkLocal }; // fe80::/10
-  if (w0 >>> 22 === 0x3fb) return { ...no, scope: Ipv6Scope.SiteLocal }; // fec0::/10
-  if ((w0 | w1) === 0) {
-    if (w2 === 0) {
-      if (w3 === 0) return { ...no, any: true, scope: Ipv6Scope.Global };
-      if (w3 === 1) return { ...no, loopback: true, scope: Ipv6Scope.LinkLocal }; // IPV6_ADDR_LOOPBACK's scope is link-local
-      return { ...no, v4: true, scope: Ipv6Scope.Global };
+  const w = ipv6Words(addr);
+  const w0 = w[0]!;
+  if (w0 >>> 24 === 0xff) return MULTICAST[(w0 >>> 16) & 0x0f]!;
+  if (w0 >>> 22 === 0x3fa) return LINK_LOCAL; // fe80::/10
+  if (w0 >>> 22 === 0x3fb) return SITE_LOCAL; // fec0::/10
+  if ((w0 | w[1]!) === 0) {
+    if (w[2] === 0) {
+      if (w[3] === 0) return ANY;
+      if (w[3] === 1) return LOOPBACK;
+      return V4;
     }
-    if (w2 === 0x0000ffff) return { ...no, v4: true, scope: Ipv6Scope.Global };
+    if (w[2] === 0x0000ffff) return V4;
   }
-  return { ...no, scope: Ipv6Scope.Global };
+  return GLOBAL;
 }
 
 /**

@@ -25,7 +25,7 @@ const IPV6_MIN_MTU = 1280;
 export function ip6Forward(host: Host, skb: Ipv6Skb, route: Route6): void {
   skb.route6 = route;
   skb.outdev = route.dev;
-  if (host.sysctl.num('net.ipv6.conf.all.forwarding') === 0) return host.routeDrop(skb, 'forwarding disabled (net.ipv6.conf.all.forwarding=0; IPSTATS_MIB_INADDRERRORS)', 'ip6_forward');
+  if (host.sysctl.n['net.ipv6.conf.all.forwarding'] === 0) return host.routeDrop(skb, 'forwarding disabled (net.ipv6.conf.all.forwarding=0; IPSTATS_MIB_INADDRERRORS)', 'ip6_forward');
   if (skb.pkt.hopLimit <= 1) {
     icmpv6Send(host, skb, ICMPV6.TIME_EXCEED, ICMPV6_EXC_HOPLIMIT);
     return host.routeDrop(skb, 'hop limit exceeded (IPSTATS_MIB_INHDRERRORS)', 'ip6_forward');

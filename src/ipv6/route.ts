@@ -10,7 +10,7 @@
  * [src ADDR] [metric N] [table main|local|N] [pref low|medium|high] [proto X]
  */
 import type { NetDevice } from '../host/device.js';
-import { TABLE_LOCAL, TABLE_MAIN } from '../host/fib.js';
+import { FibTables, TABLE_LOCAL, TABLE_MAIN } from '../host/fib-tables.js';
 import { readRouteOptions } from '../host/route-syntax.js';
 import { formatIpv6, ipv6Bytes, ipv6Handle, ipv6PrefixEqual, parseIpv6, parseIpv6Prefix } from '../packet/ipv6-addr.js';
 import { ipv6AddrType, type Inet6Ifaddr } from './addrconf.js';
@@ -35,15 +35,9 @@ const PRIO_ADDRCONF = 256;
 const PRIO_USER = 1024;
 const TYPES = new Set<Route6Type>(['unicast', 'local', 'blackhole', 'unreachable', 'prohibit']);
 
-export class Fib6 {
-  private readonly tables = new Map<number, Route6[]>();
-
-  add(route: Route6): void {
-    let routes = this.tables.get(route.table);
-    if (!routes) this.tables.set(route.table, (routes = []));
-    let at = routes.length;
-    while (at > 0 && preferred(route, routes[at - 1]!)) at--;
-    routes.splice(at, 0, route);
+export class Fib6 extends FibTables<Route6> {
+  protected matches(daddr: number, route: Route6): boolean {
+    return ipv6PrefixEqual(daddr, route.dst, route.prefixLen);
   }
 
   /**
@@ -55,24 +49,9 @@ export class Fib6 {
     this.add({ ...base, table: TABLE_LOCAL, type: 'local', dst: ifa.addr, prefixLen: 128, metric: 0 });
     if (ifa.prefixLen === 128 || dev.type === 'loopback') return;
     const prefix = maskedPrefix(ifa.addr, ifa.prefixLen);
-    if (this.tables.get(TABLE_MAIN)?.some((r) => r.dev === dev && r.dst === prefix && r.prefixLen === ifa.prefixLen)) return;
+    if (this.routesOf(TABLE_MAIN).some((r) => r.dev === dev && r.dst === prefix && r.prefixLen === ifa.prefixLen)) return;
     this.add({ ...base, table: TABLE_MAIN, type: 'unicast', dst: prefix, prefixLen: ifa.prefixLen, metric: PRIO_ADDRCONF });
   }
-
-  /** fib6_lookup with the default rules: the local table, then main. */
-  lookup(daddr: number): Route6 | null {
-    return this.lookupIn(TABLE_LOCAL, daddr) ?? this.lookupIn(TABLE_MAIN, daddr);
-  }
-
-  private lookupIn(table: number, daddr: number): Route6 | null {
-    const routes = this.tables.get(table);
-    if (routes) for (const r of routes) if (ipv6PrefixEqual(daddr, r.dst, r.prefixLen)) return r;
-    return null;
-  }
-}
-
-function preferred(a: Route6, b: Route6): boolean {
-  return a.prefixLen > b.prefixLen || (a.prefixLen === b.prefixLen && a.metric < b.metric);
 }
 
 /** The prefix of `addr` with its host bits cleared. */

@@ -21,38 +21,62 @@ export interface HookOpSpec<R extends HookOpRole = HookOpRole> {
   readonly role: R;
 }
 
-/** nf_defrag_ipv4 then ipv4_conntrack_ops, in the order they register (nf_ct_netns_get). */
-export const IPV4_CONNTRACK_OPS: readonly HookOpSpec<ConntrackOpRole>[] = [
-  { hook: Hook.PreRouting, priority: Priority.ConntrackDefrag, name: 'ipv4_conntrack_defrag', role: 'defrag' },
-  { hook: Hook.LocalOut, priority: Priority.ConntrackDefrag, name: 'ipv4_conntrack_defrag', role: 'defrag' },
-  { hook: Hook.PreRouting, priority: Priority.Conntrack, name: 'ipv4_conntrack_in', role: 'conntrack' },
-  { hook: Hook.LocalOut, priority: Priority.Conntrack, name: 'ipv4_conntrack_local', role: 'conntrack' },
-  { hook: Hook.PostRouting, priority: Priority.ConntrackConfirm, name: 'nf_confirm', role: 'confirm' },
-  { hook: Hook.LocalIn, priority: Priority.ConntrackConfirm, name: 'nf_confirm', role: 'confirm' },
-];
+/** The kernel's names of one family's ops (each family's modules name their own functions). */
+interface FamilyOpNames {
+  readonly defrag: string;
+  readonly conntrackIn: string;
+  readonly conntrackLocal: string;
+  readonly natPreRouting: string;
+  readonly natPostRouting: string;
+  readonly natLocalOut: string;
+  readonly natLocalIn: string;
+}
 
-/** nf_nat_ipv4_ops: registered once any NAT chain exists (nf_nat_register_fn). */
-export const IPV4_NAT_OPS: readonly HookOpSpec<'nat'>[] = [
-  { hook: Hook.PreRouting, priority: Priority.NatDst, name: 'nf_nat_ipv4_pre_routing', role: 'nat' },
-  { hook: Hook.PostRouting, priority: Priority.NatSrc, name: 'nf_nat_ipv4_out', role: 'nat' },
-  { hook: Hook.LocalOut, priority: Priority.NatDst, name: 'nf_nat_ipv4_local_fn', role: 'nat' },
-  { hook: Hook.LocalIn, priority: Priority.NatSrc, name: 'nf_nat_ipv4_local_in', role: 'nat' },
-];
+/** One family's conntrack and NAT ops: the same hooks and priorities in both, under the family's names. */
+export interface FamilyOps {
+  /** nf_defrag_ipv{4,6} then ipv{4,6}_conntrack_ops, in the order they register (nf_ct_netns_get). */
+  readonly conntrack: readonly HookOpSpec<ConntrackOpRole>[];
+  /** nf_nat_ipv{4,6}_ops: registered once any NAT chain of the family exists (nf_nat_register_fn). */
+  readonly nat: readonly HookOpSpec<'nat'>[];
+}
 
-/** ipv6_defrag_ops then ipv6_conntrack_ops (nf_ct_netns_get with NFPROTO_IPV6, or an inet table's both families). */
-export const IPV6_CONNTRACK_OPS: readonly HookOpSpec<ConntrackOpRole>[] = [
-  { hook: Hook.PreRouting, priority: Priority.ConntrackDefrag, name: 'ipv6_defrag', role: 'defrag' },
-  { hook: Hook.LocalOut, priority: Priority.ConntrackDefrag, name: 'ipv6_defrag', role: 'defrag' },
-  { hook: Hook.PreRouting, priority: Priority.Conntrack, name: 'ipv6_conntrack_in', role: 'conntrack' },
-  { hook: Hook.LocalOut, priority: Priority.Conntrack, name: 'ipv6_conntrack_local', role: 'conntrack' },
-  { hook: Hook.PostRouting, priority: Priority.ConntrackConfirm, name: 'nf_confirm', role: 'confirm' },
-  { hook: Hook.LocalIn, priority: Priority.ConntrackConfirm, name: 'nf_confirm', role: 'confirm' },
-];
+function familyOps(n: FamilyOpNames): FamilyOps {
+  return {
+    conntrack: [
+      { hook: Hook.PreRouting, priority: Priority.ConntrackDefrag, name: n.defrag, role: 'defrag' },
+      { hook: Hook.LocalOut, priority: Priority.ConntrackDefrag, name: n.defrag, role: 'defrag' },
+      { hook: Hook.PreRouting, priority: Priority.Conntrack, name: n.conntrackIn, role: 'conntrack' },
+      { hook: Hook.LocalOut, priority: Priority.Conntrack, name: n.conntrackLocal, role: 'conntrack' },
+      { hook: Hook.PostRouting, priority: Priority.ConntrackConfirm, name: 'nf_confirm', role: 'confirm' },
+      { hook: Hook.LocalIn, priority: Priority.ConntrackConfirm, name: 'nf_confirm', role: 'confirm' },
+    ],
+    nat: [
+      { hook: Hook.PreRouting, priority: Priority.NatDst, name: n.natPreRouting, role: 'nat' },
+      { hook: Hook.PostRouting, priority: Priority.NatSrc, name: n.natPostRouting, role: 'nat' },
+      { hook: Hook.LocalOut, priority: Priority.NatDst, name: n.natLocalOut, role: 'nat' },
+      { hook: Hook.LocalIn, priority: Priority.NatSrc, name: n.natLocalIn, role: 'nat' },
+    ],
+  };
+}
 
-/** nf_nat_ipv6_ops: registered once any IPv6 NAT chain exists (nf_nat_ipv6_register_fn). */
-export const IPV6_NAT_OPS: readonly HookOpSpec<'nat'>[] = [
-  { hook: Hook.PreRouting, priority: Priority.NatDst, name: 'nf_nat_ipv6_in', role: 'nat' },
-  { hook: Hook.PostRouting, priority: Priority.NatSrc, name: 'nf_nat_ipv6_out', role: 'nat' },
-  { hook: Hook.LocalOut, priority: Priority.NatDst, name: 'nf_nat_ipv6_local_fn', role: 'nat' },
-  { hook: Hook.LocalIn, priority: Priority.NatSrc, name: 'nf_nat_ipv6_fn', role: 'nat' },
-];
+/** nf_defrag_ipv4.c, nf_conntrack_proto.c's ipv4_conntrack_ops, nf_nat_proto.c's nf_nat_ipv4_ops. */
+export const IPV4_OPS = familyOps({
+  defrag: 'ipv4_conntrack_defrag',
+  conntrackIn: 'ipv4_conntrack_in',
+  conntrackLocal: 'ipv4_conntrack_local',
+  natPreRouting: 'nf_nat_ipv4_pre_routing',
+  natPostRouting: 'nf_nat_ipv4_out',
+  natLocalOut: 'nf_nat_ipv4_local_fn',
+  natLocalIn: 'nf_nat_ipv4_local_in',
+});
+
+/** nf_defrag_ipv6_hooks.c, ipv6_conntrack_ops, nf_nat_ipv6_ops (nf_ct_netns_get with NFPROTO_IPV6, or an inet table's both families). */
+export const IPV6_OPS = familyOps({
+  defrag: 'ipv6_defrag',
+  conntrackIn: 'ipv6_conntrack_in',
+  conntrackLocal: 'ipv6_conntrack_local',
+  natPreRouting: 'nf_nat_ipv6_in',
+  natPostRouting: 'nf_nat_ipv6_out',
+  natLocalOut: 'nf_nat_ipv6_local_fn',
+  natLocalIn: 'nf_nat_ipv6_fn',
+});

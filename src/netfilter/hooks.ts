@@ -32,27 +32,37 @@ export interface HookState {
   readonly notes: string[] | null;
 }
 
-/** An op of one family's hook table (S: the skbs of that family, as nf_hooks_ipv4 / nf_hooks_ipv6 hold ops). */
-export interface HookOp<S extends Skb = Skb> {
+/** An op of one family's hook table: where it hooks in, and the kernel function it models. */
+export interface HookOp {
   readonly hook: Hook;
   readonly priority: number;
   /** The kernel function it models, for traces (e.g. "ipv4_conntrack_in"). */
   readonly name: string;
-  readonly fn: (skb: S, state: HookState) => Verdict;
 }
 
-export class HookTable<S extends Skb = Skb> {
-  private readonly ops: HookOp<S>[][] = [[], [], [], [], []];
+/**
+ * How a table runs one of its ops (nf_hook_entry_hookfn). One function for every op of the
+ * table, which tells the ops apart by what they are: the loop of nf_hook_slow then has a single
+ * call target, and each kind of op is a direct call inside it, rather than one call site that
+ * sees every op's closure (megamorphic, so never inlined).
+ */
+export type HookOpRunner<S extends Skb, O extends HookOp> = (op: O, skb: S, state: HookState) => Verdict;
+
+/** One family's hook table (nf_hooks_ipv4, nf_hooks_ipv6); S: the skbs of that family, O: its ops. */
+export class HookTable<S extends Skb, O extends HookOp> {
+  private readonly ops: O[][] = [[], [], [], [], []];
   /** The untraced states met so far, by hook and devices: read-only, so runs share them. */
   private readonly states = new Map<number, HookState>();
 
-  register(op: HookOp<S>): void {
+  constructor(private readonly runOp: HookOpRunner<S, O>) {}
+
+  register(op: O): void {
     const list = this.ops[op.hook]!;
     const at = list.findIndex((o) => o.priority >= op.priority);
     list.splice(at < 0 ? list.length : at, 0, op);
   }
 
-  opsAt(hook: Hook): readonly HookOp<S>[] {
+  opsAt(hook: Hook): readonly O[] {
     return this.ops[hook]!;
   }
 
@@ -63,8 +73,9 @@ export class HookTable<S extends Skb = Skb> {
   run(hook: Hook, skb: S, inDev: NetDevice | null, outDev: NetDevice | null, host: string, sink: TraceSink | null): Verdict {
     if (sink) return this.runTraced(hook, skb, inDev, outDev, host, sink);
     const state = this.untracedState(hook, inDev, outDev);
+    const run = this.runOp;
     for (const op of this.ops[hook]!) {
-      const verdict = op.fn(skb, state);
+      const verdict = run(op, skb, state);
       if (verdict !== Verdict.Accept) {
         skb.verdictOp = op.name;
         return verdict;
@@ -95,7 +106,7 @@ export class HookTable<S extends Skb = Skb> {
       const trace: OpTrace = { notes: [], logs: [], nftTrace: [], nat: null, rule: null };
       const before = pkt;
       const ctBefore = ct;
-      const verdict = op.fn(skb, { hook, in: inDev, out: outDev, trace, notes: trace.notes });
+      const verdict = this.runOp(op, skb, { hook, in: inDev, out: outDev, trace, notes: trace.notes });
       if (!packetAsViewed(skb.pkt, pkt)) pkt = viewPacket(skb.pkt);
       if (!ctAsViewed(skb.ct, skb.ctinfo, ct)) ct = viewCt(skb.ct, skb.ctinfo);
       sink.emit({

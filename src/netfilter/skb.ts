@@ -43,66 +43,103 @@ export function chainDrop(said: DropReason | null, table: Table, chain: Chain, r
  * frame's ethertype.
  */
 export class Skb<P extends L3Packet = L3Packet> {
-  ct: Conn | null = null;
-  ctinfo: CtInfo = CtInfo.Untracked;
+  ct!: Conn | null;
+  ctinfo!: CtInfo;
   /** NOTRACK in the raw table: conntrack leaves the packet alone (the untracked template). */
-  untracked = false;
+  untracked!: boolean;
   /** skb->mark */
-  mark = 0;
+  mark!: number;
   /** skb->nf_trace: set by `meta nftrace set 1` or iptables' TRACE; the packet's rules are traced. */
-  nftrace = false;
+  nftrace!: boolean;
   /**
    * skb_mac_header: the link header the packet arrived with, for LOG's MAC= field. Null for a
    * packet the host made; the inputs fill it only while a trace is printed (its only reader).
    */
-  mac: EthHeader | null = null;
+  mac!: EthHeader | null;
   /**
    * skb->sk is an application's socket, a full socket with a file (not a request or control
    * socket of the kernel's): LOG's --log-uid prints its owner. natsim's applications run as root.
    */
-  appSocket = false;
+  appSocket!: boolean;
   /** skb->pkt_type is PACKET_OTHERHOST: the capture shows the frame was for another host's MAC. */
-  otherHost = false;
+  otherHost!: boolean;
   /** skb->ipvs_property: IPVS has handled this packet; its hooks let it pass from now on. */
-  ipvsProperty = false;
+  ipvsProperty!: boolean;
   /** The next hop is fixed, not the route's (IPVS direct routing: FLOWI_FLAG_KNOWN_NH). */
-  knownNexthop: number | null = null;
+  knownNexthop!: number | null;
   /**
    * What happens to a packet a hook op STOLE, once the op has returned: IPVS sends it on
    * through NF_HOOK(LOCAL_OUT) itself (ip_vs_nat_send_or_cont). Null: the op kept or freed it.
    */
-  stolenTo: (() => void) | null = null;
+  stolenTo!: (() => void) | null;
   /**
    * IPCB(skb)->frag_max_size: conntrack reassembled this datagram, whose largest fragment had
    * this size (0: it arrived whole). ip_fragment cuts it again no larger.
    */
-  fragMaxSize = 0;
+  fragMaxSize!: number;
   /** The data sizes of the fragments it was reassembled from (the frag_list ip_do_fragment's fast path keeps). */
-  fragPieces: readonly number[] | null = null;
+  fragPieces!: readonly number[] | null;
   /** skb->ignore_df: reassembled from fragments without DF, so it may be fragmented again. */
-  ignoreDf = false;
-  indev: NetDevice | null;
-  outdev: NetDevice | null = null;
-  route: Route | null = null;
+  ignoreDf!: boolean;
+  outdev!: NetDevice | null;
+  route!: Route | null;
   /** The IPv6 route (skb_dst of an IPv6 skb; `route` is the IPv4 one). */
-  route6: Route6 | null = null;
-  drop: DropReason | null = null;
+  route6!: Route6 | null;
+  drop!: DropReason | null;
   /** skb->nf_bridge: br_netfilter passed this bridged frame to the IPv4 hooks (br-netfilter.ts). */
-  nfBridge: NfBridgeInfo | null = null;
+  nfBridge!: NfBridgeInfo | null;
   /** The hook op that returned the last verdict other than ACCEPT: the kernel function that decided. */
-  verdictOp: string | null = null;
+  verdictOp!: string | null;
+  /**
+   * Something keeps this skb past the call that handed it over (skb_get: a capture replay's
+   * packets waiting for a neighbour that never answers): Host.receive must not remake it.
+   */
+  held!: boolean;
 
-  constructor(
-    /** Stable identity for traces (printed like an skb address). */
-    readonly id: number,
-    public pkt: P,
-    /** Virtual time in nanoseconds since the start of the run. */
-    readonly time: number,
-    /** The CPU that processes it (receive-side scaling). */
-    readonly cpu: number,
-    indev: NetDevice | null,
-  ) {
+  /** Stable identity for traces (printed like an skb address). */
+  id!: number;
+  pkt!: P;
+  /** Virtual time in nanoseconds since the start of the run. */
+  time!: number;
+  /** The CPU that processes it (receive-side scaling). */
+  cpu!: number;
+  indev!: NetDevice | null;
+
+  constructor(id: number, pkt: P, time: number, cpu: number, indev: NetDevice | null) {
+    this.init(id, pkt, time, cpu, indev);
+  }
+
+  /**
+   * Makes this skb a new one, every field as a fresh skb has it (__alloc_skb): Host.receive
+   * remakes the skb of its last record this way when nothing holds it.
+   */
+  init(id: number, pkt: P, time: number, cpu: number, indev: NetDevice | null): void {
+    this.id = id;
+    this.pkt = pkt;
+    this.time = time;
+    this.cpu = cpu;
     this.indev = indev;
+    this.ct = null;
+    this.ctinfo = CtInfo.Untracked;
+    this.untracked = false;
+    this.mark = 0;
+    this.nftrace = false;
+    this.mac = null;
+    this.appSocket = false;
+    this.otherHost = false;
+    this.ipvsProperty = false;
+    this.knownNexthop = null;
+    this.stolenTo = null;
+    this.fragMaxSize = 0;
+    this.fragPieces = null;
+    this.ignoreDf = false;
+    this.outdev = null;
+    this.route = null;
+    this.route6 = null;
+    this.drop = null;
+    this.nfBridge = null;
+    this.verdictOp = null;
+    this.held = false;
   }
 
   /** skb_clone, for a frame the bridge floods: a copy of the datagram with the same entry, mark and link header. */

@@ -14,11 +14,19 @@
 /** Handles start here: every IPv4 address is below, every IPv6 handle at or above. */
 export const IPV6_HANDLE_BASE = 2 ** 32;
 
-const byKey = new Map<string, number>();
 /** The four big-endian u32 words of each interned address, by index. */
 const words: Uint32Array[] = [];
 /** A 32-bit fold of each address, for hashing tuples by the address (not by the handle). */
 const folds: number[] = [];
+/**
+ * The interning table, open addressing: index + 1 of the address in each slot (0: free), found
+ * from the address's fold. No key is made per lookup: every packet's two addresses come here.
+ */
+let slots = new Int32Array(1024);
+
+function fold(w0: number, w1: number, w2: number, w3: number): number {
+  return (w0 ^ w1 ^ w2 ^ Math.imul(w3, 0x9e3779b1)) >>> 0;
+}
 
 /** Whether `addr` is an IPv6 handle (else an IPv4 address). */
 export function isIpv6(addr: number): boolean {
@@ -27,25 +35,47 @@ export function isIpv6(addr: number): boolean {
 
 /** The handle of the address in `bytes[at..at+16)`. */
 export function ipv6Handle(bytes: Uint8Array, at = 0): number {
-  const w = new Uint32Array(4);
-  for (let i = 0; i < 4; i++) {
-    const o = at + 4 * i;
-    w[i] = ((bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!) >>> 0;
-  }
-  return handleOfWords(w);
+  return intern(readWord(bytes, at), readWord(bytes, at + 4), readWord(bytes, at + 8), readWord(bytes, at + 12));
+}
+
+function readWord(bytes: Uint8Array, o: number): number {
+  return ((bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!) >>> 0;
 }
 
 /** The handle of the address with these four big-endian u32 words. */
 export function handleOfWords(w: Uint32Array): number {
-  const key = `${w[0]},${w[1]},${w[2]},${w[3]}`;
-  const known = byKey.get(key);
-  if (known !== undefined) return known;
+  return intern(w[0]!, w[1]!, w[2]!, w[3]!);
+}
+
+function intern(w0: number, w1: number, w2: number, w3: number): number {
+  const f = fold(w0, w1, w2, w3);
+  const mask = slots.length - 1;
+  for (let i = f & mask; ; i = (i + 1) & mask) {
+    const slot = slots[i]!;
+    if (slot === 0) break;
+    const w = words[slot - 1]!;
+    if (w[0] === w0 && w[1] === w1 && w[2] === w2 && w[3] === w3) return IPV6_HANDLE_BASE + slot - 1;
+  }
   const index = words.length;
-  words.push(Uint32Array.from(w));
-  folds.push((w[0]! ^ w[1]! ^ w[2]! ^ Math.imul(w[3]!, 0x9e3779b1)) >>> 0);
-  const handle = IPV6_HANDLE_BASE + index;
-  byKey.set(key, handle);
-  return handle;
+  words.push(Uint32Array.of(w0, w1, w2, w3));
+  folds.push(f);
+  if (2 * words.length > slots.length) rehash(2 * slots.length);
+  else place(index);
+  return IPV6_HANDLE_BASE + index;
+}
+
+/** Puts address `index` in the first free slot after its fold. */
+function place(index: number): void {
+  const mask = slots.length - 1;
+  let i = folds[index]! & mask;
+  while (slots[i] !== 0) i = (i + 1) & mask;
+  slots[i] = index + 1;
+}
+
+/** A table of `size` slots holding every address (kept at most half full, so probes stay short). */
+function rehash(size: number): void {
+  slots = new Int32Array(size);
+  for (let i = 0; i < words.length; i++) place(i);
 }
 
 /** The four big-endian u32 words of a handle's address (read-only). */

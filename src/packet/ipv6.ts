@@ -221,8 +221,7 @@ export class Ipv6Packet extends L3PacketBase {
 
   /** csum_ipv6_magic's sum: both addresses, the upper-layer length and the protocol. */
   private pseudoSum(): number {
-    let sum = this.data.length - this.l4off + this.proto;
-    for (const a of [this.saddr, this.daddr]) for (const w of ipv6Words(a)) sum += (w >>> 16) + (w & 0xffff);
+    let sum = this.data.length - this.l4off + this.proto + wordsSum(this.saddr) + wordsSum(this.daddr);
     while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
     return sum;
   }
@@ -284,4 +283,12 @@ export class Ipv6Packet extends L3PacketBase {
   private mangled(sum: number): number {
     return this.proto === IPPROTO.UDP && sum === 0 ? 0xffff : sum;
   }
+}
+
+/** The sum of an address's eight 16-bit groups (its part of the pseudo-header sum, unfolded). */
+function wordsSum(addr: number): number {
+  const w = ipv6Words(addr);
+  let sum = 0;
+  for (let i = 0; i < 4; i++) sum += (w[i]! >>> 16) + (w[i]! & 0xffff);
+  return sum;
 }

@@ -213,8 +213,10 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     transmit: (_h: Host, dev: NetDevice, skb: Skb, nexthop: number) => {
       if (neighbours.fails(nexthop, skb.time)) {
         host.probe?.unresolved(skb, dev, nexthop);
-        // kept past its record: its bytes must not be in a chunk the reader fills again
+        // kept past its record: its bytes must not be in a chunk the reader fills again, nor
+        // the skb remade for the next record
         skb.pkt = skb.pkt.copy();
+        skb.held = true;
         const due = skb.time + NEIGH_FAIL_NS;
         // ipv4_link_failure / ip6_link_failure
         atLater(due, () => (isIpv6Skb(skb) ? icmpv6Send(host, skb, ICMPV6.DEST_UNREACH, ICMPV6_ADDR_UNREACH, due) : icmpSend(host, ipv4Path(skb), ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, due)));
@@ -241,6 +243,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus, KERNEL_PROFILES[options.kernel ?? spec.kernel], false);
   host.sink = options.sink ?? null;
   host.tap = options.tap ?? null;
+  host.recycleRx = true;
   if (options.probeFor) host.probe = options.probeFor(host);
   options.onHost?.(host);
   const followKernel = options.followKernel ?? true;

@@ -59,6 +59,26 @@ describe('IPv6 text forms', () => {
     );
   });
 
+  it('addresses whose hash folds agree still get handles of their own', () => {
+    // swapping the first two words keeps the fold (w0 ^ w1 ^ ...): the interning table must compare the words
+    const words = fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }));
+    fc.assert(
+      fc.property(words, ([a, b, c]) => {
+        fc.pre(a !== b);
+        const bytesOf = (w: readonly number[]): Uint8Array => new Uint8Array(w.flatMap((x) => [x >>> 24, (x >>> 16) & 255, (x >>> 8) & 255, x & 255]));
+        const one = bytesOf([a, b, c, 1]);
+        const other = bytesOf([b, a, c, 1]);
+        const h1 = ipv6Handle(one);
+        const h2 = ipv6Handle(other);
+        expect(h1).not.toBe(h2);
+        expect([...ipv6Bytes(h1)]).toEqual([...one]);
+        expect([...ipv6Bytes(h2)]).toEqual([...other]);
+        expect(ipv6Handle(other)).toBe(h2);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('arbitrary text never throws: an address or null', () => {
     fc.assert(
       fc.property(fc.stringMatching(/^[0-9a-fA-F:.]{0,48}$/), (s) => {

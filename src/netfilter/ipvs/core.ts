@@ -28,11 +28,11 @@ import { ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMP_SOURCE_QUENCH, ICMP_TIME_EXC
 export function registerIpvsHooks(host: Host, ipvs: Ipvs): void {
   const inHook = (skb: Ipv4Skb, state: HookState): Verdict => ipvsInHook(host, ipvs, skb, state);
   const outHook = (skb: Ipv4Skb, state: HookState): Verdict => ipvsOutHook(host, ipvs, skb, state);
-  host.hooks.register({ hook: Hook.LocalIn, priority: Priority.NatSrc - 2, name: 'ip_vs_out_hook', fn: outHook });
-  host.hooks.register({ hook: Hook.LocalIn, priority: Priority.NatSrc - 1, name: 'ip_vs_in_hook', fn: inHook });
-  host.hooks.register({ hook: Hook.LocalOut, priority: Priority.NatDst + 1, name: 'ip_vs_out_hook', fn: outHook });
-  host.hooks.register({ hook: Hook.LocalOut, priority: Priority.NatDst + 2, name: 'ip_vs_in_hook', fn: inHook });
-  host.hooks.register({ hook: Hook.Forward, priority: 100, name: 'ip_vs_out_hook', fn: outHook });
+  host.hooks.register({ hook: Hook.LocalIn, priority: Priority.NatSrc - 2, name: 'ip_vs_out_hook', kind: 'fn', fn: outHook });
+  host.hooks.register({ hook: Hook.LocalIn, priority: Priority.NatSrc - 1, name: 'ip_vs_in_hook', kind: 'fn', fn: inHook });
+  host.hooks.register({ hook: Hook.LocalOut, priority: Priority.NatDst + 1, name: 'ip_vs_out_hook', kind: 'fn', fn: outHook });
+  host.hooks.register({ hook: Hook.LocalOut, priority: Priority.NatDst + 2, name: 'ip_vs_in_hook', kind: 'fn', fn: inHook });
+  host.hooks.register({ hook: Hook.Forward, priority: 100, name: 'ip_vs_out_hook', kind: 'fn', fn: outHook });
 }
 
 function handled(proto: number): boolean {

@@ -8,7 +8,7 @@
  */
 import { CtInfo, Status } from '../../netfilter/conntrack/conn.js';
 import { Hook, Verdict } from '../../netfilter/constants.js';
-import type { HookTable } from '../../netfilter/hooks.js';
+import type { StackHooks } from '../../netfilter/stack.js';
 import type { Ipv4Skb } from '../../netfilter/skb.js';
 import type { Host } from '../../host/host.js';
 import { samePacket, sameTuple, type CtView, type CtEntryView, type PacketView, type TraceEvent, type TraceSink, type TupleView } from '../../trace/events.js';
@@ -38,7 +38,7 @@ interface InFlight {
 export class ReportCollector implements TraceSink {
   private hostName: string | null = null;
   private readonly others: string[] = [];
-  private hooks: HookTable<Ipv4Skb> | null = null;
+  private hooks: StackHooks<Ipv4Skb> | null = null;
   private sampler: StatsSampler | null = null;
   private readonly inFlight = new Map<number, InFlight>();
   /** Flows by original tuple, until their entry is destroyed (or, never confirmed, they settle). */
