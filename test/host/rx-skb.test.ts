@@ -42,6 +42,7 @@ hosts:
     transmit: (_h, _dev, skb) => void sent.push({ skb, id: skb.id, mark: skb.mark, saddr: skb.pkt.saddr, ct: skb.ct }),
     deliver: () => undefined,
     neighbour: () => ({ mac: null, connected: true }),
+    timer: () => undefined,
   };
   const h: Host = buildHost(spec, ports, new Prng(1), 1, DEFAULT_KERNEL, false);
   h.recycleRx = true;
