@@ -276,7 +276,7 @@ async function tableCase(runs: number, family: 'ipv4' | 'ipv6' | 'mixed'): Promi
     ratioToFloor: null,
     peakRssMb: m.rssMb,
     runs,
-    notes: `${bytesPerEntry.toFixed(0)} B heap/entry, ${nsPerFind.toFixed(0)} ns/find (50% hits), ${parsed[0]!.buckets} buckets; "packets" = entries, "packets/s" = finds/s`,
+    notes: `${bytesPerEntry.toFixed(0)} B/entry (heap and ArrayBuffers), ${nsPerFind.toFixed(0)} ns/find (50% hits), ${parsed[0]!.buckets} buckets; "packets" = entries, "packets/s" = finds/s`,
     detail: { bytesPerEntry, nsPerFind, buckets: parsed[0]!.buckets, samples: parsed },
   };
 }

@@ -1,9 +1,9 @@
 /**
  * Case (h), run as its own process with --expose-gc: a conntrack table holding `entries` live,
  * masqueraded TCP connections, built directly on NetfilterNet (table and NAT bysource index, as
- * confirm and MASQUERADE leave them), without packets. Reports the heap each entry costs and
- * how long a lookup (ConntrackTable.find) takes, for hits and misses, as one JSON line. The
- * second argument is the family of the connections: ipv4, ipv6, or mixed (every other one IPv6).
+ * confirm and MASQUERADE leave them), without packets. Reports the memory each entry costs (heap
+ * and ArrayBuffers) and how long a lookup (ConntrackTable.find) takes, for hits and misses, as
+ * one JSON line. The second argument is the family of the connections: ipv4, ipv6, or mixed (every other one IPv6).
  */
 import { Sysctl } from '../host/sysctl.js';
 import { IPPROTO } from '../netfilter/constants.js';
@@ -36,8 +36,14 @@ const sysctl = new Sysctl();
 sysctl.set('net.netfilter.nf_conntrack_max', entries); // the table must take them all
 const net = new NetfilterNet(sysctl, prng, 1, prng.seed);
 
+/** The JavaScript heap and the ArrayBuffers outside it (the flat storage of conntrack/tcp-slab.ts). */
+function memoryUsed(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
 gc();
-const before = process.memoryUsage().heapUsed;
+const before = memoryUsed();
 // Client i: 10.x.y.z (16M addresses), a port, to one of 65536 servers on 443; the reply tuple
 // is the masqueraded one. Distinct clients keep every tuple unique.
 for (let i = 0; i < entries; i++) {
@@ -52,7 +58,7 @@ for (let i = 0; i < entries; i++) {
   net.bysource.add(conn);
 }
 gc();
-const after = process.memoryUsage().heapUsed;
+const after = memoryUsed();
 
 // Queries built beforehand so the timed loop is find() alone: half reply-direction hits
 // (what every inbound packet does), half misses (what a new flow's first packet does).

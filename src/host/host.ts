@@ -308,9 +308,8 @@ export class Host {
    * function that dropped it off the hooks (on a hook, the op that returned NF_DROP says).
    */
   dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null = null, fn: string | null = null): void {
-    // kfree_skb drops the last reference to an unconfirmed entry: nf_conntrack_destroy takes
-    // it out of the NAT bysource index too (nf_nat_cleanup_conntrack).
-    if (skb.ct && !skb.ct.confirmed) this.nf.bysource.remove(skb.ct);
+    // kfree_skb drops the last reference to an unconfirmed entry
+    if (skb.ct && !skb.ct.confirmed) this.nf.freeUnconfirmed(skb.ct);
     const why = counter ? `conntrack ${counter}` : reason;
     this.packets.dropped.set(why, (this.packets.dropped.get(why) ?? 0) + 1);
     this.nf.probe?.dropped(skb, hook, reason, counter, fn);

@@ -18,6 +18,7 @@ import { Status, type Conn } from './conn.js';
 import { Dir, otherDir } from './tuple.js';
 import { TcpState, TCP_STATE_NAME } from './tcp-state.js';
 import { refreshTimeout, setExpiry } from './expiry.js';
+import { TCP_SLAB, TcpByte, TcpSlab, TcpWord, tcpByte, tcpWord } from './tcp-slab.js';
 
 const SECOND = 1e9;
 
@@ -48,92 +49,184 @@ export const CtTcpFlag = {
   SimultaneousOpen: 0x80,
 } as const;
 
+/** The window scale and flags tcp_options fills in: a sender's (TcpSeen), or an ignored SYN's. */
+interface TcpOptionsSeen {
+  tdScale: number;
+  flags: number;
+}
+
 /**
- * struct ip_ct_tcp_state: what the tracker knows of one direction's sender. All u32 but
- * scale/flags (u8). The u32 fields are kept as int32 behind accessors, as Tuple's addresses
- * are (tuple.ts): a sequence number is 2^31 or more half the time, and V8 would then give every
- * entry's field a heap number of its own.
+ * struct ip_ct_tcp_state: what the tracker knows of one direction's sender — a view of that
+ * direction's part of its TcpConn's record (tcp-slab.ts), not storage of its own. All u32 but
+ * scale/flags (u8). A view may be pointed at another entry (`point`): the tracker keeps two
+ * for the sender and receiver of the packet it works on instead of making two per packet.
  */
-export class TcpSeen {
-  private end32 = 0;
-  private maxend32 = 0;
-  private maxwin32 = 0;
-  private maxack32 = 0;
-  /** window scale factor */
-  tdScale = 0;
-  flags = 0;
+export class TcpSeen implements TcpOptionsSeen {
+  constructor(
+    private tcp: TcpConn,
+    private dir: Dir,
+  ) {}
+
+  /** This view, now of seen[dir] of `tcp`. */
+  point(tcp: TcpConn, dir: Dir): this {
+    this.tcp = tcp;
+    this.dir = dir;
+    return this;
+  }
 
   /** max of seq + len */
   get tdEnd(): number {
-    return this.end32 >>> 0;
+    return this.tcp.u32(this.dir * 4 + TcpWord.SeenEnd);
   }
   set tdEnd(v: number) {
-    this.end32 = v | 0;
+    this.tcp.setU32(this.dir * 4 + TcpWord.SeenEnd, v);
   }
   /** max of ack + max(win, 1) */
   get tdMaxend(): number {
-    return this.maxend32 >>> 0;
+    return this.tcp.u32(this.dir * 4 + TcpWord.SeenMaxend);
   }
   set tdMaxend(v: number) {
-    this.maxend32 = v | 0;
+    this.tcp.setU32(this.dir * 4 + TcpWord.SeenMaxend, v);
   }
   /** max(win) */
   get tdMaxwin(): number {
-    return this.maxwin32 >>> 0;
+    return this.tcp.u32(this.dir * 4 + TcpWord.SeenMaxwin);
   }
   set tdMaxwin(v: number) {
-    this.maxwin32 = v | 0;
+    this.tcp.setU32(this.dir * 4 + TcpWord.SeenMaxwin, v);
   }
   /** max of ack */
   get tdMaxack(): number {
-    return this.maxack32 >>> 0;
+    return this.tcp.u32(this.dir * 4 + TcpWord.SeenMaxack);
   }
   set tdMaxack(v: number) {
-    this.maxack32 = v | 0;
+    this.tcp.setU32(this.dir * 4 + TcpWord.SeenMaxack, v);
+  }
+  /** window scale factor */
+  get tdScale(): number {
+    return this.tcp.u8(TcpByte.SeenScale + 2 * this.dir);
+  }
+  set tdScale(v: number) {
+    this.tcp.setU8(TcpByte.SeenScale + 2 * this.dir, v);
+  }
+  get flags(): number {
+    return this.tcp.seenFlags(this.dir);
+  }
+  set flags(v: number) {
+    this.tcp.setU8(TcpByte.SeenFlags + 2 * this.dir, v);
   }
 }
 
-/** struct ip_ct_tcp (ct->proto.tcp), zeroed as tcp_new's memset leaves it (last_index 0 is TCP_SYN_SET). */
+/**
+ * struct ip_ct_tcp (ct->proto.tcp), zeroed as tcp_new's memset leaves it (last_index 0 is
+ * TCP_SYN_SET): a handle on its record in the shared TCP_SLAB while the entry lives; `release`
+ * moves the record out when the entry goes.
+ */
 export class TcpConn {
-  /** seen[IP_CT_DIR_ORIGINAL], seen[IP_CT_DIR_REPLY]: two fields, not an array (one object less per entry) */
-  private readonly seenOriginal = new TcpSeen();
-  private readonly seenReply = new TcpSeen();
-  state = TcpState.None;
-  /** Direction, index, seq, ack, end, window (u16) of the last annotated packet. */
-  lastDir = Dir.Original;
-  lastIndex = TcpIndex.Syn;
-  private lastSeq32 = 0;
-  private lastAck32 = 0;
-  private lastEnd32 = 0;
-  lastWin = 0;
-  /** Window scale and flags of an ignored SYN (for the SYN/ACK that may follow). */
-  lastWscale = 0;
-  lastFlags = 0;
-  /** Retransmitted packets seen (u8). */
-  retrans = 0;
+  private slab = TCP_SLAB;
+  private row = TCP_SLAB.alloc();
 
-  /** seen[dir]: what the tracker knows of the sender in that direction. */
-  seen(dir: Dir): TcpSeen {
-    return dir === Dir.Original ? this.seenOriginal : this.seenReply;
+  /**
+   * nf_ct_destroy: the entry is gone, its record goes back to the shared slab. Whoever still
+   * holds the entry (a trace, a packet in flight — the kernel's references) reads on from a
+   * private copy; a second release does nothing.
+   */
+  release(): void {
+    if (this.slab !== TCP_SLAB) return;
+    const own = new TcpSlab(1);
+    own.copyIn(own.alloc(), TCP_SLAB, this.row);
+    TCP_SLAB.free(this.row);
+    this.slab = own;
+    this.row = 0;
   }
 
+  /** seen[dir]: a new view of what the tracker knows of the sender in that direction. */
+  seen(dir: Dir): TcpSeen {
+    return new TcpSeen(this, dir);
+  }
+
+  /** seen[dir].flags, without a view. */
+  seenFlags(dir: Dir): number {
+    return this.u8(TcpByte.SeenFlags + 2 * dir);
+  }
+
+  /** Word `word` of the record (TcpWord, or a seen[] word) as the u32 it holds. */
+  u32(word: number): number {
+    return this.slab.words[tcpWord(this.row, word)]! >>> 0;
+  }
+  setU32(word: number, v: number): void {
+    this.slab.words[tcpWord(this.row, word)] = v;
+  }
+  /** Byte `byte` of the record (TcpByte). */
+  u8(byte: number): number {
+    return this.slab.bytes[tcpByte(this.row, byte)]!;
+  }
+  setU8(byte: number, v: number): void {
+    this.slab.bytes[tcpByte(this.row, byte)] = v;
+  }
+
+  get state(): TcpState {
+    return this.u8(TcpByte.State);
+  }
+  set state(v: TcpState) {
+    this.setU8(TcpByte.State, v);
+  }
+  /** Direction, index, seq, ack, end, window (u16) of the last annotated packet. */
+  get lastDir(): Dir {
+    return this.u8(TcpByte.LastDir);
+  }
+  set lastDir(v: Dir) {
+    this.setU8(TcpByte.LastDir, v);
+  }
+  get lastIndex(): TcpIndex {
+    return this.u8(TcpByte.LastIndex);
+  }
+  set lastIndex(v: TcpIndex) {
+    this.setU8(TcpByte.LastIndex, v);
+  }
   get lastSeq(): number {
-    return this.lastSeq32 >>> 0;
+    return this.u32(TcpWord.LastSeq);
   }
   set lastSeq(v: number) {
-    this.lastSeq32 = v | 0;
+    this.setU32(TcpWord.LastSeq, v);
   }
   get lastAck(): number {
-    return this.lastAck32 >>> 0;
+    return this.u32(TcpWord.LastAck);
   }
   set lastAck(v: number) {
-    this.lastAck32 = v | 0;
+    this.setU32(TcpWord.LastAck, v);
   }
   get lastEnd(): number {
-    return this.lastEnd32 >>> 0;
+    return this.u32(TcpWord.LastEnd);
   }
   set lastEnd(v: number) {
-    this.lastEnd32 = v | 0;
+    this.setU32(TcpWord.LastEnd, v);
+  }
+  get lastWin(): number {
+    return this.u32(TcpWord.LastWin);
+  }
+  set lastWin(v: number) {
+    this.setU32(TcpWord.LastWin, v);
+  }
+  /** Window scale and flags of an ignored SYN (for the SYN/ACK that may follow). */
+  get lastWscale(): number {
+    return this.u8(TcpByte.LastWscale);
+  }
+  set lastWscale(v: number) {
+    this.setU8(TcpByte.LastWscale, v);
+  }
+  get lastFlags(): number {
+    return this.u8(TcpByte.LastFlags);
+  }
+  set lastFlags(v: number) {
+    this.setU8(TcpByte.LastFlags, v);
+  }
+  /** Retransmitted packets seen (u8). */
+  get retrans(): number {
+    return this.u8(TcpByte.Retrans);
+  }
+  set retrans(v: number) {
+    this.setU8(TcpByte.Retrans, v);
   }
 }
 
@@ -223,7 +316,7 @@ const TCPOPT_SACK = 5;
 const TCP_MAX_WSCALE = 14;
 
 /** tcp_options: window scale and SACK-permitted of a SYN or SYN/ACK into `state`. */
-function tcpOptions(pkt: L3Packet, state: TcpSeen): void {
+function tcpOptions(pkt: L3Packet, state: TcpOptionsSeen): void {
   const opt = pkt.data;
   let length = pkt.tcpOptionsLength;
   if (!length) return;
@@ -524,10 +617,20 @@ function countRetrans(tcp: TcpConn, dir: Dir, seg: Segment): void {
  */
 const SEGMENT: Segment = { seq: 0, ack: 0, sack: 0, end: 0, win: 0, winRaw: 0 };
 
+/**
+ * The views of the sender's and receiver's state tcp_in_window works on, pointed at each
+ * packet's entry: as with SEGMENT, one pair serves every call. Until the first packet they
+ * rest on a record of no entry.
+ */
+const IDLE = new TcpConn();
+IDLE.release();
+const SENDER = IDLE.seen(Dir.Original);
+const RECEIVER = IDLE.seen(Dir.Reply);
+
 /** tcp_in_window */
 function tcpInWindow(net: NetfilterNet, tcp: TcpConn, pkt: L3Packet, dir: Dir, index: TcpIndex, notes: string[] | null): WindowAction {
-  const sender = tcp.seen(dir);
-  const receiver = tcp.seen(otherDir(dir));
+  const sender = SENDER.point(tcp, dir);
+  const receiver = RECEIVER.point(tcp, otherDir(dir));
   const flags = pkt.tcpFlags;
   const ackSeq = pkt.tcpAckSeq;
   const seg = SEGMENT;
@@ -671,7 +774,7 @@ function isChallengeAck(tcp: TcpConn, dir: Dir, index: TcpIndex, oldState: TcpSt
  */
 function reopenOrIgnore(c: PacketCtx, oldState: TcpState): Step {
   const { tcp, dir } = c;
-  const closing = (tcp.seen(dir).flags | tcp.seen(otherDir(dir)).flags) & CtTcpFlag.CloseInit;
+  const closing = (tcp.seenFlags(dir) | tcp.seenFlags(otherDir(dir))) & CtTcpFlag.CloseInit;
   if (closing || (tcp.lastDir === dir && tcp.lastIndex === TcpIndex.Rst)) {
     c.notes?.push(`nf_ct_proto_6: SYN reopens the connection in ${TCP_STATE_NAME[oldState]}: entry killed, lookup repeated`);
     kill(c.net, c.ct, c.now);
@@ -723,7 +826,7 @@ function stateReset(s: TcpSeen): void {
 
 /** a) an ignored SYN in ORIGINAL: keep its options for the SYN/ACK that may follow. */
 function annotateIgnoredSyn(tcp: TcpConn, pkt: L3Packet, oldState: TcpState): void {
-  const s = new TcpSeen();
+  const s: TcpOptionsSeen = { tdScale: 0, flags: 0 };
   tcp.lastFlags = tcp.lastWscale = 0;
   tcpOptions(pkt, s);
   if (s.flags & CtTcpFlag.WindowScale) {
@@ -777,7 +880,7 @@ function stateTimeout(c: PacketCtx, newState: TcpState): number {
     if (t > retrans) return retrans;
   }
   if (c.index === TcpIndex.Rst) return tcpTimeout(net, TcpState.Close);
-  if ((tcp.seen(0).flags | tcp.seen(1).flags) & CtTcpFlag.DataUnacknowledged) {
+  if ((tcp.seenFlags(Dir.Original) | tcp.seenFlags(Dir.Reply)) & CtTcpFlag.DataUnacknowledged) {
     const unack = tcpTimeout(net, 'unack');
     if (t > unack) return unack;
   }
