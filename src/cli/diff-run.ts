@@ -11,6 +11,8 @@ import type { HostSpec, ScenarioSpec } from '../scenario/spec.js';
 import type { RunFates } from '../explain/diff.js';
 import type { FlowCollector } from '../explain/collect.js';
 import { FateTable, type FateColumns } from '../explain/fate.js';
+import { rehandleColumns } from '../explain/flow-index.js';
+import { internedAddresses } from '../packet/ipv6-addr.js';
 import { collectRun } from './explain.js';
 import { markFates } from '../explain/explain.js';
 import type { RunOptions } from './run-input.js';
@@ -37,6 +39,8 @@ export type WorkerReply = { readonly hosts: readonly WorkerHost[] } | { readonly
 
 export interface WorkerHost {
   readonly host: string;
+  /** The worker's interned IPv6 addresses, which its tuples' handles index (ipv6-addr.ts). */
+  readonly ipv6: Uint32Array;
   readonly tuples: Float64Array;
   readonly fates: FateColumns;
   readonly counters: Record<string, number>;
@@ -44,16 +48,19 @@ export interface WorkerHost {
 
 /** A host's fates as the worker sends them. */
 export function toWorkerHost(h: HostFates): WorkerHost {
-  return { host: h.host, tuples: h.tuples, fates: h.fates.columns(), counters: { ...h.counters } };
+  return { host: h.host, ipv6: internedAddresses(), tuples: h.tuples, fates: h.fates.columns(), counters: { ...h.counters } };
 }
 
 /** The buffers of a reply, which postMessage moves to the parent instead of copying. */
 export function replyBuffers(reply: WorkerReply): ArrayBuffer[] {
   if ('error' in reply) return [];
-  return reply.hosts.flatMap((h) => [h.tuples.buffer, h.fates.ints.buffer, h.fates.translated.buffer] as ArrayBuffer[]);
+  return reply.hosts.flatMap((h) => [h.ipv6.buffer, h.tuples.buffer, h.fates.ints.buffer, h.fates.translated.buffer] as ArrayBuffer[]);
 }
 
+/** A host's fates from the worker, its IPv6 handles renumbered as this thread's. */
 function fromWorkerHost(h: WorkerHost): HostFates {
+  rehandleColumns(h.tuples, h.ipv6);
+  rehandleColumns(h.fates.translated, h.ipv6);
   return { host: h.host, tuples: h.tuples, fates: new FateTable(h.fates), counters: h.counters };
 }
 

@@ -10,6 +10,7 @@
 import { Tuple } from '../netfilter/conntrack/tuple.js';
 import type { CauseKind, FlowTuple } from './finding.js';
 import { flowTuple } from './flow-tuple.js';
+import { TUPLE_FIELDS } from './flow-index.js';
 
 export type FateKind = 'forwarded' | 'local' | 'dropped';
 const FATE_KINDS: readonly FateKind[] = ['forwarded', 'local', 'dropped'];
@@ -38,8 +39,6 @@ const enum Col {
   Dropped,
   Count,
 }
-/** The translated tuple's numbers: src, srcU, dst, dstU, proto (src NaN: none). */
-const TUPLE_FIELDS = 5;
 const NONE = -1;
 const INITIAL_ROWS = 1024;
 
@@ -47,6 +46,7 @@ const INITIAL_ROWS = 1024;
 export interface FateColumns {
   readonly rows: number;
   readonly ints: Int32Array;
+  /** The translated tuple's TUPLE_FIELDS numbers per row (src NaN: none). */
   readonly translated: Float64Array;
   readonly names: readonly string[];
 }

@@ -6,9 +6,11 @@
  * collector nothing to trace however many flows a run has.
  */
 import { hashTupleFields, Tuple } from '../netfilter/conntrack/tuple.js';
+import { handleFrom } from '../packet/ipv6-addr.js';
 
 /** Numbers a tuple is stored as: src, srcU, dst, dstU, proto (the address an IPv4 number or an IPv6 handle). */
-const FIELDS = 5;
+export const TUPLE_FIELDS = 5;
+const FIELDS = TUPLE_FIELDS;
 const INITIAL_TUPLES = 1024;
 
 /** A flow as one number: its tuple's and its life (below 2^21, as no tuple is used two million times). */
@@ -20,6 +22,18 @@ export function flowKey(tuple: number, life: number): number {
 export function columnsTuple(columns: Float64Array, id: number): Tuple {
   const at = id * FIELDS;
   return new Tuple(columns[at]!, columns[at + 1]!, columns[at + 2]!, columns[at + 3]!, columns[at + 4]!);
+}
+
+/**
+ * Tuples stored as TUPLE_FIELDS numbers, made in the thread whose interned IPv6 addresses are
+ * `table`, renumbered in place to this thread's handles (diff's changed run is replayed in a
+ * worker, which meets the addresses in its own order: a changed ruleset may name one more).
+ */
+export function rehandleColumns(columns: Float64Array, table: Uint32Array): void {
+  for (let at = 0; at < columns.length; at += FIELDS) {
+    columns[at] = handleFrom(table, columns[at]!);
+    columns[at + 2] = handleFrom(table, columns[at + 2]!);
+  }
 }
 
 export class TupleIndex {

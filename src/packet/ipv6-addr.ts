@@ -98,6 +98,25 @@ export function ipv6Bytes(handle: number): Uint8Array {
   return out;
 }
 
+/**
+ * Every address this thread has interned, four words each, by index. Handles are numbered per
+ * thread in the order addresses were met, so a handle made in another thread (diff's worker)
+ * means nothing here until mapped by its thread's table (handleFrom).
+ */
+export function internedAddresses(): Uint32Array {
+  const out = new Uint32Array(4 * words.length);
+  for (let i = 0; i < words.length; i++) out.set(words[i]!, 4 * i);
+  return out;
+}
+
+/** This thread's number for `addr`, an address of the thread whose internedAddresses() is `table` (IPv4 unchanged). */
+export function handleFrom(table: Uint32Array, addr: number): number {
+  if (!isIpv6(addr)) return addr;
+  const at = 4 * (addr - IPV6_HANDLE_BASE);
+  if (at + 4 > table.length) throw new Error(`bug: ${addr} is not a handle of the table given`);
+  return intern(table[at]!, table[at + 1]!, table[at + 2]!, table[at + 3]!);
+}
+
 /** A 32-bit value of the address itself, the same in every run whatever order addresses were met in. */
 export function ipv6Fold(handle: number): number {
   return folds[handle - IPV6_HANDLE_BASE]!;

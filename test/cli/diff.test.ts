@@ -9,6 +9,7 @@ import { natsim, tempDir } from './helpers.js';
 
 const CLASH = 'fixtures/kernel/snat-fixed-port-clash';
 const EXHAUSTION = 'fixtures/kernel/port-range-exhaustion-udp';
+const IP6_MASQ = 'fixtures/kernel/ip6-masq-router';
 
 /** The recording's iptables-save with `from` replaced, in a temporary file. */
 function ruleset(dir: string, from: string, to: string): string {
@@ -85,6 +86,24 @@ describe('natsim diff', () => {
     const run = natsim('diff', `${EXHAUSTION}/capture.pcap`, '--node', EXHAUSTION, '--set-node', EXHAUSTION);
     expect(run.stdout).toBe('diff: 0 of 6 flows changed\n');
     expect(run.code).toBe(0);
+  });
+
+  it('IPv6: a changed ruleset naming an address the capture lacks changes nothing (the worker meets addresses in another order)', () => {
+    const rules = join(tempDir(), 'rules.nft');
+    writeFileSync(rules, `${readFileSync(`${IP6_MASQ}/nft-ruleset.txt`, 'utf8')}\ntable ip6 filter {\n\tchain fwd {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tip6 saddr 2001:db8:ffff::1 counter\n\t}\n}\n`);
+    const run = natsim('diff', `${IP6_MASQ}/capture.pcap`, '--ruleset', rules);
+    expect(run.stdout).toBe('diff: 0 of 6 flows changed\n');
+    expect(run.code).toBe(0);
+  });
+
+  it('IPv6: dropping DNS in FORWARD changes the DNS flow, named by its IPv6 addresses', () => {
+    const rules = join(tempDir(), 'rules.nft');
+    writeFileSync(rules, `${readFileSync(`${IP6_MASQ}/nft-ruleset.txt`, 'utf8')}\ntable ip6 filter {\n\tchain fwd {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tip6 saddr 2001:db8:ffff::1 counter\n\t\tudp dport 53 drop\n\t}\n}\n`);
+    const run = natsim('diff', `${IP6_MASQ}/capture.pcap`, '--ruleset', rules);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('udp [fd00:3::1]:40053 -> [fd00:206::1]:53\n  before: forwarded (confirmed at POSTROUTING), as udp [fd00:206::250]:40053 -> [fd00:206::1]:53\n  after:  dropped at FORWARD ip6 filter fwd, as udp [fd00:3::1]:40053 -> [fd00:206::1]:53, dropped by a rule or policy');
+    const json = natsim('diff', `${IP6_MASQ}/capture.pcap`, '--ruleset', rules, '--json');
+    expect(jsonLines(json.stdout)[0]!.flow).toEqual({ proto: 'udp', src: 'fd00:3::1', sport: 40053, dst: 'fd00:206::1', dport: 53 });
   });
 
   it('usage errors are one line and exit 2', () => {
