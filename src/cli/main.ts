@@ -133,7 +133,21 @@ function stdout(): Output {
   return sharedOut;
 }
 
+/**
+ * A reader that stops early (`natsim --help | head`) closes the pipe: what was left to print is
+ * nobody's, so the run ends quietly, as `yes | head` does, instead of with node's stack trace.
+ */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      process.exit(process.exitCode ?? 0);
+    });
+  }
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
+  quietOnClosedPipe();
   let pending: Promise<number> | null = null;
   const program = buildProgram((p) => (pending = p));
   try {

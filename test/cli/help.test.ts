@@ -3,6 +3,7 @@
  * the scenario format's essentials for commands that take one, and every file a node snapshot
  * may hold for commands that take --node.
  */
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { natsim } from './helpers.js';
 
@@ -34,5 +35,13 @@ describe('--help', () => {
 
   it('lint says it takes scenarios', () => {
     expect(help('lint').replace(/\s+/g, ' ')).toContain('scenarios (.yaml: their inline rulesets and ruleset files)');
+  });
+});
+
+describe('a reader that stops early', () => {
+  it.each([['--help'], ['explain', 'fixtures/kernel/ip6-masq-router/capture.pcap']])('`natsim %s | head -c 1` ends quietly with 0, no stack trace', (...command) => {
+    const run = spawnSync('bash', ['-c', `node bin/natsim.js ${command.join(' ')} | head -c 1 >/dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('0\n');
   });
 });
