@@ -7,7 +7,8 @@
  */
 import { HOOK_IPTABLES_CHAIN } from '../netfilter/constants.js';
 import { ifaMatch } from '../host/device.js';
-import { formatIpv4 } from '../packet/ipv4-addr.js';
+import { formatInetAddr, inetRangeSize } from '../packet/inet-addr.js';
+import { isIpv6 } from '../packet/ipv6-addr.js';
 import type { NatRuleBinding, MasqueradeChoice } from '../netfilter/probe.js';
 import { NatFlag, type NatRange, type Rule } from '../netfilter/rules/model.js';
 import type { Cause, Evidence, Finding, FlowTuple, MasqueradeFact, Moment, NatFact, RuleRef, StaleDnat } from './finding.js';
@@ -60,14 +61,22 @@ function fromDrop(d: DropFact, conn: ConnFacts | null, end: ConnEnd | null): [Ca
   if (d.table) return [{ kind: 'table-full', max: d.table.max, count: d.table.count }, evidence(d.at, d.hook, '__nf_conntrack_alloc (early_drop found nothing to evict)', null, 'drop')];
   if (d.neighbour) {
     const stale = conn && end?.dnat ? staleOf(conn, end) : null;
-    return [{ kind: 'neighbour', dev: d.neighbour.dev, nexthop: formatIpv4(d.neighbour.nexthop), stale }, evidence(d.at, null, 'neigh_resolve_output (arp_solicit unanswered)', natRule, null)];
+    return neighbourCause(d.neighbour, d.at, stale, natRule);
   }
   if (d.fn === 'ip_route_input_slow' || d.fn === 'ip_route_output_key' || d.fn === 'ip_route_me_harder') return [{ kind: 'no-route', reason: d.reason }, evidence(d.at, null, d.fn, null, null)];
   return [{ kind: 'other-drop', reason: d.reason }, evidence(d.at, d.hook, d.fn ?? 'kfree_skb', null, d.counter)];
 }
 
+/** A next hop that never answered: ARP's for IPv4, neighbour discovery's for IPv6 (neigh_resolve_output → arp_solicit / ndisc_solicit). */
+function neighbourCause(n: { readonly dev: string; readonly nexthop: number }, at: Moment, stale: StaleDnat | null, natRule: Rule | null): [Cause, Evidence] {
+  const v6 = isIpv6(n.nexthop);
+  const cause: Cause = { kind: 'neighbour', protocol: v6 ? 'ndisc' : 'arp', dev: n.dev, nexthop: formatInetAddr(n.nexthop), stale };
+  return [cause, evidence(at, null, `neigh_resolve_output (${v6 ? 'ndisc_solicit' : 'arp_solicit'} unanswered)`, natRule, null)];
+}
+
 /** The tracker's words name the check that failed. */
 function invalidFn(why: string): string {
+  if (why.startsWith('ICMPv6')) return 'nf_conntrack_icmpv6_error';
   if (why.startsWith('ICMP')) return 'nf_conntrack_icmpv4_error';
   if (/flag combination|truncated/.test(why)) return 'tcp_error';
   if (/bound|window/.test(why)) return 'tcp_in_window';
@@ -80,23 +89,24 @@ function invalidFn(why: string): string {
 function staleOf(conn: ConnFacts, end: ConnEnd | null): StaleDnat | null {
   const nat = conn.nat;
   if (!nat || nat.kind !== 'dnat') return null;
-  return { endpoint: formatIpv4(nat.range.minAddr), answeredBefore: end?.replied ?? false };
+  return { endpoint: formatInetAddr(nat.range.minAddr), answeredBefore: end?.replied ?? false };
 }
 
 /** What the entry showed by its end (or the run's). */
 function fromEnd(conn: ConnFacts, end: ConnEnd, first: Moment): [Cause, Evidence] {
   const natRule = conn.nat?.rule ?? null;
   if (conn.asymmetric) {
-    return [{ kind: 'asymmetric-reply', server: conn.nat ? formatIpv4(conn.nat.range.minAddr) : '?', reaction: conn.asymmetric }, evidence(conn.asymmetric, null, 'tcp_new (the client answered a reply this host never de-NATed)', natRule, 'invalid')];
+    return [{ kind: 'asymmetric-reply', server: conn.nat ? formatInetAddr(conn.nat.range.minAddr) : '?', reaction: conn.asymmetric }, evidence(conn.asymmetric, null, 'tcp_new (the client answered a reply this host never de-NATed)', natRule, 'invalid')];
   }
   if (conn.neighbour) {
-    const n = conn.neighbour;
-    return [{ kind: 'neighbour', dev: n.dev, nexthop: formatIpv4(n.nexthop), stale: end.dnat ? staleOf(conn, end) : null }, evidence(n.at, null, 'neigh_resolve_output (arp_solicit unanswered)', natRule, null)];
+    return neighbourCause(conn.neighbour, conn.neighbour.at, end.dnat ? staleOf(conn, end) : null, natRule);
   }
   if (conn.icmp) {
     const i = conn.icmp;
-    const stale = end.dnat && i.type === 3 && (i.code === 1 || i.code === 0) ? staleOf(conn, end) : null;
-    return [{ kind: 'icmp-error', type: i.type, code: i.code, text: icmpText(i.type, i.code), from: formatIpv4(i.from), stale }, evidence(i.at, i.hook, 'nf_conntrack_icmpv4_error (RELATED)', null, null)];
+    const v6 = isIpv6(i.from);
+    const stale = end.dnat && isUnreachable(v6, i.type, i.code) ? staleOf(conn, end) : null;
+    const cause: Cause = { kind: 'icmp-error', icmp: v6 ? 'icmpv6' : 'icmp', type: i.type, code: i.code, text: v6 ? icmpv6Text(i.type, i.code) : icmpText(i.type, i.code), from: formatInetAddr(i.from), stale };
+    return [cause, evidence(i.at, i.hook, `${v6 ? 'nf_conntrack_icmpv6_error' : 'nf_conntrack_icmpv4_error'} (RELATED)`, null, null)];
   }
   if (conn.evicted) return [{ kind: 'early-dropped' }, evidence(conn.evicted, null, 'early_drop', null, 'early_drop')];
   if (end.reset) return [{ kind: 'reset' }, evidence(end.at, null, 'nf_conntrack_tcp_packet (RST: CLOSE)', null, null)];
@@ -105,6 +115,22 @@ function fromEnd(conn: ConnFacts, end: ConnEnd, first: Moment): [Cause, Evidence
 
 const UNREACH = ['net unreachable', 'host unreachable', 'protocol unreachable', 'port unreachable', 'fragmentation needed', 'source route failed'];
 
+/** Host or network unreachable: what a vanished DNAT endpoint's router answers (ICMP 3/0-1, ICMPv6 1/0 or 1/3). */
+function isUnreachable(v6: boolean, type: number, code: number): boolean {
+  return v6 ? type === 1 && (code === 0 || code === 3) : type === 3 && (code === 1 || code === 0);
+}
+
+const UNREACH6 = ['no route to destination', 'administratively prohibited', 'beyond scope of source address', 'address unreachable', 'port unreachable', 'source address failed ingress/egress policy', 'reject route to destination'];
+
+/** RFC 4443's names (include/uapi/linux/icmpv6.h). */
+function icmpv6Text(type: number, code: number): string {
+  if (type === 1) return `destination unreachable: ${UNREACH6[code] ?? `code ${code}`}`;
+  if (type === 2) return 'packet too big';
+  if (type === 3) return code === 0 ? 'time exceeded: hop limit' : 'time exceeded: reassembly';
+  if (type === 4) return 'parameter problem';
+  return `type ${type} code ${code}`;
+}
+
 function icmpText(type: number, code: number): string {
   if (type === 3) return `destination unreachable: ${UNREACH[code] ?? `code ${code}`}`;
   if (type === 11) return code === 0 ? 'time exceeded: TTL' : 'time exceeded: reassembly';
@@ -112,15 +138,16 @@ function icmpText(type: number, code: number): string {
   return `type ${type} code ${code}`;
 }
 
-/** A range as iptables writes it: 192.168.206.250:50000-50003. */
+/** A range as iptables writes it: 192.168.206.250:50000-50003, [fd00:206::250]:50000-50003. */
 function rangeText(r: NatRange, masq: MasqueradeChoice | null): string {
-  const addrs = masq ? formatIpv4(masq.source) : r.flags & NatFlag.MapIps ? (r.minAddr === r.maxAddr ? formatIpv4(r.minAddr) : `${formatIpv4(r.minAddr)}-${formatIpv4(r.maxAddr)}`) : '(address kept)';
+  const addrs = masq ? formatInetAddr(masq.source) : r.flags & NatFlag.MapIps ? (r.minAddr === r.maxAddr ? formatInetAddr(r.minAddr) : `${formatInetAddr(r.minAddr)}-${formatInetAddr(r.maxAddr)}`) : '(address kept)';
   if (!(r.flags & NatFlag.ProtoSpecified)) return addrs;
-  return `${addrs}:${r.minProto === r.maxProto ? r.minProto : `${r.minProto}-${r.maxProto}`}`;
+  const ports = r.minProto === r.maxProto ? `${r.minProto}` : `${r.minProto}-${r.maxProto}`;
+  return addrs.includes(':') ? `[${addrs}]:${ports}` : `${addrs}:${ports}`;
 }
 
 export function rangeSize(r: NatRange, masq: MasqueradeChoice | null): number {
-  const addrs = masq || !(r.flags & NatFlag.MapIps) ? 1 : r.maxAddr - r.minAddr + 1;
+  const addrs = masq || !(r.flags & NatFlag.MapIps) ? 1 : inetRangeSize(r.minAddr, r.maxAddr);
   return addrs * (r.flags & NatFlag.ProtoSpecified ? Math.abs(r.maxProto - r.minProto) + 1 : 1);
 }
 
@@ -128,14 +155,15 @@ function natFact(b: NatRuleBinding, masq: MasqueradeChoice | null, translated: F
   return { kind: b.kind, rule: ruleRef(b.rule), range: rangeText(b.range, masq), rangeSize: rangeSize(b.range, masq), translated, masquerade: masq ? masqueradeFact(masq) : null };
 }
 
-/** inet_select_addr's reason for its pick, re-read from the device's addresses. */
+/** The reason for MASQUERADE's pick: inet_select_addr's, re-read from the device's addresses; ipv6_dev_get_saddr's RFC 6724 order. */
 export function masqueradeFact(m: MasqueradeChoice): MasqueradeFact {
+  if (m.family === 'ipv6') return { family: 'ipv6', dev: m.out.name, destination: formatInetAddr(m.toward), source: formatInetAddr(m.source), why: 'the best candidate by RFC 6724 source address selection' };
   const onDev = m.out.addrs.find((a) => a.local === m.source && !a.secondary);
-  const holds = onDev !== undefined && ifaMatch(m.nexthop, onDev);
+  const holds = onDev !== undefined && ifaMatch(m.toward, onDev);
   const why = holds
     ? `the primary address of ${m.out.name} whose subnet holds the next hop`
     : onDev
       ? `no primary address of ${m.out.name} holds the next hop in its subnet: its first primary address`
       : `${m.out.name} has no usable address: the first primary address of another device`;
-  return { dev: m.out.name, nexthop: formatIpv4(m.nexthop), viaGateway: m.gateway !== 0, source: formatIpv4(m.source), why };
+  return { family: 'ipv4', dev: m.out.name, nexthop: formatInetAddr(m.toward), viaGateway: m.gateway !== 0, source: formatInetAddr(m.source), why };
 }

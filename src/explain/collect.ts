@@ -7,7 +7,7 @@
  * after its entry died is a new flow). Flows are told apart by number (flow-index.ts): no key
  * text is built per flow.
  */
-import { Hook, HOOK_IPTABLES_CHAIN, IPPROTO } from '../netfilter/constants.js';
+import { Hook, HOOK_IPTABLES_CHAIN, isIcmp } from '../netfilter/constants.js';
 import { Status, type Conn } from '../netfilter/conntrack/conn.js';
 import { Dir, invertTuple, Tuple, tupleFromPacket } from '../netfilter/conntrack/tuple.js';
 import { TCP_STATE_NAME, TcpState } from '../netfilter/conntrack/tcp-state.js';
@@ -21,6 +21,8 @@ import { newConnFacts, type ClashFact, type ConnEnd, type ConnFacts, type DropFa
 import { flowTuple } from './flow-tuple.js';
 import { FateTable } from './fate.js';
 import { flowKey, TupleIndex } from './flow-index.js';
+import { formatInetAddr } from '../packet/inet-addr.js';
+import { isIpv6 } from '../packet/ipv6-addr.js';
 
 /** Ranges up to this many tuples are counted tuple by tuple when a clash needs it. */
 const COUNTABLE_RANGE = 65536;
@@ -87,11 +89,11 @@ export class FlowCollector implements FateProbe {
     const f = this.live.get(ct);
     if (f) f.masq = choice;
     const last = this.lastMasquerade?.choice;
-    if (last && last.out === choice.out && last.nexthop === choice.nexthop && last.source === choice.source) {
+    if (last && last.out === choice.out && last.toward === choice.toward && last.source === choice.source) {
       this.lastMasquerade!.flows++;
       return;
     }
-    const key = `${choice.out.name} ${choice.nexthop} ${choice.source}`;
+    const key = `${choice.out.name} ${choice.toward} ${choice.source}`;
     let seen = this.masquerades.get(key);
     if (seen) seen.flows++;
     else this.masquerades.set(key, (seen = { choice, flows: 1 }));
@@ -151,7 +153,8 @@ export class FlowCollector implements FateProbe {
       const f = this.facts(skb.ct, skb.time);
       f.neighbour ??= { at: this.moment(skb.time), dev: dev.name, nexthop };
     }
-    this.dropped(skb, null, `the next hop ${nexthop} on ${dev.name} never answered ARP`, null, 'neigh_resolve_output', { dev: dev.name, nexthop });
+    const asked = isIpv6(nexthop) ? 'neighbour solicitation' : 'ARP';
+    this.dropped(skb, null, `the next hop ${formatInetAddr(nexthop)} on ${dev.name} never answered ${asked}`, null, 'neigh_resolve_output', { dev: dev.name, nexthop });
   }
 
   destroyed(ct: Conn, now: number): void {
@@ -285,7 +288,7 @@ export class FlowCollector implements FateProbe {
 
   /** The reply tuple the loser would have with NAT address `a` and port (or ICMP id) `p`. */
   private candidate(reply: Tuple, src: boolean, a: number, p: number): Tuple {
-    const icmp = reply.proto === IPPROTO.ICMP;
+    const icmp = isIcmp(reply.proto);
     if (src) return new Tuple(reply.src, icmp ? p : reply.srcU, a, icmp ? reply.dstU : p, reply.proto);
     return new Tuple(a, p, reply.dst, reply.dstU, reply.proto);
   }
@@ -298,6 +301,8 @@ export class FlowCollector implements FateProbe {
     const src = nat.hook === Hook.PostRouting || nat.hook === Hook.LocalIn;
     const mapped = src ? reply.dst : reply.src;
     const [minAddr, maxAddr] = masq ? [masq.source, masq.source] : r.flags & NatFlag.MapIps ? [r.minAddr, r.maxAddr] : [mapped, mapped];
+    // IPv6 handles are not numbered by address: a range of several is not walked
+    if (isIpv6(minAddr) && minAddr !== maxAddr) return null;
     // without a port range the search walks the port's whole class: too many to count
     if (!(r.flags & NatFlag.ProtoSpecified)) return null;
     const [minProto, maxProto] = [Math.min(r.minProto, r.maxProto), Math.max(r.minProto, r.maxProto)];

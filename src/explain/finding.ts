@@ -61,16 +61,14 @@ export interface NatFact {
   readonly masquerade: MasqueradeFact | null;
 }
 
-/** MASQUERADE's choice (nf_nat_masquerade_ipv4 → inet_select_addr). */
-export interface MasqueradeFact {
-  readonly dev: string;
-  /** The route's gateway, or the destination itself when on-link. */
-  readonly nexthop: string;
-  readonly viaGateway: boolean;
-  readonly source: string;
-  /** Why inet_select_addr chose it: the primary address whose subnet holds the next hop, or the first primary. */
-  readonly why: string;
-}
+/**
+ * MASQUERADE's choice: IPv4 (nf_nat_masquerade_ipv4 → inet_select_addr) toward the next hop,
+ * the route's gateway or the destination itself when on-link; IPv6 (nf_nat_masquerade_ipv6 →
+ * ipv6_dev_get_saddr, RFC 6724) for the destination. `why`: the reason for the pick.
+ */
+export type MasqueradeFact =
+  | { readonly family: 'ipv4'; readonly dev: string; readonly nexthop: string; readonly viaGateway: boolean; readonly source: string; readonly why: string }
+  | { readonly family: 'ipv6'; readonly dev: string; readonly destination: string; readonly source: string; readonly why: string };
 
 export type Cause =
   /** Dropped at confirm: NAT gave a tuple another entry held, and the search could not avoid it. */
@@ -86,12 +84,12 @@ export type Cause =
   /** A rule's DROP/REJECT or a chain's policy. */
   | { readonly kind: 'rule'; readonly verdict: 'drop' | 'reject'; readonly table: string; readonly chain: string; readonly policy: boolean }
   | { readonly kind: 'no-route'; readonly reason: string }
-  /** The next hop never answered ARP. */
-  | { readonly kind: 'neighbour'; readonly dev: string; readonly nexthop: string; readonly stale: StaleDnat | null }
+  /** The next hop never answered ARP (IPv4) or neighbour solicitation (IPv6, ndisc). */
+  | { readonly kind: 'neighbour'; readonly protocol: 'arp' | 'ndisc'; readonly dev: string; readonly nexthop: string; readonly stale: StaleDnat | null }
   /** A reply reached the client without passing this host, so it was never de-NATed; `reaction` is what came back. */
   | { readonly kind: 'asymmetric-reply'; readonly server: string; readonly reaction: Moment }
-  /** An ICMP error came back for the flow (RELATED). */
-  | { readonly kind: 'icmp-error'; readonly type: number; readonly code: number; readonly text: string; readonly from: string; readonly stale: StaleDnat | null }
+  /** An ICMP or ICMPv6 error came back for the flow (RELATED). */
+  | { readonly kind: 'icmp-error'; readonly icmp: 'icmp' | 'icmpv6'; readonly type: number; readonly code: number; readonly text: string; readonly from: string; readonly stale: StaleDnat | null }
   /** No reply: the entry expired (`expired`), or was still waiting when the run ended. */
   | { readonly kind: 'timeout'; readonly expired: boolean; readonly state: string | null; readonly timeout: number }
   /** The TCP peer answered with RST. */
@@ -122,9 +120,7 @@ export interface Finding {
 }
 
 /** One MASQUERADE choice and how many flows got it. */
-export interface MasqueradeSummary extends MasqueradeFact {
-  readonly flows: number;
-}
+export type MasqueradeSummary = MasqueradeFact & { readonly flows: number };
 
 export interface Explanation {
   readonly host: string;

@@ -65,11 +65,11 @@ export function paragraph(f: Finding): string {
     case 'no-route':
       return `Routing refused the packet: ${c.reason}.${died}`;
     case 'neighbour':
-      return `The packet was routed to next hop ${c.nexthop} on ${c.dev}, which never answered ARP: it waited in the neighbour queue and was lost.${stale(c.stale)}${died}`;
+      return `The packet was routed to next hop ${c.nexthop} on ${c.dev}, which never answered ${c.protocol === 'arp' ? 'ARP' : 'neighbour solicitation'}: it waited in the neighbour queue and was lost.${stale(c.stale)}${died}`;
     case 'asymmetric-reply':
       return `The entry DNATs to ${c.server}, but the reply did not pass this host: the client got it from ${c.server} itself, not from the address it connected to, and its answer (${at(c.reaction)}) matched no entry (INVALID). The reply bypassed de-NAT: the routes are asymmetric.`;
     case 'icmp-error':
-      return `${c.from} answered with ICMP ${c.text}; conntrack related it to the entry (RELATED) and it went back to the sender.${stale(c.stale)}`;
+      return `${c.from} answered with ${c.icmp === 'icmp' ? 'ICMP' : 'ICMPv6'} ${c.text}; conntrack related it to the entry (RELATED) and it went back to the sender.${stale(c.stale)}`;
     case 'timeout':
       return c.expired ? `No reply ever came: the entry${c.state ? ` (${c.state})` : ''} expired and gc_worker reaped it.` : `No reply by the end of the run: the entry${c.state ? ` (${c.state})` : ''} has ${c.timeout} s left.`;
     case 'reset':
@@ -92,6 +92,7 @@ function evidenceLine(e: Evidence): string {
 }
 
 function masqLine(m: MasqueradeFact): string {
+  if (m.family === 'ipv6') return `MASQUERADE out ${m.dev} for ${m.destination} picked ${m.source}: ${m.why} (ipv6_dev_get_saddr)`;
   return `MASQUERADE out ${m.dev} toward ${m.nexthop} (${m.viaGateway ? 'the route\'s gateway' : 'on-link: the destination itself'}) picked ${m.source}: ${m.why} (inet_select_addr)`;
 }
 

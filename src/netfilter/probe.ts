@@ -22,14 +22,22 @@ export interface NatRuleBinding {
   readonly time: number;
 }
 
-/** What nf_nat_masquerade_ipv4 chose: the device, the route's next hop and inet_select_addr's address. */
-export interface MasqueradeChoice {
-  readonly out: NetDevice;
-  readonly nexthop: number;
-  /** The route's gateway (0 when the destination is on-link). */
-  readonly gateway: number;
-  readonly source: number;
-}
+/**
+ * What MASQUERADE chose: the device and the source address. IPv4 (nf_nat_masquerade_ipv4):
+ * inet_select_addr's address toward the route's next hop. IPv6 (nf_nat_masquerade_ipv6):
+ * ipv6_dev_get_saddr's address for the destination itself (RFC 6724).
+ */
+export type MasqueradeChoice =
+  | {
+      readonly family: 'ipv4';
+      readonly out: NetDevice;
+      /** The next hop: the route's gateway, or the destination when on-link. */
+      readonly toward: number;
+      /** The route's gateway (0 when the destination is on-link). */
+      readonly gateway: number;
+      readonly source: number;
+    }
+  | { readonly family: 'ipv6'; readonly out: NetDevice; /** The destination. */ readonly toward: number; readonly source: number };
 
 export interface FateProbe {
   /** The capture record being fed (0 in a scenario), for evidence. */

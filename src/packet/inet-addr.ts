@@ -43,3 +43,16 @@ export function compareInetAddr(a: number, b: number): number {
   for (let i = 0; i < 4; i++) if (wa[i] !== wb[i]) return wa[i]! - wb[i]!;
   return 0;
 }
+
+/**
+ * How many addresses a NAT range min..max of one family holds (an IPv6 range past 2^53
+ * addresses as the nearest double: only ever shown, never walked).
+ */
+export function inetRangeSize(min: number, max: number): number {
+  if (!isIpv6(min) || !isIpv6(max)) return max - min + 1;
+  const a = ipv6Words(min);
+  const b = ipv6Words(max);
+  let n = 0;
+  for (let i = 0; i < 4; i++) n = n * 2 ** 32 + (b[i]! - a[i]!);
+  return n + 1;
+}

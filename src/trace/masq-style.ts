@@ -3,8 +3,11 @@
  * lines its author added around nf_nat_masquerade_ipv4, printed whenever a NAT rule binds a
  * connection. Like that printk, the ports are the tuple's u.tcp.port fields read with ntohs,
  * so for ICMP the "src-port" is the echo id and the "dst-port" is type << 8 | code.
+ * The seed's printk is IPv4's (%pI4); an IPv6 tuple is printed the way %pI6c would, its fields
+ * named src-ipv6/dst-ipv6 — natsim's extension, as the seed has no IPv6 module.
  */
-import { formatIpv4 } from '../packet/ipv4-addr.js';
+import { formatInetAddr } from '../packet/inet-addr.js';
+import { isIpv6 } from '../packet/ipv6-addr.js';
 import type { CtView, TraceEvent, TupleView } from './events.js';
 import { dmesgTime } from './format-common.js';
 import type { Palette } from './palette.js';
@@ -21,5 +24,6 @@ function status(ts: string, ct: CtView, out: string): string[] {
 }
 
 function tuple(t: TupleView): string {
-  return `src-ipv4:${formatIpv4(t.src)}, src-port:${t.srcU}, dst-ipv4:${formatIpv4(t.dst)}, dst-port:${t.dstU}`;
+  const family = isIpv6(t.src) ? 'ipv6' : 'ipv4';
+  return `src-${family}:${formatInetAddr(t.src)}, src-port:${t.srcU}, dst-${family}:${formatInetAddr(t.dst)}, dst-port:${t.dstU}`;
 }

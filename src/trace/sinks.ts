@@ -1,5 +1,5 @@
 /** Trace sinks: a style turns events into lines for an output. */
-import { formatIpv4 } from '../packet/ipv4-addr.js';
+import { formatInetAddr } from '../packet/inet-addr.js';
 import type { TraceEvent, TraceSink } from './events.js';
 import { kernelStyle } from './kernel-style.js';
 import { masqStyle } from './masq-style.js';
@@ -37,12 +37,12 @@ function lines(out: LineSink, texts: readonly string[]): void {
 const ADDRESS_KEYS = new Set(['saddr', 'daddr', 'src', 'dst', 'nexthop']);
 
 /**
- * NDJSON with addresses as dotted quads, bytes in hex, each kernel log entry with its line and
+ * NDJSON with addresses as text (dotted quads, IPv6 compressed as inet_ntop writes it), bytes in hex, each kernel log entry with its line and
  * each nf_tables trace event with its monitor lines (its rule as written).
  */
 function jsonValue(counters: TraceCounters): (key: string, value: unknown) => unknown {
   return (key, value) => {
-    if (ADDRESS_KEYS.has(key) && typeof value === 'number') return formatIpv4(value);
+    if (ADDRESS_KEYS.has(key) && typeof value === 'number') return formatInetAddr(value);
     if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
     if (key === 'logs' && Array.isArray(value)) return (value as NfLogEntry[]).map((entry) => ({ ...entry, line: nfLogLine(entry) }));
     if (key === 'nftTrace' && Array.isArray(value)) return (value as NftTraceEvent[]).map((e) => ({ ...e, rule: e.rule?.text ?? null, lines: traceToolLines(e, counters) }));

@@ -86,10 +86,30 @@ describe('explain on kernel recordings', () => {
     expect(ttl!.evidence.fn).toBe('ip_forward');
   });
 
+  it('ip6-masq-router: the IPv6 twin of icmp-error-related, named by IPv6 addresses, ICMPv6 and neighbour discovery', async () => {
+    const x = await explain('fixtures/kernel/ip6-masq-router/capture.pcap');
+    const [icmp] = only(x, 'icmp-error');
+    expect(icmp!.flow).toEqual({ proto: 'udp', src: 'fd00:3::1', sport: 40001, dst: 'fd00:206::1', dport: 9 });
+    expect(cause(icmp!, 'icmp-error')).toMatchObject({ icmp: 'icmpv6', type: 1, code: 4, text: 'destination unreachable: port unreachable', from: 'fd00:206::1' });
+    expect(icmp!.evidence.fn).toBe('nf_conntrack_icmpv6_error (RELATED)');
+    expect(icmp!.nat).toMatchObject({ kind: 'masquerade', range: 'fd00:206::250', translated: { src: 'fd00:206::250', sport: 40001 } });
+    const [n] = only(x, 'neighbour');
+    expect(cause(n!, 'neighbour')).toMatchObject({ protocol: 'ndisc', dev: 'eth0', nexthop: 'fd00:206::99' });
+    expect(n!.evidence.fn).toBe('neigh_resolve_output (ndisc_solicit unanswered)');
+    const [hop] = only(x, 'other-drop');
+    expect(hop!.flow.sport).toBe(40003);
+    expect(hop!.evidence.fn).toBe('ip6_forward');
+    // rt masquerades every flow to its eth0 address (the recording's source on the WAN side)
+    expect(x.masquerade).toEqual([
+      { family: 'ipv6', dev: 'eth0', destination: 'fd00:206::1', source: 'fd00:206::250', why: 'the best candidate by RFC 6724 source address selection', flows: 4 },
+      { family: 'ipv6', dev: 'eth0', destination: 'fd00:206::99', source: 'fd00:206::250', why: 'the best candidate by RFC 6724 source address selection', flows: 1 },
+    ]);
+  });
+
   it("masq-to-ports-multi-ip: which address MASQUERADE picked toward each next hop, and why", async () => {
     const x = await explain('fixtures/kernel/masq-to-ports-multi-ip/capture.pcap');
     expect(x.findings).toEqual([]);
-    expect(x.masquerade.map((m) => [m.dev, m.nexthop, m.viaGateway, m.source, m.flows])).toEqual([
+    expect(x.masquerade.map((m) => (m.family === 'ipv4' ? [m.dev, m.nexthop, m.viaGateway, m.source, m.flows] : m))).toEqual([
       ['eth0', '10.0.2.2', true, '10.0.2.15', 4],
       ['eth0', '1.2.3.4', true, '1.2.3.56', 1],
     ]);
@@ -164,7 +184,7 @@ describe('a stale DNAT entry', () => {
     world.run(10e9);
     const [f] = explanation(collector, world.queue.now).findings;
     expect(f!.flow).toMatchObject({ proto: 'udp', sport: 40053, dst: '10.0.1.254', dport: 53 });
-    expect(cause(f!, 'neighbour')).toEqual({ kind: 'neighbour', dev: 'eth0', nexthop: '10.0.2.2', stale: { endpoint: '10.0.2.2', answeredBefore: true } });
+    expect(cause(f!, 'neighbour')).toEqual({ kind: 'neighbour', protocol: 'arp', dev: 'eth0', nexthop: '10.0.2.2', stale: { endpoint: '10.0.2.2', answeredBefore: true } });
     expect(f!.dropped).toBe(2); // the second and third queries
     expect(f!.evidence.time).toBeCloseTo(1, 3);
   });

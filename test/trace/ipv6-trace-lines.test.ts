@@ -10,6 +10,7 @@ import { CtInfo } from '../../src/netfilter/conntrack/conn.js';
 import { parseIpv6 } from '../../src/packet/ipv6-addr.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import type { PacketView, TupleView } from '../../src/trace/events.js';
+import { natsim } from '../cli/helpers.js';
 
 const v6 = (t: string): number => parseIpv6(t)!;
 
@@ -33,5 +34,23 @@ describe('the IPv6 trace lines', () => {
     const base: PacketView = { saddr: orig.src, daddr: orig.dst, proto: 58, sport: 17219, dport: 0, ipId: 0, ttl: 63, length: 104, icmpType: 128, icmpCode: 0, tcpFlags: 0, fragOffset: 0, moreFragments: false };
     expect(packetLine(base)).toBe('fd00:3::1 -> fd00:206::1 protocol 58 icmp type 128 echo-id 17219 hoplimit 63');
     expect(packetLine({ ...base, icmpType: 1, icmpCode: 4 })).toBe('fd00:3::1 -> fd00:206::1 protocol 58 icmp type 1 code 4 hoplimit 63');
+  });
+});
+
+describe('IPv6 in the other trace styles (ip6-masq-router recording)', () => {
+  const CAPTURE = 'fixtures/kernel/ip6-masq-router/capture.pcap';
+
+  it('--json gives IPv6 addresses as text', () => {
+    const run = natsim('trace', CAPTURE, '--json');
+    expect(run.code).toBe(0);
+    const first = JSON.parse(run.stdout.split('\n')[0]!);
+    expect(first.pkt).toMatchObject({ saddr: 'fd00:3::1', daddr: 'fd00:206::1', proto: 58 });
+  });
+
+  it('--style masq names the IPv6 fields and prints the addresses compressed', () => {
+    const run = natsim('trace', CAPTURE, '--style', 'masq');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/REPLY: outgoing interface: eth0, src-ipv6:fd00:206::1, src-port:\d+, dst-ipv6:fd00:206::250, dst-port:\d+/);
+    expect(run.stdout).not.toContain('ipv4');
   });
 });

@@ -34,7 +34,7 @@ export function masquerade(s: NatSearch, skb: Skb, rule: NatRange, devices: read
     return Verdict.Drop;
   }
   state.notes?.push(`masquerade: out ${out.name}, next hop ${formatIpv4(nexthop)} -> source ${formatIpv4(source)}`);
-  s.net.probe?.masqueraded(s.ct, { out, nexthop, gateway: skb.route?.gateway ?? 0, source });
+  s.net.probe?.masqueraded(s.ct, { family: 'ipv4', out, toward: nexthop, gateway: skb.route?.gateway ?? 0, source });
   return masqueradeTo(s, rule, out, source);
 }
 
@@ -51,6 +51,7 @@ function masqueradeIpv6(s: NatSearch, skb: Ipv6Skb, rule: NatRange, devices: rea
     return Verdict.Drop;
   }
   state.notes?.push(`masquerade: out ${out.name}, destination ${formatIpv6(skb.pkt.daddr)} -> source ${formatIpv6(source)} (ipv6_dev_get_saddr)`);
+  s.net.probe?.masqueraded(s.ct, { family: 'ipv6', out, toward: skb.pkt.daddr, source });
   return masqueradeTo(s, rule, out, source);
 }
 
