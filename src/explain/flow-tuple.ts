@@ -15,7 +15,7 @@ export function flowTuple(t: Tuple): FlowTuple {
 }
 
 /** An address and port as a URL writes them: an IPv6 address bracketed (RFC 3986), so the port stays apart. */
-function end(addr: string, port: number | null): string {
+export function endText(addr: string, port: number | null): string {
   if (port === null) return addr;
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
@@ -23,5 +23,5 @@ function end(addr: string, port: number | null): string {
 /** `udp 10.0.3.1:42004 -> 192.168.206.1:5353`, `tcp [fd00:3::1]:43000 -> [fd00:1::1]:80`, `icmp 10.0.3.1 -> 192.168.206.1 id 7`. */
 export function tupleText(t: FlowTuple): string {
   if (t.proto === 'icmp' || t.proto === 'icmpv6') return `icmp ${t.src} -> ${t.dst} id ${t.sport}`;
-  return `${t.proto} ${end(t.src, t.sport)} -> ${end(t.dst, t.dport)}`;
+  return `${t.proto} ${endText(t.src, t.sport)} -> ${endText(t.dst, t.dport)}`;
 }

@@ -95,6 +95,23 @@ describe('natsim report in chromium', () => {
     expect(dom).toMatch(/<li data-op="4\/2147483647\/nf_confirm" class="passed bad">/);
   });
 
+  it('shows an IPv6 recording by its IPv6 addresses: bracketed with ports, ICMPv6 by type, findings linked', () => {
+    requireChromium();
+    const IP6 = 'fixtures/kernel/ip6-masq-router';
+    const dom = dumpDom(report(dir, 'ip6', `${IP6}/capture.pcap`, '--node', IP6));
+    expect(dom).toContain('data-ready="true"');
+    const t = text(dom);
+    expect(t).toContain('Flow 2: tcp [fd00:3::1]:43000 → [fd00:206::1]:80');
+    expect(t).toContain('Flow 1: icmpv6 fd00:3::1 → fd00:206::1');
+    // the SYN masqueraded out of eth0, and the echo with its id
+    expect(t).toContain('[fd00:206::250]:43000 → [fd00:206::1]:80 tcp [S]');
+    expect(t).toContain('fd00:206::250 → fd00:206::1 icmpv6 type 128 id 16962');
+    expect(t).toContain('Findings');
+    expect(dom).toMatch(/<a href="#pkt-\d+" data-pkt="\d+"[^>]*>udp \[fd00:3::1\]:40001 → \[fd00:206::1\]:9 at 3\.432707 s<\/a>/);
+    // an IPv6 handle printed as IPv4 would read 0.0.0.N
+    expect(t).not.toMatch(/\b0\.0\.0\.\d+/);
+  });
+
   it('selects a packet with the keyboard: Tab to its button, Enter, and its path is drawn', async () => {
     requireChromium();
     const page = await Page.open(report(dir, 'clash', `${CLASH}/capture.pcap`, '--node', CLASH));

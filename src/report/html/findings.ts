@@ -5,7 +5,8 @@
  * one the section is left out.
  */
 import type { RunOptions, RunResult } from '../../cli/run-input.js';
-import { formatIpv4 } from '../../packet/ipv4-addr.js';
+import { formatInetAddr } from '../../packet/inet-addr.js';
+import { endText } from '../../explain/flow-tuple.js';
 import { protoName } from '../../trace/format-common.js';
 import { count, esc, seconds } from './markup.js';
 import { LIMITS, type FlowRecord, type PacketRecord } from './model.js';
@@ -61,7 +62,7 @@ ${findings.length > LIMITS.findings ? `<p>And ${count(findings.length - LIMITS.f
 
 /** The drawn packet (or else the drawn flow) a finding names; plain text when neither is drawn. */
 function packetLink(p: FindingPacket, drawn: readonly FlowRecord[]): string {
-  const text = `${p.flow.proto} ${p.flow.src}${p.flow.sport === null ? '' : `:${p.flow.sport}`} → ${p.flow.dst}${p.flow.dport === null ? '' : `:${p.flow.dport}`} at ${seconds(p.time)}`;
+  const text = `${p.flow.proto} ${endText(p.flow.src, p.flow.sport)} → ${endText(p.flow.dst, p.flow.dport)} at ${seconds(p.time)}`;
   const flow = drawn.find((f) => sameFlow(f, p.flow));
   if (flow === undefined) return `${esc(text)} (not drawn)`;
   const packet: PacketRecord | undefined = flow.kept.find((k) => Math.abs(k.time - p.time) < SAME_TIME_NS);
@@ -71,5 +72,5 @@ function packetLink(p: FindingPacket, drawn: readonly FlowRecord[]): string {
 
 function sameFlow(f: FlowRecord, t: FindingFlow): boolean {
   const o = f.orig;
-  return protoName(o.proto) === t.proto && formatIpv4(o.src) === t.src && formatIpv4(o.dst) === t.dst && (t.sport === null || o.srcU === t.sport) && (t.dport === null || o.dstU === t.dport);
+  return protoName(o.proto) === t.proto && formatInetAddr(o.src) === t.src && formatInetAddr(o.dst) === t.dst && (t.sport === null || o.srcU === t.sport) && (t.dport === null || o.dstU === t.dport);
 }

@@ -3,7 +3,7 @@
  * ladder and a table of its packets — the table is the ladder's text equivalent, and its
  * buttons select a packet for the hook diagram — then the failed flows only listed.
  */
-import { formatIpv4 } from '../../packet/ipv4-addr.js';
+import { formatInetAddr } from '../../packet/inet-addr.js';
 import { count, esc, seconds } from './markup.js';
 import { flowFailed, isClash, type FlowRecord, type PacketRecord } from './model.js';
 import { fate, fateText } from './packet-fate.js';
@@ -83,7 +83,7 @@ function packetTable(f: FlowRecord, packets: readonly PacketRecord[]): string {
 
 function listed(flows: readonly FlowRecord[]): string {
   const rows = flows
-    .map((f) => `<tr><td>${f.index}</td><td><code>${esc(flowTitle(f))}</code></td><td>${formatIpv4(f.reply?.dst ?? f.orig.src)}</td><td>${count(f.packets)}</td><td>${seconds(f.first)}</td><td>${esc(failure(f))}</td></tr>`)
+    .map((f) => `<tr><td>${f.index}</td><td><code>${esc(flowTitle(f))}</code></td><td>${formatInetAddr(f.reply?.dst ?? f.orig.src)}</td><td>${count(f.packets)}</td><td>${seconds(f.first)}</td><td>${esc(failure(f))}</td></tr>`)
     .join('');
   return `<h3 id="failed-listed">More failed flows (listed, not drawn)</h3>
 <table class="listed"><thead><tr><th scope="col">flow</th><th scope="col">original tuple</th><th scope="col">NAT address (reply destination)</th><th scope="col">packets</th><th scope="col">first packet</th><th scope="col">why</th></tr></thead><tbody>${rows}</tbody></table>`;

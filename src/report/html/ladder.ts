@@ -4,7 +4,7 @@
  * there, so NAT shows as the label changing across the node. The SVG is for the eye: its
  * aria-label says what it shows, and the flow's packet table (flows.ts) is the same in text.
  */
-import { formatIpv4 } from '../../packet/ipv4-addr.js';
+import { formatInetAddr } from '../../packet/inet-addr.js';
 import { esc } from './markup.js';
 import type { FlowRecord, PacketRecord } from './model.js';
 import { fate } from './packet-fate.js';
@@ -18,16 +18,16 @@ const ROW = 40;
 
 export function ladder(flow: FlowRecord, packets: readonly PacketRecord[], node: string): string {
   const height = TOP + packets.length * ROW + 10;
-  const server = flow.reply && flow.reply.src !== flow.orig.dst ? `${formatIpv4(flow.orig.dst)} (really ${formatIpv4(flow.reply.src)})` : formatIpv4(flow.orig.dst);
+  const server = flow.reply && flow.reply.src !== flow.orig.dst ? `${formatInetAddr(flow.orig.dst)} (really ${formatInetAddr(flow.reply.src)})` : formatInetAddr(flow.orig.dst);
   const heads = [
-    [X.client, `client ${formatIpv4(flow.orig.src)}`],
+    [X.client, `client ${formatInetAddr(flow.orig.src)}`],
     [X.node, `node ${node}`],
     [X.server, `server ${server}`],
   ] as const;
   const marker = `ah-${flow.index}`;
   const lines = heads.map(([x, label]) => `<text x="${x}" y="20" class="col">${esc(label)}</text><line x1="${x}" y1="30" x2="${x}" y2="${height - 4}" class="life"/>`).join('');
   const rows = packets.map((p, i) => arrows(p, TOP + i * ROW, marker)).join('');
-  const label = `Ladder diagram of flow ${flow.index}: ${packets.length} packets between client ${formatIpv4(flow.orig.src)}, node ${node} and server ${formatIpv4(flow.orig.dst)}; the table after it lists the same packets.`;
+  const label = `Ladder diagram of flow ${flow.index}: ${packets.length} packets between client ${formatInetAddr(flow.orig.src)}, node ${node} and server ${formatInetAddr(flow.orig.dst)}; the table after it lists the same packets.`;
   return `<svg class="ladder" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="${esc(label)}">
 <defs><marker id="${marker}" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z"/></marker></defs>
 ${lines}${rows}</svg>`;

@@ -1,10 +1,11 @@
 /**
  * Short texts for what the wire carried, as the page labels arrows and tuples with them:
- * "10.0.3.1:41000 → 192.168.206.1:8080 tcp [S]", ICMP with its type and id.
+ * "10.0.3.1:41000 → 192.168.206.1:8080 tcp [S]", "[fd00:3::1]:43000 → [fd00:206::1]:80 tcp [S]",
+ * ICMP and ICMPv6 with their type and id.
  */
-import { formatIpv4 } from '../../packet/ipv4-addr.js';
+import { formatInetAddr } from '../../packet/inet-addr.js';
 import { icmpIsQuery } from '../../netfilter/conntrack/tuple.js';
-import { IPPROTO } from '../../netfilter/constants.js';
+import { IPPROTO, isIcmp } from '../../netfilter/constants.js';
 import type { PacketView, TupleView } from '../../trace/events.js';
 import { protoName, tupleText } from '../../trace/format-common.js';
 
@@ -24,15 +25,15 @@ function hasPorts(proto: number): boolean {
 
 export function wireLabel(p: PacketView): string {
   const ports = hasPorts(p.proto) && p.fragOffset === 0;
-  const src = ports ? `${formatIpv4(p.saddr)}:${p.sport}` : formatIpv4(p.saddr);
-  const dst = ports ? `${formatIpv4(p.daddr)}:${p.dport}` : formatIpv4(p.daddr);
+  const src = ports ? withPort(p.saddr, p.sport) : formatInetAddr(p.saddr);
+  const dst = ports ? withPort(p.daddr, p.dport) : formatInetAddr(p.daddr);
   return `${src} → ${dst} ${protoName(p.proto)}${detail(p)}`;
 }
 
 function detail(p: PacketView): string {
   if (p.fragOffset !== 0) return ` frag ${p.fragOffset}`;
   if (p.proto === IPPROTO.TCP) return ` [${tcpFlags(p.tcpFlags)}]`;
-  if (p.proto === IPPROTO.ICMP) return icmpIsQuery(p.icmpType) ? ` type ${p.icmpType} id ${p.sport}` : ` type ${p.icmpType} code ${p.icmpCode}`;
+  if (isIcmp(p.proto)) return icmpIsQuery(p.icmpType, p.proto) ? ` type ${p.icmpType} id ${p.sport}` : ` type ${p.icmpType} code ${p.icmpCode}`;
   return '';
 }
 
@@ -46,7 +47,13 @@ export function tupleLabel(t: TupleView): string {
   return `${protoName(t.proto)} ${tupleText(t, ' ')}`;
 }
 
+/** An address and port: "10.0.3.1:41000", an IPv6 address bracketed (RFC 3986) "[fd00:3::1]:41000". */
+function withPort(addr: number, port: number): string {
+  const text = formatInetAddr(addr);
+  return text.includes(':') ? `[${text}]:${port}` : `${text}:${port}`;
+}
+
 /** One side of a tuple: "10.0.3.1:41000" (or the address alone where there are no ports). */
 export function endpoint(addr: number, port: number, proto: number): string {
-  return hasPorts(proto) ? `${formatIpv4(addr)}:${port}` : formatIpv4(addr);
+  return hasPorts(proto) ? withPort(addr, port) : formatInetAddr(addr);
 }
