@@ -10,6 +10,8 @@
 import { Hook, HOOK_IPTABLES_CHAIN, isIcmp } from '../netfilter/constants.js';
 import { Status, type Conn } from '../netfilter/conntrack/conn.js';
 import { Dir, invertTuple, Tuple, tupleFromPacket } from '../netfilter/conntrack/tuple.js';
+import type { L3Packet } from '../packet/l3-packet.js';
+import { Ipv6Packet } from '../packet/ipv6.js';
 import { TCP_STATE_NAME, TcpState } from '../netfilter/conntrack/tcp-state.js';
 import type { FateProbe, MasqueradeChoice, NatRuleBinding } from '../netfilter/probe.js';
 import { NatFlag } from '../netfilter/rules/model.js';
@@ -33,6 +35,16 @@ const HOLDERS_SHOWN = 8;
 function translatedTuple(ct: Conn): Tuple {
   const reply = ct.tuple(Dir.Reply);
   return invertTuple(reply) ?? reply.clone();
+}
+
+/**
+ * The flow a packet without an entry names: its tuple, or for an IPv6 packet with no upper-layer
+ * protocol (a non-first fragment, a chain ipv6_skip_exthdr cannot walk) its addresses and first
+ * next header, as no ports can be read (an IPv4 packet always has its protocol field).
+ */
+function flowOfPacket(p: L3Packet): Tuple {
+  if (p instanceof Ipv6Packet && p.proto < 0) return new Tuple(p.saddr, 0, p.daddr, 0, p.nexthdr);
+  return tupleFromPacket(p);
 }
 
 function translatedOf(ct: Conn): FlowTuple {
@@ -136,7 +148,7 @@ export class FlowCollector implements FateProbe {
   }
 
   invalid(skb: Skb, ct: Conn | null, why: readonly string[]): void {
-    const tuple = ct ? ct.tuple(Dir.Original).clone() : tupleFromPacket(skb.pkt);
+    const tuple = ct ? ct.tuple(Dir.Original).clone() : flowOfPacket(skb.pkt);
     this.lastInvalid = { skb, tuple, why: why.join('; ') || 'invalid' };
     if (ct) this.noteAsymmetric(ct, skb.time);
   }
@@ -181,7 +193,7 @@ export class FlowCollector implements FateProbe {
     this.lastClash = null;
     this.lastInvalid = null;
     const ct = skb.ct;
-    const tuple = ct ? ct.tuple(Dir.Original) : (invalid?.tuple ?? tupleFromPacket(skb.pkt));
+    const tuple = ct ? ct.tuple(Dir.Original) : (invalid?.tuple ?? flowOfPacket(skb.pkt));
     const number = this.tuples.idOf(tuple);
     const life = this.tuples.life(number);
     const key = flowKey(number, life);

@@ -299,7 +299,7 @@ export class Host {
 
   /** A drop by routing or forwarding; `fn` the kernel function that refused the packet. */
   routeDrop(skb: Skb, reason: string, fn: string): void {
-    this.sink?.emit({ kind: 'route', time: skb.time, host: this.name, skb: skb.id, result: 'drop', dev: null, nexthop: 0, reason });
+    this.sink?.emit({ kind: 'route', time: skb.time, host: this.name, skb: skb.id, result: 'drop', dev: null, nexthop: null, reason });
     this.dropped(skb, null, reason, null, fn);
   }
 

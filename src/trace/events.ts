@@ -109,7 +109,9 @@ export type TraceEvent =
       readonly nftTrace: readonly NftTraceEvent[];
       readonly drop: DropReason | null;
     })
-  | (Base & { readonly kind: 'route'; readonly result: 'local' | 'forward' | 'drop'; readonly dev: string | null; readonly nexthop: number; readonly reason: string | null })
+  | (Base & { readonly kind: 'route'; readonly result: 'local' | 'forward'; readonly dev: string | null; readonly nexthop: number; readonly reason: null })
+  /** Routing refused the packet: no device, no next hop. */
+  | (Base & { readonly kind: 'route'; readonly result: 'drop'; readonly dev: null; readonly nexthop: null; readonly reason: string })
   | (Base & { readonly kind: 'transmit'; readonly dev: string; readonly pkt: PacketView })
   /** A packet of the node's own stack, taken from a capture and fed at LOCAL_OUT (world/own-output.ts). */
   | (Base & { readonly kind: 'output'; readonly pkt: PacketView; readonly note: string | null })

@@ -106,6 +106,13 @@ describe('explain on kernel recordings', () => {
     ]);
   });
 
+  it('ip6-udp-frag-mtu1400: an overlapping non-first fragment names its flow by its addresses and the fragment header (no ports to read)', async () => {
+    const x = await explain('fixtures/kernel/ip6-udp-frag-mtu1400/capture.pcap');
+    const overlap = x.findings.filter((f) => f.cause.kind === 'other-drop' && /fragments overlap/.test(f.cause.reason));
+    expect(overlap.map((f) => f.flow)).toEqual([{ proto: 'proto 44', src: 'fd00:3::1', sport: null, dst: 'fd00:206::1', dport: null }]);
+    expect(overlap[0]!.evidence).toMatchObject({ hook: 'PREROUTING', fn: 'ipv6_defrag' });
+  });
+
   it("masq-to-ports-multi-ip: which address MASQUERADE picked toward each next hop, and why", async () => {
     const x = await explain('fixtures/kernel/masq-to-ports-multi-ip/capture.pcap');
     expect(x.findings).toEqual([]);
