@@ -8,6 +8,9 @@
   client6.py tcp SRC SPORT DST DPORT     connect (SPORT 0: any port), send "ping", print the
                                          answer, close
   client6.py udp SRC SPORT DST DPORT     send "query", print the answer
+  client6.py tcp-try SRC SPORT DST DPORT connect and print what happened (connected, or the
+                                         errno: a RST is ECONNREFUSED, an ICMPv6 error EACCES or
+                                         ECONNREFUSED by its code)
   client6.py udp-err SRC SPORT DST DPORT [HOPLIMIT [WAIT]]
                                          send one datagram with IPV6_RECVERR on and print the first
                                          error-queue entry (origin, ICMPv6 type/code, offender)
@@ -56,6 +59,18 @@ def tcp(src, sport, dst, dport):
     time.sleep(0.2); s.close(); time.sleep(0.5)
 
 
+def tcp_try(src, sport, dst, dport):
+    s = socket.socket(fam(dst)); s.settimeout(3)
+    s.bind((src, sport))
+    try:
+        s.connect((dst, dport))
+        what = "connected"
+    except OSError as e:
+        what = "errno=%s" % errno.errorcode.get(e.errno, e.errno)
+    print("tcp [%s]:%d -> [%s]:%d: %s" % (src, sport, dst, dport, what), flush=True)
+    s.close()
+
+
 def udp(src, sport, dst, dport):
     u = socket.socket(fam(dst), socket.SOCK_DGRAM); u.settimeout(3)
     u.bind((src, sport))
@@ -95,6 +110,8 @@ if __name__ == "__main__":
         serve(a[1], int(a[2]) if len(a) > 2 else 80, int(a[3]) if len(a) > 3 else 53, int(a[4]) if len(a) > 4 else 1)
     elif a[0] == "tcp":
         tcp(a[1], int(a[2]), a[3], int(a[4]))
+    elif a[0] == "tcp-try":
+        tcp_try(a[1], int(a[2]), a[3], int(a[4]))
     elif a[0] == "udp":
         udp(a[1], int(a[2]), a[3], int(a[4]))
     elif a[0] == "udp-err":

@@ -19,6 +19,7 @@ import type { EthHeader, NetDevice } from './device.js';
 import { routeNexthop, type Fib, type Route } from './fib.js';
 import { IcmpRateLimit } from '../ipv4/icmp-ratelimit.js';
 import { sendReject } from '../ipv4/nf-reject-ipv4.js';
+import { sendReject6 } from '../ipv6/nf-reject-ipv6.js';
 import type { Sysctl } from './sysctl.js';
 import { inetSelectAddr } from '../ipv4/devinet.js';
 import type { Ipvs } from '../netfilter/ipvs/ipvs.js';
@@ -287,8 +288,11 @@ export class Host {
     }
     if (verdict === Verdict.Drop) {
       this.dropped(skb, hook, skb.drop?.reason ?? 'dropped', skb.drop?.counter ?? null);
-      // REJECT for IPv6 (nf_reject_ipv6) is not modelled: an ip6 table's REJECT only drops
-      if (skb.drop?.reject && !isIpv6Skb(skb)) sendReject(this, ipv4Path(skb), skb.drop.reject);
+      const reject = skb.drop?.reject;
+      if (reject) {
+        if (isIpv6Skb(skb)) sendReject6(this, skb, reject);
+        else sendReject(this, ipv4Path(skb), reject);
+      }
     }
     return false;
   }

@@ -6,6 +6,7 @@ import { checksum, pseudoHeaderSum } from './checksum.js';
 import { Ipv4Packet, TcpFlag, writeU16, writeU32 } from './ipv4.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import { ICMP_ECHO } from './icmp.js';
+import type { L3Packet } from './l3-packet.js';
 
 export interface EchoFields {
   readonly saddr: number;
@@ -105,17 +106,27 @@ export function buildTcp(f: TcpFields): Ipv4Packet {
  * The RST that answers a TCP segment (tcp_v4_send_reset, nf_reject_ip_tcphdr_put): with the
  * segment's ACK number as sequence, or else acknowledging what it carried; IP id 0, window 0.
  */
-export function buildTcpReset(p: Ipv4Packet): Ipv4Packet {
+/**
+ * The sequence numbers and flags of the RST answering segment `p`, alike in both families
+ * (nf_reject_ip_tcphdr_put, nf_reject_ip6_tcphdr_put): an ACK's acknowledgement becomes the
+ * sequence; otherwise the RST acknowledges what the segment consumed.
+ */
+export function resetSequence(p: L3Packet): { readonly seq: number; readonly ack: number; readonly flags: number } {
   const hasAck = (p.tcpFlags & TcpFlag.ACK) !== 0;
   const consumed = p.tcpPayloadLength + (p.tcpFlags & TcpFlag.SYN ? 1 : 0) + (p.tcpFlags & TcpFlag.FIN ? 1 : 0);
+  return { seq: hasAck ? p.tcpAckSeq : 0, ack: hasAck ? 0 : (p.tcpSeq + consumed) >>> 0, flags: hasAck ? TcpFlag.RST : TcpFlag.RST | TcpFlag.ACK };
+}
+
+export function buildTcpReset(p: Ipv4Packet): Ipv4Packet {
+  const { seq, ack, flags } = resetSequence(p);
   return buildTcp({
     saddr: p.daddr,
     daddr: p.saddr,
     sport: p.dport,
     dport: p.sport,
-    seq: hasAck ? p.tcpAckSeq : 0,
-    ack: hasAck ? 0 : (p.tcpSeq + consumed) >>> 0,
-    flags: hasAck ? TcpFlag.RST : TcpFlag.RST | TcpFlag.ACK,
+    seq,
+    ack,
+    flags,
     window: 0,
     ipId: 0,
     ttl: 64,

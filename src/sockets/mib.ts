@@ -15,6 +15,7 @@ export const MIB_NAMES = [
   'IcmpOutDestUnreachs',
   'IpInHdrErrors',
   'IpInAddrErrors',
+  'IpExtInNoRoutes',
   'IpReasmReqds',
   'IpReasmOKs',
   'IpReasmFails',

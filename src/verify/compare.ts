@@ -9,7 +9,7 @@
  */
 import { formatIpv4 } from '../packet/ipv4-addr.js';
 import { formatIpv6, ipv6Handle } from '../packet/ipv6-addr.js';
-import type { SentPacket } from '../world/capture-replay.js';
+import type { NatsimPacket, SentPacket } from '../world/capture-replay.js';
 
 export type Outcome = 'match' | 'differs' | 'missing' | 'extra';
 
@@ -37,6 +37,8 @@ export interface PacketResult {
   readonly differences: FieldDifference[];
   /** Why a match is one although bytes differ (the kernel's own IP id, a random port). */
   readonly note: string | null;
+  /** natsim's packet is the node's own, taken from the capture (NatsimPacket.fromCapture). */
+  readonly fromCapture: boolean;
 }
 
 export interface VerifySummary {
@@ -47,6 +49,8 @@ export interface VerifySummary {
   readonly extra: number;
   readonly kernelSent: number;
   readonly natsimSent: number;
+  /** Matches whose natsim packet was taken from the capture: they check the way out, not the making. */
+  readonly fromCapture: number;
 }
 
 /**
@@ -330,6 +334,7 @@ export function describePacket(d: Uint8Array): string {
 
 interface Indexed extends SentPacket {
   readonly n: number;
+  readonly fromCapture?: boolean;
 }
 
 /** How two packets compare: equal, equal but for a value the kernel chose itself, or not. */
@@ -482,7 +487,7 @@ function portOf(d: Uint8Array, field: 'sport' | 'dport'): number | null {
 }
 
 export interface VerifyInput {
-  readonly sent: readonly SentPacket[];
+  readonly sent: readonly NatsimPacket[];
   readonly recorded: readonly SentPacket[];
   readonly received: ReceivedIds;
   readonly devName: (ifindex: number) => string;
@@ -516,7 +521,7 @@ export function verifyPackets(input: VerifyInput): { results: PacketResult[]; su
   const side = (p: Indexed): PacketSide => ({ index: p.n, time: p.time / 1e9, summary: describePacket(p.bytes) });
   const results = steps.map((s): PacketResult & { order: number } => {
     const p = (s.k ?? s.n)!;
-    const base = { ifindex: p.ifindex, dev: input.devName(p.ifindex), kernel: s.k ? side(s.k) : null, natsim: s.n ? side(s.n) : null, order: s.k ? s.k.time : s.n!.time };
+    const base = { ifindex: p.ifindex, dev: input.devName(p.ifindex), kernel: s.k ? side(s.k) : null, natsim: s.n ? side(s.n) : null, fromCapture: s.n?.fromCapture === true, order: s.k ? s.k.time : s.n!.time };
     if (!s.k) return { ...base, outcome: 'extra', differences: [], note: null };
     if (!s.n) return { ...base, outcome: 'missing', differences: [], note: null };
     const jd = s.judgement!;
@@ -539,6 +544,7 @@ export function verifyPackets(input: VerifyInput): { results: PacketResult[]; su
     extra: count('extra'),
     kernelSent: kernel.length,
     natsimSent: natsim.length,
+    fromCapture: results.filter((r) => r.outcome === 'match' && r.fromCapture).length,
   };
   return { results: results.map(({ order: _order, ...r }) => r), summary };
 }

@@ -64,6 +64,7 @@ export async function verifyCommand(capture: string, options: VerifyOptions, out
     for (const r of results) if (r.outcome !== 'match') for (const line of describeResult(r)) out.line(line);
     const tolerated = results.filter((r) => r.outcome === 'match' && r.note !== null);
     if (tolerated.length > 0) out.line(`(${tolerated.length} matched although a value the kernel chose itself differs: ${[...new Set(tolerated.map((r) => r.note))].join('; ')})`);
+    if (summary.fromCapture > 0) out.line(`(${summary.fromCapture} of the matches are the node's own packets, taken from the capture and fed at LOCAL_OUT: they check conntrack and NAT on the way out, not that natsim would have made them)`);
     if (notCompared.total > 0) out.line(`not compared: ${notCompared.total} record${notCompared.total === 1 ? '' : 's'} (${[...replay.skipped].map(([why, n]) => `${n} × ${why}`).join(', ')})`);
     out.line(summaryLine);
   }

@@ -44,10 +44,19 @@ export interface SentPacket {
   readonly bytes: Uint8Array;
 }
 
+/**
+ * A packet natsim sent. `fromCapture`: one of the node's own packets that natsim took from the
+ * capture and fed at LOCAL_OUT (own-output.ts): its leaving checks conntrack and NAT on the way
+ * out, not that natsim would have made it.
+ */
+export interface NatsimPacket extends SentPacket {
+  readonly fromCapture: boolean;
+}
+
 /** The packets themselves, kept only when asked (memory would grow with the capture). */
 export interface KeptPackets {
   /** What natsim sent, in order. */
-  readonly sent: SentPacket[];
+  readonly sent: NatsimPacket[];
   /** The capture's own outgoing IP packets, NDP and ARP aside (what the kernel sent). */
   readonly recorded: SentPacket[];
 }
@@ -223,9 +232,9 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
         return;
       }
       sentCount++;
+      kept?.sent.push({ time: now, ifindex: dev.index, bytes: Uint8Array.from(skb.pkt.data), fromCapture: own.isFed(skb) });
       own.sent(skb);
       host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, kernelTime(host.nf.recorded, skb));
-      kept?.sent.push({ time: now, ifindex: dev.index, bytes: Uint8Array.from(skb.pkt.data) });
     },
     // the kernel itself answers an echo request for the node (icmp_echo); sockets' data is the capture's
     deliver: (h: Host, skb: Skb) => (isIpv6Skb(skb) ? icmpv6Echo(h, skb) : icmpEcho(h, ipv4Path(skb), echoIds.u16())),

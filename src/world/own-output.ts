@@ -59,9 +59,14 @@ export class OwnOutput {
     private readonly sockets: readonly NodeSocket[],
   ) {}
 
+  /** Whether `skb` is the captured packet being fed (natsim sending it on, not making it). */
+  isFed(skb: Skb): boolean {
+    return skb.pkt === this.feeding;
+  }
+
   /** Every packet natsim transmits; only the ones its own stack made are remembered. */
   sent(skb: Skb): void {
-    if (skb.indev !== null || skb.pkt === this.feeding) return;
+    if (skb.indev !== null || this.isFed(skb)) return;
     this.forgetBefore(skb.time - SAME_PACKET_NS);
     const key = wireKey(skb.pkt);
     const times = this.made.get(key);
