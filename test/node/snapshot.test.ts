@@ -57,6 +57,7 @@ const EXPECTED: Record<string, { interfaces?: typeof ROUTER | ((macs: Map<string
   'ip6-udp-frag-mtu1400': { interfaces: router6(), ruleset: 'nft-ruleset.txt', ipv6Only: true },
   'ip6tables-masq': { interfaces: router6(), ruleset: 'ip6tables-save.txt', ipv6Only: true },
   'dnat66-port-forward': { interfaces: router6(), ruleset: 'nft-ruleset.txt', ipv6Only: true },
+  'ip6-reject': { interfaces: router6(), ruleset: 'nft-ruleset.txt', ipv6Only: true },
   'dual-stack-router': { interfaces: router6(true), ruleset: 'nft-ruleset.txt' },
   'ip6-masq-source-selection': {
     // several global WAN addresses, one deprecated (ipv6_dev_get_saddr's rules), and a route to a second WAN prefix
