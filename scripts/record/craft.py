@@ -6,6 +6,9 @@
   craft.py tcp SRC SPORT DST DPORT FLAGS [SEQ [ACK]]
                                              one TCP segment with the given flags (e.g. SF, SR, S, A),
                                              valid checksum, no reply expected
+  craft.py tcp6 SRC SPORT DST DPORT FLAGS [SEQ [ACK]]
+                                             the same over IPv6 (the kernel fills in the IPv6 header
+                                             and, with IPV6_CHECKSUM, the TCP checksum)
   craft.py ping6 SRC DST COUNT [ID]          ICMPv6 echo requests over a raw socket (the kernel fills
                                              in the checksum), 0.2 s apart, printing each reply
   craft.py icmp-unreach SRC DST QSRC QSPORT QDST QDPORT
@@ -102,6 +105,18 @@ def tcp(src, sport, dst, dport, flags, seq=1000, ack=0):
     print("sent tcp %s:%d -> %s:%d flags %s seq %d ack %d" % (src, sport, dst, dport, flags, seq, ack), flush=True)
 
 
+def tcp6(src, sport, dst, dport, flags, seq=1000, ack=0):
+    f = 0
+    for c in flags:
+        f |= FLAGS[c]
+    t = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, f, 64240, 0, 0)
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    s.setsockopt(socket.IPPROTO_IPV6, getattr(socket, "IPV6_CHECKSUM", 7), 16)
+    s.bind((src, 0))
+    s.sendto(t, (dst, 0))
+    print("sent tcp [%s]:%d -> [%s]:%d flags %s seq %d ack %d" % (src, sport, dst, dport, flags, seq, ack), flush=True)
+
+
 def icmp_unreach(src, dst, qsrc, qsport, qdst, qdport):
     body = b"ghost"
     u = struct.pack("!HHHH", qsport, qdport, 8 + len(body), 0) + body
@@ -121,6 +136,8 @@ if __name__ == "__main__":
         ping6(a[1], a[2], int(a[3]), int(a[4]) if len(a) > 4 else 0x4242)
     elif a[0] == "tcp":
         tcp(a[1], int(a[2]), a[3], int(a[4]), a[5], *[int(x) for x in a[6:8]])
+    elif a[0] == "tcp6":
+        tcp6(a[1], int(a[2]), a[3], int(a[4]), a[5], *[int(x) for x in a[6:8]])
     elif a[0] == "icmp-unreach":
         icmp_unreach(a[1], a[2], a[3], int(a[4]), a[5], int(a[6]))
     else:

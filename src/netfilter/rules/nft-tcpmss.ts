@@ -1,7 +1,8 @@
 /**
  * `tcp option maxseg size set rt mtu | N` (nft_exthdr_tcp_set_eval with nft_rt's
  * NFT_RT_TCPMSS, get_tcpmss): the MSS option of the TCP packet is lowered to the value — the
- * smaller of the route's MTU and the reverse route's, less 40 — never raised (an increase can
+ * smaller of the route's MTU and the reverse route's, less the IP and TCP headers (40, IPv6 60) —
+ * never raised (an increase can
  * stall the connection); a packet without the option is left as it is. The checksum is
  * updated incrementally (inet_proto_csum_replace2).
  */
@@ -10,11 +11,9 @@ import { readU16, writeU16 } from '../../packet/ipv4.js';
 import { IPPROTO } from '../constants.js';
 import type { RuleContext } from './context.js';
 import type { NftExpr, Rule } from './model.js';
-import { devMtu } from './xt-tcpmss.js';
+import { devMtu, skbRoute, tcpMinlen } from './xt-tcpmss.js';
 
 const TCPOPT_MSS = 2;
-/** sizeof(struct iphdr) + sizeof(struct tcphdr). */
-const MINLEN = 40;
 /** TCP_MSS_DEFAULT: what get_tcpmss gives for an MTU it cannot use. */
 const TCP_MSS_DEFAULT = 536;
 
@@ -35,9 +34,10 @@ export class NftMssSet implements NftExpr {
     let newmss: number;
     if (this.mss === 'rt') {
       // nft_rt_get_eval: no route yet breaks the rule
-      if (!skb.route) return false;
-      const mtu = Math.min(devMtu(skb.route.dev), devMtu(ctx.routeTo(p.saddr)?.dev ?? null));
-      newmss = mtu <= MINLEN || mtu > 0xffff ? TCP_MSS_DEFAULT : mtu - MINLEN;
+      const route = skbRoute(skb);
+      if (!route) return false;
+      const mtu = Math.min(devMtu(route.dev), devMtu(ctx.routeTo(p.saddr)?.dev ?? null));
+      newmss = mtu <= tcpMinlen(p) || mtu > 0xffff ? TCP_MSS_DEFAULT : mtu - tcpMinlen(p);
     } else newmss = this.mss;
     const d = p.data;
     const th = p.l4off;

@@ -1,14 +1,18 @@
 /**
- * `-j TCPMSS --set-mss N | --clamp-mss-to-pmtu` (net/netfilter/xt_TCPMSS.c, tcpmss_tg4 and
- * tcpmss_mangle_packet): lowers the MSS option of a TCP SYN to N, or to the smaller of the
- * route's MTU and the reverse route's MTU less 40; never raises it. A SYN without the option
- * and without payload gets one (at most 536, RFC 1122's default). Checksums are updated
- * incrementally (inet_proto_csum_replace2/4) as the kernel does.
- * natsim's devices have the MTUs of their kind: 1500 for Ethernet, 65536 for loopback.
+ * `-j TCPMSS --set-mss N | --clamp-mss-to-pmtu` (net/netfilter/xt_TCPMSS.c, tcpmss_tg4,
+ * tcpmss_tg6 and tcpmss_mangle_packet): lowers the MSS option of a TCP SYN to N, or to the
+ * smaller of the route's MTU and the reverse route's less the IP and TCP headers (40 bytes for
+ * IPv4, 60 for IPv6); never raises it. A SYN without the option and without payload gets one
+ * (at most 536, RFC 1122's default, or 1220 for IPv6: the 1280 minimum MTU less 60). Checksums
+ * are updated incrementally (inet_proto_csum_replace2/4) as the kernel does. A route's MTU is
+ * its device's (natsim's routes carry no mtu metric).
  */
 import { csumReplace16, csumReplace32, csumReplacePartial32 } from '../../packet/checksum.js';
 import { Ipv4Packet, readU16, writeU16 } from '../../packet/ipv4.js';
+import { Ipv6Packet } from '../../packet/ipv6.js';
+import type { L3Packet } from '../../packet/l3-packet.js';
 import type { NetDevice } from '../../host/device.js';
+import { isIpv6Skb, type Skb } from '../skb.js';
 import { Hook, IPPROTO } from '../constants.js';
 import type { RuleContext } from './context.js';
 import type { OptionReader } from './iptables-modules.js';
@@ -19,14 +23,29 @@ const TCPOPT_NOP = 1;
 const TCPOPT_MSS = 2;
 const TCPOLEN_MSS = 4;
 const TCPHDR_SYN = 0x02;
-/** sizeof(struct iphdr) + sizeof(struct tcphdr): minlen of tcpmss_tg4. */
-const MINLEN = 40;
 /** dst_mtu's value when there is no route (tcpmss_reverse_mtu starts from ~0U). */
 const NO_MTU = 0xffffffff;
 
 export function devMtu(dev: NetDevice | null): number {
-  if (dev === null) return NO_MTU;
-  return dev.type === 'loopback' ? 65536 : 1500;
+  return dev === null ? NO_MTU : dev.mtu;
+}
+
+/** skb_dst(skb) of either family: the IPv4 route, or an IPv6 skb's route6. */
+export function skbRoute(skb: Skb): { readonly dev: NetDevice | null } | null {
+  return isIpv6Skb(skb) ? skb.route6 : skb.route;
+}
+
+/**
+ * The IP and TCP headers' least length: tcpmss_tg4's and tcpmss_tg6's minlen, and get_tcpmss's
+ * (sizeof(struct iphdr) or sizeof(struct ipv6hdr), plus sizeof(struct tcphdr)).
+ */
+export function tcpMinlen(p: L3Packet): number {
+  return p instanceof Ipv6Packet ? 60 : 40;
+}
+
+/** tcpmss_mangle_packet's MSS for a SYN that had none: IPv4's 536 (RFC 1122), IPv6's 1220 (RFC 2460's 1280 MTU less 60). */
+function defaultMss(p: L3Packet): number {
+  return p instanceof Ipv6Packet ? 1220 : 536;
 }
 
 /** optlen: EOL, NOP and a zero length take one byte. */
@@ -68,9 +87,9 @@ class XtTcpmss implements XtTarget {
     let newmss: number;
     if (this.mss === 'clamp') {
       const inMtu = devMtu(ctx.routeTo(p.saddr)?.dev ?? null);
-      const minMtu = Math.min(devMtu(skb.route?.dev ?? null), inMtu);
-      if (minMtu <= MINLEN) return -1;
-      newmss = minMtu - MINLEN;
+      const minMtu = Math.min(devMtu(skbRoute(skb)?.dev ?? null), inMtu);
+      if (minMtu <= tcpMinlen(p)) return -1;
+      newmss = minMtu - tcpMinlen(p);
     } else newmss = this.mss;
     const d = p.data;
     const th = p.l4off;
@@ -85,19 +104,18 @@ class XtTcpmss implements XtTarget {
     }
     // data after the header, or no room in doff: the SYN goes on unchanged
     if (len > hdrlen || hdrlen >= 15 * 4) return 0;
-    // tcpmss_tg6 grows an IPv6 packet the same way; natsim grows only IPv4 ones so far
-    if (!(p instanceof Ipv4Packet)) {
-      ctx.state.notes?.push('TCPMSS: adding an MSS option to an IPv6 SYN is not modelled; left unchanged');
-      return 0;
-    }
-    skb.pkt = withMssOption(p, Math.min(newmss, 536));
-    ctx.state.notes?.push(`TCPMSS: MSS option ${Math.min(newmss, 536)} added`);
+    const mss = Math.min(newmss, defaultMss(p));
+    skb.pkt = withMssOption(p, mss);
+    ctx.state.notes?.push(`TCPMSS: MSS option ${mss} added`);
     return TCPOLEN_MSS;
   }
 }
 
-/** The option-adding half of tcpmss_mangle_packet and tcpmss_tg4's tot_len update, on a longer copy. */
-function withMssOption(p: Ipv4Packet, mss: number): Ipv4Packet {
+/**
+ * The option-adding half of tcpmss_mangle_packet, on a longer copy, then tcpmss_tg4's tot_len
+ * and header checksum update or tcpmss_tg6's payload_len.
+ */
+function withMssOption(p: L3Packet, mss: number): L3Packet {
   const th = p.l4off;
   const len = p.length - th;
   const d = new Uint8Array(p.length + TCPOLEN_MSS);
@@ -113,10 +131,13 @@ function withMssOption(p: Ipv4Packet, mss: number): Ipv4Packet {
   if (p.csumPartial) check = csumReplacePartial32(check, len, len + TCPOLEN_MSS);
   else check = csumReplace16(csumReplace32(csumReplace16(check, len, len + TCPOLEN_MSS), 0, word), oldDoff, readU16(d, th + 12));
   writeU16(d, th + 16, check);
-  const totLen = readU16(d, 2);
-  writeU16(d, 2, totLen + TCPOLEN_MSS);
-  writeU16(d, 10, csumReplace16(readU16(d, 10), totLen, totLen + TCPOLEN_MSS));
-  const grown = Ipv4Packet.adopt(d);
+  if (p instanceof Ipv6Packet) writeU16(d, 4, readU16(d, 4) + TCPOLEN_MSS);
+  else {
+    const totLen = readU16(d, 2);
+    writeU16(d, 2, totLen + TCPOLEN_MSS);
+    writeU16(d, 10, csumReplace16(readU16(d, 10), totLen, totLen + TCPOLEN_MSS));
+  }
+  const grown = p instanceof Ipv6Packet ? Ipv6Packet.adopt(d) : Ipv4Packet.adopt(d);
   if (typeof grown === 'string') throw new Error(`TCPMSS made a packet natsim cannot read (${grown}): a bug`);
   return grown;
 }
