@@ -14,6 +14,9 @@ import { Ipv4Packet, readU16, TcpFlag, writeU16 } from '../../src/packet/ipv4.js
 import type { L3Packet } from '../../src/packet/l3-packet.js';
 import { conntrackWanted } from '../../src/netfilter/conntrack/netns.js';
 import { errorOf, parse } from './helpers.js';
+import { ipv6Frames } from '../ipv6/capture6.js';
+import { parseIptablesSave } from '../../src/netfilter/rules/iptables-parser.js';
+import { NFPROTO_IPV6 } from '../../src/netfilter/rules/model.js';
 import { ETH0, ETH1, ip, LEGACY, runChain, udp, xtTable } from './xt-helpers.js';
 
 const route = (dev: typeof ETH0): Route => ({ table: 254, type: 'unicast', dst: 0, prefixLen: 0, dev, gateway: 0, prefsrc: 0, metric: 0, scope: 0 });
@@ -49,6 +52,21 @@ describe('CHECKSUM (xt_CHECKSUM.c checksum_tg)', () => {
     expect(run.skb.pkt.csumPartial).toBe(false);
     expect(run.skb.pkt.checksumsValid()).toBe(true);
     expect(readU16(run.skb.pkt.data, 26)).toBe(readU16(udp('192.168.122.1', '192.168.122.50', { sport: 67, dport: 68 }).data, 26));
+    expect(run.notes[0]).toMatch(/^CHECKSUM: partial UDP checksum completed/);
+  });
+
+  it('completes an IPv6 one over the IPv6 pseudo-header (ip6tables; a partial UDP datagram of the ip6-masq-router recording)', async () => {
+    const frames = await ipv6Frames('fixtures/kernel/ip6-masq-router/capture.pcap');
+    const p = frames.map((f) => f.pkt).find((x) => x.proto === IPPROTO.UDP && x.csumPartial)!;
+    const sumAt = p.l4off + 6;
+    const t6 = parseIptablesSave('*mangle\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -p udp -j CHECKSUM --checksum-fill\nCOMMIT\n', 'r', null, new Map(), NFPROTO_IPV6).tables[0]!;
+    const run = runChain(t6, p, { ...post, outdev: ETH0 });
+    expect(run.skb.pkt.csumPartial).toBe(false);
+    expect(run.skb.pkt.checksumsValid()).toBe(true);
+    // only the checksum changed: the partial sum (the pseudo-header's) became the full one
+    expect(readU16(run.skb.pkt.data, sumAt)).not.toBe(readU16(p.data, sumAt));
+    expect([...run.skb.pkt.data.subarray(0, sumAt)]).toEqual([...p.data.subarray(0, sumAt)]);
+    expect([...run.skb.pkt.data.subarray(sumAt + 2)]).toEqual([...p.data.subarray(sumAt + 2)]);
     expect(run.notes[0]).toMatch(/^CHECKSUM: partial UDP checksum completed/);
   });
 

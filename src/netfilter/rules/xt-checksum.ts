@@ -6,6 +6,7 @@
  */
 import { checksum, pseudoHeaderSum } from '../../packet/checksum.js';
 import { Ipv4Packet, writeU16 } from '../../packet/ipv4.js';
+import { Ipv6Packet } from '../../packet/ipv6.js';
 import { IPPROTO } from '../constants.js';
 import type { RuleContext } from './context.js';
 import type { OptionReader } from './iptables-modules.js';
@@ -19,12 +20,7 @@ class XtChecksum implements XtTarget {
   target(ctx: RuleContext, rule: Rule): boolean {
     const p = ctx.skb.pkt;
     if (!p.csumPartial) return true;
-    // skb_checksum_help over an IPv6 pseudo-header is not modelled yet
-    if (!(p instanceof Ipv4Packet)) {
-      ctx.state.notes?.push('CHECKSUM: completing an IPv6 partial checksum is not modelled; left partial');
-      return true;
-    }
-    ctx.skb.pkt = checksumHelp(p);
+    ctx.skb.pkt = p instanceof Ipv4Packet ? checksumHelp(p) : checksumHelp6(p);
     ctx.state.notes?.push(`CHECKSUM: partial ${p.proto === IPPROTO.TCP ? 'TCP' : 'UDP'} checksum completed (rule "${rule.text}")`);
     return true;
   }
@@ -38,6 +34,15 @@ function checksumHelp(p: Ipv4Packet): Ipv4Packet {
   const sum = checksum(d, p.l4off, d.length, pseudoHeaderSum(p.saddr, p.daddr, p.proto, d.length - p.l4off));
   writeU16(d, at, p.proto === IPPROTO.UDP && sum === 0 ? 0xffff : sum);
   const full = Ipv4Packet.adopt(d);
+  if (typeof full === 'string') throw new Error(`CHECKSUM made a packet natsim cannot read (${full}): a bug`);
+  return full;
+}
+
+/** skb_checksum_help over IPv6's pseudo-header (csum_ipv6_magic), on a copy read afresh so it is no longer partial. */
+function checksumHelp6(p: Ipv6Packet): Ipv6Packet {
+  const scratch = Ipv6Packet.adopt(p.data.slice()) as Ipv6Packet;
+  scratch.fillL4Checksum();
+  const full = Ipv6Packet.adopt(scratch.data);
   if (typeof full === 'string') throw new Error(`CHECKSUM made a packet natsim cannot read (${full}): a bug`);
   return full;
 }
