@@ -10,6 +10,7 @@
 import { Hook, HOOK_IPTABLES_CHAIN, isIcmp } from '../netfilter/constants.js';
 import { Status, type Conn } from '../netfilter/conntrack/conn.js';
 import { Dir, invertTuple, Tuple, tupleFromPacket } from '../netfilter/conntrack/tuple.js';
+import { nodeDir } from '../netfilter/conntrack/tuplehash.js';
 import type { L3Packet } from '../packet/l3-packet.js';
 import { Ipv6Packet } from '../packet/ipv6.js';
 import { TCP_STATE_NAME, TcpState } from '../netfilter/conntrack/tcp-state.js';
@@ -265,8 +266,9 @@ export class FlowCollector implements FateProbe {
     const back = invertTuple(ct.tuple(Dir.Original));
     if (!back) return;
     const found = this.host.nf.table.find(back);
-    if (!found || found.dir !== Dir.Reply || !found.conn.has(Status.DstNat)) return;
-    const f = this.live.get(found.conn);
+    const dnat = found ? this.host.nf.table.conn(found) : null;
+    if (!dnat || nodeDir(found) !== Dir.Reply || !dnat.has(Status.DstNat)) return;
+    const f = this.live.get(dnat);
     if (f) f.asymmetric ??= this.moment(time);
   }
 
@@ -290,8 +292,8 @@ export class FlowCollector implements FateProbe {
     for (let a = range.minAddr; a <= range.maxAddr; a++) {
       for (let p = range.minProto; p <= range.maxProto; p++) {
         const probe = this.candidate(reply, src, a, p);
-        const found = this.host.nf.table.find(probe);
-        if (found) holders.set(found.conn, true);
+        const found = this.host.nf.table.lookup(probe);
+        if (found) holders.set(found, true);
       }
     }
     const shown = [...holders.keys()].slice(0, HOLDERS_SHOWN).map((c) => this.connRef(c));

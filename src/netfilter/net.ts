@@ -77,24 +77,24 @@ export class NetfilterNet {
     this.frag6 = new NfCtFrag6(sysctl, this.mib);
   }
 
-  /** nf_ct_delete: out of the table and the NAT bysource index, with a DESTROY event; its TCP state leaves the shared slab. */
+  /** nf_ct_delete: out of the table and the NAT bysource index, with a DESTROY event; its records leave the shared slabs. */
   destroy(conn: Conn, now: number): void {
     this.table.remove(conn);
     this.expiry.unschedule(conn);
     this.bysource.remove(conn);
     eventDestroy(this, conn, now);
     this.probe?.destroyed(conn, now);
-    conn.tcp?.release();
+    conn.release();
   }
 
   /**
    * The last reference to an unconfirmed entry is dropped (nf_conntrack_put →
    * nf_conntrack_destroy): nf_nat_cleanup_conntrack takes it out of the NAT bysource index,
-   * nf_conntrack_free its TCP state.
+   * nf_conntrack_free its records.
    */
   freeUnconfirmed(conn: Conn): void {
     this.bysource.remove(conn);
-    conn.tcp?.release();
+    conn.release();
   }
 
   nextConnId(): number {

@@ -20,6 +20,7 @@
 import { IPPROTO } from '../netfilter/constants.js';
 import { Status } from '../netfilter/conntrack/conn.js';
 import { icmpIsQuery, invertTuple, otherDir, tupleFromPacket, type Tuple } from '../netfilter/conntrack/tuple.js';
+import { NO_NODE, nodeDir } from '../netfilter/conntrack/tuplehash.js';
 import { manipToTarget } from '../netfilter/nat/manip.js';
 import { ManipType } from '../netfilter/nat/unique-tuple.js';
 import { formatIpv4 } from '../packet/ipv4-addr.js';
@@ -172,9 +173,9 @@ export class OwnOutput {
    */
   private beforeNatOfKnown(wire: Tuple): Tuple | null {
     const inverse = invertTuple(wire);
-    const h = inverse && this.host.nf.table.find(inverse);
+    const h = inverse ? this.host.nf.table.find(inverse) : NO_NODE;
     if (!h) return null;
-    return h.conn.tuple(otherDir(h.dir));
+    return this.host.nf.table.conn(h).tuple(otherDir(nodeDir(h)));
   }
 
   /** A TCP or UDP socket of the node connected from this source port to somewhere else. */
@@ -202,8 +203,8 @@ export class OwnOutput {
   private icmpError(pkt: Ipv4Packet): OwnPacket {
     const quoted = pkt.quotedPacket();
     if (typeof quoted === 'string') return { kind: 'feed', pkt, note: null };
-    const h = this.host.nf.table.find(tupleFromPacket(quoted));
-    if (h && (h.conn.has(Status.SrcNat) || h.conn.has(Status.DstNat))) return { kind: 'skip', reason: "the node's own ICMP error about a NATed connection (not modelled)" };
+    const ct = this.host.nf.table.lookup(tupleFromPacket(quoted));
+    if (ct && (ct.has(Status.SrcNat) || ct.has(Status.DstNat))) return { kind: 'skip', reason: "the node's own ICMP error about a NATed connection (not modelled)" };
     return { kind: 'feed', pkt, note: null };
   }
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CtInfo, Status, type Conn } from '../../src/netfilter/conntrack/conn.js';
 import { conntrackIn } from '../../src/netfilter/conntrack/core.js';
 import { Dir, Tuple } from '../../src/netfilter/conntrack/tuple.js';
+import { NO_NODE, nodeDir } from '../../src/netfilter/conntrack/tuplehash.js';
 import { confirm } from '../../src/netfilter/conntrack/confirm.js';
 import type { ConntrackEventType } from '../../src/netfilter/conntrack/ecache.js';
 import { gcSweep } from '../../src/netfilter/conntrack/gc.js';
@@ -123,12 +124,15 @@ describe('the table holds an entry by its own tuples', () => {
   it('finds both directions, loses them on removal, and refuses a new reply tuple once confirmed', () => {
     const n = net();
     const ct = pass(n, udp(A, 1000, B, 53), 0).skb.ct!;
-    const reply = ct.tuple(Dir.Reply);
-    expect(n.table.find(new Tuple(B, 53, A, 1000, 17))).toBe(reply); // the node is the tuple itself
-    expect(n.table.find(ct.tuple(Dir.Original).clone())?.dir).toBe(Dir.Original);
+    const reply = n.table.find(new Tuple(B, 53, A, 1000, 17));
+    expect([n.table.conn(reply), nodeDir(reply)]).toEqual([ct, Dir.Reply]);
+    const original = n.table.find(ct.tuple(Dir.Original));
+    expect([n.table.conn(original), nodeDir(original)]).toEqual([ct, Dir.Original]);
     expect(() => ct.setReply(new Tuple(B, 53, ip('192.0.2.1'), 1000, 17))).toThrow('after confirmation');
     n.table.remove(ct);
-    expect([n.table.count, n.table.find(reply.clone()), reply.next]).toEqual([0, null, null]);
+    expect([n.table.count, n.table.find(ct.tuple(Dir.Reply)), n.table.lookup(ct.tuple(Dir.Original))]).toEqual([0, NO_NODE, null]);
+    n.table.remove(ct); // a second removal finds nothing to unlink
+    expect(n.table.count).toBe(0);
   });
 });
 

@@ -9,7 +9,7 @@ import type { Skb } from '../skb.js';
 import type { HookState } from '../hooks.js';
 import { ctinfoDir, Status, type Conn } from './conn.js';
 import { allowClash } from './l4proto.js';
-import type { TupleHash } from './tuple.js';
+import { nodeDir } from './tuplehash.js';
 import { Dir } from './tuple.js';
 import { isExpired } from './core.js';
 import { deliverCachedEvents, eventNew } from './ecache.js';
@@ -36,14 +36,21 @@ export function confirm(net: NetfilterNet, skb: Skb, state: HookState): Verdict 
 }
 
 /** A confirmed, live entry holding `ct`'s tuple of direction `dir` (in either of its own directions). */
-function findConfirmed(net: NetfilterNet, ct: Conn, dir: Dir, now: number): TupleHash | null {
+function findConfirmed(net: NetfilterNet, ct: Conn, dir: Dir, now: number): Holder | null {
   const found = net.table.find(ct.tuple(dir));
   if (!found) return null;
-  if (isExpired(found.conn, now)) {
-    net.destroy(found.conn, now);
+  const holder = net.table.conn(found);
+  if (isExpired(holder, now)) {
+    net.destroy(holder, now);
     return null;
   }
-  return found;
+  return { conn: holder, dir: nodeDir(found) };
+}
+
+/** A confirmed entry and the direction of its tuple that a new entry's tuple equals. */
+interface Holder {
+  readonly conn: Conn;
+  readonly dir: Dir;
 }
 
 /**
@@ -54,10 +61,10 @@ function findConfirmed(net: NetfilterNet, ct: Conn, dir: Dir, now: number): Tupl
  * one with the loser's very tuples). 6.x counts `insert_failed` with `drop`; up to 5.9
  * __nf_conntrack_confirm counts it for every clash, resolved or not.
  */
-function resolveClash(net: NetfilterNet, skb: Skb, winner: TupleHash, state: HookState): Verdict {
+function resolveClash(net: NetfilterNet, skb: Skb, winner: Holder, state: HookState): Verdict {
   const rules = net.kernel.conntrack.clash;
   const loser = skb.ct!;
-  const resolved = allowClash(net.kernel, loser.tuple(Dir.Original).proto) && (rules === 'merge-or-reply-only' ? mergeClash(net, skb, winner.conn, state) || resolveClashHarder(net, skb, state) : mergeIntoNatFree(net, skb, winner.conn, rules, state));
+  const resolved = allowClash(net.kernel, loser.proto) && (rules === 'merge-or-reply-only' ? mergeClash(net, skb, winner.conn, state) || resolveClashHarder(net, skb, state) : mergeIntoNatFree(net, skb, winner.conn, rules, state));
   if (!resolved || rules !== 'merge-or-reply-only') net.stats.inc(skb.cpu, 'insert_failed');
   if (resolved) return Verdict.Accept;
   net.stats.inc(skb.cpu, 'drop');
@@ -80,10 +87,8 @@ function adoptWinner(net: NetfilterNet, skb: Skb, winner: Conn, state: HookState
  */
 function mergeClash(net: NetfilterNet, skb: Skb, winner: Conn, state: HookState): boolean {
   const loser = skb.ct!;
-  const [wo, wr] = [winner.tuple(Dir.Original), winner.tuple(Dir.Reply)];
-  const [lo, lr] = [loser.tuple(Dir.Original), loser.tuple(Dir.Reply)];
-  const same = wo.equals(lo) && wr.equals(lr);
-  const reversed = wo.equals(lr) && wr.equals(lo);
+  const same = winner.sameTuple(Dir.Original, loser, Dir.Original) && winner.sameTuple(Dir.Reply, loser, Dir.Reply);
+  const reversed = winner.sameTuple(Dir.Original, loser, Dir.Reply) && winner.sameTuple(Dir.Reply, loser, Dir.Original);
   if (!same && !reversed) return false;
   adoptWinner(net, skb, winner, state);
   net.stats.inc(skb.cpu, 'clash_resolve');
@@ -98,7 +103,7 @@ function mergeClash(net: NetfilterNet, skb: Skb, winner: Conn, state: HookState)
 function mergeIntoNatFree(net: NetfilterNet, skb: Skb, winner: Conn, rules: ClashResolution, state: HookState): boolean {
   const loser = skb.ct!;
   const natFree = (winner.status & (Status.SrcNatDone | Status.DstNatDone)) === 0;
-  const identical = rules === 'nat-free-or-identical' && winner.tuple(Dir.Original).equals(loser.tuple(Dir.Original)) && winner.tuple(Dir.Reply).equals(loser.tuple(Dir.Reply));
+  const identical = rules === 'nat-free-or-identical' && winner.sameTuple(Dir.Original, loser, Dir.Original) && winner.sameTuple(Dir.Reply, loser, Dir.Reply);
   if (!natFree && !identical) return false;
   adoptWinner(net, skb, winner, state);
   return true;

@@ -2,7 +2,10 @@
  * struct nf_conn: one tracked connection with its two tuples, status bits and timeout, and the
  * ctinfo values a packet carries (include/uapi/linux/netfilter/nf_conntrack_common.h).
  */
-import { Dir, TupleHash, type Tuple } from './tuple.js';
+import { Dir, L3_IPV6, Tuple, tupleL3proto } from './tuple.js';
+import { TUPLE_SLAB, TupleWord, recordWord, tupleWord } from './tuplehash.js';
+import type { Slab } from './slab.js';
+import { IPV6_HANDLE_BASE } from '../../packet/ipv6-addr.js';
 import type { TcpConn } from './tcp.js';
 
 /** enum ip_conntrack_info */
@@ -40,10 +43,13 @@ export const Status = {
 export const IPS_NAT_MASK = Status.SrcNat | Status.DstNat;
 
 export class Conn {
-  /** tuplehash[IP_CT_DIR_ORIGINAL] */
-  private readonly original: TupleHash;
-  /** tuplehash[IP_CT_DIR_REPLY] */
-  private reply: TupleHash;
+  /**
+   * The slab holding ct->tuplehash[]: the shared TUPLE_SLAB, whose record numbers are the
+   * table's nodes, until the entry is released; then a private copy (release).
+   */
+  private slab: Slab = TUPLE_SLAB;
+  /** The entry's record in `slab`. */
+  private rec = TUPLE_SLAB.alloc();
   status = 0;
   /** Absolute expiry (virtual ns) once confirmed; the relative timeout (ns) before. */
   timeout = 0;
@@ -67,13 +73,56 @@ export class Conn {
     orig: Tuple,
     reply: Tuple,
   ) {
-    this.original = new TupleHash(this, Dir.Original, orig);
-    this.reply = new TupleHash(this, Dir.Reply, reply);
+    this.slab.words[recordWord(this.rec, TupleWord.L3Proto)] = tupleL3proto(orig.src, orig.proto);
+    this.store(Dir.Original, orig);
+    this.store(Dir.Reply, reply);
   }
 
-  /** ct->tuplehash[dir].tuple */
-  tuple(dir: Dir): TupleHash {
-    return dir === Dir.Original ? this.original : this.reply;
+  /** The entry's record in the shared slab, which numbers its table nodes; -1 once released. */
+  get row(): number {
+    return this.slab === TUPLE_SLAB ? this.rec : -1;
+  }
+
+  /** ct->tuplehash[dir].tuple, as a new Tuple (the entry's own stays in its record). */
+  tuple(dir: Dir): Tuple {
+    return new Tuple(this.src(dir), this.srcU(dir), this.dst(dir), this.dstU(dir), this.proto);
+  }
+
+  /** The protocol of both tuples (tuple.dst.protonum). */
+  get proto(): number {
+    return this.l3proto & 0xff;
+  }
+
+  /** Whether the entry is IPv6 (tuple.src.l3num). */
+  get isIpv6(): boolean {
+    return this.l3proto >= L3_IPV6;
+  }
+
+  src(dir: Dir): number {
+    return this.addr(tupleWord(this.rec, dir, TupleWord.Src));
+  }
+  dst(dir: Dir): number {
+    return this.addr(tupleWord(this.rec, dir, TupleWord.Dst));
+  }
+  /** The source port, or the ICMP id. */
+  srcU(dir: Dir): number {
+    return this.slab.words[tupleWord(this.rec, dir, TupleWord.Ports)]! >>> 16;
+  }
+  /** The destination port, or ICMP type << 8 | code. */
+  dstU(dir: Dir): number {
+    return this.slab.words[tupleWord(this.rec, dir, TupleWord.Ports)]! & 0xffff;
+  }
+
+  /** nf_ct_tuple_equal of tuplehash[dir] and `t`. */
+  matches(dir: Dir, t: Tuple): boolean {
+    return this.src(dir) === t.src && this.dst(dir) === t.dst && this.srcU(dir) === t.srcU && this.dstU(dir) === t.dstU && this.proto === t.proto;
+  }
+
+  /** nf_ct_tuple_equal of this entry's tuplehash[dir] and `other`'s tuplehash[otherDir]. */
+  sameTuple(dir: Dir, other: Conn, otherDir: Dir): boolean {
+    const [a, b] = [this.slab.words, other.slab.words];
+    const [i, j] = [tupleWord(this.rec, dir, 0), tupleWord(other.rec, otherDir, 0)];
+    return a[i] === b[j] && a[i + 1] === b[j + 1] && a[i + 2] === b[j + 2] && this.l3proto === other.l3proto;
   }
 
   /**
@@ -82,7 +131,19 @@ export class Conn {
    */
   setReply(t: Tuple): void {
     if (this.confirmed) throw new Error(`bug: conntrack entry ${this.id}: reply tuple changed after confirmation`);
-    this.reply = new TupleHash(this, Dir.Reply, t);
+    this.store(Dir.Reply, t);
+  }
+
+  /**
+   * nf_conntrack_free: the entry has left the table (or never entered it); its records go back
+   * to the shared slabs. Whoever still holds it (a trace, a packet in flight — the kernel's
+   * references) reads on from private copies; a second release does nothing.
+   */
+  release(): void {
+    this.tcp?.release();
+    if (this.slab !== TUPLE_SLAB) return;
+    this.slab = TUPLE_SLAB.detach(this.rec);
+    this.rec = 0;
   }
 
   has(bit: number): boolean {
@@ -91,5 +152,22 @@ export class Conn {
 
   get confirmed(): boolean {
     return (this.status & Status.Confirmed) !== 0;
+  }
+
+  private get l3proto(): number {
+    return this.slab.words[recordWord(this.rec, TupleWord.L3Proto)]!;
+  }
+
+  private addr(word: number): number {
+    const a = this.slab.words[word]! >>> 0;
+    return this.l3proto < L3_IPV6 ? a : IPV6_HANDLE_BASE + a;
+  }
+
+  private store(dir: Dir, t: Tuple): void {
+    const w = this.slab.words;
+    const at = tupleWord(this.rec, dir, 0);
+    w[at + TupleWord.Src] = t.src;
+    w[at + TupleWord.Dst] = t.dst;
+    w[at + TupleWord.Ports] = (t.srcU << 16) | t.dstU;
   }
 }

@@ -11,6 +11,7 @@ import { Conn, CtInfo, Status } from './conn.js';
 import { trackPacket } from './l4proto.js';
 import { tcpError } from './tcp.js';
 import { Dir, invertTuple, tupleFromPacket } from './tuple.js';
+import { nodeDir } from './tuplehash.js';
 import { icmpErrorMessage, relateError } from './icmp-error.js';
 import { ipv6Conntrack } from './icmpv6.js';
 import { Ipv6Packet } from '../../packet/ipv6.js';
@@ -27,16 +28,16 @@ type Resolved = 'tracked' | 'untrackable' | 'table-full';
  */
 function resolveNormalCt(net: NetfilterNet, skb: Skb): Resolved {
   const found = net.table.findPacket(skb.pkt);
-  if (found && !isExpired(found.conn, skb.time)) {
-    const ct = found.conn;
+  const ct = found ? net.table.conn(found) : null;
+  if (ct && !isExpired(ct, skb.time)) {
     skb.ct = ct;
-    if (found.dir === Dir.Reply) skb.ctinfo = CtInfo.EstablishedReply;
+    if (nodeDir(found) === Dir.Reply) skb.ctinfo = CtInfo.EstablishedReply;
     else if (ct.has(Status.SeenReply)) skb.ctinfo = CtInfo.Established;
     else if (ct.has(Status.Expected)) skb.ctinfo = CtInfo.Related;
     else skb.ctinfo = CtInfo.New;
     return 'tracked';
   }
-  if (found) net.destroy(found.conn, skb.time);
+  if (ct) net.destroy(ct, skb.time);
   const tuple = tupleFromPacket(skb.pkt);
   const reply = invertTuple(tuple);
   if (!reply) return 'untrackable';

@@ -31,7 +31,7 @@ export function makeRoom(net: NetfilterNet, orig: Tuple, cpu: number, now: numbe
 function earlyDropList(net: NetfilterNet, bucket: number, now: number): number {
   let drops = 0;
   const seen = new Set();
-  for (const { conn: ct } of [...net.table.bucketAt(bucket)]) {
+  for (const ct of net.table.bucketAt(bucket).map((n) => net.table.conn(n))) {
     if (seen.has(ct)) continue; // both directions in this bucket
     seen.add(ct);
     if (isExpired(ct, now)) {

@@ -9,6 +9,7 @@ import type { Skb } from '../skb.js';
 import { CtInfo } from './conn.js';
 import { isExpired } from './core.js';
 import { Dir, invertTuple, tupleFromPacket, type Tuple } from './tuple.js';
+import { nodeDir } from './tuplehash.js';
 
 /** NR_ICMP_TYPES: 18 is the highest type the kernel knows. */
 const NR_ICMP_TYPES = 18;
@@ -40,9 +41,11 @@ export function icmpErrorMessage(net: NetfilterNet, skb: Skb): 'related' | strin
  */
 export function relateError(net: NetfilterNet, skb: Skb, inner: Tuple): 'related' | string {
   const found = net.table.find(inner);
-  if (!found || isExpired(found.conn, skb.time)) return 'quotes no tracked connection';
-  if (found.conn.tuple(found.dir).dst !== skb.pkt.daddr) return "outer destination is not the quoted connection's";
-  skb.ct = found.conn;
-  skb.ctinfo = found.dir === Dir.Reply ? CtInfo.RelatedReply : CtInfo.Related;
+  const ct = found ? net.table.conn(found) : null;
+  if (!ct || isExpired(ct, skb.time)) return 'quotes no tracked connection';
+  const dir = nodeDir(found);
+  if (ct.dst(dir) !== skb.pkt.daddr) return "outer destination is not the quoted connection's";
+  skb.ct = ct;
+  skb.ctinfo = dir === Dir.Reply ? CtInfo.RelatedReply : CtInfo.Related;
   return 'related';
 }

@@ -31,7 +31,7 @@ export function allowClash(kernel: KernelProfile, proto: number): boolean {
 /** The protocol's packet handler (nf_conntrack_{icmp,udp,tcp,generic}_packet). */
 export function trackPacket(net: NetfilterNet, ct: Conn, skb: Skb, notes: string[] | null = null): TrackResult {
   const now = skb.time;
-  switch (ct.tuple(Dir.Original).proto) {
+  switch (ct.proto) {
     case IPPROTO.ICMP:
       return icmpPacket(net, ct, now);
     case IPPROTO.ICMPV6:
@@ -56,7 +56,7 @@ export function trackPacket(net: NetfilterNet, ct: Conn, skb: Skb, notes: string
  */
 function icmpPacket(net: NetfilterNet, ct: Conn, now: number): TrackResult {
   if (!ct.confirmed) {
-    const type = ct.tuple(Dir.Original).icmpType;
+    const type = ct.dstU(Dir.Original) >>> 8;
     if (type !== ICMP_ECHO && type !== 13 && type !== 15 && type !== 17) return 'invalid';
   }
   refreshTimeout(net, ct, now, secs(net, 'net.netfilter.nf_conntrack_icmp_timeout'));
@@ -65,7 +65,7 @@ function icmpPacket(net: NetfilterNet, ct: Conn, now: number): TrackResult {
 
 /** nf_conntrack_icmpv6_packet: only echo request and node information query may create an entry (valid_new); the ICMPv6 timeout. */
 function icmpv6Packet(net: NetfilterNet, ct: Conn, now: number): TrackResult {
-  if (!ct.confirmed && !icmpv6ValidNew(ct.tuple(Dir.Original).icmpType)) return 'invalid';
+  if (!ct.confirmed && !icmpv6ValidNew(ct.dstU(Dir.Original) >>> 8)) return 'invalid';
   refreshTimeout(net, ct, now, secs(net, 'net.netfilter.nf_conntrack_icmpv6_timeout'));
   return 'valid';
 }

@@ -18,7 +18,8 @@ import { Status, type Conn } from './conn.js';
 import { Dir, otherDir } from './tuple.js';
 import { TcpState, TCP_STATE_NAME } from './tcp-state.js';
 import { refreshTimeout, setExpiry } from './expiry.js';
-import { TCP_SLAB, TcpByte, TcpSlab, TcpWord, tcpByte, tcpWord } from './tcp-slab.js';
+import { TCP_SLAB, TcpByte, TcpWord, tcpByte, tcpWord } from './tcp-slab.js';
+import type { Slab } from './slab.js';
 
 const SECOND = 1e9;
 
@@ -123,7 +124,7 @@ export class TcpSeen implements TcpOptionsSeen {
  * moves the record out when the entry goes.
  */
 export class TcpConn {
-  private slab = TCP_SLAB;
+  private slab: Slab = TCP_SLAB;
   private row = TCP_SLAB.alloc();
 
   /**
@@ -133,10 +134,7 @@ export class TcpConn {
    */
   release(): void {
     if (this.slab !== TCP_SLAB) return;
-    const own = new TcpSlab(1);
-    own.copyIn(own.alloc(), TCP_SLAB, this.row);
-    TCP_SLAB.free(this.row);
-    this.slab = own;
+    this.slab = TCP_SLAB.detach(this.row);
     this.row = 0;
   }
 

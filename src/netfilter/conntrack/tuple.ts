@@ -7,13 +7,12 @@ import { IPPROTO } from '../constants.js';
 import type { L3Packet } from '../../packet/l3-packet.js';
 import { ICMP_ECHO, ICMP_ECHOREPLY } from '../../packet/icmp.js';
 import { IPV6_HANDLE_BASE, ipv6Fold } from '../../packet/ipv6-addr.js';
-import type { Conn } from './conn.js';
 
 /** Added to a tuple's protocol number when it is IPv6: above every protocol number. */
-const L3_IPV6 = 0x100;
+export const L3_IPV6 = 0x100;
 
 /** The protocol and family of a tuple whose source is `src`; 0x100000000 is IPV6_HANDLE_BASE, written out so the JIT compares with a constant. */
-function l3proto(src: number, proto: number): number {
+export function tupleL3proto(src: number, proto: number): number {
   return src >= 0x100000000 ? proto | L3_IPV6 : proto;
 }
 
@@ -50,7 +49,7 @@ export class Tuple {
   ) {
     this.src32 = src | 0;
     this.dst32 = dst | 0;
-    this.l3proto = l3proto(src, proto);
+    this.l3proto = tupleL3proto(src, proto);
   }
 
   get proto(): number {
@@ -85,7 +84,7 @@ export class Tuple {
   }
 
   equalsFields(src: number, srcU: number, dst: number, dstU: number, proto: number): boolean {
-    return this.src32 === (src | 0) && this.dst32 === (dst | 0) && this.srcU === srcU && this.dstU === dstU && this.l3proto === l3proto(src, proto);
+    return this.src32 === (src | 0) && this.dst32 === (dst | 0) && this.srcU === srcU && this.dstU === dstU && this.l3proto === tupleL3proto(src, proto);
   }
 
   get icmpType(): number {
@@ -93,24 +92,6 @@ export class Tuple {
   }
   get icmpCode(): number {
     return this.dstU & 0xff;
-  }
-}
-
-/**
- * struct nf_conntrack_tuple_hash: one direction's tuple of an entry, which is also its node in
- * the conntrack table, chained to the next node of its bucket (hnnode), as the kernel threads
- * its hlist_nulls through the entries themselves. Never changed once made: NAT gives an
- * unconfirmed entry a new reply tuple instead (Conn.setReply).
- */
-export class TupleHash extends Tuple {
-  next: TupleHash | null = null;
-
-  constructor(
-    readonly conn: Conn,
-    readonly dir: Dir,
-    t: Tuple,
-  ) {
-    super(t.src, t.srcU, t.dst, t.dstU, t.proto);
   }
 }
 

@@ -47,7 +47,7 @@ export class Ipvs {
   expireNow(cp: IpvsConn, now: number): void {
     this.conns.remove(cp);
     if (!cp.nfct || cp.onePacket || cp.cport === 0) return;
-    const found = this.nf.table.find(new Tuple(cp.caddr, cp.cport, cp.vaddr, cp.vport, cp.proto));
-    if (found) this.nf.destroy(found.conn, now);
+    const found = this.nf.table.lookup(new Tuple(cp.caddr, cp.cport, cp.vaddr, cp.vport, cp.proto));
+    if (found) this.nf.destroy(found, now);
   }
 }

@@ -19,14 +19,14 @@ export class BySource {
   }
 
   add(conn: Conn): void {
-    const b = this.bucketOf(conn.tuple(Dir.Original));
+    const b = this.bucketOfConn(conn);
     conn.bysourceNext = this.heads[b]!;
     this.heads[b] = conn;
   }
 
   /** Unlinks `conn` if it is in the index (nf_nat_cleanup_conntrack); a no-op otherwise. */
   remove(conn: Conn): void {
-    const b = this.bucketOf(conn.tuple(Dir.Original));
+    const b = this.bucketOfConn(conn);
     let prev: Conn | null = null;
     for (let c: Conn | null = this.heads[b]!; c !== null; prev = c, c = c.bysourceNext) {
       if (c !== conn) continue;
@@ -40,18 +40,21 @@ export class BySource {
   /** Connections whose original source matches `t`'s (same_src), newest first. */
   sameSource(t: Tuple): Conn[] {
     const found: Conn[] = [];
-    for (let c: Conn | null = this.heads[this.bucketOf(t)]!; c !== null; c = c.bysourceNext) {
-      const o = c.tuple(Dir.Original);
-      if (o.proto === t.proto && o.src === t.src && o.srcU === t.srcU) found.push(c);
+    for (let c: Conn | null = this.heads[this.bucketOf(t.src, t.srcU, t.proto)]!; c !== null; c = c.bysourceNext) {
+      if (c.proto === t.proto && c.src(Dir.Original) === t.src && c.srcU(Dir.Original) === t.srcU) found.push(c);
     }
     return found;
   }
 
+  private bucketOfConn(conn: Conn): number {
+    return this.bucketOf(conn.src(Dir.Original), conn.srcU(Dir.Original), conn.proto);
+  }
+
   /** hash_by_src: the source address, port (or id) and protocol. */
-  private bucketOf(t: Tuple): number {
-    let h = Math.imul(t.src ^ 0x9e3779b9, 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13) ^ t.srcU, 0xc2b2ae35);
-    h = Math.imul(h ^ (h >>> 16) ^ t.proto, 0x27d4eb2f);
+  private bucketOf(src: number, srcU: number, proto: number): number {
+    let h = Math.imul(src ^ 0x9e3779b9, 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13) ^ srcU, 0xc2b2ae35);
+    h = Math.imul(h ^ (h >>> 16) ^ proto, 0x27d4eb2f);
     return reciprocalScale((h ^ (h >>> 15)) >>> 0, this.heads.length);
   }
 }

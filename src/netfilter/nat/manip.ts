@@ -5,7 +5,7 @@
  */
 import { Verdict } from '../constants.js';
 import { ctinfoDir, CtInfo, IPS_NAT_MASK, Status, type Conn } from '../conntrack/conn.js';
-import { Dir, icmpIsQuery, invertTuple, otherDir, type Tuple } from '../conntrack/tuple.js';
+import { Dir, icmpIsQuery, otherDir, type Tuple } from '../conntrack/tuple.js';
 import { isIcmp } from '../constants.js';
 import type { L3Packet } from '../../packet/l3-packet.js';
 import { ManipType } from './unique-tuple.js';
@@ -16,19 +16,30 @@ import { ManipType } from './unique-tuple.js';
  * icmp_manip_pkt rewrites for either manip (an ICMP error's header has none) — then the address.
  */
 export function manipToTarget(pkt: L3Packet, target: Tuple, manip: ManipType): void {
-  if (isIcmp(pkt.proto)) {
-    if (icmpIsQuery(pkt.icmpType, pkt.proto) && pkt.sport !== target.srcU) pkt.setSport(target.srcU);
-  } else if (pkt.hasPorts()) {
-    if (manip === ManipType.Src && pkt.sport !== target.srcU) pkt.setSport(target.srcU);
-    if (manip === ManipType.Dst && pkt.dport !== target.dstU) pkt.setDport(target.dstU);
-  }
-  if (manip === ManipType.Src && pkt.saddr !== target.src) pkt.setSaddr(target.src);
-  if (manip === ManipType.Dst && pkt.daddr !== target.dst) pkt.setDaddr(target.dst);
+  manipTo(pkt, manip, target.src, target.srcU, target.dst, target.dstU);
 }
 
-/** The packet of direction `dir` must look like the inverse of the other direction's tuple. */
+/** manipToTarget of the target tuple's fields, without making the tuple. */
+function manipTo(pkt: L3Packet, manip: ManipType, src: number, srcU: number, dst: number, dstU: number): void {
+  if (isIcmp(pkt.proto)) {
+    if (icmpIsQuery(pkt.icmpType, pkt.proto) && pkt.sport !== srcU) pkt.setSport(srcU);
+  } else if (pkt.hasPorts()) {
+    if (manip === ManipType.Src && pkt.sport !== srcU) pkt.setSport(srcU);
+    if (manip === ManipType.Dst && pkt.dport !== dstU) pkt.setDport(dstU);
+  }
+  if (manip === ManipType.Src && pkt.saddr !== src) pkt.setSaddr(src);
+  if (manip === ManipType.Dst && pkt.daddr !== dst) pkt.setDaddr(dst);
+}
+
+/**
+ * The packet of direction `dir` must look like the inverse of the other direction's tuple
+ * (nf_ct_invert_tuple of it, read straight from the entry: the source is the other tuple's
+ * destination and back; an ICMP query's id stays the id).
+ */
 function manipPacket(pkt: L3Packet, ct: Conn, manip: ManipType, dir: Dir): void {
-  manipToTarget(pkt, invertTuple(ct.tuple(otherDir(dir)))!, manip);
+  const other = otherDir(dir);
+  const icmp = isIcmp(ct.proto);
+  manipTo(pkt, manip, ct.dst(other), icmp ? ct.srcU(other) : ct.dstU(other), ct.src(other), ct.srcU(other));
 }
 
 /**

@@ -25,7 +25,7 @@ import { ManipType, type NatSearch } from './unique-tuple.js';
  */
 export function masquerade(s: NatSearch, skb: Skb, rule: NatRange, devices: readonly NetDevice[], state: HookState): Verdict {
   if (isIpv6Skb(skb)) return masqueradeIpv6(s, skb, rule, devices, state);
-  if (s.ct.tuple(Dir.Original).src === 0) return Verdict.Accept;
+  if (s.ct.src(Dir.Original) === 0) return Verdict.Accept;
   const out = state.out!;
   const nexthop = skb.route ? routeNexthop(skb.route, skb.pkt.daddr) : skb.pkt.daddr;
   const source = inetSelectAddr(devices, out, nexthop, Scope.Universe);

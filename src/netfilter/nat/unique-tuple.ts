@@ -10,6 +10,7 @@ import { IPPROTO, isIcmp } from '../constants.js';
 import type { NetfilterNet } from '../net.js';
 import { NatFlag, NAT_RANGE_PROTO_RANDOM_ALL, type NatRange } from '../rules/model.js';
 import { Dir, invertTuple, Tuple } from '../conntrack/tuple.js';
+import { NO_NODE } from '../conntrack/tuplehash.js';
 import type { Conn } from '../conntrack/conn.js';
 import { jhash2, rawLe32, reciprocalScale } from './jhash.js';
 import { evictable, MAX_ATTEMPTS, tupleHolder, usedTuple, usedTupleHarder, usedTupleNew } from './used-tuple.js';
@@ -123,7 +124,7 @@ function isFree(s: NatSearch, t: Tuple, manip: ManipType, key: number): boolean 
   const search = s.net.kernel.nat.portSearch;
   if (search.kind === 'rover' || !search.evictClosing || probe.proto !== IPPROTO.TCP || s.ct.tcp?.state !== TcpState.SynSent) return false;
   const found = s.net.table.find(invertTuple(probe)!);
-  return found !== null && evictable(s, found) !== null;
+  return found !== NO_NODE && evictable(s, found) !== null;
 }
 
 function followNote(s: NatSearch, t: Tuple, key: number, space: KeySpace, before: number): void {

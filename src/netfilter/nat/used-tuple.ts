@@ -8,7 +8,8 @@ import { isExpired } from '../conntrack/core.js';
 import { IPS_NAT_MASK, Status, type Conn } from '../conntrack/conn.js';
 import { allowClash } from '../conntrack/l4proto.js';
 import { TcpState } from '../conntrack/tcp-state.js';
-import { Dir, invertTuple, type Tuple, type TupleHash } from '../conntrack/tuple.js';
+import { Dir, invertTuple, type Tuple } from '../conntrack/tuple.js';
+import { NO_NODE, nodeDir, type CtNode } from '../conntrack/tuplehash.js';
 import type { NatSearch } from './unique-tuple.js';
 
 /** NF_NAT_MAX_ATTEMPTS: how many tuples one round of the port search tries at most. */
@@ -28,14 +29,16 @@ export function tupleHolder(s: NatSearch, t: Tuple): Conn | null {
   if (!reply) return null;
   let expired: Conn[] | null = null;
   let holder: Conn | null = null;
-  for (const h of s.net.table.bucket(reply)) {
-    const other = h.conn;
-    if (other === s.ct || !other.tuple(h.dir).equals(reply)) continue;
+  const table = s.net.table;
+  // the bucket is walked in place: nothing leaves the table until the walk is over
+  for (let n = table.head(table.bucketIndex(reply)); n !== NO_NODE; n = table.next(n)) {
+    const other = table.conn(n);
+    if (other === s.ct || !other.matches(nodeDir(n), reply)) continue;
     if (isExpired(other, s.now)) {
       (expired ??= []).push(other);
       continue;
     }
-    if (s.net.kernel.nat.takenSkipsSameFlow && other.tuple(Dir.Original).equals(s.ct.tuple(Dir.Original))) continue;
+    if (s.net.kernel.nat.takenSkipsSameFlow && other.sameTuple(Dir.Original, s.ct, Dir.Original)) continue;
     holder = other;
     break;
   }
@@ -61,11 +64,10 @@ export function usedTupleNew(s: NatSearch, t: Tuple): boolean {
   const usesNat = IPS_NAT_MASK | Status.SeqAdjust;
   if (!allowClash(s.net.kernel, t.proto) || (s.ct.status & usesNat) !== 0) return true;
   const reply = invertTuple(t);
-  const clashing = s.net.table.find(t) ?? (reply ? s.net.table.find(reply) : null);
-  if (!clashing) return false; // the clashing entry went away
-  const other = clashing.conn;
+  const other = s.net.table.lookup(t) ?? (reply ? s.net.table.lookup(reply) : null);
+  if (!other) return false; // the clashing entry went away
   if ((other.status & usesNat) !== 0) return true;
-  return !other.tuple(Dir.Original).equals(s.ct.tuple(Dir.Reply));
+  return !other.sameTuple(Dir.Original, s.ct, Dir.Reply);
 }
 
 /**
@@ -77,7 +79,7 @@ export function usedTupleNew(s: NatSearch, t: Tuple): boolean {
 export function usedTupleHarder(s: NatSearch, t: Tuple, attemptsLeft: number): boolean {
   if (attemptsLeft > HARDER_THRESH || t.proto !== IPPROTO.TCP || s.ct.tcp?.state !== TcpState.SynSent) return usedTuple(s, t);
   const found = s.net.table.find(invertTuple(t)!);
-  if (!found || isExpired(found.conn, s.now)) return false;
+  if (!found || isExpired(s.net.table.conn(found), s.now)) return false;
   const victim = evictable(s, found);
   if (victim === null) return true;
   s.net.destroy(victim, s.now);
@@ -86,9 +88,9 @@ export function usedTupleHarder(s: NatSearch, t: Tuple, attemptsLeft: number): b
 }
 
 /** The connection nf_nat_used_tuple_harder would kill to free the tuple `found` holds, if any. */
-export function evictable(s: NatSearch, found: TupleHash): Conn | null {
-  const other = found.conn;
-  if (found.dir === Dir.Original || other === s.ct || !mayKill(other) || !seqHasAdvanced(other, s.ct)) return null;
+export function evictable(s: NatSearch, found: CtNode): Conn | null {
+  const other = s.net.table.conn(found);
+  if (nodeDir(found) === Dir.Original || other === s.ct || !mayKill(other) || !seqHasAdvanced(other, s.ct)) return null;
   return other;
 }
 

@@ -249,7 +249,7 @@ export function loadCt(k: Ct, ctx: RuleContext): number | null {
       return ct.mark;
     case 'l3proto':
       // nf_ct_l3num: the family of the entry's tuples
-      return ct.tuple(0).isIpv6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+      return ct.isIpv6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
     case 'protocol':
       return ctx.skb.pkt.proto;
     case 'expiration':
