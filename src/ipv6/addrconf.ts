@@ -10,7 +10,7 @@
  * (optimistic_dad is off by default: an optimistic address counts as deprecated), source
  * preferences from a socket (prefs 0), use_oif_addrs_only and L3 master devices (VRF).
  */
-import { formatIpv6, ipv6Words, parseIpv6Prefix } from '../packet/ipv6-addr.js';
+import { formatIpv6, ipv6Word, parseIpv6Prefix } from '../packet/ipv6-addr.js';
 import { ipv6AddrLabel } from './addrlabel.js';
 
 /** IFA_F_* flags natsim keeps (include/uapi/linux/if_addr.h). */
@@ -56,18 +56,18 @@ const MULTICAST = Array.from({ length: 16 }, (_, scope) => addrType(scope, 'mult
 
 /** __ipv6_addr_type and __ipv6_addr_src_scope, for unicast and multicast addresses. */
 export function ipv6AddrType(addr: number): Ipv6AddrType {
-  const w = ipv6Words(addr);
-  const w0 = w[0]!;
+  const w0 = ipv6Word(addr, 0);
   if (w0 >>> 24 === 0xff) return MULTICAST[(w0 >>> 16) & 0x0f]!;
   if (w0 >>> 22 === 0x3fa) return LINK_LOCAL; // fe80::/10
   if (w0 >>> 22 === 0x3fb) return SITE_LOCAL; // fec0::/10
-  if ((w0 | w[1]!) === 0) {
-    if (w[2] === 0) {
-      if (w[3] === 0) return ANY;
-      if (w[3] === 1) return LOOPBACK;
+  if ((w0 | ipv6Word(addr, 1)) === 0) {
+    const [w2, w3] = [ipv6Word(addr, 2), ipv6Word(addr, 3)];
+    if (w2 === 0) {
+      if (w3 === 0) return ANY;
+      if (w3 === 1) return LOOPBACK;
       return V4;
     }
-    if (w[2] === 0x0000ffff) return V4;
+    if (w2 === 0x0000ffff) return V4;
   }
   return GLOBAL;
 }
@@ -177,15 +177,13 @@ const RULES: readonly Rule[] = [
 
 /** ipv6_addr_orchid: 2001:10::/28. */
 function isOrchid(addr: number): boolean {
-  return (ipv6Words(addr)[0]! & 0xfffffff0) === 0x20010010;
+  return (ipv6Word(addr, 0) & 0xfffffff0) === 0x20010010;
 }
 
 /** ipv6_addr_diff: the number of leading bits two addresses share. */
 function commonPrefix(a: number, b: number): number {
-  const wa = ipv6Words(a);
-  const wb = ipv6Words(b);
   for (let i = 0; i < 4; i++) {
-    const x = (wa[i]! ^ wb[i]!) >>> 0;
+    const x = (ipv6Word(a, i) ^ ipv6Word(b, i)) >>> 0;
     if (x !== 0) return 32 * i + Math.clz32(x);
   }
   return 128;

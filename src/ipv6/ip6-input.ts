@@ -12,7 +12,7 @@ import { ip6Forward } from './ip6-forward.js';
 import { icmpv6Send } from './icmp.js';
 import { ICMPV6, IPV6_HDR_LEN } from '../packet/ipv6.js';
 import { NEXTHDR } from './exthdrs-core.js';
-import { ipv6Words } from '../packet/ipv6-addr.js';
+import { ipv6Word } from '../packet/ipv6-addr.js';
 
 /** ICMPV6_NOROUTE and ICMPV6_ADM_PROHIBITED: ip6_pkt_discard's and ip6_pkt_prohibit's codes. */
 const ICMPV6_NOROUTE = 0;
@@ -82,8 +82,8 @@ function ip6Input(host: Host, skb: Ipv6Skb, dev: NetDevice): void {
 
 /** ipv6_chk_mcast_addr for the groups every IPv6 device joins: all-nodes ff02::1 and ff02::1:ffXX:XXXX of each of its addresses. */
 function memberOf(dev: NetDevice, group: number): boolean {
-  const g = ipv6Words(group);
-  if (g[0] === 0xff020000 && g[1] === 0 && g[2] === 0 && g[3] === 1) return true;
-  if (g[0] !== 0xff020000 || g[1] !== 0 || g[2] !== 1 || g[3]! >>> 24 !== 0xff) return false;
-  return dev.addrs6.some((a) => (ipv6Words(a.addr)[3]! & 0xffffff) === (g[3]! & 0xffffff));
+  const [g0, g1, g2, g3] = [ipv6Word(group, 0), ipv6Word(group, 1), ipv6Word(group, 2), ipv6Word(group, 3)];
+  if (g0 === 0xff020000 && g1 === 0 && g2 === 0 && g3 === 1) return true;
+  if (g0 !== 0xff020000 || g1 !== 0 || g2 !== 1 || g3 >>> 24 !== 0xff) return false;
+  return dev.addrs6.some((a) => (ipv6Word(a.addr, 3) & 0xffffff) === (g3 & 0xffffff));
 }

@@ -4,7 +4,7 @@
  * here once, so that no caller tests the family itself.
  */
 import { formatIpv4, inPrefix, parsePrefix } from './ipv4-addr.js';
-import { formatIpv6, ipv6PrefixEqual, ipv6Words, isIpv6, parseIpv6Prefix } from './ipv6-addr.js';
+import { formatIpv6, ipv6PrefixEqual, ipv6Word, isIpv6, parseIpv6Prefix } from './ipv6-addr.js';
 
 /** inet_ntop(AF_INET or AF_INET6) as conntrack-tools, ip and nft print an address: 10.0.3.1, fd00:3::1. */
 export function formatInetAddr(addr: number): string {
@@ -38,9 +38,10 @@ export function inInetPrefix(addr: number, prefix: InetPrefix): boolean {
  */
 export function compareInetAddr(a: number, b: number): number {
   if (!isIpv6(a) || !isIpv6(b)) return a - b;
-  const wa = ipv6Words(a);
-  const wb = ipv6Words(b);
-  for (let i = 0; i < 4; i++) if (wa[i] !== wb[i]) return wa[i]! - wb[i]!;
+  for (let i = 0; i < 4; i++) {
+    const d = ipv6Word(a, i) - ipv6Word(b, i);
+    if (d !== 0) return d;
+  }
   return 0;
 }
 
@@ -50,9 +51,7 @@ export function compareInetAddr(a: number, b: number): number {
  */
 export function inetRangeSize(min: number, max: number): number {
   if (!isIpv6(min) || !isIpv6(max)) return max - min + 1;
-  const a = ipv6Words(min);
-  const b = ipv6Words(max);
   let n = 0;
-  for (let i = 0; i < 4; i++) n = n * 2 ** 32 + (b[i]! - a[i]!);
+  for (let i = 0; i < 4; i++) n = n * 2 ** 32 + (ipv6Word(max, i) - ipv6Word(min, i));
   return n + 1;
 }

@@ -7,17 +7,23 @@
  * module's table of the addresses met so far (interned, so one address is one handle and two
  * handles are equal exactly when the addresses are). The IPv4 path keeps its plain numbers and
  * pays one comparison where the families meet; whatever needs the 128 bits (prefixes, text,
- * hashing, checksums) reads them back with ipv6Bytes/ipv6Words. The table only grows; it holds
+ * hashing, checksums) reads them back with ipv6Bytes/ipv6Word. The table only grows; it holds
  * each distinct address once, 16 bytes and a key.
  */
 
 /** Handles start here: every IPv4 address is below, every IPv6 handle at or above. */
 export const IPV6_HANDLE_BASE = 2 ** 32;
 
-/** The four big-endian u32 words of each interned address, by index. */
-const words: Uint32Array[] = [];
+/**
+ * The four big-endian u32 words of each interned address, four by index, in one array that
+ * grows by doubling (an array per address would cost a typed array's ~200 bytes of headers
+ * for 16 of address, and every IPv6 conntrack entry brings one or two new addresses).
+ */
+let table = new Uint32Array(4 * 1024);
+/** Addresses interned. */
+let count = 0;
 /** A 32-bit fold of each address, for hashing tuples by the address (not by the handle). */
-const folds: number[] = [];
+let folds = new Uint32Array(1024);
 /**
  * The interning table, open addressing: index + 1 of the address in each slot (0: free), found
  * from the address's fold. No key is made per lookup: every packet's two addresses come here.
@@ -53,15 +59,30 @@ function intern(w0: number, w1: number, w2: number, w3: number): number {
   for (let i = f & mask; ; i = (i + 1) & mask) {
     const slot = slots[i]!;
     if (slot === 0) break;
-    const w = words[slot - 1]!;
-    if (w[0] === w0 && w[1] === w1 && w[2] === w2 && w[3] === w3) return IPV6_HANDLE_BASE + slot - 1;
+    const at = 4 * (slot - 1);
+    if (table[at] === w0 && table[at + 1] === w1 && table[at + 2] === w2 && table[at + 3] === w3) return IPV6_HANDLE_BASE + slot - 1;
   }
-  const index = words.length;
-  words.push(Uint32Array.of(w0, w1, w2, w3));
-  folds.push(f);
-  if (2 * words.length > slots.length) rehash(2 * slots.length);
+  const index = count++;
+  if (index === folds.length) grow();
+  const at = 4 * index;
+  table[at] = w0;
+  table[at + 1] = w1;
+  table[at + 2] = w2;
+  table[at + 3] = w3;
+  folds[index] = f;
+  if (2 * count > slots.length) rehash(2 * slots.length);
   else place(index);
   return IPV6_HANDLE_BASE + index;
+}
+
+/** Doubles the address and fold arrays. */
+function grow(): void {
+  const words = new Uint32Array(2 * table.length);
+  words.set(table);
+  table = words;
+  const f = new Uint32Array(2 * folds.length);
+  f.set(folds);
+  folds = f;
 }
 
 /** Puts address `index` in the first free slot after its fold. */
@@ -75,25 +96,25 @@ function place(index: number): void {
 /** A table of `size` slots holding every address (kept at most half full, so probes stay short). */
 function rehash(size: number): void {
   slots = new Int32Array(size);
-  for (let i = 0; i < words.length; i++) place(i);
+  for (let i = 0; i < count; i++) place(i);
 }
 
-/** The four big-endian u32 words of a handle's address (read-only). */
-export function ipv6Words(handle: number): Uint32Array {
-  const w = words[handle - IPV6_HANDLE_BASE];
-  if (w === undefined) throw new Error(`bug: ${handle} is not an IPv6 address handle`);
-  return w;
+/** Big-endian u32 word `i` (0-3) of a handle's address. */
+export function ipv6Word(handle: number, i: number): number {
+  const index = handle - IPV6_HANDLE_BASE;
+  if (!(index >= 0 && index < count)) throw new Error(`bug: ${handle} is not an IPv6 address handle`);
+  return table[4 * index + i]!;
 }
 
 /** A handle's address as 16 bytes. */
 export function ipv6Bytes(handle: number): Uint8Array {
-  const w = ipv6Words(handle);
   const out = new Uint8Array(16);
   for (let i = 0; i < 4; i++) {
-    out[4 * i] = w[i]! >>> 24;
-    out[4 * i + 1] = w[i]! >>> 16;
-    out[4 * i + 2] = w[i]! >>> 8;
-    out[4 * i + 3] = w[i]!;
+    const w = ipv6Word(handle, i);
+    out[4 * i] = w >>> 24;
+    out[4 * i + 1] = w >>> 16;
+    out[4 * i + 2] = w >>> 8;
+    out[4 * i + 3] = w;
   }
   return out;
 }
@@ -104,9 +125,7 @@ export function ipv6Bytes(handle: number): Uint8Array {
  * means nothing here until mapped by its thread's table (handleFrom).
  */
 export function internedAddresses(): Uint32Array {
-  const out = new Uint32Array(4 * words.length);
-  for (let i = 0; i < words.length; i++) out.set(words[i]!, 4 * i);
-  return out;
+  return table.slice(0, 4 * count);
 }
 
 /** This thread's number for `addr`, an address of the thread whose internedAddresses() is `table` (IPv4 unchanged). */
@@ -178,9 +197,11 @@ function dottedQuad(text: string): number | null {
 
 /** The eight 16-bit groups of a handle's address. */
 function groupsOf(handle: number): number[] {
-  const w = ipv6Words(handle);
   const g: number[] = [];
-  for (let i = 0; i < 4; i++) g.push(w[i]! >>> 16, w[i]! & 0xffff);
+  for (let i = 0; i < 4; i++) {
+    const w = ipv6Word(handle, i);
+    g.push(w >>> 16, w & 0xffff);
+  }
   return g;
 }
 
@@ -237,11 +258,9 @@ export function formatIpv6Full(handle: number): string {
 
 /** Whether the first `len` bits of two addresses agree (ipv6_prefix_equal). */
 export function ipv6PrefixEqual(a: number, b: number, len: number): boolean {
-  const wa = ipv6Words(a);
-  const wb = ipv6Words(b);
   for (let i = 0; i < 4 && len > 0; i++, len -= 32) {
     const mask = len >= 32 ? 0xffffffff : (0xffffffff << (32 - len)) >>> 0;
-    if (((wa[i]! ^ wb[i]!) & mask) !== 0) return false;
+    if (((ipv6Word(a, i) ^ ipv6Word(b, i)) & mask) !== 0) return false;
   }
   return true;
 }

@@ -9,7 +9,7 @@
 import { csumReplace16, csumReplace32, csumReplacePartial32, onesSum } from './checksum.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import { ipv6SkipExthdr, NEXTHDR } from '../ipv6/exthdrs-core.js';
-import { ipv6Handle, ipv6Words } from './ipv6-addr.js';
+import { ipv6Handle, ipv6Word } from './ipv6-addr.js';
 import { L3PacketBase, readU16, writeU16, writeU32 } from './l3-packet.js';
 
 /** The fixed header's length. */
@@ -260,12 +260,11 @@ export class Ipv6Packet extends L3PacketBase {
   private rewriteAddr(at: number, from: number, to: number): void {
     const d = this.data;
     const check = this.checksumOffset();
-    const a = ipv6Words(from);
-    const b = ipv6Words(to);
     let sum = check < 0 ? 0 : readU16(d, check);
     for (let i = 0; i < 4; i++) {
-      sum = this.csumPartial ? csumReplacePartial32(sum, a[i]!, b[i]!) : csumReplace32(sum, a[i]!, b[i]!);
-      writeU32(d, at + 4 * i, b[i]!);
+      const [a, b] = [ipv6Word(from, i), ipv6Word(to, i)];
+      sum = this.csumPartial ? csumReplacePartial32(sum, a, b) : csumReplace32(sum, a, b);
+      writeU32(d, at + 4 * i, b);
     }
     if (check >= 0) writeU16(d, check, this.mangled(sum));
   }
@@ -287,8 +286,10 @@ export class Ipv6Packet extends L3PacketBase {
 
 /** The sum of an address's eight 16-bit groups (its part of the pseudo-header sum, unfolded). */
 function wordsSum(addr: number): number {
-  const w = ipv6Words(addr);
   let sum = 0;
-  for (let i = 0; i < 4; i++) sum += (w[i]! >>> 16) + (w[i]! & 0xffff);
+  for (let i = 0; i < 4; i++) {
+    const w = ipv6Word(addr, i);
+    sum += (w >>> 16) + (w & 0xffff);
+  }
   return sum;
 }

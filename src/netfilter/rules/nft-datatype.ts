@@ -7,7 +7,7 @@
  * order as the addresses do, and prefixes and ranges are intervals of them.
  */
 import { parseIpv4, parsePrefix, prefixMask } from '../../packet/ipv4-addr.js';
-import { handleOfWords, ipv6Words, parseIpv6, parseIpv6Prefix } from '../../packet/ipv6-addr.js';
+import { handleOfWords, ipv6Word, parseIpv6, parseIpv6Prefix } from '../../packet/ipv6-addr.js';
 import { parsePortRange, parseProto, parseU32 } from './syntax.js';
 import { CtState } from './model.js';
 
@@ -191,13 +191,14 @@ export function parseBitmask(table: Readonly<Record<string, number>>, text: stri
  * whatever handle the address has.
  */
 export function ipv6Register(handle: number): string {
-  return wordsRegister(ipv6Words(handle));
+  let out = '';
+  for (let i = 0; i < 4; i++) out += wordRegister(ipv6Word(handle, i));
+  return out;
 }
 
-function wordsRegister(w: ArrayLike<number>): string {
-  let out = '';
-  for (let i = 0; i < 4; i++) out += w[i]!.toString(16).padStart(8, '0');
-  return out;
+/** One u32 word of a register, as eight hex digits. */
+function wordRegister(w: number): string {
+  return w.toString(16).padStart(8, '0');
 }
 
 /** The handle of the address a register holds (a NAT map's data). */
@@ -219,16 +220,13 @@ function ipv6Field(text: string): FieldRange | null {
   }
   const p = parseIpv6Prefix(text);
   if (p === null) return null;
-  const w = ipv6Words(p.addr);
-  const lo = new Uint32Array(4);
-  const hi = new Uint32Array(4);
+  let [min, max] = ['', ''];
   for (let i = 0; i < 4; i++) {
-    const bits = Math.max(0, Math.min(32, p.len - 32 * i));
-    const mask = prefixMask(bits);
-    lo[i] = (w[i]! & mask) >>> 0;
-    hi[i] = (w[i]! | ~mask) >>> 0;
+    const mask = prefixMask(Math.max(0, Math.min(32, p.len - 32 * i)));
+    min += wordRegister((ipv6Word(p.addr, i) & mask) >>> 0);
+    max += wordRegister((ipv6Word(p.addr, i) | ~mask) >>> 0);
   }
-  return { min: wordsRegister(lo), max: wordsRegister(hi) };
+  return { min, max };
 }
 
 function rangeOf(text: string, one: (t: string) => number | null): FieldRange | null {
