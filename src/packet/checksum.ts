@@ -4,13 +4,27 @@
  * rewritten packet carries the same checksum Linux would compute.
  */
 
-/** Ones-complement sum of bytes [start, end) folded to 16 bits, plus an initial sum. */
+/**
+ * Ones-complement sum of bytes [start, end) folded to 16 bits, plus an initial sum. The high
+ * and low bytes of the 16-bit words are summed apart, eight bytes a turn, and joined at the
+ * end (the sum of words is hi·256 + lo): every received packet's payload is summed once
+ * (nf_checksum), so this is the replay's longest loop.
+ */
 export function onesSum(data: Uint8Array, start: number, end: number, initial = 0): number {
-  let sum = initial;
+  let hi = 0;
+  let lo = 0;
   let i = start;
-  for (; i + 1 < end; i += 2) sum += (data[i]! << 8) | data[i + 1]!;
-  if (i < end) sum += data[i]! << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  for (; i + 7 < end; i += 8) {
+    hi += data[i]! + data[i + 2]! + data[i + 4]! + data[i + 6]!;
+    lo += data[i + 1]! + data[i + 3]! + data[i + 5]! + data[i + 7]!;
+  }
+  for (; i + 1 < end; i += 2) {
+    hi += data[i]!;
+    lo += data[i + 1]!;
+  }
+  if (i < end) hi += data[i]!;
+  let sum = initial + hi * 256 + lo;
+  while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
   return sum;
 }
 

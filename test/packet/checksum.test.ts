@@ -1,0 +1,42 @@
+/**
+ * The ones-complement sum (packet/checksum.ts onesSum), eight bytes a turn with the high and
+ * low bytes apart, against RFC 1071's plain word-by-word definition, for any bytes, any start
+ * and end (odd ones included) and any initial sum, and against RFC 1071's own example.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checksum, onesSum } from '../../src/packet/checksum.js';
+
+/** RFC 1071 §4.1, one 16-bit word at a time, a trailing odd byte padded with zero. */
+function reference(data: Uint8Array, start: number, end: number, initial: number): number {
+  let sum = initial;
+  for (let i = start; i < end; i += 2) sum += (data[i]! << 8) | (i + 1 < end ? data[i + 1]! : 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+describe('onesSum', () => {
+  it('equals the word-by-word sum of RFC 1071 for any region and initial sum', () => {
+    const region = fc.uint8Array({ maxLength: 1600 }).chain((data) =>
+      fc.tuple(fc.constant(data), fc.nat({ max: data.length }), fc.nat({ max: data.length }), fc.nat({ max: 0xffff })),
+    );
+    fc.assert(
+      fc.property(region, ([data, a, b, initial]) => {
+        const [start, end] = a <= b ? [a, b] : [b, a];
+        expect(onesSum(data, start, end, initial)).toBe(reference(data, start, end, initial));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('gives RFC 1071 §3\'s example sum (00 01 f2 03 f4 f5 f6 f7 → ddf2)', () => {
+    const data = Uint8Array.from([0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]);
+    expect(onesSum(data, 0, 8)).toBe(0xddf2);
+    expect(checksum(data, 0, 8)).toBe(~0xddf2 & 0xffff);
+  });
+
+  it('sums a 64 KiB region of 0xff bytes without losing a carry', () => {
+    const data = new Uint8Array(65535).fill(0xff);
+    expect(onesSum(data, 0, data.length)).toBe(reference(data, 0, data.length, 0));
+  });
+});
