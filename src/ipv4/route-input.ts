@@ -25,15 +25,18 @@ const isLoopback = (a: number): boolean => a >>> 24 === 127;
 /** The reason ip_route_input_slow refuses the addresses of a packet `dev` received before routing, or null. */
 export function martianReason(host: Host, skb: Ipv4Skb, dev: NetDevice): string | null {
   const { saddr, daddr } = skb.pkt;
-  const localnet = inDevRouteLocalnet(host.sysctl, dev.name);
-  const src = `martian source ${formatIpv4(saddr)}`;
-  if (isMulticast(saddr) || saddr === BROADCAST) return `${src}: a multicast or broadcast source (ip_route_input_slow)`;
+  if (isMulticast(saddr) || saddr === BROADCAST) return martian('source', saddr, 'a multicast or broadcast source');
   if (daddr === BROADCAST || (saddr === 0 && daddr === 0)) return null;
-  if (isZeronet(saddr)) return `${src}: 0.0.0.0/8 (ip_route_input_slow)`;
-  if (isZeronet(daddr)) return `martian destination ${formatIpv4(daddr)}: 0.0.0.0/8 (ip_route_input_slow)`;
-  if (isLoopback(daddr)) return localnet ? null : `martian destination ${formatIpv4(daddr)}: loopback from outside, route_localnet=0 (ip_route_input_slow)`;
-  if (isLoopback(saddr) && !localnet) return `${src}: 127.0.0.0/8 from outside, route_localnet=0 (ip_route_input_slow)`;
+  if (isZeronet(saddr)) return martian('source', saddr, '0.0.0.0/8');
+  if (isZeronet(daddr)) return martian('destination', daddr, '0.0.0.0/8');
+  if (isLoopback(daddr)) return inDevRouteLocalnet(host.sysctl, dev.name) ? null : martian('destination', daddr, 'loopback from outside, route_localnet=0');
+  if (isLoopback(saddr) && !inDevRouteLocalnet(host.sysctl, dev.name)) return martian('source', saddr, '127.0.0.0/8 from outside, route_localnet=0');
   return null;
+}
+
+/** A refusal's reason, written only for the rare packet refused (martianReason runs for every one received). */
+function martian(which: 'source' | 'destination', addr: number, why: string): string {
+  return `martian ${which} ${formatIpv4(addr)}: ${why} (ip_route_input_slow)`;
 }
 
 /**
