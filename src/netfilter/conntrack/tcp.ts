@@ -680,18 +680,34 @@ function handleInvalid(net: NetfilterNet, ct: Conn, tcp: TcpConn, dir: Dir, inde
 // nf_conntrack_tcp_packet
 
 /** The outcome of the state switch: a final verdict, or the states to go on with. */
-type Step = { verdict: TcpVerdict } | { oldState: TcpState; newState: TcpState; checkWindow: boolean };
+type Step = { readonly verdict: TcpVerdict } | { readonly oldState: TcpState; readonly newState: TcpState; readonly checkWindow: boolean };
 
+/** The steps that end the tracker's work with a verdict, made once. */
+const ACCEPT: Step = { verdict: 'accept' };
+const INVALID: Step = { verdict: 'invalid' };
+const REPEAT: Step = { verdict: 'repeat' };
+
+/** Every state change, with and without the window check, made once: a step is never changed, so one serves every packet. */
+const STATES = TCP_STATE_NAME.length;
+const ADVANCES: readonly Step[] = Array.from({ length: STATES * STATES * 2 }, (_, i) => ({ oldState: Math.floor(i / 2 / STATES), newState: Math.floor(i / 2) % STATES, checkWindow: i % 2 === 1 }));
+
+/**
+ * What the tracker's steps work on for one packet. One object serves every call, as SEGMENT
+ * does (the tracker runs one packet at a time, and nothing keeps it past tcpPacket).
+ */
 interface PacketCtx {
-  readonly net: NetfilterNet;
-  readonly ct: Conn;
-  readonly tcp: TcpConn;
-  readonly pkt: L3Packet;
-  readonly dir: Dir;
-  readonly index: TcpIndex;
-  readonly now: number;
-  readonly notes: string[] | null;
+  net: NetfilterNet;
+  ct: Conn;
+  tcp: TcpConn;
+  pkt: L3Packet;
+  dir: Dir;
+  index: TcpIndex;
+  now: number;
+  notes: string[] | null;
 }
+
+/** The PacketCtx every tcpPacket call fills, made by the first. */
+let packet: PacketCtx | null = null;
 
 /**
  * nf_conntrack_tcp_packet: the TCP tracker's verdict for a packet of `ct` in direction `dir`
@@ -706,7 +722,15 @@ export function tcpPacket(net: NetfilterNet, ct: Conn, pkt: L3Packet, dir: Dir, 
     notes?.push('nf_ct_proto_6: confirmed entry without TCP state');
     return 'invalid';
   }
-  const c: PacketCtx = { net, ct, tcp, pkt, dir, index: conntrackIndex(pkt.tcpFlags), now, notes };
+  const c = (packet ??= { net, ct, tcp, pkt, dir, index: TcpIndex.None, now, notes });
+  c.net = net;
+  c.ct = ct;
+  c.tcp = tcp;
+  c.pkt = pkt;
+  c.dir = dir;
+  c.index = conntrackIndex(pkt.tcpFlags);
+  c.now = now;
+  c.notes = notes;
   const step = transition(c);
   if ('verdict' in step) return step.verdict;
   if (step.checkWindow) {
@@ -734,12 +758,12 @@ function transition(c: PacketCtx): Step {
     case TCP_INVALID:
       // (the SYN proxy keep-alive exception does not apply: natsim has no SYN proxy)
       c.notes?.push(`nf_ct_proto_6: packet (index ${index}) in dir ${dir} invalid, state ${TCP_STATE_NAME[oldState]}`);
-      return { verdict: 'invalid' };
+      return INVALID;
     case TcpState.TimeWait:
       if (isChallengeAck(tcp, dir, index, oldState)) {
         tcp.lastFlags &= ~CtTcpFlag.ExpChallengeAck;
         c.notes?.push('nf_ct_proto_6: challenge-ack ignored');
-        return { verdict: 'accept' }; // don't change state
+        return ACCEPT; // don't change state
       }
       return advance(oldState, newState);
     case TcpState.SynSent2:
@@ -758,7 +782,7 @@ function transition(c: PacketCtx): Step {
 
 /** A step from `oldState` to `to`, through tcp_in_window unless told otherwise. */
 function advance(oldState: TcpState, to: TcpState, checkWindow = true): Step {
-  return { oldState, newState: to, checkWindow };
+  return ADVANCES[(oldState * STATES + to) * 2 + (checkWindow ? 1 : 0)]!;
 }
 
 /** RFC 5961: an ACK in LAST_ACK answering a SYN we let through is a challenge ACK, not the last ACK. */
@@ -776,7 +800,7 @@ function reopenOrIgnore(c: PacketCtx, oldState: TcpState): Step {
   if (closing || (tcp.lastDir === dir && tcp.lastIndex === TcpIndex.Rst)) {
     c.notes?.push(`nf_ct_proto_6: SYN reopens the connection in ${TCP_STATE_NAME[oldState]}: entry killed, lookup repeated`);
     kill(c.net, c.ct, c.now);
-    return { verdict: 'repeat' };
+    return REPEAT;
   }
   return ignored(c, oldState);
 }
@@ -801,7 +825,7 @@ function ignored(c: PacketCtx, oldState: TcpState): Step {
   // possible challenge ACK answering the SYN
   if (oldState === TcpState.SynSent && index === TcpIndex.Ack && dir === Dir.Reply) tcp.lastAck = pkt.tcpAckSeq;
   c.notes?.push(`nf_ct_proto_6: packet (index ${index}) in dir ${dir} ignored, state ${TCP_STATE_NAME[oldState]}`);
-  return { verdict: 'accept' };
+  return ACCEPT;
 }
 
 /** b) the SYN/ACK acknowledges the SYN we ignored: client and server are in sync, we get in sync. */
@@ -852,7 +876,7 @@ function rstStep(c: PacketCtx, oldState: TcpState): Step {
     if (seq === 0 && !established(ct, tcp)) return advance(oldState, newState, true); // answer to a SYN we let through
     if (before(seq, peer.tdMaxack) && !sysctlOn(c.net, 'net.netfilter.nf_conntrack_tcp_ignore_invalid_rst')) {
       c.notes?.push('nf_ct_proto_6: invalid rst');
-      return { verdict: 'invalid' };
+      return INVALID;
     }
     if (!established(ct, tcp) || seq === peer.tdMaxack) return advance(oldState, newState, true);
     // part of a train: data then RST at its end
