@@ -60,24 +60,24 @@ function mac(addr: Uint8Array): string {
  */
 function decode(header: Uint8Array, base: 'nh' | 'th', desc: ProtoDesc | null): Decoded {
   const total = header.length * 8;
-  if (desc?.chained) return { stmts: [{ desc: null, token: '', text: `[natsim: ${desc.name} and the header after it not decoded] ${rawText(header, base, 0, total)}` }], protocol: null };
+  const raw = (at: number): Stmt[] => (at < total ? [{ desc: null, token: '', text: rawText(header, base, at, total - at) }] : []);
+  if (!desc) return { stmts: raw(0), protocol: null };
+  if (desc.chained) return { stmts: [{ desc: null, token: '', text: `[natsim: ${desc.name} and the header after it not decoded] ${rawText(header, base, 0, total)}` }], protocol: null };
   const fields: Stmt[] = [];
   let protocol: number | null = null;
   let at = 0;
-  for (const tmpl of desc?.templates ?? []) {
+  for (const tmpl of desc.templates) {
     if (at >= total) break;
     if (tmpl.offset !== at) continue;
     const len = Math.min(tmpl.len, total - at);
     const value = bits(header, at, len);
-    if (tmpl.token === desc!.protocolKey) protocol = Number(value);
-    if (!desc!.hidden.has(tmpl.token)) fields.push({ desc, token: tmpl.token, text: `${desc!.name} ${tmpl.token} ${tmpl.print(value, header, at)}` });
+    if (tmpl.token === desc.protocolKey) protocol = Number(value);
+    if (!desc.hidden.has(tmpl.token)) fields.push({ desc, token: tmpl.token, text: `${desc.name} ${tmpl.token} ${tmpl.print(value, header, at)}` });
     at += len;
   }
-  const order = desc?.order ?? [];
-  const ordered = order.flatMap((token) => fields.filter((f) => f.token === token));
-  const rest = fields.filter((f) => !order.includes(f.token));
-  const raw: Stmt[] = at < total ? [{ desc: null, token: '', text: rawText(header, base, at, total - at) }] : [];
-  return { stmts: [...ordered, ...rest, ...raw], protocol };
+  const ordered = desc.order.flatMap((token) => fields.filter((f) => f.token === token));
+  const rest = fields.filter((f) => !desc.order.includes(f.token));
+  return { stmts: [...ordered, ...rest, ...raw(at)], protocol };
 }
 
 /** An unknown payload as nft prints it: @BASE,OFFSET,LENGTH (bits) and the value in hex. */

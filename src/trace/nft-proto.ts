@@ -49,8 +49,16 @@ function symbols(table: readonly (readonly [string, number])[], otherwise: Print
 
 const t = (token: string, offset: number, len: number, print: Printer = decimal): Template => ({ token, offset, len, print });
 
-function desc(name: string, templates: readonly Template[], extra: Partial<Omit<ProtoDesc, 'name' | 'templates' | 'hidden'>> & { hidden?: readonly string[] } = {}): ProtoDesc {
-  return { name, templates, order: extra.order ?? [], hidden: new Set(extra.hidden ?? []), ...(extra.protocolKey ? { protocolKey: extra.protocolKey } : {}), ...(extra.upper ? { upper: extra.upper } : {}), ...(extra.chained ? { chained: true } : {}) };
+interface DescOptions {
+  readonly order?: readonly string[];
+  readonly hidden?: readonly string[];
+  readonly protocolKey?: string;
+  readonly upper?: ReadonlyMap<number, ProtoDesc>;
+  readonly chained?: true;
+}
+
+function desc(name: string, templates: readonly Template[], o: DescOptions = {}): ProtoDesc {
+  return { name, templates, order: o.order ?? [], hidden: new Set(o.hidden ?? []), protocolKey: o.protocolKey, upper: o.upper, chained: o.chained };
 }
 
 /** dscp_type_tbl, "0x%.2Zx" otherwise */
