@@ -4,13 +4,13 @@
 # dscp ef, ecn ect1), UDP datagrams to w's ports 5300 (answered; the answer traced too) and 9
 # (closed: one with a destination options header, one with a hop-by-hop header, 1.1 s apart so
 # that each gets its ICMPv6 port unreachable, traced on its way back); ip6tables-nft's raw table
-# TRACEs TCP from eth1: a connection to w:8080. A traced packet is traced in every later base chain of
-# either, so both tools see both: `nft monitor trace` (nft-monitor-trace.txt) and
-# `xtables-monitor --trace -6` (xtables-monitor.txt) run in rt during the recording. xtables-monitor
-# 1.8.9 looks up each traced rule to print it as iptables does, and exits on the inet table's
-# `meta l4proto { tcp, udp }` ("Parsing nftables rule failed"): -6 keeps it to the ip6 tables. It
-# exits so on an ip6tables rule with a port match too (`-p tcp -m tcp --dport 8080`: it reads the
-# rule with the IPv4 family's parser), hence the raw table's plain `-p tcp`.
+# TRACEs TCP from eth1: a connection to w:8080. A traced packet is traced in every later base
+# chain of either, so both tools see both: `nft monitor trace` (nft-monitor-trace.txt) and
+# `xtables-monitor --trace -6` (xtables-monitor.txt) run in rt during the recording.
+# xtables-monitor 1.8.9 looks up each traced rule to print it as iptables does, and exits on the
+# inet table's `meta l4proto { tcp, udp }` ("Parsing nftables rule failed"): -6 keeps it to the
+# ip6 tables. It exits so on an ip6tables rule with a port match too (`-p tcp -m tcp --dport
+# 8080`: it reads the rule with the IPv4 family's parser), hence the raw table's plain `-p tcp`.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib6.sh"
 out=${1:?out dir}; mkdir -p "$out"
