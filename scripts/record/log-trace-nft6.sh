@@ -10,7 +10,8 @@
 # xtables-monitor 1.8.9 looks up each traced rule to print it as iptables does, and exits on the
 # inet table's `meta l4proto { tcp, udp }` ("Parsing nftables rule failed"): -6 keeps it to the
 # ip6 tables. It exits so on an ip6tables rule with a port match too (`-p tcp -m tcp --dport
-# 8080`: it reads the rule with the IPv4 family's parser), hence the raw table's plain `-p tcp`.
+# 8080`; xtables-monitor sets itself up for IPv4, nft_init(&h, AF_INET), likely the cause),
+# hence the raw table's plain `-p tcp`.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib6.sh"
 out=${1:?out dir}; mkdir -p "$out"
