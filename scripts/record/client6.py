@@ -11,6 +11,12 @@
   client6.py tcp-try SRC SPORT DST DPORT connect and print what happened (connected, or the
                                          errno: a RST is ECONNREFUSED, an ICMPv6 error EACCES or
                                          ECONNREFUSED by its code)
+  client6.py ping SRC DST ID [TCLASS]    one ICMPv6 echo request (raw socket, sequence 1, 8 bytes
+                                         of data) with that traffic class; print the reply's
+                                         sequence, or that none came within 2 s
+  client6.py udp-ext SRC SPORT DST DPORT hop|dst
+                                         send one datagram with a hop-by-hop or destination
+                                         options header (PadN, 8 bytes) before the UDP header
   client6.py udp-err SRC SPORT DST DPORT [HOPLIMIT [WAIT]]
                                          send one datagram with IPV6_RECVERR on and print the first
                                          error-queue entry (origin, ICMPv6 type/code, offender)
@@ -104,6 +110,35 @@ def udp_err(src, sport, dst, dport, hops=None, wait=1.0):
     u.close()
 
 
+def ping(src, dst, ident, tclass=0):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6); s.settimeout(2)
+    s.bind((src, 0))
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS, tclass)
+    # the kernel fills in an ICMPv6 raw socket's checksum (RFC 3542 3.1)
+    s.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, 1) + b"natsim-6", (dst, 0))
+    end = time.time() + 2
+    got = "no reply"
+    while time.time() < end and got == "no reply":
+        try:
+            d, a = s.recvfrom(200)
+        except socket.timeout:
+            break
+        if d[0] == 129 and struct.unpack("!H", d[4:6])[0] == ident:
+            got = "echo-reply seq %d from %s" % (struct.unpack("!H", d[6:8])[0], a[0])
+    print("ping %s -> %s tclass 0x%x: %s" % (src, dst, tclass, got), flush=True)
+
+
+def udp_ext(src, sport, dst, dport, kind):
+    u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    u.bind((src, sport))
+    # struct ipv6_opt_hdr: next header (the kernel's), length 0 (8 bytes), PadN of 4 zero bytes
+    opt = {"hop": socket.IPV6_HOPOPTS, "dst": socket.IPV6_DSTOPTS}[kind]
+    u.setsockopt(socket.IPPROTO_IPV6, opt, b"\x00\x00\x01\x04\x00\x00\x00\x00")
+    u.sendto(b"ext-" + kind.encode(), (dst, dport))
+    print("udp [%s]:%d -> [%s]:%d with a %s options header sent" % (src, sport, dst, dport, kind), flush=True)
+    u.close()
+
+
 if __name__ == "__main__":
     a = sys.argv[1:]
     if a[0] == "serve":
@@ -114,6 +149,10 @@ if __name__ == "__main__":
         tcp_try(a[1], int(a[2]), a[3], int(a[4]))
     elif a[0] == "udp":
         udp(a[1], int(a[2]), a[3], int(a[4]))
+    elif a[0] == "ping":
+        ping(a[1], a[2], int(a[3]), int(a[4], 0) if len(a) > 4 else 0)
+    elif a[0] == "udp-ext":
+        udp_ext(a[1], int(a[2]), a[3], int(a[4]), a[5])
     elif a[0] == "udp-err":
         udp_err(a[1], int(a[2]), a[3], int(a[4]), int(a[5]) if len(a) > 5 and a[5] != "0" else None, float(a[6]) if len(a) > 6 else 1.0)
     else:

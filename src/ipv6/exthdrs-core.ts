@@ -79,3 +79,31 @@ export function ipv6FindHdr(data: Uint8Array, target: number): number {
   }
   return start + 2 > data.length ? -1 : start;
 }
+
+/**
+ * ipv6_find_hdr(skb, &thoff, -1, &fragoff, &flags) with IP6_FH_F_AUTH and thoff 0, as
+ * nft_set_pktinfo_ipv6 calls it (include/net/netfilter/nf_tables_ipv6.h): the transport header
+ * nf_tables sees. The walk ends on the first header that is not an extension header, on "no
+ * next header" and on AH (IP6_FH_F_AUTH), whose offset and type it gives. A non-first fragment
+ * gives the protocol its fragment header names and leaves the offset at 0 (ipv6_find_hdr
+ * returns before it writes *offset); null where nf_tables finds none (nft_set_pktinfo_unspec):
+ * a chain that runs past the packet, or a non-first fragment of another extension header.
+ */
+export function ipv6FindTransport(data: Uint8Array): { readonly offset: number; readonly proto: number } | null {
+  let start = 40;
+  let nexthdr = data[6]!;
+  while (isExtHdr(nexthdr) && nexthdr !== NEXTHDR.NONE && nexthdr !== NEXTHDR.AUTH) {
+    if (start + 2 > data.length) return null;
+    if (nexthdr === NEXTHDR.FRAGMENT) {
+      if (start + 4 > data.length) return null;
+      if (fragOffAt(data, start) & ~0x7) {
+        const next = data[start]!;
+        return !isExtHdr(next) || next === NEXTHDR.NONE ? { offset: 0, proto: next } : null;
+      }
+    }
+    const hdrlen = nexthdr === NEXTHDR.FRAGMENT ? 8 : (data[start + 1]! + 1) << 3;
+    nexthdr = data[start]!;
+    start += hdrlen;
+  }
+  return { offset: start, proto: nexthdr };
+}

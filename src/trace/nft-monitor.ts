@@ -12,7 +12,7 @@ import { nftRuleText, type TraceCounters } from './nft-rule-listing.js';
 
 export function nftMonitorLines(e: NftTraceEvent, counters: TraceCounters): string[] {
   const head = `trace id ${traceId(e.id)} ${e.family} ${e.table} ${e.chain} `;
-  const lines = e.packet ? [`${head}packet: ${nftPacketText(e.packet)}`] : [];
+  const lines = e.packet ? [`${head}packet: ${nftPacketText(e.packet, e.family)}`] : [];
   lines.push(e.type === 'policy' ? `${head}policy ${e.verdict.kind} ` : `${head}rule ${nftRuleText(e.rule!, counters)} (verdict ${verdictText(e.verdict)})`);
   return lines;
 }

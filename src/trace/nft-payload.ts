@@ -1,33 +1,48 @@
 /**
- * The packet part of an `nft monitor trace` line: nftables' trace_print_packet decodes the
- * headers the kernel sent (nft_trace_fill_header: the link header, the network header, and up
- * to NFT_TRACETYPE_TRANSPORT_HSIZE = 20 bytes from the transport header) field by field with its
- * protocol templates, printing each as a match: "ether saddr … ip dscp cs0 ip ecn not-ect …
- * tcp flags == syn tcp window 64240 ". Fields a template implies or checks (versions, header
- * lengths, protocol, checksums, fragment offset, TCP sequence numbers and data offset) are left
- * out, as nft leaves them out; transport bytes past the template are shown raw
- * ("@th,64,96 0x…"), as nft shows them. Each statement is followed by a space.
+ * The packet part of an `nft monitor trace` line: nftables 1.0.6's trace_print_packet
+ * (src/netlink.c) decodes the headers the kernel sent (nf_trace_fill_pkt_info: see
+ * tracedHeaders) with trace_gen_stmts, field by field with the protocol templates of
+ * nft-proto.ts, printing each as a match: "ether saddr … ip6 saddr fd00:3::1 … ip6 hoplimit 64
+ * ip6 flowlabel 826805 ip6 length 16 icmpv6 type echo-request …". The network header is the
+ * packet's family's (an inet table's events say which); the transport header is decoded with
+ * the protocol the network header names, which for IPv6 is the first next header: behind an
+ * extension header (whose bytes the kernel does not send) the transport bytes are shown raw
+ * ("@th,0,120 0x…"), as are bytes past a template. Each statement is followed by a space.
  */
-import { IPPROTO } from '../netfilter/constants.js';
+import type { TableFamily } from '../netfilter/rules/model.js';
+import { NFPROTO_IPV6 } from '../netfilter/rules/model.js';
 import type { NftTracePacket } from '../netfilter/rules/nft-trace.js';
-import { formatIpv4 } from '../packet/ipv4-addr.js';
-import { readU16 as u16, readU32 as u32 } from '../packet/ipv4.js';
+import { hex, PROTO_IP, PROTO_IP6, type ProtoDesc } from './nft-proto.js';
 
-/** NFT_TRACETYPE_TRANSPORT_HSIZE: the transport bytes a trace message carries. */
-const TRANSPORT_HSIZE = 20;
+/** A decoded header field, or a raw run of bytes (desc null), as trace_gen_stmts makes them. */
+interface Stmt {
+  readonly desc: ProtoDesc | null;
+  readonly token: string;
+  readonly text: string;
+}
 
-export function nftPacketText(p: NftTracePacket): string {
+/** The decoded header: its statements in print order, and the number its protocol field holds. */
+interface Decoded {
+  readonly stmts: readonly Stmt[];
+  readonly protocol: number | null;
+}
+
+export function nftPacketText(p: NftTracePacket, family: TableFamily): string {
   const out: string[] = [];
   if (p.iif) out.push(`iif "${p.iif}"`);
   if (p.oif) out.push(`oif "${p.oif}"`);
   const eth = p.link?.type === 'ether' ? p.link.header : null;
   if (eth?.source && eth.dest) out.push(`ether saddr ${mac(eth.source)} ether daddr ${mac(eth.dest)}`);
-  const d = p.datagram;
-  const tos = d[1]!;
-  out.push(`ip saddr ${formatIpv4(u32(d, 12))} ip daddr ${formatIpv4(u32(d, 16))} ip dscp ${dscpName(tos >> 2)} ip ecn ${ECN[tos & 3]} ip ttl ${d[8]} ip id ${u16(d, 4)} ip length ${u16(d, 2)}`);
-  const l4 = (d[0]! & 0x0f) * 4;
-  const th = d.subarray(l4, Math.min(d.length, l4 + TRANSPORT_HSIZE));
-  out.push(...transport(d[9]!, th));
+  const network = p.nfproto === NFPROTO_IPV6 ? PROTO_IP6 : PROTO_IP;
+  const nh = p.network ? decode(p.network, 'nh', network) : { stmts: [], protocol: null };
+  const upper = nh.protocol === null ? null : (network.upper?.get(nh.protocol) ?? null);
+  const th = p.transport ? decode(p.transport, 'th', upper) : { stmts: [], protocol: null };
+  // payload_dependency_kill: a decoded transport header implies the network header's protocol
+  // field, which is left out — but not in inet, bridge and netdev tables, where that field also
+  // says the packet's family (payload_may_dependency_kill); raw bytes imply nothing
+  const implied = th.stmts[0]?.desc && family !== 'inet' && family !== 'bridge' && family !== 'netdev';
+  const nhStmts = implied ? nh.stmts.filter((s) => s.token !== network.protocolKey) : nh.stmts;
+  out.push(...[...nhStmts, ...th.stmts].map((s) => s.text));
   return out.map((s) => `${s} `).join('');
 }
 
@@ -36,94 +51,44 @@ function mac(addr: Uint8Array): string {
   return [...addr].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
-/** The transport header's fields, then what the template does not cover, raw. */
-function transport(proto: number, th: Uint8Array): string[] {
-  switch (proto) {
-    case IPPROTO.TCP:
-      if (th.length < 20) return raw(th, 0);
-      return [`tcp sport ${u16(th, 0)} tcp dport ${u16(th, 2)} tcp flags == ${tcpFlags(th[13]!)} tcp window ${u16(th, 14)}`];
-    case IPPROTO.UDP:
-      if (th.length < 8) return raw(th, 0);
-      return [`udp sport ${u16(th, 0)} udp dport ${u16(th, 2)} udp length ${u16(th, 4)}`, ...raw(th, 8)];
-    case IPPROTO.ICMP: {
-      if (th.length < 8) return raw(th, 0);
-      const type = th[0]!;
-      const head = `icmp type ${ICMP_TYPES.get(type) ?? type} icmp code ${ICMP_CODES.get(th[1]!) ?? th[1]}`;
-      // the id and sequence fields of the echo (and timestamp, info, mask) messages
-      if (ICMP_QUERIES.has(type)) return [`${head} icmp id ${u16(th, 4)} icmp sequence ${u16(th, 6)}`, ...raw(th, 8)];
-      return [head, ...raw(th, 4)];
-    }
-    default:
-      return raw(th, 0);
+/**
+ * trace_gen_stmts for one header: payload_expr_expand splits it by the templates (the first at
+ * each offset, in template order; what no template starts at is raw to the end), hidden fields
+ * go, and the rest is printed in the template's format order, then as expanded. Without a
+ * protocol for the header, all of it is raw. AH and IPComp, which nft decodes together with the
+ * header they lead to, are not modelled: that is said in the line rather than guessed.
+ */
+function decode(header: Uint8Array, base: 'nh' | 'th', desc: ProtoDesc | null): Decoded {
+  const total = header.length * 8;
+  const raw = (at: number): Stmt[] => (at < total ? [{ desc: null, token: '', text: rawText(header, base, at, total - at) }] : []);
+  if (!desc) return { stmts: raw(0), protocol: null };
+  if (desc.chained) return { stmts: [{ desc: null, token: '', text: `[natsim: ${desc.name} and the header after it not decoded] ${rawText(header, base, 0, total)}` }], protocol: null };
+  const fields: Stmt[] = [];
+  let protocol: number | null = null;
+  let at = 0;
+  for (const tmpl of desc.templates) {
+    if (at >= total) break;
+    if (tmpl.offset !== at) continue;
+    const len = Math.min(tmpl.len, total - at);
+    const value = bits(header, at, len);
+    if (tmpl.token === desc.protocolKey) protocol = Number(value);
+    if (!desc.hidden.has(tmpl.token)) fields.push({ desc, token: tmpl.token, text: `${desc.name} ${tmpl.token} ${tmpl.print(value, header, at)}` });
+    at += len;
   }
+  const ordered = desc.order.flatMap((token) => fields.filter((f) => f.token === token));
+  const rest = fields.filter((f) => !desc.order.includes(f.token));
+  return { stmts: [...ordered, ...rest, ...raw(at)], protocol };
 }
 
-/** The bytes from `from` on as nft prints an unknown payload: @th,OFFSET,LENGTH (bits) 0xHEX. */
-function raw(th: Uint8Array, from: number): string[] {
-  if (th.length <= from) return [];
-  return [`@th,${from * 8},${(th.length - from) * 8} 0x${Buffer.from(th.subarray(from)).toString('hex')}`];
+/** An unknown payload as nft prints it: @BASE,OFFSET,LENGTH (bits) and the value in hex. */
+function rawText(header: Uint8Array, base: 'nh' | 'th', at: number, len: number): string {
+  return `@${base},${at},${len} ${hex(bits(header, at, len), header, at)}`;
 }
 
-/** tcp_flag_type: one flag by name, several as a number (as the recordings show: 0x18, 0x11). */
-function tcpFlags(flags: number): string {
-  const name = TCP_FLAG_NAMES.get(flags);
-  return name ?? `0x${flags.toString(16)}`;
+/** The `len` bits of `header` from bit `at`, big-endian. */
+function bits(header: Uint8Array, at: number, len: number): bigint {
+  let v = 0n;
+  for (let i = at >> 3; i < (at + len + 7) >> 3; i++) v = (v << 8n) | BigInt(header[i]!);
+  const spare = ((8 - ((at + len) & 7)) & 7);
+  return (v >> BigInt(spare)) & ((1n << BigInt(len)) - 1n);
 }
-
-const TCP_FLAG_NAMES = new Map([
-  [0x01, 'fin'],
-  [0x02, 'syn'],
-  [0x04, 'rst'],
-  [0x08, 'psh'],
-  [0x10, 'ack'],
-  [0x20, 'urg'],
-  [0x40, 'ecn'],
-  [0x80, 'cwr'],
-]);
-
-/** dscp_type_tbl: class selectors, assured forwarding, expedited forwarding; others a number. */
-function dscpName(dscp: number): string {
-  if ((dscp & 7) === 0) return `cs${dscp >> 3}`;
-  const af = AF.get(dscp);
-  if (af) return af;
-  return dscp === 0x2e ? 'ef' : `0x${dscp.toString(16).padStart(2, '0')}`;
-}
-
-const AF = new Map([1, 2, 3, 4].flatMap((cls) => [1, 2, 3].map((drop): [number, string] => [(cls << 3) | (drop << 1), `af${cls}${drop}`])));
-
-/** ecn_type_tbl */
-const ECN = ['not-ect', 'ect1', 'ect0', 'ce'] as const;
-
-/** icmp_type_tbl */
-const ICMP_TYPES = new Map([
-  [0, 'echo-reply'],
-  [3, 'destination-unreachable'],
-  [4, 'source-quench'],
-  [5, 'redirect'],
-  [8, 'echo-request'],
-  [9, 'router-advertisement'],
-  [10, 'router-solicitation'],
-  [11, 'time-exceeded'],
-  [12, 'parameter-problem'],
-  [13, 'timestamp-request'],
-  [14, 'timestamp-reply'],
-  [15, 'info-request'],
-  [16, 'info-reply'],
-  [17, 'address-mask-request'],
-  [18, 'address-mask-reply'],
-]);
-
-/** icmp_code_tbl: the names nft gives codes, whatever the type (code 0 of an echo is "net-unreachable"). */
-const ICMP_CODES = new Map([
-  [0, 'net-unreachable'],
-  [1, 'host-unreachable'],
-  [2, 'prot-unreachable'],
-  [3, 'port-unreachable'],
-  [4, 'frag-needed'],
-  [9, 'net-prohibited'],
-  [10, 'host-prohibited'],
-  [13, 'admin-prohibited'],
-]);
-
-/** The ICMP messages whose header holds an id and a sequence number. */
-const ICMP_QUERIES = new Set([0, 8, 13, 14, 15, 16, 17, 18]);

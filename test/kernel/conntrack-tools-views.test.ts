@@ -38,6 +38,7 @@ const FITTED: Readonly<Record<string, { readonly seed?: number; readonly hashSee
   'nft-dnat-numgen-map': { anyOrder: true },
   'log-trace-legacy': { seed: 1, hashSeed: 5 },
   'log-trace-nft': { seed: 1, hashSeed: 2 },
+  'log-trace-nft6': { seed: 1, hashSeed: 1 },
   'masq-to-ports-multi-ip': { seed: 1, hashSeed: 33 },
   'nft-session-affinity': { seed: 1, hashSeed: 128 },
   'port-range-exhaustion-udp': { seed: 2, hashSeed: 28 },

@@ -76,6 +76,14 @@ const EXPECTED: Record<string, { interfaces?: typeof ROUTER | ((macs: Map<string
   'iptables-session-affinity': { ruleset: 'iptables-save.txt' },
   'log-trace-legacy': { ruleset: 'iptables-legacy-save.txt', macs: { eth1: 'b22af6ca32c0', eth0: '6e58ce8c3060' } },
   'log-trace-nft': { ruleset: 'iptables-save.txt', macs: { eth1: 'ee74215b77bf', eth0: 'f2f9a89eab5b' } },
+  // an inet table next to ip6tables-nft's: nft-ruleset.txt shows more than ip6tables-save.txt
+  'log-trace-nft6': {
+    interfaces: router6(),
+    ruleset: 'nft-ruleset.txt',
+    ipv6Only: true,
+    choice:
+      'using nft-ruleset.txt (it differs from iptables-save.txt and ip6tables-save.txt: nft tables inet t6, ip6 raw, ip6 filter, iptables tables ip6 raw, ip6 filter; iptables-save.txt and ip6tables-save.txt ignored)',
+  },
   'masq-to-ports-multi-ip': {
     interfaces: [
       { name: 'docker0', index: 2, addrs: ['172.18.0.1/16'] },

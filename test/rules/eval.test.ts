@@ -274,8 +274,10 @@ describe('meta nftrace set 1', () => {
     const state = { hook: Hook.Forward, in: null, out: null, trace: { notes, logs: [], nftTrace, nat: null, rule: null }, notes };
     evaluateChain(t, t.chains.get('c')!, new RuleContext(new Skb(1, udp(), 0, 0, null), state, { addrType: () => AddrType.Unicast, prng: new Prng(1) }), () => Verdict.Accept);
     expect(notes).toEqual([]);
+    // the raw payload in hex without leading zeros (xinteger_type_print's "0x%Zx": nft 1.0.6 printed
+    // "@th,64,32 0x1" for the data 00 00 00 01, scripts/record/nft-trace-probe.sh)
     expect(nftTrace.flatMap((e) => nftMonitorLines(e, 'zero')).map((n) => n.replace(/^trace id \w+ /, ''))).toEqual([
-      'ip t c packet: ip saddr 10.0.0.1 ip daddr 192.168.1.2 ip dscp cs0 ip ecn not-ect ip ttl 64 ip id 1 ip length 32 udp sport 1000 udp dport 53 udp length 12 @th,64,32 0x00000000 ',
+      'ip t c packet: ip saddr 10.0.0.1 ip daddr 192.168.1.2 ip dscp cs0 ip ecn not-ect ip ttl 64 ip id 1 ip length 32 udp sport 1000 udp dport 53 udp length 12 @th,64,32 0x0 ',
       'ip t c rule meta nftrace set 1 (verdict continue)',
       'ip t c rule udp dport 53 jump dns (verdict jump dns)',
       'ip t dns rule counter packets 0 bytes 0 (verdict continue)',

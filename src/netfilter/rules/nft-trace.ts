@@ -8,7 +8,13 @@
 import type { LinkHeaderView } from '../log/nf-log.js';
 import type { ChainTrace } from './chain-trace.js';
 import type { RuleContext } from './context.js';
-import type { Chain, Policy, Rule, Table, TableFamily, TableSource, VerdictAction } from './model.js';
+import type { Chain, NfProto, Policy, Rule, Table, TableFamily, TableSource, VerdictAction } from './model.js';
+import { packetNfproto } from './nft-expr.js';
+import { nftL4 } from './nft-pktinfo.js';
+
+/** NFT_TRACETYPE_NETWORK_HSIZE and NFT_TRACETYPE_TRANSPORT_HSIZE: the most of each header a message carries. */
+const NETWORK_HSIZE = 40;
+const TRANSPORT_HSIZE = 20;
 
 /** The devices and headers nf_trace_fill_dev_info / nf_trace_fill_pkt_info add, once per base chain run. */
 export interface NftTracePacket {
@@ -16,8 +22,12 @@ export interface NftTracePacket {
   readonly oif: string | null;
   /** The link header, when the packet has one (skb_mac_header_was_set); its type is the input device's. */
   readonly link: LinkHeaderView | null;
-  /** The IPv4 datagram (a copy): the network and transport headers are read from it. */
-  readonly datagram: Uint8Array;
+  /** NFTA_TRACE_NFPROTO: the packet's family (pkt->pf), which an inet table's events need. */
+  readonly nfproto: NfProto;
+  /** NFTA_TRACE_NETWORK_HEADER (copies): see tracedHeaders; null where the kernel sends none. */
+  readonly network: Uint8Array | null;
+  /** NFTA_TRACE_TRANSPORT_HEADER */
+  readonly transport: Uint8Array | null;
 }
 
 export interface NftTraceEvent {
@@ -82,6 +92,23 @@ export class NftTrace implements ChainTrace {
     const { skb, state } = this.ctx;
     // a received packet keeps its link header up to POST_ROUTING; the input device gives its type
     const link = state.in && skb.mac ? { type: state.in.type, header: skb.mac } : null;
-    return { iif: state.in?.name ?? null, oif: state.out?.name ?? null, link, datagram: Uint8Array.from(skb.pkt.data) };
+    const nfproto = packetNfproto(this.ctx);
+    return { iif: state.in?.name ?? null, oif: state.out?.name ?? null, link, nfproto, ...tracedHeaders(skb.pkt.data, nfproto) };
   }
+}
+
+/**
+ * nf_trace_fill_pkt_info: the network header up to the transport header (the whole packet
+ * without one), and up to 20 bytes from the transport header when nf_tables found one; the
+ * network part is cut at 40 bytes, so an IPv6 packet's extension headers and IPv4 options past
+ * 20 bytes are not sent. An empty part is left out (trace_fill_header).
+ */
+export function tracedHeaders(data: Uint8Array, nfproto: NfProto): Pick<NftTracePacket, 'network' | 'transport'> {
+  const l4 = nftL4(data, nfproto);
+  const part = (from: number, to: number): Uint8Array | null => (to > from ? data.slice(from, to) : null);
+  const nhEnd = l4 ? l4.thoff : data.length;
+  return {
+    network: part(0, Math.min(nhEnd, NETWORK_HSIZE)),
+    transport: l4 ? part(l4.thoff, Math.min(data.length, l4.thoff + TRANSPORT_HSIZE)) : null,
+  };
 }
