@@ -313,7 +313,7 @@ export class Host {
    */
   dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null = null, fn: string | null = null): void {
     // kfree_skb drops the last reference to an unconfirmed entry
-    if (skb.ct && !skb.ct.confirmed) this.nf.freeUnconfirmed(skb.ct);
+    if (skb.ct && !skb.ct.confirmed) this.nf.putUnconfirmed(skb.ct);
     const why = counter ? `conntrack ${counter}` : reason;
     this.packets.dropped.set(why, (this.packets.dropped.get(why) ?? 0) + 1);
     this.nf.probe?.dropped(skb, hook, reason, counter, fn);

@@ -88,11 +88,12 @@ export class NetfilterNet {
   }
 
   /**
-   * The last reference to an unconfirmed entry is dropped (nf_conntrack_put →
-   * nf_conntrack_destroy): nf_nat_cleanup_conntrack takes it out of the NAT bysource index,
-   * nf_conntrack_free its records.
+   * A packet lets go of an unconfirmed entry (nf_ct_put). The last reference gone
+   * (nf_conntrack_destroy), nf_nat_cleanup_conntrack takes it out of the NAT bysource index and
+   * nf_conntrack_free frees its records; the clones of a flooded frame each hold one.
    */
-  freeUnconfirmed(conn: Conn): void {
+  putUnconfirmed(conn: Conn): void {
+    if (--conn.refs > 0) return;
     this.bysource.remove(conn);
     conn.release();
   }

@@ -146,6 +146,7 @@ export class Skb<P extends L3Packet = L3Packet> {
   clone(id: number): Skb<P> {
     const c = new Skb<P>(id, this.pkt.copy() as P, this.time, this.cpu, this.indev);
     c.ct = this.ct;
+    if (c.ct) c.ct.refs++; // nf_conntrack_get: the clone holds the entry too
     c.ctinfo = this.ctinfo;
     c.untracked = this.untracked;
     c.mark = this.mark;

@@ -75,7 +75,7 @@ function resolveClash(net: NetfilterNet, skb: Skb, winner: Holder, state: HookSt
 
 /** The packet continues with the entry that won the race; the loser dies with the packet's reference. */
 function adoptWinner(net: NetfilterNet, skb: Skb, winner: Conn, state: HookState): void {
-  net.freeUnconfirmed(skb.ct!);
+  net.putUnconfirmed(skb.ct!);
   skb.ct = winner;
   state.notes?.push(`clash resolved: packet continues with conntrack entry ${winner.id}`);
 }

@@ -51,6 +51,11 @@ export class Conn {
   /** The entry's record in `slab`. */
   private rec = TUPLE_SLAB.alloc();
   status = 0;
+  /**
+   * ct_general.use as far as natsim needs it: the packets holding the entry while it is
+   * unconfirmed (the one that made it, and each clone of it), so that it is freed with the last.
+   */
+  refs = 1;
   /** Absolute expiry (virtual ns) once confirmed; the relative timeout (ns) before. */
   timeout = 0;
   /** The expiry wheel's slot holding the entry (conntrack/expiry.ts), or NO_SLOT (-1). */

@@ -178,6 +178,8 @@ export function conntrackIn(net: NetfilterNet, skb: Skb, state: HookState): Verd
   }
   if (tracked !== 'valid') {
     net.probe?.invalid(skb, ct, notes ?? []);
+    // nf_ct_put: a new entry the tracker refused dies with this reference
+    if (!ct.confirmed) net.putUnconfirmed(ct);
     skb.ct = null;
     skb.ctinfo = CtInfo.Untracked;
     net.stats.inc(skb.cpu, 'invalid');

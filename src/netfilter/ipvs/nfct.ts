@@ -20,7 +20,7 @@ import { tupleText } from '../../trace/format-common.js';
 export function notrack(net: NetfilterNet, skb: Skb, notes: string[] | null): void {
   const ct = skb.ct;
   if (!ct) return;
-  if (!ct.confirmed) net.freeUnconfirmed(ct);
+  if (!ct.confirmed) net.putUnconfirmed(ct);
   notes?.push(`ip_vs_notrack: conntrack entry ${ct.confirmed ? 'released' : 'freed unconfirmed'}, packet untracked (net.ipv4.vs.conntrack=0)`);
   skb.ct = null;
   skb.ctinfo = CtInfo.Untracked;
