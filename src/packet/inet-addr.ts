@@ -3,8 +3,8 @@
  * is its u32, an IPv6 address its handle (ipv6-addr.ts). What depends on the family is decided
  * here once, so that no caller tests the family itself.
  */
-import { formatIpv4, inPrefix, parsePrefix } from './ipv4-addr.js';
-import { formatIpv6, ipv6PrefixEqual, ipv6Words, isIpv6, parseIpv6Prefix } from './ipv6-addr.js';
+import { formatIpv4, inPrefix, parsePrefix, prefixMask } from './ipv4-addr.js';
+import { formatIpv6, ipv6Masked, ipv6PrefixEqual, ipv6PrefixMaskWords, ipv6Words, isIpv6, parseIpv6Prefix } from './ipv6-addr.js';
 
 /** inet_ntop(AF_INET or AF_INET6) as conntrack-tools, ip and nft print an address: 10.0.3.1, fd00:3::1. */
 export function formatInetAddr(addr: number): string {
@@ -20,6 +20,23 @@ export interface InetPrefix {
 /** "a.b.c.d[/len]" or "IPv6[/len]" (host bits kept as written); null when neither. */
 export function parseInetPrefix(text: string): InetPrefix | null {
   return text.includes(':') ? parseIpv6Prefix(text) : parsePrefix(text);
+}
+
+/**
+ * The address with all but its first `len` bits cleared, in its own family (xt_hashlimit's maskl
+ * and hashlimit_ipv6_mask, ipv6_addr_prefix).
+ */
+export function inetPrefixAddr(addr: number, len: number): number {
+  return isIpv6(addr) ? ipv6Masked(addr, ipv6PrefixMaskWords(len)) : (addr & prefixMask(len)) >>> 0;
+}
+
+/**
+ * nf_inet_addr_mask: `addr` ANDed with `mask`, an address of the same family used as a mask
+ * (xt_recent's --mask). An IPv4 address meets an IPv4 mask, an IPv6 one an IPv6 mask.
+ */
+export function maskInetAddr(addr: number, mask: number): number {
+  if (isIpv6(addr) !== isIpv6(mask)) throw new Error(`bug: ${formatInetAddr(addr)} masked by ${formatInetAddr(mask)}, of the other family`);
+  return isIpv6(addr) ? ipv6Masked(addr, ipv6Words(mask)) : (addr & mask) >>> 0;
 }
 
 /**

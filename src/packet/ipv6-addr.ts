@@ -246,6 +246,25 @@ export function ipv6PrefixEqual(a: number, b: number, len: number): boolean {
   return true;
 }
 
+/** The four words of the netmask of a /len prefix (the mask ipv6_addr_prefix applies). */
+export function ipv6PrefixMaskWords(len: number): Uint32Array {
+  const mask = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) {
+    const bits = Math.max(0, Math.min(32, len - 32 * i));
+    mask[i] = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  }
+  return mask;
+}
+
+/**
+ * The handle of the address ANDed word by word with `mask` (nf_inet_addr_mask; with a prefix's
+ * netmask, ipv6_addr_prefix).
+ */
+export function ipv6Masked(handle: number, mask: ArrayLike<number>): number {
+  const w = ipv6Words(handle);
+  return intern((w[0]! & mask[0]!) >>> 0, (w[1]! & mask[1]!) >>> 0, (w[2]! & mask[2]!) >>> 0, (w[3]! & mask[3]!) >>> 0);
+}
+
 /**
  * Parses "addr/len" or "addr" (a /128); null when malformed. The prefix is kept as given, host
  * bits and all (as `ip -6 route` shows a destination).

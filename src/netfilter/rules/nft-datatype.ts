@@ -7,7 +7,7 @@
  * order as the addresses do, and prefixes and ranges are intervals of them.
  */
 import { parseIpv4, parsePrefix, prefixMask } from '../../packet/ipv4-addr.js';
-import { handleOfWords, ipv6Words, parseIpv6, parseIpv6Prefix } from '../../packet/ipv6-addr.js';
+import { handleOfWords, ipv6PrefixMaskWords, ipv6Words, parseIpv6, parseIpv6Prefix } from '../../packet/ipv6-addr.js';
 import { parsePortRange, parseProto, parseU32 } from './syntax.js';
 import { CtState } from './model.js';
 
@@ -220,13 +220,12 @@ function ipv6Field(text: string): FieldRange | null {
   const p = parseIpv6Prefix(text);
   if (p === null) return null;
   const w = ipv6Words(p.addr);
+  const mask = ipv6PrefixMaskWords(p.len);
   const lo = new Uint32Array(4);
   const hi = new Uint32Array(4);
   for (let i = 0; i < 4; i++) {
-    const bits = Math.max(0, Math.min(32, p.len - 32 * i));
-    const mask = prefixMask(bits);
-    lo[i] = (w[i]! & mask) >>> 0;
-    hi[i] = (w[i]! | ~mask) >>> 0;
+    lo[i] = (w[i]! & mask[i]!) >>> 0;
+    hi[i] = (w[i]! | ~mask[i]!) >>> 0;
   }
   return { min: wordsRegister(lo), max: wordsRegister(hi) };
 }

@@ -8,14 +8,16 @@
  * Credits are u64 (CREDITS_PER_JIFFY = 2^39 at HZ 250), kept as bigint; a bucket not seen for
  * --hashlimit-htable-expire ms is freed by the garbage collector, which runs every
  * --hashlimit-htable-gcinterval ms; a table holding --hashlimit-htable-max buckets drops the
- * packets of new keys (hotdrop). Byte rates (b/s, kb/s, mb/s) and --hashlimit-rate-match are
- * refused.
+ * packets of new keys (hotdrop). ip6tables' tables key on IPv6 addresses masked to
+ * --hashlimit-srcmask/--hashlimit-dstmask bits (0..128, default 128; iptables' 0..32, default
+ * 32); the two families' tables are apart even under one name. Byte rates (b/s, kb/s, mb/s) and
+ * --hashlimit-rate-match are refused.
  */
-import { formatIpv4, prefixMask } from '../../packet/ipv4-addr.js';
+import { formatInetAddr, inetPrefixAddr } from '../../packet/inet-addr.js';
 import type { RuleContext } from './context.js';
 import type { OptionReader } from './iptables-modules.js';
 import { HZ, jiffiesAt, msecsToJiffies } from './jiffies.js';
-import type { Match, Rule, XtMatch } from './model.js';
+import { NFPROTO_IPV6, type Match, type NfProto, type Rule, type XtMatch } from './model.js';
 import { noInvert, wholeOption, type XtCheck, type XtMatchOptions } from './xt-options.js';
 
 /** XT_HASHLIMIT_SCALE_v2: revision 2 and 3 rates are in µs per packet. */
@@ -92,12 +94,16 @@ export class HashlimitTable {
 
 export type HashlimitTables = Map<string, HashlimitTable>;
 
-/** hashlimit_init_dst for IPv4: the masked addresses and the ports the mode names, as one key. */
+/**
+ * hashlimit_init_dst: the addresses masked as the mode says (maskl for IPv4,
+ * hashlimit_ipv6_mask for IPv6: the address is an IPv6 handle, the masked one too) and the
+ * ports, as one key.
+ */
 function bucketKey(cfg: HashlimitConfig, ctx: RuleContext): string {
   const p = ctx.skb.pkt;
   const mode = cfg.mode;
-  const dst = mode & Mode.DstIp ? (p.daddr & prefixMask(cfg.dstmask)) >>> 0 : 0;
-  const src = mode & Mode.SrcIp ? (p.saddr & prefixMask(cfg.srcmask)) >>> 0 : 0;
+  const dst = mode & Mode.DstIp ? inetPrefixAddr(p.daddr, cfg.dstmask) : 0;
+  const src = mode & Mode.SrcIp ? inetPrefixAddr(p.saddr, cfg.srcmask) : 0;
   // proto_ports_offset: ports for TCP, UDP, UDP-Lite, SCTP (and DCCP); 0 for the others
   const ports = p.hasPorts();
   const sport = mode & Mode.SrcPort && ports ? p.sport : 0;
@@ -159,9 +165,9 @@ function rateinfoRecalc(b: Bucket, now: number): void {
 function describeKey(cfg: HashlimitConfig, ctx: RuleContext): string {
   const p = ctx.skb.pkt;
   const parts: string[] = [];
-  if (cfg.mode & Mode.SrcIp) parts.push(`src ${formatIpv4((p.saddr & prefixMask(cfg.srcmask)) >>> 0)}/${cfg.srcmask}`);
+  if (cfg.mode & Mode.SrcIp) parts.push(`src ${formatInetAddr(inetPrefixAddr(p.saddr, cfg.srcmask))}/${cfg.srcmask}`);
   if (cfg.mode & Mode.SrcPort) parts.push(`sport ${p.hasPorts() ? p.sport : 0}`);
-  if (cfg.mode & Mode.DstIp) parts.push(`dst ${formatIpv4((p.daddr & prefixMask(cfg.dstmask)) >>> 0)}/${cfg.dstmask}`);
+  if (cfg.mode & Mode.DstIp) parts.push(`dst ${formatInetAddr(inetPrefixAddr(p.daddr, cfg.dstmask))}/${cfg.dstmask}`);
   if (cfg.mode & Mode.DstPort) parts.push(`dport ${p.hasPorts() ? p.dport : 0}`);
   return parts.length === 0 ? 'key (all packets)' : `key ${parts.join(' ')}`;
 }
@@ -184,6 +190,11 @@ function parseRate(r: OptionReader): bigint {
   return avg === 0n ? r.fail(`rate too fast '${text}'`) : avg;
 }
 
+/** The bits of the family's address: hashlimit_mt_check_common's bound on the masks. */
+function addrBits(family: NfProto): number {
+  return family === NFPROTO_IPV6 ? 128 : 32;
+}
+
 /** IFNAMSIZ: the table's name with its NUL. */
 const NAME_SIZE = 16;
 
@@ -200,8 +211,9 @@ export class HashlimitOptions implements XtMatchOptions {
   private burst = 5;
   private mode = 0;
   private name: string | null = null;
-  private srcmask = 32;
-  private dstmask = 32;
+  /** Null: the family's whole address (libxt_hashlimit's init: 32, or 128 for ip6tables). */
+  private srcmask: number | null = null;
+  private dstmask: number | null = null;
   private size = DEFAULT_SIZE;
   private max = 0;
   private expire = 10000;
@@ -237,10 +249,10 @@ export class HashlimitOptions implements XtMatchOptions {
         return;
       }
       case '--hashlimit-srcmask':
-        this.srcmask = wholeOption(r, 0, 32);
+        this.srcmask = wholeOption(r, 0, addrBits(r.nfproto));
         return;
       case '--hashlimit-dstmask':
-        this.dstmask = wholeOption(r, 0, 32);
+        this.dstmask = wholeOption(r, 0, addrBits(r.nfproto));
         return;
       case '--hashlimit-htable-size':
         this.size = wholeOption(r, 0, 0xffffffff) || DEFAULT_SIZE;
@@ -261,8 +273,10 @@ export class HashlimitOptions implements XtMatchOptions {
 
   /**
    * hashlimit_mt_check_common: nonzero intervals, the overflow test (-ERANGE); then the
-   * namespace's table of that name, made with this rule's configuration if it is the first
-   * (htable_create: max 0 means 8 × size, and never below size).
+   * namespace's table of that name and family, made with this rule's configuration if it is
+   * the first (htable_create: max 0 means 8 × size, and never below size). The namespace given
+   * is the family's (ip6tables-save text is read apart from iptables-save's), as
+   * htable_find_get compares the family with the name.
    */
   build(check: XtCheck): Match {
     const avg = this.avg ?? check.fail('-m hashlimit needs --hashlimit-upto or --hashlimit-above');
@@ -272,7 +286,8 @@ export class HashlimitOptions implements XtMatchOptions {
     let table = check.namespace.hashlimit.get(name);
     if (table === undefined) {
       const max = this.max === 0 ? 8 * this.size : Math.max(this.max, this.size);
-      const cfg = { mode: this.mode, avg, burst: this.burst, srcmask: this.srcmask, dstmask: this.dstmask, expire: this.expire, gcInterval: this.gcInterval, max };
+      const bits = addrBits(check.family);
+      const cfg = { mode: this.mode, avg, burst: this.burst, srcmask: this.srcmask ?? bits, dstmask: this.dstmask ?? bits, expire: this.expire, gcInterval: this.gcInterval, max };
       check.namespace.hashlimit.set(name, (table = new HashlimitTable(name, cfg)));
     }
     return { kind: 'xt', module: new XtHashlimit(table, this.above) };
