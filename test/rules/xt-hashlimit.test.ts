@@ -62,6 +62,16 @@ describe('-m hashlimit (xt_hashlimit.c hashlimit_mt_common, packet mode)', () =>
     expect(runChain(t, udp('10.0.0.2'), { seconds: 1 }).verdict).toBe(Verdict.Accept);
   });
 
+  it('frees an idle bucket after one unit of the rate when no --hashlimit-htable-expire is given (hashlimit_mt_check_v2: udata->mult * 1000)', () => {
+    const burst3 = (opts: string) => xtTable(`-A INPUT -m hashlimit --hashlimit-upto ${opts} --hashlimit-burst 3 --hashlimit-mode srcip --hashlimit-name t -j ACCEPT`, { policy: 'DROP' });
+    // 1/sec: gone after 1 s idle, so at 2.5 s a new bucket has the whole burst again
+    expect(accepted(burst3('1/sec'), [0, 0, 0, 2.5, 2.5, 2.5])).toEqual([true, true, true, true, true, true]);
+    // kept 10 s: the old bucket has earned 2.5 packets by then
+    expect(accepted(burst3('1/sec --hashlimit-htable-expire 10000'), [0, 0, 0, 2.5, 2.5, 2.5])).toEqual([true, true, true, true, true, false]);
+    // 60/min is one a second too, but its buckets live 60 s
+    expect(accepted(burst3('60/min'), [0, 0, 0, 2.5, 2.5, 2.5])).toEqual([true, true, true, true, true, false]);
+  });
+
   it('says in the trace which bucket decided', () => {
     const t = upto('--hashlimit-mode srcip,dstport --hashlimit-srcmask 16');
     expect(runChain(t, udp('10.1.2.3')).notes[0]).toMatch(/^HASHLIMIT t key src 10\.1\.0\.0\/16 dport 53: under the limit/);
