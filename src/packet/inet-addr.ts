@@ -4,7 +4,7 @@
  * here once, so that no caller tests the family itself.
  */
 import { formatIpv4, inPrefix, parsePrefix, prefixMask } from './ipv4-addr.js';
-import { formatIpv6, ipv6Masked, ipv6PrefixEqual, ipv6PrefixMaskWords, ipv6Words, isIpv6, parseIpv6Prefix } from './ipv6-addr.js';
+import { formatIpv6, handleOfWords, ipv6Masked, ipv6PrefixEqual, ipv6PrefixMaskWords, ipv6Words, isIpv6, parseIpv6Prefix } from './ipv6-addr.js';
 
 /** inet_ntop(AF_INET or AF_INET6) as conntrack-tools, ip and nft print an address: 10.0.3.1, fd00:3::1. */
 export function formatInetAddr(addr: number): string {
@@ -72,4 +72,14 @@ export function inetRangeSize(min: number, max: number): number {
   let n = 0;
   for (let i = 0; i < 4; i++) n = n * 2 ** 32 + (b[i]! - a[i]!);
   return n + 1;
+}
+
+/** union nf_inet_addr's all[] in use: one u32 word of an IPv4 address, four of an IPv6 one (host order). */
+export function inetAddrWords(addr: number): ArrayLike<number> {
+  return isIpv6(addr) ? ipv6Words(addr) : [addr];
+}
+
+/** The address of those words: of the family of `like` (an IPv4 address is its one word). */
+export function inetAddrOfWords(words: Uint32Array, like: number): number {
+  return isIpv6(like) ? handleOfWords(words) : words[0]!;
 }
