@@ -11,6 +11,11 @@ export function formatInetAddr(addr: number): string {
   return isIpv6(addr) ? formatIpv6(addr) : formatIpv4(addr);
 }
 
+/** An address and port: "10.0.3.1:41000", an IPv6 address bracketed (RFC 3986) "[fd00:3::1]:41000". */
+export function formatInetAddrPort(addr: number, port: number): string {
+  return isIpv6(addr) ? `[${formatIpv6(addr)}]:${port}` : `${formatIpv4(addr)}:${port}`;
+}
+
 /** A prefix of either family: its family is its address's. */
 export interface InetPrefix {
   readonly addr: number;
