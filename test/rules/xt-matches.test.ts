@@ -9,7 +9,7 @@ import { ETH_P_IP } from '../../src/capture/link-layer.js';
 import { Ipv4Packet } from '../../src/packet/ipv4.js';
 import { errorOf } from './helpers.js';
 import { buildIcmpEcho } from '../../src/packet/build.js';
-import { ETH1, ip, runChain, udp, xtTable } from './xt-helpers.js';
+import { ETH1, ip, runChain, udp, udp6, xt6Table, xtTable } from './xt-helpers.js';
 
 const verdictOf = (rules: string, o: Parameters<typeof runChain>[2] = {}, ttl = 64) => runChain(xtTable(rules, { policy: 'DROP' }), udp('10.0.0.1', '192.168.1.2', { ttl }), o).verdict;
 
@@ -32,6 +32,23 @@ describe('-m ttl (xt_ttl.c ttl_mt)', () => {
     expect(errorOf(save('--ttl-eq 256'))).toBe("r:3:17: --ttl-eq needs a whole number from 0 to 255, got '256'");
     expect(errorOf(save('--ttl-eq 1 --ttl-gt 2'))).toBe('r:3:28: -m ttl takes only one of --ttl-eq, --ttl-lt or --ttl-gt');
     expect(errorOf(save(''))).toBe('r:3:13: -m ttl needs one of --ttl-eq, --ttl-lt or --ttl-gt');
+  });
+});
+
+describe('-m hl in ip6tables (xt_hl.c hl_mt6), -m ttl in iptables only', () => {
+  it.each([
+    ['--hl-eq 64', 64, true],
+    ['! --hl-eq 64', 64, false],
+    ['--hl-lt 64', 63, true],
+    ['--hl-gt 64', 64, false],
+  ] as const)('%s on hop limit %i: %s', (opt, hopLimit, match) => {
+    const t = xt6Table(`-A INPUT -m hl ${opt} -j ACCEPT`, { policy: 'DROP' });
+    expect(runChain(t, udp6('fd00:1::1', 'fd00:2::2', { hopLimit })).verdict).toBe(match ? Verdict.Accept : Verdict.Drop);
+  });
+
+  it('refuses each module in the other family, where the kernel has none of that name', () => {
+    expect(() => xt6Table('-A INPUT -m ttl --ttl-eq 64 -j ACCEPT')).toThrow("r:5:13: -m ttl exists for iptables only (the kernel registers it for that family alone; ip6tables has -m hl)");
+    expect(errorOf('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m hl --hl-eq 64 -j ACCEPT\nCOMMIT\n')).toBe("r:3:13: -m hl exists for ip6tables only (the kernel registers it for that family alone; iptables has -m ttl)");
   });
 });
 
