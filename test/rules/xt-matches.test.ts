@@ -9,6 +9,7 @@ import { ETH_P_IP } from '../../src/capture/link-layer.js';
 import { Ipv4Packet } from '../../src/packet/ipv4.js';
 import { errorOf } from './helpers.js';
 import { buildIcmpEcho } from '../../src/packet/build.js';
+import { Ipv6Packet } from '../../src/packet/ipv6.js';
 import { ETH1, ip, runChain, udp, udp6, xt6Table, xtTable } from './xt-helpers.js';
 
 const verdictOf = (rules: string, o: Parameters<typeof runChain>[2] = {}, ttl = 64) => runChain(xtTable(rules, { policy: 'DROP' }), udp('10.0.0.1', '192.168.1.2', { ttl }), o).verdict;
@@ -144,6 +145,19 @@ describe('-m dscp and -m tos (xt_dscp.c dscp_mt, tos_mt)', () => {
     expect(run('-A INPUT -m tos --tos 0x10/0x3f -j ACCEPT', 0xd0)).toBe(Verdict.Accept);
     expect(run('-A INPUT -m tos --tos Minimize-Delay -j ACCEPT', 0x10)).toBe(Verdict.Accept);
     expect(run('-A INPUT -m tos --tos 0x10 -j ACCEPT', 0xd0)).toBe(Verdict.Drop);
+  });
+
+  it('reads the traffic class of an IPv6 packet (dscp_mt6, ipv6_get_dsfield), split across its first two bytes', () => {
+    // traffic class 0xb8 (DSCP EF): version 6 and 0xb in byte 0, 0x8 and the flow label's top in byte 1
+    const p = udp6();
+    const d = p.data.slice();
+    d[0] = 0x6b;
+    d[1] = 0x85;
+    const ef = Ipv6Packet.adopt(d) as Ipv6Packet;
+    const run6 = (rule: string) => runChain(xt6Table(rule, { policy: 'DROP' }), ef).verdict;
+    expect(run6('-A INPUT -m dscp --dscp-class EF -j ACCEPT')).toBe(Verdict.Accept);
+    expect(run6('-A INPUT -m tos --tos 0xb8/0xff -j ACCEPT')).toBe(Verdict.Accept);
+    expect(run6('-A INPUT -m dscp --dscp 0x21 -j ACCEPT')).toBe(Verdict.Drop);
   });
 });
 
