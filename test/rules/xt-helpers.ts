@@ -5,6 +5,7 @@
  */
 import { NetDevice, type EthHeader } from '../../src/host/device.js';
 import type { Route } from '../../src/host/fib.js';
+import type { Route6 } from '../../src/ipv6/route.js';
 import { Hook, Verdict } from '../../src/netfilter/constants.js';
 import { RuleContext } from '../../src/netfilter/rules/context.js';
 import { evaluateChain } from '../../src/netfilter/rules/eval.js';
@@ -78,7 +79,7 @@ export interface RunOptions {
   readonly outdev?: NetDevice | null;
   readonly mac?: EthHeader | null;
   readonly route?: Route | null;
-  readonly routeTo?: (addr: number) => Route | null;
+  readonly routeTo?: (addr: number) => Route | Route6 | null;
   /** Sent by a local application's socket (skb->sk with a file). */
   readonly appSocket?: boolean;
 }

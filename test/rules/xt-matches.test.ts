@@ -7,9 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { Hook, Verdict } from '../../src/netfilter/constants.js';
 import { ETH_P_IP } from '../../src/capture/link-layer.js';
 import { Ipv4Packet } from '../../src/packet/ipv4.js';
-import { errorOf } from './helpers.js';
+import { errorOf, parse } from './helpers.js';
 import { buildIcmpEcho } from '../../src/packet/build.js';
 import { Ipv6Packet } from '../../src/packet/ipv6.js';
+import { Fib6, parseRoute6 } from '../../src/ipv6/route.js';
+import { parseInet6Ifaddr, type Inet6Ifaddr } from '../../src/ipv6/addrconf.js';
 import { ETH1, ip, runChain, udp, udp6, xt6Table, xtTable } from './xt-helpers.js';
 
 const verdictOf = (rules: string, o: Parameters<typeof runChain>[2] = {}, ttl = 64) => runChain(xtTable(rules, { policy: 'DROP' }), udp('10.0.0.1', '192.168.1.2', { ttl }), o).verdict;
@@ -201,5 +203,46 @@ describe('-m icmp --icmp-type names (libxt_icmp icmp_codes)', () => {
 
   it('refuses an ambiguous beginning, as libxt_icmp does', () => {
     expect(errorOf('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p icmp -m icmp --icmp-type host-un -j ACCEPT\nCOMMIT\n')).toBe("r:3:26: ambiguous ICMP type 'host-un': host-unreachable or host-unknown?");
+  });
+});
+
+describe('-m addrtype and nft fib type on IPv6 (xt_addrtype.c match_type6, __nft_fib6_eval_type)', () => {
+  // the router's eth1: fd00:3::254/64 (a local route for the address, the /64 on-link), and a blackhole
+  const fib = new Fib6();
+  fib.addAddressRoutes(ETH1, parseInet6Ifaddr('fd00:3::254/64 nodad') as Inet6Ifaddr);
+  fib.add(parseRoute6('blackhole fd00:99::/64', [ETH1]));
+  const to = (daddr: string) => udp6('fd00:3::1', daddr);
+  const routeTo = (addr: number) => fib.lookup(addr);
+  const xt6 = (types: string, daddr: string) => runChain(xt6Table(`-A INPUT -m addrtype --dst-type ${types} -j ACCEPT`, { policy: 'DROP' }), to(daddr), { routeTo }).verdict === Verdict.Accept;
+
+  it('LOCAL by the route: the router’s own address, not another of its /64 (which the IPv4 FIB never knew)', () => {
+    expect(xt6('LOCAL', 'fd00:3::254')).toBe(true);
+    expect(xt6('LOCAL', 'fd00:3::1')).toBe(false);
+    expect(xt6('UNICAST', 'fd00:3::1')).toBe(true);
+    expect(xt6('MULTICAST', 'ff02::1')).toBe(true);
+  });
+
+  it('the conditions all hold (UNICAST and LOCAL), the subnet-router anycast and a reject route by the route', () => {
+    expect(xt6('UNICAST,LOCAL', 'fd00:3::254')).toBe(true);
+    expect(xt6('MULTICAST,LOCAL', 'fd00:3::254')).toBe(false);
+    expect(xt6('ANYCAST', 'fd00:3::')).toBe(true);
+    expect(xt6('UNREACHABLE', 'fd00:99::1')).toBe(true);
+    expect(xt6('UNREACHABLE', 'fd00:3::1')).toBe(false);
+  });
+
+  it('nft fib daddr type: the one type of the address', () => {
+    const nft = (type: string, daddr: string) => {
+      const t = parse(`table ip6 t {\n chain c { type filter hook input priority 0; policy drop;\n  fib daddr type ${type} accept\n }\n}`).tables[0]!;
+      return runChain(t, to(daddr), { chain: 'c', routeTo }).verdict === Verdict.Accept;
+    };
+    expect(nft('local', 'fd00:3::254')).toBe(true);
+    expect(nft('local', 'fd00:3::1')).toBe(false);
+    expect(nft('unicast', 'fd00:3::1')).toBe(true);
+    expect(nft('unicast', 'fd00:3::254')).toBe(false);
+    expect(nft('blackhole', 'fd00:99::1')).toBe(true);
+  });
+
+  it('refuses what addrtype_mt_checkentry refuses for IPv6', () => {
+    expect(() => xt6Table('-A INPUT -m addrtype --dst-type BROADCAST -j ACCEPT')).toThrow('r:5:22: --dst-type: the kernel refuses BROADCAST, BLACKHOLE and PROHIBIT matching for IPv6 (addrtype_mt_checkentry)');
   });
 });

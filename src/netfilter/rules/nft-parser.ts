@@ -1108,7 +1108,7 @@ class NftParser extends NftCursor {
     this.expect('type');
     const negate = this.relation();
     const types = this.commaValues((t) => ADDR_TYPE_NAME[t.text.toUpperCase()] ?? this.fail(t, `unknown address type '${t.text}'`));
-    return { kind: 'addrtype', negate, which: which.text === 'saddr' ? 'src' : 'dst', types: types.reduce((a, b) => a | b, 0) };
+    return { kind: 'addrtype', negate, which: which.text === 'saddr' ? 'src' : 'dst', types: types.reduce((a, b) => a | b, 0), by: 'fib' };
   }
 
   /** `icmp type [!=] NAME|N` */
