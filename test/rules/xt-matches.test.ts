@@ -246,3 +246,11 @@ describe('-m addrtype and nft fib type on IPv6 (xt_addrtype.c match_type6, __nft
     expect(() => xt6Table('-A INPUT -m addrtype --dst-type BROADCAST -j ACCEPT')).toThrow('r:5:22: --dst-type: the kernel refuses BROADCAST, BLACKHOLE and PROHIBIT matching for IPv6 (addrtype_mt_checkentry)');
   });
 });
+
+describe('nft meta pkttype on IPv6', () => {
+  it('multicast for a multicast destination, host otherwise (no broadcast in IPv6)', () => {
+    const t = parse('table ip6 t {\n chain c { type filter hook input priority 0; policy drop;\n  meta pkttype multicast accept\n }\n}').tables[0]!;
+    expect(runChain(t, udp6('fd00:3::1', 'ff02::1'), { chain: 'c' }).verdict).toBe(Verdict.Accept);
+    expect(runChain(t, udp6('fd00:3::1', 'fd00:3::254'), { chain: 'c' }).verdict).toBe(Verdict.Drop);
+  });
+});
