@@ -196,6 +196,7 @@ describe('IPv6 input natsim refuses, by file:line:col', () => {
     ['table inet t {\n chain c {\n  type nat hook prerouting priority dstnat;\n  dnat ip6 to [fd00::x]:80\n }\n}', "r:4:15: bad IPv6 address '[fd00::x]'"],
     ['table inet t {\n chain c {\n  ip6 saddr ^ ::1 == ::2 drop\n }\n}', "r:3:15: '::1' with xor on a field wider than 32 bits is not modelled (natsim masks IPv6 addresses with &)"],
     ['table inet t {\n chain c {\n  ip6 saddr ^ ip6 daddr == ::2 drop\n }\n}', 'r:3:13: xor of a field wider than 32 bits with another expression is not modelled by natsim'],
+    ['table inet t {\n chain c {\n  ip6 saddr < fd00::5 drop\n }\n}', "r:3:15: comparing an IPv6 address with '<' is not modelled by natsim (use a range: ADDR-ADDR)"],
   ])('%s', (text, message) => {
     expect(lint(text)).toContain(message);
   });

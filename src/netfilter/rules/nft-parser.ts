@@ -881,6 +881,8 @@ class NftParser extends NftCursor {
     const type = datatypeOf(k);
     const tok = this.next();
     const v = parseField(type, tok.text);
+    // an IPv6 address is held as its 128-bit register's text (nft-datatype.ts), which has no order here
+    if (v !== null && type === 'ipv6_addr') return this.fail(tok, `comparing an IPv6 address with '${op}' is not modelled by natsim (use a range: ADDR-ADDR)`);
     if (v === null || typeof v.min !== 'number' || typeof v.max !== 'number') return this.fail(tok, `bad ${type} '${tok.text}' to compare with '${op}'`);
     const top = type === 'ipv4_addr' || type === 'integer' || type === 'mark' ? 0xffffffff : type === 'inet_service' ? 0xffff : type === 'time' ? Number.POSITIVE_INFINITY : 0xffffffff;
     const [min, max] = op === '<' ? [0, v.min - 1] : op === '<=' ? [0, v.max] : op === '>' ? [v.max + 1, top] : [v.min, top];
