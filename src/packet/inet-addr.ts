@@ -3,12 +3,17 @@
  * is its u32, an IPv6 address its handle (ipv6-addr.ts). What depends on the family is decided
  * here once, so that no caller tests the family itself.
  */
-import { formatIpv4, inPrefix, parsePrefix } from './ipv4-addr.js';
-import { formatIpv6, ipv6PrefixEqual, ipv6Word, isIpv6, parseIpv6Prefix } from './ipv6-addr.js';
+import { formatIpv4, inPrefix, parsePrefix, prefixMask } from './ipv4-addr.js';
+import { formatIpv6, handleOfWords, ipv6Masked, ipv6PrefixEqual, ipv6PrefixMaskWords, ipv6Word, ipv6Words, isIpv6, parseIpv6Prefix } from './ipv6-addr.js';
 
 /** inet_ntop(AF_INET or AF_INET6) as conntrack-tools, ip and nft print an address: 10.0.3.1, fd00:3::1. */
 export function formatInetAddr(addr: number): string {
   return isIpv6(addr) ? formatIpv6(addr) : formatIpv4(addr);
+}
+
+/** An address and port: "10.0.3.1:41000", an IPv6 address bracketed (RFC 3986) "[fd00:3::1]:41000". */
+export function formatInetAddrPort(addr: number, port: number): string {
+  return isIpv6(addr) ? `[${formatIpv6(addr)}]:${port}` : `${formatIpv4(addr)}:${port}`;
 }
 
 /** A prefix of either family: its family is its address's. */
@@ -20,6 +25,23 @@ export interface InetPrefix {
 /** "a.b.c.d[/len]" or "IPv6[/len]" (host bits kept as written); null when neither. */
 export function parseInetPrefix(text: string): InetPrefix | null {
   return text.includes(':') ? parseIpv6Prefix(text) : parsePrefix(text);
+}
+
+/**
+ * The address with all but its first `len` bits cleared, in its own family (xt_hashlimit's maskl
+ * and hashlimit_ipv6_mask, ipv6_addr_prefix).
+ */
+export function inetPrefixAddr(addr: number, len: number): number {
+  return isIpv6(addr) ? ipv6Masked(addr, ipv6PrefixMaskWords(len)) : (addr & prefixMask(len)) >>> 0;
+}
+
+/**
+ * nf_inet_addr_mask: `addr` ANDed with `mask`, an address of the same family used as a mask
+ * (xt_recent's --mask). An IPv4 address meets an IPv4 mask, an IPv6 one an IPv6 mask.
+ */
+export function maskInetAddr(addr: number, mask: number): number {
+  if (isIpv6(addr) !== isIpv6(mask)) throw new Error(`bug: ${formatInetAddr(addr)} masked by ${formatInetAddr(mask)}, of the other family`);
+  return isIpv6(addr) ? ipv6Masked(addr, ipv6Words(mask)) : (addr & mask) >>> 0;
 }
 
 /**
@@ -54,4 +76,14 @@ export function inetRangeSize(min: number, max: number): number {
   let n = 0;
   for (let i = 0; i < 4; i++) n = n * 2 ** 32 + (ipv6Word(max, i) - ipv6Word(min, i));
   return n + 1;
+}
+
+/** union nf_inet_addr's all[] in use: one u32 word of an IPv4 address, four of an IPv6 one (host order). */
+export function inetAddrWords(addr: number): ArrayLike<number> {
+  return isIpv6(addr) ? ipv6Words(addr) : [addr];
+}
+
+/** The address of those words: of the family of `like` (an IPv4 address is its one word). */
+export function inetAddrOfWords(words: Uint32Array, like: number): number {
+  return isIpv6(like) ? handleOfWords(words) : words[0]!;
 }

@@ -159,6 +159,9 @@ export class Ipv4Packet extends L3PacketBase {
   get ttl(): number {
     return this.data[8]!;
   }
+  get dsfield(): number {
+    return this.data[1]!;
+  }
   get id(): number {
     return readU16(this.data, 4);
   }

@@ -106,6 +106,13 @@ export function ipv6Word(handle: number, i: number): number {
   return table[4 * index + i]!;
 }
 
+/** The four words of a handle's address, as a new array (the packet path reads ipv6Word instead). */
+export function ipv6Words(handle: number): Uint32Array {
+  const w = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) w[i] = ipv6Word(handle, i);
+  return w;
+}
+
 /** A handle's address as 16 bytes. */
 export function ipv6Bytes(handle: number): Uint8Array {
   const out = new Uint8Array(16);
@@ -263,6 +270,25 @@ export function ipv6PrefixEqual(a: number, b: number, len: number): boolean {
     if (((ipv6Word(a, i) ^ ipv6Word(b, i)) & mask) !== 0) return false;
   }
   return true;
+}
+
+/** The four words of the netmask of a /len prefix (the mask ipv6_addr_prefix applies). */
+export function ipv6PrefixMaskWords(len: number): Uint32Array {
+  const mask = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) {
+    const bits = Math.max(0, Math.min(32, len - 32 * i));
+    mask[i] = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  }
+  return mask;
+}
+
+/**
+ * The handle of the address ANDed word by word with `mask` (nf_inet_addr_mask; with a prefix's
+ * netmask, ipv6_addr_prefix).
+ */
+export function ipv6Masked(handle: number, mask: ArrayLike<number>): number {
+  const w = (i: number) => (ipv6Word(handle, i) & mask[i]!) >>> 0;
+  return intern(w(0), w(1), w(2), w(3));
 }
 
 /**

@@ -188,6 +188,10 @@ export class Ipv6Packet extends L3PacketBase {
   get ttl(): number {
     return this.data[7]!;
   }
+  /** The traffic class under the name the family-independent code reads (L3PacketBase.dsfield). */
+  get dsfield(): number {
+    return this.trafficClass;
+  }
   /** The flow label, as L3PacketBase.id says. */
   get id(): number {
     return this.flowLabel;

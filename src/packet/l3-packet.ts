@@ -31,6 +31,8 @@ export abstract class L3PacketBase {
   abstract readonly moreFragments: boolean;
   /** The TTL, or IPv6's hop limit: the count ip_forward and ip6_forward take one from. */
   abstract readonly ttl: number;
+  /** The DS field (DSCP and ECN): IPv4's TOS byte, IPv6's traffic class (ipv4_get_dsfield, ipv6_get_dsfield). */
+  abstract readonly dsfield: number;
   /**
    * The IPv4 identification; IPv6 has none in its fixed header, and its flow label stands in:
    * what tells a packet from its neighbours when a capture pairs what came in with what went out.

@@ -10,6 +10,7 @@ import type { DropReason } from '../netfilter/skb.js';
 import type { Conn } from '../netfilter/conntrack/conn.js';
 import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
 import { TCP_STATE_NAME } from '../netfilter/conntrack/tcp-state.js';
+import { HZ, jiffiesAt } from '../netfilter/rules/jiffies.js';
 import type { NfLogEntry } from '../netfilter/log/nf-log.js';
 import type { NftTraceEvent } from '../netfilter/rules/nft-trace.js';
 import type { Rule } from '../netfilter/rules/model.js';
@@ -177,7 +178,8 @@ export function viewEntry(ct: Conn, now: number): CtEntryView {
     id: ct.id,
     orig: viewTuple(ct.tuple(0)),
     reply: viewTuple(ct.tuple(1)),
-    timeout: Math.max(0, Math.floor((ct.confirmed ? ct.timeout - now : ct.timeout) / 1e9)),
+    // nf_ct_expires / HZ: counted in jiffies, so a packet in the same jiffy leaves the whole timeout
+    timeout: Math.max(0, Math.floor(ct.confirmed ? (jiffiesAt(ct.timeout) - jiffiesAt(now)) / HZ : ct.timeout / 1e9)),
     tcpState: tcpStateName(ct),
     status: ct.status,
     mark: ct.mark,

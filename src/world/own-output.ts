@@ -24,6 +24,7 @@ import { NO_NODE, nodeDir } from '../netfilter/conntrack/tuplehash.js';
 import { manipToTarget } from '../netfilter/nat/manip.js';
 import { ManipType } from '../netfilter/nat/unique-tuple.js';
 import { formatIpv4 } from '../packet/ipv4-addr.js';
+import { formatInetAddrPort } from '../packet/inet-addr.js';
 import type { Host } from '../host/host.js';
 import type { Skb } from '../netfilter/skb.js';
 import type { Ipv4Packet } from '../packet/ipv4.js';
@@ -114,13 +115,15 @@ export class OwnOutput {
   /** The Out record `pkt` (its own copy) at `time`, which no received packet claimed. */
   classify(pkt: L3Packet, time: number): OwnPacket {
     if (this.claimMade(pkt, time)) return { kind: 'made' };
-    // an IPv6 packet of the node's sockets (a reset of its TCP stack) is fed as the wire shows it:
-    // undoing an OUTPUT NAT of IPv6 is not modelled
+    // an IPv6 packet of the node's stack (a reset of its TCP) of a connection conntrack knows is
+    // fed with that connection's NAT undone; no socket list or nat OUTPUT rule is read for IPv6,
+    // nor an ICMPv6 error's quoted header un-NATed
     if (pkt instanceof Ipv6Packet) {
       const wire = tupleFromPacket(pkt);
       const known = this.beforeNatOfKnown(wire);
-      if (known && !known.equals(wire)) return { kind: 'skip', reason: "the node's own IPv6 packet of a NATed connection (undoing its NAT is not modelled)" };
-      return { kind: 'feed', pkt, note: null };
+      if (known === null || known.equals(wire)) return { kind: 'feed', pkt, note: null };
+      if (pkt.proto === IPPROTO.ICMPV6 && !icmpIsQuery(pkt.icmpType, pkt.proto)) return { kind: 'skip', reason: "the node's own ICMPv6 error about a NATed connection (undoing its NAT is not modelled)" };
+      return this.rewritten(pkt, known, 'a packet of a known connection, NAT undone');
     }
     if (pkt.proto === IPPROTO.ICMP && !icmpIsQuery(pkt.icmpType)) return this.icmpError(pkt);
     if (pkt.proto !== IPPROTO.ICMP && !pkt.hasPorts()) return { kind: 'feed', pkt, note: null };
@@ -187,9 +190,9 @@ export class OwnOutput {
     return socket;
   }
 
-  private rewritten(pkt: Ipv4Packet, before: Tuple, why: string): OwnPacket {
+  private rewritten(pkt: L3Packet, before: Tuple, why: string): OwnPacket {
     if (before.src === pkt.saddr && before.dst === pkt.daddr && before.srcU === pkt.sport && (pkt.proto === IPPROTO.ICMP || before.dstU === pkt.dport)) return { kind: 'feed', pkt, note: null };
-    const wire = `${formatIpv4(pkt.saddr)}:${pkt.sport} -> ${formatIpv4(pkt.daddr)}:${pkt.dport}`;
+    const wire = `${formatInetAddrPort(pkt.saddr, pkt.sport)} -> ${formatInetAddrPort(pkt.daddr, pkt.dport)}`;
     manipToTarget(pkt, before, ManipType.Src);
     manipToTarget(pkt, before, ManipType.Dst);
     return { kind: 'feed', pkt, note: `on the wire ${wire}; ${why}` };

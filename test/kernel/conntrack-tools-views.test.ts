@@ -34,6 +34,7 @@ const FITTED: Readonly<Record<string, { readonly seed?: number; readonly hashSee
   'ip6-udp-frag-mtu1400': { seed: 1, hashSeed: 1 },
   'ip6tables-masq': { seed: 1, hashSeed: 77 },
   'ip6-masq-source-selection': { seed: 1, hashSeed: 24 },
+  'ip6-snat-range': { seed: 1, anyOrder: true },
   'kube-proxy-numgen-vmap': { seed: 1, anyOrder: true },
   'nft-dnat-numgen-map': { anyOrder: true },
   'log-trace-legacy': { seed: 1, hashSeed: 5 },

@@ -58,6 +58,10 @@ const EXPECTED: Record<string, { interfaces?: typeof ROUTER | ((macs: Map<string
   'ip6tables-masq': { interfaces: router6(), ruleset: 'ip6tables-save.txt', ipv6Only: true },
   'dnat66-port-forward': { interfaces: router6(), ruleset: 'nft-ruleset.txt', ipv6Only: true },
   'ip6-reject': { interfaces: router6(), ruleset: 'nft-ruleset.txt', ipv6Only: true },
+  // a second LAN prefix on eth1 (scripts/record/ip6-hashlimit.sh); nft-ruleset.txt shows ip6tables-nft's table
+  'ip6-snat-range': { interfaces: router6(), ruleset: 'ip6tables-save.txt', ipv6Only: true },
+  'ip6-redirect': { interfaces: router6(false, { eth1: ['fd00:3::254/64 nodad', 'fd00:4::254/64 nodad'] }), ruleset: 'ip6tables-save.txt', ipv6Only: true },
+  'ip6-hashlimit': { interfaces: router6(false, { eth1: ['fd00:3::254/64 nodad', 'fd00:4::254/64 nodad'] }), ruleset: 'ip6tables-save.txt', ipv6Only: true },
   'dual-stack-router': { interfaces: router6(true), ruleset: 'nft-ruleset.txt' },
   // the WAN link's MTU of 1400 is read too (ip-link.json): the TCPMSS tests replay it
   'tcpmss-clamp': { interfaces: router6(true), ruleset: 'iptables-save.txt', choice: 'using iptables-save.txt and ip6tables-save.txt (nft-ruleset.txt shows the same tables)' },

@@ -17,6 +17,8 @@ import { buildTcp } from '../../src/packet/build.js';
 import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { TcpFlag } from '../../src/packet/ipv4.js';
 import { Prng } from '../../src/sim/prng.js';
+import { formatIpv6, parseIpv6 } from '../../src/packet/ipv6-addr.js';
+import { udp6 } from './xt-helpers.js';
 
 const ip = (s: string) => parseIpv4(s)!;
 const syn = () => buildTcp({ saddr: ip('10.0.3.1'), daddr: ip('10.96.0.10'), sport: 44001, dport: 80, seq: 1, ack: 0, flags: TcpFlag.SYN, window: 100, ipId: 1, ttl: 64, payloadLength: 0 });
@@ -105,5 +107,34 @@ describe('a meta random comparison the draw does not decide', () => {
     const { chosen, notes } = targets(NFT_RANDOM('2147483648'), sentTo('10.0.1.3'), 10);
     expect(new Set(chosen)).toEqual(new Set(['10.0.1.2:8080']));
     expect(notes).toEqual([]);
+  });
+});
+
+describe('an IPv6 DNAT range', () => {
+  const NFT6 = `table ip6 kp {
+  chain pre { type nat hook prerouting priority dstnat; policy accept;
+    ip6 daddr fd00:96::10 udp dport 80 numgen random mod 2 vmap { 0 : goto a, 1 : goto b }
+  }
+  chain a { meta l4proto udp dnat to fd00:1::2-fd00:1::9 }
+  chain b { meta l4proto udp dnat to fd00:2::2-fd00:2::9 }
+}
+`;
+  it('holds the recorded address by its bits (an address met after the range has a larger handle)', () => {
+    const ruleset = parseRuleset({ text: NFT6, file: 'r', lineOffset: 0, colOffset: 0 });
+    const table = ruleset.tables[0]!;
+    const v6 = (s: string) => parseIpv6(s)!;
+    const recorded: WireTuple = { saddr: v6('fd00:3::1'), sport: 1000, daddr: v6('fd00:1::5'), dport: 80, time: 0 };
+    const env = { addrType: () => AddrType.Unicast, prng: new Prng(7), follow: new DrawFollower(ruleset, () => recorded) };
+    const chosen = new Set<string>();
+    const notes: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const state = { hook: Hook.PreRouting, in: null, out: null, trace: null, notes };
+      evaluateChain(table, table.chains.get('pre')!, new RuleContext(new Skb(1, udp6('fd00:3::1', 'fd00:96::10', { dport: 80 }), 0, 0, null), state, env), (a: NatAction) => {
+        chosen.add(formatIpv6(a.range.minAddr));
+        return Verdict.Accept;
+      });
+    }
+    expect(chosen).toEqual(new Set(['fd00:1::2']));
+    expect(notes[0]).toMatch(/^numgen random mod 2: 0 as in the capture .* \[fd00:3::1\]:1000 -> \[fd00:1::5\]:80, where the kernel sent it\)$/);
   });
 });

@@ -22,7 +22,7 @@ import { Prng } from '../../src/sim/prng.js';
 import { ipv6Frames } from '../ipv6/capture6.js';
 import { loadNode, nodeScenario } from '../../src/node/snapshot.js';
 import { World } from '../../src/world/world.js';
-import { ETH0, ETH1, udp } from './xt-helpers.js';
+import { ETH0, ETH1, udp, udp6 as udp6x } from './xt-helpers.js';
 
 const RECORDED = 'fixtures/kernel';
 const v6 = (t: string): number => parseIpv6(t)!;
@@ -195,6 +195,8 @@ describe('IPv6 input natsim refuses, by file:line:col', () => {
     ['table inet t {\n chain c {\n  type nat hook prerouting priority dstnat;\n  dnat ip6 to [fd00::1:8080\n }\n}', "r:4:15: '[fd00::1:8080': '[' without ']'"],
     ['table inet t {\n chain c {\n  type nat hook prerouting priority dstnat;\n  dnat ip6 to [fd00::x]:80\n }\n}', "r:4:15: bad IPv6 address '[fd00::x]'"],
     ['table inet t {\n chain c {\n  ip6 saddr ^ ::1 == ::2 drop\n }\n}', "r:3:15: '::1' with xor on a field wider than 32 bits is not modelled (natsim masks IPv6 addresses with &)"],
+    ['table inet t {\n chain c {\n  ip6 saddr ^ ip6 daddr == ::2 drop\n }\n}', 'r:3:13: xor of a field wider than 32 bits with another expression is not modelled by natsim'],
+    ['table inet t {\n chain c {\n  ip6 saddr < fd00::5 drop\n }\n}', "r:3:15: comparing an IPv6 address with '<' is not modelled by natsim (use a range: ADDR-ADDR)"],
   ])('%s', (text, message) => {
     expect(lint(text)).toContain(message);
   });
@@ -236,6 +238,20 @@ describe('ipset family inet6 with ip6tables -m set', () => {
     expect(verdict('-A FORWARD -m set --match-set LAN4 src -j DROP')).toBe(Verdict.Accept);
     expect(verdict('-A FORWARD -m set ! --match-set LAN4 src -j DROP')).toBe(Verdict.Drop);
     expect(run(forward('-A FORWARD -m set --match-set LAN6 src -j DROP', NFPROTO_IPV4), 'FORWARD', udp('10.0.3.1')).verdict).toBe(Verdict.Accept);
+  });
+
+  it('hash:ip netmask N: an element stands for its /N, in either family (hash_ip6_kadt masks the packet too)', () => {
+    const masked = parseIpsets({ text: 'create NET6 hash:ip family inet6 hashsize 1024 maxelem 65536 netmask 64\nadd NET6 fd00:3::\ncreate NET4 hash:ip family inet hashsize 1024 maxelem 65536 netmask 24\nadd NET4 10.0.3.0\n', file: 'ipset-save.txt', lineOffset: 0, colOffset: 0 });
+    const drops = (rule: string, pkt: L3Packet, nfproto = NFPROTO_IPV6) => run(parseRuleset({ text: `*filter\n:FORWARD ACCEPT [0:0]\n${rule}\nCOMMIT\n`, file: 'r', lineOffset: 0, colOffset: 0 }, masked, nfproto).tables[0]!, 'FORWARD', pkt).verdict === Verdict.Drop;
+    expect(drops('-A FORWARD -m set --match-set NET6 src -j DROP', udp6x('fd00:3::abcd'))).toBe(true);
+    expect(drops('-A FORWARD -m set --match-set NET6 src -j DROP', udp6x('fd00:3:0:1::1'))).toBe(false);
+    expect(drops('-A FORWARD -m set --match-set NET4 src -j DROP', udp('10.0.3.77'), NFPROTO_IPV4)).toBe(true);
+  });
+
+  it('refuses what it does not model: a bitmask, a nomatch element', () => {
+    const read = (text: string) => () => parseIpsets({ text, file: 'sets', lineOffset: 0, colOffset: 0 });
+    expect(read('create S hash:ip family inet6 bitmask ffff::ffff\n')).toThrow('sets:1:31: an ipset bitmask (a mask that is not a prefix) is not modelled by natsim');
+    expect(read('create S hash:net family inet6\nadd S fd00::/64 nomatch\n')).toThrow('sets:2:17: a nomatch element (an exception inside a hash:net) is not modelled by natsim');
   });
 
   it('names a bad element or family', () => {

@@ -20,6 +20,7 @@ import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { TcpFlag } from '../../src/packet/ipv4.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { Prng } from '../../src/sim/prng.js';
+import { runChain, udp6 } from './xt-helpers.js';
 
 const S = 1e9;
 const ip = (s: string) => parseIpv4(s)!;
@@ -270,5 +271,13 @@ describe('kube-proxy session affinity in nftables mode (fixtures/seeds/kube-prox
     const text = ruleset.text.replace(/^\t\tip saddr @affinity-.*\n/gm, '');
     const pods = podSyns({ ...spec, hosts: spec.hosts.map((h) => (h.name === 'node' ? { ...h, ruleset: { ...ruleset, text } } : h)) }).map((e) => formatIpv4(e.pkt.daddr));
     expect(pods[1]).not.toBe(pods[0]);
+  });
+});
+
+describe('a set of IPv6 addresses filled from the packet (ip6 saddr)', () => {
+  it('names the added element as nft prints an ipv6_addr, not as its register', () => {
+    const t = parse('table ip6 t {\n set seen { type ipv6_addr; flags dynamic,timeout; timeout 10s; }\n chain c { type filter hook forward priority 0; policy accept;\n update @seen { ip6 saddr }\n }\n}').tables[0]!;
+    const run = runChain(t, udp6('fd00:1::abcd'), { chain: 'c', hook: Hook.Forward });
+    expect(run.notes[0]).toBe('SET @seen: fd00:1::abcd added, expires in 10s (rule "update @seen { ip6 saddr }")');
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Verdict } from '../../src/netfilter/constants.js';
 import { hashlimitCredits } from '../../src/netfilter/rules/xt-hashlimit.js';
 import { errorOf } from './helpers.js';
-import { accepted, runChain, udp, xtTable } from './xt-helpers.js';
+import { accepted, runChain, udp, udp6, xt6Table, xtTable } from './xt-helpers.js';
 
 const upto = (opts: string) => xtTable(`-A INPUT -m hashlimit --hashlimit-upto 1/sec --hashlimit-burst 2 ${opts} --hashlimit-name t -j ACCEPT`, { policy: 'DROP' });
 const from = (saddr: string, sport = 1000) => () => udp(saddr, '192.168.1.2', { sport });
@@ -62,6 +62,16 @@ describe('-m hashlimit (xt_hashlimit.c hashlimit_mt_common, packet mode)', () =>
     expect(runChain(t, udp('10.0.0.2'), { seconds: 1 }).verdict).toBe(Verdict.Accept);
   });
 
+  it('frees an idle bucket after one unit of the rate when no --hashlimit-htable-expire is given (hashlimit_mt_check_v2: udata->mult * 1000)', () => {
+    const burst3 = (opts: string) => xtTable(`-A INPUT -m hashlimit --hashlimit-upto ${opts} --hashlimit-burst 3 --hashlimit-mode srcip --hashlimit-name t -j ACCEPT`, { policy: 'DROP' });
+    // 1/sec: gone after 1 s idle, so at 2.5 s a new bucket has the whole burst again
+    expect(accepted(burst3('1/sec'), [0, 0, 0, 2.5, 2.5, 2.5])).toEqual([true, true, true, true, true, true]);
+    // kept 10 s: the old bucket has earned 2.5 packets by then
+    expect(accepted(burst3('1/sec --hashlimit-htable-expire 10000'), [0, 0, 0, 2.5, 2.5, 2.5])).toEqual([true, true, true, true, true, false]);
+    // 60/min is one a second too, but its buckets live 60 s
+    expect(accepted(burst3('60/min'), [0, 0, 0, 2.5, 2.5, 2.5])).toEqual([true, true, true, true, true, false]);
+  });
+
   it('says in the trace which bucket decided', () => {
     const t = upto('--hashlimit-mode srcip,dstport --hashlimit-srcmask 16');
     expect(runChain(t, udp('10.1.2.3')).notes[0]).toMatch(/^HASHLIMIT t key src 10\.1\.0\.0\/16 dport 53: under the limit/);
@@ -73,5 +83,34 @@ describe('-m hashlimit (xt_hashlimit.c hashlimit_mt_common, packet mode)', () =>
     expect(errorOf(save('--hashlimit-upto 1/s --hashlimit-name t --hashlimit-htable-expire 0'))).toBe('r:3:13: the kernel refuses a --hashlimit-htable-expire or --hashlimit-htable-gcinterval of 0');
     expect(errorOf(save('--hashlimit-upto 1/s --hashlimit-mode srcmac --hashlimit-name t'))).toBe("r:3:44: unknown --hashlimit-mode 'srcmac' (srcip, srcport, dstip, dstport)");
     expect(errorOf(save('--hashlimit-upto 1kb/s --hashlimit-name t'))).toBe("r:3:23: byte-based rates ('1kb/s') are not modelled by natsim yet");
+  });
+
+  describe('in ip6tables (hashlimit_init_dst NFPROTO_IPV6, hashlimit_ipv6_mask)', () => {
+    const upto6 = (opts: string) => xt6Table(`-A INPUT -m hashlimit --hashlimit-upto 1/sec --hashlimit-burst 2 ${opts} --hashlimit-name t -j ACCEPT`, { policy: 'DROP' });
+    const from6 = (saddr: string, sport = 1000) => () => udp6(saddr, 'fd00:2::2', { sport });
+
+    it('keys on the whole IPv6 source by default (128 bits): two hosts of one /64 have two buckets', () => {
+      const t = upto6('--hashlimit-mode srcip');
+      expect([...accepted(t, [0, 0, 0], from6('fd00:1::1')), ...accepted(t, [0, 0, 0], from6('fd00:1::2'))]).toEqual([true, true, false, true, true, false]);
+    });
+
+    it('masks the IPv6 source to --hashlimit-srcmask bits, past the first 32', () => {
+      const t = upto6('--hashlimit-mode srcip --hashlimit-srcmask 64');
+      expect([...accepted(t, [0, 0], from6('fd00:1::1')), ...accepted(t, [0], from6('fd00:1::ffff:2')), ...accepted(t, [0], from6('fd00:1:0:1::1'))]).toEqual([true, true, false, true]);
+      // 33 bits: fd00:0001:8000:: is apart from fd00:0001::
+      const t33 = upto6('--hashlimit-mode srcip --hashlimit-srcmask 33');
+      expect([...accepted(t33, [0, 0], from6('fd00:1::1')), ...accepted(t33, [0], from6('fd00:1:7fff::1')), ...accepted(t33, [0], from6('fd00:1:8000::1'))]).toEqual([true, true, false, true]);
+    });
+
+    it('prints the masked IPv6 key in the trace', () => {
+      const t = upto6('--hashlimit-mode srcip,dstip --hashlimit-srcmask 64 --hashlimit-dstmask 0');
+      expect(runChain(t, udp6('fd00:1::abcd', 'fd00:2::2')).notes[0]).toMatch(/^HASHLIMIT t key src fd00:1::\/64 dst ::\/0: under the limit/);
+    });
+
+    it('takes masks up to 128 in ip6tables, up to 32 in iptables (hashlimit_mt_check_common)', () => {
+      expect(() => upto6('--hashlimit-mode srcip --hashlimit-srcmask 128 --hashlimit-dstmask 96')).not.toThrow();
+      expect(() => upto6('--hashlimit-mode srcip --hashlimit-srcmask 129')).toThrow("r:5:89: --hashlimit-srcmask needs a whole number from 0 to 128, got '129'");
+      expect(errorOf(`*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m hashlimit --hashlimit-upto 1/s --hashlimit-srcmask 33 --hashlimit-name t -j ACCEPT\nCOMMIT\n`)).toBe("r:3:44: --hashlimit-srcmask needs a whole number from 0 to 32, got '33'");
+    });
   });
 });

@@ -5,6 +5,7 @@
  */
 import { NetDevice, type EthHeader } from '../../src/host/device.js';
 import type { Route } from '../../src/host/fib.js';
+import type { Route6 } from '../../src/ipv6/route.js';
 import { Hook, Verdict } from '../../src/netfilter/constants.js';
 import { RuleContext } from '../../src/netfilter/rules/context.js';
 import { evaluateChain } from '../../src/netfilter/rules/eval.js';
@@ -12,6 +13,10 @@ import { AddrType, type Table } from '../../src/netfilter/rules/model.js';
 import { Skb } from '../../src/netfilter/skb.js';
 import { buildUdp } from '../../src/packet/build.js';
 import type { Ipv4Packet } from '../../src/packet/ipv4.js';
+import { ipv6Bytes, parseIpv6 } from '../../src/packet/ipv6-addr.js';
+import { Ipv6Packet } from '../../src/packet/ipv6.js';
+import { NFPROTO_IPV6 } from '../../src/netfilter/rules/model.js';
+import { parseIptablesSave } from '../../src/netfilter/rules/iptables-parser.js';
 import type { L3Packet } from '../../src/packet/l3-packet.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { Prng } from '../../src/sim/prng.js';
@@ -32,6 +37,30 @@ export function xtTable(rules: string, o: { legacy?: boolean; policy?: 'ACCEPT' 
   return parse(text).tables[0]!;
 }
 
+/** The same table as ip6tables-save writes it (NFPROTO_IPV6). */
+export function xt6Table(rules: string, o: { policy?: 'ACCEPT' | 'DROP'; table?: string; chains?: readonly string[] } = {}): Table {
+  const chains = o.chains ?? ['INPUT', 'FORWARD', 'OUTPUT'];
+  const text = `*${o.table ?? 'filter'}\n${chains.map((c) => `:${c} ${o.policy ?? 'ACCEPT'} [0:0]`).join('\n')}\n${rules}\nCOMMIT\n`;
+  return parseIptablesSave(text, 'r', null, new Map(), NFPROTO_IPV6).tables[0]!;
+}
+
+/** A UDP datagram over IPv6 (its checksum left 0: the rule matches do not read it). */
+export function udp6(saddr = 'fd00:1::1', daddr = 'fd00:2::2', o: { sport?: number; dport?: number; hopLimit?: number } = {}): Ipv6Packet {
+  const b = new Uint8Array(40 + 8 + 4);
+  b[0] = 0x60;
+  b[5] = 8 + 4; // payload length
+  b[6] = 17; // UDP
+  b[7] = o.hopLimit ?? 64;
+  b.set(ipv6Bytes(parseIpv6(saddr)!), 8);
+  b.set(ipv6Bytes(parseIpv6(daddr)!), 24);
+  const sport = o.sport ?? 1000;
+  const dport = o.dport ?? 53;
+  b.set([sport >> 8, sport & 255, dport >> 8, dport & 255, 0, 12], 40);
+  const p = Ipv6Packet.adopt(b);
+  if (typeof p === 'string') throw new Error(p);
+  return p;
+}
+
 export function udp(saddr = '10.0.0.1', daddr = '192.168.1.2', o: { sport?: number; dport?: number; ttl?: number } = {}): Ipv4Packet {
   return buildUdp({ saddr: ip(saddr), daddr: ip(daddr), sport: o.sport ?? 1000, dport: o.dport ?? 53, ipId: 1, ttl: o.ttl ?? 64, payload: new Uint8Array(4) });
 }
@@ -50,7 +79,7 @@ export interface RunOptions {
   readonly outdev?: NetDevice | null;
   readonly mac?: EthHeader | null;
   readonly route?: Route | null;
-  readonly routeTo?: (addr: number) => Route | null;
+  readonly routeTo?: (addr: number) => Route | Route6 | null;
   /** Sent by a local application's socket (skb->sk with a file). */
   readonly appSocket?: boolean;
 }
@@ -70,6 +99,6 @@ export function runChain(t: Table, pkt: L3Packet, o: RunOptions = {}): Run {
 }
 
 /** Which of the packets sent at these times the chain accepted. */
-export function accepted(t: Table, times: readonly number[], pkt: () => Ipv4Packet = () => udp()): boolean[] {
+export function accepted(t: Table, times: readonly number[], pkt: () => L3Packet = () => udp()): boolean[] {
   return times.map((seconds) => runChain(t, pkt(), { seconds }).verdict === Verdict.Accept);
 }

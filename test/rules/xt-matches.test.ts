@@ -7,9 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { Hook, Verdict } from '../../src/netfilter/constants.js';
 import { ETH_P_IP } from '../../src/capture/link-layer.js';
 import { Ipv4Packet } from '../../src/packet/ipv4.js';
-import { errorOf } from './helpers.js';
+import { errorOf, parse } from './helpers.js';
 import { buildIcmpEcho } from '../../src/packet/build.js';
-import { ETH1, ip, runChain, udp, xtTable } from './xt-helpers.js';
+import { Ipv6Packet } from '../../src/packet/ipv6.js';
+import { Fib6, parseRoute6 } from '../../src/ipv6/route.js';
+import { parseInet6Ifaddr, type Inet6Ifaddr } from '../../src/ipv6/addrconf.js';
+import { ETH1, ip, runChain, udp, udp6, xt6Table, xtTable } from './xt-helpers.js';
 
 const verdictOf = (rules: string, o: Parameters<typeof runChain>[2] = {}, ttl = 64) => runChain(xtTable(rules, { policy: 'DROP' }), udp('10.0.0.1', '192.168.1.2', { ttl }), o).verdict;
 
@@ -32,6 +35,23 @@ describe('-m ttl (xt_ttl.c ttl_mt)', () => {
     expect(errorOf(save('--ttl-eq 256'))).toBe("r:3:17: --ttl-eq needs a whole number from 0 to 255, got '256'");
     expect(errorOf(save('--ttl-eq 1 --ttl-gt 2'))).toBe('r:3:28: -m ttl takes only one of --ttl-eq, --ttl-lt or --ttl-gt');
     expect(errorOf(save(''))).toBe('r:3:13: -m ttl needs one of --ttl-eq, --ttl-lt or --ttl-gt');
+  });
+});
+
+describe('-m hl in ip6tables (xt_hl.c hl_mt6), -m ttl in iptables only', () => {
+  it.each([
+    ['--hl-eq 64', 64, true],
+    ['! --hl-eq 64', 64, false],
+    ['--hl-lt 64', 63, true],
+    ['--hl-gt 64', 64, false],
+  ] as const)('%s on hop limit %i: %s', (opt, hopLimit, match) => {
+    const t = xt6Table(`-A INPUT -m hl ${opt} -j ACCEPT`, { policy: 'DROP' });
+    expect(runChain(t, udp6('fd00:1::1', 'fd00:2::2', { hopLimit })).verdict).toBe(match ? Verdict.Accept : Verdict.Drop);
+  });
+
+  it('refuses each module in the other family, where the kernel has none of that name', () => {
+    expect(() => xt6Table('-A INPUT -m ttl --ttl-eq 64 -j ACCEPT')).toThrow("r:5:13: -m ttl exists for iptables only (the kernel registers it for that family alone; ip6tables has -m hl)");
+    expect(errorOf('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m hl --hl-eq 64 -j ACCEPT\nCOMMIT\n')).toBe("r:3:13: -m hl exists for ip6tables only (the kernel registers it for that family alone; iptables has -m ttl)");
   });
 });
 
@@ -128,6 +148,19 @@ describe('-m dscp and -m tos (xt_dscp.c dscp_mt, tos_mt)', () => {
     expect(run('-A INPUT -m tos --tos Minimize-Delay -j ACCEPT', 0x10)).toBe(Verdict.Accept);
     expect(run('-A INPUT -m tos --tos 0x10 -j ACCEPT', 0xd0)).toBe(Verdict.Drop);
   });
+
+  it('reads the traffic class of an IPv6 packet (dscp_mt6, ipv6_get_dsfield), split across its first two bytes', () => {
+    // traffic class 0xb8 (DSCP EF): version 6 and 0xb in byte 0, 0x8 and the flow label's top in byte 1
+    const p = udp6();
+    const d = p.data.slice();
+    d[0] = 0x6b;
+    d[1] = 0x85;
+    const ef = Ipv6Packet.adopt(d) as Ipv6Packet;
+    const run6 = (rule: string) => runChain(xt6Table(rule, { policy: 'DROP' }), ef).verdict;
+    expect(run6('-A INPUT -m dscp --dscp-class EF -j ACCEPT')).toBe(Verdict.Accept);
+    expect(run6('-A INPUT -m tos --tos 0xb8/0xff -j ACCEPT')).toBe(Verdict.Accept);
+    expect(run6('-A INPUT -m dscp --dscp 0x21 -j ACCEPT')).toBe(Verdict.Drop);
+  });
 });
 
 describe('-m owner (xt_owner.c owner_mt)', () => {
@@ -170,5 +203,54 @@ describe('-m icmp --icmp-type names (libxt_icmp icmp_codes)', () => {
 
   it('refuses an ambiguous beginning, as libxt_icmp does', () => {
     expect(errorOf('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p icmp -m icmp --icmp-type host-un -j ACCEPT\nCOMMIT\n')).toBe("r:3:26: ambiguous ICMP type 'host-un': host-unreachable or host-unknown?");
+  });
+});
+
+describe('-m addrtype and nft fib type on IPv6 (xt_addrtype.c match_type6, __nft_fib6_eval_type)', () => {
+  // the router's eth1: fd00:3::254/64 (a local route for the address, the /64 on-link), and a blackhole
+  const fib = new Fib6();
+  fib.addAddressRoutes(ETH1, parseInet6Ifaddr('fd00:3::254/64 nodad') as Inet6Ifaddr);
+  fib.add(parseRoute6('blackhole fd00:99::/64', [ETH1]));
+  const to = (daddr: string) => udp6('fd00:3::1', daddr);
+  const routeTo = (addr: number) => fib.lookup(addr);
+  const xt6 = (types: string, daddr: string) => runChain(xt6Table(`-A INPUT -m addrtype --dst-type ${types} -j ACCEPT`, { policy: 'DROP' }), to(daddr), { routeTo }).verdict === Verdict.Accept;
+
+  it('LOCAL by the route: the router’s own address, not another of its /64 (which the IPv4 FIB never knew)', () => {
+    expect(xt6('LOCAL', 'fd00:3::254')).toBe(true);
+    expect(xt6('LOCAL', 'fd00:3::1')).toBe(false);
+    expect(xt6('UNICAST', 'fd00:3::1')).toBe(true);
+    expect(xt6('MULTICAST', 'ff02::1')).toBe(true);
+  });
+
+  it('the conditions all hold (UNICAST and LOCAL), the subnet-router anycast and a reject route by the route', () => {
+    expect(xt6('UNICAST,LOCAL', 'fd00:3::254')).toBe(true);
+    expect(xt6('MULTICAST,LOCAL', 'fd00:3::254')).toBe(false);
+    expect(xt6('ANYCAST', 'fd00:3::')).toBe(true);
+    expect(xt6('UNREACHABLE', 'fd00:99::1')).toBe(true);
+    expect(xt6('UNREACHABLE', 'fd00:3::1')).toBe(false);
+  });
+
+  it('nft fib daddr type: the one type of the address', () => {
+    const nft = (type: string, daddr: string) => {
+      const t = parse(`table ip6 t {\n chain c { type filter hook input priority 0; policy drop;\n  fib daddr type ${type} accept\n }\n}`).tables[0]!;
+      return runChain(t, to(daddr), { chain: 'c', routeTo }).verdict === Verdict.Accept;
+    };
+    expect(nft('local', 'fd00:3::254')).toBe(true);
+    expect(nft('local', 'fd00:3::1')).toBe(false);
+    expect(nft('unicast', 'fd00:3::1')).toBe(true);
+    expect(nft('unicast', 'fd00:3::254')).toBe(false);
+    expect(nft('blackhole', 'fd00:99::1')).toBe(true);
+  });
+
+  it('refuses what addrtype_mt_checkentry refuses for IPv6', () => {
+    expect(() => xt6Table('-A INPUT -m addrtype --dst-type BROADCAST -j ACCEPT')).toThrow('r:5:22: --dst-type: the kernel refuses BROADCAST, BLACKHOLE and PROHIBIT matching for IPv6 (addrtype_mt_checkentry)');
+  });
+});
+
+describe('nft meta pkttype on IPv6', () => {
+  it('multicast for a multicast destination, host otherwise (no broadcast in IPv6)', () => {
+    const t = parse('table ip6 t {\n chain c { type filter hook input priority 0; policy drop;\n  meta pkttype multicast accept\n }\n}').tables[0]!;
+    expect(runChain(t, udp6('fd00:3::1', 'ff02::1'), { chain: 'c' }).verdict).toBe(Verdict.Accept);
+    expect(runChain(t, udp6('fd00:3::1', 'fd00:3::254'), { chain: 'c' }).verdict).toBe(Verdict.Drop);
   });
 });

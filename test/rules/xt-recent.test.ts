@@ -18,6 +18,8 @@ import { buildUdp } from '../../src/packet/build.js';
 import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { Prng } from '../../src/sim/prng.js';
+import { parseIpv6 } from '../../src/packet/ipv6-addr.js';
+import { runChain, udp6, xt6Table } from './xt-helpers.js';
 
 const S = 1e9;
 const ip = (s: string) => parseIpv4(s)!;
@@ -198,5 +200,42 @@ describe('kube-proxy session affinity in iptables mode (fixtures/seeds/kube-prox
   it('the second connection goes to the first one’s pod within --seconds, the third to the statistic rule’s pick after', () => {
     const syns = podSyns(loadScenario('fixtures/seeds/kube-proxy-iptables-affinity.yaml'));
     expect(syns.map((e) => formatIpv4(e.pkt.daddr))).toEqual(['10.244.0.5', '10.244.0.5', '10.244.0.6']);
+  });
+});
+
+describe('-m recent in ip6tables (recent_mt with NFPROTO_IPV6: the IPv6 address, its --mask, the hop limit)', () => {
+  const ALL = 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff';
+  const filter6 = (rules: string): Table => xt6Table(rules);
+  /** Runs FORWARD of `t` on an IPv6 UDP packet at `seconds`, traced; the verdict's drop and the notes. */
+  const run6 = (t: Table, seconds: number, saddr: string, daddr = 'fd00:2::2', hopLimit = 64) => runChain(t, udp6(saddr, daddr, { hopLimit }), { chain: 'FORWARD', hook: Hook.Forward, seconds, indev: null });
+
+  it('reads --mask as an IPv6 address, the form ip6tables-save prints it in', () => {
+    const t = filter6(`-A FORWARD -m recent --set --name v6 --mask ${ALL} --rsource -j RETURN`);
+    expect(recentOf(t.chains.get('FORWARD')!.rules[0]!.matches).table.mask).toBe(parseIpv6(ALL));
+    expect(() => filter6('-A FORWARD -m recent --set --name v6 --mask 255.255.255.255 --rsource')).toThrow("r:5:38: bad --mask '255.255.255.255' (expected an IPv6 address)");
+  });
+
+  it('records the whole IPv6 source and finds only that address, naming it in the trace', () => {
+    const t = filter6([`-A FORWARD -m recent --rcheck --seconds 10 --name v6 --mask ${ALL} --rsource -j DROP`, `-A FORWARD -m recent --set --name v6 --mask ${ALL} --rsource -j RETURN`].join('\n'));
+    expect(run6(t, 0, 'fd00:1::1').notes).toContain('RECENT v6: fd00:1::1 recorded (rule "-A FORWARD -m recent --set --name v6 --mask ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff --rsource -j RETURN")');
+    const again = run6(t, 1, 'fd00:1::1');
+    expect(again.verdict).toBe(Verdict.Drop);
+    expect(again.notes[0]).toMatch(/^RECENT v6: fd00:1::1 seen 1\.000 s ago/);
+    // the same low 32 bits in another /64: another address
+    expect(run6(t, 1, 'fd00:9::1').verdict).toBe(Verdict.Accept);
+  });
+
+  it('--mask ffff:ffff:ffff:ffff:: keeps one entry per /64 (nf_inet_addr_mask)', () => {
+    const t = filter6(['-A FORWARD -m recent --rcheck --name n --mask ffff:ffff:ffff:ffff:: --rdest -j DROP', '-A FORWARD -m recent --set --name n --mask ffff:ffff:ffff:ffff:: --rdest -j RETURN'].join('\n'));
+    expect(run6(t, 0, 'fd00:1::1', 'fd00:2::7').notes).toContain('RECENT n: fd00:2:: recorded (rule "-A FORWARD -m recent --set --name n --mask ffff:ffff:ffff:ffff:: --rdest -j RETURN")');
+    expect(run6(t, 1, 'fd00:1::1', 'fd00:2::abcd:1').verdict).toBe(Verdict.Drop);
+    expect(run6(t, 1, 'fd00:1::1', 'fd00:2:0:1::7').verdict).toBe(Verdict.Accept);
+  });
+
+  it('--rttl compares the hop limit', () => {
+    const t = filter6([`-A FORWARD -m recent --rcheck --rttl --name h --mask ${ALL} --rsource -j DROP`, `-A FORWARD -d fd00:2::9/128 -m recent --set --name h --mask ${ALL} --rsource -j RETURN`].join('\n'));
+    run6(t, 0, 'fd00:1::1', 'fd00:2::9', 64);
+    expect(run6(t, 1, 'fd00:1::1', 'fd00:2::2', 63).verdict).toBe(Verdict.Accept);
+    expect(run6(t, 1, 'fd00:1::1', 'fd00:2::2', 64).verdict).toBe(Verdict.Drop);
   });
 });

@@ -32,10 +32,13 @@ export function eventNew(net: NetfilterNet, ct: Conn, now: number): void {
   sink.emit('NEW', ct, now, ct.tcp !== null && stateChanged(undefined, state));
 }
 
-/** nf_ct_deliver_cached_events for a packet of an already confirmed entry. */
+/**
+ * nf_ct_deliver_cached_events for a packet of an already confirmed entry — none for a dying one
+ * (the TCP tracker killed it on this packet: its SEEN_REPLY, set after, goes unreported).
+ */
 export function deliverCachedEvents(net: NetfilterNet, ct: Conn, now: number): void {
   const sink = net.events;
-  if (!sink || !ct.confirmed) return;
+  if (!sink || !ct.confirmed || ct.has(Status.Dying)) return;
   const before = net.reported.get(ct);
   const state = reportable(ct);
   if (before === state) return;

@@ -13,6 +13,7 @@ import { Dir, invertTuple, Tuple } from '../conntrack/tuple.js';
 import { NO_NODE } from '../conntrack/tuplehash.js';
 import type { Conn } from '../conntrack/conn.js';
 import { jhash2, rawLe32, reciprocalScale } from './jhash.js';
+import { compareInetAddr, inetAddrOfWords, inetAddrWords } from '../../packet/inet-addr.js';
 import { evictable, MAX_ATTEMPTS, tupleHolder, usedTuple, usedTupleHarder, usedTupleNew } from './used-tuple.js';
 import { TcpState } from '../conntrack/tcp-state.js';
 import { roverSearch, roverStartsRandom, type KeySpace } from './port-rover.js';
@@ -34,8 +35,9 @@ export interface NatSearch {
 }
 
 
+/** nf_nat_inet_in_range: by the addresses' bits (an IPv6 handle's number says nothing of them). */
 function addrInRange(addr: number, range: NatRange): boolean {
-  return addr >= range.minAddr && addr <= range.maxAddr;
+  return compareInetAddr(addr, range.minAddr) >= 0 && compareInetAddr(addr, range.maxAddr) <= 0;
 }
 
 /** The manipulable L4 part of a tuple: source or destination port, or the ICMP id. */
@@ -84,21 +86,39 @@ function findAppropriateSrc(s: NatSearch, orig: Tuple, range: NatRange): Tuple |
 
 /**
  * find_best_ips_proto: pick the address inside [minAddr, maxAddr] by jhash2 over the source
- * address (initval: the destination address, or 0 with `persistent`), so a client keeps its
- * address across connections. Hashes the u32 words as a little-endian machine holds them.
+ * address (initval: the destination's last word, or 0 with `persistent`), so a client keeps
+ * its address across connections. Hashes the u32 words as a little-endian machine holds them.
  */
 function findBestIps(t: Tuple, range: NatRange, manip: ManipType): void {
   if (!(range.flags & NatFlag.MapIps)) return;
-  let chosen: number;
-  if (range.minAddr === range.maxAddr) {
-    chosen = range.minAddr;
-  } else {
-    const initval = range.flags & NatFlag.Persistent ? 0 : rawLe32(t.dst);
-    const j = jhash2([rawLe32(t.src), 0, 0, 0], initval);
-    chosen = (range.minAddr + reciprocalScale(j, (range.maxAddr - range.minAddr + 1) >>> 0)) >>> 0;
-  }
+  const chosen = range.minAddr === range.maxAddr ? range.minAddr : hashedAddr(t, range);
   if (manip === ManipType.Src) t.src = chosen;
   else t.dst = chosen;
+}
+
+/**
+ * find_best_ips_proto's walk over the address's words (one for IPv4, four for IPv6): each
+ * within the range's words while the ones before are at the range's maximum, any value after
+ * one is not; `j` takes in the destination's word after each (unless persistent).
+ */
+function hashedAddr(t: Tuple, range: NatRange): number {
+  const min = inetAddrWords(range.minAddr);
+  const max = inetAddrWords(range.maxAddr);
+  const dst = inetAddrWords(t.dst);
+  const src = inetAddrWords(t.src);
+  const persistent = (range.flags & NatFlag.Persistent) !== 0;
+  // the hash covers the whole nf_inet_addr: an IPv4 address and three zero words
+  let j = jhash2([0, 1, 2, 3].map((i) => rawLe32(src[i] ?? 0)), persistent ? 0 : rawLe32(dst[dst.length - 1]!));
+  const out = new Uint32Array(min.length);
+  let fullRange = false;
+  for (let i = 0; i < min.length; i++) {
+    const lo = fullRange ? 0 : min[i]!;
+    const dist = fullRange ? 0xffffffff : (max[i]! - min[i]! + 1) >>> 0;
+    out[i] = lo + reciprocalScale(j, dist);
+    if (out[i] !== max[i]) fullRange = true;
+    if (!persistent) j = (j ^ rawLe32(dst[i]!)) >>> 0;
+  }
+  return inetAddrOfWords(out, range.minAddr);
 }
 
 /**

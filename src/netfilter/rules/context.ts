@@ -6,6 +6,8 @@
 import type { Prng } from '../../sim/prng.js';
 import type { Route } from '../../host/fib.js';
 import type { Route6 } from '../../ipv6/route.js';
+import { isIpv6 } from '../../packet/ipv6-addr.js';
+import { ipv6AddrType } from '../../ipv6/addrconf.js';
 import { CtInfo, Status } from '../conntrack/conn.js';
 import type { HookState } from '../hooks.js';
 import type { Skb } from '../skb.js';
@@ -60,9 +62,11 @@ export class RuleContext {
     return this.env.wallNs?.(this.skb.time) ?? this.skb.time;
   }
 
-  /** skb->pkt_type for an IPv4 packet that reached the host: by its destination's address type. */
+  /** skb->pkt_type for a packet that reached the host: by its destination's address type (IPv6 has no broadcast). */
   pktType(): number {
-    const type = this.env.addrType(this.skb.pkt.daddr);
+    const daddr = this.skb.pkt.daddr;
+    if (isIpv6(daddr)) return ipv6AddrType(daddr).multicast ? 2 : 0;
+    const type = this.env.addrType(daddr);
     return type & AddrType.Broadcast ? 1 : type & AddrType.Multicast ? 2 : 0;
   }
 

@@ -25,6 +25,8 @@ import { nfLogPacket } from '../log/nf-log.js';
 import type { ChainTrace } from './chain-trace.js';
 import type { Skb } from '../skb.js';
 import type { Action, Chain, Effect, Match, Rule, Table, VerdictAction } from './model.js';
+import type { Route6 } from '../../ipv6/route.js';
+import { fibType6, matchType6 } from './addrtype6.js';
 
 /** An action once a verdict map has been looked up. */
 type Decided = Exclude<Action, { kind: 'vmap' }>;
@@ -291,8 +293,13 @@ function matchesPositive(m: Exclude<Match, { kind: 'sport' | 'dport' | 'tcpflags
     }
     case 'ctstate':
       return (ctx.ctState() & m.states) !== 0;
-    case 'addrtype':
-      return (ctx.addrType(m.which === 'src' ? p.saddr : p.daddr) & m.types) !== 0;
+    case 'addrtype': {
+      const addr = m.which === 'src' ? p.saddr : p.daddr;
+      if (!isIpv6(addr)) return (ctx.addrType(addr) & m.types) !== 0;
+      // the route to an IPv6 address is the IPv6 FIB's
+      const route = ctx.routeTo(addr) as Route6 | null;
+      return m.by === 'xt' ? matchType6(addr, m.types, route) : (fibType6(addr, route) & m.types) !== 0;
+    }
     case 'physdev':
       return physdevMatches(ctx.skb, m);
     case 'random':

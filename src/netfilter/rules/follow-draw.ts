@@ -11,7 +11,7 @@
  * What a branch can do is read from the ruleset once: the NAT statements reachable from a
  * rule's action (through jump, goto and verdict maps), each with the range it maps into.
  */
-import { formatIpv4 } from '../../packet/ipv4-addr.js';
+import { compareInetAddr, formatInetAddrPort } from '../../packet/inet-addr.js';
 import type { WireTuple } from '../net.js';
 import { NatFlag, type Action, type Chain, type KeyExpr, type Match, type NatRange, type Ruleset, type Table, type VerdictAction } from './model.js';
 import { setLookup, type FieldRange, type NftSet } from './nft-set.js';
@@ -238,7 +238,8 @@ function leadsTo(targets: readonly NatTarget[], wire: WireTuple): boolean | null
     }
     const [addr, port] = t.manip === 'dst' ? [wire.daddr, wire.dport] : [wire.saddr, wire.sport];
     const r = t.range;
-    const addrFits = !(r.flags & NatFlag.MapIps) || (r.minAddr <= addr && addr <= r.maxAddr);
+    // by the addresses' bits: an IPv6 handle's number says nothing of them
+    const addrFits = !(r.flags & NatFlag.MapIps) || (compareInetAddr(r.minAddr, addr) <= 0 && compareInetAddr(addr, r.maxAddr) <= 0);
     const portFits = !(r.flags & NatFlag.ProtoSpecified) || (r.minProto <= port && port <= r.maxProto);
     if (addrFits && portFits) return true;
   }
@@ -251,5 +252,5 @@ function dataTarget(a: Extract<Action, { kind: 'snat' | 'dnat' }>, data: readonl
 }
 
 function wireText(w: WireTuple): string {
-  return `${formatIpv4(w.saddr)}:${w.sport} -> ${formatIpv4(w.daddr)}:${w.dport}`;
+  return `${formatInetAddrPort(w.saddr, w.sport)} -> ${formatInetAddrPort(w.daddr, w.dport)}`;
 }

@@ -26,6 +26,8 @@ export interface IpSet {
   readonly dims: readonly Dim[];
   /** `family inet` (the default) or `family inet6`: the family of the set's addresses. */
   readonly family: 'inet' | 'inet6';
+  /** hash:ip's netmask: the bits of an address an element keeps (32 or 128 without one). */
+  readonly netmask: number;
   readonly elements: Part[][];
 }
 
@@ -54,15 +56,34 @@ export function parseIpsetSave(text: string, file: string): Map<string, IpSet> {
       const at = words.indexOf('family');
       const family = at < 0 ? 'inet' : words[at + 1];
       if (family !== 'inet' && family !== 'inet6') return fail(at + 1, `family '${family ?? ''}' (inet or inet6)`);
-      sets.set(name!, { name: name!, type: arg!, dims, family, elements: [] });
+      const bitmask = words.indexOf('bitmask');
+      if (bitmask >= 0) fail(bitmask, 'an ipset bitmask (a mask that is not a prefix) is not modelled by natsim');
+      sets.set(name!, { name: name!, type: arg!, dims, family, netmask: netmaskOf(words, arg!, family, fail), elements: [] });
     } else if (command === 'add') {
       const set = sets.get(name ?? '') ?? fail(1, `no set '${name ?? ''}' created before this line`);
+      const nomatch = words.indexOf('nomatch');
+      if (nomatch >= 0) fail(nomatch, 'a nomatch element (an exception inside a hash:net) is not modelled by natsim');
       set.elements.push(parseElement(arg ?? '', set) ?? fail(2, `bad ${set.type} element '${arg ?? ''}'`));
     } else {
       fail(0, `expected 'create' or 'add' (ipset save format), found '${command}'`);
     }
   });
   return sets;
+}
+
+/**
+ * hash:ip's `netmask N` (the family's full length without it): elements are stored, and packets
+ * looked up, with only their first N bits (hash_ip4_kadt / hash_ip6_kadt mask both), so each
+ * element stands for its /N.
+ */
+function netmaskOf(words: readonly string[], type: string, family: 'inet' | 'inet6', fail: (word: number, reason: string) => never): number {
+  const full = family === 'inet6' ? 128 : 32;
+  const at = words.indexOf('netmask');
+  if (at < 0) return full;
+  const n = Number(words[at + 1]);
+  if (type !== 'hash:ip') fail(at, `netmask is a hash:ip option, not ${type}'s`);
+  if (!/^\d{1,3}$/.test(words[at + 1] ?? '') || n < 1 || n > full) fail(at + 1, `netmask '${words[at + 1] ?? ''}' (1 to ${full} for family ${family})`);
+  return n;
 }
 
 /** "10.0.0.1", "10.0.0.0/8", "10.0.0.1,tcp:80", "10.0.0.1,80,10.0.0.2", "8080", "fd00::/64,udp:53" … */
@@ -81,7 +102,7 @@ function parseElement(text: string, set: IpSet): Part[] | null {
     } else {
       const prefix = set.family === 'inet6' ? parseIpv6Prefix(part) : parsePrefix(part);
       if (!prefix || (dim === 'ip' && prefix.len !== (set.family === 'inet6' ? 128 : 32) && !part.includes('/'))) return null;
-      out.push({ prefix });
+      out.push({ prefix: dim === 'ip' ? { addr: prefix.addr, len: Math.min(prefix.len, set.netmask) } : prefix });
     }
   }
   return out;

@@ -7,6 +7,7 @@ import { IPPROTO } from '../constants.js';
 import { CtState, NFPROTO_IPV4, NFPROTO_IPV6, type Match, type NfProto } from './model.js';
 import type { IpSet } from './ipset.js';
 import { ADDR_TYPE_NAME, parseU32 } from './syntax.js';
+import { ADDRTYPE6_REFUSED } from './addrtype6.js';
 
 /** The option being read: its words, negation and the protocol the rule named. */
 export interface OptionReader {
@@ -155,6 +156,13 @@ function names(text: string, table: Readonly<Record<string, number>>, what: stri
   return bits;
 }
 
+/** --src-type / --dst-type's names; addrtype_mt_checkentry refuses BROADCAST, BLACKHOLE and PROHIBIT for IPv6. */
+function addrTypes(r: OptionReader): number {
+  const types = names(r.value(), ADDR_TYPE_NAME, 'address type', r);
+  if (r.nfproto === NFPROTO_IPV6 && types & ADDRTYPE6_REFUSED) r.fail(`${r.option}: the kernel refuses BROADCAST, BLACKHOLE and PROHIBIT matching for IPv6 (addrtype_mt_checkentry)`);
+  return types;
+}
+
 /** The options of the simple modules: one option, one match. */
 const SIMPLE: Readonly<Record<string, Readonly<Record<string, (r: OptionReader) => Match>>>> = {
   mark: {
@@ -170,8 +178,8 @@ const SIMPLE: Readonly<Record<string, Readonly<Record<string, (r: OptionReader) 
     '--state': (r) => ({ kind: 'ctstate', negate: r.negate, states: names(r.value(), CT_STATE_NAME, 'state', r) }),
   },
   addrtype: {
-    '--src-type': (r) => ({ kind: 'addrtype', negate: r.negate, which: 'src', types: names(r.value(), ADDR_TYPE_NAME, 'address type', r) }),
-    '--dst-type': (r) => ({ kind: 'addrtype', negate: r.negate, which: 'dst', types: names(r.value(), ADDR_TYPE_NAME, 'address type', r) }),
+    '--src-type': (r) => ({ kind: 'addrtype', negate: r.negate, which: 'src', types: addrTypes(r), by: 'xt' }),
+    '--dst-type': (r) => ({ kind: 'addrtype', negate: r.negate, which: 'dst', types: addrTypes(r), by: 'xt' }),
   },
   tcp: {
     '--tcp-flags': (r) => {

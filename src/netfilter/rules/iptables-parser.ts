@@ -196,13 +196,13 @@ function parseRuleLine(table: Table, nfproto: NfProto, line: string, file: strin
   const endRecent = (): void => {
     if (recent === null) return;
     const at = recent.at;
-    matches.push(recent.options.build(recentTables, (reason) => fail(at, reason)));
+    matches.push(recent.options.build(recentTables, nfproto, (reason) => fail(at, reason)));
     recent = null;
   };
   // the options of a module or target with a file of its own (xt-registry.ts), from its name on
   let xtMatch: { readonly options: XtMatchOptions; readonly at: Word } | null = null;
   let xtTarget: { readonly options: XtTargetOptions; readonly at: Word } | null = null;
-  const check = (at: Word): XtCheck => ({ table, proto, matches, namespace: xt, fail: (reason) => fail(at, reason) });
+  const check = (at: Word): XtCheck => ({ table, family: nfproto, proto, matches, namespace: xt, fail: (reason) => fail(at, reason) });
   const endModule = (): void => {
     endRecent();
     if (xtMatch === null) return;

@@ -148,7 +148,8 @@ export type Match =
   /** Any of the CtState bits. */
   | { readonly kind: 'ctstate'; readonly negate: boolean; readonly states: number }
   /** Any of the AddrType bits, for the source or the destination address. */
-  | { readonly kind: 'addrtype'; readonly negate: boolean; readonly which: 'src' | 'dst'; readonly types: number }
+  /** -m addrtype (`by` xt: xt_addrtype's conditions) or nft `fib … type` (`by` fib: the one type nft_fib loads, among `types`). */
+  | { readonly kind: 'addrtype'; readonly negate: boolean; readonly which: 'src' | 'dst'; readonly types: number; readonly by: 'xt' | 'fib' }
   /** -m physdev: one bridge-port condition (--physdev-in NAME, --physdev-is-bridged, …). */
   | { readonly kind: 'physdev'; readonly negate: boolean; readonly option: 'in' | 'out' | 'is-in' | 'is-out' | 'is-bridged'; readonly port: string | null }
   /** -m statistic --mode random: matches when a random 31-bit value is below `threshold`. */

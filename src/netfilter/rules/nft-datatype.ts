@@ -7,7 +7,7 @@
  * order as the addresses do, and prefixes and ranges are intervals of them.
  */
 import { parseIpv4, parsePrefix, prefixMask } from '../../packet/ipv4-addr.js';
-import { handleOfWords, ipv6Word, parseIpv6, parseIpv6Prefix } from '../../packet/ipv6-addr.js';
+import { handleOfWords, ipv6PrefixMaskWords, ipv6Word, parseIpv6, parseIpv6Prefix } from '../../packet/ipv6-addr.js';
 import { parsePortRange, parseProto, parseU32 } from './syntax.js';
 import { CtState } from './model.js';
 
@@ -220,11 +220,11 @@ function ipv6Field(text: string): FieldRange | null {
   }
   const p = parseIpv6Prefix(text);
   if (p === null) return null;
+  const mask = ipv6PrefixMaskWords(p.len);
   let [min, max] = ['', ''];
   for (let i = 0; i < 4; i++) {
-    const mask = prefixMask(Math.max(0, Math.min(32, p.len - 32 * i)));
-    min += wordRegister((ipv6Word(p.addr, i) & mask) >>> 0);
-    max += wordRegister((ipv6Word(p.addr, i) | ~mask) >>> 0);
+    min += wordRegister((ipv6Word(p.addr, i) & mask[i]!) >>> 0);
+    max += wordRegister((ipv6Word(p.addr, i) | ~mask[i]!) >>> 0);
   }
   return { min, max };
 }

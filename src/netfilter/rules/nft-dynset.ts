@@ -12,6 +12,8 @@
  * service chain.
  */
 import { formatIpv4 } from '../../packet/ipv4-addr.js';
+import { formatIpv6 } from '../../packet/ipv6-addr.js';
+import { ipv6FromRegister } from './nft-datatype.js';
 import { L4PROTO_NAME } from '../constants.js';
 import type { RuleContext } from './context.js';
 import type { KeyExpr, Match, NftElementExpr, Rule } from './model.js';
@@ -159,6 +161,8 @@ function keyText(types: readonly SetDatatype[], regs: readonly (number | string)
 }
 
 function fieldText(type: SetDatatype, v: number | string): string {
+  // an IPv6 address is held as its register's hex (nft-datatype.ts), an ifname as its text
+  if (type === 'ipv6_addr' && typeof v === 'string') return formatIpv6(ipv6FromRegister(v));
   if (typeof v === 'string') return `"${v}"`;
   if (type === 'ipv4_addr') return formatIpv4(v);
   return type === 'inet_proto' ? (L4PROTO_NAME[v] ?? String(v)) : String(v);

@@ -152,7 +152,10 @@ const EXPR_WORDS = new Set(['ip', 'ip6', 'meta', 'ct', 'tcp', 'udp', 'th', 'numg
  * datatype, or `^ EXPR` of a second register (`readOperand` reads it).
  */
 export function readBitwise(cur: NftCursor, of: KeyExpr, datatype: SetDatatype, readOperand: (first: Token) => KeyExpr): KeyExpr {
-  const op = BITWISE_OPS.get(cur.next().text)!;
+  const opTok = cur.next();
+  const op = BITWISE_OPS.get(opTok.text)!;
+  // a second register is combined 32 bits at a time here: an IPv6 address's 128 would be cut
+  if (EXPR_WORDS.has(cur.peek().text) && (datatype === 'ipv6_addr' || datatype === 'wide_integer')) return cur.fail(opTok, `${op} of a field wider than 32 bits with another expression is not modelled by natsim`);
   if (EXPR_WORDS.has(cur.peek().text)) return { kind: 'bitwise', of, mask: 0xffffffff, xor: 0, by: { op, expr: readOperand(cur.next()) } };
   const at = cur.peek();
   const text = readMaskText(cur);

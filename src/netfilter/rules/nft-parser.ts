@@ -881,6 +881,8 @@ class NftParser extends NftCursor {
     const type = datatypeOf(k);
     const tok = this.next();
     const v = parseField(type, tok.text);
+    // an IPv6 address is held as its 128-bit register's text (nft-datatype.ts), which has no order here
+    if (v !== null && type === 'ipv6_addr') return this.fail(tok, `comparing an IPv6 address with '${op}' is not modelled by natsim (use a range: ADDR-ADDR)`);
     if (v === null || typeof v.min !== 'number' || typeof v.max !== 'number') return this.fail(tok, `bad ${type} '${tok.text}' to compare with '${op}'`);
     const top = type === 'ipv4_addr' || type === 'integer' || type === 'mark' ? 0xffffffff : type === 'inet_service' ? 0xffff : type === 'time' ? Number.POSITIVE_INFINITY : 0xffffffff;
     const [min, max] = op === '<' ? [0, v.min - 1] : op === '<=' ? [0, v.max] : op === '>' ? [v.max + 1, top] : [v.min, top];
@@ -1108,7 +1110,7 @@ class NftParser extends NftCursor {
     this.expect('type');
     const negate = this.relation();
     const types = this.commaValues((t) => ADDR_TYPE_NAME[t.text.toUpperCase()] ?? this.fail(t, `unknown address type '${t.text}'`));
-    return { kind: 'addrtype', negate, which: which.text === 'saddr' ? 'src' : 'dst', types: types.reduce((a, b) => a | b, 0) };
+    return { kind: 'addrtype', negate, which: which.text === 'saddr' ? 'src' : 'dst', types: types.reduce((a, b) => a | b, 0), by: 'fib' };
   }
 
   /** `icmp type [!=] NAME|N` */

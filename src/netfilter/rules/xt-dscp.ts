@@ -1,5 +1,6 @@
 /**
- * The IP header's TOS byte (net/netfilter/xt_dscp.c): `-m dscp [!] --dscp N | --dscp-class C`
+ * The IP header's DS field — IPv4's TOS byte, IPv6's traffic class; both modules are registered
+ * for both families (net/netfilter/xt_dscp.c): `-m dscp [!] --dscp N | --dscp-class C`
  * (dscp_mt: its upper six bits) and `-m tos [!] --tos V[/M]` (tos_mt: tos & M == V; a
  * symbolic value such as Minimize-Delay takes the mask 0x3f, as libxt_tos gives it).
  */
@@ -25,7 +26,8 @@ class XtTosBits implements XtMatch {
   ) {}
 
   match(ctx: RuleContext): boolean {
-    return ((ctx.skb.pkt.data[1]! & this.mask) === this.value) !== this.invert;
+    // dscp_mt / dscp_mt6, tos_mt: the TOS byte of IPv4, the traffic class of IPv6
+    return ((ctx.skb.pkt.dsfield & this.mask) === this.value) !== this.invert;
   }
 }
 

@@ -6,16 +6,19 @@
  * it, with the configuration of the first (htable_find_get). --hashlimit-upto matches while a
  * bucket has credit, --hashlimit-above once it has run out (XT_HASHLIMIT_INVERT).
  * Credits are u64 (CREDITS_PER_JIFFY = 2^39 at HZ 250), kept as bigint; a bucket not seen for
- * --hashlimit-htable-expire ms is freed by the garbage collector, which runs every
+ * --hashlimit-htable-expire ms (by default one unit of the rate: 1 s for N/sec) is freed by
+ * the garbage collector, which runs every
  * --hashlimit-htable-gcinterval ms; a table holding --hashlimit-htable-max buckets drops the
- * packets of new keys (hotdrop). Byte rates (b/s, kb/s, mb/s) and --hashlimit-rate-match are
- * refused.
+ * packets of new keys (hotdrop). ip6tables' tables key on IPv6 addresses masked to
+ * --hashlimit-srcmask/--hashlimit-dstmask bits (0..128, default 128; iptables' 0..32, default
+ * 32); the two families' tables are apart even under one name. Byte rates (b/s, kb/s, mb/s) and
+ * --hashlimit-rate-match are refused.
  */
-import { formatIpv4, prefixMask } from '../../packet/ipv4-addr.js';
+import { formatInetAddr, inetPrefixAddr } from '../../packet/inet-addr.js';
 import type { RuleContext } from './context.js';
 import type { OptionReader } from './iptables-modules.js';
 import { HZ, jiffiesAt, msecsToJiffies } from './jiffies.js';
-import type { Match, Rule, XtMatch } from './model.js';
+import { NFPROTO_IPV6, type Match, type NfProto, type Rule, type XtMatch } from './model.js';
 import { noInvert, wholeOption, type XtCheck, type XtMatchOptions } from './xt-options.js';
 
 /** XT_HASHLIMIT_SCALE_v2: revision 2 and 3 rates are in µs per packet. */
@@ -54,8 +57,20 @@ interface HashlimitConfig {
   readonly max: number;
 }
 
-/** struct dsthash_ent's rateinfo and expiry. */
-interface Bucket {
+/**
+ * struct dsthash_dst: what the mode keys on, the rest 0 — each address masked (an IPv4 u32 or
+ * an IPv6 handle), each port.
+ */
+export interface DsthashDst {
+  readonly src: number;
+  readonly dst: number;
+  readonly sport: number;
+  readonly dport: number;
+}
+
+/** struct dsthash_ent: its key, rateinfo and expiry. */
+export interface Bucket {
+  readonly dst: DsthashDst;
   expires: number;
   prev: number;
   credit: bigint;
@@ -92,26 +107,35 @@ export class HashlimitTable {
 
 export type HashlimitTables = Map<string, HashlimitTable>;
 
-/** hashlimit_init_dst for IPv4: the masked addresses and the ports the mode names, as one key. */
-function bucketKey(cfg: HashlimitConfig, ctx: RuleContext): string {
+/**
+ * hashlimit_init_dst: the addresses masked as the mode says (maskl for IPv4,
+ * hashlimit_ipv6_mask for IPv6: the address is an IPv6 handle, the masked one too) and the
+ * ports, as one key.
+ */
+function hashlimitInitDst(cfg: HashlimitConfig, ctx: RuleContext): DsthashDst {
   const p = ctx.skb.pkt;
   const mode = cfg.mode;
-  const dst = mode & Mode.DstIp ? (p.daddr & prefixMask(cfg.dstmask)) >>> 0 : 0;
-  const src = mode & Mode.SrcIp ? (p.saddr & prefixMask(cfg.srcmask)) >>> 0 : 0;
+  const dst = mode & Mode.DstIp ? inetPrefixAddr(p.daddr, cfg.dstmask) : 0;
+  const src = mode & Mode.SrcIp ? inetPrefixAddr(p.saddr, cfg.srcmask) : 0;
   // proto_ports_offset: ports for TCP, UDP, UDP-Lite, SCTP (and DCCP); 0 for the others
   const ports = p.hasPorts();
   const sport = mode & Mode.SrcPort && ports ? p.sport : 0;
   const dport = mode & Mode.DstPort && ports ? p.dport : 0;
-  return `${src}/${dst}/${sport}/${dport}`;
+  return { src, dst, sport, dport };
 }
 
-class XtHashlimit implements XtMatch {
+/** The buckets map's key for a dsthash_dst (one address, one handle: equal keys, equal structs). */
+function keyOf(d: DsthashDst): string {
+  return `${d.src}/${d.dst}/${d.sport}/${d.dport}`;
+}
+
+export class XtHashlimit implements XtMatch {
   readonly name = 'hashlimit';
   readonly stateful = true;
   readonly needsConntrack = false;
 
   constructor(
-    private readonly table: HashlimitTable,
+    readonly table: HashlimitTable,
     /** --hashlimit-above (XT_HASHLIMIT_INVERT). */
     private readonly above: boolean,
   ) {}
@@ -122,7 +146,8 @@ class XtHashlimit implements XtMatch {
     const cfg = t.cfg;
     const now = jiffiesAt(ctx.skb.time);
     t.collect(now);
-    const key = bucketKey(cfg, ctx);
+    const dst = hashlimitInitDst(cfg, ctx);
+    const key = keyOf(dst);
     let b = t.buckets.get(key);
     if (b === undefined) {
       // dsthash_alloc_init: a full table cannot take the key; the packet is dropped
@@ -130,21 +155,21 @@ class XtHashlimit implements XtMatch {
         ctx.hotdrop = `hashlimit ${t.name}: max count of ${cfg.max} reached (rule "${rule.text}")`;
         return false;
       }
-      b = rateinfoInit(cfg, now);
+      b = rateinfoInit(cfg, dst, now);
       t.buckets.set(key, b);
     } else rateinfoRecalc(b, now);
     b.expires = now + msecsToJiffies(cfg.expire);
     const under = b.credit >= b.cost;
     if (under) b.credit -= b.cost;
-    ctx.state.notes?.push(`HASHLIMIT ${t.name} ${describeKey(cfg, ctx)}: ${under ? 'under' : 'over'} the limit (rule "${rule.text}")`);
+    ctx.state.notes?.push(`HASHLIMIT ${t.name} ${describeKey(cfg, dst)}: ${under ? 'under' : 'over'} the limit (rule "${rule.text}")`);
     return under !== this.above;
   }
 }
 
 /** rateinfo_init: a full bucket. */
-function rateinfoInit(cfg: HashlimitConfig, now: number): Bucket {
+function rateinfoInit(cfg: HashlimitConfig, dst: DsthashDst, now: number): Bucket {
   const credit = hashlimitCredits(BigInt.asUintN(64, cfg.avg * BigInt(cfg.burst)));
-  return { expires: 0, prev: now, credit, creditCap: credit, cost: hashlimitCredits(cfg.avg) };
+  return { dst, expires: 0, prev: now, credit, creditCap: credit, cost: hashlimitCredits(cfg.avg) };
 }
 
 /** rateinfo_recalc: CREDITS_PER_JIFFY per jiffy since the last packet, capped. */
@@ -156,13 +181,13 @@ function rateinfoRecalc(b: Bucket, now: number): void {
   b.credit = credit > b.creditCap ? b.creditCap : credit;
 }
 
-function describeKey(cfg: HashlimitConfig, ctx: RuleContext): string {
-  const p = ctx.skb.pkt;
+/** The key as the trace names it: the parts the mode keys on, each address with its mask. */
+function describeKey(cfg: HashlimitConfig, d: DsthashDst): string {
   const parts: string[] = [];
-  if (cfg.mode & Mode.SrcIp) parts.push(`src ${formatIpv4((p.saddr & prefixMask(cfg.srcmask)) >>> 0)}/${cfg.srcmask}`);
-  if (cfg.mode & Mode.SrcPort) parts.push(`sport ${p.hasPorts() ? p.sport : 0}`);
-  if (cfg.mode & Mode.DstIp) parts.push(`dst ${formatIpv4((p.daddr & prefixMask(cfg.dstmask)) >>> 0)}/${cfg.dstmask}`);
-  if (cfg.mode & Mode.DstPort) parts.push(`dport ${p.hasPorts() ? p.dport : 0}`);
+  if (cfg.mode & Mode.SrcIp) parts.push(`src ${formatInetAddr(d.src)}/${cfg.srcmask}`);
+  if (cfg.mode & Mode.SrcPort) parts.push(`sport ${d.sport}`);
+  if (cfg.mode & Mode.DstIp) parts.push(`dst ${formatInetAddr(d.dst)}/${cfg.dstmask}`);
+  if (cfg.mode & Mode.DstPort) parts.push(`dport ${d.dport}`);
   return parts.length === 0 ? 'key (all packets)' : `key ${parts.join(' ')}`;
 }
 
@@ -173,15 +198,23 @@ const UNITS: readonly (readonly [string, bigint])[] = [
   ['day', 86400n],
 ];
 
-/** libxt_hashlimit's parse_rate (revision 3): N[/UNIT] to µs per packet. */
-function parseRate(r: OptionReader): bigint {
+/**
+ * libxt_hashlimit's parse_rate (revision 3): N[/UNIT] to µs per packet, and the unit in seconds
+ * (udata->mult, of which the default --hashlimit-htable-expire is made).
+ */
+function parseRate(r: OptionReader): { readonly avg: bigint; readonly unitSeconds: number } {
   const text = r.value();
   if (/b\/s$/i.test(text)) r.fail(`byte-based rates ('${text}') are not modelled by natsim yet`);
   const m = /^(\d+)(?:\/([a-z]+))?$/i.exec(text);
   const unit = m?.[2] === undefined ? UNITS[0] : UNITS.find(([name]) => name.startsWith(m[2]!.toLowerCase()));
   if (!m || unit === undefined || BigInt(m[1]!) === 0n) return r.fail(`bad rate '${text}' (N/second, N/minute, N/hour or N/day)`);
   const avg = (SCALE * unit[1]) / BigInt(m[1]!);
-  return avg === 0n ? r.fail(`rate too fast '${text}'`) : avg;
+  return avg === 0n ? r.fail(`rate too fast '${text}'`) : { avg, unitSeconds: Number(unit[1]) };
+}
+
+/** The bits of the family's address: hashlimit_mt_check_common's bound on the masks. */
+function addrBits(family: NfProto): number {
+  return family === NFPROTO_IPV6 ? 128 : 32;
 }
 
 /** IFNAMSIZ: the table's name with its NUL. */
@@ -200,18 +233,25 @@ export class HashlimitOptions implements XtMatchOptions {
   private burst = 5;
   private mode = 0;
   private name: string | null = null;
-  private srcmask = 32;
-  private dstmask = 32;
+  /** Null: the family's whole address (libxt_hashlimit's init: 32, or 128 for ip6tables). */
+  private srcmask: number | null = null;
+  private dstmask: number | null = null;
   private size = DEFAULT_SIZE;
   private max = 0;
-  private expire = 10000;
+  /**
+   * Null: hashlimit_mt_check_v2's default, one unit of the rate (`udata->mult * 1000` ms: 1 s
+   * for N/sec, 60 s for N/min); iptables-save leaves it out exactly when it is that (the
+   * quantum print_rate returns), so the text read back means the same.
+   */
+  private expire: number | null = null;
+  private unitSeconds = 1;
   private gcInterval = 1000;
 
   read(r: OptionReader): boolean {
     if (r.option === '--hashlimit-upto' || r.option === '--hashlimit' || r.option === '--hashlimit-above') {
       // libxt_hashlimit: `! --hashlimit-upto` is --hashlimit-above and the other way round
       this.above = (r.option === '--hashlimit-above') !== r.negate;
-      this.avg = parseRate(r);
+      ({ avg: this.avg, unitSeconds: this.unitSeconds } = parseRate(r));
       return true;
     }
     if (!r.option.startsWith('--hashlimit-')) return false;
@@ -237,10 +277,10 @@ export class HashlimitOptions implements XtMatchOptions {
         return;
       }
       case '--hashlimit-srcmask':
-        this.srcmask = wholeOption(r, 0, 32);
+        this.srcmask = wholeOption(r, 0, addrBits(r.nfproto));
         return;
       case '--hashlimit-dstmask':
-        this.dstmask = wholeOption(r, 0, 32);
+        this.dstmask = wholeOption(r, 0, addrBits(r.nfproto));
         return;
       case '--hashlimit-htable-size':
         this.size = wholeOption(r, 0, 0xffffffff) || DEFAULT_SIZE;
@@ -261,18 +301,22 @@ export class HashlimitOptions implements XtMatchOptions {
 
   /**
    * hashlimit_mt_check_common: nonzero intervals, the overflow test (-ERANGE); then the
-   * namespace's table of that name, made with this rule's configuration if it is the first
-   * (htable_create: max 0 means 8 × size, and never below size).
+   * namespace's table of that name and family, made with this rule's configuration if it is
+   * the first (htable_create: max 0 means 8 × size, and never below size). The namespace given
+   * is the family's (ip6tables-save text is read apart from iptables-save's), as
+   * htable_find_get compares the family with the name.
    */
   build(check: XtCheck): Match {
     const avg = this.avg ?? check.fail('-m hashlimit needs --hashlimit-upto or --hashlimit-above');
     const name = this.name ?? check.fail('-m hashlimit needs --hashlimit-name');
-    if (this.expire === 0 || this.gcInterval === 0) check.fail('the kernel refuses a --hashlimit-htable-expire or --hashlimit-htable-gcinterval of 0');
+    const expire = this.expire ?? this.unitSeconds * 1000;
+    if (expire === 0 || this.gcInterval === 0) check.fail('the kernel refuses a --hashlimit-htable-expire or --hashlimit-htable-gcinterval of 0');
     if (hashlimitCredits(BigInt.asUintN(64, avg * BigInt(this.burst))) < hashlimitCredits(avg)) check.fail(`the kernel refuses this hashlimit: overflow, try lower (${avg}/${this.burst})`);
     let table = check.namespace.hashlimit.get(name);
     if (table === undefined) {
       const max = this.max === 0 ? 8 * this.size : Math.max(this.max, this.size);
-      const cfg = { mode: this.mode, avg, burst: this.burst, srcmask: this.srcmask, dstmask: this.dstmask, expire: this.expire, gcInterval: this.gcInterval, max };
+      const bits = addrBits(check.family);
+      const cfg = { mode: this.mode, avg, burst: this.burst, srcmask: this.srcmask ?? bits, dstmask: this.dstmask ?? bits, expire, gcInterval: this.gcInterval, max };
       check.namespace.hashlimit.set(name, (table = new HashlimitTable(name, cfg)));
     }
     return { kind: 'xt', module: new XtHashlimit(table, this.above) };

@@ -4,7 +4,7 @@
  * iptables-save writes them after `-m NAME` or `-j NAME`, and make one match or target when the
  * next module, the target or the end of the rule comes — where the kernel's checkentry runs.
  */
-import type { Effect, Match, Table } from './model.js';
+import type { Effect, Match, NfProto, Table } from './model.js';
 import type { OptionReader } from './iptables-modules.js';
 import type { HashlimitTables } from './xt-hashlimit.js';
 import type { NfAcctObjects } from './xt-nfacct.js';
@@ -24,6 +24,8 @@ export function newXtNamespace(): XtNamespace {
 /** What checkentry sees (struct xt_mtchk_param / xt_tgchk_param) and how it refuses. */
 export interface XtCheck {
   readonly table: Table;
+  /** par->family: NFPROTO_IPV4 for iptables-save text, NFPROTO_IPV6 for ip6tables-save's. */
+  readonly family: NfProto;
   /** The rule's -p (0 for none or a negated one). */
   readonly proto: number;
   /** The rule's matches so far (TCPMSS looks for a SYN match among them). */

@@ -5,12 +5,16 @@
  * `--hitcount` times), `--update` does the same and records the sighting, `--remove` forgets
  * the address. kube-proxy's iptables mode keeps session affinity this way: `--set` in the
  * endpoint chain, `--rcheck --seconds T --reap` in the service chain.
- * Times are natsim's virtual nanoseconds where the kernel counts jiffies.
+ * Times are natsim's virtual nanoseconds where the kernel counts jiffies. ip6tables' rules
+ * record IPv6 addresses (an entry's nf_inet_addr and family), masked by an IPv6 --mask, and
+ * compare the hop limit where iptables' compare the TTL.
  */
-import { formatIpv4, parseIpv4 } from '../../packet/ipv4-addr.js';
+import { formatInetAddr, maskInetAddr } from '../../packet/inet-addr.js';
+import { parseIpv4 } from '../../packet/ipv4-addr.js';
+import { parseIpv6 } from '../../packet/ipv6-addr.js';
 import type { RuleContext } from './context.js';
 import type { OptionReader } from './iptables-modules.js';
-import type { Match, Rule } from './model.js';
+import { NFPROTO_IPV6, type Match, type NfProto, type Rule } from './model.js';
 
 const NS_PER_SEC = 1e9;
 
@@ -34,11 +38,15 @@ interface RecentEntry {
 
 /** struct recent_table: created by the first rule naming it, with that rule's --mask. */
 export class RecentTable {
-  /** Keyed by the masked address; iteration order is the LRU list, least recently seen first. */
+  /**
+   * Keyed by the masked address (an IPv4 u32 or an IPv6 handle: one address, one key); iteration
+   * order is the LRU list, least recently seen first.
+   */
   readonly entries = new Map<number, RecentEntry>();
 
   constructor(
     readonly name: string,
+    /** t->mask: an address of the rules' family, ANDed with the packet's (nf_inet_addr_mask). */
     readonly mask: number,
     /** How many sightings an entry keeps, minus one (a power of two minus one). */
     public nstampsMaxMask: number,
@@ -68,7 +76,7 @@ type RecentMatch = Extract<Match, { kind: 'recent' }>;
 export function recentMatch(m: RecentMatch, rule: Rule, ctx: RuleContext): boolean {
   const p = ctx.skb.pkt;
   const t = m.table;
-  const addr = ((m.side === 'dst' ? p.daddr : p.saddr) & t.mask) >>> 0;
+  const addr = maskInetAddr(m.side === 'dst' ? p.daddr : p.saddr, t.mask);
   // use TTL as seen before forwarding: a packet not made by a local socket, past routing
   const ttl = ctx.state.out !== null && ctx.skb.indev !== null ? (p.ttl + 1) & 0xff : p.ttl;
   const now = ctx.skb.time;
@@ -78,7 +86,7 @@ export function recentMatch(m: RecentMatch, rule: Rule, ctx: RuleContext): boole
   if (e === undefined) {
     if (cmd.op !== 'set') return m.negate;
     entryInit(t, addr, ttl, now);
-    ctx.state.notes?.push(`RECENT ${t.name}: ${formatIpv4(addr)} recorded (rule "${rule.text}")`);
+    ctx.state.notes?.push(`RECENT ${t.name}: ${formatInetAddr(addr)} recorded (rule "${rule.text}")`);
     return !m.negate;
   }
   let ret = m.negate;
@@ -86,16 +94,16 @@ export function recentMatch(m: RecentMatch, rule: Rule, ctx: RuleContext): boole
     ret = !ret;
   } else if (cmd.op === 'remove') {
     t.entries.delete(addr);
-    ctx.state.notes?.push(`RECENT ${t.name}: ${formatIpv4(addr)} removed (rule "${rule.text}")`);
+    ctx.state.notes?.push(`RECENT ${t.name}: ${formatInetAddr(addr)} removed (rule "${rule.text}")`);
     ret = !ret;
   } else {
     const since = now - cmd.check.seconds * NS_PER_SEC;
     if (seenEnough(e, cmd.check, since)) {
       ret = !ret;
-      ctx.state.notes?.push(`RECENT ${t.name}: ${formatIpv4(addr)} seen ${secondsAgo(e, t, now)} s ago (rule "${rule.text}")`);
+      ctx.state.notes?.push(`RECENT ${t.name}: ${formatInetAddr(addr)} seen ${secondsAgo(e, t, now)} s ago (rule "${rule.text}")`);
     }
     const reaped = cmd.check.reap ? entryReap(t, since, e, cmd.op === 'update' && ret) : null;
-    if (reaped !== null) ctx.state.notes?.push(`RECENT ${t.name}: ${formatIpv4(reaped)} reaped, not seen for ${cmd.check.seconds} s (rule "${rule.text}")`);
+    if (reaped !== null) ctx.state.notes?.push(`RECENT ${t.name}: ${formatInetAddr(reaped)} reaped, not seen for ${cmd.check.seconds} s (rule "${rule.text}")`);
   }
   if (cmd.op === 'set' || (cmd.op === 'update' && ret)) {
     entryUpdate(t, addr, e, now);
@@ -166,7 +174,8 @@ export class RecentOptions {
   private reap = false;
   private rttl = false;
   private name = 'DEFAULT';
-  private mask = 0xffffffff;
+  /** Null: all ones (libxt_recent's recent_init), of the family the table is read for. */
+  private mask: number | null = null;
   private side: 'src' | 'dst' = 'src';
 
   /** True when the option was one of -m recent's. */
@@ -203,7 +212,9 @@ export class RecentOptions {
         return;
       case '--mask': {
         const text = r.value();
-        this.mask = parseIpv4(text) ?? r.fail(`bad --mask '${text}' (expected A.B.C.D)`);
+        // XTTYPE_HOST: an address of the table's family
+        const mask = r.nfproto === NFPROTO_IPV6 ? parseIpv6(text) : parseIpv4(text);
+        this.mask = mask ?? r.fail(`bad --mask '${text}' (expected ${r.nfproto === NFPROTO_IPV6 ? 'an IPv6 address' : 'A.B.C.D'})`);
         return;
       }
       default:
@@ -214,20 +225,26 @@ export class RecentOptions {
   /**
    * recent_mt_check: the match, bound to the namespace's table of its name (created with this
    * rule's --mask if it is the first); a rule wanting more sightings than the table keeps
-   * enlarges it. Throws through `fail` what the kernel refuses with EINVAL.
+   * enlarges it. Throws through `fail` what the kernel refuses with EINVAL. `family`: the
+   * family of the rules (and of the namespace's `tables` given, read apart for ip6tables).
    */
-  build(tables: RecentTables, fail: (reason: string) => never): Match {
+  build(tables: RecentTables, family: NfProto, fail: (reason: string) => never): Match {
     const op = this.op ?? fail('-m recent needs one of --set, --rcheck, --update or --remove');
     const modified = this.seconds !== 0 || this.hitCount !== 0 || this.reap || this.rttl;
     if ((op === 'set' || op === 'remove') && modified) fail(`--seconds, --hitcount, --reap and --rttl go with --rcheck or --update, not --${op}`);
     if (this.reap && this.seconds === 0) fail('--reap needs --seconds');
     const nstampsMask = this.hitCount > 0 ? roundupPowerOfTwo(this.hitCount) - 1 : 31;
     let table = tables.get(this.name);
-    if (table === undefined) tables.set(this.name, (table = new RecentTable(this.name, this.mask, nstampsMask)));
+    if (table === undefined) tables.set(this.name, (table = new RecentTable(this.name, this.mask ?? allOnes(family), nstampsMask)));
     else table.nstampsMaxMask = Math.max(table.nstampsMaxMask, nstampsMask);
     const command: RecentCommand = op === 'set' || op === 'remove' ? { op } : { op, check: { seconds: this.seconds, hitCount: this.hitCount, reap: this.reap, rttl: this.rttl } };
     return { kind: 'recent', negate: this.negate, table, side: this.side, command };
   }
+}
+
+/** The all-ones address of the family: a --mask that keeps every bit. */
+function allOnes(family: NfProto): number {
+  return family === NFPROTO_IPV6 ? parseIpv6('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff')! : 0xffffffff;
 }
 
 const COMMANDS: Readonly<Record<string, RecentCommand['op']>> = { '--set': 'set', '--rcheck': 'rcheck', '--update': 'update', '--remove': 'remove' };

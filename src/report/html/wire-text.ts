@@ -3,7 +3,7 @@
  * "10.0.3.1:41000 → 192.168.206.1:8080 tcp [S]", "[fd00:3::1]:43000 → [fd00:206::1]:80 tcp [S]",
  * ICMP and ICMPv6 with their type and id.
  */
-import { formatInetAddr } from '../../packet/inet-addr.js';
+import { formatInetAddr, formatInetAddrPort } from '../../packet/inet-addr.js';
 import { icmpIsQuery } from '../../netfilter/conntrack/tuple.js';
 import { IPPROTO, isIcmp } from '../../netfilter/constants.js';
 import type { PacketView, TupleView } from '../../trace/events.js';
@@ -25,8 +25,8 @@ function hasPorts(proto: number): boolean {
 
 export function wireLabel(p: PacketView): string {
   const ports = hasPorts(p.proto) && p.fragOffset === 0;
-  const src = ports ? withPort(p.saddr, p.sport) : formatInetAddr(p.saddr);
-  const dst = ports ? withPort(p.daddr, p.dport) : formatInetAddr(p.daddr);
+  const src = ports ? formatInetAddrPort(p.saddr, p.sport) : formatInetAddr(p.saddr);
+  const dst = ports ? formatInetAddrPort(p.daddr, p.dport) : formatInetAddr(p.daddr);
   return `${src} → ${dst} ${protoName(p.proto)}${detail(p)}`;
 }
 
@@ -47,13 +47,8 @@ export function tupleLabel(t: TupleView): string {
   return `${protoName(t.proto)} ${tupleText(t, ' ')}`;
 }
 
-/** An address and port: "10.0.3.1:41000", an IPv6 address bracketed (RFC 3986) "[fd00:3::1]:41000". */
-function withPort(addr: number, port: number): string {
-  const text = formatInetAddr(addr);
-  return text.includes(':') ? `[${text}]:${port}` : `${text}:${port}`;
-}
 
 /** One side of a tuple: "10.0.3.1:41000" (or the address alone where there are no ports). */
 export function endpoint(addr: number, port: number, proto: number): string {
-  return hasPorts(proto) ? withPort(addr, port) : formatInetAddr(addr);
+  return hasPorts(proto) ? formatInetAddrPort(addr, port) : formatInetAddr(addr);
 }
