@@ -1,6 +1,7 @@
 /** Trace sinks: a style turns events into lines for an output. */
 import { formatInetAddr } from '../packet/inet-addr.js';
-import type { TraceEvent, TraceSink } from './events.js';
+import { isIpv6 } from '../packet/ipv6-addr.js';
+import type { PacketView, TraceEvent, TraceSink } from './events.js';
 import { kernelStyle } from './kernel-style.js';
 import { masqStyle } from './masq-style.js';
 import type { Palette } from './palette.js';
@@ -35,6 +36,17 @@ function lines(out: LineSink, texts: readonly string[]): void {
 }
 
 const ADDRESS_KEYS = new Set(['saddr', 'daddr', 'src', 'dst', 'nexthop']);
+/** The events' keys holding a PacketView. */
+const PACKET_KEYS = new Set(['pkt', 'before', 'after']);
+
+/**
+ * An IPv6 packet's view under IPv6's names: it has a flow label and a hop limit where IPv4 has
+ * an id and a TTL (PacketView keeps one field for each pair).
+ */
+function ipv6PacketJson(view: PacketView): Record<string, unknown> {
+  const { ipId, ttl, ...rest } = view;
+  return { ...rest, flowLabel: ipId, hopLimit: ttl };
+}
 
 /**
  * NDJSON with addresses as text (dotted quads, IPv6 compressed as inet_ntop writes it), bytes in hex, each kernel log entry with its line and
@@ -43,6 +55,7 @@ const ADDRESS_KEYS = new Set(['saddr', 'daddr', 'src', 'dst', 'nexthop']);
 function jsonValue(counters: TraceCounters): (key: string, value: unknown) => unknown {
   return (key, value) => {
     if (ADDRESS_KEYS.has(key) && typeof value === 'number') return formatInetAddr(value);
+    if (PACKET_KEYS.has(key) && typeof value === 'object' && value !== null && isIpv6((value as PacketView).saddr)) return ipv6PacketJson(value as PacketView);
     if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
     if (key === 'logs' && Array.isArray(value)) return (value as NfLogEntry[]).map((entry) => ({ ...entry, line: nfLogLine(entry) }));
     if (key === 'nftTrace' && Array.isArray(value)) return (value as NftTraceEvent[]).map((e) => ({ ...e, rule: e.rule?.text ?? null, lines: traceToolLines(e, counters) }));

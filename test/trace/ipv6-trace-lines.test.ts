@@ -47,6 +47,18 @@ describe('IPv6 in the other trace styles (ip6-masq-router recording)', () => {
     expect(first.pkt).toMatchObject({ saddr: 'fd00:3::1', daddr: 'fd00:206::1', proto: 58 });
   });
 
+  it('--json names an IPv6 packet\'s flow label and hop limit as such, not as an IP id and a TTL', () => {
+    const run = natsim('trace', CAPTURE, '--json');
+    const pkts = run.stdout.trim().split('\n').map((l) => JSON.parse(l).pkt).filter((p) => p !== undefined);
+    expect(pkts.length).toBeGreaterThan(0);
+    for (const p of pkts) {
+      expect(Object.keys(p)).toEqual(expect.arrayContaining(['flowLabel', 'hopLimit']));
+      expect(Object.keys(p)).not.toEqual(expect.arrayContaining(['ipId']));
+      expect(p).not.toHaveProperty('ttl');
+    }
+    expect(pkts[0]).toMatchObject({ hopLimit: 64 });
+  });
+
   it('--style masq names the IPv6 fields and prints the addresses compressed', () => {
     const run = natsim('trace', CAPTURE, '--style', 'masq');
     expect(run.code).toBe(0);
