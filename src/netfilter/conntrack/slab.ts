@@ -66,15 +66,11 @@ export class Slab {
     return own;
   }
 
-  /** Called when the buffer is replaced (a subclass keeping a parallel array grows it too). */
-  protected grew(_capacity: number): void {}
-
   private grow(): void {
     const capacity = Math.max(1, this.capacity) * 2;
     const bytes = new Uint8Array(capacity * this.recordBytes);
     bytes.set(this.bytes);
     this.words = new Int32Array(bytes.buffer);
     this.bytes = bytes;
-    this.grew(capacity);
   }
 }
