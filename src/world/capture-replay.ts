@@ -373,7 +373,8 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   function recordOut(r: CaptureRecord, time: number): Sent | null {
     recordedCount++;
     kept?.recorded.push({ time, ifindex: r.ifindex, bytes: Uint8Array.from(r.payload) });
-    const pkt = decodeL3(r.protocol, r.payload);
+    // only its headers are read (index.add keeps numbers): no copy of its bytes
+    const pkt = peekL3(r.protocol, r.payload);
     return typeof pkt === 'string' ? null : index.add(time, pkt);
   }
 }
@@ -405,9 +406,14 @@ function noteUnhandled(host: Host, r: Pending, time: number, reason: string, ski
 /** ICMPV6_ADDR_UNREACH: ip6_link_failure's code. */
 const ICMPV6_ADDR_UNREACH = 3;
 
-/** An IP frame's packet, IPv4 or IPv6 by its EtherType. */
+/** An IP frame's packet, IPv4 or IPv6 by its EtherType, on a copy of its bytes. */
 function decodeL3(protocol: number, bytes: Uint8Array): L3Packet | string {
   return protocol === ETH_P_IPV6 ? Ipv6Packet.decode(bytes) : Ipv4Packet.decode(bytes);
+}
+
+/** decodeL3 on the frame's own bytes, for a packet whose headers are read and that nothing changes or keeps. */
+function peekL3(protocol: number, bytes: Uint8Array): L3Packet | string {
+  return protocol === ETH_P_IPV6 ? Ipv6Packet.adopt(bytes) : Ipv4Packet.adopt(bytes);
 }
 
 /** Router solicitation and advertisement, neighbour solicitation and advertisement, redirect (ICMPv6 133–137) right after the fixed header. */
