@@ -138,6 +138,23 @@ describe('an unbound IPv6 socket', () => {
   });
 });
 
+describe('errors an IPv6 socket meets', () => {
+  it('tcp_v6_err: an ICMPv6 port unreachable (nft reject at b) ends the SYN_SENT connect with ECONNREFUSED', () => {
+    const text = scenario('tcp connect [fd00::2]:81').replace(
+      "    interfaces: { eth0: { addr: [fd00::2/64 nodad], link: lan } }\n",
+      "    interfaces: { eth0: { addr: [fd00::2/64 nodad], link: lan } }\n    ruleset: |\n      table ip6 f {\n        chain input {\n          type filter hook input priority 0; policy accept;\n          tcp dport 81 reject\n        }\n      }\n",
+    );
+    const { world } = runWorld(parseScenario(text, 's.yaml'));
+    expect(world.appEvents.map((e) => e.text)).toEqual([expect.stringMatching(/: connect failed: ECONNREFUSED \(connection refused\) \(ICMPv6 destination unreachable, code 4\)$/)]);
+    expect(world.sockets.get('a')!.mib.nonZero()).toEqual([['TcpActiveOpens', 1], ['TcpAttemptFails', 1]]);
+  });
+
+  it('a datagram over the MTU is dropped by name: an IPv6 socket\'s own fragmentation (ip6_append_data) is not modelled', () => {
+    const { events } = runWorld(parseScenario(scenario('udp send [fd00::2]:53 bytes 1500'), 's.yaml'));
+    expect(events.filter((e) => e.kind === 'drop').map((e) => e.kind === 'drop' && e.reason)).toEqual(['locally made packet of 1548 bytes over the MTU 1500 of eth0: a socket\'s own fragmentation (ip6_append_data) is not modelled']);
+  });
+});
+
 describe('seed ip6-masq-sockets against the recording ip6-masq-router', () => {
   const file = 'fixtures/seeds/ip6-masq-sockets.yaml';
   const { world, events } = runWorld(parseScenario(readFileSync(file, 'utf8'), file));
