@@ -31,7 +31,7 @@ import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_PORT_UNREACH } from 
 /** MSS for an Ethernet MTU of 1500, and for loopback's 65536. */
 const MSS_ETHERNET = 1460;
 const MSS_LOOPBACK = 65495;
-/** Over IPv6 the headers take 60 bytes, not 40 (ip6_default_advmss): recording ip6-masq-router's SYN says mss 1440. */
+/** Over IPv6 the headers take 60 bytes, not 40 (ip6_default_advmss): mss 1440, as in fixtures/kernel-experiments/ip6-tcp-windows and ip6-masq-router. */
 const MSS6_ETHERNET = 1440;
 const MSS6_LOOPBACK = 65476;
 /** ICMPV6_DEST_UNREACH and its code ICMPV6_PORT_UNREACH. */

@@ -48,13 +48,13 @@ const TCP_TIMEWAIT_LEN = 60 * SECOND;
 const SYN_WINDOW = 64240;
 /**
  * Over IPv6, the MSS of 1440 of an Ethernet MTU: tcp_select_initial_window rounds 65535 down
- * to whole segments, 45 × 1440 (the SYN of recording ip6-masq-router shows win 64800).
+ * to whole segments, 45 × 1440 (fixtures/kernel-experiments/ip6-tcp-windows, ip6-masq-router).
  */
 const SYN_WINDOW_V6 = 64800;
 const WSCALE = 7;
 /** The window after the handshake, scaled: 502 << 7 = 64256 bytes. */
 const WINDOW = 502;
-/** Over IPv6: SYN_WINDOW_V6 aligned up to 1 << WSCALE (tcp_select_window), 507 << 7 = 64896 bytes. */
+/** Over IPv6: SYN_WINDOW_V6 aligned up to 1 << WSCALE (tcp_select_window), 507 << 7 = 64896 bytes (ip6-tcp-windows). */
 const WINDOW_V6 = 507;
 
 export class TcpSocket {

@@ -11,7 +11,9 @@ import { buildTcp6, buildUdp6 } from '../../src/packet/build.js';
 import { TcpFlag } from '../../src/packet/ipv4.js';
 import { ipv6Bytes, parseIpv6 } from '../../src/packet/ipv6-addr.js';
 import { Ipv6Packet } from '../../src/packet/ipv6.js';
-import { PacketDirection } from '../../src/capture/index.js';
+import { PacketDirection, readCaptureSync } from '../../src/capture/index.js';
+import type { L3Packet } from '../../src/packet/l3-packet.js';
+import { Ipv4Packet } from '../../src/packet/ipv4.js';
 import { conntrackEventText, conntrackListLine } from '../../src/report/conntrack-list.js';
 import { viewEntry } from '../../src/trace/events.js';
 import { parseAction } from '../../src/world/actions.js';
@@ -135,6 +137,36 @@ describe('an unbound IPv6 socket', () => {
     const { world } = runWorld(spec);
     expect(world.appEvents.map((e) => e.text)).toEqual([expect.stringMatching(/^tcp \[fd00::1\]:\d+ > \[fd00::2\]:81: connection refused \(RST\)$/)]);
     expect(world.sockets.get('b')!.mib.nonZero()).toEqual([['TcpOutRsts', 1]]);
+  });
+});
+
+describe('windows and options against the kernel experiment ip6-tcp-windows (Linux 6.18, no timestamps)', () => {
+  /** Handshake and first data segment: flags, window and TCP options of each, by family. */
+  const shape = (p: L3Packet) => `${p instanceof Ipv6Packet ? 6 : 4} ${p.tcpFlags} ${p.tcpWindow} ${Buffer.from(p.data.subarray(p.l4off + 20, p.l4off + p.tcpHeaderLength)).toString('hex')} hl=${p.ttl}`;
+  const firstFour = (packets: L3Packet[], family: 4 | 6) => packets.filter((p) => (p instanceof Ipv6Packet ? 6 : 4) === family).slice(0, 4).map(shape);
+  const kernel: L3Packet[] = [];
+  readCaptureSync('fixtures/kernel-experiments/ip6-tcp-windows/capture.pcap', (r) => void kernel.push((r.protocol === 0x86dd ? Ipv6Packet.decode(r.payload.slice()) : Ipv4Packet.decode(r.payload.slice())) as L3Packet));
+  const text = `natsim: 1
+seed: 1
+hosts:
+  a:
+    interfaces: { eth0: { addr: [10.9.0.1/24, fd00::1/64 nodad], link: lan } }
+  b:
+    interfaces: { eth0: { addr: [10.9.0.2/24, fd00::2/64 nodad], link: lan } }
+trace: [b]
+run:
+  - { at: 0s, on: b, do: tcp listen 80 }
+  - { at: 1s, on: a, do: tcp connect 10.9.0.2:80 send 4 }
+  - { at: 2s, on: a, do: "tcp connect [fd00::2]:80 send 4" }
+`;
+  const ours: L3Packet[] = [];
+  // b is traced: its packets in and out, as tcpdump on b saw them
+  runWorld(parseScenario(text, 's.yaml'), { tap: (_dir, _dev, pkt) => void ours.push(pkt.copy()) });
+
+  it.each([4, 6] as const)('IPv%i: SYN, SYN-ACK, ACK, data as the kernel sent them (64800/1440/507 over IPv6)', (family) => {
+    expect(kernel).toHaveLength(18);
+    expect(firstFour(ours, family)).toEqual(firstFour(kernel, family));
+    expect(firstFour(kernel, family)[0]).toBe(family === 6 ? `6 ${TcpFlag.SYN} 64800 020405a00101040201030307 hl=64` : `4 ${TcpFlag.SYN} 64240 020405b40101040201030307 hl=64`);
   });
 });
 
