@@ -27,6 +27,7 @@ export const SCENARIO_HELP = `A scenario (.yaml; README "Inputs", examples in fi
   Actions: ping ADDR [count N] [interval T] [id N] | tcp listen PORT [reply BYTES] |
     tcp connect ADDR:PORT [from [ADDR]:PORT] [send BYTES] [hold T] | udp listen PORT [echo] |
     udp send ADDR:PORT [from PORT] [count N] [interval T] [bytes N]
+    ADDR:PORT is 10.0.0.1:80, or [fd00::1]:80 for IPv6.
   Times (at, until, hold, interval, --until): 2m, 1.5s, 500ms, 10us, or a bare number of seconds.
 A capture x.pcap takes its host from --node DIR, --scenario FILE, x.yaml beside it, or the
 node snapshot folder it is in.`;

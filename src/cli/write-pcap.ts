@@ -1,5 +1,5 @@
 /**
- * --write-pcap FILE: every IPv4 packet that arrives on or leaves the traced host, as
+ * --write-pcap FILE: every IPv4 and IPv6 packet that arrives on or leaves the traced host, as
  * `tcpdump -i any` writes it (LINUX_SLL2 with interface index and direction, nanosecond
  * timestamps; pcapng, as dumpcap writes it, when FILE ends in .pcapng), so Wireshark or
  * `tcpdump -r -nn -e` can read natsim's packets beside a real capture. Replaying a capture, times are the capture's own (ClockOrigin; a packet the kernel
@@ -8,7 +8,8 @@
  */
 import { LinkType, PacketDirection } from '../capture/record.js';
 import { openCaptureWriter, type CaptureWriter } from '../capture/index.js';
-import { ETH_P_IP } from '../capture/link-layer.js';
+import { ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
+import { Ipv6Packet } from '../packet/ipv6.js';
 import type { ClockOrigin } from '../capture/clock-origin.js';
 import { InputError } from '../errors.js';
 import type { PacketTap } from '../host/host.js';
@@ -23,6 +24,8 @@ interface Held {
   readonly time: number;
   readonly ifindex: number;
   readonly direction: PacketDirection;
+  /** skb->protocol, which SLL2 carries: an IPv6 packet written as ETH_P_IP is unreadable. */
+  readonly protocol: number;
   readonly bytes: Uint8Array;
 }
 
@@ -41,11 +44,11 @@ export function openCaptureOut(path: string, origin: ClockOrigin): CaptureOut {
     held.sort((a, b) => a.time - b.time); // stable: same-time packets stay in the order made
     const due = held.filter((h) => h.time <= time);
     held = held.filter((h) => h.time > time);
-    for (const h of due) writer.write({ ...origin.wall(h.time), ifindex: h.ifindex, direction: h.direction, protocol: ETH_P_IP, payload: h.bytes });
+    for (const h of due) writer.write({ ...origin.wall(h.time), ifindex: h.ifindex, direction: h.direction, protocol: h.protocol, payload: h.bytes });
   };
   return {
     tap: (direction: PacketDirection.Host | PacketDirection.Outgoing, dev, pkt, time) => {
-      held.push({ time, ifindex: dev.index, direction, bytes: Uint8Array.from(pkt.data) });
+      held.push({ time, ifindex: dev.index, direction, protocol: pkt instanceof Ipv6Packet ? ETH_P_IPV6 : ETH_P_IP, bytes: Uint8Array.from(pkt.data) });
       if (direction === PacketDirection.Host) writeUpTo(time);
     },
     close: () => {

@@ -14,9 +14,9 @@ import { answerTo } from '../ipv4/icmp.js';
 import { Skb, type Ipv6Skb } from '../netfilter/skb.js';
 import type { Fib6 } from './route.js';
 import { IPPROTO } from '../netfilter/constants.js';
-import { ipv6Bytes } from '../packet/ipv6-addr.js';
 import { ICMPV6, IPV6_HDR_LEN, Ipv6Packet } from '../packet/ipv6.js';
 import { writeU16 } from '../packet/ipv4.js';
+import { writeIpv6Header } from '../packet/build.js';
 import { ipv6AddrType, ipv6DevGetSaddr } from './addrconf.js';
 
 /** IPV6_MIN_MTU */
@@ -54,14 +54,7 @@ export interface Icmpv6Message {
 /** An ICMPv6 message in its own IPv6 packet, checksum over the pseudo-header computed. */
 export function buildIcmpv6(m: Icmpv6Message): Ipv6Packet {
   const bytes = new Uint8Array(IPV6_HDR_LEN + 8 + m.body.length);
-  bytes[0] = 0x60;
-  bytes[1] = (m.flowLabel >>> 16) & 0x0f;
-  writeU16(bytes, 2, m.flowLabel & 0xffff);
-  writeU16(bytes, 4, 8 + m.body.length);
-  bytes[6] = IPPROTO.ICMPV6;
-  bytes[7] = m.hopLimit;
-  bytes.set(ipv6Bytes(m.saddr), 8);
-  bytes.set(ipv6Bytes(m.daddr), 24);
+  writeIpv6Header(bytes, IPPROTO.ICMPV6, m.saddr, m.daddr, m.hopLimit, 0, m.flowLabel);
   bytes[40] = m.type;
   bytes[41] = m.code;
   writeU16(bytes, 44, m.word >>> 16);

@@ -10,9 +10,8 @@ import { answerTo } from '../ipv4/icmp.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import type { RejectWith } from '../netfilter/rules/model.js';
 import type { Ipv6Skb } from '../netfilter/skb.js';
-import { resetSequence } from '../packet/build.js';
+import { resetSequence, writeIpv6Header } from '../packet/build.js';
 import { TcpFlag } from '../packet/ipv4.js';
-import { ipv6Bytes } from '../packet/ipv6-addr.js';
 import { IPV6_HDR_LEN, Ipv6Packet } from '../packet/ipv6.js';
 import { writeU16, writeU32 } from '../packet/l3-packet.js';
 import { ipv6AddrType } from './addrconf.js';
@@ -48,14 +47,7 @@ function isUnicast(addr: number): boolean {
 function buildReset6(p: Ipv6Packet): Ipv6Packet {
   const { seq, ack, flags } = resetSequence(p);
   const d = new Uint8Array(IPV6_HDR_LEN + TCP_HDR_LEN);
-  const tclass = p.trafficClass;
-  d[0] = 0x60 | (tclass >> 4);
-  d[1] = (tclass & 0x0f) << 4;
-  writeU16(d, 4, TCP_HDR_LEN);
-  d[6] = IPPROTO.TCP;
-  d[7] = DEFAULT_HOP_LIMIT;
-  d.set(ipv6Bytes(p.daddr), 8);
-  d.set(ipv6Bytes(p.saddr), 24);
+  writeIpv6Header(d, IPPROTO.TCP, p.daddr, p.saddr, DEFAULT_HOP_LIMIT, p.trafficClass);
   const t = IPV6_HDR_LEN;
   writeU16(d, t, p.dport);
   writeU16(d, t + 2, p.sport);

@@ -7,6 +7,8 @@ import { Ipv4Packet, TcpFlag, writeU16, writeU32 } from './ipv4.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import { ICMP_ECHO } from './icmp.js';
 import type { L3Packet } from './l3-packet.js';
+import { IPV6_HDR_LEN, Ipv6Packet } from './ipv6.js';
+import { ipv6Bytes, isIpv6 } from './ipv6-addr.js';
 
 export interface EchoFields {
   readonly saddr: number;
@@ -51,13 +53,36 @@ export function buildUdp(f: UdpFields): Ipv4Packet {
   const total = 20 + udpLength;
   const d = new Uint8Array(total);
   writeIpHeader(d, total, f.ipId, f.ttl, IPPROTO.UDP, f.saddr, f.daddr, 0, f.df ?? true);
-  writeU16(d, 20, f.sport);
-  writeU16(d, 22, f.dport);
-  writeU16(d, 24, udpLength);
-  d.set(f.payload, 28);
+  writeUdpHeader(d, 20, f);
   const sum = checksum(d, 20, total, pseudoHeaderSum(f.saddr, f.daddr, IPPROTO.UDP, udpLength));
   writeU16(d, 26, sum === 0 ? 0xffff : sum);
   return Ipv4Packet.decode(d) as Ipv4Packet;
+}
+
+/**
+ * A UDP datagram of an IPv6 socket (udpv6_sendmsg → ip6_make_skb): hop limit `ttl`, traffic
+ * class 0, flow label 0 (the kernel's auto flow label hashes the flow under a per-boot secret,
+ * which verify tolerates), the checksum over the IPv6 pseudo-header (a 0 sent as 0xffff).
+ * ipId and df have no IPv6 meaning: a datagram over the MTU is ip6_append_data's to cut.
+ */
+export function buildUdp6(f: UdpFields): Ipv6Packet {
+  const d = new Uint8Array(IPV6_HDR_LEN + 8 + f.payload.length);
+  writeIpv6Header(d, IPPROTO.UDP, f.saddr, f.daddr, f.ttl);
+  writeUdpHeader(d, IPV6_HDR_LEN, f);
+  return withL4Checksum6(d);
+}
+
+/** The datagram in the family of its addresses. */
+export function buildUdpInet(f: UdpFields): L3Packet {
+  return isIpv6(f.saddr) ? buildUdp6(f) : buildUdp(f);
+}
+
+/** Ports, length and payload of a UDP header at `at`; the checksum is the family's to fill. */
+function writeUdpHeader(d: Uint8Array, at: number, f: UdpFields): void {
+  writeU16(d, at, f.sport);
+  writeU16(d, at + 2, f.dport);
+  writeU16(d, at + 4, 8 + f.payload.length);
+  d.set(f.payload, at + 8);
 }
 
 /** The TCP options Linux puts in a SYN, without timestamps: MSS, SACK permitted, window scale. */
@@ -84,28 +109,75 @@ export interface TcpFields {
 
 /** A TCP segment; the payload is zero bytes (only its length matters to netfilter). */
 export function buildTcp(f: TcpFields): Ipv4Packet {
-  // mss(4) nop nop sackperm(2) nop wscale(3): 12 bytes, as Linux orders them without timestamps
-  const options = f.syn ? [2, 4, f.syn.mss >> 8, f.syn.mss & 255, 1, 1, 4, 2, 1, 3, 3, f.syn.wscale] : [];
-  const tcpLength = 20 + options.length + f.payloadLength;
+  const tcpLength = tcpHeaderLength(f) + f.payloadLength;
   const total = 20 + tcpLength;
   const d = new Uint8Array(total);
   writeIpHeader(d, total, f.ipId, f.ttl, IPPROTO.TCP, f.saddr, f.daddr);
-  writeU16(d, 20, f.sport);
-  writeU16(d, 22, f.dport);
-  writeU32(d, 24, f.seq >>> 0);
-  writeU32(d, 28, f.ack >>> 0);
-  d[32] = ((20 + options.length) / 4) << 4;
-  d[33] = f.flags;
-  writeU16(d, 34, f.window);
-  d.set(options, 40);
+  writeTcpHeader(d, 20, f);
   writeU16(d, 36, checksum(d, 20, total, pseudoHeaderSum(f.saddr, f.daddr, IPPROTO.TCP, tcpLength)));
   return Ipv4Packet.decode(d) as Ipv4Packet;
 }
 
 /**
- * The RST that answers a TCP segment (tcp_v4_send_reset, nf_reject_ip_tcphdr_put): with the
- * segment's ACK number as sequence, or else acknowledging what it carried; IP id 0, window 0.
+ * A TCP segment of an IPv6 socket (tcp_v6_send_synack, inet6_csk_xmit → ip6_xmit): hop limit
+ * `ttl`, traffic class 0, flow label 0 (see buildUdp6), the checksum over the IPv6 pseudo-header.
  */
+export function buildTcp6(f: TcpFields): Ipv6Packet {
+  const d = new Uint8Array(IPV6_HDR_LEN + tcpHeaderLength(f) + f.payloadLength);
+  writeIpv6Header(d, IPPROTO.TCP, f.saddr, f.daddr, f.ttl);
+  writeTcpHeader(d, IPV6_HDR_LEN, f);
+  return withL4Checksum6(d);
+}
+
+/** The segment in the family of its addresses. */
+export function buildTcpInet(f: TcpFields): L3Packet {
+  return isIpv6(f.saddr) ? buildTcp6(f) : buildTcp(f);
+}
+
+/** mss(4) nop nop sackperm(2) nop wscale(3): 12 bytes, as Linux orders them without timestamps. */
+function synOptions(syn: SynOptions | undefined): number[] {
+  return syn ? [2, 4, syn.mss >> 8, syn.mss & 255, 1, 1, 4, 2, 1, 3, 3, syn.wscale] : [];
+}
+
+function tcpHeaderLength(f: TcpFields): number {
+  return 20 + synOptions(f.syn).length;
+}
+
+/** A TCP header (options included) at `at`, checksum 0: the family's pseudo-header fills it. */
+function writeTcpHeader(d: Uint8Array, at: number, f: TcpFields): void {
+  const options = synOptions(f.syn);
+  writeU16(d, at, f.sport);
+  writeU16(d, at + 2, f.dport);
+  writeU32(d, at + 4, f.seq >>> 0);
+  writeU32(d, at + 8, f.ack >>> 0);
+  d[at + 12] = ((20 + options.length) / 4) << 4;
+  d[at + 13] = f.flags;
+  writeU16(d, at + 14, f.window);
+  d.set(options, at + 20);
+}
+
+/**
+ * A fixed 40-byte IPv6 header with no extension headers (ip6_xmit, ip6_make_skb): version 6,
+ * `tclass`, `flowLabel`, the payload length from the buffer's size.
+ */
+export function writeIpv6Header(d: Uint8Array, nexthdr: number, saddr: number, daddr: number, hopLimit: number, tclass = 0, flowLabel = 0): void {
+  d[0] = 0x60 | (tclass >> 4);
+  d[1] = ((tclass & 0x0f) << 4) | ((flowLabel >>> 16) & 0x0f);
+  writeU16(d, 2, flowLabel & 0xffff);
+  writeU16(d, 4, d.length - IPV6_HDR_LEN);
+  d[6] = nexthdr;
+  d[7] = hopLimit;
+  d.set(ipv6Bytes(saddr), 8);
+  d.set(ipv6Bytes(daddr), 24);
+}
+
+/** The packet of `d`, its TCP, UDP or ICMPv6 checksum computed over the IPv6 pseudo-header. */
+function withL4Checksum6(d: Uint8Array): Ipv6Packet {
+  const pkt = Ipv6Packet.adopt(d) as Ipv6Packet;
+  pkt.fillL4Checksum();
+  return pkt;
+}
+
 /**
  * The sequence numbers and flags of the RST answering segment `p`, alike in both families
  * (nf_reject_ip_tcphdr_put, nf_reject_ip6_tcphdr_put): an ACK's acknowledgement becomes the
@@ -117,9 +189,16 @@ export function resetSequence(p: L3Packet): { readonly seq: number; readonly ack
   return { seq: hasAck ? p.tcpAckSeq : 0, ack: hasAck ? 0 : (p.tcpSeq + consumed) >>> 0, flags: hasAck ? TcpFlag.RST : TcpFlag.RST | TcpFlag.ACK };
 }
 
-export function buildTcpReset(p: Ipv4Packet): Ipv4Packet {
+/**
+ * The RST a host's TCP answers segment `p` with (tcp_v4_send_reset, tcp_v6_send_reset): the
+ * segment's ACK number as sequence, or else acknowledging what it carried; IP id 0, window 0,
+ * hop limit 64; over IPv6 traffic class 0 and flow label 0 (no flowlabel_reflect, the default).
+ */
+export function buildTcpReset(p: Ipv4Packet): Ipv4Packet;
+export function buildTcpReset(p: L3Packet): L3Packet;
+export function buildTcpReset(p: L3Packet): L3Packet {
   const { seq, ack, flags } = resetSequence(p);
-  return buildTcp({
+  return buildTcpInet({
     saddr: p.daddr,
     daddr: p.saddr,
     sport: p.dport,

@@ -1,17 +1,20 @@
 /**
  * A host's sockets and the kernel's own answers to packets that reach LOCAL_IN: TCP
- * listeners and connections (tcp_v4_rcv), UDP sockets (udp_rcv), echo replies (icmp_echo),
- * and for a port nobody listens on, a RST (tcp_v4_send_reset) or an ICMP port unreachable
- * (icmp_send, rate-limited per peer by icmpv4_xrlim_allow).
+ * listeners and connections (tcp_v4_rcv, tcp_v6_rcv), UDP sockets (udp_rcv, udpv6_rcv), echo
+ * replies (icmp_echo, icmpv6_echo_reply), and for a port nobody listens on, a RST
+ * (tcp_v4_send_reset, tcp_v6_send_reset) or an ICMP port unreachable (icmp_send, rate-limited
+ * per peer by icmpv4_xrlim_allow; icmp6_send). A listener takes both families, as a socket
+ * bound to [::] does with net.ipv6.bindv6only 0 (the default); the UDP port table is one for both.
  */
 import type { Host } from '../host/host.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import { ipv4Path, isIpv6Skb, type Ipv4Skb, type Ipv6Skb, type Skb } from '../netfilter/skb.js';
-import { icmpv6Echo } from '../ipv6/icmp.js';
+import { icmpv6Echo, icmpv6Send } from '../ipv6/icmp.js';
+import { ip6RouteOutput } from '../ipv6/ip6-output.js';
 import type { L3Packet } from '../packet/l3-packet.js';
-import { ICMPV6 } from '../packet/ipv6.js';
-import { formatIpv6 } from '../packet/ipv6-addr.js';
-import { buildTcpReset, buildUdp } from '../packet/build.js';
+import { ICMPV6, type Ipv6Packet } from '../packet/ipv6.js';
+import { formatIpv6, isIpv6 } from '../packet/ipv6-addr.js';
+import { buildTcpReset, buildUdp, buildUdp6 } from '../packet/build.js';
 import { TcpFlag, type Ipv4Packet } from '../packet/ipv4.js';
 import type { EventQueue } from '../sim/event-queue.js';
 import type { Prng } from '../sim/prng.js';
@@ -19,7 +22,7 @@ import { formatIpv4 } from '../packet/ipv4-addr.js';
 import { ephemeralPort } from './ephemeral.js';
 import { icmpEcho, icmpSend } from '../ipv4/icmp.js';
 import { ipRouteOutput } from '../ipv4/ip-output.js';
-import { Mib } from './mib.js';
+import { Mib, type MibName } from './mib.js';
 import type { SocketEnv } from './socket-env.js';
 import { endpointText, TcpSocket, TcpSockState, type Endpoint, type TcpApp } from './tcp-socket.js';
 import { UdpSocket, type UdpHost } from './udp-socket.js';
@@ -28,6 +31,12 @@ import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_PORT_UNREACH } from 
 /** MSS for an Ethernet MTU of 1500, and for loopback's 65536. */
 const MSS_ETHERNET = 1460;
 const MSS_LOOPBACK = 65495;
+/** Over IPv6 the headers take 60 bytes, not 40 (ip6_default_advmss): mss 1440, as in fixtures/kernel-experiments/ip6-tcp-windows and ip6-masq-router. */
+const MSS6_ETHERNET = 1440;
+const MSS6_LOOPBACK = 65476;
+/** ICMPV6_DEST_UNREACH and its code ICMPV6_PORT_UNREACH. */
+const ICMPV6_DEST_UNREACH = 1;
+const ICMPV6_PORT_UNREACH = 4;
 
 /** An application-level outcome, for the end-of-run summary. */
 export interface AppEvent {
@@ -77,8 +86,7 @@ export class HostSockets implements SocketEnv, UdpHost {
 
   /** connect(): the source address from the route (or `from`), an ephemeral port unless given. */
   connectTcp(dst: number, dport: number, from: Partial<Endpoint>, app: TcpApp, now: number): void {
-    const route = this.host.fib.lookup(dst);
-    if (!route?.dev) return this.log(`tcp connect to ${endpointText({ addr: dst, port: dport })}: network unreachable`);
+    if (!this.routeOut(dst)) return this.log(`tcp connect to ${endpointText({ addr: dst, port: dport })}: network unreachable`);
     const addr = from.addr ?? this.sourceFor(dst);
     const remote = { addr: dst, port: dport };
     const port = from.port ?? ephemeralPort(this.sysctl.text('net.ipv4.ip_local_port_range'), this.prng, (p) => this.connections.has(key({ addr, port: p }, remote)));
@@ -117,9 +125,12 @@ export class HostSockets implements SocketEnv, UdpHost {
 
   /**
    * A UDP socket's datagram. IP_PMTUDISC_WANT (__ip_make_skb): DF only on a datagram that fits
-   * the route's MTU; a larger one leaves in fragments (ip_fragment).
+   * the route's MTU; a larger one leaves in fragments (ip_fragment). An IPv6 one (udp_v6_send_skb)
+   * carries hop limit 64; over the MTU it is refused by ip6-fragment.ts, ip6_append_data's
+   * fragmentation not being modelled.
    */
   udpOut(saddr: number, daddr: number, sport: number, dport: number, payload: Uint8Array, now: number): void {
+    if (isIpv6(daddr)) return this.output(buildUdp6({ saddr, daddr, sport, dport, ipId: 0, ttl: 64, payload }), now, true);
     const df = 28 + payload.length <= (this.host.fib.lookup(daddr)?.dev?.mtu ?? 1500);
     this.output(buildUdp({ saddr, daddr, sport, dport, ipId: this.prng.u16(), ttl: 64, payload, df }), now, true);
   }
@@ -128,8 +139,14 @@ export class HostSockets implements SocketEnv, UdpHost {
     return this.host.sourceFor(dst);
   }
 
+  /** Whether a route leads toward `dst` (ip_route_connect, ip6_dst_lookup_flow). */
+  private routeOut(dst: number): boolean {
+    return isIpv6(dst) ? ip6RouteOutput(this.host, dst) !== null : !!this.host.fib.lookup(dst)?.dev;
+  }
+
   /** The MSS a socket announces: from the MTU of the device the route toward the peer uses. */
   private mssToward(addr: number): number {
+    if (isIpv6(addr)) return ip6RouteOutput(this.host, addr)?.dev?.name === 'lo' ? MSS6_LOOPBACK : MSS6_ETHERNET;
     return ipRouteOutput(this.host, addr)?.dev?.name === 'lo' ? MSS_LOOPBACK : MSS_ETHERNET;
   }
 
@@ -139,27 +156,26 @@ export class HostSockets implements SocketEnv, UdpHost {
     const v4 = ipv4Path(skb);
     const p = v4.pkt;
     if (p.proto === IPPROTO.TCP) this.tcpReceive(p, skb.time);
-    else if (p.proto === IPPROTO.UDP) this.udpReceive(v4, skb.time);
+    else if (p.proto === IPPROTO.UDP) this.udpReceive(v4, skb.time, () => icmpSend(this.host, v4, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH), ['UdpNoPorts', 'IcmpOutDestUnreachs']);
     else if (p.proto === IPPROTO.ICMP) this.icmpReceive(v4);
   }
 
   /**
-   * icmpv6_rcv for this host: an echo request is answered (icmpv6_echo_reply), an echo reply
-   * reaches ping. natsim's TCP and UDP sockets are IPv4 ones: an IPv6 segment or datagram for
-   * the host is dropped by name rather than answered as if nothing listened.
+   * ip6_protocol_deliver_rcu for this host: TCP (tcp_v6_rcv) and UDP (udpv6_rcv) as over IPv4;
+   * icmpv6_rcv answers an echo request (icmpv6_echo_reply), gives an echo reply to ping and a
+   * destination unreachable to the TCP socket it quotes (tcp_v6_err).
    */
   private deliver6(skb: Ipv6Skb): void {
     const p = skb.pkt;
-    if (p.proto === IPPROTO.ICMPV6 && p.icmpType === ICMPV6.ECHO_REQUEST) return icmpv6Echo(this.host, skb);
-    if (p.proto === IPPROTO.ICMPV6 && p.icmpType === ICMPV6.ECHO_REPLY) {
-      this.log(`ping: reply from ${formatIpv6(p.saddr)} icmp_seq=${(p.data[p.l4off + 6]! << 8) | p.data[p.l4off + 7]!}`);
-      return;
-    }
-    if (p.proto === IPPROTO.ICMPV6) return;
-    this.host.dropped(skb, null, 'IPv6 sockets (TCP and UDP over IPv6) are not modelled by natsim', null, 'ip6_protocol_deliver_rcu');
+    if (p.proto === IPPROTO.TCP) return this.tcpReceive(p, skb.time);
+    if (p.proto === IPPROTO.UDP) return this.udpReceive(skb, skb.time, () => icmpv6Send(this.host, skb, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH), ['Udp6NoPorts', 'Icmp6OutDestUnreachs']);
+    if (p.proto !== IPPROTO.ICMPV6) return;
+    if (p.icmpType === ICMPV6.ECHO_REQUEST) return icmpv6Echo(this.host, skb);
+    if (p.icmpType === ICMPV6_DEST_UNREACH) return this.icmpUnreach(p);
+    if (p.icmpType === ICMPV6.ECHO_REPLY) this.log(`ping: reply from ${formatIpv6(p.saddr)} icmp_seq=${(p.data[p.l4off + 6]! << 8) | p.data[p.l4off + 7]!}`);
   }
 
-  private tcpReceive(p: Ipv4Packet, now: number): void {
+  private tcpReceive(p: L3Packet, now: number): void {
     const local = { addr: p.daddr, port: p.dport };
     const remote = { addr: p.saddr, port: p.sport };
     const socket = this.connections.get(key(local, remote));
@@ -174,20 +190,21 @@ export class HostSockets implements SocketEnv, UdpHost {
     if (!(flags & TcpFlag.RST)) this.sendReset(p, now);
   }
 
-  /** tcp_v4_send_reset */
-  private sendReset(p: Ipv4Packet, now: number): void {
+  /** tcp_v4_send_reset, tcp_v6_send_reset */
+  private sendReset(p: L3Packet, now: number): void {
     this.mib.inc('TcpOutRsts');
     this.output(buildTcpReset(p), now, false);
   }
 
-  /** icmp_unreach → tcp_v4_err: the quoted header names the local socket it is about. */
-  private icmpUnreach(p: Ipv4Packet): void {
+  /** icmp_unreach → tcp_v4_err (icmpv6_notify → tcp_v6_err): the quoted header names the local socket it is about. */
+  private icmpUnreach(p: Ipv4Packet | Ipv6Packet): void {
     const quoted = p.quotedPacket();
     if (typeof quoted === 'string' || quoted.proto !== IPPROTO.TCP) return;
     this.connections.get(key({ addr: quoted.saddr, port: quoted.sport }, { addr: quoted.daddr, port: quoted.dport }))?.icmpError(p.icmpCode);
   }
 
-  private udpReceive(skb: Ipv4Skb, now: number): void {
+  /** udp_rcv (udpv6_rcv); nobody on the port: `unreachable` sends the port unreachable the family sends, counted in `mibs`. */
+  private udpReceive(skb: Ipv4Skb | Ipv6Skb, now: number, unreachable: () => boolean, mibs: readonly [MibName, MibName]): void {
     const p = skb.pkt;
     const listener = this.udpListeners.get(p.dport);
     if (listener) {
@@ -195,8 +212,8 @@ export class HostSockets implements SocketEnv, UdpHost {
       return;
     }
     if (this.udpBound.has(p.dport)) return; // an answer to one of our own datagrams
-    this.mib.inc('UdpNoPorts');
-    if (icmpSend(this.host, skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH)) this.mib.inc('IcmpOutDestUnreachs');
+    this.mib.inc(mibs[0]);
+    if (unreachable()) this.mib.inc(mibs[1]);
   }
 
   /** icmp_echo answers an echo request; a ping application takes the reply; errors go to their TCP socket. */

@@ -27,6 +27,8 @@ export const MIB_NAMES = [
   'Ip6FragOKs',
   'Ip6FragFails',
   'Ip6FragCreates',
+  'Icmp6OutDestUnreachs',
+  'Udp6NoPorts',
   'IpFragOKs',
   'IpFragFails',
   'IpFragCreates',

@@ -1,6 +1,6 @@
 /** What a socket needs from its host and the world: time, randomness, counters, output. */
 import type { Sysctl } from '../host/sysctl.js';
-import type { Ipv4Packet } from '../packet/ipv4.js';
+import type { L3Packet } from '../packet/l3-packet.js';
 import type { EventQueue } from '../sim/event-queue.js';
 import type { Prng } from '../sim/prng.js';
 import type { Mib } from './mib.js';
@@ -12,7 +12,7 @@ export interface SocketEnv {
   readonly mib: Mib;
   readonly sysctl: Sysctl;
   /** ip_local_out for a packet the host sends: from the application's socket, or the kernel's (Skb.appSocket). */
-  output(pkt: Ipv4Packet, now: number, appSocket: boolean): void;
+  output(pkt: L3Packet, now: number, appSocket: boolean): void;
   /** An application-level outcome worth telling the user ("connect failed: timed out"). */
   log(text: string): void;
   /** The socket is closed: drop it from the host's tables. */

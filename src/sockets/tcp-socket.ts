@@ -3,11 +3,14 @@
  * three-way handshake, SYN retransmission and the connect timeout (tcp_retransmit_timer,
  * tcp_write_timeout in net/ipv4/tcp_timer.c), data in one direction and an answer, and the
  * FIN close from either side. Segments are never lost other than by netfilter, so data is not
- * retransmitted; TIME_WAIT lasts TCP_TIMEWAIT_LEN (60 s).
+ * retransmitted; TIME_WAIT lasts TCP_TIMEWAIT_LEN (60 s). Over IPv6 (tcp_ipv6.c) the same, in
+ * IPv6 packets: the family is the addresses'.
  */
-import { TcpFlag, type Ipv4Packet } from '../packet/ipv4.js';
-import { buildTcp } from '../packet/build.js';
-import { formatIpv4 } from '../packet/ipv4-addr.js';
+import { TcpFlag } from '../packet/ipv4.js';
+import type { L3Packet } from '../packet/l3-packet.js';
+import { buildTcpInet } from '../packet/build.js';
+import { formatInetAddrPort } from '../packet/inet-addr.js';
+import { isIpv6 } from '../packet/ipv6-addr.js';
 import type { SocketEnv } from './socket-env.js';
 
 export enum TcpSockState {
@@ -43,14 +46,24 @@ const TCP_RTO_MAX = 120 * SECOND;
 const TCP_TIMEWAIT_LEN = 60 * SECOND;
 /** The initial window Linux advertises for an MSS of 1460 (10 segments, rounded as tcp_select_initial_window does). */
 const SYN_WINDOW = 64240;
+/**
+ * Over IPv6, the MSS of 1440 of an Ethernet MTU: tcp_select_initial_window rounds 65535 down
+ * to whole segments, 45 × 1440 (fixtures/kernel-experiments/ip6-tcp-windows, ip6-masq-router).
+ */
+const SYN_WINDOW_V6 = 64800;
 const WSCALE = 7;
 /** The window after the handshake, scaled: 502 << 7 = 64256 bytes. */
 const WINDOW = 502;
+/** Over IPv6: SYN_WINDOW_V6 aligned up to 1 << WSCALE (tcp_select_window), 507 << 7 = 64896 bytes (ip6-tcp-windows). */
+const WINDOW_V6 = 507;
 
 export class TcpSocket {
   state: TcpSockState;
   /** The initial sequence number (random, as secure_tcp_seq makes it unpredictable). */
   private readonly isn: number;
+  /** The windows it advertises, in its family. */
+  private readonly synWindow: number;
+  private readonly window: number;
   private sndNxt: number;
   private rcvNxt = 0;
   private ipId: number;
@@ -72,12 +85,15 @@ export class TcpSocket {
     state: TcpSockState,
   ) {
     this.state = state;
+    const v6 = isIpv6(local.addr);
+    this.synWindow = v6 ? SYN_WINDOW_V6 : SYN_WINDOW;
+    this.window = v6 ? WINDOW_V6 : WINDOW;
     this.isn = env.prng.u32();
     this.sndNxt = this.isn;
     this.ipId = env.prng.u16();
   }
 
-  /** tcp_v4_connect → tcp_connect: send the SYN and arm the retransmission timer. */
+  /** tcp_v4_connect (tcp_v6_connect) → tcp_connect: send the SYN and arm the retransmission timer. */
   connect(now: number): void {
     this.env.mib.inc('TcpActiveOpens');
     this.synSentAt = now;
@@ -87,13 +103,13 @@ export class TcpSocket {
   }
 
   /** A listener's child for an incoming SYN: answer with SYN-ACK (tcp_v4_send_synack). */
-  acceptSyn(syn: Ipv4Packet, now: number): void {
+  acceptSyn(syn: L3Packet, now: number): void {
     this.rcvNxt = (syn.tcpSeq + 1) >>> 0;
-    this.transmit(TcpFlag.SYN | TcpFlag.ACK, this.isn, SYN_WINDOW, 0, now, true);
+    this.transmit(TcpFlag.SYN | TcpFlag.ACK, this.isn, this.synWindow, 0, now, true);
     this.sndNxt = (this.isn + 1) >>> 0;
   }
 
-  receive(pkt: Ipv4Packet, now: number): void {
+  receive(pkt: L3Packet, now: number): void {
     const flags = pkt.tcpFlags;
     if (flags & TcpFlag.RST) return this.reset();
     switch (this.state) {
@@ -114,11 +130,11 @@ export class TcpSocket {
     if (this.state === TcpSockState.Established) this.state = TcpSockState.FinWait1;
     else if (this.state === TcpSockState.CloseWait) this.state = TcpSockState.LastAck;
     else return;
-    this.transmit(TcpFlag.FIN | TcpFlag.ACK, this.sndNxt, WINDOW, 0, now);
+    this.transmit(TcpFlag.FIN | TcpFlag.ACK, this.sndNxt, this.window, 0, now);
     this.sndNxt = (this.sndNxt + 1) >>> 0;
   }
 
-  private synSentReceive(pkt: Ipv4Packet, now: number): void {
+  private synSentReceive(pkt: L3Packet, now: number): void {
     const flags = pkt.tcpFlags;
     if ((flags & (TcpFlag.SYN | TcpFlag.ACK)) !== (TcpFlag.SYN | TcpFlag.ACK) || pkt.tcpAckSeq !== this.sndNxt) return;
     this.timerGeneration++;
@@ -134,7 +150,7 @@ export class TcpSocket {
   }
 
   /** Data and FIN in the synchronised states: acknowledge, answer, and follow the close. */
-  private dataAndFin(pkt: Ipv4Packet, now: number): void {
+  private dataAndFin(pkt: L3Packet, now: number): void {
     const flags = pkt.tcpFlags;
     if (flags & TcpFlag.ACK && pkt.tcpAckSeq === this.sndNxt) {
       if (this.state === TcpSockState.FinWait1) this.state = TcpSockState.FinWait2;
@@ -167,14 +183,15 @@ export class TcpSocket {
   }
 
   /**
-   * tcp_v4_err: an ICMP destination unreachable for a connection still in SYN_SENT ends the
-   * connect with the error it maps to (icmp_err_convert: port unreachable is ECONNREFUSED).
-   * Later states only note a soft error, which natsim does not model.
+   * tcp_v4_err (tcp_v6_err): an ICMP (ICMPv6) destination unreachable for a connection still in
+   * SYN_SENT ends the connect with the error it maps to (icmp_err_convert, icmpv6_err_convert:
+   * port unreachable is ECONNREFUSED). Later states only note a soft error, which natsim does not model.
    */
   icmpError(code: number): void {
     if (this.state !== TcpSockState.SynSent) return;
     this.env.mib.inc('TcpAttemptFails');
-    this.env.log(`${this.describe()}: connect failed: ${ICMP_UNREACH_ERRNO[code] ?? 'EHOSTUNREACH (no route to host)'} (ICMP destination unreachable, code ${code})`);
+    const [table, icmp] = isIpv6(this.local.addr) ? [ICMPV6_UNREACH_ERRNO, 'ICMPv6'] : [ICMP_UNREACH_ERRNO, 'ICMP'];
+    this.env.log(`${this.describe()}: connect failed: ${table[code] ?? 'EHOSTUNREACH (no route to host)'} (${icmp} destination unreachable, code ${code})`);
     this.done('ICMP error');
   }
 
@@ -223,24 +240,24 @@ export class TcpSocket {
   }
 
   private sendSyn(now: number): void {
-    this.transmit(TcpFlag.SYN, this.isn, SYN_WINDOW, 0, now, true);
+    this.transmit(TcpFlag.SYN, this.isn, this.synWindow, 0, now, true);
   }
 
   private sendData(bytes: number, now: number): void {
     for (let left = bytes; left > 0; left -= this.mss) {
       const length = Math.min(left, this.mss);
-      this.transmit(TcpFlag.PSH | TcpFlag.ACK, this.sndNxt, WINDOW, length, now);
+      this.transmit(TcpFlag.PSH | TcpFlag.ACK, this.sndNxt, this.window, length, now);
       this.sndNxt = (this.sndNxt + length) >>> 0;
     }
   }
 
   private ack(now: number): void {
-    this.transmit(TcpFlag.ACK, this.sndNxt, WINDOW, 0, now);
+    this.transmit(TcpFlag.ACK, this.sndNxt, this.window, 0, now);
   }
 
   private transmit(flags: number, seq: number, window: number, payloadLength: number, now: number, syn = false): void {
     const ack = flags & TcpFlag.ACK ? this.rcvNxt : 0;
-    const pkt = buildTcp({
+    const pkt = buildTcpInet({
       saddr: this.local.addr,
       daddr: this.remote.addr,
       sport: this.local.port,
@@ -255,7 +272,7 @@ export class TcpSocket {
       payloadLength,
     });
     this.ipId = (this.ipId + 1) & 0xffff;
-    // a SYN-ACK leaves from the listener's request socket, not a full one (tcp_v4_send_synack)
+    // a SYN-ACK leaves from the listener's request socket, not a full one (tcp_v4_send_synack, tcp_v6_send_synack)
     this.env.output(pkt, now, flags !== (TcpFlag.SYN | TcpFlag.ACK));
   }
 
@@ -279,6 +296,17 @@ const ICMP_UNREACH_ERRNO: Readonly<Record<number, string>> = {
   13: 'EHOSTUNREACH (no route to host)',
 };
 
+/** icmpv6_err_convert's tab_unreach for the ICMPv6 destination-unreachable codes 0-6. */
+const ICMPV6_UNREACH_ERRNO: Readonly<Record<number, string>> = {
+  0: 'ENETUNREACH (network is unreachable)',
+  1: 'EACCES (permission denied)',
+  2: 'EHOSTUNREACH (no route to host)',
+  3: 'EHOSTUNREACH (no route to host)',
+  4: 'ECONNREFUSED (connection refused)',
+  5: 'EACCES (permission denied)',
+  6: 'EACCES (permission denied)',
+};
+
 /** tcp_model_timeout: how long `boundary` exponential retransmissions from `rtoBase` take. */
 function modelTimeout(boundary: number, rtoBase: number): number {
   const linearBackoffThresh = Math.floor(Math.log2(TCP_RTO_MAX / rtoBase));
@@ -286,6 +314,7 @@ function modelTimeout(boundary: number, rtoBase: number): number {
   return ((2 << linearBackoffThresh) - 1) * rtoBase + (boundary - linearBackoffThresh) * TCP_RTO_MAX;
 }
 
+/** 10.0.0.1:80, [fd00::1]:80 (as ss prints them). */
 export function endpointText(e: Endpoint): string {
-  return `${formatIpv4(e.addr)}:${e.port}`;
+  return formatInetAddrPort(e.addr, e.port);
 }

@@ -2,9 +2,11 @@
  * Timed actions of a scenario's `run:` list, each an application on a host:
  *   ping ADDR [count N] [interval T] [id N]   (ADDR IPv4 or IPv6; ping6 ADDR the same)
  *   tcp listen PORT [reply BYTES]
- *   tcp connect ADDR:PORT [from [ADDR]:PORT] [send BYTES] [hold T]
+ *   tcp connect ADDR:PORT [from ADDR | from :PORT | from ADDR:PORT] [send BYTES] [hold T]
  *   udp listen PORT [echo]
  *   udp send ADDR:PORT [from PORT] [count N] [interval T] [bytes N] [hold T]
+ * ADDR:PORT is 10.0.0.1:80 or, for IPv6, [fd00::1]:80 (as ss and nc print it); a `from`
+ * address is of the destination's family. A listener takes both families.
  * T is a duration as everywhere in natsim (sim/duration.ts): 1s, 500ms, or a number of seconds.
  *
  * Every step is read when the scenario is loaded (a bad one is refused before the run starts),
@@ -19,7 +21,7 @@ import { ICMPV6 } from '../packet/ipv6.js';
 import { buildIcmpv6, DEFAULT_HOP_LIMIT } from '../ipv6/icmp.js';
 import type { RunStep } from '../scenario/spec.js';
 import type { HostSockets } from '../sockets/host-sockets.js';
-import type { Endpoint } from '../sockets/tcp-socket.js';
+import { endpointText, type Endpoint } from '../sockets/tcp-socket.js';
 import type { World } from './world.js';
 import { ICMP_ECHO } from '../packet/icmp.js';
 import { DURATION_HINT, parseDuration } from '../sim/duration.js';
@@ -96,17 +98,30 @@ class Words {
     return n;
   }
 
-  /** ADDR:PORT; [IPV6]:PORT is refused by name, natsim's TCP and UDP sockets being IPv4 ones. */
-  endpoint(text: string): { addr: number; port: number } {
+  /** IPV4:PORT, or [IPV6]:PORT (RFC 3986's brackets, as ss and nc print it). */
+  endpoint(text: string): Endpoint {
     if (text.startsWith('[')) {
       const close = text.indexOf(']');
-      const inner = close < 0 ? null : parseIpv6(text.slice(1, close));
-      if (inner === null) this.fail(`'${text}' needs the form [IPV6]:PORT with an IPv6 address in the brackets`);
-      this.fail(`'${text}': TCP and UDP over IPv6 are not modelled (natsim's sockets are IPv4; ping takes IPv6 addresses)`);
+      if (close < 0) this.fail(`'${text}' has no ']': an IPv6 address and port are written [IPV6]:PORT`);
+      const addr = parseIpv6(text.slice(1, close)) ?? this.fail(`'${text}': '${text.slice(1, close)}' in the brackets is not an IPv6 address`);
+      if (text[close + 1] !== ':') this.fail(`'${text}' needs ':PORT' after ']' (the form [IPV6]:PORT)`);
+      return { addr, port: this.port(text.slice(close + 2)) };
     }
     const colon = text.lastIndexOf(':');
     if (colon < 0) this.fail(`'${text}' needs the form ADDR:PORT`);
-    return { addr: this.addr(text.slice(0, colon)), port: this.port(text.slice(colon + 1)) };
+    const host = text.slice(0, colon);
+    if (host.includes(':')) this.fail(`'${text}': an IPv6 address with a port is written in brackets, [IPV6]:PORT`);
+    return { addr: this.addr(host), port: this.port(text.slice(colon + 1)) };
+  }
+
+  /** connect()'s `from`: :PORT, ADDR (either family) or ADDR:PORT ([IPV6]:PORT), of the family of `remote`. */
+  from(text: string, remote: Endpoint): Partial<Endpoint> {
+    if (text.startsWith(':') && !text.startsWith('::')) return { port: this.port(text.slice(1)) };
+    const bare = parseIpv4(text) ?? parseIpv6(text);
+    const from: Partial<Endpoint> = bare !== null ? { addr: bare } : this.endpoint(text);
+    // bind() of an IPv6 socket to an IPv4 address is EAFNOSUPPORT (and the reverse EINVAL)
+    if (isIpv6(from.addr!) !== isIpv6(remote.addr)) this.fail(`'from ${text}' is not of the family of ${endpointText(remote)} (a socket is IPv4 or IPv6)`);
+    return from;
   }
 }
 
@@ -142,7 +157,7 @@ export function parseAction(step: RunStep): Action {
     const w = words(rest[0] ?? '', rest.slice(1), { values: ['from', 'send', 'hold'] });
     const remote = w.endpoint(w.positional);
     const fromText = w.text('from');
-    const from = fromText === null ? {} : fromText.startsWith(':') ? { port: w.port(fromText.slice(1)) } : fromText.includes(':') ? w.endpoint(fromText) : { addr: w.addr(fromText) };
+    const from = fromText === null ? {} : w.from(fromText, remote);
     const send = w.num('send', 0, 0, 1 << 20);
     return { kind: 'tcp connect', remote, from, send, hold: w.text('hold') === null ? null : w.duration('hold', 0, 0, 86400) };
   }

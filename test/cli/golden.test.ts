@@ -43,6 +43,7 @@ describe('golden outputs', () => {
       'fixtures/seeds/dual-stack-masquerade.golden',
       'fixtures/kernel/dual-stack-router/capture.golden',
       'fixtures/kernel/ip6-masq-router/capture.golden',
+      'fixtures/seeds/ip6-masq-sockets.golden',
     ])
       expect(names).toContain(g);
   });

@@ -82,3 +82,13 @@ describe('natsim verify --write-pcap', () => {
     expect(ours.map((r) => r.split(' ').slice(0, 2).join(' '))).toEqual(kernel.map((r) => r.split(' ').slice(0, 2).join(' ')));
   });
 });
+
+describe('--write-pcap of IPv6', () => {
+  it('writes IPv6 packets as SLL2 protocol ETH_P_IPV6 (0x86dd), not as IPv4 (seed ip6-masq-sockets: 16 packets in and out of rt1)', async () => {
+    const written = join(tempDir(), 'natsim.pcap');
+    expect(natsim('trace', '--write-pcap', written, 'fixtures/seeds/ip6-masq-sockets.yaml').code).toBe(0);
+    const records: [number, number][] = [];
+    await readCapture(written, (r: CaptureRecord) => void records.push([r.protocol, r.payload[0]! >> 4]));
+    expect(records).toEqual(Array(32).fill([0x86dd, 6]));
+  });
+});
