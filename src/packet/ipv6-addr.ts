@@ -10,6 +10,7 @@
  * hashing, checksums) reads them back with ipv6Bytes/ipv6Word. The table only grows; it holds
  * each distinct address once, 16 bytes and a key.
  */
+import { prefixMask } from './ipv4-addr.js';
 
 /** Handles start here: every IPv4 address is below, every IPv6 handle at or above. */
 export const IPV6_HANDLE_BASE = 2 ** 32;
@@ -266,8 +267,7 @@ export function formatIpv6Full(handle: number): string {
 /** Whether the first `len` bits of two addresses agree (ipv6_prefix_equal). */
 export function ipv6PrefixEqual(a: number, b: number, len: number): boolean {
   for (let i = 0; i < 4 && len > 0; i++, len -= 32) {
-    const mask = len >= 32 ? 0xffffffff : (0xffffffff << (32 - len)) >>> 0;
-    if (((ipv6Word(a, i) ^ ipv6Word(b, i)) & mask) !== 0) return false;
+    if (((ipv6Word(a, i) ^ ipv6Word(b, i)) & prefixMask(Math.min(32, len))) !== 0) return false;
   }
   return true;
 }
@@ -275,10 +275,7 @@ export function ipv6PrefixEqual(a: number, b: number, len: number): boolean {
 /** The four words of the netmask of a /len prefix (the mask ipv6_addr_prefix applies). */
 export function ipv6PrefixMaskWords(len: number): Uint32Array {
   const mask = new Uint32Array(4);
-  for (let i = 0; i < 4; i++) {
-    const bits = Math.max(0, Math.min(32, len - 32 * i));
-    mask[i] = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  }
+  for (let i = 0; i < 4; i++) mask[i] = prefixMask(Math.max(0, Math.min(32, len - 32 * i)));
   return mask;
 }
 
