@@ -21,7 +21,7 @@ const ALLOCATIONS = 2000;
 
 function conn(net: NetfilterNet, client: number, sport: number): Conn {
   const orig = new Tuple(client, sport, SERVER, 443, IPPROTO.UDP);
-  return new Conn(net.nextConnId(), orig, invertTuple(orig)!);
+  return net.newConn(orig, invertTuple(orig)!);
 }
 
 /** Fills `used` ports of a range of `size` with confirmed entries, then times new allocations. */

@@ -7,7 +7,7 @@
  */
 import { Sysctl } from '../host/sysctl.js';
 import { IPPROTO } from '../netfilter/constants.js';
-import { Conn, Status } from '../netfilter/conntrack/conn.js';
+import { Status } from '../netfilter/conntrack/conn.js';
 import { TcpConn } from '../netfilter/conntrack/tcp.js';
 import { TcpState } from '../netfilter/conntrack/tcp-state.js';
 import { Dir, Tuple } from '../netfilter/conntrack/tuple.js';
@@ -49,11 +49,11 @@ const before = memoryUsed();
 for (let i = 0; i < entries; i++) {
   const { client, server, wan } = addresses(i);
   const sport = 32768 + (i % 28232);
-  const conn = new Conn(net.nextConnId(), new Tuple(client, sport, server, 443, IPPROTO.TCP), new Tuple(server, 443, wan, sport, IPPROTO.TCP));
+  const conn = net.newConn(new Tuple(client, sport, server, 443, IPPROTO.TCP), new Tuple(server, 443, wan, sport, IPPROTO.TCP));
   conn.status = Status.Confirmed | Status.SeenReply | Status.Assured | Status.SrcNat | Status.SrcNatDone;
   conn.timeout = 432_000e9;
   conn.masqIndex = 3;
-  conn.tcp = established(new TcpConn());
+  conn.tcp = established(new TcpConn(net.tcpRecords));
   net.table.insert(conn);
   net.bysource.add(conn);
 }

@@ -6,7 +6,9 @@
 import type { Sysctl } from '../host/sysctl.js';
 import type { KernelProfile } from '../kernel/profile.js';
 import type { Prng } from '../sim/prng.js';
-import type { Conn } from './conntrack/conn.js';
+import { Conn } from './conntrack/conn.js';
+import type { Tuple } from './conntrack/tuple.js';
+import { TcpSlab } from './conntrack/tcp-slab.js';
 import { ConntrackStats } from './conntrack/stats.js';
 import { Mib } from '../sockets/mib.js';
 import { IpDefrag } from '../ipv4/ip-fragment.js';
@@ -60,6 +62,8 @@ export class NetfilterNet {
   readonly defrag: IpDefrag;
   /** net->nf_frag.fqdir: the IPv6 reassembly queues nf_defrag_ipv6 fills. */
   readonly frag6: NfCtFrag6;
+  /** ct->proto.tcp of this namespace's TCP entries (conntrack/tcp-slab.ts). */
+  readonly tcpRecords = new TcpSlab(1024);
   private lastConnId = 0;
 
   constructor(
@@ -77,7 +81,7 @@ export class NetfilterNet {
     this.frag6 = new NfCtFrag6(sysctl, this.mib);
   }
 
-  /** nf_ct_delete: out of the table and the NAT bysource index, with a DESTROY event; its records leave the shared slabs. */
+  /** nf_ct_delete: out of the table and the NAT bysource index, with a DESTROY event; its records leave the slabs. */
   destroy(conn: Conn, now: number): void {
     this.table.remove(conn);
     this.expiry.unschedule(conn);
@@ -100,5 +104,10 @@ export class NetfilterNet {
 
   nextConnId(): number {
     return ++this.lastConnId;
+  }
+
+  /** A new entry with these tuples (__nf_conntrack_alloc), its record in this namespace's table's slab. */
+  newConn(orig: Tuple, reply: Tuple): Conn {
+    return new Conn(this.table.records, this.nextConnId(), orig, reply);
   }
 }

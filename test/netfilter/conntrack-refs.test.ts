@@ -2,11 +2,10 @@
  * The references packets hold on an unconfirmed conntrack entry (nf_conntrack_get / nf_ct_put):
  * a flooded frame's clones share one entry, so one clone dropped in FORWARD must not free it
  * under the others; and a new entry the protocol tracker refuses dies with its packet, its
- * records back in the shared slab.
+ * records back in its table's slab.
  */
 import { describe, expect, it } from 'vitest';
 import { conntrackIn } from '../../src/netfilter/conntrack/core.js';
-import { TUPLE_SLAB } from '../../src/netfilter/conntrack/tuplehash.js';
 import { Hook } from '../../src/netfilter/constants.js';
 import { NetfilterNet } from '../../src/netfilter/net.js';
 import { Skb } from '../../src/netfilter/skb.js';
@@ -59,8 +58,8 @@ describe('references to an unconfirmed entry', () => {
     const reply = (id: number) => new Skb(id, buildIcmpEcho({ saddr: ip('10.0.0.1'), daddr: ip('10.0.0.2'), ipId: 1, ttl: 64, type: 0, echoId: id, seq: 1, payload: new Uint8Array(8) }), id, 0, null);
     const pass = (skb: Skb) => conntrackIn(net, skb, { hook: Hook.PreRouting, in: null, out: null, trace: null, notes: null });
     pass(reply(0)); // an echo reply makes no entry (nf_conntrack_icmp_packet): invalid
-    const capacity = TUPLE_SLAB.capacity;
+    const capacity = net.table.records.capacity;
     for (let id = 1; id <= 5000; id++) pass(reply(id));
-    expect([net.table.count, net.stats.total().invalid, TUPLE_SLAB.capacity]).toEqual([0, 5001, capacity]);
+    expect([net.table.count, net.stats.total().invalid, net.table.records.capacity]).toEqual([0, 5001, capacity]);
   });
 });

@@ -23,7 +23,7 @@ export function net(seed = 1, kernel: KernelVersion = '6.18'): NetfilterNet {
 
 export function conn(n: NetfilterNet, src: string, sport: number, dst: string, dport: number, proto = TCP): Conn {
   const orig = new Tuple(ip(src), sport, ip(dst), dport, proto);
-  return new Conn(n.nextConnId(), orig, invertTuple(orig)!);
+  return n.newConn(orig, invertTuple(orig)!);
 }
 
 export function range(min: string, max: string, ports?: [number, number], flags = 0): NatRange {

@@ -126,7 +126,7 @@ describe('nf_nat_used_tuple_harder (the last attempts of a TCP SYN’s port sear
 
   function tcpConn(n: NetfilterNet, sport: number, state: TcpState, tdEnd: number): Conn {
     const ct = conn(n, '10.0.3.1', sport, '192.168.206.1', 8080);
-    ct.tcp = new TcpConn();
+    ct.tcp = new TcpConn(n.tcpRecords);
     ct.tcp.state = state;
     ct.tcp.seen(Dir.Original).tdEnd = tdEnd;
     return ct;

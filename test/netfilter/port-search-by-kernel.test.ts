@@ -141,7 +141,7 @@ describe('6.18: the last attempts evict or count nothing', () => {
     const one = range('127.0.0.1', '127.0.0.1', [40000, 40000]);
     snat(n, conn(n, '127.0.0.1', 48820, '127.0.0.1', 8080), one);
     const syn: Conn = conn(n, '127.0.0.1', 42732, '127.0.0.1', 8080);
-    syn.tcp = new TcpConn();
+    syn.tcp = new TcpConn(n.tcpRecords);
     syn.tcp.state = TcpState.SynSent;
     natSetupInfo(search(n, syn), one, ManipType.Src);
     expect(found(n)).toBe(0);

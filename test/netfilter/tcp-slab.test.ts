@@ -1,7 +1,7 @@
 /**
  * The flat storage of ct->proto.tcp (conntrack/tcp-slab.ts): records are zeroed when handed
  * out, reused after release, kept apart from each other across growth, and an entry released
- * from the shared slab still reads (and writes) its own state.
+ * from its slab still reads (and writes) its own state.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -49,15 +49,16 @@ describe('TCP state in a slab', () => {
     expect(slab.capacity).toBe(2);
   });
 
-  it('an entry released from the shared slab keeps its state, and whoever gets its record starts from zero', () => {
+  it('an entry released from its slab keeps its state, and whoever gets its record starts from zero', () => {
+    const slab = new TcpSlab(1);
     fc.assert(
       fc.property(fc.nat({ max: 0xffffffff }), fc.integer({ min: 1, max: 40 }), (v, others) => {
-        const gone = new TcpConn();
+        const gone = new TcpConn(slab);
         fill(gone, v);
         const before = snapshot(gone);
         gone.release();
         gone.release(); // a second release must not free the record again
-        const fresh = Array.from({ length: others }, () => new TcpConn());
+        const fresh = Array.from({ length: others }, () => new TcpConn(slab));
         expect(fresh.map(snapshot).every((s) => s.every((x) => x === 0))).toBe(true);
         for (const f of fresh) fill(f, ~v >>> 0);
         expect(snapshot(gone)).toEqual(before);

@@ -190,14 +190,14 @@ describe('tcp_conntracks, cell by cell', () => {
   it.each(rows)('%s', (_name, dir, index, old, expected) => {
     const n = net();
     const orig = new Tuple(CLIENT, 40000, SERVER, 80, 6);
-    const ct = new Conn(n.nextConnId(), orig, invertTuple(orig)!);
+    const ct = n.newConn(orig, invertTuple(orig)!);
     // NONE in ORIGINAL is a new entry (tcp_new); every other cell an entry in `old` knowing
     // nothing of the windows yet, and with no annotated packet (last_index TCP_NONE_SET)
     if (!(dir === Dir.Original && old === TcpState.None)) {
       ct.status |= Status.Confirmed | Status.SeenReply;
       ct.timeout = 1000 * S;
       n.table.insert(ct);
-      ct.tcp = new TcpConn();
+      ct.tcp = new TcpConn(n.tcpRecords);
       ct.tcp.state = old;
       ct.tcp.lastIndex = TcpIndex.None;
       // a closed connection (FIN seen): what makes a SYN in TIME_WAIT/CLOSE reopen it

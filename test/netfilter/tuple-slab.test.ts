@@ -53,7 +53,7 @@ describe('the conntrack table in flat storage', () => {
           }
           if (held) continue;
           const [orig, reply] = tuples(o.k);
-          const ct = new Conn(++id, orig, reply);
+          const ct = new Conn(table.records, ++id, orig, reply);
           live.set(o.k, ct);
           if (o.kind === 'insert') {
             table.insert(ct);
@@ -90,7 +90,7 @@ describe('the conntrack table in flat storage', () => {
   it('keeps an IPv6 entry apart from an IPv4 one with the same low address bits', () => {
     const table = new ConntrackTable(1, 7);
     const peer = host(true, 2);
-    const v6 = new Conn(1, new Tuple(V6, 1, peer, 2, 6), new Tuple(peer, 2, V6, 1, 6));
+    const v6 = new Conn(table.records, 1, new Tuple(V6, 1, peer, 2, 6), new Tuple(peer, 2, V6, 1, 6));
     table.insert(v6);
     const low = (a: number) => (a % 2 ** 32) >>> 0;
     expect(table.find(new Tuple(low(V6), 1, low(peer), 2, 6))).toBe(NO_NODE);
@@ -98,5 +98,15 @@ describe('the conntrack table in flat storage', () => {
     expect([v6.isIpv6, v6.src(Dir.Original), v6.dstU(Dir.Reply)]).toEqual([true, V6, 1]);
     table.remove(v6);
     v6.release();
+  });
+
+  it("keeps each table's records apart: one table's entry cannot go into another, and a new table starts empty", () => {
+    const full = new ConntrackTable(64, 7);
+    for (let k = 0; k < 5000; k++) full.insert(new Conn(full.records, k + 1, new Tuple(0x0a000001, k, 0x0a000002, 80, 6), new Tuple(0x0a000002, 80, 0x0a000001, k, 6)));
+    const fresh = new ConntrackTable(64, 7);
+    // the records of a table that is done with go with it, not into the next table's storage
+    expect([full.records.capacity >= 5000, fresh.records.capacity]).toEqual([true, 1024]);
+    const stray = new Conn(full.records, 9999, new Tuple(0x0a000003, 1, 0x0a000002, 80, 6), new Tuple(0x0a000002, 80, 0x0a000003, 1, 6));
+    expect(() => fresh.insert(stray)).toThrow(/another namespace's table/);
   });
 });

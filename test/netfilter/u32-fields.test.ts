@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Dir, Tuple } from '../../src/netfilter/conntrack/tuple.js';
 import { TcpConn } from '../../src/netfilter/conntrack/tcp.js';
+import { TcpSlab } from '../../src/netfilter/conntrack/tcp-slab.js';
 
 const u32 = fc.oneof(fc.constantFrom(0, 1, 0x7fffffff, 0x80000000, 0xffffffff), fc.nat({ max: 0xffffffff }));
 
@@ -29,7 +30,7 @@ describe('u32 fields kept as int32', () => {
   it('the TCP state reads back every sequence number, window and ack it was given', () => {
     fc.assert(
       fc.property(fc.array(u32, { minLength: 7, maxLength: 7 }), ([end, maxend, maxwin, maxack, seq, ack, last]) => {
-        const tcp = new TcpConn();
+        const tcp = new TcpConn(new TcpSlab(1));
         const s = tcp.seen(Dir.Reply);
         s.tdEnd = end!;
         s.tdMaxend = maxend!;

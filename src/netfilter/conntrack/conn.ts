@@ -3,7 +3,7 @@
  * ctinfo values a packet carries (include/uapi/linux/netfilter/nf_conntrack_common.h).
  */
 import { Dir, L3_IPV6, Tuple, tupleL3proto } from './tuple.js';
-import { TUPLE_SLAB, TupleWord, recordWord, tupleWord } from './tuplehash.js';
+import { TupleWord, recordWord, tupleWord } from './tuplehash.js';
 import type { Slab } from './slab.js';
 import { IPV6_HANDLE_BASE } from '../../packet/ipv6-addr.js';
 import type { TcpConn } from './tcp.js';
@@ -43,13 +43,8 @@ export const Status = {
 export const IPS_NAT_MASK = Status.SrcNat | Status.DstNat;
 
 export class Conn {
-  /**
-   * The slab holding ct->tuplehash[]: the shared TUPLE_SLAB, whose record numbers are the
-   * table's nodes, until the entry is released; then a private copy (release).
-   */
-  private slab: Slab = TUPLE_SLAB;
   /** The entry's record in `slab`. */
-  private rec = TUPLE_SLAB.alloc();
+  private rec: number;
   status = 0;
   /**
    * ct_general.use as far as natsim needs it: the packets holding the entry while it is
@@ -74,18 +69,29 @@ export class Conn {
   tcp: TcpConn | null = null;
 
   constructor(
+    /**
+     * The slab holding ct->tuplehash[]: its conntrack table's (ConntrackTable.records), whose
+     * record numbers are the table's nodes, until the entry is released; then a private copy.
+     */
+    private slab: Slab,
     readonly id: number,
     orig: Tuple,
     reply: Tuple,
   ) {
+    this.rec = slab.alloc();
     this.slab.words[recordWord(this.rec, TupleWord.L3Proto)] = tupleL3proto(orig.src, orig.proto);
     this.store(Dir.Original, orig);
     this.store(Dir.Reply, reply);
   }
 
-  /** The entry's record in the shared slab, which numbers its table nodes; -1 once released. */
+  /** The entry's record in its table's slab, which numbers its table nodes; -1 once released. */
   get row(): number {
-    return this.slab === TUPLE_SLAB ? this.rec : -1;
+    return this.slab.detached ? -1 : this.rec;
+  }
+
+  /** Whether the entry's records are in `slab` (a table's own entries are in its slab). */
+  isIn(slab: Slab): boolean {
+    return this.slab === slab;
   }
 
   /** ct->tuplehash[dir].tuple, as a new Tuple (the entry's own stays in its record). */
@@ -141,13 +147,13 @@ export class Conn {
 
   /**
    * nf_conntrack_free: the entry has left the table (or never entered it); its records go back
-   * to the shared slabs. Whoever still holds it (a trace, a packet in flight — the kernel's
+   * to their slabs. Whoever still holds it (a trace, a packet in flight — the kernel's
    * references) reads on from private copies; a second release does nothing.
    */
   release(): void {
     this.tcp?.release();
-    if (this.slab !== TUPLE_SLAB) return;
-    this.slab = TUPLE_SLAB.detach(this.rec);
+    if (this.slab.detached) return;
+    this.slab = this.slab.detach(this.rec);
     this.rec = 0;
   }
 

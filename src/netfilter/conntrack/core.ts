@@ -42,7 +42,7 @@ function resolveNormalCt(net: NetfilterNet, skb: Skb): Resolved {
   const reply = invertTuple(tuple);
   if (!reply) return 'untrackable';
   if (!makeRoom(net, tuple, skb.cpu, skb.time)) return 'table-full';
-  skb.ct = new Conn(net.nextConnId(), tuple, reply);
+  skb.ct = net.newConn(tuple, reply);
   skb.ctinfo = CtInfo.New;
   return 'tracked';
 }
@@ -72,7 +72,7 @@ export function isExpired(ct: Conn, now: number): boolean {
  * socket left it to offload), which nf_checksum does not check.
  */
 function badChecksum(net: NetfilterNet, skb: Skb, state: HookState): boolean {
-  return state.hook === Hook.PreRouting && net.sysctl.num('net.netfilter.nf_conntrack_checksum') === 1 && skb.pkt.l4ChecksumBad();
+  return state.hook === Hook.PreRouting && net.sysctl.n['net.netfilter.nf_conntrack_checksum'] === 1 && skb.pkt.l4ChecksumBad();
 }
 
 /** tcp_error's first test: a data offset under 5 words or past the packet's end. */

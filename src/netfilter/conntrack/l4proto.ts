@@ -45,7 +45,7 @@ export function trackPacket(net: NetfilterNet, ct: Conn, skb: Skb, notes: string
       return verdict === 'accept' ? 'valid' : verdict;
     }
     default:
-      refreshTimeout(net, ct, now, secs(net, 'net.netfilter.nf_conntrack_generic_timeout'));
+      refreshTimeout(net, ct, now, net.sysctl.n['net.netfilter.nf_conntrack_generic_timeout'] * SECOND);
       return 'valid';
   }
 }
@@ -59,14 +59,14 @@ function icmpPacket(net: NetfilterNet, ct: Conn, now: number): TrackResult {
     const type = ct.dstU(Dir.Original) >>> 8;
     if (type !== ICMP_ECHO && type !== 13 && type !== 15 && type !== 17) return 'invalid';
   }
-  refreshTimeout(net, ct, now, secs(net, 'net.netfilter.nf_conntrack_icmp_timeout'));
+  refreshTimeout(net, ct, now, net.sysctl.n['net.netfilter.nf_conntrack_icmp_timeout'] * SECOND);
   return 'valid';
 }
 
 /** nf_conntrack_icmpv6_packet: only echo request and node information query may create an entry (valid_new); the ICMPv6 timeout. */
 function icmpv6Packet(net: NetfilterNet, ct: Conn, now: number): TrackResult {
   if (!ct.confirmed && !icmpv6ValidNew(ct.dstU(Dir.Original) >>> 8)) return 'invalid';
-  refreshTimeout(net, ct, now, secs(net, 'net.netfilter.nf_conntrack_icmpv6_timeout'));
+  refreshTimeout(net, ct, now, net.sysctl.n['net.netfilter.nf_conntrack_icmpv6_timeout'] * SECOND);
   return 'valid';
 }
 
@@ -78,15 +78,11 @@ function icmpv6Packet(net: NetfilterNet, ct: Conn, now: number): TrackResult {
 function udpPacket(net: NetfilterNet, ct: Conn, now: number): void {
   if (!ct.has(Status.SeenReply)) {
     if (!ct.confirmed) ct.udpStreamTs = now + 2 * SECOND;
-    refreshTimeout(net, ct, now, secs(net, 'net.netfilter.nf_conntrack_udp_timeout'));
+    refreshTimeout(net, ct, now, net.sysctl.n['net.netfilter.nf_conntrack_udp_timeout'] * SECOND);
     return;
   }
   const stream = !net.kernel.conntrack.udpStreamAfter2s || now > ct.udpStreamTs;
-  refreshTimeout(net, ct, now, secs(net, stream ? 'net.netfilter.nf_conntrack_udp_timeout_stream' : 'net.netfilter.nf_conntrack_udp_timeout'));
+  refreshTimeout(net, ct, now, (stream ? net.sysctl.n['net.netfilter.nf_conntrack_udp_timeout_stream'] : net.sysctl.n['net.netfilter.nf_conntrack_udp_timeout']) * SECOND);
   if (ct.has(Status.NatClash)) return;
   if (stream) ct.status |= Status.Assured;
-}
-
-function secs(net: NetfilterNet, name: Parameters<NetfilterNet['sysctl']['num']>[0]): number {
-  return net.sysctl.num(name) * SECOND;
 }

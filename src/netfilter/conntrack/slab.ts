@@ -3,7 +3,9 @@
  * storage that stands for the kernel's per-entry allocations (issue 22) — struct nf_conn's
  * tuples (conntrack/tuplehash.ts) and ct->proto.tcp (conntrack/tcp-slab.ts). Records are reused
  * through a free list threaded through the freed records' first words; the buffer grows by
- * doubling, so a record's number stays valid while its contents move.
+ * doubling, so a record's number stays valid while its contents move. Each conntrack table and
+ * netns has its own slabs (a World's records go with it), so a record number means something
+ * only with its slab.
  */
 
 /** End of the free list. */
@@ -22,6 +24,8 @@ export class Slab {
     /** Bytes per record, a multiple of 4. */
     readonly recordBytes: number,
     records: number,
+    /** A one-record copy made by detach(): its record belongs to no table. */
+    readonly detached = false,
   ) {
     if (recordBytes % 4 !== 0) throw new Error(`bug: slab records of ${recordBytes} bytes are not whole int32 words`);
     this.stride = recordBytes / 4;
@@ -59,7 +63,7 @@ export class Slab {
    * references outlive nf_ct_delete), while its record is reused.
    */
   detach(row: number): Slab {
-    const own = new Slab(this.recordBytes, 1);
+    const own = new Slab(this.recordBytes, 1, true);
     own.alloc();
     own.bytes.set(this.bytes.subarray(row * this.recordBytes, (row + 1) * this.recordBytes));
     this.free(row);

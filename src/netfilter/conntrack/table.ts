@@ -1,7 +1,7 @@
 /**
  * The conntrack hash table (nf_conntrack_hash): one index holds both directions of every
  * confirmed entry, each as a node (conntrack/tuplehash.ts: a direction of an entry's record in
- * the shared tuple slab), the buckets as int32 heads and the chains threaded through the
+ * the table's own tuple slab), the buckets as int32 heads and the chains threaded through the
  * records. Unconfirmed entries are not in it, so they are never found (nf_conntrack_find_get).
  * A tuple's bucket is reciprocal_scale(hash, nf_conntrack_buckets) as in the kernel, so that
  * early drop scans what the kernel would and a dump lists in the kernel's order for the hash
@@ -9,15 +9,18 @@
  */
 import { Status, type Conn } from './conn.js';
 import { Dir, hashTuple, hashTupleFields, packetDstU, tupleL3proto, type Tuple } from './tuple.js';
-import { NO_NODE, TUPLE_SLAB, TupleWord, ctNode, nodeDir, nodeRow, recordWord, tupleWord, type CtNode } from './tuplehash.js';
+import { NO_NODE, TupleWord, ctNode, nodeDir, nodeRow, recordWord, tupleSlab, tupleWord, type CtNode } from './tuplehash.js';
+import type { Slab } from './slab.js';
 import type { L3Packet } from '../../packet/l3-packet.js';
 import { reciprocalScale } from '../nat/jhash.js';
 
 export class ConntrackTable {
+  /** The tuple records of this table's entries (conntrack/tuplehash.ts): its nodes are in them. */
+  readonly records: Slab = tupleSlab();
   private readonly heads: Int32Array;
   /** Bit b set when bucket b is not empty: a dump visits the used buckets, not all 262144. */
   private readonly used: Uint32Array;
-  /** The entry of each shared-slab record this table holds, by record number (null: none here). */
+  /** The entry of each record this table holds, by record number (null: none here). */
   private conns: (Conn | null)[] = [];
   private entries = 0;
 
@@ -51,7 +54,7 @@ export class ConntrackTable {
 
   /** The node after `node` in its bucket, or NO_NODE. */
   next(node: CtNode): CtNode {
-    return TUPLE_SLAB.words[recordWord(nodeRow(node), TupleWord.Next + nodeDir(node))]! as CtNode;
+    return this.records.words[recordWord(nodeRow(node), TupleWord.Next + nodeDir(node))]! as CtNode;
   }
 
   /** The nodes of bucket `index`, newest first, as a list the caller may change the table under. */
@@ -80,7 +83,7 @@ export class ConntrackTable {
   private findFields(src: number, srcU: number, dst: number, dstU: number, proto: number): CtNode {
     const bucket = reciprocalScale(hashTupleFields(this.hashKey, src, srcU, dst, dstU, proto), this.size);
     const [s, d, ports, l3] = [src | 0, dst | 0, (srcU << 16) | dstU, tupleL3proto(src, proto)];
-    const w = TUPLE_SLAB.words;
+    const w = this.records.words;
     for (let n = this.heads[bucket]!; n !== NO_NODE; ) {
       const row = nodeRow(n as CtNode);
       const dir = nodeDir(n as CtNode);
@@ -135,10 +138,11 @@ export class ConntrackTable {
     yield* all;
   }
 
-  /** Registers the entry of a record; the registry grows with the shared slab. */
+  /** Registers the entry of a record; the registry grows with the slab. */
   private hold(conn: Conn): void {
     const row = conn.row;
     if (row < 0) throw new Error(`bug: conntrack entry ${conn.id} inserted after it was freed`);
+    if (!conn.isIn(this.records)) throw new Error(`bug: conntrack entry ${conn.id} inserted into another namespace's table`);
     while (this.conns.length <= row) this.conns.push(null);
     this.conns[row] = conn;
     this.entries++;
@@ -148,7 +152,7 @@ export class ConntrackTable {
   private add(conn: Conn, dir: Dir): void {
     const key = this.bucketIndex(conn.tuple(dir));
     const node = ctNode(conn.row, dir);
-    TUPLE_SLAB.words[recordWord(conn.row, TupleWord.Next + dir)] = this.heads[key]!;
+    this.records.words[recordWord(conn.row, TupleWord.Next + dir)] = this.heads[key]!;
     this.heads[key] = node;
     this.used[key >>> 5] |= 1 << (key & 31);
   }
@@ -161,7 +165,7 @@ export class ConntrackTable {
       if (n !== node) continue;
       const after = this.next(n);
       if (prev === NO_NODE) this.heads[key] = after;
-      else TUPLE_SLAB.words[recordWord(nodeRow(prev), TupleWord.Next + nodeDir(prev))] = after;
+      else this.records.words[recordWord(nodeRow(prev), TupleWord.Next + nodeDir(prev))] = after;
       if (this.heads[key] === NO_NODE) this.used[key >>> 5] &= ~(1 << (key & 31));
       return;
     }

@@ -1,6 +1,6 @@
 /**
  * Flat storage for ct->proto.tcp (struct ip_ct_tcp, with its two struct ip_ct_tcp_state): one
- * fixed-stride record per tracked TCP connection in a shared Slab (conntrack/slab.ts), instead
+ * fixed-stride record per tracked TCP connection in its netns's Slab (conntrack/slab.ts), instead
  * of three JavaScript objects per entry (issue 22). The u32 fields sit in int32 words and are
  * read back with `>>> 0` (TcpConn).
  *
@@ -45,9 +45,6 @@ export class TcpSlab extends Slab {
     super(TCP_RECORD_BYTES, records);
   }
 }
-
-/** Where every entry's TCP state lives while the entry does (TcpConn.release moves it out). */
-export const TCP_SLAB = new TcpSlab(1024);
 
 /** The word index of a record's word. */
 export function tcpWord(row: number, word: number): number {

@@ -11,14 +11,14 @@
  * timeout policies (nf_ct_timeout_lookup) and byte/packet accounting.
  */
 import type { NetfilterNet } from '../net.js';
-import type { SysctlName } from '../../host/sysctl.js';
+import type { SysctlNumbers } from '../../host/sysctl.js';
 import { TcpFlag } from '../../packet/ipv4.js';
 import type { L3Packet } from '../../packet/l3-packet.js';
 import { Status, type Conn } from './conn.js';
 import { Dir, otherDir } from './tuple.js';
 import { TcpState, TCP_STATE_NAME } from './tcp-state.js';
 import { refreshTimeout, setExpiry } from './expiry.js';
-import { TCP_SLAB, TcpByte, TcpWord, tcpByte, tcpWord } from './tcp-slab.js';
+import { TcpByte, TcpSlab, TcpWord, tcpByte, tcpWord } from './tcp-slab.js';
 import type { Slab } from './slab.js';
 
 const SECOND = 1e9;
@@ -120,21 +120,24 @@ export class TcpSeen implements TcpOptionsSeen {
 
 /**
  * struct ip_ct_tcp (ct->proto.tcp), zeroed as tcp_new's memset leaves it (last_index 0 is
- * TCP_SYN_SET): a handle on its record in the shared TCP_SLAB while the entry lives; `release`
- * moves the record out when the entry goes.
+ * TCP_SYN_SET): a handle on its record in its netns's TCP slab (NetfilterNet.tcpRecords) while
+ * the entry lives; `release` moves the record out when the entry goes.
  */
 export class TcpConn {
-  private slab: Slab = TCP_SLAB;
-  private row = TCP_SLAB.alloc();
+  private row: number;
+
+  constructor(private slab: Slab) {
+    this.row = slab.alloc();
+  }
 
   /**
-   * nf_ct_destroy: the entry is gone, its record goes back to the shared slab. Whoever still
+   * nf_ct_destroy: the entry is gone, its record goes back to its slab. Whoever still
    * holds the entry (a trace, a packet in flight — the kernel's references) reads on from a
    * private copy; a second release does nothing.
    */
   release(): void {
-    if (this.slab !== TCP_SLAB) return;
-    this.slab = TCP_SLAB.detach(this.row);
+    if (this.slab.detached) return;
+    this.slab = this.slab.detach(this.row);
     this.row = 0;
   }
 
@@ -375,35 +378,45 @@ function tcpSack(pkt: L3Packet, sack: number): number {
 // ---------------------------------------------------------------------------------------------
 // Sysctls and timeouts
 
-function sysctlOn(net: NetfilterNet, name: SysctlName): boolean {
-  return net.sysctl.num(name) !== 0;
-}
-
 /** Timeout slots beyond the states: TCP_CONNTRACK_RETRANS and TCP_CONNTRACK_UNACK. */
 type TimeoutSlot = TcpState | 'retrans' | 'unack';
 
-const TIMEOUT_SYSCTL: Record<TimeoutSlot, SysctlName | null> = {
-  [TcpState.None]: null,
-  [TcpState.SynSent]: 'net.netfilter.nf_conntrack_tcp_timeout_syn_sent',
-  [TcpState.SynRecv]: 'net.netfilter.nf_conntrack_tcp_timeout_syn_recv',
-  [TcpState.Established]: 'net.netfilter.nf_conntrack_tcp_timeout_established',
-  [TcpState.FinWait]: 'net.netfilter.nf_conntrack_tcp_timeout_fin_wait',
-  [TcpState.CloseWait]: 'net.netfilter.nf_conntrack_tcp_timeout_close_wait',
-  [TcpState.LastAck]: 'net.netfilter.nf_conntrack_tcp_timeout_last_ack',
-  [TcpState.TimeWait]: 'net.netfilter.nf_conntrack_tcp_timeout_time_wait',
-  [TcpState.Close]: 'net.netfilter.nf_conntrack_tcp_timeout_close',
-  [TcpState.SynSent2]: null,
-  retrans: 'net.netfilter.nf_conntrack_tcp_timeout_max_retrans',
-  unack: 'net.netfilter.nf_conntrack_tcp_timeout_unacknowledged',
-};
-
 /**
- * tn->timeouts[slot] in ns. NONE (timeouts[0], set to the SYN_SENT default by
- * nf_conntrack_tcp_init_net) and SYN_SENT2 have no sysctl: both stay at 2 minutes.
+ * tn->timeouts[slot] in seconds. NONE (timeouts[0], set to the SYN_SENT default by
+ * nf_conntrack_tcp_init_net) and SYN_SENT2 have no sysctl: both stay at 2 minutes. Each case
+ * reads its sysctl by a literal name (a property load; sysctl.ts says why).
  */
+function timeoutSecs(n: Readonly<SysctlNumbers>, slot: TimeoutSlot): number {
+  switch (slot) {
+    case TcpState.SynSent:
+      return n['net.netfilter.nf_conntrack_tcp_timeout_syn_sent'];
+    case TcpState.SynRecv:
+      return n['net.netfilter.nf_conntrack_tcp_timeout_syn_recv'];
+    case TcpState.Established:
+      return n['net.netfilter.nf_conntrack_tcp_timeout_established'];
+    case TcpState.FinWait:
+      return n['net.netfilter.nf_conntrack_tcp_timeout_fin_wait'];
+    case TcpState.CloseWait:
+      return n['net.netfilter.nf_conntrack_tcp_timeout_close_wait'];
+    case TcpState.LastAck:
+      return n['net.netfilter.nf_conntrack_tcp_timeout_last_ack'];
+    case TcpState.TimeWait:
+      return n['net.netfilter.nf_conntrack_tcp_timeout_time_wait'];
+    case TcpState.Close:
+      return n['net.netfilter.nf_conntrack_tcp_timeout_close'];
+    case 'retrans':
+      return n['net.netfilter.nf_conntrack_tcp_timeout_max_retrans'];
+    case 'unack':
+      return n['net.netfilter.nf_conntrack_tcp_timeout_unacknowledged'];
+    case TcpState.None:
+    case TcpState.SynSent2:
+      return 120;
+  }
+}
+
+/** tn->timeouts[slot] in ns. */
 export function tcpTimeout(net: NetfilterNet, slot: TimeoutSlot): number {
-  const name = TIMEOUT_SYSCTL[slot];
-  return (name ? net.sysctl.num(name) : 120) * SECOND;
+  return timeoutSecs(net.sysctl.n, slot) * SECOND;
 }
 
 /** nf_ct_kill / nf_ct_kill_acct → nf_ct_delete: DYING, out of the table. */
@@ -453,8 +466,8 @@ function tcpNew(net: NetfilterNet, ct: Conn, pkt: L3Packet, notes: string[] | nu
     notes?.push('nf_ct_proto_6: invalid new');
     return false;
   }
-  if (newState !== TcpState.SynSent && !sysctlOn(net, 'net.netfilter.nf_conntrack_tcp_loose')) return false;
-  const tcp = new TcpConn();
+  if (newState !== TcpState.SynSent && net.sysctl.n['net.netfilter.nf_conntrack_tcp_loose'] === 0) return false;
+  const tcp = new TcpConn(net.tcpRecords);
   const s = tcp.seen(0);
   s.tdEnd = segmentSeqPlusLen(pkt);
   s.tdMaxwin = pkt.tcpWindow || 1;
@@ -487,7 +500,7 @@ function tcpInitSender(sender: TcpSeen, receiver: TcpSeen, pkt: L3Packet, end: n
 
 /** nf_tcp_log_invalid: with a liberal sender or nf_conntrack_tcp_be_liberal, everything is accepted. */
 function logInvalid(net: NetfilterNet, sender: TcpSeen, ret: WindowAction, msg: string, notes: string[] | null): WindowAction {
-  if (sender.flags & CtTcpFlag.BeLiberal || sysctlOn(net, 'net.netfilter.nf_conntrack_tcp_be_liberal')) return WindowAction.Accept;
+  if (sender.flags & CtTcpFlag.BeLiberal || net.sysctl.n['net.netfilter.nf_conntrack_tcp_be_liberal'] !== 0) return WindowAction.Accept;
   notes?.push(`nf_ct_proto_6: ${msg}`);
   return ret;
 }
@@ -620,7 +633,7 @@ const SEGMENT: Segment = { seq: 0, ack: 0, sack: 0, end: 0, win: 0, winRaw: 0 };
  * packet's entry: as with SEGMENT, one pair serves every call. Until the first packet they
  * rest on a record of no entry.
  */
-const IDLE = new TcpConn();
+const IDLE = new TcpConn(new TcpSlab(1));
 IDLE.release();
 const SENDER = IDLE.seen(Dir.Original);
 const RECEIVER = IDLE.seen(Dir.Reply);
@@ -874,7 +887,7 @@ function rstStep(c: PacketCtx, oldState: TcpState): Step {
   if (peer.flags & CtTcpFlag.MaxackSet && tcp.lastIndex !== TcpIndex.Syn) {
     const seq = pkt.tcpSeq;
     if (seq === 0 && !established(ct, tcp)) return advance(oldState, newState, true); // answer to a SYN we let through
-    if (before(seq, peer.tdMaxack) && !sysctlOn(c.net, 'net.netfilter.nf_conntrack_tcp_ignore_invalid_rst')) {
+    if (before(seq, peer.tdMaxack) && c.net.sysctl.n['net.netfilter.nf_conntrack_tcp_ignore_invalid_rst'] === 0) {
       c.notes?.push('nf_ct_proto_6: invalid rst');
       return INVALID;
     }
@@ -897,7 +910,7 @@ function stateTimeout(c: PacketCtx, newState: TcpState): number {
   const { net, tcp } = c;
   const t = tcpTimeout(net, newState);
   // each timeout is read only where the kernel's if/else chain reads it
-  if (tcp.retrans >= net.sysctl.num('net.netfilter.nf_conntrack_tcp_max_retrans')) {
+  if (tcp.retrans >= net.sysctl.n['net.netfilter.nf_conntrack_tcp_max_retrans']) {
     const retrans = tcpTimeout(net, 'retrans');
     if (t > retrans) return retrans;
   }

@@ -1,6 +1,6 @@
 /**
  * struct nf_conntrack_tuple_hash, both of an entry's (ct->tuplehash[2]), in flat storage: one
- * 36-byte record per entry in a shared Slab instead of two objects (issue 22). The record is
+ * 36-byte record per entry in its table's Slab instead of two objects (issue 22). The record is
  * also the entry's two nodes in the conntrack table, whose bucket chains are threaded through
  * the records (hnnode), as the kernel threads its hlist_nulls through the entries.
  *
@@ -24,8 +24,10 @@ export const enum TupleWord {
   Next = 7,
 }
 
-/** Where every entry's tuples live until it is released (Conn.release moves them out). */
-export const TUPLE_SLAB = new Slab(TUPLE_RECORD_BYTES, 1024);
+/** A slab of tuple records: a conntrack table's (where its entries' tuples live until released), or a test's. */
+export function tupleSlab(records = 1024): Slab {
+  return new Slab(TUPLE_RECORD_BYTES, records);
+}
 
 /**
  * A node of the conntrack table: one direction of one entry, numbered 2·(record + 1) + dir, so
