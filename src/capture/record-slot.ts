@@ -6,6 +6,7 @@
 import type { LinkDecoder, LinkFrame } from './link-layer.js';
 import { newLinkFrame } from './link-layer.js';
 import { Chunk } from './chunk-pool.js';
+import { byteView } from '../byte-view.js';
 import { PacketDirection, type CaptureRecord } from './record.js';
 
 const NO_CHUNK = new Chunk(new Uint8Array(0));
@@ -28,7 +29,7 @@ export class RecordSlot implements CaptureRecord {
   private readonly frame: LinkFrame = newLinkFrame();
 
   get payload(): Uint8Array {
-    return this.chunk.bytes.subarray(this.payloadAt, this.payloadAt + this.payloadLength);
+    return byteView(this.chunk.bytes, this.payloadAt, this.payloadAt + this.payloadLength);
   }
 
   /**

@@ -6,6 +6,7 @@
 import { checksum, csumReplace16, csumReplace32, csumReplacePartial32, pseudoHeaderSum, onesSum } from './checksum.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import { L3PacketBase, readU16, readU32, writeU16, writeU32 } from './l3-packet.js';
+import { byteView } from '../byte-view.js';
 
 export { readU16, readU32, writeU16, writeU32 };
 
@@ -148,7 +149,7 @@ export class Ipv4Packet extends L3PacketBase {
     const l4min = proto === IPPROTO.TCP ? 20 : proto === IPPROTO.UDP || proto === IPPROTO.ICMP ? 8 : 0;
     if ((readU16(bytes, 6) & IP_OFFSET) === 0 && total - ihl < l4min) return 'truncated-l4';
     // a copy of its own (on a Node Buffer, slice() would be a view into the reader's chunk)
-    return new Ipv4Packet(copy ? Uint8Array.prototype.slice.call(bytes, 0, total) : total === bytes.length ? bytes : bytes.subarray(0, total), ihl);
+    return new Ipv4Packet(copy ? Uint8Array.prototype.slice.call(bytes, 0, total) : total === bytes.length ? bytes : byteView(bytes, 0, total), ihl);
   }
 
   /** The same packet with bytes of its own (to keep it past the life of the bytes it was parsed in). */

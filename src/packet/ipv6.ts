@@ -11,6 +11,7 @@ import { IPPROTO } from '../netfilter/constants.js';
 import { ipv6SkipExthdr, NEXTHDR } from '../ipv6/exthdrs-core.js';
 import { ipv6Handle, ipv6Word } from './ipv6-addr.js';
 import { L3PacketBase, readU16, writeU16, writeU32 } from './l3-packet.js';
+import { byteView } from '../byte-view.js';
 
 /** The fixed header's length. */
 export const IPV6_HDR_LEN = 40;
@@ -101,7 +102,7 @@ export class Ipv6Packet extends L3PacketBase {
     const total = IPV6_HDR_LEN + readU16(bytes, 4);
     if (total === IPV6_HDR_LEN && bytes.length > IPV6_HDR_LEN && bytes[6] === NEXTHDR.HOP) return 'bad-payload-length';
     if (bytes.length < total) return 'truncated';
-    return new Ipv6Packet(copy ? Uint8Array.prototype.slice.call(bytes, 0, total) : total === bytes.length ? bytes : bytes.subarray(0, total));
+    return new Ipv6Packet(copy ? Uint8Array.prototype.slice.call(bytes, 0, total) : total === bytes.length ? bytes : byteView(bytes, 0, total));
   }
 
   copy(): Ipv6Packet {
