@@ -33,6 +33,7 @@ for sport,dport,data in ((43001,80,True),(43002,81,True),(43003,82,False)):
 ' > "$out/client.txt" 2>&1
 stop_capture
 snapshot rt "$out"
+cat /sys/devices/system/cpu/online > "$out/cpu-online.txt"   # conntrack -S has a line per CPU
 # the endpoints' counters (nstat -as: absolute, history untouched): TcpExtDelayedACKs counts the
 # delayed-ACK timer's ACKs (tcp_delack_timer_handler), 2 expected at w
 inns w nstat -as > "$out/nstat-w.txt"; inns c nstat -as > "$out/nstat-c.txt"
