@@ -80,7 +80,7 @@ function flows(add: (flows: Map<number, Segment[]>) => void): Map<number, Segmen
 const kernel = flows((byPort) =>
   readCaptureSync(`${dir}/capture.pcap`, (r) => {
     if (r.protocol !== 0x0800 || r.direction !== PacketDirection.Host) return;
-    const p = Ipv4Packet.decode(r.payload.slice());
+    const p = Ipv4Packet.decode(r.payload.slice()) as Ipv4Packet;
     if (p.proto === 6) byPort.get(clientPort(p))?.push({ from: sender(p), flags: p.tcpFlags, time: r.sec * 1e9 + r.nsec });
   }),
 );
