@@ -24,7 +24,7 @@ export const SCENARIO_HELP = `A scenario (.yaml; README "Inputs", examples in fi
   trace: [rt1]                   hosts whose hooks are traced
   run:
     - { at: 0s, on: pc1, do: ping 10.0.0.1 count 1 interval 1s }
-  Actions: ping ADDR [count N] [interval T] [id N] | tcp listen PORT [reply BYTES] |
+  Actions: ping ADDR [count N] [interval T] [id N] | tcp listen PORT [reply BYTES] [hold T] |
     tcp connect ADDR:PORT [from [ADDR]:PORT] [send BYTES] [hold T] | udp listen PORT [echo] |
     udp send ADDR:PORT [from PORT] [count N] [interval T] [bytes N]
     ADDR:PORT is 10.0.0.1:80, or [fd00::1]:80 for IPv6.

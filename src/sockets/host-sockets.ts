@@ -76,8 +76,9 @@ export class HostSockets implements SocketEnv, UdpHost {
     this.connections.delete(key(socket.local, socket.remote));
   }
 
-  listenTcp(port: number, reply: number): void {
-    this.listeners.set(port, { send: 0, reply, holdNs: null });
+  /** A listener's connections answer with `reply` bytes and close `eofHoldNs` after reading EOF. */
+  listenTcp(port: number, reply: number, eofHoldNs: number): void {
+    this.listeners.set(port, { send: 0, reply, holdNs: null, eofHoldNs });
   }
 
   listenUdp(port: number, echo: boolean): void {

@@ -10,6 +10,7 @@ export const MIB_NAMES = [
   'TcpOutRsts',
   'TcpExtTCPTimeouts',
   'TcpExtTCPAbortOnTimeout',
+  'TcpExtDelayedACKs',
   'TcpExtIPReversePathFilter',
   'UdpNoPorts',
   'IcmpOutDestUnreachs',

@@ -2,7 +2,8 @@
  * A TCP endpoint as a Linux host runs one, reduced to what a NAT experiment shows: the
  * three-way handshake, SYN retransmission and the connect timeout (tcp_retransmit_timer,
  * tcp_write_timeout in net/ipv4/tcp_timer.c), data in one direction and an answer, and the
- * FIN close from either side. Segments are never lost other than by netfilter, so data is not
+ * FIN close from either side, the ACK of a FIN in ESTABLISHED delayed as tcp_fin delays it
+ * (tcp-delack.ts). Segments are never lost other than by netfilter, so data is not
  * retransmitted; TIME_WAIT lasts TCP_TIMEWAIT_LEN (60 s). Over IPv6 (tcp_ipv6.c) the same, in
  * IPv6 packets: the family is the addresses'.
  */
@@ -12,6 +13,7 @@ import { buildTcpInet } from '../packet/build.js';
 import { formatInetAddrPort } from '../packet/inet-addr.js';
 import { isIpv6 } from '../packet/ipv6-addr.js';
 import type { SocketEnv } from './socket-env.js';
+import { delackTimerAt, TCP_ATO_MIN } from './tcp-delack.js';
 
 export enum TcpSockState {
   SynSent = 'SYN_SENT',
@@ -38,6 +40,8 @@ export interface TcpApp {
   readonly reply: number;
   /** Client: close this long after connecting (ns); null keeps the connection open. */
   readonly holdNs: number | null;
+  /** Close this long after reading EOF, the peer's FIN (ns); 0 closes at once. */
+  readonly eofHoldNs: number;
 }
 
 const SECOND = 1e9;
@@ -75,6 +79,10 @@ export class TcpSocket {
   private synSentAt = 0;
   /** Bumped whenever a timer is armed, so a stale timer does nothing. */
   private timerGeneration = 0;
+  /** icsk_ack.ato in jiffies: 0 until the first data (tcp-delack.ts). */
+  private ato = 0;
+  /** When the pending delayed ACK's timer runs (icsk_ack.timeout with ICSK_ACK_TIMER); null when none is pending. */
+  private delackAt: number | null = null;
 
   constructor(
     private readonly env: SocketEnv,
@@ -159,6 +167,8 @@ export class TcpSocket {
     const length = pkt.tcpPayloadLength;
     if (length > 0 && pkt.tcpSeq === this.rcvNxt) {
       this.rcvNxt = (this.rcvNxt + length) >>> 0;
+      // tcp_event_data_recv: the first data initialises the delayed-ACK engine
+      if (this.ato === 0) this.ato = TCP_ATO_MIN;
       if (this.app.reply > 0 && !this.replied) {
         this.replied = true;
         this.sendData(this.app.reply, now);
@@ -169,17 +179,42 @@ export class TcpSocket {
     if (flags & TcpFlag.FIN) this.finReceived(now);
   }
 
+  /**
+   * tcp_fin. In ESTABLISHED: CLOSE_WAIT in pingpong mode, the ACK delayed (tcp_send_delayed_ack);
+   * the application reads EOF and closes `eofHoldNs` later, and a FIN sent before the delack
+   * timer carries the ACK. In FIN_WAIT1/2 the ACK goes at once (tcp_send_ack) and TIME_WAIT follows.
+   */
   private finReceived(now: number): void {
     this.rcvNxt = (this.rcvNxt + 1) >>> 0;
-    this.ack(now);
-    if (this.state === TcpSockState.Established) {
-      // the peer closed: the application reads EOF and closes too
-      this.state = TcpSockState.CloseWait;
-      this.close(now);
-    } else if (this.state === TcpSockState.FinWait1 || this.state === TcpSockState.FinWait2) {
-      this.state = TcpSockState.TimeWait;
-      this.env.queue.at(now + TCP_TIMEWAIT_LEN, () => this.done('TIME_WAIT over'));
+    if (this.state !== TcpSockState.Established) {
+      this.ack(now);
+      if (this.state === TcpSockState.FinWait1 || this.state === TcpSockState.FinWait2) {
+        this.state = TcpSockState.TimeWait;
+        this.env.queue.at(now + TCP_TIMEWAIT_LEN, () => this.done('TIME_WAIT over'));
+      }
+      return;
     }
+    this.state = TcpSockState.CloseWait;
+    this.sendDelayedAck(now);
+    if (this.app.eofHoldNs === 0) return this.close(now);
+    this.env.queue.at(now + this.app.eofHoldNs, () => this.state === TcpSockState.CloseWait && this.close(this.env.queue.now));
+  }
+
+  /** tcp_send_delayed_ack: arm the delack timer; the ACK goes when it runs unless a segment sent before carries it. */
+  private sendDelayedAck(now: number): void {
+    const at = delackTimerAt(now, this.ato);
+    this.delackAt = at;
+    this.env.queue.at(at, () => this.delackAt === at && this.delackTimer(at));
+  }
+
+  /**
+   * tcp_delack_timer_handler: the pending ACK goes out, counted in LINUX_MIB_DELAYEDACKS; in
+   * pingpong mode the socket leaves it and ato is TCP_ATO_MIN again.
+   */
+  private delackTimer(now: number): void {
+    this.ato = TCP_ATO_MIN;
+    this.env.mib.inc('TcpExtDelayedACKs');
+    this.ack(now);
   }
 
   /**
@@ -272,12 +307,15 @@ export class TcpSocket {
       payloadLength,
     });
     this.ipId = (this.ipId + 1) & 0xffff;
+    // tcp_event_ack_sent: a segment carrying the ACK clears the pending delayed one (inet_csk_clear_xmit_timer ICSK_TIME_DACK)
+    if (flags & TcpFlag.ACK) this.delackAt = null;
     // a SYN-ACK leaves from the listener's request socket, not a full one (tcp_v4_send_synack, tcp_v6_send_synack)
     this.env.output(pkt, now, flags !== (TcpFlag.SYN | TcpFlag.ACK));
   }
 
   private done(why: string): void {
     this.timerGeneration++;
+    this.delackAt = null;
     this.state = TcpSockState.Closed;
     this.env.forget(this, why);
   }

@@ -1,7 +1,7 @@
 /**
  * Timed actions of a scenario's `run:` list, each an application on a host:
  *   ping ADDR [count N] [interval T] [id N]   (ADDR IPv4 or IPv6; ping6 ADDR the same)
- *   tcp listen PORT [reply BYTES]
+ *   tcp listen PORT [reply BYTES] [hold T]   (hold: close T after reading the client's FIN; 0 s by default)
  *   tcp connect ADDR:PORT [from ADDR | from :PORT | from ADDR:PORT] [send BYTES] [hold T]
  *   udp listen PORT [echo]
  *   udp send ADDR:PORT [from PORT] [count N] [interval T] [bytes N] [hold T]
@@ -128,7 +128,7 @@ class Words {
 /** A step as read: what it does, with its options. */
 export type Action =
   | { readonly kind: 'ping'; readonly dst: number; readonly dstText: string; readonly count: number; readonly interval: number; readonly id: number | null }
-  | { readonly kind: 'tcp listen'; readonly port: number; readonly reply: number }
+  | { readonly kind: 'tcp listen'; readonly port: number; readonly reply: number; readonly hold: number }
   | { readonly kind: 'udp listen'; readonly port: number; readonly echo: boolean }
   | { readonly kind: 'tcp connect'; readonly remote: Endpoint; readonly from: Partial<Endpoint>; readonly send: number; readonly hold: number | null }
   | { readonly kind: 'udp send'; readonly remote: Endpoint; readonly from: number | null; readonly count: number; readonly interval: number; readonly bytes: number; readonly hold: number };
@@ -146,8 +146,8 @@ export function parseAction(step: RunStep): Action {
     return { kind: 'ping', dst, dstText: w.positional, count, interval, id: w.text('id') === null ? null : w.num('id', 0, 0, 65535) };
   }
   if (command === 'tcp' && sub === 'listen') {
-    const w = words(rest[0] ?? '', rest.slice(1), { values: ['reply'] });
-    return { kind: 'tcp listen', port: w.port(w.positional), reply: w.num('reply', 0, 0, 1 << 20) };
+    const w = words(rest[0] ?? '', rest.slice(1), { values: ['reply', 'hold'] });
+    return { kind: 'tcp listen', port: w.port(w.positional), reply: w.num('reply', 0, 0, 1 << 20), hold: w.duration('hold', 0, 0, 86400) };
   }
   if (command === 'udp' && sub === 'listen') {
     const w = words(rest[0] ?? '', rest.slice(1), { values: [], flags: ['echo'] });
@@ -186,11 +186,11 @@ export function startAction(world: World, index: number, step: RunStep, echoId: 
     case 'ping':
       return repeat(world, index, action, (rep) => ping(world, sockets, action, action.id ?? echoId, rep + 1));
     case 'tcp listen':
-      return sockets.listenTcp(action.port, action.reply);
+      return sockets.listenTcp(action.port, action.reply, action.hold);
     case 'udp listen':
       return sockets.listenUdp(action.port, action.echo);
     case 'tcp connect':
-      return sockets.connectTcp(action.remote.addr, action.remote.port, action.from, { send: action.send, reply: 0, holdNs: action.hold }, now);
+      return sockets.connectTcp(action.remote.addr, action.remote.port, action.from, { send: action.send, reply: 0, holdNs: action.hold, eofHoldNs: 0 }, now);
     case 'udp send':
       return udpSend(world, index, sockets, action);
   }

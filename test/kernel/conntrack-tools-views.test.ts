@@ -44,6 +44,7 @@ const FITTED: Readonly<Record<string, { readonly seed?: number; readonly hashSee
   'nft-session-affinity': { seed: 1, hashSeed: 128 },
   'port-range-exhaustion-udp': { seed: 2, hashSeed: 28 },
   'snat-fixed-port-clash': { seed: 7 },
+  'tcp-fin-delack': { seed: 1, hashSeed: 2 },
 };
 
 /** The command-line options that give a recording's fitted draws. */
@@ -80,7 +81,7 @@ describe('found on port-range-exhaustion-udp', () => {
   });
 });
 
-describe.each(['tcp-lifecycle', 'icmp-error-related', 'snat-timewait-reuse'])('conntrack -E -o timestamp of %s', (name) => {
+describe.each(['tcp-lifecycle', 'tcp-fin-delack', 'icmp-error-related', 'snat-timewait-reuse'])('conntrack -E -o timestamp of %s', (name) => {
   // the kernel's stamp is when conntrack read the event, a little after the packet's capture time
   it('stamps each event with the capture\'s time, within a millisecond of the recorded stamp', () => {
     const stamps = (text: string): number[] => [...text.matchAll(/^\[(\d+\.\d{6})\]\t/gm)].map((m) => Number(m[1]));

@@ -81,7 +81,7 @@ function kernelCounters(name: string): Record<string, number> {
   return totals;
 }
 
-describe.each(['port-range-exhaustion-udp', 'snat-fixed-port-clash', 'snat-timewait-reuse', 'tcp-lifecycle'])('kernel recording %s', (name) => {
+describe.each(['port-range-exhaustion-udp', 'snat-fixed-port-clash', 'snat-timewait-reuse', 'tcp-lifecycle', 'tcp-fin-delack'])('kernel recording %s', (name) => {
   it('sends exactly the packets the kernel sent, byte for byte', async () => {
     const r = await replay(name);
     pairUp(r.packets!.sent, r.packets!.recorded).forEach((p, i) => expectSameBytes(p, i));

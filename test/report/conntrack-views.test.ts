@@ -17,7 +17,7 @@ function kernelLines(file: string): string[] {
 }
 
 // ip6-redirect: nf_nat_redirect_ipv6's choice (eth1's first usable address) in the reply tuple
-describe.each(['tcp-lifecycle', 'icmp-error-related', 'snat-timewait-reuse', 'ip6-redirect'])('conntrack -E during %s', (name) => {
+describe.each(['tcp-lifecycle', 'tcp-fin-delack', 'icmp-error-related', 'snat-timewait-reuse', 'ip6-redirect'])('conntrack -E during %s', (name) => {
   it('shows the kernel’s events: states, timeouts and flags in order', async () => {
     const events: string[] = [];
     const origin = new ClockOrigin();

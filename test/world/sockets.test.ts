@@ -103,26 +103,33 @@ describe('closed ports', () => {
 });
 
 describe('a TCP exchange', () => {
-  it('handshake, data, answer, FIN close from the client: every segment in order', () => {
+  const F = TcpFlag;
+  /** The client's segments out and in, as flags, with their times. */
+  const segments = (out: ReturnType<typeof world>['out']) =>
+    out.filter((e) => e.kind === 'receive' || e.kind === 'transmit').map((e) => ({ seg: `${e.kind === 'transmit' ? 'out' : 'in'}:${(e as { pkt: { tcpFlags: number } }).pkt.tcpFlags}`, time: e.time }));
+  const handshakeAndData = [['out', F.SYN], ['in', F.SYN | F.ACK], ['out', F.ACK], ['out', F.PSH | F.ACK], ['in', F.PSH | F.ACK], ['out', F.ACK], ['out', F.FIN | F.ACK]];
+  const text = (list: (string | number)[][]) => list.map(([d, f]) => `${d}:${f}`);
+
+  it('handshake, data, answer, FIN close from the client: every segment in order, the server\'s FIN carrying its ACK', () => {
     const { world: w, out } = world(['server: tcp listen 80 reply 21', 'tcp connect 10.0.0.2:80 send 18 hold 0.5']);
-    const F = TcpFlag;
-    const segments = out.filter((e) => e.kind === 'receive' || e.kind === 'transmit').map((e) => [e.kind === 'transmit' ? 'out' : 'in', (e as { pkt: { tcpFlags: number; length: number } }).pkt.tcpFlags, (e as { pkt: { length: number } }).pkt.length - 40]);
-    expect(segments.map(([dir, flags]) => `${dir}:${flags}`)).toEqual(
-      [
-        ['out', F.SYN],
-        ['in', F.SYN | F.ACK],
-        ['out', F.ACK],
-        ['out', F.PSH | F.ACK],
-        ['in', F.PSH | F.ACK],
-        ['out', F.ACK],
-        ['out', F.FIN | F.ACK],
-        ['in', F.ACK],
-        ['in', F.FIN | F.ACK],
-        ['out', F.ACK],
-      ].map(([d, f]) => `${d}:${f}`),
-    );
+    expect(segments(out).map((s) => s.seg)).toEqual(text([...handshakeAndData, ['in', F.FIN | F.ACK], ['out', F.ACK]]));
     expect(w.appEvents.map((e) => e.text.replace(/^\S+ \S+ > \S+: /, ''))).toEqual(['connected after 1 SYN(s)']);
-    expect(w.sockets.get('server')!.mib.get('TcpPassiveOpens')).toBe(1);
+    expect(w.sockets.get('server')!.mib.nonZero()).toEqual([['TcpPassiveOpens', 1]]);
+  });
+
+  it('a server that closes 1 s after EOF: its delayed ACK on the tick after TCP_ATO_MIN (40-44 ms), its FIN 1 s after the client\'s', () => {
+    const { world: w, out } = world(['server: tcp listen 80 reply 21 hold 1s', 'tcp connect 10.0.0.2:80 send 18 hold 0.5']);
+    const segs = segments(out);
+    expect(segs.map((s) => s.seg)).toEqual(text([...handshakeAndData, ['in', F.ACK], ['in', F.FIN | F.ACK], ['out', F.ACK]]));
+    const [fin, ack, serverFin] = segs.slice(6, 9).map((s) => s.time);
+    expect(ack! - fin!).toBeGreaterThan(40e6);
+    expect(ack! - fin!).toBeLessThanOrEqual(44e6);
+    expect(Math.round((serverFin! - fin!) / 1e6)).toBe(1000);
+    expect(w.sockets.get('server')!.mib.get('TcpExtDelayedACKs')).toBe(1);
+  });
+
+  it('tcp listen hold takes a duration and refuses a bad one by its place', () => {
+    expect(() => world(['server: tcp listen 80 hold soon'])).toThrow(/'hold' needs .*got 'soon'/);
   });
 });
 

@@ -14,6 +14,11 @@ export function jiffiesAt(ns: number): number {
   return Math.floor(ns / NS_PER_JIFFY);
 }
 
+/** The virtual time at which jiffy `j` begins (the tick a timer of the timer wheel runs on). */
+export function jiffyStart(j: number): number {
+  return j * NS_PER_JIFFY;
+}
+
 /** msecs_to_jiffies for HZ 250 (a divisor of 1000): rounded up. */
 export function msecsToJiffies(ms: number): number {
   return Math.ceil((ms * HZ) / 1000);
