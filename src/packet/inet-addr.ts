@@ -6,9 +6,27 @@
 import { formatIpv4, inPrefix, parsePrefix, prefixMask } from './ipv4-addr.js';
 import { formatIpv6, handleOfWords, ipv6Masked, ipv6PrefixEqual, ipv6PrefixMaskWords, ipv6Word, ipv6Words, isIpv6, parseIpv6Prefix } from './ipv6-addr.js';
 
-/** inet_ntop(AF_INET or AF_INET6) as conntrack-tools, ip and nft print an address: 10.0.3.1, fd00:3::1. */
+/** The address cache: direct-mapped (a colliding address replaces the one in its slot), bounded. */
+const ADDR_CACHE_BITS = 12;
+const ADDR_CACHE_SIZE = 1 << ADDR_CACHE_BITS;
+/** The address in each slot; -1 (no address) while empty. */
+const cachedAddr = new Float64Array(ADDR_CACHE_SIZE).fill(-1);
+const cachedText: string[] = new Array<string>(ADDR_CACHE_SIZE).fill('');
+
+/**
+ * inet_ntop(AF_INET or AF_INET6) as conntrack-tools, ip and nft print an address: 10.0.3.1, fd00:3::1.
+ * A trace prints each packet's addresses on several lines, and a flow's on every packet: the
+ * text of the addresses met last is kept (an address's text never changes: an IPv6 handle
+ * names one address for the thread's life, ipv6-addr.ts).
+ */
 export function formatInetAddr(addr: number): string {
-  return isIpv6(addr) ? formatIpv6(addr) : formatIpv4(addr);
+  // bit operators take a handle modulo 2^32: its index, so IPv6 handles spread like IPv4 values
+  const slot = (addr ^ (addr >>> ADDR_CACHE_BITS)) & (ADDR_CACHE_SIZE - 1);
+  if (cachedAddr[slot] === addr) return cachedText[slot]!;
+  const text = isIpv6(addr) ? formatIpv6(addr) : formatIpv4(addr);
+  cachedAddr[slot] = addr;
+  cachedText[slot] = text;
+  return text;
 }
 
 /** An address and port: "10.0.3.1:41000", an IPv6 address bracketed (RFC 3986) "[fd00:3::1]:41000". */

@@ -4,7 +4,7 @@
  */
 import { isIcmp, type Hook, type Verdict } from '../netfilter/constants.js';
 import type { CtInfo } from '../netfilter/conntrack/conn.js';
-import type { Tuple } from '../netfilter/conntrack/tuple.js';
+import { Dir } from '../netfilter/conntrack/tuple.js';
 import type { L3Packet } from '../packet/l3-packet.js';
 import type { DropReason } from '../netfilter/skb.js';
 import type { Conn } from '../netfilter/conntrack/conn.js';
@@ -176,8 +176,8 @@ function tcpStateName(ct: Conn): string | null {
 export function viewEntry(ct: Conn, now: number): CtEntryView {
   return {
     id: ct.id,
-    orig: viewTuple(ct.tuple(0)),
-    reply: viewTuple(ct.tuple(1)),
+    orig: viewDir(ct, Dir.Original),
+    reply: viewDir(ct, Dir.Reply),
     // nf_ct_expires / HZ: counted in jiffies, so a packet in the same jiffy leaves the whole timeout
     timeout: Math.max(0, Math.floor(ct.confirmed ? (jiffiesAt(ct.timeout) - jiffiesAt(now)) / HZ : ct.timeout / 1e9)),
     tcpState: tcpStateName(ct),
@@ -219,18 +219,26 @@ export function ctAsViewed(ct: Conn | null, ctinfo: CtInfo, view: CtView | null)
     ctinfo === view.ctinfo &&
     ct.status === view.status &&
     tcpStateName(ct) === view.tcpState &&
-    sameTuple(ct.tuple(0), view.orig) &&
-    sameTuple(ct.tuple(1), view.reply)
+    dirAsViewed(ct, Dir.Original, view.orig) &&
+    dirAsViewed(ct, Dir.Reply, view.reply)
   );
 }
 
-export function viewTuple(t: Tuple): TupleView {
-  return { src: t.src, srcU: t.srcU, dst: t.dst, dstU: t.dstU, proto: t.proto };
+/**
+ * An entry's tuple of one direction, read from the entry's fields: ct.tuple(dir) would make a
+ * Tuple only to be copied, and the traced path views or compares both tuples at every op.
+ */
+function viewDir(ct: Conn, dir: Dir): TupleView {
+  return { src: ct.src(dir), srcU: ct.srcU(dir), dst: ct.dst(dir), dstU: ct.dstU(dir), proto: ct.proto };
+}
+
+function dirAsViewed(ct: Conn, dir: Dir, view: TupleView): boolean {
+  return ct.src(dir) === view.src && ct.dst(dir) === view.dst && ct.srcU(dir) === view.srcU && ct.dstU(dir) === view.dstU && ct.proto === view.proto;
 }
 
 export function viewCt(ct: Conn | null, ctinfo: CtInfo): CtView | null {
   if (!ct) return null;
-  return { id: ct.id, ctinfo, orig: viewTuple(ct.tuple(0)), reply: viewTuple(ct.tuple(1)), status: ct.status, tcpState: tcpStateName(ct) };
+  return { id: ct.id, ctinfo, orig: viewDir(ct, Dir.Original), reply: viewDir(ct, Dir.Reply), status: ct.status, tcpState: tcpStateName(ct) };
 }
 
 export function sameTuple(a: TupleView, b: TupleView): boolean {

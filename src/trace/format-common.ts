@@ -7,12 +7,15 @@ import { isIpv6 } from '../packet/ipv6-addr.js';
 import { ICMPV6 } from '../packet/ipv6.js';
 import type { PacketView, TupleView } from './events.js';
 
-/** dmesg's "[%5lu.%06lu]" from a time in nanoseconds; a packet's many lines share one. */
-export function dmesgTime(ns: number): string {
-  if (ns !== lastTime.ns) lastTime = { ns, text: formatDmesgTime(ns) };
-  return lastTime.text;
+/**
+ * What starts each line: dmesg's "[%5lu.%06lu] " from a time in nanoseconds, then "HOST: " when
+ * the trace has several hosts (`host` null otherwise). A packet's many lines share one.
+ */
+export function dmesgPrefix(ns: number, host: string | null): string {
+  if (ns !== lastPrefix.ns || host !== lastPrefix.host) lastPrefix = { ns, host, text: formatDmesgTime(ns) + (host === null ? ' ' : ` ${host}: `) };
+  return lastPrefix.text;
 }
-let lastTime = { ns: -1, text: '' };
+let lastPrefix: { ns: number; host: string | null; text: string } = { ns: -1, host: null, text: '' };
 
 function formatDmesgTime(ns: number): string {
   const micros = Math.floor(ns / 1000);

@@ -7,48 +7,123 @@
  */
 import { HOOK_KERNEL_NAME, Verdict, VERDICT_KERNEL_NAME } from '../netfilter/constants.js';
 import { formatInetAddr } from '../packet/inet-addr.js';
-import type { BridgeStep, CtView, TraceEvent } from './events.js';
+import { isIpv6 } from '../packet/ipv6-addr.js';
+import type { BridgeStep, CtView, TraceEvent, TraceSink } from './events.js';
 import { samePacket, sameTuple } from './events.js';
-import { ctinfoName, dmesgTime, l3Text, packetLine, pfName, protoName, skbAddress, tupleText } from './format-common.js';
+import { ctinfoName, dmesgPrefix, l3Text, packetLine, pfName, protoName, skbAddress, tupleText } from './format-common.js';
 import type { Palette } from './palette.js';
 import { conntrackEventText } from '../report/conntrack-list.js';
 import { nfLogLine } from '../netfilter/log/nf-log-syslog.js';
 import { traceToolLines } from './trace-tools.js';
 import type { TraceCounters } from './nft-rule-listing.js';
+import type { LineSink } from './sinks.js';
 
-export function kernelStyle(e: TraceEvent, c: Palette, multiHost: boolean, counters: TraceCounters): string[] {
-  const ts = dmesgTime(e.time) + ' ' + (multiHost ? `${e.host}: ` : '');
-  switch (e.kind) {
-    case 'receive':
-      return [ts + c.dim(`${e.dev} in: `) + packetLine(e.pkt)];
-    case 'transmit':
-      return [ts + c.dim(`${e.dev} out: `) + packetLine(e.pkt)];
-    case 'output':
-      return [ts + c.dim('local out: ') + packetLine(e.pkt) + c.dim(` (the node's own packet, from the capture${e.note ? `: ${e.note}` : ''})`)];
-    case 'route':
-      if (e.result === 'drop') return [ts + c.bad(`routing: drop: ${e.reason}`)];
-      return [ts + `routing: ${e.result === 'local' ? 'local delivery (LOCAL_IN)' : 'forward (FORWARD)'}, outdev : ${e.dev ?? '-'}, nexthop ${formatInetAddr(e.nexthop)}`];
-    case 'drop':
-      return [ts + c.bad(`drop: ${e.reason}${e.counter ? ` (conntrack counter ${e.counter})` : ''}`)];
-    case 'unhandled':
-      return [ts + c.dim(`${e.dev}: not handled: ${e.reason}`)];
-    case 'conntrack':
-      return [ts + c.ct(`conntrack event: ${conntrackEventText(e.event, e.entry)}`)];
-    case 'bridge':
-      return [ts + (e.step.step === 'drop' || e.step.step === 'no-hairpin' ? c.bad : c.dim)(`bridge ${e.bridge}: ${bridgeStepText(e.step)}`)];
-    case 'hook': {
-      const verdict = VERDICT_KERNEL_NAME[e.verdict]!;
-      // the LOG and TRACE lines were printed while the op ran, before it returned its verdict
-      const lines = e.logs.map((entry) => ts + nfLogLine(entry));
-      lines.push(
-        ts + `NF-CORE: pf = ${pfName(e.before.saddr)}, hook = ${HOOK_KERNEL_NAME[e.hook]}, elem->pri = ${e.priority} verdict = ${e.verdict === Verdict.Accept ? verdict : c.bad(verdict)} skb ${skbAddress(e.skb)}` + c.dim(` (${e.op})`),
-      );
-      for (const line of e.nftTrace.flatMap((t) => traceToolLines(t, counters))) lines.push(ts + c.dim(`  ${line}`));
-      for (const note of e.notes) lines.push(ts + c.dim(`  ${note}`));
-      if (e.ct && (e.op.includes('conntrack_in') || e.op.includes('conntrack_local') || ctChanged(e.ctBefore, e.ct))) lines.push(ts + c.ct(ctLine(e.ct)));
-      if (!samePacket(e.before, e.after)) lines.push(ts + c.changed(packetLine(e.after)));
-      return lines;
+type HookEvent = Extract<TraceEvent, { kind: 'hook' }>;
+
+/** The kernel style's sink: each event's lines straight to `out`, in order. */
+export class KernelStyle implements TraceSink {
+  private readonly nfCore: NfCoreTexts;
+
+  constructor(
+    private readonly out: LineSink,
+    private readonly c: Palette,
+    private readonly multiHost: boolean,
+    private readonly counters: TraceCounters,
+  ) {
+    this.nfCore = new NfCoreTexts(c);
+  }
+
+  emit(e: TraceEvent): void {
+    const ts = dmesgPrefix(e.time, this.multiHost ? e.host : null);
+    if (e.kind === 'hook') this.hook(ts, e);
+    else this.out.line(ts + this.eventText(e));
+  }
+
+  /** The line of an event other than a hook op's (those have one each). */
+  private eventText(e: Exclude<TraceEvent, HookEvent>): string {
+    const { c } = this;
+    switch (e.kind) {
+      case 'receive':
+        return c.dim(`${e.dev} in: `) + packetLine(e.pkt);
+      case 'transmit':
+        return c.dim(`${e.dev} out: `) + packetLine(e.pkt);
+      case 'output':
+        return c.dim('local out: ') + packetLine(e.pkt) + c.dim(` (the node's own packet, from the capture${e.note ? `: ${e.note}` : ''})`);
+      case 'route':
+        if (e.result === 'drop') return c.bad(`routing: drop: ${e.reason}`);
+        return `routing: ${e.result === 'local' ? 'local delivery (LOCAL_IN)' : 'forward (FORWARD)'}, outdev : ${e.dev ?? '-'}, nexthop ${formatInetAddr(e.nexthop)}`;
+      case 'drop':
+        return c.bad(`drop: ${e.reason}${e.counter ? ` (conntrack counter ${e.counter})` : ''}`);
+      case 'unhandled':
+        return c.dim(`${e.dev}: not handled: ${e.reason}`);
+      case 'conntrack':
+        return c.ct(`conntrack event: ${conntrackEventText(e.event, e.entry)}`);
+      case 'bridge':
+        return (e.step.step === 'drop' || e.step.step === 'no-hairpin' ? c.bad : c.dim)(`bridge ${e.bridge}: ${bridgeStepText(e.step)}`);
     }
+  }
+
+  private hook(ts: string, e: HookEvent): void {
+    const { out, c } = this;
+    // the LOG and TRACE lines were printed while the op ran, before it returned its verdict
+    for (const entry of e.logs) out.line(ts + nfLogLine(entry));
+    const nfCore = this.nfCore.of(e);
+    out.line(ts + nfCore.head + skbAddress(e.skb) + nfCore.tail);
+    for (const t of e.nftTrace) for (const line of traceToolLines(t, this.counters)) out.line(ts + c.dim(`  ${line}`));
+    for (const note of e.notes) out.line(ts + c.dim(`  ${note}`));
+    if (e.ct && (nfCore.conntrackOp || ctChanged(e.ctBefore, e.ct))) out.line(ts + c.ct(ctLine(e.ct)));
+    if (!samePacket(e.before, e.after)) out.line(ts + c.changed(packetLine(e.after)));
+  }
+}
+
+/**
+ * An op's NF-CORE line around the skb address, which alone changes from packet to packet:
+ * "NF-CORE: pf = AF_INET, hook = NF_INET_PRE_ROUTING, elem->pri = -200 verdict = NF_ACCEPT skb "
+ * and " (ipv4_conntrack_in)".
+ */
+interface NfCoreText {
+  readonly hook: number;
+  readonly priority: number;
+  readonly verdict: Verdict;
+  readonly ipv6: boolean;
+  readonly head: string;
+  readonly tail: string;
+  /** conntrack's own op (ipv4_conntrack_in, ipv4_conntrack_local, …): the entry is shown after it. */
+  readonly conntrackOp: boolean;
+}
+
+/**
+ * The NfCoreTexts met so far, by op name: a host has a few dozen ops, each seen with a verdict or
+ * two, while a trace has an NF-CORE line for every op a packet passes.
+ */
+class NfCoreTexts {
+  private readonly byOp = new Map<string, NfCoreText[]>();
+
+  constructor(private readonly c: Palette) {}
+
+  of(e: HookEvent): NfCoreText {
+    const ipv6 = isIpv6(e.before.saddr);
+    let texts = this.byOp.get(e.op);
+    if (texts === undefined) this.byOp.set(e.op, (texts = []));
+    for (const t of texts) if (t.hook === e.hook && t.priority === e.priority && t.verdict === e.verdict && t.ipv6 === ipv6) return t;
+    const t = this.make(e);
+    texts.push(t);
+    return t;
+  }
+
+  private make(e: HookEvent): NfCoreText {
+    const { c } = this;
+    const verdict = VERDICT_KERNEL_NAME[e.verdict]!;
+    const pf = pfName(e.before.saddr);
+    return {
+      hook: e.hook,
+      priority: e.priority,
+      verdict: e.verdict,
+      ipv6: isIpv6(e.before.saddr),
+      head: `NF-CORE: pf = ${pf}, hook = ${HOOK_KERNEL_NAME[e.hook]}, elem->pri = ${e.priority} verdict = ${e.verdict === Verdict.Accept ? verdict : c.bad(verdict)} skb `,
+      tail: c.dim(` (${e.op})`),
+      conntrackOp: e.op.includes('conntrack_in') || e.op.includes('conntrack_local'),
+    };
   }
 }
 

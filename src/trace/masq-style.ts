@@ -9,12 +9,12 @@
 import { formatInetAddr } from '../packet/inet-addr.js';
 import { isIpv6 } from '../packet/ipv6-addr.js';
 import type { CtView, TraceEvent, TupleView } from './events.js';
-import { dmesgTime } from './format-common.js';
+import { dmesgPrefix } from './format-common.js';
 import type { Palette } from './palette.js';
 
 export function masqStyle(e: TraceEvent, c: Palette): string[] {
   if (e.kind !== 'hook' || !e.nat || e.nat.kind === 'null' || !e.ct || !e.ctBefore) return [];
-  const ts = dmesgTime(e.time) + ' ';
+  const ts = dmesgPrefix(e.time, null);
   const out = e.nat.outdev ?? (e.nat.kind === 'dnat' ? '(none)' : '');
   return [ts + 'before nat', ...status(ts, e.ctBefore, out), ts + c.changed('after nat'), ...status(ts, e.ct, out)];
 }

@@ -8,8 +8,13 @@ export interface Palette {
   changed(s: string): string;
 }
 
+/** Without colour every style is the text itself: no chalk call on each of a trace's millions of lines. */
+const plain = (s: string): string => s;
+const PLAIN: Palette = { dim: plain, bad: plain, ct: plain, changed: plain };
+
 export function makePalette(color: boolean): Palette {
-  const ch = new Chalk({ level: color ? 1 : 0 });
+  if (!color) return PLAIN;
+  const ch = new Chalk({ level: 1 });
   return { dim: (s) => ch.gray(s), bad: (s) => ch.red(s), ct: (s) => ch.cyan(s), changed: (s) => ch.yellow(s) };
 }
 

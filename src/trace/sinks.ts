@@ -2,7 +2,7 @@
 import { formatInetAddr } from '../packet/inet-addr.js';
 import { isIpv6 } from '../packet/ipv6-addr.js';
 import type { PacketView, TraceEvent, TraceSink } from './events.js';
-import { kernelStyle } from './kernel-style.js';
+import { KernelStyle } from './kernel-style.js';
 import { masqStyle } from './masq-style.js';
 import type { Palette } from './palette.js';
 import { nfLogLine } from '../netfilter/log/nf-log-syslog.js';
@@ -21,7 +21,7 @@ export interface LineSink {
 export function makeSink(style: TraceStyle, out: LineSink, palette: Palette, multiHost: boolean, counters: TraceCounters = 'zero'): TraceSink {
   switch (style) {
     case 'kernel':
-      return { emit: (e) => lines(out, kernelStyle(e, palette, multiHost, counters)) };
+      return new KernelStyle(out, palette, multiHost, counters);
     case 'masq':
       return { emit: (e) => lines(out, masqStyle(e, palette)) };
     case 'json': {
