@@ -8,16 +8,18 @@
 # capture shows the segments TCP cut) and reading b's 10-byte answer; then to c port 80 over IPv4 (SYN with TS, SYN-ACK
 # without: neither side uses TS after); then, with a's tcp_timestamps set to 2, to b again over
 # IPv4 (TSval without the random offset: tcp_clock_ms itself). Captured in a on any interface.
+# Then in a fourth namespace, over loopback (MSS 65495): a connection sending 4 bytes, captured
+# on lo into loopback.pcap (the windows of an MSS that is not the Ethernet one).
 set -euo pipefail
 # Its output is fixtures/kernel-experiments/tcp-timestamps (a capture, no node snapshot).
 OUT=${1:?usage: tcp-timestamps.sh OUT}
 mkdir -p "$OUT"
-A=tcptsa; B=tcptsb; C=tcptsc
-ip netns add $A; ip netns add $B; ip netns add $C
-trap 'ip netns del $A; ip netns del $B; ip netns del $C' EXIT
+A=tcptsa; B=tcptsb; C=tcptsc; L=tcptsl
+ip netns add $A; ip netns add $B; ip netns add $C; ip netns add $L
+trap 'ip netns del $A; ip netns del $B; ip netns del $C; ip netns del $L' EXIT
 ip link add tcptsab netns $A type veth peer name tcptsba netns $B
 ip link add tcptsac netns $A type veth peer name tcptsca netns $C
-for n in $A $B $C; do
+for n in $A $B $C $L; do
   ip netns exec $n sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
   ip netns exec $n sysctl -qw net.ipv4.tcp_rmem="4096 131072 6291456"
   ip netns exec $n ip link set lo up
@@ -59,5 +61,17 @@ ip netns exec $A timeout 3 python3 -c "$CLIENT" 10.9.1.2
 sleep 1
 kill -INT $DUMP; wait $DUMP || true
 wait || true
+ip netns exec $L timeout 6 tcpdump -ni lo -c 10 tcp -w "$OUT/loopback.pcap" 2>"$OUT/tcpdump-loopback.txt" &
+sleep 1
+ip netns exec $L timeout 3 python3 -c "
+import socket,threading,time
+s=socket.socket(); s.bind(('127.0.0.1',80)); s.listen()
+def srv():
+  c,_=s.accept(); c.recv(10); c.recv(10); c.close()
+threading.Thread(target=srv).start()
+k=socket.socket(); k.connect(('127.0.0.1',80)); k.send(b'ping'); time.sleep(0.2); k.close(); time.sleep(0.3)
+"
+wait || true
 uname -r > "$OUT/uname.txt"
 tcpdump -nn -v -r "$OUT/capture.pcap" > "$OUT/capture.txt" 2>/dev/null
+tcpdump -nn -v -r "$OUT/loopback.pcap" > "$OUT/loopback.txt" 2>/dev/null
