@@ -3,9 +3,10 @@
  * three-way handshake, SYN retransmission and the connect timeout (tcp_retransmit_timer,
  * tcp_write_timeout in net/ipv4/tcp_timer.c), data in one direction and an answer, and the
  * FIN close from either side, the ACK of a FIN in ESTABLISHED delayed as tcp_fin delays it
- * (tcp-delack.ts), the timestamp option when both ends use it (tcp-timestamps.ts). Segments are never lost other than by netfilter, so data is not
- * retransmitted; TIME_WAIT lasts TCP_TIMEWAIT_LEN (60 s). Over IPv6 (tcp_ipv6.c) the same, in
- * IPv6 packets: the family is the addresses'.
+ * (tcp-delack.ts), the timestamp option when both ends use it (tcp-timestamps.ts). Segments
+ * are never lost other than by netfilter, so data is not retransmitted; TIME_WAIT lasts
+ * TCP_TIMEWAIT_LEN (60 s). Over IPv6 (tcp_ipv6.c) the same, in IPv6 packets: the family is the
+ * addresses'.
  */
 import { TcpFlag } from '../packet/ipv4.js';
 import type { L3Packet } from '../packet/l3-packet.js';
