@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/scenario/load.js';
 import { PacketDirection, readCaptureSync } from '../../src/capture/index.js';
 import { TcpFlag } from '../../src/packet/ipv4.js';
+import { nfLogLine } from '../../src/netfilter/log/nf-log-syslog.js';
 import { runWorld } from '../support/run-world.js';
 
 /** A TCP segment read from its IP bytes (possibly cut short after the options). */
@@ -256,6 +257,43 @@ run:
     expect(recorded).toHaveLength(8);
     expect(ours.slice(0, 5).map(shape)).toEqual(recorded.slice(0, 5).map(shape));
     expect(recorded.slice(0, 3).map((s) => s.window)).toEqual([65495, 65483, 512]);
+  });
+});
+
+describe('what a user sees of it: LOG with tcp options, nft tcp option timestamp', () => {
+  const logged = (ts: number) => {
+    const text = `natsim: 1
+seed: 1
+hosts:
+  a:
+    sysctl: { net.ipv4.tcp_timestamps: ${ts} }
+    interfaces: { eth0: { addr: [10.9.1.1/24], link: ab } }
+  b:
+    interfaces: { eth0: { addr: [10.9.1.2/24], link: ab } }
+    ruleset: |
+      table inet f {
+        chain input {
+          type filter hook input priority 0; policy accept;
+          tcp dport 80 log prefix "in " flags tcp options
+          tcp option timestamp tsecr 0 tcp flags syn log prefix "ts-syn "
+        }
+      }
+trace: [b]
+run:
+  - { at: 0s, on: b, do: tcp listen 80 }
+  - { at: 1s, on: a, do: tcp connect 10.9.1.2:80 send 4 hold 200ms }
+`;
+    const { events } = runWorld(parseScenario(text, 's.yaml'));
+    return events.flatMap((e) => (e.kind === 'hook' ? e.logs.map((l) => nfLogLine(l).replace(/.*LEN=(\d+).*?(SYN|ACK)( \w+)* URGP=0 ?(OPT \((\w+)\))?.*/, (_m, len, _f, _r, _o, opt) => `${len} ${(opt ?? '').replace(/080A\w{16}/, '080A…')}`)) : []));
+  };
+
+  it('with timestamps (the default): LEN=60 and OPT (…0402080A…01030307) on the SYN, LEN=52 with 0101080A… after; the nft match sees TSecr 0 on the SYN', () => {
+    // the second line is the nft match's LOG (no tcp options flag): the SYN, its TSecr 0
+    expect(logged(1)).toEqual(['60 020405B40402080A…01030307', '60 ', '52 0101080A…', '56 0101080A…', '52 0101080A…', '52 0101080A…']);
+  });
+
+  it('with tcp_timestamps=0 at the client: LEN=52 and the old options on the SYN, 40 bytes after, and no timestamp to match', () => {
+    expect(logged(0)).toEqual(['52 020405B40101040201030307', '40 ', '44 ', '40 ', '40 ']);
   });
 });
 
