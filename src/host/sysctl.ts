@@ -24,6 +24,9 @@ export const SYSCTL_DEFAULTS = {
   'net.netfilter.nf_conntrack_frag6_timeout': 60,
   'net.netfilter.nf_conntrack_frag6_high_thresh': 4194304,
   'net.ipv4.tcp_syn_retries': 6,
+  // TCP timestamps in both families (sockets/tcp-timestamps.ts): 0 off, 1 on with a random
+  // offset per address pair, any other u8 value on without it (secure_tcp_ts_off)
+  'net.ipv4.tcp_timestamps': 1,
   'net.ipv4.tcp_syn_linear_timeouts': 4,
   'net.netfilter.nf_conntrack_max': 262144,
   'net.netfilter.nf_conntrack_checksum': 1,
@@ -58,6 +61,14 @@ export const SYSCTL_DEFAULTS = {
 } as const;
 
 export type SysctlName = keyof typeof SYSCTL_DEFAULTS;
+
+/**
+ * Sysctls whose handler takes a bounded whole number: proc_dou8vec_minmax without extra1/extra2
+ * takes 0-255 and fails any other write with EINVAL (net/ipv4/sysctl_net_ipv4.c, kernel/sysctl.c).
+ */
+export const SYSCTL_RANGES: Partial<Record<SysctlName, readonly [min: number, max: number]>> = {
+  'net.ipv4.tcp_timestamps': [0, 255],
+};
 
 /**
  * Every sysctl's value as a number (NaN for a text one), each a property of one fixed-shape

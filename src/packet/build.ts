@@ -85,10 +85,16 @@ function writeUdpHeader(d: Uint8Array, at: number, f: UdpFields): void {
   d.set(f.payload, at + 8);
 }
 
-/** The TCP options Linux puts in a SYN, without timestamps: MSS, SACK permitted, window scale. */
+/** The TCP options Linux puts in a SYN or SYN-ACK besides timestamps: MSS, SACK permitted, window scale. */
 export interface SynOptions {
   readonly mss: number;
   readonly wscale: number;
+}
+
+/** A timestamp option's values (TSval, TSecr). */
+export interface TsOption {
+  readonly val: number;
+  readonly ecr: number;
 }
 
 export interface TcpFields {
@@ -104,6 +110,8 @@ export interface TcpFields {
   readonly ipId: number;
   readonly ttl: number;
   readonly syn?: SynOptions;
+  /** The timestamp option, on any segment of a connection that uses it. */
+  readonly ts?: TsOption;
   readonly payloadLength: number;
 }
 
@@ -134,18 +142,36 @@ export function buildTcpInet(f: TcpFields): L3Packet {
   return isIpv6(f.saddr) ? buildTcp6(f) : buildTcp(f);
 }
 
-/** mss(4) nop nop sackperm(2) nop wscale(3): 12 bytes, as Linux orders them without timestamps. */
-function synOptions(syn: SynOptions | undefined): number[] {
-  return syn ? [2, 4, syn.mss >> 8, syn.mss & 255, 1, 1, 4, 2, 1, 3, 3, syn.wscale] : [];
+const TCPOPT_NOP = 1;
+const TCPOPT_MSS = 2;
+const TCPOPT_WINDOW = 3;
+const TCPOPT_SACK_PERM = 4;
+const TCPOPT_TIMESTAMP = 8;
+
+/**
+ * The options in tcp_options_write's order (net/ipv4/tcp_output.c). A SYN or SYN-ACK: mss(4),
+ * then with timestamps SACK_PERM and TIMESTAMP in one run, sackOK(2) TS(10), else nop nop
+ * sackOK(2); then nop wscale(3): 20 bytes with timestamps, 12 without. Any other segment:
+ * nop nop TS(10) with timestamps, nothing without.
+ */
+function tcpOptions(f: TcpFields): number[] {
+  const ts = f.ts ? [TCPOPT_TIMESTAMP, 10, ...u32Bytes(f.ts.val), ...u32Bytes(f.ts.ecr)] : [];
+  if (!f.syn) return ts.length ? [TCPOPT_NOP, TCPOPT_NOP, ...ts] : [];
+  const sackTs = ts.length ? [TCPOPT_SACK_PERM, 2, ...ts] : [TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK_PERM, 2];
+  return [TCPOPT_MSS, 4, f.syn.mss >> 8, f.syn.mss & 255, ...sackTs, TCPOPT_NOP, TCPOPT_WINDOW, 3, f.syn.wscale];
+}
+
+function u32Bytes(v: number): number[] {
+  return [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
 }
 
 function tcpHeaderLength(f: TcpFields): number {
-  return 20 + synOptions(f.syn).length;
+  return 20 + tcpOptions(f).length;
 }
 
 /** A TCP header (options included) at `at`, checksum 0: the family's pseudo-header fills it. */
 function writeTcpHeader(d: Uint8Array, at: number, f: TcpFields): void {
-  const options = synOptions(f.syn);
+  const options = tcpOptions(f);
   writeU16(d, at, f.sport);
   writeU16(d, at + 2, f.dport);
   writeU32(d, at + 4, f.seq >>> 0);

@@ -17,7 +17,7 @@ import { formatIpv6, isIpv6 } from '../packet/ipv6-addr.js';
 import { buildTcpReset, buildUdp, buildUdp6 } from '../packet/build.js';
 import { TcpFlag, type Ipv4Packet } from '../packet/ipv4.js';
 import type { EventQueue } from '../sim/event-queue.js';
-import type { Prng } from '../sim/prng.js';
+import { streamSeed, type Prng } from '../sim/prng.js';
 import { formatIpv4 } from '../packet/ipv4-addr.js';
 import { ephemeralPort } from './ephemeral.js';
 import { icmpEcho, icmpSend } from '../ipv4/icmp.js';
@@ -52,13 +52,17 @@ export class HostSockets implements SocketEnv, UdpHost {
   private readonly udpListeners = new Map<number, { echo: boolean }>();
   /** The UDP ports sockets are bound to, and how many sockets each (bind() checks no reuse). */
   private readonly udpBound = new Map<number, number>();
+  readonly tsSecret: number;
 
   constructor(
     private readonly host: Host,
     readonly queue: EventQueue,
     readonly prng: Prng,
     private readonly events: AppEvent[],
-  ) {}
+  ) {
+    // a stream of its own, so that drawing the secret shifts no other random choice of the run
+    this.tsSecret = streamSeed(prng.seed, `ts_secret ${host.name}`);
+  }
 
   get sysctl(): Host['sysctl'] {
     return this.host.sysctl;

@@ -11,6 +11,8 @@ export interface SocketEnv {
   readonly prng: Prng;
   readonly mib: Mib;
   readonly sysctl: Sysctl;
+  /** The host's ts_secret (secure_tcp_ts_off's key), drawn once from the run's seed. */
+  readonly tsSecret: number;
   /** ip_local_out for a packet the host sends: from the application's socket, or the kernel's (Skb.appSocket). */
   output(pkt: L3Packet, now: number, appSocket: boolean): void;
   /** An application-level outcome worth telling the user ("connect failed: timed out"). */

@@ -3,9 +3,10 @@
  * three-way handshake, SYN retransmission and the connect timeout (tcp_retransmit_timer,
  * tcp_write_timeout in net/ipv4/tcp_timer.c), data in one direction and an answer, and the
  * FIN close from either side, the ACK of a FIN in ESTABLISHED delayed as tcp_fin delays it
- * (tcp-delack.ts). Segments are never lost other than by netfilter, so data is not
- * retransmitted; TIME_WAIT lasts TCP_TIMEWAIT_LEN (60 s). Over IPv6 (tcp_ipv6.c) the same, in
- * IPv6 packets: the family is the addresses'.
+ * (tcp-delack.ts), the timestamp option when both ends use it (tcp-timestamps.ts). Segments
+ * are never lost other than by netfilter, so data is not retransmitted; TIME_WAIT lasts
+ * TCP_TIMEWAIT_LEN (60 s). Over IPv6 (tcp_ipv6.c) the same, in IPv6 packets: the family is the
+ * addresses'.
  */
 import { TcpFlag } from '../packet/ipv4.js';
 import type { L3Packet } from '../packet/l3-packet.js';
@@ -14,6 +15,7 @@ import { formatInetAddrPort } from '../packet/inet-addr.js';
 import { isIpv6 } from '../packet/ipv6-addr.js';
 import type { SocketEnv } from './socket-env.js';
 import { delackTimerAt, TCP_ATO_MIN } from './tcp-delack.js';
+import { notOlder, readTimestamp, TCPOLEN_TSTAMP_ALIGNED, timestampsOn, tsOffset, tsVal } from './tcp-timestamps.js';
 
 export enum TcpSockState {
   SynSent = 'SYN_SENT',
@@ -48,28 +50,29 @@ const SECOND = 1e9;
 const TCP_TIMEOUT_INIT = SECOND;
 const TCP_RTO_MAX = 120 * SECOND;
 const TCP_TIMEWAIT_LEN = 60 * SECOND;
-/** The initial window Linux advertises for an MSS of 1460 (10 segments, rounded as tcp_select_initial_window does). */
-const SYN_WINDOW = 64240;
 /**
- * Over IPv6, the MSS of 1440 of an Ethernet MTU: tcp_select_initial_window rounds 65535 down
- * to whole segments, 45 × 1440 (fixtures/kernel-experiments/ip6-tcp-windows, ip6-masq-router).
+ * tcp_full_space of a new socket: tcp_win_from_space of sk_rcvbuf, tcp_rmem[1] (131072) less
+ * its 1 / 2^tcp_adv_win_scale (1) share of overhead.
  */
-const SYN_WINDOW_V6 = 64800;
+const FULL_SPACE = 65536;
+const U16_MAX = 0xffff;
+/** The window scale of tcp_rmem's default 6 MB maximum (tcp_select_initial_window). */
 const WSCALE = 7;
-/** The window after the handshake, scaled: 502 << 7 = 64256 bytes. */
-const WINDOW = 502;
-/** Over IPv6: SYN_WINDOW_V6 aligned up to 1 << WSCALE (tcp_select_window), 507 << 7 = 64896 bytes (ip6-tcp-windows). */
-const WINDOW_V6 = 507;
 
 export class TcpSocket {
   state: TcpSockState;
   /** The initial sequence number (random, as secure_tcp_seq makes it unpredictable). */
   private readonly isn: number;
-  /** The windows it advertises, in its family. */
-  private readonly synWindow: number;
-  private readonly window: number;
   private sndNxt: number;
   private rcvNxt = 0;
+  /** The receive window as last advertised from rcv_wup (tcp_select_window); rcv_ssthresh, never grown here. */
+  private rcvWnd = 0;
+  private rcvWup = 0;
+  private rcvSsthresh = 0;
+  /** rx_opt.tstamp_ok: both ends send timestamps; tsoffset; ts_recent, the peer's TSval echoed. */
+  private tsOk = false;
+  private tsOffset = 0;
+  private tsRecent = 0;
   private ipId: number;
   private replied = false;
   /** SYN retransmission (client): icsk_retransmits, total_rto, icsk_rto, retrans_stamp. */
@@ -93,9 +96,6 @@ export class TcpSocket {
     state: TcpSockState,
   ) {
     this.state = state;
-    const v6 = isIpv6(local.addr);
-    this.synWindow = v6 ? SYN_WINDOW_V6 : SYN_WINDOW;
-    this.window = v6 ? WINDOW_V6 : WINDOW;
     this.isn = env.prng.u32();
     this.sndNxt = this.isn;
     this.ipId = env.prng.u16();
@@ -104,6 +104,9 @@ export class TcpSocket {
   /** tcp_v4_connect (tcp_v6_connect) → tcp_connect: send the SYN and arm the retransmission timer. */
   connect(now: number): void {
     this.env.mib.inc('TcpActiveOpens');
+    // tcp_connect_init: a new socket has no ts_recent_stamp, so its window is cut to the whole MSS
+    this.initWindow(this.mss);
+    this.useTimestamps(timestampsOn(this.env.sysctl), 0);
     this.synSentAt = now;
     this.sendSyn(now);
     this.sndNxt = (this.isn + 1) >>> 0;
@@ -112,14 +115,32 @@ export class TcpSocket {
 
   /** A listener's child for an incoming SYN: answer with SYN-ACK (tcp_v4_send_synack). */
   acceptSyn(syn: L3Packet, now: number): void {
-    this.rcvNxt = (syn.tcpSeq + 1) >>> 0;
-    this.transmit(TcpFlag.SYN | TcpFlag.ACK, this.isn, this.synWindow, 0, now, true);
+    this.rcvNxt = this.rcvWup = (syn.tcpSeq + 1) >>> 0;
+    // tcp_conn_request: the SYN's timestamp counts only if this host uses them (tcp_parse_options, estab 0)
+    const ts = timestampsOn(this.env.sysctl) ? readTimestamp(syn) : null;
+    this.useTimestamps(ts !== null, ts?.val ?? 0);
+    // tcp_openreq_init_rwin: the window in whole segments of the MSS less the timestamp option
+    this.initWindow(this.mss - (this.tsOk ? TCPOLEN_TSTAMP_ALIGNED : 0));
+    this.transmit(TcpFlag.SYN | TcpFlag.ACK, this.isn, 0, now, true);
     this.sndNxt = (this.isn + 1) >>> 0;
+  }
+
+  /** tcp_select_initial_window: the space rounded down to whole segments of `mss`, at most 65535; rcv_ssthresh starts there. */
+  private initWindow(mss: number): void {
+    this.rcvWnd = this.rcvSsthresh = Math.min(FULL_SPACE > mss ? FULL_SPACE - (FULL_SPACE % mss) : FULL_SPACE, U16_MAX);
+  }
+
+  /** tstamp_ok, ts_recent (tcp_store_ts_recent) and the offset of secure_tcp_ts_off for this address pair. */
+  private useTimestamps(on: boolean, tsRecent: number): void {
+    this.tsOk = on;
+    this.tsRecent = tsRecent;
+    this.tsOffset = on ? tsOffset(this.env.sysctl, this.env.tsSecret, this.local.addr, this.remote.addr) : 0;
   }
 
   receive(pkt: L3Packet, now: number): void {
     const flags = pkt.tcpFlags;
     if (flags & TcpFlag.RST) return this.reset();
+    if (this.state !== TcpSockState.SynSent) this.replaceTsRecent(pkt);
     switch (this.state) {
       case TcpSockState.SynSent:
         return this.synSentReceive(pkt, now);
@@ -138,15 +159,28 @@ export class TcpSocket {
     if (this.state === TcpSockState.Established) this.state = TcpSockState.FinWait1;
     else if (this.state === TcpSockState.CloseWait) this.state = TcpSockState.LastAck;
     else return;
-    this.transmit(TcpFlag.FIN | TcpFlag.ACK, this.sndNxt, this.window, 0, now);
+    this.transmit(TcpFlag.FIN | TcpFlag.ACK, this.sndNxt, 0, now);
     this.sndNxt = (this.sndNxt + 1) >>> 0;
+  }
+
+  /**
+   * tcp_replace_ts_recent: a segment that starts at or before rcv_wup (what the last ACK
+   * acknowledged) and whose TSval is not older than ts_recent gives ts_recent its TSval.
+   */
+  private replaceTsRecent(pkt: L3Packet): void {
+    if (!this.tsOk || ((pkt.tcpSeq - this.rcvWup) | 0) > 0) return;
+    const ts = readTimestamp(pkt);
+    if (ts && notOlder(ts.val, this.tsRecent)) this.tsRecent = ts.val;
   }
 
   private synSentReceive(pkt: L3Packet, now: number): void {
     const flags = pkt.tcpFlags;
     if ((flags & (TcpFlag.SYN | TcpFlag.ACK)) !== (TcpFlag.SYN | TcpFlag.ACK) || pkt.tcpAckSeq !== this.sndNxt) return;
     this.timerGeneration++;
-    this.rcvNxt = (pkt.tcpSeq + 1) >>> 0;
+    this.rcvNxt = this.rcvWup = (pkt.tcpSeq + 1) >>> 0;
+    // tcp_rcv_synsent_state_process: timestamps stay on only if the SYN-ACK carried them
+    const ts = this.tsOk ? readTimestamp(pkt) : null;
+    this.useTimestamps(ts !== null, ts?.val ?? 0);
     this.state = TcpSockState.Established;
     this.ack(now);
     this.env.log(`${this.describe()}: connected after ${this.retransmits + 1} SYN(s)`);
@@ -275,23 +309,42 @@ export class TcpSocket {
   }
 
   private sendSyn(now: number): void {
-    this.transmit(TcpFlag.SYN, this.isn, this.synWindow, 0, now, true);
+    this.transmit(TcpFlag.SYN, this.isn, 0, now, true);
   }
 
+  /** Segments of tcp_current_mss: the MSS less the timestamp option when it is in use. */
   private sendData(bytes: number, now: number): void {
-    for (let left = bytes; left > 0; left -= this.mss) {
-      const length = Math.min(left, this.mss);
-      this.transmit(TcpFlag.PSH | TcpFlag.ACK, this.sndNxt, this.window, length, now);
+    const mss = this.mss - (this.tsOk ? TCPOLEN_TSTAMP_ALIGNED : 0);
+    for (let left = bytes; left > 0; left -= mss) {
+      const length = Math.min(left, mss);
+      this.transmit(TcpFlag.PSH | TcpFlag.ACK, this.sndNxt, length, now);
       this.sndNxt = (this.sndNxt + length) >>> 0;
     }
   }
 
   private ack(now: number): void {
-    this.transmit(TcpFlag.ACK, this.sndNxt, this.window, 0, now);
+    this.transmit(TcpFlag.ACK, this.sndNxt, 0, now);
   }
 
-  private transmit(flags: number, seq: number, window: number, payloadLength: number, now: number, syn = false): void {
+  /**
+   * tcp_select_window: the window still open from rcv_wup, or the free space (rcv_ssthresh
+   * rounded down to the scale), whichever is larger, aligned up to the scale; rcv_wup moves to
+   * rcv_nxt. rcv_ssthresh does not grow here: tcp_grow_window, for segments of 128 bytes or more
+   * (tcp_event_data_recv), is not modelled.
+   */
+  private selectWindow(): number {
+    const unit = 1 << WSCALE;
+    const open = (this.rcvWup + this.rcvWnd - this.rcvNxt) | 0;
+    const window = Math.max(Math.ceil(open / unit) * unit, this.rcvSsthresh - (this.rcvSsthresh % unit));
+    this.rcvWnd = window;
+    this.rcvWup = this.rcvNxt;
+    return window >> WSCALE;
+  }
+
+  private transmit(flags: number, seq: number, payloadLength: number, now: number, syn = false): void {
     const ack = flags & TcpFlag.ACK ? this.rcvNxt : 0;
+    // tcp_transmit_skb: a SYN's window is rcv_wnd unscaled (RFC 7323 2.2), any other the scaled tcp_select_window
+    const window = syn ? this.rcvWnd : this.selectWindow();
     const pkt = buildTcpInet({
       saddr: this.local.addr,
       daddr: this.remote.addr,
@@ -304,6 +357,8 @@ export class TcpSocket {
       ipId: this.ipId,
       ttl: 64,
       syn: syn ? { mss: this.mss, wscale: WSCALE } : undefined,
+      // tcp_syn_options, tcp_synack_options, tcp_established_options: TSval of now, TSecr ts_recent
+      ts: this.tsOk ? { val: tsVal(now, this.tsOffset), ecr: this.tsRecent } : undefined,
       payloadLength,
     });
     this.ipId = (this.ipId + 1) & 0xffff;

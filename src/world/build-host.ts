@@ -8,7 +8,7 @@ import { NetDevice, Scope } from '../host/device.js';
 import { Fib } from '../host/fib.js';
 import { Host, type HostPorts } from '../host/host.js';
 import { parseRoute } from '../host/route-syntax.js';
-import { Sysctl, SYSCTL_DEFAULTS } from '../host/sysctl.js';
+import { Sysctl, SYSCTL_DEFAULTS, SYSCTL_RANGES } from '../host/sysctl.js';
 import { devConfName, type DevConfKey } from '../ipv4/devconf.js';
 import { NetfilterNet } from '../netfilter/net.js';
 import { buildHooks } from '../netfilter/stack.js';
@@ -57,6 +57,8 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
     if (!Sysctl.isKnown(name)) throw new InputError(place, `sysctl '${name}' is not modelled by natsim`);
     if (!sysctl.exists(name)) throw new InputError(place, `sysctl '${name}' does not exist on Linux ${kernel.version}`);
     if (typeof SYSCTL_DEFAULTS[name] === 'number' && typeof value !== 'number') throw new InputError(place, `sysctl '${name}' needs a number, got '${value}'`);
+    const range = SYSCTL_RANGES[name];
+    if (range && !(Number.isInteger(value) && (value as number) >= range[0] && (value as number) <= range[1])) throw new InputError(place, `sysctl '${name}' takes a whole number from ${range[0]} to ${range[1]}, got '${value}' (the kernel refuses it with EINVAL)`);
     sysctl.set(name, value);
   }
   if (devices.some((d) => d.bridge) && spec.ruleset) refuseArptablesForward(spec.ruleset, sysctl);

@@ -140,7 +140,7 @@ describe('an unbound IPv6 socket', () => {
   });
 });
 
-describe('windows and options against the kernel experiment ip6-tcp-windows (Linux 6.18, no timestamps)', () => {
+describe('windows and options against the kernel experiment ip6-tcp-windows (Linux 6.18, tcp_timestamps=0 on both ends)', () => {
   /** Handshake and first data segment: flags, window and TCP options of each, by family. */
   const shape = (p: L3Packet) => `${p instanceof Ipv6Packet ? 6 : 4} ${p.tcpFlags} ${p.tcpWindow} ${Buffer.from(p.data.subarray(p.l4off + 20, p.l4off + p.tcpHeaderLength)).toString('hex')} hl=${p.ttl}`;
   const firstFour = (packets: L3Packet[], family: 4 | 6) => packets.filter((p) => (p instanceof Ipv6Packet ? 6 : 4) === family).slice(0, 4).map(shape);
@@ -150,8 +150,10 @@ describe('windows and options against the kernel experiment ip6-tcp-windows (Lin
 seed: 1
 hosts:
   a:
+    sysctl: { net.ipv4.tcp_timestamps: 0 }
     interfaces: { eth0: { addr: [10.9.0.1/24, fd00::1/64 nodad], link: lan } }
   b:
+    sysctl: { net.ipv4.tcp_timestamps: 0 }
     interfaces: { eth0: { addr: [10.9.0.2/24, fd00::2/64 nodad], link: lan } }
 trace: [b]
 run:
