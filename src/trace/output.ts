@@ -12,7 +12,12 @@ export class Output {
   constructor(private readonly fd: number) {}
 
   line(text: string): void {
-    this.pending += text + '\n';
+    this.write(text + '\n');
+  }
+
+  /** Text with its own newlines (commander's help). */
+  write(text: string): void {
+    this.pending += text;
     if (this.pending.length >= FLUSH_AT) this.flush();
   }
 

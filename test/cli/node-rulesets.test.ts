@@ -34,18 +34,18 @@ function taintedNode(save: string): string {
 describe('iptables-save.txt with "incompatible base-chains"', () => {
   const note = "natsim: note: rt: using nft-ruleset.txt: iptables-save.txt does not show table nat (iptables-nft: \"incompatible base-chains\")\n";
 
-  it('verify uses nft-ruleset.txt, says so on stderr, and reproduces every packet', () => {
-    const run = natsim('verify', `${CASE}/capture.pcap`, '--node', taintedNode(TAINTED_SAVE));
+  it('verify uses nft-ruleset.txt, says so on stderr, and reproduces every packet', async () => {
+    const run = await natsim('verify', `${CASE}/capture.pcap`, '--node', taintedNode(TAINTED_SAVE));
     expect(run.stderr).toBe(note);
     expect(run.stdout).toMatch(/^node rt \(.*\): using nft-ruleset\.txt \(iptables-save\.txt does not show table nat/);
     expect(run.stdout).toMatch(/^verify: (\d+)\/\1 packets match$/m);
     expect(run.code).toBe(0);
   });
 
-  it('the older header ("is incompatible") too, and for every command that takes --node', () => {
+  it('the older header ("is incompatible") too, and for every command that takes --node', async () => {
     const node = taintedNode(TAINTED_SAVE.replace("contains incompatible base-chains, use 'nft' tool to list them.", "is incompatible, use 'nft' tool."));
-    const run = natsim('conntrack', `${CASE}/capture.pcap`, '--node', node);
+    const run = await natsim('conntrack', `${CASE}/capture.pcap`, '--node', node);
     expect(run.stderr.startsWith(note)).toBe(true);
-    expect(run.stdout).toBe(natsim('conntrack', `${CASE}/capture.pcap`, '--node', CASE).stdout);
+    expect(run.stdout).toBe((await natsim('conntrack', `${CASE}/capture.pcap`, '--node', CASE)).stdout);
   });
 });
