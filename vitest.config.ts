@@ -18,8 +18,8 @@ export default defineConfig({
     // one module graph per worker, not one per test file: importing src/ afresh for each of the
     // 120 files was a third of the suite's CPU time (213 s -> 141 s user+sys, one run each on a
     // loaded 2-core machine). The tests share no mutable state through modules (the module-level
-    // caches are memos and the IPv6 address interning, which hands out the same handle for the
-    // same address whatever was interned before).
+    // caches are memos, and the IPv6 address table, whose handles conntrack hashes by the
+    // address, not by the handle, so that what was interned before changes no output).
     isolate: false,
   },
 });
