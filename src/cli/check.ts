@@ -15,7 +15,8 @@ import { TRACE_STYLES, type TraceStyle } from '../trace/styles.js';
 import { diagnosis } from '../report/diagnosis.js';
 import { unifiedDiff } from '../report/unified-diff.js';
 import { runInput } from './run-input.js';
-import type { Output } from '../trace/output.js';
+import type { LineSink } from '../trace/sinks.js';
+import type { LineStream } from './io.js';
 import { isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from '../kernel/profile.js';
 import { explainRun } from './explain.js';
 import { renderText } from '../explain/render-text.js';
@@ -79,20 +80,20 @@ function goldenCase(golden: string): GoldenCase {
   return { golden, input, style, kernel };
 }
 
-/** The text a golden file holds for a case: the uncoloured trace plus the closing diagnosis. */
-export async function renderCase(c: GoldenCase): Promise<string[]> {
+/** The text a golden file holds for a case: the uncoloured trace plus the closing diagnosis (notes and warnings to `stderr`). */
+export async function renderCase(c: GoldenCase, stderr: LineStream): Promise<string[]> {
   const style = c.style;
   if (style === 'explain') {
-    const { explanations } = await explainRun(c.input, { kernel: c.kernel });
+    const { explanations } = await explainRun(c.input, { kernel: c.kernel, stderr });
     return explanations.flatMap((x) => renderText(x, explanations.length > 1));
   }
   const out = new LineCollector();
-  const result = await runInput(c.input, { kernel: c.kernel }, (multi) => makeSink(style, out, makePalette(false), multi));
+  const result = await runInput(c.input, { kernel: c.kernel, stderr }, (multi) => makeSink(style, out, makePalette(false), multi));
   if (style !== 'json') for (const line of diagnosis(result)) out.line(line);
   return out.lines;
 }
 
-export async function checkCommand(paths: readonly string[], update: boolean, out: Output): Promise<number> {
+export async function checkCommand(paths: readonly string[], update: boolean, out: LineSink, stderr: LineStream): Promise<number> {
   const cases = findGoldenCases(paths.length > 0 ? paths : ['fixtures']);
   if (cases.length === 0) {
     // A check that compared nothing must not pass.
@@ -101,7 +102,7 @@ export async function checkCommand(paths: readonly string[], update: boolean, ou
   }
   let failed = 0;
   for (const c of cases) {
-    const actual = await renderCase(c);
+    const actual = await renderCase(c, stderr);
     const expected = readFileSync(c.golden, 'utf8').replace(/\n$/, '').split('\n');
     if (expected.join('\n') === actual.join('\n')) {
       out.line(`ok      ${c.golden}`);

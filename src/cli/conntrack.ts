@@ -10,7 +10,7 @@ import { Status } from '../netfilter/conntrack/conn.js';
 import { gcSweep } from '../netfilter/conntrack/gc.js';
 import { conntrackEventLine, conntrackJsonEntry, conntrackListFooter, conntrackListLine } from '../report/conntrack-list.js';
 import { viewEntry, type TraceEvent, type TraceSink } from '../trace/events.js';
-import type { Output } from '../trace/output.js';
+import type { LineSink } from '../trace/sinks.js';
 import { ClockOrigin } from '../capture/clock-origin.js';
 import { runInput, type RunOptions } from './run-input.js';
 import { isIpv6 } from '../packet/ipv6-addr.js';
@@ -27,7 +27,7 @@ function ofFamily(addr: number, family: ConntrackOptions['family']): boolean {
   return family === null || isIpv6(addr) === (family === 'ipv6');
 }
 
-export async function conntrackCommand(input: string, options: ConntrackOptions, out: Output): Promise<number> {
+export async function conntrackCommand(input: string, options: ConntrackOptions, out: LineSink): Promise<number> {
   // set from a capture's first record, before any event
   const origin = new ClockOrigin();
   const eventSink = (multiHost: boolean): TraceSink => ({
@@ -51,7 +51,7 @@ export async function conntrackCommand(input: string, options: ConntrackOptions,
       const view = viewEntry(ct, result.endTime);
       out.line(options.json ? JSON.stringify({ host: host.name, entry: conntrackJsonEntry(view) }) : conntrackListLine(view));
     }
-    if (!options.json) process.stderr.write(`${conntrackListFooter(entries.length)}\n`);
+    if (!options.json) options.stderr.line(conntrackListFooter(entries.length));
   }
   return 0;
 }

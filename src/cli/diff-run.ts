@@ -33,9 +33,13 @@ export interface HostFates extends RunFates {
 
 /**
  * What crosses from the worker: per host its tuples and fates as typed arrays (handed over, not
- * copied: workerReply's transfer list), or the error that ended the run.
+ * copied: workerReply's transfer list), or the error that ended the run; and the lines its run
+ * had for stderr, which the parent writes to the command's own (a worker has no CliIO of its own).
  */
-export type WorkerReply = { readonly hosts: readonly WorkerHost[] } | { readonly error: string; readonly usage: boolean };
+export type WorkerReply = ({ readonly hosts: readonly WorkerHost[] } | { readonly error: string; readonly usage: boolean }) & { readonly stderr: readonly string[] };
+
+/** What the worker is given: the run options that are plain data (no callbacks, no streams). */
+export type WorkerRunOptions = Omit<RunOptions, 'probeFor' | 'alter' | 'origin' | 'stderr'>;
 
 export interface WorkerHost {
   readonly host: string;
@@ -110,10 +114,12 @@ export async function fatesRun(input: string, options: RunOptions): Promise<Host
 
 /** The changed replay in a worker thread. */
 export function fatesInWorker(input: string, options: RunOptions, changes: DiffChanges): Promise<HostFates[]> {
-  const { probeFor: _p, alter: _a, origin: _o, ...plain } = options;
-  const worker = new Worker(new URL('./diff-worker.js', import.meta.url), { workerData: { input, options: { ...plain, quiet: true }, changes } });
+  const { probeFor: _p, alter: _a, origin: _o, stderr, ...plain } = options;
+  const workerOptions: WorkerRunOptions = { ...plain, quiet: true };
+  const worker = new Worker(new URL('./diff-worker.js', import.meta.url), { workerData: { input, options: workerOptions, changes } });
   return new Promise((resolve, reject) => {
     worker.once('message', (reply: WorkerReply) => {
+      for (const line of reply.stderr) stderr.line(line);
       if ('error' in reply) reject(reply.usage ? new UsageError(reply.error) : new Error(reply.error));
       else resolve(reply.hosts.map(fromWorkerHost));
     });

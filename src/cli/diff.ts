@@ -6,7 +6,7 @@
  */
 import { counterChanges, flowChanges } from '../explain/diff.js';
 import { diffJson, diffText } from '../explain/render-diff.js';
-import type { Output } from '../trace/output.js';
+import type { LineSink } from '../trace/sinks.js';
 import { changedOptions, fatesInWorker, fatesRun, type DiffChanges } from './diff-run.js';
 import { isCapture, type RunOptions } from './run-input.js';
 import { UsageError } from './usage-error.js';
@@ -16,7 +16,7 @@ export interface DiffOptions extends RunOptions {
   readonly changes: DiffChanges;
 }
 
-export async function diffCommand(input: string, options: DiffOptions, out: Output): Promise<number> {
+export async function diffCommand(input: string, options: DiffOptions, out: LineSink): Promise<number> {
   const { changes, json, ...run } = options;
   if (changes.ruleset === undefined && changes.sysctl.length === 0 && changes.setNode === undefined && changes.kernel === undefined) {
     throw new UsageError('diff needs at least one change: --ruleset FILE, --sysctl KEY=VALUE, --set-node DIR or --kernel V');

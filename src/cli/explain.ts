@@ -9,7 +9,7 @@ import type { Explanation } from '../explain/finding.js';
 import { flowFilter } from '../explain/flow-filter.js';
 import { renderJson } from '../explain/render-json.js';
 import { renderText } from '../explain/render-text.js';
-import type { Output } from '../trace/output.js';
+import type { LineSink } from '../trace/sinks.js';
 import { runInput, type RunOptions } from './run-input.js';
 
 export interface ExplainOptions extends RunOptions {
@@ -43,7 +43,7 @@ export function filtered(x: Explanation, filter: string | undefined): Explanatio
   return { ...x, findings, summary: summarize(findings) };
 }
 
-export async function explainCommand(input: string, options: ExplainOptions, out: Output): Promise<number> {
+export async function explainCommand(input: string, options: ExplainOptions, out: LineSink): Promise<number> {
   if (options.flow !== undefined) flowFilter(options.flow); // a bad filter is a usage error before the replay
   const { explanations } = await explainRun(input, options);
   for (const x of explanations.map((e) => filtered(e, options.flow))) {

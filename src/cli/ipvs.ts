@@ -7,17 +7,17 @@ import { IPPROTO } from '../netfilter/constants.js';
 import { stateName } from '../netfilter/ipvs/conn-state.js';
 import type { IpvsConn } from '../netfilter/ipvs/conn.js';
 import { formatIpvsConnections, formatIpvsList, type IpvsConnView } from '../netfilter/ipvs/ipvsadm-list.js';
-import type { Output } from '../trace/output.js';
+import type { LineSink } from '../trace/sinks.js';
 import { runInput, type RunOptions } from './run-input.js';
 
 export interface IpvsOptions extends RunOptions {
   readonly connection: boolean;
 }
 
-export async function ipvsCommand(input: string, options: IpvsOptions, out: Output): Promise<number> {
+export async function ipvsCommand(input: string, options: IpvsOptions, out: LineSink): Promise<number> {
   const result = await runInput(input, options, () => null);
   const hosts = result.hosts.filter((h) => h.ipvs !== null);
-  if (hosts.length === 0) process.stderr.write(`natsim: ${result.hosts.map((h) => h.name).join(', ')}: no IPVS virtual services\n`);
+  if (hosts.length === 0) options.stderr.line(`natsim: ${result.hosts.map((h) => h.name).join(', ')}: no IPVS virtual services`);
   for (const host of hosts) {
     const ipvs = host.ipvs!;
     ipvs.expire(result.endTime);

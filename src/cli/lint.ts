@@ -10,13 +10,13 @@ import { InputError } from '../errors.js';
 import { lintRuleset, shift } from '../netfilter/rules/parse.js';
 import { loadScenario } from '../scenario/load.js';
 import type { RulesetSpec } from '../scenario/spec.js';
-import type { Output } from '../trace/output.js';
+import type { LineSink } from '../trace/sinks.js';
 import { requireFile } from './input-file.js';
 import { readTextInput } from '../text-input.js';
 
 const SCENARIO_EXT = new Set(['.yaml', '.yml']);
 
-export function lintCommand(files: readonly string[], out: Output): number {
+export function lintCommand(files: readonly string[], out: LineSink): number {
   let found = 0;
   let rulesets = 0;
   for (const file of files) {

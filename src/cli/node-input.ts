@@ -4,9 +4,10 @@
  * aside, IPv6 left out) said on stderr, where it cannot mix with the output.
  */
 import { loadNode, type NodeSnapshot } from '../node/snapshot.js';
+import type { LineSink } from '../trace/sinks.js';
 
-export function openNode(dir: string): NodeSnapshot {
+export function openNode(dir: string, stderr: LineSink): NodeSnapshot {
   const node = loadNode(dir);
-  for (const note of node.notes) process.stderr.write(`natsim: note: ${note}\n`);
+  for (const note of node.notes) stderr.line(`natsim: note: ${note}`);
   return node;
 }

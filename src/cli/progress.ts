@@ -18,8 +18,9 @@ export interface Progress {
 
 const SHOW_AFTER_MS = 1000;
 
-export function captureProgress(file: string, quiet: boolean): Progress | null {
-  if (quiet || !process.stderr.isTTY) return null;
+/** `terminal`: the run's stderr when it is one (CliStream.terminal). */
+export function captureProgress(file: string, quiet: boolean, terminal: NodeJS.WriteStream | null): Progress | null {
+  if (quiet || terminal === null) return null;
   const total = statSync(file).size;
   const started = Date.now();
   let bar: SingleBar | null = null;
@@ -30,7 +31,7 @@ export function captureProgress(file: string, quiet: boolean): Progress | null {
         if (elapsed < SHOW_AFTER_MS) return;
         bar = new SingleBar({
           format: `${basename(file)} [{bar}] {percentage}% | {packets} packets | {rate} packets/s | ETA {eta_formatted}`,
-          stream: process.stderr,
+          stream: terminal,
           hideCursor: true,
           clearOnComplete: true,
           etaBuffer: 50,

@@ -8,6 +8,7 @@ import { InputError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import { loadScenario } from '../scenario/load.js';
 import type { TraceSink } from '../trace/events.js';
+import type { LineSink } from '../trace/sinks.js';
 import { replayCapture, type ReplayResult } from '../world/capture-replay.js';
 import { World } from '../world/world.js';
 import { boundHeapGrowth } from '../world/heap-growth.js';
@@ -22,9 +23,12 @@ import { requireFile } from './input-file.js';
 import { refuseCompressedFile } from '../compression.js';
 import type { ScenarioSpec } from '../scenario/spec.js';
 import type { FateProbe } from '../netfilter/probe.js';
+import type { LineStream } from './io.js';
 
 /** What a run takes of the shared options (options.ts); every one may be absent. */
 export type RunOptions = Partial<Pick<SharedValues, 'scenario' | 'node' | 'host' | 'seed' | 'cpus' | 'kernel' | 'followKernel' | 'writePcap' | 'until' | 'maxPackets' | 'quiet' | 'conntrackHashSeed'>> & {
+  /** The run's stderr (main's CliIO): the node's notes, the capture's warnings, the progress bar. */
+  readonly stderr: LineStream;
   /** Told the wall-clock time of virtual time 0 (a capture's first record). */
   readonly origin?: ClockOrigin;
   /** Told each traced host once it is built, before the run starts. */
@@ -62,9 +66,9 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
       const given = captureHost(input, options);
       const replayed = [options.host ?? given.trace[0] ?? given.hosts[0]?.name ?? ''];
       const spec = withConntrackHashSeed(options.alter ? options.alter(given, replayed) : given, replayed, options.conntrackHashSeed);
-      const progress = captureProgress(input, options.quiet === true);
+      const progress = captureProgress(input, options.quiet === true, options.stderr.terminal);
       try {
-        const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, kernel: options.kernel, followKernel: options.followKernel, sink: sinkFor(false), probeFor: options.probeFor, tap: out?.tap, until: options.until, maxPackets: options.maxPackets, progress: progress?.report, origin, onHost: options.onHost });
+        const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, kernel: options.kernel, followKernel: options.followKernel, sink: sinkFor(false), probeFor: options.probeFor, tap: out?.tap, until: options.until, maxPackets: options.maxPackets, progress: progress?.report, origin, onHost: options.onHost, warn: warnOn(options.stderr) });
         return { hosts: [replay.host], replay, world: null, endTime: replay.endTime };
       } finally {
         progress?.stop();
@@ -89,12 +93,17 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
  * the capture is in when it is a node snapshot (natsim snapshot DIR, then tcpdump -w DIR/x.pcap).
  */
 function captureHost(capture: string, options: RunOptions): ScenarioSpec {
-  if (options.node !== undefined) return nodeScenario(openNode(options.node), options.seed);
+  if (options.node !== undefined) return nodeScenario(openNode(options.node, options.stderr), options.seed);
   if (options.scenario !== undefined) return loadScenario(requireFile(options.scenario));
   const beside = capture.slice(0, capture.length - extname(capture).length) + '.yaml';
   if (existsSync(beside)) return loadScenario(beside);
-  if (isNodeFolder(dirname(capture))) return nodeScenario(openNode(dirname(capture)), options.seed);
+  if (isNodeFolder(dirname(capture))) return nodeScenario(openNode(dirname(capture), options.stderr), options.seed);
   throw new InputError({ file: capture }, `a capture needs the host it was taken on: give --node DIR or --scenario FILE, or put ${beside} or a node snapshot (${ADDR_FILE}, …) beside it`);
+}
+
+/** What the replay does with an odd capture, as a warning line on the run's stderr. */
+export function warnOn(stderr: LineSink): (line: string) => void {
+  return (line) => stderr.line(`natsim: warning: ${line}`);
 }
 
 /**

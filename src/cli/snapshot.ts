@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import type { Output } from '../trace/output.js';
+import type { LineSink } from '../trace/sinks.js';
 import {
   ADDR_FILE, CPU_ONLINE_FILE, IP6TABLES_FILE, IPSET_FILE, IPTABLES_FILE, IPTABLES_LEGACY_FILE, IPVS_FILE, NFT_FILE, NPROC_FILE, PROC_TCP_FILE, PROC_UDP_FILE, ROUTE_FILE, ROUTE6_FILE, SOCKETS_FILE, SYSCTL_FILE,
 } from '../node/snapshot-files.js';
@@ -70,7 +70,7 @@ const RULESET_FILES = new Set([NFT_FILE, IPTABLES_FILE, IPTABLES_LEGACY_FILE]);
  * Every tool runs before anything is written, so that a failure (a namespace that does not
  * exist, a refused permission) leaves no folder behind.
  */
-export function snapshotCommand(dir: string, netns: string | null, out: Output): number {
+export function snapshotCommand(dir: string, netns: string | null, out: LineSink): number {
   const taken = new Map<string, string>();
   for (const probe of PROBES) {
     if (probe.insteadOf !== undefined && taken.has(probe.insteadOf)) continue;
@@ -92,7 +92,7 @@ export function snapshotCommand(dir: string, netns: string | null, out: Output):
 }
 
 /** The tool's output; null when an optional tool is missing or failed (said on out). */
-function runProbe(probe: Probe, dir: string, netns: string | null, out: Output): string | null {
+function runProbe(probe: Probe, dir: string, netns: string | null, out: LineSink): string | null {
   const argv = netns ? ['ip', 'netns', 'exec', netns, ...probe.argv] : [...probe.argv];
   const run = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30 });
   const place = { file: join(dir, probe.file) };

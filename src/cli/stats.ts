@@ -6,7 +6,7 @@
 import { conntrackDashS } from '../report/conntrack-stats.js';
 import { statsTables } from '../report/stats-table.js';
 import { wantColor } from '../trace/palette.js';
-import type { Output } from '../trace/output.js';
+import type { LineStream } from './io.js';
 import { runInput, type RunOptions } from './run-input.js';
 
 export interface StatsOptions extends RunOptions {
@@ -16,22 +16,22 @@ export interface StatsOptions extends RunOptions {
   readonly color: boolean;
 }
 
-/** A terminal's width when it does not say (process.stdout.columns is undefined off a TTY). */
+/** A terminal's width when it does not say. */
 const DEFAULT_COLUMNS = 80;
 
-export async function statsCommand(input: string, options: StatsOptions, out: Output): Promise<number> {
+export async function statsCommand(input: string, options: StatsOptions, out: LineStream): Promise<number> {
   const result = await runInput(input, options, () => null);
   for (const host of result.hosts) {
     const stats = host.nf.stats;
     const p = host.packets;
-    if (host.cpu.ownDraw) process.stderr.write(`natsim: ${host.name}: the per-CPU split is natsim's draw (not recorded)\n`);
+    if (host.cpu.ownDraw) options.stderr.line(`natsim: ${host.name}: the per-CPU split is natsim's draw (not recorded)`);
     if (options.json) {
       out.line(JSON.stringify({ host: host.name, cpus: stats.rows(), packets: { received: p.received, sent: p.sent, delivered: p.delivered, dropped: Object.fromEntries(p.dropped) } }));
-    } else if (options.plain || !process.stdout.isTTY) {
+    } else if (options.plain || out.terminal === null) {
       for (const line of conntrackDashS(stats)) out.line(line);
     } else {
       out.line(`${host.name}:`);
-      for (const table of statsTables(stats, process.stdout.columns ?? DEFAULT_COLUMNS, wantColor(process.stdout, !options.color))) out.line(table);
+      for (const table of statsTables(stats, out.terminal.columns ?? DEFAULT_COLUMNS, wantColor(out.terminal, !options.color))) out.line(table);
       out.line(`packets: ${p.received} received, ${p.sent} sent, ${p.delivered} delivered locally`);
       for (const [why, n] of p.dropped) out.line(`dropped: ${n} × ${why}`);
     }

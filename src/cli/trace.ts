@@ -1,5 +1,5 @@
 /** `natsim trace INPUT`: per-hook traces of every packet through the traced host(s). */
-import { Output } from '../trace/output.js';
+import type { LineStream } from './io.js';
 import { makePalette, wantColor } from '../trace/palette.js';
 import { makeSink } from '../trace/sinks.js';
 import type { TraceStyle } from '../trace/styles.js';
@@ -14,14 +14,10 @@ export interface TraceOptions extends RunOptions {
   readonly traceCounters?: TraceCounters;
 }
 
-export async function traceCommand(input: string, options: TraceOptions): Promise<number> {
-  const out = new Output(1);
-  const palette = makePalette(wantColor(process.stdout, !options.color));
-  try {
-    const result = await runInput(input, options, (multi) => makeSink(options.style, out, palette, multi, options.traceCounters ?? 'zero'));
-    if (options.style !== 'json') for (const line of diagnosis(result)) out.line(line);
-  } finally {
-    out.flush();
-  }
+export async function traceCommand(input: string, options: TraceOptions, out: LineStream): Promise<number> {
+  const palette = makePalette(wantColor(out.terminal, !options.color));
+  // what was traced before an error is flushed by main, with the error after it on stderr
+  const result = await runInput(input, options, (multi) => makeSink(options.style, out, palette, multi, options.traceCounters ?? 'zero'));
+  if (options.style !== 'json') for (const line of diagnosis(result)) out.line(line);
   return 0;
 }

@@ -23,13 +23,18 @@ export class Output {
   constructor(private readonly fd: number) {}
 
   line(text: string): void {
-    this.pending += text + '\n';
+    this.write(text + '\n');
+  }
+
+  /** Text with its own newlines (commander's help). */
+  write(text: string): void {
+    this.pending += text;
     if (this.pending.length >= ENCODE_AT) this.encode();
   }
 
   flush(): void {
     this.encode();
-    this.write(this.buffer, this.length);
+    this.writeBytes(this.buffer, this.length);
     this.length = 0;
   }
 
@@ -37,14 +42,14 @@ export class Output {
     const text = this.pending;
     this.pending = '';
     if (this.length + 3 * text.length > this.buffer.length) {
-      this.write(this.buffer, this.length);
+      this.writeBytes(this.buffer, this.length);
       this.length = 0;
       // a line too long for the buffer is encoded on its own
-      if (3 * text.length > this.buffer.length) return this.write(Buffer.from(text, 'utf8'));
+      if (3 * text.length > this.buffer.length) return this.writeBytes(Buffer.from(text, 'utf8'));
     }
     this.length += this.buffer.write(text, this.length, 'utf8');
     if (this.length >= WRITE_AT) {
-      this.write(this.buffer, this.length);
+      this.writeBytes(this.buffer, this.length);
       this.length = 0;
     }
   }
@@ -53,7 +58,7 @@ export class Output {
    * writeSync until all of bytes[0, length) is written. stdout may be a non-blocking pipe:
    * when it is full (EAGAIN) the reader is waited for, a millisecond at a time, not spun on.
    */
-  private write(bytes: Buffer, length = bytes.length): void {
+  private writeBytes(bytes: Buffer, length = bytes.length): void {
     let off = 0;
     while (off < length && !this.closed) {
       try {

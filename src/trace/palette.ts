@@ -18,7 +18,7 @@ export function makePalette(color: boolean): Palette {
   return { dim: (s) => ch.gray(s), bad: (s) => ch.red(s), ct: (s) => ch.cyan(s), changed: (s) => ch.yellow(s) };
 }
 
-/** Colour only on a terminal, never with NO_COLOR set or --no-color. */
-export function wantColor(stream: NodeJS.WriteStream, disabled: boolean): boolean {
-  return !disabled && stream.isTTY === true && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
+/** Colour only on a terminal (CliStream.terminal), never with NO_COLOR set or --no-color. */
+export function wantColor(terminal: NodeJS.WriteStream | null, disabled: boolean): boolean {
+  return !disabled && terminal !== null && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
 }

@@ -8,7 +8,7 @@ import { readCapture } from '../capture/index.js';
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
 import { nodeScenario } from '../node/snapshot.js';
-import type { Output } from '../trace/output.js';
+import type { LineSink } from '../trace/sinks.js';
 import { replayCapture } from '../world/capture-replay.js';
 import { openCaptureOut } from '../cli/write-pcap.js';
 import { ClockOrigin } from '../capture/clock-origin.js';
@@ -16,19 +16,19 @@ import { requireFile } from '../cli/input-file.js';
 import { openNode } from '../cli/node-input.js';
 import type { SharedValues } from '../cli/options.js';
 import { captureProgress } from '../cli/progress.js';
-import { withConntrackHashSeed } from '../cli/run-input.js';
+import { warnOn, withConntrackHashSeed, type RunOptions } from '../cli/run-input.js';
 import { ReceivedIds, verifyPackets, type PacketResult } from './compare.js';
 
-export type VerifyOptions = Pick<SharedValues, 'seed' | 'conntrackHashSeed' | 'kernel' | 'writePcap' | 'quiet' | 'json'> & { readonly node: string };
+export type VerifyOptions = Pick<SharedValues, 'seed' | 'conntrackHashSeed' | 'kernel' | 'writePcap' | 'quiet' | 'json'> & Pick<RunOptions, 'stderr'> & { readonly node: string };
 
-export async function verifyCommand(capture: string, options: VerifyOptions, out: Output): Promise<number> {
+export async function verifyCommand(capture: string, options: VerifyOptions, out: LineSink): Promise<number> {
   requireFile(capture);
-  const node = openNode(options.node);
+  const node = openNode(options.node, options.stderr);
   const spec = withConntrackHashSeed(nodeScenario(node, options.seed ?? 1), [node.host.name], options.conntrackHashSeed);
   const origin = new ClockOrigin();
   const written = options.writePcap ? openCaptureOut(options.writePcap, origin) : null;
-  const progress = captureProgress(capture, options.quiet);
-  const replay = await replayCapture(capture, spec, { keepPackets: true, followKernel: true, kernel: options.kernel, tap: written?.tap, progress: progress?.report, origin }).finally(() => {
+  const progress = captureProgress(capture, options.quiet, options.stderr.terminal);
+  const replay = await replayCapture(capture, spec, { keepPackets: true, followKernel: true, kernel: options.kernel, tap: written?.tap, progress: progress?.report, origin, warn: warnOn(options.stderr) }).finally(() => {
     progress?.stop();
     written?.close();
   });

@@ -14,10 +14,10 @@ describe('broken scenarios', () => {
     expect(files.length).toBeGreaterThanOrEqual(10);
   });
 
-  it.each(files)('%s', (name) => {
+  it.each(files)('%s', async (name) => {
     const file = `fixtures/broken/${name}`;
     const expected = /^# expect: (.*)$/m.exec(readFileSync(file, 'utf8'))![1];
-    const run = natsim('trace', file);
+    const run = await natsim('trace', file);
     expect(run.stderr).toBe(`natsim: ${file}:${expected}\n`);
     expect(run.code).toBe(2);
   });

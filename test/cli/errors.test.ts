@@ -27,17 +27,17 @@ function expectOneLineError(run: { code: number; stdout: string; stderr: string 
 }
 
 describe('bad input', () => {
-  it('a capture with a bad magic number', () => {
+  it('a capture with a bad magic number', async () => {
     const file = brokenCapture((b) => Buffer.concat([Buffer.from([1, 2, 3, 4]), b.subarray(4)]));
-    expectOneLineError(natsim('trace', file), file, 'byte offset 0');
+    expectOneLineError(await natsim('trace', file), file, 'byte offset 0');
   });
 
-  it('a capture whose last record is cut short', () => {
+  it('a capture whose last record is cut short', async () => {
     const file = brokenCapture((b) => b.subarray(0, b.length - 10));
-    expectOneLineError(natsim('trace', file), file, 'record 16');
+    expectOneLineError(await natsim('trace', file), file, 'record 16');
   });
 
-  it('a rule natsim does not support names file, line and token', () => {
+  it('a rule natsim does not support names file, line and token', async () => {
     const dir = tempDir();
     const scenario = join(dir, 'bad-rule.yaml');
     writeFileSync(
@@ -57,27 +57,27 @@ describe('bad input', () => {
         '',
       ].join('\n'),
     );
-    const run = natsim('trace', scenario);
+    const run = await natsim('trace', scenario);
     expectOneLineError(run, `${scenario}:9:`);
     expect(run.stdout).toBe('');
   });
 
-  it('a scenario key natsim does not know', () => {
+  it('a scenario key natsim does not know', async () => {
     const dir = tempDir();
     const scenario = join(dir, 'bad-key.yaml');
     writeFileSync(scenario, 'natsim: 1\nhosts:\n  a:\n    interfacez: {}\n');
-    expectOneLineError(natsim('trace', scenario), `${scenario}:4:5`, "unknown key 'interfacez'");
+    expectOneLineError(await natsim('trace', scenario), `${scenario}:4:5`, "unknown key 'interfacez'");
   });
 
-  it('a capture without a scenario beside it', () => {
+  it('a capture without a scenario beside it', async () => {
     const dir = tempDir();
     const file = join(dir, 'lonely.pcap');
     copyFileSync(`${CASE}/capture.pcap`, file);
-    expectOneLineError(natsim('trace', file), 'lonely.yaml', '--scenario');
+    expectOneLineError(await natsim('trace', file), 'lonely.yaml', '--scenario');
   });
 
-  it('an unknown option is a usage error', () => {
-    const run = natsim('trace', '--frobnicate', `${CASE}/capture.pcap`);
+  it('an unknown option is a usage error', async () => {
+    const run = await natsim('trace', '--frobnicate', `${CASE}/capture.pcap`);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('unknown option');
   });

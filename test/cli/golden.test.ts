@@ -6,7 +6,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findGoldenCases, renderCase } from '../../src/cli/check.js';
-import { natsim, tempDir } from './helpers.js';
+import { MemoryStream, natsim, tempDir } from './helpers.js';
 
 const cases = findGoldenCases(['fixtures']);
 
@@ -54,40 +54,40 @@ describe('golden outputs', () => {
     expect(cases.find((g) => g.golden === 'fixtures/seeds/masquerade-multi-ip.masq.golden')!.kernel).toBeUndefined();
   });
 
-  it('a .linux-V golden of a kernel natsim has no profile for is an error', () => {
+  it('a .linux-V golden of a kernel natsim has no profile for is an error', async () => {
     const dir = tempDir();
     for (const f of ['icmp-masquerade.yaml', 'icmp-masquerade.golden']) copyFileSync(`fixtures/seeds/${f}`, join(dir, f));
     copyFileSync('fixtures/seeds/icmp-masquerade.golden', join(dir, 'icmp-masquerade.linux-3.10.golden'));
-    const run = natsim('check', dir);
+    const run = await natsim('check', dir);
     expect(run.stderr).toBe(`natsim: ${join(dir, 'icmp-masquerade.linux-3.10.golden')}: unknown kernel '3.10' in the name (natsim has profiles for Linux 4.15, 5.4, 6.18)\n`);
     expect(run.code).toBe(2);
   });
 
   it.each(cases.map((c) => [c.golden, c] as const))('%s', async (_name, c) => {
     const expected = readFileSync(c.golden, 'utf8');
-    expect((await renderCase(c)).join('\n') + '\n').toBe(expected);
+    expect((await renderCase(c, new MemoryStream())).join('\n') + '\n').toBe(expected);
   });
 });
 
 describe('natsim check', () => {
-  it('passes on the fixtures', () => {
-    const run = natsim('check', 'fixtures');
+  it('passes on the fixtures', async () => {
+    const run = await natsim('check', 'fixtures');
     expect(run.stdout).toContain(`check: ${cases.length}/${cases.length} golden outputs match`);
     expect(run.code).toBe(0);
   });
 
-  it('shows a unified diff and exits 1 when an output changed', () => {
+  it('shows a unified diff and exits 1 when an output changed', async () => {
     const dir = tempDir();
     for (const f of ['icmp-masquerade.yaml', 'icmp-masquerade.golden']) copyFileSync(`fixtures/seeds/${f}`, join(dir, f));
     const golden = join(dir, 'icmp-masquerade.golden');
     const text = readFileSync(golden, 'utf8').replace('192.168.206.250 -> 192.168.206.1', '192.168.206.251 -> 192.168.206.1');
     writeFileSync(golden, text);
-    const run = natsim('check', dir);
+    const run = await natsim('check', dir);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`--- ${golden}`);
     expect(run.stdout).toMatch(/^-.*192\.168\.206\.251 -> 192\.168\.206\.1/m);
     expect(run.stdout).toMatch(/^\+.*192\.168\.206\.250 -> 192\.168\.206\.1/m);
-    expect(natsim('check', '--update', dir).code).toBe(0);
-    expect(natsim('check', dir).code).toBe(0);
+    expect((await natsim('check', '--update', dir)).code).toBe(0);
+    expect((await natsim('check', dir)).code).toBe(0);
   });
 });

@@ -1,8 +1,14 @@
-/** Runs the built CLI (dist/, built by `npm test`'s tsc step) as a user would. */
+/**
+ * Runs the built CLI (dist/, built by `npm test`'s tsc step): natsim() calls its main() in this
+ * process on memory streams, spawnNatsim() runs bin/natsim.js as a user would. A spawn costs
+ * 0.3–0.6 s of node start-up, which made the suite's CLI cases most of its time (issue 22);
+ * in-process.test.ts holds each command family to giving the same code, stdout and stderr both ways.
+ */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CliStream } from '../../src/cli/io.js';
 
 export interface CliRun {
   readonly code: number;
@@ -10,7 +16,34 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-export function natsim(...args: string[]): CliRun {
+/** A stream that keeps what is written to it, as a pipe would carry it (no terminal). */
+export class MemoryStream implements CliStream {
+  text = '';
+  readonly terminal = null;
+  line(text: string): void {
+    this.text += text + '\n';
+  }
+  write(text: string): void {
+    this.text += text;
+  }
+  flush(): void {}
+}
+
+// the built main, as bin/natsim.js runs it (diff's worker is a file of dist/); typed by its source
+const DIST_MAIN = '../../dist/cli/main.js';
+let built: Promise<typeof import('../../src/cli/main.js')> | null = null;
+
+/** natsim ARGS run in this process: its exit code and what it wrote to stdout and stderr. */
+export async function natsim(...args: string[]): Promise<CliRun> {
+  built ??= import(DIST_MAIN);
+  const { main } = await built;
+  const io = { stdout: new MemoryStream(), stderr: new MemoryStream() };
+  const code = await main(['node', 'natsim', ...args], io);
+  return { code, stdout: io.stdout.text, stderr: io.stderr.text };
+}
+
+/** natsim ARGS as a separate process, the way a user runs it (NO_COLOR set, as natsim() has no terminal). */
+export function spawnNatsim(...args: string[]): CliRun {
   const r = spawnSync(process.execPath, ['bin/natsim.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

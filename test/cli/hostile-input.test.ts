@@ -53,61 +53,61 @@ function scenarioFile(text: string): string {
 }
 
 describe('text inputs are read with a size limit', () => {
-  it('/dev/zero as a scenario, a lint target, a ruleset file and --scenario', () => {
-    expectOneLineError(natsim('trace', '/dev/zero'), '/dev/zero: larger than 64 MB');
-    expectOneLineError(natsim('lint', '/dev/zero'), '/dev/zero: larger than 64 MB');
+  it('/dev/zero as a scenario, a lint target, a ruleset file and --scenario', async () => {
+    expectOneLineError(await natsim('trace', '/dev/zero'), '/dev/zero: larger than 64 MB');
+    expectOneLineError(await natsim('lint', '/dev/zero'), '/dev/zero: larger than 64 MB');
     const s = scenarioFile('natsim: 1\nhosts:\n  a:\n    interfaces: { eth0: { addr: [10.0.0.1/24] } }\n    ruleset-file: /dev/zero\n');
-    expectOneLineError(natsim('trace', s), '/dev/zero: larger than 64 MB');
+    expectOneLineError(await natsim('trace', s), '/dev/zero: larger than 64 MB');
     const { capture } = nodeCopy((b) => b);
-    expectOneLineError(natsim('trace', capture, '--scenario', '/dev/zero'), '/dev/zero: larger than 64 MB');
+    expectOneLineError(await natsim('trace', capture, '--scenario', '/dev/zero'), '/dev/zero: larger than 64 MB');
   });
 
-  it('a missing ruleset file is still said where the scenario names it', () => {
+  it('a missing ruleset file is still said where the scenario names it', async () => {
     const s = scenarioFile('natsim: 1\nhosts:\n  a:\n    interfaces: { eth0: { addr: [10.0.0.1/24] } }\n    ruleset-file: nowhere.nft\n');
-    expectOneLineError(natsim('trace', s), `${s}:5:19: cannot read ruleset file 'nowhere.nft': ENOENT`);
+    expectOneLineError(await natsim('trace', s), `${s}:5:19: cannot read ruleset file 'nowhere.nft': ENOENT`);
   });
 });
 
 describe('odd scenarios', () => {
-  it('YAML nested past what the reader holds gives a reason, not the JS stack', () => {
-    const run = natsim('trace', scenarioFile(`natsim: 1\nhosts: ${'['.repeat(20000)}${']'.repeat(20000)}\n`));
+  it('YAML nested past what the reader holds gives a reason, not the JS stack', async () => {
+    const run = await natsim('trace', scenarioFile(`natsim: 1\nhosts: ${'['.repeat(20000)}${']'.repeat(20000)}\n`));
     expectOneLineError(run, 'YAML nested too deeply to read');
     expect(run.stderr).not.toContain('call stack');
   });
 
-  it('cpus beyond NR_CPUS (8192) is refused; 8192 is not', () => {
-    expectOneLineError(natsim('trace', scenarioFile('natsim: 1\ncpus: 100000000\nhosts: {}\n')), ':2:7: 100000000 CPUs: the kernel has at most 8192 (NR_CPUS)');
-    expect(natsim('trace', scenarioFile('natsim: 1\ncpus: 8192\nhosts:\n  a:\n    interfaces: { eth0: { addr: [10.0.0.1/24] } }\n')).code).toBe(0);
+  it('cpus beyond NR_CPUS (8192) is refused; 8192 is not', async () => {
+    expectOneLineError(await natsim('trace', scenarioFile('natsim: 1\ncpus: 100000000\nhosts: {}\n')), ':2:7: 100000000 CPUs: the kernel has at most 8192 (NR_CPUS)');
+    expect((await natsim('trace', scenarioFile('natsim: 1\ncpus: 8192\nhosts:\n  a:\n    interfaces: { eth0: { addr: [10.0.0.1/24] } }\n'))).code).toBe(0);
   });
 
-  it('a step later than the clock holds (2^53 ns) is refused, not skipped', () => {
+  it('a step later than the clock holds (2^53 ns) is refused, not skipped', async () => {
     const s = scenarioFile('natsim: 1\nhosts:\n  a:\n    interfaces: { eth0: { addr: [10.0.0.1/24] } }\nrun:\n  - { at: 2600h, on: a, do: ping 10.0.0.2 }\n');
-    expectOneLineError(natsim('trace', s), ":6:11: time '2600h' is too late: natsim's clock counts nanoseconds exactly up to 2^53 ns");
+    expectOneLineError(await natsim('trace', s), ":6:11: time '2600h' is too late: natsim's clock counts nanoseconds exactly up to 2^53 ns");
   });
 
-  it('columns count characters: an emoji before the error is one column', () => {
+  it('columns count characters: an emoji before the error is one column', async () => {
     const file = join(tempDir(), 'r.nft');
     writeFileSync(file, 'table ip t { chain c { type filter hook input priority 0; iifname "\u{1F600}\u{1F600}" bogus } }\n');
-    expect(natsim('lint', file).stdout).toContain(`${file}:1:72: unsupported nft statement 'bogus'`);
+    expect((await natsim('lint', file)).stdout).toContain(`${file}:1:72: unsupported nft statement 'bogus'`);
   });
 });
 
 describe('odd captures', () => {
-  it('a gzip-compressed capture is refused by name, whatever it is called', () => {
+  it('a gzip-compressed capture is refused by name, whatever it is called', async () => {
     for (const name of ['capture.pcap.gz', 'capture.pcap']) {
       const { capture, dir } = nodeCopy((b) => gzipSync(b), name);
-      expectOneLineError(natsim('trace', capture, '--node', dir), `${capture}: gzip-compressed`, 'gunzip -k');
+      expectOneLineError(await natsim('trace', capture, '--node', dir), `${capture}: gzip-compressed`, 'gunzip -k');
     }
   });
 
-  it('a record more than 2^53 ns after the first is refused with its number', () => {
+  it('a record more than 2^53 ns after the first is refused with its number', async () => {
     const { capture, dir } = nodeCopy(shifted(3, 200 * 86400));
-    expectOneLineError(natsim('trace', capture, '--node', dir), `${capture} (record 3, byte offset`, "200.0 days after the first record: natsim's clock");
+    expectOneLineError(await natsim('trace', capture, '--node', dir), `${capture} (record 3, byte offset`, "200.0 days after the first record: natsim's clock");
   });
 
-  it('a record earlier than the one before is replayed in the capture order, warned about once', () => {
+  it('a record earlier than the one before is replayed in the capture order, warned about once', async () => {
     const { capture, dir } = nodeCopy((b) => shifted(4, -5)(shifted(6, -7)(b)));
-    const run = natsim('trace', capture, '--node', dir);
+    const run = await natsim('trace', capture, '--node', dir);
     expect(run.code).toBe(0);
     const lines = run.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(1);

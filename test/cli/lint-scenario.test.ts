@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { natsim, tempDir } from './helpers.js';
 
 describe('natsim lint SCENARIO', () => {
-  it('lints inline rulesets with their places in the YAML, and ruleset files in those files', () => {
+  it('lints inline rulesets with their places in the YAML, and ruleset files in those files', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'b.rules'), ['*nat', ':POSTROUTING ACCEPT [0:0]', '-A POSTROUTING -j TPROXY', 'COMMIT', ''].join('\n'));
     const scenario = join(dir, 's.yaml');
@@ -31,7 +31,7 @@ hosts:
     ruleset-file: b.rules
 `,
     );
-    const run = natsim('lint', scenario);
+    const run = await natsim('lint', scenario);
     // the places are this test's; the words are the rule parsers'
     const places = run.stdout.split('\n').map((l) => /^(.*?:\d+:\d+):/.exec(l)?.[1]).filter((p) => p !== undefined);
     expect(places).toEqual([`${scenario}:9:11`, `${scenario}:10:21`, `${join(dir, 'b.rules')}:3:19`]);
@@ -40,14 +40,14 @@ hosts:
     expect(run.code).toBe(1);
   });
 
-  it('a clean scenario passes, counting its rulesets', () => {
-    const run = natsim('lint', 'fixtures/seeds/icmp-masquerade.yaml', 'fixtures/seeds/docker-published-port.yaml');
+  it('a clean scenario passes, counting its rulesets', async () => {
+    const run = await natsim('lint', 'fixtures/seeds/icmp-masquerade.yaml', 'fixtures/seeds/docker-published-port.yaml');
     expect(run.stdout).toBe('lint: 2 ruleset(s), no problems\n');
     expect(run.code).toBe(0);
   });
 
-  it('a folder is said to be one', () => {
-    const run = natsim('lint', 'fixtures');
+  it('a folder is said to be one', async () => {
+    const run = await natsim('lint', 'fixtures');
     expect(run.stderr).toBe('natsim: fixtures: is a folder, not a file\n');
     expect(run.code).toBe(2);
   });

@@ -13,60 +13,63 @@ const CASE = 'fixtures/kernel/masq-to-ports-multi-ip';
 const CAPTURE = `${CASE}/capture.pcap`;
 
 describe('--node DIR', () => {
-  it.each([['trace'], ['stats', '--plain'], ['conntrack'], ['conntrack', '--events'], ['ipvs']])('natsim %s CAPTURE --node DIR replays the capture on the node', (...command) => {
-    const withNode = natsim(...command, CAPTURE, '--node', CASE);
+  it.each([['trace'], ['stats', '--plain'], ['conntrack'], ['conntrack', '--events'], ['ipvs']])('natsim %s CAPTURE --node DIR replays the capture on the node', async (...command) => {
+    const withNode = await natsim(...command, CAPTURE, '--node', CASE);
     expect(withNode.code).toBe(0);
     // a capture inside a snapshot folder is replayed on that node unasked
-    expect(withNode.stdout).toBe(natsim(...command, CAPTURE).stdout);
+    expect(withNode.stdout).toBe((await natsim(...command, CAPTURE)).stdout);
   });
 
-  it('conntrack --node lists what the kernel listed (timeouts aside)', () => {
+  it('conntrack --node lists what the kernel listed (timeouts aside)', async () => {
     const timeoutless = (text: string) => text.trim().split('\n').map((l) => l.replace(/^(\S+\s+\d+) \d+ /, '$1 T ')).sort();
-    expect(timeoutless(natsim('conntrack', CAPTURE, '--node', CASE).stdout)).toEqual(timeoutless(readFileSync(`${CASE}/conntrack-L.txt`, 'utf8')));
+    expect(timeoutless((await natsim('conntrack', CAPTURE, '--node', CASE)).stdout)).toEqual(timeoutless(readFileSync(`${CASE}/conntrack-L.txt`, 'utf8')));
   });
 
-  it('verify and the other commands read the snapshot with the one loader: the same notes on stderr', () => {
-    expect(natsim('conntrack', CAPTURE, '--node', CASE).stderr).toBe('conntrack v1.4.7 (conntrack-tools): 5 flow entries have been shown.\n');
-    expect(natsim('verify', CAPTURE, '--node', CASE, '--json').stderr).toBe('');
+  it('verify and the other commands read the snapshot with the one loader: the same notes on stderr', async () => {
+    expect((await natsim('conntrack', CAPTURE, '--node', CASE)).stderr).toBe('conntrack v1.4.7 (conntrack-tools): 5 flow entries have been shown.\n');
+    expect((await natsim('verify', CAPTURE, '--node', CASE, '--json')).stderr).toBe('');
   });
 
-  it('is refused with --scenario, and for a scenario input, in one line and exit 2', () => {
-    const both = natsim('trace', CAPTURE, '--node', CASE, '--scenario', 'fixtures/seeds/icmp-masquerade.yaml');
+  it('is refused with --scenario, and for a scenario input, in one line and exit 2', async () => {
+    const both = await natsim('trace', CAPTURE, '--node', CASE, '--scenario', 'fixtures/seeds/icmp-masquerade.yaml');
     expect(both.stderr).toBe('natsim: give --node or --scenario, not both: each describes the host the capture was taken on\n');
     expect(both.code).toBe(2);
-    const scenario = natsim('stats', 'fixtures/seeds/icmp-masquerade.yaml', '--node', CASE);
+    const scenario = await natsim('stats', 'fixtures/seeds/icmp-masquerade.yaml', '--node', CASE);
     expect(scenario.stderr).toMatch(/^natsim: --node describes the host of a capture .*\n$/);
     expect(scenario.code).toBe(2);
   });
 
-  it('a file given as the node folder says so', () => {
-    const run = natsim('conntrack', CAPTURE, '--node', CAPTURE);
+  it('a file given as the node folder says so', async () => {
+    const run = await natsim('conntrack', CAPTURE, '--node', CAPTURE);
     expect(run.stderr).toBe(`natsim: ${CAPTURE}: is a file: a node snapshot is a folder (natsim snapshot DIR writes one)\n`);
     expect(run.code).toBe(2);
   });
 });
 
 describe('each command offers the shared options that mean something to it', () => {
-  const help = (command: string) => natsim(command, '--help').stdout;
+  const help = async (command: string) => (await natsim(command, '--help')).stdout;
 
-  it.each(['trace', 'stats', 'conntrack', 'ipvs'])('%s takes every replay option but --cpus on ipvs', (command) => {
-    for (const flag of ['--scenario', '--node', '--host', '--seed', '--kernel', '--no-follow-kernel', '--write-pcap', '--until', '--max-packets', '--quiet']) expect(help(command)).toContain(flag);
-    expect(help(command).includes('--cpus')).toBe(command !== 'ipvs');
+  it.each(['trace', 'stats', 'conntrack', 'ipvs'])('%s takes every replay option but --cpus on ipvs', async (command) => {
+    const text = await help(command);
+    for (const flag of ['--scenario', '--node', '--host', '--seed', '--kernel', '--no-follow-kernel', '--write-pcap', '--until', '--max-packets', '--quiet']) expect(text).toContain(flag);
+    expect(text.includes('--cpus')).toBe(command !== 'ipvs');
   });
 
-  it('--no-color on trace and stats only, --json where there is JSON output', () => {
-    expect(['trace', 'stats', 'conntrack', 'ipvs', 'verify'].filter((c) => help(c).includes('--no-color'))).toEqual(['trace', 'stats']);
-    expect(['trace', 'stats', 'conntrack', 'ipvs', 'verify'].filter((c) => help(c).includes('--json'))).toEqual(['trace', 'stats', 'conntrack', 'verify']);
+  it('--no-color on trace and stats only, --json where there is JSON output', async () => {
+    const commands = ['trace', 'stats', 'conntrack', 'ipvs', 'verify'];
+    const texts = await Promise.all(commands.map(help));
+    expect(commands.filter((_, i) => texts[i]!.includes('--no-color'))).toEqual(['trace', 'stats']);
+    expect(commands.filter((_, i) => texts[i]!.includes('--json'))).toEqual(['trace', 'stats', 'conntrack', 'verify']);
   });
 
-  it('ipvs refuses --cpus as an unknown option', () => {
-    const run = natsim('ipvs', '--cpus', '2', CAPTURE);
+  it('ipvs refuses --cpus as an unknown option', async () => {
+    const run = await natsim('ipvs', '--cpus', '2', CAPTURE);
     expect(run.stderr).toBe("natsim: unknown option '--cpus' (see --help)\n");
     expect(run.code).toBe(2);
   });
 
-  it('stats --no-color works and is plain text off a terminal', () => {
-    const run = natsim('stats', '--no-color', CAPTURE, '--node', CASE);
+  it('stats --no-color works and is plain text off a terminal', async () => {
+    const run = await natsim('stats', '--no-color', CAPTURE, '--node', CASE);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^cpu=0/);
   });

@@ -34,7 +34,7 @@ function snapshot(bin: string, dir: string) {
 }
 
 describe('natsim snapshot', () => {
-  it('writes the snapshot files, skips tools that are not installed, and the snapshot verifies its capture', () => {
+  it('writes the snapshot files, skips tools that are not installed, and the snapshot verifies its capture', async () => {
     const bin = fakeTools({ ip: IP, sysctl: `/bin/cat ${CASE}/sysctl.txt`, 'iptables-save': `/bin/cat ${CASE}/iptables-save.txt`, nft: `/bin/cat ${CASE}/nft-ruleset.txt` });
     const dir = join(tempDir(), 'rt');
     const run = snapshot(bin, dir);
@@ -44,18 +44,18 @@ describe('natsim snapshot', () => {
       expect(readFileSync(join(dir, f), 'utf8')).toBe(readFileSync(join(CASE, f), 'utf8'));
     }
     expect(existsSync(join(dir, 'ipset-save.txt'))).toBe(false);
-    const verify = natsim('verify', `${CASE}/capture.pcap`, '--node', dir);
+    const verify = await natsim('verify', `${CASE}/capture.pcap`, '--node', dir);
     expect(verify.stdout).toContain('verify: 34/34 packets match');
   });
 
-  it('writes ip-link-details.json (ip -j -d link) for a docker bridge host, and the snapshot verifies its capture', () => {
+  it('writes ip-link-details.json (ip -j -d link) for a docker bridge host, and the snapshot verifies its capture', async () => {
     const docker = resolve('fixtures/kernel/docker-bridge-brnf-on');
     const ip = `case "$*" in "-j link") /bin/cat ${docker}/ip-link.json;; "-j -d link") /bin/cat ${docker}/ip-link-details.json;; "-j addr") /bin/cat ${docker}/ip-addr.json;; "-j route"*) /bin/cat ${docker}/ip-route.json;; esac`;
     const bin = fakeTools({ ip, sysctl: `/bin/cat ${docker}/sysctl.txt`, 'iptables-save': `/bin/cat ${docker}/iptables-save.txt` });
     const dir = join(tempDir(), 'rt');
     expect(snapshot(bin, dir).code).toBe(0);
     expect(readFileSync(join(dir, 'ip-link-details.json'), 'utf8')).toBe(readFileSync(join(docker, 'ip-link-details.json'), 'utf8'));
-    expect(natsim('verify', `${docker}/capture.pcap`, '--node', dir).stdout).toContain('verify: 61/61 packets match');
+    expect((await natsim('verify', `${docker}/capture.pcap`, '--node', dir)).stdout).toContain('verify: 61/61 packets match');
   });
 
   it('writes iptables-legacy-save.txt when the node has x_tables tables, and nothing when it has none', () => {
@@ -145,7 +145,7 @@ describe('a dual-stack node', () => {
     return writeTools(bin, { ip, sysctl: `/bin/cat ${CASE}/sysctl.txt`, 'iptables-save': `/bin/cat ${CASE}/iptables-save.txt`, 'ip6tables-save': ip6tables });
   }
 
-  it('keeps the IPv6 addresses and routes in the snapshot, and the replay takes them without a note', () => {
+  it('keeps the IPv6 addresses and routes in the snapshot, and the replay takes them without a note', async () => {
     const bin = dualStackTools();
     const dir = join(tempDir(), 'rt');
     expect(snapshot(bin, dir).code).toBe(0);
@@ -153,11 +153,11 @@ describe('a dual-stack node', () => {
     expect(readFileSync(join(dir, 'ip-addr.json'), 'utf8')).toContain('fd00::2');
     expect(readFileSync(join(dir, 'ip6-route.json'), 'utf8')).toBe(readFileSync(join(bin, 'route6.json'), 'utf8'));
     expect(readFileSync(join(dir, 'ip6tables-save.txt'), 'utf8')).toContain('-A POSTROUTING -o eth0 -j MASQUERADE');
-    const verify = natsim('verify', `${CASE}/capture.pcap`, '--node', dir);
+    const verify = await natsim('verify', `${CASE}/capture.pcap`, '--node', dir);
     expect(verify.stderr).toBe('');
     expect(verify.stdout).toContain('verify: 34/34 packets match');
     // the hash key is drawn per host name (rt here): one key for both, so that they list alike
-    const listed = (node: string) => natsim('conntrack', `${CASE}/capture.pcap`, '--node', node, '--conntrack-hash-seed', '1').stdout;
-    expect(listed(dir)).toBe(listed(CASE));
+    const listed = async (node: string) => (await natsim('conntrack', `${CASE}/capture.pcap`, '--node', node, '--conntrack-hash-seed', '1')).stdout;
+    expect(await listed(dir)).toBe(await listed(CASE));
   });
 });

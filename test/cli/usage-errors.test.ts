@@ -9,8 +9,8 @@ import { natsim } from './helpers.js';
 const SEED = 'fixtures/seeds/icmp-masquerade.yaml';
 const CAPTURE = 'fixtures/kernel/icmp-masq/capture.pcap';
 
-function expectUsage(args: string[], line: string): void {
-  const run = natsim(...args);
+async function expectUsage(args: string[], line: string): Promise<void> {
+  const run = await natsim(...args);
   expect(run.stderr).toBe(`${line}\n`);
   expect(run.stdout).toBe('');
   expect(run.code).toBe(2);

@@ -40,22 +40,22 @@ function ipv6Capture(count: number): string {
 }
 
 describe('natsim verify on a capture natsim cannot compare', () => {
-  it('exits 1 and says nothing was compared, and which records were not', () => {
-    const run = natsim('verify', ipv6Capture(4), '--node', NODE);
+  it('exits 1 and says nothing was compared, and which records were not', async () => {
+    const run = await natsim('verify', ipv6Capture(4), '--node', NODE);
     expect(run.code).toBe(1);
     const lines = run.stdout.trim().split('\n');
     expect(lines.slice(-2)).toEqual([`not compared: 4 records (4 × ${NDP})`, 'verify: 0/0 packets match: nothing was compared, so nothing is verified']);
   });
 
-  it('--json has the records not compared by reason in the summary', () => {
-    const run = natsim('verify', ipv6Capture(3), '--node', NODE, '--json');
+  it('--json has the records not compared by reason in the summary', async () => {
+    const run = await natsim('verify', ipv6Capture(3), '--node', NODE, '--json');
     expect(run.code).toBe(1);
     const summary = JSON.parse(run.stdout).summary;
     expect(summary).toMatchObject({ total: 0, matched: 0, notCompared: { total: 3, byReason: { [NDP]: 3 } } });
   });
 
-  it('a kernel recording still passes, its ARP counted as not compared', () => {
-    const run = natsim('verify', `${NODE}/capture.pcap`, '--node', NODE, '--json');
+  it('a kernel recording still passes, its ARP counted as not compared', async () => {
+    const run = await natsim('verify', `${NODE}/capture.pcap`, '--node', NODE, '--json');
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).summary).toMatchObject({ matched: 6, total: 6, notCompared: { total: 4, byReason: { ARP: 4 } } });
   });

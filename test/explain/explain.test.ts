@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { explainRun } from '../../src/cli/explain.js';
+import { MemoryStream } from '../cli/helpers.js';
 import type { Cause, Explanation, Finding } from '../../src/explain/finding.js';
 import { FlowCollector } from '../../src/explain/collect.js';
 import { explanation } from '../../src/explain/explain.js';
@@ -13,7 +14,7 @@ import { buildTcp } from '../../src/packet/build.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 
 async function explain(input: string): Promise<Explanation> {
-  const { explanations } = await explainRun(input, { quiet: true });
+  const { explanations } = await explainRun(input, { quiet: true, stderr: new MemoryStream() });
   expect(explanations).toHaveLength(1);
   return explanations[0]!;
 }

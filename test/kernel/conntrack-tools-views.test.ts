@@ -56,12 +56,12 @@ function fitted(name: string): string[] {
 describe.each(RECORDINGS)('kernel recording %s', (name) => {
   const dir = `fixtures/kernel/${name}`;
 
-  it('natsim stats --plain prints conntrack-S.txt', () => {
-    expect(natsim('stats', '--plain', ...fitted(name), `${dir}/capture.pcap`).stdout).toBe(readFileSync(`${dir}/conntrack-S.txt`, 'utf8'));
+  it('natsim stats --plain prints conntrack-S.txt', async () => {
+    expect((await natsim('stats', '--plain', ...fitted(name), `${dir}/capture.pcap`)).stdout).toBe(readFileSync(`${dir}/conntrack-S.txt`, 'utf8'));
   });
 
-  it('natsim conntrack prints conntrack-L.txt but for the timeouts, and the count on stderr', () => {
-    const run = natsim('conntrack', ...fitted(name), `${dir}/capture.pcap`);
+  it('natsim conntrack prints conntrack-L.txt but for the timeouts, and the count on stderr', async () => {
+    const run = await natsim('conntrack', ...fitted(name), `${dir}/capture.pcap`);
     const recorded = readFileSync(`${dir}/conntrack-L.txt`, 'utf8');
     const timeoutMasked = (text: string): string => text.replace(/^(\S+\s+\d+) \d+ /gm, '$1 T ');
     const ordered = (text: string): string => (FITTED[name]?.anyOrder ? `${text.split('\n').filter(Boolean).sort().join('\n')}\n` : text);
@@ -73,8 +73,8 @@ describe.each(RECORDINGS)('kernel recording %s', (name) => {
 describe('found on port-range-exhaustion-udp', () => {
   // nf_conntrack_tuple_taken counts a hit: flows 5 and 6 each try the 4 taken ports (8); flows
   // 3 and 4 took 50003 and 50001 after walking over 0–1 and 0–3 taken ports from their starts.
-  it.each([1, 3, 4])('is a walk the kernel could have made, whatever the seed (%i)', (seed) => {
-    const [line] = natsim('stats', '--json', '--seed', String(seed), 'fixtures/kernel/port-range-exhaustion-udp/capture.pcap').stdout.trim().split('\n');
+  it.each([1, 3, 4])('is a walk the kernel could have made, whatever the seed (%i)', async (seed) => {
+    const [line] = (await natsim('stats', '--json', '--seed', String(seed), 'fixtures/kernel/port-range-exhaustion-udp/capture.pcap')).stdout.trim().split('\n');
     const found = (JSON.parse(line!).cpus as { found: number }[]).reduce((n, c) => n + c.found, 0);
     expect(found).toBeGreaterThanOrEqual(8);
     expect(found).toBeLessThanOrEqual(12);
@@ -83,9 +83,9 @@ describe('found on port-range-exhaustion-udp', () => {
 
 describe.each(['tcp-lifecycle', 'tcp-fin-delack', 'icmp-error-related', 'snat-timewait-reuse'])('conntrack -E -o timestamp of %s', (name) => {
   // the kernel's stamp is when conntrack read the event, a little after the packet's capture time
-  it('stamps each event with the capture\'s time, within a millisecond of the recorded stamp', () => {
+  it('stamps each event with the capture\'s time, within a millisecond of the recorded stamp', async () => {
     const stamps = (text: string): number[] => [...text.matchAll(/^\[(\d+\.\d{6})\]\t/gm)].map((m) => Number(m[1]));
-    const ours = stamps(natsim('conntrack', '--events', `fixtures/kernel/${name}/capture.pcap`).stdout);
+    const ours = stamps((await natsim('conntrack', '--events', `fixtures/kernel/${name}/capture.pcap`)).stdout);
     const kernel = stamps(readFileSync(`fixtures/kernel/${name}/conntrack-E.txt`, 'utf8'));
     expect(ours).toHaveLength(kernel.length);
     ours.forEach((t, i) => expect(Math.abs(t - kernel[i]!), `event ${i + 1}`).toBeLessThan(1e-3));

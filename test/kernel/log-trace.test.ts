@@ -64,13 +64,13 @@ describe('kernel recording log-trace-legacy', () => {
     expect(mangleForward.every((l) => l.startsWith('<4>TRACE: mangle:FORWARD:policy:1 '))).toBe(true);
   });
 
-  it('natsim trace prints each line before its op\'s NF-CORE line, and --json gives it with the entry', () => {
+  it('natsim trace prints each line before its op\'s NF-CORE line, and --json gives it with the entry', async () => {
     const kernel = kernelLines(dir).map((l) => l.slice(3));
-    const text = natsim('trace', `${dir}/capture.pcap`).stdout.split('\n');
+    const text = (await natsim('trace', `${dir}/capture.pcap`)).stdout.split('\n');
     const printed = text.filter((l) => /^\[ *\d+\.\d{6}\] (TRACE: |lt-)/.test(l));
     expect(printed.map((l) => l.replace(/^\[ *\d+\.\d{6}\] /, ''))).toEqual(kernel);
     expect(text[text.indexOf(printed[0]!) + 1]).toMatch(/NF-CORE: pf = AF_INET, hook = NF_INET_FORWARD, elem->pri = 0 .*\(ip filter FORWARD\)$/);
-    const json = natsim('trace', '--json', `${dir}/capture.pcap`).stdout.split('\n').filter((l) => l.includes('"logs":[{'));
+    const json = (await natsim('trace', '--json', `${dir}/capture.pcap`)).stdout.split('\n').filter((l) => l.includes('"logs":[{'));
     const lines = json.flatMap((l) => (JSON.parse(l) as { logs: { line: string }[] }).logs.map((entry) => entry.line));
     expect(lines).toEqual(kernel);
   });
@@ -100,14 +100,14 @@ describe('kernel recording log-trace-nft', () => {
     expect(recorded).toHaveLength(96);
   });
 
-  it("nft monitor trace lines of natsim trace: --trace-counters ruleset shows the ruleset file's counters", () => {
+  it("nft monitor trace lines of natsim trace: --trace-counters ruleset shows the ruleset file's counters", async () => {
     // the snapshot without its iptables-save.txt, so that natsim reads nft-ruleset.txt
     const node = join(tempDir(), 'log-trace-nft');
     cpSync(dir, node, { recursive: true });
     rmSync(join(node, 'iptables-save.txt'));
-    const rule = (counters: string): string | undefined =>
-      natsim('trace', '--trace-counters', counters, `${node}/capture.pcap`).stdout.split('\n').find((l) => l.includes('ip raw PREROUTING rule iifname "eth1" tcp dport 8080'));
-    expect(rule('zero')).toContain('counter packets 0 bytes 0 meta nftrace set 1');
-    expect(rule('ruleset')).toContain('counter packets 5 bytes 274 meta nftrace set 1');
+    const rule = async (counters: string): Promise<string | undefined> =>
+      (await natsim('trace', '--trace-counters', counters, `${node}/capture.pcap`)).stdout.split('\n').find((l) => l.includes('ip raw PREROUTING rule iifname "eth1" tcp dport 8080'));
+    expect(await rule('zero')).toContain('counter packets 0 bytes 0 meta nftrace set 1');
+    expect(await rule('ruleset')).toContain('counter packets 5 bytes 274 meta nftrace set 1');
   });
 });

@@ -34,9 +34,9 @@ const recording = record();
 if (recording.why) console.log(`record-live: skipped (${recording.why}): natsim verify is not run on a fresh kernel recording here`);
 
 describe('a kernel recording made now', () => {
-  it.skipIf(recording.dir === null)('icmp-masq recorded on this kernel: natsim verify matches every packet', () => {
+  it.skipIf(recording.dir === null)('icmp-masq recorded on this kernel: natsim verify matches every packet', async () => {
     const dir = recording.dir!;
-    const run = natsim('verify', join(dir, 'capture.pcap'), '--node', dir);
+    const run = await natsim('verify', join(dir, 'capture.pcap'), '--node', dir);
     expect(run.stdout).toMatch(/verify: (\d+)\/\1 packets match/);
     expect(run.code).toBe(0);
   });

@@ -85,20 +85,20 @@ describe('natsim conntrack -f on dual-stack-router (IPv4 replayed, IPv6 not yet)
   const dir = `${RECORDINGS}/dual-stack-router`;
   const masked = (text: string[]): string[] => text.map((l) => l.replace(/^(\S+\s+\d+) \d+ /, '$1 T ')).sort();
 
-  it('-f ipv4 lists the entries conntrack -L -f ipv4 listed (timeouts aside)', () => {
-    const run = natsim('conntrack', '-f', 'ipv4', '--node', dir, `${dir}/capture.pcap`);
+  it('-f ipv4 lists the entries conntrack -L -f ipv4 listed (timeouts aside)', async () => {
+    const run = await natsim('conntrack', '-f', 'ipv4', '--node', dir, `${dir}/capture.pcap`);
     expect(run.code).toBe(0);
     expect(masked(lines(`${dir}/conntrack-L-ipv4.txt`))).toEqual(masked(run.stdout.split('\n').filter(Boolean)));
   });
 
-  it('the plain listing is the union of the two families (as conntrack-L.txt is)', () => {
+  it('the plain listing is the union of the two families (as conntrack-L.txt is)', async () => {
     expect(masked(lines(`${dir}/conntrack-L.txt`))).toEqual(masked([...lines(`${dir}/conntrack-L-ipv4.txt`), ...lines(`${dir}/conntrack-L-ipv6.txt`)]));
-    const v6 = natsim('conntrack', '-f', 'ipv6', '--node', dir, `${dir}/capture.pcap`);
+    const v6 = await natsim('conntrack', '-f', 'ipv6', '--node', dir, `${dir}/capture.pcap`);
     expect(v6.stdout.split('\n').filter(Boolean).every((l) => l.includes('src=fd00:'))).toBe(true);
   });
 
-  it('refuses another family by name', () => {
-    const run = natsim('conntrack', '-f', 'arp', '--node', dir, `${dir}/capture.pcap`);
+  it('refuses another family by name', async () => {
+    const run = await natsim('conntrack', '-f', 'arp', '--node', dir, `${dir}/capture.pcap`);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/ipv4, ipv6/);
   });

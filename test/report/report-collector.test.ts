@@ -16,7 +16,7 @@ import { reportPage } from '../../src/report/html/page.js';
 import { StatsSampler } from '../../src/report/html/stats-sampler.js';
 import { ConntrackStats, STAT_NAMES } from '../../src/netfilter/conntrack/stats.js';
 import type { TraceSink } from '../../src/trace/events.js';
-import { tempDir } from '../cli/helpers.js';
+import { MemoryStream, tempDir } from '../cli/helpers.js';
 
 const PACKETS = 60_000;
 
@@ -38,7 +38,7 @@ describe('the report collector on a 60,000-packet capture', () => {
         collector.emit(e);
       },
     };
-    const result = await runInput(pcap, { quiet: true, onHost: collector.onHost }, () => tee);
+    const result = await runInput(pcap, { quiet: true, onHost: collector.onHost, stderr: new MemoryStream() }, () => tee);
     data = collector.finish(pcap, result.endTime);
     handled = counted.size;
   });

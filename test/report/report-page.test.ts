@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { natsim, tempDir } from '../cli/helpers.js';
+import { MemoryStream, natsim, tempDir } from '../cli/helpers.js';
 import { dumpDom, Page, requireChromium, screenshot } from './chromium.js';
 import { reportCommand } from '../../src/cli/report.js';
 import type { FindingsSource } from '../../src/report/html/findings.js';
@@ -16,9 +16,9 @@ import { LineCollector } from '../../src/trace/output.js';
 
 const CLASH = 'fixtures/kernel/snat-fixed-port-clash';
 
-function report(dir: string, name: string, ...args: string[]): string {
+async function report(dir: string, name: string, ...args: string[]): Promise<string> {
   const out = join(dir, `${name}.html`);
-  const r = natsim('report', ...args, '-o', out);
+  const r = await natsim('report', ...args, '-o', out);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return out;
@@ -43,15 +43,15 @@ describe('natsim report in chromium', () => {
     dir = tempDir();
   });
 
-  it('is one file that fetches nothing', () => {
-    const page = readFileSync(report(dir, 'icmp', 'fixtures/seeds/icmp-masquerade.yaml'), 'utf8');
+  it('is one file that fetches nothing', async () => {
+    const page = readFileSync(await report(dir, 'icmp', 'fixtures/seeds/icmp-masquerade.yaml'), 'utf8');
     expect(page).not.toMatch(/<(script|link|img)[^>]+(src|href)=/);
     expect(page).not.toMatch(/https?:\/\//);
   });
 
-  it('shows the icmp-masquerade seed: its flow, the MASQUERADE rule and the NAT on the wire', () => {
+  it('shows the icmp-masquerade seed: its flow, the MASQUERADE rule and the NAT on the wire', async () => {
     requireChromium();
-    const dom = dumpDom(report(dir, 'icmp', 'fixtures/seeds/icmp-masquerade.yaml'));
+    const dom = dumpDom(await report(dir, 'icmp', 'fixtures/seeds/icmp-masquerade.yaml'));
     expect(dom).toContain('data-ready="true"');
     const t = text(dom);
     expect(t).toContain('Netfilter hooks of rt1');
@@ -71,9 +71,9 @@ describe('natsim report in chromium', () => {
     expect(dom).toMatch(/<li data-op="4\/100\/nf_nat_ipv4_out" class="passed changed">/);
   });
 
-  it('shows the kernel recording with a clash: the failed flow, its six drops at confirm, the states and the counters', () => {
+  it('shows the kernel recording with a clash: the failed flow, its six drops at confirm, the states and the counters', async () => {
     requireChromium();
-    const dom = dumpDom(report(dir, 'clash', `${CLASH}/capture.pcap`, '--node', CLASH));
+    const dom = dumpDom(await report(dir, 'clash', `${CLASH}/capture.pcap`, '--node', CLASH));
     expect(dom).toContain('data-ready="true"');
     const t = text(dom);
     expect(t).toContain('2 flows, 1 failed, 1 conntrack entries');
@@ -95,10 +95,10 @@ describe('natsim report in chromium', () => {
     expect(dom).toMatch(/<li data-op="4\/2147483647\/nf_confirm" class="passed bad">/);
   });
 
-  it('shows an IPv6 recording by its IPv6 addresses: bracketed with ports, ICMPv6 by type, findings linked', () => {
+  it('shows an IPv6 recording by its IPv6 addresses: bracketed with ports, ICMPv6 by type, findings linked', async () => {
     requireChromium();
     const IP6 = 'fixtures/kernel/ip6-masq-router';
-    const dom = dumpDom(report(dir, 'ip6', `${IP6}/capture.pcap`, '--node', IP6));
+    const dom = dumpDom(await report(dir, 'ip6', `${IP6}/capture.pcap`, '--node', IP6));
     expect(dom).toContain('data-ready="true"');
     const t = text(dom);
     expect(t).toContain('Flow 2: tcp [fd00:3::1]:43000 → [fd00:206::1]:80');
@@ -114,7 +114,7 @@ describe('natsim report in chromium', () => {
 
   it('selects a packet with the keyboard: Tab to its button, Enter, and its path is drawn', async () => {
     requireChromium();
-    const page = await Page.open(report(dir, 'clash', `${CLASH}/capture.pcap`, '--node', CLASH));
+    const page = await Page.open(await report(dir, 'clash', `${CLASH}/capture.pcap`, '--node', CLASH));
     try {
       await page.until('document.body.dataset.ready === "true"');
       expect(await page.evaluate('document.body.dataset.selected')).toBe('4');
@@ -145,7 +145,7 @@ describe('natsim report in chromium', () => {
         { severity: 'problem', title: `nat-clash on ${result.hosts[0]!.name}`, detail: 'SNAT to one port: the tuple is taken', packets: [{ flow: clash, time: 1_016_065_000 }, { flow: clash, time: 99e9 }] },
       ],
     };
-    await reportCommand(`${CLASH}/capture.pcap`, { node: CLASH, quiet: true, output: out }, new LineCollector(), source);
+    await reportCommand(`${CLASH}/capture.pcap`, { node: CLASH, quiet: true, output: out, stderr: new MemoryStream() }, new LineCollector(), source);
     const page = await Page.open(out);
     try {
       await page.until('document.body.dataset.ready === "true"');
@@ -161,10 +161,10 @@ describe('natsim report in chromium', () => {
     }
   });
 
-  it('takes a screenshot of the page', () => {
+  it('takes a screenshot of the page', async () => {
     requireChromium();
     const png = join(dir, 'report.png');
-    screenshot(report(dir, 'clash', `${CLASH}/capture.pcap`, '--node', CLASH), png, 1280, 1600);
+    screenshot(await report(dir, 'clash', `${CLASH}/capture.pcap`, '--node', CLASH), png, 1280, 1600);
     const bytes = readFileSync(png);
     expect(bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
     // a blank page compresses to a few kilobytes; this one has diagrams and text

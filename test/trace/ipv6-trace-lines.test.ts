@@ -40,15 +40,15 @@ describe('the IPv6 trace lines', () => {
 describe('IPv6 in the other trace styles (ip6-masq-router recording)', () => {
   const CAPTURE = 'fixtures/kernel/ip6-masq-router/capture.pcap';
 
-  it('--json gives IPv6 addresses as text', () => {
-    const run = natsim('trace', CAPTURE, '--json');
+  it('--json gives IPv6 addresses as text', async () => {
+    const run = await natsim('trace', CAPTURE, '--json');
     expect(run.code).toBe(0);
     const first = JSON.parse(run.stdout.split('\n')[0]!);
     expect(first.pkt).toMatchObject({ saddr: 'fd00:3::1', daddr: 'fd00:206::1', proto: 58 });
   });
 
-  it('--json names an IPv6 packet\'s flow label and hop limit as such, not as an IP id and a TTL', () => {
-    const run = natsim('trace', CAPTURE, '--json');
+  it('--json names an IPv6 packet\'s flow label and hop limit as such, not as an IP id and a TTL', async () => {
+    const run = await natsim('trace', CAPTURE, '--json');
     const pkts = run.stdout.trim().split('\n').map((l) => JSON.parse(l).pkt).filter((p) => p !== undefined);
     expect(pkts.length).toBeGreaterThan(0);
     for (const p of pkts) {
@@ -59,8 +59,8 @@ describe('IPv6 in the other trace styles (ip6-masq-router recording)', () => {
     expect(pkts[0]).toMatchObject({ hopLimit: 64 });
   });
 
-  it('--style masq names the IPv6 fields and prints the addresses compressed', () => {
-    const run = natsim('trace', CAPTURE, '--style', 'masq');
+  it('--style masq names the IPv6 fields and prints the addresses compressed', async () => {
+    const run = await natsim('trace', CAPTURE, '--style', 'masq');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/REPLY: outgoing interface: eth0, src-ipv6:fd00:206::1, src-port:\d+, dst-ipv6:fd00:206::250, dst-port:\d+/);
     expect(run.stdout).not.toContain('ipv4');

@@ -22,8 +22,8 @@ interface JsonResult {
   note: string | null;
 }
 
-function verifyJson(capture: string, node: string) {
-  const run = natsim('verify', capture, '--node', node, '--json');
+async function verifyJson(capture: string, node: string) {
+  const run = await natsim('verify', capture, '--node', node, '--json');
   expect(run.stderr).toBe('');
   return { code: run.code, out: JSON.parse(run.stdout) as { ruleset: string; rulesetChoice: string; packets: JsonResult[]; summary: { matched: number; total: number; line: string } } };
 }
@@ -31,8 +31,8 @@ function verifyJson(capture: string, node: string) {
 describe.each(CASES)('natsim verify on fixtures/kernel/%s', (name) => {
   const dir = `fixtures/kernel/${name}`;
 
-  it('matches every packet the kernel sent and exits 0', () => {
-    const run = natsim('verify', `${dir}/capture.pcap`, '--node', dir);
+  it('matches every packet the kernel sent and exits 0', async () => {
+    const run = await natsim('verify', `${dir}/capture.pcap`, '--node', dir);
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/: using (nft-ruleset|iptables-save|iptables-legacy-save|ip6tables-save)\.txt/);
@@ -42,8 +42,8 @@ describe.each(CASES)('natsim verify on fixtures/kernel/%s', (name) => {
     expect(run.stdout).not.toMatch(/^(differs|missing|extra) /m);
   });
 
-  it('--json gives every packet as a match', () => {
-    const { code, out } = verifyJson(`${dir}/capture.pcap`, dir);
+  it('--json gives every packet as a match', async () => {
+    const { code, out } = await verifyJson(`${dir}/capture.pcap`, dir);
     expect(code).toBe(0);
     expect(out.packets.length).toBeGreaterThan(0);
     expect(out.packets.every((p) => p.outcome === 'match')).toBe(true);
@@ -55,9 +55,9 @@ describe.each(CASES)('natsim verify on fixtures/kernel/%s', (name) => {
 describe('natsim verify on fixtures/kernel/pcapng-capture/capture.pcapng (dumpcap’s file, read as pcapng)', () => {
   const dir = 'fixtures/kernel/pcapng-capture';
 
-  it('matches every packet, as its classic-pcap copy does', () => {
-    const ng = verifyJson(`${dir}/capture.pcapng`, dir);
-    const pcap = verifyJson(`${dir}/capture.pcap`, dir);
+  it('matches every packet, as its classic-pcap copy does', async () => {
+    const ng = await verifyJson(`${dir}/capture.pcapng`, dir);
+    const pcap = await verifyJson(`${dir}/capture.pcap`, dir);
     expect(ng.code).toBe(0);
     expect(ng.out.summary.line).toBe('verify: 16/16 packets match');
     expect(ng.out.packets.map((p) => [p.outcome, p.kernel?.summary])).toEqual(pcap.out.packets.map((p) => [p.outcome, p.kernel?.summary]));
@@ -67,16 +67,16 @@ describe('natsim verify on fixtures/kernel/pcapng-capture/capture.pcapng (dumpca
 describe('natsim verify on fixtures/kernel/icmp-error-related', () => {
   const dir = 'fixtures/kernel/icmp-error-related';
 
-  it('where the kernel’s ARP for 192.168.206.99 failed, sends its host unreachable too, instead of the packet', () => {
-    const { code, out } = verifyJson(`${dir}/capture.pcap`, dir);
+  it('where the kernel’s ARP for 192.168.206.99 failed, sends its host unreachable too, instead of the packet', async () => {
+    const { code, out } = await verifyJson(`${dir}/capture.pcap`, dir);
     expect(code).toBe(0);
     const failure = out.packets.find((p) => /^ICMP 192\.168\.206\.250 > 10\.0\.3\.1 type 3 code 1 /.test(p.kernel?.summary ?? ''));
     expect(failure?.outcome).toBe('match');
     expect(out.packets.some((p) => /> 192\.168\.206\.99:/.test(p.natsim?.summary ?? ''))).toBe(false);
   });
 
-  it('takes rt’s own errors as matches although their IP ids are rt’s own choice', () => {
-    const { out } = verifyJson(`${dir}/capture.pcap`, dir);
+  it('takes rt’s own errors as matches although their IP ids are rt’s own choice', async () => {
+    const { out } = await verifyJson(`${dir}/capture.pcap`, dir);
     const own = out.packets.filter((p) => p.outcome === 'match' && p.note !== null);
     expect(own.map((p) => p.kernel!.summary.split(' type ')[0])).toEqual(['ICMP 10.0.3.254 > 10.0.3.1', 'ICMP 192.168.206.250 > 10.0.3.1']);
     expect(own[0]!.differences.map((d) => d.field)).toContain('ip id');
@@ -84,8 +84,8 @@ describe('natsim verify on fixtures/kernel/icmp-error-related', () => {
 });
 
 describe('natsim verify on the IPv6 recordings (issue 18)', () => {
-  it('ip6-masq-router: masquerades ping6, TCP and UDP to fd00:206::250 and de-NATs the replies and the port unreachable', () => {
-    const { code, out } = verifyJson('fixtures/kernel/ip6-masq-router/capture.pcap', 'fixtures/kernel/ip6-masq-router');
+  it('ip6-masq-router: masquerades ping6, TCP and UDP to fd00:206::250 and de-NATs the replies and the port unreachable', async () => {
+    const { code, out } = await verifyJson('fixtures/kernel/ip6-masq-router/capture.pcap', 'fixtures/kernel/ip6-masq-router');
     expect(code).toBe(0);
     const summaries = out.packets.map((p) => p.kernel?.summary ?? '');
     expect(summaries.filter((s) => s.startsWith('ICMPv6 fd00:206::250 > fd00:206::1 type 128 id 16962'))).toHaveLength(3);
@@ -95,8 +95,8 @@ describe('natsim verify on the IPv6 recordings (issue 18)', () => {
     expect(unreach).toMatchObject({ outcome: 'match', note: null, differences: [] });
   });
 
-  it("ip6-masq-router: rt's own time exceeded and address unreachable match but for the kernel's flow label", () => {
-    const { out } = verifyJson('fixtures/kernel/ip6-masq-router/capture.pcap', 'fixtures/kernel/ip6-masq-router');
+  it("ip6-masq-router: rt's own time exceeded and address unreachable match but for the kernel's flow label", async () => {
+    const { out } = await verifyJson('fixtures/kernel/ip6-masq-router/capture.pcap', 'fixtures/kernel/ip6-masq-router');
     const own = out.packets.filter((p) => p.note !== null);
     // time exceeded from fd00:3::254 (ip6_forward, hop limit 1); address unreachable about the NATed
     // datagram after the failed solicitations, NATed back in rt's output (fd00:206::250 > fd00:3::1)
@@ -108,16 +108,16 @@ describe('natsim verify on the IPv6 recordings (issue 18)', () => {
     expect(out.packets.some((p) => /fd00:206::99/.test(p.natsim?.summary.split(' type ')[0] ?? ''))).toBe(false);
   });
 
-  it('dnat66-port-forward: DNAT to [fd00:3::2]:8080 and back, and the RST from rt', () => {
-    const { code, out } = verifyJson('fixtures/kernel/dnat66-port-forward/capture.pcap', 'fixtures/kernel/dnat66-port-forward');
+  it('dnat66-port-forward: DNAT to [fd00:3::2]:8080 and back, and the RST from rt', async () => {
+    const { code, out } = await verifyJson('fixtures/kernel/dnat66-port-forward/capture.pcap', 'fixtures/kernel/dnat66-port-forward');
     expect(code).toBe(0);
     const summaries = out.packets.map((p) => p.natsim?.summary ?? '');
     expect(summaries.filter((s) => / > \[fd00:3::2\]:8080 \[SYN\]/.test(s))).toHaveLength(3);
     expect(summaries.some((s) => s.startsWith('TCP [fd00:206::250]:81 > [fd00:206::1]:41004 [RST|ACK]'))).toBe(true);
   });
 
-  it('dual-stack-router: both families through one inet table, compared alike', () => {
-    const { code, out } = verifyJson('fixtures/kernel/dual-stack-router/capture.pcap', 'fixtures/kernel/dual-stack-router');
+  it('dual-stack-router: both families through one inet table, compared alike', async () => {
+    const { code, out } = await verifyJson('fixtures/kernel/dual-stack-router/capture.pcap', 'fixtures/kernel/dual-stack-router');
     expect(code).toBe(0);
     // describePacket writes IPv6 ports as [addr]:port and ICMPv6 by name
     const kinds = out.packets.map((p) => (/^ICMPv6 |\[/.test(p.kernel!.summary) ? 6 : 4));
@@ -143,7 +143,7 @@ describe('natsim verify on a tampered capture', () => {
   const tmp = tempDir();
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it('reports the one changed Out packet as differing in its TTL, and exits 1', () => {
+  it('reports the one changed Out packet as differing in its TTL, and exits 1', async () => {
     const src = 'fixtures/kernel/tcp-lifecycle';
     const pcap = readFileSync(`${src}/capture.pcap`);
     const outs = outPayloadOffsets(pcap);
@@ -153,26 +153,26 @@ describe('natsim verify on a tampered capture', () => {
     pcap[ip + 8] = ttl - 1;
     const file = join(tmp, 'capture.pcap');
     writeFileSync(file, pcap);
-    const { code, out } = verifyJson(file, src);
+    const { code, out } = await verifyJson(file, src);
     expect(code).toBe(1);
     const bad = out.packets.filter((p) => p.outcome !== 'match');
     expect(bad).toHaveLength(1);
     expect(bad[0]).toMatchObject({ outcome: 'differs', kernel: { index: 4 }, natsim: { index: 4 } });
     expect(bad[0]!.differences).toEqual([{ field: 'ttl', kernel: String(ttl - 1), natsim: String(ttl) }]);
     expect(out.summary.matched).toBe(out.summary.total - 1);
-    const text = natsim('verify', file, '--node', src);
+    const text = await natsim('verify', file, '--node', src);
     expect(text.code).toBe(1);
     expect(text.stdout).toContain(`ttl: kernel ${ttl - 1}, natsim ${ttl}`);
   });
 
-  it('reports a changed source address field by field', () => {
+  it('reports a changed source address field by field', async () => {
     const src = 'fixtures/kernel/masq-to-ports-multi-ip';
     const pcap = readFileSync(`${src}/capture.pcap`);
     const ip = outPayloadOffsets(pcap)[0]!;
     pcap[ip + 15] = pcap[ip + 15]! ^ 1; // last byte of saddr
     const file = join(tmp, 'masq.pcap');
     writeFileSync(file, pcap);
-    const { code, out } = verifyJson(file, src);
+    const { code, out } = await verifyJson(file, src);
     expect(code).toBe(1);
     const bad = out.packets.filter((p) => p.outcome !== 'match');
     expect(bad).toHaveLength(1);
@@ -180,9 +180,9 @@ describe('natsim verify on a tampered capture', () => {
     expect(bad[0]!.differences.map((d) => d.field)).toContain('saddr');
   });
 
-  it('exits 2 naming the file when the node folder is not one', () => {
+  it('exits 2 naming the file when the node folder is not one', async () => {
     copyFileSync('fixtures/kernel/icmp-masq/capture.pcap', join(tmp, 'x.pcap'));
-    const run = natsim('verify', join(tmp, 'x.pcap'), '--node', join(tmp, 'nowhere'));
+    const run = await natsim('verify', join(tmp, 'x.pcap'), '--node', join(tmp, 'nowhere'));
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(join(tmp, 'nowhere'));
   });
@@ -235,12 +235,12 @@ describe('verifyPackets alignment', () => {
 });
 
 describe('natsim verify with a deliberately wrong ruleset', () => {
-  it('fails, naming the first differing packet and field', () => {
+  it('fails, naming the first differing packet and field', async () => {
     const dir = join(tempDir(), 'rt');
     mkdirSync(dir);
     for (const f of readdirSync('fixtures/kernel/icmp-masq')) copyFileSync(join('fixtures/kernel/icmp-masq', f), join(dir, f));
     writeFileSync(join(dir, 'nft-ruleset.txt'), readFileSync(join(dir, 'nft-ruleset.txt'), 'utf8').replace('masquerade', 'snat to 192.168.206.77'));
-    const run = natsim('verify', join(dir, 'capture.pcap'), '--node', dir);
+    const run = await natsim('verify', join(dir, 'capture.pcap'), '--node', dir);
     expect(run.code).toBe(1);
     const first = run.stdout.split('\n').find((l) => /^(differs|missing|extra) /.test(l))!;
     expect(first).toMatch(/^differs /);
