@@ -112,16 +112,23 @@ export async function fatesRun(input: string, options: RunOptions): Promise<Host
   return collectors.map(hostFates);
 }
 
-/** The changed replay in a worker thread. */
-export function fatesInWorker(input: string, options: RunOptions, changes: DiffChanges): Promise<HostFates[]> {
+/** The changed replay's fates, and the lines it had for stderr (the caller writes those the unchanged replay did not). */
+export interface WorkerFates {
+  readonly hosts: HostFates[];
+  readonly stderr: readonly string[];
+}
+
+/** The changed replay in a worker thread. When it fails, its stderr lines are written before the error. */
+export function fatesInWorker(input: string, options: RunOptions, changes: DiffChanges): Promise<WorkerFates> {
   const { probeFor: _p, alter: _a, origin: _o, stderr, ...plain } = options;
   const workerOptions: WorkerRunOptions = { ...plain, quiet: true };
   const worker = new Worker(new URL('./diff-worker.js', import.meta.url), { workerData: { input, options: workerOptions, changes } });
   return new Promise((resolve, reject) => {
     worker.once('message', (reply: WorkerReply) => {
-      for (const line of reply.stderr) stderr.line(line);
-      if ('error' in reply) reject(reply.usage ? new UsageError(reply.error) : new Error(reply.error));
-      else resolve(reply.hosts.map(fromWorkerHost));
+      if ('error' in reply) {
+        for (const line of reply.stderr) stderr.line(line);
+        reject(reply.usage ? new UsageError(reply.error) : new Error(reply.error));
+      } else resolve({ hosts: reply.hosts.map(fromWorkerHost), stderr: reply.stderr });
     });
     worker.once('error', reject);
   });

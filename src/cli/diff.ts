@@ -7,6 +7,7 @@
 import { counterChanges, flowChanges } from '../explain/diff.js';
 import { diffJson, diffText } from '../explain/render-diff.js';
 import type { LineSink } from '../trace/sinks.js';
+import type { LineStream } from './io.js';
 import { changedOptions, fatesInWorker, fatesRun, type DiffChanges } from './diff-run.js';
 import { isCapture, type RunOptions } from './run-input.js';
 import { UsageError } from './usage-error.js';
@@ -23,7 +24,12 @@ export async function diffCommand(input: string, options: DiffOptions, out: Line
   }
   if (changes.setNode !== undefined && !isCapture(input)) throw new UsageError(`--set-node replaces the node snapshot of a capture; ${input} is a scenario`);
   changedOptions(run, changes); // a bad change is a usage error before either replay
-  const [before, after] = await Promise.all([fatesRun(input, run), fatesInWorker(input, run, changes)]);
+  // both replays read the same input: a note or warning on it is written once, not once per replay
+  const written = new Set<string>();
+  const stderr: LineStream = { line: (text) => (written.add(text), run.stderr.line(text)), terminal: run.stderr.terminal };
+  const [before, changed] = await Promise.all([fatesRun(input, { ...run, stderr }), fatesInWorker(input, run, changes)]);
+  for (const line of changed.stderr) if (!written.has(line)) run.stderr.line(line);
+  const after = changed.hosts;
   let moved = 0;
   for (const [i, b] of before.entries()) {
     const a = after[i]!;

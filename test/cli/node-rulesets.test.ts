@@ -24,4 +24,9 @@ describe('iptables-save.txt with "incompatible base-chains"', () => {
     expect(run.stderr.startsWith(note)).toBe(true);
     expect(run.stdout).toBe((await natsim('conntrack', `${CASE}/capture.pcap`, '--node', CASE)).stdout);
   });
+
+  it('diff, which replays the input twice, says it once', async () => {
+    const run = await natsim('diff', `${CASE}/capture.pcap`, '--node', taintedNode(TAINTED_SAVE), '--sysctl', 'net.netfilter.nf_conntrack_max=1000');
+    expect([run.code, run.stderr]).toEqual([0, note]);
+  });
 });
