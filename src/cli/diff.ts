@@ -26,7 +26,13 @@ export async function diffCommand(input: string, options: DiffOptions, out: Line
   changedOptions(run, changes); // a bad change is a usage error before either replay
   // both replays read the same input: a note or warning on it is written once, not once per replay
   const written = new Set<string>();
-  const stderr: LineStream = { line: (text) => (written.add(text), run.stderr.line(text)), terminal: run.stderr.terminal };
+  const stderr: LineStream = {
+    line: (text) => {
+      written.add(text);
+      run.stderr.line(text);
+    },
+    terminal: run.stderr.terminal,
+  };
   const [before, changed] = await Promise.all([fatesRun(input, { ...run, stderr }), fatesInWorker(input, run, changes)]);
   for (const line of changed.stderr) if (!written.has(line)) run.stderr.line(line);
   const after = changed.hosts;

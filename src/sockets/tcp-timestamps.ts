@@ -14,8 +14,8 @@
  */
 import type { Sysctl } from '../host/sysctl.js';
 import type { TsOption } from '../packet/build.js';
-import type { L3Packet } from '../packet/l3-packet.js';
-import { ipv6Bytes, isIpv6 } from '../packet/ipv6-addr.js';
+import { readU32, type L3Packet } from '../packet/l3-packet.js';
+import { inetAddrWords } from '../packet/inet-addr.js';
 import { jhash2 } from '../netfilter/nat/jhash.js';
 
 /** TCPOLEN_TSTAMP_ALIGNED: the option with its two NOPs, what it takes from the MSS (tcp_current_mss). */
@@ -34,7 +34,7 @@ export function timestampsOn(sysctl: Sysctl): boolean {
 /** secure_tcp_ts_off (secure_tcpv6_ts_off): the TSval offset for local → remote; 0 unless the sysctl is 1. */
 export function tsOffset(sysctl: Sysctl, secret: number, local: number, remote: number): number {
   if (sysctl.num('net.ipv4.tcp_timestamps') !== 1) return 0;
-  return jhash2([...addrWords(local), ...addrWords(remote)], secret);
+  return jhash2([...Array.from(inetAddrWords(local)), ...Array.from(inetAddrWords(remote))], secret);
 }
 
 /** tcp_skb_timestamp_ts (ms resolution, no usec_ts route feature) plus the offset, in 32 bits. */
@@ -58,7 +58,7 @@ export function readTimestamp(p: L3Packet): TsOption | null {
     }
     const size = d[at + 1] ?? 0;
     if (size < 2 || at + size > end) return null;
-    if (kind === TCPOPT_TIMESTAMP && size === TCPOLEN_TIMESTAMP) return { val: u32(d, at + 2), ecr: u32(d, at + 6) };
+    if (kind === TCPOPT_TIMESTAMP && size === TCPOLEN_TIMESTAMP) return { val: readU32(d, at + 2), ecr: readU32(d, at + 6) };
     at += size;
   }
   return null;
@@ -67,14 +67,4 @@ export function readTimestamp(p: L3Packet): TsOption | null {
 /** tcp_paws_check's order: `val` is not older than `recent` (in sequence-space arithmetic). */
 export function notOlder(val: number, recent: number): boolean {
   return ((val - recent) | 0) >= 0;
-}
-
-function u32(d: Uint8Array, at: number): number {
-  return ((d[at]! << 24) | (d[at + 1]! << 16) | (d[at + 2]! << 8) | d[at + 3]!) >>> 0;
-}
-
-function addrWords(addr: number): number[] {
-  if (!isIpv6(addr)) return [addr >>> 0];
-  const b = ipv6Bytes(addr);
-  return [0, 4, 8, 12].map((i) => u32(b, i));
 }
