@@ -23,13 +23,13 @@ export const IPV6_HANDLE_BASE = 2 ** 32;
 let table = new Uint32Array(4 * 1024);
 /** Addresses interned. */
 let count = 0;
-/** A 32-bit fold of each address, for hashing tuples by the address (not by the handle). */
-let folds = new Uint32Array(1024);
 /**
  * The interning table, open addressing: index + 1 of the address in each slot (0: free), found
  * from the address's fold. No key is made per lookup: every packet's two addresses come here.
  */
 let slots = new Int32Array(1024);
+/** 32 − log2(slots.length): a fold's slot is its top bits after a Fibonacci multiply (firstSlot). */
+let slotShift = 22;
 
 function fold(w0: number, w1: number, w2: number, w3: number): number {
   return (w0 ^ w1 ^ w2 ^ Math.imul(w3, 0x9e3779b1)) >>> 0;
@@ -57,46 +57,62 @@ export function handleOfWords(w: Uint32Array): number {
 function intern(w0: number, w1: number, w2: number, w3: number): number {
   const f = fold(w0, w1, w2, w3);
   const mask = slots.length - 1;
-  for (let i = f & mask; ; i = (i + 1) & mask) {
+  for (let i = firstSlot(f); ; i = (i + 1) & mask) {
     const slot = slots[i]!;
     if (slot === 0) break;
     const at = 4 * (slot - 1);
     if (table[at] === w0 && table[at + 1] === w1 && table[at + 2] === w2 && table[at + 3] === w3) return IPV6_HANDLE_BASE + slot - 1;
   }
   const index = count++;
-  if (index === folds.length) grow();
   const at = 4 * index;
+  if (at === table.length) grow();
   table[at] = w0;
   table[at + 1] = w1;
   table[at + 2] = w2;
   table[at + 3] = w3;
-  folds[index] = f;
-  if (2 * count > slots.length) rehash(2 * slots.length);
+  if (4 * count > 3 * slots.length) rehash(2 * slots.length);
   else place(index);
   return IPV6_HANDLE_BASE + index;
 }
 
-/** Doubles the address and fold arrays. */
+/** Doubles the address array. */
 function grow(): void {
   const words = new Uint32Array(2 * table.length);
   words.set(table);
   table = words;
-  const f = new Uint32Array(2 * folds.length);
-  f.set(folds);
-  folds = f;
+}
+
+/** The fold of address `index`, from its words (kept nowhere else: 4 bytes an address saved for 4 loads). */
+function foldAt(index: number): number {
+  const at = 4 * index;
+  return fold(table[at]!, table[at + 1]!, table[at + 2]!, table[at + 3]!);
 }
 
 /** Puts address `index` in the first free slot after its fold. */
 function place(index: number): void {
   const mask = slots.length - 1;
-  let i = folds[index]! & mask;
+  let i = firstSlot(foldAt(index));
   while (slots[i] !== 0) i = (i + 1) & mask;
   slots[i] = index + 1;
 }
 
-/** A table of `size` slots holding every address (kept at most half full, so probes stay short). */
+/**
+ * Where a fold's probe starts: its top bits after a multiply by 2^32/φ, which spreads addresses
+ * that differ only in high bits (an interface identifier's upper half) as well as those that
+ * differ in the low ones.
+ */
+function firstSlot(f: number): number {
+  return Math.imul(f, 0x9e3779b1) >>> slotShift;
+}
+
+/**
+ * A table of `size` slots holding every address, kept at most three-quarters full: a hit, what
+ * nearly every packet's address is, probes 2.5 slots on average at the fullest, and the slots cost
+ * 5-11 bytes an address instead of the 8-16 of a half-full table.
+ */
 function rehash(size: number): void {
   slots = new Int32Array(size);
+  slotShift = 32 - Math.log2(size);
   for (let i = 0; i < count; i++) place(i);
 }
 
@@ -146,7 +162,7 @@ export function handleFrom(table: Uint32Array, addr: number): number {
 
 /** A 32-bit value of the address itself, the same in every run whatever order addresses were met in. */
 export function ipv6Fold(handle: number): number {
-  return folds[handle - IPV6_HANDLE_BASE]!;
+  return foldAt(handle - IPV6_HANDLE_BASE);
 }
 
 /**

@@ -4,15 +4,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Conn, Status } from '../../src/netfilter/conntrack/conn.js';
-import { ExpiryWheel, NO_SLOT } from '../../src/netfilter/conntrack/expiry.js';
-import { tupleSlab } from '../../src/netfilter/conntrack/tuplehash.js';
+import { Conn, NO_SLOT, Status } from '../../src/netfilter/conntrack/conn.js';
+import { ExpiryWheel } from '../../src/netfilter/conntrack/expiry.js';
+import { connSlab } from '../../src/netfilter/conntrack/conn-record.js';
 import { invertTuple, Tuple } from '../../src/netfilter/conntrack/tuple.js';
 
 const S = 1e9;
 let id = 0;
 /** The entries' tuple records (the wheel needs no table). */
-const SLAB = tupleSlab();
+const SLAB = connSlab();
 function entry(timeout: number): Conn {
   const orig = new Tuple(0x0a000001, 1000 + id, 0x0a000002, 80, 17);
   const ct = new Conn(SLAB, ++id, orig, invertTuple(orig)!);

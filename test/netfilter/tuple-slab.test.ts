@@ -1,8 +1,9 @@
 /**
- * The conntrack table over the flat tuple storage (conntrack/tuplehash.ts, table.ts): under any
- * churn of inserts, reply-only inserts, removals and releases, with records reused and the slab
- * growing, the table finds exactly what a plain map of tuples holds, in the right direction;
- * a released entry keeps its tuples while its record serves another.
+ * The conntrack table over the flat entry storage (conntrack/conn-record.ts, tuplehash.ts,
+ * table.ts): under any churn of inserts, reply-only inserts, removals, releases and changes of
+ * an entry's scalar state, with records reused and the slab growing, the table finds exactly what
+ * a plain map of tuples holds, in the right direction; every entry reads back the state last given
+ * it, and a released entry keeps its tuples and state while its record serves another.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -26,9 +27,32 @@ function tuples(k: number): [Tuple, Tuple] {
 
 const key = (t: Tuple) => `${t.src}/${t.srcU}/${t.dst}/${t.dstU}/${t.proto}`;
 
+/** The scalar state an entry keeps in its record, as the Conn accessors give it back. */
+interface Scalars {
+  status: number;
+  refs: number;
+  timeout: number;
+  expirySlot: number;
+  mark: number;
+  masqIndex: number;
+  udpStreamTs: number;
+}
+const scalars = fc.record({
+  status: fc.integer({ min: 0, max: (1 << 14) - 1 }),
+  refs: fc.nat({ max: 8 }),
+  // virtual ns past 2^32 and fractions of one (a float64, not two int32 words)
+  timeout: fc.double({ min: 0, max: 2 ** 62, noNaN: true }),
+  expirySlot: fc.integer({ min: -1, max: 2 ** 31 - 1 }),
+  mark: fc.nat({ max: 2 ** 32 - 1 }),
+  masqIndex: fc.nat({ max: 1 << 16 }),
+  udpStreamTs: fc.double({ min: 0, max: 2 ** 62, noNaN: true }),
+});
+const scalarsOf = (ct: Conn): Scalars => ({ status: ct.status, refs: ct.refs, timeout: ct.timeout, expirySlot: ct.expirySlot, mark: ct.mark, masqIndex: ct.masqIndex, udpStreamTs: ct.udpStreamTs });
+
 const op = fc.oneof(
   fc.record({ kind: fc.constantFrom('insert' as const, 'reply-only' as const), k: fc.nat({ max: 60 }) }),
   fc.record({ kind: fc.constant('remove' as const), k: fc.nat({ max: 60 }) }),
+  fc.record({ kind: fc.constant('set' as const), k: fc.nat({ max: 60 }), to: scalars }),
 );
 
 describe('the conntrack table in flat storage', () => {
@@ -39,9 +63,17 @@ describe('the conntrack table in flat storage', () => {
         const live = new Map<number, Conn>();
         const released: [Conn, Tuple, Tuple][] = [];
         const model = new Map<string, [Conn, Dir]>();
+        const state = new Map<Conn, Scalars>();
         let id = 0;
         for (const o of ops) {
           const held = live.get(o.k);
+          if (o.kind === 'set') {
+            if (!held) continue;
+            // any state, but a reply-only entry stays one (connections() lists it by NAT_CLASH)
+            Object.assign(held, { ...o.to, status: (o.to.status & ~Status.NatClash) | (held.status & Status.NatClash) });
+            state.set(held, { ...o.to, status: held.status });
+            continue;
+          }
           if (o.kind === 'remove') {
             if (!held) continue;
             table.remove(held);
@@ -54,6 +86,8 @@ describe('the conntrack table in flat storage', () => {
           if (held) continue;
           const [orig, reply] = tuples(o.k);
           const ct = new Conn(table.records, ++id, orig, reply);
+          // a new entry's state: nothing set but its one use, and on no expiry slot
+          expect([ct.id, scalarsOf(ct)]).toEqual([id, { status: 0, refs: 1, timeout: 0, expirySlot: -1, mark: 0, masqIndex: 0, udpStreamTs: 0 }]);
           live.set(o.k, ct);
           if (o.kind === 'insert') {
             table.insert(ct);
@@ -62,6 +96,7 @@ describe('the conntrack table in flat storage', () => {
             ct.status |= Status.NatClash; // as nf_ct_resolve_clash_harder marks it
             table.insertReplyOnly(ct);
           }
+          state.set(ct, scalarsOf(ct));
           model.set(key(reply), [ct, Dir.Reply]);
         }
         expect(table.count).toBe(live.size);
@@ -72,10 +107,11 @@ describe('the conntrack table in flat storage', () => {
             expect(node === NO_NODE ? null : [table.conn(node), nodeDir(node)]).toEqual(want ?? null);
           }
         }
-        // every released entry still reads its own tuples, though its record was reused
+        // every released entry still reads its own tuples and state, though its record was reused
         for (const [ct, orig, reply] of released) {
-          expect([ct.row, key(ct.tuple(Dir.Original)), key(ct.tuple(Dir.Reply))]).toEqual([-1, key(orig), key(reply)]);
+          expect([ct.row, key(ct.tuple(Dir.Original)), key(ct.tuple(Dir.Reply)), scalarsOf(ct)]).toEqual([-1, key(orig), key(reply), state.get(ct)]);
         }
+        for (const ct of live.values()) expect(scalarsOf(ct)).toEqual(state.get(ct));
         expect(new Set([...table.connections()])).toEqual(new Set(live.values()));
         for (const ct of live.values()) {
           table.remove(ct);

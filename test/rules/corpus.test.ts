@@ -26,7 +26,7 @@ import fc from 'fast-check';
 import { NetDevice } from '../../src/host/device.js';
 import { CtInfo, Conn } from '../../src/netfilter/conntrack/conn.js';
 import { invertTuple, tupleFromPacket } from '../../src/netfilter/conntrack/tuple.js';
-import { tupleSlab } from '../../src/netfilter/conntrack/tuplehash.js';
+import { connSlab } from '../../src/netfilter/conntrack/conn-record.js';
 import type { Ipv4Packet } from '../../src/packet/ipv4.js';
 import { ETH0, ETH1, ip, udp } from './xt-helpers.js';
 
@@ -164,7 +164,7 @@ function verdictAt(file: string, chainName: string, pkt: Ipv4Packet, inDev: NetD
   const skb = new Skb(1, pkt, 0, 0, inDev);
   if (ctinfo !== null) {
     const orig = tupleFromPacket(pkt);
-    skb.ct = new Conn(tupleSlab(1), 1, orig, invertTuple(orig)!);
+    skb.ct = new Conn(connSlab(1), 1, orig, invertTuple(orig)!);
     skb.ctinfo = ctinfo;
   }
   const state = { hook: chain.base!.hook, in: inDev, out: outDev, trace: null, notes: [] };

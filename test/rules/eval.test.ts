@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CtInfo, Conn, Status } from '../../src/netfilter/conntrack/conn.js';
 import { invertTuple, tupleFromPacket } from '../../src/netfilter/conntrack/tuple.js';
-import { tupleSlab } from '../../src/netfilter/conntrack/tuplehash.js';
+import { connSlab } from '../../src/netfilter/conntrack/conn-record.js';
 import { Hook, Verdict } from '../../src/netfilter/constants.js';
 import { RuleContext } from '../../src/netfilter/rules/context.js';
 import { evaluateChain } from '../../src/netfilter/rules/eval.js';
@@ -51,7 +51,7 @@ const drops = (rules: string, pkt: Ipv4Packet, setup?: (skb: Skb) => void, nft =
 
 function tracked(skb: Skb, ctinfo: CtInfo, status = 0): void {
   const orig = tupleFromPacket(skb.pkt);
-  skb.ct = new Conn(tupleSlab(1), 1, orig, invertTuple(orig)!);
+  skb.ct = new Conn(connSlab(1), 1, orig, invertTuple(orig)!);
   skb.ct.status |= status;
   skb.ctinfo = ctinfo;
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CtInfo, Conn, Status } from '../../src/netfilter/conntrack/conn.js';
 import { invertTuple, tupleFromPacket } from '../../src/netfilter/conntrack/tuple.js';
-import { tupleSlab } from '../../src/netfilter/conntrack/tuplehash.js';
+import { connSlab } from '../../src/netfilter/conntrack/conn-record.js';
 import { Hook, Verdict } from '../../src/netfilter/constants.js';
 import type { Action, Table } from '../../src/netfilter/rules/model.js';
 import { lintRuleset, parseRuleset } from '../../src/netfilter/rules/parse.js';
@@ -48,7 +48,7 @@ const tcp = (dport: number, flags: number = TcpFlag.SYN, o: { syn?: { mss: numbe
 function tracked(ctinfo: CtInfo, status = 0): (skb: Skb) => void {
   return (skb) => {
     const orig = tupleFromPacket(skb.pkt);
-    skb.ct = new Conn(tupleSlab(1), 1, orig, invertTuple(orig)!);
+    skb.ct = new Conn(connSlab(1), 1, orig, invertTuple(orig)!);
     skb.ct.status |= status;
     skb.ctinfo = ctinfo;
   };

@@ -11,7 +11,7 @@ import { Fib, TABLE_LOCAL, TABLE_MAIN, type Route } from '../../src/host/fib.js'
 import { NetDevice } from '../../src/host/device.js';
 import { CtInfo, Conn } from '../../src/netfilter/conntrack/conn.js';
 import { invertTuple, tupleFromPacket } from '../../src/netfilter/conntrack/tuple.js';
-import { tupleSlab } from '../../src/netfilter/conntrack/tuplehash.js';
+import { connSlab } from '../../src/netfilter/conntrack/conn-record.js';
 import { Hook, Verdict } from '../../src/netfilter/constants.js';
 import { RuleContext } from '../../src/netfilter/rules/context.js';
 import { evaluateChain } from '../../src/netfilter/rules/eval.js';
@@ -40,7 +40,7 @@ function run(t: Table, pkt: Ipv4Packet, o: { seconds?: number; hook?: Hook; inde
   const skb = new Skb(1, pkt, (o.seconds ?? 0) * S, 0, indev);
   if (o.ct) {
     const orig = tupleFromPacket(pkt);
-    skb.ct = new Conn(tupleSlab(1), 1, orig, invertTuple(orig)!);
+    skb.ct = new Conn(connSlab(1), 1, orig, invertTuple(orig)!);
     skb.ctinfo = CtInfo.New;
   }
   const notes: string[] = [];

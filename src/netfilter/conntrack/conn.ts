@@ -3,7 +3,7 @@
  * ctinfo values a packet carries (include/uapi/linux/netfilter/nf_conntrack_common.h).
  */
 import { Dir, L3_IPV6, Tuple, tupleL3proto } from './tuple.js';
-import { TupleWord, recordWord, tupleWord } from './tuplehash.js';
+import { ConnDouble, ConnWord, recordDouble, recordWord, tupleWord } from './conn-record.js';
 import type { Slab } from './slab.js';
 import { IPV6_HANDLE_BASE } from '../../packet/ipv6-addr.js';
 import type { TcpConn } from './tcp.js';
@@ -42,29 +42,19 @@ export const Status = {
 } as const;
 export const IPS_NAT_MASK = Status.SrcNat | Status.DstNat;
 
+/** Conn.expirySlot of an entry the expiry wheel (conntrack/expiry.ts) does not hold: unconfirmed, or gone from the table. */
+export const NO_SLOT = -1;
+
+/**
+ * An entry. Its scalar state lives in its record (conntrack/conn-record.ts), read and written
+ * through the accessors below as if they were fields; the object holds the record and what
+ * points at other objects.
+ */
 export class Conn {
   /** The entry's record in `slab`. */
   private rec: number;
-  status = 0;
-  /**
-   * ct_general.use as far as natsim needs it: the packets holding the entry while it is
-   * unconfirmed (the one that made it, and each clone of it), so that it is freed with the last.
-   */
-  refs = 1;
-  /** Absolute expiry (virtual ns) once confirmed; the relative timeout (ns) before. */
-  timeout = 0;
-  /** The expiry wheel's slot holding the entry (conntrack/expiry.ts), or NO_SLOT (-1). */
-  expirySlot = -1;
   /** The next entry in this one's NAT bysource bucket (ct->nat_bysource; nat/bysource.ts). */
   bysourceNext: Conn | null = null;
-  mark = 0;
-  /**
-   * The nat extension's masq_index (struct nf_conn_nat): the interface MASQUERADE bound the
-   * entry to, whose going down would kill it; 0 when no MASQUERADE did (no interface is 0).
-   */
-  masqIndex = 0;
-  /** UDP: when the flow counts as a stream (ct->proto.udp.stream_ts). */
-  udpStreamTs = 0;
   /** TCP: the tracker's state (ct->proto.tcp), set by tcp_new. */
   tcp: TcpConn | null = null;
 
@@ -74,14 +64,85 @@ export class Conn {
      * record numbers are the table's nodes, until the entry is released; then a private copy.
      */
     private slab: Slab,
-    readonly id: number,
+    id: number,
     orig: Tuple,
     reply: Tuple,
   ) {
     this.rec = slab.alloc();
-    this.slab.words[recordWord(this.rec, TupleWord.L3Proto)] = tupleL3proto(orig.src, orig.proto);
+    const w = this.slab.words;
+    w[recordWord(this.rec, ConnWord.Id)] = id;
+    w[recordWord(this.rec, ConnWord.Use)] = 1;
+    w[recordWord(this.rec, ConnWord.ExpirySlot)] = NO_SLOT;
+    w[recordWord(this.rec, ConnWord.L3Proto)] = tupleL3proto(orig.src, orig.proto);
     this.store(Dir.Original, orig);
     this.store(Dir.Reply, reply);
+  }
+
+  /** The entry's id (ct id; natsim numbers entries per netns in the order they are made). */
+  get id(): number {
+    return this.word(ConnWord.Id);
+  }
+
+  /** ct->status: Status bits. */
+  get status(): number {
+    return this.word(ConnWord.Status);
+  }
+  set status(bits: number) {
+    this.setWord(ConnWord.Status, bits);
+  }
+
+  /**
+   * ct_general.use as far as natsim needs it: the packets holding the entry while it is
+   * unconfirmed (the one that made it, and each clone of it), so that it is freed with the last.
+   */
+  get refs(): number {
+    return this.word(ConnWord.Use);
+  }
+  set refs(n: number) {
+    this.setWord(ConnWord.Use, n);
+  }
+
+  /** Absolute expiry (virtual ns) once confirmed; the relative timeout (ns) before. */
+  get timeout(): number {
+    return this.slab.doubles[recordDouble(this.rec, ConnDouble.Timeout)]!;
+  }
+  set timeout(ns: number) {
+    this.slab.doubles[recordDouble(this.rec, ConnDouble.Timeout)] = ns;
+  }
+
+  /** The expiry wheel's slot holding the entry (conntrack/expiry.ts), or NO_SLOT. */
+  get expirySlot(): number {
+    return this.word(ConnWord.ExpirySlot);
+  }
+  set expirySlot(slot: number) {
+    this.setWord(ConnWord.ExpirySlot, slot);
+  }
+
+  /** ct->mark (u32). */
+  get mark(): number {
+    return this.word(ConnWord.Mark) >>> 0;
+  }
+  set mark(mark: number) {
+    this.setWord(ConnWord.Mark, mark);
+  }
+
+  /**
+   * The nat extension's masq_index (struct nf_conn_nat): the interface MASQUERADE bound the
+   * entry to, whose going down would kill it; 0 when no MASQUERADE did (no interface is 0).
+   */
+  get masqIndex(): number {
+    return this.word(ConnWord.MasqIndex);
+  }
+  set masqIndex(ifindex: number) {
+    this.setWord(ConnWord.MasqIndex, ifindex);
+  }
+
+  /** UDP: when the flow counts as a stream (ct->proto.udp.stream_ts). */
+  get udpStreamTs(): number {
+    return this.slab.doubles[recordDouble(this.rec, ConnDouble.UdpStreamTs)]!;
+  }
+  set udpStreamTs(ns: number) {
+    this.slab.doubles[recordDouble(this.rec, ConnDouble.UdpStreamTs)] = ns;
   }
 
   /** The entry's record in its table's slab, which numbers its table nodes; -1 once released. */
@@ -110,18 +171,18 @@ export class Conn {
   }
 
   src(dir: Dir): number {
-    return this.addr(tupleWord(this.rec, dir, TupleWord.Src));
+    return this.addr(tupleWord(this.rec, dir, ConnWord.Src));
   }
   dst(dir: Dir): number {
-    return this.addr(tupleWord(this.rec, dir, TupleWord.Dst));
+    return this.addr(tupleWord(this.rec, dir, ConnWord.Dst));
   }
   /** The source port, or the ICMP id. */
   srcU(dir: Dir): number {
-    return this.slab.words[tupleWord(this.rec, dir, TupleWord.Ports)]! >>> 16;
+    return this.slab.words[tupleWord(this.rec, dir, ConnWord.Ports)]! >>> 16;
   }
   /** The destination port, or ICMP type << 8 | code. */
   dstU(dir: Dir): number {
-    return this.slab.words[tupleWord(this.rec, dir, TupleWord.Ports)]! & 0xffff;
+    return this.slab.words[tupleWord(this.rec, dir, ConnWord.Ports)]! & 0xffff;
   }
 
   /** nf_ct_tuple_equal of tuplehash[dir] and `t`. */
@@ -166,7 +227,15 @@ export class Conn {
   }
 
   private get l3proto(): number {
-    return this.slab.words[recordWord(this.rec, TupleWord.L3Proto)]!;
+    return this.word(ConnWord.L3Proto);
+  }
+
+  private word(word: ConnWord): number {
+    return this.slab.words[recordWord(this.rec, word)]!;
+  }
+
+  private setWord(word: ConnWord, value: number): void {
+    this.slab.words[recordWord(this.rec, word)] = value;
   }
 
   private addr(word: number): number {
@@ -177,8 +246,8 @@ export class Conn {
   private store(dir: Dir, t: Tuple): void {
     const w = this.slab.words;
     const at = tupleWord(this.rec, dir, 0);
-    w[at + TupleWord.Src] = t.src;
-    w[at + TupleWord.Dst] = t.dst;
-    w[at + TupleWord.Ports] = (t.srcU << 16) | t.dstU;
+    w[at + ConnWord.Src] = t.src;
+    w[at + ConnWord.Dst] = t.dst;
+    w[at + ConnWord.Ports] = (t.srcU << 16) | t.dstU;
   }
 }

@@ -12,11 +12,9 @@
  */
 import { MinHeap } from '../../sim/min-heap.js';
 import type { NetfilterNet } from '../net.js';
-import { Status, type Conn } from './conn.js';
+import { NO_SLOT, Status, type Conn } from './conn.js';
 
 const SLOT_NS = 1e9;
-/** Conn.expirySlot of an entry the wheel does not hold (unconfirmed, or gone from the table). */
-export const NO_SLOT = -1;
 
 export class ExpiryWheel {
   private readonly slots = new Map<number, Conn[]>();

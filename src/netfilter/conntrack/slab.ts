@@ -1,7 +1,7 @@
 /**
- * Fixed-stride records in one growable ArrayBuffer, read as int32 words and bytes: the flat
- * storage that stands for the kernel's per-entry allocations (issue 22) — struct nf_conn's
- * tuples (conntrack/tuplehash.ts) and ct->proto.tcp (conntrack/tcp-slab.ts). Records are reused
+ * Fixed-stride records in one growable ArrayBuffer, read as int32 words, float64s and bytes: the
+ * flat storage that stands for the kernel's per-entry allocations (issue 22) — struct nf_conn
+ * (conntrack/conn-record.ts) and ct->proto.tcp (conntrack/tcp-slab.ts). Records are reused
  * through a free list threaded through the freed records' first words; the buffer grows by
  * doubling, so a record's number stays valid while its contents move. Each conntrack table and
  * netns has its own slabs (a World's records go with it), so a record number means something
@@ -13,6 +13,8 @@ const NONE = -1;
 
 export class Slab {
   words: Int32Array;
+  /** The buffer as float64s: aligned in every record when the record is a whole number of them. */
+  doubles: Float64Array;
   bytes: Uint8Array;
   /** Int32 words per record. */
   readonly stride: number;
@@ -31,6 +33,7 @@ export class Slab {
     this.stride = recordBytes / 4;
     const buf = new ArrayBuffer(records * recordBytes);
     this.words = new Int32Array(buf);
+    this.doubles = doublesOf(buf);
     this.bytes = new Uint8Array(buf);
   }
 
@@ -75,6 +78,11 @@ export class Slab {
     const bytes = new Uint8Array(capacity * this.recordBytes);
     bytes.set(this.bytes);
     this.words = new Int32Array(bytes.buffer);
+    this.doubles = doublesOf(bytes.buffer);
     this.bytes = bytes;
   }
+}
+
+function doublesOf(buf: ArrayBuffer): Float64Array {
+  return new Float64Array(buf, 0, buf.byteLength >>> 3);
 }

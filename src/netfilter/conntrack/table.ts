@@ -9,14 +9,15 @@
  */
 import { Status, type Conn } from './conn.js';
 import { Dir, hashTuple, hashTupleFields, packetDstU, tupleL3proto, type Tuple } from './tuple.js';
-import { NO_NODE, TupleWord, ctNode, nodeDir, nodeRow, recordWord, tupleSlab, tupleWord, type CtNode } from './tuplehash.js';
+import { NO_NODE, ctNode, nodeDir, nodeRow, type CtNode } from './tuplehash.js';
+import { ConnWord, connSlab, recordWord, tupleWord } from './conn-record.js';
 import type { Slab } from './slab.js';
 import type { L3Packet } from '../../packet/l3-packet.js';
 import { reciprocalScale } from '../nat/jhash.js';
 
 export class ConntrackTable {
-  /** The tuple records of this table's entries (conntrack/tuplehash.ts): its nodes are in them. */
-  readonly records: Slab = tupleSlab();
+  /** The records of this table's entries (conntrack/conn-record.ts): its nodes are in them. */
+  readonly records: Slab = connSlab();
   private readonly heads: Int32Array;
   /** Bit b set when bucket b is not empty: a dump visits the used buckets, not all 262144. */
   private readonly used: Uint32Array;
@@ -54,7 +55,7 @@ export class ConntrackTable {
 
   /** The node after `node` in its bucket, or NO_NODE. */
   next(node: CtNode): CtNode {
-    return this.records.words[recordWord(nodeRow(node), TupleWord.Next + nodeDir(node))]! as CtNode;
+    return this.records.words[recordWord(nodeRow(node), ConnWord.Next + nodeDir(node))]! as CtNode;
   }
 
   /** The nodes of bucket `index`, newest first, as a list the caller may change the table under. */
@@ -88,8 +89,8 @@ export class ConntrackTable {
       const row = nodeRow(n as CtNode);
       const dir = nodeDir(n as CtNode);
       const at = tupleWord(row, dir, 0);
-      if (w[at] === s && w[at + TupleWord.Dst] === d && w[at + TupleWord.Ports] === ports && w[recordWord(row, TupleWord.L3Proto)] === l3) return n as CtNode;
-      n = w[recordWord(row, TupleWord.Next + dir)]!;
+      if (w[at] === s && w[at + ConnWord.Dst] === d && w[at + ConnWord.Ports] === ports && w[recordWord(row, ConnWord.L3Proto)] === l3) return n as CtNode;
+      n = w[recordWord(row, ConnWord.Next + dir)]!;
     }
     return NO_NODE;
   }
@@ -152,7 +153,7 @@ export class ConntrackTable {
   private add(conn: Conn, dir: Dir): void {
     const key = this.bucketIndex(conn.tuple(dir));
     const node = ctNode(conn.row, dir);
-    this.records.words[recordWord(conn.row, TupleWord.Next + dir)] = this.heads[key]!;
+    this.records.words[recordWord(conn.row, ConnWord.Next + dir)] = this.heads[key]!;
     this.heads[key] = node;
     this.used[key >>> 5] |= 1 << (key & 31);
   }
@@ -165,7 +166,7 @@ export class ConntrackTable {
       if (n !== node) continue;
       const after = this.next(n);
       if (prev === NO_NODE) this.heads[key] = after;
-      else this.records.words[recordWord(nodeRow(prev), TupleWord.Next + nodeDir(prev))] = after;
+      else this.records.words[recordWord(nodeRow(prev), ConnWord.Next + nodeDir(prev))] = after;
       if (this.heads[key] === NO_NODE) this.used[key >>> 5] &= ~(1 << (key & 31));
       return;
     }
