@@ -61,7 +61,8 @@ export function ipv6AddrType(addr: number): Ipv6AddrType {
   if (w0 >>> 22 === 0x3fa) return LINK_LOCAL; // fe80::/10
   if (w0 >>> 22 === 0x3fb) return SITE_LOCAL; // fec0::/10
   if ((w0 | ipv6Word(addr, 1)) === 0) {
-    const [w2, w3] = [ipv6Word(addr, 2), ipv6Word(addr, 3)];
+    const w2 = ipv6Word(addr, 2);
+    const w3 = ipv6Word(addr, 3);
     if (w2 === 0) {
       if (w3 === 0) return ANY;
       if (w3 === 1) return LOOPBACK;

@@ -82,7 +82,10 @@ function ip6Input(host: Host, skb: Ipv6Skb, dev: NetDevice): void {
 
 /** ipv6_chk_mcast_addr for the groups every IPv6 device joins: all-nodes ff02::1 and ff02::1:ffXX:XXXX of each of its addresses. */
 function memberOf(dev: NetDevice, group: number): boolean {
-  const [g0, g1, g2, g3] = [ipv6Word(group, 0), ipv6Word(group, 1), ipv6Word(group, 2), ipv6Word(group, 3)];
+  const g0 = ipv6Word(group, 0);
+  const g1 = ipv6Word(group, 1);
+  const g2 = ipv6Word(group, 2);
+  const g3 = ipv6Word(group, 3);
   if (g0 === 0xff020000 && g1 === 0 && g2 === 0 && g3 === 1) return true;
   if (g0 !== 0xff020000 || g1 !== 0 || g2 !== 1 || g3 >>> 24 !== 0xff) return false;
   return dev.addrs6.some((a) => (ipv6Word(a.addr, 3) & 0xffffff) === (g3 & 0xffffff));

@@ -66,6 +66,9 @@ export interface Frag6Expired {
   readonly time: number;
 }
 
+/** What nearly every packet gets from gather(), made once. */
+const NO_FRAGMENT_HEADER: Frag6Result = { kind: 'pass', why: 'no fragment header' };
+
 export class NfCtFrag6 {
   /** net->nf_frag.fqdir */
   private readonly fqdir = new Fqdir<FragQueue>();
@@ -90,7 +93,7 @@ export class NfCtFrag6 {
     const d = pkt.data;
     if (pkt.payloadLength === 0) return { kind: 'pass', why: 'payload length 0 (a jumbogram has no fragment header)' };
     const where = findPrevFhdr(d);
-    if (where === null) return { kind: 'pass', why: 'no fragment header' };
+    if (where === null) return NO_FRAGMENT_HEADER;
     if (thdrTruncated(d, where.fhoff)) return { kind: 'pass', why: 'a first fragment without the whole upper-layer header (ipv6frag_thdr_truncated, RFC 8200 4.5)' };
     if (where.fhoff + FRAG_HDR_LEN > d.length) return { kind: 'dropped', reason: 'fragment header cut short (pskb_may_pull)' };
     const id = ((d[where.fhoff + 4]! << 24) | (d[where.fhoff + 5]! << 16) | (d[where.fhoff + 6]! << 8) | d[where.fhoff + 7]!) >>> 0;

@@ -267,7 +267,8 @@ export class Ipv6Packet extends L3PacketBase {
     const check = this.checksumOffset();
     let sum = check < 0 ? 0 : readU16(d, check);
     for (let i = 0; i < 4; i++) {
-      const [a, b] = [ipv6Word(from, i), ipv6Word(to, i)];
+      const a = ipv6Word(from, i);
+      const b = ipv6Word(to, i);
       sum = this.csumPartial ? csumReplacePartial32(sum, a, b) : csumReplace32(sum, a, b);
       writeU32(d, at + 4 * i, b);
     }

@@ -192,8 +192,10 @@ export class Conn {
 
   /** nf_ct_tuple_equal of this entry's tuplehash[dir] and `other`'s tuplehash[otherDir]. */
   sameTuple(dir: Dir, other: Conn, otherDir: Dir): boolean {
-    const [a, b] = [this.slab.words, other.slab.words];
-    const [i, j] = [tupleWord(this.rec, dir, 0), tupleWord(other.rec, otherDir, 0)];
+    const a = this.slab.words;
+    const b = other.slab.words;
+    const i = tupleWord(this.rec, dir, 0);
+    const j = tupleWord(other.rec, otherDir, 0);
     return a[i] === b[j] && a[i + 1] === b[j + 1] && a[i + 2] === b[j + 2] && this.l3proto === other.l3proto;
   }
 

@@ -83,7 +83,11 @@ export class ConntrackTable {
 
   private findFields(src: number, srcU: number, dst: number, dstU: number, proto: number): CtNode {
     const bucket = reciprocalScale(hashTupleFields(this.hashKey, src, srcU, dst, dstU, proto), this.size);
-    const [s, d, ports, l3] = [src | 0, dst | 0, (srcU << 16) | dstU, tupleL3proto(src, proto)];
+    // the record's words for these fields (no array: every packet's lookup comes here)
+    const s = src | 0;
+    const d = dst | 0;
+    const ports = (srcU << 16) | dstU;
+    const l3 = tupleL3proto(src, proto);
     const w = this.records.words;
     for (let n = this.heads[bucket]!; n !== NO_NODE; ) {
       const row = nodeRow(n as CtNode);
