@@ -13,6 +13,8 @@ export interface CliStream extends LineSink {
   flush(): void;
   /** The terminal this stream is, or null for a pipe, a file or memory: no colour, no progress bar, no terminal width. */
   readonly terminal: NodeJS.WriteStream | null;
+  /** Whether the reader has closed the pipe (`natsim trace | head`): what is written now goes nowhere. */
+  readonly readerGone: boolean;
 }
 
 /** What a command writes to: lines, and whether they go to a terminal (colour, width, progress bar). */
@@ -47,6 +49,10 @@ class FdStream implements CliStream {
 
   flush(): void {
     this.out.flush();
+  }
+
+  get readerGone(): boolean {
+    return this.out.readerGone;
   }
 }
 

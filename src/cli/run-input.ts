@@ -37,6 +37,8 @@ export type RunOptions = Partial<Pick<SharedValues, 'scenario' | 'node' | 'host'
   readonly probeFor?: (host: Host) => FateProbe;
   /** Changes the input's scenario before the run (diff's what-ifs): the spec and the hosts replayed. */
   readonly alter?: (spec: ScenarioSpec, hosts: readonly string[]) => ScenarioSpec;
+  /** A capture's replay stops reading once this says so: nothing it would still make reaches anyone. */
+  readonly stopWhen?: () => boolean;
 };
 
 export interface RunResult {
@@ -68,7 +70,7 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
       const spec = withConntrackHashSeed(options.alter ? options.alter(given, replayed) : given, replayed, options.conntrackHashSeed);
       const progress = captureProgress(input, options.quiet === true, options.stderr.terminal);
       try {
-        const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, kernel: options.kernel, followKernel: options.followKernel, sink: sinkFor(false), probeFor: options.probeFor, tap: out?.tap, until: options.until, maxPackets: options.maxPackets, progress: progress?.report, origin, onHost: options.onHost, warn: warnOn(options.stderr) });
+        const replay = await replayCapture(input, spec, { host: options.host, seed: options.seed, cpus: options.cpus, kernel: options.kernel, followKernel: options.followKernel, sink: sinkFor(false), probeFor: options.probeFor, tap: out?.tap, until: options.until, maxPackets: options.maxPackets, progress: progress?.report, origin, onHost: options.onHost, warn: warnOn(options.stderr), stop: options.stopWhen });
         return { hosts: [replay.host], replay, world: null, endTime: replay.endTime };
       } finally {
         progress?.stop();

@@ -22,6 +22,11 @@ export class Output {
 
   constructor(private readonly fd: number) {}
 
+  /** Whether the reader has gone (EPIPE): nothing written from now on reaches anyone. */
+  get readerGone(): boolean {
+    return this.closed;
+  }
+
   line(text: string): void {
     this.write(text + '\n');
   }

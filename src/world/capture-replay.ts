@@ -106,6 +106,11 @@ export interface ReplayOptions {
   readonly onHost?: (host: Host) => void;
   /** Told what the replay does with an odd capture (default: a line on stderr). */
   readonly warn?: (line: string) => void;
+  /**
+   * Asked before each record whether to stop: then no more is read or fed and no timer runs, as
+   * when nothing the replay would still make reaches anyone (the trace's reader has gone).
+   */
+  readonly stop?: () => boolean;
 }
 
 function warnOnStderr(line: string): void {
@@ -328,7 +333,10 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const clock = new RecordClock(file, options.origin ?? new ClockOrigin(), options.warn ?? warnOnStderr);
   const lookahead = mayHoldOutgoing(file) ? LOOKAHEAD_NS : 0;
   let read = 0;
+  const stop = options.stop ?? null;
+  const stopping = (): boolean => stop !== null && stop();
   await readCapture(file, (r: CaptureRecord) => {
+    if (stopping()) return false;
     const time = clock.at(r);
     if (++read % PROGRESS_EVERY === 0) options.progress?.(r.offset, read);
     const outgoing = r.direction === PacketDirection.Outgoing;
@@ -360,8 +368,8 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     // past --until or --max-packets by the lookahead: nothing later can be fed, so stop reading
     return time <= until + lookahead && fed < maxPackets;
   }, chunks);
-  while (pending.size > 0) feedOldest();
-  runLaterUntil(until);
+  while (pending.size > 0 && !stopping()) feedOldest();
+  if (!stopping()) runLaterUntil(until);
   return { host, sentCount, recordedCount, packets: kept, records: fed, endTime: now, skipped };
 
   /** The link header of an IPv4 frame that entered a bridge port; its sender, if on the bridge's subnet, has its source address. */

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CliStream } from '../../src/cli/io.js';
+import type { CliIO, CliStream } from '../../src/cli/io.js';
 
 export interface CliRun {
   readonly code: number;
@@ -20,6 +20,7 @@ export interface CliRun {
 export class MemoryStream implements CliStream {
   text = '';
   readonly terminal = null;
+  readonly readerGone: boolean = false;
   line(text: string): void {
     this.text += text + '\n';
   }
@@ -35,11 +36,16 @@ let built: Promise<typeof import('../../src/cli/main.js')> | null = null;
 
 /** natsim ARGS run in this process: its exit code and what it wrote to stdout and stderr. */
 export async function natsim(...args: string[]): Promise<CliRun> {
+  const io = { stdout: new MemoryStream(), stderr: new MemoryStream() };
+  const code = await natsimOn(io, ...args);
+  return { code, stdout: io.stdout.text, stderr: io.stderr.text };
+}
+
+/** natsim ARGS run in this process on streams of the caller's: its exit code. */
+export async function natsimOn(io: CliIO, ...args: string[]): Promise<number> {
   built ??= import(DIST_MAIN);
   const { main } = await built;
-  const io = { stdout: new MemoryStream(), stderr: new MemoryStream() };
-  const code = await main(['node', 'natsim', ...args], io);
-  return { code, stdout: io.stdout.text, stderr: io.stderr.text };
+  return main(['node', 'natsim', ...args], io);
 }
 
 /** natsim ARGS as a separate process, the way a user runs it (NO_COLOR set, as natsim() has no terminal). */
