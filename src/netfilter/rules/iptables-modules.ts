@@ -34,7 +34,11 @@ const CT_STATE_NAME: Readonly<Record<string, number>> = {
 };
 
 
-const TCP_FLAG_NAME: Readonly<Record<string, number>> = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80, ALL: 0xff, NONE: 0 };
+/**
+ * libxt_tcp's tcp_flag_names: six flags, ALL being those six (iptables-restore refuses ECE and
+ * CWR, "Unknown TCP flag", and saves ALL as FIN,SYN,RST,PSH,ACK,URG: fixtures/kernel/iptables-implicit-proto).
+ */
+const TCP_FLAG_NAME: Readonly<Record<string, number>> = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ALL: 0x3f, NONE: 0 };
 
 /** libxt_icmp's names (icmp_codes): a type with any code (null), or a type and code; type 0xff is any. */
 const ICMP_TYPE_NAME: Readonly<Record<string, [number, number | null]>> = {
@@ -218,6 +222,20 @@ const SIMPLE: Readonly<Record<string, Readonly<Record<string, (r: OptionReader) 
  * recent by xt-recent.ts, and the ones of xt-registry.ts by their own files).
  */
 export const MODULES = new Set(['tcp', 'udp', 'multiport', 'comment', 'statistic', 'recent', ...Object.keys(SIMPLE)]);
+
+/**
+ * The match module libxtables loads for a rule's protocol when it meets an option no loaded
+ * module has (command_default → load_proto): `-p tcp --syn` is `-p tcp -m tcp --syn`, as
+ * iptables-save writes it back; icmpv6 and ipv6-icmp name ip6tables' icmp6 (xtables_find_match).
+ * Null when the protocol has no match natsim reads options of.
+ */
+export function protocolModule(proto: number, nfproto: NfProto): string | null {
+  if (proto === IPPROTO.TCP) return 'tcp';
+  if (proto === IPPROTO.UDP) return 'udp';
+  if (proto === IPPROTO.ICMP && nfproto === NFPROTO_IPV4) return 'icmp';
+  if (proto === IPPROTO.ICMPV6 && nfproto === NFPROTO_IPV6) return 'icmp6';
+  return null;
+}
 
 /** The match for a simple module's option, or null when no loaded module has this option. */
 export function simpleModuleOption(modules: ReadonlySet<string>, r: OptionReader): Match | null {

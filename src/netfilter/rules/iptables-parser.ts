@@ -14,7 +14,7 @@ import { Hook, HOOK_IPTABLES_CHAIN, IPPROTO, Priority } from '../constants.js';
 import { NatFlag, NO_EFFECTS, NFPROTO_IPV4, NFPROTO_IPV6, type NfProto, type Action, type BaseChainSpec, type Chain, type ChainType, type Match, type Effect, type MarkOwner, type NatRange, type PortRange, type Prefix, type Rule, type Ruleset, type Table, type TableSource } from './model.js';
 import { parseNatTarget, parsePortRange, parseProto, parseU32 } from './syntax.js';
 import { LOG_LEVEL_WARNING } from '../log/nf-log.js';
-import { MODULES, parseValueMask, simpleModuleOption, StatisticOptions, type OptionReader } from './iptables-modules.js';
+import { MODULES, parseValueMask, protocolModule, simpleModuleOption, StatisticOptions, type OptionReader } from './iptables-modules.js';
 import type { IpSet } from './ipset.js';
 import { RecentOptions, type RecentTables } from './xt-recent.js';
 import { logOption } from './log-options.js';
@@ -304,7 +304,7 @@ function parseRuleLine(table: Table, nfproto: NfProto, line: string, file: strin
           break;
         }
         if (recent?.options.read(r)) break;
-        const match = simpleModuleOption(modules, r);
+        const match = simpleModuleOption(modules, r) ?? implicitModuleOption(modules, r);
         if (match) matches.push(match);
         else if (!modules.has('statistic') || !statistic.read(r)) fail(opt, `unknown or unsupported option '${opt.text}'`);
       }
@@ -502,4 +502,15 @@ function parseAddrMask(text: string): Prefix | null {
   if (mask === null) return null;
   for (let len = 0; len <= 32; len++) if (prefixMask(len) === mask) return { addr, len };
   return null;
+}
+
+/**
+ * An option no loaded module has: the rule's protocol's own match is loaded (once, as
+ * libxtables' proto_used says) and asked; null when that does not have it either.
+ */
+function implicitModuleOption(modules: Set<string>, r: OptionReader): Match | null {
+  const module = protocolModule(r.proto, r.nfproto);
+  if (module === null || modules.has(module)) return null;
+  modules.add(module);
+  return simpleModuleOption(new Set([module]), r);
 }
