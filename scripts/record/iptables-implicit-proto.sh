@@ -6,7 +6,7 @@
 # Usage: scripts/record/iptables-implicit-proto.sh [OUTDIR]
 NS_PREFIX=implp
 source "$(dirname "$0")/lib.sh"
-OUT=${1:-fixtures/kernel/iptables-implicit-proto}
+OUT=${1:-fixtures/kernel-experiments/iptables-implicit-proto}
 mkdir -p "$OUT"
 mkns r
 save(){ # family input output

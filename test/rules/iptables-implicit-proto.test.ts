@@ -1,5 +1,5 @@
 /**
- * Hand-written iptables rules as iptables-restore reads them (fixtures/kernel/iptables-implicit-proto,
+ * Hand-written iptables rules as iptables-restore reads them (fixtures/kernel-experiments/iptables-implicit-proto,
  * recorded with iptables 1.8.9 on Linux 6.18): a protocol's options without its -m load the
  * protocol's match (`-p tcp --syn` is `-p tcp -m tcp --syn`, as iptables-save writes it back),
  * libxt_tcp knows six flag names with ALL for those six, and what iptables-restore refused
@@ -11,7 +11,7 @@ import { parseIptablesSave } from '../../src/netfilter/rules/iptables-parser.js'
 import { lintRuleset } from '../../src/netfilter/rules/parse.js';
 import { NFPROTO_IPV4, NFPROTO_IPV6, type NfProto } from '../../src/netfilter/rules/model.js';
 
-const DIR = 'fixtures/kernel/iptables-implicit-proto';
+const DIR = 'fixtures/kernel-experiments/iptables-implicit-proto';
 const read = (name: string) => readFileSync(`${DIR}/${name}`, 'utf8');
 
 /**

@@ -36,7 +36,7 @@ const CT_STATE_NAME: Readonly<Record<string, number>> = {
 
 /**
  * libxt_tcp's tcp_flag_names: six flags, ALL being those six (iptables-restore refuses ECE and
- * CWR, "Unknown TCP flag", and saves ALL as FIN,SYN,RST,PSH,ACK,URG: fixtures/kernel/iptables-implicit-proto).
+ * CWR, "Unknown TCP flag", and saves ALL as FIN,SYN,RST,PSH,ACK,URG: fixtures/kernel-experiments/iptables-implicit-proto).
  */
 const TCP_FLAG_NAME: Readonly<Record<string, number>> = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ALL: 0x3f, NONE: 0 };
 
