@@ -29,6 +29,7 @@ const FITTED: Readonly<Record<string, { readonly seed?: number; readonly hashSee
   'docker-bridge-brnf-on': { seed: 1, hashSeed: 4 },
   'filter-only-router': { seed: 5, hashSeed: 9 },
   'icmp-error-related': { seed: 1, hashSeed: 262 },
+  'iptables-conntrack-match': { seed: 1, hashSeed: 16 },
   'iptables-session-affinity': { seed: 1, hashSeed: 40 },
   'ip6-masq-router': { seed: 1, hashSeed: 8 },
   'ip6-udp-frag-mtu1400': { seed: 1, hashSeed: 1 },

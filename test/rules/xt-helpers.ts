@@ -11,6 +11,7 @@ import { RuleContext } from '../../src/netfilter/rules/context.js';
 import { evaluateChain } from '../../src/netfilter/rules/eval.js';
 import { AddrType, type Table } from '../../src/netfilter/rules/model.js';
 import { Skb } from '../../src/netfilter/skb.js';
+import type { Conn, CtInfo } from '../../src/netfilter/conntrack/conn.js';
 import { buildUdp } from '../../src/packet/build.js';
 import type { Ipv4Packet } from '../../src/packet/ipv4.js';
 import { ipv6Bytes, parseIpv6 } from '../../src/packet/ipv6-addr.js';
@@ -82,6 +83,8 @@ export interface RunOptions {
   readonly routeTo?: (addr: number) => Route | Route6 | null;
   /** Sent by a local application's socket (skb->sk with a file). */
   readonly appSocket?: boolean;
+  /** The packet's conntrack entry and ctinfo, or untracked (NOTRACK); none when absent. */
+  readonly ct?: { readonly conn: Conn; readonly ctinfo: CtInfo } | 'untracked';
 }
 
 /** Runs a chain (INPUT at LOCAL_IN unless said) on `pkt`, traced, at virtual time `seconds`. */
@@ -91,6 +94,8 @@ export function runChain(t: Table, pkt: L3Packet, o: RunOptions = {}): Run {
   skb.mac = o.mac ?? null;
   skb.route = o.route ?? null;
   skb.appSocket = o.appSocket ?? false;
+  if (o.ct === 'untracked') skb.untracked = true;
+  else if (o.ct) [skb.ct, skb.ctinfo] = [o.ct.conn, o.ct.ctinfo];
   const notes: string[] = [];
   const env = { addrType: () => AddrType.Unicast, prng: new Prng(1), ...(o.routeTo ? { routeTo: o.routeTo } : {}) };
   const state = { hook: o.hook ?? Hook.LocalIn, in: indev, out: o.outdev ?? null, trace: null, notes };

@@ -1,6 +1,6 @@
 /**
  * iptables match modules beyond addresses, interfaces, protocols and ports: their options as
- * iptables-save writes them (libxt_mark, libxt_conntrack, libxt_state, libxt_addrtype,
+ * iptables-save writes them (libxt_mark, libxt_state, libxt_addrtype,
  * libxt_statistic, libxt_tcp --tcp-flags, libxt_icmp, libip6t_icmp6), each turned into one rule-model match.
  */
 import { IPPROTO } from '../constants.js';
@@ -8,6 +8,9 @@ import { CtState, NFPROTO_IPV4, NFPROTO_IPV6, type Match, type NfProto } from '.
 import type { IpSet } from './ipset.js';
 import { ADDR_TYPE_NAME, parseU32 } from './syntax.js';
 import { ADDRTYPE6_REFUSED } from './addrtype6.js';
+import { parseIpv4, prefixMask } from '../../packet/ipv4-addr.js';
+import { parseIpv6Prefix } from '../../packet/ipv6-addr.js';
+import type { Prefix } from './model.js';
 
 /** The option being read: its words, negation and the protocol the rule named. */
 export interface OptionReader {
@@ -160,6 +163,11 @@ function names(text: string, table: Readonly<Record<string, number>>, what: stri
   return bits;
 }
 
+/** --state's or --ctstate's value: the states' bits (CtState). */
+export function ctStateOption(r: OptionReader): number {
+  return names(r.value(), CT_STATE_NAME, 'conntrack state', r);
+}
+
 /** --src-type / --dst-type's names; addrtype_mt_checkentry refuses BROADCAST, BLACKHOLE and PROHIBIT for IPv6. */
 function addrTypes(r: OptionReader): number {
   const types = names(r.value(), ADDR_TYPE_NAME, 'address type', r);
@@ -175,11 +183,8 @@ const SIMPLE: Readonly<Record<string, Readonly<Record<string, (r: OptionReader) 
   connmark: {
     '--mark': (r) => ({ kind: 'mark', of: 'conn', negate: r.negate, ...parseValueMask(r.value(), r) }),
   },
-  conntrack: {
-    '--ctstate': (r) => ({ kind: 'ctstate', negate: r.negate, states: names(r.value(), CT_STATE_NAME, 'conntrack state', r) }),
-  },
   state: {
-    '--state': (r) => ({ kind: 'ctstate', negate: r.negate, states: names(r.value(), CT_STATE_NAME, 'state', r) }),
+    '--state': (r) => ({ kind: 'ctstate', negate: r.negate, states: ctStateOption(r) }),
   },
   addrtype: {
     '--src-type': (r) => ({ kind: 'addrtype', negate: r.negate, which: 'src', types: addrTypes(r), by: 'xt' }),
@@ -311,4 +316,30 @@ export class StatisticOptions {
     }
     return '-m statistic needs --mode random or --mode nth';
   }
+}
+
+/**
+ * An address option's value (-s, -d, --ctorigsrc, …): for iptables A.B.C.D, A.B.C.D/LEN or
+ * A.B.C.D/MASK (a contiguous dotted mask), for ip6tables an IPv6 address[/LEN].
+ */
+export function parseXtAddress(text: string, nfproto: NfProto): Prefix | null {
+  return nfproto === NFPROTO_IPV6 ? parseIpv6Prefix(text) : parseAddrMask(text);
+}
+
+/** Why parseXtAddress refused `text`. */
+export function badAddress(text: string, nfproto: NfProto): string {
+  return `bad address '${text}' (expected ${nfproto === NFPROTO_IPV6 ? 'an IPv6 address[/LEN]' : 'A.B.C.D[/LEN or /MASK]'})`;
+}
+
+function parseAddrMask(text: string): Prefix | null {
+  const slash = text.indexOf('/');
+  const addr = parseIpv4(slash < 0 ? text : text.slice(0, slash));
+  if (addr === null) return null;
+  if (slash < 0) return { addr, len: 32 };
+  const maskText = text.slice(slash + 1);
+  if (/^\d{1,2}$/.test(maskText)) return Number(maskText) <= 32 ? { addr, len: Number(maskText) } : null;
+  const mask = parseIpv4(maskText);
+  if (mask === null) return null;
+  for (let len = 0; len <= 32; len++) if (prefixMask(len) === mask) return { addr, len };
+  return null;
 }

@@ -8,13 +8,11 @@
  * Anything natsim does not evaluate is an error naming the line and column, never a skipped rule.
  */
 import { InputError, type SourcePlace } from '../../errors.js';
-import { parseIpv4, prefixMask } from '../../packet/ipv4-addr.js';
-import { parseIpv6Prefix } from '../../packet/ipv6-addr.js';
 import { Hook, HOOK_IPTABLES_CHAIN, IPPROTO, Priority } from '../constants.js';
-import { NatFlag, NO_EFFECTS, NFPROTO_IPV4, NFPROTO_IPV6, type NfProto, type Action, type BaseChainSpec, type Chain, type ChainType, type Match, type Effect, type MarkOwner, type NatRange, type PortRange, type Prefix, type Rule, type Ruleset, type Table, type TableSource } from './model.js';
+import { NatFlag, NO_EFFECTS, NFPROTO_IPV4, NFPROTO_IPV6, type NfProto, type Action, type BaseChainSpec, type Chain, type ChainType, type Match, type Effect, type MarkOwner, type NatRange, type PortRange, type Rule, type Ruleset, type Table, type TableSource } from './model.js';
 import { parseNatTarget, parsePortRange, parseProto, parseU32 } from './syntax.js';
 import { LOG_LEVEL_WARNING } from '../log/nf-log.js';
-import { MODULES, parseValueMask, protocolModule, simpleModuleOption, StatisticOptions, type OptionReader } from './iptables-modules.js';
+import { badAddress, MODULES, parseValueMask, parseXtAddress, protocolModule, simpleModuleOption, StatisticOptions, type OptionReader } from './iptables-modules.js';
 import type { IpSet } from './ipset.js';
 import { RecentOptions, type RecentTables } from './xt-recent.js';
 import { logOption } from './log-options.js';
@@ -230,7 +228,7 @@ function parseRuleLine(table: Table, nfproto: NfProto, line: string, file: strin
     const multiKind = MULTIPORT_OPTIONS[opt.text];
     if (addrKind) {
       const v = value(opt);
-      const prefixes = v.text.split(',').map((t) => (nfproto === NFPROTO_IPV6 ? parseIpv6Prefix(t) : parseAddrMask(t)) ?? fail(v, `bad address '${t}' (expected ${nfproto === NFPROTO_IPV6 ? 'an IPv6 address[/LEN]' : 'A.B.C.D[/LEN or /MASK]'})`));
+      const prefixes = v.text.split(',').map((t) => parseXtAddress(t, nfproto) ?? fail(v, badAddress(t, nfproto)));
       matches.push({ kind: addrKind, negate: neg, prefixes });
     } else if (ifaceKind) {
       const v = value(opt);
@@ -488,20 +486,6 @@ function natOption(action: Extract<Action, { kind: 'snat' | 'dnat' | 'masquerade
   if (typeof range === 'string') return fail(v, range);
   if ((range.flags & NatFlag.ProtoSpecified) !== 0 && !PORT_PROTOS.has(proto)) return fail(v, 'a port range needs -p tcp, udp, sctp or dccp');
   return { ...action, range };
-}
-
-/** A.B.C.D, A.B.C.D/LEN or A.B.C.D/MASK (a contiguous dotted mask). */
-function parseAddrMask(text: string): Prefix | null {
-  const slash = text.indexOf('/');
-  const addr = parseIpv4(slash < 0 ? text : text.slice(0, slash));
-  if (addr === null) return null;
-  if (slash < 0) return { addr, len: 32 };
-  const maskText = text.slice(slash + 1);
-  if (/^\d{1,2}$/.test(maskText)) return Number(maskText) <= 32 ? { addr, len: Number(maskText) } : null;
-  const mask = parseIpv4(maskText);
-  if (mask === null) return null;
-  for (let len = 0; len <= 32; len++) if (prefixMask(len) === mask) return { addr, len };
-  return null;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { XtMatchOptions, XtTargetOptions } from './xt-options.js';
 import { ChecksumOptions } from './xt-checksum.js';
+import { ConntrackOptions } from './xt-conntrack.js';
 import { CtOptions } from './xt-ct.js';
 import { DscpOptions, TosOptions } from './xt-dscp.js';
 import { HashlimitOptions } from './xt-hashlimit.js';
@@ -18,6 +19,7 @@ import { TcpmssOptions } from './xt-tcpmss.js';
 import { TtlOptions } from './xt-ttl.js';
 
 export const XT_MATCHES: Readonly<Record<string, () => XtMatchOptions>> = {
+  conntrack: () => new ConntrackOptions(),
   limit: () => new LimitOptions(),
   hashlimit: () => new HashlimitOptions(),
   nfacct: () => new NfacctOptions(),
