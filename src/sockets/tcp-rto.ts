@@ -5,10 +5,15 @@
  * jiffies rounded up by usecs_to_jiffies), the tail loss probe's timeout
  * (tcp_schedule_loss_probe, tcp_output.c) and the time the timer runs.
  *
- * The timer runs on the tick `timeout` jiffies after the one it was armed in, without the timer
- * wheel's round-up tcp-delack.ts sees: fixtures/kernel/tcp-rto (6.18, HZ 250) measured an RTO
- * armed by a timer (so on a tick) 204.0 ms after it (51 jiffies) and its doubled successor
- * 408.0 ms (102 jiffies, where a level-1 timer of the wheel would have run 4-36 ms later).
+ * The timer runs on the tick `timeout` jiffies after the one it was armed in when that is less
+ * than 63 jiffies ahead (the timer wheel's level 0), else on the first tick at or after it that
+ * the level's granularity divides (8 jiffies below 504, 64 below 4032, …: calc_wheel_index).
+ * fixtures/kernel/tcp-rto (6.18, HZ 250) measured it in five runs: an RTO armed by the loss
+ * probe's timer (so on a tick) 204.0 ms after it every time, 51 jiffies with no round-up; the
+ * second RTO, 102 jiffies after the first, 408.0, 424.0, 428.0, 408.0 and 403.8 ms after it:
+ * 102-107 jiffies, as the level-1 rounding (to 102-109) of an expiry of unknown phase gives
+ * (natsim's jiffy 0 is the run's start), less the first's own lateness; a probe or RTO armed at a data segment's send
+ * 200.2-209.1 ms after it (51 jiffies from inside a jiffy, the softirq's latency on top).
  */
 import { HZ, jiffiesAt, jiffyStart } from '../netfilter/rules/jiffies.js';
 
@@ -28,9 +33,22 @@ export function usecsToJiffies(us: number): number {
   return Math.ceil(us / USEC_PER_JIFFY);
 }
 
+/** LVL_CLK_SHIFT, LVL_SIZE and LVL_DEPTH of kernel/time/timer.c for HZ above 100. */
+const LVL_CLK_SHIFT = 3;
+const LVL_SIZE = 64;
+const LVL_DEPTH = 9;
+
+/** LVL_GRAN of the wheel level calc_wheel_index puts a timer `delta` jiffies ahead in. */
+export function wheelGranularity(delta: number): number {
+  let lvl = 0;
+  while (lvl < LVL_DEPTH - 1 && delta >= (LVL_SIZE - 1) << (lvl * LVL_CLK_SHIFT)) lvl++;
+  return 1 << (lvl * LVL_CLK_SHIFT);
+}
+
 /** When a timer armed at `now` for `timeout` jiffies runs (see above). */
 export function xmitTimerAt(now: number, timeout: number): number {
-  return jiffyStart(jiffiesAt(now) + timeout);
+  const granularity = wheelGranularity(timeout);
+  return jiffyStart(Math.ceil((jiffiesAt(now) + timeout) / granularity) * granularity);
 }
 
 /** tp->srtt_us (8 times the smoothed RTT), mdev_us, mdev_max_us, rttvar_us and rtt_seq. */
