@@ -69,7 +69,8 @@ export type SysctlName = keyof typeof SYSCTL_DEFAULTS;
 
 /**
  * Sysctls whose handler takes a bounded whole number: proc_dou8vec_minmax without extra1/extra2
- * takes 0-255 and fails any other write with EINVAL (net/ipv4/sysctl_net_ipv4.c, kernel/sysctl.c).
+ * takes 0-255, with them (tcp_early_retrans: SYSCTL_ZERO, SYSCTL_FOUR) their range, and fails any
+ * other write with EINVAL (net/ipv4/sysctl_net_ipv4.c, kernel/sysctl.c).
  */
 export const SYSCTL_RANGES: Partial<Record<SysctlName, readonly [min: number, max: number]>> = {
   'net.ipv4.tcp_timestamps': [0, 255],

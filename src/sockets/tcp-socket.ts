@@ -112,8 +112,8 @@ export class TcpSocket {
   private timerGeneration = 0;
   /** When TIME_WAIT ends (a retransmitted FIN restarts it); null outside TIME_WAIT. */
   private timeWaitEnd: number | null = null;
-  /** The receiver met a segment after a hole once: said so (logged once per socket). */
-  private toldOutOfOrder = false;
+  /** What natsim does not model that this socket met, each logged once. */
+  private readonly told = new Set<string>();
   /** icsk_ack.ato in jiffies: 0 until the first data (tcp-delack.ts). */
   private ato = 0;
   /** When the pending delayed ACK's timer runs (icsk_ack.timeout with ICSK_ACK_TIMER); null when none is pending. */
@@ -286,9 +286,15 @@ export class TcpSocket {
    * the peer sends it again on its retransmission timer.
    */
   private outOfOrder(now: number): void {
-    if (!this.toldOutOfOrder) this.env.log(`${this.describe()}: a segment after a lost one: out-of-order queueing, SACK and fast retransmit are not modelled (only the retransmission timer and the tail loss probe)`);
-    this.toldOutOfOrder = true;
+    this.notModelled('a segment after a lost one: out-of-order queueing, SACK and fast retransmit (only the retransmission timer and the tail loss probe)');
     this.ack(now);
+  }
+
+  /** Say once per socket what the kernel would do here that natsim does not. */
+  private notModelled(what: string): void {
+    if (this.told.has(what)) return;
+    this.told.add(what);
+    this.env.log(`${this.describe()}: not modelled: ${what}`);
   }
 
   /**
@@ -299,7 +305,10 @@ export class TcpSocket {
    */
   private duplicate(now: number): void {
     if (this.state === TcpSockState.TimeWait) this.enterTimeWait(now);
-    else this.env.mib.inc('TcpExtDelayedACKLost');
+    else {
+      this.env.mib.inc('TcpExtDelayedACKLost');
+      this.notModelled('the D-SACK block of the ACK of a duplicate segment');
+    }
     this.ack(now);
   }
 
@@ -451,7 +460,7 @@ export class TcpSocket {
     const timedOut = this.writeTimedOut(now);
     this.countTimeout(timedOut);
     if (timedOut) return this.writeErr(now);
-    if (this.rtx.packetsOut > 1 && this.lossHighSeq === null) this.env.log(`${this.describe()}: an RTO with ${this.rtx.packetsOut} segments unacknowledged: loss recovery (tcp_xmit_retransmit_queue) is not modelled, each goes again on its own RTO`);
+    if (this.rtx.packetsOut > 1) this.notModelled('loss recovery of several unacknowledged segments after an RTO (tcp_xmit_retransmit_queue): each goes again on its own RTO');
     this.lossHighSeq = this.sndNxt;
     this.retransmits++;
     this.totalRto++;
