@@ -169,3 +169,23 @@ describe('retransmission of a dropped segment against the kernel recording tcp-r
     expect(recorded(43005, 43003)).toEqual([3, 3, 0, 0]);
   });
 });
+
+describe('a loss with later segments in flight (not modelled: out-of-order queue, SACK, loss recovery)', () => {
+  // 4000 bytes in three segments, the first dropped once (the quota passes 1500 bytes)
+  const spec = scenario([43001], 3).replace('quota until 352 bytes', 'quota until 1500 bytes').replace('send 300 hold 1.5s', 'send 4000 hold 3s');
+  const run = runWorld(parseScenario(spec, 'tcp-rto-several.yaml'));
+  const said = run.world.appEvents.map((e) => `${e.host} ${e.text}`);
+
+  it('the receiver and the sender each say once what the kernel would do that natsim does not', () => {
+    expect(said.filter((t) => t.includes('not modelled'))).toEqual([
+      'w tcp 192.168.206.1:80 > 192.168.206.250:43001: not modelled: a segment after a lost one: out-of-order queueing, SACK and fast retransmit (only the retransmission timer and the tail loss probe)',
+      'c tcp 10.0.3.1:43001 > 192.168.206.1:80: not modelled: loss recovery of several unacknowledged segments after an RTO (tcp_xmit_retransmit_queue): each goes again on its own RTO',
+    ]);
+  });
+
+  it('the data still arrives, one segment per RTO after the tail loss probe, and the connection closes', () => {
+    const c = run.world.sockets.get('c')!.mib;
+    expect(['TcpRetransSegs', 'TcpExtTCPLossProbes', 'TcpExtTCPTimeouts'].map((n) => c.get(n as MibName))).toEqual([4, 1, 3]);
+    expect(run.events.flatMap((e) => (e.kind === 'conntrack' ? [conntrackEventText(e.event, e.entry)] : [])).at(-1)).toContain('TIME_WAIT');
+  });
+});
