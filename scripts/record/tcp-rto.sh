@@ -11,6 +11,8 @@
 #   43004 data dropped once             tcp_early_retrans 0 (no TLP)
 #   43005 data dropped twice            tcp_early_retrans 0
 # nstat -az on c after each connection (its counters are cumulative), conntrack -E and a capture on rt.
+# nft-ruleset.txt is the ruleset before the traffic (a replay starts from it), nft-ruleset-after.txt
+# after it: nft prints a quota's use capped at the quota (nft_quota_do_dump), "used 352 bytes".
 NS_PREFIX=tcprto-
 . "$(dirname "$0")/lib.sh"
 out=${1:?out dir}; mkdir -p "$out"
@@ -28,6 +30,7 @@ table ip filter {
 	}
 }
 R
+inns rt nft list ruleset > "$out/nft-ruleset-before.txt"
 ip netns exec $(ns rt) conntrack -E -o timestamp > "$out/conntrack-E.txt" 2>/dev/null & EV=$!
 ip netns exec $(ns w) timeout 20 python3 -c '
 import socket
@@ -55,7 +58,7 @@ time.sleep(max(0,1.5-(time.time()-t))); s.close(); print(sport, "got", len(d), f
 done
 stop_capture
 snapshot rt "$out"
-inns rt nft list ruleset > "$out/nft-ruleset.txt"
+mv "$out/nft-ruleset.txt" "$out/nft-ruleset-after.txt"; mv "$out/nft-ruleset-before.txt" "$out/nft-ruleset.txt"
 cat /sys/devices/system/cpu/online > "$out/cpu-online.txt"
 inns c sysctl net.ipv4.tcp_rto_min_us net.ipv4.tcp_retries2 net.ipv4.tcp_early_retrans net.ipv4.tcp_recovery net.ipv4.tcp_sack > "$out/sysctl-c.txt" 2>&1 || true
 uname -r > "$out/uname.txt"; { zcat /proc/config.gz 2>/dev/null || cat "/boot/config-$(uname -r)"; } | grep -E "^CONFIG_HZ=" > "$out/config-hz.txt"

@@ -8,12 +8,13 @@
  * The timer runs on the tick `timeout` jiffies after the one it was armed in when that is less
  * than 63 jiffies ahead (the timer wheel's level 0), else on the first tick at or after it that
  * the level's granularity divides (8 jiffies below 504, 64 below 4032, …: calc_wheel_index).
- * fixtures/kernel/tcp-rto (6.18, HZ 250) measured it in five runs: an RTO armed by the loss
- * probe's timer (so on a tick) 204.0 ms after it every time, 51 jiffies with no round-up; the
- * second RTO, 102 jiffies after the first, 408.0, 424.0, 428.0, 408.0 and 403.8 ms after it:
- * 102-107 jiffies, as the level-1 rounding (to 102-109) of an expiry of unknown phase gives
- * (natsim's jiffy 0 is the run's start), less the first's own lateness; a probe or RTO armed at a data segment's send
- * 200.2-209.1 ms after it (51 jiffies from inside a jiffy, the softirq's latency on top).
+ * fixtures/kernel/tcp-rto (6.18, HZ 250) and five earlier runs of its script measured it: an RTO
+ * armed by the loss probe's timer (so on a tick) 204.0 ms after it every time, 51 jiffies with
+ * no round-up; the second RTO, 102 jiffies after the first, 403.8-428.0 ms after it: 102-107
+ * jiffies, as the level-1 rounding (to 102-109) of an expiry of unknown phase gives (natsim's
+ * jiffy 0 is the run's start), less the first's own lateness; a probe or RTO armed at a data
+ * segment's send 200.2-215.6 ms after it (51 jiffies from inside a jiffy, and the softirq's
+ * latency on a shared 2-core machine).
  */
 import { HZ, jiffiesAt, jiffyStart } from '../netfilter/rules/jiffies.js';
 

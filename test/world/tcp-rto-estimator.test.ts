@@ -1,9 +1,9 @@
 /**
  * The RTO natsim computes (src/sockets/tcp-rto.ts: tcp_rtt_estimator, __tcp_set_rto,
  * tcp_schedule_loss_probe's timeout), worked by hand from the kernel's integer arithmetic, and
- * for the RTT of fixtures/kernel/tcp-rto: the client's SYN and its ACK of the SYN-ACK 819 µs apart
- * at rt, 51 jiffies (204 ms at HZ 250), what the kernel's timer ran after (204.0 ms from the tick
- * of the loss probe to the RTO, 408.0 ms between the two RTOs of 43005).
+ * for the RTT of fixtures/kernel/tcp-rto: the client's SYN and its ACK of the SYN-ACK 443 µs apart
+ * at rt (43001), 51 jiffies (204 ms at HZ 250), what the kernel's timer ran after (204.0 ms from
+ * the tick of the loss probe to the RTO).
  */
 import { describe, expect, it } from 'vitest';
 import { RttEstimator, TCP_RTO_MAX, usecsToJiffies, wheelGranularity, xmitTimerAt } from '../../src/sockets/tcp-rto.js';
@@ -16,9 +16,9 @@ function estimator(...samplesUs: number[]): RttEstimator {
 }
 
 describe('the retransmission timeout (tcp_rtt_estimator, __tcp_set_rto)', () => {
-  it('the recording\'s RTT, 819 µs: srtt 8 × 819, rttvar TCP_RTO_MIN, RTO 200.819 ms rounded up to 51 jiffies', () => {
-    const e = estimator(819);
-    expect(e.srttUs).toBe(6552);
+  it('the recording\'s RTT, 443 µs: srtt 8 × 443, rttvar TCP_RTO_MIN, RTO 200.443 ms rounded up to 51 jiffies', () => {
+    const e = estimator(443);
+    expect(e.srttUs).toBe(3544);
     expect(e.rto()).toBe(51);
   });
 
@@ -43,13 +43,13 @@ describe('the retransmission timeout (tcp_rtt_estimator, __tcp_set_rto)', () => 
 
 describe('the tail loss probe\'s timeout (tcp_schedule_loss_probe)', () => {
   it('one segment in flight: 2 × srtt rounded up + TCP_RTO_MIN, capped by the RTO\'s time', () => {
-    const e = estimator(819);
+    const e = estimator(443);
     expect(e.lossProbeTimeout(1, 204_000)).toBe(51);
     expect(e.lossProbeTimeout(1, 150_000)).toBe(38);
   });
 
   it('more than one: 2 × srtt + TCP_TIMEOUT_MIN (2 jiffies); no RTT yet: TCP_TIMEOUT_INIT', () => {
-    expect(estimator(819).lossProbeTimeout(3, 204_000)).toBe(3);
+    expect(estimator(443).lossProbeTimeout(3, 204_000)).toBe(3);
     expect(new RttEstimator().lossProbeTimeout(1, 0)).toBe(250);
   });
 });

@@ -146,18 +146,19 @@ describe('retransmission of a dropped segment against the kernel recording tcp-r
     expect(shape(runOf(port).segments.get(port)!)).toEqual(shape(kernel.get(port)!));
   });
 
-  it.each(PORTS)('client %i: each retransmission within two jiffies of the kernel\'s time, and the timer wheel level\'s rounding', (port) => {
+  // the recording machine's softirq ran the timers up to 11.6 ms late (fixtures/kernel/tcp-rto/README.md)
+  it.each(PORTS)('client %i: each retransmission within three jiffies of the kernel\'s time, and the timer wheel level\'s rounding', (port) => {
     const [mine, theirs] = [retransmissionGaps(runOf(port).segments.get(port)!), retransmissionGaps(kernel.get(port)!)];
     expect(mine.length).toBe(theirs.length);
-    mine.forEach((gap, i) => expect(Math.abs(gap - theirs[i]!)).toBeLessThanOrEqual((2 + wheelGranularity(Math.round(gap / JIFFY_MS)) - 1) * JIFFY_MS));
+    mine.forEach((gap, i) => expect(Math.abs(gap - theirs[i]!)).toBeLessThanOrEqual((3 + wheelGranularity(Math.round(gap / JIFFY_MS)) - 1) * JIFFY_MS));
   });
 
   it('the gaps themselves: a probe or RTO 51 jiffies after the send (RTT 40 µs + 200 ms, rounded up), the RTO after a probe 51, a second RTO 102 rounded up to the wheel\'s 8', () => {
     const gaps = (port: number) => retransmissionGaps(runOf(port).segments.get(port)!).map((g) => g.toFixed(1));
     // 43005's second RTO: jiffy 1051 + 102 = 1153, run at 1160 (109 jiffies)
     expect(PORTS.map(gaps)).toEqual([['204.0'], ['204.0', '204.0'], ['204.0'], ['204.0'], ['204.0', '436.0']]);
-    // the kernel's: the RTO after the probe 51 jiffies exactly (armed on a tick), the second RTO 102 (its phase's luck; other runs 106, 107)
-    expect(PORTS.map((p) => retransmissionGaps(kernel.get(p)!).map((g) => g.toFixed(1)))).toEqual([['209.1'], ['203.3', '204.0'], ['207.3'], ['206.3'], ['201.6', '408.0']]);
+    // the kernel's: the RTO after the probe 51 jiffies exactly (armed on a tick), the second RTO 103 (other runs 102, 106, 107)
+    expect(PORTS.map((p) => retransmissionGaps(kernel.get(p)!).map((g) => g.toFixed(1)))).toEqual([['215.6'], ['205.4', '204.0'], ['210.6'], ['202.2'], ['200.7', '412.0']]);
   });
 
   it('the client\'s counters as its nstat printed them: probes, RTOs, retransmitted segments, the probe that repaired a loss', () => {
