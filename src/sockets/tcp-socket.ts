@@ -99,7 +99,7 @@ export class TcpSocket {
   private rto = 0;
   /** When the SYN (client) or SYN-ACK (listener's child) went first: the SYN's retrans_stamp, the handshake's RTT. */
   private synSentAt = 0;
-  /** retrans_stamp of the synchronised states: the first retransmission since snd_una last moved. */
+  /** retrans_stamp of the synchronised states: the first RTO's retransmission since snd_una last moved. */
   private retransStamp: number | null = null;
   /** tp->tlp_high_seq: snd_nxt when the outstanding loss probe went; null when none is. */
   private tlpHighSeq: number | null = null;
@@ -467,6 +467,8 @@ export class TcpSocket {
     const head = this.rtx.head()!;
     head.retransmitted = true;
     this.retransmit(head, now);
+    // tcp_retransmit_skb (not the loss probe's __tcp_retransmit_skb): retrans_stamp at the first
+    this.retransStamp ??= now;
     this.rto = Math.min(this.rto * 2, TCP_RTO_MAX_JIFFIES);
     this.armXmitTimer('retrans', this.rto, now);
   }
@@ -488,7 +490,7 @@ export class TcpSocket {
   private writeErr(now: number): void {
     this.env.mib.inc('TcpExtTCPAbortOnTimeout');
     if (this.state === TcpSockState.Established || this.state === TcpSockState.CloseWait) this.env.mib.inc('TcpEstabResets');
-    this.env.log(`${this.describe()}: connection timed out after ${((now - this.retransStamp!) / SECOND).toFixed(1)} s of retransmissions (${this.retransmits} RTOs)`);
+    this.env.log(`${this.describe()}: connection timed out (ETIMEDOUT) ${((now - this.retransStamp!) / SECOND).toFixed(1)} s after the first retransmission by the RTO, ${this.retransmits} of them`);
     this.done('timed out');
   }
 
@@ -507,11 +509,10 @@ export class TcpSocket {
     this.rearmRto(now);
   }
 
-  /** __tcp_retransmit_skb: the segment again, its send time now, counted in TCP_MIB_RETRANSSEGS; retrans_stamp at the first. */
+  /** __tcp_retransmit_skb: the segment again, its send time now, counted in TCP_MIB_RETRANSSEGS. */
   private retransmit(s: RtxSegment, now: number): void {
     this.transmit(s.fin ? TcpFlag.FIN | TcpFlag.ACK : TcpFlag.PSH | TcpFlag.ACK, s.seq, s.length, now);
     s.sentAt = now;
-    this.retransStamp ??= now;
     this.env.mib.inc('TcpRetransSegs');
   }
 

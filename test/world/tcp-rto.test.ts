@@ -190,3 +190,39 @@ describe('a loss with later segments in flight (not modelled: out-of-order queue
     expect(run.events.flatMap((e) => (e.kind === 'conntrack' ? [conntrackEventText(e.event, e.entry)] : [])).at(-1)).toContain('TIME_WAIT');
   });
 });
+
+describe('the retransmission timer gives up (tcp_write_timeout) against the kernel recording tcp-rto-giveup (6.18)', () => {
+  const giveUp = 'fixtures/kernel/tcp-rto-giveup';
+  // every data segment of 43006 dropped; c's tcp_retries2 3: 3 s after the first RTO's retransmission
+  const spec = scenario([43001], 3)
+    .replace('sysctl: { net.ipv4.tcp_early_retrans: 3 }', 'sysctl: { net.ipv4.tcp_retries2: 3 }')
+    .replace(`tcp sport 43001 ${DROPS[43001]}`, 'tcp sport 43006 ip length > 100 drop')
+    .replace('from :43001 send 300 hold 1.5s', 'from :43006 send 300');
+  let run!: ReturnType<typeof runWorld>;
+  const segments = byPort((push) => {
+    run = runWorld(parseScenario(spec, 'tcp-rto-giveup.yaml'), { tap: (d, _dev, pkt, time) => d !== PacketDirection.Outgoing && push(pkt, time) });
+  }).get(43006)!;
+  const recorded = byPort((push) =>
+    readCaptureSync(`${giveUp}/capture.pcap`, (r) => {
+      if (r.protocol === 0x0800 && r.direction === PacketDirection.Host) push(Ipv4Packet.decode(r.payload.slice()) as Ipv4Packet, r.sec * 1e9 + r.nsec);
+    }),
+  ).get(43006)!;
+  const afterData = (s: Segment[]) => s.filter((x) => x.length > 0).map((x) => ((x.time - s.find((y) => y.length > 0)!.time) / 1e6).toFixed(1));
+
+  it('the same segments: the data, a loss probe and four RTOs, nothing after', () => {
+    expect(shape(segments)).toEqual(shape(recorded));
+    expect(afterData(recorded)).toEqual(['0.0', '210.6', '418.6', '850.6', '1686.6', '3350.6']);
+    expect(afterData(segments)).toEqual(['0.0', '204.0', '408.0', '824.0', '1656.0', '3288.0']);
+  });
+
+  it('gives up at the fifth RTO, as the kernel did 6.775 s after connect, and counts what its nstat printed', () => {
+    const timedOut = run.world.appEvents.find((e) => e.text.includes('connection timed out'))!;
+    expect(timedOut.text).toBe('tcp 10.0.3.1:43006 > 192.168.206.1:80: connection timed out (ETIMEDOUT) 6.3 s after the first retransmission by the RTO, 4 of them');
+    // natsim's 6.680 s: the fifth RTO, 816 jiffies after the fourth rounded to the wheel's 64
+    expect(((timedOut.time - 1e9) / 1e9).toFixed(3)).toBe('6.680');
+    expect(readFileSync(`${giveUp}/client.txt`, 'utf8')).toContain('Connection timed out 6.775 s after connect');
+    const names: MibName[] = ['TcpRetransSegs', 'TcpExtTCPTimeouts', 'TcpExtTCPLossProbes', 'TcpExtTCPAbortOnTimeout', 'TcpEstabResets'];
+    const nstat = new Map(readFileSync(`${giveUp}/nstat-c.txt`, 'utf8').split('\n').filter((l) => /^Tcp/.test(l)).map((l) => [l.split(/\s+/)[0]!, Number(l.split(/\s+/)[1])]));
+    expect(names.map((n) => run.world.sockets.get('c')!.mib.get(n))).toEqual(names.map((n) => nstat.get(n)));
+  });
+});
