@@ -28,6 +28,11 @@ export const SYSCTL_DEFAULTS = {
   // offset per address pair, any other u8 value on without it (secure_tcp_ts_off)
   'net.ipv4.tcp_timestamps': 1,
   'net.ipv4.tcp_syn_linear_timeouts': 4,
+  // data retransmission (sockets/tcp-socket.ts): the tail loss probe with 3 or 4, and how long
+  // the retransmission timer tries (tcp_write_timeout; an orphan's 0 means 8, tcp_orphan_retries)
+  'net.ipv4.tcp_early_retrans': 3,
+  'net.ipv4.tcp_retries2': 15,
+  'net.ipv4.tcp_orphan_retries': 0,
   'net.netfilter.nf_conntrack_max': 262144,
   'net.netfilter.nf_conntrack_checksum': 1,
   'net.netfilter.nf_conntrack_buckets': 262144,
@@ -64,10 +69,14 @@ export type SysctlName = keyof typeof SYSCTL_DEFAULTS;
 
 /**
  * Sysctls whose handler takes a bounded whole number: proc_dou8vec_minmax without extra1/extra2
- * takes 0-255 and fails any other write with EINVAL (net/ipv4/sysctl_net_ipv4.c, kernel/sysctl.c).
+ * takes 0-255, with them (tcp_early_retrans: SYSCTL_ZERO, SYSCTL_FOUR) their range, and fails any
+ * other write with EINVAL (net/ipv4/sysctl_net_ipv4.c, kernel/sysctl.c).
  */
 export const SYSCTL_RANGES: Partial<Record<SysctlName, readonly [min: number, max: number]>> = {
   'net.ipv4.tcp_timestamps': [0, 255],
+  'net.ipv4.tcp_early_retrans': [0, 4],
+  'net.ipv4.tcp_retries2': [0, 255],
+  'net.ipv4.tcp_orphan_retries': [0, 255],
 };
 
 /**

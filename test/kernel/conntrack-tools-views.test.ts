@@ -46,6 +46,7 @@ const FITTED: Readonly<Record<string, { readonly seed?: number; readonly hashSee
   'port-range-exhaustion-udp': { seed: 2, hashSeed: 28 },
   'snat-fixed-port-clash': { seed: 7 },
   'tcp-fin-delack': { seed: 1, hashSeed: 2 },
+  'tcp-rto': { seed: 1, hashSeed: 182 },
 };
 
 /** The command-line options that give a recording's fitted draws. */
