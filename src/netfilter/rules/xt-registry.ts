@@ -8,6 +8,7 @@ import { ConntrackOptions } from './xt-conntrack.js';
 import { CtOptions } from './xt-ct.js';
 import { DscpOptions, TosOptions } from './xt-dscp.js';
 import { HashlimitOptions } from './xt-hashlimit.js';
+import { IprangeOptions } from './xt-iprange.js';
 import { LengthOptions } from './xt-length.js';
 import { LimitOptions } from './xt-limit.js';
 import { MacOptions } from './xt-mac.js';
@@ -22,6 +23,7 @@ export const XT_MATCHES: Readonly<Record<string, () => XtMatchOptions>> = {
   conntrack: () => new ConntrackOptions(),
   limit: () => new LimitOptions(),
   hashlimit: () => new HashlimitOptions(),
+  iprange: () => new IprangeOptions(),
   nfacct: () => new NfacctOptions(),
   ttl: () => new TtlOptions('ttl'),
   hl: () => new TtlOptions('hl'),
