@@ -118,7 +118,7 @@ export type KeyExpr =
    * fib saddr|daddr [. iif|oif] oif|oifname (nft_fib4_eval): the device the route toward the
    * address leaves by, `dev` the packet's device it must be (null: any).
    */
-  | { readonly kind: 'fib'; readonly daddr: boolean; readonly dev: 'in' | 'out' | null; readonly result: 'oif' | 'oifname' }
+  | { readonly kind: 'fib'; readonly daddr: boolean; readonly dev: 'in' | 'out' | null; readonly result: 'oif' | 'oifname'; readonly present: boolean }
   /** A constant in a concatenation (`ip saddr . 10002`), loaded by nft_immediate; typed by the set's field. */
   | { readonly kind: 'const'; readonly value: number | string; readonly datatype: SetDatatype };
 

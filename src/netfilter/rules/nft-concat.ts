@@ -9,7 +9,7 @@ import type { RuleContext } from './context.js';
 import type { KeyExpr } from './model.js';
 import type { SetDatatype } from './nft-set.js';
 import { parseField } from './nft-datatype.js';
-import { loadFib, readFib } from './nft-fib.js';
+import { fibResult, readFib } from './nft-fib.js';
 import { isRtHeaderField, loadExthdr6, readRtHeader } from './nft-exthdr6.js';
 import { numgenValue, readNumgen } from './nft-numgen.js';
 import { describe, type NftCursor, type Token } from './nft-tokens.js';
@@ -112,7 +112,7 @@ export function datatypeOf(k: KeyExpr): SetDatatype {
     case 'numgen':
       return 'integer';
     case 'fib':
-      return k.result === 'oif' ? 'iface_index' : 'ifname';
+      return k.present ? 'boolean' : k.result === 'oif' ? 'iface_index' : 'ifname';
     case 'bitwise':
       return datatypeOf(k.of);
     case 'mask128':
@@ -168,7 +168,7 @@ export function loadField(k: KeyExpr, ctx: RuleContext): number | string | null 
     case 'numgen':
       return numgenValue(k, ctx);
     case 'fib':
-      return loadFib(k, ctx);
+      return fibResult(k, ctx);
     case 'meta':
       return loadMeta(k, ctx);
     case 'ct':

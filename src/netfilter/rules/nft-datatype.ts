@@ -34,6 +34,8 @@ export type SetDatatype =
   | 'hour'
   | 'time'
   | 'ether_addr'
+  /** boolean_type: a presence (`tcp option … exists`, `fib … oif missing`), 1 or 0. */
+  | 'boolean'
   /** A raw payload wider than 32 bits (`@th,160,128`): its value as lower-case hex; compared whole. */
   | 'wide_integer';
 
@@ -51,6 +53,8 @@ export const CT_STATE: Readonly<Record<string, number>> = { invalid: CtState.Inv
 /** ct_status: enum ip_conntrack_status bits. */
 export const CT_STATUS: Readonly<Record<string, number>> = { expected: 1, 'seen-reply': 2, assured: 4, confirmed: 8, snat: 16, dnat: 32, dying: 512 };
 const CT_DIR: Readonly<Record<string, number>> = { original: 0, reply: 1 };
+/** boolean_tbl (nftables datatype.c). */
+const BOOLEAN: Readonly<Record<string, number>> = { exists: 1, missing: 0 };
 /** NFPROTO_IPV4, NFPROTO_IPV6. */
 export const NFPROTO: Readonly<Record<string, number>> = { ipv4: 2, ipv6: 10 };
 /** PACKET_HOST … PACKET_OTHERHOST. */
@@ -149,6 +153,8 @@ function scalar(type: SetDatatype, text: string): number | null {
       return parseBitmask(CT_STATUS, text);
     case 'ct_dir':
       return named(CT_DIR, text, 8);
+    case 'boolean':
+      return named(BOOLEAN, text, 1);
     case 'nf_proto':
       return named(NFPROTO, text, 8);
     case 'pkt_type':

@@ -132,7 +132,7 @@ export function readTcpOption(cur: NftCursor): TcpOpt {
     cur.next();
     return { kind: 'tcpopt', name: `${nameTok.text} ${fieldWord}`, option: opt.kind, field: 'value', offset: field[0], bytes: field[1], datatype: 'integer' };
   }
-  return { kind: 'tcpopt', name: nameTok.text, option: opt.kind, field: 'exists', offset: 0, bytes: 0, datatype: 'integer' };
+  return { kind: 'tcpopt', name: nameTok.text, option: opt.kind, field: 'exists', offset: 0, bytes: 0, datatype: 'boolean' };
 }
 
 /** The operators of nft_bitwise after a field, as nft writes them. */

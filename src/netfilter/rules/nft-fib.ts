@@ -4,7 +4,8 @@
  * or destination, giving the device it leaves by — the index (natsim names devices by their
  * name, so the name stands for it, and no device is 0, "") or the name. With `iif` (or `oif`)
  * the route must leave by the packet's input (output) device, else the result is 0: the
- * reverse-path check `fib saddr . iif oif 0 drop`. natsim's FIB has the default policy rules
+ * reverse-path check `fib saddr . iif oif 0 drop`, or firewalld's `fib saddr . mark . iif oif
+ * missing drop` (NFTA_FIB_F_PRESENT: whether there is a result, as a boolean). natsim's FIB has the default policy rules
  * only (local, then main), which ignore the mark, the source and the input device of the
  * flow, so `mark` changes nothing here. `fib … type` is the address type (nft-parser.ts).
  */
@@ -36,13 +37,20 @@ export function readFib(cur: NftCursor): Fib {
   const result = cur.next();
   if (result.text === 'type') cur.fail(result, "natsim reads 'fib saddr|daddr type' without iif, oif or mark flags");
   if (result.text !== 'oif' && result.text !== 'oifname') cur.fail(result, `unknown fib result '${result.text}' (oif, oifname, type)`);
+  // `oif exists` / `oif missing`: nft asks for NFTA_FIB_F_PRESENT, a boolean of whether there is a result
   const next = cur.peek().text;
-  if (next === 'exists' || next === 'missing') cur.fail(cur.peek(), `fib … ${result.text} ${next} (NFTA_FIB_F_PRESENT) is not modelled: compare with 0 or "" instead`);
-  return { kind: 'fib', daddr: which.text === 'daddr', dev: flags.has('iif') ? 'in' : flags.has('oif') ? 'out' : null, result: result.text };
+  const present = next === 'exists' || next === 'missing';
+  return { kind: 'fib', daddr: which.text === 'daddr', dev: flags.has('iif') ? 'in' : flags.has('oif') ? 'out' : null, result: result.text, present };
+}
+
+/** nft_fib_store_result: the device's index or name, or with NFTA_FIB_F_PRESENT whether there is one (1, 0). */
+export function fibResult(k: Fib, ctx: RuleContext): string | number {
+  const name = loadFib(k, ctx);
+  return k.present ? (name === '' ? 0 : 1) : name;
 }
 
 /** nft_fib4_eval, or nft_fib6_eval for an IPv6 packet (the route from the host's IPv6 FIB): the name of the device the route leaves by ("" for none); the index result loads the same (see above). */
-export function loadFib(k: Fib, ctx: RuleContext): string {
+function loadFib(k: Fib, ctx: RuleContext): string {
   const { hook, in: indev, out: outdev } = ctx.state;
   const p = ctx.skb.pkt;
   const oif = k.dev === 'in' ? indev : k.dev === 'out' ? outdev : null;
