@@ -131,6 +131,8 @@ class Pending {
   index = 0;
   offset = 0;
   ifindex = 0;
+  /** The interface of ifindex (dev_get_by_index, looked up once for the frame), if the host has one. */
+  dev: NetDevice | undefined = undefined;
   protocol = 0;
   outgoing = false;
   /** SLL/SLL2 packet type PACKET_OTHERHOST: a frame for another host's MAC (ip_rcv drops it). */
@@ -270,7 +272,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     fed++;
     runLaterUntil(r.time);
     now = r.time;
-    const port = r.outgoing ? null : (host.deviceByIndex(r.ifindex)?.brPort ?? null);
+    const port = r.outgoing ? null : (r.dev?.brPort ?? null);
     // br_handle_frame_finish learns from every frame a port brings; natsim bridges only IPv4
     if (port && r.protocol !== ETH_P_IP && r.link?.source && port.flags.learning) brFdbLearn(host, port, r.link.source, now);
     if (r.protocol === ETH_P_ARP) return skip('ARP');
@@ -280,7 +282,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     const bytes = byteView(r.chunk!.bytes, r.at, r.at + r.length);
     const pkt = r.protocol === ETH_P_IPV6 ? Ipv6Packet.adopt(bytes) : Ipv4Packet.adopt(bytes);
     if (typeof pkt === 'string') return noteUnhandled(host, r, now, `${r.protocol === ETH_P_IPV6 ? 'IPv6' : 'IPv4'} packet not handled: ${pkt}`, skip);
-    const dev = r.ifindex !== 0 ? host.deviceByIndex(r.ifindex) : reversePathDevice(host, pkt.saddr);
+    const dev = r.ifindex !== 0 ? r.dev : reversePathDevice(host, pkt.saddr);
     if (!dev) {
       if (r.ifindex !== 0) throw new InputError({ file, record: r.index, offset: r.offset }, `interface index ${r.ifindex} is not an interface of host ${host.name} in ${spec.file}`);
       return noteUnhandled(host, r, now, 'no interface index in the capture and no route back to the source to choose one', skip);
@@ -346,6 +348,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     p.index = r.index;
     p.offset = r.offset;
     p.ifindex = r.ifindex;
+    p.dev = host.deviceByIndex(r.ifindex);
     p.protocol = r.protocol;
     p.outgoing = outgoing;
     p.otherHost = r.direction === PacketDirection.OtherHost;
@@ -355,7 +358,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     p.length = r.payloadLength;
     if (p.chunk) chunks.hold(p.chunk); // the reader fills it again only once every record in it is fed
     // a bridge port's frames need their source address (the FDB learns it); the others only for a trace (LOG's MAC=)
-    p.link = (received && tracing) || (!outgoing && host.deviceByIndex(r.ifindex)?.brPort) ? captureLink(r) : null;
+    p.link = (received && tracing) || (!outgoing && p.dev?.brPort) ? captureLink(r) : null;
     while (pending.size > 0 && pending.oldest().time <= time - lookahead) feedOldest();
     // past --until or --max-packets by the lookahead: nothing later can be fed, so stop reading
     return time <= until + lookahead && fed < maxPackets;
@@ -401,7 +404,7 @@ function reversePathDevice(host: Host, saddr: number): NetDevice | undefined {
 
 function noteUnhandled(host: Host, r: Pending, time: number, reason: string, skip: (reason: string) => void): void {
   skip(reason);
-  host.sink?.emit({ kind: 'unhandled', time, host: host.name, skb: 0, dev: host.deviceByIndex(r.ifindex)?.name ?? `if${r.ifindex}`, reason: `record ${r.index}: ${reason}` });
+  host.sink?.emit({ kind: 'unhandled', time, host: host.name, skb: 0, dev: r.dev?.name ?? `if${r.ifindex}`, reason: `record ${r.index}: ${reason}` });
 }
 
 /** ICMPV6_ADDR_UNREACH: ip6_link_failure's code. */
