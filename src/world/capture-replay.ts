@@ -125,9 +125,8 @@ const PROGRESS_EVERY = 4096;
  */
 const LOOKAHEAD_NS = 1.2e9;
 
-/** A record read but not fed yet: what feeding it needs (the reader reuses its record). */
+/** A record read but not fed yet: what feeding it needs (the reader reuses its record); its time is the ring's. */
 class Pending {
-  time = 0;
   index = 0;
   offset = 0;
   ifindex = 0;
@@ -159,6 +158,12 @@ class Pending {
  */
 class PendingRing {
   private slots: Pending[] = [];
+  /**
+   * Each slot's record time, apart from the slots: the reader compares the oldest's with every
+   * record it reads. A slot was last touched a lookahead ago, and a double field would be a
+   * number box of its own besides; a column of doubles is read in order, and stays in cache.
+   */
+  private times = new Float64Array(0);
 
   constructor(private readonly chunks: ChunkPool) {}
   private head = 0;
@@ -173,12 +178,18 @@ class PendingRing {
     return this.slots[this.head]!;
   }
 
-  /** A slot for a new record, after every held one; fill it at once. */
-  push(): Pending {
+  /** The oldest record's time (the ring must not be empty). */
+  oldestTime(): number {
+    return this.times[this.head]!;
+  }
+
+  /** A slot for a new record at `time`, after every held one; fill it at once. */
+  push(time: number): Pending {
     if (this.count === this.slots.length) this.grow();
-    const slot = this.slots[(this.head + this.count) & (this.slots.length - 1)]!;
+    const at = (this.head + this.count) & (this.slots.length - 1);
+    this.times[at] = time;
     this.count++;
-    return slot;
+    return this.slots[at]!;
   }
 
   /** Drops the oldest record; its slot is reused, and its bytes and their chunk let go. */
@@ -196,10 +207,15 @@ class PendingRing {
   private grow(): void {
     const old = this.slots;
     const grown: Pending[] = [];
-    for (let i = 0; i < this.count; i++) grown.push(old[(this.head + i) & (old.length - 1)]!);
-    const more = Math.max(1024, old.length);
-    for (let i = 0; i < more; i++) grown.push(new Pending());
+    const times = new Float64Array(old.length + Math.max(1024, old.length));
+    for (let i = 0; i < this.count; i++) {
+      const from = (this.head + i) & (old.length - 1);
+      grown.push(old[from]!);
+      times[i] = this.times[from]!;
+    }
+    while (grown.length < times.length) grown.push(new Pending());
     this.slots = grown;
+    this.times = times;
     this.head = 0;
   }
 }
@@ -267,11 +283,11 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const maxPackets = options.maxPackets ?? Number.MAX_SAFE_INTEGER;
   let fed = 0;
 
-  const feed = (r: Pending): void => {
-    if (r.time > until || fed >= maxPackets) return;
+  const feed = (r: Pending, time: number): void => {
+    if (time > until || fed >= maxPackets) return;
     fed++;
-    runLaterUntil(r.time);
-    now = r.time;
+    runLaterUntil(time);
+    now = time;
     const port = r.outgoing ? null : (r.dev?.brPort ?? null);
     // br_handle_frame_finish learns from every frame a port brings; natsim bridges only IPv4
     if (port && r.protocol !== ETH_P_IP && r.link?.source && port.flags.learning) brFdbLearn(host, port, r.link.source, now);
@@ -323,7 +339,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   boundHeapGrowth();
   const pending = new PendingRing(chunks);
   const feedOldest = (): void => {
-    feed(pending.oldest());
+    feed(pending.oldest(), pending.oldestTime());
     pending.shift();
   };
   const tracing = host.sink !== null;
@@ -341,10 +357,9 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     const ndp = r.protocol === ETH_P_IPV6 && isNdp(r.payload);
     if (ndp) neighbours.observeNdp(r, time);
     const ip = r.protocol === ETH_P_IP || (r.protocol === ETH_P_IPV6 && !ndp);
-    const p = pending.push();
+    const p = pending.push(time);
     p.ndp = ndp;
     p.sent = outgoing && ip ? recordOut(r, time) : null;
-    p.time = time;
     p.index = r.index;
     p.offset = r.offset;
     p.ifindex = r.ifindex;
@@ -359,7 +374,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     if (p.chunk) chunks.hold(p.chunk); // the reader fills it again only once every record in it is fed
     // a bridge port's frames need their source address (the FDB learns it); the others only for a trace (LOG's MAC=)
     p.link = (received && tracing) || (!outgoing && p.dev?.brPort) ? captureLink(r) : null;
-    while (pending.size > 0 && pending.oldest().time <= time - lookahead) feedOldest();
+    while (pending.size > 0 && pending.oldestTime() <= time - lookahead) feedOldest();
     // past --until or --max-packets by the lookahead: nothing later can be fed, so stop reading
     return time <= until + lookahead && fed < maxPackets;
   }, chunks);
