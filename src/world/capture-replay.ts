@@ -25,7 +25,6 @@ import { icmpEcho, icmpSend } from '../ipv4/icmp.js';
 import { icmpv6Echo, icmpv6Send } from '../ipv6/icmp.js';
 import { ICMPV6, Ipv6Packet } from '../packet/ipv6.js';
 import type { L3Packet } from '../packet/l3-packet.js';
-import { byteView } from '../byte-view.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 import { captureLink, receivedHeader, type CapturedLink } from './link-header.js';
 import { boundHeapGrowth } from './heap-growth.js';
@@ -295,7 +294,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     if (r.protocol === ETH_P_IPV6 && r.ndp) return skip('NDP (neighbour discovery: read for which neighbours answer, as ARP is; the host\'s own not compared)');
     if (r.protocol !== ETH_P_IP && r.protocol !== ETH_P_IPV6) return noteUnhandled(host, r, now, `EtherType 0x${r.protocol.toString(16).padStart(4, '0')}`, skip);
     if (r.outgoing) return feedOwn(r);
-    const bytes = byteView(r.chunk!.bytes, r.at, r.at + r.length);
+    const bytes = r.chunk!.range(r.at, r.at + r.length);
     const pkt = r.protocol === ETH_P_IPV6 ? Ipv6Packet.adopt(bytes) : Ipv4Packet.adopt(bytes);
     if (typeof pkt === 'string') return noteUnhandled(host, r, now, `${r.protocol === ETH_P_IPV6 ? 'IPv6' : 'IPv4'} packet not handled: ${pkt}`, skip);
     const dev = r.ifindex !== 0 ? r.dev : reversePathDevice(host, pkt.saddr);
@@ -321,7 +320,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   /** A packet the kernel sent that no received packet claimed: the node's own (own-output.ts). */
   const feedOwn = (r: Pending): void => {
     if (r.sent === null || r.sent.claimed || r.sent.forwarded) return;
-    const pkt = decodeL3(r.protocol, byteView(r.chunk!.bytes, r.at, r.at + r.length));
+    const pkt = decodeL3(r.protocol, r.chunk!.range(r.at, r.at + r.length));
     if (typeof pkt === 'string') return;
     const wire = { saddr: pkt.saddr, sport: pkt.sport, daddr: pkt.daddr, dport: pkt.dport, time: r.sent.time };
     const what = own.classify(pkt, now);

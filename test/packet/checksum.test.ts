@@ -1,6 +1,6 @@
 /**
- * The ones-complement sum (packet/checksum.ts onesSum), 32-bit words through a DataView of the
- * bytes' buffer, against RFC 1071's plain word-by-word definition, for any bytes, any start
+ * The ones-complement sum (packet/checksum.ts onesSum), byte by byte for a short region and in
+ * 32-bit words through a DataView of the bytes' buffer for a long one, against RFC 1071's plain word-by-word definition, for any bytes, any start
  * and end (odd ones included), any initial sum and a view at any offset of a larger buffer
  * (as a packet lies in a capture chunk), and against RFC 1071's own example.
  */
