@@ -6,7 +6,6 @@
 import type { LinkDecoder, LinkFrame } from './link-layer.js';
 import { newLinkFrame } from './link-layer.js';
 import { Chunk } from './chunk-pool.js';
-import { byteView } from '../byte-view.js';
 import { PacketDirection, type CaptureRecord } from './record.js';
 
 const NO_CHUNK = new Chunk(new Uint8Array(0));
@@ -29,7 +28,7 @@ export class RecordSlot implements CaptureRecord {
   private readonly frame: LinkFrame = newLinkFrame();
 
   get payload(): Uint8Array {
-    return byteView(this.chunk.bytes, this.payloadAt, this.payloadAt + this.payloadLength);
+    return this.chunk.range(this.payloadAt, this.payloadAt + this.payloadLength);
   }
 
   /**

@@ -103,14 +103,17 @@ export type FragmentResult =
   /** ip_fragment's refusal: ICMP fragmentation needed with this MTU. */
   | { readonly kind: 'frag-needed'; readonly mtu: number };
 
+/** The result for a packet that leaves whole, as nearly every one does: one object for all, not one per packet. */
+const WHOLE: FragmentResult = { kind: 'whole' };
+
 export function ipFinishOutput(skb: Ipv4Skb, mtu: number): FragmentResult {
   const pkt = skb.pkt;
-  if (pkt.length <= mtu && skb.fragMaxSize === 0) return { kind: 'whole' };
+  if (pkt.length <= mtu && skb.fragMaxSize === 0) return WHOLE;
   // ip_fragment: DF set and not made of DF-less fragments by conntrack (ignore_df), or one of
   // those fragments itself did not fit
   if (pkt.dontFragment && (!skb.ignoreDf || skb.fragMaxSize > mtu)) return { kind: 'frag-needed', mtu };
   const size = skb.fragMaxSize !== 0 && skb.fragMaxSize < mtu ? skb.fragMaxSize : mtu;
-  if (pkt.length <= size) return { kind: 'whole' };
+  if (pkt.length <= size) return WHOLE;
   // IPSKB_FRAG_PMTU: ip_frag_reasm set DF because its largest fragment had it; the pieces keep it
   return { kind: 'fragments', pkts: ipDoFragment(pkt, size, skb.fragPieces, pkt.dontFragment && skb.fragMaxSize !== 0) };
 }

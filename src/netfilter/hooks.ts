@@ -48,11 +48,18 @@ export interface HookOp {
  */
 export type HookOpRunner<S extends Skb, O extends HookOp> = (op: O, skb: S, state: HookState) => Verdict;
 
+/** How many untraced states a table keeps (a power of two): far more than a host's (hook, in, out) pairs in use. */
+const STATE_SLOTS = 64;
+
 /** One family's hook table (nf_hooks_ipv4, nf_hooks_ipv6); S: the skbs of that family, O: its ops. */
 export class HookTable<S extends Skb, O extends HookOp> {
   private readonly ops: O[][] = [[], [], [], [], []];
-  /** The untraced states met so far, by hook and devices: read-only, so runs share them. */
-  private readonly states = new Map<number, HookState>();
+  /**
+   * The untraced states met so far, read-only, so runs share them: direct-mapped by hook and
+   * device indexes, so that every hook a packet passes finds its state in one probe (no hash
+   * map); two pairs that share a slot only make a new state when they take turns.
+   */
+  private readonly states: (HookState | undefined)[] = Array.from({ length: STATE_SLOTS }, () => undefined);
 
   constructor(private readonly runOp: HookOpRunner<S, O>) {}
 
@@ -84,13 +91,13 @@ export class HookTable<S extends Skb, O extends HookOp> {
     return Verdict.Accept;
   }
 
-  /** The state of an untraced run: one object per (hook, in, out), as no op changes it. */
+  /** The state of an untraced run (nf_hook_state_init): one object per (hook, in, out), as no op changes it. */
   private untracedState(hook: Hook, inDev: NetDevice | null, outDev: NetDevice | null): HookState {
-    const key = hook + 8 * ((inDev?.index ?? 0) + 65536 * (outDev?.index ?? 0));
-    let state = this.states.get(key);
-    if (state === undefined || state.in !== inDev || state.out !== outDev) {
+    const slot = (hook + 5 * ((inDev?.index ?? 0) + 7 * (outDev?.index ?? 0))) & (STATE_SLOTS - 1);
+    let state = this.states[slot];
+    if (state === undefined || state.hook !== hook || state.in !== inDev || state.out !== outDev) {
       state = { hook, in: inDev, out: outDev, trace: null, notes: null };
-      this.states.set(key, state);
+      this.states[slot] = state;
     }
     return state;
   }

@@ -25,7 +25,6 @@ import { icmpEcho, icmpSend } from '../ipv4/icmp.js';
 import { icmpv6Echo, icmpv6Send } from '../ipv6/icmp.js';
 import { ICMPV6, Ipv6Packet } from '../packet/ipv6.js';
 import type { L3Packet } from '../packet/l3-packet.js';
-import { byteView } from '../byte-view.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 import { captureLink, receivedHeader, type CapturedLink } from './link-header.js';
 import { boundHeapGrowth } from './heap-growth.js';
@@ -130,12 +129,13 @@ const PROGRESS_EVERY = 4096;
  */
 const LOOKAHEAD_NS = 1.2e9;
 
-/** A record read but not fed yet: what feeding it needs (the reader reuses its record). */
+/** A record read but not fed yet: what feeding it needs (the reader reuses its record); its time is the ring's. */
 class Pending {
-  time = 0;
   index = 0;
   offset = 0;
   ifindex = 0;
+  /** The interface of ifindex (dev_get_by_index, looked up once for the frame), if the host has one. */
+  dev: NetDevice | undefined = undefined;
   protocol = 0;
   outgoing = false;
   /** SLL/SLL2 packet type PACKET_OTHERHOST: a frame for another host's MAC (ip_rcv drops it). */
@@ -162,6 +162,12 @@ class Pending {
  */
 class PendingRing {
   private slots: Pending[] = [];
+  /**
+   * Each slot's record time, apart from the slots: the reader compares the oldest's with every
+   * record it reads. A slot was last touched a lookahead ago, and a double field would be a
+   * number box of its own besides; a column of doubles is read in order, and stays in cache.
+   */
+  private times = new Float64Array(0);
 
   constructor(private readonly chunks: ChunkPool) {}
   private head = 0;
@@ -176,12 +182,18 @@ class PendingRing {
     return this.slots[this.head]!;
   }
 
-  /** A slot for a new record, after every held one; fill it at once. */
-  push(): Pending {
+  /** The oldest record's time (the ring must not be empty). */
+  oldestTime(): number {
+    return this.times[this.head]!;
+  }
+
+  /** A slot for a new record at `time`, after every held one; fill it at once. */
+  push(time: number): Pending {
     if (this.count === this.slots.length) this.grow();
-    const slot = this.slots[(this.head + this.count) & (this.slots.length - 1)]!;
+    const at = (this.head + this.count) & (this.slots.length - 1);
+    this.times[at] = time;
     this.count++;
-    return slot;
+    return this.slots[at]!;
   }
 
   /** Drops the oldest record; its slot is reused, and its bytes and their chunk let go. */
@@ -199,10 +211,15 @@ class PendingRing {
   private grow(): void {
     const old = this.slots;
     const grown: Pending[] = [];
-    for (let i = 0; i < this.count; i++) grown.push(old[(this.head + i) & (old.length - 1)]!);
-    const more = Math.max(1024, old.length);
-    for (let i = 0; i < more; i++) grown.push(new Pending());
+    const times = new Float64Array(old.length + Math.max(1024, old.length));
+    for (let i = 0; i < this.count; i++) {
+      const from = (this.head + i) & (old.length - 1);
+      grown.push(old[from]!);
+      times[i] = this.times[from]!;
+    }
+    while (grown.length < times.length) grown.push(new Pending());
     this.slots = grown;
+    this.times = times;
     this.head = 0;
   }
 }
@@ -270,22 +287,22 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const maxPackets = options.maxPackets ?? Number.MAX_SAFE_INTEGER;
   let fed = 0;
 
-  const feed = (r: Pending): void => {
-    if (r.time > until || fed >= maxPackets) return;
+  const feed = (r: Pending, time: number): void => {
+    if (time > until || fed >= maxPackets) return;
     fed++;
-    runLaterUntil(r.time);
-    now = r.time;
-    const port = r.outgoing ? null : (host.deviceByIndex(r.ifindex)?.brPort ?? null);
+    runLaterUntil(time);
+    now = time;
+    const port = r.outgoing ? null : (r.dev?.brPort ?? null);
     // br_handle_frame_finish learns from every frame a port brings; natsim bridges only IPv4
     if (port && r.protocol !== ETH_P_IP && r.link?.source && port.flags.learning) brFdbLearn(host, port, r.link.source, now);
     if (r.protocol === ETH_P_ARP) return skip('ARP');
     if (r.protocol === ETH_P_IPV6 && r.ndp) return skip('NDP (neighbour discovery: read for which neighbours answer, as ARP is; the host\'s own not compared)');
     if (r.protocol !== ETH_P_IP && r.protocol !== ETH_P_IPV6) return noteUnhandled(host, r, now, `EtherType 0x${r.protocol.toString(16).padStart(4, '0')}`, skip);
     if (r.outgoing) return feedOwn(r);
-    const bytes = byteView(r.chunk!.bytes, r.at, r.at + r.length);
+    const bytes = r.chunk!.range(r.at, r.at + r.length);
     const pkt = r.protocol === ETH_P_IPV6 ? Ipv6Packet.adopt(bytes) : Ipv4Packet.adopt(bytes);
     if (typeof pkt === 'string') return noteUnhandled(host, r, now, `${r.protocol === ETH_P_IPV6 ? 'IPv6' : 'IPv4'} packet not handled: ${pkt}`, skip);
-    const dev = r.ifindex !== 0 ? host.deviceByIndex(r.ifindex) : reversePathDevice(host, pkt.saddr);
+    const dev = r.ifindex !== 0 ? r.dev : reversePathDevice(host, pkt.saddr);
     if (!dev) {
       if (r.ifindex !== 0) throw new InputError({ file, record: r.index, offset: r.offset }, `interface index ${r.ifindex} is not an interface of host ${host.name} in ${spec.file}`);
       return noteUnhandled(host, r, now, 'no interface index in the capture and no route back to the source to choose one', skip);
@@ -308,7 +325,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   /** A packet the kernel sent that no received packet claimed: the node's own (own-output.ts). */
   const feedOwn = (r: Pending): void => {
     if (r.sent === null || r.sent.claimed || r.sent.forwarded) return;
-    const pkt = decodeL3(r.protocol, byteView(r.chunk!.bytes, r.at, r.at + r.length));
+    const pkt = decodeL3(r.protocol, r.chunk!.range(r.at, r.at + r.length));
     if (typeof pkt === 'string') return;
     const wire = { saddr: pkt.saddr, sport: pkt.sport, daddr: pkt.daddr, dport: pkt.dport, time: r.sent.time };
     const what = own.classify(pkt, now);
@@ -326,7 +343,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   boundHeapGrowth();
   const pending = new PendingRing(chunks);
   const feedOldest = (): void => {
-    feed(pending.oldest());
+    feed(pending.oldest(), pending.oldestTime());
     pending.shift();
   };
   const tracing = host.sink !== null;
@@ -347,13 +364,13 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     const ndp = r.protocol === ETH_P_IPV6 && isNdp(r.payload);
     if (ndp) neighbours.observeNdp(r, time);
     const ip = r.protocol === ETH_P_IP || (r.protocol === ETH_P_IPV6 && !ndp);
-    const p = pending.push();
+    const p = pending.push(time);
     p.ndp = ndp;
     p.sent = outgoing && ip ? recordOut(r, time) : null;
-    p.time = time;
     p.index = r.index;
     p.offset = r.offset;
     p.ifindex = r.ifindex;
+    p.dev = host.deviceByIndex(r.ifindex);
     p.protocol = r.protocol;
     p.outgoing = outgoing;
     p.otherHost = r.direction === PacketDirection.OtherHost;
@@ -363,8 +380,8 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     p.length = r.payloadLength;
     if (p.chunk) chunks.hold(p.chunk); // the reader fills it again only once every record in it is fed
     // a bridge port's frames need their source address (the FDB learns it); the others only for a trace (LOG's MAC=)
-    p.link = (received && tracing) || (!outgoing && host.deviceByIndex(r.ifindex)?.brPort) ? captureLink(r) : null;
-    while (pending.size > 0 && pending.oldest().time <= time - lookahead) feedOldest();
+    p.link = (received && tracing) || (!outgoing && p.dev?.brPort) ? captureLink(r) : null;
+    while (pending.size > 0 && pending.oldestTime() <= time - lookahead) feedOldest();
     // past --until or --max-packets by the lookahead: nothing later can be fed, so stop reading
     return time <= until + lookahead && fed < maxPackets;
   }, chunks);
@@ -409,7 +426,7 @@ function reversePathDevice(host: Host, saddr: number): NetDevice | undefined {
 
 function noteUnhandled(host: Host, r: Pending, time: number, reason: string, skip: (reason: string) => void): void {
   skip(reason);
-  host.sink?.emit({ kind: 'unhandled', time, host: host.name, skb: 0, dev: host.deviceByIndex(r.ifindex)?.name ?? `if${r.ifindex}`, reason: `record ${r.index}: ${reason}` });
+  host.sink?.emit({ kind: 'unhandled', time, host: host.name, skb: 0, dev: r.dev?.name ?? `if${r.ifindex}`, reason: `record ${r.index}: ${reason}` });
 }
 
 /** ICMPV6_ADDR_UNREACH: ip6_link_failure's code. */

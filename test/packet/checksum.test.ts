@@ -1,7 +1,8 @@
 /**
- * The ones-complement sum (packet/checksum.ts onesSum), eight bytes a turn with the high and
- * low bytes apart, against RFC 1071's plain word-by-word definition, for any bytes, any start
- * and end (odd ones included) and any initial sum, and against RFC 1071's own example.
+ * The ones-complement sum (packet/checksum.ts onesSum), byte by byte for a short region and in
+ * 32-bit words through a DataView of the bytes' buffer for a long one, against RFC 1071's plain word-by-word definition, for any bytes, any start
+ * and end (odd ones included), any initial sum and a view at any offset of a larger buffer
+ * (as a packet lies in a capture chunk), and against RFC 1071's own example.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -26,6 +27,21 @@ describe('onesSum', () => {
         expect(onesSum(data, start, end, initial)).toBe(reference(data, start, end, initial));
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('sums a view at any offset of its buffer, views of two buffers in turn', () => {
+    const region = fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 1600 }), fc.nat({ max: 7 }), fc.uint8Array({ maxLength: 100 }));
+    fc.assert(
+      fc.property(region, ([bytes, at, other]) => {
+        const buffer = new Uint8Array(at + bytes.length + 3).fill(0xa5);
+        buffer.set(bytes, at);
+        const view = buffer.subarray(at, at + bytes.length);
+        expect(onesSum(other, 0, other.length)).toBe(reference(other, 0, other.length, 0));
+        expect(onesSum(view, 1, view.length, 7)).toBe(reference(bytes, 1, bytes.length, 7));
+        expect(onesSum(view, 0, view.length)).toBe(reference(bytes, 0, bytes.length, 0));
+      }),
+      { numRuns: 300 },
     );
   });
 
