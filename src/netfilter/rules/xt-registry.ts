@@ -16,6 +16,7 @@ import { NfacctOptions } from './xt-nfacct.js';
 import { NflogOptions } from './xt-nflog.js';
 import { OwnerOptions } from './xt-owner.js';
 import { PkttypeOptions } from './xt-pkttype.js';
+import { QuotaOptions } from './xt-quota.js';
 import { RpfilterOptions } from './xt-rpfilter.js';
 import { TcpmssOptions } from './xt-tcpmss.js';
 import { TtlOptions } from './xt-ttl.js';
@@ -29,6 +30,7 @@ export const XT_MATCHES: Readonly<Record<string, () => XtMatchOptions>> = {
   ttl: () => new TtlOptions('ttl'),
   hl: () => new TtlOptions('hl'),
   pkttype: () => new PkttypeOptions(),
+  quota: () => new QuotaOptions(),
   rpfilter: () => new RpfilterOptions(),
   mac: () => new MacOptions(),
   length: () => new LengthOptions(),
