@@ -80,6 +80,7 @@ const EXPECTED: Record<string, { interfaces?: typeof ROUTER | ((macs: Map<string
   'iptables-conntrack-match': { ruleset: 'iptables-save.txt' },
   'iptables-iprange': { ruleset: 'iptables-save.txt' },
   'iptables-quota': { ruleset: 'iptables-save.txt' },
+  'iptables-tcpmss-match': { ruleset: 'iptables-save.txt' },
   'iptables-rpfilter': { ruleset: 'iptables-save.txt' },
   'iptables-session-affinity': { ruleset: 'iptables-save.txt' },
   'log-trace-legacy': { ruleset: 'iptables-legacy-save.txt', macs: { eth1: 'b22af6ca32c0', eth0: '6e58ce8c3060' } },

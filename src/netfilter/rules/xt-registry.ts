@@ -19,6 +19,7 @@ import { PkttypeOptions } from './xt-pkttype.js';
 import { QuotaOptions } from './xt-quota.js';
 import { RpfilterOptions } from './xt-rpfilter.js';
 import { TcpmssOptions } from './xt-tcpmss.js';
+import { TcpmssMatchOptions } from './xt-tcpmss-match.js';
 import { TtlOptions } from './xt-ttl.js';
 
 export const XT_MATCHES: Readonly<Record<string, () => XtMatchOptions>> = {
@@ -37,6 +38,7 @@ export const XT_MATCHES: Readonly<Record<string, () => XtMatchOptions>> = {
   dscp: () => new DscpOptions(),
   tos: () => new TosOptions(),
   owner: () => new OwnerOptions(),
+  tcpmss: () => new TcpmssMatchOptions(),
 };
 
 /** Each target's options, and the tables its xt_target.table allows (any when absent). */
