@@ -18,6 +18,7 @@ import { OwnerOptions } from './xt-owner.js';
 import { PkttypeOptions } from './xt-pkttype.js';
 import { QuotaOptions } from './xt-quota.js';
 import { RpfilterOptions } from './xt-rpfilter.js';
+import { StringOptions } from './xt-string.js';
 import { TcpmssOptions } from './xt-tcpmss.js';
 import { TcpmssMatchOptions } from './xt-tcpmss-match.js';
 import { TtlOptions } from './xt-ttl.js';
@@ -39,6 +40,7 @@ export const XT_MATCHES: Readonly<Record<string, () => XtMatchOptions>> = {
   tos: () => new TosOptions(),
   owner: () => new OwnerOptions(),
   tcpmss: () => new TcpmssMatchOptions(),
+  string: () => new StringOptions(),
 };
 
 /** Each target's options, and the tables its xt_target.table allows (any when absent). */
