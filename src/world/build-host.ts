@@ -28,14 +28,16 @@ import { isRoute6, parseRoute6 } from '../ipv6/route.js';
 import { BacklogCpu } from '../host/backlog-cpu.js';
 import { Bridge } from '../bridge/bridge.js';
 import { macText } from '../netfilter/log/nf-log-syslog.js';
+import type { ClockOrigin } from '../capture/clock-origin.js';
 
 const ADDR_TYPE_BIT = { local: AddrType.Local, broadcast: AddrType.Broadcast, multicast: AddrType.Multicast, unicast: AddrType.Unicast } as const;
 
 /**
  * `inventMacs`: give an interface the file says no address for one of its own (a simulated
  * world, where every frame needs both ends'); a capture replay leaves it unknown instead.
+ * `clock`: a capture's wall clock, which time-of-day rules read (nft meta time/day/hour, -m time).
  */
-export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: number, kernel: KernelProfile, inventMacs: boolean): Host {
+export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: number, kernel: KernelProfile, inventMacs: boolean, clock: ClockOrigin | null = null): Host {
   const devices = buildDevices(spec, inventMacs);
   const fib = new Fib();
   for (const dev of devices) for (const ifa of dev.addrs) fib.addInterfaceRoutes(dev, ifa, dev.name === 'lo');
@@ -67,7 +69,9 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   const ruleset = spec.ruleset ? parseRuleset(spec.ruleset, ipsets) : { tables: [] };
   if (spec.ip6tables) ruleset.tables.push(...parseRuleset(spec.ip6tables, ipsets, NFPROTO_IPV6).tables);
   const follow = new DrawFollower(ruleset, () => net.recorded);
-  const env = { addrType: (addr: number) => ADDR_TYPE_BIT[fib.addrType(addr)], prng, follow, routeTo: (addr: number) => (isIpv6(addr) ? host.fib6.lookup(addr) : fib.lookup(addr)) };
+  // ktime_get_real_ns: a capture's own clock (its first record is virtual time 0); a scenario's starts at the epoch
+  const wallNs = clock === null ? undefined : (time: number) => wallNsOf(clock, time);
+  const env = { addrType: (addr: number) => ADDR_TYPE_BIT[fib.addrType(addr)], prng, follow, routeTo: (addr: number) => (isIpv6(addr) ? host.fib6.lookup(addr) : fib.lookup(addr)), ...(wallNs ? { wallNs } : {}) };
   const services = spec.ipvs ? parseIpvs(spec.ipvs) : [];
   // nf_ct_netns_get per family: an ip or inet table (or IPVS) for IPv4, an ip6 or inet table for IPv6
   const tracked = {
@@ -202,4 +206,10 @@ function inventedMac(host: string, ifname: string): Uint8Array {
   }
   mac[0] = (mac[0]! & 0xfe) | 0x02;
   return mac;
+}
+
+/** Nanoseconds since 1970 of virtual time `time` (a double: exact to about 0.25 µs today, which the rules' seconds and hours do not notice). */
+function wallNsOf(clock: ClockOrigin, time: number): number {
+  const { sec, nsec } = clock.wall(time);
+  return sec * 1e9 + nsec;
 }

@@ -272,7 +272,8 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       run();
     }
   };
-  const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus, KERNEL_PROFILES[options.kernel ?? spec.kernel], false);
+  const origin = options.origin ?? new ClockOrigin();
+  const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus, KERNEL_PROFILES[options.kernel ?? spec.kernel], false, origin);
   host.sink = options.sink ?? null;
   host.tap = options.tap ?? null;
   host.recycleRx = true;
@@ -347,7 +348,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     pending.shift();
   };
   const tracing = host.sink !== null;
-  const clock = new RecordClock(file, options.origin ?? new ClockOrigin(), options.warn ?? warnOnStderr);
+  const clock = new RecordClock(file, origin, options.warn ?? warnOnStderr);
   const lookahead = mayHoldOutgoing(file) ? LOOKAHEAD_NS : 0;
   let read = 0;
   const stop = options.stop ?? null;

@@ -83,6 +83,7 @@ const EXPECTED: Record<string, { interfaces?: typeof ROUTER | ((macs: Map<string
   'iptables-tcpmss-match': { ruleset: 'iptables-save.txt' },
   'iptables-rpfilter': { ruleset: 'iptables-save.txt' },
   'iptables-string': { ruleset: 'iptables-save.txt' },
+  'iptables-time': { ruleset: 'iptables-save.txt' },
   'iptables-session-affinity': { ruleset: 'iptables-save.txt' },
   'log-trace-legacy': { ruleset: 'iptables-legacy-save.txt', macs: { eth1: 'b22af6ca32c0', eth0: '6e58ce8c3060' } },
   'log-trace-nft': { ruleset: 'iptables-save.txt', macs: { eth1: 'ee74215b77bf', eth0: 'f2f9a89eab5b' } },

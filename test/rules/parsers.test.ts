@@ -172,7 +172,7 @@ describe('iptables-save syntax', () => {
 
   it.each([
     [save('-A PREROUTING -j TPROXY --on-port 1'), 6, 18, "'TPROXY' is neither a declared chain nor a target natsim evaluates (ACCEPT, DROP, RETURN, MASQUERADE, SNAT, DNAT, REDIRECT, REJECT, MARK, CONNMARK, LOG, TRACE, NOTRACK, NFLOG, CHECKSUM, TCPMSS, CT)"],
-    [save('-A POSTROUTING -m time --timestart 09:00 -j ACCEPT'), 6, 19, "match module 'time' is not supported yet (natsim evaluates tcp, udp, multiport, comment, statistic, recent, mark, connmark, state, addrtype, set, physdev, icmp, icmp6, conntrack, limit, hashlimit, iprange, nfacct, ttl, hl, pkttype, quota, rpfilter, mac, length, dscp, tos, owner, tcpmss, string)"],
+    [save('-A POSTROUTING -m connbytes --connbytes 10 -j ACCEPT'), 6, 19, "match module 'connbytes' is not supported yet (natsim evaluates tcp, udp, multiport, comment, statistic, recent, mark, connmark, state, addrtype, set, physdev, icmp, icmp6, conntrack, limit, hashlimit, iprange, nfacct, ttl, hl, pkttype, quota, rpfilter, mac, length, dscp, tos, owner, tcpmss, string, time)"],
     [save('-A POSTROUTING -m hashlimit --hashlimit-upto 1/sec -j ACCEPT'), 6, 19, '-m hashlimit needs --hashlimit-name'],
     [save('-A POSTROUTING --dport 80 -j MASQUERADE'), 6, 16, '--dport needs -p tcp or -p udp'],
     [save('-A POSTROUTING -j MASQUERADE --to-ports 1000-2000'), 6, 41, 'a port range needs -p tcp, udp, sctp or dccp'],

@@ -21,6 +21,7 @@ import { RpfilterOptions } from './xt-rpfilter.js';
 import { StringOptions } from './xt-string.js';
 import { TcpmssOptions } from './xt-tcpmss.js';
 import { TcpmssMatchOptions } from './xt-tcpmss-match.js';
+import { TimeOptions } from './xt-time.js';
 import { TtlOptions } from './xt-ttl.js';
 
 export const XT_MATCHES: Readonly<Record<string, () => XtMatchOptions>> = {
@@ -41,6 +42,7 @@ export const XT_MATCHES: Readonly<Record<string, () => XtMatchOptions>> = {
   owner: () => new OwnerOptions(),
   tcpmss: () => new TcpmssMatchOptions(),
   string: () => new StringOptions(),
+  time: () => new TimeOptions(),
 };
 
 /** Each target's options, and the tables its xt_target.table allows (any when absent). */
