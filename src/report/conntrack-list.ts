@@ -11,17 +11,18 @@ import type { CtEntryView, TupleView } from '../trace/events.js';
 import { formatInetAddr } from '../packet/inet-addr.js';
 import { protoName, tupleText } from '../trace/format-common.js';
 
+/** Built by concatenation, not an array joined: a trace makes one for every conntrack event. */
 function entryText(e: CtEntryView, markAndUse: 'always' | 'event'): string {
-  const out = [`${protoName(e.orig.proto).padEnd(8)} ${e.orig.proto}`];
-  if (e.timeout !== null) out.push(String(e.timeout));
-  if (e.tcpState !== null) out.push(e.tcpState);
-  out.push(tupleText(e.orig, ' '));
-  if ((e.status & Status.SeenReply) === 0) out.push('[UNREPLIED]');
-  out.push(tupleText(e.reply, ' '));
-  if ((e.status & Status.Assured) !== 0) out.push('[ASSURED]');
-  if (markAndUse === 'always') out.push(`mark=${e.mark}`, 'use=1');
-  else if (e.mark !== 0) out.push(`mark=${e.mark}`);
-  return out.join(' ');
+  let text = `${protoName(e.orig.proto).padEnd(8)} ${e.orig.proto}`;
+  if (e.timeout !== null) text += ` ${e.timeout}`;
+  if (e.tcpState !== null) text += ` ${e.tcpState}`;
+  text += ` ${tupleText(e.orig, ' ')}`;
+  if ((e.status & Status.SeenReply) === 0) text += ' [UNREPLIED]';
+  text += ` ${tupleText(e.reply, ' ')}`;
+  if ((e.status & Status.Assured) !== 0) text += ' [ASSURED]';
+  if (markAndUse === 'always') text += ` mark=${e.mark} use=1`;
+  else if (e.mark !== 0) text += ` mark=${e.mark}`;
+  return text;
 }
 
 /** One `conntrack -L` line. */
