@@ -66,11 +66,12 @@ export class KernelStyle implements TraceSink {
   private hook(ts: string, e: HookEvent): void {
     const { out, c } = this;
     // the LOG and TRACE lines were printed while the op ran, before it returned its verdict
-    for (const entry of e.logs) out.line(ts + nfLogLine(entry));
+    // indexed loops: a for-of over an op's lists, mostly empty, made an iterator object for each
+    for (let i = 0; i < e.logs.length; i++) out.line(ts + nfLogLine(e.logs[i]!));
     const nfCore = this.nfCore.of(e);
     out.line(ts + nfCore.head + skbAddress(e.skb) + nfCore.tail);
-    for (const t of e.nftTrace) for (const line of traceToolLines(t, this.counters)) out.line(ts + c.dim(`  ${line}`));
-    for (const note of e.notes) out.line(ts + c.dim(`  ${note}`));
+    for (let i = 0; i < e.nftTrace.length; i++) for (const line of traceToolLines(e.nftTrace[i]!, this.counters)) out.line(ts + c.dim(`  ${line}`));
+    for (let i = 0; i < e.notes.length; i++) out.line(ts + c.dim(`  ${e.notes[i]}`));
     if (e.ct && (nfCore.conntrackOp || ctChanged(e.ctBefore, e.ct))) out.line(ts + c.ct(ctLine(e.ct)));
     if (!samePacket(e.before, e.after)) out.line(ts + c.changed(packetLine(e.after)));
   }
