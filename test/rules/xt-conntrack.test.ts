@@ -10,8 +10,7 @@ import { Conn, CtInfo, Status } from '../../src/netfilter/conntrack/conn.js';
 import { connSlab } from '../../src/netfilter/conntrack/conn-record.js';
 import { Tuple } from '../../src/netfilter/conntrack/tuple.js';
 import { Verdict } from '../../src/netfilter/constants.js';
-import { lintRuleset } from '../../src/netfilter/rules/parse.js';
-import { ip, runChain, udp, xtTable, type RunOptions } from './xt-helpers.js';
+import { ip, lintRule, runChain, udp, xtTable, type RunOptions } from './xt-helpers.js';
 
 /** A UDP entry 10.0.0.1:1000 → 10.0.3.254:8080 DNATed to 192.168.1.2:53, confirmed and replied. */
 function dnatEntry(): Conn {
@@ -63,8 +62,8 @@ describe('-m conntrack (conntrack_mt)', () => {
     ['--ctorigdst 10.0.0.0/255.0.255.0', /bad address/],
     ['', /needs one or more of its options/],
   ])('refuses -m conntrack %s by line and column', (options, reason) => {
-    const problems = lintRuleset(`*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m conntrack ${options} -j DROP\nCOMMIT\n`, 'r.rules');
-    expect(problems.map((p) => p.message)).toEqual([expect.stringMatching(reason)]);
-    expect(problems[0]!.message).toMatch(/^r\.rules:3:\d+: /);
+    const problems = lintRule(`-m conntrack ${options} -j DROP`);
+    expect(problems).toEqual([expect.stringMatching(reason)]);
+    expect(problems[0]).toMatch(/^r\.rules:3:\d+: /);
   });
 });

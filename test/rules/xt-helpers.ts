@@ -18,6 +18,7 @@ import { ipv6Bytes, parseIpv6 } from '../../src/packet/ipv6-addr.js';
 import { Ipv6Packet } from '../../src/packet/ipv6.js';
 import { NFPROTO_IPV6 } from '../../src/netfilter/rules/model.js';
 import { parseIptablesSave } from '../../src/netfilter/rules/iptables-parser.js';
+import { lintRuleset } from '../../src/netfilter/rules/parse.js';
 import type { L3Packet } from '../../src/packet/l3-packet.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { Prng } from '../../src/sim/prng.js';
@@ -106,4 +107,9 @@ export function runChain(t: Table, pkt: L3Packet, o: RunOptions = {}): Run {
 /** Which of the packets sent at these times the chain accepted. */
 export function accepted(t: Table, times: readonly number[], pkt: () => L3Packet = () => udp()): boolean[] {
   return times.map((seconds) => runChain(t, pkt(), { seconds }).verdict === Verdict.Accept);
+}
+
+/** What natsim lint says of `-A INPUT RULE` in a filter table (file 'r.rules'): its messages. */
+export function lintRule(rule: string): string[] {
+  return lintRuleset(`*filter\n:INPUT ACCEPT [0:0]\n-A INPUT ${rule}\nCOMMIT\n`, 'r.rules').map((e) => e.message);
 }

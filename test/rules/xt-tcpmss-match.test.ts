@@ -5,10 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Verdict } from '../../src/netfilter/constants.js';
-import { lintRuleset } from '../../src/netfilter/rules/parse.js';
 import { buildTcp } from '../../src/packet/build.js';
 import { Ipv4Packet } from '../../src/packet/ipv4.js';
-import { ip, runChain, xtTable } from './xt-helpers.js';
+import { ip, lintRule, runChain, xtTable } from './xt-helpers.js';
 
 const syn = (mss: number | null) =>
   buildTcp({ saddr: ip('10.0.0.1'), daddr: ip('10.0.0.2'), sport: 1000, dport: 80, seq: 1, ack: 0, flags: 0x02, window: 64240, ipId: 1, ttl: 64, payloadLength: 0, ...(mss === null ? {} : { syn: { mss, wscale: 7 } }) });
@@ -35,6 +34,6 @@ describe('-m tcpmss', () => {
   });
 
   it('needs -p tcp', () => {
-    expect(lintRuleset('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m tcpmss --mss 1460 -j DROP\nCOMMIT\n', 'r').map((e) => e.message)).toEqual([expect.stringMatching(/only valid with -p tcp/)]);
+    expect(lintRule('-m tcpmss --mss 1460 -j DROP')).toEqual([expect.stringMatching(/only valid with -p tcp/)]);
   });
 });

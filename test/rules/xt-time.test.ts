@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Verdict } from '../../src/netfilter/constants.js';
-import { lintRuleset } from '../../src/netfilter/rules/parse.js';
-import { runChain, udp, xtTable } from './xt-helpers.js';
+import { lintRule, runChain, udp, xtTable } from './xt-helpers.js';
 
 /** Seconds since 1970 of a UTC date and time. */
 const at = (iso: string) => Date.parse(`${iso}Z`) / 1000;
@@ -39,6 +38,6 @@ describe('-m time', () => {
     ['--weekdays Mon,Funday', /'Funday' is not a weekday/],
     ['! --timestart 09:00', /cannot invert --timestart/],
   ])('refuses %s', (options, reason) => {
-    expect(lintRuleset(`*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m time ${options} -j DROP\nCOMMIT\n`, 'r').map((e) => e.message)).toEqual([expect.stringMatching(reason)]);
+    expect(lintRule(`-m time ${options} -j DROP`)).toEqual([expect.stringMatching(reason)]);
   });
 });
