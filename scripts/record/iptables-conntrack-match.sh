@@ -28,34 +28,20 @@ COMMIT
 COMMIT
 R
 inns rt iptables-save > "$out/iptables-save.txt"
-ip netns exec $(ns w) python3 -c '
-import socket,threading
-def tcp():
-  s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(("192.168.206.1",80)); s.listen(2); s.settimeout(15)
-  for _ in range(2):
-    c,_=s.accept(); d=c.recv(100); c.sendall(b"pong:"+d); c.recv(100); c.close()
-def udp():
-  u=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); u.bind(("192.168.206.1",53)); u.settimeout(15)
-  d,a=u.recvfrom(100); u.sendto(b"answer:"+d,a)
-for f in (tcp,udp): threading.Thread(target=f).start()
-' & SRV=$!
+tcp_pong w 192.168.206.1 80 2 & SRV=$!
+udp_answer w 192.168.206.1 53 & SRV="$SRV $!"
 sleep 0.5
 ip netns exec $(ns rt) conntrack -E -o timestamp > "$out/conntrack-E.txt" 2>/dev/null & EV=$!
 trap 'kill $EV $SRV 2>/dev/null || true; teardown' EXIT
 start_capture rt "$out"
-tcp_to(){ # src port dst dport
-  inns c python3 -c "
-import socket,time
-s=socket.socket(); s.bind(('$1',$2)); s.settimeout(5); s.connect(('$3',$4))
-s.sendall(b'ping'); print('tcp $2 got', s.recv(100)); time.sleep(0.2); s.close(); time.sleep(0.5)"; }
 {
   echo "# 1. ping 10.0.3.2 -> 192.168.206.1 (accepted by --ctorigsrc 10.0.3.2), then 10.0.3.1 (the policy drops it)"
   inns c python3 "$CRAFT" ping 10.0.3.2 192.168.206.1 3 16962
   inns c python3 "$CRAFT" ping 10.0.3.1 192.168.206.1 2 16963
   echo "# 2. tcp 10.0.3.1:43000 -> 10.0.3.254:8080, DNATed to 192.168.206.1:80 (--ctstate DNAT, both ways)"
-  tcp_to 10.0.3.1 43000 10.0.3.254 8080
+  tcp_ping c 10.0.3.1 43000 10.0.3.254 8080
   echo "# 3. tcp 10.0.3.1:43001 -> 192.168.206.1:80 (--ctdir ORIGINAL --ctorigdstport 80; replies by --ctreplsrcport 80 ! --ctstate DNAT)"
-  tcp_to 10.0.3.1 43001 192.168.206.1 80
+  tcp_ping c 10.0.3.1 43001 192.168.206.1 80
   echo "# 4. udp 10.0.3.1:40053 -> :53 and its answer (! --ctorigdstport 9), udp 10.0.3.1:40009 -> :9 (the policy drops it)"
   inns c python3 -c '
 import socket
@@ -68,8 +54,6 @@ v=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); v.bind(("10.0.3.1",40009)); v
   sleep 0.5
 } > "$out/client.txt" 2>&1
 stop_capture
-snapshot rt "$out"
-inns rt iptables-save -c > "$out/iptables-save-c.txt"
-cat /sys/devices/system/cpu/online > "$out/cpu-online.txt"   # conntrack -S has a line per CPU
+snapshot_counted rt "$out"
 kill $EV $SRV 2>/dev/null || true; wait $SRV 2>/dev/null || true; wait $EV 2>/dev/null || true
 finish "$out"

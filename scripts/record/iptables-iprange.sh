@@ -16,16 +16,8 @@ inns rt iptables-restore <<'R'
 COMMIT
 R
 inns rt iptables-save > "$out/iptables-save.txt"
-ip netns exec $(ns w) python3 -c '
-import socket,threading
-def tcp():
-  s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(("192.168.206.1",80)); s.listen(2); s.settimeout(10)
-  c,_=s.accept(); d=c.recv(100); c.sendall(b"pong:"+d); c.recv(100); c.close()
-def udp():
-  u=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); u.bind(("192.168.206.1",53)); u.settimeout(10)
-  d,a=u.recvfrom(100); u.sendto(b"answer:"+d,a)
-for f in (tcp,udp): threading.Thread(target=f).start()
-' & SRV=$!
+tcp_pong w 192.168.206.1 80 & SRV=$!
+udp_answer w 192.168.206.1 53 & SRV="$SRV $!"
 sleep 0.5
 trap 'kill $SRV 2>/dev/null || true; teardown' EXIT
 start_capture rt "$out"
@@ -43,14 +35,9 @@ v=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); v.bind(("10.0.3.1",40010)); v
   echo "# 3. tcp SYN from 10.0.3.2 (! --src-range 10.0.3.1-10.0.3.1: dropped), then a connection from 10.0.3.1 (passes)"
   inns c python3 "$CRAFT" tcp 10.0.3.2 43100 192.168.206.1 80 S 9000
   sleep 0.3
-  inns c python3 -c '
-import socket,time
-s=socket.socket(); s.bind(("10.0.3.1",43000)); s.settimeout(5); s.connect(("192.168.206.1",80))
-s.sendall(b"ping"); print("tcp got", s.recv(100)); time.sleep(0.2); s.close(); time.sleep(0.5)'
+  tcp_ping c 10.0.3.1 43000 192.168.206.1 80
 } > "$out/client.txt" 2>&1
 stop_capture
-snapshot rt "$out"
-inns rt iptables-save -c > "$out/iptables-save-c.txt"
-cat /sys/devices/system/cpu/online > "$out/cpu-online.txt"   # conntrack -S has a line per CPU
+snapshot_counted rt "$out"
 kill $SRV 2>/dev/null || true; wait $SRV 2>/dev/null || true
 finish "$out"

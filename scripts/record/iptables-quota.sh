@@ -16,13 +16,7 @@ inns rt iptables-restore <<'R'
 COMMIT
 R
 inns rt iptables-save > "$out/iptables-save.txt"
-ip netns exec $(ns w) python3 -c '
-import socket
-u=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); u.bind(("192.168.206.1",9)); u.settimeout(8)
-try:
-  while True: u.recvfrom(100)
-except socket.timeout: pass
-' & SRV=$!
+udp_sink w 192.168.206.1 9 & SRV=$!
 sleep 0.5
 trap 'kill $SRV 2>/dev/null || true; teardown' EXIT
 start_capture rt "$out"
@@ -38,8 +32,6 @@ print("udp sent")'
   sleep 0.3
 } > "$out/client.txt" 2>&1
 stop_capture
-snapshot rt "$out"
-inns rt iptables-save -c > "$out/iptables-save-c.txt"
-cat /sys/devices/system/cpu/online > "$out/cpu-online.txt"   # conntrack -S has a line per CPU
+snapshot_counted rt "$out"
 kill $SRV 2>/dev/null || true; wait $SRV 2>/dev/null || true
 finish "$out"

@@ -15,11 +15,7 @@ inns rt iptables-restore <<'R'
 COMMIT
 R
 inns rt iptables-save > "$out/iptables-save.txt"
-ip netns exec $(ns w) python3 -c '
-import socket
-s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(("192.168.206.1",80)); s.listen(2); s.settimeout(10)
-c,_=s.accept(); d=c.recv(100); c.sendall(b"pong:"+d); c.recv(100); c.close()
-' & SRV=$!
+tcp_pong w 192.168.206.1 80 & SRV=$!
 sleep 0.5
 trap 'kill $SRV 2>/dev/null || true; teardown' EXIT
 start_capture rt "$out"
@@ -28,14 +24,9 @@ start_capture rt "$out"
   inns c python3 "$CRAFT" tcp 10.0.3.1 43100 192.168.206.1 80 S 9000
   sleep 0.3
   echo "# 2. a connection 10.0.3.1:43000 -> 192.168.206.1:80 (SYN and SYN-ACK with MSS 1460: pass)"
-  inns c python3 -c '
-import socket,time
-s=socket.socket(); s.bind(("10.0.3.1",43000)); s.settimeout(5); s.connect(("192.168.206.1",80))
-s.sendall(b"ping"); print("tcp got", s.recv(100)); time.sleep(0.2); s.close(); time.sleep(0.5)'
+  tcp_ping c 10.0.3.1 43000 192.168.206.1 80
 } > "$out/client.txt" 2>&1
 stop_capture
-snapshot rt "$out"
-inns rt iptables-save -c > "$out/iptables-save-c.txt"
-cat /sys/devices/system/cpu/online > "$out/cpu-online.txt"   # conntrack -S has a line per CPU
+snapshot_counted rt "$out"
 kill $SRV 2>/dev/null || true; wait $SRV 2>/dev/null || true
 finish "$out"

@@ -28,7 +28,5 @@ start_capture rt "$out"
   inns c python3 "$CRAFT" ping 10.0.3.2 192.168.206.1 2 16963
 } > "$out/client.txt" 2>&1
 stop_capture
-snapshot rt "$out"
-inns rt iptables-save -c > "$out/iptables-save-c.txt"
-cat /sys/devices/system/cpu/online > "$out/cpu-online.txt"   # conntrack -S has a line per CPU
+snapshot_counted rt "$out"
 finish "$out"

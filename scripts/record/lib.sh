@@ -54,3 +54,29 @@ stop_capture_pcapng(){ sleep 1; kill -INT $TD; wait $TD 2>/dev/null || true; TD=
   local st; st=$(grep -E 'Packets (captured|received/dropped)' "$TDERR" | tr '\n' ' '); rm -f "$TDERR"
   echo "dumpcap: $st" >&2
   case "$st" in *"received/dropped on interface 'any': "*"/0 (pcap:0/dumpcap:0/flushed:0"*) ;; *) echo "capture incomplete (drops), record again" >&2; return 1;; esac; }
+# Traffic helpers of the x_tables cases (python3 sockets; ping and nc may be missing).
+# tcp_ping ROLE SRC SPORT DST DPORT: a connection that sends "ping", prints the answer, closes
+tcp_ping(){ inns $1 python3 -c "
+import socket,time
+s=socket.socket(); s.bind(('$2',$3)); s.settimeout(5); s.connect(('$4',$5))
+s.sendall(b'ping'); print('tcp $3 got', s.recv(100)); time.sleep(0.2); s.close(); time.sleep(0.5)"; }
+# tcp_pong ROLE ADDR PORT [N]: answers N (1) connections with "pong:" and what they sent (run it with &)
+tcp_pong(){ inns $1 python3 -c "
+import socket
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.bind(('$2',$3)); s.listen(2); s.settimeout(15)
+for _ in range(${4:-1}):
+  c,_=s.accept(); d=c.recv(100); c.sendall(b'pong:'+d); c.recv(100); c.close()"; }
+# udp_answer ROLE ADDR PORT: answers one datagram with "answer:" and it (run it with &)
+udp_answer(){ inns $1 python3 -c "
+import socket
+u=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); u.bind(('$2',$3)); u.settimeout(15)
+d,a=u.recvfrom(100); u.sendto(b'answer:'+d,a)"; }
+# udp_sink ROLE ADDR PORT: takes datagrams without answering (no port unreachable) until 6 s pass without one (run it with &)
+udp_sink(){ inns $1 python3 -c "
+import socket
+u=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); u.bind(('$2',$3)); u.settimeout(6)
+try:
+  while True: u.recvfrom(200)
+except socket.timeout: pass"; }
+# snapshot_counted ROLE OUTDIR: the snapshot, iptables-save -c's rule counts, the CPUs (conntrack -S has a line per CPU)
+snapshot_counted(){ snapshot $1 "$2"; inns $1 iptables-save -c > "$2/iptables-save-c.txt"; cat /sys/devices/system/cpu/online > "$2/cpu-online.txt"; }

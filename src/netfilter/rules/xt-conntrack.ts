@@ -44,15 +44,18 @@ const PORT_OPTION: Readonly<Record<string, [Dir, 'src' | 'dst']>> = {
   '--ctrepldstport': [Dir.Reply, 'dst'],
 };
 
-/** What one -m conntrack tests (struct xt_conntrack_mtinfo3: match_flags, invert_flags and the values). */
+/**
+ * What one -m conntrack tests (struct xt_conntrack_mtinfo3: match_flags, invert_flags and the
+ * values), filled in by the options as they are read; null or empty: not tested.
+ */
 interface ConntrackTests {
-  readonly state: Test<number> | null;
+  state: Test<number> | null;
   /** --ctdir: the packet's direction (REPLY is ORIGINAL inverted, as libxt_conntrack stores it). */
-  readonly original: boolean | null;
-  readonly addresses: readonly TupleField<Prefix>[];
-  readonly proto: Test<number> | null;
-  readonly ports: readonly TupleField<PortRange>[];
-  readonly status: Test<number> | null;
+  original: boolean | null;
+  readonly addresses: TupleField<Prefix>[];
+  proto: Test<number> | null;
+  readonly ports: TupleField<PortRange>[];
+  status: Test<number> | null;
 }
 
 class XtConntrack implements XtMatch {
@@ -86,29 +89,33 @@ class XtConntrack implements XtMatch {
 
 /** libxt_conntrack's options, as iptables-save writes them after `-m conntrack`. */
 export class ConntrackOptions implements XtMatchOptions {
-  private state: Test<number> | null = null;
-  private original: boolean | null = null;
-  private readonly addresses: TupleField<Prefix>[] = [];
-  private proto: Test<number> | null = null;
-  private readonly ports: TupleField<PortRange>[] = [];
-  private status: Test<number> | null = null;
+  /** The tests as the options give them; the match keeps this record. */
+  private readonly t: ConntrackTests = {
+    state: null,
+    original: null,
+    addresses: [],
+    proto: null,
+    ports: [],
+    status: null,
+  };
 
   read(r: OptionReader): boolean {
+    const t = this.t;
     const invert = r.negate;
     const address = ADDRESS_OPTION[r.option];
     const port = PORT_OPTION[r.option];
     if (address) {
       const text = r.value();
-      this.addresses.push({ dir: address[0], end: address[1], invert, value: parseXtAddress(text, r.nfproto) ?? r.fail(badAddress(text, r.nfproto)) });
+      t.addresses.push({ dir: address[0], end: address[1], invert, value: parseXtAddress(text, r.nfproto) ?? r.fail(badAddress(text, r.nfproto)) });
     } else if (port) {
       const text = r.value();
-      this.ports.push({ dir: port[0], end: port[1], invert, value: parsePortRange(text, ':') ?? r.fail(`${r.option}: bad port or port range '${text}'`) });
-    } else if (r.option === '--ctstate') this.state = { invert, value: ctStateOption(r) };
+      t.ports.push({ dir: port[0], end: port[1], invert, value: parsePortRange(text, ':') ?? r.fail(`${r.option}: bad port or port range '${text}'`) });
+    } else if (r.option === '--ctstate') t.state = { invert, value: ctStateOption(r) };
     else if (r.option === '--ctproto') {
       const text = r.value();
-      this.proto = { invert, value: parseProto(text) ?? r.fail(`--ctproto: unknown protocol '${text}'`) };
-    } else if (r.option === '--ctstatus') this.status = { invert, value: statusBits(r) };
-    else if (r.option === '--ctdir') this.original = direction(r);
+      t.proto = { invert, value: parseProto(text) ?? r.fail(`--ctproto: unknown protocol '${text}'`) };
+    } else if (r.option === '--ctstatus') t.status = { invert, value: statusBits(r) };
+    else if (r.option === '--ctdir') t.original = direction(r);
     else if (r.option === '--ctexpire') {
       r.fail("--ctexpire is not modelled (an entry's remaining time in whole seconds, nf_ct_expires / HZ, which for a packet's unconfirmed entry depends on the kernel's jiffies)");
     } else return false;
@@ -116,12 +123,11 @@ export class ConntrackOptions implements XtMatchOptions {
   }
 
   build(check: XtCheck): Match {
-    const others = this.original !== null || this.addresses.length > 0 || this.proto !== null || this.ports.length > 0 || this.status !== null;
-    if (!others) {
-      if (this.state === null) check.fail('-m conntrack needs one or more of its options');
-      return { kind: 'ctstate', negate: this.state.invert, states: this.state.value };
-    }
-    return { kind: 'xt', module: new XtConntrack({ state: this.state, original: this.original, addresses: this.addresses, proto: this.proto, ports: this.ports, status: this.status }) };
+    const t = this.t;
+    const others = t.original !== null || t.addresses.length > 0 || t.proto !== null || t.ports.length > 0 || t.status !== null;
+    if (others) return { kind: 'xt', module: new XtConntrack(t) };
+    if (t.state === null) check.fail('-m conntrack needs one or more of its options');
+    return { kind: 'ctstate', negate: t.state.invert, states: t.state.value };
   }
 }
 

@@ -124,8 +124,9 @@ function parseDate(r: OptionReader): number {
   const text = r.value();
   const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2}))?)?)?)?)?$/.exec(text);
   if (!m) return r.fail(`${r.option} takes YYYY[-MM[-DD[Thh[:mm[:ss]]]]], not '${text}'`);
-  const [year, month, day, h, min, s] = [1, 2, 3, 4, 5, 6].map((i, k) => (m[i] === undefined ? (k === 1 || k === 2 ? 1 : 0) : Number(m[i])));
-  const seconds = Date.UTC(year!, month! - 1, day!, h!, min!, s!) / 1000;
+  // a missing month or day is the first, a missing time of day 0
+  const part = (i: number, absent: number) => (m[i] === undefined ? absent : Number(m[i]));
+  const seconds = Date.UTC(part(1, 0), part(2, 1) - 1, part(3, 1), part(4, 0), part(5, 0), part(6, 0)) / 1000;
   if (seconds < 0 || seconds > 2 ** 32 - 1) r.fail(`${r.option}: '${text}' is outside 1970 … 2106`);
   return seconds;
 }
