@@ -39,6 +39,12 @@ function martian(which: 'source' | 'destination', addr: number, why: string): st
   return `martian ${which} ${formatIpv4(addr)}: ${why} (ip_route_input_slow)`;
 }
 
+/** inet_lookup_ifaddr_rcu: is `addr` one of the host's IPv4 addresses? Loops, as every packet routed asks (no closure a call). */
+function isOwnAddress(host: Host, addr: number): boolean {
+  for (const d of host.devices) for (const a of d.addrs) if (a.local === addr) return true;
+  return false;
+}
+
 /**
  * fib_validate_source for a packet about to be delivered or forwarded: null when the source
  * passes, else the drop reason (having counted an rp_filter drop).
@@ -46,7 +52,7 @@ function martian(which: 'source' | 'destination', addr: number, why: string): st
 export function validateSource(host: Host, skb: Ipv4Skb, dev: NetDevice): string | null {
   const saddr = skb.pkt.saddr;
   const acceptLocal = inDevAcceptLocal(host.sysctl, dev.name);
-  if (!acceptLocal && host.devices.some((d) => d.addrs.some((a) => a.local === saddr))) return `martian source ${formatIpv4(saddr)}: the host's own address (fib_validate_source, accept_local=0)`;
+  if (!acceptLocal && isOwnAddress(host, saddr)) return `martian source ${formatIpv4(saddr)}: the host's own address (fib_validate_source, accept_local=0)`;
   const rpf = inDevRpFilter(host.sysctl, dev.name);
   if (rpf === 0) return null;
   const back = host.fib.lookup(saddr);

@@ -43,4 +43,21 @@ describe('Fib.lookup', () => {
       { numRuns: 300 },
     );
   });
+
+  it('answers as the scan does when routes are added between lookups (each add empties its memo)', () => {
+    fc.assert(
+      fc.property(fc.array(route, { minLength: 1, maxLength: 12 }), fc.array(addr, { minLength: 1, maxLength: 6 }), (specs, lookups) => {
+        const fib = new Fib();
+        const added: Route[] = [];
+        for (const s of specs) {
+          const r: Route = { ...s, type: 'unicast', dev: null, gateway: 0, prefsrc: 0, scope: Scope.Universe };
+          fib.add(r);
+          added.push(r);
+          // twice each: the second answer comes from the memo
+          for (const daddr of [...lookups, ...lookups]) expect(fib.lookup(daddr)).toBe(scan(added, daddr));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
