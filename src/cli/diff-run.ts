@@ -122,6 +122,8 @@ export interface WorkerFates {
 export function fatesInWorker(input: string, options: RunOptions, changes: DiffChanges): Promise<WorkerFates> {
   const { probeFor: _p, alter: _a, origin: _o, stderr, ...plain } = options;
   const workerOptions: WorkerRunOptions = { ...plain, quiet: true };
+  // tsc's diff-worker.js is beside this file in dist/cli; in dist/bundle the worker's entry is
+  // beside the chunk holding this code (scripts/bundle.mjs writes both flat into one folder)
   const worker = new Worker(new URL('./diff-worker.js', import.meta.url), { workerData: { input, options: workerOptions, changes } });
   return new Promise((resolve, reject) => {
     worker.once('message', (reply: WorkerReply) => {
