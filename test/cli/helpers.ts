@@ -30,7 +30,7 @@ export class MemoryStream implements CliStream {
   flush(): void {}
 }
 
-// the built main, as bin/natsim.js runs it (diff's worker is a file of dist/); typed by its source
+// tsc's built main, which bin/natsim.js runs bundled (dist/bundle; diff's worker is a file of dist/); typed by its source
 const DIST_MAIN = '../../dist/cli/main.js';
 let built: Promise<typeof import('../../src/cli/main.js')> | null = null;
 
