@@ -8,7 +8,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStream, natsim, tempDir } from '../cli/helpers.js';
+import { MemoryStream, natsim, spawnNatsim, tempDir } from '../cli/helpers.js';
 import { dumpDom, Page, requireChromium, screenshot } from './chromium.js';
 import { reportCommand } from '../../src/cli/report.js';
 import type { FindingsSource } from '../../src/report/html/findings.js';
@@ -69,6 +69,18 @@ describe('natsim report in chromium', () => {
     expect(t).toMatch(/Selected packet Packet 1 at 0\.000010 s: flow 1, original direction, sent on eth0/);
     expect(t).toContain('after: 192.168.206.250 -> 192.168.206.1 protocol 1');
     expect(dom).toMatch(/<li data-op="4\/100\/nf_nat_ipv4_out" class="passed changed">/);
+  });
+
+  it('renders the same from the bundled CLI (bin/natsim.js) as from the build the other tests run', async () => {
+    requireChromium();
+    // the page's script is its functions' source text, which esbuild reprints in the bundle
+    const bundled = join(dir, 'clash-bundled.html');
+    const r = spawnNatsim('report', `${CLASH}/capture.pcap`, '--node', CLASH, '-o', bundled);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const fromBundle = dumpDom(bundled);
+    expect(fromBundle).toContain('data-ready="true"');
+    expect(text(fromBundle)).toBe(text(dumpDom(await report(dir, 'clash-built', `${CLASH}/capture.pcap`, '--node', CLASH))));
   });
 
   it('shows the kernel recording with a clash: the failed flow, its six drops at confirm, the states and the counters', async () => {
