@@ -102,6 +102,15 @@ describe('nft script commands (nftables front end)', () => {
       'f.nft:6:6: ct zone set is not modelled (conntrack zones are not modelled: natsim keeps every entry in zone 0)',
     ]);
   });
+
+  // found by the corpus test's mangling of fw4's `ct state vmap { established : accept, … }` (fast-check
+  // seed 213057334): a mask's reader appended the end of the input to an open `(` or a trailing `|` for ever
+  it('a mask left open is refused at its position, not read on past the end of the input', () => {
+    const messages = (text: string): string[] => lintRuleset(text, 'f.nft').map((e) => e.message);
+    expect(messages('table inet t {\n chain c {\n  ct state vmap { (d : accept, related : accept }\n }\n}\n')[0]).toBe("f.nft:3:19: bad ct_state '(d'");
+    expect(messages('table inet t {\n chain c {\n  ct state { (d }')[0]).toBe("f.nft:3:14: bad ct_state '(d'");
+    expect(messages('table inet t {\n chain c {\n  tcp flags syn |')[0]).toMatch(/^f\.nft:3:\d+: bad tcp_flag/);
+  });
 });
 
 describe('meta, ct and payload keys (nft_meta_get_eval, nft_ct_get_eval, nft_payload_eval)', () => {

@@ -172,9 +172,20 @@ export function readBitwise(cur: NftCursor, of: KeyExpr, datatype: SetDatatype, 
 
 /** A mask or flag list as written: `0xff`, `syn`, `(fin | syn | rst)` (spaces inside parentheses). */
 export function readMaskText(cur: NftCursor): string {
-  let text = cur.next().text;
-  while (text.startsWith('(') && !text.endsWith(')') && !cur.atRuleEnd()) text += cur.next().text;
-  while (cur.peek().text === '|' || text.endsWith('|') || cur.peek().text.startsWith('|')) text += cur.next().text;
+  return readMaskFrom(cur, cur.next().text);
+}
+
+/**
+ * The rest of a mask written with spaces, after its first token's text: up to the closing
+ * parenthesis and over every `|`, but never past the end of the rule or of a set element — a
+ * mask left open (`(syn`, `syn |` at the end of the file) is refused by its reader with its
+ * position, where reading on would only ever add the end of the input.
+ */
+export function readMaskFrom(cur: NftCursor, first: string): string {
+  let text = first;
+  const more = (): boolean => !cur.atRuleEnd() && !cur.peekPunct(',') && cur.peek().text !== ':';
+  while (text.startsWith('(') && !text.includes(')') && more()) text += cur.next().text;
+  while (more() && (text.endsWith('|') || cur.peek().text.startsWith('|') || cur.peek().text === ')')) text += cur.next().text;
   return text;
 }
 

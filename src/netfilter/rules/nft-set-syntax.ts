@@ -8,6 +8,7 @@
  */
 import type { VerdictAction } from './model.js';
 import { datatypeOf, readKey } from './nft-concat.js';
+import { readMaskFrom } from './nft-expr.js';
 import { DEFAULT_GC_INTERVAL, SET_FLAG_BY_WORD, SetFlag, type ElementExpiry, type FieldRange, type NftSet, type SetDatatype, type SetElement } from './nft-set.js';
 import { BITMASK_TYPES, DECLARABLE_DATATYPES, parseField } from './nft-datatype.js';
 import { parseNftTime } from './nft-time.js';
@@ -207,7 +208,7 @@ function readFields(cur: NftCursor, types: readonly SetDatatype[], first: Token)
     }
     let text = tok.text;
     // `syn | ack`, `(syn | ack )`: one bitmask value written with spaces
-    if (BITMASK_TYPES.has(type)) while ((text.startsWith('(') && !text.includes(')')) || text.endsWith('|') || cur.peek().text.startsWith('|') || cur.peek().text === ')') text += cur.next().text;
+    if (BITMASK_TYPES.has(type)) text = readMaskFrom(cur, text);
     const lo = parseField(type, text) ?? cur.fail(tok, `bad ${type} '${text}'`);
     if (cur.peek().text === '-') {
       // `"21:51:23"-"23:51:23"`: a range of two quoted values
