@@ -257,6 +257,9 @@ const sS2 = TcpState.SynSent2;
 const sIV = TCP_INVALID;
 const sIG = TCP_IGNORE;
 
+/** The states a connection can be in (TCP_CONNTRACK_NONE .. TCP_CONNTRACK_SYN_SENT2). */
+const STATES = TCP_STATE_NAME.length;
+
 /** tcp_conntracks[dir][index][old state] */
 export const TCP_CONNTRACKS: readonly (readonly (readonly TcpTransition[])[])[] = [
   [
@@ -278,6 +281,15 @@ export const TCP_CONNTRACKS: readonly (readonly (readonly TcpTransition[])[])[] 
     /* none   */ [sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV],
   ],
 ];
+
+/** TCP_CONNTRACKS as one flat byte table, so a lookup is one load instead of three. */
+const NEXT_STATE = Uint8Array.from(TCP_CONNTRACKS.flat(2));
+const INDEXES = TCP_CONNTRACKS[0]!.length;
+
+/** tcp_conntracks[dir][index][old] */
+function nextState(dir: Dir, index: TcpIndex, old: TcpState): TcpTransition {
+  return NEXT_STATE[(dir * INDEXES + index) * STATES + old]!;
+}
 
 /** get_conntrack_index */
 export function conntrackIndex(flags: number): TcpIndex {
@@ -378,8 +390,14 @@ function tcpSack(pkt: L3Packet, sack: number): number {
 // ---------------------------------------------------------------------------------------------
 // Sysctls and timeouts
 
-/** Timeout slots beyond the states: TCP_CONNTRACK_RETRANS and TCP_CONNTRACK_UNACK. */
-type TimeoutSlot = TcpState | 'retrans' | 'unack';
+/**
+ * Timeout slots beyond the states: TCP_CONNTRACK_RETRANS and TCP_CONNTRACK_UNACK, numbered as
+ * in enum tcp_conntrack (after TCP_CONNTRACK_MAX and TCP_CONNTRACK_IGNORE), so that the slot
+ * switch is on small integers.
+ */
+const TCP_RETRANS = 12;
+const TCP_UNACK = 13;
+type TimeoutSlot = TcpState | typeof TCP_RETRANS | typeof TCP_UNACK;
 
 /**
  * tn->timeouts[slot] in seconds. NONE (timeouts[0], set to the SYN_SENT default by
@@ -404,9 +422,9 @@ function timeoutSecs(n: Readonly<SysctlNumbers>, slot: TimeoutSlot): number {
       return n['net.netfilter.nf_conntrack_tcp_timeout_time_wait'];
     case TcpState.Close:
       return n['net.netfilter.nf_conntrack_tcp_timeout_close'];
-    case 'retrans':
+    case TCP_RETRANS:
       return n['net.netfilter.nf_conntrack_tcp_timeout_max_retrans'];
-    case 'unack':
+    case TCP_UNACK:
       return n['net.netfilter.nf_conntrack_tcp_timeout_unacknowledged'];
     case TcpState.None:
     case TcpState.SynSent2:
@@ -438,8 +456,12 @@ function canEarlyDrop(state: TcpState): boolean {
 // ---------------------------------------------------------------------------------------------
 // tcp_error, tcp_new
 
-/** tcp_valid_flags: the FIN/SYN/RST/ACK/URG combinations accepted (PSH, ECE, CWR always are). */
-const VALID_FLAGS = new Set([0x02, 0x22, 0x12, 0x04, 0x14, 0x11, 0x31, 0x10, 0x30]);
+/**
+ * tcp_valid_flags: the FIN/SYN/RST/ACK/URG combinations accepted (PSH, ECE, CWR always are),
+ * as the kernel's array indexed by those flags (FIN|SYN|RST|ACK|URG + 1 entries).
+ */
+const VALID_FLAGS = new Uint8Array(0x3f + 1);
+for (const f of [0x02, 0x22, 0x12, 0x04, 0x14, 0x11, 0x31, 0x10, 0x30]) VALID_FLAGS[f] = 1;
 
 /** tcp_error: truncated header or an invalid flag combination (the checksum is not checked). */
 export function tcpError(pkt: L3Packet, notes: string[] | null): boolean {
@@ -448,7 +470,7 @@ export function tcpError(pkt: L3Packet, notes: string[] | null): boolean {
     notes?.push('nf_ct_proto_6: truncated packet');
     return true;
   }
-  if (!VALID_FLAGS.has(pkt.tcpFlags & ~(0x40 | 0x80 | TcpFlag.PSH))) {
+  if (!VALID_FLAGS[pkt.tcpFlags & ~(0x40 | 0x80 | TcpFlag.PSH)]) {
     notes?.push('nf_ct_proto_6: invalid tcp flag combination');
     return true;
   }
@@ -461,7 +483,7 @@ export function tcpError(pkt: L3Packet, notes: string[] | null): boolean {
  * SACK assumed and liberal window checking for both directions.
  */
 function tcpNew(net: NetfilterNet, ct: Conn, pkt: L3Packet, notes: string[] | null): boolean {
-  const newState = TCP_CONNTRACKS[Dir.Original]![conntrackIndex(pkt.tcpFlags)]![TcpState.None]!;
+  const newState = nextState(Dir.Original, conntrackIndex(pkt.tcpFlags), TcpState.None);
   if (newState >= TCP_INVALID) {
     notes?.push('nf_ct_proto_6: invalid new');
     return false;
@@ -678,7 +700,7 @@ function handleInvalid(net: NetfilterNet, ct: Conn, tcp: TcpConn, dir: Dir, inde
   if (tcp.lastDir !== dir && (tcp.lastIndex === TcpIndex.Fin || tcp.lastIndex === TcpIndex.Rst)) {
     const expires = Math.max(ct.timeout - now, 0);
     if (expires < 120 * SECOND) return;
-    const timeout = tcpTimeout(net, 'unack');
+    const timeout = tcpTimeout(net, TCP_UNACK);
     if (expires > timeout) {
       notes?.push(`nf_ct_proto_6: packet (index ${index}, dir ${dir}) response for index ${tcp.lastIndex} lower timeout to ${timeout / SECOND}`);
       setExpiry(net, ct, now + timeout);
@@ -692,17 +714,29 @@ function handleInvalid(net: NetfilterNet, ct: Conn, tcp: TcpConn, dir: Dir, inde
 // ---------------------------------------------------------------------------------------------
 // nf_conntrack_tcp_packet
 
-/** The outcome of the state switch: a final verdict, or the states to go on with. */
-type Step = { readonly verdict: TcpVerdict } | { readonly oldState: TcpState; readonly newState: TcpState; readonly checkWindow: boolean };
+/**
+ * The outcome of the state switch: a final verdict, or (verdict null) the states to go on
+ * with. Every step has the same fields, so telling the two apart is one field load.
+ */
+interface Step {
+  readonly verdict: TcpVerdict | null;
+  readonly oldState: TcpState;
+  readonly newState: TcpState;
+  readonly checkWindow: boolean;
+}
+
+/** A step that ends the tracker's work with `verdict` (its states are not read). */
+function final(verdict: TcpVerdict): Step {
+  return { verdict, oldState: TcpState.None, newState: TcpState.None, checkWindow: false };
+}
 
 /** The steps that end the tracker's work with a verdict, made once. */
-const ACCEPT: Step = { verdict: 'accept' };
-const INVALID: Step = { verdict: 'invalid' };
-const REPEAT: Step = { verdict: 'repeat' };
+const ACCEPT = final('accept');
+const INVALID = final('invalid');
+const REPEAT = final('repeat');
 
 /** Every state change, with and without the window check, made once: a step is never changed, so one serves every packet. */
-const STATES = TCP_STATE_NAME.length;
-const ADVANCES: readonly Step[] = Array.from({ length: STATES * STATES * 2 }, (_, i) => ({ oldState: Math.floor(i / 2 / STATES), newState: Math.floor(i / 2) % STATES, checkWindow: i % 2 === 1 }));
+const ADVANCES: readonly Step[] = Array.from({ length: STATES * STATES * 2 }, (_, i) => ({ verdict: null, oldState: Math.floor(i / 2 / STATES), newState: Math.floor(i / 2) % STATES, checkWindow: i % 2 === 1 }));
 
 /**
  * What the tracker's steps work on for one packet. One object serves every call, as SEGMENT
@@ -745,7 +779,7 @@ export function tcpPacket(net: NetfilterNet, ct: Conn, pkt: L3Packet, dir: Dir, 
   c.now = now;
   c.notes = notes;
   const step = transition(c);
-  if ('verdict' in step) return step.verdict;
+  if (step.verdict !== null) return step.verdict;
   if (step.checkWindow) {
     const res = tcpInWindow(net, tcp, pkt, dir, c.index, notes);
     if (res === WindowAction.Ignore) return 'accept';
@@ -761,7 +795,7 @@ export function tcpPacket(net: NetfilterNet, ct: Conn, pkt: L3Packet, dir: Dir, 
 function transition(c: PacketCtx): Step {
   const { tcp, dir, index } = c;
   const oldState = tcp.state;
-  const newState = TCP_CONNTRACKS[dir]![index]![oldState]!;
+  const newState = nextState(dir, index, oldState);
   switch (newState) {
     case TcpState.SynSent:
       if (oldState < TcpState.TimeWait) return advance(oldState, newState);
@@ -911,16 +945,16 @@ function stateTimeout(c: PacketCtx, newState: TcpState): number {
   const t = tcpTimeout(net, newState);
   // each timeout is read only where the kernel's if/else chain reads it
   if (tcp.retrans >= net.sysctl.n['net.netfilter.nf_conntrack_tcp_max_retrans']) {
-    const retrans = tcpTimeout(net, 'retrans');
+    const retrans = tcpTimeout(net, TCP_RETRANS);
     if (t > retrans) return retrans;
   }
   if (c.index === TcpIndex.Rst) return tcpTimeout(net, TcpState.Close);
   if ((tcp.seenFlags(Dir.Original) | tcp.seenFlags(Dir.Reply)) & CtTcpFlag.DataUnacknowledged) {
-    const unack = tcpTimeout(net, 'unack');
+    const unack = tcpTimeout(net, TCP_UNACK);
     if (t > unack) return unack;
   }
   if (tcp.lastWin === 0) {
-    const retrans = tcpTimeout(net, 'retrans');
+    const retrans = tcpTimeout(net, TCP_RETRANS);
     if (t > retrans) return retrans;
   }
   return t;
@@ -945,7 +979,7 @@ function inWindow(c: PacketCtx, oldState: TcpState, newState: TcpState): TcpVerd
       return 'accept';
     }
     if (index === TcpIndex.Syn && oldState === TcpState.SynSent) return 'accept'; // no renewal on SYN retransmit
-    const unack = tcpTimeout(net, 'unack');
+    const unack = tcpTimeout(net, TCP_UNACK);
     if (newState === TcpState.Established && timeout > unack) timeout = unack; // mid-stream pickup
   } else if (!ct.has(Status.Assured) && (oldState === TcpState.SynRecv || oldState === TcpState.Established) && newState === TcpState.Established) {
     ct.status |= Status.Assured;
