@@ -313,9 +313,9 @@ function segmentSeqPlusLen(pkt: L3Packet): number {
   return u32(pkt.tcpSeq + pkt.tcpPayloadLength + (f & TcpFlag.SYN ? 1 : 0) + (f & TcpFlag.FIN ? 1 : 0));
 }
 
-/** MAXACKWINDOW(sender) */
-function maxAckWindow(sender: TcpSeen): number {
-  return sender.tdMaxwin > 66000 ? sender.tdMaxwin : 66000;
+/** MAXACKWINDOW(sender), of the sender's td_maxwin. */
+function maxAckWindow(senderMaxwin: number): number {
+  return senderMaxwin > 66000 ? senderMaxwin : 66000;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -577,23 +577,28 @@ function initSenderFromSegment(tcp: TcpConn, sender: TcpSeen, receiver: TcpSeen,
  */
 function checkBounds(net: NetfilterNet, sender: TcpSeen, receiver: TcpSeen, seg: Segment, notes: string[] | null): WindowAction | null {
   const { sack, end } = seg;
-  const ackLow = u32(receiver.tdEnd - maxAckWindow(sender) - 1);
-  if (!before(seg.seq, u32(sender.tdMaxend + 1))) {
-    const overshot = u32(end - sender.tdMaxend + 1);
-    const inRecvWin = receiver.tdMaxwin !== 0 && after(end, u32(sender.tdEnd - receiver.tdMaxwin - 1));
-    if (inRecvWin && after(sack, ackLow) && overshot <= receiver.tdMaxwin && before(sack, u32(receiver.tdEnd + 1))) {
+  // each record field once (the bounds read them up to four times)
+  const senderEnd = sender.tdEnd;
+  const senderMaxend = sender.tdMaxend;
+  const receiverEnd = receiver.tdEnd;
+  const receiverMaxwin = receiver.tdMaxwin;
+  const ackLow = u32(receiverEnd - maxAckWindow(sender.tdMaxwin) - 1);
+  if (!before(seg.seq, u32(senderMaxend + 1))) {
+    const overshot = u32(end - senderMaxend + 1);
+    const inRecvWin = receiverMaxwin !== 0 && after(end, u32(senderEnd - receiverMaxwin - 1));
+    if (inRecvWin && after(sack, ackLow) && overshot <= receiverMaxwin && before(sack, u32(receiverEnd + 1))) {
       // a TCP sending more than the receive window allows: remember the data for its ACK
       sender.tdEnd = end;
       sender.flags |= CtTcpFlag.DataUnacknowledged;
       return logInvalid(net, sender, WindowAction.Ignore, `${overshot} bytes more than expected`, notes);
     }
-    return logInvalid(net, sender, WindowAction.Invalid, `SEQ is over upper bound ${u32(sender.tdMaxend + 1)} (over the window of the receiver)`, notes);
+    return logInvalid(net, sender, WindowAction.Invalid, `SEQ is over upper bound ${u32(senderMaxend + 1)} (over the window of the receiver)`, notes);
   }
-  if (!before(sack, u32(receiver.tdEnd + 1))) {
-    return logInvalid(net, sender, WindowAction.Invalid, `ACK is over upper bound ${u32(receiver.tdEnd + 1)} (ACKed data not seen yet)`, notes);
+  if (!before(sack, u32(receiverEnd + 1))) {
+    return logInvalid(net, sender, WindowAction.Invalid, `ACK is over upper bound ${u32(receiverEnd + 1)} (ACKed data not seen yet)`, notes);
   }
-  const low = u32(sender.tdEnd - receiver.tdMaxwin - 1);
-  if (receiver.tdMaxwin !== 0 && !after(end, low)) {
+  const low = u32(senderEnd - receiverMaxwin - 1);
+  if (receiverMaxwin !== 0 && !after(end, low)) {
     return logInvalid(net, sender, WindowAction.Ignore, `SEQ is under lower bound ${low} (already ACKed data retransmitted)`, notes);
   }
   if (!after(sack, ackLow)) {
@@ -605,28 +610,40 @@ function checkBounds(net: NetfilterNet, sender: TcpSeen, receiver: TcpSeen, seg:
 /** tcp_in_window, the update of the sender's and receiver's data from an in-window segment. */
 function updateWindows(sender: TcpSeen, receiver: TcpSeen, pkt: L3Packet, seg: Segment): void {
   const { ack, sack, end } = seg;
+  const tcpFlags = pkt.tcpFlags;
   let win = seg.win;
-  if (!(pkt.tcpFlags & TcpFlag.SYN)) win = u32(win << sender.tdScale); // RFC 1323
+  if (!(tcpFlags & TcpFlag.SYN)) win = u32(win << sender.tdScale); // RFC 1323
   const swin = u32(win + u32(sack - ack));
   if (sender.tdMaxwin < swin) sender.tdMaxwin = swin;
+  // the sender's flags are read once and written once, after both of their updates
+  let senderFlags = sender.flags;
+  const senderFlagsWere = senderFlags;
   if (after(end, sender.tdEnd)) {
     sender.tdEnd = end;
-    sender.flags |= CtTcpFlag.DataUnacknowledged;
+    senderFlags |= CtTcpFlag.DataUnacknowledged;
   }
-  if (pkt.tcpFlags & TcpFlag.ACK) {
-    if (!(sender.flags & CtTcpFlag.MaxackSet)) {
+  if (tcpFlags & TcpFlag.ACK) {
+    if (!(senderFlags & CtTcpFlag.MaxackSet)) {
       sender.tdMaxack = ack;
-      sender.flags |= CtTcpFlag.MaxackSet;
+      senderFlags |= CtTcpFlag.MaxackSet;
     } else if (after(ack, sender.tdMaxack)) {
       sender.tdMaxack = ack;
     }
   }
-  if (receiver.tdMaxwin !== 0 && after(end, sender.tdMaxend)) receiver.tdMaxwin = u32(receiver.tdMaxwin + u32(end - sender.tdMaxend));
-  if (after(u32(sack + win), u32(receiver.tdMaxend - 1))) {
-    receiver.tdMaxend = u32(sack + win);
-    if (win === 0) receiver.tdMaxend = u32(receiver.tdMaxend + 1);
+  if (senderFlags !== senderFlagsWere) sender.flags = senderFlags;
+  updateReceiver(sender.tdMaxend, receiver, end, sack, win, ack);
+}
+
+/** tcp_in_window, "Update receiver data": its window grows by what the sender sent past td_maxend, its td_maxend to the ACK's window edge. */
+function updateReceiver(senderMaxend: number, receiver: TcpSeen, end: number, sack: number, win: number, ack: number): void {
+  const maxwin = receiver.tdMaxwin;
+  if (maxwin !== 0 && after(end, senderMaxend)) receiver.tdMaxwin = u32(maxwin + u32(end - senderMaxend));
+  const edge = u32(sack + win);
+  if (after(edge, u32(receiver.tdMaxend - 1))) receiver.tdMaxend = win === 0 ? u32(edge + 1) : edge;
+  if (ack === receiver.tdEnd) {
+    const flags = receiver.flags;
+    if (flags & CtTcpFlag.DataUnacknowledged) receiver.flags = flags & ~CtTcpFlag.DataUnacknowledged;
   }
-  if (ack === receiver.tdEnd) receiver.flags &= ~CtTcpFlag.DataUnacknowledged;
 }
 
 /** tcp_in_window, "Check retransmissions": the same ACK segment again counts as a retransmission. */
