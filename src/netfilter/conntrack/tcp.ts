@@ -18,7 +18,7 @@ import { Status, type Conn } from './conn.js';
 import { Dir, otherDir } from './tuple.js';
 import { TcpState, TCP_STATE_NAME } from './tcp-state.js';
 import { refreshTimeout, setExpiry } from './expiry.js';
-import { TcpByte, TcpSlab, TcpWord, tcpByte, tcpWord } from './tcp-slab.js';
+import { TcpByte, TcpSlab, TcpWord, tcpRecordRow, tcpRecordWord } from './tcp-slab.js';
 import type { Slab } from './slab.js';
 
 const SECOND = 1e9;
@@ -63,58 +63,66 @@ interface TcpOptionsSeen {
  * for the sender and receiver of the packet it works on instead of making two per packet.
  */
 export class TcpSeen implements TcpOptionsSeen {
+  /** seen[dir]'s first word in the record (4·dir) and its scale/flags bytes' offset (2·dir). */
+  private word: number;
+  private byte: number;
+
   constructor(
     private tcp: TcpConn,
-    private dir: Dir,
-  ) {}
+    dir: Dir,
+  ) {
+    this.word = 4 * dir;
+    this.byte = 2 * dir;
+  }
 
   /** This view, now of seen[dir] of `tcp`. */
   point(tcp: TcpConn, dir: Dir): this {
     this.tcp = tcp;
-    this.dir = dir;
+    this.word = 4 * dir;
+    this.byte = 2 * dir;
     return this;
   }
 
   /** max of seq + len */
   get tdEnd(): number {
-    return this.tcp.u32(this.dir * 4 + TcpWord.SeenEnd);
+    return this.tcp.u32(this.word + TcpWord.SeenEnd);
   }
   set tdEnd(v: number) {
-    this.tcp.setU32(this.dir * 4 + TcpWord.SeenEnd, v);
+    this.tcp.setU32(this.word + TcpWord.SeenEnd, v);
   }
   /** max of ack + max(win, 1) */
   get tdMaxend(): number {
-    return this.tcp.u32(this.dir * 4 + TcpWord.SeenMaxend);
+    return this.tcp.u32(this.word + TcpWord.SeenMaxend);
   }
   set tdMaxend(v: number) {
-    this.tcp.setU32(this.dir * 4 + TcpWord.SeenMaxend, v);
+    this.tcp.setU32(this.word + TcpWord.SeenMaxend, v);
   }
   /** max(win) */
   get tdMaxwin(): number {
-    return this.tcp.u32(this.dir * 4 + TcpWord.SeenMaxwin);
+    return this.tcp.u32(this.word + TcpWord.SeenMaxwin);
   }
   set tdMaxwin(v: number) {
-    this.tcp.setU32(this.dir * 4 + TcpWord.SeenMaxwin, v);
+    this.tcp.setU32(this.word + TcpWord.SeenMaxwin, v);
   }
   /** max of ack */
   get tdMaxack(): number {
-    return this.tcp.u32(this.dir * 4 + TcpWord.SeenMaxack);
+    return this.tcp.u32(this.word + TcpWord.SeenMaxack);
   }
   set tdMaxack(v: number) {
-    this.tcp.setU32(this.dir * 4 + TcpWord.SeenMaxack, v);
+    this.tcp.setU32(this.word + TcpWord.SeenMaxack, v);
   }
   /** window scale factor */
   get tdScale(): number {
-    return this.tcp.u8(TcpByte.SeenScale + 2 * this.dir);
+    return this.tcp.u8(this.byte + TcpByte.SeenScale);
   }
   set tdScale(v: number) {
-    this.tcp.setU8(TcpByte.SeenScale + 2 * this.dir, v);
+    this.tcp.setU8(this.byte + TcpByte.SeenScale, v);
   }
   get flags(): number {
-    return this.tcp.seenFlags(this.dir);
+    return this.tcp.u8(this.byte + TcpByte.SeenFlags);
   }
   set flags(v: number) {
-    this.tcp.setU8(TcpByte.SeenFlags + 2 * this.dir, v);
+    this.tcp.setU8(this.byte + TcpByte.SeenFlags, v);
   }
 }
 
@@ -124,10 +132,14 @@ export class TcpSeen implements TcpOptionsSeen {
  * the entry lives; `release` moves the record out when the entry goes.
  */
 export class TcpConn {
-  private row: number;
+  /**
+   * The record's first int32 word in the slab (its byte is four times that): a field is one
+   * add away, and the accessors stay small enough for the tracker's functions to inline them.
+   */
+  private at: number;
 
   constructor(private slab: Slab) {
-    this.row = slab.alloc();
+    this.at = tcpRecordWord(slab.alloc());
   }
 
   /**
@@ -137,8 +149,8 @@ export class TcpConn {
    */
   release(): void {
     if (this.slab.detached) return;
-    this.slab = this.slab.detach(this.row);
-    this.row = 0;
+    this.slab = this.slab.detach(tcpRecordRow(this.at));
+    this.at = 0;
   }
 
   /** seen[dir]: a new view of what the tracker knows of the sender in that direction. */
@@ -153,17 +165,17 @@ export class TcpConn {
 
   /** Word `word` of the record (TcpWord, or a seen[] word) as the u32 it holds. */
   u32(word: number): number {
-    return this.slab.words[tcpWord(this.row, word)]! >>> 0;
+    return this.slab.words[this.at + word]! >>> 0;
   }
   setU32(word: number, v: number): void {
-    this.slab.words[tcpWord(this.row, word)] = v;
+    this.slab.words[this.at + word] = v;
   }
   /** Byte `byte` of the record (TcpByte). */
   u8(byte: number): number {
-    return this.slab.bytes[tcpByte(this.row, byte)]!;
+    return this.slab.bytes[this.at * 4 + byte]!;
   }
   setU8(byte: number, v: number): void {
-    this.slab.bytes[tcpByte(this.row, byte)] = v;
+    this.slab.bytes[this.at * 4 + byte] = v;
   }
 
   get state(): TcpState {
