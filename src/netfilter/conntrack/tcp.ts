@@ -162,6 +162,9 @@ export class TcpConn {
   seenFlags(dir: Dir): number {
     return this.u8(TcpByte.SeenFlags + 2 * dir);
   }
+  setSeenFlags(dir: Dir, flags: number): void {
+    this.setU8(TcpByte.SeenFlags + 2 * dir, flags);
+  }
 
   /** Word `word` of the record (TcpWord, or a seen[] word) as the u32 it holds. */
   u32(word: number): number {
@@ -502,7 +505,7 @@ function tcpNew(net: NetfilterNet, ct: Conn, pkt: L3Packet, notes: string[] | nu
   }
   if (newState !== TcpState.SynSent && net.sysctl.n['net.netfilter.nf_conntrack_tcp_loose'] === 0) return false;
   const tcp = new TcpConn(net.tcpRecords);
-  const s = tcp.seen(0);
+  const s = SENDER.point(tcp, Dir.Original);
   s.tdEnd = segmentSeqPlusLen(pkt);
   s.tdMaxwin = pkt.tcpWindow || 1;
   if (newState === TcpState.SynSent) {
@@ -510,7 +513,8 @@ function tcpNew(net: NetfilterNet, ct: Conn, pkt: L3Packet, notes: string[] | nu
     tcpOptions(pkt, s);
   } else {
     s.tdMaxend = u32(s.tdEnd + s.tdMaxwin);
-    tcp.seen(0).flags = tcp.seen(1).flags = CtTcpFlag.SackPerm | CtTcpFlag.BeLiberal;
+    tcp.setSeenFlags(Dir.Original, CtTcpFlag.SackPerm | CtTcpFlag.BeLiberal);
+    tcp.setSeenFlags(Dir.Reply, CtTcpFlag.SackPerm | CtTcpFlag.BeLiberal);
   }
   tcp.lastIndex = TcpIndex.None; // tcp_packet will set it
   ct.tcp = tcp;
@@ -680,9 +684,10 @@ function countRetrans(tcp: TcpConn, dir: Dir, seg: Segment): void {
 const SEGMENT: Segment = { seq: 0, ack: 0, sack: 0, end: 0, win: 0, winRaw: 0 };
 
 /**
- * The views of the sender's and receiver's state tcp_in_window works on, pointed at each
- * packet's entry: as with SEGMENT, one pair serves every call. Until the first packet they
- * rest on a record of no entry.
+ * The views of the sender's and receiver's state the tracker works on (tcp_new, the RST and
+ * ignored-SYN cases, tcp_in_window), pointed at each packet's entry by whoever uses them next:
+ * as with SEGMENT, one pair serves every call, and nothing keeps one past its packet. Until
+ * the first packet they rest on a record of no entry.
  */
 const IDLE = new TcpConn(new TcpSlab(1));
 IDLE.release();
@@ -906,14 +911,14 @@ function ignored(c: PacketCtx, oldState: TcpState): Step {
 
 /** b) the SYN/ACK acknowledges the SYN we ignored: client and server are in sync, we get in sync. */
 function resyncFromIgnoredSyn(tcp: TcpConn, dir: Dir): void {
-  const last = tcp.seen(tcp.lastDir);
+  const last = RECEIVER.point(tcp, tcp.lastDir); // the ignored SYN's sender receives this SYN/ACK
   last.tdEnd = tcp.lastEnd;
   last.tdMaxend = tcp.lastEnd;
   last.tdMaxwin = tcp.lastWin === 0 ? 1 : tcp.lastWin;
   last.tdScale = tcp.lastWscale;
   tcp.lastFlags &= ~CtTcpFlag.ExpChallengeAck;
   last.flags = tcp.lastFlags;
-  stateReset(tcp.seen(dir));
+  stateReset(SENDER.point(tcp, dir));
 }
 
 /** nf_ct_tcp_state_reset */
@@ -922,9 +927,13 @@ function stateReset(s: TcpSeen): void {
   s.flags &= CtTcpFlag.BeLiberal;
 }
 
+/** What tcp_options finds in an ignored SYN: one object serves every call, as SEGMENT does. */
+const IGNORED_SYN: TcpOptionsSeen = { tdScale: 0, flags: 0 };
+
 /** a) an ignored SYN in ORIGINAL: keep its options for the SYN/ACK that may follow. */
 function annotateIgnoredSyn(tcp: TcpConn, pkt: L3Packet, oldState: TcpState): void {
-  const s: TcpOptionsSeen = { tdScale: 0, flags: 0 };
+  const s = IGNORED_SYN;
+  s.tdScale = s.flags = 0;
   tcp.lastFlags = tcp.lastWscale = 0;
   tcpOptions(pkt, s);
   if (s.flags & CtTcpFlag.WindowScale) {
@@ -946,7 +955,7 @@ function rstStep(c: PacketCtx, oldState: TcpState): Step {
   const { ct, tcp, pkt, dir } = c;
   let newState: TcpState = TcpState.Close;
   if (canEarlyDrop(tcp.state)) return advance(oldState, newState, false); // tuple may be reused already: skip validation
-  const peer = tcp.seen(otherDir(dir));
+  const peer = RECEIVER.point(tcp, otherDir(dir));
   if (peer.flags & CtTcpFlag.MaxackSet && tcp.lastIndex !== TcpIndex.Syn) {
     const seq = pkt.tcpSeq;
     if (seq === 0 && !established(ct, tcp)) return advance(oldState, newState, true); // answer to a SYN we let through
@@ -1000,7 +1009,7 @@ function inWindow(c: PacketCtx, oldState: TcpState, newState: TcpState): TcpVerd
   tcp.lastIndex = index;
   tcp.lastDir = dir;
   tcp.state = newState;
-  if (oldState !== newState && newState === TcpState.FinWait) tcp.seen(dir).flags |= CtTcpFlag.CloseInit;
+  if (oldState !== newState && newState === TcpState.FinWait) tcp.setSeenFlags(dir, tcp.seenFlags(dir) | CtTcpFlag.CloseInit);
   let timeout = stateTimeout(c, newState);
   if (!ct.has(Status.SeenReply)) {
     if (c.pkt.tcpFlags & TcpFlag.RST) {
