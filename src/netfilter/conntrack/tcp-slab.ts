@@ -46,12 +46,12 @@ export class TcpSlab extends Slab {
   }
 }
 
-/** The word index of a record's word. */
-export function tcpWord(row: number, word: number): number {
-  return row * WORDS + word;
+/** The index of record `row`'s first int32 word; its bytes start at four times that. */
+export function tcpRecordWord(row: number): number {
+  return row * WORDS;
 }
 
-/** The byte index of a record's byte. */
-export function tcpByte(row: number, byte: number): number {
-  return row * TCP_RECORD_BYTES + byte;
+/** The record number of the record whose first int32 word is `word`. */
+export function tcpRecordRow(word: number): number {
+  return word / WORDS;
 }

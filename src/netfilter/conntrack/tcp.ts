@@ -18,7 +18,7 @@ import { Status, type Conn } from './conn.js';
 import { Dir, otherDir } from './tuple.js';
 import { TcpState, TCP_STATE_NAME } from './tcp-state.js';
 import { refreshTimeout, setExpiry } from './expiry.js';
-import { TcpByte, TcpSlab, TcpWord, tcpByte, tcpWord } from './tcp-slab.js';
+import { TcpByte, TcpSlab, TcpWord, tcpRecordRow, tcpRecordWord } from './tcp-slab.js';
 import type { Slab } from './slab.js';
 
 const SECOND = 1e9;
@@ -63,58 +63,66 @@ interface TcpOptionsSeen {
  * for the sender and receiver of the packet it works on instead of making two per packet.
  */
 export class TcpSeen implements TcpOptionsSeen {
+  /** seen[dir]'s first word in the record (4·dir) and its scale/flags bytes' offset (2·dir). */
+  private word: number;
+  private byte: number;
+
   constructor(
     private tcp: TcpConn,
-    private dir: Dir,
-  ) {}
+    dir: Dir,
+  ) {
+    this.word = 4 * dir;
+    this.byte = 2 * dir;
+  }
 
   /** This view, now of seen[dir] of `tcp`. */
   point(tcp: TcpConn, dir: Dir): this {
     this.tcp = tcp;
-    this.dir = dir;
+    this.word = 4 * dir;
+    this.byte = 2 * dir;
     return this;
   }
 
   /** max of seq + len */
   get tdEnd(): number {
-    return this.tcp.u32(this.dir * 4 + TcpWord.SeenEnd);
+    return this.tcp.u32(this.word + TcpWord.SeenEnd);
   }
   set tdEnd(v: number) {
-    this.tcp.setU32(this.dir * 4 + TcpWord.SeenEnd, v);
+    this.tcp.setU32(this.word + TcpWord.SeenEnd, v);
   }
   /** max of ack + max(win, 1) */
   get tdMaxend(): number {
-    return this.tcp.u32(this.dir * 4 + TcpWord.SeenMaxend);
+    return this.tcp.u32(this.word + TcpWord.SeenMaxend);
   }
   set tdMaxend(v: number) {
-    this.tcp.setU32(this.dir * 4 + TcpWord.SeenMaxend, v);
+    this.tcp.setU32(this.word + TcpWord.SeenMaxend, v);
   }
   /** max(win) */
   get tdMaxwin(): number {
-    return this.tcp.u32(this.dir * 4 + TcpWord.SeenMaxwin);
+    return this.tcp.u32(this.word + TcpWord.SeenMaxwin);
   }
   set tdMaxwin(v: number) {
-    this.tcp.setU32(this.dir * 4 + TcpWord.SeenMaxwin, v);
+    this.tcp.setU32(this.word + TcpWord.SeenMaxwin, v);
   }
   /** max of ack */
   get tdMaxack(): number {
-    return this.tcp.u32(this.dir * 4 + TcpWord.SeenMaxack);
+    return this.tcp.u32(this.word + TcpWord.SeenMaxack);
   }
   set tdMaxack(v: number) {
-    this.tcp.setU32(this.dir * 4 + TcpWord.SeenMaxack, v);
+    this.tcp.setU32(this.word + TcpWord.SeenMaxack, v);
   }
   /** window scale factor */
   get tdScale(): number {
-    return this.tcp.u8(TcpByte.SeenScale + 2 * this.dir);
+    return this.tcp.u8(this.byte + TcpByte.SeenScale);
   }
   set tdScale(v: number) {
-    this.tcp.setU8(TcpByte.SeenScale + 2 * this.dir, v);
+    this.tcp.setU8(this.byte + TcpByte.SeenScale, v);
   }
   get flags(): number {
-    return this.tcp.seenFlags(this.dir);
+    return this.tcp.u8(this.byte + TcpByte.SeenFlags);
   }
   set flags(v: number) {
-    this.tcp.setU8(TcpByte.SeenFlags + 2 * this.dir, v);
+    this.tcp.setU8(this.byte + TcpByte.SeenFlags, v);
   }
 }
 
@@ -124,10 +132,14 @@ export class TcpSeen implements TcpOptionsSeen {
  * the entry lives; `release` moves the record out when the entry goes.
  */
 export class TcpConn {
-  private row: number;
+  /**
+   * The record's first int32 word in the slab (its byte is four times that): a field is one
+   * add away, and the accessors stay small enough for the tracker's functions to inline them.
+   */
+  private at: number;
 
   constructor(private slab: Slab) {
-    this.row = slab.alloc();
+    this.at = tcpRecordWord(slab.alloc());
   }
 
   /**
@@ -137,8 +149,8 @@ export class TcpConn {
    */
   release(): void {
     if (this.slab.detached) return;
-    this.slab = this.slab.detach(this.row);
-    this.row = 0;
+    this.slab = this.slab.detach(tcpRecordRow(this.at));
+    this.at = 0;
   }
 
   /** seen[dir]: a new view of what the tracker knows of the sender in that direction. */
@@ -150,20 +162,23 @@ export class TcpConn {
   seenFlags(dir: Dir): number {
     return this.u8(TcpByte.SeenFlags + 2 * dir);
   }
+  setSeenFlags(dir: Dir, flags: number): void {
+    this.setU8(TcpByte.SeenFlags + 2 * dir, flags);
+  }
 
   /** Word `word` of the record (TcpWord, or a seen[] word) as the u32 it holds. */
   u32(word: number): number {
-    return this.slab.words[tcpWord(this.row, word)]! >>> 0;
+    return this.slab.words[this.at + word]! >>> 0;
   }
   setU32(word: number, v: number): void {
-    this.slab.words[tcpWord(this.row, word)] = v;
+    this.slab.words[this.at + word] = v;
   }
   /** Byte `byte` of the record (TcpByte). */
   u8(byte: number): number {
-    return this.slab.bytes[tcpByte(this.row, byte)]!;
+    return this.slab.bytes[this.at * 4 + byte]!;
   }
   setU8(byte: number, v: number): void {
-    this.slab.bytes[tcpByte(this.row, byte)] = v;
+    this.slab.bytes[this.at * 4 + byte] = v;
   }
 
   get state(): TcpState {
@@ -257,6 +272,9 @@ const sS2 = TcpState.SynSent2;
 const sIV = TCP_INVALID;
 const sIG = TCP_IGNORE;
 
+/** The states a connection can be in (TCP_CONNTRACK_NONE .. TCP_CONNTRACK_SYN_SENT2). */
+const STATES = TCP_STATE_NAME.length;
+
 /** tcp_conntracks[dir][index][old state] */
 export const TCP_CONNTRACKS: readonly (readonly (readonly TcpTransition[])[])[] = [
   [
@@ -278,6 +296,15 @@ export const TCP_CONNTRACKS: readonly (readonly (readonly TcpTransition[])[])[] 
     /* none   */ [sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV],
   ],
 ];
+
+/** TCP_CONNTRACKS as one flat byte table, so a lookup is one load instead of three. */
+const NEXT_STATE = Uint8Array.from(TCP_CONNTRACKS.flat(2));
+const INDEXES = TCP_CONNTRACKS[0]!.length;
+
+/** tcp_conntracks[dir][index][old] */
+function nextState(dir: Dir, index: TcpIndex, old: TcpState): TcpTransition {
+  return NEXT_STATE[(dir * INDEXES + index) * STATES + old]!;
+}
 
 /** get_conntrack_index */
 export function conntrackIndex(flags: number): TcpIndex {
@@ -301,9 +328,9 @@ function segmentSeqPlusLen(pkt: L3Packet): number {
   return u32(pkt.tcpSeq + pkt.tcpPayloadLength + (f & TcpFlag.SYN ? 1 : 0) + (f & TcpFlag.FIN ? 1 : 0));
 }
 
-/** MAXACKWINDOW(sender) */
-function maxAckWindow(sender: TcpSeen): number {
-  return sender.tdMaxwin > 66000 ? sender.tdMaxwin : 66000;
+/** MAXACKWINDOW(sender), of the sender's td_maxwin. */
+function maxAckWindow(senderMaxwin: number): number {
+  return senderMaxwin > 66000 ? senderMaxwin : 66000;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,8 +405,14 @@ function tcpSack(pkt: L3Packet, sack: number): number {
 // ---------------------------------------------------------------------------------------------
 // Sysctls and timeouts
 
-/** Timeout slots beyond the states: TCP_CONNTRACK_RETRANS and TCP_CONNTRACK_UNACK. */
-type TimeoutSlot = TcpState | 'retrans' | 'unack';
+/**
+ * Timeout slots beyond the states: TCP_CONNTRACK_RETRANS and TCP_CONNTRACK_UNACK, numbered as
+ * in enum tcp_conntrack (after TCP_CONNTRACK_MAX and TCP_CONNTRACK_IGNORE), so that the slot
+ * switch is on small integers.
+ */
+const TCP_RETRANS = 12;
+const TCP_UNACK = 13;
+type TimeoutSlot = TcpState | typeof TCP_RETRANS | typeof TCP_UNACK;
 
 /**
  * tn->timeouts[slot] in seconds. NONE (timeouts[0], set to the SYN_SENT default by
@@ -404,9 +437,9 @@ function timeoutSecs(n: Readonly<SysctlNumbers>, slot: TimeoutSlot): number {
       return n['net.netfilter.nf_conntrack_tcp_timeout_time_wait'];
     case TcpState.Close:
       return n['net.netfilter.nf_conntrack_tcp_timeout_close'];
-    case 'retrans':
+    case TCP_RETRANS:
       return n['net.netfilter.nf_conntrack_tcp_timeout_max_retrans'];
-    case 'unack':
+    case TCP_UNACK:
       return n['net.netfilter.nf_conntrack_tcp_timeout_unacknowledged'];
     case TcpState.None:
     case TcpState.SynSent2:
@@ -438,8 +471,12 @@ function canEarlyDrop(state: TcpState): boolean {
 // ---------------------------------------------------------------------------------------------
 // tcp_error, tcp_new
 
-/** tcp_valid_flags: the FIN/SYN/RST/ACK/URG combinations accepted (PSH, ECE, CWR always are). */
-const VALID_FLAGS = new Set([0x02, 0x22, 0x12, 0x04, 0x14, 0x11, 0x31, 0x10, 0x30]);
+/**
+ * tcp_valid_flags: the FIN/SYN/RST/ACK/URG combinations accepted (PSH, ECE, CWR always are),
+ * as the kernel's array indexed by those flags (FIN|SYN|RST|ACK|URG + 1 entries).
+ */
+const VALID_FLAGS = new Uint8Array(0x3f + 1);
+for (const f of [0x02, 0x22, 0x12, 0x04, 0x14, 0x11, 0x31, 0x10, 0x30]) VALID_FLAGS[f] = 1;
 
 /** tcp_error: truncated header or an invalid flag combination (the checksum is not checked). */
 export function tcpError(pkt: L3Packet, notes: string[] | null): boolean {
@@ -448,7 +485,7 @@ export function tcpError(pkt: L3Packet, notes: string[] | null): boolean {
     notes?.push('nf_ct_proto_6: truncated packet');
     return true;
   }
-  if (!VALID_FLAGS.has(pkt.tcpFlags & ~(0x40 | 0x80 | TcpFlag.PSH))) {
+  if (!VALID_FLAGS[pkt.tcpFlags & ~(0x40 | 0x80 | TcpFlag.PSH)]) {
     notes?.push('nf_ct_proto_6: invalid tcp flag combination');
     return true;
   }
@@ -461,14 +498,14 @@ export function tcpError(pkt: L3Packet, notes: string[] | null): boolean {
  * SACK assumed and liberal window checking for both directions.
  */
 function tcpNew(net: NetfilterNet, ct: Conn, pkt: L3Packet, notes: string[] | null): boolean {
-  const newState = TCP_CONNTRACKS[Dir.Original]![conntrackIndex(pkt.tcpFlags)]![TcpState.None]!;
+  const newState = nextState(Dir.Original, conntrackIndex(pkt.tcpFlags), TcpState.None);
   if (newState >= TCP_INVALID) {
     notes?.push('nf_ct_proto_6: invalid new');
     return false;
   }
   if (newState !== TcpState.SynSent && net.sysctl.n['net.netfilter.nf_conntrack_tcp_loose'] === 0) return false;
   const tcp = new TcpConn(net.tcpRecords);
-  const s = tcp.seen(0);
+  const s = SENDER.point(tcp, Dir.Original);
   s.tdEnd = segmentSeqPlusLen(pkt);
   s.tdMaxwin = pkt.tcpWindow || 1;
   if (newState === TcpState.SynSent) {
@@ -476,7 +513,8 @@ function tcpNew(net: NetfilterNet, ct: Conn, pkt: L3Packet, notes: string[] | nu
     tcpOptions(pkt, s);
   } else {
     s.tdMaxend = u32(s.tdEnd + s.tdMaxwin);
-    tcp.seen(0).flags = tcp.seen(1).flags = CtTcpFlag.SackPerm | CtTcpFlag.BeLiberal;
+    tcp.setSeenFlags(Dir.Original, CtTcpFlag.SackPerm | CtTcpFlag.BeLiberal);
+    tcp.setSeenFlags(Dir.Reply, CtTcpFlag.SackPerm | CtTcpFlag.BeLiberal);
   }
   tcp.lastIndex = TcpIndex.None; // tcp_packet will set it
   ct.tcp = tcp;
@@ -555,23 +593,28 @@ function initSenderFromSegment(tcp: TcpConn, sender: TcpSeen, receiver: TcpSeen,
  */
 function checkBounds(net: NetfilterNet, sender: TcpSeen, receiver: TcpSeen, seg: Segment, notes: string[] | null): WindowAction | null {
   const { sack, end } = seg;
-  const ackLow = u32(receiver.tdEnd - maxAckWindow(sender) - 1);
-  if (!before(seg.seq, u32(sender.tdMaxend + 1))) {
-    const overshot = u32(end - sender.tdMaxend + 1);
-    const inRecvWin = receiver.tdMaxwin !== 0 && after(end, u32(sender.tdEnd - receiver.tdMaxwin - 1));
-    if (inRecvWin && after(sack, ackLow) && overshot <= receiver.tdMaxwin && before(sack, u32(receiver.tdEnd + 1))) {
+  // each record field once (the bounds read them up to four times)
+  const senderEnd = sender.tdEnd;
+  const senderMaxend = sender.tdMaxend;
+  const receiverEnd = receiver.tdEnd;
+  const receiverMaxwin = receiver.tdMaxwin;
+  const ackLow = u32(receiverEnd - maxAckWindow(sender.tdMaxwin) - 1);
+  if (!before(seg.seq, u32(senderMaxend + 1))) {
+    const overshot = u32(end - senderMaxend + 1);
+    const inRecvWin = receiverMaxwin !== 0 && after(end, u32(senderEnd - receiverMaxwin - 1));
+    if (inRecvWin && after(sack, ackLow) && overshot <= receiverMaxwin && before(sack, u32(receiverEnd + 1))) {
       // a TCP sending more than the receive window allows: remember the data for its ACK
       sender.tdEnd = end;
       sender.flags |= CtTcpFlag.DataUnacknowledged;
       return logInvalid(net, sender, WindowAction.Ignore, `${overshot} bytes more than expected`, notes);
     }
-    return logInvalid(net, sender, WindowAction.Invalid, `SEQ is over upper bound ${u32(sender.tdMaxend + 1)} (over the window of the receiver)`, notes);
+    return logInvalid(net, sender, WindowAction.Invalid, `SEQ is over upper bound ${u32(senderMaxend + 1)} (over the window of the receiver)`, notes);
   }
-  if (!before(sack, u32(receiver.tdEnd + 1))) {
-    return logInvalid(net, sender, WindowAction.Invalid, `ACK is over upper bound ${u32(receiver.tdEnd + 1)} (ACKed data not seen yet)`, notes);
+  if (!before(sack, u32(receiverEnd + 1))) {
+    return logInvalid(net, sender, WindowAction.Invalid, `ACK is over upper bound ${u32(receiverEnd + 1)} (ACKed data not seen yet)`, notes);
   }
-  const low = u32(sender.tdEnd - receiver.tdMaxwin - 1);
-  if (receiver.tdMaxwin !== 0 && !after(end, low)) {
+  const low = u32(senderEnd - receiverMaxwin - 1);
+  if (receiverMaxwin !== 0 && !after(end, low)) {
     return logInvalid(net, sender, WindowAction.Ignore, `SEQ is under lower bound ${low} (already ACKed data retransmitted)`, notes);
   }
   if (!after(sack, ackLow)) {
@@ -583,28 +626,40 @@ function checkBounds(net: NetfilterNet, sender: TcpSeen, receiver: TcpSeen, seg:
 /** tcp_in_window, the update of the sender's and receiver's data from an in-window segment. */
 function updateWindows(sender: TcpSeen, receiver: TcpSeen, pkt: L3Packet, seg: Segment): void {
   const { ack, sack, end } = seg;
+  const tcpFlags = pkt.tcpFlags;
   let win = seg.win;
-  if (!(pkt.tcpFlags & TcpFlag.SYN)) win = u32(win << sender.tdScale); // RFC 1323
+  if (!(tcpFlags & TcpFlag.SYN)) win = u32(win << sender.tdScale); // RFC 1323
   const swin = u32(win + u32(sack - ack));
   if (sender.tdMaxwin < swin) sender.tdMaxwin = swin;
+  // the sender's flags are read once and written once, after both of their updates
+  let senderFlags = sender.flags;
+  const senderFlagsWere = senderFlags;
   if (after(end, sender.tdEnd)) {
     sender.tdEnd = end;
-    sender.flags |= CtTcpFlag.DataUnacknowledged;
+    senderFlags |= CtTcpFlag.DataUnacknowledged;
   }
-  if (pkt.tcpFlags & TcpFlag.ACK) {
-    if (!(sender.flags & CtTcpFlag.MaxackSet)) {
+  if (tcpFlags & TcpFlag.ACK) {
+    if (!(senderFlags & CtTcpFlag.MaxackSet)) {
       sender.tdMaxack = ack;
-      sender.flags |= CtTcpFlag.MaxackSet;
+      senderFlags |= CtTcpFlag.MaxackSet;
     } else if (after(ack, sender.tdMaxack)) {
       sender.tdMaxack = ack;
     }
   }
-  if (receiver.tdMaxwin !== 0 && after(end, sender.tdMaxend)) receiver.tdMaxwin = u32(receiver.tdMaxwin + u32(end - sender.tdMaxend));
-  if (after(u32(sack + win), u32(receiver.tdMaxend - 1))) {
-    receiver.tdMaxend = u32(sack + win);
-    if (win === 0) receiver.tdMaxend = u32(receiver.tdMaxend + 1);
+  if (senderFlags !== senderFlagsWere) sender.flags = senderFlags;
+  updateReceiver(sender.tdMaxend, receiver, end, sack, win, ack);
+}
+
+/** tcp_in_window, "Update receiver data": its window grows by what the sender sent past td_maxend, its td_maxend to the ACK's window edge. */
+function updateReceiver(senderMaxend: number, receiver: TcpSeen, end: number, sack: number, win: number, ack: number): void {
+  const maxwin = receiver.tdMaxwin;
+  if (maxwin !== 0 && after(end, senderMaxend)) receiver.tdMaxwin = u32(maxwin + u32(end - senderMaxend));
+  const edge = u32(sack + win);
+  if (after(edge, u32(receiver.tdMaxend - 1))) receiver.tdMaxend = win === 0 ? u32(edge + 1) : edge;
+  if (ack === receiver.tdEnd) {
+    const flags = receiver.flags;
+    if (flags & CtTcpFlag.DataUnacknowledged) receiver.flags = flags & ~CtTcpFlag.DataUnacknowledged;
   }
-  if (ack === receiver.tdEnd) receiver.flags &= ~CtTcpFlag.DataUnacknowledged;
 }
 
 /** tcp_in_window, "Check retransmissions": the same ACK segment again counts as a retransmission. */
@@ -629,9 +684,10 @@ function countRetrans(tcp: TcpConn, dir: Dir, seg: Segment): void {
 const SEGMENT: Segment = { seq: 0, ack: 0, sack: 0, end: 0, win: 0, winRaw: 0 };
 
 /**
- * The views of the sender's and receiver's state tcp_in_window works on, pointed at each
- * packet's entry: as with SEGMENT, one pair serves every call. Until the first packet they
- * rest on a record of no entry.
+ * The views of the sender's and receiver's state the tracker works on (tcp_new, the RST and
+ * ignored-SYN cases, tcp_in_window), pointed at each packet's entry by whoever uses them next:
+ * as with SEGMENT, one pair serves every call, and nothing keeps one past its packet. Until
+ * the first packet they rest on a record of no entry.
  */
 const IDLE = new TcpConn(new TcpSlab(1));
 IDLE.release();
@@ -678,7 +734,7 @@ function handleInvalid(net: NetfilterNet, ct: Conn, tcp: TcpConn, dir: Dir, inde
   if (tcp.lastDir !== dir && (tcp.lastIndex === TcpIndex.Fin || tcp.lastIndex === TcpIndex.Rst)) {
     const expires = Math.max(ct.timeout - now, 0);
     if (expires < 120 * SECOND) return;
-    const timeout = tcpTimeout(net, 'unack');
+    const timeout = tcpTimeout(net, TCP_UNACK);
     if (expires > timeout) {
       notes?.push(`nf_ct_proto_6: packet (index ${index}, dir ${dir}) response for index ${tcp.lastIndex} lower timeout to ${timeout / SECOND}`);
       setExpiry(net, ct, now + timeout);
@@ -692,17 +748,29 @@ function handleInvalid(net: NetfilterNet, ct: Conn, tcp: TcpConn, dir: Dir, inde
 // ---------------------------------------------------------------------------------------------
 // nf_conntrack_tcp_packet
 
-/** The outcome of the state switch: a final verdict, or the states to go on with. */
-type Step = { readonly verdict: TcpVerdict } | { readonly oldState: TcpState; readonly newState: TcpState; readonly checkWindow: boolean };
+/**
+ * The outcome of the state switch: a final verdict, or (verdict null) the states to go on
+ * with. Every step has the same fields, so telling the two apart is one field load.
+ */
+interface Step {
+  readonly verdict: TcpVerdict | null;
+  readonly oldState: TcpState;
+  readonly newState: TcpState;
+  readonly checkWindow: boolean;
+}
+
+/** A step that ends the tracker's work with `verdict` (its states are not read). */
+function final(verdict: TcpVerdict): Step {
+  return { verdict, oldState: TcpState.None, newState: TcpState.None, checkWindow: false };
+}
 
 /** The steps that end the tracker's work with a verdict, made once. */
-const ACCEPT: Step = { verdict: 'accept' };
-const INVALID: Step = { verdict: 'invalid' };
-const REPEAT: Step = { verdict: 'repeat' };
+const ACCEPT = final('accept');
+const INVALID = final('invalid');
+const REPEAT = final('repeat');
 
 /** Every state change, with and without the window check, made once: a step is never changed, so one serves every packet. */
-const STATES = TCP_STATE_NAME.length;
-const ADVANCES: readonly Step[] = Array.from({ length: STATES * STATES * 2 }, (_, i) => ({ oldState: Math.floor(i / 2 / STATES), newState: Math.floor(i / 2) % STATES, checkWindow: i % 2 === 1 }));
+const ADVANCES: readonly Step[] = Array.from({ length: STATES * STATES * 2 }, (_, i) => ({ verdict: null, oldState: Math.floor(i / 2 / STATES), newState: Math.floor(i / 2) % STATES, checkWindow: i % 2 === 1 }));
 
 /**
  * What the tracker's steps work on for one packet. One object serves every call, as SEGMENT
@@ -745,7 +813,7 @@ export function tcpPacket(net: NetfilterNet, ct: Conn, pkt: L3Packet, dir: Dir, 
   c.now = now;
   c.notes = notes;
   const step = transition(c);
-  if ('verdict' in step) return step.verdict;
+  if (step.verdict !== null) return step.verdict;
   if (step.checkWindow) {
     const res = tcpInWindow(net, tcp, pkt, dir, c.index, notes);
     if (res === WindowAction.Ignore) return 'accept';
@@ -761,7 +829,7 @@ export function tcpPacket(net: NetfilterNet, ct: Conn, pkt: L3Packet, dir: Dir, 
 function transition(c: PacketCtx): Step {
   const { tcp, dir, index } = c;
   const oldState = tcp.state;
-  const newState = TCP_CONNTRACKS[dir]![index]![oldState]!;
+  const newState = nextState(dir, index, oldState);
   switch (newState) {
     case TcpState.SynSent:
       if (oldState < TcpState.TimeWait) return advance(oldState, newState);
@@ -843,14 +911,14 @@ function ignored(c: PacketCtx, oldState: TcpState): Step {
 
 /** b) the SYN/ACK acknowledges the SYN we ignored: client and server are in sync, we get in sync. */
 function resyncFromIgnoredSyn(tcp: TcpConn, dir: Dir): void {
-  const last = tcp.seen(tcp.lastDir);
+  const last = RECEIVER.point(tcp, tcp.lastDir); // the ignored SYN's sender receives this SYN/ACK
   last.tdEnd = tcp.lastEnd;
   last.tdMaxend = tcp.lastEnd;
   last.tdMaxwin = tcp.lastWin === 0 ? 1 : tcp.lastWin;
   last.tdScale = tcp.lastWscale;
   tcp.lastFlags &= ~CtTcpFlag.ExpChallengeAck;
   last.flags = tcp.lastFlags;
-  stateReset(tcp.seen(dir));
+  stateReset(SENDER.point(tcp, dir));
 }
 
 /** nf_ct_tcp_state_reset */
@@ -859,9 +927,13 @@ function stateReset(s: TcpSeen): void {
   s.flags &= CtTcpFlag.BeLiberal;
 }
 
+/** What tcp_options finds in an ignored SYN: one object serves every call, as SEGMENT does. */
+const IGNORED_SYN: TcpOptionsSeen = { tdScale: 0, flags: 0 };
+
 /** a) an ignored SYN in ORIGINAL: keep its options for the SYN/ACK that may follow. */
 function annotateIgnoredSyn(tcp: TcpConn, pkt: L3Packet, oldState: TcpState): void {
-  const s: TcpOptionsSeen = { tdScale: 0, flags: 0 };
+  const s = IGNORED_SYN;
+  s.tdScale = s.flags = 0;
   tcp.lastFlags = tcp.lastWscale = 0;
   tcpOptions(pkt, s);
   if (s.flags & CtTcpFlag.WindowScale) {
@@ -883,7 +955,7 @@ function rstStep(c: PacketCtx, oldState: TcpState): Step {
   const { ct, tcp, pkt, dir } = c;
   let newState: TcpState = TcpState.Close;
   if (canEarlyDrop(tcp.state)) return advance(oldState, newState, false); // tuple may be reused already: skip validation
-  const peer = tcp.seen(otherDir(dir));
+  const peer = RECEIVER.point(tcp, otherDir(dir));
   if (peer.flags & CtTcpFlag.MaxackSet && tcp.lastIndex !== TcpIndex.Syn) {
     const seq = pkt.tcpSeq;
     if (seq === 0 && !established(ct, tcp)) return advance(oldState, newState, true); // answer to a SYN we let through
@@ -911,16 +983,16 @@ function stateTimeout(c: PacketCtx, newState: TcpState): number {
   const t = tcpTimeout(net, newState);
   // each timeout is read only where the kernel's if/else chain reads it
   if (tcp.retrans >= net.sysctl.n['net.netfilter.nf_conntrack_tcp_max_retrans']) {
-    const retrans = tcpTimeout(net, 'retrans');
+    const retrans = tcpTimeout(net, TCP_RETRANS);
     if (t > retrans) return retrans;
   }
   if (c.index === TcpIndex.Rst) return tcpTimeout(net, TcpState.Close);
   if ((tcp.seenFlags(Dir.Original) | tcp.seenFlags(Dir.Reply)) & CtTcpFlag.DataUnacknowledged) {
-    const unack = tcpTimeout(net, 'unack');
+    const unack = tcpTimeout(net, TCP_UNACK);
     if (t > unack) return unack;
   }
   if (tcp.lastWin === 0) {
-    const retrans = tcpTimeout(net, 'retrans');
+    const retrans = tcpTimeout(net, TCP_RETRANS);
     if (t > retrans) return retrans;
   }
   return t;
@@ -937,7 +1009,7 @@ function inWindow(c: PacketCtx, oldState: TcpState, newState: TcpState): TcpVerd
   tcp.lastIndex = index;
   tcp.lastDir = dir;
   tcp.state = newState;
-  if (oldState !== newState && newState === TcpState.FinWait) tcp.seen(dir).flags |= CtTcpFlag.CloseInit;
+  if (oldState !== newState && newState === TcpState.FinWait) tcp.setSeenFlags(dir, tcp.seenFlags(dir) | CtTcpFlag.CloseInit);
   let timeout = stateTimeout(c, newState);
   if (!ct.has(Status.SeenReply)) {
     if (c.pkt.tcpFlags & TcpFlag.RST) {
@@ -945,7 +1017,7 @@ function inWindow(c: PacketCtx, oldState: TcpState, newState: TcpState): TcpVerd
       return 'accept';
     }
     if (index === TcpIndex.Syn && oldState === TcpState.SynSent) return 'accept'; // no renewal on SYN retransmit
-    const unack = tcpTimeout(net, 'unack');
+    const unack = tcpTimeout(net, TCP_UNACK);
     if (newState === TcpState.Established && timeout > unack) timeout = unack; // mid-stream pickup
   } else if (!ct.has(Status.Assured) && (oldState === TcpState.SynRecv || oldState === TcpState.Established) && newState === TcpState.Established) {
     ct.status |= Status.Assured;
