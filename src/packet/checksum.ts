@@ -100,9 +100,15 @@ export function csumReplace16(check: number, from: number, to: number): number {
   return ~sum & 0xffff;
 }
 
-/** New checksum after a 32-bit word changed (csum_replace4): two 16-bit replacements. */
+/**
+ * New checksum after a 32-bit word changed (csum_replace4: ~csum_fold(~check - from + to)):
+ * the word's two halves in one sum and one fold. That is what two 16-bit replacements give,
+ * as an end-around-carry sum folds to the same value however its terms are grouped.
+ */
 export function csumReplace32(check: number, from: number, to: number): number {
-  return csumReplace16(csumReplace16(check, from >>> 16, to >>> 16), from & 0xffff, to & 0xffff);
+  let sum = (~check & 0xffff) + ((~from >>> 16) & 0xffff) + (~from & 0xffff) + (to >>> 16) + (to & 0xffff);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
 }
 
 /**

@@ -2,7 +2,7 @@
  * struct nf_conn: one tracked connection with its two tuples, status bits and timeout, and the
  * ctinfo values a packet carries (include/uapi/linux/netfilter/nf_conntrack_common.h).
  */
-import { Dir, L3_IPV6, Tuple, tupleL3proto } from './tuple.js';
+import { Dir, invertTupleFields, L3_IPV6, Tuple, tupleL3proto } from './tuple.js';
 import { ConnDouble, ConnWord, recordDouble, recordWord, tupleWord } from './conn-record.js';
 import type { Slab } from './slab.js';
 import { IPV6_HANDLE_BASE } from '../../packet/ipv6-addr.js';
@@ -158,6 +158,11 @@ export class Conn {
   /** ct->tuplehash[dir].tuple, as a new Tuple (the entry's own stays in its record). */
   tuple(dir: Dir): Tuple {
     return new Tuple(this.src(dir), this.srcU(dir), this.dst(dir), this.dstU(dir), this.proto);
+  }
+
+  /** nf_ct_invert_tuple of tuplehash[dir], made straight from the record (null: an ICMP type with no inverse). */
+  inverse(dir: Dir): Tuple | null {
+    return invertTupleFields(this.src(dir), this.srcU(dir), this.dst(dir), this.dstU(dir), this.proto);
   }
 
   /** The protocol of both tuples (tuple.dst.protonum). */

@@ -138,12 +138,17 @@ export function packetDstU(p: L3Packet): number {
 
 /** nf_ct_invert_tuple; null when the protocol cannot invert it (an ICMP or ICMPv6 type with no reply). */
 export function invertTuple(t: Tuple): Tuple | null {
-  if (t.proto === IPPROTO.ICMP || t.proto === IPPROTO.ICMPV6) {
-    const inverse = (t.proto === IPPROTO.ICMP ? ICMP_INVERSE : ICMPV6_INVERSE).get(t.icmpType);
+  return invertTupleFields(t.src, t.srcU, t.dst, t.dstU, t.proto);
+}
+
+/** invertTuple of the tuple these fields would make, without making it (a conntrack entry's own: Conn.inverse). */
+export function invertTupleFields(src: number, srcU: number, dst: number, dstU: number, proto: number): Tuple | null {
+  if (proto === IPPROTO.ICMP || proto === IPPROTO.ICMPV6) {
+    const inverse = (proto === IPPROTO.ICMP ? ICMP_INVERSE : ICMPV6_INVERSE).get(dstU >>> 8);
     if (inverse === undefined) return null;
-    return new Tuple(t.dst, t.srcU, t.src, (inverse << 8) | t.icmpCode, t.proto);
+    return new Tuple(dst, srcU, src, (inverse << 8) | (dstU & 0xff), proto);
   }
-  return new Tuple(t.dst, t.dstU, t.src, t.srcU, t.proto);
+  return new Tuple(dst, dstU, src, srcU, proto);
 }
 
 /**

@@ -37,13 +37,17 @@ export class BySource {
     }
   }
 
-  /** Connections whose original source matches `t`'s (same_src), newest first. */
-  sameSource(t: Tuple): Conn[] {
-    const found: Conn[] = [];
-    for (let c: Conn | null = this.heads[this.bucketOf(t.src, t.srcU, t.proto)]!; c !== null; c = c.bysourceNext) {
-      if (c.proto === t.proto && c.src(Dir.Original) === t.src && c.srcU(Dir.Original) === t.srcU) found.push(c);
-    }
-    return found;
+  /**
+   * The newest connection whose original source matches `t`'s (same_src), or null; with
+   * nextSameSource, the walk of find_appropriate_src's hlist_for_each_entry_rcu over the bucket.
+   */
+  firstSameSource(t: Tuple): Conn | null {
+    return sameSourceFrom(this.heads[this.bucketOf(t.src, t.srcU, t.proto)]!, t);
+  }
+
+  /** The next connection after `c` in its bucket whose original source matches `t`'s, or null. */
+  nextSameSource(c: Conn, t: Tuple): Conn | null {
+    return sameSourceFrom(c.bysourceNext, t);
   }
 
   private bucketOfConn(conn: Conn): number {
@@ -57,4 +61,12 @@ export class BySource {
     h = Math.imul(h ^ (h >>> 16) ^ proto, 0x27d4eb2f);
     return reciprocalScale((h ^ (h >>> 15)) >>> 0, this.heads.length);
   }
+}
+
+/** The first connection from `c` on along its bucket whose original source matches `t`'s (same_src). */
+function sameSourceFrom(c: Conn | null, t: Tuple): Conn | null {
+  for (; c !== null; c = c.bysourceNext) {
+    if (c.proto === t.proto && c.src(Dir.Original) === t.src && c.srcU(Dir.Original) === t.srcU) return c;
+  }
+  return null;
 }

@@ -39,7 +39,7 @@ export function hookManip(hook: Hook): ManipType {
  * interface than the one its mapping was made for is dropped, and the entry killed.
  */
 function oifChanged(hook: Hook, ctinfo: CtInfo, ct: Conn, out: NetDevice | null): boolean {
-  return ct.masqIndex !== 0 && hook === Hook.PostRouting && ctinfoDir(ctinfo) === Dir.Original && out !== null && ct.masqIndex !== out.index;
+  return hook === Hook.PostRouting && ctinfoDir(ctinfo) === Dir.Original && out !== null && ct.masqIndex !== 0 && ct.masqIndex !== out.index;
 }
 
 export function natInetFn(net: NetfilterNet, chains: readonly NatChain[], devices: readonly NetDevice[], env: RuleEnv, skb: Skb, state: HookState): Verdict {
@@ -55,7 +55,9 @@ export function natInetFn(net: NetfilterNet, chains: readonly NatChain[], device
   const firstPacket = skb.ctinfo === CtInfo.New || skb.ctinfo === CtInfo.Related || skb.ctinfo === CtInfo.RelatedReply;
   if (firstPacket && !natInitialized(ct, manip)) {
     const search: NatSearch = { net, ct, now: skb.time, cpu: skb.cpu, notes: state.notes };
-    const verdict = bindFromChains(search, chains, devices, new RuleContext(skb, state, env), manip);
+    // a hook without NAT chains (the NAT core registers all four at once) goes straight to the
+    // null binding, as nf_nat_inet_fn does for no lpriv->entries (`if (!e) goto null_bind`)
+    const verdict = chains.length === 0 ? nullBinding(search, state, manip) : bindFromChains(search, chains, devices, new RuleContext(skb, state, env), manip);
     if (verdict !== Verdict.Accept) return verdict;
   } else if (oifChanged(state.hook, skb.ctinfo, ct, state.out)) {
     net.destroy(ct, skb.time);
@@ -68,14 +70,21 @@ export function natInetFn(net: NetfilterNet, chains: readonly NatChain[], device
 /** Consult the NAT chains in order until one binds the manip; none → a null binding. */
 function bindFromChains(search: NatSearch, chains: readonly NatChain[], devices: readonly NetDevice[], ctx: RuleContext, manip: ManipType): Verdict {
   const { skb, state } = ctx;
-  for (const { table, chain } of chains) {
-    const outcome = evaluateChain(table, chain, ctx, (action, rule) => applyNat(search, action, rule, devices, skb, state));
+  const onNat = (action: NatAction, rule: Rule): Verdict => applyNat(search, action, rule, devices, skb, state);
+  for (let i = 0; i < chains.length; i++) {
+    const { table, chain } = chains[i]!;
+    const outcome = evaluateChain(table, chain, ctx, onNat);
     if (outcome.verdict !== Verdict.Accept) {
       if (outcome.verdict === Verdict.Drop) skb.drop = chainDrop(skb.drop, table, chain, outcome.rule, `dropped by ${outcome.rule ? `rule "${outcome.rule.text}"` : `policy of chain ${chain.name}`}`);
       return outcome.verdict;
     }
     if (natInitialized(search.ct, manip)) return Verdict.Accept;
   }
+  return nullBinding(search, state, manip);
+}
+
+/** nf_nat_inet_fn's fallback: no chain bound the manip, so nf_nat_alloc_null_binding. */
+function nullBinding(search: NatSearch, state: HookState, manip: ManipType): Verdict {
   recordBinding(state.trace, 'null', null, state.out);
   return natNullBinding(search, manip);
 }

@@ -17,9 +17,10 @@ import { Ipv6Packet } from '../../packet/ipv6.js';
 
 const NAT_DONE_MASK = Status.SrcNatDone | Status.DstNatDone;
 
+/** An ICMP (or ICMPv6) error RELATED to a connection; ctinfo first, as most packets are not RELATED. */
 export function isRelatedIcmp(pkt: L3Packet, ctinfo: CtInfo): boolean {
-  const error = pkt.proto === IPPROTO.ICMP || (pkt instanceof Ipv6Packet && pkt.isIcmpv6Error());
-  return error && (ctinfo === CtInfo.Related || ctinfo === CtInfo.RelatedReply);
+  if (ctinfo !== CtInfo.Related && ctinfo !== CtInfo.RelatedReply) return false;
+  return pkt.proto === IPPROTO.ICMP || (pkt instanceof Ipv6Packet && pkt.isIcmpv6Error());
 }
 
 /** True when the packet may go on; false means drop (as the kernel's return 0). */

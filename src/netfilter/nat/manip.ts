@@ -16,30 +16,37 @@ import { ManipType } from './unique-tuple.js';
  * icmp_manip_pkt rewrites for either manip (an ICMP error's header has none) — then the address.
  */
 export function manipToTarget(pkt: L3Packet, target: Tuple, manip: ManipType): void {
-  manipTo(pkt, manip, target.src, target.srcU, target.dst, target.dstU);
+  const src = manip === ManipType.Src;
+  manipTo(pkt, manip, src ? target.src : target.dst, src || isIcmp(target.proto) ? target.srcU : target.dstU);
 }
 
-/** manipToTarget of the target tuple's fields, without making the tuple. */
-function manipTo(pkt: L3Packet, manip: ManipType, src: number, srcU: number, dst: number, dstU: number): void {
+/**
+ * manipToTarget of the target's manip side alone: its address and its L4 key (the port of
+ * that side, or the ICMP id, which is the tuple's srcU for either manip).
+ */
+function manipTo(pkt: L3Packet, manip: ManipType, addr: number, key: number): void {
+  const src = manip === ManipType.Src;
   if (isIcmp(pkt.proto)) {
-    if (icmpIsQuery(pkt.icmpType, pkt.proto) && pkt.sport !== srcU) pkt.setSport(srcU);
+    if (icmpIsQuery(pkt.icmpType, pkt.proto) && pkt.sport !== key) pkt.setSport(key);
   } else if (pkt.hasPorts()) {
-    if (manip === ManipType.Src && pkt.sport !== srcU) pkt.setSport(srcU);
-    if (manip === ManipType.Dst && pkt.dport !== dstU) pkt.setDport(dstU);
+    if (src && pkt.sport !== key) pkt.setSport(key);
+    if (!src && pkt.dport !== key) pkt.setDport(key);
   }
-  if (manip === ManipType.Src && pkt.saddr !== src) pkt.setSaddr(src);
-  if (manip === ManipType.Dst && pkt.daddr !== dst) pkt.setDaddr(dst);
+  if (src && pkt.saddr !== addr) pkt.setSaddr(addr);
+  if (!src && pkt.daddr !== addr) pkt.setDaddr(addr);
 }
 
 /**
  * The packet of direction `dir` must look like the inverse of the other direction's tuple
  * (nf_ct_invert_tuple of it, read straight from the entry: the source is the other tuple's
- * destination and back; an ICMP query's id stays the id).
+ * destination and back; an ICMP query's id stays the id). Only the manip's side is read: a
+ * source manip takes the other tuple's destination and its port (or the id), a destination
+ * manip the other tuple's source and its source port, which for ICMP is the id too.
  */
 function manipPacket(pkt: L3Packet, ct: Conn, manip: ManipType, dir: Dir): void {
   const other = otherDir(dir);
-  const icmp = isIcmp(ct.proto);
-  manipTo(pkt, manip, ct.dst(other), icmp ? ct.srcU(other) : ct.dstU(other), ct.src(other), ct.srcU(other));
+  if (manip === ManipType.Src) manipTo(pkt, manip, ct.dst(other), isIcmp(ct.proto) ? ct.srcU(other) : ct.dstU(other));
+  else manipTo(pkt, manip, ct.src(other), ct.srcU(other));
 }
 
 /**

@@ -58,6 +58,7 @@ function masqueradeIpv6(s: NatSearch, skb: Ipv6Skb, rule: NatRange, devices: rea
 /** Both families' end: masq_index, then nf_nat_setup_info with the rule's port range and that one address. */
 function masqueradeTo(s: NatSearch, rule: NatRange, out: NetDevice, source: number): Verdict {
   s.ct.masqIndex = out.index;
-  const range: NatRange = { ...rule, flags: rule.flags | NatFlag.MapIps, minAddr: source, maxAddr: source };
+  // written out, not spread from the rule's: the same object shape as every range the NAT core makes
+  const range: NatRange = { flags: rule.flags | NatFlag.MapIps, minAddr: source, maxAddr: source, minProto: rule.minProto, maxProto: rule.maxProto, baseProto: rule.baseProto };
   return natSetupInfo(s, range, ManipType.Src);
 }

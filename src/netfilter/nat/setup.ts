@@ -23,7 +23,7 @@ export function natInitialized(ct: Conn, manip: ManipType): boolean {
 export function natSetupInfo(s: NatSearch, range: NatRange, manip: ManipType): Verdict {
   const ct = s.ct;
   if (ct.confirmed) return Verdict.Accept;
-  const current = invertTuple(ct.tuple(Dir.Reply))!;
+  const current = ct.inverse(Dir.Reply)!;
   const chosen = getUniqueTuple(s, current, range, manip);
   if (!chosen.equals(current)) {
     ct.setReply(invertTuple(chosen)!);
@@ -40,8 +40,7 @@ export function natSetupInfo(s: NatSearch, range: NatRange, manip: ManipType): V
  * still made unique: a null binding can change a source port that another mapping took.
  */
 export function natNullBinding(s: NatSearch, manip: ManipType): Verdict {
-  const reply = s.ct.tuple(Dir.Reply);
-  const addr = manip === ManipType.Src ? reply.dst : reply.src;
+  const addr = manip === ManipType.Src ? s.ct.dst(Dir.Reply) : s.ct.src(Dir.Reply);
   const range: NatRange = { flags: NatFlag.MapIps, minAddr: addr, maxAddr: addr, minProto: 0, maxProto: 0, baseProto: 0 };
   return natSetupInfo(s, range, manip);
 }

@@ -75,8 +75,9 @@ function inRange(t: Tuple, range: NatRange): boolean {
  * kernel, it does not ask whether that entry has expired but not yet been reaped.
  */
 function findAppropriateSrc(s: NatSearch, orig: Tuple, range: NatRange): Tuple | null {
-  for (const other of s.net.bysource.sameSource(orig)) {
-    const mapped = invertTuple(other.tuple(Dir.Reply));
+  const bysource = s.net.bysource;
+  for (let other = bysource.firstSameSource(orig); other !== null; other = bysource.nextSameSource(other, orig)) {
+    const mapped = other.inverse(Dir.Reply);
     if (!mapped) continue;
     const result = new Tuple(mapped.src, mapped.srcU, orig.dst, orig.dstU, orig.proto);
     if (inRange(result, range)) return result;
