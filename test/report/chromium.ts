@@ -18,7 +18,7 @@ export function requireChromium(): void {
 }
 
 function flags(profile: string): string[] {
-  return ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions', `--user-data-dir=${profile}`];
+  return ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-extensions', '--disable-breakpad', '--disable-crash-reporter', `--user-data-dir=${profile}`];
 }
 
 function withProfile<T>(run: (profile: string) => T): T {
@@ -76,7 +76,8 @@ export class Page {
 
   static async open(file: string): Promise<Page> {
     const profile = mkdtempSync(join(tmpdir(), 'natsim-chromium-'));
-    const child = spawn(CHROMIUM, [...flags(profile), '--remote-debugging-pipe', `file://${file}`], { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
+    // a process group of its own, so that close() ends the browser and its helpers at once
+    const child = spawn(CHROMIUM, [...flags(profile), '--remote-debugging-pipe', `file://${file}`], { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'], detached: true });
     const page = new Page(child, profile);
     const targets = (await page.send('Target.getTargets')) as { targetInfos: { targetId: string; type: string }[] };
     const target = targets.targetInfos.find((t) => t.type === 'page');
@@ -108,11 +109,15 @@ export class Page {
     await this.send('Input.dispatchKeyEvent', { type: 'keyUp', key, code, windowsVirtualKeyCode: keyCode });
   }
 
-  /** Ends the browser and, once it has exited, removes its profile. */
+  /**
+   * Ends the browser and its helpers (its whole process group, killed: a browser told to quit
+   * writes its profile on the way out, and its renderer and network processes outlive it, so
+   * that removing the profile raced them under load) and, once it has exited, removes its profile.
+   */
   async close(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       const exited = new Promise((resolve) => this.child.once('exit', resolve));
-      this.child.kill();
+      process.kill(-this.child.pid!, 'SIGKILL');
       await exited;
     }
     removeProfile(this.profile);
