@@ -868,7 +868,7 @@ class NftParser extends NftCursor {
       const text = readMaskText(this);
       for (const part of text.replace(/[()]/g, '').split('|')) {
         const v = parseField(type, part);
-        if (v === null || typeof v.min !== 'number') this.fail(tok, `bad ${type} '${part}'`);
+        if (v === null || typeof v.min !== 'number') this.fail(tok, part === '' ? `bad ${type} '${text}': a value is missing beside '|'` : `bad ${type} '${part}'`);
         bits |= v.min;
       }
       if (!this.peekPunct(',')) return bits;
