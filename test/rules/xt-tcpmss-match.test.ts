@@ -21,6 +21,9 @@ describe('-m tcpmss', () => {
     ['! --mss 536:1400', 1460, Verdict.Drop],
     ['--mss 0:65535', null, Verdict.Accept],
     ['! --mss 0:65535', null, Verdict.Drop],
+    // XTTYPE_UINT16RC's open ends: iptables-save printed these back as 1460:65535 and 0:1400
+    ['--mss 1460:', 1460, Verdict.Drop],
+    ['--mss :1400', 1460, Verdict.Accept],
   ] as const)('%s on a SYN with MSS %s', (option, mss, want) => {
     expect(verdict(option, syn(mss)).verdict).toBe(want);
   });

@@ -55,6 +55,19 @@ export function wholeOption(r: OptionReader, min: number, max: number): number {
   return n;
 }
 
+/**
+ * xtables' XTTYPE_UINT16RC (libxt_length's --length, libxt_tcpmss's --mss): N, N:M, N: (to
+ * 65535) or :M (from 0) — iptables-save prints `--mss 1000:` back as `1000:65535`. Null when
+ * the text is none of these.
+ */
+export function parseU16Range(text: string): { min: number; max: number } | null {
+  const m = /^(\d{0,5})(?::(\d{0,5}))?$/.exec(text);
+  if (!m || (m[1] === '' && m[2] === undefined)) return null;
+  const min = m[1] === '' ? 0 : Number(m[1]);
+  const max = m[2] === undefined ? min : m[2] === '' ? 65535 : Number(m[2]);
+  return min <= max && max <= 65535 ? { min, max } : null;
+}
+
 /** Refuses '!' before an option the module cannot invert. */
 export function noInvert(r: OptionReader, module: string): void {
   if (r.negate) r.fail(`${module} cannot invert ${r.option}`);

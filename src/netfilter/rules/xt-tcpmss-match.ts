@@ -8,7 +8,7 @@ import { IPPROTO } from '../constants.js';
 import type { RuleContext } from './context.js';
 import type { OptionReader } from './iptables-modules.js';
 import type { Match, XtMatch } from './model.js';
-import type { XtCheck, XtMatchOptions } from './xt-options.js';
+import { parseU16Range, type XtCheck, type XtMatchOptions } from './xt-options.js';
 
 const TCPOPT_MSS = 2;
 const TCPOLEN_MSS = 4;
@@ -58,10 +58,7 @@ export class TcpmssMatchOptions implements XtMatchOptions {
   read(r: OptionReader): boolean {
     if (r.option !== '--mss') return false;
     const text = r.value();
-    const m = /^(\d{1,5})(?::(\d{1,5}))?$/.exec(text);
-    const [min, max] = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [NaN, NaN];
-    if (!(min <= max && max <= 0xffff)) r.fail(`--mss takes MIN or MIN:MAX from 0 to 65535, not '${text}'`);
-    this.range = { min, max };
+    this.range = parseU16Range(text) ?? r.fail(`--mss takes MIN, MIN:MAX, MIN: or :MAX from 0 to 65535, not '${text}'`);
     this.invert = r.negate;
     return true;
   }
