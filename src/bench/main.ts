@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseOptions } from './options.js';
-import { hasCommand, runMedian, runPaired, type Command, type Median } from './measure.js';
+import { hasCommand, runMedian, runOnce, runPaired, type Command, type Median } from './measure.js';
 import { machine, machineLine, markdownTable, writeJson, type CaseResult } from './report.js';
-import { routerScenario, writeWorkload, type WorkloadFamily, type WorkloadSummary } from './workload.js';
+import { DEFAULT_FLOWS_PER_SECOND, routerScenario, writeWorkload, type WorkloadFamily, type WorkloadSummary } from './workload.js';
 import { writeRulesets } from './kube-rules.js';
 import { writeNftRulesets } from './nft-rules.js';
 
@@ -28,6 +28,8 @@ const KUBE_RULES = 10_000;
 const TRUNCATED_SIZE = 2 * 1024 ** 3 + 7;
 /** Case (k)'s what-if: "what breaks if nf_conntrack_max is halved?" — nothing, for this workload (exit 0). */
 const DIFF_CHANGE = 'net.netfilter.nf_conntrack_max=131072';
+/** Case (o)'s flow rate: five times the main workload's. */
+const LIVE_FLOWS_PER_SECOND = 4_000;
 
 const options = parseOptions(process.argv.slice(2));
 /** Whether `--only` left case `letter` in (every case runs without it). */
@@ -39,7 +41,7 @@ process.stdout.write(`${machineLine(host)}\n`);
 
 const dir = mkdtempSync(join(tmpdir(), 'natsim-bench-'));
 try {
-  checkDiskSpace(dir, Math.max(options.packets, wants('f') ? options.largePackets : 0));
+  checkDiskSpace(dir, Math.max(options.packets, wants('f') ? options.largePackets : 0, wants('o') ? options.livePackets : 0));
   const results = await runCases(dir);
   const table = markdownTable(results);
   process.stdout.write(`\n${table}\n\n`);
@@ -66,7 +68,7 @@ async function runCases(dir: string): Promise<CaseResult[]> {
   }
 
   const statsCmd = natsim('stats', '--plain', main.pcap);
-  const stats = wants('b') || wants('e') || wants('m') || wants('n') || wants('f') ? await statsCase(statsCmd) : null;
+  const stats = wants('b') || wants('e') || wants('m') || wants('n') || wants('f') || wants('o') ? await statsCase(statsCmd) : null;
   if (stats !== null) add('(b) natsim stats --plain', main.packets, stats, counters(stats));
 
   // issue 20: explain and diff at no more than 2.5× a stats run of the same capture, in CPU
@@ -119,6 +121,8 @@ async function runCases(dir: string): Promise<CaseResult[]> {
     results.push(await truncatedCase(large));
     rmSync(large.pcap);
   }
+
+  if (options.livePackets > 0 && wants('o')) results.push(await liveFlowsCase(dir, stats));
 
   for (const family of wants('h') ? (['ipv4', 'ipv6', 'mixed'] as const) : []) {
     log(`(h) conntrack table with ${options.tableEntries.toLocaleString('en-US')} ${family} entries`);
@@ -218,6 +222,34 @@ async function truncatedCase(large: WorkloadSummary): Promise<CaseResult> {
   };
 }
 
+/**
+ * Case (o): issue 22's "capture holding 250k live flows": the workload's flows started five
+ * times as fast (4,000 a second), so that the capture ends before the first TCP flows leave
+ * TIME_WAIT and most of its flows are in the table at once. One conntrack -L of the same
+ * capture counts the entries live at its end, which is what the peak RSS is held by.
+ */
+async function liveFlowsCase(dir: string, stats: Median | null): Promise<CaseResult> {
+  const w = generate(dir, 'live.pcap', options.livePackets, 'ipv4', LIVE_FLOWS_PER_SECOND);
+  log('(o) natsim stats on the capture holding many live flows');
+  const m = await runMedian(natsim('stats', '--plain', w.pcap), options.runs);
+  const listing = await runOnce(natsim('conntrack', w.pcap));
+  const live = listing.stdout.split('\n').filter((line) => line.includes(' src=')).length;
+  rmSync(w.pcap);
+  const growth = m.rssMb !== null && stats?.rssMb != null ? `RSS ${(m.rssMb - stats.rssMb >= 0 ? '+' : '') + (m.rssMb - stats.rssMb).toFixed(0)} MB vs (b); ` : '';
+  return {
+    name: `(o) natsim stats --plain, ${live.toLocaleString('en-US')} flows live at the end`,
+    packets: w.packets,
+    seconds: m.seconds,
+    rate: w.packets / m.seconds,
+    ratioToFloor: null,
+    peakRssMb: m.rssMb,
+    cpuSeconds: m.cpuSeconds,
+    runs: options.runs,
+    notes: `${growth}${w.flows.toLocaleString('en-US')} flows in ${w.seconds.toFixed(0)} s of capture; ${counters(m)}`,
+    detail: { liveAtEnd: live, flows: w.flows },
+  };
+}
+
 /** Case (i): µs per allocation by range size and fill; the kernel's bounded search keeps it flat. */
 async function allocationCase(runs: number): Promise<CaseResult> {
   const m = await runMedian({ cmd: NODE, args: [NAT_ALLOC], node: true }, runs);
@@ -241,10 +273,10 @@ function natsim(...args: string[]): Command {
   return { cmd: NODE, args: [NATSIM, ...args], node: true };
 }
 
-function generate(dir: string, name: string, packets: number, family: WorkloadFamily = 'ipv4'): WorkloadSummary {
+function generate(dir: string, name: string, packets: number, family: WorkloadFamily = 'ipv4', flowsPerSecond = DEFAULT_FLOWS_PER_SECOND): WorkloadSummary {
   log(`generating ${packets.toLocaleString('en-US')} packets`);
   const t = Date.now();
-  const w = writeWorkload(join(dir, name), packets, options.seed, family);
+  const w = writeWorkload(join(dir, name), packets, options.seed, family, flowsPerSecond);
   log(
     `  ${w.flows.toLocaleString('en-US')} flows (${Object.entries(w.flowsByKind).map(([k, n]) => `${k} ${n}`).join(', ')}), ` +
       `${w.seconds.toFixed(0)} s of capture, ${(w.bytes / 2 ** 20).toFixed(0)} MB, written in ${((Date.now() - t) / 1000).toFixed(1)} s`,

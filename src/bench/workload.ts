@@ -3,9 +3,10 @@
  * router received (direction In on lan0 or wan0; natsim replays only those), with the scenario
  * describing the router beside it (x.pcap → x.yaml, where natsim looks by default); pcapng when
  * the name ends in .pcapng, with the same packets for the same seed. Flows start
- * at random (exponential) intervals, about 800 a second, so a 1,000,000-packet capture spans
- * about 100 s with some 80,000 flows, and the conntrack table stays at a steady size however
- * long the capture: a longer file has more flows, not more live ones.
+ * at random (exponential) intervals, by default about 800 a second, so a 1,000,000-packet
+ * capture spans about 100 s with some 80,000 flows, and the conntrack table stays at a steady
+ * size however long the capture: a longer file has more flows, not more live ones. A higher
+ * rate packs more flows into fewer seconds, so that more of them are live at once.
  */
 import { statSync, writeFileSync } from 'node:fs';
 import { openCaptureWriter } from '../capture/index.js';
@@ -18,8 +19,8 @@ import { FLOW_MIX, type FlowEnv, type FlowKind } from './flows.js';
 import { PacketQueue } from './packet-queue.js';
 import { PortBook } from './port-book.js';
 
-/** Mean time between flow starts, µs (800 flows a second). */
-const MEAN_FLOW_GAP_US = 1250;
+/** Flows started per second of capture, on average, unless the caller asks for another rate. */
+export const DEFAULT_FLOWS_PER_SECOND = 800;
 /** Capture start: 2024-01-01T00:00:00Z, a fixed date so the file is the same on every run. */
 const EPOCH_SEC = 1_704_067_200;
 
@@ -37,7 +38,8 @@ export interface WorkloadSummary {
 /** Which family the workload's flows use: all IPv4 (the main cases), all IPv6, or each flow either (by its remote host). */
 export type WorkloadFamily = 'ipv4' | 'ipv6' | 'mixed';
 
-export function writeWorkload(pcap: string, packets: number, seed: number, family: WorkloadFamily = 'ipv4'): WorkloadSummary {
+export function writeWorkload(pcap: string, packets: number, seed: number, family: WorkloadFamily = 'ipv4', flowsPerSecond = DEFAULT_FLOWS_PER_SECOND): WorkloadSummary {
+  const meanFlowGapUs = 1e6 / flowsPerSecond;
   const prng = new Prng(seed);
   const queue = new PacketQueue();
   const env: FlowEnv = { prng, pools: new AddressPools(prng), ports: new PortBook(), emit: (p) => queue.push(p) };
@@ -58,7 +60,7 @@ export function writeWorkload(pcap: string, packets: number, seed: number, famil
         entry[2](env, nextStart);
         flowsByKind[entry[0]]++;
         flows++;
-        nextStart += Math.max(1, Math.round(-Math.log(1 - prng.u32() / 0x100000000) * MEAN_FLOW_GAP_US));
+        nextStart += Math.max(1, Math.round(-Math.log(1 - prng.u32() / 0x100000000) * meanFlowGapUs));
       }
       const p = queue.pop()!;
       const v6 = family === 'ipv6' || (family === 'mixed' && remoteIsOdd(p.bytes, p.ifindex === LAN_IFINDEX));

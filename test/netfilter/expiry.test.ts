@@ -1,6 +1,7 @@
 /**
  * The expiry wheel (conntrack/expiry.ts) must hand out exactly the entries a walk of the table
- * would find expired (nf_ct_is_expired), however their timeouts moved after they were filed.
+ * would find expired (nf_ct_is_expired), however their timeouts moved after they were filed,
+ * and hold each entry once (a place left behind in a later slot keeps a dead entry alive).
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -53,10 +54,23 @@ describe('expiry wheel', () => {
     wheel.schedule(ct);
     wheel.unschedule(ct);
     expect(wheel.takeExpired(10 * S)).toEqual([]);
+    expect(wheel.held).toBe(0);
+  });
+
+  it('holds an entry filed again earlier once, not in its first slot too', () => {
+    const wheel = new ExpiryWheel();
+    const ct = entry(120 * S); // SYN_SENT
+    wheel.schedule(ct);
+    ct.timeout = 10 * S; // reset: CLOSE
+    wheel.schedule(ct);
+    expect(wheel.held).toBe(1);
+    expect(wheel.takeExpired(10 * S)).toEqual([ct]);
+    expect(wheel.held).toBe(0); // nothing left in the 120 s slot to keep it alive
+    expect(wheel.takeExpired(200 * S)).toEqual([]);
   });
 
   it('agrees with a walk of every entry, whatever the refreshes (property)', () => {
-    const step = fc.record({ pick: fc.nat(), timeout: fc.integer({ min: 0, max: 200 * S }), now: fc.integer({ min: 0, max: 3 * S }) });
+    const step = fc.record({ pick: fc.nat(), timeout: fc.integer({ min: 0, max: 200 * S }), now: fc.integer({ min: 0, max: 3 * S }), leaves: fc.boolean() });
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 100 * S }), { minLength: 1, maxLength: 30 }), fc.array(step, { maxLength: 60 }), (initial, steps) => {
         const wheel = new ExpiryWheel();
@@ -71,14 +85,20 @@ describe('expiry wheel', () => {
           const all = [...live];
           if (all.length > 0) {
             const ct = all[s.pick % all.length]!;
-            ct.timeout = now + s.timeout;
-            wheel.schedule(ct);
+            if (s.leaves) {
+              wheel.unschedule(ct); // nf_ct_delete before its timeout
+              live.delete(ct);
+            } else {
+              ct.timeout = now + s.timeout;
+              wheel.schedule(ct);
+            }
           }
           now += s.now;
-          const walk = all.filter((ct) => now >= ct.timeout).sort((a, b) => a.id - b.id);
+          const walk = [...live].filter((ct) => now >= ct.timeout).sort((a, b) => a.id - b.id);
           const got = wheel.takeExpired(now).sort((a, b) => a.id - b.id);
           expect(got).toEqual(walk);
           for (const ct of got) live.delete(ct);
+          expect(wheel.held).toBe(live.size); // each entry once: no place left behind holds one
         }
       }),
       { seed: 7, numRuns: 300 },

@@ -10,7 +10,8 @@
  * 2^32); then int32 words: for each direction d, at 4 + 3·d the source address, the destination
  * address, and the two 16-bit "manipulable" parts as srcU << 16 | dstU; at 10 the protocol and
  * family (tuple.ts tupleL3proto); at 11 + d the next node in direction d's bucket, or NO_NODE;
- * 13 status, 14 use, 15 expiry slot, 16 mark, 17 masq_index, 18 id; 19 unused (float64 alignment).
+ * 13 status, 14 use, 15 expiry slot, 16 mark, 17 masq_index, 18 id, 19 the place in the expiry
+ * slot's list (conntrack/expiry.ts).
  * Addresses are the u32 (or an IPv6 handle's low 32 bits: packet/ipv6-addr.ts) kept as int32.
  */
 import { Slab } from './slab.js';
@@ -34,6 +35,7 @@ export const enum ConnWord {
   Mark = 16,
   MasqIndex = 17,
   Id = 18,
+  ExpiryIndex = 19,
 }
 
 /** Float64 offsets in a record. */

@@ -118,6 +118,14 @@ export class Conn {
     this.setWord(ConnWord.ExpirySlot, slot);
   }
 
+  /** The entry's place in its expiry slot's list (meaningful while expirySlot is not NO_SLOT). */
+  get expiryIndex(): number {
+    return this.word(ConnWord.ExpiryIndex);
+  }
+  set expiryIndex(index: number) {
+    this.setWord(ConnWord.ExpiryIndex, index);
+  }
+
   /** ct->mark (u32). */
   get mark(): number {
     return this.word(ConnWord.Mark) >>> 0;

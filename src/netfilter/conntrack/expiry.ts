@@ -7,8 +7,12 @@
  *
  * An entry sits in the slot of the second its timeout falls in — or an earlier one: a refresh
  * that pushes the timeout later leaves it where it is (it is moved on when its slot comes up),
- * one that brings it earlier (TCP closing, nf_tcp_handle_invalid) files it again. A slot entry
- * whose `expirySlot` no longer names that slot is stale and skipped.
+ * one that brings it earlier (TCP closing, nf_tcp_handle_invalid) files it again. An entry is
+ * in one slot's list at a time: filing it again, or its leaving the table, empties its place in
+ * the list it was in (its record keeps the place, Conn.expiryIndex). A place left behind would
+ * hold on to the entry until its slot came up, and an entry that left the table holds a private
+ * copy of its records (Conn.release): a TCP entry reset in its first seconds would be kept for
+ * the two minutes of its SYN_SENT slot.
  */
 import { MinHeap } from '../../sim/min-heap.js';
 import type { NetfilterNet } from '../net.js';
@@ -17,25 +21,40 @@ import { NO_SLOT, Status, type Conn } from './conn.js';
 const SLOT_NS = 1e9;
 
 export class ExpiryWheel {
-  private readonly slots = new Map<number, Conn[]>();
+  /** Each slot's entries by when they were filed; null where one was filed again or left the table. */
+  private readonly slots = new Map<number, (Conn | null)[]>();
   private readonly due = new MinHeap<number>((a, b) => a < b);
+  private entries = 0;
+
+  /** The entries the wheel holds (each once). */
+  get held(): number {
+    return this.entries;
+  }
 
   /** Files a confirmed entry under its timeout, unless it already sits in an earlier slot. */
   schedule(ct: Conn): void {
     const slot = Math.floor(ct.timeout / SLOT_NS);
     if (ct.expirySlot !== NO_SLOT && ct.expirySlot <= slot) return;
-    ct.expirySlot = slot;
+    this.unschedule(ct);
     const list = this.slots.get(slot);
-    if (list) list.push(ct);
-    else {
+    ct.expirySlot = slot;
+    if (list) {
+      ct.expiryIndex = list.length;
+      list.push(ct);
+    } else {
+      ct.expiryIndex = 0;
       this.slots.set(slot, [ct]);
       this.due.push(slot);
     }
+    this.entries++;
   }
 
-  /** Forgets an entry (it left the table). */
+  /** Takes an entry off the wheel (it left the table, or is filed again); a no-op for one it does not hold. */
   unschedule(ct: Conn): void {
+    if (ct.expirySlot === NO_SLOT) return;
+    this.slots.get(ct.expirySlot)![ct.expiryIndex] = null;
     ct.expirySlot = NO_SLOT;
+    this.entries--;
   }
 
   /**
@@ -51,8 +70,9 @@ export class ExpiryWheel {
       const list = this.slots.get(slot)!;
       this.slots.delete(slot);
       for (const ct of list) {
-        if (ct.expirySlot !== slot) continue;
+        if (ct === null) continue;
         ct.expirySlot = NO_SLOT;
+        this.entries--;
         if (now >= ct.timeout) expired.push(ct);
         else live.push(ct);
       }
