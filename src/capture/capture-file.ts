@@ -8,16 +8,20 @@ import { InputError } from '../errors.js';
 
 /** Runs `body` on the open file and closes it, however `body` ends. */
 export function withCaptureFd<T>(path: string, body: (fd: number) => T): T {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw readError(path, err);
-  }
+  const fd = openCapture(path);
   try {
     return body(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The file opened for reading; a refusal is an InputError naming it. */
+export function openCapture(path: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (err) {
+    throw readError(path, err);
   }
 }
 

@@ -1,9 +1,9 @@
 /**
- * The chunks a capture is read in, shared between the reader and a consumer that keeps records'
- * bytes for a while (the replay's lookahead). Each holder counts on a chunk; when the last one
- * lets go, the chunk is filled again instead of being left to the garbage collector. A capture
- * of a few hundred MB then needs a few chunks, not a heap of dead ones waiting for a GC: they
- * were about 70 MB of a replay's peak RSS.
+ * The chunks a capture is read in, used again: the reader gives a chunk back when it moves on
+ * to the next, and fills it again after that. A capture of a few hundred MB then needs two
+ * chunks, not a heap of dead ones waiting for a GC (they were about 70 MB of a replay's peak
+ * RSS). A consumer reading with a pool keeps nothing of a record's bytes without copying them:
+ * the replay takes them again from the file when it feeds the record (trailing-reader.ts).
  */
 
 /**
@@ -14,7 +14,8 @@ export const CHUNK_BYTES = 4 << 20;
 
 /** A part of the file in memory, and how many holders still read it. */
 export class Chunk {
-  refs = 0;
+  /** The file position of bytes[0] (the reader sets it as it fills the chunk). */
+  position = 0;
   /** The same bytes, for the readers' multi-byte fields in the file's byte order. */
   readonly view: DataView;
   /** bytes.buffer and bytes.byteOffset, read once: each is a call on a typed array, as costly as making a view. */
@@ -36,19 +37,13 @@ export class Chunk {
 export class ChunkPool {
   private readonly free: Chunk[] = [];
 
-  /** A chunk to fill, held once by the taker. */
+  /** A chunk to fill. */
   take(): Chunk {
-    const chunk = this.free.pop() ?? new Chunk(new Uint8Array(CHUNK_BYTES));
-    chunk.refs = 1;
-    return chunk;
+    return this.free.pop() ?? new Chunk(new Uint8Array(CHUNK_BYTES));
   }
 
-  hold(chunk: Chunk): void {
-    chunk.refs++;
-  }
-
-  /** One holder is done; the last one gives the chunk back for the next read. */
+  /** The reader is done with `chunk`: the next take() fills it again. */
   release(chunk: Chunk): void {
-    if (--chunk.refs === 0) this.free.push(chunk);
+    this.free.push(chunk);
   }
 }

@@ -2,8 +2,9 @@
  * The one read loop of both capture formats (design.md §8: one reader, not two paths): the file
  * is read synchronously, a chunk at a time, and a format's parser takes every whole record or
  * block of the chunk in place. A unit the chunk's end cuts is copied to the start of the next
- * chunk, so a chunk is not written again while anyone holds it (chunk-pool.ts), and a consumer
- * may keep a payload without copying it.
+ * chunk, which records the file position of its first byte (Chunk.position). Without a pool a
+ * chunk is never written again, so a consumer may keep a payload without copying it; with one
+ * (chunk-pool.ts) the chunk before last is filled again.
  *
  * Synchronous on purpose (issue 22): with reads on libuv's thread pool the replay spent most
  * of its capture-reading time waiting for them, and there is nothing else for the thread to do
@@ -29,6 +30,7 @@ export interface ChunkParser {
 export function readChunks(path: string, fd: number, position: number, pool: ChunkPool | null, parser: ChunkParser): void {
   const take = (): Chunk => (pool ? pool.take() : new Chunk(new Uint8Array(CHUNK_BYTES)));
   let chunk = take();
+  chunk.position = position;
   /** chunk.bytes[start, end): read but not parsed yet (the head of a unit cut by the read). */
   let start = 0;
   let end = 0;
@@ -43,6 +45,7 @@ export function readChunks(path: string, fd: number, position: number, pool: Chu
       // the chunk is full: go on in another, which starts with the unit the read cut
       const next = take();
       next.bytes.set(chunk.bytes.subarray(start, end));
+      next.position = chunk.position + start;
       pool?.release(chunk);
       chunk = next;
       end -= start;

@@ -27,9 +27,9 @@ export enum LinkType {
 /**
  * A captured frame, decapsulated to its network-layer payload. Readers hand the same record
  * object to every callback, refilled (one object shape and no allocation per packet, design.md
- * §8): its fields are valid only during the callback. Its payload is a view into a chunk the
- * reader does not write again while the consumer holds it (chunk-reader.ts), so it may be kept
- * (and changed by its keeper) without a copy.
+ * §8): its fields are valid only during the callback. Its payload is a view into a chunk
+ * (chunk-reader.ts): read without a ChunkPool, the chunk is never written again, so the payload
+ * may be kept (and changed by its keeper) without a copy; with one, it is filled again soon.
  */
 export interface CaptureRecord {
   /** 1-based record number in the file. */

@@ -5,7 +5,8 @@
  * link type carries no direction (Ethernet, raw IP) are taken as all received.
  */
 import type { FateProbe } from '../netfilter/probe.js';
-import { ChunkPool, mayHoldOutgoing, readCapture, type Chunk } from '../capture/index.js';
+import { ChunkPool, mayHoldOutgoing, readCapture } from '../capture/index.js';
+import { TrailingReader } from '../capture/trailing-reader.js';
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { InputError } from '../errors.js';
 import type { NetDevice } from '../host/device.js';
@@ -143,12 +144,10 @@ class Pending {
   /** A sent IP frame: the kernel's packet as indexed for pairing (claimed once a received one pairs with it). */
   sent: Sent | null = null;
   /**
-   * An IP frame's bytes (decoded when fed), as chunk.bytes[at, at + length); chunk is null
-   * for the others. Held as numbers, not as a view: a view kept for the lookahead's
-   * second would outlive the young generation, and old-space garbage would grow with the file.
+   * Where an IP frame's bytes (decoded when fed) are in the file, read again when it is fed
+   * (capture/trailing-reader.ts): the lookahead's second of the capture is not held in memory.
    */
-  chunk: Chunk | null = null;
-  at = 0;
+  position = 0;
   length = 0;
   /** An NDP frame (ICMPv6 neighbour or router discovery), which the replay reads as it reads ARP. */
   ndp = false;
@@ -169,7 +168,6 @@ class PendingRing {
    */
   private times = new Float64Array(0);
 
-  constructor(private readonly chunks: ChunkPool) {}
   private head = 0;
   private count = 0;
 
@@ -196,11 +194,9 @@ class PendingRing {
     return this.slots[at]!;
   }
 
-  /** Drops the oldest record; its slot is reused, and its bytes and their chunk let go. */
+  /** Drops the oldest record; its slot is reused. */
   shift(): void {
     const oldest = this.slots[this.head]!;
-    if (oldest.chunk) this.chunks.release(oldest.chunk);
-    oldest.chunk = null;
     oldest.link = null;
     oldest.sent = null;
     this.head = (this.head + 1) & (this.slots.length - 1);
@@ -300,7 +296,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     if (r.protocol === ETH_P_IPV6 && r.ndp) return skip('NDP (neighbour discovery: read for which neighbours answer, as ARP is; the host\'s own not compared)');
     if (r.protocol !== ETH_P_IP && r.protocol !== ETH_P_IPV6) return noteUnhandled(host, r, now, `EtherType 0x${r.protocol.toString(16).padStart(4, '0')}`, skip);
     if (r.outgoing) return feedOwn(r);
-    const bytes = r.chunk!.range(r.at, r.at + r.length);
+    const bytes = trail.range(r.position, r.length);
     const pkt = r.protocol === ETH_P_IPV6 ? Ipv6Packet.adopt(bytes) : Ipv4Packet.adopt(bytes);
     if (typeof pkt === 'string') return noteUnhandled(host, r, now, `${r.protocol === ETH_P_IPV6 ? 'IPv6' : 'IPv4'} packet not handled: ${pkt}`, skip);
     const dev = r.ifindex !== 0 ? r.dev : reversePathDevice(host, pkt.saddr);
@@ -326,7 +322,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   /** A packet the kernel sent that no received packet claimed: the node's own (own-output.ts). */
   const feedOwn = (r: Pending): void => {
     if (r.sent === null || r.sent.claimed || r.sent.forwarded) return;
-    const pkt = decodeL3(r.protocol, r.chunk!.range(r.at, r.at + r.length));
+    const pkt = decodeL3(r.protocol, trail.range(r.position, r.length));
     if (typeof pkt === 'string') return;
     const wire = { saddr: pkt.saddr, sport: pkt.sport, daddr: pkt.daddr, dport: pkt.dport, time: r.sent.time };
     const what = own.classify(pkt, now);
@@ -339,10 +335,12 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   };
 
   // One pass: what the kernel sent and its ARP traffic are indexed as they are read; received
-  // frames wait in `pending` until the reader is LOOKAHEAD_NS past them.
+  // frames wait in `pending` until the reader is LOOKAHEAD_NS past them, and their bytes are
+  // read again from the file when they are fed.
   const chunks = new ChunkPool();
+  const trail = new TrailingReader(file);
   boundHeapGrowth();
-  const pending = new PendingRing(chunks);
+  const pending = new PendingRing();
   const feedOldest = (): void => {
     feed(pending.oldest(), pending.oldestTime());
     pending.shift();
@@ -353,41 +351,43 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   let read = 0;
   const stop = options.stop ?? null;
   const stopping = (): boolean => stop !== null && stop();
-  await readCapture(file, (r: CaptureRecord) => {
-    if (stopping()) return false;
-    const time = clock.at(r);
-    if (++read % PROGRESS_EVERY === 0) options.progress?.(r.offset, read);
-    const outgoing = r.direction === PacketDirection.Outgoing;
-    if (r.protocol === ETH_P_ARP) {
-      neighbours.observe(r, time);
-      l2.observeArp(r);
-    }
-    const ndp = r.protocol === ETH_P_IPV6 && isNdp(r.payload);
-    if (ndp) neighbours.observeNdp(r, time);
-    const ip = r.protocol === ETH_P_IP || (r.protocol === ETH_P_IPV6 && !ndp);
-    const p = pending.push(time);
-    p.ndp = ndp;
-    p.sent = outgoing && ip ? recordOut(r, time) : null;
-    p.index = r.index;
-    p.offset = r.offset;
-    p.ifindex = r.ifindex;
-    p.dev = host.deviceByIndex(r.ifindex);
-    p.protocol = r.protocol;
-    p.outgoing = outgoing;
-    p.otherHost = r.direction === PacketDirection.OtherHost;
-    const received = !outgoing && ip;
-    p.chunk = received || p.sent !== null ? r.chunk : null;
-    p.at = r.payloadAt;
-    p.length = r.payloadLength;
-    if (p.chunk) chunks.hold(p.chunk); // the reader fills it again only once every record in it is fed
-    // a bridge port's frames need their source address (the FDB learns it); the others only for a trace (LOG's MAC=)
-    p.link = (received && tracing) || (!outgoing && p.dev?.brPort) ? captureLink(r) : null;
-    while (pending.size > 0 && pending.oldestTime() <= time - lookahead) feedOldest();
-    // past --until or --max-packets by the lookahead: nothing later can be fed, so stop reading
-    return time <= until + lookahead && fed < maxPackets;
-  }, chunks);
-  while (pending.size > 0 && !stopping()) feedOldest();
-  if (!stopping()) runLaterUntil(until);
+  try {
+    await readCapture(file, (r: CaptureRecord) => {
+      if (stopping()) return false;
+      const time = clock.at(r);
+      if (++read % PROGRESS_EVERY === 0) options.progress?.(r.offset, read);
+      const outgoing = r.direction === PacketDirection.Outgoing;
+      if (r.protocol === ETH_P_ARP) {
+        neighbours.observe(r, time);
+        l2.observeArp(r);
+      }
+      const ndp = r.protocol === ETH_P_IPV6 && isNdp(r.payload);
+      if (ndp) neighbours.observeNdp(r, time);
+      const ip = r.protocol === ETH_P_IP || (r.protocol === ETH_P_IPV6 && !ndp);
+      const p = pending.push(time);
+      p.ndp = ndp;
+      p.sent = outgoing && ip ? recordOut(r, time) : null;
+      p.index = r.index;
+      p.offset = r.offset;
+      p.ifindex = r.ifindex;
+      p.dev = host.deviceByIndex(r.ifindex);
+      p.protocol = r.protocol;
+      p.outgoing = outgoing;
+      p.otherHost = r.direction === PacketDirection.OtherHost;
+      const received = !outgoing && ip;
+      p.position = r.chunk.position + r.payloadAt;
+      p.length = r.payloadLength;
+      // a bridge port's frames need their source address (the FDB learns it); the others only for a trace (LOG's MAC=)
+      p.link = (received && tracing) || (!outgoing && p.dev?.brPort) ? captureLink(r) : null;
+      while (pending.size > 0 && pending.oldestTime() <= time - lookahead) feedOldest();
+      // past --until or --max-packets by the lookahead: nothing later can be fed, so stop reading
+      return time <= until + lookahead && fed < maxPackets;
+    }, chunks);
+    while (pending.size > 0 && !stopping()) feedOldest();
+    if (!stopping()) runLaterUntil(until);
+  } finally {
+    trail.close();
+  }
   return { host, sentCount, recordedCount, packets: kept, records: fed, endTime: now, skipped };
 
   /** The link header of an IPv4 frame that entered a bridge port; its sender, if on the bridge's subnet, has its source address. */

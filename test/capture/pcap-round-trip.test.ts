@@ -177,30 +177,10 @@ describe('readPcap across its reads', () => {
     ).rejects.toBe(boom);
   });
 
-  it('with a pool, reads into a chunk again once nobody holds it, and never while someone does', async () => {
-    const { path, frames } = bigCapture();
-    const unheld = new Set<Chunk>();
-    await readPcap(path, (r) => void unheld.add(r.chunk), new ChunkPool());
-    expect(unheld.size).toBe(2); // the chunk being read and the one the reader moved to, over and over
-
-    const pool = new ChunkPool();
-    const kept: { payload: Uint8Array; chunk: Chunk; i: number }[] = [];
-    const recent: Chunk[] = [];
-    const seen = new Set<Chunk>();
-    let n = 0;
-    await readPcap(
-      path,
-      (r) => {
-        pool.hold(r.chunk); // every tenth record is kept to the end, the others for ten records
-        seen.add(r.chunk);
-        if (n % 10 === 0) kept.push({ payload: r.payload, chunk: r.chunk, i: n });
-        else recent.push(r.chunk);
-        if (recent.length > 10) pool.release(recent.shift()!);
-        n++;
-      },
-      pool,
-    );
-    for (const h of kept) expect([h.payload[1], h.payload[h.payload.length - 1]]).toEqual([frames[h.i]![1], frames[h.i]![frames[h.i]!.length - 1]]);
-    expect(seen.size).toBeGreaterThan(2); // held chunks were not read into again
+  it('with a pool, reads into the same two chunks over and over', async () => {
+    const { path } = bigCapture();
+    const chunks = new Set<Chunk>();
+    await readPcap(path, (r) => void chunks.add(r.chunk), new ChunkPool());
+    expect(chunks.size).toBe(2); // the chunk being read and the one the reader moved to
   });
 });
