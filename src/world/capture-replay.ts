@@ -7,6 +7,7 @@
 import type { FateProbe } from '../netfilter/probe.js';
 import { ChunkPool, mayHoldOutgoing, readCapture } from '../capture/index.js';
 import { TrailingReader } from '../capture/trailing-reader.js';
+import { PendingRing, type Pending } from './pending-ring.js';
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { InputError } from '../errors.js';
 import type { NetDevice } from '../host/device.js';
@@ -123,102 +124,13 @@ const PROGRESS_EVERY = 4096;
 /**
  * How far ahead of the record it feeds the replay reads: far enough to have seen what the
  * kernel sent for it (recorded-out.ts pairs within 1 s) and its next hop's ARP request and
- * answer, if any (neighbours.ts). One pass over the file serves all three, and memory holds
- * only this much of the capture, however long it is. A capture that cannot hold what the kernel
+ * answer, if any (neighbours.ts). One pass over the file serves all three; memory holds what
+ * feeding each record of the lookahead needs (pending-ring.ts), not its bytes, which are read
+ * again when it is fed (capture/trailing-reader.ts). A capture that cannot hold what the kernel
  * sent (Ethernet or raw IP pcap: every record is taken as received) has nothing to pair and no
  * ARP request of the host's to see, so its records are fed as they are read (lookahead 0).
  */
 const LOOKAHEAD_NS = 1.2e9;
-
-/** A record read but not fed yet: what feeding it needs (the reader reuses its record); its time is the ring's. */
-class Pending {
-  index = 0;
-  offset = 0;
-  ifindex = 0;
-  /** The interface of ifindex (dev_get_by_index, looked up once for the frame), if the host has one. */
-  dev: NetDevice | undefined = undefined;
-  protocol = 0;
-  outgoing = false;
-  /** SLL/SLL2 packet type PACKET_OTHERHOST: a frame for another host's MAC (ip_rcv drops it). */
-  otherHost = false;
-  /** A sent IP frame: the kernel's packet as indexed for pairing (claimed once a received one pairs with it). */
-  sent: Sent | null = null;
-  /**
-   * Where an IP frame's bytes (decoded when fed) are in the file, read again when it is fed
-   * (capture/trailing-reader.ts): the lookahead's second of the capture is not held in memory.
-   */
-  position = 0;
-  length = 0;
-  /** An NDP frame (ICMPv6 neighbour or router discovery), which the replay reads as it reads ARP. */
-  ndp = false;
-  /** A received IPv4 frame's link header, kept only while a trace is printed (LOG's MAC=). */
-  link: CapturedLink | null = null;
-}
-
-/**
- * The records inside the lookahead, oldest first: a ring of Pending slots refilled in place,
- * so that holding tens of thousands of records allocates nothing per record once it has grown.
- */
-class PendingRing {
-  private slots: Pending[] = [];
-  /**
-   * Each slot's record time, apart from the slots: the reader compares the oldest's with every
-   * record it reads. A slot was last touched a lookahead ago, and a double field would be a
-   * number box of its own besides; a column of doubles is read in order, and stays in cache.
-   */
-  private times = new Float64Array(0);
-
-  private head = 0;
-  private count = 0;
-
-  get size(): number {
-    return this.count;
-  }
-
-  /** The oldest record (the ring must not be empty). */
-  oldest(): Pending {
-    return this.slots[this.head]!;
-  }
-
-  /** The oldest record's time (the ring must not be empty). */
-  oldestTime(): number {
-    return this.times[this.head]!;
-  }
-
-  /** A slot for a new record at `time`, after every held one; fill it at once. */
-  push(time: number): Pending {
-    if (this.count === this.slots.length) this.grow();
-    const at = (this.head + this.count) & (this.slots.length - 1);
-    this.times[at] = time;
-    this.count++;
-    return this.slots[at]!;
-  }
-
-  /** Drops the oldest record; its slot is reused. */
-  shift(): void {
-    const oldest = this.slots[this.head]!;
-    oldest.link = null;
-    oldest.sent = null;
-    this.head = (this.head + 1) & (this.slots.length - 1);
-    this.count--;
-  }
-
-  /** Doubles the ring (its size stays a power of two, so that a mask wraps an index). */
-  private grow(): void {
-    const old = this.slots;
-    const grown: Pending[] = [];
-    const times = new Float64Array(old.length + Math.max(1024, old.length));
-    for (let i = 0; i < this.count; i++) {
-      const from = (this.head + i) & (old.length - 1);
-      grown.push(old[from]!);
-      times[i] = this.times[from]!;
-    }
-    while (grown.length < times.length) grown.push(new Pending());
-    this.slots = grown;
-    this.times = times;
-    this.head = 0;
-  }
-}
 
 export async function replayCapture(file: string, spec: ScenarioSpec, options: ReplayOptions = {}): Promise<ReplayResult> {
   const hostName = options.host ?? spec.trace[0] ?? spec.hosts[0]?.name;
@@ -364,21 +276,11 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       const ndp = r.protocol === ETH_P_IPV6 && isNdp(r.payload);
       if (ndp) neighbours.observeNdp(r, time);
       const ip = r.protocol === ETH_P_IP || (r.protocol === ETH_P_IPV6 && !ndp);
-      const p = pending.push(time);
-      p.ndp = ndp;
-      p.sent = outgoing && ip ? recordOut(r, time) : null;
-      p.index = r.index;
-      p.offset = r.offset;
-      p.ifindex = r.ifindex;
-      p.dev = host.deviceByIndex(r.ifindex);
-      p.protocol = r.protocol;
-      p.outgoing = outgoing;
-      p.otherHost = r.direction === PacketDirection.OtherHost;
       const received = !outgoing && ip;
-      p.position = r.chunk.position + r.payloadAt;
-      p.length = r.payloadLength;
+      const dev = host.deviceByIndex(r.ifindex);
       // a bridge port's frames need their source address (the FDB learns it); the others only for a trace (LOG's MAC=)
-      p.link = (received && tracing) || (!outgoing && p.dev?.brPort) ? captureLink(r) : null;
+      const link = (received && tracing) || (!outgoing && dev?.brPort) ? captureLink(r) : null;
+      pending.push(time, r, dev, outgoing && ip ? recordOut(r, time) : null, ndp, link);
       while (pending.size > 0 && pending.oldestTime() <= time - lookahead) feedOldest();
       // past --until or --max-packets by the lookahead: nothing later can be fed, so stop reading
       return time <= until + lookahead && fed < maxPackets;
