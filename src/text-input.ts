@@ -7,6 +7,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { InputError } from './errors.js';
 import { rememberText } from './text-columns.js';
 import { refuseCompressed } from './compression.js';
+import { identifyCapture } from './capture/pcap-header.js';
 
 /**
  * The largest text input natsim reads: an iptables-save file this size (3 million short rules)
@@ -33,7 +34,7 @@ export function readTextInput(file: string): string {
       const chunk = Buffer.allocUnsafe(CHUNK);
       const n = readChunk(fd, chunk, file);
       if (n === 0) break;
-      if (total === 0) refuseCompressed(file, chunk.subarray(0, n));
+      if (total === 0) refuseBinary(file, chunk.subarray(0, n));
       total += n;
       if (total > LIMIT) throw new InputError({ file }, `larger than ${TEXT_INPUT_LIMIT_MB} MB (natsim reads text inputs up to that size)`);
       chunks.push(chunk.subarray(0, n));
@@ -44,6 +45,26 @@ export function readTextInput(file: string): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * A compressed file, or a capture, where a text belongs: the input is named with what it is.
+ * natsim tells a capture from a scenario by its name (.pcap, .pcapng, .cap), so a capture
+ * without one (or piped in as /dev/stdin) would read as a scenario that is not YAML.
+ */
+function refuseBinary(file: string, head: Uint8Array): void {
+  refuseCompressed(file, head);
+  const format = identifyCapture(head);
+  // pcapng's block type is "\n\r\r\n", which a text could begin with: its byte-order magic too
+  if (format === 'pcapng' && !hasPcapngByteOrderMagic(head)) return;
+  if (format !== undefined) throw new InputError({ file }, `a ${format} capture, not a text: natsim reads a capture from a file named .pcap, .pcapng or .cap (not from a pipe: it reads a capture more than once)`);
+}
+
+/** A section header block's byte-order magic, 0x1a2b3c4d in either order, after its type and length. */
+function hasPcapngByteOrderMagic(head: Uint8Array): boolean {
+  if (head.length < 12) return false;
+  const bom = Buffer.from(head.buffer, head.byteOffset + 8, 4).readUInt32BE(0);
+  return bom === 0x1a2b3c4d || bom === 0x4d3c2b1a;
 }
 
 function readChunk(fd: number, into: Buffer, file: string): number {

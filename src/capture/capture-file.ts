@@ -3,7 +3,7 @@
  * operating system's refusals (missing file, permission, a directory) turned into InputErrors
  * naming the file, so a bad path is a one-line message and exit 2 rather than a stack trace.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { InputError } from '../errors.js';
 
 /** Runs `body` on the open file and closes it, however `body` ends. */
@@ -16,8 +16,21 @@ export function withCaptureFd<T>(path: string, body: (fd: number) => T): T {
   }
 }
 
+/**
+ * Refuses a capture that is not a regular file, before anything opens it: opening a pipe waits
+ * for a writer (a second open of a drained one for ever), and a capture is read more than once
+ * and by position (the replay reads its records again: trailing-reader.ts).
+ */
+export function requireCaptureFile(path: string): void {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat === undefined || stat.isFile() || stat.isDirectory()) return; // the open says what is wrong with those
+  if (stat.isFIFO()) throw new InputError({ file: path }, 'a pipe: natsim reads a capture from a file, more than once; save it to one first (tcpdump -w FILE.pcap)');
+  throw new InputError({ file: path }, 'not a regular file: natsim reads a capture from a file, more than once');
+}
+
 /** The file opened for reading; a refusal is an InputError naming it. */
 export function openCapture(path: string): number {
+  requireCaptureFile(path);
   try {
     return openSync(path, 'r');
   } catch (err) {

@@ -21,6 +21,7 @@ import { ADDR_FILE, isNodeFolder, nodeScenario } from '../node/snapshot.js';
 import { UsageError } from './usage-error.js';
 import { requireFile } from './input-file.js';
 import { refuseCompressedFile } from '../compression.js';
+import { requireCaptureFile } from '../capture/capture-file.js';
 import type { ScenarioSpec } from '../scenario/spec.js';
 import type { FateProbe } from '../netfilter/probe.js';
 import type { LineStream } from './io.js';
@@ -58,6 +59,7 @@ export function isCapture(file: string): boolean {
 
 export async function runInput(input: string, options: RunOptions, sinkFor: (multiHost: boolean) => TraceSink | null): Promise<RunResult> {
   requireFile(input);
+  if (isCapture(input)) requireCaptureFile(input);
   refuseCompressedFile(input);
   if (options.node !== undefined && options.scenario !== undefined) throw new UsageError('give --node or --scenario, not both: each describes the host the capture was taken on');
   if (options.node !== undefined && !isCapture(input)) throw new UsageError(`--node describes the host of a capture (.pcap, .pcapng); ${input} is a scenario, which has its hosts`);

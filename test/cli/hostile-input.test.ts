@@ -4,6 +4,7 @@
  * YAML nested past the reader, impossible CPU counts, compressed captures, times past the clock,
  * times that go backwards, columns after characters outside the BMP.
  */
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -93,6 +94,27 @@ describe('odd scenarios', () => {
 });
 
 describe('odd captures', () => {
+  it('a capture without a capture name, pcap or pcapng, is refused as one, not read as a scenario', async () => {
+    for (const [from, format] of [[`${CASE}/capture.pcap`, 'pcap'], ['fixtures/kernel/pcapng-capture/capture.pcapng', 'pcapng']] as const) {
+      const file = join(tempDir(), 'dump');
+      copyFileSync(from, file);
+      expectOneLineError(await natsim('stats', file), `${file}: a ${format} capture, not a text`, 'named .pcap, .pcapng or .cap');
+    }
+  });
+
+  it('a text that begins as pcapng does ("\\n\\r\\r\\n") is read as the text it is', async () => {
+    const file = join(tempDir(), 'odd.yaml');
+    writeFileSync(file, '\n\r\r\nnatsim: 1\nhosts: {}\n');
+    expect((await natsim('stats', file)).stderr).not.toContain('capture');
+  });
+
+  it('a pipe named as a capture is refused before anything waits on it', async () => {
+    const { dir } = nodeCopy((b) => b);
+    const fifo = join(dir, 'live.pcap');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    expectOneLineError(await natsim('trace', fifo, '--node', dir), `${fifo}: a pipe: natsim reads a capture from a file`, 'tcpdump -w');
+  });
+
   it('a gzip-compressed capture is refused by name, whatever it is called', async () => {
     for (const name of ['capture.pcap.gz', 'capture.pcap']) {
       const { capture, dir } = nodeCopy((b) => gzipSync(b), name);
