@@ -128,8 +128,8 @@ export function csumApplyPartial(sum: number, change: number): number {
   return fold16(sum + change);
 }
 
-/** An unfolded sum (below 2^32) folded end-around to 16 bits, uncomplemented. */
-function fold16(sum: number): number {
+/** An unfolded sum (below 2^32) folded end-around to 16 bits, uncomplemented (never 0 for a sum above 0). */
+export function fold16(sum: number): number {
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return sum;
 }
