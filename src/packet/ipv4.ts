@@ -29,7 +29,6 @@ export type NotHandled =
   | 'truncated-l4';
 
 export class Ipv4Packet extends L3PacketBase {
-  // Ipv6Packet defines the fields both families have in this order (see there why): keep them so.
   /** Offset of the L4 header (IHL × 4). */
   readonly l4off: number;
   readonly proto: number;

@@ -35,10 +35,8 @@ export const ICMPV6 = {
 export type Ipv6NotHandled = 'not-ipv6' | 'truncated' | 'bad-payload-length';
 
 export class Ipv6Packet extends L3PacketBase {
-  // The fields both families have come first and in Ipv4Packet's order: V8 lays an object's
-  // fields out in the order they are defined, and a call site that sees both classes (the
-  // mixed workload's conntrack, TCP tracker and NAT) loads a field at the same offset in both
-  // with one check of the two maps, where different offsets need a branch for each.
+  /** The first next-header field (of the fixed header). */
+  readonly nexthdr: number;
   /**
    * Offset of the upper-layer header as ipv6_skip_exthdr finds it; -1 when the extension
    * header chain cannot be walked (truncated, or "no next header"), or for a non-first
@@ -47,23 +45,21 @@ export class Ipv6Packet extends L3PacketBase {
   readonly l4off: number;
   /** The upper-layer protocol (the last next-header value the walk met); -1 when l4off is -1. */
   readonly proto: number;
-  saddr: number;
-  daddr: number;
-  /** TCP/UDP ports; for ICMPv6 echo the id sits in `sport` and `dport` is 0. */
-  sport = 0;
-  dport = 0;
-  /** skb->ip_summed == CHECKSUM_PARTIAL, as Ipv4Packet.csumPartial says. */
-  readonly csumPartial: boolean = false;
-  /** The first next-header field (of the fixed header). */
-  readonly nexthdr: number;
   /** The fragment header's frag_off (offset in bytes | M bit), 0 without one. */
   readonly fragOff: number;
+  saddr: number;
+  daddr: number;
   /**
    * The ones-complement sum of both addresses' 16-bit groups, the part of csum_ipv6_magic's
    * pseudo-header sum that is not the length and protocol: summed once from the header, moved
    * with each address rewrite, where nf_checksum and the partial-checksum test each need it.
    */
   private addrSum: number;
+  /** TCP/UDP ports; for ICMPv6 echo the id sits in `sport` and `dport` is 0. */
+  sport = 0;
+  dport = 0;
+  /** skb->ip_summed == CHECKSUM_PARTIAL, as Ipv4Packet.csumPartial says. */
+  readonly csumPartial: boolean = false;
 
   private constructor(
     readonly data: Uint8Array,
