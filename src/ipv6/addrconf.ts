@@ -118,6 +118,38 @@ interface SaddrDst {
 }
 
 /**
+ * The rules of ipv6_get_saddr_eval as enum addr_selection numbers them, from
+ * IPV6_SADDR_RULE_LOCAL on (RULE_INIT, "a candidate at all", is the `best === null` test; rule 7,
+ * RULE_PRIVACY, ties with no temporary addresses and is skipped).
+ */
+const enum SaddrRule {
+  Local = 1,
+  Scope = 2,
+  Preferred = 3,
+  Hoa = 4,
+  Oif = 5,
+  Label = 6,
+  Orchid = 8,
+  Prefix = 9,
+  NotOptimistic = 10,
+}
+
+const RULES: readonly SaddrRule[] = [SaddrRule.Local, SaddrRule.Scope, SaddrRule.Preferred, SaddrRule.Hoa, SaddrRule.Oif, SaddrRule.Label, SaddrRule.Orchid, SaddrRule.Prefix, SaddrRule.NotOptimistic];
+
+/**
+ * struct ipv6_saddr_score: a candidate, its __ipv6_addr_type (read once, as score->addr_type),
+ * and the values of the rules evaluated for it so far, by position in RULES. The best so far
+ * keeps its values, so each comparison evaluates the newcomer's rules alone, as the kernel's
+ * hiscore keeps its scorebits, scopedist and matchlen.
+ */
+interface SaddrScore {
+  readonly ifa: Inet6Ifaddr;
+  readonly dev: Inet6Dev;
+  readonly type: Ipv6AddrType;
+  readonly values: number[];
+}
+
+/**
  * ipv6_dev_get_saddr(net, dst_dev, daddr, 0, &saddr): the source for `daddr` sent out of
  * `dstDev` (null: no device), or null (-EADDRNOTAVAIL). For a multicast or link-local (or
  * narrower) destination only the outgoing device's addresses are candidates; otherwise every
@@ -127,54 +159,70 @@ export function ipv6DevGetSaddr(devices: readonly Inet6Dev[], dstDev: Inet6Dev |
   const type = ipv6AddrType(daddr);
   const dst: SaddrDst = { addr: daddr, ifindex: dstDev?.index ?? 0, scope: type.scope, label: ipv6AddrLabel(daddr) };
   const useOif = dstDev !== null && (type.multicast || dst.scope <= Ipv6Scope.LinkLocal);
-  let best: { ifa: Inet6Ifaddr; dev: Inet6Dev } | null = null;
+  let best: SaddrScore | null = null;
   for (const dev of useOif ? [dstDev] : devices) {
     for (const ifa of dev.addrs6) {
       // a tentative address is not assigned yet (unless optimistic); never the unspecified or a multicast address
       if (ifa.flags & IFA_F.TENTATIVE && !(ifa.flags & IFA_F.OPTIMISTIC)) continue;
       const t = ipv6AddrType(ifa.addr);
       if (t.any || t.multicast) continue;
-      if (best === null || better(dst, ifa, dev, best.ifa, best.dev)) best = { ifa, dev };
+      const score: SaddrScore = { ifa, dev, type: t, values: [] };
+      if (best === null || better(dst, score, best)) best = score;
     }
   }
   return best?.ifa.addr ?? null;
 }
 
-/** The rules of ipv6_get_saddr_eval from IPV6_SADDR_RULE_LOCAL on: the candidate wins only where it scores higher first. */
-function better(dst: SaddrDst, cand: Inet6Ifaddr, candDev: Inet6Dev, best: Inet6Ifaddr, bestDev: Inet6Dev): boolean {
-  for (const rule of RULES) {
-    const a = rule(dst, cand, candDev);
-    const b = rule(dst, best, bestDev);
+/** __ipv6_dev_get_saddr's loop over the rules: the candidate wins only where it scores higher first. */
+function better(dst: SaddrDst, cand: SaddrScore, best: SaddrScore): boolean {
+  for (let i = 0; i < RULES.length; i++) {
+    const a = scoreAt(dst, cand, i);
+    const b = scoreAt(dst, best, i);
     if (a !== b) return a > b;
   }
   return false;
 }
 
-type Rule = (dst: SaddrDst, ifa: Inet6Ifaddr, dev: Inet6Dev) => number;
+/** ipv6_get_saddr_eval: rule RULES[i]'s value for a candidate, remembered (rules are asked in order). */
+function scoreAt(dst: SaddrDst, s: SaddrScore, i: number): number {
+  if (i < s.values.length) return s.values[i]!;
+  const v = evalRule(dst, s, RULES[i]!);
+  s.values.push(v);
+  return v;
+}
 
-const RULES: readonly Rule[] = [
-  // Rule 1: prefer the same address
-  (dst, ifa) => (ifa.addr === dst.addr ? 1 : 0),
-  // Rule 2: prefer appropriate scope — the smallest that is enough for the destination, else the largest
-  (dst, ifa) => {
-    const scope = ipv6AddrType(ifa.addr).scope;
-    return scope >= dst.scope ? -scope : scope - 128;
-  },
-  // Rule 3: avoid deprecated and (optimistic_dad being off) optimistic addresses
-  (_dst, ifa) => (ipv6AddrType(ifa.addr).v4 || ipv6AddrType(ifa.addr).loopback || !(ifa.flags & (IFA_F.DEPRECATED | IFA_F.OPTIMISTIC)) ? 1 : 0),
-  // Rule 4: prefer home addresses (prefs without IPV6_PREFER_SRC_COA)
-  (_dst, ifa) => (ifa.flags & IFA_F.HOMEADDRESS ? 1 : 0),
-  // Rule 5: prefer the outgoing interface
-  (dst, _ifa, dev) => (dst.ifindex === 0 || dst.ifindex === dev.index ? 1 : 0),
-  // Rule 6: prefer matching label
-  (dst, ifa) => (ipv6AddrLabel(ifa.addr) === dst.label ? 1 : 0),
-  // Rule 7 (public over temporary) ties: no temporary addresses. ORCHID: both or neither
-  (dst, ifa) => (isOrchid(ifa.addr) === isOrchid(dst.addr) ? 1 : 0),
-  // Rule 8: the longest matching prefix, no longer than the candidate's prefix length
-  (dst, ifa) => Math.min(commonPrefix(ifa.addr, dst.addr), ifa.prefixLen),
-  // and optimistic addresses after all preferred ones
-  (_dst, ifa) => (ifa.flags & IFA_F.OPTIMISTIC ? 0 : 1),
-];
+function evalRule(dst: SaddrDst, s: SaddrScore, rule: SaddrRule): number {
+  const ifa = s.ifa;
+  switch (rule) {
+    // Rule 1: prefer the same address
+    case SaddrRule.Local:
+      return ifa.addr === dst.addr ? 1 : 0;
+    // Rule 2: prefer appropriate scope — the smallest that is enough for the destination, else the largest
+    case SaddrRule.Scope:
+      return s.type.scope >= dst.scope ? -s.type.scope : s.type.scope - 128;
+    // Rule 3: avoid deprecated and (optimistic_dad being off) optimistic addresses
+    case SaddrRule.Preferred:
+      return s.type.v4 || s.type.loopback || !(ifa.flags & (IFA_F.DEPRECATED | IFA_F.OPTIMISTIC)) ? 1 : 0;
+    // Rule 4: prefer home addresses (prefs without IPV6_PREFER_SRC_COA)
+    case SaddrRule.Hoa:
+      return ifa.flags & IFA_F.HOMEADDRESS ? 1 : 0;
+    // Rule 5: prefer the outgoing interface
+    case SaddrRule.Oif:
+      return dst.ifindex === 0 || dst.ifindex === s.dev.index ? 1 : 0;
+    // Rule 6: prefer matching label
+    case SaddrRule.Label:
+      return ipv6AddrLabel(ifa.addr) === dst.label ? 1 : 0;
+    // Rule 7 (public over temporary) ties: no temporary addresses. ORCHID: both or neither
+    case SaddrRule.Orchid:
+      return isOrchid(ifa.addr) === isOrchid(dst.addr) ? 1 : 0;
+    // Rule 8: the longest matching prefix, no longer than the candidate's prefix length
+    case SaddrRule.Prefix:
+      return Math.min(commonPrefix(ifa.addr, dst.addr), ifa.prefixLen);
+    // and optimistic addresses after all preferred ones
+    case SaddrRule.NotOptimistic:
+      return ifa.flags & IFA_F.OPTIMISTIC ? 0 : 1;
+  }
+}
 
 /** ipv6_addr_orchid: 2001:10::/28. */
 function isOrchid(addr: number): boolean {

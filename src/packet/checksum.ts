@@ -106,9 +106,32 @@ export function csumReplace16(check: number, from: number, to: number): number {
  * as an end-around-carry sum folds to the same value however its terms are grouped.
  */
 export function csumReplace32(check: number, from: number, to: number): number {
-  let sum = (~check & 0xffff) + ((~from >>> 16) & 0xffff) + (~from & 0xffff) + (to >>> 16) + (to & 0xffff);
+  return csumApply(check, wordChange(from, to));
+}
+
+/**
+ * A 32-bit word's change from `from` to `to` as csum_partial adds it into a checksum (the
+ * `diff[] = { ~from, to }` of csum_replace4), unfolded: changes of several words add up and
+ * are folded once, as inet_proto_csum_replace16 sums its eight words in one csum_partial.
+ */
+export function wordChange(from: number, to: number): number {
+  return ((~from >>> 16) & 0xffff) + (~from & 0xffff) + (to >>> 16) + (to & 0xffff);
+}
+
+/** A checksum field after an unfolded change (wordChange, or their sum): ~csum_fold(~check + change). */
+export function csumApply(check: number, change: number): number {
+  return ~fold16((~check & 0xffff) + change) & 0xffff;
+}
+
+/** The same on a CHECKSUM_PARTIAL field (csumReplacePartial32): no complement on either side. */
+export function csumApplyPartial(sum: number, change: number): number {
+  return fold16(sum + change);
+}
+
+/** An unfolded sum (below 2^32) folded end-around to 16 bits, uncomplemented (never 0 for a sum above 0). */
+export function fold16(sum: number): number {
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
+  return sum;
 }
 
 /**
@@ -117,7 +140,5 @@ export function csumReplace32(check: number, from: number, to: number): number {
  * set computes ~csum_fold(csum_unfold(sum) - from + to), i.e. no complement on either side.
  */
 export function csumReplacePartial32(sum: number, from: number, to: number): number {
-  let s = sum + (~from >>> 16 & 0xffff) + (~from & 0xffff) + (to >>> 16) + (to & 0xffff);
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return s;
+  return csumApplyPartial(sum, wordChange(from, to));
 }

@@ -6,7 +6,7 @@
  * header checksum, and the pseudo-header (RFC 8200 8.1) covers the addresses for TCP, UDP and
  * ICMPv6 alike.
  */
-import { csumReplace16, csumReplace32, csumReplacePartial32, onesSum } from './checksum.js';
+import { csumApply, csumApplyPartial, csumReplace16, fold16, onesSum, wordChange } from './checksum.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import { ipv6SkipExthdr, NEXTHDR } from '../ipv6/exthdrs-core.js';
 import { ipv6Handle, ipv6Word } from './ipv6-addr.js';
@@ -49,6 +49,12 @@ export class Ipv6Packet extends L3PacketBase {
   readonly fragOff: number;
   saddr: number;
   daddr: number;
+  /**
+   * The ones-complement sum of both addresses' 16-bit groups, the part of csum_ipv6_magic's
+   * pseudo-header sum that is not the length and protocol: summed once from the header, moved
+   * with each address rewrite, where nf_checksum and the partial-checksum test each need it.
+   */
+  private addrSum: number;
   /** TCP/UDP ports; for ICMPv6 echo the id sits in `sport` and `dport` is 0. */
   sport = 0;
   dport = 0;
@@ -65,6 +71,7 @@ export class Ipv6Packet extends L3PacketBase {
     this.nexthdr = d[6]!;
     this.saddr = ipv6Handle(d, 8);
     this.daddr = ipv6Handle(d, 24);
+    this.addrSum = onesSum(d, 8, IPV6_HDR_LEN);
     const walk = ipv6SkipExthdr(d, IPV6_HDR_LEN, this.nexthdr);
     this.fragOff = walk.fragOff;
     // ipv6_get_l4proto: no protocol for a chain it cannot walk or a non-first fragment
@@ -224,11 +231,9 @@ export class Ipv6Packet extends L3PacketBase {
     writeU16(this.data, at, this.mangled(~onesSum(this.data, this.l4off, this.data.length, this.pseudoSum()) & 0xffff));
   }
 
-  /** csum_ipv6_magic's sum: both addresses, the upper-layer length and the protocol. */
+  /** csum_ipv6_magic's sum: both addresses (addrSum), the upper-layer length and the protocol. */
   private pseudoSum(): number {
-    let sum = this.data.length - this.l4off + this.proto + wordsSum(this.saddr) + wordsSum(this.daddr);
-    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-    return sum;
+    return fold16(this.addrSum + this.data.length - this.l4off + this.proto);
   }
 
   /** Offset of the L4 checksum, or -1 when there is none natsim keeps (or the header is not all there). */
@@ -259,20 +264,24 @@ export class Ipv6Packet extends L3PacketBase {
   }
 
   /**
-   * inet_proto_csum_replace16: the address's four words, each replaced in the L4 checksum (in
-   * a CHECKSUM_PARTIAL one, uncomplemented, as csumReplacePartial32 says).
+   * inet_proto_csum_replace16: the address's four words replaced in the L4 checksum, their
+   * changes summed and folded once (in a CHECKSUM_PARTIAL one, uncomplemented, as
+   * csumReplacePartial32 says).
    */
   private rewriteAddr(at: number, from: number, to: number): void {
     const d = this.data;
-    const check = this.checksumOffset();
-    let sum = check < 0 ? 0 : readU16(d, check);
+    let change = 0;
     for (let i = 0; i < 4; i++) {
-      const a = ipv6Word(from, i);
       const b = ipv6Word(to, i);
-      sum = this.csumPartial ? csumReplacePartial32(sum, a, b) : csumReplace32(sum, a, b);
+      change += wordChange(ipv6Word(from, i), b);
       writeU32(d, at + 4 * i, b);
     }
-    if (check >= 0) writeU16(d, check, this.mangled(sum));
+    // the pseudo-header's part moves as an uncomplemented sum does (csumReplacePartial32)
+    this.addrSum = csumApplyPartial(this.addrSum, change);
+    const check = this.checksumOffset();
+    if (check < 0) return;
+    const sum = readU16(d, check);
+    writeU16(d, check, this.mangled(this.csumPartial ? csumApplyPartial(sum, change) : csumApply(sum, change)));
   }
 
   /** A port (or for ICMPv6 the echo id) at `rel` in the L4 header; a partial checksum does not cover it. */
@@ -288,14 +297,4 @@ export class Ipv6Packet extends L3PacketBase {
   private mangled(sum: number): number {
     return this.proto === IPPROTO.UDP && sum === 0 ? 0xffff : sum;
   }
-}
-
-/** The sum of an address's eight 16-bit groups (its part of the pseudo-header sum, unfolded). */
-function wordsSum(addr: number): number {
-  let sum = 0;
-  for (let i = 0; i < 4; i++) {
-    const w = ipv6Word(addr, i);
-    sum += (w >>> 16) + (w & 0xffff);
-  }
-  return sum;
 }

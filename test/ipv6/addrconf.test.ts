@@ -6,11 +6,13 @@
  * capture. Also the list order ipv6_link_dev_addr gives, and the address flags.
  */
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadNode } from '../../src/node/snapshot.js';
 import { buildDevices } from '../../src/world/build-host.js';
 import { IFA_F, ipv6DevGetSaddr, ipv6LinkDevAddr, parseInet6Ifaddr, type Inet6Dev, type Inet6Ifaddr } from '../../src/ipv6/addrconf.js';
-import { formatIpv6, parseIpv6 } from '../../src/packet/ipv6-addr.js';
+import { formatIpv6, ipv6PrefixEqual, ipv6Word, parseIpv6 } from '../../src/packet/ipv6-addr.js';
+import { ipv6AddrLabel } from '../../src/ipv6/addrlabel.js';
 import { ICMPV6, type Ipv6Packet } from '../../src/packet/ipv6.js';
 import { IPPROTO } from '../../src/netfilter/constants.js';
 import { PacketDirection } from '../../src/capture/index.js';
@@ -102,5 +104,67 @@ describe('the sources MASQUERADE picked in the ip6-masq-source-selection capture
       picked.set(formatIpv6(pkt.daddr), formatIpv6(pkt.saddr));
     }
     expect(Object.fromEntries(picked)).toEqual({ 'fd00:206::1': 'fd00:207::251', 'fd00:208:ff::1': 'fd00:208::250' });
+  });
+});
+
+describe('ipv6_dev_get_saddr against RFC 6724 section 5 written out', () => {
+  /** The scope of an address as RFC 4291 gives it (link-local for ::1, global for the v4 forms). */
+  function scopeOf(addr: number): number {
+    const w0 = ipv6Word(addr, 0);
+    if (ipv6PrefixEqual(addr, v6('fe80::'), 10) || addr === v6('::1')) return 2;
+    if (ipv6PrefixEqual(addr, v6('fec0::'), 10)) return 5;
+    return w0 >>> 24 === 0xff ? (w0 >>> 16) & 0x0f : 14;
+  }
+  /** A candidate's value under each rule the kernel applies, every rule evaluated afresh. */
+  function ruleValues(dst: number, dstDev: Inet6Dev | null, dev: Inet6Dev, a: Inet6Ifaddr): number[] {
+    const scope = scopeOf(a.addr);
+    const v4Form = ipv6PrefixEqual(a.addr, v6('::ffff:0:0'), 96) || (ipv6PrefixEqual(a.addr, v6('::'), 96) && a.addr !== v6('::') && a.addr !== v6('::1'));
+    const orchid = (x: number): boolean => ipv6PrefixEqual(x, v6('2001:10::'), 28);
+    let common = 0;
+    while (common < 128 && ipv6PrefixEqual(a.addr, dst, common + 1)) common++;
+    return [
+      a.addr === dst ? 1 : 0,
+      scope >= scopeOf(dst) ? -scope : scope - 128,
+      v4Form || a.addr === v6('::1') || !(a.flags & (IFA_F.DEPRECATED | IFA_F.OPTIMISTIC)) ? 1 : 0,
+      a.flags & IFA_F.HOMEADDRESS ? 1 : 0,
+      dstDev === null || dstDev.index === dev.index ? 1 : 0,
+      ipv6AddrLabel(a.addr) === ipv6AddrLabel(dst) ? 1 : 0,
+      orchid(a.addr) === orchid(dst) ? 1 : 0,
+      Math.min(common, a.prefixLen),
+      a.flags & IFA_F.OPTIMISTIC ? 0 : 1,
+    ];
+  }
+  /** The first candidate (in device and list order) whose values are greatest, rule by rule. */
+  function reference(devices: readonly Inet6Dev[], dstDev: Inet6Dev | null, dst: number): number | null {
+    const narrow = dstDev !== null && (ipv6Word(dst, 0) >>> 24 === 0xff || scopeOf(dst) <= 2);
+    let best: number[] | null = null;
+    let addr: number | null = null;
+    for (const dev of narrow ? [dstDev] : devices) {
+      for (const a of dev.addrs6) {
+        if (a.flags & IFA_F.TENTATIVE && !(a.flags & IFA_F.OPTIMISTIC)) continue;
+        const values = ruleValues(dst, dstDev, dev, a);
+        const at = best === null ? -1 : values.findIndex((x, i) => x !== best![i]);
+        if (best === null || (at >= 0 && values[at]! > best[at]!)) [best, addr] = [values, a.addr];
+      }
+    }
+    return addr;
+  }
+
+  const POOL = ['::1', 'fe80::1', 'fe80::2:1', 'fec0::5', 'fd00::1', 'fd00:1::9', '2001:db8::1', '2001:db8:1::1', '2001:10::3', '2002:c000:201::1', '::ffff:192.0.2.1', '3ffe::1', '64:ff9b::1'];
+  const address = fc.record({
+    addr: fc.constantFrom(...POOL),
+    len: fc.integer({ min: 8, max: 128 }),
+    flags: fc.subarray([IFA_F.DEPRECATED, IFA_F.OPTIMISTIC, IFA_F.TENTATIVE, IFA_F.HOMEADDRESS]),
+  });
+
+  it('picks what comparing every rule of every candidate picks, with the best so far remembered', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(address, { maxLength: 4 }), { minLength: 1, maxLength: 3 }), fc.constantFrom(...POOL, 'ff02::1', 'ff05::2', 'fd00::77', '2001:db8::77'), fc.nat(3), (devs, dstText, out) => {
+        const devices: Inet6Dev[] = devs.map((list, i) => ({ index: i + 1, addrs6: list.map((a) => ({ addr: v6(a.addr), prefixLen: a.len, flags: a.flags.reduce((f, x) => f | x, 0) })) }));
+        const dstDev = devices[out] ?? null;
+        expect(ipv6DevGetSaddr(devices, dstDev, v6(dstText))).toBe(reference(devices, dstDev, v6(dstText)));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

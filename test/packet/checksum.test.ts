@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checksum, onesSum } from '../../src/packet/checksum.js';
+import { checksum, csumApply, csumApplyPartial, csumReplace32, csumReplacePartial32, onesSum, wordChange } from '../../src/packet/checksum.js';
 
 /** RFC 1071 §4.1, one 16-bit word at a time, a trailing odd byte padded with zero. */
 function reference(data: Uint8Array, start: number, end: number, initial: number): number {
@@ -54,5 +54,20 @@ describe('onesSum', () => {
   it('sums a 64 KiB region of 0xff bytes without losing a carry', () => {
     const data = new Uint8Array(65535).fill(0xff);
     expect(onesSum(data, 0, data.length)).toBe(reference(data, 0, data.length, 0));
+  });
+});
+
+describe('the change of several words folded once (inet_proto_csum_replace16)', () => {
+  const words = fc.array(fc.tuple(fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff })), { minLength: 1, maxLength: 4 });
+
+  it('gives what csum_replace4 word after word gives, on a full checksum and a partial one', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 0xffff }), words, (check, pairs) => {
+        const change = pairs.reduce((sum, [from, to]) => sum + wordChange(from, to), 0);
+        expect(csumApply(check, change)).toBe(pairs.reduce((c, [from, to]) => csumReplace32(c, from, to), check));
+        expect(csumApplyPartial(check, change)).toBe(pairs.reduce((c, [from, to]) => csumReplacePartial32(c, from, to), check));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -13,7 +13,9 @@ import { ipv6Frames } from '../ipv6/capture6.js';
 import { IPPROTO } from '../../src/netfilter/constants.js';
 import { ipv6SkipExthdr, NEXTHDR } from '../../src/ipv6/exthdrs-core.js';
 import { ICMPV6, Ipv6Packet } from '../../src/packet/ipv6.js';
-import { formatIpv6, parseIpv6 } from '../../src/packet/ipv6-addr.js';
+import { formatIpv6, ipv6Handle, ipv6Word, parseIpv6 } from '../../src/packet/ipv6-addr.js';
+import { csumReplace32, csumReplacePartial32, onesSum } from '../../src/packet/checksum.js';
+import { readU16 } from '../../src/packet/l3-packet.js';
 
 const CAPTURE = 'fixtures/kernel/ip6-masq-router/capture.pcap';
 const v6 = (s: string): number => parseIpv6(s)!;
@@ -142,5 +144,64 @@ describe('IPv6 NAT on the kernel recording ip6-masq-router', () => {
     expect(error.flowLabel).toBe(0x1f335);
     const quoted = error.quotedPacket() as Ipv6Packet;
     expect([formatIpv6(quoted.saddr), formatIpv6(quoted.daddr), quoted.proto, quoted.sport, quoted.dport]).toEqual(['fd00:206::250', 'fd00:206::1', IPPROTO.UDP, 40001, 9]);
+  });
+});
+
+describe('the L4 checksum over the pseudo-header', () => {
+  /** A TCP or UDP packet with these addresses and L4 bytes (its checksum field as they hold it). */
+  const arbitraryPacket = fc.record({
+    src: fc.uint8Array({ minLength: 16, maxLength: 16 }),
+    dst: fc.uint8Array({ minLength: 16, maxLength: 16 }),
+    proto: fc.constantFrom(IPPROTO.TCP, IPPROTO.UDP),
+    l4: fc.uint8Array({ minLength: 20, maxLength: 90 }),
+  });
+  const bytesOf = (a: { src: Uint8Array; dst: Uint8Array; proto: number; l4: Uint8Array }): Uint8Array =>
+    Uint8Array.from([0x60, 0, 0, 0, a.l4.length >> 8, a.l4.length & 0xff, a.proto, 64, ...a.src, ...a.dst, ...a.l4]);
+  const checkAt = (p: Ipv6Packet): number => p.l4off + (p.proto === IPPROTO.TCP ? 16 : 6);
+  /** The pseudo-header's sum, from its RFC 8200 8.1 layout. */
+  const pseudoSum = (a: { src: Uint8Array; dst: Uint8Array; proto: number; l4: Uint8Array }): number =>
+    onesSum(Uint8Array.from([...a.src, ...a.dst, 0, 0, a.l4.length >> 8, a.l4.length & 0xff, 0, 0, 0, a.proto]), 0, 40);
+
+  it('is RFC 8200 8.1\'s: the addresses, the upper-layer length and the next header, then the L4 bytes', () => {
+    fc.assert(
+      fc.property(arbitraryPacket, (a) => {
+        const p = Ipv6Packet.decode(bytesOf(a)) as Ipv6Packet;
+        p.fillL4Checksum();
+        const l4 = p.data.slice(p.l4off);
+        const check = readU16(l4, p.proto === IPPROTO.TCP ? 16 : 6);
+        l4.fill(0, p.proto === IPPROTO.TCP ? 16 : 6, p.proto === IPPROTO.TCP ? 18 : 8);
+        const expected = ~onesSum(l4, 0, l4.length, pseudoSum(a)) & 0xffff;
+        expect(check).toBe(p.proto === IPPROTO.UDP && expected === 0 ? 0xffff : expected);
+        expect(p.checksumsValid()).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a new address changes it as csum_replace4 on each of its words in turn would, full or partial', () => {
+    fc.assert(
+      fc.property(arbitraryPacket, fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.boolean(), fc.boolean(), (a, to, source, partial) => {
+        const bytes = bytesOf(a);
+        // the pseudo-header sum in the field: CHECKSUM_PARTIAL, unless it happens to verify
+        if (partial) bytes.set([pseudoSum(a) >> 8, pseudoSum(a) & 0xff], 40 + (a.proto === IPPROTO.TCP ? 16 : 6));
+        const p = Ipv6Packet.decode(bytes) as Ipv6Packet;
+        fc.pre(p.csumPartial === partial);
+        const from = source ? p.saddr : p.daddr;
+        const handle = ipv6Handle(to);
+        let expected = readU16(p.data, checkAt(p));
+        for (let i = 0; i < 4; i++) expected = (p.csumPartial ? csumReplacePartial32 : csumReplace32)(expected, ipv6Word(from, i), ipv6Word(handle, i));
+        if (p.proto === IPPROTO.UDP && expected === 0) expected = 0xffff;
+        if (source) p.setSaddr(handle);
+        else p.setDaddr(handle);
+        expect(readU16(p.data, checkAt(p))).toBe(expected);
+        expect(Array.from(p.data.subarray(source ? 8 : 24, source ? 24 : 40))).toEqual(Array.from(to));
+        // the pseudo-header sum kept through the rewrite is the one summed afresh from the new bytes
+        p.fillL4Checksum();
+        const fresh = Ipv6Packet.decode(p.data) as Ipv6Packet;
+        fresh.fillL4Checksum();
+        expect(Array.from(p.data)).toEqual(Array.from(fresh.data));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
