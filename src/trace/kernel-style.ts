@@ -17,12 +17,14 @@ import { nfLogLine } from '../netfilter/log/nf-log-syslog.js';
 import { traceToolLines } from './trace-tools.js';
 import type { TraceCounters } from './nft-rule-listing.js';
 import type { LineSink } from './sinks.js';
+import { flatText } from './flat-text.js';
 
 type HookEvent = Extract<TraceEvent, { kind: 'hook' }>;
 
 /** The kernel style's sink: each event's lines straight to `out`, in order. */
 export class KernelStyle implements TraceSink {
   private readonly nfCore: NfCoreTexts;
+  private readonly ctLines = new CtLines();
 
   constructor(
     private readonly out: LineSink,
@@ -72,7 +74,7 @@ export class KernelStyle implements TraceSink {
     out.line(ts + nfCore.head + skbAddress(e.skb) + nfCore.tail);
     for (let i = 0; i < e.nftTrace.length; i++) for (const line of traceToolLines(e.nftTrace[i]!, this.counters)) out.line(ts + c.dim(`  ${line}`));
     for (let i = 0; i < e.notes.length; i++) out.line(ts + c.dim(`  ${e.notes[i]}`));
-    if (e.ct && (nfCore.conntrackOp || ctChanged(e.ctBefore, e.ct))) out.line(ts + c.ct(ctLine(e.ct)));
+    if (e.ct && (nfCore.conntrackOp || ctChanged(e.ctBefore, e.ct))) out.line(ts + c.ct(this.ctLines.of(e.ct)));
     if (!samePacket(e.before, e.after)) out.line(ts + c.changed(packetLine(e.after)));
   }
 }
@@ -121,8 +123,8 @@ class NfCoreTexts {
       priority: e.priority,
       verdict: e.verdict,
       ipv6: isIpv6(e.before.saddr),
-      head: `NF-CORE: pf = ${pf}, hook = ${HOOK_KERNEL_NAME[e.hook]}, elem->pri = ${e.priority} verdict = ${e.verdict === Verdict.Accept ? verdict : c.bad(verdict)} skb `,
-      tail: c.dim(` (${e.op})`),
+      head: flatText(`NF-CORE: pf = ${pf}, hook = ${HOOK_KERNEL_NAME[e.hook]}, elem->pri = ${e.priority} verdict = ${e.verdict === Verdict.Accept ? verdict : c.bad(verdict)} skb `),
+      tail: flatText(c.dim(` (${e.op})`)),
       conntrackOp: e.op.includes('conntrack_in') || e.op.includes('conntrack_local'),
     };
   }
@@ -163,6 +165,34 @@ const BRNF_HOOK = { br_nf_pre_routing: 'PRE_ROUTING', br_nf_forward_ip: 'FORWARD
 export function ctLine(ct: CtView): string {
   const state = ct.tcpState === null ? '' : ` state:${ct.tcpState}`;
   return `ctinfo:${ctinfoName(ct.ctinfo)} L3:${l3Text(ct.orig.src)},L4:${protoName(ct.orig.proto)}:[${ct.orig.proto}] dir:0,${tupleText(ct.orig)} dir:1,${tupleText(ct.reply)}${state}`;
+}
+
+/** Entry ids whose conntrack lines are kept: a power of two, more than the flows a trace has going at once. */
+const CT_LINE_SLOTS = 1 << 14;
+
+/**
+ * The conntrack line last made for each entry, by its id (direct-mapped: an entry replaces the
+ * one in its slot): a flow's packets show one line again and again (its tuples, ctinfo and state
+ * change a few times in its life), where making it formats ten numbers.
+ */
+export class CtLines {
+  private readonly views: (CtView | undefined)[] = new Array<CtView | undefined>(CT_LINE_SLOTS).fill(undefined);
+  private readonly texts: string[] = new Array<string>(CT_LINE_SLOTS).fill('');
+
+  of(ct: CtView): string {
+    const slot = ct.id & (CT_LINE_SLOTS - 1);
+    const kept = this.views[slot];
+    if (kept !== undefined && sameCtLine(kept, ct)) return this.texts[slot]!;
+    const text = flatText(ctLine(ct));
+    this.views[slot] = ct;
+    this.texts[slot] = text;
+    return text;
+  }
+}
+
+/** Whether two views have one conntrack line: all that ctLine prints of them is equal (not the id). */
+function sameCtLine(a: CtView, b: CtView): boolean {
+  return a.ctinfo === b.ctinfo && a.tcpState === b.tcpState && sameTuple(a.orig, b.orig) && sameTuple(a.reply, b.reply);
 }
 
 function ctChanged(a: CtView | null, b: CtView): boolean {
