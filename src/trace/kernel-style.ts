@@ -6,6 +6,7 @@
  * monitor tool prints it, with the op's notes.
  */
 import { HOOK_KERNEL_NAME, Verdict, VERDICT_KERNEL_NAME } from '../netfilter/constants.js';
+import { ctinfoDir } from '../netfilter/conntrack/conn.js';
 import { formatInetAddr } from '../packet/inet-addr.js';
 import { isIpv6 } from '../packet/ipv6-addr.js';
 import type { BridgeStep, CtView, TraceEvent, TraceSink } from './events.js';
@@ -167,20 +168,21 @@ export function ctLine(ct: CtView): string {
   return `ctinfo:${ctinfoName(ct.ctinfo)} L3:${l3Text(ct.orig.src)},L4:${protoName(ct.orig.proto)}:[${ct.orig.proto}] dir:0,${tupleText(ct.orig)} dir:1,${tupleText(ct.reply)}${state}`;
 }
 
-/** Entry ids whose conntrack lines are kept: a power of two, more than the flows a trace has going at once. */
-const CT_LINE_SLOTS = 1 << 14;
+/** Conntrack lines kept: a power of two, more than twice the flows a trace has going at once. */
+const CT_LINE_SLOTS = 1 << 15;
 
 /**
- * The conntrack line last made for each entry, by its id (direct-mapped: an entry replaces the
- * one in its slot): a flow's packets show one line again and again (its tuples, ctinfo and state
- * change a few times in its life), where making it formats ten numbers.
+ * The conntrack line last made for each entry and direction, by its id (direct-mapped: an entry
+ * replaces the one in its slot): a flow's packets one way show one line again and again (its
+ * tuples and state change a few times in its life; its ctinfo with the direction), where making
+ * it formats ten numbers.
  */
 export class CtLines {
   private readonly views: (CtView | undefined)[] = new Array<CtView | undefined>(CT_LINE_SLOTS).fill(undefined);
   private readonly texts: string[] = new Array<string>(CT_LINE_SLOTS).fill('');
 
   of(ct: CtView): string {
-    const slot = ct.id & (CT_LINE_SLOTS - 1);
+    const slot = ((ct.id << 1) | ctinfoDir(ct.ctinfo)) & (CT_LINE_SLOTS - 1);
     const kept = this.views[slot];
     if (kept !== undefined && sameCtLine(kept, ct)) return this.texts[slot]!;
     const text = flatText(ctLine(ct));
