@@ -9,14 +9,14 @@ import { CtLines, ctLine } from '../../src/trace/kernel-style.js';
 import { flatText } from '../../src/trace/flat-text.js';
 import type { CtView, TupleView } from '../../src/trace/events.js';
 
-// few values of each field, so that views repeat, differ in one field, or share a slot (1 << 14 or 1 << 15 apart)
+// few values of each field, so that views repeat, differ in one field, or share a slot (ids 1 << 12 or 1 << 13 apart)
 const tuples: TupleView[] = [
   { src: 0x0a000001, srcU: 41000, dst: 0x08080808, dstU: 443, proto: 6 },
   { src: 0x08080808, srcU: 443, dst: 0xcb007101, dstU: 41000, proto: 6 },
   { src: 0x0a000001, srcU: 7, dst: 0x08080808, dstU: 0x0800, proto: 1 },
 ];
 const view: fc.Arbitrary<CtView> = fc.record({
-  id: fc.constantFrom(1, 2, 1 + (1 << 14), 1 + (1 << 15)),
+  id: fc.constantFrom(1, 2, 1 + (1 << 12), 1 + (1 << 13)),
   ctinfo: fc.constantFrom(0, 3),
   orig: fc.constantFrom(...tuples),
   reply: fc.constantFrom(...tuples),
