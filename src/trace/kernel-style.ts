@@ -6,7 +6,6 @@
  * monitor tool prints it, with the op's notes.
  */
 import { HOOK_KERNEL_NAME, Verdict, VERDICT_KERNEL_NAME } from '../netfilter/constants.js';
-import { ctinfoDir } from '../netfilter/conntrack/conn.js';
 import { formatInetAddr } from '../packet/inet-addr.js';
 import { isIpv6 } from '../packet/ipv6-addr.js';
 import type { BridgeStep, CtView, TraceEvent, TraceSink } from './events.js';
@@ -25,7 +24,6 @@ type HookEvent = Extract<TraceEvent, { kind: 'hook' }>;
 /** The kernel style's sink: each event's lines straight to `out`, in order. */
 export class KernelStyle implements TraceSink {
   private readonly nfCore: NfCoreTexts;
-  private readonly ctLines = new CtLines();
 
   constructor(
     private readonly out: LineSink,
@@ -75,7 +73,7 @@ export class KernelStyle implements TraceSink {
     out.line(ts + nfCore.head + skbAddress(e.skb) + nfCore.tail);
     for (let i = 0; i < e.nftTrace.length; i++) for (const line of traceToolLines(e.nftTrace[i]!, this.counters)) out.line(ts + c.dim(`  ${line}`));
     for (let i = 0; i < e.notes.length; i++) out.line(ts + c.dim(`  ${e.notes[i]}`));
-    if (e.ct && (nfCore.conntrackOp || ctChanged(e.ctBefore, e.ct))) out.line(ts + c.ct(this.ctLines.of(e.ct)));
+    if (e.ct && (nfCore.conntrackOp || ctChanged(e.ctBefore, e.ct))) out.line(ts + c.ct(ctLine(e.ct)));
     if (!samePacket(e.before, e.after)) out.line(ts + c.changed(packetLine(e.after)));
   }
 }
@@ -166,35 +164,6 @@ const BRNF_HOOK = { br_nf_pre_routing: 'PRE_ROUTING', br_nf_forward_ip: 'FORWARD
 export function ctLine(ct: CtView): string {
   const state = ct.tcpState === null ? '' : ` state:${ct.tcpState}`;
   return `ctinfo:${ctinfoName(ct.ctinfo)} L3:${l3Text(ct.orig.src)},L4:${protoName(ct.orig.proto)}:[${ct.orig.proto}] dir:0,${tupleText(ct.orig)} dir:1,${tupleText(ct.reply)}${state}`;
-}
-
-/** Conntrack lines kept: a power of two, over twice the flows whose packets interleave (8,192: 0.7% more made than 32,768 on the bench capture). */
-const CT_LINE_SLOTS = 1 << 13;
-
-/**
- * The conntrack line last made for each entry and direction, by its id (direct-mapped: an entry
- * replaces the one in its slot): a flow's packets one way show one line again and again (its
- * tuples and state change a few times in its life; its ctinfo with the direction), where making
- * it formats ten numbers.
- */
-export class CtLines {
-  private readonly views: (CtView | undefined)[] = new Array<CtView | undefined>(CT_LINE_SLOTS).fill(undefined);
-  private readonly texts: string[] = new Array<string>(CT_LINE_SLOTS).fill('');
-
-  of(ct: CtView): string {
-    const slot = ((ct.id << 1) | ctinfoDir(ct.ctinfo)) & (CT_LINE_SLOTS - 1);
-    const kept = this.views[slot];
-    if (kept !== undefined && sameCtLine(kept, ct)) return this.texts[slot]!;
-    const text = flatText(ctLine(ct));
-    this.views[slot] = ct;
-    this.texts[slot] = text;
-    return text;
-  }
-}
-
-/** Whether two views have one conntrack line: all that ctLine prints of them is equal (not the id). */
-function sameCtLine(a: CtView, b: CtView): boolean {
-  return a.ctinfo === b.ctinfo && a.tcpState === b.tcpState && sameTuple(a.orig, b.orig) && sameTuple(a.reply, b.reply);
 }
 
 function ctChanged(a: CtView | null, b: CtView): boolean {
