@@ -6,7 +6,6 @@ import { formatInetAddr } from '../packet/inet-addr.js';
 import { isIpv6 } from '../packet/ipv6-addr.js';
 import { ICMPV6 } from '../packet/ipv6.js';
 import type { PacketView, TupleView } from './events.js';
-import { flatText } from './flat-text.js';
 import { TextCache } from './text-cache.js';
 
 /**
@@ -14,7 +13,7 @@ import { TextCache } from './text-cache.js';
  * the trace has several hosts (`host` null otherwise). A packet's many lines share one.
  */
 export function dmesgPrefix(ns: number, host: string | null): string {
-  if (ns !== lastPrefix.ns || host !== lastPrefix.host) lastPrefix = { ns, host, text: flatText(formatDmesgTime(ns) + (host === null ? ' ' : ` ${host}: `)) };
+  if (ns !== lastPrefix.ns || host !== lastPrefix.host) lastPrefix = { ns, host, text: formatDmesgTime(ns) + (host === null ? ' ' : ` ${host}: `) };
   return lastPrefix.text;
 }
 let lastPrefix: { ns: number; host: string | null; text: string } = { ns: -1, host: null, text: '' };
@@ -114,7 +113,7 @@ export function ctinfoName(ctinfo: CtInfo): string {
 
 /** A stable fake skb address per packet, shaped like the kernel's. */
 export function skbAddress(id: number): string {
-  if (id !== lastSkb.id) lastSkb = { id, text: flatText(`ffff8880${(0x04d00000 + id * 0x100).toString(16).padStart(8, '0')}`) };
+  if (id !== lastSkb.id) lastSkb = { id, text: `ffff8880${(0x04d00000 + id * 0x100).toString(16).padStart(8, '0')}` };
   return lastSkb.text;
 }
 /** A packet's lines come together: its address is made once for all of them. */
