@@ -7,7 +7,7 @@
 import { Hook, Verdict } from './constants.js';
 import type { NetDevice } from '../host/device.js';
 import type { Skb } from './skb.js';
-import { ctAsViewed, packetAsViewed, viewCt, viewPacket, type NatBinding, type RuleRef, type TraceSink } from '../trace/events.js';
+import { ctAsViewed, packetAsViewed, viewCt, viewPacket, type CtView, type NatBinding, type RuleRef, type TraceSink } from '../trace/events.js';
 import type { NfLogEntry } from './log/nf-log.js';
 import type { NftTraceEvent } from './rules/nft-trace.js';
 
@@ -60,6 +60,12 @@ export class HookTable<S extends Skb, O extends HookOp> {
    * map); two pairs that share a slot only make a new state when they take turns.
    */
   private readonly states: (HookState | undefined)[] = Array.from({ length: STATE_SLOTS }, () => undefined);
+  /**
+   * The entry's view the last traced run ended with: a packet's next hook mostly finds its entry
+   * as the last one left it, and the events share that view (they are read-only) instead of a
+   * new one per hook.
+   */
+  private lastCt: CtView | null = null;
 
   constructor(private readonly runOp: HookOpRunner<S, O>) {}
 
@@ -105,17 +111,23 @@ export class HookTable<S extends Skb, O extends HookOp> {
   /**
    * run() with every op as a trace event. An op's "after" views are new objects only when the
    * op changed the packet or its entry; otherwise the events share them (they are read-only).
+   * Most ops record nothing for the trace: their OpTrace and state serve the next op, and their
+   * events have the one empty list; an op that recorded something hands its lists to its event.
    */
   private runTraced(hook: Hook, skb: S, inDev: NetDevice | null, outDev: NetDevice | null, host: string, sink: TraceSink): Verdict {
     let pkt = viewPacket(skb.pkt);
-    let ct = viewCt(skb.ct, skb.ctinfo);
+    let ct = ctAsViewed(skb.ct, skb.ctinfo, this.lastCt) ? this.lastCt : viewCt(skb.ct, skb.ctinfo);
+    let state = tracedState(hook, inDev, outDev);
     for (const op of this.ops[hook]!) {
-      const trace: OpTrace = { notes: [], logs: [], nftTrace: [], nat: null, rule: null };
+      const trace = state.trace!;
+      trace.nat = null;
+      trace.rule = null;
       const before = pkt;
       const ctBefore = ct;
-      const verdict = this.runOp(op, skb, { hook, in: inDev, out: outDev, trace, notes: trace.notes });
+      const verdict = this.runOp(op, skb, state);
       if (!packetAsViewed(skb.pkt, pkt)) pkt = viewPacket(skb.pkt);
       if (!ctAsViewed(skb.ct, skb.ctinfo, ct)) ct = viewCt(skb.ct, skb.ctinfo);
+      const recorded = trace.notes.length + trace.logs.length + trace.nftTrace.length > 0;
       sink.emit({
         kind: 'hook',
         time: skb.time,
@@ -131,16 +143,27 @@ export class HookTable<S extends Skb, O extends HookOp> {
         after: pkt,
         nat: trace.nat,
         rule: trace.rule,
-        notes: trace.notes,
-        logs: trace.logs,
-        nftTrace: trace.nftTrace,
+        notes: recorded ? trace.notes : NONE,
+        logs: recorded ? trace.logs : NONE,
+        nftTrace: recorded ? trace.nftTrace : NONE,
         drop: verdict === Verdict.Drop ? skb.drop : null,
       });
+      this.lastCt = ct;
       if (verdict !== Verdict.Accept) {
         skb.verdictOp = op.name;
         return verdict;
       }
+      if (recorded) state = tracedState(hook, inDev, outDev);
     }
     return Verdict.Accept;
   }
+}
+
+/** The lists of an event whose op recorded nothing: one, shared (events are read-only). */
+const NONE: readonly never[] = Object.freeze([]);
+
+/** A traced op's state, with empty lists for what it records. */
+function tracedState(hook: Hook, inDev: NetDevice | null, outDev: NetDevice | null): HookState {
+  const trace: OpTrace = { notes: [], logs: [], nftTrace: [], nat: null, rule: null };
+  return { hook, in: inDev, out: outDev, trace, notes: trace.notes };
 }

@@ -6,6 +6,7 @@ import { formatInetAddr } from '../packet/inet-addr.js';
 import { isIpv6 } from '../packet/ipv6-addr.js';
 import { ICMPV6 } from '../packet/ipv6.js';
 import type { PacketView, TupleView } from './events.js';
+import { TextCache } from './text-cache.js';
 
 /**
  * What starts each line: dmesg's "[%5lu.%06lu] " from a time in nanoseconds, then "HOST: " when
@@ -30,17 +31,29 @@ function formatDmesgTime(ns: number): string {
  * 58 icmp type 128 echo-id 7 hoplimit 64" (`protocol` the upper layer ipv6_skip_exthdr found).
  */
 export function packetLine(p: PacketView): string {
-  const addrs = `${formatInetAddr(p.saddr)} -> ${formatInetAddr(p.daddr)} protocol ${p.proto}`;
+  const addrs = packetHeads.of(p.saddr, p.daddr, p.proto, packetHead);
   if (isIpv6(p.saddr)) return `${addrs}${l4Text(p)}${fragText(p)} hoplimit ${p.ttl}`;
   return `${addrs} id ${p.ipId}${l4Text(p)}${fragText(p)} ttl ${p.ttl}`;
+}
+
+/** A packet line's addresses and protocol, the same on all a flow's packets one way (TextCache). */
+const packetHeads = new TextCache(12);
+function packetHead(saddr: number, daddr: number, proto: number): string {
+  return `${formatInetAddr(saddr)} -> ${formatInetAddr(daddr)} protocol ${proto}`;
 }
 
 /** Ports or ICMP fields; none for a fragment after the first, which has no L4 header. */
 function l4Text(p: PacketView): string {
   if (p.fragOffset !== 0) return '';
-  if (p.proto === IPPROTO.TCP || p.proto === IPPROTO.UDP) return ` sport ${p.sport} dport ${p.dport}`;
+  if (p.proto === IPPROTO.TCP || p.proto === IPPROTO.UDP) return portTexts.of(p.sport, p.dport, 0, portsText);
   if (p.proto === IPPROTO.ICMP) return icmpText(p, icmpIsQuery(p.icmpType));
   return p.proto === IPPROTO.ICMPV6 ? icmpText(p, p.icmpType === ICMPV6.ECHO_REQUEST || p.icmpType === ICMPV6.ECHO_REPLY) : '';
+}
+
+/** A TCP or UDP packet line's ports, kept as its head is. */
+const portTexts = new TextCache(12);
+function portsText(sport: number, dport: number): string {
+  return ` sport ${sport} dport ${dport}`;
 }
 
 /** A fragment: its offset and length, MF as tcpdump writes it ("+"). */

@@ -17,6 +17,7 @@ import { nfLogLine } from '../netfilter/log/nf-log-syslog.js';
 import { traceToolLines } from './trace-tools.js';
 import type { TraceCounters } from './nft-rule-listing.js';
 import type { LineSink } from './sinks.js';
+import { flatText } from './flat-text.js';
 
 type HookEvent = Extract<TraceEvent, { kind: 'hook' }>;
 
@@ -121,8 +122,8 @@ class NfCoreTexts {
       priority: e.priority,
       verdict: e.verdict,
       ipv6: isIpv6(e.before.saddr),
-      head: `NF-CORE: pf = ${pf}, hook = ${HOOK_KERNEL_NAME[e.hook]}, elem->pri = ${e.priority} verdict = ${e.verdict === Verdict.Accept ? verdict : c.bad(verdict)} skb `,
-      tail: c.dim(` (${e.op})`),
+      head: flatText(`NF-CORE: pf = ${pf}, hook = ${HOOK_KERNEL_NAME[e.hook]}, elem->pri = ${e.priority} verdict = ${e.verdict === Verdict.Accept ? verdict : c.bad(verdict)} skb `),
+      tail: flatText(c.dim(` (${e.op})`)),
       conntrackOp: e.op.includes('conntrack_in') || e.op.includes('conntrack_local'),
     };
   }
