@@ -3,7 +3,7 @@
  * numbers (not their names, so `x.pcap.gz` and a gzip'd file named `x.pcap` alike) and refused
  * by name, with the command that unpacks them. (bzip2's magic, "BZh", is text, so it is not guessed.)
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { InputError } from './errors.js';
 
 const FORMATS: readonly { readonly name: string; readonly magic: readonly number[]; readonly unpack: string }[] = [
@@ -22,8 +22,13 @@ export function refuseCompressed(file: string, head: Uint8Array): void {
   if (f) throw new InputError({ file }, `${f.name}-compressed; natsim reads files uncompressed: unpack it first (${f.unpack} ${file}) and give the unpacked file`);
 }
 
-/** refuseCompressed on a file's first bytes, read here (a capture, before its reader opens it). */
+/**
+ * refuseCompressed on a file's first bytes, read here (a capture, before its reader opens it).
+ * Only a regular file: a pipe's bytes, once read, are gone for the reader that comes next
+ * (readTextInput judges a text's head as it reads it).
+ */
 export function refuseCompressedFile(file: string): void {
+  if (statSync(file, { throwIfNoEntry: false })?.isFile() !== true) return;
   let fd: number;
   try {
     fd = openSync(file, 'r');

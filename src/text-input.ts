@@ -30,16 +30,23 @@ export function readTextInput(file: string): string {
   try {
     const chunks: Buffer[] = [];
     let total = 0;
+    // a pipe's read may give a few bytes at a time: the head is judged once it is long enough
+    let headJudged = false;
     for (;;) {
       const chunk = Buffer.allocUnsafe(CHUNK);
       const n = readChunk(fd, chunk, file);
       if (n === 0) break;
-      if (total === 0) refuseBinary(file, chunk.subarray(0, n));
       total += n;
       if (total > LIMIT) throw new InputError({ file }, `larger than ${TEXT_INPUT_LIMIT_MB} MB (natsim reads text inputs up to that size)`);
       chunks.push(chunk.subarray(0, n));
+      if (!headJudged && total >= BINARY_HEAD_BYTES) {
+        refuseBinary(file, Buffer.concat(chunks, total));
+        headJudged = true;
+      }
     }
-    const text = Buffer.concat(chunks, total).toString('utf8');
+    const whole = Buffer.concat(chunks, total);
+    if (!headJudged) refuseBinary(file, whole);
+    const text = whole.toString('utf8');
     rememberText(file, text);
     return text;
   } finally {
@@ -59,6 +66,9 @@ function refuseBinary(file: string, head: Uint8Array): void {
   if (format === 'pcapng' && !hasPcapngByteOrderMagic(head)) return;
   if (format !== undefined) throw new InputError({ file }, `a ${format} capture, not a text: natsim reads a capture from a file named .pcap, .pcapng or .cap (not from a pipe: it reads a capture more than once)`);
 }
+
+/** The bytes refuseBinary needs to tell a compressed file or a capture (pcapng's byte-order magic ends at 12). */
+const BINARY_HEAD_BYTES = 12;
 
 /** A section header block's byte-order magic, 0x1a2b3c4d in either order, after its type and length. */
 function hasPcapngByteOrderMagic(head: Uint8Array): boolean {

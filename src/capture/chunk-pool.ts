@@ -12,7 +12,7 @@
  */
 export const CHUNK_BYTES = 4 << 20;
 
-/** A part of the file in memory, and how many holders still read it. */
+/** A part of the file in memory, and where in the file it was read from. */
 export class Chunk {
   /** The file position of bytes[0] (the reader sets it as it fills the chunk). */
   position = 0;

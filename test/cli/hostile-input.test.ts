@@ -4,12 +4,12 @@
  * YAML nested past the reader, impossible CPU counts, compressed captures, times past the clock,
  * times that go backwards, columns after characters outside the BMP.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { natsim, tempDir, type CliRun } from './helpers.js';
+import { natsim, spawnNatsim, tempDir, type CliRun } from './helpers.js';
 
 const CASE = 'fixtures/kernel/icmp-masq';
 
@@ -113,6 +113,30 @@ describe('odd captures', () => {
     const fifo = join(dir, 'live.pcap');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     expectOneLineError(await natsim('trace', fifo, '--node', dir), `${fifo}: a pipe: natsim reads a capture from a file`, 'tcpdump -w');
+  });
+
+  it('a pipe named otherwise is read once, as a text: a capture in it is refused by name, a scenario in it runs', () => {
+    // spawned, with a time limit: a read that waits for ever must fail the test, not hang it
+    const throughPipe = (file: string, command: string): { fifo: string; run: ReturnType<typeof spawnSync> } => {
+      const fifo = join(tempDir(), 'dump');
+      expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      // its first 4 bytes alone, as a pipe may give them: too few to tell pcapng from a text
+      const writer = spawn('sh', ['-c', '{ head -c 4 "$0"; sleep 0.2; tail -c +5 "$0"; } > "$1"', file, fifo], { stdio: 'ignore' });
+      try {
+        return { fifo, run: spawnSync(process.execPath, ['bin/natsim.js', command, fifo], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } }) };
+      } finally {
+        writer.kill();
+      }
+    };
+    for (const [file, format] of [[`${CASE}/capture.pcap`, 'pcap'], ['fixtures/kernel/pcapng-capture/capture.pcapng', 'pcapng']] as const) {
+      const capture = throughPipe(file, 'stats').run;
+      expect([capture.status, capture.stderr]).toEqual([2, expect.stringContaining(`: a ${format} capture, not a text`)]);
+    }
+    const seed = 'fixtures/seeds/icmp-masquerade.yaml';
+    const { fifo, run } = throughPipe(seed, 'trace');
+    expect([run.status, run.stderr]).toEqual([0, '']);
+    // the trace names the file its rules came from: the pipe
+    expect(String(run.stdout).replaceAll(fifo, seed)).toBe(spawnNatsim('trace', seed).stdout);
   });
 
   it('a gzip-compressed capture is refused by name, whatever it is called', async () => {
