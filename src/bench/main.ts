@@ -82,9 +82,18 @@ async function runCases(dir: string): Promise<CaseResult[]> {
   if (wants('j')) await againstStats('(j) natsim explain > /dev/null', natsim('explain', main.pcap));
   if (wants('k')) await againstStats(`(k) natsim diff --sysctl ${DIFF_CHANGE} > /dev/null`, natsim('diff', '--sysctl', DIFF_CHANGE, main.pcap));
 
-  if (wants('c')) {
+  // issue 22: trace at no more CPU time than tcpdump, each run beside one of tcpdump's
+  const traceCmd: Command = { ...natsim('trace', main.pcap), discardStdout: true };
+  const tcpdumpCmd: Command | null = hasCommand('tcpdump') ? { cmd: 'tcpdump', args: ['-r', main.pcap, '-nn'], discardStdout: true } : null;
+  const traceBesideTcpdump = wants('c') && wants('d') && tcpdumpCmd !== null;
+  if (traceBesideTcpdump) {
+    log('(c) natsim trace > /dev/null, each run beside (d) tcpdump -r -nn > /dev/null');
+    const m = await runPaired(tcpdumpCmd, traceCmd, runs);
+    add('(c) natsim trace > /dev/null', main.packets, m.case, m.cpuRatio === null ? 'CPU not measured' : `CPU ${m.cpuRatio.toFixed(2)}× tcpdump's (user+sys, median of ${runs} side-by-side pairs; target ≤ 1)`);
+    add('(d) tcpdump -r FILE -nn > /dev/null', main.packets, m.base);
+  } else if (wants('c')) {
     log('(c) natsim trace > /dev/null');
-    add('(c) natsim trace > /dev/null', main.packets, await runMedian({ ...natsim('trace', main.pcap), discardStdout: true }, runs));
+    add('(c) natsim trace > /dev/null', main.packets, await runMedian(traceCmd, runs));
   }
 
   if (wants('l')) {
@@ -94,23 +103,25 @@ async function runCases(dir: string): Promise<CaseResult[]> {
     add('(l) natsim report -o page.html', main.packets, report, `page ${(statSync(page).size / 2 ** 20).toFixed(1)} MB (natsim report's limit: 20 MB)`);
   }
 
-  if (wants('d') && hasCommand('tcpdump')) {
+  if (wants('d') && tcpdumpCmd !== null && !traceBesideTcpdump) {
     log('(d) tcpdump -r -nn > /dev/null');
-    add('(d) tcpdump -r FILE -nn > /dev/null', main.packets, await runMedian({ cmd: 'tcpdump', args: ['-r', main.pcap, '-nn'], discardStdout: true }, runs));
-  } else if (wants('d')) {
+    add('(d) tcpdump -r FILE -nn > /dev/null', main.packets, await runMedian(tcpdumpCmd, runs));
+  } else if (wants('d') && tcpdumpCmd === null) {
     log('(d) skipped: no tcpdump');
   }
   if (wants('e') || wants('m')) results.push(...(await rulesetCases(dir, main, stats!, floorRate!)));
-  rmSync(main.pcap);
 
   // issue 18: the same flows over IPv6, and half of them (by remote host), through one inet masquerade
   for (const family of wants('n') ? (['ipv6', 'mixed'] as const) : []) {
     const w = generate(dir, `workload-${family}.pcap`, options.packets, family);
-    log(`(n) natsim stats, ${family} workload`);
-    const m = await runMedian(natsim('stats', '--plain', w.pcap), runs);
-    add(`(n) natsim stats --plain, ${family} workload`, w.packets, m, `${(m.seconds / stats!.seconds).toFixed(2)}× (b); ${counters(m)}`);
+    // issue 22: within 1.2× of IPv4's CPU time, each run beside a run of (b) (the workloads have the same packets)
+    log(`(n) natsim stats, ${family} workload, each run beside a run of (b)`);
+    const m = await runPaired(statsCmd, natsim('stats', '--plain', w.pcap), runs);
+    const cpu = m.cpuRatio === null ? 'CPU not measured' : `CPU ${m.cpuRatio.toFixed(2)}× (b) (user+sys, median of ${runs} side-by-side pairs; target ≤ 1.2×)`;
+    add(`(n) natsim stats --plain, ${family} workload`, w.packets, m.case, `${cpu}; ${counters(m.case)}`);
     rmSync(w.pcap);
   }
+  rmSync(main.pcap);
 
   if (options.largePackets > 0 && wants('f')) {
     const large = generate(dir, 'large.pcap', options.largePackets);
