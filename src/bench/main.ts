@@ -58,7 +58,11 @@ async function runCases(dir: string): Promise<CaseResult[]> {
   const main = generate(dir, 'workload.pcap', options.packets);
 
   // the floor and stats are what other cases compare with: run when any case that needs them is
-  const floor = wants('a') || wants('e') || wants('m') || (wants('f') && options.largePackets > 0) ? await floorCase(main) : null;
+  const floorCmd: Command = { cmd: NODE, args: [PARSE_FLOOR, main.pcap], node: true };
+  const statsCmd = natsim('stats', '--plain', main.pcap);
+  const needsFloor = wants('a') || wants('e') || wants('m') || (wants('f') && options.largePackets > 0);
+  const needsStats = wants('b') || wants('e') || wants('m') || wants('n') || wants('f') || wants('o');
+  const { floor, stats, statsCpuToFloor } = await floorAndStats(needsFloor ? floorCmd : null, needsStats ? statsCmd : null);
   const floorRate = floor === null ? null : main.packets / floor.seconds;
   const add = (name: string, packets: number, m: Median, notes = ''): void =>
     void results.push({ name, packets, seconds: m.seconds, cpuSeconds: m.cpuSeconds, rate: packets / m.seconds, ratioToFloor: floorRate === null ? null : floorRate / (packets / m.seconds), peakRssMb: m.rssMb, runs, notes });
@@ -67,9 +71,8 @@ async function runCases(dir: string): Promise<CaseResult[]> {
     results.push(await pcapngCase(dir, main, floor!, floorRate!));
   }
 
-  const statsCmd = natsim('stats', '--plain', main.pcap);
-  const stats = wants('b') || wants('e') || wants('m') || wants('n') || wants('f') || wants('o') ? await statsCase(statsCmd) : null;
-  if (stats !== null) add('(b) natsim stats --plain', main.packets, stats, counters(stats));
+  const againstFloor = statsCpuToFloor === null ? '' : `CPU ${statsCpuToFloor.toFixed(2)}× the floor's (user+sys, median of ${runs} side-by-side pairs; target ≤ 4×); `;
+  if (stats !== null) add('(b) natsim stats --plain', main.packets, stats, `${againstFloor}${counters(stats)}`);
 
   // issue 20: explain and diff at no more than 2.5× a stats run of the same capture, in CPU
   // time (diff's two replays run on two threads: its wall time depends on a free second core)
@@ -147,15 +150,22 @@ async function runCases(dir: string): Promise<CaseResult[]> {
 }
 
 /** Case (b): the replay without a trace, what the other natsim cases are measured against. */
-async function statsCase(statsCmd: Command): Promise<Median> {
-  log('(b) natsim stats');
-  return runMedian(statsCmd, options.runs);
-}
-
-/** Case (a): reading and decoding the capture, nothing more. */
-async function floorCase(main: WorkloadSummary): Promise<Median> {
-  log('(a) parse floor');
-  return runMedian({ cmd: NODE, args: [PARSE_FLOOR, main.pcap], node: true }, options.runs);
+/**
+ * Case (a), reading and decoding the capture and nothing more, and case (b), natsim stats: side
+ * by side when both are wanted, so that stats' CPU time is also had as a ratio to the floor's
+ * within each pair (issue 22's ≤ 4×).
+ */
+async function floorAndStats(floorCmd: Command | null, statsCmd: Command | null): Promise<{ floor: Median | null; stats: Median | null; statsCpuToFloor: number | null }> {
+  if (floorCmd !== null && statsCmd !== null) {
+    log('(a) parse floor and (b) natsim stats, each stats run beside a floor run');
+    const m = await runPaired(floorCmd, statsCmd, options.runs);
+    return { floor: m.base, stats: m.case, statsCpuToFloor: m.cpuRatio };
+  }
+  if (floorCmd !== null) log('(a) parse floor');
+  const floor = floorCmd === null ? null : await runMedian(floorCmd, options.runs);
+  if (statsCmd !== null) log('(b) natsim stats');
+  const stats = statsCmd === null ? null : await runMedian(statsCmd, options.runs);
+  return { floor, stats, statsCpuToFloor: null };
 }
 
 /**
