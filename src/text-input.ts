@@ -72,7 +72,7 @@ const BINARY_HEAD_BYTES = 12;
 
 /** A section header block's byte-order magic, 0x1a2b3c4d in either order, after its type and length. */
 function hasPcapngByteOrderMagic(head: Uint8Array): boolean {
-  if (head.length < 12) return false;
+  if (head.length < BINARY_HEAD_BYTES) return false;
   const bom = Buffer.from(head.buffer, head.byteOffset + 8, 4).readUInt32BE(0);
   return bom === 0x1a2b3c4d || bom === 0x4d3c2b1a;
 }

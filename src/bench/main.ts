@@ -149,9 +149,9 @@ async function runCases(dir: string): Promise<CaseResult[]> {
   return results;
 }
 
-/** Case (b): the replay without a trace, what the other natsim cases are measured against. */
 /**
- * Case (a), reading and decoding the capture and nothing more, and case (b), natsim stats: side
+ * Case (a), reading and decoding the capture and nothing more, and case (b), natsim stats (the
+ * replay without a trace, what the other natsim cases are measured against): side
  * by side when both are wanted, so that stats' CPU time is also had as a ratio to the floor's
  * within each pair (issue 22's ≤ 4×).
  */
