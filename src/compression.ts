@@ -3,8 +3,9 @@
  * numbers (not their names, so `x.pcap.gz` and a gzip'd file named `x.pcap` alike) and refused
  * by name, with the command that unpacks them. (bzip2's magic, "BZh", is text, so it is not guessed.)
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { InputError } from './errors.js';
+import { statInput } from './fs-refusal.js';
 
 const FORMATS: readonly { readonly name: string; readonly magic: readonly number[]; readonly unpack: string }[] = [
   { name: 'gzip', magic: [0x1f, 0x8b], unpack: 'gunzip -k' },
@@ -28,7 +29,7 @@ export function refuseCompressed(file: string, head: Uint8Array): void {
  * (readTextInput judges a text's head as it reads it).
  */
 export function refuseCompressedFile(file: string): void {
-  if (statSync(file, { throwIfNoEntry: false })?.isFile() !== true) return;
+  if (statInput(file)?.isFile() !== true) return;
   let fd: number;
   try {
     fd = openSync(file, 'r');

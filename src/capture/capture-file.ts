@@ -3,8 +3,9 @@
  * operating system's refusals (missing file, permission, a directory) turned into InputErrors
  * naming the file, so a bad path is a one-line message and exit 2 rather than a stack trace.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../errors.js';
+import { readError, statInput } from '../fs-refusal.js';
 
 /** Runs `body` on the open file and closes it, however `body` ends. */
 export function withCaptureFd<T>(path: string, body: (fd: number) => T): T {
@@ -22,7 +23,7 @@ export function withCaptureFd<T>(path: string, body: (fd: number) => T): T {
  * and by position (the replay reads its records again: trailing-reader.ts).
  */
 export function requireCaptureFile(path: string): void {
-  const stat = statSync(path, { throwIfNoEntry: false });
+  const stat = statInput(path);
   if (stat === undefined || stat.isFile() || stat.isDirectory()) return; // the open says what is wrong with those
   if (stat.isFIFO()) throw new InputError({ file: path }, 'a pipe: natsim reads a capture from a file, more than once; save it to one first (tcpdump -w FILE.pcap)');
   throw new InputError({ file: path }, 'not a regular file: natsim reads a capture from a file, more than once');
@@ -59,10 +60,3 @@ export function readFully(path: string, fd: number, into: Uint8Array, at: number
   return got;
 }
 
-/** An I/O failure on `path` as an InputError ("cannot read: ENOENT: no such file or directory"). */
-export function readError(path: string, err: unknown): InputError {
-  const message = err instanceof Error ? err.message : String(err);
-  // Node's fs messages end in ", open '<path>'" or ", read"; the path is already in the place.
-  const fsError = err instanceof Error && (err as NodeJS.ErrnoException).code !== undefined;
-  return new InputError({ file: path }, `cannot read: ${fsError ? message.split(', ')[0] : message}`);
-}

@@ -9,7 +9,7 @@
  * on their devices (with their flags, in the kernel's order: source selection needs both) and
  * the routes in the host's IPv6 FIB, though natsim replays IPv4 packets only; the user is told once.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError, type SourcePlace } from '../errors.js';
 import { devConfName } from '../ipv4/devconf.js';
@@ -21,6 +21,7 @@ import { DEFAULT_KERNEL } from '../kernel/profile.js';
 import { readCpuCount } from './cpu-count.js';
 import { withBridges } from './bridge-links.js';
 import { readTextInput } from '../text-input.js';
+import { statInput } from '../fs-refusal.js';
 
 export * from './snapshot-files.js';
 import { ADDR_FILE, ROUTE_FILE, SYSCTL_FILE, NFT_FILE, IPSET_FILE, IP6TABLES_FILE, IPTABLES_FILE, IPTABLES_LEGACY_FILE, IPVS_FILE, SOCKETS_FILE } from './snapshot-files.js';
@@ -53,7 +54,7 @@ export function isNodeFolder(dir: string): boolean {
 
 /** Loads DIR; the host is named after the folder. Every problem is an InputError naming the file. */
 export function loadNode(dir: string): NodeSnapshot {
-  const stat = statSync(dir, { throwIfNoEntry: false });
+  const stat = statInput(dir);
   if (stat === undefined) throw new InputError({ file: dir }, 'no such node folder');
   if (!stat.isDirectory()) throw new InputError({ file: dir }, 'is a file: a node snapshot is a folder (natsim snapshot DIR writes one)');
   const name = basename(resolve(dir));

@@ -5,7 +5,7 @@
  * times that go backwards, columns after characters outside the BMP.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -137,6 +137,22 @@ describe('odd captures', () => {
     expect([run.status, run.stderr]).toEqual([0, '']);
     // the trace names the file its rules came from: the pipe
     expect(String(run.stdout).replaceAll(fifo, seed)).toBe(spawnNatsim('trace', seed).stdout);
+  });
+
+  it("a path the system refuses to look at (a symlink loop) is named with its reason, read or written, not an internal error", async () => {
+    const dir = tempDir();
+    const loop = (name: string): string => {
+      const [a, b] = [join(dir, name), join(dir, `${name}.other`)];
+      symlinkSync(b, a);
+      symlinkSync(a, b);
+      return a;
+    };
+    for (const input of [loop('scenario.yaml'), loop('capture.pcap')]) {
+      expectOneLineError(await natsim('trace', input), `${input}: cannot read: ELOOP`);
+    }
+    const out = loop('out.pcap');
+    expectOneLineError(await natsim('trace', 'fixtures/seeds/icmp-masquerade.yaml', '--write-pcap', out), `${out}: cannot write: ELOOP`);
+    expectOneLineError(await natsim('trace', `${CASE}/capture.pcap`, '--node', loop('node')), ': cannot read: ELOOP');
   });
 
   it('a gzip-compressed capture is refused by name, whatever it is called', async () => {
