@@ -8,6 +8,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
+import { statInput } from '../fs-refusal.js';
 import { LineCollector } from '../trace/output.js';
 import { makePalette } from '../trace/palette.js';
 import { makeSink } from '../trace/sinks.js';
@@ -35,7 +36,7 @@ export interface GoldenCase {
 export function findGoldenCases(paths: readonly string[]): GoldenCase[] {
   const cases: GoldenCase[] = [];
   for (const p of paths) {
-    if (!existsSync(p)) throw new InputError({ file: p }, 'no such file or directory');
+    if (statInput(p) === undefined) throw new InputError({ file: p }, 'no such file or directory');
     for (const golden of walk(p)) cases.push(goldenCase(golden));
   }
   return cases.sort((a, b) => a.golden.localeCompare(b.golden));

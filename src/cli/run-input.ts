@@ -63,6 +63,7 @@ export async function runInput(input: string, options: RunOptions, sinkFor: (mul
   refuseCompressedFile(input);
   if (options.node !== undefined && options.scenario !== undefined) throw new UsageError('give --node or --scenario, not both: each describes the host the capture was taken on');
   if (options.node !== undefined && !isCapture(input)) throw new UsageError(`--node describes the host of a capture (.pcap, .pcapng); ${input} is a scenario, which has its hosts`);
+  if (options.scenario !== undefined && !isCapture(input)) throw new UsageError(`--scenario describes the host of a capture (.pcap, .pcapng); ${input} is a scenario, which has its hosts`);
   const origin = options.origin ?? new ClockOrigin();
   const out = options.writePcap ? openCaptureOut(options.writePcap, origin) : null;
   try {

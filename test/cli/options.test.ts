@@ -39,6 +39,12 @@ describe('--node DIR', () => {
     expect(scenario.code).toBe(2);
   });
 
+  it('--scenario with a scenario input is refused as --node is, not ignored', async () => {
+    const run = await natsim('trace', 'fixtures/seeds/icmp-masquerade.yaml', '--scenario', 'fixtures/seeds/icmp-masquerade.yaml');
+    expect([run.code, run.stdout]).toEqual([2, '']);
+    expect(run.stderr).toMatch(/^natsim: --scenario describes the host of a capture .*is a scenario, which has its hosts\n$/);
+  });
+
   it('a file given as the node folder says so', async () => {
     const run = await natsim('conntrack', CAPTURE, '--node', CAPTURE);
     expect(run.stderr).toBe(`natsim: ${CAPTURE}: is a file: a node snapshot is a folder (natsim snapshot DIR writes one)\n`);
