@@ -17,6 +17,8 @@ const FROM_CAPTURE: Readonly<Record<string, { readonly n: number; readonly why: 
   'output-dnat-local': { n: 13, why: "the node's own connections (curl and its TCP)" },
   'redirect-local-listener': { n: 4, why: "the local proxy's side of the redirected connection" },
   'dnat66-port-forward': { n: 1, why: "rt's TCP stack resets a SYN to a port nothing listens on (tcp_v6_send_reset; no socket layer in a replay)" },
+  'conntrack-flush-midstream': { n: 1, why: "rt's TCP stack resets w's segment to 192.168.206.250:43200, which no entry maps back after the flush (tcp_v4_send_reset)" },
+  'conntrack-flush-midstream-strict': { n: 2, why: "rt's TCP stack resets w's segments to its own address, which no entry maps back (tcp_v4_send_reset)" },
   'ip6-redirect': { n: 1, why: "rt's TCP stack resets the SYN REDIRECT sent to its port 8080, where nothing listens (tcp_v6_send_reset)" },
 };
 

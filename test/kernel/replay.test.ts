@@ -210,3 +210,46 @@ describe('kernel recording rp-filter-per-device', () => {
     expect(r.host.nf.mib.get('TcpExtIPReversePathFilter')).toBe(kernel);
   });
 });
+
+describe('kernel recording conntrack-flush-midstream (nf_conntrack_tcp_loose=1)', () => {
+  it('picks the client-first connection up and keeps its port; rt resets the server-first one, as the kernel did', async () => {
+    const r = await replay('conntrack-flush-midstream');
+    const pairs = pairUp(r.packets!.sent, r.packets!.recorded);
+    expect(pairs).toHaveLength(9);
+    pairs.forEach((p, i) => expectSameBytes(p, i));
+    const line = (p: (typeof pairs)[number]['natsim']) => `${formatIpv4(p.saddr)}:${p.sport} > ${formatIpv4(p.daddr)}:${p.dport} ${p.tcpFlags}`;
+    // connection A: MASQUERADE of the picked-up entry keeps 43100; B: rt's own RST (tcp_v4_send_reset), then the client's "b3" out and w's RST back
+    expect(pairs.filter((p) => p.ifindex === 3).map((p) => line(p.natsim))).toEqual([
+      '192.168.206.250:43100 > 192.168.206.1:80 24',
+      '192.168.206.250:43100 > 192.168.206.1:80 16',
+      '192.168.206.250:43200 > 192.168.206.1:81 4',
+      '192.168.206.250:43200 > 192.168.206.1:81 24',
+      '192.168.206.250:43100 > 192.168.206.1:80 17',
+      '192.168.206.250:43100 > 192.168.206.1:80 16',
+    ]);
+    expect(r.host.nf.stats.total()).toMatchObject({ invalid: 0, insert_failed: 0, drop: 0 });
+  });
+
+  it('kills an entry whose only reply is a RST (nf_conntrack_tcp_packet), so the client\'s next segment finds port 43200 free', async () => {
+    const r = await replay('conntrack-flush-midstream');
+    const entries = [...r.host.nf.table.connections()];
+    // only A is left, TIME_WAIT; both of B's entries were killed by the RST that was their only reply
+    expect(entries.map((c) => c.tuple(Dir.Original).srcU)).toEqual([43100]);
+  });
+});
+
+describe('kernel recording conntrack-flush-midstream-strict (nf_conntrack_tcp_loose=0)', () => {
+  it('forwards nothing: every mid-stream segment is INVALID and ct state invalid drop drops it; rt resets what reaches its own address', async () => {
+    const r = await replay('conntrack-flush-midstream-strict');
+    const pairs = pairUp(r.packets!.sent, r.packets!.recorded);
+    expect(pairs.map((p) => [formatIpv4(p.natsim.saddr), p.natsim.sport, p.natsim.tcpFlags, p.ifindex])).toEqual([
+      ['192.168.206.250', 43200, 4, 3],
+      ['192.168.206.250', 43100, 4, 3],
+    ]);
+    pairs.forEach((p, i) => expectSameBytes(p, i));
+    expect(r.packets!.sent.every((p) => p.fromCapture)).toBe(true);
+    expect(kernelCounters('conntrack-flush-midstream-strict').invalid).toBe(17);
+    expect(r.host.nf.stats.total()).toMatchObject({ invalid: 17, insert: 0, drop: 0 });
+    expect([...r.host.nf.table.connections()]).toEqual([]);
+  });
+});

@@ -112,6 +112,8 @@ const EXPECTED: Record<string, { interfaces?: typeof ROUTER | ((macs: Map<string
   'tcp-rto': { ruleset: 'nft-ruleset.txt' },
   'tcp-rto-giveup': { ruleset: 'nft-ruleset.txt' },
   'filter-only-router': { ruleset: 'nft-ruleset.txt' },
+  'conntrack-flush-midstream': { ruleset: 'nft-ruleset.txt' },
+  'conntrack-flush-midstream-strict': { ruleset: 'nft-ruleset.txt' },
   'nft-fib-present': { ruleset: 'nft-ruleset.txt' },
   'kube-proxy-numgen-vmap': { interfaces: [...ROUTER, { name: 'eth2', index: 4, addrs: ['10.0.1.254/24'] }], ruleset: 'nft-ruleset.txt' },
   'nft-dnat-numgen-map': { interfaces: [...ROUTER, { name: 'eth2', index: 4, addrs: ['10.0.1.254/24'] }], ruleset: 'nft-ruleset.txt' },

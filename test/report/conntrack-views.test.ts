@@ -16,8 +16,9 @@ function kernelLines(file: string): string[] {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
 }
 
-// ip6-redirect: nf_nat_redirect_ipv6's choice (eth1's first usable address) in the reply tuple
-describe.each(['tcp-lifecycle', 'tcp-fin-delack', 'icmp-error-related', 'snat-timewait-reuse', 'ip6-redirect'])('conntrack -E during %s', (name) => {
+// ip6-redirect: nf_nat_redirect_ipv6's choice (eth1's first usable address) in the reply tuple;
+// conntrack-flush-midstream: entries picked up mid-stream, and two killed by a RST that was their only reply
+describe.each(['tcp-lifecycle', 'tcp-fin-delack', 'icmp-error-related', 'snat-timewait-reuse', 'ip6-redirect', 'conntrack-flush-midstream'])('conntrack -E during %s', (name) => {
   it('shows the kernel’s events: states, timeouts and flags in order', async () => {
     const events: string[] = [];
     const origin = new ClockOrigin();

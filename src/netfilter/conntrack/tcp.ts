@@ -503,7 +503,11 @@ function tcpNew(net: NetfilterNet, ct: Conn, pkt: L3Packet, notes: string[] | nu
     notes?.push('nf_ct_proto_6: invalid new');
     return false;
   }
-  if (newState !== TcpState.SynSent && net.sysctl.n['net.netfilter.nf_conntrack_tcp_loose'] === 0) return false;
+  if (newState !== TcpState.SynSent && net.sysctl.n['net.netfilter.nf_conntrack_tcp_loose'] === 0) {
+    // the kernel returns false here without a log line; the note says why for trace and explain
+    notes?.push('tcp_new: not a SYN, and nf_conntrack_tcp_loose=0 picks no connection up mid-stream');
+    return false;
+  }
   const tcp = new TcpConn(net.tcpRecords);
   const s = SENDER.point(tcp, Dir.Original);
   s.tdEnd = segmentSeqPlusLen(pkt);
