@@ -5,7 +5,8 @@
  * specific wins (an asymmetric reply, then the neighbour, then an ICMP error, then early_drop,
  * then a reset, then no reply at all).
  */
-import { HOOK_IPTABLES_CHAIN } from '../netfilter/constants.js';
+import { Hook, HOOK_IPTABLES_CHAIN } from '../netfilter/constants.js';
+import { Dir } from '../netfilter/conntrack/tuple.js';
 import { ifaMatch } from '../host/device.js';
 import { formatInetAddr, inetRangeSize } from '../packet/inet-addr.js';
 import { isIpv6 } from '../packet/ipv6-addr.js';
@@ -18,7 +19,7 @@ import { tupleText } from './flow-tuple.js';
 export function classify(f: FailedFlow): Finding {
   const [cause, evidence] = causeAndEvidence(f);
   const nat = f.conn?.nat ? natFact(f.conn.nat, f.conn.masq, f.translated ?? f.flow) : null;
-  return { key: tupleText(f.flow), life: f.life, flow: f.flow, first: f.first, dropped: f.dropped, evidence, cause, nat };
+  return { key: tupleText(f.flow), life: f.life, flow: f.flow, first: f.first, dropped: f.dropped, evidence, cause, nat, midstream: f.conn?.midstream ?? false };
 }
 
 /** What a failed flow's first drop shows, else what its entry showed by its end. */
@@ -81,7 +82,7 @@ function invalidFn(why: string): string {
   if (/flag combination|truncated/.test(why)) return 'tcp_error';
   if (/bound|window/.test(why)) return 'tcp_in_window';
   if (/invalid rst/.test(why)) return 'nf_conntrack_tcp_packet (RST below the peer\'s last ACK)';
-  if (/invalid new/.test(why)) return 'tcp_new';
+  if (/invalid new|^tcp_new:/.test(why)) return 'tcp_new';
   return 'nf_conntrack_tcp_packet';
 }
 
@@ -109,8 +110,14 @@ function fromEnd(conn: ConnFacts, end: ConnEnd, first: Moment): [Cause, Evidence
     return [cause, evidence(i.at, i.hook, `${v6 ? 'nf_conntrack_icmpv6_error' : 'nf_conntrack_icmpv4_error'} (RELATED)`, null, null)];
   }
   if (conn.evicted) return [{ kind: 'early-dropped' }, evidence(conn.evicted, null, 'early_drop', null, 'early_drop')];
-  if (end.reset) return [{ kind: 'reset' }, evidence(end.at, null, 'nf_conntrack_tcp_packet (RST: CLOSE)', null, null)];
+  if (end.reset !== null) return [{ kind: 'reset', from: resetFrom(end.reset, conn.confirmedAt) }, evidence(end.at, null, 'nf_conntrack_tcp_packet (RST: CLOSE)', null, null)];
   return [{ kind: 'timeout', expired: end.expired, state: end.tcpState, timeout: end.timeout }, evidence(end.expired ? end.at : first, null, end.expired ? 'gc_worker (nf_ct_gc_expired)' : 'nf_conntrack_in (no reply yet)', natRule, null)];
+}
+
+/** Who sent the RST: the reply direction of an entry confirmed at LOCAL_IN is this host's own. */
+function resetFrom(dir: Dir, confirmedAt: Hook | null): 'peer' | 'this-host' | 'sender' {
+  if (dir === Dir.Original) return 'sender';
+  return confirmedAt === Hook.LocalIn ? 'this-host' : 'peer';
 }
 
 const UNREACH = ['net unreachable', 'host unreachable', 'protocol unreachable', 'port unreachable', 'fragmentation needed', 'source route failed'];

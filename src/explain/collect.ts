@@ -12,6 +12,7 @@ import { Status, type Conn } from '../netfilter/conntrack/conn.js';
 import { Dir, invertTuple, Tuple, tupleFromPacket } from '../netfilter/conntrack/tuple.js';
 import { nodeDir } from '../netfilter/conntrack/tuplehash.js';
 import type { L3Packet } from '../packet/l3-packet.js';
+import { TcpFlag } from '../packet/ipv4.js';
 import { Ipv6Packet } from '../packet/ipv6.js';
 import { TCP_STATE_NAME, TcpState } from '../netfilter/conntrack/tcp-state.js';
 import type { FateProbe, MasqueradeChoice, NatRuleBinding } from '../netfilter/probe.js';
@@ -117,6 +118,8 @@ export class FlowCollector implements FateProbe {
     const ct = skb.ct!;
     const f = this.facts(ct, skb.time);
     f.confirmedAt = hook;
+    // confirm sees the entry's first packet: a TCP one without SYN was picked up mid-stream
+    f.midstream = ct.tcp !== null && (skb.pkt.tcpFlags & TcpFlag.SYN) === 0;
     // the flow's tuple, numbered once: its end (destroyed, finish) and its fate use it
     const tuple = (f.tuple = this.tuples.idOf(ct.tuple(Dir.Original)));
     this.flows++;
@@ -228,7 +231,7 @@ export class FlowCollector implements FateProbe {
     else this.fates.set(this.fateRow(number), 'dropped', hook === null ? (fn ?? 'routing') : `${HOOK_IPTABLES_CHAIN[hook]!} ${fn ?? skb.verdictOp ?? ''}`.trim(), ct ? translatedTuple(ct) : null, 1);
   }
 
-  private connEnd(ct: Conn, now: number, expired: boolean, reset: boolean): ConnEnd {
+  private connEnd(ct: Conn, now: number, expired: boolean, reset: Dir | null): ConnEnd {
     const tcp = ct.tcp;
     return {
       at: this.moment(now),
@@ -247,9 +250,9 @@ export class FlowCollector implements FateProbe {
     const key = flowKey(tuple, life);
     const failed = this.failed.get(key);
     const tcp = ct.tcp;
-    // a RST before the connection was ASSURED: the tracker closed (and killed) the entry
-    const reset = tcp !== null && !ct.has(Status.Assured) && tcp.state === TcpState.Close;
-    const broke = f.asymmetric !== null || f.neighbour !== null || f.icmp !== null || f.evicted !== null || reset || !ct.has(Status.SeenReply);
+    // a RST before the connection was ASSURED: the tracker closed (and killed) the entry; the RST was its last packet
+    const reset = tcp !== null && !ct.has(Status.Assured) && tcp.state === TcpState.Close ? tcp.lastDir : null;
+    const broke = f.asymmetric !== null || f.neighbour !== null || f.icmp !== null || f.evicted !== null || reset !== null || !ct.has(Status.SeenReply);
     if (!failed && !broke) return;
     const end = this.connEnd(ct, now, expired, reset);
     if (failed) {

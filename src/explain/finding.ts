@@ -92,8 +92,12 @@ export type Cause =
   | { readonly kind: 'icmp-error'; readonly icmp: 'icmp' | 'icmpv6'; readonly type: number; readonly code: number; readonly text: string; readonly from: string; readonly stale: StaleDnat | null }
   /** No reply: the entry expired (`expired`), or was still waiting when the run ended. */
   | { readonly kind: 'timeout'; readonly expired: boolean; readonly state: string | null; readonly timeout: number }
-  /** The TCP peer answered with RST. */
-  | { readonly kind: 'reset' }
+  /**
+   * A RST closed the entry before it was established: from the peer (the reply direction), from
+   * this host's own TCP stack (the reply to an entry delivered to this host, LOCAL_IN), or from
+   * the flow's sender itself (the original direction).
+   */
+  | { readonly kind: 'reset'; readonly from: 'peer' | 'this-host' | 'sender' }
   /** Any other drop natsim models (defrag, MTU, REDIRECT without an address, …), in its words. */
   | { readonly kind: 'other-drop'; readonly reason: string };
 
@@ -117,6 +121,8 @@ export interface Finding {
   readonly evidence: Evidence;
   readonly cause: Cause;
   readonly nat: NatFact | null;
+  /** TCP: the entry was picked up mid-stream (its first segment was not a SYN; nf_conntrack_tcp_loose=1). */
+  readonly midstream: boolean;
 }
 
 /** One MASQUERADE choice and how many flows got it. */

@@ -4,6 +4,7 @@
  * drop. Nothing is kept per packet.
  */
 import type { Hook } from '../netfilter/constants.js';
+import type { Dir } from '../netfilter/conntrack/tuple.js';
 import type { MasqueradeChoice, NatRuleBinding } from '../netfilter/probe.js';
 import type { ChainDecision } from '../netfilter/skb.js';
 import type { ConnRef, FlowTuple, Moment } from './finding.js';
@@ -21,10 +22,12 @@ export interface ConnFacts {
   /** The client answered this DNAT entry's reply, which reached it without being de-NATed. */
   asymmetric: Moment | null;
   evicted: Moment | null;
+  /** TCP: the entry's first segment was not a SYN, and tcp_new picked the connection up mid-stream (nf_conntrack_tcp_loose). */
+  midstream: boolean;
 }
 
 export function newConnFacts(first: Moment): ConnFacts {
-  return { first, tuple: null, nat: null, masq: null, confirmedAt: null, icmp: null, neighbour: null, asymmetric: null, evicted: null };
+  return { first, tuple: null, nat: null, masq: null, confirmedAt: null, icmp: null, neighbour: null, asymmetric: null, evicted: null, midstream: false };
 }
 
 /** The clash at confirm, as it stood when the packet died. */
@@ -79,8 +82,8 @@ export interface ConnEnd {
   readonly replied: boolean;
   readonly dnat: boolean;
   readonly tcpState: string | null;
-  /** TCP: the peer reset the connection before it was established. */
-  readonly reset: boolean;
+  /** TCP: a RST closed the entry before it was established, sent in this direction (null: no reset). */
+  readonly reset: Dir | null;
   /** Seconds of timeout the entry had (left, when the run ended first). */
   readonly timeout: number;
 }

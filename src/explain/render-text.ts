@@ -2,7 +2,7 @@
  * Rendering text: the summary (failed flows by cause, MASQUERADE's choices, the counters),
  * then one paragraph per failed flow in the kernel's terms, ending with its evidence.
  */
-import type { CauseKind, ConnRef, Evidence, Explanation, Finding, MasqueradeFact, Moment, NatFact, RuleRef } from './finding.js';
+import type { Cause, CauseKind, ConnRef, Evidence, Explanation, Finding, MasqueradeFact, Moment, NatFact, RuleRef } from './finding.js';
 import { tupleText } from './flow-tuple.js';
 
 export const CAUSE_TITLE: Readonly<Record<CauseKind, string>> = {
@@ -21,6 +21,16 @@ export const CAUSE_TITLE: Readonly<Record<CauseKind, string>> = {
   'other-drop': 'dropped',
 };
 
+const RESET_FROM: Readonly<Record<Extract<Cause, { kind: 'reset' }>['from'], string>> = {
+  peer: 'The peer answered with RST',
+  'this-host': "This host's own TCP stack answered with RST (the segment was for this host itself, LOCAL_IN)",
+  sender: 'The sender reset the connection (RST in the original direction)',
+};
+
+/** What a picked-up entry's paragraph adds (tcp_new without a SYN). */
+const MIDSTREAM =
+  " The entry was picked up mid-stream: its first segment was not a SYN, and nf_conntrack_tcp_loose=1 let tcp_new take the connection as ESTABLISHED — it began before the capture, or its entry was lost (conntrack -F, an entry killed or expired while the connection lived).";
+
 function at(m: Moment): string {
   return `${m.record !== null ? `record ${m.record}, ` : ''}${m.time.toFixed(6)} s`;
 }
@@ -38,7 +48,12 @@ function natIntro(nat: NatFact | null): string {
   return `${nat.kind.toUpperCase()} by rule ${rule(nat.rule)}`;
 }
 
+/** The finding's paragraph: its cause in the kernel's terms, and how its entry began if that matters. */
 export function paragraph(f: Finding): string {
+  return `${causeParagraph(f)}${f.midstream ? MIDSTREAM : ''}`;
+}
+
+function causeParagraph(f: Finding): string {
   const c = f.cause;
   const died = f.dropped > 1 ? ` ${f.dropped} packets of the flow died so (every retransmission).` : '';
   switch (c.kind) {
@@ -73,7 +88,7 @@ export function paragraph(f: Finding): string {
     case 'timeout':
       return c.expired ? `No reply ever came: the entry${c.state ? ` (${c.state})` : ''} expired and gc_worker reaped it.` : `No reply by the end of the run: the entry${c.state ? ` (${c.state})` : ''} has ${c.timeout} s left.`;
     case 'reset':
-      return 'The peer answered with RST: the entry went to CLOSE without being established.';
+      return `${RESET_FROM[c.from]}: the entry went to CLOSE without being established.`;
     case 'other-drop':
       return `The packet was dropped: ${c.reason}.${died}`;
   }

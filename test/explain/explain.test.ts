@@ -8,6 +8,7 @@ import { MemoryStream } from '../cli/helpers.js';
 import type { Cause, Explanation, Finding } from '../../src/explain/finding.js';
 import { FlowCollector } from '../../src/explain/collect.js';
 import { explanation } from '../../src/explain/explain.js';
+import { paragraph } from '../../src/explain/render-text.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { World } from '../../src/world/world.js';
 import { buildTcp } from '../../src/packet/build.js';
@@ -57,6 +58,16 @@ describe('explain on kernel recordings', () => {
       expect(c.holders.map((h) => h.reply.dport).sort()).toEqual([50000, 50001, 50002, 50003]);
       expect(f.nat).toMatchObject({ range: '192.168.206.250:50000-50003', rangeSize: 4 });
       expect(f.evidence.counter).toBe('insert_failed');
+    }
+  });
+
+  it('conntrack-flush-midstream-strict: INVALID by tcp_new, which nf_conntrack_tcp_loose=0 forbids to pick a connection up', async () => {
+    const x = await explain('fixtures/kernel/conntrack-flush-midstream-strict/capture.pcap');
+    const invalid = only(x, 'invalid');
+    expect(invalid.map((f) => f.flow.sport)).toEqual([43100, 43200]);
+    for (const f of invalid) {
+      expect(cause(f, 'invalid').check).toMatch(/nf_conntrack_tcp_loose=0/);
+      expect(f.evidence).toMatchObject({ fn: 'tcp_new', counter: 'invalid', hook: 'FORWARD', rule: { line: 11, text: 'ct state invalid drop' } });
     }
   });
 
@@ -149,7 +160,19 @@ describe('explain on the explain seeds', () => {
     expect(by(41001).evidence.rule).toMatchObject({ line: 23, text: 'tcp dport 23 reject with tcp reset' });
     expect(cause(by(40003), 'timeout')).toMatchObject({ expired: true });
     expect(by(40003).evidence).toMatchObject({ fn: 'gc_worker (nf_ct_gc_expired)', time: 33.00001 });
-    expect(by(41002).cause.kind).toBe('reset');
+    expect(cause(by(41002), 'reset').from).toBe('peer');
+    expect(x.findings.every((f) => !f.midstream)).toBe(true);
+  });
+
+  it('conntrack-flush-midstream: entries picked up mid-stream, one reset by this host itself, one by the server', async () => {
+    const x = await explain('fixtures/kernel/conntrack-flush-midstream/capture.pcap');
+    const reset = only(x, 'reset');
+    expect(reset.map((f) => [f.flow.src, f.flow.sport, cause(f, 'reset').from, f.midstream])).toEqual([
+      ['192.168.206.1', 81, 'this-host', true],
+      ['10.0.3.1', 43200, 'peer', true],
+    ]);
+    expect(x.findings).toHaveLength(2); // connection A, picked up too, completed
+    expect(paragraph(reset[0]!)).toMatch(/^This host's own TCP stack answered with RST .* picked up mid-stream: its first segment was not a SYN, and nf_conntrack_tcp_loose=1/);
   });
 
   it('an asymmetric route: the SYN-ACK bypasses de-NAT and the client answers it with RST', async () => {
@@ -160,7 +183,8 @@ describe('explain on the explain seeds', () => {
     expect(f!.evidence.counter).toBe('invalid');
   });
 
-  it('INVALID by tcp_in_window: a segment beyond the receiver window, dropped by ct state invalid drop', () => {
+  /** The stateful firewall's router with a probe, and TCP segments of 10.0.3.1:45000 <-> 192.168.206.1:80 to feed it. */
+  function firewallFlow() {
     const spec = loadScenario('fixtures/seeds/stateful-firewall.yaml');
     const world = new World({ ...spec, run: [] });
     const rt = world.hosts.get('rt1')!;
@@ -169,7 +193,22 @@ describe('explain on the explain seeds', () => {
     const [client, server] = [parseIpv4('10.0.3.1')!, parseIpv4('192.168.206.1')!];
     const seg = (up: boolean, seq: number, ack: number, flags: number, len = 0) =>
       buildTcp({ saddr: up ? client : server, daddr: up ? server : client, sport: up ? 45000 : 80, dport: up ? 80 : 45000, seq, ack, flags, window: 1000, ipId: 1, ttl: 64, payloadLength: len, syn: flags & 2 ? { mss: 1460, wscale: 0 } : undefined });
-    const [lan, wan] = [rt.device('eth1')!, rt.device('eth0')!];
+    return { rt, collector, seg, lan: rt.device('eth1')!, wan: rt.device('eth0')! };
+  }
+
+  it('a reset by the sender: the client answers the SYN-ACK with RST', () => {
+    const { rt, collector, seg, lan, wan } = firewallFlow();
+    rt.receive(seg(true, 1000, 0, 0x02), lan, 1e6, null);
+    rt.receive(seg(false, 5000, 1001, 0x12), wan, 2e6, null);
+    rt.receive(seg(true, 1001, 0, 0x04), lan, 3e6, null);
+    const [f] = only(explanation(collector, 4e6), 'reset');
+    expect(cause(f!, 'reset').from).toBe('sender');
+    expect(f!.midstream).toBe(false);
+    expect(paragraph(f!)).toBe('The sender reset the connection (RST in the original direction): the entry went to CLOSE without being established.');
+  });
+
+  it('INVALID by tcp_in_window: a segment beyond the receiver window, dropped by ct state invalid drop', () => {
+    const { rt, collector, seg, lan, wan } = firewallFlow();
     rt.receive(seg(true, 1000, 0, 0x02), lan, 1e6, null);
     rt.receive(seg(false, 5000, 1001, 0x12), wan, 2e6, null);
     rt.receive(seg(true, 1001, 5001, 0x10), lan, 3e6, null);
