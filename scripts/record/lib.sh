@@ -36,7 +36,7 @@ snapshot(){ # role outdir
   inns $r ip -j link > "$o/ip-link.json"
   inns $r ip -j addr > "$o/ip-addr.json"
   inns $r ip -j route show table all > "$o/ip-route.json"
-  inns $r sysctl -a 2>/dev/null | grep -E 'nf_conntrack|ip_forward|ip_local_port_range|tcp_syn_retries|\.(rp_filter|accept_local|route_localnet) ' > "$o/sysctl.txt" || true
+  inns $r sysctl -a 2>/dev/null | grep -E 'nf_conntrack|ip_forward|ip_local_port_range|tcp_syn_retries|\.(rp_filter|accept_local|route_localnet|send_redirects|shared_media) ' > "$o/sysctl.txt" || true
 }
 finish(){ # outdir: human-readable capture (interface names, or "?" where the reading host has none, dropped)
   tcpdump -r "$1/capture.pcap" -nn -e 2>/dev/null | sed -E 's/^([0-9:.]+) ([a-z0-9]+|\?) +/\1 /' > "$1/capture.txt"; }

@@ -44,6 +44,7 @@ function brForwardOne(host: Host, to: BridgePort, skb: Skb, from: BridgePort | n
 /** br_dev_queue_push_xmit: onto the port's device. */
 export function brDevQueuePushXmit(host: Host, to: BridgePort, skb: Skb): void {
   host.devTap(skb, to.dev, 0);
+  host.consumed(skb);
 }
 
 function emit(host: Host, br: Bridge, skb: Skb, step: BridgeStep): void {

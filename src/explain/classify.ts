@@ -109,6 +109,10 @@ function fromEnd(conn: ConnFacts, end: ConnEnd, first: Moment): [Cause, Evidence
     const cause: Cause = { kind: 'icmp-error', icmp: v6 ? 'icmpv6' : 'icmp', type: i.type, code: i.code, text: v6 ? icmpv6Text(i.type, i.code) : icmpText(i.type, i.code), from: formatInetAddr(i.from), stale };
     return [cause, evidence(i.at, i.hook, `${v6 ? 'nf_conntrack_icmpv6_error' : 'nf_conntrack_icmpv4_error'} (RELATED)`, null, null)];
   }
+  if (conn.hairpin && !end.replied) {
+    const h = conn.hairpin;
+    return [{ kind: 'hairpin', server: formatInetAddr(h.server), dev: h.dev }, evidence(conn.first, null, `ip_forward (out of ${h.dev}, the device it came in on; DNAT without SNAT)`, natRule, null)];
+  }
   if (conn.evicted) return [{ kind: 'early-dropped' }, evidence(conn.evicted, null, 'early_drop', null, 'early_drop')];
   if (end.reset !== null) return [{ kind: 'reset', from: resetFrom(end.reset, conn.confirmedAt) }, evidence(end.at, null, 'nf_conntrack_tcp_packet (RST: CLOSE)', null, null)];
   return [{ kind: 'timeout', expired: end.expired, state: end.tcpState, timeout: end.timeout }, evidence(end.expired ? end.at : first, null, end.expired ? 'gc_worker (nf_ct_gc_expired)' : 'nf_conntrack_in (no reply yet)', natRule, null)];

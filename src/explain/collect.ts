@@ -8,7 +8,7 @@
  * text is built per flow.
  */
 import { Hook, HOOK_IPTABLES_CHAIN, isIcmp } from '../netfilter/constants.js';
-import { Status, type Conn } from '../netfilter/conntrack/conn.js';
+import { CtInfo, Status, type Conn } from '../netfilter/conntrack/conn.js';
 import { Dir, invertTuple, Tuple, tupleFromPacket } from '../netfilter/conntrack/tuple.js';
 import { nodeDir } from '../netfilter/conntrack/tuplehash.js';
 import type { L3Packet } from '../packet/l3-packet.js';
@@ -18,7 +18,7 @@ import { TCP_STATE_NAME, TcpState } from '../netfilter/conntrack/tcp-state.js';
 import type { FateProbe, MasqueradeChoice, NatRuleBinding } from '../netfilter/probe.js';
 import { NatFlag } from '../netfilter/rules/model.js';
 import type { Skb } from '../netfilter/skb.js';
-import type { NetDevice } from '../host/device.js';
+import { ifaMatch, type NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
 import type { ConnRef, FlowTuple, Moment } from './finding.js';
 import { newConnFacts, type ClashFact, type ConnEnd, type ConnFacts, type DropFact, type FailedFlow } from './flow-facts.js';
@@ -47,6 +47,17 @@ function translatedTuple(ct: Conn): Tuple {
 function flowOfPacket(p: L3Packet): Tuple {
   if (p instanceof Ipv6Packet && p.proto < 0) return new Tuple(p.saddr, 0, p.daddr, 0, p.nexthdr);
   return tupleFromPacket(p);
+}
+
+/** The hairpin an entry's first packet makes, if it makes one (ConnFacts.hairpin). */
+function hairpinOf(ct: Conn, skb: Skb): ConnFacts['hairpin'] {
+  const dev = skb.indev;
+  if (dev === null || skb.outdev !== dev || !ct.has(Status.DstNat) || ct.has(Status.SrcNat)) return null;
+  const client = ct.tuple(Dir.Original).src;
+  const server = ct.tuple(Dir.Reply).src;
+  // the device's IPv4 subnets: an IPv6 hairpin is not told (its prefixes are not in dev.addrs)
+  if (isIpv6(client)) return null;
+  return dev.addrs.some((ifa) => ifaMatch(client, ifa) && ifaMatch(server, ifa)) ? { dev: dev.name, server } : null;
 }
 
 function translatedOf(ct: Conn): FlowTuple {
@@ -120,6 +131,7 @@ export class FlowCollector implements FateProbe {
     f.confirmedAt = hook;
     // confirm sees the entry's first packet: a TCP one without SYN was picked up mid-stream
     f.midstream = ct.tcp !== null && (skb.pkt.tcpFlags & TcpFlag.SYN) === 0;
+    f.hairpin = hairpinOf(ct, skb);
     // the flow's tuple, numbered once: its end (destroyed, finish) and its fate use it
     const tuple = (f.tuple = this.tuples.idOf(ct.tuple(Dir.Original)));
     this.flows++;
@@ -192,6 +204,8 @@ export class FlowCollector implements FateProbe {
   }
 
   dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null, fn: string | null, neighbour: DropFact['neighbour'] = null): void {
+    // an ICMP error RELATED to the flow (a redirect NAT refused, one a rule dropped) is not one of its packets
+    if (skb.ctinfo === CtInfo.Related || skb.ctinfo === CtInfo.RelatedReply) return;
     const clash = this.lastClash?.skb === skb ? this.lastClash.fact : null;
     const invalid = this.lastInvalid?.skb === skb ? this.lastInvalid : null;
     this.lastClash = null;

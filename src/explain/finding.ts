@@ -88,6 +88,8 @@ export type Cause =
   | { readonly kind: 'neighbour'; readonly protocol: 'arp' | 'ndisc'; readonly dev: string; readonly nexthop: string; readonly stale: StaleDnat | null }
   /** A reply reached the client without passing this host, so it was never de-NATed; `reaction` is what came back. */
   | { readonly kind: 'asymmetric-reply'; readonly server: string; readonly reaction: Moment }
+  /** A hairpin NAT without SNAT: the DNAT target, on the client's own subnet, answers it directly, so no reply passes this host. */
+  | { readonly kind: 'hairpin'; readonly server: string; readonly dev: string }
   /** An ICMP or ICMPv6 error came back for the flow (RELATED). */
   | { readonly kind: 'icmp-error'; readonly icmp: 'icmp' | 'icmpv6'; readonly type: number; readonly code: number; readonly text: string; readonly from: string; readonly stale: StaleDnat | null }
   /** No reply: the entry expired (`expired`), or was still waiting when the run ended. */

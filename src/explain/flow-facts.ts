@@ -24,10 +24,16 @@ export interface ConnFacts {
   evicted: Moment | null;
   /** TCP: the entry's first segment was not a SYN, and tcp_new picked the connection up mid-stream (nf_conntrack_tcp_loose). */
   midstream: boolean;
+  /**
+   * A hairpin: the entry is DNATed, not SNATed, and its first packet left by the device it came
+   * in on toward a DNAT target on one subnet of that device with the client — which the target
+   * then answers directly, past this host.
+   */
+  hairpin: { readonly dev: string; readonly server: number } | null;
 }
 
 export function newConnFacts(first: Moment): ConnFacts {
-  return { first, tuple: null, nat: null, masq: null, confirmedAt: null, icmp: null, neighbour: null, asymmetric: null, evicted: null, midstream: false };
+  return { first, tuple: null, nat: null, masq: null, confirmedAt: null, icmp: null, neighbour: null, asymmetric: null, evicted: null, midstream: false, hairpin: null };
 }
 
 /** The clash at confirm, as it stood when the packet died. */

@@ -15,6 +15,7 @@ export const CAUSE_TITLE: Readonly<Record<CauseKind, string>> = {
   'no-route': 'no route',
   neighbour: 'neighbour never answered',
   'asymmetric-reply': 'asymmetric reply bypassed de-NAT',
+  hairpin: 'hairpin NAT without SNAT',
   'icmp-error': 'ICMP error',
   timeout: 'no reply (timeout)',
   reset: 'reset by the peer',
@@ -83,6 +84,8 @@ function causeParagraph(f: Finding): string {
       return `The packet was routed to next hop ${c.nexthop} on ${c.dev}, which never answered ${c.protocol === 'arp' ? 'ARP' : 'neighbour solicitation'}: it waited in the neighbour queue and was lost.${stale(c.stale)}${died}`;
     case 'asymmetric-reply':
       return `The entry DNATs to ${c.server}, but the reply did not pass this host: the client got it from ${c.server} itself, not from the address it connected to, and its answer (${at(c.reaction)}) matched no entry (INVALID). The reply bypassed de-NAT: the routes are asymmetric.`;
+    case 'hairpin':
+      return `The entry DNATs the flow to ${c.server}, back out of ${c.dev}, where it came in, and ${c.server} is on the client's own subnet: with no SNAT of this hairpin, ${c.server} answers the client directly, the answer never passes this host to be de-NATed, and the client, which sent to ${f.flow.dst}, does not take it. No reply reached the entry. A hairpin needs the flow SNATed to this host too (masquerade of the LAN toward ${c.server}).`;
     case 'icmp-error':
       return `${c.from} answered with ${c.icmp === 'icmp' ? 'ICMP' : 'ICMPv6'} ${c.text}; conntrack related it to the entry (RELATED) and it went back to the sender.${stale(c.stale)}`;
     case 'timeout':

@@ -30,6 +30,15 @@ export class Fib extends FibTables<Route> {
     return inPrefix(daddr, route.dst, route.prefixLen);
   }
 
+  /**
+   * fib_lookup with flowi4_oif set: the first route holding `addr`, in rule order, whose next hop
+   * leaves by `dev` (fib_table_lookup skips the others and goes on to shorter prefixes).
+   */
+  lookupOif(addr: number, dev: NetDevice): Route | null {
+    for (const table of [TABLE_LOCAL, TABLE_MAIN]) for (const r of this.routesOf(table)) if (r.dev === dev && this.matches(addr, r)) return r;
+    return null;
+  }
+
   /** fib_add_ifaddr: local /32, and for a primary its subnet route and subnet broadcast. */
   addInterfaceRoutes(dev: NetDevice, ifa: InAddr, loopback: boolean): void {
     const prim = ifa.secondary ? primaryFor(dev, ifa) : ifa;

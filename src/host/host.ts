@@ -17,7 +17,7 @@ import type { Conn } from '../netfilter/conntrack/conn.js';
 import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
 import type { EthHeader, NetDevice } from './device.js';
 import { routeNexthop, type Fib, type Route } from './fib.js';
-import { IcmpRateLimit } from '../ipv4/icmp-ratelimit.js';
+import { InetPeers } from '../ipv4/inetpeer.js';
 import { sendReject } from '../ipv4/nf-reject-ipv4.js';
 import { sendReject6 } from '../ipv6/nf-reject-ipv6.js';
 import type { Sysctl } from './sysctl.js';
@@ -69,7 +69,7 @@ export class Host {
   private lastSkbId = 0;
   /** The IP id of the next packet the host's kernel makes itself (ICMP errors). */
   private ipId = 0;
-  readonly icmpLimit = new IcmpRateLimit();
+  readonly peers = new InetPeers();
   /** The host's IPVS virtual services and connections, when it has any. */
   ipvs: Ipvs | null = null;
   /** The rules its hooks evaluate (a capture replay reads them to undo nat OUTPUT: world/own-output.ts). */
@@ -267,6 +267,15 @@ export class Host {
   devQueueXmit(skb: Skb, out: NetDevice, nexthop: number): void {
     this.devTap(skb, out, nexthop);
     if (out.bridge) brDevXmit(this, out.bridge, skb, nexthop);
+    else this.consumed(skb);
+  }
+
+  /**
+   * consume_skb of a packet sent: an unconfirmed entry it holds loses that reference — the one
+   * nf_ct_attach gave an answer (an ICMP error, a redirect) about a packet still on its way.
+   */
+  consumed(skb: Skb): void {
+    if (skb.ct && !skb.ct.confirmed) this.nf.putUnconfirmed(skb.ct);
   }
 
   /** The packet is on `out` (tcpdump sees it Out there). */

@@ -5,7 +5,7 @@
  * error rather than silently ignored.
  */
 import { DEFAULT_KERNEL, type KernelProfile } from '../kernel/profile.js';
-import type { DevConfKey } from '../ipv4/devconf.js';
+import { DEV_CONF_DEFAULTS, type DevConfKey } from '../ipv4/devconf.js';
 
 export const SYSCTL_DEFAULTS = {
   'net.ipv4.ip_forward': 0,
@@ -17,6 +17,9 @@ export const SYSCTL_DEFAULTS = {
   'net.ipv6.conf.all.forwarding': 0,
   'net.ipv6.icmp.ratelimit': 100,
   'net.ipv4.conf.all.accept_local': 0,
+  // ICMP redirects of a packet forwarded out of the device it came in on (ipv4/rt-redirect.ts)
+  'net.ipv4.conf.all.send_redirects': 1,
+  'net.ipv4.conf.all.shared_media': 1,
   // IPv4 reassembly (Documentation/networking/ip-sysctl.rst): queue memory and timeout
   'net.ipv4.ipfrag_high_thresh': 4194304,
   'net.ipv4.ipfrag_time': 30,
@@ -96,7 +99,7 @@ export class Sysctl {
    * property load, where num() sees every caller's name.
    */
   readonly n: Readonly<SysctlNumbers> = Object.fromEntries(Object.entries(SYSCTL_DEFAULTS).map(([name, v]) => [name, Number(v)])) as SysctlNumbers;
-  /** net.ipv4.conf.DEV.* by device name; a device without an entry has every value 0. */
+  /** net.ipv4.conf.DEV.* by device name; a device without an entry has ipv4_devconf_dflt's values. */
   private readonly perDevice = new Map<string, DevConf>();
 
   /** The kernel whose sysctls these are: a name it lacks holds the value its code acts as. */
@@ -121,13 +124,13 @@ export class Sysctl {
 
   setDevConf(dev: string, key: DevConfKey, value: number): void {
     let conf = this.perDevice.get(dev);
-    if (!conf) this.perDevice.set(dev, (conf = { rp_filter: 0, accept_local: 0, route_localnet: 0 }));
+    if (!conf) this.perDevice.set(dev, (conf = { ...DEV_CONF_DEFAULTS }));
     conf[key] = value;
   }
 
-  /** The device's own conf values (ipv4/devconf.ts combines them with conf.all); null when none was set. */
-  devConf(dev: string): Readonly<DevConf> | null {
-    return this.perDevice.get(dev) ?? null;
+  /** The device's own conf values (ipv4/devconf.ts combines them with conf.all). */
+  devConf(dev: string): Readonly<DevConf> {
+    return this.perDevice.get(dev) ?? DEV_CONF_DEFAULTS;
   }
 
   /** A numeric sysctl (for the packet path, read `n` instead). */

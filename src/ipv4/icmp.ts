@@ -1,7 +1,7 @@
 /**
  * icmp_send (net/ipv4/icmp.c): the kernel's ICMP errors — time exceeded when forwarding runs
- * out of TTL, port unreachable for a closed UDP port. No error answers an ICMP error or a
- * broadcast; errors to one peer are rate-limited; the source is the address the packet was
+ * out of TTL, port unreachable for a closed UDP port, a redirect. No error answers an ICMP error
+ * or a broadcast; errors to one peer are rate-limited (the types net.ipv4.icmp_ratemask names); the source is the address the packet was
  * sent to when it was for this host, else the one the route back chooses. The error carries
  * the offending packet's conntrack entry (nf_ct_attach), as RELATED in the other direction, so
  * conntrack does not look it up again and NAT translates it like any RELATED error.
@@ -12,7 +12,7 @@ import { IPPROTO } from '../netfilter/constants.js';
 import { Skb, type Ipv4Skb } from '../netfilter/skb.js';
 import { buildIcmpEcho, buildIcmpError } from '../packet/build.js';
 import { inetSelectAddr } from './devinet.js';
-import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_PARAMETERPROB, ICMP_REDIRECT, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
+import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_FRAG_NEEDED, ICMP_PARAMETERPROB, ICMP_REDIRECT, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
 import type { L3Packet } from '../packet/l3-packet.js';
 import type { Host } from '../host/host.js';
 
@@ -33,8 +33,21 @@ export function icmpEcho(host: Host, request: Ipv4Skb, ipId: number): void {
 const ERROR_TYPES = new Set([ICMP_DEST_UNREACH, ICMP_SOURCE_QUENCH, ICMP_REDIRECT, ICMP_TIME_EXCEEDED, ICMP_PARAMETERPROB]);
 
 /**
+ * net.ipv4.icmp_ratemask's default (0x1818): the types icmpv4_xrlim_allow limits per peer —
+ * destination unreachable, source quench, time exceeded, parameter problem.
+ */
+const RATEMASK = (1 << ICMP_DEST_UNREACH) | (1 << ICMP_SOURCE_QUENCH) | (1 << ICMP_TIME_EXCEEDED) | (1 << ICMP_PARAMETERPROB);
+
+/** icmpv4_mask_allow: a type the mask leaves out, and fragmentation needed (path MTU discovery), are never limited. */
+function rateLimited(type: number, code: number): boolean {
+  if (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) return false;
+  return (RATEMASK & (1 << type)) !== 0;
+}
+
+/**
  * True when an error was sent; `now` is when (by default, when the offending packet was);
- * `info` the header's second word (icmp_send's info: the next-hop MTU of fragmentation needed).
+ * `info` the header's second word (icmp_send's info: the next-hop MTU of fragmentation needed,
+ * a redirect's gateway).
  */
 export function icmpSend(host: Host, offending: Ipv4Skb, type: number, code: number, now = offending.time, info = 0): boolean {
   const p = offending.pkt;
@@ -43,7 +56,7 @@ export function icmpSend(host: Host, offending: Ipv4Skb, type: number, code: num
   if (!back?.dev || back.type !== 'unicast' && back.type !== 'local') return false;
   const toUs = host.fib.lookup(p.daddr)?.type === 'local';
   const saddr = toUs ? p.daddr : back.prefsrc || inetSelectAddr(host.devices, back.dev, back.gateway, back.scope);
-  if (!host.icmpLimit.allow(p.saddr, now, back.dev.name === 'lo')) return false;
+  if (rateLimited(type, code) && !host.peers.xrlimAllow(p.saddr, now, back.dev.name === 'lo')) return false;
   host.localOut(answerTo(host, offending, buildIcmpError(type, code, saddr, p, host.nextIpId(), info), now));
   return true;
 }
@@ -51,12 +64,15 @@ export function icmpSend(host: Host, offending: Ipv4Skb, type: number, code: num
 /**
  * The skb of the kernel's answer to `offending` (an ICMP or ICMPv6 error, a RST), with the
  * offending packet's conntrack entry attached as RELATED in the other direction (nf_ct_attach;
- * for ICMPv6 in icmpv6_getfrag, for error types only).
+ * for ICMPv6 in icmpv6_getfrag, for error types only). nf_ct_attach takes a reference: an
+ * answer dropped on its way out (a redirect nf_nat_icmp_reply_translation refuses) lets go of
+ * the entry of a packet that is still being forwarded, and does not free it.
  */
 export function answerTo<P extends L3Packet>(host: Host, offending: Skb, pkt: P, now = offending.time): Skb<P> {
   const answer = new Skb<P>(host.nextSkbId(), pkt, now, offending.cpu, null);
   if (offending.ct) {
     answer.ct = offending.ct;
+    if (!answer.ct.confirmed) answer.ct.refs++;
     answer.ctinfo = ctinfoDir(offending.ctinfo) === Dir.Original ? CtInfo.RelatedReply : CtInfo.Related;
   }
   return answer;

@@ -1,6 +1,7 @@
 /**
  * ip_forward (net/ipv4/ip_forward.c): the TTL check and decrement, the route's MTU
- * (ip_exceeds_mtu), NF_HOOK(FORWARD), then ip_output on the routed device.
+ * (ip_exceeds_mtu), an ICMP redirect if routing asked for one (ipv4/rt-redirect.ts),
+ * NF_HOOK(FORWARD), then ip_output on the routed device.
  */
 import { Hook } from '../netfilter/constants.js';
 import type { Ipv4Skb } from '../netfilter/skb.js';
@@ -9,8 +10,10 @@ import type { Host } from '../host/host.js';
 import { ICMP_DEST_UNREACH, ICMP_EXC_TTL, ICMP_FRAG_NEEDED, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
 import { icmpSend } from './icmp.js';
 import { ipOutput } from './ip-output.js';
+import { ipRtSendRedirect } from './rt-redirect.js';
 
-export function ipForward(host: Host, skb: Ipv4Skb, route: Route): void {
+/** `redirect`: the input route marked the packet IPSKB_DOREDIRECT. */
+export function ipForward(host: Host, skb: Ipv4Skb, route: Route, redirect: boolean): void {
   skb.route = route;
   skb.outdev = route.dev;
   if (skb.pkt.ttl <= 1) {
@@ -29,6 +32,7 @@ export function ipForward(host: Host, skb: Ipv4Skb, route: Route): void {
   }
   host.routeEvent(skb, 'forward', route);
   skb.pkt.decreaseTtl();
+  if (redirect) ipRtSendRedirect(host, skb, route);
   if (!host.nfHook(Hook.Forward, skb, skb.indev, route.dev)) return;
   ipOutput(host, skb);
 }

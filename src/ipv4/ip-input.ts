@@ -12,6 +12,7 @@ import { DefragUser } from './ip-fragment.js';
 import { ipSabotageIn } from '../bridge/br-netfilter.js';
 import { ipRcvCore, ipRcvOptions } from './ip-rcv-core.js';
 import { martianReason, validateSource } from './route-input.js';
+import { marksRedirect } from './rt-redirect.js';
 import { icmpSend } from './icmp.js';
 import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, ICMP_NET_UNREACH, ICMP_PKT_FILTERED } from '../packet/icmp.js';
 import type { Route } from '../host/fib.js';
@@ -52,7 +53,7 @@ function ipRcvFinish(host: Host, skb: Ipv4Skb, dev: NetDevice): void {
   const refused = looped ? null : validateSource(host, skb, dev);
   if (refused) return host.routeDrop(skb, refused, 'fib_validate_source');
   if (!ipRcvOptions(host, skb)) return;
-  ipForward(host, skb, route);
+  ipForward(host, skb, route, !looped && marksRedirect(host, skb, dev, route));
 }
 
 /** ip_rt_error_cost (HZ) and ip_rt_error_burst (5 × HZ) of net/ipv4/route.c. */
@@ -64,14 +65,14 @@ const RT_ERROR_BURST = 5;
  * no route (-ENETUNREACH) is answered with ICMP net unreachable and counted in IpExtInNoRoutes,
  * an unreachable route (-EHOSTUNREACH) with host unreachable, a prohibit route (-EACCES) with
  * communication administratively prohibited; a blackhole route (-EINVAL) drops silently. An
- * error to a peer first costs ip_rt_error_cost from its tokens (IcmpRateLimit), then icmp_send
+ * error to a peer first costs ip_rt_error_cost from its tokens (InetPeers), then icmp_send
  * checks its own limit on the same tokens.
  */
 function ipError(host: Host, skb: Ipv4Skb, route: Route | null): void {
   const code = route === null ? ICMP_NET_UNREACH : route.type === 'unreachable' ? ICMP_HOST_UNREACH : route.type === 'prohibit' ? ICMP_PKT_FILTERED : null;
   if (route === null) host.nf.mib.inc('IpExtInNoRoutes');
   host.routeDrop(skb, route ? `route type ${route.type}` : 'no route to host', 'ip_route_input_slow');
-  if (code !== null && host.icmpLimit.allow(skb.pkt.saddr, skb.time, false, RT_ERROR_COST_NS, RT_ERROR_BURST)) icmpSend(host, skb, ICMP_DEST_UNREACH, code);
+  if (code !== null && host.peers.xrlimAllow(skb.pkt.saddr, skb.time, false, RT_ERROR_COST_NS, RT_ERROR_BURST)) icmpSend(host, skb, ICMP_DEST_UNREACH, code);
 }
 
 /** ip_local_deliver: a fragment for this host waits for its datagram, then LOCAL_IN and the socket. */

@@ -105,7 +105,7 @@ export function icmpv6Send(host: Host, offending: Ipv6Skb, type: number, code: n
   const back = host.fib6.lookup(p.saddr)!;
   if (rateLimited(type) && back.type !== 'local') {
     const interval = (host.sysctl.num('net.ipv6.icmp.ratelimit') * 1e6) / 2 ** ((128 - back.prefixLen) >> 5);
-    if (!host.icmpLimit.allow(p.saddr, now, false, interval)) return false;
+    if (!host.peers.xrlimAllow(p.saddr, now, false, interval)) return false;
   }
   const error = buildIcmpv6Error(type, code, info, saddr, p, 0);
   if (error === null) return false;

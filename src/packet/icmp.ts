@@ -15,5 +15,8 @@ export const ICMP_FRAG_NEEDED = 4;
 /** Communication administratively prohibited (a prohibit route). */
 export const ICMP_PKT_FILTERED = 13;
 
+/** Codes for ICMP_REDIRECT. */
+export const ICMP_REDIR_HOST = 1;
+
 /** Codes for ICMP_TIME_EXCEEDED. */
 export const ICMP_EXC_TTL = 0;

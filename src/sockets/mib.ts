@@ -18,6 +18,7 @@ export const MIB_NAMES = [
   'TcpExtIPReversePathFilter',
   'UdpNoPorts',
   'IcmpOutDestUnreachs',
+  'IcmpOutRedirects',
   'IpInHdrErrors',
   'IpInAddrErrors',
   'IpExtInNoRoutes',

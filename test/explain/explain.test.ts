@@ -164,6 +164,16 @@ describe('explain on the explain seeds', () => {
     expect(x.findings.every((f) => !f.midstream)).toBe(true);
   });
 
+  it('hairpin-nat-no-snat: the LAN flows DNATed back out of eth1 to a server on their own subnet are a hairpin without SNAT; with the masquerade, none fails', async () => {
+    const x = await explain('fixtures/kernel/hairpin-nat-no-snat/capture.pcap');
+    const hairpins = only(x, 'hairpin');
+    expect(hairpins.map((f) => [f.flow.sport, cause(f, 'hairpin')])).toEqual([42000, 42001].map((p) => [p, { kind: 'hairpin', server: '10.0.3.2', dev: 'eth1' }]));
+    expect(x.findings).toHaveLength(2);
+    expect(paragraph(hairpins[0]!)).toMatch(/10\.0\.3\.2 answers the client directly/);
+    const fixed = await explain('fixtures/kernel/hairpin-nat/capture.pcap');
+    expect(fixed.findings.filter((f) => f.flow.proto === 'tcp')).toEqual([]);
+  });
+
   it('conntrack-flush-midstream: entries picked up mid-stream, one reset by this host itself, one by the server', async () => {
     const x = await explain('fixtures/kernel/conntrack-flush-midstream/capture.pcap');
     const reset = only(x, 'reset');

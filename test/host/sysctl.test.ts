@@ -30,10 +30,10 @@ describe('Sysctl', () => {
     expect(s.exists('net.ipv4.tcp_syn_linear_timeouts')).toBe(false);
   });
 
-  it("a device's conf values are its own; an unset device has none", () => {
+  it("a device's conf values are its own; an unset device has ipv4_devconf_dflt's (send_redirects and shared_media 1)", () => {
     const s = new Sysctl();
     s.setDevConf('eth0', 'rp_filter', 2);
-    expect(s.devConf('eth0')).toEqual({ rp_filter: 2, accept_local: 0, route_localnet: 0 });
-    expect(s.devConf('eth1')).toBeNull();
+    expect(s.devConf('eth0')).toEqual({ rp_filter: 2, accept_local: 0, route_localnet: 0, send_redirects: 1, shared_media: 1 });
+    expect(s.devConf('eth1')).toEqual({ rp_filter: 0, accept_local: 0, route_localnet: 0, send_redirects: 1, shared_media: 1 });
   });
 });

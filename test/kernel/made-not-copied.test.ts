@@ -19,6 +19,7 @@ const FROM_CAPTURE: Readonly<Record<string, { readonly n: number; readonly why: 
   'dnat66-port-forward': { n: 1, why: "rt's TCP stack resets a SYN to a port nothing listens on (tcp_v6_send_reset; no socket layer in a replay)" },
   'conntrack-flush-midstream': { n: 1, why: "rt's TCP stack resets w's segment to 192.168.206.250:43200, which no entry maps back after the flush (tcp_v4_send_reset)" },
   'conntrack-flush-midstream-strict': { n: 2, why: "rt's TCP stack resets w's segments to its own address, which no entry maps back (tcp_v4_send_reset)" },
+  'icmp-redirect': { n: 1, why: "rt's UDP answers a datagram to its closed port 9999 with port unreachable (icmp_send from __udp4_lib_rcv); the redirects are natsim's own" },
   'ip6-redirect': { n: 1, why: "rt's TCP stack resets the SYN REDIRECT sent to its port 8080, where nothing listens (tcp_v6_send_reset)" },
 };
 

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadNode, nodeScenario } from '../../src/node/snapshot.js';
 import { replayCapture, type ReplayOptions } from '../../src/world/capture-replay.js';
 import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
+import { readU32 } from '../../src/packet/ipv4.js';
 import { Dir } from '../../src/netfilter/conntrack/tuple.js';
 import { expectSameBytes, pairUp } from './compare.js';
 import { parseRuleset } from '../../src/netfilter/rules/parse.js';
@@ -251,5 +252,43 @@ describe('kernel recording conntrack-flush-midstream-strict (nf_conntrack_tcp_lo
     expect(kernelCounters('conntrack-flush-midstream-strict').invalid).toBe(17);
     expect(r.host.nf.stats.total()).toMatchObject({ invalid: 17, insert: 0, drop: 0 });
     expect([...r.host.nf.table.connections()]).toEqual([]);
+  });
+});
+
+/** The kernel's nstat count of a counter in a recording. */
+function nstatCount(name: string, counter: string): number {
+  const m = new RegExp(`^${counter}\\s+(\\d+)`, 'm').exec(readFileSync(`fixtures/kernel/${name}/nstat.txt`, 'utf8'));
+  return Number(m![1]);
+}
+
+describe.each([
+  // NAT=0: every redirect leaves; NAT=1: the first (its entry's NAT not done) is dropped by nf_nat_icmp_reply_translation
+  { name: 'icmp-redirect', onWire: [0, 2, 5, 10, 20, 39, 76] },
+  { name: 'icmp-redirect-nat', onWire: [2, 5, 10, 20, 39, 76] },
+])('kernel recording $name', ({ name, onWire }) => {
+  it('redirects c to 10.0.3.2 as the kernel did: the packets ip_rt_send_redirect\'s backoff lets through, byte for byte but the IP id', async () => {
+    const r = await replay(name);
+    const pairs = pairUp(r.packets!.sent, r.packets!.recorded);
+    pairs.forEach((p, i) => expectSameBytes(p, i, { ipId: p.kernel.proto === 1 }));
+    const redirects = pairs.filter((p) => p.natsim.proto === 1 && p.natsim.icmpType === 5);
+    expect(redirects.every((p) => p.natsim.icmpCode === 1 && formatIpv4(readU32(p.natsim.data, 24)) === '10.0.3.2' && formatIpv4(p.natsim.daddr) === '10.0.3.1')).toBe(true);
+    // which of the 35 ms-spaced datagrams (numbered by their payload) each redirect quotes
+    const quoted = redirects.map((p) => Number(new TextDecoder().decode(p.natsim.data.subarray(56, 58))));
+    expect(quoted).toEqual(onWire);
+    expect(redirects.every((p) => p.natsim.data[28 + 8] === 63)).toBe(true); // sent after ip_decrease_ttl
+    expect(r.packets!.sent.filter((p) => p.fromCapture)).toHaveLength(name === 'icmp-redirect' ? 1 : 0);
+    // IcmpOutRedirects counts the one NAT dropped too, as the kernel's nstat does
+    expect(r.host.nf.mib.get('IcmpOutRedirects')).toBe(nstatCount(name, 'IcmpOutRedirects'));
+    expect(nstatCount(name, 'IcmpOutRedirects')).toBe(7);
+  });
+});
+
+describe.each(['hairpin-nat', 'hairpin-nat-no-snat'])('kernel recording %s', (name) => {
+  it('sends no redirect for the hairpin, whose entries are DNATed, and otherwise what the kernel sent', async () => {
+    const r = await replay(name);
+    const pairs = pairUp(r.packets!.sent, r.packets!.recorded);
+    pairs.forEach((p, i) => expectSameBytes(p, i));
+    expect(pairs.filter((p) => p.natsim.proto === 1)).toEqual([]);
+    expect(r.packets!.sent.filter((p) => p.fromCapture)).toEqual([]);
   });
 });

@@ -48,8 +48,9 @@ export function natInetFn(net: NetfilterNet, chains: readonly NatChain[], device
   const manip = hookManip(state.hook);
   if (isRelatedIcmp(skb.pkt, skb.ctinfo)) {
     // nf_nat_ipv4_fn: an ICMP error of a known connection never meets the NAT chains.
-    if (natIcmpReplyTranslation(skb.pkt, ct, skb.ctinfo, manip)) return Verdict.Accept;
-    skb.drop = { reason: 'ICMP error could not be translated (nf_nat_icmp_reply_translation)' };
+    const refused = natIcmpReplyTranslation(skb.pkt, ct, skb.ctinfo, manip);
+    if (refused === null) return Verdict.Accept;
+    skb.drop = { reason: `ICMP error not translated: ${refused} (nf_nat_icmp_reply_translation)` };
     return Verdict.Drop;
   }
   const firstPacket = skb.ctinfo === CtInfo.New || skb.ctinfo === CtInfo.Related || skb.ctinfo === CtInfo.RelatedReply;

@@ -23,16 +23,20 @@ export function isRelatedIcmp(pkt: L3Packet, ctinfo: CtInfo): boolean {
   return pkt.proto === IPPROTO.ICMP || (pkt instanceof Ipv6Packet && pkt.isIcmpv6Error());
 }
 
-/** True when the packet may go on; false means drop (as the kernel's return 0). */
-export function natIcmpReplyTranslation(pkt: L3Packet, ct: Conn, ctinfo: CtInfo, manip: ManipType): boolean {
+/** Null when the packet may go on; else why it is dropped (the kernel's return 0). */
+export function natIcmpReplyTranslation(pkt: L3Packet, ct: Conn, ctinfo: CtInfo, manip: ManipType): string | null {
   const quoted = pkt.quotedPacket();
-  if (typeof quoted === 'string') return false;
-  if (pkt.proto === IPPROTO.ICMP && pkt.icmpType === ICMP_REDIRECT && ((ct.status & NAT_DONE_MASK) !== NAT_DONE_MASK || (ct.status & IPS_NAT_MASK) !== 0)) return false;
+  if (typeof quoted === 'string') return `the quoted packet cannot be read (${quoted})`;
+  // "If NAT isn't finished, assume it and drop": a redirect would send the host past the NAT
+  if (pkt.proto === IPPROTO.ICMP && pkt.icmpType === ICMP_REDIRECT) {
+    if ((ct.status & NAT_DONE_MASK) !== NAT_DONE_MASK) return "a redirect for an entry whose NAT is not done yet (its first packet)";
+    if ((ct.status & IPS_NAT_MASK) !== 0) return 'a redirect for a NATed entry';
+  }
   const dir = ctinfoDir(ctinfo);
-  if (!ct.has(natStatusBit(manip, dir))) return true;
+  if (!ct.has(natStatusBit(manip, dir))) return null;
   const other = ct.tuple(otherDir(dir));
   manipToTarget(quoted, other, manip === ManipType.Src ? ManipType.Dst : ManipType.Src);
   pkt.refreshIcmpChecksum();
   manipToTarget(pkt, invertTuple(other)!, manip);
-  return true;
+  return null;
 }
