@@ -9,7 +9,6 @@
 import { LinkType, PacketDirection } from '../capture/record.js';
 import { openCaptureWriter, type CaptureWriter } from '../capture/index.js';
 import { ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
-import { Ipv6Packet } from '../packet/ipv6.js';
 import type { ClockOrigin } from '../capture/clock-origin.js';
 import { InputError } from '../errors.js';
 import type { PacketTap } from '../host/host.js';
@@ -48,7 +47,7 @@ export function openCaptureOut(path: string, origin: ClockOrigin): CaptureOut {
   };
   return {
     tap: (direction: PacketDirection.Host | PacketDirection.Outgoing, dev, pkt, time) => {
-      held.push({ time, ifindex: dev.index, direction, protocol: pkt instanceof Ipv6Packet ? ETH_P_IPV6 : ETH_P_IP, bytes: Uint8Array.from(pkt.data) });
+      held.push({ time, ifindex: dev.index, direction, protocol: pkt.family === 6 ? ETH_P_IPV6 : ETH_P_IP, bytes: Uint8Array.from(pkt.data) });
       if (direction === PacketDirection.Host) writeUpTo(time);
     },
     close: () => {

@@ -13,7 +13,6 @@ import { Dir, invertTuple, Tuple, tupleFromPacket } from '../netfilter/conntrack
 import { nodeDir } from '../netfilter/conntrack/tuplehash.js';
 import type { L3Packet } from '../packet/l3-packet.js';
 import { TcpFlag } from '../packet/ipv4.js';
-import { Ipv6Packet } from '../packet/ipv6.js';
 import { TCP_STATE_NAME, TcpState } from '../netfilter/conntrack/tcp-state.js';
 import type { FateProbe, MasqueradeChoice, NatRuleBinding } from '../netfilter/probe.js';
 import { NatFlag } from '../netfilter/rules/model.js';
@@ -45,7 +44,7 @@ function translatedTuple(ct: Conn): Tuple {
  * next header, as no ports can be read (an IPv4 packet always has its protocol field).
  */
 function flowOfPacket(p: L3Packet): Tuple {
-  if (p instanceof Ipv6Packet && p.proto < 0) return new Tuple(p.saddr, 0, p.daddr, 0, p.nexthdr);
+  if (p.family === 6 && p.proto < 0) return new Tuple(p.saddr, 0, p.daddr, 0, p.nexthdr);
   return tupleFromPacket(p);
 }
 

@@ -3,8 +3,8 @@
  * and ctinfo attached to it (skb->_nfct), the devices and the route, and why it was dropped.
  */
 import type { L3Packet } from '../packet/l3-packet.js';
-import { Ipv4Packet } from '../packet/ipv4.js';
-import { Ipv6Packet } from '../packet/ipv6.js';
+import type { Ipv4Packet } from '../packet/ipv4.js';
+import type { Ipv6Packet } from '../packet/ipv6.js';
 import type { EthHeader, NetDevice } from '../host/device.js';
 import type { Route } from '../host/fib.js';
 import type { Route6 } from '../ipv6/route.js';
@@ -162,12 +162,12 @@ export type Ipv6Skb = Skb<Ipv6Packet>;
 
 /** skb->protocol == ETH_P_IP. */
 export function isIpv4Skb(skb: Skb): skb is Ipv4Skb {
-  return skb.pkt instanceof Ipv4Packet;
+  return skb.pkt.family === 4;
 }
 
 /** skb->protocol == ETH_P_IPV6. */
 export function isIpv6Skb(skb: Skb): skb is Ipv6Skb {
-  return skb.pkt instanceof Ipv6Packet;
+  return skb.pkt.family === 6;
 }
 
 /**

@@ -220,14 +220,14 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     if (dev.name === 'lo') return skip('loopback In (fed once, as it was sent)');
     // what a bridge passed up shows In on it too: the frame is fed once, on the port it came by
     if (dev.bridge) return skip('bridge In (fed once, on the port it came in by)');
-    if (port && pkt instanceof Ipv6Packet) return noteUnhandled(host, r, now, 'IPv6 frame on a bridge port (natsim bridges IPv4 only)', skip);
+    if (port && pkt.family === 6) return noteUnhandled(host, r, now, 'IPv6 frame on a bridge port (natsim bridges IPv4 only)', skip);
     index.forget(now);
     const claimed = index.claim(now, pkt);
     host.nf.recorded = followKernel ? claimed : null;
     if (host.probe) host.probe.record = r.index;
     // a bridge port's rx_handler (br_handle_frame) takes every frame before ip_rcv sees its
     // pkt_type (__netif_receive_skb_core): OTHERHOST on a port is the bridge's to forward, not a drop
-    host.receive(pkt, dev, now, port && pkt instanceof Ipv4Packet ? portFrame(port, r.link!, pkt) : r.link && receivedHeader(r.link, dev, pkt.daddr), null, !port && r.otherHost);
+    host.receive(pkt, dev, now, port && pkt.family === 4 ? portFrame(port, r.link!, pkt) : r.link && receivedHeader(r.link, dev, pkt.daddr), null, !port && r.otherHost);
     host.nf.recorded = null;
   };
 

@@ -29,7 +29,6 @@ import type { Host } from '../host/host.js';
 import type { Skb } from '../netfilter/skb.js';
 import type { Ipv4Packet } from '../packet/ipv4.js';
 import type { L3Packet } from '../packet/l3-packet.js';
-import { Ipv6Packet } from '../packet/ipv6.js';
 import type { NodeSocket } from '../node/sockets.js';
 import { outputDnatOrigins, type DnatOrigin } from './output-dnat-origin.js';
 
@@ -118,7 +117,7 @@ export class OwnOutput {
     // an IPv6 packet of the node's stack (a reset of its TCP) of a connection conntrack knows is
     // fed with that connection's NAT undone; no socket list or nat OUTPUT rule is read for IPv6,
     // nor an ICMPv6 error's quoted header un-NATed
-    if (pkt instanceof Ipv6Packet) {
+    if (pkt.family === 6) {
       const wire = tupleFromPacket(pkt);
       const known = this.beforeNatOfKnown(wire);
       if (known === null || known.equals(wire)) return { kind: 'feed', pkt, note: null };

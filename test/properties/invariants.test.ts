@@ -14,7 +14,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { natIsGenerous, checkAccounting, checkWorldCase, runChecked, InvariantViolation, type TransparencyStats } from '../../src/fuzz/invariants.js';
-import { Ipv4Packet } from '../../src/packet/ipv4.js';
+import { InetPacket } from '../../src/packet/l3-packet.js';
 import { worldArb, worldYaml, type WorldCase } from '../../src/fuzz/generators.js';
 import { Status } from '../../src/netfilter/conntrack/conn.js';
 
@@ -68,15 +68,15 @@ describe('random worlds keep the invariants', () => {
     const text = worldYaml(w);
     const run = runChecked(text, 'gen.yaml');
     // (b): with every checksum taken as bad, the first transmit is reported
-    const valid = Ipv4Packet.prototype.checksumsValid;
-    Ipv4Packet.prototype.checksumsValid = () => false;
+    const valid = InetPacket.prototype.checksumsValid;
+    InetPacket.prototype.checksumsValid = () => false;
     let caught: unknown = null;
     try {
       runChecked(text, 'gen.yaml');
     } catch (e) {
       caught = e;
     } finally {
-      Ipv4Packet.prototype.checksumsValid = valid;
+      InetPacket.prototype.checksumsValid = valid;
     }
     expect(caught).toBeInstanceOf(InvariantViolation);
     expect((caught as InvariantViolation).invariant).toBe('b');

@@ -142,8 +142,8 @@ describe('an unbound IPv6 socket', () => {
 
 describe('windows and options against the kernel experiment ip6-tcp-windows (Linux 6.18, tcp_timestamps=0 on both ends)', () => {
   /** Handshake and first data segment: flags, window and TCP options of each, by family. */
-  const shape = (p: L3Packet) => `${p instanceof Ipv6Packet ? 6 : 4} ${p.tcpFlags} ${p.tcpWindow} ${Buffer.from(p.data.subarray(p.l4off + 20, p.l4off + p.tcpHeaderLength)).toString('hex')} hl=${p.ttl}`;
-  const firstFour = (packets: L3Packet[], family: 4 | 6) => packets.filter((p) => (p instanceof Ipv6Packet ? 6 : 4) === family).slice(0, 4).map(shape);
+  const shape = (p: L3Packet) => `${p.family} ${p.tcpFlags} ${p.tcpWindow} ${Buffer.from(p.data.subarray(p.l4off + 20, p.l4off + p.tcpHeaderLength)).toString('hex')} hl=${p.ttl}`;
+  const firstFour = (packets: L3Packet[], family: 4 | 6) => packets.filter((p) => p.family === family).slice(0, 4).map(shape);
   const kernel: L3Packet[] = [];
   readCaptureSync('fixtures/kernel-experiments/ip6-tcp-windows/capture.pcap', (r) => void kernel.push((r.protocol === 0x86dd ? Ipv6Packet.decode(r.payload.slice()) : Ipv4Packet.decode(r.payload.slice())) as L3Packet));
   const text = `natsim: 1

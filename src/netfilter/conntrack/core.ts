@@ -14,7 +14,6 @@ import { Dir, invertTuple, tupleFromPacket } from './tuple.js';
 import { nodeDir } from './tuplehash.js';
 import { icmpErrorMessage, relateError } from './icmp-error.js';
 import { ipv6Conntrack } from './icmpv6.js';
-import { Ipv6Packet } from '../../packet/ipv6.js';
 import { makeRoom } from './early-drop.js';
 import { gcIfDue } from './gc.js';
 import type { StatName } from './stats.js';
@@ -90,7 +89,7 @@ const BAD_CHECKSUM = 'bad checksum (nf_checksum with nf_conntrack_checksum=1: na
  * 4.15 checks TCP headers here too (tcp_error as l4proto->error), later kernels in the tracker.
  */
 function checkBeforeLookup(net: NetfilterNet, skb: Skb, state: HookState, notes: string[] | null): 'related' | 'untracked' | { readonly invalid: string } | string | null {
-  if (skb.pkt instanceof Ipv6Packet) {
+  if (skb.pkt.family === 6) {
     const v6 = ipv6Conntrack(skb.pkt);
     if (v6.kind === 'untracked') return 'untracked';
     if (v6.kind === 'invalid') return { invalid: v6.reason };

@@ -13,14 +13,13 @@ import { IPPROTO } from '../constants.js';
 import { manipToTarget, natStatusBit } from './manip.js';
 import { ManipType } from './unique-tuple.js';
 import { ICMP_REDIRECT } from '../../packet/icmp.js';
-import { Ipv6Packet } from '../../packet/ipv6.js';
 
 const NAT_DONE_MASK = Status.SrcNatDone | Status.DstNatDone;
 
 /** An ICMP (or ICMPv6) error RELATED to a connection; ctinfo first, as most packets are not RELATED. */
 export function isRelatedIcmp(pkt: L3Packet, ctinfo: CtInfo): boolean {
   if (ctinfo !== CtInfo.Related && ctinfo !== CtInfo.RelatedReply) return false;
-  return pkt.proto === IPPROTO.ICMP || (pkt instanceof Ipv6Packet && pkt.isIcmpv6Error());
+  return pkt.proto === IPPROTO.ICMP || (pkt.family === 6 && pkt.isIcmpv6Error());
 }
 
 /** Null when the packet may go on; else why it is dropped (the kernel's return 0). */

@@ -6,7 +6,6 @@
  * IPv6 packet without the header breaks the rule (nft_exthdr_ipv6_eval's `goto err`).
  */
 import { ipv6FindHdr, NEXTHDR } from '../../ipv6/exthdrs-core.js';
-import { Ipv6Packet } from '../../packet/ipv6.js';
 import type { RuleContext } from './context.js';
 import type { KeyExpr } from './model.js';
 import type { NftCursor } from './nft-tokens.js';
@@ -36,7 +35,7 @@ export function readRtHeader(cur: NftCursor): Exthdr6 {
 /** nft_exthdr_ipv6_eval: the field's value, or null (break) for IPv4 or a packet without the header. */
 export function loadExthdr6(k: Exthdr6, ctx: RuleContext): number | null {
   const pkt = ctx.skb.pkt;
-  if (!(pkt instanceof Ipv6Packet)) return null;
+  if (pkt.family !== 6) return null;
   const at = ipv6FindHdr(pkt.data, k.hdr);
   if (at < 0 || at + k.offset + k.bytes > pkt.data.length) return null;
   let v = 0;

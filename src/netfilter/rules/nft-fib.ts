@@ -14,7 +14,6 @@ import type { NetDevice } from '../../host/device.js';
 import type { RuleContext } from './context.js';
 import type { KeyExpr } from './model.js';
 import type { NftCursor } from './nft-tokens.js';
-import { Ipv6Packet } from '../../packet/ipv6.js';
 import { ipv6AddrType, Ipv6Scope } from '../../ipv6/addrconf.js';
 
 export type Fib = Extract<KeyExpr, { kind: 'fib' }>;
@@ -60,7 +59,7 @@ function loadFib(k: Fib, ctx: RuleContext): string {
   if (p.saddr === 0 && (p.daddr === 0xffffffff || p.daddr >>> 8 === 0xe00000)) return nameOf(indev ?? outdev);
   const target = k.daddr ? p.daddr : p.saddr;
   // nft_fib6_flowi_init: a link-local target is looked up on the packet's device alone (RT6_LOOKUP_F_IFACE)
-  if (p instanceof Ipv6Packet && ipv6AddrType(target).scope === Ipv6Scope.LinkLocal) return linkLocalResult(oif ?? (k.daddr ? outdev : indev) ?? indev ?? outdev, oif);
+  if (p.family === 6 && ipv6AddrType(target).scope === Ipv6Scope.LinkLocal) return linkLocalResult(oif ?? (k.daddr ? outdev : indev) ?? indev ?? outdev, oif);
   const route = ctx.routeTo(target);
   // fib_lookup fails on blackhole, unreachable and prohibit routes; RTN_LOCAL gives 0 ("should not see RTN_LOCAL here")
   if (route === null || route.type === 'local' || route.type === 'blackhole' || route.type === 'unreachable' || route.type === 'prohibit') return '';

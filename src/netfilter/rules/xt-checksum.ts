@@ -20,7 +20,7 @@ class XtChecksum implements XtTarget {
   target(ctx: RuleContext, rule: Rule): boolean {
     const p = ctx.skb.pkt;
     if (!p.csumPartial) return true;
-    ctx.skb.pkt = p instanceof Ipv4Packet ? checksumHelp(p) : checksumHelp6(p);
+    ctx.skb.pkt = p.family === 4 ? checksumHelp(p) : checksumHelp6(p);
     ctx.state.notes?.push(`CHECKSUM: partial ${p.proto === IPPROTO.TCP ? 'TCP' : 'UDP'} checksum completed (rule "${rule.text}")`);
     return true;
   }

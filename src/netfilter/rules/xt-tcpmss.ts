@@ -40,12 +40,12 @@ export function skbRoute(skb: Skb): { readonly dev: NetDevice | null } | null {
  * (sizeof(struct iphdr) or sizeof(struct ipv6hdr), plus sizeof(struct tcphdr)).
  */
 export function tcpMinlen(p: L3Packet): number {
-  return p instanceof Ipv6Packet ? 60 : 40;
+  return p.family === 6 ? 60 : 40;
 }
 
 /** tcpmss_mangle_packet's MSS for a SYN that had none: IPv4's 536 (RFC 1122), IPv6's 1220 (RFC 2460's 1280 MTU less 60). */
 function defaultMss(p: L3Packet): number {
-  return p instanceof Ipv6Packet ? 1220 : 536;
+  return p.family === 6 ? 1220 : 536;
 }
 
 /** optlen: EOL, NOP and a zero length take one byte. */
@@ -131,13 +131,13 @@ function withMssOption(p: L3Packet, mss: number): L3Packet {
   if (p.csumPartial) check = csumReplacePartial32(check, len, len + TCPOLEN_MSS);
   else check = csumReplace16(csumReplace32(csumReplace16(check, len, len + TCPOLEN_MSS), 0, word), oldDoff, readU16(d, th + 12));
   writeU16(d, th + 16, check);
-  if (p instanceof Ipv6Packet) writeU16(d, 4, readU16(d, 4) + TCPOLEN_MSS);
+  if (p.family === 6) writeU16(d, 4, readU16(d, 4) + TCPOLEN_MSS);
   else {
     const totLen = readU16(d, 2);
     writeU16(d, 2, totLen + TCPOLEN_MSS);
     writeU16(d, 10, csumReplace16(readU16(d, 10), totLen, totLen + TCPOLEN_MSS));
   }
-  const grown = p instanceof Ipv6Packet ? Ipv6Packet.adopt(d) : Ipv4Packet.adopt(d);
+  const grown = p.family === 6 ? Ipv6Packet.adopt(d) : Ipv4Packet.adopt(d);
   if (typeof grown === 'string') throw new Error(`TCPMSS made a packet natsim cannot read (${grown}): a bug`);
   return grown;
 }
