@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // one temporary folder for the run's files, removed at its end
+    globalSetup: ['test/support/run-tmp.ts'],
     // Tests are sized by runs, never by time: on a loaded 2-core machine a property test may take
     // several times its quiet-machine duration, and that must not fail it. The limit only ends a
     // test that hangs.

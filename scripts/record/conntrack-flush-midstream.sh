@@ -16,16 +16,7 @@ LOOSE=${LOOSE:-1}
 . "$(dirname "$0")/topo-basic.sh"
 inns c sysctl -qw net.ipv4.tcp_retries2=3   # bounds the client's retransmissions of a dropped segment
 masq_nft
-inns rt nft -f - <<'R'
-table ip filter {
-	chain forward {
-		type filter hook forward priority filter; policy drop;
-		ct state established,related accept
-		ct state invalid drop
-		iifname "eth1" accept
-	}
-}
-R
+stateful_forward_nft
 # the sysctl exists in rt once the ruleset's ct expressions have loaded conntrack there
 inns rt sysctl -qw net.netfilter.nf_conntrack_tcp_loose=$LOOSE
 ip netns exec $(ns w) python3 -c '

@@ -6,16 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 out=${1:?out dir}; mkdir -p "$out"
 . "$(dirname "$0")/topo-basic.sh"
-inns rt nft -f - <<'R'
-table ip filter {
-	chain forward {
-		type filter hook forward priority filter; policy drop;
-		ct state established,related accept
-		ct state invalid drop
-		iifname "eth1" accept
-	}
-}
-R
+stateful_forward_nft
 ip netns exec $(ns w) python3 -c '
 import socket,time,threading
 def tcp():

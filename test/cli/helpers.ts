@@ -54,6 +54,7 @@ export function spawnNatsim(...args: string[]): CliRun {
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** A folder of the test's own, inside the run's (test/support/run-tmp.ts removes it when the run ends). */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'natsim-test-'));
+  return mkdtempSync(join(process.env.NATSIM_TEST_TMP ?? tmpdir(), 'natsim-test-'));
 }

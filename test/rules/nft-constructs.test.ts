@@ -4,10 +4,10 @@
  * eth0) unless said, its verdict and trace notes checked against what the kernel's nft_* code
  * does.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../cli/helpers.js';
 import { CtInfo, Conn, Status } from '../../src/netfilter/conntrack/conn.js';
 import { invertTuple, tupleFromPacket } from '../../src/netfilter/conntrack/tuple.js';
 import { connSlab } from '../../src/netfilter/conntrack/conn-record.js';
@@ -66,7 +66,7 @@ describe('nft script commands (nftables front end)', () => {
   });
 
   it('include: relative to the including file; a glob that matches nothing is fine, a missing file is not', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'natsim-include-'));
+    const dir = tempDir();
     writeFileSync(join(dir, 'rules.nft'), 'table ip t {\n chain c { type filter hook forward priority 0; policy drop; }\n}\n');
     const main = join(dir, 'main.nft');
     const ok = parseRuleset({ text: 'include "rules.nft"\ninclude "nothing.d/*.nft"\n', file: main, lineOffset: 0, colOffset: 0 });
@@ -75,7 +75,7 @@ describe('nft script commands (nftables front end)', () => {
   });
 
   it('nft text is read up to 16 MB with what it includes, refused by name beyond; an endless include is not read to the end', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'natsim-include-'));
+    const dir = tempDir();
     const main = join(dir, 'main.nft');
     const comment = `# ${'x'.repeat(1022)}\n`;
     writeFileSync(join(dir, 'half.nft'), `${comment.repeat(9 * 1024)}add table ip t\n`);

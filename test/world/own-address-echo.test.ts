@@ -3,10 +3,9 @@
  * replay natsim makes the reply itself (the capture's copy of it, if any, is claimed as made).
  * A scenario's ping of the host's own address is in sockets.test.ts.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../cli/helpers.js';
 import { PcapWriter } from '../../src/capture/pcap-writer.js';
 import { LinkType, PacketDirection } from '../../src/capture/record.js';
 import { ETH_P_IP } from '../../src/capture/link-layer.js';
@@ -21,7 +20,7 @@ const NODE = 'fixtures/kernel/icmp-masq';
 
 describe('echo requests to the host itself', () => {
   it('a captured echo request to the node’s eth0 address gets the kernel’s echo reply', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'natsim-echo-')), 'ping.pcap');
+    const file = join(tempDir(), 'ping.pcap');
     const w = new PcapWriter(file, { linkType: LinkType.LinuxSll2 });
     const req = buildIcmpEcho({ saddr: ip('192.168.206.1'), daddr: ip('192.168.206.250'), ipId: 7, ttl: 64, type: 8, echoId: 0x1234, seq: 3, payload: new Uint8Array([1, 2, 3]) });
     w.write({ sec: 1000, nsec: 0, ifindex: 3, direction: PacketDirection.Host, protocol: ETH_P_IP, payload: req.data });
