@@ -345,7 +345,8 @@ function peekL3(protocol: number, bytes: Uint8Array): L3Packet | string {
   return protocol === ETH_P_IPV6 ? Ipv6Packet.adopt(bytes) : Ipv4Packet.adopt(bytes);
 }
 
-/** Router solicitation and advertisement, neighbour solicitation and advertisement, redirect (ICMPv6 133–137) right after the fixed header. */
+/** Router solicitation and advertisement, neighbour solicitation and advertisement (ICMPv6 133–136) right after the fixed header. */
 function isNdp(payload: Uint8Array): boolean {
-  return payload.length > 40 && payload[6] === 58 && payload[40]! >= ICMPV6.NDISC_ROUTER_SOLICITATION && payload[40]! <= ICMPV6.NDISC_REDIRECT;
+  // a redirect (137) is routing, not neighbour resolution: an IP packet, compared as any other
+  return payload.length > 40 && payload[6] === 58 && payload[40]! >= ICMPV6.NDISC_ROUTER_SOLICITATION && payload[40]! < ICMPV6.NDISC_REDIRECT;
 }
