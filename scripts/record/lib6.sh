@@ -10,10 +10,11 @@ mkns6(){ mkns "$@"; local r; for r in "$@"; do
 # wait for the MLD reports a new interface sends (2 unsolicited, up to 1 s apart) to be over
 settle6(){ sleep 2.5; }
 # snapshot6 ROLE OUTDIR [ipv4]: snapshot plus the IPv6 views: ip6-route.json, ip -6 addr/route text,
-# conntrack -L -f ipv6 (and -f ipv4 with "ipv4"), sysctl.txt with the IPv6 settings
+# conntrack -L -f ipv6 (and -f ipv4 with "ipv4"; left out when it lists nothing), sysctl.txt with the IPv6 settings
 snapshot6(){ local r=$1 o=$2
   snapshot $r "$o"
   inns $r conntrack -L -f ipv6 > "$o/conntrack-L-ipv6.txt" 2>/dev/null || true
+  [ -s "$o/conntrack-L-ipv6.txt" ] || rm -f "$o/conntrack-L-ipv6.txt"
   if [ "${3:-}" = ipv4 ]; then inns $r conntrack -L -f ipv4 > "$o/conntrack-L-ipv4.txt" 2>/dev/null || true; fi
   inns $r ip -j -6 route show table all > "$o/ip6-route.json"
   inns $r ip -6 addr > "$o/ip6-addr.txt"

@@ -4,8 +4,9 @@
  * with "beyond scope of source address", the path MTU (ip6_pkt_too_big: Packet Too Big, as
  * IPv6 routers never fragment what they forward — but a datagram conntrack reassembled is
  * judged by the largest fragment it came in, and is refragmented on output), the hop limit decrement, NF_HOOK(FORWARD), then ip6_output. The twin of
- * ipv4/ip-forward.ts. A redirect for a packet leaving by the device it came in by
- * (ndisc_send_redirect) is not modelled: the packet is forwarded and no redirect is sent.
+ * ipv4/ip-forward.ts. A packet leaving by the device it came in by gets its sender a redirect
+ * (ipv6/ndisc-redirect.ts) before the MTU check, and skips the source checks (they are the
+ * other branch of the kernel's test).
  */
 import { Hook } from '../netfilter/constants.js';
 import type { Ipv6Skb } from '../netfilter/skb.js';
@@ -15,6 +16,7 @@ import { ICMPV6 } from '../packet/ipv6.js';
 import { ipv6AddrType, Ipv6Scope } from './addrconf.js';
 import { icmpv6Send } from './icmp.js';
 import { ip6Output } from './ip6-output.js';
+import { ip6ForwardRedirect } from './ndisc-redirect.js';
 
 /** ICMPV6_EXC_HOPLIMIT, ICMPV6_NOT_NEIGHBOUR (beyond scope of source address). */
 const ICMPV6_EXC_HOPLIMIT = 0;
@@ -30,11 +32,15 @@ export function ip6Forward(host: Host, skb: Ipv6Skb, route: Route6): void {
     icmpv6Send(host, skb, ICMPV6.TIME_EXCEED, ICMPV6_EXC_HOPLIMIT);
     return host.routeDrop(skb, 'hop limit exceeded (IPSTATS_MIB_INHDRERRORS)', 'ip6_forward');
   }
-  const src = ipv6AddrType(skb.pkt.saddr);
-  if (src.any || src.multicast || src.loopback) return host.routeDrop(skb, 'source address may not be forwarded (IPSTATS_MIB_INADDRERRORS)', 'ip6_forward');
-  if (src.scope === Ipv6Scope.LinkLocal) {
-    icmpv6Send(host, skb, ICMPV6.DEST_UNREACH, ICMPV6_NOT_NEIGHBOUR);
-    return host.routeDrop(skb, 'link-local source may not be forwarded (IPSTATS_MIB_INADDRERRORS)', 'ip6_forward');
+  if (skb.indev === route.dev) {
+    ip6ForwardRedirect(host, skb, route);
+  } else {
+    const src = ipv6AddrType(skb.pkt.saddr);
+    if (src.any || src.multicast || src.loopback) return host.routeDrop(skb, 'source address may not be forwarded (IPSTATS_MIB_INADDRERRORS)', 'ip6_forward');
+    if (src.scope === Ipv6Scope.LinkLocal) {
+      icmpv6Send(host, skb, ICMPV6.DEST_UNREACH, ICMPV6_NOT_NEIGHBOUR);
+      return host.routeDrop(skb, 'link-local source may not be forwarded (IPSTATS_MIB_INADDRERRORS)', 'ip6_forward');
+    }
   }
   const mtu = Math.max(route.dev!.mtu, IPV6_MIN_MTU);
   if (ip6PktTooBig(skb, mtu)) {

@@ -34,6 +34,7 @@ export const MIB_NAMES = [
   'Ip6FragFails',
   'Ip6FragCreates',
   'Icmp6OutDestUnreachs',
+  'Icmp6OutRedirects',
   'Udp6NoPorts',
   'IpFragOKs',
   'IpFragFails',

@@ -274,7 +274,10 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
         l2.observeArp(r);
       }
       const ndp = r.protocol === ETH_P_IPV6 && isNdp(r.payload);
-      if (ndp) neighbours.observeNdp(r, time);
+      if (ndp) {
+        neighbours.observeNdp(r, time);
+        l2.observeNdp(r);
+      }
       const ip = r.protocol === ETH_P_IP || (r.protocol === ETH_P_IPV6 && !ndp);
       const received = !outgoing && ip;
       const dev = host.deviceByIndex(r.ifindex);

@@ -1,7 +1,8 @@
 /**
  * Link addresses a capture shows, for the bridge: SLL2 keeps a frame's source address but not
  * its destination, which the bridge forwards by. The capture tells who has which IPv4 address —
- * every ARP packet names its sender, every IPv4 frame on a port its source — so the destination
+ * every ARP packet names its sender, every IPv4 frame on a port its source, every neighbour
+ * advertisement its target's — so the destination
  * of a frame entering a port is taken as the one its sender addressed: for a destination on the
  * bridge's subnet, that address's owner; for any other, the bridge (the containers' gateway).
  * A frame whose destination owner the capture never names is flooded, as the bridge floods an
@@ -9,6 +10,7 @@
  */
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { readU16, readU32 } from '../packet/ipv4.js';
+import { ipv6Handle } from '../packet/ipv6-addr.js';
 import { ifaMatch, type EthHeader } from '../host/device.js';
 import type { BridgePort } from '../bridge/bridge.js';
 import type { L3Packet } from '../packet/l3-packet.js';
@@ -17,6 +19,8 @@ import { macKey } from '../bridge/br-fdb.js';
 import { multicastMac } from './link-header.js';
 
 const ARPHRD_ETHER = 1;
+const NDISC_NEIGHBOUR_ADVERTISEMENT = 136;
+const ND_OPT_TARGET_LL_ADDR = 2;
 const BROADCAST = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 
 export class L2Addresses {
@@ -27,6 +31,16 @@ export class L2Addresses {
     const a = r.payload;
     if (a.length < 28 || readU16(a, 0) !== ARPHRD_ETHER || a[4] !== 6 || a[5] !== 4) return;
     this.learn(readU32(a, 14), a.slice(8, 14));
+  }
+
+  /**
+   * A neighbour advertisement to the host: its target's link-layer address option (ndisc_recv_na
+   * takes the neighbour's address from it), what the host then knows the target by.
+   */
+  observeNdp(r: CaptureRecord): void {
+    const a = r.payload;
+    if (r.direction === PacketDirection.Outgoing || a.length < 72 || a[40] !== NDISC_NEIGHBOUR_ADVERTISEMENT) return;
+    if (a[64] === ND_OPT_TARGET_LL_ADDR && a[65] === 1) this.learn(ipv6Handle(a, 48), a.slice(66, 72));
   }
 
   /** The sender of an IPv4 frame on a port has its source address. */

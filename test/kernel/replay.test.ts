@@ -9,6 +9,8 @@ import { loadNode, nodeScenario } from '../../src/node/snapshot.js';
 import { replayCapture, type ReplayOptions } from '../../src/world/capture-replay.js';
 import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { readU32 } from '../../src/packet/ipv4.js';
+import { Ipv6Packet } from '../../src/packet/ipv6.js';
+import { formatIpv6, ipv6Handle } from '../../src/packet/ipv6-addr.js';
 import { Dir } from '../../src/netfilter/conntrack/tuple.js';
 import { expectSameBytes, pairUp } from './compare.js';
 import { parseRuleset } from '../../src/netfilter/rules/parse.js';
@@ -290,5 +292,21 @@ describe.each(['hairpin-nat', 'hairpin-nat-no-snat'])('kernel recording %s', (na
     pairs.forEach((p, i) => expectSameBytes(p, i));
     expect(pairs.filter((p) => p.natsim.proto === 1)).toEqual([]);
     expect(r.packets!.sent.filter((p) => p.fromCapture)).toEqual([]);
+  });
+});
+
+describe('kernel recording ndisc-redirect', () => {
+  it('sends the 6 redirects the kernel sent (ndisc_send_redirect), byte for byte, and none for a target that is not link-local', async () => {
+    const r = await replay('ndisc-redirect');
+    expect(r.packets!.sent).toHaveLength(r.packets!.recorded.length);
+    r.packets!.sent.forEach((s, i) => expect(Buffer.from(s.bytes).toString('hex'), `packet ${i + 1}`).toBe(Buffer.from(r.packets!.recorded[i]!.bytes).toString('hex')));
+    expect(r.packets!.sent.filter((s) => s.fromCapture)).toEqual([]);
+    const redirects = r.packets!.sent.map((s) => Ipv6Packet.decode(s.bytes) as Ipv6Packet).filter((p) => p.proto === 58 && p.icmpType === 137);
+    // target fe80::2 and destination fd00:5::1; the target's link-layer address from the second on, once rt's solicitation was answered
+    expect(redirects.map((p) => [formatIpv6(ipv6Handle(p.data, 48)), formatIpv6(ipv6Handle(p.data, 64)), p.hopLimit, p.length])).toEqual([
+      ['fe80::2', 'fd00:5::1', 255, 136],
+      ...Array(5).fill(['fe80::2', 'fd00:5::1', 255, 144]),
+    ]);
+    expect(r.host.nf.mib.get('Icmp6OutRedirects')).toBe(nstatCount('ndisc-redirect', 'Icmp6OutRedirects'));
   });
 });

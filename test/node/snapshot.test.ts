@@ -58,6 +58,13 @@ const EXPECTED: Record<string, { interfaces?: typeof ROUTER | ((macs: Map<string
   'ip6tables-masq': { interfaces: router6(), ruleset: 'ip6tables-save.txt', ipv6Only: true },
   'dnat66-port-forward': { interfaces: router6(), ruleset: 'nft-ruleset.txt', ipv6Only: true },
   'ip6-reject': { interfaces: router6(), ruleset: 'nft-ruleset.txt', ipv6Only: true },
+  // scripts/record/ndisc-redirect.sh: one LAN port, two routes back out of it
+  'ndisc-redirect': {
+    interfaces: (macs) => [{ name: 'eth1', index: 2, addrs: [linkLocal(macs.get('eth1')!), 'fd00:3::254/64 nodad'] }],
+    routes: ['fd00:5::/64 via fe80::2 dev eth1 metric 1024 pref medium', 'fd00:6::/64 via fd00:3::2 dev eth1 metric 1024 pref medium'],
+    ruleset: 'nft-ruleset.txt',
+    ipv6Only: true,
+  },
   // a second LAN prefix on eth1 (scripts/record/ip6-hashlimit.sh); nft-ruleset.txt shows ip6tables-nft's table
   'ip6-snat-range': { interfaces: router6(), ruleset: 'ip6tables-save.txt', ipv6Only: true },
   'ip6-redirect': { interfaces: router6(false, { eth1: ['fd00:3::254/64 nodad', 'fd00:4::254/64 nodad'] }), ruleset: 'ip6tables-save.txt', ipv6Only: true },
