@@ -11,8 +11,7 @@
  * nobody. The backoff is the source's inet_peer's (ipv4/inetpeer.ts). Recordings
  * fixtures/kernel/icmp-redirect and icmp-redirect-nat.
  */
-import type { NetDevice } from '../host/device.js';
-import { ifaMatch } from '../host/device.js';
+import { ifaMatch, type NetDevice } from '../host/device.js';
 import type { Route } from '../host/fib.js';
 import type { Host } from '../host/host.js';
 import type { Ipv4Skb } from '../netfilter/skb.js';
