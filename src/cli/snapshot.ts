@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import type { LineSink } from '../trace/sinks.js';
 import {
-  ADDR_FILE, CPU_ONLINE_FILE, IP6TABLES_FILE, IPSET_FILE, IPTABLES_FILE, IPTABLES_LEGACY_FILE, IPVS_FILE, NFT_FILE, NPROC_FILE, PROC_TCP_FILE, PROC_UDP_FILE, ROUTE_FILE, ROUTE6_FILE, SOCKETS_FILE, SYSCTL_FILE,
+  ADDR_FILE, CPU_ONLINE_FILE, IGMP_FILE, IP6TABLES_FILE, IPSET_FILE, IPTABLES_FILE, IPTABLES_LEGACY_FILE, IPVS_FILE, NFT_FILE, NPROC_FILE, PROC_TCP_FILE, PROC_UDP_FILE, ROUTE_FILE, ROUTE6_FILE, SOCKETS_FILE, SYSCTL_FILE,
 } from '../node/snapshot-files.js';
 import { BRIDGE_FDB_FILE, LINK_DETAILS_FILE } from '../node/bridge-links.js';
 
@@ -52,6 +52,8 @@ const PROBES: readonly Probe[] = [
   { file: SOCKETS_FILE, argv: ['ss', '-tuanpH'], from: 'iproute2', optional: true },
   { file: PROC_TCP_FILE, argv: ['cat', '/proc/net/tcp'], from: 'coreutils', optional: true, insteadOf: SOCKETS_FILE },
   { file: PROC_UDP_FILE, argv: ['cat', '/proc/net/udp'], from: 'coreutils', optional: true, insteadOf: SOCKETS_FILE },
+  // the IPv4 groups each device is in (a packet to another group is dropped, not delivered)
+  { file: IGMP_FILE, argv: ['cat', '/proc/net/igmp'], from: 'coreutils', optional: true },
   // How many CPUs count packets (conntrack -S has a line per CPU)
   { file: NPROC_FILE, argv: ['nproc'], from: 'coreutils', optional: true },
   { file: CPU_ONLINE_FILE, argv: ['cat', '/sys/devices/system/cpu/online'], from: 'coreutils', optional: true, insteadOf: NPROC_FILE },

@@ -42,10 +42,18 @@ export function deviceMtu(mtu: number): number | null {
   return Number.isInteger(mtu) && mtu >= MIN_MTU && mtu <= MAX_MTU ? mtu : null;
 }
 
+/** IGMP_ALL_HOSTS (include/linux/igmp.h): 224.0.0.1. */
+export const IGMP_ALL_HOSTS = 0xe0000001;
+
 export class NetDevice {
   readonly addrs: InAddr[] = [];
   /** idev->addr_list */
   readonly addrs6: Inet6Ifaddr[] = [];
+  /**
+   * in_dev->mc_list: the IPv4 groups the device is in — all-hosts 224.0.0.1, which ip_mc_up joins
+   * on every device, and those sockets joined (a snapshot's /proc/net/igmp, a scenario's `groups:`).
+   */
+  readonly mcList = new Set<number>([IGMP_ALL_HOSTS]);
   /** dev->mtu: Ethernet's 1500 unless told otherwise; loopback's is 65536. */
   mtu = 1500;
   /** netif_is_bridge_master: this device is a bridge (its net_bridge). */

@@ -3,7 +3,7 @@
  * addresses as fib_add_ifaddr does and from `ip route` lines, looked up as fib_lookup does with
  * the default rules (local table, then main: fib-tables.ts).
  */
-import { inPrefix, prefixMask } from '../packet/ipv4-addr.js';
+import { inPrefix, ipv4IsMulticast, prefixMask } from '../packet/ipv4-addr.js';
 import { Scope, type InAddr, type NetDevice } from './device.js';
 import { FibTables, TABLE_LOCAL, TABLE_MAIN } from './fib-tables.js';
 
@@ -63,7 +63,7 @@ export class Fib extends FibTables<Route> {
    * broadcast, multicast, else unicast (0.0.0.0 and 255.255.255.255 count as broadcast).
    */
   addrType(addr: number): 'local' | 'broadcast' | 'multicast' | 'unicast' {
-    if (addr >>> 28 === 0xe) return 'multicast';
+    if (ipv4IsMulticast(addr)) return 'multicast';
     if (addr === 0 || addr === 0xffffffff) return 'broadcast';
     const local = this.lookupIn(TABLE_LOCAL, addr);
     if (local?.type === 'local') return 'local';

@@ -20,6 +20,8 @@ export const SYSCTL_DEFAULTS = {
   // ICMP redirects of a packet forwarded out of the device it came in on (ipv4/rt-redirect.ts)
   'net.ipv4.conf.all.send_redirects': 1,
   'net.ipv4.conf.all.shared_media': 1,
+  // icmp_rcv: whether an echo request to a broadcast address or a group goes unanswered
+  'net.ipv4.icmp_echo_ignore_broadcasts': 1,
   // IPv4 reassembly (Documentation/networking/ip-sysctl.rst): queue memory and timeout
   'net.ipv4.ipfrag_high_thresh': 4194304,
   'net.ipv4.ipfrag_time': 30,

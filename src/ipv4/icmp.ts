@@ -1,7 +1,7 @@
 /**
  * icmp_send (net/ipv4/icmp.c): the kernel's ICMP errors — time exceeded when forwarding runs
  * out of TTL, port unreachable for a closed UDP port, a redirect. No error answers an ICMP error
- * or a broadcast; errors to one peer are rate-limited (the types net.ipv4.icmp_ratemask names); the source is the address the packet was
+ * or a packet to a broadcast address or a group; errors to one peer are rate-limited (the types net.ipv4.icmp_ratemask names); the source is the address the packet was
  * sent to when it was for this host, else the one the route back chooses. The error carries
  * the offending packet's conntrack entry (nf_ct_attach), as RELATED in the other direction, so
  * conntrack does not look it up again and NAT translates it like any RELATED error.
@@ -12,6 +12,7 @@ import { IPPROTO } from '../netfilter/constants.js';
 import { Skb, type Ipv4Skb } from '../netfilter/skb.js';
 import { buildIcmpEcho, buildIcmpError } from '../packet/build.js';
 import { inetSelectAddr } from './devinet.js';
+import { routeIsBroadcast } from './route-input.js';
 import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_FRAG_NEEDED, ICMP_PARAMETERPROB, ICMP_REDIRECT, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
 import type { L3Packet } from '../packet/l3-packet.js';
 import type { Host } from '../host/host.js';
@@ -19,14 +20,19 @@ import type { Host } from '../host/host.js';
 
 /**
  * icmp_echo: the kernel answers an echo request for this host itself (no socket needed), from
- * the address it was sent to, with the request's identifier, sequence and data. `ipId` is the
+ * the address it was sent to (unless that was a broadcast or a group: see below), with the request's identifier, sequence and data. `ipId` is the
  * reply's IP ID (ip_select_ident's hash, which natsim draws).
  */
 export function icmpEcho(host: Host, request: Ipv4Skb, ipId: number): void {
   const p = request.pkt;
   if (p.proto !== IPPROTO.ICMP || p.icmpType !== ICMP_ECHO) return;
+  // icmp_rcv: an echo to a broadcast address or a group is dropped (IcmpInErrors) while
+  // icmp_echo_ignore_broadcasts is 1, the default; else it is answered from the address the
+  // route back picks (fib_compute_spec_dst), not from the one it was sent to
+  const broadcast = routeIsBroadcast(host, p.saddr, p.daddr);
+  if (broadcast && host.sysctl.n['net.ipv4.icmp_echo_ignore_broadcasts'] !== 0) return host.nf.mib.inc('IcmpInErrors');
   const seq = (p.data[p.l4off + 6]! << 8) | p.data[p.l4off + 7]!;
-  host.output(buildIcmpEcho({ saddr: p.daddr, daddr: p.saddr, ipId, ttl: 64, type: ICMP_ECHOREPLY, echoId: p.sport, seq, payload: p.data.subarray(p.l4off + 8) }), request.time, false);
+  host.output(buildIcmpEcho({ saddr: broadcast ? host.sourceFor(p.saddr) : p.daddr, daddr: p.saddr, ipId, ttl: 64, type: ICMP_ECHOREPLY, echoId: p.sport, seq, payload: p.data.subarray(p.l4off + 8) }), request.time, false);
 }
 
 /** Types icmp_is_err counts as errors: never answered with another error. */
@@ -52,6 +58,8 @@ function rateLimited(type: number, code: number): boolean {
 export function icmpSend(host: Host, offending: Ipv4Skb, type: number, code: number, now = offending.time, info = 0): boolean {
   const p = offending.pkt;
   if (p.proto === IPPROTO.ICMP && ERROR_TYPES.has(p.icmpType)) return false;
+  // "no replies to physical multicast/broadcast", then at the protocol level
+  if (routeIsBroadcast(host, p.saddr, p.daddr)) return false;
   const back = host.fib.lookup(p.saddr);
   if (!back?.dev || back.type !== 'unicast' && back.type !== 'local') return false;
   const toUs = host.fib.lookup(p.daddr)?.type === 'local';

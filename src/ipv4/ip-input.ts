@@ -12,6 +12,8 @@ import { DefragUser } from './ip-fragment.js';
 import { ipSabotageIn } from '../bridge/br-netfilter.js';
 import { ipRcvCore, ipRcvOptions } from './ip-rcv-core.js';
 import { martianReason, validateSource } from './route-input.js';
+import { ipRouteInputMc } from './route-input-mc.js';
+import { ipv4IsMulticast } from '../packet/ipv4-addr.js';
 import { marksRedirect } from './rt-redirect.js';
 import { icmpSend } from './icmp.js';
 import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, ICMP_NET_UNREACH, ICMP_PKT_FILTERED } from '../packet/icmp.js';
@@ -33,17 +35,14 @@ export function ipRcv(host: Host, skb: Ipv4Skb, dev: NetDevice): void {
 function ipRcvFinish(host: Host, skb: Ipv4Skb, dev: NetDevice): void {
   // a looped-back packet keeps the route it was sent by (loopback_xmit leaves skb_dst): no input route lookup
   const looped = dev.type === 'loopback';
+  const { saddr, daddr } = skb.pkt;
+  if (!looped && ipv4IsMulticast(daddr)) return ipRcvMulticast(host, skb, dev);
   const martian = looped ? null : martianReason(host, skb, dev);
   if (martian) return host.routeDrop(skb, martian, 'ip_route_input_slow');
-  const route = host.fib.lookup(skb.pkt.daddr);
-  if (route && (route.type === 'local' || route.type === 'broadcast')) {
-    const refused = route.type === 'local' && !looped ? validateSource(host, skb, dev) : null;
-    if (refused) return host.routeDrop(skb, refused, 'fib_validate_source');
-    if (!ipRcvOptions(host, skb)) return;
-    host.routeEvent(skb, 'local', route);
-    ipLocalDeliver(host, skb, dev);
-    return;
-  }
+  // ip_route_input_slow sends the limited broadcast (and 0.0.0.0 to 0.0.0.0) to brd_input before any lookup
+  if (daddr === LIMITED_BROADCAST || (saddr === 0 && daddr === 0)) return ipRcvLocal(host, skb, dev, 'broadcast', dev.name);
+  const route = host.fib.lookup(daddr);
+  if (route && (route.type === 'local' || route.type === 'broadcast')) return ipRcvLocal(host, skb, dev, route.type, route.dev?.name ?? null);
   if (host.sysctl.n['net.ipv4.ip_forward'] !== 1) {
     // ip_route_input_slow: -EHOSTUNREACH, and ip_error counts it (IN_DEV_FORWARD off)
     host.nf.mib.inc('IpInAddrErrors');
@@ -54,6 +53,42 @@ function ipRcvFinish(host: Host, skb: Ipv4Skb, dev: NetDevice): void {
   if (refused) return host.routeDrop(skb, refused, 'fib_validate_source');
   if (!ipRcvOptions(host, skb)) return;
   ipForward(host, skb, route, !looped && marksRedirect(host, skb, dev, route));
+}
+
+const LIMITED_BROADCAST = 0xffffffff;
+
+/**
+ * local_input and brd_input of ip_route_input_slow: the source checked by fib_validate_source
+ * (brd_input's only when it is not 0.0.0.0, a DHCP client's), then the options, then
+ * ip_rcv_finish_core's count of a broadcast (IPSTATS_MIB_INBCAST) and ip_local_deliver.
+ */
+function ipRcvLocal(host: Host, skb: Ipv4Skb, dev: NetDevice, type: 'local' | 'broadcast', routeDev: string | null): void {
+  const unchecked = dev.type === 'loopback' || (type === 'broadcast' && skb.pkt.saddr === 0);
+  const refused = unchecked ? null : validateSource(host, skb, dev);
+  if (refused) return host.routeDrop(skb, refused, 'fib_validate_source');
+  if (!ipRcvOptions(host, skb)) return;
+  if (type === 'broadcast') host.nf.mib.inc('IpExtInBcastPkts');
+  localRouteEvent(host, skb, routeDev);
+  ipLocalDeliver(host, skb, dev);
+}
+
+/** The trace's record of a local route for `skb` (its next hop is its destination). */
+function localRouteEvent(host: Host, skb: Ipv4Skb, routeDev: string | null): void {
+  host.sink?.emit({ kind: 'route', time: skb.time, host: host.name, skb: skb.id, result: 'local', dev: routeDev, nexthop: skb.pkt.daddr, reason: null });
+}
+
+/**
+ * A packet to a group (ip_route_input_rcu's multicast branch, ipv4/route-input-mc.ts): delivered
+ * locally when the device is in the group, else dropped — never forwarded by a unicast route.
+ */
+function ipRcvMulticast(host: Host, skb: Ipv4Skb, dev: NetDevice): void {
+  const refused = ipRouteInputMc(host, skb, dev);
+  if (refused) return host.routeDrop(skb, refused, 'ip_route_input_mc');
+  if (!ipRcvOptions(host, skb)) return;
+  // ip_rcv_finish_core: an RTN_MULTICAST route counts IPSTATS_MIB_INMCAST
+  host.nf.mib.inc('IpExtInMcastPkts');
+  localRouteEvent(host, skb, dev.name);
+  ipLocalDeliver(host, skb, dev);
 }
 
 /** ip_rt_error_cost (HZ) and ip_rt_error_burst (5 × HZ) of net/ipv4/route.c. */

@@ -14,18 +14,17 @@
 import type { NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
 import type { Ipv4Skb } from '../netfilter/skb.js';
-import { formatIpv4 } from '../packet/ipv4-addr.js';
+import { formatIpv4, ipv4IsMulticast } from '../packet/ipv4-addr.js';
 import { inDevAcceptLocal, inDevRouteLocalnet, inDevRpFilter } from './devconf.js';
 
 const BROADCAST = 0xffffffff;
-const isMulticast = (a: number): boolean => a >>> 28 === 0xe;
 const isZeronet = (a: number): boolean => a >>> 24 === 0;
 const isLoopback = (a: number): boolean => a >>> 24 === 127;
 
 /** The reason ip_route_input_slow refuses the addresses of a packet `dev` received before routing, or null. */
 export function martianReason(host: Host, skb: Ipv4Skb, dev: NetDevice): string | null {
   const { saddr, daddr } = skb.pkt;
-  if (isMulticast(saddr) || saddr === BROADCAST) return martian('source', saddr, 'a multicast or broadcast source');
+  if (ipv4IsMulticast(saddr) || saddr === BROADCAST) return martian('source', saddr, 'a multicast or broadcast source');
   if (daddr === BROADCAST || (saddr === 0 && daddr === 0)) return null;
   if (isZeronet(saddr)) return martian('source', saddr, '0.0.0.0/8');
   if (isZeronet(daddr)) return martian('destination', daddr, '0.0.0.0/8');
@@ -60,4 +59,15 @@ export function validateSource(host: Host, skb: Ipv4Skb, dev: NetDevice): string
   if (back && (rpf !== 1 || back.dev === dev)) return null;
   host.nf.mib.inc('TcpExtIPReversePathFilter');
   return `rp_filter=${rpf}: ${back ? `the route back to ${formatIpv4(saddr)} leaves by ${back.dev?.name ?? 'no device'}, not ${dev.name}` : `no route back to ${formatIpv4(saddr)}`} (fib_validate_source -EXDEV, TcpExtIPReversePathFilter)`;
+}
+
+/**
+ * rt_flags & (RTCF_BROADCAST | RTCF_MULTICAST) of the route a packet from `saddr` to `daddr`
+ * takes: a group, the limited broadcast (or 0.0.0.0 from 0.0.0.0), or a broadcast address of
+ * the host's own subnets. Such a packet gets no ICMP error (icmp_send), and no echo reply while
+ * icmp_echo_ignore_broadcasts is 1 (icmp_rcv).
+ */
+export function routeIsBroadcast(host: Host, saddr: number, daddr: number): boolean {
+  if (ipv4IsMulticast(daddr) || daddr === BROADCAST || (saddr === 0 && daddr === 0)) return true;
+  return host.fib.lookup(daddr)?.type === 'broadcast';
 }

@@ -56,7 +56,7 @@ function ip6RcvCore(skb: Ipv6Skb, dev: NetDevice): string | null {
 function ip6RcvFinish(host: Host, skb: Ipv6Skb, dev: NetDevice): void {
   const daddr = skb.pkt.daddr;
   if (ipv6AddrType(daddr).multicast) {
-    if (!memberOf(dev, daddr)) return host.routeDrop(skb, 'multicast group the device has not joined', 'ip6_mc_input');
+    if (!memberOf(dev, daddr, host.sysctl.n['net.ipv6.conf.all.forwarding'] === 1)) return host.routeDrop(skb, 'multicast group the device has not joined', 'ip6_mc_input');
     return ip6Input(host, skb, dev);
   }
   const route = host.fib6.lookup(daddr);
@@ -80,13 +80,18 @@ function ip6Input(host: Host, skb: Ipv6Skb, dev: NetDevice): void {
   host.deliverLocal(skb);
 }
 
-/** ipv6_chk_mcast_addr for the groups every IPv6 device joins: all-nodes ff02::1 and ff02::1:ffXX:XXXX of each of its addresses. */
-function memberOf(dev: NetDevice, group: number): boolean {
+/**
+ * ipv6_chk_mcast_addr for the groups every IPv6 device joins: all-nodes ff02::1 and
+ * ff02::1:ffXX:XXXX of each of its addresses; and while it forwards, all-routers ff02::2 and
+ * ff05::2 (dev_forward_change, ipv6_add_dev).
+ */
+function memberOf(dev: NetDevice, group: number, forwarding: boolean): boolean {
   const g0 = ipv6Word(group, 0);
   const g1 = ipv6Word(group, 1);
   const g2 = ipv6Word(group, 2);
   const g3 = ipv6Word(group, 3);
   if (g0 === 0xff020000 && g1 === 0 && g2 === 0 && g3 === 1) return true;
+  if (forwarding && (g0 === 0xff020000 || g0 === 0xff050000) && g1 === 0 && g2 === 0 && g3 === 2) return true;
   if (g0 !== 0xff020000 || g1 !== 0 || g2 !== 1 || g3 >>> 24 !== 0xff) return false;
   return dev.addrs6.some((a) => (ipv6Word(a.addr, 3) & 0xffffff) === (g3 & 0xffffff));
 }

@@ -66,7 +66,7 @@ export enum Verdict {
 export const VERDICT_KERNEL_NAME: readonly string[] = ['NF_DROP', 'NF_ACCEPT', 'NF_STOLEN', 'NF_QUEUE', 'NF_REPEAT', 'NF_STOP'];
 
 /** IP protocol numbers natsim knows by name. */
-export const IPPROTO = { ICMP: 1, TCP: 6, UDP: 17, UDPLITE: 136, SCTP: 132, GRE: 47, ICMPV6: 58 } as const;
+export const IPPROTO = { ICMP: 1, IGMP: 2, TCP: 6, UDP: 17, UDPLITE: 136, SCTP: 132, GRE: 47, ICMPV6: 58 } as const;
 
 /** ICMP or ICMPv6: the protocols whose tuple holds an echo id and type << 8 | code. */
 export function isIcmp(proto: number): boolean {

@@ -22,3 +22,5 @@ export const PROC_UDP_FILE = 'proc-net-udp.txt';
 export const NPROC_FILE = 'nproc.txt';
 /** /sys/devices/system/cpu/online (e.g. `0-3`), saved instead of nproc.txt where there is no nproc; read first (cpu-count.ts). */
 export const CPU_ONLINE_FILE = 'cpu-online.txt';
+/** /proc/net/igmp: the IPv4 groups each device is in (igmp.ts; optional: without it, 224.0.0.1 only). */
+export const IGMP_FILE = 'igmp.txt';

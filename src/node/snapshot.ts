@@ -14,7 +14,8 @@ import { basename, join, resolve } from 'node:path';
 import { InputError, type SourcePlace } from '../errors.js';
 import { devConfName } from '../ipv4/devconf.js';
 import { Sysctl, SYSCTL_DEFAULTS } from '../host/sysctl.js';
-import { deviceMtu, MAX_MTU, MIN_MTU, parseMac } from '../host/device.js';
+import { deviceMtu, IGMP_ALL_HOSTS, MAX_MTU, MIN_MTU, parseMac } from '../host/device.js';
+import { formatIpv4 } from '../packet/ipv4-addr.js';
 import { readSockets } from './sockets.js';
 import type { HostSpec, InterfaceSpec, Located, RulesetSpec, ScenarioSpec } from '../scenario/spec.js';
 import { DEFAULT_KERNEL } from '../kernel/profile.js';
@@ -24,7 +25,8 @@ import { readTextInput } from '../text-input.js';
 import { statInput } from '../fs-refusal.js';
 
 export * from './snapshot-files.js';
-import { ADDR_FILE, ROUTE_FILE, SYSCTL_FILE, NFT_FILE, IPSET_FILE, IP6TABLES_FILE, IPTABLES_FILE, IPTABLES_LEGACY_FILE, IPVS_FILE, SOCKETS_FILE } from './snapshot-files.js';
+import { ADDR_FILE, ROUTE_FILE, SYSCTL_FILE, NFT_FILE, IPSET_FILE, IP6TABLES_FILE, IPTABLES_FILE, IPTABLES_LEGACY_FILE, IPVS_FILE, SOCKETS_FILE, IGMP_FILE } from './snapshot-files.js';
+import { readIgmpGroups } from './igmp.js';
 
 export interface NodeSnapshot {
   readonly dir: string;
@@ -62,7 +64,7 @@ export function loadNode(dir: string): NodeSnapshot {
   const addrFile = join(dir, ADDR_FILE);
   if (!existsSync(addrFile)) throw new InputError({ file: addrFile }, `a node folder needs ${ADDR_FILE} (ip -j addr)`);
   const masters = new Map<string, string>();
-  const interfaces = withBridges(dir, readInterfaces(addrFile, skipped, masters), (file) => arrayOf(file, readJson(file), 'ip -j -d link'), masters);
+  const interfaces = withGroups(dir, withBridges(dir, readInterfaces(addrFile, skipped, masters), (file) => arrayOf(file, readJson(file), 'ip -j -d link'), masters), skipped);
   const routeFile = join(dir, ROUTE_FILE);
   const routes = existsSync(routeFile) ? readRoutes(routeFile, new Set(interfaces.map((i) => i.name)), skipped) : [];
   if (!existsSync(routeFile)) skipped.push(`${ROUTE_FILE}: not present, only the routes of the addresses`);
@@ -78,6 +80,25 @@ export function loadNode(dir: string): NodeSnapshot {
   return { dir, host, cpus: readCpuCount(dir), rulesetFile: (choice.ruleset ?? choice.ip6tables)?.file ?? null, rulesetChoice: choice.why, skipped, notes };
 }
 
+
+/**
+ * The interfaces with the groups igmp.txt lists for them beyond 224.0.0.1 (every device's);
+ * lo's others, and a device ip-addr.json does not have, are noted as left out.
+ */
+function withGroups(dir: string, interfaces: InterfaceSpec[], skipped: string[]): InterfaceSpec[] {
+  const file = join(dir, IGMP_FILE);
+  if (!existsSync(file)) return interfaces;
+  const groups = readIgmpGroups(file);
+  const known = new Set(interfaces.map((i) => i.name));
+  for (const [name, list] of groups) {
+    const extra = list.filter((g) => g !== IGMP_ALL_HOSTS);
+    if (extra.length > 0 && !known.has(name)) skipped.push(`${IGMP_FILE}: the groups of ${name} (${extra.map(formatIpv4).join(', ')}): ${name === 'lo' ? "natsim's lo is in 224.0.0.1 only" : `no interface ${name} in ${ADDR_FILE}`}`);
+  }
+  return interfaces.map((i) => {
+    const extra = (groups.get(i.name) ?? []).filter((g) => g !== IGMP_ALL_HOSTS);
+    return extra.length > 0 ? { ...i, groups: extra } : i;
+  });
+}
 
 /** A one-host scenario around the node, for replaying a capture on it. */
 export function nodeScenario(node: NodeSnapshot, seed = 1): ScenarioSpec {

@@ -40,3 +40,13 @@ export function inPrefix(addr: number, prefixAddr: number, len: number): boolean
   const mask = prefixMask(len);
   return ((addr & mask) >>> 0) === ((prefixAddr & mask) >>> 0);
 }
+
+/** ipv4_is_multicast: 224.0.0.0/4. */
+export function ipv4IsMulticast(addr: number): boolean {
+  return addr >>> 28 === 0xe;
+}
+
+/** ipv4_is_local_multicast: 224.0.0.0/24, the link-local groups. */
+export function ipv4IsLocalMulticast(addr: number): boolean {
+  return addr >>> 8 === 0xe00000;
+}

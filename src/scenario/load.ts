@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { parseDocument, isMap, isScalar, isSeq, type Node } from 'yaml';
 import { InputError } from '../errors.js';
 import { deviceMtu, MAX_MTU, MIN_MTU, parseMac } from '../host/device.js';
+import { ipv4IsMulticast, parseIpv4 } from '../packet/ipv4-addr.js';
 import { YamlSource, yamlLineCounter, type LineShift } from './yaml-place.js';
 import { splitRunList, type RunSlice } from './run-list.js';
 import { CLOCK_LIMIT_TEXT, DURATION_HINT, MAX_CLOCK_NS, parseDuration } from '../sim/duration.js';
@@ -15,7 +16,7 @@ import { CANNOT_READ, readTextInput } from '../text-input.js';
 import { rememberText } from '../text-columns.js';
 import { DEFAULT_KERNEL, isKernelVersion, KERNEL_VERSIONS, type KernelVersion } from '../kernel/profile.js';
 const HOST_KEYS = new Set(['interfaces', 'routes', 'sysctl', 'ruleset', 'ruleset-file', 'ip6tables', 'ip6tables-file', 'ipsets', 'ipsets-file', 'ipvs', 'ipvs-file', 'conntrack-hash-seed']);
-const IFACE_KEYS = new Set(['addr', 'link', 'index', 'mac', 'mtu', 'kind', 'ageing-time', 'master', 'hairpin', 'learning', 'flood']);
+const IFACE_KEYS = new Set(['addr', 'link', 'index', 'mac', 'mtu', 'groups', 'kind', 'ageing-time', 'master', 'hairpin', 'learning', 'flood']);
 
 const TOP_KEYS = new Set(['natsim', 'name', 'about', 'seed', 'cpus', 'kernel', 'hosts', 'trace', 'run', 'until']);
 
@@ -176,6 +177,7 @@ function readInterface(src: YamlSource, name: string, node: Node | null, keyNode
   let index: number | null = null;
   let mac: Uint8Array | null = null;
   let mtu: number | null = null;
+  let groups: number[] = [];
   const bridge = new BridgeKeys();
   for (const [key, value, k] of node === null ? [] : src.entries(node, `interface ${name}`)) {
     if (!IFACE_KEYS.has(key)) src.fail(k, `unknown key '${key}' in interface ${name} (expected one of: ${[...IFACE_KEYS].join(', ')})`);
@@ -184,9 +186,16 @@ function readInterface(src: YamlSource, name: string, node: Node | null, keyNode
     if (key === 'index') index = positive(src, value, 'index');
     if (key === 'mac') mac = parseMac(src.text(value, 'mac')) ?? src.fail(value, 'mac must be six hex bytes joined by colons (aa:bb:cc:dd:ee:ff)');
     if (key === 'mtu') mtu = deviceMtu(positive(src, value, 'mtu')) ?? src.fail(value, `mtu must be from ${MIN_MTU} to ${MAX_MTU} (IPv4's minimum, the largest an Ethernet-like device takes)`);
+    if (key === 'groups') groups = src.items(value, 'groups').map((g) => group(src, g));
     bridge.read(src, key, value, k);
   }
-  return { name, index, addrs, link, mac, mtu, ...bridge.spec(src, name), place: src.place(keyNode) };
+  return { name, index, addrs, link, mac, mtu, groups, ...bridge.spec(src, name), place: src.place(keyNode) };
+}
+
+/** An IPv4 group an interface is in (`groups:`, as a socket's IP_ADD_MEMBERSHIP joins it). */
+function group(src: YamlSource, node: Node): number {
+  const addr = parseIpv4(src.text(node, 'group'));
+  return addr !== null && ipv4IsMulticast(addr) ? addr : src.fail(node, 'a group must be an IPv4 multicast address (224.0.0.0/4)');
 }
 
 /** An interface's bridge keys: `kind: bridge` with `ageing-time`, or `master` with the port flags. */

@@ -21,6 +21,11 @@ export interface InterfaceSpec {
   readonly mac: Uint8Array | null;
   /** dev->mtu; null: Ethernet's 1500. */
   readonly mtu: number | null;
+  /**
+   * IPv4 groups the device is in besides 224.0.0.1 (a socket's IP_ADD_MEMBERSHIP; a snapshot's
+   * igmp.txt, a scenario's `groups:`): a packet to one is delivered locally, to any other dropped.
+   */
+  readonly groups?: readonly number[];
   /** `kind: bridge` (ip link add NAME type bridge): the device is a bridge. */
   readonly bridge?: BridgeSpec | null;
   /** `master: BRIDGE` (ip link set NAME master BRIDGE): the device is a port of that bridge. */

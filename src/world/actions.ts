@@ -15,7 +15,10 @@
  */
 import { InputError } from '../errors.js';
 import { buildIcmpEcho } from '../packet/build.js';
-import { parseIpv4 } from '../packet/ipv4-addr.js';
+import { ipv4IsMulticast, parseIpv4 } from '../packet/ipv4-addr.js';
+import { formatInetAddr } from '../packet/inet-addr.js';
+import { ipv6AddrType } from '../ipv6/addrconf.js';
+import type { Host } from '../host/host.js';
 import { isIpv6, parseIpv6 } from '../packet/ipv6-addr.js';
 import { ICMPV6 } from '../packet/ipv6.js';
 import { buildIcmpv6, DEFAULT_HOP_LIMIT } from '../ipv6/icmp.js';
@@ -181,6 +184,7 @@ export function parseAction(step: RunStep): Action {
 export function startAction(world: World, index: number, step: RunStep, echoId: number): void {
   const action = parseAction(step);
   const sockets = world.sockets.get(step.on)!;
+  refuseGroupDestination(world, step, action);
   const now = world.queue.now;
   switch (action.kind) {
     case 'ping':
@@ -194,6 +198,23 @@ export function startAction(world: World, index: number, step: RunStep, echoId: 
     case 'udp send':
       return udpSend(world, index, sockets, action);
   }
+}
+
+/**
+ * A scenario host's packets go to one host: sending to a group or a broadcast address (the
+ * multicast TTL of 1, a frame every host on the link takes, SO_BROADCAST) is not modelled, so
+ * it is refused rather than sent as if unicast. A capture of such traffic replays.
+ */
+function refuseGroupDestination(world: World, step: RunStep, action: Action): void {
+  const dst = action.kind === 'ping' ? action.dst : action.kind === 'tcp connect' || action.kind === 'udp send' ? action.remote.addr : null;
+  if (dst === null) return;
+  const kind = isIpv6(dst) ? (ipv6AddrType(dst).multicast ? 'a multicast group' : null) : groupOrBroadcast(world.hosts.get(step.on)!, dst);
+  if (kind !== null) throw new InputError(step.place, `${formatInetAddr(dst)} is ${kind} to ${step.on}: natsim sends a scenario host's packets to one host only (no multicast or broadcast sending; a capture of it can be replayed)`);
+}
+
+function groupOrBroadcast(host: Host, dst: number): string | null {
+  if (ipv4IsMulticast(dst)) return 'a multicast group';
+  return host.fib.addrType(dst) === 'broadcast' ? 'a broadcast address' : null;
 }
 
 /**

@@ -105,6 +105,7 @@ export function buildDevices(spec: HostSpec, inventMacs: boolean): NetDevice[] {
     next = Math.max(next, index + 1);
     const dev = new NetDevice(index, ifs.name, ifs.link, ifs.mac ?? (inventMacs ? inventedMac(spec.name, ifs.name) : null));
     if (ifs.mtu !== null) dev.mtu = ifs.mtu;
+    for (const group of ifs.groups ?? []) dev.mcList.add(group);
     for (const a of ifs.addrs) {
       if (a.value.includes(':')) {
         addAddress6(dev, a);

@@ -69,6 +69,15 @@ describe('bad input', () => {
     expectOneLineError(await natsim('trace', scenario), `${scenario}:4:5`, "unknown key 'interfacez'");
   });
 
+  it('a scenario step that sends to a group, which natsim does not send (not even a trace before it)', async () => {
+    const dir = tempDir();
+    const scenario = join(dir, 'group.yaml');
+    writeFileSync(scenario, 'natsim: 1\nhosts:\n  a:\n    interfaces: { eth0: { addr: [10.0.0.1/24], link: l } }\nrun:\n  - { at: 0s, on: a, do: udp send 224.0.0.251:5353 }\n');
+    const run = await natsim('trace', scenario);
+    expectOneLineError(run, `${scenario}:6:5`, '224.0.0.251 is a multicast group to a');
+    expect(run.stdout).toBe('');
+  });
+
   it('a capture without a scenario beside it', async () => {
     const dir = tempDir();
     const file = join(dir, 'lonely.pcap');

@@ -42,6 +42,8 @@ const FITTED: Readonly<Record<string, { readonly seed?: number; readonly hashSee
   'ip6-snat-range': { seed: 1, anyOrder: true },
   'kube-proxy-numgen-vmap': { seed: 1, anyOrder: true },
   'nft-dnat-numgen-map': { anyOrder: true },
+  'multicast-router': { anyOrder: true },
+  'multicast-router-echo': { seed: 3, anyOrder: true },
   'log-trace-legacy': { seed: 1, hashSeed: 5 },
   'log-trace-nft': { seed: 1, hashSeed: 2 },
   'log-trace-nft6': { seed: 1, hashSeed: 1 },

@@ -1,0 +1,102 @@
+/**
+ * The kernel recording multicast-router (scripts/record/multicast-router.sh): a forwarding
+ * router with a default route receives datagrams and pings to groups and broadcast addresses.
+ * ip_route_input_rcu routes a group by membership (igmp.txt), never by the default route; a
+ * broadcast is delivered; nothing is answered. (conntrack-tools-views.test.ts compares its
+ * conntrack -L and -S, as for every recording.)
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadNode, nodeScenario, type NodeSnapshot } from '../../src/node/snapshot.js';
+import { replayCapture } from '../../src/world/capture-replay.js';
+import { Hook } from '../../src/netfilter/constants.js';
+import { formatIpv4 } from '../../src/packet/ipv4-addr.js';
+import type { TraceEvent } from '../../src/trace/events.js';
+import { expectSameBytes, pairUp } from './compare.js';
+
+const DIR = 'fixtures/kernel/multicast-router';
+
+async function replay(node: NodeSnapshot = loadNode(DIR), dir = DIR) {
+  const events: TraceEvent[] = [];
+  const r = await replayCapture(`${dir}/capture.pcap`, nodeScenario(node), { keepPackets: true, sink: { emit: (e) => void events.push(e) } });
+  return { r, events };
+}
+
+/** The kernel's nstat count of a counter (0 when nstat left it out). */
+function nstat(counter: string): number {
+  const m = new RegExp(`^${counter}\\s+(\\d+)`, 'm').exec(readFileSync(`${DIR}/nstat.txt`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+/** The destinations of the packets that reached `hook`, one per packet, in order. */
+function reached(events: readonly TraceEvent[], hook: Hook): string[] {
+  const seen = new Map<number, string>();
+  for (const e of events) if (e.kind === 'hook' && e.hook === hook && !seen.has(e.skb)) seen.set(e.skb, formatIpv4(e.before.daddr));
+  return [...seen.values()];
+}
+
+describe('kernel recording multicast-router', () => {
+  it('sends only what the kernel sent: the forwarded unicast datagram, byte for byte', async () => {
+    const { r } = await replay();
+    const pairs = pairUp(r.packets!.sent, r.packets!.recorded);
+    expect(pairs).toHaveLength(1);
+    pairs.forEach((p, i) => expectSameBytes(p, i));
+    expect(formatIpv4(pairs[0]!.natsim.daddr)).toBe('192.168.206.1');
+  });
+
+  it('delivers the joined groups and the broadcasts through LOCAL_IN and forwards none of them, as the nft counters show', async () => {
+    const { events } = await replay();
+    const input = reached(events, Hook.LocalIn);
+    // nft list ruleset's counters: input's three rules (groups, 10.0.3.255, 255.255.255.255), then forward's (groups)
+    const counters = [...readFileSync(`${DIR}/nft-ruleset.txt`, 'utf8').matchAll(/ip daddr (\S+) counter packets (\d+)/g)].map((m) => Number(m[2]));
+    expect(counters).toHaveLength(4);
+    const isGroup = (d: string): boolean => /^2(2[4-9]|3\d)\./.test(d);
+    expect([input.filter(isGroup).length, input.filter((d) => d === '10.0.3.255').length, input.filter((d) => d === '255.255.255.255').length]).toEqual(counters.slice(0, 3));
+    expect(input).toEqual(['224.0.0.1', '239.1.1.1', '239.1.1.1', '10.0.3.255', '255.255.255.255', '224.0.0.1', '10.0.3.255']);
+    const forwarded = reached(events, Hook.Forward);
+    expect(forwarded.filter(isGroup)).toHaveLength(counters[3]!);
+    expect(forwarded).toEqual(['192.168.206.1']);
+  });
+
+  it('drops the groups eth1 has not joined in routing, with no ICMP and no entry', async () => {
+    const { r, events } = await replay();
+    const drops = events.filter((e) => e.kind === 'route' && e.result === 'drop').map((e) => (e.kind === 'route' ? e.reason : ''));
+    expect(drops).toEqual([
+      'multicast group 239.255.255.250 not joined on eth1 (ip_route_input_rcu: no multicast routing)',
+      'multicast group 239.255.255.250 not joined on eth1 (ip_route_input_rcu: no multicast routing)',
+      'multicast group 224.0.0.251 not joined on eth1 (ip_route_input_rcu: no multicast routing)',
+    ]);
+    expect([...r.host.nf.table.connections()].map((c) => formatIpv4(c.tuple(0).dst))).not.toContain('239.255.255.250');
+  });
+
+  it('counts what nstat counted: IpExtInMcastPkts, IpExtInBcastPkts, and IcmpInErrors for the two pings icmp_echo_ignore_broadcasts drops', async () => {
+    const { r } = await replay();
+    const mib = r.host.nf.mib;
+    expect([mib.get('IpExtInMcastPkts'), mib.get('IpExtInBcastPkts'), mib.get('IcmpInErrors'), mib.get('IpInAddrErrors')]).toEqual([
+      nstat('IpExtInMcastPkts'),
+      nstat('IpExtInBcastPkts'),
+      nstat('IcmpInErrors'),
+      nstat('IpInAddrErrors'),
+    ]);
+    expect([nstat('IpExtInMcastPkts'), nstat('IpExtInBcastPkts'), nstat('IcmpInErrors')]).toEqual([4, 3, 2]);
+  });
+
+  it('takes 239.1.1.1 from igmp.txt: without it, eth1 is in 224.0.0.1 only and the receiver\'s datagrams are dropped', async () => {
+    const node = loadNode(DIR);
+    expect(node.host.interfaces.find((i) => i.name === 'eth1')?.groups?.map(formatIpv4)).toEqual(['239.1.1.1']);
+    const without = { ...node, host: { ...node.host, interfaces: node.host.interfaces.map((i) => ({ ...i, groups: [] })) } };
+    const { r, events } = await replay(without);
+    expect(reached(events, Hook.LocalIn)).not.toContain('239.1.1.1');
+    expect(r.host.nf.mib.get('IpExtInMcastPkts')).toBe(nstat('IpExtInMcastPkts') - 2);
+  });
+
+  it('with icmp_echo_ignore_broadcasts=0 (multicast-router-echo), answers both pings from 10.0.3.254, as the kernel did', async () => {
+    const dir = `${DIR}-echo`;
+    const { r } = await replay(loadNode(dir), dir);
+    const pairs = pairUp(r.packets!.sent, r.packets!.recorded);
+    pairs.forEach((p, i) => expectSameBytes(p, i, { ipId: p.kernel.proto === 1 }));
+    const replies = pairs.filter((p) => p.natsim.proto === 1).map((p) => `${formatIpv4(p.natsim.saddr)} > ${formatIpv4(p.natsim.daddr)}`);
+    expect(replies).toEqual(['10.0.3.254 > 10.0.3.1', '10.0.3.254 > 10.0.3.1']);
+    expect(r.host.nf.mib.get('IcmpInErrors')).toBe(0);
+  });
+});
