@@ -12,7 +12,7 @@ import { ip6Forward } from './ip6-forward.js';
 import { icmpv6Send } from './icmp.js';
 import { ICMPV6, IPV6_HDR_LEN } from '../packet/ipv6.js';
 import { NEXTHDR } from './exthdrs-core.js';
-import { ipv6Word } from '../packet/ipv6-addr.js';
+import { formatIpv6, ipv6Word } from '../packet/ipv6-addr.js';
 
 /** ICMPV6_NOROUTE and ICMPV6_ADM_PROHIBITED: ip6_pkt_discard's and ip6_pkt_prohibit's codes. */
 const ICMPV6_NOROUTE = 0;
@@ -56,7 +56,7 @@ function ip6RcvCore(skb: Ipv6Skb, dev: NetDevice): string | null {
 function ip6RcvFinish(host: Host, skb: Ipv6Skb, dev: NetDevice): void {
   const daddr = skb.pkt.daddr;
   if (ipv6AddrType(daddr).multicast) {
-    if (!memberOf(dev, daddr, host.sysctl.n['net.ipv6.conf.all.forwarding'] === 1)) return host.routeDrop(skb, 'multicast group the device has not joined', 'ip6_mc_input');
+    if (!memberOf(dev, daddr, host.sysctl.n['net.ipv6.conf.all.forwarding'] === 1)) return host.routeDrop(skb, `multicast group ${formatIpv6(daddr)} not joined on ${dev.name} (ip6_mc_input: no multicast routing)`, 'ip6_mc_input');
     return ip6Input(host, skb, dev);
   }
   const route = host.fib6.lookup(daddr);

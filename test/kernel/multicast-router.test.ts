@@ -1,9 +1,10 @@
 /**
- * The kernel recording multicast-router (scripts/record/multicast-router.sh): a forwarding
- * router with a default route receives datagrams and pings to groups and broadcast addresses.
- * ip_route_input_rcu routes a group by membership (igmp.txt), never by the default route; a
- * broadcast is delivered; nothing is answered. (conntrack-tools-views.test.ts compares its
- * conntrack -L and -S, as for every recording.)
+ * The kernel recordings multicast-router (scripts/record/multicast-router.sh) and
+ * ip6-multicast-router (ip6-multicast-router.sh): a forwarding router with a default route
+ * receives datagrams (and pings) to groups and broadcast addresses. ip_route_input_rcu routes a
+ * group by membership (igmp.txt), never by the default route, and so does ip6_mc_input (an IPv6
+ * router is in all-routers); a broadcast is delivered; nothing is answered.
+ * (conntrack-tools-views.test.ts compares their conntrack -L and -S, as for every recording.)
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -11,12 +12,14 @@ import { loadNode, nodeScenario, type NodeSnapshot } from '../../src/node/snapsh
 import { replayCapture } from '../../src/world/capture-replay.js';
 import { Hook } from '../../src/netfilter/constants.js';
 import { formatIpv4 } from '../../src/packet/ipv4-addr.js';
+import { formatInetAddr } from '../../src/packet/inet-addr.js';
+import { Ipv6Packet } from '../../src/packet/ipv6.js';
 import type { TraceEvent } from '../../src/trace/events.js';
 import { expectSameBytes, pairUp } from './compare.js';
 
 const DIR = 'fixtures/kernel/multicast-router';
 
-async function replay(node: NodeSnapshot = loadNode(DIR), dir = DIR) {
+async function replay(node: NodeSnapshot = loadNode(DIR), dir = node.dir) {
   const events: TraceEvent[] = [];
   const r = await replayCapture(`${dir}/capture.pcap`, nodeScenario(node), { keepPackets: true, sink: { emit: (e) => void events.push(e) } });
   return { r, events };
@@ -31,7 +34,7 @@ function nstat(counter: string): number {
 /** The destinations of the packets that reached `hook`, one per packet, in order. */
 function reached(events: readonly TraceEvent[], hook: Hook): string[] {
   const seen = new Map<number, string>();
-  for (const e of events) if (e.kind === 'hook' && e.hook === hook && !seen.has(e.skb)) seen.set(e.skb, formatIpv4(e.before.daddr));
+  for (const e of events) if (e.kind === 'hook' && e.hook === hook && !seen.has(e.skb)) seen.set(e.skb, formatInetAddr(e.before.daddr));
   return [...seen.values()];
 }
 
@@ -92,11 +95,31 @@ describe('kernel recording multicast-router', () => {
 
   it('with icmp_echo_ignore_broadcasts=0 (multicast-router-echo), answers both pings from 10.0.3.254, as the kernel did', async () => {
     const dir = `${DIR}-echo`;
-    const { r } = await replay(loadNode(dir), dir);
+    const { r } = await replay(loadNode(dir));
     const pairs = pairUp(r.packets!.sent, r.packets!.recorded);
     pairs.forEach((p, i) => expectSameBytes(p, i, { ipId: p.kernel.proto === 1 }));
     const replies = pairs.filter((p) => p.natsim.proto === 1).map((p) => `${formatIpv4(p.natsim.saddr)} > ${formatIpv4(p.natsim.daddr)}`);
     expect(replies).toEqual(['10.0.3.254 > 10.0.3.1', '10.0.3.254 > 10.0.3.1']);
     expect(r.host.nf.mib.get('IcmpInErrors')).toBe(0);
+  });
+});
+
+describe('kernel recording ip6-multicast-router', () => {
+  const dir = 'fixtures/kernel/ip6-multicast-router';
+
+  it('sends only the forwarded unicast datagram, byte for byte', async () => {
+    const { r } = await replay(loadNode(dir));
+    expect(r.packets!.sent.map((s) => Buffer.from(s.bytes).toString('hex'))).toEqual(r.packets!.recorded.map((s) => Buffer.from(s.bytes).toString('hex')));
+    expect(r.packets!.sent.map((s) => formatInetAddr((Ipv6Packet.decode(s.bytes) as Ipv6Packet).daddr))).toEqual(['fd00:206::1']);
+  });
+
+  it('delivers all-routers (ff02::2, ff05::2) and all-nodes through LOCAL_IN, as the input counter shows, and drops the groups it is not in', async () => {
+    const { events } = await replay(loadNode(dir));
+    const counters = [...readFileSync(`${dir}/nft-ruleset.txt`, 'utf8').matchAll(/counter packets (\d+)/g)].map((m) => Number(m[1]));
+    const input = reached(events, Hook.LocalIn);
+    expect(input).toEqual(['ff02::2', 'ff05::2', 'ff02::1']);
+    expect([input.length, reached(events, Hook.Forward).filter((d) => d.startsWith('ff')).length]).toEqual(counters);
+    const drops = events.flatMap((e) => (e.kind === 'route' && e.result === 'drop' ? [e.reason] : []));
+    expect(drops).toEqual(['ff02::3', 'ff05::1:3', 'ff0e::1234'].map((g) => `multicast group ${g} not joined on eth1 (ip6_mc_input: no multicast routing)`));
   });
 });

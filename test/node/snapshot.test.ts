@@ -58,6 +58,8 @@ const EXPECTED: Record<string, { interfaces?: typeof ROUTER | ((macs: Map<string
   'ip6tables-masq': { interfaces: router6(), ruleset: 'ip6tables-save.txt', ipv6Only: true },
   'dnat66-port-forward': { interfaces: router6(), ruleset: 'nft-ruleset.txt', ipv6Only: true },
   'ip6-reject': { interfaces: router6(), ruleset: 'nft-ruleset.txt', ipv6Only: true },
+  // scripts/record/ip6-multicast-router.sh: a default route, so that a group forwarded as unicast would have somewhere to go
+  'ip6-multicast-router': { interfaces: router6(), routes: ['default via fd00:206::1 dev eth0 metric 1024 pref medium'], ruleset: 'nft-ruleset.txt', ipv6Only: true },
   // scripts/record/ndisc-redirect.sh: one LAN port, two routes back out of it
   'ndisc-redirect': {
     interfaces: (macs) => [{ name: 'eth1', index: 2, addrs: [linkLocal(macs.get('eth1')!), 'fd00:3::254/64 nodad'] }],
