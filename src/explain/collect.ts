@@ -203,8 +203,10 @@ export class FlowCollector implements FateProbe {
   }
 
   dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null, fn: string | null, neighbour: DropFact['neighbour'] = null): void {
-    // an ICMP error RELATED to the flow (a redirect NAT refused, one a rule dropped) is not one of its packets
-    if (skb.ctinfo === CtInfo.Related || skb.ctinfo === CtInfo.RelatedReply) return;
+    // this host's own answer RELATED to the flow (a redirect NAT refused, an error or a reset a
+    // rule dropped on the way out) is not one of its packets; an error that came in and was
+    // dropped (a frag-needed a rule refused) is what happened to the flow
+    if ((skb.ctinfo === CtInfo.Related || skb.ctinfo === CtInfo.RelatedReply) && skb.indev === null) return;
     const clash = this.lastClash?.skb === skb ? this.lastClash.fact : null;
     const invalid = this.lastInvalid?.skb === skb ? this.lastInvalid : null;
     this.lastClash = null;

@@ -1,10 +1,11 @@
 /**
  * icmp_send (net/ipv4/icmp.c): the kernel's ICMP errors — time exceeded when forwarding runs
- * out of TTL, port unreachable for a closed UDP port, a redirect. No error answers an ICMP error
- * or a packet to a broadcast address or a group; errors to one peer are rate-limited (the types net.ipv4.icmp_ratemask names); the source is the address the packet was
- * sent to when it was for this host, else the one the route back chooses. The error carries
- * the offending packet's conntrack entry (nf_ct_attach), as RELATED in the other direction, so
- * conntrack does not look it up again and NAT translates it like any RELATED error.
+ * out of TTL, port unreachable for a closed UDP port, a redirect. No error answers an ICMP error,
+ * a fragment but the first, or a packet to a broadcast address or a group; errors to one peer
+ * are rate-limited (the types net.ipv4.icmp_ratemask names); the source is the address the
+ * packet was sent to when it was for this host, else the one the route back chooses. The error
+ * carries the offending packet's conntrack entry (nf_ct_attach), as RELATED in the other
+ * direction, so conntrack does not look it up again and NAT translates it like any RELATED error.
  */
 import { CtInfo, ctinfoDir } from '../netfilter/conntrack/conn.js';
 import { Dir } from '../netfilter/conntrack/tuple.js';
@@ -35,6 +36,9 @@ export function icmpEcho(host: Host, request: Ipv4Skb, ipId: number): void {
   host.output(buildIcmpEcho({ saddr: broadcast ? host.sourceFor(p.saddr) : p.daddr, daddr: p.saddr, ipId, ttl: 64, type: ICMP_ECHOREPLY, echoId: p.sport, seq, payload: p.data.subarray(p.l4off + 8) }), request.time, false);
 }
 
+/** NR_ICMP_TYPES: the highest type icmp_pointers knows (ICMP_ADDRESSREPLY). */
+const NR_ICMP_TYPES = 18;
+
 /** Types icmp_is_err counts as errors: never answered with another error. */
 const ERROR_TYPES = new Set([ICMP_DEST_UNREACH, ICMP_SOURCE_QUENCH, ICMP_REDIRECT, ICMP_TIME_EXCEEDED, ICMP_PARAMETERPROB]);
 
@@ -57,9 +61,11 @@ function rateLimited(type: number, code: number): boolean {
  */
 export function icmpSend(host: Host, offending: Ipv4Skb, type: number, code: number, now = offending.time, info = 0): boolean {
   const p = offending.pkt;
-  if (p.proto === IPPROTO.ICMP && ERROR_TYPES.has(p.icmpType)) return false;
-  // "no replies to physical multicast/broadcast", then at the protocol level
-  if (routeIsBroadcast(host, p.saddr, p.daddr)) return false;
+  // __icmp_send answers no packet to a broadcast address or a group (RTCF_BROADCAST |
+  // RTCF_MULTICAST), no fragment but the first, and no ICMP error — nor a type it does not know,
+  // taken for one
+  if (routeIsBroadcast(host, p.saddr, p.daddr) || p.fragOffset !== 0) return false;
+  if (p.proto === IPPROTO.ICMP && (p.icmpType > NR_ICMP_TYPES || ERROR_TYPES.has(p.icmpType))) return false;
   const back = host.fib.lookup(p.saddr);
   if (!back?.dev || back.type !== 'unicast' && back.type !== 'local') return false;
   const toUs = host.fib.lookup(p.daddr)?.type === 'local';

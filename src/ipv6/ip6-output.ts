@@ -13,16 +13,23 @@ import type { Host } from '../host/host.js';
 import type { Route6 } from './route.js';
 import { ip6Fragment } from './ip6-fragment.js';
 
-/** ip6_local_out for a locally made skb (icmp6_send's, a socket's): routed by its destination. */
-export function ip6LocalOut(host: Host, skb: Ipv6Skb): void {
+/**
+ * ip6_local_out for a locally made skb (icmp6_send's, a socket's): routed by its destination.
+ * False when it got no further than a route or a hook (NF_HOOK's error: ndisc_send_skb counts
+ * only what passed).
+ */
+export function ip6LocalOut(host: Host, skb: Ipv6Skb): boolean {
   const route = ip6RouteOutput(host, skb.pkt.daddr);
-  if (!route) return host.dropped(skb, null, 'no route to host (local output)', null, 'ip6_route_output');
+  if (!route) {
+    host.dropped(skb, null, 'no route to host (local output)', null, 'ip6_route_output');
+    return false;
+  }
   skb.route6 = route;
   skb.outdev = route.dev;
   const daddr = skb.pkt.daddr;
-  if (!host.nfHook(Hook.LocalOut, skb, null, route.dev)) return;
-  if (skb.pkt.daddr !== daddr && !ip6RouteMeHarder(host, skb)) return; // NAT OUTPUT changed the destination
-  ip6Output(host, skb);
+  if (!host.nfHook(Hook.LocalOut, skb, null, route.dev)) return false;
+  if (skb.pkt.daddr !== daddr && !ip6RouteMeHarder(host, skb)) return false; // NAT OUTPUT changed the destination
+  return ip6Output(host, skb);
 }
 
 /**
@@ -49,13 +56,14 @@ function ip6RouteMeHarder(host: Host, skb: Ipv6Skb): boolean {
   return true;
 }
 
-/** ip6_output → NF_HOOK(POST_ROUTING) → ip6_finish_output → ip6_finish_output2, or ip6_fragment on the way. */
-export function ip6Output(host: Host, skb: Ipv6Skb): void {
+/** ip6_output → NF_HOOK(POST_ROUTING) → ip6_finish_output → ip6_finish_output2, or ip6_fragment on the way; false when POST_ROUTING took it. */
+export function ip6Output(host: Host, skb: Ipv6Skb): boolean {
   const out = skb.outdev!;
-  if (!host.nfHook(Hook.PostRouting, skb, skb.indev, out)) return;
+  if (!host.nfHook(Hook.PostRouting, skb, skb.indev, out)) return false;
   const nexthop = skb.route6?.gateway ?? skb.pkt.daddr;
   const len = skb.pkt.length;
   // __ip6_finish_output (ip6_skb_dst_mtu: the route's device's MTU for a packet without a socket)
-  if (len > out.mtu || (skb.fragMaxSize !== 0 && len > skb.fragMaxSize)) return ip6Fragment(host, skb, out, nexthop);
-  host.devQueueXmit(skb, out, nexthop);
+  if (len > out.mtu || (skb.fragMaxSize !== 0 && len > skb.fragMaxSize)) ip6Fragment(host, skb, out, nexthop);
+  else host.devQueueXmit(skb, out, nexthop);
+  return true;
 }

@@ -16,6 +16,7 @@ import { ICMPV6 } from '../packet/ipv6.js';
 import { ipv6Bytes } from '../packet/ipv6-addr.js';
 import { IFA_F, ipv6AddrType, Ipv6Scope } from './addrconf.js';
 import { buildIcmpv6 } from './icmp.js';
+import { ip6LocalOut } from './ip6-output.js';
 import type { Route6 } from './route.js';
 
 const HZ_NS = 1e9;
@@ -47,7 +48,8 @@ function ndiscSendRedirect(host: Host, skb: Ipv6Skb, dev: NetDevice, target: num
   const t = ipv6AddrType(target);
   if (target !== p.daddr && (t.multicast || t.scope !== Ipv6Scope.LinkLocal)) return; // "target address is not link-local unicast"
   const back = host.fib6.lookup(p.saddr);
-  if (back === null || back.gateway !== null) return; // "destination is not a neighbour"
+  // ip6_route_output: no route or a reject route (dst->error) ends it; then a gateway: "destination is not a neighbour"
+  if (back === null || (back.type !== 'unicast' && back.type !== 'local') || back.gateway !== null) return;
   if (!host.peers.xrlimAllow(p.saddr, skb.time, false, HZ_NS)) return;
   const neigh = host.neighbour(dev, target, skb.time);
   const lladdr = neigh.connected && neigh.mac !== null ? neigh.mac : null;
@@ -66,6 +68,6 @@ function ndiscSendRedirect(host: Host, skb: Ipv6Skb, dev: NetDevice, target: num
   body[hdr + 1] = rdLen >> 3;
   body.set(p.data.subarray(0, rdLen - 8), hdr + 8);
   const redirect = buildIcmpv6({ saddr, daddr: p.saddr, type: ICMPV6.NDISC_REDIRECT, code: 0, word: 0, body, flowLabel: 0, hopLimit: 255 });
-  host.nf.mib.inc('Icmp6OutRedirects');
-  host.localOut(new Skb(host.nextSkbId(), redirect, skb.time, skb.cpu, null));
+  // ndisc_send_skb counts (ICMP6MSGOUT_INC_STATS) only a redirect its hooks let out
+  if (ip6LocalOut(host, new Skb(host.nextSkbId(), redirect, skb.time, skb.cpu, null))) host.nf.mib.inc('Icmp6OutRedirects');
 }

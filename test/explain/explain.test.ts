@@ -11,7 +11,7 @@ import { explanation } from '../../src/explain/explain.js';
 import { paragraph } from '../../src/explain/render-text.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { World } from '../../src/world/world.js';
-import { buildTcp } from '../../src/packet/build.js';
+import { buildIcmpError, buildTcp } from '../../src/packet/build.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 
 async function explain(input: string): Promise<Explanation> {
@@ -193,10 +193,11 @@ describe('explain on the explain seeds', () => {
     expect(f!.evidence.counter).toBe('invalid');
   });
 
-  /** The stateful firewall's router with a probe, and TCP segments of 10.0.3.1:45000 <-> 192.168.206.1:80 to feed it. */
-  function firewallFlow() {
+  /** The stateful firewall's router with a probe, and TCP segments of 10.0.3.1:45000 <-> 192.168.206.1:80 to feed it; `edit` changes its ruleset. */
+  function firewallFlow(edit: (ruleset: string) => string = (r) => r) {
     const spec = loadScenario('fixtures/seeds/stateful-firewall.yaml');
-    const world = new World({ ...spec, run: [] });
+    const hosts = spec.hosts.map((h) => (h.ruleset ? { ...h, ruleset: { ...h.ruleset, text: edit(h.ruleset.text) } } : h));
+    const world = new World({ ...spec, hosts, run: [] });
     const rt = world.hosts.get('rt1')!;
     const collector = new FlowCollector(rt, false);
     rt.probe = collector;
@@ -215,6 +216,18 @@ describe('explain on the explain seeds', () => {
     expect(cause(f!, 'reset').from).toBe('sender');
     expect(f!.midstream).toBe(false);
     expect(paragraph(f!)).toBe('The sender reset the connection (RST in the original direction): the entry went to CLOSE without being established.');
+  });
+
+  it('a PMTU black hole: the frag-needed RELATED to the flow, dropped by a forward rule, is the flow\'s drop', () => {
+    const { rt, collector, seg, lan, wan } = firewallFlow((r) => r.replace('ct state established,related accept', 'icmp type destination-unreachable drop\n    ct state established,related accept'));
+    rt.receive(seg(true, 1000, 0, 0x02), lan, 1e6, null);
+    rt.receive(seg(false, 5000, 1001, 0x12), wan, 2e6, null);
+    rt.receive(seg(true, 1001, 5001, 0x10), lan, 3e6, null);
+    const big = seg(true, 1001, 5001, 0x18, 1400);
+    rt.receive(big, lan, 4e6, null);
+    rt.receive(buildIcmpError(3, 4, parseIpv4('192.168.206.1')!, big, 7, 1280), wan, 5e6, null);
+    const [f] = only(explanation(collector, 6e6), 'rule');
+    expect(f!.evidence).toMatchObject({ rule: { text: 'icmp type destination-unreachable drop' } });
   });
 
   it('INVALID by tcp_in_window: a segment beyond the receiver window, dropped by ct state invalid drop', () => {

@@ -309,4 +309,25 @@ describe('kernel recording ndisc-redirect', () => {
     ]);
     expect(r.host.nf.mib.get('Icmp6OutRedirects')).toBe(nstatCount('ndisc-redirect', 'Icmp6OutRedirects'));
   });
+
+  it('counts no redirect an OUTPUT rule drops: ndisc_send_skb counts only what NF_HOOK let out', async () => {
+    const dir = 'fixtures/kernel/ndisc-redirect';
+    const node = loadNode(dir);
+    const text = 'table ip6 f {\n  chain o {\n    type filter hook output priority filter; policy accept;\n    icmpv6 type nd-redirect drop\n  }\n}\n';
+    const host = { ...node.host, ruleset: { text, file: 'drop-redirects.nft', lineOffset: 0, colOffset: 0 } };
+    const r = await replayCapture(`${dir}/capture.pcap`, nodeScenario({ ...node, host }), { keepPackets: true });
+    const redirects = r.packets!.sent.map((s) => Ipv6Packet.decode(s.bytes) as Ipv6Packet).filter((p) => p.proto === 58 && p.icmpType === 137);
+    expect(redirects).toEqual([]);
+    expect(r.host.nf.mib.get('Icmp6OutRedirects')).toBe(0);
+  });
+
+  it('sends none when the route back to the sender is a reject route (ip6_route_output\'s dst->error), and still forwards', async () => {
+    const dir = 'fixtures/kernel/ndisc-redirect';
+    const node = loadNode(dir);
+    const host = { ...node.host, routes: [...node.host.routes, { value: 'unreachable fd00:3::1/128', place: { file: dir } }] };
+    const r = await replayCapture(`${dir}/capture.pcap`, nodeScenario({ ...node, host }), { keepPackets: true });
+    const sent = r.packets!.sent.map((s) => Ipv6Packet.decode(s.bytes) as Ipv6Packet);
+    expect(sent.filter((p) => p.proto === 58 && p.icmpType === 137)).toEqual([]);
+    expect(sent.filter((p) => p.proto === 17).length).toBeGreaterThan(0);
+  });
 });
