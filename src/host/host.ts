@@ -49,8 +49,13 @@ export interface HostPorts {
   transmit(host: Host, dev: NetDevice, skb: Skb, nexthop: number): void;
   /** A packet reached a local socket (after LOCAL_IN). */
   deliver(host: Host, skb: Skb): void;
-  /** The neighbour entry for `addr` on `dev` at `time`: its link address, and whether it is NUD_CONNECTED. */
+  /** The neighbour entry for `addr` on `dev` at `time`, resolving it if need be: its link address, and whether it is NUD_CONNECTED. */
   neighbour(host: Host, dev: NetDevice, addr: number, time: number): Neighbour;
+  /**
+   * The link address of `addr`'s entry on `dev` at `time` if it is NUD_VALID (answered, not
+   * failed since: REACHABLE, STALE, DELAY, PROBE), else null — a lookup that resolves nothing.
+   */
+  validNeighbour(host: Host, dev: NetDevice, addr: number, time: number): Uint8Array | null;
   /** A kernel timer (mod_timer): `run` is called when the clock reaches `at` (ns). */
   timer(host: Host, at: number, run: () => void): void;
 }
@@ -193,6 +198,10 @@ export class Host {
 
   neighbour(dev: NetDevice, addr: number, time: number): Neighbour {
     return this.ports.neighbour(this, dev, addr, time);
+  }
+
+  validNeighbour(dev: NetDevice, addr: number, time: number): Uint8Array | null {
+    return this.ports.validNeighbour(this, dev, addr, time);
   }
 
   /**

@@ -12,7 +12,8 @@
  *   the last redirect is not sent, the one 1.5 s later is).
  * (The global icmp_msgs_per_sec limit is not modelled.)
  */
-const RATELIMIT_NS = 1e9;
+/** 1*HZ in ns: one second, the interval of icmp_ratelimit's default and of IPv6's redirect limits. */
+export const HZ_NS = 1e9;
 const XRLIM_BURST_FACTOR = 6;
 /** ip_rt_redirect_number, ip_rt_redirect_load (HZ/50) and ip_rt_redirect_silence ((HZ/50) << 10). */
 const REDIRECT_NUMBER = 9;
@@ -40,7 +41,7 @@ export class InetPeers {
    * icmpv6_xrlim_allow passes its own, ip_error ip_rt_error_cost); `burst` how many errors' worth
    * of tokens the bucket holds at most.
    */
-  xrlimAllow(addr: number, now: number, loopback: boolean, interval = RATELIMIT_NS, burst = XRLIM_BURST_FACTOR): boolean {
+  xrlimAllow(addr: number, now: number, loopback: boolean, interval = HZ_NS, burst = XRLIM_BURST_FACTOR): boolean {
     if (loopback) return true;
     const p = this.get(addr, now);
     let tokens = Math.min(p.rateTokens + (now - p.rateLast), burst * interval);

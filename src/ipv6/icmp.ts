@@ -14,13 +14,11 @@ import { answerTo } from '../ipv4/icmp.js';
 import { Skb, type Ipv6Skb } from '../netfilter/skb.js';
 import type { Fib6 } from './route.js';
 import { IPPROTO } from '../netfilter/constants.js';
-import { ICMPV6, IPV6_HDR_LEN, Ipv6Packet } from '../packet/ipv6.js';
+import { ICMPV6, IPV6_HDR_LEN, IPV6_MIN_MTU, Ipv6Packet } from '../packet/ipv6.js';
 import { writeU16 } from '../packet/ipv4.js';
 import { writeIpv6Header } from '../packet/build.js';
 import { ipv6AddrType, ipv6DevGetSaddr } from './addrconf.js';
 
-/** IPV6_MIN_MTU */
-const MIN_MTU = 1280;
 /** net.ipv6.conf.*.hop_limit's default (IPV6_DEFAULT_HOPLIMIT). */
 export const DEFAULT_HOP_LIMIT = 64;
 
@@ -35,7 +33,7 @@ export function icmpv6ErrorSource(fib6: Fib6, devices: readonly NetDevice[], off
 /** The error message: type, code and the 32-bit `info` (the MTU of packet too big, the pointer of a parameter problem). */
 export function buildIcmpv6Error(type: number, code: number, info: number, saddr: number, offending: Ipv6Packet, flowLabel: number, hopLimit = DEFAULT_HOP_LIMIT): Ipv6Packet | null {
   if (offending.isIcmpv6Error()) return null;
-  const quoted = offending.data.subarray(0, Math.min(offending.length, MIN_MTU - IPV6_HDR_LEN - 8));
+  const quoted = offending.data.subarray(0, Math.min(offending.length, IPV6_MIN_MTU - IPV6_HDR_LEN - 8));
   return buildIcmpv6({ saddr, daddr: offending.saddr, type, code, word: info, body: quoted, flowLabel, hopLimit });
 }
 

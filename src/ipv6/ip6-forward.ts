@@ -12,7 +12,7 @@ import { Hook } from '../netfilter/constants.js';
 import type { Ipv6Skb } from '../netfilter/skb.js';
 import type { Host } from '../host/host.js';
 import type { Route6 } from './route.js';
-import { ICMPV6 } from '../packet/ipv6.js';
+import { ICMPV6, IPV6_MIN_MTU } from '../packet/ipv6.js';
 import { ipv6AddrType, Ipv6Scope } from './addrconf.js';
 import { icmpv6Send } from './icmp.js';
 import { ip6Output } from './ip6-output.js';
@@ -21,8 +21,6 @@ import { ip6ForwardRedirect } from './ndisc-redirect.js';
 /** ICMPV6_EXC_HOPLIMIT, ICMPV6_NOT_NEIGHBOUR (beyond scope of source address). */
 const ICMPV6_EXC_HOPLIMIT = 0;
 const ICMPV6_NOT_NEIGHBOUR = 2;
-/** IPV6_MIN_MTU: the MTU ip6_forward never goes under. */
-const IPV6_MIN_MTU = 1280;
 
 export function ip6Forward(host: Host, skb: Ipv6Skb, route: Route6): void {
   skb.route6 = route;

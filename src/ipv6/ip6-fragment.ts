@@ -19,12 +19,10 @@ import { Skb, type Ipv6Skb } from '../netfilter/skb.js';
 import type { NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
 import { writeU16 } from '../packet/l3-packet.js';
-import { ICMPV6, IPV6_HDR_LEN, Ipv6Packet } from '../packet/ipv6.js';
+import { ICMPV6, IPV6_HDR_LEN, IPV6_MIN_MTU, Ipv6Packet } from '../packet/ipv6.js';
 import { NEXTHDR } from './exthdrs-core.js';
 import { icmpv6Send } from './icmp.js';
 
-/** IPV6_MIN_MTU */
-const IPV6_MIN_MTU = 1280;
 const FRAG_HDR_LEN = 8;
 const IP6_MF = 0x0001;
 

@@ -12,21 +12,16 @@
 import type { NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
 import { Skb, type Ipv6Skb } from '../netfilter/skb.js';
-import { ICMPV6 } from '../packet/ipv6.js';
+import { ICMPV6, IPV6_HDR_LEN, IPV6_MIN_MTU, ND_OPT } from '../packet/ipv6.js';
+import { HZ_NS } from '../ipv4/inetpeer.js';
 import { ipv6Bytes } from '../packet/ipv6-addr.js';
 import { IFA_F, ipv6AddrType, Ipv6Scope } from './addrconf.js';
 import { buildIcmpv6 } from './icmp.js';
 import { ip6LocalOut } from './ip6-output.js';
 import type { Route6 } from './route.js';
 
-const HZ_NS = 1e9;
-const IPV6_MIN_MTU = 1280;
-/** struct ipv6hdr and struct rd_msg (the ICMPv6 header, target and destination). */
-const IPV6_HDR_LEN = 40;
+/** struct rd_msg (the ICMPv6 header, target and destination). */
 const RD_MSG_LEN = 40;
-/** ND_OPT_TARGET_LL_ADDR, ND_OPT_REDIRECT_HDR */
-const ND_OPT_TARGET_LL_ADDR = 2;
-const ND_OPT_REDIRECT_HDR = 4;
 
 /** ip6_forward's redirect, for a packet `route` sends back out of the device it came in on. */
 export function ip6ForwardRedirect(host: Host, skb: Ipv6Skb, route: Route6): void {
@@ -51,20 +46,20 @@ function ndiscSendRedirect(host: Host, skb: Ipv6Skb, dev: NetDevice, target: num
   // ip6_route_output: no route or a reject route (dst->error) ends it; then a gateway: "destination is not a neighbour"
   if (back === null || (back.type !== 'unicast' && back.type !== 'local') || back.gateway !== null) return;
   if (!host.peers.xrlimAllow(p.saddr, skb.time, false, HZ_NS)) return;
-  const neigh = host.neighbour(dev, target, skb.time);
-  const lladdr = neigh.connected && neigh.mac !== null ? neigh.mac : null;
+  // the target's link-layer address when its entry is NUD_VALID (dst_neigh_lookup resolves nothing)
+  const lladdr = host.validNeighbour(dev, target, skb.time);
   const optLen = lladdr === null ? 0 : 8;
   const rdLen = Math.min(IPV6_MIN_MTU - IPV6_HDR_LEN - RD_MSG_LEN - optLen, p.length + 8) & ~7;
   const body = new Uint8Array(32 + optLen + rdLen);
   body.set(ipv6Bytes(target), 0);
   body.set(ipv6Bytes(p.daddr), 16);
   if (lladdr !== null) {
-    body[32] = ND_OPT_TARGET_LL_ADDR;
+    body[32] = ND_OPT.TARGET_LL_ADDR;
     body[33] = 1;
     body.set(lladdr, 34);
   }
   const hdr = 32 + optLen;
-  body[hdr] = ND_OPT_REDIRECT_HDR;
+  body[hdr] = ND_OPT.REDIRECT_HDR;
   body[hdr + 1] = rdLen >> 3;
   body.set(p.data.subarray(0, rdLen - 8), hdr + 8);
   const redirect = buildIcmpv6({ saddr, daddr: p.saddr, type: ICMPV6.NDISC_REDIRECT, code: 0, word: 0, body, flowLabel: 0, hopLimit: 255 });

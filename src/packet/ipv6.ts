@@ -32,6 +32,12 @@ export const ICMPV6 = {
   NDISC_REDIRECT: 137,
 } as const;
 
+/** IPV6_MIN_MTU (RFC 8200): the least MTU of an IPv6 link. */
+export const IPV6_MIN_MTU = 1280;
+
+/** Neighbour discovery option types (ND_OPT_*, include/net/ndisc.h). */
+export const ND_OPT = { SOURCE_LL_ADDR: 1, TARGET_LL_ADDR: 2, REDIRECT_HDR: 4 } as const;
+
 /** Why bytes could not be taken as an IPv6 packet. */
 export type Ipv6NotHandled = 'not-ipv6' | 'truncated' | 'bad-payload-length';
 

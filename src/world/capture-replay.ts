@@ -170,6 +170,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     // the kernel itself answers an echo request for the node (icmp_echo); sockets' data is the capture's
     deliver: (h: Host, skb: Skb) => (isIpv6Skb(skb) ? icmpv6Echo(h, skb) : icmpEcho(h, ipv4Path(skb), echoIds.u16())),
     neighbour: (_h: Host, _dev: NetDevice, addr: number, time: number) => ({ mac: l2.macOf(addr), connected: neighbours.connected(addr, time) }),
+    validNeighbour: (_h: Host, _dev: NetDevice, addr: number, time: number) => (neighbours.answeredBy(addr, time) ? l2.macOf(addr) : null),
     timer: (_h: Host, at: number, run: () => void) => atLater(at, run),
   };
   const l2 = new L2Addresses();

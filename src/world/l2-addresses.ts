@@ -2,15 +2,16 @@
  * Link addresses a capture shows, for the bridge: SLL2 keeps a frame's source address but not
  * its destination, which the bridge forwards by. The capture tells who has which IPv4 address —
  * every ARP packet names its sender, every IPv4 frame on a port its source, every neighbour
- * advertisement its target's — so the destination
- * of a frame entering a port is taken as the one its sender addressed: for a destination on the
- * bridge's subnet, that address's owner; for any other, the bridge (the containers' gateway).
+ * advertisement its target's — so the destination of a frame entering a port is taken as the
+ * one its sender addressed: for a destination on the bridge's subnet, that address's owner; for
+ * any other, the bridge (the containers' gateway).
  * A frame whose destination owner the capture never names is flooded, as the bridge floods an
  * unknown destination (the trace shows `??`).
  */
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { readU16, readU32 } from '../packet/ipv4.js';
 import { ipv6Handle } from '../packet/ipv6-addr.js';
+import { ICMPV6, ND_OPT } from '../packet/ipv6.js';
 import { ifaMatch, type EthHeader } from '../host/device.js';
 import type { BridgePort } from '../bridge/bridge.js';
 import type { L3Packet } from '../packet/l3-packet.js';
@@ -19,8 +20,6 @@ import { macKey } from '../bridge/br-fdb.js';
 import { multicastMac } from './link-header.js';
 
 const ARPHRD_ETHER = 1;
-const NDISC_NEIGHBOUR_ADVERTISEMENT = 136;
-const ND_OPT_TARGET_LL_ADDR = 2;
 const BROADCAST = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 
 export class L2Addresses {
@@ -39,11 +38,11 @@ export class L2Addresses {
    */
   observeNdp(r: CaptureRecord): void {
     const a = r.payload;
-    if (r.direction === PacketDirection.Outgoing || a.length < 72 || a[40] !== NDISC_NEIGHBOUR_ADVERTISEMENT) return;
-    if (a[64] === ND_OPT_TARGET_LL_ADDR && a[65] === 1) this.learn(ipv6Handle(a, 48), a.slice(66, 72));
+    if (r.direction === PacketDirection.Outgoing || a.length < 72 || a[40] !== ICMPV6.NDISC_NEIGHBOUR_ADVERTISEMENT) return;
+    if (a[64] === ND_OPT.TARGET_LL_ADDR && a[65] === 1) this.learn(ipv6Handle(a, 48), a.slice(66, 72));
   }
 
-  /** The sender of an IPv4 frame on a port has its source address. */
+  /** `addr` is at link address `mac` (an IPv4 frame's sender on a port, an ARP sender, an advertised target). */
   learn(addr: number, mac: Uint8Array): void {
     const known = this.byAddr.get(addr);
     if (known === undefined || macKey(known) !== macKey(mac)) this.byAddr.set(addr, Uint8Array.from(mac));

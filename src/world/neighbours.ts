@@ -10,11 +10,10 @@
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { readU16, readU32 } from '../packet/ipv4.js';
 import { ipv6Handle } from '../packet/ipv6-addr.js';
+import { ICMPV6 } from '../packet/ipv6.js';
 
 const ARPOP_REQUEST = 1;
 const ARPOP_REPLY = 2;
-const NDISC_NEIGHBOUR_SOLICITATION = 135;
-const NDISC_NEIGHBOUR_ADVERTISEMENT = 136;
 
 /** How long after the first probe the neighbour entry fails (NUD_FAILED). */
 export const NEIGH_FAIL_NS = 3e9;
@@ -39,8 +38,8 @@ export class NeighbourWatch {
   observeNdp(r: CaptureRecord, time: number): void {
     if (r.payload.length < 64) return;
     const type = r.payload[40];
-    if (type === NDISC_NEIGHBOUR_SOLICITATION && r.direction === PacketDirection.Outgoing) push(this.asked, ipv6Handle(r.payload, 48), time);
-    if (type === NDISC_NEIGHBOUR_ADVERTISEMENT && r.direction !== PacketDirection.Outgoing) push(this.answered, ipv6Handle(r.payload, 48), time);
+    if (type === ICMPV6.NDISC_NEIGHBOUR_SOLICITATION && r.direction === PacketDirection.Outgoing) push(this.asked, ipv6Handle(r.payload, 48), time);
+    if (type === ICMPV6.NDISC_NEIGHBOUR_ADVERTISEMENT && r.direction !== PacketDirection.Outgoing) push(this.answered, ipv6Handle(r.payload, 48), time);
   }
 
   /**
@@ -52,6 +51,14 @@ export class NeighbourWatch {
     const request = lastAtMost(this.asked.get(addr) ?? NONE, time + REQUEST_WINDOW_NS);
     if (request === null || request < time - NEIGH_FAIL_NS) return false;
     return !(this.answered.get(addr) ?? NONE).some((t) => t >= request && t <= request + NEIGH_FAIL_NS);
+  }
+
+  /**
+   * Whether an answer for `addr` came by `time`: its entry is NUD_VALID then (REACHABLE, then
+   * STALE until something needs it again; the capture does not show it fail without a request).
+   */
+  answeredBy(addr: number, time: number): boolean {
+    return lastAtMost(this.answered.get(addr) ?? NONE, time) !== null;
   }
 
   /** Whether the host's entry for `addr` is NUD_CONNECTED at `time`: an answer came within REACHABLE_NS before. */

@@ -121,7 +121,7 @@ export class World implements HostPorts {
 
   /** Whether `host` resolves `addr` on `dev` now for the first time (neighbour entries never expire in a scenario). */
   private firstResolution(host: Host, dev: NetDevice, addr: number): boolean {
-    const key = `${host.name}/${dev.name}/${addr}`;
+    const key = resolutionKey(host, dev, addr);
     if (this.resolved.has(key)) return false;
     this.resolved.add(key);
     return true;
@@ -141,14 +141,24 @@ export class World implements HostPorts {
   /** The neighbour entry a host has for `addr` on `dev`: the owner's address; NUD_CONNECTED once it has been resolved before (the first packet waits for ARP). */
   neighbour(host: Host, dev: NetDevice, addr: number, time: number): Neighbour {
     const connected = !this.firstResolution(host, dev, addr);
+    const owner = this.neighbourOwner(host, dev, addr);
+    if (!connected && owner && dev.bridge) this.arpThroughBridge(host, dev.bridge, null, null, owner.dev, time);
+    return { mac: owner?.dev.mac ?? null, connected };
+  }
+
+  /** Entries never expire in a scenario: one resolved before is valid. */
+  validNeighbour(host: Host, dev: NetDevice, addr: number): Uint8Array | null {
+    return this.resolved.has(resolutionKey(host, dev, addr)) ? (this.neighbourOwner(host, dev, addr)?.dev.mac ?? null) : null;
+  }
+
+  /** Who owns `addr` on the link of `dev` (on a bridge, of any of its ports). */
+  private neighbourOwner(host: Host, dev: NetDevice, addr: number): Attached | null {
     const links = dev.bridge ? dev.bridge.ports.map((p) => p.dev.link) : [dev.link];
     for (const link of links) {
       const owner = this.owner(host, link, addr);
-      if (!owner) continue;
-      if (!connected && dev.bridge) this.arpThroughBridge(host, dev.bridge, null, null, owner.dev, time);
-      return { mac: owner.dev.mac, connected };
+      if (owner) return owner;
     }
-    return { mac: null, connected };
+    return null;
   }
 
   /** Neighbour entries resolved so far, by host, device and address. */
@@ -196,6 +206,10 @@ export class World implements HostPorts {
     this.sockets.get(host.name)!.deliver(skb);
   }
 
+}
+
+function resolutionKey(host: Host, dev: NetDevice, addr: number): string {
+  return `${host.name}/${dev.name}/${addr}`;
 }
 
 /** A device of a host in the world. */

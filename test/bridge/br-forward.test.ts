@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/scenario/load.js';
 import { buildHost } from '../../src/world/build-host.js';
-import type { Host, HostPorts } from '../../src/host/host.js';
+import type { Host } from '../../src/host/host.js';
+import { quietPorts } from '../support/quiet-ports.js';
 import { Prng } from '../../src/sim/prng.js';
 import { DEFAULT_KERNEL } from '../../src/kernel/profile.js';
 import { buildUdp } from '../../src/packet/build.js';
@@ -39,12 +40,7 @@ hosts:
 `;
   const spec = parseScenario(text, 'br.yaml').hosts[0]!;
   const sent: string[] = [];
-  const ports: HostPorts = {
-    transmit: (_h, dev) => void sent.push(dev.name),
-    deliver: () => undefined,
-    neighbour: () => ({ mac: null, connected: true }),
-    timer: () => undefined,
-  };
+  const ports = quietPorts((_h, dev) => void sent.push(dev.name));
   const h: Host = buildHost(spec, ports, new Prng(1), 1, DEFAULT_KERNEL, false);
   const received: string[] = [];
   h.tap = (dir, dev) => void (dir === 0 && received.push(dev.name));

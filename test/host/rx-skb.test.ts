@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/scenario/load.js';
 import { buildHost } from '../../src/world/build-host.js';
-import type { Host, HostPorts } from '../../src/host/host.js';
+import type { Host } from '../../src/host/host.js';
+import { quietPorts } from '../support/quiet-ports.js';
 import type { Skb } from '../../src/netfilter/skb.js';
 import { Prng } from '../../src/sim/prng.js';
 import { DEFAULT_KERNEL } from '../../src/kernel/profile.js';
@@ -38,12 +39,7 @@ hosts:
     'rt.yaml',
   ).hosts[0]!;
   const sent: { skb: Skb; id: number; mark: number; saddr: number; ct: unknown }[] = [];
-  const ports: HostPorts = {
-    transmit: (_h, _dev, skb) => void sent.push({ skb, id: skb.id, mark: skb.mark, saddr: skb.pkt.saddr, ct: skb.ct }),
-    deliver: () => undefined,
-    neighbour: () => ({ mac: null, connected: true }),
-    timer: () => undefined,
-  };
+  const ports = quietPorts((_h, _dev, skb) => void sent.push({ skb, id: skb.id, mark: skb.mark, saddr: skb.pkt.saddr, ct: skb.ct }));
   const h: Host = buildHost(spec, ports, new Prng(1), 1, DEFAULT_KERNEL, false);
   h.recycleRx = true;
   const send = (src: string, sport: number): void => {

@@ -16,7 +16,7 @@ import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { KERNEL_PROFILES, DEFAULT_KERNEL } from '../../src/kernel/profile.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { buildHost } from '../../src/world/build-host.js';
-import type { HostPorts } from '../../src/host/host.js';
+import { quietPorts } from '../support/quiet-ports.js';
 import { parseMac } from '../../src/host/device.js';
 import { ETH_P_IP } from '../../src/capture/link-layer.js';
 
@@ -45,7 +45,7 @@ describe('references to an unconfirmed entry', () => {
   it('a flooded frame: the clone dropped towards p2 leaves the entry to the one sent out p3', () => {
     const spec = parseScenario(BRIDGE, 'bridge.yaml').hosts[0]!;
     const sent: string[] = [];
-    const ports: HostPorts = { transmit: (_h, dev) => void sent.push(dev.name), deliver: () => undefined, neighbour: () => ({ mac: null, connected: true }), timer: () => undefined };
+    const ports = quietPorts((_h, dev) => void sent.push(dev.name));
     const host = buildHost(spec, ports, new Prng(1), 1, DEFAULT_KERNEL, false);
     const pkt = buildUdp({ saddr: ip('10.0.0.2'), daddr: ip('10.0.0.3'), sport: 1000, dport: 53, ipId: 1, ttl: 64, payload: new Uint8Array(4) });
     // an unknown destination MAC: the bridge floods to p2 and p3

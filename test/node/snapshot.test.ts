@@ -12,6 +12,7 @@ import { buildHost } from '../../src/world/build-host.js';
 import { Prng } from '../../src/sim/prng.js';
 import { DEFAULT_KERNEL } from '../../src/kernel/profile.js';
 import { tempDir } from '../cli/helpers.js';
+import { quietPorts } from '../support/quiet-ports.js';
 import { inDevAcceptLocal, inDevRouteLocalnet, inDevRpFilter } from '../../src/ipv4/devconf.js';
 
 const CASES = readdirSync('fixtures/kernel');
@@ -218,7 +219,7 @@ describe('node snapshot choices and errors', () => {
       ['net.ipv4.conf.docker0.rp_filter', 0],
       ['net.ipv4.conf.docker0.route_localnet', 1],
     ]);
-    const rt = buildHost(node.host, { transmit: () => undefined, deliver: () => undefined, neighbour: () => ({ mac: null, connected: false }), timer: () => undefined }, new Prng(1), 1, DEFAULT_KERNEL, false);
+    const rt = buildHost(node.host, quietPorts(undefined, false), new Prng(1), 1, DEFAULT_KERNEL, false);
     expect([inDevRpFilter(rt.sysctl, 'eth0'), inDevRpFilter(rt.sysctl, 'docker0')]).toEqual([1, 0]);
     expect([inDevRouteLocalnet(rt.sysctl, 'eth0'), inDevRouteLocalnet(rt.sysctl, 'docker0'), inDevAcceptLocal(rt.sysctl, 'eth0')]).toEqual([false, true, false]);
   });
@@ -260,7 +261,7 @@ describe('node snapshot choices and errors', () => {
     writeFileSync(join(dir, 'bridge-fdb.json'), JSON.stringify([...fdb, learned]));
     const docker0 = loadNode(dir).host.interfaces.find((i) => i.name === 'docker0')!;
     expect(docker0.bridge!.learned).toEqual([{ mac: Uint8Array.from([0xc6, 0x9d, 0x05, 0x52, 0x08, 0x0d]), port: 'vethc2', ago: 10e9 }]);
-    const host = buildHost(loadNode(dir).host, { transmit: () => undefined, deliver: () => undefined, neighbour: () => ({ mac: null, connected: false }), timer: () => undefined }, new Prng(1), 1, DEFAULT_KERNEL, false);
+    const host = buildHost(loadNode(dir).host, quietPorts(undefined, false), new Prng(1), 1, DEFAULT_KERNEL, false);
     const fdbOf = host.device('docker0')!.bridge!.fdb;
     expect(fdbOf.find(docker0.bridge!.learned![0]!.mac, 290e9 - 1)?.port?.dev.name).toBe('vethc2');
     expect(fdbOf.find(docker0.bridge!.learned![0]!.mac, 290e9)).toBeNull();

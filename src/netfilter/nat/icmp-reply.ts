@@ -28,7 +28,7 @@ export function natIcmpReplyTranslation(pkt: L3Packet, ct: Conn, ctinfo: CtInfo,
   if (typeof quoted === 'string') return `the quoted packet cannot be read (${quoted})`;
   // "If NAT isn't finished, assume it and drop": a redirect would send the host past the NAT
   if (pkt.proto === IPPROTO.ICMP && pkt.icmpType === ICMP_REDIRECT) {
-    if ((ct.status & NAT_DONE_MASK) !== NAT_DONE_MASK) return "a redirect for an entry whose NAT is not done yet (its first packet)";
+    if ((ct.status & NAT_DONE_MASK) !== NAT_DONE_MASK) return 'a redirect for an entry whose NAT is not done yet (IPS_SRC_NAT_DONE and IPS_DST_NAT_DONE not both set)';
     if ((ct.status & IPS_NAT_MASK) !== 0) return 'a redirect for a NATed entry';
   }
   const dir = ctinfoDir(ctinfo);
