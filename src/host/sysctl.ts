@@ -103,6 +103,8 @@ export class Sysctl {
   readonly n: Readonly<SysctlNumbers> = Object.fromEntries(Object.entries(SYSCTL_DEFAULTS).map(([name, v]) => [name, Number(v)])) as SysctlNumbers;
   /** net.ipv4.conf.DEV.* by device name; a device without an entry has ipv4_devconf_dflt's values. */
   private readonly perDevice = new Map<string, DevConf>();
+  /** The device values written (in_dev->cnf.state), as DEV/KEY: a write to conf.default leaves them be. */
+  private readonly written = new Set<string>();
 
   /** The kernel whose sysctls these are: a name it lacks holds the value its code acts as. */
   constructor(readonly kernel: KernelProfile = DEFAULT_KERNEL) {
@@ -124,7 +126,21 @@ export class Sysctl {
     (this.n as SysctlNumbers)[name] = Number(value);
   }
 
+  /** net.ipv4.conf.DEV.KEY written: the device's own value, marked as set (in_dev->cnf.state). */
   setDevConf(dev: string, key: DevConfKey, value: number): void {
+    this.writeDevConf(dev, key, value);
+    this.written.add(`${dev}/${key}`);
+  }
+
+  /**
+   * net.ipv4.conf.default.KEY written (devinet_copy_dflt_conf): every device of `devices` whose
+   * own value was never written takes it; one written before keeps its own.
+   */
+  setDefaultDevConf(devices: readonly string[], key: DevConfKey, value: number): void {
+    for (const dev of devices) if (!this.written.has(`${dev}/${key}`)) this.writeDevConf(dev, key, value);
+  }
+
+  private writeDevConf(dev: string, key: DevConfKey, value: number): void {
     let conf = this.perDevice.get(dev);
     if (!conf) this.perDevice.set(dev, (conf = { ...DEV_CONF_DEFAULTS }));
     conf[key] = value;

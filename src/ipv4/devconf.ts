@@ -5,7 +5,8 @@
  * route_localnet, send_redirects and shared_media hold when either is set (IN_DEV_ACCEPT_LOCAL,
  * IN_DEV_NET_ROUTE_LOCALNET, IN_DEV_TX_REDIRECTS, IN_DEV_SHARED_MEDIA = IN_DEV_ORCONF). A
  * device's own value starts as ipv4_devconf_dflt gives a new device: send_redirects and
- * shared_media 1, the others 0 — so turning redirects off takes conf.all and the device.
+ * shared_media 1, the others 0 — so turning redirects off takes conf.all and the device (or
+ * conf.default, whose write reaches every device not written before: devinet_copy_dflt_conf).
  */
 import type { Sysctl } from '../host/sysctl.js';
 

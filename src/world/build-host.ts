@@ -124,21 +124,23 @@ export function buildDevices(spec: HostSpec, inventMacs: boolean): NetDevice[] {
 }
 
 /**
+ * net.ipv4.conf.DEV.KEY: the device's own value; `default`, as devinet_conf_proc has it, also
+ * every existing device's that was not written before (a scenario's devices all exist from
+ * the start), in the order the scenario writes them.
+ */
+function setDevConf(sysctl: Sysctl, conf: { dev: string; key: DevConfKey }, value: string | number, devices: readonly NetDevice[], place: SourcePlace): void {
+  const { dev, key } = conf;
+  if (dev !== 'default' && !devices.some((d) => d.name === dev)) throw new InputError(place, `sysctl 'net.ipv4.conf.${dev}.${key}': this host has no device '${dev}' (it has ${devices.map((d) => d.name).join(', ')})`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new InputError(place, `sysctl 'net.ipv4.conf.${dev}.${key}' needs a whole number (0 off${key === 'rp_filter' ? ', 1 strict, 2 loose' : ', 1 on'}), got '${value}'`);
+  if (dev === 'default') sysctl.setDefaultDevConf(devices.map((d) => d.name), key, value);
+  else sysctl.setDevConf(dev, key, value);
+}
+
+/**
  * br_nf_forward_arp hands bridged ARP to an arp table's forward chain when
  * bridge-nf-call-arptables=1; natsim runs no ARP through rules (arp tables are skipped), so a
  * ruleset that has such a chain is refused rather than replayed as if it let ARP through.
  */
-/**
- * net.ipv4.conf.DEV.KEY: the device's own value. `default` is refused: it is what a device
- * created later starts with, and a scenario's devices have no creation order to apply it by.
- */
-function setDevConf(sysctl: Sysctl, conf: { dev: string; key: DevConfKey }, value: string | number, devices: readonly NetDevice[], place: SourcePlace): void {
-  const { dev, key } = conf;
-  if (dev === 'default') throw new InputError(place, `sysctl 'net.ipv4.conf.default.${key}' is what devices created later start with, and a scenario's devices all exist from the start: set net.ipv4.conf.all.${key} or net.ipv4.conf.DEV.${key}`);
-  if (!devices.some((d) => d.name === dev)) throw new InputError(place, `sysctl 'net.ipv4.conf.${dev}.${key}': this host has no device '${dev}' (it has ${devices.map((d) => d.name).join(', ')})`);
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new InputError(place, `sysctl 'net.ipv4.conf.${dev}.${key}' needs a whole number (0 off${key === 'rp_filter' ? ', 1 strict, 2 loose' : ', 1 on'}), got '${value}'`);
-  sysctl.setDevConf(dev, key, value);
-}
 
 function refuseArptablesForward(ruleset: RulesetSpec, sysctl: Sysctl): void {
   if (sysctl.num('net.bridge.bridge-nf-call-arptables') !== 1) return;

@@ -158,9 +158,19 @@ describe('per-device conf values (IN_DEV_RPFILTER, IN_DEV_ACCEPT_LOCAL, IN_DEV_N
     expect(router(', net.ipv4.conf.eth1.route_localnet: 1').receive(udp('10.0.0.1', '127.0.0.1'))).toMatch(/^martian destination 127\.0\.0\.1/);
   });
 
+  it('conf.default, written, is every device\'s own value that was not written before (devinet_copy_dflt_conf), in the order written', () => {
+    const noRoute = udp('192.0.2.1', '10.0.0.2');
+    expect(router(', net.ipv4.conf.default.rp_filter: 1').receive(noRoute)).toMatch(/^rp_filter=1: no route back/);
+    // eth0 written first keeps its 0; written after, it takes its own value over the default's
+    expect(router(', net.ipv4.conf.eth0.rp_filter: 0, net.ipv4.conf.default.rp_filter: 1').receive(noRoute)).toBeNull();
+    expect(router(', net.ipv4.conf.default.rp_filter: 1, net.ipv4.conf.eth0.rp_filter: 0').receive(noRoute)).toBeNull();
+    // eth1 was not written: the default reached it
+    expect(router(', net.ipv4.conf.eth0.rp_filter: 0, net.ipv4.conf.default.rp_filter: 1').receive(udp('192.0.2.1', '10.0.1.2'), false, 'eth1')).toMatch(/^rp_filter=1: /);
+  });
+
   it.each([
     [', net.ipv4.conf.eth9.rp_filter: 1', /r\.yaml:4:\d+: sysctl 'net\.ipv4\.conf\.eth9\.rp_filter': this host has no device 'eth9'/],
-    [', net.ipv4.conf.default.rp_filter: 1', /sysctl 'net\.ipv4\.conf\.default\.rp_filter' is what devices created later start with/],
+    [', net.ipv4.conf.default.rp_filter: strict', /sysctl 'net\.ipv4\.conf\.default\.rp_filter' needs a whole number/],
     [', net.ipv4.conf.eth0.rp_filter: strict', /sysctl 'net\.ipv4\.conf\.eth0\.rp_filter' needs a whole number/],
   ])('refuses %s by name', (sysctl, error) => {
     expect(() => router(sysctl)).toThrow(error);
