@@ -10,15 +10,17 @@
  *   and sets rate_last when it is sent, so an ICMP error to the same host right after a redirect
  *   finds the bucket empty (fixtures/kernel/icmp-redirect: the port unreachable 140 ms after
  *   the last redirect is not sent, the one 1.5 s later is).
+ * All of it counts in jiffies (netfilter/rules/jiffies.ts, HZ 250), as the kernel does: a
+ * limit's interval is whole ticks, and a time compares by the tick it falls in.
  * (The global icmp_msgs_per_sec limit is not modelled.)
  */
-/** 1*HZ in ns: one second, the interval of icmp_ratelimit's default and of IPv6's redirect limits. */
-export const HZ_NS = 1e9;
+import { HZ, jiffiesAt } from '../netfilter/rules/jiffies.js';
+
 const XRLIM_BURST_FACTOR = 6;
-/** ip_rt_redirect_number, ip_rt_redirect_load (HZ/50) and ip_rt_redirect_silence ((HZ/50) << 10). */
+/** ip_rt_redirect_number, ip_rt_redirect_load (HZ/50) and ip_rt_redirect_silence ((HZ/50) << (9 + 1)), in jiffies. */
 const REDIRECT_NUMBER = 9;
-const REDIRECT_LOAD_NS = 20e6;
-const REDIRECT_SILENCE_NS = REDIRECT_LOAD_NS * 1024;
+const REDIRECT_LOAD = HZ / 50;
+const REDIRECT_SILENCE = REDIRECT_LOAD << 10;
 
 interface Peer {
   rateTokens: number;
@@ -32,35 +34,42 @@ export class InetPeers {
   /** inet_getpeer: a new peer's rate_last is 60 s in the past, so its bucket starts full. */
   private get(addr: number, now: number): Peer {
     let p = this.peers.get(addr);
-    if (p === undefined) this.peers.set(addr, (p = { rateTokens: 0, rateLast: now - 60e9, nRedirects: 0 }));
+    if (p === undefined) this.peers.set(addr, (p = { rateTokens: 0, rateLast: now - 60 * HZ, nRedirects: 0 }));
     return p;
   }
 
   /**
-   * inet_peer_xrlim_allow: `interval` is the ns one error costs (net.ipv4.icmp_ratelimit;
-   * icmpv6_xrlim_allow passes its own, ip_error ip_rt_error_cost); `burst` how many errors' worth
-   * of tokens the bucket holds at most.
+   * inet_peer_xrlim_allow at virtual time `time` (ns): `timeout` is the jiffies one error costs
+   * (net.ipv4.icmp_ratelimit, 1 s; icmpv6_xrlim_allow passes its own, ip_error ip_rt_error_cost);
+   * `burst` how many errors' worth of tokens the bucket holds at most.
    */
-  xrlimAllow(addr: number, now: number, loopback: boolean, interval = HZ_NS, burst = XRLIM_BURST_FACTOR): boolean {
+  xrlimAllow(addr: number, time: number, loopback: boolean, timeout = HZ, burst = XRLIM_BURST_FACTOR): boolean {
     if (loopback) return true;
+    const now = jiffiesAt(time);
     const p = this.get(addr, now);
-    let tokens = Math.min(p.rateTokens + (now - p.rateLast), burst * interval);
-    p.rateLast = now;
-    const allowed = tokens >= interval;
-    if (allowed) tokens -= interval;
+    const delta = now - p.rateLast;
+    let tokens = p.rateTokens;
+    if (delta !== 0) {
+      p.rateLast = now;
+      tokens = Math.min(tokens + delta, burst * timeout);
+    }
+    const allowed = tokens >= timeout;
+    if (allowed) tokens -= timeout;
     p.rateTokens = tokens;
     return allowed;
   }
 
   /**
-   * ip_rt_send_redirect's backoff: the first ip_rt_redirect_number redirects to the peer, each
-   * only once ip_rt_redirect_load << (redirects sent) has passed since the last; then none until
-   * the peer has needed none for ip_rt_redirect_silence. True when a redirect goes out now
-   * (counted as sent even if netfilter drops it, as the kernel counts it).
+   * ip_rt_send_redirect's backoff at virtual time `time` (ns): the first ip_rt_redirect_number
+   * redirects to the peer, each only once ip_rt_redirect_load << (redirects sent) has passed
+   * since the last (time_after: a tick later than that); then none until the peer has needed none
+   * for ip_rt_redirect_silence. True when a redirect goes out now (counted as sent even if
+   * netfilter drops it, as the kernel counts it).
    */
-  redirect(addr: number, now: number): boolean {
+  redirect(addr: number, time: number): boolean {
+    const now = jiffiesAt(time);
     const p = this.get(addr, now);
-    if (now > p.rateLast + REDIRECT_SILENCE_NS) {
+    if (now > p.rateLast + REDIRECT_SILENCE) {
       p.rateTokens = 0;
       p.nRedirects = 0;
     }
@@ -68,7 +77,7 @@ export class InetPeers {
       p.rateLast = now;
       return false;
     }
-    if (p.nRedirects !== 0 && now <= p.rateLast + REDIRECT_LOAD_NS * 2 ** p.nRedirects) return false;
+    if (p.nRedirects !== 0 && now <= p.rateLast + (REDIRECT_LOAD << p.nRedirects)) return false;
     p.rateLast = now;
     p.nRedirects++;
     return true;

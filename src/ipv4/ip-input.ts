@@ -16,6 +16,7 @@ import { ipRouteInputMc } from './route-input-mc.js';
 import { ipv4IsMulticast } from '../packet/ipv4-addr.js';
 import { marksRedirect } from './rt-redirect.js';
 import { icmpSend } from './icmp.js';
+import { HZ } from '../netfilter/rules/jiffies.js';
 import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, ICMP_NET_UNREACH, ICMP_PKT_FILTERED } from '../packet/icmp.js';
 import type { Route } from '../host/fib.js';
 
@@ -92,7 +93,7 @@ function ipRcvMulticast(host: Host, skb: Ipv4Skb, dev: NetDevice): void {
 }
 
 /** ip_rt_error_cost (HZ) and ip_rt_error_burst (5 × HZ) of net/ipv4/route.c. */
-const RT_ERROR_COST_NS = 1e9;
+const RT_ERROR_COST = HZ;
 const RT_ERROR_BURST = 5;
 
 /**
@@ -107,7 +108,7 @@ function ipError(host: Host, skb: Ipv4Skb, route: Route | null): void {
   const code = route === null ? ICMP_NET_UNREACH : route.type === 'unreachable' ? ICMP_HOST_UNREACH : route.type === 'prohibit' ? ICMP_PKT_FILTERED : null;
   if (route === null) host.nf.mib.inc('IpExtInNoRoutes');
   host.routeDrop(skb, route ? `route type ${route.type}` : 'no route to host', 'ip_route_input_slow');
-  if (code !== null && host.peers.xrlimAllow(skb.pkt.saddr, skb.time, false, RT_ERROR_COST_NS, RT_ERROR_BURST)) icmpSend(host, skb, ICMP_DEST_UNREACH, code);
+  if (code !== null && host.peers.xrlimAllow(skb.pkt.saddr, skb.time, false, RT_ERROR_COST, RT_ERROR_BURST)) icmpSend(host, skb, ICMP_DEST_UNREACH, code);
 }
 
 /** ip_local_deliver: a fragment for this host waits for its datagram, then LOCAL_IN and the socket. */

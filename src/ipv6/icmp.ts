@@ -15,6 +15,7 @@ import { Skb, type Ipv6Skb } from '../netfilter/skb.js';
 import type { Fib6 } from './route.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import { ICMPV6, IPV6_HDR_LEN, IPV6_MIN_MTU, Ipv6Packet } from '../packet/ipv6.js';
+import { msecsToJiffies } from '../netfilter/rules/jiffies.js';
 import { writeU16 } from '../packet/ipv4.js';
 import { writeIpv6Header } from '../packet/build.js';
 import { ipv6AddrType, ipv6DevGetSaddr } from './addrconf.js';
@@ -102,8 +103,9 @@ export function icmpv6Send(host: Host, offending: Ipv6Skb, type: number, code: n
   if (saddr === null) return false;
   const back = host.fib6.lookup(p.saddr)!;
   if (rateLimited(type) && back.type !== 'local') {
-    const interval = (host.sysctl.num('net.ipv6.icmp.ratelimit') * 1e6) / 2 ** ((128 - back.prefixLen) >> 5);
-    if (!host.peers.xrlimAllow(p.saddr, now, false, interval)) return false;
+    // icmpv6_xrlim_allow: icmpv6_time in jiffies, shifted right for a wider prefix ("more bandwidth")
+    const tmo = msecsToJiffies(host.sysctl.num('net.ipv6.icmp.ratelimit')) >> (back.prefixLen < 128 ? (128 - back.prefixLen) >> 5 : 0);
+    if (!host.peers.xrlimAllow(p.saddr, now, false, tmo)) return false;
   }
   const error = buildIcmpv6Error(type, code, info, saddr, p, 0);
   if (error === null) return false;

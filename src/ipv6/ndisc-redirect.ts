@@ -13,7 +13,7 @@ import type { NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
 import { Skb, type Ipv6Skb } from '../netfilter/skb.js';
 import { ICMPV6, IPV6_HDR_LEN, IPV6_MIN_MTU, ND_OPT } from '../packet/ipv6.js';
-import { HZ_NS } from '../ipv4/inetpeer.js';
+import { HZ } from '../netfilter/rules/jiffies.js';
 import { ipv6Bytes } from '../packet/ipv6-addr.js';
 import { IFA_F, ipv6AddrType, Ipv6Scope } from './addrconf.js';
 import { buildIcmpv6 } from './icmp.js';
@@ -27,7 +27,7 @@ const RD_MSG_LEN = 40;
 export function ip6ForwardRedirect(host: Host, skb: Ipv6Skb, route: Route6): void {
   const target = route.gateway ?? skb.pkt.daddr;
   // "Limit redirects both by destination (here) and by source (inside ndisc_send_redirect)"
-  if (!host.peers.xrlimAllow(skb.pkt.daddr, skb.time, false, HZ_NS)) return;
+  if (!host.peers.xrlimAllow(skb.pkt.daddr, skb.time, false, HZ)) return;
   ndiscSendRedirect(host, skb, route.dev!, target);
 }
 
@@ -45,7 +45,7 @@ function ndiscSendRedirect(host: Host, skb: Ipv6Skb, dev: NetDevice, target: num
   const back = host.fib6.lookup(p.saddr);
   // ip6_route_output: no route or a reject route (dst->error) ends it; then a gateway: "destination is not a neighbour"
   if (back === null || (back.type !== 'unicast' && back.type !== 'local') || back.gateway !== null) return;
-  if (!host.peers.xrlimAllow(p.saddr, skb.time, false, HZ_NS)) return;
+  if (!host.peers.xrlimAllow(p.saddr, skb.time, false, HZ)) return;
   // the target's link-layer address when its entry is NUD_VALID (dst_neigh_lookup resolves nothing)
   const lladdr = host.validNeighbour(dev, target, skb.time);
   const optLen = lladdr === null ? 0 : 8;

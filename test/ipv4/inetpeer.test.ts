@@ -41,3 +41,23 @@ describe('ip_rt_send_redirect backoff and the rate tokens it shares with icmp_se
     expect(Array.from({ length: 8 }, () => peers.xrlimAllow(PEER + 2, 5 * MS, false)).filter(Boolean)).toHaveLength(6);
   });
 });
+
+describe('in jiffies (HZ 250), as the kernel counts', () => {
+  it('lets the next redirect out only a tick after rate_last + (ip_rt_redirect_load << n): 5 << 1 = 10 jiffies = 40 ms', () => {
+    const early = new InetPeers();
+    early.redirect(PEER, 0);
+    expect(early.redirect(PEER, 43.9 * MS)).toBe(false); // jiffy 10: not time_after
+    const late = new InetPeers();
+    late.redirect(PEER, 0);
+    expect(late.redirect(PEER, 44 * MS)).toBe(true); // jiffy 11
+  });
+
+  it('refills whole ticks: a /64 ICMPv6 limit of 25 >> 2 = 6 jiffies is 24 ms, not 25', () => {
+    const peers = new InetPeers();
+    for (let i = 0; i < 6; i++) expect(peers.xrlimAllow(PEER, 0, false, 6)).toBe(true);
+    expect(peers.xrlimAllow(PEER, 0, false, 6)).toBe(false);
+    expect(peers.xrlimAllow(PEER, 20 * MS, false, 6)).toBe(false); // 5 ticks
+    expect(peers.xrlimAllow(PEER, 24 * MS, false, 6)).toBe(true); // 6 ticks since 0
+  });
+});
+
