@@ -157,6 +157,11 @@ export class FlowCollector implements FateProbe {
     this.lastClash = { skb, fact: this.clashFact(skb.ct!, winner, dir) };
   }
 
+  reset(ct: Conn, dir: Dir): void {
+    const f = this.live.get(ct);
+    if (f) f.resetBy = dir;
+  }
+
   evicted(victim: Conn, now: number): void {
     const f = this.live.get(victim);
     if (f) f.evicted = this.moment(now);
@@ -265,8 +270,8 @@ export class FlowCollector implements FateProbe {
     const key = flowKey(tuple, life);
     const failed = this.failed.get(key);
     const tcp = ct.tcp;
-    // a RST before the connection was ASSURED: the tracker closed (and killed) the entry; the RST was its last packet
-    const reset = tcp !== null && !ct.has(Status.Assured) && tcp.state === TcpState.Close ? tcp.lastDir : null;
+    // a RST before the connection was ASSURED: the tracker closed the entry (killed it, with no reply seen)
+    const reset = tcp !== null && !ct.has(Status.Assured) && tcp.state === TcpState.Close ? f.resetBy : null;
     const broke = f.asymmetric !== null || f.neighbour !== null || f.icmp !== null || f.evicted !== null || reset !== null || !ct.has(Status.SeenReply);
     if (!failed && !broke) return;
     const end = this.connEnd(ct, now, expired, reset);

@@ -22,6 +22,8 @@ export interface ConnFacts {
   /** The client answered this DNAT entry's reply, which reached it without being de-NATed. */
   asymmetric: Moment | null;
   evicted: Moment | null;
+  /** TCP: the direction of the RST that moved the entry to CLOSE, if one did. */
+  resetBy: Dir | null;
   /** TCP: the entry's first segment was not a SYN, and tcp_new picked the connection up mid-stream (nf_conntrack_tcp_loose). */
   midstream: boolean;
   /**
@@ -33,7 +35,7 @@ export interface ConnFacts {
 }
 
 export function newConnFacts(first: Moment): ConnFacts {
-  return { first, tuple: null, nat: null, masq: null, confirmedAt: null, icmp: null, neighbour: null, asymmetric: null, evicted: null, midstream: false, hairpin: null };
+  return { first, tuple: null, nat: null, masq: null, confirmedAt: null, icmp: null, neighbour: null, asymmetric: null, evicted: null, resetBy: null, midstream: false, hairpin: null };
 }
 
 /** The clash at confirm, as it stood when the packet died. */

@@ -56,6 +56,8 @@ export interface FateProbe {
   invalid(skb: Skb, ct: Conn | null, why: readonly string[]): void;
   /** An ICMP error attached to its connection as RELATED at `hook` (nf_conntrack_icmpv4_error). */
   icmpError(skb: Skb, hook: Hook): void;
+  /** The TCP tracker moved the entry to CLOSE on a RST sent in direction `dir`. */
+  reset(ct: Conn, dir: Dir): void;
   /** nf_ct_delete: the entry left the table (expired if `now` is at or past its timeout). */
   destroyed(ct: Conn, now: number): void;
   /** kfree_skb: at `hook` (skb.verdictOp decided), or off the hooks by the kernel function `fn`. */

@@ -218,6 +218,16 @@ describe('explain on the explain seeds', () => {
     expect(paragraph(f!)).toBe('The sender reset the connection (RST in the original direction): the entry went to CLOSE without being established.');
   });
 
+  it('a reset by the sender stays the sender\'s when the server sends again into CLOSE (the tracker\'s last direction moves on)', () => {
+    const { rt, collector, seg, lan, wan } = firewallFlow();
+    rt.receive(seg(true, 1000, 0, 0x02), lan, 1e6, null);
+    rt.receive(seg(false, 5000, 1001, 0x12), wan, 2e6, null);
+    rt.receive(seg(true, 1001, 0, 0x04), lan, 3e6, null);
+    rt.receive(seg(false, 5000, 1001, 0x12), wan, 3.5e6, null); // the SYN-ACK again, after the RST
+    const [f] = only(explanation(collector, 4e6), 'reset');
+    expect(cause(f!, 'reset').from).toBe('sender');
+  });
+
   it('a PMTU black hole: the frag-needed RELATED to the flow, dropped by a forward rule, is the flow\'s drop', () => {
     const { rt, collector, seg, lan, wan } = firewallFlow((r) => r.replace('ct state established,related accept', 'icmp type destination-unreachable drop\n    ct state established,related accept'));
     rt.receive(seg(true, 1000, 0, 0x02), lan, 1e6, null);

@@ -1014,6 +1014,7 @@ function inWindow(c: PacketCtx, oldState: TcpState, newState: TcpState): TcpVerd
   tcp.lastDir = dir;
   tcp.state = newState;
   if (oldState !== newState && newState === TcpState.FinWait) tcp.setSeenFlags(dir, tcp.seenFlags(dir) | CtTcpFlag.CloseInit);
+  if (oldState !== newState && newState === TcpState.Close) net.probe?.reset(ct, dir);
   let timeout = stateTimeout(c, newState);
   if (!ct.has(Status.SeenReply)) {
     if (c.pkt.tcpFlags & TcpFlag.RST) {
