@@ -64,6 +64,7 @@ function fromDrop(d: DropFact, conn: ConnFacts | null, end: ConnEnd | null): [Ca
     const stale = conn && end?.dnat ? staleOf(conn, end) : null;
     return neighbourCause(d.neighbour, d.at, stale, natRule);
   }
+  if (d.fn === 'ip_route_input_rcu' || d.fn === 'ip6_mc_input') return [{ kind: 'group-not-joined', dev: d.indev ?? '?' }, evidence(d.at, null, d.fn, null, null)];
   if (d.fn === 'ip_route_input_slow' || d.fn === 'ip_route_output_key' || d.fn === 'ip_route_me_harder') return [{ kind: 'no-route', reason: d.reason }, evidence(d.at, null, d.fn, null, null)];
   return [{ kind: 'other-drop', reason: d.reason }, evidence(d.at, d.hook, d.fn ?? 'kfree_skb', null, d.counter)];
 }
@@ -115,6 +116,7 @@ function fromEnd(conn: ConnFacts, end: ConnEnd, first: Moment): [Cause, Evidence
   }
   if (conn.evicted) return [{ kind: 'early-dropped' }, evidence(conn.evicted, null, 'early_drop', null, 'early_drop')];
   if (end.reset !== null) return [{ kind: 'reset', from: resetFrom(end.reset, conn.confirmedAt) }, evidence(end.at, null, 'nf_conntrack_tcp_packet (RST: CLOSE)', null, null)];
+  if (end.toGroup !== null && !end.replied) return [{ kind: 'to-group', to: end.toGroup }, evidence(first, Hook.LocalIn, 'ip_local_deliver (to a group or broadcast: no reply matches)', null, null)];
   return [{ kind: 'timeout', expired: end.expired, state: end.tcpState, timeout: end.timeout }, evidence(end.expired ? end.at : first, null, end.expired ? 'gc_worker (nf_ct_gc_expired)' : 'nf_conntrack_in (no reply yet)', natRule, null)];
 }
 

@@ -26,6 +26,9 @@ import { FateTable } from './fate.js';
 import { flowKey, TupleIndex } from './flow-index.js';
 import { formatInetAddr } from '../packet/inet-addr.js';
 import { isIpv6 } from '../packet/ipv6-addr.js';
+import { ipv4IsMulticast } from '../packet/ipv4-addr.js';
+import { ipv6AddrType } from '../ipv6/addrconf.js';
+import { routeIsBroadcast } from '../ipv4/route-input.js';
 
 /** Ranges up to this many tuples are counted tuple by tuple when a clash needs it. */
 const COUNTABLE_RANGE = 65536;
@@ -244,6 +247,7 @@ export class FlowCollector implements FateProbe {
       invalid: invalid?.why ?? null,
       table: counter === 'drop' && clash === null ? { max: this.host.sysctl.num('net.netfilter.nf_conntrack_max'), count: this.host.nf.table.count } : null,
       neighbour,
+      indev: skb.indev?.name ?? null,
     };
     if (this.fates === null) return;
     const tracked = this.fateRows.get(key);
@@ -261,7 +265,15 @@ export class FlowCollector implements FateProbe {
       tcpState: tcp ? TCP_STATE_NAME[tcp.state]! : null,
       reset,
       timeout: Math.max(0, Math.round((ct.timeout - now) / 1e9)),
+      toGroup: this.groupOf(ct.tuple(Dir.Original)),
     };
+  }
+
+  /** Whether a tuple goes to a group or to one of this host's broadcast addresses (rt_flags RTCF_MULTICAST, RTCF_BROADCAST). */
+  private groupOf(t: Tuple): 'group' | 'broadcast' | null {
+    if (isIpv6(t.dst)) return ipv6AddrType(t.dst).multicast ? 'group' : null;
+    if (ipv4IsMulticast(t.dst)) return 'group';
+    return routeIsBroadcast(this.host, t.src, t.dst) ? 'broadcast' : null;
   }
 
   /** An entry's life is over (or the run is): did its flow complete? Its end is written down only if not. */

@@ -101,7 +101,11 @@ export type Cause =
    */
   | { readonly kind: 'reset'; readonly from: 'peer' | 'this-host' | 'sender' }
   /** Any other drop natsim models (defrag, MTU, REDIRECT without an address, …), in its words. */
-  | { readonly kind: 'other-drop'; readonly reason: string };
+  | { readonly kind: 'other-drop'; readonly reason: string }
+  /** Sent to a group the receiving device is not in: routing drops it (ip_route_input_rcu, ip6_mc_input). */
+  | { readonly kind: 'group-not-joined'; readonly dev: string }
+  /** Sent to a group or a broadcast address and delivered: no answer can match its entry. */
+  | { readonly kind: 'to-group'; readonly to: 'group' | 'broadcast' };
 
 export type CauseKind = Cause['kind'];
 

@@ -67,6 +67,8 @@ export interface DropFact {
   readonly table: { readonly max: number; readonly count: number } | null;
   /** The next hop that never answered. */
   readonly neighbour: { readonly dev: string; readonly nexthop: number } | null;
+  /** The device the packet came in on (null: this host's own). */
+  readonly indev: string | null;
 }
 
 /** A flow that did not complete, before classification. */
@@ -94,4 +96,6 @@ export interface ConnEnd {
   readonly reset: Dir | null;
   /** Seconds of timeout the entry had (left, when the run ended first). */
   readonly timeout: number;
+  /** The original direction went to a group or to a broadcast address (null: to one host). */
+  readonly toGroup: 'group' | 'broadcast' | null;
 }

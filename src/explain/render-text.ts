@@ -20,6 +20,8 @@ export const CAUSE_TITLE: Readonly<Record<CauseKind, string>> = {
   timeout: 'no reply (timeout)',
   reset: 'reset by the peer',
   'other-drop': 'dropped',
+  'group-not-joined': 'to a group the device is not in',
+  'to-group': 'to a group or broadcast (no reply expected)',
 };
 
 const RESET_FROM: Readonly<Record<Extract<Cause, { kind: 'reset' }>['from'], string>> = {
@@ -94,6 +96,10 @@ function causeParagraph(f: Finding): string {
       return `${RESET_FROM[c.from]}: the entry went to CLOSE without being established.`;
     case 'other-drop':
       return `The packet was dropped: ${c.reason}.${died}`;
+    case 'group-not-joined':
+      return `The packet was sent to group ${f.flow.dst}, which ${c.dev} is not in: routing dropped it. Linux delivers only the groups a device has joined (all-nodes or 224.0.0.1, and those its sockets joined: /proc/net/igmp, igmp6) and, with no multicast routing daemon, forwards none — whatever the routes say.${died}`;
+    case 'to-group':
+      return `The packet was sent to ${c.to === 'group' ? `group ${f.flow.dst}` : `the broadcast address ${f.flow.dst}`} and delivered to this host (LOCAL_IN). An answer would come from someone's unicast address, not from ${f.flow.dst}, and match no entry: this one stays UNREPLIED until it expires. Nothing failed.`;
   }
 }
 

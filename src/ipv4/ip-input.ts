@@ -84,7 +84,7 @@ function localRouteEvent(host: Host, skb: Ipv4Skb, routeDev: string | null): voi
  */
 function ipRcvMulticast(host: Host, skb: Ipv4Skb, dev: NetDevice): void {
   const refused = ipRouteInputMc(host, skb, dev);
-  if (refused) return host.routeDrop(skb, refused, 'ip_route_input_mc');
+  if (refused) return host.routeDrop(skb, refused.reason, refused.fn);
   if (!ipRcvOptions(host, skb)) return;
   // ip_rcv_finish_core: an RTN_MULTICAST route counts IPSTATS_MIB_INMCAST
   host.nf.mib.inc('IpExtInMcastPkts');

@@ -19,13 +19,15 @@ const BROADCAST = 0xffffffff;
 
 /**
  * ip_route_input_rcu for `skb`, to a group, received on `dev`: null when it is delivered locally,
- * else why it is dropped. ip_check_mc_rcu, then ip_route_input_mc → ip_mc_validate_source.
+ * else why it is dropped and by which function. ip_check_mc_rcu, then ip_route_input_mc →
+ * ip_mc_validate_source.
  */
-export function ipRouteInputMc(host: Host, skb: Ipv4Skb, dev: NetDevice): string | null {
+export function ipRouteInputMc(host: Host, skb: Ipv4Skb, dev: NetDevice): { readonly reason: string; readonly fn: string } | null {
   const { saddr, daddr } = skb.pkt;
   // ip_check_mc_rcu: no source filters are modelled (a socket's join takes every source)
-  if (!dev.mcList.has(daddr)) return `multicast group ${formatIpv4(daddr)} not joined on ${dev.name} (ip_route_input_rcu: no multicast routing)`;
-  return mcValidateSource(host, skb, dev, saddr, daddr);
+  if (!dev.mcList.has(daddr)) return { reason: `multicast group ${formatIpv4(daddr)} not joined on ${dev.name} (ip_route_input_rcu: no multicast routing)`, fn: 'ip_route_input_rcu' };
+  const invalid = mcValidateSource(host, skb, dev, saddr, daddr);
+  return invalid === null ? null : { reason: invalid, fn: 'ip_mc_validate_source' };
 }
 
 /** ip_mc_validate_source: the source checks of a packet to a group the device is in. */

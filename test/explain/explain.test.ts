@@ -47,6 +47,21 @@ describe('explain on kernel recordings', () => {
     expect(x.counters).toEqual({ insert_failed: 6, drop: 6 });
   });
 
+  it('multicast-router: groups eth1 is not in were dropped in routing; what went to a group or broadcast and was delivered expects no reply', async () => {
+    const x = await explain('fixtures/kernel/multicast-router/capture.pcap');
+    expect(x.summary).toEqual([
+      { cause: 'to-group', flows: 6 },
+      { cause: 'group-not-joined', flows: 2 },
+      { cause: 'timeout', flows: 1 },
+    ]);
+    expect(only(x, 'group-not-joined').map((f) => [f.flow.dst, cause(f, 'group-not-joined').dev, f.evidence.fn])).toEqual([
+      ['239.255.255.250', 'eth1', 'ip_route_input_rcu'],
+      ['224.0.0.251', 'eth1', 'ip_route_input_rcu'],
+    ]);
+    expect(only(x, 'to-group').map((f) => `${f.flow.dst} ${cause(f, 'to-group').to}`)).toEqual(['224.0.0.1 group', '239.1.1.1 group', '10.0.3.255 broadcast', '255.255.255.255 broadcast', '224.0.0.1 group', '10.0.3.255 broadcast']);
+    expect(only(x, 'timeout').map((f) => f.flow.dst)).toEqual(['192.168.206.1']);
+  });
+
   it('port-range-exhaustion-udp: the two flows that found no free port of four', async () => {
     const x = await explain('fixtures/kernel/port-range-exhaustion-udp/capture.pcap');
     expect(x.flows).toBe(6);
