@@ -266,25 +266,40 @@ export class Host {
     ipLocalOutRouted(this, skb, route);
   }
 
-  /** The packet reached a local socket (after LOCAL_IN). */
+  /** The packet reached a local socket (after LOCAL_IN), which consumes it. */
   deliverLocal(skb: Skb): void {
     this.packets.delivered++;
     this.ports.deliver(this, skb);
-  }
-
-  /** ip_finish_output2 → dev_queue_xmit: one packet onto the device, toward `nexthop`; a bridge device sends it on to its ports (br_dev_xmit). */
-  devQueueXmit(skb: Skb, out: NetDevice, nexthop: number): void {
-    this.devTap(skb, out, nexthop);
-    if (out.bridge) brDevXmit(this, out.bridge, skb, nexthop);
-    else this.consumed(skb);
+    this.consumed(skb);
   }
 
   /**
-   * consume_skb of a packet sent: an unconfirmed entry it holds loses that reference — the one
-   * nf_ct_attach gave an answer (an ICMP error, a redirect) about a packet still on its way.
+   * ip_finish_output2 → dev_queue_xmit: one packet onto the device, toward `nexthop`; a bridge
+   * device sends it on to its ports (br_dev_xmit). loopback_xmit keeps the skb, entry and all:
+   * it is consumed where the looped packet ends.
+   */
+  devQueueXmit(skb: Skb, out: NetDevice, nexthop: number): void {
+    this.devTap(skb, out, nexthop);
+    if (out.bridge) brDevXmit(this, out.bridge, skb, nexthop);
+    else if (out.type !== 'loopback') this.consumed(skb);
+  }
+
+  /**
+   * consume_skb of a packet sent or delivered: an unconfirmed entry it holds loses that
+   * reference — the one nf_ct_attach gave an answer (an ICMP error, a redirect) about a packet
+   * still on its way, or a fragment's (ip_copy_metadata).
    */
   consumed(skb: Skb): void {
     if (skb.ct && !skb.ct.confirmed) this.nf.putUnconfirmed(skb.ct);
+  }
+
+  /** A piece of `skb` (ip_do_fragment, ip6_fragment): its own skb, with a reference to the entry (ip_copy_metadata → nf_copy). */
+  fragmentOf<P extends L3Packet>(skb: Skb<P>, pkt: P): Skb<P> {
+    const piece = new Skb<P>(this.nextSkbId(), pkt, skb.time, skb.cpu, skb.indev);
+    piece.ct = skb.ct;
+    piece.ctinfo = skb.ctinfo;
+    if (piece.ct && !piece.ct.confirmed) piece.ct.refs++;
+    return piece;
   }
 
   /** The packet is on `out` (tcpdump sees it Out there). */
@@ -305,12 +320,16 @@ export class Host {
       return false;
     }
     if (verdict === Verdict.Drop) {
+      // REJECT attaches its answer to the entry (nf_ct_attach) before nf_hook_slow frees the packet
+      const held = skb.drop?.reject && skb.ct && !skb.ct.confirmed ? skb.ct : null;
+      if (held) held.refs++;
       this.dropped(skb, hook, skb.drop?.reason ?? 'dropped', skb.drop?.counter ?? null);
       const reject = skb.drop?.reject;
       if (reject) {
         if (isIpv6Skb(skb)) sendReject6(this, skb, reject);
         else sendReject(this, ipv4Path(skb), reject);
       }
+      if (held) this.nf.putUnconfirmed(held);
     }
     return false;
   }

@@ -17,7 +17,7 @@
 import { checksum } from '../packet/checksum.js';
 import { Ipv4Packet, IP_OFFSET, writeU16 } from '../packet/ipv4.js';
 import { Hook } from '../netfilter/constants.js';
-import { Skb, type Ipv4Skb } from '../netfilter/skb.js';
+import type { Ipv4Skb } from '../netfilter/skb.js';
 import { routeNexthop, type Route } from '../host/fib.js';
 import type { Host } from '../host/host.js';
 import { ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED } from '../packet/icmp.js';
@@ -89,11 +89,9 @@ export function ipOutput(host: Host, skb: Ipv4Skb): void {
   host.nf.mib.inc('IpFragOKs');
   for (const pkt of frag.pkts) {
     host.nf.mib.inc('IpFragCreates');
-    const piece = new Skb(host.nextSkbId(), pkt, skb.time, skb.cpu, skb.indev);
-    piece.ct = skb.ct;
-    piece.ctinfo = skb.ctinfo;
-    host.devQueueXmit(piece, out, nexthop);
+    host.devQueueXmit(host.fragmentOf(skb, pkt), out, nexthop);
   }
+  host.consumed(skb);
 }
 
 /** What __ip_finish_output does with `skb` on a device of MTU `mtu`. */

@@ -15,7 +15,7 @@
  * name — and the home address option that keeps a destination options header unfragmentable
  * (CONFIG_IPV6_MIP6).
  */
-import { Skb, type Ipv6Skb } from '../netfilter/skb.js';
+import type { Ipv6Skb } from '../netfilter/skb.js';
 import type { NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
 import { writeU16 } from '../packet/l3-packet.js';
@@ -47,12 +47,10 @@ export function ip6Fragment(host: Host, skb: Ipv6Skb, out: NetDevice, nexthop: n
   const id = 1 + Math.floor((host.nf.prng.u32() / 0x100000000) * 0xffffffff);
   const pieces = ip6FragmentPackets(pkt, first, mtu - first.hlen - FRAG_HDR_LEN, skb.fragPieces, id);
   for (const piece of pieces) {
-    const s = new Skb(host.nextSkbId(), piece, skb.time, skb.cpu, skb.indev);
-    s.ct = skb.ct;
-    s.ctinfo = skb.ctinfo;
     host.nf.mib.inc('Ip6FragCreates');
-    host.devQueueXmit(s, out, nexthop);
+    host.devQueueXmit(host.fragmentOf(skb, piece), out, nexthop);
   }
+  host.consumed(skb);
   host.nf.mib.inc('Ip6FragOKs');
 }
 

@@ -62,4 +62,28 @@ describe('references to an unconfirmed entry', () => {
     for (let id = 1; id <= 5000; id++) pass(reply(id));
     expect([net.table.count, net.stats.total().invalid, net.table.records.capacity]).toEqual([0, 5001, capacity]);
   });
+
+  it('a REJECTed packet: its answer takes its reference to the entry before the packet lets go of its own', () => {
+    const spec = parseScenario(
+      `natsim: 1
+hosts:
+  rt:
+    interfaces: { eth0: { addr: [10.0.0.1/24], link: l } }
+    ruleset: |
+      *filter
+      :INPUT ACCEPT [0:0]
+      -A INPUT -p udp -m conntrack --ctstate NEW -j REJECT
+      COMMIT
+`,
+      'reject.yaml',
+    ).hosts[0]!;
+    const refsOnTheWire: number[] = [];
+    const ports = quietPorts((_h, _dev, skb) => void refsOnTheWire.push(skb.ct?.refs ?? -1));
+    const host = buildHost(spec, ports, new Prng(1), 1, DEFAULT_KERNEL, false);
+    const pkt = buildUdp({ saddr: ip('10.0.0.2'), daddr: ip('10.0.0.1'), sport: 1000, dport: 53, ipId: 1, ttl: 64, payload: new Uint8Array(4) });
+    host.receive(pkt, host.device('eth0')!, 0, null);
+    // the port unreachable left holding the entry beside the rejected packet (nf_ct_attach before kfree_skb)
+    expect(refsOnTheWire).toEqual([2]);
+    expect(host.nf.table.count).toBe(0);
+  });
 });
