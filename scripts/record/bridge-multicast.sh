@@ -6,11 +6,13 @@
 # `POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE`; filter policy ACCEPT with counter
 # rules (no target) INPUT/FORWARD `-d 224.0.0.0/4` and `-d 172.17.255.255/32`.
 # `bridge-multicast.sh OUTDIR on|off` sets net.bridge.bridge-nf-call-iptables in rt.
-# The bridge floods a multicast/broadcast frame to its other ports (multicast snooping is on but
-# there is no querier, so every group is flooded) and passes a copy up to docker0's IP stack
+# The bridge floods a multicast/broadcast frame to its other ports (multicast snooping is on, but
+# there is no querier and no mdb entry: 224.0.0.x groups are never snooped, 239.255.255.250 is
+# unregistered, so both are flooded) and passes a copy up to docker0's IP stack
 # (br_pass_frame_up), where ip_route_input_rcu delivers a group only if docker0 has joined it
-# (224.0.0.1 always) and drops the others; 172.17.255.255 and 255.255.255.255 are delivered
-# locally; nothing is routed out of eth0.
+# (224.0.0.1 always; the bridge itself joins 224.0.0.106, igmp.txt) and drops the others;
+# 172.17.255.255 and 255.255.255.255 are delivered locally; nothing is routed out of eth0.
+# docker0 takes the lowest port MAC (no address set), so which port's MAC it has is random.
 # ct2 runs a receiver (receiver.txt, 10 s): UDP 0.0.0.0:5353 joined to 224.0.0.251 on eth0, and
 # UDP 0.0.0.0:9999 with SO_BROADCAST; it logs each datagram with its destination (IP_PKTINFO).
 # The recorder waits 3 s after the join (its unsolicited IGMP reports), saves nstat-before.txt and

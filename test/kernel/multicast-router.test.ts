@@ -123,3 +123,29 @@ describe('kernel recording ip6-multicast-router', () => {
     expect(drops).toEqual(['ff02::3', 'ff05::1:3', 'ff0e::1234'].map((g) => `multicast group ${g} not joined on eth1 (ip6_mc_input: no multicast routing)`));
   });
 });
+
+/** An iptables-save -c rule's packet count: `[P:B] -A CHAIN -d DST`. */
+function ruleCount(dir: string, chain: string, dst: string): number {
+  const m = new RegExp(`^\\[(\\d+):\\d+\\] -A ${chain} -d ${dst.replace(/\./g, '\\.')}$`, 'm').exec(readFileSync(`${dir}/iptables-save-c.txt`, 'utf8'));
+  return Number(m![1]);
+}
+
+describe.each(['on', 'off'])('kernel recording bridge-multicast-brnf-%s', (brnf) => {
+  const dir = `fixtures/kernel/bridge-multicast-brnf-${brnf}`;
+
+  it('floods the groups and broadcasts to the other port, as the kernel did, and routes only the unicast out of eth0', async () => {
+    const { r } = await replay(loadNode(dir));
+    const pairs = pairUp(r.packets!.sent, r.packets!.recorded);
+    pairs.forEach((p, i) => expectSameBytes(p, i));
+    expect(pairs.map((p) => `${p.ifindex} ${formatIpv4(p.natsim.daddr)}`)).toEqual(['5 224.0.0.251', '5 239.255.255.250', '5 224.0.0.1', '5 172.17.255.255', '5 255.255.255.255', '5 172.17.0.3', '2 192.168.206.1']);
+  });
+
+  it('passes up to docker0 the groups it is in and the broadcasts (INPUT counters), and through FORWARD only with br_netfilter', async () => {
+    const { events } = await replay(loadNode(dir));
+    const input = reached(events, Hook.LocalIn);
+    expect([input.filter((d) => d.startsWith('22')).length, input.filter((d) => d === '172.17.255.255').length]).toEqual([ruleCount(dir, 'INPUT', '224.0.0.0/4'), ruleCount(dir, 'INPUT', '172.17.255.255/32')]);
+    expect(input).toEqual(['224.0.0.1', '172.17.255.255', '255.255.255.255']);
+    const forward = reached(events, Hook.Forward);
+    expect([forward.filter((d) => /^2(2[4-9]|3\d)\./.test(d)).length, forward.filter((d) => d === '172.17.255.255').length]).toEqual([ruleCount(dir, 'FORWARD', '224.0.0.0/4'), ruleCount(dir, 'FORWARD', '172.17.255.255/32')]);
+  });
+});

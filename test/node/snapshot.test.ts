@@ -85,6 +85,9 @@ const EXPECTED: Record<string, { interfaces?: typeof ROUTER | ((macs: Map<string
   },
   'docker-bridge-brnf-on': { interfaces: DOCKER_HOST, ruleset: 'iptables-save.txt' },
   'docker-bridge-brnf-off': { interfaces: DOCKER_HOST, ruleset: 'iptables-save.txt' },
+  // scripts/record/bridge-multicast.sh: the docker host with a default route out of eth0
+  'bridge-multicast-brnf-on': { interfaces: DOCKER_HOST, routes: ['default via 192.168.206.1 dev eth0'], ruleset: 'iptables-save.txt' },
+  'bridge-multicast-brnf-off': { interfaces: DOCKER_HOST, routes: ['default via 192.168.206.1 dev eth0'], ruleset: 'iptables-save.txt' },
   'icmp-error-related': { routes: ['198.51.100.0/24 via 192.168.206.1 dev eth0'], ruleset: 'nft-ruleset.txt' },
   'icmp-masq': { ruleset: 'nft-ruleset.txt' },
   'iptables-conntrack-match': { ruleset: 'iptables-save.txt' },
