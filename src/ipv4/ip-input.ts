@@ -13,7 +13,7 @@ import { ipSabotageIn } from '../bridge/br-netfilter.js';
 import { ipRcvCore, ipRcvOptions } from './ip-rcv-core.js';
 import { martianReason, validateSource } from './route-input.js';
 import { ipRouteInputMc } from './route-input-mc.js';
-import { ipv4IsMulticast } from '../packet/ipv4-addr.js';
+import { INADDR_BROADCAST, ipv4IsMulticast } from '../packet/ipv4-addr.js';
 import { marksRedirect } from './rt-redirect.js';
 import { icmpSend } from './icmp.js';
 import { HZ } from '../netfilter/rules/jiffies.js';
@@ -41,7 +41,7 @@ function ipRcvFinish(host: Host, skb: Ipv4Skb, dev: NetDevice): void {
   const martian = looped ? null : martianReason(host, skb, dev);
   if (martian) return host.routeDrop(skb, martian, 'ip_route_input_slow');
   // ip_route_input_slow sends the limited broadcast (and 0.0.0.0 to 0.0.0.0) to brd_input before any lookup
-  if (daddr === LIMITED_BROADCAST || (saddr === 0 && daddr === 0)) return ipRcvLocal(host, skb, dev, 'broadcast', dev.name);
+  if (daddr === INADDR_BROADCAST || (saddr === 0 && daddr === 0)) return ipRcvLocal(host, skb, dev, 'broadcast', dev.name);
   const route = host.fib.lookup(daddr);
   if (route && (route.type === 'local' || route.type === 'broadcast')) return ipRcvLocal(host, skb, dev, route.type, route.dev?.name ?? null);
   if (host.sysctl.n['net.ipv4.ip_forward'] !== 1) {
@@ -55,8 +55,6 @@ function ipRcvFinish(host: Host, skb: Ipv4Skb, dev: NetDevice): void {
   if (!ipRcvOptions(host, skb)) return;
   ipForward(host, skb, route, !looped && marksRedirect(host, skb, dev, route));
 }
-
-const LIMITED_BROADCAST = 0xffffffff;
 
 /**
  * local_input and brd_input of ip_route_input_slow: the source checked by fib_validate_source

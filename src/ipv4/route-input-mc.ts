@@ -11,11 +11,9 @@ import type { NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
 import type { Ipv4Skb } from '../netfilter/skb.js';
 import { IPPROTO } from '../netfilter/constants.js';
-import { formatIpv4, ipv4IsLocalMulticast, ipv4IsMulticast } from '../packet/ipv4-addr.js';
+import { formatIpv4, INADDR_BROADCAST, ipv4IsLocalMulticast, ipv4IsMulticast } from '../packet/ipv4-addr.js';
 import { inDevRouteLocalnet } from './devconf.js';
 import { validateSource } from './route-input.js';
-
-const BROADCAST = 0xffffffff;
 
 /**
  * ip_route_input_rcu for `skb`, to a group, received on `dev`: null when it is delivered locally,
@@ -32,7 +30,7 @@ export function ipRouteInputMc(host: Host, skb: Ipv4Skb, dev: NetDevice): { read
 
 /** ip_mc_validate_source: the source checks of a packet to a group the device is in. */
 function mcValidateSource(host: Host, skb: Ipv4Skb, dev: NetDevice, saddr: number, daddr: number): string | null {
-  if (ipv4IsMulticast(saddr) || saddr === BROADCAST) return invalid(saddr, daddr, 'a multicast or broadcast source');
+  if (ipv4IsMulticast(saddr) || saddr === INADDR_BROADCAST) return invalid(saddr, daddr, 'a multicast or broadcast source');
   if (saddr >>> 24 === 127 && !inDevRouteLocalnet(host.sysctl, dev.name)) return invalid(saddr, daddr, '127.0.0.0/8 from outside, route_localnet=0');
   if (saddr >>> 24 === 0) {
     // 0.0.0.0/8 (a host that has no address yet): only to a link-local group, or IGMP

@@ -14,18 +14,17 @@
 import type { NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
 import type { Ipv4Skb } from '../netfilter/skb.js';
-import { formatIpv4, ipv4IsMulticast } from '../packet/ipv4-addr.js';
+import { formatIpv4, INADDR_BROADCAST, ipv4IsMulticast } from '../packet/ipv4-addr.js';
 import { inDevAcceptLocal, inDevRouteLocalnet, inDevRpFilter } from './devconf.js';
 
-const BROADCAST = 0xffffffff;
 const isZeronet = (a: number): boolean => a >>> 24 === 0;
 const isLoopback = (a: number): boolean => a >>> 24 === 127;
 
 /** The reason ip_route_input_slow refuses the addresses of a packet `dev` received before routing, or null. */
 export function martianReason(host: Host, skb: Ipv4Skb, dev: NetDevice): string | null {
   const { saddr, daddr } = skb.pkt;
-  if (ipv4IsMulticast(saddr) || saddr === BROADCAST) return martian('source', saddr, 'a multicast or broadcast source');
-  if (daddr === BROADCAST || (saddr === 0 && daddr === 0)) return null;
+  if (ipv4IsMulticast(saddr) || saddr === INADDR_BROADCAST) return martian('source', saddr, 'a multicast or broadcast source');
+  if (daddr === INADDR_BROADCAST || (saddr === 0 && daddr === 0)) return null;
   if (isZeronet(saddr)) return martian('source', saddr, '0.0.0.0/8');
   if (isZeronet(daddr)) return martian('destination', daddr, '0.0.0.0/8');
   if (isLoopback(daddr)) return inDevRouteLocalnet(host.sysctl, dev.name) ? null : martian('destination', daddr, 'loopback from outside, route_localnet=0');
@@ -68,6 +67,6 @@ export function validateSource(host: Host, skb: Ipv4Skb, dev: NetDevice): string
  * icmp_echo_ignore_broadcasts is 1 (icmp_rcv).
  */
 export function routeIsBroadcast(host: Host, saddr: number, daddr: number): boolean {
-  if (ipv4IsMulticast(daddr) || daddr === BROADCAST || (saddr === 0 && daddr === 0)) return true;
+  if (ipv4IsMulticast(daddr) || daddr === INADDR_BROADCAST || (saddr === 0 && daddr === 0)) return true;
   return host.fib.lookup(daddr)?.type === 'broadcast';
 }

@@ -41,6 +41,9 @@ export function inPrefix(addr: number, prefixAddr: number, len: number): boolean
   return ((addr & mask) >>> 0) === ((prefixAddr & mask) >>> 0);
 }
 
+/** INADDR_BROADCAST: the limited broadcast, 255.255.255.255 (ipv4_is_lbcast). */
+export const INADDR_BROADCAST = 0xffffffff;
+
 /** ipv4_is_multicast: 224.0.0.0/4. */
 export function ipv4IsMulticast(addr: number): boolean {
   return addr >>> 28 === 0xe;
