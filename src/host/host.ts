@@ -12,6 +12,7 @@ import type { StackHooks } from '../netfilter/stack.js';
 import type { NetfilterNet } from '../netfilter/net.js';
 import { ipv4Path, isIpv6Skb, Skb, type Ipv4Skb, type Ipv6Skb } from '../netfilter/skb.js';
 import type { L3Packet } from '../packet/l3-packet.js';
+import type { ClockOrigin } from '../capture/clock-origin.js';
 import { eventEntry, viewPacket, type TraceSink } from '../trace/events.js';
 import type { Conn } from '../netfilter/conntrack/conn.js';
 import type { ConntrackEventType } from '../netfilter/conntrack/ecache.js';
@@ -77,6 +78,8 @@ export class Host {
   readonly peers = new InetPeers();
   /** The host's IPVS virtual services and connections, when it has any. */
   ipvs: Ipvs | null = null;
+  /** A capture's wall clock (its first record is virtual time 0); null in a scenario, whose clock starts at the epoch. */
+  clock: ClockOrigin | null = null;
   /** The rules its hooks evaluate (a capture replay reads them to undo nat OUTPUT: world/own-output.ts). */
   ruleset: Ruleset = { tables: [] };
   /** Sees every packet that arrives on or leaves an interface (for --write-pcap). */

@@ -14,26 +14,49 @@ import { Skb, type Ipv4Skb } from '../netfilter/skb.js';
 import { buildIcmpEcho, buildIcmpError } from '../packet/build.js';
 import { inetSelectAddr } from './devinet.js';
 import { routeIsBroadcast } from './route-input.js';
-import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_FRAG_NEEDED, ICMP_PARAMETERPROB, ICMP_REDIRECT, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
+import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_TIMESTAMP, ICMP_TIMESTAMPREPLY, ICMP_FRAG_NEEDED, ICMP_PARAMETERPROB, ICMP_REDIRECT, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED } from '../packet/icmp.js';
 import type { L3Packet } from '../packet/l3-packet.js';
 import type { Host } from '../host/host.js';
 
 
 /**
- * icmp_echo: the kernel answers an echo request for this host itself (no socket needed), from
- * the address it was sent to (unless that was a broadcast or a group: see below), with the request's identifier, sequence and data. `ipId` is the
- * reply's IP ID (ip_select_ident's hash, which natsim draws).
+ * icmp_rcv's own answers for this host (no socket needed): icmp_echo, with the request's
+ * identifier, sequence and data, and icmp_timestamp (see timestampBody). Each comes from the
+ * address the request was sent to, unless that was a broadcast or a group: see below. `ipId`
+ * is the reply's IP ID (ip_select_ident's hash, which natsim draws).
  */
-export function icmpEcho(host: Host, request: Ipv4Skb, ipId: number): void {
+export function icmpAnswer(host: Host, request: Ipv4Skb, ipId: number): void {
   const p = request.pkt;
-  if (p.proto !== IPPROTO.ICMP || p.icmpType !== ICMP_ECHO) return;
-  // icmp_rcv: an echo to a broadcast address or a group is dropped (IcmpInErrors) while
-  // icmp_echo_ignore_broadcasts is 1, the default; else it is answered from the address the
-  // route back picks (fib_compute_spec_dst), not from the one it was sent to
+  if (p.proto !== IPPROTO.ICMP || (p.icmpType !== ICMP_ECHO && p.icmpType !== ICMP_TIMESTAMP)) return;
+  // icmp_rcv: an echo or timestamp request to a broadcast address or a group is dropped
+  // (IcmpInErrors) while icmp_echo_ignore_broadcasts is 1, the default; else it is answered from
+  // the address the route back picks (fib_compute_spec_dst), not from the one it was sent to
   const broadcast = routeIsBroadcast(host, p.saddr, p.daddr);
   if (broadcast && host.sysctl.n['net.ipv4.icmp_echo_ignore_broadcasts'] !== 0) return host.nf.mib.inc('IcmpInErrors');
+  const echo = p.icmpType === ICMP_ECHO;
+  const payload = echo ? p.data.subarray(p.l4off + 8) : timestampBody(host, p, request.time);
+  if (payload === null) return host.nf.mib.inc('IcmpInErrors'); // "Too short."
   const seq = (p.data[p.l4off + 6]! << 8) | p.data[p.l4off + 7]!;
-  host.output(buildIcmpEcho({ saddr: broadcast ? host.sourceFor(p.saddr) : p.daddr, daddr: p.saddr, ipId, ttl: 64, type: ICMP_ECHOREPLY, echoId: p.sport, seq, payload: p.data.subarray(p.l4off + 8) }), request.time, false);
+  host.output(buildIcmpEcho({ saddr: broadcast ? host.sourceFor(p.saddr) : p.daddr, daddr: p.saddr, ipId, ttl: 64, type: echo ? ICMP_ECHOREPLY : ICMP_TIMESTAMPREPLY, echoId: p.sport, seq, payload }), request.time, false);
+}
+
+/**
+ * icmp_timestamp's reply body: the request's originate timestamp, then receive and transmit,
+ * both the ms since midnight UT now (inet_current_timestamp, by the capture's wall clock; a
+ * scenario's starts at midnight); anything after the request's first 4 bytes is not sent back.
+ * Null for a request shorter than that.
+ */
+function timestampBody(host: Host, p: L3Packet, time: number): Uint8Array | null {
+  const at = p.l4off + 8;
+  if (p.length - at < 4) return null;
+  const wall = host.clock?.wall(time) ?? { sec: Math.floor(time / 1e9), nsec: time % 1e9 };
+  const ms = (wall.sec % 86400) * 1000 + Math.floor(wall.nsec / 1e6);
+  const body = new Uint8Array(12);
+  body.set(p.data.subarray(at, at + 4), 0);
+  const view = new DataView(body.buffer);
+  view.setUint32(4, ms);
+  view.setUint32(8, ms);
+  return body;
 }
 
 /** NR_ICMP_TYPES: the highest type icmp_pointers knows (ICMP_ADDRESSREPLY). */

@@ -6,6 +6,8 @@ export const ICMP_REDIRECT = 5;
 export const ICMP_ECHO = 8;
 export const ICMP_TIME_EXCEEDED = 11;
 export const ICMP_PARAMETERPROB = 12;
+export const ICMP_TIMESTAMP = 13;
+export const ICMP_TIMESTAMPREPLY = 14;
 
 /** Codes for ICMP_DEST_UNREACH. */
 export const ICMP_NET_UNREACH = 0;

@@ -20,13 +20,13 @@ import type { EventQueue } from '../sim/event-queue.js';
 import { streamSeed, type Prng } from '../sim/prng.js';
 import { formatIpv4 } from '../packet/ipv4-addr.js';
 import { ephemeralPort } from './ephemeral.js';
-import { icmpEcho, icmpSend } from '../ipv4/icmp.js';
+import { icmpAnswer, icmpSend } from '../ipv4/icmp.js';
 import { ipRouteOutput } from '../ipv4/ip-output.js';
 import { Mib, type MibName } from './mib.js';
 import type { SocketEnv } from './socket-env.js';
 import { endpointText, TcpSocket, TcpSockState, type Endpoint, type TcpApp } from './tcp-socket.js';
 import { UdpSocket, type UdpHost } from './udp-socket.js';
-import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_PORT_UNREACH } from '../packet/icmp.js';
+import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_ECHOREPLY, ICMP_PORT_UNREACH, ICMP_TIMESTAMP } from '../packet/icmp.js';
 
 /** MSS for an Ethernet MTU of 1500, and for loopback's 65536. */
 const MSS_ETHERNET = 1460;
@@ -225,7 +225,7 @@ export class HostSockets implements SocketEnv, UdpHost {
   private icmpReceive(skb: Ipv4Skb): void {
     const p = skb.pkt;
     if (p.icmpType === ICMP_DEST_UNREACH) return this.icmpUnreach(p);
-    if (p.icmpType === ICMP_ECHO) return icmpEcho(this.host, skb, this.prng.u16());
+    if (p.icmpType === ICMP_ECHO || p.icmpType === ICMP_TIMESTAMP) return icmpAnswer(this.host, skb, this.prng.u16());
     const seq = (p.data[p.l4off + 6]! << 8) | p.data[p.l4off + 7]!;
     if (p.icmpType === ICMP_ECHOREPLY) this.log(`ping: reply from ${formatIpv4(p.saddr)} icmp_seq=${seq}`);
   }

@@ -81,6 +81,7 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
   const hooks = buildHooks(net, ruleset, tracked, devices, env);
   const host = new Host(spec.name, devices, fib, sysctl, net, hooks.ipv4, hooks.ipv6, ports, new BacklogCpu(cpus, prng.seed, spec.name));
   host.ruleset = ruleset;
+  host.clock = clock;
   buildFib6(host, spec);
   // ip_vs_add_service registers IPVS's hooks with the first virtual service.
   if (services.length > 0) {

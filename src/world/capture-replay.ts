@@ -23,7 +23,7 @@ import { RecordedOut, type Sent } from './recorded-out.js';
 import { OwnOutput } from './own-output.js';
 import { NEIGH_FAIL_NS, NeighbourWatch } from './neighbours.js';
 import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
-import { icmpEcho, icmpSend } from '../ipv4/icmp.js';
+import { icmpAnswer, icmpSend } from '../ipv4/icmp.js';
 import { icmpv6Echo, icmpv6Send } from '../ipv6/icmp.js';
 import { ICMPV6, Ipv6Packet } from '../packet/ipv6.js';
 import type { L3Packet } from '../packet/l3-packet.js';
@@ -168,7 +168,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, kernelTime(host.nf.recorded, skb));
     },
     // the kernel itself answers an echo request for the node (icmp_echo); sockets' data is the capture's
-    deliver: (h: Host, skb: Skb) => (isIpv6Skb(skb) ? icmpv6Echo(h, skb) : icmpEcho(h, ipv4Path(skb), echoIds.u16())),
+    deliver: (h: Host, skb: Skb) => (isIpv6Skb(skb) ? icmpv6Echo(h, skb) : icmpAnswer(h, ipv4Path(skb), echoIds.u16())),
     neighbour: (_h: Host, _dev: NetDevice, addr: number, time: number) => ({ mac: l2.macOf(addr), connected: neighbours.connected(addr, time) }),
     validNeighbour: (_h: Host, _dev: NetDevice, addr: number, time: number) => (neighbours.answeredBy(addr, time) ? l2.macOf(addr) : null),
     timer: (_h: Host, at: number, run: () => void) => atLater(at, run),

@@ -43,6 +43,7 @@ const FITTED: Readonly<Record<string, { readonly seed?: number; readonly hashSee
   'kube-proxy-numgen-vmap': { seed: 1, anyOrder: true },
   'nft-dnat-numgen-map': { anyOrder: true },
   'multicast-router': { anyOrder: true },
+  'icmp-timestamp': { anyOrder: true },
   'bridge-multicast-brnf-on': { anyOrder: true },
   'bridge-multicast-brnf-off': { anyOrder: true },
   'multicast-router-echo': { seed: 3, anyOrder: true },

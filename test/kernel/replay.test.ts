@@ -331,3 +331,21 @@ describe('kernel recording ndisc-redirect', () => {
     expect(sent.filter((p) => p.proto === 17).length).toBeGreaterThan(0);
   });
 });
+
+describe('kernel recording icmp-timestamp', () => {
+  it('answers the timestamp requests to its own addresses as icmp_timestamp does, byte for byte but the IP id: originate copied, receive = transmit = the ms since midnight UT, extra payload left out', async () => {
+    const r = await replay('icmp-timestamp');
+    const pairs = pairUp(r.packets!.sent, r.packets!.recorded);
+    const own = (p: (typeof pairs)[number]): boolean => p.kernel.proto === 1 && p.kernel.icmpType === 14 && ['10.0.3.254', '192.168.206.250'].includes(formatIpv4(p.kernel.saddr));
+    pairs.forEach((p, i) => expectSameBytes(p, i, { ipId: own(p) }));
+    const replies = pairs.filter(own);
+    expect(replies.map((p) => [formatIpv4(p.natsim.saddr), p.natsim.length - p.natsim.l4off])).toEqual([
+      ['10.0.3.254', 20],
+      ['192.168.206.250', 20],
+      ['10.0.3.254', 20],
+    ]);
+    // the broadcast one is dropped (icmp_echo_ignore_broadcasts covers timestamps)
+    expect(r.host.nf.mib.get('IcmpInErrors')).toBe(nstatCount('icmp-timestamp', 'IcmpInErrors'));
+  });
+});
+

@@ -129,6 +129,7 @@ const EXPECTED: Record<string, { interfaces?: typeof ROUTER | ((macs: Map<string
   'icmp-redirect': { routes: ['10.0.5.0/24 via 10.0.3.2 dev eth1'], ruleset: 'nft-ruleset.txt' },
   'icmp-redirect-nat': { routes: ['10.0.5.0/24 via 10.0.3.2 dev eth1'], ruleset: 'nft-ruleset.txt' },
   'hairpin-nat': { ruleset: 'nft-ruleset.txt' },
+  'icmp-timestamp': { ruleset: 'nft-ruleset.txt' },
   // scripts/record/multicast-router.sh: a default route, so that a group forwarded as unicast would have somewhere to go
   'multicast-router': { routes: ['default via 192.168.206.1 dev eth0'], ruleset: 'nft-ruleset.txt' },
   'multicast-router-echo': { routes: ['default via 192.168.206.1 dev eth0'], ruleset: 'nft-ruleset.txt' },
