@@ -85,9 +85,12 @@ export class HookTable<S extends Skb, O extends HookOp> {
    */
   run(hook: Hook, skb: S, inDev: NetDevice | null, outDev: NetDevice | null, host: string, sink: TraceSink | null): Verdict {
     if (sink) return this.runTraced(hook, skb, inDev, outDev, host, sink);
+    const ops = this.ops[hook]!;
+    // nf_hook: a hook nothing registered on passes the packet without building a state
+    if (ops.length === 0) return Verdict.Accept;
     const state = this.untracedState(hook, inDev, outDev);
     const run = this.runOp;
-    for (const op of this.ops[hook]!) {
+    for (const op of ops) {
       const verdict = run(op, skb, state);
       if (verdict !== Verdict.Accept) {
         skb.verdictOp = op.name;

@@ -1,7 +1,8 @@
 /**
  * The flat storage of ct->proto.tcp (conntrack/tcp-slab.ts): records are zeroed when handed
  * out, reused after release, kept apart from each other across growth, and an entry released
- * from its slab still reads (and writes) its own state.
+ * from its slab still reads (and writes) its own state — also when the copies of many released
+ * entries share detached slabs (Slab.detach).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -68,5 +69,24 @@ describe('TCP state in a slab', () => {
       }),
       { numRuns: 50 },
     );
+  });
+
+  it('entries released in numbers share detached slabs, each keeping its own state', () => {
+    const slab = new TcpSlab(4);
+    const gone = Array.from({ length: 200 }, (_, i) => {
+      const tcp = new TcpConn(slab);
+      fill(tcp, 1000 + i);
+      tcp.release();
+      return tcp;
+    });
+    // the records went back: the slab never held more than one at a time
+    expect(slab.capacity).toBe(4);
+    gone[0]!.lastSeq = 7; // a write to one copy touches no other
+    expect(gone.map((t) => t.lastSeq)).toEqual(gone.map((_, i) => (i === 0 ? 7 : 1000 + i)));
+    expect(gone.slice(1).map(snapshot)).toEqual(gone.slice(1).map((_, i) => {
+      const t = new TcpConn(new TcpSlab(1));
+      fill(t, 1001 + i);
+      return snapshot(t);
+    }));
   });
 });

@@ -224,13 +224,14 @@ export class Conn {
   /**
    * nf_conntrack_free: the entry has left the table (or never entered it); its records go back
    * to their slabs. Whoever still holds it (a trace, a packet in flight — the kernel's
-   * references) reads on from private copies; a second release does nothing.
+   * references) reads on from copies (Slab.detach); a second release does nothing.
    */
   release(): void {
     this.tcp?.release();
     if (this.slab.detached) return;
-    this.slab = this.slab.detach(this.rec);
-    this.rec = 0;
+    const copy = this.slab.detach(this.rec);
+    this.slab = copy.slab;
+    this.rec = copy.row;
   }
 
   has(bit: number): boolean {

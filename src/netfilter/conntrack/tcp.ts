@@ -145,12 +145,13 @@ export class TcpConn {
   /**
    * nf_ct_destroy: the entry is gone, its record goes back to its slab. Whoever still
    * holds the entry (a trace, a packet in flight — the kernel's references) reads on from a
-   * private copy; a second release does nothing.
+   * copy (Slab.detach); a second release does nothing.
    */
   release(): void {
     if (this.slab.detached) return;
-    this.slab = this.slab.detach(tcpRecordRow(this.at));
-    this.at = 0;
+    const copy = this.slab.detach(tcpRecordRow(this.at));
+    this.slab = copy.slab;
+    this.at = tcpRecordWord(copy.row);
   }
 
   /** seen[dir]: a new view of what the tracker knows of the sender in that direction. */
