@@ -83,8 +83,9 @@ export class FlowCollector implements FateProbe {
   private lastMasquerade: { readonly choice: MasqueradeChoice; flows: number } | null = null;
   /** Flows seen: entries confirmed plus untracked flows that died. */
   flows = 0;
-  private lastClash: { readonly skb: Skb; readonly fact: ClashFact } | null = null;
-  private lastInvalid: { readonly skb: Skb; readonly tuple: Tuple; readonly why: string } | null = null;
+  /** The packet (by skb id: its Skb is reused for the next one) a clash or the tracker last found against, for its drop. */
+  private lastClash: { readonly skbId: number; readonly fact: ClashFact } | null = null;
+  private lastInvalid: { readonly skbId: number; readonly tuple: Tuple; readonly why: string } | null = null;
 
   constructor(
     readonly host: Host,
@@ -157,7 +158,7 @@ export class FlowCollector implements FateProbe {
   }
 
   clashDropped(skb: Skb, winner: Conn, dir: Dir): void {
-    this.lastClash = { skb, fact: this.clashFact(skb.ct!, winner, dir) };
+    this.lastClash = { skbId: skb.id, fact: this.clashFact(skb.ct!, winner, dir) };
   }
 
   reset(ct: Conn, dir: Dir): void {
@@ -172,7 +173,7 @@ export class FlowCollector implements FateProbe {
 
   invalid(skb: Skb, ct: Conn | null, why: readonly string[]): void {
     const tuple = ct ? ct.tuple(Dir.Original).clone() : flowOfPacket(skb.pkt);
-    this.lastInvalid = { skb, tuple, why: why.join('; ') || 'invalid' };
+    this.lastInvalid = { skbId: skb.id, tuple, why: why.join('; ') || 'invalid' };
     if (ct) this.noteAsymmetric(ct, skb.time);
   }
 
@@ -215,8 +216,8 @@ export class FlowCollector implements FateProbe {
     // rule dropped on the way out) is not one of its packets; an error that came in and was
     // dropped (a frag-needed a rule refused) is what happened to the flow
     if ((skb.ctinfo === CtInfo.Related || skb.ctinfo === CtInfo.RelatedReply) && skb.indev === null) return;
-    const clash = this.lastClash?.skb === skb ? this.lastClash.fact : null;
-    const invalid = this.lastInvalid?.skb === skb ? this.lastInvalid : null;
+    const clash = this.lastClash?.skbId === skb.id ? this.lastClash.fact : null;
+    const invalid = this.lastInvalid?.skbId === skb.id ? this.lastInvalid : null;
     this.lastClash = null;
     this.lastInvalid = null;
     const ct = skb.ct;

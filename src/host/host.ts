@@ -172,15 +172,16 @@ export class Host {
   /**
    * The skb for a received packet: the last one received, remade, when the host may reuse it —
    * recycleRx is set, it has come back from its packet's whole path (spareRx, taken while in
-   * use, so a receive inside another gets its own), nothing holds it (Skb.held), and nobody
-   * watches skbs (a trace sink or a fate probe may compare or keep them past the packet).
+   * use, so a receive inside another gets its own), nothing holds it (Skb.held), and no trace
+   * sink watches skbs (its events may be read after the packet). A fate probe keeps ids, not
+   * skbs (FateProbe), so explain and diff reuse them too.
    */
   private rxSkb(pkt: L3Packet, time: number, cpu: number | null, dev: NetDevice): Skb {
     const id = this.nextSkbId();
     const on = cpu ?? this.cpu.next();
     const spare = this.spareRx;
     this.spareRx = null;
-    if (spare === null || spare.held || this.traceSink !== null || this.nf.probe !== null) return new Skb(id, pkt, time, on, dev);
+    if (spare === null || spare.held || this.traceSink !== null) return new Skb(id, pkt, time, on, dev);
     spare.init(id, pkt, time, on, dev);
     return spare;
   }

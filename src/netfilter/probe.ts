@@ -39,6 +39,10 @@ export type MasqueradeChoice =
     }
   | { readonly family: 'ipv6'; readonly out: NetDevice; /** The destination. */ readonly toward: number; readonly source: number };
 
+/**
+ * An skb handed to a probe is valid for the call only: a capture replay remakes the same Skb
+ * for its next received packet (Host.rxSkb), so a probe keeps what it needs of it, or its id.
+ */
 export interface FateProbe {
   /** The capture record being fed (0 in a scenario), for evidence. */
   record: number;

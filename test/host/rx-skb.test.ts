@@ -2,7 +2,7 @@
  * Host.receive's reuse of one skb for received packets (recycleRx, as a capture replay asks):
  * the next packet gets the last one's skb remade as a fresh one — nothing of the last packet
  * (its mark, its entry, its route) left on it — unless something holds it (Skb.held) or a trace
- * sink watches skbs, and then it gets a new one.
+ * sink watches skbs, and then it gets a new one; a fate probe, which keeps skb ids, does not stop it.
  */
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/scenario/load.js';
@@ -14,6 +14,7 @@ import { Prng } from '../../src/sim/prng.js';
 import { DEFAULT_KERNEL } from '../../src/kernel/profile.js';
 import { buildUdp } from '../../src/packet/build.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
+import { FlowCollector } from '../../src/explain/collect.js';
 
 const ip = (s: string): number => parseIpv4(s)!;
 
@@ -78,5 +79,14 @@ describe('the received skb, reused', () => {
     send('10.0.0.5', 1000);
     send('10.0.0.6', 1001);
     expect(sent[1]!.skb).not.toBe(sent[0]!.skb);
+  });
+
+  it('with a fate probe (explain, diff), the skb is reused still: the probe keeps ids, not skbs', () => {
+    const { h, sent, send } = router();
+    h.probe = new FlowCollector(h, true);
+    send('10.0.0.5', 1000);
+    send('10.0.0.6', 1001);
+    expect(sent[1]!.skb).toBe(sent[0]!.skb);
+    expect(sent[1]!.id).not.toBe(sent[0]!.id);
   });
 });
