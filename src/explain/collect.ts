@@ -95,7 +95,8 @@ export class FlowCollector implements FateProbe {
   }
 
   scratchNotes(): string[] {
-    this.scratch.length = 0;
+    // mostly empty already: setting an array's length is a runtime call even when it changes nothing
+    if (this.scratch.length !== 0) this.scratch.length = 0;
     return this.scratch;
   }
 
