@@ -4,6 +4,7 @@
  * are what the real kernel did, kept for comparison with what natsim sends. Captures whose
  * link type carries no direction (Ethernet, raw IP) are taken as all received.
  */
+import { EventQueue } from '../sim/event-queue.js';
 import type { FateProbe } from '../netfilter/probe.js';
 import { ChunkPool, mayHoldOutgoing, readCapture } from '../capture/index.js';
 import { TrailingReader } from '../capture/trailing-reader.js';
@@ -141,12 +142,17 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   let sentCount = 0;
   let recordedCount = 0;
   const neighbours = new NeighbourWatch();
-  /** What the kernel does later, in time order: neighbour failures (NEIGH_FAIL_NS after each send) and its timers. */
-  const later: { readonly due: number; readonly run: () => void }[] = [];
-  const atLater = (due: number, run: () => void): void => {
-    const at = later.findIndex((e) => e.due > due);
-    later.splice(at < 0 ? later.length : at, 0, { due, run });
-  };
+  /**
+   * What the kernel does later, in time order (ties as scheduled): neighbour failures
+   * (NEIGH_FAIL_NS after each send) and its timers. A heap: a next hop that never answers
+   * queues every packet sent toward it for 3 s, and a sorted array took each in a linear search.
+   */
+  const later = new EventQueue();
+  const atLater = (due: number, run: () => void): void =>
+    later.at(due, () => {
+      now = due;
+      run();
+    });
   // the IP IDs of the echo replies natsim makes (the kernel's ip_select_ident hash is not known)
   const echoIds = new Prng((options.seed ?? spec.seed) ^ 0x1c3);
   const ports: HostPorts = {
@@ -174,13 +180,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     timer: (_h: Host, at: number, run: () => void) => atLater(at, run),
   };
   const l2 = new L2Addresses();
-  const runLaterUntil = (t: number): void => {
-    while (later.length > 0 && later[0]!.due <= t) {
-      const { due, run } = later.shift()!;
-      now = due;
-      run();
-    }
-  };
+  const runLaterUntil = (t: number): void => void later.runUntil(t);
   const origin = options.origin ?? new ClockOrigin();
   const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus, KERNEL_PROFILES[options.kernel ?? spec.kernel], false, origin);
   host.sink = options.sink ?? null;
