@@ -19,7 +19,7 @@ import type { RuleContext } from './context.js';
 import type { KeyExpr, Match, NftElementExpr, Rule } from './model.js';
 import { loadKey, readKey } from './nft-concat.js';
 import { NftLimit, readLimitSpec } from './nft-limit.js';
-import { collectExpired, elementExprsPass, findElement, SetFlag, type NftSet, type SetDatatype, type SetElement } from './nft-set.js';
+import { addElement, collectExpired, elementExprsPass, findElement, replaceElement, SetFlag, type NftSet, type SetDatatype, type SetElement } from './nft-set.js';
 import { readElementCounter, readTime } from './nft-set-syntax.js';
 import { formatNftTime } from './nft-time.js';
 import type { NftCursor, Token } from './nft-tokens.js';
@@ -122,8 +122,7 @@ export function dynsetEval(d: Dynset, rule: Rule, ctx: RuleContext): boolean {
  */
 function dynsetDelete(d: Dynset, found: SetElement, regs: readonly (number | string)[], rule: Rule, ctx: RuleContext): void {
   const now = ctx.skb.time;
-  const elements = d.set.elements;
-  elements[elements.indexOf(found)] = { ...found, expiry: { timeout: found.expiry?.timeout ?? 0, expiration: now } };
+  replaceElement(d.set, found, { ...found, expiry: { timeout: found.expiry?.timeout ?? 0, expiration: now } });
   ctx.state.notes?.push(`SET @${d.set.name}: ${keyText(d.set.key, regs)} deleted (rule "${rule.text}")`);
 }
 
@@ -149,7 +148,7 @@ function dynsetNew(d: Dynset, regs: readonly (number | string)[], rule: Rule, ct
   const expiry = (set.flags & SetFlag.Timeout) !== 0 && timeout > 0 ? { timeout, expiration: now + timeout } : null;
   const exact = (v: number | string) => ({ min: v, max: v });
   const element: SetElement = { key: keyValues.map(exact), verdict: null, data: dataValues?.map(exact) ?? null, expiry, ...(d.exprs.length > 0 ? { exprs: d.exprs.map((x) => x.clone(now)) } : {}) };
-  set.elements.push(element);
+  addElement(set, element);
   const dataShown = dataValues ? ` : ${keyText(set.data!, dataValues)}` : '';
   ctx.state.notes?.push(`SET @${set.name}: ${keyText(set.key, keyValues)}${dataShown} added${expiry ? `, expires in ${formatNftTime(timeout)}` : ''} (rule "${rule.text}")`);
   return element;

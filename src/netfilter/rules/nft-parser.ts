@@ -17,7 +17,7 @@ import { expandScript } from './nft-script.js';
 import { NftCtHelperSet, NftFlowOffload, NftMarkFromMap, NftNote, NftPayloadSet } from './nft-stmt.js';
 import { NftMssSet } from './nft-tcpmss.js';
 import { readDynset } from './nft-dynset.js';
-import { anonymousSet, keyTypeText, type NftSet } from './nft-set.js';
+import { addElement, anonymousSet, flushElements, keyTypeText, removeElementAt, type NftSet } from './nft-set.js';
 import { readElements, readSetDecl, readVerdict } from './nft-set-syntax.js';
 import { readLogStatement } from './nft-log-syntax.js';
 import { NftCursor, type Token } from './nft-tokens.js';
@@ -84,7 +84,7 @@ function keyFamily(key: readonly KeyExpr[]): NfProto | null {
 /** A set of one value. */
 function singleValue(type: SetDatatype, v: number): NftSet {
   const set = anonymousSet([type], false);
-  set.elements.push({ key: [{ min: v, max: v }], verdict: null, data: null, expiry: null });
+  addElement(set, { key: [{ min: v, max: v }], verdict: null, data: null, expiry: null });
   return set;
 }
 
@@ -207,7 +207,7 @@ class NftParser extends NftCursor {
       case 'map': {
         const table = this.tableRef(false);
         const nameTok = this.next();
-        if (table) this.setOf(table, nameTok).elements.length = 0;
+        if (table) flushElements(this.setOf(table, nameTok));
         return;
       }
       default:
@@ -255,7 +255,7 @@ class NftParser extends NftCursor {
         for (const e of gone.elements) {
           const at = set.elements.findIndex((x) => x.key.length === e.key.length && x.key.every((f, i) => f.min === e.key[i]!.min && f.max === e.key[i]!.max));
           if (at < 0) this.fail(nameTok, `${verb.text} element: '${nameTok.text}' holds no such element`);
-          set.elements.splice(at, 1);
+          removeElementAt(set, at);
         }
         return;
       }
@@ -887,7 +887,7 @@ class NftParser extends NftCursor {
     const top = type === 'ipv4_addr' || type === 'integer' || type === 'mark' ? 0xffffffff : type === 'inet_service' ? 0xffff : type === 'time' ? Number.POSITIVE_INFINITY : 0xffffffff;
     const [min, max] = op === '<' ? [0, v.min - 1] : op === '<=' ? [0, v.max] : op === '>' ? [v.max + 1, top] : [v.min, top];
     const set = anonymousSet([type], false);
-    if (min <= max) set.elements.push({ key: [{ min, max }], verdict: null, data: null, expiry: null });
+    if (min <= max) addElement(set, { key: [{ min, max }], verdict: null, data: null, expiry: null });
     return set;
   }
 

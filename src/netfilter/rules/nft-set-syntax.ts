@@ -9,7 +9,7 @@
 import type { VerdictAction } from './model.js';
 import { datatypeOf, readKey } from './nft-concat.js';
 import { readMaskFrom } from './nft-expr.js';
-import { DEFAULT_GC_INTERVAL, SET_FLAG_BY_WORD, SetFlag, type ElementExpiry, type FieldRange, type NftSet, type SetDatatype, type SetElement } from './nft-set.js';
+import { addElement, DEFAULT_GC_INTERVAL, SET_FLAG_BY_WORD, SetFlag, type ElementExpiry, type FieldRange, type NftSet, type SetDatatype, type SetElement } from './nft-set.js';
 import { BITMASK_TYPES, DECLARABLE_DATATYPES, parseField } from './nft-datatype.js';
 import { parseNftTime } from './nft-time.js';
 import { describe, type NftCursor, type Token } from './nft-tokens.js';
@@ -87,7 +87,7 @@ function declaredSet(cur: NftCursor, nameTok: Token, at: Token, decl: SetDecl, k
   if (decl.key === null) return at.text === 'elements' ? cur.fail(at, "'type' must come before 'elements'") : cur.fail(nameTok, `${kind} ${nameTok.text} has no type`);
   const flags = decl.timeout > 0 ? decl.flags | SetFlag.Timeout : decl.flags;
   if ((flags & SetFlag.Eval) !== 0 && (flags & SetFlag.Interval) !== 0) cur.fail(nameTok, `${kind} ${nameTok.text}: no set backend takes both 'dynamic' and 'interval' (nft_set_rhash, the one rules add to, holds single values)`);
-  return { name: nameTok.text, key: decl.key, verdictMap: decl.verdictMap, data: decl.data, flags, timeout: decl.timeout, size: decl.size, gcInterval: decl.gcInterval, counter: decl.counter, elements: [], lastGc: 0 };
+  return { name: nameTok.text, key: decl.key, verdictMap: decl.verdictMap, data: decl.data, flags, timeout: decl.timeout, size: decl.size, gcInterval: decl.gcInterval, counter: decl.counter, elements: [], lastGc: 0, version: 0, index: null };
 }
 
 /** `A [. B]…` of declarable datatypes. */
@@ -160,7 +160,7 @@ function readCount(cur: NftCursor): number {
 /** `{ ELEMENT, … }`, or one element (a rule's `th dport 80`, `ip daddr . tcp dport 10.0.0.1 . 80`). */
 export function readElements(cur: NftCursor, set: NftSet): void {
   if (!cur.peekPunct('{')) {
-    set.elements.push(readElement(cur, set, cur.next()));
+    addElement(set, readElement(cur, set, cur.next()));
     return;
   }
   const open = cur.next();
@@ -178,7 +178,7 @@ export function readElements(cur: NftCursor, set: NftSet): void {
       continue;
     }
     if (tok.kind === 'end') cur.fail(tok, "missing '}'");
-    set.elements.push(readElement(cur, set, tok));
+    addElement(set, readElement(cur, set, tok));
     const after = cur.peek();
     if (after.kind !== 'eol' && !(after.kind === 'punct' && (after.text === ',' || after.text === '}'))) {
       cur.fail(after, `unexpected ${describe(after)} in a ${set.verdictMap || set.data ? 'map' : 'set'} element (natsim reads KEY [timeout T] [expires T] [counter] [comment "…"]${set.verdictMap ? ' : VERDICT' : set.data ? ' : DATA' : ''})`);

@@ -70,10 +70,32 @@ export interface NftSet {
   readonly gcInterval: number;
   /** `counter` in the declaration: every element gets one (set->exprs), the statement a rule's add or update must then give. */
   readonly counter: boolean;
-  /** Shared with every rule that names the set, so `add element` later reaches them too. */
-  readonly elements: SetElement[];
+  /**
+   * Shared with every rule that names the set, so `add element` later reaches them too. Read-only
+   * here: every change goes through addElement, replaceElement, removeElementAt or
+   * flushElements (and collectExpired), which keep the set's lookup index (ExactIndex) true.
+   */
+  readonly elements: readonly SetElement[];
   /** The garbage-collection tick that ran last (virtual ns), see collectExpired. */
   lastGc: number;
+  /** Bumped by every change of `elements`: the index is good while its version matches. */
+  version: number;
+  index: ExactIndex | null;
+}
+
+/**
+ * The elements' positions by exact key (nft_set_hash's lookup): a packet walked every element of
+ * a set before, 17 times the replay's CPU with a 20,000-address blocklist. Built at the first
+ * lookup after a change that moved elements; an added element is filed in place. `byKey` is
+ * null when some keyed element is a range (an interval set, a prefix, a wildcard name): such a
+ * set is walked. Positions are in the elements' order, so the first live one is what the walk
+ * finds; the lookup reads the element at a position, so one replaced in place is seen as it is.
+ */
+interface ExactIndex {
+  readonly version: number;
+  readonly byKey: Map<number | string, number[]> | null;
+  /** The catch-all elements' positions. */
+  readonly catchAll: number[];
 }
 
 /** nft_set_gc_interval: one second (HZ jiffies) unless `gc-interval` says otherwise. */
@@ -81,7 +103,7 @@ export const DEFAULT_GC_INTERVAL = 1e9;
 
 /** The set or map a rule's `{ … }` makes: anonymous and constant, without timeouts. */
 export function anonymousSet(key: readonly SetDatatype[], verdictMap: boolean, data: readonly SetDatatype[] | null = null): NftSet {
-  return { name: null, key, verdictMap, data, flags: SetFlag.Constant, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL, counter: false, elements: [], lastGc: 0 };
+  return { name: null, key, verdictMap, data, flags: SetFlag.Constant, timeout: 0, size: 0, gcInterval: DEFAULT_GC_INTERVAL, counter: false, elements: [], lastGc: 0, version: 0, index: null };
 }
 
 /** __nft_set_elem_expired: the element has a timeout and `now` has reached its expiration. */
@@ -103,6 +125,21 @@ export function setLookup(set: NftSet, regs: ArrayLike<number | string>, now: nu
  * catch-all element out, as nft_rhash_update does.
  */
 export function findElement(set: NftSet, regs: ArrayLike<number | string>, now: number, catchAll = false): SetElement | undefined {
+  const index = exactIndex(set);
+  if (index.byKey === null) return walkElements(set, regs, now, catchAll);
+  const elements = set.elements;
+  const positions = index.byKey.get(regsKey(regs, set.key.length));
+  if (positions !== undefined) {
+    for (const p of positions) if (!elementExpired(elements[p]!, now)) return elements[p];
+  }
+  if (!catchAll) return undefined;
+  let star: SetElement | undefined;
+  for (const p of index.catchAll) if (!elementExpired(elements[p]!, now)) star = elements[p];
+  return star;
+}
+
+/** findElement over every element in turn: a set whose elements are not all exact keys. */
+function walkElements(set: NftSet, regs: ArrayLike<number | string>, now: number, catchAll: boolean): SetElement | undefined {
   const elements = set.elements;
   let star: SetElement | undefined;
   for (let i = 0; i < elements.length; i++) {
@@ -150,9 +187,91 @@ export function collectExpired(set: NftSet, now: number): void {
   const tick = Math.floor(now / set.gcInterval) * set.gcInterval;
   if (tick <= set.lastGc) return;
   set.lastGc = tick;
+  const elements = mutable(set);
   let kept = 0;
-  for (const e of set.elements) if (!elementExpired(e, tick)) set.elements[kept++] = e;
-  set.elements.length = kept;
+  for (const e of elements) if (!elementExpired(e, tick)) elements[kept++] = e;
+  if (kept === elements.length) return;
+  elements.length = kept;
+  set.version++;
+}
+
+/** Appends an element (a declaration's, `add element`, nft_dynset_new). */
+export function addElement(set: NftSet, e: SetElement): void {
+  const elements = mutable(set);
+  elements.push(e);
+  const index = set.index !== null && set.index.version === set.version ? set.index : null;
+  set.version++;
+  // filed in place: a walked set stays walked; an exact one stays exact if `e` is an exact key
+  // (if not, the next lookup makes the index again, and walks)
+  if (index !== null && (index.byKey === null || fileElement(index, e, elements.length - 1, set.key.length))) set.index = { ...index, version: set.version };
+}
+
+/** Puts `next` where `old` is (nft_dynset's delete marks an element dead in place): its key is old's. */
+export function replaceElement(set: NftSet, old: SetElement, next: SetElement): void {
+  const elements = mutable(set);
+  elements[elements.indexOf(old)] = next;
+  // the index holds positions, and the position holds the same key: it stays good
+  const current = set.index !== null && set.index.version === set.version;
+  set.version++;
+  if (current) set.index = { ...set.index!, version: set.version };
+}
+
+/** Takes out the element at `at` (`delete element`). */
+export function removeElementAt(set: NftSet, at: number): void {
+  mutable(set).splice(at, 1);
+  set.version++;
+}
+
+/** Empties the set (`flush set`). */
+export function flushElements(set: NftSet): void {
+  mutable(set).length = 0;
+  set.version++;
+}
+
+/** The elements as the array they are, for the functions above that change them. */
+function mutable(set: NftSet): SetElement[] {
+  return set.elements as SetElement[];
+}
+
+/** The set's index, made again if the elements changed since. */
+function exactIndex(set: NftSet): ExactIndex {
+  if (set.index !== null && set.index.version === set.version) return set.index;
+  const fields = set.key.length;
+  let index: ExactIndex = { version: set.version, byKey: new Map(), catchAll: [] };
+  for (let p = 0; p < set.elements.length; p++) {
+    if (!fileElement(index, set.elements[p]!, p, fields)) {
+      index = { version: set.version, byKey: null, catchAll: [] };
+      break;
+    }
+  }
+  set.index = index;
+  return index;
+}
+
+/** Files element `e` at position `p`; false when it is not an exact key of `fields` fields (the set must be walked). */
+function fileElement(index: ExactIndex, e: SetElement, p: number, fields: number): boolean {
+  if (index.byKey === null) return false;
+  if (e.key.length === 0) {
+    index.catchAll.push(p);
+    return true;
+  }
+  if (e.key.length !== fields || e.key.some((f) => f.min !== f.max)) return false;
+  const key = fields === 1 ? e.key[0]!.min : e.key.map((f) => f.min).join(KEY_SEPARATOR);
+  const positions = index.byKey.get(key);
+  if (positions === undefined) index.byKey.set(key, [p]);
+  else positions.push(p);
+  return true;
+}
+
+/** Joins a concatenation's fields into one map key: no field's text holds it (names hold no NUL). */
+const KEY_SEPARATOR = '\u0000';
+
+/** The map key of the registers' first `fields` values, as fileElement makes an element's. */
+function regsKey(regs: ArrayLike<number | string>, fields: number): number | string {
+  if (fields === 1) return regs[0]!;
+  let key = String(regs[0]!);
+  for (let f = 1; f < fields; f++) key += KEY_SEPARATOR + String(regs[f]!);
+  return key;
 }
 
 /** The key type as nft prints it: `ipv4_addr . inet_proto . inet_service`. */

@@ -1,0 +1,101 @@
+/**
+ * The exact-key index of an nft set (rules/nft-set.ts ExactIndex): whatever is done to the
+ * elements — declared, added by a rule, replaced dead in place, deleted, flushed, collected
+ * after they expired, a range among exact keys — a lookup finds what a walk over the elements in
+ * order finds: the first live element holding the key, else the last live catch-all.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { addElement, anonymousSet, collectExpired, findElement, flushElements, removeElementAt, replaceElement, setLookup, type NftSet, type SetElement } from '../../src/netfilter/rules/nft-set.js';
+
+/** What findElement must return: the walk nft_set_hash and the catch-all lookup amount to. */
+function walked(set: NftSet, regs: readonly (number | string)[], now: number, catchAll: boolean): SetElement | undefined {
+  let star: SetElement | undefined;
+  for (const e of set.elements) {
+    const live = e.expiry === null || now < e.expiry.expiration;
+    if (e.key.length === 0) {
+      if (catchAll && live) star = e;
+    } else if (live && e.key.every((f, i) => regs[i]! >= f.min && regs[i]! <= f.max)) return e;
+  }
+  return star;
+}
+
+const element = (key: readonly (readonly [number | string, number | string])[], expiration: number | null = null): SetElement => ({
+  key: key.map(([min, max]) => ({ min, max })),
+  verdict: null,
+  data: null,
+  expiry: expiration === null ? null : { timeout: 1, expiration },
+});
+
+/** One change to the set: the functions every writer of a set's elements goes through. */
+type Op =
+  | { readonly kind: 'add'; readonly a: number; readonly b: string; readonly dies: number | null }
+  | { readonly kind: 'range'; readonly a: number; readonly to: number }
+  | { readonly kind: 'star'; readonly dies: number | null }
+  | { readonly kind: 'kill'; readonly at: number; readonly when: number }
+  | { readonly kind: 'remove'; readonly at: number }
+  | { readonly kind: 'flush' }
+  | { readonly kind: 'gc'; readonly now: number }
+  | { readonly kind: 'look'; readonly a: number; readonly b: string; readonly now: number };
+
+const small = fc.integer({ min: 0, max: 6 });
+const name = fc.constantFrom('eth0', 'eth1', 'wan');
+const time = fc.integer({ min: 0, max: 10 });
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('add' as const), a: small, b: name, dies: fc.option(time) }),
+  fc.record({ kind: fc.constant('range' as const), a: small, to: small }),
+  fc.record({ kind: fc.constant('star' as const), dies: fc.option(time) }),
+  fc.record({ kind: fc.constant('kill' as const), at: fc.nat(), when: time }),
+  fc.record({ kind: fc.constant('remove' as const), at: fc.nat() }),
+  fc.constant({ kind: 'flush' as const }),
+  fc.record({ kind: fc.constant('gc' as const), now: time }),
+  fc.record({ kind: fc.constant('look' as const), a: small, b: name, now: time }),
+);
+
+/** Applies `o` to `set`; a lookup is checked against the walk. */
+function apply(set: NftSet, o: Op): void {
+  const n = set.elements.length;
+  switch (o.kind) {
+    case 'add':
+      return addElement(set, element([[o.a, o.a], [o.b, o.b]], o.dies));
+    case 'range':
+      return addElement(set, element([[Math.min(o.a, o.to), Math.max(o.a, o.to)], ['eth', 'eth\uffff']]));
+    case 'star':
+      return addElement(set, element([], o.dies));
+    case 'kill':
+      if (n > 0) replaceElement(set, set.elements[o.at % n]!, { ...set.elements[o.at % n]!, expiry: { timeout: 1, expiration: o.when } });
+      return;
+    case 'remove':
+      if (n > 0) removeElementAt(set, o.at % n);
+      return;
+    case 'flush':
+      return flushElements(set);
+    case 'gc':
+      return collectExpired(set, o.now * 1e9);
+    case 'look': {
+      const regs = [o.a, o.b];
+      expect(setLookup(set, regs, o.now)).toBe(walked(set, regs, o.now, true));
+      expect(findElement(set, regs, o.now)).toBe(walked(set, regs, o.now, false));
+    }
+  }
+}
+
+describe('an nft set looked up by its exact-key index', () => {
+  it('finds what a walk over the elements finds, after any changes', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const set = anonymousSet(['inet_service', 'ifname'], false);
+        for (const o of ops) apply(set, o);
+        for (let a = 0; a <= 6; a++) for (const b of ['eth0', 'eth1', 'wan']) apply(set, { kind: 'look', a, b, now: 5 });
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('a one-field set of 20,000 addresses: each found, one not in it not found', () => {
+    const set = anonymousSet(['ipv4_addr'], false);
+    for (let i = 0; i < 20_000; i++) addElement(set, element([[0x0a000000 + i, 0x0a000000 + i]]));
+    expect(findElement(set, [0x0a000000 + 12_345], 0)).toBe(set.elements[12_345]);
+    expect(findElement(set, [0x0a000000 + 20_000], 0)).toBeUndefined();
+  });
+});
