@@ -14,6 +14,7 @@ import { machine, machineLine, markdownTable, writeJson, type CaseResult } from 
 import { DEFAULT_FLOWS_PER_SECOND, routerScenario, writeWorkload, type WorkloadFamily, type WorkloadSummary } from './workload.js';
 import { writeRulesets } from './kube-rules.js';
 import { writeNftRulesets } from './nft-rules.js';
+import { writeSetRulesets } from './set-rules.js';
 
 const NATSIM = fileURLToPath(new URL('../../bin/natsim.js', import.meta.url));
 const PARSE_FLOOR = fileURLToPath(new URL('./parse-floor.js', import.meta.url));
@@ -24,6 +25,8 @@ const NODE = process.execPath;
 const BYTES_PER_PACKET = 650;
 /** About as many rules as a big kube-proxy node has (case e). */
 const KUBE_RULES = 10_000;
+/** Case (p)'s blocklist: addresses in one nft set, and in one ipset. */
+const BLOCKED_ADDRESSES = 20_000;
 /** Case (g) cuts the large capture inside a record: 2 GiB and 7 bytes, or the middle of a smaller file. */
 const TRUNCATED_SIZE = 2 * 1024 ** 3 + 7;
 /** Case (k)'s what-if: "what breaks if nf_conntrack_max is halved?" — nothing, for this workload (exit 0). */
@@ -61,7 +64,7 @@ async function runCases(dir: string): Promise<CaseResult[]> {
   const floorCmd: Command = { cmd: NODE, args: [PARSE_FLOOR, main.pcap], node: true };
   const statsCmd = natsim('stats', '--plain', main.pcap);
   const needsFloor = wants('a') || wants('e') || wants('m') || (wants('f') && options.largePackets > 0);
-  const needsStats = wants('b') || wants('e') || wants('m') || wants('n') || wants('f') || wants('o');
+  const needsStats = wants('b') || wants('e') || wants('m') || wants('n') || wants('f') || wants('o') || wants('p');
   const { floor, stats, statsCpuToFloor } = await floorAndStats(needsFloor ? floorCmd : null, needsStats ? statsCmd : null);
   const floorRate = floor === null ? null : main.packets / floor.seconds;
   const add = (name: string, packets: number, m: Median, notes = ''): void =>
@@ -113,6 +116,7 @@ async function runCases(dir: string): Promise<CaseResult[]> {
     log('(d) skipped: no tcpdump');
   }
   if (wants('e') || wants('m')) results.push(...(await rulesetCases(dir, main, stats!, floorRate!)));
+  if (wants('p')) results.push(...(await blocklistCases(dir, main, stats!)));
 
   // issue 18: the same flows over IPv6, and half of them (by remote host), through one inet masquerade
   for (const family of wants('n') ? (['ipv6', 'mixed'] as const) : []) {
@@ -213,6 +217,25 @@ async function rulesetCases(dir: string, main: WorkloadSummary, inline: Median, 
       if (file === smallFile) small = m.seconds;
       results.push({ name: `${label} natsim stats --plain, ${rules.toLocaleString('en-US')} ${kind} rules`, packets: main.packets, seconds: m.seconds, rate: main.packets / m.seconds, ratioToFloor: floorRate / (main.packets / m.seconds), peakRssMb: m.rssMb, runs: options.runs, notes: vs + counters(m) });
     }
+  }
+  return results;
+}
+
+/** Case (p): stats with a blocklist of BLOCKED_ADDRESSES in an nft set and in an ipset, against (b). */
+async function blocklistCases(dir: string, main: WorkloadSummary, inline: Median): Promise<CaseResult[]> {
+  const files = writeSetRulesets(dir, BLOCKED_ADDRESSES);
+  const results: CaseResult[] = [];
+  const cases = [
+    ['nft set', `ruleset-file: ${files.nft}`],
+    ['ipset', `ruleset-file: ${files.iptables}\n    ipsets-file: ${files.ipsets}`],
+  ] as const;
+  for (const [kind, keys] of cases) {
+    const scenario = join(dir, `router-blocklist-${kind.replace(' ', '-')}.yaml`);
+    writeFileSync(scenario, routerScenario(main.packets, options.seed, keys));
+    const name = `(p) natsim stats --plain, ${BLOCKED_ADDRESSES.toLocaleString('en-US')} addresses in one ${kind}`;
+    log(name);
+    const m = await runMedian(natsim('stats', '--plain', '--scenario', scenario, main.pcap), options.runs);
+    results.push({ name, packets: main.packets, seconds: m.seconds, cpuSeconds: m.cpuSeconds, rate: main.packets / m.seconds, ratioToFloor: null, peakRssMb: m.rssMb, runs: options.runs, notes: `${(m.seconds / inline.seconds).toFixed(2)}× (b)'s wall time; ${counters(m)}` });
   }
   return results;
 }

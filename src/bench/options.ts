@@ -23,9 +23,9 @@ export interface BenchOptions {
 
 /**
  * The case letters `--only` takes: (a2) is a, (f) runs (g) on its capture, (h) is the table, (n)
- * the IPv6 and mixed workloads, (o) the capture holding many live flows.
+ * the IPv6 and mixed workloads, (o) the capture holding many live flows, (p) the blocklists.
  */
-const CASES = new Set(['a', 'b', 'c', 'd', 'e', 'f', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o']);
+const CASES = new Set(['a', 'b', 'c', 'd', 'e', 'f', 'h', 'i', 'j', 'k', 'l', 'm', 'n', 'o', 'p']);
 
 const USAGE = `usage: npm run bench -- [--packets N] [--quick | --smoke] [--runs N] [--seed N] [--out FILE]
   --packets N   packets in the workload capture (default 1000000)
