@@ -1,12 +1,14 @@
 /**
- * ip_set_test over an ipset's index (rules/ipset.ts setContains): elements of whole addresses
- * are found by value, nets and a netmask's prefixes tested in turn — and whatever the set holds,
- * a packet matches exactly when some element holds its fields, as a walk over every element says.
+ * ip_set_test over an ipset's index (rules/ipset.ts setContains): elements grouped by their
+ * addresses' prefix lengths, each group looked up by the packet's fields masked to them — and
+ * whatever the set holds, a packet matches exactly when some element holds its fields, as a walk
+ * over every element says.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseIpsetSave, setContains, type IpSet, type SetProbe } from '../../src/netfilter/rules/ipset.js';
 import { inPrefix, parseIpv4 } from '../../src/packet/ipv4-addr.js';
+import { parseIpv6 } from '../../src/packet/ipv6-addr.js';
 import { IPPROTO } from '../../src/netfilter/constants.js';
 
 const ip = (s: string): number => parseIpv4(s)!;
@@ -63,5 +65,12 @@ describe('an ipset tested through its index', () => {
     const at = (a: number): SetProbe => ({ addr: () => a, port: () => 0, proto: IPPROTO.UDP });
     expect(setContains(set, ['src'], at(ip('10.0.78.31')))).toBe(true);
     expect(setContains(set, ['src'], at(ip('10.0.78.32')))).toBe(false);
+  });
+
+  it('an inet6 hash:net holds the addresses under its nets, and no IPv4 address', () => {
+    const set = parseIpsetSave('create s hash:net family inet6\nadd s 2001:db8:1::/48\nadd s 2001:db8:2::7', 'sets.txt').get('s')!;
+    const at = (a: number): SetProbe => ({ addr: () => a, port: () => 0, proto: IPPROTO.UDP });
+    const v6 = (s: string): number => parseIpv6(s)!;
+    expect([v6('2001:db8:1:ffff::9'), v6('2001:db8:2::7'), v6('2001:db8:2::8'), v6('2001:db8:3::1'), ip('10.0.0.1')].map((a) => setContains(set, ['src'], at(a)))).toEqual([true, true, false, false, false]);
   });
 });

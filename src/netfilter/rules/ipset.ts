@@ -8,9 +8,8 @@
  * opt->family`), so it never matches a packet of that family (a negated -m set then does).
  */
 import { InputError } from '../../errors.js';
-import { parsePrefix } from '../../packet/ipv4-addr.js';
-import { inInetPrefix } from '../../packet/inet-addr.js';
-import { parseIpv6Prefix } from '../../packet/ipv6-addr.js';
+import { parsePrefix, prefixMask } from '../../packet/ipv4-addr.js';
+import { isIpv6, ipv6Word, parseIpv6Prefix } from '../../packet/ipv6-addr.js';
 import { IPPROTO } from '../constants.js';
 import type { Prefix } from './model.js';
 import { parseProto } from './syntax.js';
@@ -123,56 +122,65 @@ export interface SetProbe {
 /** ip_set_test: fewer direction flags than the set has dimensions never match. */
 export function setContains(set: IpSet, dirs: readonly ('src' | 'dst')[], probe: SetProbe): boolean {
   if (dirs.length < set.dims.length) return false;
-  const index = indexOf(set);
-  if (index.exact.size > 0 && index.exact.has(probeKey(set, dirs, probe))) return true;
-  return index.rest.some((element) =>
-    element.every((part, i) => {
+  const v6 = set.family === 'inet6';
+  for (const shape of shapesOf(set)) {
+    let key = '';
+    for (let i = 0; i < set.dims.length; i++) {
       const dir = dirs[i] ?? 'src';
-      return 'prefix' in part ? inInetPrefix(probe.addr(dir), part.prefix) : part.proto === probe.proto && part.port === probe.port(dir);
-    }),
-  );
+      const len = shape.lens[i]!;
+      key += `${len < 0 ? portKey(probe.proto, probe.port(dir)) : addrKey(probe.addr(dir), len, v6)} `;
+    }
+    if (shape.keys.has(key)) return true;
+  }
+  return false;
 }
 
 /**
- * A set's elements as ip_set_test's hash finds them: those whose addresses are whole (hash:ip
- * without a netmask, hash:ip,port, hash:ip,port,ip) by their values, the others (nets, a
- * netmask's prefixes) to test in turn. A walk over every element cost a packet as much as the
- * set is long (a hash:ip of 20,000 addresses in FORWARD: 34× the replay's CPU).
+ * A set's elements grouped as ip_set_test's hashes find them: by the prefix length of each of
+ * their addresses (hash:net keeps the lengths its nets have and looks each up in turn), each
+ * group a set of keys — the element's parts, an address masked to its length. A packet's key
+ * for a group is made the same way from its fields. A walk over every element cost a packet as
+ * much as the set is long (a hash:ip of 20,000 addresses in FORWARD: 34× the replay's CPU).
  */
-interface SetIndex {
-  readonly exact: ReadonlySet<string>;
-  readonly rest: readonly (readonly Part[])[];
+interface Shape {
+  /** Per dimension: the address's prefix length, or -1 for a port. */
+  readonly lens: readonly number[];
+  readonly keys: Set<string>;
 }
 
-const INDEXES = new WeakMap<IpSet, SetIndex>();
+/** Made at a set's first test: its elements are all in by then (only parseIpsetSave adds them). */
+const SHAPES = new WeakMap<IpSet, readonly Shape[]>();
 
-function indexOf(set: IpSet): SetIndex {
-  let index = INDEXES.get(set);
-  if (index !== undefined) return index;
-  const whole = set.family === 'inet6' ? 128 : 32;
-  const exact = new Set<string>();
-  const rest: (readonly Part[])[] = [];
+function shapesOf(set: IpSet): readonly Shape[] {
+  const known = SHAPES.get(set);
+  if (known !== undefined) return known;
+  const v6 = set.family === 'inet6';
+  const byLens = new Map<string, Shape>();
   for (const element of set.elements) {
-    if (element.every((part) => !('prefix' in part) || part.prefix.len === whole)) exact.add(element.map(partKey).join(' '));
-    else rest.push(element);
+    const lens = element.map((part) => ('prefix' in part ? part.prefix.len : -1));
+    const id = lens.join(',');
+    let shape = byLens.get(id);
+    if (shape === undefined) byLens.set(id, (shape = { lens, keys: new Set() }));
+    shape.keys.add(element.map((part) => `${'prefix' in part ? addrKey(part.prefix.addr, part.prefix.len, v6) : portKey(part.proto, part.port)} `).join(''));
   }
-  index = { exact, rest };
-  INDEXES.set(set, index);
-  return index;
+  const shapes = [...byLens.values()];
+  SHAPES.set(set, shapes);
+  return shapes;
 }
 
-/** A part's value in an exact element's key: the address (an IPv6 one's interned handle), or protocol/port. */
-function partKey(part: Part): string {
-  return 'prefix' in part ? String(part.prefix.addr) : `${part.proto}/${part.port}`;
+/** A protocol and port as a key part. */
+function portKey(proto: number, port: number): string {
+  return `${proto}/${port}`;
 }
 
-/** The key of the element that would hold the packet's fields, as partKey makes an element's. */
-function probeKey(set: IpSet, dirs: readonly ('src' | 'dst')[], probe: SetProbe): string {
+/**
+ * An address masked to `len` bits as a key part; an address of the other family than the set's
+ * gets one no element has (ip_set_test finds nothing in a set of another family).
+ */
+function addrKey(addr: number, len: number, v6: boolean): string {
+  if (isIpv6(addr) !== v6) return '-';
+  if (!v6) return String((addr & prefixMask(len)) >>> 0);
   let key = '';
-  for (let i = 0; i < set.dims.length; i++) {
-    const dir = dirs[i] ?? 'src';
-    if (i > 0) key += ' ';
-    key += set.dims[i] === 'port' ? `${probe.proto}/${probe.port(dir)}` : String(probe.addr(dir));
-  }
+  for (let i = 0; i < 4; i++) key += `${(ipv6Word(addr, i) & prefixMask(Math.max(0, Math.min(32, len - 32 * i)))) >>> 0}:`;
   return key;
 }
