@@ -1,6 +1,6 @@
 /**
- * The exact-key index of an nft set (rules/nft-set.ts ExactIndex): whatever is done to the
- * elements — declared, added by a rule, replaced dead in place, deleted, flushed, collected
+ * The index of an nft set (rules/nft-set.ts SetIndex: exact keys, disjoint intervals, or a
+ * walk): whatever is done to the elements — declared, added by a rule, replaced dead in place, deleted, flushed, collected
  * after they expired, a range among exact keys — a lookup finds what a walk over the elements in
  * order finds: the first live element holding the key, else the last live catch-all.
  */
@@ -87,6 +87,38 @@ describe('an nft set looked up by its exact-key index', () => {
         const set = anonymousSet(['inet_service', 'ifname'], false);
         for (const o of ops) apply(set, o);
         for (let a = 0; a <= 6; a++) for (const b of ['eth0', 'eth1', 'wan']) apply(set, { kind: 'look', a, b, now: 5 });
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('a one-field set of numbers, ranges among them (overlapping or not): finds what the walk finds', () => {
+    const value = fc.integer({ min: 0, max: 40 });
+    const change = fc.oneof(
+      fc.record({ kind: fc.constant('range' as const), a: value, b: value, dies: fc.option(time) }),
+      fc.record({ kind: fc.constant('star' as const), dies: fc.option(time) }),
+      fc.record({ kind: fc.constant('kill' as const), at: fc.nat(), when: time }),
+      fc.record({ kind: fc.constant('remove' as const), at: fc.nat() }),
+      fc.record({ kind: fc.constant('gc' as const), now: time }),
+      fc.record({ kind: fc.constant('look' as const), v: value, now: time }),
+    );
+    fc.assert(
+      fc.property(fc.array(change, { maxLength: 40 }), (changes) => {
+        const set = anonymousSet(['inet_service'], false);
+        const look = (v: number, now: number): void => {
+          expect(setLookup(set, [v], now)).toBe(walked(set, [v], now, true));
+          expect(findElement(set, [v], now)).toBe(walked(set, [v], now, false));
+        };
+        for (const c of changes) {
+          const n = set.elements.length;
+          if (c.kind === 'range') addElement(set, element([[Math.min(c.a, c.b), Math.max(c.a, c.b)]], c.dies));
+          else if (c.kind === 'star') addElement(set, element([], c.dies));
+          else if (c.kind === 'kill' && n > 0) replaceElement(set, set.elements[c.at % n]!, { ...set.elements[c.at % n]!, expiry: { timeout: 1, expiration: c.when } });
+          else if (c.kind === 'remove' && n > 0) removeElementAt(set, c.at % n);
+          else if (c.kind === 'gc') collectExpired(set, c.now * 1e9);
+          else if (c.kind === 'look') look(c.v, c.now);
+        }
+        for (let v = 0; v <= 41; v++) look(v, 5);
       }),
       { numRuns: 400 },
     );

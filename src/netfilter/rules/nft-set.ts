@@ -73,30 +73,33 @@ export interface NftSet {
   /**
    * Shared with every rule that names the set, so `add element` later reaches them too. Read-only
    * here: every change goes through addElement, replaceElement, removeElementAt or
-   * flushElements (and collectExpired), which keep the set's lookup index (ExactIndex) true.
+   * flushElements (and collectExpired), which keep the set's lookup index (SetIndex) true.
    */
   readonly elements: readonly SetElement[];
   /** The garbage-collection tick that ran last (virtual ns), see collectExpired. */
   lastGc: number;
   /** Bumped by every change of `elements`: the index is good while its version matches. */
   version: number;
-  index: ExactIndex | null;
+  index: SetIndex | null;
 }
 
 /**
- * The elements' positions by exact key (nft_set_hash's lookup): a packet walked every element of
- * a set before, 17 times the replay's CPU with a 20,000-address blocklist. Built at the first
- * lookup after a change that moved elements; an added element is filed in place. `byKey` is
- * null when some keyed element is a range (an interval set, a prefix, a wildcard name): such a
- * set is walked. Positions are in the elements' order, so the first live one is what the walk
- * finds; the lookup reads the element at a position, so one replaced in place is seen as it is.
+ * How a set's elements are looked up, made at the first lookup after a change that moved
+ * elements (a packet walked every element before: 17 times the replay's CPU with a
+ * 20,000-address blocklist). It holds positions and the lookup reads the element there, so one
+ * replaced in place is seen as it is.
+ * - exact: every keyed element is an exact key; their positions by key, in the elements' order
+ *   (the first live one is what the walk finds), as nft_set_hash looks up. An added element is
+ *   filed in place.
+ * - intervals: one field, numbers below 2^32 (no IPv6 handle: those are not in address order),
+ *   ranges that do not overlap, as nft_set_rbtree holds them: sorted, searched by halves; at
+ *   most one element holds a value, so it is the one the walk finds.
+ * - walk: anything else (a wildcard name, overlapping ranges, a concatenation with ranges).
  */
-interface ExactIndex {
-  readonly version: number;
-  readonly byKey: Map<number | string, number[]> | null;
-  /** The catch-all elements' positions. */
-  readonly catchAll: number[];
-}
+type SetIndex =
+  | { readonly kind: 'exact'; readonly version: number; readonly byKey: Map<number | string, number[]>; readonly catchAll: number[] }
+  | { readonly kind: 'intervals'; readonly version: number; readonly mins: Float64Array; readonly maxs: Float64Array; readonly positions: Int32Array; readonly catchAll: readonly number[] }
+  | { readonly kind: 'walk'; readonly version: number };
 
 /** nft_set_gc_interval: one second (HZ jiffies) unless `gc-interval` says otherwise. */
 export const DEFAULT_GC_INTERVAL = 1e9;
@@ -125,12 +128,17 @@ export function setLookup(set: NftSet, regs: ArrayLike<number | string>, now: nu
  * catch-all element out, as nft_rhash_update does.
  */
 export function findElement(set: NftSet, regs: ArrayLike<number | string>, now: number, catchAll = false): SetElement | undefined {
-  const index = exactIndex(set);
-  if (index.byKey === null) return walkElements(set, regs, now, catchAll);
+  const index = setIndex(set);
+  if (index.kind === 'walk') return walkElements(set, regs, now, catchAll);
   const elements = set.elements;
-  const positions = index.byKey.get(regsKey(regs, set.key.length));
-  if (positions !== undefined) {
-    for (const p of positions) if (!elementExpired(elements[p]!, now)) return elements[p];
+  if (index.kind === 'exact') {
+    const positions = index.byKey.get(regsKey(regs, set.key.length));
+    if (positions !== undefined) {
+      for (const p of positions) if (!elementExpired(elements[p]!, now)) return elements[p];
+    }
+  } else {
+    const p = intervalHolding(index, regs[0]!);
+    if (p >= 0 && !elementExpired(elements[p]!, now)) return elements[p];
   }
   if (!catchAll) return undefined;
   let star: SetElement | undefined;
@@ -202,8 +210,9 @@ export function addElement(set: NftSet, e: SetElement): void {
   const index = set.index !== null && set.index.version === set.version ? set.index : null;
   set.version++;
   // filed in place: a walked set stays walked; an exact one stays exact if `e` is an exact key
-  // (if not, the next lookup makes the index again, and walks)
-  if (index !== null && (index.byKey === null || fileElement(index, e, elements.length - 1, set.key.length))) set.index = { ...index, version: set.version };
+  // (if not, and for intervals, the next lookup makes the index again)
+  if (index === null) return;
+  if (index.kind === 'walk' || (index.kind === 'exact' && fileExact(index, e, elements.length - 1, set.key.length))) set.index = { ...index, version: set.version };
 }
 
 /** Puts `next` where `old` is (nft_dynset's delete marks an element dead in place): its key is old's. */
@@ -234,23 +243,21 @@ function mutable(set: NftSet): SetElement[] {
 }
 
 /** The set's index, made again if the elements changed since. */
-function exactIndex(set: NftSet): ExactIndex {
+function setIndex(set: NftSet): SetIndex {
   if (set.index !== null && set.index.version === set.version) return set.index;
-  const fields = set.key.length;
-  let index: ExactIndex = { version: set.version, byKey: new Map(), catchAll: [] };
-  for (let p = 0; p < set.elements.length; p++) {
-    if (!fileElement(index, set.elements[p]!, p, fields)) {
-      index = { version: set.version, byKey: null, catchAll: [] };
-      break;
-    }
-  }
-  set.index = index;
+  set.index = exactIndex(set) ?? intervalIndex(set) ?? { kind: 'walk', version: set.version };
+  return set.index;
+}
+
+/** The exact index, or null when some keyed element is not an exact key. */
+function exactIndex(set: NftSet): SetIndex | null {
+  const index = { kind: 'exact' as const, version: set.version, byKey: new Map<number | string, number[]>(), catchAll: [] };
+  for (let p = 0; p < set.elements.length; p++) if (!fileExact(index, set.elements[p]!, p, set.key.length)) return null;
   return index;
 }
 
-/** Files element `e` at position `p`; false when it is not an exact key of `fields` fields (the set must be walked). */
-function fileElement(index: ExactIndex, e: SetElement, p: number, fields: number): boolean {
-  if (index.byKey === null) return false;
+/** Files element `e` at position `p`; false when it is not an exact key of `fields` fields. */
+function fileExact(index: Extract<SetIndex, { kind: 'exact' }>, e: SetElement, p: number, fields: number): boolean {
   if (e.key.length === 0) {
     index.catchAll.push(p);
     return true;
@@ -263,10 +270,40 @@ function fileElement(index: ExactIndex, e: SetElement, p: number, fields: number
   return true;
 }
 
+/** The interval index, or null when the set is not one field of disjoint numeric ranges below 2^32. */
+function intervalIndex(set: NftSet): SetIndex | null {
+  if (set.key.length !== 1) return null;
+  const catchAll: number[] = [];
+  const keyed: number[] = [];
+  for (let p = 0; p < set.elements.length; p++) {
+    const key = set.elements[p]!.key;
+    if (key.length === 0) catchAll.push(p);
+    else if (typeof key[0]!.min === 'number' && typeof key[0]!.max === 'number' && key[0]!.max < 2 ** 32) keyed.push(p);
+    else return null;
+  }
+  const lo = (p: number): number => set.elements[p]!.key[0]!.min as number;
+  const hi = (p: number): number => set.elements[p]!.key[0]!.max as number;
+  keyed.sort((a, b) => lo(a) - lo(b));
+  for (let i = 1; i < keyed.length; i++) if (lo(keyed[i]!) <= hi(keyed[i - 1]!)) return null;
+  return { kind: 'intervals', version: set.version, mins: Float64Array.from(keyed, lo), maxs: Float64Array.from(keyed, hi), positions: Int32Array.from(keyed), catchAll };
+}
+
+/** The position of the element whose range holds `v`, or -1: the last range starting at or below it, if it reaches it. */
+function intervalHolding(index: Extract<SetIndex, { kind: 'intervals' }>, v: number | string): number {
+  let a = 0;
+  let b = index.mins.length;
+  while (a < b) {
+    const mid = (a + b) >> 1;
+    if (index.mins[mid]! <= (v as number)) a = mid + 1;
+    else b = mid;
+  }
+  return a > 0 && (v as number) <= index.maxs[a - 1]! ? index.positions[a - 1]! : -1;
+}
+
 /** Joins a concatenation's fields into one map key: no field's text holds it (names hold no NUL). */
 const KEY_SEPARATOR = '\u0000';
 
-/** The map key of the registers' first `fields` values, as fileElement makes an element's. */
+/** The map key of the registers' first `fields` values, as fileExact makes an element's. */
 function regsKey(regs: ArrayLike<number | string>, fields: number): number | string {
   if (fields === 1) return regs[0]!;
   let key = String(regs[0]!);
