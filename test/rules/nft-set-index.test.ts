@@ -38,11 +38,12 @@ type Op =
   | { readonly kind: 'gc'; readonly now: number }
   | { readonly kind: 'look'; readonly a: number; readonly b: string; readonly now: number };
 
-const small = fc.integer({ min: 0, max: 6 });
+const small = fc.integer({ min: 0, max: 30 });
 const name = fc.constantFrom('eth0', 'eth1', 'wan');
 const time = fc.integer({ min: 0, max: 10 });
+// adds weigh most, so that sets grow past the size up to which they are walked
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant('add' as const), a: small, b: name, dies: fc.option(time) }),
+  { arbitrary: fc.record({ kind: fc.constant('add' as const), a: small, b: name, dies: fc.option(time) }), weight: 6 },
   fc.record({ kind: fc.constant('range' as const), a: small, to: small }),
   fc.record({ kind: fc.constant('star' as const), dies: fc.option(time) }),
   fc.record({ kind: fc.constant('kill' as const), at: fc.nat(), when: time }),
@@ -83,19 +84,21 @@ function apply(set: NftSet, o: Op): void {
 describe('an nft set looked up by its exact-key index', () => {
   it('finds what a walk over the elements finds, after any changes', () => {
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+      // without a range half the time: a set with one is walked
+      fc.property(fc.array(op, { maxLength: 60 }), fc.boolean(), (ops, ranges) => {
         const set = anonymousSet(['inet_service', 'ifname'], false);
-        for (const o of ops) apply(set, o);
-        for (let a = 0; a <= 6; a++) for (const b of ['eth0', 'eth1', 'wan']) apply(set, { kind: 'look', a, b, now: 5 });
+        for (const o of ops) if (ranges || o.kind !== 'range') apply(set, o);
+        for (let a = 0; a <= 30; a++) for (const b of ['eth0', 'eth1', 'wan']) apply(set, { kind: 'look', a, b, now: 5 });
       }),
       { numRuns: 400 },
     );
   });
 
   it('a one-field set of numbers, ranges among them (overlapping or not): finds what the walk finds', () => {
-    const value = fc.integer({ min: 0, max: 40 });
+    // ranges [4k, 4k + w]: disjoint but where one k comes twice, so both the search by halves and the walk are met
+    const value = fc.integer({ min: 0, max: 805 });
     const change = fc.oneof(
-      fc.record({ kind: fc.constant('range' as const), a: value, b: value, dies: fc.option(time) }),
+      { arbitrary: fc.record({ kind: fc.constant('range' as const), k: fc.integer({ min: 0, max: 200 }), w: fc.integer({ min: 0, max: 3 }), dies: fc.option(time) }), weight: 8 },
       fc.record({ kind: fc.constant('star' as const), dies: fc.option(time) }),
       fc.record({ kind: fc.constant('kill' as const), at: fc.nat(), when: time }),
       fc.record({ kind: fc.constant('remove' as const), at: fc.nat() }),
@@ -103,7 +106,7 @@ describe('an nft set looked up by its exact-key index', () => {
       fc.record({ kind: fc.constant('look' as const), v: value, now: time }),
     );
     fc.assert(
-      fc.property(fc.array(change, { maxLength: 40 }), (changes) => {
+      fc.property(fc.array(change, { maxLength: 60 }), (changes) => {
         const set = anonymousSet(['inet_service'], false);
         const look = (v: number, now: number): void => {
           expect(setLookup(set, [v], now)).toBe(walked(set, [v], now, true));
@@ -111,17 +114,31 @@ describe('an nft set looked up by its exact-key index', () => {
         };
         for (const c of changes) {
           const n = set.elements.length;
-          if (c.kind === 'range') addElement(set, element([[Math.min(c.a, c.b), Math.max(c.a, c.b)]], c.dies));
+          if (c.kind === 'range') addElement(set, element([[4 * c.k, 4 * c.k + c.w]], c.dies));
           else if (c.kind === 'star') addElement(set, element([], c.dies));
           else if (c.kind === 'kill' && n > 0) replaceElement(set, set.elements[c.at % n]!, { ...set.elements[c.at % n]!, expiry: { timeout: 1, expiration: c.when } });
           else if (c.kind === 'remove' && n > 0) removeElementAt(set, c.at % n);
           else if (c.kind === 'gc') collectExpired(set, c.now * 1e9);
           else if (c.kind === 'look') look(c.v, c.now);
         }
-        for (let v = 0; v <= 41; v++) look(v, 5);
+        for (let v = 0; v <= 805; v++) look(v, 5);
       }),
-      { numRuns: 400 },
+      { numRuns: 200 },
     );
+  });
+
+  it('an element added after a lookup is found at the next, in an exact set and in an interval set', () => {
+    const exact = anonymousSet(['inet_service', 'ifname'], false);
+    for (let i = 0; i < 10; i++) addElement(exact, element([[i, i], ['eth0', 'eth0']]));
+    expect(findElement(exact, [3, 'eth0'], 0)).toBe(exact.elements[3]);
+    addElement(exact, element([[20, 20], ['eth0', 'eth0']]));
+    expect(findElement(exact, [20, 'eth0'], 0)).toBe(exact.elements[10]);
+    const intervals = anonymousSet(['inet_service'], false);
+    for (let i = 0; i < 10; i++) addElement(intervals, element([[10 * i, 10 * i + 5]]));
+    expect(findElement(intervals, [33], 0)).toBe(intervals.elements[3]);
+    addElement(intervals, element([[200, 210]]));
+    expect(findElement(intervals, [205], 0)).toBe(intervals.elements[10]);
+    expect(findElement(intervals, [206 - 100], 0)).toBeUndefined();
   });
 
   it('a one-field set of 20,000 addresses: each found, one not in it not found', () => {

@@ -94,7 +94,9 @@ export interface NftSet {
  * - intervals: one field, numbers below 2^32 (no IPv6 handle: those are not in address order),
  *   ranges that do not overlap, as nft_set_rbtree holds them: sorted, searched by halves; at
  *   most one element holds a value, so it is the one the walk finds.
- * - walk: anything else (a wildcard name, overlapping ranges, a concatenation with ranges).
+ * - walk: a set of WALK_UP_TO elements or fewer (a rule's `{ tcp, udp }`: the walk costs less
+ *   than making a concatenation's key), and anything else (a wildcard name, overlapping
+ *   ranges, a concatenation with ranges).
  */
 type SetIndex =
   | { readonly kind: 'exact'; readonly version: number; readonly byKey: Map<number | string, number[]>; readonly catchAll: number[] }
@@ -146,7 +148,7 @@ export function findElement(set: NftSet, regs: ArrayLike<number | string>, now: 
   return star;
 }
 
-/** findElement over every element in turn: a set whose elements are not all exact keys. */
+/** findElement over every element in turn (SetIndex walk). */
 function walkElements(set: NftSet, regs: ArrayLike<number | string>, now: number, catchAll: boolean): SetElement | undefined {
   const elements = set.elements;
   let star: SetElement | undefined;
@@ -209,10 +211,9 @@ export function addElement(set: NftSet, e: SetElement): void {
   elements.push(e);
   const index = set.index !== null && set.index.version === set.version ? set.index : null;
   set.version++;
-  // filed in place: a walked set stays walked; an exact one stays exact if `e` is an exact key
-  // (if not, and for intervals, the next lookup makes the index again)
-  if (index === null) return;
-  if (index.kind === 'walk' || (index.kind === 'exact' && fileExact(index, e, elements.length - 1, set.key.length))) set.index = { ...index, version: set.version };
+  // an exact index files `e` in place if it is an exact key; otherwise the next lookup makes
+  // the index again (a walked set may have grown past WALK_UP_TO)
+  if (index !== null && index.kind === 'exact' && fileExact(index, e, elements.length - 1, set.key.length)) set.index = { ...index, version: set.version };
 }
 
 /** Puts `next` where `old` is (nft_dynset's delete marks an element dead in place): its key is old's. */
@@ -245,9 +246,12 @@ function mutable(set: NftSet): SetElement[] {
 /** The set's index, made again if the elements changed since. */
 function setIndex(set: NftSet): SetIndex {
   if (set.index !== null && set.index.version === set.version) return set.index;
-  set.index = exactIndex(set) ?? intervalIndex(set) ?? { kind: 'walk', version: set.version };
+  set.index = (set.elements.length > WALK_UP_TO ? (exactIndex(set) ?? intervalIndex(set)) : null) ?? { kind: 'walk', version: set.version };
   return set.index;
 }
+
+/** Elements up to which a set is walked rather than indexed. */
+const WALK_UP_TO = 8;
 
 /** The exact index, or null when some keyed element is not an exact key. */
 function exactIndex(set: NftSet): SetIndex | null {
