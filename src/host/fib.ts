@@ -30,6 +30,10 @@ export class Fib extends FibTables<Route> {
     return inPrefix(daddr, route.dst, route.prefixLen);
   }
 
+  protected prefixKey(addr: number, len: number): number {
+    return (addr & prefixMask(len)) >>> 0;
+  }
+
   /**
    * fib_lookup with flowi4_oif set: the first route holding `addr`, in rule order, whose next hop
    * leaves by `dev` (fib_table_lookup skips the others and goes on to shorter prefixes).

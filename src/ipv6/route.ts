@@ -12,7 +12,7 @@
 import type { NetDevice } from '../host/device.js';
 import { FibTables, TABLE_LOCAL, TABLE_MAIN } from '../host/fib-tables.js';
 import { readRouteOptions } from '../host/route-syntax.js';
-import { formatIpv6, ipv6Bytes, ipv6Handle, ipv6PrefixEqual, parseIpv6, parseIpv6Prefix } from '../packet/ipv6-addr.js';
+import { formatIpv6, ipv6Bytes, ipv6Handle, ipv6PrefixEqual, ipv6PrefixKey, parseIpv6, parseIpv6Prefix } from '../packet/ipv6-addr.js';
 import { ipv6AddrType, type Inet6Ifaddr } from './addrconf.js';
 
 export type Route6Type = 'unicast' | 'local' | 'blackhole' | 'unreachable' | 'prohibit';
@@ -38,6 +38,10 @@ const TYPES = new Set<Route6Type>(['unicast', 'local', 'blackhole', 'unreachable
 export class Fib6 extends FibTables<Route6> {
   protected matches(daddr: number, route: Route6): boolean {
     return ipv6PrefixEqual(daddr, route.dst, route.prefixLen);
+  }
+
+  protected prefixKey(addr: number, len: number): string {
+    return ipv6PrefixKey(addr, len);
   }
 
   /**

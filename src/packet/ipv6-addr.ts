@@ -288,6 +288,13 @@ export function ipv6PrefixEqual(a: number, b: number, len: number): boolean {
   return true;
 }
 
+/** The first `len` bits of a handle's address as a key: two addresses have one key exactly when ipv6PrefixEqual holds for them at that length. */
+export function ipv6PrefixKey(handle: number, len: number): string {
+  let key = '';
+  for (let i = 0; i < 4; i++) key += `${(ipv6Word(handle, i) & prefixMask(Math.max(0, Math.min(32, len - 32 * i)))) >>> 0}:`;
+  return key;
+}
+
 /** The four words of the netmask of a /len prefix (the mask ipv6_addr_prefix applies). */
 export function ipv6PrefixMaskWords(len: number): Uint32Array {
   const mask = new Uint32Array(4);

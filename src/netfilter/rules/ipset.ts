@@ -9,7 +9,7 @@
  */
 import { InputError } from '../../errors.js';
 import { parsePrefix, prefixMask } from '../../packet/ipv4-addr.js';
-import { isIpv6, ipv6Word, parseIpv6Prefix } from '../../packet/ipv6-addr.js';
+import { isIpv6, ipv6PrefixKey, parseIpv6Prefix } from '../../packet/ipv6-addr.js';
 import { IPPROTO } from '../constants.js';
 import type { Prefix } from './model.js';
 import { parseProto } from './syntax.js';
@@ -179,8 +179,5 @@ function portKey(proto: number, port: number): string {
  */
 function addrKey(addr: number, len: number, v6: boolean): string {
   if (isIpv6(addr) !== v6) return '-';
-  if (!v6) return String((addr & prefixMask(len)) >>> 0);
-  let key = '';
-  for (let i = 0; i < 4; i++) key += `${(ipv6Word(addr, i) & prefixMask(Math.max(0, Math.min(32, len - 32 * i)))) >>> 0}:`;
-  return key;
+  return v6 ? ipv6PrefixKey(addr, len) : String((addr & prefixMask(len)) >>> 0);
 }
