@@ -30,8 +30,8 @@ export abstract class FibTables<R extends TableRoute> {
   /** Each table's routes, in lookup order once settle() has run. */
   private readonly tables = new Map<number, R[]>();
   /**
-   * Each table's routes by prefix: per prefix length, longest first, the first route in lookup
-   * order of each prefix (the kernel's trie finds the longest prefix in a few steps; a scan
+   * Each table's routes by prefix, for a table of more than SCAN_UP_TO: per prefix length,
+   * longest first, the first route in lookup order of each prefix (the kernel's trie finds the longest prefix in a few steps; a scan
    * route by route cost a packet as many matches as the table is long: 20,000 routes made a
    * replay 5.7× as long).
    */
@@ -78,7 +78,10 @@ export abstract class FibTables<R extends TableRoute> {
   lookupIn(table: number, addr: number): R | null {
     this.settle();
     const index = this.indexes.get(table);
-    if (index === undefined) return null;
+    if (index === undefined) {
+      for (const r of this.tables.get(table) ?? []) if (this.matches(addr, r)) return r;
+      return null;
+    }
     for (let i = 0; i < index.lens.length; i++) {
       const route = index.byPrefix[i]!.get(this.prefixKey(addr, index.lens[i]!));
       if (route !== undefined) return route;
@@ -88,7 +91,8 @@ export abstract class FibTables<R extends TableRoute> {
 
   /**
    * Sorts each table in lookup order — longest prefix first, then lowest metric, then the one
-   * added first (sort is stable) — and indexes it.
+   * added first (sort is stable) — and indexes one of more than SCAN_UP_TO routes (a smaller one
+   * is scanned: an IPv6 key costs more than matching a few routes).
    */
   private settle(): void {
     if (!this.unsettled) return;
@@ -96,6 +100,7 @@ export abstract class FibTables<R extends TableRoute> {
     this.indexes = new Map();
     for (const [table, routes] of this.tables) {
       routes.sort((a, b) => b.prefixLen - a.prefixLen || a.metric - b.metric);
+      if (routes.length <= SCAN_UP_TO) continue;
       const index: PrefixIndex<R> = { lens: [], byPrefix: [] };
       for (const r of routes) {
         if (index.lens[index.lens.length - 1] !== r.prefixLen) {
@@ -110,6 +115,9 @@ export abstract class FibTables<R extends TableRoute> {
     }
   }
 }
+
+/** Routes up to which a table is scanned rather than indexed. */
+const SCAN_UP_TO = 16;
 
 /** A table's routes by prefix: `byPrefix[i]` holds the routes of prefix length `lens[i]` (longest first) by their prefix's key. */
 interface PrefixIndex<R> {

@@ -1,7 +1,7 @@
 /**
  * fib_lookup's choice (the local table, then main; within a table the longest prefix, then
  * the lowest metric, then the route added first) against a plain scan of every route, for
- * random tables: the Fib keeps each table sorted so its first match is that route.
+ * random tables, small ones scanned and larger ones (past 16 routes) looked up by prefix.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -41,6 +41,19 @@ describe('Fib.lookup', () => {
         for (const daddr of lookups) expect(fib.lookup(daddr)).toBe(scan(routes, daddr));
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('finds the same in tables large enough to be looked up by prefix', () => {
+    fc.assert(
+      // 34 routes or more: one of the two tables holds more than 16
+      fc.property(fc.array(route, { minLength: 34, maxLength: 60 }), fc.array(addr, { minLength: 1, maxLength: 10 }), (specs, lookups) => {
+        const fib = new Fib();
+        const routes: Route[] = specs.map((s) => ({ ...s, type: 'unicast', dev: null, gateway: 0, prefsrc: 0, scope: Scope.Universe }));
+        for (const r of routes) fib.add(r);
+        for (const daddr of lookups) expect(fib.lookup(daddr)).toBe(scan(routes, daddr));
+      }),
+      { numRuns: 200 },
     );
   });
 

@@ -85,7 +85,7 @@ describe('an nft set looked up by its exact-key index', () => {
   it('finds what a walk over the elements finds, after any changes', () => {
     fc.assert(
       // without a range half the time: a set with one is walked
-      fc.property(fc.array(op, { maxLength: 60 }), fc.boolean(), (ops, ranges) => {
+      fc.property(fc.array(op, { minLength: 20, maxLength: 60 }), fc.boolean(), (ops, ranges) => {
         const set = anonymousSet(['inet_service', 'ifname'], false);
         for (const o of ops) if (ranges || o.kind !== 'range') apply(set, o);
         for (let a = 0; a <= 30; a++) for (const b of ['eth0', 'eth1', 'wan']) apply(set, { kind: 'look', a, b, now: 5 });
@@ -106,7 +106,7 @@ describe('an nft set looked up by its exact-key index', () => {
       fc.record({ kind: fc.constant('look' as const), v: value, now: time }),
     );
     fc.assert(
-      fc.property(fc.array(change, { maxLength: 60 }), (changes) => {
+      fc.property(fc.array(change, { minLength: 20, maxLength: 60 }), (changes) => {
         const set = anonymousSet(['inet_service'], false);
         const look = (v: number, now: number): void => {
           expect(setLookup(set, [v], now)).toBe(walked(set, [v], now, true));
