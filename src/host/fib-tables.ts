@@ -2,9 +2,10 @@
  * The routing tables of one family as fib_lookup (IPv4) and fib6_lookup (IPv6) search them
  * under the default policy rules: the local table, then main. Each table keeps its routes in the
  * order a lookup prefers them — longest prefix first, then lowest metric, then the one added
- * first — and indexes them by prefix, so that a lookup takes the first route of the longest
- * prefix holding the address, as the kernel's trie finds it (fib_table_lookup's LC-trie,
- * fib6_node_lookup's radix tree), a map lookup per prefix length the table has.
+ * first. A table of more than a few routes is indexed by prefix, so that a lookup takes the
+ * first route of the longest prefix holding the address, as the kernel's trie finds it
+ * (fib_table_lookup's LC-trie, fib6_node_lookup's radix tree), a map lookup per prefix length
+ * the table has; a smaller one is scanned in that order.
  *
  * The answers are kept too, in a direct-mapped memo by address emptied by every change to the
  * routes (the same answers, as lookups read nothing but the routes): a forwarded packet's
@@ -31,9 +32,9 @@ export abstract class FibTables<R extends TableRoute> {
   private readonly tables = new Map<number, R[]>();
   /**
    * Each table's routes by prefix, for a table of more than SCAN_UP_TO: per prefix length,
-   * longest first, the first route in lookup order of each prefix (the kernel's trie finds the longest prefix in a few steps; a scan
-   * route by route cost a packet as many matches as the table is long: 20,000 routes made a
-   * replay 5.7× as long).
+   * longest first, the first route in lookup order of each prefix. The kernel's trie finds the
+   * longest prefix in a few steps; a scan route by route cost a packet as many matches as the
+   * table is long (20,000 routes made a replay 5.7× as long).
    */
   private indexes = new Map<number, PrefixIndex<R>>();
   /** Routes were added since the tables were last sorted and indexed. */
