@@ -6,6 +6,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // one temporary folder for the run's files, removed at its end
     globalSetup: ['test/support/run-tmp.ts'],
+    // property tests at fast-check's 'medium' size (test/support/fast-check-size.ts)
+    setupFiles: ['test/support/fast-check-size.ts'],
     // Tests are sized by runs, never by time: on a loaded 2-core machine a property test may take
     // several times its quiet-machine duration, and that must not fail it. The limit only ends a
     // test that hangs.
