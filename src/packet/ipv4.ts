@@ -7,7 +7,7 @@
  */
 import { checksum, csumReplace16, csumReplace32, csumReplacePartial32, pseudoHeaderSum, onesSum } from './checksum.js';
 import { IPPROTO } from '../netfilter/constants.js';
-import { InetPacket, type FamilyTyped, type Ipv6Only, readU16, readU32, writeU16, writeU32 } from './l3-packet.js';
+import { InetPacket, type FamilyTyped, type Ipv6Only, type L3Packet, packetOf, readU16, readU32, writeU16, writeU32 } from './l3-packet.js';
 import { byteView } from '../byte-view.js';
 
 export { readU16, readU32, writeU16, writeU32 };
@@ -50,14 +50,16 @@ export const Ipv4Packet = {
   /**
    * Parses `bytes` as decode() does, but in place: the packet takes them as its own (NAT
    * rewrites them), so the caller hands over bytes nothing else uses — the capture replay's
-   * private copy of a frame — and saves a second copy of every packet.
+   * private copy of a frame — and saves a second copy of every packet. Given a `spare` (a
+   * packet of either family its holder is done with, which nothing else refers to), the
+   * packet is that one remade (InetPacket.remake) when the bytes are IPv4 natsim handles.
    */
-  adopt(bytes: Uint8Array): Ipv4Packet | NotHandled {
-    return parse(bytes, false);
+  adopt(bytes: Uint8Array, spare: L3Packet | null = null): Ipv4Packet | NotHandled {
+    return parse(bytes, false, spare);
   },
 };
 
-function parse(bytes: Uint8Array, copy: boolean): Ipv4Packet | NotHandled {
+function parse(bytes: Uint8Array, copy: boolean, spare: L3Packet | null = null): Ipv4Packet | NotHandled {
   if (bytes.length < 1) return 'truncated';
   const version = bytes[0]! >> 4;
   if (version === 6) return 'ipv6';
@@ -72,7 +74,7 @@ function parse(bytes: Uint8Array, copy: boolean): Ipv4Packet | NotHandled {
   const l4min = proto === IPPROTO.TCP ? 20 : proto === IPPROTO.UDP || proto === IPPROTO.ICMP ? 8 : 0;
   if ((readU16(bytes, 6) & IP_OFFSET) === 0 && total - ihl < l4min) return 'truncated-l4';
   // a copy of its own (on a Node Buffer, slice() would be a view into the reader's chunk)
-  return new InetPacket(copy ? Uint8Array.prototype.slice.call(bytes, 0, total) : total === bytes.length ? bytes : byteView(bytes, 0, total)) as Ipv4Packet;
+  return packetOf(copy ? Uint8Array.prototype.slice.call(bytes, 0, total) : total === bytes.length ? bytes : byteView(bytes, 0, total), spare) as Ipv4Packet;
 }
 
 /**

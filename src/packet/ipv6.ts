@@ -10,7 +10,7 @@
 import { csumApply, csumApplyPartial, csumReplace16, fold16, onesSum, wordChange } from './checksum.js';
 import { NEXTHDR } from '../ipv6/exthdrs-core.js';
 import { ipv6Word } from './ipv6-addr.js';
-import { InetPacket, type FamilyTyped, type Ipv4Only, readU16, writeU16, writeU32 } from './l3-packet.js';
+import { InetPacket, type FamilyTyped, type Ipv4Only, type L3Packet, packetOf, readU16, writeU16, writeU32 } from './l3-packet.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import { byteView } from '../byte-view.js';
 
@@ -58,19 +58,19 @@ export const Ipv6Packet = {
     return parse(bytes, true);
   },
 
-  /** Parses `bytes` as decode() does, but takes them as its own (see Ipv4Packet.adopt). */
-  adopt(bytes: Uint8Array): Ipv6Packet | Ipv6NotHandled {
-    return parse(bytes, false);
+  /** Parses `bytes` as decode() does, but takes them as its own, into `spare` if given (see Ipv4Packet.adopt). */
+  adopt(bytes: Uint8Array, spare: L3Packet | null = null): Ipv6Packet | Ipv6NotHandled {
+    return parse(bytes, false, spare);
   },
 };
 
-function parse(bytes: Uint8Array, copy: boolean): Ipv6Packet | Ipv6NotHandled {
+function parse(bytes: Uint8Array, copy: boolean, spare: L3Packet | null = null): Ipv6Packet | Ipv6NotHandled {
   if (bytes.length < 1 || bytes[0]! >> 4 !== 6) return bytes.length < 1 ? 'truncated' : 'not-ipv6';
   if (bytes.length < IPV6_HDR_LEN) return 'truncated';
   const total = IPV6_HDR_LEN + readU16(bytes, 4);
   if (total === IPV6_HDR_LEN && bytes.length > IPV6_HDR_LEN && bytes[6] === NEXTHDR.HOP) return 'bad-payload-length';
   if (bytes.length < total) return 'truncated';
-  return new InetPacket(copy ? Uint8Array.prototype.slice.call(bytes, 0, total) : total === bytes.length ? bytes : byteView(bytes, 0, total)) as Ipv6Packet;
+  return packetOf(copy ? Uint8Array.prototype.slice.call(bytes, 0, total) : total === bytes.length ? bytes : byteView(bytes, 0, total), spare) as Ipv6Packet;
 }
 
 /** An echo request or reply: the types whose id is the tuple's key. */

@@ -43,6 +43,14 @@ import {
 /** A packet of either family, as skb->data holds it (the union narrows on `family`). */
 export type L3Packet = Ipv4Packet | Ipv6Packet;
 
+/** The packet in `data` (checked for its family by decode/adopt): `spare` remade when given, else a new one. */
+export function packetOf(data: Uint8Array, spare: L3Packet | null): InetPacket {
+  if (spare === null) return new InetPacket(data);
+  const p = spare as unknown as InetPacket;
+  p.remake(data, false);
+  return p;
+}
+
 /** The members only an IPv4 packet shows (Ipv4Packet); on an IPv6 one they would read its bytes wrong. */
 export type Ipv4Only = 'dontFragment' | 'isFragment' | 'decreaseTtl';
 /** The members only an IPv6 packet shows (Ipv6Packet); addrSum is ipv6.ts's own. */
@@ -64,98 +72,110 @@ export type FamilyTyped = 'family' | 'copy' | 'quotedPacket';
  */
 export class InetPacket {
   /** The version nibble: which family's bytes these are, and whose code the methods run. */
-  readonly family: 4 | 6;
-  readonly data: Uint8Array;
+  readonly family!: 4 | 6;
+  readonly data!: Uint8Array;
   /** The datagram an ICMP or ICMPv6 error quotes: a view into the error's bytes, usually cut short. */
-  readonly embedded: boolean;
+  readonly embedded!: boolean;
   /**
    * Offset of the L4 header: IPv4's IHL × 4; for IPv6 where ipv6_skip_exthdr finds the
    * upper-layer header, -1 when the extension header chain cannot be walked (truncated, or "no
    * next header"), or for a non-first fragment (whose fragment header is all that can be read).
    */
-  readonly l4off: number;
+  readonly l4off!: number;
   /** The protocol; for IPv6 the upper-layer one (the last next-header value the walk met), -1 when l4off is -1. */
-  readonly proto: number;
-  saddr: number;
-  daddr: number;
+  readonly proto!: number;
+  saddr!: number;
+  daddr!: number;
   /** TCP/UDP ports; for an ICMP/ICMPv6 echo the id sits in `sport` and `dport` is 0 (see icmpType). */
-  sport: number;
-  dport: number;
+  sport!: number;
+  dport!: number;
   /**
    * skb->ip_summed == CHECKSUM_PARTIAL: the TCP/UDP checksum field holds only the pseudo-header
    * sum, to be completed by the device (offload). Packets from a local socket over veth arrive
    * so, and tcpdump shows them with "bad" checksums; NAT then updates only the pseudo-header part.
    */
-  readonly csumPartial: boolean;
+  readonly csumPartial!: boolean;
   /**
    * The fragment offset in bytes: IPv4's (frag_off & IP_OFFSET) << 3, the IPv6 fragment
    * header's offset (its M bit masked off); 0 for a whole datagram and a first fragment. A later
    * fragment has no L4 header, so its ports (and ICMP fields) read 0 (xt par->fragoff).
    */
-  readonly fragOffset: number;
+  readonly fragOffset!: number;
   /** IPv6: the first next-header field (of the fixed header). */
-  readonly nexthdr: number;
+  readonly nexthdr!: number;
   /** IPv6: the fragment header's frag_off (offset in bytes | M bit), 0 without one. */
-  readonly fragOff: number;
+  readonly fragOff!: number;
   /**
    * IPv6: the ones-complement sum of both addresses' 16-bit groups, the part of
    * csum_ipv6_magic's pseudo-header sum that is not the length and protocol: summed once from
    * the header, moved with each address rewrite (ipv6RewriteAddr), where nf_checksum and the
    * partial-checksum test each need it.
    */
-  addrSum: number;
+  addrSum!: number;
 
   /** Takes `data` as its bytes: a header decode/adopt or quotedPacket has checked for its family. */
   constructor(data: Uint8Array, embedded = false) {
+    this.remake(data, embedded);
+  }
+
+  /**
+   * Makes this packet the one in `data`, every field as the constructor sets it: adopt() into a
+   * spare (Ipv4Packet.adopt, Ipv6Packet.adopt) remakes the packet of a capture's last record so,
+   * as Host.rxSkb remakes its skb, instead of a new object and its boxed fields per record. Only
+   * packet/ calls it, for a holder that knows nothing else refers to the packet.
+   */
+  remake(data: Uint8Array, embedded: boolean): void {
+    // the one writer of the readonly fields besides the constructor, which calls it
+    const self = this as { -readonly [K in keyof InetPacket]: InetPacket[K] };
     const d = data;
-    this.family = d[0]! >> 4 === 4 ? 4 : 6;
-    this.data = d;
-    this.embedded = embedded;
-    this.sport = 0;
-    this.dport = 0;
-    this.csumPartial = false;
+    self.family = d[0]! >> 4 === 4 ? 4 : 6;
+    self.data = d;
+    self.embedded = embedded;
+    self.sport = 0;
+    self.dport = 0;
+    self.csumPartial = false;
     if (this.family === 4) {
       const l4off = (d[0]! & 0x0f) * 4;
-      this.l4off = l4off;
-      this.proto = d[9]!;
-      this.saddr = readU32(d, 12);
-      this.daddr = readU32(d, 16);
-      this.fragOffset = (readU16(d, 6) & IP_OFFSET) << 3;
-      this.nexthdr = 0;
-      this.fragOff = 0;
-      this.addrSum = 0;
+      self.l4off = l4off;
+      self.proto = d[9]!;
+      self.saddr = readU32(d, 12);
+      self.daddr = readU32(d, 16);
+      self.fragOffset = (readU16(d, 6) & IP_OFFSET) << 3;
+      self.nexthdr = 0;
+      self.fragOff = 0;
+      self.addrSum = 0;
       if (this.fragOffset !== 0) return;
       if (this.hasPorts()) {
-        this.sport = readU16(d, l4off);
-        this.dport = readU16(d, l4off + 2);
+        self.sport = readU16(d, l4off);
+        self.dport = readU16(d, l4off + 2);
       } else if (this.proto === IPPROTO.ICMP) {
-        this.sport = readU16(d, l4off + 4);
+        self.sport = readU16(d, l4off + 4);
       }
       // a first fragment's L4 checksum covers bytes it does not hold
-      this.csumPartial = !embedded && !this.moreFragments && ipv4LooksPartial(this);
+      self.csumPartial = !embedded && !this.moreFragments && ipv4LooksPartial(this);
       return;
     }
     const nexthdr = d[6]!;
     const walk = ipv6SkipExthdr(d, IPV6_HDR_LEN, nexthdr);
     // ipv6_get_l4proto: no protocol for a chain it cannot walk or a non-first fragment
     const usable = walk.offset >= 0 && (walk.fragOff & ~0x7) === 0;
-    this.l4off = usable ? walk.offset : -1;
-    this.proto = usable ? walk.nexthdr : -1;
-    this.saddr = ipv6Handle(d, 8);
-    this.daddr = ipv6Handle(d, 24);
-    this.fragOffset = walk.fragOff & ~0x7;
-    this.nexthdr = nexthdr;
-    this.fragOff = walk.fragOff;
-    this.addrSum = onesSum(d, 8, IPV6_HDR_LEN);
+    self.l4off = usable ? walk.offset : -1;
+    self.proto = usable ? walk.nexthdr : -1;
+    self.saddr = ipv6Handle(d, 8);
+    self.daddr = ipv6Handle(d, 24);
+    self.fragOffset = walk.fragOff & ~0x7;
+    self.nexthdr = nexthdr;
+    self.fragOff = walk.fragOff;
+    self.addrSum = onesSum(d, 8, IPV6_HDR_LEN);
     if (!usable) return;
     if (this.hasPorts() && this.l4off + 4 <= d.length) {
-      this.sport = readU16(d, this.l4off);
-      this.dport = readU16(d, this.l4off + 2);
+      self.sport = readU16(d, this.l4off);
+      self.dport = readU16(d, this.l4off + 2);
     } else if (this.proto === IPPROTO.ICMPV6 && this.l4off + 8 <= d.length && ipv6IcmpIsEcho(this)) {
-      this.sport = readU16(d, this.l4off + 4);
+      self.sport = readU16(d, this.l4off + 4);
     }
     // a first fragment's L4 checksum covers bytes it does not hold
-    this.csumPartial = !embedded && walk.fragOff === 0 && ipv6LooksPartial(this);
+    self.csumPartial = !embedded && walk.fragOff === 0 && ipv6LooksPartial(this);
   }
 
   hasPorts(): boolean {

@@ -196,6 +196,12 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const until = options.until ?? Number.MAX_SAFE_INTEGER;
   const maxPackets = options.maxPackets ?? Number.MAX_SAFE_INTEGER;
   let fed = 0;
+  // The packet of the record fed last, remade for the next (adopt into a spare): nothing keeps a
+  // fed packet past its record but copies of it (a held skb's, a reassembly queue's) and the
+  // values of its fields (trace events, the fate probe, the pairing index).
+  let fedPacket: L3Packet | null = null;
+  // The same for the Out records recordOut reads the headers of.
+  let peekedPacket: L3Packet | null = null;
 
   const feed = (r: Pending, time: number): void => {
     if (time > until || fed >= maxPackets) return;
@@ -210,8 +216,9 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     if (r.protocol !== ETH_P_IP && r.protocol !== ETH_P_IPV6) return noteUnhandled(host, r, now, `EtherType 0x${r.protocol.toString(16).padStart(4, '0')}`, skip);
     if (r.outgoing) return feedOwn(r);
     const bytes = trail.range(r.position, r.length);
-    const pkt = r.protocol === ETH_P_IPV6 ? Ipv6Packet.adopt(bytes) : Ipv4Packet.adopt(bytes);
+    const pkt = r.protocol === ETH_P_IPV6 ? Ipv6Packet.adopt(bytes, fedPacket) : Ipv4Packet.adopt(bytes, fedPacket);
     if (typeof pkt === 'string') return noteUnhandled(host, r, now, `${r.protocol === ETH_P_IPV6 ? 'IPv6' : 'IPv4'} packet not handled: ${pkt}`, skip);
+    fedPacket = pkt;
     const dev = r.ifindex !== 0 ? r.dev : reversePathDevice(host, pkt.saddr);
     if (!dev) {
       if (r.ifindex !== 0) throw new InputError({ file, record: r.index, offset: r.offset }, `interface index ${r.ifindex} is not an interface of host ${host.name} in ${spec.file}`);
@@ -274,7 +281,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
         neighbours.observe(r, time);
         l2.observeArp(r);
       }
-      const ndp = r.protocol === ETH_P_IPV6 && isNdp(r.payload);
+      const ndp = r.protocol === ETH_P_IPV6 && isNdp(r);
       if (ndp) {
         neighbours.observeNdp(r, time);
         l2.observeNdp(r);
@@ -307,8 +314,10 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
     recordedCount++;
     kept?.recorded.push({ time, ifindex: r.ifindex, bytes: Uint8Array.from(r.payload) });
     // only its headers are read (index.add keeps numbers): no copy of its bytes
-    const pkt = peekL3(r.protocol, r.payload);
-    return typeof pkt === 'string' ? null : index.add(time, pkt);
+    const pkt = peekL3(r.protocol, r.payload, peekedPacket);
+    if (typeof pkt === 'string') return null;
+    peekedPacket = pkt;
+    return index.add(time, pkt);
   }
 }
 
@@ -344,13 +353,19 @@ function decodeL3(protocol: number, bytes: Uint8Array): L3Packet | string {
   return protocol === ETH_P_IPV6 ? Ipv6Packet.decode(bytes) : Ipv4Packet.decode(bytes);
 }
 
-/** decodeL3 on the frame's own bytes, for a packet whose headers are read and that nothing changes or keeps. */
-function peekL3(protocol: number, bytes: Uint8Array): L3Packet | string {
-  return protocol === ETH_P_IPV6 ? Ipv6Packet.adopt(bytes) : Ipv4Packet.adopt(bytes);
+/** decodeL3 on the frame's own bytes, into `spare`, for a packet whose headers are read and that nothing changes or keeps. */
+function peekL3(protocol: number, bytes: Uint8Array, spare: L3Packet | null): L3Packet | string {
+  return protocol === ETH_P_IPV6 ? Ipv6Packet.adopt(bytes, spare) : Ipv4Packet.adopt(bytes, spare);
 }
 
-/** Router solicitation and advertisement, neighbour solicitation and advertisement (ICMPv6 133–136) right after the fixed header. */
-function isNdp(payload: Uint8Array): boolean {
+/**
+ * Router solicitation and advertisement, neighbour solicitation and advertisement (ICMPv6
+ * 133–136) right after the fixed header. Read in the chunk: every IPv6 record asks, and a
+ * payload view would be its one allocation.
+ */
+function isNdp(r: CaptureRecord): boolean {
+  const bytes = r.chunk.bytes;
+  const at = r.payloadAt;
   // a redirect (137) is routing, not neighbour resolution: an IP packet, compared as any other
-  return payload.length > 40 && payload[6] === 58 && payload[40]! >= ICMPV6.NDISC_ROUTER_SOLICITATION && payload[40]! < ICMPV6.NDISC_REDIRECT;
+  return r.payloadLength > 40 && bytes[at + 6] === 58 && bytes[at + 40]! >= ICMPV6.NDISC_ROUTER_SOLICITATION && bytes[at + 40]! < ICMPV6.NDISC_REDIRECT;
 }
