@@ -4,21 +4,23 @@
  * rewritten packet carries the same checksum Linux would compute.
  */
 
+import { simdOnesSum } from './ones-sum.js';
+
 /**
  * Ones-complement sum of bytes [start, end) folded to 16 bits, plus an initial sum. Every
  * received packet's payload is summed once (nf_checksum), so this is the replay's longest loop:
- * a payload is summed in 32-bit words (wordSum), a header's few bytes byte by byte (byteSum),
- * as the words' DataView needs the array's buffer and byteOffset, two calls on a typed array
- * that cost about what summing a 20-byte header does.
+ * a payload is summed in WebAssembly SIMD (simdOnesSum), a header's few bytes byte by byte
+ * (byteSum), as the copy into the module's memory and the call cost about what summing a
+ * 20-byte header does.
  */
 export function onesSum(data: Uint8Array, start: number, end: number, initial = 0): number {
-  let sum = initial + (end - start < WORDS_FROM ? byteSum(data, start, end) : wordSum(data, start, end));
+  let sum = initial + (end - start < SIMD_FROM ? byteSum(data, start, end) : simdOnesSum(data, start, end));
   while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
   return sum;
 }
 
-/** The region length from which onesSum adds words rather than bytes. */
-const WORDS_FROM = 64;
+/** The region length from which onesSum sums in WebAssembly rather than bytes. */
+const SIMD_FROM = 64;
 
 /**
  * The 16-bit words' sum, unfolded: the high and low bytes summed apart, eight bytes a turn, and
@@ -38,44 +40,6 @@ function byteSum(data: Uint8Array, start: number, end: number): number {
   }
   if (i < end) hi += data[i]!;
   return hi * 256 + lo;
-}
-
-/**
- * The same sum, unfolded, from big-endian 32-bit words (as csum_partial adds a word at a time),
- * which fold to the same 16-bit sum as 2^16 ≡ 1 modulo 0xffff, into two accumulators that stay
- * exact as doubles for any IP packet. A DataView loads a word at any alignment.
- */
-function wordSum(data: Uint8Array, start: number, end: number): number {
-  const view = dataViewOf(data);
-  const base = data.byteOffset;
-  const last = base + end;
-  let i = base + start;
-  let even = 0;
-  let odd = 0;
-  for (; i + 15 < last; i += 16) {
-    even += view.getUint32(i) + view.getUint32(i + 8);
-    odd += view.getUint32(i + 4) + view.getUint32(i + 12);
-  }
-  let sum = even + odd;
-  for (; i + 3 < last; i += 4) sum += view.getUint32(i);
-  if (i + 1 < last) {
-    sum += view.getUint16(i);
-    i += 2;
-  }
-  if (i < last) sum += view.getUint8(i) * 256; // an odd length: the last byte is a word's high half
-  return sum;
-}
-
-/** The buffer summed last and a DataView of it: the replay sums packet after packet of one capture chunk. */
-let viewedBuffer: ArrayBufferLike | null = null;
-let bufferView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
-
-function dataViewOf(data: Uint8Array): DataView<ArrayBufferLike> {
-  if (data.buffer !== viewedBuffer) {
-    viewedBuffer = data.buffer;
-    bufferView = new DataView(data.buffer);
-  }
-  return bufferView;
 }
 
 /** The checksum field value for a region: the complement of its ones-complement sum. */

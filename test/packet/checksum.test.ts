@@ -1,19 +1,36 @@
 /**
  * The ones-complement sum (packet/checksum.ts onesSum), byte by byte for a short region and in
- * 32-bit words through a DataView of the bytes' buffer for a long one, against RFC 1071's plain word-by-word definition, for any bytes, any start
- * and end (odd ones included), any initial sum and a view at any offset of a larger buffer
- * (as a packet lies in a capture chunk), and against RFC 1071's own example.
+ * WebAssembly SIMD (packet/ones-sum.ts) for a long one, against RFC 1071's plain word-by-word
+ * definition, for any bytes, any start and end (odd ones included), any initial sum, a view at
+ * any offset of a larger buffer (as a packet lies in a capture chunk) and an array longer than
+ * the module's memory, and against RFC 1071's own example.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checksum, csumApply, csumApplyPartial, csumReplace32, csumReplacePartial32, onesSum, wordChange } from '../../src/packet/checksum.js';
+import { ONES_SUM_WASM } from '../../src/packet/ones-sum-module.js';
 
-/** RFC 1071 §4.1, one 16-bit word at a time, a trailing odd byte padded with zero. */
+/** RFC 1071 §4.1, one 16-bit word at a time with its end-around carry, a trailing odd byte padded with zero. */
 function reference(data: Uint8Array, start: number, end: number, initial: number): number {
   let sum = initial;
-  for (let i = start; i < end; i += 2) sum += (data[i]! << 8) | (i + 1 < end ? data[i + 1]! : 0);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  for (let i = start; i < end; i += 2) {
+    sum += (data[i]! << 8) | (i + 1 < end ? data[i + 1]! : 0);
+    if (sum > 0xffff) sum -= 0xffff;
+  }
   return sum;
+}
+
+/** `length` bytes from a xorshift32 generator started at `seed`. */
+function bytesFrom(seed: number, length: number): Uint8Array {
+  const data = new Uint8Array(length);
+  let x = seed | 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    data[i] = x & 0xff;
+  }
+  return data;
 }
 
 describe('onesSum', () => {
@@ -51,9 +68,29 @@ describe('onesSum', () => {
     expect(checksum(data, 0, 8)).toBe(~0xddf2 & 0xffff);
   });
 
+  it('sums an array longer than the WebAssembly memory in pieces, from any start', () => {
+    // the bytes drawn from a seed: fast-check draws a 300,000-element array an element at a time
+    const longer = fc.tuple(fc.integer({ min: 140_000, max: 300_000 }), fc.integer(), fc.nat({ max: 70_000 }), fc.nat({ max: 0xffff }));
+    fc.assert(
+      fc.property(longer, ([length, seed, start, initial]) => {
+        const data = bytesFrom(seed, length);
+        expect(onesSum(data, start, data.length, initial)).toBe(reference(data, start, data.length, initial));
+        expect(onesSum(data, start + 1, data.length - 1, initial)).toBe(reference(data, start + 1, data.length - 1, initial));
+      }),
+      { numRuns: 20 },
+    );
+  });
+
   it('sums a 64 KiB region of 0xff bytes without losing a carry', () => {
     const data = new Uint8Array(65535).fill(0xff);
     expect(onesSum(data, 0, data.length)).toBe(reference(data, 0, data.length, 0));
+    const whole = new Uint8Array(2 * 65536).fill(0xff);
+    expect(onesSum(whole, 0, whole.length)).toBe(reference(whole, 0, whole.length, 0));
+  });
+
+  it('runs the module assembled from ones-sum.wat (scripts/wasm.mjs wrote ones-sum-module.ts from it)', async () => {
+    const { assembleOnesSum } = await import('../../scripts/wasm.mjs');
+    expect(Buffer.from(await assembleOnesSum()).toString('base64')).toBe(ONES_SUM_WASM);
   });
 });
 

@@ -1,0 +1,2 @@
+/** The bytes of src/packet/ones-sum.wat assembled (scripts/wasm.mjs). */
+export function assembleOnesSum(): Promise<Uint8Array>;
