@@ -9,13 +9,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { runInput } from '../../src/cli/run-input.js';
 import { writeWorkload } from '../../src/bench/workload.js';
-import { ReportCollector } from '../../src/report/html/collector.js';
+import { ReportCollector, tupleKey } from '../../src/report/html/collector.js';
+import { IPV6_HANDLE_BASE } from '../../src/packet/ipv6-addr.js';
 import { FlowSelection } from '../../src/report/html/flow-selection.js';
 import { flowFailed, LIMITS, type FlowRecord, type ReportData } from '../../src/report/html/model.js';
 import { reportPage } from '../../src/report/html/page.js';
 import { StatsSampler } from '../../src/report/html/stats-sampler.js';
 import { ConntrackStats, STAT_NAMES } from '../../src/netfilter/conntrack/stats.js';
-import type { TraceSink } from '../../src/trace/events.js';
+import { sameTuple, type TraceSink } from '../../src/trace/events.js';
 import { MemoryStream, tempDir } from '../cli/helpers.js';
 
 const PACKETS = 60_000;
@@ -132,5 +133,26 @@ describe('StatsSampler', () => {
     expect(values.at(-1)![0]).toBe(stats.total().found);
     const gaps = times.slice(1, -1).map((t, i) => t - times[i]!);
     expect(Math.max(...gaps) / Math.min(...gaps)).toBeLessThanOrEqual(2.01);
+  });
+});
+
+describe('the flows map key (tupleKey)', () => {
+  const address = fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }).map((i) => IPV6_HANDLE_BASE + i));
+  const tuple = fc.record({ src: address, srcU: fc.integer({ min: 0, max: 0xffff }), dst: address, dstU: fc.integer({ min: 0, max: 0xffff }), proto: fc.constantFrom(1, 6, 17, 58, 132) });
+
+  it('is the same for equal tuples and differs for tuples that differ in any field, IPv4 and IPv6', () => {
+    fc.assert(
+      fc.property(tuple, tuple, fc.constantFrom('src', 'srcU', 'dst', 'dstU', 'proto'), (a, b, field) => {
+        expect(tupleKey({ ...a })).toBe(tupleKey(a));
+        const c = { ...a, [field]: b[field] };
+        expect(tupleKey(c) === tupleKey(a)).toBe(sameTuple(c, a));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('tells an IPv6 handle from the IPv4 address of its low 32 bits', () => {
+    const v4 = { src: 0x0a000001, srcU: 1000, dst: 0x0a000002, dstU: 80, proto: 6 };
+    expect(tupleKey({ ...v4, src: IPV6_HANDLE_BASE + v4.src })).not.toBe(tupleKey(v4));
   });
 });

@@ -278,8 +278,14 @@ function direction(ct: CtView): Direction {
   return ct.ctinfo >= CtInfo.EstablishedReply && ct.ctinfo <= CtInfo.RelatedReply ? 'reply' : 'original';
 }
 
-function tupleKey(t: TupleView): string {
-  return `${t.proto} ${t.src}:${t.srcU} ${t.dst}:${t.dstU}`;
+/**
+ * The flows map's key of a tuple: its numbers as 16-bit code units (an address in three: an
+ * IPv6 handle is 2^32 and more), not as decimal text, which cost a number-to-string conversion
+ * for each of the five fields at every packet.
+ */
+export function tupleKey(t: TupleView): string {
+  const { src, dst } = t;
+  return String.fromCharCode(t.proto, Math.floor(src / 2 ** 32), src >>> 16, src & 0xffff, t.srcU, Math.floor(dst / 2 ** 32), dst >>> 16, dst & 0xffff, t.dstU);
 }
 
 function packetTuple(p: PacketView): TupleView {
