@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Assembles src/packet/ones-sum.wat (wabt's wat2wasm, SIMD on) into src/packet/ones-sum-module.ts,
 // the module's bytes in base64, which the bundle carries. Run it after editing the .wat:
-// test/packet/ones-sum.test.ts assembles the .wat too and fails while the two differ.
+// test/packet/checksum.test.ts assembles the .wat too and fails while the two differ.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import wabt from 'wabt';

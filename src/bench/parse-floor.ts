@@ -11,9 +11,12 @@ const file = process.argv[2];
 if (!file) throw new Error('usage: parse-floor FILE.pcap');
 let decoded = 0;
 let protoSum = 0;
+let spare: Ipv4Packet | null = null;
 await readCapture(file, (r) => {
-  const pkt = Ipv4Packet.adopt(r.payload); // in place, as the replay takes its packets
+  // in place and into the last record's packet, as the replay takes its packets
+  const pkt = Ipv4Packet.adopt(r.payload, spare);
   if (typeof pkt === 'string') return;
+  spare = pkt;
   decoded++;
   protoSum += pkt.proto; // uses the result, so the decode cannot be optimised away
 }, new ChunkPool()); // read as the replay reads: into chunks used again

@@ -7,7 +7,7 @@
  */
 import { checksum, csumReplace16, csumReplace32, csumReplacePartial32, pseudoHeaderSum, onesSum } from './checksum.js';
 import { IPPROTO } from '../netfilter/constants.js';
-import { InetPacket, type FamilyTyped, type Ipv6Only, type L3Packet, packetOf, readU16, readU32, writeU16, writeU32 } from './l3-packet.js';
+import { InetPacket, type FamilyTyped, type Ipv6Only, type L3Packet, type PacketInternal, packetOf, readU16, readU32, writeU16, writeU32 } from './l3-packet.js';
 import { byteView } from '../byte-view.js';
 
 export { readU16, readU32, writeU16, writeU32 };
@@ -31,7 +31,7 @@ export type NotHandled =
   | 'truncated-l4';
 
 /** An IPv4 packet: an InetPacket of family 4, without IPv6's members. */
-export interface Ipv4Packet extends Omit<InetPacket, FamilyTyped | Ipv6Only> {
+export interface Ipv4Packet extends Omit<InetPacket, FamilyTyped | Ipv6Only | PacketInternal> {
   readonly family: 4;
   quotedPacket(): Ipv4Packet | NotHandled;
   copy(): Ipv4Packet;

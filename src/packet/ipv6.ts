@@ -10,7 +10,7 @@
 import { csumApply, csumApplyPartial, csumReplace16, fold16, onesSum, wordChange } from './checksum.js';
 import { NEXTHDR } from '../ipv6/exthdrs-core.js';
 import { ipv6Word } from './ipv6-addr.js';
-import { InetPacket, type FamilyTyped, type Ipv4Only, type L3Packet, packetOf, readU16, writeU16, writeU32 } from './l3-packet.js';
+import { InetPacket, type FamilyTyped, type Ipv4Only, type L3Packet, type PacketInternal, packetOf, readU16, writeU16, writeU32 } from './l3-packet.js';
 import { IPPROTO } from '../netfilter/constants.js';
 import { byteView } from '../byte-view.js';
 
@@ -42,7 +42,7 @@ export const ND_OPT = { SOURCE_LL_ADDR: 1, TARGET_LL_ADDR: 2, REDIRECT_HDR: 4 } 
 export type Ipv6NotHandled = 'not-ipv6' | 'truncated' | 'bad-payload-length';
 
 /** An IPv6 packet: an InetPacket of family 6, without IPv4's members (nor addrSum, this file's own). */
-export interface Ipv6Packet extends Omit<InetPacket, FamilyTyped | Ipv4Only | 'addrSum'> {
+export interface Ipv6Packet extends Omit<InetPacket, FamilyTyped | Ipv4Only | 'addrSum' | PacketInternal> {
   readonly family: 6;
   quotedPacket(): Ipv6Packet | Ipv6NotHandled;
   copy(): Ipv6Packet;

@@ -57,6 +57,8 @@ export type Ipv4Only = 'dontFragment' | 'isFragment' | 'decreaseTtl';
 export type Ipv6Only = 'nexthdr' | 'fragOff' | 'addrSum' | 'payloadLength' | 'hopLimit' | 'trafficClass' | 'flowLabel' | 'isIcmpv6Error' | 'decreaseHopLimit' | 'fillL4Checksum';
 /** The members each family's type declares again, narrowed to itself. */
 export type FamilyTyped = 'family' | 'copy' | 'quotedPacket';
+/** The members only packet/ uses (remake, through adopt's spare): neither family's type shows them. */
+export type PacketInternal = 'remake';
 
 /**
  * A packet of either family. Why one class and not an Ipv4Packet and an Ipv6Packet class: V8

@@ -1,5 +1,5 @@
 ;; The ones-complement sum of bytes [start, end) of this module's memory (RFC 1071), 16 bytes a
-;; turn in SIMD: packet/ones-sum-wasm.ts holds this module assembled (scripts/wasm.mjs) and
+;; turn in SIMD: packet/ones-sum-module.ts holds this module assembled (scripts/wasm.mjs) and
 ;; copies a packet into the memory before the call. The sum is taken over little-endian 16-bit
 ;; words, which RFC 1071 §2(B) allows (a ones-complement sum of byte-swapped words is the
 ;; byte-swapped sum), and swapped to the big-endian words' sum at the end.
