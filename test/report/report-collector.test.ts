@@ -16,7 +16,10 @@ import { flowFailed, LIMITS, type FlowRecord, type ReportData } from '../../src/
 import { reportPage } from '../../src/report/html/page.js';
 import { StatsSampler } from '../../src/report/html/stats-sampler.js';
 import { ConntrackStats, STAT_NAMES } from '../../src/netfilter/conntrack/stats.js';
-import { sameTuple, type TraceSink } from '../../src/trace/events.js';
+import { samePacket, sameTuple, viewPacket, type TraceEvent, type TraceSink } from '../../src/trace/events.js';
+import { buildUdp } from '../../src/packet/build.js';
+import { Hook, Verdict } from '../../src/netfilter/constants.js';
+import type { Host } from '../../src/host/host.js';
 import { MemoryStream, tempDir } from '../cli/helpers.js';
 
 const PACKETS = 60_000;
@@ -154,5 +157,63 @@ describe('the flows map key (tupleKey)', () => {
   it('tells an IPv6 handle from the IPv4 address of its low 32 bits', () => {
     const v4 = { src: 0x0a000001, srcU: 1000, dst: 0x0a000002, dstU: 80, proto: 6 };
     expect(tupleKey({ ...v4, src: IPV6_HANDLE_BASE + v4.src })).not.toBe(tupleKey(v4));
+  });
+});
+
+describe("a kept packet's steps", () => {
+  // IPVS steals packets (NF_STOLEN), the failures seed drops some, the ICMP one rewrites them
+  const seeds = ['kube-proxy-ipvs', 'explain-failures', 'icmp-masquerade', 'lvs-nat'];
+
+  it.each(seeds)('say what its hook events said, the steps of ops that did nothing shared (%s)', async (seed) => {
+    const collector = new ReportCollector();
+    const events = new Map<number, Extract<TraceEvent, { kind: 'hook' }>[]>();
+    const tee: TraceSink = {
+      emit: (e) => {
+        if (e.kind === 'hook') events.set(e.skb, [...(events.get(e.skb) ?? []), e]);
+        collector.emit(e);
+      },
+    };
+    const input = join('fixtures/seeds', `${seed}.yaml`);
+    const result = await runInput(input, { quiet: true, onHost: collector.onHost, stderr: new MemoryStream() }, () => tee);
+    const data = collector.finish(input, result.endTime);
+    const records = [...data.topFlows, ...data.failedFlows].flatMap((f) => f.kept);
+    expect(records.length).toBeGreaterThan(0);
+    for (const r of records) {
+      const seen = (events.get(r.skb) ?? []).filter((e) => e.host === data.host);
+      expect(r.ops.map((o) => [o.hook, o.priority, o.op, o.verdict, o.rule, o.notes, o.drop])).toEqual(
+        seen.map((e) => [e.hook, e.priority, e.op, e.verdict, e.rule, e.notes, e.drop?.reason ?? null]),
+      );
+      r.ops.forEach((o, i) => expect(o.changed === null).toBe(samePacket(seen[i]!.before, seen[i]!.after)));
+    }
+    const steps = records.flatMap((r) => r.ops);
+    expect(new Set(steps).size).toBeLessThan(steps.length);
+  });
+});
+
+describe('the shared steps of ops that did nothing', () => {
+  it('are one per hook, op, priority and verdict', () => {
+    const collector = new ReportCollector();
+    collector.onHost({ name: 'r', hooks: null, nf: { stats: new ConntrackStats(1, STAT_NAMES) } } as unknown as Host);
+    const pkt = viewPacket(buildUdp({ saddr: 0x0a000001, daddr: 0x0a000002, sport: 1000, dport: 53, ipId: 1, ttl: 64, payload: new Uint8Array(4) }));
+    const ops: [Hook, number, string, Verdict][] = [
+      [Hook.PreRouting, -300, 'raw', Verdict.Accept],
+      [Hook.PreRouting, -300, 'raw', Verdict.Queue],
+      [Hook.PreRouting, -150, 'raw', Verdict.Queue],
+      [Hook.Forward, -150, 'raw', Verdict.Queue],
+    ];
+    ops.forEach(([hook, priority, op, verdict], i) => {
+      const skb = i + 1;
+      const base = { time: i, host: 'r', skb };
+      collector.emit({ ...base, kind: 'receive', dev: 'eth0', pkt });
+      for (let again = 0; again < 2; again++) {
+        collector.emit({ ...base, kind: 'hook', hook, priority, op, verdict, ctBefore: null, ct: null, before: pkt, after: pkt, nat: null, rule: null, notes: [], logs: [], nftTrace: [], drop: null });
+      }
+      collector.emit({ ...base, kind: 'transmit', dev: 'eth1', pkt });
+    });
+    const data = collector.finish('synthetic', 10);
+    const records = data.topFlows.flatMap((f) => f.kept);
+    expect(records.map((r) => r.ops.map((o) => [o.hook, o.priority, o.op, o.verdict]))).toEqual(ops.map((o) => [o, o]));
+    for (const r of records) expect(r.ops[0]).toBe(r.ops[1]);
+    expect(new Set(records.map((r) => r.ops[0])).size).toBe(ops.length);
   });
 });

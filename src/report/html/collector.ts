@@ -46,6 +46,8 @@ export class ReportCollector implements TraceSink {
   /** Flows not settled, the longest quiet first. */
   private readonly active = new Set<FlowRecord>();
   private readonly selection = new FlowSelection();
+  /** plainStep's steps, by hook and op name. */
+  private readonly plainSteps: Map<string, OpStep>[] = HOOKS.map(() => new Map());
   private nextIndex = 1;
   private packets = 0;
   private entries = 0;
@@ -165,20 +167,40 @@ export class ReportCollector implements TraceSink {
     p.firstSeen ??= e.before;
     if (p.flow === null && e.ct !== null) this.join(p, e.ct.orig, direction(e.ct));
     const ctChanged = e.ct !== null && (e.ctBefore === null || e.ctBefore.id !== e.ct.id || e.ctBefore.tcpState !== e.ct.tcpState || !sameTuple(e.ctBefore.reply, e.ct.reply));
-    const step: OpStep = {
-      hook: e.hook,
-      priority: e.priority,
-      op: e.op,
-      verdict: e.verdict,
-      changed: samePacket(e.before, e.after) ? null : { before: e.before, after: e.after },
-      ct: ctChanged ? { orig: e.ct!.orig, reply: e.ct!.reply, state: e.ct!.tcpState } : null,
-      rule: e.rule,
-      notes: e.notes.length === 0 ? NO_NOTES : e.notes,
-      drop: e.drop?.reason ?? null,
-    };
+    const changed = !samePacket(e.before, e.after);
+    const drop = e.drop?.reason ?? null;
+    const plain = !changed && !ctChanged && e.rule === null && e.notes.length === 0 && drop === null;
+    const step: OpStep = plain
+      ? this.plainStep(e)
+      : {
+          hook: e.hook,
+          priority: e.priority,
+          op: e.op,
+          verdict: e.verdict,
+          changed: changed ? { before: e.before, after: e.after } : null,
+          ct: ctChanged ? { orig: e.ct!.orig, reply: e.ct!.reply, state: e.ct!.tcpState } : null,
+          rule: e.rule,
+          notes: e.notes.length === 0 ? NO_NOTES : e.notes,
+          drop,
+        };
     p.record.ops.push(step);
     if (e.verdict === Verdict.Stolen) p.record.stolen = true;
     if (e.verdict === Verdict.Drop) p.record.drop ??= e.drop?.reason ?? `${e.op}: NF_DROP`;
+  }
+
+  /**
+   * The step of an op that changed nothing and recorded nothing, one per op and verdict, shared
+   * by every packet it passed (steps are read-only): most of a kept packet's steps are such,
+   * and a kept packet lives until its flow settles, so an object per step was copied by the
+   * young generation's collections for each of the first 16 packets of every flow.
+   */
+  private plainStep(e: Extract<TraceEvent, { kind: 'hook' }>): OpStep {
+    const byOp = this.plainSteps[e.hook]!;
+    const known = byOp.get(e.op);
+    if (known !== undefined && known.priority === e.priority && known.verdict === e.verdict) return known;
+    const step: OpStep = { hook: e.hook, priority: e.priority, op: e.op, verdict: e.verdict, changed: null, ct: null, rule: null, notes: NO_NOTES, drop: null };
+    byOp.set(e.op, step);
+    return step;
   }
 
   /** The packet belongs to the flow of `orig` (a new one when none is live). */
