@@ -178,7 +178,7 @@ export class ReportCollector implements TraceSink {
           op: e.op,
           verdict: e.verdict,
           changed: changed ? { before: e.before, after: e.after } : null,
-          ct: ctChanged ? { orig: e.ct!.orig, reply: e.ct!.reply, state: e.ct!.tcpState } : null,
+          ct: ctChanged ? e.ct : null,
           rule: e.rule,
           notes: e.notes.length === 0 ? NO_NOTES : e.notes,
           drop,

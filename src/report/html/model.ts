@@ -4,7 +4,7 @@
  * the page says what each cap left out (LeftOut).
  */
 import type { Hook, Verdict } from '../../netfilter/constants.js';
-import type { PacketView, RuleRef, TupleView } from '../../trace/events.js';
+import type { CtView, PacketView, RuleRef, TupleView } from '../../trace/events.js';
 import { Status } from '../../netfilter/conntrack/conn.js';
 import type { StatName } from '../../netfilter/conntrack/stats.js';
 
@@ -41,8 +41,8 @@ export interface OpStep {
   readonly verdict: Verdict;
   /** The packet before and after, when the op changed it. */
   readonly changed: { readonly before: PacketView; readonly after: PacketView } | null;
-  /** The conntrack entry as the op left it, when it made or changed it. */
-  readonly ct: { readonly orig: TupleView; readonly reply: TupleView; readonly state: string | null } | null;
+  /** The conntrack entry as the op left it, when it made or changed it (the hook event's view, shared with the entry's other steps). */
+  readonly ct: CtView | null;
   readonly rule: RuleRef | null;
   readonly notes: readonly string[];
   readonly drop: string | null;

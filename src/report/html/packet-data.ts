@@ -47,7 +47,7 @@ function opLabel(o: OpStep): string {
 function opLines(o: OpStep): string[] {
   const lines: string[] = [];
   if (o.changed) lines.push(`before: ${packetLine(o.changed.before)}`, `after:  ${packetLine(o.changed.after)}`);
-  if (o.ct) lines.push(`conntrack: original ${tupleText(o.ct.orig)} reply ${tupleText(o.ct.reply)}${o.ct.state ? ` ${o.ct.state}` : ''}`);
+  if (o.ct) lines.push(`conntrack: original ${tupleText(o.ct.orig)} reply ${tupleText(o.ct.reply)}${o.ct.tcpState ? ` ${o.ct.tcpState}` : ''}`);
   const rule = o.rule ? `rule ${ruleText(o.rule)}` : null;
   if (rule) lines.push(rule);
   // the NAT core notes its rule too; said once
