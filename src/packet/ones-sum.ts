@@ -29,6 +29,8 @@ const memoryBytes = new Uint8Array(memory.buffer);
  * the memory's even length, so each piece's words are the region's.
  */
 export function simdOnesSum(data: Uint8Array, start: number, end: number): number {
+  // the memory holds the last packet's bytes past this one's end: a region past it would sum them
+  if (!(start >= 0 && end <= data.length)) throw new RangeError(`bug: a sum of bytes [${start}, ${end}) of ${data.length}`);
   if (data.length <= memoryBytes.length) {
     memoryBytes.set(data);
     return sum(start, end);

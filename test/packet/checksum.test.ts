@@ -88,6 +88,12 @@ describe('onesSum', () => {
     expect(onesSum(whole, 0, whole.length)).toBe(reference(whole, 0, whole.length, 0));
   });
 
+  it('refuses a long region past the end of its bytes (the module\'s memory holds older ones there)', () => {
+    const data = new Uint8Array(100).fill(1);
+    expect(() => onesSum(data, 0, 102)).toThrow(RangeError);
+    expect(() => onesSum(data.subarray(0, 80), 0, 81)).toThrow(RangeError);
+  });
+
   it('runs the module assembled from ones-sum.wat (scripts/wasm.mjs wrote ones-sum-module.ts from it)', async () => {
     const { assembleOnesSum } = await import('../../scripts/wasm.mjs');
     expect(Buffer.from(await assembleOnesSum()).toString('base64')).toBe(ONES_SUM_WASM);
