@@ -94,7 +94,13 @@ describe('an nft set looked up by its exact-key index', () => {
     );
   });
 
-  it('a one-field set of numbers, ranges among them (overlapping or not): finds what the walk finds', () => {
+  /** An IPv6 address's register (nft-datatype.ts ipv6Register: 32 hex digits), in the order of `n`. */
+  const register = (n: number): string => `20010db8${n.toString(16).padStart(24, '0')}`;
+
+  it.each([
+    ['numbers', (n: number): number | string => n],
+    ['IPv6 registers', register],
+  ])('a one-field set of %s, ranges among them (overlapping or not): finds what the walk finds', (_kind, encode) => {
     // ranges [4k, 4k + w]: disjoint but where one k comes twice, so both the search by halves and the walk are met
     const value = fc.integer({ min: 0, max: 805 });
     const change = fc.oneof(
@@ -108,13 +114,14 @@ describe('an nft set looked up by its exact-key index', () => {
     fc.assert(
       fc.property(fc.array(change, { minLength: 20, maxLength: 60 }), (changes) => {
         const set = anonymousSet(['inet_service'], false);
-        const look = (v: number, now: number): void => {
+        const look = (n: number, now: number): void => {
+          const v = encode(n);
           expect(setLookup(set, [v], now)).toBe(walked(set, [v], now, true));
           expect(findElement(set, [v], now)).toBe(walked(set, [v], now, false));
         };
         for (const c of changes) {
           const n = set.elements.length;
-          if (c.kind === 'range') addElement(set, element([[4 * c.k, 4 * c.k + c.w]], c.dies));
+          if (c.kind === 'range') addElement(set, element([[encode(4 * c.k), encode(4 * c.k + c.w)]], c.dies));
           else if (c.kind === 'star') addElement(set, element([], c.dies));
           else if (c.kind === 'kill' && n > 0) replaceElement(set, set.elements[c.at % n]!, { ...set.elements[c.at % n]!, expiry: { timeout: 1, expiration: c.when } });
           else if (c.kind === 'remove' && n > 0) removeElementAt(set, c.at % n);
@@ -139,6 +146,19 @@ describe('an nft set looked up by its exact-key index', () => {
     addElement(intervals, element([[200, 210]]));
     expect(findElement(intervals, [205], 0)).toBe(intervals.elements[10]);
     expect(findElement(intervals, [206 - 100], 0)).toBeUndefined();
+  });
+
+  it('a set of 20,000 IPv6 /64 prefixes (registers) is searched by halves: each found, one outside not', () => {
+    const set = anonymousSet(['ipv6_addr'], false);
+    const prefix = (i: number, host: string): string => `20010db8${i.toString(16).padStart(8, '0')}${host}`;
+    // added out of order (7,919 is prime to 20,000), as a list's prefixes come
+    for (let i = 0; i < 20_000; i++) {
+      const k = (i * 7_919) % 20_000;
+      addElement(set, element([[prefix(2 * k, '0'.repeat(16)), prefix(2 * k, 'f'.repeat(16))]]));
+    }
+    expect(findElement(set, [prefix(2 * 12_345, '0000000000000001')], 0)?.key[0]!.min).toBe(prefix(2 * 12_345, '0'.repeat(16)));
+    expect(findElement(set, [prefix(2 * 12_345 + 1, '0000000000000001')], 0)).toBeUndefined();
+    expect(set.index?.kind).toBe('intervals');
   });
 
   it('a one-field set of 20,000 addresses: each found, one not in it not found', () => {

@@ -91,17 +91,22 @@ export interface NftSet {
  * - exact: every keyed element is an exact key; their positions by key, in the elements' order
  *   (the first live one is what the walk finds), as nft_set_hash looks up. An added element is
  *   filed in place.
- * - intervals: one field, numbers below 2^32 (no IPv6 handle: those are not in address order),
- *   ranges that do not overlap, as nft_set_rbtree holds them: sorted, searched by halves; at
- *   most one element holds a value, so it is the one the walk finds.
+ * - intervals: one field of numbers below 2^32 (no IPv6 handle: those are not in address
+ *   order) or of strings (an IPv6 address's register, 32 hex digits: address order), ranges
+ *   that do not overlap, as nft_set_rbtree holds them: sorted, searched by halves with the
+ *   comparisons the walk makes; at most one element holds a value, so it is the one the walk
+ *   finds.
  * - walk: a set of WALK_UP_TO elements or fewer (a rule's `{ tcp, udp }`: the walk costs less
  *   than making a concatenation's key), and anything else (a wildcard name, overlapping
  *   ranges, a concatenation with ranges).
  */
 type SetIndex =
   | { readonly kind: 'exact'; readonly version: number; readonly byKey: Map<number | string, number[]>; readonly catchAll: number[] }
-  | { readonly kind: 'intervals'; readonly version: number; readonly mins: Float64Array; readonly maxs: Float64Array; readonly positions: Int32Array; readonly catchAll: readonly number[] }
+  | { readonly kind: 'intervals'; readonly version: number; readonly mins: Bounds; readonly maxs: Bounds; readonly positions: Int32Array; readonly catchAll: readonly number[] }
   | { readonly kind: 'walk'; readonly version: number };
+
+/** An interval index's range ends, sorted: numbers, or registers (strings) compared as the walk compares them. */
+type Bounds = Float64Array | readonly string[];
 
 /** nft_set_gc_interval: one second (HZ jiffies) unless `gc-interval` says otherwise. */
 export const DEFAULT_GC_INTERVAL = 1e9;
@@ -274,34 +279,50 @@ function fileExact(index: Extract<SetIndex, { kind: 'exact' }>, e: SetElement, p
   return true;
 }
 
-/** The interval index, or null when the set is not one field of disjoint numeric ranges below 2^32. */
+/**
+ * The interval index, or null when the set is not one field of disjoint ranges whose ends are
+ * all numbers below 2^32 or all strings (a lookup's value is then of the same kind: the field's
+ * register).
+ */
 function intervalIndex(set: NftSet): SetIndex | null {
   if (set.key.length !== 1) return null;
   const catchAll: number[] = [];
   const keyed: number[] = [];
+  let numbers = 0;
   for (let p = 0; p < set.elements.length; p++) {
     const key = set.elements[p]!.key;
-    if (key.length === 0) catchAll.push(p);
-    else if (typeof key[0]!.min === 'number' && typeof key[0]!.max === 'number' && key[0]!.max < 2 ** 32) keyed.push(p);
-    else return null;
+    if (key.length === 0) {
+      catchAll.push(p);
+      continue;
+    }
+    const { min, max } = key[0]!;
+    if (typeof min === 'number' && typeof max === 'number' && max < 2 ** 32) numbers++;
+    else if (typeof min !== 'string' || typeof max !== 'string') return null;
+    keyed.push(p);
   }
+  if (numbers !== 0 && numbers !== keyed.length) return null;
+  // the walk's comparisons (holds): < and > on numbers, or on strings by code units
   const lo = (p: number): number => set.elements[p]!.key[0]!.min as number;
   const hi = (p: number): number => set.elements[p]!.key[0]!.max as number;
-  keyed.sort((a, b) => lo(a) - lo(b));
+  keyed.sort((a, b) => (lo(a) < lo(b) ? -1 : lo(a) > lo(b) ? 1 : 0));
   for (let i = 1; i < keyed.length; i++) if (lo(keyed[i]!) <= hi(keyed[i - 1]!)) return null;
-  return { kind: 'intervals', version: set.version, mins: Float64Array.from(keyed, lo), maxs: Float64Array.from(keyed, hi), positions: Int32Array.from(keyed), catchAll };
+  const [mins, maxs]: [Bounds, Bounds] = numbers !== 0 ? [Float64Array.from(keyed, lo), Float64Array.from(keyed, hi)] : [keyed.map((p) => String(lo(p))), keyed.map((p) => String(hi(p)))];
+  return { kind: 'intervals', version: set.version, mins, maxs, positions: Int32Array.from(keyed), catchAll };
 }
 
 /** The position of the element whose range holds `v`, or -1: the last range starting at or below it, if it reaches it. */
 function intervalHolding(index: Extract<SetIndex, { kind: 'intervals' }>, v: number | string): number {
+  // numbers against numbers or strings against strings (intervalIndex): one comparison, typed as numbers
+  const mins = index.mins as ArrayLike<number>;
+  const x = v as number;
   let a = 0;
-  let b = index.mins.length;
+  let b = mins.length;
   while (a < b) {
     const mid = (a + b) >> 1;
-    if (index.mins[mid]! <= (v as number)) a = mid + 1;
+    if (mins[mid]! <= x) a = mid + 1;
     else b = mid;
   }
-  return a > 0 && (v as number) <= index.maxs[a - 1]! ? index.positions[a - 1]! : -1;
+  return a > 0 && x <= (index.maxs as ArrayLike<number>)[a - 1]! ? index.positions[a - 1]! : -1;
 }
 
 /** Joins a concatenation's fields into one map key: no field's text holds it (names hold no NUL). */
