@@ -191,7 +191,7 @@ describe("a kept packet's steps", () => {
 });
 
 describe('the shared steps of ops that did nothing', () => {
-  it('are one per hook, op, priority and verdict', () => {
+  it('keep hook, op, priority and verdict apart', () => {
     const collector = new ReportCollector();
     collector.onHost({ name: 'r', hooks: null, nf: { stats: new ConntrackStats(1, STAT_NAMES) } } as unknown as Host);
     const pkt = viewPacket(buildUdp({ saddr: 0x0a000001, daddr: 0x0a000002, sport: 1000, dport: 53, ipId: 1, ttl: 64, payload: new Uint8Array(4) }));

@@ -161,6 +161,19 @@ describe('an nft set looked up by its exact-key index', () => {
     expect(set.index?.kind).toBe('intervals');
   });
 
+  it('a set of interface names, wildcards among them, finds what the walk finds, searched by halves unless a wildcard covers a name', () => {
+    const names = ['lan0', 'lan1', 'lan2', 'lan3', 'lan4', 'lan5', 'lan6', 'lan7', 'dmz', 'wan'];
+    const set = anonymousSet(['ifname'], false);
+    for (const n of names) addElement(set, element([[n, n]]));
+    for (const w of ['veth', 'wg']) addElement(set, element([[w, `${w}\uffff`]]));
+    const looks = [...names, 'veth0', 'veth12ab', 'vet', 'wg', 'wg0', 'lan', 'lan10', 'wan0', 'eth0', ''];
+    for (const v of looks) expect(findElement(set, [v], 0)).toBe(walked(set, [v], 0, false));
+    expect(set.index?.kind).toBe('intervals');
+    addElement(set, element([['veth9', 'veth9']]));
+    for (const v of [...looks, 'veth9']) expect(findElement(set, [v], 0)).toBe(walked(set, [v], 0, false));
+    expect(set.index?.kind).toBe('walk');
+  });
+
   it('a one-field set of 20,000 addresses: each found, one not in it not found', () => {
     const set = anonymousSet(['ipv4_addr'], false);
     for (let i = 0; i < 20_000; i++) addElement(set, element([[0x0a000000 + i, 0x0a000000 + i]]));

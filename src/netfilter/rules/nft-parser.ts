@@ -881,7 +881,7 @@ class NftParser extends NftCursor {
     const type = datatypeOf(k);
     const tok = this.next();
     const v = parseField(type, tok.text);
-    // an IPv6 address is held as its 128-bit register's text (nft-datatype.ts), which has no order here
+    // an IPv6 address is held as its 128-bit register's text (nft-datatype.ts): ordered, but `< V` needs V − 1, which natsim does not work out on it
     if (v !== null && type === 'ipv6_addr') return this.fail(tok, `comparing an IPv6 address with '${op}' is not modelled by natsim (use a range: ADDR-ADDR)`);
     if (v === null || typeof v.min !== 'number' || typeof v.max !== 'number') return this.fail(tok, `bad ${type} '${tok.text}' to compare with '${op}'`);
     const top = type === 'ipv4_addr' || type === 'integer' || type === 'mark' ? 0xffffffff : type === 'inet_service' ? 0xffff : type === 'time' ? Number.POSITIVE_INFINITY : 0xffffffff;

@@ -92,13 +92,13 @@ export interface NftSet {
  *   (the first live one is what the walk finds), as nft_set_hash looks up. An added element is
  *   filed in place.
  * - intervals: one field of numbers below 2^32 (no IPv6 handle: those are not in address
- *   order) or of strings (an IPv6 address's register, 32 hex digits: address order), ranges
- *   that do not overlap, as nft_set_rbtree holds them: sorted, searched by halves with the
- *   comparisons the walk makes; at most one element holds a value, so it is the one the walk
- *   finds.
+ *   order) or of strings (an IPv6 address's register, 32 hex digits in address order; an
+ *   interface name, a wildcard `eth*` the range ['eth', 'eth\uffff']), ranges that do not
+ *   overlap, as nft_set_rbtree holds them: sorted, searched by halves with the comparisons the
+ *   walk makes; at most one element holds a value, so it is the one the walk finds.
  * - walk: a set of WALK_UP_TO elements or fewer (a rule's `{ tcp, udp }`: the walk costs less
- *   than making a concatenation's key), and anything else (a wildcard name, overlapping
- *   ranges, a concatenation with ranges).
+ *   than making a concatenation's key), and anything else (overlapping ranges, such as a
+ *   wildcard name beside a name it covers; a concatenation with ranges).
  */
 type SetIndex =
   | { readonly kind: 'exact'; readonly version: number; readonly byKey: Map<number | string, number[]>; readonly catchAll: number[] }

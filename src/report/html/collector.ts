@@ -189,10 +189,11 @@ export class ReportCollector implements TraceSink {
   }
 
   /**
-   * The step of an op that changed nothing and recorded nothing, one per op and verdict, shared
-   * by every packet it passed (steps are read-only): most of a kept packet's steps are such,
-   * and a kept packet lives until its flow settles, so an object per step was copied by the
-   * young generation's collections for each of the first 16 packets of every flow.
+   * The step of an op that changed nothing and recorded nothing: the last one made for its
+   * hook and op (made again when the priority or verdict differs), shared by every packet it
+   * passed (steps are read-only). Most of a kept packet's steps are such, and a kept packet
+   * lives until its flow settles, so an object per step was copied by the young generation's
+   * collections for each of the first 16 packets of every flow.
    */
   private plainStep(e: Extract<TraceEvent, { kind: 'hook' }>): OpStep {
     const byOp = this.plainSteps[e.hook]!;
