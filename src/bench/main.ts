@@ -221,7 +221,7 @@ async function rulesetCases(dir: string, main: WorkloadSummary, inline: Median, 
   return results;
 }
 
-/** Case (p): stats with a blocklist of BLOCKED_ADDRESSES in an nft set and in an ipset, against (b). */
+/** Case (p): stats with a blocklist of BLOCKED_ADDRESSES in an nft set and in an ipset, against (b), and of as many IPv6 prefixes in an nft set, against the IPv6 workload without it. */
 async function blocklistCases(dir: string, main: WorkloadSummary, inline: Median): Promise<CaseResult[]> {
   const files = writeSetRulesets(dir, BLOCKED_ADDRESSES);
   const results: CaseResult[] = [];
@@ -237,6 +237,15 @@ async function blocklistCases(dir: string, main: WorkloadSummary, inline: Median
     const m = await runMedian(natsim('stats', '--plain', '--scenario', scenario, main.pcap), options.runs);
     results.push({ name, packets: main.packets, seconds: m.seconds, cpuSeconds: m.cpuSeconds, rate: main.packets / m.seconds, ratioToFloor: null, peakRssMb: m.rssMb, runs: options.runs, notes: `${(m.seconds / inline.seconds).toFixed(2)}× (b)'s wall time; ${counters(m)}` });
   }
+  // the IPv6 workload's own flows, with its masquerade alone and with the prefixes' set
+  const w6 = generate(dir, 'workload-blocklist-ipv6.pcap', options.packets, 'ipv6');
+  const scenario6 = join(dir, 'router-blocklist-nft-set6.yaml');
+  writeFileSync(scenario6, routerScenario(w6.packets, options.seed, `ruleset-file: ${files.nft6}`, true));
+  const name6 = `(p) natsim stats --plain, IPv6 workload, ${BLOCKED_ADDRESSES.toLocaleString('en-US')} /64 prefixes in one nft set`;
+  log(name6);
+  const plain6 = await runMedian(natsim('stats', '--plain', w6.pcap), options.runs);
+  const m6 = await runMedian(natsim('stats', '--plain', '--scenario', scenario6, w6.pcap), options.runs);
+  results.push({ name: name6, packets: w6.packets, seconds: m6.seconds, cpuSeconds: m6.cpuSeconds, rate: w6.packets / m6.seconds, ratioToFloor: null, peakRssMb: m6.rssMb, runs: options.runs, notes: `${(m6.seconds / plain6.seconds).toFixed(2)}× the IPv6 workload's wall time without the set; ${counters(m6)}` });
   return results;
 }
 
