@@ -11,10 +11,10 @@ import { simdOnesSum } from './ones-sum.js';
  * received packet's payload is summed once (nf_checksum), so this is the replay's longest loop:
  * a payload is summed in WebAssembly SIMD (simdOnesSum), a header's few bytes byte by byte
  * (byteSum), as the copy into the module's memory and the call cost about what summing a
- * 20-byte header does.
+ * 20-byte header does (and every region without WebAssembly).
  */
 export function onesSum(data: Uint8Array, start: number, end: number, initial = 0): number {
-  let sum = initial + (end - start < SIMD_FROM ? byteSum(data, start, end) : simdOnesSum(data, start, end));
+  let sum = initial + (end - start < SIMD_FROM || simdOnesSum === null ? byteSum(data, start, end) : simdOnesSum(data, start, end));
   while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
   return sum;
 }

@@ -18,28 +18,32 @@ interface OnesSumExports {
   readonly sum: (start: number, end: number) => number;
 }
 
-const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(ONES_SUM_WASM, 'base64')));
-const { memory, sum } = instance.exports as OnesSumExports;
-/** The module's memory, which never grows (its maximum is its size), so this view stays valid. */
-const memoryBytes = new Uint8Array(memory.buffer);
-
 /**
- * The sum of data[start, end) as big-endian 16-bit words, folded to 16 bits. An array that fits
- * in the module's memory is copied whole (a packet: no view to make); a longer one in pieces of
- * the memory's even length, so each piece's words are the region's.
+ * The sum of data[start, end) as big-endian 16-bit words, folded to 16 bits; null where this
+ * Node has no WebAssembly (`node --jitless`), and onesSum sums bytes in JavaScript instead.
  */
-export function simdOnesSum(data: Uint8Array, start: number, end: number): number {
-  // the memory holds the last packet's bytes past this one's end: a region past it would sum them
-  if (!(start >= 0 && end <= data.length)) throw new RangeError(`bug: a sum of bytes [${start}, ${end}) of ${data.length}`);
-  if (data.length <= memoryBytes.length) {
-    memoryBytes.set(data);
-    return sum(start, end);
-  }
-  let total = 0;
-  for (let at = start; at < end; at += memoryBytes.length) {
-    const stop = Math.min(end, at + memoryBytes.length);
-    memoryBytes.set(data.subarray(at, stop));
-    total += sum(0, stop - at);
-  }
-  return total;
+export const simdOnesSum: ((data: Uint8Array, start: number, end: number) => number) | null = typeof WebAssembly === 'undefined' ? null : moduleSum();
+
+function moduleSum(): (data: Uint8Array, start: number, end: number) => number {
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(ONES_SUM_WASM, 'base64')));
+  const { memory, sum } = instance.exports as OnesSumExports;
+  // the module's memory never grows (its maximum is its size), so this view stays valid
+  const memoryBytes = new Uint8Array(memory.buffer);
+  // An array that fits in the module's memory is copied whole (a packet: no view to make); a
+  // longer one in pieces of the memory's even length, so each piece's words are the region's.
+  return (data, start, end) => {
+    // the memory holds the last packet's bytes past this one's end: a region past it would sum them
+    if (!(start >= 0 && end <= data.length)) throw new RangeError(`bug: a sum of bytes [${start}, ${end}) of ${data.length}`);
+    if (data.length <= memoryBytes.length) {
+      memoryBytes.set(data);
+      return sum(start, end);
+    }
+    let total = 0;
+    for (let at = start; at < end; at += memoryBytes.length) {
+      const stop = Math.min(end, at + memoryBytes.length);
+      memoryBytes.set(data.subarray(at, stop));
+      total += sum(0, stop - at);
+    }
+    return total;
+  };
 }
