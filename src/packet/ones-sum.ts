@@ -1,7 +1,7 @@
 /**
  * The ones-complement sum of a long region in WebAssembly SIMD (ones-sum.wat), sixteen bytes a
- * turn where a JavaScript loop reads a 32-bit word at a time: nf_checksum sums every received
- * packet's payload, the replay's longest loop. WebAssembly reads only its own memory, so the
+ * turn where the DataView loop it replaced read a 32-bit word at a time: nf_checksum sums every
+ * received packet's payload, the replay's longest loop. WebAssembly reads only its own memory, so the
  * bytes are copied into it first (a memcpy, cheaper than the loop it replaces).
  */
 import { ONES_SUM_WASM } from './ones-sum-module.js';
