@@ -2,9 +2,9 @@
  * The one read loop of both capture formats (design.md §8: one reader, not two paths): the file
  * is read synchronously, a chunk at a time, and a format's parser takes every whole record or
  * block of the chunk in place. A unit the chunk's end cuts is copied to the start of the next
- * chunk, which records the file position of its first byte (Chunk.position). Without a pool a
- * chunk is never written again, so a consumer may keep a payload without copying it; with one
- * (chunk-pool.ts) the chunk before last is filled again.
+ * chunk, which records the file position of its first byte (Chunk.position) and how much it
+ * holds (Chunk.filled). Without a pool a chunk is never written again, so a consumer may keep a
+ * payload without copying it; with one (chunk-pool.ts) a chunk some way behind is filled again.
  *
  * Synchronous on purpose (issue 22): with reads on libuv's thread pool the replay spent most
  * of its capture-reading time waiting for them, and there is nothing else for the thread to do
@@ -39,6 +39,7 @@ export function readChunks(path: string, fd: number, position: number, pool: Chu
     if (got === 0) break;
     position += got;
     end += got;
+    chunk.filled = end;
     start = parser.parse(chunk, start, end);
     if (parser.stopped) break;
     if (end === chunk.bytes.length) {
@@ -46,6 +47,7 @@ export function readChunks(path: string, fd: number, position: number, pool: Chu
       const next = take();
       next.bytes.set(chunk.bytes.subarray(start, end));
       next.position = chunk.position + start;
+      next.filled = end - start;
       pool?.release(chunk);
       chunk = next;
       end -= start;

@@ -258,7 +258,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   // frames wait in `pending` until the reader is LOOKAHEAD_NS past them, and their bytes are
   // read again from the file when they are fed.
   const chunks = new ChunkPool();
-  const trail = new TrailingReader(file);
+  const trail = new TrailingReader(file, chunks);
   boundHeapGrowth();
   const pending = new PendingRing();
   const feedOldest = (): void => {

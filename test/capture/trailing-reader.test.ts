@@ -1,13 +1,14 @@
 /**
- * The replay reads a record's bytes again when it feeds it (capture/trailing-reader.ts), by the
- * file position the reader gave (chunk.position + payloadAt): the bytes read again must be the
- * record's, for records cut by a chunk's end too, in pcap and pcapng.
+ * The replay takes a record's bytes again when it feeds it (capture/trailing-reader.ts), by the
+ * file position the reader gave (chunk.position + payloadAt), from a chunk the reader's pool
+ * still holds or else from the file: the bytes must be the record's, for records cut by a
+ * chunk's end too, in pcap and pcapng, and those the pool holds are not read from the file.
  */
 import fc from 'fast-check';
-import { truncateSync } from 'node:fs';
+import { renameSync, truncateSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCaptureSync } from '../../src/capture/index.js';
-import { CHUNK_BYTES } from '../../src/capture/chunk-pool.js';
+import { ChunkPool, CHUNK_BYTES, type Chunk } from '../../src/capture/chunk-pool.js';
 import { TrailingReader } from '../../src/capture/trailing-reader.js';
 import { writeWorkload } from '../../src/bench/workload.js';
 import { InputError } from '../../src/errors.js';
@@ -39,7 +40,7 @@ describe('trailing reader', () => {
     const step = fc.record({ back: fc.boolean(), gap: fc.integer({ min: 0, max: 600_000 }), length: fc.integer({ min: 0, max: 70_000 }) });
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (steps) => {
-        const trail = new TrailingReader(noise.path);
+        const trail = new TrailingReader(noise.path, new ChunkPool());
         try {
           let at = 0;
           for (const s of steps) {
@@ -61,10 +62,11 @@ describe('trailing reader', () => {
       const path = tmp.file(name);
       writeWorkload(path, 14_000, 3); // about 8 MB: records cut by two chunk ends
       const seen: { position: number; payload: Uint8Array }[] = [];
-      readCaptureSync(path, (r) => void seen.push({ position: r.chunk.position + r.payloadAt, payload: r.payload.slice() }));
+      const pool = new ChunkPool();
+      readCaptureSync(path, (r) => void seen.push({ position: r.chunk.position + r.payloadAt, payload: r.payload.slice() }), pool);
       expect(seen.length).toBe(14_000);
       expect(seen[seen.length - 1]!.position).toBeGreaterThan(CHUNK_BYTES * 1.5);
-      const trail = new TrailingReader(path);
+      const trail = new TrailingReader(path, pool);
       try {
         const wrong = seen.filter((s) => !same(trail.range(s.position, s.payload.length), s.payload));
         expect(wrong.map((s) => s.position)).toEqual([]);
@@ -74,9 +76,35 @@ describe('trailing reader', () => {
     });
   }
 
+  it('takes what the pool still holds from its chunks, not from the file, and the rest from the file', () => {
+    const path = tmp.file('held.pcap');
+    writeWorkload(path, 30_000, 4); // about 17 MB: four chunks and some
+    const seen: { position: number; payload: Uint8Array; chunk: Chunk }[] = [];
+    const pool = new ChunkPool();
+    readCaptureSync(path, (r) => void seen.push({ position: r.chunk.position + r.payloadAt, payload: r.payload.slice(), chunk: r.chunk }), pool);
+    const last = seen[seen.length - 1]!;
+    // three chunks, each filled again once two were kept behind the one being read; at the end the
+    // pool holds all three (the last given back too), the first 5 MB or so only the file
+    expect(new Set(seen.map((s) => s.chunk)).size).toBe(3);
+    const held = seen.filter((s) => pool.holding(s.position, s.payload.length) !== null);
+    expect(held.length).toBeGreaterThan(0);
+    expect(held.length).toBeLessThan(seen.length);
+    expect(last.position - held[0]!.position).toBeGreaterThan(2 * CHUNK_BYTES - 70_000);
+    const trail = new TrailingReader(path, pool);
+    renameSync(path, `${path}.moved`); // a read from the file would now fail
+    try {
+      expect(held.filter((s) => !same(trail.range(s.position, s.payload.length), s.payload)).map((s) => s.position)).toEqual([]);
+      expect(() => trail.range(seen[0]!.position, seen[0]!.payload.length)).toThrow(/held\.pcap/);
+      renameSync(`${path}.moved`, path);
+      expect(seen.filter((s) => !same(trail.range(s.position, s.payload.length), s.payload)).map((s) => s.position)).toEqual([]);
+    } finally {
+      trail.close();
+    }
+  });
+
   it('refuses a file that got shorter than what was read, naming it and the position', () => {
     const path = tmp.file('short.bin', noise.bytes.subarray(0, CHUNK_BYTES + 100));
-    const trail = new TrailingReader(path);
+    const trail = new TrailingReader(path, new ChunkPool());
     try {
       expect(same(trail.range(0, 10), noise.bytes.subarray(0, 10))).toBe(true);
       truncateSync(path, CHUNK_BYTES + 50);
