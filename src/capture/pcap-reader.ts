@@ -4,8 +4,8 @@
  * each is handed on as offsets into its chunk (design.md §8), its payload a view made when
  * asked for. Nothing is allocated per packet.
  * - without a ChunkPool, chunks are never reused: a kept view keeps its chunk alive;
- * - with one (chunk-pool.ts), a chunk is read into again once the reader has moved past it,
- *   so the consumer copies whatever of a record it keeps.
+ * - with one (chunk-pool.ts), a chunk is read into again once the reader has moved two chunks
+ *   past it, so the consumer copies whatever of a record it keeps.
  *
  * natsim used pcap-parser (0.2.1) here until issue 9: its per-record Buffer objects, events and
  * stream machinery were a quarter of the time of a whole `natsim stats`, and it needed three

@@ -256,7 +256,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
 
   // One pass: what the kernel sent and its ARP traffic are indexed as they are read; received
   // frames wait in `pending` until the reader is LOOKAHEAD_NS past them, and their bytes are
-  // read again from the file when they are fed.
+  // taken again when they are fed: from a chunk the pool still holds, or from the file.
   const chunks = new ChunkPool();
   const trail = new TrailingReader(file, chunks);
   boundHeapGrowth();
