@@ -69,7 +69,8 @@ export class ChunkPool {
   holding(position: number, length: number): Chunk | null {
     const current = this.current;
     if (current !== null && holds(current, position, length)) return current;
-    for (const chunk of this.behind) if (holds(chunk, position, length)) return chunk;
+    const behind = this.behind;
+    for (let i = 0; i < behind.length; i++) if (holds(behind[i]!, position, length)) return behind[i]!;
     return null;
   }
 }

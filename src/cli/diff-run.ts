@@ -118,14 +118,22 @@ export interface WorkerFates {
   readonly stderr: readonly string[];
 }
 
-/** The changed replay in a worker thread. When it fails, its stderr lines are written before the error. */
-export function fatesInWorker(input: string, options: RunOptions, changes: DiffChanges): Promise<WorkerFates> {
+/** The changed replay, running in its worker thread. */
+export interface ChangedRun {
+  /** Its fates; when it fails, its stderr lines are written before the error. */
+  readonly fates: Promise<WorkerFates>;
+  /** Ends the worker (the other replay failed, so its fates are not needed). */
+  stop(): Promise<void>;
+}
+
+/** Starts the changed replay in a worker thread. */
+export function fatesInWorker(input: string, options: RunOptions, changes: DiffChanges): ChangedRun {
   const { probeFor: _p, alter: _a, origin: _o, stderr, ...plain } = options;
   const workerOptions: WorkerRunOptions = { ...plain, quiet: true };
   // tsc's diff-worker.js is beside this file in dist/cli; in dist/bundle the worker's entry is
   // beside the chunk holding this code (scripts/bundle.mjs writes both flat into one folder)
   const worker = new Worker(new URL('./diff-worker.js', import.meta.url), { workerData: { input, options: workerOptions, changes } });
-  return new Promise((resolve, reject) => {
+  const fates = new Promise<WorkerFates>((resolve, reject) => {
     worker.once('message', (reply: WorkerReply) => {
       if ('error' in reply) {
         for (const line of reply.stderr) stderr.line(line);
@@ -134,4 +142,7 @@ export function fatesInWorker(input: string, options: RunOptions, changes: DiffC
     });
     worker.once('error', reject);
   });
+  // a failure before the caller awaits it (while this thread replays) is the caller's to report, not an unhandled rejection
+  fates.catch(() => undefined);
+  return { fates, stop: async () => void (await worker.terminate()) };
 }

@@ -8,7 +8,7 @@ import { counterChanges, flowChanges } from '../explain/diff.js';
 import { diffJson, diffText } from '../explain/render-diff.js';
 import type { LineSink } from '../trace/sinks.js';
 import type { LineStream } from './io.js';
-import { changedOptions, fatesInWorker, fatesRun, type DiffChanges } from './diff-run.js';
+import { changedOptions, fatesInWorker, fatesRun, type DiffChanges, type HostFates } from './diff-run.js';
 import { isCapture, type RunOptions } from './run-input.js';
 import { UsageError } from './usage-error.js';
 
@@ -33,7 +33,17 @@ export async function diffCommand(input: string, options: DiffOptions, out: Line
     },
     terminal: run.stderr.terminal,
   };
-  const [before, changed] = await Promise.all([fatesRun(input, { ...run, stderr }), fatesInWorker(input, run, changes)]);
+  // the worker first: this thread's replay reads the capture synchronously and yields only at its
+  // end, so a worker started after it (as Promise.all's second argument was) ran after it too
+  const changedRun = fatesInWorker(input, run, changes);
+  let before: HostFates[];
+  try {
+    before = await fatesRun(input, { ...run, stderr });
+  } catch (e) {
+    await changedRun.stop();
+    throw e;
+  }
+  const changed = await changedRun.fates;
   for (const line of changed.stderr) if (!written.has(line)) run.stderr.line(line);
   const after = changed.hosts;
   let moved = 0;
