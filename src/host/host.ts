@@ -48,6 +48,12 @@ export interface HostPorts {
    * the port shows it to host.tap (a packet for a neighbour that never answers is not).
    */
   transmit(host: Host, dev: NetDevice, skb: Skb, nexthop: number): void;
+  /**
+   * neigh_resolve_output → __neigh_event_send: whether `skb`, for `nexthop` on `dev`, waits in
+   * the arp_queue of a neighbour that will not answer. The port then holds it (and answers for it
+   * when the neighbour fails), and it never reaches the device.
+   */
+  waitsOnNeighbour(host: Host, dev: NetDevice, skb: Skb, nexthop: number): boolean;
   /** A packet reached a local socket (after LOCAL_IN). */
   deliver(host: Host, skb: Skb): void;
   /** The neighbour entry for `addr` on `dev` at `time`, resolving it if need be: its link address, and whether it is NUD_CONNECTED. */
@@ -283,6 +289,8 @@ export class Host {
    * it is consumed where the looped packet ends.
    */
   devQueueXmit(skb: Skb, out: NetDevice, nexthop: number): void {
+    // ip_finish_output2 resolves the next hop before dev_queue_xmit (lo has no neighbours)
+    if (out.type !== 'loopback' && this.ports.waitsOnNeighbour(this, out, skb, nexthop)) return;
     this.devTap(skb, out, nexthop);
     if (out.bridge) brDevXmit(this, out.bridge, skb, nexthop);
     else if (out.type !== 'loopback') this.consumed(skb);
@@ -353,11 +361,24 @@ export class Host {
    * function that dropped it off the hooks (on a hook, the op that returned NF_DROP says).
    */
   dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null = null, fn: string | null = null): void {
+    this.nf.probe?.dropped(skb, hook, reason, counter, fn);
+    this.freed(skb, hook, reason, counter);
+  }
+
+  /**
+   * kfree_skb of a packet that waited on its neighbour, at `now`: counted and traced; the probe
+   * heard of it when it began to wait (FateProbe.unresolved, while its record was fed).
+   */
+  neighbourDropped(skb: Skb, reason: string, now: number): void {
+    skb.time = now;
+    this.freed(skb, null, reason, null);
+  }
+
+  private freed(skb: Skb, hook: Hook | null, reason: string, counter: string | null): void {
     // kfree_skb drops the last reference to an unconfirmed entry
     if (skb.ct && !skb.ct.confirmed) this.nf.putUnconfirmed(skb.ct);
     const why = counter ? `conntrack ${counter}` : reason;
     this.packets.dropped.set(why, (this.packets.dropped.get(why) ?? 0) + 1);
-    this.nf.probe?.dropped(skb, hook, reason, counter, fn);
     this.sink?.emit({ kind: 'drop', time: skb.time, host: this.name, skb: skb.id, hook, reason, counter });
   }
 }

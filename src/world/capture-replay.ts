@@ -22,10 +22,11 @@ import type { TraceSink } from '../trace/events.js';
 import { buildHost } from './build-host.js';
 import { RecordedOut, type Sent } from './recorded-out.js';
 import { OwnOutput } from './own-output.js';
-import { NEIGH_FAIL_NS, NeighbourWatch } from './neighbours.js';
+import { NeighbourWatch } from './neighbours.js';
+import { ArpQueues } from './arp-queue.js';
 import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../capture/link-layer.js';
-import { icmpAnswer, icmpSend } from '../ipv4/icmp.js';
-import { icmpv6Echo, icmpv6Send } from '../ipv6/icmp.js';
+import { icmpAnswer } from '../ipv4/icmp.js';
+import { icmpv6Echo } from '../ipv6/icmp.js';
 import { ICMPV6, Ipv6Packet } from '../packet/ipv6.js';
 import type { L3Packet } from '../packet/l3-packet.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
@@ -37,7 +38,6 @@ import { brFdbLearn } from '../bridge/br-input.js';
 import { ifaMatch, type EthHeader } from '../host/device.js';
 import { ClockOrigin } from '../capture/clock-origin.js';
 import { RecordClock } from './record-clock.js';
-import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../packet/icmp.js';
 
 
 /** An IP packet (IPv4 or IPv6) leaving the host: its time (ns since the first record), interface and bytes. */
@@ -143,9 +143,8 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   let recordedCount = 0;
   const neighbours = new NeighbourWatch();
   /**
-   * What the kernel does later, in time order (ties as scheduled): neighbour failures
-   * (NEIGH_FAIL_NS after each send) and its timers. A heap: a next hop that never answers
-   * queues every packet sent toward it for 3 s, and a sorted array took each in a linear search.
+   * What the kernel does later, in time order (ties as scheduled): neighbour failures and its
+   * timers. A heap: its timers are many, and a sorted array took each in a linear search.
    */
   const later = new EventQueue();
   const atLater = (due: number, run: () => void): void =>
@@ -156,18 +155,18 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   // the IP IDs of the echo replies natsim makes (the kernel's ip_select_ident hash is not known)
   const echoIds = new Prng((options.seed ?? spec.seed) ^ 0x1c3);
   const ports: HostPorts = {
-    transmit: (_h: Host, dev: NetDevice, skb: Skb, nexthop: number) => {
-      if (neighbours.fails(nexthop, skb.time)) {
-        host.probe?.unresolved(skb, dev, nexthop);
-        // kept past its record: its bytes must not be in a chunk the reader fills again, nor
-        // the skb remade for the next record
-        skb.pkt = skb.pkt.copy();
-        skb.held = true;
-        const due = skb.time + NEIGH_FAIL_NS;
-        // ipv4_link_failure / ip6_link_failure
-        atLater(due, () => (isIpv6Skb(skb) ? icmpv6Send(host, skb, ICMPV6.DEST_UNREACH, ICMPV6_ADDR_UNREACH, due) : icmpSend(host, ipv4Path(skb), ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, due)));
-        return;
-      }
+    waitsOnNeighbour: (_h: Host, dev: NetDevice, skb: Skb, nexthop: number) => {
+      const round = neighbours.waitsOn(nexthop, skb.time);
+      if (round === null) return false;
+      host.probe?.unresolved(skb, dev, nexthop);
+      // kept past its record: its bytes must not be in a chunk the reader fills again, nor
+      // the skb remade for the next record
+      skb.pkt = skb.pkt.copy();
+      skb.held = true;
+      arpQueues.add(dev, nexthop, round, skb);
+      return true;
+    },
+    transmit: (_h: Host, dev: NetDevice, skb: Skb) => {
       sentCount++;
       kept?.sent.push({ time: now, ifindex: dev.index, bytes: Uint8Array.from(skb.pkt.data), fromCapture: own.isFed(skb) });
       own.sent(skb);
@@ -183,6 +182,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const runLaterUntil = (t: number): void => void later.runUntil(t);
   const origin = options.origin ?? new ClockOrigin();
   const host = buildHost(hostSpec, ports, new Prng(options.seed ?? spec.seed), options.cpus ?? spec.cpus, KERNEL_PROFILES[options.kernel ?? spec.kernel], false, origin);
+  const arpQueues = new ArpQueues(host, neighbours, atLater);
   host.sink = options.sink ?? null;
   host.tap = options.tap ?? null;
   host.recycleRx = true;
@@ -345,8 +345,6 @@ function noteUnhandled(host: Host, r: Pending, time: number, reason: string, ski
   host.sink?.emit({ kind: 'unhandled', time, host: host.name, skb: 0, dev: r.dev?.name ?? `if${r.ifindex}`, reason: `record ${r.index}: ${reason}` });
 }
 
-/** ICMPV6_ADDR_UNREACH: ip6_link_failure's code. */
-const ICMPV6_ADDR_UNREACH = 3;
 
 /** An IP frame's packet, IPv4 or IPv6 by its EtherType, on a copy of its bytes. */
 function decodeL3(protocol: number, bytes: Uint8Array): L3Packet | string {

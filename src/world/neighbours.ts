@@ -1,8 +1,14 @@
 /**
  * Neighbour resolution as a capture shows it: the addresses the host asked for with ARP (Out
- * who-has) and got no answer for (no In is-at). A packet the host routes to such a next hop
- * never leaves: after the kernel's probes run out (mcast_solicit 3 × retrans_time 1 s) the
- * neighbour fails and each queued packet is answered with host unreachable (ipv4_link_failure).
+ * who-has) or neighbour solicitation and got no answer for. The kernel asks in rounds: the
+ * packet that finds no entry sends the first request (__neigh_event_send → neigh_probe) and
+ * waits in the entry's arp_queue with the packets after it; the entry's timer asks again every
+ * retrans_time (1 s) and, after mcast_solicit (3) requests with no answer, fails the entry
+ * (neigh_invalidate): each packet still queued is answered with host unreachable
+ * (ipv4_link_failure, ip6_link_failure) at that moment, whenever it came. A packet after that
+ * starts the next round. fixtures/kernel/neigh-failure: requests 1.004–1.013 s, then 1.024 s
+ * apart, and the errors 1.024 s after the third, in each of four rounds (a 250-jiffy timer
+ * fires on the timer wheel's 8-jiffy grain at HZ 250); five packets of one round answered together.
  * The replay reads the capture a little ahead of the packet it feeds (capture-replay.ts
  * LOOKAHEAD_NS): the request for a next hop follows the packet within REQUEST_WINDOW_NS, and an
  * answer not read by then counts as none (on a LAN answers take microseconds).
@@ -15,22 +21,78 @@ import { ICMPV6 } from '../packet/ipv6.js';
 const ARPOP_REQUEST = 1;
 const ARPOP_REPLY = 2;
 
-/** How long after the first probe the neighbour entry fails (NUD_FAILED). */
-export const NEIGH_FAIL_NS = 3e9;
+/** The requests of one round (mcast_solicit). */
+const ROUND_REQUESTS = 3;
+/** How long after a request the entry's timer runs again: retrans_time (1 s) as the timer wheel fires it. */
+const RETRANS_NS = 1.024e9;
+/**
+ * When after a round's last request the entry fails: the timer runs 256 jiffies after the jiffy
+ * the request went out in, 1.0240 to 1.0246 s after it in the recording. natsim takes 1 ms
+ * less, so that its errors are made no later than the capture shows the kernel's (the replay
+ * tells a packet the node sent itself from one natsim made by natsim's coming first).
+ */
+const FAIL_AFTER_LAST_NS = RETRANS_NS - 1e6;
+/** Requests further apart than this are of two rounds (retrans_time and the wheel's grain, with room). */
+const ROUND_GAP_NS = 1.1e9;
+
+/**
+ * When after a round's first request its end is known: its third request (about 2.04 s on) has
+ * been read, the replay reading LOOKAHEAD_NS (1.2 s) ahead, and its failure (about 3.05 s on)
+ * is still to come.
+ */
+export const CHECK_AFTER_NS = 2 * RETRANS_NS;
 
 /** How soon after a packet its next hop's ARP request shows in the capture. */
 const REQUEST_WINDOW_NS = 1e9;
 
+/** One address's rounds of requests, in time order: each round's first and last request and how many it had. */
+class Rounds {
+  readonly first: number[] = [];
+  readonly last: number[] = [];
+  readonly requests: number[] = [];
+
+  /** A request at `time` (not before the last): it goes on the last round, or begins the next. */
+  add(time: number): void {
+    const n = this.first.length - 1;
+    if (n >= 0 && this.requests[n]! < ROUND_REQUESTS && time - this.last[n]! <= ROUND_GAP_NS) {
+      this.last[n] = time;
+      this.requests[n]!++;
+      return;
+    }
+    this.first.push(time);
+    this.last.push(time);
+    this.requests.push(1);
+  }
+
+  /** When round `i` fails if nothing answers: FAIL_AFTER_LAST_NS after its third request (when the capture shows fewer, after where its third would be). */
+  failure(i: number): number {
+    const last = this.requests[i] === ROUND_REQUESTS ? this.last[i]! : this.first[i]! + (ROUND_REQUESTS - 1) * RETRANS_NS;
+    return last + FAIL_AFTER_LAST_NS;
+  }
+
+  /** The first round that fails at `time` or later (the rounds' failures are in time order), or the count when none does. */
+  firstFailingFrom(time: number): number {
+    let lo = 0;
+    let hi = this.first.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.failure(mid) < time) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
 export class NeighbourWatch {
-  /** Per address: when the host asked (Out who-has) and when it was answered (In is-at), in time order. */
-  private readonly asked = new Map<number, number[]>();
+  /** Per address: the rounds in which the host asked (Out who-has), and when it was answered (In is-at), in time order. */
+  private readonly asked = new Map<number, Rounds>();
   private readonly answered = new Map<number, number[]>();
 
   /** An ARP frame of the capture, as it is read (`time`: ns since the first record). */
   observe(r: CaptureRecord, time: number): void {
     if (r.payload.length < 28) return;
     const op = readU16(r.payload, 6);
-    if (op === ARPOP_REQUEST && r.direction === PacketDirection.Outgoing) push(this.asked, readU32(r.payload, 24), time);
+    if (op === ARPOP_REQUEST && r.direction === PacketDirection.Outgoing) this.ask(readU32(r.payload, 24), time);
     if (op === ARPOP_REPLY && r.direction !== PacketDirection.Outgoing) push(this.answered, readU32(r.payload, 14), time);
   }
 
@@ -38,19 +100,41 @@ export class NeighbourWatch {
   observeNdp(r: CaptureRecord, time: number): void {
     if (r.payload.length < 64) return;
     const type = r.payload[40];
-    if (type === ICMPV6.NDISC_NEIGHBOUR_SOLICITATION && r.direction === PacketDirection.Outgoing) push(this.asked, ipv6Handle(r.payload, 48), time);
+    if (type === ICMPV6.NDISC_NEIGHBOUR_SOLICITATION && r.direction === PacketDirection.Outgoing) this.ask(ipv6Handle(r.payload, 48), time);
     if (type === ICMPV6.NDISC_NEIGHBOUR_ADVERTISEMENT && r.direction !== PacketDirection.Outgoing) push(this.answered, ipv6Handle(r.payload, 48), time);
   }
 
   /**
-   * Whether a packet sent toward `addr` at `time` waits on a resolution that fails: the host
-   * was asking for it then (a request from NEIGH_FAIL_NS before to shortly after), and no
-   * answer came within NEIGH_FAIL_NS of that request.
+   * The round of requests a packet sent toward `addr` at `time` waits on, by its first request's
+   * time, or null if it does not wait on one that fails: the round is the first that began by
+   * shortly after the packet and had not failed before it, and no answer to it has been read.
+   * Null too when the host was not asking then.
    */
-  fails(addr: number, time: number): boolean {
-    const request = lastAtMost(this.asked.get(addr) ?? NONE, time + REQUEST_WINDOW_NS);
-    if (request === null || request < time - NEIGH_FAIL_NS) return false;
-    return !(this.answered.get(addr) ?? NONE).some((t) => t >= request && t <= request + NEIGH_FAIL_NS);
+  waitsOn(addr: number, time: number): number | null {
+    const rounds = this.asked.get(addr);
+    if (rounds === undefined) return null;
+    const i = rounds.firstFailingFrom(time);
+    if (i === rounds.first.length || rounds.first[i]! > time + REQUEST_WINDOW_NS) return null;
+    return this.roundEnd(addr, rounds.first[i]!).answered ? null : rounds.first[i]!;
+  }
+
+  /**
+   * How the round that began at `first` ends, as far as the capture has been read: answered (at
+   * the answer), or failed (Rounds.failure). Its third request is read by the time the replay
+   * feeds a record 2 × RETRANS_NS after its first (CHECK_AFTER_NS).
+   */
+  roundEnd(addr: number, first: number): { readonly answered: boolean; readonly at: number } {
+    const rounds = this.asked.get(addr)!;
+    const failure = rounds.failure(firstAtLeast(rounds.first, first));
+    const answers = this.answered.get(addr) ?? NONE;
+    const answer = firstAtLeast(answers, first);
+    return answer < answers.length && answers[answer]! <= failure ? { answered: true, at: answers[answer]! } : { answered: false, at: failure };
+  }
+
+  private ask(addr: number, time: number): void {
+    let rounds = this.asked.get(addr);
+    if (rounds === undefined) this.asked.set(addr, (rounds = new Rounds()));
+    rounds.add(time);
   }
 
   /**
@@ -73,6 +157,18 @@ export class NeighbourWatch {
  * draws reachable_time between half and one and a half times it).
  */
 const REACHABLE_NS = 30e9;
+
+/** The index of the first of the (ascending) times that is at least `limit` (their count when none is). */
+function firstAtLeast(times: readonly number[], limit: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! < limit) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 /** The latest of the (ascending) times that is at most `limit`. */
 function lastAtMost(times: readonly number[], limit: number): number | null {

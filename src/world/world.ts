@@ -77,6 +77,11 @@ export class World implements HostPorts {
     this.queue.at(at, run);
   }
 
+  /** A scenario's hosts resolve their neighbours at once; a next hop no host owns is found in transmit, where the packet is lost (no arp_queue, no host unreachable). */
+  waitsOnNeighbour(): boolean {
+    return false;
+  }
+
   transmit(host: Host, dev: NetDevice, skb: Skb, nexthop: number): void {
     if (dev.name === 'lo') {
       host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);

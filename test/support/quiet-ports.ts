@@ -8,6 +8,7 @@ import type { HostPorts } from '../../src/host/host.js';
 export function quietPorts(transmit: HostPorts['transmit'] = () => undefined, connected = true): HostPorts {
   return {
     transmit,
+    waitsOnNeighbour: () => false,
     deliver: () => undefined,
     neighbour: () => ({ mac: null, connected }),
     validNeighbour: () => null,

@@ -1,8 +1,10 @@
 /**
- * A capture replay's packets for a next hop that never answers ARP (world/neighbours.ts): they
- * wait NEIGH_FAIL_NS, then each is answered with host unreachable (ipv4_link_failure) quoting
- * that packet — though the replay went on feeding other records meanwhile, on an skb it reuses
- * for every record (Host.recycleRx): the waiting ones must be held, not remade.
+ * A capture replay's packets for a next hop that never answers ARP (world/neighbours.ts,
+ * world/arp-queue.ts): they wait in the neighbour's queue until its round of requests fails,
+ * then each is answered with host unreachable (ipv4_link_failure) quoting that packet — though
+ * the replay went on feeding other records meanwhile, on an skb it reuses for every record
+ * (Host.recycleRx): the waiting ones must be held, not remade. An answer read late sends them on.
+ * fixtures/kernel/neigh-failure checks the times and the queue's size against the kernel.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,8 +31,18 @@ function arpRequest(target: number): Uint8Array {
   return a;
 }
 
-describe('packets waiting on a neighbour that never answers', () => {
-  it('are each answered with host unreachable quoting itself, whatever was fed meanwhile', async () => {
+/** The router's ARP reply from `sender` (is-at, In on wan0). */
+function arpReply(sender: number): Uint8Array {
+  const a = new Uint8Array(28);
+  a.set([0, 1, 8, 0, 6, 4, 0, 2]);
+  a.set([2, 0, 0, 0, 0, 9], 8);
+  new DataView(a.buffer).setUint32(14, sender);
+  new DataView(a.buffer).setUint32(24, ip('203.0.113.1'));
+  return a;
+}
+
+/** The router's scenario beside `pcap`, and a writer for its capture. */
+function router(): { pcap: string; scenario: string; w: ReturnType<typeof openCaptureWriter> } {
     const dir = tempDir();
     const pcap = join(dir, 'rt.pcap');
     writeFileSync(
@@ -46,15 +58,28 @@ hosts:
       - default via ${GATEWAY} dev wan0
 `,
     );
-    const w = openCaptureWriter(pcap, { linkType: LinkType.LinuxSll2 });
-    const udp = (src: string, ms: number): void =>
-      w.write({ sec: 0, nsec: ms * 1e6, ifindex: 2, direction: PacketDirection.Host, protocol: ETH_P_IP, payload: buildUdp({ saddr: ip(src), daddr: ip('198.51.100.9'), sport: 1000, dport: 53, ipId: 1, ttl: 64, payload: new Uint8Array(4) }).data });
+  return { pcap, scenario: join(dir, 'rt.yaml'), w: openCaptureWriter(pcap, { linkType: LinkType.LinuxSll2 }) };
+}
+
+/** A datagram from `src` received on lan0 at `ms` (the capture's clock starts at its first record). */
+function udpAt(w: ReturnType<typeof openCaptureWriter>, src: string, ms: number): void {
+  w.write({ sec: 0, nsec: ms * 1e6, ifindex: 2, direction: PacketDirection.Host, protocol: ETH_P_IP, payload: buildUdp({ saddr: ip(src), daddr: ip('198.51.100.9'), sport: 1000, dport: 53, ipId: 1, ttl: 64, payload: new Uint8Array(4) }).data });
+}
+
+function arpAt(w: ReturnType<typeof openCaptureWriter>, ms: number, payload: Uint8Array, direction: PacketDirection): void {
+  w.write({ sec: 0, nsec: ms * 1e6, ifindex: 3, direction, protocol: ETH_P_ARP, payload });
+}
+
+describe('packets waiting on a neighbour that never answers', () => {
+  it('are each answered with host unreachable quoting itself, whatever was fed meanwhile', async () => {
+    const { pcap, scenario, w } = router();
+    const udp = (src: string, ms: number): void => udpAt(w, src, ms);
     udp('10.0.0.5', 0);
-    w.write({ sec: 0, nsec: 1e6, ifindex: 3, direction: PacketDirection.Outgoing, protocol: ETH_P_ARP, payload: arpRequest(ip(GATEWAY)) });
+    arpAt(w, 1, arpRequest(ip(GATEWAY)), PacketDirection.Outgoing);
     udp('10.0.0.6', 200);
     udp('10.0.0.7', 400);
     w.close();
-    const r = await replayCapture(pcap, loadScenario(join(dir, 'rt.yaml')), { keepPackets: true, until: 10e9 });
+    const r = await replayCapture(pcap, loadScenario(scenario), { keepPackets: true, until: 10e9 });
     const errors = r.packets!.sent.map((s) => Ipv4Packet.decode(s.bytes) as Ipv4Packet);
     const quoted = errors.map((e) => {
       const q = e.quotedPacket();
@@ -66,5 +91,44 @@ hosts:
       [3, 1, '10.0.0.6', '10.0.0.6'],
       [3, 1, '10.0.0.7', '10.0.0.7'],
     ]);
+  });
+
+  it('all go at once when the round fails, 1.023 s after its third request; a packet after that starts a round of its own', async () => {
+    const { pcap, scenario, w } = router();
+    udpAt(w, '10.0.0.5', 0);
+    arpAt(w, 1, arpRequest(ip(GATEWAY)), PacketDirection.Outgoing);
+    udpAt(w, '10.0.0.6', 900);
+    arpAt(w, 1010, arpRequest(ip(GATEWAY)), PacketDirection.Outgoing);
+    udpAt(w, '10.0.0.7', 1900);
+    arpAt(w, 2030, arpRequest(ip(GATEWAY)), PacketDirection.Outgoing);
+    // the round failed at 3.053 s: this one asks anew, 1 s apart (the capture ends before its third)
+    udpAt(w, '10.0.0.8', 3200);
+    arpAt(w, 3201, arpRequest(ip(GATEWAY)), PacketDirection.Outgoing);
+    arpAt(w, 4210, arpRequest(ip(GATEWAY)), PacketDirection.Outgoing);
+    w.close();
+    const r = await replayCapture(pcap, loadScenario(scenario), { keepPackets: true, until: 10e9 });
+    const errors = r.packets!.sent.map((s) => [Number((s.time / 1e9).toFixed(3)), formatIpv4((Ipv4Packet.decode(s.bytes) as Ipv4Packet).daddr)]);
+    // the second round's failure, its third request not in the capture: where that request would be, 1.024 s after the second, plus 1.023 s
+    expect(errors).toEqual([
+      [3.053, '10.0.0.5'],
+      [3.053, '10.0.0.6'],
+      [3.053, '10.0.0.7'],
+      [3.201 + 2 * 1.024 + 1.023, '10.0.0.8'],
+    ]);
+  });
+
+  it('go on when an answer is read after all, late as it came, with no error', async () => {
+    const { pcap, scenario, w } = router();
+    udpAt(w, '10.0.0.5', 0);
+    arpAt(w, 1, arpRequest(ip(GATEWAY)), PacketDirection.Outgoing);
+    arpAt(w, 1010, arpRequest(ip(GATEWAY)), PacketDirection.Outgoing);
+    // the record whose reading feeds the packet (1.2 s of lookahead), and an answer read after that
+    arpAt(w, 1300, arpRequest(ip('203.0.113.77')), PacketDirection.Outgoing);
+    arpAt(w, 1900, arpReply(ip(GATEWAY)), PacketDirection.Host);
+    w.close();
+    const r = await replayCapture(pcap, loadScenario(scenario), { keepPackets: true, until: 10e9 });
+    const sent = r.packets!.sent.map((s) => Ipv4Packet.decode(s.bytes) as Ipv4Packet);
+    expect(sent.map((p) => [p.proto, formatIpv4(p.saddr), formatIpv4(p.daddr)])).toEqual([[17, '10.0.0.5', '198.51.100.9']]);
+    expect(r.packets!.sent[0]!.time).toBeGreaterThanOrEqual(1.9e9);
   });
 });
