@@ -13,7 +13,7 @@ import { isIpv6 } from '../packet/ipv6-addr.js';
 import type { NatRuleBinding, MasqueradeChoice } from '../netfilter/probe.js';
 import { NatFlag, type NatRange, type Rule } from '../netfilter/rules/model.js';
 import type { Cause, Evidence, Finding, FlowTuple, MasqueradeFact, Moment, NatFact, RuleRef, StaleDnat } from './finding.js';
-import type { ConnEnd, ConnFacts, DropFact, FailedFlow } from './flow-facts.js';
+import { firstMoment, type ConnEnd, type ConnFacts, type DropFact, type FailedFlow } from './flow-facts.js';
 import { tupleText } from './flow-tuple.js';
 
 export function classify(f: FailedFlow): Finding {
@@ -112,7 +112,7 @@ function fromEnd(conn: ConnFacts, end: ConnEnd, first: Moment): [Cause, Evidence
   }
   if (conn.hairpin && !end.replied) {
     const h = conn.hairpin;
-    return [{ kind: 'hairpin', server: formatInetAddr(h.server), dev: h.dev }, evidence(conn.first, null, `ip_forward (out of ${h.dev}, the device it came in on; DNAT without SNAT)`, natRule, null)];
+    return [{ kind: 'hairpin', server: formatInetAddr(h.server), dev: h.dev }, evidence(firstMoment(conn), null, `ip_forward (out of ${h.dev}, the device it came in on; DNAT without SNAT)`, natRule, null)];
   }
   if (conn.evicted) return [{ kind: 'early-dropped' }, evidence(conn.evicted, null, 'early_drop', null, 'early_drop')];
   if (end.reset !== null) return [{ kind: 'reset', from: resetFrom(end.reset, conn.confirmedAt) }, evidence(end.at, null, 'nf_conntrack_tcp_packet (RST: CLOSE)', null, null)];

@@ -20,7 +20,7 @@ import type { Skb } from '../netfilter/skb.js';
 import { ifaMatch, type NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
 import type { ConnRef, FlowTuple, Moment } from './finding.js';
-import { newConnFacts, type ClashFact, type ConnEnd, type ConnFacts, type DropFact, type FailedFlow } from './flow-facts.js';
+import { firstMoment, newConnFacts, type ClashFact, type ConnEnd, type ConnFacts, type DropFact, type FailedFlow } from './flow-facts.js';
 import { flowTuple } from './flow-tuple.js';
 import { FateTable } from './fate.js';
 import { flowKey, TupleIndex } from './flow-index.js';
@@ -62,6 +62,12 @@ function hairpinOf(ct: Conn, skb: Skb): ConnFacts['hairpin'] {
   return dev.addrs.some((ifa) => ifaMatch(client, ifa) && ifaMatch(server, ifa)) ? { dev: dev.name, server } : null;
 }
 
+/** Whether two MASQUERADE choices say the same in every field. */
+function sameChoice(a: MasqueradeChoice, b: MasqueradeChoice): boolean {
+  if (a.family !== b.family || a.out !== b.out || a.toward !== b.toward || a.source !== b.source) return false;
+  return a.family === 'ipv6' || a.gateway === (b as typeof a).gateway;
+}
+
 function translatedOf(ct: Conn): FlowTuple {
   return flowTuple(translatedTuple(ct));
 }
@@ -70,6 +76,8 @@ export class FlowCollector implements FateProbe {
   record = 0;
   private readonly scratch: string[] = [];
   private readonly live = new Map<Conn, ConnFacts>();
+  /** The NAT bindings entries hold, by rule (sharedBinding). */
+  private readonly bindings = new Map<NatRuleBinding['rule'], NatRuleBinding[]>();
   /** The original tuples met, numbered, and the entries each had that are gone (its flows' `life`). */
   readonly tuples = new TupleIndex();
   /** Failed flows by flowKey, in the order they first failed. */
@@ -110,23 +118,40 @@ export class FlowCollector implements FateProbe {
     return f;
   }
 
-  natBound(ct: Conn, binding: NatRuleBinding): void {
-    this.facts(ct, binding.time).nat = binding;
+  natBound(ct: Conn, binding: NatRuleBinding, time: number): void {
+    const f = this.facts(ct, time);
+    f.nat = this.sharedBinding(binding);
+    f.natTime = time;
+  }
+
+  /** The binding equal to `b` that entries hold already (a rule binds many the same way), or `b`. */
+  private sharedBinding(b: NatRuleBinding): NatRuleBinding {
+    let known = this.bindings.get(b.rule);
+    if (known === undefined) this.bindings.set(b.rule, (known = []));
+    const same = known.find((k) => k.kind === b.kind && k.range === b.range && k.hook === b.hook);
+    if (same) return same;
+    known.push(b);
+    return b;
   }
 
   masqueraded(ct: Conn, choice: MasqueradeChoice): void {
+    const seen = this.masqueradeSeen(choice);
+    seen.flows++;
+    // the entry keeps the first flow's choice object when it is the same choice: one object per
+    // entry, held as long as the entry lives, was most of what a replay's collections copied
     const f = this.live.get(ct);
-    if (f) f.masq = choice;
-    const last = this.lastMasquerade?.choice;
-    if (last && last.out === choice.out && last.toward === choice.toward && last.source === choice.source) {
-      this.lastMasquerade!.flows++;
-      return;
-    }
+    if (f) f.masq = sameChoice(seen.choice, choice) ? seen.choice : choice;
+  }
+
+  /** The tally of `choice` (by device, next hop and address): most flows have the one the last flow had, found without a key. */
+  private masqueradeSeen(choice: MasqueradeChoice): { readonly choice: MasqueradeChoice; flows: number } {
+    const last = this.lastMasquerade;
+    if (last && last.choice.out === choice.out && last.choice.toward === choice.toward && last.choice.source === choice.source) return last;
     const key = `${choice.out.name} ${choice.toward} ${choice.source}`;
     let seen = this.masquerades.get(key);
-    if (seen) seen.flows++;
-    else this.masquerades.set(key, (seen = { choice, flows: 1 }));
+    if (!seen) this.masquerades.set(key, (seen = { choice, flows: 0 }));
     this.lastMasquerade = seen;
+    return seen;
   }
 
   confirmed(skb: Skb, hook: Hook): void {
@@ -295,7 +320,7 @@ export class FlowCollector implements FateProbe {
       return;
     }
     const flow = flowTuple(ct.tuple(Dir.Original));
-    this.failed.set(key, { life, flow, first: f.first, dropped: 0, drop: null, conn: f, end, translated: translatedOf(ct) });
+    this.failed.set(key, { life, flow, first: firstMoment(f), dropped: 0, drop: null, conn: f, end, translated: translatedOf(ct) });
   }
 
   /** A packet INVALID because it answers a reply this host never saw: the client got it straight from the DNAT target. */
@@ -310,7 +335,8 @@ export class FlowCollector implements FateProbe {
   }
 
   private connRef(ct: Conn): ConnRef {
-    const since = this.live.get(ct)?.first ?? null;
+    const facts = this.live.get(ct);
+    const since = facts ? firstMoment(facts) : null;
     return { id: ct.id, flow: flowTuple(ct.tuple(Dir.Original)), reply: flowTuple(ct.tuple(Dir.Reply)), since };
   }
 
@@ -319,8 +345,9 @@ export class FlowCollector implements FateProbe {
    * range offers are held by confirmed entries (the port search sees only those).
    */
   private clashFact(loser: Conn, winner: Conn, _dir: Dir): ClashFact {
-    const nat = this.live.get(loser)?.nat ?? null;
-    const holderLater = nat !== null && (this.live.get(winner)?.first.time ?? 0) * 1e9 > nat.time;
+    const facts = this.live.get(loser);
+    const nat = facts?.nat ?? null;
+    const holderLater = nat !== null && (this.live.get(winner)?.firstTime ?? 0) * 1e9 > facts!.natTime;
     const range = nat ? this.rangeOf(loser, nat) : null;
     if (nat === null || range === null) return { holder: this.connRef(winner), held: null, rangeSize: null, holders: [], holderLater };
     const reply = loser.tuple(Dir.Reply);

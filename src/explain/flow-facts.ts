@@ -9,12 +9,20 @@ import type { MasqueradeChoice, NatRuleBinding } from '../netfilter/probe.js';
 import type { ChainDecision } from '../netfilter/skb.js';
 import type { ConnRef, FlowTuple, Moment } from './finding.js';
 
-/** What the probe heard about one live entry. */
+/**
+ * What the probe heard about one live entry — an object per live entry, so its parts are shared
+ * where they can be (the binding and MASQUERADE's choice are those of many entries) and its
+ * first packet is two numbers, not a Moment of its own (firstMoment makes one).
+ */
 export interface ConnFacts {
-  readonly first: Moment;
+  /** The first packet's record number (null: none, a scenario's) and time (s). */
+  readonly firstRecord: number | null;
+  readonly firstTime: number;
   /** The flow's tuple's number (flow-index.ts), given when the entry is confirmed. */
   tuple: number | null;
   nat: NatRuleBinding | null;
+  /** When the binding was made (ns). */
+  natTime: number;
   masq: MasqueradeChoice | null;
   confirmedAt: Hook | null;
   icmp: { readonly at: Moment; readonly hook: Hook; readonly type: number; readonly code: number; readonly from: number } | null;
@@ -35,7 +43,12 @@ export interface ConnFacts {
 }
 
 export function newConnFacts(first: Moment): ConnFacts {
-  return { first, tuple: null, nat: null, masq: null, confirmedAt: null, icmp: null, neighbour: null, asymmetric: null, evicted: null, resetBy: null, midstream: false, hairpin: null };
+  return { firstRecord: first.record, firstTime: first.time, tuple: null, nat: null, natTime: 0, masq: null, confirmedAt: null, icmp: null, neighbour: null, asymmetric: null, evicted: null, resetBy: null, midstream: false, hairpin: null };
+}
+
+/** The entry's first packet as a Moment. */
+export function firstMoment(f: ConnFacts): Moment {
+  return { record: f.firstRecord, time: f.firstTime };
 }
 
 /** The clash at confirm, as it stood when the packet died. */

@@ -13,13 +13,12 @@ import type { NatRange, Rule } from './rules/model.js';
 import type { Skb } from './skb.js';
 import type { NetDevice } from '../host/device.js';
 
-/** The NAT rule that bound a new connection (a rule's SNAT/DNAT/MASQUERADE/REDIRECT target). */
+/** The NAT rule that bound a new connection (a rule's SNAT/DNAT/MASQUERADE/REDIRECT target), the same for every connection it binds. */
 export interface NatRuleBinding {
   readonly kind: 'snat' | 'dnat' | 'masquerade' | 'redirect';
   readonly rule: Rule;
   readonly range: NatRange;
   readonly hook: Hook;
-  readonly time: number;
 }
 
 /**
@@ -48,7 +47,8 @@ export interface FateProbe {
   record: number;
   /** A scratch list for the tracker's reasons while no trace is taken (reset per packet). */
   scratchNotes(): string[];
-  natBound(ct: Conn, binding: NatRuleBinding): void;
+  /** A NAT rule bound `ct` at `time` (ns). */
+  natBound(ct: Conn, binding: NatRuleBinding, time: number): void;
   masqueraded(ct: Conn, choice: MasqueradeChoice): void;
   /** __nf_conntrack_confirm inserted the packet's new entry at `hook`. */
   confirmed(skb: Skb, hook: Hook): void;

@@ -92,7 +92,7 @@ function nullBinding(search: NatSearch, state: HookState, manip: ManipType): Ver
 
 function applyNat(search: NatSearch, action: NatAction, rule: Rule, devices: readonly NetDevice[], skb: Skb, state: HookState): Verdict {
   recordBinding(state.trace, action.kind, rule, state.out);
-  search.net.probe?.natBound(search.ct, { kind: action.kind, rule, range: action.range, hook: state.hook, time: skb.time });
+  search.net.probe?.natBound(search.ct, { kind: action.kind, rule, range: action.range, hook: state.hook }, skb.time);
   switch (action.kind) {
     case 'masquerade':
       return masquerade(search, skb, action.range, devices, state);
