@@ -210,13 +210,14 @@ export class FlowCollector implements FateProbe {
     f.icmp ??= { at: this.moment(skb.time), hook, type: skb.pkt.icmpType, code: skb.pkt.icmpCode, from: skb.pkt.saddr };
   }
 
-  unresolved(skb: Skb, dev: NetDevice, nexthop: number): void {
+  unresolved(skb: Skb, dev: NetDevice, nexthop: number, queueFull = false): void {
     if (skb.ct) {
       const f = this.facts(skb.ct, skb.time);
       f.neighbour ??= { at: this.moment(skb.time), dev: dev.name, nexthop };
     }
     const asked = isIpv6(nexthop) ? 'neighbour solicitation' : 'ARP';
-    this.dropped(skb, null, `the next hop ${formatInetAddr(nexthop)} on ${dev.name} never answered ${asked}`, null, 'neigh_resolve_output', { dev: dev.name, nexthop });
+    const why = `the next hop ${formatInetAddr(nexthop)} on ${dev.name} never answered ${asked}${queueFull ? ', and newer packets pushed this one out of its full queue (unres_qlen_bytes)' : ''}`;
+    this.dropped(skb, null, why, null, 'neigh_resolve_output', { dev: dev.name, nexthop });
   }
 
   destroyed(ct: Conn, now: number): void {

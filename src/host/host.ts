@@ -50,8 +50,9 @@ export interface HostPorts {
   transmit(host: Host, dev: NetDevice, skb: Skb, nexthop: number): void;
   /**
    * neigh_resolve_output → __neigh_event_send: whether `skb`, for `nexthop` on `dev`, waits in
-   * the arp_queue of a neighbour that will not answer. The port then holds it (and answers for it
-   * when the neighbour fails), and it never reaches the device.
+   * the arp_queue of a neighbour that has not answered. The port then holds it — sends it on
+   * (Host.devQueueXmit) if an answer comes, answers for it if the neighbour fails — and it is
+   * not on the device now.
    */
   waitsOnNeighbour(host: Host, dev: NetDevice, skb: Skb, nexthop: number): boolean;
   /** A packet reached a local socket (after LOCAL_IN). */
@@ -283,14 +284,18 @@ export class Host {
     this.consumed(skb);
   }
 
+  /** ip_finish_output2 → neigh_output: the next hop resolved (lo has no neighbours), or the packet waits for it. */
+  neighOutput(skb: Skb, out: NetDevice, nexthop: number): void {
+    if (out.type !== 'loopback' && this.ports.waitsOnNeighbour(this, out, skb, nexthop)) return;
+    this.devQueueXmit(skb, out, nexthop);
+  }
+
   /**
-   * ip_finish_output2 → dev_queue_xmit: one packet onto the device, toward `nexthop`; a bridge
-   * device sends it on to its ports (br_dev_xmit). loopback_xmit keeps the skb, entry and all:
-   * it is consumed where the looped packet ends.
+   * dev_queue_xmit: one packet onto the device, toward `nexthop`; a bridge device sends it on to
+   * its ports (br_dev_xmit). loopback_xmit keeps the skb, entry and all: it is consumed where
+   * the looped packet ends.
    */
   devQueueXmit(skb: Skb, out: NetDevice, nexthop: number): void {
-    // ip_finish_output2 resolves the next hop before dev_queue_xmit (lo has no neighbours)
-    if (out.type !== 'loopback' && this.ports.waitsOnNeighbour(this, out, skb, nexthop)) return;
     this.devTap(skb, out, nexthop);
     if (out.bridge) brDevXmit(this, out.bridge, skb, nexthop);
     else if (out.type !== 'loopback') this.consumed(skb);
@@ -365,10 +370,7 @@ export class Host {
     this.freed(skb, hook, reason, counter);
   }
 
-  /**
-   * kfree_skb of a packet that waited on its neighbour, at `now`: counted and traced; the probe
-   * heard of it when it began to wait (FateProbe.unresolved, while its record was fed).
-   */
+  /** kfree_skb of a packet that waited on its neighbour, at `now`: counted and traced (its port tells the probe, FateProbe.unresolved). */
   neighbourDropped(skb: Skb, reason: string, now: number): void {
     skb.time = now;
     this.freed(skb, null, reason, null);

@@ -84,12 +84,12 @@ export function ipOutput(host: Host, skb: Ipv4Skb): void {
     icmpSend(host, skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, skb.time, frag.mtu);
     return;
   }
-  if (frag.kind === 'whole') return host.devQueueXmit(skb, out, nexthop);
+  if (frag.kind === 'whole') return host.neighOutput(skb, out, nexthop);
   // ip_do_fragment: each piece its own skb, sent in order
   host.nf.mib.inc('IpFragOKs');
   for (const pkt of frag.pkts) {
     host.nf.mib.inc('IpFragCreates');
-    host.devQueueXmit(host.fragmentOf(skb, pkt), out, nexthop);
+    host.neighOutput(host.fragmentOf(skb, pkt), out, nexthop);
   }
   host.consumed(skb);
 }

@@ -48,7 +48,7 @@ export function ip6Fragment(host: Host, skb: Ipv6Skb, out: NetDevice, nexthop: n
   const pieces = ip6FragmentPackets(pkt, first, mtu - first.hlen - FRAG_HDR_LEN, skb.fragPieces, id);
   for (const piece of pieces) {
     host.nf.mib.inc('Ip6FragCreates');
-    host.devQueueXmit(host.fragmentOf(skb, piece), out, nexthop);
+    host.neighOutput(host.fragmentOf(skb, piece), out, nexthop);
   }
   host.consumed(skb);
   host.nf.mib.inc('Ip6FragOKs');

@@ -64,6 +64,6 @@ export function ip6Output(host: Host, skb: Ipv6Skb): boolean {
   const len = skb.pkt.length;
   // __ip6_finish_output (ip6_skb_dst_mtu: the route's device's MTU for a packet without a socket)
   if (len > out.mtu || (skb.fragMaxSize !== 0 && len > skb.fragMaxSize)) ip6Fragment(host, skb, out, nexthop);
-  else host.devQueueXmit(skb, out, nexthop);
+  else host.neighOutput(skb, out, nexthop);
   return true;
 }

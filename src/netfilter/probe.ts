@@ -66,6 +66,9 @@ export interface FateProbe {
   destroyed(ct: Conn, now: number): void;
   /** kfree_skb: at `hook` (skb.verdictOp decided), or off the hooks by the kernel function `fn`. */
   dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null, fn: string | null): void;
-  /** The next hop never answered ARP: the packet waits in the neighbour queue and is lost. */
-  unresolved(skb: Skb, dev: NetDevice, nexthop: number): void;
+  /**
+   * The next hop never answered ARP (or neighbour solicitation): the packet that waited for it
+   * is freed when the neighbour fails, or was pushed out of its full queue (`queueFull`).
+   */
+  unresolved(skb: Skb, dev: NetDevice, nexthop: number, queueFull?: boolean): void;
 }

@@ -4,10 +4,11 @@
  * entry is INCOMPLETE, pushing the oldest out while the queue's truesize would pass
  * unres_qlen_bytes (NEIGH_QUEUEFULL); when the entry fails, neigh_invalidate answers each packet
  * still queued, in order, with host unreachable (ipv4_link_failure, ip6_link_failure) and frees
- * it; an answer after all (neigh_update) sends them on. fixtures/kernel/neigh-failure: of 200
- * datagrams of 1,228 bytes the last 92 were queued (92 × 2,304 = 211,968 of 212,992 bytes), of
- * 300 of 128 bytes the last 256 (256 × 832). When a round ends is read from the capture
- * (neighbours.ts): known CHECK_AFTER_NS after its first request, when the queue learns it.
+ * it; an answer after all (neigh_update) sends them on, at the answer, before any later packet.
+ * fixtures/kernel/neigh-failure: of 200 datagrams of 1,228 bytes the last 92 were queued (92 ×
+ * 2,304 = 211,968 of 212,992 bytes), of 300 of 128 bytes the last 256 (256 × 832). When a round
+ * fails is read from the capture (neighbours.ts): known CHECK_AFTER_NS after its first request.
+ * The probe hears of a packet when it is freed, as of the record it came in (FateProbe.record).
  */
 import type { NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
@@ -30,18 +31,25 @@ const align = (n: number): number => (n + 63) & ~63;
 /** sizeof(struct sk_buff) and of struct skb_shared_info, each SKB_DATA_ALIGNed (x86_64, MAX_SKB_FRAGS 17). */
 const SK_BUFF = 256;
 const SHARED_INFO = 320;
-/** skb_small_head_cache's object (SKB_SMALL_HEAD_CACHE_SIZE): the head of every skb whose buffer fits it. */
+/**
+ * skb_small_head_cache's object (SKB_SMALL_HEAD_CACHE_SIZE), the head of every skb whose buffer
+ * fits it: SKB_HEAD_ALIGN(MAX_TCP_HEADER), which the kernel's configuration sets (LL_MAX_HEADER);
+ * the recording kernel's, which 256 queued small datagrams show (640 elsewhere would hold 237).
+ */
 const SMALL_HEAD = 576;
+/** What a local socket's datagram is allocated beyond its length: hh_len (16 on Ethernet) and 15 (__ip_append_data), or the fragment header's 8 (__ip6_append_data). */
+const ALLOC_EXTRA = { 4: 16 + 15, 6: 16 + 8 } as const;
 
 /**
  * The truesize of a packet of `length` bytes as the kernel holds it, estimated as the skb a
- * local UDP socket sends it in over an Ethernet device (ip_make_skb: sock_alloc_send_skb of the
- * datagram, hh_len 16 and 15 more): its buffer and skb_shared_info in skb_small_head_cache or
- * the kmalloc size class that holds them, and the sk_buff (SKB_TRUESIZE). Exact for the
- * recording's veth peers (832 and 2,304 bytes); a NIC's driver gives its own packets its own.
+ * local socket sends it in over an Ethernet device (sock_alloc_send_skb of the datagram and
+ * ALLOC_EXTRA): its buffer and skb_shared_info in skb_small_head_cache or the kmalloc size class
+ * that holds them, and the sk_buff (SKB_TRUESIZE). Exact for the recording's veth peers (832 and
+ * 2,304 bytes); a NIC's driver gives its own packets its own, and a datagram past SKB_MAX_ALLOC
+ * (about 16 KB) is built in pages.
  */
-export function skbTruesize(length: number): number {
-  const object = align(length + 16 + 15) + SHARED_INFO;
+export function skbTruesize(length: number, family: 4 | 6): number {
+  const object = align(length + ALLOC_EXTRA[family]) + SHARED_INFO;
   const size = object <= SMALL_HEAD ? SMALL_HEAD : 2 ** Math.ceil(Math.log2(object));
   return size - SHARED_INFO + SK_BUFF + SHARED_INFO;
 }
@@ -49,13 +57,19 @@ export function skbTruesize(length: number): number {
 interface Waiting {
   readonly skb: Skb;
   readonly truesize: number;
+  /** The record the packet came in (FateProbe.record then), for the probe when it is freed. */
+  readonly record: number;
 }
 
-/** One neighbour's queue for one round of requests (by its first request's time). */
+/** One neighbour's queue for one round of requests (by its first request's time), until it is sent or fails. */
 interface Queue {
+  readonly dev: NetDevice;
+  readonly nexthop: number;
   readonly round: number;
   readonly waiting: Waiting[];
   bytes: number;
+  /** When an answer read ahead sends it (null: none read yet); till then later packets join it. */
+  answeredAt: number | null;
 }
 
 export class ArpQueues {
@@ -66,58 +80,96 @@ export class ArpQueues {
     private readonly host: Host,
     private readonly neighbours: NeighbourWatch,
     private readonly later: (at: number, run: () => void) => void,
-  ) {}
+  ) {
+    neighbours.onAnswer = (addr) => this.answered(addr);
+  }
+
+  /** The round a packet for `nexthop` on `dev` waits on: the queue's, while one waits (a later packet goes behind it), else the capture's. */
+  roundFor(dev: NetDevice, nexthop: number, time: number): number | null {
+    return this.queues.get(queueKey(dev, nexthop))?.round ?? this.neighbours.waitsOn(nexthop, time);
+  }
 
   /** `skb` waits on `nexthop` on `dev`, for the round of requests that began at `round` (ns): held until it ends, unless pushed out. */
   add(dev: NetDevice, nexthop: number, round: number, skb: Skb): void {
-    const key = `${dev.index} ${nexthop}`;
+    const key = queueKey(dev, nexthop);
     let queue = this.queues.get(key);
     if (queue === undefined || queue.round !== round) {
-      const q: Queue = (queue = { round, waiting: [], bytes: 0 });
+      const q: Queue = (queue = { dev, nexthop, round, waiting: [], bytes: 0, answeredAt: null });
       this.queues.set(key, q);
       const check = Math.max(round + CHECK_AFTER_NS, skb.time);
-      this.later(check, () => this.roundKnown(key, q, dev, nexthop, check));
+      this.later(check, () => this.roundKnown(key, q, check));
     }
-    const truesize = skbTruesize(skb.pkt.length);
+    const truesize = skbTruesize(skb.pkt.length, skb.pkt.family);
     while (queue.waiting.length > 0 && queue.bytes + truesize > UNRES_QLEN_BYTES) {
       const oldest = queue.waiting.shift()!;
       queue.bytes -= oldest.truesize;
-      this.host.neighbourDropped(oldest.skb, `neighbour ${formatInetAddr(nexthop)} on ${dev.name}: arp_queue full (unres_qlen_bytes ${UNRES_QLEN_BYTES}), the oldest waiting packet dropped (NEIGH_QUEUEFULL)`, skb.time);
+      this.free(queue, oldest, `neighbour ${formatInetAddr(nexthop)} on ${dev.name}: arp_queue full (unres_qlen_bytes ${UNRES_QLEN_BYTES}), the oldest waiting packet dropped (NEIGH_QUEUEFULL)`, skb.time, true);
     }
-    queue.waiting.push({ skb, truesize });
+    queue.waiting.push({ skb, truesize, record: this.host.probe?.record ?? 0 });
     queue.bytes += truesize;
   }
 
-  /**
-   * The capture has been read past the round's requests (at `now`): the queue goes when the
-   * round ends — or now, for an answer read only after its packets began to wait (more than the
-   * replay's lookahead after the request: on a LAN answers take microseconds).
-   */
-  private roundKnown(key: string, queue: Queue, dev: NetDevice, nexthop: number, now: number): void {
-    const end = this.neighbours.roundEnd(nexthop, queue.round);
+  /** An answer for `addr` read ahead of the replay: a queue whose round it answers (before the round failed) goes at the answer (neigh_update). */
+  private answered(addr: number): void {
+    for (const [key, queue] of this.queues) {
+      if (queue.nexthop !== addr || queue.answeredAt !== null) continue;
+      const end = this.neighbours.roundEnd(addr, queue.round);
+      if (!end.answered) continue;
+      const at = end.at;
+      queue.answeredAt = at;
+      this.later(at, () => {
+        if (this.queues.get(key) === queue) this.queues.delete(key);
+        this.send(queue, at);
+      });
+    }
+  }
+
+  /** The capture has been read past the round's requests (at `now`): unless an answer sent the queue, it fails when the round ends. */
+  private roundKnown(key: string, queue: Queue, now: number): void {
+    if (this.queues.get(key) !== queue || queue.answeredAt !== null) return;
+    const end = this.neighbours.roundEnd(queue.nexthop, queue.round);
     const at = Math.max(end.at, now);
     this.later(at, () => {
-      if (this.queues.get(key) === queue) this.queues.delete(key);
-      if (end.answered) this.send(queue, dev, nexthop, at);
-      else this.fail(queue, dev, nexthop, at);
+      if (this.queues.get(key) !== queue) return;
+      this.queues.delete(key);
+      if (end.answered) this.send(queue, at);
+      else this.fail(queue, at);
     });
   }
 
   /** neigh_update → neigh_connect: the queue goes out now that the neighbour answered. */
-  private send(queue: Queue, dev: NetDevice, nexthop: number, now: number): void {
+  private send(queue: Queue, now: number): void {
     for (const { skb } of queue.waiting) {
       skb.time = now;
-      this.host.devTap(skb, dev, nexthop);
+      this.host.devQueueXmit(skb, queue.dev, queue.nexthop);
     }
   }
 
-  /** neigh_invalidate: host unreachable for each packet still queued, which is then freed. */
-  private fail(queue: Queue, dev: NetDevice, nexthop: number, now: number): void {
-    const reason = `neighbour ${formatInetAddr(nexthop)} on ${dev.name} failed: no answer to ${isIpv6(nexthop) ? 'neighbour solicitation' : 'ARP'} (NEIGH_FAILED)`;
-    for (const { skb } of queue.waiting) {
-      if (isIpv6Skb(skb)) icmpv6Send(this.host, skb, ICMPV6.DEST_UNREACH, ICMPV6_ADDR_UNREACH, now);
-      else icmpSend(this.host, ipv4Path(skb), ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, now);
-      this.host.neighbourDropped(skb, reason, now);
+  /** neigh_invalidate: host unreachable for each packet still queued (arp_error_report, ndisc_error_report), which is then freed. */
+  private fail(queue: Queue, now: number): void {
+    const v6 = isIpv6(queue.nexthop);
+    // ndisc_error_report frees the packet with no reason of its own; arp_error_report says NEIGH_FAILED
+    const reason = `neighbour ${formatInetAddr(queue.nexthop)} on ${queue.dev.name} failed: no answer to ${v6 ? 'neighbour solicitation' : 'ARP (NEIGH_FAILED)'}`;
+    for (const w of queue.waiting) {
+      if (isIpv6Skb(w.skb)) icmpv6Send(this.host, w.skb, ICMPV6.DEST_UNREACH, ICMPV6_ADDR_UNREACH, now);
+      else icmpSend(this.host, ipv4Path(w.skb), ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, now);
+      this.free(queue, w, reason, now, false);
     }
   }
+
+  /** kfree_skb of a waiting packet: the probe hears of it as of the record it came in, then it is counted and traced at `now`. */
+  private free(queue: Queue, w: Waiting, reason: string, now: number, queueFull: boolean): void {
+    const probe = this.host.probe;
+    if (probe) {
+      const record = probe.record;
+      probe.record = w.record;
+      probe.unresolved(w.skb, queue.dev, queue.nexthop, queueFull);
+      probe.record = record;
+    }
+    this.host.neighbourDropped(w.skb, reason, now);
+  }
+}
+
+function queueKey(dev: NetDevice, nexthop: number): string {
+  return `${dev.index} ${nexthop}`;
 }

@@ -156,9 +156,8 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const echoIds = new Prng((options.seed ?? spec.seed) ^ 0x1c3);
   const ports: HostPorts = {
     waitsOnNeighbour: (_h: Host, dev: NetDevice, skb: Skb, nexthop: number) => {
-      const round = neighbours.waitsOn(nexthop, skb.time);
+      const round = arpQueues.roundFor(dev, nexthop, skb.time);
       if (round === null) return false;
-      host.probe?.unresolved(skb, dev, nexthop);
       // kept past its record: its bytes must not be in a chunk the reader fills again, nor
       // the skb remade for the next record
       skb.pkt = skb.pkt.copy();

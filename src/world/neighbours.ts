@@ -9,9 +9,11 @@
  * starts the next round. fixtures/kernel/neigh-failure: requests 1.004–1.013 s, then 1.024 s
  * apart, and the errors 1.024 s after the third, in each of four rounds (a 250-jiffy timer
  * fires on the timer wheel's 8-jiffy grain at HZ 250); five packets of one round answered together.
+ * A round that begins while the entry is valid (answered, and no round failed since) is a
+ * reachability probe (NUD_DELAY, NUD_PROBE: unicast requests), and packets are sent meanwhile.
  * The replay reads the capture a little ahead of the packet it feeds (capture-replay.ts
  * LOOKAHEAD_NS): the request for a next hop follows the packet within REQUEST_WINDOW_NS, and an
- * answer not read by then counts as none (on a LAN answers take microseconds).
+ * answer read later than the packet sends the packets that wait on (world/arp-queue.ts).
  */
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { readU16, readU32 } from '../packet/ipv4.js';
@@ -66,8 +68,7 @@ class Rounds {
 
   /** When round `i` fails if nothing answers: FAIL_AFTER_LAST_NS after its third request (when the capture shows fewer, after where its third would be). */
   failure(i: number): number {
-    const last = this.requests[i] === ROUND_REQUESTS ? this.last[i]! : this.first[i]! + (ROUND_REQUESTS - 1) * RETRANS_NS;
-    return last + FAIL_AFTER_LAST_NS;
+    return this.last[i]! + (ROUND_REQUESTS - this.requests[i]!) * RETRANS_NS + FAIL_AFTER_LAST_NS;
   }
 
   /** The first round that fails at `time` or later (the rounds' failures are in time order), or the count when none does. */
@@ -87,13 +88,15 @@ export class NeighbourWatch {
   /** Per address: the rounds in which the host asked (Out who-has), and when it was answered (In is-at), in time order. */
   private readonly asked = new Map<number, Rounds>();
   private readonly answered = new Map<number, number[]>();
+  /** Told of each answer as it is read (the packets waiting on its address go at its time). */
+  onAnswer: ((addr: number) => void) | null = null;
 
   /** An ARP frame of the capture, as it is read (`time`: ns since the first record). */
   observe(r: CaptureRecord, time: number): void {
     if (r.payload.length < 28) return;
     const op = readU16(r.payload, 6);
     if (op === ARPOP_REQUEST && r.direction === PacketDirection.Outgoing) this.ask(readU32(r.payload, 24), time);
-    if (op === ARPOP_REPLY && r.direction !== PacketDirection.Outgoing) push(this.answered, readU32(r.payload, 14), time);
+    if (op === ARPOP_REPLY && r.direction !== PacketDirection.Outgoing) this.answer(readU32(r.payload, 14), time);
   }
 
   /** An NDP frame: the host's neighbour solicitation (Out) and an advertisement to it (In), by target address. */
@@ -101,7 +104,7 @@ export class NeighbourWatch {
     if (r.payload.length < 64) return;
     const type = r.payload[40];
     if (type === ICMPV6.NDISC_NEIGHBOUR_SOLICITATION && r.direction === PacketDirection.Outgoing) this.ask(ipv6Handle(r.payload, 48), time);
-    if (type === ICMPV6.NDISC_NEIGHBOUR_ADVERTISEMENT && r.direction !== PacketDirection.Outgoing) push(this.answered, ipv6Handle(r.payload, 48), time);
+    if (type === ICMPV6.NDISC_NEIGHBOUR_ADVERTISEMENT && r.direction !== PacketDirection.Outgoing) this.answer(ipv6Handle(r.payload, 48), time);
   }
 
   /**
@@ -115,7 +118,13 @@ export class NeighbourWatch {
     if (rounds === undefined) return null;
     const i = rounds.firstFailingFrom(time);
     if (i === rounds.first.length || rounds.first[i]! > time + REQUEST_WINDOW_NS) return null;
-    return this.roundEnd(addr, rounds.first[i]!).answered ? null : rounds.first[i]!;
+    const first = rounds.first[i]!;
+    if (this.roundEnd(addr, first).answered) return null;
+    // answered before this round and no round since: the entry is valid, the round a probe
+    const answers = this.answered.get(addr) ?? NONE;
+    const before = firstAtLeast(answers, first) - 1;
+    if (before >= 0 && (i === 0 || rounds.first[i - 1]! < answers[before]!)) return null;
+    return first;
   }
 
   /**
@@ -129,6 +138,11 @@ export class NeighbourWatch {
     const answers = this.answered.get(addr) ?? NONE;
     const answer = firstAtLeast(answers, first);
     return answer < answers.length && answers[answer]! <= failure ? { answered: true, at: answers[answer]! } : { answered: false, at: failure };
+  }
+
+  private answer(addr: number, time: number): void {
+    push(this.answered, addr, time);
+    this.onAnswer?.(addr);
   }
 
   private ask(addr: number, time: number): void {

@@ -46,19 +46,23 @@ describe('kernel recording neigh-failure', () => {
 
 describe('skbTruesize (arp-queue.ts)', () => {
   it("gives the truesize the recording's queue sizes imply: 2,304 for 1,228 bytes, 832 for 128", () => {
-    expect(skbTruesize(1228)).toBe(2304);
-    expect(Math.floor(UNRES_QLEN_BYTES / skbTruesize(1228))).toBe(92);
-    expect(skbTruesize(128)).toBe(832);
-    expect(Math.floor(UNRES_QLEN_BYTES / skbTruesize(128))).toBe(256);
+    expect(skbTruesize(1228, 4)).toBe(2304);
+    expect(Math.floor(UNRES_QLEN_BYTES / skbTruesize(1228, 4))).toBe(92);
+    expect(skbTruesize(128, 4)).toBe(832);
+    expect(Math.floor(UNRES_QLEN_BYTES / skbTruesize(128, 4))).toBe(256);
   });
 
-  it('grows with the length and always holds the packet and the skb around it (property)', () => {
+  it('grows with the length, holds the packet and the skb around it, and an IPv6 datagram is allocated 8 bytes fewer (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 20, max: 65_535 }), fc.integer({ min: 0, max: 2000 }), (length, more) => {
-        expect(skbTruesize(length + more)).toBeGreaterThanOrEqual(skbTruesize(length));
-        expect(skbTruesize(length)).toBeGreaterThanOrEqual(length + 256 + 320);
+      fc.property(fc.integer({ min: 20, max: 65_535 }), fc.integer({ min: 0, max: 2000 }), fc.constantFrom(4 as const, 6 as const), (length, more, family) => {
+        expect(skbTruesize(length + more, family)).toBeGreaterThanOrEqual(skbTruesize(length, family));
+        expect(skbTruesize(length, family)).toBeGreaterThanOrEqual(length + 256 + 320);
+        expect(skbTruesize(length, 6)).toBeLessThanOrEqual(skbTruesize(length, 4));
       }),
       { numRuns: 300 },
     );
+    // 1,700 + 31 aligns to 1,792, with the shared info past kmalloc-2k; 1,700 + 24 to 1,728, which fits it
+    expect(skbTruesize(1700, 4)).toBe(4096 + 256);
+    expect(skbTruesize(1700, 6)).toBe(2048 + 256);
   });
 });
