@@ -86,7 +86,9 @@ export class ArpQueues {
 
   /** The round a packet for `nexthop` on `dev` waits on: the queue's, while one waits (a later packet goes behind it), else the capture's. */
   roundFor(dev: NetDevice, nexthop: number, time: number): number | null {
-    return this.queues.get(queueKey(dev, nexthop))?.round ?? this.neighbours.waitsOn(nexthop, time);
+    // every transmitted packet asks, most when no queue waits at all: no key made then
+    const waiting = this.queues.size === 0 ? undefined : this.queues.get(queueKey(dev, nexthop));
+    return waiting?.round ?? this.neighbours.waitsOn(nexthop, time);
   }
 
   /** `skb` waits on `nexthop` on `dev`, for the round of requests that began at `round` (ns): held until it ends, unless pushed out. */
