@@ -67,8 +67,9 @@ export interface FateProbe {
   /** kfree_skb: at `hook` (skb.verdictOp decided), or off the hooks by the kernel function `fn`. */
   dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null, fn: string | null): void;
   /**
-   * The next hop never answered ARP (or neighbour solicitation): the packet that waited for it
-   * is freed when the neighbour fails, or was pushed out of its full queue (`queueFull`).
+   * The next hop never answered ARP (or neighbour solicitation): replaying a capture, the packet
+   * that waited for it is freed when the neighbour fails, or was pushed out of its full queue
+   * (`queueFull`); in a scenario, the packet sent toward a next hop nobody owns is lost.
    */
   unresolved(skb: Skb, dev: NetDevice, nexthop: number, queueFull?: boolean): void;
 }

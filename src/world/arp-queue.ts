@@ -4,7 +4,8 @@
  * entry is INCOMPLETE, pushing the oldest out while the queue's truesize would pass
  * unres_qlen_bytes (NEIGH_QUEUEFULL); when the entry fails, neigh_invalidate answers each packet
  * still queued, in order, with host unreachable (ipv4_link_failure, ip6_link_failure) and frees
- * it; an answer after all (neigh_update) sends them on, at the answer, before any later packet.
+ * it; an answer after all (neigh_update) sends them on, at the answer, before any later packet
+ * (an answer to the first request, within microseconds, leaves the packet unqueued: neighbours.ts).
  * fixtures/kernel/neigh-failure: of 200 datagrams of 1,228 bytes the last 92 were queued (92 ×
  * 2,304 = 211,968 of 212,992 bytes), of 300 of 128 bytes the last 256 (256 × 832). When a round
  * fails is read from the capture (neighbours.ts): known CHECK_AFTER_NS after its first request.
@@ -100,6 +101,8 @@ export class ArpQueues {
       this.queues.set(key, q);
       const check = Math.max(round + CHECK_AFTER_NS, skb.time);
       this.later(check, () => this.roundKnown(key, q, check));
+      // its answer may be read already: it goes then
+      this.answered(nexthop);
     }
     const truesize = skbTruesize(skb.pkt.length, skb.pkt.family);
     while (queue.waiting.length > 0 && queue.bytes + truesize > UNRES_QLEN_BYTES) {
@@ -120,7 +123,8 @@ export class ArpQueues {
       const at = end.at;
       queue.answeredAt = at;
       this.later(at, () => {
-        if (this.queues.get(key) === queue) this.queues.delete(key);
+        if (this.queues.get(key) !== queue) return;
+        this.queues.delete(key);
         this.send(queue, at);
       });
     }
@@ -165,8 +169,11 @@ export class ArpQueues {
     if (probe) {
       const record = probe.record;
       probe.record = w.record;
-      probe.unresolved(w.skb, queue.dev, queue.nexthop, queueFull);
-      probe.record = record;
+      try {
+        probe.unresolved(w.skb, queue.dev, queue.nexthop, queueFull);
+      } finally {
+        probe.record = record;
+      }
     }
     this.host.neighbourDropped(w.skb, reason, now);
   }

@@ -44,6 +44,9 @@ const ROUND_GAP_NS = 1.1e9;
  */
 export const CHECK_AFTER_NS = 2 * RETRANS_NS;
 
+/** An answer this soon after a round's first request answers that request (the next goes a second later). */
+const ANSWERED_AT_ONCE_NS = 0.5e9;
+
 /** How soon after a packet its next hop's ARP request shows in the capture. */
 const REQUEST_WINDOW_NS = 1e9;
 
@@ -71,13 +74,18 @@ class Rounds {
     return this.last[i]! + (ROUND_REQUESTS - this.requests[i]!) * RETRANS_NS + FAIL_AFTER_LAST_NS;
   }
 
-  /** The first round that fails at `time` or later (the rounds' failures are in time order), or the count when none does. */
+  /**
+   * The first round that fails after `time` (at `time` it has failed: neigh_invalidate ran), or
+   * the count when none does. A search by halves: the rounds' failures are in time order as the
+   * kernel's timer spaces requests (a round's first request more than ROUND_GAP_NS after the
+   * last round's last).
+   */
   firstFailingFrom(time: number): number {
     let lo = 0;
     let hi = this.first.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.failure(mid) < time) lo = mid + 1;
+      if (this.failure(mid) <= time) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -109,9 +117,11 @@ export class NeighbourWatch {
 
   /**
    * The round of requests a packet sent toward `addr` at `time` waits on, by its first request's
-   * time, or null if it does not wait on one that fails: the round is the first that began by
-   * shortly after the packet and had not failed before it, and no answer to it has been read.
-   * Null too when the host was not asking then.
+   * time, or null if it does not wait: the round is the first that began by shortly after the
+   * packet and had not failed by then. Null when the host was not asking then, when the round is
+   * a reachability probe of a valid entry, and when the round's first request was answered at
+   * once (within ANSWERED_AT_ONCE_NS: on a LAN microseconds, by which the packet is sent at its
+   * own time); a packet whose round is answered later than that waits for the answer.
    */
   waitsOn(addr: number, time: number): number | null {
     const rounds = this.asked.get(addr);
@@ -119,7 +129,8 @@ export class NeighbourWatch {
     const i = rounds.firstFailingFrom(time);
     if (i === rounds.first.length || rounds.first[i]! > time + REQUEST_WINDOW_NS) return null;
     const first = rounds.first[i]!;
-    if (this.roundEnd(addr, first).answered) return null;
+    const end = this.roundEnd(addr, first);
+    if (end.answered && (end.at <= time || end.at - first < ANSWERED_AT_ONCE_NS)) return null;
     // answered before this round and no round since: the entry is valid, the round a probe
     const answers = this.answered.get(addr) ?? NONE;
     const before = firstAtLeast(answers, first) - 1;

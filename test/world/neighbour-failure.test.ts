@@ -181,4 +181,16 @@ describe('packets waiting on a neighbour that never answers', () => {
       [52.053, 1, '10.0.0.8'],
     ]);
   });
+
+  it('wait for an answer to a later request of the round, read in time, and go at it', async () => {
+    const { pcap, scenario, w } = router();
+    udpAt(w, '10.0.0.5', 0);
+    arpAt(w, 1, arpRequest(ip(GATEWAY)), PacketDirection.Outgoing);
+    arpAt(w, 1010, arpRequest(ip(GATEWAY)), PacketDirection.Outgoing);
+    // the second request answered: read before the packet is fed (within the 1.2 s lookahead)
+    arpAt(w, 1012, arpReply(ip(GATEWAY)), PacketDirection.Host);
+    w.close();
+    const r = await replayCapture(pcap, loadScenario(scenario), { keepPackets: true, until: 10e9 });
+    expect(r.packets!.sent.map((s) => [s.time / 1e9, formatIpv4((Ipv4Packet.decode(s.bytes) as Ipv4Packet).saddr)])).toEqual([[1.012, '10.0.0.5']]);
+  });
 });
