@@ -69,11 +69,16 @@ function fromDrop(d: DropFact, conn: ConnFacts | null, end: ConnEnd | null): [Ca
   return [{ kind: 'other-drop', reason: d.reason }, evidence(d.at, d.hook, d.fn ?? 'kfree_skb', null, d.counter)];
 }
 
-/** A next hop that never answered: ARP's for IPv4, neighbour discovery's for IPv6 (neigh_resolve_output → arp_solicit / ndisc_solicit). */
-function neighbourCause(n: { readonly dev: string; readonly nexthop: number }, at: Moment, stale: StaleDnat | null, natRule: Rule | null): [Cause, Evidence] {
+/**
+ * A next hop that never answered: ARP's for IPv4, neighbour discovery's for IPv6 (neigh_resolve_output
+ * → arp_solicit / ndisc_solicit), the packet freed when the neighbour failed or pushed out of its
+ * full queue before that (__neigh_event_send).
+ */
+function neighbourCause(n: NonNullable<DropFact['neighbour']>, at: Moment, stale: StaleDnat | null, natRule: Rule | null): [Cause, Evidence] {
   const v6 = isIpv6(n.nexthop);
   const cause: Cause = { kind: 'neighbour', protocol: v6 ? 'ndisc' : 'arp', dev: n.dev, nexthop: formatInetAddr(n.nexthop), stale };
-  return [cause, evidence(at, null, `neigh_resolve_output (${v6 ? 'ndisc_solicit' : 'arp_solicit'} unanswered)`, natRule, null)];
+  const fn = n.queueFull ? '__neigh_event_send (the queue full: NEIGH_QUEUEFULL)' : `neigh_resolve_output (${v6 ? 'ndisc_solicit' : 'arp_solicit'} unanswered)`;
+  return [cause, evidence(at, null, fn, natRule, null)];
 }
 
 /** The tracker's words name the check that failed. */

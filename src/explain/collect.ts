@@ -213,11 +213,11 @@ export class FlowCollector implements FateProbe {
   unresolved(skb: Skb, dev: NetDevice, nexthop: number, queueFull = false): void {
     if (skb.ct) {
       const f = this.facts(skb.ct, skb.time);
-      f.neighbour ??= { at: this.moment(skb.time), dev: dev.name, nexthop };
+      f.neighbour ??= { at: this.moment(skb.time), dev: dev.name, nexthop, queueFull };
     }
     const asked = isIpv6(nexthop) ? 'neighbour solicitation' : 'ARP';
     const why = `the next hop ${formatInetAddr(nexthop)} on ${dev.name} never answered ${asked}${queueFull ? ', and newer packets pushed this one out of its full queue (unres_qlen_bytes)' : ''}`;
-    this.dropped(skb, null, why, null, 'neigh_resolve_output', { dev: dev.name, nexthop });
+    this.dropped(skb, null, why, null, queueFull ? '__neigh_event_send' : 'neigh_resolve_output', { dev: dev.name, nexthop, queueFull });
   }
 
   destroyed(ct: Conn, now: number): void {

@@ -26,7 +26,7 @@ export interface ConnFacts {
   masq: MasqueradeChoice | null;
   confirmedAt: Hook | null;
   icmp: { readonly at: Moment; readonly hook: Hook; readonly type: number; readonly code: number; readonly from: number } | null;
-  neighbour: { readonly at: Moment; readonly dev: string; readonly nexthop: number } | null;
+  neighbour: { readonly at: Moment; readonly dev: string; readonly nexthop: number; readonly queueFull: boolean } | null;
   /** The client answered this DNAT entry's reply, which reached it without being de-NATed. */
   asymmetric: Moment | null;
   evicted: Moment | null;
@@ -79,7 +79,8 @@ export interface DropFact {
   /** nf_conntrack_max and the entries then, for a full table. */
   readonly table: { readonly max: number; readonly count: number } | null;
   /** The next hop that never answered. */
-  readonly neighbour: { readonly dev: string; readonly nexthop: number } | null;
+  /** The next hop that never answered; `queueFull`: the packet was pushed out of its full queue before the neighbour failed. */
+  readonly neighbour: { readonly dev: string; readonly nexthop: number; readonly queueFull: boolean } | null;
   /** The device the packet came in on (null: this host's own). */
   readonly indev: string | null;
 }

@@ -17,7 +17,7 @@ import { Ipv4Packet } from '../../src/packet/ipv4.js';
 import { formatIpv4, parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { replayCapture } from '../../src/world/capture-replay.js';
-import { tempDir } from '../cli/helpers.js';
+import { natsim, tempDir } from '../cli/helpers.js';
 
 const ip = (s: string): number => parseIpv4(s)!;
 const GATEWAY = '203.0.113.254';
@@ -61,9 +61,9 @@ hosts:
   return { pcap, scenario: join(dir, 'rt.yaml'), w: openCaptureWriter(pcap, { linkType: LinkType.LinuxSll2 }) };
 }
 
-/** A datagram from `src` received on lan0 at `ms` (the capture's clock starts at its first record). */
-function udpAt(w: ReturnType<typeof openCaptureWriter>, src: string, ms: number): void {
-  w.write({ sec: 0, nsec: ms * 1e6, ifindex: 2, direction: PacketDirection.Host, protocol: ETH_P_IP, payload: buildUdp({ saddr: ip(src), daddr: ip('198.51.100.9'), sport: 1000, dport: 53, ipId: 1, ttl: 64, payload: new Uint8Array(4) }).data });
+/** A datagram from `src` with `size` bytes of payload received on lan0 at `ms` (the capture's clock starts at its first record). */
+function udpAt(w: ReturnType<typeof openCaptureWriter>, src: string, ms: number, size = 4): void {
+  w.write({ sec: 0, nsec: ms * 1e6, ifindex: 2, direction: PacketDirection.Host, protocol: ETH_P_IP, payload: buildUdp({ saddr: ip(src), daddr: ip('198.51.100.9'), sport: 1000, dport: 53, ipId: 1, ttl: 64, payload: new Uint8Array(size) }).data });
 }
 
 function arpAt(w: ReturnType<typeof openCaptureWriter>, ms: number, payload: Uint8Array, direction: PacketDirection): void {
@@ -192,5 +192,18 @@ describe('packets waiting on a neighbour that never answers', () => {
     w.close();
     const r = await replayCapture(pcap, loadScenario(scenario), { keepPackets: true, until: 10e9 });
     expect(r.packets!.sent.map((s) => [s.time / 1e9, formatIpv4((Ipv4Packet.decode(s.bytes) as Ipv4Packet).saddr)])).toEqual([[1.012, '10.0.0.5']]);
+  });
+
+  it('pushed out of a full queue, are named so by explain: the flow\'s first drop is __neigh_event_send\'s', async () => {
+    const { pcap, w } = router();
+    udpAt(w, '10.0.0.5', 0, 1400);
+    roundAt(w, 1);
+    // 100 datagrams of 1,428 bytes (truesize 2,304): the queue holds 92, the first 8 are pushed out
+    for (let i = 1; i < 100; i++) udpAt(w, '10.0.0.5', 2 + i / 100, 1400);
+    w.close();
+    const run = await natsim('explain', pcap);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('100 packets of the flow died so');
+    expect(run.stdout).toMatch(/evidence: record \d+, 0\.0\d+ s, off the hooks, __neigh_event_send \(the queue full: NEIGH_QUEUEFULL\)/);
   });
 });
