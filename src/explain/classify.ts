@@ -70,14 +70,19 @@ function fromDrop(d: DropFact, conn: ConnFacts | null, end: ConnEnd | null): [Ca
 }
 
 /**
- * A next hop that never answered: ARP's for IPv4, neighbour discovery's for IPv6 (neigh_resolve_output
- * → arp_solicit / ndisc_solicit), the packet freed when the neighbour failed or pushed out of its
- * full queue before that (__neigh_event_send).
+ * A next hop that did not answer: ARP's for IPv4, neighbour discovery's for IPv6 (neigh_resolve_output
+ * → arp_solicit / ndisc_solicit), the packet answered with host (address) unreachable and freed when
+ * the neighbour failed (neigh_invalidate → arp_error_report / ndisc_error_report), or pushed out of
+ * its full queue before that (__neigh_event_send); or a scenario's host gone while its entry holds.
  */
 function neighbourCause(n: NonNullable<DropFact['neighbour']>, at: Moment, stale: StaleDnat | null, natRule: Rule | null): [Cause, Evidence] {
   const v6 = isIpv6(n.nexthop);
-  const cause: Cause = { kind: 'neighbour', protocol: v6 ? 'ndisc' : 'arp', dev: n.dev, nexthop: formatInetAddr(n.nexthop), stale };
-  const fn = n.queueFull ? '__neigh_event_send (the queue full: NEIGH_QUEUEFULL)' : `neigh_resolve_output (${v6 ? 'ndisc_solicit' : 'arp_solicit'} unanswered)`;
+  const cause: Cause = { kind: 'neighbour', protocol: v6 ? 'ndisc' : 'arp', dev: n.dev, nexthop: formatInetAddr(n.nexthop), how: n.how, stale };
+  const fn = {
+    failed: `neigh_invalidate (${v6 ? 'ndisc_error_report' : 'arp_error_report'})`,
+    'queue-full': '__neigh_event_send (the queue full: NEIGH_QUEUEFULL)',
+    gone: 'neigh_resolve_output (the entry still valid: sent to the address it holds)',
+  }[n.how];
   return [cause, evidence(at, null, fn, natRule, null)];
 }
 

@@ -14,13 +14,13 @@ import { nodeDir } from '../netfilter/conntrack/tuplehash.js';
 import type { L3Packet } from '../packet/l3-packet.js';
 import { TcpFlag } from '../packet/ipv4.js';
 import { TCP_STATE_NAME, TcpState } from '../netfilter/conntrack/tcp-state.js';
-import type { FateProbe, MasqueradeChoice, NatRuleBinding } from '../netfilter/probe.js';
+import type { FateProbe, MasqueradeChoice, NatRuleBinding, NeighbourLoss } from '../netfilter/probe.js';
 import { NatFlag } from '../netfilter/rules/model.js';
 import type { Skb } from '../netfilter/skb.js';
 import { ifaMatch, type NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
 import type { ConnRef, FlowTuple, Moment } from './finding.js';
-import { firstMoment, newConnFacts, type ClashFact, type ConnEnd, type ConnFacts, type DropFact, type FailedFlow } from './flow-facts.js';
+import { firstMoment, newConnFacts, type ClashFact, type ConnEnd, type ConnFacts, type FailedFlow, type NeighbourFact } from './flow-facts.js';
 import { flowTuple } from './flow-tuple.js';
 import { FateTable } from './fate.js';
 import { flowKey, TupleIndex } from './flow-index.js';
@@ -210,14 +210,12 @@ export class FlowCollector implements FateProbe {
     f.icmp ??= { at: this.moment(skb.time), hook, type: skb.pkt.icmpType, code: skb.pkt.icmpCode, from: skb.pkt.saddr };
   }
 
-  unresolved(skb: Skb, dev: NetDevice, nexthop: number, queueFull = false): void {
-    if (skb.ct) {
-      const f = this.facts(skb.ct, skb.time);
-      f.neighbour ??= { at: this.moment(skb.time), dev: dev.name, nexthop, queueFull };
-    }
+  unresolved(skb: Skb, dev: NetDevice, nexthop: number, at: number, how: NeighbourLoss): void {
+    const neighbour: NeighbourFact = { at: this.moment(at), dev: dev.name, nexthop, how };
+    if (skb.ct) this.facts(skb.ct, skb.time).neighbour ??= neighbour;
     const asked = isIpv6(nexthop) ? 'neighbour solicitation' : 'ARP';
-    const why = `the next hop ${formatInetAddr(nexthop)} on ${dev.name} never answered ${asked}${queueFull ? ', and newer packets pushed this one out of its full queue (unres_qlen_bytes)' : ''}`;
-    this.dropped(skb, null, why, null, queueFull ? '__neigh_event_send' : 'neigh_resolve_output', { dev: dev.name, nexthop, queueFull });
+    const why = `the next hop ${formatInetAddr(nexthop)} on ${dev.name} ${how === 'gone' ? 'is gone: no host has the address its entry still holds' : `never answered ${asked}`}${how === 'queue-full' ? ', and newer packets pushed this one out of its full queue (unres_qlen_bytes)' : ''}`;
+    this.dropped(skb, null, why, null, NEIGHBOUR_LOSS_FN[how], neighbour);
   }
 
   destroyed(ct: Conn, now: number): void {
@@ -238,7 +236,7 @@ export class FlowCollector implements FateProbe {
     this.live.clear();
   }
 
-  dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null, fn: string | null, neighbour: DropFact['neighbour'] = null): void {
+  dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null, fn: string | null, neighbour: NeighbourFact | null = null): void {
     // this host's own answer RELATED to the flow (a redirect NAT refused, an error or a reset a
     // rule dropped on the way out) is not one of its packets; an error that came in and was
     // dropped (a frag-needed a rule refused) is what happened to the flow
@@ -264,7 +262,7 @@ export class FlowCollector implements FateProbe {
       this.live.delete(ct); // the unconfirmed entry dies with the packet
     }
     flow.drop ??= {
-      at: this.moment(skb.time),
+      at: neighbour?.at ?? this.moment(skb.time),
       hook,
       fn: fn ?? skb.verdictOp,
       reason,
@@ -389,3 +387,6 @@ export class FlowCollector implements FateProbe {
     return size > 0 && size <= COUNTABLE_RANGE ? { minAddr, maxAddr, minProto, maxProto, size } : null;
   }
 }
+
+/** The kernel function a packet toward a silent neighbour is lost in. */
+const NEIGHBOUR_LOSS_FN: Record<NeighbourLoss, string> = { failed: 'neigh_invalidate', 'queue-full': '__neigh_event_send', gone: 'neigh_resolve_output' };

@@ -3,6 +3,7 @@
  * the HTML report read. Addresses are dotted strings, times virtual seconds since the run began,
  * records the capture's 1-based record numbers (null in a scenario).
  */
+import type { NeighbourLoss } from '../netfilter/probe.js';
 
 /** A connection tuple. ICMP: `sport` is the echo id and `dport` null. */
 export interface FlowTuple {
@@ -85,7 +86,7 @@ export type Cause =
   | { readonly kind: 'rule'; readonly verdict: 'drop' | 'reject'; readonly table: string; readonly chain: string; readonly policy: boolean }
   | { readonly kind: 'no-route'; readonly reason: string }
   /** The next hop never answered ARP (IPv4) or neighbour solicitation (IPv6, ndisc). */
-  | { readonly kind: 'neighbour'; readonly protocol: 'arp' | 'ndisc'; readonly dev: string; readonly nexthop: string; readonly stale: StaleDnat | null }
+  | { readonly kind: 'neighbour'; readonly protocol: 'arp' | 'ndisc'; readonly dev: string; readonly nexthop: string; readonly how: NeighbourLoss; readonly stale: StaleDnat | null }
   /** A reply reached the client without passing this host, so it was never de-NATed; `reaction` is what came back. */
   | { readonly kind: 'asymmetric-reply'; readonly server: string; readonly reaction: Moment }
   /** A hairpin NAT without SNAT: the DNAT target, on the client's own subnet, answers it directly, so no reply passes this host. */

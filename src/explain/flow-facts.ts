@@ -5,7 +5,7 @@
  */
 import type { Hook } from '../netfilter/constants.js';
 import type { Dir } from '../netfilter/conntrack/tuple.js';
-import type { MasqueradeChoice, NatRuleBinding } from '../netfilter/probe.js';
+import type { MasqueradeChoice, NatRuleBinding, NeighbourLoss } from '../netfilter/probe.js';
 import type { ChainDecision } from '../netfilter/skb.js';
 import type { ConnRef, FlowTuple, Moment } from './finding.js';
 
@@ -14,6 +14,14 @@ import type { ConnRef, FlowTuple, Moment } from './finding.js';
  * where they can be (the binding and MASQUERADE's choice are those of many entries) and its
  * first packet is two numbers, not a Moment of its own (firstMoment makes one).
  */
+/** A next hop that did not answer, and when and how the packet sent toward it was lost. */
+export interface NeighbourFact {
+  readonly at: Moment;
+  readonly dev: string;
+  readonly nexthop: number;
+  readonly how: NeighbourLoss;
+}
+
 export interface ConnFacts {
   /** The first packet's record number (null: none, a scenario's) and time (s). */
   readonly firstRecord: number | null;
@@ -26,7 +34,7 @@ export interface ConnFacts {
   masq: MasqueradeChoice | null;
   confirmedAt: Hook | null;
   icmp: { readonly at: Moment; readonly hook: Hook; readonly type: number; readonly code: number; readonly from: number } | null;
-  neighbour: { readonly at: Moment; readonly dev: string; readonly nexthop: number; readonly queueFull: boolean } | null;
+  neighbour: NeighbourFact | null;
   /** The client answered this DNAT entry's reply, which reached it without being de-NATed. */
   asymmetric: Moment | null;
   evicted: Moment | null;
@@ -79,8 +87,7 @@ export interface DropFact {
   /** nf_conntrack_max and the entries then, for a full table. */
   readonly table: { readonly max: number; readonly count: number } | null;
   /** The next hop that never answered. */
-  /** The next hop that never answered; `queueFull`: the packet was pushed out of its full queue before the neighbour failed. */
-  readonly neighbour: { readonly dev: string; readonly nexthop: number; readonly queueFull: boolean } | null;
+  readonly neighbour: NeighbourFact | null;
   /** The device the packet came in on (null: this host's own). */
   readonly indev: string | null;
 }

@@ -4,6 +4,7 @@
  */
 import type { Cause, CauseKind, ConnRef, Evidence, Explanation, Finding, MasqueradeFact, Moment, NatFact, RuleRef } from './finding.js';
 import { tupleText } from './flow-tuple.js';
+import type { NeighbourLoss } from '../netfilter/probe.js';
 
 export const CAUSE_TITLE: Readonly<Record<CauseKind, string>> = {
   'nat-clash': 'NAT clash dropped at confirm',
@@ -83,7 +84,7 @@ function causeParagraph(f: Finding): string {
     case 'no-route':
       return `Routing refused the packet: ${c.reason}.${died}`;
     case 'neighbour':
-      return `The packet was routed to next hop ${c.nexthop} on ${c.dev}, which never answered ${c.protocol === 'arp' ? 'ARP' : 'neighbour solicitation'}: it waited in the neighbour queue and was lost.${stale(c.stale)}${died}`;
+      return `The packet was routed to next hop ${c.nexthop} on ${c.dev}, ${NEIGHBOUR_LOSS[c.how](c.protocol)}.${stale(c.stale)}${died}`;
     case 'asymmetric-reply':
       return `The entry DNATs to ${c.server}, but the reply did not pass this host: the client got it from ${c.server} itself, not from the address it connected to, and its answer (${at(c.reaction)}) matched no entry (INVALID). The reply bypassed de-NAT: the routes are asymmetric.`;
     case 'hairpin':
@@ -137,3 +138,10 @@ export function renderText(x: Explanation, multiHost: boolean): string[] {
   }
   return lines;
 }
+
+/** How a packet toward a silent next hop was lost (Cause 'neighbour'), by the protocol that asked for it. */
+const NEIGHBOUR_LOSS: Record<NeighbourLoss, (protocol: 'arp' | 'ndisc') => string> = {
+  failed: (p) => `which never answered ${p === 'arp' ? 'ARP' : 'neighbour solicitation'}: it waited in the neighbour queue until the entry failed, and was answered with ${p === 'arp' ? 'ICMP host unreachable' : 'ICMPv6 address unreachable'} and freed then`,
+  'queue-full': (p) => `which never answered ${p === 'arp' ? 'ARP' : 'neighbour solicitation'}: it waited in the neighbour queue until newer packets pushed it out of the full queue (unres_qlen_bytes)`,
+  gone: () => 'whose owner is gone: the entry, valid from an earlier answer, still gave its link address, and no host took the frame (a scenario\'s entries do not expire)',
+};

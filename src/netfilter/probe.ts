@@ -39,6 +39,14 @@ export type MasqueradeChoice =
   | { readonly family: 'ipv6'; readonly out: NetDevice; /** The destination. */ readonly toward: number; readonly source: number };
 
 /**
+ * How a packet toward a next hop that does not answer is lost: freed when the entry failed,
+ * after the host unreachable it was answered with (neigh_invalidate); pushed out of the full
+ * queue before that (__neigh_event_send, NEIGH_QUEUEFULL); or, in a scenario, sent to the
+ * address an entry still valid holds, of a host gone since (no host takes the frame).
+ */
+export type NeighbourLoss = 'failed' | 'queue-full' | 'gone';
+
+/**
  * An skb handed to a probe is valid for the call only: a capture replay remakes the same Skb
  * for its next received packet (Host.rxSkb), so a probe keeps what it needs of it, or its id.
  */
@@ -67,9 +75,8 @@ export interface FateProbe {
   /** kfree_skb: at `hook` (skb.verdictOp decided), or off the hooks by the kernel function `fn`. */
   dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null, fn: string | null): void;
   /**
-   * The next hop never answered ARP (or neighbour solicitation): replaying a capture, the packet
-   * that waited for it is freed when the neighbour fails, or was pushed out of its full queue
-   * (`queueFull`); in a scenario, the packet sent toward a next hop nobody owns is lost.
+   * The next hop does not answer ARP (or neighbour solicitation): the packet that waited for it
+   * since skb.time is freed at `at` (`how`). The probe's record is the one the packet came in.
    */
-  unresolved(skb: Skb, dev: NetDevice, nexthop: number, queueFull?: boolean): void;
+  unresolved(skb: Skb, dev: NetDevice, nexthop: number, at: number, how: NeighbourLoss): void;
 }

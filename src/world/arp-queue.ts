@@ -8,19 +8,22 @@
  * (an answer to the first request, within microseconds, leaves the packet unqueued: neighbours.ts).
  * fixtures/kernel/neigh-failure: of 200 datagrams of 1,228 bytes the last 92 were queued (92 ×
  * 2,304 = 211,968 of 212,992 bytes), of 300 of 128 bytes the last 256 (256 × 832). When a round
- * fails is read from the capture (neighbours.ts): known CHECK_AFTER_NS after its first request.
- * The probe hears of a packet when it is freed, as of the record it came in (FateProbe.record).
+ * fails comes from a NeighbourRounds: read from the capture in a replay (neighbours.ts), known
+ * CHECK_AFTER_NS after its first request; in a scenario, the kernel's timer for a next hop no
+ * host owns (scenario-neighbours.ts). The probe hears of a packet when it is freed, as of the
+ * record it came in (FateProbe.record).
  */
 import type { NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
 import { ipv4Path, isIpv6Skb, type Skb } from '../netfilter/skb.js';
+import type { NeighbourLoss } from '../netfilter/probe.js';
 import { icmpSend } from '../ipv4/icmp.js';
 import { icmpv6Send } from '../ipv6/icmp.js';
 import { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH } from '../packet/icmp.js';
 import { ICMPV6 } from '../packet/ipv6.js';
 import { formatInetAddr } from '../packet/inet-addr.js';
 import { isIpv6 } from '../packet/ipv6-addr.js';
-import { CHECK_AFTER_NS, type NeighbourWatch } from './neighbours.js';
+import { CHECK_AFTER_NS } from './neighbours.js';
 
 /** unres_qlen_bytes' default, SK_WMEM_MAX (natsim reads no neigh sysctls: a node's own value is not known). */
 export const UNRES_QLEN_BYTES = 212_992;
@@ -55,6 +58,22 @@ export function skbTruesize(length: number, family: 4 | 6): number {
   return size - SHARED_INFO + SK_BUFF + SHARED_INFO;
 }
 
+/** How a round of requests ended, or will: answered (at the answer) or failed (at the failure). */
+export interface RoundEnd {
+  readonly answered: boolean;
+  readonly at: number;
+}
+
+/** Where a host's rounds of neighbour requests come from, and how each ends (neigh_timer_handler's outcome). */
+export interface NeighbourRounds {
+  /** The round (its first request's time) a packet toward `addr` on `dev` at `time` waits on, or null if it is sent. */
+  waitsOn(dev: NetDevice, addr: number, time: number): number | null;
+  /** How the round that began at `first` ends; asked CHECK_AFTER_NS after `first`, not before. */
+  roundEnd(dev: NetDevice, addr: number, first: number): RoundEnd;
+  /** Told of each answer for `addr` as it becomes known (the queues waiting on it go at its time). */
+  onAnswer: ((addr: number) => void) | null;
+}
+
 interface Waiting {
   readonly skb: Skb;
   readonly truesize: number;
@@ -79,7 +98,7 @@ export class ArpQueues {
   /** `later(at, run)`: a kernel timer of the replay (the neighbour's). */
   constructor(
     private readonly host: Host,
-    private readonly neighbours: NeighbourWatch,
+    private readonly neighbours: NeighbourRounds,
     private readonly later: (at: number, run: () => void) => void,
   ) {
     neighbours.onAnswer = (addr) => this.answered(addr);
@@ -89,7 +108,7 @@ export class ArpQueues {
   roundFor(dev: NetDevice, nexthop: number, time: number): number | null {
     // every transmitted packet asks, most when no queue waits at all: no key made then
     const waiting = this.queues.size === 0 ? undefined : this.queues.get(queueKey(dev, nexthop));
-    return waiting?.round ?? this.neighbours.waitsOn(nexthop, time);
+    return waiting?.round ?? this.neighbours.waitsOn(dev, nexthop, time);
   }
 
   /** `skb` waits on `nexthop` on `dev`, for the round of requests that began at `round` (ns): held until it ends, unless pushed out. */
@@ -108,7 +127,7 @@ export class ArpQueues {
     while (queue.waiting.length > 0 && queue.bytes + truesize > UNRES_QLEN_BYTES) {
       const oldest = queue.waiting.shift()!;
       queue.bytes -= oldest.truesize;
-      this.free(queue, oldest, `neighbour ${formatInetAddr(nexthop)} on ${dev.name}: arp_queue full (unres_qlen_bytes ${UNRES_QLEN_BYTES}), the oldest waiting packet dropped (NEIGH_QUEUEFULL)`, skb.time, true);
+      this.free(queue, oldest, `neighbour ${formatInetAddr(nexthop)} on ${dev.name}: arp_queue full (unres_qlen_bytes ${UNRES_QLEN_BYTES}), the oldest waiting packet dropped (NEIGH_QUEUEFULL)`, skb.time, 'queue-full');
     }
     queue.waiting.push({ skb, truesize, record: this.host.probe?.record ?? 0 });
     queue.bytes += truesize;
@@ -118,7 +137,7 @@ export class ArpQueues {
   private answered(addr: number): void {
     for (const [key, queue] of this.queues) {
       if (queue.nexthop !== addr || queue.answeredAt !== null) continue;
-      const end = this.neighbours.roundEnd(addr, queue.round);
+      const end = this.neighbours.roundEnd(queue.dev, addr, queue.round);
       if (!end.answered) continue;
       const at = end.at;
       queue.answeredAt = at;
@@ -133,7 +152,7 @@ export class ArpQueues {
   /** The capture has been read past the round's requests (at `now`): unless an answer sent the queue, it fails when the round ends. */
   private roundKnown(key: string, queue: Queue, now: number): void {
     if (this.queues.get(key) !== queue || queue.answeredAt !== null) return;
-    const end = this.neighbours.roundEnd(queue.nexthop, queue.round);
+    const end = this.neighbours.roundEnd(queue.dev, queue.nexthop, queue.round);
     const at = Math.max(end.at, now);
     this.later(at, () => {
       if (this.queues.get(key) !== queue) return;
@@ -159,18 +178,18 @@ export class ArpQueues {
     for (const w of queue.waiting) {
       if (isIpv6Skb(w.skb)) icmpv6Send(this.host, w.skb, ICMPV6.DEST_UNREACH, ICMPV6_ADDR_UNREACH, now);
       else icmpSend(this.host, ipv4Path(w.skb), ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, now);
-      this.free(queue, w, reason, now, false);
+      this.free(queue, w, reason, now, 'failed');
     }
   }
 
-  /** kfree_skb of a waiting packet: the probe hears of it as of the record it came in, then it is counted and traced at `now`. */
-  private free(queue: Queue, w: Waiting, reason: string, now: number, queueFull: boolean): void {
+  /** kfree_skb of a waiting packet at `now`: the probe hears of it as of the record it came in, then it is counted and traced. */
+  private free(queue: Queue, w: Waiting, reason: string, now: number, how: NeighbourLoss): void {
     const probe = this.host.probe;
     if (probe) {
       const record = probe.record;
       probe.record = w.record;
       try {
-        probe.unresolved(w.skb, queue.dev, queue.nexthop, queueFull);
+        probe.unresolved(w.skb, queue.dev, queue.nexthop, now, how);
       } finally {
         probe.record = record;
       }

@@ -19,6 +19,8 @@ import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { readU16, readU32 } from '../packet/ipv4.js';
 import { ipv6Handle } from '../packet/ipv6-addr.js';
 import { ICMPV6 } from '../packet/ipv6.js';
+import type { NetDevice } from '../host/device.js';
+import type { NeighbourRounds, RoundEnd } from './arp-queue.js';
 
 const ARPOP_REQUEST = 1;
 const ARPOP_REPLY = 2;
@@ -92,7 +94,11 @@ class Rounds {
   }
 }
 
-export class NeighbourWatch {
+/**
+ * The capture's rounds, by address alone: an SLL v1 capture has no interface index to tell two
+ * links' neighbours of one address apart (the kernel's entries are per device).
+ */
+export class NeighbourWatch implements NeighbourRounds {
   /** Per address: the rounds in which the host asked (Out who-has), and when it was answered (In is-at), in time order. */
   private readonly asked = new Map<number, Rounds>();
   private readonly answered = new Map<number, number[]>();
@@ -123,13 +129,13 @@ export class NeighbourWatch {
    * once (within ANSWERED_AT_ONCE_NS: on a LAN microseconds, by which the packet is sent at its
    * own time); a packet whose round is answered later than that waits for the answer.
    */
-  waitsOn(addr: number, time: number): number | null {
+  waitsOn(dev: NetDevice, addr: number, time: number): number | null {
     const rounds = this.asked.get(addr);
     if (rounds === undefined) return null;
     const i = rounds.firstFailingFrom(time);
     if (i === rounds.first.length || rounds.first[i]! > time + REQUEST_WINDOW_NS) return null;
     const first = rounds.first[i]!;
-    const end = this.roundEnd(addr, first);
+    const end = this.roundEnd(dev, addr, first);
     if (end.answered && (end.at <= time || end.at - first < ANSWERED_AT_ONCE_NS)) return null;
     // answered before this round and no round since: the entry is valid, the round a probe
     const answers = this.answered.get(addr) ?? NONE;
@@ -143,7 +149,7 @@ export class NeighbourWatch {
    * the answer), or failed (Rounds.failure). Its third request is read by the time the replay
    * feeds a record 2 × RETRANS_NS after its first (CHECK_AFTER_NS).
    */
-  roundEnd(addr: number, first: number): { readonly answered: boolean; readonly at: number } {
+  roundEnd(_dev: NetDevice, addr: number, first: number): RoundEnd {
     const rounds = this.asked.get(addr)!;
     const failure = rounds.failure(firstAtLeast(rounds.first, first));
     const answers = this.answered.get(addr) ?? NONE;

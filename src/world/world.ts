@@ -1,8 +1,9 @@
 /**
  * A scenario run: hosts joined by links, their sockets, timed actions, and the virtual clock.
  * A packet sent out of a device reaches, after the link delay, the host on the same link that
- * owns the next hop address (no ARP); a packet for a local address on loopback comes straight
- * back in.
+ * owns the next hop address (no ARP); toward a next hop no host owns it waits in the neighbour
+ * queue until the round of requests fails (scenario-neighbours.ts); a packet for a local address
+ * on loopback comes straight back in.
  */
 import { InputError } from '../errors.js';
 import type { EthHeader, NetDevice } from '../host/device.js';
@@ -22,6 +23,10 @@ import { HostSockets, type AppEvent } from '../sockets/host-sockets.js';
 import { scheduleSteps } from './run-steps.js';
 import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 import type { FateProbe } from '../netfilter/probe.js';
+import { ArpQueues } from './arp-queue.js';
+import { UnansweredNeighbours } from './scenario-neighbours.js';
+import { INADDR_BROADCAST, ipv4IsMulticast } from '../packet/ipv4-addr.js';
+import { isIpv6, ipv6Word } from '../packet/ipv6-addr.js';
 
 /** Link delay: small and fixed, so runs are deterministic. */
 const LINK_DELAY_NS = 10_000;
@@ -77,9 +82,27 @@ export class World implements HostPorts {
     this.queue.at(at, run);
   }
 
-  /** A scenario's hosts resolve their neighbours at once; a next hop no host owns is found in transmit, where the packet is lost (no arp_queue, no host unreachable). */
-  waitsOnNeighbour(): boolean {
-    return false;
+  /**
+   * A scenario's hosts resolve a neighbour some host owns at once; a packet toward a next hop
+   * no host owns waits in its arp_queue until the round of requests fails, and is answered with
+   * host unreachable then (world/arp-queue.ts, scenario-neighbours.ts).
+   */
+  waitsOnNeighbour(host: Host, dev: NetDevice, skb: Skb, nexthop: number): boolean {
+    const queues = this.arpQueues.get(host) ?? this.newArpQueues(host);
+    const round = queues.roundFor(dev, nexthop, skb.time);
+    if (round === null) return false;
+    queues.add(dev, nexthop, round, skb);
+    return true;
+  }
+
+  /** Each host's neighbour queues, made when it first sends toward a neighbour. */
+  private readonly arpQueues = new Map<Host, ArpQueues>();
+
+  private newArpQueues(host: Host): ArpQueues {
+    const unanswered = new UnansweredNeighbours((dev, addr) => needsNoResolution(host, addr) || this.neighbourOwner(host, dev, addr) !== null);
+    const queues = new ArpQueues(host, unanswered, (at, run) => this.queue.at(at, run));
+    this.arpQueues.set(host, queues);
+    return queues;
   }
 
   transmit(host: Host, dev: NetDevice, skb: Skb, nexthop: number): void {
@@ -91,12 +114,10 @@ export class World implements HostPorts {
     // br_dev_xmit sends a bridge device's packet on by its ports (src/bridge), each a transmit of its own
     if (dev.bridge) return host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
     const frame = this.frameTo(host, dev, skb, nexthop);
-    if (!frame) {
-      // no neighbour answers ARP for the next hop: the packet goes nowhere
-      host.probe?.unresolved(skb, dev, nexthop);
-      return;
-    }
     host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
+    // sent toward a host gone since its entry was made (a next hop never owned waited in the
+    // neighbour queue: waitsOnNeighbour): the frame leaves, and no host takes it
+    if (!frame) return host.probe?.unresolved(skb, dev, nexthop, skb.time, 'gone');
     const { peer, mac } = frame;
     // ip_rcv drops a frame for another host's address (PACKET_OTHERHOST), as a flooded one is
     if (!peer.dev.brPort && mac.dest !== null && !isMulticastEther(mac.dest) && !sameMac(mac.dest, peer.dev.mac)) return;
@@ -211,6 +232,15 @@ export class World implements HostPorts {
     this.sockets.get(host.name)!.deliver(skb);
   }
 
+}
+
+/**
+ * A next hop whose entry is NUD_NOARP from the start, the link address mapped from it
+ * (arp_constructor, ndisc_constructor): a group, the limited broadcast, a subnet's broadcast.
+ */
+function needsNoResolution(host: Host, addr: number): boolean {
+  if (isIpv6(addr)) return ipv6Word(addr, 0) >>> 24 === 0xff;
+  return ipv4IsMulticast(addr) || addr === INADDR_BROADCAST || host.fib.lookup(addr)?.type === 'broadcast';
 }
 
 function resolutionKey(host: Host, dev: NetDevice, addr: number): string {

@@ -122,7 +122,7 @@ describe('explain on kernel recordings', () => {
     expect(icmp!.nat).toMatchObject({ kind: 'masquerade', range: 'fd00:206::250', translated: { src: 'fd00:206::250', sport: 40001 } });
     const [n] = only(x, 'neighbour');
     expect(cause(n!, 'neighbour')).toMatchObject({ protocol: 'ndisc', dev: 'eth0', nexthop: 'fd00:206::99' });
-    expect(n!.evidence.fn).toBe('neigh_resolve_output (ndisc_solicit unanswered)');
+    expect(n!.evidence.fn).toBe('neigh_invalidate (ndisc_error_report)');
     const [hop] = only(x, 'other-drop');
     expect(hop!.flow.sport).toBe(40003);
     expect(hop!.evidence.fn).toBe('ip6_forward');
@@ -279,7 +279,7 @@ describe('a stale DNAT entry', () => {
     world.run(10e9);
     const [f] = explanation(collector, world.queue.now).findings;
     expect(f!.flow).toMatchObject({ proto: 'udp', sport: 40053, dst: '10.0.1.254', dport: 53 });
-    expect(cause(f!, 'neighbour')).toEqual({ kind: 'neighbour', protocol: 'arp', dev: 'eth0', nexthop: '10.0.2.2', stale: { endpoint: '10.0.2.2', answeredBefore: true } });
+    expect(cause(f!, 'neighbour')).toEqual({ kind: 'neighbour', protocol: 'arp', dev: 'eth0', nexthop: '10.0.2.2', how: 'gone', stale: { endpoint: '10.0.2.2', answeredBefore: true } });
     expect(f!.dropped).toBe(2); // the second and third queries
     expect(f!.evidence.time).toBeCloseTo(1, 3);
   });

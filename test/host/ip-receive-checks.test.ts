@@ -26,7 +26,10 @@ hosts:
     interfaces:
       eth0: { addr: [10.0.0.2/24], link: l1 }
       eth1: { addr: [10.0.1.2/24], link: l2 }
-${ruleset}  b:
+${ruleset}  a:
+    interfaces: { eth0: { addr: [10.0.0.1/24], link: l1 } }
+    routes: [default via 10.0.0.2]
+  b:
     interfaces: { eth0: { addr: [10.0.1.1/24], link: l2 } }
     routes: [default via 10.0.1.2]
 trace: [r]

@@ -12,7 +12,11 @@ import { runWorld } from '../support/run-world.js';
 
 const S = 1e9;
 
-/** Two hosts on one link; `steps` run on `client` (or on `server` when prefixed "server: "); client is traced. */
+/**
+ * Two hosts on one link; `steps` run on `client` (or on `server` when prefixed "server: "); client
+ * is traced. The client's gateway is a black hole: it answers ARP but does not forward
+ * (ip_forward 0: ip_error drops silently, counting IpInAddrErrors).
+ */
 function world(steps: string[], clientSysctl = '{}', kernel = '6.18'): { world: World; out: TraceEvent[] } {
   const text = `natsim: 1
 name: t
@@ -25,6 +29,8 @@ hosts:
     routes: [default via 10.0.0.254]
   server:
     interfaces: { eth0: { addr: [10.0.0.2/24], link: lan } }
+  gw:
+    interfaces: { eth0: { addr: [10.0.0.254/24], link: lan } }
 trace: [client]
 run:
 ${steps.map((s) => (s.startsWith('server: ') ? `  - { at: 0s, on: server, do: ${s.slice(8)} }` : `  - { at: 0.1s, on: client, do: ${s} }`)).join('\n')}

@@ -1,0 +1,61 @@
+/**
+ * A scenario host's neighbour entries for next hops no host of the scenario owns: nothing
+ * answers their ARP (neighbour solicitation), so each round of requests fails as the kernel's
+ * timer makes it fail. __neigh_event_send sends the first request at once (neigh_probe) and sets
+ * the entry's timer retrans_time (250 jiffies at HZ 250) ahead; the timer wheel fires it on its
+ * 8-jiffy grain (calc_index: the grain after the expiry), 1.000–1.032 s later; neigh_timer_handler
+ * asks again each 256 jiffies (from a jiffy on the grain, the expiry plus 250 falls 6 before the
+ * next) and, after mcast_solicit (3) requests, fails the entry (neigh_invalidate) 512 jiffies
+ * after its first firing. fixtures/kernel/neigh-failure: requests 1.004–1.013 s then 1.024 s
+ * apart, the errors 1.024 s after the third. A packet after the failure starts the next round
+ * (an entry NUD_FAILED is not in NUD_STALE | NUD_INCOMPLETE: resolution begins again).
+ * Scenario time 0 is taken to be on the timer wheel's grain (the phase of a real node's jiffies
+ * is not known). An entry some host answered stays valid (a scenario's entries do not expire):
+ * when that host is gone, packets are still sent to the address it gave, and no host takes them.
+ */
+import type { NetDevice } from '../host/device.js';
+import type { NeighbourRounds, RoundEnd } from './arp-queue.js';
+
+const JIFFY_NS = 4e6;
+/** retrans_time in jiffies (1 s at HZ 250). */
+const RETRANS_JIFFIES = 250;
+/** The timer wheel's granularity at level 1 (timers 64–511 jiffies ahead). */
+const GRAIN_JIFFIES = 8;
+/** From the timer's first firing to the failure: two more firings, each a retrans_time on the grain. */
+const FIRST_FIRING_TO_FAILURE_JIFFIES = 2 * 256;
+
+/** When a round whose first request went at `first` (ns) fails: its timer's first firing, then two more. */
+export function roundFailure(first: number): number {
+  const expires = Math.floor(first / JIFFY_NS) + RETRANS_JIFFIES;
+  const firstFiring = (Math.floor(expires / GRAIN_JIFFIES) + 1) * GRAIN_JIFFIES;
+  return (firstFiring + FIRST_FIRING_TO_FAILURE_JIFFIES) * JIFFY_NS;
+}
+
+export class UnansweredNeighbours implements NeighbourRounds {
+  /** The round each unowned neighbour is in, by device and address: its first request's time. */
+  private readonly open = new Map<string, number>();
+  /** The neighbours some host answered for, by device and address. */
+  private readonly valid = new Set<string>();
+  /** A scenario's neighbours never answer late: an owned one is resolved at once. */
+  onAnswer: ((addr: number) => void) | null = null;
+
+  /** `resolves(dev, addr)`: whether the entry resolves at once — a host of the scenario owns `addr` on `dev`'s segment, or it needs no resolution (a group, a broadcast). */
+  constructor(private readonly resolves: (dev: NetDevice, addr: number) => boolean) {}
+
+  waitsOn(dev: NetDevice, addr: number, time: number): number | null {
+    const key = `${dev.index} ${addr}`;
+    if (this.resolves(dev, addr)) {
+      this.valid.add(key);
+      return null;
+    }
+    if (this.valid.has(key)) return null;
+    const first = this.open.get(key);
+    if (first !== undefined && time < roundFailure(first)) return first;
+    this.open.set(key, time);
+    return time;
+  }
+
+  roundEnd(_dev: NetDevice, _addr: number, first: number): RoundEnd {
+    return { answered: false, at: roundFailure(first) };
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * A scenario's next hop that no host owns (world/scenario-neighbours.ts, world/arp-queue.ts):
+ * the packets toward it wait in its neighbour queue and, when the round of ARP requests fails,
+ * each is answered with host unreachable — as fixtures/kernel/neigh-failure shows the kernel
+ * doing. Before, the scenario lost them silently: a connect() timed out after two minutes where
+ * Linux says "No route to host" after three seconds.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseScenario } from '../../src/scenario/load.js';
+import { World } from '../../src/world/world.js';
+import { PacketDirection } from '../../src/capture/record.js';
+import { roundFailure } from '../../src/world/scenario-neighbours.js';
+import { readU16 } from '../../src/packet/ipv4.js';
+import type { TraceEvent } from '../../src/trace/events.js';
+import { Skb } from '../../src/netfilter/skb.js';
+import { buildUdp } from '../../src/packet/build.js';
+import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
+import { parseIpv6 } from '../../src/packet/ipv6-addr.js';
+import { runWorld } from '../support/run-world.js';
+
+const S = 1e9;
+/** The ICMP header and the quoted IP header's offset of its identification (outer IPv4 header of 20 bytes). */
+const QUOTED_ID = 20 + 8 + 4;
+
+/** The recording's topology: c sends through rt, which routes 198.51.100.0/24 via 192.168.206.99, owned by no host. */
+function deadNextHop(run: string[], extraHosts = ''): string {
+  return `natsim: 1
+name: dead-next-hop
+seed: 1
+hosts:
+  c:
+    interfaces: { eth0: { addr: [10.0.3.1/24], link: lan } }
+    routes: [default via 10.0.3.254]
+  rt:
+    sysctl: { net.ipv4.ip_forward: 1 }
+    interfaces:
+      eth1: { addr: [10.0.3.254/24], link: lan }
+      eth0: { addr: [192.168.206.250/24], link: wan }
+    routes: [198.51.100.0/24 via 192.168.206.99]
+${extraHosts}trace: [rt]
+run:
+${run.map((s) => `  - ${s}`).join('\n')}
+`;
+}
+
+interface Errors {
+  /** Each host unreachable rt sent: when, and which datagram (1-based, in the order rt received them) it quotes. */
+  readonly sent: { readonly time: number; readonly quotes: number }[];
+  readonly events: TraceEvent[];
+  readonly world: World;
+}
+
+function runDeadNextHop(run: string[], extraHosts = ''): Errors {
+  const ids: number[] = [];
+  const sent: { time: number; quotes: number }[] = [];
+  const events: TraceEvent[] = [];
+  const world = new World(parseScenario(deadNextHop(run, extraHosts), 'dead.yaml'), {
+    sink: { emit: (e) => void events.push(e) },
+    tap: (direction, dev, pkt, time) => {
+      if (direction === PacketDirection.Host && dev.name === 'eth1' && pkt.proto === 17) ids.push(pkt.id);
+      if (direction === PacketDirection.Outgoing && pkt.proto === 1 && pkt.icmpType === 3 && pkt.icmpCode === 1) sent.push({ time: time / S, quotes: ids.indexOf(readU16(pkt.data, QUOTED_ID)) + 1 });
+    },
+  });
+  world.run();
+  return { sent, events, world };
+}
+
+/** The kernel's errors in fixtures/kernel/neigh-failure/client.txt: when c got each, and the datagram it quotes. */
+function recordedErrors(): { time: number; quotes: number }[] {
+  return readFileSync('fixtures/kernel/neigh-failure/client.txt', 'utf8')
+    .split('\n')
+    .map((l) => /^(\S+) error for (\d+)$/.exec(l))
+    .filter((m) => m !== null)
+    .map((m) => ({ time: Number(m[1]), quotes: Number(m[2]) }));
+}
+
+describe('roundFailure: when a round of requests fails, by the timer wheel', () => {
+  it('3.052–3.080 s after the first request, whatever the jiffy it went in; a round that starts on the grain fails 3.072 s on', () => {
+    for (let jiffy = 0; jiffy < 64; jiffy++) {
+      for (const into of [0, 1, 3.999e6]) {
+        const first = jiffy * 4e6 + into;
+        const after = (roundFailure(first) - first) / S;
+        expect(after).toBeGreaterThan(3.048);
+        expect(after).toBeLessThanOrEqual(3.08);
+      }
+    }
+    expect(roundFailure(0) / S).toBeCloseTo(3.072, 9);
+  });
+});
+
+describe('a scenario next hop no host owns, against fixtures/kernel/neigh-failure', () => {
+  // the recording's client, as steps: A (five datagrams, one round), B (after the failure), C and D (bursts past the queue, 1 ms apart: the least a step allows)
+  const steps = [
+    ...[0, 0.4, 0.8, 1.6, 2.4].map((at) => `{ at: ${at}s, on: c, do: udp send 198.51.100.9:53 from 40000 count 1 bytes 100 }`),
+    '{ at: 7s, on: c, do: udp send 198.51.100.9:53 from 40000 count 1 bytes 100 }',
+    '{ at: 12s, on: c, do: udp send 198.51.100.9:53 from 40000 count 200 interval 1ms bytes 1200 }',
+    '{ at: 20s, on: c, do: udp send 198.51.100.9:53 from 40000 count 300 interval 1ms bytes 100 }',
+  ];
+
+  it('answers the datagrams the kernel answered, each round at once when it fails, 3.05–3.08 s after its first packet', () => {
+    const { sent } = runDeadNextHop(steps);
+    const kernel = recordedErrors();
+    // the same datagrams: 1–5 together, 6 alone, the first six (ICMP's burst) of each burst's last 92 and 256
+    expect(sent.map((e) => e.quotes)).toEqual(kernel.map((e) => e.quotes));
+    const rounds = [0, 7, 12, 20];
+    const byRound = rounds.map((start, i) => sent.filter((e) => e.time >= start && e.time < (rounds[i + 1] ?? Infinity)));
+    for (const [i, errors] of byRound.entries()) {
+      expect(new Set(errors.map((e) => e.time)).size).toBe(1);
+      const after = errors[0]!.time - rounds[i]!;
+      expect(after).toBeGreaterThan(3.048);
+      expect(after).toBeLessThanOrEqual(3.08);
+      // the kernel's, as c received them (the recording's clock starts at c's first datagram)
+      const recorded = kernel.find((e) => e.quotes === errors[0]!.quotes)!.time - rounds[i]!;
+      expect(Math.abs(after - recorded)).toBeLessThan(0.035);
+    }
+  });
+
+  it('traces each waiting packet freed when the round fails, and those pushed out of the full queue', () => {
+    const { events } = runDeadNextHop(steps);
+    const drops = events.filter((e): e is Extract<TraceEvent, { kind: 'drop' }> => e.kind === 'drop').map((e) => e.reason);
+    expect(drops.filter((r) => r.endsWith('failed: no answer to ARP (NEIGH_FAILED)'))).toHaveLength(5 + 1 + 92 + 256);
+    expect(drops.filter((r) => r.includes('arp_queue full'))).toHaveLength(108 + 44);
+    // no Out line for a packet that waited: the kernel's capture shows none
+    const toDeadHop = events.filter((e) => e.kind === 'transmit' && e.dev === 'eth0');
+    expect(toDeadHop).toEqual([]);
+  });
+});
+
+describe("a scenario host's own connect() through a next hop no host owns", () => {
+  it('fails with EHOSTUNREACH when the round fails (tcp_v4_err on the host unreachable), not by timing out', () => {
+    const text = deadNextHop(['{ at: 1s, on: c, do: tcp connect 10.0.3.77:80 from :41001 }']);
+    const { world } = runWorld(parseScenario(text, 'dead.yaml'));
+    const events = world.appEvents.map((e) => [e.time / S, e.text]);
+    expect(events).toHaveLength(1);
+    expect(events[0]![1]).toMatch(/connect failed: EHOSTUNREACH \(no route to host\) \(ICMP destination unreachable, code 1\)/);
+    expect(events[0]![0]).toBeCloseTo(roundFailure(1 * S) / S, 6);
+  });
+});
+
+describe('a next hop that answered, then went away', () => {
+  it('is still sent to (its entry stays valid in a scenario): no queue, no host unreachable', () => {
+    const srv = `  srv:
+    interfaces: { eth0: { addr: [192.168.206.99/24], link: wan } }
+    routes: [default via 192.168.206.250]
+`;
+    const spec = parseScenario(deadNextHop(['{ at: 0s, on: c, do: udp send 198.51.100.9:53 from 40000 count 3 interval 1 }'], srv), 'dead.yaml');
+    const events: TraceEvent[] = [];
+    const world = new World(spec, { sink: { emit: (e) => void events.push(e) } });
+    world.run(0.5 * S);
+    world.hosts.delete('srv');
+    world.run();
+    const out = events.filter((e) => e.kind === 'transmit').map((e) => [e.time / S, e.dev]);
+    expect(out).toEqual([
+      [expect.closeTo(0, 3), 'eth0'],
+      [expect.closeTo(1, 3), 'eth0'],
+      [expect.closeTo(2, 3), 'eth0'],
+    ]);
+    expect(events.filter((e) => e.kind === 'drop')).toEqual([]);
+  });
+});
+
+describe('a next hop that needs no resolution', () => {
+  it('never waits: a group, the limited broadcast, the subnet broadcast (NUD_NOARP), unlike an address no host owns', () => {
+    const world = new World(parseScenario(deadNextHop(['{ at: 0s, on: c, do: udp listen 53 }']), 'dead.yaml'));
+    const rt = world.hosts.get('rt')!;
+    const eth0 = rt.device('eth0')!;
+    const ip = (s: string): number => parseIpv4(s)!;
+    const skb = new Skb(1, buildUdp({ saddr: ip('192.168.206.250'), daddr: ip('198.51.100.9'), sport: 1, dport: 2, ipId: 1, ttl: 64, payload: new Uint8Array(4) }), 0, 0, null);
+    const waits = (nexthop: number): boolean => world.waitsOnNeighbour(rt, eth0, skb, nexthop);
+    expect([ip('224.0.0.1'), ip('255.255.255.255'), ip('192.168.206.255'), parseIpv6('ff02::1')!].map(waits)).toEqual([false, false, false, false]);
+    expect(waits(ip('192.168.206.99'))).toBe(true);
+  });
+});
