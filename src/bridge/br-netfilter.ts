@@ -83,20 +83,30 @@ function brNfPreRoutingFinish(host: Host, port: BridgePort, skb: Skb): void {
 /**
  * br_nf_pre_routing_finish_bridge: the DNATed frame goes to its new destination's link address.
  * With the neighbour known (NUD_CONNECTED) the header is rewritten and the frame bridged at once;
- * otherwise neigh->output resolves it and sends it out of the bridge device (tcpdump shows it
- * there), where br_dev_xmit sees bridged_dnat and bridges it on from the port it came in by
- * (br_nf_pre_routing_finish_bridge_slow, which puts the frame's own source address back).
+ * otherwise neigh->output resolves it — the frame waits in the neighbour's queue until it
+ * answers, and is answered with host unreachable if it fails — and sends it out of the bridge
+ * device (tcpdump shows it there), where br_dev_xmit sees bridged_dnat and bridges it on from
+ * the port it came in by (br_nf_pre_routing_finish_bridge_slow, which puts the frame's own
+ * source address back).
  */
 function brNfPreRoutingFinishBridge(host: Host, port: BridgePort, skb: Skb, nexthop: number): void {
   const br = port.br;
   const neigh = host.neighbour(br.dev, nexthop, skb.time);
   const source = skb.mac?.source ?? null;
   host.sink?.emit({ kind: 'bridge', time: skb.time, host: host.name, skb: skb.id, bridge: br.dev.name, step: { step: 'bridged-dnat', neighbour: neigh.connected ? 'connected' : 'resolving' } });
-  if (!neigh.connected) {
-    skb.mac = { dest: neigh.mac, source: br.dev.mac, proto: 0x0800 };
+  if (neigh.connected) return bridgeDnatted(host, port, skb, neigh.mac, source);
+  const resolved = (): void => {
+    const mac = host.neighbour(br.dev, nexthop, skb.time).mac;
+    skb.mac = { dest: mac, source: br.dev.mac, proto: 0x0800 };
     host.devTap(skb, br.dev, nexthop);
-  }
-  skb.mac = { dest: neigh.mac, source, proto: 0x0800 };
+    bridgeDnatted(host, port, skb, mac, source);
+  };
+  if (!host.waitsOnNeighbour(skb, br.dev, nexthop, resolved)) resolved();
+}
+
+/** br_handle_frame_finish of a bridged DNATed frame, to the neighbour's link address, from its own source. */
+function bridgeDnatted(host: Host, port: BridgePort, skb: Skb, dest: Uint8Array | null, source: Uint8Array | null): void {
+  skb.mac = { dest, source, proto: 0x0800 };
   brHandleFrameFinish(host, port, skb);
 }
 

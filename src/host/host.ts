@@ -51,10 +51,10 @@ export interface HostPorts {
   /**
    * neigh_resolve_output → __neigh_event_send: whether `skb`, for `nexthop` on `dev`, waits in
    * the arp_queue of a neighbour that has not answered. The port then holds it — sends it on
-   * (Host.devQueueXmit) if an answer comes, answers for it if the neighbour fails — and it is
-   * not on the device now.
+   * if an answer comes (`resume`, or Host.devQueueXmit), answers for it if the neighbour fails —
+   * and it is not on the device now.
    */
-  waitsOnNeighbour(host: Host, dev: NetDevice, skb: Skb, nexthop: number): boolean;
+  waitsOnNeighbour(host: Host, dev: NetDevice, skb: Skb, nexthop: number, resume: Resume | null): boolean;
   /** A packet reached a local socket (after LOCAL_IN). */
   deliver(host: Host, skb: Skb): void;
   /** The neighbour entry for `addr` on `dev` at `time`, resolving it if need be: its link address, and whether it is NUD_CONNECTED. */
@@ -75,6 +75,9 @@ export interface Neighbour {
 }
 
 /** A packet on the wire of `dev`, as tcpdump -i any sees it. */
+/** How a packet that waited for its neighbour goes on when the neighbour answers (neigh->output's continuation). */
+export type Resume = () => void;
+
 export type PacketTap = (direction: PacketDirection.Host | PacketDirection.Outgoing, dev: NetDevice, pkt: L3Packet, time: number) => void;
 
 export class Host {
@@ -286,8 +289,13 @@ export class Host {
 
   /** ip_finish_output2 → neigh_output: the next hop resolved (lo has no neighbours), or the packet waits for it. */
   neighOutput(skb: Skb, out: NetDevice, nexthop: number): void {
-    if (out.type !== 'loopback' && this.ports.waitsOnNeighbour(this, out, skb, nexthop)) return;
+    if (out.type !== 'loopback' && this.ports.waitsOnNeighbour(this, out, skb, nexthop, null)) return;
     this.devQueueXmit(skb, out, nexthop);
+  }
+
+  /** neigh->output of an entry not NUD_CONNECTED for a caller that goes on its own way (`resume`) once it resolves: whether the packet waits. */
+  waitsOnNeighbour(skb: Skb, dev: NetDevice, nexthop: number, resume: Resume): boolean {
+    return this.ports.waitsOnNeighbour(this, dev, skb, nexthop, resume);
   }
 
   /**

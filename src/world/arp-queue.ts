@@ -14,7 +14,7 @@
  * record it came in (FateProbe.record).
  */
 import type { NetDevice } from '../host/device.js';
-import type { Host } from '../host/host.js';
+import type { Host, Resume } from '../host/host.js';
 import { ipv4Path, isIpv6Skb, type Skb } from '../netfilter/skb.js';
 import type { NeighbourLoss } from '../netfilter/probe.js';
 import { icmpSend } from '../ipv4/icmp.js';
@@ -76,6 +76,8 @@ export interface NeighbourRounds {
 
 interface Waiting {
   readonly skb: Skb;
+  /** How it goes on if the neighbour answers (null: dev_queue_xmit on the queue's device). */
+  readonly resume: Resume | null;
   readonly truesize: number;
   /** The record the packet came in (FateProbe.record then), for the probe when it is freed. */
   readonly record: number;
@@ -112,7 +114,7 @@ export class ArpQueues {
   }
 
   /** `skb` waits on `nexthop` on `dev`, for the round of requests that began at `round` (ns): held until it ends, unless pushed out. */
-  add(dev: NetDevice, nexthop: number, round: number, skb: Skb): void {
+  add(dev: NetDevice, nexthop: number, round: number, skb: Skb, resume: Resume | null): void {
     const key = queueKey(dev, nexthop);
     let queue = this.queues.get(key);
     if (queue === undefined || queue.round !== round) {
@@ -129,7 +131,7 @@ export class ArpQueues {
       queue.bytes -= oldest.truesize;
       this.free(queue, oldest, `neighbour ${formatInetAddr(nexthop)} on ${dev.name}: arp_queue full (unres_qlen_bytes ${UNRES_QLEN_BYTES}), the oldest waiting packet dropped (NEIGH_QUEUEFULL)`, skb.time, 'queue-full');
     }
-    queue.waiting.push({ skb, truesize, record: this.host.probe?.record ?? 0 });
+    queue.waiting.push({ skb, resume, truesize, record: this.host.probe?.record ?? 0 });
     queue.bytes += truesize;
   }
 
@@ -164,9 +166,10 @@ export class ArpQueues {
 
   /** neigh_update → neigh_connect: the queue goes out now that the neighbour answered. */
   private send(queue: Queue, now: number): void {
-    for (const { skb } of queue.waiting) {
+    for (const { skb, resume } of queue.waiting) {
       skb.time = now;
-      this.host.devQueueXmit(skb, queue.dev, queue.nexthop);
+      if (resume) resume();
+      else this.host.devQueueXmit(skb, queue.dev, queue.nexthop);
     }
   }
 

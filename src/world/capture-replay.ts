@@ -12,7 +12,7 @@ import { PendingRing, type Pending } from './pending-ring.js';
 import { PacketDirection, type CaptureRecord } from '../capture/record.js';
 import { InputError } from '../errors.js';
 import type { NetDevice } from '../host/device.js';
-import type { Host, HostPorts, PacketTap } from '../host/host.js';
+import type { Host, HostPorts, PacketTap, Resume } from '../host/host.js';
 import { ipv4Path, isIpv6Skb, type Skb } from '../netfilter/skb.js';
 import type { WireTuple } from '../netfilter/net.js';
 import { Ipv4Packet } from '../packet/ipv4.js';
@@ -155,14 +155,14 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   // the IP IDs of the echo replies natsim makes (the kernel's ip_select_ident hash is not known)
   const echoIds = new Prng((options.seed ?? spec.seed) ^ 0x1c3);
   const ports: HostPorts = {
-    waitsOnNeighbour: (_h: Host, dev: NetDevice, skb: Skb, nexthop: number) => {
+    waitsOnNeighbour: (_h: Host, dev: NetDevice, skb: Skb, nexthop: number, resume: Resume | null) => {
       const round = arpQueues.roundFor(dev, nexthop, skb.time);
       if (round === null) return false;
       // kept past its record: its bytes must not be in a chunk the reader fills again, nor
       // the skb remade for the next record
       skb.pkt = skb.pkt.copy();
       skb.held = true;
-      arpQueues.add(dev, nexthop, round, skb);
+      arpQueues.add(dev, nexthop, round, skb, resume);
       return true;
     },
     transmit: (_h: Host, dev: NetDevice, skb: Skb) => {

@@ -8,7 +8,7 @@
 import { InputError } from '../errors.js';
 import type { EthHeader, NetDevice } from '../host/device.js';
 import { ETH_P_IP } from '../capture/link-layer.js';
-import type { Host, HostPorts, Neighbour, PacketTap } from '../host/host.js';
+import type { Host, HostPorts, Neighbour, PacketTap, Resume } from '../host/host.js';
 import { isMulticastEther, macKey } from '../bridge/br-fdb.js';
 import type { Bridge, BridgePort } from '../bridge/bridge.js';
 import { brFdbLearn } from '../bridge/br-input.js';
@@ -87,11 +87,11 @@ export class World implements HostPorts {
    * no host owns waits in its arp_queue until the round of requests fails, and is answered with
    * host unreachable then (world/arp-queue.ts, scenario-neighbours.ts).
    */
-  waitsOnNeighbour(host: Host, dev: NetDevice, skb: Skb, nexthop: number): boolean {
+  waitsOnNeighbour(host: Host, dev: NetDevice, skb: Skb, nexthop: number, resume: Resume | null): boolean {
     const queues = this.arpQueues.get(host) ?? this.newArpQueues(host);
     const round = queues.roundFor(dev, nexthop, skb.time);
     if (round === null) return false;
-    queues.add(dev, nexthop, round, skb);
+    queues.add(dev, nexthop, round, skb, resume);
     return true;
   }
 
@@ -164,12 +164,17 @@ export class World implements HostPorts {
     if (ownerPort && owner.mac && ownerPort.flags.learning) brFdbLearn(brHost, ownerPort, owner.mac, time);
   }
 
-  /** The neighbour entry a host has for `addr` on `dev`: the owner's address; NUD_CONNECTED once it has been resolved before (the first packet waits for ARP). */
+  /**
+   * The neighbour entry a host has for `addr` on `dev`: the owner's address; NUD_CONNECTED once
+   * it has been resolved before (the first packet waits for ARP). One no host owns is not
+   * resolved by asking (its packets wait: waitsOnNeighbour).
+   */
   neighbour(host: Host, dev: NetDevice, addr: number, time: number): Neighbour {
-    const connected = !this.firstResolution(host, dev, addr);
     const owner = this.neighbourOwner(host, dev, addr);
-    if (!connected && owner && dev.bridge) this.arpThroughBridge(host, dev.bridge, null, null, owner.dev, time);
-    return { mac: owner?.dev.mac ?? null, connected };
+    if (owner === null) return { mac: null, connected: this.resolved.has(resolutionKey(host, dev, addr)) };
+    const connected = !this.firstResolution(host, dev, addr);
+    if (!connected && dev.bridge) this.arpThroughBridge(host, dev.bridge, null, null, owner.dev, time);
+    return { mac: owner.dev.mac, connected };
   }
 
   /** Entries never expire in a scenario: one resolved before is valid. */

@@ -17,6 +17,8 @@ import { Skb } from '../../src/netfilter/skb.js';
 import { buildUdp } from '../../src/packet/build.js';
 import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { parseIpv6 } from '../../src/packet/ipv6-addr.js';
+import { ArpQueues, type NeighbourRounds } from '../../src/world/arp-queue.js';
+import { EventQueue } from '../../src/sim/event-queue.js';
 import { runWorld } from '../support/run-world.js';
 
 const S = 1e9;
@@ -167,8 +169,54 @@ describe('a next hop that needs no resolution', () => {
     const eth0 = rt.device('eth0')!;
     const ip = (s: string): number => parseIpv4(s)!;
     const skb = new Skb(1, buildUdp({ saddr: ip('192.168.206.250'), daddr: ip('198.51.100.9'), sport: 1, dport: 2, ipId: 1, ttl: 64, payload: new Uint8Array(4) }), 0, 0, null);
-    const waits = (nexthop: number): boolean => world.waitsOnNeighbour(rt, eth0, skb, nexthop);
+    const waits = (nexthop: number): boolean => world.waitsOnNeighbour(rt, eth0, skb, nexthop, null);
     expect([ip('224.0.0.1'), ip('255.255.255.255'), ip('192.168.206.255'), parseIpv6('ff02::1')!].map(waits)).toEqual([false, false, false, false]);
     expect(waits(ip('192.168.206.99'))).toBe(true);
+  });
+});
+
+describe('a bridged DNAT to a container that is gone (br_netfilter, br_nf_pre_routing_finish_bridge)', () => {
+  it('waits in the neighbour queue through neigh->output and is answered with host unreachable, as a routed one is', () => {
+    // docker-bridge-brnf-on without ct1: the published port still DNATs to 172.17.0.2
+    const seed = readFileSync('fixtures/seeds/docker-bridge-brnf-on.yaml', 'utf8');
+    const withoutCt1 = seed
+      .replace(/  ct1:\n(    .*\n)+?(?=  ct2:)/, '')
+      .split('\n')
+      .filter((l) => !l.includes('on: ct1'))
+      .join('\n');
+    const { world, events } = runWorld(parseScenario(withoutCt1.replace('net.ipv4.tcp_syn_retries: 1', 'net.ipv4.tcp_syn_retries: 6'), 'fixtures/seeds/gone.yaml'));
+    const ct2 = world.appEvents.find((e) => e.text.includes('40002'))!;
+    expect(ct2.text).toMatch(/connect failed: EHOSTUNREACH/);
+    expect(ct2.time / S).toBeCloseTo(roundFailure(1.00001 * S) / S, 4); // the error reaches ct2 a link delay after
+    const failed = events.filter((e): e is Extract<TraceEvent, { kind: 'drop' }> => e.kind === 'drop' && e.reason === 'neighbour 172.17.0.2 on docker0 failed: no answer to ARP (NEIGH_FAILED)');
+    // ct2's three SYNs of the round (1, 2 and 3 s), then w's of its own round
+    expect(failed.map((e) => e.time / S).slice(0, 3)).toEqual(Array(3).fill(expect.closeTo(roundFailure(1.00001 * S) / S, 6)));
+    // none was flooded to the bridge's ports meanwhile, as a frame with no destination address
+    expect(events.some((e) => e.kind === 'bridge' && e.step.step === 'flood' && e.time < 4 * S)).toBe(false);
+  });
+});
+
+describe('ArpQueues: a packet that waited goes on as its caller said when the neighbour answers', () => {
+  it("runs the resume given (br_netfilter's bridged DNAT) at the answer, and dev_queue_xmit for the rest", () => {
+    const events: TraceEvent[] = [];
+    const world = new World(parseScenario(deadNextHop(['{ at: 0s, on: c, do: udp listen 53 }']), 'dead.yaml'), { sink: { emit: (e) => void events.push(e) } });
+    const rt = world.hosts.get('rt')!;
+    const eth0 = rt.device('eth0')!;
+    const ip = (s: string): number => parseIpv4(s)!;
+    const datagram = (id: number, time: number): Skb => new Skb(id, buildUdp({ saddr: ip('192.168.206.250'), daddr: ip('198.51.100.9'), sport: 1, dport: 2, ipId: id, ttl: 64, payload: new Uint8Array(4) }), time, 0, null);
+    // a round that began at 0 and is answered at 1.5 s (an answer to its second request)
+    const rounds: NeighbourRounds = { waitsOn: () => 0, roundEnd: () => ({ answered: true, at: 1.5 * S }), onAnswer: null };
+    const later = new EventQueue();
+    const queues = new ArpQueues(rt, rounds, (at, run) => later.at(at, run));
+    const order: string[] = [];
+    const first = datagram(1, 0.1 * S);
+    queues.add(eth0, ip('192.168.206.99'), 0, first, () => order.push(`resumed ${first.pkt.id} at ${first.time / S}`));
+    queues.add(eth0, ip('192.168.206.99'), 0, datagram(2, 0.2 * S), null);
+    later.runUntil(10 * S);
+    expect(order).toEqual(['resumed 1 at 1.5']);
+    // the second, with no resume, went out of the queue's device at the answer; the first did not go there
+    const out = events.filter((e): e is Extract<TraceEvent, { kind: 'transmit' }> => e.kind === 'transmit').map((e) => [e.pkt.ipId, e.dev, e.time / S]);
+    expect(out).toEqual([[2, 'eth0', 1.5]]);
+    expect(events.filter((e) => e.kind === 'drop')).toEqual([]);
   });
 });
