@@ -10,7 +10,7 @@ import { Dir } from '../netfilter/conntrack/tuple.js';
 import { ifaMatch } from '../host/device.js';
 import { formatInetAddr, inetRangeSize } from '../packet/inet-addr.js';
 import { isIpv6 } from '../packet/ipv6-addr.js';
-import type { NatRuleBinding, MasqueradeChoice } from '../netfilter/probe.js';
+import type { NatRuleBinding, MasqueradeChoice, NeighbourLoss } from '../netfilter/probe.js';
 import { NatFlag, type NatRange, type Rule } from '../netfilter/rules/model.js';
 import type { Cause, Evidence, Finding, FlowTuple, MasqueradeFact, Moment, NatFact, RuleRef, StaleDnat } from './finding.js';
 import { firstMoment, type ConnEnd, type ConnFacts, type DropFact, type FailedFlow } from './flow-facts.js';
@@ -78,12 +78,19 @@ function fromDrop(d: DropFact, conn: ConnFacts | null, end: ConnEnd | null): [Ca
 function neighbourCause(n: NonNullable<DropFact['neighbour']>, at: Moment, stale: StaleDnat | null, natRule: Rule | null): [Cause, Evidence] {
   const v6 = isIpv6(n.nexthop);
   const cause: Cause = { kind: 'neighbour', protocol: v6 ? 'ndisc' : 'arp', dev: n.dev, nexthop: formatInetAddr(n.nexthop), how: n.how, stale };
-  const fn = {
-    failed: `neigh_invalidate (${v6 ? 'ndisc_error_report' : 'arp_error_report'})`,
-    'queue-full': '__neigh_event_send (the queue full: NEIGH_QUEUEFULL)',
-    gone: 'neigh_resolve_output (the entry still valid: sent to the address it holds)',
-  }[n.how];
-  return [cause, evidence(at, null, fn, natRule, null)];
+  return [cause, evidence(at, null, neighbourLossFn(n.how, v6), natRule, null)];
+}
+
+/** The kernel function where a packet toward a silent neighbour was lost, `how`. */
+export function neighbourLossFn(how: NeighbourLoss, v6: boolean): string {
+  switch (how) {
+    case 'failed':
+      return `neigh_invalidate (${v6 ? 'ndisc_error_report' : 'arp_error_report'})`;
+    case 'queue-full':
+      return '__neigh_event_send (the queue full: NEIGH_QUEUEFULL)';
+    case 'gone':
+      return 'dev_queue_xmit (the entry still valid: no host took the frame)';
+  }
 }
 
 /** The tracker's words name the check that failed. */

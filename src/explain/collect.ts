@@ -21,6 +21,7 @@ import { ifaMatch, type NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
 import type { ConnRef, FlowTuple, Moment } from './finding.js';
 import { firstMoment, newConnFacts, type ClashFact, type ConnEnd, type ConnFacts, type FailedFlow, type NeighbourFact } from './flow-facts.js';
+import { neighbourLossFn } from './classify.js';
 import { flowTuple } from './flow-tuple.js';
 import { FateTable } from './fate.js';
 import { flowKey, TupleIndex } from './flow-index.js';
@@ -210,12 +211,12 @@ export class FlowCollector implements FateProbe {
     f.icmp ??= { at: this.moment(skb.time), hook, type: skb.pkt.icmpType, code: skb.pkt.icmpCode, from: skb.pkt.saddr };
   }
 
-  unresolved(skb: Skb, dev: NetDevice, nexthop: number, at: number, how: NeighbourLoss): void {
-    const neighbour: NeighbourFact = { at: this.moment(at), dev: dev.name, nexthop, how };
+  unresolved(skb: Skb, dev: NetDevice, nexthop: number, how: NeighbourLoss, at: number, atRecord: number): void {
+    const neighbour: NeighbourFact = { at: { record: atRecord === 0 ? null : atRecord, time: at / 1e9 }, dev: dev.name, nexthop, how };
     if (skb.ct) this.facts(skb.ct, skb.time).neighbour ??= neighbour;
     const asked = isIpv6(nexthop) ? 'neighbour solicitation' : 'ARP';
     const why = `the next hop ${formatInetAddr(nexthop)} on ${dev.name} ${how === 'gone' ? 'is gone: no host has the address its entry still holds' : `never answered ${asked}`}${how === 'queue-full' ? ', and newer packets pushed this one out of its full queue (unres_qlen_bytes)' : ''}`;
-    this.dropped(skb, null, why, null, NEIGHBOUR_LOSS_FN[how], neighbour);
+    this.dropped(skb, null, why, null, neighbourLossFn(how, isIpv6(nexthop)), neighbour);
   }
 
   destroyed(ct: Conn, now: number): void {
@@ -387,6 +388,3 @@ export class FlowCollector implements FateProbe {
     return size > 0 && size <= COUNTABLE_RANGE ? { minAddr, maxAddr, minProto, maxProto, size } : null;
   }
 }
-
-/** The kernel function a packet toward a silent neighbour is lost in. */
-const NEIGHBOUR_LOSS_FN: Record<NeighbourLoss, string> = { failed: 'neigh_invalidate', 'queue-full': '__neigh_event_send', gone: 'neigh_resolve_output' };

@@ -9,11 +9,6 @@ import type { MasqueradeChoice, NatRuleBinding, NeighbourLoss } from '../netfilt
 import type { ChainDecision } from '../netfilter/skb.js';
 import type { ConnRef, FlowTuple, Moment } from './finding.js';
 
-/**
- * What the probe heard about one live entry — an object per live entry, so its parts are shared
- * where they can be (the binding and MASQUERADE's choice are those of many entries) and its
- * first packet is two numbers, not a Moment of its own (firstMoment makes one).
- */
 /** A next hop that did not answer, and when and how the packet sent toward it was lost. */
 export interface NeighbourFact {
   readonly at: Moment;
@@ -22,6 +17,11 @@ export interface NeighbourFact {
   readonly how: NeighbourLoss;
 }
 
+/**
+ * What the probe heard about one live entry — an object per live entry, so its parts are shared
+ * where they can be (the binding and MASQUERADE's choice are those of many entries) and its
+ * first packet is two numbers, not a Moment of its own (firstMoment makes one).
+ */
 export interface ConnFacts {
   /** The first packet's record number (null: none, a scenario's) and time (s). */
   readonly firstRecord: number | null;

@@ -75,8 +75,9 @@ export interface FateProbe {
   /** kfree_skb: at `hook` (skb.verdictOp decided), or off the hooks by the kernel function `fn`. */
   dropped(skb: Skb, hook: Hook | null, reason: string, counter: string | null, fn: string | null): void;
   /**
-   * The next hop does not answer ARP (or neighbour solicitation): the packet that waited for it
-   * since skb.time is freed at `at` (`how`). The probe's record is the one the packet came in.
+   * The next hop does not answer ARP (or neighbour solicitation): the packet sent toward it at
+   * skb.time is lost at `at` (ns), `how` — in the record `atRecord` (0: none, a timer's), while
+   * the probe's record is the one the packet came in.
    */
-  unresolved(skb: Skb, dev: NetDevice, nexthop: number, at: number, how: NeighbourLoss): void;
+  unresolved(skb: Skb, dev: NetDevice, nexthop: number, how: NeighbourLoss, at: number, atRecord: number): void;
 }

@@ -108,7 +108,9 @@ export class ArpQueues {
 
   /** The round a packet for `nexthop` on `dev` waits on: the queue's, while one waits (a later packet goes behind it), else the capture's. */
   roundFor(dev: NetDevice, nexthop: number, time: number): number | null {
-    // every transmitted packet asks, most when no queue waits at all: no key made then
+    // every transmitted packet asks, most when no queue waits at all: no key made then. One at the
+    // very instant the round fails joins it and fails with it (in the kernel the timer and the
+    // packet race within the jiffy)
     const waiting = this.queues.size === 0 ? undefined : this.queues.get(queueKey(dev, nexthop));
     return waiting?.round ?? this.neighbours.waitsOn(dev, nexthop, time);
   }
@@ -192,7 +194,8 @@ export class ArpQueues {
       const record = probe.record;
       probe.record = w.record;
       try {
-        probe.unresolved(w.skb, queue.dev, queue.nexthop, now, how);
+        // a push-out happens as a newer packet's record is fed; a failure is the entry's timer's
+        probe.unresolved(w.skb, queue.dev, queue.nexthop, how, now, how === 'queue-full' ? record : 0);
       } finally {
         probe.record = record;
       }

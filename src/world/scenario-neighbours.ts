@@ -19,16 +19,19 @@ import type { NeighbourRounds, RoundEnd } from './arp-queue.js';
 const JIFFY_NS = 4e6;
 /** retrans_time in jiffies (1 s at HZ 250). */
 const RETRANS_JIFFIES = 250;
-/** The timer wheel's granularity at level 1 (timers 64–511 jiffies ahead). */
-const GRAIN_JIFFIES = 8;
-/** From the timer's first firing to the failure: two more firings, each a retrans_time on the grain. */
-const FIRST_FIRING_TO_FAILURE_JIFFIES = 2 * 256;
+/** The timer wheel's granularity at level 1 (timers 63–503 jiffies ahead): 8 jiffies. */
+const GRAIN_SHIFT = 3;
+/** mcast_solicit: the requests of a round; the timer fires once more after the last to fail it. */
+const REQUESTS = 3;
 
-/** When a round whose first request went at `first` (ns) fails: its timer's first firing, then two more. */
+/** The jiffy a timer due at `expires` fires in: calc_index's bucket, the grain after the expiry. */
+const firing = (expires: number): number => ((expires >> GRAIN_SHIFT) + 1) << GRAIN_SHIFT;
+
+/** When a round whose first request went at `first` (ns) fails: the entry's timer re-armed retrans_time ahead at each firing, the third failing it. */
 export function roundFailure(first: number): number {
-  const expires = Math.floor(first / JIFFY_NS) + RETRANS_JIFFIES;
-  const firstFiring = (Math.floor(expires / GRAIN_JIFFIES) + 1) * GRAIN_JIFFIES;
-  return (firstFiring + FIRST_FIRING_TO_FAILURE_JIFFIES) * JIFFY_NS;
+  let jiffy = Math.floor(first / JIFFY_NS);
+  for (let i = 0; i < REQUESTS; i++) jiffy = firing(jiffy + RETRANS_JIFFIES);
+  return jiffy * JIFFY_NS;
 }
 
 export class UnansweredNeighbours implements NeighbourRounds {
@@ -36,19 +39,19 @@ export class UnansweredNeighbours implements NeighbourRounds {
   private readonly open = new Map<string, number>();
   /** The neighbours some host answered for, by device and address. */
   private readonly valid = new Set<string>();
-  /** A scenario's neighbours never answer late: an owned one is resolved at once. */
+  /** Never called: a scenario's neighbours never answer late (an owned one resolves at once). */
   onAnswer: ((addr: number) => void) | null = null;
 
   /** `resolves(dev, addr)`: whether the entry resolves at once — a host of the scenario owns `addr` on `dev`'s segment, or it needs no resolution (a group, a broadcast). */
   constructor(private readonly resolves: (dev: NetDevice, addr: number) => boolean) {}
 
   waitsOn(dev: NetDevice, addr: number, time: number): number | null {
-    const key = `${dev.index} ${addr}`;
+    const key = neighbourKey(dev, addr);
+    if (this.valid.has(key)) return null;
     if (this.resolves(dev, addr)) {
       this.valid.add(key);
       return null;
     }
-    if (this.valid.has(key)) return null;
     const first = this.open.get(key);
     if (first !== undefined && time < roundFailure(first)) return first;
     this.open.set(key, time);
@@ -58,4 +61,13 @@ export class UnansweredNeighbours implements NeighbourRounds {
   roundEnd(_dev: NetDevice, _addr: number, first: number): RoundEnd {
     return { answered: false, at: roundFailure(first) };
   }
+
+  /** Whether a host answered for `addr` on `dev` once: its entry still holds that host's address, there or not. */
+  answeredOnce(dev: NetDevice, addr: number): boolean {
+    return this.valid.has(neighbourKey(dev, addr));
+  }
+}
+
+function neighbourKey(dev: NetDevice, addr: number): string {
+  return `${dev.index} ${addr}`;
 }

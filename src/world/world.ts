@@ -25,7 +25,6 @@ import { KERNEL_PROFILES, type KernelVersion } from '../kernel/profile.js';
 import type { FateProbe } from '../netfilter/probe.js';
 import { ArpQueues } from './arp-queue.js';
 import { UnansweredNeighbours } from './scenario-neighbours.js';
-import { INADDR_BROADCAST, ipv4IsMulticast } from '../packet/ipv4-addr.js';
 import { isIpv6, ipv6Word } from '../packet/ipv6-addr.js';
 
 /** Link delay: small and fixed, so runs are deterministic. */
@@ -95,13 +94,15 @@ export class World implements HostPorts {
     return true;
   }
 
-  /** Each host's neighbour queues, made when it first sends toward a neighbour. */
+  /** Each host's neighbour queues and the rounds they wait on, made when it first sends toward a neighbour. */
   private readonly arpQueues = new Map<Host, ArpQueues>();
+  private readonly unanswered = new Map<Host, UnansweredNeighbours>();
 
   private newArpQueues(host: Host): ArpQueues {
     const unanswered = new UnansweredNeighbours((dev, addr) => needsNoResolution(host, addr) || this.neighbourOwner(host, dev, addr) !== null);
     const queues = new ArpQueues(host, unanswered, (at, run) => this.queue.at(at, run));
     this.arpQueues.set(host, queues);
+    this.unanswered.set(host, unanswered);
     return queues;
   }
 
@@ -115,9 +116,12 @@ export class World implements HostPorts {
     if (dev.bridge) return host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
     const frame = this.frameTo(host, dev, skb, nexthop);
     host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
-    // sent toward a host gone since its entry was made (a next hop never owned waited in the
-    // neighbour queue: waitsOnNeighbour): the frame leaves, and no host takes it
-    if (!frame) return host.probe?.unresolved(skb, dev, nexthop, skb.time, 'gone');
+    if (!frame) {
+      // the frame leaves and no host takes it (a next hop never owned waited in the neighbour
+      // queue: waitsOnNeighbour); the flow's, when it went toward a host gone since it answered
+      if (!dev.brPort && this.unanswered.get(host)?.answeredOnce(dev, nexthop)) host.probe?.unresolved(skb, dev, nexthop, 'gone', skb.time, 0);
+      return;
+    }
     const { peer, mac } = frame;
     // ip_rcv drops a frame for another host's address (PACKET_OTHERHOST), as a flooded one is
     if (!peer.dev.brPort && mac.dest !== null && !isMulticastEther(mac.dest) && !sameMac(mac.dest, peer.dev.mac)) return;
@@ -241,11 +245,12 @@ export class World implements HostPorts {
 
 /**
  * A next hop whose entry is NUD_NOARP from the start, the link address mapped from it
- * (arp_constructor, ndisc_constructor): a group, the limited broadcast, a subnet's broadcast.
+ * (arp_constructor by inet_addr_type, ndisc_constructor): a group or a broadcast address.
  */
 function needsNoResolution(host: Host, addr: number): boolean {
   if (isIpv6(addr)) return ipv6Word(addr, 0) >>> 24 === 0xff;
-  return ipv4IsMulticast(addr) || addr === INADDR_BROADCAST || host.fib.lookup(addr)?.type === 'broadcast';
+  const type = host.fib.addrType(addr);
+  return type === 'multicast' || type === 'broadcast';
 }
 
 function resolutionKey(host: Host, dev: NetDevice, addr: number): string {

@@ -19,6 +19,8 @@ import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
 import { parseIpv6 } from '../../src/packet/ipv6-addr.js';
 import { ArpQueues, type NeighbourRounds } from '../../src/world/arp-queue.js';
 import { EventQueue } from '../../src/sim/event-queue.js';
+import { FlowCollector } from '../../src/explain/collect.js';
+import { explanation } from '../../src/explain/explain.js';
 import { runWorld } from '../support/run-world.js';
 
 const S = 1e9;
@@ -184,7 +186,9 @@ describe('a bridged DNAT to a container that is gone (br_netfilter, br_nf_pre_ro
       .split('\n')
       .filter((l) => !l.includes('on: ct1'))
       .join('\n');
-    const { world, events } = runWorld(parseScenario(withoutCt1.replace('net.ipv4.tcp_syn_retries: 1', 'net.ipv4.tcp_syn_retries: 6'), 'fixtures/seeds/gone.yaml'));
+    let collector: FlowCollector | null = null;
+    const spec = parseScenario(withoutCt1.replace('net.ipv4.tcp_syn_retries: 1', 'net.ipv4.tcp_syn_retries: 6'), 'fixtures/seeds/gone.yaml');
+    const { world, events } = runWorld(spec, { probeFor: (h) => (collector = new FlowCollector(h, false)) });
     const ct2 = world.appEvents.find((e) => e.text.includes('40002'))!;
     expect(ct2.text).toMatch(/connect failed: EHOSTUNREACH/);
     expect(ct2.time / S).toBeCloseTo(roundFailure(1.00001 * S) / S, 4); // the error reaches ct2 a link delay after
@@ -193,6 +197,12 @@ describe('a bridged DNAT to a container that is gone (br_netfilter, br_nf_pre_ro
     expect(failed.map((e) => e.time / S).slice(0, 3)).toEqual(Array(3).fill(expect.closeTo(roundFailure(1.00001 * S) / S, 6)));
     // none was flooded to the bridge's ports meanwhile, as a frame with no destination address
     expect(events.some((e) => e.kind === 'bridge' && e.step.step === 'flood' && e.time < 4 * S)).toBe(false);
+    // explain: ct2's and w's flows to 172.17.0.2 failed at the neighbour, nothing else
+    const findings = explanation(collector!, world.queue.now).findings;
+    expect(findings.map((f) => [f.flow.sport, f.cause.kind, f.cause.kind === 'neighbour' ? f.cause.how : null])).toEqual([
+      [40002, 'neighbour', 'failed'],
+      [40004, 'neighbour', 'failed'],
+    ]);
   });
 });
 
@@ -218,5 +228,19 @@ describe('ArpQueues: a packet that waited goes on as its caller said when the ne
     const out = events.filter((e): e is Extract<TraceEvent, { kind: 'transmit' }> => e.kind === 'transmit').map((e) => [e.pkt.ipId, e.dev, e.time / S]);
     expect(out).toEqual([[2, 'eth0', 1.5]]);
     expect(events.filter((e) => e.kind === 'drop')).toEqual([]);
+  });
+});
+
+describe('a frame out of a bridge port whose link has no host', () => {
+  it("leaves, and is no flow's loss (only a next hop that answered once and is gone is)", () => {
+    const world = new World(parseScenario(readFileSync('fixtures/seeds/docker-bridge-brnf-on.yaml', 'utf8'), 'fixtures/seeds/x.yaml'));
+    const rt = world.hosts.get('rt')!;
+    const collector = new FlowCollector(rt, false);
+    rt.probe = collector;
+    world.hosts.delete('ct1');
+    const ip = (s: string): number => parseIpv4(s)!;
+    const skb = new Skb(1, buildUdp({ saddr: ip('172.17.0.3'), daddr: ip('172.17.0.2'), sport: 1, dport: 2, ipId: 1, ttl: 64, payload: new Uint8Array(4) }), 0, 0, null);
+    world.transmit(rt, rt.device('vethc1')!, skb, 0);
+    expect(explanation(collector, 0).findings).toEqual([]);
   });
 });
