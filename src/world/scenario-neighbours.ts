@@ -3,7 +3,7 @@
  * answers their ARP (neighbour solicitation), so each round of requests fails as the kernel's
  * timer makes it fail. __neigh_event_send sends the first request at once (neigh_probe) and sets
  * the entry's timer retrans_time (250 jiffies at HZ 250) ahead; the timer wheel fires it on its
- * 8-jiffy grain (calc_index: the grain after the expiry), 1.000–1.032 s later; neigh_timer_handler
+ * 8-jiffy grain (calc_index: the grain after the expiry), 1.004–1.032 s later; neigh_timer_handler
  * asks again each 256 jiffies (from a jiffy on the grain, the expiry plus 250 falls 6 before the
  * next) and, after mcast_solicit (3) requests, fails the entry (neigh_invalidate) 512 jiffies
  * after its first firing. fixtures/kernel/neigh-failure: requests 1.004–1.013 s then 1.024 s
@@ -35,8 +35,6 @@ export function roundFailure(first: number): number {
 }
 
 export class UnansweredNeighbours implements NeighbourRounds {
-  /** The round each unowned neighbour is in, by device and address: its first request's time. */
-  private readonly open = new Map<string, number>();
   /** The neighbours some host answered for, by device and address. */
   private readonly valid = new Set<string>();
   /** Never called: a scenario's neighbours never answer late (an owned one resolves at once). */
@@ -45,6 +43,7 @@ export class UnansweredNeighbours implements NeighbourRounds {
   /** `resolves(dev, addr)`: whether the entry resolves at once — a host of the scenario owns `addr` on `dev`'s segment, or it needs no resolution (a group, a broadcast). */
   constructor(private readonly resolves: (dev: NetDevice, addr: number) => boolean) {}
 
+  /** Asked only while no packet waits on the neighbour (ArpQueues.roundFor): one no host owns begins a round now. */
   waitsOn(dev: NetDevice, addr: number, time: number): number | null {
     const key = neighbourKey(dev, addr);
     if (this.valid.has(key)) return null;
@@ -52,9 +51,6 @@ export class UnansweredNeighbours implements NeighbourRounds {
       this.valid.add(key);
       return null;
     }
-    const first = this.open.get(key);
-    if (first !== undefined && time < roundFailure(first)) return first;
-    this.open.set(key, time);
     return time;
   }
 
