@@ -74,10 +74,10 @@ export interface Neighbour {
   readonly connected: boolean;
 }
 
-/** A packet on the wire of `dev`, as tcpdump -i any sees it. */
 /** How a packet that waited for its neighbour goes on when the neighbour answers (neigh->output's continuation). */
 export type Resume = () => void;
 
+/** A packet on the wire of `dev`, as tcpdump -i any sees it. */
 export type PacketTap = (direction: PacketDirection.Host | PacketDirection.Outgoing, dev: NetDevice, pkt: L3Packet, time: number) => void;
 
 export class Host {

@@ -166,12 +166,11 @@ export class ArpQueues {
     });
   }
 
-  /** neigh_update → neigh_connect: the queue goes out now that the neighbour answered. */
+  /** neigh_update → neigh_connect: the queue goes out now that the neighbour answered, each packet as of the record it came in (the hooks a resumed one passes tell the probe). */
   private send(queue: Queue, now: number): void {
-    for (const { skb, resume } of queue.waiting) {
-      skb.time = now;
-      if (resume) resume();
-      else this.host.devQueueXmit(skb, queue.dev, queue.nexthop);
+    for (const w of queue.waiting) {
+      w.skb.time = now;
+      this.asOfItsRecord(w, () => (w.resume ? w.resume() : this.host.devQueueXmit(w.skb, queue.dev, queue.nexthop)));
     }
   }
 
@@ -189,18 +188,23 @@ export class ArpQueues {
 
   /** kfree_skb of a waiting packet at `now`: the probe hears of it as of the record it came in, then it is counted and traced. */
   private free(queue: Queue, w: Waiting, reason: string, now: number, how: NeighbourLoss): void {
-    const probe = this.host.probe;
-    if (probe) {
-      const record = probe.record;
-      probe.record = w.record;
-      try {
-        // a push-out happens as a newer packet's record is fed; a failure is the entry's timer's
-        probe.unresolved(w.skb, queue.dev, queue.nexthop, how, now, how === 'queue-full' ? record : 0);
-      } finally {
-        probe.record = record;
-      }
-    }
+    // a push-out happens as a newer packet's record is fed; a failure is the entry's timer's
+    const at = how === 'queue-full' ? (this.host.probe?.record ?? 0) : 0;
+    this.asOfItsRecord(w, () => this.host.probe?.unresolved(w.skb, queue.dev, queue.nexthop, how, now, at));
     this.host.neighbourDropped(w.skb, reason, now);
+  }
+
+  /** Runs `run` with the probe's record the one the waiting packet came in. */
+  private asOfItsRecord(w: Waiting, run: () => void): void {
+    const probe = this.host.probe;
+    if (!probe) return run();
+    const record = probe.record;
+    probe.record = w.record;
+    try {
+      run();
+    } finally {
+      probe.record = record;
+    }
   }
 }
 

@@ -94,6 +94,11 @@ export class World implements HostPorts {
     return true;
   }
 
+  /** Whether `host`'s neighbour `addr` on `dev` answered once and no host owns the address now. */
+  private gone(host: Host, dev: NetDevice, addr: number): boolean {
+    return this.unanswered.get(host)?.answeredOnce(dev, addr) === true && this.neighbourOwner(host, dev, addr) === null;
+  }
+
   /** Each host's neighbour queues and the rounds they wait on, made when it first sends toward a neighbour. */
   private readonly arpQueues = new Map<Host, ArpQueues>();
   private readonly unanswered = new Map<Host, UnansweredNeighbours>();
@@ -113,13 +118,17 @@ export class World implements HostPorts {
       return;
     }
     // br_dev_xmit sends a bridge device's packet on by its ports (src/bridge), each a transmit of its own
-    if (dev.bridge) return host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
+    if (dev.bridge) {
+      host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
+      if (this.gone(host, dev, nexthop)) host.probe?.unresolved(skb, dev, nexthop, 'gone', skb.time, 0);
+      return;
+    }
     const frame = this.frameTo(host, dev, skb, nexthop);
     host.tap?.(PacketDirection.Outgoing, dev, skb.pkt, skb.time);
     if (!frame) {
       // the frame leaves and no host takes it (a next hop never owned waited in the neighbour
       // queue: waitsOnNeighbour); the flow's, when it went toward a host gone since it answered
-      if (!dev.brPort && this.unanswered.get(host)?.answeredOnce(dev, nexthop)) host.probe?.unresolved(skb, dev, nexthop, 'gone', skb.time, 0);
+      if (!dev.brPort && this.gone(host, dev, nexthop)) host.probe?.unresolved(skb, dev, nexthop, 'gone', skb.time, 0);
       return;
     }
     const { peer, mac } = frame;
