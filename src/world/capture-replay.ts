@@ -276,18 +276,21 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       const time = clock.at(r);
       if (++read % PROGRESS_EVERY === 0) options.progress?.(r.offset, read);
       const outgoing = r.direction === PacketDirection.Outgoing;
+      const dev = host.deviceByIndex(r.ifindex);
+      // a request the bridge device sends, br_flood sends out of each port, where tcpdump -i any
+      // sees it again: the neighbour was asked once (fixtures/kernel/docker-bridge-gone)
+      const floodedCopy = outgoing && !!dev?.brPort;
       if (r.protocol === ETH_P_ARP) {
-        neighbours.observe(r, time);
+        if (!floodedCopy) neighbours.observe(r, time);
         l2.observeArp(r);
       }
       const ndp = r.protocol === ETH_P_IPV6 && isNdp(r);
       if (ndp) {
-        neighbours.observeNdp(r, time);
+        if (!floodedCopy) neighbours.observeNdp(r, time);
         l2.observeNdp(r);
       }
       const ip = r.protocol === ETH_P_IP || (r.protocol === ETH_P_IPV6 && !ndp);
       const received = !outgoing && ip;
-      const dev = host.deviceByIndex(r.ifindex);
       // a bridge port's frames need their source address (the FDB learns it); the others only for a trace (LOG's MAC=)
       const link = (received && tracing) || (!outgoing && dev?.brPort) ? captureLink(r) : null;
       pending.push(time, r, dev, outgoing && ip ? recordOut(r, time) : null, ndp, link);

@@ -85,6 +85,8 @@ const EXPECTED: Record<string, { interfaces?: typeof ROUTER | ((macs: Map<string
   },
   'docker-bridge-brnf-on': { interfaces: DOCKER_HOST, ruleset: 'iptables-save.txt' },
   'docker-bridge-brnf-off': { interfaces: DOCKER_HOST, ruleset: 'iptables-save.txt' },
+  // scripts/record/docker-bridge-gone.sh: the docker host with ct1's veth gone
+  'docker-bridge-gone': { interfaces: DOCKER_HOST.filter((d) => d.name !== 'vethc1').map((d) => (d.name === 'vethc2' ? { ...d, index: 4 } : d)), ruleset: 'iptables-save.txt' },
   // scripts/record/bridge-multicast.sh: the docker host with a default route out of eth0
   'bridge-multicast-brnf-on': { interfaces: DOCKER_HOST, routes: ['default via 192.168.206.1 dev eth0'], ruleset: 'iptables-save.txt' },
   'bridge-multicast-brnf-off': { interfaces: DOCKER_HOST, routes: ['default via 192.168.206.1 dev eth0'], ruleset: 'iptables-save.txt' },

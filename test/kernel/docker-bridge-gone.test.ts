@@ -1,0 +1,80 @@
+/**
+ * fixtures/kernel/docker-bridge-gone (its README): a published port that DNATs to a container
+ * that is gone. The kernel holds the SYNs in the neighbour's arp_queue — the bridged DNAT's
+ * (br_nf_pre_routing_finish_bridge → neigh->output) as the routed one's — and answers all six
+ * with host unreachable when ARP for 172.17.0.2 fails; both clients' connect() fails with
+ * EHOSTUNREACH. Before natsim queued the bridged frame and counted the bridge's flooded copies
+ * of its ARP requests once, it matched 3 of 19 packets here.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { natsim } from '../cli/helpers.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import { runWorld } from '../support/run-world.js';
+
+const DIR = 'fixtures/kernel/docker-bridge-gone';
+
+interface Side {
+  readonly time: number;
+  readonly summary: string;
+}
+
+describe('kernel recording docker-bridge-gone', () => {
+  it('sends every host unreachable the kernel sent, to both clients, each at most 2 ms before it', async () => {
+    const run = await natsim('verify', `${DIR}/capture.pcap`, '--node', DIR, '--json');
+    expect(run.code).toBe(0);
+    const packets = (JSON.parse(run.stdout) as { packets: { outcome: string; kernel: Side | null; natsim: Side | null }[] }).packets;
+    const errors = packets.filter((p) => / type 3 code 1 /.test(p.kernel?.summary ?? p.natsim?.summary ?? ''));
+    // ct2's three SYNs and w's three, answered at the failure (ct2's twice: docker0 and its port),
+    // then ct2's last SYN, sent as the errors came, in a round of its own
+    expect(errors.map((p) => p.outcome)).toEqual(Array(11).fill('match'));
+    expect(errors.filter((p) => p.kernel!.summary.includes('> 192.168.206.1 '))).toHaveLength(3);
+    for (const p of errors) {
+      const early = p.kernel!.time - p.natsim!.time;
+      expect(early).toBeGreaterThanOrEqual(0);
+      expect(early).toBeLessThan(0.002);
+    }
+  });
+
+  it("has a scenario twin whose clients fail as the kernel's did: No route to host, 3.06 s and 2.56 s after their connect()", () => {
+    // the recording's set-up as a scenario: ct2 on the bridge and w outside connect 0.5 s apart
+    const twin = `natsim: 1
+seed: 1
+hosts:
+  w:
+    sysctl: { net.ipv4.tcp_syn_retries: 3 }
+    interfaces: { eth0: { addr: [192.168.206.1/24], link: wan } }
+    routes: [default via 192.168.206.250]
+  rt:
+    sysctl: { net.ipv4.ip_forward: 1, net.bridge.bridge-nf-call-iptables: 1 }
+    interfaces:
+      eth0: { addr: [192.168.206.250/24], link: wan }
+      docker0: { kind: bridge, addr: [172.17.0.1/16] }
+      vethc2: { master: docker0, hairpin: true, link: c2 }
+    ruleset-file: ../rulesets/docker-bridge-iptables.txt
+  ct2:
+    sysctl: { net.ipv4.tcp_syn_retries: 3 }
+    interfaces: { eth0: { addr: [172.17.0.3/16], link: c2 } }
+    routes: [default via 172.17.0.1]
+run:
+  - { at: 1s, on: ct2, do: tcp connect 192.168.206.250:8080 from :40002 }
+  - { at: 1.5s, on: w, do: tcp connect 192.168.206.250:8080 from :40004 }
+`;
+    const { world } = runWorld(parseScenario(twin, 'fixtures/seeds/docker-bridge-gone-twin.yaml'));
+    const recorded = new Map([...readFileSync(`${DIR}/client.txt`, 'utf8').matchAll(/^(\S+) \S+:(\d+) -> .*: failed after ([\d.]+) s: \[Errno 113\] No route to host$/gm)].map((m) => [Number(m[2]), Number(m[3])]));
+    expect([...recorded.keys()].sort()).toEqual([40002, 40004]);
+    for (const [port, start] of [[40002, 1], [40004, 1.5]] as const) {
+      const failed = world.appEvents.find((e) => e.text.includes(`:${port} >`))!;
+      expect(failed.text).toMatch(/connect failed: EHOSTUNREACH/);
+      expect(Math.abs(failed.time / 1e9 - start - recorded.get(port)!)).toBeLessThan(0.035);
+    }
+  });
+
+  it("traces the bridged DNATed SYN as waiting (no Out line before the failure) and the neighbour's failure", async () => {
+    const run = await natsim('trace', `${DIR}/capture.pcap`, '--node', DIR);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines.filter((l) => l.includes('drop: neighbour 172.17.0.2 on docker0 failed: no answer to ARP (NEIGH_FAILED)'))).toHaveLength(7);
+    expect(lines.some((l) => /docker0 out: 172\.17\.0\.3 -> 172\.17\.0\.2 /.test(l))).toBe(false);
+  });
+});
