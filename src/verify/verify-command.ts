@@ -34,8 +34,13 @@ export async function verifyCommand(capture: string, options: VerifyOptions, out
   });
   const received = await receivedIds(capture);
   const host = replay.host;
+  // what natsim's timers sent after the capture's last record (a neighbour failing, say) has no
+  // kernel side to compare: the capture had stopped
+  const sent = replay.packets!.sent;
+  const inCapture = sent.filter((p) => p.time <= replay.lastRecordTime);
+  const afterCapture = sent.length - inCapture.length;
   const { results, summary } = verifyPackets({
-    sent: replay.packets!.sent,
+    sent: inCapture,
     recorded: replay.packets!.recorded,
     received,
     devName: (ifindex) => host.deviceByIndex(ifindex)?.name ?? `if${ifindex}`,
@@ -54,7 +59,7 @@ export async function verifyCommand(capture: string, options: VerifyOptions, out
         rulesetChoice: node.rulesetChoice,
         skipped: node.skipped,
         packets: results,
-        summary: { ...summary, notCompared, line: summaryLine },
+        summary: { ...summary, notCompared, afterCapture, line: summaryLine },
       }),
     );
   } else {
@@ -66,6 +71,7 @@ export async function verifyCommand(capture: string, options: VerifyOptions, out
     if (tolerated.length > 0) out.line(`(${tolerated.length} matched although a value the kernel chose itself differs: ${[...new Set(tolerated.map((r) => r.note))].join('; ')})`);
     if (summary.fromCapture > 0) out.line(`(${summary.fromCapture} of the matches are the node's own packets, taken from the capture and fed at LOCAL_OUT: they check conntrack and NAT on the way out, not that natsim would have made them)`);
     if (notCompared.total > 0) out.line(`not compared: ${notCompared.total} record${notCompared.total === 1 ? '' : 's'} (${[...replay.skipped].map(([why, n]) => `${n} × ${why}`).join(', ')})`);
+    if (afterCapture > 0) out.line(`not compared: ${afterCapture} packet${afterCapture === 1 ? '' : 's'} natsim sent after the capture's last record (its timers went on; the capture had stopped)`);
     out.line(summaryLine);
   }
   return !nothing && summary.matched === summary.total ? 0 : 1;

@@ -72,8 +72,10 @@ export interface ReplayResult {
   readonly packets: KeptPackets | null;
   /** Records replayed: every record within --until and --max-packets, in or out. */
   readonly records: number;
-  /** Time of the last record (ns since the first): when the run ends. */
+  /** When the run ends (ns since the first record): the last record, or a kernel timer after it. */
   readonly endTime: number;
+  /** Time of the last record fed (ns since the first): what the kernel did later is not in the capture. */
+  readonly lastRecordTime: number;
   /** Frames not fed to the host, by reason ("ARP", "IPv6", "fragment", …). */
   readonly skipped: Map<string, number>;
 }
@@ -268,6 +270,7 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
   const clock = new RecordClock(file, origin, options.warn ?? warnOnStderr);
   const lookahead = mayHoldOutgoing(file) ? LOOKAHEAD_NS : 0;
   let read = 0;
+  let lastRecordTime = 0;
   const stop = options.stop ?? null;
   const stopping = (): boolean => stop !== null && stop();
   try {
@@ -299,11 +302,12 @@ export async function replayCapture(file: string, spec: ScenarioSpec, options: R
       return time <= until + lookahead && fed < maxPackets;
     }, chunks);
     while (pending.size > 0 && !stopping()) feedOldest();
+    lastRecordTime = now;
     if (!stopping()) runLaterUntil(until);
   } finally {
     trail.close();
   }
-  return { host, sentCount, recordedCount, packets: kept, records: fed, endTime: now, skipped };
+  return { host, sentCount, recordedCount, packets: kept, records: fed, endTime: now, lastRecordTime, skipped };
 
   /** The link header of an IPv4 frame that entered a bridge port; its sender, if on the bridge's subnet, has its source address. */
   function portFrame(port: BridgePort, link: CapturedLink, pkt: Ipv4Packet): EthHeader {
