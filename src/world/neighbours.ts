@@ -169,17 +169,29 @@ export class NeighbourWatch implements NeighbourRounds {
   }
 
   /**
-   * Whether an answer for `addr` came by `time`: its entry is NUD_VALID then (REACHABLE, then
-   * STALE until something needs it again; the capture does not show it fail without a request).
+   * Whether an answer for `addr` came by `time` and no round of requests failed since: its entry
+   * is NUD_VALID then (REACHABLE, then STALE until something needs it again; a probe round that
+   * goes unanswered fails it, NUD_PROBE → NUD_FAILED).
    */
   answeredBy(addr: number, time: number): boolean {
-    return lastAtMost(this.answered.get(addr) ?? NONE, time) !== null;
+    return this.validAnswer(addr, time) !== null;
   }
 
-  /** Whether the host's entry for `addr` is NUD_CONNECTED at `time`: an answer came within REACHABLE_NS before. */
+  /** Whether the host's entry for `addr` is NUD_CONNECTED at `time`: an answer came within REACHABLE_NS before, and no round failed since. */
   connected(addr: number, time: number): boolean {
-    const answer = lastAtMost(this.answered.get(addr) ?? NONE, time);
+    const answer = this.validAnswer(addr, time);
     return answer !== null && answer > time - REACHABLE_NS;
+  }
+
+  /** The last answer for `addr` by `time`, unless a round of requests after it had failed by then. */
+  private validAnswer(addr: number, time: number): number | null {
+    const answer = lastAtMost(this.answered.get(addr) ?? NONE, time);
+    if (answer === null) return null;
+    const rounds = this.asked.get(addr);
+    if (rounds === undefined) return answer;
+    // rounds fail in time order: the first after the answer says
+    const next = firstAtLeast(rounds.first, answer + 1);
+    return next < rounds.first.length && rounds.failure(next) <= time ? null : answer;
   }
 }
 

@@ -10,6 +10,15 @@ import { ipv6Bytes, parseIpv6 } from '../../src/packet/ipv6-addr.js';
 
 const TARGET = parseIpv6('fe80::2')!;
 
+/** The host's neighbour solicitation for TARGET, as the capture shows it going out. */
+function solicitation(): CaptureRecord {
+  const payload = new Uint8Array(72);
+  payload[6] = 58;
+  payload[40] = 135;
+  payload.set(ipv6Bytes(TARGET), 48);
+  return { payload, direction: PacketDirection.Outgoing } as CaptureRecord;
+}
+
 /** A neighbour advertisement for TARGET, as the capture shows it coming in. */
 function advertisement(): CaptureRecord {
   const payload = new Uint8Array(72);
@@ -26,5 +35,18 @@ describe('NeighbourWatch', () => {
     expect([watch.connected(TARGET, 5e9), watch.answeredBy(TARGET, 5e9)]).toEqual([false, false]);
     expect([watch.connected(TARGET, 20e9), watch.answeredBy(TARGET, 20e9)]).toEqual([true, true]);
     expect([watch.connected(TARGET, 55e9), watch.answeredBy(TARGET, 55e9)]).toEqual([false, true]);
+  });
+
+  it('is neither once a round of requests after the answer went unanswered (a probe that failed: NUD_FAILED)', () => {
+    const watch = new NeighbourWatch();
+    watch.observeNdp(advertisement(), 10e9);
+    // a reachability probe 40 s on: three unicast solicitations a second apart, no answer
+    for (const at of [40e9, 41.024e9, 42.048e9]) watch.observeNdp(solicitation(), at);
+    expect([watch.connected(TARGET, 42.5e9), watch.answeredBy(TARGET, 42.5e9)]).toEqual([false, true]);
+    // failed 1.023 s after the third (neighbours.ts): not valid from then on
+    expect(watch.answeredBy(TARGET, 43.1e9)).toBe(false);
+    // answered again: valid again
+    watch.observeNdp(advertisement(), 50e9);
+    expect([watch.connected(TARGET, 51e9), watch.answeredBy(TARGET, 51e9)]).toEqual([true, true]);
   });
 });
