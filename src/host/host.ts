@@ -5,6 +5,7 @@
  * POST_ROUTING → transmit; local output → LOCAL_OUT → POST_ROUTING), each family with its own
  * hook table (nf_hooks_ipv4, nf_hooks_ipv6).
  */
+import type { IcmpGlobal } from '../ipv4/icmp-global.js';
 import { Hook, Verdict } from '../netfilter/constants.js';
 import { PacketDirection } from '../capture/record.js';
 import { ETH_P_IP } from '../capture/link-layer.js';
@@ -117,6 +118,8 @@ export class Host {
     private readonly ports: HostPorts,
     /** Which CPU runs each packet (conntrack -S counts per CPU). */
     readonly cpu: BacklogCpu,
+    /** The global limit of its ICMP and ICMPv6 errors. */
+    readonly icmpGlobal: IcmpGlobal,
   ) {
     // inet_frag_create's timer for each new IPv6 reassembly queue: nf_ct_frag6_expire
     nf.frag6.armTimer = (at) => ports.timer(this, at, () => nfCtFrag6Expire(this, at));

@@ -22,6 +22,9 @@ export const SYSCTL_DEFAULTS = {
   'net.ipv4.conf.all.shared_media': 1,
   // icmp_rcv: whether an echo request to a broadcast address or a group goes unanswered
   'net.ipv4.icmp_echo_ignore_broadcasts': 1,
+  // the global limit of ICMP and ICMPv6 errors (ipv4/icmp-global.ts)
+  'net.ipv4.icmp_msgs_per_sec': 1000,
+  'net.ipv4.icmp_msgs_burst': 50,
   // IPv4 reassembly (Documentation/networking/ip-sysctl.rst): queue memory and timeout
   'net.ipv4.ipfrag_high_thresh': 4194304,
   'net.ipv4.ipfrag_time': 30,

@@ -77,6 +77,11 @@ function rateLimited(type: number, code: number): boolean {
   return (RATEMASK & (1 << type)) !== 0;
 }
 
+/** skb_in->dev is loopback: the packet's device, where it came in or (the host's own) goes out. */
+export function cameInOnLoopback(skb: Skb): boolean {
+  return (skb.indev ?? skb.outdev)?.type === 'loopback';
+}
+
 /**
  * True when an error was sent; `now` is when (by default, when the offending packet was);
  * `info` the header's second word (icmp_send's info: the next-hop MTU of fragmentation needed,
@@ -89,11 +94,24 @@ export function icmpSend(host: Host, offending: Ipv4Skb, type: number, code: num
   // taken for one
   if (routeIsBroadcast(host, p.saddr, p.daddr) || p.fragOffset !== 0) return false;
   if (p.proto === IPPROTO.ICMP && (p.icmpType > NR_ICMP_TYPES || ERROR_TYPES.has(p.icmpType))) return false;
+  // icmpv4_global_allow: the global limit first (none for a packet that came in on lo)
+  const limited = rateLimited(type, code) && !cameInOnLoopback(offending);
+  if (limited && !host.icmpGlobal.allow(now)) {
+    host.nf.mib.inc('IcmpOutRateLimitGlobal');
+    return false;
+  }
   const back = host.fib.lookup(p.saddr);
   if (!back?.dev || back.type !== 'unicast' && back.type !== 'local') return false;
   const toUs = host.fib.lookup(p.daddr)?.type === 'local';
   const saddr = toUs ? p.daddr : back.prefsrc || inetSelectAddr(host.devices, back.dev, back.gateway, back.scope);
-  if (rateLimited(type, code) && !host.peers.xrlimAllow(p.saddr, now, back.dev.name === 'lo')) return false;
+  // icmpv4_xrlim_allow: the peer's limit, then the global credit spent
+  if (limited) {
+    if (!host.peers.xrlimAllow(p.saddr, now, back.dev.name === 'lo')) {
+      host.nf.mib.inc('IcmpOutRateLimitHost');
+      return false;
+    }
+    host.icmpGlobal.consume();
+  }
   host.localOut(answerTo(host, offending, buildIcmpError(type, code, saddr, p, host.nextIpId(), info), now));
   return true;
 }

@@ -12,7 +12,7 @@
  *   the last redirect is not sent, the one 1.5 s later is).
  * All of it counts in jiffies (netfilter/rules/jiffies.ts, HZ 250), as the kernel does: a
  * limit's interval is whole ticks, and a time compares by the tick it falls in.
- * (The global icmp_msgs_per_sec limit is not modelled.)
+ * The global limit that both share is ipv4/icmp-global.ts.
  */
 import { HZ, jiffiesAt } from '../netfilter/rules/jiffies.js';
 

@@ -10,7 +10,7 @@
  */
 import type { NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
-import { answerTo } from '../ipv4/icmp.js';
+import { answerTo, cameInOnLoopback } from '../ipv4/icmp.js';
 import { Skb, type Ipv6Skb } from '../netfilter/skb.js';
 import type { Fib6 } from './route.js';
 import { IPPROTO } from '../netfilter/constants.js';
@@ -99,13 +99,21 @@ export function icmpv6Send(host: Host, offending: Ipv6Skb, type: number, code: n
   const p = offending.pkt;
   const src = ipv6AddrType(p.saddr);
   if (src.any || src.multicast) return false;
+  // icmpv6_global_allow: IPv4's global limit, the same credit (none for a packet that came in on lo)
+  const limited = rateLimited(type) && !cameInOnLoopback(offending);
+  if (limited && !host.icmpGlobal.allow(now)) return false;
   const saddr = icmpv6ErrorSource(host.fib6, host.devices, p);
   if (saddr === null) return false;
   const back = host.fib6.lookup(p.saddr)!;
-  if (rateLimited(type) && back.type !== 'local') {
-    // icmpv6_xrlim_allow: icmpv6_time in jiffies, shifted right for a wider prefix ("more bandwidth")
+  if (limited) {
+    // icmpv6_xrlim_allow: none to a local address; icmpv6_time in jiffies, shifted right for a
+    // wider prefix ("more bandwidth"); then the global credit spent
     const tmo = msecsToJiffies(host.sysctl.num('net.ipv6.icmp.ratelimit')) >> (back.prefixLen < 128 ? (128 - back.prefixLen) >> 5 : 0);
-    if (!host.peers.xrlimAllow(p.saddr, now, false, tmo)) return false;
+    if (back.type !== 'local' && !host.peers.xrlimAllow(p.saddr, now, false, tmo)) {
+      host.nf.mib.inc('Icmp6OutRateLimitHost');
+      return false;
+    }
+    host.icmpGlobal.consume();
   }
   const error = buildIcmpv6Error(type, code, info, saddr, p, 0);
   if (error === null) return false;

@@ -20,7 +20,8 @@ import { Ipvs } from '../netfilter/ipvs/ipvs.js';
 import { registerIpvsHooks } from '../netfilter/ipvs/core.js';
 import { AddrType } from '../netfilter/rules/model.js';
 import { parsePrefix } from '../packet/ipv4-addr.js';
-import { streamSeed, type Prng } from '../sim/prng.js';
+import { Prng, streamSeed } from '../sim/prng.js';
+import { IcmpGlobal } from '../ipv4/icmp-global.js';
 import type { KernelProfile } from '../kernel/profile.js';
 import type { HostSpec, Located, RulesetSpec } from '../scenario/spec.js';
 import { parseInet6Ifaddr, type Inet6Ifaddr } from '../ipv6/addrconf.js';
@@ -79,7 +80,8 @@ export function buildHost(spec: HostSpec, ports: HostPorts, prng: Prng, cpus: nu
     ipv6: conntrackWanted(tablesOfFamily(ruleset, NFPROTO_IPV6), []),
   };
   const hooks = buildHooks(net, ruleset, tracked, devices, env);
-  const host = new Host(spec.name, devices, fib, sysctl, net, hooks.ipv4, hooks.ipv6, ports, new BacklogCpu(cpus, prng.seed, spec.name));
+  const icmpGlobal = new IcmpGlobal(sysctl, new Prng(streamSeed(prng.seed, `icmp credits ${spec.name}`)));
+  const host = new Host(spec.name, devices, fib, sysctl, net, hooks.ipv4, hooks.ipv6, ports, new BacklogCpu(cpus, prng.seed, spec.name), icmpGlobal);
   host.ruleset = ruleset;
   host.clock = clock;
   buildFib6(host, spec);

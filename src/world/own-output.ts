@@ -200,13 +200,18 @@ export class OwnOutput {
   /**
    * An ICMP error the node sent about a packet it received: unless that connection was NATed,
    * the wire shows it as the stack made it. Undoing nf_nat_icmp_reply_translation on both the
-   * outer and the quoted header is not modelled: such an error is counted, not fed.
+   * outer and the quoted header is not modelled: such an error is counted, not fed. One about a
+   * packet neither to nor from the node is the forwarding path's (time exceeded, ip_error's,
+   * a neighbour's failure), natsim's to make: one natsim did not make is the kernel's alone
+   * (verify's missing), not fed as if a socket had sent it.
    */
   private icmpError(pkt: Ipv4Packet): OwnPacket {
     const quoted = pkt.quotedPacket();
     if (typeof quoted === 'string') return { kind: 'feed', pkt, note: null };
     const ct = this.host.nf.table.lookup(tupleFromPacket(quoted));
     if (ct && (ct.has(Status.SrcNat) || ct.has(Status.DstNat))) return { kind: 'skip', reason: "the node's own ICMP error about a NATed connection (not modelled)" };
+    const local = (addr: number): boolean => this.host.fib.addrType(addr) === 'local';
+    if (!local(quoted.daddr) && !local(quoted.saddr)) return { kind: 'skip', reason: 'an ICMP error about a forwarded packet that natsim did not send (the forwarding path is natsim\'s to answer)' };
     return { kind: 'feed', pkt, note: null };
   }
 }

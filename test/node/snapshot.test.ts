@@ -93,6 +93,8 @@ const EXPECTED: Record<string, { interfaces?: typeof ROUTER | ((macs: Map<string
   'icmp-error-related': { routes: ['198.51.100.0/24 via 192.168.206.1 dev eth0'], ruleset: 'nft-ruleset.txt' },
   'icmp-masq': { ruleset: 'nft-ruleset.txt' },
   'neigh-failure': { routes: ['198.51.100.0/24 via 192.168.206.99 dev eth0'], ruleset: 'nft-ruleset.txt' },
+  // scripts/record/icmp-global-limit.sh: topo-basic, no rules
+  'icmp-global-limit': { ruleset: 'nft-ruleset.txt' },
   'iptables-conntrack-match': { ruleset: 'iptables-save.txt' },
   'iptables-iprange': { ruleset: 'iptables-save.txt' },
   'iptables-quota': { ruleset: 'iptables-save.txt' },

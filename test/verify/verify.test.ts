@@ -11,7 +11,15 @@ import { loadNode, nodeScenario } from '../../src/node/snapshot.js';
 import { ReceivedIds, verifyPackets } from '../../src/verify/compare.js';
 import { replayCapture, type SentPacket } from '../../src/world/capture-replay.js';
 
-const CASES = readdirSync('fixtures/kernel');
+/**
+ * Recordings whose kernel drew at random what natsim draws too, so that packet for packet they
+ * cannot agree: what may differ, and where the distribution is checked instead.
+ */
+const DRAWN_AT_RANDOM: Readonly<Record<string, { readonly differs: RegExp; readonly why: string }>> = {
+  'icmp-global-limit': { differs: / type 11 code 0 /, why: 'the global ICMP limit takes 0-2 credits an error at random (test/kernel/icmp-global-limit.test.ts checks the counts)' },
+};
+
+const CASES = readdirSync('fixtures/kernel').filter((d) => DRAWN_AT_RANDOM[d] === undefined);
 
 interface JsonResult {
   outcome: 'match' | 'differs' | 'missing' | 'extra';
@@ -49,6 +57,19 @@ describe.each(CASES)('natsim verify on fixtures/kernel/%s', (name) => {
     expect(out.packets.every((p) => p.outcome === 'match')).toBe(true);
     expect(out.summary.matched).toBe(out.summary.total);
     expect(out.summary.line).toBe(`verify: ${out.summary.total}/${out.summary.total} packets match`);
+  });
+});
+
+describe.each(Object.entries(DRAWN_AT_RANDOM))('natsim verify on fixtures/kernel/%s (drawn at random)', (name, { differs, why }) => {
+  const dir = `fixtures/kernel/${name}`;
+
+  it(`matches every packet but the random ones: ${why}`, async () => {
+    const { code, out } = await verifyJson(`${dir}/capture.pcap`, dir);
+    expect(code).toBe(1);
+    const unmatched = out.packets.filter((p) => p.outcome !== 'match');
+    expect(unmatched.length).toBeGreaterThan(0);
+    for (const p of unmatched) expect(p.kernel?.summary ?? p.natsim?.summary).toMatch(differs);
+    expect(out.packets.filter((p) => p.outcome === 'match').length).toBeGreaterThan(unmatched.length);
   });
 });
 
