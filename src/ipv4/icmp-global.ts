@@ -1,6 +1,6 @@
 /**
  * The host's global ICMP limit (net/ipv4/icmp.c icmp_global_allow, icmp_global_consume; per
- * network namespace since 6.11), shared by ICMP and ICMPv6 errors of the rate-limited types: a
+ * network namespace since 6.12), shared by ICMP and ICMPv6 errors of the rate-limited types: a
  * bucket of net.ipv4.icmp_msgs_burst (50) credits refilled at icmp_msgs_per_sec (1000). An error
  * may go while credit is left; with none, the bucket refills first if HZ/50 (20 ms) have passed
  * since it last did, by msgs_per_sec for the time since (a second at most), up to the burst. An
@@ -8,8 +8,9 @@
  * (get_random_u32_below(3): one on average, and random so that the count does not leak the
  * limit's state to an attacker, CVE-2020-25705), which may leave the credit below zero.
  * fixtures/kernel/icmp-global-limit: bursts of 120 errors to 120 peers, 47, 54 and 48 answered.
- * A kernel before 6.11 spent a credit in icmp_global_allow itself, whatever the peer's limit
- * then said; natsim counts them as 6.18 does on every kernel profile.
+ * Before "icmp: change the order of rate limits" (2024, in stable kernels too) icmp_global_allow
+ * spent the credit itself, whatever the peer's limit then said; natsim spends it as 6.18 does
+ * on every kernel profile.
  */
 import type { Prng } from '../sim/prng.js';
 import type { Sysctl } from '../host/sysctl.js';

@@ -77,9 +77,9 @@ function rateLimited(type: number, code: number): boolean {
   return (RATEMASK & (1 << type)) !== 0;
 }
 
-/** skb_in->dev is loopback: the packet's device, where it came in or (the host's own) goes out. */
-export function cameInOnLoopback(skb: Skb): boolean {
-  return (skb.indev ?? skb.outdev)?.type === 'loopback';
+/** skb_in->dev is loopback: the packet came in on lo (a host's own packet rejected in OUTPUT has no device yet: nf_send_unreach). */
+function cameInOnLoopback(skb: Skb): boolean {
+  return skb.indev?.type === 'loopback';
 }
 
 /**

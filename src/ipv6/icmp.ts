@@ -10,7 +10,7 @@
  */
 import type { NetDevice } from '../host/device.js';
 import type { Host } from '../host/host.js';
-import { answerTo, cameInOnLoopback } from '../ipv4/icmp.js';
+import { answerTo } from '../ipv4/icmp.js';
 import { Skb, type Ipv6Skb } from '../netfilter/skb.js';
 import type { Fib6 } from './route.js';
 import { IPPROTO } from '../netfilter/constants.js';
@@ -97,11 +97,17 @@ const ICMPV6_PKT_TOOBIG = 2;
  */
 export function icmpv6Send(host: Host, offending: Ipv6Skb, type: number, code: number, now = offending.time, info = 0): boolean {
   const p = offending.pkt;
+  // an error only about a packet to one node (packet too big aside), from one, and not an error itself
+  if (ipv6AddrType(p.daddr).multicast && type !== ICMPV6_PKT_TOOBIG) return false;
   const src = ipv6AddrType(p.saddr);
-  if (src.any || src.multicast) return false;
-  // icmpv6_global_allow: IPv4's global limit, the same credit (none for a packet that came in on lo)
-  const limited = rateLimited(type) && !cameInOnLoopback(offending);
-  if (limited && !host.icmpGlobal.allow(now)) return false;
+  if (src.any || src.multicast || p.isIcmpv6Error()) return false;
+  // icmpv6_global_allow: IPv4's global limit, the same credit and counter (none for a packet on
+  // lo; nf_send_unreach6 gives a host's own packet loopback_dev)
+  const limited = rateLimited(type) && (offending.indev ?? offending.outdev)?.type !== 'loopback';
+  if (limited && !host.icmpGlobal.allow(now)) {
+    host.nf.mib.inc('IcmpOutRateLimitGlobal');
+    return false;
+  }
   const saddr = icmpv6ErrorSource(host.fib6, host.devices, p);
   if (saddr === null) return false;
   const back = host.fib6.lookup(p.saddr)!;

@@ -203,7 +203,8 @@ export class OwnOutput {
    * outer and the quoted header is not modelled: such an error is counted, not fed. One about a
    * packet neither to nor from the node is the forwarding path's (time exceeded, ip_error's,
    * a neighbour's failure), natsim's to make: one natsim did not make is the kernel's alone
-   * (verify's missing), not fed as if a socket had sent it.
+   * (verify's missing), not fed as if a socket had sent it. (An ICMPv6 error is fed whatever it
+   * quotes: its NAT is not undone either, above.)
    */
   private icmpError(pkt: Ipv4Packet): OwnPacket {
     const quoted = pkt.quotedPacket();
@@ -211,7 +212,7 @@ export class OwnOutput {
     const ct = this.host.nf.table.lookup(tupleFromPacket(quoted));
     if (ct && (ct.has(Status.SrcNat) || ct.has(Status.DstNat))) return { kind: 'skip', reason: "the node's own ICMP error about a NATed connection (not modelled)" };
     const local = (addr: number): boolean => this.host.fib.addrType(addr) === 'local';
-    if (!local(quoted.daddr) && !local(quoted.saddr)) return { kind: 'skip', reason: 'an ICMP error about a forwarded packet that natsim did not send (the forwarding path is natsim\'s to answer)' };
+    if (!local(quoted.daddr) && !local(quoted.saddr)) return { kind: 'skip', reason: "an ICMP error natsim did not send about a packet neither to nor from the node (forwarded: natsim's to answer)" };
     return { kind: 'feed', pkt, note: null };
   }
 }

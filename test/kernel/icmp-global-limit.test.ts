@@ -13,6 +13,12 @@ import { Ipv4Packet } from '../../src/packet/ipv4.js';
 import { IcmpGlobal } from '../../src/ipv4/icmp-global.js';
 import { Sysctl } from '../../src/host/sysctl.js';
 import { Prng } from '../../src/sim/prng.js';
+import { World } from '../../src/world/world.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import { PacketDirection } from '../../src/capture/record.js';
+import { buildUdp, buildUdp6 } from '../../src/packet/build.js';
+import { parseIpv4 } from '../../src/packet/ipv4-addr.js';
+import { parseIpv6 } from '../../src/packet/ipv6-addr.js';
 
 const DIR = 'fixtures/kernel/icmp-global-limit';
 const ICMP_TIME_EXCEEDED = 11;
@@ -107,5 +113,54 @@ describe('IcmpGlobal (icmp_global_allow, icmp_global_consume)', () => {
     const after10s = drain(10e9);
     expect(after10s).toBeGreaterThanOrEqual(25);
     expect(after10s).toBeLessThan(100);
+  });
+});
+
+describe('the global limit in both families', () => {
+  /** A router forwarding both families; `sources` senders each with one datagram of hop limit 1, IPv4 then IPv6, 1 µs apart. */
+  function burst(sources: number): { readonly v4: number; readonly v6: number; readonly limited: number } {
+    const ids = Array.from({ length: sources }, (_, i) => i + 1);
+    // the senders exist, so that the errors are sent, not held for their neighbours
+    const senders = [...ids.map((i) => `10.0.3.${i}/24`), ...ids.map((i) => `fd00:3::${i.toString(16)}/64`)].join(', ');
+    const world = new World(
+      parseScenario(
+        `natsim: 1
+hosts:
+  c:
+    interfaces: { eth0: { addr: [${senders}], link: lan } }
+  rt:
+    sysctl: { net.ipv4.ip_forward: 1, net.ipv6.conf.all.forwarding: 1 }
+    interfaces:
+      eth1: { addr: [10.0.3.254/24, fd00:3::254/64], link: lan }
+      eth0: { addr: [192.168.206.250/24, fd00:206::250/64], link: wan }
+`,
+        'rt.yaml',
+      ),
+    );
+    const rt = world.hosts.get('rt')!;
+    const eth1 = rt.device('eth1')!;
+    let v4 = 0;
+    let v6 = 0;
+    rt.tap = (direction, dev, pkt) => {
+      if (direction !== PacketDirection.Outgoing || dev.name !== 'eth1') return;
+      if (pkt.family === 4) v4++;
+      else v6++;
+    };
+    for (const i of ids) {
+      const udp = { sport: 40000, dport: 9, ipId: i, ttl: 1, payload: new Uint8Array(4) };
+      rt.receive(buildUdp({ ...udp, saddr: parseIpv4(`10.0.3.${i}`)!, daddr: parseIpv4('192.168.206.1')! }), eth1, i * 1000, null);
+      rt.receive(buildUdp6({ ...udp, saddr: parseIpv6(`fd00:3::${i.toString(16)}`)!, daddr: parseIpv6('fd00:206::1')! }), eth1, i * 1000 + 500, null);
+    }
+    return { v4, v6, limited: rt.nf.mib.get('IcmpOutRateLimitGlobal') };
+  }
+
+  it('ICMPv6 errors spend the same credit and count in IcmpOutRateLimitGlobal (icmpv6_global_allow)', () => {
+    const { v4, v6, limited } = burst(100);
+    // one bucket of 50 for both: about 50 errors in all, not 50 of each
+    expect(v4 + v6).toBeGreaterThan(25);
+    expect(v4 + v6).toBeLessThan(90);
+    expect(v4).toBeGreaterThan(0);
+    expect(v6).toBeGreaterThan(0);
+    expect(v4 + v6 + limited).toBe(200);
   });
 });
