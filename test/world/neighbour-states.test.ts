@@ -10,23 +10,16 @@ import { ipv6Bytes, parseIpv6 } from '../../src/packet/ipv6-addr.js';
 
 const TARGET = parseIpv6('fe80::2')!;
 
-/** The host's neighbour solicitation for TARGET, as the capture shows it going out. */
-function solicitation(): CaptureRecord {
+/** An NDP message about TARGET as the capture shows it: the host's solicitation going out, or an advertisement coming in. */
+function ndp(type: 135 | 136): CaptureRecord {
   const payload = new Uint8Array(72);
   payload[6] = 58;
-  payload[40] = 135;
+  payload[40] = type;
   payload.set(ipv6Bytes(TARGET), 48);
-  return { payload, direction: PacketDirection.Outgoing } as CaptureRecord;
+  return { payload, direction: type === 135 ? PacketDirection.Outgoing : PacketDirection.Host } as CaptureRecord;
 }
-
-/** A neighbour advertisement for TARGET, as the capture shows it coming in. */
-function advertisement(): CaptureRecord {
-  const payload = new Uint8Array(72);
-  payload[6] = 58;
-  payload[40] = 136;
-  payload.set(ipv6Bytes(TARGET), 48);
-  return { payload, direction: PacketDirection.Host } as CaptureRecord;
-}
+const solicitation = (): CaptureRecord => ndp(135);
+const advertisement = (): CaptureRecord => ndp(136);
 
 describe('NeighbourWatch', () => {
   it('is connected within 30 s of the advertisement and valid from it on, STALE included', () => {
