@@ -118,6 +118,8 @@ export type TraceEvent =
   | (Base & { readonly kind: 'output'; readonly pkt: PacketView; readonly note: string | null })
   | (Base & { readonly kind: 'drop'; readonly hook: Hook | null; readonly reason: string; readonly counter: string | null })
   | (Base & { readonly kind: 'unhandled'; readonly dev: string; readonly reason: string })
+  /** __neigh_event_send: the next hop is not resolved, and the packet waits in its neighbour's arp_queue (world/arp-queue.ts). */
+  | (Base & { readonly kind: 'neighbour'; readonly dev: string; readonly nexthop: number })
   | (Base & { readonly kind: 'conntrack'; readonly event: ConntrackEventType; readonly entry: CtEntryView })
   /** What a bridge did with a frame (src/bridge): where it learned, sent it, and where br_netfilter ran the IPv4 hooks. */
   | (Base & { readonly kind: 'bridge'; readonly bridge: string; readonly step: BridgeStep });

@@ -57,6 +57,8 @@ export class KernelStyle implements TraceSink {
         return c.bad(`drop: ${e.reason}${e.counter ? ` (conntrack counter ${e.counter})` : ''}`);
       case 'unhandled':
         return c.dim(`${e.dev}: not handled: ${e.reason}`);
+      case 'neighbour':
+        return `neigh: ${formatInetAddr(e.nexthop)} on ${e.dev} not resolved: the packet waits in its arp_queue (__neigh_event_send)`;
       case 'conntrack':
         return c.ct(`conntrack event: ${conntrackEventText(e.event, e.entry)}`);
       case 'bridge':

@@ -134,6 +134,7 @@ export class ArpQueues {
       this.free(queue, oldest, `neighbour ${formatInetAddr(nexthop)} on ${dev.name}: arp_queue full (unres_qlen_bytes ${UNRES_QLEN_BYTES}), the oldest waiting packet dropped (NEIGH_QUEUEFULL)`, skb.time, 'queue-full');
     }
     queue.waiting.push({ skb, resume, truesize, record: this.host.probe?.record ?? 0 });
+    this.host.sink?.emit({ kind: 'neighbour', time: skb.time, host: this.host.name, skb: skb.id, dev: dev.name, nexthop });
     queue.bytes += truesize;
   }
 

@@ -77,6 +77,8 @@ run:
     const lines = run.stdout.split('\n');
     expect(lines.filter((l) => l.includes('drop: neighbour 172.17.0.2 on docker0 failed: no answer to ARP (NEIGH_FAILED)'))).toHaveLength(7);
     expect(lines.some((l) => /docker0 out: 172\.17\.0\.3 -> 172\.17\.0\.2 /.test(l))).toBe(false);
+    // each of the seven says where it went: into the neighbour's queue
+    expect(lines.filter((l) => l.includes('neigh: 172.17.0.2 on docker0 not resolved: the packet waits in its arp_queue (__neigh_event_send)'))).toHaveLength(7);
   });
 });
 
