@@ -102,7 +102,8 @@ export function icmpv6Send(host: Host, offending: Ipv6Skb, type: number, code: n
   const src = ipv6AddrType(p.saddr);
   if (src.any || src.multicast || p.isIcmpv6Error()) return false;
   // icmpv6_global_allow: IPv4's global limit, the same credit and counter (none for a packet on
-  // lo; nf_send_unreach6 gives a host's own packet loopback_dev)
+  // lo: the device it came in on, or a host's own packet's out device; natsim does not tell a
+  // REJECT in OUTPUT, which nf_send_unreach6 gives loopback_dev, from the rest)
   const limited = rateLimited(type) && (offending.indev ?? offending.outdev)?.type !== 'loopback';
   if (limited && !host.icmpGlobal.allow(now)) {
     host.nf.mib.inc('IcmpOutRateLimitGlobal');
