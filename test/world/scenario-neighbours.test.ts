@@ -6,6 +6,7 @@
  * Linux says "No route to host" after three seconds.
  */
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/scenario/load.js';
 import { World } from '../../src/world/world.js';
@@ -253,5 +254,34 @@ describe('a frame toward a container gone since it answered', () => {
     expect(gone()).toEqual([]);
     world.transmit(rt, rt.device('docker0')!, skb(2), ip('172.17.0.2'));
     expect(gone()).toEqual(['172.17.0.2 gone']);
+  });
+});
+
+describe('every packet that waits for a neighbour no host owns ends once (property)', () => {
+  it('queued = freed at a failure + pushed out, each failure at roundFailure of its round, none sent', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ at: fc.integer({ min: 0, max: 12_000 }), count: fc.integer({ min: 1, max: 40 }), bytes: fc.constantFrom(10, 100, 1200) }), { minLength: 1, maxLength: 6 }),
+        (sends) => {
+          const steps = sends.map((x, i) => `{ at: ${x.at}ms, on: c, do: udp send 198.51.100.9:53 from ${40000 + i} count ${x.count} interval 1ms bytes ${x.bytes} }`);
+          const { events } = runDeadNextHop(steps);
+          const queued = events.filter((e) => e.kind === 'neighbour');
+          const drops = events.filter((e): e is Extract<TraceEvent, { kind: 'drop' }> => e.kind === 'drop');
+          const failed = drops.filter((e) => e.reason.endsWith('(NEIGH_FAILED)'));
+          const pushedOut = drops.filter((e) => e.reason.includes('(NEIGH_QUEUEFULL)'));
+          expect(queued.length).toBe(sends.reduce((n, x) => n + x.count, 0));
+          expect(failed.length + pushedOut.length).toBe(queued.length);
+          // each skb ends once
+          expect(new Set([...failed, ...pushedOut].map((e) => e.skb)).size).toBe(queued.length);
+          // nothing toward the dead next hop left rt
+          expect(events.some((e) => e.kind === 'transmit' && e.dev === 'eth0')).toBe(false);
+          // a round fails when the kernel's timer says, counted from the packet that began it
+          const firsts: number[] = [];
+          for (const q of queued) if (firsts.length === 0 || q.time >= roundFailure(firsts.at(-1)!)) firsts.push(q.time);
+          expect([...new Set(failed.map((e) => e.time))]).toEqual(firsts.map(roundFailure));
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });
