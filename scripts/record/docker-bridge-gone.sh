@@ -21,7 +21,7 @@ inns rt sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 inns w ip addr add 192.168.206.1/24 dev eth0; inns w ip route add default via 192.168.206.250
 inns ct2 ip addr add 172.17.0.3/16 dev eth0; inns ct2 ip route add default via 172.17.0.1
 for r in ct2 w; do inns $r sysctl -qw net.ipv4.tcp_syn_retries=3; done
-. "$(dirname "$0")/docker-iptables.sh"
+. "$(dirname "$0")/docker-host.sh"
 docker_iptables rt
 inns rt iptables-save > "$out/iptables-save.txt"
 CLIENT='
@@ -47,10 +47,6 @@ start_capture rt "$out"
 # ct2's last SYN goes as the errors come and begins a round of its own: let it fail in the capture
 sleep 4
 stop_capture
-snapshot rt "$out"
-inns rt sysctl -a 2>/dev/null | grep -E '^net\.bridge\.bridge-nf' >> "$out/sysctl.txt" || true
-inns rt ip -j -d link > "$out/ip-link-details.json"
-cat /sys/devices/system/cpu/online > "$out/cpu-online.txt"   # conntrack -S has a line per CPU
-inns rt bridge -j -d link show > "$out/bridge-ports.json"
+docker_snapshot rt "$out"
 inns rt ip -s neigh show > "$out/neigh.txt" || true
 finish "$out"

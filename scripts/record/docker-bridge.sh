@@ -26,7 +26,7 @@ inns w ip addr add 192.168.206.1/24 dev eth0; inns w ip route add default via 19
 inns ct1 ip addr add 172.17.0.2/16 dev eth0; inns ct1 ip route add default via 172.17.0.1
 inns ct2 ip addr add 172.17.0.3/16 dev eth0; inns ct2 ip route add default via 172.17.0.1
 for r in ct1 ct2 w; do inns $r sysctl -qw net.ipv4.tcp_syn_retries=1; done
-. "$(dirname "$0")/docker-iptables.sh"
+. "$(dirname "$0")/docker-host.sh"
 docker_iptables rt
 inns rt iptables-save > "$out/iptables-save.txt"
 SERVE='
@@ -75,11 +75,6 @@ start_capture rt "$out"
   inns ct1 python3 -c "$CLIENT" container-out 172.17.0.2 40005 192.168.206.1 80
 } > "$out/client.txt" 2>&1
 stop_capture
-snapshot rt "$out"
-inns rt sysctl -a 2>/dev/null | grep -E '^net\.bridge\.bridge-nf' >> "$out/sysctl.txt" || true
-# the bridge and its ports in detail (kind, ageing_time, each port's state, hairpin, learning, flood)
-inns rt ip -j -d link > "$out/ip-link-details.json"
-cat /sys/devices/system/cpu/online > "$out/cpu-online.txt"   # conntrack -S has a line per CPU
-inns rt bridge -j -d link show > "$out/bridge-ports.json"
+docker_snapshot rt "$out"
 kill $EV $S1 $S2 $S3 2>/dev/null || true; wait $EV $S1 $S2 $S3 2>/dev/null || true
 finish "$out"

@@ -10,21 +10,16 @@ import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { natsim, tempDir } from '../cli/helpers.js';
+import { verifiedPackets } from '../support/verify-json.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { runWorld } from '../support/run-world.js';
 
 const DIR = 'fixtures/kernel/docker-bridge-gone';
 
-interface Side {
-  readonly time: number;
-  readonly summary: string;
-}
-
 describe('kernel recording docker-bridge-gone', () => {
   it('sends every host unreachable the kernel sent, to both clients, each at most 2 ms before it', async () => {
-    const run = await natsim('verify', `${DIR}/capture.pcap`, '--node', DIR, '--json');
-    expect(run.code).toBe(0);
-    const packets = (JSON.parse(run.stdout) as { packets: { outcome: string; kernel: Side | null; natsim: Side | null }[] }).packets;
+    const { code, packets } = await verifiedPackets(DIR);
+    expect(code).toBe(0);
     const errors = packets.filter((p) => / type 3 code 1 /.test(p.kernel?.summary ?? p.natsim?.summary ?? ''));
     // ct2's three SYNs and w's three, answered at the failure (ct2's twice: docker0 and its port),
     // then ct2's last SYN, sent as the errors came, in a round of its own

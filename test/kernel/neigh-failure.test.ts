@@ -7,20 +7,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { natsim } from '../cli/helpers.js';
+import { verifiedPackets } from '../support/verify-json.js';
 import { skbTruesize, UNRES_QLEN_BYTES } from '../../src/world/arp-queue.js';
 
 const DIR = 'fixtures/kernel/neigh-failure';
 
-interface Side {
-  readonly time: number;
-  readonly summary: string;
-}
-
 describe('kernel recording neigh-failure', () => {
   it("sends each of rt's host unreachables as the kernel did, at most 2 ms before it", async () => {
-    const run = await natsim('verify', `${DIR}/capture.pcap`, '--node', DIR, '--json');
-    expect(run.code).toBe(0);
-    const packets = (JSON.parse(run.stdout) as { packets: { outcome: string; kernel: Side | null; natsim: Side | null }[] }).packets;
+    const { code, packets } = await verifiedPackets(DIR);
+    expect(code).toBe(0);
     const errors = packets.filter((p) => / type 3 code 1 /.test(p.kernel?.summary ?? ''));
     expect(errors.map((p) => p.outcome)).toEqual(Array(18).fill('match'));
     for (const p of errors) {
